@@ -1,0 +1,122 @@
+"""Typed API errors with operator-readable messages.
+
+Every error that can reach the UI is a :class:`ApiError` subclass. Its ``str()``
+is what the operator reads: it names the provider and what to do, and never
+contains a header, a token or a secret (the request log and these messages only
+ever see method, path and status).
+"""
+
+from __future__ import annotations
+
+import httpx
+
+
+class ApiError(Exception):
+    """Base class: ``provider`` and an operator-readable ``message``."""
+
+    kind = "error"
+    retryable = False
+
+    def __init__(self, message: str, *, provider: str = "", status: int | None = None,
+                 detail: str = "", retry_after: float | None = None) -> None:
+        self.message = message
+        self.provider = provider
+        self.status = status
+        self.detail = detail
+        self.retry_after = retry_after
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        prefix = f"{self.provider}: " if self.provider else ""
+        status = f" (HTTP {self.status})" if self.status else ""
+        detail = f" — {self.detail}" if self.detail else ""
+        return f"{prefix}{self.message}{status}{detail}"
+
+
+class AuthError(ApiError):
+    kind = "auth"
+
+
+class ForbiddenError(ApiError):
+    kind = "forbidden"
+
+
+class NotFoundError(ApiError):
+    kind = "not found"
+
+
+class ConflictError(ApiError):
+    kind = "conflict"
+
+
+class BadRequestError(ApiError):
+    kind = "bad request"
+
+
+class QuotaError(ApiError):
+    kind = "quota"
+    retryable = True
+
+
+class ServerError(ApiError):
+    kind = "server"
+    retryable = True
+
+
+class NetworkError(ApiError):
+    kind = "network"
+    retryable = True
+
+
+class PayloadError(ApiError):
+    """The API answered 2xx but the body is not valid JSON or not the documented shape."""
+
+    kind = "bad payload"
+
+
+class ConfigError(Exception):
+    """Settings or secrets are missing or unsafe; the message says how to fix it."""
+
+
+_STATUS_MESSAGES: dict[int, tuple[type[ApiError], str]] = {
+    400: (BadRequestError, "request refused as invalid"),
+    401: (AuthError, "authentication refused — check the credentials"),
+    403: (ForbiddenError, "access forbidden for these credentials"),
+    404: (NotFoundError, "not found"),
+    409: (ConflictError, "conflict with the current state"),
+    429: (QuotaError, "quota exceeded — slowing down"),
+}
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def error_for_response(response: httpx.Response, provider: str, detail: str = "") -> ApiError:
+    """Map an HTTP error response to a typed error (``detail`` is API text, already safe)."""
+    status = response.status_code
+    if status in _STATUS_MESSAGES:
+        cls, message = _STATUS_MESSAGES[status]
+    elif status >= 500:
+        cls, message = ServerError, "server error — the API is failing, will retry"
+    else:
+        cls, message = BadRequestError, "unexpected answer"
+    return cls(message, provider=provider, status=status, detail=detail[:300],
+               retry_after=_retry_after(response))
+
+
+def error_for_exception(exc: Exception, provider: str) -> ApiError:
+    """Map an httpx transport exception to a :class:`NetworkError`, without the URL's query."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, httpx.TimeoutException):
+        return NetworkError("timed out waiting for the API", provider=provider)
+    if isinstance(exc, httpx.TransportError):
+        return NetworkError(f"network error ({type(exc).__name__})", provider=provider)
+    return ApiError(f"unexpected error ({type(exc).__name__})", provider=provider)

@@ -1,0 +1,121 @@
+"""The one ``httpx.AsyncClient`` factory, the request log, and JSON decoding.
+
+Real endpoints are reached over https only; plain http is accepted for loopback
+(the sandbox served by ``pupitre sandbox serve``) and for the in-process sandbox
+transport. The request log records method, path, status and latency — never
+headers, query strings or bodies, which may hold secrets.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import httpx
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from pupitre import __version__
+from pupitre.providers.core.errors import ConfigError, PayloadError
+
+log = logging.getLogger("pupitre.http")
+
+USER_AGENT = f"pupitre/{__version__} (+control-room dashboard)"
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+SANDBOX_HOST_SUFFIX = ".sandbox.invalid"
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    method: str
+    host: str
+    path: str
+    status: int | None
+    latency_ms: float
+    error: str = ""
+
+
+class RequestLog:
+    """A bounded in-memory log of requests, also written to the ``pupitre.http`` logger."""
+
+    def __init__(self, size: int = 500) -> None:
+        self.records: deque[RequestRecord] = deque(maxlen=size)
+        self.listeners: list[Callable[[RequestRecord], None]] = []
+
+    def add(self, record: RequestRecord) -> None:
+        self.records.append(record)
+        log.info("%s %s%s -> %s in %.0f ms %s", record.method, record.host, record.path,
+                 record.status, record.latency_ms, record.error)
+        for listener in self.listeners:
+            listener(record)
+
+    async def on_request(self, request: httpx.Request) -> None:
+        request.extensions["pupitre_started"] = time.perf_counter()
+
+    async def on_response(self, response: httpx.Response) -> None:
+        request = response.request
+        started = request.extensions.get("pupitre_started", time.perf_counter())
+        self.add(RequestRecord(request.method, request.url.host, request.url.path,
+                               response.status_code, (time.perf_counter() - started) * 1000))
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(SANDBOX_HOST_SUFFIX):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(url: str) -> str:
+    """Refuse plain http except to loopback; return the URL without a trailing slash."""
+    parsed = httpx.URL(url)
+    if parsed.scheme == "https":
+        return url.rstrip("/")
+    if parsed.scheme == "http" and is_loopback(parsed.host):
+        return url.rstrip("/")
+    raise ConfigError(f"refusing {parsed.scheme}://{parsed.host}: real endpoints must use https "
+                      "(plain http is only allowed to loopback)")
+
+
+def make_http_client(*, transport: httpx.AsyncBaseTransport | None = None,
+                     mounts: dict[str, httpx.AsyncBaseTransport] | None = None,
+                     request_log: RequestLog | None = None,
+                     timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> httpx.AsyncClient:
+    """The shared client. ``mounts`` route sandbox hosts to in-process ASGI apps."""
+    hooks: dict[str, list[Any]] = {"request": [], "response": []}
+    if request_log is not None:
+        hooks["request"].append(request_log.on_request)
+        hooks["response"].append(request_log.on_response)
+    return httpx.AsyncClient(transport=transport, mounts=mounts, timeout=timeout,
+                             headers={"User-Agent": USER_AGENT}, event_hooks=hooks,
+                             follow_redirects=False)
+
+
+def decode_json(response: httpx.Response, provider: str) -> Any:
+    """Parse a JSON body or raise :class:`PayloadError` (truncated or malformed bodies)."""
+    try:
+        return json.loads(response.content)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PayloadError("the API sent a body that is not valid JSON (truncated or malformed)",
+                           provider=provider, status=response.status_code,
+                           detail=f"{type(exc).__name__} at byte {getattr(exc, 'pos', '?')}") from exc
+
+
+def parse_model(data: Any, model: Any, provider: str) -> Any:
+    """Validate data against a pydantic model or type; :class:`PayloadError` on mismatch."""
+    try:
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            return model.model_validate(data)
+        return TypeAdapter(model).validate_python(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise PayloadError("the API sent data of an unexpected shape", provider=provider,
+                           detail=f"{exc.error_count()} problem(s), first at {where or 'root'}: "
+                                  f"{first.get('msg', '')}") from exc

@@ -48,19 +48,24 @@ class ManualClock:
     def now(self) -> dt.datetime:
         if not self.running:
             return self._base
-        return (self._base + dt.timedelta(seconds=_monotonic() - self._mono)).astimezone(PARIS)
+        return add(self._base, dt.timedelta(seconds=_monotonic() - self._mono))
 
     def set(self, value: dt.datetime) -> None:
         self._set(value)
 
     def advance(self, **delta: float) -> None:
-        self._set(self.now() + dt.timedelta(**delta))
+        self._set(add(self.now(), dt.timedelta(**delta)))
 
 
 def _monotonic() -> float:
     import time
 
     return time.monotonic()
+
+
+def add(moment: dt.datetime, delta: dt.timedelta) -> dt.datetime:
+    """Elapsed-time arithmetic (Python's aware ``+`` is wall-clock and wrong across DST)."""
+    return (moment.astimezone(UTC) + delta).astimezone(PARIS)
 
 
 def paris(value: dt.datetime) -> dt.datetime:

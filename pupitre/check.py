@@ -1,0 +1,74 @@
+"""``pupitre check``: the daily checks without the UI (no Textual import).
+
+Exit codes: 0 all fine, 1 attention (e.g. a RED or announced RED indicator),
+2 critical (GREY shortage, or data unavailable).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from pupitre.providers.core.checks import EXIT_CODES, Finding, overall
+from pupitre.providers.core.errors import ApiError
+from pupitre.providers.core.feeds import record_result, load_snapshot
+from pupitre.runtime import PROVIDERS, Runtime
+
+FETCH_TIMEOUT = 30.0
+LABELS = {"ok": "OK", "attention": "ATTENTION", "critical": "CRITICAL"}
+
+
+async def run_checks(runtime: Runtime, timeout: float = FETCH_TIMEOUT) -> dict[str, Any]:
+    """Fetch every feed once, record good results, and evaluate each provider's findings."""
+    now = runtime.clock.now()
+    findings: list[Finding] = []
+    feeds_report: dict[str, Any] = {}
+
+    async def one(feed: Any) -> tuple[Any, Any]:
+        try:
+            return await asyncio.wait_for(feed.fetch(), timeout), None
+        except asyncio.TimeoutError:
+            return None, f"{feed.title}: no answer within {timeout:.0f} s"
+        except ApiError as error:
+            return None, str(error)
+
+    results = await asyncio.gather(*(one(feed) for feed in runtime.feeds))
+    for feed, (data, error) in zip(runtime.feeds, results):
+        sandbox = feed.provider in runtime.sandboxed
+        if error is not None:
+            last = load_snapshot(runtime.store, feed)
+            age = f"; last good data from {last[1]:%d/%m %H:%M}" if last else ""
+            findings.append(Finding(feed.title, "critical", f"data unavailable: {error}{age}"))
+            feeds_report[feed.name] = {"ok": False, "error": error, "sandbox": sandbox}
+            continue
+        previous = load_snapshot(runtime.store, feed)
+        record_result(runtime.store, feed, previous[0] if previous else None, data, now)
+        findings += PROVIDERS[feed.provider].findings(data, now)
+        feeds_report[feed.name] = {"ok": True, "fetched_at": now.isoformat(), "sandbox": sandbox}
+    status = overall(findings)
+    return {"status": status, "exit_code": EXIT_CODES[status], "checked_at": now.isoformat(),
+            "sandbox": sorted(runtime.sandboxed), "feeds": feeds_report,
+            "findings": [{"provider": f.provider, "level": f.level, "message": f.message}
+                         for f in findings]}
+
+
+def render_text(report: dict[str, Any]) -> str:
+    lines = [f"pupitre check — {LABELS[report['status']]} ({report['checked_at'][:19]})"]
+    if report["sandbox"]:
+        lines.append(f"  SANDBOX data for: {', '.join(report['sandbox'])}")
+    for finding in report["findings"]:
+        lines.append(f"  [{LABELS[finding['level']]:>9}] {finding['provider']}: {finding['message']}")
+    return "\n".join(lines)
+
+
+def main(runtime: Runtime, *, as_json: bool) -> int:
+    async def go() -> dict[str, Any]:
+        try:
+            return await run_checks(runtime)
+        finally:
+            await runtime.aclose()
+
+    report = asyncio.run(go())
+    print(json.dumps(report, indent=2, ensure_ascii=False) if as_json else render_text(report))
+    return int(report["exit_code"])

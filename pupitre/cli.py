@@ -1,0 +1,115 @@
+"""The ``pupitre`` command. Heavy imports (Textual, the simulators) happen only where needed.
+
+  pupitre [--sandbox]               open the dashboard
+  pupitre check [--json] [--sandbox]   daily checks without the UI; exit 0 / 1 / 2
+  pupitre config path|show|edit     settings
+  pupitre secrets set|delete|where  secrets (keyring or user-only credentials file)
+  pupitre sandbox serve             serve the simulators on loopback
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.handlers
+import sys
+from typing import Any
+
+from pupitre import __version__
+from pupitre.cli_config import add_subcommands
+
+EXIT_ERROR = 2
+log = logging.getLogger("pupitre")
+
+
+def setup_logging(to_stderr: bool = False) -> None:
+    """Log to a user-only file in the data dir; never to the terminal under the dashboard."""
+    from pupitre.providers.core.config import data_dir
+
+    directory = data_dir()
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    handler = logging.handlers.RotatingFileHandler(directory / "pupitre.log", maxBytes=2_000_000,
+                                                   backupCount=3, encoding="utf-8")
+    (directory / "pupitre.log").chmod(0o600)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    if to_stderr:
+        root.addHandler(logging.StreamHandler(sys.stderr))
+    root.setLevel(logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def _runtime(args: argparse.Namespace) -> Any:
+    from pupitre.runtime import build_runtime
+
+    return build_runtime(sandbox=args.sandbox)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    runtime = _runtime(args)
+    from pupitre.tui.app import PupitreApp
+
+    PupitreApp(runtime).run()
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from pupitre import check
+
+    return check.main(_runtime(args), as_json=args.json)
+
+
+def cmd_sandbox_serve(args: argparse.Namespace) -> int:
+    from pupitre.sandbox_server import serve
+
+    return serve(host=args.host, port=args.port, faults=args.fault or [])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pupitre", description="Control-room dashboard for French "
+                                     "energy APIs (GRTgaz, EDF OA, GRDF, Switchgrid).")
+    parser.add_argument("--version", action="version", version=f"pupitre {__version__}")
+    parser.add_argument("--sandbox", action="store_true",
+                        help="run every provider on its built-in simulator")
+    parser.set_defaults(handler=cmd_run)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    check = sub.add_parser("check", help="run the daily checks without the UI (exit 0 fine, "
+                           "1 attention, 2 critical)")
+    check.add_argument("--json", action="store_true", help="machine-readable output")
+    check.add_argument("--sandbox", action="store_true", help="check against the simulators")
+    check.set_defaults(handler=cmd_check)
+    add_subcommands(sub)
+    sandbox = sub.add_parser("sandbox", help="the built-in simulators")
+    sandbox_sub = sandbox.add_subparsers(dest="sandbox_command", required=True, metavar="ACTION")
+    serve = sandbox_sub.add_parser("serve", help="serve every simulator on loopback (real sockets)")
+    serve.add_argument("--host", default="127.0.0.1", help="loopback address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8765, help="first port; one port per provider")
+    serve.add_argument("--fault", action="append", metavar="ROUTE=KIND[:STATUS][xCOUNT]",
+                       help="inject a fault, e.g. '/sfm/v1/sites/*=status:503x3' (repeatable)")
+    serve.set_defaults(handler=cmd_sandbox_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from pupitre.providers.core.errors import ConfigError
+    from pupitre.providers.core.store import StoreError
+
+    args = build_parser().parse_args(argv)
+    try:
+        setup_logging()
+        return int(args.handler(args))
+    except (ConfigError, StoreError) as error:
+        print(f"pupitre: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # never a traceback for the operator: it goes to the log
+        log.exception("unexpected error")
+        print(f"pupitre: unexpected error ({type(error).__name__}); details in the log file "
+              "(pupitre config path shows where)", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

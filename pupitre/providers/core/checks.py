@@ -1,0 +1,22 @@
+"""Findings of the daily check: what ``pupitre check`` prints and the Overview summarises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Level = Literal["ok", "attention", "critical"]
+LEVELS: tuple[Level, ...] = ("ok", "attention", "critical")
+EXIT_CODES = {"ok": 0, "attention": 1, "critical": 2}
+
+
+@dataclass(frozen=True)
+class Finding:
+    provider: str
+    level: Level
+    message: str
+
+
+def overall(findings: list[Finding]) -> Level:
+    """The worst level among findings (``ok`` when there is none)."""
+    return max((f.level for f in findings), key=LEVELS.index, default="ok")

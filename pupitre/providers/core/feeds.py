@@ -1,0 +1,68 @@
+"""Feeds: named periodic reads, and what happens to each good result.
+
+A :class:`Feed` knows how to fetch, how to (de)serialise its data for the store,
+and how to compare two results into :class:`Change` rows (history and
+notifications). The TUI runs feeds in workers (``tui/feeds.py``); ``pupitre
+check`` runs them once. Both record results through :func:`record_result`, so the
+next start paints instantly from the store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Generic, Literal, TypeVar
+
+from pupitre.providers.core.store import Store
+
+T = TypeVar("T")
+Severity = Literal["info", "attention", "critical"]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One observed change between two results of a feed (a history row)."""
+
+    key: str
+    old: str | None
+    new: str
+    detail: str = ""
+    severity: Severity = "info"
+    message: str = ""
+
+
+@dataclass
+class Feed(Generic[T]):
+    name: str
+    provider: str
+    title: str
+    fetch: Callable[[], Awaitable[T]]
+    dump: Callable[[T], Any]
+    load: Callable[[Any], T]
+    interval: Callable[[dt.datetime], float]
+    changes: Callable[[T | None, T], list[Change]] = field(default=lambda old, new: [])
+
+
+def fixed_interval(seconds: float) -> Callable[[dt.datetime], float]:
+    return lambda now: seconds
+
+
+def load_snapshot(store: Store, feed: Feed[T]) -> tuple[T, dt.datetime] | None:
+    """The last good result of a feed from the store, or ``None`` (also if unreadable)."""
+    snapshot = store.load_snapshot(feed.name)
+    if snapshot is None:
+        return None
+    try:
+        return feed.load(snapshot.payload), snapshot.fetched_at
+    except Exception:  # an older, incompatible snapshot: ignore it, the next fetch replaces it
+        return None
+
+
+def record_result(store: Store, feed: Feed[T], previous: T | None, data: T,
+                  fetched_at: dt.datetime) -> list[Change]:
+    """Save a good result as the feed's snapshot and its changes as history rows."""
+    changes = feed.changes(previous, data)
+    store.save_snapshot(feed.name, feed.dump(data), fetched_at)
+    for change in changes:
+        store.add_history(feed.name, change.key, fetched_at, change.old, change.new, change.detail)
+    return changes

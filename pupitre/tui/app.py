@@ -1,0 +1,91 @@
+"""The Textual app: modes (one per screen), feeds in workers, keys and the command palette."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Iterable
+
+from rich.markup import escape
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.signal import Signal
+
+from pupitre.runtime import Runtime
+from pupitre.tui.feeds import FeedRunner
+from pupitre.tui.screens.flexibility import FlexibilityScreen
+from pupitre.tui.screens.overview import OverviewScreen
+
+STYLES = Path(__file__).resolve().parent.parent / "styles"
+log = logging.getLogger("pupitre.app")
+
+SCREENS = {
+    "overview": ("1", "Overview", "What needs action across providers"),
+    "flexibility": ("2", "Flexibility", "GRTgaz indicator colours per site"),
+}
+
+
+class PupitreApp(App[None]):
+    TITLE = "pupitre"
+    CSS_PATH = [STYLES / "app.tcss", STYLES / "overview.tcss", STYLES / "flexibility.tcss"]
+    MODES = {"overview": OverviewScreen, "flexibility": FlexibilityScreen}
+    BINDINGS = [
+        Binding("1", "switch_mode('overview')", "Overview", id="screen.overview"),
+        Binding("2", "switch_mode('flexibility')", "Flexibility", id="screen.flexibility"),
+        Binding("r", "refresh", "Refresh", id="feeds.refresh"),
+        Binding("p", "toggle_pause", "Pause", id="feeds.pause"),
+        Binding("question_mark,f1", "toggle_help", "Keys", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    def __init__(self, runtime: Runtime, *, clock_tick: float = 1.0) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self.feeds = FeedRunner(self, runtime)
+        self.ticked: Signal[None] = Signal(self, "tick")
+        self.clock_tick = clock_tick
+        if runtime.settings.app.keys:
+            self.set_keymap(runtime.settings.app.keys)
+
+    def on_mount(self) -> None:
+        self.feeds.load_from_store()
+        self.switch_mode("overview")
+        self.feeds.start()
+        self.set_interval(self.clock_tick, lambda: self.ticked.publish(None))
+        for notice in self.runtime.notices:
+            self.notify(escape(notice), title="Setup", timeout=20)
+
+    async def on_unmount(self) -> None:
+        await self.runtime.aclose()
+
+    # -- actions -------------------------------------------------------------------------
+    def action_refresh(self) -> None:
+        started = self.feeds.refresh_all()
+        self.notify("Refreshing…" if started else "Already refreshing.", timeout=2)
+
+    def action_toggle_pause(self) -> None:
+        self.feeds.set_paused(not self.feeds.paused)
+        self.notify("Feeds paused: data will age until you press p again." if self.feeds.paused
+                    else "Feeds resumed.", timeout=4)
+
+    def action_toggle_help(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        for mode, (key, title, help_text) in SCREENS.items():
+            yield SystemCommand(f"Go to {title} ({key})", help_text,
+                                lambda mode=mode: self.switch_mode(mode))
+        yield SystemCommand("Refresh now (r)", "Fetch every feed now", self.action_refresh)
+        yield SystemCommand("Pause / resume feeds (p)", "Stop or restart the periodic refreshes",
+                            self.action_toggle_pause)
+        if isinstance(screen, FlexibilityScreen):
+            yield SystemCommand("Filter sites (/)", "Filter by site, mesh, client or colour",
+                                screen.action_filter)
+            yield SystemCommand("Cycle sort (s)", "Sort by mesh, severity or site", screen.action_cycle_sort)
+            yield SystemCommand("Site detail (enter)", "Indicators and history of the selected site",
+                                screen.action_detail)
+        yield from super().get_system_commands(screen)

@@ -1,0 +1,149 @@
+"""Runs the runtime's feeds in Textual workers and publishes their state.
+
+A feed's timer is re-armed only after its run finished, so a feed never overlaps
+itself; a tick that arrives while the last run still goes is dropped. Failures
+back off (doubling, capped). Each run ends in one of three outcomes — data, no
+data, failed — and the screens add "stale since" from the fetch time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from rich.markup import escape
+from textual.signal import Signal
+from textual.timer import Timer
+
+from pupitre.providers.core.errors import ApiError
+from pupitre.providers.core.feeds import Change, Feed, load_snapshot, record_result
+
+if TYPE_CHECKING:
+    from pupitre.runtime import Runtime
+    from textual.app import App
+
+log = logging.getLogger("pupitre.feeds")
+MAX_BACKOFF_SECONDS = 300.0
+
+
+@dataclass
+class FeedState:
+    feed: Feed[Any]
+    data: Any = None
+    fetched_at: dt.datetime | None = None
+    from_store: bool = False
+    error: ApiError | None = None
+    error_at: dt.datetime | None = None
+    running: bool = False
+    failures: int = 0
+    next_at: dt.datetime | None = None
+
+    @property
+    def has_data(self) -> bool:
+        return self.fetched_at is not None
+
+
+class FeedRunner:
+    def __init__(self, app: "App[Any]", runtime: "Runtime") -> None:
+        self.app = app
+        self.runtime = runtime
+        self.states: dict[str, FeedState] = {feed.name: FeedState(feed) for feed in runtime.feeds}
+        self.paused = False
+        self.updated: Signal[str] = Signal(app, "feed-updated")
+        self._timers: dict[str, Timer] = {}
+
+    def state(self, name: str) -> FeedState:
+        return self.states[name]
+
+    def load_from_store(self) -> None:
+        """Paint instantly from the last good results, marked as coming from the store."""
+        for state in self.states.values():
+            loaded = load_snapshot(self.runtime.store, state.feed)
+            if loaded is not None:
+                state.data, state.fetched_at = loaded
+                state.from_store = True
+
+    def start(self) -> None:
+        for name in self.states:
+            self._schedule(name, 0)
+
+    def _schedule(self, name: str, delay: float) -> None:
+        timer = self._timers.pop(name, None)
+        if timer is not None:
+            timer.stop()
+        self.states[name].next_at = self.runtime.clock.now() + dt.timedelta(seconds=delay)
+        # Textual timers divide by their delay: never arm one at 0.
+        self._timers[name] = self.app.set_timer(max(delay, 0.01), partial(self.refresh, name))
+
+    def set_paused(self, paused: bool) -> None:
+        self.paused = paused
+        if paused:
+            for timer in self._timers.values():
+                timer.stop()
+            self._timers.clear()
+            for state in self.states.values():
+                state.next_at = None
+        else:
+            self.start()
+        for name in self.states:
+            self.updated.publish(name)
+
+    def refresh(self, name: str, *, forced: bool = False) -> bool:
+        """Start a run of feed ``name``; ``False`` if one is already running (tick dropped)."""
+        state = self.states[name]
+        if state.running or (self.paused and not forced):
+            return False
+        state.running = True
+        self.updated.publish(name)
+        self.app.run_worker(self._run(state), group=f"feed:{name}", exit_on_error=False)
+        return True
+
+    def refresh_all(self) -> int:
+        return sum(self.refresh(name, forced=True) for name in self.states)
+
+    async def _run(self, state: FeedState) -> None:
+        feed = state.feed
+        try:
+            data = await feed.fetch()
+            now = self.runtime.clock.now()
+            changes = record_result(self.runtime.store, feed, state.data, data, now)
+        except ApiError as error:
+            self._failed(state, error)
+        except Exception as error:  # never a traceback on screen: log it, show a sentence
+            log.exception("feed %s failed", feed.name)
+            self._failed(state, ApiError(f"unexpected error ({type(error).__name__}); details in the log",
+                                         provider=feed.title))
+        else:
+            state.data, state.fetched_at, state.from_store = data, now, False
+            state.error, state.error_at, state.failures = None, None, 0
+            self._notify(changes)
+        finally:
+            state.running = False
+            if not self.paused:
+                self._schedule(feed.name, self._delay(state))
+            self.updated.publish(feed.name)
+
+    def _failed(self, state: FeedState, error: ApiError) -> None:
+        log.warning("feed %s: %s", state.feed.name, error)
+        state.error, state.error_at = error, self.runtime.clock.now()
+        state.failures += 1
+
+    def _delay(self, state: FeedState) -> float:
+        interval = state.feed.interval(self.runtime.clock.now())
+        if state.failures == 0:
+            return interval
+        retry_after = state.error.retry_after if state.error else None
+        backoff = min(interval * 2 ** (state.failures - 1), max(interval, MAX_BACKOFF_SECONDS))
+        return max(backoff, retry_after or 0.0)
+
+    def _notify(self, changes: list[Change]) -> None:
+        if not self.runtime.settings.app.notifications:
+            return
+        for change in changes:
+            if change.severity == "info" or not change.message:
+                continue
+            self.app.notify(escape(change.message), title="Change",
+                            severity="error" if change.severity == "critical" else "warning", timeout=15)

@@ -1,0 +1,48 @@
+"""What every pupitre screen shares: the header bar, the footer and the tick."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.screen import Screen
+
+from pupitre.tui.widgets.feed_status import FeedStatus
+from pupitre.tui.widgets.header import HeaderBar
+
+if TYPE_CHECKING:
+    from pupitre.tui.app import PupitreApp
+
+
+class PupitreScreen(Screen[None]):
+    """Subscribes to feed updates and the one-second tick; subclasses redraw."""
+
+    FEEDS: tuple[str, ...] = ()
+
+    @property
+    def papp(self) -> "PupitreApp":
+        return self.app  # type: ignore[return-value]
+
+    def on_mount(self) -> None:
+        self.papp.feeds.updated.subscribe(self, self._on_feed_updated)
+        self.papp.ticked.subscribe(self, self._on_tick)
+        self.redraw()
+
+    def _on_feed_updated(self, name: str) -> None:
+        if name in self.FEEDS:
+            self.redraw()
+        for status in self.query(FeedStatus):
+            if status.feed_name == name:
+                status.refresh_status()
+
+    def _on_tick(self, _: object) -> None:
+        for header in self.query(HeaderBar):
+            header.tick()
+        for status in self.query(FeedStatus):
+            status.refresh_status()
+        self.tick()
+
+    def redraw(self) -> None:
+        """Repaint from the feeds' current data."""
+
+    def tick(self) -> None:
+        """Update what moves with time (countdowns)."""

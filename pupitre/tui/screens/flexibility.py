@@ -1,0 +1,194 @@
+"""Flexibility (key 2): GRTgaz indicator colours per site, live (GRTgaz §13.1, §3.2.2.1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, Input, Static
+
+from pupitre.providers.core.clock import format_age
+from pupitre.providers.grtgaz import rules
+from pupitre.providers.grtgaz.models import Flex, IndicatorStatus, SiteIndicators
+from pupitre.providers.grtgaz.sites import site_by_id
+from pupitre.tui.screens.base import PupitreScreen
+from pupitre.tui.widgets.feed_status import FeedStatus
+from pupitre.tui.widgets.header import HeaderBar
+from pupitre.tui.widgets.indicators import GLYPHS, WORDS, status_style, status_text
+
+FEED = "grtgaz.indicators"
+SORTS = ("mesh", "severity", "site")
+SEVERITY = {IndicatorStatus.GREY: 0, IndicatorStatus.RED: 1, IndicatorStatus.GREEN: 2}
+FLEX_SHORT = {Flex.Q_TO_QMINUS: "Q→Q-", Flex.PARTIAL: "part.", Flex.Q_TO_QPLUS: "Q→Q+"}
+
+
+def countdown(now: dt.datetime, at: dt.datetime) -> str:
+    seconds = (at - now).total_seconds()
+    if seconds <= 0:
+        return "now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
+    return format_age(seconds)
+
+
+def status_counts(sites: list[SiteIndicators]) -> dict[IndicatorStatus, int]:
+    """How many sites have each status as their worst current one."""
+    counts = dict.fromkeys(IndicatorStatus, 0)
+    for site in sites:
+        counts[rules.site_worst_status(site)] += 1
+    return counts
+
+
+def site_search_text(site: SiteIndicators) -> str:
+    known = site_by_id(site.site_id)
+    words = [site.site_id, site.site_label, site.mesh_label, site.mesh_code,
+             known.client if known else ""]
+    words += [indicator.status.value for _, indicator in site.currentIndicator.indicators()]
+    return " ".join(words).lower()
+
+
+class FlexibilityScreen(PupitreScreen):
+    FEEDS = (FEED,)
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="flexibility.filter"),
+        Binding("s", "cycle_sort", "Sort", id="flexibility.sort"),
+        Binding("enter", "detail", "Detail", id="flexibility.detail", show=True),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="flexibility.clear"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sort = "mesh"
+        self.filter_text = ""
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar("Flexibility — GRTgaz")
+        with Horizontal(id="flex-toolbar"):
+            yield Static("", id="flex-summary")
+            yield Input(placeholder="filter: site, mesh, client, red…", id="flex-filter")
+        yield DataTable(id="flex-table", cursor_type="row", zebra_stripes=True)
+        yield FeedStatus(FEED, id="flex-status", classes="feed-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("Site", key="site")
+        table.add_column("Mesh", key="mesh")
+        table.add_column("Q→Q-", key=Flex.Q_TO_QMINUS.name)
+        table.add_column("Partial", key=Flex.PARTIAL.name)
+        table.add_column("Q→Q+", key=Flex.Q_TO_QPLUS.name)
+        table.add_column("Next change", key="next")
+        self.query_one("#flex-filter", Input).display = False
+        super().on_mount()
+        table.focus()
+
+    # -- data ----------------------------------------------------------------------------
+    def sites(self) -> list[SiteIndicators]:
+        data = self.papp.feeds.state(FEED).data
+        return list(data or [])
+
+    def visible_sites(self) -> list[SiteIndicators]:
+        sites = self.sites()
+        if self.filter_text:
+            needle = self.filter_text.lower()
+            sites = [s for s in sites if needle in site_search_text(s)]
+        if self.sort == "mesh":
+            sites.sort(key=lambda s: (s.mesh_label.lower(), s.site_label.lower()))
+        elif self.sort == "severity":
+            sites.sort(key=lambda s: (SEVERITY[rules.site_worst_status(s)], s.site_label.lower()))
+        else:
+            sites.sort(key=lambda s: s.site_label.lower())
+        return sites
+
+    def next_cell(self, site: SiteIndicators, now: dt.datetime) -> Text:
+        changes = rules.upcoming_changes([site], now)
+        if not changes:
+            return Text("—", style="dim")
+        first = changes[0]
+        names = ",".join(FLEX_SHORT[c.flex] for c in changes)
+        text = Text()
+        text.append(f"{GLYPHS[first.next]} {WORDS[first.next]} ", style=status_style(self.app, first.next))
+        text.append(f"{names} {first.applies_at:%H:%M} · {countdown(now, first.applies_at)}")
+        return text
+
+    def redraw(self) -> None:
+        table = self.query_one(DataTable)
+        now = self.papp.runtime.clock.now()
+        selected = None
+        if table.row_count and table.cursor_row >= 0:
+            selected = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        table.clear()
+        last_mesh = None
+        for site in self.visible_sites():
+            mesh = site.mesh_label if self.sort == "mesh" and site.mesh_label != last_mesh else ""
+            last_mesh = site.mesh_label
+            row: list[Any] = [Text(site.site_label), Text(mesh or ("" if self.sort == "mesh" else site.mesh_label))]
+            row += [status_text(self.app, site.currentIndicator.indicator(flex).status) for flex in Flex]
+            row.append(self.next_cell(site, now))
+            table.add_row(*row, key=site.site_id)
+        if selected is not None and selected in table.rows:
+            table.move_cursor(row=table.get_row_index(selected))
+        self.update_summary()
+
+    def update_summary(self) -> None:
+        sites = self.sites()
+        visible = len(self.visible_sites())
+        counts = status_counts(sites)
+        summary = Text()
+        summary.append(f"{len(sites)} sites")
+        if visible != len(sites):
+            summary.append(f" ({visible} shown, filter “{self.filter_text}”)")
+        summary.append(f" · {counts[IndicatorStatus.RED]} red · {counts[IndicatorStatus.GREY]} grey")
+        summary.append(f" · sort: {self.sort}")
+        self.query_one("#flex-summary", Static).update(summary)
+
+    def tick(self) -> None:
+        table = self.query_one(DataTable)
+        now = self.papp.runtime.clock.now()
+        for site in self.visible_sites():
+            if site.site_id in table.rows:
+                table.update_cell(site.site_id, "next", self.next_cell(site, now))
+
+    # -- actions -------------------------------------------------------------------------
+    def action_filter(self) -> None:
+        box = self.query_one("#flex-filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#flex-filter", Input)
+        box.value = ""
+        box.display = False
+        self.query_one(DataTable).focus()
+
+    @on(Input.Changed, "#flex-filter")
+    def filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value.strip()
+        self.redraw()
+
+    @on(Input.Submitted, "#flex-filter")
+    def filter_submitted(self) -> None:
+        self.query_one(DataTable).focus()
+
+    def action_cycle_sort(self) -> None:
+        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+        self.redraw()
+
+    @on(DataTable.RowSelected, "#flex-table")
+    def row_selected(self, event: DataTable.RowSelected) -> None:
+        self.open_detail(str(event.row_key.value))
+
+    def action_detail(self) -> None:
+        table = self.query_one(DataTable)
+        if table.row_count:
+            self.open_detail(str(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value))
+
+    def open_detail(self, site_id: str) -> None:
+        from pupitre.tui.screens.site_detail import SiteDetailScreen
+
+        self.app.push_screen(SiteDetailScreen(site_id))

@@ -1,0 +1,96 @@
+"""Overview (key 1): what needs action, one tile per provider, each with age and errors."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Vertical
+from textual.widgets import Footer, Static
+
+from pupitre.providers.grtgaz import rules
+from pupitre.providers.grtgaz.models import IndicatorStatus
+from pupitre.tui.screens.base import PupitreScreen
+from pupitre.tui.screens.flexibility import FEED as GRTGAZ_FEED
+from pupitre.tui.screens.flexibility import FLEX_SHORT, countdown, status_counts
+from pupitre.tui.widgets.feed_status import FeedStatus
+from pupitre.tui.widgets.header import HeaderBar
+from pupitre.tui.widgets.indicators import GLYPHS, WORDS, status_style, status_text
+
+MAX_ATTENTION_LINES = 4
+
+
+class Tile(Vertical, can_focus=True):
+    """A focusable tile; Enter opens the screen it summarises."""
+
+    BINDINGS = [Binding("enter", "open", "Open", id="overview.open")]
+
+    def __init__(self, title: str, mode: str, feed: str, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.border_title = title
+        self.mode = mode
+        self.feed = feed
+
+    def compose(self) -> ComposeResult:
+        yield Static("", classes="tile-body")
+        yield FeedStatus(self.feed, classes="feed-status")
+
+    def action_open(self) -> None:
+        self.app.switch_mode(self.mode)
+
+
+class OverviewScreen(PupitreScreen):
+    FEEDS = (GRTGAZ_FEED,)
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar("Overview")
+        with Grid(id="tiles"):
+            yield Tile("GRTgaz · flexibility indicators  [2]", "flexibility", GRTGAZ_FEED, id="tile-grtgaz")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#tile-grtgaz").focus()
+
+    def redraw(self) -> None:
+        self.query_one("#tile-grtgaz .tile-body", Static).update(self.grtgaz_body())
+
+    def tick(self) -> None:
+        self.redraw()
+
+    def grtgaz_body(self) -> Text:
+        state = self.papp.feeds.state(GRTGAZ_FEED)
+        sites = list(state.data or [])
+        text = Text()
+        if not sites:
+            text.append("No indicator data yet." if state.error is None else "No indicator data.",
+                        style="bold")
+            return text
+        now = self.papp.runtime.clock.now()
+        worst = rules.worst_status_across(sites)
+        counts = status_counts(sites)
+        text.append("Worst now: ")
+        text.append_text(status_text(self.app, worst or IndicatorStatus.GREEN))
+        text.append(f"   {counts[IndicatorStatus.RED]} red · {counts[IndicatorStatus.GREY]} grey "
+                    f"of {len(sites)} sites\n")
+        upcoming = rules.upcoming_changes(sites, now)
+        if upcoming:
+            first = upcoming[0]
+            text.append("Next: ")
+            text.append(f"{GLYPHS[first.next]} {WORDS[first.next]}", style=status_style(self.app, first.next))
+            more = f"  (+{len(upcoming) - 1} more)" if len(upcoming) > 1 else ""
+            text.append(f" {FLEX_SHORT[first.flex]} {first.site_label} at {first.applies_at:%H:%M} "
+                        f"(in {countdown(now, first.applies_at)}){more}\n")
+        else:
+            text.append("Next: no change announced\n", style="dim")
+        attention = [s for s in sites if rules.site_worst_status(s) is not IndicatorStatus.GREEN]
+        for site in attention[:MAX_ATTENTION_LINES]:
+            bad = [flex for flex, ind in site.currentIndicator.indicators()
+                   if ind.status is not IndicatorStatus.GREEN]
+            status = rules.site_worst_status(site)
+            text.append(f"  {GLYPHS[status]} {WORDS[status]} ", style=status_style(self.app, status))
+            text.append(f"{site.site_label} ({site.mesh_label}): {', '.join(FLEX_SHORT[f] for f in bad)}\n")
+        if len(attention) > MAX_ATTENTION_LINES:
+            text.append(f"  … and {len(attention) - MAX_ATTENTION_LINES} more (press 2)\n", style="dim")
+        text.rstrip()
+        return text

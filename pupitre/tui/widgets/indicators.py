@@ -1,0 +1,32 @@
+"""Indicator states as glyph + word + colour, so none relies on colour alone."""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import App
+
+from pupitre.providers.grtgaz.models import IndicatorStatus
+
+GLYPHS = {IndicatorStatus.GREEN: "✓", IndicatorStatus.RED: "✗", IndicatorStatus.GREY: "▒"}
+WORDS = {IndicatorStatus.GREEN: "green", IndicatorStatus.RED: "RED", IndicatorStatus.GREY: "GREY"}
+THEME_COLOURS = {IndicatorStatus.GREEN: "success", IndicatorStatus.RED: "error",
+                 IndicatorStatus.GREY: "foreground-muted"}
+
+
+def status_style(app: App[object], status: IndicatorStatus) -> Style:
+    """A Rich style from the active theme's variables (``$success``, ``$error``…)."""
+    colour = app.theme_variables.get(THEME_COLOURS[status], "")
+    if status is IndicatorStatus.GREEN:
+        return Style.parse(colour) if colour else Style()
+    if status is IndicatorStatus.RED:
+        return Style.parse(f"bold {colour}".strip())
+    return Style.parse(f"bold reverse {colour}".strip())
+
+
+def status_label(status: IndicatorStatus) -> str:
+    return f"{GLYPHS[status]} {WORDS[status]}"
+
+
+def status_text(app: App[object], status: IndicatorStatus) -> Text:
+    return Text(status_label(status), style=status_style(app, status))

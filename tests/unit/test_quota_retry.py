@@ -1,0 +1,155 @@
+"""Quota limiter (never exceeds the rate, uses it fully, day cap survives a restart) and retries."""
+
+import asyncio
+import datetime as dt
+
+import pytest
+
+from pupitre.providers.core.clock import ManualClock
+from pupitre.providers.core.errors import AuthError, NetworkError, QuotaError, ServerError
+from pupitre.providers.core.quota import QuotaLimiter
+from pupitre.providers.core.retry import RetryPolicy, retry_read
+from pupitre.providers.core.store import Store
+
+
+class FakeTime:
+    """A monotonic clock that only moves when the limiter sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def clock() -> ManualClock:
+    return ManualClock(dt.datetime(2026, 11, 22, 14, 0))
+
+
+async def test_rate_is_never_exceeded_and_fully_used():
+    fake = FakeTime()
+    limiter = QuotaLimiter("omega:supplier", provider="GRDF OMEGA", clock=clock(), per_second=1,
+                           sleep=fake.sleep, monotonic=fake.monotonic)
+    stamps = []
+    for _ in range(5):
+        await limiter.acquire()
+        stamps.append(fake.now)
+    # 1 call/s: exactly one second apart, no more, no less.
+    assert stamps == [0.0, 1.0, 2.0, 3.0, 4.0]
+
+
+async def test_rate_window_of_n_per_second():
+    fake = FakeTime()
+    limiter = QuotaLimiter("adict", provider="ADICT", clock=clock(), per_second=3,
+                           sleep=fake.sleep, monotonic=fake.monotonic)
+    stamps = []
+    for _ in range(7):
+        await limiter.acquire()
+        stamps.append(fake.now)
+    assert stamps == [0, 0, 0, 1, 1, 1, 2]
+    for i in range(len(stamps)):
+        assert sum(1 for s in stamps if stamps[i] <= s < stamps[i] + 1) <= 3
+
+
+async def test_concurrent_acquires_are_serialised_under_the_rate():
+    fake = FakeTime()
+    limiter = QuotaLimiter("omega", provider="GRDF OMEGA", clock=clock(), per_second=1,
+                           sleep=fake.sleep, monotonic=fake.monotonic)
+    stamps = []
+
+    async def call():
+        await limiter.acquire()
+        stamps.append(fake.now)
+
+    await asyncio.gather(*(call() for _ in range(4)))
+    assert sorted(stamps) == [0.0, 1.0, 2.0, 3.0]
+
+
+async def test_day_cap_survives_restart(tmp_path):
+    path = tmp_path / "s.sqlite3"
+    limiter = QuotaLimiter("adict:c1", provider="ADICT", clock=clock(), per_day=3, store=Store(path))
+    for _ in range(3):
+        await limiter.acquire()
+    with pytest.raises(QuotaError, match="daily quota of 3"):
+        await limiter.acquire()
+    restarted = QuotaLimiter("adict:c1", provider="ADICT", clock=clock(), per_day=3, store=Store(path))
+    assert restarted.remaining_today() == 0
+    with pytest.raises(QuotaError):
+        await restarted.acquire()
+
+
+async def test_day_cap_resets_the_next_day(tmp_path):
+    c = clock()
+    limiter = QuotaLimiter("adict:c1", provider="ADICT", clock=c, per_day=1, store=Store(tmp_path / "s"))
+    await limiter.acquire()
+    c.advance(days=1)
+    await limiter.acquire()
+    assert limiter.used_today() == 1
+
+
+async def test_retry_read_retries_retryable_errors_with_backoff():
+    calls = []
+    sleeps = []
+
+    async def flaky():
+        calls.append(1)
+        if len(calls) < 3:
+            raise ServerError("boom", status=503)
+        return "ok"
+
+    async def sleep(s):
+        sleeps.append(s)
+
+    result = await retry_read(flaky, RetryPolicy(attempts=3, base_delay=1, max_delay=10), sleep=sleep,
+                              rng=lambda: 1.0)
+    assert result == "ok" and len(calls) == 3
+    assert sleeps == [1.0, 2.0]  # exponential: base, base*2
+
+
+async def test_retry_honours_retry_after():
+    sleeps = []
+
+    async def limited():
+        if not sleeps:
+            raise QuotaError("slow down", status=429, retry_after=7)
+        return 1
+
+    async def sleep(s):
+        sleeps.append(s)
+
+    await retry_read(limited, RetryPolicy(), sleep=sleep, rng=lambda: 0.0)
+    assert sleeps == [7]
+
+
+async def test_retry_gives_up_and_never_retries_auth_errors():
+    calls = []
+
+    async def down():
+        calls.append(1)
+        raise NetworkError("down")
+
+    with pytest.raises(NetworkError):
+        await retry_read(down, RetryPolicy(attempts=3), sleep=lambda s: asyncio.sleep(0))
+    assert len(calls) == 3
+
+    calls.clear()
+
+    async def refused():
+        calls.append(1)
+        raise AuthError("no")
+
+    with pytest.raises(AuthError):
+        await retry_read(refused, RetryPolicy(attempts=3), sleep=lambda s: asyncio.sleep(0))
+    assert len(calls) == 1
+
+
+def test_jitter_stays_within_bounds():
+    policy = RetryPolicy(base_delay=0.5, max_delay=4)
+    err = ServerError("x")
+    for attempt in range(1, 8):
+        assert 0 <= policy.delay(attempt, err) <= 4

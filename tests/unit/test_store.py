@@ -1,0 +1,96 @@
+"""SQLite store: file mode, WAL, migrations, snapshots, history, outbox, audit, quota."""
+
+import datetime as dt
+import os
+import sqlite3
+
+import pytest
+
+from pupitre.providers.core import store as store_module
+from pupitre.providers.core.clock import PARIS
+from pupitre.providers.core.store import OUTBOX_DELIVERED, OUTBOX_PENDING, Store, StoreError
+
+NOW = dt.datetime(2026, 11, 22, 14, 0, tzinfo=PARIS)
+
+
+def test_file_is_user_only_and_wal(tmp_path):
+    path = tmp_path / "data" / "pupitre.sqlite3"
+    store = Store(path)
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    assert os.stat(path.parent).st_mode & 0o077 == 0
+    mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+    assert store.schema_version == len(store_module.MIGRATIONS)
+
+
+def test_existing_group_readable_file_is_tightened(tmp_path):
+    path = tmp_path / "s.sqlite3"
+    Store(path).close()
+    os.chmod(path, 0o644)
+    Store(path)
+    assert os.stat(path).st_mode & 0o777 == 0o600
+
+
+def test_migrations_upgrade_an_older_store(tmp_path, monkeypatch):
+    path = tmp_path / "s.sqlite3"
+    Store(path).close()
+    monkeypatch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS +
+                        ["ALTER TABLE audit ADD COLUMN operator TEXT NOT NULL DEFAULT ''"])
+    upgraded = Store(path)
+    assert upgraded.schema_version == 2
+    columns = [row[1] for row in upgraded._query("PRAGMA table_info(audit)")]
+    assert "operator" in columns
+
+
+def test_newer_store_is_refused(tmp_path):
+    path = tmp_path / "s.sqlite3"
+    Store(path).close()
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version=99")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="upgrade pupitre"):
+        Store(path)
+
+
+def test_snapshot_roundtrip_and_replace(tmp_path):
+    store = Store(tmp_path / "s.sqlite3")
+    assert store.load_snapshot("grtgaz.indicators") is None
+    store.save_snapshot("grtgaz.indicators", [{"a": 1}], NOW)
+    store.save_snapshot("grtgaz.indicators", [{"a": 2}], NOW + dt.timedelta(minutes=1))
+    snap = store.load_snapshot("grtgaz.indicators")
+    assert snap is not None and snap.payload == [{"a": 2}]
+    assert snap.fetched_at == NOW + dt.timedelta(minutes=1)
+
+
+def test_history_newest_first(tmp_path):
+    store = Store(tmp_path / "s.sqlite3")
+    store.add_history("grtgaz.indicators", "LI0001", NOW, "GREEN", "RED", "Q→Q+")
+    store.add_history("grtgaz.indicators", "LI0001", NOW + dt.timedelta(hours=1), "RED", "GREEN", "Q→Q+")
+    store.add_history("grtgaz.indicators", "LI0002", NOW, None, "GREY", "partial")
+    entries = store.history("grtgaz.indicators", "LI0001")
+    assert [e.new for e in entries] == ["GREEN", "RED"]
+    assert len(store.history("grtgaz.indicators")) == 3
+
+
+def test_outbox_survives_reopen(tmp_path):
+    path = tmp_path / "s.sqlite3"
+    store = Store(path)
+    item_id = store.outbox_add("edf_oa", "acknowledge", {"order_id": "X"}, NOW)
+    store.close()
+    reopened = Store(path)
+    pending = reopened.outbox(status=OUTBOX_PENDING)
+    assert [(i.id, i.payload) for i in pending] == [(item_id, {"order_id": "X"})]
+    reopened.outbox_update(item_id, OUTBOX_DELIVERED, NOW, response="201")
+    assert reopened.outbox(status=OUTBOX_PENDING) == []
+    assert reopened.outbox()[0].attempts == 1
+
+
+def test_audit_and_quota(tmp_path):
+    store = Store(tmp_path / "s.sqlite3")
+    store.audit("grtgaz", "refresh", "ok", NOW, "13 sites")
+    assert store.audit_log()[0][1:4] == ("grtgaz", "refresh", "ok")
+    day = NOW.date()
+    assert store.quota_count("adict", day) == 0
+    assert store.quota_increment("adict", day) == 1
+    assert store.quota_increment("adict", day, 4) == 5

@@ -1,0 +1,188 @@
+"""The ``pupitre config`` and ``pupitre secrets`` subcommands (argparse, no Textual).
+
+``add_subcommands(subparsers)`` registers them; each parser sets ``handler`` to a
+function ``(args) -> int``. Handlers print :class:`ConfigError` on stderr and return 2
+(no traceback), so ``cli.py`` only needs ``return args.handler(args)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import getpass
+import sys
+from typing import Any, Callable
+
+from pupitre.providers.core import config
+from pupitre.providers.core.errors import ConfigError
+from pupitre.providers.core.secrets import (REQUIRED_SECRETS, SecretStore, check_secret_name,
+                                            env_var)
+
+Handler = Callable[[argparse.Namespace], int]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_CONFIG = 2
+EXIT_INTERRUPTED = 130
+
+
+def _err(message: str) -> None:
+    print(f"pupitre: {message}", file=sys.stderr)
+
+
+def handles_config_errors(handler: Handler) -> Handler:
+    """Turn :class:`ConfigError` into a message on stderr and exit code 2."""
+
+    @functools.wraps(handler)
+    def wrapper(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except ConfigError as exc:
+            _err(str(exc))
+            return EXIT_CONFIG
+        except KeyboardInterrupt:
+            _err("interrupted")
+            return EXIT_INTERRUPTED
+
+    return wrapper
+
+
+def _print_notice(store: SecretStore) -> None:
+    notice = store.notice()
+    if notice:
+        print(f"note: {notice}", file=sys.stderr)
+
+
+# -- config ----------------------------------------------------------------------------
+@handles_config_errors
+def cmd_config_path(args: argparse.Namespace) -> int:
+    """Print the settings file path (``--all``: every file pupitre uses)."""
+    if not args.all:
+        print(config.settings_path())
+        return EXIT_OK
+    for label, path in (("settings", config.settings_path()),
+                        ("credentials", config.credentials_path()),
+                        ("store", config.store_path())):
+        state = "exists" if path.exists() else "not created yet"
+        print(f"{label:<12} {path}  ({state})")
+    return EXIT_OK
+
+
+@handles_config_errors
+def cmd_config_show(args: argparse.Namespace) -> int:
+    path = config.settings_path()
+    settings = config.load_settings(path)
+    store = SecretStore()
+    origin = "" if path.exists() else "  (not present: defaults)"
+    print(f"# settings file: {path}{origin}")
+    print(config.show_settings(settings, store), end="")
+    _print_notice(store)
+    return EXIT_OK
+
+
+@handles_config_errors
+def cmd_config_edit(args: argparse.Namespace) -> int:
+    path = config.settings_path()
+    config.edit_settings(path)
+    print(f"settings OK: {path}")
+    return EXIT_OK
+
+
+# -- secrets ---------------------------------------------------------------------------
+def _read_value(args: argparse.Namespace) -> str:
+    if args.from_stdin:
+        line = sys.stdin.readline()
+        return line.rstrip("\r\n")
+    try:
+        return getpass.getpass(f"{args.provider} {args.name} (not echoed): ")
+    except EOFError:
+        return ""
+
+
+@handles_config_errors
+def cmd_secrets_set(args: argparse.Namespace) -> int:
+    check_secret_name(args.provider, args.name)
+    value = _read_value(args)
+    if not value:
+        _err("empty value: nothing stored")
+        return EXIT_FAILED
+    store = SecretStore()
+    where = store.set(args.provider, args.name, value)
+    print(f"stored {args.provider}.{args.name} in {where}")
+    variable = env_var(args.provider, args.name)
+    if store.env.get(variable):
+        print(f"note: {variable} is set in this environment and takes precedence",
+              file=sys.stderr)
+    _print_notice(store)
+    return EXIT_OK
+
+
+@handles_config_errors
+def cmd_secrets_delete(args: argparse.Namespace) -> int:
+    check_secret_name(args.provider, args.name)
+    store = SecretStore()
+    removed = store.delete(args.provider, args.name)
+    if removed:
+        print(f"removed {args.provider}.{args.name} from {', '.join(removed)}")
+    else:
+        print(f"{args.provider}.{args.name} was not stored")
+    variable = env_var(args.provider, args.name)
+    if store.env.get(variable):
+        print(f"note: {variable} is still set in this environment", file=sys.stderr)
+    return EXIT_OK
+
+
+@handles_config_errors
+def cmd_secrets_where(args: argparse.Namespace) -> int:
+    store = SecretStore()
+    width = max(len(f"{p}.{n}") for p, names in REQUIRED_SECRETS.items() for n in names)
+    for provider, names in REQUIRED_SECRETS.items():
+        for name in names:
+            print(f"{provider + '.' + name:<{width}}  {store.source(provider, name)}")
+    _print_notice(store)
+    return EXIT_OK
+
+
+# -- wiring ----------------------------------------------------------------------------
+def _secret_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("provider", help=f"one of: {', '.join(REQUIRED_SECRETS)}")
+    parser.add_argument("name", help="secret name, e.g. key_passphrase (see `secrets where`)")
+
+
+def add_subcommands(subparsers: Any) -> None:
+    """Register ``config path|show|edit`` and ``secrets set|delete|where``."""
+    cfg = subparsers.add_parser("config", help="settings file: path, show, edit")
+    cfg_sub = cfg.add_subparsers(dest="config_command", metavar="{path,show,edit}", required=True)
+    path = cfg_sub.add_parser("path", help="print the settings file path")
+    path.add_argument("--all", action="store_true", help="also the credentials file and store")
+    path.set_defaults(handler=cmd_config_path)
+    cfg_sub.add_parser("show", help="effective settings and where each secret comes from"
+                       ).set_defaults(handler=cmd_config_show)
+    cfg_sub.add_parser("edit", help="open the settings in $VISUAL/$EDITOR, then check them"
+                       ).set_defaults(handler=cmd_config_edit)
+
+    sec = subparsers.add_parser("secrets", help="store secrets outside the settings file")
+    sec_sub = sec.add_subparsers(dest="secrets_command", metavar="{set,delete,where}",
+                                 required=True)
+    set_ = sec_sub.add_parser("set", help="store a secret (prompted, not echoed)")
+    _secret_args(set_)
+    set_.add_argument("--from-stdin", action="store_true",
+                      help="read the value from one line of standard input (for scripts)")
+    set_.set_defaults(handler=cmd_secrets_set)
+    delete = sec_sub.add_parser("delete", help="remove a stored secret")
+    _secret_args(delete)
+    delete.set_defaults(handler=cmd_secrets_delete)
+    sec_sub.add_parser("where", help="where each secret comes from (never its value)"
+                       ).set_defaults(handler=cmd_secrets_where)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry point (tests; ``cli.py`` wires :func:`add_subcommands` itself)."""
+    parser = argparse.ArgumentParser(prog="pupitre")
+    add_subcommands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

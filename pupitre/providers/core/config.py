@@ -1,0 +1,317 @@
+"""Where pupitre keeps its files, and the settings TOML: load, template, show, edit.
+
+Paths come from platformdirs and can be overridden with ``PUPITRE_CONFIG_DIR`` and
+``PUPITRE_DATA_DIR``. Every problem with the settings file becomes a
+:class:`ConfigError` naming the file, the line or field and what is wrong. Secrets
+are refused in the settings file: they belong to ``pupitre secrets set``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import tomllib
+from pathlib import Path
+from typing import Any, Callable, Protocol, Sequence
+
+import platformdirs
+from pydantic import BaseModel, ValidationError
+
+from pupitre.providers.core.errors import ConfigError
+from pupitre.settings import Section, Settings
+
+APP_NAME = "pupitre"
+SECRET_WORDS = ("secret", "token", "password", "passwd", "passphrase")
+SECRET_SUFFIXES = ("api_key", "apikey")
+
+
+# -- paths -----------------------------------------------------------------------------
+def config_dir() -> Path:
+    """The config directory (``PUPITRE_CONFIG_DIR`` or the platformdirs one)."""
+    override = os.environ.get("PUPITRE_CONFIG_DIR")
+    if override:
+        return Path(override).expanduser()
+    return platformdirs.user_config_path(appname=APP_NAME, appauthor=False)
+
+
+def data_dir() -> Path:
+    """The data directory (``PUPITRE_DATA_DIR`` or the platformdirs one)."""
+    override = os.environ.get("PUPITRE_DATA_DIR")
+    if override:
+        return Path(override).expanduser()
+    return platformdirs.user_data_path(appname=APP_NAME, appauthor=False)
+
+
+def settings_path() -> Path:
+    return config_dir() / "settings.toml"
+
+
+def credentials_path() -> Path:
+    return config_dir() / "credentials.toml"
+
+
+def store_path() -> Path:
+    return data_dir() / "pupitre.sqlite3"
+
+
+def display_path(path: Path) -> str:
+    """``path`` with the home directory shown as ``~``."""
+    try:
+        return "~/" + str(path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)
+
+
+# -- TOML helpers ----------------------------------------------------------------------
+def toml_value(value: Any) -> str:
+    """Render a simple value (str, number, bool, Path, list, dict) as TOML."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (str, Path)):
+        return json.dumps(str(value), ensure_ascii=False)  # JSON strings are TOML basic strings
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        items = ", ".join(f"{toml_key(k)} = {toml_value(v)}" for k, v in value.items())
+        return "{ " + items + " }" if items else "{}"
+    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+
+
+def toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)
+
+
+_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-.\"' ]+?)\s*=")
+
+
+def _split_key(raw: str) -> list[str]:
+    return [part.strip().strip("\"'") for part in raw.split(".")]
+
+
+def _find_line(text: str, loc: Sequence[str | int]) -> int | None:
+    """Best-effort line number (1-based) of the key at ``loc`` in a TOML text."""
+    keys = [str(part) for part in loc if isinstance(part, str)]
+    best, best_len = None, 0
+    table: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            table = _split_key(header.group(1))
+            path = table
+        else:
+            key = _KEY.match(line)
+            if not key:
+                continue
+            path = table + _split_key(key.group(1))
+        depth = len(path)
+        if depth > best_len and keys[:depth] == path:
+            best, best_len = number, depth
+    return best
+
+
+def _is_secret_key(key: str) -> bool:
+    name = key.lower().replace("-", "_")
+    last = name.rsplit("_", 1)[-1]
+    return (last in SECRET_WORDS or last.removesuffix("s") in SECRET_WORDS
+            or name.endswith(SECRET_SUFFIXES) or name.endswith(SECRET_WORDS[2:]))
+
+
+def _check_no_secrets(data: Any, path: Path, text: str, loc: tuple[str, ...] = ()) -> None:
+    if isinstance(data, list):
+        for item in data:
+            _check_no_secrets(item, path, text, loc)
+        return
+    if not isinstance(data, dict):
+        return
+    for key, value in data.items():
+        here = (*loc, key)
+        if _is_secret_key(key):
+            line = _find_line(text, here)
+            where = f"line {line}: " if line else ""
+            provider = loc[0] if loc else "PROVIDER"
+            raise ConfigError(
+                f"{path}: {where}'{'.'.join(here)}' looks like a secret; secrets must not be in "
+                f"the settings file. Remove it and store it with "
+                f"`pupitre secrets set {provider} {key}`.")
+        _check_no_secrets(value, path, text, here)
+
+
+def _model_at(loc: Sequence[str | int]) -> type[BaseModel] | None:
+    model: type[BaseModel] = Settings
+    for part in loc:
+        field = model.model_fields.get(str(part))
+        annotation = field.annotation if field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        model = annotation
+    return model
+
+
+def _describe(error: Any) -> str:
+    loc = tuple(error.get("loc", ()))
+    if error.get("type") == "extra_forbidden":
+        parent = _model_at(loc[:-1])
+        allowed = ", ".join(parent.model_fields) if parent else ""
+        what = "unknown section" if len(loc) == 1 else "unknown setting"
+        return f"{what} (allowed: {allowed})" if allowed else what
+    message = str(error.get("msg", "invalid value"))
+    return message.removeprefix("Value error, ")
+
+
+def _validation_message(path: Path, text: str, exc: ValidationError) -> str:
+    found: list[tuple[int, str]] = []
+    for error in exc.errors()[:10]:
+        loc = tuple(error.get("loc", ()))
+        line = _find_line(text, loc)
+        field = ".".join(str(p) for p in loc) or "(file)"
+        where = f"line {line}, " if line else ""
+        found.append((line or 0, f"  {where}{field}: {_describe(error)}"))
+    problems = [problem for _, problem in sorted(found, key=lambda item: item[0])]
+    more = exc.error_count() - len(problems)
+    tail = f"\n  … and {more} more" if more > 0 else ""
+    return f"{path}: invalid settings\n" + "\n".join(problems) + tail
+
+
+# -- load ------------------------------------------------------------------------------
+def load_settings(path: Path | None = None) -> Settings:
+    """Read settings.toml (defaults when missing); :class:`ConfigError` on any problem."""
+    path = Path(path) if path is not None else settings_path()
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return Settings()
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: TOML syntax error: {exc}") from None
+    _check_no_secrets(data, path, text)
+    try:
+        return Settings.model_validate(data, context={"base_dir": path.parent})
+    except ValidationError as exc:
+        raise ConfigError(_validation_message(path, text, exc)) from None
+
+
+# -- template --------------------------------------------------------------------------
+def _section_doc(model: type[Section]) -> str:
+    return (model.__doc__ or "").strip().splitlines()[0] if model.__doc__ else ""
+
+
+def _field_comment(field: Any) -> str:
+    comment = field.description or ""
+    choices = getattr(field.annotation, "__args__", None)
+    if choices and all(isinstance(c, str) for c in choices):
+        comment += f" (one of: {', '.join(choices)})"
+    return comment
+
+
+def default_settings_text() -> str:
+    """The commented template: every section and setting, defaults commented out."""
+    out = ["# pupitre settings. Uncomment a line and change it to override the default.",
+           "# Secrets (passphrases, tokens, client secrets) do NOT go here:",
+           "# use `pupitre secrets set PROVIDER NAME` (see `pupitre secrets where`).",
+           "# Paths may start with ~; relative paths are relative to this file's folder."]
+    for name, model in Settings.sections().items():
+        out += ["", f"[{name}]"]
+        doc = _section_doc(model)
+        if doc:
+            out.insert(len(out) - 1, f"# {doc}")
+        for key, field in model.model_fields.items():
+            default = field.get_default(call_default_factory=True)
+            comment = _field_comment(field)
+            if comment:
+                out.append(f"# {comment}")
+            value = '"/path/to/file.pem"' if default is None else toml_value(default)
+            out.append(f"# {key} = {value}")
+    return "\n".join(out) + "\n"
+
+
+def write_default_settings(path: Path | None = None) -> bool:
+    """Write the template with mode 0600 unless a file exists; True when written."""
+    path = Path(path) if path is not None else settings_path()
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(default_settings_text())
+    return True
+
+
+# -- show ------------------------------------------------------------------------------
+class SecretSources(Protocol):
+    def source(self, provider: str, name: str) -> str: ...
+
+
+def show_settings(settings: Settings,
+                  secrets_resolver: SecretSources | Callable[[str, str], str]) -> str:
+    """Effective settings per section, and where each secret comes from (never its value)."""
+    from pupitre.providers.core.secrets import REQUIRED_SECRETS
+
+    source = getattr(secrets_resolver, "source", secrets_resolver)
+    out: list[str] = []
+    for name in Settings.sections():
+        section: Section = getattr(settings, name)
+        state = ""
+        if section.required_for_real:
+            missing = section.missing()
+            if settings.app.sandbox:
+                state = "  # runs on the sandbox (app.sandbox = true)"
+            elif missing:
+                state = f"  # runs on the sandbox (not set: {', '.join(missing)})"
+            else:
+                state = "  # real API"
+        out.append(f"[{name}]{state}")
+        for key in type(section).model_fields:
+            value = getattr(section, key)
+            out.append(f"{key} = {'(not set)' if value is None else toml_value(value)}")
+        for secret in REQUIRED_SECRETS.get(name, []):
+            out.append(f"secret {secret}: {source(name, secret)}")
+        out.append("")
+    others = [p for p in REQUIRED_SECRETS if p not in Settings.sections()]
+    if others:
+        out.append("[secrets of providers without settings yet]")
+        for provider in others:
+            for secret in REQUIRED_SECRETS[provider]:
+                out.append(f"{provider}.{secret}: {source(provider, secret)}")
+        out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+# -- edit ------------------------------------------------------------------------------
+def editor_command() -> list[str]:
+    """``$VISUAL``, else ``$EDITOR``, else ``vi`` (split like a shell would)."""
+    raw = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    return shlex.split(raw) or ["vi"]
+
+
+def edit_settings(path: Path | None = None,
+                  run: Callable[[list[str]], int] | None = None) -> Settings:
+    """Create the file from the template if needed, open the editor, then validate.
+
+    Returns the new settings; raises :class:`ConfigError` when the editor fails or the
+    edited file is invalid (the file is kept so the user can fix it).
+    """
+    path = Path(path) if path is not None else settings_path()
+    write_default_settings(path)
+    command = editor_command()
+    try:
+        status = (run or subprocess.call)([*command, str(path)])
+    except FileNotFoundError:
+        raise ConfigError(f"editor {command[0]!r} not found: set $VISUAL or $EDITOR") from None
+    if status != 0:
+        raise ConfigError(f"editor {command[0]!r} exited with status {status}; "
+                          f"{path} was not checked")
+    return load_settings(path)

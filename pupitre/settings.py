@@ -1,0 +1,115 @@
+"""The settings model: one pydantic class per TOML section.
+
+Adding a provider's section is one class (a :class:`Section` subclass) plus one field
+on :class:`Settings`. Unknown keys are refused so that a typo never silently does
+nothing. Secrets never live here: they come from :mod:`pupitre.providers.core.secrets`.
+Field descriptions double as the comments of the template written by
+``pupitre config edit`` and as the labels of ``pupitre config show``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from pupitre.providers.core.errors import ConfigError
+from pupitre.providers.core.http import check_base_url
+
+
+def https_url(value: str) -> str:
+    """Pydantic-friendly wrapper of :func:`check_base_url` (ConfigError -> ValueError)."""
+    try:
+        return check_base_url(value)
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
+    except Exception:  # httpx.InvalidURL and friends
+        raise ValueError("not a valid URL") from None
+
+
+def local_path(value: Path | None, info: ValidationInfo) -> Path | None:
+    """Expand ``~``; resolve a relative path against the settings file's directory."""
+    if value is None:
+        return None
+    path = Path(value).expanduser()
+    base = (info.context or {}).get("base_dir")
+    if not path.is_absolute() and base is not None:
+        path = Path(base) / path
+    return path
+
+
+class Section(BaseModel):
+    """Base of every section: unknown keys are errors, assignments are validated."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    #: Settings that must be set before the real API is used (provider sections).
+    required_for_real: ClassVar[tuple[str, ...]] = ()
+
+    def missing(self) -> list[str]:
+        """Required settings still empty (the provider then runs on its sandbox)."""
+        return [name for name in self.required_for_real if not getattr(self, name)]
+
+    @property
+    def configured(self) -> bool:
+        """True when every setting the real API needs is set."""
+        return not self.missing()
+
+
+class AppSettings(Section):
+    """General behaviour of the dashboard."""
+
+    sandbox: bool = Field(False, description="force every provider onto its simulator")
+    default_refresh_seconds: float = Field(
+        60, gt=0, description="refresh interval of feeds that have no setting of their own")
+    notifications: bool = Field(True, description="show pop-up notifications")
+    keys: dict[str, str] = Field(
+        default_factory=dict,
+        description='remap key bindings: binding id = key, e.g. { refresh = "f5" }')
+
+
+class GrtgazSettings(Section):
+    """GRTgaz SFM (flexibility): indicators, programs, declarations."""
+
+    base_url: str = Field("https://api.offre.grtgaz.com/sfm/v1", description="API base URL")
+    token_url: str = Field(
+        "https://login.microsoftonline.com/offre.grtgaz.com/oauth2/v2.0/token",
+        description="OAuth2 token endpoint")
+    client_id: str = Field("", description="OAuth2 client id given by GRTgaz")
+    scope: str = Field("api://RIO-DSG-MAMBA/.default", description="OAuth2 scope")
+    audience: str = Field("", description="audience (aud) of the client-assertion JWT")
+    certificate: Path | None = Field(None, description="client certificate (PEM file)")
+    private_key: Path | None = Field(
+        None, description="private key (PEM file); its passphrase goes in `pupitre secrets set`")
+    jwt_algorithm: Literal["RS256", "PS256"] = Field("RS256", description="signature algorithm")
+    thumbprint_header: Literal["x5t", "x5t#S256"] = Field(
+        "x5t", description="JWT header carrying the certificate thumbprint")
+    timestamps_local: bool = Field(
+        True, description="API timestamps are CET/CEST local time despite the trailing Z (§13.1)")
+    refresh_seconds: float = Field(60, gt=0, description="indicator refresh interval")
+    sites: list[str] = Field(default_factory=list, description="sites to show (empty = all)")
+
+    required_for_real = ("client_id", "audience", "certificate", "private_key")
+
+    _url = field_validator("base_url", "token_url")(https_url)
+    _path = field_validator("certificate", "private_key")(local_path)
+
+
+class Settings(BaseModel):
+    """All settings; each field is one ``[section]`` of settings.toml."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    app: AppSettings = Field(default_factory=AppSettings)
+    grtgaz: GrtgazSettings = Field(default_factory=GrtgazSettings)
+
+    @classmethod
+    def sections(cls) -> dict[str, type[Section]]:
+        """Section name -> its model class, in declaration order."""
+        out: dict[str, type[Section]] = {}
+        for name, field in cls.model_fields.items():
+            annotation = field.annotation
+            if isinstance(annotation, type) and issubclass(annotation, Section):
+                out[name] = annotation
+        return out

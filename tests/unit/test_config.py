@@ -1,0 +1,311 @@
+"""Settings: paths, TOML loading and its error messages, template, show, edit, CLI."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from pathlib import Path
+
+import keyring
+import pytest
+from keyring.backend import KeyringBackend
+from keyring.backends import fail
+
+from pupitre import cli_config
+from pupitre.providers.core import config
+from pupitre.providers.core.errors import ConfigError
+from pupitre.providers.core.secrets import SecretStore
+from pupitre.settings import GrtgazSettings, Settings
+
+SECRET_VALUE = "hunter2-Zq9!"
+
+
+class MemoryKeyring(KeyringBackend):
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.items.pop((service, username), None)
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    for name in list(os.environ):
+        if name.startswith("PUPITRE_") or name in ("VISUAL", "EDITOR"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("PUPITRE_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("PUPITRE_DATA_DIR", str(tmp_path / "data"))
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield tmp_path
+    keyring.set_keyring(previous)
+
+
+def write(text: str) -> Path:
+    path = config.settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+# -- paths -----------------------------------------------------------------------------
+def test_paths_follow_env_overrides(tmp_path: Path) -> None:
+    assert config.config_dir() == tmp_path / "config"
+    assert config.data_dir() == tmp_path / "data"
+    assert config.settings_path() == tmp_path / "config" / "settings.toml"
+    assert config.credentials_path() == tmp_path / "config" / "credentials.toml"
+    assert config.store_path() == tmp_path / "data" / "pupitre.sqlite3"
+
+
+def test_paths_default_to_platformdirs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PUPITRE_CONFIG_DIR")
+    assert config.config_dir().name == "pupitre"
+
+
+# -- loading ---------------------------------------------------------------------------
+def test_missing_file_gives_defaults() -> None:
+    settings = config.load_settings()
+    assert settings == Settings()
+    assert settings.app.sandbox is False
+    assert settings.app.default_refresh_seconds == 60
+    assert settings.grtgaz.base_url == "https://api.offre.grtgaz.com/sfm/v1"
+    assert settings.grtgaz.jwt_algorithm == "RS256"
+    assert settings.grtgaz.timestamps_local is True
+    assert settings.grtgaz.sites == []
+    assert not settings.grtgaz.configured
+
+
+def test_values_are_read() -> None:
+    write('[app]\nsandbox = true\nkeys = { refresh = "f5" }\n'
+          '[grtgaz]\nsites = ["A", "B"]\nthumbprint_header = "x5t#S256"\n'
+          'base_url = "http://127.0.0.1:8765/sfm/v1/"\n')
+    settings = config.load_settings()
+    assert settings.app.sandbox is True
+    assert settings.app.keys == {"refresh": "f5"}
+    assert settings.grtgaz.sites == ["A", "B"]
+    assert settings.grtgaz.thumbprint_header == "x5t#S256"
+    assert settings.grtgaz.base_url == "http://127.0.0.1:8765/sfm/v1"  # loopback http is fine
+
+
+def test_unknown_key_refused_with_line_and_allowed_keys() -> None:
+    path = write("[grtgaz]\nclient_id = \"abc\"\nrefresh_secnds = 30\n")
+    with pytest.raises(ConfigError) as info:
+        config.load_settings()
+    message = str(info.value)
+    assert str(path) in message
+    assert "line 3" in message
+    assert "grtgaz.refresh_secnds" in message
+    assert "unknown setting" in message and "refresh_seconds" in message
+    assert "Traceback" not in message
+
+
+def test_unknown_section_refused() -> None:
+    write("[grtgas]\nclient_id = \"abc\"\n")
+    with pytest.raises(ConfigError, match=r"line 1, grtgas: unknown section \(allowed: app, grtgaz"):
+        config.load_settings()
+
+
+@pytest.mark.parametrize("key,provider", [("key_passphrase", "grtgaz"), ("client_secret", "grtgaz"),
+                                          ("api_token", "grtgaz"), ("password", "grtgaz"),
+                                          ("api_key", "app"), ("token", "app")])
+def test_secret_in_settings_refused(key: str, provider: str) -> None:
+    write(f'[{provider}]\nclient_id = "x"\n{key} = "{SECRET_VALUE}"\n' if provider == "grtgaz"
+          else f'[{provider}]\nsandbox = true\n{key} = "{SECRET_VALUE}"\n')
+    with pytest.raises(ConfigError) as info:
+        config.load_settings()
+    message = str(info.value)
+    assert f"pupitre secrets set {provider} {key}" in message
+    assert "line 3" in message
+    assert SECRET_VALUE not in message
+
+
+def test_token_url_is_not_mistaken_for_a_secret() -> None:
+    write('[grtgaz]\ntoken_url = "https://login.example.com/token"\n')
+    assert config.load_settings().grtgaz.token_url == "https://login.example.com/token"
+
+
+def test_bad_toml_names_file_and_line() -> None:
+    path = write('[app]\nsandbox = true\nnotifications = \n')
+    with pytest.raises(ConfigError) as info:
+        config.load_settings()
+    message = str(info.value)
+    assert str(path) in message and "TOML syntax error" in message
+    assert re.search(r"line 3", message)
+
+
+@pytest.mark.parametrize("field", ["base_url", "token_url"])
+def test_plain_http_to_a_real_host_refused(field: str) -> None:
+    write(f'[grtgaz]\n{field} = "http://api.example.com/v1"\n')
+    with pytest.raises(ConfigError) as info:
+        config.load_settings()
+    message = str(info.value)
+    assert f"line 2, grtgaz.{field}" in message
+    assert "https" in message
+
+
+def test_wrong_type_and_range() -> None:
+    write('[grtgaz]\njwt_algorithm = "HS256"\nrefresh_seconds = -1\n')
+    with pytest.raises(ConfigError) as info:
+        config.load_settings()
+    message = str(info.value)
+    assert "line 2, grtgaz.jwt_algorithm" in message and "RS256" in message
+    assert "line 3, grtgaz.refresh_seconds" in message
+
+
+def test_unreadable_encoding_is_a_config_error() -> None:
+    path = config.settings_path()
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"\xff\xfe[app]")
+    with pytest.raises(ConfigError, match="UTF-8"):
+        config.load_settings()
+
+
+def test_paths_expand_home_and_resolve_relative_to_the_file() -> None:
+    path = write('[grtgaz]\ncertificate = "certs/client.pem"\nprivate_key = "~/keys/client.key"\n')
+    settings = config.load_settings()
+    assert settings.grtgaz.certificate == path.parent / "certs" / "client.pem"
+    assert settings.grtgaz.private_key == Path.home() / "keys" / "client.key"
+
+
+def test_configured_needs_id_audience_certificate_and_key() -> None:
+    section = GrtgazSettings(client_id="id", audience="aud", certificate=Path("/c.pem"))
+    assert not section.configured and section.missing() == ["private_key"]
+    section.private_key = Path("/k.pem")
+    assert section.configured
+
+
+# -- template --------------------------------------------------------------------------
+def test_template_written_0600_once(tmp_path: Path) -> None:
+    path = tmp_path / "config" / "settings.toml"
+    assert config.write_default_settings(path) is True
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    text = path.read_text()
+    for section, model in Settings.sections().items():
+        assert f"[{section}]" in text
+        for key in model.model_fields:
+            assert f"# {key} = " in text
+    path.write_text("[app]\nsandbox = true\n")
+    assert config.write_default_settings(path) is False
+    assert path.read_text() == "[app]\nsandbox = true\n"
+
+
+def test_template_loads_as_defaults_and_uncommented_too(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    config.write_default_settings(path)
+    assert config.load_settings(path) == Settings()
+    uncommented = re.sub(r"^# (\w+ = )", r"\1", path.read_text(), flags=re.M)
+    uncommented = re.sub(r'^(certificate|private_key) = .*$', "", uncommented, flags=re.M)
+    path.write_text(uncommented)
+    assert config.load_settings(path) == Settings()
+
+
+# -- show ------------------------------------------------------------------------------
+def test_show_gives_sources_never_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PUPITRE_GRTGAZ_KEY_PASSPHRASE", SECRET_VALUE)
+    store = SecretStore()
+    store.file.set("edf_oa", "api_token", SECRET_VALUE + "-file")
+    text = config.show_settings(config.load_settings(), store)
+    assert "[grtgaz]" in text and "[app]" in text
+    assert "key_passphrase: env PUPITRE_GRTGAZ_KEY_PASSPHRASE" in text
+    assert f"edf_oa.api_token: credentials file {config.credentials_path()}" in text
+    assert "switchgrid.api_token: not set — the provider runs on the sandbox" in text
+    assert "runs on the sandbox (not set: client_id" in text
+    assert SECRET_VALUE not in text
+
+
+def test_show_with_keyring_source() -> None:
+    backend = MemoryKeyring()
+    backend.set_password("pupitre", "grtgaz.key_passphrase", SECRET_VALUE)
+    keyring.set_keyring(backend)
+    text = config.show_settings(Settings(), SecretStore())
+    assert "key_passphrase: keyring" in text
+    assert SECRET_VALUE not in text
+
+
+def test_show_accepts_a_plain_callable() -> None:
+    text = config.show_settings(Settings(app={"sandbox": True}), lambda p, n: f"src-{p}-{n}")
+    assert "key_passphrase: src-grtgaz-key_passphrase" in text
+    assert "runs on the sandbox (app.sandbox = true)" in text
+
+
+def test_display_path_uses_tilde() -> None:
+    assert config.display_path(Path.home() / ".config" / "x") == "~/.config/x"
+
+
+# -- edit ------------------------------------------------------------------------------
+def test_editor_command_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert config.editor_command() == ["vi"]
+    monkeypatch.setenv("EDITOR", "nano -w")
+    assert config.editor_command() == ["nano", "-w"]
+    monkeypatch.setenv("VISUAL", "code --wait")
+    assert config.editor_command() == ["code", "--wait"]
+
+
+def test_edit_creates_template_then_validates(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDITOR", "myeditor")
+    calls: list[list[str]] = []
+
+    def editor(command: list[str]) -> int:
+        calls.append(command)
+        assert Path(command[-1]).read_text().startswith("# pupitre settings")
+        Path(command[-1]).write_text("[app]\nsandbox = true\n")
+        return 0
+
+    settings = config.edit_settings(run=editor)
+    assert calls == [["myeditor", str(config.settings_path())]]
+    assert settings.app.sandbox is True
+
+
+def test_edit_reports_errors() -> None:
+    def editor(command: list[str]) -> int:
+        Path(command[-1]).write_text("[app]\nsandbx = true\n")
+        return 0
+
+    with pytest.raises(ConfigError, match="line 2, app.sandbx: unknown setting"):
+        config.edit_settings(run=editor)
+    assert config.settings_path().exists()  # kept for the user to fix
+
+    def missing(command: list[str]) -> int:
+        raise FileNotFoundError(command[0])
+
+    with pytest.raises(ConfigError, match="not found"):
+        config.edit_settings(run=missing)
+    with pytest.raises(ConfigError, match="status 1"):
+        config.edit_settings(run=lambda command: 1)
+
+
+# -- CLI -------------------------------------------------------------------------------
+def test_cli_config_path(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_config.main(["config", "path"]) == 0
+    assert capsys.readouterr().out.strip() == str(config.settings_path())
+    assert cli_config.main(["config", "path", "--all"]) == 0
+    out = capsys.readouterr().out
+    assert "credentials" in out and str(config.store_path()) in out
+
+
+def test_cli_config_show_and_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_config.main(["config", "show"]) == 0
+    captured = capsys.readouterr()
+    assert "not present: defaults" in captured.out
+    assert "No usable keyring" in captured.err and "pupitre secrets set" in captured.err
+    write("[app]\nsandbox = maybe\n")
+    assert cli_config.main(["config", "show"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("pupitre: ") and "TOML syntax error" in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_cli_config_edit(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(config.subprocess, "call", lambda command: 0)
+    assert cli_config.main(["config", "edit"]) == 0
+    assert "settings OK" in capsys.readouterr().out

@@ -43,7 +43,20 @@ def setup_logging(to_stderr: bool = False) -> None:
 def _runtime(args: argparse.Namespace) -> Any:
     from pupitre.runtime import build_runtime
 
-    return build_runtime(sandbox=args.sandbox)
+    clock = None
+    if getattr(args, "clock", None):
+        import datetime as dt
+
+        from pupitre.providers.core.clock import ManualClock
+        from pupitre.providers.core.errors import ConfigError
+
+        if not args.sandbox:
+            raise ConfigError("--clock only works with --sandbox: real APIs live in real time")
+        try:
+            clock = ManualClock(dt.datetime.fromisoformat(args.clock), running=True)
+        except ValueError:
+            raise ConfigError(f"--clock wants a Paris time like 2026-11-18T15:50, not {args.clock!r}") from None
+    return build_runtime(sandbox=args.sandbox, clock=clock)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -72,12 +85,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pupitre {__version__}")
     parser.add_argument("--sandbox", action="store_true",
                         help="run every provider on its built-in simulator")
+    parser.add_argument("--clock", metavar="YYYY-MM-DDTHH:MM",
+                        help="with --sandbox: start the simulated day at this Paris time (demos, training)")
     parser.set_defaults(handler=cmd_run)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     check = sub.add_parser("check", help="run the daily checks without the UI (exit 0 fine, "
                            "1 attention, 2 critical)")
     check.add_argument("--json", action="store_true", help="machine-readable output")
     check.add_argument("--sandbox", action="store_true", help="check against the simulators")
+    check.add_argument("--clock", metavar="YYYY-MM-DDTHH:MM", help="with --sandbox: the simulated time")
     check.set_defaults(handler=cmd_check)
     add_subcommands(sub)
     sandbox = sub.add_parser("sandbox", help="the built-in simulators")

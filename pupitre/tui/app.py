@@ -31,8 +31,8 @@ class PupitreApp(App[None]):
     CSS_PATH = [STYLES / "app.tcss", STYLES / "overview.tcss", STYLES / "flexibility.tcss"]
     MODES = {"overview": OverviewScreen, "flexibility": FlexibilityScreen}
     BINDINGS = [
-        Binding("1", "switch_mode('overview')", "Overview", id="screen.overview"),
-        Binding("2", "switch_mode('flexibility')", "Flexibility", id="screen.flexibility"),
+        Binding("1", "switch_mode('overview')", "Overview", id="screen.overview", show=False),
+        Binding("2", "switch_mode('flexibility')", "Flexibility", id="screen.flexibility", show=False),
         Binding("r", "refresh", "Refresh", id="feeds.refresh"),
         Binding("p", "toggle_pause", "Pause", id="feeds.pause"),
         Binding("question_mark,f1", "toggle_help", "Keys", id="app.help"),

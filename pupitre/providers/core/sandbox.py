@@ -22,7 +22,7 @@ from typing import Any, Awaitable, Callable, Literal
 
 import httpx
 
-from pupitre.providers.core.clock import Clock
+from pupitre.providers.core.clock import Clock, add
 
 FaultKind = Literal["status", "timeout", "malformed", "truncated", "expired_token", "quota"]
 FAULT_KINDS: tuple[str, ...] = ("status", "timeout", "malformed", "truncated", "expired_token", "quota")
@@ -197,7 +197,7 @@ class TokenIssuer:
         self.tokens: dict[str, IssuedToken] = {}
 
     def issue(self, subject: str) -> IssuedToken:
-        token = IssuedToken("sbx-" + secrets.token_urlsafe(24), self.clock.now() + self.lifetime, subject)
+        token = IssuedToken("sbx-" + secrets.token_urlsafe(24), add(self.clock.now(), self.lifetime), subject)
         self.tokens[token.value] = token
         return token
 

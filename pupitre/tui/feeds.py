@@ -40,6 +40,7 @@ class FeedState:
     running: bool = False
     failures: int = 0
     next_at: dt.datetime | None = None
+    runs: int = 0  # finished runs since start
 
     @property
     def has_data(self) -> bool:
@@ -122,6 +123,7 @@ class FeedRunner:
             self._notify(changes)
         finally:
             state.running = False
+            state.runs += 1
             if not self.paused:
                 self._schedule(feed.name, self._delay(state))
             self.updated.publish(feed.name)

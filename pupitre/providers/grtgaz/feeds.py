@@ -10,7 +10,7 @@ from pupitre.providers.core.auth import JwtAssertionCredentials
 from pupitre.providers.core.checks import Finding
 from pupitre.providers.core.context import ProviderContext
 from pupitre.providers.core.errors import ConfigError
-from pupitre.providers.core.feeds import Change, Feed, fixed_interval
+from pupitre.providers.core.feeds import Change, Feed
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.client import GrtgazClient
 from pupitre.providers.grtgaz.models import IndicatorStatus, SiteIndicators, SiteIndicatorsList, to_document
@@ -96,7 +96,17 @@ def feeds(settings: GrtgazSettings, ctx: ProviderContext, *, sandboxed: bool) ->
         name=INDICATORS_FEED, provider=PROVIDER, title="GRTgaz indicators", fetch=fetch,
         dump=lambda sites: to_document(sites, timestamps_local=False),
         load=lambda payload: SiteIndicatorsList.validate_python(payload, context={"timestamps_local": False}),
-        interval=fixed_interval(settings.refresh_seconds), changes=indicator_changes)]
+        interval=lambda now: refresh_delay(now, settings.refresh_seconds), changes=indicator_changes)]
+
+
+PUBLICATION_SETTLE_SECONDS = 5.0
+
+
+def refresh_delay(now: Any, refresh_seconds: float) -> float:
+    """Seconds to the next read: the configured interval, but never later than a few
+    seconds after the next publication (HH:52, §3.2.2.1), so a change shows at once."""
+    until_publication = (rules.next_publication(now) - now).total_seconds() + PUBLICATION_SETTLE_SECONDS
+    return max(1.0, min(refresh_seconds, until_publication))
 
 
 def findings(sites: list[SiteIndicators], now: Any) -> list[Finding]:

@@ -28,12 +28,18 @@ FLEX_SHORT = {Flex.Q_TO_QMINUS: "Q→Q-", Flex.PARTIAL: "part.", Flex.Q_TO_QPLUS
 
 
 def countdown(now: dt.datetime, at: dt.datetime) -> str:
+    """Time left, to the second in the last two minutes: ``now``, ``1m30s``, ``22m``, ``3h05``."""
     seconds = (at - now).total_seconds()
     if seconds <= 0:
         return "now"
-    if seconds < 3600:
-        return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
+    if seconds < 120:
+        return f"{int(seconds // 60)}m{int(seconds % 60):02d}s" if seconds >= 60 else f"{int(seconds)}s"
     return format_age(seconds)
+
+
+def since_or_from(now: dt.datetime, at: dt.datetime) -> str:
+    """An application time (§13.1 ``applicationDateTime``), which may still be ahead."""
+    return f"{'since' if at <= now else 'from'} {at:%d/%m %H:%M}"
 
 
 def status_counts(sites: list[SiteIndicators]) -> dict[IndicatorStatus, int]:
@@ -67,10 +73,10 @@ class FlexibilityScreen(PupitreScreen):
         self.filter_text = ""
 
     def compose(self) -> ComposeResult:
-        yield HeaderBar("Flexibility — GRTgaz")
+        yield HeaderBar("Flexibility")
         with Horizontal(id="flex-toolbar"):
             yield Static("", id="flex-summary")
-            yield Input(placeholder="filter: site, mesh, client, red…", id="flex-filter")
+            yield Input(placeholder="filter: site, mesh, client, red…", id="flex-filter", compact=True)
         yield DataTable(id="flex-table", cursor_type="row", zebra_stripes=True)
         yield FeedStatus(FEED, id="flex-status", classes="feed-status")
         yield Footer()
@@ -113,7 +119,7 @@ class FlexibilityScreen(PupitreScreen):
         names = ",".join(FLEX_SHORT[c.flex] for c in changes)
         text = Text()
         text.append(f"{GLYPHS[first.next]} {WORDS[first.next]} ", style=status_style(self.app, first.next))
-        text.append(f"{names} {first.applies_at:%H:%M} · {countdown(now, first.applies_at)}")
+        text.append(f"{names} {first.applies_at:%H:%M} in {countdown(now, first.applies_at)}")
         return text
 
     def redraw(self) -> None:

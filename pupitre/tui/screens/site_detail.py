@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Footer, Static
 from pupitre.providers.grtgaz.models import Flex, SiteIndicators
 from pupitre.providers.grtgaz.sites import site_by_id
 from pupitre.tui.screens.base import PupitreScreen
-from pupitre.tui.screens.flexibility import FEED, countdown
+from pupitre.tui.screens.flexibility import FEED, countdown, since_or_from
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
 from pupitre.tui.widgets.indicators import status_text
@@ -29,7 +29,7 @@ class SiteDetailScreen(PupitreScreen):
         self.site_id = site_id
 
     def compose(self) -> ComposeResult:
-        yield HeaderBar("Flexibility — site detail")
+        yield HeaderBar("Site detail")
         with VerticalScroll(id="detail-body"):
             yield Static("", id="detail-title")
             yield DataTable(id="detail-indicators", cursor_type="none", show_cursor=False)
@@ -40,7 +40,7 @@ class SiteDetailScreen(PupitreScreen):
 
     def on_mount(self) -> None:
         indicators = self.query_one("#detail-indicators", DataTable)
-        for label in ("Indicator", "Now", "Applied since", "Next", "Applies at"):
+        for label in ("Indicator", "Now", "Application", "Next", "Applies at"):
             indicators.add_column(label, key=label)
         history = self.query_one("#detail-history", DataTable)
         for label in ("When", "Indicator", "From", "To"):
@@ -77,7 +77,7 @@ class SiteDetailScreen(PupitreScreen):
             current = site.currentIndicator.indicator(flex)
             upcoming = site.nextIndicator.indicator(flex) if site.nextIndicator else None
             row: list[object] = [flex.value, status_text(self.app, current.status),
-                                 f"{current.applicationDateTime:%d/%m %H:%M}"]
+                                 since_or_from(now, current.applicationDateTime)]
             if upcoming is not None and upcoming.status != current.status:
                 row += [status_text(self.app, upcoming.status),
                         f"{upcoming.applicationDateTime:%H:%M} (in {countdown(now, upcoming.applicationDateTime)})"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.style import Style
 from rich.text import Text
 from textual.app import App
+from textual.color import Color, ColorParseError
 
 from pupitre.providers.grtgaz.models import IndicatorStatus
 
@@ -14,13 +15,21 @@ THEME_COLOURS = {IndicatorStatus.GREEN: "success", IndicatorStatus.RED: "error",
                  IndicatorStatus.GREY: "foreground-muted"}
 
 
+def theme_colour(app: App[object], name: str) -> str:
+    """A theme variable as an opaque ``#rrggbb`` (Rich has no alpha), or ``""``."""
+    value = app.theme_variables.get(name, "")
+    try:
+        return Color.parse(value).hex6 if value else ""
+    except ColorParseError:
+        return ""
+
+
 def status_style(app: App[object], status: IndicatorStatus) -> Style:
     """A Rich style from the active theme's variables (``$success``, ``$error``…)."""
-    colour = app.theme_variables.get(THEME_COLOURS[status], "")
+    colour = theme_colour(app, THEME_COLOURS[status])
     if status is IndicatorStatus.GREEN:
         return Style.parse(colour) if colour else Style()
-    if status is IndicatorStatus.RED:
-        return Style.parse(f"bold {colour}".strip())
+    # Alert states in reverse video: they stand out even with NO_COLOR.
     return Style.parse(f"bold reverse {colour}".strip())
 
 

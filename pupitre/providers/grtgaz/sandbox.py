@@ -1,0 +1,355 @@
+"""The GRTgaz SFM simulator: flexibility indicators on the documented schedule.
+
+Routes (chapter 3 §11.2, chapter 4 §14.1-14.2), base path ``/sfm/v1``:
+
+- ``GET /sfm/v1/sites/flexibilityIndicators``: a list of ``siteIndicators`` (§13.1);
+- ``GET /sfm/v1/sites/{hmsSiteId}/flexibilityIndicators``: one ``siteIndicators``,
+  404 + §13.6 ``Error`` for an unknown site, 400 for an id not shaped ``LI0000``;
+- ``POST /oauth2/v2.0/token``: the certificate-signed JWT client-credentials grant
+  (§11.2.2-11.2.3), issuing opaque bearer tokens living 1 hour (§11.2).
+
+A bearer token is required on the resources (401 + ``Error`` otherwise).
+
+The indicator state is a function of the shared clock (§3.2.2.1). For each hour H a
+status is decided per site and indicator and published at H-8 min; it applies at
+H+15. With ``P1`` the last publication and ``P0`` the one before:
+
+- from ``P1 + 23 min`` (H+15) to the next publication, ``currentIndicator`` is the
+  ``P1`` publication (availability ``P1``, application H+15), no ``nextIndicator``;
+- between ``P1`` and H+15, an indicator turning green → red keeps its ``P0`` value
+  in ``currentIndicator`` and the whole ``P1`` publication is shown as
+  ``nextIndicator``; any other change (red → green, to or from GREY) is shown in
+  ``currentIndicator`` at once, with the ``P1`` times.
+
+The decided status is, first found: GREY inside a declared shortage's window (§4,
+see :func:`~pupitre.providers.grtgaz.rules.shortage_grey_window`), the latest
+status scripted with :meth:`GrtgazSimulator.schedule` for a publication at or before
+``P``, then the scenario (``"default"``: lively and deterministic from the seed and
+the date; ``"calm"``: all green; or any callable).
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import functools
+import random
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from pupitre.providers.core.clock import Clock, paris
+from pupitre.providers.core.sandbox import ASGIApp, FaultMiddleware, FaultPlan, TokenIssuer
+from pupitre.providers.core.sandbox_oauth import ClientRegistration, token_route
+from pupitre.providers.grtgaz import rules
+from pupitre.providers.grtgaz.models import (Flex, Indicator, IndicatorSet, IndicatorStatus,
+                                             SiteIndicators, to_document)
+from pupitre.providers.grtgaz.sites import SITE_ID_PATTERN, SITES, Site
+
+BASE_PATH = "/sfm/v1"
+TOKEN_PATH = "/oauth2/v2.0/token"
+TOKEN_LIFETIME = dt.timedelta(hours=1)
+SANDBOX_CLIENT_ID = "00000000-0000-4000-8000-00000000a11e"  # fake, GUID-shaped like Azure AD ids
+SANDBOX_SCOPE = "api://pupitre-sandbox-sfm/.default"
+
+#: A scenario gives the status decided for a site, an indicator and an hour start (Paris).
+Scenario = Callable[[Site, Flex, dt.datetime], IndicatorStatus]
+
+GREEN, RED, GREY = IndicatorStatus.GREEN, IndicatorStatus.RED, IndicatorStatus.GREY
+
+
+def error_body(status: int, message: str) -> dict[str, Any]:
+    """The §13.6 ``Error`` object: ``Code`` and ``Message``."""
+    return {"Code": status, "Message": message}
+
+
+def calm_scenario(site: Site, flex: Flex, hour: dt.datetime) -> IndicatorStatus:
+    """Everything green: a blank page for tests that script exact sequences."""
+    return GREEN
+
+
+class LivelyScenario:
+    """A plausible day, the same for the same seed and date.
+
+    Per day: 3-5 sites turn red on Q→Q+ in the afternoon for a few hours; one mesh
+    (of several sites) turns red on partial flexibility in the late afternoon; one or two sites are red
+    on Q→Q- in the morning; a handful of one- or two-hour red spells anywhere.
+    """
+
+    def __init__(self, seed: int = 0, sites: tuple[Site, ...] = SITES) -> None:
+        self.seed = seed
+        self.sites = sites
+        self._plans: dict[dt.date, dict[tuple[str, Flex], list[range]]] = {}
+
+    def plan(self, day: dt.date) -> dict[tuple[str, Flex], list[range]]:
+        """Red spells of calendar ``day``: (site id, indicator) → ranges of local hours."""
+        if day not in self._plans:
+            if len(self._plans) > 64:
+                self._plans.clear()
+            self._plans[day] = self._make_plan(day)
+        return self._plans[day]
+
+    def _make_plan(self, day: dt.date) -> dict[tuple[str, Flex], list[range]]:
+        rng = random.Random(f"grtgaz:{self.seed}:{day.isoformat()}")
+        plan: dict[tuple[str, Flex], list[range]] = {}
+
+        def red(site: Site, flex: Flex, start: int, hours: int) -> None:
+            plan.setdefault((site.site_id, flex), []).append(range(start, min(24, start + hours)))
+
+        for site in rng.sample(self.sites, k=min(len(self.sites), rng.randint(3, 5))):
+            red(site, Flex.Q_TO_QPLUS, rng.randint(12, 15), rng.randint(3, 7))
+        codes = [site.mesh.code for site in self.sites]
+        meshes = sorted({code for code in codes if codes.count(code) > 1} or set(codes))
+        mesh = rng.choice(meshes)
+        start, hours = rng.randint(14, 17), rng.randint(2, 4)
+        for site in self.sites:
+            if site.mesh.code == mesh:
+                red(site, Flex.PARTIAL, start, hours)
+        for site in rng.sample(self.sites, k=min(len(self.sites), rng.randint(1, 2))):
+            red(site, Flex.Q_TO_QMINUS, rng.randint(6, 9), rng.randint(1, 3))
+        for _ in range(5):
+            red(rng.choice(self.sites), rng.choice(list(Flex)), rng.randint(0, 23), rng.randint(1, 2))
+        return plan
+
+    def __call__(self, site: Site, flex: Flex, hour: dt.datetime) -> IndicatorStatus:
+        spells = self.plan(hour.date()).get((site.site_id, flex), [])
+        return RED if any(hour.hour in spell for spell in spells) else GREEN
+
+
+def make_scenario(scenario: str | Scenario, seed: int = 0, sites: tuple[Site, ...] = SITES) -> Scenario:
+    """A scenario by name (``default``/``lively``, ``calm``) or the callable itself."""
+    if callable(scenario):
+        return scenario
+    if scenario in ("default", "lively"):
+        return LivelyScenario(seed, sites)
+    if scenario == "calm":
+        return calm_scenario
+    raise ValueError(f"unknown GRTgaz sandbox scenario {scenario!r}: use 'default' or 'calm'")
+
+
+@dataclass(frozen=True)
+class Shortage:
+    """A shortage of flexibility declared for gas day ``gas_day`` (§4)."""
+
+    gas_day: dt.date
+    declared_at: dt.datetime | None
+    site_ids: frozenset[str] | None  # None: every site
+
+
+class GrtgazSimulator:
+    """Holds the simulated state; tests drive it, :attr:`app` serves it (with ``plan``)."""
+
+    def __init__(self, clock: Clock, plan: FaultPlan | None = None, *,
+                 scenario: str | Scenario = "default", seed: int = 0, sites: tuple[Site, ...] = SITES,
+                 certificate_pem: bytes | str | None = None, audience: str | None = None,
+                 client_id: str = SANDBOX_CLIENT_ID, timestamps_local: bool = True) -> None:
+        self.clock = clock
+        self.plan = plan if plan is not None else FaultPlan()
+        self.sites = sites
+        self.scenario = make_scenario(scenario, seed, sites)
+        self.timestamps_local = timestamps_local
+        self.issuer = TokenIssuer(clock, TOKEN_LIFETIME)
+        self.clients: dict[str, ClientRegistration] = {}
+        self._by_id = {site.site_id: site for site in sites}
+        self._scripted: dict[tuple[str, Flex], list[tuple[dt.datetime, IndicatorStatus]]] = {}
+        self._shortages: dict[dt.date, Shortage] = {}
+        self.requests = 0
+        if certificate_pem is not None:
+            self.register_client(client_id, certificate_pem, audience=audience)
+
+    # -- driving ------------------------------------------------------------------------
+    def register_client(self, client_id: str, certificate_pem: bytes | str, *,
+                        audience: str | None = None) -> ClientRegistration:
+        """Accept JWT assertions signed by this certificate's key (§11.2.2).
+
+        ``audience`` is the expected ``aud``; ``None`` means the token URL as called.
+        """
+        pem = certificate_pem.encode() if isinstance(certificate_pem, str) else certificate_pem
+        registration = ClientRegistration(client_id, certificate_pem=pem, audience=audience)
+        self.clients[client_id] = registration
+        return registration
+
+    def site(self, site_id: str) -> Site:
+        try:
+            return self._by_id[site_id]
+        except KeyError:
+            raise KeyError(f"unknown site {site_id!r}") from None
+
+    def schedule(self, site_id: str, flex: Flex, status: IndicatorStatus | str,
+                 publish_at: dt.datetime) -> dt.datetime:
+        """Publish ``status`` from the publication at ``publish_at`` (rounded up to HH:52).
+
+        It stays until another scheduled status or a shortage; returns the
+        publication instant used. It applies per §3.2.2.1 (23 min later when green → red).
+        """
+        self.site(site_id)
+        publication = rules.publication_at_or_after(publish_at)
+        entries = self._scripted.setdefault((site_id, Flex(flex)), [])
+        entries[:] = [entry for entry in entries if entry[0] != publication]
+        bisect.insort(entries, (publication, IndicatorStatus(status)), key=lambda e: e[0])
+        return publication
+
+    def schedule_hour(self, site_id: str, flex: Flex, status: IndicatorStatus | str,
+                      hour: dt.datetime) -> dt.datetime:
+        """Decide ``status`` for hour ``hour``: published at H-8 min, applied at H+15."""
+        return self.schedule(site_id, flex, status, rules.publication_for_hour(hour))
+
+    def declare_shortage(self, gas_day: dt.date, *, declared_at: dt.datetime | None = None,
+                         site_ids: set[str] | None = None) -> tuple[dt.datetime, dt.datetime]:
+        """Declare a shortage of flexibility for gas day ``gas_day`` (§4).
+
+        ``declared_at`` defaults to the documented J-1 20:30. Returns the grey window
+        of this day (see :func:`rules.shortage_grey_window`).
+        """
+        for site_id in site_ids or ():
+            self.site(site_id)
+        self._shortages[gas_day] = Shortage(gas_day, declared_at,
+                                            frozenset(site_ids) if site_ids else None)
+        return self._grey_window(self._shortages[gas_day], None)
+
+    def cancel_shortage(self, gas_day: dt.date) -> None:
+        self._shortages.pop(gas_day, None)
+
+    def reset(self) -> None:
+        """Forget scripted statuses and shortages (the scenario remains)."""
+        self._scripted.clear()
+        self._shortages.clear()
+
+    # -- state --------------------------------------------------------------------------
+    def _grey_window(self, shortage: Shortage, site_id: str | None) -> tuple[dt.datetime, dt.datetime]:
+        before = self._shortages.get(shortage.gas_day - dt.timedelta(days=1))
+        chained = before is not None and (before.site_ids is None or site_id is None
+                                          or site_id in before.site_ids)
+        return rules.shortage_grey_window(shortage.gas_day, declared_at=shortage.declared_at,
+                                          previous_day_in_shortage=chained)
+
+    def _grey(self, site_id: str, publication: dt.datetime) -> bool:
+        for shortage in self._shortages.values():
+            if shortage.site_ids is not None and site_id not in shortage.site_ids:
+                continue
+            start, end = self._grey_window(shortage, site_id)
+            if start <= publication < end:
+                return True
+        return False
+
+    def published_status(self, site_id: str, flex: Flex, publication: dt.datetime) -> IndicatorStatus:
+        """The status in the publication made at ``publication`` (an HH:52 instant)."""
+        if self._grey(site_id, publication):
+            return GREY
+        entries = self._scripted.get((site_id, flex), [])
+        index = bisect.bisect_right(entries, publication, key=lambda e: e[0])
+        if index:
+            return entries[index - 1][1]
+        return self.scenario(self.site(site_id), flex, rules.hour_of_publication(publication))
+
+    def _publication(self, site: Site, publication: dt.datetime) -> dict[Flex, Indicator]:
+        applies = rules.application_of(publication)
+        return {flex: Indicator(status=self.published_status(site.site_id, flex, publication),
+                                availabilityDateTime=publication, applicationDateTime=applies)
+                for flex in Flex}
+
+    @staticmethod
+    def _set(site: Site, indicators: dict[Flex, Indicator]) -> IndicatorSet:
+        return IndicatorSet(siteId=site.site_id, siteLabel=site.label, meshCode=site.mesh.code,
+                            meshLabel=site.mesh.label,
+                            qTo0FlexibilityIndicator=indicators[Flex.Q_TO_QMINUS],
+                            partialFlexibilityIndicator=indicators[Flex.PARTIAL],
+                            qToQPlusFlexibilityIndicator=indicators[Flex.Q_TO_QPLUS])
+
+    def site_indicators(self, site_id: str, now: dt.datetime | None = None) -> SiteIndicators:
+        """The §13.1 ``siteIndicators`` of a site at ``now`` (default: the clock)."""
+        site = self.site(site_id)
+        now = paris(now) if now is not None else self.clock.now()
+        last = rules.last_publication(now)
+        latest = self._publication(site, last)
+        if now >= rules.application_of(last):
+            return SiteIndicators(currentIndicator=self._set(site, latest))
+        previous = self._publication(site, rules.previous_publication(last))
+        deferred = {flex for flex in Flex
+                    if rules.is_unfavourable(previous[flex].status, latest[flex].status)}
+        current = {flex: previous[flex] if flex in deferred else latest[flex] for flex in Flex}
+        return SiteIndicators(currentIndicator=self._set(site, current),
+                              nextIndicator=self._set(site, latest) if deferred else None)
+
+    def all_site_indicators(self, now: dt.datetime | None = None) -> list[SiteIndicators]:
+        now = now or self.clock.now()
+        return [self.site_indicators(site.site_id, now) for site in self.sites]
+
+    # -- HTTP ---------------------------------------------------------------------------
+    def _json(self, content: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
+        return JSONResponse(content, status_code=status, headers=headers)
+
+    def _unauthorised(self, request: Request) -> JSONResponse | None:
+        if self.issuer.check(request.headers.get("authorization")) is not None:
+            return None
+        return self._json(error_body(401, "Authentication error: missing, invalid or expired "
+                                          "bearer token"), 401,
+                          {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+    async def _all(self, request: Request) -> JSONResponse:
+        self.requests += 1
+        refused = self._unauthorised(request)
+        if refused is not None:
+            return refused
+        return self._json(to_document(self.all_site_indicators(),
+                                      timestamps_local=self.timestamps_local))
+
+    async def _one(self, request: Request) -> JSONResponse:
+        self.requests += 1
+        refused = self._unauthorised(request)
+        if refused is not None:
+            return refused
+        site_id = request.path_params["hmsSiteId"]
+        if not SITE_ID_PATTERN.match(site_id):
+            return self._json(error_body(400, "Bad request: hmsSiteId must have the format "
+                                              "LI0000"), 400)
+        if site_id not in self._by_id:
+            return self._json(error_body(404, f"Site or flexibility indicators not found: "
+                                              f"{_clip(site_id)}"), 404)
+        return self._json(to_document(self.site_indicators(site_id),
+                                      timestamps_local=self.timestamps_local))
+
+    @functools.cached_property
+    def app(self) -> ASGIApp:
+        """The app with this simulator's fault plan (built once)."""
+        return self.asgi(self.plan)
+
+    def asgi(self, plan: FaultPlan | None = None) -> ASGIApp:
+        """The Starlette app behind a :class:`FaultMiddleware` answering §13.6 errors.
+
+        ``plan`` defaults to the simulator's own. The returned app carries this
+        simulator as its ``simulator`` attribute.
+        """
+        routes = [
+            Route(f"{BASE_PATH}/sites/flexibilityIndicators", self._all, methods=["GET"]),
+            Route(f"{BASE_PATH}/sites/{{hmsSiteId}}/flexibilityIndicators", self._one,
+                  methods=["GET"]),
+            token_route(TOKEN_PATH, self.issuer, self.clients),
+        ]
+        app = FaultMiddleware(Starlette(routes=routes), plan if plan is not None else self.plan,
+                              error_body=error_body)
+        app.simulator = self  # type: ignore[attr-defined]
+        return app
+
+
+def _clip(text: str, size: int = 20) -> str:
+    return re.sub(r"[^\w-]", "?", text[:size])
+
+
+def build_app(clock: Clock, plan: FaultPlan, *, scenario: str | Scenario = "default", seed: int = 0,
+              certificate_pem: bytes | str | None = None, audience: str | None = None,
+              client_id: str = SANDBOX_CLIENT_ID, timestamps_local: bool = True) -> ASGIApp:
+    """The GRTgaz sandbox as an ASGI app (``app.simulator`` is its :class:`GrtgazSimulator`).
+
+    ``certificate_pem`` registers ``client_id`` at the token endpoint; the demo uses
+    ``certs.sandbox_credentials(dir, "grtgaz")``.
+    """
+    simulator = GrtgazSimulator(clock, plan, scenario=scenario, seed=seed,
+                                certificate_pem=certificate_pem, audience=audience,
+                                client_id=client_id, timestamps_local=timestamps_local)
+    return simulator.app

@@ -1,0 +1,98 @@
+"""The 13 SFM sites of the GRTgaz document (chapter 1 §3.2.1, "Maille associée").
+
+The document gives each site's mesh (Maille), client and number of tranches but no
+identifiers; §13.1 says a site id has the format ``LI0000`` and a mesh code the format
+``ME0000``. The ids below are this project's own, fixed once so that stored history
+and settings stay valid. Provence is ``ME0008`` as in the §13.1 example.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+SITE_ID_PATTERN = re.compile(r"^LI\d{4}$")
+MESH_CODE_PATTERN = re.compile(r"^ME\d{4}$")
+
+
+@dataclass(frozen=True)
+class Mesh:
+    """A mesh (Maille) of §3.2.1, with its ``ME0000`` code (§13.1 ``meshCode``)."""
+
+    code: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Site:
+    """A site of §3.2.1: ``site_id`` (§13.1 ``siteId``), label, mesh, client, tranches."""
+
+    site_id: str
+    label: str
+    mesh: Mesh
+    client: str
+    tranches: int
+
+    @property
+    def mesh_code(self) -> str:
+        return self.mesh.code
+
+    @property
+    def mesh_label(self) -> str:
+        return self.mesh.label
+
+
+NORD = Mesh("ME0001", "Nord")
+LORRAINE = Mesh("ME0003", "Lorraine")
+BRETAGNE = Mesh("ME0004", "Bretagne")
+GUYENNE = Mesh("ME0005", "Guyenne")
+IDF = Mesh("ME0006", "IDF")
+PROVENCE = Mesh("ME0008", "Provence")
+
+MESHES: tuple[Mesh, ...] = (NORD, LORRAINE, BRETAGNE, GUYENNE, IDF, PROVENCE)
+
+#: The table of §3.2.1, in the document's order.
+SITES: tuple[Site, ...] = (
+    Site("LI1001", "DK6", NORD, "ENGIE", 2),
+    Site("LI1002", "Pont sur Sambre", NORD, "Total Direct Energie", 1),
+    Site("LI1003", "Cycofos", PROVENCE, "ENGIE", 1),
+    Site("LI1004", "Saint Avold", LORRAINE, "Gazel Energie", 2),
+    Site("LI1005", "Combigolfe", PROVENCE, "ENGIE", 1),
+    Site("LI1006", "Montoir", BRETAGNE, "ENGIE", 1),
+    Site("LI1007", "Bayet", GUYENNE, "Total Direct Energie", 1),
+    Site("LI1008", "Blenod", LORRAINE, "EDF", 1),
+    Site("LI1009", "Martigues", PROVENCE, "EDF", 2),
+    Site("LI1010", "Gennevilliers", IDF, "EDF", 1),
+    Site("LI1011", "Montereau", IDF, "EDF", 2),
+    Site("LI1012", "Toul", LORRAINE, "Total Direct Energie", 1),
+    Site("LI1013", "Bouchain", NORD, "EDF", 1),
+)
+
+_BY_ID = {site.site_id: site for site in SITES}
+_MESH_BY_CODE = {mesh.code: mesh for mesh in MESHES}
+
+
+def site_by_id(site_id: str) -> Site | None:
+    """The site with this ``LI0000`` id, or ``None``."""
+    return _BY_ID.get(site_id)
+
+
+def site_by_label(label: str) -> Site | None:
+    """The site with this label (case-insensitive), or ``None``."""
+    wanted = label.strip().casefold()
+    return next((site for site in SITES if site.label.casefold() == wanted), None)
+
+
+def mesh_by_code(code: str) -> Mesh | None:
+    return _MESH_BY_CODE.get(code)
+
+
+def sites_in_mesh(mesh: Mesh | str) -> tuple[Site, ...]:
+    """The sites of a mesh (given as a :class:`Mesh` or its code)."""
+    code = mesh.code if isinstance(mesh, Mesh) else mesh
+    return tuple(site for site in SITES if site.mesh.code == code)
+
+
+def tranches_of(site_id: str) -> int:
+    """Tranche count of a site (the §3.2.3.2 0.8 GWh/tranche margin); ``KeyError`` if unknown."""
+    return _BY_ID[site_id].tranches

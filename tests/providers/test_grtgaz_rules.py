@@ -1,0 +1,300 @@
+"""GRTgaz sites, models and rules (chapter 1 §3.2.1, §3.2.2.1, §4; chapter 4 §13.1, §13.6)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from pydantic import ValidationError
+
+from pupitre.providers.core.clock import PARIS, UTC
+from pupitre.providers.grtgaz import rules
+from pupitre.providers.grtgaz.models import (Error, Flex, Indicator, IndicatorSet, IndicatorStatus,
+                                             SiteIndicators, SiteIndicatorsList, format_timestamp,
+                                             parse_timestamp, timestamps_reading, to_document)
+from pupitre.providers.grtgaz.sites import (MESH_CODE_PATTERN, MESHES, SITE_ID_PATTERN, SITES,
+                                            site_by_id, site_by_label, sites_in_mesh, tranches_of)
+
+GREEN, RED, GREY = IndicatorStatus.GREEN, IndicatorStatus.RED, IndicatorStatus.GREY
+
+
+def at(hour: int, minute: int = 0, day: int = 18, month: int = 11, year: int = 2019,
+       second: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=PARIS)
+
+
+# -- sites (§3.2.1) -------------------------------------------------------------------
+
+TABLE = [
+    ("DK6", "Nord", "ENGIE", 2), ("Pont sur Sambre", "Nord", "Total Direct Energie", 1),
+    ("Cycofos", "Provence", "ENGIE", 1), ("Saint Avold", "Lorraine", "Gazel Energie", 2),
+    ("Combigolfe", "Provence", "ENGIE", 1), ("Montoir", "Bretagne", "ENGIE", 1),
+    ("Bayet", "Guyenne", "Total Direct Energie", 1), ("Blenod", "Lorraine", "EDF", 1),
+    ("Martigues", "Provence", "EDF", 2), ("Gennevilliers", "IDF", "EDF", 1),
+    ("Montereau", "IDF", "EDF", 2), ("Toul", "Lorraine", "Total Direct Energie", 1),
+    ("Bouchain", "Nord", "EDF", 1),
+]
+
+
+def test_sites_follow_the_mesh_table() -> None:
+    assert [(s.label, s.mesh.label, s.client, s.tranches) for s in SITES] == TABLE
+    assert len({s.site_id for s in SITES}) == 13
+    assert all(SITE_ID_PATTERN.match(s.site_id) for s in SITES)
+    assert len({m.code for m in MESHES}) == len(MESHES) == 6
+    assert all(MESH_CODE_PATTERN.match(m.code) for m in MESHES)
+    assert {s.mesh for s in SITES} == set(MESHES)
+
+
+def test_site_lookups() -> None:
+    dk6 = site_by_label("dk6")
+    assert dk6 is not None and site_by_id(dk6.site_id) is dk6
+    assert tranches_of(dk6.site_id) == 2
+    assert site_by_id("LI9999") is None
+    assert [s.label for s in sites_in_mesh("ME0008")] == ["Cycofos", "Combigolfe", "Martigues"]
+    with pytest.raises(KeyError):
+        tranches_of("LI9999")
+
+
+# -- models (§13.1, §13.6) ------------------------------------------------------------
+
+def indicator_doc(status: str = "RED", available: str = "2019-11-18T09:52:00.000Z",
+                  applies: str = "2019-11-18T10:15:00.000Z") -> dict[str, str]:
+    return {"status": status, "availabilityDateTime": available, "applicationDateTime": applies}
+
+
+def set_doc(q0: str = "RED", partial: str = "RED", qplus: str = "RED", *,
+            minus_name: str = "qTo0FlexibilityIndicator", **times: str) -> dict[str, object]:
+    return {"siteId": "LI1234", "siteLabel": "Sainte Ernestine de Louvois", "meshCode": "ME0008",
+            "meshLabel": "Provence", minus_name: indicator_doc(q0, **times),
+            "partialFlexibilityIndicator": indicator_doc(partial, **times),
+            "qToQ+FlexibilityIndicator": indicator_doc(qplus, **times)}
+
+
+def test_document_example_parses_with_z_as_paris_wall_time() -> None:
+    site = SiteIndicators.model_validate({"currentIndicator": set_doc()})
+    current = site.currentIndicator
+    assert (site.site_id, site.site_label, site.mesh_code, site.mesh_label) == \
+        ("LI1234", "Sainte Ernestine de Louvois", "ME0008", "Provence")
+    q0 = current.indicator(Flex.Q_TO_QMINUS)
+    assert q0.status is RED
+    # §13.1: "2019-11-18T09:52:00.000Z" is the 09h52 publication of §3.2.2.1 (CET).
+    assert q0.availabilityDateTime == at(9, 52)
+    assert q0.availabilityDateTime.tzinfo is PARIS
+    assert q0.applicationDateTime == at(10, 15)
+    assert site.nextIndicator is None
+    assert [flex for flex, _ in current.indicators()] == [Flex.Q_TO_QMINUS, Flex.PARTIAL,
+                                                          Flex.Q_TO_QPLUS]
+
+
+def test_z_as_utc_when_the_flag_is_off() -> None:
+    doc = {"currentIndicator": set_doc()}
+    site = SiteIndicators.model_validate(doc, context={"timestamps_local": False})
+    assert site.currentIndicator.qTo0FlexibilityIndicator.availabilityDateTime == at(10, 52)
+    with timestamps_reading(False):
+        again = SiteIndicators.model_validate(doc)
+    assert again == site
+    assert SiteIndicators.model_validate(doc).currentIndicator.qTo0FlexibilityIndicator \
+        .availabilityDateTime == at(9, 52)
+
+
+def test_summer_time_and_explicit_offsets() -> None:
+    summer = parse_timestamp("2019-07-18T09:52:00.000Z", local=True)
+    assert summer.utcoffset() == dt.timedelta(hours=2) and summer.hour == 9
+    assert parse_timestamp("2019-07-18T09:52:00.000Z", local=False).hour == 11
+    assert parse_timestamp("2019-11-18T09:52:00+00:00", local=True) == at(10, 52)
+    assert parse_timestamp("2019-11-18T09:52:00", local=False) == at(9, 52)
+    assert format_timestamp(at(9, 52), local=True) == "2019-11-18T09:52:00.000Z"
+    assert format_timestamp(at(9, 52), local=False) == "2019-11-18T08:52:00.000Z"
+    with pytest.raises(ValueError):
+        parse_timestamp(12345, local=True)
+
+
+def test_serialising_gives_the_document_back() -> None:
+    doc = {"currentIndicator": set_doc("GREEN", "RED", "GREY"),
+           "nextIndicator": set_doc(available="2019-11-18T10:52:00.000Z",
+                                    applies="2019-11-18T11:15:00.000Z")}
+    site = SiteIndicators.model_validate(doc)
+    assert to_document(site) == doc
+    utc = to_document(site, timestamps_local=False)
+    assert utc["currentIndicator"]["partialFlexibilityIndicator"]["availabilityDateTime"] == \
+        "2019-11-18T08:52:00.000Z"
+    # Without a nextIndicator the key is left out, not null.
+    assert "nextIndicator" not in to_document(SiteIndicators.model_validate({"currentIndicator": doc["currentIndicator"]}))
+    assert SiteIndicatorsList.validate_python([doc, doc])[1] == site
+
+
+def test_q_to_q_minus_alias_is_accepted_and_written_under_the_document_name() -> None:
+    current = IndicatorSet.model_validate(set_doc("GREEN", minus_name="qToQ-FlexibilityIndicator"))
+    assert current.indicator(Flex.Q_TO_QMINUS).status is GREEN
+    dumped = to_document(current)
+    assert "qTo0FlexibilityIndicator" in dumped and "qToQ-FlexibilityIndicator" not in dumped
+    assert Flex.Q_TO_QMINUS.field == "qTo0FlexibilityIndicator"
+    assert Flex.Q_TO_QPLUS.field == "qToQ+FlexibilityIndicator"
+
+
+def test_bad_payloads_are_refused() -> None:
+    with pytest.raises(ValidationError):
+        IndicatorSet.model_validate(set_doc("BLUE"))
+    with pytest.raises(ValidationError):
+        SiteIndicators.model_validate({"currentIndicator": set_doc(available="yesterday")})
+    missing = set_doc()
+    del missing["partialFlexibilityIndicator"]
+    with pytest.raises(ValidationError):
+        IndicatorSet.model_validate(missing)
+    assert IndicatorStatus("grey") is GREY and IndicatorStatus("GRAY") is GREY
+
+
+def test_error_object() -> None:
+    assert Error.model_validate({"Code": 404, "Message": "Le site de ce programme est inconnu"}) == \
+        Error(code=404, message="Le site de ce programme est inconnu")
+    assert Error.model_validate({"code": 400, "message": "x"}).code == 400
+    assert to_document(Error(code=400, message="x")) == {"Code": 400, "Message": "x"}
+
+
+# -- schedule (§3.2.2.1) --------------------------------------------------------------
+
+def test_publication_and_application_times() -> None:
+    assert rules.publication_for_hour(at(11)) == at(10, 52)
+    assert rules.application_for_hour(at(11)) == at(11, 15)
+    assert rules.application_of(at(10, 52)) == at(11, 15)
+    assert rules.hour_of_publication(at(10, 52)) == at(11)
+    assert rules.last_publication(at(10, 51, second=59)) == at(9, 52)
+    assert rules.last_publication(at(10, 52)) == at(10, 52)
+    assert rules.next_publication(at(10, 52)) == at(11, 52)
+    assert rules.publication_at_or_after(at(10, 52)) == at(10, 52)
+    assert rules.publication_at_or_after(at(10, 53)) == at(11, 52)
+    assert rules.previous_publication(at(10, 52)) == at(9, 52)
+    assert rules.last_publication(at(0, 10)) == at(23, 52, day=17)
+    naive = dt.datetime(2019, 11, 18, 10, 52)  # naive values are Paris wall time
+    assert rules.publication_at_or_after(naive) == at(10, 52)
+    assert rules.last_publication(naive) == at(10, 52)
+
+
+def test_schedule_across_dst_changes() -> None:
+    # 31 March 2024: 02:00 CET jumps to 03:00 CEST; the 01:52 publication is followed by 03:52.
+    assert rules.next_publication(at(1, 52, 31, 3, 2024)) == at(3, 52, 31, 3, 2024)
+    assert rules.application_of(at(1, 52, 31, 3, 2024)) == at(3, 15, 31, 3, 2024)
+    # 27 October 2024: 02:52 happens twice, one hour apart.
+    first = dt.datetime(2024, 10, 27, 0, 52, tzinfo=UTC).astimezone(PARIS)
+    second = rules.next_publication(first)
+    assert (first.hour, first.minute, second.hour, second.minute) == (2, 52, 2, 52)
+    assert second.astimezone(UTC) - first.astimezone(UTC) == dt.timedelta(hours=1)
+    assert rules.previous_publication(second) == first
+
+
+# -- statuses -------------------------------------------------------------------------
+
+def make_indicator(status: IndicatorStatus, published: dt.datetime) -> Indicator:
+    return Indicator(status=status, availabilityDateTime=published,
+                     applicationDateTime=rules.application_of(published))
+
+
+def make_set(site_id: str, published: dt.datetime, q0: IndicatorStatus = GREEN,
+             partial: IndicatorStatus = GREEN, qplus: IndicatorStatus = GREEN,
+             published_by_flex: dict[Flex, dt.datetime] | None = None) -> IndicatorSet:
+    when = {flex: (published_by_flex or {}).get(flex, published) for flex in Flex}
+    return IndicatorSet(siteId=site_id, siteLabel=f"Site {site_id}", meshCode="ME0001",
+                        meshLabel="Nord",
+                        qTo0FlexibilityIndicator=make_indicator(q0, when[Flex.Q_TO_QMINUS]),
+                        partialFlexibilityIndicator=make_indicator(partial, when[Flex.PARTIAL]),
+                        qToQPlusFlexibilityIndicator=make_indicator(qplus, when[Flex.Q_TO_QPLUS]))
+
+
+def test_worst_status_grey_over_red_over_green() -> None:
+    assert rules.worst_status([GREEN, RED, GREEN]) is RED
+    assert rules.worst_status([RED, GREY, GREEN]) is GREY
+    assert rules.worst_status([]) is None
+    calm = SiteIndicators(currentIndicator=make_set("LI0001", at(9, 52)))
+    red_next = SiteIndicators(currentIndicator=make_set("LI0002", at(9, 52)),
+                              nextIndicator=make_set("LI0002", at(10, 52), qplus=RED))
+    grey = SiteIndicators(currentIndicator=make_set("LI0003", at(9, 52), partial=GREY))
+    assert rules.site_worst_status(calm) is GREEN
+    assert rules.site_worst_status(red_next) is GREEN
+    assert rules.site_worst_status(red_next, include_next=True) is RED
+    assert rules.worst_status_across([calm, red_next]) is GREEN
+    assert rules.worst_status_across([calm, red_next], include_next=True) is RED
+    assert rules.worst_status_across([calm, red_next, grey]) is GREY
+    assert rules.worst_status_across([]) is None
+
+
+def test_favourable_and_unfavourable() -> None:
+    assert rules.is_unfavourable(GREEN, RED) and not rules.is_unfavourable(RED, GREEN)
+    assert rules.is_favourable(RED, GREEN) and not rules.is_favourable(GREEN, RED)
+    assert not rules.is_unfavourable(GREEN, GREY) and not rules.is_favourable(GREY, GREEN)
+
+
+def test_applicable_status_exemple_1_unfavourable_waits_for_h_plus_15() -> None:
+    # §3.2.2.1 Exemple 1: at 09h52 Q→Q+ red, partial green; at 10h52 partial turns red.
+    site = SiteIndicators(
+        currentIndicator=make_set("LI0001", at(10, 52), qplus=RED,
+                                  published_by_flex={Flex.PARTIAL: at(9, 52)}),
+        nextIndicator=make_set("LI0001", at(10, 52), qplus=RED, partial=RED))
+    assert rules.applicable_status(site, Flex.PARTIAL, at(11, 0)) is GREEN
+    assert rules.applicable_status(site, Flex.PARTIAL, at(11, 14, second=59)) is GREEN
+    assert rules.applicable_status(site, Flex.PARTIAL, at(11, 15)) is RED
+    assert rules.applicable_status(site, Flex.PARTIAL, at(11, 16)) is RED
+    assert rules.applicable_status(site, Flex.Q_TO_QPLUS, at(11, 0)) is RED
+    assert rules.applicable_statuses(site, at(11, 0)) == {
+        Flex.Q_TO_QMINUS: GREEN, Flex.PARTIAL: GREEN, Flex.Q_TO_QPLUS: RED}
+
+
+def test_applicable_status_exemple_2_favourable_applies_at_once() -> None:
+    # §3.2.2.1 Exemple 2, as the API shows it: a single currentIndicator, partial green.
+    shown = SiteIndicators(currentIndicator=make_set("LI0001", at(10, 52), qplus=RED))
+    assert rules.applicable_status(shown, Flex.PARTIAL, at(10, 52)) is GREEN
+    # Should an API announce the favourable change as nextIndicator, it still applies
+    # from its publication, not from H+15.
+    announced = SiteIndicators(currentIndicator=make_set("LI0001", at(9, 52), qplus=RED, partial=RED),
+                               nextIndicator=make_set("LI0001", at(10, 52), qplus=RED))
+    assert rules.applicable_status(announced, Flex.PARTIAL, at(10, 51)) is RED
+    assert rules.applicable_status(announced, Flex.PARTIAL, at(10, 52)) is GREEN
+
+
+def test_upcoming_changes() -> None:
+    a = SiteIndicators(currentIndicator=make_set("LI0001", at(9, 52)),
+                       nextIndicator=make_set("LI0001", at(10, 52), qplus=RED, partial=RED))
+    b = SiteIndicators(currentIndicator=make_set("LI0002", at(10, 52)))
+    changes = rules.upcoming_changes([b, a], at(11, 0))
+    assert [(c.site_id, c.flex, c.current, c.next) for c in changes] == [
+        ("LI0001", Flex.PARTIAL, GREEN, RED), ("LI0001", Flex.Q_TO_QPLUS, GREEN, RED)]
+    assert changes[0].applies_at == at(11, 15) and changes[0].published_at == at(10, 52)
+    assert rules.upcoming_changes([a, b], at(11, 15)) == []
+
+
+def test_diff_states() -> None:
+    before = [SiteIndicators(currentIndicator=make_set("LI0001", at(9, 52))),
+              SiteIndicators(currentIndicator=make_set("LI0002", at(9, 52), q0=RED))]
+    announced = [SiteIndicators(currentIndicator=make_set("LI0001", at(9, 52)),
+                                nextIndicator=make_set("LI0001", at(10, 52), qplus=RED)),
+                 SiteIndicators(currentIndicator=make_set("LI0002", at(10, 52)))]
+    changes = rules.diff_states(before, announced)
+    assert [(c.site_id, c.flex, c.old_status, c.new_status, c.announced) for c in changes] == [
+        ("LI0001", Flex.Q_TO_QPLUS, GREEN, RED, True),
+        ("LI0002", Flex.Q_TO_QMINUS, RED, GREEN, False)]
+    assert changes[0].at == at(11, 15) and changes[0].key == "LI0001/Q→Q+"
+    assert changes[1].at == at(11, 15)
+    # The same announcement fetched again is not reported twice.
+    assert rules.diff_states(announced, announced) == []
+    applied = [SiteIndicators(currentIndicator=make_set("LI0001", at(10, 52), qplus=RED)),
+               announced[1]]
+    assert [(c.site_id, c.flex, c.old_status, c.new_status, c.announced)
+            for c in rules.diff_states(announced, applied)] == [
+        ("LI0001", Flex.Q_TO_QPLUS, GREEN, RED, False)]
+    # No previous fetch: nothing, unless asked for.
+    assert rules.diff_states(None, before) == []
+    appeared = rules.diff_states([], before, include_appeared=True)
+    assert len(appeared) == 6 and all(c.old_status is None for c in appeared)
+
+
+# -- shortage (§4) --------------------------------------------------------------------
+
+def test_shortage_grey_window() -> None:
+    day = dt.date(2019, 11, 19)
+    assert rules.shortage_grey_window(day) == (at(5, 52, 19), at(0, 52, 20))
+    declared = at(20, 30, 18)
+    assert rules.shortage_grey_window(day, declared_at=declared) == (at(5, 52, 19), at(0, 52, 20))
+    assert rules.shortage_grey_window(day, declared_at=at(9, 10, 19)) == (at(9, 52, 19), at(0, 52, 20))
+    assert rules.shortage_grey_window(day, previous_day_in_shortage=True) == \
+        (at(0, 52, 19), at(0, 52, 20))
+    start, end = rules.shortage_grey_window(day, declared_at=at(3, 0, 20))
+    assert start == end  # declared too late to show

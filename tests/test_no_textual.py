@@ -1,0 +1,72 @@
+"""The data layer and ``pupitre check`` never import Textual (the Harlequin lesson).
+
+Checked in fresh interpreters, since this test session itself imports Textual
+elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+IMPORT_EVERYTHING = r"""
+import importlib, json, pkgutil, sys
+import pupitre.providers
+
+names = [info.name for info in pkgutil.walk_packages(pupitre.providers.__path__, "pupitre.providers.")]
+names += ["pupitre.check", "pupitre.runtime", "pupitre.cli", "pupitre.settings", "pupitre.sandbox_server"]
+culprit = None
+for name in names:
+    importlib.import_module(name)
+    if culprit is None and "textual" in sys.modules:
+        culprit = name
+print(json.dumps({"modules": names, "culprit": culprit,
+                  "textual": sorted(m for m in sys.modules if m == "textual" or m.startswith("textual."))}))
+"""
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PUPITRE_")}
+    env.update(PUPITRE_DATA_DIR=str(tmp_path / "data"), PUPITRE_CONFIG_DIR=str(tmp_path / "config"),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
+               NO_COLOR="1")
+    return env
+
+
+def test_data_layer_imports_without_textual(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-c", IMPORT_EVERYTHING], capture_output=True,
+                            text=True, cwd=tmp_path, env=_env(tmp_path), timeout=60)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert "pupitre.providers.core.http" in report["modules"]
+    assert "pupitre.providers.grtgaz.sandbox" in report["modules"]
+    assert report["textual"] == [], f"{report['culprit']} imports textual"
+
+
+def _imported(importtime_stderr: str) -> set[str]:
+    """Module names from ``-X importtime`` lines: ``import time: self | cumulative | name``."""
+    names = set()
+    for line in importtime_stderr.splitlines():
+        if line.startswith("import time:") and line.count("|") == 2:
+            names.add(line.rsplit("|", 1)[1].strip())
+    return names
+
+
+def test_check_command_runs_without_textual(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "pupitre", "check",
+                             "--sandbox", "--json"], capture_output=True, text=True,
+                            cwd=tmp_path, env=_env(tmp_path), timeout=120)
+    report = json.loads(result.stdout)
+    assert report["status"] in ("ok", "attention", "critical")
+    assert result.returncode == report["exit_code"] == {"ok": 0, "attention": 1,
+                                                        "critical": 2}[report["status"]]
+    assert report["feeds"]["grtgaz.indicators"]["ok"] is True
+    imported = _imported(result.stderr)
+    assert {"pupitre.check", "pupitre.runtime", "httpx"} <= imported  # the probe works
+    assert not {name for name in imported if name == "textual" or name.startswith("textual.")}
+    assert (tmp_path / "data" / "pupitre.sqlite3").exists()  # used the tmp dirs, not the user's

@@ -1,0 +1,189 @@
+"""Pilot tests: navigation, filter, sort, detail, pause/refresh, notifications, palette, keymap."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from textual.widgets import DataTable
+
+from pupitre.providers.core.feeds import load_snapshot
+from pupitre.providers.grtgaz.models import Flex
+from pupitre.settings import Settings
+from pupitre.tui.screens.flexibility import FlexibilityScreen
+from pupitre.tui.screens.overview import OverviewScreen
+from pupitre.tui.screens.site_detail import SiteDetailScreen
+from tests.tui.conftest import FEED, wait_for, wait_runs
+
+
+def table_sites(app) -> list[str]:
+    table = app.screen.query_one("#flex-table", DataTable)
+    return [str(key.value) for key in table.rows]
+
+
+def screen_text(app) -> str:
+    """Every Static's rendered text on the screen, for plain-word assertions."""
+    from textual.widgets import Static
+
+    return "\n".join(str(w.render()) for w in app.screen.query(Static))
+
+
+async def test_navigation_with_number_keys_and_tile(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_runs(pilot, app)
+        assert isinstance(app.screen, OverviewScreen)
+        await pilot.press("2")
+        assert isinstance(app.screen, FlexibilityScreen)
+        assert len(table_sites(app)) == 13
+        await pilot.press("1")
+        assert isinstance(app.screen, OverviewScreen)
+        await pilot.press("enter")  # the focused GRTgaz tile opens its screen
+        assert isinstance(app.screen, FlexibilityScreen)
+
+
+async def test_overview_tile_summarises_worst_state_and_next_change(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_runs(pilot, app)
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Worst now: ✗ RED" in text
+        assert "2 red · 0 grey of 13 sites" in text
+        assert "Next: ✗ RED Q→Q+ DK6 at 11:15 (in 22m)" in text
+        assert "Montoir (Bretagne): part." in text
+
+
+async def test_filter_and_clear(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_runs(pilot, app)
+        await pilot.press("2", "slash", "n", "o", "r", "d")
+        assert sorted(table_sites(app)) == ["LI1001", "LI1002", "LI1013"]  # DK6, Pont sur Sambre, Bouchain
+        await pilot.press("escape")
+        assert len(table_sites(app)) == 13
+        await pilot.press("slash", *"red")
+        assert sorted(table_sites(app)) == ["LI1006", "LI1009"]  # current RED only: Montoir, Martigues
+
+
+async def test_sort_cycles_mesh_severity_site(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_runs(pilot, app)
+        await pilot.press("2")
+        screen = app.screen
+        assert screen.sort == "mesh"
+        await pilot.press("s")
+        assert screen.sort == "severity"
+        assert table_sites(app)[:2] == ["LI1009", "LI1006"]  # Martigues, Montoir: the RED ones first
+        await pilot.press("s")
+        assert screen.sort == "site"
+        assert table_sites(app)[0] == "LI1007"  # Bayet, alphabetically first
+
+
+async def test_site_detail_shows_indicators_and_history(make_runtime, make_app):
+    runtime = make_runtime()
+    runtime.store.add_history(FEED, "LI1006", dt.datetime(2026, 11, 18, 10, 15, tzinfo=dt.timezone.utc),
+                              "GREEN", "RED", "partial")
+    app = make_app(runtime)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_runs(pilot, app)
+        await pilot.press("2", "slash", *"montoir", "enter", "enter")
+        assert isinstance(app.screen, SiteDetailScreen)
+        assert "Montoir (LI1006)" in screen_text(app)
+        history = app.screen.query_one("#detail-history", DataTable)
+        assert history.row_count == 1
+        await pilot.press("escape")
+        assert isinstance(app.screen, FlexibilityScreen)
+
+
+async def test_refresh_key_fetches_and_pause_stops_timers(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_runs(pilot, app)
+        sim = app.runtime.simulators["grtgaz"]
+        before = sim.requests
+        await pilot.press("r")
+        await wait_runs(pilot, app, 2)
+        assert sim.requests == before + 1
+        await pilot.press("p")
+        assert app.feeds.paused and app.feeds._timers == {}
+        assert app.feeds.refresh(FEED) is False  # a timer tick while paused does nothing
+        assert "PAUSED" in screen_text(app)
+        await pilot.press("r")  # an explicit refresh still works while paused
+        await wait_runs(pilot, app, 3)
+        assert sim.requests == before + 2
+        await pilot.press("p")
+        assert not app.feeds.paused and FEED in app.feeds._timers
+
+
+async def test_a_tick_while_running_is_dropped(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_runs(pilot, app)
+        assert app.feeds.refresh(FEED, forced=True) is True
+        assert app.feeds.refresh(FEED, forced=True) is False  # never overlaps itself
+        await wait_runs(pilot, app, 2)
+
+
+async def test_first_paint_comes_from_the_store_marked_stale(make_runtime, make_app):
+    first = make_runtime()
+    first_app = make_app(first)
+    async with first_app.run_test() as pilot:
+        await wait_runs(pilot, first_app)
+    assert load_snapshot(first.store, first.feed(FEED)) is not None
+
+    runtime = make_runtime()
+    runtime.faults.add("/sfm/v1/sites/*", "status", count=5, status=503)
+    app = make_app(runtime)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("2")
+        assert len(table_sites(app)) == 13  # painted before any fetch finished
+        assert "STALE: from the store" in screen_text(app)
+        await wait_runs(pilot, app)
+        assert len(table_sites(app)) == 13
+        text = screen_text(app)
+        assert "STALE" in text and "ERROR" in text and "HTTP 503" in text
+
+
+async def test_notification_when_a_site_turns_red(make_runtime, make_app):
+    runtime = make_runtime()
+    app = make_app(runtime)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_runs(pilot, app)
+        runtime.simulators["grtgaz"].schedule("LI1004", Flex.Q_TO_QMINUS, "GREY",
+                                              dt.datetime(2026, 11, 18, 9, 52))
+        await pilot.press("r")
+        await wait_runs(pilot, app, 2)
+        messages = [n.message for n in app._notifications]
+        assert any("Saint Avold: Q→Q- is now GREY" in m for m in messages)
+        history = runtime.store.history(FEED, "LI1004")
+        assert [(h.old, h.new, h.detail) for h in history] == [("GREEN", "GREY", "Q→Q-")]
+
+
+async def test_command_palette_lists_every_action(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("2")
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for expected in ("Go to Overview (1)", "Go to Flexibility (2)", "Refresh now (r)",
+                         "Pause / resume feeds (p)", "Filter sites (/)", "Cycle sort (s)",
+                         "Site detail (enter)", "Keys", "Quit"):
+            assert expected in titles
+
+
+async def test_help_panel_toggles(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("question_mark")
+        assert app.screen.query("HelpPanel")
+        await pilot.press("question_mark")
+        assert not app.screen.query("HelpPanel")
+
+
+async def test_bindings_are_remappable_from_settings(make_app):
+    settings = Settings.model_validate({"app": {"keys": {"feeds.refresh": "f5"}}})
+    app = make_app(settings=settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_runs(pilot, app)
+        await pilot.press("f5")
+        await wait_runs(pilot, app, 2)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import logging
 import logging.handlers
+import os
 import sys
 from typing import Any
 
@@ -22,15 +23,23 @@ EXIT_ERROR = 2
 log = logging.getLogger("pupitre")
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose every file (rotations included) is created user-only (0600)."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        os.close(os.open(self.baseFilename, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600))
+        os.chmod(self.baseFilename, 0o600)
+        return super()._open()
+
+
 def setup_logging(to_stderr: bool = False) -> None:
     """Log to a user-only file in the data dir; never to the terminal under the dashboard."""
     from pupitre.providers.core.config import data_dir
 
     directory = data_dir()
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    handler = logging.handlers.RotatingFileHandler(directory / "pupitre.log", maxBytes=2_000_000,
-                                                   backupCount=3, encoding="utf-8")
-    (directory / "pupitre.log").chmod(0o600)
+    handler = PrivateRotatingFileHandler(directory / "pupitre.log", maxBytes=2_000_000,
+                                         backupCount=3, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -63,7 +72,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     runtime = _runtime(args)
     from pupitre.tui.app import PupitreApp
 
-    PupitreApp(runtime).run()
+    PupitreApp(runtime, start_screen=args.screen).run()
     return 0
 
 
@@ -87,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="run every provider on its built-in simulator")
     parser.add_argument("--clock", metavar="YYYY-MM-DDTHH:MM",
                         help="with --sandbox: start the simulated day at this Paris time (demos, training)")
+    parser.add_argument("--screen", default="overview", choices=["overview", "flexibility"],
+                        help="the screen to open first (default: overview)")
     parser.set_defaults(handler=cmd_run)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     check = sub.add_parser("check", help="run the daily checks without the UI (exit 0 fine, "

@@ -18,7 +18,7 @@ from pupitre.providers.core import config
 from pupitre.providers.core.clock import Clock, SystemClock
 from pupitre.providers.core.context import ProviderContext
 from pupitre.providers.core.feeds import Feed
-from pupitre.providers.core.http import RequestLog, make_http_client
+from pupitre.providers.core.http import NoNetworkTransport, RequestLog, make_http_client
 from pupitre.providers.core.retry import RetryPolicy
 from pupitre.providers.core.sandbox import FaultPlan, SandboxTransport
 from pupitre.providers.core.secrets import SecretStore
@@ -46,12 +46,15 @@ class Runtime:
     sandboxed: set[str]
     notices: list[str] = field(default_factory=list)
     simulators: dict[str, Any] = field(default_factory=dict)
+    owns_store: bool = False
 
     def feed(self, name: str) -> Feed[Any]:
         return next(feed for feed in self.feeds if feed.name == name)
 
     async def aclose(self) -> None:
         await self.http.aclose()
+        if self.owns_store:
+            self.store.close()
 
 
 def build_runtime(settings: Settings | None = None, *, sandbox: bool = False, clock: Clock | None = None,
@@ -62,7 +65,8 @@ def build_runtime(settings: Settings | None = None, *, sandbox: bool = False, cl
     settings = settings if settings is not None else config.load_settings()
     data_dir = data_dir if data_dir is not None else config.data_dir()
     clock = clock or SystemClock()
-    store = store or Store(config.store_path() if data_dir is None else data_dir / "pupitre.sqlite3")
+    owns_store = store is None
+    store = store or Store(data_dir / config.store_path().name)
     secrets = secrets or SecretStore()
     faults = faults or FaultPlan()
     ctx = ProviderContext(clock=clock, store=store, secrets=secrets, data_dir=data_dir, faults=faults,
@@ -74,11 +78,13 @@ def build_runtime(settings: Settings | None = None, *, sandbox: bool = False, cl
     mounts = {f"all://{PROVIDERS[name].SANDBOX_HOST}": SandboxTransport(app, sandbox_read_timeout)
               for name, app in apps.items()}
     request_log = RequestLog()
-    ctx.http = make_http_client(mounts=mounts, request_log=request_log)  # type: ignore[arg-type]
+    offline = NoNetworkTransport() if sandboxed == set(PROVIDERS) else None
+    ctx.http = make_http_client(transport=offline, mounts=mounts,  # type: ignore[arg-type]
+                                request_log=request_log)
     all_feeds: list[Feed[Any]] = []
     for name, module in PROVIDERS.items():
         all_feeds += module.feeds(getattr(settings, name), ctx, sandboxed=name in sandboxed)
     notices = [n for n in [secrets.take_notice()] if n]
     return Runtime(settings, store, clock, ctx.http, secrets, faults, request_log, all_feeds,
                    tuple(PROVIDERS), sandboxed, notices,
-                   {name: app.simulator for name, app in apps.items()})
+                   {name: app.simulator for name, app in apps.items()}, owns_store)

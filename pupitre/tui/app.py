@@ -39,9 +39,10 @@ class PupitreApp(App[None]):
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
-    def __init__(self, runtime: Runtime, *, clock_tick: float = 1.0) -> None:
+    def __init__(self, runtime: Runtime, *, clock_tick: float = 1.0, start_screen: str = "overview") -> None:
         super().__init__()
         self.runtime = runtime
+        self.start_screen = start_screen
         self.feeds = FeedRunner(self, runtime)
         self.ticked: Signal[None] = Signal(self, "tick")
         self.clock_tick = clock_tick
@@ -50,7 +51,7 @@ class PupitreApp(App[None]):
 
     def on_mount(self) -> None:
         self.feeds.load_from_store()
-        self.switch_mode("overview")
+        self.switch_mode(self.start_screen)
         self.feeds.start()
         self.set_interval(self.clock_tick, lambda: self.ticked.publish(None))
         for notice in self.runtime.notices:

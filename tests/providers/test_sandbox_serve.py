@@ -158,3 +158,5 @@ def test_parse_faults_fills_the_plan() -> None:
     first, second = plan.faults
     assert (first.route, first.kind, first.status, first.count) == ("/sfm/v1/sites/*", "status", 503, 3)
     assert (second.route, second.kind, second.count) == ("/oauth2/*", "timeout", 1)
+    (token,) = sandbox_server.parse_faults(["/sfm/v1/*=expired_token"]).faults
+    assert (token.route, token.kind, token.count) == ("/sfm/v1/*", "expired_token", 1)

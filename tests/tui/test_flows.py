@@ -130,9 +130,9 @@ async def test_first_paint_comes_from_the_store_marked_stale(make_runtime, make_
     first_app = make_app(first)
     async with first_app.run_test() as pilot:
         await wait_runs(pilot, first_app)
-    assert load_snapshot(first.store, first.feed(FEED)) is not None
 
-    runtime = make_runtime()
+    runtime = make_runtime()  # a restart: a new runtime on the same data dir
+    assert load_snapshot(runtime.store, runtime.feed(FEED)) is not None
     runtime.faults.add("/sfm/v1/sites/*", "status", count=5, status=503)
     app = make_app(runtime)
     async with app.run_test(size=(100, 30)) as pilot:

@@ -7,6 +7,8 @@ Errors are :class:`ConfigError` and never contain key material.
 
 from __future__ import annotations
 
+import functools
+
 import base64
 import datetime as dt
 import hashlib
@@ -63,8 +65,14 @@ def load_private_key(pem: bytes, passphrase: bytes | None = None) -> rsa.RSAPriv
     """Load an RSA private key (PEM, optionally encrypted); :class:`ConfigError` on failure.
 
     The message says what is wrong (passphrase missing, wrong, or key unreadable)
-    without echoing the key or the passphrase.
+    without echoing the key or the passphrase. Loaded keys are cached: OpenSSL's RSA
+    consistency check costs ~70 ms, paid once per key and process.
     """
+    return _load_private_key(pem, passphrase or None)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_private_key(pem: bytes, passphrase: bytes | None) -> rsa.RSAPrivateKey:
     try:
         key = serialization.load_pem_private_key(pem, password=passphrase or None)
     except TypeError:

@@ -15,6 +15,7 @@ import asyncio
 import datetime as dt
 import fnmatch
 import json
+import re
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from pupitre.providers.core.clock import Clock, add
 
 FaultKind = Literal["status", "timeout", "malformed", "truncated", "expired_token", "quota"]
 FAULT_KINDS: tuple[str, ...] = ("status", "timeout", "malformed", "truncated", "expired_token", "quota")
+_FAULT_SPEC = re.compile(r"(?P<route>[^=]+)=(?P<kind>[a-z_]+)(?::(?P<status>\d{3}))?(?:x(?P<count>[1-9]\d*))?")
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -80,17 +82,19 @@ class FaultPlan:
 
     @staticmethod
     def parse(spec: str) -> Fault:
-        """Parse ``ROUTE=KIND[:STATUS][xCOUNT]``, e.g. ``/sites/*=status:503x3``."""
-        route, _, rest = spec.partition("=")
-        count = 1
-        if "x" in rest:
-            rest, _, count_text = rest.rpartition("x")
-            count = int(count_text)
-        kind, _, status = rest.partition(":")
-        if kind not in FAULT_KINDS or not route:
+        """Parse ``ROUTE=KIND[:STATUS][xCOUNT]``, e.g. ``/sites/*=status:503x3``.
+
+        A status (400-599) goes only with the ``status`` kind; the count is at least 1.
+        """
+        match = _FAULT_SPEC.fullmatch(spec.strip())
+        if match is None or match["kind"] not in FAULT_KINDS or (
+                match["status"] and match["kind"] != "status"):
             raise ValueError(f"bad fault {spec!r}: expected ROUTE=KIND[:STATUS][xCOUNT] with KIND "
-                             f"one of {', '.join(FAULT_KINDS)}")
-        return Fault(route, kind, count, int(status) if status else 500)  # type: ignore[arg-type]
+                             f"one of {', '.join(FAULT_KINDS)} (STATUS only with 'status')")
+        status = int(match["status"] or 500)
+        if not 400 <= status <= 599:
+            raise ValueError(f"bad fault {spec!r}: the status must be between 400 and 599")
+        return Fault(match["route"], match["kind"], int(match["count"] or 1), status)  # type: ignore[arg-type]
 
 
 async def _send_json(send: Send, status: int, body: bytes,

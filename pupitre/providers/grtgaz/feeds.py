@@ -28,12 +28,18 @@ SEVERITY_OF = {IndicatorStatus.GREEN: "info", IndicatorStatus.RED: "attention",
                IndicatorStatus.GREY: "critical"}
 
 
+def _sandbox_credentials(ctx: ProviderContext) -> tuple[bytes, bytes]:
+    """This installation's sandbox key and certificate (made once, user-only files)."""
+    from pupitre.providers.core.certs import sandbox_credentials
+
+    return sandbox_credentials(ctx.data_dir / "sandbox", PROVIDER)
+
+
 def sandbox_app(ctx: ProviderContext) -> Any:
     """The simulator app, registered with this installation's sandbox certificate."""
-    from pupitre.providers.core.certs import sandbox_credentials
     from pupitre.providers.grtgaz.sandbox import GrtgazSimulator
 
-    _, certificate = sandbox_credentials(ctx.data_dir / "sandbox", PROVIDER)
+    _, certificate = _sandbox_credentials(ctx)
     return GrtgazSimulator(ctx.clock, ctx.faults, client_id=SANDBOX_CLIENT_ID,
                            certificate_pem=certificate, audience=SANDBOX_AUDIENCE).app
 
@@ -49,9 +55,7 @@ def build_client(settings: GrtgazSettings, ctx: ProviderContext, *, sandboxed: b
     """The client with JWT-assertion auth (GRTgaz §11.2) against the API or the sandbox."""
     http: httpx.AsyncClient = ctx.client()
     if sandboxed:
-        from pupitre.providers.core.certs import sandbox_credentials
-
-        key, certificate = sandbox_credentials(ctx.data_dir / "sandbox", PROVIDER)
+        key, certificate = _sandbox_credentials(ctx)
         auth = JwtAssertionCredentials(http, SANDBOX_TOKEN_URL, SANDBOX_CLIENT_ID, settings.scope,
                                        ctx.clock, provider=TITLE, private_key_pem=key,
                                        certificate_pem=certificate, audience=SANDBOX_AUDIENCE)

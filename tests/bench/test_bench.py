@@ -1,0 +1,99 @@
+"""Benchmarks (not timed tests): ``pytest -m bench -s tests/bench`` prints the numbers.
+
+* cold start → first painted Flexibility data from the store (budget 0.8 s);
+* ``pupitre check --sandbox`` wall time (budget 0.5 s), which must not import Textual.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.bench
+RUNS = 5
+
+PAINT_PROBE = r"""
+from pupitre.runtime import build_runtime
+from pupitre.tui.app import PupitreApp
+from textual.css.query import NoMatches
+from textual.widgets import DataTable
+
+class Probe(PupitreApp):
+    def on_mount(self) -> None:
+        self.feeds.start = lambda: None  # measure the paint from the store, not a fetch
+        super().on_mount()
+        self.polls = 0
+        self.set_interval(0.002, self.check_painted)
+
+    def check_painted(self) -> None:
+        self.polls += 1
+        try:
+            rows = self.screen.query_one("#flex-table", DataTable).row_count
+        except NoMatches:
+            rows = 0
+        if rows:
+            print("PAINTED", rows, flush=True)
+            self.exit()
+        elif self.polls > 5000:
+            print("TIMEOUT", flush=True)
+            self.exit()
+
+Probe(build_runtime(sandbox=True), start_screen="flexibility").run(headless=True, size=(100, 30))
+"""
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    env = dict(os.environ, PUPITRE_DATA_DIR=str(tmp / "data"), PUPITRE_CONFIG_DIR=str(tmp / "config"))
+    env.pop("NO_COLOR", None)
+    return env
+
+
+def _timed(cmd: list[str], env: dict[str, str], marker: str | None = None) -> float:
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if marker is None:
+        proc.communicate(timeout=60)
+        return time.perf_counter() - start
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        assert not line.startswith("TIMEOUT"), "the probe never saw painted data"
+        if line.startswith(marker):
+            elapsed = time.perf_counter() - start
+            proc.wait(timeout=30)
+            return elapsed
+    raise AssertionError(f"no {marker} line; stderr: {proc.stderr.read() if proc.stderr else ''}")
+
+
+def _report(name: str, samples: list[float], budget: float) -> None:
+    median = statistics.median(samples)
+    print(f"\n{name}: median {median * 1000:.0f} ms, min {min(samples) * 1000:.0f} ms, "
+          f"max {max(samples) * 1000:.0f} ms over {len(samples)} runs (budget {budget * 1000:.0f} ms)")
+
+
+def test_cold_start_to_first_painted_flexibility_data(tmp_path):
+    env = _env(tmp_path)
+    check = [sys.executable, "-m", "pupitre", "check", "--sandbox"]
+    subprocess.run(check, env=env, capture_output=True, timeout=60)  # fills the store, makes sandbox keys
+    samples = [_timed([sys.executable, "-c", PAINT_PROBE], env, "PAINTED") for _ in range(RUNS)]
+    _report("cold start to first painted Flexibility data (from the store)", samples, 0.8)
+
+
+def test_check_sandbox_wall_time(tmp_path):
+    env = _env(tmp_path)
+    cmd = [sys.executable, "-m", "pupitre", "check", "--sandbox", "--json"]
+    first = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+    assert json.loads(first.stdout)["status"] in ("ok", "attention", "critical")
+    samples = [_timed(cmd, env) for _ in range(RUNS)]
+    _report("pupitre check --sandbox wall time", samples, 0.5)
+    probe = subprocess.run([sys.executable, "-c", "import sys, runpy; sys.argv=['pupitre','check','--sandbox'];"
+                            "\ntry:\n runpy.run_module('pupitre', run_name='__main__')\nexcept SystemExit: pass\n"
+                            "print('TEXTUAL' if 'textual' in sys.modules else 'NO-TEXTUAL')"],
+                           env=env, capture_output=True, text=True, timeout=60)
+    assert probe.stdout.strip().endswith("NO-TEXTUAL")

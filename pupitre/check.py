@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from pupitre.providers.core.checks import EXIT_CODES, Finding, overall
-from pupitre.providers.core.errors import ApiError
+from pupitre.providers.core.errors import ApiError, ConfigError
 from pupitre.providers.core.feeds import record_result, load_snapshot
 from pupitre.runtime import PROVIDERS, Runtime
 
@@ -30,7 +30,7 @@ async def run_checks(runtime: Runtime, timeout: float = FETCH_TIMEOUT) -> dict[s
             return await asyncio.wait_for(feed.fetch(), timeout), None
         except asyncio.TimeoutError:
             return None, f"{feed.title}: no answer within {timeout:.0f} s"
-        except ApiError as error:
+        except (ApiError, ConfigError) as error:
             return None, str(error)
 
     results = await asyncio.gather(*(one(feed) for feed in runtime.feeds))

@@ -2,57 +2,92 @@
 
 A provider with no credentials (or every provider with ``--sandbox``) runs on its
 simulator, mounted in-process on the shared ``httpx.AsyncClient`` so the real
-client code runs unchanged. No Textual import here.
+client code runs unchanged. The network side (httpx, auth, simulators) is built on
+first use, so the dashboard paints from the store before paying for it.
+No Textual import here.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from pupitre.providers.core import config
 from pupitre.providers.core.clock import Clock, SystemClock
 from pupitre.providers.core.context import ProviderContext
+from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.feeds import Feed
-from pupitre.providers.core.http import NoNetworkTransport, RequestLog, make_http_client
 from pupitre.providers.core.retry import RetryPolicy
-from pupitre.providers.core.sandbox import FaultPlan, SandboxTransport
 from pupitre.providers.core.secrets import SecretStore
 from pupitre.providers.core.store import Store
 from pupitre.providers.grtgaz import feeds as grtgaz
 from pupitre.settings import Settings
 
+if TYPE_CHECKING:
+    import httpx
+
+    from pupitre.providers.core.http import RequestLog
+
 log = logging.getLogger("pupitre.runtime")
 
-#: provider id -> (wiring module, settings attribute, label)
+#: provider id -> its wiring module (``providers/<id>/feeds.py``)
 PROVIDERS: dict[str, Any] = {"grtgaz": grtgaz}
 
 
-@dataclass
 class Runtime:
-    settings: Settings
-    store: Store
-    clock: Clock
-    http: httpx.AsyncClient
-    secrets: SecretStore
-    faults: FaultPlan
-    request_log: RequestLog
-    feeds: list[Feed[Any]]
-    providers: tuple[str, ...]
-    sandboxed: set[str]
-    notices: list[str] = field(default_factory=list)
-    simulators: dict[str, Any] = field(default_factory=dict)
-    owns_store: bool = False
+    """Settings, store, clock, secrets and feeds; the HTTP client and simulators on demand."""
+
+    def __init__(self, settings: Settings, ctx: ProviderContext, sandboxed: set[str], *,
+                 owns_store: bool) -> None:
+        self.settings = settings
+        self.ctx = ctx
+        self.store = ctx.store
+        self.clock = ctx.clock
+        self.secrets = ctx.secrets
+        self.faults = ctx.faults
+        self.providers = tuple(PROVIDERS)
+        self.sandboxed = sandboxed
+        self.owns_store = owns_store
+        self.notices: list[str] = []
+        self._http: httpx.AsyncClient | None = None
+        self._simulators: dict[str, Any] = {}
+        self.request_log: RequestLog | None = None
+        ctx.http_factory = lambda: self.http
+        self.feeds: list[Feed[Any]] = []
+        for name, module in PROVIDERS.items():
+            self.feeds += module.feeds(getattr(settings, name), ctx, sandboxed=name in sandboxed)
 
     def feed(self, name: str) -> Feed[Any]:
         return next(feed for feed in self.feeds if feed.name == name)
 
+    @property
+    def http(self) -> "httpx.AsyncClient":
+        """The shared client, with every sandboxed provider's simulator mounted."""
+        if self._http is None:
+            from pupitre.providers.core.http import NoNetworkTransport, RequestLog, make_http_client
+            from pupitre.providers.core.sandbox import SandboxTransport
+
+            apps = {name: PROVIDERS[name].sandbox_app(self.ctx) for name in PROVIDERS
+                    if name in self.sandboxed}
+            self._simulators = {name: app.simulator for name, app in apps.items()}
+            mounts = {f"all://{PROVIDERS[name].SANDBOX_HOST}":
+                      SandboxTransport(app, self.ctx.sandbox_read_timeout) for name, app in apps.items()}
+            offline = NoNetworkTransport() if self.sandboxed == set(PROVIDERS) else None
+            self.request_log = RequestLog()
+            self._http = make_http_client(transport=offline, mounts=mounts,  # type: ignore[arg-type]
+                                          request_log=self.request_log)
+        return self._http
+
+    @property
+    def simulators(self) -> dict[str, Any]:
+        """The running simulators by provider (tests and demos drive them)."""
+        self.http  # noqa: B018 — builds them
+        return self._simulators
+
     async def aclose(self) -> None:
-        await self.http.aclose()
+        if self._http is not None:
+            await self._http.aclose()
         if self.owns_store:
             self.store.close()
 
@@ -64,27 +99,12 @@ def build_runtime(settings: Settings | None = None, *, sandbox: bool = False, cl
     """Everything wired from the settings; ``sandbox`` forces every provider onto its simulator."""
     settings = settings if settings is not None else config.load_settings()
     data_dir = data_dir if data_dir is not None else config.data_dir()
-    clock = clock or SystemClock()
     owns_store = store is None
-    store = store or Store(data_dir / config.store_path().name)
-    secrets = secrets or SecretStore()
-    faults = faults or FaultPlan()
-    ctx = ProviderContext(clock=clock, store=store, secrets=secrets, data_dir=data_dir, faults=faults,
+    ctx = ProviderContext(clock=clock or SystemClock(),
+                          store=store or Store(data_dir / config.store_path().name),
+                          secrets=secrets or SecretStore(), data_dir=data_dir,
+                          faults=faults or FaultPlan(), http_factory=lambda: None,  # type: ignore[arg-type,return-value]
                           retry=retry or RetryPolicy(), sandbox_read_timeout=sandbox_read_timeout)
     force = sandbox or settings.app.sandbox
-    sandboxed = {name for name in PROVIDERS
-                 if force or not getattr(settings, name).configured}
-    apps = {name: module.sandbox_app(ctx) for name, module in PROVIDERS.items() if name in sandboxed}
-    mounts = {f"all://{PROVIDERS[name].SANDBOX_HOST}": SandboxTransport(app, sandbox_read_timeout)
-              for name, app in apps.items()}
-    request_log = RequestLog()
-    offline = NoNetworkTransport() if sandboxed == set(PROVIDERS) else None
-    ctx.http = make_http_client(transport=offline, mounts=mounts,  # type: ignore[arg-type]
-                                request_log=request_log)
-    all_feeds: list[Feed[Any]] = []
-    for name, module in PROVIDERS.items():
-        all_feeds += module.feeds(getattr(settings, name), ctx, sandboxed=name in sandboxed)
-    notices = [n for n in [secrets.take_notice()] if n]
-    return Runtime(settings, store, clock, ctx.http, secrets, faults, request_log, all_feeds,
-                   tuple(PROVIDERS), sandboxed, notices,
-                   {name: app.simulator for name, app in apps.items()}, owns_store)
+    sandboxed = {name for name in PROVIDERS if force or not getattr(settings, name).configured}
+    return Runtime(settings, ctx, sandboxed, owns_store=owns_store)

@@ -31,8 +31,8 @@ import uvicorn
 from pupitre.providers.core import config
 from pupitre.providers.core.clock import Clock, SystemClock
 from pupitre.providers.core.context import ProviderContext
-from pupitre.providers.core.http import is_loopback
-from pupitre.providers.core.sandbox import FaultPlan
+from pupitre.providers.core.urls import is_loopback
+from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.secrets import SecretStore
 from pupitre.providers.core.store import Store
 
@@ -212,6 +212,10 @@ def _bind(host: str, port: int) -> socket.socket:
                          "(choose another --port)") from None
 
 
+def _no_client() -> Any:
+    raise RuntimeError("the sandbox server makes no outgoing calls")
+
+
 def build_sandbox(host: str = "127.0.0.1", port: int = 8765, faults: Iterable[str] = (), *,
                   data_dir: Path | None = None, clock: Clock | None = None,
                   log: bool = False) -> SandboxServer:
@@ -230,7 +234,8 @@ def build_sandbox(host: str = "127.0.0.1", port: int = 8765, faults: Iterable[st
     plan = parse_faults(faults)
     data_dir = data_dir if data_dir is not None else config.data_dir()
     ctx = ProviderContext(clock=clock or SystemClock(), store=Store(":memory:"),
-                          secrets=SecretStore(), data_dir=data_dir, faults=plan)
+                          secrets=SecretStore(), data_dir=data_dir, faults=plan,
+                          http_factory=_no_client)
     served: list[Served] = []
     try:
         for index, (name, module) in enumerate(PROVIDERS.items()):

@@ -15,7 +15,7 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from pupitre.providers.core.errors import ConfigError
-from pupitre.providers.core.http import check_base_url
+from pupitre.providers.core.urls import check_base_url
 
 
 def https_url(value: str) -> str:

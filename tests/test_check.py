@@ -20,7 +20,7 @@ from pupitre import check
 from pupitre.providers.core.certs import sandbox_credentials
 from pupitre.providers.core.clock import PARIS, ManualClock
 from pupitre.providers.core.retry import RetryPolicy
-from pupitre.providers.core.sandbox import FaultPlan
+from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.secrets import SecretStore
 from pupitre.providers.core.store import Store
 from pupitre.providers.grtgaz.models import Flex, IndicatorStatus

@@ -18,7 +18,7 @@ from rich.markup import escape
 from textual.signal import Signal
 from textual.timer import Timer
 
-from pupitre.providers.core.errors import ApiError
+from pupitre.providers.core.errors import ApiError, ConfigError
 from pupitre.providers.core.feeds import Change, Feed, load_snapshot, record_result
 
 if TYPE_CHECKING:
@@ -113,6 +113,8 @@ class FeedRunner:
             changes = record_result(self.runtime.store, feed, state.data, data, now)
         except ApiError as error:
             self._failed(state, error)
+        except ConfigError as error:  # e.g. an unreadable key file: say so, keep running
+            self._failed(state, ApiError(str(error), provider=feed.title))
         except Exception as error:  # never a traceback on screen: log it, show a sentence
             log.exception("feed %s failed", feed.name)
             self._failed(state, ApiError(f"unexpected error ({type(error).__name__}); details in the log",

@@ -14,7 +14,8 @@ from pupitre.providers.core.certs import generate_self_signed
 from pupitre.providers.core.clock import PARIS, ManualClock
 from pupitre.providers.core.errors import (AuthError, BadRequestError, NetworkError, NotFoundError,
                                            PayloadError, QuotaError, ServerError)
-from pupitre.providers.core.sandbox import FaultPlan, SandboxTransport
+from pupitre.providers.core.faults import FaultPlan
+from pupitre.providers.core.sandbox import SandboxTransport
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.client import GrtgazClient, safe_detail
 from pupitre.providers.grtgaz.models import Flex, IndicatorStatus, SiteIndicators

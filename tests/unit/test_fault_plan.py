@@ -2,7 +2,7 @@
 
 import pytest
 
-from pupitre.providers.core.sandbox import FaultPlan
+from pupitre.providers.core.faults import FaultPlan
 
 
 @pytest.mark.parametrize("spec,expected", [

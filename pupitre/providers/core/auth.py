@@ -26,7 +26,8 @@ from pupitre.providers.core import certs
 from pupitre.providers.core.clock import PARIS, Clock
 from pupitre.providers.core.errors import (ApiError, AuthError, ConfigError, PayloadError,
                                            error_for_exception, error_for_response)
-from pupitre.providers.core.http import check_base_url, decode_json
+from pupitre.providers.core.http import decode_json
+from pupitre.providers.core.urls import check_base_url
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 RSA_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512")

@@ -7,7 +7,6 @@ Errors are :class:`ConfigError` and never contain key material.
 
 from __future__ import annotations
 
-import functools
 
 import base64
 import datetime as dt
@@ -68,13 +67,20 @@ def load_private_key(pem: bytes, passphrase: bytes | None = None) -> rsa.RSAPriv
     without echoing the key or the passphrase. Loaded keys are cached: OpenSSL's RSA
     consistency check costs ~70 ms, paid once per key and process.
     """
-    return _load_private_key(pem, passphrase or None)
+    cache_key = (pem, passphrase or None)
+    if cache_key not in _KEYS:
+        _KEYS[cache_key] = _parse_private_key(pem, passphrase or None)
+    return _KEYS[cache_key]
 
 
-@functools.lru_cache(maxsize=8)
-def _load_private_key(pem: bytes, passphrase: bytes | None) -> rsa.RSAPrivateKey:
+#: Loaded keys by (PEM, passphrase); a process uses one or two.
+_KEYS: dict[tuple[bytes, bytes | None], rsa.RSAPrivateKey] = {}
+
+
+def _parse_private_key(pem: bytes, passphrase: bytes | None, trusted: bool = False) -> rsa.RSAPrivateKey:
     try:
-        key = serialization.load_pem_private_key(pem, password=passphrase or None)
+        key = serialization.load_pem_private_key(pem, password=passphrase or None,
+                                                 unsafe_skip_rsa_key_validation=trusted)
     except TypeError:
         if passphrase:
             raise ConfigError("the private key is not encrypted but a passphrase was given; "
@@ -136,8 +142,12 @@ def _write_private(path: Path, data: bytes) -> None:
 def _read_pair(key_path: Path, cert_path: Path) -> tuple[bytes, bytes] | None:
     try:
         key_pem, cert_pem = key_path.read_bytes(), cert_path.read_bytes()
-        if not key_matches_certificate(load_private_key(key_pem), load_certificate(cert_pem)):
+        # Our own generated key: skip OpenSSL's slow consistency check (~70 ms) and
+        # remember it for :func:`load_private_key`.
+        key = _parse_private_key(key_pem, None, trusted=True)
+        if not key_matches_certificate(key, load_certificate(cert_pem)):
             return None
+        _KEYS[(key_pem, None)] = key
     except (OSError, ConfigError):
         return None
     for path in (key_path, cert_path):

@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 
 from pupitre.providers.core.errors import error_for_exception, error_for_response
-from pupitre.providers.core.http import check_base_url, decode_json, parse_model
+from pupitre.providers.core.http import decode_json, parse_model
+from pupitre.providers.core.urls import check_base_url
 from pupitre.providers.core.quota import QuotaLimiter
 from pupitre.providers.core.retry import RetryPolicy, retry_read
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING, Callable
 
 from pupitre.providers.core.clock import Clock
+from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.retry import RetryPolicy
-from pupitre.providers.core.sandbox import FaultPlan
 from pupitre.providers.core.secrets import SecretStore
 from pupitre.providers.core.store import Store
+
+if TYPE_CHECKING:
+    import httpx
 
 
 @dataclass
@@ -21,10 +23,10 @@ class ProviderContext:
     secrets: SecretStore
     data_dir: Path
     faults: FaultPlan
+    http_factory: Callable[[], "httpx.AsyncClient"]
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     sandbox_read_timeout: float = 10.0
-    http: httpx.AsyncClient | None = None  # set by the runtime once every mount is known
 
-    def client(self) -> httpx.AsyncClient:
-        assert self.http is not None, "the runtime sets the shared client before building clients"
-        return self.http
+    def client(self) -> "httpx.AsyncClient":
+        """The shared HTTP client, built on first use (after the first paint)."""
+        return self.http_factory()

@@ -8,7 +8,10 @@ ever see method, path and status).
 
 from __future__ import annotations
 
-import httpx
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class ApiError(Exception):
@@ -113,6 +116,8 @@ def error_for_response(response: httpx.Response, provider: str, detail: str = ""
 
 def error_for_exception(exc: Exception, provider: str) -> ApiError:
     """Map an httpx transport exception to a :class:`NetworkError`, without the URL's query."""
+    import httpx
+
     if isinstance(exc, ApiError):
         return exc
     if isinstance(exc, httpx.TimeoutException):

@@ -1,14 +1,12 @@
 """The one ``httpx.AsyncClient`` factory, the request log, and JSON decoding.
 
-Real endpoints are reached over https only; plain http is accepted for loopback
-(the sandbox served by ``pupitre sandbox serve``) and for the in-process sandbox
-transport. The request log records method, path, status and latency — never
+Base URLs are checked by :mod:`pupitre.providers.core.urls` (https only, plain
+http to loopback). The request log records method, path, status and latency — never
 headers, query strings or bodies, which may hold secrets.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import time
@@ -20,13 +18,12 @@ import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from pupitre import __version__
-from pupitre.providers.core.errors import ConfigError, PayloadError
+from pupitre.providers.core.errors import PayloadError
 
 log = logging.getLogger("pupitre.http")
 
 USER_AGENT = f"pupitre/{__version__} (+control-room dashboard)"
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
-SANDBOX_HOST_SUFFIX = ".sandbox.invalid"
 
 
 @dataclass(frozen=True)
@@ -61,26 +58,6 @@ class RequestLog:
         started = request.extensions.get("pupitre_started", time.perf_counter())
         self.add(RequestRecord(request.method, request.url.host, request.url.path,
                                response.status_code, (time.perf_counter() - started) * 1000))
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(SANDBOX_HOST_SUFFIX):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def check_base_url(url: str) -> str:
-    """Refuse plain http except to loopback; return the URL without a trailing slash."""
-    parsed = httpx.URL(url)
-    if parsed.scheme == "https":
-        return url.rstrip("/")
-    if parsed.scheme == "http" and is_loopback(parsed.host):
-        return url.rstrip("/")
-    raise ConfigError(f"refusing {parsed.scheme}://{parsed.host}: real endpoints must use https "
-                      "(plain http is only allowed to loopback)")
 
 
 class NoNetworkTransport(httpx.AsyncBaseTransport):

@@ -1,100 +1,31 @@
-"""Simulator framework: fault plan, fault middleware, in-process transport, token issuer.
+"""Simulator framework: fault middleware, in-process transport, token issuer.
 
 Each provider's ``sandbox.py`` builds a Starlette app. :func:`sandbox_transport` mounts
 it in-process behind ``httpx.ASGITransport`` so the real client code runs unchanged;
 ``pupitre sandbox serve`` serves the same apps on loopback with uvicorn.
 
-The :class:`FaultPlan` makes the next N calls of a route fail in one of the ways
-real APIs fail: a status code, a timeout, a malformed or truncated body, a 401 as
-if the token expired, or a quota refusal.
+The :class:`~pupitre.providers.core.faults.FaultPlan` is applied here, by
+:class:`FaultMiddleware`, before a simulator sees the call.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import fnmatch
 import json
-import re
 import secrets
-import threading
-from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Literal
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
 
 import httpx
 
 from pupitre.providers.core.clock import Clock, add
-
-FaultKind = Literal["status", "timeout", "malformed", "truncated", "expired_token", "quota"]
-FAULT_KINDS: tuple[str, ...] = ("status", "timeout", "malformed", "truncated", "expired_token", "quota")
-_FAULT_SPEC = re.compile(r"(?P<route>[^=]+)=(?P<kind>[a-z_]+)(?::(?P<status>\d{3}))?(?:x(?P<count>[1-9]\d*))?")
+from pupitre.providers.core.faults import FaultPlan
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-@dataclass
-class Fault:
-    """``count`` next calls matching ``method`` and ``route`` (a glob on the path) fail."""
-
-    route: str
-    kind: FaultKind
-    count: int = 1
-    status: int = 500
-    method: str = "*"
-
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method in ("*", method.upper())) and fnmatch.fnmatchcase(path, self.route)
-
-
-@dataclass
-class FaultPlan:
-    """Thread-safe list of pending faults, consumed in order."""
-
-    faults: list[Fault] = field(default_factory=list)
-    timeout_seconds: float = 30.0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def add(self, route: str, kind: FaultKind, count: int = 1, status: int = 500,
-            method: str = "*") -> Fault:
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {kind!r}; one of {', '.join(FAULT_KINDS)}")
-        fault = Fault(route, kind, count, status, method.upper())
-        with self._lock:
-            self.faults.append(fault)
-        return fault
-
-    def take(self, method: str, path: str) -> Fault | None:
-        with self._lock:
-            for fault in self.faults:
-                if fault.matches(method, path):
-                    fault.count -= 1
-                    if fault.count <= 0:
-                        self.faults.remove(fault)
-                    return fault
-        return None
-
-    def clear(self) -> None:
-        with self._lock:
-            self.faults.clear()
-
-    @staticmethod
-    def parse(spec: str) -> Fault:
-        """Parse ``ROUTE=KIND[:STATUS][xCOUNT]``, e.g. ``/sites/*=status:503x3``.
-
-        A status (400-599) goes only with the ``status`` kind; the count is at least 1.
-        """
-        match = _FAULT_SPEC.fullmatch(spec.strip())
-        if match is None or match["kind"] not in FAULT_KINDS or (
-                match["status"] and match["kind"] != "status"):
-            raise ValueError(f"bad fault {spec!r}: expected ROUTE=KIND[:STATUS][xCOUNT] with KIND "
-                             f"one of {', '.join(FAULT_KINDS)} (STATUS only with 'status')")
-        status = int(match["status"] or 500)
-        if not 400 <= status <= 599:
-            raise ValueError(f"bad fault {spec!r}: the status must be between 400 and 599")
-        return Fault(match["route"], match["kind"], int(match["count"] or 1), status)  # type: ignore[arg-type]
 
 
 async def _send_json(send: Send, status: int, body: bytes,

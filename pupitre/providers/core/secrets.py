@@ -25,13 +25,13 @@ import tomllib
 from pathlib import Path
 from typing import Any, Callable, Mapping, MutableMapping
 
-import keyring
-import keyring.errors
-from keyring.backend import KeyringBackend
-from keyring.backends.chainer import ChainerBackend
+from typing import TYPE_CHECKING
 
 from pupitre.providers.core.config import credentials_path, display_path, toml_key, toml_value
 from pupitre.providers.core.errors import ConfigError
+
+if TYPE_CHECKING:  # keyring is imported on first use: it costs start-up time
+    from keyring.backend import KeyringBackend
 
 log = logging.getLogger("pupitre.secrets")
 
@@ -91,6 +91,8 @@ def check_secret_name(provider: str, name: str) -> None:
 
 def is_real_backend(backend: object) -> bool:
     """False for the fail/null backends and anything from keyrings.alt."""
+    from keyring.backend import KeyringBackend
+
     for cls in type(backend).__mro__:
         if cls.__module__.startswith(_FAKE_BACKEND_MODULES):
             return False
@@ -99,6 +101,8 @@ def is_real_backend(backend: object) -> bool:
 
 def pick_backend(backend: KeyringBackend) -> KeyringBackend | None:
     """The backend to use: ``backend`` if real; for a chainer, its best real member."""
+    from keyring.backends.chainer import ChainerBackend
+
     if isinstance(backend, ChainerBackend):
         return next((b for b in backend.backends if is_real_backend(b)), None)
     return backend if is_real_backend(backend) else None
@@ -129,7 +133,9 @@ def call_with_timeout(fn: Callable[..., Any], timeout: float, *args: Any) -> Any
         raise KeyringUnavailable(f"the keyring did not answer within {timeout:g} s")
     if "error" in box:
         error = box.pop("error")
-        if isinstance(error, keyring.errors.PasswordDeleteError):
+        from keyring.errors import PasswordDeleteError
+
+        if isinstance(error, PasswordDeleteError):
             return None
         raise KeyringUnavailable(f"the keyring failed: {type(error).__name__}")
     return box.get("value")
@@ -256,6 +262,8 @@ class SecretStore:
             if not self._probed:
                 self._probed = True
                 try:
+                    import keyring
+
                     found = self._explicit_backend or call_with_timeout(
                         keyring.get_keyring, self.timeout)
                     self._backend = pick_backend(found)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-
-from pupitre.providers.core.auth import JwtAssertionCredentials
 from pupitre.providers.core.checks import Finding
 from pupitre.providers.core.context import ProviderContext
 from pupitre.providers.core.errors import ConfigError
 from pupitre.providers.core.feeds import Change, Feed
 from pupitre.providers.grtgaz import rules
-from pupitre.providers.grtgaz.client import GrtgazClient
 from pupitre.providers.grtgaz.models import IndicatorStatus, SiteIndicators, SiteIndicatorsList, to_document
 from pupitre.settings import GrtgazSettings
+
+if TYPE_CHECKING:
+    from pupitre.providers.grtgaz.client import GrtgazClient
 
 PROVIDER = "grtgaz"
 TITLE = "GRTgaz"
@@ -51,9 +50,12 @@ def _read(path: Any, what: str) -> bytes:
         raise ConfigError(f"GRTgaz: cannot read the {what} file {path}: {exc.strerror}") from None
 
 
-def build_client(settings: GrtgazSettings, ctx: ProviderContext, *, sandboxed: bool) -> GrtgazClient:
+def build_client(settings: GrtgazSettings, ctx: ProviderContext, *, sandboxed: bool) -> "GrtgazClient":
     """The client with JWT-assertion auth (GRTgaz §11.2) against the API or the sandbox."""
-    http: httpx.AsyncClient = ctx.client()
+    from pupitre.providers.core.auth import JwtAssertionCredentials
+    from pupitre.providers.grtgaz.client import GrtgazClient
+
+    http = ctx.client()
     if sandboxed:
         key, certificate = _sandbox_credentials(ctx)
         auth = JwtAssertionCredentials(http, SANDBOX_TOKEN_URL, SANDBOX_CLIENT_ID, settings.scope,
@@ -89,11 +91,13 @@ def indicator_changes(old: list[SiteIndicators] | None, new: list[SiteIndicators
 
 
 def feeds(settings: GrtgazSettings, ctx: ProviderContext, *, sandboxed: bool) -> list[Feed[Any]]:
-    client = build_client(settings, ctx, sandboxed=sandboxed)
+    clients: list[GrtgazClient] = []  # built on the first fetch, after the first paint
     wanted = set(settings.sites)
 
     async def fetch() -> list[SiteIndicators]:
-        sites = await client.flexibility_indicators()
+        if not clients:
+            clients.append(build_client(settings, ctx, sandboxed=sandboxed))
+        sites = await clients[0].flexibility_indicators()
         return [s for s in sites if not wanted or s.site_id in wanted]
 
     return [Feed(

@@ -44,7 +44,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from pupitre.providers.core.clock import Clock, paris
-from pupitre.providers.core.sandbox import ASGIApp, FaultMiddleware, FaultPlan, TokenIssuer
+from pupitre.providers.core.faults import FaultPlan
+from pupitre.providers.core.sandbox import ASGIApp, FaultMiddleware, TokenIssuer
 from pupitre.providers.core.sandbox_oauth import ClientRegistration, token_route
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.models import (Flex, Indicator, IndicatorSet, IndicatorStatus,

@@ -1,0 +1,80 @@
+"""The sandbox fault plan: the next N calls of a route fail as real APIs fail.
+
+A status code, a timeout, a malformed or truncated body, a 401 as if the token
+expired, or a quota refusal. Usable from tests and from ``pupitre sandbox serve
+--fault``. No httpx import: the runtime builds one before any simulator exists.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Literal
+
+FaultKind = Literal["status", "timeout", "malformed", "truncated", "expired_token", "quota"]
+FAULT_KINDS: tuple[str, ...] = ("status", "timeout", "malformed", "truncated", "expired_token", "quota")
+_FAULT_SPEC = re.compile(r"(?P<route>[^=]+)=(?P<kind>[a-z_]+)(?::(?P<status>\d{3}))?(?:x(?P<count>[1-9]\d*))?")
+
+
+@dataclass
+class Fault:
+    """``count`` next calls matching ``method`` and ``route`` (a glob on the path) fail."""
+
+    route: str
+    kind: FaultKind
+    count: int = 1
+    status: int = 500
+    method: str = "*"
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method in ("*", method.upper())) and fnmatch.fnmatchcase(path, self.route)
+
+
+@dataclass
+class FaultPlan:
+    """Thread-safe list of pending faults, consumed in order."""
+
+    faults: list[Fault] = field(default_factory=list)
+    timeout_seconds: float = 30.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, route: str, kind: FaultKind, count: int = 1, status: int = 500,
+            method: str = "*") -> Fault:
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; one of {', '.join(FAULT_KINDS)}")
+        fault = Fault(route, kind, count, status, method.upper())
+        with self._lock:
+            self.faults.append(fault)
+        return fault
+
+    def take(self, method: str, path: str) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.matches(method, path):
+                    fault.count -= 1
+                    if fault.count <= 0:
+                        self.faults.remove(fault)
+                    return fault
+        return None
+
+    def clear(self) -> None:
+        with self._lock:
+            self.faults.clear()
+
+    @staticmethod
+    def parse(spec: str) -> Fault:
+        """Parse ``ROUTE=KIND[:STATUS][xCOUNT]``, e.g. ``/sites/*=status:503x3``.
+
+        A status (400-599) goes only with the ``status`` kind; the count is at least 1.
+        """
+        match = _FAULT_SPEC.fullmatch(spec.strip())
+        if match is None or match["kind"] not in FAULT_KINDS or (
+                match["status"] and match["kind"] != "status"):
+            raise ValueError(f"bad fault {spec!r}: expected ROUTE=KIND[:STATUS][xCOUNT] with KIND "
+                             f"one of {', '.join(FAULT_KINDS)} (STATUS only with 'status')")
+        status = int(match["status"] or 500)
+        if not 400 <= status <= 599:
+            raise ValueError(f"bad fault {spec!r}: the status must be between 400 and 599")
+        return Fault(match["route"], match["kind"], int(match["count"] or 1), status)  # type: ignore[arg-type]

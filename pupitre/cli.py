@@ -34,11 +34,11 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
 
 def setup_logging(to_stderr: bool = False) -> None:
     """Log to a user-only file in the data dir; never to the terminal under the dashboard."""
-    from pupitre.providers.core.config import data_dir
+    from pupitre.providers.core.config import log_path
 
-    directory = data_dir()
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    handler = PrivateRotatingFileHandler(directory / "pupitre.log", maxBytes=2_000_000,
+    path = log_path()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    handler = PrivateRotatingFileHandler(path, maxBytes=2_000_000,
                                          backupCount=3, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # never a traceback for the operator: it goes to the log
         log.exception("unexpected error")
         print(f"pupitre: unexpected error ({type(error).__name__}); details in the log file "
-              "(pupitre config path shows where)", file=sys.stderr)
+              "(`pupitre config path --all` shows where)", file=sys.stderr)
         return EXIT_ERROR
 
 

@@ -62,7 +62,8 @@ def cmd_config_path(args: argparse.Namespace) -> int:
         return EXIT_OK
     for label, path in (("settings", config.settings_path()),
                         ("credentials", config.credentials_path()),
-                        ("store", config.store_path())):
+                        ("store", config.store_path()),
+                        ("log", config.log_path())):
         state = "exists" if path.exists() else "not created yet"
         print(f"{label:<12} {path}  ({state})")
     return EXIT_OK

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Awaitable, Callable
+from typing import Callable
 
 import pytest
 

@@ -12,7 +12,7 @@ from pupitre.settings import Settings
 from pupitre.tui.screens.flexibility import FlexibilityScreen
 from pupitre.tui.screens.overview import OverviewScreen
 from pupitre.tui.screens.site_detail import SiteDetailScreen
-from tests.tui.conftest import FEED, wait_for, wait_runs
+from tests.tui.conftest import FEED, wait_runs
 
 
 def table_sites(app) -> list[str]:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
 from keyring.backends import fail
 
 from pupitre import cli_config
@@ -17,25 +16,11 @@ from pupitre.providers.core import config
 from pupitre.providers.core.errors import ConfigError
 from pupitre.providers.core.secrets import SecretStore
 from pupitre.settings import GrtgazSettings, Settings
+from tests.unit.test_secrets import MemoryKeyring
 
 SECRET_VALUE = "hunter2-Zq9!"
 
 
-class MemoryKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.items.pop((service, username), None)
 
 
 @pytest.fixture(autouse=True)

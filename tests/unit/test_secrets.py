@@ -199,7 +199,7 @@ def test_bad_credentials_toml_never_shows_values() -> None:
     with pytest.raises(ConfigError) as info:
         SecretStore().get("grtgaz", "key_passphrase")
     assert VALUE not in str(info.value) and "line 2" in str(info.value)
-    write_credentials(f'[grtgaz]\nkey_passphrase = 42\n')
+    write_credentials('[grtgaz]\nkey_passphrase = 42\n')
     with pytest.raises(ConfigError, match="must be a string"):
         SecretStore().get("grtgaz", "key_passphrase")
 

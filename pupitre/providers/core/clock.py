@@ -65,7 +65,7 @@ def _monotonic() -> float:
 
 def add(moment: dt.datetime, delta: dt.timedelta) -> dt.datetime:
     """Elapsed-time arithmetic (Python's aware ``+`` is wall-clock and wrong across DST)."""
-    return (moment.astimezone(UTC) + delta).astimezone(PARIS)
+    return (paris(moment).astimezone(UTC) + delta).astimezone(PARIS)
 
 
 def paris(value: dt.datetime) -> dt.datetime:

@@ -57,6 +57,10 @@ def store_path() -> Path:
     return data_dir() / "pupitre.sqlite3"
 
 
+def log_path() -> Path:
+    return data_dir() / "pupitre.log"
+
+
 def display_path(path: Path) -> str:
     """``path`` with the home directory shown as ``~``."""
     try:

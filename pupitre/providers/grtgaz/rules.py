@@ -17,7 +17,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from pupitre.providers.core.clock import PARIS, UTC, paris
+from pupitre.providers.core.clock import PARIS, UTC, add, paris
 from pupitre.providers.grtgaz.models import Flex, IndicatorStatus, SiteIndicators
 
 PUBLICATION_LEAD = dt.timedelta(minutes=8)
@@ -34,31 +34,26 @@ SEVERITY: dict[IndicatorStatus, int] = {IndicatorStatus.GREEN: 0, IndicatorStatu
                                         IndicatorStatus.GREY: 2}
 
 
-def _add(moment: dt.datetime, delta: dt.timedelta) -> dt.datetime:
-    """Elapsed-time arithmetic, result in Paris."""
-    return (paris(moment).astimezone(UTC) + delta).astimezone(PARIS)
-
-
 # -- publication schedule (§3.2.2.1) --------------------------------------------------
 
 def publication_for_hour(hour_start: dt.datetime) -> dt.datetime:
     """When the indicators for hour H are published: H-8 min (§3.2.2.1)."""
-    return _add(hour_start, -PUBLICATION_LEAD)
+    return add(hour_start, -PUBLICATION_LEAD)
 
 
 def application_for_hour(hour_start: dt.datetime) -> dt.datetime:
     """When the indicators published for hour H apply: H+15 min (§3.2.2.1)."""
-    return _add(hour_start, APPLICATION_DELAY)
+    return add(hour_start, APPLICATION_DELAY)
 
 
 def hour_of_publication(publication: dt.datetime) -> dt.datetime:
     """The hour H a publication at H-8 min is for."""
-    return _add(publication, PUBLICATION_LEAD)
+    return add(publication, PUBLICATION_LEAD)
 
 
 def application_of(publication: dt.datetime) -> dt.datetime:
     """The application time (H+15) of a publication made at H-8 min: 23 minutes later."""
-    return _add(publication, TEMPORISATION)
+    return add(publication, TEMPORISATION)
 
 
 def last_publication(now: dt.datetime) -> dt.datetime:
@@ -72,19 +67,19 @@ def last_publication(now: dt.datetime) -> dt.datetime:
 
 def next_publication(now: dt.datetime) -> dt.datetime:
     """The first hourly publication (HH:52) strictly after ``now``."""
-    return _add(last_publication(now), HOUR)
+    return add(last_publication(now), HOUR)
 
 
 def previous_publication(publication: dt.datetime) -> dt.datetime:
     """The publication one hour before ``publication`` (elapsed time, DST-safe)."""
-    return _add(last_publication(publication), -HOUR)
+    return add(last_publication(publication), -HOUR)
 
 
 def publication_at_or_after(moment: dt.datetime) -> dt.datetime:
     """``moment`` if it is a publication instant, else the next one."""
     moment = paris(moment)
     last = last_publication(moment)
-    return last if last == moment else _add(last, HOUR)
+    return last if last == moment else add(last, HOUR)
 
 
 # -- statuses -------------------------------------------------------------------------

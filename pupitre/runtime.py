@@ -49,7 +49,6 @@ class Runtime:
         self.providers = tuple(PROVIDERS)
         self.sandboxed = sandboxed
         self.owns_store = owns_store
-        self.notices: list[str] = []
         self._http: httpx.AsyncClient | None = None
         self._simulators: dict[str, Any] = {}
         self.request_log: RequestLog | None = None

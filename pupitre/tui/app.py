@@ -54,8 +54,14 @@ class PupitreApp(App[None]):
         self.switch_mode(self.start_screen)
         self.feeds.start()
         self.set_interval(self.clock_tick, lambda: self.ticked.publish(None))
-        for notice in self.runtime.notices:
-            self.notify(escape(notice), title="Setup", timeout=20)
+        self.run_worker(self._probe_keyring, thread=True, exit_on_error=False)
+
+    def _probe_keyring(self) -> None:
+        """Say once, after the first paint, when secrets cannot use a keyring (headless host)."""
+        self.runtime.secrets.keyring_backend()  # bounded by the secret store's timeout
+        notice = self.runtime.secrets.take_notice()
+        if notice:
+            self.call_from_thread(self.notify, escape(notice), title="Secrets", timeout=20)
 
     async def on_unmount(self) -> None:
         await self.runtime.aclose()

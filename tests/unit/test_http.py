@@ -1,0 +1,57 @@
+"""The shared client: URL rules, the request log (never headers, queries or bodies), offline mode."""
+
+import httpx
+import pytest
+
+from pupitre.providers.core.context import ProviderContext
+from pupitre.providers.core.errors import ConfigError
+from pupitre.providers.core.http import NoNetworkTransport, RequestLog, make_http_client
+from pupitre.providers.core.urls import check_base_url, is_loopback
+
+
+@pytest.mark.parametrize("url", ["https://api.offre.grtgaz.com/sfm/v1/", "http://127.0.0.1:8765/x",
+                                 "http://localhost/x", "http://[::1]:80/", "http://grtgaz.sandbox.invalid/x"])
+def test_accepted_urls(url):
+    assert check_base_url(url) == url.rstrip("/")
+
+
+@pytest.mark.parametrize("url", ["http://api.example.com/", "ftp://127.0.0.1/", "not a url", "http:///x"])
+def test_refused_urls(url):
+    with pytest.raises(ConfigError):
+        check_base_url(url)
+
+
+def test_loopback():
+    assert is_loopback("127.0.0.2") and is_loopback("::1") and not is_loopback("10.0.0.1")
+
+
+async def test_request_log_records_no_secret():
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"ok": True})
+
+    log = RequestLog()
+    async with make_http_client(transport=httpx.MockTransport(handler), request_log=log) as http:
+        await http.get("https://api.example.com/v1/things?token=SECRET123",
+                       headers={"Authorization": "Bearer SECRET456"})
+    (record,) = log.records
+    assert (record.method, record.host, record.path, record.status) == ("GET", "api.example.com", "/v1/things", 200)
+    assert "SECRET" not in repr(record)
+
+
+async def test_offline_transport_refuses_everything():
+    async with make_http_client(transport=NoNetworkTransport()) as http:
+        with pytest.raises(httpx.ConnectError, match="every provider runs on its sandbox"):
+            await http.get("https://api.example.com/")
+
+
+def test_quota_limiter_is_shared_per_credential(tmp_path):
+    from pupitre.providers.core.clock import SystemClock
+    from pupitre.providers.core.faults import FaultPlan
+    from pupitre.providers.core.secrets import SecretStore
+    from pupitre.providers.core.store import Store
+
+    ctx = ProviderContext(clock=SystemClock(), store=Store(tmp_path / "s"), secrets=SecretStore(env={}),
+                          data_dir=tmp_path, faults=FaultPlan(), http_factory=lambda: None)  # type: ignore[arg-type,return-value]
+    first = ctx.quota("omega:supplier-1", provider="GRDF OMEGA", per_second=1)
+    assert ctx.quota("omega:supplier-1", provider="GRDF OMEGA", per_second=1) is first
+    assert ctx.quota("omega:supplier-2", provider="GRDF OMEGA", per_second=1) is not first

@@ -96,6 +96,31 @@ class GrtgazSettings(Section):
     _path = field_validator("certificate", "private_key")(local_path)
 
 
+class EdfOaSettings(Section):
+    """EDF OA SMART OA: tomorrow's curtailments, acknowledgements, reports, token."""
+
+    base_url: str = Field("https://services-smart-oa.edf.fr/api",
+                          description="API base URL without the version (recette: "
+                                      "https://services-smart-oa-rec-user.edf.fr/api)")
+    api_version: str = Field("v1", pattern=r"^v\d+$", description="API version in the path")
+    token_header: str = Field("Authorization", description="header carrying the API token")
+    token_scheme: str = Field("Bearer", description='scheme before the token; "" sends the raw token')
+    account_type: Literal["producer", "manager", "admin"] = Field(
+        "producer", description="SMART OA account type: producer, manager or admin")
+    contract_ids: list[str] = Field(default_factory=list,
+                                    description="contracts to follow (empty = all of the account)")
+    window_start: str = Field("13:30", pattern=r"^\d\d:\d\d$",
+                              description="start of the call window (orders published ~13:00)")
+    window_end: str = Field("16:00", pattern=r"^\d\d:\d\d$", description="end of the call window")
+    ack_deadline: str = Field("16:00", pattern=r"^\d\d:\d\d$",
+                              description="acknowledgement deadline (critical after it)")
+    window_refresh_seconds: float = Field(60, gt=0, description="refresh interval inside the window")
+    refresh_seconds: float = Field(900, gt=0, description="refresh interval outside the window")
+    token_warning_days: int = Field(14, ge=0, description="warn this many days before the token expires")
+
+    _url = field_validator("base_url")(https_url)
+
+
 class Settings(BaseModel):
     """All settings; each field is one ``[section]`` of settings.toml."""
 
@@ -103,6 +128,7 @@ class Settings(BaseModel):
 
     app: AppSettings = Field(default_factory=AppSettings)
     grtgaz: GrtgazSettings = Field(default_factory=GrtgazSettings)
+    edf_oa: EdfOaSettings = Field(default_factory=EdfOaSettings)
 
     @classmethod
     def sections(cls) -> dict[str, type[Section]]:

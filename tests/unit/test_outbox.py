@@ -1,0 +1,144 @@
+"""The outbox: written before sending, retried on network/5xx, failed on 4xx, superseded,
+verified by read-back, audited, and delivered after a restart."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from pupitre.providers.core.clock import ManualClock
+from pupitre.providers.core.errors import BadRequestError, NetworkError, ServerError
+from pupitre.providers.core.outbox import ActionRefused, Outbox
+from pupitre.providers.core.store import Store
+
+NOW = dt.datetime(2026, 11, 22, 14, 0)
+
+
+class FakeHandler:
+    def __init__(self) -> None:
+        self.failures: list[Exception] = []
+        self.sent: list[Any] = []
+        self.refuse: str | None = None
+        self.mismatch: str | None = None
+
+    def key(self, payload: Any) -> str:
+        return payload["order_id"]
+
+    def check(self, payload: Any, now: dt.datetime) -> None:
+        if self.refuse:
+            raise ActionRefused(self.refuse)
+
+    def describe(self, payload: Any) -> str:
+        return f"ack {payload['order_id']} {payload['value']}"
+
+    async def send(self, payload: Any) -> str:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append(payload)
+        return "HTTP 200"
+
+    async def verify(self, payload: Any) -> str:
+        if self.mismatch:
+            raise ActionRefused(self.mismatch)
+        return "read back: ok"
+
+
+@pytest.fixture
+def setup(tmp_path):
+    handler = FakeHandler()
+    store = Store(tmp_path / "s.sqlite3")
+    outbox = Outbox(store, ManualClock(NOW), {("edf_oa", "acknowledge"): handler})
+    return outbox, handler, store
+
+
+async def test_written_before_sending_and_delivered(setup):
+    outbox, handler, store = setup
+    item_id = outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O1", "value": True})
+    assert [i.id for i in outbox.pending()] == [item_id] and handler.sent == []
+    (delivery,) = await outbox.drain()
+    assert (delivery.outcome, delivery.verified) == ("delivered", True)
+    assert outbox.pending() == []
+    outcomes = [row[3] for row in reversed(store.audit_log())]
+    assert outcomes == ["queued", "delivered", "verified"]
+
+
+async def test_network_error_and_5xx_keep_it_pending_then_deliver(setup):
+    outbox, handler, _ = setup
+    handler.failures = [NetworkError("cut"), ServerError("boom", status=503)]
+    outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O1", "value": True})
+    assert [d.outcome for d in await outbox.drain()] == ["retry"]
+    assert [d.outcome for d in await outbox.drain()] == ["retry"]
+    assert outbox.pending()[0].attempts == 2 and "503" in outbox.pending()[0].last_error
+    assert [d.outcome for d in await outbox.drain()] == ["delivered"]
+    assert len(handler.sent) == 1
+
+
+async def test_4xx_fails_without_retry(setup):
+    outbox, handler, store = setup
+    handler.failures = [BadRequestError("invalid", status=400, detail="unknown contract")]
+    item_id = outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O1", "value": True})
+    (delivery,) = await outbox.drain()
+    assert delivery.outcome == "failed" and "unknown contract" in delivery.message
+    assert outbox.pending() == [] and outbox.item(item_id).status == "failed"
+    assert await outbox.drain() == []
+
+
+async def test_local_rule_checked_again_before_sending(setup):
+    outbox, handler, _ = setup
+    outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O1", "value": True})
+    handler.refuse = "order O1 is not today's (RG_ACK_0010)"
+    (delivery,) = await outbox.drain()
+    assert delivery.outcome == "failed" and "RG_ACK_0010" in delivery.message
+    assert handler.sent == []
+
+
+async def test_enqueue_refuses_when_the_rule_fails_and_writes_nothing(setup):
+    outbox, handler, store = setup
+    handler.refuse = "stale"
+    with pytest.raises(ActionRefused):
+        outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O1", "value": True})
+    assert store.outbox() == []
+
+
+async def test_newer_action_supersedes_older_pending_of_same_key(setup):
+    outbox, handler, _ = setup
+    handler.failures = [NetworkError("cut")]
+    first = outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O1", "value": True})
+    await outbox.drain()
+    second = outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O1", "value": False})
+    other = outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O2", "value": True})
+    assert outbox.item(first).status == "superseded"
+    await outbox.drain()
+    assert [p["value"] for p in handler.sent] == [False, True]
+    assert {outbox.item(second).status, outbox.item(other).status} == {"delivered"}
+
+
+async def test_a_later_action_never_overtakes_one_waiting_for_retry(setup):
+    outbox, handler, _ = setup
+    handler.failures = [NetworkError("cut")]
+    outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O1", "value": True})
+    outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O2", "value": True})
+    deliveries = await outbox.drain()
+    assert [d.outcome for d in deliveries] == ["retry"] and handler.sent == []
+
+
+async def test_read_back_mismatch_is_reported_and_audited(setup):
+    outbox, handler, store = setup
+    handler.mismatch = "BOA0002 reads false, sent true"
+    outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O1", "value": True})
+    (delivery,) = await outbox.drain()
+    assert delivery.verified is False and "BOA0002" in delivery.message
+    assert store.audit_log()[0][3] == "read-back differs"
+
+
+async def test_pending_action_survives_a_restart(tmp_path):
+    path = tmp_path / "s.sqlite3"
+    handler = FakeHandler()
+    Outbox(Store(path), ManualClock(NOW), {("edf_oa", "acknowledge"): handler}).enqueue(
+        "edf_oa", "acknowledge", {"order_id": "O1", "value": True})
+    # crash: nothing was sent; a new process opens the same store
+    restarted = Outbox(Store(path), ManualClock(NOW), {("edf_oa", "acknowledge"): handler})
+    (delivery,) = await restarted.drain()
+    assert delivery.outcome == "delivered" and handler.sent == [{"order_id": "O1", "value": True}]

@@ -13,7 +13,7 @@ from typing import Any
 from pupitre.providers.core.checks import EXIT_CODES, Finding, overall
 from pupitre.providers.core.errors import ApiError, ConfigError
 from pupitre.providers.core.feeds import record_result, load_snapshot
-from pupitre.runtime import PROVIDERS, Runtime
+from pupitre.runtime import Runtime
 
 FETCH_TIMEOUT = 30.0
 LABELS = {"ok": "OK", "attention": "ATTENTION", "critical": "CRITICAL"}
@@ -34,6 +34,7 @@ async def run_checks(runtime: Runtime, timeout: float = FETCH_TIMEOUT) -> dict[s
             return None, str(error)
 
     results = await asyncio.gather(*(one(feed) for feed in runtime.feeds))
+    good: dict[str, dict[str, Any]] = {name: {} for name in runtime.connections}
     for feed, (data, error) in zip(runtime.feeds, results):
         sandbox = feed.provider in runtime.sandboxed
         if error is not None:
@@ -44,8 +45,10 @@ async def run_checks(runtime: Runtime, timeout: float = FETCH_TIMEOUT) -> dict[s
             continue
         previous = load_snapshot(runtime.store, feed)
         record_result(runtime.store, feed, previous[0] if previous else None, data, now)
-        findings += PROVIDERS[feed.provider].findings(data, now)
+        good[feed.provider][feed.name] = data
         feeds_report[feed.name] = {"ok": True, "fetched_at": now.isoformat(), "sandbox": sandbox}
+    for name, connection in runtime.connections.items():
+        findings += connection.findings(good[name], now)
     status = overall(findings)
     return {"status": status, "exit_code": EXIT_CODES[status], "checked_at": now.isoformat(),
             "sandbox": sorted(runtime.sandboxed), "feeds": feeds_report,

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from pupitre.providers.core import config
 from pupitre.providers.core.clock import Clock, SystemClock
-from pupitre.providers.core.context import ProviderContext
+from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.feeds import Feed
+from pupitre.providers.core.outbox import Outbox
 from pupitre.providers.core.retry import RetryPolicy
 from pupitre.providers.core.secrets import SecretStore
 from pupitre.providers.core.store import Store
@@ -53,9 +54,13 @@ class Runtime:
         self._simulators: dict[str, Any] = {}
         self.request_log: RequestLog | None = None
         ctx.http_factory = lambda: self.http
-        self.feeds: list[Feed[Any]] = []
-        for name, module in PROVIDERS.items():
-            self.feeds += module.feeds(getattr(settings, name), ctx, sandboxed=name in sandboxed)
+        self.connections: dict[str, Connection] = {
+            name: module.connect(getattr(settings, name), ctx, sandboxed=name in sandboxed)
+            for name, module in PROVIDERS.items()}
+        self.feeds: list[Feed[Any]] = [f for c in self.connections.values() for f in c.feeds]
+        self.outbox = Outbox(self.store, self.clock,
+                             {key: handler for c in self.connections.values()
+                              for key, handler in c.handlers.items()})
 
     def feed(self, name: str) -> Feed[Any]:
         return next(feed for feed in self.feeds if feed.name == name)
@@ -67,8 +72,8 @@ class Runtime:
             from pupitre.providers.core.http import NoNetworkTransport, RequestLog, make_http_client
             from pupitre.providers.core.sandbox import SandboxTransport
 
-            apps = {name: PROVIDERS[name].sandbox_app(self.ctx) for name in PROVIDERS
-                    if name in self.sandboxed}
+            apps = {name: PROVIDERS[name].sandbox_app(getattr(self.settings, name), self.ctx)
+                    for name in PROVIDERS if name in self.sandboxed}
             self._simulators = {name: app.simulator for name, app in apps.items()}
             mounts = {f"all://{PROVIDERS[name].SANDBOX_HOST}":
                       SandboxTransport(app, self.ctx.sandbox_read_timeout) for name, app in apps.items()}
@@ -105,5 +110,6 @@ def build_runtime(settings: Settings | None = None, *, sandbox: bool = False, cl
                           faults=faults or FaultPlan(), http_factory=lambda: None,  # type: ignore[arg-type,return-value]
                           retry=retry or RetryPolicy(), sandbox_read_timeout=sandbox_read_timeout)
     force = sandbox or settings.app.sandbox
-    sandboxed = {name for name in PROVIDERS if force or not getattr(settings, name).configured}
+    sandboxed = {name for name, module in PROVIDERS.items()
+                 if force or not module.configured(getattr(settings, name), ctx.secrets)}
     return Runtime(settings, ctx, sandboxed, owns_store=owns_store)

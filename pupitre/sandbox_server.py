@@ -236,11 +236,15 @@ def build_sandbox(host: str = "127.0.0.1", port: int = 8765, faults: Iterable[st
     ctx = ProviderContext(clock=clock or SystemClock(), store=Store(":memory:"),
                           secrets=SecretStore(), data_dir=data_dir, faults=plan,
                           http_factory=_no_client)
+    from pupitre.settings import Settings
+
+    defaults = Settings()
     served: list[Served] = []
     try:
         for index, (name, module) in enumerate(PROVIDERS.items()):
             sock = _bind(host, port + index if port else 0)
-            served.append(_served(name, module, module.sandbox_app(ctx), sock, host, log))
+            app = module.sandbox_app(getattr(defaults, name), ctx)
+            served.append(_served(name, module, app, sock, host, log))
     except BaseException:
         for item in served:
             item.sock.close()

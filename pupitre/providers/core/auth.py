@@ -44,11 +44,16 @@ class StaticBearer(httpx.Auth):
     """
 
     def __init__(self, token: str, header: str = "Authorization", scheme: str | None = "Bearer") -> None:
+        self.header = header
+        self.scheme = scheme
+        self.replace(token)
+
+    def replace(self, token: str) -> None:
+        """Use a new token from now on (after a rotation, EDF OA RG_TOK_NEW_0010)."""
         if not token or not token.strip():
             raise ConfigError("the API token is empty: set it in the keyring, the environment "
                               "or the credentials file")
-        self._value = f"{scheme} {token.strip()}" if scheme else token.strip()
-        self.header = header
+        self._value = f"{self.scheme} {token.strip()}" if self.scheme else token.strip()
 
     def __repr__(self) -> str:
         return f"StaticBearer(header={self.header!r})"

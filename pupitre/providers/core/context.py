@@ -1,13 +1,18 @@
-"""What a provider needs to build its client and feeds: one object, handed by the runtime."""
+"""What a provider needs (:class:`ProviderContext`) and what it gives back (:class:`Connection`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
+
+from pupitre.providers.core.checks import Finding
 
 from pupitre.providers.core.clock import Clock
 from pupitre.providers.core.faults import FaultPlan
+from pupitre.providers.core.feeds import Feed
+from pupitre.providers.core.outbox import ActionHandler
 from pupitre.providers.core.quota import QuotaLimiter
 from pupitre.providers.core.retry import RetryPolicy
 from pupitre.providers.core.secrets import SecretStore
@@ -15,6 +20,18 @@ from pupitre.providers.core.store import Store
 
 if TYPE_CHECKING:
     import httpx
+
+
+@dataclass
+class Connection:
+    """A provider as the runtime sees it: its feeds, its actions, its daily-check findings."""
+
+    provider: str
+    title: str
+    feeds: list[Feed[Any]]
+    findings: Callable[[dict[str, Any], dt.datetime], list[Finding]]
+    handlers: dict[tuple[str, str], ActionHandler] = field(default_factory=dict)
+    session: Any = None  # provider-specific operations (e.g. EDF OA token rotation)
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pupitre.providers.core.checks import Finding
-from pupitre.providers.core.context import ProviderContext
+from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.errors import ConfigError
 from pupitre.providers.core.feeds import Change, Feed
 from pupitre.providers.grtgaz import rules
@@ -34,7 +34,12 @@ def _sandbox_credentials(ctx: ProviderContext) -> tuple[bytes, bytes]:
     return sandbox_credentials(ctx.data_dir / "sandbox", PROVIDER)
 
 
-def sandbox_app(ctx: ProviderContext) -> Any:
+def configured(settings: GrtgazSettings, secrets: Any) -> bool:
+    """Real API once the §11.2 settings are there (the key passphrase is optional)."""
+    return settings.configured
+
+
+def sandbox_app(settings: GrtgazSettings, ctx: ProviderContext) -> Any:
     """The simulator app, registered with this installation's sandbox certificate."""
     from pupitre.providers.grtgaz.sandbox import GrtgazSimulator
 
@@ -90,6 +95,11 @@ def indicator_changes(old: list[SiteIndicators] | None, new: list[SiteIndicators
     return result
 
 
+def connect(settings: GrtgazSettings, ctx: ProviderContext, *, sandboxed: bool) -> Connection:
+    return Connection(PROVIDER, TITLE, feeds(settings, ctx, sandboxed=sandboxed),
+                      lambda results, now: findings(results.get(INDICATORS_FEED), now))
+
+
 def feeds(settings: GrtgazSettings, ctx: ProviderContext, *, sandboxed: bool) -> list[Feed[Any]]:
     clients: list[GrtgazClient] = []  # built on the first fetch, after the first paint
     wanted = set(settings.sites)
@@ -117,9 +127,11 @@ def refresh_delay(now: Any, refresh_seconds: float) -> float:
     return max(1.0, min(refresh_seconds, until_publication))
 
 
-def findings(sites: list[SiteIndicators], now: Any) -> list[Finding]:
+def findings(sites: list[SiteIndicators] | None, now: Any) -> list[Finding]:
     """The daily check (``pupitre check``): GREY is critical (shortage, §4); a RED
     indicator now or announced (§3.2.2.1 ``nextIndicator``) needs attention."""
+    if sites is None:
+        return []
     result: list[Finding] = []
     grey = [s for s in sites if rules.site_worst_status(s) is IndicatorStatus.GREY]
     red = [s for s in sites if rules.site_worst_status(s) is IndicatorStatus.RED]

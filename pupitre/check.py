@@ -40,7 +40,8 @@ async def run_checks(runtime: Runtime, timeout: float = FETCH_TIMEOUT) -> dict[s
         if error is not None:
             last = load_snapshot(runtime.store, feed)
             age = f"; last good data from {last[1]:%d/%m %H:%M}" if last else ""
-            findings.append(Finding(feed.title, "critical", f"data unavailable: {error}{age}"))
+            findings.append(Finding(runtime.connections[feed.provider].title, "critical",
+                                    f"data unavailable: {error}{age}"))
             feeds_report[feed.name] = {"ok": False, "error": error, "sandbox": sandbox}
             continue
         previous = load_snapshot(runtime.store, feed)

@@ -22,6 +22,7 @@ from pupitre.providers.core.outbox import Outbox
 from pupitre.providers.core.retry import RetryPolicy
 from pupitre.providers.core.secrets import SecretStore
 from pupitre.providers.core.store import Store
+from pupitre.providers.edf_oa import feeds as edf_oa
 from pupitre.providers.grtgaz import feeds as grtgaz
 from pupitre.settings import Settings
 
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("pupitre.runtime")
 
 #: provider id -> its wiring module (``providers/<id>/feeds.py``)
-PROVIDERS: dict[str, Any] = {"grtgaz": grtgaz}
+PROVIDERS: dict[str, Any] = {"grtgaz": grtgaz, "edf_oa": edf_oa}
 
 
 class Runtime:
@@ -75,6 +76,7 @@ class Runtime:
             apps = {name: PROVIDERS[name].sandbox_app(getattr(self.settings, name), self.ctx)
                     for name in PROVIDERS if name in self.sandboxed}
             self._simulators = {name: app.simulator for name, app in apps.items()}
+            self.ctx.simulators.update(self._simulators)
             mounts = {f"all://{PROVIDERS[name].SANDBOX_HOST}":
                       SandboxTransport(app, self.ctx.sandbox_read_timeout) for name, app in apps.items()}
             offline = NoNetworkTransport() if self.sandboxed == set(PROVIDERS) else None

@@ -155,6 +155,9 @@ class SandboxServer:
                 lines.append(f"  client id: {client_id}")
             lines.append("  settings (pupitre config edit) to use it:")
             lines += [f"    {line}" for line in settings_snippet(served, self.data_dir)]
+            notes = getattr(module, "serve_notes", None)
+            if notes is not None:
+                lines += [f"  {line}" for line in notes(served.simulator)]
             lines.append("")
         if self.plan.faults:
             lines.append("faults:")

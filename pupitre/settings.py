@@ -107,8 +107,6 @@ class EdfOaSettings(Section):
     token_scheme: str = Field("Bearer", description='scheme before the token; "" sends the raw token')
     account_type: Literal["producer", "manager", "admin"] = Field(
         "producer", description="SMART OA account type: producer, manager or admin")
-    contract_ids: list[str] = Field(default_factory=list,
-                                    description="contracts to follow (empty = all of the account)")
     window_start: str = Field("13:30", pattern=r"^\d\d:\d\d$",
                               description="start of the call window (orders published ~13:00)")
     window_end: str = Field("16:00", pattern=r"^\d\d:\d\d$", description="end of the call window")

@@ -82,6 +82,10 @@ def run(runtime: Runtime, capsys: pytest.CaptureFixture[str], *, as_json: bool) 
     return code, capsys.readouterr().out
 
 
+def grtgaz_findings(report: dict) -> list[dict]:
+    return [f for f in report["findings"] if f["provider"] == "GRTgaz"]
+
+
 # -- levels ----------------------------------------------------------------------------
 
 def test_all_green_is_ok(make: Make, capsys: pytest.CaptureFixture[str]) -> None:
@@ -89,7 +93,7 @@ def test_all_green_is_ok(make: Make, capsys: pytest.CaptureFixture[str]) -> None
     assert code == 0
     first = out.splitlines()[0]
     assert first.startswith("pupitre check — OK (2025-01-15T10:30:00")
-    assert "SANDBOX data for: grtgaz" in out
+    assert "SANDBOX data for: edf_oa, grtgaz" in out
     assert "all 13 sites green, no change announced" in out
 
 
@@ -138,7 +142,7 @@ def test_grey_on_some_sites_outranks_red(make: Make, capsys: pytest.CaptureFixtu
     code, out = run(runtime, capsys, as_json=True)
     report = json.loads(out)
     assert code == 2 and report["status"] == "critical"
-    levels = sorted(f["level"] for f in report["findings"])
+    levels = sorted(f["level"] for f in grtgaz_findings(report))
     assert levels == ["attention", "critical"]
 
 
@@ -161,7 +165,7 @@ def test_data_unavailable_names_the_last_good_data(make: Make,
     code, out = run(make(at(10, 30), faults=plan), capsys, as_json=True)
     report = json.loads(out)
     assert code == 2
-    (finding,) = report["findings"]
+    (finding,) = grtgaz_findings(report)
     assert finding["level"] == "critical"
     assert finding["message"].startswith("data unavailable: GRTgaz:")
     assert finding["message"].endswith("last good data from 15/01 09:00")
@@ -190,13 +194,14 @@ def test_json_structure(make: Make, capsys: pytest.CaptureFixture[str]) -> None:
     assert set(report) >= {"status", "exit_code", "checked_at", "sandbox", "feeds", "findings"}
     assert report["status"] == "attention" and report["exit_code"] == code == 1
     assert dt.datetime.fromisoformat(report["checked_at"]) == at(10, 30)
-    assert report["sandbox"] == ["grtgaz"]
-    assert report["feeds"] == {"grtgaz.indicators": {
-        "ok": True, "fetched_at": at(10, 30).isoformat(), "sandbox": True}}
+    assert report["sandbox"] == ["edf_oa", "grtgaz"]
+    assert report["feeds"]["grtgaz.indicators"] == {
+        "ok": True, "fetched_at": at(10, 30).isoformat(), "sandbox": True}
+    assert set(report["feeds"]) >= {"edf_oa.curtailments", "edf_oa.acknowledgements"}
     assert isinstance(report["findings"], list) and report["findings"]
     for finding in report["findings"]:
         assert set(finding) == {"provider", "level", "message"}
-        assert finding["provider"] == "GRTgaz"
+        assert finding["provider"] in ("GRTgaz", "EDF OA")
         assert finding["level"] in ("ok", "attention", "critical")
 
 
@@ -204,7 +209,7 @@ def test_json_ok(make: Make, capsys: pytest.CaptureFixture[str]) -> None:
     code, out = run(make(at(10, 30)), capsys, as_json=True)
     report = json.loads(out)
     assert code == 0 and report["status"] == "ok" and report["exit_code"] == 0
-    assert [f["level"] for f in report["findings"]] == ["ok"]
+    assert [f["level"] for f in report["findings"]] == ["ok", "ok"]  # GRTgaz, and EDF OA before 13:00
 
 
 # -- the command -----------------------------------------------------------------------
@@ -230,7 +235,7 @@ def test_cli_check_json_returns_the_reported_code(dirs: Path, capsys: pytest.Cap
     captured = capsys.readouterr()
     report = json.loads(captured.out)
     assert code == report["exit_code"] == {"ok": 0, "attention": 1, "critical": 2}[report["status"]]
-    assert report["sandbox"] == ["grtgaz"]
+    assert report["sandbox"] == ["edf_oa", "grtgaz"]
     assert report["feeds"]["grtgaz.indicators"]["ok"] is True
     assert (dirs / "data" / "pupitre.sqlite3").exists()
     assert (dirs / "data" / "sandbox" / "grtgaz.cert.pem").exists()

@@ -14,6 +14,8 @@ from textual.signal import Signal
 
 from pupitre.runtime import Runtime
 from pupitre.tui.feeds import FeedRunner
+from pupitre.tui.outbox import OutboxRunner
+from pupitre.tui.screens.curtailments import CurtailmentsScreen
 from pupitre.tui.screens.flexibility import FlexibilityScreen
 from pupitre.tui.screens.overview import OverviewScreen
 
@@ -23,16 +25,20 @@ log = logging.getLogger("pupitre.app")
 SCREENS = {
     "overview": ("1", "Overview", "What needs action across providers"),
     "flexibility": ("2", "Flexibility", "GRTgaz indicator colours per site"),
+    "curtailments": ("3", "Curtailments", "EDF OA: tomorrow's curtailments and their acknowledgement"),
 }
 
 
 class PupitreApp(App[None]):
     TITLE = "pupitre"
-    CSS_PATH = [STYLES / "app.tcss", STYLES / "overview.tcss", STYLES / "flexibility.tcss"]
-    MODES = {"overview": OverviewScreen, "flexibility": FlexibilityScreen}
+    CSS_PATH = [STYLES / "app.tcss", STYLES / "overview.tcss", STYLES / "flexibility.tcss",
+                STYLES / "curtailments.tcss"]
+    MODES = {"overview": OverviewScreen, "flexibility": FlexibilityScreen,
+             "curtailments": CurtailmentsScreen}
     BINDINGS = [
         Binding("1", "switch_mode('overview')", "Overview", id="screen.overview", show=False),
         Binding("2", "switch_mode('flexibility')", "Flexibility", id="screen.flexibility", show=False),
+        Binding("3", "switch_mode('curtailments')", "Curtailments", id="screen.curtailments", show=False),
         Binding("r", "refresh", "Refresh", id="feeds.refresh"),
         Binding("p", "toggle_pause", "Pause", id="feeds.pause"),
         Binding("question_mark,f1", "toggle_help", "Keys", id="app.help"),
@@ -44,6 +50,8 @@ class PupitreApp(App[None]):
         self.runtime = runtime
         self.start_screen = start_screen
         self.feeds = FeedRunner(self, runtime)
+        self.outbox = OutboxRunner(self, runtime)
+        self.ack_choices: dict[str, dict[str, bool | None]] = {}  # order id -> contract -> choice
         self.ticked: Signal[None] = Signal(self, "tick")
         self.clock_tick = clock_tick
         if runtime.settings.app.keys:
@@ -53,6 +61,7 @@ class PupitreApp(App[None]):
         self.feeds.load_from_store()
         self.switch_mode(self.start_screen)
         self.feeds.start()
+        self.outbox.kick()  # what a crash or a network cut left pending
         self.set_interval(self.clock_tick, lambda: self.ticked.publish(None))
         self.run_worker(self._probe_keyring, thread=True, exit_on_error=False)
 
@@ -95,4 +104,17 @@ class PupitreApp(App[None]):
             yield SystemCommand("Cycle sort (s)", "Sort by mesh, severity or site", screen.action_cycle_sort)
             yield SystemCommand("Site detail (enter)", "Indicators and history of the selected site",
                                 screen.action_detail)
+        if isinstance(screen, CurtailmentsScreen):
+            yield SystemCommand("Will respect (y)", "Set the selected contract to true",
+                                lambda: screen.action_choose(True))
+            yield SystemCommand("Will not respect (n)", "Set the selected contract to false",
+                                lambda: screen.action_choose(False))
+            yield SystemCommand("Unset (x)", "Leave the selected contract out (counts as refused)",
+                                lambda: screen.action_choose(None))
+            yield SystemCommand("All will respect (a)", "Set every contract to true", screen.action_choose_all)
+            yield SystemCommand("Keep EDF OA's values (k)", "Unset contracts take what EDF OA retains now",
+                                screen.action_keep_retained)
+            yield SystemCommand("Send acknowledgement (s)", "Review and send tomorrow's acknowledgement",
+                                screen.action_send)
+            yield SystemCommand("API token (t)", "Token expiry and rotation", screen.action_token)
         yield from super().get_system_commands(screen)

@@ -15,6 +15,7 @@ from pupitre.providers.grtgaz.sandbox import calm_scenario
 from pupitre.runtime import Runtime, build_runtime
 from pupitre.settings import Settings
 from pupitre.tui.app import PupitreApp
+from tests.unit.test_secrets import MemoryKeyring
 
 FEED = "grtgaz.indicators"
 # §3.2.2.1's example day: at 10:53, Q→Q+ of DK6 turned red at 10:52, applying at 11:15.
@@ -42,14 +43,17 @@ def dirs(tmp_path, monkeypatch):
 @pytest.fixture
 def make_runtime(dirs) -> Callable[..., Runtime]:
     def make(settings: Settings | None = None, *, now: dt.datetime = NOW, scripted: bool = True) -> Runtime:
+        """``scripted`` scripts the GRTgaz day of §3.2.2.1's example (calm otherwise)."""
         runtime = build_runtime(settings or Settings(), sandbox=True, clock=ManualClock(now),
                                 data_dir=dirs / "data", retry=RetryPolicy(attempts=1),
                                 secrets=SecretStore(credentials_file=dirs / "config" / "credentials.toml",
-                                                    env={}),
+                                                    env={}, backend=MemoryKeyring()),
                                 sandbox_read_timeout=0.3)
         runtime.faults.timeout_seconds = 2.0
         if scripted:
             script_day(runtime)
+        else:
+            runtime.simulators["grtgaz"].scenario = calm_scenario
         return runtime
 
     return make

@@ -282,7 +282,7 @@ def test_cli_config_show_and_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli_config.main(["config", "show"]) == 0
     captured = capsys.readouterr()
     assert "not present: defaults" in captured.out
-    assert "No usable keyring" in captured.err and "pupitre secrets set" in captured.err
+    assert "No keyring on this host" in captured.err and "pupitre secrets set" in captured.err
     write("[app]\nsandbox = maybe\n")
     assert cli_config.main(["config", "show"]) == 2
     captured = capsys.readouterr()

@@ -158,7 +158,7 @@ def test_headless_fail_backend_uses_file_and_says_so_once() -> None:
     assert store.get("grtgaz", "key_passphrase") == "from-file"
     assert store.get("edf_oa", "api_token") is None
     notice = store.notice()
-    assert notice is not None and notice.count("No usable keyring") == 1
+    assert notice is not None and notice.count("No keyring on this host") == 1
     assert str(credentials_path()) in notice and "pupitre secrets set" in notice
     assert "0600" in notice
     assert store.take_notice() == notice
@@ -306,7 +306,7 @@ def test_fake_backends_treated_as_absent(backend: KeyringBackend) -> None:
     assert getattr(backend, "items", {}) == {}
     assert getattr(backend, "calls", 0) == 0
     assert store.source("grtgaz", "key_passphrase").startswith("credentials file")
-    assert "No usable keyring" in (store.notice() or "")
+    assert "No keyring on this host" in (store.notice() or "")
 
 
 def test_chainer_uses_its_best_real_member_only() -> None:

@@ -46,6 +46,7 @@ class ProviderContext:
     sandbox_read_timeout: float = 10.0
 
     quotas: dict[str, QuotaLimiter] = field(default_factory=dict)
+    simulators: dict[str, Any] = field(default_factory=dict)  # filled with the HTTP client
 
     def quota(self, credential: str, *, provider: str, per_second: float | None = None,
               per_day: int | None = None) -> QuotaLimiter:

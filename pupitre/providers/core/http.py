@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -24,6 +25,9 @@ log = logging.getLogger("pupitre.http")
 
 USER_AGENT = f"pupitre/{__version__} (+control-room dashboard)"
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+DETAIL_MAX = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+_MARKUP_TAG = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")
 
 
 @dataclass(frozen=True)
@@ -107,3 +111,11 @@ def parse_model(data: Any, model: Any, provider: str) -> Any:
         raise PayloadError("the API sent data of an unexpected shape", provider=provider,
                            detail=f"{exc.error_count()} problem(s), first at {where or 'root'}: "
                                   f"{first.get('msg', '')}") from exc
+
+
+def safe_text(text: str, size: int = DETAIL_MAX) -> str:
+    """API text made safe for the screen: one line, markup tags escaped, truncated."""
+    text = " ".join(_CONTROL.sub(" ", text).split())
+    if len(text) > size:
+        text = text[:size].rstrip() + "…"
+    return _MARKUP_TAG.sub(lambda m: f"{m.group(1)}{m.group(1)}\\{m.group(2)}", text)

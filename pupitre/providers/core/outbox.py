@@ -50,7 +50,8 @@ class ActionHandler(Protocol):
         """One line for the audit log and the screen (no secret in it)."""
 
     async def send(self, payload: Any) -> str:
-        """Send once (never retried inside); return a short summary of the answer."""
+        """Send once (never retried inside); return a short summary of the answer.
+        May raise :class:`ActionRefused` when the world changed since the action was queued."""
 
     async def verify(self, payload: Any) -> str:
         """Read back; return a summary, or raise :class:`ActionRefused` when it differs."""
@@ -108,6 +109,10 @@ class Outbox:
             return Delivery(item.id, "failed", str(refusal))
         try:
             answer = await handler.send(item.payload)
+        except ActionRefused as refusal:
+            self.store.outbox_update(item.id, OUTBOX_FAILED, self.clock.now(), error=str(refusal))
+            self._audit(item, "refused", f"#{item.id} {refusal}")
+            return Delivery(item.id, "failed", str(refusal))
         except ApiError as error:
             now = self.clock.now()
             if error.retryable:

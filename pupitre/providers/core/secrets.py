@@ -250,10 +250,9 @@ class SecretStore:
     def _turn_off(self, reason: str) -> None:
         self._backend = None
         if self._notice is None:
-            self._notice = (f"No usable keyring on this host ({reason}). Secrets come "
-                            f"from environment variables (PUPITRE_<PROVIDER>_<NAME>) or the "
-                            f"credentials file {display_path(self.file.path)} (mode 0600); "
-                            f"`pupitre secrets set` writes there.")
+            self._notice = (f"No keyring on this host: secrets come from PUPITRE_* environment "
+                            f"variables or {display_path(self.file.path)} (mode 0600), where "
+                            f"`pupitre secrets set` writes. ({reason})")
             log.info("keyring unavailable: %s", reason)
 
     def keyring_backend(self) -> KeyringBackend | None:
@@ -316,6 +315,12 @@ class SecretStore:
         if value:
             return value, self.file.label
         return None, NOT_SET
+
+    def available(self, provider: str, name: str) -> bool:
+        """Whether the secret exists anywhere; asks the keyring last (it may be slow)."""
+        if self.env.get(env_var(provider, name)) or self.file.get(provider, name):
+            return True
+        return self._from_keyring(provider, name) is not None
 
     def get(self, provider: str, name: str) -> str | None:
         """The value, or None; :class:`ConfigError` when the credentials file is unsafe."""

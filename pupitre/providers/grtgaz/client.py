@@ -20,7 +20,7 @@ import httpx
 
 from pupitre.providers.core.client import ApiClient
 from pupitre.providers.core.errors import BadRequestError
-from pupitre.providers.core.http import decode_json, parse_model
+from pupitre.providers.core.http import decode_json, parse_model, safe_text
 from pupitre.providers.core.retry import NO_RETRY, RetryPolicy, retry_read
 from pupitre.providers.grtgaz.models import Error, SiteIndicators, timestamps_reading
 
@@ -30,18 +30,10 @@ TEST_BASE_URL = "https://api.offre-stg.grtgaz.com/sfm/v1"
 PRODUCTION_TOKEN_URL = "https://login.microsoftonline.com/offre.grtgaz.com/oauth2/v2.0/token"
 TEST_TOKEN_URL = "https://login.microsoftonline.com/offre-stg.grtgaz.com/oauth2/v2.0/token"
 
-DETAIL_MAX = 200
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _SITE_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
-_MARKUP_TAG = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")
 
-
-def safe_detail(text: str, size: int = DETAIL_MAX) -> str:
-    """API text made safe for the screen: one line, markup tags escaped, truncated."""
-    text = " ".join(_CONTROL.sub(" ", text).split())
-    if len(text) > size:
-        text = text[:size].rstrip() + "…"
-    return _MARKUP_TAG.sub(lambda m: f"{m.group(1)}{m.group(1)}\\{m.group(2)}", text)
+#: API text made safe for the screen (kept under its former name; see ``core.http.safe_text``).
+safe_detail = safe_text
 
 
 class GrtgazClient(ApiClient):

@@ -8,6 +8,8 @@ from textual.binding import Binding
 from textual.containers import Grid, Vertical
 from textual.widgets import Footer, Static
 
+from pupitre.providers.edf_oa import feeds as edf_oa
+from pupitre.providers.edf_oa import rules as edf_oa_rules
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.models import IndicatorStatus
 from pupitre.tui.screens.base import PupitreScreen
@@ -39,13 +41,18 @@ class Tile(Vertical, can_focus=True):
         self.app.switch_mode(self.mode)
 
 
+LEVEL_MARK = {"ok": "✓", "attention": "!", "critical": "‼"}
+
+
 class OverviewScreen(PupitreScreen):
-    FEEDS = (GRTGAZ_FEED,)
+    FEEDS = (GRTGAZ_FEED, edf_oa.CURTAILMENTS_FEED, edf_oa.ACKS_FEED, edf_oa.TOKEN_FEED)
 
     def compose(self) -> ComposeResult:
         yield HeaderBar("Overview")
         with Grid(id="tiles"):
             yield Tile("GRTgaz · flexibility indicators  [2]", "flexibility", GRTGAZ_FEED, id="tile-grtgaz")
+            yield Tile("EDF OA · tomorrow's curtailments  [3]", "curtailments", edf_oa.CURTAILMENTS_FEED,
+                       id="tile-edf-oa")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -54,6 +61,32 @@ class OverviewScreen(PupitreScreen):
 
     def redraw(self) -> None:
         self.query_one("#tile-grtgaz .tile-body", Static).update(self.grtgaz_body())
+        self.query_one("#tile-edf-oa .tile-body", Static).update(self.edf_oa_body())
+
+    def edf_oa_body(self) -> Text:
+        """The provider's daily-check findings (the words of ``pupitre check``), with the
+        deadline countdown while acknowledgements are missing."""
+        feeds = self.papp.feeds
+        results = {name: feeds.state(name).data for name in
+                   (edf_oa.CURTAILMENTS_FEED, edf_oa.ACKS_FEED, edf_oa.TOKEN_FEED)
+                   if feeds.state(name).has_data}
+        text = Text()
+        if edf_oa.CURTAILMENTS_FEED not in results:
+            text.append("No curtailment data yet.", style="bold")
+            return text
+        now = self.papp.runtime.clock.now()
+        settings = self.papp.runtime.settings.edf_oa
+        for finding in edf_oa.findings(settings, results, now):
+            style = {"ok": "", "attention": "bold", "critical": "bold reverse"}[finding.level]
+            text.append(f"{LEVEL_MARK[finding.level]} {finding.message}\n", style=style)
+        order = results.get(edf_oa.CURTAILMENTS_FEED)
+        if order is not None:
+            summary = edf_oa_rules.ack_summary(order, results.get(edf_oa.ACKS_FEED), now,
+                                               edf_oa_rules.parse_hhmm(settings.ack_deadline))
+            if summary.missing and summary.level != "critical":
+                text.append(f"  deadline {summary.deadline:%H:%M} in {countdown(now, summary.deadline)}\n")
+        text.rstrip()
+        return text
 
     def tick(self) -> None:
         self.redraw()

@@ -1,0 +1,344 @@
+"""EDF OA wiring: settings → auth, client, feeds, the acknowledge action and the token session.
+
+The acknowledgement goes through the outbox (written before it is sent, retried on
+network errors and 5xx — safe, since EDF OA keeps the last acknowledgement of the day,
+§5.1.1 — never on a 4xx) and is verified by reading ``GET /acknowledgements`` back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+from pupitre.providers.core.checks import Finding
+from pupitre.providers.core.context import Connection, ProviderContext
+from pupitre.providers.core.errors import ApiError, NotFoundError
+from pupitre.providers.core.feeds import Change, Feed, fixed_interval
+from pupitre.providers.core.outbox import ActionRefused
+from pupitre.providers.edf_oa import rules
+from pupitre.providers.edf_oa.models import (AcknowledgementRequest, AcknowledgementsState, Contract,
+                                             CurtailmentOrder, TokenStatus)
+from pupitre.settings import EdfOaSettings
+
+if TYPE_CHECKING:
+    from pupitre.providers.core.auth import StaticBearer
+    from pupitre.providers.edf_oa.client import EdfOaClient
+
+log = logging.getLogger("pupitre.edf_oa")
+
+PROVIDER = "edf_oa"
+TITLE = "EDF OA"
+ACK_ACTION = "acknowledge"
+CURTAILMENTS_FEED = "edf_oa.curtailments"
+ACKS_FEED = "edf_oa.acknowledgements"
+CONTRACTS_FEED = "edf_oa.contracts"
+TOKEN_FEED = "edf_oa.token"
+SANDBOX_HOST = "edf-oa.sandbox.invalid"
+SANDBOX_BASE_URL = f"http://{SANDBOX_HOST}/api"
+TOKEN_SECRET = "api_token"
+SLOW_FEED_SECONDS = 3600.0
+
+
+def configured(settings: EdfOaSettings, secrets: Any) -> bool:
+    """The real API is used once an API token is available (env, keyring or credentials file)."""
+    return secrets.available(PROVIDER, TOKEN_SECRET)
+
+
+def sandbox_app(settings: EdfOaSettings, ctx: ProviderContext) -> Any:
+    from pupitre.providers.edf_oa.sandbox import EdfOaSimulator
+
+    return EdfOaSimulator(ctx.clock, ctx.faults, account_type=settings.account_type).app
+
+
+def serve_notes(simulator: Any) -> list[str]:
+    """For ``pupitre sandbox serve``: the sandbox's API token (a sandbox secret, not a real one)."""
+    return ["API token of this sandbox (rotations change it):",
+            f"  export PUPITRE_EDF_OA_API_TOKEN={simulator.current_token}"]
+
+
+# -- the session: one client, one token ----------------------------------------------------
+
+@dataclass
+class RotationResult:
+    """What a token rotation did. ``unsaved_token`` is set only when saving failed: the
+    operator must see it once, since the old token no longer works (RG_TOK_NEW_0010)."""
+
+    saved_to: str
+    expires_at: dt.datetime
+    confirmed: bool
+    unsaved_token: str | None = None
+    save_error: str = ""
+
+
+@dataclass
+class EdfOaSession:
+    settings: EdfOaSettings
+    ctx: ProviderContext
+    sandboxed: bool
+    save_token: Callable[[str], str] = field(init=False)
+    _client: "EdfOaClient | None" = field(default=None, init=False)
+    _auth: "StaticBearer | None" = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.save_token = self._save_in_memory if self.sandboxed else self._save_in_secret_store
+
+    def _save_in_memory(self, token: str) -> str:
+        return "memory (sandbox)"
+
+    def _save_in_secret_store(self, token: str) -> str:
+        return self.ctx.secrets.set(PROVIDER, TOKEN_SECRET, token)
+
+    @property
+    def client(self) -> "EdfOaClient":
+        """Built on first use (after the first paint)."""
+        if self._client is None:
+            from pupitre.providers.core.auth import StaticBearer
+            from pupitre.providers.edf_oa.client import EdfOaClient
+
+            http = self.ctx.client()
+            if self.sandboxed:
+                token = self.ctx.simulators[PROVIDER].current_token
+                base_url = SANDBOX_BASE_URL
+            else:
+                token = self.ctx.secrets.get(PROVIDER, TOKEN_SECRET) or ""
+                base_url = self.settings.base_url
+            self._auth = StaticBearer(token, header=self.settings.token_header,
+                                      scheme=self.settings.token_scheme or None)
+            self._client = EdfOaClient(http, base_url, self._auth, api_version=self.settings.api_version,
+                                       retry=self.ctx.retry)
+        return self._client
+
+    async def fetch_order(self) -> CurtailmentOrder | None:
+        """Tomorrow's whole order (RG_COR_0010), or ``None`` while none is published.
+
+        Never filtered by contract: an acknowledgement leaving a contract out refuses it
+        (RG_ACK_0030), so the operator must see and decide every contract of the account.
+        """
+        try:
+            return await self.client.curtailments()
+        except NotFoundError:
+            return None
+
+    async def fetch_acks(self) -> AcknowledgementsState | None:
+        try:
+            return await self.client.acknowledgements()
+        except NotFoundError:
+            return None
+
+    async def rotate_token(self) -> RotationResult:
+        """RG_TOK_NEW_0010: the new token replaces the old one at once. It is saved the
+        moment it arrives, before anything else; if saving fails it is returned for the
+        operator to copy, rather than lost. Then a status call confirms it."""
+        new = await self.client.new_token()
+        token = new.client_token.get_secret_value() if hasattr(new.client_token, "get_secret_value") \
+            else str(new.client_token)
+        result = RotationResult("", new.expires_at, False)
+        try:
+            result.saved_to = self.save_token(token)
+        except Exception as error:  # keyring down, disk full…: never lose the token
+            result.unsaved_token, result.save_error = token, f"{type(error).__name__}: {error}"
+        assert self._auth is not None
+        self._auth.replace(token)
+        self.ctx.store.audit(PROVIDER, "rotate token", "saved" if result.saved_to else "NOT SAVED",
+                             self.ctx.clock.now(), f"new token expires {new.expires_at:%Y-%m-%d %H:%M}; "
+                             f"saved to {result.saved_to or 'nowhere: ' + result.save_error}")
+        try:
+            status = await self.client.token_status()
+            result.confirmed = True
+            result.expires_at = status.expires_at
+        except ApiError as error:
+            log.warning("token status after rotation failed: %s", error)
+        return result
+
+
+# -- the acknowledge action ---------------------------------------------------------------
+
+def ack_payload(order: CurtailmentOrder, choices: rules.AckChoices, now: dt.datetime) -> dict[str, Any]:
+    """What goes into the outbox: the request, and what EDF OA will retain for each contract."""
+    request = rules.build_request(order, choices)
+    return {"order_id": order.order_id, "application_date": order.application_date.isoformat(),
+            "request": request.model_dump(mode="json"),
+            "left_out": rules.left_out(order, choices), "queued_at": now.isoformat()}
+
+
+class AcknowledgeHandler:
+    """POST /acknowledgements through the outbox, verified by GET /acknowledgements."""
+
+    def __init__(self, session: EdfOaSession) -> None:
+        self.session = session
+
+    def key(self, payload: dict[str, Any]) -> str:
+        return str(payload["order_id"])
+
+    def received_order(self) -> tuple[str, dt.date] | None:
+        """The order id last received from GET /curtailments, and the day it was received."""
+        snapshot = self.session.ctx.store.load_snapshot(CURTAILMENTS_FEED)
+        if snapshot is None or not snapshot.payload:
+            return None
+        received_on = snapshot.fetched_at.astimezone(self.session.ctx.clock.now().tzinfo).date()
+        return str(snapshot.payload["order_id"]), received_on
+
+    def check(self, payload: dict[str, Any], now: dt.datetime) -> None:
+        """RG_ACK_0010: the order id must be the one received today from GET /curtailments."""
+        received = self.received_order()
+        if received is None:
+            raise ActionRefused("no curtailment order has been received: refresh the curtailments first")
+        if received[0] != payload["order_id"]:
+            raise ActionRefused(f"order {payload['order_id']} is not the order last received "
+                                f"({received[0]}): refresh and acknowledge the current order (RG_ACK_0010)")
+        try:
+            rules.check_order_id(payload["order_id"], received, now.date())
+        except rules.AckRuleError as error:
+            raise ActionRefused(str(error)) from None
+
+    def describe(self, payload: dict[str, Any]) -> str:
+        sent = ", ".join(f"{a['contract_id']}={'true' if a['ack_value'] else 'false'}"
+                         for a in payload["request"]["acknowledgements"])
+        left = payload["left_out"]
+        refused = f"; left out, counted as refused (RG_ACK_0030): {', '.join(left)}" if left else ""
+        return f"order {payload['order_id']}: {sent}{refused}"
+
+    async def send(self, payload: dict[str, Any]) -> str:
+        """Send once — unless someone acknowledged this order since it was queued (e.g. on
+        the PORTAL): EDF OA keeps the last acknowledgement (§5.1.1), so a delayed send
+        would overwrite a newer human decision; the operator must review it instead."""
+        await self._refuse_if_overtaken(payload)
+        request = AcknowledgementRequest.model_validate(payload["request"])
+        await self.session.client.post_acknowledgements(request)
+        return f"accepted by EDF OA: {self.describe(payload)}"
+
+    async def _refuse_if_overtaken(self, payload: dict[str, Any]) -> None:
+        queued_at = dt.datetime.fromisoformat(payload["queued_at"])
+        state = await self.session.fetch_acks()
+        if state is None or state.order_id != payload["order_id"]:
+            return
+        newer = [f"{contract} by {entry.user_id} via {entry.ack_source} at {entry.ack_date:%H:%M:%S}"
+                 for contract, entry in rules.latest_acks(state).items() if entry.ack_date > queued_at]
+        if newer:
+            raise ActionRefused(f"not sent: acknowledged meanwhile ({'; '.join(newer)}); review the "
+                                "order and send again if needed")
+
+    async def verify(self, payload: dict[str, Any]) -> str:
+        """Read back: the latest acknowledgement of each contract must be what was sent
+        (and ``false`` for those left out, RG_ACK_0030)."""
+        state = await self.session.client.acknowledgements()
+        latest = rules.latest_acks(state)
+        expected = {a["contract_id"]: a["ack_value"] for a in payload["request"]["acknowledgements"]}
+        expected.update({contract: False for contract in payload["left_out"]})
+        wrong = [f"{contract} reads {_word(latest.get(contract))}, sent {_bool(value)}"
+                 for contract, value in expected.items()
+                 if contract not in latest or latest[contract].ack_value != value]
+        if state.order_id != payload["order_id"]:
+            wrong.insert(0, f"EDF OA shows order {state.order_id}, not {payload['order_id']}")
+        if wrong:
+            raise ActionRefused("; ".join(wrong))
+        return "read back from EDF OA: " + ", ".join(f"{c} {_bool(v)}" for c, v in expected.items())
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _word(entry: Any) -> str:
+    return "nothing" if entry is None else _bool(entry.ack_value)
+
+
+# -- feeds and findings ----------------------------------------------------------------------
+
+def order_changes(old: CurtailmentOrder | None, new: CurtailmentOrder | None) -> list[Change]:
+    """A new order, or a changed ``updated_at``, is worth a notification."""
+    if new is None:
+        return []
+    if old is None or old.order_id != new.order_id:
+        count = sum(1 for c in new.curtailments if rules.has_curtailment(c))
+        return [Change(new.order_id, old.order_id if old else None, new.updated_at.isoformat(),
+                       "new order", "attention",
+                       f"New curtailment order for {new.application_date:%a %d/%m}: "
+                       f"{count} contract(s) to curtail — acknowledge before the deadline")]
+    if old.updated_at != new.updated_at:
+        return [Change(new.order_id, old.updated_at.isoformat(), new.updated_at.isoformat(),
+                       "order updated", "attention",
+                       f"Curtailment order {new.order_id} was UPDATED at {new.updated_at:%H:%M}: "
+                       "check the periods and acknowledge again")]
+    return []
+
+
+def _dump(model: Any) -> Any:
+    return None if model is None else model.model_dump(mode="json")
+
+
+def _loader(model: Any) -> Callable[[Any], Any]:
+    return lambda payload: None if payload is None else model.model_validate(payload)
+
+
+def connect(settings: EdfOaSettings, ctx: ProviderContext, *, sandboxed: bool) -> Connection:
+    session = EdfOaSession(settings, ctx, sandboxed)
+    start, end = rules.parse_hhmm(settings.window_start), rules.parse_hhmm(settings.window_end)
+
+    def window_interval(now: dt.datetime) -> float:
+        return rules.poll_interval(now, start, end, settings.window_refresh_seconds, settings.refresh_seconds)
+
+    async def contracts() -> list[Contract]:
+        return await session.client.contracts()
+
+    async def token() -> TokenStatus:
+        return await session.client.token_status()
+
+    feeds: list[Feed[Any]] = [
+        Feed(CURTAILMENTS_FEED, PROVIDER, "EDF OA curtailments", session.fetch_order, _dump,
+             _loader(CurtailmentOrder), window_interval, order_changes),
+        Feed(ACKS_FEED, PROVIDER, "EDF OA acknowledgements", session.fetch_acks, _dump,
+             _loader(AcknowledgementsState), window_interval),
+        Feed(CONTRACTS_FEED, PROVIDER, "EDF OA contracts", contracts,
+             lambda items: [c.model_dump(mode="json") for c in items],
+             lambda payload: [Contract.model_validate(c) for c in payload], fixed_interval(SLOW_FEED_SECONDS)),
+        Feed(TOKEN_FEED, PROVIDER, "EDF OA token", token, _dump, _loader(TokenStatus),
+             fixed_interval(SLOW_FEED_SECONDS)),
+    ]
+    return Connection(PROVIDER, TITLE, feeds, lambda results, now: findings(settings, results, now),
+                      {(PROVIDER, ACK_ACTION): AcknowledgeHandler(session)}, session)
+
+
+def findings(settings: EdfOaSettings, results: dict[str, Any], now: dt.datetime) -> list[Finding]:
+    """The daily check: tomorrow's order acknowledged before the deadline, token not expiring."""
+    out: list[Finding] = []
+    start = rules.parse_hhmm(settings.window_start)
+    if CURTAILMENTS_FEED in results:
+        order = results[CURTAILMENTS_FEED]
+        if order is None:
+            level = "attention" if now.time() >= start else "ok"
+            out.append(Finding(TITLE, level, f"no curtailment order for tomorrow yet "  # type: ignore[arg-type]
+                               f"(published around 13:00, call window from {settings.window_start})"))
+        else:
+            summary = rules.ack_summary(order, results.get(ACKS_FEED), now,
+                                        rules.parse_hhmm(settings.ack_deadline))
+            level = summary.level
+            if level == "ok" and any(c in summary.needing for c in summary.acked_before_update):
+                level = "attention"  # the periods changed after the acknowledgement
+            out.append(Finding(TITLE, level, summary_sentence(order, summary)))
+    if results.get(TOKEN_FEED) is not None:
+        status = results[TOKEN_FEED]
+        level = rules.token_level(status, now, settings.token_warning_days)
+        days = rules.token_days_left(status, now)
+        if level != "ok":
+            out.append(Finding(TITLE, level, f"API token expires {status.expires_at:%d/%m/%Y %H:%M} "  # type: ignore[arg-type]
+                               f"({days:.0f} day(s) left): rotate it (screen 3, key t)"))
+    return out
+
+
+def summary_sentence(order: CurtailmentOrder, summary: Any) -> str:
+    if not summary.needing:
+        return f"order {order.order_id} for {order.application_date:%d/%m}: no curtailment"
+    missing = summary.missing
+    stale = [c for c in summary.acked_before_update if c in summary.needing]
+    before_update = (f"; acknowledged BEFORE the order was updated at {order.updated_at:%H:%M}: "
+                     f"{', '.join(stale)}") if stale else ""
+    if not missing:
+        return (f"order {order.order_id} for {order.application_date:%d/%m}: all {len(summary.needing)} "
+                f"contract(s) acknowledged{before_update}")
+    late = "PAST THE DEADLINE — " if summary.level == "critical" else ""
+    return (f"{late}order {order.order_id} for {order.application_date:%d/%m}: {len(missing)} of "
+            f"{len(summary.needing)} contract(s) not acknowledged ({', '.join(missing)}); deadline "
+            f"{summary.deadline:%H:%M}{before_update}")

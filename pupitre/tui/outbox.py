@@ -1,0 +1,93 @@
+"""Delivers the outbox in a worker: at start (what a crash left pending), after each new
+action, and again with backoff while an action waits for the API."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from rich.markup import escape
+from textual.signal import Signal
+
+from pupitre.providers.core.outbox import Delivery
+
+if TYPE_CHECKING:
+    from pupitre.runtime import Runtime
+    from textual.app import App
+
+log = logging.getLogger("pupitre.outbox")
+FIRST_RETRY_SECONDS = 2.0
+MAX_RETRY_SECONDS = 30.0
+
+
+class OutboxRunner:
+    def __init__(self, app: "App[Any]", runtime: "Runtime") -> None:
+        self.app = app
+        self.runtime = runtime
+        self.updated: Signal[int] = Signal(app, "outbox-updated")
+        self.last: dict[int, Delivery] = {}
+        self.running = False
+        self._again = False
+        self._delay = FIRST_RETRY_SECONDS
+        self.next_retry_in: float | None = None
+
+    def submit(self, provider: str, action: str, payload: Any) -> int:
+        """Write the action to the outbox (raises ActionRefused, writing nothing), then send it."""
+        item_id = self.runtime.outbox.enqueue(provider, action, payload)
+        self.updated.publish(item_id)
+        self.kick()
+        return item_id
+
+    def kick(self) -> None:
+        if self.running:
+            self._again = True
+            return
+        self.running = True
+        self.app.run_worker(self._drain(), group="outbox", exit_on_error=False)
+
+    async def _drain(self) -> None:
+        retry: Delivery | None = None
+        try:
+            for delivery in await self.runtime.outbox.drain():
+                self.last[delivery.item_id] = delivery
+                self._report(delivery)
+                if delivery.outcome == "retry":
+                    retry = delivery
+        except Exception:  # never a traceback on screen; the action stays pending
+            log.exception("outbox drain failed")
+            retry = Delivery(0, "retry", "unexpected error; details in the log")
+        finally:
+            self.running = False
+        if retry is not None:
+            delay = max(self._delay, retry.retry_after or 0.0)
+            self._delay = min(self._delay * 2, MAX_RETRY_SECONDS)
+            self.next_retry_in = delay
+            self.app.set_timer(delay, self.kick)
+        else:
+            self._delay, self.next_retry_in = FIRST_RETRY_SECONDS, None
+        self.updated.publish(retry.item_id if retry else 0)
+        if self._again:
+            self._again = False
+            self.kick()
+
+    def _report(self, delivery: Delivery) -> None:
+        item = self.runtime.outbox.item(delivery.item_id)
+        provider = item.provider if item else ""
+        if delivery.outcome == "delivered":
+            for feed in self.runtime.feeds:  # the read-back shows on screen at once
+                if feed.provider == provider:
+                    self.app.feeds.refresh(feed.name, forced=True)  # type: ignore[attr-defined]
+            if delivery.verified is False:
+                self.app.notify(escape(f"#{delivery.item_id} was accepted, but the read-back differs: "
+                                       f"{delivery.message}"), title="Check the acknowledgement",
+                                severity="error", timeout=30)
+            else:
+                self.app.notify(escape(f"#{delivery.item_id} delivered. {delivery.message}"),
+                                title="Sent", timeout=10)
+        elif delivery.outcome == "failed":
+            self.app.notify(escape(f"#{delivery.item_id} was NOT accepted: {delivery.message}"),
+                            title="Action failed", severity="error", timeout=30)
+        elif delivery.outcome == "retry" and item is not None and item.attempts <= 1:
+            self.app.notify(escape(f"#{delivery.item_id} could not be sent yet ({delivery.message}); "
+                                   "it is kept and retried until the API answers."),
+                            title="Retrying", severity="warning", timeout=15)

@@ -1,0 +1,320 @@
+"""Curtailments (key 3): tomorrow's EDF OA order, the acknowledge button, the read-back.
+
+The operator sets, per contract, "will respect" (true) or "will not respect" (false).
+A contract left unset is NOT sent, and EDF OA then counts it as refused (RG_ACK_0030):
+the table and the confirmation dialog say so in words, not only in colour.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from rich.markup import escape
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Static
+
+from pupitre.providers.core.clock import format_age
+from pupitre.providers.core.outbox import ActionRefused
+from pupitre.providers.edf_oa import rules
+from pupitre.providers.edf_oa.feeds import (ACK_ACTION, ACKS_FEED, CURTAILMENTS_FEED, PROVIDER, TOKEN_FEED,
+                                            ack_payload)
+from pupitre.providers.edf_oa.models import ContractCurtailment, CurtailmentOrder
+from pupitre.tui.screens.base import PupitreScreen
+from pupitre.tui.screens.flexibility import countdown
+from pupitre.tui.widgets.feed_status import FeedStatus
+from pupitre.tui.widgets.header import HeaderBar
+from pupitre.tui.widgets.indicators import theme_colour
+
+CHOICE_TEXT = {True: "✓ will respect", False: "✗ will NOT", None: "· unset=REFUSED"}
+
+
+def timeline_text(contract: ContractCurtailment, day: dt.date) -> Text:
+    """One character per local hour of ``day``: ``█`` curtail, ``·`` none (RG_COR_0030)."""
+    text = Text()
+    for _, curtailed in rules.hourly_timeline(contract, day):
+        text.append("█" if curtailed else "·", style="bold" if curtailed else "dim")
+    return text
+
+
+def periods_text(contract: ContractCurtailment) -> str:
+    periods = rules.curtailment_periods(contract)
+    if not periods:
+        return "no curtailment"
+    parts = []
+    for period in periods:
+        minutes = int(rules.duration(period).total_seconds() // 60)
+        parts.append(f"{period.start_date:%H:%M}–{period.end_date:%H:%M} ({minutes // 60}h{minutes % 60:02d})")
+    return ", ".join(parts)
+
+
+class CurtailmentsScreen(PupitreScreen):
+    FEEDS = (CURTAILMENTS_FEED, ACKS_FEED, TOKEN_FEED)
+    BINDINGS = [
+        Binding("y", "choose(True)", "Will respect", id="curtailments.respect"),
+        Binding("n", "choose(False)", "Will not", id="curtailments.refuse"),
+        Binding("x", "choose(None)", "Unset", id="curtailments.unset"),
+        Binding("a", "choose_all", "All respect", id="curtailments.all"),
+        Binding("k", "keep_retained", "Keep EDF OA's", id="curtailments.keep"),
+        Binding("s", "send", "Send…", id="curtailments.send"),
+        Binding("t", "token", "Token…", id="curtailments.token"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar("Curtailments")
+        yield Static("", id="order-line")
+        yield Static("", id="window-line")
+        yield DataTable(id="ack-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="contract-detail")
+        yield Static("", id="outbox-line")
+        yield FeedStatus(CURTAILMENTS_FEED, classes="feed-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("Contract", key="contract")
+        table.add_column("0     6     12    18    ", key="timeline")
+        table.add_column("Your choice", key="choice")
+        table.add_column("EDF OA has", key="retained")
+        super().on_mount()
+        self.papp.outbox.updated.subscribe(self, lambda _: self.redraw())
+        table.focus()
+
+    # -- state -------------------------------------------------------------------------
+    @property
+    def order(self) -> CurtailmentOrder | None:
+        return self.papp.feeds.state(CURTAILMENTS_FEED).data
+
+    @property
+    def choices(self) -> dict[str, bool | None]:
+        """The operator's choices for the current order (kept across screen switches)."""
+        order = self.order
+        if order is None:
+            return {}
+        return self.papp.ack_choices.setdefault(order.order_id, {})
+
+    @property
+    def settings(self) -> Any:
+        return self.papp.runtime.settings.edf_oa
+
+    def summary(self) -> rules.AckSummary | None:
+        order = self.order
+        if order is None:
+            return None
+        return rules.ack_summary(order, self.papp.feeds.state(ACKS_FEED).data, self.papp.runtime.clock.now(),
+                                 rules.parse_hhmm(self.settings.ack_deadline))
+
+    def selected_contract(self) -> str | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        return str(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
+
+    # -- drawing -----------------------------------------------------------------------
+    def redraw(self) -> None:
+        self._draw_header_lines()
+        self._draw_table()
+        self._draw_detail()
+        self._draw_outbox()
+
+    def tick(self) -> None:
+        self._draw_header_lines()
+        self._draw_outbox()
+
+    def _draw_header_lines(self) -> None:
+        now = self.papp.runtime.clock.now()
+        order = self.order
+        line = Text()
+        if order is None:
+            state = self.papp.feeds.state(CURTAILMENTS_FEED)
+            line.append("No curtailment order for tomorrow yet" if state.has_data or state.error is None
+                        else "Curtailment order unavailable", style="bold")
+            line.append(" — EDF OA publishes it around 13:00")
+        else:
+            line.append(f"Order {order.order_id}", style="bold")
+            line.append(f" · delivery {order.application_date:%a %d/%m}"
+                        f" · updated {order.updated_at:%d/%m %H:%M}")
+            if not rules.order_is_for_tomorrow(order, now):
+                line.append("  NOT TOMORROW'S ORDER (RG_COR_0010)", style="bold reverse")
+        self.query_one("#order-line", Static).update(line)
+
+        start, end = rules.parse_hhmm(self.settings.window_start), rules.parse_hhmm(self.settings.window_end)
+        opens, closes = rules.window_bounds(now, start, end)
+        window = Text()
+        if rules.in_call_window(now, start, end):
+            window.append(f"Window OPEN until {end:%H:%M}", style="bold")
+        elif now < opens:
+            window.append(f"Window opens {start:%H:%M} (in {countdown(now, opens)})")
+        else:
+            window.append(f"Window closed ({start:%H:%M}–{end:%H:%M})")
+        summary = self.summary()
+        if summary is not None and summary.needing:
+            missing = summary.missing
+            if missing:
+                style = "bold reverse" if summary.level == "critical" else "bold"
+                late = "PASSED" if summary.level == "critical" else f"({countdown(now, summary.deadline)})"
+                window.append(f" · ack deadline {summary.deadline:%H:%M} {late}", style=style)
+                window.append(f" · {len(missing)}/{len(summary.needing)} to ack", style=style)
+            else:
+                window.append(f" · all {len(summary.needing)} acknowledged")
+        elif summary is not None:
+            window.append(" · no curtailment tomorrow")
+        token = self.papp.feeds.state(TOKEN_FEED).data
+        if token is not None:
+            level = rules.token_level(token, now, self.settings.token_warning_days)
+            days = rules.token_days_left(token, now)
+            window.append(f" · token {days:.0f}d", style="bold reverse" if level != "ok" else "")
+        self.query_one("#window-line", Static).update(window)
+
+    def _draw_table(self) -> None:
+        table = self.query_one(DataTable)
+        selected = self.selected_contract()
+        table.clear()
+        order = self.order
+        if order is None:
+            return
+        summary = self.summary()
+        latest = summary.latest if summary else {}
+        warn = theme_colour(self.app, "warning")
+        for contract in order.curtailments:
+            cid = contract.contract_id
+            choice = self.choices.get(cid)
+            if choice is None and not rules.has_curtailment(contract):
+                choice_text = Text("· unset=refused", style="dim")
+            else:
+                choice_text = Text(CHOICE_TEXT[choice],
+                                   style=f"bold reverse {warn}".strip() if choice is None else "bold")
+            entry = latest.get(cid)
+            if entry is None:
+                retained = Text("— none", style="dim")
+            else:
+                stale = summary is not None and cid in summary.acked_before_update
+                retained = Text(f"{'✓ true' if entry.ack_value else '✗ false'} "
+                                f"{entry.ack_date:%H:%M} {entry.ack_source}{' ⚠old' if stale else ''}")
+            table.add_row(Text(cid), timeline_text(contract, order.application_date), choice_text, retained,
+                          key=cid)
+        if selected is not None and selected in table.rows:
+            table.move_cursor(row=table.get_row_index(selected))
+
+    def _draw_detail(self) -> None:
+        detail = self.query_one("#contract-detail", Static)
+        order, cid = self.order, self.selected_contract()
+        contract = next((c for c in order.curtailments if c.contract_id == cid), None) if order else None
+        if contract is None:
+            detail.update("")
+            return
+        parts = [f"{contract.contract_id} · plant {contract.plant_id}"]
+        if contract.manager_id:  # RG_COR_0040: only producer and admin accounts see it
+            parts.append(f"manager {contract.manager_id}")
+        if contract.producer_id:  # RG_COR_0050: only admin accounts see it
+            parts.append(f"producer {contract.producer_id}")
+        summary = self.summary()
+        entry = summary.latest.get(contract.contract_id) if summary else None
+        if entry is not None:
+            parts.append(f"last ack by {entry.user_id} via {entry.ack_source} {entry.ack_date:%H:%M:%S}")
+        detail.update(Text(" · ".join(parts) + "\nCurtail: " + periods_text(contract)))
+
+    def _draw_outbox(self) -> None:
+        line = self.query_one("#outbox-line", Static)
+        items = [i for i in self.papp.runtime.store.outbox(provider=PROVIDER) if i.action == ACK_ACTION]
+        if not items:
+            line.update(Text("No acknowledgement sent from here today.", style="dim"))
+            return
+        item = items[-1]
+        now = self.papp.runtime.clock.now()
+        text = Text(f"Acknowledgement #{item.id} queued {item.created_at:%H:%M:%S}: ")
+        delivery = self.papp.outbox.last.get(item.id)
+        if item.status == "pending":
+            text.append("SENDING" if self.papp.outbox.running else "PENDING", style="bold reverse")
+            if item.last_error:
+                text.append(f" — {item.last_error} (attempt {item.attempts}); kept and retried")
+        elif item.status == "delivered":
+            text.append(f"delivered {item.updated_at:%H:%M:%S}", style="bold")
+            if delivery is not None and delivery.verified:
+                text.append(" · verified by read-back ✓")
+            elif delivery is not None and delivery.verified is False:
+                text.append(f" · READ-BACK DIFFERS: {delivery.message}", style="bold reverse")
+        elif item.status == "failed":
+            text.append("FAILED", style="bold reverse")
+            text.append(f" — {item.last_error}")
+        else:
+            text.append(item.status)
+        age = format_age((now - item.updated_at).total_seconds())
+        text.append(f" ({age} ago)", style="dim")
+        line.update(text)
+
+    @on(DataTable.RowHighlighted, "#ack-table")
+    def _row_changed(self) -> None:
+        self._draw_detail()
+
+    # -- actions -----------------------------------------------------------------------
+    def action_choose(self, value: bool | None) -> None:
+        cid = self.selected_contract()
+        if cid is None:
+            self.notify("No curtailment order to acknowledge yet.", severity="warning")
+            return
+        self.choices[cid] = value
+        self._draw_table()
+        self._draw_detail()
+
+    def action_choose_all(self) -> None:
+        order = self.order
+        if order is None:
+            self.notify("No curtailment order to acknowledge yet.", severity="warning")
+            return
+        for contract in order.curtailments:
+            self.choices[contract.contract_id] = True
+        self._draw_table()
+
+    def action_keep_retained(self) -> None:
+        """Copy what EDF OA currently retains (API or PORTAL) into the unset choices."""
+        summary = self.summary()
+        if summary is None:
+            self.notify("No curtailment order to acknowledge yet.", severity="warning")
+            return
+        kept = 0
+        for cid, entry in summary.latest.items():
+            if self.choices.get(cid) is None:
+                self.choices[cid] = entry.ack_value
+                kept += 1
+        self.notify(f"Kept EDF OA's current value for {kept} contract(s).", timeout=4)
+        self._draw_table()
+
+    def action_send(self) -> None:
+        order = self.order
+        if order is None:
+            self.notify("No curtailment order to acknowledge yet: refresh (r) after 13:00.",
+                        severity="warning")
+            return
+        now = self.papp.runtime.clock.now()
+        try:
+            payload = ack_payload(order, self.choices, now)
+            self.papp.runtime.connections[PROVIDER].handlers[(PROVIDER, ACK_ACTION)].check(payload, now)
+        except (rules.AckRuleError, ActionRefused) as refusal:
+            self.notify(escape(str(refusal)), title="Not sent", severity="error", timeout=20)
+            return
+        from pupitre.tui.screens.ack_confirm import AckConfirmScreen
+
+        def confirmed(send: bool | None) -> None:
+            if not send:
+                self.notify("Nothing was sent.", timeout=4)
+                return
+            try:
+                item_id = self.papp.outbox.submit(PROVIDER, ACK_ACTION, payload)
+            except ActionRefused as refusal:
+                self.notify(escape(str(refusal)), title="Not sent", severity="error", timeout=20)
+                return
+            self.notify(f"Acknowledgement #{item_id} saved and being sent.", timeout=5)
+            self.redraw()
+
+        summary = self.summary()
+        self.app.push_screen(AckConfirmScreen(order, dict(self.choices), summary.latest if summary else {}),
+                             confirmed)
+
+    def action_token(self) -> None:
+        from pupitre.tui.screens.token import TokenScreen
+
+        self.app.push_screen(TokenScreen())

@@ -207,7 +207,7 @@ async def test_dialog_warns_when_a_left_out_contract_overwrites_a_portal_true(ma
         await pilot.press("r")
         await wait_runs(pilot, app, 2, feed=ACKS_FEED)
         await pilot.press("down", "y", "s")  # the second contract only: the first is left out
-        assert f"⚠ overwrites true sent by MGR-0101 via PORTAL" in screen_text(app)
+        assert "⚠ overwrites true sent by MGR-0101 via PORTAL" in screen_text(app)
         await pilot.press("escape", "k", "s")  # keep EDF OA's values: no overwrite any more
         assert "overwrites" not in screen_text(app)
 

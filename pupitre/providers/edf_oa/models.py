@@ -34,23 +34,28 @@ _CONFIG = ConfigDict(frozen=True, populate_by_name=True)
 
 # -- timestamps ---------------------------------------------------------------------------
 
-def parse_timestamp(value: Any) -> dt.datetime:
-    """A §4-§8 ``YYYY-MM-DDThh:mm:ss+TIMEZONE`` timestamp as an aware Paris datetime.
-
-    ``Z`` and ``+HHMM`` offsets are accepted; a naive value is Paris wall time.
-    """
+def _parse(value: Any, naive: dt.tzinfo, example: str) -> dt.datetime:
+    """An ISO 8601 timestamp as an aware Paris datetime; a naive one is taken in ``naive``."""
     if isinstance(value, dt.datetime):
         moment = value
     elif isinstance(value, str):
         try:
             moment = dt.datetime.fromisoformat(value.strip())
         except ValueError:
-            raise ValueError("expected a timestamp like 2025-09-22T13:05:00+02:00") from None
+            raise ValueError(f"expected a timestamp like {example}") from None
     else:
-        raise ValueError("expected a timestamp like 2025-09-22T13:05:00+02:00")
+        raise ValueError(f"expected a timestamp like {example}")
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=PARIS)
+        moment = moment.replace(tzinfo=naive)
     return moment.astimezone(PARIS)
+
+
+def parse_timestamp(value: Any) -> dt.datetime:
+    """A §4-§8 ``YYYY-MM-DDThh:mm:ss+TIMEZONE`` timestamp as an aware Paris datetime.
+
+    ``Z`` and ``+HHMM`` offsets are accepted; a naive value is Paris wall time.
+    """
+    return _parse(value, PARIS, "2025-09-22T13:05:00+02:00")
 
 
 def format_timestamp(value: dt.datetime) -> str:
@@ -60,18 +65,7 @@ def format_timestamp(value: dt.datetime) -> str:
 
 def parse_utc_timestamp(value: Any) -> dt.datetime:
     """A §9 ``YYYY-MM-DDThh:mm:ssZ`` timestamp (real UTC) as an aware Paris datetime."""
-    if isinstance(value, dt.datetime):
-        moment = value
-    elif isinstance(value, str):
-        try:
-            moment = dt.datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError("expected a timestamp like 2026-02-20T12:00:00Z") from None
-    else:
-        raise ValueError("expected a timestamp like 2026-02-20T12:00:00Z")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(PARIS)
+    return _parse(value, UTC, "2026-02-20T12:00:00Z")
 
 
 def format_utc_timestamp(value: dt.datetime) -> str:

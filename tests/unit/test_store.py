@@ -34,10 +34,11 @@ def test_existing_group_readable_file_is_tightened(tmp_path):
 def test_migrations_upgrade_an_older_store(tmp_path, monkeypatch):
     path = tmp_path / "s.sqlite3"
     Store(path).close()
+    known = len(store_module.MIGRATIONS)
     monkeypatch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS +
                         ["ALTER TABLE audit ADD COLUMN operator TEXT NOT NULL DEFAULT ''"])
     upgraded = Store(path)
-    assert upgraded.schema_version == 2
+    assert upgraded.schema_version == known + 1
     columns = [row[1] for row in upgraded._query("PRAGMA table_info(audit)")]
     assert "operator" in columns
 
@@ -94,3 +95,30 @@ def test_audit_and_quota(tmp_path):
     assert store.quota_count("adict", day) == 0
     assert store.quota_increment("adict", day) == 1
     assert store.quota_increment("adict", day, 4) == 5
+
+
+def test_watchlist_add_dedupe_remove_seen_and_persist(tmp_path):
+    path = tmp_path / "s.sqlite3"
+    store = Store(path)
+    assert store.watch_add("grdf_omega", ["WD0004MX", "WD00053H", "WD0004MX"], NOW) == ["WD0004MX", "WD00053H"]
+    assert store.watch_add("grdf_omega", ["WD00053H"], NOW) == []
+    store.watch_seen("grdf_omega", "WD0004MX", "ATTRDV")
+    store.close()
+    reopened = Store(path)
+    assert reopened.watch_list("grdf_omega") == [("WD0004MX", "ATTRDV"), ("WD00053H", None)]
+    assert reopened.watch_remove("grdf_omega", "WD0004MX") is True
+    assert reopened.watch_remove("grdf_omega", "WD0004MX") is False
+    assert reopened.watch_list("grdf_omega") == [("WD00053H", None)]
+
+
+def test_a_version_1_store_is_upgraded_with_its_data(tmp_path, monkeypatch):
+    path = tmp_path / "s.sqlite3"
+    monkeypatch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:1])
+    old = Store(path)
+    old.save_snapshot("grtgaz.indicators", [1], NOW)
+    old.close()
+    monkeypatch.undo()
+    upgraded = Store(path)
+    assert upgraded.schema_version == len(store_module.MIGRATIONS)
+    assert upgraded.load_snapshot("grtgaz.indicators").payload == [1]
+    assert upgraded.watch_list("grdf_omega") == []

@@ -62,6 +62,16 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (credential, day)
     );
     """,
+    # 2: watch-lists (e.g. GRDF request numbers), with the status the operator last saw.
+    """
+    CREATE TABLE watchlist (
+        provider TEXT NOT NULL,
+        key TEXT NOT NULL,
+        added_at TEXT NOT NULL,
+        seen TEXT,
+        PRIMARY KEY (provider, key)
+    );
+    """,
 ]
 
 OUTBOX_PENDING = "pending"
@@ -237,6 +247,36 @@ class Store:
         return [tuple(r) for r in self._query(  # type: ignore[misc]
             "SELECT at, provider, action, outcome, detail FROM audit WHERE provider=? "
             "ORDER BY id DESC LIMIT ?", (provider, limit))]
+
+    # -- watch-lists ----------------------------------------------------------------------
+    def watch_add(self, provider: str, keys: list[str], now: dt.datetime) -> list[str]:
+        """Add keys (in one transaction); return those that were new (duplicates are skipped)."""
+        added = []
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for key in keys:
+                    cursor = self._db.execute("INSERT OR IGNORE INTO watchlist (provider, key, added_at) "
+                                              "VALUES (?, ?, ?)", (provider, key, _iso(now)))
+                    if cursor.rowcount:
+                        added.append(key)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return added
+
+    def watch_remove(self, provider: str, key: str) -> bool:
+        return bool(self._exec("DELETE FROM watchlist WHERE provider=? AND key=?", (provider, key)).rowcount)
+
+    def watch_list(self, provider: str) -> list[tuple[str, str | None]]:
+        """``(key, seen)`` in the order they were added."""
+        return [(r[0], r[1]) for r in self._query(
+            "SELECT key, seen FROM watchlist WHERE provider=? ORDER BY added_at, rowid", (provider,))]
+
+    def watch_seen(self, provider: str, key: str, seen: str) -> None:
+        """Record what the operator has now seen of ``key`` (e.g. its status)."""
+        self._exec("UPDATE watchlist SET seen=? WHERE provider=? AND key=?", (seen, provider, key))
 
     # -- quota counters ----------------------------------------------------------------
     def quota_count(self, credential: str, day: dt.date) -> int:

@@ -119,6 +119,24 @@ class EdfOaSettings(Section):
     _url = field_validator("base_url")(https_url)
 
 
+class GrdfOmegaSettings(Section):
+    """GRDF OMEGA « Suivi demande »: the watch-list of supplier requests."""
+
+    required_for_real: ClassVar[tuple[str, ...]] = ("client_id", "code_cdgf", "user_login")
+
+    base_url: str = Field("https://api.grdf.fr/fournisseur", description="API base URL")
+    token_url: str = Field("https://connexion.grdf.fr/oauth2/us5y2ta2uEHjCWIR417/v1/token",
+                           description="OKTA OAuth2 token endpoint")
+    client_id: str = Field("", description="OKTA client id")
+    scope: str = Field("suivi_demande", description="OAuth2 scope (§1.4)")
+    code_cdgf: str = Field("", description="the supplier's CDG-F code (query parameter code_cdgf)")
+    user_login: str = Field("", description="the operator's login sent as x-user-login (name or e-mail)")
+    refresh_seconds: float = Field(900, gt=0, description="how often the whole watch-list is re-read")
+    per_second: float = Field(1, gt=0, le=1, description="quota: calls per second per supplier (§1.3)")
+
+    _url = field_validator("base_url", "token_url")(https_url)
+
+
 class Settings(BaseModel):
     """All settings; each field is one ``[section]`` of settings.toml."""
 
@@ -127,6 +145,7 @@ class Settings(BaseModel):
     app: AppSettings = Field(default_factory=AppSettings)
     grtgaz: GrtgazSettings = Field(default_factory=GrtgazSettings)
     edf_oa: EdfOaSettings = Field(default_factory=EdfOaSettings)
+    grdf_omega: GrdfOmegaSettings = Field(default_factory=GrdfOmegaSettings)
 
     @classmethod
     def sections(cls) -> dict[str, type[Section]]:

@@ -23,6 +23,7 @@ from pupitre.providers.core.retry import RetryPolicy
 from pupitre.providers.core.secrets import SecretStore
 from pupitre.providers.core.store import Store
 from pupitre.providers.edf_oa import feeds as edf_oa
+from pupitre.providers.grdf_omega import feeds as grdf_omega
 from pupitre.providers.grtgaz import feeds as grtgaz
 from pupitre.settings import Settings
 
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("pupitre.runtime")
 
 #: provider id -> its wiring module (``providers/<id>/feeds.py``)
-PROVIDERS: dict[str, Any] = {"grtgaz": grtgaz, "edf_oa": edf_oa}
+PROVIDERS: dict[str, Any] = {"grtgaz": grtgaz, "edf_oa": edf_oa, "grdf_omega": grdf_omega}
 
 
 class Runtime:
@@ -112,6 +113,8 @@ def build_runtime(settings: Settings | None = None, *, sandbox: bool = False, cl
                           faults=faults or FaultPlan(), http_factory=lambda: None,  # type: ignore[arg-type,return-value]
                           retry=retry or RetryPolicy(), sandbox_read_timeout=sandbox_read_timeout)
     force = sandbox or settings.app.sandbox
-    sandboxed = {name for name, module in PROVIDERS.items()
-                 if force or not module.configured(getattr(settings, name), ctx.secrets)}
+    # With --sandbox, credentials are not even looked up (that may wake a slow keyring).
+    sandboxed = set(PROVIDERS) if force else {
+        name for name, module in PROVIDERS.items()
+        if not module.configured(getattr(settings, name), ctx.secrets)}
     return Runtime(settings, ctx, sandboxed, owns_store=owns_store)

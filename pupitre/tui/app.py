@@ -16,6 +16,7 @@ from pupitre.runtime import Runtime
 from pupitre.tui.feeds import FeedRunner
 from pupitre.tui.outbox import OutboxRunner
 from pupitre.tui.screens.curtailments import CurtailmentsScreen
+from pupitre.tui.screens.requests import RequestsScreen
 from pupitre.tui.screens.flexibility import FlexibilityScreen
 from pupitre.tui.screens.overview import OverviewScreen
 
@@ -26,19 +27,21 @@ SCREENS = {
     "overview": ("1", "Overview", "What needs action across providers"),
     "flexibility": ("2", "Flexibility", "GRTgaz indicator colours per site"),
     "curtailments": ("3", "Curtailments", "EDF OA: tomorrow's curtailments and their acknowledgement"),
+    "requests": ("4", "Requests", "GRDF OMEGA: the watch-list of supplier requests"),
 }
 
 
 class PupitreApp(App[None]):
     TITLE = "pupitre"
     CSS_PATH = [STYLES / "app.tcss", STYLES / "overview.tcss", STYLES / "flexibility.tcss",
-                STYLES / "curtailments.tcss"]
+                STYLES / "curtailments.tcss", STYLES / "edf_reports.tcss", STYLES / "requests.tcss"]
     MODES = {"overview": OverviewScreen, "flexibility": FlexibilityScreen,
-             "curtailments": CurtailmentsScreen}
+             "curtailments": CurtailmentsScreen, "requests": RequestsScreen}
     BINDINGS = [
         Binding("1", "switch_mode('overview')", "Overview", id="screen.overview", show=False),
         Binding("2", "switch_mode('flexibility')", "Flexibility", id="screen.flexibility", show=False),
         Binding("3", "switch_mode('curtailments')", "Curtailments", id="screen.curtailments", show=False),
+        Binding("4", "switch_mode('requests')", "Requests", id="screen.requests", show=False),
         Binding("r", "refresh", "Refresh", id="feeds.refresh"),
         Binding("p", "toggle_pause", "Pause", id="feeds.pause"),
         Binding("question_mark,f1", "toggle_help", "Keys", id="app.help"),
@@ -117,4 +120,14 @@ class PupitreApp(App[None]):
             yield SystemCommand("Send acknowledgement (s)", "Review and send tomorrow's acknowledgement",
                                 screen.action_send)
             yield SystemCommand("API token (t)", "Token expiry and rotation", screen.action_token)
+            yield SystemCommand("Contracts & reports (c)", "EDF OA contracts, acknowledgement and "
+                                "curtailment reports by date range, CSV export", screen.action_reports)
+        if isinstance(screen, RequestsScreen):
+            yield SystemCommand("Add a request (a)", "Watch a GRDF request number", screen.action_add)
+            yield SystemCommand("Import requests (i)", "Watch the numbers of a text or CSV file",
+                                screen.action_import_file)
+            yield SystemCommand("Remove the request (d)", "Stop watching the selected request",
+                                screen.action_remove)
+            yield SystemCommand("Request detail (enter)", "Fields, blocks and status history",
+                                screen.action_detail)
         yield from super().get_system_commands(screen)

@@ -14,7 +14,11 @@ if TYPE_CHECKING:
 
 
 class PupitreScreen(Screen[None]):
-    """Subscribes to feed updates and the one-second tick; subclasses redraw."""
+    """Subscribes to feed updates and the one-second tick; subclasses redraw.
+
+    Textual runs the ``on_mount`` of every class in the hierarchy, subclass first: a
+    subclass builds its widgets in its own ``on_mount`` and must not call this one.
+    """
 
     FEEDS: tuple[str, ...] = ()
 
@@ -26,6 +30,11 @@ class PupitreScreen(Screen[None]):
         self.papp.feeds.updated.subscribe(self, self._on_feed_updated)
         self.papp.ticked.subscribe(self, self._on_tick)
         self.redraw()
+
+    def on_screen_resume(self) -> None:
+        """Back from a detail or a dialog: what was seen or decided there shows at once."""
+        if self.is_mounted:
+            self.redraw()
 
     def _on_feed_updated(self, name: str) -> None:
         if name in self.FEEDS:

@@ -61,6 +61,7 @@ class CurtailmentsScreen(PupitreScreen):
         Binding("k", "keep_retained", "Keep EDF OA's", id="curtailments.keep"),
         Binding("s", "send", "Send…", id="curtailments.send"),
         Binding("t", "token", "Token…", id="curtailments.token"),
+        Binding("c", "reports", "Contracts & reports", id="curtailments.reports", show=False),
     ]
 
     def compose(self) -> ComposeResult:
@@ -79,7 +80,6 @@ class CurtailmentsScreen(PupitreScreen):
         table.add_column("0     6     12    18    ", key="timeline")
         table.add_column("Your choice", key="choice")
         table.add_column("EDF OA has", key="retained")
-        super().on_mount()
         self.papp.outbox.updated.subscribe(self, lambda _: self.redraw())
         table.focus()
 
@@ -318,3 +318,8 @@ class CurtailmentsScreen(PupitreScreen):
         from pupitre.tui.screens.token import TokenScreen
 
         self.app.push_screen(TokenScreen())
+
+    def action_reports(self) -> None:
+        from pupitre.tui.screens.edf_reports import EdfReportsScreen
+
+        self.app.push_screen(EdfReportsScreen())

@@ -90,7 +90,6 @@ class FlexibilityScreen(PupitreScreen):
         table.add_column("Q→Q+", key=Flex.Q_TO_QPLUS.name)
         table.add_column("Next change", key="next")
         self.query_one("#flex-filter", Input).display = False
-        super().on_mount()
         table.focus()
 
     # -- data ----------------------------------------------------------------------------

@@ -5,11 +5,12 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Static
 
 from pupitre.providers.edf_oa import feeds as edf_oa
 from pupitre.providers.edf_oa import rules as edf_oa_rules
+from pupitre.providers.grdf_omega import feeds as omega
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.models import IndicatorStatus
 from pupitre.tui.screens.base import PupitreScreen
@@ -45,23 +46,52 @@ LEVEL_MARK = {"ok": "✓", "attention": "!", "critical": "‼"}
 
 
 class OverviewScreen(PupitreScreen):
-    FEEDS = (GRTGAZ_FEED, edf_oa.CURTAILMENTS_FEED, edf_oa.ACKS_FEED, edf_oa.TOKEN_FEED)
+    FEEDS = (GRTGAZ_FEED, edf_oa.CURTAILMENTS_FEED, edf_oa.ACKS_FEED, edf_oa.TOKEN_FEED, omega.REQUESTS_FEED)
 
     def compose(self) -> ComposeResult:
         yield HeaderBar("Overview")
-        with Grid(id="tiles"):
+        with VerticalScroll(id="tiles"):
             yield Tile("GRTgaz · flexibility indicators  [2]", "flexibility", GRTGAZ_FEED, id="tile-grtgaz")
             yield Tile("EDF OA · tomorrow's curtailments  [3]", "curtailments", edf_oa.CURTAILMENTS_FEED,
                        id="tile-edf-oa")
+            yield Tile("GRDF · requests  [4]", "requests", omega.REQUESTS_FEED, id="tile-omega")
         yield Footer()
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#tile-grtgaz").focus()
 
     def redraw(self) -> None:
         self.query_one("#tile-grtgaz .tile-body", Static).update(self.grtgaz_body())
         self.query_one("#tile-edf-oa .tile-body", Static).update(self.edf_oa_body())
+        self.query_one("#tile-omega .tile-body", Static).update(self.omega_body())
+
+    def omega_body(self) -> Text:
+        """Counts by status, changes today, changed-and-not-yet-seen, unreadable requests."""
+        store = self.papp.runtime.store
+        watched = store.watch_list(omega.PROVIDER)
+        tracked = self.papp.feeds.state(omega.REQUESTS_FEED).data or {}
+        text = Text()
+        if not watched:
+            text.append("No request watched yet: press 4, then a to add one.", style="dim")
+            return text
+        counts: dict[str, int] = {}
+        for item in tracked.values():
+            if item.demande is not None:
+                label = item.demande.statut_externe_demande.libelle or item.demande.statut_externe_demande.code
+                counts[label] = counts.get(label, 0) + 1
+        text.append(f"{len(watched)} watched: " + ", ".join(f"{n} {label}" for label, n in
+                                                          sorted(counts.items(), key=lambda kv: -kv[1])[:4]) + "\n")
+        today = self.papp.runtime.clock.now().date()
+        changes_today = [h for h in store.history(omega.REQUESTS_FEED, limit=500)
+                         if h.at.astimezone(self.papp.runtime.clock.now().tzinfo).date() == today]
+        changed = omega.unseen(tracked, dict(watched))
+        failing = [n for n, t in tracked.items() if t.error]
+        text.append(f"{len(changes_today)} status change(s) today", style="bold" if changes_today else "")
+        if changed:
+            text.append(f" · ● {len(changed)} not yet looked at", style="bold")
+        if failing:
+            text.append(f" · ⚠ {len(failing)} unreadable", style="bold")
+        return text
 
     def edf_oa_body(self) -> Text:
         """The provider's daily-check findings (the words of ``pupitre check``), with the

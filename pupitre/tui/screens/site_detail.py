@@ -45,7 +45,6 @@ class SiteDetailScreen(PupitreScreen):
         history = self.query_one("#detail-history", DataTable)
         for label in ("When", "Indicator", "From", "To"):
             history.add_column(label, key=label)
-        super().on_mount()
         history.focus()
 
     def site(self) -> SiteIndicators | None:

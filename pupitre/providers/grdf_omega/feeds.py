@@ -1,0 +1,204 @@
+"""GRDF OMEGA wiring: settings → OKTA auth, the quota-shared client, the watch-list feed.
+
+The whole watch-list is re-read at the pace of the supplier's quota (1 call/s, §1.3):
+every call of this supplier's credential goes through one shared limiter, so no
+refresh, however triggered, can exceed it. A request that fails keeps its last good
+data and shows its error; the others go on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pupitre.providers.core.checks import Finding
+from pupitre.providers.core.context import Connection, ProviderContext
+from pupitre.providers.core.errors import ApiError
+from pupitre.providers.core.feeds import Change, Feed, fixed_interval
+from pupitre.providers.grdf_omega import rules
+from pupitre.providers.grdf_omega.models import Demande
+from pupitre.settings import GrdfOmegaSettings
+
+if TYPE_CHECKING:
+    from pupitre.providers.grdf_omega.client import OmegaClient
+
+PROVIDER = "grdf_omega"
+TITLE = "GRDF OMEGA"
+REQUESTS_FEED = "grdf_omega.requests"
+SANDBOX_HOST = "grdf-omega.sandbox.invalid"
+SANDBOX_BASE_URL = f"http://{SANDBOX_HOST}/fournisseur"
+SANDBOX_TOKEN_URL = f"http://{SANDBOX_HOST}/oauth2/default/v1/token"
+SANDBOX_CLIENT_ID = "pupitre-sandbox-omega"
+SANDBOX_CLIENT_SECRET = "sandbox-omega-secret"  # a sandbox value, not a real credential
+SANDBOX_CDGF = "A04000010"
+SANDBOX_LOGIN = "operateur@sandbox.invalid"
+SECRET = "client_secret"
+
+
+def configured(settings: GrdfOmegaSettings, secrets: Any) -> bool:
+    return settings.configured and secrets.available(PROVIDER, SECRET)
+
+
+def sandbox_app(settings: GrdfOmegaSettings, ctx: ProviderContext) -> Any:
+    from pupitre.providers.grdf_omega.sandbox import OmegaSimulator
+
+    return OmegaSimulator(ctx.clock, ctx.faults, code_cdgf=SANDBOX_CDGF, client_id=SANDBOX_CLIENT_ID,
+                          client_secret=SANDBOX_CLIENT_SECRET).app
+
+
+@dataclass
+class Tracked:
+    """One watched request: its last good data, and the error of its last read, if any."""
+
+    numero: str
+    demande: Demande | None = None
+    error: str | None = None
+    read_at: dt.datetime | None = None
+
+
+@dataclass
+class Progress:
+    done: int = 0
+    total: int = 0
+    started: float = 0.0
+
+    @property
+    def running(self) -> bool:
+        return self.total > 0 and self.done < self.total
+
+    def eta_seconds(self, per_second: float) -> float:
+        return max(0.0, (self.total - self.done) / per_second)
+
+
+@dataclass
+class OmegaSession:
+    settings: GrdfOmegaSettings
+    ctx: ProviderContext
+    sandboxed: bool
+    progress: Progress = field(default_factory=Progress)
+    _client: "OmegaClient | None" = field(default=None, init=False)
+
+    @property
+    def code_cdgf(self) -> str:
+        return SANDBOX_CDGF if self.sandboxed else self.settings.code_cdgf
+
+    @property
+    def client(self) -> "OmegaClient":
+        """Built on first use; its quota limiter is the credential's shared one (§1.3)."""
+        if self._client is None:
+            from pupitre.providers.core.auth import ClientCredentials
+            from pupitre.providers.grdf_omega.client import OmegaClient
+
+            http = self.ctx.client()
+            if self.sandboxed:
+                base, token_url = SANDBOX_BASE_URL, SANDBOX_TOKEN_URL
+                client_id, secret = SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
+                login = self.settings.user_login or SANDBOX_LOGIN
+            else:
+                base, token_url = self.settings.base_url, self.settings.token_url
+                client_id, secret = self.settings.client_id, self.ctx.secrets.get(PROVIDER, SECRET) or ""
+                login = self.settings.user_login
+            auth = ClientCredentials(http, token_url, client_id, secret, self.settings.scope, self.ctx.clock,
+                                     provider=TITLE)
+            quota = self.ctx.quota(f"{PROVIDER}:{self.code_cdgf}", provider=TITLE,
+                                   per_second=self.settings.per_second)
+            self._client = OmegaClient(http, base, auth, code_cdgf=self.code_cdgf, user_login=login,
+                                       quota=quota, retry=self.ctx.retry)
+        return self._client
+
+    def watched(self) -> list[str]:
+        return [key for key, _ in self.ctx.store.watch_list(PROVIDER)]
+
+    def previous(self) -> dict[str, Tracked]:
+        snapshot = self.ctx.store.load_snapshot(REQUESTS_FEED)
+        try:
+            return load(snapshot.payload) if snapshot is not None else {}
+        except Exception:
+            return {}
+
+    async def refresh(self) -> dict[str, Tracked]:
+        """Read every watched request, never-read ones first, at the quota's pace."""
+        previous = self.previous()
+        numbers = self.watched()
+        numbers.sort(key=lambda n: previous.get(n) is not None and previous[n].demande is not None)
+        self.progress = Progress(0, len(numbers), time.monotonic())
+        result: dict[str, Tracked] = {}
+        try:
+            for numero in numbers:
+                old = previous.get(numero, Tracked(numero))
+                try:
+                    demande = await self.client.demande(numero)
+                    result[numero] = Tracked(numero, demande, None, self.ctx.clock.now())
+                except ApiError as error:
+                    result[numero] = Tracked(numero, old.demande, str(error), old.read_at)
+                self.progress.done += 1
+        finally:
+            self.progress = Progress()
+        seen = dict(self.ctx.store.watch_list(PROVIDER))
+        for numero, tracked in result.items():  # the first status read is the baseline
+            if seen.get(numero) is None and tracked.demande is not None:
+                self.ctx.store.watch_seen(PROVIDER, numero, tracked.demande.statut_externe_demande.code)
+        return {n: result[n] for n in self.watched() if n in result}
+
+
+def dump(tracked: dict[str, Tracked]) -> dict[str, Any]:
+    return {n: {"demande": t.demande.model_dump(mode="json") if t.demande else None, "error": t.error,
+                "read_at": t.read_at.isoformat() if t.read_at else None} for n, t in tracked.items()}
+
+
+def load(payload: dict[str, Any]) -> dict[str, Tracked]:
+    return {n: Tracked(n, Demande.model_validate(v["demande"]) if v.get("demande") else None, v.get("error"),
+                       dt.datetime.fromisoformat(v["read_at"]) if v.get("read_at") else None)
+            for n, v in payload.items()}
+
+
+def status_changes(old: dict[str, Tracked] | None, new: dict[str, Tracked]) -> list[Change]:
+    """Every change of ``statut_externe_demande`` is a history row and a notification."""
+    changes = []
+    for numero, tracked in new.items():
+        before = (old or {}).get(numero)
+        if tracked.demande is None or before is None or before.demande is None:
+            continue
+        if rules.status_changed(before.demande, tracked.demande):
+            was, now = before.demande.statut_externe_demande, tracked.demande.statut_externe_demande
+            changes.append(Change(numero, was.code, now.code, f"{was.libelle or was.code} → {now.libelle or now.code}",
+                                  "attention", f"Request {numero} ({tracked.demande.type_demande.code}): "
+                                  f"{was.libelle or was.code} → {now.libelle or now.code}"))
+    return changes
+
+
+def unseen(tracked: dict[str, Tracked], seen: dict[str, str | None]) -> list[str]:
+    """Requests whose status differs from what the operator last saw (until viewed)."""
+    return [n for n, t in tracked.items()
+            if t.demande is not None and seen.get(n) is not None
+            and seen[n] != t.demande.statut_externe_demande.code]
+
+
+def connect(settings: GrdfOmegaSettings, ctx: ProviderContext, *, sandboxed: bool) -> Connection:
+    session = OmegaSession(settings, ctx, sandboxed)
+    feed: Feed[Any] = Feed(REQUESTS_FEED, PROVIDER, "GRDF requests", session.refresh, dump, load,
+                           fixed_interval(settings.refresh_seconds), status_changes)
+    return Connection(PROVIDER, TITLE, [feed], lambda results, now: findings(ctx, results, now),
+                      session=session)
+
+
+def findings(ctx: ProviderContext, results: dict[str, Any], now: dt.datetime) -> list[Finding]:
+    tracked: dict[str, Tracked] | None = results.get(REQUESTS_FEED)
+    if tracked is None:
+        return []
+    seen = dict(ctx.store.watch_list(PROVIDER))
+    out = []
+    changed = unseen(tracked, seen)
+    if changed:
+        out.append(Finding(TITLE, "attention", f"{len(changed)} request(s) changed status: "
+                           + ", ".join(f"{n} → {tracked[n].demande.statut_externe_demande.code}"  # type: ignore[union-attr]
+                                       for n in changed)))
+    failing = [n for n, t in tracked.items() if t.error]
+    if failing:
+        out.append(Finding(TITLE, "attention", f"{len(failing)} request(s) could not be read: "
+                           + "; ".join(f"{n}: {tracked[n].error}" for n in failing[:5])))
+    if not out:
+        out.append(Finding(TITLE, "ok", f"{len(tracked)} request(s) watched, no status change"))
+    return out

@@ -1,0 +1,119 @@
+"""Pydantic models of the GRDF OMEGA « Suivi demande » API (§2.2.2, Annex B).
+
+§2.2.2: every answer of ``GET /demande/v1/demandes/{numero_demande}/externe`` is one
+JSON object, "structured around a root and 5 main blocks": the root carries the
+general information (typed here, field names are the document's own), the blocks
+``informations_fournisseur``, ``informations_contractuelles``,
+``informations_realisation``, ``informations_intervention`` and
+``informations_client`` are kept whole as dictionaries — their fields "vary with
+the type of request" and their detailed mapping is in an Excel annex we do not have.
+The document's example has no ``informations_intervention``: every block may be
+absent.
+
+``cree_le`` is an offset timestamp (``2025-03-05T15:25:35.932464+01:00``): it must
+carry its offset and is exposed in Europe/Paris. The other dates are calendar dates.
+
+Models are frozen and keep unknown fields (``extra="allow"``), so an additive change
+of the API never breaks the dashboard.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, SecretStr
+
+from pupitre.providers.core.clock import PARIS
+
+_CONFIG = ConfigDict(frozen=True, extra="allow")
+
+#: The five §2.2.2 blocks, in the document's order.
+BLOCKS = ("informations_fournisseur", "informations_contractuelles", "informations_realisation",
+          "informations_intervention", "informations_client")
+
+
+def _to_paris(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(PARIS)
+
+
+#: An offset timestamp (a naive value is refused), exposed in Europe/Paris.
+ParisDatetime = Annotated[AwareDatetime, AfterValidator(_to_paris)]
+
+
+class CodeLabel(BaseModel):
+    """A ``{"code", "libelle"}`` pair (§2.2.2: type_demande, cdgf, statut_externe_demande…)."""
+
+    model_config = _CONFIG
+
+    code: str
+    libelle: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.libelle}" if self.libelle else self.code
+
+
+class Demande(BaseModel):
+    """One supplier request as ``GET …/demandes/{numero_demande}/externe`` returns it (§2.2.2).
+
+    Only ``numero_demande``, ``type_demande``, ``cdgf``, ``statut_externe_demande`` and
+    ``cree_le`` are required: the document's example has them all, and a request
+    without a number, type, supplier, status or creation instant is unusable.
+    """
+
+    model_config = _CONFIG
+
+    # -- root: general information ----------------------------------------------------------
+    numero_demande: str
+    type_demande: CodeLabel
+    cdgf: CodeLabel
+    statut_externe_demande: CodeLabel
+    cree_le: ParisDatetime
+    mode_traitement: CodeLabel | None = None
+    est_demande_fournisseur: bool | None = None
+    cree_par: str | None = None
+    cree_automatiquement: bool | None = None
+    date_effet_contractuel: dt.date | None = None
+    date_dernier_changement_statut_externe: dt.date | None = None
+    derniere_date_demandee: dt.date | None = None
+    fournisseur_peut_prendre_rdv: bool | None = None
+    est_digitalisable: bool | None = None
+    presence_pj: bool | None = None
+    commentaire_soumission_analyse: str | None = None
+    cdgf_erreur_pce: dict[str, Any] | None = None
+
+    # -- the five blocks (fields vary by request type) -------------------------------------
+    informations_fournisseur: dict[str, Any] | None = None
+    informations_contractuelles: dict[str, Any] | None = None
+    informations_realisation: dict[str, Any] | None = None
+    informations_intervention: dict[str, Any] | None = None
+    informations_client: dict[str, Any] | None = None
+
+    @property
+    def type_code(self) -> str:
+        """The request type's code (§1.2), e.g. ``CHF``."""
+        return self.type_demande.code
+
+    @property
+    def status_code(self) -> str:
+        """The external status code, e.g. ``ATTRDV``."""
+        return self.statut_externe_demande.code
+
+    def blocks(self) -> dict[str, dict[str, Any]]:
+        """The blocks present in the answer, in the §2.2.2 order."""
+        return {name: block for name in BLOCKS if (block := getattr(self, name)) is not None}
+
+
+class OktaToken(BaseModel):
+    """The OKTA token answer (Annex B): a Bearer token valid ``expires_in`` seconds (1 h, §1.4).
+
+    ``access_token`` is a :class:`SecretStr`: never shown by ``repr``/``str``. The
+    scope is ``suivi_demande`` in §1.4 and ``SUIVI_DEMANDE`` in Annex B.
+    """
+
+    model_config = _CONFIG
+
+    token_type: str
+    expires_in: int
+    access_token: SecretStr
+    scope: str | None = None

@@ -1,0 +1,306 @@
+"""Requests (key 4): the watch-list of GRDF OMEGA requests, read at the quota's pace.
+
+Add a number (validated, duplicates refused), import many from a text/CSV file, remove
+one; a request whose status changed since the operator last looked is marked `●` until
+its detail is opened. One request that fails shows its error in its row.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from pupitre.providers.grdf_omega import rules
+from pupitre.providers.grdf_omega.feeds import PROVIDER, REQUESTS_FEED, Tracked, unseen
+from pupitre.tui.screens.base import PupitreScreen
+from pupitre.tui.widgets.feed_status import FeedStatus
+from pupitre.tui.widgets.header import HeaderBar
+
+SORTS = ("added", "status", "changed", "type")
+MAX_IMPORT_BYTES = 1_000_000
+
+
+def read_watch_file(path_text: str) -> tuple[list[str], list[Any]]:
+    """Numbers and per-line errors from a text/CSV file; ``ValueError`` with a sentence if unreadable."""
+    path = Path(path_text.strip()).expanduser()
+    try:
+        if path.stat().st_size > MAX_IMPORT_BYTES:
+            raise ValueError(f"{path} is larger than 1 MB: is it the right file?")
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ValueError(f"no file {path}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValueError(f"cannot read {path}: {type(error).__name__}") from None
+    return rules.parse_watch_file(text)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    BINDINGS = [Binding("y", "yes", "Yes", id="confirm.yes"), Binding("escape,n", "no", "No", id="confirm.no")]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(f"{self.question}\n\ny: yes · esc: no"), id="confirm-dialog")
+
+    def action_yes(self) -> None:
+        self.dismiss(True)
+
+    def action_no(self) -> None:
+        self.dismiss(False)
+
+
+class RequestsScreen(PupitreScreen):
+    FEEDS = (REQUESTS_FEED,)
+    BINDINGS = [
+        Binding("plus,a", "add", "Add", id="requests.add"),
+        Binding("i", "import_file", "Import", id="requests.import"),
+        Binding("d,delete", "remove", "Remove", id="requests.remove"),
+        Binding("slash", "filter", "Filter", id="requests.filter"),
+        Binding("s", "cycle_sort", "Sort", id="requests.sort"),
+        Binding("enter", "detail", "Detail", id="requests.detail"),
+        Binding("escape", "close_prompt", "Close", show=False, id="requests.close"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sort = "added"
+        self.filter_text = ""
+        self.prompt_mode = ""
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar("Requests")
+        with Horizontal(id="req-toolbar"):
+            yield Static("", id="req-summary")
+            yield Input(id="req-prompt", compact=True)
+        yield DataTable(id="req-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="req-progress")
+        yield FeedStatus(REQUESTS_FEED, classes="feed-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for label, key in (("", "mark"), ("Request", "numero"), ("Type", "type"), ("Status", "status"),
+                           ("Changed", "changed"), ("Created", "created"), ("Mode", "mode"), ("RDV", "rdv")):
+            table.add_column(label, key=key)
+        self.query_one("#req-prompt", Input).display = False
+        table.focus()
+
+    # -- data --------------------------------------------------------------------------
+    @property
+    def session(self) -> Any:
+        return self.papp.runtime.connections[PROVIDER].session
+
+    def tracked(self) -> dict[str, Tracked]:
+        return self.papp.feeds.state(REQUESTS_FEED).data or {}
+
+    def rows(self) -> list[tuple[str, Tracked | None]]:
+        """Every watched number, with what was last read of it (``None`` if never)."""
+        tracked = self.tracked()
+        rows = [(numero, tracked.get(numero)) for numero in self.session.watched()]
+        if self.filter_text:
+            needle = self.filter_text.lower()
+            rows = [(n, t) for n, t in rows if needle in search_text(n, t)]
+        if self.sort == "status":
+            rows.sort(key=lambda r: status_code(r[1]))
+        elif self.sort == "changed":
+            rows.sort(key=lambda r: changed_on(r[1]), reverse=True)
+        elif self.sort == "type":
+            rows.sort(key=lambda r: type_code(r[1]))
+        return rows
+
+    # -- drawing -----------------------------------------------------------------------
+    def redraw(self) -> None:
+        table = self.query_one(DataTable)
+        selected = self.selected()
+        table.clear()
+        seen = dict(self.papp.runtime.store.watch_list(PROVIDER))
+        marked = set(unseen(self.tracked(), seen))
+        for numero, tracked in self.rows():
+            table.add_row(*row_cells(numero, tracked, numero in marked), key=numero)
+        if selected is not None and selected in table.rows:
+            table.move_cursor(row=table.get_row_index(selected))
+        total = len(self.session.watched())
+        summary = f"{total} watched · {len(marked)} changed · sort: {self.sort}"
+        if self.filter_text:
+            summary += f" · filter “{self.filter_text}”"
+        self.query_one("#req-summary", Static).update(Text(summary))
+        self.tick()
+
+    def tick(self) -> None:
+        progress = self.session.progress
+        line = self.query_one("#req-progress", Static)
+        if progress.running:
+            eta = progress.eta_seconds(self.papp.runtime.settings.grdf_omega.per_second)
+            line.update(Text(f"Reading {progress.done}/{progress.total} · ETA {eta:.0f} s "
+                             f"(quota {self.papp.runtime.settings.grdf_omega.per_second:g} call/s)", style="bold"))
+        else:
+            line.update(Text("a: add · i: import a file · d: remove · enter: detail", style="dim"))
+
+    def selected(self) -> str | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        return str(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
+
+    # -- prompt (add / import / filter) --------------------------------------------------
+    def open_prompt(self, mode: str, placeholder: str, value: str = "") -> None:
+        self.prompt_mode = mode
+        prompt = self.query_one("#req-prompt", Input)
+        prompt.placeholder, prompt.value, prompt.display = placeholder, value, True
+        prompt.focus()
+
+    def action_add(self) -> None:
+        self.open_prompt("add", "request number, e.g. WD0004MX — enter adds")
+
+    def action_import_file(self) -> None:
+        self.open_prompt("import", "path of a text or CSV file — enter imports")
+
+    def action_filter(self) -> None:
+        self.open_prompt("filter", "filter: number, type, status…", self.filter_text)
+
+    def action_close_prompt(self) -> None:
+        prompt = self.query_one("#req-prompt", Input)
+        if self.prompt_mode == "filter":
+            self.filter_text = ""
+            self.redraw()
+        prompt.display, self.prompt_mode = False, ""
+        self.query_one(DataTable).focus()
+
+    @on(Input.Changed, "#req-prompt")
+    def prompt_changed(self, event: Input.Changed) -> None:
+        if self.prompt_mode == "filter":
+            self.filter_text = event.value.strip()
+            self.redraw()
+
+    @on(Input.Submitted, "#req-prompt")
+    def prompt_submitted(self, event: Input.Submitted) -> None:
+        mode, value = self.prompt_mode, event.value
+        if mode == "add" and self.add_numbers([value], single=True):
+            self.action_close_prompt()
+        elif mode == "import":
+            try:
+                numbers, errors = read_watch_file(value)
+            except ValueError as error:
+                self.notify(escape(str(error)), title="Import", severity="error", timeout=10)
+                return
+            self.add_numbers(numbers, errors=errors)
+            self.action_close_prompt()
+        elif mode == "filter":
+            self.prompt_mode = ""
+            self.query_one("#req-prompt", Input).display = False
+            self.query_one(DataTable).focus()
+
+    def add_numbers(self, texts: list[str], *, single: bool = False, errors: list[Any] | None = None) -> bool:
+        """Validate and add; say what was added, refused as a duplicate, or invalid."""
+        numbers, bad = [], [str(error) for error in errors or []]
+        for text in texts:
+            try:
+                numbers.append(rules.validate_numero(text))
+            except rules.NumeroError as error:
+                bad.append(str(error))
+        store, now = self.papp.runtime.store, self.papp.runtime.clock.now()
+        added = store.watch_add(PROVIDER, numbers, now) if numbers else []
+        duplicates = len(numbers) - len(added)
+        if single and bad:
+            self.notify(escape(bad[0]), title="Not added", severity="error", timeout=8)
+            return False
+        if single and duplicates:
+            self.notify(f"{numbers[0]} is already watched.", title="Not added", severity="warning")
+            return False
+        message = f"Added {len(added)} request(s)"
+        if duplicates:
+            message += f", {duplicates} already watched"
+        if bad:
+            message += f", {len(bad)} refused: " + "; ".join(bad[:3]) + (" …" if len(bad) > 3 else "")
+        self.notify(escape(message), title="Watch-list", severity="warning" if bad else "information",
+                    timeout=10)
+        if added:
+            store.audit(PROVIDER, "watch add", "ok", now, ", ".join(added[:20]))
+            self.papp.feeds.refresh(REQUESTS_FEED, forced=True)
+        self.redraw()
+        return True
+
+    def action_remove(self) -> None:
+        numero = self.selected()
+        if numero is None:
+            return
+
+        def done(yes: bool | None) -> None:
+            if yes and self.papp.runtime.store.watch_remove(PROVIDER, numero):
+                self.papp.runtime.store.audit(PROVIDER, "watch remove", "ok", self.papp.runtime.clock.now(), numero)
+                self.notify(f"{numero} removed from the watch-list.", timeout=4)
+                self.redraw()
+
+        self.app.push_screen(ConfirmScreen(f"Remove {numero} from the watch-list?"), done)
+
+    def action_cycle_sort(self) -> None:
+        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+        self.redraw()
+
+    @on(DataTable.RowSelected, "#req-table")
+    def row_selected(self) -> None:
+        self.action_detail()
+
+    def action_detail(self) -> None:
+        numero = self.selected()
+        if numero is None:
+            return
+        from pupitre.tui.screens.request_detail import RequestDetailScreen
+
+        self.app.push_screen(RequestDetailScreen(numero))
+
+
+# -- row helpers ------------------------------------------------------------------------------
+
+def status_code(tracked: Tracked | None) -> str:
+    return tracked.demande.statut_externe_demande.code if tracked and tracked.demande else "~"
+
+
+def type_code(tracked: Tracked | None) -> str:
+    return tracked.demande.type_demande.code if tracked and tracked.demande else "~"
+
+
+def changed_on(tracked: Tracked | None) -> str:
+    demande = tracked.demande if tracked else None
+    day = demande.date_dernier_changement_statut_externe if demande else None
+    return day.isoformat() if day else ""
+
+
+def search_text(numero: str, tracked: Tracked | None) -> str:
+    words = [numero]
+    if tracked and tracked.demande:
+        d = tracked.demande
+        words += [d.type_demande.code, rules.type_label(d.type_demande.code, d.type_demande.libelle),
+                  d.statut_externe_demande.code, d.statut_externe_demande.libelle or ""]
+    if tracked and tracked.error:
+        words.append(tracked.error)
+    return " ".join(words).lower()
+
+
+def row_cells(numero: str, tracked: Tracked | None, changed: bool) -> list[Any]:
+    mark = Text("●", style="bold") if changed else Text(" ")
+    if tracked is None or tracked.demande is None:
+        status = Text(f"⚠ {tracked.error}" if tracked and tracked.error else "not read yet",
+                      style="bold" if tracked and tracked.error else "dim")
+        return [mark, Text(numero), "", status, "", "", "", ""]
+    d = tracked.demande
+    status = Text(d.statut_externe_demande.libelle or d.statut_externe_demande.code,
+                  style="bold" if changed else "")
+    if tracked.error:
+        status.append(f" ⚠ {tracked.error}", style="bold")
+    changed_day = d.date_dernier_changement_statut_externe
+    return [mark, Text(numero), Text(d.type_demande.code), status,
+            f"{changed_day:%d/%m/%y}" if changed_day else "", f"{d.cree_le:%d/%m/%y}",
+            Text(d.mode_traitement.libelle or d.mode_traitement.code) if d.mode_traitement else "",
+            "yes" if d.fournisseur_peut_prendre_rdv else "no" if d.fournisseur_peut_prendre_rdv is False else ""]

@@ -1,0 +1,121 @@
+"""Pilot tests of the GRDF requests watch-list: add (validated, duplicates refused), import,
+remove, detail (marks seen), status change notification, one failing row leaves the others."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from textual.widgets import DataTable, Static
+
+from pupitre.providers.grdf_omega.feeds import PROVIDER, REQUESTS_FEED
+from pupitre.tui.screens.request_detail import RequestDetailScreen
+from pupitre.tui.screens.requests import RequestsScreen
+from tests.tui.conftest import wait_runs
+
+NOW = dt.datetime(2026, 11, 23, 10, 0)
+
+
+def table_keys(app) -> list[str]:
+    return [str(k.value) for k in app.screen.query_one("#req-table", DataTable).rows]
+
+
+def text_of(app) -> str:
+    return "\n".join(str(w.render()) for w in app.screen.query(Static))
+
+
+def watch(app, numbers) -> None:
+    app.runtime.store.watch_add(PROVIDER, list(numbers), app.runtime.clock.now())
+
+
+async def refreshed(pilot, app, runs: int) -> None:
+    await wait_runs(pilot, app, runs, feed=REQUESTS_FEED)
+    await pilot.pause()
+
+
+async def test_add_validates_and_refuses_duplicates(make_app):
+    app = make_app(now=NOW, scripted=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        sim = app.runtime.simulators[PROVIDER]
+        first = sim.numbers()[0]
+        await pilot.press("4")
+        assert isinstance(app.screen, RequestsScreen)
+        await pilot.press("a", *"wd12", "enter")  # not a request number
+        assert table_keys(app) == []
+        assert any("WD" in n.message for n in app._notifications)
+        await pilot.press("escape", "a", *first.lower(), "enter")  # normalised to upper case
+        assert table_keys(app) == [first]
+        await pilot.press("a", *first, "enter")
+        assert table_keys(app) == [first]
+        assert any("already watched" in n.message for n in app._notifications)
+        await refreshed(pilot, app, 2)
+        status = str(app.screen.query_one("#req-table", DataTable).get_cell(first, "status"))
+        assert status and status != "not read yet"
+
+
+async def test_import_a_file_with_bad_lines(make_app, tmp_path):
+    app = make_app(now=NOW, scripted=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        sim = app.runtime.simulators[PROVIDER]
+        numbers = sim.numbers()[:3]
+        path = tmp_path / "watch.csv"
+        path.write_text("numero_demande;commentaire\n" + "\n".join(f"{n};x" for n in numbers)
+                        + "\nnot-a-number;y\n" + f"{numbers[0]};dup\n")
+        await pilot.press("4", "i", *str(path), "enter")
+        assert table_keys(app) == numbers
+        message = " ".join(n.message for n in app._notifications)
+        assert "Added 3 request(s)" in message and "line 5" in message
+        await pilot.press("i", *str(tmp_path / "missing.csv"), "enter")
+        assert "no file" in " ".join(n.message for n in app._notifications)
+
+
+async def test_remove_asks_first(make_app):
+    app = make_app(now=NOW, scripted=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        numbers = app.runtime.simulators[PROVIDER].numbers()[:2]
+        watch(app, numbers)
+        await pilot.press("4", "d", "escape")
+        assert table_keys(app) == numbers
+        await pilot.press("d", "y")
+        assert table_keys(app) == numbers[1:]
+
+
+async def test_status_change_is_notified_marked_and_seen_in_the_detail(make_app):
+    app = make_app(now=NOW, scripted=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        sim = app.runtime.simulators[PROVIDER]
+        numero = sim.numbers()[0]
+        await refreshed(pilot, app, 1)
+        watch(app, [numero])
+        await pilot.press("4", "r")
+        await refreshed(pilot, app, 2)
+        sim.set_status(numero, "ANNUL", "Annulée")
+        await pilot.press("r")
+        await refreshed(pilot, app, 3)
+        assert any(f"Request {numero}" in n.message and "Annulée" in n.message for n in app._notifications)
+        assert str(app.screen.query_one("#req-table", DataTable).get_cell(numero, "mark")) == "●"
+        await pilot.press("enter")
+        assert isinstance(app.screen, RequestDetailScreen)
+        text = text_of(app)
+        assert "Annulée" in text and "Status history" in text and "→ Annulée" in text
+        await pilot.press("escape")
+        assert str(app.screen.query_one("#req-table", DataTable).get_cell(numero, "mark")) == " "
+
+
+async def test_one_failing_request_keeps_its_data_and_the_others_go_on(make_app):
+    app = make_app(now=NOW, scripted=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        sim = app.runtime.simulators[PROVIDER]
+        numbers = sim.numbers()[:3]
+        await refreshed(pilot, app, 1)
+        watch(app, numbers)
+        await pilot.press("4", "r")
+        await refreshed(pilot, app, 2)
+        app.runtime.faults.add(f"/fournisseur/demande/v1/demandes/{numbers[1]}/*", "status", count=1, status=500)
+        await pilot.press("r")
+        await refreshed(pilot, app, 3)
+        tracked = app.feeds.state(REQUESTS_FEED).data
+        assert tracked[numbers[1]].error and "500" in tracked[numbers[1]].error
+        assert tracked[numbers[1]].demande is not None  # last good data kept
+        assert all(tracked[n].error is None for n in (numbers[0], numbers[2]))
+        assert "⚠" in str(app.screen.query_one("#req-table", DataTable).get_cell(numbers[1], "status"))
+        assert sim.quota_refusals == 0

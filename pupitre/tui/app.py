@@ -66,7 +66,8 @@ class PupitreApp(App[None]):
         self.feeds.start()
         self.outbox.kick()  # what a crash or a network cut left pending
         self.set_interval(self.clock_tick, lambda: self.ticked.publish(None))
-        self.run_worker(self._probe_keyring, thread=True, exit_on_error=False)
+        if self.runtime.sandboxed != set(self.runtime.providers):  # secrets matter
+            self.run_worker(self._probe_keyring, thread=True, exit_on_error=False)
 
     def _probe_keyring(self) -> None:
         """Say once, after the first paint, when secrets cannot use a keyring (headless host)."""

@@ -77,7 +77,7 @@ async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 5.0) -
         waited += 0.05
 
 
-async def wait_runs(pilot, app: PupitreApp, runs: int = 1, feed: str = FEED) -> None:
+async def wait_runs(pilot, app: PupitreApp, runs: int = 1, feed: str = FEED, timeout: float = 5.0) -> None:
     """Wait until ``feed`` has finished ``runs`` runs since the app started."""
     state = app.feeds.state(feed)
-    await wait_for(pilot, lambda: state.runs >= runs and not state.running)
+    await wait_for(pilot, lambda: state.runs >= runs and not state.running, timeout)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from textual.widgets import DataTable, Static
 
 from pupitre.providers.grdf_omega.feeds import PROVIDER, REQUESTS_FEED
@@ -28,7 +30,7 @@ def watch(app, numbers) -> None:
 
 
 async def refreshed(pilot, app, runs: int) -> None:
-    await wait_runs(pilot, app, runs, feed=REQUESTS_FEED)
+    await wait_runs(pilot, app, runs, feed=REQUESTS_FEED, timeout=20)
     await pilot.pause()
 
 
@@ -119,3 +121,49 @@ async def test_one_failing_request_keeps_its_data_and_the_others_go_on(make_app)
         assert all(tracked[n].error is None for n in (numbers[0], numbers[2]))
         assert "⚠" in str(app.screen.query_one("#req-table", DataTable).get_cell(numbers[1], "status"))
         assert sim.quota_refusals == 0
+
+
+FAULTS = [("timeout", 500), ("malformed", 500), ("truncated", 500), ("expired_token", 500)]
+
+
+@pytest.mark.parametrize("kind,status", FAULTS, ids=[k for k, _ in FAULTS])
+async def test_every_fault_on_one_row_leaves_the_others_intact(make_app, kind, status):
+    app = make_app(now=NOW, scripted=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        sim = app.runtime.simulators[PROVIDER]
+        numbers = sim.numbers()[:3]
+        await refreshed(pilot, app, 1)
+        watch(app, numbers)
+        await pilot.press("4", "r")
+        await refreshed(pilot, app, 2)
+        count = 2 if kind == "expired_token" else 1  # once is absorbed by the token refresh
+        app.runtime.faults.add(f"/fournisseur/demande/v1/demandes/{numbers[1]}/*", kind, count=count,
+                               status=status)
+        await pilot.press("r")
+        await refreshed(pilot, app, 3)
+        tracked = app.feeds.state(REQUESTS_FEED).data
+        assert tracked[numbers[1]].error and tracked[numbers[1]].demande is not None
+        assert all(tracked[n].error is None and tracked[n].demande for n in (numbers[0], numbers[2]))
+        assert app.is_running and sim.quota_refusals == 0
+
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_requests(snap_compare, make_app, size):
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        numbers = app.runtime.simulators[PROVIDER].numbers()[:5]
+        await refreshed(pilot, app, 1)
+        watch(app, numbers)
+        await pilot.press("4", "r")
+        await refreshed(pilot, app, 2)
+        app.runtime.simulators[PROVIDER].set_status(numbers[2], "ANNUL", "Annulée")
+        app.runtime.faults.add(f"/fournisseur/demande/v1/demandes/{numbers[4]}/*", "status", count=1, status=500)
+        await pilot.press("r")
+        await refreshed(pilot, app, 3)
+        app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(make_app(now=NOW, scripted=False), terminal_size=size, run_before=run_before)

@@ -56,13 +56,17 @@ class Tracked:
     demande: Demande | None = None
     error: str | None = None
     read_at: dt.datetime | None = None
+    error_short: str | None = None  # "HTTP 500", "network", "bad payload"… for a table cell
 
 
 @dataclass
 class Progress:
+    """A refresh under way; ``results`` fills in as each request is read (shown at once)."""
+
     done: int = 0
     total: int = 0
     started: float = 0.0
+    results: dict[str, "Tracked"] = field(default_factory=dict)
 
     @property
     def running(self) -> bool:
@@ -124,7 +128,7 @@ class OmegaSession:
         numbers = self.watched()
         numbers.sort(key=lambda n: previous.get(n) is not None and previous[n].demande is not None)
         self.progress = Progress(0, len(numbers), time.monotonic())
-        result: dict[str, Tracked] = {}
+        result = self.progress.results
         try:
             for numero in numbers:
                 old = previous.get(numero, Tracked(numero))
@@ -132,7 +136,8 @@ class OmegaSession:
                     demande = await self.client.demande(numero)
                     result[numero] = Tracked(numero, demande, None, self.ctx.clock.now())
                 except ApiError as error:
-                    result[numero] = Tracked(numero, old.demande, str(error), old.read_at)
+                    short = f"HTTP {error.status}" if error.status else error.kind
+                    result[numero] = Tracked(numero, old.demande, str(error), old.read_at, short)
                 self.progress.done += 1
         finally:
             self.progress = Progress()
@@ -145,12 +150,14 @@ class OmegaSession:
 
 def dump(tracked: dict[str, Tracked]) -> dict[str, Any]:
     return {n: {"demande": t.demande.model_dump(mode="json") if t.demande else None, "error": t.error,
-                "read_at": t.read_at.isoformat() if t.read_at else None} for n, t in tracked.items()}
+                "error_short": t.error_short, "read_at": t.read_at.isoformat() if t.read_at else None}
+            for n, t in tracked.items()}
 
 
 def load(payload: dict[str, Any]) -> dict[str, Tracked]:
     return {n: Tracked(n, Demande.model_validate(v["demande"]) if v.get("demande") else None, v.get("error"),
-                       dt.datetime.fromisoformat(v["read_at"]) if v.get("read_at") else None)
+                       dt.datetime.fromisoformat(v["read_at"]) if v.get("read_at") else None,
+                       v.get("error_short"))
             for n, v in payload.items()}
 
 

@@ -3,6 +3,7 @@ Opening it marks its current status as seen."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from rich.text import Text
@@ -80,8 +81,16 @@ class RequestDetailScreen(PupitreScreen):
                 root.append(f"mode: {demande.mode_traitement.libelle or demande.mode_traitement.code}\n")
             values = demande.model_dump()
             for name in ROOT_FIELDS[1:]:
-                if values.get(name) not in (None, ""):
-                    root.append(f"{name}: {values[name]}\n")
+                value = values.get(name)
+                if value in (None, ""):
+                    continue
+                if isinstance(value, dt.datetime):
+                    value = f"{value:%d/%m/%Y %H:%M}"
+                elif isinstance(value, dt.date):
+                    value = f"{value:%d/%m/%Y}"
+                elif isinstance(value, bool):
+                    value = "yes" if value else "no"
+                root.append(f"{name}: {value}\n")
             if tracked and tracked.error:
                 root.append(f"last read failed: {tracked.error}\n", style="bold")
         self.query_one("#request-root", Static).update(root)

@@ -102,7 +102,10 @@ class RequestsScreen(PupitreScreen):
         return self.papp.runtime.connections[PROVIDER].session
 
     def tracked(self) -> dict[str, Tracked]:
-        return self.papp.feeds.state(REQUESTS_FEED).data or {}
+        """The last refresh, overlaid with what the refresh under way has read so far."""
+        tracked = dict(self.papp.feeds.state(REQUESTS_FEED).data or {})
+        tracked.update(self.session.progress.results)
+        return tracked
 
     def rows(self) -> list[tuple[str, Tracked | None]]:
         """Every watched number, with what was last read of it (``None`` if never)."""
@@ -141,11 +144,23 @@ class RequestsScreen(PupitreScreen):
         progress = self.session.progress
         line = self.query_one("#req-progress", Static)
         if progress.running:
+            if progress.done != getattr(self, "_drawn_done", None):
+                self._drawn_done = progress.done
+                self.redraw()  # rows fill in as they are read
+                return
             eta = progress.eta_seconds(self.papp.runtime.settings.grdf_omega.per_second)
             line.update(Text(f"Reading {progress.done}/{progress.total} · ETA {eta:.0f} s "
                              f"(quota {self.papp.runtime.settings.grdf_omega.per_second:g} call/s)", style="bold"))
         else:
-            line.update(Text("a: add · i: import a file · d: remove · enter: detail", style="dim"))
+            selected = self.tracked().get(self.selected() or "")
+            if selected is not None and selected.error:
+                line.update(Text(f"{selected.numero}: {selected.error}", style="bold"))
+            else:
+                line.update(Text("a: add · i: import a file · d: remove · enter: detail", style="dim"))
+
+    @on(DataTable.RowHighlighted, "#req-table")
+    def _row_changed(self) -> None:
+        self.tick()
 
     def selected(self) -> str | None:
         table = self.query_one(DataTable)
@@ -291,14 +306,14 @@ def search_text(numero: str, tracked: Tracked | None) -> str:
 def row_cells(numero: str, tracked: Tracked | None, changed: bool) -> list[Any]:
     mark = Text("●", style="bold") if changed else Text(" ")
     if tracked is None or tracked.demande is None:
-        status = Text(f"⚠ {tracked.error}" if tracked and tracked.error else "not read yet",
+        status = Text(f"⚠ {tracked.error_short or 'error'}" if tracked and tracked.error else "not read yet",
                       style="bold" if tracked and tracked.error else "dim")
         return [mark, Text(numero), "", status, "", "", "", ""]
     d = tracked.demande
     status = Text(d.statut_externe_demande.libelle or d.statut_externe_demande.code,
                   style="bold" if changed else "")
     if tracked.error:
-        status.append(f" ⚠ {tracked.error}", style="bold")
+        status.append(f" ⚠ {tracked.error_short or 'error'}", style="bold")
     changed_day = d.date_dernier_changement_statut_externe
     return [mark, Text(numero), Text(d.type_demande.code), status,
             f"{changed_day:%d/%m/%y}" if changed_day else "", f"{d.cree_le:%d/%m/%y}",

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import statistics
@@ -97,3 +98,31 @@ def test_check_sandbox_wall_time(tmp_path):
                             "print('TEXTUAL' if 'textual' in sys.modules else 'NO-TEXTUAL')"],
                            env=env, capture_output=True, text=True, timeout=60)
     assert probe.stdout.strip().endswith("NO-TEXTUAL")
+
+
+def test_omega_refresh_of_60_requests_at_one_call_per_second(tmp_path):
+    """The GRDF watch-list at the quota's pace: budget ≤ 62 s and zero refusals (§1.3)."""
+    import asyncio
+
+    from pupitre.providers.core.clock import ManualClock
+    from pupitre.providers.core.secrets import SecretStore
+    from pupitre.runtime import build_runtime
+    from pupitre.settings import Settings
+
+    async def run() -> tuple[float, int, int, int]:
+        runtime = build_runtime(Settings(), sandbox=True, clock=ManualClock(dt.datetime(2026, 11, 23, 10)),
+                                data_dir=tmp_path, secrets=SecretStore(credentials_file=tmp_path / "c", env={}))
+        sim = runtime.simulators["grdf_omega"]
+        runtime.store.watch_add("grdf_omega", sim.numbers()[:60], runtime.clock.now())
+        session = runtime.connections["grdf_omega"].session
+        start = time.perf_counter()
+        tracked = await session.refresh()
+        elapsed = time.perf_counter() - start
+        errors = sum(1 for t in tracked.values() if t.error)
+        await runtime.aclose()
+        return elapsed, sim.quota_refusals, errors, sim.calls
+
+    elapsed, refusals, errors, calls = asyncio.run(run())
+    print(f"\nGRDF OMEGA refresh of 60 requests: {elapsed:.1f} s, {calls} calls, {refusals} quota refusal(s), "
+          f"{errors} error(s) (budget 62 s, 0 refusals; {59 / elapsed * 100:.0f} % of the allowed rate)")
+    assert refusals == 0 and errors == 0

@@ -26,6 +26,8 @@ from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
 
 SORTS = ("added", "status", "changed", "type")
+WIDE = 110  # from this width the type's label shows beside its code
+TYPE_LABEL_WIDTH = 28
 MAX_IMPORT_BYTES = 1_000_000
 
 
@@ -129,8 +131,9 @@ class RequestsScreen(PupitreScreen):
         table.clear()
         seen = dict(self.papp.runtime.store.watch_list(PROVIDER))
         marked = set(unseen(self.tracked(), seen))
+        wide = self.size.width >= WIDE
         for numero, tracked in self.rows():
-            table.add_row(*row_cells(numero, tracked, numero in marked), key=numero)
+            table.add_row(*row_cells(numero, tracked, numero in marked, wide=wide), key=numero)
         if selected is not None and selected in table.rows:
             table.move_cursor(row=table.get_row_index(selected))
         total = len(self.session.watched())
@@ -303,7 +306,7 @@ def search_text(numero: str, tracked: Tracked | None) -> str:
     return " ".join(words).lower()
 
 
-def row_cells(numero: str, tracked: Tracked | None, changed: bool) -> list[Any]:
+def row_cells(numero: str, tracked: Tracked | None, changed: bool, *, wide: bool = False) -> list[Any]:
     mark = Text("●", style="bold") if changed else Text(" ")
     if tracked is None or tracked.demande is None:
         status = Text(f"⚠ {tracked.error_short or 'error'}" if tracked and tracked.error else "not read yet",
@@ -315,7 +318,12 @@ def row_cells(numero: str, tracked: Tracked | None, changed: bool) -> list[Any]:
     if tracked.error:
         status.append(f" ⚠ {tracked.error_short or 'error'}", style="bold")
     changed_day = d.date_dernier_changement_statut_externe
-    return [mark, Text(numero), Text(d.type_demande.code), status,
+    kind = Text(d.type_demande.code)
+    if wide:
+        label = rules.type_label(d.type_demande.code, d.type_demande.libelle)
+        kind.append(" " + (label if len(label) <= TYPE_LABEL_WIDTH else label[:TYPE_LABEL_WIDTH - 1] + "…"),
+                    style="dim")
+    return [mark, Text(numero), kind, status,
             f"{changed_day:%d/%m/%y}" if changed_day else "", f"{d.cree_le:%d/%m/%y}",
             Text(d.mode_traitement.libelle or d.mode_traitement.code) if d.mode_traitement else "",
             "yes" if d.fournisseur_peut_prendre_rdv else "no" if d.fournisseur_peut_prendre_rdv is False else ""]

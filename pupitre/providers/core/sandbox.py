@@ -11,6 +11,7 @@ The :class:`~pupitre.providers.core.faults.FaultPlan` is applied here, by
 from __future__ import annotations
 
 import asyncio
+import functools
 import datetime as dt
 import json
 import secrets
@@ -94,6 +95,43 @@ class FaultMiddleware:
         await send({"type": "http.response.start", "status": start.get("status", 200),
                     "headers": headers})
         await send({"type": "http.response.body", "body": cut})
+
+
+class Simulator:
+    """Base of every provider's simulator: its routes, behind the fault plan, as one ASGI app.
+
+    A subclass sets ``plan`` and :attr:`error_body` (its API's error shape) and defines
+    :meth:`routes`; it may override :meth:`starlette` (exception handlers) and
+    :meth:`wrap` (an outer layer, e.g. an API-management quota gate).
+    """
+
+    plan: FaultPlan
+    error_body: ErrorBody = staticmethod(default_error_body)
+
+    def routes(self) -> list[Any]:
+        raise NotImplementedError
+
+    def starlette(self) -> Any:
+        from starlette.applications import Starlette
+
+        return Starlette(routes=self.routes())
+
+    def wrap(self, app: ASGIApp) -> ASGIApp:
+        return app
+
+    @functools.cached_property
+    def app(self) -> ASGIApp:
+        """The app with this simulator's fault plan (built once)."""
+        return self.asgi(self.plan)
+
+    def asgi(self, plan: FaultPlan | None = None) -> ASGIApp:
+        """The app behind a :class:`FaultMiddleware` (``plan`` defaults to the simulator's
+        own); it carries this simulator as its ``simulator`` attribute."""
+        faults = FaultMiddleware(self.starlette(), plan if plan is not None else self.plan,
+                                 error_body=type(self).error_body)
+        app = self.wrap(faults)
+        app.simulator = self  # type: ignore[attr-defined]
+        return app
 
 
 class SandboxTransport(httpx.AsyncBaseTransport):

@@ -40,7 +40,6 @@ the seed) and, for tomorrow's order, a manager's PORTAL acknowledgement at 13:40
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import random
 import re
@@ -49,14 +48,13 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
 from pydantic import ValidationError
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from pupitre.providers.core.clock import PARIS, UTC, Clock, add, paris
 from pupitre.providers.core.faults import FaultPlan
-from pupitre.providers.core.sandbox import ASGIApp, FaultMiddleware, IssuedToken, TokenIssuer
+from pupitre.providers.core.sandbox import ASGIApp, IssuedToken, Simulator, TokenIssuer
 from pupitre.providers.edf_oa import rules
 from pupitre.providers.edf_oa.models import (AckEntry, AckReport, AckReportOrder,
                                              AcknowledgementRequest, AcknowledgementsState,
@@ -184,8 +182,10 @@ class _DayLog:
     fetched: set[tuple[str, str, dt.datetime]] = field(default_factory=set)
 
 
-class EdfOaSimulator:
+class EdfOaSimulator(Simulator):
     """Holds the simulated state; tests drive it, :attr:`app` serves it (with ``plan``)."""
+
+    error_body = staticmethod(error_body)
 
     def __init__(self, clock: Clock, plan: FaultPlan | None = None, *,
                  account_type: AccountType = "producer", seed: int = 0,
@@ -614,18 +614,8 @@ class EdfOaSimulator:
                            "expires_at": format_utc_timestamp(token.expires_at),
                            "lease_duration": int(TOKEN_LIFETIME.total_seconds()), "renewable": True})
 
-    @functools.cached_property
-    def app(self) -> ASGIApp:
-        """The app with this simulator's fault plan (built once)."""
-        return self.asgi(self.plan)
-
-    def asgi(self, plan: FaultPlan | None = None) -> ASGIApp:
-        """The Starlette app behind a :class:`FaultMiddleware` answering envelope errors.
-
-        ``plan`` defaults to the simulator's own. The returned app carries this
-        simulator as its ``simulator`` attribute.
-        """
-        routes = [
+    def routes(self) -> list[Route]:
+        return [
             Route(f"{BASE_PATH}/curtailments", self._curtailments, methods=["GET"]),
             Route(f"{BASE_PATH}/curtailments/report", self._curtailment_report, methods=["GET"]),
             Route(f"{BASE_PATH}/acknowledgements", self._post_acknowledgements, methods=["POST"]),
@@ -635,10 +625,6 @@ class EdfOaSimulator:
             Route(f"{BASE_PATH}/vault/approle/token/status", self._token_status, methods=["GET"]),
             Route(f"{BASE_PATH}/vault/approle/token", self._new_token, methods=["GET"]),
         ]
-        app = FaultMiddleware(Starlette(routes=routes), plan if plan is not None else self.plan,
-                              error_body=error_body)
-        app.simulator = self  # type: ignore[attr-defined]
-        return app
 
 
 def _query_date(request: Request, name: str) -> dt.date | None:

@@ -62,7 +62,7 @@ from starlette.routing import Route
 
 from pupitre.providers.core.clock import PARIS, Clock, add, paris
 from pupitre.providers.core.faults import FaultPlan
-from pupitre.providers.core.sandbox import ASGIApp, FaultMiddleware, Receive, Scope, Send, TokenIssuer
+from pupitre.providers.core.sandbox import ASGIApp, Receive, Scope, Send, Simulator, TokenIssuer
 from pupitre.providers.core.sandbox_oauth import ClientRegistration, token_route
 from pupitre.providers.grdf_omega import rules
 
@@ -231,8 +231,10 @@ class _ApiManagement:
                 sim._last_call[token.subject] = last
 
 
-class OmegaSimulator:
+class OmegaSimulator(Simulator):
     """Holds the simulated state; tests drive it, :attr:`app` serves it (with ``plan``)."""
+
+    error_body = staticmethod(error_body)
 
     def __init__(self, clock: Clock, plan: FaultPlan | None = None, *, code_cdgf: str = DEFAULT_CDGF,
                  cdgf_label: str = DEFAULT_CDGF_LABEL, seed: int = 0,
@@ -451,26 +453,16 @@ class OmegaSimulator:
     def _inner_token(self) -> Route:
         return token_route(TOKEN_PATH, self.issuer, self.clients)
 
-    @functools.cached_property
-    def app(self) -> ASGIApp:
-        """The app with this simulator's fault plan (built once)."""
-        return self.asgi(self.plan)
+    def routes(self) -> list[Route]:
+        return [Route(DEMANDE_ROUTE, self._demande, methods=["GET"]),
+                Route(TOKEN_PATH, self._token, methods=["POST"])]
 
-    def asgi(self, plan: FaultPlan | None = None) -> ASGIApp:
-        """The Starlette app behind a :class:`FaultMiddleware`, behind the quota gate.
+    def starlette(self) -> Starlette:
+        return Starlette(routes=self.routes(), exception_handlers={HTTPException: _http_error})
 
-        ``plan`` defaults to the simulator's own. The returned app carries this
-        simulator as its ``simulator`` attribute.
-        """
-        routes = [
-            Route(DEMANDE_ROUTE, self._demande, methods=["GET"]),
-            Route(TOKEN_PATH, self._token, methods=["POST"]),
-        ]
-        starlette = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
-        faults = FaultMiddleware(starlette, plan if plan is not None else self.plan, error_body=error_body)
-        app = _ApiManagement(faults, self)
-        app.simulator = self  # type: ignore[attr-defined]
-        return app
+    def wrap(self, app: ASGIApp) -> ASGIApp:
+        """The API management's quota gate sits in front of everything (§1.3)."""
+        return _ApiManagement(app, self)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

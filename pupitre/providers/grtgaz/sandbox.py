@@ -32,20 +32,18 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import functools
 import random
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from pupitre.providers.core.clock import Clock, paris
 from pupitre.providers.core.faults import FaultPlan
-from pupitre.providers.core.sandbox import ASGIApp, FaultMiddleware, TokenIssuer
+from pupitre.providers.core.sandbox import ASGIApp, Simulator, TokenIssuer
 from pupitre.providers.core.sandbox_oauth import ClientRegistration, token_route
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.models import (Flex, Indicator, IndicatorSet, IndicatorStatus,
@@ -142,8 +140,10 @@ class Shortage:
     site_ids: frozenset[str] | None  # None: every site
 
 
-class GrtgazSimulator:
+class GrtgazSimulator(Simulator):
     """Holds the simulated state; tests drive it, :attr:`app` serves it (with ``plan``)."""
+
+    error_body = staticmethod(error_body)
 
     def __init__(self, clock: Clock, plan: FaultPlan | None = None, *,
                  scenario: str | Scenario = "default", seed: int = 0, sites: tuple[Site, ...] = SITES,
@@ -315,27 +315,13 @@ class GrtgazSimulator:
         return self._json(to_document(self.site_indicators(site_id),
                                       timestamps_local=self.timestamps_local))
 
-    @functools.cached_property
-    def app(self) -> ASGIApp:
-        """The app with this simulator's fault plan (built once)."""
-        return self.asgi(self.plan)
-
-    def asgi(self, plan: FaultPlan | None = None) -> ASGIApp:
-        """The Starlette app behind a :class:`FaultMiddleware` answering §13.6 errors.
-
-        ``plan`` defaults to the simulator's own. The returned app carries this
-        simulator as its ``simulator`` attribute.
-        """
-        routes = [
+    def routes(self) -> list[Route]:
+        return [
             Route(f"{BASE_PATH}/sites/flexibilityIndicators", self._all, methods=["GET"]),
             Route(f"{BASE_PATH}/sites/{{hmsSiteId}}/flexibilityIndicators", self._one,
                   methods=["GET"]),
             token_route(TOKEN_PATH, self.issuer, self.clients),
         ]
-        app = FaultMiddleware(Starlette(routes=routes), plan if plan is not None else self.plan,
-                              error_body=error_body)
-        app.simulator = self  # type: ignore[attr-defined]
-        return app
 
 
 def _clip(text: str, size: int = 20) -> str:

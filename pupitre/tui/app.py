@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 from pathlib import Path
 from typing import Iterable
@@ -15,10 +16,6 @@ from textual.signal import Signal
 from pupitre.runtime import Runtime
 from pupitre.tui.feeds import FeedRunner
 from pupitre.tui.outbox import OutboxRunner
-from pupitre.tui.screens.curtailments import CurtailmentsScreen
-from pupitre.tui.screens.requests import RequestsScreen
-from pupitre.tui.screens.flexibility import FlexibilityScreen
-from pupitre.tui.screens.overview import OverviewScreen
 
 STYLES = Path(__file__).resolve().parent.parent / "styles"
 log = logging.getLogger("pupitre.app")
@@ -31,12 +28,36 @@ SCREENS = {
 }
 
 
+def screen_commands(app: App[None], screen: Screen[object]) -> Iterable[SystemCommand]:
+    """Every action a screen binds, as palette commands (derived, so none is forgotten)."""
+    keys: dict[str, list[str]] = {}
+    described: dict[str, Binding] = {}
+    for binding in getattr(type(screen), "BINDINGS", []):
+        if isinstance(binding, Binding) and binding.description and not binding.action.startswith("app."):
+            for key in binding.key.split(","):
+                keys.setdefault(binding.action, []).append(app.get_key_display(Binding(key.strip(), "")))
+            described.setdefault(binding.action, binding)
+    for action, binding in described.items():
+        yield SystemCommand(f"{binding.description} ({' / '.join(keys[action])})",
+                            binding.tooltip or binding.description,
+                            lambda action=action: app.call_later(screen.run_action, action))
+
+
+def _screen(module: str, name: str) -> Screen[None]:
+    return getattr(importlib.import_module(f"pupitre.tui.screens.{module}"), name)()
+
+
 class PupitreApp(App[None]):
     TITLE = "pupitre"
     CSS_PATH = [STYLES / "app.tcss", STYLES / "overview.tcss", STYLES / "flexibility.tcss",
                 STYLES / "curtailments.tcss", STYLES / "edf_reports.tcss", STYLES / "requests.tcss"]
-    MODES = {"overview": OverviewScreen, "flexibility": FlexibilityScreen,
-             "curtailments": CurtailmentsScreen, "requests": RequestsScreen}
+    # Screens are imported when first shown: start-up pays only for the first one.
+    MODES = {
+        "overview": lambda: _screen("overview", "OverviewScreen"),
+        "flexibility": lambda: _screen("flexibility", "FlexibilityScreen"),
+        "curtailments": lambda: _screen("curtailments", "CurtailmentsScreen"),
+        "requests": lambda: _screen("requests", "RequestsScreen"),
+    }
     BINDINGS = [
         Binding("1", "switch_mode('overview')", "Overview", id="screen.overview", show=False),
         Binding("2", "switch_mode('flexibility')", "Flexibility", id="screen.flexibility", show=False),
@@ -102,33 +123,5 @@ class PupitreApp(App[None]):
         yield SystemCommand("Refresh now (r)", "Fetch every feed now", self.action_refresh)
         yield SystemCommand("Pause / resume feeds (p)", "Stop or restart the periodic refreshes",
                             self.action_toggle_pause)
-        if isinstance(screen, FlexibilityScreen):
-            yield SystemCommand("Filter sites (/)", "Filter by site, mesh, client or colour",
-                                screen.action_filter)
-            yield SystemCommand("Cycle sort (s)", "Sort by mesh, severity or site", screen.action_cycle_sort)
-            yield SystemCommand("Site detail (enter)", "Indicators and history of the selected site",
-                                screen.action_detail)
-        if isinstance(screen, CurtailmentsScreen):
-            yield SystemCommand("Will respect (y)", "Set the selected contract to true",
-                                lambda: screen.action_choose(True))
-            yield SystemCommand("Will not respect (n)", "Set the selected contract to false",
-                                lambda: screen.action_choose(False))
-            yield SystemCommand("Unset (x)", "Leave the selected contract out (counts as refused)",
-                                lambda: screen.action_choose(None))
-            yield SystemCommand("All will respect (a)", "Set every contract to true", screen.action_choose_all)
-            yield SystemCommand("Keep EDF OA's values (k)", "Unset contracts take what EDF OA retains now",
-                                screen.action_keep_retained)
-            yield SystemCommand("Send acknowledgement (s)", "Review and send tomorrow's acknowledgement",
-                                screen.action_send)
-            yield SystemCommand("API token (t)", "Token expiry and rotation", screen.action_token)
-            yield SystemCommand("Contracts & reports (c)", "EDF OA contracts, acknowledgement and "
-                                "curtailment reports by date range, CSV export", screen.action_reports)
-        if isinstance(screen, RequestsScreen):
-            yield SystemCommand("Add a request (a)", "Watch a GRDF request number", screen.action_add)
-            yield SystemCommand("Import requests (i)", "Watch the numbers of a text or CSV file",
-                                screen.action_import_file)
-            yield SystemCommand("Remove the request (d)", "Stop watching the selected request",
-                                screen.action_remove)
-            yield SystemCommand("Request detail (enter)", "Fields, blocks and status history",
-                                screen.action_detail)
+        yield from screen_commands(self, screen)
         yield from super().get_system_commands(screen)

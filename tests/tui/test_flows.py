@@ -166,8 +166,8 @@ async def test_command_palette_lists_every_action(make_app):
         await pilot.press("2")
         titles = [c.title for c in app.get_system_commands(app.screen)]
         for expected in ("Go to Overview (1)", "Go to Flexibility (2)", "Refresh now (r)",
-                         "Pause / resume feeds (p)", "Filter sites (/)", "Cycle sort (s)",
-                         "Site detail (enter)", "Keys", "Quit"):
+                         "Pause / resume feeds (p)", "Filter (/)", "Sort (s)",
+                         "Detail (⏎)", "Keys", "Quit"):
             assert expected in titles
 
 

@@ -29,7 +29,8 @@ from pupitre.providers.core.clock import PARIS, UTC
 T = TypeVar("T")
 OrderT = TypeVar("OrderT", bound=BaseModel)
 
-_CONFIG = ConfigDict(frozen=True, populate_by_name=True)
+# defer_build: validators are built on first use, not at import (start-up time).
+_CONFIG = ConfigDict(frozen=True, populate_by_name=True, defer_build=True)
 
 
 # -- timestamps ---------------------------------------------------------------------------
@@ -98,7 +99,7 @@ ContractStatus = Annotated[Literal["ACTIVE", "EXPIRED"], BeforeValidator(_upper)
 class ApiErrorItem(BaseModel):
     """One item of ``errors`` (§3.4.2; the example is missing): ``code``, ``message``, ``field``."""
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="allow")
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="allow", defer_build=True)
 
     code: str | int | None = None
     message: str = Field("", validation_alias=AliasChoices("message", "Message", "detail"))
@@ -128,7 +129,7 @@ class Envelope(BaseModel, Generic[T]):
     ``errors`` a list, a single object or null (the document's example is missing).
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     data: T | None = None
     meta: Annotated[dict[str, Any], BeforeValidator(_meta)] = Field(default_factory=dict)

@@ -26,7 +26,8 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Secre
 
 from pupitre.providers.core.clock import PARIS
 
-_CONFIG = ConfigDict(frozen=True, extra="allow")
+# defer_build: validators are built on first use, not at import (start-up time).
+_CONFIG = ConfigDict(frozen=True, extra="allow", defer_build=True)
 
 #: The five §2.2.2 blocks, in the document's order.
 BLOCKS = ("informations_fournisseur", "informations_contractuelles", "informations_realisation",

@@ -54,12 +54,17 @@ def periods_text(contract: ContractCurtailment) -> str:
 class CurtailmentsScreen(PupitreScreen):
     FEEDS = (CURTAILMENTS_FEED, ACKS_FEED, TOKEN_FEED)
     BINDINGS = [
-        Binding("y", "choose(True)", "Will respect", id="curtailments.respect"),
-        Binding("n", "choose(False)", "Will not", id="curtailments.refuse"),
-        Binding("x", "choose(None)", "Unset", id="curtailments.unset"),
-        Binding("a", "choose_all", "All respect", id="curtailments.all"),
+        Binding("y", "choose(True)", "Will respect", id="curtailments.respect",
+                tooltip="The selected contract: true, will respect the curtailment (RG_ACK_0020)"),
+        Binding("n", "choose(False)", "Will not", id="curtailments.refuse",
+                tooltip="The selected contract: false, will not respect the curtailment"),
+        Binding("x", "choose(None)", "Unset", id="curtailments.unset",
+                tooltip="Leave the selected contract out: EDF OA counts it as refused (RG_ACK_0030)"),
+        Binding("a", "choose_all", "All respect", id="curtailments.all",
+                tooltip="Every contract of the order: true"),
         Binding("k", "keep_retained", "Keep EDF OA's", id="curtailments.keep"),
-        Binding("s", "send", "Send…", id="curtailments.send"),
+        Binding("s", "send", "Send…", id="curtailments.send",
+                tooltip="Review every contract's value, then send tomorrow's acknowledgement"),
         Binding("t", "token", "Token…", id="curtailments.token"),
         Binding("c", "reports", "Contracts & reports", id="curtailments.reports", show=False),
     ]

@@ -105,6 +105,21 @@ class PupitreApp(App[None]):
         started = self.feeds.refresh_all()
         self.notify("Refreshing…" if started else "Already refreshing.", timeout=2)
 
+    async def action_quit(self) -> None:
+        """Quit; if actions still wait to be sent, say so first (they are kept for the next start)."""
+        pending = self.runtime.outbox.pending()
+        if not pending:
+            self.exit()
+            return
+        from pupitre.tui.screens.confirm import ConfirmScreen
+
+        def answer(quit_anyway: bool | None) -> None:
+            if quit_anyway:
+                self.exit()
+
+        self.push_screen(ConfirmScreen(f"{len(pending)} action(s) not yet accepted by the API "
+                                       "(kept in the outbox, sent at the next start). Quit anyway?"), answer)
+
     def action_toggle_pause(self) -> None:
         self.feeds.set_paused(not self.feeds.paused)
         self.notify("Feeds paused: data will age until you press p again." if self.feeds.paused

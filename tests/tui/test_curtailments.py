@@ -227,3 +227,16 @@ async def test_a_delayed_send_never_overwrites_a_newer_portal_acknowledgement(ma
         item = last_item(app)
         assert item.status == "failed" and "acknowledged meanwhile" in item.last_error
         assert app.runtime.simulators[PROVIDER].retained()[first] is False  # the PORTAL decision stands
+
+
+async def test_quit_asks_while_an_acknowledgement_is_pending(make_app):
+    app = make_app(now=NOW, scripted=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot, app)
+        app.runtime.faults.add(ACK_ROUTE, "status", count=50, status=503, method="POST")
+        await pilot.press("a", "s", "y")
+        await wait_for(pilot, lambda: last_item(app).attempts >= 1)
+        await pilot.press("q")
+        assert "not yet accepted by the API" in screen_text(app)
+        await pilot.press("escape")
+        assert app.is_running and isinstance(app.screen, CurtailmentsScreen)

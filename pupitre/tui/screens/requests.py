@@ -16,12 +16,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from pupitre.providers.grdf_omega import rules
 from pupitre.providers.grdf_omega.feeds import PROVIDER, REQUESTS_FEED, Tracked, unseen
 from pupitre.tui.screens.base import PupitreScreen
+from pupitre.tui.screens.confirm import ConfirmScreen
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
 
@@ -43,23 +43,6 @@ def read_watch_file(path_text: str) -> tuple[list[str], list[Any]]:
     except (OSError, UnicodeDecodeError) as error:
         raise ValueError(f"cannot read {path}: {type(error).__name__}") from None
     return rules.parse_watch_file(text)
-
-
-class ConfirmScreen(ModalScreen[bool]):
-    BINDINGS = [Binding("y", "yes", "Yes", id="confirm.yes"), Binding("escape,n", "no", "No", id="confirm.no")]
-
-    def __init__(self, question: str) -> None:
-        super().__init__()
-        self.question = question
-
-    def compose(self) -> ComposeResult:
-        yield Static(Text(f"{self.question}\n\ny: yes · esc: no"), id="confirm-dialog")
-
-    def action_yes(self) -> None:
-        self.dismiss(True)
-
-    def action_no(self) -> None:
-        self.dismiss(False)
 
 
 class RequestsScreen(PupitreScreen):

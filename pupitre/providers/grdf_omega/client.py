@@ -26,7 +26,7 @@ message, made safe for the screen (``core.http.safe_text``).
 
 from __future__ import annotations
 
-from typing import Any, AsyncGenerator, Generator
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -36,7 +36,7 @@ from pupitre.providers.core.client import ApiClient
 from pupitre.providers.core.clock import Clock
 from pupitre.providers.core.errors import BadRequestError, ConfigError
 from pupitre.providers.core.http import safe_text
-from pupitre.providers.core.quota import QuotaLimiter
+from pupitre.providers.core.quota import QuotaLimiter, QuotaPacedAuth  # noqa: F401 (re-exported)
 from pupitre.providers.core.retry import NO_RETRY, RetryPolicy
 from pupitre.providers.grdf_omega import rules
 from pupitre.providers.grdf_omega.models import Demande
@@ -60,45 +60,6 @@ def omega_auth(http: httpx.AsyncClient, client_id: str, client_secret: str, cloc
     """The OKTA ``client_credentials`` strategy with scope ``suivi_demande`` (§1.4, Annex B)."""
     return ClientCredentials(http, token_url, client_id, client_secret, scope, clock,
                              provider=PROVIDER, refresh_margin=refresh_margin)
-
-
-class QuotaPacedAuth(httpx.Auth):
-    """Wraps an auth strategy so that every request it yields to the wire first
-    takes a slot of ``quota`` — after the token is attached, including a 401 re-send.
-
-    ``inner`` may be ``None`` (no auth). Token requests made by ``inner`` go through
-    its own client call, not through this flow, and take no slot.
-    """
-
-    def __init__(self, inner: httpx.Auth | None, quota: QuotaLimiter) -> None:
-        self.inner = inner
-        self.quota = quota
-        self.requires_request_body = bool(getattr(inner, "requires_request_body", False))
-        self.requires_response_body = bool(getattr(inner, "requires_response_body", False))
-
-    def __repr__(self) -> str:
-        return f"QuotaPacedAuth({self.inner!r})"
-
-    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        raise NotImplementedError("pupitre auth strategies are async only")
-
-    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        if self.inner is None:
-            await self.quota.acquire()
-            yield request
-            return
-        flow = self.inner.async_auth_flow(request)
-        try:
-            outgoing = await flow.__anext__()
-            while True:
-                await self.quota.acquire()
-                response = yield outgoing
-                try:
-                    outgoing = await flow.asend(response)
-                except StopAsyncIteration:
-                    return
-        finally:
-            await flow.aclose()
 
 
 def _header_value(value: str, what: str, size: int) -> str:

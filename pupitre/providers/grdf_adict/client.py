@@ -1,0 +1,200 @@
+"""Client of GRDF ADICT v2 (``https://api.grdf.fr/adict/v2``, Swagger 1.6).
+
+OAuth2 ``client_credentials`` (token valid 4 h, cached by ``core.auth``). Quota: the
+shared per-credential limiter (per second and per day, document's table by park
+size, :func:`rules.quota_for_park`), taken when a request goes on the wire
+(:class:`~pupitre.providers.core.quota.QuotaPacedAuth`), retries and the 401
+re-send included. Declaring, revoking and sending proofs are never retried here.
+NDJSON answers are parsed as they arrive (:class:`rules.NdjsonStream`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, AsyncIterator, Mapping, Sequence
+from urllib.parse import quote
+
+import httpx
+
+from pupitre.providers.core.auth import ClientCredentials
+from pupitre.providers.core.client import ApiClient
+from pupitre.providers.core.clock import Clock
+from pupitre.providers.core.errors import ApiError, BadRequestError, error_for_exception, error_for_response
+from pupitre.providers.core.http import decode_json, parse_model, safe_text
+from pupitre.providers.core.quota import QuotaLimiter, QuotaPacedAuth
+from pupitre.providers.core.retry import RetryPolicy, retry_read
+from pupitre.providers.grdf_adict import rules
+from pupitre.providers.grdf_adict.models import (AccessRight, ContractualData, DeclareBody, DeclareResult,
+                                                 Reading, StatusLine, TechnicalData)
+
+PROVIDER = rules.PROVIDER
+PRODUCTION_BASE_URL = "https://api.grdf.fr/adict/v2"
+PRODUCTION_TOKEN_URL = "https://sofit-sso-oidc.grdf.fr/openam/oauth2/realms/externeGrdf/access_token"
+SCOPE = "/adict/v2"
+TOKEN_LIFETIME_HOURS = 4
+NDJSON = "application/x-ndjson"
+DATA_KINDS = ("donnees_consos_publiees", "donnees_consos_informatives", "donnees_injections_publiees")
+
+
+def adict_auth(http: httpx.AsyncClient, client_id: str, client_secret: str, clock: Clock, *,
+               token_url: str = PRODUCTION_TOKEN_URL, scope: str | None = SCOPE,
+               refresh_margin: float = 60) -> ClientCredentials:
+    return ClientCredentials(http, token_url, client_id, client_secret, scope, clock,
+                             provider=PROVIDER, refresh_margin=refresh_margin)
+
+
+def _pce_path(id_pce: str) -> str:
+    try:
+        return quote(rules.validate_pce(id_pce), safe="")
+    except rules.RuleError as exc:
+        raise BadRequestError(str(exc), provider=PROVIDER) from None
+
+
+class AdictClient(ApiClient):
+    provider = PROVIDER
+
+    def __init__(self, http: httpx.AsyncClient, base_url: str, auth: httpx.Auth | None, *,
+                 quota: QuotaLimiter | None, retry: RetryPolicy = RetryPolicy()) -> None:
+        paced = QuotaPacedAuth(auth, quota) if quota is not None else auth
+        super().__init__(http, base_url, paced, quota=None, retry=retry)
+        self.limiter = quota
+
+    def error_detail(self, response: httpx.Response) -> str:
+        try:
+            body = response.json()
+        except ValueError:
+            return ""
+        if isinstance(body, dict):
+            message = body.get("message_retour_traitement")
+            status = body.get("statut_restitution")
+            if not message and isinstance(status, dict):
+                message = status.get("message")
+            if isinstance(message, str):
+                return safe_text(message)
+        return safe_text(super().error_detail(response))
+
+    # -- streaming ----------------------------------------------------------------------------
+    async def stream(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
+                     json: Any = None) -> AsyncIterator[Any]:
+        """Raw objects of an NDJSON answer as they arrive; data records with a
+        ``statut_restitution`` raise their typed error."""
+        try:
+            async with self.http.stream(method, self.base_url + path, params=params, json=json,
+                                        headers={"Accept": NDJSON}, auth=self.auth) as response:  # type: ignore[arg-type]
+                if response.is_error:
+                    await response.aread()
+                    raise error_for_response(response, self.provider, detail=self.error_detail(response))
+                async for item in rules.NdjsonStream(response.aiter_bytes()):
+                    if isinstance(item, dict):
+                        rules.check_restitution(item)
+                    yield item
+        except ApiError:
+            raise
+        except httpx.HTTPError as exc:
+            raise error_for_exception(exc, self.provider) from exc
+
+    async def _rights(self, method: str, json: Any = None) -> AsyncIterator[AccessRight]:
+        async for item in self.stream(method, "/droits_acces", json=json):
+            yield parse_model(item, AccessRight, self.provider)
+
+    def access_rights(self) -> AsyncIterator[AccessRight]:
+        """``GET /droits_acces``: every right of the park, yielded as it arrives (not retried)."""
+        return self._rights("GET")
+
+    def search_access_rights(self, filters: Mapping[str, Sequence[str]]) -> AsyncIterator[AccessRight]:
+        """``POST /droits_acces`` with ``role_tiers`` / ``id_pce`` / ``etat_droit_acces`` /
+        ``statut_controle_preuve`` lists (empty lists dropped)."""
+        body = {key: list(values) for key, values in filters.items() if values}
+        return self._rights("POST", body)
+
+    # -- actions (never retried) --------------------------------------------------------------
+    async def declare_access_right(self, id_pce: str, body: DeclareBody) -> DeclareResult:
+        """``PUT /pce/{id_pce}/droit_acces``: the new right (state ``A valider`` …)."""
+        response = await self.send("PUT", f"/pce/{_pce_path(id_pce)}/droit_acces", json=body.to_api(),
+                                   headers={"Accept": "application/json"})
+        result = parse_model(decode_json(response, self.provider), DeclareResult, self.provider)
+        if result.code_statut_traitement and not result.code_statut_traitement.startswith("0"):
+            raise rules.functional_error(result.code_statut_traitement, result.message_retour_traitement,
+                                         response.status_code)
+        return result
+
+    async def revoke_access_right(self, id_droit_acces: str) -> StatusLine:
+        """``PATCH /droit_acces/{id}``."""
+        return await self._status("PATCH", f"/droit_acces/{quote(id_droit_acces, safe='')}")
+
+    async def send_proofs(self, id_droit_acces: str, files: Sequence[tuple[str, bytes, str]]) -> StatusLine:
+        """``PUT /droit_acces/{id}/preuves`` multipart, field ``preuves`` per file
+        ``(name, content, mime type)``. Sizes, count and types are checked first."""
+        problems = [p for p in rules.proof_problems([(n, len(c)) for n, c, _ in files],
+                                                    rules.PROOF_STATUSES_ALLOWED[0])]
+        if problems:
+            raise BadRequestError(" ".join(problems), provider=self.provider)
+        parts = [("preuves", (name, content, mime)) for name, content, mime in files]
+        path = f"/droit_acces/{quote(id_droit_acces, safe='')}/preuves"
+        try:
+            response = await self.http.request("PUT", self.base_url + path, files=parts,
+                                               headers={"Accept": "application/json"},
+                                               auth=self.auth)  # type: ignore[arg-type]
+        except httpx.HTTPError as exc:
+            raise error_for_exception(exc, self.provider) from exc
+        return self._status_of(response)
+
+    async def _status(self, method: str, path: str) -> StatusLine:
+        try:
+            response = await self.http.request(method, self.base_url + path,
+                                               headers={"Accept": "application/json"},
+                                               auth=self.auth)  # type: ignore[arg-type]
+        except httpx.HTTPError as exc:
+            raise error_for_exception(exc, self.provider) from exc
+        return self._status_of(response)
+
+    def _status_of(self, response: httpx.Response) -> StatusLine:
+        if response.is_error:
+            error = error_for_response(response, self.provider, detail=self.error_detail(response))
+            raise error
+        status = parse_model(decode_json(response, self.provider), StatusLine, self.provider)
+        if not status.ok:
+            raise rules.functional_error(status.code_statut_traitement, status.message_retour_traitement,
+                                         response.status_code)
+        return status
+
+    # -- data reads (retried) -----------------------------------------------------------------
+    async def _collect(self, path: str, params: Mapping[str, Any] | None = None) -> list[Any]:
+        async def once() -> list[Any]:
+            return [item async for item in self.stream("GET", path, params=params)]
+
+        return await retry_read(once, self.retry)
+
+    async def readings(self, kind: str, id_pce: str, *, today: dt.date, periode: str | None = None,
+                       start: dt.date | None = None, end: dt.date | None = None) -> list[Reading]:
+        """``GET /pce/{id_pce}/{kind}`` for ``periode`` or ``start``..``end`` (limits checked first)."""
+        if kind not in DATA_KINDS:
+            raise ValueError(f"unknown data kind {kind!r}")
+        try:
+            params = rules.period_params(periode=periode, start=start, end=end, today=today,
+                                         informative=kind == "donnees_consos_informatives")
+        except rules.RuleError as exc:
+            raise BadRequestError(str(exc), provider=self.provider) from None
+        items = await self._collect(f"/pce/{_pce_path(id_pce)}/{kind}", params)
+        return [parse_model(item, Reading, self.provider) for item in items]
+
+    async def published_consumption(self, id_pce: str, **period: Any) -> list[Reading]:
+        return await self.readings("donnees_consos_publiees", id_pce, **period)
+
+    async def informative_consumption(self, id_pce: str, **period: Any) -> list[Reading]:
+        return await self.readings("donnees_consos_informatives", id_pce, **period)
+
+    async def published_injections(self, id_pce: str, **period: Any) -> list[Reading]:
+        return await self.readings("donnees_injections_publiees", id_pce, **period)
+
+    async def _one(self, path: str, model: Any) -> Any:
+        items = await self._collect(path)
+        if not items:
+            raise rules.FunctionalError("GRDF sent no data for this PCE")
+        return parse_model(items[0], model, self.provider)
+
+    async def contractual_data(self, id_pce: str) -> ContractualData:
+        return await self._one(f"/pce/{_pce_path(id_pce)}/donnees_contractuelles", ContractualData)
+
+    async def technical_data(self, id_pce: str) -> TechnicalData:
+        return await self._one(f"/pce/{_pce_path(id_pce)}/donnees_techniques", TechnicalData)

@@ -1,0 +1,306 @@
+"""Pydantic models of the Switchgrid Enedis API v2 (OpenAPI file of 2024-11-13).
+
+Shapes follow ``switchgrid-enedis-v2-openapi.2024-11-13.json``; where the prose
+document and the OpenAPI file differ, both are accepted:
+
+- ``POST /ask``: ``purposes`` are strings (document, starter) or ``{"id": …}`` (spec);
+  scopes are the ``ENEDIS_RAW_API`` ones (document, spec) or ``ELECTRICITY_TIMESERIES``
+  (spec, starter); the document's example has ``purposes`` at the top level and no
+  ``consentCollectionMedium``/``scopesAndPurpose``: kept as extra fields, not refused.
+- ``POST /order``: the spec's body is ``consentId`` + ``requests`` without ``prms``;
+  the document's requests carry ``prms`` and no ``consentId``. Both parse;
+  :func:`pupitre.providers.switchgrid.rules.validate_order` checks the combination.
+- the document's examples omit ``id`` in contracts and order requests, ``createdAt``
+  etc. in asks: such fields are optional here.
+
+Statuses and request types are plain strings (an unknown value is tolerated; the
+known ones are in :mod:`rules`). Every model keeps unknown fields (``extra="allow"``)
+and is built on first use (``defer_build``: start-up time).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Union
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+_CONFIG = ConfigDict(frozen=True, extra="allow", defer_build=True, populate_by_name=True)
+
+
+class InstallationAddress(BaseModel):
+    """``adresseInstallationNormalisee``: the Enedis postal lines 1–7 (all optional)."""
+
+    model_config = _CONFIG
+
+    ligne1: str | None = None
+    ligne2: str | None = None
+    ligne3: str | None = None
+    ligne4: str | None = None
+    ligne5: str | None = None
+    ligne6: str | None = None
+    ligne7: str | None = None
+
+    def lines(self) -> list[str]:
+        return [v for v in (self.ligne1, self.ligne2, self.ligne3, self.ligne4, self.ligne5,
+                            self.ligne6, self.ligne7) if v]
+
+    def __str__(self) -> str:
+        return ", ".join(self.lines())
+
+
+class Contract(BaseModel):
+    """One ``GET /search_contract`` result (also ``contracts[]`` of an ask)."""
+
+    model_config = _CONFIG
+
+    nomClientFinalOuDenominationSociale: str
+    prm: str
+    id: str | None = None  # required by the spec, absent from the document's example
+    categorieClientFinalCode: str | None = None  # RES | PRO
+    adresseInstallationNormalisee: InstallationAddress = InstallationAddress()
+
+
+class ContractSearch(BaseModel):
+    model_config = _CONFIG
+
+    results: list[Contract] = []
+
+
+class PostalAddress(BaseModel):
+    model_config = _CONFIG
+
+    street: str
+    postalCode: str
+    city: str
+    country: str
+
+
+class PersonHolder(BaseModel):
+    model_config = _CONFIG
+
+    genre: str | None = None  # M | F
+    firstName: str
+    lastName: str
+
+
+class CompanyHolder(BaseModel):
+    model_config = _CONFIG
+
+    name: str
+    siret: str | None = None
+    otherNames: list[str] | None = None
+
+
+class ElectricityContract(BaseModel):
+    """A contract given inline in ``POST /ask`` (instead of a search-result uuid)."""
+
+    model_config = _CONFIG
+
+    prm: str
+    heldBy: Union[PersonHolder, CompanyHolder]
+    address: PostalAddress
+
+
+class Signer(BaseModel):
+    """The person filling in the consent form (the spec requires every field; the
+    document's example has only the names)."""
+
+    model_config = _CONFIG
+
+    firstName: str
+    lastName: str
+    genre: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+class ConsentCollectionMedium(BaseModel):
+    model_config = _CONFIG
+
+    service: str = "WEB_HOSTED"  # WEB_HOSTED | DOCUSEAL
+
+
+class AskOptions(BaseModel):
+    model_config = _CONFIG
+
+    skipAddressCheck: bool | None = None
+
+
+class ScopeArgs(BaseModel):
+    model_config = _CONFIG
+
+    types: list[str] = []
+    directions: list[str] = []
+
+
+class Scope(BaseModel):
+    """``ENEDIS_RAW_API`` / ``DETAILS_CONTRACTUELS`` | ``CONSUMPTION_DATA`` or
+    ``ELECTRICITY_TIMESERIES`` (no service)."""
+
+    model_config = _CONFIG
+
+    id: str
+    service: str | None = None
+    args: ScopeArgs | None = None
+
+
+class PurposeRef(BaseModel):
+    model_config = _CONFIG
+
+    id: str
+
+
+Purpose = Union[str, PurposeRef]
+
+
+class ScopesAndPurpose(BaseModel):
+    model_config = _CONFIG
+
+    scopes: list[Scope]
+    purposes: list[Purpose]
+
+
+class AskCreate(BaseModel):
+    """The ``POST /ask`` body."""
+
+    model_config = _CONFIG
+
+    electricityContracts: list[Union[str, ElectricityContract]]
+    signer: Signer
+    consentDuration: str
+    consentCollectionMedium: ConsentCollectionMedium | None = None
+    scopesAndPurpose: list[ScopesAndPurpose] | None = None
+    options: AskOptions | None = None
+
+    def body(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class ConsentCollectionDetails(BaseModel):
+    model_config = _CONFIG
+
+    service: str
+    userUrl: str | None = None
+
+
+class AddressCheckResult(BaseModel):
+    model_config = _CONFIG
+
+    status: str  # SUCCESS | FAILURE
+
+
+class Ask(BaseModel):
+    """An ask as ``POST /ask``, ``GET /ask/{id}`` and ``GET /ask`` items return it."""
+
+    model_config = _CONFIG
+
+    id: str
+    status: str
+    createdAt: AwareDatetime | None = None
+    acceptedAt: AwareDatetime | None = None
+    consentCollectionDetails: ConsentCollectionDetails | None = None
+    createArgs: dict[str, Any] = {}
+    addressCheckResults: dict[str, AddressCheckResult] = {}
+    consentIds: dict[str, str] = {}
+    contracts: list[Contract] = []
+
+    @property
+    def user_url(self) -> str | None:
+        details = self.consentCollectionDetails
+        return details.userUrl if details is not None else None
+
+    @property
+    def prms(self) -> list[str]:
+        return list(self.consentIds) or [c.prm for c in self.contracts]
+
+
+class AskPage(BaseModel):
+    """One page of ``GET /ask`` (``skip``/``limit`` paging)."""
+
+    model_config = _CONFIG
+
+    skip: int
+    limit: int
+    totalItemsCount: int
+    returnedItemsCount: int
+    items: list[Ask] = []
+
+    @property
+    def has_more(self) -> bool:
+        return self.skip + self.returnedItemsCount < self.totalItemsCount
+
+
+class OrderRequestCreate(BaseModel):
+    """One item of ``POST /order`` ``requests``.
+
+    ``direction`` is ``CONSUMPTION``/``INJECTION`` for ``LOADCURVE`` and
+    ``SOUTIRAGE``/``INJECTION`` for the R6x/C68_ASYNC types (checked by ``rules``).
+    """
+
+    model_config = _CONFIG
+
+    type: str
+    prms: list[str] | None = None
+    direction: str | None = None
+    since: str | None = None
+    until: str | None = None
+    enedisRetryAfterLoadcurveActivation: bool | None = None
+
+
+class OrderCreate(BaseModel):
+    """The ``POST /order`` body."""
+
+    model_config = _CONFIG
+
+    requests: list[OrderRequestCreate]
+    consentId: str | None = None
+
+    def body(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class InlineLoadCurve(BaseModel):
+    """``loadCurve`` of an order request, and the JSON form of ``GET /request/{id}/data``:
+    ``values[i]`` is the mean power in W over ``[startsAt + i·period, … + period)``,
+    ``null`` for a gap."""
+
+    model_config = _CONFIG
+
+    period: str
+    startsAt: AwareDatetime
+    endsAt: AwareDatetime
+    values: list[float | None]
+
+
+class OrderRequest(BaseModel):
+    """One request of an order (``GET /order/{id}`` ``requests[]``)."""
+
+    model_config = _CONFIG
+
+    type: str
+    status: str  # NOT_STARTED | PENDING | SUCCESS | FAILED | PENDING_ADDRESS_CHECK
+    id: str | None = None  # required by the spec, absent from the document's examples
+    orderedAt: AwareDatetime | None = None
+    completedAt: AwareDatetime | None = None
+    dataUrl: str | None = None
+    errorMessage: str | None = None
+    loadCurve: InlineLoadCurve | None = None
+    prm: str | None = Field(default=None)  # not in the spec; the simulator adds it
+
+
+class Order(BaseModel):
+    model_config = _CONFIG
+
+    id: str
+    status: str  # CREATED | PENDING_ADDRESS_CHECK | ADDRESS_CHECK_FAILED | PENDING_REQUESTS | SOME_REQUESTS_FAILED | SUCCESS
+    requests: list[OrderRequest] = []
+
+    def failed(self) -> list[OrderRequest]:
+        return [r for r in self.requests if r.status == "FAILED"]
+
+
+__all__ = ["AddressCheckResult", "Ask", "AskCreate", "AskOptions", "AskPage", "CompanyHolder",
+           "ConsentCollectionDetails", "ConsentCollectionMedium", "Contract", "ContractSearch",
+           "ElectricityContract", "InlineLoadCurve", "InstallationAddress", "Order", "OrderCreate",
+           "OrderRequest", "OrderRequestCreate", "PersonHolder", "PostalAddress", "Purpose",
+           "PurposeRef", "Scope", "ScopeArgs", "ScopesAndPurpose", "Signer"]

@@ -24,6 +24,7 @@ from pupitre.providers.edf_oa.client import (PRODUCTION_BASE_URL, RECETTE_BASE_U
 from pupitre.providers.edf_oa.models import AckItem, AcknowledgementRequest
 from pupitre.providers.edf_oa.sandbox import (CONTRACTS, INITIAL_TOKEN, EdfOaSimulator, build_app,
                                               eic_check_char)
+from tests.providers.helpers import Counting
 
 HOST = "http://edf-oa.sandbox.invalid"
 BASE_URL = f"{HOST}/api"
@@ -38,16 +39,6 @@ def at(hour: int, minute: int = 0, day: int = 23, month: int = 11, year: int = 2
     return dt.datetime(year, month, day, hour, minute, tzinfo=PARIS)
 
 
-class Counting(httpx.AsyncBaseTransport):
-    """Counts the requests that leave the client (to prove what is retried)."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.calls: list[tuple[str, str]] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.calls.append((request.method, request.url.path))
-        return await self.inner.handle_async_request(request)
 
 
 @pytest.fixture

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-from typing import Any, AsyncIterator
+from typing import AsyncIterator
 
 import httpx
 import pytest
@@ -21,13 +20,12 @@ from pupitre.providers.grdf_adict import rules
 from pupitre.providers.grdf_adict.client import PROVIDER, AdictClient, adict_auth
 from pupitre.providers.grdf_adict.sandbox import (SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, TOKEN_PATH,
                                                   AdictSimulator)
+from tests.providers.helpers import stepping
 
 HOST = "http://grdf-adict.sandbox.invalid"
 START = dt.datetime(2026, 3, 10, 9, 0, tzinfo=PARIS)
 
 
-def stepping() -> Any:
-    return itertools.count(0.0, 10.0).__next__
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import itertools
 import time
 from typing import Any, AsyncIterator
 
@@ -31,6 +30,7 @@ from pupitre.providers.grdf_omega.models import Demande
 from pupitre.providers.grdf_omega.sandbox import (DOCUMENT_EXAMPLE, EXAMPLE_NUMBER, OTHER_EXAMPLE_NUMBER,
                                                   SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, TOKEN_PATH,
                                                   OmegaSimulator, build_app)
+from tests.providers.helpers import Counting, stepping
 
 HOST = "http://grdf-omega.sandbox.invalid"
 BASE_URL = f"{HOST}/fournisseur"
@@ -41,24 +41,8 @@ LOGIN = "camille.operatrice@fournisseur.example"
 START = dt.datetime(2026, 3, 10, 9, 0, tzinfo=PARIS)
 
 
-class Counting(httpx.AsyncBaseTransport):
-    """Counts the requests that leave the client."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.calls: list[tuple[str, str]] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.calls.append((request.method, request.url.path))
-        return await self.inner.handle_async_request(request)
-
-    def api_calls(self) -> int:
-        return sum(1 for _, path in self.calls if path.startswith("/fournisseur/"))
 
 
-def stepping() -> Any:
-    """A monotonic clock 10 s further at each reading: the server quota never trips."""
-    return itertools.count(0.0, 10.0).__next__
 
 
 @pytest.fixture
@@ -296,7 +280,7 @@ async def test_token_is_reused_then_refreshed_after_one_hour(client: OmegaClient
                                                              transport: Counting) -> None:
     for numero in sim.numbers()[:10]:
         await client.demande(numero)
-    assert auth.fetches == 1 and transport.api_calls() == 10
+    assert auth.fetches == 1 and transport.calls_under("/fournisseur/") == 10
     assert auth.token_expires_at == START + dt.timedelta(hours=1)
     first = next(iter(sim.issuer.tokens))
     clock.advance(minutes=59, seconds=30)  # inside the 60 s refresh margin
@@ -430,7 +414,7 @@ async def test_slot_is_taken_after_the_token_and_once_per_wire_request(
     plan.add(ROUTE, "expired_token")
     await client.demande(EXAMPLE_NUMBER)
     assert quota.slots == [1, 1, 2]  # the re-send after the 401 took its own slot
-    assert transport.api_calls() == len(quota.slots) == 3
+    assert transport.calls_under("/fournisseur/") == len(quota.slots) == 3
     with pytest.raises(AuthError):
         await make_client(http, None, quota=quota).demande(EXAMPLE_NUMBER)  # no auth: still paced
     assert len(quota.slots) == 4

@@ -18,19 +18,12 @@ from pupitre.providers.switchgrid import rules
 from pupitre.providers.switchgrid.client import PROVIDER, SwitchgridClient, switchgrid_auth
 from pupitre.providers.switchgrid.sandbox import (NO_LOADCURVE_MESSAGE, SANDBOX_TOKEN,
                                                   SwitchgridSimulator, build_app)
+from tests.providers.helpers import Counting
 
 BASE_URL = "http://switchgrid.sandbox.invalid/enedis/v2"
 START = dt.datetime(2024, 12, 17, 9, 0, tzinfo=PARIS)
 
 
-class Counting(httpx.AsyncBaseTransport):
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.calls: list[tuple[str, str]] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.calls.append((request.method, request.url.path))
-        return await self.inner.handle_async_request(request)
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from pupitre.providers.core.errors import (AuthError, ConfigError, NetworkError,
 from pupitre.providers.core.http import make_http_client
 from pupitre.providers.core.sandbox import SandboxTransport, TokenIssuer
 from pupitre.providers.core.sandbox_oauth import ClientRegistration, token_route
+from tests.unit.pem import pem_block
 
 CLIENT_ID = "ae804739-1de9-4f6b-b516-79fac087bfb1"
 SECRET = "s3cr3t-Value-that-must-never-leak"
@@ -390,7 +391,7 @@ async def test_bad_passphrase_is_config_error(env: Env, pair: tuple[bytes, bytes
 
 async def test_unreadable_key_and_mismatch_are_config_errors(env: Env, pair: tuple[bytes, bytes]) -> None:
     with pytest.raises(ConfigError, match="not a readable PEM key"):
-        jwt_auth(env, (b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", pair[1]))
+        jwt_auth(env, (pem_block("PRIVATE KEY", b"AAAA"), pair[1]))
     other_cert = generate_self_signed("other", key_size=1024)[1]
     with pytest.raises(ConfigError, match="does not match"):
         jwt_auth(env, (pair[0], other_cert))

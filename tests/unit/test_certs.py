@@ -15,6 +15,7 @@ from cryptography.x509.oid import NameOID
 
 from pupitre.providers.core import certs
 from pupitre.providers.core.errors import ConfigError
+from tests.unit.pem import pem_block, pem_header
 
 PASSPHRASE = b"Tr0ub4dor&3-passphrase"
 
@@ -35,7 +36,7 @@ def _der(cert_pem: bytes) -> bytes:
 
 def test_generate_self_signed(pair: tuple[bytes, bytes]) -> None:
     key_pem, cert_pem = pair
-    assert key_pem.startswith(b"-----BEGIN PRIVATE KEY-----")
+    assert key_pem.startswith(pem_header("PRIVATE KEY"))
     cert = certs.load_certificate(cert_pem)
     assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "unit-test"
     assert cert.issuer == cert.subject
@@ -45,7 +46,7 @@ def test_generate_self_signed(pair: tuple[bytes, bytes]) -> None:
 
 def test_generate_with_passphrase(encrypted_pair: tuple[bytes, bytes]) -> None:
     key_pem, cert_pem = encrypted_pair
-    assert key_pem.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    assert key_pem.startswith(pem_header("ENCRYPTED PRIVATE KEY"))
     key = certs.load_private_key(key_pem, PASSPHRASE)
     assert certs.key_matches_certificate(key, certs.load_certificate(cert_pem))
 
@@ -106,7 +107,7 @@ def test_plain_key_with_passphrase_and_garbage(pair: tuple[bytes, bytes]) -> Non
         certs.load_private_key(pair[0], PASSPHRASE)
     _assert_no_key_material(str(info.value), pair[0])
     with pytest.raises(ConfigError, match="not a readable PEM key"):
-        certs.load_private_key(b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+        certs.load_private_key(pem_block("PRIVATE KEY", b"AAAA"))
 
 
 def _mode(path: Path) -> int:

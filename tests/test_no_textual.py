@@ -70,3 +70,13 @@ def test_check_command_runs_without_textual(tmp_path: Path) -> None:
     assert {"pupitre.check", "pupitre.runtime", "httpx"} <= imported  # the probe works
     assert not {name for name in imported if name == "textual" or name.startswith("textual.")}
     assert (tmp_path / "data" / "pupitre.sqlite3").exists()  # used the tmp dirs, not the user's
+
+
+def test_start_up_path_loads_no_network_stack() -> None:
+    """The dashboard paints from the store before httpx, JWT, crypto, the simulators or the
+    keyring are imported (start-up budget): they load on the first fetch."""
+    code = ("import sys\nimport pupitre.runtime, pupitre.tui.app\n"
+            "print(sorted(m for m in ('httpx', 'jwt', 'cryptography', 'starlette', 'keyring') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

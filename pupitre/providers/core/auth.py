@@ -27,6 +27,7 @@ from pupitre.providers.core.clock import PARIS, Clock
 from pupitre.providers.core.errors import (ApiError, AuthError, ConfigError, PayloadError,
                                            error_for_exception, error_for_response)
 from pupitre.providers.core.http import decode_json
+from pupitre.providers.core.quota import QuotaLimiter
 from pupitre.providers.core.urls import check_base_url
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -309,3 +310,42 @@ def _redact(text: str, secrets: list[str]) -> str:
 
 def _truncate(text: str) -> str:
     return text[:_DETAIL_MAX] + ("…" if len(text) > _DETAIL_MAX else "")
+
+
+class QuotaPacedAuth(httpx.Auth):
+    """Wraps an auth strategy so that every request it yields to the wire first
+    takes a slot of ``quota`` — after the token is attached, including a 401 re-send.
+
+    ``inner`` may be ``None`` (no auth). Token requests made by ``inner`` go through
+    its own client call, not through this flow, and take no slot.
+    """
+
+    def __init__(self, inner: httpx.Auth | None, quota: QuotaLimiter) -> None:
+        self.inner = inner
+        self.quota = quota
+        self.requires_request_body = bool(getattr(inner, "requires_request_body", False))
+        self.requires_response_body = bool(getattr(inner, "requires_response_body", False))
+
+    def __repr__(self) -> str:
+        return f"QuotaPacedAuth({self.inner!r})"
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        raise NotImplementedError("pupitre auth strategies are async only")
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        if self.inner is None:
+            await self.quota.acquire()
+            yield request
+            return
+        flow = self.inner.async_auth_flow(request)
+        try:
+            outgoing = await flow.__anext__()
+            while True:
+                await self.quota.acquire()
+                response = yield outgoing
+                try:
+                    outgoing = await flow.asend(response)
+                except StopAsyncIteration:
+                    return
+        finally:
+            await flow.aclose()

@@ -21,7 +21,8 @@ from pupitre.providers.core.client import ApiClient
 from pupitre.providers.core.clock import Clock
 from pupitre.providers.core.errors import ApiError, BadRequestError, error_for_exception, error_for_response
 from pupitre.providers.core.http import decode_json, parse_model, safe_text
-from pupitre.providers.core.quota import QuotaLimiter, QuotaPacedAuth
+from pupitre.providers.core.auth import QuotaPacedAuth
+from pupitre.providers.core.quota import QuotaLimiter
 from pupitre.providers.core.retry import RetryPolicy, retry_read
 from pupitre.providers.grdf_adict import rules
 from pupitre.providers.grdf_adict.models import (AccessRight, ContractualData, DeclareBody, DeclareResult,

@@ -36,7 +36,8 @@ from pupitre.providers.core.client import ApiClient
 from pupitre.providers.core.clock import Clock
 from pupitre.providers.core.errors import BadRequestError, ConfigError
 from pupitre.providers.core.http import safe_text
-from pupitre.providers.core.quota import QuotaLimiter, QuotaPacedAuth  # noqa: F401 (re-exported)
+from pupitre.providers.core.auth import QuotaPacedAuth  # noqa: F401 (re-exported)
+from pupitre.providers.core.quota import QuotaLimiter
 from pupitre.providers.core.retry import NO_RETRY, RetryPolicy
 from pupitre.providers.grdf_omega import rules
 from pupitre.providers.grdf_omega.models import Demande

@@ -112,7 +112,7 @@ async def test_csv_parses_back_and_is_private(ack_report: AckReport, curtailment
         path = tmp_path / "exports" / report_filename(kind, *WEEK)  # type: ignore[arg-type]
         assert write_csv(rows, path) == path
         assert path.name == f"edf_oa-{kind}-report-2026-11-16_2026-11-22.csv"
-        with path.open(encoding="utf-8", newline="") as handle:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
             assert list(csv.DictReader(handle)) == rows
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
         assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
@@ -125,7 +125,7 @@ def test_empty_report_writes_the_header_and_replaces_the_old_file(tmp_path) -> N
     path.write_text("old content\n")
     os.chmod(path, 0o644)
     write_csv([], path, ACK_COLUMNS)
-    assert path.read_text(encoding="utf-8").splitlines() == [",".join(ACK_COLUMNS)]
+    assert path.read_text(encoding="utf-8-sig").splitlines() == [",".join(ACK_COLUMNS)]
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["report.csv"]  # no temporary file left
     with pytest.raises(ValueError):
@@ -135,7 +135,13 @@ def test_empty_report_writes_the_header_and_replaces_the_old_file(tmp_path) -> N
 def test_formula_like_api_text_is_neutralised(tmp_path) -> None:
     path = write_csv([{"producer_label": "=HYPERLINK(\"x\")", "user_id": "@me", "value": "-1.0",
                        "manager_label": "-x"}], tmp_path / "x.csv")
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
         [row] = list(csv.DictReader(handle))
     assert row == {"producer_label": "'=HYPERLINK(\"x\")", "user_id": "'@me", "value": "-1.0",
                    "manager_label": "'-x"}
+
+
+def test_csv_starts_with_a_bom_for_spreadsheets(tmp_path):
+    path = tmp_path / "x.csv"
+    write_csv([], path, ACK_COLUMNS)
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")

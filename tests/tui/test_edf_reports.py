@@ -183,7 +183,7 @@ async def test_export_writes_the_report_as_csv(make_app):
         await pilot.press("e")
         path = config.data_dir() / "exports" / "edf_oa-ack-report-2026-11-17_2026-11-23.csv"
         assert path.parent == app.runtime.ctx.data_dir / "exports"
-        with path.open(encoding="utf-8", newline="") as handle:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
             rows = list(csv.DictReader(handle))
         assert rows == ack_report_rows(screen.shown.report)
         assert len(rows) == len(data_of(app, "ack"))  # one row per leaf of the tree
@@ -198,7 +198,7 @@ async def test_export_writes_the_report_as_csv(make_app):
         await fetched(pilot, screen)
         await pilot.press("e")
         curtailment = path.with_name("edf_oa-curtailment-report-2026-11-17_2026-11-23.csv")
-        with curtailment.open(encoding="utf-8", newline="") as handle:
+        with curtailment.open(encoding="utf-8-sig", newline="") as handle:
             rows = list(csv.DictReader(handle))
         assert len(rows) == len(data_of(app, "period")) > 0
         assert set(rows[0]) >= {"start_date", "end_date", "value", "order_id", "application_date"}

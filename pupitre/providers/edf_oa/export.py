@@ -106,7 +106,8 @@ def write_csv(rows: Iterable[Mapping[str, Any]], path: Path | str,
         os.chmod(directory, 0o700)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")  # mode 0600
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        # UTF-8 with a BOM: spreadsheets then read the accents ("Énergie Ouest") right.
+        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=list(columns), extrasaction="raise")
             writer.writeheader()
             for row in rows:

@@ -14,7 +14,7 @@ from typing import Any, AsyncIterator
 import httpx
 import pytest
 
-from pupitre.providers.core.auth import ClientCredentials
+from pupitre.providers.core.auth import ClientCredentials, QuotaPacedAuth
 from pupitre.providers.core.clock import PARIS, ManualClock
 from pupitre.providers.core.errors import (AuthError, BadRequestError, ConfigError, ForbiddenError,
                                            NetworkError, NotFoundError, PayloadError, QuotaError,
@@ -25,7 +25,7 @@ from pupitre.providers.core.retry import RetryPolicy
 from pupitre.providers.core.sandbox import SandboxTransport
 from pupitre.providers.grdf_omega import rules
 from pupitre.providers.grdf_omega.client import (PRODUCTION_BASE_URL, PRODUCTION_TOKEN_URL, PROVIDER,
-                                                 OmegaClient, QuotaPacedAuth, omega_auth)
+                                                 OmegaClient, omega_auth)
 from pupitre.providers.grdf_omega.models import Demande
 from pupitre.providers.grdf_omega.sandbox import (DOCUMENT_EXAMPLE, EXAMPLE_NUMBER, OTHER_EXAMPLE_NUMBER,
                                                   SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, TOKEN_PATH,
@@ -408,7 +408,7 @@ async def test_slot_is_taken_after_the_token_and_once_per_wire_request(
         plan: FaultPlan) -> None:
     quota = Recording(clock, auth)
     client = make_client(http, auth, quota=quota)
-    assert isinstance(client.auth, QuotaPacedAuth) and client.quota is None and client.limiter is quota
+    assert isinstance(client.auth, QuotaPacedAuth) and client.limiter is quota
     await client.demande(EXAMPLE_NUMBER)
     assert quota.slots == [1]  # the token was fetched before the slot: not inside the window
     plan.add(ROUTE, "expired_token")

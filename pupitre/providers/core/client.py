@@ -1,6 +1,8 @@
 """The base of every provider client: auth, quota, error mapping, retried reads.
 
-A provider client subclasses :class:`ApiClient`, sets ``provider`` and, if its
+Given a quota limiter, every request that goes on the wire takes a slot of it
+(:class:`~pupitre.providers.core.auth.QuotaPacedAuth`). A provider client subclasses
+:class:`ApiClient`, sets ``provider`` and, if its
 error bodies carry a message, overrides :meth:`error_detail`. Its methods are
 named after the API's resources and return pydantic models.
 """
@@ -14,6 +16,7 @@ import httpx
 from pupitre.providers.core.errors import error_for_exception, error_for_response
 from pupitre.providers.core.http import decode_json, parse_model
 from pupitre.providers.core.urls import check_base_url
+from pupitre.providers.core.auth import QuotaPacedAuth
 from pupitre.providers.core.quota import QuotaLimiter
 from pupitre.providers.core.retry import RetryPolicy, retry_read
 
@@ -25,8 +28,11 @@ class ApiClient:
                  quota: QuotaLimiter | None = None, retry: RetryPolicy = RetryPolicy()) -> None:
         self.http = http
         self.base_url = check_base_url(base_url)
-        self.auth = auth
-        self.quota = quota
+        # The quota slot is taken when a request actually leaves — after the token is
+        # attached, for every retry and for the re-send after a 401 — so it lives in the
+        # auth flow, not in :meth:`send` (a token fetch must not sit inside the window).
+        self.auth = QuotaPacedAuth(auth, quota) if quota is not None else auth
+        self.limiter = quota
         self.retry = retry
 
     def error_detail(self, response: httpx.Response) -> str:
@@ -43,9 +49,7 @@ class ApiClient:
 
     async def send(self, method: str, path: str, *, params: dict[str, Any] | None = None,
                    json: Any = None, headers: dict[str, str] | None = None) -> httpx.Response:
-        """One call, no retry: quota slot, auth, typed error on failure."""
-        if self.quota is not None:
-            await self.quota.acquire()
+        """One call, no retry: auth (with the quota slot), typed error on failure."""
         try:
             response = await self.http.request(method, self.base_url + path, params=params, json=json,
                                                headers=headers, auth=self.auth)  # type: ignore[arg-type]

@@ -3,7 +3,7 @@
 OAuth2 ``client_credentials`` (token valid 4 h, cached by ``core.auth``). Quota: the
 shared per-credential limiter (per second and per day, document's table by park
 size, :func:`rules.quota_for_park`), taken when a request goes on the wire
-(:class:`~pupitre.providers.core.quota.QuotaPacedAuth`), retries and the 401
+(:class:`~pupitre.providers.core.auth.QuotaPacedAuth`, applied by ``ApiClient``), retries and the 401
 re-send included. Declaring, revoking and sending proofs are never retried here.
 NDJSON answers are parsed as they arrive (:class:`rules.NdjsonStream`).
 """
@@ -21,7 +21,6 @@ from pupitre.providers.core.client import ApiClient
 from pupitre.providers.core.clock import Clock
 from pupitre.providers.core.errors import ApiError, BadRequestError, error_for_exception, error_for_response
 from pupitre.providers.core.http import decode_json, parse_model, safe_text
-from pupitre.providers.core.auth import QuotaPacedAuth
 from pupitre.providers.core.quota import QuotaLimiter
 from pupitre.providers.core.retry import RetryPolicy, retry_read
 from pupitre.providers.grdf_adict import rules
@@ -56,9 +55,7 @@ class AdictClient(ApiClient):
 
     def __init__(self, http: httpx.AsyncClient, base_url: str, auth: httpx.Auth | None, *,
                  quota: QuotaLimiter | None, retry: RetryPolicy = RetryPolicy()) -> None:
-        paced = QuotaPacedAuth(auth, quota) if quota is not None else auth
-        super().__init__(http, base_url, paced, quota=None, retry=retry)
-        self.limiter = quota
+        super().__init__(http, base_url, auth, quota=quota, retry=retry)
 
     def error_detail(self, response: httpx.Response) -> str:
         try:

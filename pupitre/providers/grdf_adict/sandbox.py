@@ -188,13 +188,20 @@ class AdictSimulator(Simulator):
                   "date_creation_droit_acces": right["date_creation"]}
         return JSONResponse(answer, status_code=201)
 
-    async def _revoke(self, request: Request) -> Response:
+    def _right(self, request: Request) -> dict[str, Any] | Response:
+        """The access right named in the path, or the refusal to answer (401, 404)."""
         if not self._authorised(request):
             return JSONResponse(adict_error(401, "Jeton absent, invalide ou expiré"), status_code=401)
         right = self.rights.get(request.path_params["id_droit_acces"])
         if right is None:
             return JSONResponse({"code_statut_traitement": "1000000001",
                                  "message_retour_traitement": "Aucun droit d'accès trouvé."}, status_code=404)
+        return right
+
+    async def _revoke(self, request: Request) -> Response:
+        right = self._right(request)
+        if isinstance(right, Response):
+            return right
         if right["etat_droit_acces"] != m.ACTIVE:
             return JSONResponse({"code_statut_traitement": "1000000013",
                                  "message_retour_traitement": f"Le droit d'accès est {right['etat_droit_acces']}."},
@@ -204,12 +211,9 @@ class AdictSimulator(Simulator):
         return JSONResponse(OK)
 
     async def _proofs(self, request: Request) -> Response:
-        if not self._authorised(request):
-            return JSONResponse(adict_error(401, "Jeton absent, invalide ou expiré"), status_code=401)
-        right = self.rights.get(request.path_params["id_droit_acces"])
-        if right is None:
-            return JSONResponse({"code_statut_traitement": "1000000001",
-                                 "message_retour_traitement": "Aucun droit d'accès trouvé."}, status_code=404)
+        right = self._right(request)
+        if isinstance(right, Response):
+            return right
         if right["statut_controle_preuve"] not in rules.PROOF_STATUSES_ALLOWED:
             return JSONResponse({"code_statut_traitement": "2000000003",
                                  "message_retour_traitement": "GRDF ne demande pas de preuve sur ce droit d'accès."},

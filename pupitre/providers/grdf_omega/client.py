@@ -13,10 +13,8 @@ Every request that goes on the wire to the API takes a slot of the *shared*
 :class:`~pupitre.providers.core.quota.QuotaLimiter` of the supplier first — the
 first attempt, each retry of ``retry``, and the re-send after a 401. The slot is
 taken *after* the token is attached, right before the request leaves
-(:class:`QuotaPacedAuth`), not in ``ApiClient.send``: ``send`` acquires before
-the auth flow, so a token fetch (hundreds of ms at OKTA) would sit inside the
-window and the next call could reach GRDF less than a second after this one, and
-the 401 re-send inside the auth flow would not be counted at all. The token
+(``core.auth.QuotaPacedAuth``, applied by ``ApiClient``): a token fetch (hundreds
+of ms at OKTA) never sits inside the window, and the 401 re-send is counted. The token
 request itself goes to OKTA, not to the API management: it is not counted.
 
 Errors: GRDF's body is ``{"code", "message"}`` (our reading; Annex A gives only the
@@ -36,7 +34,6 @@ from pupitre.providers.core.client import ApiClient
 from pupitre.providers.core.clock import Clock
 from pupitre.providers.core.errors import BadRequestError, ConfigError
 from pupitre.providers.core.http import safe_text
-from pupitre.providers.core.auth import QuotaPacedAuth  # noqa: F401 (re-exported)
 from pupitre.providers.core.quota import QuotaLimiter
 from pupitre.providers.core.retry import NO_RETRY, RetryPolicy
 from pupitre.providers.grdf_omega import rules
@@ -82,10 +79,7 @@ class OmegaClient(ApiClient):
     def __init__(self, http: httpx.AsyncClient, base_url: str, auth: httpx.Auth | None, *,
                  code_cdgf: str, user_login: str, quota: QuotaLimiter | None,
                  retry: RetryPolicy = NO_RETRY) -> None:
-        paced = QuotaPacedAuth(auth, quota) if quota is not None else auth
-        # quota=None for ApiClient.send: the slot is taken in the auth flow (module docstring).
-        super().__init__(http, base_url, paced, quota=None, retry=retry)
-        self.limiter = quota
+        super().__init__(http, base_url, auth, quota=quota, retry=retry)
         cdgf = (code_cdgf or "").strip()
         if not cdgf:
             raise ConfigError(f"{PROVIDER}: the supplier code (code_cdgf) is empty; set it in "

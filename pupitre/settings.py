@@ -89,11 +89,13 @@ class GrtgazSettings(Section):
         True, description="API timestamps are CET/CEST local time despite the trailing Z (§13.1)")
     refresh_seconds: float = Field(60, gt=0, description="indicator refresh interval")
     sites: list[str] = Field(default_factory=list, description="sites to show (empty = all)")
+    export_dir: Path | None = Field(
+        None, description="where e-mail fallback CSV files go (chapter 6; default: <data dir>/exports)")
 
     required_for_real = ("client_id", "audience", "certificate", "private_key")
 
     _url = field_validator("base_url", "token_url")(https_url)
-    _path = field_validator("certificate", "private_key")(local_path)
+    _path = field_validator("certificate", "private_key", "export_dir")(local_path)
 
 
 class EdfOaSettings(Section):

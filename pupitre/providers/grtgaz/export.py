@@ -180,3 +180,23 @@ def export_program(program: EmailProgram, directory: Path | str, created_at: dt.
         return EmailExport(path, subject(program.site_label, program.gas_day), recipient, created)
     raise ExportError(f"cannot export for e-mail: {directory} already holds an export for every "
                       f"second from {paris(created_at):%H:%M:%S}")
+
+
+def email_program(profile: object, *, q_min: float | None = None, q_max: float | None = None) -> EmailProgram:
+    """An ``inputHmsProfile`` (§13.2) or ``hmsProfile`` (§13.3) as :class:`EmailProgram`.
+
+    A declared program may come back without ``qMin``/``qMAx``; ``q_min``/``q_max``
+    (the site's contractual bounds) fill them then. A missing quantity refuses the export.
+    """
+    quantities = list(getattr(profile, "quantities"))
+    missing = [str(i) for i, q in enumerate(quantities) if q is None]
+    if missing:
+        raise ExportError(f"cannot export for e-mail: no quantity in slot(s) {', '.join(missing)}")
+    low = getattr(profile, "qMin", None)
+    high = getattr(profile, "qMAx", None)
+    low, high = (q_min if low is None else low), (q_max if high is None else high)
+    if low is None or high is None:
+        raise ExportError("cannot export for e-mail: qMin/qMax unknown for this program")
+    return EmailProgram(profile.hmsProfileId, profile.gasDay, profile.hmsSiteId,  # type: ignore[attr-defined]
+                        profile.hmsSiteLabel or profile.hmsSiteId, float(low), float(high),  # type: ignore[attr-defined]
+                        tuple(float(q) for q in quantities))

@@ -1,0 +1,602 @@
+"""The GRTgaz program editor: a new version of a site's program for one gas day.
+
+It starts from the rebuilt program or a declaration, shows the id the program will be
+sent under (the next version, §2.2), and on every keystroke runs the local pre-check
+(``rules.precheck``: the §2 technical validation and the §3 feasibility rules) and
+shows, per hour, whether it passes, the failing rule and the indicator that applies to
+that hour now and next (§3.2.2.1). Hours that are no longer adjustable (chapter 2 §6-8)
+are read-only.
+
+Editing: ``Enter`` or a digit on an hour opens its value; ``Enter`` keeps it and moves
+to the next hour, ``Esc`` drops it. A row of 24 values pasted (tab, ``;``, CSV, one per
+line) fills the whole program, or ``v`` opens a box to paste into.
+
+Sending (``s``) lists what will be sent and asks for confirmation; the program is then
+written to the outbox (kept until GRTgaz answered) and its status followed until
+ACCEPTED or REFUSED, with GRTgaz's comment (§13.3). ``x`` writes it as the e-mail
+fallback CSV (chapter 6), which the screen offers when sending fails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Sequence
+
+from rich.markup import escape
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Input, Static
+
+from pupitre.providers.core.clock import format_age
+from pupitre.providers.core.errors import ApiError
+from pupitre.providers.core.outbox import ActionRefused
+from pupitre.providers.grtgaz import rules
+from pupitre.providers.grtgaz.drafts import (SLOTS, Draft, DraftError, format_quantity, parse_number,
+                                             parse_values, slot_label, split_values)
+from pupitre.providers.grtgaz.feeds import (DECLARE_ACTION, INDICATORS_FEED, PROVIDER, SitePrograms,
+                                            declaration_payload, feasibility_sentence, pending_declarations)
+from pupitre.providers.grtgaz.models import FeasibilityStatus
+from pupitre.tui.screens.base import PupitreScreen
+from pupitre.tui.screens.programs import day_label, status_text
+from pupitre.tui.widgets.header import HeaderBar
+
+if TYPE_CHECKING:
+    from pupitre.providers.grtgaz.feeds import GrtgazSession
+    from pupitre.providers.grtgaz.models import HmsProfile, InputHmsProfile
+
+log = logging.getLogger("pupitre.grtgaz")
+FOLLOW_SECONDS = 2.0
+
+
+class ValueInput(Input):
+    """The hour's value; a paste holding several values goes to the whole program."""
+
+    class Pasted(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def _on_paste(self, event: events.Paste) -> None:
+        if len(split_values(event.text)) > 1:
+            event.stop()
+            self.post_message(self.Pasted(event.text))
+            return
+        super()._on_paste(event)
+
+
+@dataclass
+class Sent:
+    """The declaration sent from this editor: its outbox item and what GRTgaz says."""
+
+    item_id: int
+    program_id: str
+    profile: "HmsProfile | None" = None
+    audited: bool = False
+
+
+class ProgramEditorScreen(PupitreScreen):
+    FEEDS = (INDICATORS_FEED,)
+    BINDINGS = [
+        Binding("enter", "edit_value", "Edit hour", id="editor.edit", show=False),
+        Binding("v", "paste", "Paste 24…", id="editor.paste",
+                tooltip="Paste the 24 hourly values (tab, ; or CSV, or one per line)"),
+        Binding("b", "reset", "Reset", id="editor.reset", tooltip="Back to the starting program"),
+        Binding("s", "send", "Send…", id="editor.send",
+                tooltip="Review the program, then declare it (POST /hmsProfiles) through the outbox"),
+        Binding("x", "export", "E-mail CSV", id="editor.export",
+                tooltip="Write the program as the e-mail fallback CSV (chapter 6)"),
+        Binding("n", "new_version", "New version", id="editor.new_version",
+                tooltip="After sending: edit the next version, starting from what was sent"),
+        Binding("escape", "back", "Back", id="editor.back"),
+    ]
+
+    def __init__(self, site_id: str, gas_day: dt.date, programs: SitePrograms,
+                 base: Sequence[float | None], base_label: str) -> None:
+        super().__init__()
+        self.site_id = site_id
+        self.gas_day = gas_day
+        self.programs = programs
+        self.draft = Draft(site_id, gas_day, tuple(0.0 if v is None else float(v) for v in base), base_label)
+        self.editing: int | None = None  # the slot whose value is in the input
+        self.tentative: float | None = None
+        self.input_error = ""
+        self.sent: Sent | None = None
+        self.check: Any = None
+        self.program_id = ""
+
+    # -- layout ------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield HeaderBar("Program editor")
+        yield Static("", id="ed-title")
+        yield Static("", id="ed-timing")
+        yield DataTable(id="ed-table", cursor_type="row", zebra_stripes=True)
+        with Horizontal(id="ed-input-row"):
+            yield Static("", id="ed-input-label")
+            yield ValueInput(placeholder="kWh 25°C — Enter keeps, Esc drops", id="ed-value", compact=True,
+                             restrict=r"[0-9 .,\u00a0\u202f']*")
+        yield Static("", id="ed-summary")
+        yield Static("", id="ed-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#ed-table", DataTable)
+        table.add_column("Slot", key="slot")
+        table.add_column(self.draft.base_label[:10], key="base")
+        table.add_column("New", key="new")
+        table.add_column("Δ", key="delta")
+        table.add_column("Pre-check", key="check")
+        table.add_column("Indicator now → next", key="indicator")
+        self.query_one("#ed-input-row").display = False
+        self.papp.outbox.updated.subscribe(self, lambda _: self._draw_status())
+        first = self.first_adjustable()
+        table.focus()
+        self.program_id = self.next_program_id()
+        self._run_check()
+        self._build_rows()
+        if first is not None:
+            table.move_cursor(row=first, animate=False)
+
+    # -- data --------------------------------------------------------------------------
+    @property
+    def session(self) -> "GrtgazSession":
+        return self.papp.runtime.connections[PROVIDER].session
+
+    def now(self) -> dt.datetime:
+        return self.papp.runtime.clock.now()
+
+    def first_adjustable(self) -> int | None:
+        return rules.first_adjustable_slot(self.gas_day, self.now())
+
+    def writable(self, slot: int) -> bool:
+        first = self.first_adjustable()
+        return self.sent is None and first is not None and slot >= first
+
+    def contract(self) -> str:
+        rebuilt, latest = self.programs.rebuilt, self.programs.latest()
+        for source in (latest, rebuilt):
+            if source is not None and source.connectionContractCode:
+                return source.connectionContractCode
+        site = self.site()
+        return site.contract if site is not None else ""
+
+    def site(self) -> Any:
+        from pupitre.providers.grtgaz.sites import site_by_id
+
+        return site_by_id(self.site_id)
+
+    def next_program_id(self) -> str:
+        """§2.2: one more than every version GRTgaz has and every one still in the outbox."""
+        known = [p.hmsProfileId for p in self.programs.declared]
+        known += [p["program"]["hmsProfileId"] for p in
+                  pending_declarations(self.papp.runtime.store, self.site_id, self.gas_day)]
+        return rules.next_program_id(self.gas_day, self.site_id, self.contract(), known)
+
+    def values(self) -> list[float]:
+        """The draft with the value being typed, so the pre-check sees every keystroke."""
+        values = list(self.draft.values)
+        if self.editing is not None and self.tentative is not None:
+            values[self.editing] = self.tentative
+        return values
+
+    def profile(self, values: Sequence[float] | None = None) -> "InputHmsProfile":
+        return rules.build_input_profile(
+            program_id=self.program_id, site=self.site(), site_id=self.site_id, gas_day=self.gas_day,
+            contract=self.contract(), quantities=list(self.values() if values is None else values),
+            declared_at=self.now())
+
+    def indicators(self) -> Any:
+        for site in self.papp.feeds.state(INDICATORS_FEED).data or []:
+            if site.site_id == self.site_id:
+                return site
+        return None
+
+    # -- the pre-check -----------------------------------------------------------------
+    def _run_check(self) -> None:
+        """``rules.precheck`` on the current values: what GRTgaz would say, per hour."""
+        self.check = rules.precheck(self.profile(), reference=self.reference(), indicators=self.indicators(),
+                                    now=self.now(), site=self.site(),
+                                    known_ids=[p.hmsProfileId for p in self.programs.declared])
+
+    def reference(self) -> list[float | None]:
+        rebuilt = self.programs.rebuilt
+        return list(rebuilt.quantities) if rebuilt is not None else list(self.draft.base)
+
+    # -- drawing -----------------------------------------------------------------------
+    def redraw(self) -> None:
+        """Indicators changed (or the screen came back): check again, repaint all."""
+        if self.sent is None:
+            self._run_check()
+        self._draw_rows()
+        self._draw_lines()
+
+    def tick(self) -> None:
+        self._draw_timing()
+        self._draw_status()
+
+    def _build_rows(self) -> None:
+        table = self.query_one("#ed-table", DataTable)
+        table.clear()
+        for slot in range(SLOTS):
+            table.add_row(*self._cells(slot), key=str(slot))
+        self._draw_lines()
+
+    def _cells(self, slot: int) -> list[Text]:
+        values = self.values()
+        base = self.draft.base[slot]
+        writable = self.writable(slot)
+        style = "" if writable else "dim"
+        lock = " " if writable else "·"
+        editing = slot == self.editing
+        new = Text(format_quantity(values[slot]) + ("✎" if editing else ""), justify="right",
+                   style="bold reverse" if editing else ("bold" if values[slot] != base else style))
+        diff = values[slot] - base
+        delta = Text("" if diff == 0 else ("+" if diff > 0 else "−") + format_quantity(abs(diff)),
+                     style="bold" if diff else "")
+        verdict, indicator = hour_cells(self.check, slot)
+        return [Text(f"{lock}{slot_label(slot)}", style=style), Text(format_quantity(base), style=style,
+                                                                     justify="right"),
+                new, delta, verdict, indicator]
+
+    def _draw_rows(self, slots: Sequence[int] | None = None) -> None:
+        table = self.query_one("#ed-table", DataTable)
+        if table.row_count != SLOTS:
+            self._build_rows()
+            return
+        keys = ("slot", "base", "new", "delta", "check", "indicator")
+        for slot in range(SLOTS) if slots is None else slots:
+            for key, cell in zip(keys, self._cells(slot)):
+                table.update_cell(str(slot), key, cell)
+
+    def _draw_lines(self) -> None:
+        self._draw_title()
+        self._draw_timing()
+        self._draw_summary()
+        self._draw_status()
+
+    def _draw_title(self) -> None:
+        site = self.site()
+        text = Text()
+        text.append("Sent " if self.sent else "New program ")
+        text.append(self.program_id, style="bold")
+        if self.sent is None:
+            text.append(" (next version)")
+        text.append(f" · {site.label if site else self.site_id} · {day_label(self.gas_day, self.now())}")
+        text.append(f" · from {self.draft.base_label}", style="dim")
+        self.query_one("#ed-title", Static).update(text)
+
+    def _draw_timing(self) -> None:
+        now = self.now()
+        first = self.first_adjustable()
+        text = Text()
+        if first is None:
+            text.append("This gas day is over: nothing can be declared for it (PAST_GAS_DAY).", style="bold")
+        else:
+            text.append(f"Sent now ({now:%H:%M}): hours from {slot_label(first)} adjustable")
+            if first > 0:
+                text.append(", earlier ones read-only (·)", style="dim")
+            text.append(" · ")
+            text.append(timing_words(self.gas_day, now))
+        if self.draft.dirty:
+            text.append(f" · {len(self.draft.changed_slots())} hour(s) changed")
+        self.query_one("#ed-timing", Static).update(text)
+
+    def _draw_summary(self) -> None:
+        text = summary_text(self.check) if self.sent is None else Text("")
+        if self.input_error:
+            text = Text(f"{self.input_error}\n", style="bold").append_text(text)
+        self.query_one("#ed-summary", Static).update(text)
+
+    def _draw_status(self) -> None:
+        status = self.query_one("#ed-status", Static)
+        if self.sent is None:
+            pending = pending_declarations(self.papp.runtime.store, self.site_id, self.gas_day)
+            status.update(Text(f"{len(pending)} earlier declaration(s) of this day still in the outbox."
+                               if pending else "", style="bold"))
+            return
+        status.update(self.sent_text())
+
+    def sent_text(self) -> Text:
+        assert self.sent is not None
+        item = self.papp.runtime.outbox.item(self.sent.item_id)
+        text = Text(f"#{self.sent.item_id} ")
+        if item is None:
+            return text.append("not in the outbox any more", style="bold")
+        profile = self.sent.profile
+        if item.status == "pending":
+            text.append("SENDING" if self.papp.outbox.running else "WAITING FOR THE API", style="bold reverse")
+            if item.last_error:
+                text.append(f" — {item.last_error} (attempt {item.attempts}); kept in the outbox and "
+                            "retried · x: export for e-mail")
+        elif item.status == "failed":
+            text.append("NOT ACCEPTED", style="bold reverse")
+            text.append(f" — {item.last_error} · x: export for e-mail")
+        elif item.status == "delivered":
+            if profile is None or not profile.status.decided:
+                text.append("received by GRTgaz, feasibility being checked…", style="bold")
+            else:
+                text.append_text(status_text(profile.status))
+                if profile.comment:
+                    text.append(f" — {profile.comment}")
+                    codes = [f"{code}: {rules.EXPLANATIONS.get(code, '')}" for code in rules.comment_codes(
+                        profile.comment) if code != "HMS_PROFILE_ACCEPTED"]
+                    if codes:
+                        text.append("\n" + "; ".join(codes), style="dim")
+                if profile.status is FeasibilityStatus.REFUSED:
+                    text.append("\nn: edit the next version from this one", style="dim")
+        else:
+            text.append(item.status)
+        age = format_age((self.now() - item.updated_at).total_seconds())
+        text.append(f" ({age} ago)", style="dim")
+        return text
+
+    # -- editing -----------------------------------------------------------------------
+    def _slot_under_cursor(self) -> int | None:
+        table = self.query_one("#ed-table", DataTable)
+        return table.cursor_row if 0 <= table.cursor_row < SLOTS else None
+
+    def action_edit_value(self, first_key: str = "") -> None:
+        slot = self._slot_under_cursor()
+        if slot is None:
+            return
+        if not self.writable(slot):
+            self.notify(f"{slot_label(slot)} is no longer adjustable (chapter 2 §6-8)" if self.sent is None
+                        else "This program was sent: n edits the next version.", severity="warning", timeout=4)
+            return
+        self.editing, self.tentative, self.input_error = slot, None, ""
+        row = self.query_one("#ed-input-row")
+        row.display = True
+        self.query_one("#ed-input-label", Static).update(f" {slot_label(slot)} → ")
+        box = self.query_one("#ed-value", ValueInput)
+        with box.prevent(Input.Changed):
+            box.value = first_key or f"{self.draft.values[slot]:g}"
+        box.focus()
+        if not first_key:
+            box.select_all()
+        else:
+            self._typed(box.value)
+        self._draw_rows([slot])
+
+    def on_key(self, event: events.Key) -> None:
+        table = self.query_one("#ed-table", DataTable)
+        if table.has_focus and event.character and event.character.isdigit():
+            event.stop()
+            self.action_edit_value(event.character)
+
+    @on(Input.Changed, "#ed-value")
+    def _value_changed(self, event: Input.Changed) -> None:
+        self._typed(event.value)
+
+    def _typed(self, text: str) -> None:
+        """Every keystroke: the value as typed goes through the pre-check."""
+        if self.editing is None:
+            return
+        try:
+            self.tentative, self.input_error = parse_number(text), ""
+        except DraftError as error:
+            self.tentative, self.input_error = None, f"{slot_label(self.editing)}: {error}"
+        self._run_check()
+        self._draw_rows()
+        self._draw_summary()
+
+    @on(Input.Submitted, "#ed-value")
+    def _value_submitted(self) -> None:
+        self._commit(step=1)
+
+    def _commit(self, step: int) -> None:
+        if self.editing is None:
+            return
+        if self.tentative is None:
+            self.notify(escape(self.input_error or "type a value"), severity="error", timeout=4)
+            return
+        slot = self.editing
+        self.draft.set(slot, self.tentative)
+        self.editing, self.tentative = None, None
+        nxt = slot + step
+        table = self.query_one("#ed-table", DataTable)
+        if 0 <= nxt < SLOTS and self.writable(nxt):
+            table.move_cursor(row=nxt, animate=False)
+            self.action_edit_value()
+            return
+        self._close_input()
+
+    def _close_input(self) -> None:
+        self.editing, self.tentative, self.input_error = None, None, ""
+        self.query_one("#ed-input-row").display = False
+        self.query_one("#ed-table", DataTable).focus()
+        self._run_check()
+        self._draw_rows()
+        self._draw_lines()
+
+    @on(ValueInput.Pasted)
+    def _pasted_in_input(self, event: ValueInput.Pasted) -> None:
+        self._close_input()
+        self.apply_paste(event.text)
+
+    def on_paste(self, event: events.Paste) -> None:
+        """A paste while the table has the focus (bracketed paste): the whole program."""
+        event.stop()
+        self.apply_paste(event.text)
+
+    def apply_paste(self, text: str) -> bool:
+        """Fill the program from 24 pasted values; read-only hours keep their value."""
+        if self.sent is not None:
+            self.notify("This program was sent: n edits the next version.", severity="warning")
+            return False
+        try:
+            values = parse_values(text)
+        except DraftError as error:
+            self.notify(escape(f"Paste not used: {error}"), severity="error", timeout=8)
+            return False
+        first = self.first_adjustable()
+        writable = range(first, SLOTS) if first is not None else range(0)
+        kept = [slot for slot in range(SLOTS) if slot not in writable and values[slot] != self.draft.values[slot]]
+        changed = self.draft.paste(values, writable)
+        self._run_check()
+        self._draw_rows()
+        self._draw_lines()
+        message = f"Pasted 24 values: {len(changed)} hour(s) changed."
+        if kept:
+            message += (f" {len(kept)} past hour(s) kept their value ({slot_label(kept[0])}…"
+                        f"{slot_label(kept[-1])}): not adjustable any more.")
+        self.notify(message, timeout=6)
+        return True
+
+    def action_paste(self) -> None:
+        from pupitre.tui.screens.paste_values import PasteValuesScreen
+
+        if self.sent is not None:
+            self.notify("This program was sent: n edits the next version.", severity="warning")
+            return
+
+        def pasted(text: str | None) -> None:
+            if text:
+                self.apply_paste(text)
+
+        self.app.push_screen(PasteValuesScreen(), pasted)
+
+    def action_reset(self) -> None:
+        if self.sent is not None:
+            return
+        first = self.first_adjustable()
+        for slot in self.draft.changed_slots():
+            if first is not None and slot >= first:
+                self.draft.values[slot] = self.draft.base[slot]
+        self.draft.edited = {s for s in self.draft.edited if s in self.draft.changed_slots()}
+        self._close_input()
+
+    def action_back(self) -> None:
+        if self.editing is not None:
+            self._close_input()
+            return
+        if self.sent is None and self.draft.dirty:
+            from pupitre.tui.screens.confirm import ConfirmScreen
+
+            def answer(leave: bool | None) -> None:
+                if leave:
+                    self.app.pop_screen()
+
+            self.app.push_screen(ConfirmScreen(f"Drop the {len(self.draft.changed_slots())} change(s) "
+                                               f"of {self.program_id}? Nothing was sent."), answer)
+            return
+        self.app.pop_screen()
+
+    # -- sending -----------------------------------------------------------------------
+    def action_send(self) -> None:
+        if self.sent is not None:
+            self.notify("Already sent: n edits the next version.", severity="warning")
+            return
+        if self.editing is not None:
+            self._commit(step=0)
+            if self.editing is not None:
+                return
+        now = self.now()
+        self.program_id = self.next_program_id()  # a declaration may have been made meanwhile
+        self._run_check()
+        profile = self.profile()
+        payload = declaration_payload(profile, edited=self.draft.changed_slots(), base_label=self.draft.base_label,
+                                      now=now)
+        try:
+            self.papp.runtime.connections[PROVIDER].handlers[(PROVIDER, DECLARE_ACTION)].check(payload, now)
+        except ActionRefused as refusal:
+            self.notify(escape(str(refusal)), title="Not sent", severity="error", timeout=20)
+            self._draw_lines()
+            return
+        from pupitre.tui.screens.program_confirm import ProgramConfirmScreen
+
+        def confirmed(send: bool | None) -> None:
+            if not send:
+                self.notify("Nothing was sent.", timeout=4)
+                return
+            try:
+                item_id = self.papp.outbox.submit(PROVIDER, DECLARE_ACTION, payload)
+            except ActionRefused as refusal:
+                self.notify(escape(str(refusal)), title="Not sent", severity="error", timeout=20)
+                return
+            self.sent = Sent(item_id, profile.hmsProfileId)
+            self.notify(f"{profile.hmsProfileId} saved in the outbox (#{item_id}) and being sent.", timeout=5)
+            self.set_interval(FOLLOW_SECONDS, self._follow)
+            self._close_input()
+
+        self.app.push_screen(ProgramConfirmScreen(profile, self.draft, summary_text(self.check)), confirmed)
+
+    async def _follow(self) -> None:
+        """After delivery, read the program back until GRTgaz decided (§13.3)."""
+        sent = self.sent
+        if sent is None or (sent.profile is not None and sent.profile.status.decided):
+            return
+        item = self.papp.runtime.outbox.item(sent.item_id)
+        if item is None or item.status != "delivered":
+            self._draw_status()
+            return
+        try:
+            found = await self.session.program(sent.program_id)
+        except ApiError as error:
+            log.warning("following %s: %s", sent.program_id, error)
+            return
+        if found is None:
+            return
+        sent.profile = found
+        if found.status.decided and not sent.audited:
+            sent.audited = True
+            self.papp.runtime.store.audit(PROVIDER, "feasibility", found.status.value, self.now(),
+                                          feasibility_sentence(found))
+            severity = "information" if found.status is FeasibilityStatus.ACCEPTED else "error"
+            self.notify(escape(feasibility_sentence(found)), title=f"Program {found.status.value}",
+                        severity=severity, timeout=20)
+        self._draw_status()
+
+    def action_new_version(self) -> None:
+        if self.sent is None:
+            self.notify("Send this program first (s), or Esc to leave it.", severity="warning")
+            return
+        base = list(self.values())
+        label = f"v{rules.parse_program_id(self.sent.program_id).version}"  # type: ignore[union-attr]
+        self.draft = Draft(self.site_id, self.gas_day, tuple(base), label)
+        self.sent = None
+        self.program_id = self.next_program_id()
+        self.query_one("#ed-table", DataTable).columns["base"].label = Text(label)
+        self._close_input()
+
+    def action_export(self) -> None:
+        from pupitre.tui.screens.email_export import export_for_email
+
+        reason = ""
+        if self.sent is not None:
+            item = self.papp.runtime.outbox.item(self.sent.item_id)
+            if item is not None and item.status in ("pending", "failed"):
+                reason = (f"#{item.id} is {'still waiting for' if item.status == 'pending' else 'refused by'} "
+                          "the API. It stays in the outbox: if GRTgaz records the mailed program first, "
+                          "it is not sent again (same id, same values).")
+        export_for_email(self, profile=self.profile(), reason=reason)
+
+
+# -- rendering of the pre-check (pure helpers) --------------------------------------------
+
+def timing_words(gas_day: dt.date, now: dt.datetime) -> str:
+    """Which §3 regime a program sent now falls under."""
+    if now < rules.auto_accept_before(gas_day):
+        return f"accepted without control until {rules.auto_accept_before(gas_day):%d/%m %H:%M} (§3.1)"
+    return "checked against the flexibility indicators (§3.2)"
+
+
+def hour_cells(check: Any, slot: int) -> tuple[Text, Text]:
+    """The pre-check's verdict for one hour, and the indicator applying to it."""
+    return rules_hour_cells(check, slot)
+
+
+def summary_text(check: Any) -> Text:
+    return rules_summary_text(check)
+
+
+def rules_hour_cells(check: Any, slot: int) -> tuple[Text, Text]:  # wired to rules.precheck below
+    raise NotImplementedError
+
+
+def rules_summary_text(check: Any) -> Text:
+    raise NotImplementedError

@@ -1115,12 +1115,12 @@ def evaluate(quantities: Sequence[float | None], *, gas_day: dt.date, received_a
         value = _value(quantities, index)
         reference_value = float(ref[index])
         delta = 0.0 if value is None else value - reference_value
-        views: tuple[IndicatorView, ...] = ()
-        if delta < 0:
-            views = (q_minus,)
-        elif delta > 0:
-            views = (q_plus, partial)
         adjustable = index >= first
+        views: tuple[IndicatorView, ...] = ()
+        if adjustable and delta < 0:  # the hours "du reste à faire" only (§3.2.2)
+            views = (q_minus,)
+        elif adjustable and delta > 0:
+            views = (q_plus, partial)
         inside = index in in_window
         ok, code = True, ""
         if auto:

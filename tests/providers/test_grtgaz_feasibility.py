@@ -509,3 +509,25 @@ def test_precheck_matches_the_simulators_decision() -> None:
     assert stored is not None
     assert stored.feasibility.status is REFUSED and check.outcome is rules.Outcome.REFUSED
     assert stored.feasibility.comment == check.feasibility.comment
+
+
+def test_context_cache_is_not_shared_by_copies() -> None:
+    import dataclasses
+
+    ctx = context(None)
+    assert ctx.reference_at(at(12)) == (100.0,) * 24
+    other = dataclasses.replace(ctx, accepted=(rules.AcceptedProgram(1, at(15, day=17), (5.0,) * 24),))
+    assert other.reference_at(at(12)) == (5.0,) * 24
+
+
+def test_missing_hour_of_the_23_hour_day_is_explained() -> None:
+    spring = dt.date(2020, 3, 28)
+    ctx = rules.ProgramContext(QUIMPER, spring, None, (), reference=(100.0,) * 20 + (0.0,) + (100.0,) * 3)
+    values = [100.0] * 24
+    values[20] = 0.0
+    check = rules.precheck(ctx, values, now=dt.datetime(2020, 3, 28, 12, 5, tzinfo=PARIS))
+    missing = check.hours[20]
+    assert not missing.exists and missing.ok and missing.rule == "§13.2" and missing.start.hour == 2
+    values[20] = 5.0
+    check = rules.precheck(ctx, values, now=dt.datetime(2020, 3, 28, 12, 5, tzinfo=PARIS))
+    assert (check.hours[20].ok, check.hours[20].code) == (False, rules.MISSING_HOUR_NOT_ZERO)

@@ -956,6 +956,7 @@ class Outcome(str, enum.Enum):
 
 # Rule labels (the document's sections) carried by each hour's check.
 RULE_AUTO = "§3.1"
+RULE_MISSING_HOUR = "§13.2"
 RULE_SHORTAGE = "§4"
 RULE_PAST = "§8"
 RULE_UNCHANGED = "§3.2.2"
@@ -1123,7 +1124,9 @@ def evaluate(quantities: Sequence[float | None], *, gas_day: dt.date, received_a
             views = (q_plus, partial)
         inside = index in in_window
         ok, code = True, ""
-        if auto:
+        if not slots.exists[index]:
+            rule, text = RULE_MISSING_HOUR, "02:00 does not exist on this 23-hour day: declared at 0"
+        elif auto:
             rule, text = RULE_AUTO, "received before J-1 01:00: accepted without control"
         elif not adjustable:
             rule = RULE_PAST
@@ -1204,8 +1207,8 @@ class ProgramContext:
     versions: frozenset[int] = frozenset()
     contract: str = ""
     tolerance: float = DEFAULT_TOLERANCE
-    _cache: dict[object, tuple[float, ...] | None] = field(default_factory=dict, compare=False,
-                                                           repr=False)
+    _cache: dict[object, tuple[float, ...] | None] = field(default_factory=dict, init=False,
+                                                           compare=False, repr=False)
 
     @classmethod
     def from_api(cls, site: Site, gas_day: dt.date, *, indicators: SiteIndicators | None = None,

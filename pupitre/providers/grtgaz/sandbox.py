@@ -503,10 +503,15 @@ class GrtgazSimulator(Simulator):
                                               f"{_clip(site_id)}"), 404)
         return None
 
-    def _gas_day(self, request: Request) -> dt.date | JSONResponse:
-        text = request.query_params.get("gasDayDate", "")
+    def _site_day(self, request: Request) -> tuple[str, dt.date] | JSONResponse:
+        """``hmsSiteId`` and ``?gasDayDate=`` of a site-and-day resource, or the error to answer."""
+        self.requests += 1
+        site_id = request.path_params["hmsSiteId"]
+        refused = self._unauthorised(request) or self._site_error(site_id)
+        if refused is not None:
+            return refused
         try:
-            return dt.date.fromisoformat(text)
+            return site_id, dt.date.fromisoformat(request.query_params.get("gasDayDate", ""))
         except ValueError:
             return self._json(error_body(400, "Bad request: gasDayDate must be a date YYYY-MM-DD"), 400)
 
@@ -559,24 +564,16 @@ class GrtgazSimulator(Simulator):
         return self._document(self.hms_profile(stored))
 
     async def _site_profiles(self, request: Request) -> JSONResponse:
-        self.requests += 1
-        refused = self._unauthorised(request) or self._site_error(request.path_params["hmsSiteId"])
-        if refused is not None:
-            return refused
-        day = self._gas_day(request)
-        if isinstance(day, JSONResponse):
-            return day
-        return self._document(self.site_hms_profiles(request.path_params["hmsSiteId"], day))
+        found = self._site_day(request)
+        if isinstance(found, JSONResponse):
+            return found
+        return self._document(self.site_hms_profiles(*found))
 
     async def _rebuilt(self, request: Request) -> JSONResponse:
-        self.requests += 1
-        refused = self._unauthorised(request) or self._site_error(request.path_params["hmsSiteId"])
-        if refused is not None:
-            return refused
-        day = self._gas_day(request)
-        if isinstance(day, JSONResponse):
-            return day
-        rebuilt = self.rebuilt_hms_profile(request.path_params["hmsSiteId"], day)
+        found = self._site_day(request)
+        if isinstance(found, JSONResponse):
+            return found
+        rebuilt = self.rebuilt_hms_profile(*found)
         if rebuilt is None:
             return self._json(error_body(404, "Resource not found: no rebuilt program for this site "
                                               "and day"), 404)

@@ -89,6 +89,8 @@ class GrtgazSettings(Section):
         True, description="API timestamps are CET/CEST local time despite the trailing Z (§13.1)")
     refresh_seconds: float = Field(60, gt=0, description="indicator refresh interval")
     sites: list[str] = Field(default_factory=list, description="sites to show (empty = all)")
+    tolerance: float = Field(
+        0.0, ge=0, le=1, description="tolerance on the contract's Qmin/Qmax as a fraction (§2.4; 0.05 = 5 %)")
     export_dir: Path | None = Field(
         None, description="where e-mail fallback CSV files go (chapter 6; default: <data dir>/exports)")
 

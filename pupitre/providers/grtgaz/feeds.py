@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pupitre.providers.core.checks import Finding
+from pupitre.providers.core.clock import gas_day_bounds
 from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.errors import ConfigError, NetworkError, NotFoundError, PayloadError
 from pupitre.providers.core.feeds import Change, Feed
@@ -26,6 +27,7 @@ from pupitre.providers.core.http import safe_text
 from pupitre.providers.core.outbox import ActionRefused
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.models import IndicatorStatus, SiteIndicators, SiteIndicatorsList, to_document
+from pupitre.providers.grtgaz.sites import site_by_id
 from pupitre.settings import GrtgazSettings
 
 if TYPE_CHECKING:
@@ -62,7 +64,8 @@ def sandbox_app(settings: GrtgazSettings, ctx: ProviderContext) -> Any:
 
     _, certificate = _sandbox_credentials(ctx)
     return GrtgazSimulator(ctx.clock, ctx.faults, client_id=SANDBOX_CLIENT_ID,
-                           certificate_pem=certificate, audience=SANDBOX_AUDIENCE).app
+                           certificate_pem=certificate, audience=SANDBOX_AUDIENCE,
+                           tolerance=settings.tolerance).app
 
 
 def _read(path: Any, what: str) -> bytes:
@@ -210,8 +213,25 @@ class SitePrograms:
         """The declared program with the highest version."""
         return self.declared[-1] if self.declared else None
 
-    def version(self, profile: "HmsProfile") -> int:
-        return rules.program_version(profile.hmsProfileId)
+
+
+def version_of(program_id: str) -> int:
+    """The version of a §2.2 program id (0 when the id does not follow the format)."""
+    parsed = rules.parse_program_id(program_id)
+    return parsed.version if parsed is not None else 0
+
+
+def adjustable_from(gas_day: dt.date, now: dt.datetime) -> int | None:
+    """The first slot of ``gas_day`` a program sent at ``now`` can still change (chapter 2
+    §6-7: H-1 before H+15, H after; 0 before the day); ``None`` once the day is over."""
+    index = rules.first_adjustable_index(gas_day, now)
+    return None if index >= rules.SLOTS else index
+
+
+def current_slot(gas_day: dt.date, now: dt.datetime) -> int | None:
+    """The slot of ``gas_day`` holding ``now``, or ``None`` outside the day."""
+    start, end = gas_day_bounds(gas_day)
+    return rules.slot_of(now) if start <= now < end else None
 
 
 class GrtgazSession:
@@ -251,7 +271,7 @@ class GrtgazSession:
             declared = await self.client.site_hms_profiles(site_id, gas_day)
         except NotFoundError:
             declared = []
-        declared = sorted(declared, key=lambda p: rules.program_version(p.hmsProfileId))
+        declared = sorted(declared, key=lambda p: version_of(p.hmsProfileId))
         result = SitePrograms(site_id, gas_day, rebuilt, declared, self.ctx.clock.now())
         self.ctx.store.save_snapshot(programs_cache_key(site_id, gas_day), result.to_document(),
                                      result.fetched_at)
@@ -321,10 +341,15 @@ class DeclareHandler:
             profile = payload_profile(payload)
         except ValueError as error:
             raise ActionRefused(f"the queued program cannot be read: {error}") from None
-        problems = rules.technical_errors(profile, now)
+        own = profile.hmsProfileId
+        cached = self.session.cached_programs(profile.hmsSiteId, profile.gasDay)
+        versions = [version_of(p.hmsProfileId) for p in (cached.declared if cached else [])
+                    if p.hmsProfileId != own]  # an earlier attempt of this one may have got through
+        problems = rules.validate_profile(profile, now=now, site=site_by_id(profile.hmsSiteId),
+                                          versions=versions, tolerance=self.session.settings.tolerance)
         if problems:
-            raise ActionRefused("; ".join(problems))
-        first = rules.first_adjustable_slot(profile.gasDay, now)
+            raise ActionRefused("; ".join(f"{p.code}: {p.explanation}" for p in problems))
+        first = adjustable_from(profile.gasDay, now)
         if first is None:
             raise ActionRefused(f"gas day {profile.gasDay:%d/%m/%Y} is over: nothing can be declared "
                                 "for it any more (PAST_GAS_DAY)")
@@ -351,7 +376,7 @@ class DeclareHandler:
         if already is not None:
             return self._already_there(profile, already)
         try:
-            links = await self.session.client.post_hms_profiles([profile])
+            links = await self.session.client.declare_programs([profile])
         except PayloadError as error:  # a 2xx whose body was cut: did the program get there?
             already = await self.session.program(profile.hmsProfileId)
             if already is None:

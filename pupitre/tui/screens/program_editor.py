@@ -40,10 +40,13 @@ from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.drafts import (SLOTS, Draft, DraftError, format_quantity, parse_number,
                                              parse_values, slot_label, split_values)
 from pupitre.providers.grtgaz.feeds import (DECLARE_ACTION, INDICATORS_FEED, PROVIDER, SitePrograms,
-                                            declaration_payload, feasibility_sentence, pending_declarations)
-from pupitre.providers.grtgaz.models import FeasibilityStatus
+                                            adjustable_from, declaration_payload, feasibility_sentence,
+                                            pending_declarations, version_of)
+from pupitre.providers.grtgaz.models import FeasibilityStatus, Flex, IndicatorStatus
+from pupitre.providers.grtgaz.sites import site_by_id
 from pupitre.tui.screens.base import PupitreScreen
-from pupitre.tui.screens.programs import day_label, status_text
+from pupitre.tui.screens.programs import FLEX_SHORT, day_label, status_text
+from pupitre.tui.widgets.indicators import GLYPHS, WORDS
 from pupitre.tui.widgets.header import HeaderBar
 
 if TYPE_CHECKING:
@@ -91,7 +94,7 @@ class ProgramEditorScreen(PupitreScreen):
                 tooltip="Review the program, then declare it (POST /hmsProfiles) through the outbox"),
         Binding("x", "export", "E-mail CSV", id="editor.export",
                 tooltip="Write the program as the e-mail fallback CSV (chapter 6)"),
-        Binding("n", "new_version", "New version", id="editor.new_version",
+        Binding("n", "new_version", "New version", id="editor.new_version", show=False,
                 tooltip="After sending: edit the next version, starting from what was sent"),
         Binding("escape", "back", "Back", id="editor.back"),
     ]
@@ -108,18 +111,22 @@ class ProgramEditorScreen(PupitreScreen):
         self.input_error = ""
         self.sent: Sent | None = None
         self.check: Any = None
+        self.context: Any = None
         self.program_id = ""
+        self._shown: dict[int, list[Text]] = {}
 
     # -- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield HeaderBar("Program editor")
         yield Static("", id="ed-title")
         yield Static("", id="ed-timing")
+        yield Static("", id="ed-indicators")
         yield DataTable(id="ed-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="ed-hour")
         with Horizontal(id="ed-input-row"):
             yield Static("", id="ed-input-label")
             yield ValueInput(placeholder="kWh 25°C — Enter keeps, Esc drops", id="ed-value", compact=True,
-                             restrict=r"[0-9 .,\u00a0\u202f']*")
+                             restrict=r"[0-9 .,\u00a0\u202f']*", select_on_focus=False)
         yield Static("", id="ed-summary")
         yield Static("", id="ed-status")
         yield Footer()
@@ -127,7 +134,7 @@ class ProgramEditorScreen(PupitreScreen):
     def on_mount(self) -> None:
         table = self.query_one("#ed-table", DataTable)
         table.add_column("Slot", key="slot")
-        table.add_column(self.draft.base_label[:10], key="base")
+        table.add_column("Rebuilt", key="base")
         table.add_column("New", key="new")
         table.add_column("Δ", key="delta")
         table.add_column("Pre-check", key="check")
@@ -137,6 +144,7 @@ class ProgramEditorScreen(PupitreScreen):
         first = self.first_adjustable()
         table.focus()
         self.program_id = self.next_program_id()
+        self._build_context()
         self._run_check()
         self._build_rows()
         if first is not None:
@@ -151,24 +159,22 @@ class ProgramEditorScreen(PupitreScreen):
         return self.papp.runtime.clock.now()
 
     def first_adjustable(self) -> int | None:
-        return rules.first_adjustable_slot(self.gas_day, self.now())
+        return adjustable_from(self.gas_day, self.now())
 
     def writable(self, slot: int) -> bool:
         first = self.first_adjustable()
         return self.sent is None and first is not None and slot >= first
 
+    def site(self) -> Any:
+        return site_by_id(self.site_id)
+
     def contract(self) -> str:
-        rebuilt, latest = self.programs.rebuilt, self.programs.latest()
-        for source in (latest, rebuilt):
+        """The connection contract of the programs GRTgaz shows, else the site's (§2.3)."""
+        for source in (self.programs.latest(), self.programs.rebuilt):
             if source is not None and source.connectionContractCode:
                 return source.connectionContractCode
         site = self.site()
         return site.contract if site is not None else ""
-
-    def site(self) -> Any:
-        from pupitre.providers.grtgaz.sites import site_by_id
-
-        return site_by_id(self.site_id)
 
     def next_program_id(self) -> str:
         """§2.2: one more than every version GRTgaz has and every one still in the outbox."""
@@ -184,33 +190,41 @@ class ProgramEditorScreen(PupitreScreen):
             values[self.editing] = self.tentative
         return values
 
-    def profile(self, values: Sequence[float] | None = None) -> "InputHmsProfile":
-        return rules.build_input_profile(
-            program_id=self.program_id, site=self.site(), site_id=self.site_id, gas_day=self.gas_day,
-            contract=self.contract(), quantities=list(self.values() if values is None else values),
-            declared_at=self.now())
-
     def indicators(self) -> Any:
         for site in self.papp.feeds.state(INDICATORS_FEED).data or []:
             if site.site_id == self.site_id:
                 return site
         return None
 
+    @property
+    def reference(self) -> list[float]:
+        """The rebuilt program (§13.4), the pre-check's reference; 0 where unknown."""
+        rebuilt = self.programs.rebuilt
+        if rebuilt is None:
+            return [0.0] * SLOTS
+        return [0.0 if q is None else float(q) for q in rebuilt.quantities]
+
+    def _build_context(self) -> None:
+        """What the pre-check needs of this site and day, read once (not per keystroke)."""
+        self.context = rules.ProgramContext.from_api(
+            self.site(), self.gas_day, indicators=self.indicators(), profiles=self.programs.declared,
+            rebuilt=self.programs.rebuilt, tolerance=self.papp.runtime.settings.grtgaz.tolerance,
+            contract=self.contract())
+
+    def profile(self) -> "InputHmsProfile":
+        """The §13.2 program that would be sent now."""
+        return rules.input_profile(self.context, self.values(), declared_at=self.now(), profile_id=self.program_id)
+
     # -- the pre-check -----------------------------------------------------------------
     def _run_check(self) -> None:
         """``rules.precheck`` on the current values: what GRTgaz would say, per hour."""
-        self.check = rules.precheck(self.profile(), reference=self.reference(), indicators=self.indicators(),
-                                    now=self.now(), site=self.site(),
-                                    known_ids=[p.hmsProfileId for p in self.programs.declared])
-
-    def reference(self) -> list[float | None]:
-        rebuilt = self.programs.rebuilt
-        return list(rebuilt.quantities) if rebuilt is not None else list(self.draft.base)
+        self.check = rules.precheck(self.context, self.values(), now=self.now(), profile_id=self.program_id)
 
     # -- drawing -----------------------------------------------------------------------
     def redraw(self) -> None:
         """Indicators changed (or the screen came back): check again, repaint all."""
         if self.sent is None:
+            self._build_context()
             self._run_check()
         self._draw_rows()
         self._draw_lines()
@@ -222,36 +236,58 @@ class ProgramEditorScreen(PupitreScreen):
     def _build_rows(self) -> None:
         table = self.query_one("#ed-table", DataTable)
         table.clear()
+        self._shown = {}
         for slot in range(SLOTS):
-            table.add_row(*self._cells(slot), key=str(slot))
+            cells = self._cells(slot)
+            self._shown[slot] = cells
+            table.add_row(*cells, key=str(slot))
         self._draw_lines()
 
     def _cells(self, slot: int) -> list[Text]:
+        """Slot, rebuilt (the reference the pre-check compares with, §3.2.2), new value
+        (bold when changed from the starting program), difference to the reference,
+        verdict and indicators."""
         values = self.values()
-        base = self.draft.base[slot]
+        reference = self.reference[slot]
         writable = self.writable(slot)
         style = "" if writable else "dim"
-        lock = " " if writable else "·"
         editing = slot == self.editing
+        changed = values[slot] != self.draft.base[slot]
         new = Text(format_quantity(values[slot]) + ("✎" if editing else ""), justify="right",
-                   style="bold reverse" if editing else ("bold" if values[slot] != base else style))
-        diff = values[slot] - base
+                   style="bold reverse" if editing else ("bold" if changed else style))
+        diff = values[slot] - reference
         delta = Text("" if diff == 0 else ("+" if diff > 0 else "−") + format_quantity(abs(diff)),
-                     style="bold" if diff else "")
-        verdict, indicator = hour_cells(self.check, slot)
-        return [Text(f"{lock}{slot_label(slot)}", style=style), Text(format_quantity(base), style=style,
-                                                                     justify="right"),
-                new, delta, verdict, indicator]
+                     style="bold" if diff else "", justify="right")
+        hour = self.check.hours[slot] if self.check is not None else None
+        return [Text(f"{' ' if writable else '·'}{slot_label(slot)}", style=style),
+                Text(format_quantity(reference), style=style, justify="right"),
+                new, delta, verdict_text(hour), indicator_text(hour)]
 
-    def _draw_rows(self, slots: Sequence[int] | None = None) -> None:
+    COLUMNS = ("slot", "base", "new", "delta", "check", "indicator")
+
+    def _draw_rows(self) -> None:
+        """Repaint only the cells that changed (this runs on every keystroke)."""
         table = self.query_one("#ed-table", DataTable)
         if table.row_count != SLOTS:
             self._build_rows()
             return
-        keys = ("slot", "base", "new", "delta", "check", "indicator")
-        for slot in range(SLOTS) if slots is None else slots:
-            for key, cell in zip(keys, self._cells(slot)):
-                table.update_cell(str(slot), key, cell)
+        for slot in range(SLOTS):
+            cells = self._cells(slot)
+            shown = self._shown.get(slot)
+            for index, (key, cell) in enumerate(zip(self.COLUMNS, cells)):
+                if shown is None or shown[index] != cell:
+                    table.update_cell(str(slot), key, cell, update_width=True)
+            self._shown[slot] = cells
+        self._draw_hour()
+
+    def _draw_hour(self) -> None:
+        """The highlighted hour in words: the rule that decides it and why."""
+        slot = self._slot_under_cursor()
+        line = self.query_one("#ed-hour", Static)
+        if slot is None or self.check is None:
+            line.update("")
+            return
+        line.update(hour_text(self.check.hours[slot], slot))
 
     def _draw_lines(self) -> None:
         self._draw_title()
@@ -262,12 +298,12 @@ class ProgramEditorScreen(PupitreScreen):
     def _draw_title(self) -> None:
         site = self.site()
         text = Text()
-        text.append("Sent " if self.sent else "New program ")
+        text.append("Sent " if self.sent else "New ")
         text.append(self.program_id, style="bold")
         if self.sent is None:
             text.append(" (next version)")
-        text.append(f" · {site.label if site else self.site_id} · {day_label(self.gas_day, self.now())}")
-        text.append(f" · from {self.draft.base_label}", style="dim")
+        text.append(f" · {site.label if site else self.site_id} · gas day {self.gas_day:%d/%m}"
+                    f" · from {self.draft.base_label}")
         self.query_one("#ed-title", Static).update(text)
 
     def _draw_timing(self) -> None:
@@ -277,14 +313,15 @@ class ProgramEditorScreen(PupitreScreen):
         if first is None:
             text.append("This gas day is over: nothing can be declared for it (PAST_GAS_DAY).", style="bold")
         else:
-            text.append(f"Sent now ({now:%H:%M}): hours from {slot_label(first)} adjustable")
-            if first > 0:
-                text.append(", earlier ones read-only (·)", style="dim")
-            text.append(" · ")
+            text.append(f"Sent at {now:%H:%M}: from {slot_label(first)} on (· read-only) · ")
             text.append(timing_words(self.gas_day, now))
         if self.draft.dirty:
             text.append(f" · {len(self.draft.changed_slots())} hour(s) changed")
         self.query_one("#ed-timing", Static).update(text)
+        indicators = Text("Indicators: ")
+        if self.check is not None:
+            indicators.append_text(indicators_line(self.check))
+        self.query_one("#ed-indicators", Static).update(indicators)
 
     def _draw_summary(self) -> None:
         text = summary_text(self.check) if self.sent is None else Text("")
@@ -355,17 +392,23 @@ class ProgramEditorScreen(PupitreScreen):
         box = self.query_one("#ed-value", ValueInput)
         with box.prevent(Input.Changed):
             box.value = first_key or f"{self.draft.values[slot]:g}"
+        box.cursor_position = len(box.value)
         box.focus()
         if not first_key:
             box.select_all()
         else:
             self._typed(box.value)
-        self._draw_rows([slot])
+        self._draw_rows()
 
     def on_key(self, event: events.Key) -> None:
         table = self.query_one("#ed-table", DataTable)
         if table.has_focus and event.character and event.character.isdigit():
             event.stop()
+            if self.editing is not None:  # typed before the focus reached the input
+                box = self.query_one("#ed-value", ValueInput)
+                box.value += event.character
+                box.cursor_position = len(box.value)
+                return
             self.action_edit_value(event.character)
 
     @on(Input.Changed, "#ed-value")
@@ -383,6 +426,10 @@ class ProgramEditorScreen(PupitreScreen):
         self._run_check()
         self._draw_rows()
         self._draw_summary()
+
+    @on(DataTable.RowHighlighted, "#ed-table")
+    def _row_highlighted(self) -> None:
+        self._draw_hour()
 
     @on(Input.Submitted, "#ed-value")
     def _value_submitted(self) -> None:
@@ -567,6 +614,11 @@ class ProgramEditorScreen(PupitreScreen):
         from pupitre.tui.screens.email_export import export_for_email
 
         reason = ""
+        if self.sent is None and self.check is not None and self.check.outcome is rules.Outcome.REJECTED:
+            self.notify(escape("Not exported: GRTgaz would reject this program too — "
+                               + "; ".join(f"{i.code} {i.explanation}" for i in self.check.issues)),
+                        title="Not exported", severity="error", timeout=15)
+            return
         if self.sent is not None:
             item = self.papp.runtime.outbox.item(self.sent.item_id)
             if item is not None and item.status in ("pending", "failed"):
@@ -578,25 +630,111 @@ class ProgramEditorScreen(PupitreScreen):
 
 # -- rendering of the pre-check (pure helpers) --------------------------------------------
 
+SHORT_CODES = {
+    rules.HMS_PROFILE_NOT_RESPECT_Q0_DELAY: "Q→Q- red",
+    rules.HMS_PROFILE_NOT_RESPECT_QMAX_DELAY: "Q→Q+ red",
+    rules.HMS_PROFILE_NOT_RESPECT_FLEXIBILITY_TOLERANCE: "allowance",
+    rules.HMS_PROFILE_NOT_RESPECT_GRAY_INDICATOR: "GREY",
+    rules.EXEEDED_QMIN_QMAX: "Qmin/Qmax",
+    rules.BAD_QUANTITIES: "missing",
+    rules.MISSING_HOUR_NOT_ZERO: "must be 0",
+}
+
+
 def timing_words(gas_day: dt.date, now: dt.datetime) -> str:
     """Which §3 regime a program sent now falls under."""
-    if now < rules.auto_accept_before(gas_day):
-        return f"accepted without control until {rules.auto_accept_before(gas_day):%d/%m %H:%M} (§3.1)"
-    return "checked against the flexibility indicators (§3.2)"
+    limit = rules.auto_accept_before(gas_day)
+    if now < limit:
+        return f"no feasibility control before {limit:%d/%m %H:%M} (§3.1)"
+    return "feasibility checked (§3.2)"
 
 
-def hour_cells(check: Any, slot: int) -> tuple[Text, Text]:
-    """The pre-check's verdict for one hour, and the indicator applying to it."""
-    return rules_hour_cells(check, slot)
+def status_word(status: IndicatorStatus) -> str:
+    return f"{GLYPHS[status]}{WORDS[status]}"
+
+
+def view_text(view: Any) -> str:
+    """``Q→Q+ ✗RED`` and, when a change is announced, ``→✓green 11:15`` (§3.2.2.1)."""
+    text = f"{FLEX_SHORT[view.flex]} {status_word(view.applicable)}"
+    if view.next is not None and view.next_at is not None:
+        text += f"→{status_word(view.next)} {view.next_at:%H:%M}"
+    return text
+
+
+def indicators_line(check: Any) -> Text:
+    """The three indicators as a program sent now would be checked against them."""
+    text = Text()
+    if not check.indicators_known:
+        return text.append("indicators not read yet: taken as RED", style="bold")
+    for index, flex in enumerate(Flex):
+        view = check.indicators[flex]
+        if index:
+            text.append(" ")
+        style = "" if view.applicable is IndicatorStatus.GREEN else "bold reverse"
+        text.append(view_text(view), style=style)
+    return text
+
+
+def verdict_text(hour: Any) -> Text:
+    """One hour's pre-check verdict: ``✓ ok``, ``✗ Q→Q- red``, ``· past``."""
+    if hour is None:
+        return Text("")
+    if not hour.ok:
+        return Text(f"✗ {SHORT_CODES.get(hour.code, hour.code or 'fails')}", style="bold reverse")
+    if not hour.exists:
+        return Text("· 23h day", style="dim")
+    if not hour.adjustable:
+        return Text("· past", style="dim")
+    if not hour.in_window and hour.rule != rules.RULE_AUTO:
+        return Text("✓ >H+5", style="dim")
+    return Text("✓ ok")
+
+
+def indicator_text(hour: Any) -> Text:
+    """The indicator(s) applying to one hour (§3.2.2: Q→Q- down, Q→Q+ and partial up)."""
+    if hour is None or not hour.indicators:
+        return Text("—" if hour is not None and hour.adjustable else "", style="dim")
+    text = Text()
+    for index, view in enumerate(hour.indicators):
+        if index:
+            text.append(" ")
+        text.append(view_text(view), style="" if view.applicable is IndicatorStatus.GREEN else "bold")
+    return text
+
+
+def hour_text(hour: Any, slot: int) -> Text:
+    """The highlighted hour: verdict, reason, code and the document's section."""
+    text = Text(f"{slot_label(slot)} ", style="bold")
+    text.append("✓ " if hour.ok else "✗ ", style="" if hour.ok else "bold reverse")
+    text.append(hour.reason)
+    if hour.code:
+        text.append(f" — {hour.code}", style="bold")
+    if hour.rule:
+        text.append(f" ({hour.rule})", style="dim")
+    return text
 
 
 def summary_text(check: Any) -> Text:
-    return rules_summary_text(check)
-
-
-def rules_hour_cells(check: Any, slot: int) -> tuple[Text, Text]:  # wired to rules.precheck below
-    raise NotImplementedError
-
-
-def rules_summary_text(check: Any) -> Text:
-    raise NotImplementedError
+    """The pre-check's prediction, with the codes GRTgaz would answer (§13.6 / §13.3)."""
+    text = Text()
+    if check is None:
+        return text
+    outcome = check.outcome
+    if outcome is rules.Outcome.ACCEPTED:
+        text.append("Pre-check ✓ would be ACCEPTED", style="bold")
+        if not check.indicators_known:
+            text.append(" — indicators unknown, taken as red", style="bold")
+        partial = check.feasibility.partial
+        if partial is not None:
+            text.append(f" · partial allowance left {format_quantity(partial.remaining)} kWh")
+        return text
+    if outcome is rules.Outcome.REJECTED:
+        text.append("Pre-check ✗ would be REJECTED (400, nothing taken):", style="bold reverse")
+        reasons = check.issues
+    else:
+        text.append("Pre-check ✗ would be REFUSED:", style="bold reverse")
+        reasons = check.comments
+    for item in reasons:
+        text.append(f" {item.code}", style="bold")
+        text.append(f" {item.explanation}" + (f" ({item.section})" if item.section else "") + ";")
+    return text

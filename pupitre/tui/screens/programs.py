@@ -28,7 +28,8 @@ from pupitre.providers.core.clock import format_age, gas_day_of, gas_day_length_
 from pupitre.providers.core.errors import ApiError
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.drafts import SLOTS, format_quantity, slot_label
-from pupitre.providers.grtgaz.feeds import INDICATORS_FEED, PROVIDER, SitePrograms, pending_declarations
+from pupitre.providers.grtgaz.feeds import (INDICATORS_FEED, PROVIDER, SitePrograms, adjustable_from, current_slot,
+                                            pending_declarations, version_of)
 from pupitre.providers.grtgaz.models import FeasibilityStatus, Flex
 from pupitre.providers.grtgaz.sites import site_by_id
 from pupitre.tui.screens.base import PupitreScreen
@@ -88,7 +89,8 @@ def program_detail(profile: "HmsProfile") -> Text:
     text.append("\n")
     if profile.comment:
         text.append(f"“{profile.comment}”\n")
-    codes = rules.comment_codes(profile.comment) if profile.comment else []
+    codes = [c for c in rules.comment_codes(profile.comment) if c != rules.HMS_PROFILE_ACCEPTED] \
+        if profile.comment else []
     if codes:
         text.append(", ".join(codes) + "\n", style="dim")
     text.append(f"declared  {profile.declarationDateTime:%d/%m %H:%M:%S}\n")
@@ -108,7 +110,7 @@ def program_detail(profile: "HmsProfile") -> Text:
 def slot_marks(day: dt.date, now: dt.datetime) -> tuple[int | None, int | None]:
     """(first adjustable slot, current slot) of ``day`` at ``now``; ``None`` when the day is
     over (no slot adjustable) or not started (no current slot)."""
-    return rules.first_adjustable_slot(day, now), rules.current_slot(day, now)
+    return adjustable_from(day, now), current_slot(day, now)
 
 
 class ProgramsScreen(PupitreScreen):
@@ -118,14 +120,14 @@ class ProgramsScreen(PupitreScreen):
                 tooltip="The previous gas day"),
         Binding("right", "day(1)", "Day ▶", id="programs.next_day", priority=True,
                 tooltip="The next gas day"),
-        Binding("t", "today", "Today", id="programs.today", tooltip="The current gas day"),
+        Binding("t", "today", "Today", id="programs.today", tooltip="The current gas day", show=False),
         Binding("e", "edit", "New program…", id="programs.edit",
                 tooltip="Edit a new program starting from the rebuilt program"),
         Binding("c", "edit_selected", "Edit selected…", id="programs.edit_selected",
                 tooltip="Edit a new program starting from the selected declaration"),
         Binding("x", "export", "E-mail CSV", id="programs.export",
                 tooltip="Write the selected declaration as the e-mail fallback CSV (chapter 6)"),
-        Binding("l", "reload", "Reload", id="programs.reload", tooltip="Read the programs again"),
+        Binding("l", "reload", "Reload", id="programs.reload", tooltip="Read the programs again", show=False),
         Binding("escape,backspace", "back", "Back", id="programs.back"),
     ]
 
@@ -220,6 +222,11 @@ class ProgramsScreen(PupitreScreen):
                 if self.is_mounted:
                     self.redraw()
 
+    def on_screen_resume(self) -> None:
+        """Back from the editor: read again (the base class repaints what is known)."""
+        if self.is_mounted and self.site_id is not None:
+            self.action_reload()
+
     def _outbox_updated(self, _: object) -> None:
         if self.is_mounted and self.app.screen is self:
             self.action_reload()
@@ -253,19 +260,19 @@ class ProgramsScreen(PupitreScreen):
         self.query_one("#prog-title", Static).update(title)
         line = Text()
         rebuilt = self.data.rebuilt if self.data else None
+        first, _ = slot_marks(self.gas_day, now)  # type: ignore[arg-type]
         if rebuilt is None:
             line.append("No rebuilt program" + (" yet" if self.data else " read yet"), style="bold")
         else:
             values = rebuilt.quantities
             line.append(f"Rebuilt {rebuilt.hmsProfileId}")
             if rebuilt.processingDateTime is not None:
-                line.append(f" · processed {rebuilt.processingDateTime:%d/%m %H:%M}")
-            line.append("  ")
+                line.append(f" ({rebuilt.processingDateTime:%d/%m %H:%M})")
+            line.append(" ")
             line.append(sparkline(values, low=0), style="bold")
             known = [v for v in values if v is not None]
             if known:
-                line.append(f"  total {format_quantity(sum(known))} kWh")
-        first, _ = slot_marks(self.gas_day, now)  # type: ignore[arg-type]
+                line.append(f" {format_quantity(sum(known) / 1000)} MWh")
         if first is None:
             line.append(" · day over", style="dim")
         elif first > 0:
@@ -279,13 +286,13 @@ class ProgramsScreen(PupitreScreen):
         pending = pending_declarations(self.papp.runtime.store, self.site_id, self.gas_day)  # type: ignore[arg-type]
         known = {p.hmsProfileId for p in declared}
         for profile in declared:
-            table.add_row(Text(str(rules.program_version(profile.hmsProfileId))),
+            table.add_row(Text(str(version_of(profile.hmsProfileId))),
                           Text(f"{profile.declarationDateTime:%d/%m %H:%M}"), status_text(profile.status),
                           key=profile.hmsProfileId)
         for payload in pending:
             program_id = payload["program"]["hmsProfileId"]
             if program_id not in known:
-                table.add_row(Text(str(rules.program_version(program_id))), Text("in outbox"),
+                table.add_row(Text(str(version_of(program_id))), Text("in outbox"),
                               Text("⧗ not sent", style="bold reverse"), key=program_id)
         if not table.row_count:
             table.add_row(Text("—"), Text("none declared", style="dim"), Text(""), key="")
@@ -300,7 +307,7 @@ class ProgramsScreen(PupitreScreen):
         selected = self.selected()
         chosen: Sequence[float | None] = list(selected.quantities) if selected else [None] * SLOTS
         high = max([v for v in list(rebuilt) + list(chosen) if v is not None] or [0.0])
-        table.columns["selected"].label = Text(f"v{rules.program_version(selected.hmsProfileId)}"
+        table.columns["selected"].label = Text(f"v{version_of(selected.hmsProfileId)}"
                                                if selected else "Selected")
         cursor = table.cursor_row
         table.clear()
@@ -391,7 +398,7 @@ class ProgramsScreen(PupitreScreen):
             latest = self.data.latest() if self.data else None
             if latest is not None:
                 self.notify("No rebuilt program: starting from the last declaration.", timeout=5)
-                self._editor(latest.quantities, f"v{rules.program_version(latest.hmsProfileId)}")
+                self._editor(latest.quantities, f"v{version_of(latest.hmsProfileId)}")
                 return
             self._editor([0.0] * SLOTS, "zero")
             return
@@ -403,7 +410,7 @@ class ProgramsScreen(PupitreScreen):
             self.notify("Select a declared program first (or e: start from the rebuilt program).",
                         severity="warning")
             return
-        self._editor(selected.quantities, f"v{rules.program_version(selected.hmsProfileId)}")
+        self._editor(selected.quantities, f"v{version_of(selected.hmsProfileId)}")
 
     def action_export(self) -> None:
         from pupitre.tui.screens.email_export import export_for_email

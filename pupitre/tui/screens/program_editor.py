@@ -110,6 +110,7 @@ class ProgramEditorScreen(PupitreScreen):
         self.tentative: float | None = None
         self.input_error = ""
         self.sent: Sent | None = None
+        self.sent_ids: set[str] = set()  # sent from here, perhaps not listed by GRTgaz yet
         self.check: Any = None
         self.context: Any = None
         self.program_id = ""
@@ -181,6 +182,7 @@ class ProgramEditorScreen(PupitreScreen):
         known = [p.hmsProfileId for p in self.programs.declared]
         known += [p["program"]["hmsProfileId"] for p in
                   pending_declarations(self.papp.runtime.store, self.site_id, self.gas_day)]
+        known += sorted(self.sent_ids)
         return rules.next_program_id(self.gas_day, self.site_id, self.contract(), known)
 
     def values(self) -> list[float]:
@@ -599,16 +601,29 @@ class ProgramEditorScreen(PupitreScreen):
         self._draw_status()
 
     def action_new_version(self) -> None:
+        """After sending: the next version, starting from what was sent. GRTgaz's programs
+        are read again first (the sent one may have changed the rebuilt program)."""
         if self.sent is None:
             self.notify("Send this program first (s), or Esc to leave it.", severity="warning")
             return
-        base = list(self.values())
-        label = f"v{rules.parse_program_id(self.sent.program_id).version}"  # type: ignore[union-attr]
-        self.draft = Draft(self.site_id, self.gas_day, tuple(base), label)
+        self.sent_ids.add(self.sent.program_id)
+        label = f"v{version_of(self.sent.program_id)}"
+        self.draft = Draft(self.site_id, self.gas_day, tuple(self.values()), label)
         self.sent = None
         self.program_id = self.next_program_id()
-        self.query_one("#ed-table", DataTable).columns["base"].label = Text(label)
         self._close_input()
+        self.run_worker(self._reload_programs(), group="editor-programs", exclusive=True, exit_on_error=False)
+
+    async def _reload_programs(self) -> None:
+        try:
+            self.programs = await self.session.programs(self.site_id, self.gas_day)
+        except ApiError as error:
+            self.notify(escape(f"Programs not read again ({error}); the pre-check uses what was read before."),
+                        severity="warning", timeout=10)
+            return
+        if self.sent is None and self.is_mounted:
+            self.program_id = self.next_program_id()
+            self.redraw()
 
     def action_export(self) -> None:
         from pupitre.tui.screens.email_export import export_for_email

@@ -81,8 +81,8 @@ def test_draft_needs_24_values():
 
 def test_labels_and_formatting():
     assert [slot_label(i) for i in (0, 17, 18, 23)] == ["06h", "23h", "00h", "05h"]
-    assert format_quantity(1600000.0) == "1\u202f600\u202f000"
-    assert format_quantity(15236.87) == "15\u202f236.87"
+    assert format_quantity(1600000.0) == "1 600 000"
+    assert format_quantity(15236.87) == "15 236.87"
     assert format_quantity(None) == "—"
 
 

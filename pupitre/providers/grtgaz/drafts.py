@@ -84,11 +84,12 @@ def _looks_numeric(cell: str) -> bool:
 
 
 def format_quantity(value: float | None) -> str:
-    """A quantity for the screen: thousands grouped with a thin space, up to 2 decimals."""
+    """A quantity for the screen: thousands grouped with a space, up to 2 decimals (a plain
+    space: one terminal cell everywhere, so columns stay aligned)."""
     if value is None:
         return "—"
     text = f"{value:,.2f}".rstrip("0").rstrip(".")
-    return text.replace(",", "\u202f")
+    return text.replace(",", " ")
 
 
 def slot_label(index: int) -> str:

@@ -684,7 +684,7 @@ def indicators_line(check: Any) -> Text:
     for index, flex in enumerate(Flex):
         view = check.indicators[flex]
         if index:
-            text.append(" ")
+            text.append(" · ")
         style = "" if view.applicable is IndicatorStatus.GREEN else "bold reverse"
         text.append(view_text(view), style=style)
     return text
@@ -749,7 +749,8 @@ def summary_text(check: Any) -> Text:
     else:
         text.append("Pre-check ✗ would be REFUSED:", style="bold reverse")
         reasons = check.comments
-    for item in reasons:
+    for index, item in enumerate(reasons):
+        text.append(";" if index else "")
         text.append(f" {item.code}", style="bold")
-        text.append(f" {item.explanation}" + (f" ({item.section})" if item.section else "") + ";")
+        text.append(f" {item.explanation}" + (f" ({item.section})" if item.section else ""))
     return text

@@ -139,6 +139,7 @@ class ProgramsScreen(PupitreScreen):
         self.error = ""
         self.loading = False
         self.selected_id: str | None = None
+        self._hours_placed = False
 
     # -- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -254,29 +255,30 @@ class ProgramsScreen(PupitreScreen):
         label = site.label if site else (self.data.rebuilt.hmsSiteLabel if self.data and self.data.rebuilt else "")
         title.append(f"{label or self.site_id} ({self.site_id})", style="bold")
         if site is not None:
-            title.append(f" · {site.mesh_label} · {site.tranches} tranche(s)")
+            title.append(f" · {site.mesh_label}")
         title.append(" · gas day ")
         title.append(day_label(self.gas_day, now), style="bold")  # type: ignore[arg-type]
+        first, _ = slot_marks(self.gas_day, now)  # type: ignore[arg-type]
+        if first is None:
+            title.append(" · day over", style="dim")
+        elif first > 0:
+            title.append(f" · adjustable from {slot_label(first)}")
         self.query_one("#prog-title", Static).update(title)
         line = Text()
         rebuilt = self.data.rebuilt if self.data else None
-        first, _ = slot_marks(self.gas_day, now)  # type: ignore[arg-type]
         if rebuilt is None:
             line.append("No rebuilt program" + (" yet" if self.data else " read yet"), style="bold")
         else:
             values = rebuilt.quantities
-            line.append(f"Rebuilt {rebuilt.hmsProfileId}")
+            line.append("Rebuilt")
             if rebuilt.processingDateTime is not None:
                 line.append(f" ({rebuilt.processingDateTime:%d/%m %H:%M})")
             line.append(" ")
             line.append(sparkline(values, low=0), style="bold")
             known = [v for v in values if v is not None]
             if known:
-                line.append(f" {format_quantity(sum(known) / 1000)} MWh")
-        if first is None:
-            line.append(" · day over", style="dim")
-        elif first > 0:
-            line.append(f" · adjustable from {slot_label(first)}")
+                line.append(f" {format_quantity(round(sum(known) / 1000))} MWh/day")
+            line.append(f" · {rebuilt.hmsProfileId}", style="dim")
         self.query_one("#prog-rebuilt", Static).update(line)
 
     def _draw_declared(self) -> None:
@@ -309,7 +311,8 @@ class ProgramsScreen(PupitreScreen):
         high = max([v for v in list(rebuilt) + list(chosen) if v is not None] or [0.0])
         table.columns["selected"].label = Text(f"v{version_of(selected.hmsProfileId)}"
                                                if selected else "Selected")
-        cursor = table.cursor_row
+        cursor = table.cursor_row if self._hours_placed else (current if current is not None else 0)
+        self._hours_placed = True
         table.clear()
         for slot in range(SLOTS):
             past = first is None or slot < first
@@ -320,10 +323,7 @@ class ProgramsScreen(PupitreScreen):
                           Text(hbar(rebuilt[slot], high, BAR_WIDTH), style=style),
                           Text(format_quantity(chosen[slot]) if selected else "", justify="right"),
                           delta_text(chosen[slot], rebuilt[slot]), key=str(slot))
-        if 0 <= cursor < SLOTS:
-            table.move_cursor(row=cursor, animate=False)
-        elif current is not None:
-            table.move_cursor(row=current, animate=False)
+        table.move_cursor(row=min(max(cursor, 0), SLOTS - 1), animate=False)
 
     def _draw_detail(self) -> None:
         detail = self.query_one("#prog-detail", Static)

@@ -8,6 +8,7 @@ nothing is asserted on timings.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import statistics
 import time
 
@@ -74,3 +75,70 @@ def test_bench_precheck_per_call() -> None:
     print(f"\nGRTgaz precheck: median {median:.3f} ms per call (warm context), "
           f"{cold:.3f} ms with a fresh context each call; target ≤ {TARGET_MS} ms "
           f"[{check.outcome.value}, {len(check.failing)} failing hours; shared machine, noisy]")
+
+
+def test_bench_editor_keystroke(tmp_path) -> None:
+    """The editor's whole per-keystroke work: parse the typed value, ``rules.precheck``,
+    rebuild the 24 rows' cells and repaint the changed ones, the summary line. Measured
+    headless inside a running app (Textual's own screen refresh comes after, batched)."""
+    import asyncio
+
+    from pupitre.providers.core.clock import ManualClock
+    from pupitre.providers.core.retry import RetryPolicy
+    from pupitre.providers.core.secrets import SecretStore
+    from pupitre.runtime import build_runtime
+    from pupitre.settings import Settings
+    from pupitre.tui.app import PupitreApp
+    from pupitre.tui.screens.program_editor import ProgramEditorScreen
+    from pupitre.tui.screens.programs import ProgramsScreen
+    from tests.unit.test_secrets import MemoryKeyring
+
+    os.environ["PUPITRE_DATA_DIR"] = str(tmp_path / "data")
+    os.environ["PUPITRE_CONFIG_DIR"] = str(tmp_path / "config")
+    now = dt.datetime(2026, 11, 18, 10, 53, tzinfo=PARIS)
+    runtime = build_runtime(Settings(), sandbox=True, clock=ManualClock(now), data_dir=tmp_path / "data",
+                            retry=RetryPolicy(attempts=1),
+                            secrets=SecretStore(credentials_file=tmp_path / "config" / "c.toml", env={},
+                                                backend=MemoryKeyring()))
+    runtime.simulators["grtgaz"].schedule("LI1009", Flex.Q_TO_QMINUS, IndicatorStatus.RED,
+                                          dt.datetime(2026, 11, 18, 8, 52, tzinfo=PARIS))
+    app = PupitreApp(runtime)
+    results: dict[str, float] = {}
+
+    async def run() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            while app.feeds.state("grtgaz.indicators").runs < 1:
+                await pilot.pause(0.05)
+            await app.push_screen(ProgramsScreen("LI1009"))
+            screen = app.screen
+            while screen.data is None or screen.data.from_store or screen.loading:
+                await pilot.pause(0.05)
+            await pilot.press("e")
+            await pilot.pause()
+            editor = app.screen
+            assert isinstance(editor, ProgramEditorScreen)
+            editor.query_one("#ed-table").move_cursor(row=5, animate=False)
+            await pilot.press("9")
+            await pilot.pause()
+            typed = ["9", "90", "900", "9000", "90000", "900000", "90000", "9000"]
+            position = iter(range(10**9))
+
+            def keystroke() -> None:
+                editor._typed(typed[next(position) % len(typed)])
+
+            keystroke()
+            started = time.perf_counter()
+            calls = 400
+            for _ in range(calls):
+                keystroke()
+            results["editor"] = (time.perf_counter() - started) * 1000 / calls
+            started = time.perf_counter()
+            for _ in range(calls):
+                editor._run_check()
+            results["precheck"] = (time.perf_counter() - started) * 1000 / calls
+            await pilot.pause()
+
+    asyncio.run(run())
+    print(f"\nGRTgaz editor: {results['precheck']:.3f} ms per rules.precheck in the editor, "
+          f"{results['editor']:.3f} ms for the whole per-keystroke work (pre-check + 24 rows + summary); "
+          f"target ≤ {TARGET_MS} ms for the pre-check [shared machine, noisy]")

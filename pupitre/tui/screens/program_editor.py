@@ -114,7 +114,7 @@ class ProgramEditorScreen(PupitreScreen):
         self.check: Any = None
         self.context: Any = None
         self.program_id = ""
-        self._shown: dict[int, list[Text]] = {}
+        self._shown: dict[int, tuple[Any, ...]] = {}
 
     # -- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -239,47 +239,43 @@ class ProgramEditorScreen(PupitreScreen):
         table = self.query_one("#ed-table", DataTable)
         table.clear()
         self._shown = {}
-        for slot in range(SLOTS):
-            cells = self._cells(slot)
-            self._shown[slot] = cells
-            table.add_row(*cells, key=str(slot))
+        for slot, (signature, cells) in enumerate(self._rows()):
+            self._shown[slot] = signature
+            table.add_row(*cells(), key=str(slot))
         self._draw_lines()
 
-    def _cells(self, slot: int) -> list[Text]:
-        """Slot, rebuilt (the reference the pre-check compares with, §3.2.2), new value
-        (bold when changed from the starting program), difference to the reference,
-        verdict and indicators."""
+    def _rows(self) -> list[tuple[tuple[Any, ...], Any]]:
+        """Per slot: what its row depends on (cheap to compare) and how to draw it.
+
+        Columns: slot, rebuilt (the reference the pre-check compares with, §3.2.2), the
+        new value (bold when changed from the starting program), the difference to the
+        reference, the verdict and the indicators applying to the hour."""
         values = self.values()
-        reference = self.reference[slot]
-        writable = self.writable(slot)
-        style = "" if writable else "dim"
-        editing = slot == self.editing
-        changed = values[slot] != self.draft.base[slot]
-        new = Text(format_quantity(values[slot]) + ("✎" if editing else ""), justify="right",
-                   style="bold reverse" if editing else ("bold" if changed else style))
-        diff = values[slot] - reference
-        delta = Text("" if diff == 0 else ("+" if diff > 0 else "−") + format_quantity(abs(diff)),
-                     style="bold" if diff else "", justify="right")
-        hour = self.check.hours[slot] if self.check is not None else None
-        return [Text(f"{' ' if writable else '·'}{slot_label(slot)}", style=style),
-                Text(format_quantity(reference), style=style, justify="right"),
-                new, delta, verdict_text(hour), indicator_text(hour)]
+        reference = self.reference
+        first = self.first_adjustable()
+        writable_from = SLOTS if self.sent is not None or first is None else first
+        hours = self.check.hours if self.check is not None else (None,) * SLOTS
+        rows = []
+        for slot in range(SLOTS):
+            hour = hours[slot]
+            signature = (values[slot], reference[slot], slot >= writable_from, slot == self.editing,
+                         values[slot] != self.draft.base[slot], hour)
+            rows.append((signature, lambda signature=signature, slot=slot: row_cells(slot, *signature)))
+        return rows
 
     COLUMNS = ("slot", "base", "new", "delta", "check", "indicator")
 
     def _draw_rows(self) -> None:
-        """Repaint only the cells that changed (this runs on every keystroke)."""
+        """Repaint only the rows whose content changed (this runs on every keystroke)."""
         table = self.query_one("#ed-table", DataTable)
         if table.row_count != SLOTS:
             self._build_rows()
             return
-        for slot in range(SLOTS):
-            cells = self._cells(slot)
-            shown = self._shown.get(slot)
-            for index, (key, cell) in enumerate(zip(self.COLUMNS, cells)):
-                if shown is None or shown[index] != cell:
+        for slot, (signature, cells) in enumerate(self._rows()):
+            if self._shown.get(slot) != signature:
+                for key, cell in zip(self.COLUMNS, cells()):
                     table.update_cell(str(slot), key, cell, update_width=True)
-            self._shown[slot] = cells
+                self._shown[slot] = signature
         self._draw_hour()
 
     def _draw_hour(self) -> None:
@@ -688,6 +684,20 @@ def indicators_line(check: Any) -> Text:
         style = "" if view.applicable is IndicatorStatus.GREEN else "bold reverse"
         text.append(view_text(view), style=style)
     return text
+
+
+def row_cells(slot: int, value: float, reference: float, writable: bool, editing: bool, changed: bool,
+              hour: Any) -> list[Text]:
+    """The six cells of one editor row (see ``ProgramEditorScreen._rows``)."""
+    style = "" if writable else "dim"
+    new = Text(format_quantity(value) + ("✎" if editing else ""), justify="right",
+               style="bold reverse" if editing else ("bold" if changed else style))
+    diff = value - reference
+    delta = Text("" if diff == 0 else ("+" if diff > 0 else "−") + format_quantity(abs(diff)),
+                 style="bold" if diff else "", justify="right")
+    return [Text(f"{' ' if writable else '·'}{slot_label(slot)}", style=style),
+            Text(format_quantity(reference), style=style, justify="right"),
+            new, delta, verdict_text(hour), indicator_text(hour)]
 
 
 def verdict_text(hour: Any) -> Text:

@@ -70,6 +70,14 @@ async def type_value(pilot, editor: ProgramEditorScreen, slot: int, value: int) 
         await pilot.pause()
 
 
+async def edit_montoir(pilot, app) -> ProgramEditorScreen:
+    """Montoir's editor with 18h set to 500 000 (beyond H+5: not controlled, accepted)."""
+    editor = await open_editor(pilot, app, MONTOIR)
+    await type_value(pilot, editor, 12, 500_000)
+    await pilot.press("enter", "escape")
+    return editor
+
+
 def cell(editor: ProgramEditorScreen, slot: int, column: str) -> str:
     return str(editor.query_one("#ed-table", DataTable).get_cell(str(slot), column))
 
@@ -209,9 +217,7 @@ async def test_5xx_then_timeout_keeps_it_in_the_outbox_and_sends_it_once(make_ap
     sim = app.runtime.simulators["grtgaz"]
     async with app.run_test(size=(120, 40)) as pilot:
         calls = declared_calls(sim)
-        editor = await open_editor(pilot, app, MONTOIR)
-        await type_value(pilot, editor, 12, 500_000)
-        await pilot.press("enter", "escape")
+        editor = await edit_montoir(pilot, app)
         app.runtime.faults.add(POST_ROUTE, "status", count=1, status=503, method="POST")
         app.runtime.faults.add(POST_ROUTE, "timeout", count=1, method="POST")
         await pilot.press("s", "y")
@@ -235,9 +241,7 @@ async def test_lost_answer_is_not_sent_twice(make_app):
     sim = app.runtime.simulators["grtgaz"]
     async with app.run_test(size=(120, 40)) as pilot:
         calls = declared_calls(sim)
-        editor = await open_editor(pilot, app, MONTOIR)
-        await type_value(pilot, editor, 12, 500_000)
-        await pilot.press("enter", "escape")
+        editor = await edit_montoir(pilot, app)
         app.runtime.faults.add(POST_ROUTE, "truncated", count=1, method="POST")
         await pilot.press("s", "y")
         await wait_for(pilot, lambda: items(app) and items(app)[-1].status == "delivered", timeout=10)
@@ -288,9 +292,7 @@ async def test_export_offered_when_the_api_is_down(make_app):
     which writes the queued program; the declaration stays in the outbox."""
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        editor = await open_editor(pilot, app, MONTOIR)
-        await type_value(pilot, editor, 12, 500_000)
-        await pilot.press("enter", "escape")
+        editor = await edit_montoir(pilot, app)
         app.runtime.faults.add(POST_ROUTE, "status", count=1000, status=503, method="POST")
         await pilot.press("s", "y")
         await wait_for(pilot, lambda: items(app) and items(app)[-1].attempts >= 1)

@@ -6,13 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Button, Static
 
 from pupitre.providers.grtgaz.drafts import SLOTS, Draft, format_quantity, slot_label
+from pupitre.tui.screens.send_confirm import SendConfirmScreen
 
 COLUMNS = 3
 
@@ -50,9 +47,11 @@ def confirmation_text(profile: Any, draft: Draft, verdict: Text) -> Text:
     return text
 
 
-class ProgramConfirmScreen(ModalScreen[bool]):
+class ProgramConfirmScreen(SendConfirmScreen):
     BINDINGS = [Binding("y", "send", "Send", id="program.send"),
                 Binding("escape,n", "cancel", "Cancel", id="program.cancel")]
+    DIALOG_ID, TEXT_ID, BUTTONS_ID, SCROLL_ID = "program-dialog", "program-text", "program-buttons", \
+        "program-scroll"
 
     def __init__(self, profile: Any, draft: Draft, verdict: Text) -> None:
         super().__init__()
@@ -60,23 +59,5 @@ class ProgramConfirmScreen(ModalScreen[bool]):
         self.draft = draft
         self.verdict = verdict
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="program-dialog"):
-            with VerticalScroll(id="program-scroll"):
-                yield Static(confirmation_text(self.profile, self.draft, self.verdict), id="program-text")
-            with Horizontal(id="program-buttons"):
-                yield Button("Send (y)", id="send", variant="warning", compact=True)
-                yield Button("Cancel (esc)", id="cancel", compact=True)
-
-    def on_mount(self) -> None:
-        self.app.clear_notifications()  # nothing may hide what is about to be sent
-        self.query_one("#cancel", Button).focus()  # Enter alone never sends
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "send")
-
-    def action_send(self) -> None:
-        self.dismiss(True)
-
-    def action_cancel(self) -> None:
-        self.dismiss(False)
+    def body(self) -> Text:
+        return confirmation_text(self.profile, self.draft, self.verdict)

@@ -35,7 +35,6 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from pupitre.providers.core.clock import format_age
 from pupitre.providers.core.errors import ApiError
-from pupitre.providers.core.outbox import ActionRefused
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.drafts import (SLOTS, Draft, DraftError, format_quantity, parse_number,
                                              parse_values, slot_label, split_values)
@@ -44,6 +43,7 @@ from pupitre.providers.grtgaz.feeds import (DECLARE_ACTION, INDICATORS_FEED, PRO
                                             pending_declarations, version_of)
 from pupitre.providers.grtgaz.models import FeasibilityStatus, Flex, IndicatorStatus
 from pupitre.providers.grtgaz.sites import site_by_id
+from pupitre.tui.outbox import submit_after_confirmation
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.screens.programs import FLEX_SHORT, day_label, status_text
 from pupitre.tui.widgets.indicators import GLYPHS, WORDS
@@ -444,7 +444,7 @@ class ProgramEditorScreen(PupitreScreen):
         self.editing, self.tentative = None, None
         nxt = slot + step
         table = self.query_one("#ed-table", DataTable)
-        if 0 <= nxt < SLOTS and self.writable(nxt):
+        if step and 0 <= nxt < SLOTS and self.writable(nxt):
             table.move_cursor(row=nxt, animate=False)
             self.action_edit_value()
             return
@@ -546,29 +546,16 @@ class ProgramEditorScreen(PupitreScreen):
         profile = self.profile()
         payload = declaration_payload(profile, edited=self.draft.changed_slots(), base_label=self.draft.base_label,
                                       now=now)
-        try:
-            self.papp.runtime.connections[PROVIDER].handlers[(PROVIDER, DECLARE_ACTION)].check(payload, now)
-        except ActionRefused as refusal:
-            self.notify(escape(str(refusal)), title="Not sent", severity="error", timeout=20)
-            self._draw_lines()
-            return
         from pupitre.tui.screens.program_confirm import ProgramConfirmScreen
 
-        def confirmed(send: bool | None) -> None:
-            if not send:
-                self.notify("Nothing was sent.", timeout=4)
-                return
-            try:
-                item_id = self.papp.outbox.submit(PROVIDER, DECLARE_ACTION, payload)
-            except ActionRefused as refusal:
-                self.notify(escape(str(refusal)), title="Not sent", severity="error", timeout=20)
-                return
+        def queued(item_id: int) -> None:
             self.sent = Sent(item_id, profile.hmsProfileId)
             self.notify(f"{profile.hmsProfileId} saved in the outbox (#{item_id}) and being sent.", timeout=5)
             self.set_interval(FOLLOW_SECONDS, self._follow)
             self._close_input()
 
-        self.app.push_screen(ProgramConfirmScreen(profile, self.draft, summary_text(self.check)), confirmed)
+        submit_after_confirmation(self, PROVIDER, DECLARE_ACTION, payload,
+                                  ProgramConfirmScreen(profile, self.draft, summary_text(self.check)), queued)
 
     async def _follow(self) -> None:
         """After delivery, read the program back until GRTgaz decided (§13.3)."""

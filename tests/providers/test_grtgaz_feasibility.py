@@ -531,3 +531,14 @@ def test_missing_hour_of_the_23_hour_day_is_explained() -> None:
     values[20] = 5.0
     check = rules.precheck(ctx, values, now=dt.datetime(2020, 3, 28, 12, 5, tzinfo=PARIS))
     assert (check.hours[20].ok, check.hours[20].code) == (False, rules.MISSING_HOUR_NOT_ZERO)
+
+
+def test_precheck_never_raises_on_half_typed_input() -> None:
+    """The editor calls it on every keystroke: a short list or a stray value is an issue, not a crash."""
+    ctx = context(None)
+    short = rules.precheck(ctx, [100.0] * 10, now=at(12, 5))
+    assert [i.code for i in short.issues] == [rules.BAD_NUMBER_QUANTITIES] and len(short.hours) == 24
+    odd = program(100)
+    odd[SLOT[15]] = "1O0"  # type: ignore[call-overload]
+    check = rules.precheck(ctx, odd, now=at(12, 5))
+    assert [i.code for i in check.issues] == [rules.BAD_QUANTITIES]

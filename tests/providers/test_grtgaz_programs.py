@@ -309,3 +309,18 @@ async def test_25_hour_day_declares_24_slots(client: GrtgazClient, sim: GrtgazSi
     starts = [slot["hourlySlotStartDateTime"] for slot in response.json()["hourlyQuantities"]]
     assert starts[19:22] == ["2020-10-25T01:00:00.000Z", "2020-10-25T02:00:00.000Z",
                              "2020-10-25T03:00:00.000Z"]
+
+
+async def test_utc_timestamps_mode_round_trips(sim: GrtgazSimulator, clock: ManualClock,
+                                               credentials: tuple[bytes, bytes]) -> None:
+    """``timestamps_local=False`` (the day the API writes real UTC): same programs, same slots."""
+    sim.timestamps_local = False
+    async with httpx.AsyncClient(transport=SandboxTransport(sim.app, read_timeout=0.2)) as http:
+        client = GrtgazClient(http, BASE_URL, make_auth(http, clock, credentials), timestamps_local=False)
+        _, profile, links = await declare(client, sim, clock, flat())
+        read = await client.hms_profile(links[0].rel)
+        assert read.status is ACCEPTED
+        assert [s.hourlySlotStartDateTime for s in read.hmsHourlyProfile] == [
+            s.hourlySlotStartDateTime for s in profile.hmsHourlyProfile]
+        raw = await http.get(f"{BASE_URL}/hmsProfiles/{links[0].rel}", auth=client.auth)  # type: ignore[arg-type]
+        assert raw.json()["hmsHourlyProfile"][0]["hourlySlotStartDateTime"] == "2019-11-18T05:00:00.000Z"

@@ -698,8 +698,9 @@ def auto_accept_before(gas_day: dt.date) -> dt.datetime:
 
 # -- technical checks (§2, §13.2, §13.6) ------------------------------------------------
 
-def _bad(value: float | None) -> bool:
-    return value is None or not math.isfinite(value)
+def _bad(value: object) -> bool:
+    """Missing or unusable: ``None``, NaN, infinite, or not a number at all."""
+    return not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value)
 
 
 def check_quantities(quantities: Sequence[float | None], gas_day: dt.date, *, q_min: float, q_max: float,

@@ -91,13 +91,13 @@ class GrtgazSettings(Section):
     sites: list[str] = Field(default_factory=list, description="sites to show (empty = all)")
     tolerance: float = Field(
         0.0, ge=0, le=1, description="tolerance on the contract's Qmin/Qmax as a fraction (§2.4; 0.05 = 5 %)")
-    export_dir: Path | None = Field(
-        None, description="where e-mail fallback CSV files go (chapter 6; default: <data dir>/exports)")
+    export_dir: str = Field(
+        "", description="directory for the e-mail fallback CSV files (chapter 6; empty: <data dir>/exports)")
 
     required_for_real = ("client_id", "audience", "certificate", "private_key")
 
     _url = field_validator("base_url", "token_url")(https_url)
-    _path = field_validator("certificate", "private_key", "export_dir")(local_path)
+    _path = field_validator("certificate", "private_key")(local_path)
 
 
 class EdfOaSettings(Section):

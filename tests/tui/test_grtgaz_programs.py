@@ -264,7 +264,7 @@ async def test_paste_fills_the_program_but_not_past_hours(make_app):
 
 async def test_export_for_email_writes_the_documented_file(make_runtime, make_app, tmp_path):
     settings = Settings()
-    settings.grtgaz.export_dir = tmp_path / "mail"
+    settings.grtgaz.export_dir = str(tmp_path / "mail")
     app = make_app(make_runtime(settings))
     async with app.run_test(size=(120, 40)) as pilot:
         await open_programs(pilot, app, MONTOIR)

@@ -23,7 +23,6 @@ from pupitre.providers.core.clock import gas_day_bounds
 from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.errors import ConfigError, NetworkError, NotFoundError, PayloadError
 from pupitre.providers.core.feeds import Change, Feed
-from pupitre.providers.core.http import safe_text
 from pupitre.providers.core.outbox import ActionRefused
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.models import IndicatorStatus, SiteIndicators, SiteIndicatorsList, to_document
@@ -253,7 +252,9 @@ class GrtgazSession:
     def export_dir(self) -> Path:
         """Where e-mail fallback files go (chapter 6): the configured directory, else
         ``<data dir>/exports``."""
-        return self.settings.export_dir or self.ctx.data_dir / "exports"
+        if self.settings.export_dir.strip():
+            return Path(self.settings.export_dir.strip()).expanduser()
+        return self.ctx.data_dir / "exports"
 
     async def indicators(self) -> list[SiteIndicators]:
         wanted = set(self.settings.sites)
@@ -418,5 +419,7 @@ def feasibility_sentence(profile: "HmsProfile") -> str:
     status = profile.status
     if not status.decided:
         return f"{profile.hmsProfileId}: read back, feasibility not decided yet"
+    from pupitre.providers.core.http import safe_text  # httpx stays off the start-up path
+
     comment = f": {safe_text(profile.comment)}" if profile.comment else ""
     return f"{profile.hmsProfileId} {status.value} by GRTgaz{comment}"

@@ -19,8 +19,9 @@ def confirmation_text(profile: Any, draft: Draft, verdict: Text) -> Text:
     text = Text()
     text.append(f"Declare {profile.hmsProfileId}?\n", style="bold")
     text.append(f"{profile.hmsSiteLabel} ({profile.hmsSiteId}) · gas day {profile.gasDay:%d/%m/%Y} · "
-                f"contract {profile.connectionContractCode} · qMin {format_quantity(profile.qMin)} · "
-                f"qMax {format_quantity(profile.qMAx)} {profile.unit}\n\n")
+                f"contract {profile.connectionContractCode}\n")
+    text.append(f"qMin {format_quantity(profile.qMin)} · qMax {format_quantity(profile.qMAx)} {profile.unit} · "
+                f"declared at {profile.declarationDateTime:%H:%M:%S}\n\n")
     changed = set(draft.changed_slots())
     rows = SLOTS // COLUMNS
     for row in range(rows):

@@ -232,6 +232,12 @@ class ProgramEditorScreen(PupitreScreen):
         self._draw_lines()
 
     def tick(self) -> None:
+        """Time moves the first adjustable hour and the controlled window (chapter 2 §7,
+        §3.2.3.2): check again; only the rows that change are repainted."""
+        if self.sent is None and self.editing is None:
+            self._run_check()
+            self._draw_rows()
+            self._draw_summary()
         self._draw_timing()
         self._draw_status()
 
@@ -350,7 +356,7 @@ class ProgramEditorScreen(PupitreScreen):
                             "retried · x: export for e-mail")
         elif item.status == "failed":
             text.append("NOT ACCEPTED", style="bold reverse")
-            text.append(f" — {item.last_error} · x: export for e-mail")
+            text.append(f" — {item.last_error} · n: correct it under the next version")
         elif item.status == "delivered":
             if profile is None or not profile.status.decided:
                 text.append("received by GRTgaz, feasibility being checked…", style="bold")

@@ -140,6 +140,7 @@ class ProgramsScreen(PupitreScreen):
         self.loading = False
         self.selected_id: str | None = None
         self._hours_placed = False
+        self._marks: tuple[int | None, int | None] = (None, None)
 
     # -- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -246,6 +247,12 @@ class ProgramsScreen(PupitreScreen):
         self._draw_state()
 
     def tick(self) -> None:
+        now = self.papp.runtime.clock.now()
+        marks = slot_marks(self.gas_day, now)  # type: ignore[arg-type]
+        if marks != self._marks:  # a new hour: the current and first adjustable slots move
+            self._marks = marks
+            self._draw_title()
+            self._draw_hours()
         self._draw_state()
 
     def _draw_title(self) -> None:

@@ -213,7 +213,6 @@ class SitePrograms:
         return self.declared[-1] if self.declared else None
 
 
-
 def version_of(program_id: str) -> int:
     """The version of a §2.2 program id (0 when the id does not follow the format)."""
     parsed = rules.parse_program_id(program_id)
@@ -300,8 +299,9 @@ class GrtgazSession:
 
 def declaration_payload(profile: "InputHmsProfile", *, edited: list[int], base_label: str,
                         now: dt.datetime) -> dict[str, Any]:
-    """What goes into the outbox: the §13.2 program as sent, and which slots the operator
-    changed (they must still be adjustable when it is sent, chapter 2 §6-8)."""
+    """What goes into the outbox: the §13.2 program as sent, and ``edited``: the adjustable
+    slots where it differs from the rebuilt program, i.e. what it changes at GRTgaz (they
+    must still be adjustable when it is sent, chapter 2 §6-8)."""
     return {"program": to_document(profile, timestamps_local=False), "edited": sorted(edited),
             "base": base_label, "queued_at": now.isoformat()}
 

@@ -185,6 +185,15 @@ class ProgramEditorScreen(PupitreScreen):
         known += sorted(self.sent_ids)
         return rules.next_program_id(self.gas_day, self.site_id, self.contract(), known)
 
+    def changes_that_count(self) -> list[int]:
+        """Adjustable hours that differ from the rebuilt program: what this declaration
+        changes at GRTgaz (chapter 2 §6-8). They must still be adjustable when it is sent."""
+        first = self.first_adjustable()
+        if first is None:
+            return []
+        values, reference = self.values(), self.reference
+        return [slot for slot in range(first, SLOTS) if values[slot] != reference[slot]]
+
     def values(self) -> list[float]:
         """The draft with the value being typed, so the pre-check sees every keystroke."""
         values = list(self.draft.values)
@@ -550,7 +559,7 @@ class ProgramEditorScreen(PupitreScreen):
         self.program_id = self.next_program_id()  # a declaration may have been made meanwhile
         self._run_check()
         profile = self.profile()
-        payload = declaration_payload(profile, edited=self.draft.changed_slots(), base_label=self.draft.base_label,
+        payload = declaration_payload(profile, edited=self.changes_that_count(), base_label=self.draft.base_label,
                                       now=now)
         from pupitre.tui.screens.program_confirm import ProgramConfirmScreen
 

@@ -321,3 +321,20 @@ async def test_days_past_are_read_only(make_app):
         assert "This gas day is over" in str(editor.query_one("#ed-timing", Static).render())
         assert not any(editor.writable(slot) for slot in range(24))
         assert "PAST_GAS_DAY" in screen_text(app)
+
+
+async def test_passing_h_plus_15_makes_the_hour_read_only(make_runtime, make_app):
+    """At 11:14 the 10h slot is still adjustable (H-1 before H+15, chapter 2 §7); at 11:16
+    it is not: the editor re-checks as time passes and locks the row."""
+    app = make_app(make_runtime(now=dt.datetime(2026, 11, 18, 11, 14)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await open_editor(pilot, app, MONTOIR)
+        assert editor.writable(4) and cell(editor, 4, "check") == "✓ ok"
+        app.runtime.clock.set(dt.datetime(2026, 11, 18, 11, 16))
+        app.ticked.publish(None)
+        await pilot.pause()
+        assert not editor.writable(4) and cell(editor, 4, "check") == "· past"
+        assert "from 11h on" in str(editor.query_one("#ed-timing", Static).render())
+        editor.query_one("#ed-table", DataTable).move_cursor(row=4, animate=False)
+        await pilot.press("5")
+        assert editor.editing is None  # refused: "10h is no longer adjustable"

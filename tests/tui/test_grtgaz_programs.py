@@ -338,3 +338,36 @@ async def test_passing_h_plus_15_makes_the_hour_read_only(make_runtime, make_app
         editor.query_one("#ed-table", DataTable).move_cursor(row=4, animate=False)
         await pilot.press("5")
         assert editor.editing is None  # refused: "10h is no longer adjustable"
+
+
+async def test_declaration_rejected_by_grtgaz_is_listed_and_can_be_corrected(make_app):
+    """A 400 (here: GRTgaz already has a higher version, e.g. sent from another tool) fails
+    the outbox item; the programs list shows it as not taken, with the reason, and c
+    reopens it in the editor."""
+    app = make_app()
+    sim = app.runtime.simulators["grtgaz"]
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await edit_montoir(pilot, app)
+        context = sim.program_context(MONTOIR, DAY)
+        other = rules.input_profile(context, list(editor.values()), declared_at=NOW,
+                                    profile_id=rules.program_id(DAY, MONTOIR, context.contract_code, 7))
+        assert sim.declare([other]) == []  # meanwhile, v7 arrives from elsewhere
+        await pilot.press("s", "y")
+        await wait_for(pilot, lambda: items(app) and items(app)[-1].status == "failed", timeout=10)
+        assert "HMS_PROFILE_VERSION_NOT_INCREASING" in items(app)[-1].last_error
+        await pilot.pause()
+        assert "NOT ACCEPTED" in str(editor.query_one("#ed-status", Static).render())
+        await pilot.press("escape")
+        programs = app.screen
+        assert isinstance(programs, ProgramsScreen)
+        await wait_for(pilot, lambda: not programs.loading and programs.data is not None
+                       and len(programs.data.declared) == 2)
+        declared = programs.query_one("#prog-declared", DataTable)
+        assert str(declared.get_cell("20261118-LI1006-GFCCGE06-2", "status")) == "✗ not taken"
+        declared.move_cursor(row=declared.get_row_index("20261118-LI1006-GFCCGE06-2"), animate=False)
+        await pilot.pause()
+        assert "NOT taken by GRTgaz" in str(programs.query_one("#prog-detail", Static).render())
+        await pilot.press("c")
+        corrected = app.screen
+        assert isinstance(corrected, ProgramEditorScreen)
+        assert corrected.program_id.endswith("-8") and corrected.draft.values[12] == 500_000

@@ -312,17 +312,22 @@ def payload_profile(payload: dict[str, Any]) -> "InputHmsProfile":
     return InputHmsProfile.model_validate(payload["program"], context={"timestamps_local": False})
 
 
+def outbox_declarations(store: Any, site_id: str, gas_day: dt.date,
+                        statuses: tuple[str, ...] = ("pending",)) -> list[Any]:
+    """The outbox items declaring a program of this site and day, with these statuses
+    (``pending``: not yet answered; ``failed``: refused, e.g. a 400, §13.6)."""
+    result = []
+    for item in store.outbox(provider=PROVIDER):
+        program = item.payload.get("program", {}) if isinstance(item.payload, dict) else {}
+        if item.action == DECLARE_ACTION and item.status in statuses and program.get("hmsSiteId") == site_id \
+                and program.get("gasDay") == gas_day.isoformat():
+            result.append(item)
+    return result
+
+
 def pending_declarations(store: Any, site_id: str, gas_day: dt.date) -> list[dict[str, Any]]:
     """Declarations of this site and day still in the outbox (not yet answered)."""
-    from pupitre.providers.core.store import OUTBOX_PENDING
-
-    result = []
-    for item in store.outbox(provider=PROVIDER, status=OUTBOX_PENDING):
-        program = item.payload.get("program", {}) if isinstance(item.payload, dict) else {}
-        if item.action == DECLARE_ACTION and program.get("hmsSiteId") == site_id \
-                and program.get("gasDay") == gas_day.isoformat():
-            result.append(item.payload)
-    return result
+    return [item.payload for item in outbox_declarations(store, site_id, gas_day)]
 
 
 class DeclareHandler:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from rich.text import Text
 from textual import on
@@ -29,7 +29,7 @@ from pupitre.providers.core.errors import ApiError
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.drafts import SLOTS, format_quantity, slot_label
 from pupitre.providers.grtgaz.feeds import (INDICATORS_FEED, PROVIDER, SitePrograms, adjustable_from, current_slot,
-                                            pending_declarations, version_of)
+                                            outbox_declarations, payload_profile, version_of)
 from pupitre.providers.grtgaz.models import FeasibilityStatus, Flex
 from pupitre.providers.grtgaz.sites import site_by_id
 from pupitre.tui.screens.base import PupitreScreen
@@ -292,17 +292,17 @@ class ProgramsScreen(PupitreScreen):
         table = self.query_one("#prog-declared", DataTable)
         table.clear()
         declared = self.data.declared if self.data else []
-        pending = pending_declarations(self.papp.runtime.store, self.site_id, self.gas_day)  # type: ignore[arg-type]
         known = {p.hmsProfileId for p in declared}
         for profile in declared:
             table.add_row(Text(str(version_of(profile.hmsProfileId))),
                           Text(f"{profile.declarationDateTime:%d/%m %H:%M}"), status_text(profile.status),
                           key=profile.hmsProfileId)
-        for payload in pending:
-            program_id = payload["program"]["hmsProfileId"]
+        for item in self.outbox_items():
+            program_id = item.payload["program"]["hmsProfileId"]
             if program_id not in known:
-                table.add_row(Text(str(version_of(program_id))), Text("in outbox"),
-                              Text("⧗ not sent", style="bold reverse"), key=program_id)
+                words = "⧗ not sent" if item.status == "pending" else "✗ not taken"
+                table.add_row(Text(str(version_of(program_id))), Text(f"{item.created_at:%d/%m %H:%M}"),
+                              Text(words, style="bold reverse"), key=program_id)
         if not table.row_count:
             table.add_row(Text("—"), Text("none declared", style="dim"), Text(""), key="")
         if self.selected_id is not None and self.selected_id in table.rows:
@@ -338,14 +338,31 @@ class ProgramsScreen(PupitreScreen):
         if profile is not None:
             detail.update(program_detail(profile))
             return
-        pending = [p for p in pending_declarations(self.papp.runtime.store, self.site_id, self.gas_day)  # type: ignore[arg-type]
-                   if p["program"]["hmsProfileId"] == self.selected_id]
-        if pending:
-            detail.update(Text(f"{self.selected_id}\nin the outbox, not yet accepted by the API: it is "
-                               "sent as soon as GRTgaz answers (x: export it for e-mail).", style="bold"))
+        item = self.outbox_item(self.selected_id)
+        if item is not None and item.status == "pending":
+            text = Text(f"{self.selected_id}\n", style="bold")
+            text.append("In the outbox, not yet accepted by the API: it is sent as soon as GRTgaz "
+                        "answers (x: export it for e-mail).")
+            if item.last_error:
+                text.append(f"\nLast attempt ({item.attempts}): {item.last_error}", style="dim")
+            detail.update(text)
+        elif item is not None:
+            text = Text(f"{self.selected_id}\n", style="bold")
+            text.append("NOT taken by GRTgaz", style="bold reverse")
+            text.append(f": {item.last_error}\nc: correct it in a new program.")
+            detail.update(text)
         else:
             detail.update(Text("Select a declared program to see its status and GRTgaz's comment.\n"
                                "e: new program from the rebuilt one.", style="dim"))
+
+    def outbox_items(self) -> list:
+        """This site and day's declarations still waiting in the outbox, or refused there."""
+        return outbox_declarations(self.papp.runtime.store, self.site_id, self.gas_day,  # type: ignore[arg-type]
+                                   ("pending", "failed"))
+
+    def outbox_item(self, program_id: str | None) -> Any:
+        return next((i for i in reversed(self.outbox_items())
+                     if i.payload["program"]["hmsProfileId"] == program_id), None)
 
     def _draw_state(self) -> None:
         now = self.papp.runtime.clock.now()
@@ -413,11 +430,14 @@ class ProgramsScreen(PupitreScreen):
 
     def action_edit_selected(self) -> None:
         selected = self.selected()
-        if selected is None:
+        item = self.outbox_item(self.selected_id) if selected is None else None
+        if selected is None and item is None:
             self.notify("Select a declared program first (or e: start from the rebuilt program).",
                         severity="warning")
             return
-        self._editor(selected.quantities, f"v{version_of(selected.hmsProfileId)}")
+        program_id = selected.hmsProfileId if selected is not None else item.payload["program"]["hmsProfileId"]
+        values = selected.quantities if selected is not None else payload_profile(item.payload).quantities
+        self._editor(values, f"v{version_of(program_id)}")
 
     def action_export(self) -> None:
         from pupitre.tui.screens.email_export import export_for_email
@@ -425,10 +445,10 @@ class ProgramsScreen(PupitreScreen):
         selected = self.selected()
         payload = None
         if selected is None:
-            payload = next((p for p in pending_declarations(self.papp.runtime.store, self.site_id,  # type: ignore[arg-type]
-                                                              self.gas_day)  # type: ignore[arg-type]
-                            if p["program"]["hmsProfileId"] == self.selected_id), None)
-            if payload is None:
-                self.notify("Select a declared program to export.", severity="warning")
+            item = self.outbox_item(self.selected_id)
+            if item is None or item.status != "pending":
+                self.notify("Select a declared program, or one waiting in the outbox, to export.",
+                            severity="warning")
                 return
+            payload = item.payload
         export_for_email(self, profile=selected, payload=payload)

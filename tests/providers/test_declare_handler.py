@@ -63,6 +63,8 @@ async def payload_for(runtime: Runtime, changes: dict[int, float], *, version: i
 
 
 def counting(sim) -> list[str]:
+    """Program ids the simulator received through ``POST /hmsProfiles``, one per POST that
+    reached it (a faulted request never does)."""
     calls: list[str] = []
     original = sim.declare
 

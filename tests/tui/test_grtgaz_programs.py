@@ -25,6 +25,7 @@ from pupitre.tui.screens.flexibility import FlexibilityScreen
 from pupitre.tui.screens.program_confirm import ProgramConfirmScreen
 from pupitre.tui.screens.program_editor import ProgramEditorScreen
 from pupitre.tui.screens.programs import ProgramsScreen
+from tests.providers.test_declare_handler import counting
 from tests.tui.conftest import NOW, wait_for, wait_runs
 
 MARTIGUES, MONTOIR = "LI1009", "LI1006"
@@ -82,19 +83,6 @@ def cell(editor: ProgramEditorScreen, slot: int, column: str) -> str:
     return str(editor.query_one("#ed-table", DataTable).get_cell(str(slot), column))
 
 
-def declared_calls(sim) -> list[str]:
-    """Program ids the simulator received through POST /hmsProfiles, one entry per POST."""
-    calls: list[str] = []
-    original = sim.declare
-
-    def counting(profiles, now=None):
-        calls.extend(p.hmsProfileId for p in profiles)
-        return original(profiles, now)
-
-    sim.declare = counting
-    return calls
-
-
 def items(app) -> list:
     return [i for i in app.runtime.store.outbox(provider=PROVIDER) if i.action == DECLARE_ACTION]
 
@@ -132,7 +120,7 @@ async def test_edit_precheck_fails_fix_send_accepted(make_app):
     app = make_app()
     sim = app.runtime.simulators["grtgaz"]
     async with app.run_test(size=(120, 40)) as pilot:
-        calls = declared_calls(sim)
+        calls = counting(sim)
         editor = await open_editor(pilot, app, MARTIGUES)
         assert editor.program_id == "20261118-LI1009-GFCCGE09-2"  # the next version (§2.2)
         reference = editor.reference[SLOT_11H]
@@ -216,7 +204,7 @@ async def test_5xx_then_timeout_keeps_it_in_the_outbox_and_sends_it_once(make_ap
     app = make_app()
     sim = app.runtime.simulators["grtgaz"]
     async with app.run_test(size=(120, 40)) as pilot:
-        calls = declared_calls(sim)
+        calls = counting(sim)
         editor = await edit_montoir(pilot, app)
         app.runtime.faults.add(POST_ROUTE, "status", count=1, status=503, method="POST")
         app.runtime.faults.add(POST_ROUTE, "timeout", count=1, method="POST")
@@ -240,7 +228,7 @@ async def test_lost_answer_is_not_sent_twice(make_app):
     app = make_app()
     sim = app.runtime.simulators["grtgaz"]
     async with app.run_test(size=(120, 40)) as pilot:
-        calls = declared_calls(sim)
+        calls = counting(sim)
         editor = await edit_montoir(pilot, app)
         app.runtime.faults.add(POST_ROUTE, "truncated", count=1, method="POST")
         await pilot.press("s", "y")

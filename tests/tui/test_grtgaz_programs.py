@@ -359,3 +359,15 @@ async def test_declaration_rejected_by_grtgaz_is_listed_and_can_be_corrected(mak
         corrected = app.screen
         assert isinstance(corrected, ProgramEditorScreen)
         assert corrected.program_id.endswith("-8") and corrected.draft.values[12] == 500_000
+
+
+async def test_announced_indicator_shows_with_its_application_time(make_app):
+    """DK6: Q→Q+ turns red at 11:15 (published 10:52, §3.2.2.1). At 10:53 an increase is
+    still checked against green, and the hour shows the change to come."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await open_editor(pilot, app, "LI1001")
+        await type_value(pilot, editor, SLOT_11H, int(editor.reference[SLOT_11H]) + 10_000)
+        assert cell(editor, SLOT_11H, "check") == "✓ ok"
+        assert cell(editor, SLOT_11H, "indicator") == "Q→Q+ ✓green→✗RED 11:15 part. ✓green"
+        assert "Q→Q+ ✓green→✗RED 11:15" in str(editor.query_one("#ed-indicators", Static).render())

@@ -89,6 +89,10 @@ class GrtgazSettings(Section):
         True, description="API timestamps are CET/CEST local time despite the trailing Z (§13.1)")
     refresh_seconds: float = Field(60, gt=0, description="indicator refresh interval")
     sites: list[str] = Field(default_factory=list, description="sites to show (empty = all)")
+    tolerance: float = Field(
+        0.0, ge=0, le=1, description="tolerance on the contract's Qmin/Qmax as a fraction (§2.4; 0.05 = 5 %)")
+    export_dir: str = Field(
+        "", description="directory for the e-mail fallback CSV files (chapter 6; empty: <data dir>/exports)")
 
     required_for_real = ("client_id", "audience", "certificate", "private_key")
 

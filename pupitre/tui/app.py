@@ -50,13 +50,15 @@ def _screen(module: str, name: str) -> Screen[None]:
 class PupitreApp(App[None]):
     TITLE = "pupitre"
     CSS_PATH = [STYLES / "app.tcss", STYLES / "overview.tcss", STYLES / "flexibility.tcss",
-                STYLES / "curtailments.tcss", STYLES / "edf_reports.tcss", STYLES / "requests.tcss"]
+                STYLES / "curtailments.tcss", STYLES / "edf_reports.tcss", STYLES / "requests.tcss",
+                STYLES / "programs.tcss"]
     # Screens are imported when first shown: start-up pays only for the first one.
     MODES = {
         "overview": lambda: _screen("overview", "OverviewScreen"),
         "flexibility": lambda: _screen("flexibility", "FlexibilityScreen"),
         "curtailments": lambda: _screen("curtailments", "CurtailmentsScreen"),
         "requests": lambda: _screen("requests", "RequestsScreen"),
+        "programs": lambda: _screen("programs", "ProgramsScreen"),
     }
     BINDINGS = [
         Binding("1", "switch_mode('overview')", "Overview", id="screen.overview", show=False),

@@ -4,12 +4,12 @@ action, and again with backoff while an action waits for the API."""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from rich.markup import escape
 from textual.signal import Signal
 
-from pupitre.providers.core.outbox import Delivery
+from pupitre.providers.core.outbox import ActionRefused, Delivery
 
 if TYPE_CHECKING:
     from pupitre.runtime import Runtime
@@ -91,3 +91,29 @@ class OutboxRunner:
             self.app.notify(escape(f"#{delivery.item_id} could not be sent yet ({delivery.message}); "
                                    "it is kept and retried until the API answers."),
                             title="Retrying", severity="warning", timeout=15)
+
+
+def submit_after_confirmation(screen: Any, provider: str, action: str, payload: Any, dialog: Any,
+                              queued: Callable[[int], None]) -> None:
+    """Check the action locally (its handler's ``check``), ask with ``dialog`` (a screen
+    dismissed with ``True`` to send), then write it to the outbox and send it; ``queued``
+    gets the outbox id. A local refusal is shown and nothing is written."""
+    app = screen.app
+    try:
+        app.runtime.connections[provider].handlers[(provider, action)].check(payload, app.runtime.clock.now())
+    except ActionRefused as refusal:
+        screen.notify(escape(str(refusal)), title="Not sent", severity="error", timeout=20)
+        return
+
+    def confirmed(send: bool | None) -> None:
+        if not send:
+            screen.notify("Nothing was sent.", timeout=4)
+            return
+        try:
+            item_id = app.outbox.submit(provider, action, payload)
+        except ActionRefused as refusal:
+            screen.notify(escape(str(refusal)), title="Not sent", severity="error", timeout=20)
+            return
+        queued(item_id)
+
+    app.push_screen(dialog, confirmed)

@@ -23,11 +23,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
+from pupitre.providers.core.files import write_atomic
 from pupitre.providers.edf_oa.models import AckReport, CurtailmentReport, Report, ReportRow, format_timestamp
 
 HIERARCHY_COLUMNS = ("producer_id", "producer_label", "manager_id", "manager_label", "contract_id",
@@ -100,23 +99,13 @@ def write_csv(rows: Iterable[Mapping[str, Any]], path: Path | str,
         if not rows:
             raise ValueError("no rows and no columns: nothing to write")
         columns = list(rows[0])
-    directory = path.parent
-    if not directory.exists():
-        directory.mkdir(parents=True, mode=0o700)
-        os.chmod(directory, 0o700)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")  # mode 0600
-    try:
+
+    def write(handle: Any) -> None:
         # UTF-8 with a BOM: spreadsheets then read the accents ("Énergie Ouest") right.
-        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(columns), extrasaction="raise")
-            writer.writeheader()
-            for row in rows:
-                writer.writerow({key: _cell(value) for key, value in row.items()})
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        writer = csv.DictWriter(handle, fieldnames=list(columns), extrasaction="raise")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({key: _cell(value) for key, value in row.items()})
+
+    write_atomic(path, write, encoding="utf-8-sig")
     return path

@@ -1,19 +1,37 @@
-"""GRTgaz wiring: settings → auth, client and feeds (real API or sandbox)."""
+"""GRTgaz wiring: settings → auth, client and feeds (real API or sandbox); the programs
+session and the program declaration action.
+
+A declaration (``POST /hmsProfiles``, §14.6) goes through the outbox: written before it
+is sent, retried on network errors and 5xx until the API answers, never on a 4xx. The
+program id is the client's own (§2.2) and GRTgaz refuses an id twice
+(HMS_PROFILE_ID_ALREADY_EXISTS, §13.6), so every attempt first reads
+``GET /hmsProfiles/{id}``: a POST that reached GRTgaz but whose answer was lost (timeout,
+cut connection, crash) is never sent again. The read-back then follows the program's
+feasibility (§13.3) until ACCEPTED or REFUSED.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pupitre.providers.core.checks import Finding
+from pupitre.providers.core.clock import gas_day_bounds
 from pupitre.providers.core.context import Connection, ProviderContext
-from pupitre.providers.core.errors import ConfigError
+from pupitre.providers.core.errors import ConfigError, NetworkError, NotFoundError, PayloadError
 from pupitre.providers.core.feeds import Change, Feed
+from pupitre.providers.core.outbox import ActionRefused
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.models import IndicatorStatus, SiteIndicators, SiteIndicatorsList, to_document
+from pupitre.providers.grtgaz.sites import site_by_id
 from pupitre.settings import GrtgazSettings
 
 if TYPE_CHECKING:
     from pupitre.providers.grtgaz.client import GrtgazClient
+    from pupitre.providers.grtgaz.models import HmsProfile, InputHmsProfile, RebuiltHmsProfile
 
 PROVIDER = "grtgaz"
 TITLE = "GRTgaz"
@@ -45,7 +63,8 @@ def sandbox_app(settings: GrtgazSettings, ctx: ProviderContext) -> Any:
 
     _, certificate = _sandbox_credentials(ctx)
     return GrtgazSimulator(ctx.clock, ctx.faults, client_id=SANDBOX_CLIENT_ID,
-                           certificate_pem=certificate, audience=SANDBOX_AUDIENCE).app
+                           certificate_pem=certificate, audience=SANDBOX_AUDIENCE,
+                           tolerance=settings.tolerance).app
 
 
 def _read(path: Any, what: str) -> bytes:
@@ -96,22 +115,17 @@ def indicator_changes(old: list[SiteIndicators] | None, new: list[SiteIndicators
 
 
 def connect(settings: GrtgazSettings, ctx: ProviderContext, *, sandboxed: bool) -> Connection:
-    return Connection(PROVIDER, TITLE, feeds(settings, ctx, sandboxed=sandboxed),
-                      lambda results, now: findings(results.get(INDICATORS_FEED), now))
+    session = GrtgazSession(settings, ctx, sandboxed=sandboxed)
+    return Connection(PROVIDER, TITLE, feeds(settings, ctx, sandboxed=sandboxed, session=session),
+                      lambda results, now: findings(results.get(INDICATORS_FEED), now),
+                      {(PROVIDER, DECLARE_ACTION): DeclareHandler(session)}, session)
 
 
-def feeds(settings: GrtgazSettings, ctx: ProviderContext, *, sandboxed: bool) -> list[Feed[Any]]:
-    clients: list[GrtgazClient] = []  # built on the first fetch, after the first paint
-    wanted = set(settings.sites)
-
-    async def fetch() -> list[SiteIndicators]:
-        if not clients:
-            clients.append(build_client(settings, ctx, sandboxed=sandboxed))
-        sites = await clients[0].flexibility_indicators()
-        return [s for s in sites if not wanted or s.site_id in wanted]
-
+def feeds(settings: GrtgazSettings, ctx: ProviderContext, *, sandboxed: bool,
+          session: "GrtgazSession | None" = None) -> list[Feed[Any]]:
+    session = session or GrtgazSession(settings, ctx, sandboxed=sandboxed)
     return [Feed(
-        name=INDICATORS_FEED, provider=PROVIDER, title="GRTgaz indicators", fetch=fetch,
+        name=INDICATORS_FEED, provider=PROVIDER, title="GRTgaz indicators", fetch=session.indicators,
         dump=lambda sites: to_document(sites, timestamps_local=False),
         load=lambda payload: SiteIndicatorsList.validate_python(payload, context={"timestamps_local": False}),
         interval=lambda now: refresh_delay(now, settings.refresh_seconds), changes=indicator_changes)]
@@ -151,3 +165,266 @@ def findings(sites: list[SiteIndicators] | None, now: Any) -> list[Finding]:
     if not result:
         result.append(Finding(TITLE, "ok", f"all {len(sites)} sites green, no change announced"))
     return result
+
+
+# -- programs: the session and the declaration --------------------------------------------
+
+PROGRAMS_CACHE = "grtgaz.programs"
+DECLARE_ACTION = "declare program"
+FEASIBILITY_POLLS = 3
+FEASIBILITY_POLL_SECONDS = 1.0
+
+
+def programs_cache_key(site_id: str, gas_day: dt.date) -> str:
+    """The store snapshot holding the last programs read for a site and gas day."""
+    return f"{PROGRAMS_CACHE}/{site_id}/{gas_day.isoformat()}"
+
+
+@dataclass
+class SitePrograms:
+    """What GRTgaz shows for one site and gas day: the rebuilt program (§14.4, ``None``
+    when there is none yet) and the declared programs (§14.5), oldest version first."""
+
+    site_id: str
+    gas_day: dt.date
+    rebuilt: "RebuiltHmsProfile | None"
+    declared: list["HmsProfile"]
+    fetched_at: dt.datetime
+    from_store: bool = False
+
+    def to_document(self) -> dict[str, Any]:
+        return {"site_id": self.site_id, "gas_day": self.gas_day.isoformat(),
+                "rebuilt": to_document(self.rebuilt, timestamps_local=False) if self.rebuilt else None,
+                "declared": to_document(self.declared, timestamps_local=False)}
+
+    @classmethod
+    def from_document(cls, payload: dict[str, Any], fetched_at: dt.datetime) -> "SitePrograms":
+        from pupitre.providers.grtgaz.models import HmsProfileList, RebuiltHmsProfile
+
+        context = {"timestamps_local": False}
+        rebuilt = payload.get("rebuilt")
+        return cls(payload["site_id"], dt.date.fromisoformat(payload["gas_day"]),
+                   RebuiltHmsProfile.model_validate(rebuilt, context=context) if rebuilt else None,
+                   HmsProfileList.validate_python(payload.get("declared") or [], context=context),
+                   fetched_at, from_store=True)
+
+    def latest(self) -> "HmsProfile | None":
+        """The declared program with the highest version."""
+        return self.declared[-1] if self.declared else None
+
+
+def version_of(program_id: str) -> int:
+    """The version of a §2.2 program id (0 when the id does not follow the format)."""
+    parsed = rules.parse_program_id(program_id)
+    return parsed.version if parsed is not None else 0
+
+
+def adjustable_from(gas_day: dt.date, now: dt.datetime) -> int | None:
+    """The first slot of ``gas_day`` a program sent at ``now`` can still change (chapter 2
+    §6-7: H-1 before H+15, H after; 0 before the day); ``None`` once the day is over."""
+    index = rules.first_adjustable_index(gas_day, now)
+    return None if index >= rules.SLOTS else index
+
+
+def current_slot(gas_day: dt.date, now: dt.datetime) -> int | None:
+    """The slot of ``gas_day`` holding ``now``, or ``None`` outside the day."""
+    start, end = gas_day_bounds(gas_day)
+    return rules.slot_of(now) if start <= now < end else None
+
+
+class GrtgazSession:
+    """One client for the indicators feed and the programs (built after the first paint)."""
+
+    def __init__(self, settings: GrtgazSettings, ctx: ProviderContext, *, sandboxed: bool) -> None:
+        self.settings = settings
+        self.ctx = ctx
+        self.sandboxed = sandboxed
+        self._client: GrtgazClient | None = None
+
+    @property
+    def client(self) -> "GrtgazClient":
+        if self._client is None:
+            self._client = build_client(self.settings, self.ctx, sandboxed=self.sandboxed)
+        return self._client
+
+    @property
+    def export_dir(self) -> Path:
+        """Where e-mail fallback files go (chapter 6): the configured directory, else
+        ``<data dir>/exports``."""
+        if self.settings.export_dir.strip():
+            return Path(self.settings.export_dir.strip()).expanduser()
+        return self.ctx.data_dir / "exports"
+
+    async def indicators(self) -> list[SiteIndicators]:
+        wanted = set(self.settings.sites)
+        sites = await self.client.flexibility_indicators()
+        return [s for s in sites if not wanted or s.site_id in wanted]
+
+    async def programs(self, site_id: str, gas_day: dt.date) -> SitePrograms:
+        """The rebuilt program and the declared programs of a site and day; kept in the
+        store so that they still show (with their age) when the API is down."""
+        try:
+            rebuilt = await self.client.rebuilt_hms_profile(site_id, gas_day)
+        except NotFoundError:
+            rebuilt = None
+        try:
+            declared = await self.client.site_hms_profiles(site_id, gas_day)
+        except NotFoundError:
+            declared = []
+        declared = sorted(declared, key=lambda p: version_of(p.hmsProfileId))
+        result = SitePrograms(site_id, gas_day, rebuilt, declared, self.ctx.clock.now())
+        self.ctx.store.save_snapshot(programs_cache_key(site_id, gas_day), result.to_document(),
+                                     result.fetched_at)
+        return result
+
+    def cached_programs(self, site_id: str, gas_day: dt.date) -> SitePrograms | None:
+        """The last programs read for this site and day, or ``None``."""
+        snapshot = self.ctx.store.load_snapshot(programs_cache_key(site_id, gas_day))
+        if snapshot is None:
+            return None
+        try:
+            return SitePrograms.from_document(snapshot.payload, snapshot.fetched_at)
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    async def program(self, program_id: str) -> "HmsProfile | None":
+        """``GET /hmsProfiles/{id}`` (§14.3), or ``None`` when GRTgaz does not know it."""
+        try:
+            return await self.client.hms_profile(program_id)
+        except NotFoundError:
+            return None
+
+
+# -- the declaration action -------------------------------------------------------------------
+
+def declaration_payload(profile: "InputHmsProfile", *, edited: list[int], base_label: str,
+                        now: dt.datetime) -> dict[str, Any]:
+    """What goes into the outbox: the §13.2 program as sent, and ``edited``: the adjustable
+    slots where it differs from the rebuilt program, i.e. what it changes at GRTgaz (they
+    must still be adjustable when it is sent, chapter 2 §6-8)."""
+    return {"program": to_document(profile, timestamps_local=False), "edited": sorted(edited),
+            "base": base_label, "queued_at": now.isoformat()}
+
+
+def payload_profile(payload: dict[str, Any]) -> "InputHmsProfile":
+    from pupitre.providers.grtgaz.models import InputHmsProfile
+
+    return InputHmsProfile.model_validate(payload["program"], context={"timestamps_local": False})
+
+
+def outbox_declarations(store: Any, site_id: str, gas_day: dt.date,
+                        statuses: tuple[str, ...] = ("pending",)) -> list[Any]:
+    """The outbox items declaring a program of this site and day, with these statuses
+    (``pending``: not yet answered; ``failed``: refused, e.g. a 400, §13.6)."""
+    result = []
+    for item in store.outbox(provider=PROVIDER):
+        program = item.payload.get("program", {}) if isinstance(item.payload, dict) else {}
+        if item.action == DECLARE_ACTION and item.status in statuses and program.get("hmsSiteId") == site_id \
+                and program.get("gasDay") == gas_day.isoformat():
+            result.append(item)
+    return result
+
+
+def pending_declarations(store: Any, site_id: str, gas_day: dt.date) -> list[dict[str, Any]]:
+    """Declarations of this site and day still in the outbox (not yet answered)."""
+    return [item.payload for item in outbox_declarations(store, site_id, gas_day)]
+
+
+class DeclareHandler:
+    """``POST /hmsProfiles`` through the outbox, read back with ``GET /hmsProfiles/{id}``."""
+
+    def __init__(self, session: GrtgazSession) -> None:
+        self.session = session
+
+    def key(self, payload: dict[str, Any]) -> str:
+        """Each program id is sent once; a later version never replaces a queued one (both
+        are declarations GRTgaz must see, in order)."""
+        return str(payload["program"]["hmsProfileId"])
+
+    def check(self, payload: dict[str, Any], now: dt.datetime) -> None:
+        """The §13.6 technical validation again, and the edited slots still adjustable."""
+        try:
+            profile = payload_profile(payload)
+        except ValueError as error:
+            raise ActionRefused(f"the queued program cannot be read: {error}") from None
+        own = profile.hmsProfileId
+        cached = self.session.cached_programs(profile.hmsSiteId, profile.gasDay)
+        versions = [version_of(p.hmsProfileId) for p in (cached.declared if cached else [])
+                    if p.hmsProfileId != own]  # an earlier attempt of this one may have got through
+        problems = rules.validate_profile(profile, now=now, site=site_by_id(profile.hmsSiteId),
+                                          versions=versions, tolerance=self.session.settings.tolerance)
+        if problems:
+            raise ActionRefused("; ".join(f"{p.code}: {p.explanation}" for p in problems))
+        first = adjustable_from(profile.gasDay, now)
+        if first is None:
+            raise ActionRefused(f"gas day {profile.gasDay:%d/%m/%Y} is over: nothing can be declared "
+                                "for it any more (PAST_GAS_DAY)")
+        late = [slot for slot in payload.get("edited", []) if slot < first]
+        if late:
+            from pupitre.providers.grtgaz.drafts import slot_label
+
+            raise ActionRefused("hour(s) " + ", ".join(slot_label(s) for s in late) + " were changed but are "
+                                "no longer adjustable (chapter 2 §6-8): review the program and declare again")
+
+    def describe(self, payload: dict[str, Any]) -> str:
+        program = payload["program"]
+        edited = payload.get("edited", [])
+        from pupitre.providers.grtgaz.drafts import slot_label
+
+        changed = ", ".join(slot_label(s) for s in edited) if edited else "none"
+        return (f"program {program['hmsProfileId']} for {program.get('hmsSiteLabel', '')} "
+                f"({program['hmsSiteId']}), gas day {program['gasDay']}, from {payload.get('base', '?')}; "
+                f"changed hours: {changed}")
+
+    async def send(self, payload: dict[str, Any]) -> str:
+        profile = payload_profile(payload)
+        already = await self.session.program(profile.hmsProfileId)
+        if already is not None:
+            return self._already_there(profile, already)
+        try:
+            links = await self.session.client.declare_programs([profile])
+        except PayloadError as error:  # a 2xx whose body was cut: did the program get there?
+            already = await self.session.program(profile.hmsProfileId)
+            if already is None:
+                raise NetworkError(f"the answer to the declaration was unreadable ({error.message}); "
+                                   "GRTgaz does not show the program: it will be sent again",
+                                   provider=TITLE) from None
+            return self._already_there(profile, already)
+        where = next((link.href for link in links if link.rel == profile.hmsProfileId),
+                     links[0].href if links else "")
+        return f"received by GRTgaz (201){': ' + where if where else ''}"
+
+    @staticmethod
+    def _already_there(profile: "InputHmsProfile", found: "HmsProfile") -> str:
+        if list(found.quantities) != list(profile.quantities):
+            raise ActionRefused(f"GRTgaz already has a DIFFERENT program {profile.hmsProfileId} "
+                                "(HMS_PROFILE_ID_ALREADY_EXISTS): declare again with the next version")
+        return "already received by GRTgaz (an earlier attempt got through); not sent again"
+
+    async def verify(self, payload: dict[str, Any]) -> str:
+        """Read the program back; wait a little for its feasibility (§13.3)."""
+        profile = payload_profile(payload)
+        found = None
+        for attempt in range(FEASIBILITY_POLLS):
+            found = await self.session.program(profile.hmsProfileId)
+            if found is None:
+                raise ActionRefused(f"GRTgaz does not show {profile.hmsProfileId} after accepting it")
+            if list(found.quantities) != list(profile.quantities):
+                raise ActionRefused(f"GRTgaz shows other quantities for {profile.hmsProfileId} than sent")
+            if found.status.decided:
+                break
+            if attempt + 1 < FEASIBILITY_POLLS:
+                await asyncio.sleep(FEASIBILITY_POLL_SECONDS)
+        assert found is not None
+        return feasibility_sentence(found)
+
+
+def feasibility_sentence(profile: "HmsProfile") -> str:
+    """``ACCEPTED``/``REFUSED`` with GRTgaz's comment (§13.3), or still pending."""
+    status = profile.status
+    if not status.decided:
+        return f"{profile.hmsProfileId}: read back, feasibility not decided yet"
+    from pupitre.providers.core.http import safe_text  # httpx stays off the start-up path
+
+    comment = f": {safe_text(profile.comment)}" if profile.comment else ""
+    return f"{profile.hmsProfileId} {status.value} by GRTgaz{comment}"

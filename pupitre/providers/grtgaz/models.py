@@ -1,4 +1,8 @@
-"""Pydantic models of the GRTgaz SFM API objects (chapter 4 §13.1 and §13.6).
+"""Pydantic models of the GRTgaz SFM API objects (chapter 4 §13.1 to §13.6).
+
+Indicators (§13.1), programs: ``inputHmsProfile`` (§13.2), ``hmsProfile`` with its
+``hmsProfileFeasibility`` (§13.3), ``rebuiltHmsProfile`` (§13.4), ``links``
+(§13.5), and ``Error`` (§13.6).
 
 Field names are the document's own (``siteId``, ``qTo0FlexibilityIndicator``…);
 ``qToQ+FlexibilityIndicator`` is not a Python name and lives behind an alias.
@@ -87,7 +91,12 @@ def format_timestamp(value: dt.datetime, *, local: bool | None = None) -> str:
         local = _flag(None)
     if value.tzinfo is None:
         value = value.replace(tzinfo=PARIS)
-    moment = value.astimezone(PARIS if local else UTC)
+    if local and value.tzinfo is PARIS:
+        # Keep the wall clock as is: the 02:00 slot of the 23-hour day does not exist
+        # and converting would turn it into 03:00 (§13.2 declares it anyway, at 0).
+        moment = value
+    else:
+        moment = value.astimezone(PARIS if local else UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
@@ -233,9 +242,223 @@ class Error(BaseModel):
 SiteIndicatorsList = TypeAdapter(list[SiteIndicators])
 
 
+# -- programs (§13.2 - §13.5) -----------------------------------------------------------
+
+#: §13.2 ``unit``: the only documented value.
+UNIT = "kWh25"
+
+# defer_build: validators are built on first use, not at import (start-up time).
+_PROFILE_CONFIG = ConfigDict(populate_by_name=True, frozen=True, defer_build=True)
+
+
+class FeasibilityStatus(str, enum.Enum):
+    """§13.3 ``hmsProfileFeasibilityStatus``: ACCEPTED or REFUSED.
+
+    ``PENDING`` is this project's own: the program was integrated (201) and its
+    feasibility is not decided yet; any undocumented value reads as pending too,
+    so an unexpected word from the API never hides a program.
+    """
+
+    ACCEPTED = "ACCEPTED"
+    REFUSED = "REFUSED"
+    PENDING = "PENDING"
+
+    @classmethod
+    def _missing_(cls, value: object) -> FeasibilityStatus | None:
+        if isinstance(value, str):
+            return cls.__members__.get(value.strip().upper(), cls.PENDING)
+        return None
+
+    @property
+    def decided(self) -> bool:
+        return self is not FeasibilityStatus.PENDING
+
+
+class HourlyQuantity(BaseModel):
+    """One slot of ``hmsHourlyProfile`` / ``hourlyQuantities`` (§13.2-13.4).
+
+    ``hourlySlotStartDateTime`` is CET/CEST wall time; ``quantity`` in kWh 25°C.
+    ``quantity`` may be null in what a client sends (rejected as BAD_QUANTITIES for
+    adjustable hours, §13.6), so the model keeps it rather than failing the parse.
+    """
+
+    model_config = _PROFILE_CONFIG
+
+    hourlySlotStartDateTime: Timestamp
+    quantity: float | None
+
+
+class InputHmsProfile(BaseModel):
+    """§13.2 ``inputHmsProfile``: a program as a client sends it (``POST /hmsProfiles``).
+
+    ``hmsProfileId`` is ``AAAAMMJJ-LIxxxx-<contract>-<version>`` (§2.2, see
+    :func:`pupitre.providers.grtgaz.rules.program_id`). ``hmsHourlyProfile`` holds
+    exactly 24 slots J 06:00 … J+1 05:00, also on 23- and 25-hour days (§13.2).
+    The document spells the maximum ``qMAx``; ``qMax`` is accepted when reading.
+    """
+
+    model_config = _PROFILE_CONFIG
+
+    hmsProfileId: str
+    declarationDateTime: Timestamp
+    hmsSiteId: str
+    hmsSiteLabel: str
+    connectionContractCode: str
+    gasDay: dt.date
+    unit: str = UNIT
+    qMin: float
+    qMAx: float = Field(validation_alias=AliasChoices("qMAx", "qMax"), serialization_alias="qMAx")
+    hmsHourlyProfile: list[HourlyQuantity]
+
+    @property
+    def quantities(self) -> list[float | None]:
+        """The hourly quantities in slot order."""
+        return [slot.quantity for slot in self.hmsHourlyProfile]
+
+
+class FeasibilityIndicator(BaseModel):
+    """§13.3 ``hmsProfileFeasibility.indicator``: the statuses used for the validation.
+
+    Note the names differ from §13.1: ``qToQmaxFlexibilityIndicator`` for Q→Q+ and
+    plain status strings rather than objects.
+    """
+
+    model_config = _PROFILE_CONFIG
+
+    siteId: str
+    siteLabel: str = ""
+    meshCode: str = ""
+    meshLabel: str = ""
+    qTo0FlexibilityIndicator: IndicatorStatus
+    qToQmaxFlexibilityIndicator: IndicatorStatus = Field(
+        validation_alias=AliasChoices("qToQmaxFlexibilityIndicator", "qToQ+FlexibilityIndicator"),
+        serialization_alias="qToQmaxFlexibilityIndicator")
+    partialFlexibilityIndicator: IndicatorStatus
+
+    def status(self, flex: Flex) -> IndicatorStatus:
+        if flex is Flex.Q_TO_QMINUS:
+            return self.qTo0FlexibilityIndicator
+        if flex is Flex.PARTIAL:
+            return self.partialFlexibilityIndicator
+        return self.qToQmaxFlexibilityIndicator
+
+
+class HmsProfileFeasibility(BaseModel):
+    """§13.3 ``hmsProfileFeasibility``: indicators used, status, and ``comment``.
+
+    ``comment`` explains the status ("Programme accepté", or the §13.3 reasons such as
+    HMS_PROFILE_NOT_RESPECT_Q0_DELAY; see ``rules.comment_codes``).
+    """
+
+    model_config = _PROFILE_CONFIG
+
+    indicator: FeasibilityIndicator | None = None
+    hmsProfileFeasibilityStatus: FeasibilityStatus = FeasibilityStatus.PENDING
+    comment: str = ""
+
+
+class HmsProfile(BaseModel):
+    """§13.3 ``hmsProfile``: a declared program as the API exposes it once recorded.
+
+    ``hmsProfileFeasibility`` is ``None`` while the feasibility is not decided yet
+    (the 201 of §14.6 says the programs "vont être soumis à validation").
+    """
+
+    model_config = _PROFILE_CONFIG
+
+    hmsProfileId: str
+    declarationDateTime: Timestamp
+    processingDateTime: Timestamp | None = None
+    hmsSiteId: str
+    hmsSiteLabel: str = ""
+    connectionContractCode: str = ""
+    gasDay: dt.date
+    unit: str = UNIT
+    qMin: float | None = None
+    qMAx: float | None = Field(None, validation_alias=AliasChoices("qMAx", "qMax"),
+                               serialization_alias="qMAx")
+    hmsHourlyProfile: list[HourlyQuantity]
+    hmsProfileFeasibility: HmsProfileFeasibility | None = None
+
+    @property
+    def status(self) -> FeasibilityStatus:
+        """ACCEPTED, REFUSED, or PENDING while undecided."""
+        if self.hmsProfileFeasibility is None:
+            return FeasibilityStatus.PENDING
+        return self.hmsProfileFeasibility.hmsProfileFeasibilityStatus
+
+    @property
+    def comment(self) -> str:
+        return self.hmsProfileFeasibility.comment if self.hmsProfileFeasibility else ""
+
+    @property
+    def quantities(self) -> list[float | None]:
+        return [slot.quantity for slot in self.hmsHourlyProfile]
+
+
+class RebuiltHmsProfile(BaseModel):
+    """§13.4 ``rebuiltHmsProfile``: the rebuilt (reference) program of a site and day.
+
+    ``hmsProfileId`` is ``AAAAMMJJ-LIxxxx`` and stays the same all day; the content
+    changes with every accepted program (chapter 5 §16). The four thresholds are
+    documented as doubles without more detail; they are optional when reading.
+    """
+
+    model_config = _PROFILE_CONFIG
+
+    hmsProfileId: str
+    processingDateTime: Timestamp | None = None
+    hmsSiteId: str
+    hmsSiteLabel: str = ""
+    connectionContractCode: str = ""
+    gasDay: dt.date
+    hourlyQuantities: list[HourlyQuantity]
+    energyLowThresholds: float | None = None
+    energyHighThresholds: float | None = None
+    volumeLowThresholds: float | None = None
+    volumeHighThresholds: float | None = None
+
+    @property
+    def quantities(self) -> list[float | None]:
+        return [slot.quantity for slot in self.hourlyQuantities]
+
+
+class Link(BaseModel):
+    """§13.5 ``link``: ``rel`` names the declared program, ``href`` is its URL."""
+
+    model_config = _PROFILE_CONFIG
+
+    rel: str
+    href: str
+
+
+def _links_items(value: Any) -> Any:
+    """§14.6 answers "une liste « links » d'objets « link »": a bare list; an object
+    ``{"links": [...]}`` (the §13.5 table's reading) is accepted too."""
+    if isinstance(value, dict) and "links" in value:
+        return value["links"]
+    return value
+
+
+#: The 201 body of ``POST /hmsProfiles`` (§13.5, §14.6), as a type and its adapter.
+LinksType = Annotated[list[Link], BeforeValidator(_links_items)]
+LinksList = TypeAdapter(LinksType)
+HmsProfileList = TypeAdapter(list[HmsProfile])
+InputHmsProfileList = TypeAdapter(list[InputHmsProfile])
+
+
 def to_document(value: BaseModel | Sequence[BaseModel], *, timestamps_local: bool | None = None) -> Any:
-    """A model (or list) as the API's JSON document: aliases, no null ``nextIndicator``."""
+    """A model (or list) as the API's JSON document: aliases, no null fields
+    (``nextIndicator``, an undecided ``hmsProfileFeasibility``).
+
+    A null ``quantity`` is kept: the slot is there, its value is missing.
+    """
     if not isinstance(value, BaseModel):
         return [to_document(item, timestamps_local=timestamps_local) for item in value]
     context = None if timestamps_local is None else {"timestamps_local": timestamps_local}
-    return value.model_dump(mode="json", by_alias=True, exclude_none=True, context=context)
+    document = value.model_dump(mode="json", by_alias=True, exclude_none=True, context=context)
+    for key in ("hmsHourlyProfile", "hourlyQuantities"):
+        if key in document:
+            for slot, item in zip(document[key], getattr(value, key)):
+                slot.setdefault("quantity", item.quantity)
+    return document

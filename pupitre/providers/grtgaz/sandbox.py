@@ -6,7 +6,24 @@ Routes (chapter 3 §11.2, chapter 4 §14.1-14.2), base path ``/sfm/v1``:
 - ``GET /sfm/v1/sites/{hmsSiteId}/flexibilityIndicators``: one ``siteIndicators``,
   404 + §13.6 ``Error`` for an unknown site, 400 for an id not shaped ``LI0000``;
 - ``POST /oauth2/v2.0/token``: the certificate-signed JWT client-credentials grant
-  (§11.2.2-11.2.3), issuing opaque bearer tokens living 1 hour (§11.2).
+  (§11.2.2-11.2.3), issuing opaque bearer tokens living 1 hour (§11.2);
+- programs (§14.3-14.6): ``POST /sfm/v1/hmsProfiles`` (also ``/sites/hmsProfiles``,
+  the name §14 lists), ``GET /sfm/v1/hmsProfiles/{hmsProfileId}``,
+  ``GET /sfm/v1/sites/{hmsSiteId}/hmsProfiles?gasDayDate=`` and
+  ``GET /sfm/v1/sites/{hmsSiteId}/rebuiltHmsProfile?gasDayDate=``.
+
+Programs are stored per site and gas day. A declaration is checked as a whole with
+``rules.validate_declaration`` (400 + §13.6 ``Error`` whose ``Message`` lists every
+``CODE: message [id]``, joined by `` | ``, and nothing is kept, §2.6); else 201 with
+one ``link`` per program, and each program is judged with ``rules.assess`` — the
+same code as the editor's pre-check — against the indicators and the rebuilt program
+at reception. Its feasibility shows ``feasibility_delay`` after reception (0 by
+default); until then ``hmsProfileFeasibility`` is absent. The rebuilt program
+(``rules.rebuild``) counts accepted programs once shown.
+
+Unless ``seed_programs`` is false (the default with the ``calm`` scenario), each
+site has, for any gas day first asked about, an accepted version 1 declared at
+J-1 15:00 with a plausible daily shape, so the rebuilt program is never empty.
 
 A bearer token is required on the resources (401 + ``Error`` otherwise).
 
@@ -32,22 +49,28 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import json
 import random
 import re
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Collection, Mapping, Sequence
+from urllib.parse import quote
 
+from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from pupitre.providers.core.clock import Clock, paris
+from pupitre.providers.core.clock import PARIS, Clock, add, paris
 from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.sandbox import ASGIApp, Simulator, TokenIssuer
 from pupitre.providers.core.sandbox_oauth import ClientRegistration, token_route
 from pupitre.providers.grtgaz import rules
-from pupitre.providers.grtgaz.models import (Flex, Indicator, IndicatorSet, IndicatorStatus,
-                                             SiteIndicators, to_document)
+from pupitre.providers.grtgaz.models import (FeasibilityIndicator, FeasibilityStatus, Flex, HmsProfile,
+                                             HmsProfileFeasibility, HourlyQuantity, Indicator,
+                                             IndicatorSet, IndicatorStatus, InputHmsProfile,
+                                             InputHmsProfileList, RebuiltHmsProfile, SiteIndicators,
+                                             to_document)
 from pupitre.providers.grtgaz.sites import SITE_ID_PATTERN, SITES, Site
 
 BASE_PATH = "/sfm/v1"
@@ -131,6 +154,34 @@ def make_scenario(scenario: str | Scenario, seed: int = 0, sites: tuple[Site, ..
     raise ValueError(f"unknown GRTgaz sandbox scenario {scenario!r}: use 'default' or 'calm'")
 
 
+@dataclass
+class StoredProgram:
+    """A program as received: the input, reception time, and the decision (§3)."""
+
+    profile: InputHmsProfile
+    received_at: dt.datetime
+    shown_at: dt.datetime
+    feasibility: rules.Feasibility
+
+    @property
+    def version(self) -> int:
+        parsed = rules.parse_program_id(self.profile.hmsProfileId)
+        return parsed.version if parsed else 0
+
+    @property
+    def accepted(self) -> bool:
+        return self.feasibility.status is FeasibilityStatus.ACCEPTED
+
+    def as_accepted(self) -> rules.AcceptedProgram:
+        return rules.AcceptedProgram(self.version, self.received_at, tuple(self.profile.quantities))
+
+
+#: Share of the contractual maximum per hour of the seeded programs (06:00 … 05:00).
+SEED_SHAPE = (0.55, 0.7, 0.8, 0.8, 0.75, 0.7, 0.7, 0.7, 0.65, 0.6, 0.65, 0.75,
+              0.85, 0.85, 0.8, 0.7, 0.6, 0.5, 0.45, 0.4, 0.4, 0.4, 0.4, 0.45)
+SEED_DECLARED_AT = dt.time(15, 0)
+
+
 @dataclass(frozen=True)
 class Shortage:
     """A shortage of flexibility declared for gas day ``gas_day`` (§4)."""
@@ -148,8 +199,20 @@ class GrtgazSimulator(Simulator):
     def __init__(self, clock: Clock, plan: FaultPlan | None = None, *,
                  scenario: str | Scenario = "default", seed: int = 0, sites: tuple[Site, ...] = SITES,
                  certificate_pem: bytes | str | None = None, audience: str | None = None,
-                 client_id: str = SANDBOX_CLIENT_ID, timestamps_local: bool = True) -> None:
+                 client_id: str = SANDBOX_CLIENT_ID, timestamps_local: bool = True,
+                 tolerance: float = rules.DEFAULT_TOLERANCE,
+                 feasibility_delay: dt.timedelta = dt.timedelta(0),
+                 seed_programs: bool | None = None,
+                 contracts: Mapping[str, Collection[str]] | None = None) -> None:
         self.clock = clock
+        self.seed = seed
+        self.tolerance = tolerance
+        self.feasibility_delay = feasibility_delay
+        self.seed_programs = scenario != "calm" if seed_programs is None else seed_programs
+        self.contracts = contracts
+        self.programs: dict[tuple[str, dt.date], list[StoredProgram]] = {}
+        self._profiles: dict[str, StoredProgram] = {}
+        self._seeded: set[tuple[str, dt.date]] = set()
         self.plan = plan if plan is not None else FaultPlan()
         self.sites = sites
         self.scenario = make_scenario(scenario, seed, sites)
@@ -220,6 +283,123 @@ class GrtgazSimulator(Simulator):
         """Forget scripted statuses and shortages (the scenario remains)."""
         self._scripted.clear()
         self._shortages.clear()
+
+    # -- programs (§2, §3, chapter 2) -----------------------------------------------------
+    def _touch(self, site_id: str, gas_day: dt.date) -> list[StoredProgram]:
+        key = (site_id, gas_day)
+        if self.seed_programs and key not in self._seeded:
+            self._seeded.add(key)
+            self._seed(self.site(site_id), gas_day)
+        return self.programs.setdefault(key, [])
+
+    def _seed(self, site: Site, gas_day: dt.date) -> None:
+        rng = random.Random(f"grtgaz-programs:{self.seed}:{site.site_id}:{gas_day.isoformat()}")
+        level = rng.uniform(0.85, 1.0)
+        values = [round(site.q_max * share * level, -3) for share in SEED_SHAPE]
+        if not rules.day_slots(gas_day).exists[20]:
+            values[20] = 0.0
+        declared = dt.datetime.combine(gas_day - dt.timedelta(days=1), SEED_DECLARED_AT, tzinfo=PARIS)
+        context = rules.ProgramContext(site, gas_day, contract=site.contract)
+        profile = rules.input_profile(context, values, declared_at=declared, profile_id=rules.program_id(
+            gas_day, site.site_id, site.contract, 1))
+        # Judged as received then: its window (J-1 14h … 20h) lies before day J, so it passes.
+        feasibility = rules.assess(context, values, declared, profile_id=profile.hmsProfileId)
+        stored = StoredProgram(profile, declared, declared, feasibility)
+        self.programs.setdefault((site.site_id, gas_day), []).append(stored)
+        self._profiles[profile.hmsProfileId] = stored
+
+    def program_context(self, site_id: str, gas_day: dt.date, now: dt.datetime | None = None,
+                        *, shown_only: bool = False) -> rules.ProgramContext:
+        """The ``rules.ProgramContext`` of a site and day at ``now``: indicators, accepted
+        programs received before, versions used."""
+        now = paris(now) if now is not None else self.clock.now()
+        site = self.site(site_id)
+        stored = self._touch(site_id, gas_day)
+        accepted = tuple(p.as_accepted() for p in stored if p.accepted and p.received_at <= now
+                         and (not shown_only or p.shown_at <= now))
+        return rules.ProgramContext(site, gas_day, self.site_indicators(site_id, now), accepted,
+                                    versions=frozenset(p.version for p in stored),
+                                    contract=site.contract, tolerance=self.tolerance)
+
+    def rebuilt(self, site_id: str, gas_day: dt.date, now: dt.datetime | None = None) -> tuple[float, ...] | None:
+        """The rebuilt program at ``now`` from the accepted programs shown by then (chapter 2)."""
+        now = paris(now) if now is not None else self.clock.now()
+        return self.program_context(site_id, gas_day, now, shown_only=True).reference_at(add(now, _TICK))
+
+    def declare(self, profiles: Sequence[InputHmsProfile], now: dt.datetime | None = None) -> list[rules.Reason]:
+        """Receive a declaration (§2.6): the technical issues (nothing kept), or ``[]``
+        once every program is stored and judged (§3)."""
+        now = paris(now) if now is not None else self.clock.now()
+        for profile in profiles:
+            if profile.hmsSiteId in self._by_id:
+                self._touch(profile.hmsSiteId, profile.gasDay)
+        versions = {key: {p.version for p in stored} for key, stored in self.programs.items()}
+        issues = rules.validate_declaration(profiles, now=now, sites=self._by_id, versions=versions,
+                                            tolerance=self.tolerance, contracts=self.contracts)
+        if issues:
+            return issues
+        contexts = {(p.hmsSiteId, p.gasDay): self.program_context(p.hmsSiteId, p.gasDay, now)
+                    for p in profiles}
+        for profile in profiles:
+            context = contexts[profile.hmsSiteId, profile.gasDay]
+            feasibility = rules.assess(context, profile.quantities, now, profile_id=profile.hmsProfileId)
+            stored = StoredProgram(profile, now, add(now, self.feasibility_delay), feasibility)
+            self.programs[profile.hmsSiteId, profile.gasDay].append(stored)
+            self._profiles[profile.hmsProfileId] = stored
+        return []
+
+    def stored(self, profile_id: str) -> StoredProgram | None:
+        return self._profiles.get(profile_id)
+
+    def hms_profile(self, stored: StoredProgram, now: dt.datetime | None = None) -> HmsProfile:
+        """The §13.3 ``hmsProfile`` of a stored program (no feasibility before it is shown)."""
+        now = paris(now) if now is not None else self.clock.now()
+        profile = stored.profile
+        feasibility = None
+        if stored.shown_at <= now:
+            site = self.site(profile.hmsSiteId)
+            statuses = stored.feasibility.statuses()
+            feasibility = HmsProfileFeasibility(
+                indicator=FeasibilityIndicator(
+                    siteId=site.site_id, siteLabel=site.label, meshCode=site.mesh.code,
+                    meshLabel=site.mesh.label, qTo0FlexibilityIndicator=statuses[Flex.Q_TO_QMINUS],
+                    qToQmaxFlexibilityIndicator=statuses[Flex.Q_TO_QPLUS],
+                    partialFlexibilityIndicator=statuses[Flex.PARTIAL]),
+                hmsProfileFeasibilityStatus=stored.feasibility.status,
+                comment=stored.feasibility.comment)
+        return HmsProfile(hmsProfileId=profile.hmsProfileId, declarationDateTime=profile.declarationDateTime,
+                          processingDateTime=stored.received_at, hmsSiteId=profile.hmsSiteId,
+                          hmsSiteLabel=profile.hmsSiteLabel,
+                          connectionContractCode=profile.connectionContractCode, gasDay=profile.gasDay,
+                          unit=profile.unit, qMin=profile.qMin, qMAx=profile.qMAx,
+                          hmsHourlyProfile=list(profile.hmsHourlyProfile),
+                          hmsProfileFeasibility=feasibility)
+
+    def site_hms_profiles(self, site_id: str, gas_day: dt.date,
+                          now: dt.datetime | None = None) -> list[HmsProfile]:
+        """Every program of a site and day, in reception order (§14.5)."""
+        return [self.hms_profile(p, now) for p in self._touch(site_id, gas_day)]
+
+    def rebuilt_hms_profile(self, site_id: str, gas_day: dt.date,
+                            now: dt.datetime | None = None) -> RebuiltHmsProfile | None:
+        """The §13.4 ``rebuiltHmsProfile``; ``None`` before any accepted program."""
+        now = paris(now) if now is not None else self.clock.now()
+        values = self.rebuilt(site_id, gas_day, now)
+        if values is None:
+            return None
+        site = self.site(site_id)
+        shown = [p for p in self._touch(site_id, gas_day) if p.accepted and p.shown_at <= now]
+        low = site.q_min * (1 - self.tolerance)
+        high = site.q_max * (1 + self.tolerance)
+        labels = rules.day_slots(gas_day).labels
+        return RebuiltHmsProfile(
+            hmsProfileId=rules.rebuilt_program_id(gas_day, site_id),
+            processingDateTime=max(p.received_at for p in shown), hmsSiteId=site_id,
+            hmsSiteLabel=site.label, connectionContractCode=site.contract, gasDay=gas_day,
+            hourlyQuantities=[HourlyQuantity(hourlySlotStartDateTime=label, quantity=value)
+                              for label, value in zip(labels, values)],
+            energyLowThresholds=low, energyHighThresholds=high,
+            volumeLowThresholds=round(low / KWH_PER_M3, 3), volumeHighThresholds=round(high / KWH_PER_M3, 3))
 
     # -- state --------------------------------------------------------------------------
     def _grey_window(self, shortage: Shortage, site_id: str | None) -> tuple[dt.datetime, dt.datetime]:
@@ -315,8 +495,97 @@ class GrtgazSimulator(Simulator):
         return self._json(to_document(self.site_indicators(site_id),
                                       timestamps_local=self.timestamps_local))
 
+    def _site_error(self, site_id: str) -> JSONResponse | None:
+        if not SITE_ID_PATTERN.match(site_id):
+            return self._json(error_body(400, "Bad request: hmsSiteId must have the format LI0000"), 400)
+        if site_id not in self._by_id:
+            return self._json(error_body(404, f"{rules.UNKNOWN_HMS_SITE}: Site not found: "
+                                              f"{_clip(site_id)}"), 404)
+        return None
+
+    def _site_day(self, request: Request) -> tuple[str, dt.date] | JSONResponse:
+        """``hmsSiteId`` and ``?gasDayDate=`` of a site-and-day resource, or the error to answer."""
+        self.requests += 1
+        site_id = request.path_params["hmsSiteId"]
+        refused = self._unauthorised(request) or self._site_error(site_id)
+        if refused is not None:
+            return refused
+        try:
+            return site_id, dt.date.fromisoformat(request.query_params.get("gasDayDate", ""))
+        except ValueError:
+            return self._json(error_body(400, "Bad request: gasDayDate must be a date YYYY-MM-DD"), 400)
+
+    def _document(self, value: Any) -> JSONResponse:
+        return self._json(to_document(value, timestamps_local=self.timestamps_local))
+
+    async def _declare(self, request: Request) -> JSONResponse:
+        self.requests += 1
+        refused = self._unauthorised(request)
+        if refused is not None:
+            return refused
+        try:
+            payload = json.loads(await request.body())
+        except (ValueError, UnicodeDecodeError):
+            return self._bad_format("the body is not JSON")
+        if isinstance(payload, dict) and isinstance(payload.get("hmsProfiles"), list):
+            payload = payload["hmsProfiles"]
+        if not isinstance(payload, list):
+            return self._bad_format("expected a list of inputHmsProfile")
+        try:
+            profiles = InputHmsProfileList.validate_python(
+                payload, context={"timestamps_local": self.timestamps_local})
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first.get("loc", ()))
+            return self._bad_format(f"{where}: {first.get('msg', '')}")
+        issues = self.declare(profiles)
+        if issues:
+            message = rules.REASON_SEPARATOR.join(
+                issue.text + (f" [{_clip(issue.profile_id, 80, '.-')}]" if issue.profile_id else "")
+                for issue in issues)
+            return self._json(error_body(400, message), 400)
+        base = f"{request.url.scheme}://{request.url.netloc}{BASE_PATH}/hmsProfiles/"
+        return self._json([{"rel": p.hmsProfileId, "href": base + quote(p.hmsProfileId, safe="")}
+                           for p in profiles], 201)
+
+    def _bad_format(self, detail: str) -> JSONResponse:
+        issue = rules.reason(rules.BAD_FORMAT)
+        return self._json(error_body(400, f"{issue.text} ({_clip(detail, 120)})"), 400)
+
+    async def _profile(self, request: Request) -> JSONResponse:
+        self.requests += 1
+        refused = self._unauthorised(request)
+        if refused is not None:
+            return refused
+        profile_id = request.path_params["hmsProfileId"]
+        stored = self.stored(profile_id)
+        if stored is None:
+            return self._json(error_body(404, f"Resource not found: {_clip(profile_id, 80, '.-')}"), 404)
+        return self._document(self.hms_profile(stored))
+
+    async def _site_profiles(self, request: Request) -> JSONResponse:
+        found = self._site_day(request)
+        if isinstance(found, JSONResponse):
+            return found
+        return self._document(self.site_hms_profiles(*found))
+
+    async def _rebuilt(self, request: Request) -> JSONResponse:
+        found = self._site_day(request)
+        if isinstance(found, JSONResponse):
+            return found
+        rebuilt = self.rebuilt_hms_profile(*found)
+        if rebuilt is None:
+            return self._json(error_body(404, "Resource not found: no rebuilt program for this site "
+                                              "and day"), 404)
+        return self._document(rebuilt)
+
     def routes(self) -> list[Route]:
         return [
+            Route(f"{BASE_PATH}/hmsProfiles", self._declare, methods=["POST"]),
+            Route(f"{BASE_PATH}/sites/hmsProfiles", self._declare, methods=["POST"]),
+            Route(f"{BASE_PATH}/hmsProfiles/{{hmsProfileId}}", self._profile, methods=["GET"]),
+            Route(f"{BASE_PATH}/sites/{{hmsSiteId}}/hmsProfiles", self._site_profiles, methods=["GET"]),
+            Route(f"{BASE_PATH}/sites/{{hmsSiteId}}/rebuiltHmsProfile", self._rebuilt, methods=["GET"]),
             Route(f"{BASE_PATH}/sites/flexibilityIndicators", self._all, methods=["GET"]),
             Route(f"{BASE_PATH}/sites/{{hmsSiteId}}/flexibilityIndicators", self._one,
                   methods=["GET"]),
@@ -324,8 +593,13 @@ class GrtgazSimulator(Simulator):
         ]
 
 
-def _clip(text: str, size: int = 20) -> str:
-    return re.sub(r"[^\w-]", "?", text[:size])
+def _clip(text: str, size: int = 20, keep: str = "-") -> str:
+    return re.sub(rf"[^\w{re.escape(keep)}]", "?", text[:size])
+
+
+#: kWh 25°C per normal cubic metre, to express the §13.4 thresholds as volumes (a typical H gas).
+KWH_PER_M3 = 11.4
+_TICK = dt.timedelta(microseconds=1)
 
 
 def build_app(clock: Clock, plan: FaultPlan, *, scenario: str | Scenario = "default", seed: int = 0,

@@ -4,6 +4,12 @@ The document gives each site's mesh (Maille), client and number of tranches but 
 identifiers; §13.1 says a site id has the format ``LI0000`` and a mesh code the format
 ``ME0000``. The ids below are this project's own, fixed once so that stored history
 and settings stay valid. Provence is ``ME0008`` as in the §13.1 example.
+
+Each site also carries its connection contract (Contrat de Raccordement, §2.3) with
+its contractual hourly min and max (§2.4). The document gives none of them: the
+codes follow the shape of the chapter 6 example (``GFCCGE04``) and the bounds are
+this project's plausible values (0 to 800 000 kWh 25°C per hour and tranche, the
+order of a combined-cycle unit). A real installation's values belong in settings.
 """
 
 from __future__ import annotations
@@ -32,6 +38,12 @@ class Site:
     mesh: Mesh
     client: str
     tranches: int
+    contract: str = ""
+    """Connection contract code (§2.3), the ``<contract>`` of a program id (§2.2)."""
+    q_min: float = 0.0
+    """Contractual minimum hourly quantity, kWh 25°C (§2.4)."""
+    q_max: float = 0.0
+    """Contractual maximum hourly quantity, kWh 25°C (§2.4); 0 means not known."""
 
     @property
     def mesh_code(self) -> str:
@@ -51,21 +63,30 @@ PROVENCE = Mesh("ME0008", "Provence")
 
 MESHES: tuple[Mesh, ...] = (NORD, LORRAINE, BRETAGNE, GUYENNE, IDF, PROVENCE)
 
+#: Contractual maximum per tranche (kWh 25°C per hour), this project's value (see above).
+Q_MAX_PER_TRANCHE = 800_000.0
+
+
+def _site(number: int, label: str, mesh: Mesh, client: str, tranches: int) -> Site:
+    return Site(f"LI{1000 + number}", label, mesh, client, tranches, contract=f"GFCCGE{number:02d}",
+                q_min=0.0, q_max=Q_MAX_PER_TRANCHE * tranches)
+
+
 #: The table of §3.2.1, in the document's order.
 SITES: tuple[Site, ...] = (
-    Site("LI1001", "DK6", NORD, "ENGIE", 2),
-    Site("LI1002", "Pont sur Sambre", NORD, "Total Direct Energie", 1),
-    Site("LI1003", "Cycofos", PROVENCE, "ENGIE", 1),
-    Site("LI1004", "Saint Avold", LORRAINE, "Gazel Energie", 2),
-    Site("LI1005", "Combigolfe", PROVENCE, "ENGIE", 1),
-    Site("LI1006", "Montoir", BRETAGNE, "ENGIE", 1),
-    Site("LI1007", "Bayet", GUYENNE, "Total Direct Energie", 1),
-    Site("LI1008", "Blenod", LORRAINE, "EDF", 1),
-    Site("LI1009", "Martigues", PROVENCE, "EDF", 2),
-    Site("LI1010", "Gennevilliers", IDF, "EDF", 1),
-    Site("LI1011", "Montereau", IDF, "EDF", 2),
-    Site("LI1012", "Toul", LORRAINE, "Total Direct Energie", 1),
-    Site("LI1013", "Bouchain", NORD, "EDF", 1),
+    _site(1, "DK6", NORD, "ENGIE", 2),
+    _site(2, "Pont sur Sambre", NORD, "Total Direct Energie", 1),
+    _site(3, "Cycofos", PROVENCE, "ENGIE", 1),
+    _site(4, "Saint Avold", LORRAINE, "Gazel Energie", 2),
+    _site(5, "Combigolfe", PROVENCE, "ENGIE", 1),
+    _site(6, "Montoir", BRETAGNE, "ENGIE", 1),
+    _site(7, "Bayet", GUYENNE, "Total Direct Energie", 1),
+    _site(8, "Blenod", LORRAINE, "EDF", 1),
+    _site(9, "Martigues", PROVENCE, "EDF", 2),
+    _site(10, "Gennevilliers", IDF, "EDF", 1),
+    _site(11, "Montereau", IDF, "EDF", 2),
+    _site(12, "Toul", LORRAINE, "Total Direct Energie", 1),
+    _site(13, "Bouchain", NORD, "EDF", 1),
 )
 
 _BY_ID = {site.site_id: site for site in SITES}

@@ -4,14 +4,11 @@ sent — and, in words, every contract left out, which EDF OA counts as refused 
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Static
 
 from pupitre.providers.edf_oa import rules
 from pupitre.providers.edf_oa.models import AckEntry, CurtailmentOrder
+from pupitre.tui.screens.send_confirm import SendConfirmScreen
 
 
 def confirmation_text(order: CurtailmentOrder, choices: dict[str, bool | None],
@@ -49,9 +46,10 @@ def confirmation_text(order: CurtailmentOrder, choices: dict[str, bool | None],
     return text
 
 
-class AckConfirmScreen(ModalScreen[bool]):
+class AckConfirmScreen(SendConfirmScreen):
     BINDINGS = [Binding("y", "send", "Send", id="ack.send"),
                 Binding("escape,n", "cancel", "Cancel", id="ack.cancel")]
+    DIALOG_ID, TEXT_ID, BUTTONS_ID = "ack-dialog", "ack-text", "ack-buttons"
 
     def __init__(self, order: CurtailmentOrder, choices: dict[str, bool | None],
                  retained: dict[str, AckEntry] | None = None) -> None:
@@ -60,22 +58,5 @@ class AckConfirmScreen(ModalScreen[bool]):
         self.choices = choices
         self.retained = retained or {}
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="ack-dialog"):
-            yield Static(confirmation_text(self.order, self.choices, self.retained), id="ack-text")
-            with Horizontal(id="ack-buttons"):
-                yield Button("Send (y)", id="send", variant="warning", compact=True)
-                yield Button("Cancel (esc)", id="cancel", compact=True)
-
-    def on_mount(self) -> None:
-        self.app.clear_notifications()  # nothing may hide this dialog's choices
-        self.query_one("#cancel", Button).focus()  # Enter alone never sends
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "send")
-
-    def action_send(self) -> None:
-        self.dismiss(True)
-
-    def action_cancel(self) -> None:
-        self.dismiss(False)
+    def body(self) -> Text:
+        return confirmation_text(self.order, self.choices, self.retained)

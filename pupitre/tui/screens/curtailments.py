@@ -18,11 +18,11 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
 from pupitre.providers.core.clock import format_age
-from pupitre.providers.core.outbox import ActionRefused
 from pupitre.providers.edf_oa import rules
 from pupitre.providers.edf_oa.feeds import (ACK_ACTION, ACKS_FEED, CURTAILMENTS_FEED, PROVIDER, TOKEN_FEED,
                                             ack_payload)
 from pupitre.providers.edf_oa.models import ContractCurtailment, CurtailmentOrder
+from pupitre.tui.outbox import submit_after_confirmation
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.screens.flexibility import countdown
 from pupitre.tui.widgets.feed_status import FeedStatus
@@ -294,30 +294,21 @@ class CurtailmentsScreen(PupitreScreen):
             self.notify("No curtailment order to acknowledge yet: refresh (r) after 13:00.",
                         severity="warning")
             return
-        now = self.papp.runtime.clock.now()
         try:
-            payload = ack_payload(order, self.choices, now)
-            self.papp.runtime.connections[PROVIDER].handlers[(PROVIDER, ACK_ACTION)].check(payload, now)
-        except (rules.AckRuleError, ActionRefused) as refusal:
+            payload = ack_payload(order, self.choices, self.papp.runtime.clock.now())
+        except rules.AckRuleError as refusal:
             self.notify(escape(str(refusal)), title="Not sent", severity="error", timeout=20)
             return
         from pupitre.tui.screens.ack_confirm import AckConfirmScreen
 
-        def confirmed(send: bool | None) -> None:
-            if not send:
-                self.notify("Nothing was sent.", timeout=4)
-                return
-            try:
-                item_id = self.papp.outbox.submit(PROVIDER, ACK_ACTION, payload)
-            except ActionRefused as refusal:
-                self.notify(escape(str(refusal)), title="Not sent", severity="error", timeout=20)
-                return
+        def queued(item_id: int) -> None:
             self.notify(f"Acknowledgement #{item_id} saved and being sent.", timeout=5)
             self.redraw()
 
         summary = self.summary()
-        self.app.push_screen(AckConfirmScreen(order, dict(self.choices), summary.latest if summary else {}),
-                             confirmed)
+        submit_after_confirmation(self, PROVIDER, ACK_ACTION, payload,
+                                  AckConfirmScreen(order, dict(self.choices), summary.latest if summary else {}),
+                                  queued)
 
     def action_token(self) -> None:
         from pupitre.tui.screens.token import TokenScreen

@@ -64,6 +64,8 @@ class FlexibilityScreen(PupitreScreen):
         Binding("slash", "filter", "Filter", id="flexibility.filter"),
         Binding("s", "cycle_sort", "Sort", id="flexibility.sort"),
         Binding("enter", "detail", "Detail", id="flexibility.detail", show=True),
+        Binding("g", "programs", "Programs", id="flexibility.programs",
+                tooltip="The selected site's programs: rebuilt, declared, and the editor"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="flexibility.clear"),
     ]
 
@@ -192,6 +194,15 @@ class FlexibilityScreen(PupitreScreen):
         table = self.query_one(DataTable)
         if table.row_count:
             self.open_detail(str(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value))
+
+    def action_programs(self) -> None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            self.notify("No site to show yet.", severity="warning", timeout=4)
+            return
+        from pupitre.tui.screens.programs import ProgramsScreen
+
+        self.app.push_screen(ProgramsScreen(str(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)))
 
     def open_detail(self, site_id: str) -> None:
         from pupitre.tui.screens.site_detail import SiteDetailScreen

@@ -22,7 +22,9 @@ HISTORY_ROWS = 30
 
 class SiteDetailScreen(PupitreScreen):
     FEEDS = (FEED,)
-    BINDINGS = [Binding("escape,backspace", "app.pop_screen", "Back", id="detail.back")]
+    BINDINGS = [Binding("escape,backspace", "app.pop_screen", "Back", id="detail.back"),
+                Binding("g", "programs", "Programs", id="detail.programs",
+                        tooltip="This site's programs: rebuilt, declared, and the editor")]
 
     def __init__(self, site_id: str) -> None:
         super().__init__()
@@ -96,3 +98,8 @@ class SiteDetailScreen(PupitreScreen):
 
     def tick(self) -> None:
         self._draw_indicators(self.site())
+
+    def action_programs(self) -> None:
+        from pupitre.tui.screens.programs import ProgramsScreen
+
+        self.app.push_screen(ProgramsScreen(self.site_id))

@@ -1,0 +1,373 @@
+"""Pilot tests of the GRTgaz programs screen and the program editor.
+
+The day is §3.2.2.1's example (conftest): 18/11 at 10:53, Martigues (LI1009) has Q→Q-
+red since 09:15, Montoir (LI1006) partial red, DK6 (LI1001) Q→Q+ red announced for
+11:15. Every site has its v1 declared the day before at 15:00 (the simulator's seed).
+At 10:53 the first adjustable hour is 10h and the controlled window 10h…15h (§3.2.3.2
+1.b, received after H+15).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+
+import pytest
+from textual.widgets import DataTable, Static
+
+from pupitre.providers.grtgaz import rules
+from pupitre.providers.grtgaz.feeds import DECLARE_ACTION, PROVIDER, pending_declarations
+from pupitre.providers.grtgaz.models import FeasibilityStatus
+from pupitre.settings import Settings
+from pupitre.tui import outbox as outbox_module
+from pupitre.tui.screens.email_export import EmailExportScreen
+from pupitre.tui.screens.flexibility import FlexibilityScreen
+from pupitre.tui.screens.program_confirm import ProgramConfirmScreen
+from pupitre.tui.screens.program_editor import ProgramEditorScreen
+from pupitre.tui.screens.programs import ProgramsScreen
+from tests.providers.test_declare_handler import counting
+from tests.tui.conftest import NOW, wait_for, wait_runs
+
+MARTIGUES, MONTOIR = "LI1009", "LI1006"
+DAY = dt.date(2026, 11, 18)
+POST_ROUTE = "/sfm/v1/hmsProfiles"
+SLOT_11H = 5
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(monkeypatch):
+    monkeypatch.setattr(outbox_module, "FIRST_RETRY_SECONDS", 0.05)
+
+
+def screen_text(app) -> str:
+    return "\n".join(str(w.render()) for w in app.screen.query(Static))
+
+
+async def open_programs(pilot, app, site_id: str) -> ProgramsScreen:
+    await wait_runs(pilot, app)
+    await app.push_screen(ProgramsScreen(site_id))
+    screen = app.screen
+    assert isinstance(screen, ProgramsScreen)
+    await wait_for(pilot, lambda: screen.data is not None and not screen.data.from_store and not screen.loading)
+    await pilot.pause()
+    return screen
+
+
+async def open_editor(pilot, app, site_id: str) -> ProgramEditorScreen:
+    await open_programs(pilot, app, site_id)
+    await pilot.press("e")
+    await pilot.pause()
+    editor = app.screen
+    assert isinstance(editor, ProgramEditorScreen)
+    return editor
+
+
+async def type_value(pilot, editor: ProgramEditorScreen, slot: int, value: int) -> None:
+    """Put the cursor on ``slot`` and type ``value`` digit by digit (Enter keeps it)."""
+    editor.query_one("#ed-table", DataTable).move_cursor(row=slot, animate=False)
+    await pilot.pause()
+    for digit in str(value):
+        await pilot.press(digit)
+        await pilot.pause()
+
+
+async def edit_montoir(pilot, app) -> ProgramEditorScreen:
+    """Montoir's editor with 18h set to 500 000 (beyond H+5: not controlled, accepted)."""
+    editor = await open_editor(pilot, app, MONTOIR)
+    await type_value(pilot, editor, 12, 500_000)
+    await pilot.press("enter", "escape")
+    return editor
+
+
+def cell(editor: ProgramEditorScreen, slot: int, column: str) -> str:
+    return str(editor.query_one("#ed-table", DataTable).get_cell(str(slot), column))
+
+
+def items(app) -> list:
+    return [i for i in app.runtime.store.outbox(provider=PROVIDER) if i.action == DECLARE_ACTION]
+
+
+async def test_g_on_flexibility_opens_the_selected_sites_programs(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_runs(pilot, app)
+        await pilot.press("2")
+        assert isinstance(app.screen, FlexibilityScreen)
+        table = app.screen.query_one(DataTable)
+        site_id = str(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
+        await pilot.press("g")
+        screen = app.screen
+        assert isinstance(screen, ProgramsScreen) and screen.site_id == site_id
+        await wait_for(pilot, lambda: screen.data is not None and not screen.loading)
+        await pilot.pause()
+        rebuilt = app.runtime.simulators["grtgaz"].rebuilt(site_id, DAY)
+        hours = screen.query_one("#prog-hours", DataTable)
+        assert hours.row_count == 24
+        assert str(hours.get_cell("0", "rebuilt")).replace(" ", "") == f"{rebuilt[0]:.0f}"
+        declared = screen.query_one("#prog-declared", DataTable)
+        assert str(declared.get_cell(f"20261118-{site_id}-GFCCGE{site_id[-2:]}-1", "status")) == "✓ ACCEPTED"
+        assert "Programme accepté" in str(screen.query_one("#prog-detail", Static).render())
+        await pilot.press("right")
+        await wait_for(pilot, lambda: screen.gas_day == DAY + dt.timedelta(days=1) and not screen.loading)
+        assert "(tomorrow)" in str(screen.query_one("#prog-title", Static).render())
+        await pilot.press("escape")
+        assert isinstance(app.screen, FlexibilityScreen)
+
+
+async def test_edit_precheck_fails_fix_send_accepted(make_app):
+    """Martigues has Q→Q- red: lowering 11h fails the pre-check (Q0_DELAY, §3.2.3.2 1.b);
+    raising it instead passes; sent, it is ACCEPTED, read back and audited."""
+    app = make_app()
+    sim = app.runtime.simulators["grtgaz"]
+    async with app.run_test(size=(120, 40)) as pilot:
+        calls = counting(sim)
+        editor = await open_editor(pilot, app, MARTIGUES)
+        assert editor.program_id == "20261118-LI1009-GFCCGE09-2"  # the next version (§2.2)
+        reference = editor.reference[SLOT_11H]
+        assert cell(editor, 3, "check") == "· past" and not editor.writable(3)  # 09h: read-only
+
+        await type_value(pilot, editor, SLOT_11H, int(reference) - 50_000)
+        assert cell(editor, SLOT_11H, "check") == "✗ Q→Q- red"
+        assert cell(editor, SLOT_11H, "indicator") == "Q→Q- ✗RED"
+        assert "would be REFUSED" in screen_text(app) and "HMS_PROFILE_NOT_RESPECT_Q0_DELAY" in screen_text(app)
+        assert "§3.2.3.2 1.b" in str(editor.query_one("#ed-hour", Static).render())
+
+        for _ in str(int(reference) - 50_000):  # fix: raise it instead (Q→Q+ green)
+            await pilot.press("backspace")
+        for digit in str(int(reference) + 50_000):
+            await pilot.press(digit)
+        await pilot.press("enter", "escape")
+        assert editor.draft.values[SLOT_11H] == reference + 50_000
+        assert cell(editor, SLOT_11H, "check") == "✓ ok"
+        assert "would be ACCEPTED" in screen_text(app)
+
+        await pilot.press("s")
+        assert isinstance(app.screen, ProgramConfirmScreen)
+        text = screen_text(app)
+        assert "Declare 20261118-LI1009-GFCCGE09-2?" in text and "1 hour(s) changed" in text
+        await pilot.press("y")
+        await wait_for(pilot, lambda: editor.sent is not None and editor.sent.profile is not None
+                       and editor.sent.profile.status.decided, timeout=10)
+        assert editor.sent.profile.status is FeasibilityStatus.ACCEPTED
+        assert "✓ ACCEPTED" in str(editor.query_one("#ed-status", Static).render())
+        assert calls == ["20261118-LI1009-GFCCGE09-2"]
+        assert sim.rebuilt(MARTIGUES, DAY)[SLOT_11H] == reference + 50_000
+        audit = [(row[2], row[3]) for row in app.runtime.store.audit_log(PROVIDER)]
+        assert {("declare program", "queued"), ("declare program", "delivered"),
+                ("declare program", "verified"), ("feasibility", "ACCEPTED")} <= set(audit)
+
+        await pilot.press("escape")  # back to the programs: v2 listed, rebuilt updated
+        programs = app.screen
+        assert isinstance(programs, ProgramsScreen)
+        await wait_for(pilot, lambda: programs.data is not None and len(programs.data.declared) == 2
+                       and not programs.loading)
+        await pilot.pause()
+        declared = programs.query_one("#prog-declared", DataTable)
+        assert str(declared.get_cell("20261118-LI1009-GFCCGE09-2", "status")) == "✓ ACCEPTED"
+
+
+async def test_refused_by_grtgaz_shows_the_comment(make_app):
+    """Sent although the pre-check says REFUSED: GRTgaz refuses with the §13.3 comment."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await open_editor(pilot, app, MARTIGUES)
+        await type_value(pilot, editor, SLOT_11H, 1000)
+        await pilot.press("enter", "escape", "s")
+        assert "would be REFUSED" in screen_text(app)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: editor.sent is not None and editor.sent.profile is not None
+                       and editor.sent.profile.status.decided, timeout=10)
+        status = str(editor.query_one("#ed-status", Static).render())
+        assert "✗ REFUSED" in status and "HMS_PROFILE_NOT_RESPECT_Q0_DELAY" in status
+        assert "n: edit the next version" in status
+        await pilot.press("n")
+        assert editor.sent is None and editor.program_id.endswith("-3") and editor.draft.base_label == "v2"
+
+
+async def test_technically_invalid_program_is_not_queued(make_app):
+    """Above the contract's qMax: REJECTED by the pre-check (EXEEDED_QMIN_QMAX, §2.4) and
+    refused by the outbox's local check: nothing is written, nothing sent."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await open_editor(pilot, app, MONTOIR)
+        await type_value(pilot, editor, 10, 9_000_000)
+        await pilot.press("enter", "escape")
+        assert cell(editor, 10, "check") == "✗ Qmin/Qmax"
+        assert "would be REJECTED" in screen_text(app) and "EXEEDED_QMIN_QMAX" in screen_text(app)
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, ProgramEditorScreen)  # no confirmation
+        assert items(app) == []
+
+
+async def test_5xx_then_timeout_keeps_it_in_the_outbox_and_sends_it_once(make_app):
+    app = make_app()
+    sim = app.runtime.simulators["grtgaz"]
+    async with app.run_test(size=(120, 40)) as pilot:
+        calls = counting(sim)
+        editor = await edit_montoir(pilot, app)
+        app.runtime.faults.add(POST_ROUTE, "status", count=1, status=503, method="POST")
+        app.runtime.faults.add(POST_ROUTE, "timeout", count=1, method="POST")
+        await pilot.press("s", "y")
+        await wait_for(pilot, lambda: items(app) and items(app)[-1].attempts >= 1)
+        assert items(app)[-1].status == "pending"  # kept while GRTgaz does not answer
+        assert pending_declarations(app.runtime.store, MONTOIR, DAY)
+        await wait_for(pilot, lambda: items(app)[-1].status == "delivered", timeout=15)
+        item = items(app)[-1]
+        assert item.attempts == 3 and app.runtime.faults.faults == []
+        assert calls == [editor.sent.program_id]  # GRTgaz received it exactly once
+        await wait_for(pilot, lambda: editor.sent.profile is not None and editor.sent.profile.status.decided,
+                       timeout=10)
+        audit = [row[3] for row in app.runtime.store.audit_log(PROVIDER) if row[2] == "declare program"]
+        assert audit.count("retrying") == 2 and audit.count("delivered") == 1
+
+
+async def test_lost_answer_is_not_sent_twice(make_app):
+    """The POST reaches GRTgaz but its answer is cut: the read-back finds the program,
+    so the declaration is delivered without a second POST (the id is unique, §2.2)."""
+    app = make_app()
+    sim = app.runtime.simulators["grtgaz"]
+    async with app.run_test(size=(120, 40)) as pilot:
+        calls = counting(sim)
+        editor = await edit_montoir(pilot, app)
+        app.runtime.faults.add(POST_ROUTE, "truncated", count=1, method="POST")
+        await pilot.press("s", "y")
+        await wait_for(pilot, lambda: items(app) and items(app)[-1].status == "delivered", timeout=10)
+        assert calls == [editor.sent.program_id]
+        assert "already received by GRTgaz" in items(app)[-1].response
+
+
+async def test_paste_fills_the_program_but_not_past_hours(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await open_editor(pilot, app, MONTOIR)
+        before = list(editor.draft.values)
+        assert editor.apply_paste("\t".join(["400000"] * 24))
+        assert editor.draft.values[:4] == before[:4]  # 06h-09h are past at 10:53
+        assert editor.draft.values[4:] == [400_000.0] * 20
+        assert cell(editor, 4, "new").replace(" ", "") == "400000"
+        assert not editor.apply_paste("1\t2\t3")
+        assert editor.draft.values[4:] == [400_000.0] * 20
+
+
+async def test_export_for_email_writes_the_documented_file(make_runtime, make_app, tmp_path):
+    settings = Settings()
+    settings.grtgaz.export_dir = str(tmp_path / "mail")
+    app = make_app(make_runtime(settings))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_programs(pilot, app, MONTOIR)
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, EmailExportScreen)
+        files = list((tmp_path / "mail").iterdir())
+        assert [f.name for f in files] == ["Export_DECLARATIONS_CCG-UPLOAD-20261118_20261118105300.csv"]
+        text = screen_text(app)
+        assert str(files[0]) in text.replace("\n", "")
+        assert "Montoir Prévisions SFM : 18/11/2026 – 20/11/2026" in text
+        assert "contact-CCG@grtgaz.com" in text
+        with open(files[0], encoding="utf-8", newline="") as handle:
+            header, line = list(csv.reader(handle, delimiter=";"))
+        assert header == ["DECLARATIONS_CCG", "18/11/2026", "105300", "UPLOAD", "PROD", "18/11/2026", "18/11/2026"]
+        assert line[0] == "20261118-LI1006-GFCCGE06-1" and len(line) == 34
+        audit = [(row[2], row[3]) for row in app.runtime.store.audit_log(PROVIDER)]
+        assert ("export for e-mail", "written") in audit
+        await pilot.press("escape")
+        assert isinstance(app.screen, ProgramsScreen)
+
+
+async def test_export_offered_when_the_api_is_down(make_app):
+    """GRTgaz answers 503 on every declaration: the status line offers the e-mail export,
+    which writes the queued program; the declaration stays in the outbox."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await edit_montoir(pilot, app)
+        app.runtime.faults.add(POST_ROUTE, "status", count=1000, status=503, method="POST")
+        await pilot.press("s", "y")
+        await wait_for(pilot, lambda: items(app) and items(app)[-1].attempts >= 1)
+        await pilot.pause()
+        assert "x: export for e-mail" in str(editor.query_one("#ed-status", Static).render())
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, EmailExportScreen)
+        assert "still waiting for the API" in screen_text(app)
+        exported = list(app.runtime.connections[PROVIDER].session.export_dir.iterdir())
+        assert len(exported) == 1 and editor.sent.program_id in exported[0].read_text()
+        assert items(app)[-1].status == "pending"
+        app.runtime.faults.clear()
+
+
+async def test_days_past_are_read_only(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_programs(pilot, app, MONTOIR)
+        await pilot.press("left")
+        await wait_for(pilot, lambda: screen.gas_day == DAY - dt.timedelta(days=1) and not screen.loading)
+        assert "day over" in str(screen.query_one("#prog-title", Static).render())
+        await pilot.press("e")
+        editor = app.screen
+        assert isinstance(editor, ProgramEditorScreen)
+        assert "This gas day is over" in str(editor.query_one("#ed-timing", Static).render())
+        assert not any(editor.writable(slot) for slot in range(24))
+        assert "PAST_GAS_DAY" in screen_text(app)
+
+
+async def test_passing_h_plus_15_makes_the_hour_read_only(make_runtime, make_app):
+    """At 11:14 the 10h slot is still adjustable (H-1 before H+15, chapter 2 §7); at 11:16
+    it is not: the editor re-checks as time passes and locks the row."""
+    app = make_app(make_runtime(now=dt.datetime(2026, 11, 18, 11, 14)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await open_editor(pilot, app, MONTOIR)
+        assert editor.writable(4) and cell(editor, 4, "check") == "✓ ok"
+        app.runtime.clock.set(dt.datetime(2026, 11, 18, 11, 16))
+        app.ticked.publish(None)
+        await pilot.pause()
+        assert not editor.writable(4) and cell(editor, 4, "check") == "· past"
+        assert "from 11h on" in str(editor.query_one("#ed-timing", Static).render())
+        editor.query_one("#ed-table", DataTable).move_cursor(row=4, animate=False)
+        await pilot.press("5")
+        assert editor.editing is None  # refused: "10h is no longer adjustable"
+
+
+async def test_declaration_rejected_by_grtgaz_is_listed_and_can_be_corrected(make_app):
+    """A 400 (here: GRTgaz already has a higher version, e.g. sent from another tool) fails
+    the outbox item; the programs list shows it as not taken, with the reason, and c
+    reopens it in the editor."""
+    app = make_app()
+    sim = app.runtime.simulators["grtgaz"]
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await edit_montoir(pilot, app)
+        context = sim.program_context(MONTOIR, DAY)
+        other = rules.input_profile(context, list(editor.values()), declared_at=NOW,
+                                    profile_id=rules.program_id(DAY, MONTOIR, context.contract_code, 7))
+        assert sim.declare([other]) == []  # meanwhile, v7 arrives from elsewhere
+        await pilot.press("s", "y")
+        await wait_for(pilot, lambda: items(app) and items(app)[-1].status == "failed", timeout=10)
+        assert "HMS_PROFILE_VERSION_NOT_INCREASING" in items(app)[-1].last_error
+        await pilot.pause()
+        assert "NOT ACCEPTED" in str(editor.query_one("#ed-status", Static).render())
+        await pilot.press("escape")
+        programs = app.screen
+        assert isinstance(programs, ProgramsScreen)
+        await wait_for(pilot, lambda: not programs.loading and programs.data is not None
+                       and len(programs.data.declared) == 2)
+        declared = programs.query_one("#prog-declared", DataTable)
+        assert str(declared.get_cell("20261118-LI1006-GFCCGE06-2", "status")) == "✗ not taken"
+        declared.move_cursor(row=declared.get_row_index("20261118-LI1006-GFCCGE06-2"), animate=False)
+        await pilot.pause()
+        assert "NOT taken by GRTgaz" in str(programs.query_one("#prog-detail", Static).render())
+        await pilot.press("c")
+        corrected = app.screen
+        assert isinstance(corrected, ProgramEditorScreen)
+        assert corrected.program_id.endswith("-8") and corrected.draft.values[12] == 500_000
+
+
+async def test_announced_indicator_shows_with_its_application_time(make_app):
+    """DK6: Q→Q+ turns red at 11:15 (published 10:52, §3.2.2.1). At 10:53 an increase is
+    still checked against green, and the hour shows the change to come."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await open_editor(pilot, app, "LI1001")
+        await type_value(pilot, editor, SLOT_11H, int(editor.reference[SLOT_11H]) + 10_000)
+        assert cell(editor, SLOT_11H, "check") == "✓ ok"
+        assert cell(editor, SLOT_11H, "indicator") == "Q→Q+ ✓green→✗RED 11:15 part. ✓green"
+        assert "Q→Q+ ✓green→✗RED 11:15" in str(editor.query_one("#ed-indicators", Static).render())

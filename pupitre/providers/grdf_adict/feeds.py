@@ -157,12 +157,6 @@ class RightsTable:
             raise ValueError("a copy of another shape")
         return cls(payload["data"])
 
-    def matching(self, filters: Mapping[str, Sequence[str]]) -> "RightsTable":
-        """The rights matching ``state`` / ``role`` / ``proof`` filters (the offline search)."""
-        keep = [i for i in range(len(self))
-                if all(not wanted or self.col[name][i] in wanted for name, wanted in filters.items())]
-        return RightsTable({name: [self.col[name][i] for i in keep] for name in COLUMNS})
-
 
 @dataclass
 class RightsLoad:
@@ -257,19 +251,17 @@ class AdictSession:
         await self.stream_into(load)
         return load.table
 
-    async def search(self, filters: Mapping[str, Sequence[str]], stored: RightsTable | None) -> RightsLoad:
-        """Online: ``POST /droits_acces`` with the filters, streamed. When the API cannot be
-        reached, the same filters applied to the stored copy (``kind == "local"``)."""
-        wanted = {k: list(v) for k, v in filters.items() if v}
-        load = RightsLoad("search", wanted)
+    async def search(self, load: RightsLoad, stored: RightsTable | None) -> RightsLoad:
+        """Online: ``POST /droits_acces`` with ``load.filters``, streamed into ``load``. When
+        the API cannot be reached and nothing arrived, the stored copy instead
+        (``kind == "local"``: the caller applies the same filters to it, offline)."""
         try:
             return await self.stream_into(load)
         except ApiError as error:
             if error.kind not in ("network", "timeout") or len(load.table) or stored is None:
                 return load
-            local = RightsLoad("local", wanted, stored.matching(wanted), done=True,
-                               error=f"offline ({error}): filtered on the stored copy")
-            return local
+            return RightsLoad("local", load.filters, stored, done=True,
+                              error=f"offline ({error}): filters applied to the stored copy")
 
 
 def status_changes(old: RightsTable | None, new: RightsTable) -> list[Change]:

@@ -30,7 +30,7 @@ from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
 from pupitre.tui.widgets.virtual_table import Column, VirtualTable
 
-COLUMNS = (Column("pce", "PCE", 14), Column("state", "State", 13), Column("proof", "Proof", 11),
+COLUMNS = (Column("pce", "PCE", 14), Column("state", "State", 14), Column("proof", "Proof", 11),
            Column("deadline", "Proof due", 12), Column("holder", "Holder", 20), Column("role", "Role", 10),
            Column("start", "Right from", 10), Column("end", "Right to", 10),
            Column("perim_start", "Data from", 10), Column("perim_end", "Data to", 10),

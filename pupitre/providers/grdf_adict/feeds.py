@@ -96,8 +96,6 @@ def _fast_row(d: Mapping[str, Any]) -> tuple[str, ...]:
     ident, pce = _text(d["id_droit_acces"]), _text(d["id_pce"])
     if not ident or not pce:
         raise ValueError("a right without id or PCE")
-    if any(isinstance(k, str) and k != k.strip(" :") for k in d):
-        raise ValueError("odd key names: use the model")
     state = m.normalise_state(d.get("etat_droit_acces")) or ""
     changed = ""
     if state == m.REFUSED:

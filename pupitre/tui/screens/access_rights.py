@@ -28,6 +28,7 @@ from pupitre.providers.grdf_adict.feeds import (PROVIDER, RIGHTS_FEED, DeadlineC
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
+from pupitre.tui.widgets.rights_panels import FilterPicker, SortPicker
 from pupitre.tui.widgets.virtual_table import Column, VirtualTable
 
 COLUMNS = (Column("pce", "PCE", 14), Column("state", "State", 14), Column("proof", "Proof", 11),
@@ -224,6 +225,7 @@ class AccessRightsScreen(PupitreScreen):
         self._shown: tuple[int, int] = (0, -1)  # (id of the table, rows taken into the view)
         self._resorted = 0.0
         self.cells = RightsCells(self.view, dt.date.today())
+        self._texts: dict[str, str | None] = {}
 
     def compose(self) -> ComposeResult:
         yield HeaderBar("Access rights")
@@ -231,12 +233,16 @@ class AccessRightsScreen(PupitreScreen):
         yield Static("", id="rights-counts")
         yield Static("", id="rights-error")
         yield VirtualTable(COLUMNS, self.cells, id="rights-table", empty_text="No access right to show.")
+        yield SortPicker(COLUMNS, id="rights-sort", classes="rights-panel")
+        yield FilterPicker(FILTERS, id="rights-filter", classes="rights-panel")
         yield Input(id="rights-search", placeholder="PCE or holder…", compact=True)
         yield FeedStatus(RIGHTS_FEED, classes="feed-status")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#rights-search", Input).display = False
+        self.query_one(SortPicker).display = False
+        self.query_one(FilterPicker).display = False
         self.query_one(VirtualTable).focus()
         self.set_interval(POLL_SECONDS, self._poll)
 
@@ -315,18 +321,26 @@ class AccessRightsScreen(PupitreScreen):
         described = self.view.describe()
         if described:
             text.append(f" · {described}")
-        self.query_one("#rights-summary", Static).update(text)
+        self._update("#rights-summary", text)
         counts = Text()
         for state in m.STATES:
             if counts:
                 counts.append(" · ", style="dim")
             counts.append(f"{STATE_GLYPHS[state]} {state} {self.view.counts.get(state, 0)}")
-        self.query_one("#rights-counts", Static).update(counts)
-        error = self.query_one("#rights-error", Static)
+        self._update("#rights-counts", counts)
         message = load.error if load is not None else None
-        error.display = bool(message)
-        if message:
-            error.update(Text(f"⚠ {message}", style="bold"))
+        self._update("#rights-error", Text(f"⚠ {message}", style="bold") if message else None)
+
+    def _update(self, selector: str, text: Text | None) -> None:
+        """Touch a line only when it changes (this runs every 100 ms while rows arrive)."""
+        plain = None if text is None else text.plain
+        if self._texts.get(selector, "") == plain:
+            return
+        self._texts[selector] = plain
+        widget = self.query_one(selector, Static)
+        widget.display = text is not None
+        if text is not None:
+            widget.update(text)
 
     # -- actions -----------------------------------------------------------------------
     def action_search(self) -> None:
@@ -353,32 +367,37 @@ class AccessRightsScreen(PupitreScreen):
             self.query_one(VirtualTable).focus()
 
     def action_sort(self) -> None:
-        from pupitre.tui.screens.rights_dialogs import SortScreen
+        self.query_one(SortPicker).open(self.view.sort, self.view.reverse)
 
-        def chosen(key: str | None) -> None:
-            if key is None:
-                return
-            if key == self.view.sort:
-                self.view.reverse = not self.view.reverse
-            else:
-                self.view.sort, self.view.reverse = key, False
-            self.view.deadlines = False
-            self._poll(force=True)
-
-        self.app.push_screen(SortScreen(COLUMNS, self.view.sort), chosen)
+    @on(SortPicker.OptionSelected)
+    def _sort_chosen(self, event: SortPicker.OptionSelected) -> None:
+        key = event.option.id
+        if key == self.view.sort:
+            self.view.reverse = not self.view.reverse
+        else:
+            self.view.sort, self.view.reverse = key, False
+        self.view.deadlines = False
+        self._close_panels()
+        self._poll(force=True)
 
     def action_deadlines(self) -> None:
         self.view.deadlines = not self.view.deadlines
         self._poll(force=True)
 
     def action_filter(self) -> None:
-        from pupitre.tui.screens.rights_dialogs import FilterScreen
+        self.query_one(FilterPicker).open(self.view.filters)
 
-        def chosen(filters: dict[str, set[str]] | None) -> None:
-            if filters is not None:
-                self.apply_filters(filters)
+    @on(FilterPicker.Applied)
+    def _filters_chosen(self, event: FilterPicker.Applied) -> None:
+        self._close_panels()
+        self.apply_filters(event.filters)
 
-        self.app.push_screen(FilterScreen(FILTERS, self.view.filters), chosen)
+    @on(SortPicker.Closed)
+    @on(FilterPicker.Closed)
+    def _close_panels(self) -> None:
+        self.query_one(SortPicker).display = False
+        self.query_one(FilterPicker).display = False
+        self.query_one(VirtualTable).focus()
 
     def apply_filters(self, filters: dict[str, set[str]]) -> None:
         """Online, the filters go to GRDF as the search; offline, onto the stored copy."""

@@ -45,7 +45,7 @@ PACING_MARGIN = 0.9
 LOST_STATES = (m.REFUSED, m.OBSOLETE, m.REVOKED)
 #: The fields of a right kept in the copy, one list each (all strings, "" when absent).
 COLUMNS = ("id", "pce", "role", "holder", "state", "proof", "start", "end", "perim_start", "perim_end",
-           "deadline", "route", "changed", "postcode", "email")
+           "deadline", "route", "changed", "postcode", "email", "person")
 _FILTER_KEYS = {"state": "etat_droit_acces", "role": "role_tiers", "proof": "statut_controle_preuve"}
 
 
@@ -104,13 +104,14 @@ def _fast_row(d: Mapping[str, Any]) -> tuple[str, ...]:
         changed = _date(d.get("date_passage_a_obsolete"))
     elif state == m.REVOKED:
         changed = _date(d.get("date_revocation"))
-    holder = (_text(d.get("nom_titulaire")) or _text(d.get("raison_sociale_du_titulaire"))
-              or _text(d.get("raison_sociale")))
+    name = _text(d.get("nom_titulaire"))
+    holder = name or _text(d.get("raison_sociale_du_titulaire")) or _text(d.get("raison_sociale"))
     return (ident, pce, m.normalise_role(d.get("role_tiers")) or "", holder, state,
             _text(d.get("statut_controle_preuve")), _date(d.get("date_debut_droit_acces")),
             _date(d.get("date_fin_droit_acces")), _date(d.get("perim_donnees_conso_debut")),
             _date(d.get("perim_donnees_conso_fin")), _date(d.get("date_limite_transmission_preuve")),
-            _text(d.get("parcours")), changed, _text(d.get("code_postal")), _text(d.get("courriel_titulaire")))
+            _text(d.get("parcours")), changed, _text(d.get("code_postal")), _text(d.get("courriel_titulaire")),
+            "1" if name else "")
 
 
 class RightsTable:

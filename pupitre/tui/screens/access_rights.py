@@ -213,6 +213,9 @@ class AccessRightsScreen(PupitreScreen):
         Binding("s", "sort", "Sort", id="rights.sort"),
         Binding("d", "deadlines", "Deadlines", id="rights.deadlines"),
         Binding("c", "clear", "Clear", id="rights.clear"),
+        Binding("n", "declare", "Declare", id="rights.declare"),
+        Binding("x", "revoke", "Revoke", id="rights.revoke"),
+        Binding("u", "proofs", "Send proofs", id="rights.proofs"),
         Binding("enter", "detail", "Detail", show=False, id="rights.detail"),
         Binding("escape", "close_search", "Close", show=False, id="rights.close"),
     ]
@@ -232,6 +235,7 @@ class AccessRightsScreen(PupitreScreen):
         yield Static("", id="rights-summary")
         yield Static("", id="rights-counts")
         yield Static("", id="rights-error")
+        yield Static("", id="rights-actions")
         yield VirtualTable(COLUMNS, self.cells, id="rights-table", empty_text="No access right to show.")
         yield SortPicker(COLUMNS, id="rights-sort", classes="rights-panel")
         yield FilterPicker(FILTERS, id="rights-filter", classes="rights-panel")
@@ -245,6 +249,8 @@ class AccessRightsScreen(PupitreScreen):
         self.query_one(FilterPicker).display = False
         self.query_one(VirtualTable).focus()
         self.set_interval(POLL_SECONDS, self._poll)
+        self.papp.outbox.updated.subscribe(self, lambda _: self._actions_line())
+        self._actions_line()
 
     # -- data --------------------------------------------------------------------------
     @property
@@ -444,3 +450,103 @@ class AccessRightsScreen(PupitreScreen):
             self.notify(escape(f"PCE {right['pce']}: {right['holder']} — {right['state']}"), timeout=5)
             return
         self.app.push_screen(PceDetailScreen(right))
+
+    # -- actions (outbox) ----------------------------------------------------------------
+    def _actions_line(self) -> None:
+        """The last GRDF ADICT action: queued, sent, verified (the state read back), or why not."""
+        items = self.papp.runtime.store.outbox(provider=PROVIDER)
+        if not items:
+            self._update("#rights-actions", None)
+            return
+        item = items[-1]
+        delivery = self.papp.outbox.last.get(item.id)
+        text = Text()
+        text.append(f"Last action #{item.id} {item.action}: ", style="bold")
+        if item.status == "pending":
+            text.append(f"waiting to be sent{' (' + item.last_error + ')' if item.last_error else ''}")
+        elif item.status == "failed":
+            text.append(f"NOT accepted — {item.last_error}", style="bold")
+        else:
+            text.append(f"{item.status} — {delivery.message if delivery else item.response}")
+        self._update("#rights-actions", text)
+
+    def _right_model(self) -> Any:
+        from pupitre.providers.grdf_adict.feeds import right_row
+
+        row = self.current()
+        if row is None:
+            self.notify("No access right selected.", severity="warning", timeout=4)
+            return None
+        return right_row(row)
+
+    def _submit(self, action: str, payload: dict[str, Any], question: str) -> None:
+        from pupitre.providers.core.outbox import ActionRefused
+        from pupitre.tui.screens.confirm import ConfirmScreen
+
+        def answer(yes: bool | None) -> None:
+            if not yes:
+                self.notify("Cancelled: nothing sent.", timeout=4)
+                return
+            try:
+                item = self.papp.outbox.submit(PROVIDER, action, payload)
+            except ActionRefused as refusal:
+                self.notify(escape(f"Not sent: {refusal}"), title="Refused", severity="error", timeout=20)
+                return
+            self.notify(f"#{item} written to the outbox; sending…", timeout=5)
+            self._actions_line()
+
+        self.app.push_screen(ConfirmScreen(question), answer)
+
+    def action_declare(self) -> None:
+        from pupitre.providers.grdf_adict import actions
+        from pupitre.tui.screens.rights_actions import DeclareScreen
+
+        row = self.current()
+        prefill: dict[str, Any] = {}
+        if row is not None and row["state"] in (m.REVOKED, m.OBSOLETE, m.REFUSED):  # a renewal
+            prefill = {"id_pce": row["pce"], "code_postal": row["postcode"], "courriel_titulaire": row["email"],
+                       "role_tiers": row["role"] or m.ROLES[0],
+                       ("nom_titulaire" if row["person"] else "raison_sociale"): row["holder"]}
+        now = self.papp.runtime.clock.now()
+
+        def done(payload: dict[str, Any] | None) -> None:
+            if payload is not None:
+                handler = self.papp.runtime.outbox.handlers[(PROVIDER, actions.DECLARE)]
+                self._submit(actions.DECLARE, payload, f"{handler.describe(payload)}?\nGRDF answers with the "
+                             "state of the new right (« A valider » until the holder confirms).")
+
+        self.app.push_screen(DeclareScreen(now, prefill), done)
+
+    def action_revoke(self) -> None:
+        from pupitre.providers.grdf_adict import actions
+
+        right = self._right_model()
+        if right is None:
+            return
+        form = actions.revocation_form(right, self.papp.runtime.clock.now())
+        if not form.ok:
+            self.notify(escape("Cannot revoke: " + " ".join(form.messages)), title="Refused — nothing sent",
+                        severity="error", timeout=15)
+            return
+        self._submit(actions.REVOKE, form.payload or {}, actions.revocation_confirmation(right))
+
+    def action_proofs(self) -> None:
+        from pupitre.providers.grdf_adict import actions
+        from pupitre.tui.screens.rights_actions import ProofsScreen
+
+        right = self._right_model()
+        if right is None:
+            return
+        problem = actions.rules.proof_status_problem(right.statut_controle_preuve)
+        if problem:
+            self.notify(escape(problem), title="Refused — nothing sent", severity="error", timeout=15)
+            return
+
+        def done(payload: dict[str, Any] | None) -> None:
+            if payload is not None:
+                names = ", ".join(f["name"] for f in payload["files"])
+                self._submit(actions.SEND_PROOFS, payload,
+                             f"Send {len(payload['files'])} proof file(s) ({names}) for the right on PCE "
+                             f"{right.id_pce} ({right.holder or '?'})?")
+
+        self.app.push_screen(ProofsScreen(right, self.papp.runtime.clock.now()), done)

@@ -139,3 +139,13 @@ def test_day_counter_survives_a_restart(tmp_path: Path) -> None:
     store.close()
     again = session(Store(tmp_path / "s.sqlite3")).quota
     assert again.used_today() == 2 and again.remaining_today() == 5998
+
+
+def test_copy_keeps_odd_text_and_empty_tables() -> None:
+    table = RightsTable()
+    table.add_raw([right(1, nom_titulaire="A\x1fB"), right(2, nom_titulaire="")])
+    again = RightsTable.load(table.dump())
+    assert again.col == table.col and again.col["holder"][0] == "A\x1fB"
+    assert len(RightsTable.load(RightsTable().dump())) == 0
+    with pytest.raises(ValueError):
+        RightsTable.load({**table.dump(), "rows": 3})

@@ -470,6 +470,14 @@ class AccessRightsScreen(PupitreScreen):
             text.append(f"{item.status} — {delivery.message if delivery else item.response}")
         self._update("#rights-actions", text)
 
+    def _actions(self) -> Any:
+        try:
+            from pupitre.providers.grdf_adict import actions
+        except ImportError:  # the provider layer without its actions: say so, never crash
+            self.notify("GRDF ADICT actions are not available in this build.", severity="error", timeout=8)
+            return None
+        return actions
+
     def _right_model(self) -> Any:
         from pupitre.providers.grdf_adict.feeds import right_row
 
@@ -498,7 +506,9 @@ class AccessRightsScreen(PupitreScreen):
         self.app.push_screen(ConfirmScreen(question), answer)
 
     def action_declare(self) -> None:
-        from pupitre.providers.grdf_adict import actions
+        actions = self._actions()
+        if actions is None:
+            return
         from pupitre.tui.screens.rights_actions import DeclareScreen
 
         row = self.current()
@@ -518,7 +528,9 @@ class AccessRightsScreen(PupitreScreen):
         self.app.push_screen(DeclareScreen(now, prefill), done)
 
     def action_revoke(self) -> None:
-        from pupitre.providers.grdf_adict import actions
+        actions = self._actions()
+        if actions is None:
+            return
 
         right = self._right_model()
         if right is None:
@@ -531,7 +543,9 @@ class AccessRightsScreen(PupitreScreen):
         self._submit(actions.REVOKE, form.payload or {}, actions.revocation_confirmation(right))
 
     def action_proofs(self) -> None:
-        from pupitre.providers.grdf_adict import actions
+        actions = self._actions()
+        if actions is None:
+            return
         from pupitre.tui.screens.rights_actions import ProofsScreen
 
         right = self._right_model()

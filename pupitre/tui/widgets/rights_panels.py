@@ -62,14 +62,26 @@ class FilterPicker(SelectionList[str]):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.groups = groups
 
+    def _label_for(self, key: str, value: str, ticked: bool) -> str:
+        label = next(label for k, label, _ in self.groups if k == key)
+        return f"{'[✓]' if ticked else '[ ]'} {label} · {value}"  # readable without colour
+
     def open(self, current: dict[str, set[str]]) -> None:
         self.clear_options()
-        self.add_options([(f"{label} · {value}", f"{key}\x00{value}", value in current.get(key, ()))
-                          for key, label, values in self.groups for value in values])
+        self.add_options([(self._label_for(key, value, value in current.get(key, ())), f"{key}\x00{value}",
+                           value in current.get(key, ()))
+                          for key, _, values in self.groups for value in values])
         self.border_title = "Filter (space ticks · a applies · x unticks all · esc)"
         self.display = True
         self.highlighted = 0
         self.focus()
+
+    def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged) -> None:
+        selected = set(self.selected)
+        for index in range(self.option_count):
+            option = self.get_option_at_index(index)
+            key, _, value = str(option.value).partition("\x00")  # type: ignore[attr-defined]
+            self.replace_option_prompt_at_index(index, self._label_for(key, value, option.value in selected))
 
     def chosen(self) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {key: set() for key, _, _ in self.groups}

@@ -151,11 +151,11 @@ async def test_enter_opens_the_pce_detail(make_app):
         screen = await open_rights(pilot, app)
         pce = table_of(screen).col["pce"][screen.query_one(VirtualTable).current_row]
         await pilot.press("enter")
-        await wait_for(pilot, lambda: "reading(s)" in text_of(app, "#pce-readings-status"))
+        await wait_for(pilot, lambda: "reading(s)" in text_of(app, "#pce-readings-status"), timeout=15)
         assert pce in text_of(app, "#pce-right")
         assert app.screen.query_one("#pce-readings", DataTable).row_count > 0
         assert "kWh" in text_of(app, "#pce-chart")
-        await wait_for(pilot, lambda: "Delivery tariff" in text_of(app, "#pce-contract"))
+        await wait_for(pilot, lambda: "Delivery tariff" in text_of(app, "#pce-contract"), timeout=15)
 
         def readings_calls() -> int:
             return sum(1 for r in app.runtime.request_log.records if "donnees_consos" in r.path)

@@ -17,6 +17,19 @@ from tests.tui.conftest import wait_for, wait_runs
 ROUTE = "/adict/v2/droits_acces"
 
 
+@pytest.fixture
+def make_app(make_app):
+    """The app, its ADICT simulator tolerant of transit jitter: the client paces at 0.9 call/s,
+    but on a loaded machine two calls may still reach GRDF's gate within one second
+    (the quota itself is tested in tests/providers)."""
+    def make(runtime=None, **kwargs):
+        app = make_app(runtime, **kwargs)
+        app.runtime.simulators["grdf_adict"].per_second = 50
+        return app
+
+    return make
+
+
 async def open_rights(pilot, app) -> AccessRightsScreen:
     await wait_runs(pilot, app, feed=RIGHTS_FEED)
     await pilot.press("5")
@@ -104,7 +117,8 @@ async def test_stream_cut_halfway_keeps_the_rows_and_shows_the_error(make_runtim
     app = make_app(runtime)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_rights(pilot, app)
-        assert 100 < len(screen.rows) < 300
+        await wait_for(pilot, lambda: "received before the error" in text_of(app, "#rights-error"))
+        assert 100 < len(screen.rows) < 300, len(screen.rows)
         error = text_of(app, "#rights-error")
         assert "received before the error" in error and f"{len(screen.rows)} right(s)" in error
         assert app.feeds.state(RIGHTS_FEED).error is not None
@@ -151,7 +165,8 @@ async def test_enter_opens_the_pce_detail(make_app):
         screen = await open_rights(pilot, app)
         pce = table_of(screen).col["pce"][screen.query_one(VirtualTable).current_row]
         await pilot.press("enter")
-        await wait_for(pilot, lambda: "reading(s)" in text_of(app, "#pce-readings-status"), timeout=15)
+        await wait_for(pilot, lambda: "reading(s)" in text_of(app, "#pce-readings-status") or "⚠" in text_of(app, "#pce-readings-status"), timeout=15)
+        assert "reading(s)" in text_of(app, "#pce-readings-status"), text_of(app, "#pce-readings-status")
         assert pce in text_of(app, "#pce-right")
         assert app.screen.query_one("#pce-readings", DataTable).row_count > 0
         assert "kWh" in text_of(app, "#pce-chart")

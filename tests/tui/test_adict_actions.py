@@ -18,6 +18,19 @@ from pupitre.tui.widgets.virtual_table import VirtualTable
 from tests.tui.conftest import wait_for, wait_runs
 
 
+@pytest.fixture
+def make_app(make_app):
+    """The app, its ADICT simulator tolerant of transit jitter: the client paces at 0.9 call/s,
+    but on a loaded machine two calls may still reach GRDF's gate within one second
+    (the quota itself is tested in tests/providers)."""
+    def make(runtime=None, **kwargs):
+        app = make_app(runtime, **kwargs)
+        app.runtime.simulators["grdf_adict"].per_second = 50
+        return app
+
+    return make
+
+
 async def open_rights(pilot, app) -> AccessRightsScreen:
     await wait_runs(pilot, app, feed=RIGHTS_FEED)
     await pilot.press("5")

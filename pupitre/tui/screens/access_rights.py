@@ -335,6 +335,12 @@ class AccessRightsScreen(PupitreScreen):
             counts.append(f"{STATE_GLYPHS[state]} {state} {self.view.counts.get(state, 0)}")
         self._update("#rights-counts", counts)
         message = load.error if load is not None else None
+        if message and load is not None and load.kind == "all":
+            state = self.papp.feeds.state(RIGHTS_FEED)
+            message += " · r retries"
+            if state.data is not None and state.fetched_at is not None:
+                message += (f" · the last complete list ({len(state.data):,} rights, "
+                            f"{state.fetched_at:%d/%m %H:%M}) is kept").replace(",", " ")
         self._update("#rights-error", Text(f"⚠ {message}", style="bold") if message else None)
 
     def _update(self, selector: str, text: Text | None) -> None:

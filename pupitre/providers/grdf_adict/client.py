@@ -43,6 +43,10 @@ def adict_auth(http: httpx.AsyncClient, client_id: str, client_secret: str, cloc
                              provider=PROVIDER, refresh_margin=refresh_margin)
 
 
+def _created(right: AccessRight) -> dt.datetime:
+    return right.date_creation or dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+
+
 def _pce_path(id_pce: str) -> str:
     try:
         return quote(rules.validate_pce(id_pce), safe="")
@@ -99,11 +103,23 @@ class AdictClient(ApiClient):
         """``GET /droits_acces``: every right of the park, yielded as it arrives (not retried)."""
         return self._rights("GET")
 
-    def search_access_rights(self, filters: Mapping[str, Sequence[str]]) -> AsyncIterator[AccessRight]:
+    def search_access_rights(self, filters: Mapping[str, Sequence[str] | str]) -> AsyncIterator[AccessRight]:
         """``POST /droits_acces`` with ``role_tiers`` / ``id_pce`` / ``etat_droit_acces`` /
-        ``statut_controle_preuve`` lists (empty lists dropped)."""
-        body = {key: list(values) for key, values in filters.items() if values}
+        ``statut_controle_preuve`` lists (empty lists dropped, see :func:`rules.search_body`);
+        a bad filter raises :class:`BadRequestError` before anything is sent."""
+        try:
+            body = rules.search_body(filters)
+        except rules.RuleError as exc:
+            raise BadRequestError(str(exc), provider=PROVIDER) from None
         return self._rights("POST", body)
+
+    async def access_right(self, id_pce: str, id_droit_acces: str | None = None) -> AccessRight | None:
+        """The right of ``id_pce`` (``POST /droits_acces`` filtered on the PCE): the one with
+        ``id_droit_acces`` when given, else the most recently created; ``None`` if none."""
+        found = [r async for r in self.search_access_rights({"id_pce": [id_pce]})]
+        if id_droit_acces is not None:
+            return next((r for r in found if r.id_droit_acces == id_droit_acces), None)
+        return max(found, key=_created, default=None)
 
     # -- actions (never retried) --------------------------------------------------------------
     async def declare_access_right(self, id_pce: str, body: DeclareBody) -> DeclareResult:
@@ -158,8 +174,18 @@ class AdictClient(ApiClient):
 
     # -- data reads (retried) -----------------------------------------------------------------
     async def _collect(self, path: str, params: Mapping[str, Any] | None = None) -> list[Any]:
+        """Every object of a data stream. An error after some records keeps them on the
+        error as ``error.partial`` (raw objects), so a caller can show what arrived."""
+
         async def once() -> list[Any]:
-            return [item async for item in self.stream("GET", path, params=params)]
+            items: list[Any] = []
+            try:
+                async for item in self.stream("GET", path, params=params):
+                    items.append(item)
+            except ApiError as error:
+                error.partial = items  # type: ignore[attr-defined]
+                raise
+            return items
 
         return await retry_read(once, self.retry)
 

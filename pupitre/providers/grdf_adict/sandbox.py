@@ -202,9 +202,9 @@ class AdictSimulator(Simulator):
         right = self._right(request)
         if isinstance(right, Response):
             return right
-        if right["etat_droit_acces"] != m.ACTIVE:
-            return JSONResponse({"code_statut_traitement": "1000000013",
-                                 "message_retour_traitement": f"Le droit d'accès est {right['etat_droit_acces']}."},
+        if rules.revocation_problem(right["etat_droit_acces"], right["role_tiers"]):
+            return JSONResponse({"code_statut_traitement": "2000000003",
+                                 "message_retour_traitement": "Le demande est incohérente."},
                                 status_code=409)
         right.update(etat_droit_acces=m.REVOKED, source_revocation="Tiers",
                      date_revocation=self.clock.now().strftime("%Y-%m-%d %H:%M:%S"))

@@ -349,3 +349,50 @@ def test_declaration_dates_follow_grdf_refusals() -> None:
     assert "after the right ends" in problems["perim_donnees_conso_fin"][0]
     one_end = rules.declaration_field_problems(good_declaration() | {"perim_donnees_inj_debut": "2025-01-01"}, today)
     assert "both ends" in one_end["perim_donnees_inj_fin"][0]
+
+
+def test_right_row_reads_every_sample_like_the_model() -> None:
+    from pupitre.providers.grdf_adict.models import RightRow
+    raws = [json.loads((SAMPLES / "v1_droit_acces_refusee.real-2021-redacted.json").read_text())]
+    for name in ("v1_droits_acces.lowatt-fixture-2021.ndjson", "v2_droits_acces.lowatt-fixture.ndjson"):
+        raws += rules.parse_ndjson((SAMPLES / name).read_bytes())[0]
+    raws.append({"id_droit_acces": "x", "id_pce": "09739073753501", "role_tiers": "AUTORISE CONTRAT FOURNITURE",
+                 "nom_titulaire": "SARL LA MENAGERE", "raison_sociale_du_titulaire": "", "etat_droit_acces": "Obsolète",
+                 "date_passage_a_obsolete": "2019-12-09 15:46:30", "date_revocation": ""})
+    for raw in raws:
+        row, right = RightRow.from_api(raw), AccessRight.model_validate(raw)
+        assert row == RightRow.of(right)
+    refused = RightRow.from_api(raws[0])
+    assert refused.etat_droit_acces == "Refusée" and refused.state_changed_at == dt.datetime(2021, 7, 9, 2, 54, 14,
+                                                                                          tzinfo=refused.state_changed_at.tzinfo)  # type: ignore[union-attr]
+    assert RightRow.from_api(raws[-1]).role_tiers == "AUTORISE_CONTRAT_FOURNITURE"
+    with pytest.raises(ValueError):
+        RightRow.from_api({"id_pce": "GI000001"})
+    with pytest.raises(ValueError):
+        RightRow.from_api({"id_droit_acces": "x", "id_pce": "GI000001", "date_fin_droit_acces": "31/12/2026"})
+
+
+async def test_ndjson_stream_of_chunks_splitting_lines_and_characters() -> None:
+    """Bytes arrive in chunks that cut lines (and a UTF-8 character) anywhere: every object
+    is yielded as soon as its last byte arrived, the trailer is kept, not yielded."""
+    lines = [json.dumps({"id_droit_acces": f"r{i}", "id_pce": f"GI{i:06d}", "nom_titulaire": "Élodie Prévôt"},
+                        ensure_ascii=False) for i in range(50)]
+    data = ("\n".join(lines) + "\n" + json.dumps({"code_statut_traitement": "0000000000"}) + "\n").encode()
+    cuts = list(range(0, len(data), 37)) + [len(data)]
+    chunks = [data[a:b] for a, b in zip(cuts, cuts[1:])]
+    arrived = 0
+    seen: list[tuple[int, str]] = []
+
+    async def source():  # type: ignore[no-untyped-def]
+        nonlocal arrived
+        for chunk in chunks:
+            arrived += len(chunk)
+            yield chunk
+
+    stream = rules.NdjsonStream(source())
+    async for item in stream:
+        seen.append((arrived, item["id_droit_acces"]))
+    assert [name for _, name in seen] == [f"r{i}" for i in range(50)]
+    ends = [data.index(b"}", data.index(f'"r{i}"'.encode())) + 1 for i in range(50)]
+    assert all(got - end < 37 + 1 for (got, _), end in zip(seen, ends))  # no later than the next chunk
+    assert stream.status is not None and stream.status.ok and stream.count == 50

@@ -19,13 +19,14 @@ import httpx
 from pupitre.providers.core.auth import ClientCredentials
 from pupitre.providers.core.client import ApiClient
 from pupitre.providers.core.clock import Clock
-from pupitre.providers.core.errors import ApiError, BadRequestError, error_for_exception, error_for_response
+from pupitre.providers.core.errors import (ApiError, BadRequestError, PayloadError, error_for_exception,
+                                           error_for_response)
 from pupitre.providers.core.http import decode_json, parse_model, safe_text
 from pupitre.providers.core.quota import QuotaLimiter
 from pupitre.providers.core.retry import RetryPolicy, retry_read
 from pupitre.providers.grdf_adict import rules
 from pupitre.providers.grdf_adict.models import (AccessRight, ContractualData, DeclareBody, DeclareResult,
-                                                 Reading, StatusLine, TechnicalData)
+                                                 Reading, RightRow, StatusLine, TechnicalData)
 
 PROVIDER = rules.PROVIDER
 PRODUCTION_BASE_URL = "https://api.grdf.fr/adict/v2"
@@ -98,6 +99,25 @@ class AdictClient(ApiClient):
     async def _rights(self, method: str, json: Any = None) -> AsyncIterator[AccessRight]:
         async for item in self.stream(method, "/droits_acces", json=json):
             yield parse_model(item, AccessRight, self.provider)
+
+    async def access_right_rows(self, filters: Mapping[str, Sequence[str] | str] | None = None
+                                ) -> AsyncIterator[RightRow]:
+        """The park as light :class:`RightRow` s, yielded as they arrive: ``GET /droits_acces``,
+        or ``POST`` with ``filters``. For tables of 100 000 rights (faster to build and ~10×
+        lighter than :class:`AccessRight`). A bad row raises :class:`PayloadError`."""
+        if filters:
+            try:
+                body: Any = rules.search_body(filters)
+            except rules.RuleError as exc:
+                raise BadRequestError(str(exc), provider=PROVIDER) from None
+            items = self.stream("POST", "/droits_acces", json=body)
+        else:
+            items = self.stream("GET", "/droits_acces")
+        async for item in items:
+            try:
+                yield RightRow.from_api(item)
+            except ValueError as exc:
+                raise PayloadError(f"an access right could not be read ({exc})", provider=PROVIDER) from None
 
     def access_rights(self) -> AsyncIterator[AccessRight]:
         """``GET /droits_acces``: every right of the park, yielded as it arrives (not retried)."""

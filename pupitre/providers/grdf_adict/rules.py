@@ -118,6 +118,20 @@ class NdjsonDecoder:
     def _drain(self) -> list[Any]:
         out: list[Any] = []
         buffer, pos, size = self._buffer, 0, len(self._buffer)
+        # Fast path, the usual NDJSON: every complete line is one object. All of them are
+        # parsed by one C call; if a line is not a whole object (pretty-printed JSON) the
+        # general loop below reads the buffer instead.
+        cut = buffer.rfind("\n")
+        if cut > 0:
+            lines = [line for line in buffer[:cut].split("\n") if line and not line.isspace()]
+            try:
+                objs = self._json.decode("[" + ",".join(lines) + "]") if lines else []
+            except json.JSONDecodeError:
+                objs = None
+            if objs is not None and len(objs) == len(lines):
+                for obj in objs:
+                    out.extend(self._expand(obj))
+                pos = cut + 1
         while True:
             while pos < size and buffer[pos] in _WS:
                 pos += 1
@@ -620,3 +634,32 @@ def due_soon(deadline: dt.date | None, today: dt.date, within: int = 5) -> bool:
 
 def overdue(deadline: dt.date | None, today: dt.date) -> bool:
     return deadline is not None and deadline < today
+
+
+def add_working_days(day: dt.date, count: int) -> dt.date:
+    """The ``count``-th working day after ``day`` (before it when negative); GRDF gives
+    20 working days to answer a proof control (document, "Répondre à un contrôle")."""
+    step = 1 if count >= 0 else -1
+    left = abs(count)
+    while left:
+        day += dt.timedelta(days=step)
+        if is_working_day(day):
+            left -= 1
+    return day
+
+
+PROOF_ANSWER_WORKING_DAYS = 20
+
+
+# -- meter frequencies (document, "Les types de données de consommation et leur statut") ------
+
+FREQUENCIES = ("6M", "1M", "MM", "JJ")
+#: Published data: 6M half-yearly, 1M and MM monthly, JJ daily (published at D+1).
+PUBLISHED_STEP = {"6M": "semester", "1M": "month", "MM": "month", "JJ": "day"}
+#: Informative (daily) data exist only for 1M (at D+3) and MM (at D+2) meters.
+INFORMATIVE_DELAY_DAYS = {"1M": 3, "MM": 2}
+
+
+def frequencies_for(id_pce: str) -> tuple[str, ...]:
+    """14-digit PCEs are read 6M or 1M; ``GI`` PCEs MM or JJ."""
+    return ("MM", "JJ") if id_pce.upper().startswith("GI") else ("6M", "1M")

@@ -21,7 +21,7 @@ from pupitre.providers.grdf_adict import rules
 from pupitre.providers.grdf_adict.client import PROVIDER, AdictClient, adict_auth
 from pupitre.providers.grdf_adict.sandbox import (OK, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, TOKEN_PATH,
                                                   AdictSimulator)
-from tests.providers.helpers import stepping
+from tests.providers.helpers import Counting, stepping
 
 HOST = "http://grdf-adict.sandbox.invalid"
 START = dt.datetime(2026, 3, 10, 9, 0, tzinfo=PARIS)
@@ -384,3 +384,44 @@ async def test_functional_errors_arrive_as_http_200(client: AdictClient, sim: Ad
     raw = await client.http.get(HOST + f"/adict/v2/pce/{_active(sim, 'MM')}/donnees_consos_informatives",
                                 params={"periode": "2023-09-01"}, auth=client.auth)  # type: ignore[arg-type]
     assert raw.status_code == 400 and "format du paramètre 'periode'" in raw.json()["statut_restitution"]["message"]
+
+
+async def test_token_is_reused_for_four_hours(clock: ManualClock, sim: AdictSimulator) -> None:
+    counting = Counting(SandboxTransport(sim.app))
+    async with httpx.AsyncClient(transport=counting) as http:
+        client = make(http, clock)
+        pce = _active(sim, "MM")
+        for _ in range(5):
+            await client.technical_data(pce)
+        assert counting.calls_under(TOKEN_PATH) == 1 and counting.calls_under("/adict/v2") == 5
+        clock.advance(hours=3, minutes=59, seconds=30)  # inside the 60 s refresh margin of 4 h
+        await client.technical_data(pce)
+        assert counting.calls_under(TOKEN_PATH) == 2
+        clock.advance(minutes=1)  # a new token: reused again
+        await client.technical_data(pce)
+        assert counting.calls_under(TOKEN_PATH) == 2
+
+
+async def test_day_counter_survives_a_restart_and_bulk_is_checked_first(tmp_path, clock: ManualClock,
+                                                                        sim: AdictSimulator) -> None:
+    from pupitre.providers.core.store import Store
+
+    per_second, per_day = rules.quota_limits(sim.park_size, per_day=5)
+    store = Store(tmp_path / "quota.sqlite3")
+    async with httpx.AsyncClient(transport=SandboxTransport(sim.app)) as http:
+        first = QuotaLimiter("grdf_adict:test", provider=PROVIDER, clock=clock, per_second=per_second,
+                             per_day=per_day, store=store, monotonic=stepping(), sleep=_no_sleep)
+        pce = _active(sim, "MM")
+        for _ in range(3):
+            await make(http, clock, first).technical_data(pce)
+        restarted = QuotaLimiter("grdf_adict:test", provider=PROVIDER, clock=clock, per_second=per_second,
+                                 per_day=per_day, store=store, monotonic=stepping(), sleep=_no_sleep)
+        assert restarted.used_today() == 3 and restarted.remaining_today() == 2
+        check = rules.bulk_fits_today(3, remaining_today=restarted.remaining_today(), per_second=per_second)
+        assert not check.fits and "only 2 remain" in check.message
+        assert rules.bulk_fits_today(2, remaining_today=restarted.remaining_today()).fits
+    store.close()
+
+
+async def _no_sleep(seconds: float) -> None:
+    return None

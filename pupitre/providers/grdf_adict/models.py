@@ -488,21 +488,6 @@ class Reading(Base):
         return index.valeur_index if index else None
 
 
-class Profil(Base):
-    profil_type_actuel: Text = None
-    profil_type_futur: Text = None
-    date_debut_profil_type_actuel: LooseDate = None
-    #: ``9999-12-31`` (open-ended) is kept as is.
-    date_fin_profil_type_actuel: LooseDate = None
-
-
-class Modulation(Base):
-    modulation_n_1: float | None = None
-    modulation_n_2: float | None = None
-    modulation_n_3: float | None = None
-    assiette: float | None = None
-
-
 def _number(value: Any) -> Any:
     """Numbers arrive as numbers (Swagger) or strings (``"2667"`` in the document)."""
     value = _blank_none(value)
@@ -512,6 +497,21 @@ def _number(value: Any) -> Any:
 
 
 Number = Annotated[float | None, BeforeValidator(_number)]
+
+
+class Profil(Base):
+    profil_type_actuel: Text = None
+    profil_type_futur: Text = None
+    date_debut_profil_type_actuel: LooseDate = None
+    #: ``9999-12-31`` (open-ended) is kept as is.
+    date_fin_profil_type_actuel: LooseDate = None
+
+
+class Modulation(Base):
+    modulation_n_1: Number = None
+    modulation_n_2: Number = None
+    modulation_n_3: Number = None
+    assiette: Number = None
 
 
 class DonneesContractuelles(Base):

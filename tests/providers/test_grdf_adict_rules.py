@@ -396,3 +396,41 @@ async def test_ndjson_stream_of_chunks_splitting_lines_and_characters() -> None:
     ends = [data.index(b"}", data.index(f'"r{i}"'.encode())) + 1 for i in range(50)]
     assert all(got - end < 37 + 1 for (got, _), end in zip(seen, ends))  # no later than the next chunk
     assert stream.status is not None and stream.status.ok and stream.count == 50
+
+
+def _row(pce: str, status: str | None = None, deadline: str | None = None, state: str = "Active",
+         changed: str | None = None):  # type: ignore[no-untyped-def]
+    from pupitre.providers.grdf_adict.models import RightRow
+    key = {"Révoquée": "date_revocation", "Obsolète": "date_passage_a_obsolete", "Refusée": "date_passage_a_refuse"}
+    raw = {"id_droit_acces": pce, "id_pce": pce, "etat_droit_acces": state, "statut_controle_preuve": status,
+           "date_limite_transmission_preuve": deadline}
+    if changed:
+        raw[key[state]] = changed
+    return RightRow.from_api(raw)
+
+
+def test_proof_watch_levels_and_queue_order() -> None:
+    friday = dt.date(2026, 3, 13)
+    assert rules.proof_watch([_row("GI000001")], friday).level == "ok"
+    rows = [_row("GI000003", "Preuve en attente", "2026-04-10"), _row("GI000005", "Preuve en attente", "2026-03-20"),
+            _row("GI000007", "Preuve à vérifier", "2026-03-16"), _row("GI000009", "Preuve en attente", None)]
+    watch = rules.proof_watch(rows, friday)
+    assert (watch.level, watch.missing, watch.due_soon, watch.overdue) == ("attention", 3, 1, 0)
+    assert watch.next_deadline == dt.date(2026, 3, 20) and "3 right(s) awaiting proofs" in watch.message
+    assert [r.id_pce for r in rules.proof_queue(rows)] == ["GI000005", "GI000003", "GI000009"]
+    assert [r.id_pce for r in rules.proof_queue(rows, include_sent=True)][0] == "GI000007"
+    late = rules.proof_watch(rows + [_row("GI000011", "Preuve en attente", "2026-03-12")], friday)
+    assert late.level == "critical" and "past their deadline (first: PCE GI000011, 12/03/2026)" in late.message
+
+
+def test_rights_lost_since_yesterday() -> None:
+    since = dt.datetime(2026, 3, 12, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    rows = [_row("GI000001", state="Révoquée", changed="2026-03-12 10:00:00"),
+            _row("GI000003", state="Obsolète", changed="2026-03-11 23:59:00"),
+            _row("GI000005", state="Refusée", changed="2026-03-13 02:54:14"), _row("GI000007")]
+    lost = rules.lost_since(rows, since)
+    assert [r.id_pce for r in lost] == ["GI000005", "GI000001"]
+    assert rules.lost_message(lost) == "1 Refusée, 1 Révoquée since yesterday"
+    right = AccessRight.model_validate({"id_droit_acces": "x", "id_pce": "GI000001", "etat_droit_acces": "Refusée",
+                                        "date_passage_a_refuse": "2026-03-13 02:54:14"})
+    assert rules.lost_since([right], since) == [right]

@@ -425,3 +425,17 @@ async def test_day_counter_survives_a_restart_and_bulk_is_checked_first(tmp_path
 
 async def _no_sleep(seconds: float) -> None:
     return None
+
+
+async def test_technical_error_inside_a_stream_is_retried_and_keeps_what_arrived(
+        http: httpx.AsyncClient, clock: ManualClock, sim: AdictSimulator) -> None:
+    pce = _active(sim, "JJ")
+    sim.stream_failures[pce] = 10
+    client = make(http, clock)
+    with pytest.raises(ServerError, match="Veuillez retenter") as caught:
+        await client.published_consumption(pce, periode="2026-02", today=START.date())
+    assert caught.value.retryable and len(caught.value.partial) == 10  # type: ignore[attr-defined]
+    sim.stream_failures[pce] = 5
+    patient = AdictClient(http, HOST + "/adict/v2", client.auth, quota=None,
+                          retry=RetryPolicy(attempts=2, base_delay=0))
+    assert len(await patient.published_consumption(pce, periode="2026-02", today=START.date())) == 28

@@ -223,8 +223,20 @@ class AccessRight(Base):
 
     @property
     def awaiting_proofs(self) -> bool:
-        """GRDF expects proofs (``Preuve en attente``, or ``Preuve à vérifier`` for more)."""
+        """Proofs may be sent: ``Preuve en attente`` (none sent yet) or ``Preuve à vérifier``
+        (more may be added)."""
         return self.statut_controle_preuve in (PROOF_PENDING, PROOF_TO_CHECK)
+
+    @property
+    def proofs_missing(self) -> bool:
+        """GRDF waits for a first sending of proofs (``Preuve en attente``)."""
+        return self.statut_controle_preuve == PROOF_PENDING
+
+    @property
+    def state_changed_at(self) -> dt.datetime | None:
+        """When the right became Révoquée / Obsolète / Refusée (``None`` otherwise)."""
+        return {REVOKED: self.date_revocation, OBSOLETE: self.date_passage_a_obsolete,
+                REFUSED: self.date_passage_a_refuse}.get(self.etat_droit_acces or "")
 
 
 _FLAG_WORDS = {"vrai": True, "true": True, "oui": True, "1": True,
@@ -296,7 +308,13 @@ class RightRow:
 
     @property
     def awaiting_proofs(self) -> bool:
+        """Proofs may be sent (``Preuve en attente`` or ``Preuve à vérifier``)."""
         return self.statut_controle_preuve in (PROOF_PENDING, PROOF_TO_CHECK)
+
+    @property
+    def proofs_missing(self) -> bool:
+        """GRDF waits for a first sending of proofs (``Preuve en attente``)."""
+        return self.statut_controle_preuve == PROOF_PENDING
 
 
 class DeclareBody(Base):

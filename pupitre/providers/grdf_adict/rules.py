@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any, AsyncIterable, AsyncIterator, Iterable, Mapping
 
 from pupitre.providers.core.errors import ApiError, PayloadError, ServerError
-from pupitre.providers.grdf_adict.models import (ACTIVE, PROOF_PENDING, PROOF_TO_CHECK, ROLES, TO_RECHECK,
-                                                 TO_VALIDATE, DeclareBody, Restitution, StatusLine)
+from pupitre.providers.grdf_adict.models import (ACTIVE, OBSOLETE, PROOF_PENDING, PROOF_TO_CHECK, REFUSED,
+                                                 REVOKED, ROLES, TO_RECHECK, TO_VALIDATE, DeclareBody,
+                                                 Restitution, StatusLine)
 
 PROVIDER = "GRDF ADICT"
 
@@ -663,3 +664,67 @@ INFORMATIVE_DELAY_DAYS = {"1M": 3, "MM": 2}
 def frequencies_for(id_pce: str) -> tuple[str, ...]:
     """14-digit PCEs are read 6M or 1M; ``GI`` PCEs MM or JJ."""
     return ("MM", "JJ") if id_pce.upper().startswith("GI") else ("6M", "1M")
+
+
+# -- proof deadlines and lost rights (Overview tile, ``pupitre check``) -------------------------
+
+@dataclass(frozen=True)
+class ProofWatch:
+    """Rights whose proofs GRDF waits for (``Preuve en attente``): ``level`` is ``ok`` when
+    none, ``attention`` when some, ``critical`` when a deadline is past."""
+
+    missing: int
+    due_soon: int
+    overdue: int
+    next_deadline: dt.date | None
+    level: str
+    message: str
+
+
+def proof_queue(rights: Iterable[Any], *, include_sent: bool = False) -> list[Any]:
+    """Rights waiting for proofs, earliest ``date_limite_transmission_preuve`` first (no
+    deadline last); with ``include_sent``, also those « Preuve à vérifier »."""
+    wanted = PROOF_STATUSES_ALLOWED if include_sent else (PROOF_PENDING,)
+    chosen = [r for r in rights if r.statut_controle_preuve in wanted]
+    return sorted(chosen, key=lambda r: (r.date_limite_transmission_preuve or dt.date.max, r.id_pce))
+
+
+def proof_watch(rights: Iterable[Any], today: dt.date, *, within: int = 5) -> ProofWatch:
+    """The proof campaign's state: missing proofs, those due within ``within`` working days
+    (document: 20 working days to answer a control), those past their deadline."""
+    queue = proof_queue(rights)
+    soon = sum(1 for r in queue if due_soon(r.date_limite_transmission_preuve, today, within))
+    late = [r for r in queue if overdue(r.date_limite_transmission_preuve, today)]
+    upcoming = [r.date_limite_transmission_preuve for r in queue
+                if r.date_limite_transmission_preuve and r.date_limite_transmission_preuve >= today]
+    nxt = min(upcoming, default=None)
+    if not queue:
+        return ProofWatch(0, 0, 0, None, "ok", "no proofs awaited by GRDF")
+    parts = [f"{len(queue)} right(s) awaiting proofs"]
+    if late:
+        parts.append(f"{len(late)} past their deadline (first: PCE {late[0].id_pce}, "
+                     f"{late[0].date_limite_transmission_preuve:%d/%m/%Y})")
+    if soon:
+        parts.append(f"{soon} due within {within} working days")
+    if nxt:
+        parts.append(f"next deadline {nxt:%d/%m/%Y}")
+    return ProofWatch(len(queue), soon, len(late), nxt, "critical" if late else "attention", "; ".join(parts))
+
+
+LOST_STATES = (REFUSED, OBSOLETE, REVOKED)
+
+
+def lost_since(rights: Iterable[Any], since: dt.datetime) -> list[Any]:
+    """Rights that became Refusée, Obsolète or Révoquée at or after ``since`` (e.g. yesterday
+    00:00), newest first: their data are no longer available."""
+    lost = [r for r in rights if r.etat_droit_acces in LOST_STATES
+            and r.state_changed_at is not None and r.state_changed_at >= since]
+    return sorted(lost, key=lambda r: r.state_changed_at, reverse=True)
+
+
+def lost_message(lost: list[Any]) -> str:
+    """One line: how many rights were lost, by state."""
+    if not lost:
+        return "no right refused, obsolete or revoked since yesterday"
+    counts = {state: sum(1 for r in lost if r.etat_droit_acces == state) for state in LOST_STATES}
+    return ", ".join(f"{n} {state}" for state, n in counts.items() if n) + " since yesterday"

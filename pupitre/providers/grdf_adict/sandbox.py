@@ -94,6 +94,8 @@ REVOKED_BY_YOU = ("1000013", "Vous avez révoqué votre droit d’accès aux don
 NO_DATA = ("1000014", "Il n'y a pas de données correspondant à ce PCE sur la période demandée.")
 OUT_OF_PERIMETER = ("1000015", "Le périmètre des données auxquelles vous avez accès pour ce PCE ne couvre pas "
                                "les données {what}.")
+STREAM_ERROR = ("2000000", "Le serveur a rencontré une erreur lors de l'exécution de la requête. Veuillez "
+                           "retenter votre appel sur la période mentionnée ci-dessus.")
 BAD_PCE = ("1000005", "L'identifiant du PCE n'est pas correctement formaté (GI+6 chiffres ou 14 chiffres).")
 MOVED_SOURCE = "Le client n'est plus titulaire de ce PCE"
 REFUSED_TIMEOUT = "La durée de validité de la demande d'accréditation est dépassée."
@@ -195,6 +197,9 @@ class AdictSimulator(Simulator):
         self.unknown_pces: set[str] = {"GI000404", "00000000000404"}
         #: Proof verdicts to come: id → False makes the check end ``Preuve Vérifiée KO``.
         self.proof_verdicts: dict[str, bool] = {}
+        #: The next data read of a PCE fails after that many records with GRDF's in-stream
+        #: technical error (a ``2…`` ``statut_restitution``, "Veuillez retenter…"), once.
+        self.stream_failures: dict[str, int] = {}
         self.set_park_size(park_size)
 
     # -- controls (tests, demos) --------------------------------------------------------------
@@ -807,6 +812,12 @@ class AdictSimulator(Simulator):
             return self._stream([self._technical(pce, right)], trailer=False)
         assert isinstance(period, tuple)
         rows = list(self._readings(pce, kind, right, period, today, request.query_params.get("periode")))
+        if pce in self.stream_failures:
+            rows = rows[:self.stream_failures.pop(pce)]
+            rows.append({"pce": {"id_pce": pce}, "periode": {"valeur": None, "date_debut": period[0].isoformat(),
+                                                             "date_fin": period[1].isoformat()},
+                         "releve_debut": "null", "releve_fin": "null", "consommation": "null",
+                         "statut_restitution": {"code": STREAM_ERROR[0], "message": STREAM_ERROR[1]}})
         if not rows:
             return self._restitution(pce, NO_DATA)
         return self._stream(rows, trailer=False)

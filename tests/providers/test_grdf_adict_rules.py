@@ -434,3 +434,20 @@ def test_rights_lost_since_yesterday() -> None:
     right = AccessRight.model_validate({"id_droit_acces": "x", "id_pce": "GI000001", "etat_droit_acces": "Refusée",
                                         "date_passage_a_refuse": "2026-03-13 02:54:14"})
     assert rules.lost_since([right], since) == [right]
+
+
+def test_period_form_for_the_pce_detail() -> None:
+    today = dt.date(2026, 3, 10)
+    assert rules.period_query("donnees_consos_publiees", today, periode=" 2025 ") == ({"periode": "2025"}, {})
+    assert rules.period_query("donnees_consos_informatives", today, date_debut="2026-01-01", date_fin="2026-03-01") \
+        == ({"date_debut": "2026-01-01", "date_fin": "2026-03-01"}, {})
+    assert "not both" in rules.period_query("donnees_consos_publiees", today, periode="2025",
+                                            date_debut="2025-01-01")[1]["periode"][0]
+    params, errors = rules.period_query("donnees_consos_publiees", today, periode="2025-13")
+    assert params is None and "does not exist" in errors["periode"][0]
+    _, errors = rules.period_query("donnees_consos_informatives", today, date_debut="2022-01-01", date_fin="2027-01-01")
+    assert "after today" in errors["date_fin"][0] and "3 years" in " ".join(errors["date_debut"])
+    _, errors = rules.period_query("donnees_injections_publiees", today, date_debut="01/01/2025")
+    assert "not a date" in errors["date_debut"][0] and "Give the end" in errors["date_fin"][0]
+    assert rules.period_query("donnees_injections_publiees", today, date_debut="2021-03-10",
+                              date_fin="2021-12-31")[0] is not None  # 5 years for injections

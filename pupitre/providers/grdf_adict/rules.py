@@ -468,6 +468,48 @@ def period_params(*, periode: str | None = None, start: dt.date | None = None,
     return params
 
 
+#: The data kinds read over a period, and whether GRDF keeps 3 (informative) or 5 years.
+PERIOD_KINDS = {"donnees_consos_publiees": False, "donnees_consos_informatives": True,
+                "donnees_injections_publiees": False}
+
+
+def period_query(kind: str, today: dt.date, *, periode: str = "", date_debut: str = "",
+                 date_fin: str = "") -> tuple[dict[str, str] | None, dict[str, list[str]]]:
+    """The PCE-detail form: a ``periode`` (YYYY, YYYY-MM, YYYY-Www, YYYY-DDD) *or* two dates
+    (YYYY-MM-DD) → the query parameters, or the problems by field (``periode``,
+    ``date_debut``, ``date_fin``). The document's limits are checked: at most 5 years back
+    for published consumption and injections, 3 for informative, never after today."""
+    informative = PERIOD_KINDS[kind]
+    periode, date_debut, date_fin = (periode or "").strip(), (date_debut or "").strip(), (date_fin or "").strip()
+    errors: dict[str, list[str]] = {}
+    if periode and (date_debut or date_fin):
+        return None, {"periode": ["Give either a period or two dates, not both."]}
+    if periode:
+        try:
+            return period_params(periode=periode, today=today, informative=informative), {}
+        except RuleError as error:
+            return None, {"periode": error.problems}
+    dates: dict[str, dt.date] = {}
+    for key, text, label in (("date_debut", date_debut, "start"), ("date_fin", date_fin, "end")):
+        if not text:
+            errors[key] = [f"Give the {label} date (YYYY-MM-DD), or a period."]
+            continue
+        try:
+            dates[key] = dt.date.fromisoformat(text)
+        except ValueError:
+            errors[key] = [f"« {text} » is not a date (YYYY-MM-DD)."]
+    if errors:
+        return None, errors
+    try:
+        return period_params(start=dates["date_debut"], end=dates["date_fin"], today=today,
+                             informative=informative), {}
+    except RuleError as error:
+        for problem in error.problems:
+            key = "date_fin" if ("after today" in problem or "end after" in problem) else "date_debut"
+            errors.setdefault(key, []).append(problem)
+        return None, errors
+
+
 # -- quotas ----------------------------------------------------------------------------------------
 
 #: The document's "Quotas max à l'ouverture du service": (park up to, per second, per day).

@@ -267,3 +267,19 @@ async def test_proofs_5xx_retried_then_409_failed(world: World, tmp_path: Path) 
     assert failed.outcome == "failed"
     sent = len([1 for method, p in world.counting.calls if p.endswith("/preuves")])
     assert await world.outbox.drain() == [] and sent == 3
+
+
+async def test_forms_accept_table_rows(world: World, tmp_path: Path) -> None:
+    from pupitre.providers.grdf_adict.models import RightRow
+    raw = next(r for r in world.sim.iter_rights() if r["statut_controle_preuve"] == m.PROOF_PENDING
+               and r["role_tiers"].startswith("AUTORISE"))
+    row = RightRow.from_api(raw)
+    assert actions.revocation_form(row, NOW).ok and row.id_pce in actions.revocation_confirmation(row)
+    (path,) = _files(tmp_path, ("c.pdf", 10))
+    twice = actions.proofs_form(row, [path, path], NOW)
+    assert "chosen twice" in twice.errors["files"][0]
+    missing = actions.proofs_form(row, [tmp_path / "nope.pdf"], NOW)
+    assert missing.errors == {"files": [f"« {tmp_path / 'nope.pdf'} » is not a readable file."]}
+    world.outbox.enqueue(PROVIDER_KEY, SEND_PROOFS, actions.proofs_form(row, [path], NOW).payload)
+    (delivery,) = await world.outbox.drain()
+    assert delivery.verified

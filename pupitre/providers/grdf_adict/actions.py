@@ -1,6 +1,7 @@
 """GRDF ADICT operator actions through the outbox: declare a right, revoke a right, send proofs.
 
-Each action is built from operator input by a ``*_form`` function, which checks it
+Each action is built from operator input by a ``*_form`` function (a selected right may be
+an :class:`AccessRight` or a :class:`RightRow`), which checks it
 locally (the rules of :mod:`rules`, i.e. GRDF's own refusals known in advance) and
 returns either a JSON-storable payload or error messages by form field. The outbox
 (:mod:`pupitre.providers.core.outbox`) then writes the payload before sending,
@@ -35,7 +36,7 @@ from pupitre.providers.core.outbox import ActionHandler, ActionRefused
 from pupitre.providers.grdf_adict import models as m
 from pupitre.providers.grdf_adict import rules
 from pupitre.providers.grdf_adict.client import AdictClient
-from pupitre.providers.grdf_adict.models import AccessRight, DeclareBody, parse_bool
+from pupitre.providers.grdf_adict.models import AccessRight, DeclareBody, RightRow, parse_bool
 
 #: The provider key of these actions in the outbox (the ``runtime.PROVIDERS`` name).
 PROVIDER_KEY = "grdf_adict"
@@ -183,13 +184,13 @@ class DeclareHandler:
 
 # -- revoke -------------------------------------------------------------------------------------
 
-def revocation_confirmation(right: AccessRight) -> str:
+def revocation_confirmation(right: AccessRight | RightRow) -> str:
     """The confirmation question; it names the PCE and the holder (issue #6)."""
     return (f"Revoke the access right on PCE {right.id_pce} held for {right.holder or 'an unnamed holder'} "
             f"({right.role_tiers}, « {right.etat_droit_acces} »)? GRDF stops giving its data at once.")
 
 
-def revocation_form(right: AccessRight, now: dt.datetime) -> ActionForm:
+def revocation_form(right: AccessRight | RightRow, now: dt.datetime) -> ActionForm:
     """Build the ``revoke`` payload for a right the operator selected, or the reason it
     cannot be revoked (key ``right``)."""
     problem = rules.revocation_problem(right.etat_droit_acces, right.role_tiers)
@@ -246,7 +247,7 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def proofs_form(right: AccessRight, paths: Sequence[str | Path], now: dt.datetime) -> ActionForm:
+def proofs_form(right: AccessRight | RightRow, paths: Sequence[str | Path], now: dt.datetime) -> ActionForm:
     """Build the ``send_proofs`` payload for up to 3 files (each ≤ 4 MB, accepted types) of
     a right whose proof status allows it; else the problems (keys ``right``, ``files``)."""
     errors: dict[str, list[str]] = {}
@@ -261,15 +262,17 @@ def proofs_form(right: AccessRight, paths: Sequence[str | Path], now: dt.datetim
         except OSError:
             errors.setdefault("files", []).append(f"« {raw} » is not a readable file.")
             continue
+        if any(f["path"] == str(path) for f in files):
+            errors.setdefault("files", []).append(f"« {path.name} » is chosen twice.")
+            continue
         files.append({"path": str(path), "name": path.name, "size": size})
-    status_problems = [p for p in rules.proof_problems([], right.statut_controle_preuve)
-                       if "Choose at least" not in p]
-    if status_problems:
-        errors.setdefault("right", []).extend(status_problems)
-    file_problems = [p for p in rules.proof_problems([(f["name"], f["size"]) for f in files],
-                                                     rules.PROOF_PENDING)]
-    if file_problems and not (errors.get("files") and not files):
-        errors.setdefault("files", []).extend(file_problems)
+    status_problem = rules.proof_status_problem(right.statut_controle_preuve)
+    if status_problem:
+        errors["right"] = [status_problem]
+    if files or not errors.get("files"):  # "choose a file" would repeat an unreadable path
+        file_problems = rules.proof_file_problems([(f["name"], f["size"]) for f in files])
+        if file_problems:
+            errors.setdefault("files", []).extend(file_problems)
     if errors:
         return _refused(errors)
     for entry in files:  # sizes are within 4 MB: reading them is cheap
@@ -278,6 +281,9 @@ def proofs_form(right: AccessRight, paths: Sequence[str | Path], now: dt.datetim
         except OSError:
             return _refused({"files": [f"« {entry['name']} » could not be read."]})
         entry["size"], entry["sha256"] = len(data), _digest(data)
+    grown = rules.proof_file_problems([(f["name"], f["size"]) for f in files])
+    if grown:  # a file changed while it was being read
+        return _refused({"files": grown})
     return ActionForm({"id_droit_acces": right.id_droit_acces, "id_pce": right.id_pce, "holder": right.holder,
                        "proof_status": right.statut_controle_preuve, "files": files,
                        "queued_at": _now_iso(now)})
@@ -330,9 +336,9 @@ class ProofsHandler:
         if right is None:
             raise ActionRefused(f"not sent: GRDF no longer lists right {payload['id_droit_acces']} on PCE "
                                 f"{payload['id_pce']}")
-        problems = rules.proof_problems([], right.statut_controle_preuve)
-        if right.statut_controle_preuve not in rules.PROOF_STATUSES_ALLOWED:
-            raise ActionRefused("not sent: " + problems[0])
+        problem = rules.proof_status_problem(right.statut_controle_preuve)
+        if problem:
+            raise ActionRefused("not sent: " + problem)
         status = await client.send_proofs(payload["id_droit_acces"], files)
         return f"GRDF: {status.message_retour_traitement or 'accepted'} ({len(files)} file(s))"
 

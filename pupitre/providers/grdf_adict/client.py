@@ -159,8 +159,7 @@ class AdictClient(ApiClient):
     async def send_proofs(self, id_droit_acces: str, files: Sequence[tuple[str, bytes, str]]) -> StatusLine:
         """``PUT /droit_acces/{id}/preuves`` multipart, field ``preuves`` per file
         ``(name, content, mime type)``. Sizes, count and types are checked first."""
-        problems = [p for p in rules.proof_problems([(n, len(c)) for n, c, _ in files],
-                                                    rules.PROOF_STATUSES_ALLOWED[0])]
+        problems = rules.proof_file_problems([(n, len(c)) for n, c, _ in files])
         if problems:
             raise BadRequestError(" ".join(problems), provider=self.provider)
         parts = [("preuves", (name, content, mime)) for name, content, mime in files]

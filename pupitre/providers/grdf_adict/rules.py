@@ -369,14 +369,21 @@ def proof_extension(name: str) -> str:
 PROOF_STATUSES_ALLOWED = (PROOF_PENDING, PROOF_TO_CHECK)
 
 
-def proof_problems(files: Iterable[tuple[str, int]], proof_status: str | None) -> list[str]:
-    """Sentences for a proof upload of ``(file name, size in bytes)``; empty: it can be sent."""
+def proof_status_problem(proof_status: str | None) -> str | None:
+    """Why proofs cannot be sent for a right in this proof status, or ``None`` (document,
+    "Transmettre preuves": « Preuve en attente » for the first sending, « Preuve à vérifier »
+    for more)."""
+    if proof_status in PROOF_STATUSES_ALLOWED:
+        return None
+    return (f"GRDF does not expect proofs for this right (proof status: {proof_status or 'none'}); "
+            f"proofs can be sent only when it is « {PROOF_PENDING} » or « {PROOF_TO_CHECK} ».")
+
+
+def proof_file_problems(files: Iterable[tuple[str, int]]) -> list[str]:
+    """Sentences for the files of one sending, ``(file name, size in bytes)``: 1 to 3 files,
+    each of an accepted type and not empty, at most 4 MB."""
     files = list(files)
     problems: list[str] = []
-    if proof_status not in PROOF_STATUSES_ALLOWED:
-        problems.append(f"GRDF does not expect proofs for this right (proof status: "
-                        f"{proof_status or 'none'}); proofs can be sent only when it is "
-                        f"« {PROOF_PENDING} » or « {PROOF_TO_CHECK} ».")
     if not files:
         problems.append("Choose at least one file.")
     if len(files) > MAX_PROOF_FILES:
@@ -390,6 +397,12 @@ def proof_problems(files: Iterable[tuple[str, int]], proof_status: str | None) -
         if size <= 0:
             problems.append(f"« {name} » is empty.")
     return problems
+
+
+def proof_problems(files: Iterable[tuple[str, int]], proof_status: str | None) -> list[str]:
+    """Sentences for a proof upload of ``(file name, size in bytes)``; empty: it can be sent."""
+    status = proof_status_problem(proof_status)
+    return ([status] if status else []) + proof_file_problems(files)
 
 
 # -- periods ---------------------------------------------------------------------------------------

@@ -439,3 +439,16 @@ async def test_technical_error_inside_a_stream_is_retried_and_keeps_what_arrived
     patient = AdictClient(http, HOST + "/adict/v2", client.auth, quota=None,
                           retry=RetryPolicy(attempts=2, base_delay=0))
     assert len(await patient.published_consumption(pce, periode="2026-02", today=START.date())) == 28
+
+
+async def test_rights_behave_as_the_dict_they_replace(client: AdictClient, sim: AdictSimulator) -> None:
+    first, second = list(sim.rights)[:2]
+    copy = dict(sim.rights[first], id_pce="GI777777")
+    del sim.rights[first]
+    assert first not in sim.rights and len(sim.rights) == 299
+    sim.rights["manual-1"] = copy
+    assert sim.right_of_pce("GI777777")["id_droit_acces"] == "manual-1"
+    ids = [r.id_droit_acces async for r in client.access_rights()]
+    assert len(ids) == 300 and first not in ids and ids[0] == second and ids[-1] == "manual-1"
+    sim.rights.clear()
+    assert len(sim.rights) == 0 and [r async for r in client.access_rights()] == []

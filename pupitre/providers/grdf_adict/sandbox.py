@@ -47,7 +47,7 @@ import uuid
 import zlib
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Mapping
+from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Mapping, MutableMapping
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -148,8 +148,9 @@ class Event:
     then: tuple["Event", ...] = ()
 
 
-class _Rights(Mapping[str, dict[str, Any]]):
-    """``sim.rights``: every right by id, materialised (and kept) when looked up."""
+class _Rights(MutableMapping[str, dict[str, Any]]):
+    """``sim.rights``: every right by id, materialised (and kept) when looked up. It behaves
+    as the dict it replaces: ``del``, assignment and ``clear()`` change the park."""
 
     def __init__(self, sim: "AdictSimulator") -> None:
         self.sim = sim
@@ -160,14 +161,39 @@ class _Rights(Mapping[str, dict[str, Any]]):
             raise KeyError(key)
         return right
 
+    def __setitem__(self, key: str, right: dict[str, Any]) -> None:
+        n = self.sim._index(key)
+        right = dict(right, id_droit_acces=key)
+        if n is None:
+            self.sim.declared[key] = right
+        else:
+            self.sim.removed.discard(n)
+            self.sim.touched[n] = right
+        self.sim.events.pop(key, None)
+
+    def __delitem__(self, key: str) -> None:
+        if key in self.sim.declared:
+            del self.sim.declared[key]
+        else:
+            n = self.sim._index(key)
+            if n is None:
+                raise KeyError(key)
+            self.sim.removed.add(n)
+            self.sim.touched.pop(n, None)
+        self.sim.events.pop(key, None)
+
     def __iter__(self) -> Iterator[str]:
         return self.sim.ids()
 
     def __len__(self) -> int:
-        return self.sim.park_size + len(self.sim.declared)
+        return self.sim.park_size - len(self.sim.removed) + len(self.sim.declared)
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and self.sim.lookup(key, touch=False) is not None
+
+    def clear(self) -> None:
+        """An empty park (fast, whatever its size)."""
+        self.sim.set_park_size(0)
 
 
 class AdictSimulator(Simulator):
@@ -191,7 +217,7 @@ class AdictSimulator(Simulator):
         self.finished_streams = 0
         self.issuer = TokenIssuer(clock, TOKEN_LIFETIME)
         self.clients = {SANDBOX_CLIENT_ID: ClientRegistration(SANDBOX_CLIENT_ID, secret=SANDBOX_CLIENT_SECRET)}
-        self.rights: Mapping[str, dict[str, Any]] = _Rights(self)
+        self.rights: MutableMapping[str, dict[str, Any]] = _Rights(self)
         self.proofs: dict[str, list[tuple[str, int]]] = {}
         #: PCEs GRDF does not know (``PUT`` answers 404 "Le PCE est inconnu.").
         self.unknown_pces: set[str] = {"GI000404", "00000000000404"}
@@ -211,6 +237,7 @@ class AdictSimulator(Simulator):
         self.park_size = park_size
         self.epoch = self.clock.now()
         self.touched: dict[int, dict[str, Any]] = {}
+        self.removed: set[int] = set()
         self.declared: dict[str, dict[str, Any]] = {}
         self.events: dict[str, list[Event]] = {}
         self._id_prefix = f"{_mix(-1, self.seed) & 0xFFFFFFFF:08x}"
@@ -471,7 +498,7 @@ class AdictSimulator(Simulator):
         if key in self.declared:
             return self._current(key, self.declared[key])
         n = self._index(key)
-        if n is None:
+        if n is None or n in self.removed:
             return None
         if n in self.touched:
             return self._current(key, self.touched[n])
@@ -492,21 +519,25 @@ class AdictSimulator(Simulator):
         return right
 
     def ids(self) -> Iterator[str]:
+        removed = self.removed
         for n in range(self.park_size):
-            yield self.touched[n]["id_droit_acces"] if n in self.touched else self._id(n)
+            if n not in removed:
+                yield self._id(n)
         yield from list(self.declared)
 
     def iter_rights(self) -> Iterator[dict[str, Any]]:
         """Every right, current state, without materialising untouched ones."""
+        removed = self.removed
         for n in range(self.park_size):
-            yield self._at(n)
+            if n not in removed:
+                yield self._at(n)
         for key in list(self.declared):
             yield self._current(key, self.declared[key])
 
     def rights_of_pce(self, id_pce: str, *, touch: bool = True) -> list[dict[str, Any]]:
         out = []
         n = self.index_of_pce(id_pce)
-        if n is not None and n < self.park_size:
+        if n is not None and n < self.park_size and n not in self.removed:
             if touch:
                 found = self.lookup(self._id(n))
                 if found is not None:

@@ -50,7 +50,7 @@ class World:
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     clock = ManualClock(NOW)
     plan = FaultPlan()
-    sim = AdictSimulator(clock, plan, park_size=120, monotonic=stepping())
+    sim = AdictSimulator(clock, plan, park_size=300, monotonic=stepping())
     counting = Counting(SandboxTransport(sim.app))
     store = Store(tmp_path / "store.sqlite3")
     async with httpx.AsyncClient(transport=counting) as http:

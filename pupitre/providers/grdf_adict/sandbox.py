@@ -370,9 +370,12 @@ class AdictSimulator(Simulator):
         """Right ``n`` as generated at the epoch, and its planned events. Hot path (100 000
         calls to stream a big park): dates are day offsets from the epoch, as cached strings."""
         h = _mix(n, self.seed)
-        profile = n % 20
-        turn = (n // 20) % 12
-        injection = n % 14 == 3  # ~1 in 14 (odd n: a GI PCE): a biomethane site, injection role
+        # Every state has the same share (rights 2k and 2k+1 share one), so a small park shows
+        # them all and a filter on one state keeps a sixth; ``k`` varies the case inside a state.
+        state = m.STATES[(n // 2) % len(m.STATES)]
+        slot = n // 12
+        k = slot % 12
+        injection = n % 2 == 1 and slot % 7 == 3  # a biomethane site (a GI PCE), injection role
         if injection:
             role = "DETENTEUR_CONTRAT_INJECTION" if (h >> 3) & 1 else "AUTORISE_CONTRAT_INJECTION"
         else:
@@ -381,54 +384,50 @@ class AdictSimulator(Simulator):
         day = self._day
         start_off = -30 - (h >> 12) % 900  # the right started (and was created) that day
         created = f"{day(start_off)} {8 + (h >> 22) % 10:02d}:{(h >> 26) % 60:02d}:{(h >> 32) % 60:02d}"
-        state, proof, deadline = m.ACTIVE, None, None
+        proof, deadline = None, None
         extra: dict[str, Any] | None = None
         events: list[Event] = []
-        if profile < 10:
-            if profile == 1 and turn == 5:  # the holder moves out in a few days
-                events = [Event(self.epoch + dt.timedelta(days=1 + (h >> 24) % 6), (m.ACTIVE,), {
+        soon = 1 + (h >> 24) % 5
+        if state == m.ACTIVE:
+            if k == 1 and n % 2:  # the holder moves out in a few days
+                events = [Event(self.epoch + dt.timedelta(days=soon), (m.ACTIVE,), {
                     "etat_droit_acces": m.OBSOLETE, "date_passage_a_obsolete": None,
                     "source_passage_a_obsolete": MOVED_SOURCE})]
-            elif profile == 2 and turn == 7:  # the holder revokes in a few days
-                events = [Event(self.epoch + dt.timedelta(days=1 + (h >> 24) % 6), (m.ACTIVE,), {
+            elif k == 2 and n % 2:  # the holder revokes in a few days
+                events = [Event(self.epoch + dt.timedelta(days=soon), (m.ACTIVE,), {
                     "etat_droit_acces": m.REVOKED, "date_revocation": None, "source_revocation": "Titulaire"})]
-        elif profile == 10:
-            proof, deadline = m.PROOF_PENDING, self._working(1 + (h >> 24) % 5)  # due within 5 working days
-        elif profile == 11:
-            proof, deadline = m.PROOF_PENDING, day(-1 - (h >> 24) % 10)  # overdue
-        elif profile == 12:
-            proof, deadline = m.PROOF_PENDING, self._working(6 + (h >> 24) % 14)
-        elif profile == 13:
-            proof, deadline = m.PROOF_TO_CHECK, self._working(3 + (h >> 24) % 14)
-        elif profile == 14:
-            proof = m.PROOF_CHECKING
-        elif profile == 15:
-            proof = m.PROOF_OK
-        elif profile == 16:
-            state = m.TO_VALIDATE
+            elif k in (5, 11):
+                proof, deadline = m.PROOF_PENDING, self._working(soon)  # due within 5 working days
+            elif k == 6:
+                proof, deadline = m.PROOF_PENDING, day(-soon - (h >> 27) % 6)  # overdue
+            elif k == 7:
+                proof, deadline = m.PROOF_PENDING, self._working(6 + (h >> 27) % 14)
+            elif k == 8:
+                proof, deadline = m.PROOF_TO_CHECK, self._working(3 + (h >> 27) % 14)
+            elif k == 9:
+                proof = m.PROOF_CHECKING
+            elif k == 10:
+                proof = m.PROOF_OK
+        elif state == m.TO_VALIDATE:
             moment = self.epoch - dt.timedelta(hours=1 + (h >> 24) % 20)
             start_off = (moment.date() - self.epoch.date()).days
             created = _stamp(moment)
-            events = self._validation_events(moment, person, answer=turn % 3)
-        elif profile == 17:
-            state = m.REVOKED
-            extra = {"date_revocation": f"{day(-(turn % 4))} 07:{turn:02d}:00",
-                     "source_revocation": "Titulaire" if turn % 2 else "Tiers"}
-        elif profile == 18:
-            if turn % 2:
-                state = m.REFUSED
-                start_off = -4 - turn
-                created = f"{day(start_off)} 10:{turn:02d}:00"
-                extra = {"date_passage_a_refuse": f"{day(start_off + 3)} 02:54:14",
-                         "source_passage_a_refuse": REFUSED_TIMEOUT if person else REFUSED_BY_HOLDER}
-            else:
-                state = m.OBSOLETE
-                extra = {"date_passage_a_obsolete": f"{day(-(turn % 3))} 05:{turn:02d}:00",
-                         "source_passage_a_obsolete": MOVED_SOURCE}
-        else:
-            state, proof = m.TO_RECHECK, m.PROOF_KO
+            events = self._validation_events(moment, person, answer=k % 3)
+        elif state == m.REVOKED:
+            extra = {"date_revocation": f"{day(-(k % 4))} 07:{k:02d}:00",
+                     "source_revocation": "Titulaire" if k % 2 else "Tiers"}
+        elif state == m.REFUSED:
+            start_off = -4 - k
+            created = f"{day(start_off)} 10:{k:02d}:00"
+            extra = {"date_passage_a_refuse": f"{day(start_off + 3)} 02:54:14",
+                     "source_passage_a_refuse": REFUSED_TIMEOUT if person else REFUSED_BY_HOLDER}
+        elif state == m.OBSOLETE:
+            extra = {"date_passage_a_obsolete": f"{day(-(k % 3))} 05:{k:02d}:00",
+                     "source_passage_a_obsolete": MOVED_SOURCE}
+        else:  # A revérifier: the proofs checked were not valid
+            proof = m.PROOF_KO
         end_off = start_off + 365 * (1 + (h >> 30) % 5)
-        if profile == 3 and turn == 2:  # an expired right: data refused
+        if state == m.ACTIVE and k == 3 and n % 2 == 0:  # an expired right: data refused
             end_off = -1 - (h >> 24) % 20
         start, end = day(start_off), day(end_off)
         informative = (h >> 33) % 9 != 0 and not injection

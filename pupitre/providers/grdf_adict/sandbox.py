@@ -106,6 +106,8 @@ _KINDS = {"donnees_consos_publiees": ("perim_donnees_publiees", "de consommation
           "donnees_injections_publiees": (None, "d'injections publiées"),
           "donnees_contractuelles": ("perim_donnees_contractuelles", "contractuelles"),
           "donnees_techniques": ("perim_donnees_techniques", "techniques")}
+_PCE_BASE = 21_000_000_000_000  # 14-digit PCEs of the park: this + n (n even)
+_DAY_SPAN = 2200  # days around the epoch whose ISO date is precomputed
 _PERIOD_KINDS = ("donnees_consos_publiees", "donnees_consos_informatives", "donnees_injections_publiees")
 
 
@@ -242,6 +244,9 @@ class AdictSimulator(Simulator):
         self.events: dict[str, list[Event]] = {}
         self._id_prefix = f"{_mix(-1, self.seed) & 0xFFFFFFFF:08x}"
         self._fixed_cache: dict[tuple[str, int], str] = {}
+        first = self.epoch.date() - dt.timedelta(days=_DAY_SPAN)
+        #: ISO dates of the days around the epoch, by offset + ``_DAY_SPAN`` (hot path).
+        self._dates = [(first + dt.timedelta(days=i)).isoformat() for i in range(2 * _DAY_SPAN + 1)]
 
     @property
     def per_second(self) -> float:
@@ -328,7 +333,7 @@ class AdictSimulator(Simulator):
     def pce_of(n: int) -> str:
         """PCE of right ``n``: odd rights have a ``GI`` PCE (MM/JJ meters), even ones a
         14-digit PCE (6M/1M meters); injection sites are ``GI`` PCEs."""
-        return f"GI{n:06d}" if n % 2 else f"{21_000_000_000_000 + n:014d}"
+        return "GI%06d" % n if n % 2 else "%014d" % (_PCE_BASE + n)
 
     @staticmethod
     def index_of_pce(id_pce: str) -> int | None:
@@ -336,7 +341,7 @@ class AdictSimulator(Simulator):
             n = int(id_pce[2:])
             return n if n % 2 else None
         if len(id_pce) == 14 and id_pce.isdigit():
-            n = int(id_pce) - 21_000_000_000_000
+            n = int(id_pce) - _PCE_BASE
             return n if 0 <= n and n % 2 == 0 else None
         return None
 
@@ -353,6 +358,8 @@ class AdictSimulator(Simulator):
         return bool(right and "INJECTION" in (right.get("role_tiers") or ""))
 
     def _day(self, days: int) -> str:
+        if -_DAY_SPAN <= days <= _DAY_SPAN:
+            return self._dates[days + _DAY_SPAN]
         key = ("d", days)
         cached = self._fixed_cache.get(key)
         if cached is None:
@@ -382,8 +389,10 @@ class AdictSimulator(Simulator):
             role = "AUTORISE_CONTRAT_FOURNITURE" if (h >> 4) % 8 else "DETENTEUR_CONTRAT_FOURNITURE"
         person = (h >> 7) % 3 != 0 and not injection
         day = self._day
+        dates, span = self._dates, _DAY_SPAN
         start_off = -30 - (h >> 12) % 900  # the right started (and was created) that day
-        created = f"{day(start_off)} {8 + (h >> 22) % 10:02d}:{(h >> 26) % 60:02d}:{(h >> 32) % 60:02d}"
+        created = "%s %02d:%02d:%02d" % (dates[span + start_off], 8 + (h >> 22) % 10, (h >> 26) % 60,
+                                         (h >> 32) % 60)
         proof, deadline = None, None
         extra: dict[str, Any] | None = None
         events: list[Event] = []
@@ -429,17 +438,18 @@ class AdictSimulator(Simulator):
         end_off = start_off + 365 * (1 + (h >> 30) % 5)
         if state == m.ACTIVE and k == 3 and n % 2 == 0:  # an expired right: data refused
             end_off = -1 - (h >> 24) % 20
-        start, end = day(start_off), day(end_off)
+        start, end = dates[span + start_off], dates[span + end_off]
         informative = (h >> 33) % 9 != 0 and not injection
         right = {
-            "id_droit_acces": self._id(n), "id_pce": self.pce_of(n), "role_tiers": role,
+            "id_droit_acces": self._id(n), "id_pce": "GI%06d" % n if n % 2 else "%014d" % (_PCE_BASE + n),
+            "role_tiers": role,
             "raison_sociale_du_tiers": THIRD_PARTY,
             "nom_titulaire": _NAMES[(h >> 36) % len(_NAMES)] if person else None,
             "raison_sociale_du_titulaire": None if person else _COMPANIES[(h >> 36) % len(_COMPANIES)],
             "courriel_titulaire": f"titulaire{n}@example.com", "code_postal": _TOWNS[(h >> 9) % len(_TOWNS)][0],
             "numero_telephone_mobile_titulaire": f"06{(h >> 40) % 100_000_000:08d}" if (h >> 2) & 1 else None,
             "date_debut_droit_acces": start, "date_fin_droit_acces": end,
-            "perim_donnees_conso_debut": None if injection else day(start_off - 1095),
+            "perim_donnees_conso_debut": None if injection else dates[span + start_off - 1095],
             "perim_donnees_conso_fin": None if injection else end,
             "perim_donnees_inj_debut": day(start_off - 365) if injection else None,
             "perim_donnees_inj_fin": end if injection else None,

@@ -456,3 +456,21 @@ async def test_rights_behave_as_the_dict_they_replace(client: AdictClient, sim: 
     assert len(ids) == 300 and first not in ids and ids[0] == second and ids[-1] == "manual-1"
     sim.rights.clear()
     assert len(sim.rights) == 0 and [r async for r in client.access_rights()] == []
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_fast_stream_lines_are_the_rights(clock: ManualClock, plan: FaultPlan, seed: int) -> None:
+    """The stream writes generated rights straight as lines; they must read back as exactly
+    the rights ``iter_rights`` gives (touched ones, due lifecycle events, filters included)."""
+    sim = AdictSimulator(clock, plan, park_size=1200, seed=seed)
+
+    def streamed(checks=()):  # type: ignore[no-untyped-def]
+        return [json.loads(r) if isinstance(r, str) else r for r in sim._park_lines(list(checks))]
+
+    assert streamed() == list(sim.iter_rights())
+    assert any(isinstance(r, str) for r in sim._park_lines())
+    sim.rights[sim._id(6)]["statut_controle_preuve"] = m.PROOF_PENDING  # touched
+    sim.advance_lifecycle(days=2)  # A valider rights move: their due events apply on the way
+    assert streamed() == list(sim.iter_rights())
+    checks = [("etat_droit_acces", {"Active", "Refusée"}), ("statut_controle_preuve", {None, "Preuve en attente"})]
+    assert streamed(checks) == [r for r in sim.iter_rights() if all(r[k] in v for k, v in checks)]

@@ -111,6 +111,34 @@ _DAY_SPAN = 2200  # days around the epoch whose ISO date is precomputed
 _PERIOD_KINDS = ("donnees_consos_publiees", "donnees_consos_informatives", "donnees_injections_publiees")
 
 
+def _q(value: str | None) -> str:
+    """A JSON string (or ``null``) for the generated line; plain text needs no escaping."""
+    if value is None:
+        return "null"
+    if '"' in value or "\\" in value:
+        return json.dumps(value, ensure_ascii=False)
+    return '"' + value + '"'
+
+
+_Q = {value: _q(value) for value in (*m.ROLES, *m.STATES)}
+_QNAMES = [_q(name) for name in _NAMES]
+_QCOMPANIES = [_q(name) for name in _COMPANIES]
+_NO_EXTRA: dict[str, str] = {}
+_NULLS = ("null",) * 4
+#: One generated right as an NDJSON line (the order of the fields of the Swagger's ``liste_acces_out``).
+_LINE = ('{"id_droit_acces": "%s", "id_pce": "%s", "role_tiers": %s, "raison_sociale_du_tiers": '
+         + _q(THIRD_PARTY).replace("%", "%%") + ', "nom_titulaire": %s, "raison_sociale_du_titulaire": %s, '
+         '"courriel_titulaire": "titulaire%d@example.com", "code_postal": "%s", '
+         '"numero_telephone_mobile_titulaire": %s, "date_debut_droit_acces": "%s", "date_fin_droit_acces": "%s", '
+         '"perim_donnees_conso_debut": %s, "perim_donnees_conso_fin": %s, "perim_donnees_inj_debut": %s, '
+         '"perim_donnees_inj_fin": %s, "perim_donnees_techniques": "Vrai", "perim_donnees_contractuelles": %s, '
+         '"perim_donnees_informatives": %s, "perim_donnees_publiees": %s, "date_creation": "%s", '
+         '"etat_droit_acces": %s, "date_revocation": %s, "source_revocation": %s, "date_passage_a_obsolete": %s, '
+         '"source_passage_a_obsolete": %s, "date_fin_autorisation": "%s 00:00:00", "date_passage_a_refuse": %s, '
+         '"source_passage_a_refuse": %s, "parcours": %s, "statut_controle_preuve": %s, '
+         '"date_limite_transmission_preuve": %s}')
+
+
 def adict_error(status: int, message: str) -> dict[str, str]:
     return {"code_statut_traitement": f"{2 if status >= 500 else 1}{status:09d}",
             "message_retour_traitement": message}
@@ -247,6 +275,7 @@ class AdictSimulator(Simulator):
         first = self.epoch.date() - dt.timedelta(days=_DAY_SPAN)
         #: ISO dates of the days around the epoch, by offset + ``_DAY_SPAN`` (hot path).
         self._dates = [(first + dt.timedelta(days=i)).isoformat() for i in range(2 * _DAY_SPAN + 1)]
+        self._qdates = ['"' + day + '"' for day in self._dates]
 
     @property
     def per_second(self) -> float:
@@ -316,11 +345,13 @@ class AdictSimulator(Simulator):
         return out
 
     # -- the park -----------------------------------------------------------------------------
-    def _id(self, n: int) -> str:
-        """A UUID-shaped id whose last group is ``n`` (so an id finds its right at once)."""
-        h = _mix(n, self.seed + 1)
-        return "%s-%04x-4%03x-a%03x-%012x" % (self._id_prefix, h & 0xFFFF, (h >> 16) & 0xFFF,
-                                               (h >> 28) & 0xFFF, n)
+    def _id(self, n: int, h: int | None = None) -> str:
+        """A UUID-shaped id whose last group is ``n`` (so an id finds its right at once);
+        ``h`` is ``_mix(n, seed)`` when the caller has it already."""
+        if h is None:
+            h = _mix(n, self.seed)
+        return "%s-%04x-4%03x-a%03x-%012x" % (self._id_prefix, h >> 48, (h >> 52) & 0xFFF,
+                                               (h >> 40) & 0xFFF, n)
 
     def _index(self, key: str) -> int | None:
         try:
@@ -373,9 +404,11 @@ class AdictSimulator(Simulator):
             cached = self._fixed_cache[key] = rules.add_working_days(self.epoch.date(), days).isoformat()
         return cached
 
-    def _base(self, n: int) -> tuple[dict[str, Any], list[Event]]:
-        """Right ``n`` as generated at the epoch, and its planned events. Hot path (100 000
-        calls to stream a big park): dates are day offsets from the epoch, as cached strings."""
+    def _generated(self, n: int) -> tuple[str, list[Event], tuple[str, str, str | None]]:
+        """Right ``n`` as generated at the epoch: its NDJSON line, its planned events, and
+        (state, role, proof status) for the search filters. The hot path of a park of
+        100 000 rights: the line is written straight from precomputed, already-quoted
+        pieces (dates as offsets from the epoch), without a dict or the JSON encoder."""
         h = _mix(n, self.seed)
         # Every state has the same share (rights 2k and 2k+1 share one), so a small park shows
         # them all and a filter on one state keeps a sixth; ``k`` varies the case inside a state.
@@ -438,35 +471,35 @@ class AdictSimulator(Simulator):
         end_off = start_off + 365 * (1 + (h >> 30) % 5)
         if state == m.ACTIVE and k == 3 and n % 2 == 0:  # an expired right: data refused
             end_off = -1 - (h >> 24) % 20
-        start, end = dates[span + start_off], dates[span + end_off]
-        informative = (h >> 33) % 9 != 0 and not injection
-        right = {
-            "id_droit_acces": self._id(n), "id_pce": "GI%06d" % n if n % 2 else "%014d" % (_PCE_BASE + n),
-            "role_tiers": role,
-            "raison_sociale_du_tiers": THIRD_PARTY,
-            "nom_titulaire": _NAMES[(h >> 36) % len(_NAMES)] if person else None,
-            "raison_sociale_du_titulaire": None if person else _COMPANIES[(h >> 36) % len(_COMPANIES)],
-            "courriel_titulaire": f"titulaire{n}@example.com", "code_postal": _TOWNS[(h >> 9) % len(_TOWNS)][0],
-            "numero_telephone_mobile_titulaire": f"06{(h >> 40) % 100_000_000:08d}" if (h >> 2) & 1 else None,
-            "date_debut_droit_acces": start, "date_fin_droit_acces": end,
-            "perim_donnees_conso_debut": None if injection else dates[span + start_off - 1095],
-            "perim_donnees_conso_fin": None if injection else end,
-            "perim_donnees_inj_debut": day(start_off - 365) if injection else None,
-            "perim_donnees_inj_fin": end if injection else None,
-            "perim_donnees_techniques": "Vrai", "perim_donnees_contractuelles": "Vrai" if (h >> 45) % 11 else "Faux",
-            "perim_donnees_informatives": "Vrai" if informative else "Faux",
-            "perim_donnees_publiees": "Faux" if injection else "Vrai",
-            "date_creation": created, "etat_droit_acces": state,
-            "date_revocation": None, "source_revocation": None,
-            "date_passage_a_obsolete": None, "source_passage_a_obsolete": None,
-            "date_fin_autorisation": end + " 00:00:00",
-            "date_passage_a_refuse": None, "source_passage_a_refuse": None,
-            "parcours": "TIERS_DIRECT" if (h >> 50) % 4 or state == m.TO_VALIDATE else "CLIENT_CONNECT",
-            "statut_controle_preuve": proof, "date_limite_transmission_preuve": deadline,
-        }
-        if extra:
-            right.update(extra)
-        return right, events
+        qdates = self._qdates
+        end = dates[span + end_off]
+        qend = qdates[span + end_off]
+        extra = extra or _NO_EXTRA
+        line = _LINE % (
+            self._id(n, h), "GI%06d" % n if n % 2 else "%014d" % (_PCE_BASE + n), _Q[role],
+            _QNAMES[(h >> 36) % len(_NAMES)] if person else "null",
+            "null" if person else _QCOMPANIES[(h >> 36) % len(_COMPANIES)],
+            n, _TOWNS[(h >> 9) % len(_TOWNS)][0],
+            '"06%08d"' % ((h >> 40) % 100_000_000) if (h >> 2) & 1 else "null",
+            dates[span + start_off], end,
+            "null" if injection else qdates[span + start_off - 1095], "null" if injection else qend,
+            qdates[span + start_off - 365] if injection else "null", qend if injection else "null",
+            '"Vrai"' if (h >> 45) % 11 else '"Faux"', '"Faux"' if injection or not (h >> 33) % 9 else '"Vrai"',
+            '"Faux"' if injection else '"Vrai"', created, _Q[state],
+            *(_NULLS if extra is _NO_EXTRA else
+              [_q(extra.get(key)) for key in ("date_revocation", "source_revocation",
+                                               "date_passage_a_obsolete", "source_passage_a_obsolete")]),
+            end,
+            *(_NULLS[:2] if extra is _NO_EXTRA else
+              [_q(extra.get("date_passage_a_refuse")), _q(extra.get("source_passage_a_refuse"))]),
+            '"TIERS_DIRECT"' if (h >> 50) % 4 or state == m.TO_VALIDATE else '"CLIENT_CONNECT"',
+            _q(proof), _q(deadline))
+        return line, events, (state, role, proof)
+
+    def _base(self, n: int) -> tuple[dict[str, Any], list[Event]]:
+        """Right ``n`` as generated at the epoch (a fresh dict), and its planned events."""
+        line, events, _ = self._generated(n)
+        return json.loads(line), events
 
     def _validation_events(self, created: dt.datetime, person: bool, answer: int) -> list[Event]:
         """Document, "Parcours Tiers Direct": person 3 days (silence → refused), legal entity
@@ -543,6 +576,35 @@ class AdictSimulator(Simulator):
         for key in list(self.declared):
             yield self._current(key, self.declared[key])
 
+    _FILTER_PLACE = {"etat_droit_acces": 0, "role_tiers": 1, "statut_controle_preuve": 2}
+
+    def _park_lines(self, checks: list[tuple[str, set[str]]] = []) -> Iterator[str | dict[str, Any]]:  # noqa: B006
+        """The park for a stream, filtered: generated rights as ready NDJSON lines (the fast
+        path), touched ones and those with a due lifecycle event as dicts."""
+        now = self.clock.now()
+        removed, touched = self.removed, self.touched
+        places = [(self._FILTER_PLACE[key], wanted) for key, wanted in checks]
+        for n in range(self.park_size):
+            if n in removed:
+                continue
+            if n in touched:
+                row = self._at(n)
+                if all(row.get(key) in wanted for key, wanted in checks):
+                    yield row
+                continue
+            line, events, summary = self._generated(n)
+            if events and min(event.when for event in events) <= now:
+                row = json.loads(line)
+                self._apply(row, events, now)
+                if all(row.get(key) in wanted for key, wanted in checks):
+                    yield row
+            elif all(summary[place] in wanted for place, wanted in places):
+                yield line
+        for key in list(self.declared):
+            row = self._current(key, self.declared[key])
+            if all(row.get(k) in wanted for k, wanted in checks):
+                yield row
+
     def rights_of_pce(self, id_pce: str, *, touch: bool = True) -> list[dict[str, Any]]:
         out = []
         n = self.index_of_pce(id_pce)
@@ -565,9 +627,10 @@ class AdictSimulator(Simulator):
     def _authorised(self, request: Request) -> bool:
         return self.issuer.check(request.headers.get("authorization")) is not None
 
-    def _stream(self, rows: Iterable[dict[str, Any]], *, trailer: bool = True) -> StreamingResponse:
-        """NDJSON in chunks of :attr:`chunk_rows` lines, rows generated while streaming, then
-        (rights lists) the ``code_statut_traitement`` trailer line."""
+    def _stream(self, rows: Iterable[dict[str, Any] | str], *, trailer: bool = True) -> StreamingResponse:
+        """NDJSON in chunks of :attr:`chunk_rows` lines, rows (dicts, or lines already
+        encoded) generated while streaming, then (rights lists) the ``code_statut_traitement``
+        trailer line."""
         size = self.chunk_rows
 
         async def body() -> AsyncIterator[bytes]:
@@ -575,7 +638,7 @@ class AdictSimulator(Simulator):
             sent = 0
             dumps = json.JSONEncoder(ensure_ascii=False).encode
             for row in rows:
-                block.append(dumps(row))
+                block.append(row if type(row) is str else dumps(row))
                 if len(block) >= size:
                     sent += len(block)
                     self.rows_sent += len(block)
@@ -599,7 +662,7 @@ class AdictSimulator(Simulator):
         if not self._authorised(request):
             return self._refuse_401()
         if request.method == "GET":
-            return self._stream(self.iter_rights())
+            return self._stream(self._park_lines())
         try:
             filters = json.loads(await request.body() or b"{}")
             if not isinstance(filters, dict):
@@ -614,12 +677,10 @@ class AdictSimulator(Simulator):
                 values = [m.normalise_state(v) for v in values]
             if values:
                 wanted[key] = set(values)
-        if "id_pce" in wanted:
-            rows: Iterable[dict[str, Any]] = [r for pce in sorted(wanted["id_pce"])
-                                              for r in self.rights_of_pce(pce, touch=False)]
-        else:
-            rows = self.iter_rights()
         checks = [(k, v) for k, v in wanted.items() if k != "id_pce"]
+        if "id_pce" not in wanted:
+            return self._stream(self._park_lines(checks))
+        rows = [r for pce in sorted(wanted["id_pce"]) for r in self.rights_of_pce(pce, touch=False)]
         return self._stream(r for r in rows if all(r.get(k) in v for k, v in checks))
 
     _DECLARE_FIELD_ERRORS = {

@@ -283,3 +283,49 @@ async def test_forms_accept_table_rows(world: World, tmp_path: Path) -> None:
     world.outbox.enqueue(PROVIDER_KEY, SEND_PROOFS, actions.proofs_form(row, [path], NOW).payload)
     (delivery,) = await world.outbox.drain()
     assert delivery.verified
+
+
+class LoseAnswers(httpx.AsyncBaseTransport):
+    """Forwards requests, then loses the answer of the next ``count`` matching ones (the
+    server did the work; the client sees a read timeout)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, suffix: str, count: int = 1) -> None:
+        self.inner, self.suffix, self.count = inner, suffix, count
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if self.count and request.url.path.endswith(self.suffix):
+            self.count -= 1
+            await response.aread()
+            raise httpx.ReadTimeout("answer lost", request=request)
+        return response
+
+
+@pytest.mark.parametrize("action", [DECLARE, REVOKE, SEND_PROOFS])
+async def test_lost_answer_is_retried_without_doing_it_twice(tmp_path: Path, action: str) -> None:
+    clock = ManualClock(NOW)
+    sim = AdictSimulator(clock, FaultPlan(), park_size=300, monotonic=stepping())
+    right = AccessRight.model_validate(next(
+        r for r in sim.iter_rights() if r["etat_droit_acces"] == m.ACTIVE and r["role_tiers"].startswith("AUTORISE")
+        and r["statut_controle_preuve"] == m.PROOF_PENDING))
+    suffix = {DECLARE: "/droit_acces", REVOKE: right.id_droit_acces, SEND_PROOFS: "/preuves"}[action]
+    store = Store(tmp_path / "store.sqlite3")
+    async with httpx.AsyncClient(transport=LoseAnswers(SandboxTransport(sim.app), suffix)) as http:
+        auth = adict_auth(http, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, clock, token_url=HOST + TOKEN_PATH)
+        client = AdictClient(http, HOST + API, auth, quota=None, retry=RetryPolicy(attempts=1))
+        outbox = Outbox(store, clock, actions.handlers(lambda: client))
+        (proof,) = _files(tmp_path, ("consent.pdf", 64))
+        form = {DECLARE: lambda: actions.declaration_form(declaration(), NOW),
+                REVOKE: lambda: actions.revocation_form(right, NOW),
+                SEND_PROOFS: lambda: actions.proofs_form(right, [proof], NOW)}[action]()
+        outbox.enqueue(PROVIDER_KEY, action, form.payload)
+        assert [d.outcome for d in await outbox.drain()] == ["retry"]
+        (delivery,) = await outbox.drain()
+        response = store.outbox()[-1].response
+    store.close()
+    assert delivery.outcome == "delivered" and delivery.verified, delivery.message
+    assert "earlier attempt reached GRDF" in response
+    if action == DECLARE:
+        assert len([r for r in sim.declared.values() if r["id_pce"] == "GI999001"]) == 1
+    elif action == SEND_PROOFS:
+        assert sim.proofs[right.id_droit_acces] == [("consent.pdf", 64)]

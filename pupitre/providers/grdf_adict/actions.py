@@ -312,6 +312,9 @@ class ProofsHandler:
 
     def __init__(self, client_factory: ClientFactory) -> None:
         self.client_factory = client_factory
+        #: Actions already attempted in this process: an answer lost after GRDF stored the
+        #: files must not upload them a second time on the retry.
+        self._attempted: set[str] = set()
 
     def key(self, payload: Mapping[str, Any]) -> str:
         digests = ",".join(sorted(f["sha256"] for f in payload["files"]))
@@ -336,9 +339,15 @@ class ProofsHandler:
         if right is None:
             raise ActionRefused(f"not sent: GRDF no longer lists right {payload['id_droit_acces']} on PCE "
                                 f"{payload['id_pce']}")
+        key = self.key(payload)
+        if (key in self._attempted and payload.get("proof_status") == m.PROOF_PENDING
+                and right.statut_controle_preuve != m.PROOF_PENDING):
+            return (f"already received (an earlier attempt reached GRDF): the proof status is "
+                    f"« {right.statut_controle_preuve} »; not uploaded again")
         problem = rules.proof_status_problem(right.statut_controle_preuve)
         if problem:
             raise ActionRefused("not sent: " + problem)
+        self._attempted.add(key)
         status = await client.send_proofs(payload["id_droit_acces"], files)
         return f"GRDF: {status.message_retour_traitement or 'accepted'} ({len(files)} file(s))"
 

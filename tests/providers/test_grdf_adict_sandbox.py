@@ -474,3 +474,12 @@ def test_fast_stream_lines_are_the_rights(clock: ManualClock, plan: FaultPlan, s
     assert streamed() == list(sim.iter_rights())
     checks = [("etat_droit_acces", {"Active", "Refusée"}), ("statut_controle_preuve", {None, "Preuve en attente"})]
     assert streamed(checks) == [r for r in sim.iter_rights() if all(r[k] in v for k, v in checks)]
+
+
+def test_only_rights_with_events_can_move(sim: AdictSimulator) -> None:
+    assert all(sim._has_events(n) == bool(sim._generated(n)[1]) for n in range(3000))
+    whole = {r["id_droit_acces"]: r["etat_droit_acces"] for r in sim.iter_rights()}
+    changes = sim.advance_lifecycle(days=10)
+    after = {r["id_droit_acces"]: r["etat_droit_acces"] for r in sim.iter_rights()}
+    assert sorted((k, whole[k], after[k]) for k in whole if whole[k] != after[k]) == \
+        sorted((k, old, new) for k, _, old, new in changes)

@@ -483,3 +483,14 @@ def test_only_rights_with_events_can_move(sim: AdictSimulator) -> None:
     after = {r["id_droit_acces"]: r["etat_droit_acces"] for r in sim.iter_rights()}
     assert sorted((k, whole[k], after[k]) for k in whole if whole[k] != after[k]) == \
         sorted((k, old, new) for k, _, old, new in changes)
+
+
+async def test_contractual_filters(client: AdictClient, sim: AdictSimulator) -> None:
+    pce = _active(sim, "6M", perim_donnees_contractuelles="Vrai")
+    data = await client.contractual_data(pce, filtre=["cja", "car"])
+    assert data.donnees_contractuelles is not None and data.donnees_contractuelles.car
+    with pytest.raises(BadRequestError, match="unknown contractual-data filter"):
+        await client.contractual_data(pce, filtre=["colour"])
+    raw = await client.http.get(HOST + f"/adict/v2/pce/{pce}/donnees_contractuelles", params={"filtre": "x"},
+                                auth=client.auth)  # type: ignore[arg-type]
+    assert raw.status_code == 400 and "filtre" in raw.text

@@ -230,14 +230,21 @@ class AdictClient(ApiClient):
     async def published_injections(self, id_pce: str, **period: Any) -> list[Reading]:
         return await self.readings("donnees_injections_publiees", id_pce, **period)
 
-    async def _one(self, path: str, model: Any) -> Any:
-        items = await self._collect(path)
+    async def _one(self, path: str, model: Any, params: Mapping[str, Any] | None = None) -> Any:
+        items = await self._collect(path, params)
         if not items:
             raise rules.FunctionalError("GRDF sent no data for this PCE")
         return parse_model(items[0], model, self.provider)
 
-    async def contractual_data(self, id_pce: str) -> ContractualData:
-        return await self._one(f"/pce/{_pce_path(id_pce)}/donnees_contractuelles", ContractualData)
+    async def contractual_data(self, id_pce: str, filtre: Sequence[str] = ()) -> ContractualData:
+        """``GET /pce/{id_pce}/donnees_contractuelles``; ``filtre`` adds GRDF's cumulative
+        filters (``filtre=cja&filtre=car``, Swagger 1.6), checked first."""
+        unknown = [f for f in filtre if f not in rules.CONTRACT_FILTERS]
+        if unknown:
+            raise BadRequestError(f"unknown contractual-data filter(s): {', '.join(unknown)}; use "
+                                  + ", ".join(rules.CONTRACT_FILTERS), provider=PROVIDER)
+        params = {"filtre": list(filtre)} if filtre else None
+        return await self._one(f"/pce/{_pce_path(id_pce)}/donnees_contractuelles", ContractualData, params)
 
     async def technical_data(self, id_pce: str) -> TechnicalData:
         return await self._one(f"/pce/{_pce_path(id_pce)}/donnees_techniques", TechnicalData)

@@ -523,6 +523,12 @@ def period_query(kind: str, today: dt.date, *, periode: str = "", date_debut: st
         return None, errors
 
 
+#: The blocks of ``donnees_contractuelles`` a ``filtre`` may name (document's list of
+#: contractual data; Swagger example ``filtre=cja&filtre=car``).
+CONTRACT_FILTERS = ("car", "cja", "profil", "modulation", "tarif_acheminement", "date_mes",
+                    "date_publication", "consommation_journaliere_plafond")
+
+
 # -- quotas ----------------------------------------------------------------------------------------
 
 #: The document's "Quotas max à l'ouverture du service": (park up to, per second, per day).

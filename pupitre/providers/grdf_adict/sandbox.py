@@ -924,6 +924,9 @@ class AdictSimulator(Simulator):
             return self._restitution(pce, refusal, what=_KINDS[kind][1])
         assert right is not None
         if kind == "donnees_contractuelles":
+            filters = request.query_params.getlist("filtre")
+            if any(f not in rules.CONTRACT_FILTERS for f in filters):
+                return self._restitution(pce, ("1000002", "Le filtre spécifié n'est pas valide."), status=400)
             return self._stream([self._contractual(pce, right)], trailer=False)
         if kind == "donnees_techniques":
             return self._stream([self._technical(pce, right)], trailer=False)

@@ -494,3 +494,21 @@ async def test_contractual_filters(client: AdictClient, sim: AdictSimulator) -> 
     raw = await client.http.get(HOST + f"/adict/v2/pce/{pce}/donnees_contractuelles", params={"filtre": "x"},
                                 auth=client.auth)  # type: ignore[arg-type]
     assert raw.status_code == 400 and "filtre" in raw.text
+
+
+async def test_bulk_read_says_before_starting_when_it_would_exceed_the_day(
+        http: httpx.AsyncClient, clock: ManualClock, sim: AdictSimulator) -> None:
+    limiter = QuotaLimiter("grdf_adict:bulk", provider=PROVIDER, clock=clock, per_second=1, per_day=6,
+                           monotonic=stepping(), sleep=_no_sleep)
+    client = make(http, clock, limiter)
+    pces = [_active(sim, "MM"), _active(sim, "6M")]
+    refused = next(r["id_pce"] for r in sim.iter_rights() if r["etat_droit_acces"] == "Refusée")
+    results = [(pce, result) async for pce, result in client.bulk(pces + [refused], client.technical_data)]
+    assert [type(r).__name__ for _, r in results] == ["TechnicalData", "TechnicalData", "FunctionalError"]
+    assert limiter.remaining_today() == 3
+    calls = sim.calls
+    with pytest.raises(QuotaError, match="needs 4 calls but only 3 remain"):
+        async for _ in client.bulk(pces * 2, client.technical_data):
+            pass
+    assert sim.calls == calls  # nothing sent
+    assert "3 calls" in client.bulk_check(3).message and client.bulk_check(3).fits

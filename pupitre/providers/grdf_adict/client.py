@@ -11,7 +11,7 @@ NDJSON answers are parsed as they arrive (:class:`rules.NdjsonStream`).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, AsyncIterator, Mapping, Sequence
+from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Sequence, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -19,8 +19,8 @@ import httpx
 from pupitre.providers.core.auth import ClientCredentials
 from pupitre.providers.core.client import ApiClient
 from pupitre.providers.core.clock import Clock
-from pupitre.providers.core.errors import (ApiError, BadRequestError, PayloadError, error_for_exception,
-                                           error_for_response)
+from pupitre.providers.core.errors import (ApiError, BadRequestError, PayloadError, QuotaError,
+                                           error_for_exception, error_for_response)
 from pupitre.providers.core.http import decode_json, parse_model, safe_text
 from pupitre.providers.core.quota import QuotaLimiter
 from pupitre.providers.core.retry import RetryPolicy, retry_read
@@ -28,6 +28,7 @@ from pupitre.providers.grdf_adict import rules
 from pupitre.providers.grdf_adict.models import (AccessRight, ContractualData, DeclareBody, DeclareResult,
                                                  Reading, RightRow, StatusLine, TechnicalData)
 
+T = TypeVar("T")
 PROVIDER = rules.PROVIDER
 PRODUCTION_BASE_URL = "https://api.grdf.fr/adict/v2"
 PRODUCTION_TOKEN_URL = "https://sofit-sso-oidc.grdf.fr/openam/oauth2/realms/externeGrdf/access_token"
@@ -248,3 +249,28 @@ class AdictClient(ApiClient):
 
     async def technical_data(self, id_pce: str) -> TechnicalData:
         return await self._one(f"/pce/{_pce_path(id_pce)}/donnees_techniques", TechnicalData)
+
+    # -- bulk operations (quota checked before starting) ---------------------------------------
+    def bulk_check(self, calls: int, *, reserve: int = 0) -> rules.BulkCheck:
+        """Whether ``calls`` more calls fit in what is left of today's quota (the shared
+        limiter's day counter, which survives restarts), keeping ``reserve`` calls."""
+        limiter = self.limiter
+        return rules.bulk_fits_today(calls, remaining_today=limiter.remaining_today() if limiter else None,
+                                     per_second=limiter.per_second if limiter else None, reserve=reserve)
+
+    async def bulk(self, pces: Sequence[str], read: Callable[[str], Awaitable[T]], *, calls_per_pce: int = 1,
+                   reserve: int = 0) -> AsyncIterator[tuple[str, T | ApiError]]:
+        """``read(pce)`` for each PCE, yielding ``(pce, result or error)``; a PCE's refusal
+        does not stop the others. Before the first call, the whole operation is checked
+        against today's remaining quota: if it does not fit, :class:`QuotaError` says so and
+        nothing is sent. A quota refusal on the way stops it (the rest would fail too)."""
+        check = self.bulk_check(len(pces) * calls_per_pce, reserve=reserve)
+        if not check.fits:
+            raise QuotaError(check.message, provider=PROVIDER)
+        for pce in pces:
+            try:
+                yield pce, await read(pce)
+            except QuotaError:
+                raise
+            except ApiError as error:
+                yield pce, error

@@ -329,3 +329,15 @@ async def test_lost_answer_is_retried_without_doing_it_twice(tmp_path: Path, act
         assert len([r for r in sim.declared.values() if r["id_pce"] == "GI999001"]) == 1
     elif action == SEND_PROOFS:
         assert sim.proofs[right.id_droit_acces] == [("consent.pdf", 64)]
+
+
+@pytest.mark.parametrize("action,payload", [
+    (DECLARE, {"id_pce": "GI999001"}), (DECLARE, {"id_pce": "GI999001", "body": {"perim_donnees_publiees": "bof"},
+                                                  "queued_at": NOW.isoformat()}),
+    (REVOKE, {"id_pce": "GI000001"}), (SEND_PROOFS, {"id_droit_acces": "x", "id_pce": "GI000001", "files": [{}]}),
+    (SEND_PROOFS, {"id_droit_acces": "x", "id_pce": "GI000001", "files": None}),
+])
+async def test_unreadable_payloads_are_refused_not_crashed(world: World, action: str, payload: dict) -> None:
+    with pytest.raises(ActionRefused, match="cannot be read|not sent"):
+        world.outbox.enqueue(PROVIDER_KEY, action, payload)
+    assert world.store.outbox() == [] and world.api_calls() == 0

@@ -75,6 +75,11 @@ def _now_iso(now: dt.datetime) -> str:
     return now.isoformat()
 
 
+def _unreadable(error: Exception) -> ActionRefused:
+    """A stored payload that no longer reads (edited store, older version): refused, never sent."""
+    return ActionRefused(f"not sent: the queued action cannot be read ({type(error).__name__}: {error})")
+
+
 # -- declare ------------------------------------------------------------------------------------
 
 def _form_fields(form: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
@@ -136,8 +141,12 @@ class DeclareHandler:
         return str(payload["id_pce"])
 
     def check(self, payload: Mapping[str, Any], now: dt.datetime) -> None:
-        fields = {"id_pce": payload.get("id_pce", ""), **_body_fields(payload["body"])}
-        problems = rules.declaration_problems(fields, now.date())
+        try:
+            fields = {"id_pce": payload.get("id_pce", ""), **_body_fields(payload["body"])}
+            dt.datetime.fromisoformat(payload["queued_at"])
+            problems = rules.declaration_problems(fields, now.date())
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise _unreadable(error) from None
         if problems:
             raise ActionRefused("not sent: " + " ".join(problems))
 
@@ -165,7 +174,7 @@ class DeclareHandler:
         client = self.client_factory()
         try:
             result = await client.declare_access_right(payload["id_pce"], DeclareBody.model_validate(payload["body"]))
-        except ConflictError as conflict:
+        except ConflictError:
             found = await self._find(payload)
             if found is None:
                 raise
@@ -211,6 +220,8 @@ class RevokeHandler:
         return str(payload["id_droit_acces"])
 
     def check(self, payload: Mapping[str, Any], now: dt.datetime) -> None:
+        if not (isinstance(payload.get("id_droit_acces"), str) and isinstance(payload.get("id_pce"), str)):
+            raise _unreadable(KeyError("id_droit_acces / id_pce"))
         problem = rules.revocation_problem(payload.get("state"), payload.get("role_tiers"))
         if problem:
             raise ActionRefused("not sent: " + problem)
@@ -321,8 +332,13 @@ class ProofsHandler:
         return f"{payload['id_droit_acces']}:{digests}"
 
     def check(self, payload: Mapping[str, Any], now: dt.datetime) -> None:
-        problems = rules.proof_problems([(f["name"], f["size"]) for f in payload["files"]],
-                                        payload.get("proof_status"))
+        try:
+            if not (isinstance(payload["id_droit_acces"], str) and isinstance(payload["id_pce"], str)):
+                raise TypeError("ids must be text")
+            files = [(str(f["name"]), int(f["size"]), str(f["path"]), str(f["sha256"])) for f in payload["files"]]
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise _unreadable(error) from None
+        problems = rules.proof_problems([(name, size) for name, size, _, _ in files], payload.get("proof_status"))
         if problems:
             raise ActionRefused("not sent: " + " ".join(problems))
         _load_files(payload)

@@ -96,7 +96,7 @@ async def test_declare_shows_field_errors_then_the_returned_state(make_app):
         sim = app.runtime.simulators["grdf_adict"]
         assert sim.right_of_pce("GI999001")["etat_droit_acces"] == m.TO_VALIDATE
         assert "A valider" in str(app.screen.query_one("#rights-actions", Static).render())
-        audit = [row[2] for row in app.runtime.store.audit_log(PROVIDER)]
+        audit = [row[3] for row in app.runtime.store.audit_log(PROVIDER)]
         assert "queued" in audit and "delivered" in audit
 
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from pupitre.providers.core.checks import Finding
 from pupitre.providers.core.context import Connection, ProviderContext
-from pupitre.providers.core.errors import ApiError
+from pupitre.providers.core.errors import ApiError, PayloadError
 from pupitre.providers.core.feeds import Change, Feed, fixed_interval
 from pupitre.providers.grdf_adict import models as m
 from pupitre.providers.grdf_adict import rules
@@ -56,63 +56,52 @@ def configured(settings: GrdfAdictSettings, secrets: Any) -> bool:
 
 def quota_of(settings: GrdfAdictSettings) -> tuple[float, int]:
     """(per second, per day): the document's row for the park size, unless overridden."""
-    per_second, per_day = rules.quota_for_park(settings.park_size)
-    return settings.per_second or per_second, settings.per_day or per_day
+    return rules.quota_limits(settings.park_size, per_second=settings.per_second or None,
+                              per_day=settings.per_day or None)
 
 
 def sandbox_app(settings: GrdfAdictSettings, ctx: ProviderContext) -> Any:
     from pupitre.providers.grdf_adict.sandbox import AdictSimulator
 
+    per_second, per_day = quota_of(settings)
     return AdictSimulator(ctx.clock, ctx.faults, park_size=settings.sandbox_park_size,
-                          per_second=quota_of(settings)[0]).app
+                          per_second=per_second, per_day=per_day).app
 
 
 # -- the copy of the rights, as columns -------------------------------------------------------------
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    return str(value).strip()
-
-
-def _date(value: Any) -> str:
-    """ISO date of a date or datetime field ("" when absent); raises on garbage."""
-    text = _text(value)
-    return dt.date.fromisoformat(text[:10]).isoformat() if text else ""
+def _iso(day: dt.date | dt.datetime | None) -> str:
+    return "" if day is None else (day.date() if isinstance(day, dt.datetime) else day).isoformat()
 
 
 def row_of(item: Mapping[str, Any]) -> tuple[str, ...]:
-    """One right as a row of :data:`COLUMNS`; :class:`PayloadError` if it cannot be read."""
+    """One right as a row of :data:`COLUMNS` (the provider's :class:`~models.RightRow`
+    conversions); :class:`PayloadError` if it cannot be read."""
     try:
-        return _fast_row(item)
-    except (KeyError, ValueError, TypeError, AttributeError):
-        pass
-    from pupitre.providers.core.http import parse_model
+        r = m.RightRow.from_api(item)
+    except (ValueError, TypeError, AttributeError):
+        from pupitre.providers.core.http import parse_model
 
-    right = parse_model(item, m.AccessRight, rules.PROVIDER)  # the typed error, or the odd case
-    return _fast_row(right.model_dump())
+        parse_model(item, m.AccessRight, rules.PROVIDER)  # the typed error, with where
+        raise PayloadError("the API sent an access right that cannot be read", provider=rules.PROVIDER) from None
+    return (r.id_droit_acces, r.id_pce, r.role_tiers or "", r.holder, r.etat_droit_acces or "",
+            r.statut_controle_preuve or "", _iso(r.date_debut_droit_acces), _iso(r.date_fin_droit_acces),
+            _iso(r.perim_donnees_conso_debut), _iso(r.perim_donnees_conso_fin),
+            _iso(r.date_limite_transmission_preuve), r.parcours or "", _iso(r.state_changed_at),
+            str(item.get("code_postal") or "").strip(), str(item.get("courriel_titulaire") or "").strip(),
+            "1" if r.is_person else "")
 
 
-def _fast_row(d: Mapping[str, Any]) -> tuple[str, ...]:
-    ident, pce = _text(d["id_droit_acces"]), _text(d["id_pce"])
-    if not ident or not pce:
-        raise ValueError("a right without id or PCE")
-    state = m.normalise_state(d.get("etat_droit_acces")) or ""
-    changed = ""
-    if state == m.REFUSED:
-        changed = _date(d.get("date_passage_a_refuse"))
-    elif state == m.OBSOLETE:
-        changed = _date(d.get("date_passage_a_obsolete"))
-    elif state == m.REVOKED:
-        changed = _date(d.get("date_revocation"))
-    name = _text(d.get("nom_titulaire"))
-    holder = name or _text(d.get("raison_sociale_du_titulaire")) or _text(d.get("raison_sociale"))
-    return (ident, pce, m.normalise_role(d.get("role_tiers")) or "", holder, state,
-            _text(d.get("statut_controle_preuve")), _date(d.get("date_debut_droit_acces")),
-            _date(d.get("date_fin_droit_acces")), _date(d.get("perim_donnees_conso_debut")),
-            _date(d.get("perim_donnees_conso_fin")), _date(d.get("date_limite_transmission_preuve")),
-            _text(d.get("parcours")), changed, _text(d.get("code_postal")), _text(d.get("courriel_titulaire")),
-            "1" if name else "")
+def right_row(row: Mapping[str, str]) -> m.RightRow:
+    """The provider's :class:`~models.RightRow` of a row of the copy (for the action forms)."""
+    def day(key: str) -> dt.date | None:
+        return dt.date.fromisoformat(row[key]) if row[key] else None
+
+    changed = row["changed"]
+    return m.RightRow(row["id"], row["pce"], row["role"] or None, row["holder"], row["person"] == "1",
+                      row["state"] or None, row["proof"] or None, day("start"), day("end"), day("perim_start"),
+                      day("perim_end"), day("deadline"), row["route"] or None,
+                      dt.datetime.combine(dt.date.fromisoformat(changed), dt.time()) if changed else None)
 
 
 class RightsTable:
@@ -191,8 +180,8 @@ class RightsLoad:
 
 
 def search_body(filters: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
-    """``POST /droits_acces`` body from the screen's filters (empty ones dropped)."""
-    return {_FILTER_KEYS[name]: list(values) for name, values in filters.items() if values}
+    """``POST /droits_acces`` body from the screen's filters (the provider's spellings)."""
+    return rules.search_body({_FILTER_KEYS[name]: list(values) for name, values in filters.items() if values})
 
 
 # -- the session ------------------------------------------------------------------------------------

@@ -149,3 +149,28 @@ def test_copy_keeps_odd_text_and_empty_tables() -> None:
     assert len(RightsTable.load(RightsTable().dump())) == 0
     with pytest.raises(ValueError):
         RightsTable.load({**table.dump(), "rows": 3})
+
+
+def test_the_direct_path_reads_as_right_row_does(tmp_path: Path) -> None:
+    """row_of's fast path and the provider's RightRow agree on every simulated and sample right."""
+    from pupitre.providers.core.clock import ManualClock
+    from pupitre.providers.core.faults import FaultPlan
+    from pupitre.providers.grdf_adict.feeds import _direct_row, _iso
+    from pupitre.providers.grdf_adict.sandbox import AdictSimulator
+
+    sim = AdictSimulator(ManualClock(dt.datetime(2026, 11, 18, 9, tzinfo=PARIS)), FaultPlan(), park_size=600)
+    items = list(sim.rights.values())
+    for name in ("v1_droits_acces.lowatt-fixture-2021.ndjson", "v2_droits_acces.lowatt-fixture.ndjson"):
+        items += rules.parse_ndjson((SAMPLES / name).read_bytes())[0]
+    items.append(right(9, date_revocation="2026-11-17T23:30:00+00:00", etat_droit_acces="Révoquée"))
+    for item in items:
+        r = m.RightRow.from_api(item)
+        expected = (r.id_droit_acces, r.id_pce, r.role_tiers or "", r.holder, r.etat_droit_acces or "",
+                    r.statut_controle_preuve or "", _iso(r.date_debut_droit_acces), _iso(r.date_fin_droit_acces),
+                    _iso(r.perim_donnees_conso_debut), _iso(r.perim_donnees_conso_fin),
+                    _iso(r.date_limite_transmission_preuve), r.parcours or "", _iso(r.state_changed_at))
+        assert row_of(item)[:13] == expected
+        assert (row_of(item)[15] == "1") == r.is_person
+    with pytest.raises(ValueError):  # a zoned date-time goes the model's way (Paris date)
+        _direct_row(items[-1])
+    assert row_of(items[-1])[12] == "2026-11-18"

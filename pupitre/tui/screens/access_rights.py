@@ -48,6 +48,7 @@ SOON = Style(bold=True)
 LOST = Style(dim=True)
 POLL_SECONDS = 0.1
 RESORT_SECONDS = 1.0  # while streaming with a sort: re-sort at most this often
+RESIZE_SECONDS = 0.5  # while streaming below a full page: resize the table at most this often
 
 
 class RightsView:
@@ -227,6 +228,9 @@ class AccessRightsScreen(PupitreScreen):
         self.rows: list[int] = []
         self._shown: tuple[int, int] = (0, -1)  # (id of the table, rows taken into the view)
         self._resorted = 0.0
+        self._resized = 0.0
+        self._status_at = 0.0
+        self._extended = 0  # rows the table's size accounts for
         self.cells = RightsCells(self.view, dt.date.today())
         self._texts: dict[str, str | None] = {}
 
@@ -290,9 +294,15 @@ class AccessRightsScreen(PupitreScreen):
             self._recompute(widget)
         elif self._shown[1] != n:
             now = time.monotonic()
+            shown_before = len(widget.view) if widget.view is self.rows else 0
             appended = self.view.append(self.rows, self._shown[1])
             if appended is not None:
-                widget.extend_view(appended)
+                # Below a full page, new rows change only the scrollbar: resize the table at
+                # most every RESIZE_SECONDS while streaming (each resize repaints it).
+                page_full = shown_before > widget.page_rows + int(widget.scroll_offset.y)
+                if not page_full or now - self._resized >= RESIZE_SECONDS or not self._loading():
+                    widget.extend_view(appended, self._extended)
+                    self._extended, self._resized = len(appended), now
             elif now - self._resorted >= RESORT_SECONDS or not self._loading():
                 self._recompute(widget)
             else:
@@ -302,18 +312,21 @@ class AccessRightsScreen(PupitreScreen):
                 self._status()
             return
         self._shown = (id(table), n)
-        self._status()
+        if force or not self._loading() or time.monotonic() - self._status_at >= RESIZE_SECONDS:
+            self._status()  # while streaming, the counts move at most every RESIZE_SECONDS
 
     def _recompute(self, widget: VirtualTable) -> None:
         self.rows = self.view.compute()
         self._resorted = time.monotonic()
         widget.set_view(self.rows)
+        self._extended = len(self.rows)
 
     def _loading(self) -> bool:
         load = self.load_shown()
         return load is not None and load.streaming
 
     def _status(self) -> None:
+        self._status_at = time.monotonic()
         load = self.load_shown()
         table = self.view.table
         text = Text()

@@ -108,11 +108,13 @@ class VirtualTable(ScrollView, can_focus=True):
         self.cursor = max(0, min(position, len(view) - 1))
         self.refresh()
 
-    def extend_view(self, view: Sequence[int]) -> None:
-        """The same view with rows appended (streaming): nothing moves."""
+    def extend_view(self, view: Sequence[int], shown_before: int) -> None:
+        """The view with rows appended after the first ``shown_before`` (streaming): nothing
+        moves, and the lines on screen are redrawn only if the new rows reach them."""
         self.view = view
         self._resize()
-        self.refresh()
+        if shown_before < int(self.scroll_offset.y) + self.page_rows + 1:
+            self.refresh()
 
     def _resize(self) -> None:
         self.virtual_size = Size(self._width, len(self.view) + 1)

@@ -141,6 +141,30 @@ class GrdfOmegaSettings(Section):
     _url = field_validator("base_url", "token_url")(https_url)
 
 
+class GrdfAdictSettings(Section):
+    """GRDF ADICT: access rights to PCE data (declare, revoke, proofs) and PCE data."""
+
+    required_for_real: ClassVar[tuple[str, ...]] = ("client_id",)
+
+    base_url: str = Field("https://api.grdf.fr/adict/v2", description="API base URL")
+    token_url: str = Field("https://sofit-sso-oidc.grdf.fr/openam/oauth2/realms/externeGrdf/access_token",
+                           description="OAuth2 token endpoint (client credentials, token valid 4 h)")
+    client_id: str = Field("", description="client id of the ADICT application given by GRDF")
+    scope: str = Field("/adict/v2", description='OAuth2 scope ("" sends none)')
+    park_size: int = Field(5000, ge=0, description="number of PCE in your park: picks the quota row "
+                                                    "(≤ 5 000: 1/s 6 000/day; ≤ 50 000: 1/s 60 000/day; "
+                                                    "more: 3/s 240 000/day)")
+    per_second: float = Field(0, ge=0, le=10,
+                              description="quota override: calls per second (0 = by park size)")
+    per_day: int = Field(0, ge=0, description="quota override: calls per day (0 = by park size)")
+    refresh_seconds: float = Field(86400, gt=0, description="how often the whole rights list is re-read "
+                                                             "(GRDF recommends once a day)")
+    sandbox_park_size: int = Field(300, ge=1, le=500_000,
+                                   description="number of rights the simulator generates (--sandbox)")
+
+    _url = field_validator("base_url", "token_url")(https_url)
+
+
 class Settings(BaseModel):
     """All settings; each field is one ``[section]`` of settings.toml."""
 
@@ -150,6 +174,7 @@ class Settings(BaseModel):
     grtgaz: GrtgazSettings = Field(default_factory=GrtgazSettings)
     edf_oa: EdfOaSettings = Field(default_factory=EdfOaSettings)
     grdf_omega: GrdfOmegaSettings = Field(default_factory=GrdfOmegaSettings)
+    grdf_adict: GrdfAdictSettings = Field(default_factory=GrdfAdictSettings)
 
     @classmethod
     def sections(cls) -> dict[str, type[Section]]:

@@ -70,6 +70,7 @@ def make(tmp_path: Path) -> Iterator[Make]:
                                 secrets=SecretStore(credentials_file=tmp_path / "config" / "c.toml",
                                                     env={}))
         runtime.simulators["grtgaz"].scenario = calm_scenario
+        runtime.simulators["grdf_adict"].rights.clear()  # calm: no proof awaited, none lost
         return runtime
 
     yield build
@@ -93,7 +94,7 @@ def test_all_green_is_ok(make: Make, capsys: pytest.CaptureFixture[str]) -> None
     assert code == 0
     first = out.splitlines()[0]
     assert first.startswith("pupitre check — OK (2025-01-15T10:30:00")
-    assert "SANDBOX data for: edf_oa, grdf_omega, grtgaz" in out
+    assert "SANDBOX data for: edf_oa, grdf_adict, grdf_omega, grtgaz" in out
     assert "all 13 sites green, no change announced" in out
 
 
@@ -194,14 +195,14 @@ def test_json_structure(make: Make, capsys: pytest.CaptureFixture[str]) -> None:
     assert set(report) >= {"status", "exit_code", "checked_at", "sandbox", "feeds", "findings"}
     assert report["status"] == "attention" and report["exit_code"] == code == 1
     assert dt.datetime.fromisoformat(report["checked_at"]) == at(10, 30)
-    assert report["sandbox"] == ["edf_oa", "grdf_omega", "grtgaz"]
+    assert report["sandbox"] == ["edf_oa", "grdf_adict", "grdf_omega", "grtgaz"]
     assert report["feeds"]["grtgaz.indicators"] == {
         "ok": True, "fetched_at": at(10, 30).isoformat(), "sandbox": True}
     assert set(report["feeds"]) >= {"edf_oa.curtailments", "edf_oa.acknowledgements"}
     assert isinstance(report["findings"], list) and report["findings"]
     for finding in report["findings"]:
         assert set(finding) == {"provider", "level", "message"}
-        assert finding["provider"] in ("GRTgaz", "EDF OA", "GRDF OMEGA")
+        assert finding["provider"] in ("GRTgaz", "EDF OA", "GRDF OMEGA", "GRDF ADICT")
         assert finding["level"] in ("ok", "attention", "critical")
 
 
@@ -209,8 +210,8 @@ def test_json_ok(make: Make, capsys: pytest.CaptureFixture[str]) -> None:
     code, out = run(make(at(10, 30)), capsys, as_json=True)
     report = json.loads(out)
     assert code == 0 and report["status"] == "ok" and report["exit_code"] == 0
-    # GRTgaz; EDF OA before 13:00; GRDF OMEGA with an empty watch-list
-    assert [f["level"] for f in report["findings"]] == ["ok", "ok", "ok"]
+    # GRTgaz; EDF OA before 13:00; GRDF OMEGA with an empty watch-list; ADICT with no right
+    assert [f["level"] for f in report["findings"]] == ["ok", "ok", "ok", "ok"]
 
 
 # -- the command -----------------------------------------------------------------------
@@ -236,7 +237,7 @@ def test_cli_check_json_returns_the_reported_code(dirs: Path, capsys: pytest.Cap
     captured = capsys.readouterr()
     report = json.loads(captured.out)
     assert code == report["exit_code"] == {"ok": 0, "attention": 1, "critical": 2}[report["status"]]
-    assert report["sandbox"] == ["edf_oa", "grdf_omega", "grtgaz"]
+    assert report["sandbox"] == ["edf_oa", "grdf_adict", "grdf_omega", "grtgaz"]
     assert report["feeds"]["grtgaz.indicators"]["ok"] is True
     assert (dirs / "data" / "pupitre.sqlite3").exists()
     assert (dirs / "data" / "sandbox" / "grtgaz.cert.pem").exists()

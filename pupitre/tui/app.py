@@ -25,6 +25,7 @@ SCREENS = {
     "flexibility": ("2", "Flexibility", "GRTgaz indicator colours per site"),
     "curtailments": ("3", "Curtailments", "EDF OA: tomorrow's curtailments and their acknowledgement"),
     "requests": ("4", "Requests", "GRDF OMEGA: the watch-list of supplier requests"),
+    "access_rights": ("5", "Access rights", "GRDF ADICT: access rights, proofs and PCE data"),
 }
 
 
@@ -51,7 +52,8 @@ class PupitreApp(App[None]):
     TITLE = "pupitre"
     CSS_PATH = [STYLES / "app.tcss", STYLES / "overview.tcss", STYLES / "flexibility.tcss",
                 STYLES / "curtailments.tcss", STYLES / "edf_reports.tcss", STYLES / "requests.tcss",
-                STYLES / "programs.tcss"]
+                STYLES / "programs.tcss",
+                STYLES / "access_rights.tcss"]
     # Screens are imported when first shown: start-up pays only for the first one.
     MODES = {
         "overview": lambda: _screen("overview", "OverviewScreen"),
@@ -59,12 +61,14 @@ class PupitreApp(App[None]):
         "curtailments": lambda: _screen("curtailments", "CurtailmentsScreen"),
         "requests": lambda: _screen("requests", "RequestsScreen"),
         "programs": lambda: _screen("programs", "ProgramsScreen"),
+        "access_rights": lambda: _screen("access_rights", "AccessRightsScreen"),
     }
     BINDINGS = [
         Binding("1", "switch_mode('overview')", "Overview", id="screen.overview", show=False),
         Binding("2", "switch_mode('flexibility')", "Flexibility", id="screen.flexibility", show=False),
         Binding("3", "switch_mode('curtailments')", "Curtailments", id="screen.curtailments", show=False),
         Binding("4", "switch_mode('requests')", "Requests", id="screen.requests", show=False),
+        Binding("5", "switch_mode('access_rights')", "Access rights", id="screen.access_rights", show=False),
         Binding("r", "refresh", "Refresh", id="feeds.refresh"),
         Binding("p", "toggle_pause", "Pause", id="feeds.pause"),
         Binding("question_mark,f1", "toggle_help", "Keys", id="app.help"),

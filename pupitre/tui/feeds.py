@@ -41,6 +41,7 @@ class FeedState:
     failures: int = 0
     next_at: dt.datetime | None = None
     runs: int = 0  # finished runs since start
+    rerun: bool = False  # a forced refresh arrived while running: run again right after
 
     @property
     def has_data(self) -> bool:
@@ -92,9 +93,13 @@ class FeedRunner:
         for name in self.states:
             self.updated.publish(name)
 
-    def refresh(self, name: str, *, forced: bool = False) -> bool:
+    def refresh(self, name: str, *, forced: bool = False, after_action: bool = False) -> bool:
         """Start a run of feed ``name``; ``False`` if one is already running (tick dropped)."""
         state = self.states[name]
+        if state.running and after_action:
+            # the read-back after an action: the run under way may predate the action
+            state.rerun = True
+            return False
         if state.running or (self.paused and not forced):
             return False
         state.running = True
@@ -126,7 +131,10 @@ class FeedRunner:
         finally:
             state.running = False
             state.runs += 1
-            if not self.paused:
+            if state.rerun:
+                state.rerun = False
+                self._schedule(feed.name, 0)
+            elif not self.paused:
                 self._schedule(feed.name, self._delay(state))
             self.updated.publish(feed.name)
 

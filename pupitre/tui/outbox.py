@@ -76,7 +76,7 @@ class OutboxRunner:
         if delivery.outcome == "delivered":
             for feed in self.runtime.feeds:  # the read-back shows on screen at once
                 if feed.provider == provider:
-                    self.app.feeds.refresh(feed.name, forced=True)  # type: ignore[attr-defined]
+                    self.app.feeds.refresh(feed.name, forced=True, after_action=True)  # type: ignore[attr-defined]
             if delivery.verified is False:
                 self.app.notify(escape(f"#{delivery.item_id} was accepted, but the read-back differs: "
                                        f"{delivery.message}"), title="Check the acknowledgement",

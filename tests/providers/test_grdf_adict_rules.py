@@ -29,9 +29,14 @@ def _model(name: str):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.skipif(not SAMPLES.is_dir(), reason="corpus not present")
-@pytest.mark.parametrize("path", sorted(p for p in SAMPLES.glob("*") if p.suffix in (".json", ".ndjson")),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(SAMPLES.glob("*")) if SAMPLES.is_dir() else [], ids=lambda p: p.name)
 def test_every_corpus_sample_parses(path: Path) -> None:
+    if path.suffix == ".csv":  # GRDF's sandbox test cases: see test_bas_sandbox_cases_agree_with_local_rules
+        import csv
+        rows = list(csv.DictReader(path.open(encoding="utf-8")))
+        assert rows and {"endpoint", "pce", "params", "scenario"} <= set(rows[0])
+        return
+    assert path.suffix in (".json", ".ndjson"), f"no parser for {path.name}"
     items, status = rules.parse_ndjson(path.read_bytes())
     assert items
     for item in items:
@@ -185,3 +190,264 @@ def test_quota_table_and_deadlines() -> None:
     assert not rules.due_soon(dt.date(2026, 3, 23), friday)
     assert rules.working_days_until(dt.date(2026, 4, 30), dt.date(2026, 5, 4)) == 1  # 1 May holiday
     assert rules.overdue(dt.date(2026, 3, 12), friday)
+
+
+# -- the document's own examples and quirks ---------------------------------------------------------
+
+DOC_CONTRACTUAL = """{
+  "pce": {"id_pce": "09999999900617"},
+  "donnees_contractuelles": {
+    "date_mes": "2021-08-02", "tarif_acheminement": "T1", "date_publication": "2022-06-14",
+    "consommation_journaliere_plafond": null,
+    "car": {"car_actuelle": "2667", "car_future": "2008"}
+  },
+  "cja": {"cja": null, "cja_journaliere": null, "cja_mensuelle": null},
+  "profil": {"date_debut_profil_type_actuel": "2023-04-14", "date_fin_profil_type_actuel": "9999-12-31",
+             "profil_type_actuel": "P011", "profil_type_futur": null},
+  "modulation": {"modulation_n_1": null, "modulation_n_2": null, "modulation_n_3": null, "assiette": null},
+  "statut_restitution": null
+}"""
+
+DOC_TECHNICAL = {"pce": {"id_pce": "09999999975102"}, "donnees_techniques": {
+    "situation_compteur": {"numero_rue": "6", "nom_rue": "RUE CONDORCET", "complement_adresse": "IMMEUBLE | IMMEUBLE",
+                           "code_postal": "75009", "commune": "PARIS"},
+    "caracteristiques_compteur": {"frequence": "6M", "client_sensible_mig": "Non", "code_calibre": "G6",
+                                  "code_debit": "10", "code_debit_normalise": None, "pression_livraison": "0.021",
+                                  "matricule_compteur": "117"},
+    "pitd": {"identifiant_pitd": "GD1057", "libelle_pitd": "PARIS"},
+    "regime_propriete": {"regime_propriete_compteur": "Faisant partie intégrante du Réseau de Distribution",
+                         "regime_propriete_convertisseur": None, "regime_propriete_poste": None,
+                         "regime_propriete_enregistreur": None}}, "statut_restitution": None}
+
+
+def test_document_contractual_example_with_stray_blocks() -> None:
+    (item,), _ = rules.parse_ndjson(DOC_CONTRACTUAL.encode())
+    data = ContractualData.model_validate(item).donnees_contractuelles
+    assert data is not None and data.car == 2667 and data.car_future == 2008
+    assert data.profil is not None and data.profil.profil_type_actuel == "P011"
+    assert data.profil.date_fin_profil_type_actuel == dt.date(9999, 12, 31)
+    assert data.date_publication == dt.date(2022, 6, 14) and data.modulation is not None
+    fixture = ContractualData.model_validate_json((SAMPLES / "v2_donnees_contractuelles.lowatt-fixture.json").read_text())
+    assert fixture.donnees_contractuelles.car == 9426 and fixture.donnees_contractuelles.cja == 0  # type: ignore[union-attr]
+
+
+def test_document_technical_example() -> None:
+    data = TechnicalData.model_validate(DOC_TECHNICAL)
+    assert data.frequency == "6M"
+    assert data.donnees_techniques.caracteristiques_compteur.code_calibre == "G6"  # type: ignore[union-attr]
+    assert data.donnees_techniques.regime_propriete.regime_propriete_compteur.startswith("Faisant")  # type: ignore[union-attr]
+
+
+def test_document_declare_answer_and_v1_v2_names() -> None:
+    from pupitre.providers.grdf_adict.models import DeclareResult
+    answer = DeclareResult.model_validate({
+        "code_statut_traitement": "0000000002",
+        "message_retour_traitement": "La demande d'accès est en attente de la validation du titulaire du PCE.",
+        "id_pce": "GI999001", "id_droit_acces": "9388f0df-14aa-02a9-e053-2b40ec0a76fd",
+        "etat_droit_acces": "A valider", "date_creation_droit_acces": "2019-07-15 17:05:55",
+        "perim_donnees_conso_debut": " 2018-07-05 ", "nom_titulaire": "",
+        "raison_sociale_du_titulaire": "BabaTech", "perim_donnees_publiees": "Vrai", "parcours": "TIERS_DIRECT"})
+    assert answer.date_creation == dt.datetime(2019, 7, 15, 17, 5, 55, tzinfo=answer.date_creation.tzinfo)  # type: ignore[union-attr]
+    assert answer.date_creation.utcoffset() == dt.timedelta(hours=2)  # type: ignore[union-attr] # Paris summer time
+    assert answer.holder == "BabaTech" and not answer.is_person and answer.perim_donnees_publiees is True
+    v1, _ = rules.parse_ndjson((SAMPLES / "v1_droits_acces.lowatt-fixture-2021.ndjson").read_bytes())
+    right = AccessRight.model_validate(v1[0])
+    assert right.perim_historique_de_donnees is True and right.perim_flux_de_donnees is True
+    assert right.perim_donnees_techniques is True and right.perim_donnees_contractuelles is True
+    for word, value in (("Vrai", True), ("Faux", False), ("vrai", True), ("", None), (None, None)):
+        assert AccessRight(id_droit_acces="x", id_pce="GI000001", perim_donnees_publiees=word).perim_donnees_publiees is value
+    with pytest.raises(ValueError):
+        AccessRight(id_droit_acces="x", id_pce="GI000001", perim_donnees_publiees="Peut-être")
+
+
+@pytest.mark.parametrize("status,error", [
+    (None, None), ("null", None), ({}, None), ({"code": None, "message": None}, None),
+    ({"code": "0000000000", "message": "OK"}, None),
+    ({"code": "1000006", "message": "Vous n'êtes pas autorisé à consulter les données de ce PCE."}, rules.FunctionalError),
+    ({"code": 2000000, "message": "Le serveur a rencontré une erreur"}, rules.ServerError),
+    ("Le client titulaire a révoqué son consentement", rules.FunctionalError),
+])
+def test_statut_restitution_forms(status, error) -> None:  # type: ignore[no-untyped-def]
+    record = {"pce": {"id_pce": "GI000001"}, "statut_restitution": status}
+    if error is None:
+        rules.check_restitution(record)
+        Reading.model_validate(record)
+    else:
+        with pytest.raises(error) as caught:
+            rules.check_restitution(record)
+        text = status if isinstance(status, str) else status["message"]
+        assert text in str(caught.value)
+
+
+def test_bas_sandbox_cases_agree_with_local_rules() -> None:
+    """GRDF's sandbox test cases (corpus CSV): the malformed PCE and ``periode`` are refused
+    locally; the '> 5 years' / '> 3 years' / 'end after today' cases too (on their own date)."""
+    import csv
+
+    rows = list(csv.DictReader((SAMPLES / "bas-sandbox-test-cases.csv").open(encoding="utf-8")))
+    assert len(rows) > 30
+    for row in rows:
+        for pce in filter(None, row["pce"].split(";")):
+            if "Format id_pce incorrect" in row["scenario"]:
+                with pytest.raises(rules.RuleError):
+                    rules.validate_pce(pce)
+            else:
+                rules.validate_pce(pce)
+        params = dict(p.split("=", 1) for p in row["params"].split("&") if "=" in p) if row["endpoint"].startswith("GET") else {}
+        if "periode" in params:
+            if "periode incorrect" in row["scenario"]:
+                with pytest.raises(rules.RuleError):
+                    rules.parse_periode(params["periode"])
+            else:
+                rules.parse_periode(params["periode"])
+        if "date_debut" in params:
+            start, end = dt.date.fromisoformat(params["date_debut"]), dt.date.fromisoformat(params["date_fin"])
+            informative = "informatives" in row["endpoint"]
+            problems = rules.period_problems(start, end, dt.date(2023, 9, 15), informative=informative)
+            expect_refusal = any(k in row["scenario"] for k in ("> 5 ans", "> 3 ans", "Date de fin > date du jour"))
+            if expect_refusal:
+                assert problems, row["scenario"]
+            elif row["case"] == "passant":
+                assert not problems, (row["scenario"], problems)
+
+
+def test_quota_limits_and_bulk_precheck() -> None:
+    assert rules.quota_for_park(0) == (1.0, 6000) and rules.quota_for_park(5000) == (1.0, 6000)
+    assert rules.quota_for_park(5001) == (1.0, 60000) and rules.quota_for_park(50_001) == (3.0, 240000)
+    assert rules.quota_limits(300) == (1.0, 6000)
+    assert rules.quota_limits(300, per_day=9000) == (1.0, 9000)
+    assert rules.quota_limits(300, table=((None, 2.0, 100),)) == (2.0, 100)
+    with pytest.raises(ValueError):
+        rules.quota_for_park(-1)
+    ok = rules.bulk_fits_today(3600, remaining_today=5000, per_second=1.0)
+    assert ok.fits and "1 h 00 min" in ok.message and "1400 will remain" in ok.message
+    no = rules.bulk_fits_today(3600, remaining_today=4000, per_second=1.0, reserve=500)
+    assert not no.fits and "3500 remain" in no.message and "midnight" in no.message
+    assert rules.bulk_fits_today(10**6, remaining_today=None).fits
+
+
+def test_search_body_and_revocation_rules() -> None:
+    body = rules.search_body({"etat_droit_acces": ["A revérifier", "Active"], "id_pce": "GI 123456",
+                              "role_tiers": [], "statut_controle_preuve": ["Preuve en attente"]})
+    assert body == {"etat_droit_acces": ["A revérifier", "A révérifier", "Active"], "id_pce": ["GI123456"],
+                    "statut_controle_preuve": ["Preuve en attente"]}
+    with pytest.raises(rules.RuleError):
+        rules.search_body({"colour": ["red"]})
+    assert rules.revocation_problem("Active", "AUTORISE_CONTRAT_FOURNITURE") is None
+    assert rules.revocation_problem("A valider", "AUTORISE_CONTRAT_INJECTION") is None
+    assert "Révoquée" in rules.revocation_problem("Révoquée", "AUTORISE_CONTRAT_FOURNITURE")  # type: ignore[operator]
+    assert "AUTORISE" in rules.revocation_problem("Active", "DETENTEUR_CONTRAT_FOURNITURE")  # type: ignore[operator]
+
+
+def test_declaration_dates_follow_grdf_refusals() -> None:
+    today = dt.date(2026, 3, 10)
+    problems = rules.declaration_field_problems(good_declaration() | {
+        "date_debut_droit_acces": "2026-04-01", "perim_donnees_conso_debut": "2026-05-01",
+        "perim_donnees_conso_fin": "2028-01-01"}, today)
+    assert "after today" in problems["date_debut_droit_acces"][0]
+    assert "cannot start after today" in problems["perim_donnees_conso_debut"][0]
+    assert "after the right ends" in problems["perim_donnees_conso_fin"][0]
+    one_end = rules.declaration_field_problems(good_declaration() | {"perim_donnees_inj_debut": "2025-01-01"}, today)
+    assert "both ends" in one_end["perim_donnees_inj_fin"][0]
+
+
+def test_right_row_reads_every_sample_like_the_model() -> None:
+    from pupitre.providers.grdf_adict.models import RightRow
+    raws = [json.loads((SAMPLES / "v1_droit_acces_refusee.real-2021-redacted.json").read_text())]
+    for name in ("v1_droits_acces.lowatt-fixture-2021.ndjson", "v2_droits_acces.lowatt-fixture.ndjson"):
+        raws += rules.parse_ndjson((SAMPLES / name).read_bytes())[0]
+    raws.append({"id_droit_acces": "x", "id_pce": "09739073753501", "role_tiers": "AUTORISE CONTRAT FOURNITURE",
+                 "nom_titulaire": "SARL LA MENAGERE", "raison_sociale_du_titulaire": "", "etat_droit_acces": "Obsolète",
+                 "date_passage_a_obsolete": "2019-12-09 15:46:30", "date_revocation": ""})
+    for raw in raws:
+        row, right = RightRow.from_api(raw), AccessRight.model_validate(raw)
+        assert row == RightRow.of(right)
+    refused = RightRow.from_api(raws[0])
+    assert refused.etat_droit_acces == "Refusée" and refused.state_changed_at == dt.datetime(2021, 7, 9, 2, 54, 14,
+                                                                                          tzinfo=refused.state_changed_at.tzinfo)  # type: ignore[union-attr]
+    assert RightRow.from_api(raws[-1]).role_tiers == "AUTORISE_CONTRAT_FOURNITURE"
+    with pytest.raises(ValueError):
+        RightRow.from_api({"id_pce": "GI000001"})
+    with pytest.raises(ValueError):
+        RightRow.from_api({"id_droit_acces": "x", "id_pce": "GI000001", "date_fin_droit_acces": "31/12/2026"})
+
+
+async def test_ndjson_stream_of_chunks_splitting_lines_and_characters() -> None:
+    """Bytes arrive in chunks that cut lines (and a UTF-8 character) anywhere: every object
+    is yielded as soon as its last byte arrived, the trailer is kept, not yielded."""
+    lines = [json.dumps({"id_droit_acces": f"r{i}", "id_pce": f"GI{i:06d}", "nom_titulaire": "Élodie Prévôt"},
+                        ensure_ascii=False) for i in range(50)]
+    data = ("\n".join(lines) + "\n" + json.dumps({"code_statut_traitement": "0000000000"}) + "\n").encode()
+    cuts = list(range(0, len(data), 37)) + [len(data)]
+    chunks = [data[a:b] for a, b in zip(cuts, cuts[1:])]
+    arrived = 0
+    seen: list[tuple[int, str]] = []
+
+    async def source():  # type: ignore[no-untyped-def]
+        nonlocal arrived
+        for chunk in chunks:
+            arrived += len(chunk)
+            yield chunk
+
+    stream = rules.NdjsonStream(source())
+    async for item in stream:
+        seen.append((arrived, item["id_droit_acces"]))
+    assert [name for _, name in seen] == [f"r{i}" for i in range(50)]
+    ends = [data.index(b"}", data.index(f'"r{i}"'.encode())) + 1 for i in range(50)]
+    assert all(got - end < 37 + 1 for (got, _), end in zip(seen, ends))  # no later than the next chunk
+    assert stream.status is not None and stream.status.ok and stream.count == 50
+
+
+def _row(pce: str, status: str | None = None, deadline: str | None = None, state: str = "Active",
+         changed: str | None = None):  # type: ignore[no-untyped-def]
+    from pupitre.providers.grdf_adict.models import RightRow
+    key = {"Révoquée": "date_revocation", "Obsolète": "date_passage_a_obsolete", "Refusée": "date_passage_a_refuse"}
+    raw = {"id_droit_acces": pce, "id_pce": pce, "etat_droit_acces": state, "statut_controle_preuve": status,
+           "date_limite_transmission_preuve": deadline}
+    if changed:
+        raw[key[state]] = changed
+    return RightRow.from_api(raw)
+
+
+def test_proof_watch_levels_and_queue_order() -> None:
+    friday = dt.date(2026, 3, 13)
+    assert rules.proof_watch([_row("GI000001")], friday).level == "ok"
+    rows = [_row("GI000003", "Preuve en attente", "2026-04-10"), _row("GI000005", "Preuve en attente", "2026-03-20"),
+            _row("GI000007", "Preuve à vérifier", "2026-03-16"), _row("GI000009", "Preuve en attente", None)]
+    watch = rules.proof_watch(rows, friday)
+    assert (watch.level, watch.missing, watch.due_soon, watch.overdue) == ("attention", 3, 1, 0)
+    assert watch.next_deadline == dt.date(2026, 3, 20) and "3 right(s) awaiting proofs" in watch.message
+    assert [r.id_pce for r in rules.proof_queue(rows)] == ["GI000005", "GI000003", "GI000009"]
+    assert [r.id_pce for r in rules.proof_queue(rows, include_sent=True)][0] == "GI000007"
+    late = rules.proof_watch(rows + [_row("GI000011", "Preuve en attente", "2026-03-12")], friday)
+    assert late.level == "critical" and "past their deadline (first: PCE GI000011, 12/03/2026)" in late.message
+
+
+def test_rights_lost_since_yesterday() -> None:
+    since = dt.datetime(2026, 3, 12, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    rows = [_row("GI000001", state="Révoquée", changed="2026-03-12 10:00:00"),
+            _row("GI000003", state="Obsolète", changed="2026-03-11 23:59:00"),
+            _row("GI000005", state="Refusée", changed="2026-03-13 02:54:14"), _row("GI000007")]
+    lost = rules.lost_since(rows, since)
+    assert [r.id_pce for r in lost] == ["GI000005", "GI000001"]
+    assert rules.lost_message(lost) == "1 Refusée, 1 Révoquée since yesterday"
+    right = AccessRight.model_validate({"id_droit_acces": "x", "id_pce": "GI000001", "etat_droit_acces": "Refusée",
+                                        "date_passage_a_refuse": "2026-03-13 02:54:14"})
+    assert rules.lost_since([right], since) == [right]
+
+
+def test_period_form_for_the_pce_detail() -> None:
+    today = dt.date(2026, 3, 10)
+    assert rules.period_query("donnees_consos_publiees", today, periode=" 2025 ") == ({"periode": "2025"}, {})
+    assert rules.period_query("donnees_consos_informatives", today, date_debut="2026-01-01", date_fin="2026-03-01") \
+        == ({"date_debut": "2026-01-01", "date_fin": "2026-03-01"}, {})
+    assert "not both" in rules.period_query("donnees_consos_publiees", today, periode="2025",
+                                            date_debut="2025-01-01")[1]["periode"][0]
+    params, errors = rules.period_query("donnees_consos_publiees", today, periode="2025-13")
+    assert params is None and "does not exist" in errors["periode"][0]
+    _, errors = rules.period_query("donnees_consos_informatives", today, date_debut="2022-01-01", date_fin="2027-01-01")
+    assert "after today" in errors["date_fin"][0] and "3 years" in " ".join(errors["date_debut"])
+    _, errors = rules.period_query("donnees_injections_publiees", today, date_debut="01/01/2025")
+    assert "not a date" in errors["date_debut"][0] and "Give the end" in errors["date_fin"][0]
+    assert rules.period_query("donnees_injections_publiees", today, date_debut="2021-03-10",
+                              date_fin="2021-12-31")[0] is not None  # 5 years for injections

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from pupitre.providers.grdf_adict.feeds import RIGHTS_FEED
 from tests.tui.conftest import wait_runs
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
@@ -15,6 +16,8 @@ SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40"
 
 async def settle(pilot) -> None:
     await wait_runs(pilot, pilot.app)
+    await wait_runs(pilot, pilot.app, feed=RIGHTS_FEED)  # the ADICT tile
+    pilot.app.clear_notifications()
     await pilot.pause()
 
 

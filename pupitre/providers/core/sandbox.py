@@ -1,7 +1,7 @@
 """Simulator framework: fault middleware, in-process transport, token issuer.
 
-Each provider's ``sandbox.py`` builds a Starlette app. :func:`sandbox_transport` mounts
-it in-process behind ``httpx.ASGITransport`` so the real client code runs unchanged;
+Each provider's ``sandbox.py`` builds a Starlette app. :class:`SandboxTransport` mounts
+it in-process, streaming its answers chunk by chunk, so the real client code runs unchanged;
 ``pupitre sandbox serve`` serves the same apps on loopback with uvicorn.
 
 The :class:`~pupitre.providers.core.faults.FaultPlan` is applied here, by
@@ -11,12 +11,13 @@ The :class:`~pupitre.providers.core.faults.FaultPlan` is applied here, by
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import datetime as dt
 import json
 import secrets
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 import httpx
 
@@ -134,24 +135,127 @@ class Simulator:
         return app
 
 
-class SandboxTransport(httpx.AsyncBaseTransport):
-    """``httpx.ASGITransport`` that also enforces the read timeout, as a socket would.
+_END = object()
 
-    ASGITransport ignores httpx timeouts; a simulated timeout must still surface as
-    ``httpx.ReadTimeout`` in the client.
+
+class _AppStream(httpx.AsyncByteStream):
+    """The body as the app sends it: each ``http.response.body`` chunk is handed over when
+    it is sent, a read waits at most the read timeout, closing early stops the app."""
+
+    def __init__(self, queue: "asyncio.Queue[Any]", task: "asyncio.Task[None]", disconnected: asyncio.Event,
+                 timeout: float, request: httpx.Request) -> None:
+        self._queue = queue
+        self._task = task
+        self._disconnected = disconnected
+        self._timeout = timeout
+        self._request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while True:
+            try:
+                item = await asyncio.wait_for(self._queue.get(), self._timeout)
+            except asyncio.TimeoutError as exc:
+                raise httpx.ReadTimeout("simulated read timeout", request=self._request) from exc
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise httpx.RemoteProtocolError(f"the server failed in the middle of the body "
+                                                f"({type(item).__name__})", request=self._request) from item
+            yield item
+
+    async def aclose(self) -> None:
+        self._disconnected.set()
+        if not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+
+
+class SandboxTransport(httpx.AsyncBaseTransport):
+    """Mounts an ASGI app in-process and streams its answer, as a socket would.
+
+    Unlike ``httpx.ASGITransport`` (which buffers the whole body), the app runs in its
+    own task and each body chunk reaches the client as soon as the app sends it, so
+    an NDJSON stream can be consumed while the simulator still produces it. The
+    queue between them is bounded (a socket buffer): a slow reader slows the app.
+    The read timeout is enforced on the response head and on every chunk, and
+    closing the response early cancels the app.
     """
 
+    QUEUE_CHUNKS = 64
+
     def __init__(self, app: ASGIApp, read_timeout: float = 10.0) -> None:
-        self._inner = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        self.app = app
         self.read_timeout = read_timeout
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        timeout = request.extensions.get("timeout", {}).get("read") or self.read_timeout
+        timeout = min(request.extensions.get("timeout", {}).get("read") or self.read_timeout,
+                      self.read_timeout)
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+            "method": request.method, "headers": [(k.lower(), v) for k, v in request.headers.raw],
+            "scheme": request.url.scheme, "path": request.url.path,
+            "raw_path": request.url.raw_path.split(b"?")[0], "query_string": request.url.query,
+            "server": (request.url.host, request.url.port), "client": ("127.0.0.1", 123),
+            "root_path": "",
+        }
+        body_chunks = request.stream.__aiter__()  # type: ignore[union-attr]
+        request_complete = False
+        disconnected = asyncio.Event()
+        started: asyncio.Future[tuple[int, list[tuple[bytes, bytes]]]] = \
+            asyncio.get_running_loop().create_future()
+        queue: asyncio.Queue[Any] = asyncio.Queue(self.QUEUE_CHUNKS)
+        head_only = request.method == "HEAD"
+
+        async def receive() -> dict[str, Any]:
+            nonlocal request_complete
+            if request_complete:
+                await disconnected.wait()
+                return {"type": "http.disconnect"}
+            try:
+                chunk = await body_chunks.__anext__()
+            except StopAsyncIteration:
+                request_complete = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            return {"type": "http.request", "body": chunk, "more_body": True}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                if not started.done():
+                    started.set_result((message["status"], list(message.get("headers", []))))
+            elif message["type"] == "http.response.body":
+                chunk = message.get("body", b"")
+                if chunk and not head_only:
+                    await queue.put(bytes(chunk))
+                if not message.get("more_body", False):
+                    await queue.put(_END)
+
+        async def run() -> None:
+            try:
+                await self.app(scope, receive, send)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 — handed to the reader
+                if not started.done():
+                    started.set_exception(exc)
+                else:
+                    await queue.put(exc)
+                return
+            if not started.done():
+                started.set_exception(RuntimeError("the app ended without a response"))
+            await queue.put(_END)  # a no-op when the app already ended its body
+
+        task = asyncio.create_task(run())
         try:
-            return await asyncio.wait_for(self._inner.handle_async_request(request),
-                                          min(timeout, self.read_timeout))
+            status, headers = await asyncio.wait_for(asyncio.shield(started), timeout)
         except asyncio.TimeoutError as exc:
+            task.cancel()
             raise httpx.ReadTimeout("simulated read timeout", request=request) from exc
+        except BaseException:
+            task.cancel()
+            raise
+        stream = _AppStream(queue, task, disconnected, timeout, request)
+        return httpx.Response(status, headers=headers, stream=stream)
 
 
 @dataclass

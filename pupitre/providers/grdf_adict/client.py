@@ -11,7 +11,7 @@ NDJSON answers are parsed as they arrive (:class:`rules.NdjsonStream`).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, AsyncIterator, Mapping, Sequence
+from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Sequence, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -19,14 +19,16 @@ import httpx
 from pupitre.providers.core.auth import ClientCredentials
 from pupitre.providers.core.client import ApiClient
 from pupitre.providers.core.clock import Clock
-from pupitre.providers.core.errors import ApiError, BadRequestError, error_for_exception, error_for_response
+from pupitre.providers.core.errors import (ApiError, BadRequestError, PayloadError, QuotaError,
+                                           error_for_exception, error_for_response)
 from pupitre.providers.core.http import decode_json, parse_model, safe_text
 from pupitre.providers.core.quota import QuotaLimiter
 from pupitre.providers.core.retry import RetryPolicy, retry_read
 from pupitre.providers.grdf_adict import rules
 from pupitre.providers.grdf_adict.models import (AccessRight, ContractualData, DeclareBody, DeclareResult,
-                                                 Reading, StatusLine, TechnicalData)
+                                                 Reading, RightRow, StatusLine, TechnicalData)
 
+T = TypeVar("T")
 PROVIDER = rules.PROVIDER
 PRODUCTION_BASE_URL = "https://api.grdf.fr/adict/v2"
 PRODUCTION_TOKEN_URL = "https://sofit-sso-oidc.grdf.fr/openam/oauth2/realms/externeGrdf/access_token"
@@ -41,6 +43,10 @@ def adict_auth(http: httpx.AsyncClient, client_id: str, client_secret: str, cloc
                refresh_margin: float = 60) -> ClientCredentials:
     return ClientCredentials(http, token_url, client_id, client_secret, scope, clock,
                              provider=PROVIDER, refresh_margin=refresh_margin)
+
+
+def _created(right: AccessRight) -> dt.datetime:
+    return right.date_creation or dt.datetime.min.replace(tzinfo=dt.timezone.utc)
 
 
 def _pce_path(id_pce: str) -> str:
@@ -95,15 +101,46 @@ class AdictClient(ApiClient):
         async for item in self.stream(method, "/droits_acces", json=json):
             yield parse_model(item, AccessRight, self.provider)
 
+    async def access_right_rows(self, filters: Mapping[str, Sequence[str] | str] | None = None
+                                ) -> AsyncIterator[RightRow]:
+        """The park as light :class:`RightRow` s, yielded as they arrive: ``GET /droits_acces``,
+        or ``POST`` with ``filters``. For tables of 100 000 rights (faster to build and ~10×
+        lighter than :class:`AccessRight`). A bad row raises :class:`PayloadError`."""
+        if filters:
+            try:
+                body: Any = rules.search_body(filters)
+            except rules.RuleError as exc:
+                raise BadRequestError(str(exc), provider=PROVIDER) from None
+            items = self.stream("POST", "/droits_acces", json=body)
+        else:
+            items = self.stream("GET", "/droits_acces")
+        async for item in items:
+            try:
+                yield RightRow.from_api(item)
+            except ValueError as exc:
+                raise PayloadError(f"an access right could not be read ({exc})", provider=PROVIDER) from None
+
     def access_rights(self) -> AsyncIterator[AccessRight]:
         """``GET /droits_acces``: every right of the park, yielded as it arrives (not retried)."""
         return self._rights("GET")
 
-    def search_access_rights(self, filters: Mapping[str, Sequence[str]]) -> AsyncIterator[AccessRight]:
+    def search_access_rights(self, filters: Mapping[str, Sequence[str] | str]) -> AsyncIterator[AccessRight]:
         """``POST /droits_acces`` with ``role_tiers`` / ``id_pce`` / ``etat_droit_acces`` /
-        ``statut_controle_preuve`` lists (empty lists dropped)."""
-        body = {key: list(values) for key, values in filters.items() if values}
+        ``statut_controle_preuve`` lists (empty lists dropped, see :func:`rules.search_body`);
+        a bad filter raises :class:`BadRequestError` before anything is sent."""
+        try:
+            body = rules.search_body(filters)
+        except rules.RuleError as exc:
+            raise BadRequestError(str(exc), provider=PROVIDER) from None
         return self._rights("POST", body)
+
+    async def access_right(self, id_pce: str, id_droit_acces: str | None = None) -> AccessRight | None:
+        """The right of ``id_pce`` (``POST /droits_acces`` filtered on the PCE): the one with
+        ``id_droit_acces`` when given, else the most recently created; ``None`` if none."""
+        found = [r async for r in self.search_access_rights({"id_pce": [id_pce]})]
+        if id_droit_acces is not None:
+            return next((r for r in found if r.id_droit_acces == id_droit_acces), None)
+        return max(found, key=_created, default=None)
 
     # -- actions (never retried) --------------------------------------------------------------
     async def declare_access_right(self, id_pce: str, body: DeclareBody) -> DeclareResult:
@@ -123,8 +160,7 @@ class AdictClient(ApiClient):
     async def send_proofs(self, id_droit_acces: str, files: Sequence[tuple[str, bytes, str]]) -> StatusLine:
         """``PUT /droit_acces/{id}/preuves`` multipart, field ``preuves`` per file
         ``(name, content, mime type)``. Sizes, count and types are checked first."""
-        problems = [p for p in rules.proof_problems([(n, len(c)) for n, c, _ in files],
-                                                    rules.PROOF_STATUSES_ALLOWED[0])]
+        problems = rules.proof_file_problems([(n, len(c)) for n, c, _ in files])
         if problems:
             raise BadRequestError(" ".join(problems), provider=self.provider)
         parts = [("preuves", (name, content, mime)) for name, content, mime in files]
@@ -158,8 +194,18 @@ class AdictClient(ApiClient):
 
     # -- data reads (retried) -----------------------------------------------------------------
     async def _collect(self, path: str, params: Mapping[str, Any] | None = None) -> list[Any]:
+        """Every object of a data stream. An error after some records keeps them on the
+        error as ``error.partial`` (raw objects), so a caller can show what arrived."""
+
         async def once() -> list[Any]:
-            return [item async for item in self.stream("GET", path, params=params)]
+            items: list[Any] = []
+            try:
+                async for item in self.stream("GET", path, params=params):
+                    items.append(item)
+            except ApiError as error:
+                error.partial = items  # type: ignore[attr-defined]
+                raise
+            return items
 
         return await retry_read(once, self.retry)
 
@@ -185,14 +231,46 @@ class AdictClient(ApiClient):
     async def published_injections(self, id_pce: str, **period: Any) -> list[Reading]:
         return await self.readings("donnees_injections_publiees", id_pce, **period)
 
-    async def _one(self, path: str, model: Any) -> Any:
-        items = await self._collect(path)
+    async def _one(self, path: str, model: Any, params: Mapping[str, Any] | None = None) -> Any:
+        items = await self._collect(path, params)
         if not items:
             raise rules.FunctionalError("GRDF sent no data for this PCE")
         return parse_model(items[0], model, self.provider)
 
-    async def contractual_data(self, id_pce: str) -> ContractualData:
-        return await self._one(f"/pce/{_pce_path(id_pce)}/donnees_contractuelles", ContractualData)
+    async def contractual_data(self, id_pce: str, filtre: Sequence[str] = ()) -> ContractualData:
+        """``GET /pce/{id_pce}/donnees_contractuelles``; ``filtre`` adds GRDF's cumulative
+        filters (``filtre=cja&filtre=car``, Swagger 1.6), checked first."""
+        unknown = [f for f in filtre if f not in rules.CONTRACT_FILTERS]
+        if unknown:
+            raise BadRequestError(f"unknown contractual-data filter(s): {', '.join(unknown)}; use "
+                                  + ", ".join(rules.CONTRACT_FILTERS), provider=PROVIDER)
+        params = {"filtre": list(filtre)} if filtre else None
+        return await self._one(f"/pce/{_pce_path(id_pce)}/donnees_contractuelles", ContractualData, params)
 
     async def technical_data(self, id_pce: str) -> TechnicalData:
         return await self._one(f"/pce/{_pce_path(id_pce)}/donnees_techniques", TechnicalData)
+
+    # -- bulk operations (quota checked before starting) ---------------------------------------
+    def bulk_check(self, calls: int, *, reserve: int = 0) -> rules.BulkCheck:
+        """Whether ``calls`` more calls fit in what is left of today's quota (the shared
+        limiter's day counter, which survives restarts), keeping ``reserve`` calls."""
+        limiter = self.limiter
+        return rules.bulk_fits_today(calls, remaining_today=limiter.remaining_today() if limiter else None,
+                                     per_second=limiter.per_second if limiter else None, reserve=reserve)
+
+    async def bulk(self, pces: Sequence[str], read: Callable[[str], Awaitable[T]], *, calls_per_pce: int = 1,
+                   reserve: int = 0) -> AsyncIterator[tuple[str, T | ApiError]]:
+        """``read(pce)`` for each PCE, yielding ``(pce, result or error)``; a PCE's refusal
+        does not stop the others. Before the first call, the whole operation is checked
+        against today's remaining quota: if it does not fit, :class:`QuotaError` says so and
+        nothing is sent. A quota refusal on the way stops it (the rest would fail too)."""
+        check = self.bulk_check(len(pces) * calls_per_pce, reserve=reserve)
+        if not check.fits:
+            raise QuotaError(check.message, provider=PROVIDER)
+        for pce in pces:
+            try:
+                yield pce, await read(pce)
+            except QuotaError:
+                raise
+            except ApiError as error:
+                yield pce, error

@@ -20,7 +20,8 @@ Models are frozen, keep unknown fields and build their validators on first use.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, Any, Mapping
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -125,10 +126,27 @@ class StatusLine(Base):
 
 
 class Restitution(Base):
-    """``statut_restitution`` of data answers: ``null`` when fine, else ``{code, message}``."""
+    """``statut_restitution`` of data answers: ``null`` (or ``"null"``, ``{}``) when fine,
+    else ``{code, message}``; a bare string is read as the message."""
 
-    code: str | None = None
-    message: str | None = None
+    code: Text = None
+    message: Text = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_text(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return {"message": data}
+        if isinstance(data, dict) and not isinstance(data.get("code"), (str, type(None))):
+            return {**data, "code": str(data["code"])}
+        return data
+
+    @property
+    def is_error(self) -> bool:
+        """A code that is not a ``0…`` success code, or a message without a code."""
+        if self.code:
+            return not self.code.startswith("0")
+        return bool(self.message)
 
 
 class AccessRight(Base):
@@ -193,6 +211,111 @@ class AccessRight(Base):
         """The holder: the name of a natural person or the company name."""
         return self.nom_titulaire or self.raison_sociale_du_titulaire or ""
 
+    @property
+    def is_person(self) -> bool:
+        """A natural person (``nom_titulaire``) rather than a legal entity (``raison_sociale``):
+        the document gives them 3 days to validate, against 2 for a legal entity."""
+        return bool(self.nom_titulaire) and not self.raison_sociale_du_titulaire
+
+    @property
+    def proof_deadline(self) -> dt.date | None:
+        return self.date_limite_transmission_preuve
+
+    @property
+    def awaiting_proofs(self) -> bool:
+        """Proofs may be sent: ``Preuve en attente`` (none sent yet) or ``Preuve à vérifier``
+        (more may be added)."""
+        return self.statut_controle_preuve in (PROOF_PENDING, PROOF_TO_CHECK)
+
+    @property
+    def proofs_missing(self) -> bool:
+        """GRDF waits for a first sending of proofs (``Preuve en attente``)."""
+        return self.statut_controle_preuve == PROOF_PENDING
+
+    @property
+    def state_changed_at(self) -> dt.datetime | None:
+        """When the right became Révoquée / Obsolète / Refusée (``None`` otherwise)."""
+        return {REVOKED: self.date_revocation, OBSOLETE: self.date_passage_a_obsolete,
+                REFUSED: self.date_passage_a_refuse}.get(self.etat_droit_acces or "")
+
+
+_FLAG_WORDS = {"vrai": True, "true": True, "oui": True, "1": True,
+               "faux": False, "false": False, "non": False, "0": False}
+
+
+def _row_text(raw: Mapping[str, Any], key: str) -> str | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    return str(value).strip() or None
+
+
+def _row_date(raw: Mapping[str, Any], key: str) -> dt.date | None:
+    value = raw.get(key)
+    if not value:
+        return None
+    text = str(value).strip()
+    return dt.date.fromisoformat(text[:10]) if text else None
+
+
+@dataclass(frozen=True, slots=True)
+class RightRow:
+    """The columns of one access right for a park-scale table: ~10× lighter than
+    :class:`AccessRight` in memory and several times faster to build (100 000 rows).
+    Same conversions as :class:`AccessRight` (v1/v2 names, blanks, role and state
+    spellings); :meth:`from_api` raises ``ValueError`` on what ``AccessRight`` refuses."""
+
+    id_droit_acces: str
+    id_pce: str
+    role_tiers: str | None
+    holder: str
+    is_person: bool
+    etat_droit_acces: str | None
+    statut_controle_preuve: str | None
+    date_debut_droit_acces: dt.date | None
+    date_fin_droit_acces: dt.date | None
+    perim_donnees_conso_debut: dt.date | None
+    perim_donnees_conso_fin: dt.date | None
+    date_limite_transmission_preuve: dt.date | None
+    parcours: str | None
+    #: When the state last changed to Révoquée / Obsolète / Refusée (``None`` otherwise).
+    state_changed_at: dt.datetime | None
+
+    @classmethod
+    def from_api(cls, raw: Mapping[str, Any]) -> "RightRow":
+        try:
+            id_droit_acces, id_pce = raw["id_droit_acces"], raw["id_pce"]
+        except (KeyError, TypeError):
+            raise ValueError("an access right without id_droit_acces or id_pce") from None
+        if not isinstance(id_droit_acces, str) or not isinstance(id_pce, str):
+            raise ValueError("id_droit_acces and id_pce must be strings")
+        name = _row_text(raw, "nom_titulaire")
+        company = _row_text(raw, "raison_sociale_du_titulaire") or _row_text(raw, "raison_sociale")
+        state = normalise_state(raw.get("etat_droit_acces"))
+        changed = {REVOKED: "date_revocation", OBSOLETE: "date_passage_a_obsolete",
+                   REFUSED: "date_passage_a_refuse"}.get(state or "")
+        return cls(id_droit_acces, id_pce, normalise_role(raw.get("role_tiers")), name or company or "",
+                   bool(name) and not company, state, _row_text(raw, "statut_controle_preuve"),
+                   _row_date(raw, "date_debut_droit_acces"), _row_date(raw, "date_fin_droit_acces"),
+                   _row_date(raw, "perim_donnees_conso_debut"), _row_date(raw, "perim_donnees_conso_fin"),
+                   _row_date(raw, "date_limite_transmission_preuve"), _row_text(raw, "parcours"),
+                   parse_datetime(raw.get(changed)) if changed else None)
+
+    @classmethod
+    def of(cls, right: "AccessRight") -> "RightRow":
+        """The row of an already parsed right."""
+        return cls.from_api(right.model_dump(by_alias=True))
+
+    @property
+    def awaiting_proofs(self) -> bool:
+        """Proofs may be sent (``Preuve en attente`` or ``Preuve à vérifier``)."""
+        return self.statut_controle_preuve in (PROOF_PENDING, PROOF_TO_CHECK)
+
+    @property
+    def proofs_missing(self) -> bool:
+        """GRDF waits for a first sending of proofs (``Preuve en attente``)."""
+        return self.statut_controle_preuve == PROOF_PENDING
+
 
 class DeclareBody(Base):
     """Body of ``PUT /pce/{id_pce}/droit_acces`` (``demander_acces_in``)."""
@@ -207,6 +330,8 @@ class DeclareBody(Base):
     date_fin_droit_acces: LooseDate
     perim_donnees_conso_debut: LooseDate = None
     perim_donnees_conso_fin: LooseDate = None
+    perim_donnees_inj_debut: LooseDate = None
+    perim_donnees_inj_fin: LooseDate = None
     perim_donnees_contractuelles: Flag = False
     perim_donnees_techniques: Flag = False
     perim_donnees_informatives: Flag = False
@@ -306,8 +431,9 @@ class Bordereau(Base):
 
 
 def _null_block(value: Any) -> Any:
-    """Error records carry ``"null"`` strings in place of blocks (Swagger ``Conso_restit_400``)."""
-    return None if value in ("null", "") else value
+    """Error records carry ``"null"`` strings in place of blocks (Swagger ``Conso_restit_400``);
+    the Swagger's success example has ``"statut_restitution": {}``."""
+    return None if value in ("null", "", {}) else value
 
 
 class Reading(Base):
@@ -327,23 +453,144 @@ class Reading(Base):
         block = self.consommation or self.injection
         return None if block is None else block.energie
 
+    @property
+    def start(self) -> dt.datetime | None:
+        """Start of the measured period (consumption or injection block, else the start reading)."""
+        if self.consommation is not None and self.consommation.date_debut_consommation:
+            return self.consommation.date_debut_consommation
+        if self.injection is not None and self.injection.date_debut_injection:
+            return self.injection.date_debut_injection
+        return self.releve_debut.date_releve if self.releve_debut else None
+
+    @property
+    def end(self) -> dt.datetime | None:
+        if self.consommation is not None and self.consommation.date_fin_consommation:
+            return self.consommation.date_fin_consommation
+        if self.injection is not None and self.injection.date_fin_injection:
+            return self.injection.date_fin_injection
+        return self.releve_fin.date_releve if self.releve_fin else None
+
+    @property
+    def volume_m3(self) -> float | None:
+        block = self.consommation or self.injection
+        return None if block is None else block.volume_brut
+
+    @property
+    def qualification(self) -> str | None:
+        """``Mesuré`` / ``Estimé`` / ``Corrigé`` / ``Absence de Données`` (document)."""
+        if self.consommation is not None:
+            return self.consommation.type_qualif_conso
+        return self.injection.type_qualif_injection if self.injection is not None else None
+
+    @property
+    def status(self) -> str | None:
+        """``Définitive`` / ``Provisoire`` …"""
+        if self.consommation is not None:
+            return self.consommation.statut_conso
+        return self.injection.statut_injection if self.injection is not None else None
+
+    @property
+    def flow(self) -> str | None:
+        """``Consommation`` or ``Production`` (biomethane)."""
+        block = self.consommation or self.injection
+        return None if block is None else block.sens_flux_gaz
+
+    @property
+    def index_start(self) -> float | None:
+        index = self.releve_debut.index_brut_debut if self.releve_debut else None
+        return index.valeur_index if index else None
+
+    @property
+    def index_end(self) -> float | None:
+        index = self.releve_fin.index_brut_fin if self.releve_fin else None
+        return index.valeur_index if index else None
+
+
+def _number(value: Any) -> Any:
+    """Numbers arrive as numbers (Swagger) or strings (``"2667"`` in the document)."""
+    value = _blank_none(value)
+    if isinstance(value, str):
+        return float(value.replace(",", "."))
+    return value
+
+
+Number = Annotated[float | None, BeforeValidator(_number)]
+
 
 class Profil(Base):
     profil_type_actuel: Text = None
+    profil_type_futur: Text = None
+    date_debut_profil_type_actuel: LooseDate = None
+    #: ``9999-12-31`` (open-ended) is kept as is.
+    date_fin_profil_type_actuel: LooseDate = None
+
+
+class Modulation(Base):
+    modulation_n_1: Number = None
+    modulation_n_2: Number = None
+    modulation_n_3: Number = None
+    assiette: Number = None
 
 
 class DonneesContractuelles(Base):
-    car: float | None = None
-    cja: float | None = None
+    """Swagger 1.6 gives ``car`` and ``cja`` as numbers; the document (v1.7+) as blocks
+    ``car: {car_actuelle, car_future}`` and ``cja: {cja, cja_journaliere, cja_mensuelle}``.
+    Both read the same way: :attr:`car` is the current CAR, :attr:`cja` the CJA, and the
+    other values get their own fields."""
+
+    car: Number = None
+    car_future: Number = None
+    cja: Number = None
+    cja_journaliere: Number = None
+    cja_mensuelle: Number = None
     profil: Profil | None = None
+    modulation: Modulation | None = None
     tarif_acheminement: Text = None
     date_mes: LooseDate = None
+    date_publication: LooseDate = None
+    consommation_journaliere_plafond: Number = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blocks(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        car = data.get("car")
+        if isinstance(car, dict):
+            data["car"] = car.get("car_actuelle")
+            data.setdefault("car_future", car.get("car_future"))
+        cja = data.get("cja")
+        if isinstance(cja, dict):
+            data["cja"] = cja.get("cja")
+            data.setdefault("cja_journaliere", cja.get("cja_journaliere"))
+            data.setdefault("cja_mensuelle", cja.get("cja_mensuelle"))
+        return data
 
 
 class ContractualData(Base):
+    """The document's example closes ``donnees_contractuelles`` after ``car`` and leaves
+    ``cja``, ``profil`` and ``modulation`` at the top level: they are moved back inside."""
+
     pce: Pce | None = None
     donnees_contractuelles: Annotated[DonneesContractuelles | None, BeforeValidator(_null_block)] = None
     statut_restitution: Annotated[Restitution | None, BeforeValidator(_null_block)] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stray_blocks(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        stray = [k for k in ("cja", "profil", "modulation") if k in data]
+        block = data.get("donnees_contractuelles")
+        if not stray or not isinstance(block, dict):
+            return data
+        data = dict(data)
+        block = dict(block)
+        for key in stray:
+            block.setdefault(key, data.pop(key))
+        data["donnees_contractuelles"] = block
+        return data
 
 
 class SituationCompteur(Base):
@@ -355,8 +602,14 @@ class SituationCompteur(Base):
 
 
 class CaracteristiquesCompteur(Base):
+    #: ``6M``, ``1M`` (14-digit PCE), ``MM``, ``JJ`` (``GI`` PCE) — document's frequency table.
     frequence: Text = None
     client_sensible_mig: Text = None
+    code_calibre: Text = None
+    code_debit: Text = None
+    code_debit_normalise: Text = None
+    pression_livraison: Text = None
+    matricule_compteur: Text = None
 
 
 class Pitd(Base):
@@ -364,13 +617,26 @@ class Pitd(Base):
     libelle_pitd: Text = None
 
 
+class RegimePropriete(Base):
+    regime_propriete_compteur: Text = None
+    regime_propriete_convertisseur: Text = None
+    regime_propriete_poste: Text = None
+    regime_propriete_enregistreur: Text = None
+
+
 class DonneesTechniques(Base):
     situation_compteur: SituationCompteur | None = None
     caracteristiques_compteur: CaracteristiquesCompteur | None = None
     pitd: Pitd | None = None
+    regime_propriete: RegimePropriete | None = None
 
 
 class TechnicalData(Base):
     pce: Pce | None = None
     donnees_techniques: Annotated[DonneesTechniques | None, BeforeValidator(_null_block)] = None
     statut_restitution: Annotated[Restitution | None, BeforeValidator(_null_block)] = None
+
+    @property
+    def frequency(self) -> str | None:
+        block = self.donnees_techniques.caracteristiques_compteur if self.donnees_techniques else None
+        return block.frequence if block else None

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any, AsyncIterable, AsyncIterator, Iterable, Mapping
 
 from pupitre.providers.core.errors import ApiError, PayloadError, ServerError
-from pupitre.providers.grdf_adict.models import (PROOF_PENDING, PROOF_TO_CHECK, ROLES, DeclareBody,
-                                                 StatusLine)
+from pupitre.providers.grdf_adict.models import (ACTIVE, OBSOLETE, PROOF_PENDING, PROOF_TO_CHECK, REFUSED,
+                                                 REVOKED, ROLES, TO_RECHECK, TO_VALIDATE, DeclareBody,
+                                                 Restitution, StatusLine)
 
 PROVIDER = "GRDF ADICT"
 
@@ -53,10 +54,17 @@ def functional_error(code: str | None, message: str | None, status: int | None =
 
 
 def check_restitution(item: Mapping[str, Any]) -> None:
-    """Raise the typed error of a data record whose ``statut_restitution`` is not empty."""
+    """Raise the typed error of a data record whose ``statut_restitution`` is an error.
+
+    GRDF answers many refusals with HTTP 200 and a record whose ``statut_restitution``
+    is ``{code, message}`` (Swagger: "SUCCESS : Aucun droit d'accès…"). ``null``,
+    ``"null"``, ``{}`` and ``0…`` codes are not errors; a bare string is a message."""
     status = item.get("statut_restitution")
-    if isinstance(status, Mapping) and (status.get("code") or status.get("message")):
-        raise functional_error(str(status.get("code") or ""), str(status.get("message") or ""))
+    if status is None or status in ("", "null", {}):
+        return
+    restitution = Restitution.model_validate(status)
+    if restitution.is_error:
+        raise functional_error(restitution.code, restitution.message)
 
 
 # -- NDJSON streams --------------------------------------------------------------------------------
@@ -111,6 +119,20 @@ class NdjsonDecoder:
     def _drain(self) -> list[Any]:
         out: list[Any] = []
         buffer, pos, size = self._buffer, 0, len(self._buffer)
+        # Fast path, the usual NDJSON: every complete line is one object. All of them are
+        # parsed by one C call; if a line is not a whole object (pretty-printed JSON) the
+        # general loop below reads the buffer instead.
+        cut = buffer.rfind("\n")
+        if cut > 0:
+            lines = [line for line in buffer[:cut].split("\n") if line and not line.isspace()]
+            try:
+                objs = self._json.decode("[" + ",".join(lines) + "]") if lines else []
+            except json.JSONDecodeError:
+                objs = None
+            if objs is not None and len(objs) == len(lines):
+                for obj in objs:
+                    out.extend(self._expand(obj))
+                pos = cut + 1
         while True:
             while pos < size and buffer[pos] in _WS:
                 pos += 1
@@ -205,58 +227,105 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _MOBILE = re.compile(r"0[67]\d{8}")
 
 
-def declaration_problems(fields: Mapping[str, Any], today: dt.date) -> list[str]:
-    """Operator sentences for everything wrong in a declaration (empty: it can be sent)."""
-    problems: list[str] = []
+#: The form fields of a declaration, in form order (``PUT /pce/{id_pce}/droit_acces`` body
+#: ``demander_acces_in`` plus the PCE of the path).
+DECLARATION_FIELDS = ("id_pce", "role_tiers", "nom_titulaire", "raison_sociale", "code_postal",
+                      "courriel_titulaire", "numero_telephone_mobile_titulaire",
+                      "date_debut_droit_acces", "date_fin_droit_acces",
+                      "perim_donnees_conso_debut", "perim_donnees_conso_fin",
+                      "perim_donnees_inj_debut", "perim_donnees_inj_fin",
+                      "perim_donnees_contractuelles", "perim_donnees_techniques",
+                      "perim_donnees_informatives", "perim_donnees_publiees")
+PERIMETER_FLAGS = ("perim_donnees_contractuelles", "perim_donnees_techniques",
+                   "perim_donnees_informatives", "perim_donnees_publiees")
+_DATE_LABELS = (("date_debut_droit_acces", "start of the right"),
+                ("date_fin_droit_acces", "end of the right"),
+                ("perim_donnees_conso_debut", "start of the consumption-data period"),
+                ("perim_donnees_conso_fin", "end of the consumption-data period"),
+                ("perim_donnees_inj_debut", "start of the injection-data period"),
+                ("perim_donnees_inj_fin", "end of the injection-data period"))
+
+
+def declaration_field_problems(fields: Mapping[str, Any], today: dt.date) -> dict[str, list[str]]:
+    """Problems of a declaration by form field (empty: it can be sent).
+
+    The checks are GRDF's own 400/409 refusals of ``PUT /pce/{id_pce}/droit_acces``
+    (Swagger 1.6), made before anything is sent: role given; the holder's name *or*
+    company name, not both; postal code (5 digits), e-mail, optional mobile; right dates
+    given, start ≤ today ≤ end; consumption-data period start ≤ today, end ≥ start and
+    ≤ end of the right; perimeter flags Vrai/Faux with at least one chosen. ``id_pce``
+    is checked only when present in ``fields``."""
+    out: dict[str, list[str]] = {}
+
+    def add(key: str, text: str) -> None:
+        out.setdefault(key, []).append(text)
+
+    if "id_pce" in fields:
+        try:
+            validate_pce(str(fields.get("id_pce") or ""))
+        except RuleError as error:
+            add("id_pce", str(error))
     role = str(fields.get("role_tiers") or "").strip()
     if role not in ROLES:
-        problems.append("Choose the role: " + ", ".join(ROLES) + ".")
+        add("role_tiers", "Choose the role: " + ", ".join(ROLES) + ".")
     name = str(fields.get("nom_titulaire") or "").strip()
     company = str(fields.get("raison_sociale") or "").strip()
     if not name and not company:
-        problems.append("Give the holder's name (a person) or company name (a company).")
+        add("nom_titulaire", "Give the holder's name (a person) or company name (a company).")
     elif name and company:
-        problems.append("Give either the holder's name or the company name, not both.")
+        add("nom_titulaire", "Give either the holder's name or the company name, not both.")
     if not _POSTCODE.fullmatch(str(fields.get("code_postal") or "").strip()):
-        problems.append("The postal code of the PCE must be 5 digits.")
+        add("code_postal", "The postal code of the PCE must be 5 digits.")
     if not _EMAIL.fullmatch(str(fields.get("courriel_titulaire") or "").strip()):
-        problems.append("The holder's e-mail address is missing or not valid.")
+        add("courriel_titulaire", "The holder's e-mail address is missing or not valid.")
     mobile = re.sub(r"[\s.]", "", str(fields.get("numero_telephone_mobile_titulaire") or ""))
     if mobile and not _MOBILE.fullmatch(mobile):
-        problems.append("The mobile number must be 10 digits starting with 06 or 07 (or be left empty).")
+        add("numero_telephone_mobile_titulaire",
+            "The mobile number must be 10 digits starting with 06 or 07 (or be left empty).")
     dates: dict[str, dt.date | None] = {}
-    for key, label in (("date_debut_droit_acces", "start of the right"),
-                       ("date_fin_droit_acces", "end of the right"),
-                       ("perim_donnees_conso_debut", "start of the consumption-data period"),
-                       ("perim_donnees_conso_fin", "end of the consumption-data period")):
-        raw = fields.get(key)
+    for key, label in _DATE_LABELS:
         try:
-            dates[key] = _as_date(raw)
+            dates[key] = _as_date(fields.get(key))
         except ValueError:
-            problems.append(f"The {label} is not a date (YYYY-MM-DD).")
+            add(key, f"The {label} is not a date (YYYY-MM-DD).")
             dates[key] = None
             continue
         if dates[key] is None and key.startswith("date_"):
-            problems.append(f"Give the {label}.")
+            add(key, f"Give the {label}.")
     start, end = dates.get("date_debut_droit_acces"), dates.get("date_fin_droit_acces")
+    if start and start > today:
+        add("date_debut_droit_acces", "The right cannot start after today (GRDF refuses it).")
     if start and end and end <= start:
-        problems.append("The right must end after it starts.")
-    if end and end < today:
-        problems.append("The end of the right is already past.")
-    cstart, cend = dates.get("perim_donnees_conso_debut"), dates.get("perim_donnees_conso_fin")
-    if cstart and cend and cend < cstart:
-        problems.append("The consumption-data period must end after it starts.")
-    flags = ("perim_donnees_contractuelles", "perim_donnees_techniques",
-             "perim_donnees_informatives", "perim_donnees_publiees")
-    for key in flags:
+        add("date_fin_droit_acces", "The right must end after it starts.")
+    elif end and end < today:
+        add("date_fin_droit_acces", "The end of the right is already past.")
+    for kind in ("conso", "inj"):
+        first, last = dates.get(f"perim_donnees_{kind}_debut"), dates.get(f"perim_donnees_{kind}_fin")
+        what = "consumption" if kind == "conso" else "injection"
+        if first and first > today:
+            add(f"perim_donnees_{kind}_debut", f"The {what}-data period cannot start after today.")
+        if first and last and last < first:
+            add(f"perim_donnees_{kind}_fin", f"The {what}-data period must end after it starts.")
+        elif last and end and last > end:
+            add(f"perim_donnees_{kind}_fin", f"The {what}-data period cannot end after the right ends.")
+        if bool(first) != bool(last) and not out.get(f"perim_donnees_{kind}_debut"):
+            add(f"perim_donnees_{kind}_{'fin' if first else 'debut'}",
+                f"Give both ends of the {what}-data period, or neither.")
+    for key in PERIMETER_FLAGS:
         if not isinstance(fields.get(key, False), bool):
-            problems.append(f"{key} must be yes or no.")
-    if not any(fields.get(key) is True for key in flags):
-        problems.append("Choose at least one kind of data in the perimeter.")
-    if (fields.get("perim_donnees_informatives") is True or fields.get("perim_donnees_publiees") is True) \
-            and not (cstart and cend):
-        problems.append("Consumption data need the consumption-data period (start and end).")
-    return problems
+            add(key, "Answer yes or no.")
+    if not any(fields.get(key) is True for key in PERIMETER_FLAGS):
+        add("perim_donnees_publiees", "Choose at least one kind of data in the perimeter.")
+    consumption = fields.get("perim_donnees_informatives") is True or fields.get("perim_donnees_publiees") is True
+    if consumption and not (dates.get("perim_donnees_conso_debut") and dates.get("perim_donnees_conso_fin")) \
+            and not out.get("perim_donnees_conso_debut") and not out.get("perim_donnees_conso_fin"):
+        add("perim_donnees_conso_debut", "Consumption data need the consumption-data period (start and end).")
+    return out
+
+
+def declaration_problems(fields: Mapping[str, Any], today: dt.date) -> list[str]:
+    """Operator sentences for everything wrong in a declaration (empty: it can be sent)."""
+    return [text for texts in declaration_field_problems(fields, today).values() for text in texts]
 
 
 def build_declaration(fields: Mapping[str, Any], today: dt.date) -> DeclareBody:
@@ -264,7 +333,7 @@ def build_declaration(fields: Mapping[str, Any], today: dt.date) -> DeclareBody:
     problems = declaration_problems(fields, today)
     if problems:
         raise RuleError(problems)
-    data = {k: v for k, v in fields.items() if v not in (None, "")}
+    data = {k: v for k, v in fields.items() if v not in (None, "") and k != "id_pce"}
     if "numero_telephone_mobile_titulaire" in data:
         data["numero_telephone_mobile_titulaire"] = re.sub(r"[\s.]", "",
                                                            str(data["numero_telephone_mobile_titulaire"]))
@@ -284,33 +353,56 @@ def _as_date(value: Any) -> dt.date | None:
 # -- proofs ----------------------------------------------------------------------------------------
 
 MAX_PROOF_FILES = 3
-MAX_PROOF_BYTES = 4 * 1024 * 1024
+#: "4 Mo" per file (document, "Transmettre preuves"): read as 4 000 000 bytes, the stricter
+#: reading, so GRDF never refuses a file this check let through.
+MAX_PROOF_BYTES = 4_000_000
+#: The document's list ("txt, csv, pdf, pptx, wordx, mp3, mp4 et zip"; "wordx" is docx).
 PROOF_TYPES = ("txt", "csv", "pdf", "pptx", "docx", "mp3", "mp4", "zip")
+PROOF_MIME_TYPES = {"txt": "text/plain", "csv": "text/csv", "pdf": "application/pdf",
+                    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+                    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                    "mp3": "audio/mpeg", "mp4": "video/mp4", "zip": "application/zip"}
+
+
+def proof_extension(name: str) -> str:
+    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
 PROOF_STATUSES_ALLOWED = (PROOF_PENDING, PROOF_TO_CHECK)
 
 
-def proof_problems(files: Iterable[tuple[str, int]], proof_status: str | None) -> list[str]:
-    """Sentences for a proof upload of ``(file name, size in bytes)``; empty: it can be sent."""
+def proof_status_problem(proof_status: str | None) -> str | None:
+    """Why proofs cannot be sent for a right in this proof status, or ``None`` (document,
+    "Transmettre preuves": « Preuve en attente » for the first sending, « Preuve à vérifier »
+    for more)."""
+    if proof_status in PROOF_STATUSES_ALLOWED:
+        return None
+    return (f"GRDF does not expect proofs for this right (proof status: {proof_status or 'none'}); "
+            f"proofs can be sent only when it is « {PROOF_PENDING} » or « {PROOF_TO_CHECK} ».")
+
+
+def proof_file_problems(files: Iterable[tuple[str, int]]) -> list[str]:
+    """Sentences for the files of one sending, ``(file name, size in bytes)``: 1 to 3 files,
+    each of an accepted type and not empty, at most 4 MB."""
     files = list(files)
     problems: list[str] = []
-    if proof_status not in PROOF_STATUSES_ALLOWED:
-        problems.append(f"GRDF does not expect proofs for this right (proof status: "
-                        f"{proof_status or 'none'}); proofs can be sent only when it is "
-                        f"« {PROOF_PENDING} » or « {PROOF_TO_CHECK} ».")
     if not files:
         problems.append("Choose at least one file.")
     if len(files) > MAX_PROOF_FILES:
         problems.append(f"At most {MAX_PROOF_FILES} files per sending ({len(files)} chosen): "
                         "send the others in a second sending.")
     for name, size in files:
-        ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-        if ext not in PROOF_TYPES:
+        if proof_extension(name) not in PROOF_TYPES:
             problems.append(f"« {name} »: type not accepted; use " + ", ".join(PROOF_TYPES) + ".")
         if size > MAX_PROOF_BYTES:
-            problems.append(f"« {name} » weighs {size / 1024 / 1024:.1f} MB: at most 4 MB per file.")
+            problems.append(f"« {name} » weighs {size / 1_000_000:.1f} MB: at most 4 MB per file.")
         if size <= 0:
             problems.append(f"« {name} » is empty.")
     return problems
+
+
+def proof_problems(files: Iterable[tuple[str, int]], proof_status: str | None) -> list[str]:
+    """Sentences for a proof upload of ``(file name, size in bytes)``; empty: it can be sent."""
+    status = proof_status_problem(proof_status)
+    return ([status] if status else []) + proof_file_problems(files)
 
 
 # -- periods ---------------------------------------------------------------------------------------
@@ -389,6 +481,54 @@ def period_params(*, periode: str | None = None, start: dt.date | None = None,
     return params
 
 
+#: The data kinds read over a period, and whether GRDF keeps 3 (informative) or 5 years.
+PERIOD_KINDS = {"donnees_consos_publiees": False, "donnees_consos_informatives": True,
+                "donnees_injections_publiees": False}
+
+
+def period_query(kind: str, today: dt.date, *, periode: str = "", date_debut: str = "",
+                 date_fin: str = "") -> tuple[dict[str, str] | None, dict[str, list[str]]]:
+    """The PCE-detail form: a ``periode`` (YYYY, YYYY-MM, YYYY-Www, YYYY-DDD) *or* two dates
+    (YYYY-MM-DD) → the query parameters, or the problems by field (``periode``,
+    ``date_debut``, ``date_fin``). The document's limits are checked: at most 5 years back
+    for published consumption and injections, 3 for informative, never after today."""
+    informative = PERIOD_KINDS[kind]
+    periode, date_debut, date_fin = (periode or "").strip(), (date_debut or "").strip(), (date_fin or "").strip()
+    errors: dict[str, list[str]] = {}
+    if periode and (date_debut or date_fin):
+        return None, {"periode": ["Give either a period or two dates, not both."]}
+    if periode:
+        try:
+            return period_params(periode=periode, today=today, informative=informative), {}
+        except RuleError as error:
+            return None, {"periode": error.problems}
+    dates: dict[str, dt.date] = {}
+    for key, text, label in (("date_debut", date_debut, "start"), ("date_fin", date_fin, "end")):
+        if not text:
+            errors[key] = [f"Give the {label} date (YYYY-MM-DD), or a period."]
+            continue
+        try:
+            dates[key] = dt.date.fromisoformat(text)
+        except ValueError:
+            errors[key] = [f"« {text} » is not a date (YYYY-MM-DD)."]
+    if errors:
+        return None, errors
+    try:
+        return period_params(start=dates["date_debut"], end=dates["date_fin"], today=today,
+                             informative=informative), {}
+    except RuleError as error:
+        for problem in error.problems:
+            key = "date_fin" if ("after today" in problem or "end after" in problem) else "date_debut"
+            errors.setdefault(key, []).append(problem)
+        return None, errors
+
+
+#: The blocks of ``donnees_contractuelles`` a ``filtre`` may name (document's list of
+#: contractual data; Swagger example ``filtre=cja&filtre=car``).
+CONTRACT_FILTERS = ("car", "cja", "profil", "modulation", "tarif_acheminement", "date_mes",
+                    "date_publication", "consommation_journaliere_plafond")
+
+
 # -- quotas ----------------------------------------------------------------------------------------
 
 #: The document's "Quotas max à l'ouverture du service": (park up to, per second, per day).
@@ -399,12 +539,26 @@ QUOTA_TABLE: tuple[tuple[int | None, float, int], ...] = (
 )
 
 
-def quota_for_park(park_size: int) -> tuple[float, int]:
-    """(calls per second, calls per day) for a park of ``park_size`` PCE."""
-    for limit, per_second, per_day in QUOTA_TABLE:
+def quota_for_park(park_size: int, table: Iterable[tuple[int | None, float, int]] = QUOTA_TABLE
+                   ) -> tuple[float, int]:
+    """(calls per second, calls per day), all APIs together, for a park of ``park_size`` PCE
+    (document, "Quotas GRDF ADICT", contract annex 4: 0–5 000 PCE → 1/s and 6 000/day;
+    5 000–50 000 → 1/s and 60 000/day; > 50 000 → 3/s and 240 000/day). A boundary value
+    belongs to the lower tier. ``table`` replaces the document's when GRDF granted others."""
+    if park_size < 0:
+        raise ValueError("a park size cannot be negative")
+    for limit, per_second, per_day in table:
         if limit is None or park_size <= limit:
             return per_second, per_day
-    raise AssertionError("unreachable")
+    raise ValueError("the quota table has no open-ended last tier")
+
+
+def quota_limits(park_size: int, *, per_second: float | None = None, per_day: int | None = None,
+                 table: Iterable[tuple[int | None, float, int]] = QUOTA_TABLE) -> tuple[float, int]:
+    """The limits to give the core :class:`~pupitre.providers.core.quota.QuotaLimiter`: the
+    table's, each replaced by an explicit setting when one is given (a contract may differ)."""
+    table_second, table_day = quota_for_park(park_size, table)
+    return (per_second if per_second else table_second), (per_day if per_day else table_day)
 
 
 def bulk_problem(calls: int, remaining_today: int | None) -> str | None:
@@ -412,6 +566,90 @@ def bulk_problem(calls: int, remaining_today: int | None) -> str | None:
     if remaining_today is not None and calls > remaining_today:
         return (f"This needs {calls} calls but only {remaining_today} remain in today's GRDF "
                 "quota; it resets at midnight.")
+    return None
+
+
+@dataclass(frozen=True)
+class BulkCheck:
+    """The answer of :func:`bulk_fits_today`: ``fits`` and one sentence for the operator."""
+
+    calls: int
+    remaining: int | None
+    seconds: float
+    fits: bool
+    message: str
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours} h {rest // 60:02d} min" if hours else f"{rest // 60} min {rest % 60:02d} s"
+
+
+def bulk_fits_today(calls: int, *, remaining_today: int | None, per_second: float | None = None,
+                    reserve: int = 0) -> BulkCheck:
+    """Check, before starting, that a bulk operation of ``calls`` calls fits in what is left
+    of today's cap (``remaining_today``, from ``QuotaLimiter.remaining_today()``; ``None``:
+    no cap), keeping ``reserve`` calls for the routine (e.g. the daily rights listing).
+    The message also says how long it takes at ``per_second``."""
+    seconds = calls / per_second if per_second else 0.0
+    pace = f" (about {_duration(seconds)} at {per_second:g} call/s)" if per_second else ""
+    if remaining_today is None:
+        return BulkCheck(calls, None, seconds, True, f"{calls} calls{pace}.")
+    available = max(0, remaining_today - reserve)
+    if calls > available:
+        kept = f", {reserve} kept in reserve" if reserve else ""
+        return BulkCheck(calls, remaining_today, seconds, False,
+                         f"Not started: this needs {calls} calls but only {available} remain in "
+                         f"today's GRDF quota ({remaining_today} left{kept}); the quota resets at "
+                         "midnight (Paris). Split the operation or run it tomorrow.")
+    return BulkCheck(calls, remaining_today, seconds, True,
+                     f"{calls} calls{pace}; {available - calls} will remain today.")
+
+
+# -- search and revocation ---------------------------------------------------------------------
+
+#: ``POST /droits_acces`` filter keys (``liste_acces_in``).
+SEARCH_KEYS = ("role_tiers", "id_pce", "etat_droit_acces", "statut_controle_preuve")
+#: Spellings GRDF uses for one value: the document's filter list writes « A révérifier »,
+#: its state list « A revérifier »; both are sent so neither is missed.
+_SEARCH_SPELLINGS = {"A revérifier": ("A revérifier", "A révérifier")}
+
+
+def search_body(filters: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The body of ``POST /droits_acces``: each filter a list (the document sends lists,
+    the Swagger a string: a lone string is wrapped), empty filters dropped, PCE checked."""
+    body: dict[str, list[str]] = {}
+    for key, values in filters.items():
+        if key not in SEARCH_KEYS:
+            raise RuleError([f"Unknown access-right filter « {key} »."])
+        if isinstance(values, str):
+            values = [values]
+        out: list[str] = []
+        for value in values or ():
+            if key == "id_pce":
+                out.append(validate_pce(str(value)))
+            else:
+                out.extend(v for v in _SEARCH_SPELLINGS.get(value, (value,)) if v not in out)
+        if out:
+            body[key] = out
+    return body
+
+
+REVOCABLE_STATES = (ACTIVE, TO_VALIDATE, TO_RECHECK)
+
+
+def revocation_problem(state: str | None, role: str | None) -> str | None:
+    """Why a right cannot be revoked, or ``None``. ``PATCH /droit_acces/{id}`` is "Révoquer
+    un droit d'accès en tant que tiers AUTORISE" (Swagger 1.6): only an ``AUTORISE_…`` right
+    that is still alive (Active, A valider, A revérifier) can be revoked."""
+    if state not in REVOCABLE_STATES:
+        return f"This right is « {state or 'unknown'} »: only an Active, « A valider » or « A revérifier » right can be revoked."
+    if not (role or "").startswith("AUTORISE_"):
+        return (f"GRDF lets a third party revoke only the rights it holds as AUTORISE (this one is "
+                f"{role or 'without role'}).")
     return None
 
 
@@ -458,3 +696,96 @@ def due_soon(deadline: dt.date | None, today: dt.date, within: int = 5) -> bool:
 
 def overdue(deadline: dt.date | None, today: dt.date) -> bool:
     return deadline is not None and deadline < today
+
+
+def add_working_days(day: dt.date, count: int) -> dt.date:
+    """The ``count``-th working day after ``day`` (before it when negative); GRDF gives
+    20 working days to answer a proof control (document, "Répondre à un contrôle")."""
+    step = 1 if count >= 0 else -1
+    left = abs(count)
+    while left:
+        day += dt.timedelta(days=step)
+        if is_working_day(day):
+            left -= 1
+    return day
+
+
+PROOF_ANSWER_WORKING_DAYS = 20
+
+
+# -- meter frequencies (document, "Les types de données de consommation et leur statut") ------
+
+FREQUENCIES = ("6M", "1M", "MM", "JJ")
+#: Published data: 6M half-yearly, 1M and MM monthly, JJ daily (published at D+1).
+PUBLISHED_STEP = {"6M": "semester", "1M": "month", "MM": "month", "JJ": "day"}
+#: Informative (daily) data exist only for 1M (at D+3) and MM (at D+2) meters.
+INFORMATIVE_DELAY_DAYS = {"1M": 3, "MM": 2}
+
+
+def frequencies_for(id_pce: str) -> tuple[str, ...]:
+    """14-digit PCEs are read 6M or 1M; ``GI`` PCEs MM or JJ."""
+    return ("MM", "JJ") if id_pce.upper().startswith("GI") else ("6M", "1M")
+
+
+# -- proof deadlines and lost rights (Overview tile, ``pupitre check``) -------------------------
+
+@dataclass(frozen=True)
+class ProofWatch:
+    """Rights whose proofs GRDF waits for (``Preuve en attente``): ``level`` is ``ok`` when
+    none, ``attention`` when some, ``critical`` when a deadline is past."""
+
+    missing: int
+    due_soon: int
+    overdue: int
+    next_deadline: dt.date | None
+    level: str
+    message: str
+
+
+def proof_queue(rights: Iterable[Any], *, include_sent: bool = False) -> list[Any]:
+    """Rights waiting for proofs, earliest ``date_limite_transmission_preuve`` first (no
+    deadline last); with ``include_sent``, also those « Preuve à vérifier »."""
+    wanted = PROOF_STATUSES_ALLOWED if include_sent else (PROOF_PENDING,)
+    chosen = [r for r in rights if r.statut_controle_preuve in wanted]
+    return sorted(chosen, key=lambda r: (r.date_limite_transmission_preuve or dt.date.max, r.id_pce))
+
+
+def proof_watch(rights: Iterable[Any], today: dt.date, *, within: int = 5) -> ProofWatch:
+    """The proof campaign's state: missing proofs, those due within ``within`` working days
+    (document: 20 working days to answer a control), those past their deadline."""
+    queue = proof_queue(rights)
+    soon = sum(1 for r in queue if due_soon(r.date_limite_transmission_preuve, today, within))
+    late = [r for r in queue if overdue(r.date_limite_transmission_preuve, today)]
+    upcoming = [r.date_limite_transmission_preuve for r in queue
+                if r.date_limite_transmission_preuve and r.date_limite_transmission_preuve >= today]
+    nxt = min(upcoming, default=None)
+    if not queue:
+        return ProofWatch(0, 0, 0, None, "ok", "no proofs awaited by GRDF")
+    parts = [f"{len(queue)} right(s) awaiting proofs"]
+    if late:
+        parts.append(f"{len(late)} past their deadline (first: PCE {late[0].id_pce}, "
+                     f"{late[0].date_limite_transmission_preuve:%d/%m/%Y})")
+    if soon:
+        parts.append(f"{soon} due within {within} working days")
+    if nxt:
+        parts.append(f"next deadline {nxt:%d/%m/%Y}")
+    return ProofWatch(len(queue), soon, len(late), nxt, "critical" if late else "attention", "; ".join(parts))
+
+
+LOST_STATES = (REFUSED, OBSOLETE, REVOKED)
+
+
+def lost_since(rights: Iterable[Any], since: dt.datetime) -> list[Any]:
+    """Rights that became Refusée, Obsolète or Révoquée at or after ``since`` (e.g. yesterday
+    00:00), newest first: their data are no longer available."""
+    lost = [r for r in rights if r.etat_droit_acces in LOST_STATES
+            and r.state_changed_at is not None and r.state_changed_at >= since]
+    return sorted(lost, key=lambda r: r.state_changed_at, reverse=True)
+
+
+def lost_message(lost: list[Any]) -> str:
+    """One line: how many rights were lost, by state."""
+    if not lost:
+        return "no right refused, obsolete or revoked since yesterday"
+    counts = {state: sum(1 for r in lost if r.etat_droit_acces == state) for state in LOST_STATES}
+    return ", ".join(f"{n} {state}" for state, n in counts.items() if n) + " since yesterday"

@@ -11,6 +11,7 @@ from textual.widgets import Footer, Static
 from pupitre.providers.edf_oa import feeds as edf_oa
 from pupitre.providers.edf_oa import rules as edf_oa_rules
 from pupitre.providers.grdf_omega import feeds as omega
+from pupitre.providers.grdf_adict import feeds as adict
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.models import IndicatorStatus
 from pupitre.tui.screens.base import PupitreScreen
@@ -46,7 +47,8 @@ LEVEL_MARK = {"ok": "✓", "attention": "!", "critical": "‼"}
 
 
 class OverviewScreen(PupitreScreen):
-    FEEDS = (GRTGAZ_FEED, edf_oa.CURTAILMENTS_FEED, edf_oa.ACKS_FEED, edf_oa.TOKEN_FEED, omega.REQUESTS_FEED)
+    FEEDS = (GRTGAZ_FEED, edf_oa.CURTAILMENTS_FEED, edf_oa.ACKS_FEED, edf_oa.TOKEN_FEED, omega.REQUESTS_FEED,
+             adict.RIGHTS_FEED)
 
     def compose(self) -> ComposeResult:
         yield HeaderBar("Overview")
@@ -55,6 +57,7 @@ class OverviewScreen(PupitreScreen):
             yield Tile("EDF OA · tomorrow's curtailments  [3]", "curtailments", edf_oa.CURTAILMENTS_FEED,
                        id="tile-edf-oa")
             yield Tile("GRDF · requests  [4]", "requests", omega.REQUESTS_FEED, id="tile-omega")
+            yield Tile("GRDF ADICT · access rights  [5]", "access_rights", adict.RIGHTS_FEED, id="tile-adict")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -64,6 +67,29 @@ class OverviewScreen(PupitreScreen):
         self.query_one("#tile-grtgaz .tile-body", Static).update(self.grtgaz_body())
         self.query_one("#tile-edf-oa .tile-body", Static).update(self.edf_oa_body())
         self.query_one("#tile-omega .tile-body", Static).update(self.omega_body())
+        self.query_one("#tile-adict .tile-body", Static).update(self.adict_body())
+
+    _adict_cache: tuple[tuple[object, ...], Text] | None = None
+
+    def adict_body(self) -> Text:
+        """Proofs awaited (critical past a deadline) and rights lost since yesterday: the
+        words of ``pupitre check``; computed once per copy and day (a park may be 100k rights)."""
+        state = self.papp.feeds.state(adict.RIGHTS_FEED)
+        table = state.data
+        if table is None:
+            return Text("No access-rights data yet." if state.error is None else "No access-rights data.",
+                        style="bold")
+        now = self.papp.runtime.clock.now()
+        key = (id(table), len(table), now.date(), state.fetched_at)
+        if self._adict_cache is None or self._adict_cache[0] != key:
+            summary = adict.summarise(table, now.date(), adict.recent_lost_ids(self.papp.runtime.ctx, now))
+            text = Text()
+            for finding in adict.summary_findings(summary, table):
+                style = {"ok": "", "attention": "bold", "critical": "bold reverse"}[finding.level]
+                text.append(f"{LEVEL_MARK[finding.level]} {finding.message}\n", style=style)
+            text.rstrip()
+            self._adict_cache = (key, text)
+        return self._adict_cache[1]
 
     def omega_body(self) -> Text:
         """Counts by status, changes today, changed-and-not-yet-seen, unreadable requests."""

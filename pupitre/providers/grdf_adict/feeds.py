@@ -1,0 +1,451 @@
+"""GRDF ADICT wiring: settings → OAuth2 client credentials, the quota-shared client, the
+rights feed (a streamed copy of every access right, kept in the store) and the findings.
+
+Park scale: a third party may hold 100,000+ rights. The list is kept as columns
+(:class:`RightsTable`: one Python list per field, strings only) rather than one
+pydantic model per right, so 100k rights load in seconds, take tens of MB, and a
+screen can filter or sort them with index arrays. Each arriving record is checked
+by :func:`row_of` (the same quirks as :class:`~pupitre.providers.grdf_adict.models.AccessRight`:
+v1/v2 names, blank strings, roles with spaces, dates with stray spaces); a record
+that the fast path cannot read goes through the full model, whose error is the
+typed :class:`PayloadError`.
+
+A load under way is visible (:attr:`AdictSession.live`) so rows show while the
+stream still arrives; a stream cut halfway keeps what arrived and says why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+
+from pupitre.providers.core.checks import Finding
+from pupitre.providers.core.context import Connection, ProviderContext
+from pupitre.providers.core.errors import ApiError, PayloadError
+from pupitre.providers.core.feeds import Change, Feed, fixed_interval
+from pupitre.providers.grdf_adict import models as m
+from pupitre.providers.grdf_adict import rules
+from pupitre.settings import GrdfAdictSettings
+
+if TYPE_CHECKING:
+    from pupitre.providers.core.quota import QuotaLimiter
+    from pupitre.providers.grdf_adict.client import AdictClient
+
+PROVIDER = "grdf_adict"
+TITLE = "GRDF ADICT"
+RIGHTS_FEED = "grdf_adict.rights"
+SANDBOX_HOST = "grdf-adict.sandbox.invalid"
+SANDBOX_BASE_URL = f"http://{SANDBOX_HOST}/adict/v2"
+SANDBOX_TOKEN_URL = f"http://{SANDBOX_HOST}/oauth2/token"
+SECRET = "client_secret"
+PACING_MARGIN = 0.9
+#: States a right leaves the operator's reach in (reported "since yesterday").
+LOST_STATES = (m.REFUSED, m.OBSOLETE, m.REVOKED)
+#: The fields of a right kept in the copy, one list each (all strings, "" when absent).
+COLUMNS = ("id", "pce", "role", "holder", "state", "proof", "start", "end", "perim_start", "perim_end",
+           "deadline", "route", "changed", "postcode", "email", "person")
+_SEP = "\x1f"  # the ASCII unit separator: never in GRDF's text
+_FILTER_KEYS = {"state": "etat_droit_acces", "role": "role_tiers", "proof": "statut_controle_preuve"}
+
+
+def configured(settings: GrdfAdictSettings, secrets: Any) -> bool:
+    return settings.configured and secrets.available(PROVIDER, SECRET)
+
+
+def quota_of(settings: GrdfAdictSettings) -> tuple[float, int]:
+    """(per second, per day): the document's row for the park size, unless overridden."""
+    return rules.quota_limits(settings.park_size, per_second=settings.per_second or None,
+                              per_day=settings.per_day or None)
+
+
+def sandbox_app(settings: GrdfAdictSettings, ctx: ProviderContext) -> Any:
+    from pupitre.providers.grdf_adict.sandbox import AdictSimulator
+
+    per_second, per_day = quota_of(settings)
+    return AdictSimulator(ctx.clock, ctx.faults, park_size=settings.sandbox_park_size,
+                          per_second=per_second, per_day=per_day).app
+
+
+# -- the copy of the rights, as columns -------------------------------------------------------------
+
+def _iso(day: dt.date | dt.datetime | None) -> str:
+    return "" if day is None else (day.date() if isinstance(day, dt.datetime) else day).isoformat()
+
+
+def row_of(item: Mapping[str, Any]) -> tuple[str, ...]:
+    """One right as a row of :data:`COLUMNS`; :class:`PayloadError` if it cannot be read.
+
+    The common case is read directly (3× faster than building a
+    :class:`~models.RightRow`: 100k rights load a couple of seconds sooner); anything
+    unusual goes through ``RightRow`` — and a test checks both give the same row."""
+    try:
+        return _direct_row(item)
+    except (KeyError, ValueError, TypeError, AttributeError):
+        pass
+    try:
+        r = m.RightRow.from_api(item)
+    except (ValueError, TypeError, AttributeError):
+        from pupitre.providers.core.http import parse_model
+
+        parse_model(item, m.AccessRight, rules.PROVIDER)  # the typed error, with where
+        raise PayloadError("the API sent an access right that cannot be read", provider=rules.PROVIDER) from None
+    return (r.id_droit_acces, r.id_pce, r.role_tiers or "", r.holder, r.etat_droit_acces or "",
+            r.statut_controle_preuve or "", _iso(r.date_debut_droit_acces), _iso(r.date_fin_droit_acces),
+            _iso(r.perim_donnees_conso_debut), _iso(r.perim_donnees_conso_fin),
+            _iso(r.date_limite_transmission_preuve), r.parcours or "", _iso(r.state_changed_at),
+            _text(item.get("code_postal")), _text(item.get("courriel_titulaire")), "1" if r.is_person else "")
+
+
+_CHANGED_AT = {m.REVOKED: "date_revocation", m.OBSOLETE: "date_passage_a_obsolete",
+               m.REFUSED: "date_passage_a_refuse"}
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _date(value: Any) -> str:
+    """An ISO date (or the date of a ``YYYY-MM-DD HH:MM:SS``), checked; "" when absent.
+    A date-time with an offset goes to ``RightRow`` (its Paris date may differ)."""
+    if not value:
+        return ""
+    text = value.strip()
+    if len(text) > 10 and ("+" in text[10:] or text.endswith("Z") or "-" in text[10:]):
+        raise ValueError("a zoned date-time")
+    day = text[:10]
+    dt.date.fromisoformat(day)
+    return day
+
+
+def _direct_row(d: Mapping[str, Any]) -> tuple[str, ...]:
+    get = d.get
+    ident, pce = d["id_droit_acces"], d["id_pce"]
+    if not isinstance(ident, str) or not isinstance(pce, str):
+        raise TypeError("ids must be strings")
+    name = _text(get("nom_titulaire"))
+    company = _text(get("raison_sociale_du_titulaire")) or _text(get("raison_sociale"))
+    state = m.normalise_state(get("etat_droit_acces")) or ""
+    changed = _CHANGED_AT.get(state)
+    return (ident, pce, m.normalise_role(get("role_tiers")) or "", name or company, state,
+            _text(get("statut_controle_preuve")), _date(get("date_debut_droit_acces")),
+            _date(get("date_fin_droit_acces")), _date(get("perim_donnees_conso_debut")),
+            _date(get("perim_donnees_conso_fin")), _date(get("date_limite_transmission_preuve")),
+            _text(get("parcours")), _date(get(changed)) if changed else "", _text(get("code_postal")),
+            _text(get("courriel_titulaire")), "1" if name and not company else "")
+
+
+def right_row(row: Mapping[str, str]) -> m.RightRow:
+    """The provider's :class:`~models.RightRow` of a row of the copy (for the action forms)."""
+    def day(key: str) -> dt.date | None:
+        return dt.date.fromisoformat(row[key]) if row[key] else None
+
+    changed = row["changed"]
+    return m.RightRow(row["id"], row["pce"], row["role"] or None, row["holder"], row["person"] == "1",
+                      row["state"] or None, row["proof"] or None, day("start"), day("end"), day("perim_start"),
+                      day("perim_end"), day("deadline"), row["route"] or None,
+                      dt.datetime.combine(dt.date.fromisoformat(changed), dt.time()) if changed else None)
+
+
+class RightsTable:
+    """Access rights as columns (``table.col["state"][i]``); rows only ever appended."""
+
+    def __init__(self, data: Mapping[str, list[str]] | None = None) -> None:
+        self.col: dict[str, list[str]] = {name: list(data[name]) if data else [] for name in COLUMNS}
+        self._appends = [self.col[name].append for name in COLUMNS]
+
+    def __len__(self) -> int:
+        return len(self.col["id"])
+
+    def add(self, row: Sequence[str]) -> None:
+        for append, value in zip(self._appends, row):
+            append(value)
+
+    def add_raw(self, items: Iterable[Mapping[str, Any]]) -> int:
+        n = 0
+        for item in items:
+            self.add(row_of(item))
+            n += 1
+        return n
+
+    def row(self, i: int) -> dict[str, str]:
+        return {name: self.col[name][i] for name in COLUMNS}
+
+    def find(self, *, id: str | None = None, pce: str | None = None) -> int | None:
+        key, value = ("id", id) if id is not None else ("pce", pce)
+        try:
+            return self.col[key].index(value)  # type: ignore[arg-type]
+        except ValueError:
+            return None
+
+    def states(self) -> dict[str, str]:
+        return dict(zip(self.col["id"], self.col["state"]))
+
+    def dump(self) -> dict[str, Any]:
+        """For the store: each column joined on a unit separator (a 100k-row copy encodes in
+        tens of ms, not a second); a column holding that character stays a list."""
+        n = len(self)
+        data: dict[str, Any] = {}
+        for name, values in self.col.items():
+            joined = _SEP.join(values)
+            data[name] = joined if joined.count(_SEP) == max(n - 1, 0) else values
+        return {"columns": list(COLUMNS), "rows": n, "data": data}
+
+    @classmethod
+    def load(cls, payload: Mapping[str, Any]) -> "RightsTable":
+        if list(payload.get("columns", ())) != list(COLUMNS):
+            raise ValueError("a copy of another shape")
+        n = int(payload["rows"])
+        data = {name: (value.split(_SEP) if n else []) if isinstance(value, str) else list(value)
+                for name, value in payload["data"].items()}
+        if any(len(values) != n for values in data.values()):
+            raise ValueError("a damaged copy")
+        return cls(data)
+
+
+@dataclass
+class RightsLoad:
+    """One streamed read (the whole park, or a search): rows appear in :attr:`table` as they
+    arrive; :attr:`error` tells why it stopped early (the rows received stay)."""
+
+    kind: str = "all"  # "all" | "search" | "local" (the offline search on the stored copy)
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    table: RightsTable = field(default_factory=RightsTable)
+    started: float = field(default_factory=time.monotonic)
+    first_row_after: float | None = None
+    done: bool = False
+    error: str | None = None
+    trailer: str | None = None
+
+    @property
+    def streaming(self) -> bool:
+        return not self.done
+
+
+def search_body(filters: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+    """``POST /droits_acces`` body from the screen's filters (the provider's spellings)."""
+    return rules.search_body({_FILTER_KEYS[name]: list(values) for name, values in filters.items() if values})
+
+
+# -- the session ------------------------------------------------------------------------------------
+
+@dataclass
+class AdictSession:
+    settings: GrdfAdictSettings
+    ctx: ProviderContext
+    sandboxed: bool
+    live: RightsLoad | None = None  # the rights feed's load under way (or its last one)
+    _client: "AdictClient | None" = field(default=None, init=False)
+
+    @property
+    def client_id(self) -> str:
+        from pupitre.providers.grdf_adict.sandbox import SANDBOX_CLIENT_ID
+
+        return SANDBOX_CLIENT_ID if self.sandboxed else self.settings.client_id
+
+    @property
+    def quota(self) -> "QuotaLimiter":
+        """The credential's one limiter (per second and per day; the day count is in the store).
+
+        Paced 10 % under GRDF's per-second rate: GRDF counts a call when it arrives, so a
+        client pacing exactly at the rate gets refused whenever one call travels faster
+        than the one before it ("2 calls in the same second: one is in error")."""
+        per_second, per_day = quota_of(self.settings)
+        return self.ctx.quota(f"{PROVIDER}:{self.client_id}", provider=TITLE,
+                              per_second=per_second * PACING_MARGIN, per_day=per_day)
+
+    @property
+    def client(self) -> "AdictClient":
+        """Built on first use; the token (4 h) is reused until it nears expiry."""
+        if self._client is None:
+            from pupitre.providers.grdf_adict.client import AdictClient, adict_auth
+            from pupitre.providers.grdf_adict.sandbox import SANDBOX_CLIENT_SECRET
+
+            http = self.ctx.client()
+            if self.sandboxed:
+                base, token_url, secret = SANDBOX_BASE_URL, SANDBOX_TOKEN_URL, SANDBOX_CLIENT_SECRET
+            else:
+                base, token_url = self.settings.base_url, self.settings.token_url
+                secret = self.ctx.secrets.get(PROVIDER, SECRET) or ""
+            auth = adict_auth(http, self.client_id, secret, self.ctx.clock, token_url=token_url,
+                              scope=self.settings.scope or None)
+            self._client = AdictClient(http, base, auth, quota=self.quota, retry=self.ctx.retry)
+        return self._client
+
+    async def stream_into(self, load: RightsLoad) -> RightsLoad:
+        """Stream ``GET`` (or ``POST`` with the search filters) into ``load``; on a failure
+        the rows received stay in ``load.table`` and the typed error is raised."""
+        client = self.client
+        method, body = ("POST", search_body(load.filters)) if load.kind == "search" else ("GET", None)
+        stream = client.stream(method, "/droits_acces", json=body)
+        table = load.table
+        try:
+            async for item in stream:
+                table.add(row_of(item))
+                if load.first_row_after is None:
+                    load.first_row_after = time.monotonic() - load.started
+        except ApiError as error:
+            load.error = (f"{error} — {len(table)} right(s) received before the error" if len(table)
+                          else str(error))
+            raise
+        finally:
+            await stream.aclose()
+            load.done = True
+        return load
+
+    async def refresh(self) -> RightsTable:
+        """The rights feed: the whole park, streamed (rows visible at once through :attr:`live`)."""
+        load = RightsLoad("all")
+        self.live = load
+        await self.stream_into(load)
+        return load.table
+
+    async def search(self, load: RightsLoad, stored: RightsTable | None) -> RightsLoad:
+        """Online: ``POST /droits_acces`` with ``load.filters``, streamed into ``load``. When
+        the API cannot be reached and nothing arrived, the stored copy instead
+        (``kind == "local"``: the caller applies the same filters to it, offline)."""
+        try:
+            return await self.stream_into(load)
+        except ApiError as error:
+            if error.kind not in ("network", "timeout") or len(load.table) or stored is None:
+                return load
+            return RightsLoad("local", load.filters, stored, done=True,
+                              error=f"offline ({error}): filters applied to the stored copy")
+
+
+def status_changes(old: RightsTable | None, new: RightsTable) -> list[Change]:
+    """Every right whose state changed is a history row (key: its id); those that became
+    Refusée / Obsolète / Révoquée are ``attention``, summed up in one notification."""
+    if old is None:
+        return []
+    before = old.states()
+    changes: list[Change] = []
+    lost = 0
+    col = new.col
+    for i, (ident, state) in enumerate(zip(col["id"], col["state"])):
+        was = before.get(ident)
+        if was is None or was == state:
+            continue
+        severity = "attention" if state in LOST_STATES else "info"
+        lost += severity == "attention"
+        changes.append(Change(ident, was, state, f"PCE {col['pce'][i]} ({col['holder'][i] or '?'}): "
+                              f"{was} → {state}", severity))  # type: ignore[arg-type]
+    if lost:
+        changes.append(Change("*", None, f"{lost} lost", f"{lost} right(s) became {' / '.join(LOST_STATES)}",
+                              "attention", f"GRDF ADICT: {lost} access right(s) became "
+                              f"{' / '.join(LOST_STATES)}: see the access rights (5)."))
+    return changes
+
+
+# -- what needs action ------------------------------------------------------------------------------
+
+@dataclass
+class RightsSummary:
+    total: int
+    by_state: dict[str, int]
+    awaiting: int  # proofs awaited (« Preuve en attente »)
+    overdue: int  # of which the deadline is past
+    due_soon: int  # of which the deadline falls within 5 working days
+    next_deadline: str
+    lost_recently: list[int]  # rows that became Refusée / Obsolète / Révoquée since yesterday
+
+
+class DeadlineCache:
+    """Working-day arithmetic per distinct deadline (a park has few distinct dates)."""
+
+    def __init__(self, today: dt.date) -> None:
+        self.today = today
+        self._cache: dict[str, tuple[bool, bool, int]] = {}
+
+    def __call__(self, deadline: str) -> tuple[bool, bool, int]:
+        """(overdue, due within 5 working days, working days left) of an ISO date."""
+        if deadline not in self._cache:
+            day = dt.date.fromisoformat(deadline)
+            self._cache[deadline] = (rules.overdue(day, self.today), rules.due_soon(day, self.today),
+                                     rules.working_days_until(self.today, day))
+        return self._cache[deadline]
+
+
+def summarise(table: RightsTable, today: dt.date, recent_ids: set[str] = frozenset()) -> RightsSummary:  # type: ignore[assignment]
+    col = table.col
+    by_state: dict[str, int] = {}
+    for state in col["state"]:
+        by_state[state] = by_state.get(state, 0) + 1
+    deadlines = DeadlineCache(today)
+    awaiting = overdue = soon = 0
+    nearest = ""
+    for proof, deadline in zip(col["proof"], col["deadline"]):
+        if proof != m.PROOF_PENDING:
+            continue
+        awaiting += 1
+        if deadline:
+            late, close, _ = deadlines(deadline)
+            overdue += late
+            soon += close
+            if not late and (not nearest or deadline < nearest):
+                nearest = deadline
+    since = (today - dt.timedelta(days=1)).isoformat()
+    lost = [i for i, (state, changed, ident) in enumerate(zip(col["state"], col["changed"], col["id"]))
+            if state in LOST_STATES and ((changed and changed >= since) or ident in recent_ids)]
+    return RightsSummary(len(table), by_state, awaiting, overdue, soon, nearest, lost)
+
+
+def recent_lost_ids(ctx: ProviderContext, now: dt.datetime) -> set[str]:
+    """Ids of rights the stored history saw become Refusée / Obsolète / Révoquée since yesterday."""
+    since = dt.datetime.combine(now.date() - dt.timedelta(days=1), dt.time(), tzinfo=now.tzinfo)
+    return {h.key for h in ctx.store.history(RIGHTS_FEED, limit=5000)
+            if h.new in LOST_STATES and h.at >= since}
+
+
+def findings(ctx: ProviderContext, results: dict[str, Any], now: dt.datetime) -> list[Finding]:
+    table: RightsTable | None = results.get(RIGHTS_FEED)
+    if table is None:
+        return []
+    summary = summarise(table, now.date(), recent_lost_ids(ctx, now))
+    return summary_findings(summary, table)
+
+
+def summary_findings(summary: RightsSummary, table: RightsTable) -> list[Finding]:
+    out: list[Finding] = []
+    if summary.awaiting:
+        level = "critical" if summary.overdue else "attention"
+        text = f"{summary.awaiting} right(s) awaiting proofs"
+        if summary.overdue:
+            text += f", {summary.overdue} past their deadline"
+        if summary.due_soon:
+            text += f", {summary.due_soon} due within 5 working days"
+        if summary.next_deadline:
+            text += f" (next deadline {summary.next_deadline})"
+        out.append(Finding(TITLE, level, text))  # type: ignore[arg-type]
+    if summary.lost_recently:
+        col = table.col
+        sample = ", ".join(f"{col['pce'][i]} {col['state'][i]}" for i in summary.lost_recently[:5])
+        more = f" and {len(summary.lost_recently) - 5} more" if len(summary.lost_recently) > 5 else ""
+        out.append(Finding(TITLE, "attention", f"{len(summary.lost_recently)} right(s) became Refusée/"
+                           f"Obsolète/Révoquée since yesterday: {sample}{more}"))
+    if not out:
+        out.append(Finding(TITLE, "ok", f"{summary.total} access right(s), "
+                           f"{summary.by_state.get(m.ACTIVE, 0)} active, no proof awaited"))
+    return out
+
+
+def _load(payload: Any) -> RightsTable:
+    return RightsTable.load(payload)
+
+
+def connect(settings: GrdfAdictSettings, ctx: ProviderContext, *, sandboxed: bool) -> Connection:
+    session = AdictSession(settings, ctx, sandboxed)
+    feed: Feed[Any] = Feed(RIGHTS_FEED, PROVIDER, "GRDF access rights", session.refresh,
+                           RightsTable.dump, _load, fixed_interval(settings.refresh_seconds), status_changes)
+    return Connection(PROVIDER, TITLE, [feed], lambda results, now: findings(ctx, results, now),
+                      handlers=_handlers(session), session=session)
+
+
+def _handlers(session: AdictSession) -> dict[tuple[str, str], Any]:
+    try:
+        from pupitre.providers.grdf_adict import actions
+    except ImportError:  # the actions module comes with the provider layer
+        return {}
+    return actions.handlers(lambda: session.client)  # type: ignore[no-any-return]
+

@@ -1,0 +1,585 @@
+"""Access rights (key 5): every GRDF ADICT access right of the park, at park scale.
+
+The list streams in (rows show while it still arrives), in a virtualised table that
+renders only the visible lines. Filters by state, role and proof status are sent as
+the ``POST /droits_acces`` search when the API answers, and applied to the stored
+copy when it does not; ``/`` searches a PCE or a holder as you type; ``s`` sorts by
+any column; ``d`` shows the rights awaiting proofs by deadline (``⚑`` due within 5
+working days, ``‼`` past). A stream cut halfway keeps the rows received and shows why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any, Sequence
+
+from rich.markup import escape
+from rich.style import Style
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Input, Static
+
+from pupitre.providers.grdf_adict import models as m
+from pupitre.providers.grdf_adict.feeds import (PROVIDER, RIGHTS_FEED, DeadlineCache, RightsLoad,
+                                                RightsTable)
+from pupitre.tui.screens.base import PupitreScreen
+from pupitre.tui.widgets.feed_status import FeedStatus
+from pupitre.tui.widgets.header import HeaderBar
+from pupitre.tui.widgets.rights_panels import FilterPicker, SortPicker
+from pupitre.tui.widgets.virtual_table import Column, VirtualTable
+
+COLUMNS = (Column("pce", "PCE", 14), Column("state", "State", 14), Column("proof", "Proof", 11),
+           Column("deadline", "Proof due", 12), Column("holder", "Holder", 20), Column("role", "Role", 10),
+           Column("start", "Right from", 10), Column("end", "Right to", 10),
+           Column("perim_start", "Data from", 10), Column("perim_end", "Data to", 10),
+           Column("route", "Route", 14))
+STATE_GLYPHS = {m.ACTIVE: "✓", m.TO_VALIDATE: "…", m.REVOKED: "✗", m.TO_RECHECK: "?", m.OBSOLETE: "∅",
+                m.REFUSED: "⊘"}
+PROOF_SHORT = {m.PROOF_PENDING: "en attente", m.PROOF_TO_CHECK: "à vérifier", m.PROOF_CHECKING: "en cours",
+               m.PROOF_OK: "OK", m.PROOF_KO: "KO"}
+ROLE_SHORT = {"AUTORISE_CONTRAT_FOURNITURE": "Aut. fourn", "DETENTEUR_CONTRAT_FOURNITURE": "Dét. fourn",
+              "AUTORISE_CONTRAT_INJECTION": "Aut. inj", "DETENTEUR_CONTRAT_INJECTION": "Dét. inj"}
+FILTERS = (("state", "State", m.STATES), ("role", "Role", m.ROLES), ("proof", "Proof status", m.PROOF_STATUSES))
+OVERDUE = Style(bold=True, reverse=True)
+SOON = Style(bold=True)
+LOST = Style(dim=True)
+POLL_SECONDS = 0.1
+RESORT_SECONDS = 1.0  # while streaming with a sort: re-sort at most this often
+RESIZE_SECONDS = 0.5  # while streaming below a full page: resize the table at most this often
+
+
+class RightsView:
+    """Which rows of a :class:`RightsTable` show, in which order (no Textual here).
+
+    Filters return index arrays; sorts use the column strings as keys (dates are ISO,
+    so they sort right) and are cached per column; typing a longer search narrows the
+    previous result instead of scanning the whole park again.
+    """
+
+    def __init__(self) -> None:
+        self.table = RightsTable()
+        self.filters: dict[str, set[str]] = {"state": set(), "role": set(), "proof": set()}
+        self.search = ""
+        self.sort: str | None = None
+        self.reverse = False
+        self.deadlines = False
+        self._hay: list[str] = []
+        self._orders: dict[tuple[str, bool], tuple[int, list[int]]] = {}
+        self._base: tuple[Any, list[int]] | None = None
+        self._narrow: tuple[str, list[int]] = ("", [])
+        self.counts: dict[str, int] = {}
+        self._counted = 0
+
+    def set_table(self, table: RightsTable) -> None:
+        if table is not self.table:
+            self.table = table
+            self._hay, self._orders, self._base, self.counts, self._counted = [], {}, None, {}, 0
+
+    def _sync(self) -> None:
+        """Extend the search text and the state counts to the rows arrived since."""
+        col = self.table.col
+        n = len(self.table)
+        if len(self._hay) < n:
+            start = len(self._hay)
+            self._hay.extend(f"{p}\x00{h}".casefold() for p, h in zip(col["pce"][start:n], col["holder"][start:n]))
+        if self._counted < n:
+            counts = self.counts
+            for state in col["state"][self._counted:n]:
+                counts[state] = counts.get(state, 0) + 1
+            self._counted = n
+
+    def _order(self, n: int) -> Sequence[int]:
+        if self.deadlines:
+            key, reverse = "deadline", False
+        elif self.sort is None:
+            return range(n)
+        else:
+            key, reverse = self.sort, self.reverse
+        cached = self._orders.get((key, reverse))
+        if cached is None or cached[0] != n:
+            column = self.table.col[key]
+            order = sorted(range(n), key=column.__getitem__, reverse=reverse)
+            self._orders[(key, reverse)] = (n, order)
+            return order
+        return cached[1]
+
+    def compute(self) -> list[int]:
+        """The rows to show, as data row numbers in display order."""
+        self._sync()
+        n = len(self.table)
+        signature = (n, id(self.table), tuple((k, tuple(sorted(v))) for k, v in self.filters.items()),
+                     self.sort, self.reverse, self.deadlines)
+        if self._base is None or self._base[0] != signature:
+            self._base = (signature, self._filtered(self._order(n), self.table.col))
+            self._narrow = ("", self._base[1])
+        rows = self._base[1]
+        needle = self.search.strip().casefold()
+        if not needle:
+            return list(rows)
+        previous, narrowed = self._narrow
+        source = narrowed if previous and needle.startswith(previous) else rows
+        hay = self._hay
+        out = [i for i in source if needle in hay[i]]
+        self._narrow = (needle, out)
+        return list(out)
+
+    def _filtered(self, rows: Sequence[int], col: dict[str, list[str]]) -> list[int]:
+        out: Sequence[int] = rows
+        for name, wanted in self.filters.items():
+            if wanted:
+                values = col[name]
+                out = [i for i in out if values[i] in wanted]
+        if self.deadlines:
+            proof, deadline = col["proof"], col["deadline"]
+            out = [i for i in out if proof[i] == m.PROOF_PENDING and deadline[i]]
+        return list(out)
+
+    def append(self, view: list[int], start: int) -> list[int] | None:
+        """The view with rows ``start…`` appended, or ``None`` when it must be recomputed
+        (a sort or the deadlines order puts new rows anywhere)."""
+        if self.sort is not None or self.deadlines:
+            return None
+        self._sync()
+        n = len(self.table)
+        rows = self._filtered(range(start, n), self.table.col)
+        needle = self.search.strip().casefold()
+        if needle:
+            rows = [i for i in rows if needle in self._hay[i]]
+        view.extend(rows)
+        self._base = None
+        return view
+
+    @property
+    def filtered(self) -> bool:
+        return any(self.filters.values())
+
+    def describe(self) -> str:
+        parts = [f"{label}: {', '.join(sorted(self.filters[key]))}" for key, label, _ in FILTERS
+                 if self.filters[key]]
+        if self.search.strip():
+            parts.append(f"search « {self.search.strip()} »")
+        if self.deadlines:
+            parts.append("proofs awaited, by deadline")
+        elif self.sort:
+            label = next(c.label for c in COLUMNS if c.key == self.sort)
+            parts.append(f"sorted by {label} {'↓' if self.reverse else '↑'}")
+        return " · ".join(parts)
+
+
+class RightsCells:
+    """Cell texts and styles for the visible rows (glyph + word: readable without colour)."""
+
+    def __init__(self, view: RightsView, today: dt.date) -> None:
+        self.view = view
+        self.deadlines = DeadlineCache(today)
+
+    def cells(self, row: int, columns: Sequence[Column]) -> list[tuple[str, Style | None]]:
+        col = self.view.table.col
+        out: list[tuple[str, Style | None]] = []
+        for column in columns:
+            key = column.key
+            value = col[key][row]
+            style: Style | None = None
+            if key == "state":
+                style = LOST if value in (m.REVOKED, m.OBSOLETE, m.REFUSED) else None
+                value = f"{STATE_GLYPHS.get(value, ' ')} {value}" if value else "—"
+            elif key == "proof":
+                value = PROOF_SHORT.get(value, value) or "—"
+            elif key == "role":
+                value = ROLE_SHORT.get(value, value)
+            elif key == "deadline" and value:
+                value, style = self.deadline_cell(value, col["proof"][row] == m.PROOF_PENDING)
+            out.append((value, style))
+        return out
+
+    def deadline_cell(self, deadline: str, awaited: bool) -> tuple[str, Style | None]:
+        if not awaited:
+            return f"  {deadline}", None
+        late, soon, _ = self.deadlines(deadline)
+        if late:
+            return f"‼ {deadline}", OVERDUE
+        if soon:
+            return f"⚑ {deadline}", SOON
+        return f"  {deadline}", None
+
+
+class AccessRightsScreen(PupitreScreen):
+    FEEDS = (RIGHTS_FEED,)
+    BINDINGS = [
+        Binding("slash", "search", "Search", id="rights.search"),
+        Binding("f", "filter", "Filter", id="rights.filter"),
+        Binding("s", "sort", "Sort", id="rights.sort"),
+        Binding("d", "deadlines", "Deadlines", id="rights.deadlines"),
+        Binding("c", "clear", "Clear", id="rights.clear"),
+        Binding("n", "declare", "Declare", id="rights.declare"),
+        Binding("x", "revoke", "Revoke", id="rights.revoke"),
+        Binding("u", "proofs", "Send proofs", id="rights.proofs"),
+        Binding("enter", "detail", "Detail", show=False, id="rights.detail"),
+        Binding("escape", "close_search", "Close", show=False, id="rights.close"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view = RightsView()
+        self.search_load: RightsLoad | None = None
+        self.rows: list[int] = []
+        self._shown: tuple[int, int] = (0, -1)  # (id of the table, rows taken into the view)
+        self._resorted = 0.0
+        self._resized = 0.0
+        self._status_at = 0.0
+        self._extended = 0  # rows the table's size accounts for
+        self.cells = RightsCells(self.view, dt.date.today())
+        self._texts: dict[str, str | None] = {}
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar("Access rights")
+        yield Static("", id="rights-summary")
+        yield Static("", id="rights-counts")
+        yield Static("", id="rights-error")
+        yield Static("", id="rights-actions")
+        yield VirtualTable(COLUMNS, self.cells, id="rights-table", empty_text="No access right to show.")
+        yield SortPicker(COLUMNS, id="rights-sort", classes="rights-panel")
+        yield FilterPicker(FILTERS, id="rights-filter", classes="rights-panel")
+        yield Input(id="rights-search", placeholder="PCE or holder…", compact=True)
+        yield FeedStatus(RIGHTS_FEED, classes="feed-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#rights-search", Input).display = False
+        self.query_one(SortPicker).display = False
+        self.query_one(FilterPicker).display = False
+        self.query_one(VirtualTable).focus()
+        self.set_interval(POLL_SECONDS, self._poll)
+        self.papp.outbox.updated.subscribe(self, lambda _: self._actions_line())
+        self._actions_line()
+
+    # -- data --------------------------------------------------------------------------
+    @property
+    def session(self) -> Any:
+        return self.papp.runtime.connections[PROVIDER].session
+
+    def stored(self) -> RightsTable | None:
+        return self.papp.feeds.state(RIGHTS_FEED).data
+
+    def load_shown(self) -> RightsLoad | None:
+        """The streamed read on screen: a search, else the feed's read under way or cut."""
+        if self.search_load is not None:
+            return self.search_load
+        live = self.session.live
+        if live is not None and (live.streaming or live.error):
+            return live
+        return None
+
+    def source(self) -> RightsTable:
+        load = self.load_shown()
+        if load is not None:
+            return load.table
+        return self.stored() or RightsTable()
+
+    # -- drawing -----------------------------------------------------------------------
+    def redraw(self) -> None:
+        self.cells.deadlines = DeadlineCache(self.papp.runtime.clock.now().date())
+        self._poll(force=True)
+
+    def _poll(self, force: bool = False) -> None:
+        """At most every 100 ms: take the rows arrived since into the view, redraw the lines."""
+        table = self.source()
+        self.view.set_table(table)
+        n = len(table)
+        widget = self.query_one(VirtualTable)
+        if force or self._shown[0] != id(table):
+            self._recompute(widget)
+        elif self._shown[1] != n:
+            now = time.monotonic()
+            shown_before = len(widget.view) if widget.view is self.rows else 0
+            appended = self.view.append(self.rows, self._shown[1])
+            if appended is not None:
+                # Below a full page, new rows change only the scrollbar: resize the table at
+                # most every RESIZE_SECONDS while streaming (each resize repaints it).
+                page_full = shown_before > widget.page_rows + int(widget.scroll_offset.y)
+                if not page_full or now - self._resized >= RESIZE_SECONDS or not self._loading():
+                    widget.extend_view(appended, self._extended)
+                    self._extended, self._resized = len(appended), now
+            elif now - self._resorted >= RESORT_SECONDS or not self._loading():
+                self._recompute(widget)
+            else:
+                return
+        else:
+            if not force:
+                self._status()
+            return
+        self._shown = (id(table), n)
+        if force or not self._loading() or time.monotonic() - self._status_at >= RESIZE_SECONDS:
+            self._status()  # while streaming, the counts move at most every RESIZE_SECONDS
+
+    def _recompute(self, widget: VirtualTable) -> None:
+        self.rows = self.view.compute()
+        self._resorted = time.monotonic()
+        widget.set_view(self.rows)
+        self._extended = len(self.rows)
+
+    def _loading(self) -> bool:
+        load = self.load_shown()
+        return load is not None and load.streaming
+
+    def _status(self) -> None:
+        self._status_at = time.monotonic()
+        load = self.load_shown()
+        table = self.view.table
+        text = Text()
+        if load is not None and load.kind == "search":
+            text.append("Search on GRDF: ", style="bold")
+        elif load is not None and load.kind == "local":
+            text.append("Offline search on the stored copy: ", style="bold")
+        text.append(f"{len(self.rows):,} shown of {len(table):,} right(s)".replace(",", " "))
+        if load is not None and load.streaming:
+            text.append(f" · streaming… {len(table):,} loaded".replace(",", " "), style="bold")
+        described = self.view.describe()
+        if described:
+            text.append(f" · {described}")
+        self._update("#rights-summary", text)
+        counts = Text()
+        for state in m.STATES:
+            if counts:
+                counts.append(" · ", style="dim")
+            counts.append(f"{STATE_GLYPHS[state]} {state} {self.view.counts.get(state, 0)}")
+        self._update("#rights-counts", counts)
+        message = load.error if load is not None else None
+        if message and load is not None and load.kind == "all":
+            state = self.papp.feeds.state(RIGHTS_FEED)
+            message += " · r retries"
+            if state.data is not None and state.fetched_at is not None:
+                message += (f" · the last complete list ({len(state.data):,} rights, "
+                            f"{state.fetched_at:%d/%m %H:%M}) is kept").replace(",", " ")
+        self._update("#rights-error", Text(f"⚠ {message}", style="bold") if message else None)
+
+    def _update(self, selector: str, text: Text | None) -> None:
+        """Touch a line only when it changes (this runs every 100 ms while rows arrive)."""
+        plain = None if text is None else text.plain
+        if self._texts.get(selector, "") == plain:
+            return
+        self._texts[selector] = plain
+        widget = self.query_one(selector, Static)
+        widget.display = text is not None
+        if text is not None:
+            widget.update(text)
+
+    # -- actions -----------------------------------------------------------------------
+    def action_search(self) -> None:
+        prompt = self.query_one("#rights-search", Input)
+        prompt.display = True
+        prompt.focus()
+
+    @on(Input.Changed, "#rights-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.view.search = event.value
+        self._poll(force=True)
+
+    @on(Input.Submitted, "#rights-search")
+    def _search_done(self, event: Input.Submitted) -> None:
+        self.query_one(VirtualTable).focus()
+        if not event.value.strip():
+            event.input.display = False
+
+    def action_close_search(self) -> None:
+        prompt = self.query_one("#rights-search", Input)
+        if prompt.display:
+            prompt.value = ""
+            prompt.display = False
+            self.query_one(VirtualTable).focus()
+
+    def action_sort(self) -> None:
+        self.query_one(SortPicker).open(self.view.sort, self.view.reverse)
+
+    @on(SortPicker.OptionSelected)
+    def _sort_chosen(self, event: SortPicker.OptionSelected) -> None:
+        key = event.option.id
+        if key == self.view.sort:
+            self.view.reverse = not self.view.reverse
+        else:
+            self.view.sort, self.view.reverse = key, False
+        self.view.deadlines = False
+        self._close_panels()
+        self._poll(force=True)
+
+    def action_deadlines(self) -> None:
+        self.view.deadlines = not self.view.deadlines
+        self._poll(force=True)
+
+    def action_filter(self) -> None:
+        self.query_one(FilterPicker).open(self.view.filters)
+
+    @on(FilterPicker.Applied)
+    def _filters_chosen(self, event: FilterPicker.Applied) -> None:
+        self._close_panels()
+        self.apply_filters(event.filters)
+
+    @on(SortPicker.Closed)
+    @on(FilterPicker.Closed)
+    def _close_panels(self) -> None:
+        self.query_one(SortPicker).display = False
+        self.query_one(FilterPicker).display = False
+        self.query_one(VirtualTable).focus()
+
+    def apply_filters(self, filters: dict[str, set[str]]) -> None:
+        """Online, the filters go to GRDF as the search; offline, onto the stored copy."""
+        self.view.filters = {key: set(filters.get(key, ())) for key, _, _ in FILTERS}
+        if self.view.filtered:
+            load = RightsLoad("search", {k: sorted(v) for k, v in self.view.filters.items() if v})
+            self.search_load = load
+            self._search(load)
+        else:
+            self.search_load = None
+        self._poll(force=True)
+
+    @work(group="adict-search", exclusive=True, exit_on_error=False)
+    async def _search(self, load: RightsLoad) -> None:
+        result = await self.session.search(load, self.stored())
+        if self.search_load is load:
+            self.search_load = result
+            self._poll(force=True)
+
+    def action_clear(self) -> None:
+        self.view.search, self.view.sort, self.view.reverse, self.view.deadlines = "", None, False, False
+        prompt = self.query_one("#rights-search", Input)
+        prompt.value, prompt.display = "", False
+        self.apply_filters({})
+        self.query_one(VirtualTable).focus()
+
+    def current(self) -> dict[str, str] | None:
+        row = self.query_one(VirtualTable).current_row
+        return None if row is None else self.view.table.row(row)
+
+    @on(VirtualTable.Selected)
+    def _selected(self, event: VirtualTable.Selected) -> None:
+        self.open_detail(self.view.table.row(event.row))
+
+    def action_detail(self) -> None:
+        right = self.current()
+        if right is not None:
+            self.open_detail(right)
+
+    def open_detail(self, right: dict[str, str]) -> None:
+        try:
+            from pupitre.tui.screens.pce_detail import PceDetailScreen
+        except ImportError:
+            self.notify(escape(f"PCE {right['pce']}: {right['holder']} — {right['state']}"), timeout=5)
+            return
+        self.app.push_screen(PceDetailScreen(right))
+
+    # -- actions (outbox) ----------------------------------------------------------------
+    def _actions_line(self) -> None:
+        """The last GRDF ADICT action: queued, sent, verified (the state read back), or why not."""
+        items = self.papp.runtime.store.outbox(provider=PROVIDER)
+        if not items:
+            self._update("#rights-actions", None)
+            return
+        item = items[-1]
+        delivery = self.papp.outbox.last.get(item.id)
+        text = Text()
+        text.append(f"Last action #{item.id} {item.action}: ", style="bold")
+        if item.status == "pending":
+            text.append(f"waiting to be sent{' (' + item.last_error + ')' if item.last_error else ''}")
+        elif item.status == "failed":
+            text.append(f"NOT accepted — {item.last_error}", style="bold")
+        else:
+            text.append(f"{item.status} — {delivery.message if delivery else item.response}")
+        self._update("#rights-actions", text)
+
+    def _actions(self) -> Any:
+        try:
+            from pupitre.providers.grdf_adict import actions
+        except ImportError:  # the provider layer without its actions: say so, never crash
+            self.notify("GRDF ADICT actions are not available in this build.", severity="error", timeout=8)
+            return None
+        return actions
+
+    def _right_model(self) -> Any:
+        from pupitre.providers.grdf_adict.feeds import right_row
+
+        row = self.current()
+        if row is None:
+            self.notify("No access right selected.", severity="warning", timeout=4)
+            return None
+        return right_row(row)
+
+    def _submit(self, action: str, payload: dict[str, Any], question: str) -> None:
+        from pupitre.providers.core.outbox import ActionRefused
+        from pupitre.tui.screens.confirm import ConfirmScreen
+
+        def answer(yes: bool | None) -> None:
+            if not yes:
+                self.notify("Cancelled: nothing sent.", timeout=4)
+                return
+            try:
+                item = self.papp.outbox.submit(PROVIDER, action, payload)
+            except ActionRefused as refusal:
+                self.notify(escape(f"Not sent: {refusal}"), title="Refused", severity="error", timeout=20)
+                return
+            self.notify(f"#{item} written to the outbox; sending…", timeout=5)
+            self._actions_line()
+
+        self.app.push_screen(ConfirmScreen(question), answer)
+
+    def action_declare(self) -> None:
+        actions = self._actions()
+        if actions is None:
+            return
+        from pupitre.tui.screens.rights_actions import DeclareScreen
+
+        row = self.current()
+        prefill: dict[str, Any] = {}
+        if row is not None and row["state"] in (m.REVOKED, m.OBSOLETE, m.REFUSED):  # a renewal
+            prefill = {"id_pce": row["pce"], "code_postal": row["postcode"], "courriel_titulaire": row["email"],
+                       "role_tiers": row["role"] or m.ROLES[0],
+                       ("nom_titulaire" if row["person"] else "raison_sociale"): row["holder"]}
+        now = self.papp.runtime.clock.now()
+
+        def done(payload: dict[str, Any] | None) -> None:
+            if payload is not None:
+                handler = self.papp.runtime.outbox.handlers[(PROVIDER, actions.DECLARE)]
+                self._submit(actions.DECLARE, payload, f"{handler.describe(payload)}?\nGRDF answers with the "
+                             "state of the new right (« A valider » until the holder confirms).")
+
+        self.app.push_screen(DeclareScreen(now, prefill), done)
+
+    def action_revoke(self) -> None:
+        actions = self._actions()
+        if actions is None:
+            return
+
+        right = self._right_model()
+        if right is None:
+            return
+        form = actions.revocation_form(right, self.papp.runtime.clock.now())
+        if not form.ok:
+            self.notify(escape("Cannot revoke: " + " ".join(form.messages)), title="Refused — nothing sent",
+                        severity="error", timeout=15)
+            return
+        self._submit(actions.REVOKE, form.payload or {}, actions.revocation_confirmation(right))
+
+    def action_proofs(self) -> None:
+        actions = self._actions()
+        if actions is None:
+            return
+        from pupitre.tui.screens.rights_actions import ProofsScreen
+
+        right = self._right_model()
+        if right is None:
+            return
+        problem = actions.rules.proof_status_problem(right.statut_controle_preuve)
+        if problem:
+            self.notify(escape(problem), title="Refused — nothing sent", severity="error", timeout=15)
+            return
+
+        def done(payload: dict[str, Any] | None) -> None:
+            if payload is not None:
+                names = ", ".join(f["name"] for f in payload["files"])
+                self._submit(actions.SEND_PROOFS, payload,
+                             f"Send {len(payload['files'])} proof file(s) ({names}) for the right on PCE "
+                             f"{right.id_pce} ({right.holder or '?'})?")
+
+        self.app.push_screen(ProofsScreen(right, self.papp.runtime.clock.now()), done)

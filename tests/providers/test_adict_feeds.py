@@ -1,0 +1,176 @@
+"""GRDF ADICT wiring: the rights copy as columns (corpus samples, quirks), the findings
+(proofs awaited, rights lost since yesterday), the quota by park size and its day counter."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from pupitre.providers.core.clock import PARIS
+from pupitre.providers.core.errors import PayloadError
+from pupitre.providers.core.store import Store
+from pupitre.providers.grdf_adict import models as m
+from pupitre.providers.grdf_adict import rules
+from pupitre.providers.grdf_adict.feeds import (COLUMNS, RightsTable, quota_of, row_of, status_changes,
+                                                summarise, summary_findings)
+from pupitre.settings import GrdfAdictSettings
+
+SAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "grdf-adict" / "samples"
+if not SAMPLES.exists():
+    SAMPLES = Path("/work/shared/corpus/grdf-adict/samples")
+TODAY = dt.date(2026, 11, 18)  # a Wednesday
+
+
+def right(n: int, **fields: object) -> dict[str, object]:
+    base: dict[str, object] = {"id_droit_acces": f"id-{n}", "id_pce": f"GI{n:06d}",
+                               "role_tiers": "AUTORISE_CONTRAT_FOURNITURE", "nom_titulaire": "MARTIN",
+                               "etat_droit_acces": "Active", "parcours": "TIERS_DIRECT"}
+    base.update(fields)
+    return base
+
+
+@pytest.mark.parametrize("name", ["v1_droits_acces.lowatt-fixture-2021.ndjson", "v2_droits_acces.lowatt-fixture.ndjson"])
+def test_corpus_rights_read_into_columns(name: str) -> None:
+    items, _ = rules.parse_ndjson((SAMPLES / name).read_bytes())
+    table = RightsTable()
+    table.add_raw(items)
+    assert len(table) == len(items) > 0
+    for i, item in enumerate(items):
+        model = m.AccessRight.model_validate(item)  # the row says what the model says
+        row = table.row(i)
+        assert (row["pce"], row["state"], row["role"], row["holder"]) == (
+            model.id_pce, model.etat_droit_acces or "", model.role_tiers or "", model.holder)
+        assert row["start"] == (model.date_debut_droit_acces.isoformat() if model.date_debut_droit_acces else "")
+
+
+def test_refused_right_sample_keeps_its_date() -> None:
+    import json
+
+    item = json.loads((SAMPLES / "v1_droit_acces_refusee.real-2021-redacted.json").read_text())
+    items = item if isinstance(item, list) else item.get("liste_acces", [item]) if isinstance(item, dict) else [item]
+    row = dict(zip(COLUMNS, row_of(items[0])))
+    assert row["state"] == m.REFUSED and row["changed"]
+
+
+def test_quirks_and_bad_records() -> None:
+    row = dict(zip(COLUMNS, row_of(right(1, role_tiers="AUTORISE CONTRAT FOURNITURE", etat_droit_acces="Refusee",
+                                        nom_titulaire=" ", raison_sociale_du_titulaire="SCI X",
+                                        date_debut_droit_acces=" 2018-07-05 ",
+                                        date_passage_a_refuse="2026-11-17 02:54:14"))))
+    assert (row["role"], row["state"], row["holder"], row["start"], row["changed"]) == (
+        "AUTORISE_CONTRAT_FOURNITURE", m.REFUSED, "SCI X", "2018-07-05", "2026-11-17")
+    with pytest.raises(PayloadError):
+        row_of({"id_pce": "GI000001"})  # no id: the model's typed error
+    with pytest.raises(PayloadError):
+        row_of(right(2, date_debut_droit_acces="not a date"))
+
+
+def test_dump_and_load_round_trip() -> None:
+    table = RightsTable()
+    table.add_raw([right(1), right(2, etat_droit_acces="A valider")])
+    again = RightsTable.load(table.dump())
+    assert again.col == table.col
+    with pytest.raises(ValueError):
+        RightsTable.load({"columns": ["id"], "data": {}})
+
+
+def test_summary_proofs_awaited_overdue_and_lost_since_yesterday() -> None:
+    table = RightsTable()
+    table.add_raw([
+        right(1, statut_controle_preuve=m.PROOF_PENDING, date_limite_transmission_preuve="2026-11-17"),  # past
+        right(2, statut_controle_preuve=m.PROOF_PENDING, date_limite_transmission_preuve="2026-11-24"),  # 4 wd
+        right(3, statut_controle_preuve=m.PROOF_PENDING, date_limite_transmission_preuve="2026-12-18"),
+        right(4, statut_controle_preuve=m.PROOF_TO_CHECK, date_limite_transmission_preuve="2026-11-17"),
+        right(5, etat_droit_acces="Révoquée", date_revocation="2026-11-17 10:00:00"),  # yesterday
+        right(6, etat_droit_acces="Obsolète", date_passage_a_obsolete="2026-11-01 02:00:00"),  # old
+        right(7, etat_droit_acces="Refusée"),  # no date, but the history saw it today
+    ])
+    summary = summarise(table, TODAY, {"id-7"})
+    assert (summary.awaiting, summary.overdue, summary.due_soon) == (3, 1, 1)
+    assert summary.next_deadline == "2026-11-24"
+    assert [table.col["id"][i] for i in summary.lost_recently] == ["id-5", "id-7"]
+    findings = summary_findings(summary, table)
+    assert [f.level for f in findings] == ["critical", "attention"]
+    assert "3 right(s) awaiting proofs, 1 past their deadline, 1 due within 5 working days" in findings[0].message
+    assert "GI000005 Révoquée" in findings[1].message
+    calm = RightsTable()
+    calm.add_raw([right(1)])
+    assert [f.level for f in summary_findings(summarise(calm, TODAY), calm)] == ["ok"]
+
+
+def test_state_changes_become_history_rows() -> None:
+    old, new = RightsTable(), RightsTable()
+    old.add_raw([right(1), right(2), right(3)])
+    new.add_raw([right(1, etat_droit_acces="Révoquée"), right(2, etat_droit_acces="A revérifier"), right(3),
+                 right(4)])
+    changes = status_changes(old, new)
+    assert [(c.key, c.old, c.new, c.severity) for c in changes[:2]] == [
+        ("id-1", "Active", "Révoquée", "attention"), ("id-2", "Active", "A revérifier", "info")]
+    assert changes[-1].key == "*" and changes[-1].message  # one notification, not one per right
+    assert status_changes(None, new) == []
+
+
+@pytest.mark.parametrize("park,expected", [(300, (1.0, 6000)), (5000, (1.0, 6000)), (20_000, (1.0, 60_000)),
+                                           (120_000, (3.0, 240_000))])
+def test_quota_by_park_size(park: int, expected: tuple[float, int]) -> None:
+    assert quota_of(GrdfAdictSettings(park_size=park)) == expected
+    assert quota_of(GrdfAdictSettings(park_size=park, per_second=2, per_day=10)) == (2, 10)
+
+
+def test_day_counter_survives_a_restart(tmp_path: Path) -> None:
+    from pupitre.providers.core.clock import ManualClock
+    from pupitre.providers.core.context import ProviderContext
+    from pupitre.providers.core.faults import FaultPlan
+    from pupitre.providers.core.secrets import SecretStore
+    from pupitre.providers.grdf_adict.feeds import AdictSession
+
+    def session(store: Store) -> AdictSession:
+        ctx = ProviderContext(ManualClock(dt.datetime(2026, 11, 18, 9, tzinfo=PARIS)), store,
+                              SecretStore(credentials_file=tmp_path / "c.toml", env={}), tmp_path, FaultPlan(),
+                              http_factory=lambda: None)  # type: ignore[arg-type,return-value]
+        return AdictSession(GrdfAdictSettings(park_size=300), ctx, sandboxed=True)
+
+    store = Store(tmp_path / "s.sqlite3")
+    first = session(store).quota
+    first._count_call()
+    first._count_call()
+    store.close()
+    again = session(Store(tmp_path / "s.sqlite3")).quota
+    assert again.used_today() == 2 and again.remaining_today() == 5998
+
+
+def test_copy_keeps_odd_text_and_empty_tables() -> None:
+    table = RightsTable()
+    table.add_raw([right(1, nom_titulaire="A\x1fB"), right(2, nom_titulaire="")])
+    again = RightsTable.load(table.dump())
+    assert again.col == table.col and again.col["holder"][0] == "A\x1fB"
+    assert len(RightsTable.load(RightsTable().dump())) == 0
+    with pytest.raises(ValueError):
+        RightsTable.load({**table.dump(), "rows": 3})
+
+
+def test_the_direct_path_reads_as_right_row_does(tmp_path: Path) -> None:
+    """row_of's fast path and the provider's RightRow agree on every simulated and sample right."""
+    from pupitre.providers.core.clock import ManualClock
+    from pupitre.providers.core.faults import FaultPlan
+    from pupitre.providers.grdf_adict.feeds import _direct_row, _iso
+    from pupitre.providers.grdf_adict.sandbox import AdictSimulator
+
+    sim = AdictSimulator(ManualClock(dt.datetime(2026, 11, 18, 9, tzinfo=PARIS)), FaultPlan(), park_size=600)
+    items = list(sim.rights.values())
+    for name in ("v1_droits_acces.lowatt-fixture-2021.ndjson", "v2_droits_acces.lowatt-fixture.ndjson"):
+        items += rules.parse_ndjson((SAMPLES / name).read_bytes())[0]
+    items.append(right(9, date_revocation="2026-11-17T23:30:00+00:00", etat_droit_acces="Révoquée"))
+    for item in items:
+        r = m.RightRow.from_api(item)
+        expected = (r.id_droit_acces, r.id_pce, r.role_tiers or "", r.holder, r.etat_droit_acces or "",
+                    r.statut_controle_preuve or "", _iso(r.date_debut_droit_acces), _iso(r.date_fin_droit_acces),
+                    _iso(r.perim_donnees_conso_debut), _iso(r.perim_donnees_conso_fin),
+                    _iso(r.date_limite_transmission_preuve), r.parcours or "", _iso(r.state_changed_at))
+        assert row_of(item)[:13] == expected
+        assert (row_of(item)[15] == "1") == r.is_person
+    with pytest.raises(ValueError):  # a zoned date-time goes the model's way (Paris date)
+        _direct_row(items[-1])
+    assert row_of(items[-1])[12] == "2026-11-18"

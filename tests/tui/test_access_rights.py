@@ -1,0 +1,196 @@
+"""Pilot tests of the access-rights screen (GRDF ADICT, key 5): the streamed load, filters
+(sent as the POST search online, applied to the stored copy offline), search, sort, the
+proof-deadline view, a stream cut halfway, every fault kind, the PCE detail, snapshots."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable, Static
+
+from pupitre.providers.core.faults import FAULT_KINDS
+from pupitre.providers.grdf_adict import models as m
+from pupitre.providers.grdf_adict.feeds import RIGHTS_FEED
+from pupitre.tui.screens.access_rights import COLUMNS, AccessRightsScreen
+from pupitre.tui.widgets.virtual_table import VirtualTable
+from tests.tui.conftest import wait_for, wait_runs
+
+ROUTE = "/adict/v2/droits_acces"
+
+
+@pytest.fixture
+def make_app(make_app):
+    """The app, its ADICT simulator tolerant of transit jitter: the client paces at 0.9 call/s,
+    but on a loaded machine two calls may still reach GRDF's gate within one second
+    (the quota itself is tested in tests/providers)."""
+    def make(runtime=None, **kwargs):
+        app = make_app(runtime, **kwargs)
+        app.runtime.simulators["grdf_adict"].per_second = 50
+        return app
+
+    return make
+
+
+async def open_rights(pilot, app) -> AccessRightsScreen:
+    await wait_runs(pilot, app, feed=RIGHTS_FEED)
+    await pilot.press("5")
+    screen = app.screen
+    assert isinstance(screen, AccessRightsScreen)
+    await pilot.pause(0.15)
+    return screen
+
+
+def table_of(screen: AccessRightsScreen):
+    return screen.view.table
+
+
+def text_of(app, selector: str) -> str:
+    widget = app.screen.query_one(selector, Static)
+    return str(widget.render()) if widget.display else ""
+
+
+def rights_calls(app, method: str) -> int:
+    return sum(1 for r in app.runtime.request_log.records if r.method == method and r.path == ROUTE)
+
+
+async def test_load_search_sort(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_rights(pilot, app)
+        assert len(screen.rows) == 300
+        assert "300 shown of 300" in text_of(app, "#rights-summary")
+        assert all(f"{state} 50" in text_of(app, "#rights-counts") for state in m.STATES)
+        # `/` search as you type: PCE or holder, case-insensitive
+        await pilot.press("slash", *"gi00001")
+        col = table_of(screen).col
+        assert screen.rows and all("GI00001" in col["pce"][i] for i in screen.rows)
+        assert len(screen.rows) == 5  # GI000011 … GI000019, odd numbers
+        await pilot.press("escape")
+        assert len(screen.rows) == 300
+        await pilot.press("slash", *"platanes", "enter")
+        assert screen.rows and all(col["holder"][i] == "SCI LES PLATANES" for i in screen.rows)
+        await pilot.press("c")
+        # sort by holder through the column picker; picking it again reverses
+        holder = next(i for i, c in enumerate(COLUMNS) if c.key == "holder")
+        await pilot.press("s", *["down"] * holder, "enter")
+        names = [col["holder"][i] for i in screen.rows]
+        assert names == sorted(names) and "sorted by Holder ↑" in text_of(app, "#rights-summary")
+        await pilot.press("s", "enter")
+        names = [col["holder"][i] for i in screen.rows]
+        assert names == sorted(names, reverse=True)
+
+
+async def test_filters_are_sent_as_the_search_online(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_rights(pilot, app)
+        posts = rights_calls(app, "POST")
+        await pilot.press("f", "space", "a")  # the first choice: State · Active
+        await wait_for(pilot, lambda: screen.search_load is not None and screen.search_load.done)
+        await pilot.pause(0.15)
+        assert rights_calls(app, "POST") == posts + 1
+        assert screen.search_load.kind == "search" and screen.search_load.filters == {"state": [m.ACTIVE]}
+        col = table_of(screen).col
+        assert len(screen.rows) == 50 and {col["state"][i] for i in screen.rows} == {m.ACTIVE}
+        assert "Search on GRDF" in text_of(app, "#rights-summary")
+        await pilot.press("c")
+        await pilot.pause(0.15)
+        assert len(screen.rows) == 300 and screen.search_load is None
+
+
+async def test_filters_apply_to_the_stored_copy_offline(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_rights(pilot, app)
+        app.runtime.faults.add(ROUTE, "timeout", method="POST")
+        await pilot.press("f", "space", "a")
+        await wait_for(pilot, lambda: screen.search_load is not None and screen.search_load.done)
+        await pilot.pause(0.15)
+        assert screen.search_load.kind == "local"
+        assert "offline" in text_of(app, "#rights-error")
+        col = table_of(screen).col
+        assert len(screen.rows) == 50 and {col["state"][i] for i in screen.rows} == {m.ACTIVE}
+
+
+async def test_stream_cut_halfway_keeps_the_rows_and_shows_the_error(make_runtime, make_app):
+    runtime = make_runtime()
+    runtime.faults.add(ROUTE, "truncated")
+    app = make_app(runtime)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_rights(pilot, app)
+        await wait_for(pilot, lambda: "received before the error" in text_of(app, "#rights-error"))
+        assert 100 < len(screen.rows) < 300, len(screen.rows)
+        error = text_of(app, "#rights-error")
+        assert "received before the error" in error and f"{len(screen.rows)} right(s)" in error
+        assert app.feeds.state(RIGHTS_FEED).error is not None
+
+
+@pytest.mark.parametrize("kind", FAULT_KINDS)
+async def test_every_fault_leaves_the_app_running_with_the_error_visible(make_runtime, make_app, kind):
+    runtime = make_runtime()
+    runtime.faults.add(ROUTE, kind, status=503)  # type: ignore[arg-type]
+    app = make_app(runtime)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_rights(pilot, app)
+        state = app.feeds.state(RIGHTS_FEED)
+        if kind == "expired_token":  # a new token is fetched and the call made again
+            assert state.error is None and len(screen.rows) == 300
+            return
+        assert state.error is not None
+        shown = text_of(app, "#rights-error") + str(app.screen.query_one(".feed-status", Static).render())
+        assert "ERROR" in shown or "⚠" in shown
+        await pilot.press("r")
+        await wait_runs(pilot, app, 2, feed=RIGHTS_FEED)
+        await pilot.pause(0.15)
+        assert app.feeds.state(RIGHTS_FEED).error is None and len(screen.rows) == 300
+        assert not text_of(app, "#rights-error")
+
+
+async def test_proof_deadlines_view(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_rights(pilot, app)
+        await pilot.press("d")
+        col = table_of(screen).col
+        deadlines = [col["deadline"][i] for i in screen.rows]
+        assert screen.rows and deadlines == sorted(deadlines)
+        assert {col["proof"][i] for i in screen.rows} == {m.PROOF_PENDING}
+        cells = screen.cells.cells(screen.rows[0], COLUMNS)
+        due = dict(zip((c.key for c in COLUMNS), cells))["deadline"][0]
+        assert due.startswith(("⚑", "‼"))  # the nearest deadline is within 5 working days here
+
+
+async def test_enter_opens_the_pce_detail(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_rights(pilot, app)
+        pce = table_of(screen).col["pce"][screen.query_one(VirtualTable).current_row]
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "reading(s)" in text_of(app, "#pce-readings-status") or "⚠" in text_of(app, "#pce-readings-status"), timeout=15)
+        assert "reading(s)" in text_of(app, "#pce-readings-status"), text_of(app, "#pce-readings-status")
+        assert pce in text_of(app, "#pce-right")
+        assert app.screen.query_one("#pce-readings", DataTable).row_count > 0
+        assert "kWh" in text_of(app, "#pce-chart")
+        await wait_for(pilot, lambda: "Delivery tariff" in text_of(app, "#pce-contract"), timeout=15)
+
+        def readings_calls() -> int:
+            return sum(1 for r in app.runtime.request_log.records if "donnees_consos" in r.path)
+
+        gets = readings_calls()
+        await pilot.press("slash", *"ctrl+a".split(), "ctrl+k", *"2015", "enter")  # beyond 5 years
+        assert "5 years" in text_of(app, "#pce-readings-status")
+        assert "Nothing was asked" in text_of(app, "#pce-readings-status")
+        await pilot.pause(0.2)
+        assert readings_calls() == gets
+        await pilot.press("escape")
+        assert isinstance(app.screen, AccessRightsScreen)
+
+
+@pytest.mark.parametrize("size", [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")])
+def test_snapshot_access_rights(snap_compare, make_app, size):
+    async def run_before(pilot) -> None:
+        await open_rights(pilot, pilot.app)
+        await pilot.press("down", "down")
+        pilot.app.clear_notifications()
+        await pilot.pause(0.15)
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)

@@ -688,7 +688,9 @@ class AdictSimulator(Simulator):
         wanted: dict[str, set[str]] = {}
         for key in rules.SEARCH_KEYS:
             value = filters.get(key)
-            values = [value] if isinstance(value, str) else list(value or [])
+            values = [value] if isinstance(value, str) else value or []
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                return JSONResponse(adict_error(400, "Une erreur technique est survenue."), status_code=400)
             if key == "etat_droit_acces":
                 values = [m.normalise_state(v) for v in values]
             if values:

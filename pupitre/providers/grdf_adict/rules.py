@@ -423,7 +423,7 @@ def parse_periode(value: str) -> tuple[dt.date, dt.date]:
         if match["m"]:
             month = int(match["m"])
             start = dt.date(year, month, 1)
-            end = (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1))
+            end = dt.date(year, 12, 31) if month == 12 else dt.date(year, month + 1, 1) - dt.timedelta(days=1)
         elif match["w"]:
             start = dt.date.fromisocalendar(year, int(match["w"]), 1)
             end = start + dt.timedelta(days=6)
@@ -440,6 +440,8 @@ def parse_periode(value: str) -> tuple[dt.date, dt.date]:
 
 
 def _years_before(day: dt.date, years: int) -> dt.date:
+    if day.year - years < dt.MINYEAR:
+        return dt.date.min
     try:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February

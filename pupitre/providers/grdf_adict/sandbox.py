@@ -717,6 +717,12 @@ class AdictSimulator(Simulator):
         "perim_donnees_conso_fin": (409, "1000000032", "La date de fin du périmètre relatif aux données de "
                                                        "consommation doit être inférieure ou égale à la date de "
                                                        "fin du droit d’accès."),
+        "perim_donnees_contractuelles": (400, "1000000033", "Le périmètre d'accès aux données contractuelles doit "
+                                                            "être renseigné à Vrai ou Faux."),
+        "perim_donnees_techniques": (400, "1000000034", "Le périmètre d'accès aux données techniques doit être "
+                                                        "renseigné à Vrai ou Faux."),
+        "perim_donnees_informatives": (400, "1000000035", "Le périmètre d'accès aux données informatives doit "
+                                                          "être renseigné à Vrai ou Faux."),
         "perim_donnees_publiees": (400, "1000000025", "Le périmètre d'accès doit être renseigné."),
     }
 

@@ -226,6 +226,22 @@ class _Rights(MutableMapping[str, dict[str, Any]]):
         self.sim.set_park_size(0)
 
 
+class _TableDefault:
+    """A quota limit of the simulator: the value set, else the document's table by park size."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.attr = "_" + name
+
+    def __get__(self, sim: Any, owner: type | None = None) -> Any:
+        return getattr(sim, self.attr) or rules.quota_for_park(sim.park_size)[self.index]
+
+    def __set__(self, sim: Any, value: float | None) -> None:
+        setattr(sim, self.attr, value)
+
+
 class AdictSimulator(Simulator):
     error_body = staticmethod(adict_error)
 
@@ -277,21 +293,9 @@ class AdictSimulator(Simulator):
         self._dates = [(first + dt.timedelta(days=i)).isoformat() for i in range(2 * _DAY_SPAN + 1)]
         self._qdates = ['"' + day + '"' for day in self._dates]
 
-    @property
-    def per_second(self) -> float:
-        return self._per_second or rules.quota_for_park(self.park_size)[0]
-
-    @per_second.setter
-    def per_second(self, value: float | None) -> None:
-        self._per_second = value
-
-    @property
-    def per_day(self) -> int:
-        return self._per_day or rules.quota_for_park(self.park_size)[1]
-
-    @per_day.setter
-    def per_day(self, value: int | None) -> None:
-        self._per_day = value
+    #: GRDF's limits: as given, else the document's table for the park size.
+    per_second = _TableDefault(0)
+    per_day = _TableDefault(1)
 
     def advance_lifecycle(self, **delta: float) -> list[tuple[str, str, str | None, str | None]]:
         """Move the (manual) clock by ``delta`` (``days=``, ``hours=`` …) and return what

@@ -563,6 +563,19 @@ def quota_limits(park_size: int, *, per_second: float | None = None, per_day: in
     return (per_second if per_second else table_second), (per_day if per_day else table_day)
 
 
+#: The document's "Préconisations d'appels" for large parks: how often to call each
+#: resource (per PCE for the data): the rights list once a day for the whole park,
+#: published consumption, injections and contractual/technical data once a month,
+#: informative (daily) consumption once a day; declare, revoke, search as needed; proofs
+#: once a month when GRDF asks.
+RECOMMENDED_EVERY = {"droits_acces": dt.timedelta(days=1),
+                     "donnees_consos_publiees": dt.timedelta(days=30),
+                     "donnees_consos_informatives": dt.timedelta(days=1),
+                     "donnees_injections_publiees": dt.timedelta(days=30),
+                     "donnees_contractuelles": dt.timedelta(days=30),
+                     "donnees_techniques": dt.timedelta(days=30)}
+
+
 def bulk_problem(calls: int, remaining_today: int | None) -> str | None:
     """A sentence when a bulk operation of ``calls`` would exceed today's remaining cap."""
     if remaining_today is not None and calls > remaining_today:

@@ -20,8 +20,7 @@ Models are frozen, keep unknown fields and build their validators on first use.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Annotated, Any, Mapping
+from typing import Annotated, Any, Mapping, NamedTuple
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -273,10 +272,10 @@ _ROUTE_SET = frozenset(ROUTES)
 _CHANGED_AT = {REVOKED: "date_revocation", OBSOLETE: "date_passage_a_obsolete", REFUSED: "date_passage_a_refuse"}
 
 
-@dataclass(frozen=True, slots=True)
-class RightRow:
+class RightRow(NamedTuple):
     """The columns of one access right for a park-scale table: ~10× lighter than
-    :class:`AccessRight` in memory and several times faster to build (100 000 rows).
+    :class:`AccessRight` in memory and several times faster to build (100 000 rows; a
+    named tuple, built in C, where a frozen dataclass sets each field through Python).
     Same conversions as :class:`AccessRight` (v1/v2 names, blanks, role and state
     spellings); :meth:`from_api` raises ``ValueError`` on what ``AccessRight`` refuses."""
 

@@ -1,7 +1,20 @@
 """GRDF ADICT rules: NDJSON stream parsing, PCE format, declaration and proof checks,
 ``periode`` forms and history limits, the quota table, working-day deadlines.
 
-Sentences are addressed to the operator. No I/O, no Textual.
+Sentences are addressed to the operator. No I/O, no Textual. Sources: the ADICT
+document (seed 003, "Atelier Fonctionnel & Technique", Feb. 2025) and the Swagger
+``adict-b2b-v2`` 1.6 (corpus ``grdf-adict/spec``); each rule's docstring names its part.
+
+- streams: :class:`NdjsonDecoder` / :class:`NdjsonStream` / :func:`parse_ndjson`,
+  :func:`check_restitution` (200 answers carrying an error), :func:`functional_error`;
+- declaration: :func:`declaration_field_problems` (by form field), :func:`build_declaration`;
+- revocation: :func:`revocation_problem`; search: :func:`search_body`;
+- proofs: :func:`proof_status_problem`, :func:`proof_file_problems`, :func:`proof_problems`;
+- periods: :func:`parse_periode`, :func:`period_problems`, :func:`period_params`, :func:`period_query`;
+- quotas: :func:`quota_for_park`, :func:`quota_limits`, :func:`bulk_fits_today`, :data:`RECOMMENDED_EVERY`;
+- deadlines: :func:`working_days_until`, :func:`add_working_days`, :func:`due_soon`, :func:`overdue`,
+  :func:`proof_queue`, :func:`proof_watch`, :func:`lost_since`, :func:`lost_message`;
+- meters: :data:`FREQUENCIES`, :data:`PUBLISHED_STEP`, :data:`INFORMATIVE_DELAY_DAYS`, :func:`frequencies_for`.
 """
 
 from __future__ import annotations

@@ -461,3 +461,9 @@ def test_periods_at_the_edge_of_the_calendar() -> None:
     with pytest.raises(rules.RuleError):
         rules.parse_periode("0000")
     assert rules.period_query("donnees_consos_publiees", today, periode="9999")[1]["periode"]
+
+
+@pytest.mark.parametrize("status", [{"message": 5}, {"message": {"x": 1}}, 12, ["x"]])
+def test_unreadable_statut_restitution_is_a_payload_error(status) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(PayloadError, match="statut_restitution"):
+        rules.check_restitution({"pce": {"id_pce": "GI000001"}, "statut_restitution": status})

@@ -75,7 +75,10 @@ def check_restitution(item: Mapping[str, Any]) -> None:
     status = item.get("statut_restitution")
     if status is None or status in ("", "null", {}):
         return
-    restitution = Restitution.model_validate(status)
+    try:
+        restitution = Restitution.model_validate(status)
+    except ValueError:  # pydantic's ValidationError is a ValueError
+        raise PayloadError(f"unreadable statut_restitution {str(status)[:80]!r}", provider=PROVIDER) from None
     if restitution.is_error:
         raise functional_error(restitution.code, restitution.message)
 

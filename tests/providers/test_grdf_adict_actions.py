@@ -335,7 +335,7 @@ async def test_lost_answer_is_retried_without_doing_it_twice(tmp_path: Path, act
     (DECLARE, {"id_pce": "GI999001"}), (DECLARE, {"id_pce": "GI999001", "body": {"perim_donnees_publiees": "bof"},
                                                   "queued_at": NOW.isoformat()}),
     (REVOKE, {"id_pce": "GI000001"}), (SEND_PROOFS, {"id_droit_acces": "x", "id_pce": "GI000001", "files": [{}]}),
-    (SEND_PROOFS, {"id_droit_acces": "x", "id_pce": "GI000001", "files": None}),
+    (SEND_PROOFS, {"id_droit_acces": "x", "id_pce": "GI000001", "files": None}), (REVOKE, ["x"]), (DECLARE, 3),
 ])
 async def test_unreadable_payloads_are_refused_not_crashed(world: World, action: str, payload: dict) -> None:
     with pytest.raises(ActionRefused, match="cannot be read|not sent"):

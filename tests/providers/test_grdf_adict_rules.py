@@ -451,3 +451,19 @@ def test_period_form_for_the_pce_detail() -> None:
     assert "not a date" in errors["date_debut"][0] and "Give the end" in errors["date_fin"][0]
     assert rules.period_query("donnees_injections_publiees", today, date_debut="2021-03-10",
                               date_fin="2021-12-31")[0] is not None  # 5 years for injections
+
+
+def test_periods_at_the_edge_of_the_calendar() -> None:
+    today = dt.date(2026, 3, 10)
+    for periode in ("0001", "0001-01", "0001-W01", "0001-001"):
+        with pytest.raises(rules.RuleError, match="years"):
+            rules.period_params(periode=periode, today=today, informative=False)
+    with pytest.raises(rules.RuleError):
+        rules.parse_periode("0000")
+    assert rules.period_query("donnees_consos_publiees", today, periode="9999")[1]["periode"]
+
+
+@pytest.mark.parametrize("status", [{"message": 5}, {"message": {"x": 1}}, 12, ["x"]])
+def test_unreadable_statut_restitution_is_a_payload_error(status) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(PayloadError, match="statut_restitution"):
+        rules.check_restitution({"pce": {"id_pce": "GI000001"}, "statut_restitution": status})

@@ -512,3 +512,9 @@ async def test_bulk_read_says_before_starting_when_it_would_exceed_the_day(
             pass
     assert sim.calls == calls  # nothing sent
     assert "3 calls" in client.bulk_check(3).message and client.bulk_check(3).fits
+
+
+async def test_malformed_search_bodies_get_a_400(client: AdictClient) -> None:
+    for body in ({"id_pce": [1]}, {"etat_droit_acces": {"a": 1}}, ["Active"], {"role_tiers": [None]}):
+        raw = await client.http.post(HOST + "/adict/v2/droits_acces", json=body, auth=client.auth)  # type: ignore[arg-type]
+        assert raw.status_code == 400, body

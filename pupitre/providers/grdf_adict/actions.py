@@ -220,7 +220,8 @@ class RevokeHandler:
         return str(payload["id_droit_acces"])
 
     def check(self, payload: Mapping[str, Any], now: dt.datetime) -> None:
-        if not (isinstance(payload.get("id_droit_acces"), str) and isinstance(payload.get("id_pce"), str)):
+        if not (isinstance(payload, Mapping) and isinstance(payload.get("id_droit_acces"), str)
+                and isinstance(payload.get("id_pce"), str)):
             raise _unreadable(KeyError("id_droit_acces / id_pce"))
         problem = rules.revocation_problem(payload.get("state"), payload.get("role_tiers"))
         if problem:

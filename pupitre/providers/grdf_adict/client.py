@@ -4,8 +4,17 @@ OAuth2 ``client_credentials`` (token valid 4 h, cached by ``core.auth``). Quota:
 shared per-credential limiter (per second and per day, document's table by park
 size, :func:`rules.quota_for_park`), taken when a request goes on the wire
 (:class:`~pupitre.providers.core.auth.QuotaPacedAuth`, applied by ``ApiClient``), retries and the 401
-re-send included. Declaring, revoking and sending proofs are never retried here.
-NDJSON answers are parsed as they arrive (:class:`rules.NdjsonStream`).
+re-send included. Declaring, revoking and sending proofs are never retried here (the
+outbox does it, :mod:`actions`). NDJSON answers are parsed as they arrive
+(:class:`rules.NdjsonStream`); a ``statut_restitution`` error inside an HTTP 200 raises
+its typed error (``1…`` :class:`rules.FunctionalError`, ``2…`` retryable ``ServerError``).
+
+Resources: ``access_rights()`` / ``search_access_rights(filters)`` (models) and
+``access_right_rows(filters=None)`` (light rows for 100 000-right tables), ``access_right(pce, id)``,
+``declare_access_right``, ``revoke_access_right``, ``send_proofs``, ``readings(kind, pce, …)``
+and its three shorthands, ``contractual_data(pce, filtre=())``, ``technical_data(pce)``;
+``bulk_check(calls)`` and ``bulk(pces, read)`` refuse, before the first call, a bulk operation
+that would exceed what is left of today's quota.
 """
 
 from __future__ import annotations

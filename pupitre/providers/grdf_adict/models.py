@@ -20,8 +20,7 @@ Models are frozen, keep unknown fields and build their validators on first use.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Annotated, Any, Mapping
+from typing import Annotated, Any, Mapping, NamedTuple
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -243,25 +242,40 @@ _FLAG_WORDS = {"vrai": True, "true": True, "oui": True, "1": True,
                "faux": False, "false": False, "non": False, "0": False}
 
 
-def _row_text(raw: Mapping[str, Any], key: str) -> str | None:
-    value = raw.get(key)
+def _blank_text(value: Any) -> str | None:
+    """What :data:`Text` makes of a value: stripped text, blanks as ``None``."""
     if value is None:
         return None
     return str(value).strip() or None
 
 
-def _row_date(raw: Mapping[str, Any], key: str) -> dt.date | None:
-    value = raw.get(key)
-    if not value:
-        return None
-    text = str(value).strip()
-    return dt.date.fromisoformat(text[:10]) if text else None
+_DATE_CACHE: dict[Any, dt.date | None] = {None: None, "": None}
+_ROW_DATES = ("date_debut_droit_acces", "date_fin_droit_acces", "perim_donnees_conso_debut",
+              "perim_donnees_conso_fin", "date_limite_transmission_preuve")
 
 
-@dataclass(frozen=True, slots=True)
-class RightRow:
+def _cached_date(value: Any) -> dt.date | None:
+    """:func:`parse_date`, remembered for text values (the cache stays bounded)."""
+    parsed = parse_date(value)
+    if isinstance(value, str):
+        if len(_DATE_CACHE) > 50_000:
+            _DATE_CACHE.clear()
+            _DATE_CACHE.update({None: None, "": None})
+        _DATE_CACHE[value] = parsed
+    return parsed
+
+
+_STATE_SET = frozenset(STATES)
+_ROLE_SET = frozenset(ROLES)
+_PROOF_SET = frozenset(PROOF_STATUSES)
+_ROUTE_SET = frozenset(ROUTES)
+_CHANGED_AT = {REVOKED: "date_revocation", OBSOLETE: "date_passage_a_obsolete", REFUSED: "date_passage_a_refuse"}
+
+
+class RightRow(NamedTuple):
     """The columns of one access right for a park-scale table: ~10× lighter than
-    :class:`AccessRight` in memory and several times faster to build (100 000 rows).
+    :class:`AccessRight` in memory and several times faster to build (100 000 rows; a
+    named tuple, built in C, where a frozen dataclass sets each field through Python).
     Same conversions as :class:`AccessRight` (v1/v2 names, blanks, role and state
     spellings); :meth:`from_api` raises ``ValueError`` on what ``AccessRight`` refuses."""
 
@@ -284,22 +298,35 @@ class RightRow:
     @classmethod
     def from_api(cls, raw: Mapping[str, Any]) -> "RightRow":
         try:
-            id_droit_acces, id_pce = raw["id_droit_acces"], raw["id_pce"]
-        except (KeyError, TypeError):
-            raise ValueError("an access right without id_droit_acces or id_pce") from None
+            return cls._from_api(raw)
+        except (TypeError, AttributeError):
+            raise ValueError("an access right whose fields are not text") from None
+
+    @classmethod
+    def _from_api(cls, raw: Mapping[str, Any]) -> "RightRow":
+        get = raw.get
+        id_droit_acces, id_pce = get("id_droit_acces"), get("id_pce")
         if not isinstance(id_droit_acces, str) or not isinstance(id_pce, str):
-            raise ValueError("id_droit_acces and id_pce must be strings")
-        name = _row_text(raw, "nom_titulaire")
-        company = _row_text(raw, "raison_sociale_du_titulaire") or _row_text(raw, "raison_sociale")
-        state = normalise_state(raw.get("etat_droit_acces"))
-        changed = {REVOKED: "date_revocation", OBSOLETE: "date_passage_a_obsolete",
-                   REFUSED: "date_passage_a_refuse"}.get(state or "")
-        return cls(id_droit_acces, id_pce, normalise_role(raw.get("role_tiers")), name or company or "",
-                   bool(name) and not company, state, _row_text(raw, "statut_controle_preuve"),
-                   _row_date(raw, "date_debut_droit_acces"), _row_date(raw, "date_fin_droit_acces"),
-                   _row_date(raw, "perim_donnees_conso_debut"), _row_date(raw, "perim_donnees_conso_fin"),
-                   _row_date(raw, "date_limite_transmission_preuve"), _row_text(raw, "parcours"),
-                   parse_datetime(raw.get(changed)) if changed else None)
+            raise ValueError("an access right without id_droit_acces or id_pce (text)")
+        dates, cache = [], _DATE_CACHE
+        for key in _ROW_DATES:  # a few thousand distinct days in a park: parsed once each
+            value = get(key)
+            dates.append(cache[value] if value in cache else _cached_date(value))
+        name, company = get("nom_titulaire"), get("raison_sociale_du_titulaire")
+        name = name.strip() or None if type(name) is str else _blank_text(name)
+        company = company.strip() or None if type(company) is str else _blank_text(company)
+        if company is None and "raison_sociale" in raw:
+            company = _blank_text(get("raison_sociale"))
+        state, role = get("etat_droit_acces"), get("role_tiers")
+        state = state if state in _STATE_SET else normalise_state(state)
+        role = role if role in _ROLE_SET else normalise_role(role)
+        proof, route = get("statut_controle_preuve"), get("parcours")
+        proof = proof if proof is None or proof in _PROOF_SET else _blank_text(proof)
+        route = route if route is None or route in _ROUTE_SET else _blank_text(route)
+        changed = _CHANGED_AT.get(state) if state else None
+        return cls(id_droit_acces, id_pce, role, name or company or "", bool(name) and not company, state,
+                   proof, dates[0], dates[1], dates[2], dates[3], dates[4], route,
+                   parse_datetime(get(changed)) if changed else None)
 
     @classmethod
     def of(cls, right: "AccessRight") -> "RightRow":

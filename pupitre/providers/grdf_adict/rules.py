@@ -1,7 +1,20 @@
 """GRDF ADICT rules: NDJSON stream parsing, PCE format, declaration and proof checks,
 ``periode`` forms and history limits, the quota table, working-day deadlines.
 
-Sentences are addressed to the operator. No I/O, no Textual.
+Sentences are addressed to the operator. No I/O, no Textual. Sources: the ADICT
+document (seed 003, "Atelier Fonctionnel & Technique", Feb. 2025) and the Swagger
+``adict-b2b-v2`` 1.6 (corpus ``grdf-adict/spec``); each rule's docstring names its part.
+
+- streams: :class:`NdjsonDecoder` / :class:`NdjsonStream` / :func:`parse_ndjson`,
+  :func:`check_restitution` (200 answers carrying an error), :func:`functional_error`;
+- declaration: :func:`declaration_field_problems` (by form field), :func:`build_declaration`;
+- revocation: :func:`revocation_problem`; search: :func:`search_body`;
+- proofs: :func:`proof_status_problem`, :func:`proof_file_problems`, :func:`proof_problems`;
+- periods: :func:`parse_periode`, :func:`period_problems`, :func:`period_params`, :func:`period_query`;
+- quotas: :func:`quota_for_park`, :func:`quota_limits`, :func:`bulk_fits_today`, :data:`RECOMMENDED_EVERY`;
+- deadlines: :func:`working_days_until`, :func:`add_working_days`, :func:`due_soon`, :func:`overdue`,
+  :func:`proof_queue`, :func:`proof_watch`, :func:`lost_since`, :func:`lost_message`;
+- meters: :data:`FREQUENCIES`, :data:`PUBLISHED_STEP`, :data:`INFORMATIVE_DELAY_DAYS`, :func:`frequencies_for`.
 """
 
 from __future__ import annotations
@@ -62,7 +75,10 @@ def check_restitution(item: Mapping[str, Any]) -> None:
     status = item.get("statut_restitution")
     if status is None or status in ("", "null", {}):
         return
-    restitution = Restitution.model_validate(status)
+    try:
+        restitution = Restitution.model_validate(status)
+    except ValueError:  # pydantic's ValidationError is a ValueError
+        raise PayloadError(f"unreadable statut_restitution {str(status)[:80]!r}", provider=PROVIDER) from None
     if restitution.is_error:
         raise functional_error(restitution.code, restitution.message)
 
@@ -423,7 +439,7 @@ def parse_periode(value: str) -> tuple[dt.date, dt.date]:
         if match["m"]:
             month = int(match["m"])
             start = dt.date(year, month, 1)
-            end = (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1))
+            end = dt.date(year, 12, 31) if month == 12 else dt.date(year, month + 1, 1) - dt.timedelta(days=1)
         elif match["w"]:
             start = dt.date.fromisocalendar(year, int(match["w"]), 1)
             end = start + dt.timedelta(days=6)
@@ -440,6 +456,8 @@ def parse_periode(value: str) -> tuple[dt.date, dt.date]:
 
 
 def _years_before(day: dt.date, years: int) -> dt.date:
+    if day.year - years < dt.MINYEAR:
+        return dt.date.min
     try:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February
@@ -559,6 +577,19 @@ def quota_limits(park_size: int, *, per_second: float | None = None, per_day: in
     table's, each replaced by an explicit setting when one is given (a contract may differ)."""
     table_second, table_day = quota_for_park(park_size, table)
     return (per_second if per_second else table_second), (per_day if per_day else table_day)
+
+
+#: The document's "Préconisations d'appels" for large parks: how often to call each
+#: resource (per PCE for the data): the rights list once a day for the whole park,
+#: published consumption, injections and contractual/technical data once a month,
+#: informative (daily) consumption once a day; declare, revoke, search as needed; proofs
+#: once a month when GRDF asks.
+RECOMMENDED_EVERY = {"droits_acces": dt.timedelta(days=1),
+                     "donnees_consos_publiees": dt.timedelta(days=30),
+                     "donnees_consos_informatives": dt.timedelta(days=1),
+                     "donnees_injections_publiees": dt.timedelta(days=30),
+                     "donnees_contractuelles": dt.timedelta(days=30),
+                     "donnees_techniques": dt.timedelta(days=30)}
 
 
 def bulk_problem(calls: int, remaining_today: int | None) -> str | None:

@@ -123,10 +123,17 @@ def _q(value: str | None) -> str:
 _Q = {value: _q(value) for value in (*m.ROLES, *m.STATES)}
 _QNAMES = [_q(name) for name in _NAMES]
 _QCOMPANIES = [_q(name) for name in _COMPANIES]
-_NO_EXTRA: dict[str, str] = {}
-_NULLS = ("null",) * 4
+_NULLS6 = ("null",) * 6
+_NO_EVENTS: list["Event"] = []
+_STATES = m.STATES
+_ACTIVE, _TO_VALIDATE, _REVOKED, _REFUSED, _OBSOLETE = m.ACTIVE, m.TO_VALIDATE, m.REVOKED, m.REFUSED, m.OBSOLETE
+_INJ_ROLES = ("AUTORISE_CONTRAT_INJECTION", "DETENTEUR_CONTRAT_INJECTION")
+_SUPPLY_ROLES = ("AUTORISE_CONTRAT_FOURNITURE", "DETENTEUR_CONTRAT_FOURNITURE")  # index: 1 in 8 is DETENTEUR
+_QPROOF = {status: _q(status) for status in m.PROOF_STATUSES}
+_QREFUSED_TIMEOUT, _QREFUSED_BY_HOLDER, _QMOVED = _q(REFUSED_TIMEOUT), _q(REFUSED_BY_HOLDER), _q(MOVED_SOURCE)
+_POSTCODES = tuple(town[0] for town in _TOWNS)
 #: One generated right as an NDJSON line (the order of the fields of the Swagger's ``liste_acces_out``).
-_LINE = ('{"id_droit_acces": "%s", "id_pce": "%s", "role_tiers": %s, "raison_sociale_du_tiers": '
+_LINE = ('{"id_droit_acces": "%s-%04x-4%03x-a%03x-%012x", "id_pce": "%s", "role_tiers": %s, "raison_sociale_du_tiers": '
          + _q(THIRD_PARTY).replace("%", "%%") + ', "nom_titulaire": %s, "raison_sociale_du_titulaire": %s, '
          '"courriel_titulaire": "titulaire%d@example.com", "code_postal": "%s", '
          '"numero_telephone_mobile_titulaire": %s, "date_debut_droit_acces": "%s", "date_fin_droit_acces": "%s", '
@@ -226,6 +233,22 @@ class _Rights(MutableMapping[str, dict[str, Any]]):
         self.sim.set_park_size(0)
 
 
+class _TableDefault:
+    """A quota limit of the simulator: the value set, else the document's table by park size."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.attr = "_" + name
+
+    def __get__(self, sim: Any, owner: type | None = None) -> Any:
+        return getattr(sim, self.attr) or rules.quota_for_park(sim.park_size)[self.index]
+
+    def __set__(self, sim: Any, value: float | None) -> None:
+        setattr(sim, self.attr, value)
+
+
 class AdictSimulator(Simulator):
     error_body = staticmethod(adict_error)
 
@@ -272,26 +295,15 @@ class AdictSimulator(Simulator):
         self.events: dict[str, list[Event]] = {}
         self._id_prefix = f"{_mix(-1, self.seed) & 0xFFFFFFFF:08x}"
         self._fixed_cache: dict[tuple[str, int], str] = {}
+        self._holder_cache: dict[tuple[int, bool, int], tuple[str, int, list[Event]]] = {}
         first = self.epoch.date() - dt.timedelta(days=_DAY_SPAN)
         #: ISO dates of the days around the epoch, by offset + ``_DAY_SPAN`` (hot path).
         self._dates = [(first + dt.timedelta(days=i)).isoformat() for i in range(2 * _DAY_SPAN + 1)]
         self._qdates = ['"' + day + '"' for day in self._dates]
 
-    @property
-    def per_second(self) -> float:
-        return self._per_second or rules.quota_for_park(self.park_size)[0]
-
-    @per_second.setter
-    def per_second(self, value: float | None) -> None:
-        self._per_second = value
-
-    @property
-    def per_day(self) -> int:
-        return self._per_day or rules.quota_for_park(self.park_size)[1]
-
-    @per_day.setter
-    def per_day(self, value: int | None) -> None:
-        self._per_day = value
+    #: GRDF's limits: as given, else the document's table for the park size.
+    per_second = _TableDefault(0)
+    per_day = _TableDefault(1)
 
     def advance_lifecycle(self, **delta: float) -> list[tuple[str, str, str | None, str | None]]:
         """Move the (manual) clock by ``delta`` (``days=``, ``hours=`` …) and return what
@@ -428,89 +440,98 @@ class AdictSimulator(Simulator):
         h = _mix(n, self.seed)
         # Every state has the same share (rights 2k and 2k+1 share one), so a small park shows
         # them all and a filter on one state keeps a sixth; ``k`` varies the case inside a state.
-        state = m.STATES[(n // 2) % len(m.STATES)]
+        state = _STATES[(n >> 1) % 6]
+        odd = n & 1
         slot = n // 12
         k = slot % 12
-        injection = n % 2 == 1 and slot % 7 == 3  # a biomethane site (a GI PCE), injection role
+        injection = odd and slot % 7 == 3  # a biomethane site (a GI PCE), injection role
         if injection:
-            role = "DETENTEUR_CONTRAT_INJECTION" if (h >> 3) & 1 else "AUTORISE_CONTRAT_INJECTION"
+            role = _INJ_ROLES[(h >> 3) & 1]
         else:
-            role = "AUTORISE_CONTRAT_FOURNITURE" if (h >> 4) % 8 else "DETENTEUR_CONTRAT_FOURNITURE"
+            role = _SUPPLY_ROLES[(h >> 4) % 8 == 0]
         person = (h >> 7) % 3 != 0 and not injection
-        day = self._day
-        dates, span = self._dates, _DAY_SPAN
+        dates, qdates, span = self._dates, self._qdates, _DAY_SPAN
         start_off = -30 - (h >> 12) % 900  # the right started (and was created) that day
         created = "%s %02d:%02d:%02d" % (dates[span + start_off], 8 + (h >> 22) % 10, (h >> 26) % 60,
                                          (h >> 32) % 60)
-        proof, deadline = None, None
-        extra: dict[str, Any] | None = None
-        events: list[Event] = []
+        proof = qproof = qdeadline = "null"
+        changes = _NULLS6
+        events: list[Event] = _NO_EVENTS
         soon = 1 + (h >> 24) % 5
-        if state == m.ACTIVE:
-            if k == 1 and n % 2:  # the holder moves out in a few days
+        if state is _ACTIVE:
+            proof = None
+            if odd and k == 1:  # the holder moves out in a few days
                 events = [Event(self.epoch + dt.timedelta(days=soon), (m.ACTIVE,), {
                     "etat_droit_acces": m.OBSOLETE, "date_passage_a_obsolete": None,
                     "source_passage_a_obsolete": MOVED_SOURCE})]
-            elif k == 2 and n % 2:  # the holder revokes in a few days
+            elif odd and k == 2:  # the holder revokes in a few days
                 events = [Event(self.epoch + dt.timedelta(days=soon), (m.ACTIVE,), {
                     "etat_droit_acces": m.REVOKED, "date_revocation": None, "source_revocation": "Titulaire"})]
-            elif k in (5, 11):
-                proof, deadline = m.PROOF_PENDING, self._working(soon)  # due within 5 working days
-            elif k == 6:
-                proof, deadline = m.PROOF_PENDING, day(-soon - (h >> 27) % 6)  # overdue
-            elif k == 7:
-                proof, deadline = m.PROOF_PENDING, self._working(6 + (h >> 27) % 14)
-            elif k == 8:
-                proof, deadline = m.PROOF_TO_CHECK, self._working(3 + (h >> 27) % 14)
-            elif k == 9:
-                proof = m.PROOF_CHECKING
-            elif k == 10:
-                proof = m.PROOF_OK
-        elif state == m.TO_VALIDATE:
-            moment = self.epoch - dt.timedelta(hours=1 + (h >> 24) % 20)
-            start_off = (moment.date() - self.epoch.date()).days
-            created = _stamp(moment)
-            events = self._validation_events(moment, person, answer=k % 3)
-        elif state == m.REVOKED:
-            extra = {"date_revocation": f"{day(-(k % 4))} 07:{k:02d}:00",
-                     "source_revocation": "Titulaire" if k % 2 else "Tiers"}
-        elif state == m.REFUSED:
+            elif k >= 5:
+                if k in (5, 11):  # due within 5 working days
+                    proof, qdeadline = m.PROOF_PENDING, _q(self._working(soon))
+                elif k == 6:  # overdue
+                    proof, qdeadline = m.PROOF_PENDING, qdates[span - soon - (h >> 27) % 6]
+                elif k == 7:
+                    proof, qdeadline = m.PROOF_PENDING, _q(self._working(6 + (h >> 27) % 14))
+                elif k == 8:
+                    proof, qdeadline = m.PROOF_TO_CHECK, _q(self._working(3 + (h >> 27) % 14))
+                elif k == 9:
+                    proof = m.PROOF_CHECKING
+                else:
+                    proof = m.PROOF_OK
+                qproof = _QPROOF[proof]
+        elif state is _TO_VALIDATE:
+            proof = None
+            created, start_off, events = self._awaiting_holder((h >> 24) % 20, person, k % 3)
+        elif state is _REVOKED:
+            proof = None
+            changes = ('"%s 07:%02d:00"' % (dates[span - k % 4], k), '"Titulaire"' if k % 2 else '"Tiers"',
+                       "null", "null", "null", "null")
+        elif state is _REFUSED:
+            proof = None
             start_off = -4 - k
-            created = f"{day(start_off)} 10:{k:02d}:00"
-            extra = {"date_passage_a_refuse": f"{day(start_off + 3)} 02:54:14",
-                     "source_passage_a_refuse": REFUSED_TIMEOUT if person else REFUSED_BY_HOLDER}
-        elif state == m.OBSOLETE:
-            extra = {"date_passage_a_obsolete": f"{day(-(k % 3))} 05:{k:02d}:00",
-                     "source_passage_a_obsolete": MOVED_SOURCE}
+            created = "%s 10:%02d:00" % (dates[span + start_off], k)
+            changes = ("null", "null", "null", "null", '"%s 02:54:14"' % dates[span + start_off + 3],
+                       _QREFUSED_TIMEOUT if person else _QREFUSED_BY_HOLDER)
+        elif state is _OBSOLETE:
+            proof = None
+            changes = ("null", "null", '"%s 05:%02d:00"' % (dates[span - k % 3], k), _QMOVED,
+                       "null", "null")
         else:  # A revérifier: the proofs checked were not valid
-            proof = m.PROOF_KO
+            proof, qproof = m.PROOF_KO, _QPROOF[m.PROOF_KO]
         end_off = start_off + 365 * (1 + (h >> 30) % 5)
-        if state == m.ACTIVE and k == 3 and n % 2 == 0:  # an expired right: data refused
+        if state is _ACTIVE and k == 3 and not odd:  # an expired right: data refused
             end_off = -1 - (h >> 24) % 20
-        qdates = self._qdates
         end = dates[span + end_off]
         qend = qdates[span + end_off]
-        extra = extra or _NO_EXTRA
         line = _LINE % (
-            self._id(n, h), "GI%06d" % n if n % 2 else "%014d" % (_PCE_BASE + n), _Q[role],
+            self._id_prefix, h >> 48, (h >> 52) & 0xFFF, (h >> 40) & 0xFFF, n,
+            "GI%06d" % n if odd else "%014d" % (_PCE_BASE + n), _Q[role],
             _QNAMES[(h >> 36) % len(_NAMES)] if person else "null",
             "null" if person else _QCOMPANIES[(h >> 36) % len(_COMPANIES)],
-            n, _TOWNS[(h >> 9) % len(_TOWNS)][0],
+            n, _POSTCODES[(h >> 9) % len(_POSTCODES)],
             '"06%08d"' % ((h >> 40) % 100_000_000) if (h >> 2) & 1 else "null",
             dates[span + start_off], end,
             "null" if injection else qdates[span + start_off - 1095], "null" if injection else qend,
             qdates[span + start_off - 365] if injection else "null", qend if injection else "null",
             '"Vrai"' if (h >> 45) % 11 else '"Faux"', '"Faux"' if injection or not (h >> 33) % 9 else '"Vrai"',
             '"Faux"' if injection else '"Vrai"', created, _Q[state],
-            *(_NULLS if extra is _NO_EXTRA else
-              [_q(extra.get(key)) for key in ("date_revocation", "source_revocation",
-                                               "date_passage_a_obsolete", "source_passage_a_obsolete")]),
-            end,
-            *(_NULLS[:2] if extra is _NO_EXTRA else
-              [_q(extra.get("date_passage_a_refuse")), _q(extra.get("source_passage_a_refuse"))]),
-            '"TIERS_DIRECT"' if (h >> 50) % 4 or state == m.TO_VALIDATE else '"CLIENT_CONNECT"',
-            _q(proof), _q(deadline))
+            changes[0], changes[1], changes[2], changes[3], end, changes[4], changes[5],
+            '"TIERS_DIRECT"' if (h >> 50) % 4 or state is _TO_VALIDATE else '"CLIENT_CONNECT"',
+            qproof, qdeadline)
         return line, events, (state, role, proof)
+
+    def _awaiting_holder(self, hours: int, person: bool, answer: int) -> tuple[str, int, list[Event]]:
+        """(date_creation, start offset, events) of a right « A valider » created ``hours`` + 1
+        hours before the epoch; cached (a few dozen combinations)."""
+        key = (hours, person, answer)
+        cached = self._holder_cache.get(key)
+        if cached is None:
+            moment = self.epoch - dt.timedelta(hours=1 + hours)
+            cached = self._holder_cache[key] = (_stamp(moment), (moment.date() - self.epoch.date()).days,
+                                                self._validation_events(moment, person, answer))
+        return cached[0], cached[1], list(cached[2])
 
     def _base(self, n: int) -> tuple[dict[str, Any], list[Event]]:
         """Right ``n`` as generated at the epoch (a fresh dict), and its planned events."""
@@ -688,7 +709,9 @@ class AdictSimulator(Simulator):
         wanted: dict[str, set[str]] = {}
         for key in rules.SEARCH_KEYS:
             value = filters.get(key)
-            values = [value] if isinstance(value, str) else list(value or [])
+            values = [value] if isinstance(value, str) else value or []
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                return JSONResponse(adict_error(400, "Une erreur technique est survenue."), status_code=400)
             if key == "etat_droit_acces":
                 values = [m.normalise_state(v) for v in values]
             if values:
@@ -715,6 +738,12 @@ class AdictSimulator(Simulator):
         "perim_donnees_conso_fin": (409, "1000000032", "La date de fin du périmètre relatif aux données de "
                                                        "consommation doit être inférieure ou égale à la date de "
                                                        "fin du droit d’accès."),
+        "perim_donnees_contractuelles": (400, "1000000033", "Le périmètre d'accès aux données contractuelles doit "
+                                                            "être renseigné à Vrai ou Faux."),
+        "perim_donnees_techniques": (400, "1000000034", "Le périmètre d'accès aux données techniques doit être "
+                                                        "renseigné à Vrai ou Faux."),
+        "perim_donnees_informatives": (400, "1000000035", "Le périmètre d'accès aux données informatives doit "
+                                                          "être renseigné à Vrai ou Faux."),
         "perim_donnees_publiees": (400, "1000000025", "Le périmètre d'accès doit être renseigné."),
     }
 

@@ -25,6 +25,7 @@ from pupitre.providers.core.store import Store
 from pupitre.providers.edf_oa import feeds as edf_oa
 from pupitre.providers.grdf_omega import feeds as grdf_omega
 from pupitre.providers.grtgaz import feeds as grtgaz
+from pupitre.providers.switchgrid import feeds as switchgrid
 from pupitre.settings import Settings
 
 if TYPE_CHECKING:
@@ -35,7 +36,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("pupitre.runtime")
 
 #: provider id -> its wiring module (``providers/<id>/feeds.py``)
-PROVIDERS: dict[str, Any] = {"grtgaz": grtgaz, "edf_oa": edf_oa, "grdf_omega": grdf_omega}
+PROVIDERS: dict[str, Any] = {"grtgaz": grtgaz, "edf_oa": edf_oa, "grdf_omega": grdf_omega,
+                             "switchgrid": switchgrid}
 
 
 class Runtime:

@@ -576,3 +576,75 @@ def stats(points: Sequence[Point], step: dt.timedelta = STEP_10_MIN, *,
 def watt_unit(max_watts: float | None) -> tuple[str, float]:
     """``("W", 1)`` or ``("kW", 1000)`` as fits the range's maximum."""
     return ("kW", 1000.0) if max_watts is not None and abs(max_watts) >= 10_000 else ("W", 1.0)
+
+
+# -- building an ask (the document's POST /ask body) ------------------------------------------
+
+CONSUMPTION_TYPES = ("CDC", "IDX", "ENERGIE", "PMAX")
+
+
+def build_ask(contract_ids: Sequence[str], signer_first: str, signer_last: str, *,
+              purposes: Sequence[str] = ("ENERGY_PERFORMANCE_STUDY",),
+              types: Sequence[str] = CONSUMPTION_TYPES, directions: Sequence[str] = ("SOUTIRAGE",),
+              contractual: bool = True, duration: str = "1 year", email: str = "",
+              phone: str = "") -> dict[str, Any]:
+    """A ``POST /ask`` body from search results: ``electricityContracts`` as uuids (the
+    document's recommended form), the signer, the ``ENEDIS_RAW_API`` scopes
+    (``DETAILS_CONTRACTUELS`` and ``CONSUMPTION_DATA`` with its types CDC/IDX/ENERGIE/PMAX
+    and directions), the purposes and the consent duration — every part checked."""
+    if not contract_ids:
+        raise RuleError("choose at least one contract (search, then space to tick it)")
+    ids = [validate_uuid(c, "contract id") for c in contract_ids]
+    first, last = " ".join(signer_first.split()), " ".join(signer_last.split())
+    if not first or not last:
+        raise RuleError("enter the signer's first and last name (the person who signs the consent)")
+    bad = [p for p in purposes if p not in PURPOSES]
+    if bad or not purposes:
+        raise RuleError(f"purposes must be among {', '.join(PURPOSES)}")
+    bad = [t for t in types if t not in CONSUMPTION_TYPES]
+    if bad:
+        raise RuleError(f"data types must be among {', '.join(CONSUMPTION_TYPES)}")
+    bad = [d for d in directions if d not in ENEDIS_DIRECTIONS]
+    if bad or (types and not directions):
+        raise RuleError("directions: SOUTIRAGE (consumption), INJECTION or both")
+    if not types and not contractual:
+        raise RuleError("the consent covers nothing: choose contractual details or a data type")
+    consent_duration(duration)
+    scopes: list[dict[str, Any]] = []
+    if contractual:
+        scopes.append({"service": "ENEDIS_RAW_API", "id": "DETAILS_CONTRACTUELS"})
+    if types:
+        scopes.append({"service": "ENEDIS_RAW_API", "id": "CONSUMPTION_DATA",
+                       "args": {"types": list(types), "directions": list(directions)}})
+    signer: dict[str, Any] = {"firstName": first, "lastName": last}
+    if email.strip():
+        signer["email"] = email.strip()
+    if phone.strip():
+        signer["phone"] = phone.strip()
+    return {"electricityContracts": ids, "signer": signer,
+            "consentCollectionMedium": {"service": "WEB_HOSTED"}, "consentDuration": duration,
+            "scopesAndPurpose": [{"scopes": scopes, "purposes": list(purposes)}]}
+
+
+def ask_expires_at(ask: Any) -> dt.datetime | None:
+    """When an accepted ask's consents end: ``acceptedAt`` + ``consentDuration`` (from the
+    ask's ``createArgs``; months = 30 d, years = 365 d, so an approximation on the safe side
+    only to within a few days). None when not accepted or the duration is unknown."""
+    accepted = getattr(ask, "acceptedAt", None)
+    duration = (getattr(ask, "createArgs", None) or {}).get("consentDuration")
+    if getattr(ask, "status", "") != "ACCEPTED" or accepted is None or not isinstance(duration, str):
+        return None
+    try:
+        return accepted + consent_duration(duration)
+    except RuleError:
+        return None
+
+
+def expiring_soon(asks: Iterable[Any], now: dt.datetime, days: int) -> list[tuple[Any, dt.datetime]]:
+    """Accepted asks whose consents end within ``days`` (or have ended), soonest first."""
+    out = []
+    for ask in asks:
+        end = ask_expires_at(ask)
+        if end is not None and end - now <= dt.timedelta(days=days):
+            out.append((ask, end))
+    return sorted(out, key=lambda pair: pair[1])

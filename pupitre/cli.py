@@ -96,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="run every provider on its built-in simulator")
     parser.add_argument("--clock", metavar="YYYY-MM-DDTHH:MM",
                         help="with --sandbox: start the simulated day at this Paris time (demos, training)")
-    parser.add_argument("--screen", default="overview", choices=["overview", "flexibility", "curtailments", "requests"],
+    parser.add_argument("--screen", default="overview", choices=["overview", "flexibility", "curtailments", "requests",
+                                                                   "load_curves"],
                         help="the screen to open first (default: overview)")
     parser.set_defaults(handler=cmd_run)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

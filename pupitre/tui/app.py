@@ -25,6 +25,7 @@ SCREENS = {
     "flexibility": ("2", "Flexibility", "GRTgaz indicator colours per site"),
     "curtailments": ("3", "Curtailments", "EDF OA: tomorrow's curtailments and their acknowledgement"),
     "requests": ("4", "Requests", "GRDF OMEGA: the watch-list of supplier requests"),
+    "load_curves": ("6", "Load curves", "Switchgrid: consent asks, data orders and load-curve plots"),
 }
 
 
@@ -50,19 +51,22 @@ def _screen(module: str, name: str) -> Screen[None]:
 class PupitreApp(App[None]):
     TITLE = "pupitre"
     CSS_PATH = [STYLES / "app.tcss", STYLES / "overview.tcss", STYLES / "flexibility.tcss",
-                STYLES / "curtailments.tcss", STYLES / "edf_reports.tcss", STYLES / "requests.tcss"]
+                STYLES / "curtailments.tcss", STYLES / "edf_reports.tcss", STYLES / "requests.tcss",
+                STYLES / "load_curves.tcss"]
     # Screens are imported when first shown: start-up pays only for the first one.
     MODES = {
         "overview": lambda: _screen("overview", "OverviewScreen"),
         "flexibility": lambda: _screen("flexibility", "FlexibilityScreen"),
         "curtailments": lambda: _screen("curtailments", "CurtailmentsScreen"),
         "requests": lambda: _screen("requests", "RequestsScreen"),
+        "load_curves": lambda: _screen("load_curves", "LoadCurvesScreen"),
     }
     BINDINGS = [
         Binding("1", "switch_mode('overview')", "Overview", id="screen.overview", show=False),
         Binding("2", "switch_mode('flexibility')", "Flexibility", id="screen.flexibility", show=False),
         Binding("3", "switch_mode('curtailments')", "Curtailments", id="screen.curtailments", show=False),
         Binding("4", "switch_mode('requests')", "Requests", id="screen.requests", show=False),
+        Binding("6", "switch_mode('load_curves')", "Load curves", id="screen.load_curves", show=False),
         Binding("r", "refresh", "Refresh", id="feeds.refresh"),
         Binding("p", "toggle_pause", "Pause", id="feeds.pause"),
         Binding("question_mark,f1", "toggle_help", "Keys", id="app.help"),

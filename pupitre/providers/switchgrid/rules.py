@@ -556,8 +556,11 @@ def select(points: Sequence[Point], start: dt.datetime | None = None,
 
 
 def stats(points: Sequence[Point], step: dt.timedelta = STEP_10_MIN, *,
-          start: dt.datetime | None = None, end: dt.datetime | None = None) -> Stats:
-    chosen = select(points, start, end) if (start is not None or end is not None) else list(points)
+          start: dt.datetime | None = None, end: dt.datetime | None = None,
+          selected: bool = False) -> Stats:
+    """``selected``: ``points`` are already those of ``[start, end)`` (not filtered again)."""
+    chosen = select(points, start, end) if (start is not None or end is not None) and not selected \
+        else list(points)
     values = [p for p in chosen if p.watts is not None]
     hours_per_step = step.total_seconds() / 3600
     first = start if start is not None else (chosen[0].start if chosen else None)
@@ -648,3 +651,126 @@ def expiring_soon(asks: Iterable[Any], now: dt.datetime, days: int) -> list[tupl
         if end is not None and end - now <= dt.timedelta(days=days):
             out.append((ask, end))
     return sorted(out, key=lambda pair: pair[1])
+
+
+# -- fast range operations for display (arrays, index ranges) -------------------------------
+
+def downsample_values(ts: Sequence[float], values: Sequence[float | None], lo: int, hi: int,
+                      buckets: int) -> list[tuple[float, float | None, float | None]]:
+    """:func:`downsample` on arrays (UTC epoch seconds, watts) for ``[lo, hi)``, by index
+    (the points are on a regular grid): ``(t, min, max)`` per bucket with values and
+    ``(t, None, None)`` per bucket holding a gap, in time order — never averaging, so
+    neither a single-point peak nor a single-point gap can disappear."""
+    if buckets < 1:
+        raise ValueError("buckets must be ≥ 1")
+    n = hi - lo
+    if n <= 0:
+        return []
+    if n <= buckets:
+        return [(ts[i], values[i], values[i]) for i in range(lo, hi)]
+    out: list[tuple[float, float | None, float | None]] = []
+    for k in range(buckets):
+        a = lo + k * n // buckets
+        b = lo + (k + 1) * n // buckets
+        chunk = values[a:b]
+        if None not in chunk:
+            out.append((ts[a], min(chunk), max(chunk)))  # type: ignore[type-var]
+            continue
+        present = [v for v in chunk if v is not None]
+        first_gap = a + chunk.index(None)
+        if not present:
+            out.append((ts[first_gap], None, None))
+            continue
+        first_value = next(a + j for j, v in enumerate(chunk) if v is not None)
+        entries = [(ts[first_value], min(present), max(present)), (ts[first_gap], None, None)]
+        entries.sort(key=lambda e: e[0])
+        out.extend(entries)
+    return out
+
+
+def gap_runs(values: Sequence[float | None]) -> list[tuple[int, int]]:
+    """``(first index, length)`` of each run of missing values."""
+    runs: list[tuple[int, int]] = []
+    start = -1
+    for i, v in enumerate(values):
+        if v is None:
+            if start < 0:
+                start = i
+        elif start >= 0:
+            runs.append((start, i - start))
+            start = -1
+    if start >= 0:
+        runs.append((start, len(values) - start))
+    return runs
+
+
+ZOOMS = ("day", "week", "month", "all")
+
+
+def _paris_midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tzinfo=PARIS).astimezone(UTC)
+
+
+def _month_start(day: dt.date, shift: int = 0) -> dt.date:
+    index = day.year * 12 + day.month - 1 + shift
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def zoom_window(zoom: str, anchor: dt.datetime, extent: tuple[dt.datetime, dt.datetime],
+                shift: int = 0) -> tuple[dt.datetime, dt.datetime]:
+    """The UTC bounds of the Paris calendar ``day`` / ``week`` (Monday) / ``month`` holding
+    ``anchor``, moved by ``shift`` such units; ``all`` is the data's extent. A day is
+    23 h or 25 h on DST change days, as it is on the wall clock."""
+    if zoom == "all":
+        return extent
+    local = anchor.astimezone(PARIS).date()
+    if zoom == "day":
+        first = local + dt.timedelta(days=shift)
+        return _paris_midnight(first), _paris_midnight(first + dt.timedelta(days=1))
+    if zoom == "week":
+        first = local - dt.timedelta(days=local.weekday()) + dt.timedelta(weeks=shift)
+        return _paris_midnight(first), _paris_midnight(first + dt.timedelta(days=7))
+    if zoom == "month":
+        first = _month_start(local, shift)
+        return _paris_midnight(first), _paris_midnight(_month_start(first, 1))
+    raise ValueError(f"zoom {zoom!r} unknown")
+
+
+def time_ticks(start: dt.datetime, end: dt.datetime, most: int = 8) -> list[tuple[dt.datetime, str]]:
+    """Axis ticks at round Paris wall times inside ``[start, end]`` with their labels
+    (hours within a day, days within weeks, months beyond); at most ``most`` of them."""
+    hours = (end - start).total_seconds() / 3600
+    local_start = start.astimezone(PARIS)
+    ticks: list[tuple[dt.datetime, str]] = []
+    if hours <= 36:
+        every = next(h for h in (1, 2, 3, 4, 6, 12) if hours / h <= most)
+        moment = local_start.replace(minute=0, second=0, microsecond=0)
+        moment = moment.astimezone(UTC)
+        while moment <= end:
+            local = moment.astimezone(PARIS)
+            if moment >= start and local.minute == 0 and local.hour % every == 0:
+                ticks.append((moment, f"{local:%H}h" if local.hour else f"{local:%a %d}"))
+            moment += dt.timedelta(hours=1)
+    elif hours <= 24 * 62:
+        days = hours / 24
+        every = next(d for d in (1, 2, 3, 5, 7, 10, 14) if days / d <= most)
+        day = local_start.date()
+        while True:
+            moment = _paris_midnight(day)
+            if moment > end:
+                break
+            if moment >= start and ((day.toordinal() - 1) % every == 0 or every == 1):
+                ticks.append((moment, f"{day:%a %d}" if every == 1 else f"{day:%d/%m}"))
+            day += dt.timedelta(days=1)
+    else:
+        months = hours / 24 / 30.4
+        every = next(m for m in (1, 2, 3, 4, 6, 12, 24) if months / m <= most)
+        first = _month_start(local_start.date(), 0 if local_start.day == 1 and local_start.hour == 0 else 1)
+        while True:
+            moment = _paris_midnight(first)
+            if moment > end:
+                break
+            if (first.month - 1) % every == 0:
+                ticks.append((moment, f"{first:%m/%y}"))
+            first = _month_start(first, 1)
+    return ticks

@@ -86,6 +86,7 @@ class CurveView:
         self.zoom = zoom
         self.anchor = primary.extent()[1] - primary.curve.step  # the most recent data first
         self.columns = 100
+        self.drawn: list[tuple[list[list[tuple[float, float]]], list[float], str, str]] = []
         start, end = self.window()
         self.cursor = max(start.timestamp(), min(self.anchor.timestamp(), end.timestamp() - 1))
 
@@ -195,7 +196,7 @@ class CurveView:
     def reading(self) -> Reading:
         width = self.column_seconds()
         start = dt.datetime.fromtimestamp(self.cursor, UTC)
-        end = dt.datetime.fromtimestamp(self.cursor + width, UTC)
+        end = min(dt.datetime.fromtimestamp(self.cursor + width, UTC), self.window()[1], self.primary.extent()[1])
         lo, hi = self.primary.span(start, end)
         values = self.primary.values[lo:hi]
         present = [v for v in values if v is not None]
@@ -266,6 +267,7 @@ class CurveView:
                 top = max(top, high / scale)
             drawn.append(([s for s in segments if s], gaps, marker, colour))
         top = nice_top(top)
+        self.drawn = drawn
         with _PLOTEXT_LOCK:
             plt.clf()
             plt.plotsize(width, height)
@@ -293,11 +295,11 @@ class CurveView:
 
 
 def nice_top(value: float) -> float:
-    """A round upper bound for the y axis (1, 2, 2.5 or 5 × 10ⁿ) above ``value``."""
+    """A round upper bound for the y axis (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 × 10ⁿ) above ``value``."""
     if value <= 0:
         return 1.0
     exponent = math.floor(math.log10(value))
-    for factor in (1, 2, 2.5, 5, 10):
+    for factor in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
         top = factor * 10 ** exponent
         if top >= value * 1.02:
             return float(top)
@@ -318,17 +320,17 @@ def period_label(zoom: str, start: dt.datetime) -> str:
 def window_label(view: CurveView) -> str:
     start, end = view.window()
     hours = (end - start).total_seconds() / 3600
-    text = f"{view.zoom}: {period_label(view.zoom, start)}" if view.zoom != "all" else "all data"
+    if view.zoom != "all":
+        return f"{view.zoom}: {period_label(view.zoom, start)} ({hours:g} h)"
     local_end = (end - dt.timedelta(seconds=1)).astimezone(PARIS)
-    text += f" ({start.astimezone(PARIS):%d/%m %H:%M} → {local_end:%d/%m %H:%M}, {hours:g} h)"
-    return text
+    return f"all: {start.astimezone(PARIS):%d/%m/%Y} → {local_end:%d/%m/%Y} ({hours / 24:g} days)"
 
 
 def format_power(watts: float | None, unit: tuple[str, float]) -> str:
     if watts is None:
         return "—"
     name, scale = unit
-    return f"{watts / scale:,.2f} {name}" if name == "kW" else f"{watts:,.0f} W"
+    return f"{watts / scale:.2f} {name}" if name == "kW" else f"{watts:.0f} W"
 
 
 def format_duration(delta: dt.timedelta) -> str:

@@ -170,9 +170,13 @@ class SwitchgridSession:
             return SwitchgridData()
 
     def current(self, data: SwitchgridData | None) -> SwitchgridData:
-        """The feed's data overlaid with the orders read since by :meth:`follow`, and with
-        every followed order (even one not read yet)."""
-        base = data if data is not None else self.previous()
+        """The latest known state: this session's last read (with its own writes since),
+        else the feed's data (e.g. from the store at start-up); overlaid with the orders
+        read since by :meth:`follow`; only the followed orders."""
+        if self.last is not None:  # this session's own latest reads and writes
+            base = self.last
+        else:
+            base = data if data is not None else self.previous()
         orders = dict(base.orders)
         orders.update(self.live)
         return SwitchgridData(base.asks, {k: orders[k] for k in self.followed() if k in orders}, base.errors)

@@ -235,6 +235,12 @@ TYPE_CHOICES = [code for code, kind in rules.REQUEST_TYPES.items() if kind.legac
     [code for code, kind in rules.REQUEST_TYPES.items() if kind.legacy_for is not None]
 
 
+def type_label(code: str) -> str:
+    kind = rules.REQUEST_TYPES[code]
+    words = kind.description.split(" (")[0].split(",")[0]
+    return f"{code} · {words}" + (" (legacy)" if kind.legacy_for else "")
+
+
 class OrderFormScreen(PupitreScreen):
     """``POST /order``: one or more requests (type, PRMs, direction, since/until)."""
 
@@ -252,15 +258,15 @@ class OrderFormScreen(PupitreScreen):
         with VerticalScroll(id="order-form"):
             yield Input(", ".join(self.prms), placeholder="PRM(s), 14 digits, comma-separated", id="o-prms", compact=True)
             with Horizontal(classes="form-row"):
-                yield Select([(f"{c} — {rules.REQUEST_TYPES[c].description}", c) for c in TYPE_CHOICES],
+                yield Select([(type_label(c), c) for c in TYPE_CHOICES],
                              value="LOADCURVE", allow_blank=False, id="o-type")
                 yield Select([], prompt="direction (default)", id="o-direction")
             with Horizontal(classes="form-row"):
                 yield Input(placeholder="since, e.g. 2024-12-10 (UTC) or 2024-12-10T00:00:00[Europe/Paris]",
                             id="o-since", compact=True)
                 yield Input(placeholder="until (same forms; empty = the API's default)", id="o-until", compact=True)
-            yield Checkbox("retry automatically after load-curve activation "
-                           "(enedisRetryAfterLoadcurveActivation)", id="o-retry")
+            yield Checkbox("auto-retry after load-curve activation", id="o-retry",
+                           tooltip="enedisRetryAfterLoadcurveActivation: true")
             yield Static("", id="o-hint")
             with Horizontal(classes="form-row"):
                 yield Button("Add request", id="o-add")

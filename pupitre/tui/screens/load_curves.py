@@ -256,8 +256,8 @@ class LoadCurvesScreen(PupitreScreen):
 
             def cancelled(_: object) -> None:
                 self.notify(f"Ask {ask.id[:8]} cancelled: its consents are revoked.", title="Switchgrid")
+                self.papp.feeds.updated.publish(FEED)
                 self.papp.feeds.refresh(FEED, forced=True)
-                self.redraw()
 
             run_api(self, "Cancel ask", lambda: self.session.cancel_ask(ask.id), cancelled)
 
@@ -299,7 +299,7 @@ class LoadCurvesScreen(PupitreScreen):
         if ask.id in simulator.asks:
             simulator.accept(ask.id)
             run_api(self, "Refresh ask", lambda: self.session.refresh_ask(ask.id),
-                    lambda _: (self.redraw(), self.notify("Sandbox: the ask is signed.")))
+                    lambda _: (self.papp.feeds.updated.publish(FEED), self.notify("Sandbox: the ask is signed.")))
 
 
 def copy_link(app: Any, url: str) -> None:

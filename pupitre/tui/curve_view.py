@@ -243,7 +243,7 @@ class CurveView:
         t0 = start.timestamp()
         span_hours = (end - start).total_seconds() / 3600
         unit, scale = self.unit()
-        series = [(self.primary, 0.0, "braille", "cyan")]
+        series = [(self.primary, 0.0, "hd", "cyan")]
         overlay = self.overlay()
         if overlay is not None:
             series.append((overlay[0], overlay[1], "dot", "orange"))
@@ -270,6 +270,7 @@ class CurveView:
         self.drawn = drawn
         with _PLOTEXT_LOCK:
             plt.clf()
+            plt.limit_size(False, False)  # the widget, not the terminal, sets the size
             plt.plotsize(width, height)
             plt.theme("clear")
             for segments, gaps, marker, colour in drawn:

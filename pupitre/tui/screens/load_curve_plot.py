@@ -25,7 +25,7 @@ from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.header import HeaderBar
 from pupitre.tui.widgets.load_curve_plot import LoadCurvePlot
 
-PRIMARY_GLYPH = "⣿"
+PRIMARY_GLYPH = "▞"
 OVERLAY_GLYPH = "•"
 
 

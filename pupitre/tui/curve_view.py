@@ -87,6 +87,10 @@ class CurveView:
         self.anchor = primary.extent()[1] - primary.curve.step  # the most recent data first
         self.columns = 100
         self.drawn: list[tuple[list[list[tuple[float, float]]], list[float], str, str]] = []
+        self._frame_key: tuple[object, ...] | None = None
+        self._frame: tuple[list[tuple[list[list[tuple[float, float]]], list[float], str, str]], float | None] = ([], None)
+        self._stats_key: tuple[dt.datetime, dt.datetime] | None = None
+        self._stats: RangeStats | None = None
         start, end = self.window()
         self.cursor = max(start.timestamp(), min(self.anchor.timestamp(), end.timestamp() - 1))
 
@@ -185,13 +189,20 @@ class CurveView:
         return trace.span(start - delta, end - delta)
 
     def stats(self) -> RangeStats:
-        start, end = self.window()
-        lo, hi = self.visible()
-        values = self.primary.values[lo:hi]
-        stats = rules.stats(self.primary.curve.points[lo:hi], self.primary.curve.step, start=start, end=end,
-                            selected=True)
-        runs = rules.gap_runs(values)
-        return RangeStats(stats, len(runs), self.primary.curve.step * stats.gaps)
+        """Statistics of the visible range (cached per window: the cursor moves for free)."""
+        key = self.window()
+        if self._stats_key != key:
+            start, end = key
+            lo, hi = self.visible()
+            values = self.primary.values[lo:hi]
+            ts = self.primary.ts
+            stats = rules.stats_of(values, lambda i: dt.datetime.fromtimestamp(ts[lo + i], UTC),
+                                   self.primary.curve.step, start, end)
+            runs = rules.gap_runs(values)
+            self._stats = RangeStats(stats, len(runs), self.primary.curve.step * stats.gaps)
+            self._stats_key = key
+        assert self._stats is not None
+        return self._stats
 
     def reading(self) -> Reading:
         width = self.column_seconds()
@@ -222,32 +233,21 @@ class CurveView:
 
     # -- drawing ------------------------------------------------------------------------------
     def unit(self) -> tuple[str, float]:
-        lo, hi = self.visible()
-        present = [v for v in self.primary.values[lo:hi] if v is not None]
-        top = max(present) if present else None
-        overlay = self.overlay()
-        if overlay is not None:
-            a, b = self.visible(overlay[0], overlay[1])
-            extra = [v for v in overlay[0].values[a:b] if v is not None]
-            if extra:
-                top = max(top or 0.0, max(extra))
-        return rules.watt_unit(top)
+        return rules.watt_unit(self.frame()[1])
 
-    def build(self, width: int, height: int, *, color: bool = True) -> str:
-        """The plot of the visible window, ``width`` × ``height`` characters, as ANSI text."""
-        import plotext as plt
-
-        width, height = max(width, 20), max(height, 5)
-        self.columns = max(1, width - Y_LABEL_WIDTH)
+    def frame(self) -> tuple[list[tuple[list[list[tuple[float, float]]], list[float], str, str]], float | None]:
+        """Per series, its min/max envelope segments (hours from the window start, watts;
+        split at gaps) and gap positions; with the top value. Cached per window and width."""
         start, end = self.window()
+        key = (start, end, self.columns, self.overlay_mode, self.other_index)
+        if self._frame_key == key:
+            return self._frame
         t0 = start.timestamp()
-        span_hours = (end - start).total_seconds() / 3600
-        unit, scale = self.unit()
         series = [(self.primary, 0.0, "hd", "cyan")]
         overlay = self.overlay()
         if overlay is not None:
             series.append((overlay[0], overlay[1], "dot", "orange"))
-        top = 0.0
+        top: float | None = None
         drawn: list[tuple[list[list[tuple[float, float]]], list[float], str, str]] = []
         for trace, shift, marker, colour in series:
             lo, hi = self.visible(trace, shift)
@@ -261,12 +261,26 @@ class CurveView:
                     if segments[-1]:
                         segments.append([])
                     continue
-                segments[-1].append((x, low / scale))
+                segments[-1].append((x, low))
                 if high != low:
-                    segments[-1].append((x, high / scale))
-                top = max(top, high / scale)
-            drawn.append(([s for s in segments if s], gaps, marker, colour))
-        top = nice_top(top)
+                    segments[-1].append((x, high))
+                top = high if top is None or high > top else top
+            drawn.append(([seg for seg in segments if seg], gaps, marker, colour))
+        self._frame, self._frame_key = (drawn, top), key
+        return self._frame
+
+    def build(self, width: int, height: int, *, color: bool = True) -> str:
+        """The plot of the visible window, ``width`` × ``height`` characters, as ANSI text."""
+        import plotext as plt
+
+        width, height = max(width, 20), max(height, 5)
+        self.columns = max(1, width - Y_LABEL_WIDTH)
+        start, end = self.window()
+        t0 = start.timestamp()
+        span_hours = (end - start).total_seconds() / 3600
+        drawn, peak = self.frame()
+        _, scale = rules.watt_unit(peak)
+        top = nice_top((peak or 0.0) / scale)
         self.drawn = drawn
         with _PLOTEXT_LOCK:
             plt.clf()
@@ -276,7 +290,7 @@ class CurveView:
             for segments, gaps, marker, colour in drawn:
                 for segment in segments:
                     xs = [p[0] for p in segment]
-                    ys = [p[1] for p in segment]
+                    ys = [p[1] / scale for p in segment]
                     if len(xs) == 1:
                         plt.scatter(xs, ys, marker=marker, color=colour if color else None)
                     else:

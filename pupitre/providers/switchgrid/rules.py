@@ -561,19 +561,25 @@ def stats(points: Sequence[Point], step: dt.timedelta = STEP_10_MIN, *,
     """``selected``: ``points`` are already those of ``[start, end)`` (not filtered again)."""
     chosen = select(points, start, end) if (start is not None or end is not None) and not selected \
         else list(points)
-    values = [p for p in chosen if p.watts is not None]
-    hours_per_step = step.total_seconds() / 3600
-    first = start if start is not None else (chosen[0].start if chosen else None)
-    last = end if end is not None else (chosen[-1].start + step if chosen else None)
+    return stats_of([p.watts for p in chosen], lambda i: chosen[i].start, step,
+                    start if start is not None else (chosen[0].start if chosen else None),
+                    end if end is not None else (chosen[-1].start + step if chosen else None))
+
+
+def stats_of(values: Sequence[float | None], start_of: Any, step: dt.timedelta,
+             first: dt.datetime | None, last: dt.datetime | None) -> Stats:
+    """:func:`stats` on an array of watts (``start_of(i)``: the UTC start of value ``i``);
+    linear in C-speed built-ins, for 2 years of points on every keystroke."""
     hours = (last - first).total_seconds() / 3600 if first and last else 0.0
-    if not values:
-        return Stats(first, last, len(chosen), len(chosen), None, None, None, 0.0, None, hours)
-    peak = max(values, key=lambda p: p.watts)  # type: ignore[arg-type, return-value]
-    total = sum(p.watts for p in values)  # type: ignore[misc]
-    mean = total / len(values)
-    return Stats(first, last, len(chosen), len(chosen) - len(values), peak.watts,
-                 to_paris(peak.start), mean, total * hours_per_step / 1000,
-                 mean / peak.watts if peak.watts else None, hours)  # type: ignore[operator]
+    present = [v for v in values if v is not None]
+    if not present:
+        return Stats(first, last, len(values), len(values), None, None, None, 0.0, None, hours)
+    peak = max(present)
+    at = start_of(list(values).index(peak) if not isinstance(values, list) else values.index(peak))
+    total = sum(present)
+    mean = total / len(present)
+    return Stats(first, last, len(values), len(values) - len(present), peak, to_paris(at), mean,
+                 total * step.total_seconds() / 3600 / 1000, mean / peak if peak else None, hours)
 
 
 def watt_unit(max_watts: float | None) -> tuple[str, float]:
@@ -690,18 +696,19 @@ def downsample_values(ts: Sequence[float], values: Sequence[float | None], lo: i
 
 def gap_runs(values: Sequence[float | None]) -> list[tuple[int, int]]:
     """``(first index, length)`` of each run of missing values."""
+    items = values if isinstance(values, list) else list(values)
     runs: list[tuple[int, int]] = []
-    start = -1
-    for i, v in enumerate(values):
-        if v is None:
-            if start < 0:
-                start = i
-        elif start >= 0:
-            runs.append((start, i - start))
-            start = -1
-    if start >= 0:
-        runs.append((start, len(values) - start))
-    return runs
+    n, i = len(items), 0
+    while True:
+        try:
+            i = items.index(None, i)
+        except ValueError:
+            return runs
+        j = i + 1
+        while j < n and items[j] is None:
+            j += 1
+        runs.append((i, j - i))
+        i = j
 
 
 ZOOMS = ("day", "week", "month", "all")

@@ -63,7 +63,7 @@ class LoadCurvePlotScreen(PupitreScreen):
 
     def on_mount(self) -> None:
         self.query_one(LoadCurvePlot).focus()
-        self.update_lines()
+        self.call_after_refresh(self.update_lines)  # after the plot set the view's width
 
     # -- drawing -------------------------------------------------------------------------
     def update_lines(self) -> None:

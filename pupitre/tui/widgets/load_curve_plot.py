@@ -19,6 +19,7 @@ class LoadCurvePlot(Widget):
         self._key: tuple[object, ...] | None = None
         self._text: Text = Text()
         self.last_build_seconds = 0.0
+        self.rendered_at = 0.0  # perf_counter() at the end of the last render (benchmarks)
 
     def set_view(self, view: CurveView | None) -> None:
         self.view = view
@@ -47,4 +48,5 @@ class LoadCurvePlot(Widget):
             self._text = Text.from_ansi(drawn, no_wrap=True, overflow="crop")
             self.last_build_seconds = time.perf_counter() - started
             self._key = key
+        self.rendered_at = time.perf_counter()
         return self._text

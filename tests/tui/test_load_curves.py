@@ -182,11 +182,25 @@ async def test_failed_loadcurve_explained_and_reordered(make_app, make_runtime) 
         again = session.body(app.screen.order_id)
         assert again["requests"][0]["enedisRetryAfterLoadcurveActivation"] is True
         assert again["requests"][0]["since"] == "2024-12-09"
-        # check: the failed order is an attention finding
+        # check: the failed order is an attention finding, until the operator stops following it
         from pupitre.providers.switchgrid.feeds import findings
-        data = session.current(app.feeds.state(FEED).data)
-        levels = [f.level for f in findings(runtime.settings.switchgrid, {FEED: data}, runtime.clock.now())]
-        assert "attention" in levels
+
+        def failed_findings() -> list[str]:
+            data = session.current(app.feeds.state(FEED).data)
+            return [f.message for f in findings(runtime.settings.switchgrid, {FEED: data}, runtime.clock.now())
+                    if f.level == "attention" and order.id[:8] in f.message]
+
+        assert failed_findings()
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
+        orders = screen.query_one("#lc-orders", DataTable)
+        orders.focus()
+        orders.move_cursor(row=orders.get_row_index(order.id))
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not failed_findings())
+        assert order.id not in [k for k, _ in runtime.store.watch_list("switchgrid.orders")]
 
 
 async def test_other_types_as_json_tree_and_cancel(make_app, make_runtime) -> None:

@@ -118,6 +118,7 @@ class LoadCurvesScreen(PupitreScreen):
         Binding("x", "cancel_ask", "Cancel ask", id="loadcurves.cancel"),
         Binding("o", "order", "Order data", id="loadcurves.order"),
         Binding("enter", "open", "Open", id="loadcurves.open"),
+        Binding("d", "forget_order", "Stop following order", id="loadcurves.forget"),
         Binding("S", "sandbox_sign", "Sign (sandbox)", show=False, id="loadcurves.sandbox_sign"),
     ]
 
@@ -184,7 +185,7 @@ class LoadCurvesScreen(PupitreScreen):
         if data.failed():
             summary.append(f" · ✗ {len(data.failed())} failed", style="bold")
         if self.session.test_env:
-            summary.append(" · test environment (not billed, dummy data)", style="dim")
+            summary.append(" · test env (not billed)", style="dim")
         self.query_one("#lc-summary", Static).update(summary)
         self.show_detail()
 
@@ -285,6 +286,25 @@ class LoadCurvesScreen(PupitreScreen):
                 self.app.push_screen(OrderScreen(order_id))
         else:
             self.show_detail()
+
+    def action_forget_order(self) -> None:
+        """Stop following an order (e.g. a failed one that was re-ordered): it leaves the list
+        and ``pupitre check``; the order itself stays at Switchgrid."""
+        table = self.query_one("#lc-orders", DataTable)
+        order_id = selected_key(table)
+        if order_id is None or self.focused is not table:
+            self.notify("Highlight an order in the orders list (tab) first.", severity="warning")
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes and self.session.forget_order(order_id):
+                self.papp.runtime.store.audit(PROVIDER, "order forget", "ok", self.papp.runtime.clock.now(),
+                                              order_id)
+                self.notify(f"Order {order_id[:8]} no longer followed.", timeout=4)
+                self.redraw()
+
+        self.app.push_screen(ConfirmScreen(f"Stop following order {order_id[:8]}? It leaves this list and "
+                                           "the daily check; Switchgrid keeps it."), answer)
 
     @on(DataTable.RowSelected, "#lc-orders")
     def _order_selected(self) -> None:

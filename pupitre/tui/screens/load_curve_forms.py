@@ -167,6 +167,7 @@ class AskFormScreen(PupitreScreen):
             yield Static("Consent duration (from the signature)", classes="form-label")
             yield Select([(d, d) for d in rules.CONSENT_DURATIONS], value="1 year", allow_blank=False,
                          id="ask-duration")
+            yield Static("", id="ask-chosen")
             with Horizontal(classes="form-row"):
                 yield Button("Create ask", id="ask-create", variant="primary")
                 yield Button("Copy consent link", id="ask-copy", disabled=True)
@@ -175,6 +176,19 @@ class AskFormScreen(PupitreScreen):
 
     def on_mount(self) -> None:
         self.query_one("#ask-first", Input).focus()
+        self.show_chosen()
+
+    @on(SelectionList.SelectedChanged)
+    def show_chosen(self) -> None:
+        """What is ticked, in words (the boxes differ only by colour: NO_COLOR)."""
+        text = Text()
+        for title, selector, labels in (("purposes", "#ask-purposes", PURPOSE_LABELS),
+                                        ("data", "#ask-data", DATA_LABELS),
+                                        ("directions", "#ask-directions", DIRECTION_LABELS)):
+            chosen = self.query_one(selector, SelectionList).selected
+            text.append(f"{title}: ", style="bold")
+            text.append((", ".join(labels[c] for c in chosen) or "none") + "\n")
+        self.query_one("#ask-chosen", Static).update(text)
 
     def body(self) -> dict[str, Any]:
         data = self.query_one("#ask-data", SelectionList).selected

@@ -128,7 +128,7 @@ class OrderScreen(PupitreScreen):
             kind = "the load curve (plot)" if request.type in rules.LOADCURVE_TYPES else "the data (JSON tree)"
             text.append(f"enter: open {kind}", style="dim")
         elif request.status not in rules.REQUEST_TERMINAL:
-            latency = rules.median_latency(request.type)
+            latency = rules.median_latency(request.type, *period_of(session_of(self).body(self.order_id), request))
             text.append(f"waiting for Enedis (median latency of {request.type}: {latency:g} s)", style="dim")
         detail.update(text)
 
@@ -193,11 +193,26 @@ class OrderScreen(PupitreScreen):
         self.dismiss()
 
 
-def direction_of(body: dict[str, Any] | None, request: OrderRequest) -> str:
+def ordered_item(body: dict[str, Any] | None, request: OrderRequest) -> dict[str, Any]:
+    """The ``requests[]`` item of the order body this request came from ({} if unknown)."""
     for item in (body or {}).get("requests", []):
         if item.get("type") == request.type and (not item.get("prms") or request.prm in item.get("prms", [])):
-            return (item.get("direction") or "CONSUMPTION").lower()
-    return "consumption"
+            return dict(item)
+    return {}
+
+
+def direction_of(body: dict[str, Any] | None, request: OrderRequest) -> str:
+    return str(ordered_item(body, request).get("direction") or "CONSUMPTION").lower()
+
+
+def period_of(body: dict[str, Any] | None, request: OrderRequest) -> tuple[Any, Any]:
+    """The ``since``/``until`` this request was ordered with (UTC instants), if known."""
+    item = ordered_item(body, request)
+    try:
+        return (rules.parse_instant(item["since"]) if "since" in item else None,
+                rules.parse_instant(item["until"]) if "until" in item else None)
+    except rules.RuleError:
+        return None, None
 
 
 def export_dir(screen: PupitreScreen) -> Path:

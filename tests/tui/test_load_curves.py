@@ -262,3 +262,25 @@ def test_export_path_is_never_half_written(tmp_path: Path, curve) -> None:
     target = tmp_path / "out" / "curve.csv"
     assert view.export_csv(target) == 144
     assert not list(tmp_path.glob("out/*.part"))
+
+
+async def test_a_bad_load_curve_payload_is_a_message(make_app, make_runtime) -> None:
+    runtime = make_runtime(fast_settings())
+    app = make_app(runtime)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot, app)
+        sim = runtime.simulators[PROVIDER]
+        session = runtime.connections[PROVIDER].session
+        ask = await session.create_ask({"electricityContracts": [sim.contracts[0].id],
+                                        "signer": {"firstName": "A", "lastName": "B"}, "consentDuration": "1 year"})
+        sim.accept(ask.id)
+        order = await session.place_order({"requests": [{"type": "LOADCURVE", "prms": [sim.contracts[0].prm],
+                                                         "since": "2024-09-01", "until": "2024-12-01"}]})
+        runtime.clock.advance(minutes=5)  # > 31 days: not inline, read from /request/{id}/data
+        runtime.faults.add("/enedis/v2/request/*", "malformed", count=5)
+        await app.push_screen(OrderScreen(order.id))
+        order_screen = app.screen
+        await wait_for(pilot, lambda: "done" in static_text(order_screen, "#ord-status"))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any("not valid JSON" in str(n.message) for n in app._notifications))
+        assert app.screen is order_screen and app.is_running

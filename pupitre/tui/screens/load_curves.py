@@ -12,6 +12,7 @@ signs the highlighted ask as its signer would.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any, Awaitable, Callable
 
 from rich.markup import escape
@@ -31,6 +32,7 @@ from pupitre.tui.screens.confirm import ConfirmScreen
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
 
+log = logging.getLogger("pupitre.switchgrid.ui")
 ASK_WORDS = {"PENDING_USER_ACTION": ("✎", "to sign"), "ACCEPTED": ("✓", "accepted"),
              "ADDRESS_CHECK_FAILED": ("✗", "address refused"), "CREATED": ("…", "created"),
              "PENDING_ADDRESS_CHECK": ("…", "checking address"),
@@ -66,6 +68,14 @@ def run_api(screen: Any, title: str, call: Callable[[], Awaitable[Any]],
         except ApiError as error:
             screen.notify(escape(str(error)), title=title, severity="error", timeout=12)
             return
+        except rules.RuleError as error:  # e.g. a load curve not in the documented form
+            screen.notify(escape(str(error)), title=title, severity="error", timeout=12)
+            return
+        except Exception as error:  # never a traceback on screen: log it, say it
+            log.exception("switchgrid %s failed", title)
+            screen.notify(f"Unexpected error ({type(error).__name__}); details in the log.", title=title,
+                          severity="error", timeout=12)
+            return
         if done is not None:
             done(result)
 
@@ -85,8 +95,13 @@ def follow_order(app: Any, session: SwitchgridSession, order_id: str) -> None:
         try:
             order = await session.follow(order_id, updated)
         except ApiError as error:
-            app.notify(escape(f"Order {order_id[:8]}: {error}"), title="Switchgrid", severity="error",
-                       timeout=12)
+            app.notify(escape(f"Order {order_id[:8]}: {error} — the order is read again at the next "
+                              "refresh (r)."), title="Switchgrid", severity="error", timeout=12)
+            return
+        except Exception as error:
+            log.exception("following order %s failed", order_id)
+            app.notify(f"Order {order_id[:8]}: unexpected error ({type(error).__name__}); details in the log.",
+                       title="Switchgrid", severity="error", timeout=12)
             return
         finally:
             app.feeds.updated.publish(FEED)

@@ -112,9 +112,12 @@ class OverviewScreen(PupitreScreen):
         if failed:
             text.append(f" · ✗ {len(failed)} failed", style="bold")
         now = self.papp.runtime.clock.now()
-        for finding in switchgrid.findings(self.papp.runtime.settings.switchgrid, {switchgrid.FEED: data}, now):
-            if finding.level != "ok":
-                text.append(f"\n{LEVEL_MARK[finding.level]} {finding.message}", style="bold")
+        problems = [f for f in switchgrid.findings(self.papp.runtime.settings.switchgrid, {switchgrid.FEED: data},
+                                                   now) if f.level != "ok"]
+        for finding in problems[:MAX_ATTENTION_LINES]:
+            text.append(f"\n{LEVEL_MARK[finding.level]} {finding.message}", style="bold")
+        if len(problems) > MAX_ATTENTION_LINES:
+            text.append(f"\n  … and {len(problems) - MAX_ATTENTION_LINES} more (press 6)", style="dim")
         return text
 
     def edf_oa_body(self) -> Text:

@@ -17,11 +17,12 @@ import math
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Sequence, TypeVar
 
 from pupitre.providers.core.clock import PARIS, UTC
 from pupitre.providers.switchgrid import rules
 
+T = TypeVar("T")
 Y_LABEL_WIDTH = 8  # plotext's y tick labels and frame take about this many columns
 _PLOTEXT_LOCK = threading.Lock()  # plotext draws on one module-level figure
 
@@ -87,10 +88,10 @@ class CurveView:
         self.anchor = primary.extent()[1] - primary.curve.step  # the most recent data first
         self.columns = 100
         self.drawn: list[tuple[list[list[tuple[float, float]]], list[float], str, str]] = []
-        self._frame_key: tuple[object, ...] | None = None
-        self._frame: tuple[list[tuple[list[list[tuple[float, float]]], list[float], str, str]], float | None] = ([], None)
-        self._stats_key: tuple[dt.datetime, dt.datetime] | None = None
-        self._stats: RangeStats | None = None
+        # per window, the last few (switching zooms back and forth costs nothing)
+        self._frames: dict[tuple[object, ...], tuple[list[tuple[list[list[tuple[float, float]]], list[float],
+                                                                str, str]], float | None]] = {}
+        self._stats_cache: dict[tuple[dt.datetime, dt.datetime], RangeStats] = {}
         start, end = self.window()
         self.cursor = max(start.timestamp(), min(self.anchor.timestamp(), end.timestamp() - 1))
 
@@ -191,18 +192,16 @@ class CurveView:
     def stats(self) -> RangeStats:
         """Statistics of the visible range (cached per window: the cursor moves for free)."""
         key = self.window()
-        if self._stats_key != key:
-            start, end = key
-            lo, hi = self.visible()
-            values = self.primary.values[lo:hi]
-            ts = self.primary.ts
-            stats = rules.stats_of(values, lambda i: dt.datetime.fromtimestamp(ts[lo + i], UTC),
-                                   self.primary.curve.step, start, end)
-            runs = rules.gap_runs(values)
-            self._stats = RangeStats(stats, len(runs), self.primary.curve.step * stats.gaps)
-            self._stats_key = key
-        assert self._stats is not None
-        return self._stats
+        if key in self._stats_cache:
+            return self._stats_cache[key]
+        start, end = key
+        lo, hi = self.visible()
+        values = self.primary.values[lo:hi]
+        ts = self.primary.ts
+        stats = rules.stats_of(values, lambda i: dt.datetime.fromtimestamp(ts[lo + i], UTC),
+                               self.primary.curve.step, start, end)
+        runs = rules.gap_runs(values)
+        return remember(self._stats_cache, key, RangeStats(stats, len(runs), self.primary.curve.step * stats.gaps))
 
     def reading(self) -> Reading:
         width = self.column_seconds()
@@ -240,8 +239,8 @@ class CurveView:
         split at gaps) and gap positions; with the top value. Cached per window and width."""
         start, end = self.window()
         key = (start, end, self.columns, self.overlay_mode, self.other_index)
-        if self._frame_key == key:
-            return self._frame
+        if key in self._frames:
+            return self._frames[key]
         t0 = start.timestamp()
         series = [(self.primary, 0.0, "hd", "cyan")]
         overlay = self.overlay()
@@ -266,8 +265,7 @@ class CurveView:
                     segments[-1].append((x, high))
                 top = high if top is None or high > top else top
             drawn.append(([seg for seg in segments if seg], gaps, marker, colour))
-        self._frame, self._frame_key = (drawn, top), key
-        return self._frame
+        return remember(self._frames, key, (drawn, top))
 
     def build(self, width: int, height: int, *, color: bool = True) -> str:
         """The plot of the visible window, ``width`` × ``height`` characters, as ANSI text."""
@@ -307,6 +305,18 @@ class CurveView:
             plt.yticks(yticks, [f"{v:g}" for v in (round(y, 3) for y in yticks)])
             text: str = plt.build()
         return text
+
+
+CACHED_WINDOWS = 12
+
+
+def remember(cache: dict, key: object, value: T) -> T:  # type: ignore[type-arg]
+    """Keep ``value`` under ``key`` in a small cache (the oldest entry goes first)."""
+    cache.pop(key, None)
+    cache[key] = value
+    while len(cache) > CACHED_WINDOWS:
+        cache.pop(next(iter(cache)))
+    return value
 
 
 def nice_top(value: float) -> float:

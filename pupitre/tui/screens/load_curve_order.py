@@ -9,6 +9,7 @@ and ``R`` re-orders it with ``enedisRetryAfterLoadcurveActivation: true``.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -150,10 +151,11 @@ class OrderScreen(PupitreScreen):
             others = [r for r in order.requests if r.type == "LOADCURVE" and r.status == "SUCCESS" and r is not request]
 
             async def load() -> tuple[Trace, list[Trace]]:
-                primary = Trace.of(await session.curve(request), request.prm or request.type)
-                traces = []
-                for other in others:
-                    traces.append(Trace.of(await session.curve(other), other.prm or other.type))
+                async def trace(r: OrderRequest) -> Trace:  # arrays built off the event loop
+                    return await asyncio.to_thread(Trace.of, await session.curve(r), r.prm or r.type)
+
+                primary = await trace(request)
+                traces = [await trace(other) for other in others]
                 return primary, [t for t in traces if t.ts]
 
             def show(result: tuple[Trace, list[Trace]]) -> None:

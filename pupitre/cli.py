@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--clock", metavar="YYYY-MM-DDTHH:MM",
                         help="with --sandbox: start the simulated day at this Paris time (demos, training)")
     parser.add_argument("--screen", default="overview", choices=["overview", "flexibility", "curtailments", "requests",
-                                                                      "programs", "access_rights"],
+                                                                      "programs", "access_rights", "load_curves"],
                         help="the screen to open first (default: overview)")
     parser.set_defaults(handler=cmd_run)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -26,6 +26,7 @@ from pupitre.providers.edf_oa import feeds as edf_oa
 from pupitre.providers.grdf_omega import feeds as grdf_omega
 from pupitre.providers.grdf_adict import feeds as grdf_adict
 from pupitre.providers.grtgaz import feeds as grtgaz
+from pupitre.providers.switchgrid import feeds as switchgrid
 from pupitre.settings import Settings
 
 if TYPE_CHECKING:
@@ -37,7 +38,8 @@ log = logging.getLogger("pupitre.runtime")
 
 #: provider id -> its wiring module (``providers/<id>/feeds.py``)
 PROVIDERS: dict[str, Any] = {"grtgaz": grtgaz, "edf_oa": edf_oa, "grdf_omega": grdf_omega,
-                             "grdf_adict": grdf_adict}
+                             "grdf_adict": grdf_adict,
+                             "switchgrid": switchgrid}
 
 
 class Runtime:

@@ -141,6 +141,25 @@ class GrdfOmegaSettings(Section):
     _url = field_validator("base_url", "token_url")(https_url)
 
 
+class SwitchgridSettings(Section):
+    """Switchgrid (Enedis load curves): contract search, consent asks, data orders."""
+
+    base_url: str = Field("https://app.switchgrid.tech/enedis/v2", description="API base URL")
+    test_env: bool = Field(
+        False, description="send `switchgrid-test-env: true` (asks and orders not billed, dummy data); "
+                           "always on with the sandbox")
+    refresh_seconds: float = Field(300, gt=0, description="how often asks and followed orders are re-read")
+    poll_first_seconds: float = Field(2, gt=0, description="order polling: first wait")
+    poll_factor: float = Field(1.6, ge=1, description="order polling: each wait is the last one times this")
+    poll_max_seconds: float = Field(60, gt=0, description="order polling: longest wait between two reads")
+    data_format: Literal["json", "csv"] = Field("json", description="load-curve data format to download")
+    expiry_warning_days: int = Field(14, ge=0, description="warn this many days before a consent expires")
+    export_dir: str = Field("", description="where load-curve CSV exports go "
+                                            '("" = the data directory\'s exports/)')
+
+    _url = field_validator("base_url")(https_url)
+
+
 class GrdfAdictSettings(Section):
     """GRDF ADICT: access rights to PCE data (declare, revoke, proofs) and PCE data."""
 
@@ -175,6 +194,7 @@ class Settings(BaseModel):
     edf_oa: EdfOaSettings = Field(default_factory=EdfOaSettings)
     grdf_omega: GrdfOmegaSettings = Field(default_factory=GrdfOmegaSettings)
     grdf_adict: GrdfAdictSettings = Field(default_factory=GrdfAdictSettings)
+    switchgrid: SwitchgridSettings = Field(default_factory=SwitchgridSettings)
 
     @classmethod
     def sections(cls) -> dict[str, type[Section]]:

@@ -25,7 +25,7 @@ from pupitre.providers.core.secrets import SecretStore
 from pupitre.providers.core.store import Store
 from pupitre.providers.grtgaz.models import Flex, IndicatorStatus
 from pupitre.providers.grtgaz.sandbox import calm_scenario
-from pupitre.runtime import Runtime, build_runtime
+from pupitre.runtime import PROVIDERS, Runtime, build_runtime
 from pupitre.settings import Settings
 
 GREEN, RED = IndicatorStatus.GREEN, IndicatorStatus.RED
@@ -195,14 +195,14 @@ def test_json_structure(make: Make, capsys: pytest.CaptureFixture[str]) -> None:
     assert set(report) >= {"status", "exit_code", "checked_at", "sandbox", "feeds", "findings"}
     assert report["status"] == "attention" and report["exit_code"] == code == 1
     assert dt.datetime.fromisoformat(report["checked_at"]) == at(10, 30)
-    assert report["sandbox"] == ["edf_oa", "grdf_adict", "grdf_omega", "grtgaz"]
+    assert report["sandbox"] == sorted(PROVIDERS)
     assert report["feeds"]["grtgaz.indicators"] == {
         "ok": True, "fetched_at": at(10, 30).isoformat(), "sandbox": True}
     assert set(report["feeds"]) >= {"edf_oa.curtailments", "edf_oa.acknowledgements"}
     assert isinstance(report["findings"], list) and report["findings"]
     for finding in report["findings"]:
         assert set(finding) == {"provider", "level", "message"}
-        assert finding["provider"] in ("GRTgaz", "EDF OA", "GRDF OMEGA", "GRDF ADICT")
+        assert finding["provider"] in {m.TITLE for m in PROVIDERS.values()}
         assert finding["level"] in ("ok", "attention", "critical")
 
 
@@ -210,8 +210,8 @@ def test_json_ok(make: Make, capsys: pytest.CaptureFixture[str]) -> None:
     code, out = run(make(at(10, 30)), capsys, as_json=True)
     report = json.loads(out)
     assert code == 0 and report["status"] == "ok" and report["exit_code"] == 0
-    # GRTgaz; EDF OA before 13:00; GRDF OMEGA with an empty watch-list; ADICT with no right
-    assert [f["level"] for f in report["findings"]] == ["ok", "ok", "ok", "ok"]
+    # GRTgaz; EDF OA before 13:00; GRDF OMEGA with an empty watch-list; Switchgrid with no order
+    assert [f["level"] for f in report["findings"]] == ["ok"] * len(PROVIDERS)
 
 
 # -- the command -----------------------------------------------------------------------
@@ -237,7 +237,7 @@ def test_cli_check_json_returns_the_reported_code(dirs: Path, capsys: pytest.Cap
     captured = capsys.readouterr()
     report = json.loads(captured.out)
     assert code == report["exit_code"] == {"ok": 0, "attention": 1, "critical": 2}[report["status"]]
-    assert report["sandbox"] == ["edf_oa", "grdf_adict", "grdf_omega", "grtgaz"]
+    assert report["sandbox"] == sorted(PROVIDERS)
     assert report["feeds"]["grtgaz.indicators"]["ok"] is True
     assert (dirs / "data" / "pupitre.sqlite3").exists()
     assert (dirs / "data" / "sandbox" / "grtgaz.cert.pem").exists()

@@ -26,6 +26,7 @@ SCREENS = {
     "curtailments": ("3", "Curtailments", "EDF OA: tomorrow's curtailments and their acknowledgement"),
     "requests": ("4", "Requests", "GRDF OMEGA: the watch-list of supplier requests"),
     "access_rights": ("5", "Access rights", "GRDF ADICT: access rights, proofs and PCE data"),
+    "load_curves": ("6", "Load curves", "Switchgrid: consent asks, data orders and load-curve plots"),
 }
 
 
@@ -53,7 +54,8 @@ class PupitreApp(App[None]):
     CSS_PATH = [STYLES / "app.tcss", STYLES / "overview.tcss", STYLES / "flexibility.tcss",
                 STYLES / "curtailments.tcss", STYLES / "edf_reports.tcss", STYLES / "requests.tcss",
                 STYLES / "programs.tcss",
-                STYLES / "access_rights.tcss"]
+                STYLES / "access_rights.tcss",
+                STYLES / "load_curves.tcss"]
     # Screens are imported when first shown: start-up pays only for the first one.
     MODES = {
         "overview": lambda: _screen("overview", "OverviewScreen"),
@@ -62,6 +64,7 @@ class PupitreApp(App[None]):
         "requests": lambda: _screen("requests", "RequestsScreen"),
         "programs": lambda: _screen("programs", "ProgramsScreen"),
         "access_rights": lambda: _screen("access_rights", "AccessRightsScreen"),
+        "load_curves": lambda: _screen("load_curves", "LoadCurvesScreen"),
     }
     BINDINGS = [
         Binding("1", "switch_mode('overview')", "Overview", id="screen.overview", show=False),
@@ -69,6 +72,7 @@ class PupitreApp(App[None]):
         Binding("3", "switch_mode('curtailments')", "Curtailments", id="screen.curtailments", show=False),
         Binding("4", "switch_mode('requests')", "Requests", id="screen.requests", show=False),
         Binding("5", "switch_mode('access_rights')", "Access rights", id="screen.access_rights", show=False),
+        Binding("6", "switch_mode('load_curves')", "Load curves", id="screen.load_curves", show=False),
         Binding("r", "refresh", "Refresh", id="feeds.refresh"),
         Binding("p", "toggle_pause", "Pause", id="feeds.pause"),
         Binding("question_mark,f1", "toggle_help", "Keys", id="app.help"),

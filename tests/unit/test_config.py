@@ -203,7 +203,8 @@ def test_show_gives_sources_never_values(monkeypatch: pytest.MonkeyPatch) -> Non
     assert "[grtgaz]" in text and "[app]" in text
     assert "key_passphrase: env PUPITRE_GRTGAZ_KEY_PASSPHRASE" in text
     assert f"secret api_token: credentials file {config.credentials_path()}" in text
-    assert "switchgrid.api_token: not set — the provider runs on the sandbox" in text
+    assert "[grdf_adict]" in text and "secret client_secret: not set — the provider runs on the sandbox" in text
+    assert "[switchgrid]" in text and "secret api_token: not set — the provider runs on the sandbox" in text
     assert "runs on the sandbox (not set: client_id" in text
     assert SECRET_VALUE not in text
 

@@ -191,10 +191,11 @@ class SwitchgridClient(ApiClient):
         async def once() -> rules.LoadCurve:
             response = await self.send("GET", path, params=params, headers=self.headers(
                 "text/csv" if format == "csv" else "application/json"))
-            try:
+            try:  # parsed in a thread: two years of points take a few hundred ms
                 if format == "json":
-                    return rules.parse_json_curve(decode_json(response, self.provider))
-                return rules.parse_csv_curve(response.text)
+                    data = decode_json(response, self.provider)
+                    return await asyncio.to_thread(rules.parse_json_curve, data)
+                return await asyncio.to_thread(rules.parse_csv_curve, response.text)
             except rules.RuleError as exc:
                 raise PayloadError("the load curve is not in the documented form",
                                    provider=self.provider, detail=str(exc)) from exc

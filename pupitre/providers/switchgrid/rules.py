@@ -556,23 +556,228 @@ def select(points: Sequence[Point], start: dt.datetime | None = None,
 
 
 def stats(points: Sequence[Point], step: dt.timedelta = STEP_10_MIN, *,
-          start: dt.datetime | None = None, end: dt.datetime | None = None) -> Stats:
-    chosen = select(points, start, end) if (start is not None or end is not None) else list(points)
-    values = [p for p in chosen if p.watts is not None]
-    hours_per_step = step.total_seconds() / 3600
-    first = start if start is not None else (chosen[0].start if chosen else None)
-    last = end if end is not None else (chosen[-1].start + step if chosen else None)
+          start: dt.datetime | None = None, end: dt.datetime | None = None,
+          selected: bool = False) -> Stats:
+    """``selected``: ``points`` are already those of ``[start, end)`` (not filtered again)."""
+    chosen = select(points, start, end) if (start is not None or end is not None) and not selected \
+        else list(points)
+    return stats_of([p.watts for p in chosen], lambda i: chosen[i].start, step,
+                    start if start is not None else (chosen[0].start if chosen else None),
+                    end if end is not None else (chosen[-1].start + step if chosen else None))
+
+
+def stats_of(values: Sequence[float | None], start_of: Any, step: dt.timedelta,
+             first: dt.datetime | None, last: dt.datetime | None) -> Stats:
+    """:func:`stats` on an array of watts (``start_of(i)``: the UTC start of value ``i``);
+    linear in C-speed built-ins, for 2 years of points on every keystroke."""
     hours = (last - first).total_seconds() / 3600 if first and last else 0.0
-    if not values:
-        return Stats(first, last, len(chosen), len(chosen), None, None, None, 0.0, None, hours)
-    peak = max(values, key=lambda p: p.watts)  # type: ignore[arg-type, return-value]
-    total = sum(p.watts for p in values)  # type: ignore[misc]
-    mean = total / len(values)
-    return Stats(first, last, len(chosen), len(chosen) - len(values), peak.watts,
-                 to_paris(peak.start), mean, total * hours_per_step / 1000,
-                 mean / peak.watts if peak.watts else None, hours)  # type: ignore[operator]
+    present = [v for v in values if v is not None]
+    if not present:
+        return Stats(first, last, len(values), len(values), None, None, None, 0.0, None, hours)
+    peak = max(present)
+    at = start_of(list(values).index(peak) if not isinstance(values, list) else values.index(peak))
+    total = sum(present)
+    mean = total / len(present)
+    return Stats(first, last, len(values), len(values) - len(present), peak, to_paris(at), mean,
+                 total * step.total_seconds() / 3600 / 1000, mean / peak if peak else None, hours)
 
 
 def watt_unit(max_watts: float | None) -> tuple[str, float]:
     """``("W", 1)`` or ``("kW", 1000)`` as fits the range's maximum."""
     return ("kW", 1000.0) if max_watts is not None and abs(max_watts) >= 10_000 else ("W", 1.0)
+
+
+# -- building an ask (the document's POST /ask body) ------------------------------------------
+
+CONSUMPTION_TYPES = ("CDC", "IDX", "ENERGIE", "PMAX")
+
+
+def build_ask(contract_ids: Sequence[str], signer_first: str, signer_last: str, *,
+              purposes: Sequence[str] = ("ENERGY_PERFORMANCE_STUDY",),
+              types: Sequence[str] = CONSUMPTION_TYPES, directions: Sequence[str] = ("SOUTIRAGE",),
+              contractual: bool = True, duration: str = "1 year", email: str = "",
+              phone: str = "") -> dict[str, Any]:
+    """A ``POST /ask`` body from search results: ``electricityContracts`` as uuids (the
+    document's recommended form), the signer, the ``ENEDIS_RAW_API`` scopes
+    (``DETAILS_CONTRACTUELS`` and ``CONSUMPTION_DATA`` with its types CDC/IDX/ENERGIE/PMAX
+    and directions), the purposes and the consent duration — every part checked."""
+    if not contract_ids:
+        raise RuleError("choose at least one contract (search, then space to tick it)")
+    ids = [validate_uuid(c, "contract id") for c in contract_ids]
+    first, last = " ".join(signer_first.split()), " ".join(signer_last.split())
+    if not first or not last:
+        raise RuleError("enter the signer's first and last name (the person who signs the consent)")
+    bad = [p for p in purposes if p not in PURPOSES]
+    if bad or not purposes:
+        raise RuleError(f"purposes must be among {', '.join(PURPOSES)}")
+    bad = [t for t in types if t not in CONSUMPTION_TYPES]
+    if bad:
+        raise RuleError(f"data types must be among {', '.join(CONSUMPTION_TYPES)}")
+    bad = [d for d in directions if d not in ENEDIS_DIRECTIONS]
+    if bad or (types and not directions):
+        raise RuleError("directions: SOUTIRAGE (consumption), INJECTION or both")
+    if not types and not contractual:
+        raise RuleError("the consent covers nothing: choose contractual details or a data type")
+    consent_duration(duration)
+    scopes: list[dict[str, Any]] = []
+    if contractual:
+        scopes.append({"service": "ENEDIS_RAW_API", "id": "DETAILS_CONTRACTUELS"})
+    if types:
+        scopes.append({"service": "ENEDIS_RAW_API", "id": "CONSUMPTION_DATA",
+                       "args": {"types": list(types), "directions": list(directions)}})
+    signer: dict[str, Any] = {"firstName": first, "lastName": last}
+    if email.strip():
+        signer["email"] = email.strip()
+    if phone.strip():
+        signer["phone"] = phone.strip()
+    return {"electricityContracts": ids, "signer": signer,
+            "consentCollectionMedium": {"service": "WEB_HOSTED"}, "consentDuration": duration,
+            "scopesAndPurpose": [{"scopes": scopes, "purposes": list(purposes)}]}
+
+
+def ask_expires_at(ask: Any) -> dt.datetime | None:
+    """When an accepted ask's consents end: ``acceptedAt`` + ``consentDuration`` (from the
+    ask's ``createArgs``; months = 30 d, years = 365 d, so an approximation on the safe side
+    only to within a few days). None when not accepted or the duration is unknown."""
+    accepted = getattr(ask, "acceptedAt", None)
+    duration = (getattr(ask, "createArgs", None) or {}).get("consentDuration")
+    if getattr(ask, "status", "") != "ACCEPTED" or accepted is None or not isinstance(duration, str):
+        return None
+    try:
+        return accepted + consent_duration(duration)
+    except RuleError:
+        return None
+
+
+def expiring_soon(asks: Iterable[Any], now: dt.datetime, days: int) -> list[tuple[Any, dt.datetime]]:
+    """Accepted asks whose consents end within ``days`` (or have ended), soonest first."""
+    out = []
+    for ask in asks:
+        end = ask_expires_at(ask)
+        if end is not None and end - now <= dt.timedelta(days=days):
+            out.append((ask, end))
+    return sorted(out, key=lambda pair: pair[1])
+
+
+# -- fast range operations for display (arrays, index ranges) -------------------------------
+
+def downsample_values(ts: Sequence[float], values: Sequence[float | None], lo: int, hi: int,
+                      buckets: int) -> list[tuple[float, float | None, float | None]]:
+    """:func:`downsample` on arrays (UTC epoch seconds, watts) for ``[lo, hi)``, by index
+    (the points are on a regular grid): ``(t, min, max)`` per bucket with values and
+    ``(t, None, None)`` per bucket holding a gap, in time order — never averaging, so
+    neither a single-point peak nor a single-point gap can disappear."""
+    if buckets < 1:
+        raise ValueError("buckets must be ≥ 1")
+    n = hi - lo
+    if n <= 0:
+        return []
+    if n <= buckets:
+        return [(ts[i], values[i], values[i]) for i in range(lo, hi)]
+    out: list[tuple[float, float | None, float | None]] = []
+    for k in range(buckets):
+        a = lo + k * n // buckets
+        b = lo + (k + 1) * n // buckets
+        chunk = values[a:b]
+        if None not in chunk:
+            out.append((ts[a], min(chunk), max(chunk)))  # type: ignore[type-var]
+            continue
+        present = [v for v in chunk if v is not None]
+        first_gap = a + chunk.index(None)
+        if not present:
+            out.append((ts[first_gap], None, None))
+            continue
+        first_value = next(a + j for j, v in enumerate(chunk) if v is not None)
+        entries = [(ts[first_value], min(present), max(present)), (ts[first_gap], None, None)]
+        entries.sort(key=lambda e: e[0])
+        out.extend(entries)
+    return out
+
+
+def gap_runs(values: Sequence[float | None]) -> list[tuple[int, int]]:
+    """``(first index, length)`` of each run of missing values."""
+    items = values if isinstance(values, list) else list(values)
+    runs: list[tuple[int, int]] = []
+    n, i = len(items), 0
+    while True:
+        try:
+            i = items.index(None, i)
+        except ValueError:
+            return runs
+        j = i + 1
+        while j < n and items[j] is None:
+            j += 1
+        runs.append((i, j - i))
+        i = j
+
+
+ZOOMS = ("day", "week", "month", "all")
+
+
+def _paris_midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tzinfo=PARIS).astimezone(UTC)
+
+
+def _month_start(day: dt.date, shift: int = 0) -> dt.date:
+    index = day.year * 12 + day.month - 1 + shift
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def zoom_window(zoom: str, anchor: dt.datetime, extent: tuple[dt.datetime, dt.datetime],
+                shift: int = 0) -> tuple[dt.datetime, dt.datetime]:
+    """The UTC bounds of the Paris calendar ``day`` / ``week`` (Monday) / ``month`` holding
+    ``anchor``, moved by ``shift`` such units; ``all`` is the data's extent. A day is
+    23 h or 25 h on DST change days, as it is on the wall clock."""
+    if zoom == "all":
+        return extent
+    local = anchor.astimezone(PARIS).date()
+    if zoom == "day":
+        first = local + dt.timedelta(days=shift)
+        return _paris_midnight(first), _paris_midnight(first + dt.timedelta(days=1))
+    if zoom == "week":
+        first = local - dt.timedelta(days=local.weekday()) + dt.timedelta(weeks=shift)
+        return _paris_midnight(first), _paris_midnight(first + dt.timedelta(days=7))
+    if zoom == "month":
+        first = _month_start(local, shift)
+        return _paris_midnight(first), _paris_midnight(_month_start(first, 1))
+    raise ValueError(f"zoom {zoom!r} unknown")
+
+
+def time_ticks(start: dt.datetime, end: dt.datetime, most: int = 8) -> list[tuple[dt.datetime, str]]:
+    """Axis ticks at round Paris wall times inside ``[start, end]`` with their labels
+    (hours within a day, days within weeks, months beyond); at most ``most`` of them."""
+    hours = (end - start).total_seconds() / 3600
+    local_start = start.astimezone(PARIS)
+    ticks: list[tuple[dt.datetime, str]] = []
+    if hours <= 36:
+        every = next(h for h in (1, 2, 3, 4, 6, 12) if hours / h <= most)
+        moment = local_start.replace(minute=0, second=0, microsecond=0)
+        moment = moment.astimezone(UTC)
+        while moment <= end:
+            local = moment.astimezone(PARIS)
+            if moment >= start and local.minute == 0 and local.hour % every == 0:
+                ticks.append((moment, f"{local:%H}h" if local.hour else f"{local:%a %d}"))
+            moment += dt.timedelta(hours=1)
+    elif hours <= 24 * 62:
+        days = hours / 24
+        every = next(d for d in (1, 2, 3, 5, 7, 10, 14) if days / d <= most)
+        day = local_start.date()
+        while True:
+            moment = _paris_midnight(day)
+            if moment > end:
+                break
+            if moment >= start and ((day.toordinal() - 1) % every == 0 or every == 1):
+                ticks.append((moment, f"{day:%a %d}" if every == 1 else f"{day:%d/%m}"))
+            day += dt.timedelta(days=1)
+    else:
+        months = hours / 24 / 30.4
+        every = next(m for m in (1, 2, 3, 4, 6, 12, 24) if months / m <= most)
+        first = _month_start(local_start.date(), 0 if local_start.day == 1 and local_start.hour == 0 else 1)
+        while True:
+            moment = _paris_midnight(first)
+            if moment > end:
+                break
+            if (first.month - 1) % every == 0:
+                ticks.append((moment, f"{first:%m/%y}"))
+            first = _month_start(first, 1)
+    return ticks

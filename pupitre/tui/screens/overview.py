@@ -12,6 +12,7 @@ from pupitre.providers.edf_oa import feeds as edf_oa
 from pupitre.providers.edf_oa import rules as edf_oa_rules
 from pupitre.providers.grdf_omega import feeds as omega
 from pupitre.providers.grdf_adict import feeds as adict
+from pupitre.providers.switchgrid import feeds as switchgrid
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.models import IndicatorStatus
 from pupitre.tui.screens.base import PupitreScreen
@@ -48,7 +49,8 @@ LEVEL_MARK = {"ok": "✓", "attention": "!", "critical": "‼"}
 
 class OverviewScreen(PupitreScreen):
     FEEDS = (GRTGAZ_FEED, edf_oa.CURTAILMENTS_FEED, edf_oa.ACKS_FEED, edf_oa.TOKEN_FEED, omega.REQUESTS_FEED,
-             adict.RIGHTS_FEED)
+             adict.RIGHTS_FEED,
+             switchgrid.FEED)
 
     def compose(self) -> ComposeResult:
         yield HeaderBar("Overview")
@@ -58,6 +60,7 @@ class OverviewScreen(PupitreScreen):
                        id="tile-edf-oa")
             yield Tile("GRDF · requests  [4]", "requests", omega.REQUESTS_FEED, id="tile-omega")
             yield Tile("GRDF ADICT · access rights  [5]", "access_rights", adict.RIGHTS_FEED, id="tile-adict")
+            yield Tile("Switchgrid · load curves  [6]", "load_curves", switchgrid.FEED, id="tile-switchgrid")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -68,6 +71,7 @@ class OverviewScreen(PupitreScreen):
         self.query_one("#tile-edf-oa .tile-body", Static).update(self.edf_oa_body())
         self.query_one("#tile-omega .tile-body", Static).update(self.omega_body())
         self.query_one("#tile-adict .tile-body", Static).update(self.adict_body())
+        self.query_one("#tile-switchgrid .tile-body", Static).update(self.switchgrid_body())
 
     _adict_cache: tuple[tuple[object, ...], Text] | None = None
 
@@ -117,6 +121,29 @@ class OverviewScreen(PupitreScreen):
             text.append(f" · ● {len(changed)} not yet looked at", style="bold")
         if failing:
             text.append(f" · ⚠ {len(failing)} unreadable", style="bold")
+        return text
+
+    def switchgrid_body(self) -> Text:
+        """Asks waiting for their signature, orders running or failed, consents ending soon."""
+        session = self.papp.runtime.connections[switchgrid.PROVIDER].session
+        state = self.papp.feeds.state(switchgrid.FEED)
+        text = Text()
+        if not state.has_data and not session.followed():
+            text.append("No Switchgrid data yet." if state.error is None else "No Switchgrid data.", style="bold")
+            return text
+        data = session.current(state.data)
+        pending, running, failed = data.pending_signature(), data.running(), data.failed()
+        text.append(f"{len(pending)} ask(s) awaiting signature", style="bold" if pending else "")
+        text.append(f" · {len(running)} order(s) running")
+        if failed:
+            text.append(f" · ✗ {len(failed)} failed", style="bold")
+        now = self.papp.runtime.clock.now()
+        problems = [f for f in switchgrid.findings(self.papp.runtime.settings.switchgrid, {switchgrid.FEED: data},
+                                                   now) if f.level != "ok"]
+        for finding in problems[:MAX_ATTENTION_LINES]:
+            text.append(f"\n{LEVEL_MARK[finding.level]} {finding.message}", style="bold")
+        if len(problems) > MAX_ATTENTION_LINES:
+            text.append(f"\n  … and {len(problems) - MAX_ATTENTION_LINES} more (press 6)", style="dim")
         return text
 
     def edf_oa_body(self) -> Text:

@@ -1,0 +1,385 @@
+"""Switchgrid forms: find a contract, ask its holder for consent, order data.
+
+Everything is checked by :mod:`pupitre.providers.switchgrid.rules` before any call;
+a refusal is shown under the form, nothing is sent. ``POST /ask`` and ``POST /order``
+are sent once (a second press while one is under way does nothing).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Select, SelectionList, Static
+
+from pupitre.providers.switchgrid import rules
+from pupitre.providers.switchgrid.feeds import FEED
+from pupitre.providers.switchgrid.models import Ask, Contract, Order
+from pupitre.tui.screens.base import PupitreScreen
+from pupitre.tui.screens.load_curves import copy_link, follow_order, run_api, selected_key, session_of
+from pupitre.tui.widgets.header import HeaderBar
+
+PURPOSE_LABELS = {"ENERGY_PERFORMANCE_STUDY": "Energy performance study",
+                  "SOLAR_INSTALLATION_SIZING": "Solar installation sizing",
+                  "DEMAND_RESPONSE": "Demand response / flexibility",
+                  "ENERGY_BROKERAGE": "Energy brokerage",
+                  "VEHICLE_CHARGE_DETECTION": "Smart EV charging"}
+DATA_LABELS = {"DETAILS_CONTRACTUELS": "Contractual details (C68)", "CDC": "Load curve (R63)",
+               "IDX": "Daily indexes (R64)", "ENERGIE": "Daily energies / billing (R65, R67)",
+               "PMAX": "Daily max. powers (R66)"}
+DIRECTION_LABELS = {"SOUTIRAGE": "Consumption (soutirage)", "INJECTION": "Injection",
+                    "CONSUMPTION": "Consumption"}
+
+
+class ContractSearchScreen(PupitreScreen):
+    """``GET /search_contract``: the holder's name plus the address or the PRM."""
+
+    BINDINGS = [
+        Binding("space", "tick", "Tick", id="search.tick"),
+        Binding("n", "new_ask", "Ask consent", id="search.ask"),
+        Binding("escape", "close", "Back", id="search.back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.results: list[Contract] = []
+        self.ticked: set[str] = set()
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar("Find a contract")
+        yield Input(placeholder="holder's name (at least 3 characters), e.g. SARL Les Tanneurs", id="s-name", compact=True)
+        yield Input(placeholder="meter address: street and postal code, e.g. 1 rue de la paix 75002 Paris",
+                    id="s-address", compact=True)
+        yield Input(placeholder="or the PRM (14 digits)", id="s-prm", compact=True)
+        yield Static(Text("enter searches · in the results: space ticks, n asks for consent", style="dim"),
+                     id="s-error")
+        yield DataTable(id="s-results", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#s-results", DataTable)
+        for label, key in (("", "tick"), ("Holder", "name"), ("PRM", "prm"), ("Kind", "kind"),
+                           ("Address", "address")):
+            table.add_column(label, key=key)
+        self.query_one("#s-name", Input).focus()
+
+    def field(self, name: str) -> str:
+        return self.query_one(f"#s-{name}", Input).value
+
+    @on(Input.Submitted)
+    def search(self) -> None:
+        error = self.query_one("#s-error", Static)
+        try:
+            rules.validate_search(self.field("name"), self.field("address"), self.field("prm"))
+        except rules.RuleError as exc:
+            error.update(Text(f"✗ {exc}", style="bold"))
+            return
+        error.update(Text("Searching…"))
+        session = session_of(self)
+        run_api(self, "Search", lambda: session.search(self.field("name"), self.field("address"),
+                                                        self.field("prm")), self.show_results)
+
+    def show_results(self, results: list[Contract]) -> None:
+        self.results = results
+        self.ticked &= {c.id or c.prm for c in results}
+        self.fill()
+        error = self.query_one("#s-error", Static)
+        if not results:
+            error.update(Text("No contract matches: check the spelling of the name (as on the bill) "
+                              "and the postal code, or search by PRM.", style="bold"))
+            return
+        error.update(Text(f"{len(results)} contract(s) · space ticks, n asks the holder for consent", style="dim"))
+        self.query_one("#s-results", DataTable).focus()
+
+    def fill(self) -> None:
+        table = self.query_one("#s-results", DataTable)
+        keep = selected_key(table)
+        table.clear()
+        for contract in self.results:
+            key = contract.id or contract.prm
+            table.add_row("☑" if key in self.ticked else "☐", contract.nomClientFinalOuDenominationSociale,
+                          contract.prm, contract.categorieClientFinalCode or "",
+                          str(contract.adresseInstallationNormalisee), key=key)
+        if keep is not None and keep in table.rows:
+            table.move_cursor(row=table.get_row_index(keep))
+
+    def action_tick(self) -> None:
+        key = selected_key(self.query_one("#s-results", DataTable))
+        if key is None:
+            return
+        self.ticked ^= {key}
+        self.fill()
+
+    def chosen(self) -> list[Contract]:
+        key = selected_key(self.query_one("#s-results", DataTable))
+        keys = self.ticked or ({key} if key else set())
+        return [c for c in self.results if (c.id or c.prm) in keys]
+
+    def action_new_ask(self) -> None:
+        contracts = self.chosen()
+        if not contracts:
+            self.notify("Search, then highlight or tick the contract(s) to ask consent for.", severity="warning")
+            return
+        missing = [c.prm for c in contracts if not c.id]
+        if missing:
+            self.notify(f"No Switchgrid id for {', '.join(missing)}: search again.", severity="error")
+            return
+        self.app.push_screen(AskFormScreen(contracts))
+
+    def action_close(self) -> None:
+        self.dismiss()
+
+
+class AskFormScreen(PupitreScreen):
+    """``POST /ask``: contracts, signer, purposes, data scopes, consent duration."""
+
+    BINDINGS = [Binding("ctrl+s", "create", "Create ask", id="ask.create"),
+                Binding("escape", "close", "Back", id="ask.back")]
+
+    def __init__(self, contracts: list[Contract]) -> None:
+        super().__init__()
+        self.contracts = contracts
+        self.sending = False
+        self.ask: Ask | None = None
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar("Ask for consent")
+        with VerticalScroll(id="ask-form"):
+            yield Static(Text("For: " + "; ".join(f"{c.nomClientFinalOuDenominationSociale} ({c.prm})"
+                                                   for c in self.contracts), style="bold"))
+            with Horizontal(classes="form-row"):
+                yield Input(placeholder="signer's first name", id="ask-first", compact=True)
+                yield Input(placeholder="signer's last name", id="ask-last", compact=True)
+            yield Input(placeholder="signer's e-mail (optional)", id="ask-email", compact=True)
+            yield Static("Purposes", classes="form-label")
+            yield SelectionList[str](*[(label, key, key == "ENERGY_PERFORMANCE_STUDY")
+                                       for key, label in PURPOSE_LABELS.items()], id="ask-purposes")
+            yield Static("Data covered by the consent", classes="form-label")
+            yield SelectionList[str](*[(label, key, key in ("DETAILS_CONTRACTUELS", "CDC"))
+                                       for key, label in DATA_LABELS.items()], id="ask-data")
+            yield Static("Directions", classes="form-label")
+            yield SelectionList[str](*[(DIRECTION_LABELS[d], d, d == "SOUTIRAGE") for d in rules.ENEDIS_DIRECTIONS],
+                                     id="ask-directions")
+            yield Static("Consent duration (from the signature)", classes="form-label")
+            yield Select([(d, d) for d in rules.CONSENT_DURATIONS], value="1 year", allow_blank=False,
+                         id="ask-duration")
+            yield Static("", id="ask-chosen")
+            with Horizontal(classes="form-row"):
+                yield Button("Create ask", id="ask-create", variant="primary")
+                yield Button("Copy consent link", id="ask-copy", disabled=True)
+            yield Static("", id="ask-result")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#ask-first", Input).focus()
+        self.show_chosen()
+
+    @on(SelectionList.SelectedChanged)
+    def show_chosen(self) -> None:
+        """What is ticked, in words (the boxes differ only by colour: NO_COLOR)."""
+        text = Text()
+        for title, selector, labels in (("purposes", "#ask-purposes", PURPOSE_LABELS),
+                                        ("data", "#ask-data", DATA_LABELS),
+                                        ("directions", "#ask-directions", DIRECTION_LABELS)):
+            chosen = self.query_one(selector, SelectionList).selected
+            text.append(f"{title}: ", style="bold")
+            text.append((", ".join(labels[c] for c in chosen) or "none") + "\n")
+        self.query_one("#ask-chosen", Static).update(text)
+
+    def body(self) -> dict[str, Any]:
+        data = self.query_one("#ask-data", SelectionList).selected
+        return rules.build_ask(
+            [c.id or "" for c in self.contracts], self.query_one("#ask-first", Input).value,
+            self.query_one("#ask-last", Input).value,
+            purposes=self.query_one("#ask-purposes", SelectionList).selected,
+            types=[t for t in data if t in rules.CONSUMPTION_TYPES],
+            directions=self.query_one("#ask-directions", SelectionList).selected,
+            contractual="DETAILS_CONTRACTUELS" in data, duration=str(self.query_one("#ask-duration", Select).value),
+            email=self.query_one("#ask-email", Input).value)
+
+    @on(Button.Pressed, "#ask-create")
+    def action_create(self) -> None:
+        if self.sending or self.ask is not None:
+            return
+        result = self.query_one("#ask-result", Static)
+        try:
+            body = self.body()
+        except rules.RuleError as exc:
+            result.update(Text(f"✗ {exc}", style="bold"))
+            return
+        self.sending = True
+        result.update(Text("Sending the ask…"))
+        session = session_of(self)
+
+        def created(ask: Ask) -> None:
+            self.ask = ask
+            self.query_one("#ask-create", Button).disabled = True
+            text = Text(f"✓ Ask {ask.id} created: {ask.status}.\n", style="bold")
+            if ask.user_url:
+                text.append("Send this consent link to the signer:\n")
+                text.append(ask.user_url, style="bold")
+                copy = self.query_one("#ask-copy", Button)
+                copy.disabled = False
+                copy.focus()
+            result.update(text)
+            self.papp.feeds.refresh(FEED, forced=True)
+
+        async def call() -> Ask:
+            try:
+                return await session.create_ask(body)
+            finally:
+                self.sending = False
+
+        run_api(self, "Ask", call, created)
+
+    @on(Button.Pressed, "#ask-copy")
+    def copy(self) -> None:
+        if self.ask is not None and self.ask.user_url:
+            copy_link(self.app, self.ask.user_url)
+
+    def action_close(self) -> None:
+        self.dismiss()
+
+
+TYPE_CHOICES = [code for code, kind in rules.REQUEST_TYPES.items() if kind.legacy_for is None] + \
+    [code for code, kind in rules.REQUEST_TYPES.items() if kind.legacy_for is not None]
+
+
+def type_label(code: str) -> str:
+    kind = rules.REQUEST_TYPES[code]
+    words = kind.description.split(" (")[0].split(",")[0]
+    return f"{code} · {words}" + (" (legacy)" if kind.legacy_for else "")
+
+
+class OrderFormScreen(PupitreScreen):
+    """``POST /order``: one or more requests (type, PRMs, direction, since/until)."""
+
+    BINDINGS = [Binding("ctrl+s", "place", "Place order", id="order.place"),
+                Binding("escape", "close", "Back", id="order.back")]
+
+    def __init__(self, prms: list[str]) -> None:
+        super().__init__()
+        self.prms = prms
+        self.requests: list[dict[str, Any]] = []
+        self.sending = False
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar("Order data")
+        with VerticalScroll(id="order-form"):
+            yield Input(", ".join(self.prms), placeholder="PRM(s), 14 digits, comma-separated", id="o-prms", compact=True)
+            with Horizontal(classes="form-row"):
+                yield Select([(type_label(c), c) for c in TYPE_CHOICES],
+                             value="LOADCURVE", allow_blank=False, id="o-type")
+                yield Select([], prompt="direction (default)", id="o-direction")
+            with Horizontal(classes="form-row"):
+                yield Input(placeholder="since, e.g. 2024-12-10 (UTC) or 2024-12-10T00:00:00[Europe/Paris]",
+                            id="o-since", compact=True)
+                yield Input(placeholder="until (same forms; empty = the API's default)", id="o-until", compact=True)
+            yield Checkbox("auto-retry after load-curve activation", id="o-retry",
+                           tooltip="enedisRetryAfterLoadcurveActivation: true")
+            yield Static("", id="o-hint")
+            with Horizontal(classes="form-row"):
+                yield Button("Add request", id="o-add")
+                yield Button("Place order", id="o-place", variant="primary")
+            yield Static("", id="o-list")
+            yield Static("", id="o-error")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.type_changed()
+        self.query_one("#o-type", Select).focus()
+
+    @on(Select.Changed, "#o-type")
+    def type_changed(self) -> None:
+        code = str(self.query_one("#o-type", Select).value)
+        kind = rules.REQUEST_TYPES[code]
+        direction = self.query_one("#o-direction", Select)
+        direction.set_options([(DIRECTION_LABELS[d], d) for d in kind.directions])
+        direction.disabled = not kind.directions
+        for name in ("since", "until"):
+            self.query_one(f"#o-{name}", Input).disabled = name not in kind.arguments
+        self.query_one("#o-retry", Checkbox).disabled = "enedisRetryAfterLoadcurveActivation" not in kind.arguments
+        latency = rules.median_latency(code)
+        short = rules.median_latency(code, rules.parse_instant("2024-01-01"), rules.parse_instant("2024-01-02"))
+        hint = Text(f"{code}: {kind.description} · format {kind.data_format} · median latency "
+                    + (f"{short:g} s (≤ 7 days), {latency:g} s beyond" if short != latency else f"{latency:g} s"))
+        if kind.legacy_for:
+            hint.append(f" · legacy: prefer {kind.legacy_for}", style="bold")
+        hint.append("\nDates are UTC unless they carry Z, an offset or a [zone].", style="dim")
+        self.query_one("#o-hint", Static).update(hint)
+
+    def current(self) -> dict[str, Any]:
+        """The request being edited, checked (``RuleError`` with a sentence otherwise)."""
+        code = str(self.query_one("#o-type", Select).value)
+        prms = [p for p in self.query_one("#o-prms", Input).value.replace(";", ",").split(",") if p.strip()]
+        request: dict[str, Any] = {"type": code, "prms": prms}
+        direction = self.query_one("#o-direction", Select).value
+        if isinstance(direction, str) and not self.query_one("#o-direction", Select).disabled:
+            request["direction"] = direction
+        for name in ("since", "until"):
+            field = self.query_one(f"#o-{name}", Input)
+            if field.value.strip() and not field.disabled:
+                request[name] = field.value.strip()
+        retry = self.query_one("#o-retry", Checkbox)
+        if retry.value and not retry.disabled:
+            request["enedisRetryAfterLoadcurveActivation"] = True
+        return rules.validate_request(request)
+
+    def show_list(self) -> None:
+        text = Text()
+        if self.requests:
+            text.append(f"In this order ({len(self.requests)}):\n", style="bold")
+            for r in self.requests:
+                extra = " ".join(f"{k}={v}" for k, v in r.items() if k not in ("type", "prms"))
+                text.append(f"  • {r['type']} {', '.join(r['prms'])} {extra}\n")
+        self.query_one("#o-list", Static).update(text)
+
+    @on(Button.Pressed, "#o-add")
+    def add(self) -> None:
+        error = self.query_one("#o-error", Static)
+        try:
+            self.requests.append(self.current())
+        except rules.RuleError as exc:
+            error.update(Text(f"✗ {exc}", style="bold"))
+            return
+        error.update("")
+        self.show_list()
+
+    @on(Button.Pressed, "#o-place")
+    def action_place(self) -> None:
+        if self.sending:
+            return
+        error = self.query_one("#o-error", Static)
+        try:
+            requests = self.requests or [self.current()]
+            body = rules.validate_order({"requests": requests})
+        except rules.RuleError as exc:
+            error.update(Text(f"✗ {exc}", style="bold"))
+            return
+        self.sending = True
+        error.update(Text("Placing the order…"))
+        session = session_of(self)
+
+        def placed(order: Order) -> None:
+            from pupitre.tui.screens.load_curve_order import OrderScreen
+
+            follow_order(self.app, session, order.id)
+            self.papp.feeds.updated.publish(FEED)
+            self.dismiss()
+            self.app.push_screen(OrderScreen(order.id))
+
+        async def call() -> Order:
+            try:
+                return await session.place_order(body)
+            finally:
+                self.sending = False
+
+        run_api(self, "Order", call, placed)
+
+    def action_close(self) -> None:
+        self.dismiss()
+

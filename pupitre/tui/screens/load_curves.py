@@ -1,0 +1,354 @@
+"""Load curves (key 6): Switchgrid consent asks and data orders.
+
+Top: the asks with their status (a consent waiting for its signature, accepted with
+the date its consents end, refused by the address check). Bottom: the orders placed
+from pupitre with the state of their requests. Keys: ``f`` find a contract and ask
+for consent; ``c`` copy the highlighted ask's consent link (OSC 52); ``x`` cancel an
+ask (revokes every consent of it, after confirmation); ``o`` order data for the ask's
+PRMs; ``enter`` on an order follows it (progress, errors, data); ``S`` (sandbox only)
+signs the highlighted ask as its signer would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any, Awaitable, Callable
+
+from rich.markup import escape
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Static
+
+from pupitre.providers.core.clock import PARIS
+from pupitre.providers.core.errors import ApiError
+from pupitre.providers.switchgrid import rules
+from pupitre.providers.switchgrid.feeds import FEED, PROVIDER, SwitchgridData, SwitchgridSession
+from pupitre.providers.switchgrid.models import Ask, Order
+from pupitre.tui.screens.base import PupitreScreen
+from pupitre.tui.screens.confirm import ConfirmScreen
+from pupitre.tui.widgets.feed_status import FeedStatus
+from pupitre.tui.widgets.header import HeaderBar
+
+log = logging.getLogger("pupitre.switchgrid.ui")
+ASK_WORDS = {"PENDING_USER_ACTION": ("✎", "to sign"), "ACCEPTED": ("✓", "accepted"),
+             "ADDRESS_CHECK_FAILED": ("✗", "address refused"), "CREATED": ("…", "created"),
+             "PENDING_ADDRESS_CHECK": ("…", "checking address"),
+             "PREPARING_CONSENT_COLLECTION": ("…", "preparing")}
+ORDER_WORDS = {"SUCCESS": ("✓", "done"), "SOME_REQUESTS_FAILED": ("✗", "some failed"),
+               "ADDRESS_CHECK_FAILED": ("✗", "address refused"), "FAILED": ("✗", "failed"),
+               "PENDING_REQUESTS": ("⏳", "running"), "CREATED": ("⏳", "created"),
+               "PENDING_ADDRESS_CHECK": ("⏳", "checking address")}
+REQUEST_WORDS = {"SUCCESS": ("✓", "done"), "FAILED": ("✗", "failed"), "PENDING": ("⏳", "pending"),
+                 "NOT_STARTED": ("…", "not started"), "PENDING_ADDRESS_CHECK": ("…", "checking address")}
+
+
+def status_text(words: dict[str, tuple[str, str]], status: str) -> Text:
+    glyph, word = words.get(status, ("?", status.lower()))
+    bad = glyph == "✗"
+    return Text(f"{glyph} {word}", style="bold" if bad or glyph == "✎" else "")
+
+
+def paris(moment: dt.datetime | None, pattern: str = "%d/%m/%y %H:%M") -> str:
+    return moment.astimezone(PARIS).strftime(pattern) if moment is not None else ""
+
+
+def session_of(screen: PupitreScreen) -> SwitchgridSession:
+    return screen.papp.runtime.connections[PROVIDER].session  # type: ignore[no-any-return]
+
+
+def run_api(screen: Any, title: str, call: Callable[[], Awaitable[Any]],
+            done: Callable[[Any], None] | None = None) -> None:
+    """Run an API call in a worker; an :class:`ApiError` becomes a visible message."""
+    async def work() -> None:
+        try:
+            result = await call()
+        except ApiError as error:
+            screen.notify(escape(str(error)), title=title, severity="error", timeout=12)
+            return
+        except rules.RuleError as error:  # e.g. a load curve not in the documented form
+            screen.notify(escape(str(error)), title=title, severity="error", timeout=12)
+            return
+        except Exception as error:  # never a traceback on screen: log it, say it
+            log.exception("switchgrid %s failed", title)
+            screen.notify(f"Unexpected error ({type(error).__name__}); details in the log.", title=title,
+                          severity="error", timeout=12)
+            return
+        if done is not None:
+            done(result)
+
+    screen.run_worker(work(), group=f"switchgrid:{title}", exit_on_error=False)
+
+
+def follow_order(app: Any, session: SwitchgridSession, order_id: str) -> None:
+    """Poll an order with the settings' backoff until done, in an app-level worker (it goes
+    on when the operator leaves the screen); each read repaints the screens showing it."""
+    if order_id in session.following:
+        return
+
+    def updated(_: Order) -> None:
+        app.feeds.updated.publish(FEED)
+
+    async def work() -> None:
+        try:
+            order = await session.follow(order_id, updated)
+        except ApiError as error:
+            app.notify(escape(f"Order {order_id[:8]}: {error} — the order is read again at the next "
+                              "refresh (r)."), title="Switchgrid", severity="error", timeout=12)
+            return
+        except Exception as error:
+            log.exception("following order %s failed", order_id)
+            app.notify(f"Order {order_id[:8]}: unexpected error ({type(error).__name__}); details in the log.",
+                       title="Switchgrid", severity="error", timeout=12)
+            return
+        finally:
+            app.feeds.updated.publish(FEED)
+        word = ORDER_WORDS.get(order.status, ("", order.status.lower()))[1]
+        app.notify(f"Order {order_id[:8]}: {word}.", title="Switchgrid",
+                   severity="warning" if order.status in rules.ORDER_FAILED else "information", timeout=10)
+
+    app.run_worker(work(), group=f"switchgrid:follow:{order_id}", exit_on_error=False)
+
+
+def order_summary(order: Order) -> Text:
+    """``2/3 done · ✗ 1 failed`` for a table cell."""
+    total = len(order.requests)
+    done = sum(r.status in rules.REQUEST_TERMINAL for r in order.requests)
+    failed = sum(r.status == "FAILED" for r in order.requests)
+    text = Text(f"{done}/{total} done")
+    if failed:
+        text.append(f" · ✗ {failed} failed", style="bold")
+    types = sorted({r.type for r in order.requests})
+    text.append(" · " + ", ".join(types), style="dim")
+    return text
+
+
+class LoadCurvesScreen(PupitreScreen):
+    FEEDS = (FEED,)
+    BINDINGS = [
+        Binding("f", "find", "Find contract / ask", id="loadcurves.find"),
+        Binding("c", "copy_link", "Copy consent link", id="loadcurves.copy"),
+        Binding("x", "cancel_ask", "Cancel ask", id="loadcurves.cancel"),
+        Binding("o", "order", "Order data", id="loadcurves.order"),
+        Binding("enter", "open", "Open", id="loadcurves.open"),
+        Binding("d", "forget_order", "Stop following order", id="loadcurves.forget"),
+        Binding("S", "sandbox_sign", "Sign (sandbox)", show=False, id="loadcurves.sandbox_sign"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar("Load curves")
+        yield Static("", id="lc-summary")
+        yield DataTable(id="lc-asks", cursor_type="row", zebra_stripes=True)
+        yield DataTable(id="lc-orders", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="lc-detail")
+        yield FeedStatus(FEED, classes="feed-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        asks = self.query_one("#lc-asks", DataTable)
+        for label, key in (("Ask", "status"), ("PRM", "prm"), ("Holder", "holder"), ("Created", "created"),
+                           ("Consent until", "until"), ("Id", "id")):
+            asks.add_column(label, key=key)
+        orders = self.query_one("#lc-orders", DataTable)
+        for label, key in (("Order", "status"), ("Requests", "requests"), ("PRM", "prm"), ("Id", "id")):
+            orders.add_column(label, key=key)
+        asks.border_title = "Consent asks"
+        orders.border_title = "Data orders"
+        asks.focus()
+        session = self.session
+        for order_id, order in self.data().orders.items():  # resume following after a restart
+            if not rules.order_done(order.status):
+                follow_order(self.app, session, order_id)
+
+    @property
+    def session(self) -> SwitchgridSession:
+        return session_of(self)
+
+    def data(self) -> SwitchgridData:
+        return self.session.current(self.papp.feeds.state(FEED).data)
+
+    # -- drawing -------------------------------------------------------------------------
+    def redraw(self) -> None:
+        data = self.data()
+        now = self.papp.runtime.clock.now()
+        asks = self.query_one("#lc-asks", DataTable)
+        keep = selected_key(asks)
+        asks.clear()
+        soon = {a.id for a, _ in rules.expiring_soon(data.asks, now,
+                                                      self.papp.runtime.settings.switchgrid.expiry_warning_days)}
+        for ask in sorted(data.asks, key=lambda a: a.createdAt or now, reverse=True):
+            until = rules.ask_expires_at(ask)
+            until_text = Text(paris(until, "%d/%m/%Y"))
+            if ask.id in soon:
+                until_text = Text(f"⚠ {paris(until, '%d/%m/%Y')}", style="bold")
+            holders = ", ".join(c.nomClientFinalOuDenominationSociale for c in ask.contracts)
+            asks.add_row(status_text(ASK_WORDS, ask.status), ", ".join(ask.prms), holders[:28],
+                         paris(ask.createdAt), until_text, ask.id[:8], key=ask.id)
+        restore(asks, keep)
+        orders = self.query_one("#lc-orders", DataTable)
+        keep = selected_key(orders)
+        orders.clear()
+        for order_id, order in reversed(list(data.orders.items())):
+            prms = sorted({r.prm for r in order.requests if r.prm})
+            orders.add_row(status_text(ORDER_WORDS, order.status), order_summary(order),
+                           ", ".join(prms)[:30], order_id[:8], key=order_id)
+        restore(orders, keep)
+        summary = Text(f"{len(data.asks)} ask(s) · {len(data.pending_signature())} to sign · "
+                       f"{len(data.orders)} order(s) · {len(data.running())} running")
+        if data.failed():
+            summary.append(f" · ✗ {len(data.failed())} failed", style="bold")
+        if self.session.test_env:
+            summary.append(" · test env (not billed)", style="dim")
+        self.query_one("#lc-summary", Static).update(summary)
+        self.show_detail()
+
+    def show_detail(self) -> None:
+        detail = self.query_one("#lc-detail", Static)
+        focused = self.focused
+        if isinstance(focused, DataTable) and focused.id == "lc-orders":
+            order = self.data().orders.get(selected_key(focused) or "")
+            if order is None:
+                detail.update(Text("No order yet: highlight an accepted ask and press o.", style="dim"))
+                return
+            text = Text(f"Order {order.id} · {order.status}\n")
+            for request in order.failed()[:2]:
+                explanation = rules.explain_error(request.type, request.errorMessage)
+                text.append(f"✗ {request.type} {request.prm or ''}: ", style="bold")
+                text.append(explanation.title if explanation else (request.errorMessage or "failed"))
+                text.append("\n")
+            text.append("enter: follow the order, see errors and data", style="dim")
+            detail.update(text)
+            return
+        ask = self.selected_ask()
+        if ask is None:
+            detail.update(Text("No ask yet: press f to find a contract and ask its holder for consent.",
+                               style="dim"))
+            return
+        text = Text(f"Ask {ask.id} · {ask.status}")
+        if ask.user_url:
+            text.append("\nconsent link: ")
+            text.append(ask.user_url, style="bold")
+            text.append("  (c copies it)", style="dim")
+        checks = [f"{prm}: {r.status}" for prm, r in ask.addressCheckResults.items() if r.status != "SUCCESS"]
+        if checks:
+            text.append("\naddress check failed: " + ", ".join(checks), style="bold")
+        detail.update(text)
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        self.show_detail()
+
+    def on_descendant_focus(self) -> None:
+        self.show_detail()
+
+    def selected_ask(self) -> Ask | None:
+        key = selected_key(self.query_one("#lc-asks", DataTable))
+        return next((a for a in self.data().asks if a.id == key), None)
+
+    # -- actions ---------------------------------------------------------------------------
+    def action_find(self) -> None:
+        from pupitre.tui.screens.load_curve_forms import ContractSearchScreen
+
+        self.app.push_screen(ContractSearchScreen())
+
+    def action_copy_link(self) -> None:
+        ask = self.selected_ask()
+        if ask is None or not ask.user_url:
+            self.notify("Highlight an ask that has a consent link.", severity="warning")
+            return
+        copy_link(self.app, ask.user_url)
+
+    def action_cancel_ask(self) -> None:
+        ask = self.selected_ask()
+        if ask is None:
+            return
+        prms = ", ".join(ask.prms) or "its PRMs"
+
+        def answer(yes: bool | None) -> None:
+            if not yes:
+                return
+
+            def cancelled(_: object) -> None:
+                self.notify(f"Ask {ask.id[:8]} cancelled: its consents are revoked.", title="Switchgrid")
+                self.papp.feeds.updated.publish(FEED)
+                self.papp.feeds.refresh(FEED, forced=True)
+
+            run_api(self, "Cancel ask", lambda: self.session.cancel_ask(ask.id), cancelled)
+
+        self.app.push_screen(ConfirmScreen(
+            f"Cancel ask {ask.id[:8]} ({prms})? This revokes EVERY consent of the ask "
+            "(Switchgrid cannot revoke only some meters); orders will need a new ask."), answer)
+
+    def action_order(self) -> None:
+        from pupitre.tui.screens.load_curve_forms import OrderFormScreen
+
+        ask = self.selected_ask()
+        prms = ask.prms if ask is not None and ask.status == "ACCEPTED" else []
+        if ask is not None and ask.status != "ACCEPTED":
+            self.notify("This ask is not signed yet: an order needs an accepted consent for each PRM.",
+                        severity="warning", timeout=6)
+        self.app.push_screen(OrderFormScreen(prms))
+
+    def action_open(self) -> None:
+        focused = self.focused
+        if isinstance(focused, DataTable) and focused.id == "lc-orders":
+            order_id = selected_key(focused)
+            if order_id:
+                from pupitre.tui.screens.load_curve_order import OrderScreen
+
+                self.app.push_screen(OrderScreen(order_id))
+        else:
+            self.show_detail()
+
+    def action_forget_order(self) -> None:
+        """Stop following an order (e.g. a failed one that was re-ordered): it leaves the list
+        and ``pupitre check``; the order itself stays at Switchgrid."""
+        table = self.query_one("#lc-orders", DataTable)
+        order_id = selected_key(table)
+        if order_id is None or self.focused is not table:
+            self.notify("Highlight an order in the orders list (tab) first.", severity="warning")
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes and self.session.forget_order(order_id):
+                self.papp.runtime.store.audit(PROVIDER, "order forget", "ok", self.papp.runtime.clock.now(),
+                                              order_id)
+                self.notify(f"Order {order_id[:8]} no longer followed.", timeout=4)
+                self.redraw()
+
+        self.app.push_screen(ConfirmScreen(f"Stop following order {order_id[:8]}? It leaves this list and "
+                                           "the daily check; Switchgrid keeps it."), answer)
+
+    @on(DataTable.RowSelected, "#lc-orders")
+    def _order_selected(self) -> None:
+        self.action_open()
+
+    def action_sandbox_sign(self) -> None:
+        ask = self.selected_ask()
+        simulator = self.papp.runtime.ctx.simulators.get(PROVIDER)
+        if simulator is None or not self.session.sandboxed or ask is None:
+            self.notify("Only a sandbox ask can be signed from here.", severity="warning")
+            return
+        if ask.id in simulator.asks:
+            simulator.accept(ask.id)
+            run_api(self, "Refresh ask", lambda: self.session.refresh_ask(ask.id),
+                    lambda _: (self.papp.feeds.updated.publish(FEED), self.notify("Sandbox: the ask is signed.")))
+
+
+def copy_link(app: Any, url: str) -> None:
+    """OSC 52 copy (works over SSH with most terminals; not macOS Terminal)."""
+    app.copy_to_clipboard(url)
+    app.notify(escape(f"Consent link copied: {url}"), title="Clipboard", timeout=8)
+
+
+def selected_key(table: DataTable) -> str | None:  # type: ignore[type-arg]
+    if not table.row_count:
+        return None
+    return str(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
+
+
+def restore(table: DataTable, key: str | None) -> None:  # type: ignore[type-arg]
+    if key is not None and key in table.rows:
+        table.move_cursor(row=table.get_row_index(key))

@@ -1,0 +1,286 @@
+"""Load curves (key 6): search → ask → (the sandbox signer accepts) → order → plot, and the
+order screen's errors, re-order, JSON tree; the plot's keys, stats and export."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Input, Static, Tree
+
+from pupitre.providers.core.clock import PARIS, UTC
+from pupitre.providers.switchgrid import rules
+from pupitre.providers.switchgrid.feeds import FEED, PROVIDER
+from pupitre.settings import Settings
+from pupitre.tui.curve_view import Trace
+from pupitre.tui.screens.load_curve_forms import AskFormScreen, ContractSearchScreen, OrderFormScreen
+from pupitre.tui.screens.load_curve_order import OrderScreen, RawDataScreen
+from pupitre.tui.screens.load_curve_plot import LoadCurvePlotScreen
+from pupitre.tui.screens.load_curves import LoadCurvesScreen
+from pupitre.tui.widgets.load_curve_plot import LoadCurvePlot
+from tests.tui.conftest import wait_for, wait_runs
+
+
+def fast_settings() -> Settings:
+    settings = Settings()
+    settings.switchgrid.poll_first_seconds = 0.05
+    settings.switchgrid.poll_max_seconds = 0.1
+    return settings
+
+
+def static_text(screen, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())
+
+
+async def open_screen(pilot, app):
+    await wait_runs(pilot, app, feed=FEED)
+    await pilot.press("6")
+    await wait_for(pilot, lambda: isinstance(app.screen, LoadCurvesScreen))
+    return app.screen
+
+
+async def sign_in(pilot, app, name: str, address: str) -> str:
+    """Search, tick the first result, create the ask; returns the ask id."""
+    await pilot.press("f")
+    await wait_for(pilot, lambda: isinstance(app.screen, ContractSearchScreen))
+    search = app.screen
+    search.query_one("#s-name", Input).value = name
+    search.query_one("#s-address", Input).value = address
+    search.query_one("#s-name", Input).focus()
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: bool(search.results))
+    await pilot.press("space", "n")
+    await wait_for(pilot, lambda: isinstance(app.screen, AskFormScreen))
+    form = app.screen
+    form.query_one("#ask-first", Input).value = "Jean"
+    form.query_one("#ask-last", Input).value = "Dupont"
+    await pilot.press("ctrl+s")
+    await wait_for(pilot, lambda: form.ask is not None)
+    return form.ask.id
+
+
+async def test_search_ask_order_plot(make_app, make_runtime, tmp_path) -> None:
+    runtime = make_runtime(fast_settings())
+    app = make_app(runtime)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_screen(pilot, app)
+        sim = runtime.simulators[PROVIDER]
+        # the name is validated before calling: nothing is sent for "Du"
+        await pilot.press("f")
+        await wait_for(pilot, lambda: isinstance(app.screen, ContractSearchScreen))
+        app.screen.query_one("#s-name", Input).value = "Du"
+        app.screen.query_one("#s-name", Input).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "at least 3 characters" in static_text(app.screen, "#s-error")
+        await pilot.press("escape")
+
+        ask_id = await sign_in(pilot, app, "Dupont", "1 rue de la paix 75002 Paris")
+        form = app.screen
+        assert f"https://app.switchgrid.tech/c/{ask_id[:8]}" in static_text(form, "#ask-result")
+        body = sim.asks[ask_id].body
+        assert body["electricityContracts"] == [sim.contracts[0].id]
+        assert body["scopesAndPurpose"][0]["purposes"] == ["ENERGY_PERFORMANCE_STUDY"]
+        assert body["consentDuration"] == "1 year"
+        await pilot.press("enter")  # the focused "Copy consent link" button: OSC 52
+        assert app.clipboard == f"https://app.switchgrid.tech/c/{ask_id[:8]}"
+        assert ("switchgrid", "ask create", "ok") == runtime.store.audit_log(PROVIDER)[0][1:4]
+
+        sim.accept(ask_id)  # the signer signs
+        await pilot.press("escape", "escape")
+        await wait_for(pilot, lambda: app.screen is screen)
+        app.feeds.refresh(FEED, forced=True)
+        await wait_for(pilot, lambda: any(a.status == "ACCEPTED" for a in screen.data().asks))
+        screen.query_one("#lc-asks", DataTable).focus()
+        await pilot.press("o")
+        await wait_for(pilot, lambda: isinstance(app.screen, OrderFormScreen))
+        order_form = app.screen
+        assert order_form.query_one("#o-prms", Input).value == "00000000000022"
+        order_form.query_one("#o-since", Input).value = "2024-12-09T00:00:00[Europe/Paris]"
+        order_form.query_one("#o-until", Input).value = "2024-12-16T00:00:00[Europe/Paris]"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, OrderScreen))
+        order_screen = app.screen
+        assert "running" in static_text(order_screen, "#ord-status")
+        runtime.clock.advance(seconds=5)  # the sandbox's scaled median latency has passed
+        await wait_for(pilot, lambda: "done" in static_text(order_screen, "#ord-status")
+                       and "1/1" in static_text(order_screen, "#ord-status"))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, LoadCurvePlotScreen))
+        plot = app.screen
+        await pilot.pause()
+        assert plot.view.primary.label == "00000000000022"
+        assert len(plot.view.primary.ts) == 7 * 144
+        assert "week of 09/12/2024" in static_text(plot, "#plot-title")
+        stats = static_text(plot, "#plot-stats")
+        assert "max" in stats and "kWh" in stats and "load factor" in stats
+        widget = plot.query_one(LoadCurvePlot)
+        assert "┤" in str(widget.render())  # plotext drew its axis
+        # the order is kept: it is followed across restarts
+        assert runtime.store.watch_list("switchgrid.orders")[0][0] == order_screen.order_id
+
+
+async def test_plot_keys_stats_and_export(make_app, make_runtime, tmp_path) -> None:
+    app = make_app(make_runtime())
+    curve = week_curve()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.push_screen(LoadCurvePlotScreen(Trace.of(curve, "00000000000022"), export_dir=tmp_path,
+                                                  zoom="week"))
+        await pilot.pause()
+        plot = app.screen
+        assert plot.view.zoom == "week"
+        await pilot.press("d")
+        assert "day: Sun 15/12/2024" in static_text(plot, "#plot-title")
+        await pilot.press("comma")
+        assert "Sat 14/12/2024" in static_text(plot, "#plot-title")
+        await pilot.press("full_stop")
+        await pilot.press("end")
+        reading = static_text(plot, "#plot-reading")
+        assert "Sun 15/12 23:50–00:00" in reading  # the last point, in Paris time
+        await pilot.press("left")
+        assert "23:40–23:50" in static_text(plot, "#plot-reading")
+        await pilot.press("home", "left")  # past the start: the window follows to the day before
+        assert "Sat 14/12/2024" in static_text(plot, "#plot-title")
+        await pilot.press("v")
+        assert "previous day" in static_text(plot, "#plot-reading")
+        await pilot.press("a")
+        assert plot.view.overlay_mode == "none"
+        await pilot.press("e")
+        await pilot.pause()
+        files = list(tmp_path.glob("loadcurve_*.csv"))
+        assert len(files) == 1
+        rows = files[0].read_text().splitlines()
+        assert rows[0] == "startDate,powerInWatts,parisTime" and len(rows) == 1 + len(curve.points)
+        assert any(str(files[0]) in str(n.message) for n in app._notifications)
+
+
+async def test_failed_loadcurve_explained_and_reordered(make_app, make_runtime) -> None:
+    runtime = make_runtime(fast_settings())
+    app = make_app(runtime)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_screen(pilot, app)
+        sim = runtime.simulators[PROVIDER]
+        martin = next(c for c in sim.contracts if not c.loadcurve_service)
+        ask_id = await sign_in(pilot, app, "Martin Jeanne", f"27 chemin des coustellines {martin.lines['ligne6'][:5]}")
+        sim.accept(ask_id)
+        session = runtime.connections[PROVIDER].session
+        order = await session.place_order({"requests": [{"type": "LOADCURVE", "prms": [martin.prm],
+                                                         "direction": "CONSUMPTION", "since": "2024-12-09",
+                                                         "until": "2024-12-12"}]})
+        await pilot.press("escape", "escape")
+        await wait_for(pilot, lambda: app.screen is screen)
+        runtime.clock.advance(seconds=5)
+        await app.push_screen(OrderScreen(order.id))
+        order_screen = app.screen
+        await wait_for(pilot, lambda: "some failed" in static_text(order_screen, "#ord-status"))
+        detail = static_text(order_screen, "#ord-detail")
+        assert "No load-curve service" in detail and "aucun service souscrit" in detail
+        assert "retry in a few hours" in detail and "enedisRetryAfterLoadcurveActivation" in detail
+        await pilot.press("R")
+        await wait_for(pilot, lambda: isinstance(app.screen, OrderScreen) and app.screen is not order_screen)
+        again = session.body(app.screen.order_id)
+        assert again["requests"][0]["enedisRetryAfterLoadcurveActivation"] is True
+        assert again["requests"][0]["since"] == "2024-12-09"
+        # check: the failed order is an attention finding, until the operator stops following it
+        from pupitre.providers.switchgrid.feeds import findings
+
+        def failed_findings() -> list[str]:
+            data = session.current(app.feeds.state(FEED).data)
+            return [f.message for f in findings(runtime.settings.switchgrid, {FEED: data}, runtime.clock.now())
+                    if f.level == "attention" and order.id[:8] in f.message]
+
+        assert failed_findings()
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
+        orders = screen.query_one("#lc-orders", DataTable)
+        orders.focus()
+        orders.move_cursor(row=orders.get_row_index(order.id))
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not failed_findings())
+        assert order.id not in [k for k, _ in runtime.store.watch_list("switchgrid.orders")]
+
+
+async def test_other_types_as_json_tree_and_cancel(make_app, make_runtime) -> None:
+    runtime = make_runtime(fast_settings())
+    app = make_app(runtime)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_screen(pilot, app)
+        sim = runtime.simulators[PROVIDER]
+        ask_id = await sign_in(pilot, app, "Dupont", "1 rue de la paix 75002 Paris")
+        sim.accept(ask_id)
+        session = runtime.connections[PROVIDER].session
+        order = await session.place_order({"requests": [{"type": "C68", "prms": ["00000000000022"]}]})
+        runtime.clock.advance(seconds=5)
+        await pilot.press("escape", "escape")
+        await app.push_screen(OrderScreen(order.id))
+        order_screen = app.screen
+        await wait_for(pilot, lambda: "done" in static_text(order_screen, "#ord-status"))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RawDataScreen))
+        tree = app.screen.query_one(Tree)
+        assert any("meter_reading" in str(n.label) for n in tree.root.children)
+        await pilot.press("escape", "escape")
+        await wait_for(pilot, lambda: app.screen is screen)
+        app.feeds.refresh(FEED, forced=True)
+        await wait_for(pilot, lambda: bool(screen.data().asks))
+        screen.query_one("#lc-asks", DataTable).focus()
+        await pilot.press("x")
+        await pilot.pause()
+        assert "revokes EVERY consent" in str(app.screen.query_one("#confirm-dialog", Static).render())
+        await pilot.press("y")
+        await wait_for(pilot, lambda: ask_id not in sim.asks)
+        assert runtime.store.audit_log(PROVIDER)[0][2:4] == ("ask cancel", "ok")
+
+
+def week_curve() -> rules.LoadCurve:
+    """A fixed week (Mon 09/12 → Sun 15/12/2024, Paris) with one 20-minute gap and one peak."""
+    start = dt.datetime(2024, 12, 8, 23, 0, tzinfo=UTC)
+    points = []
+    for i in range(7 * 144):
+        moment = start + i * rules.STEP_10_MIN
+        hour = moment.astimezone(PARIS).hour
+        watts = 800.0 + (1500.0 if 7 <= hour < 9 or 18 <= hour < 22 else 0.0) + (i % 7) * 10
+        points.append(rules.Point(moment, watts))
+    points[500] = rules.Point(points[500].start, 9400.0)
+    points[300] = rules.Point(points[300].start, None)
+    points[301] = rules.Point(points[301].start, None)
+    return rules.LoadCurve(rules.STEP_10_MIN, points)
+
+
+@pytest.fixture
+def curve() -> rules.LoadCurve:
+    return week_curve()
+
+
+def test_export_path_is_never_half_written(tmp_path: Path, curve) -> None:
+    from pupitre.tui.curve_view import CurveView
+
+    view = CurveView(Trace.of(curve, "x"), zoom="day")
+    target = tmp_path / "out" / "curve.csv"
+    assert view.export_csv(target) == 144
+    assert not list(tmp_path.glob("out/*.part"))
+
+
+async def test_a_bad_load_curve_payload_is_a_message(make_app, make_runtime) -> None:
+    runtime = make_runtime(fast_settings())
+    app = make_app(runtime)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot, app)
+        sim = runtime.simulators[PROVIDER]
+        session = runtime.connections[PROVIDER].session
+        ask = await session.create_ask({"electricityContracts": [sim.contracts[0].id],
+                                        "signer": {"firstName": "A", "lastName": "B"}, "consentDuration": "1 year"})
+        sim.accept(ask.id)
+        order = await session.place_order({"requests": [{"type": "LOADCURVE", "prms": [sim.contracts[0].prm],
+                                                         "since": "2024-09-01", "until": "2024-12-01"}]})
+        runtime.clock.advance(minutes=5)  # > 31 days: not inline, read from /request/{id}/data
+        runtime.faults.add("/enedis/v2/request/*", "malformed", count=5)
+        await app.push_screen(OrderScreen(order.id))
+        order_screen = app.screen
+        await wait_for(pilot, lambda: "done" in static_text(order_screen, "#ord-status"))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any("not valid JSON" in str(n.message) for n in app._notifications))
+        assert app.screen is order_screen and app.is_running

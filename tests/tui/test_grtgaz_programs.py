@@ -371,3 +371,27 @@ async def test_announced_indicator_shows_with_its_application_time(make_app):
         assert cell(editor, SLOT_11H, "check") == "✓ ok"
         assert cell(editor, SLOT_11H, "indicator") == "Q→Q+ ✓green→✗RED 11:15 part. ✓green"
         assert "Q→Q+ ✓green→✗RED 11:15" in str(editor.query_one("#ed-indicators", Static).render())
+
+
+
+def test_indicators_shown_for_a_program_are_those_grtgaz_used():
+    """§3.1: a program received before J-1 01:00 was judged against no indicator: its
+    detail says so. A seeded program (J-1 15:00) shows the indicators of that time."""
+    from pupitre.providers.core.clock import PARIS, ManualClock
+    from pupitre.providers.core.faults import FaultPlan
+    from pupitre.providers.grtgaz.models import Flex
+    from pupitre.providers.grtgaz.sandbox import GrtgazSimulator
+    from pupitre.tui.screens.programs import indicators_used
+
+    sim = GrtgazSimulator(ManualClock(NOW), FaultPlan(), seed_programs=True)
+    seeded = sim._touch("LI1006", DAY)[0]
+    at_declaration = sim.site_indicators("LI1006", seeded.received_at)
+    assert sim.hms_profile(seeded).hmsProfileFeasibility.indicator.status(Flex.Q_TO_QPLUS) is \
+        rules.applicable_status(at_declaration, Flex.Q_TO_QPLUS, seeded.received_at)
+    early = dt.datetime(2026, 11, 16, 12, 0, tzinfo=PARIS)  # J-2: before J-1 01:00
+    context = sim.program_context("LI1006", DAY, early)
+    profile = rules.input_profile(context, list(seeded.profile.quantities), declared_at=early,
+                                  profile_id=context.next_program_id())
+    assert sim.declare([profile], early) == []
+    used = indicators_used(sim.hms_profile(sim.stored(profile.hmsProfileId)))
+    assert "accepted without control" in used and "§3.1" in used

@@ -299,7 +299,9 @@ class GrtgazSimulator(Simulator):
         if not rules.day_slots(gas_day).exists[20]:
             values[20] = 0.0
         declared = dt.datetime.combine(gas_day - dt.timedelta(days=1), SEED_DECLARED_AT, tzinfo=PARIS)
-        context = rules.ProgramContext(site, gas_day, contract=site.contract)
+        # judged with the indicators published at that time, as GRTgaz would report them (§13.3)
+        context = rules.ProgramContext(site, gas_day, self.site_indicators(site.site_id, declared),
+                                       contract=site.contract)
         profile = rules.input_profile(context, values, declared_at=declared, profile_id=rules.program_id(
             gas_day, site.site_id, site.contract, 1))
         # Judged as received then: its window (J-1 14h … 20h) lies before day J, so it passes.

@@ -24,7 +24,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Static
 
-from pupitre.providers.core.clock import format_age, gas_day_of, gas_day_length_hours
+from pupitre.providers.core.clock import format_age, gas_day_of, gas_day_length_hours, paris
 from pupitre.providers.core.errors import ApiError
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.drafts import SLOTS, format_quantity, slot_label
@@ -77,6 +77,8 @@ def indicators_used(profile: "HmsProfile") -> str:
     feasibility = profile.hmsProfileFeasibility
     if feasibility is None or feasibility.indicator is None:
         return ""
+    if paris(profile.declarationDateTime) < rules.auto_accept_before(profile.gasDay):
+        return "none (declared before J-1 01:00: accepted without control, §3.1)"
     return " · ".join(f"{FLEX_SHORT[flex]} {feasibility.indicator.status(flex).word}" for flex in Flex)
 
 

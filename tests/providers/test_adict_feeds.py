@@ -45,6 +45,18 @@ def test_corpus_rights_read_into_columns(name: str) -> None:
         assert row["start"] == (model.date_debut_droit_acces.isoformat() if model.date_debut_droit_acces else "")
 
 
+def test_injection_right_shows_its_injection_perimeter() -> None:
+    """A biomethane (injection) right has no consumption perimeter: its data-perimeter
+    columns are the injection dates, on the fast path and the model's path alike."""
+    item = right(3, role_tiers="DETENTEUR_CONTRAT_INJECTION", perim_donnees_conso_debut=None,
+                 perim_donnees_conso_fin=None, perim_donnees_inj_debut="2024-01-01",
+                 perim_donnees_inj_fin="2027-01-01")
+    zoned = {**item, "date_revocation": "2026-11-17T23:30:00+00:00", "etat_droit_acces": "Révoquée"}
+    for candidate in (item, zoned):  # the second takes the model's path
+        row = dict(zip(COLUMNS, row_of(candidate)))
+        assert (row["perim_start"], row["perim_end"]) == ("2024-01-01", "2027-01-01")
+
+
 def test_refused_right_sample_keeps_its_date() -> None:
     import json
 
@@ -167,7 +179,8 @@ def test_the_direct_path_reads_as_right_row_does(tmp_path: Path) -> None:
         r = m.RightRow.from_api(item)
         expected = (r.id_droit_acces, r.id_pce, r.role_tiers or "", r.holder, r.etat_droit_acces or "",
                     r.statut_controle_preuve or "", _iso(r.date_debut_droit_acces), _iso(r.date_fin_droit_acces),
-                    _iso(r.perim_donnees_conso_debut), _iso(r.perim_donnees_conso_fin),
+                    _iso(r.perim_donnees_conso_debut) or _iso(m.parse_date(item.get("perim_donnees_inj_debut"))),
+                    _iso(r.perim_donnees_conso_fin) or _iso(m.parse_date(item.get("perim_donnees_inj_fin"))),
                     _iso(r.date_limite_transmission_preuve), r.parcours or "", _iso(r.state_changed_at))
         assert row_of(item)[:13] == expected
         assert (row_of(item)[15] == "1") == r.is_person

@@ -48,7 +48,7 @@ def make_runtime(dirs) -> Callable[..., Runtime]:
                                 data_dir=dirs / "data", retry=RetryPolicy(attempts=1),
                                 secrets=SecretStore(credentials_file=dirs / "config" / "credentials.toml",
                                                     env={}, backend=MemoryKeyring()),
-                                sandbox_read_timeout=0.3)
+                                sandbox_read_timeout=1.0)  # a loaded CI machine is slow, not down
         runtime.faults.timeout_seconds = 2.0
         if scripted:
             script_day(runtime)

@@ -72,11 +72,14 @@ def test_check_command_runs_without_textual(tmp_path: Path) -> None:
     assert (tmp_path / "data" / "pupitre.sqlite3").exists()  # used the tmp dirs, not the user's
 
 
-def test_start_up_path_loads_no_network_stack() -> None:
+def test_start_up_path_loads_no_network_stack(tmp_path) -> None:
     """The dashboard paints from the store before httpx, JWT, crypto, the simulators or the
     keyring are imported (start-up budget): they load on the first fetch."""
     code = ("import sys\nimport pupitre.runtime, pupitre.tui.app\n"
+            "pupitre.runtime.build_runtime(sandbox=True)  # every provider connected\n"
             "print(sorted(m for m in ('httpx', 'jwt', 'cryptography', 'starlette', 'keyring') "
             "if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, PUPITRE_DATA_DIR=str(tmp_path / "data"),
+                                  PUPITRE_CONFIG_DIR=str(tmp_path / "config")))
     assert out.stdout.strip() == "[]"

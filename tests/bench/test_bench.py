@@ -53,6 +53,8 @@ Probe(build_runtime(sandbox=True), start_screen="flexibility").run(headless=True
 def _env(tmp: Path) -> dict[str, str]:
     env = dict(os.environ, PUPITRE_DATA_DIR=str(tmp / "data"), PUPITRE_CONFIG_DIR=str(tmp / "config"))
     env.pop("NO_COLOR", None)
+    # as on an installed copy: bytecode cached (pip compiles it; a first run writes it)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 

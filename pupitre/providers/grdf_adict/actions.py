@@ -29,14 +29,16 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from pupitre.providers.core.errors import ConflictError
 from pupitre.providers.core.outbox import ActionHandler, ActionRefused
 from pupitre.providers.grdf_adict import models as m
 from pupitre.providers.grdf_adict import rules
-from pupitre.providers.grdf_adict.client import AdictClient
 from pupitre.providers.grdf_adict.models import AccessRight, DeclareBody, RightRow, parse_bool
+
+if TYPE_CHECKING:  # the client (and httpx) load with the first action, not at start-up
+    from pupitre.providers.grdf_adict.client import AdictClient
 
 #: The provider key of these actions in the outbox (the ``runtime.PROVIDERS`` name).
 PROVIDER_KEY = "grdf_adict"
@@ -47,7 +49,7 @@ SEND_PROOFS = "send_proofs"
 #: still count as the one this declaration made (GRDF's clock is not ours).
 _CREATED_MARGIN = dt.timedelta(minutes=10)
 
-ClientFactory = Callable[[], AdictClient]
+ClientFactory = Callable[[], "AdictClient"]
 
 
 @dataclass(frozen=True)

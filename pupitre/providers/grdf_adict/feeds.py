@@ -448,9 +448,7 @@ def connect(settings: GrdfAdictSettings, ctx: ProviderContext, *, sandboxed: boo
 
 
 def _handlers(session: AdictSession) -> dict[tuple[str, str], Any]:
-    try:
-        from pupitre.providers.grdf_adict import actions
-    except ImportError:  # the actions module comes with the provider layer
-        return {}
-    return actions.handlers(lambda: session.client)  # type: ignore[no-any-return]
+    from pupitre.providers.grdf_adict import actions
+
+    return actions.handlers(lambda: session.client)
 

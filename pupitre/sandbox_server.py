@@ -183,6 +183,7 @@ def settings_snippet(served: Served, data_dir: Path) -> list[str]:
         "audience": getattr(served.module, "SANDBOX_AUDIENCE", None),
         "certificate": sandbox_dir / f"{served.provider}.cert.pem",
         "private_key": sandbox_dir / f"{served.provider}.key.pem",
+        **getattr(served.module, "SERVE_SETTINGS", {}),  # what the simulator expects (e.g. a test header)
     }
     lines = [f"[{served.provider}]"]
     for key, value in values.items():

@@ -160,3 +160,10 @@ def test_parse_faults_fills_the_plan() -> None:
     assert (second.route, second.kind, second.count) == ("/oauth2/*", "timeout", 1)
     (token,) = sandbox_server.parse_faults(["/sfm/v1/*=expired_token"]).faults
     assert (token.route, token.kind, token.count) == ("/sfm/v1/*", "expired_token", 1)
+
+
+def test_printed_switchgrid_settings_send_the_test_header(served: SandboxServer, tmp_path: Path) -> None:
+    """The simulator is a test environment: its snippet sets ``test_env = true``."""
+    data = tomllib.loads("\n".join(sandbox_server.settings_snippet(served["switchgrid"], tmp_path)))
+    assert data["switchgrid"]["test_env"] is True
+    assert Settings.model_validate(data).switchgrid.test_env

@@ -55,10 +55,13 @@ def sandbox_app(settings: SwitchgridSettings, ctx: ProviderContext) -> Any:
                                latency_scale=SANDBOX_LATENCY_SCALE).app
 
 
+#: Settings ``pupitre sandbox serve`` prints for this simulator: it is a test environment.
+SERVE_SETTINGS = {"test_env": True}
+
+
 def serve_notes(simulator: Any) -> list[str]:
-    """For ``pupitre sandbox serve``: the sandbox's API token (not a real one) and header."""
-    return ["API token of this sandbox (send switchgrid-test-env: true, i.e. test_env = true):",
-            f"  export PUPITRE_SWITCHGRID_API_TOKEN={simulator.token}"]
+    """For ``pupitre sandbox serve``: the sandbox's API token (not a real one)."""
+    return ["API token of this sandbox:", f"  export PUPITRE_SWITCHGRID_API_TOKEN={simulator.token}"]
 
 
 # -- the feed's data -----------------------------------------------------------------------------

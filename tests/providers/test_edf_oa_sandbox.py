@@ -41,14 +41,7 @@ def at(hour: int, minute: int = 0, day: int = 23, month: int = 11, year: int = 2
 
 
 
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(at(13, 45))
-
-
-@pytest.fixture
-def plan() -> FaultPlan:
-    return FaultPlan()
+START = at(13, 45)  # the clock fixture's time (tests/providers/conftest.py)
 
 
 @pytest.fixture

@@ -31,16 +31,6 @@ START = dt.datetime(2026, 3, 10, 9, 0, tzinfo=PARIS)
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(START)
-
-
-@pytest.fixture
-def plan() -> FaultPlan:
-    return FaultPlan()
-
-
-@pytest.fixture
 def sim(clock: ManualClock, plan: FaultPlan) -> AdictSimulator:
     return AdictSimulator(clock, plan, park_size=300, monotonic=stepping())
 

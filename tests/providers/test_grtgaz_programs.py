@@ -36,14 +36,7 @@ def credentials() -> tuple[bytes, bytes]:
     return generate_self_signed("pupitre-grtgaz-programs-test")
 
 
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(at(15, 0, day=17))
-
-
-@pytest.fixture
-def plan() -> FaultPlan:
-    return FaultPlan()
+START = at(15, 0, day=17)  # the clock fixture's time (tests/providers/conftest.py)
 
 
 @pytest.fixture

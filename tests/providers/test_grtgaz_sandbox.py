@@ -40,14 +40,7 @@ def credentials() -> tuple[bytes, bytes]:
     return generate_self_signed("pupitre-grtgaz-test")
 
 
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(at(9, 55))
-
-
-@pytest.fixture
-def plan() -> FaultPlan:
-    return FaultPlan()
+START = at(9, 55)  # the clock fixture's time (tests/providers/conftest.py)
 
 
 @pytest.fixture

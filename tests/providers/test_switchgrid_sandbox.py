@@ -27,16 +27,6 @@ START = dt.datetime(2024, 12, 17, 9, 0, tzinfo=PARIS)
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(START)
-
-
-@pytest.fixture
-def plan() -> FaultPlan:
-    return FaultPlan()
-
-
-@pytest.fixture
 def sim(clock: ManualClock, plan: FaultPlan) -> SwitchgridSimulator:
     return SwitchgridSimulator(clock, plan, latency_scale=1.0)
 

@@ -10,32 +10,14 @@ import pytest
 from textual.widgets import Input, Static
 
 from pupitre.providers.grdf_adict import models as m
-from pupitre.providers.grdf_adict.feeds import PROVIDER, RIGHTS_FEED
+from pupitre.providers.grdf_adict.feeds import PROVIDER
 from pupitre.tui.screens.access_rights import AccessRightsScreen
 from pupitre.tui.screens.confirm import ConfirmScreen
 from pupitre.tui.screens.rights_actions import DeclareScreen, ProofsScreen
 from pupitre.tui.widgets.virtual_table import VirtualTable
-from tests.tui.conftest import wait_for, wait_runs
+from tests.tui.conftest import wait_for
+from tests.tui.test_access_rights import make_app, open_rights  # noqa: F401 (a fixture)
 
-
-@pytest.fixture
-def make_app(make_app):
-    """The app, its ADICT simulator tolerant of transit jitter: the client paces at 0.9 call/s,
-    but on a loaded machine two calls may still reach GRDF's gate within one second
-    (the quota itself is tested in tests/providers)."""
-    def make(runtime=None, **kwargs):
-        app = make_app(runtime, **kwargs)
-        app.runtime.simulators["grdf_adict"].per_second = 50
-        return app
-
-    return make
-
-
-async def open_rights(pilot, app) -> AccessRightsScreen:
-    await wait_runs(pilot, app, feed=RIGHTS_FEED)
-    await pilot.press("5")
-    await pilot.pause(0.15)
-    return app.screen
 
 
 def outbox(app):

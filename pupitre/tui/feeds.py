@@ -8,6 +8,7 @@ data, failed — and the screens add "stale since" from the fetch time.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -115,7 +116,8 @@ class FeedRunner:
         try:
             data = await feed.fetch()
             now = self.runtime.clock.now()
-            changes = record_result(self.runtime.store, feed, state.data, data, now)
+            # Off the event loop: a 100,000-right copy is tens of MB to compare, encode and write.
+            changes = await asyncio.to_thread(record_result, self.runtime.store, feed, state.data, data, now)
         except ApiError as error:
             self._failed(state, error)
         except ConfigError as error:  # e.g. an unreadable key file: say so, keep running

@@ -187,3 +187,29 @@ def test_the_direct_path_reads_as_right_row_does(tmp_path: Path) -> None:
     with pytest.raises(ValueError):  # a zoned date-time goes the model's way (Paris date)
         _direct_row(items[-1])
     assert row_of(items[-1])[12] == "2026-11-18"
+
+
+def test_a_batch_reads_as_row_of_does(tmp_path: Path) -> None:
+    """add_raw's column-by-column path gives row_of's rows for every simulated and sample
+    right, whether the batch takes it (every v2 field present) or falls back (v1 names,
+    a zoned date-time); a right that cannot be read keeps the ones before it."""
+    from pupitre.providers.core.clock import ManualClock
+    from pupitre.providers.core.faults import FaultPlan
+    from pupitre.providers.grdf_adict.feeds import _Columns
+    from pupitre.providers.grdf_adict.sandbox import AdictSimulator
+
+    sim = AdictSimulator(ManualClock(dt.datetime(2026, 11, 18, 9, tzinfo=PARIS)), FaultPlan(), park_size=600)
+    simulated = list(sim.rights.values())
+    assert {row_of(item)[4] for item in simulated} >= set(m.STATES)  # every state goes the fast way
+    _Columns().of(simulated)  # does not raise: the fast path is the one tested
+    v2 = rules.parse_ndjson((SAMPLES / "v2_droits_acces.lowatt-fixture.ndjson").read_bytes())[0]
+    v1 = rules.parse_ndjson((SAMPLES / "v1_droits_acces.lowatt-fixture-2021.ndjson").read_bytes())[0]
+    zoned = right(9, date_revocation="2026-11-17T23:30:00+00:00", etat_droit_acces="Révoquée")
+    for batch in (simulated, v2, v1, simulated[:5] + [zoned] + v2):
+        table = RightsTable()
+        assert table.add_raw(batch) == len(batch)
+        assert [tuple(table.row(i).values()) for i in range(len(table))] == [row_of(item) for item in batch]
+    table = RightsTable()
+    with pytest.raises(PayloadError):
+        table.add_raw(simulated[:3] + [right(4, date_debut_droit_acces="not a date")] + simulated[3:6])
+    assert len(table) == 3 and all(len(values) == 3 for values in table.col.values())

@@ -87,8 +87,9 @@ def test_ndjson_byte_by_byte_yields_early() -> None:
     seen = []
     for i in range(len(SMALL)):
         seen.append(len(decoder.feed(SMALL[i:i + 1])))
-    first = SMALL.index(b"}\n") + 1
-    assert sum(seen[:first]) == 1  # the first object is out as soon as its brace arrives
+    first = SMALL.index(b"}\n") + 2
+    assert sum(seen[:first - 1]) == 0
+    assert sum(seen[:first]) == 1  # the first object is out as soon as its line ends
 
 
 def test_ndjson_pretty_printed_wrapper_array_and_one_object() -> None:
@@ -109,6 +110,30 @@ def test_truncated_stream_says_how_many_arrived() -> None:
     assert len(decoder.feed(cut)) == 1
     with pytest.raises(PayloadError, match="after 1 item"):
         decoder.close()
+
+
+def test_invalid_utf8_and_a_character_cut_at_the_end_are_told_apart() -> None:
+    decoder = rules.NdjsonDecoder()
+    with pytest.raises(PayloadError, match="not valid UTF-8"):
+        decoder.feed(b'{"id_droit_acces": "a"}\n{"nom_titulaire": "\xff\xfe"}\n')
+    decoder = rules.NdjsonDecoder()
+    assert len(decoder.feed('{"id_droit_acces": "a"}\n{"nom_titulaire": "É'.encode()[:-1])) == 1
+    with pytest.raises(PayloadError, match="inside a character after 1 item"):
+        decoder.close()
+
+
+def test_pretty_printed_objects_split_across_chunks_then_lines() -> None:
+    """A pretty-printed object arriving over several chunks, then ordinary lines: each
+    object comes out once, in order, as soon as it is whole."""
+    data = (json.dumps({"id_droit_acces": "a", "x": [1, 2]}, indent=2) + "\n"
+            + '{"id_droit_acces": "b"}\n{"id_droit_acces": "c"}\n').encode()
+    for size in (1, 5, 17, 64):
+        decoder = rules.NdjsonDecoder()
+        got = []
+        for i in range(0, len(data), size):
+            got += decoder.feed(data[i:i + size])
+        got += decoder.close()
+        assert [item["id_droit_acces"] for item in got] == ["a", "b", "c"], size
 
 
 async def test_stream_error_trailer_and_restitution() -> None:

@@ -91,16 +91,30 @@ class AdictClient(ApiClient):
                      json: Any = None) -> AsyncIterator[Any]:
         """Raw objects of an NDJSON answer as they arrive; data records with a
         ``statut_restitution`` raise their typed error."""
+        async for batch in self.stream_batches(method, path, params=params, json=json):
+            for item in batch:
+                yield item
+
+    async def stream_batches(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
+                             json: Any = None) -> AsyncIterator[list[Any]]:
+        """:meth:`stream`, a list of objects per chunk received (for 100,000-right parks);
+        the objects before a ``statut_restitution`` error are yielded before it is raised."""
         try:
             async with self.http.stream(method, self.base_url + path, params=params, json=json,
                                         headers={"Accept": NDJSON}, auth=self.auth) as response:  # type: ignore[arg-type]
                 if response.is_error:
                     await response.aread()
                     raise error_for_response(response, self.provider, detail=self.error_detail(response))
-                async for item in rules.NdjsonStream(response.aiter_bytes()):
-                    if isinstance(item, dict):
-                        rules.check_restitution(item)
-                    yield item
+                async for batch in rules.NdjsonStream(response.aiter_bytes()).batches():
+                    for i, item in enumerate(batch):
+                        if isinstance(item, dict) and "statut_restitution" in item:
+                            try:
+                                rules.check_restitution(item)
+                            except ApiError:
+                                if i:
+                                    yield batch[:i]
+                                raise
+                    yield batch
         except ApiError:
             raise
         except httpx.HTTPError as exc:

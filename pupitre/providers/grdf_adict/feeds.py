@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from operator import itemgetter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
@@ -141,6 +142,63 @@ def _direct_row(d: Mapping[str, Any]) -> tuple[str, ...]:
             _text(get("courriel_titulaire")), "1" if name and not company else "")
 
 
+class _Memo(dict):  # type: ignore[type-arg]
+    """``memo[raw]``: ``fn(raw)``, computed once per distinct raw value."""
+
+    def __init__(self, fn: Any) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def __missing__(self, raw: Any) -> str:
+        value = self[raw] = self.fn(raw)
+        return value
+
+
+#: The v2 fields a right of the list always carries (null when empty), in this order.
+_V2_FIELDS = ("id_droit_acces", "id_pce", "role_tiers", "nom_titulaire", "raison_sociale_du_titulaire",
+              "etat_droit_acces", "statut_controle_preuve", "date_debut_droit_acces", "date_fin_droit_acces",
+              "perim_donnees_conso_debut", "perim_donnees_inj_debut", "perim_donnees_conso_fin",
+              "perim_donnees_inj_fin", "date_limite_transmission_preuve", "parcours", "code_postal",
+              "courriel_titulaire", "date_revocation", "date_passage_a_obsolete", "date_passage_a_refuse")
+_v2_values = itemgetter(*_V2_FIELDS)
+_TEXT_TYPES = {str, type(None)}
+
+
+def _texts(values: Sequence[Any]) -> list[str]:
+    if not set(map(type, values)) <= _TEXT_TYPES:
+        raise TypeError("a text field that is not a string")
+    return [value.strip() if value else "" for value in values]
+
+
+class _Columns:
+    """Rows of many rights at once, column by column, with each distinct date, state and
+    role read once: :meth:`of` gives the same values as :func:`row_of` for rights carrying
+    every v2 field (a test checks it), about twice as fast; anything else raises."""
+
+    def __init__(self) -> None:
+        self.dates = _Memo(_date)
+        self.states = _Memo(lambda raw: m.normalise_state(raw) or "")
+        self.roles = _Memo(lambda raw: m.normalise_role(raw) or "")
+
+    def of(self, items: Sequence[Mapping[str, Any]]) -> list[Sequence[str]]:
+        (ids, pces, roles, names, companies, states, proofs, starts, ends, conso_starts, inj_starts, conso_ends,
+         inj_ends, deadlines, routes, postcodes, emails, revoked, obsolete, refused) = zip(*map(_v2_values, items))
+        if not set(map(type, ids)) | set(map(type, pces)) <= {str}:
+            raise TypeError("ids must be strings")
+        date = self.dates.__getitem__
+        names, companies = _texts(names), _texts(companies)
+        states = list(map(self.states.__getitem__, states))
+        changed = [date(r if s == m.REVOKED else o if s == m.OBSOLETE else f) if s in _CHANGED_AT else ""
+                   for s, r, o, f in zip(states, revoked, obsolete, refused)]
+        return [ids, pces, list(map(self.roles.__getitem__, roles)),
+                [name or company for name, company in zip(names, companies)], states, _texts(proofs),
+                list(map(date, starts)), list(map(date, ends)),
+                [a or b for a, b in zip(map(date, conso_starts), map(date, inj_starts))],
+                [a or b for a, b in zip(map(date, conso_ends), map(date, inj_ends))],
+                list(map(date, deadlines)), _texts(routes), changed, _texts(postcodes), _texts(emails),
+                ["1" if name and not company else "" for name, company in zip(names, companies)]]
+
+
 def right_row(row: Mapping[str, str]) -> m.RightRow:
     """The provider's :class:`~models.RightRow` of a row of the copy (for the action forms)."""
     def day(key: str) -> dt.date | None:
@@ -159,6 +217,8 @@ class RightsTable:
     def __init__(self, data: Mapping[str, list[str]] | None = None) -> None:
         self.col: dict[str, list[str]] = {name: list(data[name]) if data else [] for name in COLUMNS}
         self._appends = [self.col[name].append for name in COLUMNS]
+        self._extends = [self.col[name].extend for name in COLUMNS]
+        self._columns = _Columns()
 
     def __len__(self) -> int:
         return len(self.col["id"])
@@ -168,11 +228,20 @@ class RightsTable:
             append(value)
 
     def add_raw(self, items: Iterable[Mapping[str, Any]]) -> int:
-        n = 0
-        for item in items:
-            self.add(row_of(item))
-            n += 1
-        return n
+        """Append rights as the API sends them; how many. A right that cannot be read
+        raises its :class:`PayloadError`, the rights before it stay."""
+        items = list(items)
+        if not items:
+            return 0
+        try:
+            columns = self._columns.of(items)
+        except (KeyError, ValueError, TypeError, AttributeError):
+            for item in items:  # one by one: v1 names, missing fields, zoned dates, a bad right
+                self.add(row_of(item))
+            return len(items)
+        for values, extend in zip(columns, self._extends):
+            extend(values)
+        return len(items)
 
     def row(self, i: int) -> dict[str, str]:
         return {name: self.col[name][i] for name in COLUMNS}
@@ -283,11 +352,11 @@ class AdictSession:
         the rows received stay in ``load.table`` and the typed error is raised."""
         client = self.client
         method, body = ("POST", search_body(load.filters)) if load.kind == "search" else ("GET", None)
-        stream = client.stream(method, "/droits_acces", json=body)
+        stream = client.stream_batches(method, "/droits_acces", json=body)
         table = load.table
         try:
-            async for item in stream:
-                table.add(row_of(item))
+            async for batch in stream:
+                table.add_raw(batch)
                 if load.first_row_after is None:
                     load.first_row_after = time.monotonic() - load.started
         except ApiError as error:

@@ -5,7 +5,8 @@ proof-deadline view, a stream cut halfway, every fault kind, the PCE detail, sna
 from __future__ import annotations
 
 import pytest
-from textual.widgets import DataTable, Static
+from textual import events
+from textual.widgets import DataTable, Input, Static
 
 from pupitre.providers.core.faults import FAULT_KINDS
 from pupitre.providers.grdf_adict import models as m
@@ -77,6 +78,34 @@ async def test_load_search_sort(make_app):
         await pilot.press("s", "enter")
         names = [col["holder"][i] for i in screen.rows]
         assert names == sorted(names, reverse=True)
+
+
+def burst(app, *keys: str) -> None:
+    """Keys arriving in one burst (a fast typist, a paste over SSH): all queued before the
+    app handles the first."""
+    for key in keys:
+        event = events.Key(key, key if len(key) == 1 else None)
+        event.set_sender(app)
+        app._driver.send_message(event)
+
+
+async def test_keys_typed_in_a_burst_after_slash_f_s_reach_the_panel(make_app):
+    """The search prompt and the pickers take focus at once: keys right behind `/`, `f` or
+    `s` go to them, never to the table or the app (`1` would switch screens, `x` revoke)."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_rights(pilot, app)
+        burst(app, "slash", *"gi00001x")
+        await pilot.pause(0.3)
+        assert app.screen is screen  # no revocation dialog
+        assert screen.query_one("#rights-search", Input).value == "gi00001x"
+        await pilot.press("escape")
+        burst(app, "s", "down", "enter")
+        await pilot.pause(0.3)
+        assert screen.view.sort == COLUMNS[1].key  # the picker's second column, not the table cursor
+        burst(app, "f", "space", "a")
+        await pilot.pause(0.3)
+        assert screen.view.filters["state"] == {m.STATES[0]}
 
 
 async def test_filters_are_sent_as_the_search_online(make_app):

@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.style import Style
 from rich.text import Text
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Input, Static
@@ -209,9 +210,11 @@ class RightsCells:
 class AccessRightsScreen(PupitreScreen):
     FEEDS = (RIGHTS_FEED,)
     BINDINGS = [
-        Binding("slash", "search", "Search", id="rights.search"),
-        Binding("f", "filter", "Filter", id="rights.filter"),
-        Binding("s", "sort", "Sort", id="rights.sort"),
+        # Priority: handled as the key arrives, so the keys typed right behind it (a fast
+        # typist, a paste over SSH) already go to the prompt or panel it opens.
+        Binding("slash", "search", "Search", id="rights.search", priority=True),
+        Binding("f", "filter", "Filter", id="rights.filter", priority=True),
+        Binding("s", "sort", "Sort", id="rights.sort", priority=True),
         Binding("d", "deadlines", "Deadlines", id="rights.deadlines"),
         Binding("c", "clear", "Clear", id="rights.clear"),
         Binding("n", "declare", "Declare", id="rights.declare"),
@@ -251,7 +254,7 @@ class AccessRightsScreen(PupitreScreen):
         self.query_one("#rights-search", Input).display = False
         self.query_one(SortPicker).display = False
         self.query_one(FilterPicker).display = False
-        self.query_one(VirtualTable).focus()
+        self.set_focus(self.query_one(VirtualTable))
         self.set_interval(POLL_SECONDS, self._poll)
         self.papp.outbox.updated.subscribe(self, lambda _: self._actions_line())
         self._actions_line()
@@ -368,10 +371,17 @@ class AccessRightsScreen(PupitreScreen):
             widget.update(text)
 
     # -- actions -----------------------------------------------------------------------
+    def _from_the_table(self) -> None:
+        """The priority keys act only from the table; elsewhere (typing in the search, a
+        panel open) the key goes on to the focused widget."""
+        if not isinstance(self.focused, VirtualTable):
+            raise SkipAction()
+
     def action_search(self) -> None:
+        self._from_the_table()
         prompt = self.query_one("#rights-search", Input)
         prompt.display = True
-        prompt.focus()
+        self.set_focus(prompt)  # now, not later: the keys typed right behind `/` come here
 
     @on(Input.Changed, "#rights-search")
     def _search_changed(self, event: Input.Changed) -> None:
@@ -380,7 +390,7 @@ class AccessRightsScreen(PupitreScreen):
 
     @on(Input.Submitted, "#rights-search")
     def _search_done(self, event: Input.Submitted) -> None:
-        self.query_one(VirtualTable).focus()
+        self.set_focus(self.query_one(VirtualTable))
         if not event.value.strip():
             event.input.display = False
 
@@ -389,9 +399,10 @@ class AccessRightsScreen(PupitreScreen):
         if prompt.display:
             prompt.value = ""
             prompt.display = False
-            self.query_one(VirtualTable).focus()
+            self.set_focus(self.query_one(VirtualTable))
 
     def action_sort(self) -> None:
+        self._from_the_table()
         self.query_one(SortPicker).open(self.view.sort, self.view.reverse)
 
     @on(SortPicker.OptionSelected)
@@ -410,6 +421,7 @@ class AccessRightsScreen(PupitreScreen):
         self._poll(force=True)
 
     def action_filter(self) -> None:
+        self._from_the_table()
         self.query_one(FilterPicker).open(self.view.filters)
 
     @on(FilterPicker.Applied)
@@ -422,7 +434,7 @@ class AccessRightsScreen(PupitreScreen):
     def _close_panels(self) -> None:
         self.query_one(SortPicker).display = False
         self.query_one(FilterPicker).display = False
-        self.query_one(VirtualTable).focus()
+        self.set_focus(self.query_one(VirtualTable))
 
     def apply_filters(self, filters: dict[str, set[str]]) -> None:
         """Online, the filters go to GRDF as the search; offline, onto the stored copy."""
@@ -447,7 +459,7 @@ class AccessRightsScreen(PupitreScreen):
         prompt = self.query_one("#rights-search", Input)
         prompt.value, prompt.display = "", False
         self.apply_filters({})
-        self.query_one(VirtualTable).focus()
+        self.set_focus(self.query_one(VirtualTable))
 
     def current(self) -> dict[str, str] | None:
         row = self.query_one(VirtualTable).current_row

@@ -36,7 +36,7 @@ class SortPicker(OptionList):
         self.border_title = "Sort by (enter · esc)"
         self.display = True
         self.highlighted = next((i for i, c in enumerate(self.columns) if c.key == current), 0)
-        self.focus()
+        self.screen.set_focus(self)  # now: keys typed right behind `s` come here
 
     def action_close(self) -> None:
         self.post_message(self.Closed())
@@ -74,7 +74,7 @@ class FilterPicker(SelectionList[str]):
         self.border_title = "Filter (space ticks · a applies · x unticks all · esc)"
         self.display = True
         self.highlighted = 0
-        self.focus()
+        self.screen.set_focus(self)  # now: keys typed right behind `f` come here
 
     def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged) -> None:
         selected = set(self.selected)
@@ -91,7 +91,9 @@ class FilterPicker(SelectionList[str]):
         return out
 
     def action_apply(self) -> None:
-        self.post_message(self.Applied(self.chosen()))
+        # After the ticks still queued: a space toggles through a message to this list, so
+        # in a burst of keys ("space", "a") that message comes after this key.
+        self.call_later(lambda: self.post_message(self.Applied(self.chosen())))
 
     def action_none(self) -> None:
         self.deselect_all()

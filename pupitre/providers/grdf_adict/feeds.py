@@ -47,7 +47,7 @@ LOST_STATES = (m.REFUSED, m.OBSOLETE, m.REVOKED)
 #: The fields of a right kept in the copy, one list each (all strings, "" when absent).
 COLUMNS = ("id", "pce", "role", "holder", "state", "proof", "start", "end", "perim_start", "perim_end",
            "deadline", "route", "changed", "postcode", "email", "person")
-_SEP = "\x1f"  # the ASCII unit separator: never in GRDF's text
+_SEP = "\x1f"  # the older stored form joined each column on it
 _FILTER_KEYS = {"state": "etat_droit_acces", "role": "role_tiers", "proof": "statut_controle_preuve"}
 
 
@@ -179,23 +179,25 @@ class _Columns:
         self.dates = _Memo(_date)
         self.states = _Memo(lambda raw: m.normalise_state(raw) or "")
         self.roles = _Memo(lambda raw: m.normalise_role(raw) or "")
+        self.codes = _Memo(_text)  # few distinct values (postcodes, routes, proof statuses): one string each
 
     def of(self, items: Sequence[Mapping[str, Any]]) -> list[Sequence[str]]:
         (ids, pces, roles, names, companies, states, proofs, starts, ends, conso_starts, inj_starts, conso_ends,
          inj_ends, deadlines, routes, postcodes, emails, revoked, obsolete, refused) = zip(*map(_v2_values, items))
         if not set(map(type, ids)) | set(map(type, pces)) <= {str}:
             raise TypeError("ids must be strings")
-        date = self.dates.__getitem__
+        date, code = self.dates.__getitem__, self.codes.__getitem__
         names, companies = _texts(names), _texts(companies)
         states = list(map(self.states.__getitem__, states))
         changed = [date(r if s == m.REVOKED else o if s == m.OBSOLETE else f) if s in _CHANGED_AT else ""
                    for s, r, o, f in zip(states, revoked, obsolete, refused)]
         return [ids, pces, list(map(self.roles.__getitem__, roles)),
-                [name or company for name, company in zip(names, companies)], states, _texts(proofs),
+                [name or company for name, company in zip(names, companies)], states, list(map(code, proofs)),
                 list(map(date, starts)), list(map(date, ends)),
                 [a or b for a, b in zip(map(date, conso_starts), map(date, inj_starts))],
                 [a or b for a, b in zip(map(date, conso_ends), map(date, inj_ends))],
-                list(map(date, deadlines)), _texts(routes), changed, _texts(postcodes), _texts(emails),
+                list(map(date, deadlines)), list(map(code, routes)), changed, list(map(code, postcodes)),
+                _texts(emails),
                 ["1" if name and not company else "" for name, company in zip(names, companies)]]
 
 
@@ -215,7 +217,8 @@ class RightsTable:
     """Access rights as columns (``table.col["state"][i]``); rows only ever appended."""
 
     def __init__(self, data: Mapping[str, list[str]] | None = None) -> None:
-        self.col: dict[str, list[str]] = {name: list(data[name]) if data else [] for name in COLUMNS}
+        """Empty, or holding ``data`` (the lists themselves, not copies)."""
+        self.col: dict[str, list[str]] = {name: data[name] if data else [] for name in COLUMNS}
         self._appends = [self.col[name].append for name in COLUMNS]
         self._extends = [self.col[name].extend for name in COLUMNS]
         self._columns = _Columns()
@@ -257,23 +260,19 @@ class RightsTable:
         return dict(zip(self.col["id"], self.col["state"]))
 
     def dump(self) -> dict[str, Any]:
-        """For the store: each column joined on a unit separator (a 100k-row copy encodes in
-        tens of ms, not a second); a column holding that character stays a list."""
-        n = len(self)
-        data: dict[str, Any] = {}
-        for name, values in self.col.items():
-            joined = _SEP.join(values)
-            data[name] = joined if joined.count(_SEP) == max(n - 1, 0) else values
-        return {"columns": list(COLUMNS), "rows": n, "data": data}
+        """For the store: the columns as they are (the store encodes them with orjson: a
+        100,000-right copy is ~24 MB, encoded in ~40 ms and read back in ~0.2 s)."""
+        return {"columns": list(COLUMNS), "rows": len(self), "data": self.col}
 
     @classmethod
     def load(cls, payload: Mapping[str, Any]) -> "RightsTable":
+        """A copy from the store; also reads the older form, each column joined on ``\x1f``."""
         if list(payload.get("columns", ())) != list(COLUMNS):
             raise ValueError("a copy of another shape")
         n = int(payload["rows"])
-        data = {name: (value.split(_SEP) if n else []) if isinstance(value, str) else list(value)
+        data = {name: (value.split(_SEP) if n else []) if isinstance(value, str) else value
                 for name, value in payload["data"].items()}
-        if any(len(values) != n for values in data.values()):
+        if set(data) != set(COLUMNS) or any(not isinstance(v, list) or len(v) != n for v in data.values()):
             raise ValueError("a damaged copy")
         return cls(data)
 

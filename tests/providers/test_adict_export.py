@@ -116,8 +116,9 @@ def test_selection_keeps_active_rights_giving_that_data_once_per_pce() -> None:
     assert chosen.left_out == {export.NOT_ACTIVE: 2, export.NO_CONSUMPTION: 1, export.EXPIRED: 1,
                                export.OUTSIDE: 1, export.SAME_PCE: 1}
     assert chosen.sentence() == ("2 PCE from 8 row(s) shown; left out: 2 not Active (no access to data), "
-                                 "1 injection rights (no consumption data), 1 right ended, "
-                                 "1 data perimeter outside the period, 1 another row of a PCE already counted.")
+                                 "1 injection rights (no consumption data), 1 ended rights, "
+                                 "1 with a data perimeter outside the period, 1 more rows of a PCE already "
+                                 "counted.")
     # injections: only through an injection role (biomethane sites)
     assert export.select(col, range(len(ROWS)), INJECTIONS, TODAY, feb).pces == ("GI000004",)
     # without a valid period the perimeter is not judged; only the rows shown count, in their order

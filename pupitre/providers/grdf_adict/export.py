@@ -58,9 +58,9 @@ REFUSED_COLUMNS = ("id_pce", "outcome", "reason")
 NOT_ACTIVE = "not Active (no access to data)"
 NO_CONSUMPTION = "injection rights (no consumption data)"
 NO_INJECTION = "supply rights (no injection data)"
-EXPIRED = "right ended"
-OUTSIDE = "data perimeter outside the period"
-SAME_PCE = "another row of a PCE already counted"
+EXPIRED = "ended rights"
+OUTSIDE = "with a data perimeter outside the period"
+SAME_PCE = "more rows of a PCE already counted"
 
 
 # -- the period -----------------------------------------------------------------------------------

@@ -266,3 +266,15 @@ async def test_cancel_stops_further_calls(sim: AdictSimulator, http: httpx.Async
 def test_export_dir_default_and_setting(tmp_path: Path) -> None:
     assert files.export_dir("", tmp_path) == tmp_path / "exports"
     assert files.export_dir(" ~/x ", tmp_path) == Path("~/x").expanduser()
+
+
+async def test_injections_of_biomethane_sites(sim: AdictSimulator, http: httpx.AsyncClient,
+                                              clock: ManualClock) -> None:
+    table = RightsTable()
+    table.add_raw(list(sim.iter_rights()))
+    feb = period(INJECTIONS, periode="2026-02")
+    pces = export.select(table.col, range(len(table)), INJECTIONS, TODAY, feb).pces
+    assert pces and all("INJECTION" in sim.right_of_pce(p, touch=False)["role_tiers"] for p in pces)
+    run = await export.run_export(export.ExportRun(INJECTIONS, feb, pces), limited(http, clock), TODAY)
+    rows = export.data_rows(run)
+    assert not run.refused and rows and all(r["flow"] and r["energy_kwh"] for r in rows)

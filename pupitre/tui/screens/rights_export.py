@@ -26,6 +26,7 @@ from pupitre.providers.grdf_adict import export
 from pupitre.providers.grdf_adict.feeds import PROVIDER
 
 FIELDS = ("periode", "date_debut", "date_fin")
+LABELS = {"periode": "Period", "date_debut": "From", "date_fin": "To"}
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,14 @@ class ExportDialog(ModalScreen["ExportRequest | None"]):
         return value if isinstance(value, str) else ""
 
     @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        """A period *or* two dates: typing one clears the other."""
+        if event.value.strip():
+            others = ("date_debut", "date_fin") if event.input.id == "export-periode" else ("periode",)
+            for name in others:
+                self.query_one(f"#export-{name}", Input).value = ""
+        self.refresh_plan()
+
     @on(Select.Changed)
     def refresh_plan(self) -> None:
         """Recompute the period check, the PCEs and the cost as the form changes."""
@@ -97,7 +106,7 @@ class ExportDialog(ModalScreen["ExportRequest | None"]):
             error = self.query_one(f"#export-e-{name}", Static)
             texts = errors.get(name, [])
             error.display = bool(texts)
-            error.update(Text("⚠ " + " ".join(texts)) if texts else "")
+            error.update(Text(f"⚠ {LABELS[name]}: " + " ".join(texts)) if texts else "")
         selection = export.select(self.col, self.rows, self.kind, self.today, period)
         self.query_one("#export-selection", Static).update(selection.sentence())
         self.request, self.refusal, plan = None, "", ""
@@ -115,6 +124,7 @@ class ExportDialog(ModalScreen["ExportRequest | None"]):
             else:
                 self.refusal = check.message
         self.query_one("#export-plan", Static).update(plan)
+        self.query_one("#export-plan", Static).display = bool(plan)
         refusal = self.query_one("#export-refusal", Static)
         refusal.display = bool(self.refusal)
         refusal.update(Text(f"⚠ {self.refusal}", style="bold"))

@@ -214,6 +214,23 @@ async def test_cancel_mid_run_writes_a_partial_file(make_app):
         assert app.runtime.store.audit_log(PROVIDER)[0][3] == "partial"
 
 
+async def test_grdf_daily_quota_mid_run_stops_it_and_keeps_what_was_fetched(make_app):
+    app = make_app()
+    fast(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_rights(pilot, app)
+        sim = app.runtime.simulators["grdf_adict"]
+        sim.per_day = sum(sim.day_calls.values()) + 4  # GRDF refuses the 5th data call of the day
+        await open_dialog(pilot, app)
+        await export_all(pilot, app, screen)
+        run = screen.exporter.run
+        assert len(run.readings) == 4 and run.partial and "quota" in run.stopped
+        assert sim.quota_refusals == 1 and len(data_calls(app)) == 5  # nothing after the refusal
+        line = text(app, "#rights-export")
+        assert line.startswith("⚠ Partial export") and "quota" in line and "_PARTIAL.csv" in line
+        assert app.runtime.store.audit_log(PROVIDER)[0][3] == "partial"
+
+
 @pytest.mark.parametrize("size", [pytest.param((80, 24), id="80x24")])
 def test_snapshot_export_dialog(snap_compare, make_app, size):
     async def run_before(pilot) -> None:

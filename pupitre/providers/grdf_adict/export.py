@@ -120,16 +120,11 @@ class Selection:
         return text + "."
 
 
-def _day(text: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
-
-
 def row_problem(kind: str, state: str, role: str, end: str, perim_start: str, perim_end: str,
-                today: dt.date, period: Period | None = None) -> str | None:
-    """Why a right gives no ``kind`` data (one of the reasons above), or ``None``."""
+                today: str, first: str = "", last: str = "") -> str | None:
+    """Why a right gives no ``kind`` data (one of the reasons above), or ``None``. Dates are
+    ISO ``YYYY-MM-DD`` text ("" when unknown), compared as text (fast on 100,000 rows):
+    ``today`` and the period's ``first`` / ``last`` day ("" when no period is known yet)."""
     if state != m.ACTIVE:
         return NOT_ACTIVE
     injection_role = "INJECTION" in (role or "")
@@ -137,13 +132,10 @@ def row_problem(kind: str, state: str, role: str, end: str, perim_start: str, pe
         return NO_INJECTION
     if kind != INJECTION_KIND and injection_role:
         return NO_CONSUMPTION
-    ended = _day(end)
-    if ended is not None and ended < today:
+    if end and end < today:
         return EXPIRED
-    if period is not None:
-        lo, hi = _day(perim_start), _day(perim_end)
-        if (lo is not None and lo > period.last) or (hi is not None and hi < period.first):
-            return OUTSIDE
+    if first and ((perim_start and perim_start > last) or (perim_end and perim_end < first)):
+        return OUTSIDE
     return None
 
 
@@ -157,9 +149,11 @@ def select(col: Mapping[str, Sequence[str]], rows: Iterable[int], kind: str, tod
     shown = 0
     pce, state, role, end = col["pce"], col["state"], col["role"], col["end"]
     perim_start, perim_end = col["perim_start"], col["perim_end"]
+    day = today.isoformat()
+    first, last = (period.first.isoformat(), period.last.isoformat()) if period else ("", "")
     for i in rows:
         shown += 1
-        problem = row_problem(kind, state[i], role[i], end[i], perim_start[i], perim_end[i], today, period)
+        problem = row_problem(kind, state[i], role[i], end[i], perim_start[i], perim_end[i], day, first, last)
         if problem is None and pce[i] in pces:
             problem = SAME_PCE
         if problem is None:

@@ -278,3 +278,17 @@ async def test_injections_of_biomethane_sites(sim: AdictSimulator, http: httpx.A
     run = await export.run_export(export.ExportRun(INJECTIONS, feb, pces), limited(http, clock), TODAY)
     rows = export.data_rows(run)
     assert not run.refused and rows and all(r["flow"] and r["energy_kwh"] for r in rows)
+
+
+async def test_refused_credentials_or_no_network_stop_the_run(sim: AdictSimulator, http: httpx.AsyncClient,
+                                                              clock: ManualClock, plan: FaultPlan) -> None:
+    pces = some_pces(sim, 10)
+    plan.add("/adict/v2/pce/*", "status", count=100, status=401)
+    run = await export.run_export(export.ExportRun(PUBLISHED, period(periode="2026-02"), pces),
+                                  limited(http, clock), TODAY)
+    assert run.done == 1 and "credentials" in (run.stopped or "") and len(run.not_reached()) == 9
+    plan.clear()
+    plan.add("/adict/v2/pce/*", "timeout", count=3)
+    run = await export.run_export(export.ExportRun(PUBLISHED, period(periode="2026-02"), pces),
+                                  limited(http, clock), TODAY)
+    assert run.done == 3 and "unreachable" in (run.stopped or "") and len(run.refused) == 3

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from pupitre.providers.core.clock import paris
-from pupitre.providers.core.errors import ApiError, QuotaError
+from pupitre.providers.core.errors import ApiError, AuthError, NetworkError, QuotaError
 from pupitre.providers.core.files import write_csv
 from pupitre.providers.grdf_adict import models as m
 from pupitre.providers.grdf_adict import rules
@@ -48,6 +48,8 @@ INJECTION_KIND = "donnees_injections_publiees"
 #: Calls kept out of a bulk read for the daily rights listing (and a retry of it).
 RESERVE = 3
 AUDIT_ACTION = "export data"
+#: Network failures in a row (each already retried) after which the run stops: GRDF is unreachable.
+NETWORK_FAILURES_STOP = 3
 
 COLUMNS = ("id_pce", "kind", "start", "end", "gas_day", "energy_kwh", "volume_m3", "volume_converted_m3",
            "conversion_coeff", "index_start", "index_end", "qualification", "status", "type", "flow",
@@ -234,8 +236,10 @@ async def run_export(run: ExportRun, client: Any, today: dt.date, *, reserve: in
                      on_progress: Callable[[], None] = lambda: None) -> ExportRun:
     """Read each PCE of ``run`` through ``client.bulk`` (whose check refuses, before the
     first call, what would exceed today's quota). A PCE's refusal is recorded and the next
-    PCE read; a quota refusal stops the run; ``run.cancel_requested`` stops it before the
-    next call. Never raises an :class:`ApiError`: ``run.stopped`` says why it ended early."""
+    PCE read; a quota refusal stops the run, so do refused credentials and
+    :data:`NETWORK_FAILURES_STOP` network failures in a row (the rest would fail too);
+    ``run.cancel_requested`` stops it before the next call. Never raises an
+    :class:`ApiError`: ``run.stopped`` says why it ended early."""
     args = run.period.read_args()
 
     async def read(pce: str) -> list[Reading]:
@@ -245,16 +249,25 @@ async def run_export(run: ExportRun, client: Any, today: dt.date, *, reserve: in
         run.stopped = "cancelled by the operator"
         return run
     results = client.bulk(run.pces, read, reserve=reserve)
+    offline = 0
     try:
         async for pce, result in results:
             run.done += 1
             if isinstance(result, ApiError):
                 run.refused[pce] = str(result) or type(result).__name__
+                offline = offline + 1 if isinstance(result, NetworkError) else 0
             else:
-                run.readings[pce] = result
+                run.readings[pce], offline = result, 0
             on_progress()
-            if run.cancel_requested and run.done < run.total:
+            if run.done >= run.total:
+                break
+            if isinstance(result, AuthError):
+                run.stopped = f"GRDF refused the credentials — {result}"
+            elif offline >= NETWORK_FAILURES_STOP:
+                run.stopped = f"GRDF unreachable ({offline} failures in a row) — {result}"
+            elif run.cancel_requested:
                 run.stopped = "cancelled by the operator"
+            if run.stopped:
                 break
     except QuotaError as error:
         run.stopped = f"GRDF quota — {error}"

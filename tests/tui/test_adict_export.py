@@ -127,6 +127,26 @@ async def test_a_bulk_beyond_todays_quota_is_refused_and_nothing_is_sent(make_ap
         assert screen.exporter is not None and screen.exporter.run is None
 
 
+async def test_quota_used_elsewhere_before_the_confirmation_is_still_checked(make_app):
+    """The dialog's figure may be stale by the time the operator says yes: the run checks
+    today's remaining quota again before its first call."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_rights(pilot, app)
+        await open_dialog(pilot, app)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        limiter = app.runtime.connections[PROVIDER].session.client.limiter
+        limiter.per_day = limiter.used_today() + 5
+        await pilot.press("y")
+        await wait_for(pilot, lambda: screen.exporter.run is not None and not screen.exporter.running)
+        await pilot.pause(0.1)
+        assert text(app, "#rights-export").startswith("⚠ Nothing exported") and "Not started" in \
+            text(app, "#rights-export")
+        assert data_calls(app) == [] and not exports(app).exists()
+        assert app.runtime.store.audit_log(PROVIDER)[0][3] == "not started"
+
+
 async def test_a_pce_refused_mid_run_does_not_stop_the_others(make_app):
     app = make_app()
     fast(app)

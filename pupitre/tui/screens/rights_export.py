@@ -230,7 +230,7 @@ class ExportController:
         outcome = "partial" if run.partial else "complete"
         if run.done == 0:
             runtime.store.audit(PROVIDER, export.AUDIT_ACTION, "not started", now, run.summary())
-            self.line(Text(f"⚠ Export not started: {run.stopped or 'nothing fetched'}", style="bold"))
+            self.line(Text(f"⚠ Nothing exported — {run.stopped or 'no PCE was read'}", style="bold"))
             return
         try:
             files = export.write_export(run, directory, now)

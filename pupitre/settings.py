@@ -180,6 +180,8 @@ class GrdfAdictSettings(Section):
                                                              "(GRDF recommends once a day)")
     sandbox_park_size: int = Field(300, ge=1, le=500_000,
                                    description="number of rights the simulator generates (--sandbox)")
+    export_dir: str = Field("", description="where consumption exports (access-rights screen, e) go "
+                                            '("" = the data directory\'s exports/)')
 
     _url = field_validator("base_url", "token_url")(https_url)
 

@@ -8,10 +8,13 @@ crash leaves at most a hidden ``.tmp`` file. A missing directory is created 0700
 
 from __future__ import annotations
 
+import csv
 import os
 import tempfile
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import Any, Callable, Iterable, Mapping, Sequence, TextIO
+
+_FORMULA_START = ("=", "+", "@", "\t", "\r")
 
 
 def ensure_private_dir(directory: Path) -> Path:
@@ -46,4 +49,51 @@ def write_atomic(path: Path | str, write: Callable[[TextIO], None], *, encoding:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return path
+
+
+def export_dir(configured: str, data_dir: Path) -> Path:
+    """Where a provider's export files go: the ``export_dir`` setting (``~`` expanded), or
+    ``<data dir>/exports`` when it is empty."""
+    configured = (configured or "").strip()
+    return Path(configured).expanduser() if configured else data_dir / "exports"
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    if text.startswith(_FORMULA_START) or (text.startswith("-") and not _is_number(text)):
+        return "'" + text
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def write_csv(rows: Iterable[Mapping[str, Any]], path: Path | str,
+              columns: Sequence[str] | None = None) -> Path:
+    """Write ``rows`` to ``path`` (header first) atomically, mode 0600; returns the path.
+
+    ``columns`` defaults to the first row's keys; give it so that an empty report
+    still writes its header. The parent directory is created with mode 0700.
+    """
+    rows = list(rows)
+    path = Path(path)
+    if columns is None:
+        if not rows:
+            raise ValueError("no rows and no columns: nothing to write")
+        columns = list(rows[0])
+
+    def write(handle: Any) -> None:
+        # UTF-8 with a BOM: spreadsheets then read the accents ("Énergie Ouest") right.
+        writer = csv.DictWriter(handle, fieldnames=list(columns), extrasaction="raise")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({key: _cell(value) for key, value in row.items()})
+
+    write_atomic(path, write, encoding="utf-8-sig")
     return path

@@ -21,20 +21,16 @@ spreadsheet would run as a formula (``=…``, ``+…``, ``@…``) are prefixed w
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-from pathlib import Path
-from typing import Any, Iterable, Literal, Mapping, Sequence
+from typing import Any, Literal
 
-from pupitre.providers.core.files import write_atomic
+from pupitre.providers.core.files import write_csv  # noqa: F401  (this module's writer)
 from pupitre.providers.edf_oa.models import AckReport, CurtailmentReport, Report, ReportRow, format_timestamp
 
 HIERARCHY_COLUMNS = ("producer_id", "producer_label", "manager_id", "manager_label", "contract_id",
                      "plant_id", "contract_status", "application_date", "order_id")
 ACK_COLUMNS = HIERARCHY_COLUMNS + ("ack_source", "ack_type", "ack_value", "ack_date", "user_id")
 CURTAILMENT_COLUMNS = HIERARCHY_COLUMNS + ("start_date", "end_date", "value")
-
-_FORMULA_START = ("=", "+", "@", "\t", "\r")
 
 ReportKind = Literal["ack", "curtailment"]
 
@@ -69,43 +65,3 @@ def curtailment_report_rows(report: CurtailmentReport | Report[Any]) -> list[dic
     return [{**_hierarchy(row), "start_date": format_timestamp(period.start_date),
              "end_date": format_timestamp(period.end_date), "value": repr(float(period.value))}
             for row in report.rows() for period in row.order.curtailment_data.periods]
-
-
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START) or (text.startswith("-") and not _is_number(text)):
-        return "'" + text
-    return text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def write_csv(rows: Iterable[Mapping[str, Any]], path: Path | str,
-              columns: Sequence[str] | None = None) -> Path:
-    """Write ``rows`` to ``path`` (header first) atomically, mode 0600; returns the path.
-
-    ``columns`` defaults to the first row's keys; give it so that an empty report
-    still writes its header. The parent directory is created with mode 0700.
-    """
-    rows = list(rows)
-    path = Path(path)
-    if columns is None:
-        if not rows:
-            raise ValueError("no rows and no columns: nothing to write")
-        columns = list(rows[0])
-
-    def write(handle: Any) -> None:
-        # UTF-8 with a BOM: spreadsheets then read the accents ("Énergie Ouest") right.
-        writer = csv.DictWriter(handle, fieldnames=list(columns), extrasaction="raise")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({key: _cell(value) for key, value in row.items()})
-
-    write_atomic(path, write, encoding="utf-8-sig")
-    return path

@@ -251,9 +251,9 @@ class GrtgazSession:
     def export_dir(self) -> Path:
         """Where e-mail fallback files go (chapter 6): the configured directory, else
         ``<data dir>/exports``."""
-        if self.settings.export_dir.strip():
-            return Path(self.settings.export_dir.strip()).expanduser()
-        return self.ctx.data_dir / "exports"
+        from pupitre.providers.core.files import export_dir
+
+        return export_dir(self.settings.export_dir, self.ctx.data_dir)
 
     async def indicators(self) -> list[SiteIndicators]:
         wanted = set(self.settings.sites)

@@ -220,6 +220,7 @@ class AccessRightsScreen(PupitreScreen):
         Binding("n", "declare", "Declare", id="rights.declare"),
         Binding("x", "revoke", "Revoke", id="rights.revoke"),
         Binding("u", "proofs", "Send proofs", id="rights.proofs"),
+        Binding("e", "export", "Export data", id="rights.export"),
         Binding("enter", "detail", "Detail", show=False, id="rights.detail"),
         Binding("escape", "close_search", "Close", show=False, id="rights.close"),
     ]
@@ -236,6 +237,7 @@ class AccessRightsScreen(PupitreScreen):
         self._extended = 0  # rows the table's size accounts for
         self.cells = RightsCells(self.view, dt.date.today())
         self._texts: dict[str, str | None] = {}
+        self.exporter: Any = None
 
     def compose(self) -> ComposeResult:
         yield HeaderBar("Access rights")
@@ -243,6 +245,7 @@ class AccessRightsScreen(PupitreScreen):
         yield Static("", id="rights-counts")
         yield Static("", id="rights-error")
         yield Static("", id="rights-actions")
+        yield Static("", id="rights-export")
         yield VirtualTable(COLUMNS, self.cells, id="rights-table", empty_text="No access right to show.")
         yield SortPicker(COLUMNS, id="rights-sort", classes="rights-panel")
         yield FilterPicker(FILTERS, id="rights-filter", classes="rights-panel")
@@ -254,6 +257,7 @@ class AccessRightsScreen(PupitreScreen):
         self.query_one("#rights-search", Input).display = False
         self.query_one(SortPicker).display = False
         self.query_one(FilterPicker).display = False
+        self.query_one("#rights-export").display = False
         self.set_focus(self.query_one(VirtualTable))
         self.set_interval(POLL_SECONDS, self._poll)
         self.papp.outbox.updated.subscribe(self, lambda _: self._actions_line())
@@ -595,3 +599,12 @@ class AccessRightsScreen(PupitreScreen):
                              f"{right.id_pce} ({right.holder or '?'})?")
 
         self.app.push_screen(ProofsScreen(right, self.papp.runtime.clock.now()), done)
+
+    # -- export (reads, not outbox actions) ------------------------------------------------
+    def action_export(self) -> None:
+        """``e``: export the data of the PCEs shown (or cancel the export under way)."""
+        from pupitre.tui.screens.rights_export import ExportController
+
+        if self.exporter is None:
+            self.exporter = ExportController(self)
+        self.exporter.start()

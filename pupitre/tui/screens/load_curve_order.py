@@ -218,8 +218,9 @@ def period_of(body: dict[str, Any] | None, request: OrderRequest) -> tuple[Any, 
 
 
 def export_dir(screen: PupitreScreen) -> Path:
-    configured = screen.papp.runtime.settings.switchgrid.export_dir
-    return Path(configured).expanduser() if configured else screen.papp.runtime.ctx.data_dir / "exports"
+    from pupitre.providers.core.files import export_dir as configured_dir
+
+    return configured_dir(screen.papp.runtime.settings.switchgrid.export_dir, screen.papp.runtime.ctx.data_dir)
 
 
 class RawDataScreen(PupitreScreen):

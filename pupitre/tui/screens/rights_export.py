@@ -1,0 +1,247 @@
+"""Export the data of the PCEs shown on the access-rights screen (``e``): the dialog
+(data kind and period, checked by field; what it costs against today's GRDF quota,
+recomputed as the form changes; refused when it does not fit) and the run (a worker, a
+progress line on the screen, ``e`` again to cancel; the files are written at the end,
+marked partial when the run stopped early). The rules live in
+:mod:`pupitre.providers.grdf_adict.export`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+from rich.markup import escape
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Select, Static
+
+from pupitre.providers.core.files import export_dir
+from pupitre.providers.grdf_adict import export
+from pupitre.providers.grdf_adict.feeds import PROVIDER
+
+FIELDS = ("periode", "date_debut", "date_fin")
+LABELS = {"periode": "Period", "date_debut": "From", "date_fin": "To"}
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    selection: export.Selection
+    period: export.Period
+    plan: str
+
+
+class ExportDialog(ModalScreen["ExportRequest | None"]):
+    """Data kind, period (``periode`` or two dates), and the cost against today's quota,
+    live. ``ctrl+s`` (or Enter in a field, or the button) returns the request only when
+    the form is valid, some PCE qualifies and it fits today's quota; otherwise it says why."""
+
+    BINDINGS = [Binding("ctrl+s", "submit", "Export", id="export.submit"),
+                Binding("escape", "cancel", "Cancel", id="export.cancel")]
+
+    def __init__(self, col: Mapping[str, Sequence[str]], rows: Sequence[int], client: Any,
+                 today: dt.date) -> None:
+        super().__init__()
+        self.col, self.rows, self.client, self.today = col, rows, client, today
+        self.request: ExportRequest | None = None
+        self.refusal = ""
+
+    def compose(self) -> ComposeResult:
+        last_month = self.today.replace(day=1) - dt.timedelta(days=1)
+        with Vertical(id="export-dialog", classes="rights-dialog"):
+            yield Static(Text("Export the data of the PCEs shown", style="bold"))
+            yield Static("tab: next field · ctrl+s or enter: export · esc: cancel", classes="export-hint")
+            with Horizontal(classes="export-row"):
+                yield Static("Data", classes="export-label")
+                yield Select([(label, kind) for kind, label in export.KINDS.items()],
+                             value=next(iter(export.KINDS)), allow_blank=False, id="export-kind", compact=True)
+            with Horizontal(classes="export-row"):
+                yield Static("Period", classes="export-label")
+                yield Input(f"{last_month:%Y-%m}", id="export-periode", compact=True,
+                            placeholder="YYYY, YYYY-MM, YYYY-Www, YYYY-DDD")
+            with Horizontal(classes="export-row"):
+                yield Static("or from", classes="export-label")
+                yield Input("", id="export-date_debut", compact=True, placeholder="YYYY-MM-DD")
+                yield Static(" to ", classes="export-to")
+                yield Input("", id="export-date_fin", compact=True, placeholder="YYYY-MM-DD")
+            for name in FIELDS:
+                yield Static("", id=f"export-e-{name}", classes="field-error")
+            yield Static("", id="export-selection")
+            yield Static("", id="export-plan")
+            yield Static("", id="export-refusal")
+            yield Button("Export", id="export-go", variant="primary", compact=True)
+
+    def on_mount(self) -> None:
+        self.app.clear_notifications()
+        self.refresh_plan()
+        self.query_one("#export-periode", Input).focus()
+
+    def values(self) -> dict[str, str]:
+        return {name: self.query_one(f"#export-{name}", Input).value for name in FIELDS}
+
+    @property
+    def kind(self) -> str:
+        value = self.query_one("#export-kind", Select).value
+        return value if isinstance(value, str) else ""
+
+    @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        """A period *or* two dates: typing one clears the other."""
+        if event.value.strip():
+            others = ("date_debut", "date_fin") if event.input.id == "export-periode" else ("periode",)
+            for name in others:
+                self.query_one(f"#export-{name}", Input).value = ""
+        self.refresh_plan()
+
+    @on(Select.Changed)
+    def refresh_plan(self) -> None:
+        """Recompute the period check, the PCEs and the cost as the form changes."""
+        period, errors = export.period_form(self.kind, self.today, **self.values())
+        for name in FIELDS:
+            error = self.query_one(f"#export-e-{name}", Static)
+            texts = errors.get(name, [])
+            error.display = bool(texts)
+            error.update(Text(f"⚠ {LABELS[name]}: " + " ".join(texts)) if texts else "")
+        selection = export.select(self.col, self.rows, self.kind, self.today, period)
+        self.query_one("#export-selection", Static).update(selection.sentence())
+        self.request, self.refusal, plan = None, "", ""
+        if period is None:
+            self.refusal = "Fix the period: nothing is sent until it is valid."
+        elif not selection.pces:
+            self.refusal = "Nothing to export: no right shown gives access to this data."
+        else:
+            limiter = self.client.limiter
+            check = self.client.bulk_check(len(selection.pces), reserve=export.RESERVE)
+            plan = export.plan_sentence(len(selection.pces), check, per_day=limiter.per_day if limiter else None,
+                                        per_second=limiter.per_second if limiter else None)
+            if check.fits:
+                self.request = ExportRequest(selection, period, plan)
+            else:
+                self.refusal = check.message
+        self.query_one("#export-plan", Static).update(plan)
+        self.query_one("#export-plan", Static).display = bool(plan)
+        refusal = self.query_one("#export-refusal", Static)
+        refusal.display = bool(self.refusal)
+        refusal.update(Text(f"⚠ {self.refusal}", style="bold"))
+        self.query_one("#export-go", Button).disabled = self.request is None
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#export-go")
+    def action_submit(self) -> None:
+        self.refresh_plan()
+        if self.request is None:
+            self.app.bell()
+            self.notify(escape(f"Not started — {self.refusal}"), severity="error", timeout=8)
+            return
+        self.dismiss(self.request)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ExportController:
+    """The export of one access-rights screen: at most one run at a time; its progress
+    line (``#rights-export``) says done/total, refused, time left and how to cancel."""
+
+    def __init__(self, screen: Any) -> None:
+        self.screen = screen
+        self.run: export.ExportRun | None = None
+        self.running = False
+
+    @property
+    def papp(self) -> Any:
+        return self.screen.papp
+
+    def line(self, text: Text | None) -> None:
+        widget = self.screen.query_one("#rights-export", Static)
+        widget.display = text is not None
+        if text is not None:
+            widget.update(text)
+
+    def start(self) -> None:
+        """``e``: the dialog, a confirmation, then the run — or, while one runs, cancel it."""
+        from pupitre.tui.screens.confirm import ConfirmScreen
+
+        if self.running and self.run is not None:
+            run = self.run
+
+            def stop(yes: bool | None) -> None:
+                if yes and self.running:
+                    run.cancel_requested = True
+                    self.line(Text(run.progress(self._rate()) + " · stopping after the call under way…",
+                                   style="bold"))
+
+            self.screen.app.push_screen(ConfirmScreen(
+                "Stop the export? No further call is made; what was fetched is written, marked partial."), stop)
+            return
+        session = self.papp.runtime.connections[PROVIDER].session
+        client = session.client
+        today = self.papp.runtime.clock.now().date()
+        directory = export_dir(session.settings.export_dir, session.ctx.data_dir)
+
+        def confirm(request: ExportRequest | None) -> None:
+            if request is None:
+                self.screen.notify("Cancelled: nothing sent.", timeout=4)
+                return
+            label = export.KINDS[request.selection.kind]
+
+            def go(yes: bool | None) -> None:
+                if not yes:
+                    self.screen.notify("Cancelled: nothing sent.", timeout=4)
+                    return
+                self.run = export.ExportRun(request.selection.kind, request.period, request.selection.pces)
+                self.running = True
+                self.line(Text(self.run.progress(self._rate()) + " · e: cancel", style="bold"))
+                self.screen.run_worker(self._work(self.run, client, today, directory), group="adict-export",
+                                       exit_on_error=False)
+
+            self.screen.app.push_screen(ConfirmScreen(
+                f"Export {label} for {request.period.label} of {len(request.selection.pces)} PCE?\n"
+                f"{request.plan}\nFiles go to {directory}."), go)
+
+        self.screen.app.push_screen(ExportDialog(self.screen.view.table.col, list(self.screen.rows), client, today),
+                                    confirm)
+
+    def _rate(self) -> float | None:
+        limiter = self.papp.runtime.connections[PROVIDER].session.client.limiter
+        return limiter.per_second if limiter else None
+
+    def _progress(self) -> None:
+        if self.run is not None and self.running:
+            self.line(Text(self.run.progress(self._rate()) + " · e: cancel (what was fetched is kept)"))
+
+    async def _work(self, run: export.ExportRun, client: Any, today: dt.date, directory: Any) -> None:
+        try:
+            await export.run_export(run, client, today, on_progress=self._progress)
+        except Exception as error:  # never a traceback: keep what was fetched, say why
+            run.stopped = f"unexpected error: {type(error).__name__}: {error}"
+        finally:
+            self.running = False
+        self._finish(run, directory)
+
+    def _finish(self, run: export.ExportRun, directory: Any) -> None:
+        runtime = self.papp.runtime
+        now = runtime.clock.now()
+        outcome = "partial" if run.partial else "complete"
+        if run.done == 0:
+            runtime.store.audit(PROVIDER, export.AUDIT_ACTION, "not started", now, run.summary())
+            self.line(Text(f"⚠ Nothing exported — {run.stopped or 'no PCE was read'}", style="bold"))
+            return
+        try:
+            files = export.write_export(run, directory, now)
+        except OSError as error:
+            detail = f"{run.summary()}; could not write in {directory}: {error.strerror or error}"
+            runtime.store.audit(PROVIDER, export.AUDIT_ACTION, "not written", now, detail)
+            self.line(Text(f"⚠ Export NOT written — {detail}", style="bold"))
+            self.screen.notify(escape(detail), severity="error", timeout=20)
+            return
+        where = f" → {files.data.name}" + (f" and {files.refused.name} (refused, not fetched)" if files.refused
+                                             else "") + f" in {files.data.parent}"
+        runtime.store.audit(PROVIDER, export.AUDIT_ACTION, outcome, now, run.summary() + where)
+        glyph = "⚠ Partial export" if run.partial else "✓ Exported"
+        self.line(Text(f"{glyph} {run.summary()}{where}", style="bold" if run.partial else ""))

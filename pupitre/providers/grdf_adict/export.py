@@ -173,7 +173,7 @@ def plan_sentence(pces: int, check: rules.BulkCheck, *, per_day: int | None,
     """What the export costs, before anything is sent (one call per PCE)."""
     text = f"{pces} PCE → {check.calls} call(s)"
     if per_second:
-        text += f", about {rules._duration(check.seconds)} at {per_second:g} call/s"
+        text += f", about {rules.duration_text(check.seconds)} at {per_second:g} call/s"
     if check.remaining is None:
         text += "; no daily cap."
     else:
@@ -217,7 +217,7 @@ class ExportRun:
         text = f"Export {KINDS[self.kind]} {self.period.label}: {self.done}/{self.total} PCE"
         text += f" · {len(self.refused)} refused"
         if per_second and self.done < self.total:
-            text += f" · about {rules._duration((self.total - self.done) / per_second)} left"
+            text += f" · about {rules.duration_text((self.total - self.done) / per_second)} left"
         return text
 
     def summary(self) -> str:

@@ -647,7 +647,8 @@ class BulkCheck:
     message: str
 
 
-def _duration(seconds: float) -> str:
+def duration_text(seconds: float) -> str:
+    """A duration for the operator: "40 s", "3 min 05 s", "1 h 07 min"."""
     seconds = int(round(seconds))
     if seconds < 60:
         return f"{seconds} s"
@@ -662,7 +663,7 @@ def bulk_fits_today(calls: int, *, remaining_today: int | None, per_second: floa
     no cap), keeping ``reserve`` calls for the routine (e.g. the daily rights listing).
     The message also says how long it takes at ``per_second``."""
     seconds = calls / per_second if per_second else 0.0
-    pace = f" (about {_duration(seconds)} at {per_second:g} call/s)" if per_second else ""
+    pace = f" (about {duration_text(seconds)} at {per_second:g} call/s)" if per_second else ""
     if remaining_today is None:
         return BulkCheck(calls, None, seconds, True, f"{calls} calls{pace}.")
     available = max(0, remaining_today - reserve)

@@ -292,3 +292,21 @@ async def test_refused_credentials_or_no_network_stop_the_run(sim: AdictSimulato
     run = await export.run_export(export.ExportRun(PUBLISHED, period(periode="2026-02"), pces),
                                   limited(http, clock), TODAY)
     assert run.done == 3 and "unreachable" in (run.stopped or "") and len(run.refused) == 3
+
+
+def test_the_journal_keeps_rows_as_they_arrive(tmp_path: Path) -> None:
+    """CsvJournal: header and rows on disk after each add (what a crash would leave), 0600,
+    never over another file, cells escaped as in write_csv, removed by discard."""
+    from pupitre.providers.core.files import CsvJournal
+
+    path = tmp_path / "exports" / "x.csv.part"
+    journal = CsvJournal(path, ("id_pce", "energy_kwh"))
+    journal.add([{"id_pce": "GI000001", "energy_kwh": "12"}])
+    assert path.read_text(encoding="utf-8-sig").splitlines() == ["id_pce,energy_kwh", "GI000001,12"]
+    journal.add([{"id_pce": "=HYPERLINK()", "energy_kwh": "-3"}])
+    assert path.read_text(encoding="utf-8-sig").splitlines()[-1] == "'=HYPERLINK(),-3"
+    assert path.stat().st_mode & 0o777 == 0o600
+    with pytest.raises(FileExistsError):
+        CsvJournal(path, ("id_pce",))
+    journal.discard()
+    assert not path.exists()

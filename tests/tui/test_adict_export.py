@@ -143,7 +143,7 @@ async def test_quota_used_elsewhere_before_the_confirmation_is_still_checked(mak
         await pilot.pause(0.1)
         assert text(app, "#rights-export").startswith("⚠ Nothing exported") and "Not started" in \
             text(app, "#rights-export")
-        assert data_calls(app) == [] and not exports(app).exists()
+        assert data_calls(app) == [] and not list(exports(app).glob("*"))  # no file (the journal was removed)
         assert app.runtime.store.audit_log(PROVIDER)[0][3] == "not started"
 
 
@@ -205,6 +205,8 @@ async def test_a_bad_period_is_refused_by_field_and_nothing_is_sent(make_app):
 
 
 async def test_cancel_mid_run_writes_a_partial_file(make_app):
+    """Cancel mid-run: no further call; the readings fetched are written, marked partial, and
+    the PCEs not fetched listed. Until then they were in the journal, PCE by PCE."""
     app = make_app()
     fast(app, per_second=4)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -214,18 +216,25 @@ async def test_cancel_mid_run_writes_a_partial_file(make_app):
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
         await wait_for(pilot, lambda: screen.exporter.run is not None and screen.exporter.run.done >= 2)
+        # while it runs, what was fetched is already on disk (a crash or a dropped SSH session
+        # would keep it): the journal holds the readings of every PCE read so far
+        stem = f"adict_{KIND}_2026-10_20261118-105300"
+        journal = exports(app) / f"{stem}.csv.part"
+        run = screen.exporter.run
+        fetched = {pce: len(readings) for pce, readings in run.readings.items()}
+        on_disk = read_csv(journal)
+        assert {line["id_pce"] for line in on_disk} >= set(fetched)  # (and maybe one more since)
+        assert journal.stat().st_mode & 0o777 == 0o600
         await pilot.press("e")  # while it runs, `e` asks to stop it
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert "Stop the export?" in str(app.screen.question)
         await pilot.press("y")
         await wait_for(pilot, lambda: not screen.exporter.running, timeout=10)
         await pilot.pause(0.1)
-        run = screen.exporter.run
         assert run.partial and run.stopped == "cancelled by the operator" and run.done < run.total
         assert len(data_calls(app)) == run.done  # no call after the cancel
-        stem = f"adict_{KIND}_2026-10_20261118-105300"
         files = {f.name: f for f in exports(app).iterdir()}
-        assert set(files) == {f"{stem}_PARTIAL.csv", f"{stem}_refused.csv"}
+        assert set(files) == {f"{stem}_PARTIAL.csv", f"{stem}_refused.csv"}  # the journal removed
         assert {line["id_pce"] for line in read_csv(files[f"{stem}_PARTIAL.csv"])} == set(run.readings)
         missing = read_csv(files[f"{stem}_refused.csv"])
         assert len(missing) == run.total - run.done

@@ -4,6 +4,8 @@
 disk, sets mode 0600 and then renames it over the target (``os.replace``), so a reader
 — or the operator attaching the file to an e-mail — never sees half a file, and a
 crash leaves at most a hidden ``.tmp`` file. A missing directory is created 0700.
+:class:`CsvJournal` is the exception, for long runs: rows flushed as they arrive to a
+``.part`` file, removed once the whole result is written.
 """
 
 from __future__ import annotations
@@ -97,3 +99,38 @@ def write_csv(rows: Iterable[Mapping[str, Any]], path: Path | str,
 
     write_atomic(path, write, encoding="utf-8-sig")
     return path
+
+
+class CsvJournal:
+    """A CSV written row by row as results arrive (``<name>.part``, mode 0600, flushed to
+    disk after each :meth:`add`), for long runs: if pupitre stops mid-run (a crash, an SSH
+    session dropped) what was fetched is on disk. The finished result is still written
+    whole by :func:`write_csv`; :meth:`discard` then removes the journal. Cells are escaped
+    as :func:`write_csv` does."""
+
+    def __init__(self, path: Path | str, columns: Sequence[str]) -> None:
+        self.path = Path(path)
+        ensure_private_dir(self.path.parent)
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never another file
+        self._handle = os.fdopen(fd, "w", encoding="utf-8-sig", newline="")
+        self._writer = csv.DictWriter(self._handle, fieldnames=list(columns), extrasaction="raise")
+        self._writer.writeheader()
+        self._sync()
+
+    def add(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        for row in rows:
+            self._writer.writerow({key: _cell(value) for key, value in row.items()})
+        self._sync()
+
+    def _sync(self) -> None:
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+
+    def close(self) -> None:
+        if not self._handle.closed:
+            self._handle.close()
+
+    def discard(self) -> None:
+        """The result was written whole: the journal is no longer needed."""
+        self.close()
+        self.path.unlink(missing_ok=True)

@@ -22,9 +22,11 @@ access-rights screen (``e``). Pure: no Textual.
   the first call if it does not fit today's quota); one PCE's refusal does not stop the
   others, a quota refusal stops the run, a cancel stops further calls. What was fetched
   is always kept.
+- :func:`open_journal`: the readings also go, PCE by PCE, to a ``.csv.part`` journal
+  while the run goes, so a crash or a dropped SSH session loses nothing fetched.
 - :func:`write_export`: one CSV line per reading, and a second file listing the PCEs
   refused (and why) or not reached; written whole or not at all (0600). A run stopped
-  early has ``_PARTIAL`` in its file name.
+  early has ``_PARTIAL`` in its file name. The journal is then removed.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from pupitre.providers.core.clock import paris
 from pupitre.providers.core.errors import ApiError, AuthError, NetworkError, QuotaError
-from pupitre.providers.core.files import write_csv
+from pupitre.providers.core.files import CsvJournal, write_csv
 from pupitre.providers.grdf_adict import models as m
 from pupitre.providers.grdf_adict import rules
 from pupitre.providers.grdf_adict.models import Reading
@@ -233,12 +235,14 @@ class ExportRun:
 
 
 async def run_export(run: ExportRun, client: Any, today: dt.date, *, reserve: int = RESERVE,
-                     on_progress: Callable[[], None] = lambda: None) -> ExportRun:
+                     on_progress: Callable[[], None] = lambda: None,
+                     on_data: Callable[[str, list[Reading]], None] = lambda pce, readings: None) -> ExportRun:
     """Read each PCE of ``run`` through ``client.bulk`` (whose check refuses, before the
     first call, what would exceed today's quota). A PCE's refusal is recorded and the next
     PCE read; a quota refusal stops the run, so do refused credentials and
     :data:`NETWORK_FAILURES_STOP` network failures in a row (the rest would fail too);
-    ``run.cancel_requested`` stops it before the next call. Never raises an
+    ``run.cancel_requested`` stops it before the next call (``run.stopped``, if set, says
+    why). ``on_data`` gets each PCE's readings as they arrive (the journal). Never raises an
     :class:`ApiError`: ``run.stopped`` says why it ended early."""
     args = run.period.read_args()
 
@@ -258,6 +262,7 @@ async def run_export(run: ExportRun, client: Any, today: dt.date, *, reserve: in
                 offline = offline + 1 if isinstance(result, NetworkError) else 0
             else:
                 run.readings[pce], offline = result, 0
+                on_data(pce, result)
             on_progress()
             if run.done >= run.total:
                 break
@@ -266,7 +271,7 @@ async def run_export(run: ExportRun, client: Any, today: dt.date, *, reserve: in
             elif offline >= NETWORK_FAILURES_STOP:
                 run.stopped = f"GRDF unreachable ({offline} failures in a row) — {result}"
             elif run.cancel_requested:
-                run.stopped = "cancelled by the operator"
+                run.stopped = run.stopped or "cancelled by the operator"
             if run.stopped:
                 break
     except QuotaError as error:
@@ -308,7 +313,7 @@ def reading_row(pce: str, kind: str, reading: Reading) -> dict[str, str]:
 
 
 def data_rows(run: ExportRun) -> list[dict[str, str]]:
-    return [reading_row(pce, run.kind, reading) for pce in run.pces for reading in run.readings.get(pce, ())]
+    return [row for pce in run.pces for row in journal_rows(run, pce, run.readings.get(pce, ()))]
 
 
 def refused_rows(run: ExportRun) -> list[dict[str, str]]:
@@ -330,10 +335,23 @@ def file_stem(kind: str, period: Period, now: dt.datetime) -> str:
     return f"adict_{kind}_{period.label}_{paris(now):%Y%m%d-%H%M%S}"
 
 
-def write_export(run: ExportRun, directory: Path, now: dt.datetime) -> ExportFiles:
+def open_journal(run: ExportRun, directory: Path, started: dt.datetime) -> CsvJournal:
+    """``<stem>.csv.part``: each PCE's readings written as they arrive, so a run cut short
+    by a crash or a dropped SSH session keeps what was fetched (and paid for in quota).
+    Opened before the first call: a directory that cannot be written stops the export
+    before anything is sent (:class:`OSError`)."""
+    return CsvJournal(directory / f"{file_stem(run.kind, run.period, started)}.csv.part", COLUMNS)
+
+
+def journal_rows(run: ExportRun, pce: str, readings: Sequence[Reading]) -> list[dict[str, str]]:
+    return [reading_row(pce, run.kind, reading) for reading in readings]
+
+
+def write_export(run: ExportRun, directory: Path, started: dt.datetime) -> ExportFiles:
     """The readings file (``…_PARTIAL.csv`` when the run stopped early) and, when a PCE
-    was refused or not reached, ``…_refused.csv``; each written whole or not at all."""
-    stem = file_stem(run.kind, run.period, now)
+    was refused or not reached, ``…_refused.csv``; each written whole or not at all, named
+    after the time the run ``started`` (as its journal)."""
+    stem = file_stem(run.kind, run.period, started)
     data = write_csv(data_rows(run), directory / f"{stem}{'_PARTIAL' if run.partial else ''}.csv", COLUMNS)
     problems = refused_rows(run)
     refused = write_csv(problems, directory / f"{stem}_refused.csv", REFUSED_COLUMNS) if problems else None

@@ -21,7 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static
 
-from pupitre.providers.core.files import export_dir
+from pupitre.providers.core.files import CsvJournal, export_dir
 from pupitre.providers.grdf_adict import export
 from pupitre.providers.grdf_adict.feeds import PROVIDER
 
@@ -194,11 +194,19 @@ class ExportController:
                 if not yes:
                     self.screen.notify("Cancelled: nothing sent.", timeout=4)
                     return
-                self.run = export.ExportRun(request.selection.kind, request.period, request.selection.pces)
-                self.running = True
-                self.line(Text(self.run.progress(self._rate()) + " · e: cancel", style="bold"))
-                self.screen.run_worker(self._work(self.run, client, today, directory), group="adict-export",
-                                       exit_on_error=False)
+                run = export.ExportRun(request.selection.kind, request.period, request.selection.pces)
+                started = self.papp.runtime.clock.now()
+                try:
+                    journal = export.open_journal(run, directory, started)
+                except OSError as error:
+                    self.screen.notify(escape(f"Cannot write in {directory}: {error.strerror or error}. "
+                                              "Nothing sent."), title="Export refused", severity="error",
+                                       timeout=20)
+                    return
+                self.run, self.running = run, True
+                self.line(Text(run.progress(self._rate()) + " · e: cancel", style="bold"))
+                self.screen.run_worker(self._work(run, client, today, directory, started, journal),
+                                       group="adict-export", exit_on_error=False)
 
             self.screen.app.push_screen(ConfirmScreen(
                 f"Export {label} for {request.period.label} of {len(request.selection.pces)} PCE?\n"
@@ -215,31 +223,43 @@ class ExportController:
         if self.run is not None and self.running:
             self.line(Text(self.run.progress(self._rate()) + " · e: cancel (what was fetched is kept)"))
 
-    async def _work(self, run: export.ExportRun, client: Any, today: dt.date, directory: Any) -> None:
+    async def _work(self, run: export.ExportRun, client: Any, today: dt.date, directory: Any,
+                    started: dt.datetime, journal: CsvJournal) -> None:
+        def keep(pce: str, readings: list[Any]) -> None:
+            try:
+                journal.add(export.journal_rows(run, pce, readings))
+            except OSError as error:  # a full disk: stop calling, what was fetched is still in memory
+                run.stopped = f"cannot write {journal.path.name}: {error.strerror or error}"
+                run.cancel_requested = True
+
         try:
-            await export.run_export(run, client, today, on_progress=self._progress)
+            await export.run_export(run, client, today, on_progress=self._progress, on_data=keep)
         except Exception as error:  # never a traceback: keep what was fetched, say why
             run.stopped = f"unexpected error: {type(error).__name__}: {error}"
         finally:
             self.running = False
-        self._finish(run, directory)
+            journal.close()
+        self._finish(run, directory, started, journal)
 
-    def _finish(self, run: export.ExportRun, directory: Any) -> None:
+    def _finish(self, run: export.ExportRun, directory: Any, started: dt.datetime, journal: CsvJournal) -> None:
         runtime = self.papp.runtime
         now = runtime.clock.now()
         outcome = "partial" if run.partial else "complete"
         if run.done == 0:
+            journal.discard()
             runtime.store.audit(PROVIDER, export.AUDIT_ACTION, "not started", now, run.summary())
             self.line(Text(f"⚠ Nothing exported — {run.stopped or 'no PCE was read'}", style="bold"))
             return
         try:
-            files = export.write_export(run, directory, now)
+            files = export.write_export(run, directory, started)
         except OSError as error:
-            detail = f"{run.summary()}; could not write in {directory}: {error.strerror or error}"
+            detail = (f"{run.summary()}; could not write in {directory}: {error.strerror or error}; "
+                      f"what was fetched is in {journal.path}")
             runtime.store.audit(PROVIDER, export.AUDIT_ACTION, "not written", now, detail)
             self.line(Text(f"⚠ Export NOT written — {detail}", style="bold"))
             self.screen.notify(escape(detail), severity="error", timeout=20)
             return
+        journal.discard()
         where = f" → {files.data.name}" + (f" and {files.refused.name} (refused, not fetched)" if files.refused
                                              else "") + f" in {files.data.parent}"
         runtime.store.audit(PROVIDER, export.AUDIT_ACTION, outcome, now, run.summary() + where)

@@ -27,10 +27,11 @@ from pupitre.providers.grdf_adict.models import Reading
 from pupitre.providers.grdf_adict.sandbox import AdictSimulator
 from tests.providers.helpers import stepping
 from tests.providers.test_grdf_adict_sandbox import make
+from tests.corpus import samples
 
 START = dt.datetime(2026, 3, 10, 9, 0, tzinfo=PARIS)
 TODAY = START.date()
-SAMPLES = Path("/work/shared/corpus/grdf-adict/samples")
+SAMPLES = samples("grdf-adict")
 PUBLISHED = "donnees_consos_publiees"
 INFORMATIVE = "donnees_consos_informatives"
 INJECTIONS = "donnees_injections_publiees"

@@ -16,10 +16,9 @@ from pupitre.providers.grdf_adict import rules
 from pupitre.providers.grdf_adict.feeds import (COLUMNS, RightsTable, quota_of, row_of, status_changes,
                                                 summarise, summary_findings)
 from pupitre.settings import GrdfAdictSettings
+from tests.corpus import samples
 
-SAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "grdf-adict" / "samples"
-if not SAMPLES.exists():
-    SAMPLES = Path("/work/shared/corpus/grdf-adict/samples")
+SAMPLES = samples("grdf-adict")
 TODAY = dt.date(2026, 11, 18)  # a Wednesday
 
 
@@ -222,3 +221,17 @@ def test_a_batch_reads_as_row_of_does(tmp_path: Path) -> None:
     with pytest.raises(PayloadError):
         table.add_raw(simulated[:3] + [right(4, date_debut_droit_acces="not a date")] + simulated[3:6])
     assert len(table) == 3 and all(len(values) == 3 for values in table.col.values())
+
+
+def test_the_data_perimeter_flags_are_kept() -> None:
+    """perim_donnees_publiees / _informatives: "1" Vrai, "0" Faux, "" not said; an unreadable
+    flag is read as not said (the right itself stays). Copies stored without them still load."""
+    table = RightsTable()
+    table.add_raw([right(1, perim_donnees_publiees="Vrai", perim_donnees_informatives="Faux"),
+                   right(2, perim_donnees_publiees=None, perim_donnees_informatives="Faux")])
+    table.add_raw([right(3, perim_donnees_publiees="peut-être")])  # one by one: the lenient path
+    assert table.col["published"] == ["1", "", ""] and table.col["informative"] == ["0", "0", ""]
+    older = {"columns": list(COLUMNS[:-2]), "rows": 3,
+             "data": {name: table.col[name] for name in COLUMNS[:-2]}}
+    again = RightsTable.load(older)
+    assert again.col["published"] == ["", "", ""] and again.col["id"] == table.col["id"]

@@ -16,8 +16,9 @@ from pupitre.providers.core.auth import StaticBearer
 from pupitre.providers.core.clock import PARIS, ManualClock
 from pupitre.providers.core.sandbox import SandboxTransport
 from pupitre.providers.edf_oa.client import EdfOaClient
+from pupitre.providers.core.files import write_csv
 from pupitre.providers.edf_oa.export import (ACK_COLUMNS, CURTAILMENT_COLUMNS, ack_report_rows,
-                                             curtailment_report_rows, report_filename, write_csv)
+                                             curtailment_report_rows, report_filename)
 from pupitre.providers.edf_oa.models import AckReport, CurtailmentReport
 from pupitre.providers.edf_oa.sandbox import EdfOaSimulator
 

@@ -12,8 +12,9 @@ from pupitre.providers.core.errors import PayloadError
 from pupitre.providers.grdf_adict import rules
 from pupitre.providers.grdf_adict.models import (AccessRight, ContractualData, DeclareBody, Reading,
                                                  TechnicalData)
+from tests.corpus import samples
 
-SAMPLES = Path("/work/shared/corpus/grdf-adict/samples")
+SAMPLES = samples("grdf-adict")
 
 
 def _model(name: str):  # type: ignore[no-untyped-def]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
 import pytest
 from pydantic import TypeAdapter
@@ -12,8 +11,9 @@ from pydantic import TypeAdapter
 from pupitre.providers.core.clock import PARIS, UTC
 from pupitre.providers.switchgrid import models, rules
 from pupitre.providers.switchgrid.rules import Point, RuleError
+from tests.corpus import samples
 
-CORPUS = Path("/work/shared/corpus/switchgrid/samples")
+CORPUS = samples("switchgrid")
 STEP = rules.STEP_10_MIN
 
 

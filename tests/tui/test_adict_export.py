@@ -12,13 +12,12 @@ import pytest
 from textual.widgets import Button, Input, Static
 
 from pupitre.providers.grdf_adict import export
-from pupitre.providers.grdf_adict import models as m
 from pupitre.providers.grdf_adict.feeds import PROVIDER
 from pupitre.tui.screens.access_rights import AccessRightsScreen
 from pupitre.tui.screens.confirm import ConfirmScreen
 from pupitre.tui.screens.rights_export import ExportDialog
 from tests.tui.conftest import wait_for
-from tests.tui.test_access_rights import make_app, open_rights, text_of  # noqa: F401 (a fixture)
+from tests.tui.test_access_rights import make_app, open_rights  # noqa: F401 (make_app: a fixture)
 
 KIND = "donnees_consos_publiees"
 

@@ -14,9 +14,10 @@ row. Values are text: timestamps ISO 8601 with the Paris offset
 (``2026-11-23T13:45:00+01:00``), dates ``YYYY-MM-DD``, booleans ``true``/``false``
 (empty for a ``GET_ORDER`` event, which has no value).
 
-:func:`write_csv` writes atomically (temporary file in the same directory, then
-``os.replace``), mode 0600, the directory created 0700. Cells from the API that a
-spreadsheet would run as a formula (``=…``, ``+…``, ``@…``) are prefixed with ``'``.
+:func:`pupitre.providers.core.files.write_csv` writes these rows atomically (temporary
+file in the same directory, then ``os.replace``), mode 0600, the directory created 0700.
+Cells from the API that a spreadsheet would run as a formula (``=…``, ``+…``, ``@…``) are
+prefixed with ``'``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pupitre.providers.core.files import write_csv  # noqa: F401  (this module's writer)
 from pupitre.providers.edf_oa.models import AckReport, CurtailmentReport, Report, ReportRow, format_timestamp
 
 HIERARCHY_COLUMNS = ("producer_id", "producer_label", "manager_id", "manager_label", "contract_id",

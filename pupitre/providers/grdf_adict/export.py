@@ -64,7 +64,10 @@ NO_CONSUMPTION = "injection rights (no consumption data)"
 NO_INJECTION = "supply rights (no injection data)"
 EXPIRED = "ended rights"
 OUTSIDE = "with a data perimeter outside the period"
+NO_PERIMETER = "without that data in their perimeter"
 SAME_PCE = "more rows of a PCE already counted"
+#: The perimeter flag column (access-rights copy) of each kind; injections have none.
+PERIMETER_FLAG = {"donnees_consos_publiees": "published", "donnees_consos_informatives": "informative"}
 
 
 # -- the period -----------------------------------------------------------------------------------
@@ -125,10 +128,12 @@ class Selection:
 
 
 def row_problem(kind: str, state: str, role: str, end: str, perim_start: str, perim_end: str,
-                today: str, first: str = "", last: str = "") -> str | None:
+                today: str, first: str = "", last: str = "", flag: str = "") -> str | None:
     """Why a right gives no ``kind`` data (one of the reasons above), or ``None``. Dates are
     ISO ``YYYY-MM-DD`` text ("" when unknown), compared as text (fast on 100,000 rows):
-    ``today`` and the period's ``first`` / ``last`` day ("" when no period is known yet)."""
+    ``today`` and the period's ``first`` / ``last`` day ("" when no period is known yet).
+    ``flag``: the right's perimeter flag for ``kind`` (``perim_donnees_publiees`` or
+    ``_informatives``: "0" when the holder did not grant it; GRDF would refuse the call)."""
     if state != m.ACTIVE:
         return NOT_ACTIVE
     injection_role = "INJECTION" in (role or "")
@@ -136,6 +141,8 @@ def row_problem(kind: str, state: str, role: str, end: str, perim_start: str, pe
         return NO_INJECTION
     if kind != INJECTION_KIND and injection_role:
         return NO_CONSUMPTION
+    if flag == "0":
+        return NO_PERIMETER
     if end and end < today:
         return EXPIRED
     if first and ((perim_start and perim_start > last) or (perim_end and perim_end < first)):
@@ -146,25 +153,28 @@ def row_problem(kind: str, state: str, role: str, end: str, perim_start: str, pe
 def select(col: Mapping[str, Sequence[str]], rows: Iterable[int], kind: str, today: dt.date,
            period: Period | None = None) -> Selection:
     """The distinct PCEs of ``rows`` (the access-rights table's columns ``pce``, ``state``,
-    ``role``, ``end``, ``perim_start``, ``perim_end``) whose right gives ``kind`` data, in
-    the order shown, and how many rows were left out and why."""
+    ``role``, ``end``, ``perim_start``, ``perim_end`` and the perimeter flag of ``kind``)
+    whose right gives ``kind`` data, in the order shown, and how many rows were left out
+    and why."""
     pces: dict[str, None] = {}
     left_out: dict[str, int] = {}
     shown = 0
     pce, state, role, end = col["pce"], col["state"], col["role"], col["end"]
     perim_start, perim_end = col["perim_start"], col["perim_end"]
+    flags = col.get(PERIMETER_FLAG.get(kind, ""))
     day = today.isoformat()
     first, last = (period.first.isoformat(), period.last.isoformat()) if period else ("", "")
     for i in rows:
         shown += 1
-        problem = row_problem(kind, state[i], role[i], end[i], perim_start[i], perim_end[i], day, first, last)
+        problem = row_problem(kind, state[i], role[i], end[i], perim_start[i], perim_end[i], day, first, last,
+                              flags[i] if flags is not None else "")
         if problem is None and pce[i] in pces:
             problem = SAME_PCE
         if problem is None:
             pces[pce[i]] = None
         else:
             left_out[problem] = left_out.get(problem, 0) + 1
-    order = (NOT_ACTIVE, NO_CONSUMPTION, NO_INJECTION, EXPIRED, OUTSIDE, SAME_PCE)
+    order = (NOT_ACTIVE, NO_CONSUMPTION, NO_INJECTION, NO_PERIMETER, EXPIRED, OUTSIDE, SAME_PCE)
     return Selection(kind, tuple(pces), shown, {r: left_out[r] for r in order if r in left_out})
 
 

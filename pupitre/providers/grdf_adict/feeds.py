@@ -45,8 +45,11 @@ PACING_MARGIN = 0.9
 #: States a right leaves the operator's reach in (reported "since yesterday").
 LOST_STATES = (m.REFUSED, m.OBSOLETE, m.REVOKED)
 #: The fields of a right kept in the copy, one list each (all strings, "" when absent).
+#: ``published`` / ``informative``: the data perimeter's ``perim_donnees_publiees`` /
+#: ``_informatives`` ("1" Vrai, "0" Faux, "" not said).
 COLUMNS = ("id", "pce", "role", "holder", "state", "proof", "start", "end", "perim_start", "perim_end",
-           "deadline", "route", "changed", "postcode", "email", "person")
+           "deadline", "route", "changed", "postcode", "email", "person", "published", "informative")
+_OLDER_COLUMNS = COLUMNS[:-2]  # copies stored before the perimeter flags were kept
 _SEP = "\x1f"  # the older stored form joined each column on it
 _FILTER_KEYS = {"state": "etat_droit_acces", "role": "role_tiers", "proof": "statut_controle_preuve"}
 
@@ -99,7 +102,23 @@ def row_of(item: Mapping[str, Any]) -> tuple[str, ...]:
             _iso(r.perim_donnees_conso_debut) or _iso(m.parse_date(item.get("perim_donnees_inj_debut"))),
             _iso(r.perim_donnees_conso_fin) or _iso(m.parse_date(item.get("perim_donnees_inj_fin"))),
             _iso(r.date_limite_transmission_preuve), r.parcours or "", _iso(r.state_changed_at),
-            _text(item.get("code_postal")), _text(item.get("courriel_titulaire")), "1" if r.is_person else "")
+            _text(item.get("code_postal")), _text(item.get("courriel_titulaire")), "1" if r.is_person else "",
+            _lenient_flag(item.get("perim_donnees_publiees")), _lenient_flag(item.get("perim_donnees_informatives")))
+
+
+def _flag(value: Any) -> str:
+    """``"Vrai"``/``"Faux"`` (and the other spellings of :func:`models.parse_bool`) → "1"/"0";
+    absent → ""; anything else raises ``ValueError``."""
+    flag = m.parse_bool(value)
+    return "" if flag is None else "1" if flag else "0"
+
+
+def _lenient_flag(value: Any) -> str:
+    """:func:`_flag`, an unreadable flag read as not said (the right itself stays)."""
+    try:
+        return _flag(value)
+    except (ValueError, TypeError, AttributeError):
+        return ""
 
 
 _CHANGED_AT = {m.REVOKED: "date_revocation", m.OBSOLETE: "date_passage_a_obsolete",
@@ -139,7 +158,8 @@ def _direct_row(d: Mapping[str, Any]) -> tuple[str, ...]:
             _date(get("perim_donnees_conso_fin")) or _date(get("perim_donnees_inj_fin")),
             _date(get("date_limite_transmission_preuve")),
             _text(get("parcours")), _date(get(changed)) if changed else "", _text(get("code_postal")),
-            _text(get("courriel_titulaire")), "1" if name and not company else "")
+            _text(get("courriel_titulaire")), "1" if name and not company else "",
+            _flag(get("perim_donnees_publiees")), _flag(get("perim_donnees_informatives")))
 
 
 class _Memo(dict):  # type: ignore[type-arg]
@@ -159,7 +179,8 @@ _V2_FIELDS = ("id_droit_acces", "id_pce", "role_tiers", "nom_titulaire", "raison
               "etat_droit_acces", "statut_controle_preuve", "date_debut_droit_acces", "date_fin_droit_acces",
               "perim_donnees_conso_debut", "perim_donnees_inj_debut", "perim_donnees_conso_fin",
               "perim_donnees_inj_fin", "date_limite_transmission_preuve", "parcours", "code_postal",
-              "courriel_titulaire", "date_revocation", "date_passage_a_obsolete", "date_passage_a_refuse")
+              "courriel_titulaire", "date_revocation", "date_passage_a_obsolete", "date_passage_a_refuse",
+              "perim_donnees_publiees", "perim_donnees_informatives")
 _v2_values = itemgetter(*_V2_FIELDS)
 _TEXT_TYPES = {str, type(None)}
 
@@ -180,10 +201,12 @@ class _Columns:
         self.states = _Memo(lambda raw: m.normalise_state(raw) or "")
         self.roles = _Memo(lambda raw: m.normalise_role(raw) or "")
         self.codes = _Memo(_text)  # few distinct values (postcodes, routes, proof statuses): one string each
+        self.flags = _Memo(_flag)
 
     def of(self, items: Sequence[Mapping[str, Any]]) -> list[Sequence[str]]:
         (ids, pces, roles, names, companies, states, proofs, starts, ends, conso_starts, inj_starts, conso_ends,
-         inj_ends, deadlines, routes, postcodes, emails, revoked, obsolete, refused) = zip(*map(_v2_values, items))
+         inj_ends, deadlines, routes, postcodes, emails, revoked, obsolete, refused, published,
+         informative) = zip(*map(_v2_values, items))
         if not set(map(type, ids)) | set(map(type, pces)) <= {str}:
             raise TypeError("ids must be strings")
         date, code = self.dates.__getitem__, self.codes.__getitem__
@@ -198,7 +221,8 @@ class _Columns:
                 [a or b for a, b in zip(map(date, conso_ends), map(date, inj_ends))],
                 list(map(date, deadlines)), list(map(code, routes)), changed, list(map(code, postcodes)),
                 _texts(emails),
-                ["1" if name and not company else "" for name, company in zip(names, companies)]]
+                ["1" if name and not company else "" for name, company in zip(names, companies)],
+                list(map(self.flags.__getitem__, published)), list(map(self.flags.__getitem__, informative))]
 
 
 def right_row(row: Mapping[str, str]) -> m.RightRow:
@@ -266,12 +290,16 @@ class RightsTable:
 
     @classmethod
     def load(cls, payload: Mapping[str, Any]) -> "RightsTable":
-        """A copy from the store; also reads the older form, each column joined on ``\x1f``."""
-        if list(payload.get("columns", ())) != list(COLUMNS):
+        """A copy from the store; also reads older forms (each column joined on ``\x1f``;
+        without the perimeter flags, then read as not said)."""
+        columns = tuple(payload.get("columns", ()))
+        if columns not in (COLUMNS, _OLDER_COLUMNS):
             raise ValueError("a copy of another shape")
         n = int(payload["rows"])
         data = {name: (value.split(_SEP) if n else []) if isinstance(value, str) else value
                 for name, value in payload["data"].items()}
+        for name in COLUMNS[len(columns):]:
+            data[name] = [""] * n
         if set(data) != set(COLUMNS) or any(not isinstance(v, list) or len(v) != n for v in data.values()):
             raise ValueError("a damaged copy")
         return cls(data)

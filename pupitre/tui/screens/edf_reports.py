@@ -31,8 +31,9 @@ from pupitre.providers.core import config
 from pupitre.providers.core.clock import UTC, paris
 from pupitre.providers.core.errors import ApiError, ConfigError
 from pupitre.providers.edf_oa import rules
+from pupitre.providers.core.files import write_csv
 from pupitre.providers.edf_oa.export import (ACK_COLUMNS, CURTAILMENT_COLUMNS, ack_report_rows,
-                                             curtailment_report_rows, report_filename, write_csv)
+                                             curtailment_report_rows, report_filename)
 from pupitre.providers.edf_oa.feeds import CONTRACTS_FEED, PROVIDER
 from pupitre.providers.edf_oa.models import (AckReportOrder, Contract, ContractCurtailment,
                                              CurtailmentReportOrder, Period, Report, ReportAck,

@@ -45,7 +45,7 @@ from pupitre.providers.grtgaz.models import FeasibilityStatus, Flex, IndicatorSt
 from pupitre.providers.grtgaz.sites import site_by_id
 from pupitre.tui.outbox import submit_after_confirmation
 from pupitre.tui.screens.base import PupitreScreen
-from pupitre.tui.screens.programs import FLEX_SHORT, day_label, status_text
+from pupitre.tui.screens.programs import FLEX_SHORT, status_text
 from pupitre.tui.widgets.indicators import GLYPHS, WORDS
 from pupitre.tui.widgets.header import HeaderBar
 

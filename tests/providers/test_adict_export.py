@@ -124,16 +124,26 @@ def test_selection_keeps_active_rights_giving_that_data_once_per_pce() -> None:
     assert export.select(col, range(len(ROWS)), INJECTIONS, TODAY, feb).pces == ("GI000004",)
     # without a valid period the perimeter is not judged; only the rows shown count, in their order
     assert export.select(col, [6, 0], INFORMATIVE, TODAY).pces == ("GI000006", "GI000001")
+    # the holder did not grant informative data on GI000001 (perim_donnees_informatives Faux):
+    # GRDF would refuse the call, which would still count in the quota
+    col["informative"] = ["0", "0", "", "", "", "", "1", ""]
+    col["published"] = [""] * len(ROWS)
+    chosen = export.select(col, [6, 0, 1], INFORMATIVE, TODAY)
+    assert chosen.pces == ("GI000006",) and chosen.left_out == {export.NO_PERIMETER: 2}
+    assert export.select(col, [6, 0], PUBLISHED, TODAY).pces == ("GI000006", "GI000001")
 
 
 def test_selection_on_the_simulated_park_matches_what_grdf_serves(sim: AdictSimulator) -> None:
     table = RightsTable()
     table.add_raw(list(sim.iter_rights()))
-    chosen = export.select(table.col, range(len(table)), PUBLISHED, TODAY, period(periode="2026-02"))
-    assert 0 < len(chosen.pces) < 50 and sum(chosen.left_out.values()) + len(chosen.pces) == 300
-    for pce in chosen.pces:
-        right = sim.right_of_pce(pce, touch=False)
-        assert right["etat_droit_acces"] == m.ACTIVE and "FOURNITURE" in right["role_tiers"]
+    for kind, flag in ((PUBLISHED, "perim_donnees_publiees"), (INFORMATIVE, "perim_donnees_informatives")):
+        chosen = export.select(table.col, range(len(table)), kind, TODAY, period(kind, periode="2026-02"))
+        assert 0 < len(chosen.pces) < 50 and sum(chosen.left_out.values()) + len(chosen.pces) == 300
+        for pce in chosen.pces:
+            right = sim.right_of_pce(pce, touch=False)
+            assert right["etat_droit_acces"] == m.ACTIVE and "FOURNITURE" in right["role_tiers"]
+            assert right[flag] == "Vrai"
+    assert export.NO_PERIMETER in chosen.left_out  # the park has rights without informative data
 
 
 # -- the plan (quota table: 6 000 calls a day up to 5 000 PCE, 1 call/s) -----------------------------

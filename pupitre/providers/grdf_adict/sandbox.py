@@ -253,7 +253,7 @@ class AdictSimulator(Simulator):
     error_body = staticmethod(adict_error)
 
     def __init__(self, clock: Clock, plan: FaultPlan, *, park_size: int = 300, seed: int = 0,
-                 per_second: float | None = None, per_day: int | None = None, chunk_rows: int = 500,
+                 per_second: float | None = None, per_day: int | None = None, chunk_rows: int = 100,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
         self.plan = plan

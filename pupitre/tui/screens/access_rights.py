@@ -479,11 +479,8 @@ class AccessRightsScreen(PupitreScreen):
             self.open_detail(right)
 
     def open_detail(self, right: dict[str, str]) -> None:
-        try:
-            from pupitre.tui.screens.pce_detail import PceDetailScreen
-        except ImportError:
-            self.notify(escape(f"PCE {right['pce']}: {right['holder']} — {right['state']}"), timeout=5)
-            return
+        from pupitre.tui.screens.pce_detail import PceDetailScreen
+
         self.app.push_screen(PceDetailScreen(right))
 
     # -- actions (outbox) ----------------------------------------------------------------
@@ -504,14 +501,6 @@ class AccessRightsScreen(PupitreScreen):
         else:
             text.append(f"{item.status} — {delivery.message if delivery else item.response}")
         self._update("#rights-actions", text)
-
-    def _actions(self) -> Any:
-        try:
-            from pupitre.providers.grdf_adict import actions
-        except ImportError:  # the provider layer without its actions: say so, never crash
-            self.notify("GRDF ADICT actions are not available in this build.", severity="error", timeout=8)
-            return None
-        return actions
 
     def _right_model(self) -> Any:
         from pupitre.providers.grdf_adict.feeds import right_row
@@ -541,9 +530,7 @@ class AccessRightsScreen(PupitreScreen):
         self.app.push_screen(ConfirmScreen(question), answer)
 
     def action_declare(self) -> None:
-        actions = self._actions()
-        if actions is None:
-            return
+        from pupitre.providers.grdf_adict import actions
         from pupitre.tui.screens.rights_actions import DeclareScreen
 
         row = self.current()
@@ -563,9 +550,7 @@ class AccessRightsScreen(PupitreScreen):
         self.app.push_screen(DeclareScreen(now, prefill), done)
 
     def action_revoke(self) -> None:
-        actions = self._actions()
-        if actions is None:
-            return
+        from pupitre.providers.grdf_adict import actions
 
         right = self._right_model()
         if right is None:
@@ -578,9 +563,7 @@ class AccessRightsScreen(PupitreScreen):
         self._submit(actions.REVOKE, form.payload or {}, actions.revocation_confirmation(right))
 
     def action_proofs(self) -> None:
-        actions = self._actions()
-        if actions is None:
-            return
+        from pupitre.providers.grdf_adict import actions
         from pupitre.tui.screens.rights_actions import ProofsScreen
 
         right = self._right_model()

@@ -203,6 +203,21 @@ async def test_a_bad_period_is_refused_by_field_and_nothing_is_sent(make_app):
         assert isinstance(app.screen, AccessRightsScreen) and data_calls(app) == []
 
 
+async def test_an_export_cut_short_earlier_is_told(make_app):
+    """A journal left by a run pupitre never finished (crash, SSH session dropped) is named
+    when the operator next opens the export: what it fetched is there."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_rights(pilot, app)
+        exports(app).mkdir(parents=True)
+        left = exports(app) / f"adict_{KIND}_2026-10_20261117-090000.csv.part"
+        left.write_text("id_pce,kind\nGI000001,x\n")
+        await open_dialog(pilot, app)
+        messages = " ".join(str(n.message) for n in app._notifications)
+        assert "1 earlier export(s) stopped mid-run" in messages and left.name in messages
+        assert left.exists()  # the operator's to keep or delete
+
+
 async def test_cancel_mid_run_writes_a_partial_file(make_app):
     """Cancel mid-run: no further call; the readings fetched are written, marked partial, and
     the PCEs not fetched listed. Until then they were in the journal, PCE by PCE."""

@@ -353,6 +353,12 @@ def open_journal(run: ExportRun, directory: Path, started: dt.datetime) -> CsvJo
     return CsvJournal(directory / f"{file_stem(run.kind, run.period, started)}.csv.part", COLUMNS)
 
 
+def cut_short(directory: Path) -> list[Path]:
+    """Journals left by runs that never finished (pupitre stopped mid-run): what they
+    fetched is in them, to be told to the operator."""
+    return sorted(directory.glob("adict_*.csv.part")) if directory.is_dir() else []
+
+
 def journal_rows(run: ExportRun, pce: str, readings: Sequence[Reading]) -> list[dict[str, str]]:
     return [reading_row(pce, run.kind, reading) for reading in readings]
 

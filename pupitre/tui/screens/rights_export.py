@@ -183,6 +183,12 @@ class ExportController:
         client = session.client
         today = self.papp.runtime.clock.now().date()
         directory = export_dir(session.settings.export_dir, session.ctx.data_dir)
+        left = export.cut_short(directory)
+        if left:
+            names = ", ".join(path.name for path in left[:3]) + (f" and {len(left) - 3} more" if len(left) > 3 else "")
+            self.screen.notify(escape(f"{len(left)} earlier export(s) stopped mid-run (pupitre was closed): "
+                                      f"what they fetched is in {names}, in {directory}."),
+                               title="Export cut short", severity="warning", timeout=20)
 
         def confirm(request: ExportRequest | None) -> None:
             if request is None:

@@ -9,7 +9,6 @@ import datetime as dt
 import json
 import os
 from pathlib import Path
-from typing import AsyncIterator
 
 import httpx
 import pytest
@@ -18,15 +17,13 @@ from pupitre.providers.core import files
 from pupitre.providers.core.clock import PARIS, ManualClock
 from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.quota import QuotaLimiter
-from pupitre.providers.core.sandbox import SandboxTransport
 from pupitre.providers.grdf_adict import export, rules
 from pupitre.providers.grdf_adict import models as m
 from pupitre.providers.grdf_adict.client import PROVIDER, AdictClient
 from pupitre.providers.grdf_adict.feeds import RightsTable
 from pupitre.providers.grdf_adict.models import Reading
 from pupitre.providers.grdf_adict.sandbox import AdictSimulator
-from tests.providers.helpers import stepping
-from tests.providers.test_grdf_adict_sandbox import make
+from tests.providers.test_grdf_adict_sandbox import http, make, sim  # noqa: F401 (http, sim: fixtures)
 from tests.corpus import samples
 
 START = dt.datetime(2026, 3, 10, 9, 0, tzinfo=PARIS)
@@ -35,17 +32,6 @@ SAMPLES = samples("grdf-adict")
 PUBLISHED = "donnees_consos_publiees"
 INFORMATIVE = "donnees_consos_informatives"
 INJECTIONS = "donnees_injections_publiees"
-
-
-@pytest.fixture
-def sim(clock: ManualClock, plan: FaultPlan) -> AdictSimulator:
-    return AdictSimulator(clock, plan, park_size=300, monotonic=stepping())
-
-
-@pytest.fixture
-async def http(sim: AdictSimulator) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=SandboxTransport(sim.app, read_timeout=0.3)) as client:
-        yield client
 
 
 def limited(http: httpx.AsyncClient, clock: ManualClock, per_day: int | None = 6000) -> AdictClient:

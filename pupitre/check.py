@@ -12,7 +12,7 @@ from typing import Any
 
 from pupitre.providers.core.checks import EXIT_CODES, Finding, overall
 from pupitre.providers.core.errors import ApiError, ConfigError
-from pupitre.providers.core.feeds import record_result, load_snapshot
+from pupitre.providers.core.feeds import load_snapshot, record_result
 from pupitre.runtime import Runtime
 
 FETCH_TIMEOUT = 30.0
@@ -40,8 +40,9 @@ async def run_checks(runtime: Runtime, timeout: float = FETCH_TIMEOUT) -> dict[s
         if error is not None:
             last = load_snapshot(runtime.store, feed)
             age = f"; last good data from {last[1]:%d/%m %H:%M}" if last else ""
-            findings.append(Finding(runtime.connections[feed.provider].title, "critical",
-                                    f"data unavailable: {error}{age}"))
+            findings.append(
+                Finding(runtime.connections[feed.provider].title, "critical", f"data unavailable: {error}{age}")
+            )
             feeds_report[feed.name] = {"ok": False, "error": error, "sandbox": sandbox}
             continue
         previous = load_snapshot(runtime.store, feed)
@@ -51,10 +52,14 @@ async def run_checks(runtime: Runtime, timeout: float = FETCH_TIMEOUT) -> dict[s
     for name, connection in runtime.connections.items():
         findings += connection.findings(good[name], now)
     status = overall(findings)
-    return {"status": status, "exit_code": EXIT_CODES[status], "checked_at": now.isoformat(),
-            "sandbox": sorted(runtime.sandboxed), "feeds": feeds_report,
-            "findings": [{"provider": f.provider, "level": f.level, "message": f.message}
-                         for f in findings]}
+    return {
+        "status": status,
+        "exit_code": EXIT_CODES[status],
+        "checked_at": now.isoformat(),
+        "sandbox": sorted(runtime.sandboxed),
+        "feeds": feeds_report,
+        "findings": [{"provider": f.provider, "level": f.level, "message": f.message} for f in findings],
+    }
 
 
 def render_text(report: dict[str, Any]) -> str:

@@ -1,10 +1,10 @@
 """The ``pupitre`` command. Heavy imports (Textual, the simulators) happen only where needed.
 
-  pupitre [--sandbox]               open the dashboard
-  pupitre check [--json] [--sandbox]   daily checks without the UI; exit 0 / 1 / 2
-  pupitre config path|show|edit     settings
-  pupitre secrets set|delete|where  secrets (keyring or user-only credentials file)
-  pupitre sandbox serve             serve the simulators on loopback
+pupitre [--sandbox]               open the dashboard
+pupitre check [--json] [--sandbox]   daily checks without the UI; exit 0 / 1 / 2
+pupitre config path|show|edit     settings
+pupitre secrets set|delete|where  secrets (keyring or user-only credentials file)
+pupitre sandbox serve             serve the simulators on loopback
 """
 
 from __future__ import annotations
@@ -38,8 +38,7 @@ def setup_logging(to_stderr: bool = False) -> None:
 
     path = log_path()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    handler = PrivateRotatingFileHandler(path, maxBytes=2_000_000,
-                                         backupCount=3, encoding="utf-8")
+    handler = PrivateRotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -89,20 +88,25 @@ def cmd_sandbox_serve(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pupitre", description="Control-room dashboard for French "
-                                     "energy APIs (GRTgaz, EDF OA, GRDF, Switchgrid).")
+    parser = argparse.ArgumentParser(
+        prog="pupitre", description="Control-room dashboard for French energy APIs (GRTgaz, EDF OA, GRDF, Switchgrid)."
+    )
     parser.add_argument("--version", action="version", version=f"pupitre {__version__}")
-    parser.add_argument("--sandbox", action="store_true",
-                        help="run every provider on its built-in simulator")
-    parser.add_argument("--clock", metavar="YYYY-MM-DDTHH:MM",
-                        help="with --sandbox: start the simulated day at this Paris time (demos, training)")
-    parser.add_argument("--screen", default="overview", choices=["overview", "flexibility", "curtailments", "requests",
-                                                                      "programs", "access_rights", "load_curves"],
-                        help="the screen to open first (default: overview)")
+    parser.add_argument("--sandbox", action="store_true", help="run every provider on its built-in simulator")
+    parser.add_argument(
+        "--clock",
+        metavar="YYYY-MM-DDTHH:MM",
+        help="with --sandbox: start the simulated day at this Paris time (demos, training)",
+    )
+    parser.add_argument(
+        "--screen",
+        default="overview",
+        choices=["overview", "flexibility", "curtailments", "requests", "programs", "access_rights", "load_curves"],
+        help="the screen to open first (default: overview)",
+    )
     parser.set_defaults(handler=cmd_run)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    check = sub.add_parser("check", help="run the daily checks without the UI (exit 0 fine, "
-                           "1 attention, 2 critical)")
+    check = sub.add_parser("check", help="run the daily checks without the UI (exit 0 fine, 1 attention, 2 critical)")
     check.add_argument("--json", action="store_true", help="machine-readable output")
     check.add_argument("--sandbox", action="store_true", help="check against the simulators")
     check.add_argument("--clock", metavar="YYYY-MM-DDTHH:MM", help="with --sandbox: the simulated time")
@@ -113,8 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sandbox_sub.add_parser("serve", help="serve every simulator on loopback (real sockets)")
     serve.add_argument("--host", default="127.0.0.1", help="loopback address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8765, help="first port; one port per provider")
-    serve.add_argument("--fault", action="append", metavar="ROUTE=KIND[:STATUS][xCOUNT]",
-                       help="inject a fault, e.g. '/sfm/v1/sites/*=status:503x3' (repeatable)")
+    serve.add_argument(
+        "--fault",
+        action="append",
+        metavar="ROUTE=KIND[:STATUS][xCOUNT]",
+        help="inject a fault, e.g. '/sfm/v1/sites/*=status:503x3' (repeatable)",
+    )
     serve.set_defaults(handler=cmd_sandbox_serve)
     return parser
 
@@ -134,8 +142,11 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as error:  # never a traceback for the operator: it goes to the log
         log.exception("unexpected error")
-        print(f"pupitre: unexpected error ({type(error).__name__}); details in the log file "
-              "(`pupitre config path --all` shows where)", file=sys.stderr)
+        print(
+            f"pupitre: unexpected error ({type(error).__name__}); details in the log file "
+            "(`pupitre config path --all` shows where)",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
 
 

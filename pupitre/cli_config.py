@@ -15,8 +15,7 @@ from typing import Any, Callable
 
 from pupitre.providers.core import config
 from pupitre.providers.core.errors import ConfigError
-from pupitre.providers.core.secrets import (REQUIRED_SECRETS, SecretStore, check_secret_name,
-                                            env_var)
+from pupitre.providers.core.secrets import REQUIRED_SECRETS, SecretStore, check_secret_name, env_var
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -60,10 +59,12 @@ def cmd_config_path(args: argparse.Namespace) -> int:
     if not args.all:
         print(config.settings_path())
         return EXIT_OK
-    for label, path in (("settings", config.settings_path()),
-                        ("credentials", config.credentials_path()),
-                        ("store", config.store_path()),
-                        ("log", config.log_path())):
+    for label, path in (
+        ("settings", config.settings_path()),
+        ("credentials", config.credentials_path()),
+        ("store", config.store_path()),
+        ("log", config.log_path()),
+    ):
         state = "exists" if path.exists() else "not created yet"
         print(f"{label:<12} {path}  ({state})")
     return EXIT_OK
@@ -112,8 +113,7 @@ def cmd_secrets_set(args: argparse.Namespace) -> int:
     print(f"stored {args.provider}.{args.name} in {where}")
     variable = env_var(args.provider, args.name)
     if store.env.get(variable):
-        print(f"note: {variable} is set in this environment and takes precedence",
-              file=sys.stderr)
+        print(f"note: {variable} is set in this environment and takes precedence", file=sys.stderr)
     _print_notice(store)
     return EXIT_OK
 
@@ -157,24 +157,27 @@ def add_subcommands(subparsers: Any) -> None:
     path = cfg_sub.add_parser("path", help="print the settings file path")
     path.add_argument("--all", action="store_true", help="also the credentials file and store")
     path.set_defaults(handler=cmd_config_path)
-    cfg_sub.add_parser("show", help="effective settings and where each secret comes from"
-                       ).set_defaults(handler=cmd_config_show)
-    cfg_sub.add_parser("edit", help="open the settings in $VISUAL/$EDITOR, then check them"
-                       ).set_defaults(handler=cmd_config_edit)
+    cfg_sub.add_parser("show", help="effective settings and where each secret comes from").set_defaults(
+        handler=cmd_config_show
+    )
+    cfg_sub.add_parser("edit", help="open the settings in $VISUAL/$EDITOR, then check them").set_defaults(
+        handler=cmd_config_edit
+    )
 
     sec = subparsers.add_parser("secrets", help="store secrets outside the settings file")
-    sec_sub = sec.add_subparsers(dest="secrets_command", metavar="{set,delete,where}",
-                                 required=True)
+    sec_sub = sec.add_subparsers(dest="secrets_command", metavar="{set,delete,where}", required=True)
     set_ = sec_sub.add_parser("set", help="store a secret (prompted, not echoed)")
     _secret_args(set_)
-    set_.add_argument("--from-stdin", action="store_true",
-                      help="read the value from one line of standard input (for scripts)")
+    set_.add_argument(
+        "--from-stdin", action="store_true", help="read the value from one line of standard input (for scripts)"
+    )
     set_.set_defaults(handler=cmd_secrets_set)
     delete = sec_sub.add_parser("delete", help="remove a stored secret")
     _secret_args(delete)
     delete.set_defaults(handler=cmd_secrets_delete)
-    sec_sub.add_parser("where", help="where each secret comes from (never its value)"
-                       ).set_defaults(handler=cmd_secrets_where)
+    sec_sub.add_parser("where", help="where each secret comes from (never its value)").set_defaults(
+        handler=cmd_secrets_where
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,8 +23,8 @@ from pupitre.providers.core.retry import RetryPolicy
 from pupitre.providers.core.secrets import SecretStore
 from pupitre.providers.core.store import Store
 from pupitre.providers.edf_oa import feeds as edf_oa
-from pupitre.providers.grdf_omega import feeds as grdf_omega
 from pupitre.providers.grdf_adict import feeds as grdf_adict
+from pupitre.providers.grdf_omega import feeds as grdf_omega
 from pupitre.providers.grtgaz import feeds as grtgaz
 from pupitre.providers.switchgrid import feeds as switchgrid
 from pupitre.settings import Settings
@@ -37,16 +37,19 @@ if TYPE_CHECKING:
 log = logging.getLogger("pupitre.runtime")
 
 #: provider id -> its wiring module (``providers/<id>/feeds.py``)
-PROVIDERS: dict[str, Any] = {"grtgaz": grtgaz, "edf_oa": edf_oa, "grdf_omega": grdf_omega,
-                             "grdf_adict": grdf_adict,
-                             "switchgrid": switchgrid}
+PROVIDERS: dict[str, Any] = {
+    "grtgaz": grtgaz,
+    "edf_oa": edf_oa,
+    "grdf_omega": grdf_omega,
+    "grdf_adict": grdf_adict,
+    "switchgrid": switchgrid,
+}
 
 
 class Runtime:
     """Settings, store, clock, secrets and feeds; the HTTP client and simulators on demand."""
 
-    def __init__(self, settings: Settings, ctx: ProviderContext, sandboxed: set[str], *,
-                 owns_store: bool) -> None:
+    def __init__(self, settings: Settings, ctx: ProviderContext, sandboxed: set[str], *, owns_store: bool) -> None:
         self.settings = settings
         self.ctx = ctx
         self.store = ctx.store
@@ -62,11 +65,14 @@ class Runtime:
         ctx.http_factory = lambda: self.http
         self.connections: dict[str, Connection] = {
             name: module.connect(getattr(settings, name), ctx, sandboxed=name in sandboxed)
-            for name, module in PROVIDERS.items()}
+            for name, module in PROVIDERS.items()
+        }
         self.feeds: list[Feed[Any]] = [f for c in self.connections.values() for f in c.feeds]
-        self.outbox = Outbox(self.store, self.clock,
-                             {key: handler for c in self.connections.values()
-                              for key, handler in c.handlers.items()})
+        self.outbox = Outbox(
+            self.store,
+            self.clock,
+            {key: handler for c in self.connections.values() for key, handler in c.handlers.items()},
+        )
 
     def feed(self, name: str) -> Feed[Any]:
         return next(feed for feed in self.feeds if feed.name == name)
@@ -78,16 +84,24 @@ class Runtime:
             from pupitre.providers.core.http import NoNetworkTransport, RequestLog, make_http_client
             from pupitre.providers.core.sandbox import SandboxTransport
 
-            apps = {name: PROVIDERS[name].sandbox_app(getattr(self.settings, name), self.ctx)
-                    for name in PROVIDERS if name in self.sandboxed}
+            apps = {
+                name: PROVIDERS[name].sandbox_app(getattr(self.settings, name), self.ctx)
+                for name in PROVIDERS
+                if name in self.sandboxed
+            }
             self._simulators = {name: app.simulator for name, app in apps.items()}
             self.ctx.simulators.update(self._simulators)
-            mounts = {f"all://{PROVIDERS[name].SANDBOX_HOST}":
-                      SandboxTransport(app, self.ctx.sandbox_read_timeout) for name, app in apps.items()}
+            mounts = {
+                f"all://{PROVIDERS[name].SANDBOX_HOST}": SandboxTransport(app, self.ctx.sandbox_read_timeout)
+                for name, app in apps.items()
+            }
             offline = NoNetworkTransport() if self.sandboxed == set(PROVIDERS) else None
             self.request_log = RequestLog()
-            self._http = make_http_client(transport=offline, mounts=mounts,  # type: ignore[arg-type]
-                                          request_log=self.request_log)
+            self._http = make_http_client(
+                transport=offline,
+                mounts=mounts,  # type: ignore[arg-type]
+                request_log=self.request_log,
+            )
         return self._http
 
     @property
@@ -103,22 +117,37 @@ class Runtime:
             self.store.close()
 
 
-def build_runtime(settings: Settings | None = None, *, sandbox: bool = False, clock: Clock | None = None,
-                  store: Store | None = None, secrets: SecretStore | None = None,
-                  faults: FaultPlan | None = None, data_dir: Path | None = None,
-                  retry: RetryPolicy | None = None, sandbox_read_timeout: float = 10.0) -> Runtime:
+def build_runtime(
+    settings: Settings | None = None,
+    *,
+    sandbox: bool = False,
+    clock: Clock | None = None,
+    store: Store | None = None,
+    secrets: SecretStore | None = None,
+    faults: FaultPlan | None = None,
+    data_dir: Path | None = None,
+    retry: RetryPolicy | None = None,
+    sandbox_read_timeout: float = 10.0,
+) -> Runtime:
     """Everything wired from the settings; ``sandbox`` forces every provider onto its simulator."""
     settings = settings if settings is not None else config.load_settings()
     data_dir = data_dir if data_dir is not None else config.data_dir()
     owns_store = store is None
-    ctx = ProviderContext(clock=clock or SystemClock(),
-                          store=store or Store(data_dir / config.store_path().name),
-                          secrets=secrets or SecretStore(), data_dir=data_dir,
-                          faults=faults or FaultPlan(), http_factory=lambda: None,  # type: ignore[arg-type,return-value]
-                          retry=retry or RetryPolicy(), sandbox_read_timeout=sandbox_read_timeout)
+    ctx = ProviderContext(
+        clock=clock or SystemClock(),
+        store=store or Store(data_dir / config.store_path().name),
+        secrets=secrets or SecretStore(),
+        data_dir=data_dir,
+        faults=faults or FaultPlan(),
+        http_factory=lambda: None,  # type: ignore[arg-type,return-value]
+        retry=retry or RetryPolicy(),
+        sandbox_read_timeout=sandbox_read_timeout,
+    )
     force = sandbox or settings.app.sandbox
     # With --sandbox, credentials are not even looked up (that may wake a slow keyring).
-    sandboxed = set(PROVIDERS) if force else {
-        name for name, module in PROVIDERS.items()
-        if not module.configured(getattr(settings, name), ctx.secrets)}
+    sandboxed = (
+        set(PROVIDERS)
+        if force
+        else {name for name, module in PROVIDERS.items() if not module.configured(getattr(settings, name), ctx.secrets)}
+    )
     return Runtime(settings, ctx, sandboxed, owns_store=owns_store)

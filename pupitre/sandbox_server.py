@@ -31,10 +31,10 @@ import uvicorn
 from pupitre.providers.core import config
 from pupitre.providers.core.clock import Clock, SystemClock
 from pupitre.providers.core.context import ProviderContext
-from pupitre.providers.core.urls import is_loopback
 from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.secrets import SecretStore
 from pupitre.providers.core.store import Store
+from pupitre.providers.core.urls import is_loopback
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -161,9 +161,10 @@ class SandboxServer:
             lines.append("")
         if self.plan.faults:
             lines.append("faults:")
-            lines += [f"  {f.method} {f.route}: {f.kind}"
-                      + (f" {f.status}" if f.kind == "status" else "") + f" x{f.count}"
-                      for f in self.plan.faults]
+            lines += [
+                f"  {f.method} {f.route}: {f.kind}" + (f" {f.status}" if f.kind == "status" else "") + f" x{f.count}"
+                for f in self.plan.faults
+            ]
             lines.append("")
         lines.append("Ctrl-C stops.")
         return "\n".join(lines)
@@ -212,17 +213,22 @@ def _bind(host: str, port: int) -> socket.socket:
     try:
         return socket.create_server((host.strip("[]"), port), family=family)
     except OSError as exc:
-        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc} "
-                         "(choose another --port)") from None
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc} (choose another --port)") from None
 
 
 def _no_client() -> Any:
     raise RuntimeError("the sandbox server makes no outgoing calls")
 
 
-def build_sandbox(host: str = "127.0.0.1", port: int = 8765, faults: Iterable[str] = (), *,
-                  data_dir: Path | None = None, clock: Clock | None = None,
-                  log: bool = False) -> SandboxServer:
+def build_sandbox(
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    faults: Iterable[str] = (),
+    *,
+    data_dir: Path | None = None,
+    clock: Clock | None = None,
+    log: bool = False,
+) -> SandboxServer:
     """Bind one loopback socket per provider and build its uvicorn server.
 
     ``port`` 0 gives every provider a free port. ``log`` turns on uvicorn's console
@@ -232,14 +238,21 @@ def build_sandbox(host: str = "127.0.0.1", port: int = 8765, faults: Iterable[st
     from pupitre.runtime import PROVIDERS
 
     if not is_loopback(host) or host.endswith(".sandbox.invalid"):
-        raise ServeError(f"refusing to serve the sandbox on {host!r}: only loopback addresses "
-                         "(127.0.0.1, ::1, localhost) are allowed, because the simulators give "
-                         "tokens to anyone")
+        raise ServeError(
+            f"refusing to serve the sandbox on {host!r}: only loopback addresses "
+            "(127.0.0.1, ::1, localhost) are allowed, because the simulators give "
+            "tokens to anyone"
+        )
     plan = parse_faults(faults)
     data_dir = data_dir if data_dir is not None else config.data_dir()
-    ctx = ProviderContext(clock=clock or SystemClock(), store=Store(":memory:"),
-                          secrets=SecretStore(), data_dir=data_dir, faults=plan,
-                          http_factory=_no_client)
+    ctx = ProviderContext(
+        clock=clock or SystemClock(),
+        store=Store(":memory:"),
+        secrets=SecretStore(),
+        data_dir=data_dir,
+        faults=plan,
+        http_factory=_no_client,
+    )
     from pupitre.settings import Settings
 
     defaults = Settings()
@@ -258,10 +271,20 @@ def build_sandbox(host: str = "127.0.0.1", port: int = 8765, faults: Iterable[st
 
 def _served(name: str, module: Any, app: Any, sock: socket.socket, host: str, log: bool) -> Served:
     bound_port = sock.getsockname()[1]
-    options: dict[str, Any] = ({"log_level": "info"} if log
-                               else {"log_config": None, "log_level": "warning", "access_log": False})
-    server = _Server(uvicorn.Config(app, host=host.strip("[]"), port=bound_port, interface="asgi3",
-                                    lifespan="off", timeout_graceful_shutdown=2, **options))
+    options: dict[str, Any] = (
+        {"log_level": "info"} if log else {"log_config": None, "log_level": "warning", "access_log": False}
+    )
+    server = _Server(
+        uvicorn.Config(
+            app,
+            host=host.strip("[]"),
+            port=bound_port,
+            interface="asgi3",
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+            **options,
+        )
+    )
     return Served(name, module, app, sock, server, host.strip("[]"), bound_port)
 
 

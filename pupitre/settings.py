@@ -62,11 +62,12 @@ class AppSettings(Section):
 
     sandbox: bool = Field(False, description="force every provider onto its simulator")
     default_refresh_seconds: float = Field(
-        60, gt=0, description="refresh interval of feeds that have no setting of their own")
+        60, gt=0, description="refresh interval of feeds that have no setting of their own"
+    )
     notifications: bool = Field(True, description="show pop-up notifications")
     keys: dict[str, str] = Field(
-        default_factory=dict,
-        description='remap key bindings: binding id = key, e.g. { refresh = "f5" }')
+        default_factory=dict, description='remap key bindings: binding id = key, e.g. { refresh = "f5" }'
+    )
 
 
 class GrtgazSettings(Section):
@@ -74,25 +75,30 @@ class GrtgazSettings(Section):
 
     base_url: str = Field("https://api.offre.grtgaz.com/sfm/v1", description="API base URL")
     token_url: str = Field(
-        "https://login.microsoftonline.com/offre.grtgaz.com/oauth2/v2.0/token",
-        description="OAuth2 token endpoint")
+        "https://login.microsoftonline.com/offre.grtgaz.com/oauth2/v2.0/token", description="OAuth2 token endpoint"
+    )
     client_id: str = Field("", description="OAuth2 client id given by GRTgaz")
     scope: str = Field("api://RIO-DSG-MAMBA/.default", description="OAuth2 scope")
     audience: str = Field("", description="audience (aud) of the client-assertion JWT")
     certificate: Path | None = Field(None, description="client certificate (PEM file)")
     private_key: Path | None = Field(
-        None, description="private key (PEM file); its passphrase goes in `pupitre secrets set`")
+        None, description="private key (PEM file); its passphrase goes in `pupitre secrets set`"
+    )
     jwt_algorithm: Literal["RS256", "PS256"] = Field("RS256", description="signature algorithm")
     thumbprint_header: Literal["x5t", "x5t#S256"] = Field(
-        "x5t", description="JWT header carrying the certificate thumbprint")
+        "x5t", description="JWT header carrying the certificate thumbprint"
+    )
     timestamps_local: bool = Field(
-        True, description="API timestamps are CET/CEST local time despite the trailing Z (§13.1)")
+        True, description="API timestamps are CET/CEST local time despite the trailing Z (§13.1)"
+    )
     refresh_seconds: float = Field(60, gt=0, description="indicator refresh interval")
     sites: list[str] = Field(default_factory=list, description="sites to show (empty = all)")
     tolerance: float = Field(
-        0.0, ge=0, le=1, description="tolerance on the contract's Qmin/Qmax as a fraction (§2.4; 0.05 = 5 %)")
+        0.0, ge=0, le=1, description="tolerance on the contract's Qmin/Qmax as a fraction (§2.4; 0.05 = 5 %)"
+    )
     export_dir: str = Field(
-        "", description="directory for the e-mail fallback CSV files (chapter 6; empty: <data dir>/exports)")
+        "", description="directory for the e-mail fallback CSV files (chapter 6; empty: <data dir>/exports)"
+    )
 
     required_for_real = ("client_id", "audience", "certificate", "private_key")
 
@@ -103,19 +109,23 @@ class GrtgazSettings(Section):
 class EdfOaSettings(Section):
     """EDF OA SMART OA: tomorrow's curtailments, acknowledgements, reports, token."""
 
-    base_url: str = Field("https://services-smart-oa.edf.fr/api",
-                          description="API base URL without the version (recette: "
-                                      "https://services-smart-oa-rec-user.edf.fr/api)")
+    base_url: str = Field(
+        "https://services-smart-oa.edf.fr/api",
+        description="API base URL without the version (recette: https://services-smart-oa-rec-user.edf.fr/api)",
+    )
     api_version: str = Field("v1", pattern=r"^v\d+$", description="API version in the path")
     token_header: str = Field("Authorization", description="header carrying the API token")
     token_scheme: str = Field("Bearer", description='scheme before the token; "" sends the raw token')
     account_type: Literal["producer", "manager", "admin"] = Field(
-        "producer", description="SMART OA account type: producer, manager or admin")
-    window_start: str = Field("13:30", pattern=r"^\d\d:\d\d$",
-                              description="start of the call window (orders published ~13:00)")
+        "producer", description="SMART OA account type: producer, manager or admin"
+    )
+    window_start: str = Field(
+        "13:30", pattern=r"^\d\d:\d\d$", description="start of the call window (orders published ~13:00)"
+    )
     window_end: str = Field("16:00", pattern=r"^\d\d:\d\d$", description="end of the call window")
-    ack_deadline: str = Field("16:00", pattern=r"^\d\d:\d\d$",
-                              description="acknowledgement deadline (critical after it)")
+    ack_deadline: str = Field(
+        "16:00", pattern=r"^\d\d:\d\d$", description="acknowledgement deadline (critical after it)"
+    )
     window_refresh_seconds: float = Field(60, gt=0, description="refresh interval inside the window")
     refresh_seconds: float = Field(900, gt=0, description="refresh interval outside the window")
     token_warning_days: int = Field(14, ge=0, description="warn this many days before the token expires")
@@ -129,8 +139,9 @@ class GrdfOmegaSettings(Section):
     required_for_real: ClassVar[tuple[str, ...]] = ("client_id", "code_cdgf", "user_login")
 
     base_url: str = Field("https://api.grdf.fr/fournisseur", description="API base URL")
-    token_url: str = Field("https://connexion.grdf.fr/oauth2/us5y2ta2uEHjCWIR417/v1/token",
-                           description="OKTA OAuth2 token endpoint")
+    token_url: str = Field(
+        "https://connexion.grdf.fr/oauth2/us5y2ta2uEHjCWIR417/v1/token", description="OKTA OAuth2 token endpoint"
+    )
     client_id: str = Field("", description="OKTA client id")
     scope: str = Field("suivi_demande", description="OAuth2 scope (§1.4)")
     code_cdgf: str = Field("", description="the supplier's CDG-F code (query parameter code_cdgf)")
@@ -146,16 +157,17 @@ class SwitchgridSettings(Section):
 
     base_url: str = Field("https://app.switchgrid.tech/enedis/v2", description="API base URL")
     test_env: bool = Field(
-        False, description="send `switchgrid-test-env: true` (asks and orders not billed, dummy data); "
-                           "always on with the sandbox")
+        False,
+        description="send `switchgrid-test-env: true` (asks and orders not billed, dummy data); "
+        "always on with the sandbox",
+    )
     refresh_seconds: float = Field(300, gt=0, description="how often asks and followed orders are re-read")
     poll_first_seconds: float = Field(2, gt=0, description="order polling: first wait")
     poll_factor: float = Field(1.6, ge=1, description="order polling: each wait is the last one times this")
     poll_max_seconds: float = Field(60, gt=0, description="order polling: longest wait between two reads")
     data_format: Literal["json", "csv"] = Field("json", description="load-curve data format to download")
     expiry_warning_days: int = Field(14, ge=0, description="warn this many days before a consent expires")
-    export_dir: str = Field("", description="where load-curve CSV exports go "
-                                            '("" = the data directory\'s exports/)')
+    export_dir: str = Field("", description='where load-curve CSV exports go ("" = the data directory\'s exports/)')
 
     _url = field_validator("base_url")(https_url)
 
@@ -166,22 +178,30 @@ class GrdfAdictSettings(Section):
     required_for_real: ClassVar[tuple[str, ...]] = ("client_id",)
 
     base_url: str = Field("https://api.grdf.fr/adict/v2", description="API base URL")
-    token_url: str = Field("https://sofit-sso-oidc.grdf.fr/openam/oauth2/realms/externeGrdf/access_token",
-                           description="OAuth2 token endpoint (client credentials, token valid 4 h)")
+    token_url: str = Field(
+        "https://sofit-sso-oidc.grdf.fr/openam/oauth2/realms/externeGrdf/access_token",
+        description="OAuth2 token endpoint (client credentials, token valid 4 h)",
+    )
     client_id: str = Field("", description="client id of the ADICT application given by GRDF")
     scope: str = Field("/adict/v2", description='OAuth2 scope ("" sends none)')
-    park_size: int = Field(5000, ge=0, description="number of PCE in your park: picks the quota row "
-                                                    "(≤ 5 000: 1/s 6 000/day; ≤ 50 000: 1/s 60 000/day; "
-                                                    "more: 3/s 240 000/day)")
-    per_second: float = Field(0, ge=0, le=10,
-                              description="quota override: calls per second (0 = by park size)")
+    park_size: int = Field(
+        5000,
+        ge=0,
+        description="number of PCE in your park: picks the quota row "
+        "(≤ 5 000: 1/s 6 000/day; ≤ 50 000: 1/s 60 000/day; "
+        "more: 3/s 240 000/day)",
+    )
+    per_second: float = Field(0, ge=0, le=10, description="quota override: calls per second (0 = by park size)")
     per_day: int = Field(0, ge=0, description="quota override: calls per day (0 = by park size)")
-    refresh_seconds: float = Field(86400, gt=0, description="how often the whole rights list is re-read "
-                                                             "(GRDF recommends once a day)")
-    sandbox_park_size: int = Field(300, ge=1, le=500_000,
-                                   description="number of rights the simulator generates (--sandbox)")
-    export_dir: str = Field("", description="where consumption exports (access-rights screen, e) go "
-                                            '("" = the data directory\'s exports/)')
+    refresh_seconds: float = Field(
+        86400, gt=0, description="how often the whole rights list is re-read (GRDF recommends once a day)"
+    )
+    sandbox_park_size: int = Field(
+        300, ge=1, le=500_000, description="number of rights the simulator generates (--sandbox)"
+    )
+    export_dir: str = Field(
+        "", description='where consumption exports (access-rights screen, e) go ("" = the data directory\'s exports/)'
+    )
 
     _url = field_validator("base_url", "token_url")(https_url)
 

@@ -19,8 +19,8 @@ import pytest
 from pupitre import check
 from pupitre.providers.core.certs import sandbox_credentials
 from pupitre.providers.core.clock import PARIS, ManualClock
-from pupitre.providers.core.retry import RetryPolicy
 from pupitre.providers.core.faults import FaultPlan
+from pupitre.providers.core.retry import RetryPolicy
 from pupitre.providers.core.secrets import SecretStore
 from pupitre.providers.core.store import Store
 from pupitre.providers.grtgaz.models import Flex, IndicatorStatus
@@ -60,15 +60,19 @@ Make = Callable[..., Runtime]
 def make(tmp_path: Path) -> Iterator[Make]:
     stores: list[Store] = []
 
-    def build(now: dt.datetime, *, faults: FaultPlan | None = None,
-              retry: RetryPolicy | None = None) -> Runtime:
+    def build(now: dt.datetime, *, faults: FaultPlan | None = None, retry: RetryPolicy | None = None) -> Runtime:
         store = Store(tmp_path / "data" / "pupitre.sqlite3")
         stores.append(store)
-        runtime = build_runtime(Settings(), sandbox=True, clock=ManualClock(now), store=store,
-                                data_dir=tmp_path / "data", faults=faults,
-                                retry=retry or RetryPolicy(attempts=1),
-                                secrets=SecretStore(credentials_file=tmp_path / "config" / "c.toml",
-                                                    env={}))
+        runtime = build_runtime(
+            Settings(),
+            sandbox=True,
+            clock=ManualClock(now),
+            store=store,
+            data_dir=tmp_path / "data",
+            faults=faults,
+            retry=retry or RetryPolicy(attempts=1),
+            secrets=SecretStore(credentials_file=tmp_path / "config" / "c.toml", env={}),
+        )
         runtime.simulators["grtgaz"].scenario = calm_scenario
         runtime.simulators["grdf_adict"].rights.clear()  # calm: no proof awaited, none lost
         return runtime
@@ -88,6 +92,7 @@ def grtgaz_findings(report: dict) -> list[dict]:
 
 
 # -- levels ----------------------------------------------------------------------------
+
 
 def test_all_green_is_ok(make: Make, capsys: pytest.CaptureFixture[str]) -> None:
     code, out = run(make(at(10, 30)), capsys, as_json=False)
@@ -109,8 +114,7 @@ def test_red_now_needs_attention(make: Make, capsys: pytest.CaptureFixture[str])
     assert "[ATTENTION] GRTgaz:" in out
 
 
-def test_announced_red_needs_attention_with_its_time(make: Make,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_announced_red_needs_attention_with_its_time(make: Make, capsys: pytest.CaptureFixture[str]) -> None:
     """Published at 09:52 (before now, 10:00), applies at 10:15 (after): ``nextIndicator``."""
     runtime = make(at(10, 0))
     simulator = runtime.simulators["grtgaz"]
@@ -158,8 +162,7 @@ def test_data_unavailable_is_critical(make: Make, capsys: pytest.CaptureFixture[
     assert plan.faults[0].count == 9  # one attempt only
 
 
-def test_data_unavailable_names_the_last_good_data(make: Make,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_data_unavailable_names_the_last_good_data(make: Make, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(make(at(9, 0)), capsys, as_json=False)[0] == 0  # stores a snapshot
     plan = FaultPlan()
     plan.add("/sfm/v1/sites/*", "status", count=10, status=503)
@@ -187,6 +190,7 @@ async def test_run_checks_records_the_snapshot(make: Make) -> None:
 
 # -- JSON ------------------------------------------------------------------------------
 
+
 def test_json_structure(make: Make, capsys: pytest.CaptureFixture[str]) -> None:
     runtime = make(at(10, 30))
     runtime.simulators["grtgaz"].schedule("LI1003", Flex.Q_TO_QPLUS, RED, at(9, 52))
@@ -196,8 +200,7 @@ def test_json_structure(make: Make, capsys: pytest.CaptureFixture[str]) -> None:
     assert report["status"] == "attention" and report["exit_code"] == code == 1
     assert dt.datetime.fromisoformat(report["checked_at"]) == at(10, 30)
     assert report["sandbox"] == sorted(PROVIDERS)
-    assert report["feeds"]["grtgaz.indicators"] == {
-        "ok": True, "fetched_at": at(10, 30).isoformat(), "sandbox": True}
+    assert report["feeds"]["grtgaz.indicators"] == {"ok": True, "fetched_at": at(10, 30).isoformat(), "sandbox": True}
     assert set(report["feeds"]) >= {"edf_oa.curtailments", "edf_oa.acknowledgements"}
     assert isinstance(report["findings"], list) and report["findings"]
     for finding in report["findings"]:
@@ -215,6 +218,7 @@ def test_json_ok(make: Make, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 # -- the command -----------------------------------------------------------------------
+
 
 @pytest.fixture
 def restore_logging() -> Iterator[None]:

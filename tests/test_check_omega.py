@@ -19,9 +19,15 @@ def omega(report: dict) -> list[dict]:
 
 async def test_changed_and_unreadable_requests_need_attention(tmp_path):
     store = Store(tmp_path / "s.sqlite3")
-    runtime = build_runtime(Settings(), sandbox=True, clock=ManualClock(dt.datetime(2026, 11, 23, 10)),
-                            store=store, data_dir=tmp_path, retry=RetryPolicy(attempts=1),
-                            secrets=SecretStore(credentials_file=tmp_path / "c", env={}))
+    runtime = build_runtime(
+        Settings(),
+        sandbox=True,
+        clock=ManualClock(dt.datetime(2026, 11, 23, 10)),
+        store=store,
+        data_dir=tmp_path,
+        retry=RetryPolicy(attempts=1),
+        secrets=SecretStore(credentials_file=tmp_path / "c", env={}),
+    )
     sim = runtime.simulators["grdf_omega"]
     numbers = sim.numbers()[:2]
     store.watch_add("grdf_omega", numbers, runtime.clock.now())

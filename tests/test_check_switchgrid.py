@@ -20,9 +20,15 @@ def switchgrid(report: dict) -> list[dict]:
 
 
 def make(tmp_path, settings: Settings | None = None):
-    return build_runtime(settings or Settings(), sandbox=True, clock=ManualClock(dt.datetime(2024, 12, 17, 10)),
-                         store=Store(tmp_path / "s.sqlite3"), data_dir=tmp_path, retry=RetryPolicy(attempts=1),
-                         secrets=SecretStore(credentials_file=tmp_path / "c", env={}))
+    return build_runtime(
+        settings or Settings(),
+        sandbox=True,
+        clock=ManualClock(dt.datetime(2024, 12, 17, 10)),
+        store=Store(tmp_path / "s.sqlite3"),
+        data_dir=tmp_path,
+        retry=RetryPolicy(attempts=1),
+        secrets=SecretStore(credentials_file=tmp_path / "c", env={}),
+    )
 
 
 async def test_failed_order_and_expiring_consent_need_attention(tmp_path) -> None:
@@ -34,11 +40,17 @@ async def test_failed_order_and_expiring_consent_need_attention(tmp_path) -> Non
     assert [f["level"] for f in switchgrid(first)] == ["ok"]
 
     martin = next(c for c in sim.contracts if not c.loadcurve_service)
-    short = await session.create_ask({"electricityContracts": [martin.id], "signer": {"firstName": "A", "lastName": "B"},
-                                      "consentDuration": "1 week"})
+    short = await session.create_ask(
+        {
+            "electricityContracts": [martin.id],
+            "signer": {"firstName": "A", "lastName": "B"},
+            "consentDuration": "1 week",
+        }
+    )
     sim.accept(short.id)
-    order = await session.place_order({"requests": [{"type": "LOADCURVE", "prms": [martin.prm],
-                                                     "since": "2024-12-09", "until": "2024-12-10"}]})
+    order = await session.place_order(
+        {"requests": [{"type": "LOADCURVE", "prms": [martin.prm], "since": "2024-12-09", "until": "2024-12-10"}]}
+    )
     assert store_followed(runtime) == [order.id]
     assert session.body(order.id)["requests"][0]["since"] == "2024-12-09"
     runtime.clock.advance(seconds=5)
@@ -64,8 +76,13 @@ async def test_follow_polls_with_the_settings_backoff(tmp_path) -> None:
     runtime = make(tmp_path, settings)
     sim = runtime.simulators[feeds.PROVIDER]
     session = runtime.connections[feeds.PROVIDER].session
-    ask = await session.create_ask({"electricityContracts": [sim.contracts[0].id],
-                                    "signer": {"firstName": "A", "lastName": "B"}, "consentDuration": "1 year"})
+    ask = await session.create_ask(
+        {
+            "electricityContracts": [sim.contracts[0].id],
+            "signer": {"firstName": "A", "lastName": "B"},
+            "consentDuration": "1 year",
+        }
+    )
     sim.accept(ask.id)
     order = await session.place_order({"requests": [{"type": "LOADCURVE", "prms": [sim.contracts[0].prm]}]})
     waits: list[float] = []  # the request completes 30 s after the order

@@ -32,15 +32,24 @@ print(json.dumps({"modules": names, "culprit": culprit,
 
 def _env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PUPITRE_")}
-    env.update(PUPITRE_DATA_DIR=str(tmp_path / "data"), PUPITRE_CONFIG_DIR=str(tmp_path / "config"),
-               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
-               NO_COLOR="1")
+    env.update(
+        PUPITRE_DATA_DIR=str(tmp_path / "data"),
+        PUPITRE_CONFIG_DIR=str(tmp_path / "config"),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
+        NO_COLOR="1",
+    )
     return env
 
 
 def test_data_layer_imports_without_textual(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-c", IMPORT_EVERYTHING], capture_output=True,
-                            text=True, cwd=tmp_path, env=_env(tmp_path), timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORT_EVERYTHING],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert "pupitre.providers.core.http" in report["modules"]
@@ -58,13 +67,17 @@ def _imported(importtime_stderr: str) -> set[str]:
 
 
 def test_check_command_runs_without_textual(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "pupitre", "check",
-                             "--sandbox", "--json"], capture_output=True, text=True,
-                            cwd=tmp_path, env=_env(tmp_path), timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "pupitre", "check", "--sandbox", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        timeout=120,
+    )
     report = json.loads(result.stdout)
     assert report["status"] in ("ok", "attention", "critical")
-    assert result.returncode == report["exit_code"] == {"ok": 0, "attention": 1,
-                                                        "critical": 2}[report["status"]]
+    assert result.returncode == report["exit_code"] == {"ok": 0, "attention": 1, "critical": 2}[report["status"]]
     assert report["feeds"]["grtgaz.indicators"]["ok"] is True
     imported = _imported(result.stderr)
     assert {"pupitre.check", "pupitre.runtime", "httpx"} <= imported  # the probe works
@@ -75,11 +88,17 @@ def test_check_command_runs_without_textual(tmp_path: Path) -> None:
 def test_start_up_path_loads_no_network_stack(tmp_path) -> None:
     """The dashboard paints from the store before httpx, JWT, crypto, the simulators or the
     keyring are imported (start-up budget): they load on the first fetch."""
-    code = ("import sys\nimport pupitre.runtime, pupitre.tui.app\n"
-            "pupitre.runtime.build_runtime(sandbox=True)  # every provider connected\n"
-            "print(sorted(m for m in ('httpx', 'jwt', 'cryptography', 'starlette', 'keyring') "
-            "if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env=dict(os.environ, PUPITRE_DATA_DIR=str(tmp_path / "data"),
-                                  PUPITRE_CONFIG_DIR=str(tmp_path / "config")))
+    code = (
+        "import sys\nimport pupitre.runtime, pupitre.tui.app\n"
+        "pupitre.runtime.build_runtime(sandbox=True)  # every provider connected\n"
+        "print(sorted(m for m in ('httpx', 'jwt', 'cryptography', 'starlette', 'keyring') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=dict(os.environ, PUPITRE_DATA_DIR=str(tmp_path / "data"), PUPITRE_CONFIG_DIR=str(tmp_path / "config")),
+    )
     assert out.stdout.strip() == "[]"

@@ -40,9 +40,11 @@ def screen_commands(app: App[None], screen: Screen[object]) -> Iterable[SystemCo
                 keys.setdefault(binding.action, []).append(app.get_key_display(Binding(key.strip(), "")))
             described.setdefault(binding.action, binding)
     for action, binding in described.items():
-        yield SystemCommand(f"{binding.description} ({' / '.join(keys[action])})",
-                            binding.tooltip or binding.description,
-                            lambda action=action: app.call_later(screen.run_action, action))
+        yield SystemCommand(
+            f"{binding.description} ({' / '.join(keys[action])})",
+            binding.tooltip or binding.description,
+            lambda action=action: app.call_later(screen.run_action, action),
+        )
 
 
 def _screen(module: str, name: str) -> Screen[None]:
@@ -51,11 +53,17 @@ def _screen(module: str, name: str) -> Screen[None]:
 
 class PupitreApp(App[None]):
     TITLE = "pupitre"
-    CSS_PATH = [STYLES / "app.tcss", STYLES / "overview.tcss", STYLES / "flexibility.tcss",
-                STYLES / "curtailments.tcss", STYLES / "edf_reports.tcss", STYLES / "requests.tcss",
-                STYLES / "programs.tcss",
-                STYLES / "access_rights.tcss",
-                STYLES / "load_curves.tcss"]
+    CSS_PATH = [
+        STYLES / "app.tcss",
+        STYLES / "overview.tcss",
+        STYLES / "flexibility.tcss",
+        STYLES / "curtailments.tcss",
+        STYLES / "edf_reports.tcss",
+        STYLES / "requests.tcss",
+        STYLES / "programs.tcss",
+        STYLES / "access_rights.tcss",
+        STYLES / "load_curves.tcss",
+    ]
     # Screens are imported when first shown: start-up pays only for the first one.
     MODES = {
         "overview": lambda: _screen("overview", "OverviewScreen"),
@@ -127,13 +135,19 @@ class PupitreApp(App[None]):
             if quit_anyway:
                 self.exit()
 
-        self.push_screen(ConfirmScreen(f"{len(pending)} action(s) not yet accepted by the API "
-                                       "(kept in the outbox, sent at the next start). Quit anyway?"), answer)
+        self.push_screen(
+            ConfirmScreen(
+                f"{len(pending)} action(s) not yet accepted by the API "
+                "(kept in the outbox, sent at the next start). Quit anyway?"
+            ),
+            answer,
+        )
 
     def action_toggle_pause(self) -> None:
         self.feeds.set_paused(not self.feeds.paused)
-        self.notify("Feeds paused: data will age until you press p again." if self.feeds.paused
-                    else "Feeds resumed.", timeout=4)
+        self.notify(
+            "Feeds paused: data will age until you press p again." if self.feeds.paused else "Feeds resumed.", timeout=4
+        )
 
     def action_toggle_help(self) -> None:
         if self.screen.query("HelpPanel"):
@@ -143,10 +157,10 @@ class PupitreApp(App[None]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         for mode, (key, title, help_text) in SCREENS.items():
-            yield SystemCommand(f"Go to {title} ({key})", help_text,
-                                lambda mode=mode: self.switch_mode(mode))
+            yield SystemCommand(f"Go to {title} ({key})", help_text, lambda mode=mode: self.switch_mode(mode))
         yield SystemCommand("Refresh now (r)", "Fetch every feed now", self.action_refresh)
-        yield SystemCommand("Pause / resume feeds (p)", "Stop or restart the periodic refreshes",
-                            self.action_toggle_pause)
+        yield SystemCommand(
+            "Pause / resume feeds (p)", "Stop or restart the periodic refreshes", self.action_toggle_pause
+        )
         yield from screen_commands(self, screen)
         yield from super().get_system_commands(screen)

@@ -89,8 +89,9 @@ class CurveView:
         self.columns = 100
         self.drawn: list[tuple[list[list[tuple[float, float]]], list[float], str, str]] = []
         # per window, the last few (switching zooms back and forth costs nothing)
-        self._frames: dict[tuple[object, ...], tuple[list[tuple[list[list[tuple[float, float]]], list[float],
-                                                                str, str]], float | None]] = {}
+        self._frames: dict[
+            tuple[object, ...], tuple[list[tuple[list[list[tuple[float, float]]], list[float], str, str]], float | None]
+        ] = {}
         self._stats_cache: dict[tuple[dt.datetime, dt.datetime], RangeStats] = {}
         start, end = self.window()
         self.cursor = max(start.timestamp(), min(self.anchor.timestamp(), end.timestamp() - 1))
@@ -198,8 +199,9 @@ class CurveView:
         lo, hi = self.visible()
         values = self.primary.values[lo:hi]
         ts = self.primary.ts
-        stats = rules.stats_of(values, lambda i: dt.datetime.fromtimestamp(ts[lo + i], UTC),
-                               self.primary.curve.step, start, end)
+        stats = rules.stats_of(
+            values, lambda i: dt.datetime.fromtimestamp(ts[lo + i], UTC), self.primary.curve.step, start, end
+        )
         runs = rules.gap_runs(values)
         return remember(self._stats_cache, key, RangeStats(stats, len(runs), self.primary.curve.step * stats.gaps))
 
@@ -210,8 +212,14 @@ class CurveView:
         lo, hi = self.primary.span(start, end)
         values = self.primary.values[lo:hi]
         present = [v for v in values if v is not None]
-        return Reading(start, end, min(present) if present else None, max(present) if present else None,
-                       len(values), len(values) - len(present))
+        return Reading(
+            start,
+            end,
+            min(present) if present else None,
+            max(present) if present else None,
+            len(values),
+            len(values) - len(present),
+        )
 
     # -- export -----------------------------------------------------------------------------
     def export_csv(self, path: Path) -> int:
@@ -325,7 +333,7 @@ def nice_top(value: float) -> float:
         return 1.0
     exponent = math.floor(math.log10(value))
     for factor in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
-        top = factor * 10 ** exponent
+        top = factor * 10**exponent
         if top >= value * 1.02:
             return float(top)
     return float(10 ** (exponent + 1))
@@ -362,6 +370,9 @@ def format_duration(delta: dt.timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     days, minutes = divmod(minutes, 1440)
     hours, minutes = divmod(minutes, 60)
-    parts = ([f"{days} d"] if days else []) + ([f"{hours} h"] if hours else []) + \
-        ([f"{minutes} min"] if minutes or not (days or hours) else [])
+    parts = (
+        ([f"{days} d"] if days else [])
+        + ([f"{hours} h"] if hours else [])
+        + ([f"{minutes} min"] if minutes or not (days or hours) else [])
+    )
     return " ".join(parts)

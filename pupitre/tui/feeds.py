@@ -23,8 +23,9 @@ from pupitre.providers.core.errors import ApiError, ConfigError
 from pupitre.providers.core.feeds import Change, Feed, load_snapshot, record_result
 
 if TYPE_CHECKING:
-    from pupitre.runtime import Runtime
     from textual.app import App
+
+    from pupitre.runtime import Runtime
 
 log = logging.getLogger("pupitre.feeds")
 MAX_BACKOFF_SECONDS = 300.0
@@ -124,8 +125,9 @@ class FeedRunner:
             self._failed(state, ApiError(str(error), provider=feed.title))
         except Exception as error:  # never a traceback on screen: log it, show a sentence
             log.exception("feed %s failed", feed.name)
-            self._failed(state, ApiError(f"unexpected error ({type(error).__name__}); details in the log",
-                                         provider=feed.title))
+            self._failed(
+                state, ApiError(f"unexpected error ({type(error).__name__}); details in the log", provider=feed.title)
+            )
         else:
             state.data, state.fetched_at, state.from_store = data, now, False
             state.error, state.error_at, state.failures = None, None, 0
@@ -159,5 +161,9 @@ class FeedRunner:
         for change in changes:
             if change.severity == "info" or not change.message:
                 continue
-            self.app.notify(escape(change.message), title="Change",
-                            severity="error" if change.severity == "critical" else "warning", timeout=15)
+            self.app.notify(
+                escape(change.message),
+                title="Change",
+                severity="error" if change.severity == "critical" else "warning",
+                timeout=15,
+            )

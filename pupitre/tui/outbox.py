@@ -12,8 +12,9 @@ from textual.signal import Signal
 from pupitre.providers.core.outbox import ActionRefused, Delivery
 
 if TYPE_CHECKING:
-    from pupitre.runtime import Runtime
     from textual.app import App
+
+    from pupitre.runtime import Runtime
 
 log = logging.getLogger("pupitre.outbox")
 FIRST_RETRY_SECONDS = 2.0
@@ -78,23 +79,36 @@ class OutboxRunner:
                 if feed.provider == provider:
                     self.app.feeds.refresh(feed.name, forced=True, after_action=True)  # type: ignore[attr-defined]
             if delivery.verified is False:
-                self.app.notify(escape(f"#{delivery.item_id} was accepted, but the read-back differs: "
-                                       f"{delivery.message}"), title="Check the acknowledgement",
-                                severity="error", timeout=30)
+                self.app.notify(
+                    escape(f"#{delivery.item_id} was accepted, but the read-back differs: {delivery.message}"),
+                    title="Check the acknowledgement",
+                    severity="error",
+                    timeout=30,
+                )
             else:
-                self.app.notify(escape(f"#{delivery.item_id} delivered. {delivery.message}"),
-                                title="Sent", timeout=10)
+                self.app.notify(escape(f"#{delivery.item_id} delivered. {delivery.message}"), title="Sent", timeout=10)
         elif delivery.outcome == "failed":
-            self.app.notify(escape(f"#{delivery.item_id} was NOT accepted: {delivery.message}"),
-                            title="Action failed", severity="error", timeout=30)
+            self.app.notify(
+                escape(f"#{delivery.item_id} was NOT accepted: {delivery.message}"),
+                title="Action failed",
+                severity="error",
+                timeout=30,
+            )
         elif delivery.outcome == "retry" and item is not None and item.attempts <= 1:
-            self.app.notify(escape(f"#{delivery.item_id} could not be sent yet ({delivery.message}); "
-                                   "it is kept and retried until the API answers."),
-                            title="Retrying", severity="warning", timeout=15)
+            self.app.notify(
+                escape(
+                    f"#{delivery.item_id} could not be sent yet ({delivery.message}); "
+                    "it is kept and retried until the API answers."
+                ),
+                title="Retrying",
+                severity="warning",
+                timeout=15,
+            )
 
 
-def submit_after_confirmation(screen: Any, provider: str, action: str, payload: Any, dialog: Any,
-                              queued: Callable[[int], None]) -> None:
+def submit_after_confirmation(
+    screen: Any, provider: str, action: str, payload: Any, dialog: Any, queued: Callable[[int], None]
+) -> None:
     """Check the action locally (its handler's ``check``), ask with ``dialog`` (a screen
     dismissed with ``True`` to send), then write it to the outbox and send it; ``queued``
     gets the outbox id. A local refusal is shown and nothing is written."""

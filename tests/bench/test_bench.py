@@ -76,8 +76,10 @@ def _timed(cmd: list[str], env: dict[str, str], marker: str | None = None) -> fl
 
 def _report(name: str, samples: list[float], budget: float) -> None:
     median = statistics.median(samples)
-    print(f"\n{name}: median {median * 1000:.0f} ms, min {min(samples) * 1000:.0f} ms, "
-          f"max {max(samples) * 1000:.0f} ms over {len(samples)} runs (budget {budget * 1000:.0f} ms)")
+    print(
+        f"\n{name}: median {median * 1000:.0f} ms, min {min(samples) * 1000:.0f} ms, "
+        f"max {max(samples) * 1000:.0f} ms over {len(samples)} runs (budget {budget * 1000:.0f} ms)"
+    )
 
 
 def test_cold_start_to_first_painted_flexibility_data(tmp_path):
@@ -95,10 +97,19 @@ def test_check_sandbox_wall_time(tmp_path):
     assert json.loads(first.stdout)["status"] in ("ok", "attention", "critical")
     samples = [_timed(cmd, env) for _ in range(RUNS)]
     _report("pupitre check --sandbox wall time", samples, 0.5)
-    probe = subprocess.run([sys.executable, "-c", "import sys, runpy; sys.argv=['pupitre','check','--sandbox'];"
-                            "\ntry:\n runpy.run_module('pupitre', run_name='__main__')\nexcept SystemExit: pass\n"
-                            "print('TEXTUAL' if 'textual' in sys.modules else 'NO-TEXTUAL')"],
-                           env=env, capture_output=True, text=True, timeout=60)
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, runpy; sys.argv=['pupitre','check','--sandbox'];"
+            "\ntry:\n runpy.run_module('pupitre', run_name='__main__')\nexcept SystemExit: pass\n"
+            "print('TEXTUAL' if 'textual' in sys.modules else 'NO-TEXTUAL')",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert probe.stdout.strip().endswith("NO-TEXTUAL")
 
 
@@ -112,8 +123,13 @@ def test_omega_refresh_of_60_requests_at_one_call_per_second(tmp_path):
     from pupitre.settings import Settings
 
     async def run() -> tuple[float, int, int, int]:
-        runtime = build_runtime(Settings(), sandbox=True, clock=ManualClock(dt.datetime(2026, 11, 23, 10)),
-                                data_dir=tmp_path, secrets=SecretStore(credentials_file=tmp_path / "c", env={}))
+        runtime = build_runtime(
+            Settings(),
+            sandbox=True,
+            clock=ManualClock(dt.datetime(2026, 11, 23, 10)),
+            data_dir=tmp_path,
+            secrets=SecretStore(credentials_file=tmp_path / "c", env={}),
+        )
         sim = runtime.simulators["grdf_omega"]
         runtime.store.watch_add("grdf_omega", sim.numbers()[:60], runtime.clock.now())
         session = runtime.connections["grdf_omega"].session
@@ -125,6 +141,8 @@ def test_omega_refresh_of_60_requests_at_one_call_per_second(tmp_path):
         return elapsed, sim.quota_refusals, errors, sim.calls
 
     elapsed, refusals, errors, calls = asyncio.run(run())
-    print(f"\nGRDF OMEGA refresh of 60 requests: {elapsed:.1f} s, {calls} calls, {refusals} quota refusal(s), "
-          f"{errors} error(s) (budget 62 s, 0 refusals; {59 / elapsed * 100:.0f} % of the allowed rate)")
+    print(
+        f"\nGRDF OMEGA refresh of 60 requests: {elapsed:.1f} s, {calls} calls, {refusals} quota refusal(s), "
+        f"{errors} error(s) (budget 62 s, 0 refusals; {59 / elapsed * 100:.0f} % of the allowed rate)"
+    )
     assert refusals == 0 and errors == 0

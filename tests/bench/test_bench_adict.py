@@ -44,9 +44,9 @@ from pupitre.providers.core.clock import PARIS, ManualClock
 from pupitre.providers.core.retry import RetryPolicy
 from pupitre.providers.core.secrets import SecretStore, env_var
 from pupitre.providers.core.store import Store
+from pupitre.providers.grdf_adict import rules
 from pupitre.providers.grdf_adict.feeds import COLUMNS as RIGHT_FIELDS
 from pupitre.providers.grdf_adict.feeds import PROVIDER, RIGHTS_FEED, SECRET, RightsTable
-from pupitre.providers.grdf_adict import rules
 from pupitre.providers.grdf_adict.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from pupitre.runtime import build_runtime
 from pupitre.settings import GrdfAdictSettings, Settings
@@ -174,21 +174,27 @@ class FrameClock:
 
 def _runtime(tmp_path):
     settings = Settings(grdf_adict=GrdfAdictSettings(sandbox_park_size=PARK))
-    runtime = build_runtime(settings, sandbox=True, clock=ManualClock(NOW), data_dir=tmp_path / "data",
-                            retry=RetryPolicy(attempts=1),
-                            secrets=SecretStore(credentials_file=tmp_path / "c.toml", env={}))
+    runtime = build_runtime(
+        settings,
+        sandbox=True,
+        clock=ManualClock(NOW),
+        data_dir=tmp_path / "data",
+        retry=RetryPolicy(attempts=1),
+        secrets=SecretStore(credentials_file=tmp_path / "c.toml", env={}),
+    )
     runtime.simulators  # noqa: B018 — builds the 100k park before timing
     return runtime
 
 
 def _real_runtime(tmp_path, base_url: str, token_url: str):
     """The dashboard's real (non-sandbox) path, pointed at the served simulator."""
-    settings = Settings(grdf_adict=GrdfAdictSettings(base_url=base_url, token_url=token_url,
-                                                     client_id=SANDBOX_CLIENT_ID))
-    secrets = SecretStore(credentials_file=tmp_path / "c.toml",
-                          env={env_var(PROVIDER, SECRET): SANDBOX_CLIENT_SECRET})
-    runtime = build_runtime(settings, clock=ManualClock(NOW), data_dir=tmp_path / "data",
-                            retry=RetryPolicy(attempts=1), secrets=secrets)
+    settings = Settings(
+        grdf_adict=GrdfAdictSettings(base_url=base_url, token_url=token_url, client_id=SANDBOX_CLIENT_ID)
+    )
+    secrets = SecretStore(credentials_file=tmp_path / "c.toml", env={env_var(PROVIDER, SECRET): SANDBOX_CLIENT_SECRET})
+    runtime = build_runtime(
+        settings, clock=ManualClock(NOW), data_dir=tmp_path / "data", retry=RetryPolicy(attempts=1), secrets=secrets
+    )
     assert PROVIDER not in runtime.sandboxed
     runtime.simulators  # noqa: B018 — the other providers' (small) simulators, as in-process
     return runtime
@@ -197,8 +203,7 @@ def _real_runtime(tmp_path, base_url: str, token_url: str):
 @contextlib.contextmanager
 def served_simulator(park: int):
     """The ADICT simulator in its own process on a free loopback port; killed on exit."""
-    proc = subprocess.Popen([sys.executable, "-c", SERVE, str(park)], stdout=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen([sys.executable, "-c", SERVE, str(park)], stdout=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()  # type: ignore[union-attr]
         if not line:
@@ -302,7 +307,8 @@ async def _screen_bench(runtime, title: str, server_pid: int | None = None) -> N
         live = runtime.connections[PROVIDER].session.live
         app.feeds.refresh(RIGHTS_FEED, forced=True)
         while runtime.connections[PROVIDER].session.live is live or not len(
-                runtime.connections[PROVIDER].session.live.table):
+            runtime.connections[PROVIDER].session.live.table
+        ):
             await asyncio.sleep(0.005)
         pages, keys = [], []
         for _ in range(6):
@@ -331,8 +337,9 @@ async def test_bench_access_rights_100k_served(tmp_path, monkeypatch):
         fresh = reset_peak_rss()
         runtime = _real_runtime(tmp_path, urls["base_url"], urls["token_url"])
         try:
-            await _screen_bench(runtime, f"simulator served in its own process on {urls['base_url']}",
-                                server_pid=proc.pid)
+            await _screen_bench(
+                runtime, f"simulator served in its own process on {urls['base_url']}", server_pid=proc.pid
+            )
         finally:
             await runtime.aclose()
         label = "peak RSS of the dashboard process" + ("" if fresh else ", since pytest start")
@@ -361,8 +368,9 @@ async def test_bench_client_only_100k(tmp_path, monkeypatch):
     runtime = _runtime(tmp_path)
     session = runtime.connections["grdf_adict"].session
     body = bytearray()
-    async with runtime.http.stream("GET", "http://grdf-adict.sandbox.invalid/adict/v2/droits_acces",
-                                   auth=session.client.auth) as response:
+    async with runtime.http.stream(
+        "GET", "http://grdf-adict.sandbox.invalid/adict/v2/droits_acces", auth=session.client.auth
+    ) as response:
         async for chunk in response.aiter_bytes():
             body += chunk
     data = bytes(body)
@@ -371,8 +379,9 @@ async def test_bench_client_only_100k(tmp_path, monkeypatch):
     async def replay(request: httpx.Request) -> httpx.Response:
         async def chunks():
             for i in range(0, len(data), 65536):
-                yield data[i:i + 65536]
+                yield data[i : i + 65536]
                 await asyncio.sleep(0)
+
         return httpx.Response(200, content=chunks())
 
     gc.collect()
@@ -407,8 +416,25 @@ async def test_bench_builtin_datatable(tmp_path):
 
     table = RightsTable()
     for n in range(20_000):
-        table.add((f"id{n}", f"GI{n:06d}", "AUTORISE_CONTRAT_FOURNITURE", "MARTIN", "Active", "", "2026-01-01",
-                   "2029-01-01", "2025-01-01", "2029-01-01", "", "TIERS_DIRECT", "", "75000", "a@b.fr"))
+        table.add(
+            (
+                f"id{n}",
+                f"GI{n:06d}",
+                "AUTORISE_CONTRAT_FOURNITURE",
+                "MARTIN",
+                "Active",
+                "",
+                "2026-01-01",
+                "2029-01-01",
+                "2025-01-01",
+                "2029-01-01",
+                "",
+                "TIERS_DIRECT",
+                "",
+                "75000",
+                "a@b.fr",
+            )
+        )
 
     class Bench(App[None]):
         def compose(self):
@@ -419,14 +445,43 @@ async def test_bench_builtin_datatable(tmp_path):
         app = Bench()
         async with app.run_test(size=(120, 40)) as pilot:
             widget = app.query_one(DataTable)
-            for key in ("pce", "state", "proof", "deadline", "holder", "role", "start", "end", "perim_start",
-                        "perim_end", "route"):
+            for key in (
+                "pce",
+                "state",
+                "proof",
+                "deadline",
+                "holder",
+                "role",
+                "start",
+                "end",
+                "perim_start",
+                "perim_end",
+                "route",
+            ):
                 widget.add_column(key, key=key)
             col = table.col
             t0 = time.perf_counter()
-            widget.add_rows([tuple(col[k][i] for k in ("pce", "state", "proof", "deadline", "holder", "role",
-                                                        "start", "end", "perim_start", "perim_end", "route"))
-                             for i in range(n)])
+            widget.add_rows(
+                [
+                    tuple(
+                        col[k][i]
+                        for k in (
+                            "pce",
+                            "state",
+                            "proof",
+                            "deadline",
+                            "holder",
+                            "role",
+                            "start",
+                            "end",
+                            "perim_start",
+                            "perim_end",
+                            "route",
+                        )
+                    )
+                    for i in range(n)
+                ]
+            )
             await pilot.pause()
             await pilot.press("end")  # forces the layout of every row
             await pilot.pause()

@@ -68,17 +68,24 @@ def test_bench_precheck_per_call() -> None:
 
     one()  # warm the caches (day slots, references)
     median = _median_ms(one)
-    cold = _median_ms(lambda: rules.precheck(
-        rules.ProgramContext(ctx.site, ctx.gas_day, ctx.indicators, ctx.accepted, versions=ctx.versions),
-        values, now=now), runs=5)
+    cold = _median_ms(
+        lambda: rules.precheck(
+            rules.ProgramContext(ctx.site, ctx.gas_day, ctx.indicators, ctx.accepted, versions=ctx.versions),
+            values,
+            now=now,
+        ),
+        runs=5,
+    )
     check = rules.precheck(ctx, keystrokes[-1], now=now)
     refusing = [v + 900_000.0 for v in values]  # over the partial allowance in the window
     refused = rules.precheck(ctx, refusing, now=now)
     worst = _median_ms(lambda: rules.precheck(ctx, refusing, now=now))
-    print(f"\nGRTgaz precheck: median {median:.3f} ms per call (warm context), "
-          f"{cold:.3f} ms with a fresh context each call, {worst:.3f} ms for a refused program "
-          f"[{refused.outcome.value}, {len(refused.failing)} failing hours]; target ≤ {TARGET_MS} ms "
-          f"[typing: {check.outcome.value}; shared machine, noisy]")
+    print(
+        f"\nGRTgaz precheck: median {median:.3f} ms per call (warm context), "
+        f"{cold:.3f} ms with a fresh context each call, {worst:.3f} ms for a refused program "
+        f"[{refused.outcome.value}, {len(refused.failing)} failing hours]; target ≤ {TARGET_MS} ms "
+        f"[typing: {check.outcome.value}; shared machine, noisy]"
+    )
 
 
 def test_bench_editor_keystroke(tmp_path) -> None:
@@ -99,12 +106,17 @@ def test_bench_editor_keystroke(tmp_path) -> None:
     os.environ["PUPITRE_DATA_DIR"] = str(tmp_path / "data")
     os.environ["PUPITRE_CONFIG_DIR"] = str(tmp_path / "config")
     now = dt.datetime(2026, 11, 18, 10, 53, tzinfo=PARIS)
-    runtime = build_runtime(Settings(), sandbox=True, clock=ManualClock(now), data_dir=tmp_path / "data",
-                            retry=RetryPolicy(attempts=1),
-                            secrets=SecretStore(credentials_file=tmp_path / "config" / "c.toml", env={},
-                                                backend=MemoryKeyring()))
-    runtime.simulators["grtgaz"].schedule("LI1009", Flex.Q_TO_QMINUS, IndicatorStatus.RED,
-                                          dt.datetime(2026, 11, 18, 8, 52, tzinfo=PARIS))
+    runtime = build_runtime(
+        Settings(),
+        sandbox=True,
+        clock=ManualClock(now),
+        data_dir=tmp_path / "data",
+        retry=RetryPolicy(attempts=1),
+        secrets=SecretStore(credentials_file=tmp_path / "config" / "c.toml", env={}, backend=MemoryKeyring()),
+    )
+    runtime.simulators["grtgaz"].schedule(
+        "LI1009", Flex.Q_TO_QMINUS, IndicatorStatus.RED, dt.datetime(2026, 11, 18, 8, 52, tzinfo=PARIS)
+    )
     app = PupitreApp(runtime)
     results: dict[str, float] = {}
 
@@ -142,6 +154,8 @@ def test_bench_editor_keystroke(tmp_path) -> None:
             await pilot.pause()
 
     asyncio.run(run())
-    print(f"\nGRTgaz editor: {results['precheck']:.3f} ms per rules.precheck in the editor, "
-          f"{results['editor']:.3f} ms for the whole per-keystroke work (pre-check + 24 rows + summary); "
-          f"target ≤ {TARGET_MS} ms for the pre-check [shared machine, noisy]")
+    print(
+        f"\nGRTgaz editor: {results['precheck']:.3f} ms per rules.precheck in the editor, "
+        f"{results['editor']:.3f} ms for the whole per-keystroke work (pre-check + 24 rows + summary); "
+        f"target ≤ {TARGET_MS} ms for the pre-check [shared machine, noisy]"
+    )

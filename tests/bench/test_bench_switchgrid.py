@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from pupitre.providers.core.clock import ManualClock, UTC
+from pupitre.providers.core.clock import UTC, ManualClock
 from pupitre.providers.core.retry import RetryPolicy
 from pupitre.providers.core.secrets import SecretStore
 from pupitre.providers.switchgrid import rules
@@ -38,8 +38,11 @@ def values() -> list[float | None]:
     for i in range(POINTS):
         hour = (i % 144) / 6
         day = i // 144
-        out.append(None if day % 9 == 0 and 50 <= i % 144 < 53 else
-                   round(2000 + 1500 * math.exp(-((hour - 19) / 2) ** 2) + 800 * math.cos(2 * math.pi * day / 365)))
+        out.append(
+            None
+            if day % 9 == 0 and 50 <= i % 144 < 53
+            else round(2000 + 1500 * math.exp(-(((hour - 19) / 2) ** 2)) + 800 * math.cos(2 * math.pi * day / 365))
+        )
     out[77_777] = 45_000.0
     return out
 
@@ -54,8 +57,14 @@ def csv_text(data: list[float | None]) -> str:
 
 def json_text(data: list[float | None]) -> str:
     end = START + POINTS * rules.STEP_10_MIN
-    return json.dumps({"period": "PT600S", "startsAt": f"{START:%Y-%m-%dT%H:%M:%S}.000Z",
-                       "endsAt": f"{end:%Y-%m-%dT%H:%M:%S}.000Z", "values": data})
+    return json.dumps(
+        {
+            "period": "PT600S",
+            "startsAt": f"{START:%Y-%m-%dT%H:%M:%S}.000Z",
+            "endsAt": f"{end:%Y-%m-%dT%H:%M:%S}.000Z",
+            "values": data,
+        }
+    )
 
 
 def best(fn, runs: int = RUNS) -> tuple[float, float]:
@@ -76,16 +85,20 @@ def report(label: str, numbers: tuple[float, float], budget: float | None = None
 def test_bench_parse_downsample_draw() -> None:
     data = values()
     csv, js = csv_text(data), json_text(data)
-    print(f"\nSwitchgrid load curve: {POINTS} points (2 years of 10 minutes), CSV {len(csv) // 1024} KiB, "
-          f"JSON {len(js) // 1024} KiB — shared 2-core machine, noisy")
+    print(
+        f"\nSwitchgrid load curve: {POINTS} points (2 years of 10 minutes), CSV {len(csv) // 1024} KiB, "
+        f"JSON {len(js) // 1024} KiB — shared 2-core machine, noisy"
+    )
     report("parse CSV", best(lambda: rules.parse_csv_curve(csv), 3))
     report("parse JSON", best(lambda: rules.parse_json_curve(json.loads(js)), 3))
     curve = rules.parse_json_curve(json.loads(js))
     assert len(curve.points) == POINTS
     report("arrays (Trace.of)", best(lambda: Trace.of(curve, "x")))
     trace = Trace.of(curve, "x")
-    report("downsample all to 112 columns (min/max)",
-           best(lambda: rules.downsample_values(trace.ts, trace.values, 0, POINTS, 112)))
+    report(
+        "downsample all to 112 columns (min/max)",
+        best(lambda: rules.downsample_values(trace.ts, trace.values, 0, POINTS, 112)),
+    )
     for zoom in rules.ZOOMS:
         view = CurveView(trace, zoom=zoom)
         report(f"draw {zoom} 120×34 (plotext build)", best(lambda view=view: view.build(120, 34)))
@@ -95,9 +108,14 @@ def test_bench_parse_downsample_draw() -> None:
 async def test_bench_screen(tmp_path) -> None:
     data = values()
     trace = Trace.of(rules.parse_json_curve(json.loads(json_text(data))), "00000000000022")
-    runtime = build_runtime(Settings(), sandbox=True, clock=ManualClock(dt.datetime(2025, 1, 2, 10)),
-                            data_dir=tmp_path, retry=RetryPolicy(attempts=1),
-                            secrets=SecretStore(credentials_file=tmp_path / "c", env={}))
+    runtime = build_runtime(
+        Settings(),
+        sandbox=True,
+        clock=ManualClock(dt.datetime(2025, 1, 2, 10)),
+        data_dir=tmp_path,
+        retry=RetryPolicy(attempts=1),
+        secrets=SecretStore(credentials_file=tmp_path / "c", env={}),
+    )
     app = PupitreApp(runtime)
     app.feeds.start = lambda: None  # no fetch: measure the plot only
     async with app.run_test(size=(120, 40)) as pilot:
@@ -109,12 +127,23 @@ async def test_bench_screen(tmp_path) -> None:
         while widget.rendered_at < started:
             await pilot.pause(0.001)
         first = (widget.rendered_at - started) * 1000
-        print(f"\n  data in memory → plot on screen, 120×40, all  {first:8.1f} ms   (budget 150 ms; "
-              f"plotext build {widget.last_build_seconds * 1000:.1f} ms)")
+        print(
+            f"\n  data in memory → plot on screen, 120×40, all  {first:8.1f} ms   (budget 150 ms; "
+            f"plotext build {widget.last_build_seconds * 1000:.1f} ms)"
+        )
         await pilot.pause()
         # each measured key changes the view (so the plot is drawn again)
-        for keys in (("a", "d"), ("a", "w"), ("a", "m"), ("d", "a"), ("m", "comma"), ("w", "comma"),
-                     ("w", "left"), ("w", "v"), ("d", "left")):
+        for keys in (
+            ("a", "d"),
+            ("a", "w"),
+            ("a", "m"),
+            ("d", "a"),
+            ("m", "comma"),
+            ("w", "comma"),
+            ("w", "left"),
+            ("w", "v"),
+            ("d", "left"),
+        ):
             timings, builds = [], []
             for _ in range(RUNS):
                 for key in keys[:-1]:
@@ -129,6 +158,8 @@ async def test_bench_screen(tmp_path) -> None:
                 timings.append((widget.rendered_at - started) * 1000)
                 builds.append(widget.last_build_seconds * 1000)
             label = "key " + " then ".join(keys)
-            print(f"  {label:<44} median {statistics.median(timings):8.1f} ms   (budget 100 ms; "
-                  f"build {statistics.median(builds):.1f} ms)")
+            print(
+                f"  {label:<44} median {statistics.median(timings):8.1f} ms   (budget 100 ms; "
+                f"build {statistics.median(builds):.1f} ms)"
+            )
     await runtime.aclose()

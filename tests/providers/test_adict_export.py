@@ -23,8 +23,8 @@ from pupitre.providers.grdf_adict.client import PROVIDER, AdictClient
 from pupitre.providers.grdf_adict.feeds import RightsTable
 from pupitre.providers.grdf_adict.models import Reading
 from pupitre.providers.grdf_adict.sandbox import AdictSimulator
-from tests.providers.test_grdf_adict_sandbox import http, make, sim  # noqa: F401 (http, sim: fixtures)
 from tests.corpus import samples
+from tests.providers.test_grdf_adict_sandbox import http, make, sim  # noqa: F401 (http, sim: fixtures)
 
 START = dt.datetime(2026, 3, 10, 9, 0, tzinfo=PARIS)
 TODAY = START.date()
@@ -45,6 +45,7 @@ def period(kind: str = PUBLISHED, **fields: str) -> export.Period:
 
 
 # -- the period (document: periode YYYY, YYYY-NN, YYYY-WNN, YYYY-NNN, or two dates; 5 / 3 years) --
+
 
 def test_period_forms_and_their_limits() -> None:
     month = period(periode="2026-02")
@@ -100,12 +101,19 @@ def test_selection_keeps_active_rights_giving_that_data_once_per_pce() -> None:
     chosen = export.select(col, range(len(ROWS)), PUBLISHED, TODAY, feb)
     assert chosen.pces == ("GI000001", "21000000000007")
     assert chosen.shown == 8
-    assert chosen.left_out == {export.NOT_ACTIVE: 2, export.NO_CONSUMPTION: 1, export.EXPIRED: 1,
-                               export.OUTSIDE: 1, export.SAME_PCE: 1}
-    assert chosen.sentence() == ("2 PCE from 8 row(s) shown; left out: 2 not Active (no access to data), "
-                                 "1 injection rights (no consumption data), 1 ended rights, "
-                                 "1 with a data perimeter outside the period, 1 more rows of a PCE already "
-                                 "counted.")
+    assert chosen.left_out == {
+        export.NOT_ACTIVE: 2,
+        export.NO_CONSUMPTION: 1,
+        export.EXPIRED: 1,
+        export.OUTSIDE: 1,
+        export.SAME_PCE: 1,
+    }
+    assert chosen.sentence() == (
+        "2 PCE from 8 row(s) shown; left out: 2 not Active (no access to data), "
+        "1 injection rights (no consumption data), 1 ended rights, "
+        "1 with a data perimeter outside the period, 1 more rows of a PCE already "
+        "counted."
+    )
     # injections: only through an injection role (biomethane sites)
     assert export.select(col, range(len(ROWS)), INJECTIONS, TODAY, feb).pces == ("GI000004",)
     # without a valid period the perimeter is not judged; only the rows shown count, in their order
@@ -134,16 +142,19 @@ def test_selection_on_the_simulated_park_matches_what_grdf_serves(sim: AdictSimu
 
 # -- the plan (quota table: 6 000 calls a day up to 5 000 PCE, 1 call/s) -----------------------------
 
+
 def test_plan_sentence_says_calls_time_and_what_is_left() -> None:
     check = rules.bulk_fits_today(20, remaining_today=5000, per_second=0.9, reserve=export.RESERVE)
     assert export.plan_sentence(20, check, per_day=6000, per_second=0.9) == (
         "20 PCE → 20 call(s), about 22 s at 0.9 call/s; 5000 call(s) left today "
-        "(quota 6000 a day, 3 kept for the rights list).")
+        "(quota 6000 a day, 3 kept for the rights list)."
+    )
     short = rules.bulk_fits_today(20, remaining_today=21, per_second=0.9, reserve=export.RESERVE)
     assert not short.fits and "only 18 remain" in short.message
 
 
 # -- CSV from real corpus readings -------------------------------------------------------------------
+
 
 def corpus_reading(name: str) -> Reading:
     line = (SAMPLES / name).read_text(encoding="utf-8").splitlines()[0]
@@ -155,14 +166,32 @@ def test_corpus_readings_become_csv_lines(tmp_path: Path) -> None:
     published = corpus_reading("v2_donnees_consos_publiees.lowatt-fixture.ndjson")
     informative = corpus_reading("v2_donnees_consos_informatives.lowatt-fixture.ndjson")
     row = export.reading_row("23000000000000", PUBLISHED, published)
-    assert row == {"id_pce": "23000000000000", "kind": PUBLISHED, "start": "2021-01-01T06:00:00+01:00",
-                   "end": "2021-01-23T06:00:00+01:00", "gas_day": "", "energy_kwh": "2032", "volume_m3": "180",
-                   "volume_converted_m3": "0", "conversion_coeff": "11.29", "index_start": "771",
-                   "index_end": "951", "qualification": "Mesuré", "status": "Définitive", "type": "Publiée",
-                   "flow": "Consommation", "reading_quality": "Mesure"}
+    assert row == {
+        "id_pce": "23000000000000",
+        "kind": PUBLISHED,
+        "start": "2021-01-01T06:00:00+01:00",
+        "end": "2021-01-23T06:00:00+01:00",
+        "gas_day": "",
+        "energy_kwh": "2032",
+        "volume_m3": "180",
+        "volume_converted_m3": "0",
+        "conversion_coeff": "11.29",
+        "index_start": "771",
+        "index_end": "951",
+        "qualification": "Mesuré",
+        "status": "Définitive",
+        "type": "Publiée",
+        "flow": "Consommation",
+        "reading_quality": "Mesure",
+    }
     daily = export.reading_row("23000000000000", INFORMATIVE, informative)
     assert (daily["start"], daily["gas_day"], daily["energy_kwh"], daily["status"], daily["type"]) == (
-        "2021-08-16T06:00:00+02:00", "2021-08-16", "8", "Provisoire", "Informative Journalier")
+        "2021-08-16T06:00:00+02:00",
+        "2021-08-16",
+        "8",
+        "Provisoire",
+        "Informative Journalier",
+    )
     assert daily["index_start"] == "" and daily["index_end"] == "1325"
 
     run = export.ExportRun(PUBLISHED, period(periode="2026-02"), ["23000000000000", "GI000009", "GI000010"])
@@ -171,14 +200,19 @@ def test_corpus_readings_become_csv_lines(tmp_path: Path) -> None:
     run.done, run.stopped = 2, "cancelled by the operator"
     out = export.write_export(run, tmp_path / "exports", START)
     assert out.data.name == "adict_donnees_consos_publiees_2026-02_20260310-090000_PARTIAL.csv"
-    assert out.refused is not None and out.refused.name == "adict_donnees_consos_publiees_2026-02_20260310-090000_refused.csv"
+    assert (
+        out.refused is not None
+        and out.refused.name == "adict_donnees_consos_publiees_2026-02_20260310-090000_refused.csv"
+    )
     with out.data.open(encoding="utf-8-sig") as handle:
         lines = list(csv.DictReader(handle))
     assert len(lines) == 2 and lines[0] == row
     with out.refused.open(encoding="utf-8-sig") as handle:
         refused = list(csv.DictReader(handle))
-    assert refused == [{"id_pce": "GI000009", "outcome": "refused", "reason": "Aucun droit d'accès"},
-                       {"id_pce": "GI000010", "outcome": "not fetched", "reason": "cancelled by the operator"}]
+    assert refused == [
+        {"id_pce": "GI000009", "outcome": "refused", "reason": "Aucun droit d'accès"},
+        {"id_pce": "GI000010", "outcome": "not fetched", "reason": "cancelled by the operator"},
+    ]
     assert os.stat(out.data).st_mode & 0o777 == 0o600 and os.stat(out.refused).st_mode & 0o777 == 0o600
     assert "PARTIAL: cancelled" in run.summary() and "1 not reached" in run.summary()
 
@@ -203,14 +237,16 @@ def test_a_failed_write_leaves_no_file(tmp_path: Path, monkeypatch: pytest.Monke
 
 # -- the run against the simulator --------------------------------------------------------------------
 
+
 def some_pces(sim: AdictSimulator, count: int) -> list[str]:
     table = RightsTable()
     table.add_raw(list(sim.iter_rights()))
     return list(export.select(table.col, range(len(table)), PUBLISHED, TODAY).pces[:count])
 
 
-async def test_run_exports_and_a_refusal_does_not_stop_the_others(sim: AdictSimulator, http: httpx.AsyncClient,
-                                                                  clock: ManualClock, tmp_path: Path) -> None:
+async def test_run_exports_and_a_refusal_does_not_stop_the_others(
+    sim: AdictSimulator, http: httpx.AsyncClient, clock: ManualClock, tmp_path: Path
+) -> None:
     pces = some_pces(sim, 18)
     pces[3:3] = ["GI888888"]  # no right on this PCE: GRDF refuses it (HTTP 200, statut_restitution)
     client = limited(http, clock)
@@ -228,8 +264,9 @@ async def test_run_exports_and_a_refusal_does_not_stop_the_others(sim: AdictSimu
     assert out.refused is not None and "GI888888" in out.refused.read_text(encoding="utf-8-sig")
 
 
-async def test_not_started_when_today_quota_is_short(sim: AdictSimulator, http: httpx.AsyncClient,
-                                                     clock: ManualClock) -> None:
+async def test_not_started_when_today_quota_is_short(
+    sim: AdictSimulator, http: httpx.AsyncClient, clock: ManualClock
+) -> None:
     client = limited(http, clock, per_day=12)
     run = export.ExportRun(PUBLISHED, period(periode="2026-02"), some_pces(sim, 10))
     await export.run_export(run, client, TODAY)
@@ -238,7 +275,8 @@ async def test_not_started_when_today_quota_is_short(sim: AdictSimulator, http: 
 
 
 async def test_grdf_daily_quota_stops_the_run_and_keeps_what_was_fetched(
-        sim: AdictSimulator, http: httpx.AsyncClient, clock: ManualClock) -> None:
+    sim: AdictSimulator, http: httpx.AsyncClient, clock: ManualClock
+) -> None:
     sim.per_day = 5  # GRDF's gate refuses the 6th call of the day (the local count did not know)
     client = limited(http, clock, per_day=None)
     run = export.ExportRun(PUBLISHED, period(periode="2026-02"), some_pces(sim, 10))
@@ -265,8 +303,7 @@ def test_export_dir_default_and_setting(tmp_path: Path) -> None:
     assert files.export_dir(" ~/x ", tmp_path) == Path("~/x").expanduser()
 
 
-async def test_injections_of_biomethane_sites(sim: AdictSimulator, http: httpx.AsyncClient,
-                                              clock: ManualClock) -> None:
+async def test_injections_of_biomethane_sites(sim: AdictSimulator, http: httpx.AsyncClient, clock: ManualClock) -> None:
     table = RightsTable()
     table.add_raw(list(sim.iter_rights()))
     feb = period(INJECTIONS, periode="2026-02")
@@ -277,17 +314,20 @@ async def test_injections_of_biomethane_sites(sim: AdictSimulator, http: httpx.A
     assert not run.refused and rows and all(r["flow"] and r["energy_kwh"] for r in rows)
 
 
-async def test_refused_credentials_or_no_network_stop_the_run(sim: AdictSimulator, http: httpx.AsyncClient,
-                                                              clock: ManualClock, plan: FaultPlan) -> None:
+async def test_refused_credentials_or_no_network_stop_the_run(
+    sim: AdictSimulator, http: httpx.AsyncClient, clock: ManualClock, plan: FaultPlan
+) -> None:
     pces = some_pces(sim, 10)
     plan.add("/adict/v2/pce/*", "status", count=100, status=401)
-    run = await export.run_export(export.ExportRun(PUBLISHED, period(periode="2026-02"), pces),
-                                  limited(http, clock), TODAY)
+    run = await export.run_export(
+        export.ExportRun(PUBLISHED, period(periode="2026-02"), pces), limited(http, clock), TODAY
+    )
     assert run.done == 1 and "credentials" in (run.stopped or "") and len(run.not_reached()) == 9
     plan.clear()
     plan.add("/adict/v2/pce/*", "timeout", count=3)
-    run = await export.run_export(export.ExportRun(PUBLISHED, period(periode="2026-02"), pces),
-                                  limited(http, clock), TODAY)
+    run = await export.run_export(
+        export.ExportRun(PUBLISHED, period(periode="2026-02"), pces), limited(http, clock), TODAY
+    )
     assert run.done == 3 and "unreachable" in (run.stopped or "") and len(run.refused) == 3
 
 

@@ -13,8 +13,15 @@ from pupitre.providers.core.errors import PayloadError
 from pupitre.providers.core.store import Store
 from pupitre.providers.grdf_adict import models as m
 from pupitre.providers.grdf_adict import rules
-from pupitre.providers.grdf_adict.feeds import (COLUMNS, RightsTable, quota_of, row_of, status_changes,
-                                                summarise, summary_findings)
+from pupitre.providers.grdf_adict.feeds import (
+    COLUMNS,
+    RightsTable,
+    quota_of,
+    row_of,
+    status_changes,
+    summarise,
+    summary_findings,
+)
 from pupitre.settings import GrdfAdictSettings
 from tests.corpus import samples
 
@@ -23,14 +30,21 @@ TODAY = dt.date(2026, 11, 18)  # a Wednesday
 
 
 def right(n: int, **fields: object) -> dict[str, object]:
-    base: dict[str, object] = {"id_droit_acces": f"id-{n}", "id_pce": f"GI{n:06d}",
-                               "role_tiers": "AUTORISE_CONTRAT_FOURNITURE", "nom_titulaire": "MARTIN",
-                               "etat_droit_acces": "Active", "parcours": "TIERS_DIRECT"}
+    base: dict[str, object] = {
+        "id_droit_acces": f"id-{n}",
+        "id_pce": f"GI{n:06d}",
+        "role_tiers": "AUTORISE_CONTRAT_FOURNITURE",
+        "nom_titulaire": "MARTIN",
+        "etat_droit_acces": "Active",
+        "parcours": "TIERS_DIRECT",
+    }
     base.update(fields)
     return base
 
 
-@pytest.mark.parametrize("name", ["v1_droits_acces.lowatt-fixture-2021.ndjson", "v2_droits_acces.lowatt-fixture.ndjson"])
+@pytest.mark.parametrize(
+    "name", ["v1_droits_acces.lowatt-fixture-2021.ndjson", "v2_droits_acces.lowatt-fixture.ndjson"]
+)
 def test_corpus_rights_read_into_columns(name: str) -> None:
     items, _ = rules.parse_ndjson((SAMPLES / name).read_bytes())
     table = RightsTable()
@@ -40,16 +54,25 @@ def test_corpus_rights_read_into_columns(name: str) -> None:
         model = m.AccessRight.model_validate(item)  # the row says what the model says
         row = table.row(i)
         assert (row["pce"], row["state"], row["role"], row["holder"]) == (
-            model.id_pce, model.etat_droit_acces or "", model.role_tiers or "", model.holder)
+            model.id_pce,
+            model.etat_droit_acces or "",
+            model.role_tiers or "",
+            model.holder,
+        )
         assert row["start"] == (model.date_debut_droit_acces.isoformat() if model.date_debut_droit_acces else "")
 
 
 def test_injection_right_shows_its_injection_perimeter() -> None:
     """A biomethane (injection) right has no consumption perimeter: its data-perimeter
     columns are the injection dates, on the fast path and the model's path alike."""
-    item = right(3, role_tiers="DETENTEUR_CONTRAT_INJECTION", perim_donnees_conso_debut=None,
-                 perim_donnees_conso_fin=None, perim_donnees_inj_debut="2024-01-01",
-                 perim_donnees_inj_fin="2027-01-01")
+    item = right(
+        3,
+        role_tiers="DETENTEUR_CONTRAT_INJECTION",
+        perim_donnees_conso_debut=None,
+        perim_donnees_conso_fin=None,
+        perim_donnees_inj_debut="2024-01-01",
+        perim_donnees_inj_fin="2027-01-01",
+    )
     zoned = {**item, "date_revocation": "2026-11-17T23:30:00+00:00", "etat_droit_acces": "Révoquée"}
     for candidate in (item, zoned):  # the second takes the model's path
         row = dict(zip(COLUMNS, row_of(candidate)))
@@ -66,12 +89,29 @@ def test_refused_right_sample_keeps_its_date() -> None:
 
 
 def test_quirks_and_bad_records() -> None:
-    row = dict(zip(COLUMNS, row_of(right(1, role_tiers="AUTORISE CONTRAT FOURNITURE", etat_droit_acces="Refusee",
-                                        nom_titulaire=" ", raison_sociale_du_titulaire="SCI X",
-                                        date_debut_droit_acces=" 2018-07-05 ",
-                                        date_passage_a_refuse="2026-11-17 02:54:14"))))
+    row = dict(
+        zip(
+            COLUMNS,
+            row_of(
+                right(
+                    1,
+                    role_tiers="AUTORISE CONTRAT FOURNITURE",
+                    etat_droit_acces="Refusee",
+                    nom_titulaire=" ",
+                    raison_sociale_du_titulaire="SCI X",
+                    date_debut_droit_acces=" 2018-07-05 ",
+                    date_passage_a_refuse="2026-11-17 02:54:14",
+                )
+            ),
+        )
+    )
     assert (row["role"], row["state"], row["holder"], row["start"], row["changed"]) == (
-        "AUTORISE_CONTRAT_FOURNITURE", m.REFUSED, "SCI X", "2018-07-05", "2026-11-17")
+        "AUTORISE_CONTRAT_FOURNITURE",
+        m.REFUSED,
+        "SCI X",
+        "2018-07-05",
+        "2026-11-17",
+    )
     with pytest.raises(PayloadError):
         row_of({"id_pce": "GI000001"})  # no id: the model's typed error
     with pytest.raises(PayloadError):
@@ -89,15 +129,17 @@ def test_dump_and_load_round_trip() -> None:
 
 def test_summary_proofs_awaited_overdue_and_lost_since_yesterday() -> None:
     table = RightsTable()
-    table.add_raw([
-        right(1, statut_controle_preuve=m.PROOF_PENDING, date_limite_transmission_preuve="2026-11-17"),  # past
-        right(2, statut_controle_preuve=m.PROOF_PENDING, date_limite_transmission_preuve="2026-11-24"),  # 4 wd
-        right(3, statut_controle_preuve=m.PROOF_PENDING, date_limite_transmission_preuve="2026-12-18"),
-        right(4, statut_controle_preuve=m.PROOF_TO_CHECK, date_limite_transmission_preuve="2026-11-17"),
-        right(5, etat_droit_acces="Révoquée", date_revocation="2026-11-17 10:00:00"),  # yesterday
-        right(6, etat_droit_acces="Obsolète", date_passage_a_obsolete="2026-11-01 02:00:00"),  # old
-        right(7, etat_droit_acces="Refusée"),  # no date, but the history saw it today
-    ])
+    table.add_raw(
+        [
+            right(1, statut_controle_preuve=m.PROOF_PENDING, date_limite_transmission_preuve="2026-11-17"),  # past
+            right(2, statut_controle_preuve=m.PROOF_PENDING, date_limite_transmission_preuve="2026-11-24"),  # 4 wd
+            right(3, statut_controle_preuve=m.PROOF_PENDING, date_limite_transmission_preuve="2026-12-18"),
+            right(4, statut_controle_preuve=m.PROOF_TO_CHECK, date_limite_transmission_preuve="2026-11-17"),
+            right(5, etat_droit_acces="Révoquée", date_revocation="2026-11-17 10:00:00"),  # yesterday
+            right(6, etat_droit_acces="Obsolète", date_passage_a_obsolete="2026-11-01 02:00:00"),  # old
+            right(7, etat_droit_acces="Refusée"),  # no date, but the history saw it today
+        ]
+    )
     summary = summarise(table, TODAY, {"id-7"})
     assert (summary.awaiting, summary.overdue, summary.due_soon) == (3, 1, 1)
     assert summary.next_deadline == "2026-11-24"
@@ -114,17 +156,19 @@ def test_summary_proofs_awaited_overdue_and_lost_since_yesterday() -> None:
 def test_state_changes_become_history_rows() -> None:
     old, new = RightsTable(), RightsTable()
     old.add_raw([right(1), right(2), right(3)])
-    new.add_raw([right(1, etat_droit_acces="Révoquée"), right(2, etat_droit_acces="A revérifier"), right(3),
-                 right(4)])
+    new.add_raw([right(1, etat_droit_acces="Révoquée"), right(2, etat_droit_acces="A revérifier"), right(3), right(4)])
     changes = status_changes(old, new)
     assert [(c.key, c.old, c.new, c.severity) for c in changes[:2]] == [
-        ("id-1", "Active", "Révoquée", "attention"), ("id-2", "Active", "A revérifier", "info")]
+        ("id-1", "Active", "Révoquée", "attention"),
+        ("id-2", "Active", "A revérifier", "info"),
+    ]
     assert changes[-1].key == "*" and changes[-1].message  # one notification, not one per right
     assert status_changes(None, new) == []
 
 
-@pytest.mark.parametrize("park,expected", [(300, (1.0, 6000)), (5000, (1.0, 6000)), (20_000, (1.0, 60_000)),
-                                           (120_000, (3.0, 240_000))])
+@pytest.mark.parametrize(
+    "park,expected", [(300, (1.0, 6000)), (5000, (1.0, 6000)), (20_000, (1.0, 60_000)), (120_000, (3.0, 240_000))]
+)
 def test_quota_by_park_size(park: int, expected: tuple[float, int]) -> None:
     assert quota_of(GrdfAdictSettings(park_size=park)) == expected
     assert quota_of(GrdfAdictSettings(park_size=park, per_second=2, per_day=10)) == (2, 10)
@@ -138,9 +182,14 @@ def test_day_counter_survives_a_restart(tmp_path: Path) -> None:
     from pupitre.providers.grdf_adict.feeds import AdictSession
 
     def session(store: Store) -> AdictSession:
-        ctx = ProviderContext(ManualClock(dt.datetime(2026, 11, 18, 9, tzinfo=PARIS)), store,
-                              SecretStore(credentials_file=tmp_path / "c.toml", env={}), tmp_path, FaultPlan(),
-                              http_factory=lambda: None)  # type: ignore[arg-type,return-value]
+        ctx = ProviderContext(
+            ManualClock(dt.datetime(2026, 11, 18, 9, tzinfo=PARIS)),
+            store,
+            SecretStore(credentials_file=tmp_path / "c.toml", env={}),
+            tmp_path,
+            FaultPlan(),
+            http_factory=lambda: None,
+        )  # type: ignore[arg-type,return-value]
         return AdictSession(GrdfAdictSettings(park_size=300), ctx, sandboxed=True)
 
     store = Store(tmp_path / "s.sqlite3")
@@ -157,15 +206,18 @@ def test_copy_keeps_odd_text_and_empty_tables(tmp_path: Path) -> None:
     the older stored form (each column joined on \x1f) still read."""
     store = Store(tmp_path / "s.sqlite3")
     table = RightsTable()
-    table.add_raw([right(1, nom_titulaire="A\x1fB \"é\""), right(2, nom_titulaire="")])
+    table.add_raw([right(1, nom_titulaire='A\x1fB "é"'), right(2, nom_titulaire="")])
     store.save_snapshot("rights", table.dump(), dt.datetime(2026, 11, 18, tzinfo=PARIS))
     again = RightsTable.load(store.load_snapshot("rights").payload)  # type: ignore[union-attr]
-    assert again.col == table.col and again.col["holder"][0] == "A\x1fB \"é\""
+    assert again.col == table.col and again.col["holder"][0] == 'A\x1fB "é"'
     assert len(RightsTable.load(RightsTable().dump())) == 0
     with pytest.raises(ValueError):
         RightsTable.load({**table.dump(), "rows": 3})
-    older = {"columns": list(COLUMNS), "rows": 2, "data": {name: "\x1f".join(values) for name, values
-                                                           in table.col.items() if name != "holder"}}
+    older = {
+        "columns": list(COLUMNS),
+        "rows": 2,
+        "data": {name: "\x1f".join(values) for name, values in table.col.items() if name != "holder"},
+    }
     older["data"]["holder"] = table.col["holder"]  # a column holding the separator stayed a list
     assert RightsTable.load(older).col == table.col
     store.close()
@@ -185,11 +237,21 @@ def test_the_direct_path_reads_as_right_row_does(tmp_path: Path) -> None:
     items.append(right(9, date_revocation="2026-11-17T23:30:00+00:00", etat_droit_acces="Révoquée"))
     for item in items:
         r = m.RightRow.from_api(item)
-        expected = (r.id_droit_acces, r.id_pce, r.role_tiers or "", r.holder, r.etat_droit_acces or "",
-                    r.statut_controle_preuve or "", _iso(r.date_debut_droit_acces), _iso(r.date_fin_droit_acces),
-                    _iso(r.perim_donnees_conso_debut) or _iso(m.parse_date(item.get("perim_donnees_inj_debut"))),
-                    _iso(r.perim_donnees_conso_fin) or _iso(m.parse_date(item.get("perim_donnees_inj_fin"))),
-                    _iso(r.date_limite_transmission_preuve), r.parcours or "", _iso(r.state_changed_at))
+        expected = (
+            r.id_droit_acces,
+            r.id_pce,
+            r.role_tiers or "",
+            r.holder,
+            r.etat_droit_acces or "",
+            r.statut_controle_preuve or "",
+            _iso(r.date_debut_droit_acces),
+            _iso(r.date_fin_droit_acces),
+            _iso(r.perim_donnees_conso_debut) or _iso(m.parse_date(item.get("perim_donnees_inj_debut"))),
+            _iso(r.perim_donnees_conso_fin) or _iso(m.parse_date(item.get("perim_donnees_inj_fin"))),
+            _iso(r.date_limite_transmission_preuve),
+            r.parcours or "",
+            _iso(r.state_changed_at),
+        )
         assert row_of(item)[:13] == expected
         assert (row_of(item)[15] == "1") == r.is_person
     with pytest.raises(ValueError):  # a zoned date-time goes the model's way (Paris date)
@@ -227,11 +289,14 @@ def test_the_data_perimeter_flags_are_kept() -> None:
     """perim_donnees_publiees / _informatives: "1" Vrai, "0" Faux, "" not said; an unreadable
     flag is read as not said (the right itself stays). Copies stored without them still load."""
     table = RightsTable()
-    table.add_raw([right(1, perim_donnees_publiees="Vrai", perim_donnees_informatives="Faux"),
-                   right(2, perim_donnees_publiees=None, perim_donnees_informatives="Faux")])
+    table.add_raw(
+        [
+            right(1, perim_donnees_publiees="Vrai", perim_donnees_informatives="Faux"),
+            right(2, perim_donnees_publiees=None, perim_donnees_informatives="Faux"),
+        ]
+    )
     table.add_raw([right(3, perim_donnees_publiees="peut-être")])  # one by one: the lenient path
     assert table.col["published"] == ["1", "", ""] and table.col["informative"] == ["0", "0", ""]
-    older = {"columns": list(COLUMNS[:-2]), "rows": 3,
-             "data": {name: table.col[name] for name in COLUMNS[:-2]}}
+    older = {"columns": list(COLUMNS[:-2]), "rows": 3, "data": {name: table.col[name] for name in COLUMNS[:-2]}}
     again = RightsTable.load(older)
     assert again.col["published"] == ["", "", ""] and again.col["id"] == table.col["id"]

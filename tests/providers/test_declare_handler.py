@@ -31,10 +31,15 @@ def make(tmp_path, monkeypatch):
     monkeypatch.setattr(feeds, "FEASIBILITY_POLL_SECONDS", 0.01)
 
     def runtime(now: dt.datetime = NOW) -> Runtime:
-        return build_runtime(Settings(), sandbox=True, clock=ManualClock(now), data_dir=tmp_path / "data",
-                             retry=RetryPolicy(attempts=1), sandbox_read_timeout=0.3,
-                             secrets=SecretStore(credentials_file=tmp_path / "config" / "c.toml", env={},
-                                                 backend=MemoryKeyring()))
+        return build_runtime(
+            Settings(),
+            sandbox=True,
+            clock=ManualClock(now),
+            data_dir=tmp_path / "data",
+            retry=RetryPolicy(attempts=1),
+            sandbox_read_timeout=0.3,
+            secrets=SecretStore(credentials_file=tmp_path / "config" / "c.toml", env={}, backend=MemoryKeyring()),
+        )
 
     return runtime
 
@@ -47,8 +52,9 @@ def handler(runtime: Runtime) -> feeds.DeclareHandler:
     return runtime.connections[feeds.PROVIDER].handlers[(feeds.PROVIDER, feeds.DECLARE_ACTION)]
 
 
-async def payload_for(runtime: Runtime, changes: dict[int, float], *, version: int | None = None,
-                      now: dt.datetime | None = None) -> dict:
+async def payload_for(
+    runtime: Runtime, changes: dict[int, float], *, version: int | None = None, now: dt.datetime | None = None
+) -> dict:
     """A declaration of Montoir's rebuilt program with ``changes`` (slot → value)."""
     now = now or runtime.clock.now()
     programs = await session(runtime).programs(MONTOIR, DAY)
@@ -109,8 +115,9 @@ async def test_feasibility_followed_until_decided(make):
 async def test_refused_program_is_delivered_with_the_comment(make):
     """Infeasible is not an API error: delivered, read back REFUSED with the §13.3 comment."""
     runtime = make()
-    runtime.simulators["grtgaz"].schedule(MONTOIR, Flex.Q_TO_QMINUS, IndicatorStatus.RED,
-                                          dt.datetime(2026, 11, 18, 8, 52, tzinfo=PARIS))
+    runtime.simulators["grtgaz"].schedule(
+        MONTOIR, Flex.Q_TO_QMINUS, IndicatorStatus.RED, dt.datetime(2026, 11, 18, 8, 52, tzinfo=PARIS)
+    )
     payload = await payload_for(runtime, {6: 1000.0})  # 12h lowered, inside the window
     runtime.outbox.enqueue(feeds.PROVIDER, feeds.DECLARE_ACTION, payload)
     [delivery] = await runtime.outbox.drain()

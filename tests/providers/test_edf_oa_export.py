@@ -14,19 +14,30 @@ import pytest
 
 from pupitre.providers.core.auth import StaticBearer
 from pupitre.providers.core.clock import PARIS, ManualClock
+from pupitre.providers.core.files import write_csv
 from pupitre.providers.core.sandbox import SandboxTransport
 from pupitre.providers.edf_oa.client import EdfOaClient
-from pupitre.providers.core.files import write_csv
-from pupitre.providers.edf_oa.export import (ACK_COLUMNS, CURTAILMENT_COLUMNS, ack_report_rows,
-                                             curtailment_report_rows, report_filename)
+from pupitre.providers.edf_oa.export import (
+    ACK_COLUMNS,
+    CURTAILMENT_COLUMNS,
+    ack_report_rows,
+    curtailment_report_rows,
+    report_filename,
+)
 from pupitre.providers.edf_oa.models import AckReport, CurtailmentReport
 from pupitre.providers.edf_oa.sandbox import EdfOaSimulator
 
 BASE_URL = "http://edf-oa.sandbox.invalid/api"
 NOW = dt.datetime(2026, 11, 23, 14, 0, tzinfo=PARIS)
 WEEK = (dt.date(2026, 11, 16), dt.date(2026, 11, 22))
-MANAGER_OF = {"BOA0001": "", "BOA0002": "", "BOA0003": "MGR-0101", "BOA0004": "MGR-0101",
-              "BOA0005": "MGR-0102", "BOA0006": "MGR-0102"}
+MANAGER_OF = {
+    "BOA0001": "",
+    "BOA0002": "",
+    "BOA0003": "MGR-0101",
+    "BOA0004": "MGR-0101",
+    "BOA0005": "MGR-0102",
+    "BOA0006": "MGR-0102",
+}
 ISO_WITH_OFFSET = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d"
 
 
@@ -69,8 +80,9 @@ async def test_ack_rows_one_per_event_with_the_hierarchy(ack_report: AckReport) 
         assert tuple(row) == ACK_COLUMNS
         assert (row["producer_id"], row["producer_label"]) == ("PROD-0042", "Solaire du Midi SAS")
         assert row["manager_id"] == MANAGER_OF[row["contract_id"]]  # managers' contracts are theirs
-        assert row["manager_label"] == {"": "", "MGR-0101": "Gestion Sud",
-                                        "MGR-0102": "Énergie Ouest"}[row["manager_id"]]
+        assert (
+            row["manager_label"] == {"": "", "MGR-0101": "Gestion Sud", "MGR-0102": "Énergie Ouest"}[row["manager_id"]]
+        )
         assert row["contract_status"] == "ACTIVE" and row["plant_id"]
         assert WEEK[0].isoformat() <= row["application_date"] <= WEEK[1].isoformat()
         assert row["order_id"].startswith("OA-" + row["application_date"].replace("-", ""))
@@ -99,17 +111,19 @@ async def test_curtailment_rows_one_per_period(curtailment_report: CurtailmentRe
 
 
 async def test_expired_contract_without_orders_gives_no_row(client: EdfOaClient) -> None:
-    report = await client.acknowledgements_report(contract_ids=["BOA0006"], start_date=WEEK[0],
-                                                  end_date=WEEK[1])
+    report = await client.acknowledgements_report(contract_ids=["BOA0006"], start_date=WEEK[0], end_date=WEEK[1])
     [(_, manager, contract)] = list(report.contracts())
     assert (manager.id, contract.status, contract.orders) == ("MGR-0102", "EXPIRED", [])
     assert ack_report_rows(report) == []
 
 
-async def test_csv_parses_back_and_is_private(ack_report: AckReport, curtailment_report: CurtailmentReport,
-                                               tmp_path) -> None:
-    for rows, kind in ((ack_report_rows(ack_report), "ack"),
-                       (curtailment_report_rows(curtailment_report), "curtailment")):
+async def test_csv_parses_back_and_is_private(
+    ack_report: AckReport, curtailment_report: CurtailmentReport, tmp_path
+) -> None:
+    for rows, kind in (
+        (ack_report_rows(ack_report), "ack"),
+        (curtailment_report_rows(curtailment_report), "curtailment"),
+    ):
         path = tmp_path / "exports" / report_filename(kind, *WEEK)  # type: ignore[arg-type]
         assert write_csv(rows, path) == path
         assert path.name == f"edf_oa-{kind}-report-2026-11-16_2026-11-22.csv"
@@ -118,7 +132,9 @@ async def test_csv_parses_back_and_is_private(ack_report: AckReport, curtailment
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
         assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
     assert sorted(p.name for p in (tmp_path / "exports").iterdir()) == [
-        "edf_oa-ack-report-2026-11-16_2026-11-22.csv", "edf_oa-curtailment-report-2026-11-16_2026-11-22.csv"]
+        "edf_oa-ack-report-2026-11-16_2026-11-22.csv",
+        "edf_oa-curtailment-report-2026-11-16_2026-11-22.csv",
+    ]
 
 
 def test_empty_report_writes_the_header_and_replaces_the_old_file(tmp_path) -> None:
@@ -134,12 +150,13 @@ def test_empty_report_writes_the_header_and_replaces_the_old_file(tmp_path) -> N
 
 
 def test_formula_like_api_text_is_neutralised(tmp_path) -> None:
-    path = write_csv([{"producer_label": "=HYPERLINK(\"x\")", "user_id": "@me", "value": "-1.0",
-                       "manager_label": "-x"}], tmp_path / "x.csv")
+    path = write_csv(
+        [{"producer_label": '=HYPERLINK("x")', "user_id": "@me", "value": "-1.0", "manager_label": "-x"}],
+        tmp_path / "x.csv",
+    )
     with path.open(encoding="utf-8-sig", newline="") as handle:
         [row] = list(csv.DictReader(handle))
-    assert row == {"producer_label": "'=HYPERLINK(\"x\")", "user_id": "'@me", "value": "-1.0",
-                   "manager_label": "'-x"}
+    assert row == {"producer_label": '\'=HYPERLINK("x")', "user_id": "'@me", "value": "-1.0", "manager_label": "'-x"}
 
 
 def test_csv_starts_with_a_bom_for_spreadsheets(tmp_path):

@@ -10,18 +10,28 @@ from pydantic import ValidationError
 
 from pupitre.providers.core.clock import PARIS, UTC
 from pupitre.providers.edf_oa import rules
-from pupitre.providers.edf_oa.models import (AckEntry, AckReport, AcknowledgementRequest,
-                                             AcknowledgementsState, Contract, ContractCurtailment,
-                                             CurtailmentOrder, CurtailmentReport, Envelope, NewToken,
-                                             Period, TokenStatus, to_document)
+from pupitre.providers.edf_oa.models import (
+    AckEntry,
+    AcknowledgementRequest,
+    AcknowledgementsState,
+    AckReport,
+    Contract,
+    ContractCurtailment,
+    CurtailmentOrder,
+    CurtailmentReport,
+    Envelope,
+    NewToken,
+    Period,
+    TokenStatus,
+    to_document,
+)
 from pupitre.providers.edf_oa.rules import AckRuleError
 
 DEADLINE = dt.time(16, 0)
 START, END = dt.time(13, 30), dt.time(16, 0)
 
 
-def at(hour: int, minute: int = 0, day: int = 23, month: int = 11, year: int = 2026,
-       second: int = 0) -> dt.datetime:
+def at(hour: int, minute: int = 0, day: int = 23, month: int = 11, year: int = 2026, second: int = 0) -> dt.datetime:
     return dt.datetime(year, month, day, hour, minute, second, tzinfo=PARIS)
 
 
@@ -30,24 +40,30 @@ def period(start: str, end: str, value: float = 1.0) -> Period:
 
 
 def contract(contract_id: str, *periods: Period, manager_id: str | None = None) -> ContractCurtailment:
-    return ContractCurtailment(contract_id=contract_id, plant_id="30001234567890", manager_id=manager_id,
-                               data=list(periods))
+    return ContractCurtailment(
+        contract_id=contract_id, plant_id="30001234567890", manager_id=manager_id, data=list(periods)
+    )
 
 
 def curtailed(contract_id: str) -> ContractCurtailment:
-    return contract(contract_id, period("2026-11-24T00:00:00+01:00", "2026-11-24T12:00:00+01:00", 0.0),
-                    period("2026-11-24T12:00:00+01:00", "2026-11-24T14:00:00+01:00", 1.0),
-                    period("2026-11-24T14:00:00+01:00", "2026-11-25T00:00:00+01:00", 0.0))
+    return contract(
+        contract_id,
+        period("2026-11-24T00:00:00+01:00", "2026-11-24T12:00:00+01:00", 0.0),
+        period("2026-11-24T12:00:00+01:00", "2026-11-24T14:00:00+01:00", 1.0),
+        period("2026-11-24T14:00:00+01:00", "2026-11-25T00:00:00+01:00", 0.0),
+    )
 
 
 def quiet(contract_id: str) -> ContractCurtailment:
     return contract(contract_id, period("2026-11-24T00:00:00+01:00", "2026-11-25T00:00:00+01:00", 0.0))
 
 
-def make_order(*contracts: ContractCurtailment, order_id: str = "OA-20261124-1A2B",
-               updated_at: dt.datetime = at(13, 0)) -> CurtailmentOrder:
-    return CurtailmentOrder(order_id=order_id, updated_at=updated_at,
-                            application_date=dt.date(2026, 11, 24), curtailments=list(contracts))
+def make_order(
+    *contracts: ContractCurtailment, order_id: str = "OA-20261124-1A2B", updated_at: dt.datetime = at(13, 0)
+) -> CurtailmentOrder:
+    return CurtailmentOrder(
+        order_id=order_id, updated_at=updated_at, application_date=dt.date(2026, 11, 24), curtailments=list(contracts)
+    )
 
 
 ORDER = make_order(curtailed("BOA0001"), quiet("BOA0002"), curtailed("BOA0003"))
@@ -57,23 +73,33 @@ def entry(value: bool, when: dt.datetime, source: str = "API", user: str = "PROD
     return AckEntry(user_id=user, ack_value=value, ack_date=when, ack_source=source)  # type: ignore[arg-type]
 
 
-def state(acks: dict[str, list[AckEntry]], order: CurtailmentOrder = ORDER,
-          order_id: str | None = None) -> AcknowledgementsState:
-    return AcknowledgementsState.model_validate({
-        "order_id": order_id or order.order_id, "updated_at": order.updated_at,
-        "application_date": order.application_date,
-        "acknowledgements": [{"contract_id": cid, "ack_list": [e.model_dump() for e in entries]}
-                             for cid, entries in acks.items()]})
+def state(
+    acks: dict[str, list[AckEntry]], order: CurtailmentOrder = ORDER, order_id: str | None = None
+) -> AcknowledgementsState:
+    return AcknowledgementsState.model_validate(
+        {
+            "order_id": order_id or order.order_id,
+            "updated_at": order.updated_at,
+            "application_date": order.application_date,
+            "acknowledgements": [
+                {"contract_id": cid, "ack_list": [e.model_dump() for e in entries]} for cid, entries in acks.items()
+            ],
+        }
+    )
 
 
 # -- models: envelope (§3.3), timestamps, tokens (§9) -------------------------------------------
 
-@pytest.mark.parametrize("errors, messages", [
-    ([{"code": "E42", "message": "date invalide", "field": "start_date"}], ["date invalide"]),
-    ({"code": 400, "message": "one object"}, ["one object"]),
-    (None, []),
-    (["plain text"], ["plain text"]),
-])
+
+@pytest.mark.parametrize(
+    "errors, messages",
+    [
+        ([{"code": "E42", "message": "date invalide", "field": "start_date"}], ["date invalide"]),
+        ({"code": 400, "message": "one object"}, ["one object"]),
+        (None, []),
+        (["plain text"], ["plain text"]),
+    ],
+)
 def test_envelope_accepts_errors_as_list_object_or_null(errors: Any, messages: list[str]) -> None:
     envelope = Envelope[Any].model_validate({"data": None, "meta": None, "errors": errors})
     assert envelope.data is None and envelope.meta == {}
@@ -94,16 +120,26 @@ def test_timestamps_are_aware_and_exposed_in_paris() -> None:
 def test_token_expiry_is_real_utc_and_the_new_token_is_never_shown() -> None:
     status = TokenStatus.model_validate({"expires_at": "2026-12-31T23:30:00Z"})
     assert status.expires_at == dt.datetime(2027, 1, 1, 0, 30, tzinfo=PARIS)
-    token = NewToken.model_validate({"client_token": "s3cr3t-t0ken", "expires_at": "2027-02-21T12:00:00Z",
-                                     "lease_duration": 7776000, "renewable": True})
+    token = NewToken.model_validate(
+        {
+            "client_token": "s3cr3t-t0ken",
+            "expires_at": "2027-02-21T12:00:00Z",
+            "lease_duration": 7776000,
+            "renewable": True,
+        }
+    )
     assert token.client_token.get_secret_value() == "s3cr3t-t0ken"
     assert "s3cr3t" not in repr(token) and "s3cr3t" not in str(token)
     assert "s3cr3t" not in str(token.model_dump())
 
 
 def test_RG_CON_0020_contract_status_is_active_or_expired() -> None:
-    base = {"id": "BOA0001", "created_at": "2023-04-03T10:12:00+02:00",
-            "updated_at": "2024-11-18T09:30:00+01:00", "plant_id": "17W100P100P0345B"}
+    base = {
+        "id": "BOA0001",
+        "created_at": "2023-04-03T10:12:00+02:00",
+        "updated_at": "2024-11-18T09:30:00+01:00",
+        "plant_id": "17W100P100P0345B",
+    }
     assert Contract.model_validate({**base, "status": "ACTIVE"}).status == "ACTIVE"
     assert Contract.model_validate({**base, "status": "expired"}).status == "EXPIRED"
     assert Contract.model_validate({**base, "status": "ACTIVE"}).manager_id is None  # not visible
@@ -128,25 +164,82 @@ def test_acknowledgement_request_needs_real_booleans_and_one_contract() -> None:
 def test_reports_share_one_hierarchy() -> None:
     order = {"application_date": "2026-11-24", "order_id": "OA-1"}
     leaf = {"id": "BOA0003", "plant_id": "30002345678901", "status": "ACTIVE"}
-    ack = AckReport.model_validate({"producers": [{
-        "id": "PROD-0042", "label": "Solaire du Midi SAS", "contracts": [],
-        "managers": [{"id": "MGR-0101", "label": "Gestion Sud", "contracts": [{**leaf, "orders": [{
-            **order, "acknowledgements": [{"ack_source": "API", "ack_type": "GET_ORDER", "ack_value": None,
-                                           "ack_date": "2026-11-23T13:35:00+01:00",
-                                           "user_id": "MGR-0101"}]}]}]}]}]})
+    ack = AckReport.model_validate(
+        {
+            "producers": [
+                {
+                    "id": "PROD-0042",
+                    "label": "Solaire du Midi SAS",
+                    "contracts": [],
+                    "managers": [
+                        {
+                            "id": "MGR-0101",
+                            "label": "Gestion Sud",
+                            "contracts": [
+                                {
+                                    **leaf,
+                                    "orders": [
+                                        {
+                                            **order,
+                                            "acknowledgements": [
+                                                {
+                                                    "ack_source": "API",
+                                                    "ack_type": "GET_ORDER",
+                                                    "ack_value": None,
+                                                    "ack_date": "2026-11-23T13:35:00+01:00",
+                                                    "user_id": "MGR-0101",
+                                                }
+                                            ],
+                                        }
+                                    ],
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
     rows = ack.rows()
-    assert [(r.producer_id, r.manager_id, r.contract.id, r.order.acknowledgements[0].ack_type)
-            for r in rows] == [("PROD-0042", "MGR-0101", "BOA0003", "GET_ORDER")]
-    cur = CurtailmentReport.model_validate({"producers": [{
-        "id": "PROD-0042", "label": "Solaire du Midi SAS", "managers": [],
-        "contracts": [{**leaf, "orders": [{**order, "curtailment_data": {"periods": [
-            {"start_date": "2026-11-24T12:00:00+01:00", "end_date": "2026-11-24T13:00:00+01:00",
-             "value": 1.0}]}}]}]}]})
+    assert [(r.producer_id, r.manager_id, r.contract.id, r.order.acknowledgements[0].ack_type) for r in rows] == [
+        ("PROD-0042", "MGR-0101", "BOA0003", "GET_ORDER")
+    ]
+    cur = CurtailmentReport.model_validate(
+        {
+            "producers": [
+                {
+                    "id": "PROD-0042",
+                    "label": "Solaire du Midi SAS",
+                    "managers": [],
+                    "contracts": [
+                        {
+                            **leaf,
+                            "orders": [
+                                {
+                                    **order,
+                                    "curtailment_data": {
+                                        "periods": [
+                                            {
+                                                "start_date": "2026-11-24T12:00:00+01:00",
+                                                "end_date": "2026-11-24T13:00:00+01:00",
+                                                "value": 1.0,
+                                            }
+                                        ]
+                                    },
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
     assert [(p.id, m, c.id) for p, m, c in cur.contracts()] == [("PROD-0042", None, "BOA0003")]
     assert cur.rows()[0].order.curtailment_data.periods[0].value == 1.0
 
 
 # -- RG_COR_0010: tomorrow ------------------------------------------------------------------------
+
 
 def test_RG_COR_0010_application_date_is_the_paris_call_date_plus_one() -> None:
     assert rules.tomorrow(at(23, 59)) == dt.date(2026, 11, 24)
@@ -158,22 +251,26 @@ def test_RG_COR_0010_application_date_is_the_paris_call_date_plus_one() -> None:
 
 # -- RG_COR_0030: periods --------------------------------------------------------------------------
 
+
 def test_RG_COR_0030_curtailment_periods_are_the_ones_valued_1_merged_and_sorted() -> None:
-    c = contract("BOA0001",
-                 period("2026-11-24T14:00:00+01:00", "2026-11-24T15:00:00+01:00"),
-                 period("2026-11-24T00:00:00+01:00", "2026-11-24T12:00:00+01:00", 0.0),
-                 period("2026-11-24T12:00:00+01:00", "2026-11-24T13:00:00+01:00"),
-                 period("2026-11-24T13:00:00+01:00", "2026-11-24T14:00:00+01:00"),
-                 period("2026-11-24T16:30:00+01:00", "2026-11-24T17:00:00+01:00"),
-                 period("2026-11-24T17:00:00+01:00", "2026-11-25T00:00:00+01:00", 0.0))
+    c = contract(
+        "BOA0001",
+        period("2026-11-24T14:00:00+01:00", "2026-11-24T15:00:00+01:00"),
+        period("2026-11-24T00:00:00+01:00", "2026-11-24T12:00:00+01:00", 0.0),
+        period("2026-11-24T12:00:00+01:00", "2026-11-24T13:00:00+01:00"),
+        period("2026-11-24T13:00:00+01:00", "2026-11-24T14:00:00+01:00"),
+        period("2026-11-24T16:30:00+01:00", "2026-11-24T17:00:00+01:00"),
+        period("2026-11-24T17:00:00+01:00", "2026-11-25T00:00:00+01:00", 0.0),
+    )
     spells = rules.curtailment_periods(c)
     assert [(p.start_date, p.end_date, p.value) for p in spells] == [
-        (at(12, day=24), at(15, day=24), 1.0), (at(16, 30, day=24), at(17, day=24), 1.0)]
+        (at(12, day=24), at(15, day=24), 1.0),
+        (at(16, 30, day=24), at(17, day=24), 1.0),
+    ]
     assert rules.has_curtailment(c) and not rules.has_curtailment(quiet("BOA0002"))
     assert rules.curtailed_contracts(ORDER) == ["BOA0001", "BOA0003"]
     # an undocumented fractional value is never hidden
-    assert rules.has_curtailment(contract("X", period("2026-11-24T12:00:00+01:00",
-                                                      "2026-11-24T13:00:00+01:00", 0.5)))
+    assert rules.has_curtailment(contract("X", period("2026-11-24T12:00:00+01:00", "2026-11-24T13:00:00+01:00", 0.5)))
 
 
 def test_duration_is_elapsed_time_across_dst() -> None:
@@ -184,13 +281,15 @@ def test_duration_is_elapsed_time_across_dst() -> None:
 
 
 def test_hourly_timeline_on_the_23_hour_day() -> None:
-    c = contract("BOA0001", period("2026-03-29T01:00:00+01:00", "2026-03-29T03:30:00+02:00"),
-                 period("2026-03-29T12:00:00+02:00", "2026-03-29T13:00:00+02:00"))
+    c = contract(
+        "BOA0001",
+        period("2026-03-29T01:00:00+01:00", "2026-03-29T03:30:00+02:00"),
+        period("2026-03-29T12:00:00+02:00", "2026-03-29T13:00:00+02:00"),
+    )
     timeline = rules.hourly_timeline(c, dt.date(2026, 3, 29))
     assert len(timeline) == 23
     assert [h.hour for h, _ in timeline][:4] == [0, 1, 3, 4]  # 02:00 does not exist
-    assert [h.strftime("%H:%M%z") for h, on in timeline if on] == ["01:00+0100", "03:00+0200",
-                                                                  "12:00+0200"]
+    assert [h.strftime("%H:%M%z") for h, on in timeline if on] == ["01:00+0100", "03:00+0200", "12:00+0200"]
 
 
 def test_hourly_timeline_on_the_25_hour_day() -> None:
@@ -207,20 +306,27 @@ def test_hourly_timeline_on_the_25_hour_day() -> None:
 
 # -- acknowledgement building (RG_ACK_0020, RG_ACK_0030) -------------------------------------------
 
+
 def test_RG_ACK_0020_true_will_respect_false_will_not() -> None:
     request = rules.build_request(ORDER, {"BOA0003": False, "BOA0001": True, "BOA0002": None})
     assert request.order_id == ORDER.order_id
     assert [(a.contract_id, a.ack_value) for a in request.acknowledgements] == [
-        ("BOA0001", True), ("BOA0003", False)]  # the order's contract order, unset ones left out
-    assert request.model_dump(mode="json") == {"order_id": "OA-20261124-1A2B", "acknowledgements": [
-        {"contract_id": "BOA0001", "ack_value": True}, {"contract_id": "BOA0003", "ack_value": False}]}
+        ("BOA0001", True),
+        ("BOA0003", False),
+    ]  # the order's contract order, unset ones left out
+    assert request.model_dump(mode="json") == {
+        "order_id": "OA-20261124-1A2B",
+        "acknowledgements": [
+            {"contract_id": "BOA0001", "ack_value": True},
+            {"contract_id": "BOA0003", "ack_value": False},
+        ],
+    }
 
 
 def test_RG_ACK_0030_contracts_left_out_count_as_refused() -> None:
     choices = {"BOA0001": True}
     assert rules.left_out(ORDER, choices) == ["BOA0002", "BOA0003"]
-    assert rules.effective_values(ORDER, choices) == {"BOA0001": True, "BOA0002": False,
-                                                      "BOA0003": False}
+    assert rules.effective_values(ORDER, choices) == {"BOA0001": True, "BOA0002": False, "BOA0003": False}
     assert rules.left_out(ORDER, {"BOA0001": True, "BOA0002": True, "BOA0003": False}) == []
 
 
@@ -241,26 +347,38 @@ def test_build_request_refuses_empty_and_foreign_contracts() -> None:
 def test_RG_ACK_0010_order_id_must_have_been_received_today() -> None:
     today = dt.date(2026, 11, 23)
     rules.check_order_id("OA-20261124-1A2B", ("OA-20261124-1A2B", today), today)
-    rules.check_order_id("OA-20261124-1A2B", {"OA-20261123-FFFF": dt.date(2026, 11, 22),
-                                              "OA-20261124-1A2B": today}, today,
-                         application_date=dt.date(2026, 11, 24))
+    rules.check_order_id(
+        "OA-20261124-1A2B",
+        {"OA-20261123-FFFF": dt.date(2026, 11, 22), "OA-20261124-1A2B": today},
+        today,
+        application_date=dt.date(2026, 11, 24),
+    )
     with pytest.raises(AckRuleError) as caught:
         rules.check_order_id("OA-20261123-FFFF", ("OA-20261123-FFFF", dt.date(2026, 11, 22)), today)
-    assert str(caught.value) == ("order OA-20261123-FFFF was received on 2026-11-22, not today: "
-                                 "refresh the curtailments and acknowledge today's order")
+    assert str(caught.value) == (
+        "order OA-20261123-FFFF was received on 2026-11-22, not today: "
+        "refresh the curtailments and acknowledge today's order"
+    )
     with pytest.raises(AckRuleError, match="was not received"):
         rules.check_order_id("OA-other", ("OA-20261124-1A2B", today), today)
     with pytest.raises(AckRuleError, match="not tomorrow"):
-        rules.check_order_id("OA-20261124-1A2B", ("OA-20261124-1A2B", today), today,
-                             application_date=today)
+        rules.check_order_id("OA-20261124-1A2B", ("OA-20261124-1A2B", today), today, application_date=today)
 
 
 # -- §5.1.1: the last acknowledgement of the day ----------------------------------------------------
 
+
 def test_last_acknowledgement_of_the_day_is_retained_5_1_1() -> None:
-    acks = state({"BOA0001": [entry(True, at(14, 30)), entry(False, at(13, 50)),
-                              entry(False, at(15, 10), "PORTAL", "MGR-0101")],
-                  "BOA0003": [entry(True, at(14)), entry(False, at(14))]})
+    acks = state(
+        {
+            "BOA0001": [
+                entry(True, at(14, 30)),
+                entry(False, at(13, 50)),
+                entry(False, at(15, 10), "PORTAL", "MGR-0101"),
+            ],
+            "BOA0003": [entry(True, at(14)), entry(False, at(14))],
+        }
+    )
     latest = rules.latest_acks(acks)
     assert (latest["BOA0001"].ack_value, latest["BOA0001"].ack_source) == (False, "PORTAL")
     assert latest["BOA0003"].ack_value is False  # same instant: the later in the list
@@ -268,6 +386,7 @@ def test_last_acknowledgement_of_the_day_is_retained_5_1_1() -> None:
 
 
 # -- ack summary ------------------------------------------------------------------------------------
+
 
 def test_ack_summary_attention_before_the_deadline() -> None:
     summary = rules.ack_summary(ORDER, state({"BOA0001": [entry(True, at(14))]}), at(14, 5), DEADLINE)
@@ -299,8 +418,7 @@ def test_ack_summary_no_curtailment_is_ok() -> None:
 
 
 def test_ack_summary_ignores_acknowledgements_of_another_order() -> None:
-    other = state({"BOA0001": [entry(True, at(14))], "BOA0003": [entry(True, at(14))]},
-                  order_id="OA-20261123-FFFF")
+    other = state({"BOA0001": [entry(True, at(14))], "BOA0003": [entry(True, at(14))]}, order_id="OA-20261123-FFFF")
     summary = rules.ack_summary(ORDER, other, at(14, 5), DEADLINE)
     assert summary.level == "attention" and summary.acknowledged_true == []
     assert not rules.ack_summary(ORDER, None, at(14, 5, day=24), DEADLINE).is_current
@@ -314,6 +432,7 @@ def test_ack_summary_flags_acknowledgements_older_than_the_order_update() -> Non
 
 # -- call window (§4.1.2) ---------------------------------------------------------------------------
 
+
 def test_call_window_bounds() -> None:
     assert rules.window_bounds(at(9), START, END) == (at(13, 30), at(16))
     assert not rules.in_call_window(at(13, 29, second=59), START, END)
@@ -322,15 +441,18 @@ def test_call_window_bounds() -> None:
     assert not rules.in_call_window(at(16), START, END)
 
 
-@pytest.mark.parametrize("now, expected", [
-    (at(13), 900.0),                    # slow: the window opens after 15 min
-    (at(13, 20), 600.0),                # never sleep past 13:30
-    (at(13, 29, second=30), 30.0),
-    (at(13, 30), 60.0),                 # fast inside the window
-    (at(15, 59, second=59), 60.0),
-    (at(16), 900.0),                    # closed: slow again
-    (at(13, 25, day=24), 300.0),        # the next day's opening
-])
+@pytest.mark.parametrize(
+    "now, expected",
+    [
+        (at(13), 900.0),  # slow: the window opens after 15 min
+        (at(13, 20), 600.0),  # never sleep past 13:30
+        (at(13, 29, second=30), 30.0),
+        (at(13, 30), 60.0),  # fast inside the window
+        (at(15, 59, second=59), 60.0),
+        (at(16), 900.0),  # closed: slow again
+        (at(13, 25, day=24), 300.0),  # the next day's opening
+    ],
+)
 def test_poll_interval_around_the_window(now: dt.datetime, expected: float) -> None:
     assert rules.poll_interval(now, START, END, 60.0, 900.0) == expected
 
@@ -340,6 +462,7 @@ def test_poll_interval_after_the_window_waits_for_tomorrow_when_slow_is_long() -
 
 
 # -- token (§9) -------------------------------------------------------------------------------------
+
 
 def test_token_days_left_and_level() -> None:
     status = TokenStatus(expires_at=at(12, day=30))

@@ -12,18 +12,25 @@ import pytest
 
 from pupitre.providers.core.auth import StaticBearer
 from pupitre.providers.core.clock import PARIS, ManualClock
-from pupitre.providers.core.errors import (AuthError, BadRequestError, ConfigError, ConflictError,
-                                           ForbiddenError, NetworkError, NotFoundError, PayloadError,
-                                           QuotaError, ServerError)
+from pupitre.providers.core.errors import (
+    AuthError,
+    BadRequestError,
+    ConfigError,
+    ConflictError,
+    ForbiddenError,
+    NetworkError,
+    NotFoundError,
+    PayloadError,
+    QuotaError,
+    ServerError,
+)
 from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.retry import RetryPolicy
 from pupitre.providers.core.sandbox import SandboxTransport
 from pupitre.providers.edf_oa import rules
-from pupitre.providers.edf_oa.client import (PRODUCTION_BASE_URL, RECETTE_BASE_URL, EdfOaClient,
-                                             join_ids)
+from pupitre.providers.edf_oa.client import PRODUCTION_BASE_URL, RECETTE_BASE_URL, EdfOaClient, join_ids
 from pupitre.providers.edf_oa.models import AckItem, AcknowledgementRequest
-from pupitre.providers.edf_oa.sandbox import (CONTRACTS, INITIAL_TOKEN, EdfOaSimulator, build_app,
-                                              eic_check_char)
+from pupitre.providers.edf_oa.sandbox import CONTRACTS, INITIAL_TOKEN, EdfOaSimulator, build_app, eic_check_char
 from tests.providers.helpers import Counting
 
 HOST = "http://edf-oa.sandbox.invalid"
@@ -39,16 +46,15 @@ def at(hour: int, minute: int = 0, day: int = 23, month: int = 11, year: int = 2
     return dt.datetime(year, month, day, hour, minute, tzinfo=PARIS)
 
 
-
-
 START = at(13, 45)  # the clock fixture's time (tests/providers/conftest.py)
 
 
 @pytest.fixture
 def sim(clock: ManualClock, plan: FaultPlan) -> EdfOaSimulator:
     simulator = EdfOaSimulator(clock, plan, scenario="calm")
-    simulator.update_order({"BOA0001": NOON_SPELL, "BOA0003": NOON_SPELL, "BOA0002": [],
-                            "BOA0004": [], "BOA0005": NOON_SPELL}, at=at(13))
+    simulator.update_order(
+        {"BOA0001": NOON_SPELL, "BOA0003": NOON_SPELL, "BOA0002": [], "BOA0004": [], "BOA0005": NOON_SPELL}, at=at(13)
+    )
     return simulator
 
 
@@ -79,6 +85,7 @@ def as_account(sim: EdfOaSimulator, account_type: str, manager_id: str = "MGR-01
 
 # -- GET /curtailments (§4.1) ------------------------------------------------------------------
 
+
 async def test_curtailments_is_tomorrows_order_RG_COR_0010(client: EdfOaClient, clock: ManualClock) -> None:
     order = await client.curtailments()
     assert order.application_date == TOMORROW and rules.order_is_for_tomorrow(order, clock.now())
@@ -94,19 +101,23 @@ async def test_curtailments_is_tomorrows_order_RG_COR_0010(client: EdfOaClient, 
 
 async def test_RG_COR_0030_curtailment_periods_of_the_order(client: EdfOaClient) -> None:
     order = await client.curtailments()
-    spells = {c.contract_id: [(p.start_date.hour, p.end_date.hour) for p in rules.curtailment_periods(c)]
-              for c in order.curtailments}
-    assert spells == {"BOA0001": [(11, 15)], "BOA0002": [], "BOA0003": [(11, 15)], "BOA0004": [],
-                      "BOA0005": [(11, 15)]}
+    spells = {
+        c.contract_id: [(p.start_date.hour, p.end_date.hour) for p in rules.curtailment_periods(c)]
+        for c in order.curtailments
+    }
+    assert spells == {"BOA0001": [(11, 15)], "BOA0002": [], "BOA0003": [(11, 15)], "BOA0004": [], "BOA0005": [(11, 15)]}
     assert rules.curtailed_contracts(order) == ["BOA0001", "BOA0003", "BOA0005"]
 
 
-async def test_contract_ids_filter_is_comma_separated(client: EdfOaClient, http: httpx.AsyncClient,
-                                                      sim: EdfOaSimulator) -> None:
+async def test_contract_ids_filter_is_comma_separated(
+    client: EdfOaClient, http: httpx.AsyncClient, sim: EdfOaSimulator
+) -> None:
     order = await client.curtailments(["BOA0003", "BOA0001"])
     assert order.contract_ids == ["BOA0001", "BOA0003"]
-    response = await http.get(f"{BASE_URL}/v1/curtailments?contract_ids=BOA0001,BOA0003",
-                              headers={"Authorization": f"Bearer {sim.current_token}"})
+    response = await http.get(
+        f"{BASE_URL}/v1/curtailments?contract_ids=BOA0001,BOA0003",
+        headers={"Authorization": f"Bearer {sim.current_token}"},
+    )
     assert [c["contract_id"] for c in response.json()["data"]["curtailments"]] == ["BOA0001", "BOA0003"]
     assert join_ids(["BOA0001", " BOA0003", "BOA0001"]) == "BOA0001,BOA0003"
     assert join_ids([]) is None and join_ids(None) is None
@@ -114,8 +125,7 @@ async def test_contract_ids_filter_is_comma_separated(client: EdfOaClient, http:
         join_ids(["BOA0001,BOA0002"])
 
 
-async def test_404_before_the_1300_publication(client: EdfOaClient, clock: ManualClock,
-                                               sim: EdfOaSimulator) -> None:
+async def test_404_before_the_1300_publication(client: EdfOaClient, clock: ManualClock, sim: EdfOaSimulator) -> None:
     clock.set(at(12, 59))
     with pytest.raises(NotFoundError) as caught:
         await client.curtailments()
@@ -136,8 +146,9 @@ async def test_publish_forces_an_early_order(clock: ManualClock, plan: FaultPlan
     assert order.order_id == forced.order_id and order.updated_at == at(11, 0)
 
 
-async def test_update_order_keeps_the_order_id_and_moves_updated_at(client: EdfOaClient, clock: ManualClock,
-                                                                   sim: EdfOaSimulator) -> None:
+async def test_update_order_keeps_the_order_id_and_moves_updated_at(
+    client: EdfOaClient, clock: ManualClock, sim: EdfOaSimulator
+) -> None:
     before = await client.curtailments()
     clock.set(at(14, 10))
     sim.update_order({"BOA0002": NOON_SPELL})
@@ -150,11 +161,16 @@ async def test_update_order_keeps_the_order_id_and_moves_updated_at(client: EdfO
 
 # -- account types (RG_COR_0020/0040/0050, RG_ACK_5010/5020/5030, RG_CON_0010) ----------------------
 
+
 async def test_RG_COR_0040_producer_sees_manager_id_not_producer_id(client: EdfOaClient) -> None:
     order = await client.curtailments()
     assert [(c.contract_id, c.producer_id, c.manager_id) for c in order.curtailments] == [
-        ("BOA0001", None, None), ("BOA0002", None, None), ("BOA0003", None, "MGR-0101"),
-        ("BOA0004", None, "MGR-0101"), ("BOA0005", None, "MGR-0102")]
+        ("BOA0001", None, None),
+        ("BOA0002", None, None),
+        ("BOA0003", None, "MGR-0101"),
+        ("BOA0004", None, "MGR-0101"),
+        ("BOA0005", None, "MGR-0102"),
+    ]
 
 
 async def test_RG_COR_0050_admin_sees_both_ids(client: EdfOaClient, sim: EdfOaSimulator) -> None:
@@ -164,12 +180,13 @@ async def test_RG_COR_0050_admin_sees_both_ids(client: EdfOaClient, sim: EdfOaSi
     assert [c.manager_id for c in order.curtailments] == [None, None, "MGR-0101", "MGR-0101", "MGR-0102"]
 
 
-async def test_RG_COR_0020_manager_sees_only_its_contracts_and_no_ids(client: EdfOaClient,
-                                                                       sim: EdfOaSimulator) -> None:
+async def test_RG_COR_0020_manager_sees_only_its_contracts_and_no_ids(client: EdfOaClient, sim: EdfOaSimulator) -> None:
     as_account(sim, "manager")
     order = await client.curtailments()
     assert [(c.contract_id, c.producer_id, c.manager_id) for c in order.curtailments] == [
-        ("BOA0003", None, None), ("BOA0004", None, None)]
+        ("BOA0003", None, None),
+        ("BOA0004", None, None),
+    ]
     assert (await client.curtailments(["BOA0001", "BOA0003"])).contract_ids == ["BOA0003"]
     as_account(sim, "manager", "MGR-0102")
     assert (await client.curtailments()).contract_ids == ["BOA0005"]
@@ -177,30 +194,37 @@ async def test_RG_COR_0020_manager_sees_only_its_contracts_and_no_ids(client: Ed
 
 async def test_RG_ACK_5020_5030_acknowledgement_visibility(client: EdfOaClient, sim: EdfOaSimulator) -> None:
     state = await client.acknowledgements()
-    assert [(a.contract_id, a.producer_id, a.manager_id) for a in state.acknowledgements][2] == \
-        ("BOA0003", None, "MGR-0101")
+    assert [(a.contract_id, a.producer_id, a.manager_id) for a in state.acknowledgements][2] == (
+        "BOA0003",
+        None,
+        "MGR-0101",
+    )
     as_account(sim, "admin")
     state = await client.acknowledgements(["BOA0005"])
-    assert [(a.contract_id, a.producer_id, a.manager_id) for a in state.acknowledgements] == \
-        [("BOA0005", "PROD-0042", "MGR-0102")]
+    assert [(a.contract_id, a.producer_id, a.manager_id) for a in state.acknowledgements] == [
+        ("BOA0005", "PROD-0042", "MGR-0102")
+    ]
     as_account(sim, "manager")  # RG_ACK_5010
     state = await client.acknowledgements()
-    assert [(a.contract_id, a.producer_id, a.manager_id) for a in state.acknowledgements] == \
-        [("BOA0003", None, None), ("BOA0004", None, None)]
+    assert [(a.contract_id, a.producer_id, a.manager_id) for a in state.acknowledgements] == [
+        ("BOA0003", None, None),
+        ("BOA0004", None, None),
+    ]
 
 
 async def test_RG_CON_0010_contracts_per_account(client: EdfOaClient, sim: EdfOaSimulator) -> None:
     contracts = await client.contracts()
     assert [(c.id, c.status) for c in contracts] == [(c.id, c.status) for c in CONTRACTS]
     assert contracts[-1].status == "EXPIRED"  # RG_CON_0020
-    assert [c.manager_id for c in contracts] == [None, None, "MGR-0101", "MGR-0101", "MGR-0102",
-                                                 "MGR-0102"]
+    assert [c.manager_id for c in contracts] == [None, None, "MGR-0101", "MGR-0101", "MGR-0102", "MGR-0102"]
     plants = [c.plant_id for c in contracts]
     assert all(re.fullmatch(r"\d{14}", p) or re.fullmatch(r"\d\dW[0-9A-Z-]{12}[0-9A-Z]", p) for p in plants)
     assert any(len(p) == 16 for p in plants) and any(len(p) == 14 for p in plants)
     as_account(sim, "manager")
     assert [(c.id, c.producer_id, c.manager_id) for c in await client.contracts()] == [
-        ("BOA0003", None, None), ("BOA0004", None, None)]
+        ("BOA0003", None, None),
+        ("BOA0004", None, None),
+    ]
     as_account(sim, "admin")
     assert {c.producer_id for c in await client.contracts()} == {"PROD-0042"}
 
@@ -215,28 +239,38 @@ def test_plant_eic_codes_have_a_valid_check_character() -> None:
 
 # -- POST /acknowledgements (§5.1) -------------------------------------------------------------------
 
+
 async def test_post_then_get_shows_api_entries_and_left_out_refused_RG_ACK_0030(
-        client: EdfOaClient, clock: ManualClock, sim: EdfOaSimulator) -> None:
+    client: EdfOaClient, clock: ManualClock, sim: EdfOaSimulator
+) -> None:
     order = await client.curtailments()
     choices: rules.AckChoices = {"BOA0001": True, "BOA0003": False, "BOA0005": None}
     await client.post_acknowledgements(rules.build_request(order, choices))
     state = await client.acknowledgements()
     assert state.order_id == order.order_id and state.application_date == TOMORROW
-    got = {a.contract_id: [(e.user_id, e.ack_value, e.ack_date, e.ack_source) for e in a.ack_list]
-           for a in state.acknowledgements}
-    assert got == {"BOA0001": [("PROD-0042", True, at(13, 45), "API")],
-                   "BOA0002": [("PROD-0042", False, at(13, 45), "API")],
-                   "BOA0003": [("PROD-0042", False, at(13, 45), "API")],
-                   "BOA0004": [("PROD-0042", False, at(13, 45), "API")],
-                   "BOA0005": [("PROD-0042", False, at(13, 45), "API")]}
-    assert {cid: e.ack_value for cid, e in rules.latest_acks(state).items()} == \
-        rules.effective_values(order, choices) == sim.retained()
+    got = {
+        a.contract_id: [(e.user_id, e.ack_value, e.ack_date, e.ack_source) for e in a.ack_list]
+        for a in state.acknowledgements
+    }
+    assert got == {
+        "BOA0001": [("PROD-0042", True, at(13, 45), "API")],
+        "BOA0002": [("PROD-0042", False, at(13, 45), "API")],
+        "BOA0003": [("PROD-0042", False, at(13, 45), "API")],
+        "BOA0004": [("PROD-0042", False, at(13, 45), "API")],
+        "BOA0005": [("PROD-0042", False, at(13, 45), "API")],
+    }
+    assert (
+        {cid: e.ack_value for cid, e in rules.latest_acks(state).items()}
+        == rules.effective_values(order, choices)
+        == sim.retained()
+    )
     summary = rules.ack_summary(order, state, clock.now(), dt.time(16))
     assert summary.level == "ok" and summary.refused == ["BOA0003", "BOA0005"]
 
 
-async def test_last_acknowledgement_of_the_day_counts_5_1_1(client: EdfOaClient, clock: ManualClock,
-                                                           sim: EdfOaSimulator) -> None:
+async def test_last_acknowledgement_of_the_day_counts_5_1_1(
+    client: EdfOaClient, clock: ManualClock, sim: EdfOaSimulator
+) -> None:
     order = await client.curtailments()
     await client.post_acknowledgements(rules.build_request(order, {c: False for c in ACTIVE}))
     clock.set(at(14, 30))
@@ -254,24 +288,36 @@ async def test_manager_post_only_touches_its_contracts(client: EdfOaClient, sim:
     assert sim.retained() == {"BOA0003": True, "BOA0004": False}  # RG_ACK_0030 within its scope
     as_account(sim, "producer")
     with pytest.raises(BadRequestError) as caught:  # BOA0009 is nobody's
-        await client.post_acknowledgements(AcknowledgementRequest(
-            order_id=order.order_id, acknowledgements=[AckItem(contract_id="BOA0009", ack_value=True)]))
+        await client.post_acknowledgements(
+            AcknowledgementRequest(
+                order_id=order.order_id, acknowledgements=[AckItem(contract_id="BOA0009", ack_value=True)]
+            )
+        )
     assert "BOA0009" in caught.value.detail
     as_account(sim, "manager")
     with pytest.raises(BadRequestError, match="BOA0001"):  # a contract of the producer's
-        await client.post_acknowledgements(AcknowledgementRequest(
-            order_id=order.order_id, acknowledgements=[AckItem(contract_id="BOA0001", ack_value=True)]))
+        await client.post_acknowledgements(
+            AcknowledgementRequest(
+                order_id=order.order_id, acknowledgements=[AckItem(contract_id="BOA0001", ack_value=True)]
+            )
+        )
 
 
 async def test_RG_ACK_0030_a_filtered_order_still_refuses_the_other_contracts(
-        client: EdfOaClient, sim: EdfOaSimulator) -> None:
+    client: EdfOaClient, sim: EdfOaSimulator
+) -> None:
     # the hazard of acknowledging an order fetched with contract_ids: EDF OA counts every
     # contract of the account not listed as refused, including those outside the filter
     filtered = await client.curtailments(["BOA0001"])
     assert rules.left_out(filtered, {"BOA0001": True}) == []  # looks complete…
     await client.post_acknowledgements(rules.build_request(filtered, {"BOA0001": True}))
-    assert sim.retained() == {"BOA0001": True, "BOA0002": False, "BOA0003": False, "BOA0004": False,
-                              "BOA0005": False}  # …but is not
+    assert sim.retained() == {
+        "BOA0001": True,
+        "BOA0002": False,
+        "BOA0003": False,
+        "BOA0004": False,
+        "BOA0005": False,
+    }  # …but is not
     full = await client.curtailments()
     assert rules.effective_values(full, {"BOA0001": True}) == sim.retained()
 
@@ -282,13 +328,17 @@ async def test_admin_post_covers_every_contract(client: EdfOaClient, sim: EdfOaS
     await client.post_acknowledgements(rules.build_request(order, {"BOA0005": True}))
     entries = sim.acks()
     assert {cid: [(e.user_id, e.ack_value) for e in v] for cid, v in entries.items()} == {
-        "BOA0001": [("ADMIN-EDF", False)], "BOA0002": [("ADMIN-EDF", False)],
-        "BOA0003": [("ADMIN-EDF", False)], "BOA0004": [("ADMIN-EDF", False)],
-        "BOA0005": [("ADMIN-EDF", True)]}
+        "BOA0001": [("ADMIN-EDF", False)],
+        "BOA0002": [("ADMIN-EDF", False)],
+        "BOA0003": [("ADMIN-EDF", False)],
+        "BOA0004": [("ADMIN-EDF", False)],
+        "BOA0005": [("ADMIN-EDF", True)],
+    }
 
 
-async def test_RG_ACK_0010_stale_order_id_is_a_409_conflict(client: EdfOaClient, clock: ManualClock,
-                                                            sim: EdfOaSimulator) -> None:
+async def test_RG_ACK_0010_stale_order_id_is_a_409_conflict(
+    client: EdfOaClient, clock: ManualClock, sim: EdfOaSimulator
+) -> None:
     yesterdays = await client.curtailments()
     received = (yesterdays.order_id, clock.now().date())
     clock.set(at(14, 0, day=24))
@@ -311,19 +361,24 @@ async def test_post_before_publication_is_a_conflict(client: EdfOaClient, clock:
         await client.post_acknowledgements(rules.build_request(order, {"BOA0001": True}))
 
 
-@pytest.mark.parametrize("body, message", [
-    (b"{not json", "not valid JSON"),
-    (b'{"order_id": "X", "acknowledgements": []}', "acknowledgements"),
-    (b'{"order_id": "X", "acknowledgements": [{"contract_id": "BOA0001", "ack_value": "true"}]}',
-     "ack_value"),
-    (b'{"acknowledgements": [{"contract_id": "BOA0001", "ack_value": true}]}', "order_id"),
-    (b'[1, 2]', "invalid acknowledgement request"),
-])
-async def test_malformed_post_bodies_are_400(http: httpx.AsyncClient, sim: EdfOaSimulator,
-                                             body: bytes, message: str) -> None:
-    response = await http.post(f"{BASE_URL}/v1/acknowledgements", content=body,
-                               headers={"Authorization": f"Bearer {sim.current_token}",
-                                        "Content-Type": "application/json"})
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (b"{not json", "not valid JSON"),
+        (b'{"order_id": "X", "acknowledgements": []}', "acknowledgements"),
+        (b'{"order_id": "X", "acknowledgements": [{"contract_id": "BOA0001", "ack_value": "true"}]}', "ack_value"),
+        (b'{"acknowledgements": [{"contract_id": "BOA0001", "ack_value": true}]}', "order_id"),
+        (b"[1, 2]", "invalid acknowledgement request"),
+    ],
+)
+async def test_malformed_post_bodies_are_400(
+    http: httpx.AsyncClient, sim: EdfOaSimulator, body: bytes, message: str
+) -> None:
+    response = await http.post(
+        f"{BASE_URL}/v1/acknowledgements",
+        content=body,
+        headers={"Authorization": f"Bearer {sim.current_token}", "Content-Type": "application/json"},
+    )
     assert response.status_code == 400
     envelope = response.json()
     assert envelope["data"] is None and message in envelope["errors"][0]["message"]
@@ -334,8 +389,9 @@ async def test_a_contract_listed_twice_is_400(client: EdfOaClient) -> None:
     order = await client.curtailments()
     item = AckItem(contract_id="BOA0001", ack_value=True)
     with pytest.raises(BadRequestError, match="more than once"):
-        await client.post_acknowledgements(AcknowledgementRequest(order_id=order.order_id,
-                                                                  acknowledgements=[item, item]))
+        await client.post_acknowledgements(
+            AcknowledgementRequest(order_id=order.order_id, acknowledgements=[item, item])
+        )
 
 
 async def test_RG_ACK_0040_forbidden_account_type_is_403(client: EdfOaClient, sim: EdfOaSimulator) -> None:
@@ -347,27 +403,35 @@ async def test_RG_ACK_0040_forbidden_account_type_is_403(client: EdfOaClient, si
         await client.post_acknowledgements(rules.build_request(order, {"BOA0003": True}))
 
 
-async def test_post_answer_is_the_empty_envelope(http: httpx.AsyncClient, client: EdfOaClient,
-                                                 sim: EdfOaSimulator) -> None:
+async def test_post_answer_is_the_empty_envelope(
+    http: httpx.AsyncClient, client: EdfOaClient, sim: EdfOaSimulator
+) -> None:
     order = await client.curtailments()
-    response = await http.post(f"{BASE_URL}/v1/acknowledgements",
-                               json=rules.build_request(order, {"BOA0001": True}).model_dump(mode="json"),
-                               headers={"Authorization": f"Bearer {sim.current_token}"})
+    response = await http.post(
+        f"{BASE_URL}/v1/acknowledgements",
+        json=rules.build_request(order, {"BOA0001": True}).model_dump(mode="json"),
+        headers={"Authorization": f"Bearer {sim.current_token}"},
+    )
     assert response.status_code == 200
     assert response.json() == {"data": None, "meta": {}, "errors": []}
 
 
 # -- PORTAL acknowledgements (RG_REP_ACK_0060) -------------------------------------------------------
 
-async def test_portal_entry_is_visible_and_can_be_the_last(client: EdfOaClient, clock: ManualClock,
-                                                           sim: EdfOaSimulator) -> None:
+
+async def test_portal_entry_is_visible_and_can_be_the_last(
+    client: EdfOaClient, clock: ManualClock, sim: EdfOaSimulator
+) -> None:
     order = await client.curtailments()
     await client.post_acknowledgements(rules.build_request(order, {c: True for c in ACTIVE}))
     clock.set(at(15, 0))
     sim.portal_acknowledge("BOA0003", False, "MGR-0101")
     latest = rules.latest_acks(await client.acknowledgements())
-    assert (latest["BOA0003"].ack_value, latest["BOA0003"].ack_source, latest["BOA0003"].user_id) == \
-        (False, "PORTAL", "MGR-0101")
+    assert (latest["BOA0003"].ack_value, latest["BOA0003"].ack_source, latest["BOA0003"].user_id) == (
+        False,
+        "PORTAL",
+        "MGR-0101",
+    )
     summary = rules.ack_summary(order, await client.acknowledgements(), clock.now(), dt.time(16))
     assert summary.refused == ["BOA0003"]
 
@@ -380,16 +444,15 @@ async def test_default_scenario_manager_acknowledges_on_the_portal_at_1340(plan:
         before = await client.acknowledgements()
         assert all(a.ack_list == [] for a in before.acknowledgements)
         clock.set(at(13, 40))
-        portal = [(a.contract_id, e) for a in (await client.acknowledgements()).acknowledgements
-                  for e in a.ack_list]
+        portal = [(a.contract_id, e) for a in (await client.acknowledgements()).acknowledgements for e in a.ack_list]
     assert len(portal) == 1
     contract_id, item = portal[0]
     assert contract_id in ("BOA0003", "BOA0004")
-    assert (item.user_id, item.ack_value, item.ack_source, item.ack_date) == \
-        ("MGR-0101", True, "PORTAL", at(13, 40))
+    assert (item.user_id, item.ack_value, item.ack_source, item.ack_date) == ("MGR-0101", True, "PORTAL", at(13, 40))
 
 
 # -- reports (§7.1, §8.1) ----------------------------------------------------------------------------
+
 
 async def test_RG_REP_ACK_0030_ack_report_defaults_to_tomorrow(client: EdfOaClient) -> None:
     order = await client.curtailments()
@@ -401,7 +464,9 @@ async def test_RG_REP_ACK_0030_ack_report_defaults_to_tomorrow(client: EdfOaClie
     boa3 = next(r for r in rows if r.contract.id == "BOA0003")
     assert (boa3.producer_id, boa3.manager_id, boa3.manager_label) == ("PROD-0042", "MGR-0101", "Gestion Sud")
     assert [(a.ack_type, a.ack_source, a.ack_value) for a in boa3.order.acknowledgements] == [
-        ("GET_ORDER", "API", None), ("SET_ACK", "API", True)]  # RG_REP_ACK_0050
+        ("GET_ORDER", "API", None),
+        ("SET_ACK", "API", True),
+    ]  # RG_REP_ACK_0050
 
 
 async def test_RG_REP_ACK_0010_hierarchy_producers_managers_contracts(client: EdfOaClient) -> None:
@@ -411,7 +476,8 @@ async def test_RG_REP_ACK_0010_hierarchy_producers_managers_contracts(client: Ed
     assert [c.id for c in producer.contracts] == ["BOA0001", "BOA0002"]
     assert [(m.id, m.label, [c.id for c in m.contracts]) for m in producer.managers] == [
         ("MGR-0101", "Gestion Sud", ["BOA0003", "BOA0004"]),
-        ("MGR-0102", "Énergie Ouest", ["BOA0005", "BOA0006"])]
+        ("MGR-0102", "Énergie Ouest", ["BOA0005", "BOA0006"]),
+    ]
     expired = producer.managers[1].contracts[1]
     assert (expired.status, expired.orders) == ("EXPIRED", [])
 
@@ -428,14 +494,14 @@ async def test_reports_over_the_history_with_filters(clock: ManualClock, plan: F
     sim = EdfOaSimulator(clock, plan, seed=3)
     async with httpx.AsyncClient(transport=SandboxTransport(sim.app)) as http:
         client = make_client(http, sim.current_token)
-        week = await client.acknowledgements_report(start_date=dt.date(2026, 11, 16),
-                                                    end_date=dt.date(2026, 11, 22))
+        week = await client.acknowledgements_report(start_date=dt.date(2026, 11, 16), end_date=dt.date(2026, 11, 22))
         dates = sorted({r.order.application_date for r in week.rows()})
         assert dates == [dt.date(2026, 11, d) for d in range(16, 23)]
         assert all(any(a.ack_type == "SET_ACK" for a in r.order.acknowledgements) for r in week.rows())
         assert all(any(a.ack_type == "GET_ORDER" for a in r.order.acknowledgements) for r in week.rows())
-        by_manager = await client.curtailments_report(user_id="MGR-0101", start_date=dt.date(2026, 11, 20),
-                                                      end_date=dt.date(2026, 11, 21))
+        by_manager = await client.curtailments_report(
+            user_id="MGR-0101", start_date=dt.date(2026, 11, 20), end_date=dt.date(2026, 11, 21)
+        )
         assert {r.contract.id for r in by_manager.rows()} == {"BOA0003", "BOA0004"}
         assert [p.id for p in by_manager.producers] == ["PROD-0042"]
         assert by_manager.producers[0].contracts == []
@@ -449,8 +515,10 @@ async def test_reports_over_the_history_with_filters(clock: ManualClock, plan: F
         assert [m.id for p in mine.producers for m in p.managers] == ["MGR-0102"]
         with pytest.raises(BadRequestError):
             await client.curtailments_report(start_date=dt.date(2026, 11, 22), end_date=dt.date(2026, 11, 20))
-        response = await http.get(f"{BASE_URL}/v1/curtailments/report?start_date=22/11/2026",
-                                  headers={"Authorization": f"Bearer {sim.current_token}"})
+        response = await http.get(
+            f"{BASE_URL}/v1/curtailments/report?start_date=22/11/2026",
+            headers={"Authorization": f"Bearer {sim.current_token}"},
+        )
         assert response.status_code == 400 and "start_date" in response.json()["errors"][0]["message"]
 
 
@@ -468,6 +536,7 @@ def test_history_is_deterministic(clock: ManualClock) -> None:
 
 # -- vault (§9) ---------------------------------------------------------------------------------------
 
+
 async def test_token_status_expires_90_days_after_issue(client: EdfOaClient, clock: ManualClock) -> None:
     status = await client.token_status()
     assert status.expires_at == dt.datetime(2027, 2, 21, 13, 45, tzinfo=PARIS)
@@ -475,7 +544,8 @@ async def test_token_status_expires_90_days_after_issue(client: EdfOaClient, clo
 
 
 async def test_RG_TOK_NEW_0010_new_token_invalidates_the_previous_one(
-        http: httpx.AsyncClient, client: EdfOaClient, clock: ManualClock, sim: EdfOaSimulator) -> None:
+    http: httpx.AsyncClient, client: EdfOaClient, clock: ManualClock, sim: EdfOaSimulator
+) -> None:
     assert sim.current_token == INITIAL_TOKEN
     clock.set(at(14, 0))
     new = await client.new_token()
@@ -508,9 +578,18 @@ async def test_no_or_wrong_token_is_401_in_the_envelope(http: httpx.AsyncClient)
 
 # -- faults on /api/v1/curtailments -------------------------------------------------------------------
 
-@pytest.mark.parametrize("status, error", [(500, ServerError), (503, ServerError), (400, BadRequestError),
-                                           (404, NotFoundError), (409, ConflictError),
-                                           (403, ForbiddenError)])
+
+@pytest.mark.parametrize(
+    "status, error",
+    [
+        (500, ServerError),
+        (503, ServerError),
+        (400, BadRequestError),
+        (404, NotFoundError),
+        (409, ConflictError),
+        (403, ForbiddenError),
+    ],
+)
 async def test_status_faults(client: EdfOaClient, plan: FaultPlan, status: int, error: type) -> None:
     plan.add(ROUTE, "status", status=status)
     with pytest.raises(error) as caught:
@@ -547,8 +626,9 @@ async def test_expired_token_fault_is_an_auth_error(client: EdfOaClient, plan: F
     assert caught.value.detail == "token expired"
 
 
-async def test_reads_are_retried_with_a_policy(http: httpx.AsyncClient, transport: Counting,
-                                               sim: EdfOaSimulator, plan: FaultPlan) -> None:
+async def test_reads_are_retried_with_a_policy(
+    http: httpx.AsyncClient, transport: Counting, sim: EdfOaSimulator, plan: FaultPlan
+) -> None:
     client = make_client(http, sim.current_token, retry=RetryPolicy(attempts=3, base_delay=0.0))
     plan.add(ROUTE, "status", status=503, count=2)
     assert (await client.curtailments()).application_date == TOMORROW
@@ -556,8 +636,9 @@ async def test_reads_are_retried_with_a_policy(http: httpx.AsyncClient, transpor
 
 
 @pytest.mark.parametrize("kind", ["status", "timeout", "quota"])
-async def test_post_is_never_retried_by_the_client(http: httpx.AsyncClient, transport: Counting,
-                                                   sim: EdfOaSimulator, plan: FaultPlan, kind: str) -> None:
+async def test_post_is_never_retried_by_the_client(
+    http: httpx.AsyncClient, transport: Counting, sim: EdfOaSimulator, plan: FaultPlan, kind: str
+) -> None:
     client = make_client(http, sim.current_token, retry=RetryPolicy(attempts=5, base_delay=0.0))
     order = await client.curtailments()
     transport.calls.clear()
@@ -569,8 +650,9 @@ async def test_post_is_never_retried_by_the_client(http: httpx.AsyncClient, tran
     assert sim.acks() == {}
 
 
-async def test_new_token_is_never_retried(http: httpx.AsyncClient, transport: Counting,
-                                          sim: EdfOaSimulator, plan: FaultPlan) -> None:
+async def test_new_token_is_never_retried(
+    http: httpx.AsyncClient, transport: Counting, sim: EdfOaSimulator, plan: FaultPlan
+) -> None:
     client = make_client(http, sim.current_token, retry=RetryPolicy(attempts=5, base_delay=0.0))
     plan.add("/api/v1/vault/approle/token", "status", status=503, count=4)
     with pytest.raises(ServerError):
@@ -579,8 +661,9 @@ async def test_new_token_is_never_retried(http: httpx.AsyncClient, transport: Co
     assert sim.current_token == INITIAL_TOKEN
 
 
-async def test_unreadable_new_token_says_the_old_one_may_be_gone(client: EdfOaClient, plan: FaultPlan,
-                                                                 sim: EdfOaSimulator) -> None:
+async def test_unreadable_new_token_says_the_old_one_may_be_gone(
+    client: EdfOaClient, plan: FaultPlan, sim: EdfOaSimulator
+) -> None:
     plan.add("/api/v1/vault/approle/token", "truncated")
     with pytest.raises(PayloadError, match="previous one may already be invalid"):
         await client.new_token()
@@ -589,14 +672,19 @@ async def test_unreadable_new_token_says_the_old_one_may_be_gone(client: EdfOaCl
 
 # -- envelope handling and error bodies (§3.3, §3.4.2) -----------------------------------------------
 
+
 async def _with(*answers: httpx.Response) -> tuple[EdfOaClient, httpx.AsyncClient]:
     queue = iter(answers)
     http = httpx.AsyncClient(transport=httpx.MockTransport(lambda request: next(queue)))
     return EdfOaClient(http, PRODUCTION_BASE_URL, StaticBearer("t0ken-value")), http
 
 
-ORDER_DOC = {"order_id": "OA-1", "updated_at": "2026-11-23T13:00:00+01:00", "application_date": "2026-11-24",
-             "curtailments": []}
+ORDER_DOC = {
+    "order_id": "OA-1",
+    "updated_at": "2026-11-23T13:00:00+01:00",
+    "application_date": "2026-11-24",
+    "curtailments": [],
+}
 
 
 async def test_envelope_errors_without_data_are_a_payload_error() -> None:
@@ -606,7 +694,8 @@ async def test_envelope_errors_without_data_are_a_payload_error() -> None:
         httpx.Response(200, json=[ORDER_DOC]),
         httpx.Response(200, json={"data": {"order_id": "OA-1"}, "meta": {}, "errors": []}),
         httpx.Response(200, json=ORDER_DOC),  # no envelope at all: read as the data
-        httpx.Response(200, json={"data": ORDER_DOC, "errors": {"message": "warning"}}))
+        httpx.Response(200, json={"data": ORDER_DOC, "errors": {"message": "warning"}}),
+    )
     async with http:
         with pytest.raises(PayloadError) as caught:
             await client.curtailments()
@@ -619,13 +708,15 @@ async def test_envelope_errors_without_data_are_a_payload_error() -> None:
 
 
 async def test_post_success_and_doubtful_answers() -> None:
-    request = AcknowledgementRequest(order_id="OA-1", acknowledgements=[AckItem(contract_id="BOA0001",
-                                                                               ack_value=True)])
-    client, http = await _with(httpx.Response(204), httpx.Response(201, text=""),
-                               httpx.Response(200, json={"data": None, "meta": {}, "errors": []}),
-                               httpx.Response(200, json={"data": None, "errors": None}),
-                               httpx.Response(200, text="<html>ok"),
-                               httpx.Response(200, json={"data": None, "errors": [{"message": "refusé"}]}))
+    request = AcknowledgementRequest(order_id="OA-1", acknowledgements=[AckItem(contract_id="BOA0001", ack_value=True)])
+    client, http = await _with(
+        httpx.Response(204),
+        httpx.Response(201, text=""),
+        httpx.Response(200, json={"data": None, "meta": {}, "errors": []}),
+        httpx.Response(200, json={"data": None, "errors": None}),
+        httpx.Response(200, text="<html>ok"),
+        httpx.Response(200, json={"data": None, "errors": [{"message": "refusé"}]}),
+    )
     async with http:
         for _ in range(4):
             assert await client.post_acknowledgements(request) is None
@@ -636,11 +727,14 @@ async def test_post_success_and_doubtful_answers() -> None:
 
 async def test_error_details_come_from_the_envelope_made_safe() -> None:
     client, http = await _with(
-        httpx.Response(409, json={"data": None, "errors": [{"code": 409, "message": "ordre [b]périmé[/b]\nX"},
-                                                           {"message": "second"}]}),
+        httpx.Response(
+            409,
+            json={"data": None, "errors": [{"code": 409, "message": "ordre [b]périmé[/b]\nX"}, {"message": "second"}]},
+        ),
         httpx.Response(400, json={"message": "flat body"}),
         httpx.Response(502, text="<html>bad gateway</html>"),
-        httpx.Response(500, json={"errors": {"code": 500, "message": "x" * 500}}))
+        httpx.Response(500, json={"errors": {"code": 500, "message": "x" * 500}}),
+    )
     async with http:
         with pytest.raises(ConflictError) as caught:
             await client.contracts()
@@ -666,19 +760,30 @@ async def test_request_wire_format(clock: ManualClock) -> None:
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
         client = EdfOaClient(http, RECETTE_BASE_URL + "/", StaticBearer("abc"))
-        await client.post_acknowledgements(AcknowledgementRequest(
-            order_id="OA-1", acknowledgements=[AckItem(contract_id="BOA0001", ack_value=False)]))
+        await client.post_acknowledgements(
+            AcknowledgementRequest(order_id="OA-1", acknowledgements=[AckItem(contract_id="BOA0001", ack_value=False)])
+        )
         with pytest.raises(PayloadError):
-            await client.acknowledgements_report(user_id="MGR-0101", contract_ids=["BOA0003", "BOA0004"],
-                                                 start_date=dt.date(2025, 9, 22), end_date=dt.date(2025, 9, 22))
+            await client.acknowledgements_report(
+                user_id="MGR-0101",
+                contract_ids=["BOA0003", "BOA0004"],
+                start_date=dt.date(2025, 9, 22),
+                end_date=dt.date(2025, 9, 22),
+            )
     post, report = seen
     assert str(post.url) == "https://services-smart-oa-rec-user.edf.fr/api/v1/acknowledgements"
     assert post.headers["Authorization"] == "Bearer abc"
-    assert json.loads(post.content) == {"order_id": "OA-1",
-                                        "acknowledgements": [{"contract_id": "BOA0001", "ack_value": False}]}
+    assert json.loads(post.content) == {
+        "order_id": "OA-1",
+        "acknowledgements": [{"contract_id": "BOA0001", "ack_value": False}],
+    }
     assert report.url.path == "/api/v1/acknowledgements/report"
-    assert dict(report.url.params) == {"user_id": "MGR-0101", "contract_ids": "BOA0003,BOA0004",
-                                       "start_date": "2025-09-22", "end_date": "2025-09-22"}
+    assert dict(report.url.params) == {
+        "user_id": "MGR-0101",
+        "contract_ids": "BOA0003,BOA0004",
+        "start_date": "2025-09-22",
+        "end_date": "2025-09-22",
+    }
 
 
 async def test_api_version_is_part_of_the_path(http: httpx.AsyncClient, sim: EdfOaSimulator) -> None:
@@ -692,6 +797,7 @@ async def test_api_version_is_part_of_the_path(http: httpx.AsyncClient, sim: Edf
 
 
 # -- DST days -------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("day, hours", [(dt.date(2026, 3, 29), 23), (dt.date(2026, 10, 25), 25)])
 async def test_orders_on_dst_days_tile_the_real_day(plan: FaultPlan, day: dt.date, hours: int) -> None:

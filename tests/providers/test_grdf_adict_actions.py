@@ -23,8 +23,7 @@ from pupitre.providers.grdf_adict import models as m
 from pupitre.providers.grdf_adict.actions import DECLARE, PROVIDER_KEY, REVOKE, SEND_PROOFS
 from pupitre.providers.grdf_adict.client import AdictClient, adict_auth
 from pupitre.providers.grdf_adict.models import AccessRight
-from pupitre.providers.grdf_adict.sandbox import (SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, TOKEN_PATH,
-                                                  AdictSimulator)
+from pupitre.providers.grdf_adict.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, TOKEN_PATH, AdictSimulator
 from tests.providers.helpers import Counting, stepping
 
 HOST = "http://grdf-adict.sandbox.invalid"
@@ -33,8 +32,16 @@ API = "/adict/v2"
 
 
 class World:
-    def __init__(self, sim: AdictSimulator, counting: Counting, outbox: Outbox, store: Store,
-                 client: AdictClient, clock: ManualClock, plan: FaultPlan) -> None:
+    def __init__(
+        self,
+        sim: AdictSimulator,
+        counting: Counting,
+        outbox: Outbox,
+        store: Store,
+        client: AdictClient,
+        clock: ManualClock,
+        plan: FaultPlan,
+    ) -> None:
         self.sim, self.counting, self.outbox, self.store = sim, counting, outbox, store
         self.client, self.clock, self.plan = client, clock, plan
 
@@ -62,13 +69,22 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
 
 
 def declaration(**changes: Any) -> dict[str, Any]:
-    form = {"id_pce": "GI999001", "role_tiers": "AUTORISE_CONTRAT_FOURNITURE", "raison_sociale": "BabaTech",
-            "code_postal": "77900", "courriel_titulaire": "robert.dupont@example.com",
-            "numero_telephone_mobile_titulaire": "06 12 45 52 11",
-            "date_debut_droit_acces": "2026-03-01", "date_fin_droit_acces": "2027-03-01",
-            "perim_donnees_conso_debut": "2024-03-01", "perim_donnees_conso_fin": "2027-03-01",
-            "perim_donnees_publiees": "Vrai", "perim_donnees_informatives": False,
-            "perim_donnees_contractuelles": True, "perim_donnees_techniques": "oui"}
+    form = {
+        "id_pce": "GI999001",
+        "role_tiers": "AUTORISE_CONTRAT_FOURNITURE",
+        "raison_sociale": "BabaTech",
+        "code_postal": "77900",
+        "courriel_titulaire": "robert.dupont@example.com",
+        "numero_telephone_mobile_titulaire": "06 12 45 52 11",
+        "date_debut_droit_acces": "2026-03-01",
+        "date_fin_droit_acces": "2027-03-01",
+        "perim_donnees_conso_debut": "2024-03-01",
+        "perim_donnees_conso_fin": "2027-03-01",
+        "perim_donnees_publiees": "Vrai",
+        "perim_donnees_informatives": False,
+        "perim_donnees_contractuelles": True,
+        "perim_donnees_techniques": "oui",
+    }
     form.update(changes)
     return form
 
@@ -88,19 +104,35 @@ def test_payloads_are_json_storable(tmp_path: Path) -> None:
 
 
 def test_declaration_form_errors_by_field() -> None:
-    form = actions.declaration_form(declaration(id_pce="GI12345", code_postal="779", courriel_titulaire="nope",
-                                                numero_telephone_mobile_titulaire="0112",
-                                                nom_titulaire="Dupont", perim_donnees_publiees="peut-être",
-                                                date_debut_droit_acces="2026-04-01"), NOW)
+    form = actions.declaration_form(
+        declaration(
+            id_pce="GI12345",
+            code_postal="779",
+            courriel_titulaire="nope",
+            numero_telephone_mobile_titulaire="0112",
+            nom_titulaire="Dupont",
+            perim_donnees_publiees="peut-être",
+            date_debut_droit_acces="2026-04-01",
+        ),
+        NOW,
+    )
     assert not form.ok and form.payload is None
-    assert set(form.errors) >= {"id_pce", "code_postal", "courriel_titulaire", "nom_titulaire",
-                                "numero_telephone_mobile_titulaire", "perim_donnees_publiees",
-                                "date_debut_droit_acces"}
+    assert set(form.errors) >= {
+        "id_pce",
+        "code_postal",
+        "courriel_titulaire",
+        "nom_titulaire",
+        "numero_telephone_mobile_titulaire",
+        "perim_donnees_publiees",
+        "date_debut_droit_acces",
+    }
     assert "not both" in form.errors["nom_titulaire"][0]
     late = actions.declaration_form(declaration(perim_donnees_conso_fin="2028-01-01"), NOW)
     assert "after the right ends" in late.errors["perim_donnees_conso_fin"][0]
-    none = actions.declaration_form(declaration(perim_donnees_publiees=False, perim_donnees_contractuelles=False,
-                                                perim_donnees_techniques=False), NOW)
+    none = actions.declaration_form(
+        declaration(perim_donnees_publiees=False, perim_donnees_contractuelles=False, perim_donnees_techniques=False),
+        NOW,
+    )
     assert "at least one kind" in " ".join(none.messages)
 
 
@@ -137,6 +169,7 @@ async def test_declare_5xx_retried_then_lost_answer_recognised(world: World) -> 
     payload2 = actions.declaration_form(declaration(id_pce="GI999002"), NOW).payload
     assert payload2 is not None
     from pupitre.providers.grdf_adict.models import DeclareBody
+
     await world.client.declare_access_right("GI999002", DeclareBody.model_validate(payload2["body"]))
     world.outbox.enqueue(PROVIDER_KEY, DECLARE, payload2)
     (third,) = await world.outbox.drain()
@@ -155,7 +188,9 @@ async def test_declare_refused_locally_sends_nothing(world: World) -> None:
 
 async def test_revoke_delivered_and_verified(world: World) -> None:
     right = world.right(etat_droit_acces=m.ACTIVE, role_tiers="AUTORISE_CONTRAT_FOURNITURE")
-    assert right.id_pce in actions.revocation_confirmation(right) and right.holder in actions.revocation_confirmation(right)
+    assert right.id_pce in actions.revocation_confirmation(right) and right.holder in actions.revocation_confirmation(
+        right
+    )
     form = actions.revocation_form(right, NOW)
     world.outbox.enqueue(PROVIDER_KEY, REVOKE, form.payload)
     (delivery,) = await world.outbox.drain()
@@ -168,7 +203,8 @@ async def test_revoke_refusals(world: World) -> None:
     form = actions.revocation_form(refused, NOW)
     assert not form.ok and "Refusée" in form.errors["right"][0]
     holder_role = world.right(etat_droit_acces=m.ACTIVE).model_copy(
-        update={"role_tiers": "DETENTEUR_CONTRAT_FOURNITURE"})
+        update={"role_tiers": "DETENTEUR_CONTRAT_FOURNITURE"}
+    )
     assert "AUTORISE" in actions.revocation_form(holder_role, NOW).errors["right"][0]
     # revoked elsewhere after queueing: GRDF answers 409, read back shows Révoquée → done
     right = world.right(etat_droit_acces=m.ACTIVE, role_tiers="AUTORISE_CONTRAT_FOURNITURE")
@@ -177,14 +213,18 @@ async def test_revoke_refusals(world: World) -> None:
     (delivery,) = await world.outbox.drain()
     assert delivery.outcome == "delivered" and delivery.verified
     # a 5xx is retried; an unknown right (404) fails for good
-    other = [r for r in world.sim.rights.values() if r["etat_droit_acces"] == m.ACTIVE
-             and r["role_tiers"].startswith("AUTORISE")][1]
+    other = [
+        r
+        for r in world.sim.rights.values()
+        if r["etat_droit_acces"] == m.ACTIVE and r["role_tiers"].startswith("AUTORISE")
+    ][1]
     world.plan.add(f"{API}/droit_acces/*", "status", status=500, method="PATCH")
     world.outbox.enqueue(PROVIDER_KEY, REVOKE, actions.revocation_form(AccessRight.model_validate(other), NOW).payload)
     assert [d.outcome for d in await world.outbox.drain()] == ["retry"]
     assert [d.outcome for d in await world.outbox.drain()] == ["delivered"]
-    ghost = right.model_copy(update={"id_droit_acces": "00000000-0000-4000-8000-000000000000",
-                                     "etat_droit_acces": m.ACTIVE})
+    ghost = right.model_copy(
+        update={"id_droit_acces": "00000000-0000-4000-8000-000000000000", "etat_droit_acces": m.ACTIVE}
+    )
     world.outbox.enqueue(PROVIDER_KEY, REVOKE, actions.revocation_form(ghost, NOW).payload)
     (gone,) = await world.outbox.drain()
     assert gone.outcome == "failed" and "Aucun droit" in gone.message
@@ -207,29 +247,41 @@ async def test_proofs_delivered_and_verified(world: World, tmp_path: Path) -> No
     world.outbox.enqueue(PROVIDER_KEY, SEND_PROOFS, form.payload)
     (delivery,) = await world.outbox.drain()
     assert delivery.outcome == "delivered" and delivery.verified and m.PROOF_TO_CHECK in delivery.message
-    assert world.sim.proofs[right.id_droit_acces] == [("consentement.pdf", 2000), ("journal.csv", 300),
-                                                      ("appel.mp3", 4_000_000)]
+    assert world.sim.proofs[right.id_droit_acces] == [
+        ("consentement.pdf", 2000),
+        ("journal.csv", 300),
+        ("appel.mp3", 4_000_000),
+    ]
 
 
-@pytest.mark.parametrize("specs,status,field,text", [
-    ((("a.pdf", 10),) * 4, m.PROOF_PENDING, "files", "At most 3"),
-    ((("big.pdf", 4_000_001),), m.PROOF_PENDING, "files", "at most 4 MB"),
-    ((("virus.exe", 10),), m.PROOF_PENDING, "files", "type not accepted"),
-    ((("ok.pdf", 10),), m.PROOF_OK, "right", "does not expect proofs"),
-    ((("ok.pdf", 10),), None, "right", "does not expect proofs"),
-], ids=["too-many", "too-large", "wrong-type", "wrong-status", "no-campaign"])
-async def test_proofs_refused_locally_nothing_sent(world: World, tmp_path: Path, specs: tuple,
-                                                   status: str | None, field: str, text: str) -> None:
+@pytest.mark.parametrize(
+    "specs,status,field,text",
+    [
+        ((("a.pdf", 10),) * 4, m.PROOF_PENDING, "files", "At most 3"),
+        ((("big.pdf", 4_000_001),), m.PROOF_PENDING, "files", "at most 4 MB"),
+        ((("virus.exe", 10),), m.PROOF_PENDING, "files", "type not accepted"),
+        ((("ok.pdf", 10),), m.PROOF_OK, "right", "does not expect proofs"),
+        ((("ok.pdf", 10),), None, "right", "does not expect proofs"),
+    ],
+    ids=["too-many", "too-large", "wrong-type", "wrong-status", "no-campaign"],
+)
+async def test_proofs_refused_locally_nothing_sent(
+    world: World, tmp_path: Path, specs: tuple, status: str | None, field: str, text: str
+) -> None:
     names = [f"{i}-{name}" for i, (name, _) in enumerate(specs)]
     paths = _files(tmp_path, *[(n, size) for n, (_, size) in zip(names, specs)])
     right = world.right(statut_controle_preuve=status)
     form = actions.proofs_form(right, paths, NOW)
     assert not form.ok and any(text in e for e in form.errors[field]), form.errors
     # even a payload forged past the form is refused by the outbox before anything is sent
-    forged = {"id_droit_acces": right.id_droit_acces, "id_pce": right.id_pce, "holder": right.holder,
-              "proof_status": status, "queued_at": NOW.isoformat(),
-              "files": [{"path": str(p), "name": p.name, "size": p.stat().st_size, "sha256": "0" * 64}
-                        for p in paths]}
+    forged = {
+        "id_droit_acces": right.id_droit_acces,
+        "id_pce": right.id_pce,
+        "holder": right.holder,
+        "proof_status": status,
+        "queued_at": NOW.isoformat(),
+        "files": [{"path": str(p), "name": p.name, "size": p.stat().st_size, "sha256": "0" * 64} for p in paths],
+    }
     with pytest.raises(ActionRefused):
         world.outbox.enqueue(PROVIDER_KEY, SEND_PROOFS, forged)
     assert world.api_calls() == 0 and world.sim.proofs == {}
@@ -271,8 +323,12 @@ async def test_proofs_5xx_retried_then_409_failed(world: World, tmp_path: Path) 
 
 async def test_forms_accept_table_rows(world: World, tmp_path: Path) -> None:
     from pupitre.providers.grdf_adict.models import RightRow
-    raw = next(r for r in world.sim.iter_rights() if r["statut_controle_preuve"] == m.PROOF_PENDING
-               and r["role_tiers"].startswith("AUTORISE"))
+
+    raw = next(
+        r
+        for r in world.sim.iter_rights()
+        if r["statut_controle_preuve"] == m.PROOF_PENDING and r["role_tiers"].startswith("AUTORISE")
+    )
     row = RightRow.from_api(raw)
     assert actions.revocation_form(row, NOW).ok and row.id_pce in actions.revocation_confirmation(row)
     (path,) = _files(tmp_path, ("c.pdf", 10))
@@ -305,9 +361,15 @@ class LoseAnswers(httpx.AsyncBaseTransport):
 async def test_lost_answer_is_retried_without_doing_it_twice(tmp_path: Path, action: str) -> None:
     clock = ManualClock(NOW)
     sim = AdictSimulator(clock, FaultPlan(), park_size=300, monotonic=stepping())
-    right = AccessRight.model_validate(next(
-        r for r in sim.iter_rights() if r["etat_droit_acces"] == m.ACTIVE and r["role_tiers"].startswith("AUTORISE")
-        and r["statut_controle_preuve"] == m.PROOF_PENDING))
+    right = AccessRight.model_validate(
+        next(
+            r
+            for r in sim.iter_rights()
+            if r["etat_droit_acces"] == m.ACTIVE
+            and r["role_tiers"].startswith("AUTORISE")
+            and r["statut_controle_preuve"] == m.PROOF_PENDING
+        )
+    )
     suffix = {DECLARE: "/droit_acces", REVOKE: right.id_droit_acces, SEND_PROOFS: "/preuves"}[action]
     store = Store(tmp_path / "store.sqlite3")
     async with httpx.AsyncClient(transport=LoseAnswers(SandboxTransport(sim.app), suffix)) as http:
@@ -315,9 +377,11 @@ async def test_lost_answer_is_retried_without_doing_it_twice(tmp_path: Path, act
         client = AdictClient(http, HOST + API, auth, quota=None, retry=RetryPolicy(attempts=1))
         outbox = Outbox(store, clock, actions.handlers(lambda: client))
         (proof,) = _files(tmp_path, ("consent.pdf", 64))
-        form = {DECLARE: lambda: actions.declaration_form(declaration(), NOW),
-                REVOKE: lambda: actions.revocation_form(right, NOW),
-                SEND_PROOFS: lambda: actions.proofs_form(right, [proof], NOW)}[action]()
+        form = {
+            DECLARE: lambda: actions.declaration_form(declaration(), NOW),
+            REVOKE: lambda: actions.revocation_form(right, NOW),
+            SEND_PROOFS: lambda: actions.proofs_form(right, [proof], NOW),
+        }[action]()
         outbox.enqueue(PROVIDER_KEY, action, form.payload)
         assert [d.outcome for d in await outbox.drain()] == ["retry"]
         (delivery,) = await outbox.drain()
@@ -331,12 +395,18 @@ async def test_lost_answer_is_retried_without_doing_it_twice(tmp_path: Path, act
         assert sim.proofs[right.id_droit_acces] == [("consent.pdf", 64)]
 
 
-@pytest.mark.parametrize("action,payload", [
-    (DECLARE, {"id_pce": "GI999001"}), (DECLARE, {"id_pce": "GI999001", "body": {"perim_donnees_publiees": "bof"},
-                                                  "queued_at": NOW.isoformat()}),
-    (REVOKE, {"id_pce": "GI000001"}), (SEND_PROOFS, {"id_droit_acces": "x", "id_pce": "GI000001", "files": [{}]}),
-    (SEND_PROOFS, {"id_droit_acces": "x", "id_pce": "GI000001", "files": None}), (REVOKE, ["x"]), (DECLARE, 3),
-])
+@pytest.mark.parametrize(
+    "action,payload",
+    [
+        (DECLARE, {"id_pce": "GI999001"}),
+        (DECLARE, {"id_pce": "GI999001", "body": {"perim_donnees_publiees": "bof"}, "queued_at": NOW.isoformat()}),
+        (REVOKE, {"id_pce": "GI000001"}),
+        (SEND_PROOFS, {"id_droit_acces": "x", "id_pce": "GI000001", "files": [{}]}),
+        (SEND_PROOFS, {"id_droit_acces": "x", "id_pce": "GI000001", "files": None}),
+        (REVOKE, ["x"]),
+        (DECLARE, 3),
+    ],
+)
 async def test_unreadable_payloads_are_refused_not_crashed(world: World, action: str, payload: dict) -> None:
     with pytest.raises(ActionRefused, match="cannot be read|not sent"):
         world.outbox.enqueue(PROVIDER_KEY, action, payload)

@@ -10,8 +10,7 @@ import pytest
 
 from pupitre.providers.core.errors import PayloadError
 from pupitre.providers.grdf_adict import rules
-from pupitre.providers.grdf_adict.models import (AccessRight, ContractualData, DeclareBody, Reading,
-                                                 TechnicalData)
+from pupitre.providers.grdf_adict.models import AccessRight, ContractualData, DeclareBody, Reading, TechnicalData
 from tests.corpus import samples
 
 SAMPLES = samples("grdf-adict")
@@ -34,6 +33,7 @@ def _model(name: str):  # type: ignore[no-untyped-def]
 def test_every_corpus_sample_parses(path: Path) -> None:
     if path.suffix == ".csv":  # GRDF's sandbox test cases: see test_bas_sandbox_cases_agree_with_local_rules
         import csv
+
         rows = list(csv.DictReader(path.open(encoding="utf-8")))
         assert rows and {"endpoint", "pce", "params", "scenario"} <= set(rows[0])
         return
@@ -52,14 +52,24 @@ def test_access_right_quirks() -> None:
     assert right.perim_donnees_techniques is True  # the "perim_donnees_techniques:" typo
     assert right.date_creation and right.date_creation.tzinfo is not None
     assert right.holder == "John Doe Inc."
-    v1 = AccessRight.model_validate(json.loads((SAMPLES / "v1_droit_acces_refusee.real-2021-redacted.json").read_text()))
+    v1 = AccessRight.model_validate(
+        json.loads((SAMPLES / "v1_droit_acces_refusee.real-2021-redacted.json").read_text())
+    )
     assert v1.etat_droit_acces == "Refusée" and v1.perim_donnees_contractuelles is True
-    doc = AccessRight.model_validate({"id_droit_acces": "x", "id_pce": "09739073753501",
-                                      "role_tiers": "AUTORISE CONTRAT FOURNITURE", "date_revocation": "",
-                                      "perim_donnees_conso_debut": " 2018-07-05 "})
+    doc = AccessRight.model_validate(
+        {
+            "id_droit_acces": "x",
+            "id_pce": "09739073753501",
+            "role_tiers": "AUTORISE CONTRAT FOURNITURE",
+            "date_revocation": "",
+            "perim_donnees_conso_debut": " 2018-07-05 ",
+        }
+    )
     assert doc.role_tiers == "AUTORISE_CONTRAT_FOURNITURE" and doc.date_revocation is None
     assert doc.perim_donnees_conso_debut == dt.date(2018, 7, 5)
-    reading = Reading.model_validate(json.loads((SAMPLES / "v1_donnees_consos_informatives.real-2021-redacted.json").read_text()))
+    reading = Reading.model_validate(
+        json.loads((SAMPLES / "v1_donnees_consos_informatives.real-2021-redacted.json").read_text())
+    )
     assert reading.releve_fin.index_brut_fin.horodate_index.hour == 6  # type: ignore[union-attr]
     assert reading.energy_kwh == 48
 
@@ -69,9 +79,11 @@ def test_declare_body_round_trips_the_fixture() -> None:
     assert DeclareBody.model_validate(raw).to_api() == raw
 
 
-SMALL = ('{"id_droit_acces": "a", "id_pce": "GI000001", "nom_titulaire": "Élodie Prévôt"}\n'
-         '{"id_droit_acces": "b", "id_pce": "GI000002", "source_revocation": "révoqué €"}\n'
-         '{"code_statut_traitement": "0000000000", "message_retour_traitement": "L\'opération s\'est déroulée avec succès."}\n').encode()
+SMALL = (
+    '{"id_droit_acces": "a", "id_pce": "GI000001", "nom_titulaire": "Élodie Prévôt"}\n'
+    '{"id_droit_acces": "b", "id_pce": "GI000002", "source_revocation": "révoqué €"}\n'
+    '{"code_statut_traitement": "0000000000", "message_retour_traitement": "L\'opération s\'est déroulée avec succès."}\n'
+).encode()
 
 
 def test_ndjson_split_at_every_byte() -> None:
@@ -87,17 +99,18 @@ def test_ndjson_byte_by_byte_yields_early() -> None:
     decoder = rules.NdjsonDecoder()
     seen = []
     for i in range(len(SMALL)):
-        seen.append(len(decoder.feed(SMALL[i:i + 1])))
+        seen.append(len(decoder.feed(SMALL[i : i + 1])))
     first = SMALL.index(b"}\n") + 2
-    assert sum(seen[:first - 1]) == 0
+    assert sum(seen[: first - 1]) == 0
     assert sum(seen[:first]) == 1  # the first object is out as soon as its line ends
 
 
 def test_ndjson_pretty_printed_wrapper_array_and_one_object() -> None:
     pretty = json.dumps({"id_droit_acces": "a"}, indent=2) + json.dumps({"id_droit_acces": "b"}, indent=4)
     assert len(rules.parse_ndjson(pretty.encode())[0]) == 2
-    wrapped = json.dumps({"liste_acces": [{"id_droit_acces": "a"}, {"id_droit_acces": "b"}],
-                          "code_statut_traitement": "0000000000"})
+    wrapped = json.dumps(
+        {"liste_acces": [{"id_droit_acces": "a"}, {"id_droit_acces": "b"}], "code_statut_traitement": "0000000000"}
+    )
     items, status = rules.parse_ndjson(wrapped.encode())
     assert len(items) == 2 and status is not None
     assert len(rules.parse_ndjson(b'[{"a": 1}, {"a": 2}]')[0]) == 2
@@ -126,13 +139,16 @@ def test_invalid_utf8_and_a_character_cut_at_the_end_are_told_apart() -> None:
 def test_pretty_printed_objects_split_across_chunks_then_lines() -> None:
     """A pretty-printed object arriving over several chunks, then ordinary lines: each
     object comes out once, in order, as soon as it is whole."""
-    data = (json.dumps({"id_droit_acces": "a", "x": [1, 2]}, indent=2) + "\n"
-            + '{"id_droit_acces": "b"}\n{"id_droit_acces": "c"}\n').encode()
+    data = (
+        json.dumps({"id_droit_acces": "a", "x": [1, 2]}, indent=2)
+        + "\n"
+        + '{"id_droit_acces": "b"}\n{"id_droit_acces": "c"}\n'
+    ).encode()
     for size in (1, 5, 17, 64):
         decoder = rules.NdjsonDecoder()
         got = []
         for i in range(0, len(data), size):
-            got += decoder.feed(data[i:i + size])
+            got += decoder.feed(data[i : i + size])
         got += decoder.close()
         assert [item["id_droit_acces"] for item in got] == ["a", "b", "c"], size
 
@@ -160,11 +176,19 @@ def test_pce_format() -> None:
 
 
 def good_declaration() -> dict:  # type: ignore[type-arg]
-    return {"role_tiers": "AUTORISE_CONTRAT_FOURNITURE", "nom_titulaire": "Dupont", "code_postal": "77900",
-            "courriel_titulaire": "r.dupont@example.com", "numero_telephone_mobile_titulaire": "06 12 45 52 11",
-            "date_debut_droit_acces": "2026-01-01", "date_fin_droit_acces": "2027-01-01",
-            "perim_donnees_conso_debut": "2024-01-01", "perim_donnees_conso_fin": "2026-01-01",
-            "perim_donnees_publiees": True, "perim_donnees_techniques": False}
+    return {
+        "role_tiers": "AUTORISE_CONTRAT_FOURNITURE",
+        "nom_titulaire": "Dupont",
+        "code_postal": "77900",
+        "courriel_titulaire": "r.dupont@example.com",
+        "numero_telephone_mobile_titulaire": "06 12 45 52 11",
+        "date_debut_droit_acces": "2026-01-01",
+        "date_fin_droit_acces": "2027-01-01",
+        "perim_donnees_conso_debut": "2024-01-01",
+        "perim_donnees_conso_fin": "2026-01-01",
+        "perim_donnees_publiees": True,
+        "perim_donnees_techniques": False,
+    }
 
 
 def test_declaration_rules() -> None:
@@ -172,9 +196,14 @@ def test_declaration_rules() -> None:
     body = rules.build_declaration(good_declaration(), today)
     assert body.to_api()["perim_donnees_publiees"] == "Vrai"
     assert body.to_api()["numero_telephone_mobile_titulaire"] == "0612455211"
-    bad = good_declaration() | {"nom_titulaire": "", "code_postal": "7790", "courriel_titulaire": "x",
-                                "numero_telephone_mobile_titulaire": "12", "role_tiers": "X",
-                                "date_fin_droit_acces": "2025-01-01"}
+    bad = good_declaration() | {
+        "nom_titulaire": "",
+        "code_postal": "7790",
+        "courriel_titulaire": "x",
+        "numero_telephone_mobile_titulaire": "12",
+        "role_tiers": "X",
+        "date_fin_droit_acces": "2025-01-01",
+    }
     problems = rules.declaration_problems(bad, today)
     assert len(problems) >= 6 and any("holder" in p for p in problems)
 
@@ -234,16 +263,35 @@ DOC_CONTRACTUAL = """{
   "statut_restitution": null
 }"""
 
-DOC_TECHNICAL = {"pce": {"id_pce": "09999999975102"}, "donnees_techniques": {
-    "situation_compteur": {"numero_rue": "6", "nom_rue": "RUE CONDORCET", "complement_adresse": "IMMEUBLE | IMMEUBLE",
-                           "code_postal": "75009", "commune": "PARIS"},
-    "caracteristiques_compteur": {"frequence": "6M", "client_sensible_mig": "Non", "code_calibre": "G6",
-                                  "code_debit": "10", "code_debit_normalise": None, "pression_livraison": "0.021",
-                                  "matricule_compteur": "117"},
-    "pitd": {"identifiant_pitd": "GD1057", "libelle_pitd": "PARIS"},
-    "regime_propriete": {"regime_propriete_compteur": "Faisant partie intégrante du Réseau de Distribution",
-                         "regime_propriete_convertisseur": None, "regime_propriete_poste": None,
-                         "regime_propriete_enregistreur": None}}, "statut_restitution": None}
+DOC_TECHNICAL = {
+    "pce": {"id_pce": "09999999975102"},
+    "donnees_techniques": {
+        "situation_compteur": {
+            "numero_rue": "6",
+            "nom_rue": "RUE CONDORCET",
+            "complement_adresse": "IMMEUBLE | IMMEUBLE",
+            "code_postal": "75009",
+            "commune": "PARIS",
+        },
+        "caracteristiques_compteur": {
+            "frequence": "6M",
+            "client_sensible_mig": "Non",
+            "code_calibre": "G6",
+            "code_debit": "10",
+            "code_debit_normalise": None,
+            "pression_livraison": "0.021",
+            "matricule_compteur": "117",
+        },
+        "pitd": {"identifiant_pitd": "GD1057", "libelle_pitd": "PARIS"},
+        "regime_propriete": {
+            "regime_propriete_compteur": "Faisant partie intégrante du Réseau de Distribution",
+            "regime_propriete_convertisseur": None,
+            "regime_propriete_poste": None,
+            "regime_propriete_enregistreur": None,
+        },
+    },
+    "statut_restitution": None,
+}
 
 
 def test_document_contractual_example_with_stray_blocks() -> None:
@@ -253,7 +301,9 @@ def test_document_contractual_example_with_stray_blocks() -> None:
     assert data.profil is not None and data.profil.profil_type_actuel == "P011"
     assert data.profil.date_fin_profil_type_actuel == dt.date(9999, 12, 31)
     assert data.date_publication == dt.date(2022, 6, 14) and data.modulation is not None
-    fixture = ContractualData.model_validate_json((SAMPLES / "v2_donnees_contractuelles.lowatt-fixture.json").read_text())
+    fixture = ContractualData.model_validate_json(
+        (SAMPLES / "v2_donnees_contractuelles.lowatt-fixture.json").read_text()
+    )
     assert fixture.donnees_contractuelles.car == 9426 and fixture.donnees_contractuelles.cja == 0  # type: ignore[union-attr]
 
 
@@ -266,13 +316,22 @@ def test_document_technical_example() -> None:
 
 def test_document_declare_answer_and_v1_v2_names() -> None:
     from pupitre.providers.grdf_adict.models import DeclareResult
-    answer = DeclareResult.model_validate({
-        "code_statut_traitement": "0000000002",
-        "message_retour_traitement": "La demande d'accès est en attente de la validation du titulaire du PCE.",
-        "id_pce": "GI999001", "id_droit_acces": "9388f0df-14aa-02a9-e053-2b40ec0a76fd",
-        "etat_droit_acces": "A valider", "date_creation_droit_acces": "2019-07-15 17:05:55",
-        "perim_donnees_conso_debut": " 2018-07-05 ", "nom_titulaire": "",
-        "raison_sociale_du_titulaire": "BabaTech", "perim_donnees_publiees": "Vrai", "parcours": "TIERS_DIRECT"})
+
+    answer = DeclareResult.model_validate(
+        {
+            "code_statut_traitement": "0000000002",
+            "message_retour_traitement": "La demande d'accès est en attente de la validation du titulaire du PCE.",
+            "id_pce": "GI999001",
+            "id_droit_acces": "9388f0df-14aa-02a9-e053-2b40ec0a76fd",
+            "etat_droit_acces": "A valider",
+            "date_creation_droit_acces": "2019-07-15 17:05:55",
+            "perim_donnees_conso_debut": " 2018-07-05 ",
+            "nom_titulaire": "",
+            "raison_sociale_du_titulaire": "BabaTech",
+            "perim_donnees_publiees": "Vrai",
+            "parcours": "TIERS_DIRECT",
+        }
+    )
     assert answer.date_creation == dt.datetime(2019, 7, 15, 17, 5, 55, tzinfo=answer.date_creation.tzinfo)  # type: ignore[union-attr]
     assert answer.date_creation.utcoffset() == dt.timedelta(hours=2)  # type: ignore[union-attr] # Paris summer time
     assert answer.holder == "BabaTech" and not answer.is_person and answer.perim_donnees_publiees is True
@@ -281,18 +340,30 @@ def test_document_declare_answer_and_v1_v2_names() -> None:
     assert right.perim_historique_de_donnees is True and right.perim_flux_de_donnees is True
     assert right.perim_donnees_techniques is True and right.perim_donnees_contractuelles is True
     for word, value in (("Vrai", True), ("Faux", False), ("vrai", True), ("", None), (None, None)):
-        assert AccessRight(id_droit_acces="x", id_pce="GI000001", perim_donnees_publiees=word).perim_donnees_publiees is value
+        assert (
+            AccessRight(id_droit_acces="x", id_pce="GI000001", perim_donnees_publiees=word).perim_donnees_publiees
+            is value
+        )
     with pytest.raises(ValueError):
         AccessRight(id_droit_acces="x", id_pce="GI000001", perim_donnees_publiees="Peut-être")
 
 
-@pytest.mark.parametrize("status,error", [
-    (None, None), ("null", None), ({}, None), ({"code": None, "message": None}, None),
-    ({"code": "0000000000", "message": "OK"}, None),
-    ({"code": "1000006", "message": "Vous n'êtes pas autorisé à consulter les données de ce PCE."}, rules.FunctionalError),
-    ({"code": 2000000, "message": "Le serveur a rencontré une erreur"}, rules.ServerError),
-    ("Le client titulaire a révoqué son consentement", rules.FunctionalError),
-])
+@pytest.mark.parametrize(
+    "status,error",
+    [
+        (None, None),
+        ("null", None),
+        ({}, None),
+        ({"code": None, "message": None}, None),
+        ({"code": "0000000000", "message": "OK"}, None),
+        (
+            {"code": "1000006", "message": "Vous n'êtes pas autorisé à consulter les données de ce PCE."},
+            rules.FunctionalError,
+        ),
+        ({"code": 2000000, "message": "Le serveur a rencontré une erreur"}, rules.ServerError),
+        ("Le client titulaire a révoqué son consentement", rules.FunctionalError),
+    ],
+)
 def test_statut_restitution_forms(status, error) -> None:  # type: ignore[no-untyped-def]
     record = {"pce": {"id_pce": "GI000001"}, "statut_restitution": status}
     if error is None:
@@ -319,7 +390,11 @@ def test_bas_sandbox_cases_agree_with_local_rules() -> None:
                     rules.validate_pce(pce)
             else:
                 rules.validate_pce(pce)
-        params = dict(p.split("=", 1) for p in row["params"].split("&") if "=" in p) if row["endpoint"].startswith("GET") else {}
+        params = (
+            dict(p.split("=", 1) for p in row["params"].split("&") if "=" in p)
+            if row["endpoint"].startswith("GET")
+            else {}
+        )
         if "periode" in params:
             if "periode incorrect" in row["scenario"]:
                 with pytest.raises(rules.RuleError):
@@ -353,10 +428,19 @@ def test_quota_limits_and_bulk_precheck() -> None:
 
 
 def test_search_body_and_revocation_rules() -> None:
-    body = rules.search_body({"etat_droit_acces": ["A revérifier", "Active"], "id_pce": "GI 123456",
-                              "role_tiers": [], "statut_controle_preuve": ["Preuve en attente"]})
-    assert body == {"etat_droit_acces": ["A revérifier", "A révérifier", "Active"], "id_pce": ["GI123456"],
-                    "statut_controle_preuve": ["Preuve en attente"]}
+    body = rules.search_body(
+        {
+            "etat_droit_acces": ["A revérifier", "Active"],
+            "id_pce": "GI 123456",
+            "role_tiers": [],
+            "statut_controle_preuve": ["Preuve en attente"],
+        }
+    )
+    assert body == {
+        "etat_droit_acces": ["A revérifier", "A révérifier", "Active"],
+        "id_pce": ["GI123456"],
+        "statut_controle_preuve": ["Preuve en attente"],
+    }
     with pytest.raises(rules.RuleError):
         rules.search_body({"colour": ["red"]})
     assert rules.revocation_problem("Active", "AUTORISE_CONTRAT_FOURNITURE") is None
@@ -367,9 +451,15 @@ def test_search_body_and_revocation_rules() -> None:
 
 def test_declaration_dates_follow_grdf_refusals() -> None:
     today = dt.date(2026, 3, 10)
-    problems = rules.declaration_field_problems(good_declaration() | {
-        "date_debut_droit_acces": "2026-04-01", "perim_donnees_conso_debut": "2026-05-01",
-        "perim_donnees_conso_fin": "2028-01-01"}, today)
+    problems = rules.declaration_field_problems(
+        good_declaration()
+        | {
+            "date_debut_droit_acces": "2026-04-01",
+            "perim_donnees_conso_debut": "2026-05-01",
+            "perim_donnees_conso_fin": "2028-01-01",
+        },
+        today,
+    )
     assert "after today" in problems["date_debut_droit_acces"][0]
     assert "cannot start after today" in problems["perim_donnees_conso_debut"][0]
     assert "after the right ends" in problems["perim_donnees_conso_fin"][0]
@@ -379,18 +469,29 @@ def test_declaration_dates_follow_grdf_refusals() -> None:
 
 def test_right_row_reads_every_sample_like_the_model() -> None:
     from pupitre.providers.grdf_adict.models import RightRow
+
     raws = [json.loads((SAMPLES / "v1_droit_acces_refusee.real-2021-redacted.json").read_text())]
     for name in ("v1_droits_acces.lowatt-fixture-2021.ndjson", "v2_droits_acces.lowatt-fixture.ndjson"):
         raws += rules.parse_ndjson((SAMPLES / name).read_bytes())[0]
-    raws.append({"id_droit_acces": "x", "id_pce": "09739073753501", "role_tiers": "AUTORISE CONTRAT FOURNITURE",
-                 "nom_titulaire": "SARL LA MENAGERE", "raison_sociale_du_titulaire": "", "etat_droit_acces": "Obsolète",
-                 "date_passage_a_obsolete": "2019-12-09 15:46:30", "date_revocation": ""})
+    raws.append(
+        {
+            "id_droit_acces": "x",
+            "id_pce": "09739073753501",
+            "role_tiers": "AUTORISE CONTRAT FOURNITURE",
+            "nom_titulaire": "SARL LA MENAGERE",
+            "raison_sociale_du_titulaire": "",
+            "etat_droit_acces": "Obsolète",
+            "date_passage_a_obsolete": "2019-12-09 15:46:30",
+            "date_revocation": "",
+        }
+    )
     for raw in raws:
         row, right = RightRow.from_api(raw), AccessRight.model_validate(raw)
         assert row == RightRow.of(right)
     refused = RightRow.from_api(raws[0])
-    assert refused.etat_droit_acces == "Refusée" and refused.state_changed_at == dt.datetime(2021, 7, 9, 2, 54, 14,
-                                                                                          tzinfo=refused.state_changed_at.tzinfo)  # type: ignore[union-attr]
+    assert refused.etat_droit_acces == "Refusée" and refused.state_changed_at == dt.datetime(
+        2021, 7, 9, 2, 54, 14, tzinfo=refused.state_changed_at.tzinfo
+    )  # type: ignore[union-attr]
     assert RightRow.from_api(raws[-1]).role_tiers == "AUTORISE_CONTRAT_FOURNITURE"
     with pytest.raises(ValueError):
         RightRow.from_api({"id_pce": "GI000001"})
@@ -401,8 +502,12 @@ def test_right_row_reads_every_sample_like_the_model() -> None:
 async def test_ndjson_stream_of_chunks_splitting_lines_and_characters() -> None:
     """Bytes arrive in chunks that cut lines (and a UTF-8 character) anywhere: every object
     is yielded as soon as its last byte arrived, the trailer is kept, not yielded."""
-    lines = [json.dumps({"id_droit_acces": f"r{i}", "id_pce": f"GI{i:06d}", "nom_titulaire": "Élodie Prévôt"},
-                        ensure_ascii=False) for i in range(50)]
+    lines = [
+        json.dumps(
+            {"id_droit_acces": f"r{i}", "id_pce": f"GI{i:06d}", "nom_titulaire": "Élodie Prévôt"}, ensure_ascii=False
+        )
+        for i in range(50)
+    ]
     data = ("\n".join(lines) + "\n" + json.dumps({"code_statut_traitement": "0000000000"}) + "\n").encode()
     cuts = list(range(0, len(data), 37)) + [len(data)]
     chunks = [data[a:b] for a, b in zip(cuts, cuts[1:])]
@@ -424,12 +529,19 @@ async def test_ndjson_stream_of_chunks_splitting_lines_and_characters() -> None:
     assert stream.status is not None and stream.status.ok and stream.count == 50
 
 
-def _row(pce: str, status: str | None = None, deadline: str | None = None, state: str = "Active",
-         changed: str | None = None):  # type: ignore[no-untyped-def]
+def _row(
+    pce: str, status: str | None = None, deadline: str | None = None, state: str = "Active", changed: str | None = None
+):  # type: ignore[no-untyped-def]
     from pupitre.providers.grdf_adict.models import RightRow
+
     key = {"Révoquée": "date_revocation", "Obsolète": "date_passage_a_obsolete", "Refusée": "date_passage_a_refuse"}
-    raw = {"id_droit_acces": pce, "id_pce": pce, "etat_droit_acces": state, "statut_controle_preuve": status,
-           "date_limite_transmission_preuve": deadline}
+    raw = {
+        "id_droit_acces": pce,
+        "id_pce": pce,
+        "etat_droit_acces": state,
+        "statut_controle_preuve": status,
+        "date_limite_transmission_preuve": deadline,
+    }
     if changed:
         raw[key[state]] = changed
     return RightRow.from_api(raw)
@@ -438,8 +550,12 @@ def _row(pce: str, status: str | None = None, deadline: str | None = None, state
 def test_proof_watch_levels_and_queue_order() -> None:
     friday = dt.date(2026, 3, 13)
     assert rules.proof_watch([_row("GI000001")], friday).level == "ok"
-    rows = [_row("GI000003", "Preuve en attente", "2026-04-10"), _row("GI000005", "Preuve en attente", "2026-03-20"),
-            _row("GI000007", "Preuve à vérifier", "2026-03-16"), _row("GI000009", "Preuve en attente", None)]
+    rows = [
+        _row("GI000003", "Preuve en attente", "2026-04-10"),
+        _row("GI000005", "Preuve en attente", "2026-03-20"),
+        _row("GI000007", "Preuve à vérifier", "2026-03-16"),
+        _row("GI000009", "Preuve en attente", None),
+    ]
     watch = rules.proof_watch(rows, friday)
     assert (watch.level, watch.missing, watch.due_soon, watch.overdue) == ("attention", 3, 1, 0)
     assert watch.next_deadline == dt.date(2026, 3, 20) and "3 right(s) awaiting proofs" in watch.message
@@ -451,32 +567,49 @@ def test_proof_watch_levels_and_queue_order() -> None:
 
 def test_rights_lost_since_yesterday() -> None:
     since = dt.datetime(2026, 3, 12, tzinfo=dt.timezone(dt.timedelta(hours=1)))
-    rows = [_row("GI000001", state="Révoquée", changed="2026-03-12 10:00:00"),
-            _row("GI000003", state="Obsolète", changed="2026-03-11 23:59:00"),
-            _row("GI000005", state="Refusée", changed="2026-03-13 02:54:14"), _row("GI000007")]
+    rows = [
+        _row("GI000001", state="Révoquée", changed="2026-03-12 10:00:00"),
+        _row("GI000003", state="Obsolète", changed="2026-03-11 23:59:00"),
+        _row("GI000005", state="Refusée", changed="2026-03-13 02:54:14"),
+        _row("GI000007"),
+    ]
     lost = rules.lost_since(rows, since)
     assert [r.id_pce for r in lost] == ["GI000005", "GI000001"]
     assert rules.lost_message(lost) == "1 Refusée, 1 Révoquée since yesterday"
-    right = AccessRight.model_validate({"id_droit_acces": "x", "id_pce": "GI000001", "etat_droit_acces": "Refusée",
-                                        "date_passage_a_refuse": "2026-03-13 02:54:14"})
+    right = AccessRight.model_validate(
+        {
+            "id_droit_acces": "x",
+            "id_pce": "GI000001",
+            "etat_droit_acces": "Refusée",
+            "date_passage_a_refuse": "2026-03-13 02:54:14",
+        }
+    )
     assert rules.lost_since([right], since) == [right]
 
 
 def test_period_form_for_the_pce_detail() -> None:
     today = dt.date(2026, 3, 10)
     assert rules.period_query("donnees_consos_publiees", today, periode=" 2025 ") == ({"periode": "2025"}, {})
-    assert rules.period_query("donnees_consos_informatives", today, date_debut="2026-01-01", date_fin="2026-03-01") \
-        == ({"date_debut": "2026-01-01", "date_fin": "2026-03-01"}, {})
-    assert "not both" in rules.period_query("donnees_consos_publiees", today, periode="2025",
-                                            date_debut="2025-01-01")[1]["periode"][0]
+    assert rules.period_query("donnees_consos_informatives", today, date_debut="2026-01-01", date_fin="2026-03-01") == (
+        {"date_debut": "2026-01-01", "date_fin": "2026-03-01"},
+        {},
+    )
+    assert (
+        "not both"
+        in rules.period_query("donnees_consos_publiees", today, periode="2025", date_debut="2025-01-01")[1]["periode"][
+            0
+        ]
+    )
     params, errors = rules.period_query("donnees_consos_publiees", today, periode="2025-13")
     assert params is None and "does not exist" in errors["periode"][0]
     _, errors = rules.period_query("donnees_consos_informatives", today, date_debut="2022-01-01", date_fin="2027-01-01")
     assert "after today" in errors["date_fin"][0] and "3 years" in " ".join(errors["date_debut"])
     _, errors = rules.period_query("donnees_injections_publiees", today, date_debut="01/01/2025")
     assert "not a date" in errors["date_debut"][0] and "Give the end" in errors["date_fin"][0]
-    assert rules.period_query("donnees_injections_publiees", today, date_debut="2021-03-10",
-                              date_fin="2021-12-31")[0] is not None  # 5 years for injections
+    assert (
+        rules.period_query("donnees_injections_publiees", today, date_debut="2021-03-10", date_fin="2021-12-31")[0]
+        is not None
+    )  # 5 years for injections
 
 
 def test_periods_at_the_edge_of_the_calendar() -> None:

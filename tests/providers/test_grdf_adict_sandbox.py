@@ -11,8 +11,14 @@ import httpx
 import pytest
 
 from pupitre.providers.core.clock import PARIS, ManualClock
-from pupitre.providers.core.errors import (BadRequestError, ConflictError, NetworkError, PayloadError,
-                                           QuotaError, ServerError)
+from pupitre.providers.core.errors import (
+    BadRequestError,
+    ConflictError,
+    NetworkError,
+    PayloadError,
+    QuotaError,
+    ServerError,
+)
 from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.quota import QuotaLimiter
 from pupitre.providers.core.retry import RetryPolicy
@@ -20,14 +26,17 @@ from pupitre.providers.core.sandbox import SandboxTransport
 from pupitre.providers.grdf_adict import models as m
 from pupitre.providers.grdf_adict import rules
 from pupitre.providers.grdf_adict.client import PROVIDER, AdictClient, adict_auth
-from pupitre.providers.grdf_adict.sandbox import (OK, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, TOKEN_PATH,
-                                                  AdictSimulator)
+from pupitre.providers.grdf_adict.sandbox import (
+    OK,
+    SANDBOX_CLIENT_ID,
+    SANDBOX_CLIENT_SECRET,
+    TOKEN_PATH,
+    AdictSimulator,
+)
 from tests.providers.helpers import Counting, stepping
 
 HOST = "http://grdf-adict.sandbox.invalid"
 START = dt.datetime(2026, 3, 10, 9, 0, tzinfo=PARIS)
-
-
 
 
 @pytest.fixture
@@ -74,11 +83,18 @@ class _SlowStream(httpx.AsyncByteStream):
 async def test_rows_arrive_before_the_stream_ends(clock: ManualClock, plan: FaultPlan) -> None:
     sim = AdictSimulator(clock, plan, park_size=5000, monotonic=stepping())
     async with httpx.AsyncClient(transport=SandboxTransport(sim.app)) as raw:
-        token = (await raw.post(HOST + TOKEN_PATH, data={"grant_type": "client_credentials",
-                 "client_id": SANDBOX_CLIENT_ID, "client_secret": SANDBOX_CLIENT_SECRET})).json()["access_token"]
-        body = (await raw.get(HOST + "/adict/v2/droits_acces",
-                              headers={"Authorization": f"Bearer {token}"})).content
-    chunks = [body[i:i + 4096] for i in range(0, len(body), 4096)]
+        token = (
+            await raw.post(
+                HOST + TOKEN_PATH,
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": SANDBOX_CLIENT_ID,
+                    "client_secret": SANDBOX_CLIENT_SECRET,
+                },
+            )
+        ).json()["access_token"]
+        body = (await raw.get(HOST + "/adict/v2/droits_acces", headers={"Authorization": f"Bearer {token}"})).content
+    chunks = [body[i : i + 4096] for i in range(0, len(body), 4096)]
     stream = _SlowStream(chunks)
 
     async def handler(request: httpx.Request) -> httpx.Response:
@@ -94,17 +110,30 @@ async def test_rows_arrive_before_the_stream_ends(clock: ManualClock, plan: Faul
 
 
 async def test_search_filters(client: AdictClient) -> None:
-    rows = [r async for r in client.search_access_rights({"etat_droit_acces": ["Active"],
-                                                          "statut_controle_preuve": ["Preuve en attente"]})]
-    assert rows and all(r.etat_droit_acces == "Active" and r.statut_controle_preuve == "Preuve en attente"
-                        for r in rows)
+    rows = [
+        r
+        async for r in client.search_access_rights(
+            {"etat_droit_acces": ["Active"], "statut_controle_preuve": ["Preuve en attente"]}
+        )
+    ]
+    assert rows and all(
+        r.etat_droit_acces == "Active" and r.statut_controle_preuve == "Preuve en attente" for r in rows
+    )
 
 
 async def test_declare_revoke_and_refusals(client: AdictClient, sim: AdictSimulator) -> None:
-    body = rules.build_declaration({"role_tiers": "AUTORISE_CONTRAT_FOURNITURE", "raison_sociale": "BabaTech",
-                                    "code_postal": "77900", "courriel_titulaire": "r@example.com",
-                                    "date_debut_droit_acces": "2026-03-10", "date_fin_droit_acces": "2027-03-10",
-                                    "perim_donnees_techniques": True}, START.date())
+    body = rules.build_declaration(
+        {
+            "role_tiers": "AUTORISE_CONTRAT_FOURNITURE",
+            "raison_sociale": "BabaTech",
+            "code_postal": "77900",
+            "courriel_titulaire": "r@example.com",
+            "date_debut_droit_acces": "2026-03-10",
+            "date_fin_droit_acces": "2027-03-10",
+            "perim_donnees_techniques": True,
+        },
+        START.date(),
+    )
     result = await client.declare_access_right("GI999001", body)
     assert result.etat_droit_acces == "A valider" and result.code_statut_traitement == "0000000002"
     with pytest.raises(ConflictError):
@@ -134,9 +163,13 @@ async def test_proofs(client: AdictClient, sim: AdictSimulator) -> None:
 def _active(sim: AdictSimulator, frequency: str, **flags: str) -> str:
     """The PCE of an Active, unexpired right with that meter frequency (and perimeter flags)."""
     for right in sim.iter_rights():
-        if (right["etat_droit_acces"] == "Active" and right["date_fin_droit_acces"] > START.date().isoformat()
-                and "INJECTION" not in right["role_tiers"] and sim.frequency(right["id_pce"]) == frequency
-                and all(right.get(k) == v for k, v in flags.items())):
+        if (
+            right["etat_droit_acces"] == "Active"
+            and right["date_fin_droit_acces"] > START.date().isoformat()
+            and "INJECTION" not in right["role_tiers"]
+            and sim.frequency(right["id_pce"]) == frequency
+            and all(right.get(k) == v for k, v in flags.items())
+        ):
             return right["id_pce"]
     raise AssertionError(f"no active {frequency} right")
 
@@ -152,13 +185,21 @@ async def test_data_reads_and_functional_error(client: AdictClient, sim: AdictSi
     with pytest.raises(rules.FunctionalError, match="Aucun droit"):
         await client.technical_data("GI888888")
     with pytest.raises(BadRequestError, match="3 years"):
-        await client.informative_consumption(pce, start=dt.date(2020, 1, 1), end=dt.date(2026, 1, 1),
-                                             today=START.date())
+        await client.informative_consumption(
+            pce, start=dt.date(2020, 1, 1), end=dt.date(2026, 1, 1), today=START.date()
+        )
 
 
-@pytest.mark.parametrize("kind,error", [("status", ServerError), ("quota", QuotaError),
-                                         ("truncated", PayloadError), ("malformed", PayloadError),
-                                         ("timeout", NetworkError)])
+@pytest.mark.parametrize(
+    "kind,error",
+    [
+        ("status", ServerError),
+        ("quota", QuotaError),
+        ("truncated", PayloadError),
+        ("malformed", PayloadError),
+        ("timeout", NetworkError),
+    ],
+)
 async def test_faults_are_typed(client: AdictClient, plan: FaultPlan, kind: str, error: type) -> None:
     plan.timeout_seconds = 1.0
     plan.add("/adict/v2/droits_acces", kind)  # type: ignore[arg-type]
@@ -195,6 +236,7 @@ async def test_shared_quota_never_exceeded(clock: ManualClock, plan: FaultPlan) 
 
 # -- the generated park -----------------------------------------------------------------------------
 
+
 async def test_big_park_is_lazy_and_streams_in_chunks_of_many_lines(clock: ManualClock, plan: FaultPlan) -> None:
     sim = AdictSimulator(clock, plan, park_size=100_000, monotonic=stepping())
     assert len(sim.rights) == 100_000 and not sim.touched  # nothing generated yet
@@ -220,21 +262,32 @@ def test_default_park_covers_every_case(sim: AdictSimulator) -> None:
     assert {sim.frequency(r["id_pce"]) for r in rights} == {"6M", "1M", "MM", "JJ"}
     assert any(r["nom_titulaire"] for r in rights) and any(r["raison_sociale_du_titulaire"] for r in rights)
     today = START.date()
-    deadlines = [dt.date.fromisoformat(r["date_limite_transmission_preuve"]) for r in rights
-                 if r["statut_controle_preuve"] == m.PROOF_PENDING]
+    deadlines = [
+        dt.date.fromisoformat(r["date_limite_transmission_preuve"])
+        for r in rights
+        if r["statut_controle_preuve"] == m.PROOF_PENDING
+    ]
     assert any(rules.due_soon(d, today) for d in deadlines) and any(rules.overdue(d, today) for d in deadlines)
     assert any(d > rules.add_working_days(today, 5) for d in deadlines)
     for raw in rights:  # every generated right reads the same as a row and as a model
         right, row = m.AccessRight.model_validate(raw), m.RightRow.from_api(raw)
         assert row == m.RightRow.of(right)
-        assert (row.holder, row.is_person, row.etat_droit_acces) == (right.holder, right.is_person,
-                                                                   right.etat_droit_acces)
+        assert (row.holder, row.is_person, row.etat_droit_acces) == (
+            right.holder,
+            right.is_person,
+            right.etat_droit_acces,
+        )
 
 
 def _declare_body(**fields: object) -> m.DeclareBody:
-    base = {"role_tiers": "AUTORISE_CONTRAT_FOURNITURE", "code_postal": "77900",
-            "courriel_titulaire": "r@example.com", "date_debut_droit_acces": "2026-03-10",
-            "date_fin_droit_acces": "2027-03-10", "perim_donnees_techniques": True}
+    base = {
+        "role_tiers": "AUTORISE_CONTRAT_FOURNITURE",
+        "code_postal": "77900",
+        "courriel_titulaire": "r@example.com",
+        "date_debut_droit_acces": "2026-03-10",
+        "date_fin_droit_acces": "2027-03-10",
+        "perim_donnees_techniques": True,
+    }
     return rules.build_declaration(base | fields, START.date())
 
 
@@ -246,15 +299,20 @@ async def test_holder_validation_windows(client: AdictClient, sim: AdictSimulato
     sim.holder_answers(answered.id_droit_acces, accept=True)  # type: ignore[arg-type]
     sim.holder_answers(refused.id_droit_acces, accept=False)  # type: ignore[arg-type]
     sim.advance_lifecycle(days=1, hours=23)
-    state = {r.id_pce: r.etat_droit_acces async for r in client.search_access_rights(
-        {"id_pce": ["GI999001", "GI999003", "GI999005", "GI999007"]})}
+    state = {
+        r.id_pce: r.etat_droit_acces
+        async for r in client.search_access_rights({"id_pce": ["GI999001", "GI999003", "GI999005", "GI999007"]})
+    }
     assert state == {"GI999001": "A valider", "GI999003": "A valider", "GI999005": "Active", "GI999007": "Refusée"}
     changes = sim.advance_lifecycle(hours=2)  # 2 days: the legal entity is deemed to agree
     assert (entity.id_droit_acces, "GI999003", "A valider", "Active") in changes
     changes = sim.advance_lifecycle(days=1)  # 3 days: the silent person refuses
     assert (person.id_droit_acces, "GI999001", "A valider", "Refusée") in changes
     late = await client.access_right("GI999001")
-    assert late is not None and late.source_passage_a_refuse == "La durée de validité de la demande d'accréditation est dépassée."
+    assert (
+        late is not None
+        and late.source_passage_a_refuse == "La durée de validité de la demande d'accréditation est dépassée."
+    )
     assert late.date_passage_a_refuse == dt.datetime(2026, 3, 13, 9, tzinfo=PARIS)
 
 
@@ -273,8 +331,12 @@ async def test_proof_campaign_and_checking(client: AdictClient, sim: AdictSimula
     ids = sim.start_proof_campaign(count=2)
     deadline = rules.add_working_days(START.date(), 20)
     rights = [await client.access_right(sim.rights[i]["id_pce"], i) for i in ids]
-    assert all(r is not None and r.statut_controle_preuve == "Preuve en attente"
-               and r.date_limite_transmission_preuve == deadline for r in rights)
+    assert all(
+        r is not None
+        and r.statut_controle_preuve == "Preuve en attente"
+        and r.date_limite_transmission_preuve == deadline
+        for r in rights
+    )
     good, bad = ids
     sim.proof_verdicts[bad] = False
     for key in ids:
@@ -291,10 +353,17 @@ async def test_proof_campaign_and_checking(client: AdictClient, sim: AdictSimula
 
 
 async def test_server_side_search_filters(client: AdictClient, sim: AdictSimulator) -> None:
-    rows = [r async for r in client.access_right_rows({"etat_droit_acces": ["A revérifier"],
-                                                       "role_tiers": ["AUTORISE_CONTRAT_FOURNITURE"]})]
-    expected = [r for r in sim.iter_rights() if r["etat_droit_acces"] == "A revérifier"
-                and r["role_tiers"] == "AUTORISE_CONTRAT_FOURNITURE"]
+    rows = [
+        r
+        async for r in client.access_right_rows(
+            {"etat_droit_acces": ["A revérifier"], "role_tiers": ["AUTORISE_CONTRAT_FOURNITURE"]}
+        )
+    ]
+    expected = [
+        r
+        for r in sim.iter_rights()
+        if r["etat_droit_acces"] == "A revérifier" and r["role_tiers"] == "AUTORISE_CONTRAT_FOURNITURE"
+    ]
     assert rows and [r.id_droit_acces for r in rows] == [r["id_droit_acces"] for r in expected]
     streams = sim.finished_streams
     pces = [r["id_pce"] for r in expected[:2]]
@@ -320,10 +389,13 @@ async def test_daily_quota_enforced_by_the_server(clock: ManualClock, plan: Faul
 
 # -- data per meter frequency -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("frequency,published,informative", [
-    ("6M", 2, 0), ("1M", 12, 28), ("MM", 12, 28), ("JJ", 365, 0)])
-async def test_series_per_frequency(client: AdictClient, sim: AdictSimulator, frequency: str,
-                                    published: int, informative: int) -> None:
+
+@pytest.mark.parametrize(
+    "frequency,published,informative", [("6M", 2, 0), ("1M", 12, 28), ("MM", 12, 28), ("JJ", 365, 0)]
+)
+async def test_series_per_frequency(
+    client: AdictClient, sim: AdictSimulator, frequency: str, published: int, informative: int
+) -> None:
     pce = _active(sim, frequency, perim_donnees_informatives="Vrai")
     readings = await client.published_consumption(pce, periode="2025", today=START.date())
     assert len(readings) == published
@@ -336,8 +408,9 @@ async def test_series_per_frequency(client: AdictClient, sim: AdictSimulator, fr
         daily = await client.informative_consumption(pce, periode="2026-02", today=START.date())
         assert len(daily) == informative and daily[0].consommation.journee_gaziere == dt.date(2026, 2, 1)  # type: ignore[union-attr]
         delay = rules.INFORMATIVE_DELAY_DAYS[frequency]
-        recent = await client.informative_consumption(pce, start=dt.date(2026, 3, 1), end=START.date(),
-                                                      today=START.date())
+        recent = await client.informative_consumption(
+            pce, start=dt.date(2026, 3, 1), end=START.date(), today=START.date()
+        )
         assert recent[-1].end.date() == START.date() - dt.timedelta(days=delay - 1)  # type: ignore[union-attr]
     else:
         with pytest.raises(rules.FunctionalError, match="pas de données"):
@@ -345,8 +418,13 @@ async def test_series_per_frequency(client: AdictClient, sim: AdictSimulator, fr
 
 
 async def test_injection_data_for_biomethane_sites(client: AdictClient, sim: AdictSimulator) -> None:
-    site = next(r for r in sim.iter_rights() if "INJECTION" in r["role_tiers"] and r["etat_droit_acces"] == "Active"
-                and r["date_fin_droit_acces"] > START.date().isoformat())
+    site = next(
+        r
+        for r in sim.iter_rights()
+        if "INJECTION" in r["role_tiers"]
+        and r["etat_droit_acces"] == "Active"
+        and r["date_fin_droit_acces"] > START.date().isoformat()
+    )
     readings = await client.published_injections(site["id_pce"], periode="2026-02", today=START.date())
     assert readings and all(r.injection and r.flow == "Production" and r.energy_kwh for r in readings)
     assert sim.frequency(site["id_pce"]) == "JJ" and len(readings) == 28
@@ -359,24 +437,31 @@ async def test_functional_errors_arrive_as_http_200(client: AdictClient, sim: Ad
     def pce_where(**wanted: str) -> str:
         return next(r["id_pce"] for r in sim.iter_rights() if all(r.get(k) == v for k, v in wanted.items()))
 
-    cases = [(pce_where(etat_droit_acces="Révoquée", source_revocation="Tiers"), "Vous avez révoqué"),
-             (pce_where(etat_droit_acces="Révoquée", source_revocation="Titulaire"), "titulaire a révoqué"),
-             (pce_where(etat_droit_acces="Obsolète"), "déménagé"),
-             (pce_where(etat_droit_acces="A valider"), "pas ou plus autorisé"),
-             (pce_where(etat_droit_acces="Refusée"), "pas ou plus autorisé"),
-             (pce_where(etat_droit_acces="Active", perim_donnees_contractuelles="Faux"), "ne couvre pas")]
-    expired = next(r["id_pce"] for r in sim.iter_rights() if r["etat_droit_acces"] == "Active"
-                   and r["date_fin_droit_acces"] < START.date().isoformat())
+    cases = [
+        (pce_where(etat_droit_acces="Révoquée", source_revocation="Tiers"), "Vous avez révoqué"),
+        (pce_where(etat_droit_acces="Révoquée", source_revocation="Titulaire"), "titulaire a révoqué"),
+        (pce_where(etat_droit_acces="Obsolète"), "déménagé"),
+        (pce_where(etat_droit_acces="A valider"), "pas ou plus autorisé"),
+        (pce_where(etat_droit_acces="Refusée"), "pas ou plus autorisé"),
+        (pce_where(etat_droit_acces="Active", perim_donnees_contractuelles="Faux"), "ne couvre pas"),
+    ]
+    expired = next(
+        r["id_pce"]
+        for r in sim.iter_rights()
+        if r["etat_droit_acces"] == "Active" and r["date_fin_droit_acces"] < START.date().isoformat()
+    )
     cases.append((expired, "expiré"))
     for pce, text in cases:
         read = client.contractual_data if text == "ne couvre pas" else client.technical_data
         with pytest.raises(rules.FunctionalError, match=text):
             await read(pce)
-    raw = await client.http.get(HOST + "/adict/v2/pce/0999999992828/donnees_techniques",
-                                auth=client.auth)  # type: ignore[arg-type]
+    raw = await client.http.get(HOST + "/adict/v2/pce/0999999992828/donnees_techniques", auth=client.auth)  # type: ignore[arg-type]
     assert raw.status_code == 400 and "GI+6 chiffres" in raw.text
-    raw = await client.http.get(HOST + f"/adict/v2/pce/{_active(sim, 'MM')}/donnees_consos_informatives",
-                                params={"periode": "2023-09-01"}, auth=client.auth)  # type: ignore[arg-type]
+    raw = await client.http.get(
+        HOST + f"/adict/v2/pce/{_active(sim, 'MM')}/donnees_consos_informatives",
+        params={"periode": "2023-09-01"},
+        auth=client.auth,
+    )  # type: ignore[arg-type]
     assert raw.status_code == 400 and "format du paramètre 'periode'" in raw.json()["statut_restitution"]["message"]
 
 
@@ -396,20 +481,37 @@ async def test_token_is_reused_for_four_hours(clock: ManualClock, sim: AdictSimu
         assert counting.calls_under(TOKEN_PATH) == 2
 
 
-async def test_day_counter_survives_a_restart_and_bulk_is_checked_first(tmp_path, clock: ManualClock,
-                                                                        sim: AdictSimulator) -> None:
+async def test_day_counter_survives_a_restart_and_bulk_is_checked_first(
+    tmp_path, clock: ManualClock, sim: AdictSimulator
+) -> None:
     from pupitre.providers.core.store import Store
 
     per_second, per_day = rules.quota_limits(sim.park_size, per_day=5)
     store = Store(tmp_path / "quota.sqlite3")
     async with httpx.AsyncClient(transport=SandboxTransport(sim.app)) as http:
-        first = QuotaLimiter("grdf_adict:test", provider=PROVIDER, clock=clock, per_second=per_second,
-                             per_day=per_day, store=store, monotonic=stepping(), sleep=_no_sleep)
+        first = QuotaLimiter(
+            "grdf_adict:test",
+            provider=PROVIDER,
+            clock=clock,
+            per_second=per_second,
+            per_day=per_day,
+            store=store,
+            monotonic=stepping(),
+            sleep=_no_sleep,
+        )
         pce = _active(sim, "MM")
         for _ in range(3):
             await make(http, clock, first).technical_data(pce)
-        restarted = QuotaLimiter("grdf_adict:test", provider=PROVIDER, clock=clock, per_second=per_second,
-                                 per_day=per_day, store=store, monotonic=stepping(), sleep=_no_sleep)
+        restarted = QuotaLimiter(
+            "grdf_adict:test",
+            provider=PROVIDER,
+            clock=clock,
+            per_second=per_second,
+            per_day=per_day,
+            store=store,
+            monotonic=stepping(),
+            sleep=_no_sleep,
+        )
         assert restarted.used_today() == 3 and restarted.remaining_today() == 2
         check = rules.bulk_fits_today(3, remaining_today=restarted.remaining_today(), per_second=per_second)
         assert not check.fits and "only 2 remain" in check.message
@@ -422,7 +524,8 @@ async def _no_sleep(seconds: float) -> None:
 
 
 async def test_technical_error_inside_a_stream_is_retried_and_keeps_what_arrived(
-        http: httpx.AsyncClient, clock: ManualClock, sim: AdictSimulator) -> None:
+    http: httpx.AsyncClient, clock: ManualClock, sim: AdictSimulator
+) -> None:
     pce = _active(sim, "JJ")
     sim.stream_failures[pce] = 10
     client = make(http, clock)
@@ -430,8 +533,9 @@ async def test_technical_error_inside_a_stream_is_retried_and_keeps_what_arrived
         await client.published_consumption(pce, periode="2026-02", today=START.date())
     assert caught.value.retryable and len(caught.value.partial) == 10  # type: ignore[attr-defined]
     sim.stream_failures[pce] = 5
-    patient = AdictClient(http, HOST + "/adict/v2", client.auth, quota=None,
-                          retry=RetryPolicy(attempts=2, base_delay=0))
+    patient = AdictClient(
+        http, HOST + "/adict/v2", client.auth, quota=None, retry=RetryPolicy(attempts=2, base_delay=0)
+    )
     assert len(await patient.published_consumption(pce, periode="2026-02", today=START.date())) == 28
 
 
@@ -471,8 +575,9 @@ def test_only_rights_with_events_can_move(sim: AdictSimulator) -> None:
     whole = {r["id_droit_acces"]: r["etat_droit_acces"] for r in sim.iter_rights()}
     changes = sim.advance_lifecycle(days=10)
     after = {r["id_droit_acces"]: r["etat_droit_acces"] for r in sim.iter_rights()}
-    assert sorted((k, whole[k], after[k]) for k in whole if whole[k] != after[k]) == \
-        sorted((k, old, new) for k, _, old, new in changes)
+    assert sorted((k, whole[k], after[k]) for k in whole if whole[k] != after[k]) == sorted(
+        (k, old, new) for k, _, old, new in changes
+    )
 
 
 async def test_contractual_filters(client: AdictClient, sim: AdictSimulator) -> None:
@@ -481,15 +586,24 @@ async def test_contractual_filters(client: AdictClient, sim: AdictSimulator) -> 
     assert data.donnees_contractuelles is not None and data.donnees_contractuelles.car
     with pytest.raises(BadRequestError, match="unknown contractual-data filter"):
         await client.contractual_data(pce, filtre=["colour"])
-    raw = await client.http.get(HOST + f"/adict/v2/pce/{pce}/donnees_contractuelles", params={"filtre": "x"},
-                                auth=client.auth)  # type: ignore[arg-type]
+    raw = await client.http.get(
+        HOST + f"/adict/v2/pce/{pce}/donnees_contractuelles", params={"filtre": "x"}, auth=client.auth
+    )  # type: ignore[arg-type]
     assert raw.status_code == 400 and "filtre" in raw.text
 
 
 async def test_bulk_read_says_before_starting_when_it_would_exceed_the_day(
-        http: httpx.AsyncClient, clock: ManualClock, sim: AdictSimulator) -> None:
-    limiter = QuotaLimiter("grdf_adict:bulk", provider=PROVIDER, clock=clock, per_second=1, per_day=6,
-                           monotonic=stepping(), sleep=_no_sleep)
+    http: httpx.AsyncClient, clock: ManualClock, sim: AdictSimulator
+) -> None:
+    limiter = QuotaLimiter(
+        "grdf_adict:bulk",
+        provider=PROVIDER,
+        clock=clock,
+        per_second=1,
+        per_day=6,
+        monotonic=stepping(),
+        sleep=_no_sleep,
+    )
     client = make(http, clock, limiter)
     pces = [_active(sim, "MM"), _active(sim, "6M")]
     refused = next(r["id_pce"] for r in sim.iter_rights() if r["etat_droit_acces"] == "Refusée")

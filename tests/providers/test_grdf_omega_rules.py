@@ -11,10 +11,20 @@ from pydantic import ValidationError
 from pupitre.providers.core.clock import PARIS
 from pupitre.providers.grdf_omega import rules
 from pupitre.providers.grdf_omega.models import CodeLabel, Demande, OktaToken
-from pupitre.providers.grdf_omega.rules import (NUMERO_PATTERN, REQUEST_TYPES, RETURN_CODES, LineError,
-                                                NumeroError, StatusChange, message_for,
-                                                parse_watch_file, status_change, status_changed,
-                                                type_label, validate_numero)
+from pupitre.providers.grdf_omega.rules import (
+    NUMERO_PATTERN,
+    REQUEST_TYPES,
+    RETURN_CODES,
+    LineError,
+    NumeroError,
+    StatusChange,
+    message_for,
+    parse_watch_file,
+    status_change,
+    status_changed,
+    type_label,
+    validate_numero,
+)
 
 # §2.2.2 « Exemple générique de l'architecture du JSON », verbatim.
 DOCUMENT_EXAMPLE = """
@@ -87,6 +97,7 @@ def example(**changes: object) -> Demande:
 
 # -- models (§2.2.2, Annex B) ----------------------------------------------------------------------
 
+
 def test_the_document_example_parses_exactly() -> None:
     demande = Demande.model_validate_json(DOCUMENT_EXAMPLE)
     assert demande.numero_demande == "WD00053H"
@@ -96,33 +107,46 @@ def test_the_document_example_parses_exactly() -> None:
     assert demande.cree_le == dt.datetime(2025, 3, 5, 15, 25, 35, 932464, tzinfo=PARIS)
     assert demande.cree_le.tzinfo is PARIS
     assert demande.mode_traitement == CodeLabel(code="NONPASSANT", libelle="Non Passant")
-    assert (demande.est_demande_fournisseur, demande.cree_par, demande.cree_automatiquement) == (
-        True, "DN6473", False)
+    assert (demande.est_demande_fournisseur, demande.cree_par, demande.cree_automatiquement) == (True, "DN6473", False)
     assert demande.date_effet_contractuel == dt.date(2024, 1, 1)
     assert demande.date_dernier_changement_statut_externe == dt.date(2025, 3, 5)
     assert demande.derniere_date_demandee == dt.date(2025, 3, 6)
     assert (demande.fournisseur_peut_prendre_rdv, demande.est_digitalisable, demande.presence_pj) == (
-        True, False, False)
+        True,
+        False,
+        False,
+    )
     assert demande.commentaire_soumission_analyse == "testcomanalyse"
     assert demande.cdgf_erreur_pce == {}
     assert demande.informations_intervention is None  # absent from the example
-    assert list(demande.blocks()) == ["informations_fournisseur", "informations_contractuelles",
-                                      "informations_realisation", "informations_client"]
+    assert list(demande.blocks()) == [
+        "informations_fournisseur",
+        "informations_contractuelles",
+        "informations_realisation",
+        "informations_client",
+    ]
     assert demande.model_dump(mode="json", exclude_none=True)["cree_le"] == "2025-03-05T15:25:35.932464+01:00"
 
 
 def test_unknown_fields_and_block_contents_are_kept() -> None:
-    demande = example(nouveau_champ="x", informations_intervention={"date_rdv": "2025-03-06"},
-                      informations_client={"nom": "MARTIN", "adresse": {"commune": "LYON"}})
+    demande = example(
+        nouveau_champ="x",
+        informations_intervention={"date_rdv": "2025-03-06"},
+        informations_client={"nom": "MARTIN", "adresse": {"commune": "LYON"}},
+    )
     assert demande.model_extra == {"nouveau_champ": "x"}
     assert demande.informations_intervention == {"date_rdv": "2025-03-06"}
     assert demande.informations_client["adresse"]["commune"] == "LYON"  # type: ignore[index]
 
 
 def test_minimal_answer_and_required_fields() -> None:
-    minimal = {"numero_demande": "WD0004MX", "type_demande": {"code": "MES"}, "cdgf": {"code": "A1"},
-               "statut_externe_demande": {"code": "ENCOURS", "libelle": None},
-               "cree_le": "2025-03-05T14:25:35Z"}
+    minimal = {
+        "numero_demande": "WD0004MX",
+        "type_demande": {"code": "MES"},
+        "cdgf": {"code": "A1"},
+        "statut_externe_demande": {"code": "ENCOURS", "libelle": None},
+        "cree_le": "2025-03-05T14:25:35Z",
+    }
     demande = Demande.model_validate(minimal)
     assert demande.cree_le == dt.datetime(2025, 3, 5, 15, 25, 35, tzinfo=PARIS)
     assert demande.blocks() == {} and demande.type_demande.libelle is None
@@ -141,6 +165,7 @@ def test_annex_b_token_answer() -> None:
 
 
 # -- request types (§1.2) --------------------------------------------------------------------------
+
 
 def test_the_23_request_types_verbatim() -> None:
     assert REQUEST_TYPES == {
@@ -182,16 +207,38 @@ def test_type_label_falls_back_to_the_api_then_unknown() -> None:
 
 # -- request numbers (§2.2.1) ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, expected", [("WD0004MX", "WD0004MX"), ("WD00053H", "WD00053H"),
-                                            (" wd0004mx\n", "WD0004MX"), ("WDZZZZZZ", "WDZZZZZZ"),
-                                            ("Wd000000", "WD000000")])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("WD0004MX", "WD0004MX"),
+        ("WD00053H", "WD00053H"),
+        (" wd0004mx\n", "WD0004MX"),
+        ("WDZZZZZZ", "WDZZZZZZ"),
+        ("Wd000000", "WD000000"),
+    ],
+)
 def test_validate_numero_good(text: str, expected: str) -> None:
     assert validate_numero(text) == expected
     assert NUMERO_PATTERN.fullmatch(expected)
 
 
-@pytest.mark.parametrize("text", ["", "   ", "WD0004M", "WD0004MXX", "XD0004MX", "WD0004-X", "WD 0004MX",
-                                  "0004MX", "WD0004MÉ", "WD0004MX;DROP", "W D0004MX"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "WD0004M",
+        "WD0004MXX",
+        "XD0004MX",
+        "WD0004-X",
+        "WD 0004MX",
+        "0004MX",
+        "WD0004MÉ",
+        "WD0004MX;DROP",
+        "W D0004MX",
+    ],
+)
 def test_validate_numero_bad(text: str) -> None:
     with pytest.raises(NumeroError) as caught:
         validate_numero(text)
@@ -207,6 +254,7 @@ def test_numero_error_echo_is_one_short_line() -> None:
 
 # -- watch files ------------------------------------------------------------------------------------
 
+
 def test_watch_file_one_number_per_line() -> None:
     text = "WD0004MX\n\n  wd00053h  \n# a comment\nWD0004MX\nWD12\nWDAAAAAA  # client Martin\n"
     numbers, errors = parse_watch_file(text)
@@ -216,16 +264,17 @@ def test_watch_file_one_number_per_line() -> None:
 
 
 def test_watch_file_csv_with_a_header_names_the_column() -> None:
-    text = ("client,Numéro demande,commentaire\n"
-            "Martin,WD0004MX,urgent\n"
-            "Durand,,\n"
-            "\"Petit, Jean\",WD00053H,\n"
-            "Roux,WD0004MX,again\n"
-            "Leroy,BAD,\n")
+    text = (
+        "client,Numéro demande,commentaire\n"
+        "Martin,WD0004MX,urgent\n"
+        "Durand,,\n"
+        '"Petit, Jean",WD00053H,\n'
+        "Roux,WD0004MX,again\n"
+        "Leroy,BAD,\n"
+    )
     numbers, errors = parse_watch_file(text)
     assert numbers == ["WD0004MX", "WD00053H"]
-    assert errors == [LineError(3, "no request number in column 2"),
-                      LineError(6, errors[1].message)]
+    assert errors == [LineError(3, "no request number in column 2"), LineError(6, errors[1].message)]
     assert "'BAD'" in errors[1].message
 
 
@@ -254,13 +303,16 @@ def test_watch_file_empty() -> None:
 
 # -- return codes (Annex A) ------------------------------------------------------------------------
 
+
 def test_annex_a_is_complete() -> None:
     assert len(RETURN_CODES) == 16
     statuses = sorted(code.status for code in RETURN_CODES.values())
     assert statuses == [400] * 9 + [403, 404, 405] + [500] * 4
     assert all(code.message and code.message.isascii() for code in RETURN_CODES.values())
-    assert rules.return_code("la ressource demandée  est introuvable") is RETURN_CODES[
-        "La ressource demandée est introuvable"]
+    assert (
+        rules.return_code("la ressource demandée  est introuvable")
+        is RETURN_CODES["La ressource demandée est introuvable"]
+    )
     assert rules.return_code("L’utilisateur n’a pas accès à cette ressource") is not None
     assert rules.return_code("Paramètres de requête incohérents (champ X)") is not None
     assert rules.return_code("autre chose") is None and rules.return_code(None) is None
@@ -291,11 +343,14 @@ def test_message_for_other_cases() -> None:
 
 # -- status changes -----------------------------------------------------------------------------------
 
+
 def test_status_changed() -> None:
     old = example()
     same_code_new_label = example(statut_externe_demande={"code": "ATTRDV", "libelle": "Attente RDV"})
-    planned = example(statut_externe_demande={"code": "PLANIF", "libelle": "Planifiée"},
-                      date_dernier_changement_statut_externe="2025-03-07")
+    planned = example(
+        statut_externe_demande={"code": "PLANIF", "libelle": "Planifiée"},
+        date_dernier_changement_statut_externe="2025-03-07",
+    )
     assert status_changed(None, old) is False  # a first sighting is the baseline
     assert status_changed(old, old) is False
     assert status_changed(old, same_code_new_label) is False
@@ -307,10 +362,13 @@ def test_status_changed() -> None:
 
 def test_status_change_builder() -> None:
     old = example()
-    planned = example(statut_externe_demande={"code": "PLANIF", "libelle": "Planifiée"},
-                      date_dernier_changement_statut_externe="2025-03-07")
-    assert status_change(old, planned) == StatusChange("WD00053H", "ATTRDV", "En attente RDV", "PLANIF",
-                                                       "Planifiée", dt.date(2025, 3, 7))
+    planned = example(
+        statut_externe_demande={"code": "PLANIF", "libelle": "Planifiée"},
+        date_dernier_changement_statut_externe="2025-03-07",
+    )
+    assert status_change(old, planned) == StatusChange(
+        "WD00053H", "ATTRDV", "En attente RDV", "PLANIF", "Planifiée", dt.date(2025, 3, 7)
+    )
     assert status_change(None, planned) is None and status_change(old, old) is None
     no_date = example(statut_externe_demande={"code": "ANNUL"}, date_dernier_changement_statut_externe=None)
     change = status_change(old, no_date)

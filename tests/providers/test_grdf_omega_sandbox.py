@@ -16,20 +16,40 @@ import pytest
 
 from pupitre.providers.core.auth import ClientCredentials, QuotaPacedAuth
 from pupitre.providers.core.clock import PARIS, ManualClock
-from pupitre.providers.core.errors import (AuthError, BadRequestError, ConfigError, ForbiddenError,
-                                           NetworkError, NotFoundError, PayloadError, QuotaError,
-                                           ServerError)
+from pupitre.providers.core.errors import (
+    AuthError,
+    BadRequestError,
+    ConfigError,
+    ForbiddenError,
+    NetworkError,
+    NotFoundError,
+    PayloadError,
+    QuotaError,
+    ServerError,
+)
 from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.quota import QuotaLimiter
 from pupitre.providers.core.retry import RetryPolicy
 from pupitre.providers.core.sandbox import SandboxTransport
 from pupitre.providers.grdf_omega import rules
-from pupitre.providers.grdf_omega.client import (PRODUCTION_BASE_URL, PRODUCTION_TOKEN_URL, PROVIDER,
-                                                 OmegaClient, omega_auth)
+from pupitre.providers.grdf_omega.client import (
+    PRODUCTION_BASE_URL,
+    PRODUCTION_TOKEN_URL,
+    PROVIDER,
+    OmegaClient,
+    omega_auth,
+)
 from pupitre.providers.grdf_omega.models import Demande
-from pupitre.providers.grdf_omega.sandbox import (DOCUMENT_EXAMPLE, EXAMPLE_NUMBER, OTHER_EXAMPLE_NUMBER,
-                                                  SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, TOKEN_PATH,
-                                                  OmegaSimulator, build_app)
+from pupitre.providers.grdf_omega.sandbox import (
+    DOCUMENT_EXAMPLE,
+    EXAMPLE_NUMBER,
+    OTHER_EXAMPLE_NUMBER,
+    SANDBOX_CLIENT_ID,
+    SANDBOX_CLIENT_SECRET,
+    TOKEN_PATH,
+    OmegaSimulator,
+    build_app,
+)
 from tests.providers.helpers import Counting, stepping
 
 HOST = "http://grdf-omega.sandbox.invalid"
@@ -39,10 +59,6 @@ ROUTE = "/fournisseur/demande/v1/demandes/*/externe"
 CDGF = "A04000010"
 LOGIN = "camille.operatrice@fournisseur.example"
 START = dt.datetime(2026, 3, 10, 9, 0, tzinfo=PARIS)
-
-
-
-
 
 
 @pytest.fixture
@@ -66,8 +82,9 @@ def auth(http: httpx.AsyncClient, clock: ManualClock) -> ClientCredentials:
     return omega_auth(http, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, clock, token_url=TOKEN_URL)
 
 
-def make_client(http: httpx.AsyncClient, auth: httpx.Auth | None, *, quota: QuotaLimiter | None = None,
-                **kwargs: Any) -> OmegaClient:
+def make_client(
+    http: httpx.AsyncClient, auth: httpx.Auth | None, *, quota: QuotaLimiter | None = None, **kwargs: Any
+) -> OmegaClient:
     options: dict[str, Any] = {"code_cdgf": CDGF, "user_login": LOGIN, "retry": RetryPolicy(attempts=1)}
     options.update(kwargs)
     return OmegaClient(http, BASE_URL, auth, quota=quota, **options)
@@ -84,6 +101,7 @@ def limiter(clock: ManualClock) -> QuotaLimiter:
 
 
 # -- the resource (§2.2.1, §2.2.2) -----------------------------------------------------------------
+
 
 async def test_the_document_example_parses(client: OmegaClient) -> None:
     demande = await client.demande(EXAMPLE_NUMBER)
@@ -133,8 +151,7 @@ def status_of(sim: OmegaSimulator, numero: str) -> str:
     return sim.status(numero)[0]
 
 
-async def test_statuses_progress_with_the_clock(client: OmegaClient, sim: OmegaSimulator,
-                                                clock: ManualClock) -> None:
+async def test_statuses_progress_with_the_clock(client: OmegaClient, sim: OmegaSimulator, clock: ManualClock) -> None:
     before = {n: status_of(sim, n) for n in sim.numbers()}
     clock.advance(hours=1)
     after = {n: status_of(sim, n) for n in sim.numbers()}
@@ -150,14 +167,14 @@ async def test_statuses_progress_with_the_clock(client: OmegaClient, sim: OmegaS
     assert demande.date_dernier_changement_statut_externe <= clock.now().date()
 
 
-async def test_set_status_is_seen_as_a_change(client: OmegaClient, sim: OmegaSimulator,
-                                              clock: ManualClock) -> None:
+async def test_set_status_is_seen_as_a_change(client: OmegaClient, sim: OmegaSimulator, clock: ManualClock) -> None:
     first = await client.demande(EXAMPLE_NUMBER)
     clock.set(dt.datetime(2026, 3, 11, 10, 0, tzinfo=PARIS))
     sim.set_status(EXAMPLE_NUMBER, "PLANIF", "Planifiée")
     second = await client.demande(EXAMPLE_NUMBER)
     assert rules.status_change(first, second) == rules.StatusChange(
-        EXAMPLE_NUMBER, "ATTRDV", "En attente RDV", "PLANIF", "Planifiée", dt.date(2026, 3, 11))
+        EXAMPLE_NUMBER, "ATTRDV", "En attente RDV", "PLANIF", "Planifiée", dt.date(2026, 3, 11)
+    )
     clock.advance(days=30)
     sim.set_status(EXAMPLE_NUMBER, "REAL")  # the label from the sandbox's catalogue
     third = await client.demande(EXAMPLE_NUMBER)
@@ -171,6 +188,7 @@ async def test_set_status_is_seen_as_a_change(client: OmegaClient, sim: OmegaSim
 
 
 # -- errors (Annex A) -------------------------------------------------------------------------------
+
 
 async def test_unknown_number_is_404_for_this_supplier(client: OmegaClient) -> None:
     with pytest.raises(NotFoundError) as caught:
@@ -208,8 +226,7 @@ async def test_missing_login_or_cdgf_is_400(http: httpx.AsyncClient, auth: Clien
     client.user_login = " "  # bypassing the constructor's check, to see the mapping
     with pytest.raises(BadRequestError) as caught:
         await client.demande(EXAMPLE_NUMBER)
-    assert caught.value.detail == ("request refused: Paramètre de requête manquant "
-                                   "(a request parameter is missing)")
+    assert caught.value.detail == ("request refused: Paramètre de requête manquant (a request parameter is missing)")
 
 
 async def test_other_verbs_and_paths_answer_annex_a(http: httpx.AsyncClient, auth: ClientCredentials) -> None:
@@ -233,17 +250,26 @@ async def test_malformed_number_never_leaves(client: OmegaClient, transport: Cou
 
 def test_configuration_is_checked(clock: ManualClock) -> None:
     http = httpx.AsyncClient()
-    for kwargs in ({"code_cdgf": ""}, {"code_cdgf": "A0400 0010"}, {"user_login": ""},
-                   {"user_login": "  "}, {"user_login": "Hélène Dupont"}, {"user_login": "a\r\nX-Evil: 1"}):
+    for kwargs in (
+        {"code_cdgf": ""},
+        {"code_cdgf": "A0400 0010"},
+        {"user_login": ""},
+        {"user_login": "  "},
+        {"user_login": "Hélène Dupont"},
+        {"user_login": "a\r\nX-Evil: 1"},
+    ):
         with pytest.raises(ConfigError):
             make_client(http, None, **kwargs)
-    assert make_client(http, None, user_login="  jean.dupont@fournisseur.example ").user_login == \
-        "jean.dupont@fournisseur.example"
+    assert (
+        make_client(http, None, user_login="  jean.dupont@fournisseur.example ").user_login
+        == "jean.dupont@fournisseur.example"
+    )
     with pytest.raises(ConfigError):
-        OmegaClient(http, "http://api.grdf.fr/fournisseur", None, code_cdgf=CDGF, user_login=LOGIN,
-                    quota=None)
-    assert OmegaClient(http, PRODUCTION_BASE_URL, None, code_cdgf=CDGF, user_login=LOGIN,
-                       quota=None).base_url == "https://api.grdf.fr/fournisseur"
+        OmegaClient(http, "http://api.grdf.fr/fournisseur", None, code_cdgf=CDGF, user_login=LOGIN, quota=None)
+    assert (
+        OmegaClient(http, PRODUCTION_BASE_URL, None, code_cdgf=CDGF, user_login=LOGIN, quota=None).base_url
+        == "https://api.grdf.fr/fournisseur"
+    )
     auth = omega_auth(http, "id", "secret", clock)
     assert (auth.token_url, auth.scope) == (PRODUCTION_TOKEN_URL, "suivi_demande")
     assert PRODUCTION_TOKEN_URL == "https://connexion.grdf.fr/oauth2/us5y2ta2uEHjCWIR417/v1/token"
@@ -251,23 +277,45 @@ def test_configuration_is_checked(clock: ManualClock) -> None:
 
 # -- OKTA token (§1.4, Annex B) ----------------------------------------------------------------------
 
+
 async def test_token_answer_has_the_scope_and_lives_one_hour(http: httpx.AsyncClient) -> None:
-    response = await http.post(TOKEN_URL, data={"grant_type": "client_credentials", "client_id": SANDBOX_CLIENT_ID,
-                                                "client_secret": SANDBOX_CLIENT_SECRET, "scope": "suivi_demande"})
+    response = await http.post(
+        TOKEN_URL,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": SANDBOX_CLIENT_ID,
+            "client_secret": SANDBOX_CLIENT_SECRET,
+            "scope": "suivi_demande",
+        },
+    )
     body = response.json()
     assert response.status_code == 200
     assert (body["token_type"], body["expires_in"], body["scope"]) == ("Bearer", 3600, "suivi_demande")
-    wrong = await http.post(TOKEN_URL, data={"grant_type": "client_credentials", "client_id": SANDBOX_CLIENT_ID,
-                                             "client_secret": SANDBOX_CLIENT_SECRET, "scope": "other"})
+    wrong = await http.post(
+        TOKEN_URL,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": SANDBOX_CLIENT_ID,
+            "client_secret": SANDBOX_CLIENT_SECRET,
+            "scope": "other",
+        },
+    )
     assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_scope"
-    bad_secret = await http.post(TOKEN_URL, data={"grant_type": "client_credentials", "scope": "suivi_demande",
-                                                  "client_id": SANDBOX_CLIENT_ID, "client_secret": "nope"})
+    bad_secret = await http.post(
+        TOKEN_URL,
+        data={
+            "grant_type": "client_credentials",
+            "scope": "suivi_demande",
+            "client_id": SANDBOX_CLIENT_ID,
+            "client_secret": "nope",
+        },
+    )
     assert bad_secret.status_code == 401
 
 
-async def test_token_is_reused_then_refreshed_after_one_hour(client: OmegaClient, auth: ClientCredentials,
-                                                             clock: ManualClock, sim: OmegaSimulator,
-                                                             transport: Counting) -> None:
+async def test_token_is_reused_then_refreshed_after_one_hour(
+    client: OmegaClient, auth: ClientCredentials, clock: ManualClock, sim: OmegaSimulator, transport: Counting
+) -> None:
     for numero in sim.numbers()[:10]:
         await client.demande(numero)
     assert auth.fetches == 1 and transport.calls_under("/fournisseur/") == 10
@@ -282,8 +330,9 @@ async def test_token_is_reused_then_refreshed_after_one_hour(client: OmegaClient
     assert auth.fetches == 2 and sim.calls == 12
 
 
-async def test_a_401_fetches_a_new_token_once(client: OmegaClient, auth: ClientCredentials,
-                                              sim: OmegaSimulator, plan: FaultPlan) -> None:
+async def test_a_401_fetches_a_new_token_once(
+    client: OmegaClient, auth: ClientCredentials, sim: OmegaSimulator, plan: FaultPlan
+) -> None:
     await client.demande(EXAMPLE_NUMBER)
     sim.issuer.tokens.clear()  # revoked at OKTA
     assert (await client.demande(EXAMPLE_NUMBER)).numero_demande == EXAMPLE_NUMBER
@@ -311,12 +360,14 @@ async def test_no_token_is_401(http: httpx.AsyncClient) -> None:
 
 # -- quota (§1.3): 1 call per second per supplier -----------------------------------------------------
 
+
 async def test_server_refuses_a_second_call_within_the_second(clock: ManualClock) -> None:
     readings = iter([100.0, 100.5, 100.96, 101.2, 102.3])
     sim = OmegaSimulator(clock, monotonic=lambda: next(readings))
     async with httpx.AsyncClient(transport=SandboxTransport(sim.app)) as http:
-        client = make_client(http, omega_auth(http, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, clock,
-                                              token_url=TOKEN_URL))
+        client = make_client(
+            http, omega_auth(http, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, clock, token_url=TOKEN_URL)
+        )
         outcomes = []
         for _ in range(5):
             try:
@@ -336,8 +387,7 @@ async def test_without_the_limiter_the_server_refuses(clock: ManualClock) -> Non
     async with httpx.AsyncClient(transport=SandboxTransport(sim.app)) as http:
         auth = omega_auth(http, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, clock, token_url=TOKEN_URL)
         client = make_client(http, auth)
-        results = await asyncio.gather(*(client.demande(n) for n in sim.numbers()[:3]),
-                                       return_exceptions=True)
+        results = await asyncio.gather(*(client.demande(n) for n in sim.numbers()[:3]), return_exceptions=True)
     assert sum(isinstance(r, QuotaError) for r in results) == 2
     assert (sim.calls, sim.quota_refusals) == (1, 2)
 
@@ -354,8 +404,9 @@ async def test_shared_limiter_three_concurrent_callers_never_exceed(clock: Manua
             return [await client.demande(numero) for numero in mine]
 
         started = time.monotonic()
-        results = await asyncio.gather(work(callers[0], numbers[0:2]), work(callers[1], numbers[2:4]),
-                                       work(callers[2], numbers[4:5]))
+        results = await asyncio.gather(
+            work(callers[0], numbers[0:2]), work(callers[1], numbers[2:4]), work(callers[2], numbers[4:5])
+        )
         elapsed = time.monotonic() - started
     assert sorted(d.numero_demande for batch in results for d in batch) == sorted(numbers)
     assert (sim.calls, sim.quota_refusals) == (5, 0)
@@ -394,8 +445,8 @@ class Recording(QuotaLimiter):
 
 
 async def test_slot_is_taken_after_the_token_and_once_per_wire_request(
-        http: httpx.AsyncClient, auth: ClientCredentials, clock: ManualClock, transport: Counting,
-        plan: FaultPlan) -> None:
+    http: httpx.AsyncClient, auth: ClientCredentials, clock: ManualClock, transport: Counting, plan: FaultPlan
+) -> None:
     quota = Recording(clock, auth)
     client = make_client(http, auth, quota=quota)
     assert isinstance(client.auth, QuotaPacedAuth) and client.limiter is quota
@@ -412,16 +463,19 @@ async def test_slot_is_taken_after_the_token_and_once_per_wire_request(
 
 # -- fault plan on the resource ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("status, error, detail", [
-    (500, ServerError, "GRDF server error: simulated failure"),
-    (503, ServerError, "GRDF server error: simulated failure"),
-    (400, BadRequestError, "request refused: simulated failure"),
-    (403, ForbiddenError, "not allowed for this CDG-F / user"),
-    (404, NotFoundError, "unknown request number for this supplier (CDG-F)"),
-    (405, BadRequestError, "HTTP method not supported by GRDF OMEGA: simulated failure"),
-])
-async def test_status_faults(client: OmegaClient, plan: FaultPlan, status: int, error: type,
-                             detail: str) -> None:
+
+@pytest.mark.parametrize(
+    "status, error, detail",
+    [
+        (500, ServerError, "GRDF server error: simulated failure"),
+        (503, ServerError, "GRDF server error: simulated failure"),
+        (400, BadRequestError, "request refused: simulated failure"),
+        (403, ForbiddenError, "not allowed for this CDG-F / user"),
+        (404, NotFoundError, "unknown request number for this supplier (CDG-F)"),
+        (405, BadRequestError, "HTTP method not supported by GRDF OMEGA: simulated failure"),
+    ],
+)
+async def test_status_faults(client: OmegaClient, plan: FaultPlan, status: int, error: type, detail: str) -> None:
     plan.add(ROUTE, "status", status=status)
     with pytest.raises(error) as caught:
         await client.demande(EXAMPLE_NUMBER)
@@ -451,17 +505,20 @@ async def test_quota_fault(client: OmegaClient, plan: FaultPlan) -> None:
     assert caught.value.detail == "quota of 1 call per second exceeded"
 
 
-async def test_expired_token_fault_is_recovered(client: OmegaClient, auth: ClientCredentials,
-                                                plan: FaultPlan) -> None:
+async def test_expired_token_fault_is_recovered(client: OmegaClient, auth: ClientCredentials, plan: FaultPlan) -> None:
     plan.add(ROUTE, "expired_token")
     assert (await client.demande(EXAMPLE_NUMBER)).numero_demande == EXAMPLE_NUMBER
     assert auth.fetches == 2
 
 
 async def test_unexpected_shape_is_a_payload_error() -> None:
-    answers = iter([httpx.Response(200, json={"numero_demande": "WD00053H"}),
-                    httpx.Response(404, text="<html>not found</html>"),
-                    httpx.Response(500, json={"code": 500, "message": "Erreur [b]interne[/b]\n" + "x" * 400})])
+    answers = iter(
+        [
+            httpx.Response(200, json={"numero_demande": "WD00053H"}),
+            httpx.Response(404, text="<html>not found</html>"),
+            httpx.Response(500, json={"code": 500, "message": "Erreur [b]interne[/b]\n" + "x" * 400}),
+        ]
+    )
     async with httpx.AsyncClient(transport=httpx.MockTransport(lambda request: next(answers))) as http:
         client = make_client(http, None)
         with pytest.raises(PayloadError):

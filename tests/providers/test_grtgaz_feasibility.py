@@ -20,8 +20,7 @@ from pupitre.providers.grtgaz.sites import BRETAGNE, Site, site_by_id
 GREEN, RED, GREY = IndicatorStatus.GREEN, IndicatorStatus.RED, IndicatorStatus.GREY
 ACCEPTED, REFUSED = FeasibilityStatus.ACCEPTED, FeasibilityStatus.REFUSED
 Q_MINUS, PARTIAL, Q_PLUS = Flex.Q_TO_QMINUS, Flex.PARTIAL, Flex.Q_TO_QPLUS
-QUIMPER = Site("LI9001", "Quimper", BRETAGNE, "example", 1, contract="GFQUIMP1", q_min=0.0,
-               q_max=1_000_000.0)
+QUIMPER = Site("LI9001", "Quimper", BRETAGNE, "example", 1, contract="GFQUIMP1", q_min=0.0, q_max=1_000_000.0)
 DK6 = site_by_id("LI1001")  # 2 tranches
 DAY = dt.date(2019, 11, 18)
 SLOT = {hour: (hour - 6) % 24 for hour in range(24)}  # wall-clock hour → slot index
@@ -58,20 +57,26 @@ class Indicators:
         return self.sim.site_indicators(self.site.site_id, moment)
 
 
-def context(indicators: SiteIndicators | None, *, site: Site = QUIMPER, reference: float = 100.0,
-            accepted: tuple[rules.AcceptedProgram, ...] | None = None, **kwargs) -> rules.ProgramContext:
+def context(
+    indicators: SiteIndicators | None,
+    *,
+    site: Site = QUIMPER,
+    reference: float = 100.0,
+    accepted: tuple[rules.AcceptedProgram, ...] | None = None,
+    **kwargs,
+) -> rules.ProgramContext:
     """The site's day with one program of ``reference`` accepted J-1 15:00 (the examples' start)."""
     if accepted is None:
         accepted = (rules.AcceptedProgram(1, at(15, day=17), tuple([reference] * 24)),)
     return rules.ProgramContext(site, DAY, indicators, accepted, versions=frozenset({1}), **kwargs)
 
 
-def judge(values: list[float | None], moment: dt.datetime, indicators: Indicators,
-          **kwargs) -> rules.ProgramCheck:
+def judge(values: list[float | None], moment: dt.datetime, indicators: Indicators, **kwargs) -> rules.ProgramCheck:
     return rules.precheck(context(indicators.at(moment), **kwargs), values, now=moment)
 
 
 # == worked examples ====================================================================
+
 
 def test_example_3_2_2_quimper_applicable_indicators() -> None:
     """§3.2.2: 100 declared J-1; at 10h17, 110 for 11h-12h and 90 for 12h-5h: Q→Q+ and
@@ -107,8 +112,9 @@ def test_example_3_2_2_1_n1_unfavourable_change_waits_for_h_plus_15() -> None:
 def test_example_3_2_2_1_n2_favourable_change_applies_at_once() -> None:
     """§3.2.2.1 ex. 2: both red at 09h52; partial green at 10h52: programs received
     from 10h52 use it, without waiting for 11h15."""
-    indicators = (Indicators().turn(Q_PLUS, RED, at(9, 52)).turn(PARTIAL, RED, at(9, 52))
-                  .turn(PARTIAL, GREEN, at(10, 52)))
+    indicators = (
+        Indicators().turn(Q_PLUS, RED, at(9, 52)).turn(PARTIAL, RED, at(9, 52)).turn(PARTIAL, GREEN, at(10, 52))
+    )
     values = program(100, h12_16=120)
     assert judge(values, at(10, 51), indicators).outcome is rules.Outcome.REFUSED
     check = judge(values, at(10, 52), indicators)
@@ -130,7 +136,8 @@ def test_example_3_2_3_n1_refused() -> None:
     assert hours[18].ok and hours[18].rule == rules.RULE_OUTSIDE  # beyond H+5
     assert check.feasibility.comment == (
         "HMS_PROFILE_NOT_RESPECT_QMAX_DELAY: Le programme ne respecte pas le délai de prévenance sur "
-        "les heures 14h, 15h, 16h, 17h. Indicateur de Flexibilité Qà Q+ rouge")
+        "les heures 14h, 15h, 16h, 17h. Indicateur de Flexibilité Qà Q+ rouge"
+    )
 
 
 def test_example_3_2_3_n2_accepted() -> None:
@@ -149,14 +156,17 @@ def test_example_7_first_adjustable_slot(received: dt.datetime, first: dt.dateti
     """Chapter 2 §7: declared at 14h35 → from the 14h slot; at 14h08 → from the 13h slot."""
     assert rules.first_adjustable_slot(received) == first
     assert rules.first_adjustable_index(DAY, received) == SLOT[first.hour]
-    accepted = (rules.AcceptedProgram(1, at(15, day=17), tuple([100.0] * 24)),
-                rules.AcceptedProgram(2, received, tuple([200.0] * 24)))
+    accepted = (
+        rules.AcceptedProgram(1, at(15, day=17), tuple([100.0] * 24)),
+        rules.AcceptedProgram(2, received, tuple([200.0] * 24)),
+    )
     rebuilt = rules.rebuild(DAY, accepted)
     assert rebuilt is not None
-    assert rebuilt.index(200.0) == SLOT[first.hour] and set(rebuilt[SLOT[first.hour]:]) == {200.0}
+    assert rebuilt.index(200.0) == SLOT[first.hour] and set(rebuilt[SLOT[first.hour] :]) == {200.0}
 
 
 # == program ids and versions (§2.2) ===================================================
+
 
 def test_program_id_round_trip_and_next_version() -> None:
     assert rules.program_id(DAY, "LI1234", "RNE.GSTF.HKL.01", 10) == "20191118-LI1234-RNE.GSTF.HKL.01-10"
@@ -164,11 +174,23 @@ def test_program_id_round_trip_and_next_version() -> None:
     assert parsed == rules.ProgramId(dt.date(2020, 5, 25), "LI1234", "RNE.GSTF.HKL.01", 10)
     assert str(parsed) == "20200525-LI1234-RNE.GSTF.HKL.01-10"
     assert rules.parse_program_id("20200311-LI1788-GF-CC-2").contract == "GF-CC"
-    for bad in ("20200311-LI1788-GFCCGE04-", "20201311-LI1788-X-1", "20200311-LX1788-X-1",
-                "20200311-LI1788-X-0", "20200311-LI1788-X-01", "x", ""):
+    for bad in (
+        "20200311-LI1788-GFCCGE04-",
+        "20201311-LI1788-X-1",
+        "20200311-LX1788-X-1",
+        "20200311-LI1788-X-0",
+        "20200311-LI1788-X-01",
+        "x",
+        "",
+    ):
         assert rules.parse_program_id(bad) is None, bad
-    ids = ["20191118-LI1001-GFCCGE01-3", "20191118-LI1001-GFCCGE01-7", "20191119-LI1001-GFCCGE01-9",
-           "20191118-LI1002-GFCCGE02-12", "garbage"]
+    ids = [
+        "20191118-LI1001-GFCCGE01-3",
+        "20191118-LI1001-GFCCGE01-7",
+        "20191119-LI1001-GFCCGE01-9",
+        "20191118-LI1002-GFCCGE02-12",
+        "garbage",
+    ]
     assert rules.next_version(ids, site_id="LI1001", gas_day=DAY) == 8
     assert rules.next_version([]) == 1 and rules.next_version([2, 5]) == 6
     assert rules.next_program_id(DAY, "LI1001", "GFCCGE01", ids) == "20191118-LI1001-GFCCGE01-8"
@@ -177,25 +199,28 @@ def test_program_id_round_trip_and_next_version() -> None:
         rules.program_id(DAY, "LI1001", "X", 0)
 
 
-@pytest.mark.parametrize(("profile_id", "versions", "code"), [
-    ("20191118-LI1001-GFCCGE01-4", {1, 2, 3}, None),
-    ("20191118-LI1001-GFCCGE01-3", {1, 2, 3}, rules.HMS_PROFILE_ID_ALREADY_EXISTS),
-    ("20191118-LI1001-GFCCGE01-2", {3}, rules.HMS_PROFILE_VERSION_NOT_INCREASING),
-    ("20191118-LI1001-GFCCGE01", set(), rules.BAD_HMS_PROFILE_ID),
-    ("20191119-LI1001-GFCCGE01-1", set(), rules.BAD_HMS_PROFILE_ID),   # another day
-    ("20191118-LI1002-GFCCGE01-1", set(), rules.BAD_HMS_PROFILE_ID),   # another site
-    ("20191118-LI1001-GFCCGE02-1", set(), rules.BAD_HMS_PROFILE_ID),   # another contract
-])
+@pytest.mark.parametrize(
+    ("profile_id", "versions", "code"),
+    [
+        ("20191118-LI1001-GFCCGE01-4", {1, 2, 3}, None),
+        ("20191118-LI1001-GFCCGE01-3", {1, 2, 3}, rules.HMS_PROFILE_ID_ALREADY_EXISTS),
+        ("20191118-LI1001-GFCCGE01-2", {3}, rules.HMS_PROFILE_VERSION_NOT_INCREASING),
+        ("20191118-LI1001-GFCCGE01", set(), rules.BAD_HMS_PROFILE_ID),
+        ("20191119-LI1001-GFCCGE01-1", set(), rules.BAD_HMS_PROFILE_ID),  # another day
+        ("20191118-LI1002-GFCCGE01-1", set(), rules.BAD_HMS_PROFILE_ID),  # another site
+        ("20191118-LI1001-GFCCGE02-1", set(), rules.BAD_HMS_PROFILE_ID),  # another contract
+    ],
+)
 def test_check_profile_id(profile_id: str, versions: set[int], code: str | None) -> None:
     """§2.2: format, agreement with site/day/contract, a new and higher version."""
-    issues = rules.check_profile_id(profile_id, site_id="LI1001", gas_day=DAY, contract="GFCCGE01",
-                                    versions=versions)
+    issues = rules.check_profile_id(profile_id, site_id="LI1001", gas_day=DAY, contract="GFCCGE01", versions=versions)
     assert [i.code for i in issues] == ([code] if code else [])
     if issues:
         assert issues[0].section == "§2.2" and issues[0].profile_id == profile_id
 
 
 # == technical checks (§2.3-2.6, §13.6) =================================================
+
 
 def test_check_contract() -> None:
     """§2.3: unknown site; contract not the site's; a configured contract table."""
@@ -225,10 +250,8 @@ def test_check_quantities_bounds_with_tolerance() -> None:
 def test_check_quantities_count_and_missing_values() -> None:
     """§13.2: 24 values (BAD_NUMBER_QUANTITIES); no missing value for the hours to come
     (BAD_QUANTITIES), while a missing past value is no issue."""
-    assert [i.code for i in rules.check_quantities([1.0] * 23, DAY, q_min=0, q_max=10)] == [
-        rules.BAD_NUMBER_QUANTITIES]
-    assert [i.code for i in rules.check_quantities([1.0] * 25, DAY, q_min=0, q_max=10)] == [
-        rules.BAD_NUMBER_QUANTITIES]
+    assert [i.code for i in rules.check_quantities([1.0] * 23, DAY, q_min=0, q_max=10)] == [rules.BAD_NUMBER_QUANTITIES]
+    assert [i.code for i in rules.check_quantities([1.0] * 25, DAY, q_min=0, q_max=10)] == [rules.BAD_NUMBER_QUANTITIES]
     values: list[float | None] = [1.0] * 24
     values[2] = None
     values[10] = float("nan")
@@ -246,8 +269,7 @@ def test_23_and_25_hour_days() -> None:
     assert rules.day_slots(autumn).length_hours == 25 and all(rules.day_slots(autumn).exists)
     assert rules.day_slots(DAY).length_hours == 24
     values = [1.0] * 24
-    assert [i.code for i in rules.check_quantities(values, spring, q_min=0, q_max=10)] == [
-        rules.MISSING_HOUR_NOT_ZERO]
+    assert [i.code for i in rules.check_quantities(values, spring, q_min=0, q_max=10)] == [rules.MISSING_HOUR_NOT_ZERO]
     values[20] = 0.0
     assert rules.check_quantities(values, spring, q_min=0, q_max=10) == []
     assert rules.declared_slots([float(i) for i in range(23)], spring)[19:22] == [19.0, 0.0, 20.0]
@@ -289,15 +311,17 @@ def test_validate_declaration_is_by_batch() -> None:
     assert rules.validate_declaration([good], now=now, sites=sites) == []
     issues = rules.validate_declaration([good, bad_unit, unknown, good], now=now, sites=sites)
     assert [(i.code, i.profile_id) for i in issues] == [
-        (rules.BAD_UNIT, "20191118-LI1001-GFCCGE01-2"), (rules.UNKNOWN_HMS_SITE, "20191118-LI9999-X-1"),
-        (rules.HMS_PROFILE_ID_ALREADY_EXISTS, good.hmsProfileId)]
+        (rules.BAD_UNIT, "20191118-LI1001-GFCCGE01-2"),
+        (rules.UNKNOWN_HMS_SITE, "20191118-LI9999-X-1"),
+        (rules.HMS_PROFILE_ID_ALREADY_EXISTS, good.hmsProfileId),
+    ]
     assert [i.code for i in rules.validate_declaration([], now=now, sites=sites)] == [rules.BAD_FORMAT]
     stored = {(DK6.site_id, DAY): {1}}
     assert [i.code for i in rules.validate_declaration([good], now=now, sites=sites, versions=stored)] == [
-        rules.HMS_PROFILE_ID_ALREADY_EXISTS]
+        rules.HMS_PROFILE_ID_ALREADY_EXISTS
+    ]
     short = good.model_copy(update={"hmsHourlyProfile": good.hmsHourlyProfile[:23]})
-    assert [i.code for i in rules.validate_declaration([short], now=now, sites=sites)] == [
-        rules.BAD_NUMBER_QUANTITIES]
+    assert [i.code for i in rules.validate_declaration([short], now=now, sites=sites)] == [rules.BAD_NUMBER_QUANTITIES]
 
 
 def test_every_code_has_a_message_section_and_explanation() -> None:
@@ -307,6 +331,7 @@ def test_every_code_has_a_message_section_and_explanation() -> None:
 
 
 # == feasibility rules (§3, §4) ==========================================================
+
 
 def test_3_1_accepted_without_control_before_j_minus_1_01h() -> None:
     indicators = Indicators().turn(Q_MINUS, RED, at(0, 0, day=17)).turn(Q_PLUS, RED, at(0, 0, day=17))
@@ -327,8 +352,10 @@ def test_green_indicators_accept_any_change() -> None:
     assert {h.rule for h in check.hours if h.in_window and h.delta} == {"§3.2.3.1"}
 
 
-@pytest.mark.parametrize(("received", "rule", "hour_h_minus_1_checked"), [
-    (at(12, 14), "§3.2.3.2 1.a", True), (at(12, 15), "§3.2.3.2 1.b", False)])
+@pytest.mark.parametrize(
+    ("received", "rule", "hour_h_minus_1_checked"),
+    [(at(12, 14), "§3.2.3.2 1.a", True), (at(12, 15), "§3.2.3.2 1.b", False)],
+)
 def test_q_minus_red_windows(received: dt.datetime, rule: str, hour_h_minus_1_checked: bool) -> None:
     """§3.2.3.2 1: Q→Q- red refuses any lower hour in H-1…H+5 (before H+15, 7 slots)
     or H…H+5 (after, 6 slots)."""
@@ -372,10 +399,17 @@ def test_partial_tolerance_0_8_gwh_per_tranche(received: dt.datetime, rule: str)
     assert refused.outcome is rules.Outcome.REFUSED
     assert [c.code for c in refused.comments] == [rules.HMS_PROFILE_NOT_RESPECT_FLEXIBILITY_TOLERANCE]
     # a decrease elsewhere in the window makes room (the total counts, §3.2.3.2 2.i)
-    assert judge(program(base, h13_17=base + up, h17_18=base + 1, h16_17=base + up - 1), received,
-                 indicators, site=DK6, reference=base).outcome is rules.Outcome.ACCEPTED
-    one_tranche = judge(exact, received, Indicators(QUIMPER).turn(Q_PLUS, RED, at(9, 52)),
-                        reference=base)
+    assert (
+        judge(
+            program(base, h13_17=base + up, h17_18=base + 1, h16_17=base + up - 1),
+            received,
+            indicators,
+            site=DK6,
+            reference=base,
+        ).outcome
+        is rules.Outcome.ACCEPTED
+    )
+    one_tranche = judge(exact, received, Indicators(QUIMPER).turn(Q_PLUS, RED, at(9, 52)), reference=base)
     assert one_tranche.outcome is rules.Outcome.REFUSED
 
 
@@ -384,8 +418,10 @@ def test_partial_tolerance_counts_from_the_reference_before_h_minus_1() -> None:
     an increase accepted at 11h20 does not renew the allowance for a program at 12h05."""
     indicators = Indicators().turn(Q_PLUS, RED, at(9, 52))
     base = 100_000.0
-    first = (rules.AcceptedProgram(1, at(15, day=17), tuple([base] * 24)),
-             rules.AcceptedProgram(2, at(11, 20), tuple(program(base, h13_17=base + 200_000))))
+    first = (
+        rules.AcceptedProgram(1, at(15, day=17), tuple([base] * 24)),
+        rules.AcceptedProgram(2, at(11, 20), tuple(program(base, h13_17=base + 200_000))),
+    )
     values = program(base, h13_17=base + 200_000, h17_18=base + 100_000)  # 900 MWh over the first
     check = judge(values, at(12, 5), indicators, accepted=first)
     assert check.outcome is rules.Outcome.REFUSED  # 0,9 GWh over the reference of 11h00
@@ -413,6 +449,7 @@ def test_control_window_edges() -> None:
 
 
 # == rebuilt program (chapter 2 §5-9) ====================================================
+
 
 def test_rebuild_rules() -> None:
     def p(version: int, when: dt.datetime, value: float) -> rules.AcceptedProgram:
@@ -448,23 +485,34 @@ def test_accepted_programs_from_api_objects() -> None:
 
 # == comments and error messages ==========================================================
 
+
 def test_parse_reasons_reads_prefixed_and_bare_messages() -> None:
-    text = ("HMS_PROFILE_NOT_RESPECT_Q0_DELAY: Le programme ne respecte pas le délai de prévenance sur "
-            "les heures 13h. Indicateur de Flexibilité Qà Q- rouge | Le programme est rejeté car il ne "
-            "respecte pas le volume de Flexibilité partielle accordé | something else")
+    text = (
+        "HMS_PROFILE_NOT_RESPECT_Q0_DELAY: Le programme ne respecte pas le délai de prévenance sur "
+        "les heures 13h. Indicateur de Flexibilité Qà Q- rouge | Le programme est rejeté car il ne "
+        "respecte pas le volume de Flexibilité partielle accordé | something else"
+    )
     assert rules.parse_reasons(text) == [
-        (rules.HMS_PROFILE_NOT_RESPECT_Q0_DELAY, "Le programme ne respecte pas le délai de prévenance sur "
-                                                 "les heures 13h. Indicateur de Flexibilité Qà Q- rouge"),
-        (rules.HMS_PROFILE_NOT_RESPECT_FLEXIBILITY_TOLERANCE,
-         "Le programme est rejeté car il ne respecte pas le volume de Flexibilité partielle accordé"),
-        ("", "something else")]
+        (
+            rules.HMS_PROFILE_NOT_RESPECT_Q0_DELAY,
+            "Le programme ne respecte pas le délai de prévenance sur "
+            "les heures 13h. Indicateur de Flexibilité Qà Q- rouge",
+        ),
+        (
+            rules.HMS_PROFILE_NOT_RESPECT_FLEXIBILITY_TOLERANCE,
+            "Le programme est rejeté car il ne respecte pas le volume de Flexibilité partielle accordé",
+        ),
+        ("", "something else"),
+    ]
     assert rules.comment_codes("Pour les heures 07h, 08h dépassement de la valeur [Qmin/Qmax]") == [
-        rules.EXEEDED_QMIN_QMAX]
+        rules.EXEEDED_QMIN_QMAX
+    ]
     assert rules.comment_codes("Programme accepté") == [rules.HMS_PROFILE_ACCEPTED]
     assert rules.comment_codes("") == []
 
 
 # == the editor's pre-check ==============================================================
+
 
 def test_precheck_reports_technical_issues_per_hour() -> None:
     values = program(100, h9_10=2_000_000)
@@ -498,8 +546,10 @@ def test_precheck_matches_the_simulators_decision() -> None:
     sim.clock.set(at(12, 5))
     base = [500_000.0] * 24
     sim.clock.set(at(15, day=17))
-    assert sim.declare([rules.input_profile(sim.program_context(DK6.site_id, DAY), base,
-                                            declared_at=at(15, day=17))]) == []
+    assert (
+        sim.declare([rules.input_profile(sim.program_context(DK6.site_id, DAY), base, declared_at=at(15, day=17))])
+        == []
+    )
     sim.clock.set(at(12, 5))
     ctx = sim.program_context(DK6.site_id, DAY)
     values = program(500_000, h13_14=400_000, h14_20=600_000)

@@ -17,7 +17,6 @@ from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.client import GrtgazClient, ProgramRejectedError
 from pupitre.providers.grtgaz.models import FeasibilityStatus, Flex, IndicatorStatus, to_document
 from pupitre.providers.grtgaz.sandbox import GrtgazSimulator
-
 from tests.providers.test_grtgaz_sandbox import BASE_URL, TOKEN_URL, make_auth
 
 GREEN, RED, GREY = IndicatorStatus.GREEN, IndicatorStatus.RED, IndicatorStatus.GREY
@@ -45,14 +44,16 @@ def sim(clock: ManualClock, plan: FaultPlan, credentials: tuple[bytes, bytes]) -
 
 
 @pytest.fixture
-async def client(sim: GrtgazSimulator, clock: ManualClock,
-                 credentials: tuple[bytes, bytes]) -> AsyncIterator[GrtgazClient]:
+async def client(
+    sim: GrtgazSimulator, clock: ManualClock, credentials: tuple[bytes, bytes]
+) -> AsyncIterator[GrtgazClient]:
     async with httpx.AsyncClient(transport=SandboxTransport(sim.app, read_timeout=0.2)) as http:
         yield GrtgazClient(http, BASE_URL, make_auth(http, clock, credentials))
 
 
-async def context(client: GrtgazClient, sim: GrtgazSimulator, day: dt.date = DAY,
-                  site_id: str = SITE) -> rules.ProgramContext:
+async def context(
+    client: GrtgazClient, sim: GrtgazSimulator, day: dt.date = DAY, site_id: str = SITE
+) -> rules.ProgramContext:
     """What an editor would build from the API before editing."""
     profiles = await client.site_hms_profiles(site_id, day)
     try:
@@ -60,12 +61,20 @@ async def context(client: GrtgazClient, sim: GrtgazSimulator, day: dt.date = DAY
     except NotFoundError:
         rebuilt = None
     indicators = await client.site_flexibility_indicators(site_id)
-    return rules.ProgramContext.from_api(sim.site(site_id), day, indicators=indicators,
-                                         profiles=profiles, rebuilt=rebuilt)
+    return rules.ProgramContext.from_api(
+        sim.site(site_id), day, indicators=indicators, profiles=profiles, rebuilt=rebuilt
+    )
 
 
-async def declare(client: GrtgazClient, sim: GrtgazSimulator, clock: ManualClock,
-                  values: list[float | None], *, day: dt.date = DAY, profile_id: str | None = None):
+async def declare(
+    client: GrtgazClient,
+    sim: GrtgazSimulator,
+    clock: ManualClock,
+    values: list[float | None],
+    *,
+    day: dt.date = DAY,
+    profile_id: str | None = None,
+):
     ctx = await context(client, sim, day)
     profile = rules.input_profile(ctx, values, declared_at=clock.now(), profile_id=profile_id)
     links = await client.declare_programs([profile])
@@ -78,8 +87,10 @@ def flat(value: float = BASE) -> list[float | None]:
 
 # -- declaring and reading back (§14.3-14.6) -------------------------------------------
 
-async def test_declare_answers_201_with_links_and_reads_back(client: GrtgazClient, sim: GrtgazSimulator,
-                                                            clock: ManualClock) -> None:
+
+async def test_declare_answers_201_with_links_and_reads_back(
+    client: GrtgazClient, sim: GrtgazSimulator, clock: ManualClock
+) -> None:
     ctx, profile, links = await declare(client, sim, clock, flat())
     assert ctx.next_program_id() == "20191118-LI1006-GFCCGE06-1"
     assert [link.rel for link in links] == [profile.hmsProfileId]
@@ -99,16 +110,23 @@ async def test_declare_answers_201_with_links_and_reads_back(client: GrtgazClien
     assert rebuilt.hourlyQuantities[-1].hourlySlotStartDateTime == at(5, day=19)
 
 
-async def test_wire_format_is_the_documents(client: GrtgazClient, sim: GrtgazSimulator,
-                                           clock: ManualClock) -> None:
+async def test_wire_format_is_the_documents(client: GrtgazClient, sim: GrtgazSimulator, clock: ManualClock) -> None:
     ctx = await context(client, sim)
     document = to_document(rules.input_profile(ctx, flat(), declared_at=at(15, 0, day=17)))
-    assert set(document) == {"hmsProfileId", "declarationDateTime", "hmsSiteId", "hmsSiteLabel",
-                             "connectionContractCode", "gasDay", "unit", "qMin", "qMAx",
-                             "hmsHourlyProfile"}
+    assert set(document) == {
+        "hmsProfileId",
+        "declarationDateTime",
+        "hmsSiteId",
+        "hmsSiteLabel",
+        "connectionContractCode",
+        "gasDay",
+        "unit",
+        "qMin",
+        "qMAx",
+        "hmsHourlyProfile",
+    }
     assert document["declarationDateTime"] == "2019-11-17T15:00:00.000Z"
-    assert document["hmsHourlyProfile"][0] == {"hourlySlotStartDateTime": "2019-11-18T06:00:00.000Z",
-                                               "quantity": BASE}
+    assert document["hmsHourlyProfile"][0] == {"hourlySlotStartDateTime": "2019-11-18T06:00:00.000Z", "quantity": BASE}
     assert document["unit"] == "kWh25" and document["gasDay"] == "2019-11-18"
 
 
@@ -128,8 +146,10 @@ async def test_unknown_program_and_no_rebuilt_program_are_404(client: GrtgazClie
 
 # -- technical rejection: 400 with the §13.6 Error (§2) ---------------------------------
 
-async def test_400_carries_the_error_code_and_every_reason(client: GrtgazClient, sim: GrtgazSimulator,
-                                                          clock: ManualClock) -> None:
+
+async def test_400_carries_the_error_code_and_every_reason(
+    client: GrtgazClient, sim: GrtgazSimulator, clock: ManualClock
+) -> None:
     values = flat()
     values[3] = 2e9  # 09h over Qmax (§2.4)
     values[5] = None  # 11h missing (§13.6 BAD_QUANTITIES)
@@ -143,8 +163,7 @@ async def test_400_carries_the_error_code_and_every_reason(client: GrtgazClient,
     assert await client.site_hms_profiles(SITE, DAY) == []  # nothing kept
 
 
-async def test_batch_is_rejected_as_a_whole(client: GrtgazClient, sim: GrtgazSimulator,
-                                            clock: ManualClock) -> None:
+async def test_batch_is_rejected_as_a_whole(client: GrtgazClient, sim: GrtgazSimulator, clock: ManualClock) -> None:
     """§2.6: one bad program among several: none is integrated."""
     ctx = await context(client, sim)
     good = rules.input_profile(ctx, flat(), declared_at=clock.now())
@@ -161,8 +180,7 @@ async def test_batch_is_rejected_as_a_whole(client: GrtgazClient, sim: GrtgazSim
 async def test_versions_must_increase(client: GrtgazClient, sim: GrtgazSimulator, clock: ManualClock) -> None:
     """§2.2: an id already used, or a version below the last one, is rejected."""
     await declare(client, sim, clock, flat(), profile_id="20191118-LI1006-GFCCGE06-3")
-    for version, code in ((3, rules.HMS_PROFILE_ID_ALREADY_EXISTS),
-                          (2, rules.HMS_PROFILE_VERSION_NOT_INCREASING)):
+    for version, code in ((3, rules.HMS_PROFILE_ID_ALREADY_EXISTS), (2, rules.HMS_PROFILE_VERSION_NOT_INCREASING)):
         with pytest.raises(ProgramRejectedError) as caught:
             await declare(client, sim, clock, flat(), profile_id=f"20191118-LI1006-GFCCGE06-{version}")
         assert caught.value.codes == [code]
@@ -174,8 +192,7 @@ async def test_versions_must_increase(client: GrtgazClient, sim: GrtgazSimulator
 
 
 async def test_bad_format_and_past_gas_day(client: GrtgazClient, sim: GrtgazSimulator, clock: ManualClock) -> None:
-    response = await client.http.post(f"{BASE_URL}/hmsProfiles", json=[{"hmsProfileId": 1}],
-                                      auth=client.auth)  # type: ignore[arg-type]
+    response = await client.http.post(f"{BASE_URL}/hmsProfiles", json=[{"hmsProfileId": 1}], auth=client.auth)  # type: ignore[arg-type]
     assert response.status_code == 400 and response.json()["Code"] == 400
     assert response.json()["Message"].startswith("BAD_FORMAT: ")
     clock.set(at(6, 0, day=19))
@@ -184,8 +201,9 @@ async def test_bad_format_and_past_gas_day(client: GrtgazClient, sim: GrtgazSimu
     assert caught.value.codes == [rules.PAST_GAS_DAY]
 
 
-async def test_a_5xx_is_a_server_error_and_nothing_is_kept(client: GrtgazClient, sim: GrtgazSimulator,
-                                                           clock: ManualClock, plan: FaultPlan) -> None:
+async def test_a_5xx_is_a_server_error_and_nothing_is_kept(
+    client: GrtgazClient, sim: GrtgazSimulator, clock: ManualClock, plan: FaultPlan
+) -> None:
     ctx = await context(client, sim)
     plan.add("/sfm/v1/hmsProfiles", "status", status=503, method="POST")
     with pytest.raises(ServerError):
@@ -195,8 +213,10 @@ async def test_a_5xx_is_a_server_error_and_nothing_is_kept(client: GrtgazClient,
 
 # -- feasibility: REFUSED with the §13.3 comments (§3, §4) -----------------------------
 
-async def test_refused_with_the_q0_delay_comment(client: GrtgazClient, sim: GrtgazSimulator,
-                                                 clock: ManualClock) -> None:
+
+async def test_refused_with_the_q0_delay_comment(
+    client: GrtgazClient, sim: GrtgazSimulator, clock: ManualClock
+) -> None:
     await declare(client, sim, clock, flat())
     sim.schedule(SITE, Flex.Q_TO_QMINUS, RED, at(9, 52))
     clock.set(at(12, 5))
@@ -223,8 +243,7 @@ async def test_refused_for_shortage(client: GrtgazClient, sim: GrtgazSimulator, 
     assert rules.comment_codes(read.comment) == [rules.HMS_PROFILE_NOT_RESPECT_GRAY_INDICATOR]
 
 
-async def test_feasibility_pending_until_shown(client: GrtgazClient, sim: GrtgazSimulator,
-                                               clock: ManualClock) -> None:
+async def test_feasibility_pending_until_shown(client: GrtgazClient, sim: GrtgazSimulator, clock: ManualClock) -> None:
     sim.feasibility_delay = dt.timedelta(seconds=30)
     _, _, links = await declare(client, sim, clock, flat())
     read = await client.hms_profile(links[0].rel)
@@ -238,15 +257,17 @@ async def test_feasibility_pending_until_shown(client: GrtgazClient, sim: Grtgaz
 
 # -- the rebuilt program is kept current (chapter 2) -----------------------------------
 
-async def test_rebuilt_program_follows_accepted_programs(client: GrtgazClient, sim: GrtgazSimulator,
-                                                         clock: ManualClock) -> None:
-    await declare(client, sim, clock, flat())                     # J-1 15:00: whole (§5)
+
+async def test_rebuilt_program_follows_accepted_programs(
+    client: GrtgazClient, sim: GrtgazSimulator, clock: ManualClock
+) -> None:
+    await declare(client, sim, clock, flat())  # J-1 15:00: whole (§5)
     clock.set(at(14, 8))
-    await declare(client, sim, clock, flat(BASE + 10_000))        # from the 13h slot (§7)
+    await declare(client, sim, clock, flat(BASE + 10_000))  # from the 13h slot (§7)
     rebuilt = (await client.rebuilt_hms_profile(SITE, DAY)).quantities
     assert rebuilt[:7] == [BASE] * 7 and rebuilt[7:] == [BASE + 10_000] * 17
     clock.set(at(14, 35))
-    await declare(client, sim, clock, flat(1000.0))               # past hours never change (§8)
+    await declare(client, sim, clock, flat(1000.0))  # past hours never change (§8)
     rebuilt_doc = await client.rebuilt_hms_profile(SITE, DAY)
     assert rebuilt_doc.quantities[:8] == [BASE] * 7 + [BASE + 10_000]
     assert rebuilt_doc.quantities[8:] == [1000.0] * 16
@@ -254,14 +275,13 @@ async def test_rebuilt_program_follows_accepted_programs(client: GrtgazClient, s
     assert rebuilt_doc.energyHighThresholds == sim.site(SITE).q_max
 
 
-async def test_highest_accepted_version_of_one_declaration_wins(client: GrtgazClient, sim: GrtgazSimulator,
-                                                                clock: ManualClock) -> None:
+async def test_highest_accepted_version_of_one_declaration_wins(
+    client: GrtgazClient, sim: GrtgazSimulator, clock: ManualClock
+) -> None:
     """§9: several programs for one site and day in one declaration."""
     ctx = await context(client, sim)
-    v1 = rules.input_profile(ctx, flat(BASE + 2), declared_at=clock.now(),
-                             profile_id="20191118-LI1006-GFCCGE06-2")
-    v2 = rules.input_profile(ctx, flat(BASE + 1), declared_at=clock.now(),
-                             profile_id="20191118-LI1006-GFCCGE06-1")
+    v1 = rules.input_profile(ctx, flat(BASE + 2), declared_at=clock.now(), profile_id="20191118-LI1006-GFCCGE06-2")
+    v2 = rules.input_profile(ctx, flat(BASE + 1), declared_at=clock.now(), profile_id="20191118-LI1006-GFCCGE06-1")
     links = await client.declare_programs([v1, v2])
     assert len(links) == 2
     assert (await client.rebuilt_hms_profile(SITE, DAY)).quantities == flat(BASE + 2)
@@ -269,8 +289,10 @@ async def test_highest_accepted_version_of_one_declaration_wins(client: GrtgazCl
 
 # -- 23- and 25-hour days (§13.2) ------------------------------------------------------
 
-async def test_23_hour_day_declares_24_slots_with_02h_at_zero(client: GrtgazClient, sim: GrtgazSimulator,
-                                                              clock: ManualClock) -> None:
+
+async def test_23_hour_day_declares_24_slots_with_02h_at_zero(
+    client: GrtgazClient, sim: GrtgazSimulator, clock: ManualClock
+) -> None:
     day = dt.date(2020, 3, 28)  # the night of the 29th loses 02:00
     clock.set(at(15, 0, day=27, month=3, year=2020))
     values = flat()
@@ -287,8 +309,7 @@ async def test_23_hour_day_declares_24_slots_with_02h_at_zero(client: GrtgazClie
     assert rebuilt.quantities[20] == 0.0 and len(rebuilt.hourlyQuantities) == 24
 
 
-async def test_25_hour_day_declares_24_slots(client: GrtgazClient, sim: GrtgazSimulator,
-                                             clock: ManualClock) -> None:
+async def test_25_hour_day_declares_24_slots(client: GrtgazClient, sim: GrtgazSimulator, clock: ManualClock) -> None:
     day = dt.date(2020, 10, 24)  # the night of the 25th has 02:00 twice
     clock.set(at(15, 0, day=23, month=10, year=2020))
     real = [BASE] * 25
@@ -297,15 +318,16 @@ async def test_25_hour_day_declares_24_slots(client: GrtgazClient, sim: GrtgazSi
     assert len(values) == 24 and values[20] == BASE + 50_000
     _, _, links = await declare(client, sim, clock, values, day=day)
     assert (await client.hms_profile(links[0].rel)).status is ACCEPTED
-    response = await client.http.get(f"{BASE_URL}/sites/{SITE}/rebuiltHmsProfile",
-                                     params={"gasDayDate": "2020-10-24"}, auth=client.auth)  # type: ignore[arg-type]
+    response = await client.http.get(
+        f"{BASE_URL}/sites/{SITE}/rebuiltHmsProfile", params={"gasDayDate": "2020-10-24"}, auth=client.auth
+    )  # type: ignore[arg-type]
     starts = [slot["hourlySlotStartDateTime"] for slot in response.json()["hourlyQuantities"]]
-    assert starts[19:22] == ["2020-10-25T01:00:00.000Z", "2020-10-25T02:00:00.000Z",
-                             "2020-10-25T03:00:00.000Z"]
+    assert starts[19:22] == ["2020-10-25T01:00:00.000Z", "2020-10-25T02:00:00.000Z", "2020-10-25T03:00:00.000Z"]
 
 
-async def test_utc_timestamps_mode_round_trips(sim: GrtgazSimulator, clock: ManualClock,
-                                               credentials: tuple[bytes, bytes]) -> None:
+async def test_utc_timestamps_mode_round_trips(
+    sim: GrtgazSimulator, clock: ManualClock, credentials: tuple[bytes, bytes]
+) -> None:
     """``timestamps_local=False`` (the day the API writes real UTC): same programs, same slots."""
     sim.timestamps_local = False
     async with httpx.AsyncClient(transport=SandboxTransport(sim.app, read_timeout=0.2)) as http:
@@ -314,6 +336,7 @@ async def test_utc_timestamps_mode_round_trips(sim: GrtgazSimulator, clock: Manu
         read = await client.hms_profile(links[0].rel)
         assert read.status is ACCEPTED
         assert [s.hourlySlotStartDateTime for s in read.hmsHourlyProfile] == [
-            s.hourlySlotStartDateTime for s in profile.hmsHourlyProfile]
+            s.hourlySlotStartDateTime for s in profile.hmsHourlyProfile
+        ]
         raw = await http.get(f"{BASE_URL}/hmsProfiles/{links[0].rel}", auth=client.auth)  # type: ignore[arg-type]
         assert raw.json()["hmsHourlyProfile"][0]["hourlySlotStartDateTime"] == "2019-11-18T05:00:00.000Z"

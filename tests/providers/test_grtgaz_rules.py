@@ -9,29 +9,52 @@ from pydantic import ValidationError
 
 from pupitre.providers.core.clock import PARIS, UTC
 from pupitre.providers.grtgaz import rules
-from pupitre.providers.grtgaz.models import (Error, Flex, Indicator, IndicatorSet, IndicatorStatus,
-                                             SiteIndicators, SiteIndicatorsList, format_timestamp,
-                                             parse_timestamp, timestamps_reading, to_document)
-from pupitre.providers.grtgaz.sites import (MESH_CODE_PATTERN, MESHES, SITE_ID_PATTERN, SITES,
-                                            site_by_id, site_by_label, sites_in_mesh, tranches_of)
+from pupitre.providers.grtgaz.models import (
+    Error,
+    Flex,
+    Indicator,
+    IndicatorSet,
+    IndicatorStatus,
+    SiteIndicators,
+    SiteIndicatorsList,
+    format_timestamp,
+    parse_timestamp,
+    timestamps_reading,
+    to_document,
+)
+from pupitre.providers.grtgaz.sites import (
+    MESH_CODE_PATTERN,
+    MESHES,
+    SITE_ID_PATTERN,
+    SITES,
+    site_by_id,
+    site_by_label,
+    sites_in_mesh,
+    tranches_of,
+)
 
 GREEN, RED, GREY = IndicatorStatus.GREEN, IndicatorStatus.RED, IndicatorStatus.GREY
 
 
-def at(hour: int, minute: int = 0, day: int = 18, month: int = 11, year: int = 2019,
-       second: int = 0) -> dt.datetime:
+def at(hour: int, minute: int = 0, day: int = 18, month: int = 11, year: int = 2019, second: int = 0) -> dt.datetime:
     return dt.datetime(year, month, day, hour, minute, second, tzinfo=PARIS)
 
 
 # -- sites (§3.2.1) -------------------------------------------------------------------
 
 TABLE = [
-    ("DK6", "Nord", "ENGIE", 2), ("Pont sur Sambre", "Nord", "Total Direct Energie", 1),
-    ("Cycofos", "Provence", "ENGIE", 1), ("Saint Avold", "Lorraine", "Gazel Energie", 2),
-    ("Combigolfe", "Provence", "ENGIE", 1), ("Montoir", "Bretagne", "ENGIE", 1),
-    ("Bayet", "Guyenne", "Total Direct Energie", 1), ("Blenod", "Lorraine", "EDF", 1),
-    ("Martigues", "Provence", "EDF", 2), ("Gennevilliers", "IDF", "EDF", 1),
-    ("Montereau", "IDF", "EDF", 2), ("Toul", "Lorraine", "Total Direct Energie", 1),
+    ("DK6", "Nord", "ENGIE", 2),
+    ("Pont sur Sambre", "Nord", "Total Direct Energie", 1),
+    ("Cycofos", "Provence", "ENGIE", 1),
+    ("Saint Avold", "Lorraine", "Gazel Energie", 2),
+    ("Combigolfe", "Provence", "ENGIE", 1),
+    ("Montoir", "Bretagne", "ENGIE", 1),
+    ("Bayet", "Guyenne", "Total Direct Energie", 1),
+    ("Blenod", "Lorraine", "EDF", 1),
+    ("Martigues", "Provence", "EDF", 2),
+    ("Gennevilliers", "IDF", "EDF", 1),
+    ("Montereau", "IDF", "EDF", 2),
+    ("Toul", "Lorraine", "Total Direct Energie", 1),
     ("Bouchain", "Nord", "EDF", 1),
 ]
 
@@ -57,24 +80,41 @@ def test_site_lookups() -> None:
 
 # -- models (§13.1, §13.6) ------------------------------------------------------------
 
-def indicator_doc(status: str = "RED", available: str = "2019-11-18T09:52:00.000Z",
-                  applies: str = "2019-11-18T10:15:00.000Z") -> dict[str, str]:
+
+def indicator_doc(
+    status: str = "RED", available: str = "2019-11-18T09:52:00.000Z", applies: str = "2019-11-18T10:15:00.000Z"
+) -> dict[str, str]:
     return {"status": status, "availabilityDateTime": available, "applicationDateTime": applies}
 
 
-def set_doc(q0: str = "RED", partial: str = "RED", qplus: str = "RED", *,
-            minus_name: str = "qTo0FlexibilityIndicator", **times: str) -> dict[str, object]:
-    return {"siteId": "LI1234", "siteLabel": "Sainte Ernestine de Louvois", "meshCode": "ME0008",
-            "meshLabel": "Provence", minus_name: indicator_doc(q0, **times),
-            "partialFlexibilityIndicator": indicator_doc(partial, **times),
-            "qToQ+FlexibilityIndicator": indicator_doc(qplus, **times)}
+def set_doc(
+    q0: str = "RED",
+    partial: str = "RED",
+    qplus: str = "RED",
+    *,
+    minus_name: str = "qTo0FlexibilityIndicator",
+    **times: str,
+) -> dict[str, object]:
+    return {
+        "siteId": "LI1234",
+        "siteLabel": "Sainte Ernestine de Louvois",
+        "meshCode": "ME0008",
+        "meshLabel": "Provence",
+        minus_name: indicator_doc(q0, **times),
+        "partialFlexibilityIndicator": indicator_doc(partial, **times),
+        "qToQ+FlexibilityIndicator": indicator_doc(qplus, **times),
+    }
 
 
 def test_document_example_parses_with_z_as_paris_wall_time() -> None:
     site = SiteIndicators.model_validate({"currentIndicator": set_doc()})
     current = site.currentIndicator
-    assert (site.site_id, site.site_label, site.mesh_code, site.mesh_label) == \
-        ("LI1234", "Sainte Ernestine de Louvois", "ME0008", "Provence")
+    assert (site.site_id, site.site_label, site.mesh_code, site.mesh_label) == (
+        "LI1234",
+        "Sainte Ernestine de Louvois",
+        "ME0008",
+        "Provence",
+    )
     q0 = current.indicator(Flex.Q_TO_QMINUS)
     assert q0.status is RED
     # §13.1: "2019-11-18T09:52:00.000Z" is the 09h52 publication of §3.2.2.1 (CET).
@@ -82,8 +122,7 @@ def test_document_example_parses_with_z_as_paris_wall_time() -> None:
     assert q0.availabilityDateTime.tzinfo is PARIS
     assert q0.applicationDateTime == at(10, 15)
     assert site.nextIndicator is None
-    assert [flex for flex, _ in current.indicators()] == [Flex.Q_TO_QMINUS, Flex.PARTIAL,
-                                                          Flex.Q_TO_QPLUS]
+    assert [flex for flex, _ in current.indicators()] == [Flex.Q_TO_QMINUS, Flex.PARTIAL, Flex.Q_TO_QPLUS]
 
 
 def test_z_as_utc_when_the_flag_is_off() -> None:
@@ -93,8 +132,9 @@ def test_z_as_utc_when_the_flag_is_off() -> None:
     with timestamps_reading(False):
         again = SiteIndicators.model_validate(doc)
     assert again == site
-    assert SiteIndicators.model_validate(doc).currentIndicator.qTo0FlexibilityIndicator \
-        .availabilityDateTime == at(9, 52)
+    assert SiteIndicators.model_validate(doc).currentIndicator.qTo0FlexibilityIndicator.availabilityDateTime == at(
+        9, 52
+    )
 
 
 def test_summer_time_and_explicit_offsets() -> None:
@@ -110,16 +150,18 @@ def test_summer_time_and_explicit_offsets() -> None:
 
 
 def test_serialising_gives_the_document_back() -> None:
-    doc = {"currentIndicator": set_doc("GREEN", "RED", "GREY"),
-           "nextIndicator": set_doc(available="2019-11-18T10:52:00.000Z",
-                                    applies="2019-11-18T11:15:00.000Z")}
+    doc = {
+        "currentIndicator": set_doc("GREEN", "RED", "GREY"),
+        "nextIndicator": set_doc(available="2019-11-18T10:52:00.000Z", applies="2019-11-18T11:15:00.000Z"),
+    }
     site = SiteIndicators.model_validate(doc)
     assert to_document(site) == doc
     utc = to_document(site, timestamps_local=False)
-    assert utc["currentIndicator"]["partialFlexibilityIndicator"]["availabilityDateTime"] == \
-        "2019-11-18T08:52:00.000Z"
+    assert utc["currentIndicator"]["partialFlexibilityIndicator"]["availabilityDateTime"] == "2019-11-18T08:52:00.000Z"
     # Without a nextIndicator the key is left out, not null.
-    assert "nextIndicator" not in to_document(SiteIndicators.model_validate({"currentIndicator": doc["currentIndicator"]}))
+    assert "nextIndicator" not in to_document(
+        SiteIndicators.model_validate({"currentIndicator": doc["currentIndicator"]})
+    )
     assert SiteIndicatorsList.validate_python([doc, doc])[1] == site
 
 
@@ -145,13 +187,15 @@ def test_bad_payloads_are_refused() -> None:
 
 
 def test_error_object() -> None:
-    assert Error.model_validate({"Code": 404, "Message": "Le site de ce programme est inconnu"}) == \
-        Error(code=404, message="Le site de ce programme est inconnu")
+    assert Error.model_validate({"Code": 404, "Message": "Le site de ce programme est inconnu"}) == Error(
+        code=404, message="Le site de ce programme est inconnu"
+    )
     assert Error.model_validate({"code": 400, "message": "x"}).code == 400
     assert to_document(Error(code=400, message="x")) == {"Code": 400, "Message": "x"}
 
 
 # -- schedule (§3.2.2.1) --------------------------------------------------------------
+
 
 def test_publication_and_application_times() -> None:
     assert rules.publication_for_hour(at(11)) == at(10, 52)
@@ -184,20 +228,29 @@ def test_schedule_across_dst_changes() -> None:
 
 # -- statuses -------------------------------------------------------------------------
 
+
 def make_indicator(status: IndicatorStatus, published: dt.datetime) -> Indicator:
-    return Indicator(status=status, availabilityDateTime=published,
-                     applicationDateTime=rules.application_of(published))
+    return Indicator(status=status, availabilityDateTime=published, applicationDateTime=rules.application_of(published))
 
 
-def make_set(site_id: str, published: dt.datetime, q0: IndicatorStatus = GREEN,
-             partial: IndicatorStatus = GREEN, qplus: IndicatorStatus = GREEN,
-             published_by_flex: dict[Flex, dt.datetime] | None = None) -> IndicatorSet:
+def make_set(
+    site_id: str,
+    published: dt.datetime,
+    q0: IndicatorStatus = GREEN,
+    partial: IndicatorStatus = GREEN,
+    qplus: IndicatorStatus = GREEN,
+    published_by_flex: dict[Flex, dt.datetime] | None = None,
+) -> IndicatorSet:
     when = {flex: (published_by_flex or {}).get(flex, published) for flex in Flex}
-    return IndicatorSet(siteId=site_id, siteLabel=f"Site {site_id}", meshCode="ME0001",
-                        meshLabel="Nord",
-                        qTo0FlexibilityIndicator=make_indicator(q0, when[Flex.Q_TO_QMINUS]),
-                        partialFlexibilityIndicator=make_indicator(partial, when[Flex.PARTIAL]),
-                        qToQPlusFlexibilityIndicator=make_indicator(qplus, when[Flex.Q_TO_QPLUS]))
+    return IndicatorSet(
+        siteId=site_id,
+        siteLabel=f"Site {site_id}",
+        meshCode="ME0001",
+        meshLabel="Nord",
+        qTo0FlexibilityIndicator=make_indicator(q0, when[Flex.Q_TO_QMINUS]),
+        partialFlexibilityIndicator=make_indicator(partial, when[Flex.PARTIAL]),
+        qToQPlusFlexibilityIndicator=make_indicator(qplus, when[Flex.Q_TO_QPLUS]),
+    )
 
 
 def test_worst_status_grey_over_red_over_green() -> None:
@@ -205,8 +258,9 @@ def test_worst_status_grey_over_red_over_green() -> None:
     assert rules.worst_status([RED, GREY, GREEN]) is GREY
     assert rules.worst_status([]) is None
     calm = SiteIndicators(currentIndicator=make_set("LI0001", at(9, 52)))
-    red_next = SiteIndicators(currentIndicator=make_set("LI0002", at(9, 52)),
-                              nextIndicator=make_set("LI0002", at(10, 52), qplus=RED))
+    red_next = SiteIndicators(
+        currentIndicator=make_set("LI0002", at(9, 52)), nextIndicator=make_set("LI0002", at(10, 52), qplus=RED)
+    )
     grey = SiteIndicators(currentIndicator=make_set("LI0003", at(9, 52), partial=GREY))
     assert rules.site_worst_status(calm) is GREEN
     assert rules.site_worst_status(red_next) is GREEN
@@ -226,16 +280,19 @@ def test_favourable_and_unfavourable() -> None:
 def test_applicable_status_exemple_1_unfavourable_waits_for_h_plus_15() -> None:
     # §3.2.2.1 Exemple 1: at 09h52 Q→Q+ red, partial green; at 10h52 partial turns red.
     site = SiteIndicators(
-        currentIndicator=make_set("LI0001", at(10, 52), qplus=RED,
-                                  published_by_flex={Flex.PARTIAL: at(9, 52)}),
-        nextIndicator=make_set("LI0001", at(10, 52), qplus=RED, partial=RED))
+        currentIndicator=make_set("LI0001", at(10, 52), qplus=RED, published_by_flex={Flex.PARTIAL: at(9, 52)}),
+        nextIndicator=make_set("LI0001", at(10, 52), qplus=RED, partial=RED),
+    )
     assert rules.applicable_status(site, Flex.PARTIAL, at(11, 0)) is GREEN
     assert rules.applicable_status(site, Flex.PARTIAL, at(11, 14, second=59)) is GREEN
     assert rules.applicable_status(site, Flex.PARTIAL, at(11, 15)) is RED
     assert rules.applicable_status(site, Flex.PARTIAL, at(11, 16)) is RED
     assert rules.applicable_status(site, Flex.Q_TO_QPLUS, at(11, 0)) is RED
     assert rules.applicable_statuses(site, at(11, 0)) == {
-        Flex.Q_TO_QMINUS: GREEN, Flex.PARTIAL: GREEN, Flex.Q_TO_QPLUS: RED}
+        Flex.Q_TO_QMINUS: GREEN,
+        Flex.PARTIAL: GREEN,
+        Flex.Q_TO_QPLUS: RED,
+    }
 
 
 def test_applicable_status_exemple_2_favourable_applies_at_once() -> None:
@@ -244,42 +301,53 @@ def test_applicable_status_exemple_2_favourable_applies_at_once() -> None:
     assert rules.applicable_status(shown, Flex.PARTIAL, at(10, 52)) is GREEN
     # Should an API announce the favourable change as nextIndicator, it still applies
     # from its publication, not from H+15.
-    announced = SiteIndicators(currentIndicator=make_set("LI0001", at(9, 52), qplus=RED, partial=RED),
-                               nextIndicator=make_set("LI0001", at(10, 52), qplus=RED))
+    announced = SiteIndicators(
+        currentIndicator=make_set("LI0001", at(9, 52), qplus=RED, partial=RED),
+        nextIndicator=make_set("LI0001", at(10, 52), qplus=RED),
+    )
     assert rules.applicable_status(announced, Flex.PARTIAL, at(10, 51)) is RED
     assert rules.applicable_status(announced, Flex.PARTIAL, at(10, 52)) is GREEN
 
 
 def test_upcoming_changes() -> None:
-    a = SiteIndicators(currentIndicator=make_set("LI0001", at(9, 52)),
-                       nextIndicator=make_set("LI0001", at(10, 52), qplus=RED, partial=RED))
+    a = SiteIndicators(
+        currentIndicator=make_set("LI0001", at(9, 52)),
+        nextIndicator=make_set("LI0001", at(10, 52), qplus=RED, partial=RED),
+    )
     b = SiteIndicators(currentIndicator=make_set("LI0002", at(10, 52)))
     changes = rules.upcoming_changes([b, a], at(11, 0))
     assert [(c.site_id, c.flex, c.current, c.next) for c in changes] == [
-        ("LI0001", Flex.PARTIAL, GREEN, RED), ("LI0001", Flex.Q_TO_QPLUS, GREEN, RED)]
+        ("LI0001", Flex.PARTIAL, GREEN, RED),
+        ("LI0001", Flex.Q_TO_QPLUS, GREEN, RED),
+    ]
     assert changes[0].applies_at == at(11, 15) and changes[0].published_at == at(10, 52)
     assert rules.upcoming_changes([a, b], at(11, 15)) == []
 
 
 def test_diff_states() -> None:
-    before = [SiteIndicators(currentIndicator=make_set("LI0001", at(9, 52))),
-              SiteIndicators(currentIndicator=make_set("LI0002", at(9, 52), q0=RED))]
-    announced = [SiteIndicators(currentIndicator=make_set("LI0001", at(9, 52)),
-                                nextIndicator=make_set("LI0001", at(10, 52), qplus=RED)),
-                 SiteIndicators(currentIndicator=make_set("LI0002", at(10, 52)))]
+    before = [
+        SiteIndicators(currentIndicator=make_set("LI0001", at(9, 52))),
+        SiteIndicators(currentIndicator=make_set("LI0002", at(9, 52), q0=RED)),
+    ]
+    announced = [
+        SiteIndicators(
+            currentIndicator=make_set("LI0001", at(9, 52)), nextIndicator=make_set("LI0001", at(10, 52), qplus=RED)
+        ),
+        SiteIndicators(currentIndicator=make_set("LI0002", at(10, 52))),
+    ]
     changes = rules.diff_states(before, announced)
     assert [(c.site_id, c.flex, c.old_status, c.new_status, c.announced) for c in changes] == [
         ("LI0001", Flex.Q_TO_QPLUS, GREEN, RED, True),
-        ("LI0002", Flex.Q_TO_QMINUS, RED, GREEN, False)]
+        ("LI0002", Flex.Q_TO_QMINUS, RED, GREEN, False),
+    ]
     assert changes[0].at == at(11, 15) and changes[0].key == "LI0001/Q→Q+"
     assert changes[1].at == at(11, 15)
     # The same announcement fetched again is not reported twice.
     assert rules.diff_states(announced, announced) == []
-    applied = [SiteIndicators(currentIndicator=make_set("LI0001", at(10, 52), qplus=RED)),
-               announced[1]]
-    assert [(c.site_id, c.flex, c.old_status, c.new_status, c.announced)
-            for c in rules.diff_states(announced, applied)] == [
-        ("LI0001", Flex.Q_TO_QPLUS, GREEN, RED, False)]
+    applied = [SiteIndicators(currentIndicator=make_set("LI0001", at(10, 52), qplus=RED)), announced[1]]
+    assert [
+        (c.site_id, c.flex, c.old_status, c.new_status, c.announced) for c in rules.diff_states(announced, applied)
+    ] == [("LI0001", Flex.Q_TO_QPLUS, GREEN, RED, False)]
     # No previous fetch: nothing, unless asked for.
     assert rules.diff_states(None, before) == []
     appeared = rules.diff_states([], before, include_appeared=True)
@@ -288,13 +356,13 @@ def test_diff_states() -> None:
 
 # -- shortage (§4) --------------------------------------------------------------------
 
+
 def test_shortage_grey_window() -> None:
     day = dt.date(2019, 11, 19)
     assert rules.shortage_grey_window(day) == (at(5, 52, 19), at(0, 52, 20))
     declared = at(20, 30, 18)
     assert rules.shortage_grey_window(day, declared_at=declared) == (at(5, 52, 19), at(0, 52, 20))
     assert rules.shortage_grey_window(day, declared_at=at(9, 10, 19)) == (at(9, 52, 19), at(0, 52, 20))
-    assert rules.shortage_grey_window(day, previous_day_in_shortage=True) == \
-        (at(0, 52, 19), at(0, 52, 20))
+    assert rules.shortage_grey_window(day, previous_day_in_shortage=True) == (at(0, 52, 19), at(0, 52, 20))
     start, end = rules.shortage_grey_window(day, declared_at=at(3, 0, 20))
     assert start == end  # declared too late to show

@@ -12,15 +12,27 @@ import pytest
 from pupitre.providers.core.auth import JwtAssertionCredentials
 from pupitre.providers.core.certs import generate_self_signed
 from pupitre.providers.core.clock import PARIS, ManualClock
-from pupitre.providers.core.errors import (AuthError, BadRequestError, NetworkError, NotFoundError,
-                                           PayloadError, QuotaError, ServerError)
+from pupitre.providers.core.errors import (
+    AuthError,
+    BadRequestError,
+    NetworkError,
+    NotFoundError,
+    PayloadError,
+    QuotaError,
+    ServerError,
+)
 from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.sandbox import SandboxTransport
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.client import GrtgazClient, safe_detail
 from pupitre.providers.grtgaz.models import Flex, IndicatorStatus, SiteIndicators
-from pupitre.providers.grtgaz.sandbox import (SANDBOX_CLIENT_ID, SANDBOX_SCOPE, GrtgazSimulator,
-                                              LivelyScenario, build_app)
+from pupitre.providers.grtgaz.sandbox import (
+    SANDBOX_CLIENT_ID,
+    SANDBOX_SCOPE,
+    GrtgazSimulator,
+    LivelyScenario,
+    build_app,
+)
 from pupitre.providers.grtgaz.sites import SITES
 
 GREEN, RED, GREY = IndicatorStatus.GREEN, IndicatorStatus.RED, IndicatorStatus.GREY
@@ -45,16 +57,22 @@ START = at(9, 55)  # the clock fixture's time (tests/providers/conftest.py)
 
 @pytest.fixture
 def sim(clock: ManualClock, plan: FaultPlan, credentials: tuple[bytes, bytes]) -> GrtgazSimulator:
-    return GrtgazSimulator(clock, plan, scenario="calm", certificate_pem=credentials[1],
-                           audience=TOKEN_URL)
+    return GrtgazSimulator(clock, plan, scenario="calm", certificate_pem=credentials[1], audience=TOKEN_URL)
 
 
-def make_auth(http: httpx.AsyncClient, clock: ManualClock,
-              credentials: tuple[bytes, bytes]) -> JwtAssertionCredentials:
+def make_auth(http: httpx.AsyncClient, clock: ManualClock, credentials: tuple[bytes, bytes]) -> JwtAssertionCredentials:
     key, certificate = credentials
-    return JwtAssertionCredentials(http, TOKEN_URL, SANDBOX_CLIENT_ID, SANDBOX_SCOPE, clock,
-                                   provider="GRTgaz", private_key_pem=key,
-                                   certificate_pem=certificate, audience=TOKEN_URL)
+    return JwtAssertionCredentials(
+        http,
+        TOKEN_URL,
+        SANDBOX_CLIENT_ID,
+        SANDBOX_SCOPE,
+        clock,
+        provider="GRTgaz",
+        private_key_pem=key,
+        certificate_pem=certificate,
+        audience=TOKEN_URL,
+    )
 
 
 @pytest.fixture
@@ -64,8 +82,7 @@ async def http(sim: GrtgazSimulator) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def auth(http: httpx.AsyncClient, clock: ManualClock,
-         credentials: tuple[bytes, bytes]) -> JwtAssertionCredentials:
+def auth(http: httpx.AsyncClient, clock: ManualClock, credentials: tuple[bytes, bytes]) -> JwtAssertionCredentials:
     return make_auth(http, clock, credentials)
 
 
@@ -74,13 +91,15 @@ def client(http: httpx.AsyncClient, auth: JwtAssertionCredentials) -> GrtgazClie
     return GrtgazClient(http, BASE_URL, auth)
 
 
-async def site_now(client: GrtgazClient, clock: ManualClock, moment: dt.datetime,
-                   site_id: str = SITE) -> SiteIndicators:
+async def site_now(
+    client: GrtgazClient, clock: ManualClock, moment: dt.datetime, site_id: str = SITE
+) -> SiteIndicators:
     clock.set(moment)
     return await client.site_flexibility_indicators(site_id)
 
 
 # -- resources (§14.1, §14.2) and auth (§11.2) ----------------------------------------
+
 
 async def test_all_thirteen_sites(client: GrtgazClient) -> None:
     sites = await client.flexibility_indicators()
@@ -112,13 +131,15 @@ async def test_401_without_a_token(http: httpx.AsyncClient) -> None:
     with pytest.raises(AuthError) as caught:
         await client.flexibility_indicators()
     assert caught.value.status == 401 and "Authentication error" in caught.value.detail
-    response = await http.get(f"{BASE_URL}/sites/{SITE}/flexibilityIndicators",
-                              headers={"Authorization": "Bearer made-up"})
+    response = await http.get(
+        f"{BASE_URL}/sites/{SITE}/flexibilityIndicators", headers={"Authorization": "Bearer made-up"}
+    )
     assert response.status_code == 401 and response.json()["Code"] == 401
 
 
-async def test_token_lives_one_hour_and_is_renewed(client: GrtgazClient, auth: JwtAssertionCredentials,
-                                                   clock: ManualClock, sim: GrtgazSimulator) -> None:
+async def test_token_lives_one_hour_and_is_renewed(
+    client: GrtgazClient, auth: JwtAssertionCredentials, clock: ManualClock, sim: GrtgazSimulator
+) -> None:
     await client.flexibility_indicators()
     assert auth.token_expires_at == at(10, 55)
     issued = next(iter(sim.issuer.tokens.values()))
@@ -128,32 +149,36 @@ async def test_token_lives_one_hour_and_is_renewed(client: GrtgazClient, auth: J
     assert auth.fetches == 2
 
 
-async def test_wrong_certificate_is_refused_at_the_token_endpoint(
-        http: httpx.AsyncClient, clock: ManualClock) -> None:
+async def test_wrong_certificate_is_refused_at_the_token_endpoint(http: httpx.AsyncClient, clock: ManualClock) -> None:
     other = generate_self_signed("someone-else")
     client = GrtgazClient(http, BASE_URL, make_auth(http, clock, other))
     with pytest.raises(AuthError):
         await client.flexibility_indicators()
 
 
-async def test_wire_format_writes_z_as_paris_wall_time(http: httpx.AsyncClient, client: GrtgazClient,
-                                                       auth: JwtAssertionCredentials) -> None:
+async def test_wire_format_writes_z_as_paris_wall_time(
+    http: httpx.AsyncClient, client: GrtgazClient, auth: JwtAssertionCredentials
+) -> None:
     token = await auth.access_token()
-    response = await http.get(f"{BASE_URL}/sites/{SITE}/flexibilityIndicators",
-                              headers={"Authorization": f"Bearer {token}"})
+    response = await http.get(
+        f"{BASE_URL}/sites/{SITE}/flexibilityIndicators", headers={"Authorization": f"Bearer {token}"}
+    )
     indicator = response.json()["currentIndicator"]["qTo0FlexibilityIndicator"]
-    assert indicator == {"status": "GREEN", "availabilityDateTime": "2019-11-18T09:52:00.000Z",
-                         "applicationDateTime": "2019-11-18T10:15:00.000Z"}
+    assert indicator == {
+        "status": "GREEN",
+        "availabilityDateTime": "2019-11-18T09:52:00.000Z",
+        "applicationDateTime": "2019-11-18T10:15:00.000Z",
+    }
     assert "nextIndicator" not in response.json()
 
 
 async def test_utc_mode_end_to_end(clock: ManualClock, credentials: tuple[bytes, bytes]) -> None:
-    sim = GrtgazSimulator(clock, scenario="calm", certificate_pem=credentials[1],
-                          audience=TOKEN_URL, timestamps_local=False)
+    sim = GrtgazSimulator(
+        clock, scenario="calm", certificate_pem=credentials[1], audience=TOKEN_URL, timestamps_local=False
+    )
     async with httpx.AsyncClient(transport=SandboxTransport(sim.app)) as http:
         auth = make_auth(http, clock, credentials)
-        utc = await GrtgazClient(http, BASE_URL, auth, timestamps_local=False) \
-            .site_flexibility_indicators(SITE)
+        utc = await GrtgazClient(http, BASE_URL, auth, timestamps_local=False).site_flexibility_indicators(SITE)
         misread = await GrtgazClient(http, BASE_URL, auth).site_flexibility_indicators(SITE)
     assert utc.currentIndicator.qTo0FlexibilityIndicator.availabilityDateTime == at(9, 52)
     assert misread.currentIndicator.qTo0FlexibilityIndicator.availabilityDateTime == at(8, 52)
@@ -161,8 +186,10 @@ async def test_utc_mode_end_to_end(clock: ManualClock, credentials: tuple[bytes,
 
 # -- timing (§3.2.2.1) ----------------------------------------------------------------
 
+
 async def test_document_example_two_states_between_h_minus_8_and_h_plus_15(
-        client: GrtgazClient, clock: ManualClock, sim: GrtgazSimulator) -> None:
+    client: GrtgazClient, clock: ManualClock, sim: GrtgazSimulator
+) -> None:
     # "à 09h52, Q→Q+ est vert … à 10h52, Q→Q+ devient rouge"
     assert sim.schedule(SITE, Flex.Q_TO_QPLUS, RED, at(10, 52)) == at(10, 52)
 
@@ -175,16 +202,23 @@ async def test_document_example_two_states_between_h_minus_8_and_h_plus_15(
     for moment in (at(10, 52), at(11, 14, second=59)):  # two states, next applied 11h15
         site = await site_now(client, clock, moment)
         current = site.currentIndicator.indicator(Flex.Q_TO_QPLUS)
-        assert (current.status, current.availabilityDateTime, current.applicationDateTime) == \
-            (GREEN, at(9, 52), at(10, 15))
+        assert (current.status, current.availabilityDateTime, current.applicationDateTime) == (
+            GREEN,
+            at(9, 52),
+            at(10, 15),
+        )
         assert site.nextIndicator is not None
         upcoming = site.nextIndicator.indicator(Flex.Q_TO_QPLUS)
-        assert (upcoming.status, upcoming.availabilityDateTime, upcoming.applicationDateTime) == \
-            (RED, at(10, 52), at(11, 15))
+        assert (upcoming.status, upcoming.availabilityDateTime, upcoming.applicationDateTime) == (
+            RED,
+            at(10, 52),
+            at(11, 15),
+        )
         # programs received before 11h15 are checked against the previous state, green
         assert rules.applicable_status(site, Flex.Q_TO_QPLUS, moment) is GREEN
-        assert [(c.flex, c.next, c.applies_at) for c in rules.upcoming_changes([site], moment)] == \
-            [(Flex.Q_TO_QPLUS, RED, at(11, 15))]
+        assert [(c.flex, c.next, c.applies_at) for c in rules.upcoming_changes([site], moment)] == [
+            (Flex.Q_TO_QPLUS, RED, at(11, 15))
+        ]
 
     for moment in (at(11, 15), at(11, 51, second=59)):  # one state again, applied 11h15
         site = await site_now(client, clock, moment)
@@ -197,8 +231,7 @@ async def test_document_example_two_states_between_h_minus_8_and_h_plus_15(
     assert site.currentIndicator.indicator(Flex.Q_TO_QPLUS).applicationDateTime == at(12, 15)
 
 
-async def test_exemple_1_partial_turns_red(client: GrtgazClient, clock: ManualClock,
-                                           sim: GrtgazSimulator) -> None:
+async def test_exemple_1_partial_turns_red(client: GrtgazClient, clock: ManualClock, sim: GrtgazSimulator) -> None:
     # "à 09h52, Q→Q+ rouge, partielle verte; à 10h52 la partielle devient rouge"
     sim.schedule(SITE, Flex.Q_TO_QPLUS, RED, at(9, 52))
     sim.schedule(SITE, Flex.PARTIAL, RED, at(10, 52))
@@ -213,8 +246,9 @@ async def test_exemple_1_partial_turns_red(client: GrtgazClient, clock: ManualCl
     assert sim.site_indicators(SITE, naive) == site
 
 
-async def test_exemple_2_partial_turns_green_at_once(client: GrtgazClient, clock: ManualClock,
-                                                     sim: GrtgazSimulator) -> None:
+async def test_exemple_2_partial_turns_green_at_once(
+    client: GrtgazClient, clock: ManualClock, sim: GrtgazSimulator
+) -> None:
     # "à 09h52, Q→Q+ et partielle rouges; à 10h52 la partielle devient verte"
     sim.schedule(SITE, Flex.Q_TO_QPLUS, RED, at(9, 52))
     sim.schedule(SITE, Flex.PARTIAL, RED, at(9, 52))
@@ -230,7 +264,8 @@ async def test_exemple_2_partial_turns_green_at_once(client: GrtgazClient, clock
 
 
 async def test_mixed_publication_defers_only_the_unfavourable_change(
-        client: GrtgazClient, clock: ManualClock, sim: GrtgazSimulator) -> None:
+    client: GrtgazClient, clock: ManualClock, sim: GrtgazSimulator
+) -> None:
     sim.schedule(SITE, Flex.Q_TO_QMINUS, RED, at(9, 52))
     sim.schedule(SITE, Flex.Q_TO_QMINUS, GREEN, at(10, 52))
     sim.schedule(SITE, Flex.Q_TO_QPLUS, RED, at(10, 52))
@@ -243,24 +278,27 @@ async def test_mixed_publication_defers_only_the_unfavourable_change(
     assert site.nextIndicator.indicator(Flex.Q_TO_QMINUS).status is GREEN
 
 
-async def test_schedule_hour_and_diff_states_over_time(client: GrtgazClient, clock: ManualClock,
-                                                       sim: GrtgazSimulator) -> None:
+async def test_schedule_hour_and_diff_states_over_time(
+    client: GrtgazClient, clock: ManualClock, sim: GrtgazSimulator
+) -> None:
     assert sim.schedule_hour(SITE, Flex.PARTIAL, "RED", dt.datetime(2019, 11, 18, 11)) == at(10, 52)
     first = await client.flexibility_indicators()
     clock.set(at(10, 55))
     announced = await client.flexibility_indicators()
     clock.set(at(11, 20))
     applied = await client.flexibility_indicators()
-    assert [(c.site_id, c.flex, c.new_status, c.at, c.announced)
-            for c in rules.diff_states(first, announced)] == [(SITE, Flex.PARTIAL, RED, at(11, 15), True)]
-    assert [(c.site_id, c.flex, c.old_status, c.new_status, c.announced)
-            for c in rules.diff_states(announced, applied)] == [(SITE, Flex.PARTIAL, GREEN, RED, False)]
+    assert [(c.site_id, c.flex, c.new_status, c.at, c.announced) for c in rules.diff_states(first, announced)] == [
+        (SITE, Flex.PARTIAL, RED, at(11, 15), True)
+    ]
+    assert [
+        (c.site_id, c.flex, c.old_status, c.new_status, c.announced) for c in rules.diff_states(announced, applied)
+    ] == [(SITE, Flex.PARTIAL, GREEN, RED, False)]
 
 
 # -- shortage (§4) --------------------------------------------------------------------
 
-async def test_grey_during_a_shortage(client: GrtgazClient, clock: ManualClock,
-                                      sim: GrtgazSimulator) -> None:
+
+async def test_grey_during_a_shortage(client: GrtgazClient, clock: ManualClock, sim: GrtgazSimulator) -> None:
     sim.schedule(SITE, Flex.Q_TO_QPLUS, RED, at(9, 52))
     window = sim.declare_shortage(dt.date(2019, 11, 19))  # declared J-1 20h30 by default
     assert window == (at(5, 52, 19), at(0, 52, 20))
@@ -282,8 +320,9 @@ async def test_grey_during_a_shortage(client: GrtgazClient, clock: ManualClock,
     assert site.currentIndicator.indicator(Flex.PARTIAL).status is GREEN
 
 
-async def test_shortage_for_some_sites_and_consecutive_days(client: GrtgazClient, clock: ManualClock,
-                                                            sim: GrtgazSimulator) -> None:
+async def test_shortage_for_some_sites_and_consecutive_days(
+    client: GrtgazClient, clock: ManualClock, sim: GrtgazSimulator
+) -> None:
     sim.declare_shortage(dt.date(2019, 11, 19), site_ids={SITE})
     sim.declare_shortage(dt.date(2019, 11, 20), site_ids={SITE})
     clock.set(at(3, 0, 20))  # between the two windows: continuous grey
@@ -295,6 +334,7 @@ async def test_shortage_for_some_sites_and_consecutive_days(client: GrtgazClient
 
 
 # -- faults on the flexibility route -----------------------------------------------------
+
 
 async def test_server_error(client: GrtgazClient, plan: FaultPlan) -> None:
     plan.add(ROUTE, "status", status=503)
@@ -325,8 +365,9 @@ async def test_quota(client: GrtgazClient, plan: FaultPlan) -> None:
     assert caught.value.retry_after == 1
 
 
-async def test_expired_token_once_is_retried_by_the_auth(client: GrtgazClient, plan: FaultPlan,
-                                                         auth: JwtAssertionCredentials) -> None:
+async def test_expired_token_once_is_retried_by_the_auth(
+    client: GrtgazClient, plan: FaultPlan, auth: JwtAssertionCredentials
+) -> None:
     await client.flexibility_indicators()
     plan.add(ROUTE, "expired_token")
     assert len(await client.flexibility_indicators()) == 13
@@ -334,10 +375,14 @@ async def test_expired_token_once_is_retried_by_the_auth(client: GrtgazClient, p
 
 
 async def test_wrong_shape_and_plain_error_bodies() -> None:
-    answers = iter([httpx.Response(200, json=[{"currentIndicator": {"siteId": "LI0001"}}]),
-                    httpx.Response(200, json={"not": "a list"}),
-                    httpx.Response(500, json={"code": 500, "message": "boom [b]x[/b]\nend"}),
-                    httpx.Response(502, text="<html>bad gateway</html>")])
+    answers = iter(
+        [
+            httpx.Response(200, json=[{"currentIndicator": {"siteId": "LI0001"}}]),
+            httpx.Response(200, json={"not": "a list"}),
+            httpx.Response(500, json={"code": 500, "message": "boom [b]x[/b]\nend"}),
+            httpx.Response(502, text="<html>bad gateway</html>"),
+        ]
+    )
     transport = httpx.MockTransport(lambda request: next(answers))
     async with httpx.AsyncClient(transport=transport) as http:
         client = GrtgazClient(http, "https://api.offre.grtgaz.com/sfm/v1", None)
@@ -360,6 +405,7 @@ def test_safe_detail() -> None:
 
 # -- scenario ------------------------------------------------------------------------------
 
+
 def test_default_scenario_is_deterministic_and_alive(clock: ManualClock) -> None:
     day = [at(h, 30) for h in range(24)]
     one = GrtgazSimulator(clock, seed=7)
@@ -373,8 +419,7 @@ def test_default_scenario_is_deterministic_and_alive(clock: ManualClock) -> None
     plan = LivelyScenario(7).plan(at(0).date())
     partial_sites = {site_id for (site_id, flex) in plan if flex is Flex.PARTIAL}
     meshes = {site.mesh.code for site in SITES if site.site_id in partial_sites}
-    assert any(len([s for s in SITES if s.mesh.code == code and s.site_id in partial_sites]) >= 2
-               for code in meshes)
+    assert any(len([s for s in SITES if s.mesh.code == code and s.site_id in partial_sites]) >= 2 for code in meshes)
 
 
 def test_build_app_exposes_its_simulator(clock: ManualClock, plan: FaultPlan) -> None:

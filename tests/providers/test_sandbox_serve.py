@@ -47,9 +47,17 @@ def served(tmp_path: Path) -> Iterator[SandboxServer]:
 def _client(http: httpx.AsyncClient, sandbox: SandboxServer, tmp_path: Path) -> GrtgazClient:
     served = sandbox["grtgaz"]
     key, certificate = sandbox_credentials(tmp_path / "sandbox", "grtgaz")
-    auth = JwtAssertionCredentials(http, served.token_url, grtgaz.SANDBOX_CLIENT_ID, None,
-                                   SystemClock(), provider="GRTgaz", private_key_pem=key,
-                                   certificate_pem=certificate, audience=grtgaz.SANDBOX_AUDIENCE)
+    auth = JwtAssertionCredentials(
+        http,
+        served.token_url,
+        grtgaz.SANDBOX_CLIENT_ID,
+        None,
+        SystemClock(),
+        provider="GRTgaz",
+        private_key_pem=key,
+        certificate_pem=certificate,
+        audience=grtgaz.SANDBOX_AUDIENCE,
+    )
     return GrtgazClient(http, served.base_url, auth)
 
 
@@ -89,10 +97,17 @@ async def test_simulator_is_driveable_while_served(tmp_path: Path) -> None:
     try:
         async with httpx.AsyncClient(timeout=5) as http:
             key, certificate = sandbox_credentials(tmp_path / "sandbox", "grtgaz")
-            auth = JwtAssertionCredentials(http, sandbox["grtgaz"].token_url, grtgaz.SANDBOX_CLIENT_ID,
-                                           None, clock, provider="GRTgaz", private_key_pem=key,
-                                           certificate_pem=certificate,
-                                           audience=grtgaz.SANDBOX_AUDIENCE)
+            auth = JwtAssertionCredentials(
+                http,
+                sandbox["grtgaz"].token_url,
+                grtgaz.SANDBOX_CLIENT_ID,
+                None,
+                clock,
+                provider="GRTgaz",
+                private_key_pem=key,
+                certificate_pem=certificate,
+                audience=grtgaz.SANDBOX_AUDIENCE,
+            )
             client = GrtgazClient(http, sandbox["grtgaz"].base_url, auth)
             site = await client.site_flexibility_indicators("LI1003")
     finally:
@@ -100,8 +115,7 @@ async def test_simulator_is_driveable_while_served(tmp_path: Path) -> None:
     assert site.currentIndicator.indicator(Flex.Q_TO_QPLUS).status is IndicatorStatus.RED
 
 
-async def test_printed_settings_point_pupitre_at_the_served_sandbox(served: SandboxServer,
-                                                                   tmp_path: Path) -> None:
+async def test_printed_settings_point_pupitre_at_the_served_sandbox(served: SandboxServer, tmp_path: Path) -> None:
     """The ``[grtgaz]`` snippet printed by ``serve`` is valid settings that reach the server."""
     text = served.describe()
     grt = served["grtgaz"]
@@ -114,8 +128,12 @@ async def test_printed_settings_point_pupitre_at_the_served_sandbox(served: Sand
     settings = Settings.model_validate(data)
     assert settings.grtgaz.configured  # so pupitre uses it as a "real" API, over the socket
     served.plan.clear()
-    runtime = build_runtime(settings, store=Store(":memory:"), data_dir=tmp_path,
-                            secrets=SecretStore(credentials_file=tmp_path / "credentials.toml", env={}))
+    runtime = build_runtime(
+        settings,
+        store=Store(":memory:"),
+        data_dir=tmp_path,
+        secrets=SecretStore(credentials_file=tmp_path / "credentials.toml", env={}),
+    )
     try:
         assert "grtgaz" not in runtime.sandboxed
         sites = await runtime.feed(grtgaz.INDICATORS_FEED).fetch()
@@ -131,16 +149,18 @@ def test_serve_refuses_a_non_loopback_host(capsys: pytest.CaptureFixture[str]) -
     assert sandbox_server.serve(host="grtgaz.sandbox.invalid", port=8765, faults=[]) == 2
 
 
-@pytest.mark.parametrize("spec", ["no-equals-sign", "/x=explode", "/x=status:abc", "/x=statusx0",
-                                  "=status:503", "/x=status:200"])
+@pytest.mark.parametrize(
+    "spec", ["no-equals-sign", "/x=explode", "/x=status:abc", "/x=statusx0", "=status:503", "/x=status:200"]
+)
 def test_serve_refuses_a_bad_fault_spec(spec: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert sandbox_server.serve(host="127.0.0.1", port=8765, faults=[spec]) == 2
     err = capsys.readouterr().err
     assert err.startswith("pupitre sandbox serve: bad fault") and spec in err
 
 
-def test_serve_refuses_a_port_in_use(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_refuses_a_port_in_use(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PUPITRE_DATA_DIR", str(tmp_path))
     sandbox = build_sandbox("127.0.0.1", 0, data_dir=tmp_path)
     try:

@@ -19,12 +19,16 @@ STEP = rules.STEP_10_MIN
 
 # -- corpus ---------------------------------------------------------------------------------------
 
+
 def _target(pointer: str):
     tail = pointer.split("/")
     last = tail[-2] if tail[-1] == "examples" else tail[-1]
     if "search_contract" in pointer:
-        return lambda v: rules.validate_search(v, "1 rue de la paix 75000 Paris") if tail[-3] == "0" \
+        return lambda v: (
+            rules.validate_search(v, "1 rue de la paix 75000 Paris")
+            if tail[-3] == "0"
             else rules.validate_search("Jean Dupont", v)
+        )
     if pointer.startswith("#/paths/~1ask/get/parameters"):
         return lambda v: rules.parse_filter(v["value"])
     if last == "requests":
@@ -49,7 +53,7 @@ def test_every_spec_example_parses() -> None:
     assert len(examples) == 20
     for pointer, value in examples.items():
         parse = _target(pointer)
-        for item in (value.values() if isinstance(value, dict) else value):
+        for item in value.values() if isinstance(value, dict) else value:
             parse(item)
 
 
@@ -64,25 +68,61 @@ def test_request_body_samples_parse_and_validate() -> None:
 
 
 def test_document_examples_parse() -> None:
-    ask = models.Ask.model_validate({"id": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "status": "PENDING_USER_ACTION",
-                                     "acceptedAt": "2024-06-17T13:40:21.422Z",
-                                     "consentCollectionDetails": {"service": "WEB_HOSTED",
-                                                                  "userUrl": "https://app.switchgrid.tech/c/..."},
-                                     "createArgs": {}})
+    ask = models.Ask.model_validate(
+        {
+            "id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+            "status": "PENDING_USER_ACTION",
+            "acceptedAt": "2024-06-17T13:40:21.422Z",
+            "consentCollectionDetails": {"service": "WEB_HOSTED", "userUrl": "https://app.switchgrid.tech/c/..."},
+            "createArgs": {},
+        }
+    )
     assert ask.user_url.startswith("https://")
-    order = models.Order.model_validate({"id": "x", "status": "SOME_REQUESTS_FAILED", "requests": [
-        {"type": "R63", "status": "FAILED", "orderedAt": "2024-07-29T07:52:19.903Z",
-         "completedAt": "2024-07-29T07:53:08.629Z", "dataUrl": None, "errorMessage": "boom",
-         "loadCurve": {"period": "PT600S", "startsAt": "2024-12-15T23:00:00.000Z",
-                       "endsAt": "2024-12-15T23:30:00.000Z", "values": [1, None, 3]}, "future": 1}]})
+    order = models.Order.model_validate(
+        {
+            "id": "x",
+            "status": "SOME_REQUESTS_FAILED",
+            "requests": [
+                {
+                    "type": "R63",
+                    "status": "FAILED",
+                    "orderedAt": "2024-07-29T07:52:19.903Z",
+                    "completedAt": "2024-07-29T07:53:08.629Z",
+                    "dataUrl": None,
+                    "errorMessage": "boom",
+                    "loadCurve": {
+                        "period": "PT600S",
+                        "startsAt": "2024-12-15T23:00:00.000Z",
+                        "endsAt": "2024-12-15T23:30:00.000Z",
+                        "values": [1, None, 3],
+                    },
+                    "future": 1,
+                }
+            ],
+        }
+    )
     assert order.failed()[0].loadCurve.values == [1, None, 3]
-    contract = models.ContractSearch.model_validate({"results": [{"nomClientFinalOuDenominationSociale": "ST DUPONT",
-        "prm": "00000000000022", "categorieClientFinalCode": "PRO",
-        "adresseInstallationNormalisee": {"ligne2": "DP TJ TB", "ligne4": "10 RUE DE LA PAIX", "ligne6": "75002 PARIS"}}]})
+    contract = models.ContractSearch.model_validate(
+        {
+            "results": [
+                {
+                    "nomClientFinalOuDenominationSociale": "ST DUPONT",
+                    "prm": "00000000000022",
+                    "categorieClientFinalCode": "PRO",
+                    "adresseInstallationNormalisee": {
+                        "ligne2": "DP TJ TB",
+                        "ligne4": "10 RUE DE LA PAIX",
+                        "ligne6": "75002 PARIS",
+                    },
+                }
+            ]
+        }
+    )
     assert str(contract.results[0].adresseInstallationNormalisee) == "DP TJ TB, 10 RUE DE LA PAIX, 75002 PARIS"
 
 
 # -- validation -----------------------------------------------------------------------------------
+
 
 def test_prm_and_search() -> None:
     assert rules.validate_prm(" 0000 0000 0000 22") == "00000000000022"
@@ -90,7 +130,9 @@ def test_prm_and_search() -> None:
         with pytest.raises(RuleError, match="14 digits"):
             rules.validate_prm(bad)
     assert rules.validate_search("ST  Dupont", "1 rue de la paix 75002 Paris") == {
-        "name": "ST Dupont", "address": "1 rue de la paix 75002 Paris"}
+        "name": "ST Dupont",
+        "address": "1 rue de la paix 75002 Paris",
+    }
     assert rules.validate_search("Dupont", prm="00000000000022")["prm"] == "00000000000022"
     with pytest.raises(RuleError, match="at least 3"):
         rules.validate_search("Du", "1 rue de la paix 75002 Paris")
@@ -110,15 +152,18 @@ def test_filters() -> None:
     assert rules.parse_filter("") == (False, [])
 
 
-@pytest.mark.parametrize("form, expected", [
-    ("2024-12-10", dt.datetime(2024, 12, 10, tzinfo=UTC)),
-    ("2024-12-10T00:00:00", dt.datetime(2024, 12, 10, tzinfo=UTC)),
-    ("2024-12-10T12:00:00Z", dt.datetime(2024, 12, 10, 12, tzinfo=UTC)),
-    ("2024-12-10T00:00:00+01:00", dt.datetime(2024, 12, 9, 23, tzinfo=UTC)),
-    ("2024-12-10T00:00:00[Europe/Paris]", dt.datetime(2024, 12, 9, 23, tzinfo=UTC)),
-    ("2024-12-10T00:00:00[CET]", dt.datetime(2024, 12, 9, 23, tzinfo=UTC)),
-    ("2024-07-10T00:00:00[Europe/Paris]", dt.datetime(2024, 7, 9, 22, tzinfo=UTC)),
-])
+@pytest.mark.parametrize(
+    "form, expected",
+    [
+        ("2024-12-10", dt.datetime(2024, 12, 10, tzinfo=UTC)),
+        ("2024-12-10T00:00:00", dt.datetime(2024, 12, 10, tzinfo=UTC)),
+        ("2024-12-10T12:00:00Z", dt.datetime(2024, 12, 10, 12, tzinfo=UTC)),
+        ("2024-12-10T00:00:00+01:00", dt.datetime(2024, 12, 9, 23, tzinfo=UTC)),
+        ("2024-12-10T00:00:00[Europe/Paris]", dt.datetime(2024, 12, 9, 23, tzinfo=UTC)),
+        ("2024-12-10T00:00:00[CET]", dt.datetime(2024, 12, 9, 23, tzinfo=UTC)),
+        ("2024-07-10T00:00:00[Europe/Paris]", dt.datetime(2024, 7, 9, 22, tzinfo=UTC)),
+    ],
+)
 def test_since_until_forms(form: str, expected: dt.datetime) -> None:
     assert rules.parse_instant(form) == expected
     assert form in rules.INSTANT_FORMS or "2024-07" in form
@@ -159,8 +204,18 @@ def test_every_request_type_arguments(code: str) -> None:
 
 
 def test_order_validation() -> None:
-    doc = {"requests": [{"prms": [PRM], "type": "LOADCURVE", "direction": "CONSUMPTION",
-                         "since": "2024-06-12", "until": "2024-06-15"}, {"prms": [PRM], "type": "R65"}]}
+    doc = {
+        "requests": [
+            {
+                "prms": [PRM],
+                "type": "LOADCURVE",
+                "direction": "CONSUMPTION",
+                "since": "2024-06-12",
+                "until": "2024-06-15",
+            },
+            {"prms": [PRM], "type": "R65"},
+        ]
+    }
     assert rules.validate_order(doc)["requests"][1] == {"prms": [PRM], "type": "R65"}
     with pytest.raises(RuleError, match="unknown"):
         rules.validate_order({"requests": [{"type": "R99", "prms": [PRM]}]})
@@ -182,31 +237,46 @@ def test_statuses_and_polling() -> None:
 
 
 def test_no_loadcurve_service_explained() -> None:
-    message = ("La demande ne peut aboutir : aucun service souscrit de courbe de charge n'est present "
-               "pour la periode demandee")
+    message = (
+        "La demande ne peut aboutir : aucun service souscrit de courbe de charge n'est present pour la periode demandee"
+    )
     loadcurve = rules.explain_error("LOADCURVE", message)
     assert loadcurve.reorder_with_activation and "few hours" in loadcurve.advice
     legacy = rules.explain_error("R63", message.replace("present", "présent"))
     assert not legacy.reorder_with_activation and "LOADCURVE" in legacy.advice
     assert rules.explain_error("C68", "autre").reorder_with_activation is False
     assert rules.explain_error("C68", None) is None
-    body = rules.reorder_with_activation({"consentId": "47608cf7-1396-47fa-ada0-087de727b291", "requests": [
-        {"type": "LOADCURVE", "direction": "CONSUMPTION"}, {"type": "C68"}]})
-    assert body["requests"] == [{"type": "LOADCURVE", "direction": "CONSUMPTION",
-                                 "enedisRetryAfterLoadcurveActivation": True}]
+    body = rules.reorder_with_activation(
+        {
+            "consentId": "47608cf7-1396-47fa-ada0-087de727b291",
+            "requests": [{"type": "LOADCURVE", "direction": "CONSUMPTION"}, {"type": "C68"}],
+        }
+    )
+    assert body["requests"] == [
+        {"type": "LOADCURVE", "direction": "CONSUMPTION", "enedisRetryAfterLoadcurveActivation": True}
+    ]
 
 
 # -- curves ---------------------------------------------------------------------------------------
 
+
 def test_csv_and_json_forms() -> None:
-    csv_curve = rules.parse_csv_curve("startDate,powerInWatts\n2024-12-15T23:00:00.000Z,321\n"
-                                      "2024-12-15T23:10:00.000Z,294\n2024-12-15T23:20:00.000Z,\n"
-                                      "2024-12-15T23:50:00.000Z,300\n")
+    csv_curve = rules.parse_csv_curve(
+        "startDate,powerInWatts\n2024-12-15T23:00:00.000Z,321\n"
+        "2024-12-15T23:10:00.000Z,294\n2024-12-15T23:20:00.000Z,\n"
+        "2024-12-15T23:50:00.000Z,300\n"
+    )
     assert csv_curve.step == STEP
     assert [p.watts for p in csv_curve.points] == [321, 294, None, None, None, 300]
     assert rules.to_paris(csv_curve.points[0].start) == dt.datetime(2024, 12, 16, 0, 0, tzinfo=PARIS)
-    js = rules.parse_json_curve({"period": "PT600S", "startsAt": "2024-12-15T23:00:00.000Z",
-                                 "endsAt": "2024-12-16T23:00:00.000Z", "values": [321, 294, None]})
+    js = rules.parse_json_curve(
+        {
+            "period": "PT600S",
+            "startsAt": "2024-12-15T23:00:00.000Z",
+            "endsAt": "2024-12-16T23:00:00.000Z",
+            "values": [321, 294, None],
+        }
+    )
     assert js.points[1] == Point(dt.datetime(2024, 12, 15, 23, 10, tzinfo=UTC), 294)
     assert js.points[2].watts is None
     assert rules.parse_csv_curve(rules.curve_csv(csv_curve.points)).points == csv_curve.points
@@ -251,8 +321,9 @@ def test_stats() -> None:
     assert rules.watt_unit(12000) == ("kW", 1000.0) and rules.watt_unit(900) == ("W", 1.0)
 
 
-@pytest.mark.parametrize("day, hours", [(dt.date(2024, 3, 31), 23), (dt.date(2024, 10, 27), 25),
-                                        (dt.date(2024, 6, 1), 24)])
+@pytest.mark.parametrize(
+    "day, hours", [(dt.date(2024, 3, 31), 23), (dt.date(2024, 10, 27), 25), (dt.date(2024, 6, 1), 24)]
+)
 def test_dst_days(day: dt.date, hours: int) -> None:
     start, end = rules.paris_day_bounds(day)
     year = _series(0)

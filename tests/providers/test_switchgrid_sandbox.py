@@ -9,21 +9,26 @@ import httpx
 import pytest
 
 from pupitre.providers.core.clock import PARIS, UTC, ManualClock
-from pupitre.providers.core.errors import (AuthError, BadRequestError, ForbiddenError, NetworkError,
-                                           NotFoundError, PayloadError, QuotaError, ServerError)
+from pupitre.providers.core.errors import (
+    AuthError,
+    BadRequestError,
+    ForbiddenError,
+    NetworkError,
+    NotFoundError,
+    PayloadError,
+    QuotaError,
+    ServerError,
+)
 from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.retry import RetryPolicy
 from pupitre.providers.core.sandbox import SandboxTransport
 from pupitre.providers.switchgrid import rules
 from pupitre.providers.switchgrid.client import PROVIDER, SwitchgridClient, switchgrid_auth
-from pupitre.providers.switchgrid.sandbox import (NO_LOADCURVE_MESSAGE, SANDBOX_TOKEN,
-                                                  SwitchgridSimulator, build_app)
+from pupitre.providers.switchgrid.sandbox import NO_LOADCURVE_MESSAGE, SANDBOX_TOKEN, SwitchgridSimulator, build_app
 from tests.providers.helpers import Counting
 
 BASE_URL = "http://switchgrid.sandbox.invalid/enedis/v2"
 START = dt.datetime(2024, 12, 17, 9, 0, tzinfo=PARIS)
-
-
 
 
 @pytest.fixture
@@ -54,12 +59,27 @@ def client(http: httpx.AsyncClient) -> SwitchgridClient:
 
 
 def ask_body(contract: str, **extra: Any) -> dict[str, Any]:
-    return {"electricityContracts": [contract], "signer": {"firstName": "Jean", "lastName": "Dupont",
-            "genre": "M", "email": "jean@example.org", "phone": "+33600000000"},
-            "consentCollectionMedium": {"service": "WEB_HOSTED"}, "consentDuration": "3 years",
-            "scopesAndPurpose": [{"scopes": [{"id": "ELECTRICITY_TIMESERIES", "args": {
-                "types": ["LOADCURVE"], "directions": ["CONSUMPTION"]}}],
-                "purposes": ["ENERGY_PERFORMANCE_STUDY"]}], **extra}
+    return {
+        "electricityContracts": [contract],
+        "signer": {
+            "firstName": "Jean",
+            "lastName": "Dupont",
+            "genre": "M",
+            "email": "jean@example.org",
+            "phone": "+33600000000",
+        },
+        "consentCollectionMedium": {"service": "WEB_HOSTED"},
+        "consentDuration": "3 years",
+        "scopesAndPurpose": [
+            {
+                "scopes": [
+                    {"id": "ELECTRICITY_TIMESERIES", "args": {"types": ["LOADCURVE"], "directions": ["CONSUMPTION"]}}
+                ],
+                "purposes": ["ENERGY_PERFORMANCE_STUDY"],
+            }
+        ],
+        **extra,
+    }
 
 
 async def accepted_ask(client: SwitchgridClient, sim: SwitchgridSimulator, name: str, postcode: str):
@@ -70,6 +90,7 @@ async def accepted_ask(client: SwitchgridClient, sim: SwitchgridSimulator, name:
 
 
 # -- endpoints ------------------------------------------------------------------------------------
+
 
 async def test_search_contract(client: SwitchgridClient, sim: SwitchgridSimulator, transport: Counting) -> None:
     results = await client.search_contract("St Dupont", "1 rue de la paix 75002 Paris")
@@ -97,8 +118,9 @@ async def test_ask_lifecycle_on_the_clock(client: SwitchgridClient, clock: Manua
     assert later.status == "ACCEPTED" and later.acceptedAt == dt.datetime(2024, 12, 17, 8, 5, tzinfo=UTC)
 
 
-async def test_list_asks_filters_paging_and_delete(client: SwitchgridClient, sim: SwitchgridSimulator,
-                                                   clock: ManualClock) -> None:
+async def test_list_asks_filters_paging_and_delete(
+    client: SwitchgridClient, sim: SwitchgridSimulator, clock: ManualClock
+) -> None:
     ids = []
     for contract in sim.contracts[:5]:
         ids.append((await client.post_ask(ask_body(contract.id))).id)
@@ -122,8 +144,13 @@ async def test_list_asks_filters_paging_and_delete(client: SwitchgridClient, sim
 
 async def test_inline_contract_unknown_prm_fails_address_check(client: SwitchgridClient) -> None:
     body = ask_body("x")
-    body["electricityContracts"] = [{"prm": "12345678901234", "heldBy": {"name": "Société Test", "siret": "1"},
-                                     "address": {"street": "s", "postalCode": "00000", "city": "c", "country": "FR"}}]
+    body["electricityContracts"] = [
+        {
+            "prm": "12345678901234",
+            "heldBy": {"name": "Société Test", "siret": "1"},
+            "address": {"street": "s", "postalCode": "00000", "city": "c", "country": "FR"},
+        }
+    ]
     ask = await client.post_ask(body)
     assert ask.status == "ADDRESS_CHECK_FAILED"
     assert ask.addressCheckResults["12345678901234"].status == "FAILURE"
@@ -132,13 +159,24 @@ async def test_inline_contract_unknown_prm_fails_address_check(client: Switchgri
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json"])
-async def test_order_polling_to_success_and_data(client: SwitchgridClient, sim: SwitchgridSimulator,
-                                                 clock: ManualClock, fmt: str) -> None:
+async def test_order_polling_to_success_and_data(
+    client: SwitchgridClient, sim: SwitchgridSimulator, clock: ManualClock, fmt: str
+) -> None:
     contract, ask = await accepted_ask(client, sim, "ST DUPONT", "75002")
-    order = await client.post_order({"requests": [
-        {"prms": [contract.prm], "type": "LOADCURVE", "direction": "CONSUMPTION",
-         "since": "2024-12-09T00:00:00[Europe/Paris]", "until": "2024-12-16T00:00:00[Europe/Paris]"},
-        {"prms": [contract.prm], "type": "R65_SYNC", "direction": "SOUTIRAGE"}]})
+    order = await client.post_order(
+        {
+            "requests": [
+                {
+                    "prms": [contract.prm],
+                    "type": "LOADCURVE",
+                    "direction": "CONSUMPTION",
+                    "since": "2024-12-09T00:00:00[Europe/Paris]",
+                    "until": "2024-12-16T00:00:00[Europe/Paris]",
+                },
+                {"prms": [contract.prm], "type": "R65_SYNC", "direction": "SOUTIRAGE"},
+            ]
+        }
+    )
     assert order.status == "PENDING_REQUESTS" and {r.status for r in order.requests} == {"PENDING"}
 
     async def sleep(seconds: float) -> None:
@@ -161,8 +199,12 @@ async def test_order_polling_to_success_and_data(client: SwitchgridClient, sim: 
 
 async def test_order_from_consent_id(client: SwitchgridClient, sim: SwitchgridSimulator, clock: ManualClock) -> None:
     contract, ask = await accepted_ask(client, sim, "BERNARD Louis", "59260")
-    order = await client.post_order({"consentId": ask.consentIds[contract.prm],
-                                     "requests": [{"type": "LOADCURVE", "direction": "CONSUMPTION"}, {"type": "C68"}]})
+    order = await client.post_order(
+        {
+            "consentId": ask.consentIds[contract.prm],
+            "requests": [{"type": "LOADCURVE", "direction": "CONSUMPTION"}, {"type": "C68"}],
+        }
+    )
     clock.advance(seconds=11)
     order = await client.get_order(order.id)
     assert order.status == "SUCCESS" and [r.prm for r in order.requests] == [contract.prm] * 2
@@ -180,11 +222,13 @@ async def test_order_without_consent_is_forbidden(client: SwitchgridClient, sim:
         await client.post_order({"requests": [{"prms": [sim.contracts[0].prm], "type": "C68"}]})
 
 
-async def test_some_requests_failed_and_reorder(client: SwitchgridClient, sim: SwitchgridSimulator,
-                                                clock: ManualClock) -> None:
+async def test_some_requests_failed_and_reorder(
+    client: SwitchgridClient, sim: SwitchgridSimulator, clock: ManualClock
+) -> None:
     contract, ask = await accepted_ask(client, sim, "MARTIN Jeanne", "84220")
-    order = await client.post_order({"requests": [{"prms": [contract.prm], "type": "LOADCURVE"},
-                                                  {"prms": [contract.prm], "type": "C68"}]})
+    order = await client.post_order(
+        {"requests": [{"prms": [contract.prm], "type": "LOADCURVE"}, {"prms": [contract.prm], "type": "C68"}]}
+    )
 
     async def sleep(seconds: float) -> None:
         clock.advance(seconds=seconds)
@@ -195,8 +239,9 @@ async def test_some_requests_failed_and_reorder(client: SwitchgridClient, sim: S
     assert [r.type for r in failed] == ["LOADCURVE"] and failed[0].errorMessage == NO_LOADCURVE_MESSAGE
     explanation = rules.explain_error(failed[0].type, failed[0].errorMessage)
     assert explanation is not None and explanation.reorder_with_activation
-    again = await client.post_order(rules.reorder_with_activation(
-        {"requests": [{"prms": [contract.prm], "type": "LOADCURVE"}]}))
+    again = await client.post_order(
+        rules.reorder_with_activation({"requests": [{"prms": [contract.prm], "type": "LOADCURVE"}]})
+    )
     clock.advance(hours=3)
     assert (await client.get_order(again.id)).status == "PENDING_REQUESTS"
     clock.advance(hours=1, seconds=1)
@@ -204,6 +249,7 @@ async def test_some_requests_failed_and_reorder(client: SwitchgridClient, sim: S
 
 
 # -- headers, auth, faults -------------------------------------------------------------------------
+
 
 async def test_headers(http: httpx.AsyncClient, sim: SwitchgridSimulator) -> None:
     seen: list[httpx.Request] = []
@@ -222,8 +268,10 @@ async def test_headers(http: httpx.AsyncClient, sim: SwitchgridSimulator) -> Non
         await make(http, token="wrong").search_contract("ST DUPONT", prm="00000000000022")
 
 
-@pytest.mark.parametrize("status, error", [(500, ServerError), (503, ServerError), (400, BadRequestError),
-                                           (403, ForbiddenError), (404, NotFoundError)])
+@pytest.mark.parametrize(
+    "status, error",
+    [(500, ServerError), (503, ServerError), (400, BadRequestError), (403, ForbiddenError), (404, NotFoundError)],
+)
 async def test_status_faults(client: SwitchgridClient, plan: FaultPlan, status: int, error: type) -> None:
     plan.add("/enedis/v2/search_contract", "status", status=status, count=3)
     with pytest.raises(error):
@@ -237,8 +285,9 @@ async def test_reads_are_retried(client: SwitchgridClient, plan: FaultPlan, tran
 
 
 @pytest.mark.parametrize("path", ["/enedis/v2/ask", "/enedis/v2/order"])
-async def test_post_is_never_retried(client: SwitchgridClient, sim: SwitchgridSimulator, plan: FaultPlan,
-                                     transport: Counting, path: str) -> None:
+async def test_post_is_never_retried(
+    client: SwitchgridClient, sim: SwitchgridSimulator, plan: FaultPlan, transport: Counting, path: str
+) -> None:
     contract, ask = await accepted_ask(client, sim, "ST DUPONT", "75002")
     plan.add(path, "status", status=503, method="POST", count=5)
     before = len(transport.calls)
@@ -250,8 +299,9 @@ async def test_post_is_never_retried(client: SwitchgridClient, sim: SwitchgridSi
     assert len(transport.calls) == before + 1
 
 
-async def test_delete_is_never_retried(client: SwitchgridClient, sim: SwitchgridSimulator, plan: FaultPlan,
-                                       transport: Counting) -> None:
+async def test_delete_is_never_retried(
+    client: SwitchgridClient, sim: SwitchgridSimulator, plan: FaultPlan, transport: Counting
+) -> None:
     _, ask = await accepted_ask(client, sim, "ST DUPONT", "75002")
     plan.add("/enedis/v2/ask/*", "status", status=502, method="DELETE", count=5)
     before = len(transport.calls)
@@ -281,13 +331,18 @@ async def test_other_faults(client: SwitchgridClient, plan: FaultPlan) -> None:
 
 
 async def test_bad_ids_refused_before_calling(client: SwitchgridClient, transport: Counting) -> None:
-    for call in (client.get_ask("x"), client.delete_ask("../order"), client.get_order("1"),
-                 client.request_data("nope")):
+    for call in (
+        client.get_ask("x"),
+        client.delete_ask("../order"),
+        client.get_order("1"),
+        client.request_data("nope"),
+    ):
         with pytest.raises(BadRequestError):
             await call
     with pytest.raises(BadRequestError, match="direction"):
-        await client.post_order({"requests": [{"prms": ["00000000000022"], "type": "LOADCURVE",
-                                               "direction": "SOUTIRAGE"}]})
+        await client.post_order(
+            {"requests": [{"prms": ["00000000000022"], "type": "LOADCURVE", "direction": "SOUTIRAGE"}]}
+        )
     assert transport.calls == []
 
 

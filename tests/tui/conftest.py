@@ -44,11 +44,15 @@ def dirs(tmp_path, monkeypatch):
 def make_runtime(dirs) -> Callable[..., Runtime]:
     def make(settings: Settings | None = None, *, now: dt.datetime = NOW, scripted: bool = True) -> Runtime:
         """``scripted`` scripts the GRTgaz day of §3.2.2.1's example (calm otherwise)."""
-        runtime = build_runtime(settings or Settings(), sandbox=True, clock=ManualClock(now),
-                                data_dir=dirs / "data", retry=RetryPolicy(attempts=1),
-                                secrets=SecretStore(credentials_file=dirs / "config" / "credentials.toml",
-                                                    env={}, backend=MemoryKeyring()),
-                                sandbox_read_timeout=1.0)  # a loaded CI machine is slow, not down
+        runtime = build_runtime(
+            settings or Settings(),
+            sandbox=True,
+            clock=ManualClock(now),
+            data_dir=dirs / "data",
+            retry=RetryPolicy(attempts=1),
+            secrets=SecretStore(credentials_file=dirs / "config" / "credentials.toml", env={}, backend=MemoryKeyring()),
+            sandbox_read_timeout=1.0,
+        )  # a loaded CI machine is slow, not down
         runtime.faults.timeout_seconds = 2.0
         if scripted:
             script_day(runtime)

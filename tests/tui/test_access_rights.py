@@ -23,6 +23,7 @@ def make_app(make_app):
     """The app, its ADICT simulator tolerant of transit jitter: the client paces at 0.9 call/s,
     but on a loaded machine two calls may still reach GRDF's gate within one second
     (the quota itself is tested in tests/providers)."""
+
     def make(runtime=None, **kwargs):
         app = make_app(runtime, **kwargs)
         app.runtime.simulators["grdf_adict"].per_second = 50
@@ -194,7 +195,11 @@ async def test_enter_opens_the_pce_detail(make_app):
         screen = await open_rights(pilot, app)
         pce = table_of(screen).col["pce"][screen.query_one(VirtualTable).current_row]
         await pilot.press("enter")
-        await wait_for(pilot, lambda: "reading(s)" in text_of(app, "#pce-readings-status") or "⚠" in text_of(app, "#pce-readings-status"), timeout=15)
+        await wait_for(
+            pilot,
+            lambda: "reading(s)" in text_of(app, "#pce-readings-status") or "⚠" in text_of(app, "#pce-readings-status"),
+            timeout=15,
+        )
         assert "reading(s)" in text_of(app, "#pce-readings-status"), text_of(app, "#pce-readings-status")
         assert pce in text_of(app, "#pce-right")
         assert app.screen.query_one("#pce-readings", DataTable).row_count > 0

@@ -19,7 +19,6 @@ from tests.tui.conftest import wait_for
 from tests.tui.test_access_rights import make_app, open_rights  # noqa: F401 (a fixture)
 
 
-
 def outbox(app):
     return app.runtime.store.outbox(provider=PROVIDER)
 
@@ -38,8 +37,13 @@ async def select(pilot, screen: AccessRightsScreen, **wanted: str) -> dict[str, 
 
 
 async def delivered(pilot, app) -> str:
-    await wait_for(pilot, lambda: outbox(app) and outbox(app)[-1].status != "pending"
-                   and app.outbox.last.get(outbox(app)[-1].id) is not None, timeout=10)
+    await wait_for(
+        pilot,
+        lambda: (
+            outbox(app) and outbox(app)[-1].status != "pending" and app.outbox.last.get(outbox(app)[-1].id) is not None
+        ),
+        timeout=10,
+    )
     item = outbox(app)[-1]
     assert item.status == "delivered", item.last_error
     return app.outbox.last[item.id].message
@@ -65,8 +69,12 @@ async def test_declare_shows_field_errors_then_the_returned_state(make_app):
         assert any(k in errors for k in ("e-nom_titulaire", "e-raison_sociale"))
         assert "Not sent" in str(form.query_one("#declare-summary", Static).render())
         assert outbox(app) == []
-        for name, value in (("id_pce", "GI999001"), ("raison_sociale", "BABATECH"), ("code_postal", "77900"),
-                            ("courriel_titulaire", "r@example.com")):
+        for name, value in (
+            ("id_pce", "GI999001"),
+            ("raison_sociale", "BABATECH"),
+            ("code_postal", "77900"),
+            ("courriel_titulaire", "r@example.com"),
+        ):
             set_field(form, name, value)
         form.query_one("#f-perim_donnees_techniques").value = True  # type: ignore[attr-defined]
         await pilot.press("ctrl+s")
@@ -108,19 +116,28 @@ async def test_revoke_refused_for_a_lost_right(make_app):
 @pytest.fixture
 def files(tmp_path: Path) -> dict[str, Path]:
     out = {}
-    for name, size in (("a.pdf", 10), ("b.txt", 10), ("c.csv", 10), ("d.zip", 10), ("big.pdf", 4_200_000),
-                       ("tool.exe", 10)):
+    for name, size in (
+        ("a.pdf", 10),
+        ("b.txt", 10),
+        ("c.csv", 10),
+        ("d.zip", 10),
+        ("big.pdf", 4_200_000),
+        ("tool.exe", 10),
+    ):
         path = tmp_path / name
         path.write_bytes(b"x" * size)
         out[name] = path
     return out
 
 
-@pytest.mark.parametrize("chosen,reason", [
-    (["a.pdf", "b.txt", "c.csv", "d.zip"], "At most 3"),
-    (["big.pdf"], "4"),
-    (["tool.exe"], "type"),
-])
+@pytest.mark.parametrize(
+    "chosen,reason",
+    [
+        (["a.pdf", "b.txt", "c.csv", "d.zip"], "At most 3"),
+        (["big.pdf"], "4"),
+        (["tool.exe"], "type"),
+    ],
+)
 async def test_proofs_refused_nothing_sent(make_app, files, chosen, reason):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -70,8 +70,13 @@ async def test_export_of_a_filtered_view_end_to_end(make_app):
         assert 0 < len(screen.rows) < 300
         dialog = await open_dialog(pilot, app)
         assert dialog.query_one("#export-periode", Input).value == "2026-10"
-        chosen = export.select(screen.view.table.col, screen.rows, KIND, dialog.today,
-                               export.period_form(KIND, dialog.today, periode="2026-10")[0])
+        chosen = export.select(
+            screen.view.table.col,
+            screen.rows,
+            KIND,
+            dialog.today,
+            export.period_form(KIND, dialog.today, periode="2026-10")[0],
+        )
         assert 0 < len(chosen.pces) and set(chosen.pces) <= shown
         assert text(app, "#export-selection") == chosen.sentence()
         assert "not Active" in chosen.sentence()  # the rows left out, and why
@@ -92,8 +97,7 @@ async def test_export_of_a_filtered_view_end_to_end(make_app):
         assert [f.name for f in files] == [f"adict_{KIND}_2026-10_20261118-105300.csv"]
         lines = read_csv(files[0])
         assert {line["id_pce"] for line in lines} == set(chosen.pces)
-        assert all(line["kind"] == KIND and line["energy_kwh"] and line["start"].startswith("2026-1")
-                   for line in lines)
+        assert all(line["kind"] == KIND and line["energy_kwh"] and line["start"].startswith("2026-1") for line in lines)
         line = text(app, "#rights-export")
         assert line.startswith("✓ Exported") and files[0].name in line and f"{n} of {n} PCE" in line
         at, provider, action, outcome, detail = app.runtime.store.audit_log(PROVIDER)[0]
@@ -110,8 +114,11 @@ async def test_a_bulk_beyond_todays_quota_is_refused_and_nothing_is_sent(make_ap
         limiter.per_day = limiter.used_today() + 20  # 20 calls left today
         dialog = await open_dialog(pilot, app)
         refusal = text(app, "#export-refusal")
-        assert "Not started: this needs" in refusal and "only 17 remain in today's GRDF quota (20 left, 3 kept" \
-            in refusal and "resets at midnight" in refusal
+        assert (
+            "Not started: this needs" in refusal
+            and "only 17 remain in today's GRDF quota (20 left, 3 kept" in refusal
+            and "resets at midnight" in refusal
+        )
         assert dialog.query_one("#export-go", Button).disabled
         await pilot.press("ctrl+s", "enter")
         await pilot.pause(0.2)
@@ -140,8 +147,9 @@ async def test_quota_used_elsewhere_before_the_confirmation_is_still_checked(mak
         await pilot.press("y")
         await wait_for(pilot, lambda: screen.exporter.run is not None and not screen.exporter.running)
         await pilot.pause(0.1)
-        assert text(app, "#rights-export").startswith("⚠ Nothing exported") and "Not started" in \
-            text(app, "#rights-export")
+        assert text(app, "#rights-export").startswith("⚠ Nothing exported") and "Not started" in text(
+            app, "#rights-export"
+        )
         assert data_calls(app) == [] and not list(exports(app).glob("*"))  # no file (the journal was removed)
         assert app.runtime.store.audit_log(PROVIDER)[0][3] == "not started"
 
@@ -152,8 +160,13 @@ async def test_a_pce_refused_mid_run_does_not_stop_the_others(make_app):
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_rights(pilot, app)
         dialog = await open_dialog(pilot, app)
-        pces = export.select(screen.view.table.col, screen.rows, KIND, dialog.today,
-                             export.period_form(KIND, dialog.today, periode="2026-10")[0]).pces
+        pces = export.select(
+            screen.view.table.col,
+            screen.rows,
+            KIND,
+            dialog.today,
+            export.period_form(KIND, dialog.today, periode="2026-10")[0],
+        ).pces
         forbidden, broken = pces[2], pces[5]
         app.runtime.faults.add(f"/adict/v2/pce/{forbidden}/{KIND}", "status", status=403)
         app.runtime.faults.add(f"/adict/v2/pce/{broken}/{KIND}", "malformed")

@@ -43,9 +43,15 @@ def last_item(app):
 
 async def delivered(pilot, app) -> None:
     """Wait until the last acknowledgement is delivered, verified, and read back on screen."""
-    await wait_for(pilot, lambda: app.runtime.store.outbox(provider=PROVIDER)
-                   and last_item(app).status == "delivered"
-                   and app.outbox.last.get(last_item(app).id) is not None, timeout=10)
+    await wait_for(
+        pilot,
+        lambda: (
+            app.runtime.store.outbox(provider=PROVIDER)
+            and last_item(app).status == "delivered"
+            and app.outbox.last.get(last_item(app).id) is not None
+        ),
+        timeout=10,
+    )
     runs = app.feeds.state(ACKS_FEED).runs
     await wait_for(pilot, lambda: app.feeds.state(ACKS_FEED).runs > runs - 1 and not app.feeds.state(ACKS_FEED).running)
     await pilot.pause()

@@ -47,10 +47,13 @@ def test_a_single_point_peak_and_gap_survive_every_zoom(zoom: str, width: int) -
     assert ranged.stats.max_watts == 25_000.0 and ranged.gap_runs == 1
 
 
-@pytest.mark.parametrize("day,hours,first_labels,second_after", [
-    (dt.date(2024, 3, 31), 23, ["Sun 31", "03h", "06h"], 2),  # 02:00 → 03:00: 03h is 2 h after midnight
-    (dt.date(2024, 10, 27), 25, ["Sun 27", "04h", "08h"], 5),  # 02:00–03:00 twice: 04h is 5 h after
-])
+@pytest.mark.parametrize(
+    "day,hours,first_labels,second_after",
+    [
+        (dt.date(2024, 3, 31), 23, ["Sun 31", "03h", "06h"], 2),  # 02:00 → 03:00: 03h is 2 h after midnight
+        (dt.date(2024, 10, 27), 25, ["Sun 27", "04h", "08h"], 5),  # 02:00–03:00 twice: 04h is 5 h after
+    ],
+)
 def test_dst_days(day: dt.date, hours: int, first_labels: list[str], second_after: int) -> None:
     start, end = rules.paris_day_bounds(day - dt.timedelta(days=1))
     points = [rules.Point(start + i * STEP, 1200.0) for i in range(3 * 144)]

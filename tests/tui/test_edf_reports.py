@@ -70,9 +70,13 @@ def report_requests(app) -> int:
 def test_parse_range() -> None:
     assert parse_range(" 2026-11-16..2026-11-22 ") == (dt.date(2026, 11, 16), dt.date(2026, 11, 22))
     assert parse_range("2026-11-16") == (dt.date(2026, 11, 16), dt.date(2026, 11, 16))
-    for text, words in [("2026-11-22..2026-11-20", "is before the start"), ("22/11/2026", "is not a date"),
-                        ("2026-11-31..2026-12-01", "is not a date"), ("", "YYYY-MM-DD..YYYY-MM-DD"),
-                        ("2020-01-01..2026-01-01", "at most 366 days")]:
+    for text, words in [
+        ("2026-11-22..2026-11-20", "is before the start"),
+        ("22/11/2026", "is not a date"),
+        ("2026-11-31..2026-12-01", "is not a date"),
+        ("", "YYYY-MM-DD..YYYY-MM-DD"),
+        ("2020-01-01..2026-01-01", "at most 366 days"),
+    ]:
         try:
             parse_range(text)
         except RangeError as refusal:
@@ -100,11 +104,20 @@ async def test_contracts_and_tomorrows_report(make_app):
         orders = data_of(app, "order")
         assert orders and {day for _, _, day in orders} == {TOMORROW}
         # RG_REP_ACK_0010: producer → its own contracts, then managers → their contracts.
-        labels = [(n.data[0], n.data[1]) for n in nodes(app) if n.data and n.data[0] in
-                  ("producer", "manager", "contract")]
-        assert labels == [("producer", "PROD-0042"), ("contract", "BOA0001"), ("contract", "BOA0002"),
-                          ("manager", "MGR-0101"), ("contract", "BOA0003"), ("contract", "BOA0004"),
-                          ("manager", "MGR-0102"), ("contract", "BOA0005"), ("contract", "BOA0006")]
+        labels = [
+            (n.data[0], n.data[1]) for n in nodes(app) if n.data and n.data[0] in ("producer", "manager", "contract")
+        ]
+        assert labels == [
+            ("producer", "PROD-0042"),
+            ("contract", "BOA0001"),
+            ("contract", "BOA0002"),
+            ("manager", "MGR-0101"),
+            ("contract", "BOA0003"),
+            ("contract", "BOA0004"),
+            ("manager", "MGR-0102"),
+            ("contract", "BOA0005"),
+            ("contract", "BOA0006"),
+        ]
         # The manager's PORTAL acknowledgement of 13:40 (the sandbox's demo), with its words.
         acks = data_of(app, "ack")
         assert any(a.ack_source == "PORTAL" and a.ack_type == "SET_ACK" and a.ack_value is True for a in acks)

@@ -82,8 +82,9 @@ async def test_sort_cycles_mesh_severity_site(make_app):
 
 async def test_site_detail_shows_indicators_and_history(make_runtime, make_app):
     runtime = make_runtime()
-    runtime.store.add_history(FEED, "LI1006", dt.datetime(2026, 11, 18, 10, 15, tzinfo=dt.timezone.utc),
-                              "GREEN", "RED", "partial")
+    runtime.store.add_history(
+        FEED, "LI1006", dt.datetime(2026, 11, 18, 10, 15, tzinfo=dt.timezone.utc), "GREEN", "RED", "partial"
+    )
     app = make_app(runtime)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_runs(pilot, app)
@@ -150,8 +151,7 @@ async def test_notification_when_a_site_turns_red(make_runtime, make_app):
     app = make_app(runtime)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_runs(pilot, app)
-        runtime.simulators["grtgaz"].schedule("LI1004", Flex.Q_TO_QMINUS, "GREY",
-                                              dt.datetime(2026, 11, 18, 9, 52))
+        runtime.simulators["grtgaz"].schedule("LI1004", Flex.Q_TO_QMINUS, "GREY", dt.datetime(2026, 11, 18, 9, 52))
         await pilot.press("r")
         await wait_runs(pilot, app, 2)
         messages = [n.message for n in app._notifications]
@@ -165,9 +165,17 @@ async def test_command_palette_lists_every_action(make_app):
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("2")
         titles = [c.title for c in app.get_system_commands(app.screen)]
-        for expected in ("Go to Overview (1)", "Go to Flexibility (2)", "Refresh now (r)",
-                         "Pause / resume feeds (p)", "Filter (/)", "Sort (s)",
-                         "Detail (⏎)", "Keys", "Quit"):
+        for expected in (
+            "Go to Overview (1)",
+            "Go to Flexibility (2)",
+            "Refresh now (r)",
+            "Pause / resume feeds (p)",
+            "Filter (/)",
+            "Sort (s)",
+            "Detail (⏎)",
+            "Keys",
+            "Quit",
+        ):
             assert expected in titles
 
 

@@ -146,21 +146,29 @@ async def test_edit_precheck_fails_fix_send_accepted(make_app):
         text = screen_text(app)
         assert "Declare 20261118-LI1009-GFCCGE09-2?" in text and "1 hour(s) changed" in text
         await pilot.press("y")
-        await wait_for(pilot, lambda: editor.sent is not None and editor.sent.profile is not None
-                       and editor.sent.profile.status.decided, timeout=10)
+        await wait_for(
+            pilot,
+            lambda: editor.sent is not None and editor.sent.profile is not None and editor.sent.profile.status.decided,
+            timeout=10,
+        )
         assert editor.sent.profile.status is FeasibilityStatus.ACCEPTED
         assert "✓ ACCEPTED" in str(editor.query_one("#ed-status", Static).render())
         assert calls == ["20261118-LI1009-GFCCGE09-2"]
         assert sim.rebuilt(MARTIGUES, DAY)[SLOT_11H] == reference + 50_000
         audit = [(row[2], row[3]) for row in app.runtime.store.audit_log(PROVIDER)]
-        assert {("declare program", "queued"), ("declare program", "delivered"),
-                ("declare program", "verified"), ("feasibility", "ACCEPTED")} <= set(audit)
+        assert {
+            ("declare program", "queued"),
+            ("declare program", "delivered"),
+            ("declare program", "verified"),
+            ("feasibility", "ACCEPTED"),
+        } <= set(audit)
 
         await pilot.press("escape")  # back to the programs: v2 listed, rebuilt updated
         programs = app.screen
         assert isinstance(programs, ProgramsScreen)
-        await wait_for(pilot, lambda: programs.data is not None and len(programs.data.declared) == 2
-                       and not programs.loading)
+        await wait_for(
+            pilot, lambda: programs.data is not None and len(programs.data.declared) == 2 and not programs.loading
+        )
         await pilot.pause()
         declared = programs.query_one("#prog-declared", DataTable)
         assert str(declared.get_cell("20261118-LI1009-GFCCGE09-2", "status")) == "✓ ACCEPTED"
@@ -175,8 +183,11 @@ async def test_refused_by_grtgaz_shows_the_comment(make_app):
         await pilot.press("enter", "escape", "s")
         assert "would be REFUSED" in screen_text(app)
         await pilot.press("y")
-        await wait_for(pilot, lambda: editor.sent is not None and editor.sent.profile is not None
-                       and editor.sent.profile.status.decided, timeout=10)
+        await wait_for(
+            pilot,
+            lambda: editor.sent is not None and editor.sent.profile is not None and editor.sent.profile.status.decided,
+            timeout=10,
+        )
         status = str(editor.query_one("#ed-status", Static).render())
         assert "✗ REFUSED" in status and "HMS_PROFILE_NOT_RESPECT_Q0_DELAY" in status
         assert "n: edit the next version" in status
@@ -216,8 +227,9 @@ async def test_5xx_then_timeout_keeps_it_in_the_outbox_and_sends_it_once(make_ap
         item = items(app)[-1]
         assert item.attempts == 3 and app.runtime.faults.faults == []
         assert calls == [editor.sent.program_id]  # GRTgaz received it exactly once
-        await wait_for(pilot, lambda: editor.sent.profile is not None and editor.sent.profile.status.decided,
-                       timeout=10)
+        await wait_for(
+            pilot, lambda: editor.sent.profile is not None and editor.sent.profile.status.decided, timeout=10
+        )
         audit = [row[3] for row in app.runtime.store.audit_log(PROVIDER) if row[2] == "declare program"]
         assert audit.count("retrying") == 2 and audit.count("delivered") == 1
 
@@ -337,8 +349,12 @@ async def test_declaration_rejected_by_grtgaz_is_listed_and_can_be_corrected(mak
     async with app.run_test(size=(120, 40)) as pilot:
         editor = await edit_montoir(pilot, app)
         context = sim.program_context(MONTOIR, DAY)
-        other = rules.input_profile(context, list(editor.values()), declared_at=NOW,
-                                    profile_id=rules.program_id(DAY, MONTOIR, context.contract_code, 7))
+        other = rules.input_profile(
+            context,
+            list(editor.values()),
+            declared_at=NOW,
+            profile_id=rules.program_id(DAY, MONTOIR, context.contract_code, 7),
+        )
         assert sim.declare([other]) == []  # meanwhile, v7 arrives from elsewhere
         await pilot.press("s", "y")
         await wait_for(pilot, lambda: items(app) and items(app)[-1].status == "failed", timeout=10)
@@ -348,8 +364,9 @@ async def test_declaration_rejected_by_grtgaz_is_listed_and_can_be_corrected(mak
         await pilot.press("escape")
         programs = app.screen
         assert isinstance(programs, ProgramsScreen)
-        await wait_for(pilot, lambda: not programs.loading and programs.data is not None
-                       and len(programs.data.declared) == 2)
+        await wait_for(
+            pilot, lambda: not programs.loading and programs.data is not None and len(programs.data.declared) == 2
+        )
         declared = programs.query_one("#prog-declared", DataTable)
         assert str(declared.get_cell("20261118-LI1006-GFCCGE06-2", "status")) == "✗ not taken"
         declared.move_cursor(row=declared.get_row_index("20261118-LI1006-GFCCGE06-2"), animate=False)
@@ -373,7 +390,6 @@ async def test_announced_indicator_shows_with_its_application_time(make_app):
         assert "Q→Q+ ✓green→✗RED 11:15" in str(editor.query_one("#ed-indicators", Static).render())
 
 
-
 def test_indicators_shown_for_a_program_are_those_grtgaz_used():
     """§3.1: a program received before J-1 01:00 was judged against no indicator: its
     detail says so. A seeded program (J-1 15:00) shows the indicators of that time."""
@@ -386,12 +402,14 @@ def test_indicators_shown_for_a_program_are_those_grtgaz_used():
     sim = GrtgazSimulator(ManualClock(NOW), FaultPlan(), seed_programs=True)
     seeded = sim._touch("LI1006", DAY)[0]
     at_declaration = sim.site_indicators("LI1006", seeded.received_at)
-    assert sim.hms_profile(seeded).hmsProfileFeasibility.indicator.status(Flex.Q_TO_QPLUS) is \
-        rules.applicable_status(at_declaration, Flex.Q_TO_QPLUS, seeded.received_at)
+    assert sim.hms_profile(seeded).hmsProfileFeasibility.indicator.status(Flex.Q_TO_QPLUS) is rules.applicable_status(
+        at_declaration, Flex.Q_TO_QPLUS, seeded.received_at
+    )
     early = dt.datetime(2026, 11, 16, 12, 0, tzinfo=PARIS)  # J-2: before J-1 01:00
     context = sim.program_context("LI1006", DAY, early)
-    profile = rules.input_profile(context, list(seeded.profile.quantities), declared_at=early,
-                                  profile_id=context.next_program_id())
+    profile = rules.input_profile(
+        context, list(seeded.profile.quantities), declared_at=early, profile_id=context.next_program_id()
+    )
     assert sim.declare([profile], early) == []
     used = indicators_used(sim.hms_profile(sim.stored(profile.hmsProfileId)))
     assert "accepted without control" in used and "§3.1" in used

@@ -104,8 +104,12 @@ async def test_search_ask_order_plot(make_app, make_runtime, tmp_path) -> None:
         order_screen = app.screen
         assert "running" in static_text(order_screen, "#ord-status")
         runtime.clock.advance(seconds=5)  # the sandbox's scaled median latency has passed
-        await wait_for(pilot, lambda: "done" in static_text(order_screen, "#ord-status")
-                       and "1/1" in static_text(order_screen, "#ord-status"))
+        await wait_for(
+            pilot,
+            lambda: (
+                "done" in static_text(order_screen, "#ord-status") and "1/1" in static_text(order_screen, "#ord-status")
+            ),
+        )
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, LoadCurvePlotScreen))
         plot = app.screen
@@ -125,8 +129,7 @@ async def test_plot_keys_stats_and_export(make_app, make_runtime, tmp_path) -> N
     app = make_app(make_runtime())
     curve = week_curve()
     async with app.run_test(size=(120, 40)) as pilot:
-        await app.push_screen(LoadCurvePlotScreen(Trace.of(curve, "00000000000022"), export_dir=tmp_path,
-                                                  zoom="week"))
+        await app.push_screen(LoadCurvePlotScreen(Trace.of(curve, "00000000000022"), export_dir=tmp_path, zoom="week"))
         await pilot.pause()
         plot = app.screen
         assert plot.view.zoom == "week"
@@ -165,9 +168,19 @@ async def test_failed_loadcurve_explained_and_reordered(make_app, make_runtime) 
         ask_id = await sign_in(pilot, app, "Martin Jeanne", f"27 chemin des coustellines {martin.lines['ligne6'][:5]}")
         sim.accept(ask_id)
         session = runtime.connections[PROVIDER].session
-        order = await session.place_order({"requests": [{"type": "LOADCURVE", "prms": [martin.prm],
-                                                         "direction": "CONSUMPTION", "since": "2024-12-09",
-                                                         "until": "2024-12-12"}]})
+        order = await session.place_order(
+            {
+                "requests": [
+                    {
+                        "type": "LOADCURVE",
+                        "prms": [martin.prm],
+                        "direction": "CONSUMPTION",
+                        "since": "2024-12-09",
+                        "until": "2024-12-12",
+                    }
+                ]
+            }
+        )
         await pilot.press("escape", "escape")
         await wait_for(pilot, lambda: app.screen is screen)
         runtime.clock.advance(seconds=5)
@@ -187,8 +200,11 @@ async def test_failed_loadcurve_explained_and_reordered(make_app, make_runtime) 
 
         def failed_findings() -> list[str]:
             data = session.current(app.feeds.state(FEED).data)
-            return [f.message for f in findings(runtime.settings.switchgrid, {FEED: data}, runtime.clock.now())
-                    if f.level == "attention" and order.id[:8] in f.message]
+            return [
+                f.message
+                for f in findings(runtime.settings.switchgrid, {FEED: data}, runtime.clock.now())
+                if f.level == "attention" and order.id[:8] in f.message
+            ]
 
         assert failed_findings()
         await pilot.press("escape")
@@ -271,11 +287,21 @@ async def test_a_bad_load_curve_payload_is_a_message(make_app, make_runtime) -> 
         await open_screen(pilot, app)
         sim = runtime.simulators[PROVIDER]
         session = runtime.connections[PROVIDER].session
-        ask = await session.create_ask({"electricityContracts": [sim.contracts[0].id],
-                                        "signer": {"firstName": "A", "lastName": "B"}, "consentDuration": "1 year"})
+        ask = await session.create_ask(
+            {
+                "electricityContracts": [sim.contracts[0].id],
+                "signer": {"firstName": "A", "lastName": "B"},
+                "consentDuration": "1 year",
+            }
+        )
         sim.accept(ask.id)
-        order = await session.place_order({"requests": [{"type": "LOADCURVE", "prms": [sim.contracts[0].prm],
-                                                         "since": "2024-09-01", "until": "2024-12-01"}]})
+        order = await session.place_order(
+            {
+                "requests": [
+                    {"type": "LOADCURVE", "prms": [sim.contracts[0].prm], "since": "2024-09-01", "until": "2024-12-01"}
+                ]
+            }
+        )
         runtime.clock.advance(minutes=5)  # > 31 days: not inline, read from /request/{id}/data
         runtime.faults.add("/enedis/v2/request/*", "malformed", count=5)
         await app.push_screen(OrderScreen(order.id))

@@ -18,9 +18,14 @@ SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40"
 def show_plot(keys: tuple[str, ...] = ()):
     async def run_before(pilot) -> None:
         await wait_runs(pilot, pilot.app)
-        await pilot.app.push_screen(LoadCurvePlotScreen(Trace.of(week_curve(), "00000000000022"),
-                                                        subtitle="consumption", zoom="week",
-                                                        export_dir=Path("/nonexistent")))
+        await pilot.app.push_screen(
+            LoadCurvePlotScreen(
+                Trace.of(week_curve(), "00000000000022"),
+                subtitle="consumption",
+                zoom="week",
+                export_dir=Path("/nonexistent"),
+            )
+        )
         await pilot.pause()
         if keys:
             await pilot.press(*keys)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from textual.widgets import DataTable, Static
 
 from pupitre.providers.grdf_omega.feeds import PROVIDER, REQUESTS_FEED
@@ -60,8 +59,12 @@ async def test_import_a_file_with_bad_lines(make_app, tmp_path):
         sim = app.runtime.simulators[PROVIDER]
         numbers = sim.numbers()[:3]
         path = tmp_path / "watch.csv"
-        path.write_text("numero_demande;commentaire\n" + "\n".join(f"{n};x" for n in numbers)
-                        + "\nnot-a-number;y\n" + f"{numbers[0]};dup\n")
+        path.write_text(
+            "numero_demande;commentaire\n"
+            + "\n".join(f"{n};x" for n in numbers)
+            + "\nnot-a-number;y\n"
+            + f"{numbers[0]};dup\n"
+        )
         await pilot.press("4", "i", *str(path), "enter")
         assert table_keys(app) == numbers
         message = " ".join(n.message for n in app._notifications)
@@ -137,8 +140,7 @@ async def test_every_fault_on_one_row_leaves_the_others_intact(make_app, kind, s
         await pilot.press("4", "r")
         await refreshed(pilot, app, 2)
         count = 2 if kind == "expired_token" else 1  # once is absorbed by the token refresh
-        app.runtime.faults.add(f"/fournisseur/demande/v1/demandes/{numbers[1]}/*", kind, count=count,
-                               status=status)
+        app.runtime.faults.add(f"/fournisseur/demande/v1/demandes/{numbers[1]}/*", kind, count=count, status=status)
         await pilot.press("r")
         await refreshed(pilot, app, 3)
         tracked = app.feeds.state(REQUESTS_FEED).data

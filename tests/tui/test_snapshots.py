@@ -58,8 +58,8 @@ def test_site_detail(snap_compare, make_app):
 
 async def _programs(pilot, site_id: str = "LI1009") -> None:
     """The programs of Martigues (Q→Q- red) for the day, read from the simulator."""
-    from tests.tui.conftest import wait_for
     from pupitre.tui.screens.programs import ProgramsScreen
+    from tests.tui.conftest import wait_for
 
     await settle(pilot)
     await pilot.app.push_screen(ProgramsScreen(site_id))
@@ -81,6 +81,7 @@ def test_programs(snap_compare, make_app, size):
 @pytest.mark.parametrize("size", SIZES)
 def test_program_editor(snap_compare, make_app, size):
     """11h lowered while Q→Q- is red: the hour fails (Q0_DELAY), 12h being typed."""
+
     async def run_before(pilot) -> None:
         await _programs(pilot)
         await pilot.press("e")

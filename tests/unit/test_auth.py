@@ -22,12 +22,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from pupitre.providers.core.auth import (JWT_BEARER, ClientCredentials, JwtAssertionCredentials,
-                                         StaticBearer)
+from pupitre.providers.core.auth import JWT_BEARER, ClientCredentials, JwtAssertionCredentials, StaticBearer
 from pupitre.providers.core.certs import generate_self_signed
 from pupitre.providers.core.clock import PARIS, ManualClock
-from pupitre.providers.core.errors import (AuthError, ConfigError, NetworkError, PayloadError,
-                                           ServerError)
+from pupitre.providers.core.errors import AuthError, ConfigError, NetworkError, PayloadError, ServerError
 from pupitre.providers.core.http import make_http_client
 from pupitre.providers.core.sandbox import SandboxTransport, TokenIssuer
 from pupitre.providers.core.sandbox_oauth import ClientRegistration, token_route
@@ -87,17 +85,20 @@ def build_app(env: Env) -> Starlette:
         await asyncio.sleep(0.1)
         return await resource(request)
 
-    return Starlette(routes=[Route(TOKEN_PATH, token, methods=["POST"]),
-                             Route("/sfm/v1/indicators", resource),
-                             Route("/sfm/v1/slow", slow)])
+    return Starlette(
+        routes=[
+            Route(TOKEN_PATH, token, methods=["POST"]),
+            Route("/sfm/v1/indicators", resource),
+            Route("/sfm/v1/slow", slow),
+        ]
+    )
 
 
 @pytest.fixture
 async def env(pair: tuple[bytes, bytes]) -> Any:
     clock = ManualClock(START)
     issuer = TokenIssuer(clock, dt.timedelta(hours=1))
-    clients = {CLIENT_ID: ClientRegistration(CLIENT_ID, secret=SECRET, certificate_pem=pair[1],
-                                             audience=AUDIENCE)}
+    clients = {CLIENT_ID: ClientRegistration(CLIENT_ID, secret=SECRET, certificate_pem=pair[1], audience=AUDIENCE)}
     env = Env(clock, issuer, clients, http=None)  # type: ignore[arg-type]
     env.http = make_http_client(transport=SandboxTransport(build_app(env)))
     yield env
@@ -105,14 +106,22 @@ async def env(pair: tuple[bytes, bytes]) -> Any:
 
 
 def jwt_auth(env: Env, pair: tuple[bytes, bytes], **kwargs: Any) -> JwtAssertionCredentials:
-    return JwtAssertionCredentials(env.http, TOKEN_URL, CLIENT_ID, SCOPE, env.clock,
-                                   provider="GRTgaz", private_key_pem=pair[0],
-                                   certificate_pem=pair[1], audience=AUDIENCE, **kwargs)
+    return JwtAssertionCredentials(
+        env.http,
+        TOKEN_URL,
+        CLIENT_ID,
+        SCOPE,
+        env.clock,
+        provider="GRTgaz",
+        private_key_pem=pair[0],
+        certificate_pem=pair[1],
+        audience=AUDIENCE,
+        **kwargs,
+    )
 
 
 def secret_auth(env: Env, secret: str = SECRET, **kwargs: Any) -> ClientCredentials:
-    return ClientCredentials(env.http, TOKEN_URL, CLIENT_ID, secret, SCOPE, env.clock,
-                             provider="EDF OA", **kwargs)
+    return ClientCredentials(env.http, TOKEN_URL, CLIENT_ID, secret, SCOPE, env.clock, provider="EDF OA", **kwargs)
 
 
 def der(cert_pem: bytes) -> bytes:
@@ -121,11 +130,17 @@ def der(cert_pem: bytes) -> bytes:
 
 def decode(assertion: str, cert_pem: bytes, alg: str) -> dict[str, Any]:
     public = x509.load_pem_x509_certificate(cert_pem).public_key()
-    return jwt.decode(assertion, public, algorithms=[alg], audience=AUDIENCE,  # type: ignore[arg-type]
-                      options={"verify_exp": False, "verify_nbf": False})
+    return jwt.decode(
+        assertion,
+        public,
+        algorithms=[alg],
+        audience=AUDIENCE,  # type: ignore[arg-type]
+        options={"verify_exp": False, "verify_nbf": False},
+    )
 
 
 # -- JWT assertion (GRTgaz §11.2.2) -------------------------------------------------------
+
 
 async def test_jwt_assertion_header_and_claims(env: Env, pair: tuple[bytes, bytes]) -> None:
     auth = jwt_auth(env, pair)
@@ -167,8 +182,7 @@ async def test_jwt_ps256_with_x5t_s256(env: Env, pair: tuple[bytes, bytes]) -> N
 async def test_token_request_form_11_2_3(env: Env, pair: tuple[bytes, bytes]) -> None:
     await env.http.get(RESOURCE, auth=jwt_auth(env, pair))
     form = env.forms[0]
-    assert set(form) == {"client_id", "grant_type", "scope", "client_assertion_type",
-                         "client_assertion"}
+    assert set(form) == {"client_id", "grant_type", "scope", "client_assertion_type", "client_assertion"}
     assert form["client_id"] == CLIENT_ID
     assert form["grant_type"] == "client_credentials"
     assert form["scope"] == SCOPE
@@ -192,6 +206,7 @@ async def test_token_request_skips_client_default_auth(env: Env, pair: tuple[byt
 
 
 # -- cache, concurrency, 401 retry --------------------------------------------------------
+
 
 async def test_token_cached_then_refreshed_before_expiry(env: Env, pair: tuple[bytes, bytes]) -> None:
     auth = jwt_auth(env, pair)
@@ -272,23 +287,31 @@ async def test_post_body_is_resent_on_retry(env: Env) -> None:
             return Response(status_code=401)
         return JSONResponse({"ok": True})
 
-    app = Starlette(routes=[Route(TOKEN_PATH, token_route(TOKEN_PATH, env.issuer, env.clients)
-                                  .endpoint, methods=["POST"]),
-                            Route("/echo", echo, methods=["POST"])])
+    app = Starlette(
+        routes=[
+            Route(TOKEN_PATH, token_route(TOKEN_PATH, env.issuer, env.clients).endpoint, methods=["POST"]),
+            Route("/echo", echo, methods=["POST"]),
+        ]
+    )
     async with make_http_client(transport=SandboxTransport(app)) as client:
-        auth = ClientCredentials(client, TOKEN_URL, CLIENT_ID, SECRET, None, env.clock,
-                                 provider="x")
+        auth = ClientCredentials(client, TOKEN_URL, CLIENT_ID, SECRET, None, env.clock, provider="x")
         response = await client.post("http://api.sandbox.invalid/echo", json={"a": 1}, auth=auth)
     assert response.status_code == 200 and seen == [b'{"a":1}', b'{"a":1}']
 
 
 # -- client credentials -------------------------------------------------------------------
 
+
 async def test_client_credentials_form_and_default_expiry(env: Env) -> None:
     auth = secret_auth(env, extra={"resource": "api://x", "grant_type": "ignored"})
     assert (await env.http.get(RESOURCE, auth=auth)).status_code == 200
-    assert env.forms[0] == {"client_id": CLIENT_ID, "client_secret": SECRET, "scope": SCOPE,
-                            "grant_type": "client_credentials", "resource": "api://x"}
+    assert env.forms[0] == {
+        "client_id": CLIENT_ID,
+        "client_secret": SECRET,
+        "scope": SCOPE,
+        "grant_type": "client_credentials",
+        "resource": "api://x",
+    }
 
 
 async def test_wrong_secret_is_auth_error_without_secret(env: Env) -> None:
@@ -304,33 +327,41 @@ async def test_echoed_secret_and_assertion_are_redacted(pair: tuple[bytes, bytes
     def echo(request: httpx.Request) -> httpx.Response:
         form = dict(parse_qsl(request.content.decode()))
         leaked = form.get("client_secret") or form["client_assertion"]
-        return httpx.Response(400, json={"error": "invalid_request",
-                                         "error_description": f"bad value {leaked} here"})
+        return httpx.Response(400, json={"error": "invalid_request", "error_description": f"bad value {leaked} here"})
 
     clock = ManualClock(START)
     async with make_http_client(transport=httpx.MockTransport(echo)) as client:
         with pytest.raises(AuthError) as info:
-            await ClientCredentials(client, TOKEN_URL, CLIENT_ID, SECRET, SCOPE, clock,
-                                    provider="p").access_token()
+            await ClientCredentials(client, TOKEN_URL, CLIENT_ID, SECRET, SCOPE, clock, provider="p").access_token()
         assert SECRET not in str(info.value) and "invalid_request" in str(info.value)
-        auth = JwtAssertionCredentials(client, TOKEN_URL, CLIENT_ID, SCOPE, clock, provider="p",
-                                       private_key_pem=pair[0], certificate_pem=pair[1],
-                                       audience=AUDIENCE)
+        auth = JwtAssertionCredentials(
+            client,
+            TOKEN_URL,
+            CLIENT_ID,
+            SCOPE,
+            clock,
+            provider="p",
+            private_key_pem=pair[0],
+            certificate_pem=pair[1],
+            audience=AUDIENCE,
+        )
         with pytest.raises(AuthError) as info:
             await auth.access_token()
         assert "eyJ" not in str(info.value) and "***" in str(info.value)
 
 
-@pytest.mark.parametrize("answer, error", [
-    (httpx.Response(503, text="down"), ServerError),
-    (httpx.Response(200, content=b'{"access_token": "abc"'), PayloadError),
-    (httpx.Response(200, json={"token_type": "Bearer"}), PayloadError),
-    (httpx.Response(200, json={"access_token": "a", "expires_in": "soon"}), PayloadError),
-])
+@pytest.mark.parametrize(
+    "answer, error",
+    [
+        (httpx.Response(503, text="down"), ServerError),
+        (httpx.Response(200, content=b'{"access_token": "abc"'), PayloadError),
+        (httpx.Response(200, json={"token_type": "Bearer"}), PayloadError),
+        (httpx.Response(200, json={"access_token": "a", "expires_in": "soon"}), PayloadError),
+    ],
+)
 async def test_token_endpoint_failures_are_typed(answer: httpx.Response, error: type) -> None:
     async with make_http_client(transport=httpx.MockTransport(lambda r: answer)) as client:
-        auth = ClientCredentials(client, TOKEN_URL, CLIENT_ID, SECRET, SCOPE, ManualClock(START),
-                                 provider="p")
+        auth = ClientCredentials(client, TOKEN_URL, CLIENT_ID, SECRET, SCOPE, ManualClock(START), provider="p")
         with pytest.raises(error) as info:
             await client.get(RESOURCE, auth=auth)
     assert SECRET not in str(info.value)
@@ -341,8 +372,7 @@ async def test_token_endpoint_network_error() -> None:
         raise httpx.ConnectError("connection refused", request=request)
 
     async with make_http_client(transport=httpx.MockTransport(refuse)) as client:
-        auth = ClientCredentials(client, TOKEN_URL, CLIENT_ID, SECRET, SCOPE, ManualClock(START),
-                                 provider="p")
+        auth = ClientCredentials(client, TOKEN_URL, CLIENT_ID, SECRET, SCOPE, ManualClock(START), provider="p")
         with pytest.raises(NetworkError):
             await client.get(RESOURCE, auth=auth)
 
@@ -350,8 +380,7 @@ async def test_token_endpoint_network_error() -> None:
 async def test_missing_expires_in_defaults_to_3600() -> None:
     answer = httpx.Response(200, json={"access_token": "tok", "token_type": "Bearer"})
     async with make_http_client(transport=httpx.MockTransport(lambda r: answer)) as client:
-        auth = ClientCredentials(client, TOKEN_URL, CLIENT_ID, SECRET, SCOPE, ManualClock(START),
-                                 provider="p")
+        auth = ClientCredentials(client, TOKEN_URL, CLIENT_ID, SECRET, SCOPE, ManualClock(START), provider="p")
         assert await auth.access_token() == "tok"
     assert auth.token_expires_at == START + dt.timedelta(seconds=3600)
 
@@ -364,10 +393,12 @@ def test_sync_flow_is_not_supported(env: Env) -> None:
 
 # -- configuration errors -----------------------------------------------------------------
 
+
 def _encrypted(key_pem: bytes, passphrase: bytes) -> bytes:
     key = serialization.load_pem_private_key(key_pem, None)
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.BestAvailableEncryption(passphrase))
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(passphrase)
+    )
 
 
 def _key_lines(pem: bytes) -> list[str]:
@@ -375,8 +406,7 @@ def _key_lines(pem: bytes) -> list[str]:
 
 
 @pytest.mark.parametrize("given", [b"hunter2-nope", None])
-async def test_bad_passphrase_is_config_error(env: Env, pair: tuple[bytes, bytes],
-                                              given: bytes | None) -> None:
+async def test_bad_passphrase_is_config_error(env: Env, pair: tuple[bytes, bytes], given: bytes | None) -> None:
     encrypted = _encrypted(pair[0], b"correct horse battery")
     assert jwt_auth(env, (encrypted, pair[1]), passphrase=b"correct horse battery")
     with pytest.raises(ConfigError) as info:
@@ -401,11 +431,19 @@ async def test_unreadable_key_and_mismatch_are_config_errors(env: Env, pair: tup
 
 def test_plain_http_token_url_refused(pair: tuple[bytes, bytes]) -> None:
     with pytest.raises(ConfigError, match="https"):
-        ClientCredentials(httpx.AsyncClient(), "http://login.example.com/token", CLIENT_ID,
-                          SECRET, None, ManualClock(START), provider="p")
+        ClientCredentials(
+            httpx.AsyncClient(),
+            "http://login.example.com/token",
+            CLIENT_ID,
+            SECRET,
+            None,
+            ManualClock(START),
+            provider="p",
+        )
 
 
 # -- static bearer ------------------------------------------------------------------------
+
 
 async def test_static_bearer_header_and_scheme() -> None:
     seen: list[httpx.Request] = []
@@ -428,6 +466,7 @@ async def test_static_bearer_header_and_scheme() -> None:
 
 
 # -- the simulated endpoint refuses bad assertions ----------------------------------------
+
 
 async def _post(env: Env, form: dict[str, str]) -> httpx.Response:
     return await env.http.post(TOKEN_URL, data=form)
@@ -454,21 +493,31 @@ async def test_sandbox_checks_time_on_issuer_clock(env: Env, pair: tuple[bytes, 
     expired = await _post(env, form)
     assert expired.status_code == 400 and expired.json()["error"] == "invalid_grant"
     early_clock = ManualClock(START + dt.timedelta(minutes=30))
-    early = JwtAssertionCredentials(env.http, TOKEN_URL, CLIENT_ID, SCOPE, early_clock,
-                                    provider="p", private_key_pem=pair[0],
-                                    certificate_pem=pair[1], audience=AUDIENCE)
+    early = JwtAssertionCredentials(
+        env.http,
+        TOKEN_URL,
+        CLIENT_ID,
+        SCOPE,
+        early_clock,
+        provider="p",
+        private_key_pem=pair[0],
+        certificate_pem=pair[1],
+        audience=AUDIENCE,
+    )
     not_yet = await _post(env, early.token_form())
     assert not_yet.status_code == 400 and "valid time range" in not_yet.json()["error_description"]
 
 
-@pytest.mark.parametrize("change, error", [
-    ({"audience": "https://other/token"}, "invalid_client"),
-    ({"client_id": "someone-else"}, "invalid_client"),
-    ({"grant_type": "password"}, "unsupported_grant_type"),
-    ({"client_assertion_type": "urn:other"}, "invalid_request"),
-])
-async def test_sandbox_refusals(env: Env, pair: tuple[bytes, bytes], change: dict[str, str],
-                                error: str) -> None:
+@pytest.mark.parametrize(
+    "change, error",
+    [
+        ({"audience": "https://other/token"}, "invalid_client"),
+        ({"client_id": "someone-else"}, "invalid_client"),
+        ({"grant_type": "password"}, "unsupported_grant_type"),
+        ({"client_assertion_type": "urn:other"}, "invalid_request"),
+    ],
+)
+async def test_sandbox_refusals(env: Env, pair: tuple[bytes, bytes], change: dict[str, str], error: str) -> None:
     auth = jwt_auth(env, pair)
     if "audience" in change:
         auth.audience = change["audience"]
@@ -488,14 +537,31 @@ async def test_sandbox_refuses_wrong_certificate_and_tampering(env: Env, pair: t
     assert answer.status_code == 401 and "signature" in answer.json()["error_description"]
 
     other_key, other_cert = generate_self_signed("intruder", key_size=1024)
-    intruder = JwtAssertionCredentials(env.http, TOKEN_URL, CLIENT_ID, SCOPE, env.clock,
-                                       provider="p", private_key_pem=other_key,
-                                       certificate_pem=other_cert, audience=AUDIENCE)
+    intruder = JwtAssertionCredentials(
+        env.http,
+        TOKEN_URL,
+        CLIENT_ID,
+        SCOPE,
+        env.clock,
+        provider="p",
+        private_key_pem=other_key,
+        certificate_pem=other_cert,
+        audience=AUDIENCE,
+    )
     answer = await _post(env, intruder.token_form())
     assert answer.status_code == 401 and "thumbprint" in answer.json()["error_description"]
 
-    no_x5t = jwt.encode({"aud": AUDIENCE, "iss": CLIENT_ID, "sub": CLIENT_ID, "jti": "j",
-                         "nbf": int(START.timestamp()), "exp": int(START.timestamp()) + 60},
-                        serialization.load_pem_private_key(pair[0], None), algorithm="RS256")
+    no_x5t = jwt.encode(
+        {
+            "aud": AUDIENCE,
+            "iss": CLIENT_ID,
+            "sub": CLIENT_ID,
+            "jti": "j",
+            "nbf": int(START.timestamp()),
+            "exp": int(START.timestamp()) + 60,
+        },
+        serialization.load_pem_private_key(pair[0], None),
+        algorithm="RS256",
+    )
     answer = await _post(env, dict(form, client_assertion=no_x5t))
     assert answer.status_code == 401 and "x5t" in answer.json()["error_description"]

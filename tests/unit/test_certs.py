@@ -58,13 +58,16 @@ def test_x5t_sha1_is_padded_base64_of_sha1_der(pair: tuple[bytes, bytes]) -> Non
 
 
 @pytest.mark.skipif(not shutil.which("openssl"), reason="openssl not installed")
-def test_x5t_sha1_matches_the_documented_openssl_command(pair: tuple[bytes, bytes],
-                                                         tmp_path: Path) -> None:
+def test_x5t_sha1_matches_the_documented_openssl_command(pair: tuple[bytes, bytes], tmp_path: Path) -> None:
     """GRTgaz §11.2.2: openssl x509 -fingerprint | sed | xxd -r -ps | base64."""
     path = tmp_path / "certificate.crt"
     path.write_bytes(pair[1])
-    out = subprocess.run(["openssl", "x509", "-in", str(path), "-fingerprint", "-sha1", "-noout"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["openssl", "x509", "-in", str(path), "-fingerprint", "-sha1", "-noout"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     hex_digest = out.strip().split("=", 1)[1].replace(":", "")
     assert certs.x5t_sha1(pair[1]) == base64.b64encode(bytes.fromhex(hex_digest)).decode()
 
@@ -89,12 +92,14 @@ def _assert_no_key_material(text: str, *pems: bytes) -> None:
                 assert line not in text
 
 
-@pytest.mark.parametrize("passphrase, message", [
-    (b"not-the-passphrase", "wrong passphrase"),
-    (None, "encrypted: set its passphrase"),
-])
-def test_encrypted_key_errors(encrypted_pair: tuple[bytes, bytes], passphrase: bytes | None,
-                              message: str) -> None:
+@pytest.mark.parametrize(
+    "passphrase, message",
+    [
+        (b"not-the-passphrase", "wrong passphrase"),
+        (None, "encrypted: set its passphrase"),
+    ],
+)
+def test_encrypted_key_errors(encrypted_pair: tuple[bytes, bytes], passphrase: bytes | None, message: str) -> None:
     with pytest.raises(ConfigError, match=message) as info:
         certs.load_private_key(encrypted_pair[0], passphrase)
     _assert_no_key_material(str(info.value), encrypted_pair[0])
@@ -114,8 +119,7 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_sandbox_credentials_generated_once_with_private_modes(tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sandbox_credentials_generated_once_with_private_modes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     directory = tmp_path / "sandbox" / "keys"
     first = certs.sandbox_credentials(directory, "grtgaz", key_size=1024)
     assert _mode(directory) == 0o700
@@ -137,8 +141,7 @@ def test_sandbox_credentials_regenerates_a_broken_pair(tmp_path: Path) -> None:
     (tmp_path / "edf.cert.pem").write_bytes(b"damaged")
     second = certs.sandbox_credentials(tmp_path, "edf", key_size=1024)
     assert second != first
-    assert certs.key_matches_certificate(certs.load_private_key(second[0]),
-                                         certs.load_certificate(second[1]))
+    assert certs.key_matches_certificate(certs.load_private_key(second[0]), certs.load_certificate(second[1]))
     assert (tmp_path / "edf.cert.pem").read_bytes() == second[1]
     assert not list(tmp_path.glob(".*.tmp"))
 

@@ -2,8 +2,16 @@
 
 import datetime as dt
 
-from pupitre.providers.core.clock import (PARIS, ManualClock, format_age, gas_day_bounds, gas_day_hours,
-                                          gas_day_length_hours, gas_day_of, paris)
+from pupitre.providers.core.clock import (
+    PARIS,
+    ManualClock,
+    format_age,
+    gas_day_bounds,
+    gas_day_hours,
+    gas_day_length_hours,
+    gas_day_of,
+    paris,
+)
 
 
 def test_gas_day_of_before_and_after_six():

@@ -21,8 +21,6 @@ from tests.unit.test_secrets import MemoryKeyring
 SECRET_VALUE = "hunter2-Zq9!"
 
 
-
-
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     for name in list(os.environ):
@@ -71,9 +69,11 @@ def test_missing_file_gives_defaults() -> None:
 
 
 def test_values_are_read() -> None:
-    write('[app]\nsandbox = true\nkeys = { refresh = "f5" }\n'
-          '[grtgaz]\nsites = ["A", "B"]\nthumbprint_header = "x5t#S256"\n'
-          'base_url = "http://127.0.0.1:8765/sfm/v1/"\n')
+    write(
+        '[app]\nsandbox = true\nkeys = { refresh = "f5" }\n'
+        '[grtgaz]\nsites = ["A", "B"]\nthumbprint_header = "x5t#S256"\n'
+        'base_url = "http://127.0.0.1:8765/sfm/v1/"\n'
+    )
     settings = config.load_settings()
     assert settings.app.sandbox is True
     assert settings.app.keys == {"refresh": "f5"}
@@ -83,7 +83,7 @@ def test_values_are_read() -> None:
 
 
 def test_unknown_key_refused_with_line_and_allowed_keys() -> None:
-    path = write("[grtgaz]\nclient_id = \"abc\"\nrefresh_secnds = 30\n")
+    path = write('[grtgaz]\nclient_id = "abc"\nrefresh_secnds = 30\n')
     with pytest.raises(ConfigError) as info:
         config.load_settings()
     message = str(info.value)
@@ -95,17 +95,28 @@ def test_unknown_key_refused_with_line_and_allowed_keys() -> None:
 
 
 def test_unknown_section_refused() -> None:
-    write("[grtgas]\nclient_id = \"abc\"\n")
+    write('[grtgas]\nclient_id = "abc"\n')
     with pytest.raises(ConfigError, match=r"line 1, grtgas: unknown section \(allowed: app, grtgaz"):
         config.load_settings()
 
 
-@pytest.mark.parametrize("key,provider", [("key_passphrase", "grtgaz"), ("client_secret", "grtgaz"),
-                                          ("api_token", "grtgaz"), ("password", "grtgaz"),
-                                          ("api_key", "app"), ("token", "app")])
+@pytest.mark.parametrize(
+    "key,provider",
+    [
+        ("key_passphrase", "grtgaz"),
+        ("client_secret", "grtgaz"),
+        ("api_token", "grtgaz"),
+        ("password", "grtgaz"),
+        ("api_key", "app"),
+        ("token", "app"),
+    ],
+)
 def test_secret_in_settings_refused(key: str, provider: str) -> None:
-    write(f'[{provider}]\nclient_id = "x"\n{key} = "{SECRET_VALUE}"\n' if provider == "grtgaz"
-          else f'[{provider}]\nsandbox = true\n{key} = "{SECRET_VALUE}"\n')
+    write(
+        f'[{provider}]\nclient_id = "x"\n{key} = "{SECRET_VALUE}"\n'
+        if provider == "grtgaz"
+        else f'[{provider}]\nsandbox = true\n{key} = "{SECRET_VALUE}"\n'
+    )
     with pytest.raises(ConfigError) as info:
         config.load_settings()
     message = str(info.value)
@@ -120,7 +131,7 @@ def test_token_url_is_not_mistaken_for_a_secret() -> None:
 
 
 def test_bad_toml_names_file_and_line() -> None:
-    path = write('[app]\nsandbox = true\nnotifications = \n')
+    path = write("[app]\nsandbox = true\nnotifications = \n")
     with pytest.raises(ConfigError) as info:
         config.load_settings()
     message = str(info.value)
@@ -189,7 +200,7 @@ def test_template_loads_as_defaults_and_uncommented_too(tmp_path: Path) -> None:
     config.write_default_settings(path)
     assert config.load_settings(path) == Settings()
     uncommented = re.sub(r"^# (\w+ = )", r"\1", path.read_text(), flags=re.M)
-    uncommented = re.sub(r'^(certificate|private_key) = .*$', "", uncommented, flags=re.M)
+    uncommented = re.sub(r"^(certificate|private_key) = .*$", "", uncommented, flags=re.M)
     path.write_text(uncommented)
     assert config.load_settings(path) == Settings()
 

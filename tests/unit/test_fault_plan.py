@@ -5,21 +5,25 @@ import pytest
 from pupitre.providers.core.faults import FaultPlan
 
 
-@pytest.mark.parametrize("spec,expected", [
-    ("/sfm/v1/sites/*=status:503x3", ("/sfm/v1/sites/*", "status", 3, 503)),
-    ("/a=expired_token", ("/a", "expired_token", 1, 500)),
-    ("/a=expired_tokenx2", ("/a", "expired_token", 2, 500)),
-    ("/a=quota", ("/a", "quota", 1, 500)),
-    ("/a=timeoutx4", ("/a", "timeout", 4, 500)),
-    ("/a=truncated", ("/a", "truncated", 1, 500)),
-])
+@pytest.mark.parametrize(
+    "spec,expected",
+    [
+        ("/sfm/v1/sites/*=status:503x3", ("/sfm/v1/sites/*", "status", 3, 503)),
+        ("/a=expired_token", ("/a", "expired_token", 1, 500)),
+        ("/a=expired_tokenx2", ("/a", "expired_token", 2, 500)),
+        ("/a=quota", ("/a", "quota", 1, 500)),
+        ("/a=timeoutx4", ("/a", "timeout", 4, 500)),
+        ("/a=truncated", ("/a", "truncated", 1, 500)),
+    ],
+)
 def test_parse(spec, expected):
     fault = FaultPlan.parse(spec)
     assert (fault.route, fault.kind, fault.count, fault.status) == expected
 
 
-@pytest.mark.parametrize("spec", ["/a=nope", "=status", "/a=status:200", "/a=status:503x0",
-                                  "/a=quota:503", "/a=status:abc", "no-equals"])
+@pytest.mark.parametrize(
+    "spec", ["/a=nope", "=status", "/a=status:200", "/a=status:503x0", "/a=quota:503", "/a=status:abc", "no-equals"]
+)
 def test_parse_refuses_bad_specs(spec):
     with pytest.raises(ValueError, match="bad fault"):
         FaultPlan.parse(spec)

@@ -6,21 +6,36 @@ import datetime as dt
 
 import pytest
 
-from pupitre.providers.grtgaz.drafts import (Draft, DraftError, format_quantity, parse_number, parse_values,
-                                             slot_label, split_values)
+from pupitre.providers.grtgaz.drafts import (
+    Draft,
+    DraftError,
+    format_quantity,
+    parse_number,
+    parse_values,
+    slot_label,
+    split_values,
+)
 from pupitre.tui.widgets.charts import hbar, sparkline
 
 ROW = [100.0 + i for i in range(24)]
 
 
-@pytest.mark.parametrize("text", [pytest.param(t, id=f"format{i}") for i, t in enumerate([
-    "\t".join(f"{v:g}" for v in ROW),                        # a spreadsheet row
-    "\n".join(f"{v:g}" for v in ROW) + "\n",                 # a spreadsheet column
-    ";".join(f"{v:g}" for v in ROW),                         # French CSV
-    ",".join(f"{v:g}" for v in ROW),                         # CSV
-    " ".join(f"{v:g}" for v in ROW),                         # typed with spaces
-    "DK6\t" + "\t".join(f"{v:g}" for v in ROW),              # a row copied with its label cell
-])])
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(t, id=f"format{i}")
+        for i, t in enumerate(
+            [
+                "\t".join(f"{v:g}" for v in ROW),  # a spreadsheet row
+                "\n".join(f"{v:g}" for v in ROW) + "\n",  # a spreadsheet column
+                ";".join(f"{v:g}" for v in ROW),  # French CSV
+                ",".join(f"{v:g}" for v in ROW),  # CSV
+                " ".join(f"{v:g}" for v in ROW),  # typed with spaces
+                "DK6\t" + "\t".join(f"{v:g}" for v in ROW),  # a row copied with its label cell
+            ]
+        )
+    ],
+)
 def test_parse_values_formats(text):
     assert parse_values(text) == ROW
 
@@ -35,14 +50,22 @@ def test_decimal_point_with_commas():
     assert parse_values(", ".join(["15236.87"] * 24)) == [15236.87] * 24
 
 
-@pytest.mark.parametrize("text, message", [pytest.param(*case, id=f"case{i}") for i, case in enumerate([
-    ("", "0 value(s) pasted, 24 expected"),
-    ("\t".join(["1"] * 23), "23 value(s) pasted, 24 expected"),
-    ("\t".join(["1"] * 25), "25 value(s) pasted, 24 expected"),
-    ("\t".join(["1"] * 23 + ["abc"]), "value 24: “abc” is not a number"),
-    ("\t".join(["1"] * 23 + ["-5"]), "value 24: -5 is negative"),
-    ("\t".join(["1"] * 23 + ["inf"]), "value 24"),
-])])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        pytest.param(*case, id=f"case{i}")
+        for i, case in enumerate(
+            [
+                ("", "0 value(s) pasted, 24 expected"),
+                ("\t".join(["1"] * 23), "23 value(s) pasted, 24 expected"),
+                ("\t".join(["1"] * 25), "25 value(s) pasted, 24 expected"),
+                ("\t".join(["1"] * 23 + ["abc"]), "value 24: “abc” is not a number"),
+                ("\t".join(["1"] * 23 + ["-5"]), "value 24: -5 is negative"),
+                ("\t".join(["1"] * 23 + ["inf"]), "value 24"),
+            ]
+        )
+    ],
+)
 def test_parse_values_errors_say_why(text, message):
     with pytest.raises(DraftError) as error:
         parse_values(text)

@@ -19,9 +19,15 @@ QUANTITIES = tuple([15236.87] + [10000.0] * 22 + [20000.0])
 
 
 def program(**changes) -> EmailProgram:
-    fields = dict(program_id="20190918-LI1788-GFCCGE04-3", gas_day=DAY, site_id="LI1788",
-                  site_label="Sainte Ernestine de Louvois", q_min=10000.0, q_max=20000.0,
-                  quantities=QUANTITIES)
+    fields = dict(
+        program_id="20190918-LI1788-GFCCGE04-3",
+        gas_day=DAY,
+        site_id="LI1788",
+        site_label="Sainte Ernestine de Louvois",
+        q_min=10000.0,
+        q_max=20000.0,
+        quantities=QUANTITIES,
+    )
     fields.update(changes)
     return EmailProgram(**fields)
 
@@ -47,8 +53,9 @@ def test_file_name_uses_paris_time():
 def test_subject_is_the_documented_one():
     """§18: [Nom du Site] Prévisions SFM : Date du Jour J (jj/mm/aaaa) – Date du Jour J+2."""
     assert export.subject("Montoir", DAY) == "Montoir Prévisions SFM : 18/09/2019 – 20/09/2019"
-    assert export.subject("Saint\nAvold", dt.date(2026, 12, 30)) == \
-        "Saint Avold Prévisions SFM : 30/12/2026 – 01/01/2027"
+    assert (
+        export.subject("Saint\nAvold", dt.date(2026, 12, 30)) == "Saint Avold Prévisions SFM : 30/12/2026 – 01/01/2027"
+    )
 
 
 def test_line_1_fields():
@@ -60,15 +67,32 @@ def test_line_1_fields():
 def test_line_2_fields():
     """§19 line 2: id, day, LI code, site name, date, time, date, time, qMin, qMax, 24 values."""
     _, line = export.rows(program(), CREATED)
-    assert line[:10] == ["20190918-LI1788-GFCCGE04-3", "18/09/2019", "LI1788", "Sainte Ernestine de Louvois",
-                         "17/09/2019", "193355", "17/09/2019", "193355", "10000", "20000"]
+    assert line[:10] == [
+        "20190918-LI1788-GFCCGE04-3",
+        "18/09/2019",
+        "LI1788",
+        "Sainte Ernestine de Louvois",
+        "17/09/2019",
+        "193355",
+        "17/09/2019",
+        "193355",
+        "10000",
+        "20000",
+    ]
     assert line[10:] == ["15236.87"] + ["10000"] * 22 + ["20000"]
     assert len(line) == 10 + 24
 
 
 def test_numbers_are_plain_doubles():
-    assert [export.number(v) for v in (10000.0, 15236.87, 0.0, -0.0, 0.5, 1e7, 12.3456)] == \
-        ["10000", "15236.87", "0", "0", "0.5", "10000000", "12.346"]
+    assert [export.number(v) for v in (10000.0, 15236.87, 0.0, -0.0, 0.5, 1e7, 12.3456)] == [
+        "10000",
+        "15236.87",
+        "0",
+        "0",
+        "0.5",
+        "10000000",
+        "12.346",
+    ]
 
 
 def test_export_writes_the_file_atomically(tmp_path):
@@ -99,12 +123,15 @@ def test_site_name_with_separator_is_quoted(tmp_path):
     assert read(result.path)[1][3] == 'Site; "A"'
 
 
-@pytest.mark.parametrize("changes, words", [
-    ({"quantities": QUANTITIES[:23]}, "23 hourly values instead of 24"),
-    ({"quantities": QUANTITIES[:23] + (float("nan"),)}, "not a number in slot(s) 23"),
-    ({"site_id": "1788"}, "is not LIxxxx"),
-    ({"program_id": "20190919-LI1788-GFCCGE04-3"}, "is not 20190918-LI1788-"),
-])
+@pytest.mark.parametrize(
+    "changes, words",
+    [
+        ({"quantities": QUANTITIES[:23]}, "23 hourly values instead of 24"),
+        ({"quantities": QUANTITIES[:23] + (float("nan"),)}, "not a number in slot(s) 23"),
+        ({"site_id": "1788"}, "is not LIxxxx"),
+        ({"program_id": "20190919-LI1788-GFCCGE04-3"}, "is not 20190918-LI1788-"),
+    ],
+)
 def test_bad_program_is_refused_before_writing(tmp_path, changes, words):
     with pytest.raises(ExportError, match="cannot export") as error:
         program(**changes)

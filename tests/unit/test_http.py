@@ -9,8 +9,16 @@ from pupitre.providers.core.http import NoNetworkTransport, RequestLog, make_htt
 from pupitre.providers.core.urls import check_base_url, is_loopback
 
 
-@pytest.mark.parametrize("url", ["https://api.offre.grtgaz.com/sfm/v1/", "http://127.0.0.1:8765/x",
-                                 "http://localhost/x", "http://[::1]:80/", "http://grtgaz.sandbox.invalid/x"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://api.offre.grtgaz.com/sfm/v1/",
+        "http://127.0.0.1:8765/x",
+        "http://localhost/x",
+        "http://[::1]:80/",
+        "http://grtgaz.sandbox.invalid/x",
+    ],
+)
 def test_accepted_urls(url):
     assert check_base_url(url) == url.rstrip("/")
 
@@ -31,8 +39,9 @@ async def test_request_log_records_no_secret():
 
     log = RequestLog()
     async with make_http_client(transport=httpx.MockTransport(handler), request_log=log) as http:
-        await http.get("https://api.example.com/v1/things?token=SECRET123",
-                       headers={"Authorization": "Bearer SECRET456"})
+        await http.get(
+            "https://api.example.com/v1/things?token=SECRET123", headers={"Authorization": "Bearer SECRET456"}
+        )
     (record,) = log.records
     assert (record.method, record.host, record.path, record.status) == ("GET", "api.example.com", "/v1/things", 200)
     assert "SECRET" not in repr(record)
@@ -50,8 +59,14 @@ def test_quota_limiter_is_shared_per_credential(tmp_path):
     from pupitre.providers.core.secrets import SecretStore
     from pupitre.providers.core.store import Store
 
-    ctx = ProviderContext(clock=SystemClock(), store=Store(tmp_path / "s"), secrets=SecretStore(env={}),
-                          data_dir=tmp_path, faults=FaultPlan(), http_factory=lambda: None)  # type: ignore[arg-type,return-value]
+    ctx = ProviderContext(
+        clock=SystemClock(),
+        store=Store(tmp_path / "s"),
+        secrets=SecretStore(env={}),
+        data_dir=tmp_path,
+        faults=FaultPlan(),
+        http_factory=lambda: None,
+    )  # type: ignore[arg-type,return-value]
     first = ctx.quota("omega:supplier-1", provider="GRDF OMEGA", per_second=1)
     assert ctx.quota("omega:supplier-1", provider="GRDF OMEGA", per_second=1) is first
     assert ctx.quota("omega:supplier-2", provider="GRDF OMEGA", per_second=1) is not first

@@ -137,7 +137,8 @@ async def test_pending_action_survives_a_restart(tmp_path):
     path = tmp_path / "s.sqlite3"
     handler = FakeHandler()
     Outbox(Store(path), ManualClock(NOW), {("edf_oa", "acknowledge"): handler}).enqueue(
-        "edf_oa", "acknowledge", {"order_id": "O1", "value": True})
+        "edf_oa", "acknowledge", {"order_id": "O1", "value": True}
+    )
     # crash: nothing was sent; a new process opens the same store
     restarted = Outbox(Store(path), ManualClock(NOW), {("edf_oa", "acknowledge"): handler})
     (delivery,) = await restarted.drain()

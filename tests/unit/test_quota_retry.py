@@ -33,8 +33,9 @@ def clock() -> ManualClock:
 
 async def test_rate_is_never_exceeded_and_fully_used():
     fake = FakeTime()
-    limiter = QuotaLimiter("omega:supplier", provider="GRDF OMEGA", clock=clock(), per_second=1,
-                           sleep=fake.sleep, monotonic=fake.monotonic)
+    limiter = QuotaLimiter(
+        "omega:supplier", provider="GRDF OMEGA", clock=clock(), per_second=1, sleep=fake.sleep, monotonic=fake.monotonic
+    )
     stamps = []
     for _ in range(5):
         await limiter.acquire()
@@ -45,8 +46,9 @@ async def test_rate_is_never_exceeded_and_fully_used():
 
 async def test_rate_window_of_n_per_second():
     fake = FakeTime()
-    limiter = QuotaLimiter("adict", provider="ADICT", clock=clock(), per_second=3,
-                           sleep=fake.sleep, monotonic=fake.monotonic)
+    limiter = QuotaLimiter(
+        "adict", provider="ADICT", clock=clock(), per_second=3, sleep=fake.sleep, monotonic=fake.monotonic
+    )
     stamps = []
     for _ in range(7):
         await limiter.acquire()
@@ -58,8 +60,9 @@ async def test_rate_window_of_n_per_second():
 
 async def test_concurrent_acquires_are_serialised_under_the_rate():
     fake = FakeTime()
-    limiter = QuotaLimiter("omega", provider="GRDF OMEGA", clock=clock(), per_second=1,
-                           sleep=fake.sleep, monotonic=fake.monotonic)
+    limiter = QuotaLimiter(
+        "omega", provider="GRDF OMEGA", clock=clock(), per_second=1, sleep=fake.sleep, monotonic=fake.monotonic
+    )
     stamps = []
 
     async def call():
@@ -105,8 +108,7 @@ async def test_retry_read_retries_retryable_errors_with_backoff():
     async def sleep(s):
         sleeps.append(s)
 
-    result = await retry_read(flaky, RetryPolicy(attempts=3, base_delay=1, max_delay=10), sleep=sleep,
-                              rng=lambda: 1.0)
+    result = await retry_read(flaky, RetryPolicy(attempts=3, base_delay=1, max_delay=10), sleep=sleep, rng=lambda: 1.0)
     assert result == "ok" and len(calls) == 3
     assert sleeps == [1.0, 2.0]  # exponential: base, base*2
 

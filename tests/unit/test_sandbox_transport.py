@@ -13,8 +13,7 @@ from pupitre.providers.core.errors import NetworkError, PayloadError
 from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.sandbox import SandboxTransport
 from pupitre.providers.grdf_adict.client import AdictClient, adict_auth
-from pupitre.providers.grdf_adict.sandbox import (SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, TOKEN_PATH,
-                                                  AdictSimulator)
+from pupitre.providers.grdf_adict.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, TOKEN_PATH, AdictSimulator
 from tests.providers.helpers import stepping
 
 HOST = "http://grdf-adict.sandbox.invalid"
@@ -44,10 +43,19 @@ async def test_first_line_arrives_before_the_simulator_produced_the_last(clock: 
 async def test_closing_early_stops_the_app(clock: ManualClock) -> None:
     sim = AdictSimulator(clock, FaultPlan(), park_size=20_000, monotonic=stepping())
     async with httpx.AsyncClient(transport=SandboxTransport(sim.app)) as http:
-        token = (await http.post(HOST + TOKEN_PATH, data={"grant_type": "client_credentials",
-                 "client_id": SANDBOX_CLIENT_ID, "client_secret": SANDBOX_CLIENT_SECRET})).json()["access_token"]
-        async with http.stream("GET", HOST + "/adict/v2/droits_acces",
-                               headers={"Authorization": f"Bearer {token}"}) as response:
+        token = (
+            await http.post(
+                HOST + TOKEN_PATH,
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": SANDBOX_CLIENT_ID,
+                    "client_secret": SANDBOX_CLIENT_SECRET,
+                },
+            )
+        ).json()["access_token"]
+        async with http.stream(
+            "GET", HOST + "/adict/v2/droits_acces", headers={"Authorization": f"Bearer {token}"}
+        ) as response:
             await response.aiter_bytes().__anext__()
         sent = sim.rows_sent
         await asyncio.sleep(0.05)

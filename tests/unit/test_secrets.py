@@ -20,8 +20,15 @@ from pupitre import cli_config
 from pupitre.providers.core import secrets as secrets_mod
 from pupitre.providers.core.config import credentials_path
 from pupitre.providers.core.errors import ConfigError
-from pupitre.providers.core.secrets import (NOT_SET, REQUIRED_SECRETS, Secret, SecretStore,
-                                            env_var, is_real_backend, pick_backend)
+from pupitre.providers.core.secrets import (
+    NOT_SET,
+    REQUIRED_SECRETS,
+    Secret,
+    SecretStore,
+    env_var,
+    is_real_backend,
+    pick_backend,
+)
 
 VALUE = "s3cr3t-Value-9f!"
 
@@ -123,13 +130,11 @@ def test_secret_wrapper_hides_value() -> None:
 def test_nothing_set() -> None:
     store = SecretStore()
     assert store.get("grtgaz", "key_passphrase") is None
-    assert store.source("grtgaz", "key_passphrase") == NOT_SET == \
-        "not set — the provider runs on the sandbox"
+    assert store.source("grtgaz", "key_passphrase") == NOT_SET == "not set — the provider runs on the sandbox"
 
 
 # -- precedence ------------------------------------------------------------------------
-def test_env_beats_keyring_beats_file(monkeypatch: pytest.MonkeyPatch,
-                                      memory: MemoryKeyring) -> None:
+def test_env_beats_keyring_beats_file(monkeypatch: pytest.MonkeyPatch, memory: MemoryKeyring) -> None:
     write_credentials('[grtgaz]\nkey_passphrase = "from-file"\n')
     store = SecretStore()
     assert store.get("grtgaz", "key_passphrase") == "from-file"
@@ -163,7 +168,7 @@ def test_headless_fail_backend_uses_file_and_says_so_once() -> None:
     assert "0600" in notice
     assert store.take_notice() == notice
     assert store.take_notice() is None  # said once
-    assert store.notice() == notice     # still available for `config show`
+    assert store.notice() == notice  # still available for `config show`
 
 
 # -- credentials file safety -----------------------------------------------------------
@@ -199,7 +204,7 @@ def test_bad_credentials_toml_never_shows_values() -> None:
     with pytest.raises(ConfigError) as info:
         SecretStore().get("grtgaz", "key_passphrase")
     assert VALUE not in str(info.value) and "line 2" in str(info.value)
-    write_credentials('[grtgaz]\nkey_passphrase = 42\n')
+    write_credentials("[grtgaz]\nkey_passphrase = 42\n")
     with pytest.raises(ConfigError, match="must be a string"):
         SecretStore().get("grtgaz", "key_passphrase")
 
@@ -260,8 +265,7 @@ def test_set_prefers_a_real_keyring(memory: MemoryKeyring) -> None:
 
 
 # -- unusable keyrings -----------------------------------------------------------------
-def test_hanging_keyring_times_out_falls_back_and_says_it_once(
-        caplog: pytest.LogCaptureFixture) -> None:
+def test_hanging_keyring_times_out_falls_back_and_says_it_once(caplog: pytest.LogCaptureFixture) -> None:
     backend = HangingKeyring()
     keyring.set_keyring(backend)
     write_credentials('[grtgaz]\nkey_passphrase = "from-file"\n')
@@ -273,14 +277,13 @@ def test_hanging_keyring_times_out_falls_back_and_says_it_once(
             assert store.get("grtgaz", "key_passphrase") == "from-file"
             assert store.source("edf_oa", "api_token") == NOT_SET
             elapsed = time.monotonic() - started
-        assert elapsed < 1.5          # one timeout, not one per lookup
-        assert backend.calls == 1     # the keyring is not asked again
+        assert elapsed < 1.5  # one timeout, not one per lookup
+        assert backend.calls == 1  # the keyring is not asked again
         notice = store.notice()
         assert notice and "did not answer within 0.2 s" in notice
         assert len([r for r in caplog.records if "keyring unavailable" in r.getMessage()]) == 1
         assert store.take_notice() == notice and store.take_notice() is None
-        assert store.set("grtgaz", "key_passphrase", "new") == \
-            f"credentials file {credentials_path()}"
+        assert store.set("grtgaz", "key_passphrase", "new") == f"credentials file {credentials_path()}"
         assert backend.items == {}
     finally:
         backend.release.set()
@@ -325,8 +328,7 @@ def test_chainer_uses_its_best_real_member_only() -> None:
 
 
 # -- CLI -------------------------------------------------------------------------------
-def test_cli_set_from_stdin_and_where(monkeypatch: pytest.MonkeyPatch,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_set_from_stdin_and_where(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO(VALUE + "\n"))
     assert cli_config.main(["secrets", "set", "grtgaz", "key_passphrase", "--from-stdin"]) == 0
     captured = capsys.readouterr()
@@ -341,8 +343,9 @@ def test_cli_set_from_stdin_and_where(monkeypatch: pytest.MonkeyPatch,
     assert VALUE not in captured.out + captured.err
 
 
-def test_cli_set_prompts_without_echo(monkeypatch: pytest.MonkeyPatch, memory: MemoryKeyring,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_set_prompts_without_echo(
+    monkeypatch: pytest.MonkeyPatch, memory: MemoryKeyring, capsys: pytest.CaptureFixture[str]
+) -> None:
     prompts: list[str] = []
     monkeypatch.setattr(cli_config.getpass, "getpass", lambda prompt: prompts.append(prompt) or VALUE)
     monkeypatch.setenv("PUPITRE_EDF_OA_API_TOKEN", "shadowing")
@@ -354,8 +357,9 @@ def test_cli_set_prompts_without_echo(monkeypatch: pytest.MonkeyPatch, memory: M
     assert memory.items[("pupitre", "edf_oa.api_token")] == VALUE
 
 
-def test_cli_refuses_unknown_names_and_empty_values(monkeypatch: pytest.MonkeyPatch,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_refuses_unknown_names_and_empty_values(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert cli_config.main(["secrets", "set", "grtgas", "key_passphrase", "--from-stdin"]) == 2
     err = capsys.readouterr().err
     assert "unknown provider 'grtgas'" in err and "grtgaz, edf_oa, grdf_omega" in err

@@ -35,8 +35,11 @@ def test_migrations_upgrade_an_older_store(tmp_path, monkeypatch):
     path = tmp_path / "s.sqlite3"
     Store(path).close()
     known = len(store_module.MIGRATIONS)
-    monkeypatch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS +
-                        ["ALTER TABLE audit ADD COLUMN operator TEXT NOT NULL DEFAULT ''"])
+    monkeypatch.setattr(
+        store_module,
+        "MIGRATIONS",
+        store_module.MIGRATIONS + ["ALTER TABLE audit ADD COLUMN operator TEXT NOT NULL DEFAULT ''"],
+    )
     upgraded = Store(path)
     assert upgraded.schema_version == known + 1
     columns = [row[1] for row in upgraded._query("PRAGMA table_info(audit)")]

@@ -24,8 +24,14 @@ import jwt
 
 from pupitre.providers.core import certs
 from pupitre.providers.core.clock import PARIS, Clock
-from pupitre.providers.core.errors import (ApiError, AuthError, ConfigError, PayloadError,
-                                           error_for_exception, error_for_response)
+from pupitre.providers.core.errors import (
+    ApiError,
+    AuthError,
+    ConfigError,
+    PayloadError,
+    error_for_exception,
+    error_for_response,
+)
 from pupitre.providers.core.http import decode_json
 from pupitre.providers.core.quota import QuotaLimiter
 from pupitre.providers.core.urls import check_base_url
@@ -52,8 +58,7 @@ class StaticBearer(httpx.Auth):
     def replace(self, token: str) -> None:
         """Use a new token from now on (after a rotation, EDF OA RG_TOK_NEW_0010)."""
         if not token or not token.strip():
-            raise ConfigError("the API token is empty: set it in the keyring, the environment "
-                              "or the credentials file")
+            raise ConfigError("the API token is empty: set it in the keyring, the environment or the credentials file")
         self._value = f"{self.scheme} {token.strip()}" if self.scheme else token.strip()
 
     def __repr__(self) -> str:
@@ -81,8 +86,16 @@ class OAuthStrategy(httpx.Auth):
 
     requires_request_body = True  # the request may be sent twice (401 retry)
 
-    def __init__(self, http: httpx.AsyncClient, token_url: str, client_id: str, clock: Clock, *,
-                 provider: str, refresh_margin: float = 60) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        token_url: str,
+        client_id: str,
+        clock: Clock,
+        *,
+        provider: str,
+        refresh_margin: float = 60,
+    ) -> None:
         self.http = http
         self.token_url = check_base_url(token_url)
         self.client_id = client_id
@@ -157,26 +170,27 @@ class OAuthStrategy(httpx.Auth):
         form = self.token_form()
         self.fetches += 1
         try:
-            response = await self.http.post(self.token_url, data=form, auth=_NO_AUTH,
-                                            headers={"Accept": "application/json"})
+            response = await self.http.post(
+                self.token_url, data=form, auth=_NO_AUTH, headers={"Accept": "application/json"}
+            )
         except httpx.HTTPError as exc:
             raise error_for_exception(exc, self.provider) from None
         if response.status_code >= 400:
             raise self._token_error(response, form)
         if not response.is_success:
-            raise PayloadError("unexpected answer from the token endpoint", provider=self.provider,
-                               status=response.status_code)
+            raise PayloadError(
+                "unexpected answer from the token endpoint", provider=self.provider, status=response.status_code
+            )
         return self._parse(decode_json(response, self.provider))
 
     def _parse(self, data: Any) -> CachedToken:
-        if not isinstance(data, dict) or not isinstance(data.get("access_token"), str) \
-                or not data["access_token"]:
-            raise PayloadError("the token endpoint answered without an access_token",
-                               provider=self.provider)
+        if not isinstance(data, dict) or not isinstance(data.get("access_token"), str) or not data["access_token"]:
+            raise PayloadError("the token endpoint answered without an access_token", provider=self.provider)
         token_type = data.get("token_type", "Bearer")
         if not isinstance(token_type, str) or token_type.lower() != "bearer":
-            raise PayloadError("the token endpoint issued a non-Bearer token",
-                               provider=self.provider, detail=str(token_type)[:40])
+            raise PayloadError(
+                "the token endpoint issued a non-Bearer token", provider=self.provider, detail=str(token_type)[:40]
+            )
         expires_in = _expires_in(data.get("expires_in"), self.provider)
         now = self.clock.now().timestamp()
         margin = min(self.refresh_margin, expires_in / 2)  # short-lived tokens stay usable
@@ -185,19 +199,32 @@ class OAuthStrategy(httpx.Auth):
     def _token_error(self, response: httpx.Response, form: dict[str, str]) -> ApiError:
         detail = _truncate(_redact(_oauth_detail(response), self.secret_values(form)))
         if response.status_code in (400, 401):
-            return AuthError("token request refused — check the client id, credentials and scope",
-                             provider=self.provider, status=response.status_code, detail=detail)
+            return AuthError(
+                "token request refused — check the client id, credentials and scope",
+                provider=self.provider,
+                status=response.status_code,
+                detail=detail,
+            )
         return error_for_response(response, self.provider, detail)
 
 
 class ClientCredentials(OAuthStrategy):
     """OAuth2 ``client_credentials`` grant with a client secret (form-encoded POST)."""
 
-    def __init__(self, http: httpx.AsyncClient, token_url: str, client_id: str, client_secret: str,
-                 scope: str | None, clock: Clock, *, provider: str, refresh_margin: float = 60,
-                 extra: dict[str, str] | None = None) -> None:
-        super().__init__(http, token_url, client_id, clock, provider=provider,
-                         refresh_margin=refresh_margin)
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        scope: str | None,
+        clock: Clock,
+        *,
+        provider: str,
+        refresh_margin: float = 60,
+        extra: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(http, token_url, client_id, clock, provider=provider, refresh_margin=refresh_margin)
         if not client_secret:
             raise ConfigError(f"{provider}: the client secret is empty")
         self._secret = client_secret
@@ -206,8 +233,7 @@ class ClientCredentials(OAuthStrategy):
 
     def token_form(self) -> dict[str, str]:
         form = dict(self.extra)
-        form.update(client_id=self.client_id, client_secret=self._secret,
-                    grant_type="client_credentials")
+        form.update(client_id=self.client_id, client_secret=self._secret, grant_type="client_credentials")
         if self.scope:
             form["scope"] = self.scope
         return form
@@ -224,16 +250,29 @@ class JwtAssertionCredentials(OAuthStrategy):
     A fresh assertion is signed for every token request.
     """
 
-    def __init__(self, http: httpx.AsyncClient, token_url: str, client_id: str, scope: str | None,
-                 clock: Clock, *, provider: str, private_key_pem: bytes, certificate_pem: bytes,
-                 passphrase: bytes | None = None, audience: str, algorithm: str = "RS256",
-                 thumbprint_header: Literal["x5t", "x5t#S256"] = "x5t",
-                 assertion_lifetime: float = 600, refresh_margin: float = 60) -> None:
-        super().__init__(http, token_url, client_id, clock, provider=provider,
-                         refresh_margin=refresh_margin)
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        token_url: str,
+        client_id: str,
+        scope: str | None,
+        clock: Clock,
+        *,
+        provider: str,
+        private_key_pem: bytes,
+        certificate_pem: bytes,
+        passphrase: bytes | None = None,
+        audience: str,
+        algorithm: str = "RS256",
+        thumbprint_header: Literal["x5t", "x5t#S256"] = "x5t",
+        assertion_lifetime: float = 600,
+        refresh_margin: float = 60,
+    ) -> None:
+        super().__init__(http, token_url, client_id, clock, provider=provider, refresh_margin=refresh_margin)
         if algorithm not in RSA_ALGORITHMS:
-            raise ConfigError(f"{provider}: unsupported JWT algorithm {algorithm!r}; "
-                              f"use one of {', '.join(RSA_ALGORITHMS)}")
+            raise ConfigError(
+                f"{provider}: unsupported JWT algorithm {algorithm!r}; use one of {', '.join(RSA_ALGORITHMS)}"
+            )
         if thumbprint_header not in ("x5t", "x5t#S256"):
             raise ConfigError(f"{provider}: thumbprint header must be 'x5t' or 'x5t#S256'")
         try:
@@ -243,8 +282,7 @@ class JwtAssertionCredentials(OAuthStrategy):
             raise ConfigError(f"{provider}: {exc}") from None
         if not certs.key_matches_certificate(self._key, cert):
             raise ConfigError(f"{provider}: the private key does not match the certificate")
-        thumbprint = (certs.x5t_sha1(certificate_pem) if thumbprint_header == "x5t"
-                      else certs.x5t_s256(certificate_pem))
+        thumbprint = certs.x5t_sha1(certificate_pem) if thumbprint_header == "x5t" else certs.x5t_s256(certificate_pem)
         self.scope = scope
         self.audience = audience
         self.algorithm = algorithm
@@ -254,9 +292,14 @@ class JwtAssertionCredentials(OAuthStrategy):
     def assertion(self) -> str:
         """A newly signed client assertion (GRTgaz §11.2.2)."""
         now = math.floor(self.clock.now().timestamp())
-        claims = {"aud": self.audience, "iss": self.client_id, "sub": self.client_id,
-                  "nbf": now, "exp": now + math.ceil(self.assertion_lifetime),
-                  "jti": str(uuid.uuid4())}
+        claims = {
+            "aud": self.audience,
+            "iss": self.client_id,
+            "sub": self.client_id,
+            "nbf": now,
+            "exp": now + math.ceil(self.assertion_lifetime),
+            "jti": str(uuid.uuid4()),
+        }
         return jwt.encode(claims, self._key, algorithm=self.algorithm, headers=self._headers)
 
     def token_form(self) -> dict[str, str]:
@@ -279,8 +322,7 @@ def _expires_in(value: Any, provider: str) -> float:
     try:
         seconds = float(value)
     except (TypeError, ValueError):
-        raise PayloadError("the token endpoint sent an unreadable expires_in",
-                           provider=provider) from None
+        raise PayloadError("the token endpoint sent an unreadable expires_in", provider=provider) from None
     if isinstance(value, bool) or not math.isfinite(seconds):
         raise PayloadError("the token endpoint sent an unreadable expires_in", provider=provider)
     return max(0.0, seconds)

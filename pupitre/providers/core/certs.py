@@ -7,7 +7,6 @@ Errors are :class:`ConfigError` and never contain key material.
 
 from __future__ import annotations
 
-
 import base64
 import datetime as dt
 import hashlib
@@ -25,8 +24,9 @@ from pupitre.providers.core.errors import ConfigError
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
-def generate_self_signed(common_name: str, *, key_size: int = 2048, days: int = 365,
-                         passphrase: bytes | None = None) -> tuple[bytes, bytes]:
+def generate_self_signed(
+    common_name: str, *, key_size: int = 2048, days: int = 365, passphrase: bytes | None = None
+) -> tuple[bytes, bytes]:
     """A new RSA key and a self-signed certificate: ``(private_key_pem, certificate_pem)``.
 
     With ``passphrase`` the key PEM is encrypted (PKCS#8, best available cipher).
@@ -34,20 +34,21 @@ def generate_self_signed(common_name: str, *, key_size: int = 2048, days: int = 
     key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = dt.datetime.now(dt.timezone.utc)
-    cert = (x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=days))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     encryption: serialization.KeySerializationEncryption = (
-        serialization.BestAvailableEncryption(passphrase) if passphrase
-        else serialization.NoEncryption())
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                encryption)
+        serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
+    )
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
     return key_pem, cert.public_bytes(serialization.Encoding.PEM)
 
 
@@ -56,8 +57,10 @@ def load_certificate(pem: bytes) -> x509.Certificate:
     try:
         return x509.load_pem_x509_certificate(pem)
     except (ValueError, TypeError):
-        raise ConfigError("the client certificate is not a readable PEM X.509 certificate "
-                          "(expected a file starting with -----BEGIN CERTIFICATE-----)") from None
+        raise ConfigError(
+            "the client certificate is not a readable PEM X.509 certificate "
+            "(expected a file starting with -----BEGIN CERTIFICATE-----)"
+        ) from None
 
 
 def load_private_key(pem: bytes, passphrase: bytes | None = None) -> rsa.RSAPrivateKey:
@@ -79,19 +82,21 @@ _KEYS: dict[tuple[bytes, bytes | None], rsa.RSAPrivateKey] = {}
 
 def _parse_private_key(pem: bytes, passphrase: bytes | None, trusted: bool = False) -> rsa.RSAPrivateKey:
     try:
-        key = serialization.load_pem_private_key(pem, password=passphrase or None,
-                                                 unsafe_skip_rsa_key_validation=trusted)
+        key = serialization.load_pem_private_key(
+            pem, password=passphrase or None, unsafe_skip_rsa_key_validation=trusted
+        )
     except TypeError:
         if passphrase:
-            raise ConfigError("the private key is not encrypted but a passphrase was given; "
-                              "remove the passphrase setting") from None
+            raise ConfigError(
+                "the private key is not encrypted but a passphrase was given; remove the passphrase setting"
+            ) from None
         raise ConfigError("the private key is encrypted: set its passphrase") from None
     except ValueError:
         if passphrase:
-            raise ConfigError("cannot decrypt the private key: wrong passphrase, or the key "
-                              "file is damaged") from None
-        raise ConfigError("the private key is not a readable PEM key (expected a file starting "
-                          "with -----BEGIN ... PRIVATE KEY-----)") from None
+            raise ConfigError("cannot decrypt the private key: wrong passphrase, or the key file is damaged") from None
+        raise ConfigError(
+            "the private key is not a readable PEM key (expected a file starting with -----BEGIN ... PRIVATE KEY-----)"
+        ) from None
     except Exception as exc:  # unsupported algorithm and the like
         raise ConfigError(f"cannot load the private key ({type(exc).__name__})") from None
     if not isinstance(key, rsa.RSAPrivateKey):
@@ -102,8 +107,7 @@ def _parse_private_key(pem: bytes, passphrase: bytes | None, trusted: bool = Fal
 def key_matches_certificate(key: rsa.RSAPrivateKey, cert: x509.Certificate) -> bool:
     """True when ``cert`` carries the public half of ``key``."""
     public = cert.public_key()
-    return (isinstance(public, rsa.RSAPublicKey)
-            and public.public_numbers() == key.public_key().public_numbers())
+    return isinstance(public, rsa.RSAPublicKey) and public.public_numbers() == key.public_key().public_numbers()
 
 
 def _der(cert_pem: bytes) -> bytes:

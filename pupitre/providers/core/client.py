@@ -13,19 +13,26 @@ from typing import Any
 
 import httpx
 
+from pupitre.providers.core.auth import QuotaPacedAuth
 from pupitre.providers.core.errors import error_for_exception, error_for_response
 from pupitre.providers.core.http import decode_json, parse_model
-from pupitre.providers.core.urls import check_base_url
-from pupitre.providers.core.auth import QuotaPacedAuth
 from pupitre.providers.core.quota import QuotaLimiter
 from pupitre.providers.core.retry import RetryPolicy, retry_read
+from pupitre.providers.core.urls import check_base_url
 
 
 class ApiClient:
     provider = "API"
 
-    def __init__(self, http: httpx.AsyncClient, base_url: str, auth: httpx.Auth | None, *,
-                 quota: QuotaLimiter | None = None, retry: RetryPolicy = RetryPolicy()) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        base_url: str,
+        auth: httpx.Auth | None,
+        *,
+        quota: QuotaLimiter | None = None,
+        retry: RetryPolicy = RetryPolicy(),
+    ) -> None:
         self.http = http
         self.base_url = check_base_url(base_url)
         # The quota slot is taken when a request actually leaves — after the token is
@@ -47,20 +54,29 @@ class ApiClient:
                     return body[key][:300]
         return ""
 
-    async def send(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-                   json: Any = None, headers: dict[str, str] | None = None) -> httpx.Response:
+    async def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         """One call, no retry: auth (with the quota slot), typed error on failure."""
         try:
-            response = await self.http.request(method, self.base_url + path, params=params, json=json,
-                                               headers=headers, auth=self.auth)  # type: ignore[arg-type]
+            response = await self.http.request(
+                method, self.base_url + path, params=params, json=json, headers=headers, auth=self.auth
+            )  # type: ignore[arg-type]
         except httpx.HTTPError as exc:
             raise error_for_exception(exc, self.provider) from exc
         if response.is_error:
             raise error_for_response(response, self.provider, detail=self.error_detail(response))
         return response
 
-    async def get_json(self, path: str, model: Any, *, params: dict[str, Any] | None = None,
-                       headers: dict[str, str] | None = None) -> Any:
+    async def get_json(
+        self, path: str, model: Any, *, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> Any:
         """A retried GET whose JSON body is validated against ``model``."""
 
         async def once() -> Any:

@@ -122,8 +122,12 @@ def _find_line(text: str, loc: Sequence[str | int]) -> int | None:
 def _is_secret_key(key: str) -> bool:
     name = key.lower().replace("-", "_")
     last = name.rsplit("_", 1)[-1]
-    return (last in SECRET_WORDS or last.removesuffix("s") in SECRET_WORDS
-            or name.endswith(SECRET_SUFFIXES) or name.endswith(SECRET_WORDS[2:]))
+    return (
+        last in SECRET_WORDS
+        or last.removesuffix("s") in SECRET_WORDS
+        or name.endswith(SECRET_SUFFIXES)
+        or name.endswith(SECRET_WORDS[2:])
+    )
 
 
 def _check_no_secrets(data: Any, path: Path, text: str, loc: tuple[str, ...] = ()) -> None:
@@ -142,7 +146,8 @@ def _check_no_secrets(data: Any, path: Path, text: str, loc: tuple[str, ...] = (
             raise ConfigError(
                 f"{path}: {where}'{'.'.join(here)}' looks like a secret; secrets must not be in "
                 f"the settings file. Remove it and store it with "
-                f"`pupitre secrets set {provider} {key}`.")
+                f"`pupitre secrets set {provider} {key}`."
+            )
         _check_no_secrets(value, path, text, here)
 
 
@@ -220,10 +225,12 @@ def _field_comment(field: Any) -> str:
 
 def default_settings_text() -> str:
     """The commented template: every section and setting, defaults commented out."""
-    out = ["# pupitre settings. Uncomment a line and change it to override the default.",
-           "# Secrets (passphrases, tokens, client secrets) do NOT go here:",
-           "# use `pupitre secrets set PROVIDER NAME` (see `pupitre secrets where`).",
-           "# Paths may start with ~; relative paths are relative to this file's folder."]
+    out = [
+        "# pupitre settings. Uncomment a line and change it to override the default.",
+        "# Secrets (passphrases, tokens, client secrets) do NOT go here:",
+        "# use `pupitre secrets set PROVIDER NAME` (see `pupitre secrets where`).",
+        "# Paths may start with ~; relative paths are relative to this file's folder.",
+    ]
     for name, model in Settings.sections().items():
         out += ["", f"[{name}]"]
         doc = _section_doc(model)
@@ -259,8 +266,7 @@ class SecretSources(Protocol):
     def source(self, provider: str, name: str) -> str: ...
 
 
-def show_settings(settings: Settings,
-                  secrets_resolver: SecretSources | Callable[[str, str], str]) -> str:
+def show_settings(settings: Settings, secrets_resolver: SecretSources | Callable[[str, str], str]) -> str:
     """Effective settings per section, and where each secret comes from (never its value)."""
     from pupitre.providers.core.secrets import REQUIRED_SECRETS
 
@@ -301,8 +307,7 @@ def editor_command() -> list[str]:
     return shlex.split(raw) or ["vi"]
 
 
-def edit_settings(path: Path | None = None,
-                  run: Callable[[list[str]], int] | None = None) -> Settings:
+def edit_settings(path: Path | None = None, run: Callable[[list[str]], int] | None = None) -> Settings:
     """Create the file from the template if needed, open the editor, then validate.
 
     Returns the new settings; raises :class:`ConfigError` when the editor fails or the
@@ -316,6 +321,5 @@ def edit_settings(path: Path | None = None,
     except FileNotFoundError:
         raise ConfigError(f"editor {command[0]!r} not found: set $VISUAL or $EDITOR") from None
     if status != 0:
-        raise ConfigError(f"editor {command[0]!r} exited with status {status}; "
-                          f"{path} was not checked")
+        raise ConfigError(f"editor {command[0]!r} exited with status {status}; {path} was not checked")
     return load_settings(path)

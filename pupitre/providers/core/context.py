@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from pupitre.providers.core.checks import Finding
-
 from pupitre.providers.core.clock import Clock
 from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.feeds import Feed
@@ -48,13 +47,19 @@ class ProviderContext:
     quotas: dict[str, QuotaLimiter] = field(default_factory=dict)
     simulators: dict[str, Any] = field(default_factory=dict)  # filled with the HTTP client
 
-    def quota(self, credential: str, *, provider: str, per_second: float | None = None,
-              per_day: int | None = None) -> QuotaLimiter:
+    def quota(
+        self, credential: str, *, provider: str, per_second: float | None = None, per_day: int | None = None
+    ) -> QuotaLimiter:
         """The one limiter of ``credential``, shared by every feed and action that uses it."""
         if credential not in self.quotas:
-            self.quotas[credential] = QuotaLimiter(credential, provider=provider, clock=self.clock,
-                                                   per_second=per_second, per_day=per_day,
-                                                   store=self.store)
+            self.quotas[credential] = QuotaLimiter(
+                credential,
+                provider=provider,
+                clock=self.clock,
+                per_second=per_second,
+                per_day=per_day,
+                store=self.store,
+            )
         return self.quotas[credential]
 
     def client(self) -> "httpx.AsyncClient":

@@ -20,8 +20,15 @@ class ApiError(Exception):
     kind = "error"
     retryable = False
 
-    def __init__(self, message: str, *, provider: str = "", status: int | None = None,
-                 detail: str = "", retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str = "",
+        status: int | None = None,
+        detail: str = "",
+        retry_after: float | None = None,
+    ) -> None:
         self.message = message
         self.provider = provider
         self.status = status
@@ -110,8 +117,7 @@ def error_for_response(response: httpx.Response, provider: str, detail: str = ""
         cls, message = ServerError, "server error — the API is failing, will retry"
     else:
         cls, message = BadRequestError, "unexpected answer"
-    return cls(message, provider=provider, status=status, detail=detail[:300],
-               retry_after=_retry_after(response))
+    return cls(message, provider=provider, status=status, detail=detail[:300], retry_after=_retry_after(response))
 
 
 def error_for_exception(exc: Exception, provider: str) -> ApiError:

@@ -40,8 +40,7 @@ class FaultPlan:
     timeout_seconds: float = 30.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, route: str, kind: FaultKind, count: int = 1, status: int = 500,
-            method: str = "*") -> Fault:
+    def add(self, route: str, kind: FaultKind, count: int = 1, status: int = 500, method: str = "*") -> Fault:
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; one of {', '.join(FAULT_KINDS)}")
         fault = Fault(route, kind, count, status, method.upper())
@@ -70,10 +69,11 @@ class FaultPlan:
         A status (400-599) goes only with the ``status`` kind; the count is at least 1.
         """
         match = _FAULT_SPEC.fullmatch(spec.strip())
-        if match is None or match["kind"] not in FAULT_KINDS or (
-                match["status"] and match["kind"] != "status"):
-            raise ValueError(f"bad fault {spec!r}: expected ROUTE=KIND[:STATUS][xCOUNT] with KIND "
-                             f"one of {', '.join(FAULT_KINDS)} (STATUS only with 'status')")
+        if match is None or match["kind"] not in FAULT_KINDS or (match["status"] and match["kind"] != "status"):
+            raise ValueError(
+                f"bad fault {spec!r}: expected ROUTE=KIND[:STATUS][xCOUNT] with KIND "
+                f"one of {', '.join(FAULT_KINDS)} (STATUS only with 'status')"
+            )
         status = int(match["status"] or 500)
         if not 400 <= status <= 599:
             raise ValueError(f"bad fault {spec!r}: the status must be between 400 and 599")

@@ -58,8 +58,7 @@ def load_snapshot(store: Store, feed: Feed[T]) -> tuple[T, dt.datetime] | None:
         return None
 
 
-def record_result(store: Store, feed: Feed[T], previous: T | None, data: T,
-                  fetched_at: dt.datetime) -> list[Change]:
+def record_result(store: Store, feed: Feed[T], previous: T | None, data: T, fetched_at: dt.datetime) -> list[Change]:
     """Save a good result as the feed's snapshot and its changes as history rows."""
     changes = feed.changes(previous, data)
     store.save_snapshot(feed.name, feed.dump(data), fetched_at)

@@ -27,8 +27,9 @@ def ensure_private_dir(directory: Path) -> Path:
     return directory
 
 
-def write_atomic(path: Path | str, write: Callable[[TextIO], None], *, encoding: str = "utf-8",
-                 exclusive: bool = False) -> Path:
+def write_atomic(
+    path: Path | str, write: Callable[[TextIO], None], *, encoding: str = "utf-8", exclusive: bool = False
+) -> Path:
     """Call ``write(handle)`` on a temporary file, then move it to ``path``; returns ``path``.
 
     ``exclusive`` refuses to replace an existing file (:class:`FileExistsError`): the
@@ -76,8 +77,7 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def write_csv(rows: Iterable[Mapping[str, Any]], path: Path | str,
-              columns: Sequence[str] | None = None) -> Path:
+def write_csv(rows: Iterable[Mapping[str, Any]], path: Path | str, columns: Sequence[str] | None = None) -> Path:
     """Write ``rows`` to ``path`` (header first) atomically, mode 0600; returns the path.
 
     ``columns`` defaults to the first row's keys; give it so that an empty report

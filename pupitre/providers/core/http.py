@@ -49,8 +49,15 @@ class RequestLog:
 
     def add(self, record: RequestRecord) -> None:
         self.records.append(record)
-        log.info("%s %s%s -> %s in %.0f ms %s", record.method, record.host, record.path,
-                 record.status, record.latency_ms, record.error)
+        log.info(
+            "%s %s%s -> %s in %.0f ms %s",
+            record.method,
+            record.host,
+            record.path,
+            record.status,
+            record.latency_ms,
+            record.error,
+        )
         for listener in self.listeners:
             listener(record)
 
@@ -60,8 +67,15 @@ class RequestLog:
     async def on_response(self, response: httpx.Response) -> None:
         request = response.request
         started = request.extensions.get("pupitre_started", time.perf_counter())
-        self.add(RequestRecord(request.method, request.url.host, request.url.path,
-                               response.status_code, (time.perf_counter() - started) * 1000))
+        self.add(
+            RequestRecord(
+                request.method,
+                request.url.host,
+                request.url.path,
+                response.status_code,
+                (time.perf_counter() - started) * 1000,
+            )
+        )
 
 
 class NoNetworkTransport(httpx.AsyncBaseTransport):
@@ -71,22 +85,31 @@ class NoNetworkTransport(httpx.AsyncBaseTransport):
     """
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError(f"{request.url.host} is not reachable: every provider runs on "
-                                 "its sandbox", request=request)
+        raise httpx.ConnectError(
+            f"{request.url.host} is not reachable: every provider runs on its sandbox", request=request
+        )
 
 
-def make_http_client(*, transport: httpx.AsyncBaseTransport | None = None,
-                     mounts: dict[str, httpx.AsyncBaseTransport] | None = None,
-                     request_log: RequestLog | None = None,
-                     timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> httpx.AsyncClient:
+def make_http_client(
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    mounts: dict[str, httpx.AsyncBaseTransport] | None = None,
+    request_log: RequestLog | None = None,
+    timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+) -> httpx.AsyncClient:
     """The shared client. ``mounts`` route sandbox hosts to in-process ASGI apps."""
     hooks: dict[str, list[Any]] = {"request": [], "response": []}
     if request_log is not None:
         hooks["request"].append(request_log.on_request)
         hooks["response"].append(request_log.on_response)
-    return httpx.AsyncClient(transport=transport, mounts=mounts, timeout=timeout,
-                             headers={"User-Agent": USER_AGENT}, event_hooks=hooks,
-                             follow_redirects=False)
+    return httpx.AsyncClient(
+        transport=transport,
+        mounts=mounts,
+        timeout=timeout,
+        headers={"User-Agent": USER_AGENT},
+        event_hooks=hooks,
+        follow_redirects=False,
+    )
 
 
 def decode_json(response: httpx.Response, provider: str) -> Any:
@@ -94,9 +117,12 @@ def decode_json(response: httpx.Response, provider: str) -> Any:
     try:
         return json.loads(response.content)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise PayloadError("the API sent a body that is not valid JSON (truncated or malformed)",
-                           provider=provider, status=response.status_code,
-                           detail=f"{type(exc).__name__} at byte {getattr(exc, 'pos', '?')}") from exc
+        raise PayloadError(
+            "the API sent a body that is not valid JSON (truncated or malformed)",
+            provider=provider,
+            status=response.status_code,
+            detail=f"{type(exc).__name__} at byte {getattr(exc, 'pos', '?')}",
+        ) from exc
 
 
 def parse_model(data: Any, model: Any, provider: str) -> Any:
@@ -108,9 +134,11 @@ def parse_model(data: Any, model: Any, provider: str) -> Any:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
-        raise PayloadError("the API sent data of an unexpected shape", provider=provider,
-                           detail=f"{exc.error_count()} problem(s), first at {where or 'root'}: "
-                                  f"{first.get('msg', '')}") from exc
+        raise PayloadError(
+            "the API sent data of an unexpected shape",
+            provider=provider,
+            detail=f"{exc.error_count()} problem(s), first at {where or 'root'}: {first.get('msg', '')}",
+        ) from exc
 
 
 def safe_text(text: str, size: int = DETAIL_MAX) -> str:

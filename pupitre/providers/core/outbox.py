@@ -25,8 +25,7 @@ from typing import Any, Literal, Protocol
 
 from pupitre.providers.core.clock import Clock
 from pupitre.providers.core.errors import ApiError
-from pupitre.providers.core.store import (OUTBOX_DELIVERED, OUTBOX_FAILED, OUTBOX_PENDING, OutboxItem,
-                                          Store)
+from pupitre.providers.core.store import OUTBOX_DELIVERED, OUTBOX_FAILED, OUTBOX_PENDING, OutboxItem, Store
 
 log = logging.getLogger("pupitre.outbox")
 OUTBOX_SUPERSEDED = "superseded"
@@ -85,8 +84,13 @@ class Outbox:
         item_id = self.store.outbox_add(provider, action, payload, now)
         for older in self.pending(provider):
             if older.id != item_id and older.action == action and handler.key(older.payload) == key:
-                self.store.outbox_update(older.id, OUTBOX_SUPERSEDED, now, attempted=False,
-                                         error=f"superseded by #{item_id} before it was sent")
+                self.store.outbox_update(
+                    older.id,
+                    OUTBOX_SUPERSEDED,
+                    now,
+                    attempted=False,
+                    error=f"superseded by #{item_id} before it was sent",
+                )
                 self._audit(older, "superseded", f"#{older.id} replaced by #{item_id}")
         self._audit((provider, action), "queued", f"#{item_id} {handler.describe(payload)}")
         return item_id
@@ -131,8 +135,7 @@ class Outbox:
             summary = await handler.verify(item.payload)
         except ActionRefused as mismatch:
             self._audit(item, "read-back differs", f"#{item.id} {mismatch}")
-            return Delivery(item.id, "delivered", f"sent, but the read-back differs: {mismatch}",
-                            verified=False)
+            return Delivery(item.id, "delivered", f"sent, but the read-back differs: {mismatch}", verified=False)
         except ApiError as error:
             self._audit(item, "read-back failed", f"#{item.id} {error}")
             return Delivery(item.id, "delivered", f"sent; the read-back failed ({error})", verified=None)

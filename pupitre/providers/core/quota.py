@@ -20,11 +20,18 @@ from pupitre.providers.core.store import Store
 
 
 class QuotaLimiter:
-    def __init__(self, credential: str, *, provider: str, clock: Clock,
-                 per_second: float | None = None, per_day: int | None = None,
-                 store: Store | None = None,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        credential: str,
+        *,
+        provider: str,
+        clock: Clock,
+        per_second: float | None = None,
+        per_day: int | None = None,
+        store: Store | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.credential = credential
         self.provider = provider
         self.clock = clock
@@ -58,8 +65,10 @@ class QuotaLimiter:
         """Wait for a slot in the rate window; refuse locally once the day cap is reached."""
         async with self._lock:
             if self.per_day is not None and self.used_today() >= self.per_day:
-                raise QuotaError(f"daily quota of {self.per_day} calls used up; it resets at midnight "
-                                 "(Paris time)", provider=self.provider)
+                raise QuotaError(
+                    f"daily quota of {self.per_day} calls used up; it resets at midnight (Paris time)",
+                    provider=self.provider,
+                )
             if self.per_second:
                 window = max(1, int(self.per_second))
                 period = window / self.per_second  # e.g. 0.5/s -> 1 call per 2 s

@@ -33,9 +33,13 @@ class RetryPolicy:
 NO_RETRY = RetryPolicy(attempts=1)
 
 
-async def retry_read(call: Callable[[], Awaitable[T]], policy: RetryPolicy, *,
-                     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-                     rng: Callable[[], float] = random.random) -> T:
+async def retry_read(
+    call: Callable[[], Awaitable[T]],
+    policy: RetryPolicy,
+    *,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    rng: Callable[[], float] = random.random,
+) -> T:
     """Run an idempotent read, retrying network, 5xx and 429 errors per ``policy``."""
     attempt = 1
     while True:

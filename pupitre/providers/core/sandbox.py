@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import datetime as dt
+import functools
 import json
 import secrets
 from dataclasses import dataclass
@@ -30,8 +30,7 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-async def _send_json(send: Send, status: int, body: bytes,
-                     headers: list[tuple[bytes, bytes]] | None = None) -> None:
+async def _send_json(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None) -> None:
     base = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": base + (headers or [])})
     await send({"type": "http.response.body", "body": body})
@@ -70,8 +69,7 @@ class FaultMiddleware:
             await _send_json(send, 200, b'{"data": [{"oops": <not json>}')
         elif fault.kind == "expired_token":
             body = json.dumps(self.error_body(401, "token expired")).encode()
-            await _send_json(send, 401, body,
-                             [(b"www-authenticate", b'Bearer error="invalid_token"')])
+            await _send_json(send, 401, body, [(b"www-authenticate", b'Bearer error="invalid_token"')])
         elif fault.kind == "quota":
             body = json.dumps(self.error_body(429, "quota exceeded")).encode()
             await _send_json(send, 429, body, [(b"retry-after", b"1")])
@@ -93,8 +91,7 @@ class FaultMiddleware:
         cut = body[: max(1, len(body) // 2)]
         headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
         headers.append((b"content-length", str(len(cut)).encode()))
-        await send({"type": "http.response.start", "status": start.get("status", 200),
-                    "headers": headers})
+        await send({"type": "http.response.start", "status": start.get("status", 200), "headers": headers})
         await send({"type": "http.response.body", "body": cut})
 
 
@@ -128,8 +125,9 @@ class Simulator:
     def asgi(self, plan: FaultPlan | None = None) -> ASGIApp:
         """The app behind a :class:`FaultMiddleware` (``plan`` defaults to the simulator's
         own); it carries this simulator as its ``simulator`` attribute."""
-        faults = FaultMiddleware(self.starlette(), plan if plan is not None else self.plan,
-                                 error_body=type(self).error_body)
+        faults = FaultMiddleware(
+            self.starlette(), plan if plan is not None else self.plan, error_body=type(self).error_body
+        )
         app = self.wrap(faults)
         app.simulator = self  # type: ignore[attr-defined]
         return app
@@ -142,8 +140,14 @@ class _AppStream(httpx.AsyncByteStream):
     """The body as the app sends it: each ``http.response.body`` chunk is handed over when
     it is sent, a read waits at most the read timeout, closing early stops the app."""
 
-    def __init__(self, queue: "asyncio.Queue[Any]", task: "asyncio.Task[None]", disconnected: asyncio.Event,
-                 timeout: float, request: httpx.Request) -> None:
+    def __init__(
+        self,
+        queue: "asyncio.Queue[Any]",
+        task: "asyncio.Task[None]",
+        disconnected: asyncio.Event,
+        timeout: float,
+        request: httpx.Request,
+    ) -> None:
         self._queue = queue
         self._task = task
         self._disconnected = disconnected
@@ -159,8 +163,9 @@ class _AppStream(httpx.AsyncByteStream):
             if item is _END:
                 return
             if isinstance(item, BaseException):
-                raise httpx.RemoteProtocolError(f"the server failed in the middle of the body "
-                                                f"({type(item).__name__})", request=self._request) from item
+                raise httpx.RemoteProtocolError(
+                    f"the server failed in the middle of the body ({type(item).__name__})", request=self._request
+                ) from item
             yield item
 
     async def aclose(self) -> None:
@@ -189,21 +194,25 @@ class SandboxTransport(httpx.AsyncBaseTransport):
         self.read_timeout = read_timeout
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        timeout = min(request.extensions.get("timeout", {}).get("read") or self.read_timeout,
-                      self.read_timeout)
+        timeout = min(request.extensions.get("timeout", {}).get("read") or self.read_timeout, self.read_timeout)
         scope = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-            "method": request.method, "headers": [(k.lower(), v) for k, v in request.headers.raw],
-            "scheme": request.url.scheme, "path": request.url.path,
-            "raw_path": request.url.raw_path.split(b"?")[0], "query_string": request.url.query,
-            "server": (request.url.host, request.url.port), "client": ("127.0.0.1", 123),
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": request.method,
+            "headers": [(k.lower(), v) for k, v in request.headers.raw],
+            "scheme": request.url.scheme,
+            "path": request.url.path,
+            "raw_path": request.url.raw_path.split(b"?")[0],
+            "query_string": request.url.query,
+            "server": (request.url.host, request.url.port),
+            "client": ("127.0.0.1", 123),
             "root_path": "",
         }
         body_chunks = request.stream.__aiter__()  # type: ignore[union-attr]
         request_complete = False
         disconnected = asyncio.Event()
-        started: asyncio.Future[tuple[int, list[tuple[bytes, bytes]]]] = \
-            asyncio.get_running_loop().create_future()
+        started: asyncio.Future[tuple[int, list[tuple[bytes, bytes]]]] = asyncio.get_running_loop().create_future()
         queue: asyncio.Queue[Any] = asyncio.Queue(self.QUEUE_CHUNKS)
         head_only = request.method == "HEAD"
 

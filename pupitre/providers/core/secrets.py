@@ -23,9 +23,7 @@ import tempfile
 import threading
 import tomllib
 from pathlib import Path
-from typing import Any, Callable, Mapping, MutableMapping
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable, Mapping, MutableMapping
 
 from pupitre.providers.core.config import credentials_path, display_path, toml_key, toml_value
 from pupitre.providers.core.errors import ConfigError
@@ -82,11 +80,11 @@ def env_var(provider: str, name: str) -> str:
 def check_secret_name(provider: str, name: str) -> None:
     """:class:`ConfigError` listing the valid names unless ``provider``/``name`` is known."""
     if provider not in REQUIRED_SECRETS:
-        raise ConfigError(f"unknown provider {provider!r}; valid providers: "
-                          f"{', '.join(REQUIRED_SECRETS)}")
+        raise ConfigError(f"unknown provider {provider!r}; valid providers: {', '.join(REQUIRED_SECRETS)}")
     if name not in REQUIRED_SECRETS[provider]:
-        raise ConfigError(f"unknown secret {name!r} for {provider}; valid names: "
-                          f"{', '.join(REQUIRED_SECRETS[provider])}")
+        raise ConfigError(
+            f"unknown secret {name!r} for {provider}; valid names: {', '.join(REQUIRED_SECRETS[provider])}"
+        )
 
 
 def is_real_backend(backend: object) -> bool:
@@ -156,12 +154,16 @@ class CredentialsFile:
             raise ConfigError(f"{self.path} is not a regular file")
         getuid = getattr(os, "getuid", None)
         if getuid is not None and info.st_uid != getuid():
-            raise ConfigError(f"refusing {self.path}: it is owned by uid {info.st_uid}, not by "
-                              f"you; fix with `chown {getuid()} {self.path}` (or recreate it)")
+            raise ConfigError(
+                f"refusing {self.path}: it is owned by uid {info.st_uid}, not by "
+                f"you; fix with `chown {getuid()} {self.path}` (or recreate it)"
+            )
         if os.name == "posix" and info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise ConfigError(f"refusing {self.path}: it is accessible by group or others "
-                              f"(mode {stat.S_IMODE(info.st_mode):04o}); fix with "
-                              f"`chmod 600 {self.path}`")
+            raise ConfigError(
+                f"refusing {self.path}: it is accessible by group or others "
+                f"(mode {stat.S_IMODE(info.st_mode):04o}); fix with "
+                f"`chmod 600 {self.path}`"
+            )
 
     def read(self) -> dict[str, dict[str, str]]:
         """All secrets by provider; {} when the file does not exist."""
@@ -181,7 +183,7 @@ class CredentialsFile:
         out: dict[str, dict[str, str]] = {}
         for provider, table in data.items():
             if not isinstance(table, dict):
-                raise ConfigError(f"{self.path}: expected a [{provider}] table of name = \"value\"")
+                raise ConfigError(f'{self.path}: expected a [{provider}] table of name = "value"')
             for name, value in table.items():
                 if not isinstance(value, str):
                     raise ConfigError(f"{self.path}: [{provider}] {name} must be a string")
@@ -197,8 +199,10 @@ class CredentialsFile:
         if not directory.exists():
             directory.mkdir(parents=True, mode=0o700)
             os.chmod(directory, 0o700)
-        lines = ["# pupitre credentials — keep private (mode 0600).",
-                 "# Written by `pupitre secrets set`; comments are not preserved."]
+        lines = [
+            "# pupitre credentials — keep private (mode 0600).",
+            "# Written by `pupitre secrets set`; comments are not preserved.",
+        ]
         for provider, table in data.items():
             if not table:
                 continue
@@ -232,10 +236,14 @@ class CredentialsFile:
 class SecretStore:
     """Looks secrets up in env, keyring and credentials file, in that order."""
 
-    def __init__(self, *, credentials_file: Path | None = None,
-                 env: MutableMapping[str, str] | None = None,
-                 backend: KeyringBackend | None = None,
-                 timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        *,
+        credentials_file: Path | None = None,
+        env: MutableMapping[str, str] | None = None,
+        backend: KeyringBackend | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
         self.file = CredentialsFile(credentials_file or credentials_path())
         self.env = env if env is not None else os.environ
         self.timeout = timeout
@@ -250,9 +258,11 @@ class SecretStore:
     def _turn_off(self, reason: str) -> None:
         self._backend = None
         if self._notice is None:
-            self._notice = (f"No keyring on this host: secrets come from PUPITRE_* environment "
-                            f"variables or {display_path(self.file.path)} (mode 0600), where "
-                            f"`pupitre secrets set` writes. ({reason})")
+            self._notice = (
+                f"No keyring on this host: secrets come from PUPITRE_* environment "
+                f"variables or {display_path(self.file.path)} (mode 0600), where "
+                f"`pupitre secrets set` writes. ({reason})"
+            )
             log.info("keyring unavailable: %s", reason)
 
     def keyring_backend(self) -> KeyringBackend | None:
@@ -263,8 +273,7 @@ class SecretStore:
                 try:
                     import keyring
 
-                    found = self._explicit_backend or call_with_timeout(
-                        keyring.get_keyring, self.timeout)
+                    found = self._explicit_backend or call_with_timeout(keyring.get_keyring, self.timeout)
                     self._backend = pick_backend(found)
                     if self._backend is None:
                         kind = f"{type(found).__module__}.{type(found).__name__}"

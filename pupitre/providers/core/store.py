@@ -157,8 +157,10 @@ class Store:
     def _migrate(self) -> None:
         version = self.schema_version
         if version > len(MIGRATIONS):
-            raise StoreError(f"the store {self.path} has schema {version}, newer than this "
-                             f"pupitre knows ({len(MIGRATIONS)}): upgrade pupitre")
+            raise StoreError(
+                f"the store {self.path} has schema {version}, newer than this "
+                f"pupitre knows ({len(MIGRATIONS)}): upgrade pupitre"
+            )
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             with self._lock:
                 self._db.execute("BEGIN IMMEDIATE")
@@ -186,9 +188,12 @@ class Store:
 
     # -- snapshots ---------------------------------------------------------------------
     def save_snapshot(self, feed: str, payload: Any, fetched_at: dt.datetime) -> None:
-        self._exec("INSERT INTO snapshots (feed, fetched_at, payload) VALUES (?, ?, ?) "
-                   "ON CONFLICT(feed) DO UPDATE SET fetched_at=excluded.fetched_at, "
-                   "payload=excluded.payload", (feed, _iso(fetched_at), _json_bytes(payload)))
+        self._exec(
+            "INSERT INTO snapshots (feed, fetched_at, payload) VALUES (?, ?, ?) "
+            "ON CONFLICT(feed) DO UPDATE SET fetched_at=excluded.fetched_at, "
+            "payload=excluded.payload",
+            (feed, _iso(fetched_at), _json_bytes(payload)),
+        )
 
     def load_snapshot(self, feed: str) -> Snapshot | None:
         rows = self._query("SELECT fetched_at, payload FROM snapshots WHERE feed=?", (feed,))
@@ -200,36 +205,53 @@ class Store:
             return None
 
     # -- history -----------------------------------------------------------------------
-    def add_history(self, feed: str, key: str, at: dt.datetime, old: str | None, new: str,
-                    detail: str = "") -> None:
-        self._exec("INSERT INTO history (feed, key, at, old, new, detail) VALUES (?, ?, ?, ?, ?, ?)",
-                   (feed, key, _iso(at), old, new, detail))
+    def add_history(self, feed: str, key: str, at: dt.datetime, old: str | None, new: str, detail: str = "") -> None:
+        self._exec(
+            "INSERT INTO history (feed, key, at, old, new, detail) VALUES (?, ?, ?, ?, ?, ?)",
+            (feed, key, _iso(at), old, new, detail),
+        )
 
     def history(self, feed: str, key: str | None = None, limit: int = 50) -> list[HistoryEntry]:
         if key is None:
-            rows = self._query("SELECT feed, key, at, old, new, detail FROM history WHERE feed=? "
-                               "ORDER BY id DESC LIMIT ?", (feed, limit))
+            rows = self._query(
+                "SELECT feed, key, at, old, new, detail FROM history WHERE feed=? ORDER BY id DESC LIMIT ?",
+                (feed, limit),
+            )
         else:
-            rows = self._query("SELECT feed, key, at, old, new, detail FROM history WHERE feed=? "
-                               "AND key=? ORDER BY id DESC LIMIT ?", (feed, key, limit))
+            rows = self._query(
+                "SELECT feed, key, at, old, new, detail FROM history WHERE feed=? AND key=? ORDER BY id DESC LIMIT ?",
+                (feed, key, limit),
+            )
         return [HistoryEntry(r[0], r[1], _dt(r[2]), r[3], r[4], r[5]) for r in rows]
 
     # -- outbox ------------------------------------------------------------------------
     def outbox_add(self, provider: str, action: str, payload: Any, now: dt.datetime) -> int:
-        cursor = self._exec("INSERT INTO outbox (provider, action, payload, created_at, updated_at) "
-                            "VALUES (?, ?, ?, ?, ?)",
-                            (provider, action, json.dumps(payload), _iso(now), _iso(now)))
+        cursor = self._exec(
+            "INSERT INTO outbox (provider, action, payload, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+            (provider, action, json.dumps(payload), _iso(now), _iso(now)),
+        )
         return int(cursor.lastrowid or 0)
 
-    def outbox_update(self, item_id: int, status: str, now: dt.datetime, *, error: str = "",
-                      response: str = "", attempted: bool = True) -> None:
-        self._exec("UPDATE outbox SET status=?, updated_at=?, last_error=?, response=?, "
-                   "attempts=attempts+? WHERE id=?",
-                   (status, _iso(now), error, response, 1 if attempted else 0, item_id))
+    def outbox_update(
+        self,
+        item_id: int,
+        status: str,
+        now: dt.datetime,
+        *,
+        error: str = "",
+        response: str = "",
+        attempted: bool = True,
+    ) -> None:
+        self._exec(
+            "UPDATE outbox SET status=?, updated_at=?, last_error=?, response=?, attempts=attempts+? WHERE id=?",
+            (status, _iso(now), error, response, 1 if attempted else 0, item_id),
+        )
 
     def outbox(self, provider: str | None = None, status: str | None = None) -> list[OutboxItem]:
-        sql = ("SELECT id, provider, action, payload, status, created_at, updated_at, attempts, "
-               "last_error, response FROM outbox WHERE 1=1")
+        sql = (
+            "SELECT id, provider, action, payload, status, created_at, updated_at, attempts, "
+            "last_error, response FROM outbox WHERE 1=1"
+        )
         params: list[Any] = []
         if provider is not None:
             sql += " AND provider=?"
@@ -238,23 +260,32 @@ class Store:
             sql += " AND status=?"
             params.append(status)
         rows = self._query(sql + " ORDER BY id", tuple(params))
-        return [OutboxItem(r[0], r[1], r[2], json.loads(r[3]), r[4], _dt(r[5]), _dt(r[6]), r[7],
-                           r[8], r[9]) for r in rows]
+        return [
+            OutboxItem(r[0], r[1], r[2], json.loads(r[3]), r[4], _dt(r[5]), _dt(r[6]), r[7], r[8], r[9]) for r in rows
+        ]
 
     # -- audit -------------------------------------------------------------------------
-    def audit(self, provider: str, action: str, outcome: str, at: dt.datetime,
-              detail: str = "") -> None:
-        self._exec("INSERT INTO audit (at, provider, action, outcome, detail) VALUES (?, ?, ?, ?, ?)",
-                   (_iso(at), provider, action, outcome, detail))
+    def audit(self, provider: str, action: str, outcome: str, at: dt.datetime, detail: str = "") -> None:
+        self._exec(
+            "INSERT INTO audit (at, provider, action, outcome, detail) VALUES (?, ?, ?, ?, ?)",
+            (_iso(at), provider, action, outcome, detail),
+        )
 
     def audit_log(self, provider: str | None = None, limit: int = 100) -> list[tuple[str, str, str, str, str]]:
         if provider is None:
-            return [tuple(r) for r in self._query(  # type: ignore[misc]
-                "SELECT at, provider, action, outcome, detail FROM audit ORDER BY id DESC LIMIT ?",
-                (limit,))]
-        return [tuple(r) for r in self._query(  # type: ignore[misc]
-            "SELECT at, provider, action, outcome, detail FROM audit WHERE provider=? "
-            "ORDER BY id DESC LIMIT ?", (provider, limit))]
+            return [
+                tuple(r)
+                for r in self._query(  # type: ignore[misc]
+                    "SELECT at, provider, action, outcome, detail FROM audit ORDER BY id DESC LIMIT ?", (limit,)
+                )
+            ]
+        return [
+            tuple(r)
+            for r in self._query(  # type: ignore[misc]
+                "SELECT at, provider, action, outcome, detail FROM audit WHERE provider=? ORDER BY id DESC LIMIT ?",
+                (provider, limit),
+            )
+        ]
 
     # -- watch-lists ----------------------------------------------------------------------
     def watch_add(self, provider: str, keys: list[str], now: dt.datetime) -> list[str]:
@@ -264,8 +295,10 @@ class Store:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 for key in keys:
-                    cursor = self._db.execute("INSERT OR IGNORE INTO watchlist (provider, key, added_at) "
-                                              "VALUES (?, ?, ?)", (provider, key, _iso(now)))
+                    cursor = self._db.execute(
+                        "INSERT OR IGNORE INTO watchlist (provider, key, added_at) VALUES (?, ?, ?)",
+                        (provider, key, _iso(now)),
+                    )
                     if cursor.rowcount:
                         added.append(key)
                 self._db.execute("COMMIT")
@@ -279,8 +312,12 @@ class Store:
 
     def watch_list(self, provider: str) -> list[tuple[str, str | None]]:
         """``(key, seen)`` in the order they were added."""
-        return [(r[0], r[1]) for r in self._query(
-            "SELECT key, seen FROM watchlist WHERE provider=? ORDER BY added_at, rowid", (provider,))]
+        return [
+            (r[0], r[1])
+            for r in self._query(
+                "SELECT key, seen FROM watchlist WHERE provider=? ORDER BY added_at, rowid", (provider,)
+            )
+        ]
 
     def watch_seen(self, provider: str, key: str, seen: str) -> None:
         """Record what the operator has now seen of ``key`` (e.g. its status)."""
@@ -288,14 +325,18 @@ class Store:
 
     # -- quota counters ----------------------------------------------------------------
     def quota_count(self, credential: str, day: dt.date) -> int:
-        rows = self._query("SELECT count FROM quota WHERE credential=? AND day=?",
-                           (credential, day.isoformat()))
+        rows = self._query("SELECT count FROM quota WHERE credential=? AND day=?", (credential, day.isoformat()))
         return int(rows[0][0]) if rows else 0
 
     def quota_increment(self, credential: str, day: dt.date, by: int = 1) -> int:
         with self._lock:
-            self._db.execute("INSERT INTO quota (credential, day, count) VALUES (?, ?, ?) "
-                             "ON CONFLICT(credential, day) DO UPDATE SET count=count+excluded.count",
-                             (credential, day.isoformat(), by))
-            return int(self._db.execute("SELECT count FROM quota WHERE credential=? AND day=?",
-                                        (credential, day.isoformat())).fetchone()[0])
+            self._db.execute(
+                "INSERT INTO quota (credential, day, count) VALUES (?, ?, ?) "
+                "ON CONFLICT(credential, day) DO UPDATE SET count=count+excluded.count",
+                (credential, day.isoformat(), by),
+            )
+            return int(
+                self._db.execute(
+                    "SELECT count FROM quota WHERE credential=? AND day=?", (credential, day.isoformat())
+                ).fetchone()[0]
+            )

@@ -31,5 +31,6 @@ def check_base_url(url: str) -> str:
         raise ConfigError(f"not a valid URL (no host): {url!r}")
     if parts.scheme == "https" or (parts.scheme == "http" and is_loopback(host)):
         return url.rstrip("/")
-    raise ConfigError(f"refusing {parts.scheme}://{host}: real endpoints must use https "
-                      "(plain http is only allowed to loopback)")
+    raise ConfigError(
+        f"refusing {parts.scheme}://{host}: real endpoints must use https (plain http is only allowed to loopback)"
+    )

@@ -28,9 +28,17 @@ from pupitre.providers.core.errors import BadRequestError, ConfigError, PayloadE
 from pupitre.providers.core.http import decode_json, parse_model, safe_text
 from pupitre.providers.core.retry import NO_RETRY, RetryPolicy, retry_read
 from pupitre.providers.core.urls import check_base_url
-from pupitre.providers.edf_oa.models import (AckReport, AcknowledgementRequest,
-                                             AcknowledgementsState, Contract, CurtailmentOrder,
-                                             CurtailmentReport, Envelope, NewToken, TokenStatus)
+from pupitre.providers.edf_oa.models import (
+    AcknowledgementRequest,
+    AcknowledgementsState,
+    AckReport,
+    Contract,
+    CurtailmentOrder,
+    CurtailmentReport,
+    Envelope,
+    NewToken,
+    TokenStatus,
+)
 
 PROVIDER = "EDF OA"
 PRODUCTION_BASE_URL = "https://services-smart-oa.edf.fr/api"
@@ -50,8 +58,11 @@ def join_ids(contract_ids: Iterable[str] | None) -> str | None:
     ids = [cid.strip() for cid in contract_ids]
     bad = [cid for cid in ids if not cid or "," in cid]
     if bad:
-        raise BadRequestError("a contract id is empty or contains a comma", provider=PROVIDER,
-                              detail=safe_text(", ".join(repr(b) for b in bad), 60))
+        raise BadRequestError(
+            "a contract id is empty or contains a comma",
+            provider=PROVIDER,
+            detail=safe_text(", ".join(repr(b) for b in bad), 60),
+        )
     return ",".join(dict.fromkeys(ids)) or None
 
 
@@ -68,8 +79,15 @@ class EdfOaClient(ApiClient):
 
     provider = PROVIDER
 
-    def __init__(self, http: httpx.AsyncClient, base_url: str, auth: httpx.Auth | None, *,
-                 api_version: str = API_VERSION, retry: RetryPolicy = NO_RETRY) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        base_url: str,
+        auth: httpx.Auth | None,
+        *,
+        api_version: str = API_VERSION,
+        retry: RetryPolicy = NO_RETRY,
+    ) -> None:
         if not _VERSION.fullmatch(api_version):
             raise ConfigError(f"EDF OA: the API version must look like v1, not {api_version!r}")
         super().__init__(http, f"{check_base_url(base_url)}/{api_version}", auth, retry=retry)
@@ -103,19 +121,24 @@ class EdfOaClient(ApiClient):
         if isinstance(body, dict) and not any(key in body for key in _ENVELOPE_KEYS):
             return parse_model(body, model, self.provider)
         if not isinstance(body, dict):
-            raise PayloadError("the API sent data of an unexpected shape", provider=self.provider,
-                               status=response.status_code, detail="not the {data, meta, errors} envelope")
+            raise PayloadError(
+                "the API sent data of an unexpected shape",
+                provider=self.provider,
+                status=response.status_code,
+                detail="not the {data, meta, errors} envelope",
+            )
         envelope = parse_model(body, Envelope[Any], self.provider)
         if envelope.data is None:
             if envelope.errors:
-                raise PayloadError("the API answered with errors and no data", provider=self.provider,
-                                   status=response.status_code,
-                                   detail=safe_text("; ".join(envelope.error_messages())
-                                                    or "no message"))
+                raise PayloadError(
+                    "the API answered with errors and no data",
+                    provider=self.provider,
+                    status=response.status_code,
+                    detail=safe_text("; ".join(envelope.error_messages()) or "no message"),
+                )
             if allow_null:
                 return None
-            raise PayloadError("the API answered with no data", provider=self.provider,
-                               status=response.status_code)
+            raise PayloadError("the API answered with no data", provider=self.provider, status=response.status_code)
         return parse_model(envelope.data, model, self.provider)
 
     async def _get(self, path: str, model: Any, params: dict[str, str | None] | None = None) -> Any:
@@ -132,8 +155,7 @@ class EdfOaClient(ApiClient):
         """``GET /curtailments`` (§4.1): tomorrow's order (RG_COR_0010) for the account's
         contracts (RG_COR_0020), or only ``contract_ids``. Before publication (~13:00) a
         404 :class:`NotFoundError` (the document does not say; the sandbox does this)."""
-        return await self._get("/curtailments", CurtailmentOrder,
-                               {"contract_ids": join_ids(contract_ids)})
+        return await self._get("/curtailments", CurtailmentOrder, {"contract_ids": join_ids(contract_ids)})
 
     # -- acknowledgements (§5) ---------------------------------------------------------------
     async def post_acknowledgements(self, request: AcknowledgementRequest) -> None:
@@ -146,8 +168,9 @@ class EdfOaClient(ApiClient):
         raises :class:`PayloadError`: the outcome is unknown, read back with
         :meth:`acknowledgements`.
         """
-        response = await self.send("POST", "/acknowledgements", json=request.model_dump(mode="json"),
-                                   headers={"Accept": "application/json"})
+        response = await self.send(
+            "POST", "/acknowledgements", json=request.model_dump(mode="json"), headers={"Accept": "application/json"}
+        )
         if response.content.strip():
             body = decode_json(response, self.provider)
             if isinstance(body, dict) and any(key in body for key in _ENVELOPE_KEYS):
@@ -156,8 +179,7 @@ class EdfOaClient(ApiClient):
     async def acknowledgements(self, contract_ids: Iterable[str] | None = None) -> AcknowledgementsState:
         """``GET /acknowledgements`` (§5.2): the acknowledgements made for J+1
         (RG_ACK_5010), each contract's full list of the day."""
-        return await self._get("/acknowledgements", AcknowledgementsState,
-                               {"contract_ids": join_ids(contract_ids)})
+        return await self._get("/acknowledgements", AcknowledgementsState, {"contract_ids": join_ids(contract_ids)})
 
     # -- contracts (§6.1) --------------------------------------------------------------------
     async def contracts(self) -> list[Contract]:
@@ -167,32 +189,46 @@ class EdfOaClient(ApiClient):
 
     # -- reports (§7.1, §8.1) ----------------------------------------------------------------
     @staticmethod
-    def _report_params(user_id: str | None, contract_ids: Iterable[str] | None,
-                       start_date: dt.date | None, end_date: dt.date | None) -> dict[str, str | None]:
+    def _report_params(
+        user_id: str | None, contract_ids: Iterable[str] | None, start_date: dt.date | None, end_date: dt.date | None
+    ) -> dict[str, str | None]:
         start, end = _day(start_date), _day(end_date)
         if start and end and start > end:
-            raise BadRequestError("the report's start date is after its end date", provider=PROVIDER,
-                                  detail=f"{start} > {end}")
-        return {"user_id": user_id or None, "contract_ids": join_ids(contract_ids),
-                "start_date": start, "end_date": end}
+            raise BadRequestError(
+                "the report's start date is after its end date", provider=PROVIDER, detail=f"{start} > {end}"
+            )
+        return {
+            "user_id": user_id or None,
+            "contract_ids": join_ids(contract_ids),
+            "start_date": start,
+            "end_date": end,
+        }
 
-    async def acknowledgements_report(self, user_id: str | None = None,
-                                      contract_ids: Iterable[str] | None = None,
-                                      start_date: dt.date | None = None,
-                                      end_date: dt.date | None = None) -> AckReport:
+    async def acknowledgements_report(
+        self,
+        user_id: str | None = None,
+        contract_ids: Iterable[str] | None = None,
+        start_date: dt.date | None = None,
+        end_date: dt.date | None = None,
+    ) -> AckReport:
         """``GET /acknowledgements/report`` (§7.1): producers → managers → contracts →
         orders → events (RG_REP_ACK_0010); J+1 when no date is given (RG_REP_ACK_0030)."""
-        return await self._get("/acknowledgements/report", AckReport,
-                               self._report_params(user_id, contract_ids, start_date, end_date))
+        return await self._get(
+            "/acknowledgements/report", AckReport, self._report_params(user_id, contract_ids, start_date, end_date)
+        )
 
-    async def curtailments_report(self, user_id: str | None = None,
-                                  contract_ids: Iterable[str] | None = None,
-                                  start_date: dt.date | None = None,
-                                  end_date: dt.date | None = None) -> CurtailmentReport:
+    async def curtailments_report(
+        self,
+        user_id: str | None = None,
+        contract_ids: Iterable[str] | None = None,
+        start_date: dt.date | None = None,
+        end_date: dt.date | None = None,
+    ) -> CurtailmentReport:
         """``GET /curtailments/report`` (§8.1): producers → managers → contracts → orders
         (RG_REP_CUR_0010); J+1 when no date is given (RG_REP_CUR_0030)."""
-        return await self._get("/curtailments/report", CurtailmentReport,
-                               self._report_params(user_id, contract_ids, start_date, end_date))
+        return await self._get(
+            "/curtailments/report", CurtailmentReport, self._report_params(user_id, contract_ids, start_date, end_date)
+        )
 
     # -- vault (§9) --------------------------------------------------------------------------
     async def token_status(self) -> TokenStatus:
@@ -206,6 +242,10 @@ class EdfOaClient(ApiClient):
         try:
             return self.unwrap(response, NewToken)
         except PayloadError as exc:
-            raise PayloadError("the new token could not be read; the previous one may already be "
-                               "invalid (RG_TOK_NEW_0010): get a token from the SMART OA portal",
-                               provider=self.provider, status=exc.status, detail=exc.detail) from exc
+            raise PayloadError(
+                "the new token could not be read; the previous one may already be "
+                "invalid (RG_TOK_NEW_0010): get a token from the SMART OA portal",
+                provider=self.provider,
+                status=exc.status,
+                detail=exc.detail,
+            ) from exc

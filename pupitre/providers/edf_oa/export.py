@@ -27,8 +27,17 @@ from typing import Any, Literal
 
 from pupitre.providers.edf_oa.models import AckReport, CurtailmentReport, Report, ReportRow, format_timestamp
 
-HIERARCHY_COLUMNS = ("producer_id", "producer_label", "manager_id", "manager_label", "contract_id",
-                     "plant_id", "contract_status", "application_date", "order_id")
+HIERARCHY_COLUMNS = (
+    "producer_id",
+    "producer_label",
+    "manager_id",
+    "manager_label",
+    "contract_id",
+    "plant_id",
+    "contract_status",
+    "application_date",
+    "order_id",
+)
 ACK_COLUMNS = HIERARCHY_COLUMNS + ("ack_source", "ack_type", "ack_value", "ack_date", "user_id")
 CURTAILMENT_COLUMNS = HIERARCHY_COLUMNS + ("start_date", "end_date", "value")
 
@@ -45,23 +54,44 @@ def _bool(value: bool | None) -> str:
 
 
 def _hierarchy(row: ReportRow[Any]) -> dict[str, str]:
-    return {"producer_id": row.producer_id, "producer_label": row.producer_label,
-            "manager_id": row.manager_id or "", "manager_label": row.manager_label or "",
-            "contract_id": row.contract.id, "plant_id": row.contract.plant_id,
-            "contract_status": row.contract.status,
-            "application_date": row.order.application_date.isoformat(), "order_id": row.order.order_id}
+    return {
+        "producer_id": row.producer_id,
+        "producer_label": row.producer_label,
+        "manager_id": row.manager_id or "",
+        "manager_label": row.manager_label or "",
+        "contract_id": row.contract.id,
+        "plant_id": row.contract.plant_id,
+        "contract_status": row.contract.status,
+        "application_date": row.order.application_date.isoformat(),
+        "order_id": row.order.order_id,
+    }
 
 
 def ack_report_rows(report: AckReport | Report[Any]) -> list[dict[str, str]]:
     """One row per acknowledgement event (RG_REP_ACK_0050 type, RG_REP_ACK_0060 source)."""
-    return [{**_hierarchy(row), "ack_source": ack.ack_source, "ack_type": ack.ack_type,
-             "ack_value": _bool(ack.ack_value), "ack_date": format_timestamp(ack.ack_date),
-             "user_id": ack.user_id}
-            for row in report.rows() for ack in row.order.acknowledgements]
+    return [
+        {
+            **_hierarchy(row),
+            "ack_source": ack.ack_source,
+            "ack_type": ack.ack_type,
+            "ack_value": _bool(ack.ack_value),
+            "ack_date": format_timestamp(ack.ack_date),
+            "user_id": ack.user_id,
+        }
+        for row in report.rows()
+        for ack in row.order.acknowledgements
+    ]
 
 
 def curtailment_report_rows(report: CurtailmentReport | Report[Any]) -> list[dict[str, str]]:
     """One row per period of ``curtailment_data`` (RG_COR_0030: value 1.0 curtail, 0.0 none)."""
-    return [{**_hierarchy(row), "start_date": format_timestamp(period.start_date),
-             "end_date": format_timestamp(period.end_date), "value": repr(float(period.value))}
-            for row in report.rows() for period in row.order.curtailment_data.periods]
+    return [
+        {
+            **_hierarchy(row),
+            "start_date": format_timestamp(period.start_date),
+            "end_date": format_timestamp(period.end_date),
+            "value": repr(float(period.value)),
+        }
+        for row in report.rows()
+        for period in row.order.curtailment_data.periods
+    ]

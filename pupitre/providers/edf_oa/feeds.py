@@ -18,8 +18,13 @@ from pupitre.providers.core.errors import ApiError, NotFoundError
 from pupitre.providers.core.feeds import Change, Feed, fixed_interval
 from pupitre.providers.core.outbox import ActionRefused
 from pupitre.providers.edf_oa import rules
-from pupitre.providers.edf_oa.models import (AcknowledgementRequest, AcknowledgementsState, Contract,
-                                             CurtailmentOrder, TokenStatus)
+from pupitre.providers.edf_oa.models import (
+    AcknowledgementRequest,
+    AcknowledgementsState,
+    Contract,
+    CurtailmentOrder,
+    TokenStatus,
+)
 from pupitre.settings import EdfOaSettings
 
 if TYPE_CHECKING:
@@ -54,11 +59,14 @@ def sandbox_app(settings: EdfOaSettings, ctx: ProviderContext) -> Any:
 
 def serve_notes(simulator: Any) -> list[str]:
     """For ``pupitre sandbox serve``: the sandbox's API token (a sandbox secret, not a real one)."""
-    return ["API token of this sandbox (rotations change it):",
-            f"  export PUPITRE_EDF_OA_API_TOKEN={simulator.current_token}"]
+    return [
+        "API token of this sandbox (rotations change it):",
+        f"  export PUPITRE_EDF_OA_API_TOKEN={simulator.current_token}",
+    ]
 
 
 # -- the session: one client, one token ----------------------------------------------------
+
 
 @dataclass
 class RotationResult:
@@ -104,10 +112,12 @@ class EdfOaSession:
             else:
                 token = self.ctx.secrets.get(PROVIDER, TOKEN_SECRET) or ""
                 base_url = self.settings.base_url
-            self._auth = StaticBearer(token, header=self.settings.token_header,
-                                      scheme=self.settings.token_scheme or None)
-            self._client = EdfOaClient(http, base_url, self._auth, api_version=self.settings.api_version,
-                                       retry=self.ctx.retry)
+            self._auth = StaticBearer(
+                token, header=self.settings.token_header, scheme=self.settings.token_scheme or None
+            )
+            self._client = EdfOaClient(
+                http, base_url, self._auth, api_version=self.settings.api_version, retry=self.ctx.retry
+            )
         return self._client
 
     async def fetch_order(self) -> CurtailmentOrder | None:
@@ -132,8 +142,11 @@ class EdfOaSession:
         moment it arrives, before anything else; if saving fails it is returned for the
         operator to copy, rather than lost. Then a status call confirms it."""
         new = await self.client.new_token()
-        token = new.client_token.get_secret_value() if hasattr(new.client_token, "get_secret_value") \
+        token = (
+            new.client_token.get_secret_value()
+            if hasattr(new.client_token, "get_secret_value")
             else str(new.client_token)
+        )
         result = RotationResult("", new.expires_at, False)
         try:
             result.saved_to = self.save_token(token)
@@ -141,9 +154,14 @@ class EdfOaSession:
             result.unsaved_token, result.save_error = token, f"{type(error).__name__}: {error}"
         assert self._auth is not None
         self._auth.replace(token)
-        self.ctx.store.audit(PROVIDER, "rotate token", "saved" if result.saved_to else "NOT SAVED",
-                             self.ctx.clock.now(), f"new token expires {new.expires_at:%Y-%m-%d %H:%M}; "
-                             f"saved to {result.saved_to or 'nowhere: ' + result.save_error}")
+        self.ctx.store.audit(
+            PROVIDER,
+            "rotate token",
+            "saved" if result.saved_to else "NOT SAVED",
+            self.ctx.clock.now(),
+            f"new token expires {new.expires_at:%Y-%m-%d %H:%M}; "
+            f"saved to {result.saved_to or 'nowhere: ' + result.save_error}",
+        )
         try:
             status = await self.client.token_status()
             result.confirmed = True
@@ -155,12 +173,17 @@ class EdfOaSession:
 
 # -- the acknowledge action ---------------------------------------------------------------
 
+
 def ack_payload(order: CurtailmentOrder, choices: rules.AckChoices, now: dt.datetime) -> dict[str, Any]:
     """What goes into the outbox: the request, and what EDF OA will retain for each contract."""
     request = rules.build_request(order, choices)
-    return {"order_id": order.order_id, "application_date": order.application_date.isoformat(),
-            "request": request.model_dump(mode="json"),
-            "left_out": rules.left_out(order, choices), "queued_at": now.isoformat()}
+    return {
+        "order_id": order.order_id,
+        "application_date": order.application_date.isoformat(),
+        "request": request.model_dump(mode="json"),
+        "left_out": rules.left_out(order, choices),
+        "queued_at": now.isoformat(),
+    }
 
 
 class AcknowledgeHandler:
@@ -186,16 +209,20 @@ class AcknowledgeHandler:
         if received is None:
             raise ActionRefused("no curtailment order has been received: refresh the curtailments first")
         if received[0] != payload["order_id"]:
-            raise ActionRefused(f"order {payload['order_id']} is not the order last received "
-                                f"({received[0]}): refresh and acknowledge the current order (RG_ACK_0010)")
+            raise ActionRefused(
+                f"order {payload['order_id']} is not the order last received "
+                f"({received[0]}): refresh and acknowledge the current order (RG_ACK_0010)"
+            )
         try:
             rules.check_order_id(payload["order_id"], received, now.date())
         except rules.AckRuleError as error:
             raise ActionRefused(str(error)) from None
 
     def describe(self, payload: dict[str, Any]) -> str:
-        sent = ", ".join(f"{a['contract_id']}={'true' if a['ack_value'] else 'false'}"
-                         for a in payload["request"]["acknowledgements"])
+        sent = ", ".join(
+            f"{a['contract_id']}={'true' if a['ack_value'] else 'false'}"
+            for a in payload["request"]["acknowledgements"]
+        )
         left = payload["left_out"]
         refused = f"; left out, counted as refused (RG_ACK_0030): {', '.join(left)}" if left else ""
         return f"order {payload['order_id']}: {sent}{refused}"
@@ -214,11 +241,15 @@ class AcknowledgeHandler:
         state = await self.session.fetch_acks()
         if state is None or state.order_id != payload["order_id"]:
             return
-        newer = [f"{contract} by {entry.user_id} via {entry.ack_source} at {entry.ack_date:%H:%M:%S}"
-                 for contract, entry in rules.latest_acks(state).items() if entry.ack_date > queued_at]
+        newer = [
+            f"{contract} by {entry.user_id} via {entry.ack_source} at {entry.ack_date:%H:%M:%S}"
+            for contract, entry in rules.latest_acks(state).items()
+            if entry.ack_date > queued_at
+        ]
         if newer:
-            raise ActionRefused(f"not sent: acknowledged meanwhile ({'; '.join(newer)}); review the "
-                                "order and send again if needed")
+            raise ActionRefused(
+                f"not sent: acknowledged meanwhile ({'; '.join(newer)}); review the order and send again if needed"
+            )
 
     async def verify(self, payload: dict[str, Any]) -> str:
         """Read back: the latest acknowledgement of each contract must be what was sent
@@ -227,9 +258,11 @@ class AcknowledgeHandler:
         latest = rules.latest_acks(state)
         expected = {a["contract_id"]: a["ack_value"] for a in payload["request"]["acknowledgements"]}
         expected.update({contract: False for contract in payload["left_out"]})
-        wrong = [f"{contract} reads {_word(latest.get(contract))}, sent {_bool(value)}"
-                 for contract, value in expected.items()
-                 if contract not in latest or latest[contract].ack_value != value]
+        wrong = [
+            f"{contract} reads {_word(latest.get(contract))}, sent {_bool(value)}"
+            for contract, value in expected.items()
+            if contract not in latest or latest[contract].ack_value != value
+        ]
         if state.order_id != payload["order_id"]:
             wrong.insert(0, f"EDF OA shows order {state.order_id}, not {payload['order_id']}")
         if wrong:
@@ -247,21 +280,36 @@ def _word(entry: Any) -> str:
 
 # -- feeds and findings ----------------------------------------------------------------------
 
+
 def order_changes(old: CurtailmentOrder | None, new: CurtailmentOrder | None) -> list[Change]:
     """A new order, or a changed ``updated_at``, is worth a notification."""
     if new is None:
         return []
     if old is None or old.order_id != new.order_id:
         count = sum(1 for c in new.curtailments if rules.has_curtailment(c))
-        return [Change(new.order_id, old.order_id if old else None, new.updated_at.isoformat(),
-                       "new order", "attention",
-                       f"New curtailment order for {new.application_date:%a %d/%m}: "
-                       f"{count} contract(s) to curtail — acknowledge before the deadline")]
+        return [
+            Change(
+                new.order_id,
+                old.order_id if old else None,
+                new.updated_at.isoformat(),
+                "new order",
+                "attention",
+                f"New curtailment order for {new.application_date:%a %d/%m}: "
+                f"{count} contract(s) to curtail — acknowledge before the deadline",
+            )
+        ]
     if old.updated_at != new.updated_at:
-        return [Change(new.order_id, old.updated_at.isoformat(), new.updated_at.isoformat(),
-                       "order updated", "attention",
-                       f"Curtailment order {new.order_id} was UPDATED at {new.updated_at:%H:%M}: "
-                       "check the periods and acknowledge again")]
+        return [
+            Change(
+                new.order_id,
+                old.updated_at.isoformat(),
+                new.updated_at.isoformat(),
+                "order updated",
+                "attention",
+                f"Curtailment order {new.order_id} was UPDATED at {new.updated_at:%H:%M}: "
+                "check the periods and acknowledge again",
+            )
+        ]
     return []
 
 
@@ -287,18 +335,46 @@ def connect(settings: EdfOaSettings, ctx: ProviderContext, *, sandboxed: bool) -
         return await session.client.token_status()
 
     feeds: list[Feed[Any]] = [
-        Feed(CURTAILMENTS_FEED, PROVIDER, "EDF OA curtailments", session.fetch_order, _dump,
-             _loader(CurtailmentOrder), window_interval, order_changes),
-        Feed(ACKS_FEED, PROVIDER, "EDF OA acknowledgements", session.fetch_acks, _dump,
-             _loader(AcknowledgementsState), window_interval),
-        Feed(CONTRACTS_FEED, PROVIDER, "EDF OA contracts", contracts,
-             lambda items: [c.model_dump(mode="json") for c in items],
-             lambda payload: [Contract.model_validate(c) for c in payload], fixed_interval(SLOW_FEED_SECONDS)),
-        Feed(TOKEN_FEED, PROVIDER, "EDF OA token", token, _dump, _loader(TokenStatus),
-             fixed_interval(SLOW_FEED_SECONDS)),
+        Feed(
+            CURTAILMENTS_FEED,
+            PROVIDER,
+            "EDF OA curtailments",
+            session.fetch_order,
+            _dump,
+            _loader(CurtailmentOrder),
+            window_interval,
+            order_changes,
+        ),
+        Feed(
+            ACKS_FEED,
+            PROVIDER,
+            "EDF OA acknowledgements",
+            session.fetch_acks,
+            _dump,
+            _loader(AcknowledgementsState),
+            window_interval,
+        ),
+        Feed(
+            CONTRACTS_FEED,
+            PROVIDER,
+            "EDF OA contracts",
+            contracts,
+            lambda items: [c.model_dump(mode="json") for c in items],
+            lambda payload: [Contract.model_validate(c) for c in payload],
+            fixed_interval(SLOW_FEED_SECONDS),
+        ),
+        Feed(
+            TOKEN_FEED, PROVIDER, "EDF OA token", token, _dump, _loader(TokenStatus), fixed_interval(SLOW_FEED_SECONDS)
+        ),
     ]
-    return Connection(PROVIDER, TITLE, feeds, lambda results, now: findings(settings, results, now),
-                      {(PROVIDER, ACK_ACTION): AcknowledgeHandler(session)}, session)
+    return Connection(
+        PROVIDER,
+        TITLE,
+        feeds,
+        lambda results, now: findings(settings, results, now),
+        {(PROVIDER, ACK_ACTION): AcknowledgeHandler(session)},
+        session,
+    )
 
 
 def findings(settings: EdfOaSettings, results: dict[str, Any], now: dt.datetime) -> list[Finding]:
@@ -309,11 +385,16 @@ def findings(settings: EdfOaSettings, results: dict[str, Any], now: dt.datetime)
         order = results[CURTAILMENTS_FEED]
         if order is None:
             level = "attention" if now.time() >= start else "ok"
-            out.append(Finding(TITLE, level, f"no curtailment order for tomorrow yet "  # type: ignore[arg-type]
-                               f"(published around 13:00, call window from {settings.window_start})"))
+            out.append(
+                Finding(
+                    TITLE,
+                    level,
+                    f"no curtailment order for tomorrow yet "  # type: ignore[arg-type]
+                    f"(published around 13:00, call window from {settings.window_start})",
+                )
+            )
         else:
-            summary = rules.ack_summary(order, results.get(ACKS_FEED), now,
-                                        rules.parse_hhmm(settings.ack_deadline))
+            summary = rules.ack_summary(order, results.get(ACKS_FEED), now, rules.parse_hhmm(settings.ack_deadline))
             level = summary.level
             if level == "ok" and any(c in summary.needing for c in summary.acked_before_update):
                 level = "attention"  # the periods changed after the acknowledgement
@@ -323,8 +404,14 @@ def findings(settings: EdfOaSettings, results: dict[str, Any], now: dt.datetime)
         level = rules.token_level(status, now, settings.token_warning_days)
         days = rules.token_days_left(status, now)
         if level != "ok":
-            out.append(Finding(TITLE, level, f"API token expires {status.expires_at:%d/%m/%Y %H:%M} "  # type: ignore[arg-type]
-                               f"({days:.0f} day(s) left): rotate it (screen 3, key t)"))
+            out.append(
+                Finding(
+                    TITLE,
+                    level,
+                    f"API token expires {status.expires_at:%d/%m/%Y %H:%M} "  # type: ignore[arg-type]
+                    f"({days:.0f} day(s) left): rotate it (screen 3, key t)",
+                )
+            )
     return out
 
 
@@ -333,12 +420,19 @@ def summary_sentence(order: CurtailmentOrder, summary: Any) -> str:
         return f"order {order.order_id} for {order.application_date:%d/%m}: no curtailment"
     missing = summary.missing
     stale = [c for c in summary.acked_before_update if c in summary.needing]
-    before_update = (f"; acknowledged BEFORE the order was updated at {order.updated_at:%H:%M}: "
-                     f"{', '.join(stale)}") if stale else ""
+    before_update = (
+        (f"; acknowledged BEFORE the order was updated at {order.updated_at:%H:%M}: {', '.join(stale)}")
+        if stale
+        else ""
+    )
     if not missing:
-        return (f"order {order.order_id} for {order.application_date:%d/%m}: all {len(summary.needing)} "
-                f"contract(s) acknowledged{before_update}")
+        return (
+            f"order {order.order_id} for {order.application_date:%d/%m}: all {len(summary.needing)} "
+            f"contract(s) acknowledged{before_update}"
+        )
     late = "PAST THE DEADLINE — " if summary.level == "critical" else ""
-    return (f"{late}order {order.order_id} for {order.application_date:%d/%m}: {len(missing)} of "
-            f"{len(summary.needing)} contract(s) not acknowledged ({', '.join(missing)}); deadline "
-            f"{summary.deadline:%H:%M}{before_update}")
+    return (
+        f"{late}order {order.order_id} for {order.application_date:%d/%m}: {len(missing)} of "
+        f"{len(summary.needing)} contract(s) not acknowledged ({', '.join(missing)}); deadline "
+        f"{summary.deadline:%H:%M}{before_update}"
+    )

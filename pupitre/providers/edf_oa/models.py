@@ -21,8 +21,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, Iterator, Literal, Sequence, TypeVar
 
-from pydantic import (AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer,
-                      SecretStr, StrictBool)
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, SecretStr, StrictBool
 
 from pupitre.providers.core.clock import PARIS, UTC
 
@@ -34,6 +33,7 @@ _CONFIG = ConfigDict(frozen=True, populate_by_name=True, defer_build=True)
 
 
 # -- timestamps ---------------------------------------------------------------------------
+
 
 def _parse(value: Any, naive: dt.tzinfo, example: str) -> dt.datetime:
     """An ISO 8601 timestamp as an aware Paris datetime; a naive one is taken in ``naive``."""
@@ -75,11 +75,15 @@ def format_utc_timestamp(value: dt.datetime) -> str:
 
 
 #: §4-§8 timestamp: aware Europe/Paris in Python, ``+hh:mm`` offset in JSON.
-Timestamp = Annotated[dt.datetime, BeforeValidator(parse_timestamp),
-                      PlainSerializer(format_timestamp, return_type=str, when_used="json")]
+Timestamp = Annotated[
+    dt.datetime, BeforeValidator(parse_timestamp), PlainSerializer(format_timestamp, return_type=str, when_used="json")
+]
 #: §9 timestamp: real UTC ``Z`` in JSON, aware Europe/Paris in Python.
-UtcTimestamp = Annotated[dt.datetime, BeforeValidator(parse_utc_timestamp),
-                         PlainSerializer(format_utc_timestamp, return_type=str, when_used="json")]
+UtcTimestamp = Annotated[
+    dt.datetime,
+    BeforeValidator(parse_utc_timestamp),
+    PlainSerializer(format_utc_timestamp, return_type=str, when_used="json"),
+]
 
 
 def _upper(value: Any) -> Any:
@@ -95,6 +99,7 @@ ContractStatus = Annotated[Literal["ACTIVE", "EXPIRED"], BeforeValidator(_upper)
 
 
 # -- envelope (§3.3, §3.4.2) ----------------------------------------------------------------
+
 
 class ApiErrorItem(BaseModel):
     """One item of ``errors`` (§3.4.2; the example is missing): ``code``, ``message``, ``field``."""
@@ -133,8 +138,9 @@ class Envelope(BaseModel, Generic[T]):
 
     data: T | None = None
     meta: Annotated[dict[str, Any], BeforeValidator(_meta)] = Field(default_factory=dict)
-    errors: Annotated[list[Annotated[ApiErrorItem, BeforeValidator(_error_item)]],
-                      BeforeValidator(_error_list)] = Field(default_factory=list)
+    errors: Annotated[list[Annotated[ApiErrorItem, BeforeValidator(_error_item)]], BeforeValidator(_error_list)] = (
+        Field(default_factory=list)
+    )
 
     def error_messages(self) -> list[str]:
         """The non-empty ``errors[].message`` values, in order."""
@@ -142,6 +148,7 @@ class Envelope(BaseModel, Generic[T]):
 
 
 # -- curtailment order (§4.1.4) -------------------------------------------------------------
+
 
 class Period(BaseModel):
     """One period of a curtailment order (§4.1.4).
@@ -193,6 +200,7 @@ class CurtailmentOrder(BaseModel):
 
 
 # -- acknowledgements (§5.1.3, §5.2.4) --------------------------------------------------------
+
 
 class AckItem(BaseModel):
     """One acknowledgement sent (§5.1.3). RG_ACK_0020: ``true`` = will respect the order."""
@@ -247,6 +255,7 @@ class AcknowledgementsState(BaseModel):
 
 # -- contracts (§6.1.4) ---------------------------------------------------------------------
 
+
 class Contract(BaseModel):
     """``GET /contracts`` item (§6.1.4); ``status`` per RG_CON_0020.
 
@@ -265,6 +274,7 @@ class Contract(BaseModel):
 
 
 # -- reports (§7.1.4, §8.1.4) ---------------------------------------------------------------
+
 
 class ReportAck(BaseModel):
     """An ack-report event (§7.1.4): RG_REP_ACK_0050 type, RG_REP_ACK_0060 source.
@@ -361,8 +371,9 @@ class Report(BaseModel, Generic[OrderT]):
 
     producers: list[ReportProducer[OrderT]] = Field(default_factory=list)
 
-    def contracts(self) -> Iterator[tuple[ReportProducer[OrderT], ReportManager[OrderT] | None,
-                                          ReportContract[OrderT]]]:
+    def contracts(
+        self,
+    ) -> Iterator[tuple[ReportProducer[OrderT], ReportManager[OrderT] | None, ReportContract[OrderT]]]:
         """Every contract with its producer and manager (``None``: held directly)."""
         for producer in self.producers:
             for contract in producer.contracts:
@@ -373,8 +384,11 @@ class Report(BaseModel, Generic[OrderT]):
 
     def rows(self) -> list[ReportRow[OrderT]]:
         """One row per (contract, order), in report order."""
-        return [ReportRow(p.id, p.label, m.id if m else None, m.label if m else None, c, o)
-                for p, m, c in self.contracts() for o in c.orders]
+        return [
+            ReportRow(p.id, p.label, m.id if m else None, m.label if m else None, c, o)
+            for p, m, c in self.contracts()
+            for o in c.orders
+        ]
 
 
 class AckReport(Report[AckReportOrder]):
@@ -386,6 +400,7 @@ class CurtailmentReport(Report[CurtailmentReportOrder]):
 
 
 # -- vault (§9.1.4, §9.2.4) -----------------------------------------------------------------
+
 
 class TokenStatus(BaseModel):
     """``GET /vault/approle/token/status`` (§9.1.4, RG_TOK_STA_0010)."""
@@ -428,8 +443,7 @@ def to_document(value: BaseModel | Sequence[BaseModel] | None) -> Any:
 
 def _strip(data: Any) -> Any:
     if isinstance(data, dict):
-        return {key: _strip(item) for key, item in data.items()
-                if not (key in _VISIBILITY_FIELDS and item is None)}
+        return {key: _strip(item) for key, item in data.items() if not (key in _VISIBILITY_FIELDS and item is None)}
     if isinstance(data, list):
         return [_strip(item) for item in data]
     return data

@@ -21,9 +21,16 @@ from dataclasses import dataclass, field
 from typing import Literal, Mapping
 
 from pupitre.providers.core.clock import PARIS, UTC, paris
-from pupitre.providers.edf_oa.models import (AckEntry, AckItem, AcknowledgementRequest,
-                                             AcknowledgementsState, ContractCurtailment,
-                                             CurtailmentOrder, Period, TokenStatus)
+from pupitre.providers.edf_oa.models import (
+    AckEntry,
+    AckItem,
+    AcknowledgementRequest,
+    AcknowledgementsState,
+    ContractCurtailment,
+    CurtailmentOrder,
+    Period,
+    TokenStatus,
+)
 
 Level = Literal["ok", "attention", "critical"]
 #: Operator choices per contract id: True "will respect", False "will not respect",
@@ -54,6 +61,7 @@ def parse_hhmm(text: str) -> dt.time:
 
 # -- tomorrow's order (RG_COR_0010) -----------------------------------------------------------
 
+
 def tomorrow(now: dt.datetime) -> dt.date:
     """The application date of an order fetched at ``now``: call date + 1, Paris (RG_COR_0010)."""
     return paris(now).date() + dt.timedelta(days=1)
@@ -65,6 +73,7 @@ def order_is_for_tomorrow(order: CurtailmentOrder, now: dt.datetime) -> bool:
 
 
 # -- periods (RG_COR_0030) --------------------------------------------------------------------
+
 
 def is_curtailment(period: Period) -> bool:
     """RG_COR_0030: 1.0 = curtail, 0.0 = none.
@@ -83,16 +92,19 @@ def duration(period: Period) -> dt.timedelta:
 def curtailment_periods(contract: ContractCurtailment) -> list[Period]:
     """The curtailment periods of a contract (RG_COR_0030), sorted, touching or
     overlapping ones merged (value 1.0), in Paris time."""
-    spells = sorted(((_utc(p.start_date), _utc(p.end_date)) for p in contract.data
-                     if is_curtailment(p)), key=lambda s: s[0])
+    spells = sorted(
+        ((_utc(p.start_date), _utc(p.end_date)) for p in contract.data if is_curtailment(p)), key=lambda s: s[0]
+    )
     merged: list[list[dt.datetime]] = []
     for start, end in spells:
         if merged and start <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end])
-    return [Period(start_date=start.astimezone(PARIS), end_date=end.astimezone(PARIS), value=CURTAIL)
-            for start, end in merged]
+    return [
+        Period(start_date=start.astimezone(PARIS), end_date=end.astimezone(PARIS), value=CURTAIL)
+        for start, end in merged
+    ]
 
 
 def has_curtailment(contract: ContractCurtailment) -> bool:
@@ -102,8 +114,9 @@ def has_curtailment(contract: ContractCurtailment) -> bool:
 
 def curtailed_contracts(order: CurtailmentOrder) -> list[str]:
     """Contracts of the order with a curtailment, in the order's order (RG_COR_0030)."""
-    return [cid for cid in order.contract_ids
-            if any(has_curtailment(c) for c in order.curtailments if c.contract_id == cid)]
+    return [
+        cid for cid in order.contract_ids if any(has_curtailment(c) for c in order.curtailments if c.contract_id == cid)
+    ]
 
 
 def day_hours(day: dt.date) -> list[dt.datetime]:
@@ -131,12 +144,14 @@ def hourly_timeline(contract: ContractCurtailment, day: dt.date) -> list[tuple[d
 
 # -- building an acknowledgement (RG_ACK_0020, RG_ACK_0030) ---------------------------------
 
+
 def _check_choices(order: CurtailmentOrder, choices: Mapping[str, bool | None]) -> None:
     known = set(order.contract_ids)
     unknown = [cid for cid in choices if cid not in known]
     if unknown:
-        raise AckRuleError(f"contract {', '.join(unknown)} is not in order {order.order_id}: "
-                           "refresh the curtailments and choose again")
+        raise AckRuleError(
+            f"contract {', '.join(unknown)} is not in order {order.order_id}: refresh the curtailments and choose again"
+        )
     wrong = [cid for cid, value in choices.items() if value is not None and not isinstance(value, bool)]
     if wrong:
         raise AckRuleError(f"the choice for {', '.join(wrong)} must be respect, not respect or unset")
@@ -153,11 +168,16 @@ def build_request(order: CurtailmentOrder, choices: Mapping[str, bool | None]) -
     the order.
     """
     _check_choices(order, choices)
-    items = [AckItem(contract_id=cid, ack_value=choices[cid])  # type: ignore[arg-type]
-             for cid in order.contract_ids if choices.get(cid) is not None]
+    items = [
+        AckItem(contract_id=cid, ack_value=choices[cid])  # type: ignore[arg-type]
+        for cid in order.contract_ids
+        if choices.get(cid) is not None
+    ]
     if not items:
-        raise AckRuleError("nothing to acknowledge: choose respect or not respect for at least one "
-                           "contract (contracts left out count as refused)")
+        raise AckRuleError(
+            "nothing to acknowledge: choose respect or not respect for at least one "
+            "contract (contracts left out count as refused)"
+        )
     return AcknowledgementRequest(order_id=order.order_id, acknowledgements=items)
 
 
@@ -174,8 +194,13 @@ def effective_values(order: CurtailmentOrder, choices: Mapping[str, bool | None]
     return {cid: choices.get(cid) is True for cid in order.contract_ids}
 
 
-def check_order_id(order_id: str, received: Mapping[str, dt.date] | tuple[str, dt.date],
-                   today: dt.date, *, application_date: dt.date | None = None) -> None:
+def check_order_id(
+    order_id: str,
+    received: Mapping[str, dt.date] | tuple[str, dt.date],
+    today: dt.date,
+    *,
+    application_date: dt.date | None = None,
+) -> None:
     """RG_ACK_0010: ``order_id`` must be one received from ``GET /curtailments`` today.
 
     ``received`` is what the caller recorded: ``(order_id, date received)`` or a
@@ -184,17 +209,24 @@ def check_order_id(order_id: str, received: Mapping[str, dt.date] | tuple[str, d
     """
     seen = dict([received]) if isinstance(received, tuple) else dict(received)
     if order_id not in seen:
-        raise AckRuleError(f"order {order_id} was not received from the curtailments today: "
-                           "refresh the curtailments and acknowledge today's order")
+        raise AckRuleError(
+            f"order {order_id} was not received from the curtailments today: "
+            "refresh the curtailments and acknowledge today's order"
+        )
     if seen[order_id] != today:
-        raise AckRuleError(f"order {order_id} was received on {seen[order_id].isoformat()}, not "
-                           "today: refresh the curtailments and acknowledge today's order")
+        raise AckRuleError(
+            f"order {order_id} was received on {seen[order_id].isoformat()}, not "
+            "today: refresh the curtailments and acknowledge today's order"
+        )
     if application_date is not None and application_date != today + dt.timedelta(days=1):
-        raise AckRuleError(f"order {order_id} applies on {application_date.isoformat()}, not "
-                           "tomorrow: refresh the curtailments and acknowledge today's order")
+        raise AckRuleError(
+            f"order {order_id} applies on {application_date.isoformat()}, not "
+            "tomorrow: refresh the curtailments and acknowledge today's order"
+        )
 
 
 # -- acknowledgements made (§5.1.1, §5.2.4) ---------------------------------------------------
+
 
 def latest_acks(state: AcknowledgementsState) -> dict[str, AckEntry]:
     """Per contract, the acknowledgement with the latest ``ack_date``, API or PORTAL:
@@ -242,8 +274,9 @@ class AckSummary:
         return [cid for cid in self.needing if cid in self.not_acknowledged]
 
 
-def ack_summary(order: CurtailmentOrder, state: AcknowledgementsState | None, now: dt.datetime,
-                deadline: dt.time) -> AckSummary:
+def ack_summary(
+    order: CurtailmentOrder, state: AcknowledgementsState | None, now: dt.datetime, deadline: dt.time
+) -> AckSummary:
     """The acknowledgement status of ``order`` at ``now``.
 
     An acknowledgement counts only if ``state`` is for the same ``order_id`` and
@@ -251,8 +284,7 @@ def ack_summary(order: CurtailmentOrder, state: AcknowledgementsState | None, no
     The deadline is ``deadline`` today (Paris). No curtailment at all → ``ok``.
     """
     deadline_at = dt.datetime.combine(paris(now).date(), deadline, tzinfo=PARIS)
-    same = (state is not None and state.order_id == order.order_id
-            and state.application_date == order.application_date)
+    same = state is not None and state.order_id == order.order_id and state.application_date == order.application_date
     latest = latest_acks(state) if same and state is not None else {}
     ids = order.contract_ids
     latest = {cid: entry for cid, entry in latest.items() if cid in ids}
@@ -266,12 +298,24 @@ def ack_summary(order: CurtailmentOrder, state: AcknowledgementsState | None, no
     level: Level = "ok"
     if missing:
         level = "critical" if _utc(now) >= _utc(deadline_at) else "attention"
-    return AckSummary(order.order_id, order.application_date, deadline_at, level, needing, yes, no,
-                      none, [cid for cid in needing if cid in no], stale, latest,
-                      order_is_for_tomorrow(order, now))
+    return AckSummary(
+        order.order_id,
+        order.application_date,
+        deadline_at,
+        level,
+        needing,
+        yes,
+        no,
+        none,
+        [cid for cid in needing if cid in no],
+        stale,
+        latest,
+        order_is_for_tomorrow(order, now),
+    )
 
 
 # -- call window (§4.1.2) ---------------------------------------------------------------------
+
 
 def window_bounds(now: dt.datetime, start: dt.time, end: dt.time) -> tuple[dt.datetime, dt.datetime]:
     """Today's call window ``[start, end)`` as aware Paris datetimes (§4.1.2: 13:30-16:00)."""
@@ -299,6 +343,7 @@ def poll_interval(now: dt.datetime, start: dt.time, end: dt.time, fast: float, s
 
 # -- token (§9) -------------------------------------------------------------------------------
 
+
 def token_days_left(status: TokenStatus, now: dt.datetime) -> float:
     """Days until the token expires (negative once expired, RG_TOK_STA_0010)."""
     return (_utc(status.expires_at) - _utc(now)).total_seconds() / DAY_SECONDS
@@ -313,4 +358,3 @@ def token_level(status: TokenStatus, now: dt.datetime, warning_days: float) -> L
     if left < warning_days:
         return "attention"
     return "ok"
-

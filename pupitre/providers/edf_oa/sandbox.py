@@ -56,13 +56,27 @@ from pupitre.providers.core.clock import PARIS, UTC, Clock, add, paris
 from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.sandbox import ASGIApp, IssuedToken, Simulator, TokenIssuer
 from pupitre.providers.edf_oa import rules
-from pupitre.providers.edf_oa.models import (AckEntry, AckReport, AckReportOrder,
-                                             AcknowledgementRequest, AcknowledgementsState,
-                                             ContractAcks, ContractCurtailment, Contract,
-                                             CurtailmentData, CurtailmentOrder, CurtailmentReport,
-                                             CurtailmentReportOrder, Period, ReportAck,
-                                             ReportContract, ReportManager, ReportProducer,
-                                             format_utc_timestamp, to_document)
+from pupitre.providers.edf_oa.models import (
+    AckEntry,
+    AcknowledgementRequest,
+    AcknowledgementsState,
+    AckReport,
+    AckReportOrder,
+    Contract,
+    ContractAcks,
+    ContractCurtailment,
+    CurtailmentData,
+    CurtailmentOrder,
+    CurtailmentReport,
+    CurtailmentReportOrder,
+    Period,
+    ReportAck,
+    ReportContract,
+    ReportManager,
+    ReportProducer,
+    format_utc_timestamp,
+    to_document,
+)
 
 BASE_PATH = "/api/v1"
 TOKEN_LIFETIME = dt.timedelta(days=90)
@@ -110,18 +124,49 @@ class SandboxContract:
 
 
 CONTRACTS: tuple[SandboxContract, ...] = (
-    SandboxContract("BOA0001", "30001234567890", None, "ACTIVE",
-                    _ts("2023-04-03T10:12:00+02:00"), _ts("2024-11-18T09:30:00+01:00")),
-    SandboxContract("BOA0002", "17W100P100P0345B", None, "ACTIVE",
-                    _ts("2023-04-03T10:15:00+02:00"), _ts("2025-01-07T14:02:00+01:00")),
-    SandboxContract("BOA0003", "30002345678901", "MGR-0101", "ACTIVE",
-                    _ts("2023-06-12T08:40:00+02:00"), _ts("2025-03-21T11:11:00+01:00")),
-    SandboxContract("BOA0004", "17W100P100P0378" + eic_check_char("17W100P100P0378"), "MGR-0101",
-                    "ACTIVE", _ts("2023-06-12T08:44:00+02:00"), _ts("2025-03-21T11:12:00+01:00")),
-    SandboxContract("BOA0005", "30003456789012", "MGR-0102", "ACTIVE",
-                    _ts("2024-02-01T16:20:00+01:00"), _ts("2025-06-30T10:00:00+02:00")),
-    SandboxContract("BOA0006", "30004567890123", "MGR-0102", "EXPIRED",
-                    _ts("2021-09-15T09:00:00+02:00"), _ts("2024-09-15T00:05:00+02:00")),
+    SandboxContract(
+        "BOA0001", "30001234567890", None, "ACTIVE", _ts("2023-04-03T10:12:00+02:00"), _ts("2024-11-18T09:30:00+01:00")
+    ),
+    SandboxContract(
+        "BOA0002",
+        "17W100P100P0345B",
+        None,
+        "ACTIVE",
+        _ts("2023-04-03T10:15:00+02:00"),
+        _ts("2025-01-07T14:02:00+01:00"),
+    ),
+    SandboxContract(
+        "BOA0003",
+        "30002345678901",
+        "MGR-0101",
+        "ACTIVE",
+        _ts("2023-06-12T08:40:00+02:00"),
+        _ts("2025-03-21T11:11:00+01:00"),
+    ),
+    SandboxContract(
+        "BOA0004",
+        "17W100P100P0378" + eic_check_char("17W100P100P0378"),
+        "MGR-0101",
+        "ACTIVE",
+        _ts("2023-06-12T08:44:00+02:00"),
+        _ts("2025-03-21T11:12:00+01:00"),
+    ),
+    SandboxContract(
+        "BOA0005",
+        "30003456789012",
+        "MGR-0102",
+        "ACTIVE",
+        _ts("2024-02-01T16:20:00+01:00"),
+        _ts("2025-06-30T10:00:00+02:00"),
+    ),
+    SandboxContract(
+        "BOA0006",
+        "30004567890123",
+        "MGR-0102",
+        "EXPIRED",
+        _ts("2021-09-15T09:00:00+02:00"),
+        _ts("2024-09-15T00:05:00+02:00"),
+    ),
 )
 
 
@@ -168,9 +213,14 @@ class SimOrder:
         spells = [(_utc(s), _utc(e)) for s, e in self.spells.get(contract_id, [])]
         edges.update(t for spell in spells for t in spell if start < t < stop)
         bounds = sorted(edges) + [stop]
-        return [Period(start_date=a.astimezone(PARIS), end_date=b.astimezone(PARIS),
-                       value=rules.CURTAIL if any(s <= a < e for s, e in spells) else rules.NO_CURTAIL)
-                for a, b in zip(bounds, bounds[1:])]
+        return [
+            Period(
+                start_date=a.astimezone(PARIS),
+                end_date=b.astimezone(PARIS),
+                value=rules.CURTAIL if any(s <= a < e for s, e in spells) else rules.NO_CURTAIL,
+            )
+            for a, b in zip(bounds, bounds[1:])
+        ]
 
 
 @dataclass
@@ -187,10 +237,18 @@ class EdfOaSimulator(Simulator):
 
     error_body = staticmethod(error_body)
 
-    def __init__(self, clock: Clock, plan: FaultPlan | None = None, *,
-                 account_type: AccountType = "producer", seed: int = 0,
-                 initial_token: str = INITIAL_TOKEN, manager_id: str = MANAGERS[0].id,
-                 scenario: Literal["default", "calm"] = "default", history_days: int = 30) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        plan: FaultPlan | None = None,
+        *,
+        account_type: AccountType = "producer",
+        seed: int = 0,
+        initial_token: str = INITIAL_TOKEN,
+        manager_id: str = MANAGERS[0].id,
+        scenario: Literal["default", "calm"] = "default",
+        history_days: int = 30,
+    ) -> None:
         if account_type not in ("producer", "manager", "admin"):
             raise ValueError(f"unknown account type {account_type!r}: producer, manager or admin")
         if scenario not in ("default", "calm"):
@@ -210,8 +268,7 @@ class EdfOaSimulator(Simulator):
         self._logs: dict[dt.date, _DayLog] = {}
         today = paris(clock.now()).date()
         self.first_day = today - dt.timedelta(days=max(0, history_days))
-        self.issuer.tokens[initial_token] = IssuedToken(initial_token, add(clock.now(), TOKEN_LIFETIME),
-                                                        self.user_id)
+        self.issuer.tokens[initial_token] = IssuedToken(initial_token, add(clock.now(), TOKEN_LIFETIME), self.user_id)
         if scenario == "default":
             self._history(today)
             self._portal_demo(today + dt.timedelta(days=1))
@@ -231,8 +288,10 @@ class EdfOaSimulator(Simulator):
     def _ids(self, contract: SandboxContract) -> dict[str, str | None]:
         """RG_COR_0040/0050, RG_ACK_5020/5030: manager_id for producer and admin,
         producer_id for admin only."""
-        return {"producer_id": contract.producer_id if self.account_type == "admin" else None,
-                "manager_id": contract.manager_id if self.account_type != "manager" else None}
+        return {
+            "producer_id": contract.producer_id if self.account_type == "admin" else None,
+            "manager_id": contract.manager_id if self.account_type != "manager" else None,
+        }
 
     def contract(self, contract_id: str) -> SandboxContract:
         for contract in self.contracts:
@@ -255,8 +314,9 @@ class EdfOaSimulator(Simulator):
 
     def rotate_token(self) -> IssuedToken:
         """A new token; the previous one is invalid at once (RG_TOK_NEW_0010)."""
-        token = IssuedToken("sbx-edf-oa-" + secrets.token_urlsafe(24),
-                            add(self.clock.now(), TOKEN_LIFETIME), self.user_id)
+        token = IssuedToken(
+            "sbx-edf-oa-" + secrets.token_urlsafe(24), add(self.clock.now(), TOKEN_LIFETIME), self.user_id
+        )
         self.issuer.tokens = {token.value: token}
         return token
 
@@ -285,9 +345,15 @@ class EdfOaSimulator(Simulator):
                 continue  # an expired contract is never in an order
             curtailed = bool(spells) and rng.random() < 0.75
             shift = rng.choice((0, 0, step))
-            per_contract[contract.id] = [
-                (_at(day, 0) + dt.timedelta(minutes=s + shift), _at(day, 0) + dt.timedelta(minutes=e))
-                for s, e in spells if s + shift < e] if curtailed else []
+            per_contract[contract.id] = (
+                [
+                    (_at(day, 0) + dt.timedelta(minutes=s + shift), _at(day, 0) + dt.timedelta(minutes=e))
+                    for s, e in spells
+                    if s + shift < e
+                ]
+                if curtailed
+                else []
+            )
         published = _at(day - dt.timedelta(days=1), PUBLICATION_TIME.hour, PUBLICATION_TIME.minute)
         return SimOrder(order_id, day, published, published, step, per_contract)
 
@@ -305,8 +371,9 @@ class EdfOaSimulator(Simulator):
         order.forced = True
         return self.order(day)
 
-    def update_order(self, curtailments: Mapping[str, Sequence[Spell]], *, day: dt.date | None = None,
-                     at: dt.datetime | None = None) -> CurtailmentOrder:
+    def update_order(
+        self, curtailments: Mapping[str, Sequence[Spell]], *, day: dt.date | None = None, at: dt.datetime | None = None
+    ) -> CurtailmentOrder:
         """Change the curtailment spells of some contracts (``[]``: no curtailment): a new
         ``updated_at`` (``at``, default now), the same ``order_id``."""
         day = day or rules.tomorrow(self.clock.now())
@@ -319,8 +386,9 @@ class EdfOaSimulator(Simulator):
         order.updated_at = paris(at) if at is not None else self.clock.now()
         return self.order(day)
 
-    def order(self, day: dt.date | None = None, *, contract_ids: Iterable[str] | None = None,
-              full: bool = True) -> CurtailmentOrder:
+    def order(
+        self, day: dt.date | None = None, *, contract_ids: Iterable[str] | None = None, full: bool = True
+    ) -> CurtailmentOrder:
         """The order of ``day`` (default tomorrow) as the API shows it; ``full``: as an
         admin sees it, else as the account sees it."""
         day = day or rules.tomorrow(self.clock.now())
@@ -332,12 +400,19 @@ class EdfOaSimulator(Simulator):
                 continue
             if not full and not self.visible(contract):
                 continue
-            ids = ({"producer_id": contract.producer_id, "manager_id": contract.manager_id}
-                   if full else self._ids(contract))
-            items.append(ContractCurtailment(**ids, contract_id=contract.id, plant_id=contract.plant_id,
-                                             data=order.periods(contract.id)))
-        return CurtailmentOrder(order_id=order.order_id, updated_at=order.updated_at,
-                                application_date=day, curtailments=items)
+            ids = (
+                {"producer_id": contract.producer_id, "manager_id": contract.manager_id}
+                if full
+                else self._ids(contract)
+            )
+            items.append(
+                ContractCurtailment(
+                    **ids, contract_id=contract.id, plant_id=contract.plant_id, data=order.periods(contract.id)
+                )
+            )
+        return CurtailmentOrder(
+            order_id=order.order_id, updated_at=order.updated_at, application_date=day, curtailments=items
+        )
 
     # -- acknowledgements (§5) ------------------------------------------------------------------
     def _log(self, day: dt.date) -> _DayLog:
@@ -351,26 +426,44 @@ class EdfOaSimulator(Simulator):
             key = (user_id, cid, version)
             if key not in log.fetched:
                 log.fetched.add(key)
-                log.events.setdefault(cid, []).append(ReportAck(
-                    ack_source="API", ack_type="GET_ORDER", ack_value=None, ack_date=at, user_id=user_id))
+                log.events.setdefault(cid, []).append(
+                    ReportAck(ack_source="API", ack_type="GET_ORDER", ack_value=None, ack_date=at, user_id=user_id)
+                )
 
-    def _append(self, day: dt.date, contract_id: str, value: bool, user_id: str, at: dt.datetime,
-                source: Literal["API", "PORTAL"]) -> None:
+    def _append(
+        self,
+        day: dt.date,
+        contract_id: str,
+        value: bool,
+        user_id: str,
+        at: dt.datetime,
+        source: Literal["API", "PORTAL"],
+    ) -> None:
         log = self._log(day)
         log.acks.setdefault(contract_id, []).append(
-            AckEntry(user_id=user_id, ack_value=value, ack_date=at, ack_source=source))
+            AckEntry(user_id=user_id, ack_value=value, ack_date=at, ack_source=source)
+        )
         log.events.setdefault(contract_id, []).append(
-            ReportAck(ack_source=source, ack_type="SET_ACK", ack_value=value, ack_date=at, user_id=user_id))
+            ReportAck(ack_source=source, ack_type="SET_ACK", ack_value=value, ack_date=at, user_id=user_id)
+        )
 
-    def acknowledge(self, day: dt.date, values: Mapping[str, bool], *, user_id: str,
-                    scope: Iterable[str], at: dt.datetime) -> None:
+    def acknowledge(
+        self, day: dt.date, values: Mapping[str, bool], *, user_id: str, scope: Iterable[str], at: dt.datetime
+    ) -> None:
         """An API acknowledgement: ``values`` as sent, every other contract of ``scope``
         recorded ``false`` (RG_ACK_0030)."""
         for cid in scope:
             self._append(day, cid, values.get(cid, False), user_id, at, "API")
 
-    def portal_acknowledge(self, contract_id: str, value: bool, user_id: str | None = None,
-                           at: dt.datetime | None = None, *, day: dt.date | None = None) -> AckEntry:
+    def portal_acknowledge(
+        self,
+        contract_id: str,
+        value: bool,
+        user_id: str | None = None,
+        at: dt.datetime | None = None,
+        *,
+        day: dt.date | None = None,
+    ) -> AckEntry:
         """An acknowledgement made on the SMART OA portal (``PORTAL``) for one contract."""
         at = paris(at) if at is not None else self.clock.now()
         day = day or rules.tomorrow(at)
@@ -383,9 +476,10 @@ class EdfOaSimulator(Simulator):
         """Every contract's acknowledgements made by ``now`` for ``day``, oldest first."""
         now = now or self.clock.now()
         day = day or rules.tomorrow(now)
-        return {cid: sorted((e for e in entries if _utc(e.ack_date) <= _utc(now)),
-                            key=lambda e: _utc(e.ack_date))
-                for cid, entries in self._log(day).acks.items()}
+        return {
+            cid: sorted((e for e in entries if _utc(e.ack_date) <= _utc(now)), key=lambda e: _utc(e.ack_date))
+            for cid, entries in self._log(day).acks.items()
+        }
 
     def retained(self, day: dt.date | None = None) -> dict[str, bool]:
         """What EDF OA retains per contract: the last acknowledgement of the day (§5.1.1)."""
@@ -405,8 +499,7 @@ class EdfOaSimulator(Simulator):
             if rng.random() < 0.3:
                 manager = self.contract("BOA0003").manager_id or PRODUCER.id
                 self._record_fetch(day, manager, ["BOA0003", "BOA0004"], add(fetched, dt.timedelta(minutes=3)))
-                self.portal_acknowledge("BOA0003", True, manager, add(fetched, dt.timedelta(minutes=8)),
-                                        day=day)
+                self.portal_acknowledge("BOA0003", True, manager, add(fetched, dt.timedelta(minutes=8)), day=day)
             sent = add(fetched, dt.timedelta(minutes=rng.randint(5, 90)))
             values = {cid: rng.random() > 0.05 for cid in ids if rng.random() > 0.1}
             if rng.random() < 0.15:  # a first answer corrected later in the day
@@ -421,8 +514,7 @@ class EdfOaSimulator(Simulator):
         mine = [c.id for c in self.contracts if c.manager_id == MANAGERS[0].id and c.id in order.spells]
         curtailed = [cid for cid in mine if order.spells[cid]]
         target = (curtailed or mine)[0]
-        self.portal_acknowledge(target, True, MANAGERS[0].id, _at(day - dt.timedelta(days=1), 13, 40),
-                                day=day)
+        self.portal_acknowledge(target, True, MANAGERS[0].id, _at(day - dt.timedelta(days=1), 13, 40), day=day)
 
     # -- HTTP helpers ---------------------------------------------------------------------------
     def _json(self, data: Any, status: int = 200) -> JSONResponse:
@@ -435,8 +527,11 @@ class EdfOaSimulator(Simulator):
         self.requests.append((request.method, request.url.path))
         if self.issuer.check(request.headers.get("authorization")) is not None:
             return None
-        return self._error(401, "authentication required: missing, invalid or expired API token",
-                           {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        return self._error(
+            401,
+            "authentication required: missing, invalid or expired API token",
+            {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
 
     @staticmethod
     def _id_list(request: Request) -> set[str] | None:
@@ -450,8 +545,9 @@ class EdfOaSimulator(Simulator):
 
     def _scope(self, day: dt.date, wanted: set[str] | None = None) -> list[SandboxContract]:
         order = self.order_state(day)
-        return [c for c in self.contracts if c.id in order.spells and self.visible(c)
-                and (wanted is None or c.id in wanted)]
+        return [
+            c for c in self.contracts if c.id in order.spells and self.visible(c) and (wanted is None or c.id in wanted)
+        ]
 
     # -- routes ---------------------------------------------------------------------------------
     async def _curtailments(self, request: Request) -> JSONResponse:
@@ -484,16 +580,23 @@ class EdfOaSimulator(Simulator):
         day = rules.tomorrow(now)
         current = self.order_state(day)
         if not self.is_published(day, now) or ack.order_id != current.order_id:
-            return self._error(409, f"order_id {_clip(ack.order_id)} is not the current curtailment "
-                                    "order: fetch GET /curtailments again today and acknowledge "
-                                    "that order")
+            return self._error(
+                409,
+                f"order_id {_clip(ack.order_id)} is not the current curtailment "
+                "order: fetch GET /curtailments again today and acknowledge "
+                "that order",
+            )
         scope = [c.id for c in self._scope(day)]
         foreign = [cid for cid in ids if cid not in scope]
         if foreign:
-            return self._error(400, "contract not in your curtailment order: "
-                                    + ", ".join(_clip(c) for c in foreign))
-        self.acknowledge(day, {item.contract_id: item.ack_value for item in ack.acknowledgements},
-                         user_id=self.user_id, scope=scope, at=now)
+            return self._error(400, "contract not in your curtailment order: " + ", ".join(_clip(c) for c in foreign))
+        self.acknowledge(
+            day,
+            {item.contract_id: item.ack_value for item in ack.acknowledgements},
+            user_id=self.user_id,
+            scope=scope,
+            at=now,
+        )
         return self._json(None)
 
     async def _get_acknowledgements(self, request: Request) -> JSONResponse:
@@ -505,19 +608,31 @@ class EdfOaSimulator(Simulator):
             return self._not_published(day)
         order = self.order_state(day)
         made = self.acks(day, now)
-        items = [ContractAcks(**self._ids(c), contract_id=c.id, ack_list=made.get(c.id, []))
-                 for c in self._scope(day, self._id_list(request))]
+        items = [
+            ContractAcks(**self._ids(c), contract_id=c.id, ack_list=made.get(c.id, []))
+            for c in self._scope(day, self._id_list(request))
+        ]
         dates = [order.updated_at] + [e.ack_date for item in items for e in item.ack_list]
-        state = AcknowledgementsState(order_id=order.order_id, updated_at=max(dates, key=_utc),
-                                      application_date=day, acknowledgements=items)
+        state = AcknowledgementsState(
+            order_id=order.order_id, updated_at=max(dates, key=_utc), application_date=day, acknowledgements=items
+        )
         return self._json(to_document(state))
 
     async def _contracts(self, request: Request) -> JSONResponse:
         if (refused := self._unauthorised(request)) is not None:
             return refused
-        items = [Contract(id=c.id, created_at=c.created_at, updated_at=c.updated_at, **self._ids(c),
-                          plant_id=c.plant_id, status=c.status)
-                 for c in self.contracts if self.visible(c)]
+        items = [
+            Contract(
+                id=c.id,
+                created_at=c.created_at,
+                updated_at=c.updated_at,
+                **self._ids(c),
+                plant_id=c.plant_id,
+                status=c.status,
+            )
+            for c in self.contracts
+            if self.visible(c)
+        ]
         return self._json(to_document(items))
 
     def _report_days(self, request: Request) -> list[dt.date]:
@@ -550,17 +665,25 @@ class EdfOaSimulator(Simulator):
 
     def _hierarchy(self, contracts: list[SandboxContract], orders_of: Any) -> list[ReportProducer[Any]]:
         """RG_REP_ACK_0010 / RG_REP_CUR_0010: producers → managers → contracts → orders."""
+
         def item(c: SandboxContract) -> ReportContract[Any]:
             return ReportContract[Any](id=c.id, plant_id=c.plant_id, status=c.status, orders=orders_of(c))
 
         if not contracts:
             return []
-        managers = [ReportManager[Any](id=m.id, label=m.label,
-                                       contracts=[item(c) for c in contracts if c.manager_id == m.id])
-                    for m in MANAGERS if any(c.manager_id == m.id for c in contracts)]
-        return [ReportProducer[Any](id=PRODUCER.id, label=PRODUCER.label,
-                                    contracts=[item(c) for c in contracts if c.manager_id is None],
-                                    managers=managers)]
+        managers = [
+            ReportManager[Any](id=m.id, label=m.label, contracts=[item(c) for c in contracts if c.manager_id == m.id])
+            for m in MANAGERS
+            if any(c.manager_id == m.id for c in contracts)
+        ]
+        return [
+            ReportProducer[Any](
+                id=PRODUCER.id,
+                label=PRODUCER.label,
+                contracts=[item(c) for c in contracts if c.manager_id is None],
+                managers=managers,
+            )
+        ]
 
     async def _report(self, request: Request, kind: Literal["ack", "curtailment"]) -> JSONResponse:
         if (refused := self._unauthorised(request)) is not None:
@@ -576,17 +699,23 @@ class EdfOaSimulator(Simulator):
             for day in days:
                 order = self.order_state(day)
                 if c.id in order.spells:
-                    events = sorted((e for e in self._log(day).events.get(c.id, [])
-                                     if _utc(e.ack_date) <= _utc(now)), key=lambda e: _utc(e.ack_date))
-                    out.append(AckReportOrder(application_date=day, order_id=order.order_id,
-                                              acknowledgements=events))
+                    events = sorted(
+                        (e for e in self._log(day).events.get(c.id, []) if _utc(e.ack_date) <= _utc(now)),
+                        key=lambda e: _utc(e.ack_date),
+                    )
+                    out.append(AckReportOrder(application_date=day, order_id=order.order_id, acknowledgements=events))
             return out
 
         def curtailment_orders(c: SandboxContract) -> list[CurtailmentReportOrder]:
-            return [CurtailmentReportOrder(application_date=day, order_id=self.order_state(day).order_id,
-                                           curtailment_data=CurtailmentData(
-                                               periods=self.order_state(day).periods(c.id)))
-                    for day in days if c.id in self.order_state(day).spells]
+            return [
+                CurtailmentReportOrder(
+                    application_date=day,
+                    order_id=self.order_state(day).order_id,
+                    curtailment_data=CurtailmentData(periods=self.order_state(day).periods(c.id)),
+                )
+                for day in days
+                if c.id in self.order_state(day).spells
+            ]
 
         contracts = self._report_contracts(request)
         if kind == "ack":
@@ -610,9 +739,14 @@ class EdfOaSimulator(Simulator):
         if (refused := self._unauthorised(request)) is not None:
             return refused
         token = self.rotate_token()
-        return self._json({"client_token": token.value,
-                           "expires_at": format_utc_timestamp(token.expires_at),
-                           "lease_duration": int(TOKEN_LIFETIME.total_seconds()), "renewable": True})
+        return self._json(
+            {
+                "client_token": token.value,
+                "expires_at": format_utc_timestamp(token.expires_at),
+                "lease_duration": int(TOKEN_LIFETIME.total_seconds()),
+                "renewable": True,
+            }
+        )
 
     def routes(self) -> list[Route]:
         return [
@@ -645,8 +779,16 @@ def _invalid(exc: ValueError) -> str:
     return "invalid acknowledgement request: the body is not valid JSON"
 
 
-def build_app(clock: Clock, plan: FaultPlan, *, account_type: AccountType = "producer", seed: int = 0,
-              initial_token: str = INITIAL_TOKEN, scenario: Literal["default", "calm"] = "default") -> ASGIApp:
+def build_app(
+    clock: Clock,
+    plan: FaultPlan,
+    *,
+    account_type: AccountType = "producer",
+    seed: int = 0,
+    initial_token: str = INITIAL_TOKEN,
+    scenario: Literal["default", "calm"] = "default",
+) -> ASGIApp:
     """The EDF OA sandbox as an ASGI app (``app.simulator`` is its :class:`EdfOaSimulator`)."""
-    return EdfOaSimulator(clock, plan, account_type=account_type, seed=seed, initial_token=initial_token,
-                          scenario=scenario).app
+    return EdfOaSimulator(
+        clock, plan, account_type=account_type, seed=seed, initial_token=initial_token, scenario=scenario
+    ).app

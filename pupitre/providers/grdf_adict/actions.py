@@ -84,6 +84,7 @@ def _unreadable(error: Exception) -> ActionRefused:
 
 # -- declare ------------------------------------------------------------------------------------
 
+
 def _form_fields(form: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Operator input → rule fields: text stripped, flags read as booleans (``True``,
     ``"Vrai"``, ``"oui"``, …), unknown keys refused."""
@@ -160,17 +161,20 @@ class DeclareHandler:
         body = payload["body"]
         queued = dt.datetime.fromisoformat(payload["queued_at"])
         created_ok = right.date_creation is None or right.date_creation >= queued - _CREATED_MARGIN
-        return (right.id_pce == payload["id_pce"] and right.role_tiers == body.get("role_tiers")
-                and _same(right.holder, _holder_of(body))
-                and _same(right.courriel_titulaire, body.get("courriel_titulaire"))
-                and right.etat_droit_acces in (m.TO_VALIDATE, m.ACTIVE) and created_ok)
+        return (
+            right.id_pce == payload["id_pce"]
+            and right.role_tiers == body.get("role_tiers")
+            and _same(right.holder, _holder_of(body))
+            and _same(right.courriel_titulaire, body.get("courriel_titulaire"))
+            and right.etat_droit_acces in (m.TO_VALIDATE, m.ACTIVE)
+            and created_ok
+        )
 
     async def _find(self, payload: Mapping[str, Any]) -> AccessRight | None:
         client = self.client_factory()
         rights = [r async for r in client.search_access_rights({"id_pce": [payload["id_pce"]]})]
         mine = [r for r in rights if self._matches(r, payload)]
-        return max(mine, key=lambda r: r.date_creation or dt.datetime.min.replace(tzinfo=dt.timezone.utc),
-                   default=None)
+        return max(mine, key=lambda r: r.date_creation or dt.datetime.min.replace(tzinfo=dt.timezone.utc), default=None)
 
     async def send(self, payload: Mapping[str, Any]) -> str:
         client = self.client_factory()
@@ -180,8 +184,10 @@ class DeclareHandler:
             found = await self._find(payload)
             if found is None:
                 raise
-            return (f"already declared (an earlier attempt reached GRDF): right {found.id_droit_acces} "
-                    f"is « {found.etat_droit_acces} »")
+            return (
+                f"already declared (an earlier attempt reached GRDF): right {found.id_droit_acces} "
+                f"is « {found.etat_droit_acces} »"
+            )
         message = result.message_retour_traitement or "accepted"
         return f"GRDF: {message} — right {result.id_droit_acces} is « {result.etat_droit_acces} »"
 
@@ -189,16 +195,21 @@ class DeclareHandler:
         found = await self._find(payload)
         if found is None:
             raise ActionRefused(f"GRDF lists no right on PCE {payload['id_pce']} for {_holder_of(payload['body'])}")
-        return (f"read back: right {found.id_droit_acces} on PCE {found.id_pce} for {found.holder} "
-                f"is « {found.etat_droit_acces} »")
+        return (
+            f"read back: right {found.id_droit_acces} on PCE {found.id_pce} for {found.holder} "
+            f"is « {found.etat_droit_acces} »"
+        )
 
 
 # -- revoke -------------------------------------------------------------------------------------
 
+
 def revocation_confirmation(right: AccessRight | RightRow) -> str:
     """The confirmation question; it names the PCE and the holder (issue #6)."""
-    return (f"Revoke the access right on PCE {right.id_pce} held for {right.holder or 'an unnamed holder'} "
-            f"({right.role_tiers}, « {right.etat_droit_acces} »)? GRDF stops giving its data at once.")
+    return (
+        f"Revoke the access right on PCE {right.id_pce} held for {right.holder or 'an unnamed holder'} "
+        f"({right.role_tiers}, « {right.etat_droit_acces} »)? GRDF stops giving its data at once."
+    )
 
 
 def revocation_form(right: AccessRight | RightRow, now: dt.datetime) -> ActionForm:
@@ -207,9 +218,16 @@ def revocation_form(right: AccessRight | RightRow, now: dt.datetime) -> ActionFo
     problem = rules.revocation_problem(right.etat_droit_acces, right.role_tiers)
     if problem:
         return _refused({"right": [problem]})
-    return ActionForm({"id_droit_acces": right.id_droit_acces, "id_pce": right.id_pce, "holder": right.holder,
-                       "role_tiers": right.role_tiers, "state": right.etat_droit_acces,
-                       "queued_at": _now_iso(now)})
+    return ActionForm(
+        {
+            "id_droit_acces": right.id_droit_acces,
+            "id_pce": right.id_pce,
+            "holder": right.holder,
+            "role_tiers": right.role_tiers,
+            "state": right.etat_droit_acces,
+            "queued_at": _now_iso(now),
+        }
+    )
 
 
 class RevokeHandler:
@@ -222,8 +240,11 @@ class RevokeHandler:
         return str(payload["id_droit_acces"])
 
     def check(self, payload: Mapping[str, Any], now: dt.datetime) -> None:
-        if not (isinstance(payload, Mapping) and isinstance(payload.get("id_droit_acces"), str)
-                and isinstance(payload.get("id_pce"), str)):
+        if not (
+            isinstance(payload, Mapping)
+            and isinstance(payload.get("id_droit_acces"), str)
+            and isinstance(payload.get("id_pce"), str)
+        ):
             raise _unreadable(KeyError("id_droit_acces / id_pce"))
         problem = rules.revocation_problem(payload.get("state"), payload.get("role_tiers"))
         if problem:
@@ -256,6 +277,7 @@ class RevokeHandler:
 
 
 # -- proofs -------------------------------------------------------------------------------------
+
 
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
@@ -298,9 +320,16 @@ def proofs_form(right: AccessRight | RightRow, paths: Sequence[str | Path], now:
     grown = rules.proof_file_problems([(f["name"], f["size"]) for f in files])
     if grown:  # a file changed while it was being read
         return _refused({"files": grown})
-    return ActionForm({"id_droit_acces": right.id_droit_acces, "id_pce": right.id_pce, "holder": right.holder,
-                       "proof_status": right.statut_controle_preuve, "files": files,
-                       "queued_at": _now_iso(now)})
+    return ActionForm(
+        {
+            "id_droit_acces": right.id_droit_acces,
+            "id_pce": right.id_pce,
+            "holder": right.holder,
+            "proof_status": right.statut_controle_preuve,
+            "files": files,
+            "queued_at": _now_iso(now),
+        }
+    )
 
 
 def _load_files(payload: Mapping[str, Any]) -> list[tuple[str, bytes, str]]:
@@ -310,11 +339,14 @@ def _load_files(payload: Mapping[str, Any]) -> list[tuple[str, bytes, str]]:
         try:
             data = Path(entry["path"]).read_bytes()
         except OSError:
-            raise ActionRefused(f"not sent: « {entry['name']} » can no longer be read ({entry['path']}); "
-                                "queue the proofs again") from None
+            raise ActionRefused(
+                f"not sent: « {entry['name']} » can no longer be read ({entry['path']}); queue the proofs again"
+            ) from None
         if len(data) != entry["size"] or _digest(data) != entry["sha256"]:
-            raise ActionRefused(f"not sent: « {entry['name']} » changed since the proofs were queued; "
-                                "check it and queue the proofs again")
+            raise ActionRefused(
+                f"not sent: « {entry['name']} » changed since the proofs were queued; "
+                "check it and queue the proofs again"
+            )
         out.append((entry["name"], data, rules.PROOF_MIME_TYPES[rules.proof_extension(entry["name"])]))
     return out
 
@@ -348,21 +380,29 @@ class ProofsHandler:
 
     def describe(self, payload: Mapping[str, Any]) -> str:
         names = ", ".join(f"{f['name']} ({f['size']} bytes)" for f in payload["files"])
-        return (f"send {len(payload['files'])} proof(s) for right {payload['id_droit_acces']} on PCE "
-                f"{payload['id_pce']} ({payload.get('holder') or '?'}): {names}")
+        return (
+            f"send {len(payload['files'])} proof(s) for right {payload['id_droit_acces']} on PCE "
+            f"{payload['id_pce']} ({payload.get('holder') or '?'}): {names}"
+        )
 
     async def send(self, payload: Mapping[str, Any]) -> str:
         files = _load_files(payload)
         client = self.client_factory()
         right = await client.access_right(payload["id_pce"], payload["id_droit_acces"])
         if right is None:
-            raise ActionRefused(f"not sent: GRDF no longer lists right {payload['id_droit_acces']} on PCE "
-                                f"{payload['id_pce']}")
+            raise ActionRefused(
+                f"not sent: GRDF no longer lists right {payload['id_droit_acces']} on PCE {payload['id_pce']}"
+            )
         key = self.key(payload)
-        if (key in self._attempted and payload.get("proof_status") == m.PROOF_PENDING
-                and right.statut_controle_preuve != m.PROOF_PENDING):
-            return (f"already received (an earlier attempt reached GRDF): the proof status is "
-                    f"« {right.statut_controle_preuve} »; not uploaded again")
+        if (
+            key in self._attempted
+            and payload.get("proof_status") == m.PROOF_PENDING
+            and right.statut_controle_preuve != m.PROOF_PENDING
+        ):
+            return (
+                f"already received (an earlier attempt reached GRDF): the proof status is "
+                f"« {right.statut_controle_preuve} »; not uploaded again"
+            )
         problem = rules.proof_status_problem(right.statut_controle_preuve)
         if problem:
             raise ActionRefused("not sent: " + problem)
@@ -375,13 +415,16 @@ class ProofsHandler:
         if right is None:
             raise ActionRefused(f"GRDF no longer lists right {payload['id_droit_acces']}")
         if right.statut_controle_preuve != m.PROOF_TO_CHECK:
-            raise ActionRefused(f"GRDF shows the proof status « {right.statut_controle_preuve} », "
-                                f"not « {m.PROOF_TO_CHECK} »")
+            raise ActionRefused(
+                f"GRDF shows the proof status « {right.statut_controle_preuve} », not « {m.PROOF_TO_CHECK} »"
+            )
         return f"read back: proofs of PCE {right.id_pce} ({right.holder}) are « {right.statut_controle_preuve} »"
 
 
 def handlers(client_factory: ClientFactory) -> dict[tuple[str, str], ActionHandler]:
     """The three handlers, keyed as the outbox wants them: ``(PROVIDER_KEY, action)``."""
-    return {(PROVIDER_KEY, DECLARE): DeclareHandler(client_factory),
-            (PROVIDER_KEY, REVOKE): RevokeHandler(client_factory),
-            (PROVIDER_KEY, SEND_PROOFS): ProofsHandler(client_factory)}
+    return {
+        (PROVIDER_KEY, DECLARE): DeclareHandler(client_factory),
+        (PROVIDER_KEY, REVOKE): RevokeHandler(client_factory),
+        (PROVIDER_KEY, SEND_PROOFS): ProofsHandler(client_factory),
+    }

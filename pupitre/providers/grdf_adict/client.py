@@ -28,14 +28,28 @@ import httpx
 from pupitre.providers.core.auth import ClientCredentials
 from pupitre.providers.core.client import ApiClient
 from pupitre.providers.core.clock import Clock
-from pupitre.providers.core.errors import (ApiError, BadRequestError, PayloadError, QuotaError,
-                                           error_for_exception, error_for_response)
+from pupitre.providers.core.errors import (
+    ApiError,
+    BadRequestError,
+    PayloadError,
+    QuotaError,
+    error_for_exception,
+    error_for_response,
+)
 from pupitre.providers.core.http import decode_json, parse_model, safe_text
 from pupitre.providers.core.quota import QuotaLimiter
 from pupitre.providers.core.retry import RetryPolicy, retry_read
 from pupitre.providers.grdf_adict import rules
-from pupitre.providers.grdf_adict.models import (AccessRight, ContractualData, DeclareBody, DeclareResult,
-                                                 Reading, RightRow, StatusLine, TechnicalData)
+from pupitre.providers.grdf_adict.models import (
+    AccessRight,
+    ContractualData,
+    DeclareBody,
+    DeclareResult,
+    Reading,
+    RightRow,
+    StatusLine,
+    TechnicalData,
+)
 
 T = TypeVar("T")
 PROVIDER = rules.PROVIDER
@@ -47,11 +61,19 @@ NDJSON = "application/x-ndjson"
 DATA_KINDS = ("donnees_consos_publiees", "donnees_consos_informatives", "donnees_injections_publiees")
 
 
-def adict_auth(http: httpx.AsyncClient, client_id: str, client_secret: str, clock: Clock, *,
-               token_url: str = PRODUCTION_TOKEN_URL, scope: str | None = SCOPE,
-               refresh_margin: float = 60) -> ClientCredentials:
-    return ClientCredentials(http, token_url, client_id, client_secret, scope, clock,
-                             provider=PROVIDER, refresh_margin=refresh_margin)
+def adict_auth(
+    http: httpx.AsyncClient,
+    client_id: str,
+    client_secret: str,
+    clock: Clock,
+    *,
+    token_url: str = PRODUCTION_TOKEN_URL,
+    scope: str | None = SCOPE,
+    refresh_margin: float = 60,
+) -> ClientCredentials:
+    return ClientCredentials(
+        http, token_url, client_id, client_secret, scope, clock, provider=PROVIDER, refresh_margin=refresh_margin
+    )
 
 
 def _created(right: AccessRight) -> dt.datetime:
@@ -68,8 +90,15 @@ def _pce_path(id_pce: str) -> str:
 class AdictClient(ApiClient):
     provider = PROVIDER
 
-    def __init__(self, http: httpx.AsyncClient, base_url: str, auth: httpx.Auth | None, *,
-                 quota: QuotaLimiter | None, retry: RetryPolicy = RetryPolicy()) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        base_url: str,
+        auth: httpx.Auth | None,
+        *,
+        quota: QuotaLimiter | None,
+        retry: RetryPolicy = RetryPolicy(),
+    ) -> None:
         super().__init__(http, base_url, auth, quota=quota, retry=retry)
 
     def error_detail(self, response: httpx.Response) -> str:
@@ -87,21 +116,24 @@ class AdictClient(ApiClient):
         return safe_text(super().error_detail(response))
 
     # -- streaming ----------------------------------------------------------------------------
-    async def stream(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-                     json: Any = None) -> AsyncIterator[Any]:
+    async def stream(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
+    ) -> AsyncIterator[Any]:
         """Raw objects of an NDJSON answer as they arrive; data records with a
         ``statut_restitution`` raise their typed error."""
         async for batch in self.stream_batches(method, path, params=params, json=json):
             for item in batch:
                 yield item
 
-    async def stream_batches(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-                             json: Any = None) -> AsyncIterator[list[Any]]:
+    async def stream_batches(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
+    ) -> AsyncIterator[list[Any]]:
         """:meth:`stream`, a list of objects per chunk received (for 100,000-right parks);
         the objects before a ``statut_restitution`` error are yielded before it is raised."""
         try:
-            async with self.http.stream(method, self.base_url + path, params=params, json=json,
-                                        headers={"Accept": NDJSON}, auth=self.auth) as response:  # type: ignore[arg-type]
+            async with self.http.stream(
+                method, self.base_url + path, params=params, json=json, headers={"Accept": NDJSON}, auth=self.auth
+            ) as response:  # type: ignore[arg-type]
                 if response.is_error:
                     await response.aread()
                     raise error_for_response(response, self.provider, detail=self.error_detail(response))
@@ -124,8 +156,9 @@ class AdictClient(ApiClient):
         async for item in self.stream(method, "/droits_acces", json=json):
             yield parse_model(item, AccessRight, self.provider)
 
-    async def access_right_rows(self, filters: Mapping[str, Sequence[str] | str] | None = None
-                                ) -> AsyncIterator[RightRow]:
+    async def access_right_rows(
+        self, filters: Mapping[str, Sequence[str] | str] | None = None
+    ) -> AsyncIterator[RightRow]:
         """The park as light :class:`RightRow` s, yielded as they arrive: ``GET /droits_acces``,
         or ``POST`` with ``filters``. For tables of 100 000 rights (faster to build and ~10×
         lighter than :class:`AccessRight`). A bad row raises :class:`PayloadError`."""
@@ -168,12 +201,14 @@ class AdictClient(ApiClient):
     # -- actions (never retried) --------------------------------------------------------------
     async def declare_access_right(self, id_pce: str, body: DeclareBody) -> DeclareResult:
         """``PUT /pce/{id_pce}/droit_acces``: the new right (state ``A valider`` …)."""
-        response = await self.send("PUT", f"/pce/{_pce_path(id_pce)}/droit_acces", json=body.to_api(),
-                                   headers={"Accept": "application/json"})
+        response = await self.send(
+            "PUT", f"/pce/{_pce_path(id_pce)}/droit_acces", json=body.to_api(), headers={"Accept": "application/json"}
+        )
         result = parse_model(decode_json(response, self.provider), DeclareResult, self.provider)
         if result.code_statut_traitement and not result.code_statut_traitement.startswith("0"):
-            raise rules.functional_error(result.code_statut_traitement, result.message_retour_traitement,
-                                         response.status_code)
+            raise rules.functional_error(
+                result.code_statut_traitement, result.message_retour_traitement, response.status_code
+            )
         return result
 
     async def revoke_access_right(self, id_droit_acces: str) -> StatusLine:
@@ -189,18 +224,18 @@ class AdictClient(ApiClient):
         parts = [("preuves", (name, content, mime)) for name, content, mime in files]
         path = f"/droit_acces/{quote(id_droit_acces, safe='')}/preuves"
         try:
-            response = await self.http.request("PUT", self.base_url + path, files=parts,
-                                               headers={"Accept": "application/json"},
-                                               auth=self.auth)  # type: ignore[arg-type]
+            response = await self.http.request(
+                "PUT", self.base_url + path, files=parts, headers={"Accept": "application/json"}, auth=self.auth
+            )  # type: ignore[arg-type]
         except httpx.HTTPError as exc:
             raise error_for_exception(exc, self.provider) from exc
         return self._status_of(response)
 
     async def _status(self, method: str, path: str) -> StatusLine:
         try:
-            response = await self.http.request(method, self.base_url + path,
-                                               headers={"Accept": "application/json"},
-                                               auth=self.auth)  # type: ignore[arg-type]
+            response = await self.http.request(
+                method, self.base_url + path, headers={"Accept": "application/json"}, auth=self.auth
+            )  # type: ignore[arg-type]
         except httpx.HTTPError as exc:
             raise error_for_exception(exc, self.provider) from exc
         return self._status_of(response)
@@ -211,8 +246,9 @@ class AdictClient(ApiClient):
             raise error
         status = parse_model(decode_json(response, self.provider), StatusLine, self.provider)
         if not status.ok:
-            raise rules.functional_error(status.code_statut_traitement, status.message_retour_traitement,
-                                         response.status_code)
+            raise rules.functional_error(
+                status.code_statut_traitement, status.message_retour_traitement, response.status_code
+            )
         return status
 
     # -- data reads (retried) -----------------------------------------------------------------
@@ -232,14 +268,23 @@ class AdictClient(ApiClient):
 
         return await retry_read(once, self.retry)
 
-    async def readings(self, kind: str, id_pce: str, *, today: dt.date, periode: str | None = None,
-                       start: dt.date | None = None, end: dt.date | None = None) -> list[Reading]:
+    async def readings(
+        self,
+        kind: str,
+        id_pce: str,
+        *,
+        today: dt.date,
+        periode: str | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+    ) -> list[Reading]:
         """``GET /pce/{id_pce}/{kind}`` for ``periode`` or ``start``..``end`` (limits checked first)."""
         if kind not in DATA_KINDS:
             raise ValueError(f"unknown data kind {kind!r}")
         try:
-            params = rules.period_params(periode=periode, start=start, end=end, today=today,
-                                         informative=kind == "donnees_consos_informatives")
+            params = rules.period_params(
+                periode=periode, start=start, end=end, today=today, informative=kind == "donnees_consos_informatives"
+            )
         except rules.RuleError as exc:
             raise BadRequestError(str(exc), provider=self.provider) from None
         items = await self._collect(f"/pce/{_pce_path(id_pce)}/{kind}", params)
@@ -265,8 +310,10 @@ class AdictClient(ApiClient):
         filters (``filtre=cja&filtre=car``, Swagger 1.6), checked first."""
         unknown = [f for f in filtre if f not in rules.CONTRACT_FILTERS]
         if unknown:
-            raise BadRequestError(f"unknown contractual-data filter(s): {', '.join(unknown)}; use "
-                                  + ", ".join(rules.CONTRACT_FILTERS), provider=PROVIDER)
+            raise BadRequestError(
+                f"unknown contractual-data filter(s): {', '.join(unknown)}; use " + ", ".join(rules.CONTRACT_FILTERS),
+                provider=PROVIDER,
+            )
         params = {"filtre": list(filtre)} if filtre else None
         return await self._one(f"/pce/{_pce_path(id_pce)}/donnees_contractuelles", ContractualData, params)
 
@@ -278,11 +325,16 @@ class AdictClient(ApiClient):
         """Whether ``calls`` more calls fit in what is left of today's quota (the shared
         limiter's day counter, which survives restarts), keeping ``reserve`` calls."""
         limiter = self.limiter
-        return rules.bulk_fits_today(calls, remaining_today=limiter.remaining_today() if limiter else None,
-                                     per_second=limiter.per_second if limiter else None, reserve=reserve)
+        return rules.bulk_fits_today(
+            calls,
+            remaining_today=limiter.remaining_today() if limiter else None,
+            per_second=limiter.per_second if limiter else None,
+            reserve=reserve,
+        )
 
-    async def bulk(self, pces: Sequence[str], read: Callable[[str], Awaitable[T]], *, calls_per_pce: int = 1,
-                   reserve: int = 0) -> AsyncIterator[tuple[str, T | ApiError]]:
+    async def bulk(
+        self, pces: Sequence[str], read: Callable[[str], Awaitable[T]], *, calls_per_pce: int = 1, reserve: int = 0
+    ) -> AsyncIterator[tuple[str, T | ApiError]]:
         """``read(pce)`` for each PCE, yielding ``(pce, result or error)``; a PCE's refusal
         does not stop the others. Before the first call, the whole operation is checked
         against today's remaining quota: if it does not fit, :class:`QuotaError` says so and

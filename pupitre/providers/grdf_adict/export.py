@@ -43,9 +43,11 @@ from pupitre.providers.grdf_adict import models as m
 from pupitre.providers.grdf_adict import rules
 from pupitre.providers.grdf_adict.models import Reading
 
-KINDS = {"donnees_consos_publiees": "published consumption",
-         "donnees_consos_informatives": "informative consumption",
-         "donnees_injections_publiees": "published injections"}
+KINDS = {
+    "donnees_consos_publiees": "published consumption",
+    "donnees_consos_informatives": "informative consumption",
+    "donnees_injections_publiees": "published injections",
+}
 INJECTION_KIND = "donnees_injections_publiees"
 #: Calls kept out of a bulk read for the daily rights listing (and a retry of it).
 RESERVE = 3
@@ -53,9 +55,24 @@ AUDIT_ACTION = "export data"
 #: Network failures in a row (each already retried) after which the run stops: GRDF is unreachable.
 NETWORK_FAILURES_STOP = 3
 
-COLUMNS = ("id_pce", "kind", "start", "end", "gas_day", "energy_kwh", "volume_m3", "volume_converted_m3",
-           "conversion_coeff", "index_start", "index_end", "qualification", "status", "type", "flow",
-           "reading_quality")
+COLUMNS = (
+    "id_pce",
+    "kind",
+    "start",
+    "end",
+    "gas_day",
+    "energy_kwh",
+    "volume_m3",
+    "volume_converted_m3",
+    "conversion_coeff",
+    "index_start",
+    "index_end",
+    "qualification",
+    "status",
+    "type",
+    "flow",
+    "reading_quality",
+)
 REFUSED_COLUMNS = ("id_pce", "outcome", "reason")
 
 # The reasons a shown row is left out, in the order they are checked.
@@ -71,6 +88,7 @@ PERIMETER_FLAG = {"donnees_consos_publiees": "published", "donnees_consos_inform
 
 
 # -- the period -----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Period:
@@ -94,8 +112,9 @@ class Period:
         return {"start": self.first, "end": self.last}
 
 
-def period_form(kind: str, today: dt.date, *, periode: str = "", date_debut: str = "",
-                date_fin: str = "") -> tuple[Period | None, dict[str, list[str]]]:
+def period_form(
+    kind: str, today: dt.date, *, periode: str = "", date_debut: str = "", date_fin: str = ""
+) -> tuple[Period | None, dict[str, list[str]]]:
     """The dialog's fields → the checked :class:`Period`, or the problems by field
     (``periode``, ``date_debut``, ``date_fin``; ``kind`` for an unknown data kind)."""
     if kind not in KINDS:
@@ -106,11 +125,11 @@ def period_form(kind: str, today: dt.date, *, periode: str = "", date_debut: str
     if "periode" in params:
         first, last = rules.parse_periode(params["periode"])
         return Period(params, first, min(last, today)), {}
-    return Period(params, dt.date.fromisoformat(params["date_debut"]),
-                  dt.date.fromisoformat(params["date_fin"])), {}
+    return Period(params, dt.date.fromisoformat(params["date_debut"]), dt.date.fromisoformat(params["date_fin"])), {}
 
 
 # -- which PCEs -----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Selection:
@@ -120,15 +139,25 @@ class Selection:
     left_out: Mapping[str, int]
 
     def sentence(self) -> str:
-        """"12 PCE from 40 rows shown; left out: 20 rows not Active …"."""
+        """ "12 PCE from 40 rows shown; left out: 20 rows not Active …"."""
         text = f"{len(self.pces)} PCE from {self.shown} row(s) shown"
         if self.left_out:
             text += "; left out: " + ", ".join(f"{count} {reason}" for reason, count in self.left_out.items())
         return text + "."
 
 
-def row_problem(kind: str, state: str, role: str, end: str, perim_start: str, perim_end: str,
-                today: str, first: str = "", last: str = "", flag: str = "") -> str | None:
+def row_problem(
+    kind: str,
+    state: str,
+    role: str,
+    end: str,
+    perim_start: str,
+    perim_end: str,
+    today: str,
+    first: str = "",
+    last: str = "",
+    flag: str = "",
+) -> str | None:
     """Why a right gives no ``kind`` data (one of the reasons above), or ``None``. Dates are
     ISO ``YYYY-MM-DD`` text ("" when unknown), compared as text (fast on 100,000 rows):
     ``today`` and the period's ``first`` / ``last`` day ("" when no period is known yet).
@@ -150,8 +179,9 @@ def row_problem(kind: str, state: str, role: str, end: str, perim_start: str, pe
     return None
 
 
-def select(col: Mapping[str, Sequence[str]], rows: Iterable[int], kind: str, today: dt.date,
-           period: Period | None = None) -> Selection:
+def select(
+    col: Mapping[str, Sequence[str]], rows: Iterable[int], kind: str, today: dt.date, period: Period | None = None
+) -> Selection:
     """The distinct PCEs of ``rows`` (the access-rights table's columns ``pce``, ``state``,
     ``role``, ``end``, ``perim_start``, ``perim_end`` and the perimeter flag of ``kind``)
     whose right gives ``kind`` data, in the order shown, and how many rows were left out
@@ -166,8 +196,18 @@ def select(col: Mapping[str, Sequence[str]], rows: Iterable[int], kind: str, tod
     first, last = (period.first.isoformat(), period.last.isoformat()) if period else ("", "")
     for i in rows:
         shown += 1
-        problem = row_problem(kind, state[i], role[i], end[i], perim_start[i], perim_end[i], day, first, last,
-                              flags[i] if flags is not None else "")
+        problem = row_problem(
+            kind,
+            state[i],
+            role[i],
+            end[i],
+            perim_start[i],
+            perim_end[i],
+            day,
+            first,
+            last,
+            flags[i] if flags is not None else "",
+        )
         if problem is None and pce[i] in pces:
             problem = SAME_PCE
         if problem is None:
@@ -180,8 +220,8 @@ def select(col: Mapping[str, Sequence[str]], rows: Iterable[int], kind: str, tod
 
 # -- the plan -------------------------------------------------------------------------------------
 
-def plan_sentence(pces: int, check: rules.BulkCheck, *, per_day: int | None,
-                  per_second: float | None) -> str:
+
+def plan_sentence(pces: int, check: rules.BulkCheck, *, per_day: int | None, per_second: float | None) -> str:
     """What the export costs, before anything is sent (one call per PCE)."""
     text = f"{pces} PCE → {check.calls} call(s)"
     if per_second:
@@ -194,6 +234,7 @@ def plan_sentence(pces: int, check: rules.BulkCheck, *, per_day: int | None,
 
 
 # -- the run --------------------------------------------------------------------------------------
+
 
 @dataclass
 class ExportRun:
@@ -225,7 +266,7 @@ class ExportRun:
         return [p for p in self.pces if p not in seen]
 
     def progress(self, per_second: float | None) -> str:
-        """"Export 12/20 PCE · 2 refused · about 8 s left"."""
+        """ "Export 12/20 PCE · 2 refused · about 8 s left"."""
         text = f"Export {KINDS[self.kind]} {self.period.label}: {self.done}/{self.total} PCE"
         text += f" · {len(self.refused)} refused"
         if per_second and self.done < self.total:
@@ -234,8 +275,10 @@ class ExportRun:
 
     def summary(self) -> str:
         """One line for the screen and the audit log."""
-        text = (f"{KINDS[self.kind]} {self.period.label}: {len(self.readings)} of {self.total} PCE exported "
-                f"({self.reading_count} readings), {len(self.refused)} refused")
+        text = (
+            f"{KINDS[self.kind]} {self.period.label}: {len(self.readings)} of {self.total} PCE exported "
+            f"({self.reading_count} readings), {len(self.refused)} refused"
+        )
         missing = len(self.not_reached())
         if missing:
             text += f", {missing} not reached"
@@ -244,9 +287,15 @@ class ExportRun:
         return text
 
 
-async def run_export(run: ExportRun, client: Any, today: dt.date, *, reserve: int = RESERVE,
-                     on_progress: Callable[[], None] = lambda: None,
-                     on_data: Callable[[str, list[Reading]], None] = lambda pce, readings: None) -> ExportRun:
+async def run_export(
+    run: ExportRun,
+    client: Any,
+    today: dt.date,
+    *,
+    reserve: int = RESERVE,
+    on_progress: Callable[[], None] = lambda: None,
+    on_data: Callable[[str, list[Reading]], None] = lambda pce, readings: None,
+) -> ExportRun:
     """Read each PCE of ``run`` through ``client.bulk`` (whose check refuses, before the
     first call, what would exceed today's quota). A PCE's refusal is recorded and the next
     PCE read; a quota refusal stops the run, so do refused credentials and
@@ -293,6 +342,7 @@ async def run_export(run: ExportRun, client: Any, today: dt.date, *, reserve: in
 
 # -- the files ------------------------------------------------------------------------------------
 
+
 def _number(value: float | None) -> str:
     if value is None:
         return ""
@@ -311,15 +361,24 @@ def reading_row(pce: str, kind: str, reading: Reading) -> dict[str, str]:
     quality = reading.releve_fin.qualite_releve if reading.releve_fin else None
     gas_day = block.journee_gaziere if block else None
     kind_of = (getattr(block, "type_conso", None) or getattr(block, "type_injection", None)) if block else None
-    return {"id_pce": (reading.pce.id_pce if reading.pce and reading.pce.id_pce else pce), "kind": kind,
-            "start": _moment(reading.start), "end": _moment(reading.end),
-            "gas_day": gas_day.isoformat() if gas_day else "",
-            "energy_kwh": _number(reading.energy_kwh), "volume_m3": _number(reading.volume_m3),
-            "volume_converted_m3": _number(block.volume_converti if block else None),
-            "conversion_coeff": _number(coeff.coeff_conversion if coeff else None),
-            "index_start": _number(reading.index_start), "index_end": _number(reading.index_end),
-            "qualification": reading.qualification or "", "status": reading.status or "",
-            "type": kind_of or "", "flow": reading.flow or "", "reading_quality": quality or ""}
+    return {
+        "id_pce": (reading.pce.id_pce if reading.pce and reading.pce.id_pce else pce),
+        "kind": kind,
+        "start": _moment(reading.start),
+        "end": _moment(reading.end),
+        "gas_day": gas_day.isoformat() if gas_day else "",
+        "energy_kwh": _number(reading.energy_kwh),
+        "volume_m3": _number(reading.volume_m3),
+        "volume_converted_m3": _number(block.volume_converti if block else None),
+        "conversion_coeff": _number(coeff.coeff_conversion if coeff else None),
+        "index_start": _number(reading.index_start),
+        "index_end": _number(reading.index_end),
+        "qualification": reading.qualification or "",
+        "status": reading.status or "",
+        "type": kind_of or "",
+        "flow": reading.flow or "",
+        "reading_quality": quality or "",
+    }
 
 
 def data_rows(run: ExportRun) -> list[dict[str, str]]:
@@ -327,8 +386,7 @@ def data_rows(run: ExportRun) -> list[dict[str, str]]:
 
 
 def refused_rows(run: ExportRun) -> list[dict[str, str]]:
-    rows = [{"id_pce": pce, "outcome": "refused", "reason": run.refused[pce]}
-            for pce in run.pces if pce in run.refused]
+    rows = [{"id_pce": pce, "outcome": "refused", "reason": run.refused[pce]} for pce in run.pces if pce in run.refused]
     why = run.stopped or "not reached"
     rows += [{"id_pce": pce, "outcome": "not fetched", "reason": why} for pce in run.not_reached()]
     return rows

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from operator import itemgetter
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from pupitre.providers.core.checks import Finding
@@ -47,8 +47,26 @@ LOST_STATES = (m.REFUSED, m.OBSOLETE, m.REVOKED)
 #: The fields of a right kept in the copy, one list each (all strings, "" when absent).
 #: ``published`` / ``informative``: the data perimeter's ``perim_donnees_publiees`` /
 #: ``_informatives`` ("1" Vrai, "0" Faux, "" not said).
-COLUMNS = ("id", "pce", "role", "holder", "state", "proof", "start", "end", "perim_start", "perim_end",
-           "deadline", "route", "changed", "postcode", "email", "person", "published", "informative")
+COLUMNS = (
+    "id",
+    "pce",
+    "role",
+    "holder",
+    "state",
+    "proof",
+    "start",
+    "end",
+    "perim_start",
+    "perim_end",
+    "deadline",
+    "route",
+    "changed",
+    "postcode",
+    "email",
+    "person",
+    "published",
+    "informative",
+)
 _OLDER_COLUMNS = COLUMNS[:-2]  # copies stored before the perimeter flags were kept
 _SEP = "\x1f"  # the older stored form joined each column on it
 _FILTER_KEYS = {"state": "etat_droit_acces", "role": "role_tiers", "proof": "statut_controle_preuve"}
@@ -60,19 +78,22 @@ def configured(settings: GrdfAdictSettings, secrets: Any) -> bool:
 
 def quota_of(settings: GrdfAdictSettings) -> tuple[float, int]:
     """(per second, per day): the document's row for the park size, unless overridden."""
-    return rules.quota_limits(settings.park_size, per_second=settings.per_second or None,
-                              per_day=settings.per_day or None)
+    return rules.quota_limits(
+        settings.park_size, per_second=settings.per_second or None, per_day=settings.per_day or None
+    )
 
 
 def sandbox_app(settings: GrdfAdictSettings, ctx: ProviderContext) -> Any:
     from pupitre.providers.grdf_adict.sandbox import AdictSimulator
 
     per_second, per_day = quota_of(settings)
-    return AdictSimulator(ctx.clock, ctx.faults, park_size=settings.sandbox_park_size,
-                          per_second=per_second, per_day=per_day).app
+    return AdictSimulator(
+        ctx.clock, ctx.faults, park_size=settings.sandbox_park_size, per_second=per_second, per_day=per_day
+    ).app
 
 
 # -- the copy of the rights, as columns -------------------------------------------------------------
+
 
 def _iso(day: dt.date | dt.datetime | None) -> str:
     return "" if day is None else (day.date() if isinstance(day, dt.datetime) else day).isoformat()
@@ -97,13 +118,26 @@ def row_of(item: Mapping[str, Any]) -> tuple[str, ...]:
 
         parse_model(item, m.AccessRight, rules.PROVIDER)  # the typed error, with where
         raise PayloadError("the API sent an access right that cannot be read", provider=rules.PROVIDER) from None
-    return (r.id_droit_acces, r.id_pce, r.role_tiers or "", r.holder, r.etat_droit_acces or "",
-            r.statut_controle_preuve or "", _iso(r.date_debut_droit_acces), _iso(r.date_fin_droit_acces),
-            _iso(r.perim_donnees_conso_debut) or _iso(m.parse_date(item.get("perim_donnees_inj_debut"))),
-            _iso(r.perim_donnees_conso_fin) or _iso(m.parse_date(item.get("perim_donnees_inj_fin"))),
-            _iso(r.date_limite_transmission_preuve), r.parcours or "", _iso(r.state_changed_at),
-            _text(item.get("code_postal")), _text(item.get("courriel_titulaire")), "1" if r.is_person else "",
-            _lenient_flag(item.get("perim_donnees_publiees")), _lenient_flag(item.get("perim_donnees_informatives")))
+    return (
+        r.id_droit_acces,
+        r.id_pce,
+        r.role_tiers or "",
+        r.holder,
+        r.etat_droit_acces or "",
+        r.statut_controle_preuve or "",
+        _iso(r.date_debut_droit_acces),
+        _iso(r.date_fin_droit_acces),
+        _iso(r.perim_donnees_conso_debut) or _iso(m.parse_date(item.get("perim_donnees_inj_debut"))),
+        _iso(r.perim_donnees_conso_fin) or _iso(m.parse_date(item.get("perim_donnees_inj_fin"))),
+        _iso(r.date_limite_transmission_preuve),
+        r.parcours or "",
+        _iso(r.state_changed_at),
+        _text(item.get("code_postal")),
+        _text(item.get("courriel_titulaire")),
+        "1" if r.is_person else "",
+        _lenient_flag(item.get("perim_donnees_publiees")),
+        _lenient_flag(item.get("perim_donnees_informatives")),
+    )
 
 
 def _flag(value: Any) -> str:
@@ -121,8 +155,7 @@ def _lenient_flag(value: Any) -> str:
         return ""
 
 
-_CHANGED_AT = {m.REVOKED: "date_revocation", m.OBSOLETE: "date_passage_a_obsolete",
-               m.REFUSED: "date_passage_a_refuse"}
+_CHANGED_AT = {m.REVOKED: "date_revocation", m.OBSOLETE: "date_passage_a_obsolete", m.REFUSED: "date_passage_a_refuse"}
 
 
 def _text(value: Any) -> str:
@@ -151,15 +184,26 @@ def _direct_row(d: Mapping[str, Any]) -> tuple[str, ...]:
     company = _text(get("raison_sociale_du_titulaire")) or _text(get("raison_sociale"))
     state = m.normalise_state(get("etat_droit_acces")) or ""
     changed = _CHANGED_AT.get(state)
-    return (ident, pce, m.normalise_role(get("role_tiers")) or "", name or company, state,
-            _text(get("statut_controle_preuve")), _date(get("date_debut_droit_acces")),
-            _date(get("date_fin_droit_acces")),
-            _date(get("perim_donnees_conso_debut")) or _date(get("perim_donnees_inj_debut")),
-            _date(get("perim_donnees_conso_fin")) or _date(get("perim_donnees_inj_fin")),
-            _date(get("date_limite_transmission_preuve")),
-            _text(get("parcours")), _date(get(changed)) if changed else "", _text(get("code_postal")),
-            _text(get("courriel_titulaire")), "1" if name and not company else "",
-            _flag(get("perim_donnees_publiees")), _flag(get("perim_donnees_informatives")))
+    return (
+        ident,
+        pce,
+        m.normalise_role(get("role_tiers")) or "",
+        name or company,
+        state,
+        _text(get("statut_controle_preuve")),
+        _date(get("date_debut_droit_acces")),
+        _date(get("date_fin_droit_acces")),
+        _date(get("perim_donnees_conso_debut")) or _date(get("perim_donnees_inj_debut")),
+        _date(get("perim_donnees_conso_fin")) or _date(get("perim_donnees_inj_fin")),
+        _date(get("date_limite_transmission_preuve")),
+        _text(get("parcours")),
+        _date(get(changed)) if changed else "",
+        _text(get("code_postal")),
+        _text(get("courriel_titulaire")),
+        "1" if name and not company else "",
+        _flag(get("perim_donnees_publiees")),
+        _flag(get("perim_donnees_informatives")),
+    )
 
 
 class _Memo(dict):  # type: ignore[type-arg]
@@ -175,12 +219,30 @@ class _Memo(dict):  # type: ignore[type-arg]
 
 
 #: The v2 fields a right of the list always carries (null when empty), in this order.
-_V2_FIELDS = ("id_droit_acces", "id_pce", "role_tiers", "nom_titulaire", "raison_sociale_du_titulaire",
-              "etat_droit_acces", "statut_controle_preuve", "date_debut_droit_acces", "date_fin_droit_acces",
-              "perim_donnees_conso_debut", "perim_donnees_inj_debut", "perim_donnees_conso_fin",
-              "perim_donnees_inj_fin", "date_limite_transmission_preuve", "parcours", "code_postal",
-              "courriel_titulaire", "date_revocation", "date_passage_a_obsolete", "date_passage_a_refuse",
-              "perim_donnees_publiees", "perim_donnees_informatives")
+_V2_FIELDS = (
+    "id_droit_acces",
+    "id_pce",
+    "role_tiers",
+    "nom_titulaire",
+    "raison_sociale_du_titulaire",
+    "etat_droit_acces",
+    "statut_controle_preuve",
+    "date_debut_droit_acces",
+    "date_fin_droit_acces",
+    "perim_donnees_conso_debut",
+    "perim_donnees_inj_debut",
+    "perim_donnees_conso_fin",
+    "perim_donnees_inj_fin",
+    "date_limite_transmission_preuve",
+    "parcours",
+    "code_postal",
+    "courriel_titulaire",
+    "date_revocation",
+    "date_passage_a_obsolete",
+    "date_passage_a_refuse",
+    "perim_donnees_publiees",
+    "perim_donnees_informatives",
+)
 _v2_values = itemgetter(*_V2_FIELDS)
 _TEXT_TYPES = {str, type(None)}
 
@@ -204,37 +266,84 @@ class _Columns:
         self.flags = _Memo(_flag)
 
     def of(self, items: Sequence[Mapping[str, Any]]) -> list[Sequence[str]]:
-        (ids, pces, roles, names, companies, states, proofs, starts, ends, conso_starts, inj_starts, conso_ends,
-         inj_ends, deadlines, routes, postcodes, emails, revoked, obsolete, refused, published,
-         informative) = zip(*map(_v2_values, items))
+        (
+            ids,
+            pces,
+            roles,
+            names,
+            companies,
+            states,
+            proofs,
+            starts,
+            ends,
+            conso_starts,
+            inj_starts,
+            conso_ends,
+            inj_ends,
+            deadlines,
+            routes,
+            postcodes,
+            emails,
+            revoked,
+            obsolete,
+            refused,
+            published,
+            informative,
+        ) = zip(*map(_v2_values, items))
         if not set(map(type, ids)) | set(map(type, pces)) <= {str}:
             raise TypeError("ids must be strings")
         date, code = self.dates.__getitem__, self.codes.__getitem__
         names, companies = _texts(names), _texts(companies)
         states = list(map(self.states.__getitem__, states))
-        changed = [date(r if s == m.REVOKED else o if s == m.OBSOLETE else f) if s in _CHANGED_AT else ""
-                   for s, r, o, f in zip(states, revoked, obsolete, refused)]
-        return [ids, pces, list(map(self.roles.__getitem__, roles)),
-                [name or company for name, company in zip(names, companies)], states, list(map(code, proofs)),
-                list(map(date, starts)), list(map(date, ends)),
-                [a or b for a, b in zip(map(date, conso_starts), map(date, inj_starts))],
-                [a or b for a, b in zip(map(date, conso_ends), map(date, inj_ends))],
-                list(map(date, deadlines)), list(map(code, routes)), changed, list(map(code, postcodes)),
-                _texts(emails),
-                ["1" if name and not company else "" for name, company in zip(names, companies)],
-                list(map(self.flags.__getitem__, published)), list(map(self.flags.__getitem__, informative))]
+        changed = [
+            date(r if s == m.REVOKED else o if s == m.OBSOLETE else f) if s in _CHANGED_AT else ""
+            for s, r, o, f in zip(states, revoked, obsolete, refused)
+        ]
+        return [
+            ids,
+            pces,
+            list(map(self.roles.__getitem__, roles)),
+            [name or company for name, company in zip(names, companies)],
+            states,
+            list(map(code, proofs)),
+            list(map(date, starts)),
+            list(map(date, ends)),
+            [a or b for a, b in zip(map(date, conso_starts), map(date, inj_starts))],
+            [a or b for a, b in zip(map(date, conso_ends), map(date, inj_ends))],
+            list(map(date, deadlines)),
+            list(map(code, routes)),
+            changed,
+            list(map(code, postcodes)),
+            _texts(emails),
+            ["1" if name and not company else "" for name, company in zip(names, companies)],
+            list(map(self.flags.__getitem__, published)),
+            list(map(self.flags.__getitem__, informative)),
+        ]
 
 
 def right_row(row: Mapping[str, str]) -> m.RightRow:
     """The provider's :class:`~models.RightRow` of a row of the copy (for the action forms)."""
+
     def day(key: str) -> dt.date | None:
         return dt.date.fromisoformat(row[key]) if row[key] else None
 
     changed = row["changed"]
-    return m.RightRow(row["id"], row["pce"], row["role"] or None, row["holder"], row["person"] == "1",
-                      row["state"] or None, row["proof"] or None, day("start"), day("end"), day("perim_start"),
-                      day("perim_end"), day("deadline"), row["route"] or None,
-                      dt.datetime.combine(dt.date.fromisoformat(changed), dt.time()) if changed else None)
+    return m.RightRow(
+        row["id"],
+        row["pce"],
+        row["role"] or None,
+        row["holder"],
+        row["person"] == "1",
+        row["state"] or None,
+        row["proof"] or None,
+        day("start"),
+        day("end"),
+        day("perim_start"),
+        day("perim_end"),
+        day("deadline"),
+        row["route"] or None,
+        dt.datetime.combine(dt.date.fromisoformat(changed), dt.time()) if changed else None,
+    )
 
 
 class RightsTable:
@@ -296,9 +405,11 @@ class RightsTable:
         if columns not in (COLUMNS, _OLDER_COLUMNS):
             raise ValueError("a copy of another shape")
         n = int(payload["rows"])
-        data = {name: (value.split(_SEP) if n else []) if isinstance(value, str) else value
-                for name, value in payload["data"].items()}
-        for name in COLUMNS[len(columns):]:
+        data = {
+            name: (value.split(_SEP) if n else []) if isinstance(value, str) else value
+            for name, value in payload["data"].items()
+        }
+        for name in COLUMNS[len(columns) :]:
             data[name] = [""] * n
         if set(data) != set(COLUMNS) or any(not isinstance(v, list) or len(v) != n for v in data.values()):
             raise ValueError("a damaged copy")
@@ -331,6 +442,7 @@ def search_body(filters: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
 
 # -- the session ------------------------------------------------------------------------------------
 
+
 @dataclass
 class AdictSession:
     settings: GrdfAdictSettings
@@ -353,8 +465,9 @@ class AdictSession:
         client pacing exactly at the rate gets refused whenever one call travels faster
         than the one before it ("2 calls in the same second: one is in error")."""
         per_second, per_day = quota_of(self.settings)
-        return self.ctx.quota(f"{PROVIDER}:{self.client_id}", provider=TITLE,
-                              per_second=per_second * PACING_MARGIN, per_day=per_day)
+        return self.ctx.quota(
+            f"{PROVIDER}:{self.client_id}", provider=TITLE, per_second=per_second * PACING_MARGIN, per_day=per_day
+        )
 
     @property
     def client(self) -> "AdictClient":
@@ -369,8 +482,9 @@ class AdictSession:
             else:
                 base, token_url = self.settings.base_url, self.settings.token_url
                 secret = self.ctx.secrets.get(PROVIDER, SECRET) or ""
-            auth = adict_auth(http, self.client_id, secret, self.ctx.clock, token_url=token_url,
-                              scope=self.settings.scope or None)
+            auth = adict_auth(
+                http, self.client_id, secret, self.ctx.clock, token_url=token_url, scope=self.settings.scope or None
+            )
             self._client = AdictClient(http, base, auth, quota=self.quota, retry=self.ctx.retry)
         return self._client
 
@@ -387,8 +501,7 @@ class AdictSession:
                 if load.first_row_after is None:
                     load.first_row_after = time.monotonic() - load.started
         except ApiError as error:
-            load.error = (f"{error} — {len(table)} right(s) received before the error" if len(table)
-                          else str(error))
+            load.error = f"{error} — {len(table)} right(s) received before the error" if len(table) else str(error)
             raise
         finally:
             await stream.aclose()
@@ -411,8 +524,9 @@ class AdictSession:
         except ApiError as error:
             if error.kind not in ("network", "timeout") or len(load.table) or stored is None:
                 return load
-            return RightsLoad("local", load.filters, stored, done=True,
-                              error=f"offline ({error}): filters applied to the stored copy")
+            return RightsLoad(
+                "local", load.filters, stored, done=True, error=f"offline ({error}): filters applied to the stored copy"
+            )
 
 
 def status_changes(old: RightsTable | None, new: RightsTable) -> list[Change]:
@@ -430,16 +544,25 @@ def status_changes(old: RightsTable | None, new: RightsTable) -> list[Change]:
             continue
         severity = "attention" if state in LOST_STATES else "info"
         lost += severity == "attention"
-        changes.append(Change(ident, was, state, f"PCE {col['pce'][i]} ({col['holder'][i] or '?'}): "
-                              f"{was} → {state}", severity))  # type: ignore[arg-type]
+        changes.append(
+            Change(ident, was, state, f"PCE {col['pce'][i]} ({col['holder'][i] or '?'}): {was} → {state}", severity)
+        )  # type: ignore[arg-type]
     if lost:
-        changes.append(Change("*", None, f"{lost} lost", f"{lost} right(s) became {' / '.join(LOST_STATES)}",
-                              "attention", f"GRDF ADICT: {lost} access right(s) became "
-                              f"{' / '.join(LOST_STATES)}: see the access rights (5)."))
+        changes.append(
+            Change(
+                "*",
+                None,
+                f"{lost} lost",
+                f"{lost} right(s) became {' / '.join(LOST_STATES)}",
+                "attention",
+                f"GRDF ADICT: {lost} access right(s) became {' / '.join(LOST_STATES)}: see the access rights (5).",
+            )
+        )
     return changes
 
 
 # -- what needs action ------------------------------------------------------------------------------
+
 
 @dataclass
 class RightsSummary:
@@ -463,8 +586,11 @@ class DeadlineCache:
         """(overdue, due within 5 working days, working days left) of an ISO date."""
         if deadline not in self._cache:
             day = dt.date.fromisoformat(deadline)
-            self._cache[deadline] = (rules.overdue(day, self.today), rules.due_soon(day, self.today),
-                                     rules.working_days_until(self.today, day))
+            self._cache[deadline] = (
+                rules.overdue(day, self.today),
+                rules.due_soon(day, self.today),
+                rules.working_days_until(self.today, day),
+            )
         return self._cache[deadline]
 
 
@@ -487,16 +613,18 @@ def summarise(table: RightsTable, today: dt.date, recent_ids: set[str] = frozens
             if not late and (not nearest or deadline < nearest):
                 nearest = deadline
     since = (today - dt.timedelta(days=1)).isoformat()
-    lost = [i for i, (state, changed, ident) in enumerate(zip(col["state"], col["changed"], col["id"]))
-            if state in LOST_STATES and ((changed and changed >= since) or ident in recent_ids)]
+    lost = [
+        i
+        for i, (state, changed, ident) in enumerate(zip(col["state"], col["changed"], col["id"]))
+        if state in LOST_STATES and ((changed and changed >= since) or ident in recent_ids)
+    ]
     return RightsSummary(len(table), by_state, awaiting, overdue, soon, nearest, lost)
 
 
 def recent_lost_ids(ctx: ProviderContext, now: dt.datetime) -> set[str]:
     """Ids of rights the stored history saw become Refusée / Obsolète / Révoquée since yesterday."""
     since = dt.datetime.combine(now.date() - dt.timedelta(days=1), dt.time(), tzinfo=now.tzinfo)
-    return {h.key for h in ctx.store.history(RIGHTS_FEED, limit=5000)
-            if h.new in LOST_STATES and h.at >= since}
+    return {h.key for h in ctx.store.history(RIGHTS_FEED, limit=5000) if h.new in LOST_STATES and h.at >= since}
 
 
 def findings(ctx: ProviderContext, results: dict[str, Any], now: dt.datetime) -> list[Finding]:
@@ -523,11 +651,22 @@ def summary_findings(summary: RightsSummary, table: RightsTable) -> list[Finding
         col = table.col
         sample = ", ".join(f"{col['pce'][i]} {col['state'][i]}" for i in summary.lost_recently[:5])
         more = f" and {len(summary.lost_recently) - 5} more" if len(summary.lost_recently) > 5 else ""
-        out.append(Finding(TITLE, "attention", f"{len(summary.lost_recently)} right(s) became Refusée/"
-                           f"Obsolète/Révoquée since yesterday: {sample}{more}"))
+        out.append(
+            Finding(
+                TITLE,
+                "attention",
+                f"{len(summary.lost_recently)} right(s) became Refusée/"
+                f"Obsolète/Révoquée since yesterday: {sample}{more}",
+            )
+        )
     if not out:
-        out.append(Finding(TITLE, "ok", f"{summary.total} access right(s), "
-                           f"{summary.by_state.get(m.ACTIVE, 0)} active, no proof awaited"))
+        out.append(
+            Finding(
+                TITLE,
+                "ok",
+                f"{summary.total} access right(s), {summary.by_state.get(m.ACTIVE, 0)} active, no proof awaited",
+            )
+        )
     return out
 
 
@@ -537,14 +676,27 @@ def _load(payload: Any) -> RightsTable:
 
 def connect(settings: GrdfAdictSettings, ctx: ProviderContext, *, sandboxed: bool) -> Connection:
     session = AdictSession(settings, ctx, sandboxed)
-    feed: Feed[Any] = Feed(RIGHTS_FEED, PROVIDER, "GRDF access rights", session.refresh,
-                           RightsTable.dump, _load, fixed_interval(settings.refresh_seconds), status_changes)
-    return Connection(PROVIDER, TITLE, [feed], lambda results, now: findings(ctx, results, now),
-                      handlers=_handlers(session), session=session)
+    feed: Feed[Any] = Feed(
+        RIGHTS_FEED,
+        PROVIDER,
+        "GRDF access rights",
+        session.refresh,
+        RightsTable.dump,
+        _load,
+        fixed_interval(settings.refresh_seconds),
+        status_changes,
+    )
+    return Connection(
+        PROVIDER,
+        TITLE,
+        [feed],
+        lambda results, now: findings(ctx, results, now),
+        handlers=_handlers(session),
+        session=session,
+    )
 
 
 def _handlers(session: AdictSession) -> dict[tuple[str, str], Any]:
     from pupitre.providers.grdf_adict import actions
 
     return actions.handlers(lambda: session.client)
-

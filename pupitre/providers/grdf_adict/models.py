@@ -29,10 +29,20 @@ from pupitre.providers.core.clock import PARIS
 _CONFIG = ConfigDict(frozen=True, extra="allow", defer_build=True, populate_by_name=True)
 
 # -- vocabularies (document, "Différentes possibilités de filtrage") ------------------------------
-ROLES = ("AUTORISE_CONTRAT_FOURNITURE", "DETENTEUR_CONTRAT_FOURNITURE",
-         "AUTORISE_CONTRAT_INJECTION", "DETENTEUR_CONTRAT_INJECTION")
+ROLES = (
+    "AUTORISE_CONTRAT_FOURNITURE",
+    "DETENTEUR_CONTRAT_FOURNITURE",
+    "AUTORISE_CONTRAT_INJECTION",
+    "DETENTEUR_CONTRAT_INJECTION",
+)
 ACTIVE, TO_VALIDATE, REVOKED, TO_RECHECK, OBSOLETE, REFUSED = (
-    "Active", "A valider", "Révoquée", "A revérifier", "Obsolète", "Refusée")
+    "Active",
+    "A valider",
+    "Révoquée",
+    "A revérifier",
+    "Obsolète",
+    "Refusée",
+)
 STATES = (ACTIVE, TO_VALIDATE, REVOKED, TO_RECHECK, OBSOLETE, REFUSED)
 PROOF_PENDING = "Preuve en attente"
 PROOF_TO_CHECK = "Preuve à vérifier"
@@ -45,9 +55,16 @@ ROUTES = ("TIERS_DIRECT", "CLIENT_CONNECT")
 #: (``0000000002``: waiting for the holder), ``1…`` functional and ``2…`` technical errors.
 OK_CODE = "0000000000"
 
-_STATE_ALIASES = {"a revérifier": TO_RECHECK, "a révérifier": TO_RECHECK, "a reverifier": TO_RECHECK,
-                  "à revérifier": TO_RECHECK, "à valider": TO_VALIDATE, "revoquee": REVOKED,
-                  "obsolete": OBSOLETE, "refusee": REFUSED}
+_STATE_ALIASES = {
+    "a revérifier": TO_RECHECK,
+    "a révérifier": TO_RECHECK,
+    "a reverifier": TO_RECHECK,
+    "à revérifier": TO_RECHECK,
+    "à valider": TO_VALIDATE,
+    "revoquee": REVOKED,
+    "obsolete": OBSOLETE,
+    "refusee": REFUSED,
+}
 
 
 def _blank_none(value: Any) -> Any:
@@ -75,8 +92,7 @@ def parse_datetime(value: Any) -> dt.datetime | None:
     value = _blank_none(value)
     if value is None or isinstance(value, dt.datetime):
         return value if value is None or value.tzinfo else value.replace(tzinfo=PARIS)
-    parsed = dt.datetime.fromisoformat(str(value).replace(" ", "T", 1) if " " in str(value)
-                                       else str(value))
+    parsed = dt.datetime.fromisoformat(str(value).replace(" ", "T", 1) if " " in str(value) else str(value))
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=PARIS)
     return parsed.astimezone(PARIS)
@@ -234,12 +250,23 @@ class AccessRight(Base):
     @property
     def state_changed_at(self) -> dt.datetime | None:
         """When the right became Révoquée / Obsolète / Refusée (``None`` otherwise)."""
-        return {REVOKED: self.date_revocation, OBSOLETE: self.date_passage_a_obsolete,
-                REFUSED: self.date_passage_a_refuse}.get(self.etat_droit_acces or "")
+        return {
+            REVOKED: self.date_revocation,
+            OBSOLETE: self.date_passage_a_obsolete,
+            REFUSED: self.date_passage_a_refuse,
+        }.get(self.etat_droit_acces or "")
 
 
-_FLAG_WORDS = {"vrai": True, "true": True, "oui": True, "1": True,
-               "faux": False, "false": False, "non": False, "0": False}
+_FLAG_WORDS = {
+    "vrai": True,
+    "true": True,
+    "oui": True,
+    "1": True,
+    "faux": False,
+    "false": False,
+    "non": False,
+    "0": False,
+}
 
 
 def _blank_text(value: Any) -> str | None:
@@ -250,8 +277,13 @@ def _blank_text(value: Any) -> str | None:
 
 
 _DATE_CACHE: dict[Any, dt.date | None] = {None: None, "": None}
-_ROW_DATES = ("date_debut_droit_acces", "date_fin_droit_acces", "perim_donnees_conso_debut",
-              "perim_donnees_conso_fin", "date_limite_transmission_preuve")
+_ROW_DATES = (
+    "date_debut_droit_acces",
+    "date_fin_droit_acces",
+    "perim_donnees_conso_debut",
+    "perim_donnees_conso_fin",
+    "date_limite_transmission_preuve",
+)
 
 
 def _cached_date(value: Any) -> dt.date | None:
@@ -324,9 +356,22 @@ class RightRow(NamedTuple):
         proof = proof if proof is None or proof in _PROOF_SET else _blank_text(proof)
         route = route if route is None or route in _ROUTE_SET else _blank_text(route)
         changed = _CHANGED_AT.get(state) if state else None
-        return cls(id_droit_acces, id_pce, role, name or company or "", bool(name) and not company, state,
-                   proof, dates[0], dates[1], dates[2], dates[3], dates[4], route,
-                   parse_datetime(get(changed)) if changed else None)
+        return cls(
+            id_droit_acces,
+            id_pce,
+            role,
+            name or company or "",
+            bool(name) and not company,
+            state,
+            proof,
+            dates[0],
+            dates[1],
+            dates[2],
+            dates[3],
+            dates[4],
+            route,
+            parse_datetime(get(changed)) if changed else None,
+        )
 
     @classmethod
     def of(cls, right: "AccessRight") -> "RightRow":

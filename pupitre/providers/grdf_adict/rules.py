@@ -28,9 +28,20 @@ from typing import Any, AsyncIterable, AsyncIterator, Iterable, Mapping
 import orjson
 
 from pupitre.providers.core.errors import ApiError, PayloadError, ServerError
-from pupitre.providers.grdf_adict.models import (ACTIVE, OBSOLETE, PROOF_PENDING, PROOF_TO_CHECK, REFUSED,
-                                                 REVOKED, ROLES, TO_RECHECK, TO_VALIDATE, DeclareBody,
-                                                 Restitution, StatusLine)
+from pupitre.providers.grdf_adict.models import (
+    ACTIVE,
+    OBSOLETE,
+    PROOF_PENDING,
+    PROOF_TO_CHECK,
+    REFUSED,
+    REVOKED,
+    ROLES,
+    TO_RECHECK,
+    TO_VALIDATE,
+    DeclareBody,
+    Restitution,
+    StatusLine,
+)
 
 PROVIDER = "GRDF ADICT"
 
@@ -43,11 +54,9 @@ class FunctionalError(ApiError):
 
     kind = "refused"
 
-    def __init__(self, message: str, *, code: str = "", provider: str = PROVIDER,
-                 status: int | None = None) -> None:
+    def __init__(self, message: str, *, code: str = "", provider: str = PROVIDER, status: int | None = None) -> None:
         self.code = code
-        super().__init__(message, provider=provider, status=status,
-                         detail=f"code {code}" if code else "")
+        super().__init__(message, provider=provider, status=status, detail=f"code {code}" if code else "")
 
 
 class RuleError(ValueError):
@@ -100,8 +109,13 @@ def _cut_utf8(tail: bytes) -> bool:
 
 
 def _is_status_line(obj: Any) -> bool:
-    return isinstance(obj, dict) and "code_statut_traitement" in obj and "id_droit_acces" not in obj \
-        and "pce" not in obj and "id_pce" not in obj
+    return (
+        isinstance(obj, dict)
+        and "code_statut_traitement" in obj
+        and "id_droit_acces" not in obj
+        and "pce" not in obj
+        and "id_pce" not in obj
+    )
 
 
 class NdjsonDecoder:
@@ -130,21 +144,23 @@ class NdjsonDecoder:
             self._pending = pending
             self._check_size()
             return []
-        self._pending = pending[cut + 1:]
-        return self._read(pending[:cut + 1])
+        self._pending = pending[cut + 1 :]
+        return self._read(pending[: cut + 1])
 
     def close(self) -> list[Any]:
         """The end of the stream: what remains must be whitespace, else it was cut."""
         pending, self._pending = self._pending, b""
         items = self._read(pending) if pending.strip() else []
         if self._pending.strip():
-            raise self._cut("the stream ended inside a character" if _cut_utf8(self._pending)
-                            else "the stream was cut or malformed")
+            raise self._cut(
+                "the stream ended inside a character" if _cut_utf8(self._pending) else "the stream was cut or malformed"
+            )
         return items
 
     def _cut(self, why: str) -> PayloadError:
-        return PayloadError(f"{why} after {self.count} item(s) arrived", provider=PROVIDER,
-                            detail=f"{self.count} item(s) received")
+        return PayloadError(
+            f"{why} after {self.count} item(s) arrived", provider=PROVIDER, detail=f"{self.count} item(s) received"
+        )
 
     def _check_size(self) -> None:
         if len(self._pending) > _MAX_PENDING:
@@ -172,9 +188,9 @@ class NdjsonDecoder:
         try:
             text = block.decode("utf-8")
         except UnicodeDecodeError as exc:
-            if exc.end < len(block) - 3 or not _cut_utf8(block[exc.start:]):
+            if exc.end < len(block) - 3 or not _cut_utf8(block[exc.start :]):
                 raise self._cut(f"the stream is not valid UTF-8 ({exc.reason})") from None
-            text = block[:exc.start].decode("utf-8")  # a character split at the end: wait for it
+            text = block[: exc.start].decode("utf-8")  # a character split at the end: wait for it
         out: list[Any] = []
         pos, size = 0, len(text)
         while True:
@@ -188,7 +204,7 @@ class NdjsonDecoder:
                 break  # incomplete (or malformed: told at close)
             pos = end
             out.extend(self._expand(obj))
-        self._pending = block[len(text[:pos].encode("utf-8")):] + self._pending
+        self._pending = block[len(text[:pos].encode("utf-8")) :] + self._pending
         self._check_size()
         return out
 
@@ -267,8 +283,12 @@ def validate_pce(value: str) -> str:
     """``GI`` + 6 digits or 14 digits (spaces ignored); :class:`RuleError` otherwise."""
     text = re.sub(r"\s+", "", value or "").upper()
     if not _PCE.fullmatch(text):
-        raise RuleError([f"The PCE « {value} » is not valid: it is GI followed by 6 digits "
-                         "(GI123456) or 14 digits (12345678912345)."])
+        raise RuleError(
+            [
+                f"The PCE « {value} » is not valid: it is GI followed by 6 digits "
+                "(GI123456) or 14 digits (12345678912345)."
+            ]
+        )
     return text
 
 
@@ -281,21 +301,39 @@ _MOBILE = re.compile(r"0[67]\d{8}")
 
 #: The form fields of a declaration, in form order (``PUT /pce/{id_pce}/droit_acces`` body
 #: ``demander_acces_in`` plus the PCE of the path).
-DECLARATION_FIELDS = ("id_pce", "role_tiers", "nom_titulaire", "raison_sociale", "code_postal",
-                      "courriel_titulaire", "numero_telephone_mobile_titulaire",
-                      "date_debut_droit_acces", "date_fin_droit_acces",
-                      "perim_donnees_conso_debut", "perim_donnees_conso_fin",
-                      "perim_donnees_inj_debut", "perim_donnees_inj_fin",
-                      "perim_donnees_contractuelles", "perim_donnees_techniques",
-                      "perim_donnees_informatives", "perim_donnees_publiees")
-PERIMETER_FLAGS = ("perim_donnees_contractuelles", "perim_donnees_techniques",
-                   "perim_donnees_informatives", "perim_donnees_publiees")
-_DATE_LABELS = (("date_debut_droit_acces", "start of the right"),
-                ("date_fin_droit_acces", "end of the right"),
-                ("perim_donnees_conso_debut", "start of the consumption-data period"),
-                ("perim_donnees_conso_fin", "end of the consumption-data period"),
-                ("perim_donnees_inj_debut", "start of the injection-data period"),
-                ("perim_donnees_inj_fin", "end of the injection-data period"))
+DECLARATION_FIELDS = (
+    "id_pce",
+    "role_tiers",
+    "nom_titulaire",
+    "raison_sociale",
+    "code_postal",
+    "courriel_titulaire",
+    "numero_telephone_mobile_titulaire",
+    "date_debut_droit_acces",
+    "date_fin_droit_acces",
+    "perim_donnees_conso_debut",
+    "perim_donnees_conso_fin",
+    "perim_donnees_inj_debut",
+    "perim_donnees_inj_fin",
+    "perim_donnees_contractuelles",
+    "perim_donnees_techniques",
+    "perim_donnees_informatives",
+    "perim_donnees_publiees",
+)
+PERIMETER_FLAGS = (
+    "perim_donnees_contractuelles",
+    "perim_donnees_techniques",
+    "perim_donnees_informatives",
+    "perim_donnees_publiees",
+)
+_DATE_LABELS = (
+    ("date_debut_droit_acces", "start of the right"),
+    ("date_fin_droit_acces", "end of the right"),
+    ("perim_donnees_conso_debut", "start of the consumption-data period"),
+    ("perim_donnees_conso_fin", "end of the consumption-data period"),
+    ("perim_donnees_inj_debut", "start of the injection-data period"),
+    ("perim_donnees_inj_fin", "end of the injection-data period"),
+)
 
 
 def declaration_field_problems(fields: Mapping[str, Any], today: dt.date) -> dict[str, list[str]]:
@@ -332,8 +370,10 @@ def declaration_field_problems(fields: Mapping[str, Any], today: dt.date) -> dic
         add("courriel_titulaire", "The holder's e-mail address is missing or not valid.")
     mobile = re.sub(r"[\s.]", "", str(fields.get("numero_telephone_mobile_titulaire") or ""))
     if mobile and not _MOBILE.fullmatch(mobile):
-        add("numero_telephone_mobile_titulaire",
-            "The mobile number must be 10 digits starting with 06 or 07 (or be left empty).")
+        add(
+            "numero_telephone_mobile_titulaire",
+            "The mobile number must be 10 digits starting with 06 or 07 (or be left empty).",
+        )
     dates: dict[str, dt.date | None] = {}
     for key, label in _DATE_LABELS:
         try:
@@ -361,16 +401,22 @@ def declaration_field_problems(fields: Mapping[str, Any], today: dt.date) -> dic
         elif last and end and last > end:
             add(f"perim_donnees_{kind}_fin", f"The {what}-data period cannot end after the right ends.")
         if bool(first) != bool(last) and not out.get(f"perim_donnees_{kind}_debut"):
-            add(f"perim_donnees_{kind}_{'fin' if first else 'debut'}",
-                f"Give both ends of the {what}-data period, or neither.")
+            add(
+                f"perim_donnees_{kind}_{'fin' if first else 'debut'}",
+                f"Give both ends of the {what}-data period, or neither.",
+            )
     for key in PERIMETER_FLAGS:
         if not isinstance(fields.get(key, False), bool):
             add(key, "Answer yes or no.")
     if not any(fields.get(key) is True for key in PERIMETER_FLAGS):
         add("perim_donnees_publiees", "Choose at least one kind of data in the perimeter.")
     consumption = fields.get("perim_donnees_informatives") is True or fields.get("perim_donnees_publiees") is True
-    if consumption and not (dates.get("perim_donnees_conso_debut") and dates.get("perim_donnees_conso_fin")) \
-            and not out.get("perim_donnees_conso_debut") and not out.get("perim_donnees_conso_fin"):
+    if (
+        consumption
+        and not (dates.get("perim_donnees_conso_debut") and dates.get("perim_donnees_conso_fin"))
+        and not out.get("perim_donnees_conso_debut")
+        and not out.get("perim_donnees_conso_fin")
+    ):
         add("perim_donnees_conso_debut", "Consumption data need the consumption-data period (start and end).")
     return out
 
@@ -387,8 +433,7 @@ def build_declaration(fields: Mapping[str, Any], today: dt.date) -> DeclareBody:
         raise RuleError(problems)
     data = {k: v for k, v in fields.items() if v not in (None, "") and k != "id_pce"}
     if "numero_telephone_mobile_titulaire" in data:
-        data["numero_telephone_mobile_titulaire"] = re.sub(r"[\s.]", "",
-                                                           str(data["numero_telephone_mobile_titulaire"]))
+        data["numero_telephone_mobile_titulaire"] = re.sub(r"[\s.]", "", str(data["numero_telephone_mobile_titulaire"]))
     return DeclareBody.model_validate(data)
 
 
@@ -410,14 +455,22 @@ MAX_PROOF_FILES = 3
 MAX_PROOF_BYTES = 4_000_000
 #: The document's list ("txt, csv, pdf, pptx, wordx, mp3, mp4 et zip"; "wordx" is docx).
 PROOF_TYPES = ("txt", "csv", "pdf", "pptx", "docx", "mp3", "mp4", "zip")
-PROOF_MIME_TYPES = {"txt": "text/plain", "csv": "text/csv", "pdf": "application/pdf",
-                    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-                    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                    "mp3": "audio/mpeg", "mp4": "video/mp4", "zip": "application/zip"}
+PROOF_MIME_TYPES = {
+    "txt": "text/plain",
+    "csv": "text/csv",
+    "pdf": "application/pdf",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "mp3": "audio/mpeg",
+    "mp4": "video/mp4",
+    "zip": "application/zip",
+}
 
 
 def proof_extension(name: str) -> str:
     return name.rsplit(".", 1)[-1].lower() if "." in name else ""
+
+
 PROOF_STATUSES_ALLOWED = (PROOF_PENDING, PROOF_TO_CHECK)
 
 
@@ -427,8 +480,10 @@ def proof_status_problem(proof_status: str | None) -> str | None:
     for more)."""
     if proof_status in PROOF_STATUSES_ALLOWED:
         return None
-    return (f"GRDF does not expect proofs for this right (proof status: {proof_status or 'none'}); "
-            f"proofs can be sent only when it is « {PROOF_PENDING} » or « {PROOF_TO_CHECK} ».")
+    return (
+        f"GRDF does not expect proofs for this right (proof status: {proof_status or 'none'}); "
+        f"proofs can be sent only when it is « {PROOF_PENDING} » or « {PROOF_TO_CHECK} »."
+    )
 
 
 def proof_file_problems(files: Iterable[tuple[str, int]]) -> list[str]:
@@ -439,8 +494,9 @@ def proof_file_problems(files: Iterable[tuple[str, int]]) -> list[str]:
     if not files:
         problems.append("Choose at least one file.")
     if len(files) > MAX_PROOF_FILES:
-        problems.append(f"At most {MAX_PROOF_FILES} files per sending ({len(files)} chosen): "
-                        "send the others in a second sending.")
+        problems.append(
+            f"At most {MAX_PROOF_FILES} files per sending ({len(files)} chosen): send the others in a second sending."
+        )
     for name, size in files:
         if proof_extension(name) not in PROOF_TYPES:
             problems.append(f"« {name} »: type not accepted; use " + ", ".join(PROOF_TYPES) + ".")
@@ -468,8 +524,12 @@ def parse_periode(value: str) -> tuple[dt.date, dt.date]:
     """``YYYY``, ``YYYY-MM``, ``YYYY-Www``, ``YYYY-DDD`` → (first day, last day) inclusive."""
     match = _PERIODE.fullmatch((value or "").strip())
     if match is None:
-        raise RuleError([f"The period « {value} » is not valid: use YYYY, YYYY-MM, YYYY-Www "
-                         "(week) or YYYY-DDD (day of the year), or two dates."])
+        raise RuleError(
+            [
+                f"The period « {value} » is not valid: use YYYY, YYYY-MM, YYYY-Www "
+                "(week) or YYYY-DDD (day of the year), or two dates."
+            ]
+        )
     year = int(match["y"])
     try:
         if match["m"]:
@@ -510,15 +570,23 @@ def period_problems(start: dt.date, end: dt.date, today: dt.date, *, informative
     if end > today:
         problems.append("The period cannot end after today.")
     if start < _years_before(today, years):
-        problems.append(f"The start is more than {years} years ago: GRDF keeps {years} years of "
-                        f"{'informative' if informative else 'published'} data.")
+        problems.append(
+            f"The start is more than {years} years ago: GRDF keeps {years} years of "
+            f"{'informative' if informative else 'published'} data."
+        )
     if end >= start and _years_before(end, years) > start:
         problems.append(f"The period is longer than {years} years.")
     return problems
 
 
-def period_params(*, periode: str | None = None, start: dt.date | None = None,
-                  end: dt.date | None = None, today: dt.date, informative: bool) -> dict[str, str]:
+def period_params(
+    *,
+    periode: str | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    today: dt.date,
+    informative: bool,
+) -> dict[str, str]:
     """Checked query parameters: ``periode=…`` or ``date_debut``/``date_fin``."""
     if periode:
         first, last = parse_periode(periode)
@@ -528,20 +596,23 @@ def period_params(*, periode: str | None = None, start: dt.date | None = None,
         params = {"date_debut": start.isoformat(), "date_fin": end.isoformat()}
     else:
         raise RuleError(["Give a period (YYYY, YYYY-MM, YYYY-Www, YYYY-DDD) or two dates."])
-    problems = period_problems(first, min(last, today) if periode else last, today,
-                               informative=informative)
+    problems = period_problems(first, min(last, today) if periode else last, today, informative=informative)
     if problems:
         raise RuleError(problems)
     return params
 
 
 #: The data kinds read over a period, and whether GRDF keeps 3 (informative) or 5 years.
-PERIOD_KINDS = {"donnees_consos_publiees": False, "donnees_consos_informatives": True,
-                "donnees_injections_publiees": False}
+PERIOD_KINDS = {
+    "donnees_consos_publiees": False,
+    "donnees_consos_informatives": True,
+    "donnees_injections_publiees": False,
+}
 
 
-def period_query(kind: str, today: dt.date, *, periode: str = "", date_debut: str = "",
-                 date_fin: str = "") -> tuple[dict[str, str] | None, dict[str, list[str]]]:
+def period_query(
+    kind: str, today: dt.date, *, periode: str = "", date_debut: str = "", date_fin: str = ""
+) -> tuple[dict[str, str] | None, dict[str, list[str]]]:
     """The PCE-detail form: a ``periode`` (YYYY, YYYY-MM, YYYY-Www, YYYY-DDD) *or* two dates
     (YYYY-MM-DD) → the query parameters, or the problems by field (``periode``,
     ``date_debut``, ``date_fin``). The document's limits are checked: at most 5 years back
@@ -568,8 +639,7 @@ def period_query(kind: str, today: dt.date, *, periode: str = "", date_debut: st
     if errors:
         return None, errors
     try:
-        return period_params(start=dates["date_debut"], end=dates["date_fin"], today=today,
-                             informative=informative), {}
+        return period_params(start=dates["date_debut"], end=dates["date_fin"], today=today, informative=informative), {}
     except RuleError as error:
         for problem in error.problems:
             key = "date_fin" if ("after today" in problem or "end after" in problem) else "date_debut"
@@ -579,8 +649,16 @@ def period_query(kind: str, today: dt.date, *, periode: str = "", date_debut: st
 
 #: The blocks of ``donnees_contractuelles`` a ``filtre`` may name (document's list of
 #: contractual data; Swagger example ``filtre=cja&filtre=car``).
-CONTRACT_FILTERS = ("car", "cja", "profil", "modulation", "tarif_acheminement", "date_mes",
-                    "date_publication", "consommation_journaliere_plafond")
+CONTRACT_FILTERS = (
+    "car",
+    "cja",
+    "profil",
+    "modulation",
+    "tarif_acheminement",
+    "date_mes",
+    "date_publication",
+    "consommation_journaliere_plafond",
+)
 
 
 # -- quotas ----------------------------------------------------------------------------------------
@@ -593,8 +671,7 @@ QUOTA_TABLE: tuple[tuple[int | None, float, int], ...] = (
 )
 
 
-def quota_for_park(park_size: int, table: Iterable[tuple[int | None, float, int]] = QUOTA_TABLE
-                   ) -> tuple[float, int]:
+def quota_for_park(park_size: int, table: Iterable[tuple[int | None, float, int]] = QUOTA_TABLE) -> tuple[float, int]:
     """(calls per second, calls per day), all APIs together, for a park of ``park_size`` PCE
     (document, "Quotas GRDF ADICT", contract annex 4: 0–5 000 PCE → 1/s and 6 000/day;
     5 000–50 000 → 1/s and 60 000/day; > 50 000 → 3/s and 240 000/day). A boundary value
@@ -607,8 +684,13 @@ def quota_for_park(park_size: int, table: Iterable[tuple[int | None, float, int]
     raise ValueError("the quota table has no open-ended last tier")
 
 
-def quota_limits(park_size: int, *, per_second: float | None = None, per_day: int | None = None,
-                 table: Iterable[tuple[int | None, float, int]] = QUOTA_TABLE) -> tuple[float, int]:
+def quota_limits(
+    park_size: int,
+    *,
+    per_second: float | None = None,
+    per_day: int | None = None,
+    table: Iterable[tuple[int | None, float, int]] = QUOTA_TABLE,
+) -> tuple[float, int]:
     """The limits to give the core :class:`~pupitre.providers.core.quota.QuotaLimiter`: the
     table's, each replaced by an explicit setting when one is given (a contract may differ)."""
     table_second, table_day = quota_for_park(park_size, table)
@@ -620,19 +702,22 @@ def quota_limits(park_size: int, *, per_second: float | None = None, per_day: in
 #: published consumption, injections and contractual/technical data once a month,
 #: informative (daily) consumption once a day; declare, revoke, search as needed; proofs
 #: once a month when GRDF asks.
-RECOMMENDED_EVERY = {"droits_acces": dt.timedelta(days=1),
-                     "donnees_consos_publiees": dt.timedelta(days=30),
-                     "donnees_consos_informatives": dt.timedelta(days=1),
-                     "donnees_injections_publiees": dt.timedelta(days=30),
-                     "donnees_contractuelles": dt.timedelta(days=30),
-                     "donnees_techniques": dt.timedelta(days=30)}
+RECOMMENDED_EVERY = {
+    "droits_acces": dt.timedelta(days=1),
+    "donnees_consos_publiees": dt.timedelta(days=30),
+    "donnees_consos_informatives": dt.timedelta(days=1),
+    "donnees_injections_publiees": dt.timedelta(days=30),
+    "donnees_contractuelles": dt.timedelta(days=30),
+    "donnees_techniques": dt.timedelta(days=30),
+}
 
 
 def bulk_problem(calls: int, remaining_today: int | None) -> str | None:
     """A sentence when a bulk operation of ``calls`` would exceed today's remaining cap."""
     if remaining_today is not None and calls > remaining_today:
-        return (f"This needs {calls} calls but only {remaining_today} remain in today's GRDF "
-                "quota; it resets at midnight.")
+        return (
+            f"This needs {calls} calls but only {remaining_today} remain in today's GRDF quota; it resets at midnight."
+        )
     return None
 
 
@@ -656,8 +741,9 @@ def duration_text(seconds: float) -> str:
     return f"{hours} h {rest // 60:02d} min" if hours else f"{rest // 60} min {rest % 60:02d} s"
 
 
-def bulk_fits_today(calls: int, *, remaining_today: int | None, per_second: float | None = None,
-                    reserve: int = 0) -> BulkCheck:
+def bulk_fits_today(
+    calls: int, *, remaining_today: int | None, per_second: float | None = None, reserve: int = 0
+) -> BulkCheck:
     """Check, before starting, that a bulk operation of ``calls`` calls fits in what is left
     of today's cap (``remaining_today``, from ``QuotaLimiter.remaining_today()``; ``None``:
     no cap), keeping ``reserve`` calls for the routine (e.g. the daily rights listing).
@@ -669,12 +755,18 @@ def bulk_fits_today(calls: int, *, remaining_today: int | None, per_second: floa
     available = max(0, remaining_today - reserve)
     if calls > available:
         kept = f", {reserve} kept in reserve" if reserve else ""
-        return BulkCheck(calls, remaining_today, seconds, False,
-                         f"Not started: this needs {calls} calls but only {available} remain in "
-                         f"today's GRDF quota ({remaining_today} left{kept}); the quota resets at "
-                         "midnight (Paris). Split the operation or run it tomorrow.")
-    return BulkCheck(calls, remaining_today, seconds, True,
-                     f"{calls} calls{pace}; {available - calls} will remain today.")
+        return BulkCheck(
+            calls,
+            remaining_today,
+            seconds,
+            False,
+            f"Not started: this needs {calls} calls but only {available} remain in "
+            f"today's GRDF quota ({remaining_today} left{kept}); the quota resets at "
+            "midnight (Paris). Split the operation or run it tomorrow.",
+        )
+    return BulkCheck(
+        calls, remaining_today, seconds, True, f"{calls} calls{pace}; {available - calls} will remain today."
+    )
 
 
 # -- search and revocation ---------------------------------------------------------------------
@@ -716,12 +808,15 @@ def revocation_problem(state: str | None, role: str | None) -> str | None:
     if state not in REVOCABLE_STATES:
         return f"This right is « {state or 'unknown'} »: only an Active, « A valider » or « A revérifier » right can be revoked."
     if not (role or "").startswith("AUTORISE_"):
-        return (f"GRDF lets a third party revoke only the rights it holds as AUTORISE (this one is "
-                f"{role or 'without role'}).")
+        return (
+            f"GRDF lets a third party revoke only the rights it holds as AUTORISE (this one is "
+            f"{role or 'without role'})."
+        )
     return None
 
 
 # -- working days ----------------------------------------------------------------------------------
+
 
 def _easter(year: int) -> dt.date:
     a, b, c = year % 19, year // 100, year % 100
@@ -751,10 +846,8 @@ def is_working_day(day: dt.date) -> bool:
 def working_days_until(today: dt.date, deadline: dt.date) -> int:
     """Working days after ``today`` up to and including ``deadline`` (negative when past)."""
     if deadline < today:
-        return -sum(1 for n in range(1, (today - deadline).days + 1)
-                    if is_working_day(today - dt.timedelta(days=n)))
-    return sum(1 for n in range(1, (deadline - today).days + 1)
-               if is_working_day(today + dt.timedelta(days=n)))
+        return -sum(1 for n in range(1, (today - deadline).days + 1) if is_working_day(today - dt.timedelta(days=n)))
+    return sum(1 for n in range(1, (deadline - today).days + 1) if is_working_day(today + dt.timedelta(days=n)))
 
 
 def due_soon(deadline: dt.date | None, today: dt.date, within: int = 5) -> bool:
@@ -797,6 +890,7 @@ def frequencies_for(id_pce: str) -> tuple[str, ...]:
 
 # -- proof deadlines and lost rights (Overview tile, ``pupitre check``) -------------------------
 
+
 @dataclass(frozen=True)
 class ProofWatch:
     """Rights whose proofs GRDF waits for (``Preuve en attente``): ``level`` is ``ok`` when
@@ -824,15 +918,20 @@ def proof_watch(rights: Iterable[Any], today: dt.date, *, within: int = 5) -> Pr
     queue = proof_queue(rights)
     soon = sum(1 for r in queue if due_soon(r.date_limite_transmission_preuve, today, within))
     late = [r for r in queue if overdue(r.date_limite_transmission_preuve, today)]
-    upcoming = [r.date_limite_transmission_preuve for r in queue
-                if r.date_limite_transmission_preuve and r.date_limite_transmission_preuve >= today]
+    upcoming = [
+        r.date_limite_transmission_preuve
+        for r in queue
+        if r.date_limite_transmission_preuve and r.date_limite_transmission_preuve >= today
+    ]
     nxt = min(upcoming, default=None)
     if not queue:
         return ProofWatch(0, 0, 0, None, "ok", "no proofs awaited by GRDF")
     parts = [f"{len(queue)} right(s) awaiting proofs"]
     if late:
-        parts.append(f"{len(late)} past their deadline (first: PCE {late[0].id_pce}, "
-                     f"{late[0].date_limite_transmission_preuve:%d/%m/%Y})")
+        parts.append(
+            f"{len(late)} past their deadline (first: PCE {late[0].id_pce}, "
+            f"{late[0].date_limite_transmission_preuve:%d/%m/%Y})"
+        )
     if soon:
         parts.append(f"{soon} due within {within} working days")
     if nxt:
@@ -846,8 +945,11 @@ LOST_STATES = (REFUSED, OBSOLETE, REVOKED)
 def lost_since(rights: Iterable[Any], since: dt.datetime) -> list[Any]:
     """Rights that became Refusée, Obsolète or Révoquée at or after ``since`` (e.g. yesterday
     00:00), newest first: their data are no longer available."""
-    lost = [r for r in rights if r.etat_droit_acces in LOST_STATES
-            and r.state_changed_at is not None and r.state_changed_at >= since]
+    lost = [
+        r
+        for r in rights
+        if r.etat_droit_acces in LOST_STATES and r.state_changed_at is not None and r.state_changed_at >= since
+    ]
     return sorted(lost, key=lambda r: r.state_changed_at, reverse=True)
 
 

@@ -68,12 +68,34 @@ SANDBOX_CLIENT_SECRET = "sbx-adict-sandbox-secret-not-a-real-one"
 OK = {"code_statut_traitement": m.OK_CODE, "message_retour_traitement": "L'opération s'est déroulée avec succès."}
 NONE_FOUND = {"code_statut_traitement": m.OK_CODE, "message_retour_traitement": "Aucun droit d’accès trouvé."}
 THIRD_PARTY = "PUPITRE ENERGIE"
-_NAMES = ("MARTIN", "BERNARD", "DUBOIS", "LAMBERT", "FONTAINE", "GIRAUD", "MERCIER", "FAURE",
-          "M. CHAPEAU JEAN CHARLES", "MME PREVOT ELODIE")
-_COMPANIES = ("BOULANGERIE DU MARCHE", "SCI LES PLATANES", "GARAGE DES COTEAUX", "HOTEL DE LA GARE",
-              "SARL LA MENAGERE", "METHA'VALLEE SAS")
-_TOWNS = (("75009", "PARIS", "GD1057"), ("34000", "MONTPELLIER", "GD0511"), ("59100", "ROUBAIX", "GD0991"),
-          ("37000", "TOURS", "GD0370"), ("77900", "MELUN", "GD0770"), ("69003", "LYON", "GD0690"))
+_NAMES = (
+    "MARTIN",
+    "BERNARD",
+    "DUBOIS",
+    "LAMBERT",
+    "FONTAINE",
+    "GIRAUD",
+    "MERCIER",
+    "FAURE",
+    "M. CHAPEAU JEAN CHARLES",
+    "MME PREVOT ELODIE",
+)
+_COMPANIES = (
+    "BOULANGERIE DU MARCHE",
+    "SCI LES PLATANES",
+    "GARAGE DES COTEAUX",
+    "HOTEL DE LA GARE",
+    "SARL LA MENAGERE",
+    "METHA'VALLEE SAS",
+)
+_TOWNS = (
+    ("75009", "PARIS", "GD1057"),
+    ("34000", "MONTPELLIER", "GD0511"),
+    ("59100", "ROUBAIX", "GD0991"),
+    ("37000", "TOURS", "GD0370"),
+    ("77900", "MELUN", "GD0770"),
+    ("69003", "LYON", "GD0690"),
+)
 _STREETS = ("RUE CONDORCET", "ALLEE PIERRE AUGUSTE RENOIR", "AVENUE DE LA GARE", "CHEMIN DES VIGNES")
 
 # GRDF's messages (Swagger 1.6 answer descriptions), with the codes used here.
@@ -81,31 +103,46 @@ NO_RIGHT = ("1000006", "Aucun droit d'accès pour tous les PCE en entrée.")
 #: Kept for callers of the first simulator: an unknown PCE gets :data:`NO_RIGHT`.
 UNKNOWN_PCE = NO_RIGHT
 NOT_AUTHORISED = ("1000007", "Vous n'êtes pas ou plus autorisé à consulter les données de ce PCE.")
-MOVED_OUT = ("1000008", "Le client semble avoir déménagé et n'est plus titulaire de ce PCE, vous ne pouvez "
-                        "donc plus accéder à ses données.")
+MOVED_OUT = (
+    "1000008",
+    "Le client semble avoir déménagé et n'est plus titulaire de ce PCE, vous ne pouvez "
+    "donc plus accéder à ses données.",
+)
 OBSOLETE_BY_GRDF = ("1000009", "GRDF a passé le droit d'accès à l'état obsolète.")
-EXPIRED = ("1000010", "Votre droit d’accès sur ce PCE a expiré. Pour continuer à accéder aux données, vous "
-                      "devez faire une nouvelle demande d'accès et, le cas échéant, renouveler le consentement "
-                      "du titulaire.")
+EXPIRED = (
+    "1000010",
+    "Votre droit d’accès sur ce PCE a expiré. Pour continuer à accéder aux données, vous "
+    "devez faire une nouvelle demande d'accès et, le cas échéant, renouveler le consentement "
+    "du titulaire.",
+)
 BAD_PROOF = ("1000011", "La preuve de consentement fournie lors du contrôle opéré par GRDF n’est pas valide.")
-REVOKED_BY_HOLDER = ("1000012", "Le client titulaire a révoqué son consentement, vous ne pouvez plus accéder "
-                                "aux données de ce PCE.")
+REVOKED_BY_HOLDER = (
+    "1000012",
+    "Le client titulaire a révoqué son consentement, vous ne pouvez plus accéder aux données de ce PCE.",
+)
 REVOKED_BY_YOU = ("1000013", "Vous avez révoqué votre droit d’accès aux données de ce PCE.")
 NO_DATA = ("1000014", "Il n'y a pas de données correspondant à ce PCE sur la période demandée.")
-OUT_OF_PERIMETER = ("1000015", "Le périmètre des données auxquelles vous avez accès pour ce PCE ne couvre pas "
-                               "les données {what}.")
-STREAM_ERROR = ("2000000", "Le serveur a rencontré une erreur lors de l'exécution de la requête. Veuillez "
-                           "retenter votre appel sur la période mentionnée ci-dessus.")
+OUT_OF_PERIMETER = (
+    "1000015",
+    "Le périmètre des données auxquelles vous avez accès pour ce PCE ne couvre pas les données {what}.",
+)
+STREAM_ERROR = (
+    "2000000",
+    "Le serveur a rencontré une erreur lors de l'exécution de la requête. Veuillez "
+    "retenter votre appel sur la période mentionnée ci-dessus.",
+)
 BAD_PCE = ("1000005", "L'identifiant du PCE n'est pas correctement formaté (GI+6 chiffres ou 14 chiffres).")
 MOVED_SOURCE = "Le client n'est plus titulaire de ce PCE"
 REFUSED_TIMEOUT = "La durée de validité de la demande d'accréditation est dépassée."
 REFUSED_BY_HOLDER = "Le titulaire a refusé la demande d'accès."
 
-_KINDS = {"donnees_consos_publiees": ("perim_donnees_publiees", "de consommations publiées"),
-          "donnees_consos_informatives": ("perim_donnees_informatives", "de consommations informatives"),
-          "donnees_injections_publiees": (None, "d'injections publiées"),
-          "donnees_contractuelles": ("perim_donnees_contractuelles", "contractuelles"),
-          "donnees_techniques": ("perim_donnees_techniques", "techniques")}
+_KINDS = {
+    "donnees_consos_publiees": ("perim_donnees_publiees", "de consommations publiées"),
+    "donnees_consos_informatives": ("perim_donnees_informatives", "de consommations informatives"),
+    "donnees_injections_publiees": (None, "d'injections publiées"),
+    "donnees_contractuelles": ("perim_donnees_contractuelles", "contractuelles"),
+    "donnees_techniques": ("perim_donnees_techniques", "techniques"),
+}
 _PCE_BASE = 21_000_000_000_000  # 14-digit PCEs of the park: this + n (n even)
 _DAY_SPAN = 2200  # days around the epoch whose ISO date is precomputed
 _PERIOD_KINDS = ("donnees_consos_publiees", "donnees_consos_informatives", "donnees_injections_publiees")
@@ -133,27 +170,28 @@ _QPROOF = {status: _q(status) for status in m.PROOF_STATUSES}
 _QREFUSED_TIMEOUT, _QREFUSED_BY_HOLDER, _QMOVED = _q(REFUSED_TIMEOUT), _q(REFUSED_BY_HOLDER), _q(MOVED_SOURCE)
 _POSTCODES = tuple(town[0] for town in _TOWNS)
 #: One generated right as an NDJSON line (the order of the fields of the Swagger's ``liste_acces_out``).
-_LINE = ('{"id_droit_acces": "%s-%04x-4%03x-a%03x-%012x", "id_pce": "%s", "role_tiers": %s, "raison_sociale_du_tiers": '
-         + _q(THIRD_PARTY).replace("%", "%%") + ', "nom_titulaire": %s, "raison_sociale_du_titulaire": %s, '
-         '"courriel_titulaire": "titulaire%d@example.com", "code_postal": "%s", '
-         '"numero_telephone_mobile_titulaire": %s, "date_debut_droit_acces": "%s", "date_fin_droit_acces": "%s", '
-         '"perim_donnees_conso_debut": %s, "perim_donnees_conso_fin": %s, "perim_donnees_inj_debut": %s, '
-         '"perim_donnees_inj_fin": %s, "perim_donnees_techniques": "Vrai", "perim_donnees_contractuelles": %s, '
-         '"perim_donnees_informatives": %s, "perim_donnees_publiees": %s, "date_creation": "%s", '
-         '"etat_droit_acces": %s, "date_revocation": %s, "source_revocation": %s, "date_passage_a_obsolete": %s, '
-         '"source_passage_a_obsolete": %s, "date_fin_autorisation": "%s 00:00:00", "date_passage_a_refuse": %s, '
-         '"source_passage_a_refuse": %s, "parcours": %s, "statut_controle_preuve": %s, '
-         '"date_limite_transmission_preuve": %s}')
+_LINE = (
+    '{"id_droit_acces": "%s-%04x-4%03x-a%03x-%012x", "id_pce": "%s", "role_tiers": %s, "raison_sociale_du_tiers": '
+    + _q(THIRD_PARTY).replace("%", "%%")
+    + ', "nom_titulaire": %s, "raison_sociale_du_titulaire": %s, '
+    '"courriel_titulaire": "titulaire%d@example.com", "code_postal": "%s", '
+    '"numero_telephone_mobile_titulaire": %s, "date_debut_droit_acces": "%s", "date_fin_droit_acces": "%s", '
+    '"perim_donnees_conso_debut": %s, "perim_donnees_conso_fin": %s, "perim_donnees_inj_debut": %s, '
+    '"perim_donnees_inj_fin": %s, "perim_donnees_techniques": "Vrai", "perim_donnees_contractuelles": %s, '
+    '"perim_donnees_informatives": %s, "perim_donnees_publiees": %s, "date_creation": "%s", '
+    '"etat_droit_acces": %s, "date_revocation": %s, "source_revocation": %s, "date_passage_a_obsolete": %s, '
+    '"source_passage_a_obsolete": %s, "date_fin_autorisation": "%s 00:00:00", "date_passage_a_refuse": %s, '
+    '"source_passage_a_refuse": %s, "parcours": %s, "statut_controle_preuve": %s, '
+    '"date_limite_transmission_preuve": %s}'
+)
 
 
 def adict_error(status: int, message: str) -> dict[str, str]:
-    return {"code_statut_traitement": f"{2 if status >= 500 else 1}{status:09d}",
-            "message_retour_traitement": message}
+    return {"code_statut_traitement": f"{2 if status >= 500 else 1}{status:09d}", "message_retour_traitement": message}
 
 
 def _status(code: str, message: str, status: int) -> JSONResponse:
-    return JSONResponse({"code_statut_traitement": code, "message_retour_traitement": message},
-                        status_code=status)
+    return JSONResponse({"code_statut_traitement": code, "message_retour_traitement": message}, status_code=status)
 
 
 def _mix(n: int, seed: int) -> int:
@@ -252,9 +290,18 @@ class _TableDefault:
 class AdictSimulator(Simulator):
     error_body = staticmethod(adict_error)
 
-    def __init__(self, clock: Clock, plan: FaultPlan, *, park_size: int = 300, seed: int = 0,
-                 per_second: float | None = None, per_day: int | None = None, chunk_rows: int = 100,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        plan: FaultPlan,
+        *,
+        park_size: int = 300,
+        seed: int = 0,
+        per_second: float | None = None,
+        per_day: int | None = None,
+        chunk_rows: int = 100,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.clock = clock
         self.plan = plan
         self.seed = seed
@@ -310,6 +357,7 @@ class AdictSimulator(Simulator):
         changed: ``(id_droit_acces, id_pce, state before, state after)`` for every right
         whose state changed. Without ``delta`` it only applies what is due. Only rights
         with planned events can change, so a park of 100 000 is not read whole."""
+
         def movable() -> Iterator[tuple[str, dict[str, Any]]]:
             for n in range(self.park_size):
                 if n not in self.removed and (n in self.touched or self._has_events(n)):
@@ -347,12 +395,14 @@ class AdictSimulator(Simulator):
         if accept:
             right.update(etat_droit_acces=m.ACTIVE)
         else:
-            right.update(etat_droit_acces=m.REFUSED, date_passage_a_refuse=_stamp(now),
-                         source_passage_a_refuse=REFUSED_BY_HOLDER)
+            right.update(
+                etat_droit_acces=m.REFUSED, date_passage_a_refuse=_stamp(now), source_passage_a_refuse=REFUSED_BY_HOLDER
+            )
         return right
 
-    def start_proof_campaign(self, ids: Iterable[str] | None = None, *, count: int = 10,
-                             working_days: int = rules.PROOF_ANSWER_WORKING_DAYS) -> list[str]:
+    def start_proof_campaign(
+        self, ids: Iterable[str] | None = None, *, count: int = 10, working_days: int = rules.PROOF_ANSWER_WORKING_DAYS
+    ) -> list[str]:
         """GRDF launches a control: the given rights (else the first ``count`` active rights
         without a pending control) become ``Preuve en attente`` with a deadline
         ``working_days`` working days ahead. Returns their ids."""
@@ -367,8 +417,7 @@ class AdictSimulator(Simulator):
         deadline = rules.add_working_days(self.clock.now().date(), working_days).isoformat()
         out = []
         for key in ids:
-            self.rights[key].update(statut_controle_preuve=m.PROOF_PENDING,
-                                    date_limite_transmission_preuve=deadline)
+            self.rights[key].update(statut_controle_preuve=m.PROOF_PENDING, date_limite_transmission_preuve=deadline)
             out.append(key)
         return out
 
@@ -378,8 +427,7 @@ class AdictSimulator(Simulator):
         ``h`` is ``_mix(n, seed)`` when the caller has it already."""
         if h is None:
             h = _mix(n, self.seed)
-        return "%s-%04x-4%03x-a%03x-%012x" % (self._id_prefix, h >> 48, (h >> 52) & 0xFFF,
-                                               (h >> 40) & 0xFFF, n)
+        return "%s-%04x-4%03x-a%03x-%012x" % (self._id_prefix, h >> 48, (h >> 52) & 0xFFF, (h >> 40) & 0xFFF, n)
 
     def _index(self, key: str) -> int | None:
         try:
@@ -406,8 +454,11 @@ class AdictSimulator(Simulator):
 
     def frequency(self, id_pce: str) -> str:
         """The meter frequency of a PCE (6M / 1M for 14 digits, MM / JJ for GI)."""
-        h = _mix(_stable(id_pce), self.seed + 7) if self.index_of_pce(id_pce) is None \
+        h = (
+            _mix(_stable(id_pce), self.seed + 7)
+            if self.index_of_pce(id_pce) is None
             else _mix(self.index_of_pce(id_pce) or 0, self.seed + 7)
+        )
         if id_pce.startswith("GI"):
             return "JJ" if h % 4 == 0 or self._injection(id_pce) else "MM"
         return "1M" if h % 3 == 0 else "6M"
@@ -452,8 +503,7 @@ class AdictSimulator(Simulator):
         person = (h >> 7) % 3 != 0 and not injection
         dates, qdates, span = self._dates, self._qdates, _DAY_SPAN
         start_off = -30 - (h >> 12) % 900  # the right started (and was created) that day
-        created = "%s %02d:%02d:%02d" % (dates[span + start_off], 8 + (h >> 22) % 10, (h >> 26) % 60,
-                                         (h >> 32) % 60)
+        created = "%s %02d:%02d:%02d" % (dates[span + start_off], 8 + (h >> 22) % 10, (h >> 26) % 60, (h >> 32) % 60)
         proof = qproof = qdeadline = "null"
         changes = _NULLS6
         events: list[Event] = _NO_EVENTS
@@ -461,12 +511,25 @@ class AdictSimulator(Simulator):
         if state is _ACTIVE:
             proof = None
             if odd and k == 1:  # the holder moves out in a few days
-                events = [Event(self.epoch + dt.timedelta(days=soon), (m.ACTIVE,), {
-                    "etat_droit_acces": m.OBSOLETE, "date_passage_a_obsolete": None,
-                    "source_passage_a_obsolete": MOVED_SOURCE})]
+                events = [
+                    Event(
+                        self.epoch + dt.timedelta(days=soon),
+                        (m.ACTIVE,),
+                        {
+                            "etat_droit_acces": m.OBSOLETE,
+                            "date_passage_a_obsolete": None,
+                            "source_passage_a_obsolete": MOVED_SOURCE,
+                        },
+                    )
+                ]
             elif odd and k == 2:  # the holder revokes in a few days
-                events = [Event(self.epoch + dt.timedelta(days=soon), (m.ACTIVE,), {
-                    "etat_droit_acces": m.REVOKED, "date_revocation": None, "source_revocation": "Titulaire"})]
+                events = [
+                    Event(
+                        self.epoch + dt.timedelta(days=soon),
+                        (m.ACTIVE,),
+                        {"etat_droit_acces": m.REVOKED, "date_revocation": None, "source_revocation": "Titulaire"},
+                    )
+                ]
             elif k >= 5:
                 if k in (5, 11):  # due within 5 working days
                     proof, qdeadline = m.PROOF_PENDING, _q(self._working(soon))
@@ -486,18 +549,29 @@ class AdictSimulator(Simulator):
             created, start_off, events = self._awaiting_holder((h >> 24) % 20, person, k % 3)
         elif state is _REVOKED:
             proof = None
-            changes = ('"%s 07:%02d:00"' % (dates[span - k % 4], k), '"Titulaire"' if k % 2 else '"Tiers"',
-                       "null", "null", "null", "null")
+            changes = (
+                '"%s 07:%02d:00"' % (dates[span - k % 4], k),
+                '"Titulaire"' if k % 2 else '"Tiers"',
+                "null",
+                "null",
+                "null",
+                "null",
+            )
         elif state is _REFUSED:
             proof = None
             start_off = -4 - k
             created = "%s 10:%02d:00" % (dates[span + start_off], k)
-            changes = ("null", "null", "null", "null", '"%s 02:54:14"' % dates[span + start_off + 3],
-                       _QREFUSED_TIMEOUT if person else _QREFUSED_BY_HOLDER)
+            changes = (
+                "null",
+                "null",
+                "null",
+                "null",
+                '"%s 02:54:14"' % dates[span + start_off + 3],
+                _QREFUSED_TIMEOUT if person else _QREFUSED_BY_HOLDER,
+            )
         elif state is _OBSOLETE:
             proof = None
-            changes = ("null", "null", '"%s 05:%02d:00"' % (dates[span - k % 3], k), _QMOVED,
-                       "null", "null")
+            changes = ("null", "null", '"%s 05:%02d:00"' % (dates[span - k % 3], k), _QMOVED, "null", "null")
         else:  # A revérifier: the proofs checked were not valid
             proof, qproof = m.PROOF_KO, _QPROOF[m.PROOF_KO]
         end_off = start_off + 365 * (1 + (h >> 30) % 5)
@@ -506,20 +580,40 @@ class AdictSimulator(Simulator):
         end = dates[span + end_off]
         qend = qdates[span + end_off]
         line = _LINE % (
-            self._id_prefix, h >> 48, (h >> 52) & 0xFFF, (h >> 40) & 0xFFF, n,
-            "GI%06d" % n if odd else "%014d" % (_PCE_BASE + n), _Q[role],
+            self._id_prefix,
+            h >> 48,
+            (h >> 52) & 0xFFF,
+            (h >> 40) & 0xFFF,
+            n,
+            "GI%06d" % n if odd else "%014d" % (_PCE_BASE + n),
+            _Q[role],
             _QNAMES[(h >> 36) % len(_NAMES)] if person else "null",
             "null" if person else _QCOMPANIES[(h >> 36) % len(_COMPANIES)],
-            n, _POSTCODES[(h >> 9) % len(_POSTCODES)],
+            n,
+            _POSTCODES[(h >> 9) % len(_POSTCODES)],
             '"06%08d"' % ((h >> 40) % 100_000_000) if (h >> 2) & 1 else "null",
-            dates[span + start_off], end,
-            "null" if injection else qdates[span + start_off - 1095], "null" if injection else qend,
-            qdates[span + start_off - 365] if injection else "null", qend if injection else "null",
-            '"Vrai"' if (h >> 45) % 11 else '"Faux"', '"Faux"' if injection or not (h >> 33) % 9 else '"Vrai"',
-            '"Faux"' if injection else '"Vrai"', created, _Q[state],
-            changes[0], changes[1], changes[2], changes[3], end, changes[4], changes[5],
+            dates[span + start_off],
+            end,
+            "null" if injection else qdates[span + start_off - 1095],
+            "null" if injection else qend,
+            qdates[span + start_off - 365] if injection else "null",
+            qend if injection else "null",
+            '"Vrai"' if (h >> 45) % 11 else '"Faux"',
+            '"Faux"' if injection or not (h >> 33) % 9 else '"Vrai"',
+            '"Faux"' if injection else '"Vrai"',
+            created,
+            _Q[state],
+            changes[0],
+            changes[1],
+            changes[2],
+            changes[3],
+            end,
+            changes[4],
+            changes[5],
             '"TIERS_DIRECT"' if (h >> 50) % 4 or state is _TO_VALIDATE else '"CLIENT_CONNECT"',
-            qproof, qdeadline)
+            qproof,
+            qdeadline,
+        )
         return line, events, (state, role, proof)
 
     def _awaiting_holder(self, hours: int, person: bool, answer: int) -> tuple[str, int, list[Event]]:
@@ -529,8 +623,11 @@ class AdictSimulator(Simulator):
         cached = self._holder_cache.get(key)
         if cached is None:
             moment = self.epoch - dt.timedelta(hours=1 + hours)
-            cached = self._holder_cache[key] = (_stamp(moment), (moment.date() - self.epoch.date()).days,
-                                                self._validation_events(moment, person, answer))
+            cached = self._holder_cache[key] = (
+                _stamp(moment),
+                (moment.date() - self.epoch.date()).days,
+                self._validation_events(moment, person, answer),
+            )
         return cached[0], cached[1], list(cached[2])
 
     def _base(self, n: int) -> tuple[dict[str, Any], list[Event]]:
@@ -545,12 +642,29 @@ class AdictSimulator(Simulator):
             return [Event(created + dt.timedelta(days=1), (m.TO_VALIDATE,), {"etat_droit_acces": m.ACTIVE})]
         if answer == 1:
             when = created + dt.timedelta(days=1)
-            return [Event(when, (m.TO_VALIDATE,), {"etat_droit_acces": m.REFUSED, "date_passage_a_refuse": None,
-                                                   "source_passage_a_refuse": REFUSED_BY_HOLDER})]
+            return [
+                Event(
+                    when,
+                    (m.TO_VALIDATE,),
+                    {
+                        "etat_droit_acces": m.REFUSED,
+                        "date_passage_a_refuse": None,
+                        "source_passage_a_refuse": REFUSED_BY_HOLDER,
+                    },
+                )
+            ]
         if person:
-            return [Event(created + dt.timedelta(days=3), (m.TO_VALIDATE,), {
-                "etat_droit_acces": m.REFUSED, "date_passage_a_refuse": None,
-                "source_passage_a_refuse": REFUSED_TIMEOUT})]
+            return [
+                Event(
+                    created + dt.timedelta(days=3),
+                    (m.TO_VALIDATE,),
+                    {
+                        "etat_droit_acces": m.REFUSED,
+                        "date_passage_a_refuse": None,
+                        "source_passage_a_refuse": REFUSED_TIMEOUT,
+                    },
+                )
+            ]
         return [Event(created + dt.timedelta(days=2), (m.TO_VALIDATE,), {"etat_droit_acces": m.ACTIVE})]
 
     def _apply(self, right: dict[str, Any], events: list[Event], now: dt.datetime) -> list[Event]:
@@ -560,8 +674,12 @@ class AdictSimulator(Simulator):
         while pending and pending[0].when <= now:
             event = pending.pop(0)
             if right["etat_droit_acces"] in event.states or (not event.states):
-                right.update({k: (_stamp(event.when) if v is None and k.startswith("date_") else v)
-                              for k, v in event.changes.items()})
+                right.update(
+                    {
+                        k: (_stamp(event.when) if v is None and k.startswith("date_") else v)
+                        for k, v in event.changes.items()
+                    }
+                )
                 if event.then:
                     pending = sorted(pending + list(event.then), key=lambda e: e.when)
         return pending
@@ -726,24 +844,50 @@ class AdictSimulator(Simulator):
         "role_tiers": (400, "1000000020", "Votre rôle dans la demande d'accès n'est pas renseigné."),
         "code_postal": (400, "1000000021", "Le format du code postal est incorrect."),
         "courriel_titulaire": (400, "1000000022", "Le format du courriel du titulaire est incorrect."),
-        "numero_telephone_mobile_titulaire": (400, "1000000023", "Le numéro de téléphone mobile du titulaire "
-                                                                 "renseigné n'est pas correctement formaté."),
-        "date_debut_droit_acces": (409, "1000000030", "La date de début du droit d’accès doit être inférieure "
-                                                      "ou égale à la date du jour."),
-        "date_fin_droit_acces": (409, "1000000031", "La date de fin du droit d’accès doit être supérieure ou "
-                                                    "égale à la date du jour."),
-        "perim_donnees_conso_debut": (400, "1000000024", "La date de début du périmètre relatif aux données de "
-                                                         "consommation est obligatoire et doit être renseignée "
-                                                         "au format YYYY-MM-DD."),
-        "perim_donnees_conso_fin": (409, "1000000032", "La date de fin du périmètre relatif aux données de "
-                                                       "consommation doit être inférieure ou égale à la date de "
-                                                       "fin du droit d’accès."),
-        "perim_donnees_contractuelles": (400, "1000000033", "Le périmètre d'accès aux données contractuelles doit "
-                                                            "être renseigné à Vrai ou Faux."),
-        "perim_donnees_techniques": (400, "1000000034", "Le périmètre d'accès aux données techniques doit être "
-                                                        "renseigné à Vrai ou Faux."),
-        "perim_donnees_informatives": (400, "1000000035", "Le périmètre d'accès aux données informatives doit "
-                                                          "être renseigné à Vrai ou Faux."),
+        "numero_telephone_mobile_titulaire": (
+            400,
+            "1000000023",
+            "Le numéro de téléphone mobile du titulaire renseigné n'est pas correctement formaté.",
+        ),
+        "date_debut_droit_acces": (
+            409,
+            "1000000030",
+            "La date de début du droit d’accès doit être inférieure ou égale à la date du jour.",
+        ),
+        "date_fin_droit_acces": (
+            409,
+            "1000000031",
+            "La date de fin du droit d’accès doit être supérieure ou égale à la date du jour.",
+        ),
+        "perim_donnees_conso_debut": (
+            400,
+            "1000000024",
+            "La date de début du périmètre relatif aux données de "
+            "consommation est obligatoire et doit être renseignée "
+            "au format YYYY-MM-DD.",
+        ),
+        "perim_donnees_conso_fin": (
+            409,
+            "1000000032",
+            "La date de fin du périmètre relatif aux données de "
+            "consommation doit être inférieure ou égale à la date de "
+            "fin du droit d’accès.",
+        ),
+        "perim_donnees_contractuelles": (
+            400,
+            "1000000033",
+            "Le périmètre d'accès aux données contractuelles doit être renseigné à Vrai ou Faux.",
+        ),
+        "perim_donnees_techniques": (
+            400,
+            "1000000034",
+            "Le périmètre d'accès aux données techniques doit être renseigné à Vrai ou Faux.",
+        ),
+        "perim_donnees_informatives": (
+            400,
+            "1000000035",
+            "Le périmètre d'accès aux données informatives doit être renseigné à Vrai ou Faux.",
+        ),
         "perim_donnees_publiees": (400, "1000000025", "Le périmètre d'accès doit être renseigné."),
     }
 
@@ -785,36 +929,62 @@ class AdictSimulator(Simulator):
         if existing is not None:
             state = existing["etat_droit_acces"]
             if state == m.TO_VALIDATE:
-                return _status("1000000011", "La demande d'accès est en attente de la validation du titulaire du PCE.", 409)
+                return _status(
+                    "1000000011", "La demande d'accès est en attente de la validation du titulaire du PCE.", 409
+                )
             if state in (m.ACTIVE, m.TO_RECHECK):
                 return _status("1000000012", "Un droit d'accès existe déjà.", 409)
             if existing.get("code_postal") and existing["code_postal"] != body.get("code_postal"):
                 return _status("1000000014", "Le code postal ne correspond pas à l'adresse du PCE.", 409)
         key = str(uuid.uuid4())
-        right = {"id_droit_acces": key, "id_pce": pce, "role_tiers": body.get("role_tiers"),
-                 "raison_sociale_du_tiers": THIRD_PARTY, "nom_titulaire": name or None,
-                 "raison_sociale_du_titulaire": company or None,
-                 "courriel_titulaire": body.get("courriel_titulaire"), "code_postal": body.get("code_postal"),
-                 "numero_telephone_mobile_titulaire": body.get("numero_telephone_mobile_titulaire"),
-                 "date_debut_droit_acces": body.get("date_debut_droit_acces"),
-                 "date_fin_droit_acces": body.get("date_fin_droit_acces"),
-                 **{k: body.get(k) for k in ("perim_donnees_conso_debut", "perim_donnees_conso_fin",
-                                             "perim_donnees_inj_debut", "perim_donnees_inj_fin")},
-                 **{k: "Vrai" if fields[k] else "Faux" for k in rules.PERIMETER_FLAGS},
-                 "date_creation": _stamp(now), "etat_droit_acces": m.TO_VALIDATE,
-                 "date_revocation": None, "source_revocation": None, "date_passage_a_obsolete": None,
-                 "source_passage_a_obsolete": None,
-                 "date_fin_autorisation": f"{body.get('date_fin_droit_acces')} 00:00:00",
-                 "date_passage_a_refuse": None, "source_passage_a_refuse": None,
-                 "parcours": "TIERS_DIRECT", "statut_controle_preuve": None,
-                 "date_limite_transmission_preuve": None}
+        right = {
+            "id_droit_acces": key,
+            "id_pce": pce,
+            "role_tiers": body.get("role_tiers"),
+            "raison_sociale_du_tiers": THIRD_PARTY,
+            "nom_titulaire": name or None,
+            "raison_sociale_du_titulaire": company or None,
+            "courriel_titulaire": body.get("courriel_titulaire"),
+            "code_postal": body.get("code_postal"),
+            "numero_telephone_mobile_titulaire": body.get("numero_telephone_mobile_titulaire"),
+            "date_debut_droit_acces": body.get("date_debut_droit_acces"),
+            "date_fin_droit_acces": body.get("date_fin_droit_acces"),
+            **{
+                k: body.get(k)
+                for k in (
+                    "perim_donnees_conso_debut",
+                    "perim_donnees_conso_fin",
+                    "perim_donnees_inj_debut",
+                    "perim_donnees_inj_fin",
+                )
+            },
+            **{k: "Vrai" if fields[k] else "Faux" for k in rules.PERIMETER_FLAGS},
+            "date_creation": _stamp(now),
+            "etat_droit_acces": m.TO_VALIDATE,
+            "date_revocation": None,
+            "source_revocation": None,
+            "date_passage_a_obsolete": None,
+            "source_passage_a_obsolete": None,
+            "date_fin_autorisation": f"{body.get('date_fin_droit_acces')} 00:00:00",
+            "date_passage_a_refuse": None,
+            "source_passage_a_refuse": None,
+            "parcours": "TIERS_DIRECT",
+            "statut_controle_preuve": None,
+            "date_limite_transmission_preuve": None,
+        }
         self.declared[key] = right
         self.events[key] = self._validation_events(now, bool(name), answer=2)
-        answer = {"code_statut_traitement": "0000000002",
-                  "message_retour_traitement": "La demande d'accès est en attente de la validation du titulaire du PCE.",
-                  **{k: v for k, v in right.items() if k not in ("date_creation", "raison_sociale_du_tiers")
-                     and not k.startswith(("date_passage", "source_", "date_revocation", "statut_", "date_limite"))},
-                  "date_creation_droit_acces": right["date_creation"]}
+        answer = {
+            "code_statut_traitement": "0000000002",
+            "message_retour_traitement": "La demande d'accès est en attente de la validation du titulaire du PCE.",
+            **{
+                k: v
+                for k, v in right.items()
+                if k not in ("date_creation", "raison_sociale_du_tiers")
+                and not k.startswith(("date_passage", "source_", "date_revocation", "statut_", "date_limite"))
+            },
+            "date_creation_droit_acces": right["date_creation"],
+        }
         return JSONResponse(answer, status_code=201)
 
     def _right(self, request: Request) -> dict[str, Any] | Response:
@@ -832,8 +1002,7 @@ class AdictSimulator(Simulator):
             return right
         if rules.revocation_problem(right["etat_droit_acces"], right["role_tiers"]):
             return _status("2000000003", "Le demande est incohérente.", 409)
-        right.update(etat_droit_acces=m.REVOKED, source_revocation="Tiers",
-                     date_revocation=_stamp(self.clock.now()))
+        right.update(etat_droit_acces=m.REVOKED, source_revocation="Tiers", date_revocation=_stamp(self.clock.now()))
         self.events.pop(right["id_droit_acces"], None)
         return JSONResponse(OK)
 
@@ -851,27 +1020,38 @@ class AdictSimulator(Simulator):
         if any(rules.proof_extension(name) not in rules.PROOF_TYPES for name, _ in files):
             return _status("1000000041", "Une ou plusieurs preuves ne possèdent pas un format autorisé.", 409)
         if any(size > rules.MAX_PROOF_BYTES for _, size in files):
-            return _status("1000000042", "La taille maximale autorisée de 4Mo d’une ou plusieurs preuves "
-                                         "est dépassée.", 409)
+            return _status(
+                "1000000042", "La taille maximale autorisée de 4Mo d’une ou plusieurs preuves est dépassée.", 409
+            )
         key = right["id_droit_acces"]
         self.proofs.setdefault(key, []).extend(files)
         right["statut_controle_preuve"] = m.PROOF_TO_CHECK
         now = self.clock.now()
         good = self.proof_verdicts.get(key, True)
-        verdict = Event(now + dt.timedelta(days=7), (), {
-            "statut_controle_preuve": m.PROOF_OK if good else m.PROOF_KO,
-            **({} if good else {"etat_droit_acces": m.TO_RECHECK})})
+        verdict = Event(
+            now + dt.timedelta(days=7),
+            (),
+            {
+                "statut_controle_preuve": m.PROOF_OK if good else m.PROOF_KO,
+                **({} if good else {"etat_droit_acces": m.TO_RECHECK}),
+            },
+        )
         checking = Event(now + dt.timedelta(days=2), (), {"statut_controle_preuve": m.PROOF_CHECKING}, (verdict,))
         self.events[key] = [e for e in self.events.get(key, []) if "statut_controle_preuve" not in e.changes]
         self.events[key].append(checking)
         return JSONResponse(OK)
 
     # -- data -----------------------------------------------------------------------------------
-    def _restitution(self, pce: str, code_message: tuple[str, str], status: int = 200,
-                     what: str = "") -> Response:
+    def _restitution(self, pce: str, code_message: tuple[str, str], status: int = 200, what: str = "") -> Response:
         code, message = code_message
-        record = {"pce": {"id_pce": pce}, "periode": None, "releve_debut": "null", "releve_fin": "null",
-                  "consommation": "null", "statut_restitution": {"code": code, "message": message.format(what=what)}}
+        record = {
+            "pce": {"id_pce": pce},
+            "periode": None,
+            "releve_debut": "null",
+            "releve_fin": "null",
+            "consommation": "null",
+            "statut_restitution": {"code": code, "message": message.format(what=what)},
+        }
         return Response(json.dumps(record, ensure_ascii=False) + "\n", status_code=status, media_type=rules_ndjson())
 
     def _access_refusal(self, right: dict[str, Any] | None, kind: str, today: dt.date) -> tuple[str, str] | None:
@@ -906,8 +1086,10 @@ class AdictSimulator(Simulator):
             try:
                 first, last = rules.parse_periode(periode)
             except rules.RuleError:
-                return ("Le format du paramètre 'periode' n’est pas à un format attendu valide (YYYY, YYYY-NN, "
-                        "YYYY-WNN, YYYY-NNN, PN-YYYY, PN-YYYY-NN, PN-YYYY-WNN, PN-YYYY-WMM-N).")
+                return (
+                    "Le format du paramètre 'periode' n’est pas à un format attendu valide (YYYY, YYYY-NN, "
+                    "YYYY-WNN, YYYY-NNN, PN-YYYY, PN-YYYY-NN, PN-YYYY-WNN, PN-YYYY-WMM-N)."
+                )
             last = min(last, today)
         elif start or end:
             if not start:
@@ -962,11 +1144,17 @@ class AdictSimulator(Simulator):
         assert isinstance(period, tuple)
         rows = list(self._readings(pce, kind, right, period, today, request.query_params.get("periode")))
         if pce in self.stream_failures:
-            rows = rows[:self.stream_failures.pop(pce)]
-            rows.append({"pce": {"id_pce": pce}, "periode": {"valeur": None, "date_debut": period[0].isoformat(),
-                                                             "date_fin": period[1].isoformat()},
-                         "releve_debut": "null", "releve_fin": "null", "consommation": "null",
-                         "statut_restitution": {"code": STREAM_ERROR[0], "message": STREAM_ERROR[1]}})
+            rows = rows[: self.stream_failures.pop(pce)]
+            rows.append(
+                {
+                    "pce": {"id_pce": pce},
+                    "periode": {"valeur": None, "date_debut": period[0].isoformat(), "date_fin": period[1].isoformat()},
+                    "releve_debut": "null",
+                    "releve_fin": "null",
+                    "consommation": "null",
+                    "statut_restitution": {"code": STREAM_ERROR[0], "message": STREAM_ERROR[1]},
+                }
+            )
         if not rows:
             return self._restitution(pce, NO_DATA)
         return self._stream(rows, trailer=False)
@@ -975,39 +1163,70 @@ class AdictSimulator(Simulator):
         h = _mix(_stable(pce), self.seed + 3)
         car = 3000 + h % 40000
         mes = (m.parse_date(right["date_debut_droit_acces"]) or self.epoch.date()) - dt.timedelta(days=400 + h % 3000)
-        data: dict[str, Any] = {"date_mes": mes.isoformat(), "tarif_acheminement": ("T1", "T2", "T3", "T4")[h % 4],
-                                "date_publication": (self.epoch.date() - dt.timedelta(days=h % 60)).isoformat(),
-                                "consommation_journaliere_plafond": None}
+        data: dict[str, Any] = {
+            "date_mes": mes.isoformat(),
+            "tarif_acheminement": ("T1", "T2", "T3", "T4")[h % 4],
+            "date_publication": (self.epoch.date() - dt.timedelta(days=h % 60)).isoformat(),
+            "consommation_journaliere_plafond": None,
+        }
         if pce.startswith("GI"):  # Swagger 1.6 shape: numbers
             data.update(car=car, cja=0, profil={"profil_type_actuel": "P01" + str(2 + h % 3)})
         else:  # document (v1.7+) shape: blocks, numbers as strings
-            data.update(car={"car_actuelle": str(car), "car_future": str(car - 200)},
-                        cja={"cja": None, "cja_journaliere": None, "cja_mensuelle": None},
-                        profil={"date_debut_profil_type_actuel": "2023-04-14",
-                                "date_fin_profil_type_actuel": "9999-12-31",
-                                "profil_type_actuel": "P011", "profil_type_futur": None},
-                        modulation={"modulation_n_1": None, "modulation_n_2": None, "modulation_n_3": None,
-                                    "assiette": None})
+            data.update(
+                car={"car_actuelle": str(car), "car_future": str(car - 200)},
+                cja={"cja": None, "cja_journaliere": None, "cja_mensuelle": None},
+                profil={
+                    "date_debut_profil_type_actuel": "2023-04-14",
+                    "date_fin_profil_type_actuel": "9999-12-31",
+                    "profil_type_actuel": "P011",
+                    "profil_type_futur": None,
+                },
+                modulation={"modulation_n_1": None, "modulation_n_2": None, "modulation_n_3": None, "assiette": None},
+            )
         return {"pce": {"id_pce": pce}, "donnees_contractuelles": data, "statut_restitution": None}
 
     def _technical(self, pce: str, right: dict[str, Any]) -> dict[str, Any]:
         h = _mix(_stable(pce), self.seed + 5)
         town = next((t for t in _TOWNS if t[0] == right.get("code_postal")), _TOWNS[0])
-        return {"pce": {"id_pce": pce}, "donnees_techniques": {
-            "situation_compteur": {"numero_rue": str(1 + h % 120), "nom_rue": _STREETS[h % len(_STREETS)],
-                                   "complement_adresse": None, "code_postal": town[0], "commune": town[1]},
-            "caracteristiques_compteur": {"frequence": self.frequency(pce), "client_sensible_mig": "Non",
-                                          "code_calibre": ("G4", "G6", "G16", "G65")[h % 4],
-                                          "code_debit": str(6 + h % 20), "code_debit_normalise": None,
-                                          "pression_livraison": "0.021", "matricule_compteur": str(100 + h % 900)},
-            "pitd": {"identifiant_pitd": town[2], "libelle_pitd": town[1]},
-            "regime_propriete": {"regime_propriete_compteur": "Faisant partie intégrante du Réseau de Distribution",
-                                 "regime_propriete_convertisseur": None, "regime_propriete_poste": None,
-                                 "regime_propriete_enregistreur": None}},
-            "statut_restitution": None}
+        return {
+            "pce": {"id_pce": pce},
+            "donnees_techniques": {
+                "situation_compteur": {
+                    "numero_rue": str(1 + h % 120),
+                    "nom_rue": _STREETS[h % len(_STREETS)],
+                    "complement_adresse": None,
+                    "code_postal": town[0],
+                    "commune": town[1],
+                },
+                "caracteristiques_compteur": {
+                    "frequence": self.frequency(pce),
+                    "client_sensible_mig": "Non",
+                    "code_calibre": ("G4", "G6", "G16", "G65")[h % 4],
+                    "code_debit": str(6 + h % 20),
+                    "code_debit_normalise": None,
+                    "pression_livraison": "0.021",
+                    "matricule_compteur": str(100 + h % 900),
+                },
+                "pitd": {"identifiant_pitd": town[2], "libelle_pitd": town[1]},
+                "regime_propriete": {
+                    "regime_propriete_compteur": "Faisant partie intégrante du Réseau de Distribution",
+                    "regime_propriete_convertisseur": None,
+                    "regime_propriete_poste": None,
+                    "regime_propriete_enregistreur": None,
+                },
+            },
+            "statut_restitution": None,
+        }
 
-    def _readings(self, pce: str, kind: str, right: dict[str, Any], period: tuple[dt.date, dt.date],
-                  today: dt.date, periode: str | None) -> Iterator[dict[str, Any]]:
+    def _readings(
+        self,
+        pce: str,
+        kind: str,
+        right: dict[str, Any],
+        period: tuple[dt.date, dt.date],
+        today: dt.date,
+        periode: str | None,
+    ) -> Iterator[dict[str, Any]]:
         """The series of a PCE for a period, per its meter frequency (document's table):
         published 6M by half-year, 1M and MM by month, JJ by gas day (up to D-1);
         informative daily data for 1M (up to D-3) and MM (up to D-2) only; injection
@@ -1015,8 +1234,11 @@ class AdictSimulator(Simulator):
         frequency = self.frequency(pce)
         injection = kind == "donnees_injections_publiees"
         first, last = period
-        perim = ("perim_donnees_inj_debut", "perim_donnees_inj_fin") if injection else \
-            ("perim_donnees_conso_debut", "perim_donnees_conso_fin")
+        perim = (
+            ("perim_donnees_inj_debut", "perim_donnees_inj_fin")
+            if injection
+            else ("perim_donnees_conso_debut", "perim_donnees_conso_fin")
+        )
         lo, hi = m.parse_date(right.get(perim[0])), m.parse_date(right.get(perim[1]))
         if lo:
             first = max(first, lo)
@@ -1048,31 +1270,56 @@ class AdictSimulator(Simulator):
             estimated = (h >> (start.toordinal() % 40)) & 15 == 0
             current_month = (today.year, today.month) == (start.year, start.month)
             published = kind != "donnees_consos_informatives"
-            coeffs = ({"coeff_pta": None, "valeur_pcs": None, "coeff_conversion": coeff} if frequency == "1M"
-                      else {"coeff_pta": 1.0, "valeur_pcs": coeff, "coeff_conversion": None})
+            coeffs = (
+                {"coeff_pta": None, "valeur_pcs": None, "coeff_conversion": coeff}
+                if frequency == "1M"
+                else {"coeff_pta": 1.0, "valeur_pcs": coeff, "coeff_conversion": None}
+            )
             record: dict[str, Any] = {
                 "pce": {"id_pce": pce},
                 "periode": {"valeur": periode, "date_debut": period[0].isoformat(), "date_fin": period[1].isoformat()},
-                "releve_debut": {"date_releve": t0, "raison_releve": None, "libelle_raison_releve": None,
-                                 "qualite_releve": "Estimation" if estimated else "Mesure", "statut_releve": "Normal",
-                                 "index_brut_debut": {"valeur_index": index, "horodate_Index": t0},
-                                 "index_converti_debut": {"valeur_index": None, "horodate_Index": None}},
-                "releve_fin": {"date_releve": t1, "raison_releve": "RNO", "libelle_raison_releve": "Relevé normal",
-                               "qualite_releve": "Mesure", "statut_releve": "Normal",
-                               "index_brut_fin": {"valeur_index": index + volume, "horodate_Index": t1},
-                               "index_converti_fin": {"valeur_index": None, "horodate_Index": None}},
-                block: {f"date_debut_{block}": t0, f"date_fin_{block}": t1, "flag_retour_zero": False,
-                        "volume_brut": volume, "coeff_calcul": coeffs, "volume_converti": None,
-                        "energie": round(volume * coeff), f"type_qualif_{suffix}": "Estimé" if estimated else "Mesuré",
-                        "sens_flux_gaz": "Production" if injection else "Consommation",
-                        f"statut_{suffix}": "Provisoire" if (not published or (step == "day" and current_month))
-                        else "Définitive",
-                        "journee_gaziere": start.isoformat() if step == "day" else None,
-                        f"type_{suffix}": "Publiée" if published else "Informative Journalier"},
-                "statut_restitution": None}
+                "releve_debut": {
+                    "date_releve": t0,
+                    "raison_releve": None,
+                    "libelle_raison_releve": None,
+                    "qualite_releve": "Estimation" if estimated else "Mesure",
+                    "statut_releve": "Normal",
+                    "index_brut_debut": {"valeur_index": index, "horodate_Index": t0},
+                    "index_converti_debut": {"valeur_index": None, "horodate_Index": None},
+                },
+                "releve_fin": {
+                    "date_releve": t1,
+                    "raison_releve": "RNO",
+                    "libelle_raison_releve": "Relevé normal",
+                    "qualite_releve": "Mesure",
+                    "statut_releve": "Normal",
+                    "index_brut_fin": {"valeur_index": index + volume, "horodate_Index": t1},
+                    "index_converti_fin": {"valeur_index": None, "horodate_Index": None},
+                },
+                block: {
+                    f"date_debut_{block}": t0,
+                    f"date_fin_{block}": t1,
+                    "flag_retour_zero": False,
+                    "volume_brut": volume,
+                    "coeff_calcul": coeffs,
+                    "volume_converti": None,
+                    "energie": round(volume * coeff),
+                    f"type_qualif_{suffix}": "Estimé" if estimated else "Mesuré",
+                    "sens_flux_gaz": "Production" if injection else "Consommation",
+                    f"statut_{suffix}": "Provisoire"
+                    if (not published or (step == "day" and current_month))
+                    else "Définitive",
+                    "journee_gaziere": start.isoformat() if step == "day" else None,
+                    f"type_{suffix}": "Publiée" if published else "Informative Journalier",
+                },
+                "statut_restitution": None,
+            }
             if published:
-                record["bordereau_publication"] = {"date_debut_bordereau": None, "date_fin_bordereau": None,
-                                                   "nb_jour_gazier": days if step != "day" else None}
+                record["bordereau_publication"] = {
+                    "date_debut_bordereau": None,
+                    "date_fin_bordereau": None,
+                    "nb_jour_gazier": days if step != "day" else None,
+                }
             index += volume
             yield record
 
@@ -1081,12 +1328,14 @@ class AdictSimulator(Simulator):
         return token_route(TOKEN_PATH, self.issuer, self.clients)
 
     def routes(self) -> list[Route]:
-        return [self._token,
-                Route(f"{API_PREFIX}/droits_acces", self._rights, methods=["GET", "POST"]),
-                Route(f"{API_PREFIX}/pce/{{id_pce}}/droit_acces", self._declare, methods=["PUT"]),
-                Route(f"{API_PREFIX}/droit_acces/{{id_droit_acces}}", self._revoke, methods=["PATCH"]),
-                Route(f"{API_PREFIX}/droit_acces/{{id_droit_acces}}/preuves", self._proofs, methods=["PUT"]),
-                Route(f"{API_PREFIX}/pce/{{id_pce}}/{{kind:str}}", self._data, methods=["GET"])]
+        return [
+            self._token,
+            Route(f"{API_PREFIX}/droits_acces", self._rights, methods=["GET", "POST"]),
+            Route(f"{API_PREFIX}/pce/{{id_pce}}/droit_acces", self._declare, methods=["PUT"]),
+            Route(f"{API_PREFIX}/droit_acces/{{id_droit_acces}}", self._revoke, methods=["PATCH"]),
+            Route(f"{API_PREFIX}/droit_acces/{{id_droit_acces}}/preuves", self._proofs, methods=["PUT"]),
+            Route(f"{API_PREFIX}/pce/{{id_pce}}/{{kind:str}}", self._data, methods=["GET"]),
+        ]
 
     def wrap(self, app: ASGIApp) -> ASGIApp:
         return _QuotaGate(app, self)
@@ -1124,7 +1373,8 @@ def _multipart_files(content_type: str, body: bytes, field: str) -> list[tuple[s
     import email.policy
 
     message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
+    )
     if not message.is_multipart():
         return []
     out = []
@@ -1148,9 +1398,17 @@ class _QuotaGate:
     async def _refuse(self, send: Send, message: str, retry_after: str) -> None:
         self.sim.quota_refusals += 1
         body = json.dumps(adict_error(429, message), ensure_ascii=False).encode()
-        await send({"type": "http.response.start", "status": 429,
-                    "headers": [(b"content-type", b"application/json"), (b"retry-after", retry_after.encode()),
-                                (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 429,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"retry-after", retry_after.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -52,12 +52,20 @@ _CDGF_MAX = 40
 _LOGIN_MAX = 200
 
 
-def omega_auth(http: httpx.AsyncClient, client_id: str, client_secret: str, clock: Clock, *,
-               token_url: str = PRODUCTION_TOKEN_URL, scope: str = SCOPE,
-               refresh_margin: float = 60) -> ClientCredentials:
+def omega_auth(
+    http: httpx.AsyncClient,
+    client_id: str,
+    client_secret: str,
+    clock: Clock,
+    *,
+    token_url: str = PRODUCTION_TOKEN_URL,
+    scope: str = SCOPE,
+    refresh_margin: float = 60,
+) -> ClientCredentials:
     """The OKTA ``client_credentials`` strategy with scope ``suivi_demande`` (§1.4, Annex B)."""
-    return ClientCredentials(http, token_url, client_id, client_secret, scope, clock,
-                             provider=PROVIDER, refresh_margin=refresh_margin)
+    return ClientCredentials(
+        http, token_url, client_id, client_secret, scope, clock, provider=PROVIDER, refresh_margin=refresh_margin
+    )
 
 
 def _header_value(value: str, what: str, size: int) -> str:
@@ -65,9 +73,11 @@ def _header_value(value: str, what: str, size: int) -> str:
     if not text:
         raise ConfigError(f"{PROVIDER}: the {what} is empty; set it in the settings")
     if len(text) > size or not text.isascii() or not text.isprintable():
-        raise ConfigError(f"{PROVIDER}: the {what} must be plain ASCII text on one line (at most "
-                          f"{size} characters): use the professional e-mail address or a name "
-                          "without accents")
+        raise ConfigError(
+            f"{PROVIDER}: the {what} must be plain ASCII text on one line (at most "
+            f"{size} characters): use the professional e-mail address or a name "
+            "without accents"
+        )
     return text
 
 
@@ -76,17 +86,23 @@ class OmegaClient(ApiClient):
 
     provider = PROVIDER
 
-    def __init__(self, http: httpx.AsyncClient, base_url: str, auth: httpx.Auth | None, *,
-                 code_cdgf: str, user_login: str, quota: QuotaLimiter | None,
-                 retry: RetryPolicy = NO_RETRY) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        base_url: str,
+        auth: httpx.Auth | None,
+        *,
+        code_cdgf: str,
+        user_login: str,
+        quota: QuotaLimiter | None,
+        retry: RetryPolicy = NO_RETRY,
+    ) -> None:
         super().__init__(http, base_url, auth, quota=quota, retry=retry)
         cdgf = (code_cdgf or "").strip()
         if not cdgf:
-            raise ConfigError(f"{PROVIDER}: the supplier code (code_cdgf) is empty; set it in "
-                              "the settings")
+            raise ConfigError(f"{PROVIDER}: the supplier code (code_cdgf) is empty; set it in the settings")
         if len(cdgf) > _CDGF_MAX or not cdgf.isascii() or not cdgf.isalnum():
-            raise ConfigError(f"{PROVIDER}: the supplier code (code_cdgf) must be letters and "
-                              "digits, like A04000010")
+            raise ConfigError(f"{PROVIDER}: the supplier code (code_cdgf) must be letters and digits, like A04000010")
         self.code_cdgf = cdgf
         self.user_login = _header_value(user_login, "user login (x-user-login)", _LOGIN_MAX)
 
@@ -109,5 +125,4 @@ class OmegaClient(ApiClient):
             raise BadRequestError(str(exc), provider=self.provider) from exc
         path = DEMANDE_PATH.format(numero=quote(numero, safe=""))
         headers: dict[str, Any] = {"Accept": "application/json", USER_LOGIN_HEADER: self.user_login}
-        return await self.get_json(path, Demande, params={"code_cdgf": self.code_cdgf},
-                                   headers=headers)
+        return await self.get_json(path, Demande, params={"code_cdgf": self.code_cdgf}, headers=headers)

@@ -44,8 +44,9 @@ def configured(settings: GrdfOmegaSettings, secrets: Any) -> bool:
 def sandbox_app(settings: GrdfOmegaSettings, ctx: ProviderContext) -> Any:
     from pupitre.providers.grdf_omega.sandbox import OmegaSimulator
 
-    return OmegaSimulator(ctx.clock, ctx.faults, code_cdgf=SANDBOX_CDGF, client_id=SANDBOX_CLIENT_ID,
-                          client_secret=SANDBOX_CLIENT_SECRET).app
+    return OmegaSimulator(
+        ctx.clock, ctx.faults, code_cdgf=SANDBOX_CDGF, client_id=SANDBOX_CLIENT_ID, client_secret=SANDBOX_CLIENT_SECRET
+    ).app
 
 
 @dataclass
@@ -104,12 +105,13 @@ class OmegaSession:
                 base, token_url = self.settings.base_url, self.settings.token_url
                 client_id, secret = self.settings.client_id, self.ctx.secrets.get(PROVIDER, SECRET) or ""
                 login = self.settings.user_login
-            auth = ClientCredentials(http, token_url, client_id, secret, self.settings.scope, self.ctx.clock,
-                                     provider=TITLE)
-            quota = self.ctx.quota(f"{PROVIDER}:{self.code_cdgf}", provider=TITLE,
-                                   per_second=self.settings.per_second)
-            self._client = OmegaClient(http, base, auth, code_cdgf=self.code_cdgf, user_login=login,
-                                       quota=quota, retry=self.ctx.retry)
+            auth = ClientCredentials(
+                http, token_url, client_id, secret, self.settings.scope, self.ctx.clock, provider=TITLE
+            )
+            quota = self.ctx.quota(f"{PROVIDER}:{self.code_cdgf}", provider=TITLE, per_second=self.settings.per_second)
+            self._client = OmegaClient(
+                http, base, auth, code_cdgf=self.code_cdgf, user_login=login, quota=quota, retry=self.ctx.retry
+            )
         return self._client
 
     def watched(self) -> list[str]:
@@ -149,16 +151,28 @@ class OmegaSession:
 
 
 def dump(tracked: dict[str, Tracked]) -> dict[str, Any]:
-    return {n: {"demande": t.demande.model_dump(mode="json") if t.demande else None, "error": t.error,
-                "error_short": t.error_short, "read_at": t.read_at.isoformat() if t.read_at else None}
-            for n, t in tracked.items()}
+    return {
+        n: {
+            "demande": t.demande.model_dump(mode="json") if t.demande else None,
+            "error": t.error,
+            "error_short": t.error_short,
+            "read_at": t.read_at.isoformat() if t.read_at else None,
+        }
+        for n, t in tracked.items()
+    }
 
 
 def load(payload: dict[str, Any]) -> dict[str, Tracked]:
-    return {n: Tracked(n, Demande.model_validate(v["demande"]) if v.get("demande") else None, v.get("error"),
-                       dt.datetime.fromisoformat(v["read_at"]) if v.get("read_at") else None,
-                       v.get("error_short"))
-            for n, v in payload.items()}
+    return {
+        n: Tracked(
+            n,
+            Demande.model_validate(v["demande"]) if v.get("demande") else None,
+            v.get("error"),
+            dt.datetime.fromisoformat(v["read_at"]) if v.get("read_at") else None,
+            v.get("error_short"),
+        )
+        for n, v in payload.items()
+    }
 
 
 def status_changes(old: dict[str, Tracked] | None, new: dict[str, Tracked]) -> list[Change]:
@@ -170,25 +184,42 @@ def status_changes(old: dict[str, Tracked] | None, new: dict[str, Tracked]) -> l
             continue
         if rules.status_changed(before.demande, tracked.demande):
             was, now = before.demande.statut_externe_demande, tracked.demande.statut_externe_demande
-            changes.append(Change(numero, was.code, now.code, f"{was.libelle or was.code} → {now.libelle or now.code}",
-                                  "attention", f"Request {numero} ({tracked.demande.type_demande.code}): "
-                                  f"{was.libelle or was.code} → {now.libelle or now.code}"))
+            changes.append(
+                Change(
+                    numero,
+                    was.code,
+                    now.code,
+                    f"{was.libelle or was.code} → {now.libelle or now.code}",
+                    "attention",
+                    f"Request {numero} ({tracked.demande.type_demande.code}): "
+                    f"{was.libelle or was.code} → {now.libelle or now.code}",
+                )
+            )
     return changes
 
 
 def unseen(tracked: dict[str, Tracked], seen: dict[str, str | None]) -> list[str]:
     """Requests whose status differs from what the operator last saw (until viewed)."""
-    return [n for n, t in tracked.items()
-            if t.demande is not None and seen.get(n) is not None
-            and seen[n] != t.demande.statut_externe_demande.code]
+    return [
+        n
+        for n, t in tracked.items()
+        if t.demande is not None and seen.get(n) is not None and seen[n] != t.demande.statut_externe_demande.code
+    ]
 
 
 def connect(settings: GrdfOmegaSettings, ctx: ProviderContext, *, sandboxed: bool) -> Connection:
     session = OmegaSession(settings, ctx, sandboxed)
-    feed: Feed[Any] = Feed(REQUESTS_FEED, PROVIDER, "GRDF requests", session.refresh, dump, load,
-                           fixed_interval(settings.refresh_seconds), status_changes)
-    return Connection(PROVIDER, TITLE, [feed], lambda results, now: findings(ctx, results, now),
-                      session=session)
+    feed: Feed[Any] = Feed(
+        REQUESTS_FEED,
+        PROVIDER,
+        "GRDF requests",
+        session.refresh,
+        dump,
+        load,
+        fixed_interval(settings.refresh_seconds),
+        status_changes,
+    )
+    return Connection(PROVIDER, TITLE, [feed], lambda results, now: findings(ctx, results, now), session=session)
 
 
 def findings(ctx: ProviderContext, results: dict[str, Any], now: dt.datetime) -> list[Finding]:
@@ -199,13 +230,27 @@ def findings(ctx: ProviderContext, results: dict[str, Any], now: dt.datetime) ->
     out = []
     changed = unseen(tracked, seen)
     if changed:
-        out.append(Finding(TITLE, "attention", f"{len(changed)} request(s) changed status: "
-                           + ", ".join(f"{n} → {tracked[n].demande.statut_externe_demande.code}"  # type: ignore[union-attr]
-                                       for n in changed)))
+        out.append(
+            Finding(
+                TITLE,
+                "attention",
+                f"{len(changed)} request(s) changed status: "
+                + ", ".join(
+                    f"{n} → {tracked[n].demande.statut_externe_demande.code}"  # type: ignore[union-attr]
+                    for n in changed
+                ),
+            )
+        )
     failing = [n for n, t in tracked.items() if t.error]
     if failing:
-        out.append(Finding(TITLE, "attention", f"{len(failing)} request(s) could not be read: "
-                           + "; ".join(f"{n}: {tracked[n].error}" for n in failing[:5])))
+        out.append(
+            Finding(
+                TITLE,
+                "attention",
+                f"{len(failing)} request(s) could not be read: "
+                + "; ".join(f"{n}: {tracked[n].error}" for n in failing[:5]),
+            )
+        )
     if not out:
         out.append(Finding(TITLE, "ok", f"{len(tracked)} request(s) watched, no status change"))
     return out

@@ -30,8 +30,13 @@ from pupitre.providers.core.clock import PARIS
 _CONFIG = ConfigDict(frozen=True, extra="allow", defer_build=True)
 
 #: The five §2.2.2 blocks, in the document's order.
-BLOCKS = ("informations_fournisseur", "informations_contractuelles", "informations_realisation",
-          "informations_intervention", "informations_client")
+BLOCKS = (
+    "informations_fournisseur",
+    "informations_contractuelles",
+    "informations_realisation",
+    "informations_intervention",
+    "informations_client",
+)
 
 
 def _to_paris(value: dt.datetime) -> dt.datetime:

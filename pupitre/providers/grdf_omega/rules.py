@@ -83,12 +83,15 @@ def _clip(text: str, size: int = 30) -> str:
 def validate_numero(text: str) -> str:
     """The request number normalised (stripped, upper case), or :class:`NumeroError`."""
     if not isinstance(text, str) or not text.strip():
-        raise NumeroError("the request number is empty: type a number like "
-                          f"{NUMERO_EXAMPLE} (WD followed by 6 letters or digits)")
+        raise NumeroError(
+            f"the request number is empty: type a number like {NUMERO_EXAMPLE} (WD followed by 6 letters or digits)"
+        )
     numero = text.strip().upper()
     if not NUMERO_PATTERN.fullmatch(numero):
-        raise NumeroError(f"'{_clip(text)}' is not a GRDF request number: expected WD followed by "
-                          f"6 letters or digits, like {NUMERO_EXAMPLE}")
+        raise NumeroError(
+            f"'{_clip(text)}' is not a GRDF request number: expected WD followed by "
+            f"6 letters or digits, like {NUMERO_EXAMPLE}"
+        )
     return numero
 
 
@@ -170,6 +173,7 @@ def parse_watch_file(text: str) -> tuple[list[str], list[LineError]]:
 
 # -- return codes (Annex A, §1.3) ---------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class ReturnCode:
     """An Annex A line: HTTP status, GRDF's label, what it means for the operator."""
@@ -181,19 +185,24 @@ class ReturnCode:
 
 _ANNEX_A: tuple[ReturnCode, ...] = (
     ReturnCode(500, "Une erreur de la base de données", "database error at GRDF"),
-    ReturnCode(500, "Une erreur est survenue lors de la création d'une tâche",
-               "GRDF failed to create a task"),
+    ReturnCode(500, "Une erreur est survenue lors de la création d'une tâche", "GRDF failed to create a task"),
     ReturnCode(400, "Paramètre de requête manquant", "a request parameter is missing"),
-    ReturnCode(400, "Des paramètres sont manquants ou mal formatés dans le corps de la requête",
-               "parameters missing or badly formatted in the request body"),
-    ReturnCode(400, "Duplication de valeur : la donnée ne peut être enregistrée",
-               "duplicate value: the data cannot be saved"),
+    ReturnCode(
+        400,
+        "Des paramètres sont manquants ou mal formatés dans le corps de la requête",
+        "parameters missing or badly formatted in the request body",
+    ),
+    ReturnCode(
+        400, "Duplication de valeur : la donnée ne peut être enregistrée", "duplicate value: the data cannot be saved"
+    ),
     ReturnCode(404, "La ressource demandée est introuvable", "the requested resource was not found"),
     ReturnCode(405, "Le verbe http utilisé n'est pas pris en charge", "HTTP method not supported"),
-    ReturnCode(400, "Paramètres de requête incohérents",
-               "inconsistent request parameters (a field required or forbidden by another)"),
-    ReturnCode(403, "L'utilisateur n'a pas accès à cette ressource",
-               "the user has no access to this resource"),
+    ReturnCode(
+        400,
+        "Paramètres de requête incohérents",
+        "inconsistent request parameters (a field required or forbidden by another)",
+    ),
+    ReturnCode(403, "L'utilisateur n'a pas accès à cette ressource", "the user has no access to this resource"),
     ReturnCode(500, "Erreur interne du serveur", "internal server error"),
     ReturnCode(400, "Données inexistantes", "no such data"),
     ReturnCode(500, "Une erreur est survenue lors de l'envoi du mail", "GRDF failed to send an e-mail"),
@@ -247,8 +256,7 @@ def message_for(status: int, api_message: str | None) -> str:
     if status == 429:
         return QUOTA_MESSAGE
     if status == 401:
-        return ("authentication refused by GRDF: check the OKTA client id, secret and the "
-                "scope suivi_demande")
+        return "authentication refused by GRDF: check the OKTA client id, secret and the scope suivi_demande"
     if status == 405:
         return "HTTP method not supported by GRDF OMEGA" + (f": {text}" if text else "")
     if status == 400:
@@ -259,6 +267,7 @@ def message_for(status: int, api_message: str | None) -> str:
 
 
 # -- status changes ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class StatusChange:
@@ -295,6 +304,11 @@ def status_change(old: Demande | None, new: Demande) -> StatusChange | None:
     """The :class:`StatusChange` from ``old`` to ``new``, or ``None`` (see :func:`status_changed`)."""
     if old is None or not status_changed(old, new):
         return None
-    return StatusChange(new.numero_demande, old.statut_externe_demande.code,
-                        old.statut_externe_demande.libelle, new.statut_externe_demande.code,
-                        new.statut_externe_demande.libelle, new.date_dernier_changement_statut_externe)
+    return StatusChange(
+        new.numero_demande,
+        old.statut_externe_demande.code,
+        old.statut_externe_demande.libelle,
+        new.statut_externe_demande.code,
+        new.statut_externe_demande.libelle,
+        new.date_dernier_changement_statut_externe,
+    )

@@ -132,18 +132,76 @@ ANALYSIS_TYPES = frozenset({"DAN", "DIST", "ERREUR_PCE", "QSR"})
 _EFFECTIVE_DATE_TYPES = frozenset({"CHF", "CHT", "CHFR", "MES", "MODIF_CAR_PRO", "DPM", "CJA", "RGR_DGR"})
 
 _BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_SURNAMES = ("MARTIN", "BERNARD", "DUBOIS", "LAMBERT", "FONTAINE", "CHEVALIER", "GIRAUD", "MERCIER",
-             "BLANCHARD", "GUERIN", "BOYER", "GARNIER", "FAURE", "ROUSSEL", "PERRIN", "MOREL")
-_FIRST_NAMES = ("Camille", "Louis", "Chloé", "Hugo", "Léa", "Jules", "Manon", "Arthur", "Inès",
-                "Paul", "Zoé", "Nathan", "Elise", "Victor")
-_COMPANIES = ("BOULANGERIE DU MARCHE", "SCI LES PLATANES", "GARAGE DES COTEAUX", "RESTAURANT LE RELAIS",
-              "HOTEL DE LA GARE", "LAVERIE DES LILAS", "CABINET DENTAIRE DU PARC", "ATELIER MECA 21")
-_STREETS = ("RUE DES LILAS", "AVENUE JEAN JAURES", "BOULEVARD VICTOR HUGO", "RUE DE LA REPUBLIQUE",
-            "CHEMIN DES VIGNES", "IMPASSE DES TILLEULS", "RUE PASTEUR", "ALLEE DES CHENES",
-            "PLACE DU MARCHE", "RUE DU MOULIN")
-_TOWNS = (("75011", "PARIS"), ("69003", "LYON"), ("13005", "MARSEILLE"), ("31400", "TOULOUSE"),
-          ("44000", "NANTES"), ("59000", "LILLE"), ("67000", "STRASBOURG"), ("33000", "BORDEAUX"),
-          ("35000", "RENNES"), ("21000", "DIJON"), ("37000", "TOURS"), ("63000", "CLERMONT-FERRAND"))
+_SURNAMES = (
+    "MARTIN",
+    "BERNARD",
+    "DUBOIS",
+    "LAMBERT",
+    "FONTAINE",
+    "CHEVALIER",
+    "GIRAUD",
+    "MERCIER",
+    "BLANCHARD",
+    "GUERIN",
+    "BOYER",
+    "GARNIER",
+    "FAURE",
+    "ROUSSEL",
+    "PERRIN",
+    "MOREL",
+)
+_FIRST_NAMES = (
+    "Camille",
+    "Louis",
+    "Chloé",
+    "Hugo",
+    "Léa",
+    "Jules",
+    "Manon",
+    "Arthur",
+    "Inès",
+    "Paul",
+    "Zoé",
+    "Nathan",
+    "Elise",
+    "Victor",
+)
+_COMPANIES = (
+    "BOULANGERIE DU MARCHE",
+    "SCI LES PLATANES",
+    "GARAGE DES COTEAUX",
+    "RESTAURANT LE RELAIS",
+    "HOTEL DE LA GARE",
+    "LAVERIE DES LILAS",
+    "CABINET DENTAIRE DU PARC",
+    "ATELIER MECA 21",
+)
+_STREETS = (
+    "RUE DES LILAS",
+    "AVENUE JEAN JAURES",
+    "BOULEVARD VICTOR HUGO",
+    "RUE DE LA REPUBLIQUE",
+    "CHEMIN DES VIGNES",
+    "IMPASSE DES TILLEULS",
+    "RUE PASTEUR",
+    "ALLEE DES CHENES",
+    "PLACE DU MARCHE",
+    "RUE DU MOULIN",
+)
+_TOWNS = (
+    ("75011", "PARIS"),
+    ("69003", "LYON"),
+    ("13005", "MARSEILLE"),
+    ("31400", "TOULOUSE"),
+    ("44000", "NANTES"),
+    ("59000", "LILLE"),
+    ("67000", "STRASBOURG"),
+    ("33000", "BORDEAUX"),
+    ("35000", "RENNES"),
+    ("21000", "DIJON"),
+    ("37000", "TOURS"),
+    ("63000", "CLERMONT-FERRAND"),
+)
 _SLOTS = ("08h00-12h00", "13h30-17h30", "08h00-10h00", "10h00-12h00", "14h00-16h00")
 _TARIFFS = ("T1", "T2", "T3", "T4")
 _PROFILES = ("P011", "P012", "P013", "P014", "P015", "P016")
@@ -191,12 +249,13 @@ class _ApiManagement:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         sim = self.sim
-        if scope["type"] != "http" or not scope["path"].startswith(DEMANDES_PATH) \
-                or not sim.quota_per_second:
+        if scope["type"] != "http" or not scope["path"].startswith(DEMANDES_PATH) or not sim.quota_per_second:
             await self.app(scope, receive, send)
             return
-        authorization = next((value.decode("latin-1") for key, value in scope.get("headers", [])
-                              if key.lower() == b"authorization"), None)
+        authorization = next(
+            (value.decode("latin-1") for key, value in scope.get("headers", []) if key.lower() == b"authorization"),
+            None,
+        )
         token = sim.issuer.check(authorization)
         if token is None:  # no valid token: not attributable to a supplier, not counted
             await self.app(scope, receive, send)
@@ -207,10 +266,17 @@ class _ApiManagement:
         if last is not None and now - last < period - sim.quota_leeway:
             sim.quota_refusals += 1
             body = json.dumps(error_body(429, QUOTA_MESSAGE)).encode()
-            await send({"type": "http.response.start", "status": 429,
-                        "headers": [(b"content-type", b"application/json"),
-                                    (b"content-length", str(len(body)).encode()),
-                                    (b"retry-after", b"1")]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 429,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                        (b"retry-after", b"1"),
+                    ],
+                }
+            )
             await send({"type": "http.response.body", "body": body})
             return
         sim._last_call[token.subject] = now
@@ -236,11 +302,21 @@ class OmegaSimulator(Simulator):
 
     error_body = staticmethod(error_body)
 
-    def __init__(self, clock: Clock, plan: FaultPlan | None = None, *, code_cdgf: str = DEFAULT_CDGF,
-                 cdgf_label: str = DEFAULT_CDGF_LABEL, seed: int = 0,
-                 client_id: str = SANDBOX_CLIENT_ID, client_secret: str = SANDBOX_CLIENT_SECRET,
-                 count: int = 80, quota_per_second: float | None = 1.0,
-                 quota_leeway: float = 0.05, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        plan: FaultPlan | None = None,
+        *,
+        code_cdgf: str = DEFAULT_CDGF,
+        cdgf_label: str = DEFAULT_CDGF_LABEL,
+        seed: int = 0,
+        client_id: str = SANDBOX_CLIENT_ID,
+        client_secret: str = SANDBOX_CLIENT_SECRET,
+        count: int = 80,
+        quota_per_second: float | None = 1.0,
+        quota_leeway: float = 0.05,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.clock = clock
         self.plan = plan if plan is not None else FaultPlan()
         self.code_cdgf = code_cdgf
@@ -281,8 +357,7 @@ class OmegaSimulator(Simulator):
         _, code, label = self._get(numero).status_at(now or self.clock.now())
         return code, label
 
-    def set_status(self, numero: str, code: str, label: str | None = None,
-                   at: dt.datetime | None = None) -> None:
+    def set_status(self, numero: str, code: str, label: str | None = None, at: dt.datetime | None = None) -> None:
         """Force the status from ``at`` (default now) on; later scripted steps are dropped."""
         demande = self._get(numero)
         at = paris(at) if at is not None else self.clock.now()
@@ -308,8 +383,7 @@ class OmegaSimulator(Simulator):
         example = copy.deepcopy(DOCUMENT_EXAMPLE)
         example["cdgf"] = {"code": self.code_cdgf, "libelle": self.cdgf_label}
         created = dt.datetime.fromisoformat(example["cree_le"]).astimezone(PARIS)
-        self._demandes[EXAMPLE_NUMBER] = SimDemande(EXAMPLE_NUMBER, self.code_cdgf, example,
-                                                    [(created, *ATTRDV)])
+        self._demandes[EXAMPLE_NUMBER] = SimDemande(EXAMPLE_NUMBER, self.code_cdgf, example, [(created, *ATTRDV)])
         taken = {EXAMPLE_NUMBER, OTHER_EXAMPLE_NUMBER}
         codes = list(rules.REQUEST_TYPES)
         types = [codes[i % len(codes)] for i in range(count)]
@@ -330,8 +404,7 @@ class OmegaSimulator(Simulator):
                 taken.add(numero)
                 return numero
 
-    def _timeline(self, rng: random.Random, type_code: str, now: dt.datetime,
-                  fresh: bool) -> Timeline:
+    def _timeline(self, rng: random.Random, type_code: str, now: dt.datetime, fresh: bool) -> Timeline:
         if type_code in INTERVENTION_TYPES:
             path = [ENCOURS, ATTRDV, PLANIF, REAL]
         elif type_code in ANALYSIS_TYPES:
@@ -340,7 +413,7 @@ class OmegaSimulator(Simulator):
             path = [ENCOURS, PLANIF, REAL]
         ending = rng.random()
         if ending < 0.12:
-            path = path[:rng.randint(1, len(path) - 1)] + [ANNUL]
+            path = path[: rng.randint(1, len(path) - 1)] + [ANNUL]
         elif ending < 0.2 and type_code in ANALYSIS_TYPES | {"CHF", "CHT", "MODIF_CAR_PRO"}:
             path = path[:1] + [REJET]
         if fresh:
@@ -357,8 +430,9 @@ class OmegaSimulator(Simulator):
             timeline.append((moment, *status))
         return timeline
 
-    def _add(self, rng: random.Random, numero: str, type_code: str, cdgf: str, cdgf_label: str,
-             now: dt.datetime, fresh: bool) -> None:
+    def _add(
+        self, rng: random.Random, numero: str, type_code: str, cdgf: str, cdgf_label: str, now: dt.datetime, fresh: bool
+    ) -> None:
         timeline = self._timeline(rng, type_code, now, fresh)
         created = timeline[0][0]
         planned = next((t for t, code, _ in timeline if code == REAL[0]), add(created, dt.timedelta(days=5)))
@@ -367,16 +441,24 @@ class OmegaSimulator(Simulator):
         pce = _digits(rng, 14)
         client = _client(rng)
         other = rng.choice(_OTHER_SUPPLIERS)
-        comment = rng.choice(("consommation anormalement élevée", "index contesté par le client",
-                              "écart entre index relevé et auto-relevé"))
+        comment = rng.choice(
+            (
+                "consommation anormalement élevée",
+                "index contesté par le client",
+                "écart entre index relevé et auto-relevé",
+            )
+        )
         root: dict[str, Any] = {  # the §2.2.2 root, in the example's order; None: left out
             "numero_demande": numero,
             "type_demande": {"code": type_code, "libelle": rules.REQUEST_TYPES[type_code]},
             "cdgf": {"code": cdgf, "libelle": cdgf_label},
             "statut_externe_demande": None,  # set at each answer (the timeline)
             "cree_le": paris(created).isoformat(timespec="microseconds"),
-            "mode_traitement": ({"code": "NONPASSANT", "libelle": "Non Passant"} if intervention
-                                else {"code": "PASSANT", "libelle": "Passant"}),
+            "mode_traitement": (
+                {"code": "NONPASSANT", "libelle": "Non Passant"}
+                if intervention
+                else {"code": "PASSANT", "libelle": "Passant"}
+            ),
             "est_demande_fournisseur": rng.random() < 0.9,
             "cree_par": f"{rng.choice('ABDEGLMNRST')}{rng.choice('ABDEGLMNRST')}{rng.randint(1000, 9999)}",
             "cree_automatiquement": rng.random() < 0.3,
@@ -387,25 +469,34 @@ class OmegaSimulator(Simulator):
             "est_digitalisable": rng.random() < 0.4,
             "presence_pj": type_code in ANALYSIS_TYPES and rng.random() < 0.5,
             "commentaire_soumission_analyse": comment if type_code == "DAN" else None,
-            "cdgf_erreur_pce": ({"code": other[0], "libelle": other[1]} if type_code == "ERREUR_PCE"
-                                else {}),
+            "cdgf_erreur_pce": ({"code": other[0], "libelle": other[1]} if type_code == "ERREUR_PCE" else {}),
         }
-        doc = {key: value for key, value in root.items()
-               if value is not None or key in ("statut_externe_demande",
-                                               "date_dernier_changement_statut_externe")}
+        doc = {
+            key: value
+            for key, value in root.items()
+            if value is not None or key in ("statut_externe_demande", "date_dernier_changement_statut_externe")
+        }
         doc["informations_fournisseur"] = {
             "reference_demande_fournisseur": f"REF-{created:%Y%m%d}-{rng.randint(1000, 9999)}",
-            "interlocuteur": {"nom": "Service clients gaz", "telephone": _phone(rng),
-                              "email": "suivi-gaz@fournisseur.example"},
+            "interlocuteur": {
+                "nom": "Service clients gaz",
+                "telephone": _phone(rng),
+                "email": "suivi-gaz@fournisseur.example",
+            },
         }
         doc["informations_contractuelles"] = {"numero_pce": pce, **_contractual(rng, type_code, asked)}
-        doc["informations_realisation"] = {"numero_pce": pce, "date_realisation": None,
-                                           "compteur": {"numero_compteur": f"{rng.choice('ABGJ')}"
-                                                                           f"{_digits(rng, 9)}",
-                                                        "calibre": rng.choice(("G4", "G6", "G10", "G16"))}}
+        doc["informations_realisation"] = {
+            "numero_pce": pce,
+            "date_realisation": None,
+            "compteur": {
+                "numero_compteur": f"{rng.choice('ABGJ')}{_digits(rng, 9)}",
+                "calibre": rng.choice(("G4", "G6", "G10", "G16")),
+            },
+        }
         if intervention:
             doc["informations_intervention"] = {
-                "date_rdv": asked.isoformat(), "creneau_horaire": rng.choice(_SLOTS),
+                "date_rdv": asked.isoformat(),
+                "creneau_horaire": rng.choice(_SLOTS),
                 "presence_client_requise": rng.random() < 0.6,
                 "acces_compteur": rng.choice(("ACCESSIBLE", "ACCESSIBLE", "NON_ACCESSIBLE")),
             }
@@ -424,10 +515,15 @@ class OmegaSimulator(Simulator):
         scopes = form.get("scope", "").split()
         if not scopes or any(scope.lower() != SCOPE for scope in scopes):
             self.issuer.revoke(data["access_token"])
-            return JSONResponse({"error": "invalid_scope",
-                                 "error_description": "The requested scope is invalid, unknown, or "
-                                                      f"malformed: request the scope {SCOPE}."},
-                                status_code=400, headers={"Cache-Control": "no-store"})
+            return JSONResponse(
+                {
+                    "error": "invalid_scope",
+                    "error_description": "The requested scope is invalid, unknown, or "
+                    f"malformed: request the scope {SCOPE}.",
+                },
+                status_code=400,
+                headers={"Cache-Control": "no-store"},
+            )
         data["scope"] = SCOPE
         return JSONResponse(data, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
@@ -454,8 +550,7 @@ class OmegaSimulator(Simulator):
         return token_route(TOKEN_PATH, self.issuer, self.clients)
 
     def routes(self) -> list[Route]:
-        return [Route(DEMANDE_ROUTE, self._demande, methods=["GET"]),
-                Route(TOKEN_PATH, self._token, methods=["POST"])]
+        return [Route(DEMANDE_ROUTE, self._demande, methods=["GET"]), Route(TOKEN_PATH, self._token, methods=["POST"])]
 
     def starlette(self) -> Starlette:
         return Starlette(routes=self.routes(), exception_handlers={HTTPException: _http_error})
@@ -482,25 +577,40 @@ def _phone(rng: random.Random) -> str:
 
 def _address(rng: random.Random) -> dict[str, str]:
     postcode, town = rng.choice(_TOWNS)
-    return {"numero_voie": str(rng.randint(1, 180)), "libelle_voie": rng.choice(_STREETS),
-            "code_postal": postcode, "commune": town}
+    return {
+        "numero_voie": str(rng.randint(1, 180)),
+        "libelle_voie": rng.choice(_STREETS),
+        "code_postal": postcode,
+        "commune": town,
+    }
 
 
 def _client(rng: random.Random) -> dict[str, Any]:
     if rng.random() < 0.25:
-        return {"raison_sociale": rng.choice(_COMPANIES), "siret": _digits(rng, 14),
-                "adresse": _address(rng), "telephone": _phone(rng)}
-    return {"civilite": rng.choice(("M", "MME")), "nom": rng.choice(_SURNAMES),
-            "prenom": rng.choice(_FIRST_NAMES), "adresse": _address(rng), "telephone": _phone(rng)}
+        return {
+            "raison_sociale": rng.choice(_COMPANIES),
+            "siret": _digits(rng, 14),
+            "adresse": _address(rng),
+            "telephone": _phone(rng),
+        }
+    return {
+        "civilite": rng.choice(("M", "MME")),
+        "nom": rng.choice(_SURNAMES),
+        "prenom": rng.choice(_FIRST_NAMES),
+        "adresse": _address(rng),
+        "telephone": _phone(rng),
+    }
 
 
 def _contractual(rng: random.Random, type_code: str, asked: dt.date) -> dict[str, Any]:
     """The type-specific part of ``informations_contractuelles`` (invented field names)."""
     tariff, frequency = rng.choice(_TARIFFS), rng.choice(_FREQUENCIES)
-    base: dict[str, Any] = {"tarif_acheminement": tariff,
-                            "profil_consommation": rng.choice(_PROFILES),
-                            "car_kwh": rng.randrange(3000, 400000, 500),
-                            "frequence_releve": frequency}
+    base: dict[str, Any] = {
+        "tarif_acheminement": tariff,
+        "profil_consommation": rng.choice(_PROFILES),
+        "car_kwh": rng.randrange(3000, 400000, 500),
+        "frequence_releve": frequency,
+    }
     extra: dict[str, Any] = {
         "ARLV": {"index_auto_releve_m3": rng.randint(100, 50000), "date_auto_releve": asked.isoformat()},
         "CHADR": {"nouvelle_adresse": _address(rng)},
@@ -516,19 +626,28 @@ def _contractual(rng: random.Random, type_code: str, asked: dt.date) -> dict[str
         "MCFU": {"modification": rng.choice(("RAISON_SOCIALE", "TELEPHONE", "NOM"))},
         "MES": {"motif": rng.choice(("EMMENAGEMENT", "NOUVEAU_BRANCHEMENT"))},
         "MHS": {"motif": rng.choice(("DEMENAGEMENT", "RESILIATION"))},
-        "MODIF_CAR_PRO": {"car_demandee_kwh": rng.randrange(3000, 400000, 500),
-                          "profil_demande": rng.choice(_PROFILES)},
-        "QSR": {"question": "index publié différent de l'index lu par le client",
-                "date_releve_contestee": asked.isoformat()},
+        "MODIF_CAR_PRO": {
+            "car_demandee_kwh": rng.randrange(3000, 400000, 500),
+            "profil_demande": rng.choice(_PROFILES),
+        },
+        "QSR": {
+            "question": "index publié différent de l'index lu par le client",
+            "date_releve_contestee": asked.isoformat(),
+        },
         "RAD": {"date_releve_demandee": asked.isoformat()},
         "RETB": {"motif": "REGULARISATION_IMPAYE"},
-        "RGR_DGR": {"operation": rng.choice(("REGROUPEMENT", "DEGROUPEMENT")),
-                    "pce_concernes": [_digits(rng, 14) for _ in range(rng.randint(2, 4))]},
+        "RGR_DGR": {
+            "operation": rng.choice(("REGROUPEMENT", "DEGROUPEMENT")),
+            "pce_concernes": [_digits(rng, 14) for _ in range(rng.randint(2, 4))],
+        },
         "SMNT": {"prestation": rng.choice(("MAINTENANCE_POSTE", "VISITE_PERIODIQUE"))},
         "SPNS": {"pression_demandee_bar": rng.choice((0.3, 1.0, 4.0))},
         "DAN": {"objet_analyse": rng.choice(("CONSOMMATION", "INDEX"))},
-        "TJDC": {"periode_debut": (asked - dt.timedelta(days=30)).isoformat(),
-                 "periode_fin": asked.isoformat(), "format": "CSV"},
+        "TJDC": {
+            "periode_debut": (asked - dt.timedelta(days=30)).isoformat(),
+            "periode_fin": asked.isoformat(),
+            "format": "CSV",
+        },
     }[type_code]
     return {**base, **extra}
 

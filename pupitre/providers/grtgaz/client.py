@@ -28,14 +28,21 @@ from urllib.parse import quote
 import httpx
 
 from pupitre.providers.core.client import ApiClient
-from pupitre.providers.core.errors import (BadRequestError, PayloadError, error_for_exception,
-                                           error_for_response)
+from pupitre.providers.core.errors import BadRequestError, PayloadError, error_for_exception, error_for_response
 from pupitre.providers.core.http import decode_json, parse_model, safe_text
 from pupitre.providers.core.retry import NO_RETRY, RetryPolicy, retry_read
 from pupitre.providers.grtgaz import rules
-from pupitre.providers.grtgaz.models import (Error, HmsProfile, InputHmsProfile, Link, LinksType,
-                                             RebuiltHmsProfile, SiteIndicators, timestamps_reading,
-                                             to_document)
+from pupitre.providers.grtgaz.models import (
+    Error,
+    HmsProfile,
+    InputHmsProfile,
+    Link,
+    LinksType,
+    RebuiltHmsProfile,
+    SiteIndicators,
+    timestamps_reading,
+    to_document,
+)
 
 PROVIDER = "GRTgaz"
 PRODUCTION_BASE_URL = "https://api.offre.grtgaz.com/sfm/v1"
@@ -63,9 +70,17 @@ class ProgramRejectedError(BadRequestError):
 
     kind = "rejected"
 
-    def __init__(self, message: str, *, provider: str, status: int | None, detail: str = "",
-                 code: int | None = None, error_message: str = "",
-                 reasons: tuple[tuple[str, str], ...] = ()) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        status: int | None,
+        detail: str = "",
+        code: int | None = None,
+        error_message: str = "",
+        reasons: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         super().__init__(message, provider=provider, status=status, detail=detail)
         self.code = code
         self.error_message = error_message
@@ -82,8 +97,15 @@ class GrtgazClient(ApiClient):
 
     provider = PROVIDER
 
-    def __init__(self, http: httpx.AsyncClient, base_url: str, auth: httpx.Auth | None, *,
-                 timestamps_local: bool = True, retry: RetryPolicy = NO_RETRY) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        base_url: str,
+        auth: httpx.Auth | None,
+        *,
+        timestamps_local: bool = True,
+        retry: RetryPolicy = NO_RETRY,
+    ) -> None:
         super().__init__(http, base_url, auth, retry=retry)
         self.timestamps_local = timestamps_local
 
@@ -115,8 +137,11 @@ class GrtgazClient(ApiClient):
 
     def _site_path(self, site_id: str) -> str:
         if not isinstance(site_id, str) or not _SITE_ID.fullmatch(site_id):
-            raise BadRequestError("not a site id (expected the format LI0000)", provider=self.provider,
-                                  detail=safe_detail(str(site_id), 40))
+            raise BadRequestError(
+                "not a site id (expected the format LI0000)",
+                provider=self.provider,
+                detail=safe_detail(str(site_id), 40),
+            )
         return f"/sites/{quote(site_id, safe='')}"
 
     async def site_flexibility_indicators(self, site_id: str) -> SiteIndicators:
@@ -136,8 +161,12 @@ class GrtgazClient(ApiClient):
         body = [to_document(profile, timestamps_local=self.timestamps_local) for profile in profiles]
         try:
             response = await self.http.request(
-                "POST", self.base_url + "/hmsProfiles", json=body, auth=self.auth,  # type: ignore[arg-type]
-                headers={"Accept": "application/json"})
+                "POST",
+                self.base_url + "/hmsProfiles",
+                json=body,
+                auth=self.auth,  # type: ignore[arg-type]
+                headers={"Accept": "application/json"},
+            )
         except httpx.HTTPError as exc:
             raise error_for_exception(exc, self.provider) from exc
         if response.status_code == 400:
@@ -145,8 +174,9 @@ class GrtgazClient(ApiClient):
         if response.is_error:
             raise error_for_response(response, self.provider, detail=self.error_detail(response))
         if response.status_code not in (200, 201):
-            raise PayloadError("unexpected answer to a declaration", provider=self.provider,
-                               status=response.status_code)
+            raise PayloadError(
+                "unexpected answer to a declaration", provider=self.provider, status=response.status_code
+            )
         if not response.content.strip():
             return []
         return parse_model(decode_json(response, self.provider), LinksType, self.provider)
@@ -159,29 +189,42 @@ class GrtgazClient(ApiClient):
             code, text = error.code, error.message
         except ValueError:
             text = ""
-        reasons = tuple((code_, safe_detail(message, 500))
-                        for code_, message in rules.parse_reasons(text)[:MAX_REASONS])
-        return ProgramRejectedError("declaration rejected as technically invalid; nothing of it "
-                                    "was taken", provider=self.provider, status=response.status_code,
-                                    detail=safe_detail(text), code=code,
-                                    error_message=safe_detail(text, 4000), reasons=reasons)
+        reasons = tuple(
+            (code_, safe_detail(message, 500)) for code_, message in rules.parse_reasons(text)[:MAX_REASONS]
+        )
+        return ProgramRejectedError(
+            "declaration rejected as technically invalid; nothing of it was taken",
+            provider=self.provider,
+            status=response.status_code,
+            detail=safe_detail(text),
+            code=code,
+            error_message=safe_detail(text, 4000),
+            reasons=reasons,
+        )
 
     async def hms_profile(self, profile_id: str) -> HmsProfile:
         """``GET /hmsProfiles/{hmsProfileId}`` (§14.3): a declared program and its feasibility."""
         if not isinstance(profile_id, str) or not _PROFILE_ID.fullmatch(profile_id):
-            raise BadRequestError("not a program id (expected AAAAMMJJ-LIxxxx-contract-version)",
-                                  provider=self.provider, detail=safe_detail(str(profile_id), 40))
+            raise BadRequestError(
+                "not a program id (expected AAAAMMJJ-LIxxxx-contract-version)",
+                provider=self.provider,
+                detail=safe_detail(str(profile_id), 40),
+            )
         return await self._get(f"/hmsProfiles/{quote(profile_id, safe='')}", HmsProfile)
 
     async def site_hms_profiles(self, site_id: str, gas_day: dt.date) -> list[HmsProfile]:
         """``GET /sites/{hmsSiteId}/hmsProfiles?gasDayDate=`` (§14.5): every program of a site and day."""
-        return await self._get(f"{self._site_path(site_id)}/hmsProfiles", list[HmsProfile],
-                               params={"gasDayDate": gas_day.isoformat()})
+        return await self._get(
+            f"{self._site_path(site_id)}/hmsProfiles", list[HmsProfile], params={"gasDayDate": gas_day.isoformat()}
+        )
 
     async def rebuilt_hms_profile(self, site_id: str, gas_day: dt.date) -> RebuiltHmsProfile:
         """``GET /sites/{hmsSiteId}/rebuiltHmsProfile?gasDayDate=`` (§14.4): the rebuilt program.
 
         ``NotFoundError`` when the site has no rebuilt program for that day yet.
         """
-        return await self._get(f"{self._site_path(site_id)}/rebuiltHmsProfile", RebuiltHmsProfile,
-                               params={"gasDayDate": gas_day.isoformat()})
+        return await self._get(
+            f"{self._site_path(site_id)}/rebuiltHmsProfile",
+            RebuiltHmsProfile,
+            params={"gasDayDate": gas_day.isoformat()},
+        )

@@ -108,8 +108,10 @@ class EmailExport:
 
     def instructions(self) -> str:
         """What to do with the file, in one paragraph for the screen."""
-        return (f"Mail {self.path} to {self.recipient} with the subject “{self.subject}”, then "
-                "phone GRTgaz to confirm the program's feasibility (chapter 6).")
+        return (
+            f"Mail {self.path} to {self.recipient} with the subject “{self.subject}”, then "
+            "phone GRTgaz to confirm the program's feasibility (chapter 6)."
+        )
 
 
 def _finite(value: object) -> bool:
@@ -140,8 +142,18 @@ def rows(program: EmailProgram, created_at: dt.datetime) -> list[list[str]]:
     date, time = f"{created:{DATE_FORMAT}}", f"{created:{TIME_FORMAT}}"
     day = f"{program.gas_day:{DATE_FORMAT}}"
     header = [HEADER_TAG, date, time, UPLOAD, ENVIRONMENT, day, day]
-    line = [program.program_id, day, program.site_id, " ".join(program.site_label.split()),
-            date, time, date, time, number(program.q_min), number(program.q_max)]
+    line = [
+        program.program_id,
+        day,
+        program.site_id,
+        " ".join(program.site_label.split()),
+        date,
+        time,
+        date,
+        time,
+        number(program.q_min),
+        number(program.q_max),
+    ]
     line += [number(q) for q in program.quantities]
     return [header, line]
 
@@ -160,8 +172,9 @@ def csv_text(program: EmailProgram, created_at: dt.datetime) -> str:
     return buffer.getvalue()
 
 
-def export_program(program: EmailProgram, directory: Path | str, created_at: dt.datetime, *,
-                   recipient: str = RECIPIENT) -> EmailExport:
+def export_program(
+    program: EmailProgram, directory: Path | str, created_at: dt.datetime, *, recipient: str = RECIPIENT
+) -> EmailExport:
     """Write ``program`` as the §19 file under ``directory``; never replaces a file.
 
     Two exports in the same second would get the same §18 name: the later one takes
@@ -178,8 +191,10 @@ def export_program(program: EmailProgram, directory: Path | str, created_at: dt.
             created += dt.timedelta(seconds=1)
             continue
         return EmailExport(path, subject(program.site_label, program.gas_day), recipient, created)
-    raise ExportError(f"cannot export for e-mail: {directory} already holds an export for every "
-                      f"second from {paris(created_at):%H:%M:%S}")
+    raise ExportError(
+        f"cannot export for e-mail: {directory} already holds an export for every "
+        f"second from {paris(created_at):%H:%M:%S}"
+    )
 
 
 def email_program(profile: object, *, q_min: float | None = None, q_max: float | None = None) -> EmailProgram:
@@ -188,7 +203,7 @@ def email_program(profile: object, *, q_min: float | None = None, q_max: float |
     A declared program may come back without ``qMin``/``qMAx``; ``q_min``/``q_max``
     (the site's contractual bounds) fill them then. A missing quantity refuses the export.
     """
-    quantities = list(getattr(profile, "quantities"))
+    quantities = list(profile.quantities)
     missing = [str(i) for i, q in enumerate(quantities) if q is None]
     if missing:
         raise ExportError(f"cannot export for e-mail: no quantity in slot(s) {', '.join(missing)}")
@@ -197,6 +212,12 @@ def email_program(profile: object, *, q_min: float | None = None, q_max: float |
     low, high = (q_min if low is None else low), (q_max if high is None else high)
     if low is None or high is None:
         raise ExportError("cannot export for e-mail: qMin/qMax unknown for this program")
-    return EmailProgram(profile.hmsProfileId, profile.gasDay, profile.hmsSiteId,  # type: ignore[attr-defined]
-                        profile.hmsSiteLabel or profile.hmsSiteId, float(low), float(high),  # type: ignore[attr-defined]
-                        tuple(float(q) for q in quantities))
+    return EmailProgram(
+        profile.hmsProfileId,
+        profile.gasDay,
+        profile.hmsSiteId,  # type: ignore[attr-defined]
+        profile.hmsSiteLabel or profile.hmsSiteId,
+        float(low),
+        float(high),  # type: ignore[attr-defined]
+        tuple(float(q) for q in quantities),
+    )

@@ -41,8 +41,7 @@ SANDBOX_BASE_URL = f"http://{SANDBOX_HOST}/sfm/v1"
 SANDBOX_TOKEN_URL = f"http://{SANDBOX_HOST}/oauth2/v2.0/token"
 SANDBOX_CLIENT_ID = "00000000-0000-4000-8000-00000000a11e"
 SANDBOX_AUDIENCE = f"http://{SANDBOX_HOST}/oauth2/v2.0/token"
-SEVERITY_OF = {IndicatorStatus.GREEN: "info", IndicatorStatus.RED: "attention",
-               IndicatorStatus.GREY: "critical"}
+SEVERITY_OF = {IndicatorStatus.GREEN: "info", IndicatorStatus.RED: "attention", IndicatorStatus.GREY: "critical"}
 
 
 def _sandbox_credentials(ctx: ProviderContext) -> tuple[bytes, bytes]:
@@ -62,9 +61,14 @@ def sandbox_app(settings: GrtgazSettings, ctx: ProviderContext) -> Any:
     from pupitre.providers.grtgaz.sandbox import GrtgazSimulator
 
     _, certificate = _sandbox_credentials(ctx)
-    return GrtgazSimulator(ctx.clock, ctx.faults, client_id=SANDBOX_CLIENT_ID,
-                           certificate_pem=certificate, audience=SANDBOX_AUDIENCE,
-                           tolerance=settings.tolerance).app
+    return GrtgazSimulator(
+        ctx.clock,
+        ctx.faults,
+        client_id=SANDBOX_CLIENT_ID,
+        certificate_pem=certificate,
+        audience=SANDBOX_AUDIENCE,
+        tolerance=settings.tolerance,
+    ).app
 
 
 def _read(path: Any, what: str) -> bytes:
@@ -82,19 +86,34 @@ def build_client(settings: GrtgazSettings, ctx: ProviderContext, *, sandboxed: b
     http = ctx.client()
     if sandboxed:
         key, certificate = _sandbox_credentials(ctx)
-        auth = JwtAssertionCredentials(http, SANDBOX_TOKEN_URL, SANDBOX_CLIENT_ID, settings.scope,
-                                       ctx.clock, provider=TITLE, private_key_pem=key,
-                                       certificate_pem=certificate, audience=SANDBOX_AUDIENCE)
+        auth = JwtAssertionCredentials(
+            http,
+            SANDBOX_TOKEN_URL,
+            SANDBOX_CLIENT_ID,
+            settings.scope,
+            ctx.clock,
+            provider=TITLE,
+            private_key_pem=key,
+            certificate_pem=certificate,
+            audience=SANDBOX_AUDIENCE,
+        )
         return GrtgazClient(http, SANDBOX_BASE_URL, auth, timestamps_local=True, retry=ctx.retry)
     passphrase = ctx.secrets.get(PROVIDER, "key_passphrase")
     auth = JwtAssertionCredentials(
-        http, settings.token_url, settings.client_id, settings.scope, ctx.clock, provider=TITLE,
+        http,
+        settings.token_url,
+        settings.client_id,
+        settings.scope,
+        ctx.clock,
+        provider=TITLE,
         private_key_pem=_read(settings.private_key, "private key"),
         certificate_pem=_read(settings.certificate, "certificate"),
-        passphrase=passphrase.encode() if passphrase else None, audience=settings.audience,
-        algorithm=settings.jwt_algorithm, thumbprint_header=settings.thumbprint_header)
-    return GrtgazClient(http, settings.base_url, auth, timestamps_local=settings.timestamps_local,
-                        retry=ctx.retry)
+        passphrase=passphrase.encode() if passphrase else None,
+        audience=settings.audience,
+        algorithm=settings.jwt_algorithm,
+        thumbprint_header=settings.thumbprint_header,
+    )
+    return GrtgazClient(http, settings.base_url, auth, timestamps_local=settings.timestamps_local, retry=ctx.retry)
 
 
 def indicator_changes(old: list[SiteIndicators] | None, new: list[SiteIndicators]) -> list[Change]:
@@ -104,31 +123,44 @@ def indicator_changes(old: list[SiteIndicators] | None, new: list[SiteIndicators
         old_word = change.old_status.value if change.old_status else None
         if change.announced:
             detail = f"{change.flex.value} announced for {change.at:%H:%M}"
-            message = (f"{change.site_label}: {change.flex.value} turns {change.new_status.value} "
-                       f"at {change.at:%H:%M}")
+            message = f"{change.site_label}: {change.flex.value} turns {change.new_status.value} at {change.at:%H:%M}"
         else:
             detail = change.flex.value
             message = f"{change.site_label}: {change.flex.value} is now {change.new_status.value}"
-        result.append(Change(change.site_id, old_word, change.new_status.value, detail,
-                             SEVERITY_OF[change.new_status], message))  # type: ignore[arg-type]
+        result.append(
+            Change(change.site_id, old_word, change.new_status.value, detail, SEVERITY_OF[change.new_status], message)
+        )  # type: ignore[arg-type]
     return result
 
 
 def connect(settings: GrtgazSettings, ctx: ProviderContext, *, sandboxed: bool) -> Connection:
     session = GrtgazSession(settings, ctx, sandboxed=sandboxed)
-    return Connection(PROVIDER, TITLE, feeds(settings, ctx, sandboxed=sandboxed, session=session),
-                      lambda results, now: findings(results.get(INDICATORS_FEED), now),
-                      {(PROVIDER, DECLARE_ACTION): DeclareHandler(session)}, session)
+    return Connection(
+        PROVIDER,
+        TITLE,
+        feeds(settings, ctx, sandboxed=sandboxed, session=session),
+        lambda results, now: findings(results.get(INDICATORS_FEED), now),
+        {(PROVIDER, DECLARE_ACTION): DeclareHandler(session)},
+        session,
+    )
 
 
-def feeds(settings: GrtgazSettings, ctx: ProviderContext, *, sandboxed: bool,
-          session: "GrtgazSession | None" = None) -> list[Feed[Any]]:
+def feeds(
+    settings: GrtgazSettings, ctx: ProviderContext, *, sandboxed: bool, session: "GrtgazSession | None" = None
+) -> list[Feed[Any]]:
     session = session or GrtgazSession(settings, ctx, sandboxed=sandboxed)
-    return [Feed(
-        name=INDICATORS_FEED, provider=PROVIDER, title="GRTgaz indicators", fetch=session.indicators,
-        dump=lambda sites: to_document(sites, timestamps_local=False),
-        load=lambda payload: SiteIndicatorsList.validate_python(payload, context={"timestamps_local": False}),
-        interval=lambda now: refresh_delay(now, settings.refresh_seconds), changes=indicator_changes)]
+    return [
+        Feed(
+            name=INDICATORS_FEED,
+            provider=PROVIDER,
+            title="GRTgaz indicators",
+            fetch=session.indicators,
+            dump=lambda sites: to_document(sites, timestamps_local=False),
+            load=lambda payload: SiteIndicatorsList.validate_python(payload, context={"timestamps_local": False}),
+            interval=lambda now: refresh_delay(now, settings.refresh_seconds),
+            changes=indicator_changes,
+        )
+    ]
 
 
 PUBLICATION_SETTLE_SECONDS = 5.0
@@ -150,18 +182,23 @@ def findings(sites: list[SiteIndicators] | None, now: Any) -> list[Finding]:
     grey = [s for s in sites if rules.site_worst_status(s) is IndicatorStatus.GREY]
     red = [s for s in sites if rules.site_worst_status(s) is IndicatorStatus.RED]
     if grey:
-        result.append(Finding(TITLE, "critical", "GREY (flexibility shortage) at "
-                              + ", ".join(s.site_label for s in grey)))
+        result.append(
+            Finding(TITLE, "critical", "GREY (flexibility shortage) at " + ", ".join(s.site_label for s in grey))
+        )
     for site in red:
-        bad = [flex.value for flex, ind in site.currentIndicator.indicators()
-               if ind.status is IndicatorStatus.RED]
-        result.append(Finding(TITLE, "attention", f"{site.site_label} ({site.mesh_label}): RED on "
-                              + ", ".join(bad)))
+        bad = [flex.value for flex, ind in site.currentIndicator.indicators() if ind.status is IndicatorStatus.RED]
+        result.append(Finding(TITLE, "attention", f"{site.site_label} ({site.mesh_label}): RED on " + ", ".join(bad)))
     for change in rules.upcoming_changes(sites, now):
         level = "critical" if change.next is IndicatorStatus.GREY else "attention"
         if change.next is not IndicatorStatus.GREEN:
-            result.append(Finding(TITLE, level, f"{change.site_label}: {change.flex.value} turns "  # type: ignore[arg-type]
-                                  f"{change.next.value} at {change.applies_at:%H:%M}"))
+            result.append(
+                Finding(
+                    TITLE,
+                    level,
+                    f"{change.site_label}: {change.flex.value} turns "  # type: ignore[arg-type]
+                    f"{change.next.value} at {change.applies_at:%H:%M}",
+                )
+            )
     if not result:
         result.append(Finding(TITLE, "ok", f"all {len(sites)} sites green, no change announced"))
     return result
@@ -193,9 +230,12 @@ class SitePrograms:
     from_store: bool = False
 
     def to_document(self) -> dict[str, Any]:
-        return {"site_id": self.site_id, "gas_day": self.gas_day.isoformat(),
-                "rebuilt": to_document(self.rebuilt, timestamps_local=False) if self.rebuilt else None,
-                "declared": to_document(self.declared, timestamps_local=False)}
+        return {
+            "site_id": self.site_id,
+            "gas_day": self.gas_day.isoformat(),
+            "rebuilt": to_document(self.rebuilt, timestamps_local=False) if self.rebuilt else None,
+            "declared": to_document(self.declared, timestamps_local=False),
+        }
 
     @classmethod
     def from_document(cls, payload: dict[str, Any], fetched_at: dt.datetime) -> "SitePrograms":
@@ -203,10 +243,14 @@ class SitePrograms:
 
         context = {"timestamps_local": False}
         rebuilt = payload.get("rebuilt")
-        return cls(payload["site_id"], dt.date.fromisoformat(payload["gas_day"]),
-                   RebuiltHmsProfile.model_validate(rebuilt, context=context) if rebuilt else None,
-                   HmsProfileList.validate_python(payload.get("declared") or [], context=context),
-                   fetched_at, from_store=True)
+        return cls(
+            payload["site_id"],
+            dt.date.fromisoformat(payload["gas_day"]),
+            RebuiltHmsProfile.model_validate(rebuilt, context=context) if rebuilt else None,
+            HmsProfileList.validate_python(payload.get("declared") or [], context=context),
+            fetched_at,
+            from_store=True,
+        )
 
     def latest(self) -> "HmsProfile | None":
         """The declared program with the highest version."""
@@ -273,8 +317,7 @@ class GrtgazSession:
             declared = []
         declared = sorted(declared, key=lambda p: version_of(p.hmsProfileId))
         result = SitePrograms(site_id, gas_day, rebuilt, declared, self.ctx.clock.now())
-        self.ctx.store.save_snapshot(programs_cache_key(site_id, gas_day), result.to_document(),
-                                     result.fetched_at)
+        self.ctx.store.save_snapshot(programs_cache_key(site_id, gas_day), result.to_document(), result.fetched_at)
         return result
 
     def cached_programs(self, site_id: str, gas_day: dt.date) -> SitePrograms | None:
@@ -297,13 +340,19 @@ class GrtgazSession:
 
 # -- the declaration action -------------------------------------------------------------------
 
-def declaration_payload(profile: "InputHmsProfile", *, edited: list[int], base_label: str,
-                        now: dt.datetime) -> dict[str, Any]:
+
+def declaration_payload(
+    profile: "InputHmsProfile", *, edited: list[int], base_label: str, now: dt.datetime
+) -> dict[str, Any]:
     """What goes into the outbox: the §13.2 program as sent, and ``edited``: the adjustable
     slots where it differs from the rebuilt program, i.e. what it changes at GRTgaz (they
     must still be adjustable when it is sent, chapter 2 §6-8)."""
-    return {"program": to_document(profile, timestamps_local=False), "edited": sorted(edited),
-            "base": base_label, "queued_at": now.isoformat()}
+    return {
+        "program": to_document(profile, timestamps_local=False),
+        "edited": sorted(edited),
+        "base": base_label,
+        "queued_at": now.isoformat(),
+    }
 
 
 def payload_profile(payload: dict[str, Any]) -> "InputHmsProfile":
@@ -312,15 +361,20 @@ def payload_profile(payload: dict[str, Any]) -> "InputHmsProfile":
     return InputHmsProfile.model_validate(payload["program"], context={"timestamps_local": False})
 
 
-def outbox_declarations(store: Any, site_id: str, gas_day: dt.date,
-                        statuses: tuple[str, ...] = ("pending",)) -> list[Any]:
+def outbox_declarations(
+    store: Any, site_id: str, gas_day: dt.date, statuses: tuple[str, ...] = ("pending",)
+) -> list[Any]:
     """The outbox items declaring a program of this site and day, with these statuses
     (``pending``: not yet answered; ``failed``: refused, e.g. a 400, §13.6)."""
     result = []
     for item in store.outbox(provider=PROVIDER):
         program = item.payload.get("program", {}) if isinstance(item.payload, dict) else {}
-        if item.action == DECLARE_ACTION and item.status in statuses and program.get("hmsSiteId") == site_id \
-                and program.get("gasDay") == gas_day.isoformat():
+        if (
+            item.action == DECLARE_ACTION
+            and item.status in statuses
+            and program.get("hmsSiteId") == site_id
+            and program.get("gasDay") == gas_day.isoformat()
+        ):
             result.append(item)
     return result
 
@@ -349,22 +403,31 @@ class DeclareHandler:
             raise ActionRefused(f"the queued program cannot be read: {error}") from None
         own = profile.hmsProfileId
         cached = self.session.cached_programs(profile.hmsSiteId, profile.gasDay)
-        versions = [version_of(p.hmsProfileId) for p in (cached.declared if cached else [])
-                    if p.hmsProfileId != own]  # an earlier attempt of this one may have got through
-        problems = rules.validate_profile(profile, now=now, site=site_by_id(profile.hmsSiteId),
-                                          versions=versions, tolerance=self.session.settings.tolerance)
+        versions = [
+            version_of(p.hmsProfileId) for p in (cached.declared if cached else []) if p.hmsProfileId != own
+        ]  # an earlier attempt of this one may have got through
+        problems = rules.validate_profile(
+            profile,
+            now=now,
+            site=site_by_id(profile.hmsSiteId),
+            versions=versions,
+            tolerance=self.session.settings.tolerance,
+        )
         if problems:
             raise ActionRefused("; ".join(f"{p.code}: {p.explanation}" for p in problems))
         first = adjustable_from(profile.gasDay, now)
         if first is None:
-            raise ActionRefused(f"gas day {profile.gasDay:%d/%m/%Y} is over: nothing can be declared "
-                                "for it any more (PAST_GAS_DAY)")
+            raise ActionRefused(
+                f"gas day {profile.gasDay:%d/%m/%Y} is over: nothing can be declared for it any more (PAST_GAS_DAY)"
+            )
         late = [slot for slot in payload.get("edited", []) if slot < first]
         if late:
             from pupitre.providers.grtgaz.drafts import slot_label
 
-            raise ActionRefused("hour(s) " + ", ".join(slot_label(s) for s in late) + " were changed but are "
-                                "no longer adjustable (chapter 2 §6-8): review the program and declare again")
+            raise ActionRefused(
+                "hour(s) " + ", ".join(slot_label(s) for s in late) + " were changed but are "
+                "no longer adjustable (chapter 2 §6-8): review the program and declare again"
+            )
 
     def describe(self, payload: dict[str, Any]) -> str:
         program = payload["program"]
@@ -372,9 +435,11 @@ class DeclareHandler:
         from pupitre.providers.grtgaz.drafts import slot_label
 
         changed = ", ".join(slot_label(s) for s in edited) if edited else "none"
-        return (f"program {program['hmsProfileId']} for {program.get('hmsSiteLabel', '')} "
-                f"({program['hmsSiteId']}), gas day {program['gasDay']}, from {payload.get('base', '?')}; "
-                f"changed hours: {changed}")
+        return (
+            f"program {program['hmsProfileId']} for {program.get('hmsSiteLabel', '')} "
+            f"({program['hmsSiteId']}), gas day {program['gasDay']}, from {payload.get('base', '?')}; "
+            f"changed hours: {changed}"
+        )
 
     async def send(self, payload: dict[str, Any]) -> str:
         profile = payload_profile(payload)
@@ -386,19 +451,22 @@ class DeclareHandler:
         except PayloadError as error:  # a 2xx whose body was cut: did the program get there?
             already = await self.session.program(profile.hmsProfileId)
             if already is None:
-                raise NetworkError(f"the answer to the declaration was unreadable ({error.message}); "
-                                   "GRTgaz does not show the program: it will be sent again",
-                                   provider=TITLE) from None
+                raise NetworkError(
+                    f"the answer to the declaration was unreadable ({error.message}); "
+                    "GRTgaz does not show the program: it will be sent again",
+                    provider=TITLE,
+                ) from None
             return self._already_there(profile, already)
-        where = next((link.href for link in links if link.rel == profile.hmsProfileId),
-                     links[0].href if links else "")
+        where = next((link.href for link in links if link.rel == profile.hmsProfileId), links[0].href if links else "")
         return f"received by GRTgaz (201){': ' + where if where else ''}"
 
     @staticmethod
     def _already_there(profile: "InputHmsProfile", found: "HmsProfile") -> str:
         if list(found.quantities) != list(profile.quantities):
-            raise ActionRefused(f"GRTgaz already has a DIFFERENT program {profile.hmsProfileId} "
-                                "(HMS_PROFILE_ID_ALREADY_EXISTS): declare again with the next version")
+            raise ActionRefused(
+                f"GRTgaz already has a DIFFERENT program {profile.hmsProfileId} "
+                "(HMS_PROFILE_ID_ALREADY_EXISTS): declare again with the next version"
+            )
         return "already received by GRTgaz (an earlier attempt got through); not sent again"
 
     async def verify(self, payload: dict[str, Any]) -> str:

@@ -29,8 +29,17 @@ import enum
 from contextvars import ContextVar
 from typing import Annotated, Any, Iterator, Sequence
 
-from pydantic import (AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field,
-                      PlainSerializer, SerializationInfo, TypeAdapter, ValidationInfo)
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SerializationInfo,
+    TypeAdapter,
+    ValidationInfo,
+)
 
 from pupitre.providers.core.clock import PARIS, UTC
 
@@ -109,8 +118,9 @@ def _serialise_ts(value: dt.datetime, info: SerializationInfo) -> str:
 
 
 #: A §13.1 timestamp: aware Europe/Paris in Python, the document's format in JSON.
-Timestamp = Annotated[dt.datetime, BeforeValidator(_validate_ts),
-                      PlainSerializer(_serialise_ts, return_type=str, when_used="json")]
+Timestamp = Annotated[
+    dt.datetime, BeforeValidator(_validate_ts), PlainSerializer(_serialise_ts, return_type=str, when_used="json")
+]
 
 
 class IndicatorStatus(str, enum.Enum):
@@ -183,7 +193,8 @@ class IndicatorSet(BaseModel):
     meshLabel: str
     qTo0FlexibilityIndicator: Indicator = Field(
         validation_alias=AliasChoices("qTo0FlexibilityIndicator", "qToQ-FlexibilityIndicator"),
-        serialization_alias="qTo0FlexibilityIndicator")
+        serialization_alias="qTo0FlexibilityIndicator",
+    )
     partialFlexibilityIndicator: Indicator
     qToQPlusFlexibilityIndicator: Indicator = Field(alias="qToQ+FlexibilityIndicator")
 
@@ -235,8 +246,7 @@ class Error(BaseModel):
     model_config = ConfigDict(populate_by_name=True, frozen=True)
 
     code: int = Field(validation_alias=AliasChoices("Code", "code"), serialization_alias="Code")
-    message: str = Field(default="", validation_alias=AliasChoices("Message", "message"),
-                         serialization_alias="Message")
+    message: str = Field(default="", validation_alias=AliasChoices("Message", "message"), serialization_alias="Message")
 
 
 SiteIndicatorsList = TypeAdapter(list[SiteIndicators])
@@ -332,7 +342,8 @@ class FeasibilityIndicator(BaseModel):
     qTo0FlexibilityIndicator: IndicatorStatus
     qToQmaxFlexibilityIndicator: IndicatorStatus = Field(
         validation_alias=AliasChoices("qToQmaxFlexibilityIndicator", "qToQ+FlexibilityIndicator"),
-        serialization_alias="qToQmaxFlexibilityIndicator")
+        serialization_alias="qToQmaxFlexibilityIndicator",
+    )
     partialFlexibilityIndicator: IndicatorStatus
 
     def status(self, flex: Flex) -> IndicatorStatus:
@@ -375,8 +386,7 @@ class HmsProfile(BaseModel):
     gasDay: dt.date
     unit: str = UNIT
     qMin: float | None = None
-    qMAx: float | None = Field(None, validation_alias=AliasChoices("qMAx", "qMax"),
-                               serialization_alias="qMAx")
+    qMAx: float | None = Field(None, validation_alias=AliasChoices("qMAx", "qMax"), serialization_alias="qMAx")
     hmsHourlyProfile: list[HourlyQuantity]
     hmsProfileFeasibility: HmsProfileFeasibility | None = None
 

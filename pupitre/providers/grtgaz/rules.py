@@ -45,11 +45,11 @@ PUBLICATION_MINUTE = 52
 HOUR = dt.timedelta(hours=1)
 
 #: Attention order: GREY (shortage, §4) > RED > GREEN.
-SEVERITY: dict[IndicatorStatus, int] = {IndicatorStatus.GREEN: 0, IndicatorStatus.RED: 1,
-                                        IndicatorStatus.GREY: 2}
+SEVERITY: dict[IndicatorStatus, int] = {IndicatorStatus.GREEN: 0, IndicatorStatus.RED: 1, IndicatorStatus.GREY: 2}
 
 
 # -- publication schedule (§3.2.2.1) --------------------------------------------------
+
 
 def publication_for_hour(hour_start: dt.datetime) -> dt.datetime:
     """When the indicators for hour H are published: H-8 min (§3.2.2.1)."""
@@ -99,6 +99,7 @@ def publication_at_or_after(moment: dt.datetime) -> dt.datetime:
 
 # -- statuses -------------------------------------------------------------------------
 
+
 def is_unfavourable(old: IndicatorStatus, new: IndicatorStatus) -> bool:
     """Green → red: announced as ``nextIndicator``, applies only at H+15 (§3.2.2.1)."""
     return old is IndicatorStatus.GREEN and new is IndicatorStatus.RED
@@ -129,8 +130,7 @@ def site_worst_status(site: SiteIndicators, *, include_next: bool = False) -> In
     return worst
 
 
-def worst_status_across(sites: Iterable[SiteIndicators], *,
-                        include_next: bool = False) -> IndicatorStatus | None:
+def worst_status_across(sites: Iterable[SiteIndicators], *, include_next: bool = False) -> IndicatorStatus | None:
     """Worst status across sites; ``None`` when there is no site."""
     return worst_status(s for site in sites for s in site_statuses(site, include_next=include_next))
 
@@ -163,6 +163,7 @@ def applicable_statuses(site: SiteIndicators, received_at: dt.datetime) -> dict[
 
 # -- changes --------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class UpcomingChange:
     """An announced change (§3.2.2.1 ``nextIndicator``) not yet applied."""
@@ -191,10 +192,18 @@ def upcoming_changes(sites: Iterable[SiteIndicators], now: dt.datetime) -> list[
             current = site.currentIndicator.indicator(flex)
             if upcoming.status is current.status or upcoming.applicationDateTime <= now:
                 continue
-            changes.append(UpcomingChange(site.site_id, site.site_label, site.mesh_label, flex,
-                                          current.status, upcoming.status,
-                                          upcoming.availabilityDateTime,
-                                          upcoming.applicationDateTime))
+            changes.append(
+                UpcomingChange(
+                    site.site_id,
+                    site.site_label,
+                    site.mesh_label,
+                    flex,
+                    current.status,
+                    upcoming.status,
+                    upcoming.availabilityDateTime,
+                    upcoming.applicationDateTime,
+                )
+            )
     changes.sort(key=lambda c: (c.applies_at, c.site_label, list(Flex).index(c.flex)))
     return changes
 
@@ -233,8 +242,9 @@ def _announcements(site: SiteIndicators) -> dict[Flex, tuple[IndicatorStatus, dt
     return found
 
 
-def diff_states(old: Sequence[SiteIndicators] | None, new: Sequence[SiteIndicators], *,
-                include_appeared: bool = False) -> list[IndicatorChange]:
+def diff_states(
+    old: Sequence[SiteIndicators] | None, new: Sequence[SiteIndicators], *, include_appeared: bool = False
+) -> list[IndicatorChange]:
     """Changes from one fetch to the next: current statuses, then new announcements.
 
     Sites only in ``new`` are reported (``old_status=None``) when ``include_appeared``;
@@ -251,14 +261,25 @@ def diff_states(old: Sequence[SiteIndicators] | None, new: Sequence[SiteIndicato
         for flex, indicator in site.currentIndicator.indicators():
             old_status = previous.currentIndicator.indicator(flex).status if previous else None
             if old_status is not indicator.status:
-                changes.append(IndicatorChange(site.site_id, site.site_label, flex, old_status,
-                                               indicator.status, indicator.applicationDateTime))
+                changes.append(
+                    IndicatorChange(
+                        site.site_id, site.site_label, flex, old_status, indicator.status, indicator.applicationDateTime
+                    )
+                )
         seen = _announcements(previous) if previous else {}
         for flex, (status, applies_at) in _announcements(site).items():
             if seen.get(flex) != (status, applies_at):
-                changes.append(IndicatorChange(site.site_id, site.site_label, flex,
-                                               site.currentIndicator.indicator(flex).status, status,
-                                               applies_at, announced=True))
+                changes.append(
+                    IndicatorChange(
+                        site.site_id,
+                        site.site_label,
+                        flex,
+                        site.currentIndicator.indicator(flex).status,
+                        status,
+                        applies_at,
+                        announced=True,
+                    )
+                )
     return changes
 
 
@@ -269,8 +290,9 @@ SHORTAGE_GREY_FROM = dt.time(5, 52)
 SHORTAGE_GREY_UNTIL = dt.time(0, 52)
 
 
-def shortage_grey_window(gas_day: dt.date, *, declared_at: dt.datetime | None = None,
-                         previous_day_in_shortage: bool = False) -> tuple[dt.datetime, dt.datetime]:
+def shortage_grey_window(
+    gas_day: dt.date, *, declared_at: dt.datetime | None = None, previous_day_in_shortage: bool = False
+) -> tuple[dt.datetime, dt.datetime]:
     """When the indicators show GREY for a shortage of gas day J: ``[start, end)`` (§4).
 
     The document: "pour un jour J pour lequel GRTgaz déclenche la pénurie de flexibilité
@@ -372,15 +394,13 @@ def _versions(existing: Iterable[int | str], site_id: str | None, gas_day: dt.da
             found.append(item)
             continue
         parsed = parse_program_id(item)
-        if parsed is None or (site_id and parsed.site_id != site_id) or (
-                gas_day and parsed.gas_day != gas_day):
+        if parsed is None or (site_id and parsed.site_id != site_id) or (gas_day and parsed.gas_day != gas_day):
             continue
         found.append(parsed.version)
     return found
 
 
-def next_version(existing: Iterable[int | str], *, site_id: str | None = None,
-                 gas_day: dt.date | None = None) -> int:
+def next_version(existing: Iterable[int | str], *, site_id: str | None = None, gas_day: dt.date | None = None) -> int:
     """The next version: one more than the highest already used (§2.2), 1 for the first.
 
     ``existing`` holds versions or program ids (ids of other sites or days are skipped
@@ -391,8 +411,7 @@ def next_version(existing: Iterable[int | str], *, site_id: str | None = None,
 
 def next_program_id(gas_day: dt.date, site_id: str, contract: str, existing: Iterable[int | str]) -> str:
     """The id of the next program of a site and day (§2.2)."""
-    return program_id(gas_day, site_id, contract,
-                      next_version(existing, site_id=site_id, gas_day=gas_day))
+    return program_id(gas_day, site_id, contract, next_version(existing, site_id=site_id, gas_day=gas_day))
 
 
 # -- codes (§13.6 technical, §13.3 feasibility) -----------------------------------------
@@ -431,26 +450,36 @@ MESSAGES: dict[str, str] = {
     BAD_FORMAT: "Le message ne respecte pas le format du contrat d'interface",
     BAD_HMS_PROFILE_ID: "L'id de ce programme ne respecte pas le format AAAAMMJJ-LIxxxx-contrat-version",
     HMS_PROFILE_VERSION_NOT_INCREASING: "Le numéro de version n'est pas supérieur à celui du dernier "
-                                        "programme reçu (%s)",
+    "programme reçu (%s)",
     CONTRACT_NOT_MATCHING_SITE: "Le contrat de raccordement ne correspond pas au site",
     BAD_UNIT: "L'unité des quantités doit être kWh25",
     MISSING_HOUR_NOT_ZERO: "Journée de 23 heures : la tranche de %s doit valoir 0",
     HMS_PROFILE_NOT_RESPECT_Q0_DELAY: "Le programme ne respecte pas le délai de prévenance sur les "
-                                      "heures %s. Indicateur de Flexibilité Qà Q- rouge",
+    "heures %s. Indicateur de Flexibilité Qà Q- rouge",
     HMS_PROFILE_NOT_RESPECT_QMAX_DELAY: "Le programme ne respecte pas le délai de prévenance sur les "
-                                        "heures %s. Indicateur de Flexibilité Qà Q+ rouge",
+    "heures %s. Indicateur de Flexibilité Qà Q+ rouge",
     HMS_PROFILE_NOT_RESPECT_GRAY_INDICATOR: "Le programme est rejeté dû à une pénurie de Flexibilité",
     HMS_PROFILE_NOT_RESPECT_FLEXIBILITY_TOLERANCE: "Le programme est rejeté car il ne respecte pas le "
-                                                   "volume de Flexibilité partielle accordé",
+    "volume de Flexibilité partielle accordé",
     HMS_PROFILE_ACCEPTED: "Programme accepté",
 }
 
 #: Codes written in the document (the others are this project's, for rules it states without a code).
-DOCUMENTED_CODES = frozenset({
-    UNKNOWN_HMS_SITE, PAST_GAS_DAY, EXEEDED_QMIN_QMAX, BAD_NUMBER_QUANTITIES, BAD_QUANTITIES,
-    HOURS_NOT_BETWEEN_START_END, HMS_PROFILE_ID_ALREADY_EXISTS, HMS_PROFILE_NOT_RESPECT_Q0_DELAY,
-    HMS_PROFILE_NOT_RESPECT_QMAX_DELAY, HMS_PROFILE_NOT_RESPECT_GRAY_INDICATOR,
-    HMS_PROFILE_NOT_RESPECT_FLEXIBILITY_TOLERANCE})
+DOCUMENTED_CODES = frozenset(
+    {
+        UNKNOWN_HMS_SITE,
+        PAST_GAS_DAY,
+        EXEEDED_QMIN_QMAX,
+        BAD_NUMBER_QUANTITIES,
+        BAD_QUANTITIES,
+        HOURS_NOT_BETWEEN_START_END,
+        HMS_PROFILE_ID_ALREADY_EXISTS,
+        HMS_PROFILE_NOT_RESPECT_Q0_DELAY,
+        HMS_PROFILE_NOT_RESPECT_QMAX_DELAY,
+        HMS_PROFILE_NOT_RESPECT_GRAY_INDICATOR,
+        HMS_PROFILE_NOT_RESPECT_FLEXIBILITY_TOLERANCE,
+    }
+)
 
 #: Operator-readable explanations (English), per code.
 EXPLANATIONS: dict[str, str] = {
@@ -476,13 +505,24 @@ EXPLANATIONS: dict[str, str] = {
 
 #: The section of the document each code enforces.
 SECTIONS: dict[str, str] = {
-    UNKNOWN_HMS_SITE: "§2.3", PAST_GAS_DAY: "§2.5", EXEEDED_QMIN_QMAX: "§2.4",
-    BAD_NUMBER_QUANTITIES: "§13.2", BAD_QUANTITIES: "§13.6", HOURS_NOT_BETWEEN_START_END: "§2.5",
-    HMS_PROFILE_ID_ALREADY_EXISTS: "§2.2", BAD_FORMAT: "§2.1", BAD_HMS_PROFILE_ID: "§2.2",
-    HMS_PROFILE_VERSION_NOT_INCREASING: "§2.2", CONTRACT_NOT_MATCHING_SITE: "§2.3", BAD_UNIT: "§13.2",
-    MISSING_HOUR_NOT_ZERO: "§13.2", HMS_PROFILE_NOT_RESPECT_Q0_DELAY: "§3.2.3.2 1",
-    HMS_PROFILE_NOT_RESPECT_QMAX_DELAY: "§3.2.3.2 2.ii", HMS_PROFILE_NOT_RESPECT_GRAY_INDICATOR: "§4",
-    HMS_PROFILE_NOT_RESPECT_FLEXIBILITY_TOLERANCE: "§3.2.3.2 2.i", HMS_PROFILE_ACCEPTED: "§3",
+    UNKNOWN_HMS_SITE: "§2.3",
+    PAST_GAS_DAY: "§2.5",
+    EXEEDED_QMIN_QMAX: "§2.4",
+    BAD_NUMBER_QUANTITIES: "§13.2",
+    BAD_QUANTITIES: "§13.6",
+    HOURS_NOT_BETWEEN_START_END: "§2.5",
+    HMS_PROFILE_ID_ALREADY_EXISTS: "§2.2",
+    BAD_FORMAT: "§2.1",
+    BAD_HMS_PROFILE_ID: "§2.2",
+    HMS_PROFILE_VERSION_NOT_INCREASING: "§2.2",
+    CONTRACT_NOT_MATCHING_SITE: "§2.3",
+    BAD_UNIT: "§13.2",
+    MISSING_HOUR_NOT_ZERO: "§13.2",
+    HMS_PROFILE_NOT_RESPECT_Q0_DELAY: "§3.2.3.2 1",
+    HMS_PROFILE_NOT_RESPECT_QMAX_DELAY: "§3.2.3.2 2.ii",
+    HMS_PROFILE_NOT_RESPECT_GRAY_INDICATOR: "§4",
+    HMS_PROFILE_NOT_RESPECT_FLEXIBILITY_TOLERANCE: "§3.2.3.2 2.i",
+    HMS_PROFILE_ACCEPTED: "§3",
 }
 
 
@@ -520,8 +560,9 @@ class Reason:
         return f"{self.code}: {self.message}"
 
 
-def reason(code: str, *, profile_id: str = "", slots: Sequence[int] = (), labels: Sequence[dt.datetime] = (),
-           detail: str = "") -> Reason:
+def reason(
+    code: str, *, profile_id: str = "", slots: Sequence[int] = (), labels: Sequence[dt.datetime] = (), detail: str = ""
+) -> Reason:
     """A :class:`Reason` for ``code``, its ``%s`` filled with ``labels`` (hours) or ``detail``."""
     template = MESSAGES[code]
     if "%s" in template:
@@ -540,8 +581,10 @@ _CODE_PREFIX = re.compile(r"^\s*([A-Z][A-Z0-9_]{3,})\s*[:=]\s*(.*)$", re.S)
 
 @functools.cache
 def _templates() -> list[tuple[str, re.Pattern[str]]]:
-    return [(code, re.compile(re.escape(text).replace("%s", ".*?").replace(r"\%s", ".*?") + r"\s*\.?\s*$",
-                              re.I | re.S)) for code, text in MESSAGES.items()]
+    return [
+        (code, re.compile(re.escape(text).replace("%s", ".*?").replace(r"\%s", ".*?") + r"\s*\.?\s*$", re.I | re.S))
+        for code, text in MESSAGES.items()
+    ]
 
 
 def parse_reasons(text: str) -> list[tuple[str, str]]:
@@ -575,6 +618,7 @@ def join_reasons(reasons: Iterable[Reason]) -> str:
 
 
 # -- the slots of a gas day (§2.5, §13.2) ----------------------------------------------
+
 
 @dataclass(frozen=True)
 class DaySlots:
@@ -631,8 +675,7 @@ def declared_slots(real_values: Sequence[float], gas_day: dt.date) -> list[float
     """
     slots = day_slots(gas_day)
     if len(real_values) != len(slots.real_hours):
-        raise ValueError(f"gas day {gas_day} has {len(slots.real_hours)} hours, "
-                         f"got {len(real_values)} values")
+        raise ValueError(f"gas day {gas_day} has {len(slots.real_hours)} hours, got {len(real_values)} values")
     values: list[float | None] = [None] * SLOTS
     for index, value in zip(slots.real_slot, real_values):
         current = values[index]
@@ -698,14 +741,22 @@ def auto_accept_before(gas_day: dt.date) -> dt.datetime:
 
 # -- technical checks (§2, §13.2, §13.6) ------------------------------------------------
 
+
 def _bad(value: object) -> bool:
     """Missing or unusable: ``None``, NaN, infinite, or not a number at all."""
     return not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value)
 
 
-def check_quantities(quantities: Sequence[float | None], gas_day: dt.date, *, q_min: float, q_max: float,
-                     tolerance: float = DEFAULT_TOLERANCE, first_adjustable: int = 0,
-                     profile_id: str = "") -> list[Reason]:
+def check_quantities(
+    quantities: Sequence[float | None],
+    gas_day: dt.date,
+    *,
+    q_min: float,
+    q_max: float,
+    tolerance: float = DEFAULT_TOLERANCE,
+    first_adjustable: int = 0,
+    profile_id: str = "",
+) -> list[Reason]:
     """The hourly values: 24 of them (§13.2), none missing for hours still to come
     (BAD_QUANTITIES, §13.6), each within the contract's Qmin/Qmax widened by
     ``tolerance`` (a fraction: ``[qMin·(1-t), qMax·(1+t)]``, §2.4), and 0 in the
@@ -719,16 +770,17 @@ def check_quantities(quantities: Sequence[float | None], gas_day: dt.date, *, q_
     issues = []
     missing = [i for i in range(first_adjustable, SLOTS) if _bad(quantities[i])]
     if missing:
-        issues.append(reason(BAD_QUANTITIES, profile_id=profile_id, slots=missing,
-                             labels=[labels[i] for i in missing]))
+        issues.append(reason(BAD_QUANTITIES, profile_id=profile_id, slots=missing, labels=[labels[i] for i in missing]))
     outside = [i for i, v in enumerate(quantities) if not _bad(v) and not low <= v <= high]  # type: ignore[operator]
     if outside:
-        issues.append(reason(EXEEDED_QMIN_QMAX, profile_id=profile_id, slots=outside,
-                             labels=[labels[i] for i in outside]))
+        issues.append(
+            reason(EXEEDED_QMIN_QMAX, profile_id=profile_id, slots=outside, labels=[labels[i] for i in outside])
+        )
     not_zero = [i for i in range(SLOTS) if not exists[i] and not _bad(quantities[i]) and quantities[i] != 0]
     if not_zero:
-        issues.append(reason(MISSING_HOUR_NOT_ZERO, profile_id=profile_id, slots=not_zero,
-                             labels=[labels[i] for i in not_zero]))
+        issues.append(
+            reason(MISSING_HOUR_NOT_ZERO, profile_id=profile_id, slots=not_zero, labels=[labels[i] for i in not_zero])
+        )
     return issues
 
 
@@ -754,8 +806,9 @@ def check_slot_times(starts: Sequence[dt.datetime], gas_day: dt.date, *, profile
     return []
 
 
-def check_profile_id(profile_id: str, *, site_id: str, gas_day: dt.date, contract: str,
-                     versions: Collection[int] = ()) -> list[Reason]:
+def check_profile_id(
+    profile_id: str, *, site_id: str, gas_day: dt.date, contract: str, versions: Collection[int] = ()
+) -> list[Reason]:
     """The id's format and agreement with site, day and contract; a new, higher
     version than every one already received for this site and day (§2.2)."""
     parsed = parse_program_id(profile_id)
@@ -771,8 +824,9 @@ def check_profile_id(profile_id: str, *, site_id: str, gas_day: dt.date, contrac
     return []
 
 
-def check_contract(site: Site | None, contract: str, *, profile_id: str = "",
-                   contracts: Mapping[str, Collection[str]] | None = None) -> list[Reason]:
+def check_contract(
+    site: Site | None, contract: str, *, profile_id: str = "", contracts: Mapping[str, Collection[str]] | None = None
+) -> list[Reason]:
     """The site exists and the connection contract is its own (§2.3).
 
     ``contracts`` (site id → contract codes) overrides the site table's contract.
@@ -792,9 +846,15 @@ def check_gas_day(gas_day: dt.date, now: dt.datetime, *, profile_id: str = "") -
     return []
 
 
-def validate_profile(profile: InputHmsProfile, *, now: dt.datetime, site: Site | None,
-                     versions: Collection[int] = (), tolerance: float = DEFAULT_TOLERANCE,
-                     contracts: Mapping[str, Collection[str]] | None = None) -> list[Reason]:
+def validate_profile(
+    profile: InputHmsProfile,
+    *,
+    now: dt.datetime,
+    site: Site | None,
+    versions: Collection[int] = (),
+    tolerance: float = DEFAULT_TOLERANCE,
+    contracts: Mapping[str, Collection[str]] | None = None,
+) -> list[Reason]:
     """Every technical check of one ``inputHmsProfile`` (§2.1-2.5); empty when receivable.
 
     ``site`` is the site named by ``hmsSiteId`` (``None`` if unknown); ``versions``
@@ -804,8 +864,9 @@ def validate_profile(profile: InputHmsProfile, *, now: dt.datetime, site: Site |
     issues = check_contract(site, profile.connectionContractCode, profile_id=pid, contracts=contracts)
     if site is None:
         return issues
-    issues += check_profile_id(pid, site_id=site.site_id, gas_day=profile.gasDay,
-                               contract=profile.connectionContractCode, versions=versions)
+    issues += check_profile_id(
+        pid, site_id=site.site_id, gas_day=profile.gasDay, contract=profile.connectionContractCode, versions=versions
+    )
     if profile.unit != "kWh25":
         issues.append(reason(BAD_UNIT, profile_id=pid))
     issues += check_gas_day(profile.gasDay, now, profile_id=pid)
@@ -814,17 +875,27 @@ def validate_profile(profile: InputHmsProfile, *, now: dt.datetime, site: Site |
         issues.append(reason(BAD_NUMBER_QUANTITIES, profile_id=pid))
         return issues
     issues += check_slot_times([s.hourlySlotStartDateTime for s in slots], profile.gasDay, profile_id=pid)
-    issues += check_quantities([s.quantity for s in slots], profile.gasDay, q_min=site.q_min,
-                               q_max=site.q_max, tolerance=tolerance, profile_id=pid,
-                               first_adjustable=first_adjustable_index(profile.gasDay, now))
+    issues += check_quantities(
+        [s.quantity for s in slots],
+        profile.gasDay,
+        q_min=site.q_min,
+        q_max=site.q_max,
+        tolerance=tolerance,
+        profile_id=pid,
+        first_adjustable=first_adjustable_index(profile.gasDay, now),
+    )
     return issues
 
 
-def validate_declaration(profiles: Sequence[InputHmsProfile], *, now: dt.datetime,
-                         sites: Mapping[str, Site],
-                         versions: Mapping[tuple[str, dt.date], Collection[int]] | None = None,
-                         tolerance: float = DEFAULT_TOLERANCE,
-                         contracts: Mapping[str, Collection[str]] | None = None) -> list[Reason]:
+def validate_declaration(
+    profiles: Sequence[InputHmsProfile],
+    *,
+    now: dt.datetime,
+    sites: Mapping[str, Site],
+    versions: Mapping[tuple[str, dt.date], Collection[int]] | None = None,
+    tolerance: float = DEFAULT_TOLERANCE,
+    contracts: Mapping[str, Collection[str]] | None = None,
+) -> list[Reason]:
     """The technical checks of a whole declaration (§2.6): one issue rejects it all.
 
     ``versions`` maps (site id, gas day) to the versions already received. An id
@@ -840,13 +911,19 @@ def validate_declaration(profiles: Sequence[InputHmsProfile], *, now: dt.datetim
             issues.append(reason(HMS_PROFILE_ID_ALREADY_EXISTS, profile_id=profile.hmsProfileId))
             continue
         seen.add(profile.hmsProfileId)
-        issues += validate_profile(profile, now=now, site=sites.get(profile.hmsSiteId),
-                                   versions=versions.get((profile.hmsSiteId, profile.gasDay), ()),
-                                   tolerance=tolerance, contracts=contracts)
+        issues += validate_profile(
+            profile,
+            now=now,
+            site=sites.get(profile.hmsSiteId),
+            versions=versions.get((profile.hmsSiteId, profile.gasDay), ()),
+            tolerance=tolerance,
+            contracts=contracts,
+        )
     return issues
 
 
 # -- the rebuilt program (chapter 2 §5-9) -----------------------------------------------
+
 
 @dataclass(frozen=True)
 class AcceptedProgram:
@@ -874,8 +951,9 @@ def accepted_programs(profiles: Iterable[HmsProfile]) -> tuple[AcceptedProgram, 
     return tuple(found)
 
 
-def rebuild(gas_day: dt.date, accepted: Iterable[AcceptedProgram], *,
-            as_of: dt.datetime | None = None) -> tuple[float, ...] | None:
+def rebuild(
+    gas_day: dt.date, accepted: Iterable[AcceptedProgram], *, as_of: dt.datetime | None = None
+) -> tuple[float, ...] | None:
     """The rebuilt (reference) program of a site and day from its accepted programs.
 
     - received before the day: taken whole, the last one wins (§5);
@@ -890,8 +968,9 @@ def rebuild(gas_day: dt.date, accepted: Iterable[AcceptedProgram], *,
     ``None`` when no accepted program counts.
     """
     limit = paris(as_of) if as_of is not None else None
-    ordered = sorted((p for p in accepted if limit is None or p.received_at < limit),
-                     key=lambda p: (p.received_at, p.version))
+    ordered = sorted(
+        (p for p in accepted if limit is None or p.received_at < limit), key=lambda p: (p.received_at, p.version)
+    )
     if not ordered:
         return None
     values = [0.0] * SLOTS
@@ -909,6 +988,7 @@ def rebuild(gas_day: dt.date, accepted: Iterable[AcceptedProgram], *,
 
 # -- feasibility (§3, §4) ----------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class IndicatorView:
     """One indicator as it bears on a program received at a given time (§3.2.2.1).
@@ -924,8 +1004,9 @@ class IndicatorView:
     next_at: dt.datetime | None = None
 
 
-def indicator_views(site: SiteIndicators | None, at: dt.datetime, *,
-                    unknown: IndicatorStatus = IndicatorStatus.RED) -> dict[Flex, IndicatorView]:
+def indicator_views(
+    site: SiteIndicators | None, at: dt.datetime, *, unknown: IndicatorStatus = IndicatorStatus.RED
+) -> dict[Flex, IndicatorView]:
     """The three :class:`IndicatorView` of a site at ``at``.
 
     Without indicators (not fetched yet) every indicator is taken as ``unknown``
@@ -941,9 +1022,13 @@ def indicator_views(site: SiteIndicators | None, at: dt.datetime, *,
         upcoming = site.nextIndicator.indicator(flex) if site.nextIndicator is not None else None
         if upcoming is not None and (upcoming.applicationDateTime <= at or upcoming.status is applicable):
             upcoming = None
-        views[flex] = IndicatorView(flex, applicable, current,
-                                    upcoming.status if upcoming else None,
-                                    upcoming.applicationDateTime if upcoming else None)
+        views[flex] = IndicatorView(
+            flex,
+            applicable,
+            current,
+            upcoming.status if upcoming else None,
+            upcoming.applicationDateTime if upcoming else None,
+        )
     return views
 
 
@@ -964,9 +1049,12 @@ RULE_UNCHANGED = "§3.2.2"
 RULE_OUTSIDE = "§3.2.3.1"
 RULE_GREEN = "§3.2.3.1"
 _RULE_RED = {  # (flex rule, received before H+15) → section
-    ("q-", True): "§3.2.3.2 1.a", ("q-", False): "§3.2.3.2 1.b",
-    ("tolerance", True): "§3.2.3.2 2.a.i", ("tolerance", False): "§3.2.3.2 2.b.i",
-    ("q+", True): "§3.2.3.2 2.a.ii", ("q+", False): "§3.2.3.2 2.b.ii",
+    ("q-", True): "§3.2.3.2 1.a",
+    ("q-", False): "§3.2.3.2 1.b",
+    ("tolerance", True): "§3.2.3.2 2.a.i",
+    ("tolerance", False): "§3.2.3.2 2.b.i",
+    ("q+", True): "§3.2.3.2 2.a.ii",
+    ("q+", False): "§3.2.3.2 2.b.ii",
 }
 
 
@@ -1070,10 +1158,17 @@ def _value(quantities: Sequence[float | None], index: int) -> float | None:
     return None if _bad(value) else float(value)  # type: ignore[arg-type]
 
 
-def evaluate(quantities: Sequence[float | None], *, gas_day: dt.date, received_at: dt.datetime,
-             reference: Sequence[float] | None, indicators: Mapping[Flex, IndicatorView],
-             tranches: int, reference_before: Sequence[float] | None = None,
-             profile_id: str = "") -> Feasibility:
+def evaluate(
+    quantities: Sequence[float | None],
+    *,
+    gas_day: dt.date,
+    received_at: dt.datetime,
+    reference: Sequence[float] | None,
+    indicators: Mapping[Flex, IndicatorView],
+    tranches: int,
+    reference_before: Sequence[float] | None = None,
+    profile_id: str = "",
+) -> Feasibility:
     """Feasibility of a program of ``gas_day`` received at ``received_at`` (§3, §4).
 
     - before J-1 01:00: accepted without control (§3.1);
@@ -1100,16 +1195,14 @@ def evaluate(quantities: Sequence[float | None], *, gas_day: dt.date, received_a
     window = control_window(gas_day, received_at)
     in_window = set(window)
     early = received_at - floor_hour(received_at) < ADJUSTMENT_MARGIN
-    q_minus, partial, q_plus = (indicators[Flex.Q_TO_QMINUS], indicators[Flex.PARTIAL],
-                                indicators[Flex.Q_TO_QPLUS])
+    q_minus, partial, q_plus = (indicators[Flex.Q_TO_QMINUS], indicators[Flex.PARTIAL], indicators[Flex.Q_TO_QPLUS])
     auto = received_at < auto_accept_before(gas_day)
     grey = not auto and any(view.applicable is IndicatorStatus.GREY for view in indicators.values())
 
     budget = None
     if not auto and q_plus.applicable is IndicatorStatus.RED and partial.applicable is IndicatorStatus.GREEN:
         total = sum((_value(quantities, i) if _value(quantities, i) is not None else ref[i]) for i in window)
-        budget = PartialBudget(total, sum(before[i] for i in window),
-                               PARTIAL_ALLOWANCE_PER_TRANCHE * tranches)
+        budget = PartialBudget(total, sum(before[i] for i in window), PARTIAL_ALLOWANCE_PER_TRANCHE * tranches)
 
     hours: list[HourCheck] = []
     failed: dict[str, list[int]] = {}
@@ -1131,8 +1224,11 @@ def evaluate(quantities: Sequence[float | None], *, gas_day: dt.date, received_a
             rule, text = RULE_AUTO, "received before J-1 01:00: accepted without control"
         elif not adjustable:
             rule = RULE_PAST
-            text = ("past hour: this change is not kept in the rebuilt program" if delta
-                    else "past hour: not controlled, not kept")
+            text = (
+                "past hour: this change is not kept in the rebuilt program"
+                if delta
+                else "past hour: not controlled, not kept"
+            )
         elif grey:
             ok, code, rule = False, HMS_PROFILE_NOT_RESPECT_GRAY_INDICATOR, RULE_SHORTAGE
             text = "flexibility shortage (GREY): every new program is refused"
@@ -1151,44 +1247,78 @@ def evaluate(quantities: Sequence[float | None], *, gas_day: dt.date, received_a
         elif budget is not None:
             rule = _RULE_RED["tolerance", early]
             if budget.ok:
-                text = (f"increase within the partial allowance (Q→Q+ red, partial green): "
-                        f"{budget.remaining / 1000:,.0f} MWh left")
+                text = (
+                    f"increase within the partial allowance (Q→Q+ red, partial green): "
+                    f"{budget.remaining / 1000:,.0f} MWh left"
+                )
             else:
                 ok, code = False, HMS_PROFILE_NOT_RESPECT_FLEXIBILITY_TOLERANCE
-                text = (f"over the partial allowance by {-budget.remaining / 1000:,.0f} MWh "
-                        f"(Q→Q+ red, partial green)")
+                text = f"over the partial allowance by {-budget.remaining / 1000:,.0f} MWh (Q→Q+ red, partial green)"
         else:
             ok, code, rule = False, HMS_PROFILE_NOT_RESPECT_QMAX_DELAY, _RULE_RED["q+", early]
             text = "increase refused: Q→Q+ and partial are red"
         if code:
             failed.setdefault(code, []).append(index)
-        hours.append(HourCheck(index, slots.labels[index], value, reference_value, ok, rule, code, text,
-                               adjustable, inside, slots.exists[index], views))
+        hours.append(
+            HourCheck(
+                index,
+                slots.labels[index],
+                value,
+                reference_value,
+                ok,
+                rule,
+                code,
+                text,
+                adjustable,
+                inside,
+                slots.exists[index],
+                views,
+            )
+        )
 
     comments: list[Reason] = []
     if auto:
         deciding = RULE_AUTO
     elif grey:
         deciding = RULE_SHORTAGE
-        comments.append(reason(HMS_PROFILE_NOT_RESPECT_GRAY_INDICATOR, profile_id=profile_id,
-                               slots=failed.get(HMS_PROFILE_NOT_RESPECT_GRAY_INDICATOR, ())))
+        comments.append(
+            reason(
+                HMS_PROFILE_NOT_RESPECT_GRAY_INDICATOR,
+                profile_id=profile_id,
+                slots=failed.get(HMS_PROFILE_NOT_RESPECT_GRAY_INDICATOR, ()),
+            )
+        )
     else:
         deciding = RULE_GREEN
-        for code in (HMS_PROFILE_NOT_RESPECT_Q0_DELAY, HMS_PROFILE_NOT_RESPECT_QMAX_DELAY,
-                     HMS_PROFILE_NOT_RESPECT_FLEXIBILITY_TOLERANCE):
+        for code in (
+            HMS_PROFILE_NOT_RESPECT_Q0_DELAY,
+            HMS_PROFILE_NOT_RESPECT_QMAX_DELAY,
+            HMS_PROFILE_NOT_RESPECT_FLEXIBILITY_TOLERANCE,
+        ):
             if code in failed:
                 indices = failed[code]
-                comments.append(reason(code, profile_id=profile_id, slots=indices,
-                                       labels=[slots.labels[i] for i in indices]))
+                comments.append(
+                    reason(code, profile_id=profile_id, slots=indices, labels=[slots.labels[i] for i in indices])
+                )
                 deciding = next(h.rule for h in hours if h.code == code)
     refused = bool(failed)
     if not refused:
         comments = [reason(HMS_PROFILE_ACCEPTED, profile_id=profile_id)]
-    return Feasibility(FeasibilityStatus.REFUSED if refused else FeasibilityStatus.ACCEPTED, deciding,
-                       tuple(comments), tuple(hours), indicators, received_at, first, window, budget)
+    return Feasibility(
+        FeasibilityStatus.REFUSED if refused else FeasibilityStatus.ACCEPTED,
+        deciding,
+        tuple(comments),
+        tuple(hours),
+        indicators,
+        received_at,
+        first,
+        window,
+        budget,
+    )
 
 
 # -- the editor's pre-check --------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ProgramContext:
@@ -1208,13 +1338,20 @@ class ProgramContext:
     versions: frozenset[int] = frozenset()
     contract: str = ""
     tolerance: float = DEFAULT_TOLERANCE
-    _cache: dict[object, tuple[float, ...] | None] = field(default_factory=dict, init=False,
-                                                           compare=False, repr=False)
+    _cache: dict[object, tuple[float, ...] | None] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @classmethod
-    def from_api(cls, site: Site, gas_day: dt.date, *, indicators: SiteIndicators | None = None,
-                 profiles: Iterable[HmsProfile] = (), rebuilt: RebuiltHmsProfile | None = None,
-                 tolerance: float = DEFAULT_TOLERANCE, contract: str | None = None) -> ProgramContext:
+    def from_api(
+        cls,
+        site: Site,
+        gas_day: dt.date,
+        *,
+        indicators: SiteIndicators | None = None,
+        profiles: Iterable[HmsProfile] = (),
+        rebuilt: RebuiltHmsProfile | None = None,
+        tolerance: float = DEFAULT_TOLERANCE,
+        contract: str | None = None,
+    ) -> ProgramContext:
         """From what the API returned: ``GET …/hmsProfiles``, ``GET …/rebuiltHmsProfile``
         and the site's indicators (pydantic objects are read here, once)."""
         profiles = list(profiles)
@@ -1222,8 +1359,16 @@ class ProgramContext:
         reference = None
         if rebuilt is not None and len(rebuilt.hourlyQuantities) == SLOTS:
             reference = tuple(0.0 if _bad(q) else float(q) for q in rebuilt.quantities)  # type: ignore[arg-type]
-        return cls(site, gas_day, indicators, accepted_programs(profiles), reference, versions,
-                   contract if contract is not None else site.contract, tolerance)
+        return cls(
+            site,
+            gas_day,
+            indicators,
+            accepted_programs(profiles),
+            reference,
+            versions,
+            contract if contract is not None else site.contract,
+            tolerance,
+        )
 
     @property
     def contract_code(self) -> str:
@@ -1252,13 +1397,21 @@ class ProgramContext:
         return current, before if before is not None else current
 
 
-def assess(context: ProgramContext, quantities: Sequence[float | None], received_at: dt.datetime, *,
-           profile_id: str = "") -> Feasibility:
+def assess(
+    context: ProgramContext, quantities: Sequence[float | None], received_at: dt.datetime, *, profile_id: str = ""
+) -> Feasibility:
     """:func:`evaluate` with the context's references and indicators (the simulator's call)."""
     reference, before = context.references(received_at)
-    return evaluate(quantities, gas_day=context.gas_day, received_at=received_at, reference=reference,
-                    indicators=indicator_views(context.indicators, received_at),
-                    tranches=context.site.tranches, reference_before=before, profile_id=profile_id)
+    return evaluate(
+        quantities,
+        gas_day=context.gas_day,
+        received_at=received_at,
+        reference=reference,
+        indicators=indicator_views(context.indicators, received_at),
+        tranches=context.site.tranches,
+        reference_before=before,
+        profile_id=profile_id,
+    )
 
 
 @dataclass(frozen=True)
@@ -1306,8 +1459,9 @@ class ProgramCheck:
         return "would be ACCEPTED" + suffix
 
 
-def precheck(context: ProgramContext, quantities: Sequence[float | None], *, now: dt.datetime,
-             profile_id: str | None = None) -> ProgramCheck:
+def precheck(
+    context: ProgramContext, quantities: Sequence[float | None], *, now: dt.datetime, profile_id: str | None = None
+) -> ProgramCheck:
     """The pre-check an editor runs on every keystroke (pure, cheap: no pydantic).
 
     Technical checks of §2 (id and version, contract, Qmin/Qmax with tolerance, 24
@@ -1318,11 +1472,19 @@ def precheck(context: ProgramContext, quantities: Sequence[float | None], *, now
     pid = profile_id if profile_id is not None else context.next_program_id()
     site = context.site
     first = first_adjustable_index(context.gas_day, now)
-    issues = check_profile_id(pid, site_id=site.site_id, gas_day=context.gas_day,
-                              contract=context.contract_code, versions=context.versions)
+    issues = check_profile_id(
+        pid, site_id=site.site_id, gas_day=context.gas_day, contract=context.contract_code, versions=context.versions
+    )
     issues += check_gas_day(context.gas_day, now, profile_id=pid)
-    issues += check_quantities(quantities, context.gas_day, q_min=site.q_min, q_max=site.q_max,
-                               tolerance=context.tolerance, first_adjustable=first, profile_id=pid)
+    issues += check_quantities(
+        quantities,
+        context.gas_day,
+        q_min=site.q_min,
+        q_max=site.q_max,
+        tolerance=context.tolerance,
+        first_adjustable=first,
+        profile_id=pid,
+    )
     feasibility = assess(context, quantities, now, profile_id=pid)
     hours = feasibility.hours
     per_slot = [issue for issue in issues if issue.slots]
@@ -1330,8 +1492,9 @@ def precheck(context: ProgramContext, quantities: Sequence[float | None], *, now
         patched = list(hours)
         for issue in per_slot:
             for index in issue.slots:
-                patched[index] = replace(patched[index], ok=False, rule=issue.section, code=issue.code,
-                                         reason=EXPLANATIONS[issue.code])
+                patched[index] = replace(
+                    patched[index], ok=False, rule=issue.section, code=issue.code, reason=EXPLANATIONS[issue.code]
+                )
         hours = tuple(patched)
     if issues:
         outcome = Outcome.REJECTED
@@ -1340,9 +1503,15 @@ def precheck(context: ProgramContext, quantities: Sequence[float | None], *, now
     return ProgramCheck(pid, now, tuple(issues), hours, outcome, feasibility, context.indicators is not None)
 
 
-def input_profile(context: ProgramContext, quantities: Sequence[float | None], *,
-                  declared_at: dt.datetime, profile_id: str | None = None,
-                  q_min: float | None = None, q_max: float | None = None) -> InputHmsProfile:
+def input_profile(
+    context: ProgramContext,
+    quantities: Sequence[float | None],
+    *,
+    declared_at: dt.datetime,
+    profile_id: str | None = None,
+    q_min: float | None = None,
+    q_max: float | None = None,
+) -> InputHmsProfile:
     """The §13.2 ``inputHmsProfile`` to send for these 24 values (slots J 06:00 … J+1 05:00).
 
     ``profile_id`` defaults to the next id (§2.2); ``q_min``/``q_max`` (the day's
@@ -1356,8 +1525,15 @@ def input_profile(context: ProgramContext, quantities: Sequence[float | None], *
     labels = day_slots(context.gas_day).labels
     return InputHmsProfile(
         hmsProfileId=profile_id if profile_id is not None else context.next_program_id(),
-        declarationDateTime=paris(declared_at), hmsSiteId=site.site_id, hmsSiteLabel=site.label,
-        connectionContractCode=context.contract_code, gasDay=context.gas_day, unit="kWh25",
-        qMin=site.q_min if q_min is None else q_min, qMAx=site.q_max if q_max is None else q_max,
-        hmsHourlyProfile=[HourlyQuantity(hourlySlotStartDateTime=label, quantity=value)
-                          for label, value in zip(labels, quantities)])
+        declarationDateTime=paris(declared_at),
+        hmsSiteId=site.site_id,
+        hmsSiteLabel=site.label,
+        connectionContractCode=context.contract_code,
+        gasDay=context.gas_day,
+        unit="kWh25",
+        qMin=site.q_min if q_min is None else q_min,
+        qMAx=site.q_max if q_max is None else q_max,
+        hmsHourlyProfile=[
+            HourlyQuantity(hourlySlotStartDateTime=label, quantity=value) for label, value in zip(labels, quantities)
+        ],
+    )

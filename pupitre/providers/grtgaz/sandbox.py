@@ -66,11 +66,22 @@ from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.sandbox import ASGIApp, Simulator, TokenIssuer
 from pupitre.providers.core.sandbox_oauth import ClientRegistration, token_route
 from pupitre.providers.grtgaz import rules
-from pupitre.providers.grtgaz.models import (FeasibilityIndicator, FeasibilityStatus, Flex, HmsProfile,
-                                             HmsProfileFeasibility, HourlyQuantity, Indicator,
-                                             IndicatorSet, IndicatorStatus, InputHmsProfile,
-                                             InputHmsProfileList, RebuiltHmsProfile, SiteIndicators,
-                                             to_document)
+from pupitre.providers.grtgaz.models import (
+    FeasibilityIndicator,
+    FeasibilityStatus,
+    Flex,
+    HmsProfile,
+    HmsProfileFeasibility,
+    HourlyQuantity,
+    Indicator,
+    IndicatorSet,
+    IndicatorStatus,
+    InputHmsProfile,
+    InputHmsProfileList,
+    RebuiltHmsProfile,
+    SiteIndicators,
+    to_document,
+)
 from pupitre.providers.grtgaz.sites import SITE_ID_PATTERN, SITES, Site
 
 BASE_PATH = "/sfm/v1"
@@ -177,8 +188,32 @@ class StoredProgram:
 
 
 #: Share of the contractual maximum per hour of the seeded programs (06:00 … 05:00).
-SEED_SHAPE = (0.55, 0.7, 0.8, 0.8, 0.75, 0.7, 0.7, 0.7, 0.65, 0.6, 0.65, 0.75,
-              0.85, 0.85, 0.8, 0.7, 0.6, 0.5, 0.45, 0.4, 0.4, 0.4, 0.4, 0.45)
+SEED_SHAPE = (
+    0.55,
+    0.7,
+    0.8,
+    0.8,
+    0.75,
+    0.7,
+    0.7,
+    0.7,
+    0.65,
+    0.6,
+    0.65,
+    0.75,
+    0.85,
+    0.85,
+    0.8,
+    0.7,
+    0.6,
+    0.5,
+    0.45,
+    0.4,
+    0.4,
+    0.4,
+    0.4,
+    0.45,
+)
 SEED_DECLARED_AT = dt.time(15, 0)
 
 
@@ -196,14 +231,23 @@ class GrtgazSimulator(Simulator):
 
     error_body = staticmethod(error_body)
 
-    def __init__(self, clock: Clock, plan: FaultPlan | None = None, *,
-                 scenario: str | Scenario = "default", seed: int = 0, sites: tuple[Site, ...] = SITES,
-                 certificate_pem: bytes | str | None = None, audience: str | None = None,
-                 client_id: str = SANDBOX_CLIENT_ID, timestamps_local: bool = True,
-                 tolerance: float = rules.DEFAULT_TOLERANCE,
-                 feasibility_delay: dt.timedelta = dt.timedelta(0),
-                 seed_programs: bool | None = None,
-                 contracts: Mapping[str, Collection[str]] | None = None) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        plan: FaultPlan | None = None,
+        *,
+        scenario: str | Scenario = "default",
+        seed: int = 0,
+        sites: tuple[Site, ...] = SITES,
+        certificate_pem: bytes | str | None = None,
+        audience: str | None = None,
+        client_id: str = SANDBOX_CLIENT_ID,
+        timestamps_local: bool = True,
+        tolerance: float = rules.DEFAULT_TOLERANCE,
+        feasibility_delay: dt.timedelta = dt.timedelta(0),
+        seed_programs: bool | None = None,
+        contracts: Mapping[str, Collection[str]] | None = None,
+    ) -> None:
         self.clock = clock
         self.seed = seed
         self.tolerance = tolerance
@@ -227,8 +271,9 @@ class GrtgazSimulator(Simulator):
             self.register_client(client_id, certificate_pem, audience=audience)
 
     # -- driving ------------------------------------------------------------------------
-    def register_client(self, client_id: str, certificate_pem: bytes | str, *,
-                        audience: str | None = None) -> ClientRegistration:
+    def register_client(
+        self, client_id: str, certificate_pem: bytes | str, *, audience: str | None = None
+    ) -> ClientRegistration:
         """Accept JWT assertions signed by this certificate's key (§11.2.2).
 
         ``audience`` is the expected ``aud``; ``None`` means the token URL as called.
@@ -244,8 +289,7 @@ class GrtgazSimulator(Simulator):
         except KeyError:
             raise KeyError(f"unknown site {site_id!r}") from None
 
-    def schedule(self, site_id: str, flex: Flex, status: IndicatorStatus | str,
-                 publish_at: dt.datetime) -> dt.datetime:
+    def schedule(self, site_id: str, flex: Flex, status: IndicatorStatus | str, publish_at: dt.datetime) -> dt.datetime:
         """Publish ``status`` from the publication at ``publish_at`` (rounded up to HH:52).
 
         It stays until another scheduled status or a shortage; returns the
@@ -258,13 +302,13 @@ class GrtgazSimulator(Simulator):
         bisect.insort(entries, (publication, IndicatorStatus(status)), key=lambda e: e[0])
         return publication
 
-    def schedule_hour(self, site_id: str, flex: Flex, status: IndicatorStatus | str,
-                      hour: dt.datetime) -> dt.datetime:
+    def schedule_hour(self, site_id: str, flex: Flex, status: IndicatorStatus | str, hour: dt.datetime) -> dt.datetime:
         """Decide ``status`` for hour ``hour``: published at H-8 min, applied at H+15."""
         return self.schedule(site_id, flex, status, rules.publication_for_hour(hour))
 
-    def declare_shortage(self, gas_day: dt.date, *, declared_at: dt.datetime | None = None,
-                         site_ids: set[str] | None = None) -> tuple[dt.datetime, dt.datetime]:
+    def declare_shortage(
+        self, gas_day: dt.date, *, declared_at: dt.datetime | None = None, site_ids: set[str] | None = None
+    ) -> tuple[dt.datetime, dt.datetime]:
         """Declare a shortage of flexibility for gas day ``gas_day`` (§4).
 
         ``declared_at`` defaults to the documented J-1 20:30. Returns the grey window
@@ -272,8 +316,7 @@ class GrtgazSimulator(Simulator):
         """
         for site_id in site_ids or ():
             self.site(site_id)
-        self._shortages[gas_day] = Shortage(gas_day, declared_at,
-                                            frozenset(site_ids) if site_ids else None)
+        self._shortages[gas_day] = Shortage(gas_day, declared_at, frozenset(site_ids) if site_ids else None)
         return self._grey_window(self._shortages[gas_day], None)
 
     def cancel_shortage(self, gas_day: dt.date) -> None:
@@ -300,28 +343,40 @@ class GrtgazSimulator(Simulator):
             values[20] = 0.0
         declared = dt.datetime.combine(gas_day - dt.timedelta(days=1), SEED_DECLARED_AT, tzinfo=PARIS)
         # judged with the indicators published at that time, as GRTgaz would report them (§13.3)
-        context = rules.ProgramContext(site, gas_day, self.site_indicators(site.site_id, declared),
-                                       contract=site.contract)
-        profile = rules.input_profile(context, values, declared_at=declared, profile_id=rules.program_id(
-            gas_day, site.site_id, site.contract, 1))
+        context = rules.ProgramContext(
+            site, gas_day, self.site_indicators(site.site_id, declared), contract=site.contract
+        )
+        profile = rules.input_profile(
+            context, values, declared_at=declared, profile_id=rules.program_id(gas_day, site.site_id, site.contract, 1)
+        )
         # Judged as received then: its window (J-1 14h … 20h) lies before day J, so it passes.
         feasibility = rules.assess(context, values, declared, profile_id=profile.hmsProfileId)
         stored = StoredProgram(profile, declared, declared, feasibility)
         self.programs.setdefault((site.site_id, gas_day), []).append(stored)
         self._profiles[profile.hmsProfileId] = stored
 
-    def program_context(self, site_id: str, gas_day: dt.date, now: dt.datetime | None = None,
-                        *, shown_only: bool = False) -> rules.ProgramContext:
+    def program_context(
+        self, site_id: str, gas_day: dt.date, now: dt.datetime | None = None, *, shown_only: bool = False
+    ) -> rules.ProgramContext:
         """The ``rules.ProgramContext`` of a site and day at ``now``: indicators, accepted
         programs received before, versions used."""
         now = paris(now) if now is not None else self.clock.now()
         site = self.site(site_id)
         stored = self._touch(site_id, gas_day)
-        accepted = tuple(p.as_accepted() for p in stored if p.accepted and p.received_at <= now
-                         and (not shown_only or p.shown_at <= now))
-        return rules.ProgramContext(site, gas_day, self.site_indicators(site_id, now), accepted,
-                                    versions=frozenset(p.version for p in stored),
-                                    contract=site.contract, tolerance=self.tolerance)
+        accepted = tuple(
+            p.as_accepted()
+            for p in stored
+            if p.accepted and p.received_at <= now and (not shown_only or p.shown_at <= now)
+        )
+        return rules.ProgramContext(
+            site,
+            gas_day,
+            self.site_indicators(site_id, now),
+            accepted,
+            versions=frozenset(p.version for p in stored),
+            contract=site.contract,
+            tolerance=self.tolerance,
+        )
 
     def rebuilt(self, site_id: str, gas_day: dt.date, now: dt.datetime | None = None) -> tuple[float, ...] | None:
         """The rebuilt program at ``now`` from the accepted programs shown by then (chapter 2)."""
@@ -336,12 +391,12 @@ class GrtgazSimulator(Simulator):
             if profile.hmsSiteId in self._by_id:
                 self._touch(profile.hmsSiteId, profile.gasDay)
         versions = {key: {p.version for p in stored} for key, stored in self.programs.items()}
-        issues = rules.validate_declaration(profiles, now=now, sites=self._by_id, versions=versions,
-                                            tolerance=self.tolerance, contracts=self.contracts)
+        issues = rules.validate_declaration(
+            profiles, now=now, sites=self._by_id, versions=versions, tolerance=self.tolerance, contracts=self.contracts
+        )
         if issues:
             return issues
-        contexts = {(p.hmsSiteId, p.gasDay): self.program_context(p.hmsSiteId, p.gasDay, now)
-                    for p in profiles}
+        contexts = {(p.hmsSiteId, p.gasDay): self.program_context(p.hmsSiteId, p.gasDay, now) for p in profiles}
         for profile in profiles:
             context = contexts[profile.hmsSiteId, profile.gasDay]
             feasibility = rules.assess(context, profile.quantities, now, profile_id=profile.hmsProfileId)
@@ -363,27 +418,39 @@ class GrtgazSimulator(Simulator):
             statuses = stored.feasibility.statuses()
             feasibility = HmsProfileFeasibility(
                 indicator=FeasibilityIndicator(
-                    siteId=site.site_id, siteLabel=site.label, meshCode=site.mesh.code,
-                    meshLabel=site.mesh.label, qTo0FlexibilityIndicator=statuses[Flex.Q_TO_QMINUS],
+                    siteId=site.site_id,
+                    siteLabel=site.label,
+                    meshCode=site.mesh.code,
+                    meshLabel=site.mesh.label,
+                    qTo0FlexibilityIndicator=statuses[Flex.Q_TO_QMINUS],
                     qToQmaxFlexibilityIndicator=statuses[Flex.Q_TO_QPLUS],
-                    partialFlexibilityIndicator=statuses[Flex.PARTIAL]),
+                    partialFlexibilityIndicator=statuses[Flex.PARTIAL],
+                ),
                 hmsProfileFeasibilityStatus=stored.feasibility.status,
-                comment=stored.feasibility.comment)
-        return HmsProfile(hmsProfileId=profile.hmsProfileId, declarationDateTime=profile.declarationDateTime,
-                          processingDateTime=stored.received_at, hmsSiteId=profile.hmsSiteId,
-                          hmsSiteLabel=profile.hmsSiteLabel,
-                          connectionContractCode=profile.connectionContractCode, gasDay=profile.gasDay,
-                          unit=profile.unit, qMin=profile.qMin, qMAx=profile.qMAx,
-                          hmsHourlyProfile=list(profile.hmsHourlyProfile),
-                          hmsProfileFeasibility=feasibility)
+                comment=stored.feasibility.comment,
+            )
+        return HmsProfile(
+            hmsProfileId=profile.hmsProfileId,
+            declarationDateTime=profile.declarationDateTime,
+            processingDateTime=stored.received_at,
+            hmsSiteId=profile.hmsSiteId,
+            hmsSiteLabel=profile.hmsSiteLabel,
+            connectionContractCode=profile.connectionContractCode,
+            gasDay=profile.gasDay,
+            unit=profile.unit,
+            qMin=profile.qMin,
+            qMAx=profile.qMAx,
+            hmsHourlyProfile=list(profile.hmsHourlyProfile),
+            hmsProfileFeasibility=feasibility,
+        )
 
-    def site_hms_profiles(self, site_id: str, gas_day: dt.date,
-                          now: dt.datetime | None = None) -> list[HmsProfile]:
+    def site_hms_profiles(self, site_id: str, gas_day: dt.date, now: dt.datetime | None = None) -> list[HmsProfile]:
         """Every program of a site and day, in reception order (§14.5)."""
         return [self.hms_profile(p, now) for p in self._touch(site_id, gas_day)]
 
-    def rebuilt_hms_profile(self, site_id: str, gas_day: dt.date,
-                            now: dt.datetime | None = None) -> RebuiltHmsProfile | None:
+    def rebuilt_hms_profile(
+        self, site_id: str, gas_day: dt.date, now: dt.datetime | None = None
+    ) -> RebuiltHmsProfile | None:
         """The §13.4 ``rebuiltHmsProfile``; ``None`` before any accepted program."""
         now = paris(now) if now is not None else self.clock.now()
         values = self.rebuilt(site_id, gas_day, now)
@@ -396,20 +463,27 @@ class GrtgazSimulator(Simulator):
         labels = rules.day_slots(gas_day).labels
         return RebuiltHmsProfile(
             hmsProfileId=rules.rebuilt_program_id(gas_day, site_id),
-            processingDateTime=max(p.received_at for p in shown), hmsSiteId=site_id,
-            hmsSiteLabel=site.label, connectionContractCode=site.contract, gasDay=gas_day,
-            hourlyQuantities=[HourlyQuantity(hourlySlotStartDateTime=label, quantity=value)
-                              for label, value in zip(labels, values)],
-            energyLowThresholds=low, energyHighThresholds=high,
-            volumeLowThresholds=round(low / KWH_PER_M3, 3), volumeHighThresholds=round(high / KWH_PER_M3, 3))
+            processingDateTime=max(p.received_at for p in shown),
+            hmsSiteId=site_id,
+            hmsSiteLabel=site.label,
+            connectionContractCode=site.contract,
+            gasDay=gas_day,
+            hourlyQuantities=[
+                HourlyQuantity(hourlySlotStartDateTime=label, quantity=value) for label, value in zip(labels, values)
+            ],
+            energyLowThresholds=low,
+            energyHighThresholds=high,
+            volumeLowThresholds=round(low / KWH_PER_M3, 3),
+            volumeHighThresholds=round(high / KWH_PER_M3, 3),
+        )
 
     # -- state --------------------------------------------------------------------------
     def _grey_window(self, shortage: Shortage, site_id: str | None) -> tuple[dt.datetime, dt.datetime]:
         before = self._shortages.get(shortage.gas_day - dt.timedelta(days=1))
-        chained = before is not None and (before.site_ids is None or site_id is None
-                                          or site_id in before.site_ids)
-        return rules.shortage_grey_window(shortage.gas_day, declared_at=shortage.declared_at,
-                                          previous_day_in_shortage=chained)
+        chained = before is not None and (before.site_ids is None or site_id is None or site_id in before.site_ids)
+        return rules.shortage_grey_window(
+            shortage.gas_day, declared_at=shortage.declared_at, previous_day_in_shortage=chained
+        )
 
     def _grey(self, site_id: str, publication: dt.datetime) -> bool:
         for shortage in self._shortages.values():
@@ -432,17 +506,26 @@ class GrtgazSimulator(Simulator):
 
     def _publication(self, site: Site, publication: dt.datetime) -> dict[Flex, Indicator]:
         applies = rules.application_of(publication)
-        return {flex: Indicator(status=self.published_status(site.site_id, flex, publication),
-                                availabilityDateTime=publication, applicationDateTime=applies)
-                for flex in Flex}
+        return {
+            flex: Indicator(
+                status=self.published_status(site.site_id, flex, publication),
+                availabilityDateTime=publication,
+                applicationDateTime=applies,
+            )
+            for flex in Flex
+        }
 
     @staticmethod
     def _set(site: Site, indicators: dict[Flex, Indicator]) -> IndicatorSet:
-        return IndicatorSet(siteId=site.site_id, siteLabel=site.label, meshCode=site.mesh.code,
-                            meshLabel=site.mesh.label,
-                            qTo0FlexibilityIndicator=indicators[Flex.Q_TO_QMINUS],
-                            partialFlexibilityIndicator=indicators[Flex.PARTIAL],
-                            qToQPlusFlexibilityIndicator=indicators[Flex.Q_TO_QPLUS])
+        return IndicatorSet(
+            siteId=site.site_id,
+            siteLabel=site.label,
+            meshCode=site.mesh.code,
+            meshLabel=site.mesh.label,
+            qTo0FlexibilityIndicator=indicators[Flex.Q_TO_QMINUS],
+            partialFlexibilityIndicator=indicators[Flex.PARTIAL],
+            qToQPlusFlexibilityIndicator=indicators[Flex.Q_TO_QPLUS],
+        )
 
     def site_indicators(self, site_id: str, now: dt.datetime | None = None) -> SiteIndicators:
         """The §13.1 ``siteIndicators`` of a site at ``now`` (default: the clock)."""
@@ -453,11 +536,11 @@ class GrtgazSimulator(Simulator):
         if now >= rules.application_of(last):
             return SiteIndicators(currentIndicator=self._set(site, latest))
         previous = self._publication(site, rules.previous_publication(last))
-        deferred = {flex for flex in Flex
-                    if rules.is_unfavourable(previous[flex].status, latest[flex].status)}
+        deferred = {flex for flex in Flex if rules.is_unfavourable(previous[flex].status, latest[flex].status)}
         current = {flex: previous[flex] if flex in deferred else latest[flex] for flex in Flex}
-        return SiteIndicators(currentIndicator=self._set(site, current),
-                              nextIndicator=self._set(site, latest) if deferred else None)
+        return SiteIndicators(
+            currentIndicator=self._set(site, current), nextIndicator=self._set(site, latest) if deferred else None
+        )
 
     def all_site_indicators(self, now: dt.datetime | None = None) -> list[SiteIndicators]:
         now = now or self.clock.now()
@@ -470,17 +553,18 @@ class GrtgazSimulator(Simulator):
     def _unauthorised(self, request: Request) -> JSONResponse | None:
         if self.issuer.check(request.headers.get("authorization")) is not None:
             return None
-        return self._json(error_body(401, "Authentication error: missing, invalid or expired "
-                                          "bearer token"), 401,
-                          {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        return self._json(
+            error_body(401, "Authentication error: missing, invalid or expired bearer token"),
+            401,
+            {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
 
     async def _all(self, request: Request) -> JSONResponse:
         self.requests += 1
         refused = self._unauthorised(request)
         if refused is not None:
             return refused
-        return self._json(to_document(self.all_site_indicators(),
-                                      timestamps_local=self.timestamps_local))
+        return self._json(to_document(self.all_site_indicators(), timestamps_local=self.timestamps_local))
 
     async def _one(self, request: Request) -> JSONResponse:
         self.requests += 1
@@ -489,20 +573,16 @@ class GrtgazSimulator(Simulator):
             return refused
         site_id = request.path_params["hmsSiteId"]
         if not SITE_ID_PATTERN.match(site_id):
-            return self._json(error_body(400, "Bad request: hmsSiteId must have the format "
-                                              "LI0000"), 400)
+            return self._json(error_body(400, "Bad request: hmsSiteId must have the format LI0000"), 400)
         if site_id not in self._by_id:
-            return self._json(error_body(404, f"Site or flexibility indicators not found: "
-                                              f"{_clip(site_id)}"), 404)
-        return self._json(to_document(self.site_indicators(site_id),
-                                      timestamps_local=self.timestamps_local))
+            return self._json(error_body(404, f"Site or flexibility indicators not found: {_clip(site_id)}"), 404)
+        return self._json(to_document(self.site_indicators(site_id), timestamps_local=self.timestamps_local))
 
     def _site_error(self, site_id: str) -> JSONResponse | None:
         if not SITE_ID_PATTERN.match(site_id):
             return self._json(error_body(400, "Bad request: hmsSiteId must have the format LI0000"), 400)
         if site_id not in self._by_id:
-            return self._json(error_body(404, f"{rules.UNKNOWN_HMS_SITE}: Site not found: "
-                                              f"{_clip(site_id)}"), 404)
+            return self._json(error_body(404, f"{rules.UNKNOWN_HMS_SITE}: Site not found: {_clip(site_id)}"), 404)
         return None
 
     def _site_day(self, request: Request) -> tuple[str, dt.date] | JSONResponse:
@@ -534,8 +614,7 @@ class GrtgazSimulator(Simulator):
         if not isinstance(payload, list):
             return self._bad_format("expected a list of inputHmsProfile")
         try:
-            profiles = InputHmsProfileList.validate_python(
-                payload, context={"timestamps_local": self.timestamps_local})
+            profiles = InputHmsProfileList.validate_python(payload, context={"timestamps_local": self.timestamps_local})
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first.get("loc", ()))
@@ -543,12 +622,13 @@ class GrtgazSimulator(Simulator):
         issues = self.declare(profiles)
         if issues:
             message = rules.REASON_SEPARATOR.join(
-                issue.text + (f" [{_clip(issue.profile_id, 80, '.-')}]" if issue.profile_id else "")
-                for issue in issues)
+                issue.text + (f" [{_clip(issue.profile_id, 80, '.-')}]" if issue.profile_id else "") for issue in issues
+            )
             return self._json(error_body(400, message), 400)
         base = f"{request.url.scheme}://{request.url.netloc}{BASE_PATH}/hmsProfiles/"
-        return self._json([{"rel": p.hmsProfileId, "href": base + quote(p.hmsProfileId, safe="")}
-                           for p in profiles], 201)
+        return self._json(
+            [{"rel": p.hmsProfileId, "href": base + quote(p.hmsProfileId, safe="")} for p in profiles], 201
+        )
 
     def _bad_format(self, detail: str) -> JSONResponse:
         issue = rules.reason(rules.BAD_FORMAT)
@@ -577,8 +657,7 @@ class GrtgazSimulator(Simulator):
             return found
         rebuilt = self.rebuilt_hms_profile(*found)
         if rebuilt is None:
-            return self._json(error_body(404, "Resource not found: no rebuilt program for this site "
-                                              "and day"), 404)
+            return self._json(error_body(404, "Resource not found: no rebuilt program for this site and day"), 404)
         return self._document(rebuilt)
 
     def routes(self) -> list[Route]:
@@ -589,8 +668,7 @@ class GrtgazSimulator(Simulator):
             Route(f"{BASE_PATH}/sites/{{hmsSiteId}}/hmsProfiles", self._site_profiles, methods=["GET"]),
             Route(f"{BASE_PATH}/sites/{{hmsSiteId}}/rebuiltHmsProfile", self._rebuilt, methods=["GET"]),
             Route(f"{BASE_PATH}/sites/flexibilityIndicators", self._all, methods=["GET"]),
-            Route(f"{BASE_PATH}/sites/{{hmsSiteId}}/flexibilityIndicators", self._one,
-                  methods=["GET"]),
+            Route(f"{BASE_PATH}/sites/{{hmsSiteId}}/flexibilityIndicators", self._one, methods=["GET"]),
             token_route(TOKEN_PATH, self.issuer, self.clients),
         ]
 
@@ -604,15 +682,30 @@ KWH_PER_M3 = 11.4
 _TICK = dt.timedelta(microseconds=1)
 
 
-def build_app(clock: Clock, plan: FaultPlan, *, scenario: str | Scenario = "default", seed: int = 0,
-              certificate_pem: bytes | str | None = None, audience: str | None = None,
-              client_id: str = SANDBOX_CLIENT_ID, timestamps_local: bool = True) -> ASGIApp:
+def build_app(
+    clock: Clock,
+    plan: FaultPlan,
+    *,
+    scenario: str | Scenario = "default",
+    seed: int = 0,
+    certificate_pem: bytes | str | None = None,
+    audience: str | None = None,
+    client_id: str = SANDBOX_CLIENT_ID,
+    timestamps_local: bool = True,
+) -> ASGIApp:
     """The GRTgaz sandbox as an ASGI app (``app.simulator`` is its :class:`GrtgazSimulator`).
 
     ``certificate_pem`` registers ``client_id`` at the token endpoint; the demo uses
     ``certs.sandbox_credentials(dir, "grtgaz")``.
     """
-    simulator = GrtgazSimulator(clock, plan, scenario=scenario, seed=seed,
-                                certificate_pem=certificate_pem, audience=audience,
-                                client_id=client_id, timestamps_local=timestamps_local)
+    simulator = GrtgazSimulator(
+        clock,
+        plan,
+        scenario=scenario,
+        seed=seed,
+        certificate_pem=certificate_pem,
+        audience=audience,
+        client_id=client_id,
+        timestamps_local=timestamps_local,
+    )
     return simulator.app

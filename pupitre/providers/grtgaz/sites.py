@@ -68,8 +68,16 @@ Q_MAX_PER_TRANCHE = 800_000.0
 
 
 def _site(number: int, label: str, mesh: Mesh, client: str, tranches: int) -> Site:
-    return Site(f"LI{1000 + number}", label, mesh, client, tranches, contract=f"GFCCGE{number:02d}",
-                q_min=0.0, q_max=Q_MAX_PER_TRANCHE * tranches)
+    return Site(
+        f"LI{1000 + number}",
+        label,
+        mesh,
+        client,
+        tranches,
+        contract=f"GFCCGE{number:02d}",
+        q_min=0.0,
+        q_max=Q_MAX_PER_TRANCHE * tranches,
+    )
 
 
 #: The table of §3.2.1, in the document's order.

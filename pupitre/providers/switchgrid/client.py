@@ -27,8 +27,7 @@ from pupitre.providers.core.errors import BadRequestError, PayloadError
 from pupitre.providers.core.http import decode_json, parse_model, safe_text
 from pupitre.providers.core.retry import RetryPolicy, retry_read
 from pupitre.providers.switchgrid import rules
-from pupitre.providers.switchgrid.models import (Ask, AskCreate, AskPage, Contract, ContractSearch,
-                                                 Order, OrderCreate)
+from pupitre.providers.switchgrid.models import Ask, AskCreate, AskPage, Contract, ContractSearch, Order, OrderCreate
 
 PROVIDER = "Switchgrid"
 PRODUCTION_BASE_URL = "https://app.switchgrid.tech/enedis/v2"
@@ -44,8 +43,15 @@ def switchgrid_auth(token: str) -> StaticBearer:
 class SwitchgridClient(ApiClient):
     provider = PROVIDER
 
-    def __init__(self, http: httpx.AsyncClient, base_url: str, auth: httpx.Auth | None, *,
-                 test_env: bool = False, retry: RetryPolicy = RetryPolicy()) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        base_url: str,
+        auth: httpx.Auth | None,
+        *,
+        test_env: bool = False,
+        retry: RetryPolicy = RetryPolicy(),
+    ) -> None:
         super().__init__(http, base_url, auth, retry=retry)
         self.test_env = test_env
 
@@ -84,8 +90,7 @@ class SwitchgridClient(ApiClient):
         return parse_model(decode_json(response, self.provider), model, self.provider)
 
     # -- contracts -----------------------------------------------------------------------------
-    async def search_contract(self, name: str, address: str | None = None,
-                              prm: str | None = None) -> list[Contract]:
+    async def search_contract(self, name: str, address: str | None = None, prm: str | None = None) -> list[Contract]:
         """``GET /search_contract?name=…&address=…|prm=…`` (name ≥ 3 characters)."""
         params = self._checked(lambda: rules.validate_search(name, address, prm))
         return (await self._get("/search_contract", ContractSearch, params)).results
@@ -99,8 +104,7 @@ class SwitchgridClient(ApiClient):
             try:
                 ask = parse_model(body, AskCreate, self.provider)
             except PayloadError as exc:
-                raise BadRequestError("the ask is incomplete", provider=self.provider,
-                                      detail=exc.detail) from exc
+                raise BadRequestError("the ask is incomplete", provider=self.provider, detail=exc.detail) from exc
         self._checked(lambda: rules.consent_duration(ask.consentDuration))
         for contract in ask.electricityContracts:
             if isinstance(contract, str):
@@ -109,9 +113,17 @@ class SwitchgridClient(ApiClient):
                 self._checked(lambda: rules.validate_prm(contract.prm))
         return await self._write("POST", "/ask", Ask, ask.body())
 
-    async def list_asks(self, *, status: Iterable[str] | str | None = None, prm: Iterable[str] | str | None = None,
-                        exclude_status: bool = False, exclude_prm: bool = False, skip: int = 0,
-                        limit: int = 10, order_by: str | None = None) -> AskPage:
+    async def list_asks(
+        self,
+        *,
+        status: Iterable[str] | str | None = None,
+        prm: Iterable[str] | str | None = None,
+        exclude_status: bool = False,
+        exclude_prm: bool = False,
+        skip: int = 0,
+        limit: int = 10,
+        order_by: str | None = None,
+    ) -> AskPage:
         """``GET /ask`` — one page; ``status``/``prm`` filters (any of, or none of with
         ``exclude_*``), ``skip``/``limit`` (≤ 100), ``orderBy`` (``createdAt:asc``)."""
         if skip < 0 or not 1 <= limit <= MAX_PAGE:
@@ -120,8 +132,11 @@ class SwitchgridClient(ApiClient):
         if prm is not None:
             prms = [prm] if isinstance(prm, str) else list(prm)
             self._checked(lambda: [rules.validate_prm(p) for p in prms])
-        for key, value in (("status", rules.build_filter(status, exclude=exclude_status)),
-                           ("prm", rules.build_filter(prm, exclude=exclude_prm)), ("orderBy", order_by)):
+        for key, value in (
+            ("status", rules.build_filter(status, exclude=exclude_status)),
+            ("prm", rules.build_filter(prm, exclude=exclude_prm)),
+            ("orderBy", order_by),
+        ):
             if value:
                 params[key] = value
         return await self._get("/ask", AskPage, params)
@@ -156,10 +171,15 @@ class SwitchgridClient(ApiClient):
         order_id = self._checked(lambda: rules.validate_uuid(order_id, "order id"))
         return await self._get(f"/order/{quote(order_id)}", Order)
 
-    async def wait_order(self, order_id: str, *, delays: Iterable[float] | None = None,
-                         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-                         max_polls: int = 200,
-                         on_update: Callable[[Order], None] | None = None) -> Order:
+    async def wait_order(
+        self,
+        order_id: str,
+        *,
+        delays: Iterable[float] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        max_polls: int = 200,
+        on_update: Callable[[Order], None] | None = None,
+    ) -> Order:
         """Poll ``GET /order/{id}`` with backoff (:func:`rules.poll_delays`) until the
         order is terminal (SUCCESS, SOME_REQUESTS_FAILED…); the last order otherwise."""
         schedule = iter(delays if delays is not None else rules.poll_delays())
@@ -176,8 +196,9 @@ class SwitchgridClient(ApiClient):
         return order
 
     # -- data ----------------------------------------------------------------------------------
-    async def request_data(self, request_id: str, format: Literal["csv", "json"] = "csv",
-                           period: str | None = None) -> rules.LoadCurve:
+    async def request_data(
+        self, request_id: str, format: Literal["csv", "json"] = "csv", period: str | None = None
+    ) -> rules.LoadCurve:
         """``GET /request/{id}/data?format=csv|json`` of a LOADCURVE request, parsed into
         UTC "starting step" points (gaps as None). 404 = unknown or not ready yet."""
         request_id = self._checked(lambda: rules.validate_uuid(request_id, "request id"))
@@ -189,16 +210,18 @@ class SwitchgridClient(ApiClient):
         path = f"/request/{quote(request_id)}/data"
 
         async def once() -> rules.LoadCurve:
-            response = await self.send("GET", path, params=params, headers=self.headers(
-                "text/csv" if format == "csv" else "application/json"))
+            response = await self.send(
+                "GET", path, params=params, headers=self.headers("text/csv" if format == "csv" else "application/json")
+            )
             try:  # parsed in a thread: two years of points take a few hundred ms
                 if format == "json":
                     data = decode_json(response, self.provider)
                     return await asyncio.to_thread(rules.parse_json_curve, data)
                 return await asyncio.to_thread(rules.parse_csv_curve, response.text)
             except rules.RuleError as exc:
-                raise PayloadError("the load curve is not in the documented form",
-                                   provider=self.provider, detail=str(exc)) from exc
+                raise PayloadError(
+                    "the load curve is not in the documented form", provider=self.provider, detail=str(exc)
+                ) from exc
 
         return await retry_read(once, self.retry)
 

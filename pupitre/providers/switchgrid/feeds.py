@@ -51,8 +51,9 @@ def configured(settings: SwitchgridSettings, secrets: Any) -> bool:
 def sandbox_app(settings: SwitchgridSettings, ctx: ProviderContext) -> Any:
     from pupitre.providers.switchgrid.sandbox import SwitchgridSimulator
 
-    return SwitchgridSimulator(ctx.clock, ctx.faults, accept_delay=SANDBOX_ACCEPT_DELAY,
-                               latency_scale=SANDBOX_LATENCY_SCALE).app
+    return SwitchgridSimulator(
+        ctx.clock, ctx.faults, accept_delay=SANDBOX_ACCEPT_DELAY, latency_scale=SANDBOX_LATENCY_SCALE
+    ).app
 
 
 #: Settings ``pupitre sandbox serve`` prints for this simulator: it is a test environment.
@@ -65,6 +66,7 @@ def serve_notes(simulator: Any) -> list[str]:
 
 
 # -- the feed's data -----------------------------------------------------------------------------
+
 
 @dataclass
 class SwitchgridData:
@@ -83,15 +85,19 @@ class SwitchgridData:
 
 
 def dump(data: SwitchgridData) -> dict[str, Any]:
-    return {"asks": [a.model_dump(mode="json") for a in data.asks],
-            "orders": {k: o.model_dump(mode="json") for k, o in data.orders.items()},
-            "errors": dict(data.errors)}
+    return {
+        "asks": [a.model_dump(mode="json") for a in data.asks],
+        "orders": {k: o.model_dump(mode="json") for k, o in data.orders.items()},
+        "errors": dict(data.errors),
+    }
 
 
 def load(payload: dict[str, Any]) -> SwitchgridData:
-    return SwitchgridData([Ask.model_validate(a) for a in payload.get("asks", [])],
-                          {k: Order.model_validate(o) for k, o in payload.get("orders", {}).items()},
-                          dict(payload.get("errors", {})))
+    return SwitchgridData(
+        [Ask.model_validate(a) for a in payload.get("asks", [])],
+        {k: Order.model_validate(o) for k, o in payload.get("orders", {}).items()},
+        dict(payload.get("errors", {})),
+    )
 
 
 def changes(old: SwitchgridData | None, new: SwitchgridData) -> list[Change]:
@@ -104,19 +110,35 @@ def changes(old: SwitchgridData | None, new: SwitchgridData) -> list[Change]:
         was = before.get(ask.id)
         if was is not None and was != ask.status:
             severity = "info" if ask.status == "ACCEPTED" else "attention"
-            out.append(Change(f"ask:{ask.id}", was, ask.status, f"{was} → {ask.status}", severity,
-                              f"Ask {ask.id[:8]} ({', '.join(ask.prms) or '?'}): {ask.status}"))
+            out.append(
+                Change(
+                    f"ask:{ask.id}",
+                    was,
+                    ask.status,
+                    f"{was} → {ask.status}",
+                    severity,
+                    f"Ask {ask.id[:8]} ({', '.join(ask.prms) or '?'}): {ask.status}",
+                )
+            )
     for order_id, order in new.orders.items():
         previous = old.orders.get(order_id)
         if previous is not None and previous.status != order.status and rules.order_done(order.status):
             severity = "attention" if order.status in rules.ORDER_FAILED else "info"
-            out.append(Change(f"order:{order_id}", previous.status, order.status,
-                              f"{previous.status} → {order.status}", severity,
-                              f"Order {order_id[:8]}: {order.status}"))
+            out.append(
+                Change(
+                    f"order:{order_id}",
+                    previous.status,
+                    order.status,
+                    f"{previous.status} → {order.status}",
+                    severity,
+                    f"Order {order_id[:8]}: {order.status}",
+                )
+            )
     return out
 
 
 # -- the session ---------------------------------------------------------------------------------
+
 
 @dataclass
 class SwitchgridSession:
@@ -144,8 +166,9 @@ class SwitchgridSession:
                 base, token = SANDBOX_BASE_URL, SANDBOX_TOKEN
             else:
                 base, token = self.settings.base_url, self.ctx.secrets.get(PROVIDER, TOKEN_SECRET) or ""
-            self._client = SwitchgridClient(self.ctx.client(), base, switchgrid_auth(token),
-                                            test_env=self.test_env, retry=self.ctx.retry)
+            self._client = SwitchgridClient(
+                self.ctx.client(), base, switchgrid_auth(token), test_env=self.test_env, retry=self.ctx.retry
+            )
         return self._client
 
     def poll_delays(self) -> Iterator[float]:
@@ -227,8 +250,9 @@ class SwitchgridSession:
     async def refresh_ask(self, ask_id: str) -> Ask:
         ask = await self.client.get_ask(ask_id)
         if self.last is not None:
-            self.last = SwitchgridData([ask if a.id == ask.id else a for a in self.last.asks],
-                                       self.last.orders, self.last.errors)
+            self.last = SwitchgridData(
+                [ask if a.id == ask.id else a for a in self.last.asks], self.last.orders, self.last.errors
+            )
         return ask
 
     async def cancel_ask(self, ask_id: str) -> None:
@@ -240,8 +264,9 @@ class SwitchgridSession:
             raise
         self._audit("ask cancel", "ok", ask_id)
         if self.last is not None:
-            self.last = SwitchgridData([a for a in self.last.asks if a.id != ask_id], self.last.orders,
-                                       self.last.errors)
+            self.last = SwitchgridData(
+                [a for a in self.last.asks if a.id != ask_id], self.last.orders, self.last.errors
+            )
 
     async def place_order(self, body: dict[str, Any]) -> Order:
         """``POST /order`` (checked first); the order is then followed and its body kept."""
@@ -265,17 +290,24 @@ class SwitchgridSession:
         ``enedisRetryAfterLoadcurveActivation: true`` (the document's advice)."""
         body = self.body(order_id)
         if body is None:
-            raise BadRequestError("this order was not placed from pupitre: its arguments are unknown, "
-                                  "order the load curve again by hand", provider=TITLE)
+            raise BadRequestError(
+                "this order was not placed from pupitre: its arguments are unknown, order the load curve again by hand",
+                provider=TITLE,
+            )
         try:
             again = rules.reorder_with_activation(body)
         except rules.RuleError as exc:
             raise BadRequestError(str(exc), provider=TITLE) from exc
         return await self.place_order(again)
 
-    async def follow(self, order_id: str, on_update: Callable[[Order], None] | None = None,
-                     sleep: Callable[[float], Awaitable[None]] | None = None) -> Order:
+    async def follow(
+        self,
+        order_id: str,
+        on_update: Callable[[Order], None] | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> Order:
         """Poll the order with the settings' backoff until it is done."""
+
         def seen(order: Order) -> None:
             self.live[order_id] = order
             if on_update is not None:
@@ -322,10 +354,17 @@ class SwitchgridSession:
 
 def connect(settings: SwitchgridSettings, ctx: ProviderContext, *, sandboxed: bool) -> Connection:
     session = SwitchgridSession(settings, ctx, sandboxed)
-    feed: Feed[Any] = Feed(FEED, PROVIDER, "Switchgrid asks & orders", session.refresh, dump, load,
-                           fixed_interval(settings.refresh_seconds), changes)
-    return Connection(PROVIDER, TITLE, [feed], lambda results, now: findings(settings, results, now),
-                      session=session)
+    feed: Feed[Any] = Feed(
+        FEED,
+        PROVIDER,
+        "Switchgrid asks & orders",
+        session.refresh,
+        dump,
+        load,
+        fixed_interval(settings.refresh_seconds),
+        changes,
+    )
+    return Connection(PROVIDER, TITLE, [feed], lambda results, now: findings(settings, results, now), session=session)
 
 
 def request_problem(request: OrderRequest) -> str:
@@ -347,12 +386,29 @@ def findings(settings: SwitchgridSettings, results: dict[str, Any], now: dt.date
         out.append(Finding(TITLE, "attention", f"order {order.id[:8]} {order.status}: {problems}"))
     for ask, end in rules.expiring_soon(data.asks, now, settings.expiry_warning_days):
         when = "expired" if end <= now else f"expires {end.astimezone(rules.PARIS):%d/%m/%Y}"
-        out.append(Finding(TITLE, "attention", f"consent of ask {ask.id[:8]} ({', '.join(ask.prms)}) {when}: "
-                           "create a new ask before ordering again"))
+        out.append(
+            Finding(
+                TITLE,
+                "attention",
+                f"consent of ask {ask.id[:8]} ({', '.join(ask.prms)}) {when}: create a new ask before ordering again",
+            )
+        )
     if data.errors:
-        out.append(Finding(TITLE, "attention", f"{len(data.errors)} order(s) could not be read: "
-                           + "; ".join(f"{k[:8]}: {v}" for k, v in list(data.errors.items())[:3])))
+        out.append(
+            Finding(
+                TITLE,
+                "attention",
+                f"{len(data.errors)} order(s) could not be read: "
+                + "; ".join(f"{k[:8]}: {v}" for k, v in list(data.errors.items())[:3]),
+            )
+        )
     if not out:
-        out.append(Finding(TITLE, "ok", f"{len(data.asks)} ask(s), {len(data.pending_signature())} awaiting "
-                           f"signature; {len(data.orders)} order(s) followed, {len(data.running())} running"))
+        out.append(
+            Finding(
+                TITLE,
+                "ok",
+                f"{len(data.asks)} ask(s), {len(data.pending_signature())} awaiting "
+                f"signature; {len(data.orders)} order(s) followed, {len(data.running())} running",
+            )
+        )
     return out

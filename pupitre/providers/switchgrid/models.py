@@ -41,8 +41,9 @@ class InstallationAddress(BaseModel):
     ligne7: str | None = None
 
     def lines(self) -> list[str]:
-        return [v for v in (self.ligne1, self.ligne2, self.ligne3, self.ligne4, self.ligne5,
-                            self.ligne6, self.ligne7) if v]
+        return [
+            v for v in (self.ligne1, self.ligne2, self.ligne3, self.ligne4, self.ligne5, self.ligne6, self.ligne7) if v
+        ]
 
     def __str__(self) -> str:
         return ", ".join(self.lines())
@@ -299,8 +300,30 @@ class Order(BaseModel):
         return [r for r in self.requests if r.status == "FAILED"]
 
 
-__all__ = ["AddressCheckResult", "Ask", "AskCreate", "AskOptions", "AskPage", "CompanyHolder",
-           "ConsentCollectionDetails", "ConsentCollectionMedium", "Contract", "ContractSearch",
-           "ElectricityContract", "InlineLoadCurve", "InstallationAddress", "Order", "OrderCreate",
-           "OrderRequest", "OrderRequestCreate", "PersonHolder", "PostalAddress", "Purpose",
-           "PurposeRef", "Scope", "ScopeArgs", "ScopesAndPurpose", "Signer"]
+__all__ = [
+    "AddressCheckResult",
+    "Ask",
+    "AskCreate",
+    "AskOptions",
+    "AskPage",
+    "CompanyHolder",
+    "ConsentCollectionDetails",
+    "ConsentCollectionMedium",
+    "Contract",
+    "ContractSearch",
+    "ElectricityContract",
+    "InlineLoadCurve",
+    "InstallationAddress",
+    "Order",
+    "OrderCreate",
+    "OrderRequest",
+    "OrderRequestCreate",
+    "PersonHolder",
+    "PostalAddress",
+    "Purpose",
+    "PurposeRef",
+    "Scope",
+    "ScopeArgs",
+    "ScopesAndPurpose",
+    "Signer",
+]

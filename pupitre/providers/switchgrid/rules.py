@@ -40,8 +40,9 @@ def validate_prm(prm: str) -> str:
     """A PRM (PDL) is 14 digits; spaces are dropped."""
     text = re.sub(r"\s+", "", prm or "")
     if not _PRM.fullmatch(text):
-        raise RuleError(f"the PRM {prm!r} is not valid: a PRM (PDL) has exactly 14 digits, "
-                        "as on the Linky meter or the bill")
+        raise RuleError(
+            f"the PRM {prm!r} is not valid: a PRM (PDL) has exactly 14 digits, as on the Linky meter or the bill"
+        )
     return text
 
 
@@ -57,18 +58,17 @@ def validate_search(name: str, address: str | None = None, prm: str | None = Non
     (a street element and a postal code) or a PRM."""
     name = " ".join((name or "").split())
     if len(name) < 3:
-        raise RuleError("enter the holder's name (at least 3 characters), e.g. "
-                        "« Dupond » or « SARL Les Tanneurs »")
+        raise RuleError("enter the holder's name (at least 3 characters), e.g. « Dupond » or « SARL Les Tanneurs »")
     params = {"name": name}
     address = " ".join((address or "").split())
     prm = (prm or "").strip()
     if not address and not prm:
-        raise RuleError("enter the meter's address (street and postal code) or its PRM "
-                        "(14 digits) as well as the name")
+        raise RuleError("enter the meter's address (street and postal code) or its PRM (14 digits) as well as the name")
     if address:
         if not _POSTCODE.search(address) or not re.search(r"[A-Za-zÀ-ÿ]{2,}", _POSTCODE.sub("", address)):
-            raise RuleError("the address needs a street and a 5-digit postal code, e.g. "
-                            "« 1 rue de la paix 75002 Paris »")
+            raise RuleError(
+                "the address needs a street and a 5-digit postal code, e.g. « 1 rue de la paix 75002 Paris »"
+            )
         params["address"] = address
     if prm:
         params["prm"] = validate_prm(prm)
@@ -76,6 +76,7 @@ def validate_search(name: str, address: str | None = None, prm: str | None = Non
 
 
 # -- GET /ask filters: "a,b" any of, "!a" none of (spec examples) ---------------------------
+
 
 def build_filter(values: Iterable[str] | str | None, *, exclude: bool = False) -> str | None:
     if values is None:
@@ -97,23 +98,38 @@ def parse_filter(text: str | None) -> tuple[bool, list[str]]:
 
 # -- asks ----------------------------------------------------------------------------------
 
-ASK_STATUSES = ("CREATED", "PENDING_ADDRESS_CHECK", "ADDRESS_CHECK_FAILED",
-                "PREPARING_CONSENT_COLLECTION", "PENDING_USER_ACTION", "ACCEPTED")
+ASK_STATUSES = (
+    "CREATED",
+    "PENDING_ADDRESS_CHECK",
+    "ADDRESS_CHECK_FAILED",
+    "PREPARING_CONSENT_COLLECTION",
+    "PENDING_USER_ACTION",
+    "ACCEPTED",
+)
 ASK_TERMINAL = frozenset({"ACCEPTED", "ADDRESS_CHECK_FAILED"})
-PURPOSES = ("ENERGY_PERFORMANCE_STUDY", "SOLAR_INSTALLATION_SIZING", "DEMAND_RESPONSE",
-            "ENERGY_BROKERAGE", "VEHICLE_CHARGE_DETECTION")
+PURPOSES = (
+    "ENERGY_PERFORMANCE_STUDY",
+    "SOLAR_INSTALLATION_SIZING",
+    "DEMAND_RESPONSE",
+    "ENERGY_BROKERAGE",
+    "VEHICLE_CHARGE_DETECTION",
+)
 SCOPE_TYPES = {"CDC": "R63", "IDX": "R64", "ENERGIE": "R65, R67", "PMAX": "R66"}
-CONSENT_DURATIONS = tuple([f"{n} day{'s' if n > 1 else ''}" for n in range(1, 7)]
-                          + [f"{n} week{'s' if n > 1 else ''}" for n in range(1, 5)]
-                          + [f"{n} month{'s' if n > 1 else ''}" for n in range(1, 7)]
-                          + [f"{n} year{'s' if n > 1 else ''}" for n in range(1, 21)])
+CONSENT_DURATIONS = tuple(
+    [f"{n} day{'s' if n > 1 else ''}" for n in range(1, 7)]
+    + [f"{n} week{'s' if n > 1 else ''}" for n in range(1, 5)]
+    + [f"{n} month{'s' if n > 1 else ''}" for n in range(1, 7)]
+    + [f"{n} year{'s' if n > 1 else ''}" for n in range(1, 21)]
+)
 
 
 def consent_duration(text: str) -> dt.timedelta:
     """Approximate length of a consent duration (for "expiring soon"): months = 30 d, years = 365 d."""
     if text not in CONSENT_DURATIONS:
-        raise RuleError(f"consent duration {text!r} is not one of Switchgrid's: 1 day … 6 days, "
-                        "1 week … 4 weeks, 1 month … 6 months, 1 year … 20 years")
+        raise RuleError(
+            f"consent duration {text!r} is not one of Switchgrid's: 1 day … 6 days, "
+            "1 week … 4 weeks, 1 month … 6 months, 1 year … 20 years"
+        )
     count, unit = text.split()
     days = {"day": 1, "week": 7, "month": 30, "year": 365}[unit.rstrip("s")]
     return dt.timedelta(days=int(count) * days)
@@ -142,39 +158,101 @@ class RequestType:
 
 
 _DSU = ("direction", "since", "until")
-REQUEST_TYPES: dict[str, RequestType] = {t.code: t for t in (
-    RequestType("LOADCURVE", "Load curve (consumption or injection)", ("prms",),
-                _DSU + ("enedisRetryAfterLoadcurveActivation",), LOADCURVE_DIRECTIONS,
-                "Switchgrid csv/json", (2.5, 150.0)),
-    RequestType("C68", "Contractual data (subscribed power, off-peak hours…)", ("prms",), (), (),
-                "Raw Enedis JSON", (10.0, 10.0)),
-    RequestType("C68_ASYNC", "Contractual data, more complete, supports injection", ("prms",),
-                ("direction",), ENEDIS_DIRECTIONS, "Raw Enedis JSON", (90.0, 90.0)),
-    RequestType("R64_SYNC", "Daily indexes", ("prms",), _DSU, ENEDIS_DIRECTIONS, "Raw Enedis JSON",
-                (10.0, 10.0)),
-    RequestType("R65_SYNC", "Daily energies", ("prms",), _DSU, ENEDIS_DIRECTIONS, "Raw Enedis JSON",
-                (10.0, 10.0)),
-    RequestType("R66_SYNC", "Daily max. powers", ("prms",), _DSU, ENEDIS_DIRECTIONS, "Raw Enedis JSON",
-                (10.0, 10.0)),
-    RequestType("R67", "Billing measurements", ("prms",), _DSU, ENEDIS_DIRECTIONS, "Raw Enedis JSON",
-                (150.0, 150.0)),
-    # legacy (the document: prefer LOADCURVE / the _SYNC variants)
-    RequestType("R63", "Load curve (legacy)", ("prms",), _DSU, ENEDIS_DIRECTIONS, "Raw Enedis JSON",
-                (150.0, 150.0), "LOADCURVE"),
-    RequestType("R63_SYNC", "Load curve (legacy)", ("prms",), _DSU, ENEDIS_DIRECTIONS, "Raw Enedis JSON",
-                (10.0, 10.0), "LOADCURVE"),
-    RequestType("R64", "Daily indexes (legacy)", ("prms",), _DSU, ENEDIS_DIRECTIONS, "Raw Enedis JSON",
-                (150.0, 150.0), "R64_SYNC"),
-    RequestType("R65", "Daily energies (legacy)", ("prms",), _DSU, ENEDIS_DIRECTIONS, "Raw Enedis JSON",
-                (150.0, 150.0), "R65_SYNC"),
-    RequestType("R66", "Daily max. powers (legacy)", ("prms",), _DSU, ENEDIS_DIRECTIONS,
-                "Raw Enedis JSON", (150.0, 150.0), "R66_SYNC"),
-)}
+REQUEST_TYPES: dict[str, RequestType] = {
+    t.code: t
+    for t in (
+        RequestType(
+            "LOADCURVE",
+            "Load curve (consumption or injection)",
+            ("prms",),
+            _DSU + ("enedisRetryAfterLoadcurveActivation",),
+            LOADCURVE_DIRECTIONS,
+            "Switchgrid csv/json",
+            (2.5, 150.0),
+        ),
+        RequestType(
+            "C68",
+            "Contractual data (subscribed power, off-peak hours…)",
+            ("prms",),
+            (),
+            (),
+            "Raw Enedis JSON",
+            (10.0, 10.0),
+        ),
+        RequestType(
+            "C68_ASYNC",
+            "Contractual data, more complete, supports injection",
+            ("prms",),
+            ("direction",),
+            ENEDIS_DIRECTIONS,
+            "Raw Enedis JSON",
+            (90.0, 90.0),
+        ),
+        RequestType("R64_SYNC", "Daily indexes", ("prms",), _DSU, ENEDIS_DIRECTIONS, "Raw Enedis JSON", (10.0, 10.0)),
+        RequestType("R65_SYNC", "Daily energies", ("prms",), _DSU, ENEDIS_DIRECTIONS, "Raw Enedis JSON", (10.0, 10.0)),
+        RequestType(
+            "R66_SYNC", "Daily max. powers", ("prms",), _DSU, ENEDIS_DIRECTIONS, "Raw Enedis JSON", (10.0, 10.0)
+        ),
+        RequestType(
+            "R67", "Billing measurements", ("prms",), _DSU, ENEDIS_DIRECTIONS, "Raw Enedis JSON", (150.0, 150.0)
+        ),
+        # legacy (the document: prefer LOADCURVE / the _SYNC variants)
+        RequestType(
+            "R63",
+            "Load curve (legacy)",
+            ("prms",),
+            _DSU,
+            ENEDIS_DIRECTIONS,
+            "Raw Enedis JSON",
+            (150.0, 150.0),
+            "LOADCURVE",
+        ),
+        RequestType(
+            "R63_SYNC",
+            "Load curve (legacy)",
+            ("prms",),
+            _DSU,
+            ENEDIS_DIRECTIONS,
+            "Raw Enedis JSON",
+            (10.0, 10.0),
+            "LOADCURVE",
+        ),
+        RequestType(
+            "R64",
+            "Daily indexes (legacy)",
+            ("prms",),
+            _DSU,
+            ENEDIS_DIRECTIONS,
+            "Raw Enedis JSON",
+            (150.0, 150.0),
+            "R64_SYNC",
+        ),
+        RequestType(
+            "R65",
+            "Daily energies (legacy)",
+            ("prms",),
+            _DSU,
+            ENEDIS_DIRECTIONS,
+            "Raw Enedis JSON",
+            (150.0, 150.0),
+            "R65_SYNC",
+        ),
+        RequestType(
+            "R66",
+            "Daily max. powers (legacy)",
+            ("prms",),
+            _DSU,
+            ENEDIS_DIRECTIONS,
+            "Raw Enedis JSON",
+            (150.0, 150.0),
+            "R66_SYNC",
+        ),
+    )
+}
 LOADCURVE_TYPES = frozenset({"LOADCURVE", "R63", "R63_SYNC"})
 
 
-def median_latency(type_code: str, since: dt.datetime | None = None,
-                   until: dt.datetime | None = None) -> float:
+def median_latency(type_code: str, since: dt.datetime | None = None, until: dt.datetime | None = None) -> float:
     """The document's median latency: LOADCURVE < 2-3 s for ≤ 7 days, ~2-3 min beyond."""
     kind = REQUEST_TYPES.get(type_code)
     if kind is None:
@@ -190,10 +268,16 @@ def median_latency(type_code: str, since: dt.datetime | None = None,
 _INSTANT = re.compile(
     r"(?P<date>\d{4}-\d{2}-\d{2})"
     r"(?:T(?P<time>\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)"
-    r"(?:(?P<z>Z)|(?P<offset>[+-]\d{2}:\d{2})|\[(?P<zone>[A-Za-z0-9_+\-/]+)\])?)?")
-INSTANT_FORMS = ("2024-12-10", "2024-12-10T00:00:00", "2024-12-10T12:00:00Z",
-                 "2024-12-10T00:00:00+01:00", "2024-12-10T00:00:00[Europe/Paris]",
-                 "2024-12-10T00:00:00[CET]")
+    r"(?:(?P<z>Z)|(?P<offset>[+-]\d{2}:\d{2})|\[(?P<zone>[A-Za-z0-9_+\-/]+)\])?)?"
+)
+INSTANT_FORMS = (
+    "2024-12-10",
+    "2024-12-10T00:00:00",
+    "2024-12-10T12:00:00Z",
+    "2024-12-10T00:00:00+01:00",
+    "2024-12-10T00:00:00[Europe/Paris]",
+    "2024-12-10T00:00:00[CET]",
+)
 
 
 def parse_instant(text: str) -> dt.datetime:
@@ -203,8 +287,10 @@ def parse_instant(text: str) -> dt.datetime:
     value = (text or "").strip()
     match = _INSTANT.fullmatch(value)
     if match is None:
-        raise RuleError(f"date {text!r} not understood: use 2024-12-10, 2024-12-10T12:00:00Z, "
-                        "2024-12-10T00:00:00+01:00 or 2024-12-10T00:00:00[Europe/Paris]")
+        raise RuleError(
+            f"date {text!r} not understood: use 2024-12-10, 2024-12-10T12:00:00Z, "
+            "2024-12-10T00:00:00+01:00 or 2024-12-10T00:00:00[Europe/Paris]"
+        )
     try:
         day = dt.date.fromisoformat(match["date"])
         clock = dt.time.fromisoformat(match["time"]) if match["time"] else dt.time(0)
@@ -239,12 +325,16 @@ def paris_day_argument(day: dt.date) -> str:
 
 # -- orders ------------------------------------------------------------------------------------
 
+
 def validate_request(request: Any, *, has_consent: bool = False) -> dict[str, Any]:
     """One ``requests[]`` item (dict or model) checked against the document's table;
     returns the JSON body (``prms`` normalised). ``has_consent``: the order names a
     ``consentId`` (which fixes the PRM), so ``prms`` may be omitted."""
-    data = request.model_dump(mode="json", exclude_none=True) if hasattr(request, "model_dump") \
+    data = (
+        request.model_dump(mode="json", exclude_none=True)
+        if hasattr(request, "model_dump")
         else {k: v for k, v in dict(request).items() if v is not None}
+    )
     code = str(data.get("type", "")).strip().upper()
     kind = REQUEST_TYPES.get(code)
     if kind is None:
@@ -254,9 +344,10 @@ def validate_request(request: Any, *, has_consent: bool = False) -> dict[str, An
     allowed = set(kind.arguments) | {"type"}
     extra = sorted(set(data) - allowed)
     if extra:
-        raise RuleError(f"{code} does not take {', '.join(extra)}"
-                        + (f" (it takes {', '.join(kind.arguments)})" if kind.arguments else
-                           " (only the PRMs)"))
+        raise RuleError(
+            f"{code} does not take {', '.join(extra)}"
+            + (f" (it takes {', '.join(kind.arguments)})" if kind.arguments else " (only the PRMs)")
+        )
     prms = data.get("prms")
     if prms is None or prms == []:
         if not has_consent:
@@ -269,8 +360,9 @@ def validate_request(request: Any, *, has_consent: bool = False) -> dict[str, An
     if "direction" in data:
         direction = str(data["direction"]).upper()
         if direction not in kind.directions:
-            raise RuleError(f"{code}: direction {data['direction']!r} not accepted, use "
-                            + " or ".join(kind.directions))
+            raise RuleError(
+                f"{code}: direction {data['direction']!r} not accepted, use " + " or ".join(kind.directions)
+            )
         data["direction"] = direction
     since = parse_instant(data["since"]) if "since" in data else None
     until = parse_instant(data["until"]) if "until" in data else None
@@ -281,8 +373,11 @@ def validate_request(request: Any, *, has_consent: bool = False) -> dict[str, An
 
 def validate_order(order: Any) -> dict[str, Any]:
     """A ``POST /order`` body (dict or model) checked locally; returns the JSON body."""
-    data = order.model_dump(mode="json", exclude_none=True) if hasattr(order, "model_dump") \
+    data = (
+        order.model_dump(mode="json", exclude_none=True)
+        if hasattr(order, "model_dump")
         else {k: v for k, v in dict(order).items() if v is not None}
+    )
     consent = data.get("consentId")
     if consent is not None:
         data["consentId"] = validate_uuid(consent, "consent id")
@@ -293,8 +388,14 @@ def validate_order(order: Any) -> dict[str, Any]:
     return data
 
 
-ORDER_STATUSES = ("CREATED", "PENDING_ADDRESS_CHECK", "ADDRESS_CHECK_FAILED", "PENDING_REQUESTS",
-                  "SOME_REQUESTS_FAILED", "SUCCESS")
+ORDER_STATUSES = (
+    "CREATED",
+    "PENDING_ADDRESS_CHECK",
+    "ADDRESS_CHECK_FAILED",
+    "PENDING_REQUESTS",
+    "SOME_REQUESTS_FAILED",
+    "SUCCESS",
+)
 ORDER_TERMINAL = frozenset({"SUCCESS", "SOME_REQUESTS_FAILED", "ADDRESS_CHECK_FAILED", "FAILED"})
 ORDER_FAILED = frozenset({"SOME_REQUESTS_FAILED", "ADDRESS_CHECK_FAILED", "FAILED"})
 REQUEST_STATUSES = ("NOT_STARTED", "PENDING", "PENDING_ADDRESS_CHECK", "SUCCESS", "FAILED")
@@ -340,9 +441,13 @@ def explain_error(type_code: str, message: str | None) -> Explanation | None:
             "No load-curve service at Enedis for this period",
             "Generally the load curve has never been collected for this meter. Switchgrid has "
             "asked Enedis to activate it automatically: retry in a few hours"
-            + (", or re-order now with automatic retry after activation."
-               if loadcurve else "; prefer a LOADCURVE request, which can retry automatically."),
-            loadcurve)
+            + (
+                ", or re-order now with automatic retry after activation."
+                if loadcurve
+                else "; prefer a LOADCURVE request, which can retry automatically."
+            ),
+            loadcurve,
+        )
     return Explanation("Enedis refused the request", message, False)
 
 
@@ -351,14 +456,18 @@ def reorder_with_activation(order: Any, failed_types: Iterable[str] = ("LOADCURV
     ``enedisRetryAfterLoadcurveActivation: true`` (the others left out)."""
     data = validate_order(order)
     wanted = {t.upper() for t in failed_types}
-    requests = [dict(r, enedisRetryAfterLoadcurveActivation=True) for r in data["requests"]
-                if r["type"] == "LOADCURVE" and r["type"] in wanted]
+    requests = [
+        dict(r, enedisRetryAfterLoadcurveActivation=True)
+        for r in data["requests"]
+        if r["type"] == "LOADCURVE" and r["type"] in wanted
+    ]
     if not requests:
         raise RuleError("only LOADCURVE requests can be re-ordered with automatic retry")
     return dict(data, requests=requests)
 
 
 # -- load curves -------------------------------------------------------------------------------
+
 
 class Point(NamedTuple):
     """Mean power in W over ``[start, start + step)`` (UTC, "starting step"); None = gap."""
@@ -549,25 +658,37 @@ class Stats:
     hours: float  # elapsed hours covered (23 / 25 on DST days)
 
 
-def select(points: Sequence[Point], start: dt.datetime | None = None,
-           end: dt.datetime | None = None) -> list[Point]:
+def select(points: Sequence[Point], start: dt.datetime | None = None, end: dt.datetime | None = None) -> list[Point]:
     """The points whose step starts in ``[start, end)`` (aware instants)."""
     return [p for p in points if (start is None or p.start >= start) and (end is None or p.start < end)]
 
 
-def stats(points: Sequence[Point], step: dt.timedelta = STEP_10_MIN, *,
-          start: dt.datetime | None = None, end: dt.datetime | None = None,
-          selected: bool = False) -> Stats:
+def stats(
+    points: Sequence[Point],
+    step: dt.timedelta = STEP_10_MIN,
+    *,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    selected: bool = False,
+) -> Stats:
     """``selected``: ``points`` are already those of ``[start, end)`` (not filtered again)."""
-    chosen = select(points, start, end) if (start is not None or end is not None) and not selected \
-        else list(points)
-    return stats_of([p.watts for p in chosen], lambda i: chosen[i].start, step,
-                    start if start is not None else (chosen[0].start if chosen else None),
-                    end if end is not None else (chosen[-1].start + step if chosen else None))
+    chosen = select(points, start, end) if (start is not None or end is not None) and not selected else list(points)
+    return stats_of(
+        [p.watts for p in chosen],
+        lambda i: chosen[i].start,
+        step,
+        start if start is not None else (chosen[0].start if chosen else None),
+        end if end is not None else (chosen[-1].start + step if chosen else None),
+    )
 
 
-def stats_of(values: Sequence[float | None], start_of: Any, step: dt.timedelta,
-             first: dt.datetime | None, last: dt.datetime | None) -> Stats:
+def stats_of(
+    values: Sequence[float | None],
+    start_of: Any,
+    step: dt.timedelta,
+    first: dt.datetime | None,
+    last: dt.datetime | None,
+) -> Stats:
     """:func:`stats` on an array of watts (``start_of(i)``: the UTC start of value ``i``);
     linear in C-speed built-ins, for 2 years of points on every keystroke."""
     hours = (last - first).total_seconds() / 3600 if first and last else 0.0
@@ -578,8 +699,18 @@ def stats_of(values: Sequence[float | None], start_of: Any, step: dt.timedelta,
     at = start_of(list(values).index(peak) if not isinstance(values, list) else values.index(peak))
     total = sum(present)
     mean = total / len(present)
-    return Stats(first, last, len(values), len(values) - len(present), peak, to_paris(at), mean,
-                 total * step.total_seconds() / 3600 / 1000, mean / peak if peak else None, hours)
+    return Stats(
+        first,
+        last,
+        len(values),
+        len(values) - len(present),
+        peak,
+        to_paris(at),
+        mean,
+        total * step.total_seconds() / 3600 / 1000,
+        mean / peak if peak else None,
+        hours,
+    )
 
 
 def watt_unit(max_watts: float | None) -> tuple[str, float]:
@@ -592,11 +723,19 @@ def watt_unit(max_watts: float | None) -> tuple[str, float]:
 CONSUMPTION_TYPES = ("CDC", "IDX", "ENERGIE", "PMAX")
 
 
-def build_ask(contract_ids: Sequence[str], signer_first: str, signer_last: str, *,
-              purposes: Sequence[str] = ("ENERGY_PERFORMANCE_STUDY",),
-              types: Sequence[str] = CONSUMPTION_TYPES, directions: Sequence[str] = ("SOUTIRAGE",),
-              contractual: bool = True, duration: str = "1 year", email: str = "",
-              phone: str = "") -> dict[str, Any]:
+def build_ask(
+    contract_ids: Sequence[str],
+    signer_first: str,
+    signer_last: str,
+    *,
+    purposes: Sequence[str] = ("ENERGY_PERFORMANCE_STUDY",),
+    types: Sequence[str] = CONSUMPTION_TYPES,
+    directions: Sequence[str] = ("SOUTIRAGE",),
+    contractual: bool = True,
+    duration: str = "1 year",
+    email: str = "",
+    phone: str = "",
+) -> dict[str, Any]:
     """A ``POST /ask`` body from search results: ``electricityContracts`` as uuids (the
     document's recommended form), the signer, the ``ENEDIS_RAW_API`` scopes
     (``DETAILS_CONTRACTUELS`` and ``CONSUMPTION_DATA`` with its types CDC/IDX/ENERGIE/PMAX
@@ -623,16 +762,25 @@ def build_ask(contract_ids: Sequence[str], signer_first: str, signer_last: str, 
     if contractual:
         scopes.append({"service": "ENEDIS_RAW_API", "id": "DETAILS_CONTRACTUELS"})
     if types:
-        scopes.append({"service": "ENEDIS_RAW_API", "id": "CONSUMPTION_DATA",
-                       "args": {"types": list(types), "directions": list(directions)}})
+        scopes.append(
+            {
+                "service": "ENEDIS_RAW_API",
+                "id": "CONSUMPTION_DATA",
+                "args": {"types": list(types), "directions": list(directions)},
+            }
+        )
     signer: dict[str, Any] = {"firstName": first, "lastName": last}
     if email.strip():
         signer["email"] = email.strip()
     if phone.strip():
         signer["phone"] = phone.strip()
-    return {"electricityContracts": ids, "signer": signer,
-            "consentCollectionMedium": {"service": "WEB_HOSTED"}, "consentDuration": duration,
-            "scopesAndPurpose": [{"scopes": scopes, "purposes": list(purposes)}]}
+    return {
+        "electricityContracts": ids,
+        "signer": signer,
+        "consentCollectionMedium": {"service": "WEB_HOSTED"},
+        "consentDuration": duration,
+        "scopesAndPurpose": [{"scopes": scopes, "purposes": list(purposes)}],
+    }
 
 
 def ask_expires_at(ask: Any) -> dt.datetime | None:
@@ -661,8 +809,10 @@ def expiring_soon(asks: Iterable[Any], now: dt.datetime, days: int) -> list[tupl
 
 # -- fast range operations for display (arrays, index ranges) -------------------------------
 
-def downsample_values(ts: Sequence[float], values: Sequence[float | None], lo: int, hi: int,
-                      buckets: int) -> list[tuple[float, float | None, float | None]]:
+
+def downsample_values(
+    ts: Sequence[float], values: Sequence[float | None], lo: int, hi: int, buckets: int
+) -> list[tuple[float, float | None, float | None]]:
     """:func:`downsample` on arrays (UTC epoch seconds, watts) for ``[lo, hi)``, by index
     (the points are on a regular grid): ``(t, min, max)`` per bucket with values and
     ``(t, None, None)`` per bucket holding a gap, in time order — never averaging, so
@@ -723,8 +873,9 @@ def _month_start(day: dt.date, shift: int = 0) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def zoom_window(zoom: str, anchor: dt.datetime, extent: tuple[dt.datetime, dt.datetime],
-                shift: int = 0) -> tuple[dt.datetime, dt.datetime]:
+def zoom_window(
+    zoom: str, anchor: dt.datetime, extent: tuple[dt.datetime, dt.datetime], shift: int = 0
+) -> tuple[dt.datetime, dt.datetime]:
     """The UTC bounds of the Paris calendar ``day`` / ``week`` (Monday) / ``month`` holding
     ``anchor``, moved by ``shift`` such units; ``all`` is the data's extent. A day is
     23 h or 25 h on DST change days, as it is on the wall clock."""

@@ -55,8 +55,9 @@ from pupitre.providers.switchgrid.models import AskCreate, ElectricityContract, 
 BASE_PATH = "/enedis/v2"
 SANDBOX_TOKEN = "sbx-switchgrid-sandbox-token-not-a-real-one"
 TEST_ENV_HEADER = "switchgrid-test-env"
-NO_LOADCURVE_MESSAGE = ("La demande ne peut aboutir : aucun service souscrit de courbe de charge "
-                        "n'est present pour la periode demandee")
+NO_LOADCURVE_MESSAGE = (
+    "La demande ne peut aboutir : aucun service souscrit de courbe de charge n'est present pour la periode demandee"
+)
 INLINE_MAX = dt.timedelta(days=31)
 
 
@@ -86,8 +87,13 @@ class SimContract:
     solar_kw: float = 0.0
 
     def result(self) -> dict[str, Any]:
-        return {"nomClientFinalOuDenominationSociale": self.name, "id": self.id, "prm": self.prm,
-                "categorieClientFinalCode": self.category, "adresseInstallationNormalisee": dict(self.lines)}
+        return {
+            "nomClientFinalOuDenominationSociale": self.name,
+            "id": self.id,
+            "prm": self.prm,
+            "categorieClientFinalCode": self.category,
+            "adresseInstallationNormalisee": dict(self.lines),
+        }
 
 
 # name, category, ligne4, ligne6, mean kW, load-curve service, solar kWc
@@ -138,10 +144,18 @@ class SimOrder:
 class SwitchgridSimulator(Simulator):
     error_body = staticmethod(error_body)
 
-    def __init__(self, clock: Clock, plan: FaultPlan | None = None, *, token: str = SANDBOX_TOKEN,
-                 seed: int = 0, accept_delay: dt.timedelta | None = dt.timedelta(minutes=5),
-                 latency_scale: float = 1.0, activation_delay: dt.timedelta = dt.timedelta(hours=4),
-                 require_test_env: bool = True) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        plan: FaultPlan | None = None,
+        *,
+        token: str = SANDBOX_TOKEN,
+        seed: int = 0,
+        accept_delay: dt.timedelta | None = dt.timedelta(minutes=5),
+        latency_scale: float = 1.0,
+        activation_delay: dt.timedelta = dt.timedelta(hours=4),
+        require_test_env: bool = True,
+    ) -> None:
         self.clock = clock
         self.plan = plan if plan is not None else FaultPlan()
         self.token = token
@@ -152,9 +166,18 @@ class SwitchgridSimulator(Simulator):
         self.require_test_env = require_test_env
         self._rng = random.Random(seed)
         self.contracts: list[SimContract] = [
-            SimContract(self._uuid(), "00000000000022" if i == 0 else self._prm(), name, cat,
-                        {"ligne4": l4, "ligne6": l6}, kw, service, solar)
-            for i, (name, cat, l4, l6, kw, service, solar) in enumerate(_CONTRACTS)]
+            SimContract(
+                self._uuid(),
+                "00000000000022" if i == 0 else self._prm(),
+                name,
+                cat,
+                {"ligne4": l4, "ligne6": l6},
+                kw,
+                service,
+                solar,
+            )
+            for i, (name, cat, l4, l6, kw, service, solar) in enumerate(_CONTRACTS)
+        ]
         self.asks: dict[str, SimAsk] = {}
         self.orders: dict[str, SimOrder] = {}
         self.requests: dict[str, SimRequest] = {}
@@ -178,8 +201,7 @@ class SwitchgridSimulator(Simulator):
         if ask.failed_check:
             return "ADDRESS_CHECK_FAILED", None
         now = self.clock.now()
-        if ask.accepted_at is None and self.accept_delay is not None and \
-                add(ask.created, self.accept_delay) <= now:
+        if ask.accepted_at is None and self.accept_delay is not None and add(ask.created, self.accept_delay) <= now:
             ask.accepted_at = add(ask.created, self.accept_delay)
         if ask.accepted_at is not None and ask.accepted_at <= now:
             return "ACCEPTED", ask.accepted_at
@@ -188,13 +210,20 @@ class SwitchgridSimulator(Simulator):
     def ask_json(self, ask: SimAsk) -> dict[str, Any]:
         status, accepted = self._ask_status(ask)
         return {
-            "id": ask.id, "createdAt": _iso(ask.created), "status": status, "acceptedAt": _iso(accepted),
-            "consentCollectionDetails": None if ask.failed_check else {
+            "id": ask.id,
+            "createdAt": _iso(ask.created),
+            "status": status,
+            "acceptedAt": _iso(accepted),
+            "consentCollectionDetails": None
+            if ask.failed_check
+            else {
                 "service": (ask.body.get("consentCollectionMedium") or {}).get("service", "WEB_HOSTED"),
-                "userUrl": f"https://app.switchgrid.tech/c/{ask.id[:8]}"},
+                "userUrl": f"https://app.switchgrid.tech/c/{ask.id[:8]}",
+            },
             "createArgs": ask.body,
-            "addressCheckResults": {c.prm: {"status": "FAILURE" if ask.failed_check else "SUCCESS"}
-                                    for c in ask.contracts},
+            "addressCheckResults": {
+                c.prm: {"status": "FAILURE" if ask.failed_check else "SUCCESS"} for c in ask.contracts
+            },
             "consentIds": {} if ask.failed_check else dict(ask.consent_ids),
             "contracts": [c.result() for c in ask.contracts],
         }
@@ -209,10 +238,15 @@ class SwitchgridSimulator(Simulator):
         for req in order.requests:
             status = self._request_status(req)
             item: dict[str, Any] = {
-                "id": req.id, "type": req.type, "status": status, "orderedAt": _iso(req.ordered),
+                "id": req.id,
+                "type": req.type,
+                "status": status,
+                "orderedAt": _iso(req.ordered),
                 "completedAt": _iso(req.done) if status != "PENDING" else None,
-                "dataUrl": None, "errorMessage": NO_LOADCURVE_MESSAGE if status == "FAILED" else None,
-                "prm": req.prm}
+                "dataUrl": None,
+                "errorMessage": NO_LOADCURVE_MESSAGE if status == "FAILED" else None,
+                "prm": req.prm,
+            }
             if status == "SUCCESS":
                 item["dataUrl"] = f"{base_url}{BASE_PATH}/request/{req.id}/data"
                 if req.type == "LOADCURVE" and req.until - req.since <= INLINE_MAX:
@@ -241,8 +275,11 @@ class SwitchgridSimulator(Simulator):
         hour = local.hour + local.minute / 60
         doy = local.timetuple().tm_yday
         season = 1 + 0.35 * math.cos(2 * math.pi * (doy - 15) / 365.25)
-        noise = 1 + 0.12 * (int.from_bytes(hashlib.blake2b(
-            f"{day_key}:{moment.timestamp()}".encode(), digest_size=2).digest(), "big") / 65535 - 0.5)
+        noise = 1 + 0.12 * (
+            int.from_bytes(hashlib.blake2b(f"{day_key}:{moment.timestamp()}".encode(), digest_size=2).digest(), "big")
+            / 65535
+            - 0.5
+        )
         if injection:
             if not contract.solar_kw:
                 return 0.0
@@ -251,11 +288,11 @@ class SwitchgridSimulator(Simulator):
             return round(contract.solar_kw * 1000 * 0.6 * summer / 1.5 * sun * noise)
         weekend = local.weekday() >= 5
         if contract.category == "RES":
-            shape = 0.45 + 0.9 * math.exp(-((hour - 7.5) / 1.2) ** 2) + 1.4 * math.exp(-((hour - 19.5) / 2) ** 2)
+            shape = 0.45 + 0.9 * math.exp(-(((hour - 7.5) / 1.2) ** 2)) + 1.4 * math.exp(-(((hour - 19.5) / 2) ** 2))
             shape *= 1.15 if weekend else 1.0
         else:
             open_ = 7 <= hour < 19 and local.weekday() < (6 if contract.name.startswith("BOUL") else 5)
-            shape = (1.6 if open_ else 0.35) + 0.3 * math.exp(-((hour - 12.5) / 1.5) ** 2) * open_
+            shape = (1.6 if open_ else 0.35) + 0.3 * math.exp(-(((hour - 12.5) / 1.5) ** 2)) * open_
         return round(contract.kw * 1000 * shape * season * noise)
 
     def curve(self, req: SimRequest) -> list[tuple[dt.datetime, float | None]]:
@@ -264,8 +301,7 @@ class SwitchgridSimulator(Simulator):
         injection = req.args.get("direction") == "INJECTION"
         step = rules.STEP_10_MIN
         start = req.since.astimezone(UTC)
-        start = start - dt.timedelta(minutes=start.minute % 10, seconds=start.second,
-                                     microseconds=start.microsecond)
+        start = start - dt.timedelta(minutes=start.minute % 10, seconds=start.second, microseconds=start.microsecond)
         out = []
         moment = start
         while moment < req.until:
@@ -276,8 +312,12 @@ class SwitchgridSimulator(Simulator):
     def curve_json(self, req: SimRequest) -> dict[str, Any]:
         points = self.curve(req)
         end = points[-1][0] + rules.STEP_10_MIN if points else req.until
-        return {"period": "PT600S", "startsAt": _iso(points[0][0] if points else req.since),
-                "endsAt": _iso(end), "values": [w for _, w in points]}
+        return {
+            "period": "PT600S",
+            "startsAt": _iso(points[0][0] if points else req.since),
+            "endsAt": _iso(end),
+            "values": [w for _, w in points],
+        }
 
     def curve_csv(self, req: SimRequest) -> str:
         return rules.curve_csv(rules.Point(t, w) for t, w in self.curve(req))
@@ -287,8 +327,9 @@ class SwitchgridSimulator(Simulator):
         if request.headers.get("authorization", "") != f"Bearer {self.token}":
             return _error(401, "Unauthorized: missing or invalid API token")
         if self.require_test_env and request.headers.get(TEST_ENV_HEADER, "").lower() != "true":
-            return _error(400, "this sandbox only serves the test environment: send the header "
-                               "switchgrid-test-env: true")
+            return _error(
+                400, "this sandbox only serves the test environment: send the header switchgrid-test-env: true"
+            )
         return None
 
     async def _search(self, request: Request) -> Response:
@@ -337,8 +378,14 @@ class SwitchgridSimulator(Simulator):
                     failed = True
                     found = SimContract(self._uuid(), item.prm, "", "RES", {}, 1.0)
             contracts.append(found)
-        sim_ask = SimAsk(self._uuid(), self.clock.now(), body, contracts,
-                         {c.prm: self._uuid() for c in contracts}, failed_check=failed)
+        sim_ask = SimAsk(
+            self._uuid(),
+            self.clock.now(),
+            body,
+            contracts,
+            {c.prm: self._uuid() for c in contracts},
+            failed_check=failed,
+        )
         self.asks[sim_ask.id] = sim_ask
         return JSONResponse(self.ask_json(sim_ask))
 
@@ -362,9 +409,16 @@ class SwitchgridSimulator(Simulator):
             if values:
                 items = [a for a in items if any(v in values for v in get(a)) != exclude]
         items.sort(key=lambda a: (a["createdAt"], a["id"]), reverse=order_by.endswith("desc"))
-        page = items[skip:skip + limit]
-        return JSONResponse({"skip": skip, "limit": limit, "totalItemsCount": len(items),
-                             "returnedItemsCount": len(page), "items": page})
+        page = items[skip : skip + limit]
+        return JSONResponse(
+            {
+                "skip": skip,
+                "limit": limit,
+                "totalItemsCount": len(items),
+                "returnedItemsCount": len(page),
+                "items": page,
+            }
+        )
 
     async def _ask(self, request: Request) -> Response:
         if (refused := self._gate(request)) is not None:
@@ -407,21 +461,23 @@ class SwitchgridSimulator(Simulator):
                 missing = [p for p in prms if p not in consents.values()]
                 if missing:
                     return _error(403, f"no accepted consent for {', '.join(missing)}")
-            until = rules.parse_instant(item["until"]) if "until" in item else \
-                dt.datetime.combine(now.astimezone(UTC).date(), dt.time(0), tzinfo=UTC)
+            until = (
+                rules.parse_instant(item["until"])
+                if "until" in item
+                else dt.datetime.combine(now.astimezone(UTC).date(), dt.time(0), tzinfo=UTC)
+            )
             since = rules.parse_instant(item["since"]) if "since" in item else until - dt.timedelta(days=7)
             for prm in prms:
                 contract = self.contract(prm)
-                fails = item["type"] in rules.LOADCURVE_TYPES and contract is not None \
-                    and not contract.loadcurve_service
-                latency = dt.timedelta(seconds=rules.median_latency(item["type"], since, until)
-                                       * self.latency_scale)
+                fails = (
+                    item["type"] in rules.LOADCURVE_TYPES and contract is not None and not contract.loadcurve_service
+                )
+                latency = dt.timedelta(seconds=rules.median_latency(item["type"], since, until) * self.latency_scale)
                 if fails and item.get("enedisRetryAfterLoadcurveActivation"):
                     fails, latency = False, self.activation_delay
                     if contract is not None:
                         contract.loadcurve_service = True
-                req = SimRequest(self._uuid(), item["type"], prm, item, now, add(now, latency),
-                                 fails, since, until)
+                req = SimRequest(self._uuid(), item["type"], prm, item, now, add(now, latency), fails, since, until)
                 order.requests.append(req)
                 self.requests[req.id] = req
         self.orders[order.id] = order
@@ -446,20 +502,30 @@ class SwitchgridSimulator(Simulator):
         if fmt not in ("csv", "json") or period != "10min":
             return _error(400, "format must be csv or json; the sandbox serves period=10min only")
         if req.type not in ("LOADCURVE",):
-            return JSONResponse({"meter_reading": {"usage_point_id": req.prm, "type": req.type,
-                                                   "start": _iso(req.since), "end": _iso(req.until)}})
+            return JSONResponse(
+                {
+                    "meter_reading": {
+                        "usage_point_id": req.prm,
+                        "type": req.type,
+                        "start": _iso(req.since),
+                        "end": _iso(req.until),
+                    }
+                }
+            )
         if fmt == "json":
             return JSONResponse(self.curve_json(req))
         return Response(self.curve_csv(req), media_type="text/csv")
 
     def routes(self) -> list[Route]:
-        return [Route(f"{BASE_PATH}/search_contract", self._search, methods=["GET"]),
-                Route(f"{BASE_PATH}/ask", self._post_ask, methods=["POST"]),
-                Route(f"{BASE_PATH}/ask", self._list_asks, methods=["GET"]),
-                Route(f"{BASE_PATH}/ask/{{ask_id}}", self._ask, methods=["GET", "DELETE"]),
-                Route(f"{BASE_PATH}/order", self._post_order, methods=["POST"]),
-                Route(f"{BASE_PATH}/order/{{order_id}}", self._order, methods=["GET"]),
-                Route(f"{BASE_PATH}/request/{{request_id}}/data", self._data, methods=["GET"])]
+        return [
+            Route(f"{BASE_PATH}/search_contract", self._search, methods=["GET"]),
+            Route(f"{BASE_PATH}/ask", self._post_ask, methods=["POST"]),
+            Route(f"{BASE_PATH}/ask", self._list_asks, methods=["GET"]),
+            Route(f"{BASE_PATH}/ask/{{ask_id}}", self._ask, methods=["GET", "DELETE"]),
+            Route(f"{BASE_PATH}/order", self._post_order, methods=["POST"]),
+            Route(f"{BASE_PATH}/order/{{order_id}}", self._order, methods=["GET"]),
+            Route(f"{BASE_PATH}/request/{{request_id}}/data", self._data, methods=["GET"]),
+        ]
 
     def starlette(self) -> Starlette:
         return Starlette(routes=self.routes(), exception_handlers={HTTPException: _http_error})

@@ -24,25 +24,40 @@ from textual.binding import Binding
 from textual.widgets import Footer, Input, Static
 
 from pupitre.providers.grdf_adict import models as m
-from pupitre.providers.grdf_adict.feeds import (PROVIDER, RIGHTS_FEED, DeadlineCache, RightsLoad,
-                                                RightsTable)
+from pupitre.providers.grdf_adict.feeds import PROVIDER, RIGHTS_FEED, DeadlineCache, RightsLoad, RightsTable
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
 from pupitre.tui.widgets.rights_panels import FilterPicker, SortPicker
 from pupitre.tui.widgets.virtual_table import Column, VirtualTable
 
-COLUMNS = (Column("pce", "PCE", 14), Column("state", "State", 14), Column("proof", "Proof", 11),
-           Column("deadline", "Proof due", 12), Column("holder", "Holder", 20), Column("role", "Role", 10),
-           Column("start", "Right from", 10), Column("end", "Right to", 10),
-           Column("perim_start", "Data from", 10), Column("perim_end", "Data to", 10),
-           Column("route", "Route", 14))
-STATE_GLYPHS = {m.ACTIVE: "✓", m.TO_VALIDATE: "…", m.REVOKED: "✗", m.TO_RECHECK: "?", m.OBSOLETE: "∅",
-                m.REFUSED: "⊘"}
-PROOF_SHORT = {m.PROOF_PENDING: "en attente", m.PROOF_TO_CHECK: "à vérifier", m.PROOF_CHECKING: "en cours",
-               m.PROOF_OK: "OK", m.PROOF_KO: "KO"}
-ROLE_SHORT = {"AUTORISE_CONTRAT_FOURNITURE": "Aut. fourn", "DETENTEUR_CONTRAT_FOURNITURE": "Dét. fourn",
-              "AUTORISE_CONTRAT_INJECTION": "Aut. inj", "DETENTEUR_CONTRAT_INJECTION": "Dét. inj"}
+COLUMNS = (
+    Column("pce", "PCE", 14),
+    Column("state", "State", 14),
+    Column("proof", "Proof", 11),
+    Column("deadline", "Proof due", 12),
+    Column("holder", "Holder", 20),
+    Column("role", "Role", 10),
+    Column("start", "Right from", 10),
+    Column("end", "Right to", 10),
+    Column("perim_start", "Data from", 10),
+    Column("perim_end", "Data to", 10),
+    Column("route", "Route", 14),
+)
+STATE_GLYPHS = {m.ACTIVE: "✓", m.TO_VALIDATE: "…", m.REVOKED: "✗", m.TO_RECHECK: "?", m.OBSOLETE: "∅", m.REFUSED: "⊘"}
+PROOF_SHORT = {
+    m.PROOF_PENDING: "en attente",
+    m.PROOF_TO_CHECK: "à vérifier",
+    m.PROOF_CHECKING: "en cours",
+    m.PROOF_OK: "OK",
+    m.PROOF_KO: "KO",
+}
+ROLE_SHORT = {
+    "AUTORISE_CONTRAT_FOURNITURE": "Aut. fourn",
+    "DETENTEUR_CONTRAT_FOURNITURE": "Dét. fourn",
+    "AUTORISE_CONTRAT_INJECTION": "Aut. inj",
+    "DETENTEUR_CONTRAT_INJECTION": "Dét. inj",
+}
 FILTERS = (("state", "State", m.STATES), ("role", "Role", m.ROLES), ("proof", "Proof status", m.PROOF_STATUSES))
 OVERDUE = Style(bold=True, reverse=True)
 SOON = Style(bold=True)
@@ -88,7 +103,7 @@ class RightsView:
             self._hay.extend(f"{p}\x00{h}".casefold() for p, h in zip(col["pce"][start:n], col["holder"][start:n]))
         if self._counted < n:
             counts = self.counts
-            for state in col["state"][self._counted:n]:
+            for state in col["state"][self._counted : n]:
                 counts[state] = counts.get(state, 0) + 1
             self._counted = n
 
@@ -111,8 +126,14 @@ class RightsView:
         """The rows to show, as data row numbers in display order."""
         self._sync()
         n = len(self.table)
-        signature = (n, id(self.table), tuple((k, tuple(sorted(v))) for k, v in self.filters.items()),
-                     self.sort, self.reverse, self.deadlines)
+        signature = (
+            n,
+            id(self.table),
+            tuple((k, tuple(sorted(v))) for k, v in self.filters.items()),
+            self.sort,
+            self.reverse,
+            self.deadlines,
+        )
         if self._base is None or self._base[0] != signature:
             self._base = (signature, self._filtered(self._order(n), self.table.col))
             self._narrow = ("", self._base[1])
@@ -158,8 +179,7 @@ class RightsView:
         return any(self.filters.values())
 
     def describe(self) -> str:
-        parts = [f"{label}: {', '.join(sorted(self.filters[key]))}" for key, label, _ in FILTERS
-                 if self.filters[key]]
+        parts = [f"{label}: {', '.join(sorted(self.filters[key]))}" for key, label, _ in FILTERS if self.filters[key]]
         if self.search.strip():
             parts.append(f"search « {self.search.strip()} »")
         if self.deadlines:
@@ -359,8 +379,9 @@ class AccessRightsScreen(PupitreScreen):
             state = self.papp.feeds.state(RIGHTS_FEED)
             message += " · r retries"
             if state.data is not None and state.fetched_at is not None:
-                message += (f" · the last complete list ({len(state.data):,} rights, "
-                            f"{state.fetched_at:%d/%m %H:%M}) is kept").replace(",", " ")
+                message += (
+                    f" · the last complete list ({len(state.data):,} rights, {state.fetched_at:%d/%m %H:%M}) is kept"
+                ).replace(",", " ")
         self._update("#rights-error", Text(f"⚠ {message}", style="bold") if message else None)
 
     def _update(self, selector: str, text: Text | None) -> None:
@@ -536,16 +557,24 @@ class AccessRightsScreen(PupitreScreen):
         row = self.current()
         prefill: dict[str, Any] = {}
         if row is not None and row["state"] in (m.REVOKED, m.OBSOLETE, m.REFUSED):  # a renewal
-            prefill = {"id_pce": row["pce"], "code_postal": row["postcode"], "courriel_titulaire": row["email"],
-                       "role_tiers": row["role"] or m.ROLES[0],
-                       ("nom_titulaire" if row["person"] else "raison_sociale"): row["holder"]}
+            prefill = {
+                "id_pce": row["pce"],
+                "code_postal": row["postcode"],
+                "courriel_titulaire": row["email"],
+                "role_tiers": row["role"] or m.ROLES[0],
+                ("nom_titulaire" if row["person"] else "raison_sociale"): row["holder"],
+            }
         now = self.papp.runtime.clock.now()
 
         def done(payload: dict[str, Any] | None) -> None:
             if payload is not None:
                 handler = self.papp.runtime.outbox.handlers[(PROVIDER, actions.DECLARE)]
-                self._submit(actions.DECLARE, payload, f"{handler.describe(payload)}?\nGRDF answers with the "
-                             "state of the new right (« A valider » until the holder confirms).")
+                self._submit(
+                    actions.DECLARE,
+                    payload,
+                    f"{handler.describe(payload)}?\nGRDF answers with the "
+                    "state of the new right (« A valider » until the holder confirms).",
+                )
 
         self.app.push_screen(DeclareScreen(now, prefill), done)
 
@@ -557,8 +586,12 @@ class AccessRightsScreen(PupitreScreen):
             return
         form = actions.revocation_form(right, self.papp.runtime.clock.now())
         if not form.ok:
-            self.notify(escape("Cannot revoke: " + " ".join(form.messages)), title="Refused — nothing sent",
-                        severity="error", timeout=15)
+            self.notify(
+                escape("Cannot revoke: " + " ".join(form.messages)),
+                title="Refused — nothing sent",
+                severity="error",
+                timeout=15,
+            )
             return
         self._submit(actions.REVOKE, form.payload or {}, actions.revocation_confirmation(right))
 
@@ -577,9 +610,12 @@ class AccessRightsScreen(PupitreScreen):
         def done(payload: dict[str, Any] | None) -> None:
             if payload is not None:
                 names = ", ".join(f["name"] for f in payload["files"])
-                self._submit(actions.SEND_PROOFS, payload,
-                             f"Send {len(payload['files'])} proof file(s) ({names}) for the right on PCE "
-                             f"{right.id_pce} ({right.holder or '?'})?")
+                self._submit(
+                    actions.SEND_PROOFS,
+                    payload,
+                    f"Send {len(payload['files'])} proof file(s) ({names}) for the right on PCE "
+                    f"{right.id_pce} ({right.holder or '?'})?",
+                )
 
         self.app.push_screen(ProofsScreen(right, self.papp.runtime.clock.now()), done)
 

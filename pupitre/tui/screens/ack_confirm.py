@@ -11,14 +11,14 @@ from pupitre.providers.edf_oa.models import AckEntry, CurtailmentOrder
 from pupitre.tui.screens.send_confirm import SendConfirmScreen
 
 
-def confirmation_text(order: CurtailmentOrder, choices: dict[str, bool | None],
-                      retained: dict[str, AckEntry] | None = None) -> Text:
+def confirmation_text(
+    order: CurtailmentOrder, choices: dict[str, bool | None], retained: dict[str, AckEntry] | None = None
+) -> Text:
     """Every contract with what EDF OA will retain, and each value this acknowledgement
     changes (a left-out contract overwrites a ``true``, e.g. from the PORTAL, RG_ACK_0030)."""
     retained = retained or {}
     text = Text()
-    text.append(f"Acknowledge order {order.order_id} for {order.application_date:%a %d/%m}?\n\n",
-                style="bold")
+    text.append(f"Acknowledge order {order.order_id} for {order.application_date:%a %d/%m}?\n\n", style="bold")
     left_out = set(rules.left_out(order, choices))
     for contract in order.curtailments:
         cid = contract.contract_id
@@ -34,12 +34,16 @@ def confirmation_text(order: CurtailmentOrder, choices: dict[str, bool | None],
         entry = retained.get(cid)
         will_be = bool(choices.get(cid)) if cid not in left_out else False
         if entry is not None and entry.ack_value != will_be:
-            text.append(f"    ⚠ overwrites {'true' if entry.ack_value else 'false'} sent by {entry.user_id} "
-                        f"via {entry.ack_source} at {entry.ack_date:%H:%M}\n", style="bold")
+            text.append(
+                f"    ⚠ overwrites {'true' if entry.ack_value else 'false'} sent by {entry.user_id} "
+                f"via {entry.ack_source} at {entry.ack_date:%H:%M}\n",
+                style="bold",
+            )
     text.append("\n")
     if left_out:
-        text.append(f"{len(left_out)} contract(s) left out: EDF OA counts them as refused "
-                    "(RG_ACK_0030).\n", style="bold")
+        text.append(
+            f"{len(left_out)} contract(s) left out: EDF OA counts them as refused (RG_ACK_0030).\n", style="bold"
+        )
     else:
         text.append("Every contract of the order is listed.\n")
     text.append("EDF OA keeps the last acknowledgement of the day (§5.1.1).", style="dim")
@@ -47,12 +51,12 @@ def confirmation_text(order: CurtailmentOrder, choices: dict[str, bool | None],
 
 
 class AckConfirmScreen(SendConfirmScreen):
-    BINDINGS = [Binding("y", "send", "Send", id="ack.send"),
-                Binding("escape,n", "cancel", "Cancel", id="ack.cancel")]
+    BINDINGS = [Binding("y", "send", "Send", id="ack.send"), Binding("escape,n", "cancel", "Cancel", id="ack.cancel")]
     DIALOG_ID, TEXT_ID, BUTTONS_ID = "ack-dialog", "ack-text", "ack-buttons"
 
-    def __init__(self, order: CurtailmentOrder, choices: dict[str, bool | None],
-                 retained: dict[str, AckEntry] | None = None) -> None:
+    def __init__(
+        self, order: CurtailmentOrder, choices: dict[str, bool | None], retained: dict[str, AckEntry] | None = None
+    ) -> None:
         super().__init__()
         self.order = order
         self.choices = choices

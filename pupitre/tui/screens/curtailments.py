@@ -19,8 +19,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from pupitre.providers.core.clock import format_age
 from pupitre.providers.edf_oa import rules
-from pupitre.providers.edf_oa.feeds import (ACK_ACTION, ACKS_FEED, CURTAILMENTS_FEED, PROVIDER, TOKEN_FEED,
-                                            ack_payload)
+from pupitre.providers.edf_oa.feeds import ACK_ACTION, ACKS_FEED, CURTAILMENTS_FEED, PROVIDER, TOKEN_FEED, ack_payload
 from pupitre.providers.edf_oa.models import ContractCurtailment, CurtailmentOrder
 from pupitre.tui.outbox import submit_after_confirmation
 from pupitre.tui.screens.base import PupitreScreen
@@ -54,17 +53,36 @@ def periods_text(contract: ContractCurtailment) -> str:
 class CurtailmentsScreen(PupitreScreen):
     FEEDS = (CURTAILMENTS_FEED, ACKS_FEED, TOKEN_FEED)
     BINDINGS = [
-        Binding("y", "choose(True)", "Will respect", id="curtailments.respect",
-                tooltip="The selected contract: true, will respect the curtailment (RG_ACK_0020)"),
-        Binding("n", "choose(False)", "Will not", id="curtailments.refuse",
-                tooltip="The selected contract: false, will not respect the curtailment"),
-        Binding("x", "choose(None)", "Unset", id="curtailments.unset",
-                tooltip="Leave the selected contract out: EDF OA counts it as refused (RG_ACK_0030)"),
-        Binding("a", "choose_all", "All respect", id="curtailments.all",
-                tooltip="Every contract of the order: true"),
+        Binding(
+            "y",
+            "choose(True)",
+            "Will respect",
+            id="curtailments.respect",
+            tooltip="The selected contract: true, will respect the curtailment (RG_ACK_0020)",
+        ),
+        Binding(
+            "n",
+            "choose(False)",
+            "Will not",
+            id="curtailments.refuse",
+            tooltip="The selected contract: false, will not respect the curtailment",
+        ),
+        Binding(
+            "x",
+            "choose(None)",
+            "Unset",
+            id="curtailments.unset",
+            tooltip="Leave the selected contract out: EDF OA counts it as refused (RG_ACK_0030)",
+        ),
+        Binding("a", "choose_all", "All respect", id="curtailments.all", tooltip="Every contract of the order: true"),
         Binding("k", "keep_retained", "Keep EDF OA's", id="curtailments.keep"),
-        Binding("s", "send", "Send…", id="curtailments.send",
-                tooltip="Review every contract's value, then send tomorrow's acknowledgement"),
+        Binding(
+            "s",
+            "send",
+            "Send…",
+            id="curtailments.send",
+            tooltip="Review every contract's value, then send tomorrow's acknowledgement",
+        ),
         Binding("t", "token", "Token…", id="curtailments.token"),
         Binding("c", "reports", "Contracts & reports", id="curtailments.reports", show=False),
     ]
@@ -109,8 +127,12 @@ class CurtailmentsScreen(PupitreScreen):
         order = self.order
         if order is None:
             return None
-        return rules.ack_summary(order, self.papp.feeds.state(ACKS_FEED).data, self.papp.runtime.clock.now(),
-                                 rules.parse_hhmm(self.settings.ack_deadline))
+        return rules.ack_summary(
+            order,
+            self.papp.feeds.state(ACKS_FEED).data,
+            self.papp.runtime.clock.now(),
+            rules.parse_hhmm(self.settings.ack_deadline),
+        )
 
     def selected_contract(self) -> str | None:
         table = self.query_one(DataTable)
@@ -135,13 +157,16 @@ class CurtailmentsScreen(PupitreScreen):
         line = Text()
         if order is None:
             state = self.papp.feeds.state(CURTAILMENTS_FEED)
-            line.append("No curtailment order for tomorrow yet" if state.has_data or state.error is None
-                        else "Curtailment order unavailable", style="bold")
+            line.append(
+                "No curtailment order for tomorrow yet"
+                if state.has_data or state.error is None
+                else "Curtailment order unavailable",
+                style="bold",
+            )
             line.append(" — EDF OA publishes it around 13:00")
         else:
             line.append(f"Order {order.order_id}", style="bold")
-            line.append(f" · delivery {order.application_date:%a %d/%m}"
-                        f" · updated {order.updated_at:%d/%m %H:%M}")
+            line.append(f" · delivery {order.application_date:%a %d/%m} · updated {order.updated_at:%d/%m %H:%M}")
             if not rules.order_is_for_tomorrow(order, now):
                 line.append("  NOT TOMORROW'S ORDER (RG_COR_0010)", style="bold reverse")
         self.query_one("#order-line", Static).update(line)
@@ -190,17 +215,19 @@ class CurtailmentsScreen(PupitreScreen):
             if choice is None and not rules.has_curtailment(contract):
                 choice_text = Text("· unset=refused", style="dim")
             else:
-                choice_text = Text(CHOICE_TEXT[choice],
-                                   style=f"bold reverse {warn}".strip() if choice is None else "bold")
+                choice_text = Text(
+                    CHOICE_TEXT[choice], style=f"bold reverse {warn}".strip() if choice is None else "bold"
+                )
             entry = latest.get(cid)
             if entry is None:
                 retained = Text("— none", style="dim")
             else:
                 stale = summary is not None and cid in summary.acked_before_update
-                retained = Text(f"{'✓ true' if entry.ack_value else '✗ false'} "
-                                f"{entry.ack_date:%H:%M} {entry.ack_source}{' ⚠old' if stale else ''}")
-            table.add_row(Text(cid), timeline_text(contract, order.application_date), choice_text, retained,
-                          key=cid)
+                retained = Text(
+                    f"{'✓ true' if entry.ack_value else '✗ false'} "
+                    f"{entry.ack_date:%H:%M} {entry.ack_source}{' ⚠old' if stale else ''}"
+                )
+            table.add_row(Text(cid), timeline_text(contract, order.application_date), choice_text, retained, key=cid)
         if selected is not None and selected in table.rows:
             table.move_cursor(row=table.get_row_index(selected))
 
@@ -291,8 +318,7 @@ class CurtailmentsScreen(PupitreScreen):
     def action_send(self) -> None:
         order = self.order
         if order is None:
-            self.notify("No curtailment order to acknowledge yet: refresh (r) after 13:00.",
-                        severity="warning")
+            self.notify("No curtailment order to acknowledge yet: refresh (r) after 13:00.", severity="warning")
             return
         try:
             payload = ack_payload(order, self.choices, self.papp.runtime.clock.now())
@@ -306,9 +332,14 @@ class CurtailmentsScreen(PupitreScreen):
             self.redraw()
 
         summary = self.summary()
-        submit_after_confirmation(self, PROVIDER, ACK_ACTION, payload,
-                                  AckConfirmScreen(order, dict(self.choices), summary.latest if summary else {}),
-                                  queued)
+        submit_after_confirmation(
+            self,
+            PROVIDER,
+            ACK_ACTION,
+            payload,
+            AckConfirmScreen(order, dict(self.choices), summary.latest if summary else {}),
+            queued,
+        )
 
     def action_token(self) -> None:
         from pupitre.tui.screens.token import TokenScreen

@@ -30,14 +30,26 @@ from textual.widgets.tree import TreeNode
 from pupitre.providers.core import config
 from pupitre.providers.core.clock import UTC, paris
 from pupitre.providers.core.errors import ApiError, ConfigError
-from pupitre.providers.edf_oa import rules
 from pupitre.providers.core.files import write_csv
-from pupitre.providers.edf_oa.export import (ACK_COLUMNS, CURTAILMENT_COLUMNS, ack_report_rows,
-                                             curtailment_report_rows, report_filename)
+from pupitre.providers.edf_oa import rules
+from pupitre.providers.edf_oa.export import (
+    ACK_COLUMNS,
+    CURTAILMENT_COLUMNS,
+    ack_report_rows,
+    curtailment_report_rows,
+    report_filename,
+)
 from pupitre.providers.edf_oa.feeds import CONTRACTS_FEED, PROVIDER
-from pupitre.providers.edf_oa.models import (AckReportOrder, Contract, ContractCurtailment,
-                                             CurtailmentReportOrder, Period, Report, ReportAck,
-                                             ReportContract)
+from pupitre.providers.edf_oa.models import (
+    AckReportOrder,
+    Contract,
+    ContractCurtailment,
+    CurtailmentReportOrder,
+    Period,
+    Report,
+    ReportAck,
+    ReportContract,
+)
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
@@ -150,13 +162,16 @@ def ack_order_label(order: AckReportOrder) -> Text:
 
 def curtailment_order_label(order: CurtailmentReportOrder, contract_id: str, plant_id: str) -> Text:
     text = Text(f"{order.application_date:%a %d/%m/%Y} · {order.order_id} · ")
-    spells = rules.curtailment_periods(ContractCurtailment(contract_id=contract_id, plant_id=plant_id,
-                                                           data=list(order.curtailment_data.periods)))
+    spells = rules.curtailment_periods(
+        ContractCurtailment(contract_id=contract_id, plant_id=plant_id, data=list(order.curtailment_data.periods))
+    )
     if not spells:
         text.append("no curtailment", style="dim")
     else:
-        text.append("curtail " + ", ".join(f"{span_text(p.start_date, p.end_date)} ({duration_text(p)})"
-                                           for p in spells), style="bold")
+        text.append(
+            "curtail " + ", ".join(f"{span_text(p.start_date, p.end_date)} ({duration_text(p)})" for p in spells),
+            style="bold",
+        )
     return text
 
 
@@ -247,8 +262,7 @@ class EdfReportsScreen(PupitreScreen):
         contracts = self.contracts()
         show_manager = any(c.manager_id for c in contracts)  # RG_COR_0040
         show_producer = any(c.producer_id for c in contracts)  # RG_COR_0050
-        selected = (table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
-                    if table.row_count else None)
+        selected = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value if table.row_count else None
         table.clear(columns=True)
         table.add_column("Contract", key="contract")
         table.add_column("Plant", key="plant")
@@ -258,12 +272,13 @@ class EdfReportsScreen(PupitreScreen):
         if show_producer:
             table.add_column("Producer", key="producer")
         for contract in contracts:
-            row: list[Any] = [Text(contract.id), Text(contract.plant_id),
-                              Text("ACTIVE") if contract.status == "ACTIVE"
-                              else Text("EXPIRED", style="dim")]
+            row: list[Any] = [
+                Text(contract.id),
+                Text(contract.plant_id),
+                Text("ACTIVE") if contract.status == "ACTIVE" else Text("EXPIRED", style="dim"),
+            ]
             if show_manager:
-                row.append(Text(contract.manager_id) if contract.manager_id
-                           else Text("— (producer)", style="dim"))
+                row.append(Text(contract.manager_id) if contract.manager_id else Text("— (producer)", style="dim"))
             if show_producer:
                 row.append(Text(contract.producer_id or "—"))
             table.add_row(*row, key=contract.id)
@@ -326,11 +341,12 @@ class EdfReportsScreen(PupitreScreen):
             unacked = sum(1 for r in rows if last_set_ack(r.order) is None)
             what = plural(leaves, "event") + (f" · {unacked} not acknowledged" if unacked else "")
         else:
-            curtailed = sum(1 for r in rows if any(rules.is_curtailment(p)
-                                                   for p in r.order.curtailment_data.periods))
+            curtailed = sum(1 for r in rows if any(rules.is_curtailment(p) for p in r.order.curtailment_data.periods))
             what = f"{curtailed} with curtailment"
-        return (f"{plural(contracts, 'contract')} · {plural(len(rows), 'order')} · {what} · "
-                f"fetched {shown.fetched_at:%H:%M:%S}")
+        return (
+            f"{plural(contracts, 'contract')} · {plural(len(rows), 'order')} · {what} · "
+            f"fetched {shown.fetched_at:%H:%M:%S}"
+        )
 
     def _draw_tree(self) -> None:
         """Producers → managers → contracts → orders → leaves (RG_REP_ACK_0010, RG_REP_CUR_0010)."""
@@ -344,8 +360,10 @@ class EdfReportsScreen(PupitreScreen):
             tree.root.add_leaf(Text("Nothing in this range for this account.", style="dim"))
             return
         rows = shown.report.rows()
-        leaves = sum(len(r.order.acknowledgements) if shown.kind == "ack"
-                     else len(r.order.curtailment_data.periods) for r in rows)
+        leaves = sum(
+            len(r.order.acknowledgements) if shown.kind == "ack" else len(r.order.curtailment_data.periods)
+            for r in rows
+        )
         expand_orders = len(rows) + leaves + len(list(shown.report.contracts())) <= EXPAND_ALL_LINES
         for producer in shown.report.producers:
             node = tree.root.add(producer_label(producer), data=("producer", producer.id), expand=True)
@@ -359,8 +377,9 @@ class EdfReportsScreen(PupitreScreen):
         tree.move_cursor(tree.root.children[0] if tree.root.children else None)
 
     @staticmethod
-    def _add_contract(parent: TreeNode[Any], contract: ReportContract[Any], kind: ReportKind,
-                      expand_orders: bool) -> None:
+    def _add_contract(
+        parent: TreeNode[Any], contract: ReportContract[Any], kind: ReportKind, expand_orders: bool
+    ) -> None:
         if not contract.orders:
             parent.add_leaf(contract_label(contract), data=("contract", contract.id))
             return

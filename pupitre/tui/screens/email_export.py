@@ -38,16 +38,20 @@ def export_text(result: export.EmailExport, reason: str = "") -> Text:
     text.append(f"{result.recipient}\n")
     text.append("Subject  ", style="dim")
     text.append(f"{result.subject}\n\n", style="bold")
-    text.append("Attach the file, send it, then PHONE GRTgaz to confirm the program's feasibility: "
-                "by e-mail nothing comes back by itself.\n\n")
+    text.append(
+        "Attach the file, send it, then PHONE GRTgaz to confirm the program's feasibility: "
+        "by e-mail nothing comes back by itself.\n\n"
+    )
     text.append("s: copy the subject · f: copy the file path · esc: close", style="dim")
     return text
 
 
 class EmailExportScreen(ModalScreen[None]):
-    BINDINGS = [Binding("s", "copy('subject')", "Copy subject", id="email.subject"),
-                Binding("f", "copy('path')", "Copy path", id="email.path"),
-                Binding("escape,enter,q", "close", "Close", id="email.close")]
+    BINDINGS = [
+        Binding("s", "copy('subject')", "Copy subject", id="email.subject"),
+        Binding("f", "copy('path')", "Copy path", id="email.path"),
+        Binding("escape,enter,q", "close", "Close", id="email.close"),
+    ]
 
     def __init__(self, result: export.EmailExport, reason: str = "") -> None:
         super().__init__()
@@ -64,15 +68,15 @@ class EmailExportScreen(ModalScreen[None]):
     def action_copy(self, what: str) -> None:
         value = self.result.subject if what == "subject" else str(self.result.path)
         self.app.copy_to_clipboard(value)
-        self.notify(f"{'Subject' if what == 'subject' else 'Path'} copied (if the terminal allows it).",
-                    timeout=3)
+        self.notify(f"{'Subject' if what == 'subject' else 'Path'} copied (if the terminal allows it).", timeout=3)
 
     def action_close(self) -> None:
         self.dismiss(None)
 
 
-def export_for_email(screen: "Screen[Any]", *, profile: Any = None, payload: dict[str, Any] | None = None,
-                     reason: str = "") -> export.EmailExport | None:
+def export_for_email(
+    screen: "Screen[Any]", *, profile: Any = None, payload: dict[str, Any] | None = None, reason: str = ""
+) -> export.EmailExport | None:
     """Write ``profile`` (or the outbox ``payload``'s program) as the chapter 6 CSV, audit it,
     and show where it went. Returns ``None`` (with a visible message) when it cannot."""
     app: Any = screen.app
@@ -86,17 +90,21 @@ def export_for_email(screen: "Screen[Any]", *, profile: Any = None, payload: dic
     session = runtime.connections[PROVIDER].session
     now = runtime.clock.now()
     try:
-        program = export.email_program(profile, q_min=site.q_min if site else None,
-                                       q_max=site.q_max if site else None)
+        program = export.email_program(profile, q_min=site.q_min if site else None, q_max=site.q_max if site else None)
         result = export.export_program(program, session.export_dir, now)
     except export.ExportError as error:
         screen.notify(escape(str(error)), title="Not exported", severity="error", timeout=20)
         return None
     except OSError as error:
-        screen.notify(escape(f"cannot write the e-mail file in {session.export_dir}: {error.strerror or error}"),
-                      title="Not exported", severity="error", timeout=20)
+        screen.notify(
+            escape(f"cannot write the e-mail file in {session.export_dir}: {error.strerror or error}"),
+            title="Not exported",
+            severity="error",
+            timeout=20,
+        )
         return None
-    runtime.store.audit(PROVIDER, EXPORT_ACTION, "written", now,
-                        f"{program.program_id} → {result.path} (subject “{result.subject}”)")
+    runtime.store.audit(
+        PROVIDER, EXPORT_ACTION, "written", now, f"{program.program_id} → {result.path} (subject “{result.subject}”)"
+    )
     app.push_screen(EmailExportScreen(result, reason))
     return result

@@ -52,8 +52,7 @@ def status_counts(sites: list[SiteIndicators]) -> dict[IndicatorStatus, int]:
 
 def site_search_text(site: SiteIndicators) -> str:
     known = site_by_id(site.site_id)
-    words = [site.site_id, site.site_label, site.mesh_label, site.mesh_code,
-             known.client if known else ""]
+    words = [site.site_id, site.site_label, site.mesh_label, site.mesh_code, known.client if known else ""]
     words += [indicator.status.value for _, indicator in site.currentIndicator.indicators()]
     return " ".join(words).lower()
 
@@ -64,8 +63,13 @@ class FlexibilityScreen(PupitreScreen):
         Binding("slash", "filter", "Filter", id="flexibility.filter"),
         Binding("s", "cycle_sort", "Sort", id="flexibility.sort"),
         Binding("enter", "detail", "Detail", id="flexibility.detail", show=True),
-        Binding("g", "programs", "Programs", id="flexibility.programs",
-                tooltip="The selected site's programs: rebuilt, declared, and the editor"),
+        Binding(
+            "g",
+            "programs",
+            "Programs",
+            id="flexibility.programs",
+            tooltip="The selected site's programs: rebuilt, declared, and the editor",
+        ),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="flexibility.clear"),
     ]
 

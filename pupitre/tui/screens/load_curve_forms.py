@@ -23,16 +23,21 @@ from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.screens.load_curves import copy_link, follow_order, run_api, selected_key, session_of
 from pupitre.tui.widgets.header import HeaderBar
 
-PURPOSE_LABELS = {"ENERGY_PERFORMANCE_STUDY": "Energy performance study",
-                  "SOLAR_INSTALLATION_SIZING": "Solar installation sizing",
-                  "DEMAND_RESPONSE": "Demand response / flexibility",
-                  "ENERGY_BROKERAGE": "Energy brokerage",
-                  "VEHICLE_CHARGE_DETECTION": "Smart EV charging"}
-DATA_LABELS = {"DETAILS_CONTRACTUELS": "Contractual details (C68)", "CDC": "Load curve (R63)",
-               "IDX": "Daily indexes (R64)", "ENERGIE": "Daily energies / billing (R65, R67)",
-               "PMAX": "Daily max. powers (R66)"}
-DIRECTION_LABELS = {"SOUTIRAGE": "Consumption (soutirage)", "INJECTION": "Injection",
-                    "CONSUMPTION": "Consumption"}
+PURPOSE_LABELS = {
+    "ENERGY_PERFORMANCE_STUDY": "Energy performance study",
+    "SOLAR_INSTALLATION_SIZING": "Solar installation sizing",
+    "DEMAND_RESPONSE": "Demand response / flexibility",
+    "ENERGY_BROKERAGE": "Energy brokerage",
+    "VEHICLE_CHARGE_DETECTION": "Smart EV charging",
+}
+DATA_LABELS = {
+    "DETAILS_CONTRACTUELS": "Contractual details (C68)",
+    "CDC": "Load curve (R63)",
+    "IDX": "Daily indexes (R64)",
+    "ENERGIE": "Daily energies / billing (R65, R67)",
+    "PMAX": "Daily max. powers (R66)",
+}
+DIRECTION_LABELS = {"SOUTIRAGE": "Consumption (soutirage)", "INJECTION": "Injection", "CONSUMPTION": "Consumption"}
 
 
 class ContractSearchScreen(PupitreScreen):
@@ -51,19 +56,24 @@ class ContractSearchScreen(PupitreScreen):
 
     def compose(self) -> ComposeResult:
         yield HeaderBar("Find a contract")
-        yield Input(placeholder="holder's name (at least 3 characters), e.g. SARL Les Tanneurs", id="s-name", compact=True)
-        yield Input(placeholder="meter address: street and postal code, e.g. 1 rue de la paix 75002 Paris",
-                    id="s-address", compact=True)
+        yield Input(
+            placeholder="holder's name (at least 3 characters), e.g. SARL Les Tanneurs", id="s-name", compact=True
+        )
+        yield Input(
+            placeholder="meter address: street and postal code, e.g. 1 rue de la paix 75002 Paris",
+            id="s-address",
+            compact=True,
+        )
         yield Input(placeholder="or the PRM (14 digits)", id="s-prm", compact=True)
-        yield Static(Text("enter searches · in the results: space ticks, n asks for consent", style="dim"),
-                     id="s-error")
+        yield Static(
+            Text("enter searches · in the results: space ticks, n asks for consent", style="dim"), id="s-error"
+        )
         yield DataTable(id="s-results", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one("#s-results", DataTable)
-        for label, key in (("", "tick"), ("Holder", "name"), ("PRM", "prm"), ("Kind", "kind"),
-                           ("Address", "address")):
+        for label, key in (("", "tick"), ("Holder", "name"), ("PRM", "prm"), ("Kind", "kind"), ("Address", "address")):
             table.add_column(label, key=key)
         self.query_one("#s-name", Input).focus()
 
@@ -80,8 +90,12 @@ class ContractSearchScreen(PupitreScreen):
             return
         error.update(Text("Searching…"))
         session = session_of(self)
-        run_api(self, "Search", lambda: session.search(self.field("name"), self.field("address"),
-                                                        self.field("prm")), self.show_results)
+        run_api(
+            self,
+            "Search",
+            lambda: session.search(self.field("name"), self.field("address"), self.field("prm")),
+            self.show_results,
+        )
 
     def show_results(self, results: list[Contract]) -> None:
         self.results = results
@@ -89,8 +103,13 @@ class ContractSearchScreen(PupitreScreen):
         self.fill()
         error = self.query_one("#s-error", Static)
         if not results:
-            error.update(Text("No contract matches: check the spelling of the name (as on the bill) "
-                              "and the postal code, or search by PRM.", style="bold"))
+            error.update(
+                Text(
+                    "No contract matches: check the spelling of the name (as on the bill) "
+                    "and the postal code, or search by PRM.",
+                    style="bold",
+                )
+            )
             return
         error.update(Text(f"{len(results)} contract(s) · space ticks, n asks the holder for consent", style="dim"))
         self.query_one("#s-results", DataTable).focus()
@@ -101,9 +120,14 @@ class ContractSearchScreen(PupitreScreen):
         table.clear()
         for contract in self.results:
             key = contract.id or contract.prm
-            table.add_row("☑" if key in self.ticked else "☐", contract.nomClientFinalOuDenominationSociale,
-                          contract.prm, contract.categorieClientFinalCode or "",
-                          str(contract.adresseInstallationNormalisee), key=key)
+            table.add_row(
+                "☑" if key in self.ticked else "☐",
+                contract.nomClientFinalOuDenominationSociale,
+                contract.prm,
+                contract.categorieClientFinalCode or "",
+                str(contract.adresseInstallationNormalisee),
+                key=key,
+            )
         if keep is not None and keep in table.rows:
             table.move_cursor(row=table.get_row_index(keep))
 
@@ -137,8 +161,10 @@ class ContractSearchScreen(PupitreScreen):
 class AskFormScreen(PupitreScreen):
     """``POST /ask``: contracts, signer, purposes, data scopes, consent duration."""
 
-    BINDINGS = [Binding("ctrl+s", "create", "Create ask", id="ask.create"),
-                Binding("escape", "close", "Back", id="ask.back")]
+    BINDINGS = [
+        Binding("ctrl+s", "create", "Create ask", id="ask.create"),
+        Binding("escape", "close", "Back", id="ask.back"),
+    ]
 
     def __init__(self, contracts: list[Contract]) -> None:
         super().__init__()
@@ -149,24 +175,34 @@ class AskFormScreen(PupitreScreen):
     def compose(self) -> ComposeResult:
         yield HeaderBar("Ask for consent")
         with VerticalScroll(id="ask-form"):
-            yield Static(Text("For: " + "; ".join(f"{c.nomClientFinalOuDenominationSociale} ({c.prm})"
-                                                   for c in self.contracts), style="bold"))
+            yield Static(
+                Text(
+                    "For: " + "; ".join(f"{c.nomClientFinalOuDenominationSociale} ({c.prm})" for c in self.contracts),
+                    style="bold",
+                )
+            )
             with Horizontal(classes="form-row"):
                 yield Input(placeholder="signer's first name", id="ask-first", compact=True)
                 yield Input(placeholder="signer's last name", id="ask-last", compact=True)
             yield Input(placeholder="signer's e-mail (optional)", id="ask-email", compact=True)
             yield Static("Purposes", classes="form-label")
-            yield SelectionList[str](*[(label, key, key == "ENERGY_PERFORMANCE_STUDY")
-                                       for key, label in PURPOSE_LABELS.items()], id="ask-purposes")
+            yield SelectionList[str](
+                *[(label, key, key == "ENERGY_PERFORMANCE_STUDY") for key, label in PURPOSE_LABELS.items()],
+                id="ask-purposes",
+            )
             yield Static("Data covered by the consent", classes="form-label")
-            yield SelectionList[str](*[(label, key, key in ("DETAILS_CONTRACTUELS", "CDC"))
-                                       for key, label in DATA_LABELS.items()], id="ask-data")
+            yield SelectionList[str](
+                *[(label, key, key in ("DETAILS_CONTRACTUELS", "CDC")) for key, label in DATA_LABELS.items()],
+                id="ask-data",
+            )
             yield Static("Directions", classes="form-label")
-            yield SelectionList[str](*[(DIRECTION_LABELS[d], d, d == "SOUTIRAGE") for d in rules.ENEDIS_DIRECTIONS],
-                                     id="ask-directions")
+            yield SelectionList[str](
+                *[(DIRECTION_LABELS[d], d, d == "SOUTIRAGE") for d in rules.ENEDIS_DIRECTIONS], id="ask-directions"
+            )
             yield Static("Consent duration (from the signature)", classes="form-label")
-            yield Select([(d, d) for d in rules.CONSENT_DURATIONS], value="1 year", allow_blank=False,
-                         id="ask-duration")
+            yield Select(
+                [(d, d) for d in rules.CONSENT_DURATIONS], value="1 year", allow_blank=False, id="ask-duration"
+            )
             yield Static("", id="ask-chosen")
             with Horizontal(classes="form-row"):
                 yield Button("Create ask", id="ask-create", variant="primary")
@@ -182,9 +218,11 @@ class AskFormScreen(PupitreScreen):
     def show_chosen(self) -> None:
         """What is ticked, in words (the boxes differ only by colour: NO_COLOR)."""
         text = Text()
-        for title, selector, labels in (("purposes", "#ask-purposes", PURPOSE_LABELS),
-                                        ("data", "#ask-data", DATA_LABELS),
-                                        ("directions", "#ask-directions", DIRECTION_LABELS)):
+        for title, selector, labels in (
+            ("purposes", "#ask-purposes", PURPOSE_LABELS),
+            ("data", "#ask-data", DATA_LABELS),
+            ("directions", "#ask-directions", DIRECTION_LABELS),
+        ):
             chosen = self.query_one(selector, SelectionList).selected
             text.append(f"{title}: ", style="bold")
             text.append((", ".join(labels[c] for c in chosen) or "none") + "\n")
@@ -193,13 +231,16 @@ class AskFormScreen(PupitreScreen):
     def body(self) -> dict[str, Any]:
         data = self.query_one("#ask-data", SelectionList).selected
         return rules.build_ask(
-            [c.id or "" for c in self.contracts], self.query_one("#ask-first", Input).value,
+            [c.id or "" for c in self.contracts],
+            self.query_one("#ask-first", Input).value,
             self.query_one("#ask-last", Input).value,
             purposes=self.query_one("#ask-purposes", SelectionList).selected,
             types=[t for t in data if t in rules.CONSUMPTION_TYPES],
             directions=self.query_one("#ask-directions", SelectionList).selected,
-            contractual="DETAILS_CONTRACTUELS" in data, duration=str(self.query_one("#ask-duration", Select).value),
-            email=self.query_one("#ask-email", Input).value)
+            contractual="DETAILS_CONTRACTUELS" in data,
+            duration=str(self.query_one("#ask-duration", Select).value),
+            email=self.query_one("#ask-email", Input).value,
+        )
 
     @on(Button.Pressed, "#ask-create")
     def action_create(self) -> None:
@@ -245,8 +286,9 @@ class AskFormScreen(PupitreScreen):
         self.dismiss()
 
 
-TYPE_CHOICES = [code for code, kind in rules.REQUEST_TYPES.items() if kind.legacy_for is None] + \
-    [code for code, kind in rules.REQUEST_TYPES.items() if kind.legacy_for is not None]
+TYPE_CHOICES = [code for code, kind in rules.REQUEST_TYPES.items() if kind.legacy_for is None] + [
+    code for code, kind in rules.REQUEST_TYPES.items() if kind.legacy_for is not None
+]
 
 
 def type_label(code: str) -> str:
@@ -258,8 +300,10 @@ def type_label(code: str) -> str:
 class OrderFormScreen(PupitreScreen):
     """``POST /order``: one or more requests (type, PRMs, direction, since/until)."""
 
-    BINDINGS = [Binding("ctrl+s", "place", "Place order", id="order.place"),
-                Binding("escape", "close", "Back", id="order.back")]
+    BINDINGS = [
+        Binding("ctrl+s", "place", "Place order", id="order.place"),
+        Binding("escape", "close", "Back", id="order.back"),
+    ]
 
     def __init__(self, prms: list[str]) -> None:
         super().__init__()
@@ -270,17 +314,26 @@ class OrderFormScreen(PupitreScreen):
     def compose(self) -> ComposeResult:
         yield HeaderBar("Order data")
         with VerticalScroll(id="order-form"):
-            yield Input(", ".join(self.prms), placeholder="PRM(s), 14 digits, comma-separated", id="o-prms", compact=True)
+            yield Input(
+                ", ".join(self.prms), placeholder="PRM(s), 14 digits, comma-separated", id="o-prms", compact=True
+            )
             with Horizontal(classes="form-row"):
-                yield Select([(type_label(c), c) for c in TYPE_CHOICES],
-                             value="LOADCURVE", allow_blank=False, id="o-type")
+                yield Select(
+                    [(type_label(c), c) for c in TYPE_CHOICES], value="LOADCURVE", allow_blank=False, id="o-type"
+                )
                 yield Select([], prompt="direction (default)", id="o-direction")
             with Horizontal(classes="form-row"):
-                yield Input(placeholder="since, e.g. 2024-12-10 (UTC) or 2024-12-10T00:00:00[Europe/Paris]",
-                            id="o-since", compact=True)
+                yield Input(
+                    placeholder="since, e.g. 2024-12-10 (UTC) or 2024-12-10T00:00:00[Europe/Paris]",
+                    id="o-since",
+                    compact=True,
+                )
                 yield Input(placeholder="until (same forms; empty = the API's default)", id="o-until", compact=True)
-            yield Checkbox("auto-retry after load-curve activation", id="o-retry",
-                           tooltip="enedisRetryAfterLoadcurveActivation: true")
+            yield Checkbox(
+                "auto-retry after load-curve activation",
+                id="o-retry",
+                tooltip="enedisRetryAfterLoadcurveActivation: true",
+            )
             yield Static("", id="o-hint")
             with Horizontal(classes="form-row"):
                 yield Button("Add request", id="o-add")
@@ -305,8 +358,10 @@ class OrderFormScreen(PupitreScreen):
         self.query_one("#o-retry", Checkbox).disabled = "enedisRetryAfterLoadcurveActivation" not in kind.arguments
         latency = rules.median_latency(code)
         short = rules.median_latency(code, rules.parse_instant("2024-01-01"), rules.parse_instant("2024-01-02"))
-        hint = Text(f"{code}: {kind.description} · format {kind.data_format} · median latency "
-                    + (f"{short:g} s (≤ 7 days), {latency:g} s beyond" if short != latency else f"{latency:g} s"))
+        hint = Text(
+            f"{code}: {kind.description} · format {kind.data_format} · median latency "
+            + (f"{short:g} s (≤ 7 days), {latency:g} s beyond" if short != latency else f"{latency:g} s")
+        )
         if kind.legacy_for:
             hint.append(f" · legacy: prefer {kind.legacy_for}", style="bold")
         hint.append("\nDates are UTC unless they carry Z, an offset or a [zone].", style="dim")
@@ -382,4 +437,3 @@ class OrderFormScreen(PupitreScreen):
 
     def action_close(self) -> None:
         self.dismiss()
-

@@ -24,8 +24,16 @@ from pupitre.providers.switchgrid.feeds import FEED
 from pupitre.providers.switchgrid.models import Order, OrderRequest
 from pupitre.tui.curve_view import Trace
 from pupitre.tui.screens.base import PupitreScreen
-from pupitre.tui.screens.load_curves import (ORDER_WORDS, REQUEST_WORDS, follow_order, paris, run_api,
-                                             selected_key, session_of, status_text)
+from pupitre.tui.screens.load_curves import (
+    ORDER_WORDS,
+    REQUEST_WORDS,
+    follow_order,
+    paris,
+    run_api,
+    selected_key,
+    session_of,
+    status_text,
+)
 from pupitre.tui.widgets.header import HeaderBar
 
 BAR = 20
@@ -57,8 +65,14 @@ class OrderScreen(PupitreScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#ord-requests", DataTable)
-        for label, key in (("Type", "type"), ("PRM", "prm"), ("Status", "status"), ("Ordered", "ordered"),
-                           ("Completed", "completed"), ("Error", "error")):
+        for label, key in (
+            ("Type", "type"),
+            ("PRM", "prm"),
+            ("Status", "status"),
+            ("Ordered", "ordered"),
+            ("Completed", "completed"),
+            ("Error", "error"),
+        ):
             table.add_column(label, key=key)
         table.focus()
         order = self.order()
@@ -67,8 +81,9 @@ class OrderScreen(PupitreScreen):
 
     def order(self) -> Order | None:
         session = session_of(self)
-        return session.current(self.papp.feeds.state(FEED).data).orders.get(self.order_id) \
-            or session.live.get(self.order_id)
+        return session.current(self.papp.feeds.state(FEED).data).orders.get(self.order_id) or session.live.get(
+            self.order_id
+        )
 
     def request_key(self, index: int, request: OrderRequest) -> str:
         return request.id or f"#{index}"
@@ -93,10 +108,15 @@ class OrderScreen(PupitreScreen):
         table.clear()
         for index, request in enumerate(order.requests):
             explanation = rules.explain_error(request.type, request.errorMessage)
-            table.add_row(request.type, request.prm or "", status_text(REQUEST_WORDS, request.status),
-                          paris(request.orderedAt, "%d/%m %H:%M:%S"), paris(request.completedAt, "%d/%m %H:%M:%S"),
-                          Text(explanation.title[:40] if explanation else "", style="bold"),
-                          key=self.request_key(index, request))
+            table.add_row(
+                request.type,
+                request.prm or "",
+                status_text(REQUEST_WORDS, request.status),
+                paris(request.orderedAt, "%d/%m %H:%M:%S"),
+                paris(request.completedAt, "%d/%m %H:%M:%S"),
+                Text(explanation.title[:40] if explanation else "", style="bold"),
+                key=self.request_key(index, request),
+            )
         if keep is not None and keep in table.rows:
             table.move_cursor(row=table.get_row_index(keep))
         self.show_detail()
@@ -123,8 +143,11 @@ class OrderScreen(PupitreScreen):
             if explanation.advice != request.errorMessage:
                 text.append(f"{explanation.advice}\n")
             if explanation.reorder_with_activation:
-                text.append("R: re-order now with automatic retry after activation "
-                            "(enedisRetryAfterLoadcurveActivation: true)\n", style="bold")
+                text.append(
+                    "R: re-order now with automatic retry after activation "
+                    "(enedisRetryAfterLoadcurveActivation: true)\n",
+                    style="bold",
+                )
         elif request.status == "SUCCESS":
             kind = "the load curve (plot)" if request.type in rules.LOADCURVE_TYPES else "the data (JSON tree)"
             text.append(f"enter: open {kind}", style="dim")
@@ -165,27 +188,44 @@ class OrderScreen(PupitreScreen):
                     return
                 from pupitre.tui.screens.load_curve_plot import LoadCurvePlotScreen
 
-                self.app.push_screen(LoadCurvePlotScreen(primary, others=extra, subtitle=direction_of(
-                    session.body(self.order_id), request), export_dir=export_dir(self)))
+                self.app.push_screen(
+                    LoadCurvePlotScreen(
+                        primary,
+                        others=extra,
+                        subtitle=direction_of(session.body(self.order_id), request),
+                        export_dir=export_dir(self),
+                    )
+                )
 
             run_api(self, "Load curve", load, show)
         else:
-            run_api(self, "Data", lambda: session.raw(request),
-                    lambda data: self.app.push_screen(RawDataScreen(f"{request.type} {request.prm or ''}", data)))
+            run_api(
+                self,
+                "Data",
+                lambda: session.raw(request),
+                lambda data: self.app.push_screen(RawDataScreen(f"{request.type} {request.prm or ''}", data)),
+            )
 
     def action_reorder(self) -> None:
         request = self.selected()
         explanation = rules.explain_error(request.type, request.errorMessage) if request else None
         if explanation is None or not explanation.reorder_with_activation:
-            self.notify("Only a LOADCURVE refused for lack of load-curve service can be re-ordered "
-                        "with automatic retry.", severity="warning", timeout=6)
+            self.notify(
+                "Only a LOADCURVE refused for lack of load-curve service can be re-ordered with automatic retry.",
+                severity="warning",
+                timeout=6,
+            )
             return
         session = session_of(self)
 
         def placed(order: Order) -> None:
             follow_order(self.app, session, order.id)
-            self.notify(f"Re-ordered as {order.id[:8]}: Enedis activates the load curve, the request "
-                        "completes by itself afterwards (often a few hours).", title="Switchgrid", timeout=12)
+            self.notify(
+                f"Re-ordered as {order.id[:8]}: Enedis activates the load curve, the request "
+                "completes by itself afterwards (often a few hours).",
+                title="Switchgrid",
+                timeout=12,
+            )
             self.dismiss()
             self.app.push_screen(OrderScreen(order.id))
 
@@ -211,8 +251,10 @@ def period_of(body: dict[str, Any] | None, request: OrderRequest) -> tuple[Any, 
     """The ``since``/``until`` this request was ordered with (UTC instants), if known."""
     item = ordered_item(body, request)
     try:
-        return (rules.parse_instant(item["since"]) if "since" in item else None,
-                rules.parse_instant(item["until"]) if "until" in item else None)
+        return (
+            rules.parse_instant(item["since"]) if "since" in item else None,
+            rules.parse_instant(item["until"]) if "until" in item else None,
+        )
     except rules.RuleError:
         return None, None
 
@@ -226,8 +268,10 @@ def export_dir(screen: PupitreScreen) -> Path:
 class RawDataScreen(PupitreScreen):
     """Raw Enedis JSON (C68, R64/R65/R66 SYNC, R67…) as a tree: enter/space open a node."""
 
-    BINDINGS = [Binding("E", "expand_all", "Expand all", id="raw.expand"),
-                Binding("escape", "close", "Back", id="raw.back")]
+    BINDINGS = [
+        Binding("E", "expand_all", "Expand all", id="raw.expand"),
+        Binding("escape", "close", "Back", id="raw.back"),
+    ]
 
     def __init__(self, title: str, data: Any) -> None:
         super().__init__()
@@ -275,8 +319,13 @@ def add_json(root: Any, data: Any) -> None:
             for index, item in enumerate(value):
                 add(branch, str(index), item)
         else:
-            node.add_leaf(Text.assemble((name, "bold"), " = ", "null" if value is None else repr(value)
-                                        if isinstance(value, str) else str(value)))
+            node.add_leaf(
+                Text.assemble(
+                    (name, "bold"),
+                    " = ",
+                    "null" if value is None else repr(value) if isinstance(value, str) else str(value),
+                )
+            )
 
     if isinstance(data, dict):
         for key, item in data.items():

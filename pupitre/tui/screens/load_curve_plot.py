@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.widgets import Footer, Static
 
 from pupitre.providers.core.clock import PARIS
-from pupitre.tui.curve_view import (CurveView, Trace, format_duration, format_power, window_label)
+from pupitre.tui.curve_view import CurveView, Trace, format_duration, format_power, window_label
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.header import HeaderBar
 from pupitre.tui.widgets.load_curve_plot import LoadCurvePlot
@@ -46,8 +46,15 @@ class LoadCurvePlotScreen(PupitreScreen):
         Binding("escape", "close", "Back", id="plot.back"),
     ]
 
-    def __init__(self, primary: Trace, *, others: list[Trace] | None = None, subtitle: str = "",
-                 zoom: str = "week", export_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        primary: Trace,
+        *,
+        others: list[Trace] | None = None,
+        subtitle: str = "",
+        zoom: str = "week",
+        export_dir: Path | None = None,
+    ) -> None:
         super().__init__()
         self.view = CurveView(primary, zoom=zoom, others=others or [])
         self.subtitle = subtitle
@@ -115,8 +122,9 @@ class LoadCurvePlotScreen(PupitreScreen):
 
     def action_pan(self, units: int) -> None:
         if not self.view.pan(units):
-            self.notify("No data further that way." if self.view.zoom != "all" else
-                        "Zoom in (d, w, m) to pan.", timeout=3)
+            self.notify(
+                "No data further that way." if self.view.zoom != "all" else "Zoom in (d, w, m) to pan.", timeout=3
+            )
             return
         self.changed()
 
@@ -127,8 +135,11 @@ class LoadCurvePlotScreen(PupitreScreen):
     def action_overlay(self) -> None:
         mode = self.view.cycle_overlay()
         if mode == "none" and self.view.zoom == "all" and not self.view.others:
-            self.notify("Zoom to a day, week or month to compare with the previous one; "
-                        "order another PRM's load curve to compare two PRMs.", timeout=6)
+            self.notify(
+                "Zoom to a day, week or month to compare with the previous one; "
+                "order another PRM's load curve to compare two PRMs.",
+                timeout=6,
+            )
         self.changed()
 
     def action_export(self) -> None:
@@ -142,8 +153,12 @@ class LoadCurvePlotScreen(PupitreScreen):
         try:
             rows = self.view.export_csv(path)
         except OSError as error:
-            self.notify(escape(f"Could not write {path}: {error.strerror or type(error).__name__}"),
-                        title="Export", severity="error", timeout=10)
+            self.notify(
+                escape(f"Could not write {path}: {error.strerror or type(error).__name__}"),
+                title="Export",
+                severity="error",
+                timeout=10,
+            )
             return
         self.notify(escape(f"{rows} rows written to {path}"), title="Export", timeout=10)
 

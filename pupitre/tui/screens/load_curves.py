@@ -33,16 +33,30 @@ from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
 
 log = logging.getLogger("pupitre.switchgrid.ui")
-ASK_WORDS = {"PENDING_USER_ACTION": ("✎", "to sign"), "ACCEPTED": ("✓", "accepted"),
-             "ADDRESS_CHECK_FAILED": ("✗", "address refused"), "CREATED": ("…", "created"),
-             "PENDING_ADDRESS_CHECK": ("…", "checking address"),
-             "PREPARING_CONSENT_COLLECTION": ("…", "preparing")}
-ORDER_WORDS = {"SUCCESS": ("✓", "done"), "SOME_REQUESTS_FAILED": ("✗", "some failed"),
-               "ADDRESS_CHECK_FAILED": ("✗", "address refused"), "FAILED": ("✗", "failed"),
-               "PENDING_REQUESTS": ("⏳", "running"), "CREATED": ("⏳", "created"),
-               "PENDING_ADDRESS_CHECK": ("⏳", "checking address")}
-REQUEST_WORDS = {"SUCCESS": ("✓", "done"), "FAILED": ("✗", "failed"), "PENDING": ("⏳", "pending"),
-                 "NOT_STARTED": ("…", "not started"), "PENDING_ADDRESS_CHECK": ("…", "checking address")}
+ASK_WORDS = {
+    "PENDING_USER_ACTION": ("✎", "to sign"),
+    "ACCEPTED": ("✓", "accepted"),
+    "ADDRESS_CHECK_FAILED": ("✗", "address refused"),
+    "CREATED": ("…", "created"),
+    "PENDING_ADDRESS_CHECK": ("…", "checking address"),
+    "PREPARING_CONSENT_COLLECTION": ("…", "preparing"),
+}
+ORDER_WORDS = {
+    "SUCCESS": ("✓", "done"),
+    "SOME_REQUESTS_FAILED": ("✗", "some failed"),
+    "ADDRESS_CHECK_FAILED": ("✗", "address refused"),
+    "FAILED": ("✗", "failed"),
+    "PENDING_REQUESTS": ("⏳", "running"),
+    "CREATED": ("⏳", "created"),
+    "PENDING_ADDRESS_CHECK": ("⏳", "checking address"),
+}
+REQUEST_WORDS = {
+    "SUCCESS": ("✓", "done"),
+    "FAILED": ("✗", "failed"),
+    "PENDING": ("⏳", "pending"),
+    "NOT_STARTED": ("…", "not started"),
+    "PENDING_ADDRESS_CHECK": ("…", "checking address"),
+}
 
 
 def status_text(words: dict[str, tuple[str, str]], status: str) -> Text:
@@ -59,9 +73,11 @@ def session_of(screen: PupitreScreen) -> SwitchgridSession:
     return screen.papp.runtime.connections[PROVIDER].session  # type: ignore[no-any-return]
 
 
-def run_api(screen: Any, title: str, call: Callable[[], Awaitable[Any]],
-            done: Callable[[Any], None] | None = None) -> None:
+def run_api(
+    screen: Any, title: str, call: Callable[[], Awaitable[Any]], done: Callable[[Any], None] | None = None
+) -> None:
     """Run an API call in a worker; an :class:`ApiError` becomes a visible message."""
+
     async def work() -> None:
         try:
             result = await call()
@@ -73,8 +89,12 @@ def run_api(screen: Any, title: str, call: Callable[[], Awaitable[Any]],
             return
         except Exception as error:  # never a traceback on screen: log it, say it
             log.exception("switchgrid %s failed", title)
-            screen.notify(f"Unexpected error ({type(error).__name__}); details in the log.", title=title,
-                          severity="error", timeout=12)
+            screen.notify(
+                f"Unexpected error ({type(error).__name__}); details in the log.",
+                title=title,
+                severity="error",
+                timeout=12,
+            )
             return
         if done is not None:
             done(result)
@@ -95,19 +115,31 @@ def follow_order(app: Any, session: SwitchgridSession, order_id: str) -> None:
         try:
             order = await session.follow(order_id, updated)
         except ApiError as error:
-            app.notify(escape(f"Order {order_id[:8]}: {error} — the order is read again at the next "
-                              "refresh (r)."), title="Switchgrid", severity="error", timeout=12)
+            app.notify(
+                escape(f"Order {order_id[:8]}: {error} — the order is read again at the next refresh (r)."),
+                title="Switchgrid",
+                severity="error",
+                timeout=12,
+            )
             return
         except Exception as error:
             log.exception("following order %s failed", order_id)
-            app.notify(f"Order {order_id[:8]}: unexpected error ({type(error).__name__}); details in the log.",
-                       title="Switchgrid", severity="error", timeout=12)
+            app.notify(
+                f"Order {order_id[:8]}: unexpected error ({type(error).__name__}); details in the log.",
+                title="Switchgrid",
+                severity="error",
+                timeout=12,
+            )
             return
         finally:
             app.feeds.updated.publish(FEED)
         word = ORDER_WORDS.get(order.status, ("", order.status.lower()))[1]
-        app.notify(f"Order {order_id[:8]}: {word}.", title="Switchgrid",
-                   severity="warning" if order.status in rules.ORDER_FAILED else "information", timeout=10)
+        app.notify(
+            f"Order {order_id[:8]}: {word}.",
+            title="Switchgrid",
+            severity="warning" if order.status in rules.ORDER_FAILED else "information",
+            timeout=10,
+        )
 
     app.run_worker(work(), group=f"switchgrid:follow:{order_id}", exit_on_error=False)
 
@@ -148,8 +180,14 @@ class LoadCurvesScreen(PupitreScreen):
 
     def on_mount(self) -> None:
         asks = self.query_one("#lc-asks", DataTable)
-        for label, key in (("Ask", "status"), ("PRM", "prm"), ("Holder", "holder"), ("Created", "created"),
-                           ("Consent until", "until"), ("Id", "id")):
+        for label, key in (
+            ("Ask", "status"),
+            ("PRM", "prm"),
+            ("Holder", "holder"),
+            ("Created", "created"),
+            ("Consent until", "until"),
+            ("Id", "id"),
+        ):
             asks.add_column(label, key=key)
         orders = self.query_one("#lc-orders", DataTable)
         for label, key in (("Order", "status"), ("Requests", "requests"), ("PRM", "prm"), ("Id", "id")):
@@ -176,27 +214,43 @@ class LoadCurvesScreen(PupitreScreen):
         asks = self.query_one("#lc-asks", DataTable)
         keep = selected_key(asks)
         asks.clear()
-        soon = {a.id for a, _ in rules.expiring_soon(data.asks, now,
-                                                      self.papp.runtime.settings.switchgrid.expiry_warning_days)}
+        soon = {
+            a.id
+            for a, _ in rules.expiring_soon(data.asks, now, self.papp.runtime.settings.switchgrid.expiry_warning_days)
+        }
         for ask in sorted(data.asks, key=lambda a: a.createdAt or now, reverse=True):
             until = rules.ask_expires_at(ask)
             until_text = Text(paris(until, "%d/%m/%Y"))
             if ask.id in soon:
                 until_text = Text(f"⚠ {paris(until, '%d/%m/%Y')}", style="bold")
             holders = ", ".join(c.nomClientFinalOuDenominationSociale for c in ask.contracts)
-            asks.add_row(status_text(ASK_WORDS, ask.status), ", ".join(ask.prms), holders[:28],
-                         paris(ask.createdAt), until_text, ask.id[:8], key=ask.id)
+            asks.add_row(
+                status_text(ASK_WORDS, ask.status),
+                ", ".join(ask.prms),
+                holders[:28],
+                paris(ask.createdAt),
+                until_text,
+                ask.id[:8],
+                key=ask.id,
+            )
         restore(asks, keep)
         orders = self.query_one("#lc-orders", DataTable)
         keep = selected_key(orders)
         orders.clear()
         for order_id, order in reversed(list(data.orders.items())):
             prms = sorted({r.prm for r in order.requests if r.prm})
-            orders.add_row(status_text(ORDER_WORDS, order.status), order_summary(order),
-                           ", ".join(prms)[:30], order_id[:8], key=order_id)
+            orders.add_row(
+                status_text(ORDER_WORDS, order.status),
+                order_summary(order),
+                ", ".join(prms)[:30],
+                order_id[:8],
+                key=order_id,
+            )
         restore(orders, keep)
-        summary = Text(f"{len(data.asks)} ask(s) · {len(data.pending_signature())} to sign · "
-                       f"{len(data.orders)} order(s) · {len(data.running())} running")
+        summary = Text(
+            f"{len(data.asks)} ask(s) · {len(data.pending_signature())} to sign · "
+            f"{len(data.orders)} order(s) · {len(data.running())} running"
+        )
         if data.failed():
             summary.append(f" · ✗ {len(data.failed())} failed", style="bold")
         if self.session.test_env:
@@ -223,8 +277,7 @@ class LoadCurvesScreen(PupitreScreen):
             return
         ask = self.selected_ask()
         if ask is None:
-            detail.update(Text("No ask yet: press f to find a contract and ask its holder for consent.",
-                               style="dim"))
+            detail.update(Text("No ask yet: press f to find a contract and ask its holder for consent.", style="dim"))
             return
         text = Text(f"Ask {ask.id} · {ask.status}")
         if ask.user_url:
@@ -277,9 +330,13 @@ class LoadCurvesScreen(PupitreScreen):
 
             run_api(self, "Cancel ask", lambda: self.session.cancel_ask(ask.id), cancelled)
 
-        self.app.push_screen(ConfirmScreen(
-            f"Cancel ask {ask.id[:8]} ({prms})? This revokes EVERY consent of the ask "
-            "(Switchgrid cannot revoke only some meters); orders will need a new ask."), answer)
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Cancel ask {ask.id[:8]} ({prms})? This revokes EVERY consent of the ask "
+                "(Switchgrid cannot revoke only some meters); orders will need a new ask."
+            ),
+            answer,
+        )
 
     def action_order(self) -> None:
         from pupitre.tui.screens.load_curve_forms import OrderFormScreen
@@ -287,8 +344,11 @@ class LoadCurvesScreen(PupitreScreen):
         ask = self.selected_ask()
         prms = ask.prms if ask is not None and ask.status == "ACCEPTED" else []
         if ask is not None and ask.status != "ACCEPTED":
-            self.notify("This ask is not signed yet: an order needs an accepted consent for each PRM.",
-                        severity="warning", timeout=6)
+            self.notify(
+                "This ask is not signed yet: an order needs an accepted consent for each PRM.",
+                severity="warning",
+                timeout=6,
+            )
         self.app.push_screen(OrderFormScreen(prms))
 
     def action_open(self) -> None:
@@ -313,13 +373,16 @@ class LoadCurvesScreen(PupitreScreen):
 
         def answer(yes: bool | None) -> None:
             if yes and self.session.forget_order(order_id):
-                self.papp.runtime.store.audit(PROVIDER, "order forget", "ok", self.papp.runtime.clock.now(),
-                                              order_id)
+                self.papp.runtime.store.audit(PROVIDER, "order forget", "ok", self.papp.runtime.clock.now(), order_id)
                 self.notify(f"Order {order_id[:8]} no longer followed.", timeout=4)
                 self.redraw()
 
-        self.app.push_screen(ConfirmScreen(f"Stop following order {order_id[:8]}? It leaves this list and "
-                                           "the daily check; Switchgrid keeps it."), answer)
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Stop following order {order_id[:8]}? It leaves this list and the daily check; Switchgrid keeps it."
+            ),
+            answer,
+        )
 
     @on(DataTable.RowSelected, "#lc-orders")
     def _order_selected(self) -> None:
@@ -333,8 +396,12 @@ class LoadCurvesScreen(PupitreScreen):
             return
         if ask.id in simulator.asks:
             simulator.accept(ask.id)
-            run_api(self, "Refresh ask", lambda: self.session.refresh_ask(ask.id),
-                    lambda _: (self.papp.feeds.updated.publish(FEED), self.notify("Sandbox: the ask is signed.")))
+            run_api(
+                self,
+                "Refresh ask",
+                lambda: self.session.refresh_ask(ask.id),
+                lambda _: (self.papp.feeds.updated.publish(FEED), self.notify("Sandbox: the ask is signed.")),
+            )
 
 
 def copy_link(app: Any, url: str) -> None:

@@ -10,11 +10,11 @@ from textual.widgets import Footer, Static
 
 from pupitre.providers.edf_oa import feeds as edf_oa
 from pupitre.providers.edf_oa import rules as edf_oa_rules
-from pupitre.providers.grdf_omega import feeds as omega
 from pupitre.providers.grdf_adict import feeds as adict
-from pupitre.providers.switchgrid import feeds as switchgrid
+from pupitre.providers.grdf_omega import feeds as omega
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.models import IndicatorStatus
+from pupitre.providers.switchgrid import feeds as switchgrid
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.screens.flexibility import FEED as GRTGAZ_FEED
 from pupitre.tui.screens.flexibility import FLEX_SHORT, countdown, status_counts
@@ -48,16 +48,23 @@ LEVEL_MARK = {"ok": "✓", "attention": "!", "critical": "‼"}
 
 
 class OverviewScreen(PupitreScreen):
-    FEEDS = (GRTGAZ_FEED, edf_oa.CURTAILMENTS_FEED, edf_oa.ACKS_FEED, edf_oa.TOKEN_FEED, omega.REQUESTS_FEED,
-             adict.RIGHTS_FEED,
-             switchgrid.FEED)
+    FEEDS = (
+        GRTGAZ_FEED,
+        edf_oa.CURTAILMENTS_FEED,
+        edf_oa.ACKS_FEED,
+        edf_oa.TOKEN_FEED,
+        omega.REQUESTS_FEED,
+        adict.RIGHTS_FEED,
+        switchgrid.FEED,
+    )
 
     def compose(self) -> ComposeResult:
         yield HeaderBar("Overview")
         with VerticalScroll(id="tiles"):
             yield Tile("GRTgaz · flexibility indicators  [2]", "flexibility", GRTGAZ_FEED, id="tile-grtgaz")
-            yield Tile("EDF OA · tomorrow's curtailments  [3]", "curtailments", edf_oa.CURTAILMENTS_FEED,
-                       id="tile-edf-oa")
+            yield Tile(
+                "EDF OA · tomorrow's curtailments  [3]", "curtailments", edf_oa.CURTAILMENTS_FEED, id="tile-edf-oa"
+            )
             yield Tile("GRDF · requests  [4]", "requests", omega.REQUESTS_FEED, id="tile-omega")
             yield Tile("GRDF ADICT · access rights  [5]", "access_rights", adict.RIGHTS_FEED, id="tile-adict")
             yield Tile("Switchgrid · load curves  [6]", "load_curves", switchgrid.FEED, id="tile-switchgrid")
@@ -81,8 +88,7 @@ class OverviewScreen(PupitreScreen):
         state = self.papp.feeds.state(adict.RIGHTS_FEED)
         table = state.data
         if table is None:
-            return Text("No access-rights data yet." if state.error is None else "No access-rights data.",
-                        style="bold")
+            return Text("No access-rights data yet." if state.error is None else "No access-rights data.", style="bold")
         now = self.papp.runtime.clock.now()
         key = (id(table), len(table), now.date(), state.fetched_at)
         if self._adict_cache is None or self._adict_cache[0] != key:
@@ -109,11 +115,17 @@ class OverviewScreen(PupitreScreen):
             if item.demande is not None:
                 label = item.demande.statut_externe_demande.libelle or item.demande.statut_externe_demande.code
                 counts[label] = counts.get(label, 0) + 1
-        text.append(f"{len(watched)} watched: " + ", ".join(f"{n} {label}" for label, n in
-                                                          sorted(counts.items(), key=lambda kv: -kv[1])[:4]) + "\n")
+        text.append(
+            f"{len(watched)} watched: "
+            + ", ".join(f"{n} {label}" for label, n in sorted(counts.items(), key=lambda kv: -kv[1])[:4])
+            + "\n"
+        )
         today = self.papp.runtime.clock.now().date()
-        changes_today = [h for h in store.history(omega.REQUESTS_FEED, limit=500)
-                         if h.at.astimezone(self.papp.runtime.clock.now().tzinfo).date() == today]
+        changes_today = [
+            h
+            for h in store.history(omega.REQUESTS_FEED, limit=500)
+            if h.at.astimezone(self.papp.runtime.clock.now().tzinfo).date() == today
+        ]
         changed = omega.unseen(tracked, dict(watched))
         failing = [n for n, t in tracked.items() if t.error]
         text.append(f"{len(changes_today)} status change(s) today", style="bold" if changes_today else "")
@@ -138,8 +150,11 @@ class OverviewScreen(PupitreScreen):
         if failed:
             text.append(f" · ✗ {len(failed)} failed", style="bold")
         now = self.papp.runtime.clock.now()
-        problems = [f for f in switchgrid.findings(self.papp.runtime.settings.switchgrid, {switchgrid.FEED: data},
-                                                   now) if f.level != "ok"]
+        problems = [
+            f
+            for f in switchgrid.findings(self.papp.runtime.settings.switchgrid, {switchgrid.FEED: data}, now)
+            if f.level != "ok"
+        ]
         for finding in problems[:MAX_ATTENTION_LINES]:
             text.append(f"\n{LEVEL_MARK[finding.level]} {finding.message}", style="bold")
         if len(problems) > MAX_ATTENTION_LINES:
@@ -150,9 +165,11 @@ class OverviewScreen(PupitreScreen):
         """The provider's daily-check findings (the words of ``pupitre check``), with the
         deadline countdown while acknowledgements are missing."""
         feeds = self.papp.feeds
-        results = {name: feeds.state(name).data for name in
-                   (edf_oa.CURTAILMENTS_FEED, edf_oa.ACKS_FEED, edf_oa.TOKEN_FEED)
-                   if feeds.state(name).has_data}
+        results = {
+            name: feeds.state(name).data
+            for name in (edf_oa.CURTAILMENTS_FEED, edf_oa.ACKS_FEED, edf_oa.TOKEN_FEED)
+            if feeds.state(name).has_data
+        }
         text = Text()
         if edf_oa.CURTAILMENTS_FEED not in results:
             text.append("No curtailment data yet.", style="bold")
@@ -164,8 +181,9 @@ class OverviewScreen(PupitreScreen):
             text.append(f"{LEVEL_MARK[finding.level]} {finding.message}\n", style=style)
         order = results.get(edf_oa.CURTAILMENTS_FEED)
         if order is not None:
-            summary = edf_oa_rules.ack_summary(order, results.get(edf_oa.ACKS_FEED), now,
-                                               edf_oa_rules.parse_hhmm(settings.ack_deadline))
+            summary = edf_oa_rules.ack_summary(
+                order, results.get(edf_oa.ACKS_FEED), now, edf_oa_rules.parse_hhmm(settings.ack_deadline)
+            )
             if summary.missing and summary.level != "critical":
                 text.append(f"  deadline {summary.deadline:%H:%M} in {countdown(now, summary.deadline)}\n")
         text.rstrip()
@@ -179,30 +197,31 @@ class OverviewScreen(PupitreScreen):
         sites = list(state.data or [])
         text = Text()
         if not sites:
-            text.append("No indicator data yet." if state.error is None else "No indicator data.",
-                        style="bold")
+            text.append("No indicator data yet." if state.error is None else "No indicator data.", style="bold")
             return text
         now = self.papp.runtime.clock.now()
         worst = rules.worst_status_across(sites)
         counts = status_counts(sites)
         text.append("Worst now: ")
         text.append_text(status_text(self.app, worst or IndicatorStatus.GREEN))
-        text.append(f"   {counts[IndicatorStatus.RED]} red · {counts[IndicatorStatus.GREY]} grey "
-                    f"of {len(sites)} sites\n")
+        text.append(
+            f"   {counts[IndicatorStatus.RED]} red · {counts[IndicatorStatus.GREY]} grey of {len(sites)} sites\n"
+        )
         upcoming = rules.upcoming_changes(sites, now)
         if upcoming:
             first = upcoming[0]
             text.append("Next: ")
             text.append(f"{GLYPHS[first.next]} {WORDS[first.next]}", style=status_style(self.app, first.next))
             more = f"  (+{len(upcoming) - 1} more)" if len(upcoming) > 1 else ""
-            text.append(f" {FLEX_SHORT[first.flex]} {first.site_label} at {first.applies_at:%H:%M} "
-                        f"(in {countdown(now, first.applies_at)}){more}\n")
+            text.append(
+                f" {FLEX_SHORT[first.flex]} {first.site_label} at {first.applies_at:%H:%M} "
+                f"(in {countdown(now, first.applies_at)}){more}\n"
+            )
         else:
             text.append("Next: no change announced\n", style="dim")
         attention = [s for s in sites if rules.site_worst_status(s) is not IndicatorStatus.GREEN]
         for site in attention[:MAX_ATTENTION_LINES]:
-            bad = [flex for flex, ind in site.currentIndicator.indicators()
-                   if ind.status is not IndicatorStatus.GREEN]
+            bad = [flex for flex, ind in site.currentIndicator.indicators() if ind.status is not IndicatorStatus.GREEN]
             status = rules.site_worst_status(site)
             text.append(f"  {GLYPHS[status]} {WORDS[status]} ", style=status_style(self.app, status))
             text.append(f"{site.site_label} ({site.mesh_label}): {', '.join(FLEX_SHORT[f] for f in bad)}\n")

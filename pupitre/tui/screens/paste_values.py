@@ -16,8 +16,7 @@ from pupitre.providers.grtgaz.drafts import DraftError, parse_values
 def paste_feedback(text: str) -> Text:
     """What the box understood so far: 24 values, or why not."""
     if not text.strip():
-        return Text("Paste 24 values: a spreadsheet row (tabs), ; or , separated, or one per line.",
-                    style="dim")
+        return Text("Paste 24 values: a spreadsheet row (tabs), ; or , separated, or one per line.", style="dim")
     try:
         values = parse_values(text)
     except DraftError as error:

@@ -26,9 +26,11 @@ from pupitre.providers.grdf_adict.feeds import PROVIDER
 from pupitre.providers.grdf_adict.models import ContractualData, Reading, TechnicalData
 from pupitre.tui.widgets.header import HeaderBar
 
-KINDS = (("donnees_consos_publiees", "published consumption"),
-         ("donnees_consos_informatives", "informative consumption"),
-         ("donnees_injections_publiees", "published injections"))
+KINDS = (
+    ("donnees_consos_publiees", "published consumption"),
+    ("donnees_consos_informatives", "informative consumption"),
+    ("donnees_injections_publiees", "published injections"),
+)
 BAR_WIDTH = 40
 
 
@@ -76,9 +78,15 @@ def contractual_text(data: ContractualData) -> str:
     c = data.donnees_contractuelles
     if c is None:
         return "  no contractual data"
-    return key_values([("CAR (kWh/year)", c.car), ("CJA", c.cja),
-                       ("Profile", c.profil.profil_type_actuel if c.profil else None),
-                       ("Delivery tariff", c.tarif_acheminement), ("In service since", c.date_mes)])
+    return key_values(
+        [
+            ("CAR (kWh/year)", c.car),
+            ("CJA", c.cja),
+            ("Profile", c.profil.profil_type_actuel if c.profil else None),
+            ("Delivery tariff", c.tarif_acheminement),
+            ("In service since", c.date_mes),
+        ]
+    )
 
 
 def technical_text(data: TechnicalData) -> str:
@@ -86,11 +94,19 @@ def technical_text(data: TechnicalData) -> str:
     if t is None:
         return "  no technical data"
     s, c, p = t.situation_compteur, t.caracteristiques_compteur, t.pitd
-    address = " ".join(x for x in (s.numero_rue, s.nom_rue, s.complement_adresse, s.code_postal, s.commune) if x) \
-        if s else None
-    return key_values([("Meter address", address), ("Reading frequency", c.frequence if c else None),
-                       ("Sensitive customer", c.client_sensible_mig if c else None),
-                       ("PITD", f"{p.identifiant_pitd} {p.libelle_pitd or ''}".strip() if p else None)])
+    address = (
+        " ".join(x for x in (s.numero_rue, s.nom_rue, s.complement_adresse, s.code_postal, s.commune) if x)
+        if s
+        else None
+    )
+    return key_values(
+        [
+            ("Meter address", address),
+            ("Reading frequency", c.frequence if c else None),
+            ("Sensitive customer", c.client_sensible_mig if c else None),
+            ("PITD", f"{p.identifiant_pitd} {p.libelle_pitd or ''}".strip() if p else None),
+        ]
+    )
 
 
 class PceDetailScreen(Screen[None]):
@@ -119,8 +135,11 @@ class PceDetailScreen(Screen[None]):
             yield Static("Technical data", classes="section-title")
             yield Static("  loading…", id="pce-technical")
             yield Static("", id="pce-kind", classes="section-title")
-            yield Input(id="pce-period", compact=True,
-                        placeholder="period: YYYY, YYYY-MM, YYYY-Www, YYYY-DDD or YYYY-MM-DD..YYYY-MM-DD")
+            yield Input(
+                id="pce-period",
+                compact=True,
+                placeholder="period: YYYY, YYYY-MM, YYYY-Www, YYYY-DDD or YYYY-MM-DD..YYYY-MM-DD",
+            )
             yield Static("", id="pce-readings-status")
             yield DataTable(id="pce-readings", cursor_type="row", zebra_stripes=True)
             yield Static("", id="pce-chart")
@@ -143,10 +162,13 @@ class PceDetailScreen(Screen[None]):
         text = Text()
         text.append(f"PCE {r['pce']}", style="bold")
         text.append(f" · {r['holder'] or 'holder unknown'} · {r['role']}\n")
-        text.append(f"Right: {r['state'] or '—'} · from {r['start'] or '—'} to {r['end'] or '—'} · "
-                    f"route {r['route'] or '—'}\n")
-        text.append(f"Data perimeter: {r['perim_start'] or '—'} → {r['perim_end'] or '—'} · proof: "
-                    f"{r['proof'] or '—'}" + (f" (due {r['deadline']})" if r["deadline"] else ""))
+        text.append(
+            f"Right: {r['state'] or '—'} · from {r['start'] or '—'} to {r['end'] or '—'} · route {r['route'] or '—'}\n"
+        )
+        text.append(
+            f"Data perimeter: {r['perim_start'] or '—'} → {r['perim_end'] or '—'} · proof: "
+            f"{r['proof'] or '—'}" + (f" (due {r['deadline']})" if r["deadline"] else "")
+        )
         return text
 
     def show_kind(self) -> None:
@@ -177,8 +199,10 @@ class PceDetailScreen(Screen[None]):
     @work(group="pce-static", exclusive=True, exit_on_error=False)
     async def load_static(self) -> None:
         pce = self.right["pce"]
-        for target, read, render in (("#pce-contract", self.session.client.contractual_data, contractual_text),
-                                     ("#pce-technical", self.session.client.technical_data, technical_text)):
+        for target, read, render in (
+            ("#pce-contract", self.session.client.contractual_data, contractual_text),
+            ("#pce-technical", self.session.client.technical_data, technical_text),
+        ):
             widget = self.query_one(target, Static)
             try:
                 widget.update(render(await read(pce)))
@@ -228,6 +252,13 @@ def reading_cells(reading: Reading) -> list[str]:
     def num(value: float | None) -> str:
         return "—" if value is None else f"{value:,.0f}".replace(",", " ")
 
-    return [f"{start:%Y-%m-%d}" if start else "—", f"{end:%Y-%m-%d}" if end else "—",
-            num(first.valeur_index if first else None), num(last.valeur_index if last else None),
-            num(block.volume_brut if block else None), num(reading.energy_kwh), status or "—", kind or "—"]
+    return [
+        f"{start:%Y-%m-%d}" if start else "—",
+        f"{end:%Y-%m-%d}" if end else "—",
+        num(first.valeur_index if first else None),
+        num(last.valeur_index if last else None),
+        num(block.volume_brut if block else None),
+        num(reading.energy_kwh),
+        status or "—",
+        kind or "—",
+    ]

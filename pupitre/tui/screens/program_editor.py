@@ -36,18 +36,34 @@ from textual.widgets import DataTable, Footer, Input, Static
 from pupitre.providers.core.clock import format_age
 from pupitre.providers.core.errors import ApiError
 from pupitre.providers.grtgaz import rules
-from pupitre.providers.grtgaz.drafts import (SLOTS, Draft, DraftError, format_quantity, parse_number,
-                                             parse_values, slot_label, split_values)
-from pupitre.providers.grtgaz.feeds import (DECLARE_ACTION, INDICATORS_FEED, PROVIDER, SitePrograms,
-                                            adjustable_from, declaration_payload, feasibility_sentence,
-                                            pending_declarations, version_of)
+from pupitre.providers.grtgaz.drafts import (
+    SLOTS,
+    Draft,
+    DraftError,
+    format_quantity,
+    parse_number,
+    parse_values,
+    slot_label,
+    split_values,
+)
+from pupitre.providers.grtgaz.feeds import (
+    DECLARE_ACTION,
+    INDICATORS_FEED,
+    PROVIDER,
+    SitePrograms,
+    adjustable_from,
+    declaration_payload,
+    feasibility_sentence,
+    pending_declarations,
+    version_of,
+)
 from pupitre.providers.grtgaz.models import FeasibilityStatus, Flex, IndicatorStatus
 from pupitre.providers.grtgaz.sites import site_by_id
 from pupitre.tui.outbox import submit_after_confirmation
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.screens.programs import FLEX_SHORT, status_text
-from pupitre.tui.widgets.indicators import GLYPHS, WORDS
 from pupitre.tui.widgets.header import HeaderBar
+from pupitre.tui.widgets.indicators import GLYPHS, WORDS
 
 if TYPE_CHECKING:
     from pupitre.providers.grtgaz.feeds import GrtgazSession
@@ -87,20 +103,42 @@ class ProgramEditorScreen(PupitreScreen):
     FEEDS = (INDICATORS_FEED,)
     BINDINGS = [
         Binding("enter", "edit_value", "Edit hour", id="editor.edit", show=False),
-        Binding("v", "paste", "Paste 24…", id="editor.paste",
-                tooltip="Paste the 24 hourly values (tab, ; or CSV, or one per line)"),
+        Binding(
+            "v",
+            "paste",
+            "Paste 24…",
+            id="editor.paste",
+            tooltip="Paste the 24 hourly values (tab, ; or CSV, or one per line)",
+        ),
         Binding("b", "reset", "Reset", id="editor.reset", tooltip="Back to the starting program"),
-        Binding("s", "send", "Send…", id="editor.send",
-                tooltip="Review the program, then declare it (POST /hmsProfiles) through the outbox"),
-        Binding("x", "export", "E-mail CSV", id="editor.export",
-                tooltip="Write the program as the e-mail fallback CSV (chapter 6)"),
-        Binding("n", "new_version", "New version", id="editor.new_version", show=False,
-                tooltip="After sending: edit the next version, starting from what was sent"),
+        Binding(
+            "s",
+            "send",
+            "Send…",
+            id="editor.send",
+            tooltip="Review the program, then declare it (POST /hmsProfiles) through the outbox",
+        ),
+        Binding(
+            "x",
+            "export",
+            "E-mail CSV",
+            id="editor.export",
+            tooltip="Write the program as the e-mail fallback CSV (chapter 6)",
+        ),
+        Binding(
+            "n",
+            "new_version",
+            "New version",
+            id="editor.new_version",
+            show=False,
+            tooltip="After sending: edit the next version, starting from what was sent",
+        ),
         Binding("escape", "back", "Back", id="editor.back"),
     ]
 
-    def __init__(self, site_id: str, gas_day: dt.date, programs: SitePrograms,
-                 base: Sequence[float | None], base_label: str) -> None:
+    def __init__(
+        self, site_id: str, gas_day: dt.date, programs: SitePrograms, base: Sequence[float | None], base_label: str
+    ) -> None:
         super().__init__()
         self.site_id = site_id
         self.gas_day = gas_day
@@ -126,8 +164,13 @@ class ProgramEditorScreen(PupitreScreen):
         yield Static("", id="ed-hour")
         with Horizontal(id="ed-input-row"):
             yield Static("", id="ed-input-label")
-            yield ValueInput(placeholder="kWh 25°C — Enter keeps, Esc drops", id="ed-value", compact=True,
-                             restrict=r"[0-9 .,\u00a0\u202f']*", select_on_focus=False)
+            yield ValueInput(
+                placeholder="kWh 25°C — Enter keeps, Esc drops",
+                id="ed-value",
+                compact=True,
+                restrict=r"[0-9 .,\u00a0\u202f']*",
+                select_on_focus=False,
+            )
         yield Static("", id="ed-summary")
         yield Static("", id="ed-status")
         yield Footer()
@@ -180,8 +223,10 @@ class ProgramEditorScreen(PupitreScreen):
     def next_program_id(self) -> str:
         """§2.2: one more than every version GRTgaz has and every one still in the outbox."""
         known = [p.hmsProfileId for p in self.programs.declared]
-        known += [p["program"]["hmsProfileId"] for p in
-                  pending_declarations(self.papp.runtime.store, self.site_id, self.gas_day)]
+        known += [
+            p["program"]["hmsProfileId"]
+            for p in pending_declarations(self.papp.runtime.store, self.site_id, self.gas_day)
+        ]
         known += sorted(self.sent_ids)
         return rules.next_program_id(self.gas_day, self.site_id, self.contract(), known)
 
@@ -218,9 +263,14 @@ class ProgramEditorScreen(PupitreScreen):
     def _build_context(self) -> None:
         """What the pre-check needs of this site and day, read once (not per keystroke)."""
         self.context = rules.ProgramContext.from_api(
-            self.site(), self.gas_day, indicators=self.indicators(), profiles=self.programs.declared,
-            rebuilt=self.programs.rebuilt, tolerance=self.papp.runtime.settings.grtgaz.tolerance,
-            contract=self.contract())
+            self.site(),
+            self.gas_day,
+            indicators=self.indicators(),
+            profiles=self.programs.declared,
+            rebuilt=self.programs.rebuilt,
+            tolerance=self.papp.runtime.settings.grtgaz.tolerance,
+            contract=self.contract(),
+        )
 
     def profile(self) -> "InputHmsProfile":
         """The §13.2 program that would be sent now."""
@@ -273,8 +323,14 @@ class ProgramEditorScreen(PupitreScreen):
         rows = []
         for slot in range(SLOTS):
             hour = hours[slot]
-            signature = (values[slot], reference[slot], slot >= writable_from, slot == self.editing,
-                         values[slot] != self.draft.base[slot], hour)
+            signature = (
+                values[slot],
+                reference[slot],
+                slot >= writable_from,
+                slot == self.editing,
+                values[slot] != self.draft.base[slot],
+                hour,
+            )
             rows.append((signature, lambda signature=signature, slot=slot: row_cells(slot, *signature)))
         return rows
 
@@ -315,8 +371,9 @@ class ProgramEditorScreen(PupitreScreen):
         text.append(self.program_id, style="bold")
         if self.sent is None:
             text.append(" (next version)")
-        text.append(f" · {site.label if site else self.site_id} · gas day {self.gas_day:%d/%m}"
-                    f" · from {self.draft.base_label}")
+        text.append(
+            f" · {site.label if site else self.site_id} · gas day {self.gas_day:%d/%m} · from {self.draft.base_label}"
+        )
         self.query_one("#ed-title", Static).update(text)
 
     def _draw_timing(self) -> None:
@@ -346,8 +403,12 @@ class ProgramEditorScreen(PupitreScreen):
         status = self.query_one("#ed-status", Static)
         if self.sent is None:
             pending = pending_declarations(self.papp.runtime.store, self.site_id, self.gas_day)
-            status.update(Text(f"{len(pending)} earlier declaration(s) of this day still in the outbox."
-                               if pending else "", style="bold"))
+            status.update(
+                Text(
+                    f"{len(pending)} earlier declaration(s) of this day still in the outbox." if pending else "",
+                    style="bold",
+                )
+            )
             return
         status.update(self.sent_text())
 
@@ -361,8 +422,10 @@ class ProgramEditorScreen(PupitreScreen):
         if item.status == "pending":
             text.append("SENDING" if self.papp.outbox.running else "WAITING FOR THE API", style="bold reverse")
             if item.last_error:
-                text.append(f" — {item.last_error} (attempt {item.attempts}); kept in the outbox and "
-                            "retried · x: export for e-mail")
+                text.append(
+                    f" — {item.last_error} (attempt {item.attempts}); kept in the outbox and "
+                    "retried · x: export for e-mail"
+                )
         elif item.status == "failed":
             text.append("NOT ACCEPTED", style="bold reverse")
             text.append(f" — {item.last_error} · n: correct it under the next version")
@@ -373,8 +436,11 @@ class ProgramEditorScreen(PupitreScreen):
                 text.append_text(status_text(profile.status))
                 if profile.comment:
                     text.append(f" — {profile.comment}")
-                    codes = [f"{code}: {rules.EXPLANATIONS.get(code, '')}" for code in rules.comment_codes(
-                        profile.comment) if code != "HMS_PROFILE_ACCEPTED"]
+                    codes = [
+                        f"{code}: {rules.EXPLANATIONS.get(code, '')}"
+                        for code in rules.comment_codes(profile.comment)
+                        if code != "HMS_PROFILE_ACCEPTED"
+                    ]
                     if codes:
                         text.append("\n" + "; ".join(codes), style="dim")
                 if profile.status is FeasibilityStatus.REFUSED:
@@ -395,8 +461,13 @@ class ProgramEditorScreen(PupitreScreen):
         if slot is None:
             return
         if not self.writable(slot):
-            self.notify(f"{slot_label(slot)} is no longer adjustable (chapter 2 §6-8)" if self.sent is None
-                        else "This program was sent: n edits the next version.", severity="warning", timeout=4)
+            self.notify(
+                f"{slot_label(slot)} is no longer adjustable (chapter 2 §6-8)"
+                if self.sent is None
+                else "This program was sent: n edits the next version.",
+                severity="warning",
+                timeout=4,
+            )
             return
         self.editing, self.tentative, self.input_error = slot, None, ""
         row = self.query_one("#ed-input-row")
@@ -502,8 +573,10 @@ class ProgramEditorScreen(PupitreScreen):
         self._draw_lines()
         message = f"Pasted 24 values: {len(changed)} hour(s) changed."
         if kept:
-            message += (f" {len(kept)} past hour(s) kept their value ({slot_label(kept[0])}…"
-                        f"{slot_label(kept[-1])}): not adjustable any more.")
+            message += (
+                f" {len(kept)} past hour(s) kept their value ({slot_label(kept[0])}…"
+                f"{slot_label(kept[-1])}): not adjustable any more."
+            )
         self.notify(message, timeout=6)
         return True
 
@@ -541,8 +614,12 @@ class ProgramEditorScreen(PupitreScreen):
                 if leave:
                     self.app.pop_screen()
 
-            self.app.push_screen(ConfirmScreen(f"Drop the {len(self.draft.changed_slots())} change(s) "
-                                               f"of {self.program_id}? Nothing was sent."), answer)
+            self.app.push_screen(
+                ConfirmScreen(
+                    f"Drop the {len(self.draft.changed_slots())} change(s) of {self.program_id}? Nothing was sent."
+                ),
+                answer,
+            )
             return
         self.app.pop_screen()
 
@@ -559,8 +636,9 @@ class ProgramEditorScreen(PupitreScreen):
         self.program_id = self.next_program_id()  # a declaration may have been made meanwhile
         self._run_check()
         profile = self.profile()
-        payload = declaration_payload(profile, edited=self.changes_that_count(), base_label=self.draft.base_label,
-                                      now=now)
+        payload = declaration_payload(
+            profile, edited=self.changes_that_count(), base_label=self.draft.base_label, now=now
+        )
         from pupitre.tui.screens.program_confirm import ProgramConfirmScreen
 
         def queued(item_id: int) -> None:
@@ -569,8 +647,14 @@ class ProgramEditorScreen(PupitreScreen):
             self.set_interval(FOLLOW_SECONDS, self._follow)
             self._close_input()
 
-        submit_after_confirmation(self, PROVIDER, DECLARE_ACTION, payload,
-                                  ProgramConfirmScreen(profile, self.draft, summary_text(self.check)), queued)
+        submit_after_confirmation(
+            self,
+            PROVIDER,
+            DECLARE_ACTION,
+            payload,
+            ProgramConfirmScreen(profile, self.draft, summary_text(self.check)),
+            queued,
+        )
 
     async def _follow(self) -> None:
         """After delivery, read the program back until GRTgaz decided (§13.3)."""
@@ -591,11 +675,16 @@ class ProgramEditorScreen(PupitreScreen):
         sent.profile = found
         if found.status.decided and not sent.audited:
             sent.audited = True
-            self.papp.runtime.store.audit(PROVIDER, "feasibility", found.status.value, self.now(),
-                                          feasibility_sentence(found))
+            self.papp.runtime.store.audit(
+                PROVIDER, "feasibility", found.status.value, self.now(), feasibility_sentence(found)
+            )
             severity = "information" if found.status is FeasibilityStatus.ACCEPTED else "error"
-            self.notify(escape(feasibility_sentence(found)), title=f"Program {found.status.value}",
-                        severity=severity, timeout=20)
+            self.notify(
+                escape(feasibility_sentence(found)),
+                title=f"Program {found.status.value}",
+                severity=severity,
+                timeout=20,
+            )
         self._draw_status()
 
     def action_new_version(self) -> None:
@@ -616,8 +705,11 @@ class ProgramEditorScreen(PupitreScreen):
         try:
             self.programs = await self.session.programs(self.site_id, self.gas_day)
         except ApiError as error:
-            self.notify(escape(f"Programs not read again ({error}); the pre-check uses what was read before."),
-                        severity="warning", timeout=10)
+            self.notify(
+                escape(f"Programs not read again ({error}); the pre-check uses what was read before."),
+                severity="warning",
+                timeout=10,
+            )
             return
         if self.sent is None and self.is_mounted:
             self.program_id = self.next_program_id()
@@ -628,16 +720,24 @@ class ProgramEditorScreen(PupitreScreen):
 
         reason = ""
         if self.sent is None and self.check is not None and self.check.outcome is rules.Outcome.REJECTED:
-            self.notify(escape("Not exported: GRTgaz would reject this program too — "
-                               + "; ".join(f"{i.code} {i.explanation}" for i in self.check.issues)),
-                        title="Not exported", severity="error", timeout=15)
+            self.notify(
+                escape(
+                    "Not exported: GRTgaz would reject this program too — "
+                    + "; ".join(f"{i.code} {i.explanation}" for i in self.check.issues)
+                ),
+                title="Not exported",
+                severity="error",
+                timeout=15,
+            )
             return
         if self.sent is not None:
             item = self.papp.runtime.outbox.item(self.sent.item_id)
             if item is not None and item.status in ("pending", "failed"):
-                reason = (f"#{item.id} is {'still waiting for' if item.status == 'pending' else 'refused by'} "
-                          "the API. It stays in the outbox: if GRTgaz records the mailed program first, "
-                          "it is not sent again (same id, same values).")
+                reason = (
+                    f"#{item.id} is {'still waiting for' if item.status == 'pending' else 'refused by'} "
+                    "the API. It stays in the outbox: if GRTgaz records the mailed program first, "
+                    "it is not sent again (same id, same values)."
+                )
         export_for_email(self, profile=self.profile(), reason=reason)
 
 
@@ -688,18 +788,30 @@ def indicators_line(check: Any) -> Text:
     return text
 
 
-def row_cells(slot: int, value: float, reference: float, writable: bool, editing: bool, changed: bool,
-              hour: Any) -> list[Text]:
+def row_cells(
+    slot: int, value: float, reference: float, writable: bool, editing: bool, changed: bool, hour: Any
+) -> list[Text]:
     """The six cells of one editor row (see ``ProgramEditorScreen._rows``)."""
     style = "" if writable else "dim"
-    new = Text(format_quantity(value) + ("✎" if editing else ""), justify="right",
-               style="bold reverse" if editing else ("bold" if changed else style))
+    new = Text(
+        format_quantity(value) + ("✎" if editing else ""),
+        justify="right",
+        style="bold reverse" if editing else ("bold" if changed else style),
+    )
     diff = value - reference
-    delta = Text("" if diff == 0 else ("+" if diff > 0 else "−") + format_quantity(abs(diff)),
-                 style="bold" if diff else "", justify="right")
-    return [Text(f"{' ' if writable else '·'}{slot_label(slot)}", style=style),
-            Text(format_quantity(reference), style=style, justify="right"),
-            new, delta, verdict_text(hour), indicator_text(hour)]
+    delta = Text(
+        "" if diff == 0 else ("+" if diff > 0 else "−") + format_quantity(abs(diff)),
+        style="bold" if diff else "",
+        justify="right",
+    )
+    return [
+        Text(f"{' ' if writable else '·'}{slot_label(slot)}", style=style),
+        Text(format_quantity(reference), style=style, justify="right"),
+        new,
+        delta,
+        verdict_text(hour),
+        indicator_text(hour),
+    ]
 
 
 def verdict_text(hour: Any) -> Text:

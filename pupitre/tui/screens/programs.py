@@ -24,12 +24,20 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Static
 
-from pupitre.providers.core.clock import format_age, gas_day_of, gas_day_length_hours, paris
+from pupitre.providers.core.clock import format_age, gas_day_length_hours, gas_day_of, paris
 from pupitre.providers.core.errors import ApiError
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.drafts import SLOTS, format_quantity, slot_label
-from pupitre.providers.grtgaz.feeds import (INDICATORS_FEED, PROVIDER, SitePrograms, adjustable_from, current_slot,
-                                            outbox_declarations, payload_profile, version_of)
+from pupitre.providers.grtgaz.feeds import (
+    INDICATORS_FEED,
+    PROVIDER,
+    SitePrograms,
+    adjustable_from,
+    current_slot,
+    outbox_declarations,
+    payload_profile,
+    version_of,
+)
 from pupitre.providers.grtgaz.models import FeasibilityStatus, Flex
 from pupitre.providers.grtgaz.sites import site_by_id
 from pupitre.tui.screens.base import PupitreScreen
@@ -43,8 +51,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("pupitre.grtgaz")
 BAR_WIDTH = 10
 STATUS_GLYPH = {FeasibilityStatus.ACCEPTED: "✓", FeasibilityStatus.REFUSED: "✗", FeasibilityStatus.PENDING: "…"}
-STATUS_WORD = {FeasibilityStatus.ACCEPTED: "ACCEPTED", FeasibilityStatus.REFUSED: "REFUSED",
-               FeasibilityStatus.PENDING: "pending"}
+STATUS_WORD = {
+    FeasibilityStatus.ACCEPTED: "ACCEPTED",
+    FeasibilityStatus.REFUSED: "REFUSED",
+    FeasibilityStatus.PENDING: "pending",
+}
 FLEX_SHORT = {Flex.Q_TO_QMINUS: "Q→Q-", Flex.PARTIAL: "part.", Flex.Q_TO_QPLUS: "Q→Q+"}
 
 
@@ -91,8 +102,9 @@ def program_detail(profile: "HmsProfile") -> Text:
     text.append("\n")
     if profile.comment:
         text.append(f"“{profile.comment}”\n")
-    codes = [c for c in rules.comment_codes(profile.comment) if c != rules.HMS_PROFILE_ACCEPTED] \
-        if profile.comment else []
+    codes = (
+        [c for c in rules.comment_codes(profile.comment) if c != rules.HMS_PROFILE_ACCEPTED] if profile.comment else []
+    )
     if codes:
         text.append(", ".join(codes) + "\n", style="dim")
     text.append(f"declared  {profile.declarationDateTime:%d/%m %H:%M:%S}\n")
@@ -118,17 +130,30 @@ def slot_marks(day: dt.date, now: dt.datetime) -> tuple[int | None, int | None]:
 class ProgramsScreen(PupitreScreen):
     FEEDS = (INDICATORS_FEED,)
     BINDINGS = [
-        Binding("left", "day(-1)", "◀ Day", id="programs.previous_day", priority=True,
-                tooltip="The previous gas day"),
-        Binding("right", "day(1)", "Day ▶", id="programs.next_day", priority=True,
-                tooltip="The next gas day"),
+        Binding("left", "day(-1)", "◀ Day", id="programs.previous_day", priority=True, tooltip="The previous gas day"),
+        Binding("right", "day(1)", "Day ▶", id="programs.next_day", priority=True, tooltip="The next gas day"),
         Binding("t", "today", "Today", id="programs.today", tooltip="The current gas day", show=False),
-        Binding("e", "edit", "New program…", id="programs.edit",
-                tooltip="Edit a new program starting from the rebuilt program"),
-        Binding("c", "edit_selected", "Edit selected…", id="programs.edit_selected",
-                tooltip="Edit a new program starting from the selected declaration"),
-        Binding("x", "export", "E-mail CSV", id="programs.export",
-                tooltip="Write the selected declaration as the e-mail fallback CSV (chapter 6)"),
+        Binding(
+            "e",
+            "edit",
+            "New program…",
+            id="programs.edit",
+            tooltip="Edit a new program starting from the rebuilt program",
+        ),
+        Binding(
+            "c",
+            "edit_selected",
+            "Edit selected…",
+            id="programs.edit_selected",
+            tooltip="Edit a new program starting from the selected declaration",
+        ),
+        Binding(
+            "x",
+            "export",
+            "E-mail CSV",
+            id="programs.export",
+            tooltip="Write the selected declaration as the e-mail fallback CSV (chapter 6)",
+        ),
         Binding("l", "reload", "Reload", id="programs.reload", tooltip="Read the programs again", show=False),
         Binding("escape,backspace", "back", "Back", id="programs.back"),
     ]
@@ -198,8 +223,7 @@ class ProgramsScreen(PupitreScreen):
             self.redraw()
             return
         self.loading = True
-        self.run_worker(self._load(self.site_id, self.gas_day), group="programs", exclusive=True,
-                        exit_on_error=False)
+        self.run_worker(self._load(self.site_id, self.gas_day), group="programs", exclusive=True, exit_on_error=False)
         self._draw_state()
 
     async def _load(self, site_id: str, gas_day: dt.date) -> None:
@@ -296,15 +320,22 @@ class ProgramsScreen(PupitreScreen):
         declared = self.data.declared if self.data else []
         known = {p.hmsProfileId for p in declared}
         for profile in declared:
-            table.add_row(Text(str(version_of(profile.hmsProfileId))),
-                          Text(f"{profile.declarationDateTime:%d/%m %H:%M}"), status_text(profile.status),
-                          key=profile.hmsProfileId)
+            table.add_row(
+                Text(str(version_of(profile.hmsProfileId))),
+                Text(f"{profile.declarationDateTime:%d/%m %H:%M}"),
+                status_text(profile.status),
+                key=profile.hmsProfileId,
+            )
         for item in self.outbox_items():
             program_id = item.payload["program"]["hmsProfileId"]
             if program_id not in known:
                 words = "⧗ not sent" if item.status == "pending" else "✗ not taken"
-                table.add_row(Text(str(version_of(program_id))), Text(f"{item.created_at:%d/%m %H:%M}"),
-                              Text(words, style="bold reverse"), key=program_id)
+                table.add_row(
+                    Text(str(version_of(program_id))),
+                    Text(f"{item.created_at:%d/%m %H:%M}"),
+                    Text(words, style="bold reverse"),
+                    key=program_id,
+                )
         if not table.row_count:
             table.add_row(Text("—"), Text("none declared", style="dim"), Text(""), key="")
         if self.selected_id is not None and self.selected_id in table.rows:
@@ -318,8 +349,7 @@ class ProgramsScreen(PupitreScreen):
         selected = self.selected()
         chosen: Sequence[float | None] = list(selected.quantities) if selected else [None] * SLOTS
         high = max([v for v in list(rebuilt) + list(chosen) if v is not None] or [0.0])
-        table.columns["selected"].label = Text(f"v{version_of(selected.hmsProfileId)}"
-                                               if selected else "Selected")
+        table.columns["selected"].label = Text(f"v{version_of(selected.hmsProfileId)}" if selected else "Selected")
         cursor = table.cursor_row if self._hours_placed else (current if current is not None else 0)
         self._hours_placed = True
         table.clear()
@@ -327,11 +357,14 @@ class ProgramsScreen(PupitreScreen):
             past = first is None or slot < first
             mark = "▶" if slot == current else ("·" if past else " ")
             style = "dim" if past else ""
-            table.add_row(Text(f"{mark}{slot_label(slot)}", style=style),
-                          Text(format_quantity(rebuilt[slot]), style=style, justify="right"),
-                          Text(hbar(rebuilt[slot], high, BAR_WIDTH), style=style),
-                          Text(format_quantity(chosen[slot]) if selected else "", justify="right"),
-                          delta_text(chosen[slot], rebuilt[slot]), key=str(slot))
+            table.add_row(
+                Text(f"{mark}{slot_label(slot)}", style=style),
+                Text(format_quantity(rebuilt[slot]), style=style, justify="right"),
+                Text(hbar(rebuilt[slot], high, BAR_WIDTH), style=style),
+                Text(format_quantity(chosen[slot]) if selected else "", justify="right"),
+                delta_text(chosen[slot], rebuilt[slot]),
+                key=str(slot),
+            )
         table.move_cursor(row=min(max(cursor, 0), SLOTS - 1), animate=False)
 
     def _draw_detail(self) -> None:
@@ -343,8 +376,10 @@ class ProgramsScreen(PupitreScreen):
         item = self.outbox_item(self.selected_id)
         if item is not None and item.status == "pending":
             text = Text(f"{self.selected_id}\n", style="bold")
-            text.append("In the outbox, not yet accepted by the API: it is sent as soon as GRTgaz "
-                        "answers (x: export it for e-mail).")
+            text.append(
+                "In the outbox, not yet accepted by the API: it is sent as soon as GRTgaz "
+                "answers (x: export it for e-mail)."
+            )
             if item.last_error:
                 text.append(f"\nLast attempt ({item.attempts}): {item.last_error}", style="dim")
             detail.update(text)
@@ -354,17 +389,27 @@ class ProgramsScreen(PupitreScreen):
             text.append(f": {item.last_error}\nc: correct it in a new program.")
             detail.update(text)
         else:
-            detail.update(Text("Select a declared program to see its status and GRTgaz's comment.\n"
-                               "e: new program from the rebuilt one.", style="dim"))
+            detail.update(
+                Text(
+                    "Select a declared program to see its status and GRTgaz's comment.\n"
+                    "e: new program from the rebuilt one.",
+                    style="dim",
+                )
+            )
 
     def outbox_items(self) -> list:
         """This site and day's declarations still waiting in the outbox, or refused there."""
-        return outbox_declarations(self.papp.runtime.store, self.site_id, self.gas_day,  # type: ignore[arg-type]
-                                   ("pending", "failed"))
+        return outbox_declarations(
+            self.papp.runtime.store,
+            self.site_id,
+            self.gas_day,  # type: ignore[arg-type]
+            ("pending", "failed"),
+        )
 
     def outbox_item(self, program_id: str | None) -> Any:
-        return next((i for i in reversed(self.outbox_items())
-                     if i.payload["program"]["hmsProfileId"] == program_id), None)
+        return next(
+            (i for i in reversed(self.outbox_items()) if i.payload["program"]["hmsProfileId"] == program_id), None
+        )
 
     def _draw_state(self) -> None:
         now = self.papp.runtime.clock.now()
@@ -434,8 +479,7 @@ class ProgramsScreen(PupitreScreen):
         selected = self.selected()
         item = self.outbox_item(self.selected_id) if selected is None else None
         if selected is None and item is None:
-            self.notify("Select a declared program first (or e: start from the rebuilt program).",
-                        severity="warning")
+            self.notify("Select a declared program first (or e: start from the rebuilt program).", severity="warning")
             return
         program_id = selected.hmsProfileId if selected is not None else item.payload["program"]["hmsProfileId"]
         values = selected.quantities if selected is not None else payload_profile(item.payload).quantities
@@ -449,8 +493,7 @@ class ProgramsScreen(PupitreScreen):
         if selected is None:
             item = self.outbox_item(self.selected_id)
             if item is None or item.status != "pending":
-                self.notify("Select a declared program, or one waiting in the outbox, to export.",
-                            severity="warning")
+                self.notify("Select a declared program, or one waiting in the outbox, to export.", severity="warning")
                 return
             payload = item.payload
         export_for_email(self, profile=selected, payload=payload)

@@ -18,12 +18,27 @@ from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
 
-BLOCKS = ("informations_fournisseur", "informations_contractuelles", "informations_realisation",
-          "informations_intervention", "informations_client")
-ROOT_FIELDS = ("numero_demande", "cree_le", "cree_par", "cree_automatiquement", "est_demande_fournisseur",
-               "date_effet_contractuel", "date_dernier_changement_statut_externe", "derniere_date_demandee",
-               "fournisseur_peut_prendre_rdv", "est_digitalisable", "presence_pj",
-               "commentaire_soumission_analyse")
+BLOCKS = (
+    "informations_fournisseur",
+    "informations_contractuelles",
+    "informations_realisation",
+    "informations_intervention",
+    "informations_client",
+)
+ROOT_FIELDS = (
+    "numero_demande",
+    "cree_le",
+    "cree_par",
+    "cree_automatiquement",
+    "est_demande_fournisseur",
+    "date_effet_contractuel",
+    "date_dernier_changement_statut_externe",
+    "derniere_date_demandee",
+    "fournisseur_peut_prendre_rdv",
+    "est_digitalisable",
+    "presence_pj",
+    "commentaire_soumission_analyse",
+)
 
 
 def add_branch(node: Any, value: Any) -> None:
@@ -68,13 +83,16 @@ class RequestDetailScreen(PupitreScreen):
         root = Text()
         demande = tracked.demande if tracked else None
         if demande is None:
-            root.append(f"{self.numero}: " + (tracked.error if tracked and tracked.error else "not read yet"),
-                        style="bold")
+            root.append(
+                f"{self.numero}: " + (tracked.error if tracked and tracked.error else "not read yet"), style="bold"
+            )
         else:
             self.papp.runtime.store.watch_seen(PROVIDER, self.numero, demande.statut_externe_demande.code)
-            root.append(f"{demande.numero_demande} · {demande.type_demande.code} "
-                        f"{rules.type_label(demande.type_demande.code, demande.type_demande.libelle)}\n",
-                        style="bold")
+            root.append(
+                f"{demande.numero_demande} · {demande.type_demande.code} "
+                f"{rules.type_label(demande.type_demande.code, demande.type_demande.libelle)}\n",
+                style="bold",
+            )
             root.append(f"status: {demande.statut_externe_demande.libelle} ({demande.statut_externe_demande.code})\n")
             root.append(f"CDG-F: {demande.cdgf.code} {demande.cdgf.libelle or ''}\n")
             if demande.mode_traitement is not None:

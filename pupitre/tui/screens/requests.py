@@ -75,8 +75,16 @@ class RequestsScreen(PupitreScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for label, key in (("", "mark"), ("Request", "numero"), ("Type", "type"), ("Status", "status"),
-                           ("Changed", "changed"), ("Created", "created"), ("Mode", "mode"), ("RDV", "rdv")):
+        for label, key in (
+            ("", "mark"),
+            ("Request", "numero"),
+            ("Type", "type"),
+            ("Status", "status"),
+            ("Changed", "changed"),
+            ("Created", "created"),
+            ("Mode", "mode"),
+            ("RDV", "rdv"),
+        ):
             table.add_column(label, key=key)
         self.query_one("#req-prompt", Input).display = False
         table.focus()
@@ -135,8 +143,13 @@ class RequestsScreen(PupitreScreen):
                 self.redraw()  # rows fill in as they are read
                 return
             eta = progress.eta_seconds(self.papp.runtime.settings.grdf_omega.per_second)
-            line.update(Text(f"Reading {progress.done}/{progress.total} · ETA {eta:.0f} s "
-                             f"(quota {self.papp.runtime.settings.grdf_omega.per_second:g} call/s)", style="bold"))
+            line.update(
+                Text(
+                    f"Reading {progress.done}/{progress.total} · ETA {eta:.0f} s "
+                    f"(quota {self.papp.runtime.settings.grdf_omega.per_second:g} call/s)",
+                    style="bold",
+                )
+            )
         else:
             selected = self.tracked().get(self.selected() or "")
             if selected is not None and selected.error:
@@ -224,8 +237,7 @@ class RequestsScreen(PupitreScreen):
             message += f", {duplicates} already watched"
         if bad:
             message += f", {len(bad)} refused: " + "; ".join(bad[:3]) + (" …" if len(bad) > 3 else "")
-        self.notify(escape(message), title="Watch-list", severity="warning" if bad else "information",
-                    timeout=10)
+        self.notify(escape(message), title="Watch-list", severity="warning" if bad else "information", timeout=10)
         if added:
             store.audit(PROVIDER, "watch add", "ok", now, ", ".join(added[:20]))
             self.papp.feeds.refresh(REQUESTS_FEED, forced=True)
@@ -264,6 +276,7 @@ class RequestsScreen(PupitreScreen):
 
 # -- row helpers ------------------------------------------------------------------------------
 
+
 def status_code(tracked: Tracked | None) -> str:
     return tracked.demande.statut_externe_demande.code if tracked and tracked.demande else "~"
 
@@ -282,8 +295,12 @@ def search_text(numero: str, tracked: Tracked | None) -> str:
     words = [numero]
     if tracked and tracked.demande:
         d = tracked.demande
-        words += [d.type_demande.code, rules.type_label(d.type_demande.code, d.type_demande.libelle),
-                  d.statut_externe_demande.code, d.statut_externe_demande.libelle or ""]
+        words += [
+            d.type_demande.code,
+            rules.type_label(d.type_demande.code, d.type_demande.libelle),
+            d.statut_externe_demande.code,
+            d.statut_externe_demande.libelle or "",
+        ]
     if tracked and tracked.error:
         words.append(tracked.error)
     return " ".join(words).lower()
@@ -292,21 +309,29 @@ def search_text(numero: str, tracked: Tracked | None) -> str:
 def row_cells(numero: str, tracked: Tracked | None, changed: bool, *, wide: bool = False) -> list[Any]:
     mark = Text("●", style="bold") if changed else Text(" ")
     if tracked is None or tracked.demande is None:
-        status = Text(f"⚠ {tracked.error_short or 'error'}" if tracked and tracked.error else "not read yet",
-                      style="bold" if tracked and tracked.error else "dim")
+        status = Text(
+            f"⚠ {tracked.error_short or 'error'}" if tracked and tracked.error else "not read yet",
+            style="bold" if tracked and tracked.error else "dim",
+        )
         return [mark, Text(numero), "", status, "", "", "", ""]
     d = tracked.demande
-    status = Text(d.statut_externe_demande.libelle or d.statut_externe_demande.code,
-                  style="bold" if changed else "")
+    status = Text(d.statut_externe_demande.libelle or d.statut_externe_demande.code, style="bold" if changed else "")
     if tracked.error:
         status.append(f" ⚠ {tracked.error_short or 'error'}", style="bold")
     changed_day = d.date_dernier_changement_statut_externe
     kind = Text(d.type_demande.code)
     if wide:
         label = rules.type_label(d.type_demande.code, d.type_demande.libelle)
-        kind.append(" " + (label if len(label) <= TYPE_LABEL_WIDTH else label[:TYPE_LABEL_WIDTH - 1] + "…"),
-                    style="dim")
-    return [mark, Text(numero), kind, status,
-            f"{changed_day:%d/%m/%y}" if changed_day else "", f"{d.cree_le:%d/%m/%y}",
-            Text(d.mode_traitement.libelle or d.mode_traitement.code) if d.mode_traitement else "",
-            "yes" if d.fournisseur_peut_prendre_rdv else "no" if d.fournisseur_peut_prendre_rdv is False else ""]
+        kind.append(
+            " " + (label if len(label) <= TYPE_LABEL_WIDTH else label[: TYPE_LABEL_WIDTH - 1] + "…"), style="dim"
+        )
+    return [
+        mark,
+        Text(numero),
+        kind,
+        status,
+        f"{changed_day:%d/%m/%y}" if changed_day else "",
+        f"{d.cree_le:%d/%m/%y}",
+        Text(d.mode_traitement.libelle or d.mode_traitement.code) if d.mode_traitement else "",
+        "yes" if d.fournisseur_peut_prendre_rdv else "no" if d.fournisseur_peut_prendre_rdv is False else "",
+    ]

@@ -48,8 +48,10 @@ def _field_id(name: str) -> str:
 class DeclareScreen(ModalScreen["dict[str, Any] | None"]):
     """``ctrl+s`` checks the form (errors beside each field); a clean form is returned."""
 
-    BINDINGS = [Binding("ctrl+s", "submit", "Check and send", id="declare.submit"),
-                Binding("escape", "cancel", "Cancel", id="declare.cancel")]
+    BINDINGS = [
+        Binding("ctrl+s", "submit", "Check and send", id="declare.submit"),
+        Binding("escape", "cancel", "Cancel", id="declare.cancel"),
+    ]
 
     def __init__(self, now: dt.datetime, prefill: dict[str, Any] | None = None) -> None:
         super().__init__()
@@ -58,23 +60,35 @@ class DeclareScreen(ModalScreen["dict[str, Any] | None"]):
 
     def compose(self) -> ComposeResult:
         today = self.now.date()
-        defaults: dict[str, Any] = {"role_tiers": m.ROLES[0], "date_debut_droit_acces": today.isoformat(),
-                                    "date_fin_droit_acces": today.replace(year=today.year + 1).isoformat()
-                                    if not (today.month == 2 and today.day == 29) else "",
-                                    **self.prefill}
+        defaults: dict[str, Any] = {
+            "role_tiers": m.ROLES[0],
+            "date_debut_droit_acces": today.isoformat(),
+            "date_fin_droit_acces": today.replace(year=today.year + 1).isoformat()
+            if not (today.month == 2 and today.day == 29)
+            else "",
+            **self.prefill,
+        }
         with Vertical(id="declare-dialog", classes="rights-dialog"):
-            yield Static(Text("Declare an access right (tab: next field · ctrl+s: check and send · esc)",
-                              style="bold"))
+            yield Static(Text("Declare an access right (tab: next field · ctrl+s: check and send · esc)", style="bold"))
             yield Static("", id="declare-summary")
             with VerticalScroll(id="declare-fields"):
                 for name in rules.DECLARATION_FIELDS:
                     if name in rules.PERIMETER_FLAGS:
-                        yield Checkbox(f"Data perimeter: {LABELS[name]}", bool(defaults.get(name)),
-                                       id=_field_id(name), compact=True)
+                        yield Checkbox(
+                            f"Data perimeter: {LABELS[name]}",
+                            bool(defaults.get(name)),
+                            id=_field_id(name),
+                            compact=True,
+                        )
                     elif name == "role_tiers":
                         yield Static(LABELS[name], classes="field-label")
-                        yield Select([(role, role) for role in m.ROLES], value=defaults[name],
-                                     allow_blank=False, id=_field_id(name), compact=True)
+                        yield Select(
+                            [(role, role) for role in m.ROLES],
+                            value=defaults[name],
+                            allow_blank=False,
+                            id=_field_id(name),
+                            compact=True,
+                        )
                     else:
                         yield Static(LABELS.get(name, name), classes="field-label")
                         yield Input(str(defaults.get(name, "")), id=_field_id(name), compact=True)
@@ -115,8 +129,12 @@ class DeclareScreen(ModalScreen["dict[str, Any] | None"]):
         if form.ok:
             self.dismiss(form.payload)
             return
-        summary.update(Text(f"Not sent: {len(form.messages)} problem(s) to fix" +
-                            (": " + " ".join(other) if other else "."), style="bold"))
+        summary.update(
+            Text(
+                f"Not sent: {len(form.messages)} problem(s) to fix" + (": " + " ".join(other) if other else "."),
+                style="bold",
+            )
+        )
         if first is not None:
             self.query_one(f"#{_field_id(first)}").focus()
 
@@ -141,8 +159,11 @@ class ProofsScreen(ModalScreen["dict[str, Any] | None"]):
             yield Static(Text(f"Send proofs for the right on PCE {r.id_pce} ({r.holder or '?'})", style="bold"))
             deadline = f" · due {r.date_limite_transmission_preuve}" if r.date_limite_transmission_preuve else ""
             yield Static(f"Proof status: {r.statut_controle_preuve or 'none'}{deadline}")
-            yield Static(f"At most {rules.MAX_PROOF_FILES} files, each ≤ 4 MB; types "
-                         + ", ".join(rules.PROOF_TYPES) + ". Paths separated by ; (enter checks, esc cancels)")
+            yield Static(
+                f"At most {rules.MAX_PROOF_FILES} files, each ≤ 4 MB; types "
+                + ", ".join(rules.PROOF_TYPES)
+                + ". Paths separated by ; (enter checks, esc cancels)"
+            )
             yield Input(id="proofs-paths", placeholder="~/proofs/consent.pdf; ~/proofs/mail.txt", compact=True)
             yield Static("", id="proofs-errors")
 

@@ -41,11 +41,12 @@ class ExportDialog(ModalScreen["ExportRequest | None"]):
     live. ``ctrl+s`` (or Enter in a field, or the button) returns the request only when
     the form is valid, some PCE qualifies and it fits today's quota; otherwise it says why."""
 
-    BINDINGS = [Binding("ctrl+s", "submit", "Export", id="export.submit"),
-                Binding("escape", "cancel", "Cancel", id="export.cancel")]
+    BINDINGS = [
+        Binding("ctrl+s", "submit", "Export", id="export.submit"),
+        Binding("escape", "cancel", "Cancel", id="export.cancel"),
+    ]
 
-    def __init__(self, col: Mapping[str, Sequence[str]], rows: Sequence[int], client: Any,
-                 today: dt.date) -> None:
+    def __init__(self, col: Mapping[str, Sequence[str]], rows: Sequence[int], client: Any, today: dt.date) -> None:
         super().__init__()
         self.col, self.rows, self.client, self.today = col, rows, client, today
         self.request: ExportRequest | None = None
@@ -58,12 +59,21 @@ class ExportDialog(ModalScreen["ExportRequest | None"]):
             yield Static("tab: next field · ctrl+s or enter: export · esc: cancel", classes="export-hint")
             with Horizontal(classes="export-row"):
                 yield Static("Data", classes="export-label")
-                yield Select([(label, kind) for kind, label in export.KINDS.items()],
-                             value=next(iter(export.KINDS)), allow_blank=False, id="export-kind", compact=True)
+                yield Select(
+                    [(label, kind) for kind, label in export.KINDS.items()],
+                    value=next(iter(export.KINDS)),
+                    allow_blank=False,
+                    id="export-kind",
+                    compact=True,
+                )
             with Horizontal(classes="export-row"):
                 yield Static("Period", classes="export-label")
-                yield Input(f"{last_month:%Y-%m}", id="export-periode", compact=True,
-                            placeholder="YYYY, YYYY-MM, YYYY-Www, YYYY-DDD")
+                yield Input(
+                    f"{last_month:%Y-%m}",
+                    id="export-periode",
+                    compact=True,
+                    placeholder="YYYY, YYYY-MM, YYYY-Www, YYYY-DDD",
+                )
             with Horizontal(classes="export-row"):
                 yield Static("or from", classes="export-label")
                 yield Input("", id="export-date_debut", compact=True, placeholder="YYYY-MM-DD")
@@ -117,8 +127,12 @@ class ExportDialog(ModalScreen["ExportRequest | None"]):
         else:
             limiter = self.client.limiter
             check = self.client.bulk_check(len(selection.pces), reserve=export.RESERVE)
-            plan = export.plan_sentence(len(selection.pces), check, per_day=limiter.per_day if limiter else None,
-                                        per_second=limiter.per_second if limiter else None)
+            plan = export.plan_sentence(
+                len(selection.pces),
+                check,
+                per_day=limiter.per_day if limiter else None,
+                per_second=limiter.per_second if limiter else None,
+            )
             if check.fits:
                 self.request = ExportRequest(selection, period, plan)
             else:
@@ -173,11 +187,12 @@ class ExportController:
             def stop(yes: bool | None) -> None:
                 if yes and self.running:
                     run.cancel_requested = True
-                    self.line(Text(run.progress(self._rate()) + " · stopping after the call under way…",
-                                   style="bold"))
+                    self.line(Text(run.progress(self._rate()) + " · stopping after the call under way…", style="bold"))
 
-            self.screen.app.push_screen(ConfirmScreen(
-                "Stop the export? No further call is made; what was fetched is written, marked partial."), stop)
+            self.screen.app.push_screen(
+                ConfirmScreen("Stop the export? No further call is made; what was fetched is written, marked partial."),
+                stop,
+            )
             return
         session = self.papp.runtime.connections[PROVIDER].session
         client = session.client
@@ -186,9 +201,15 @@ class ExportController:
         left = export.cut_short(directory)
         if left:
             names = ", ".join(path.name for path in left[:3]) + (f" and {len(left) - 3} more" if len(left) > 3 else "")
-            self.screen.notify(escape(f"{len(left)} earlier export(s) stopped mid-run (pupitre was closed): "
-                                      f"what they fetched is in {names}, in {directory}."),
-                               title="Export cut short", severity="warning", timeout=20)
+            self.screen.notify(
+                escape(
+                    f"{len(left)} earlier export(s) stopped mid-run (pupitre was closed): "
+                    f"what they fetched is in {names}, in {directory}."
+                ),
+                title="Export cut short",
+                severity="warning",
+                timeout=20,
+            )
 
         def confirm(request: ExportRequest | None) -> None:
             if request is None:
@@ -205,21 +226,32 @@ class ExportController:
                 try:
                     journal = export.open_journal(run, directory, started)
                 except OSError as error:
-                    self.screen.notify(escape(f"Cannot write in {directory}: {error.strerror or error}. "
-                                              "Nothing sent."), title="Export refused", severity="error",
-                                       timeout=20)
+                    self.screen.notify(
+                        escape(f"Cannot write in {directory}: {error.strerror or error}. Nothing sent."),
+                        title="Export refused",
+                        severity="error",
+                        timeout=20,
+                    )
                     return
                 self.run, self.running = run, True
                 self.line(Text(run.progress(self._rate()) + " · e: cancel", style="bold"))
-                self.screen.run_worker(self._work(run, client, today, directory, started, journal),
-                                       group="adict-export", exit_on_error=False)
+                self.screen.run_worker(
+                    self._work(run, client, today, directory, started, journal),
+                    group="adict-export",
+                    exit_on_error=False,
+                )
 
-            self.screen.app.push_screen(ConfirmScreen(
-                f"Export {label} for {request.period.label} of {len(request.selection.pces)} PCE?\n"
-                f"{request.plan}\nFiles go to {directory}."), go)
+            self.screen.app.push_screen(
+                ConfirmScreen(
+                    f"Export {label} for {request.period.label} of {len(request.selection.pces)} PCE?\n"
+                    f"{request.plan}\nFiles go to {directory}."
+                ),
+                go,
+            )
 
-        self.screen.app.push_screen(ExportDialog(self.screen.view.table.col, list(self.screen.rows), client, today),
-                                    confirm)
+        self.screen.app.push_screen(
+            ExportDialog(self.screen.view.table.col, list(self.screen.rows), client, today), confirm
+        )
 
     def _rate(self) -> float | None:
         limiter = self.papp.runtime.connections[PROVIDER].session.client.limiter
@@ -229,8 +261,15 @@ class ExportController:
         if self.run is not None and self.running:
             self.line(Text(self.run.progress(self._rate()) + " · e: cancel (what was fetched is kept)"))
 
-    async def _work(self, run: export.ExportRun, client: Any, today: dt.date, directory: Any,
-                    started: dt.datetime, journal: CsvJournal) -> None:
+    async def _work(
+        self,
+        run: export.ExportRun,
+        client: Any,
+        today: dt.date,
+        directory: Any,
+        started: dt.datetime,
+        journal: CsvJournal,
+    ) -> None:
         def keep(pce: str, readings: list[Any]) -> None:
             try:
                 journal.add(export.journal_rows(run, pce, readings))
@@ -259,15 +298,20 @@ class ExportController:
         try:
             files = export.write_export(run, directory, started)
         except OSError as error:
-            detail = (f"{run.summary()}; could not write in {directory}: {error.strerror or error}; "
-                      f"what was fetched is in {journal.path}")
+            detail = (
+                f"{run.summary()}; could not write in {directory}: {error.strerror or error}; "
+                f"what was fetched is in {journal.path}"
+            )
             runtime.store.audit(PROVIDER, export.AUDIT_ACTION, "not written", now, detail)
             self.line(Text(f"⚠ Export NOT written — {detail}", style="bold"))
             self.screen.notify(escape(detail), severity="error", timeout=20)
             return
         journal.discard()
-        where = f" → {files.data.name}" + (f" and {files.refused.name} (refused, not fetched)" if files.refused
-                                             else "") + f" in {files.data.parent}"
+        where = (
+            f" → {files.data.name}"
+            + (f" and {files.refused.name} (refused, not fetched)" if files.refused else "")
+            + f" in {files.data.parent}"
+        )
         runtime.store.audit(PROVIDER, export.AUDIT_ACTION, outcome, now, run.summary() + where)
         glyph = "⚠ Partial export" if run.partial else "✓ Exported"
         self.line(Text(f"{glyph} {run.summary()}{where}", style="bold" if run.partial else ""))

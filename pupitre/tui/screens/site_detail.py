@@ -22,9 +22,16 @@ HISTORY_ROWS = 30
 
 class SiteDetailScreen(PupitreScreen):
     FEEDS = (FEED,)
-    BINDINGS = [Binding("escape,backspace", "app.pop_screen", "Back", id="detail.back"),
-                Binding("g", "programs", "Programs", id="detail.programs",
-                        tooltip="This site's programs: rebuilt, declared, and the editor")]
+    BINDINGS = [
+        Binding("escape,backspace", "app.pop_screen", "Back", id="detail.back"),
+        Binding(
+            "g",
+            "programs",
+            "Programs",
+            id="detail.programs",
+            tooltip="This site's programs: rebuilt, declared, and the editor",
+        ),
+    ]
 
     def __init__(self, site_id: str) -> None:
         super().__init__()
@@ -63,8 +70,12 @@ class SiteDetailScreen(PupitreScreen):
             title.update(f"Site {escape(self.site_id)}: no data for this site in the last result.")
         else:
             extra = f" · client {known.client} · {known.tranches} tranche(s)" if known else ""
-            title.update(Text(f"{site.site_label} ({site.site_id}) · mesh {site.mesh_label} "
-                              f"({site.mesh_code}){extra}", style="bold"))
+            title.update(
+                Text(
+                    f"{site.site_label} ({site.site_id}) · mesh {site.mesh_label} ({site.mesh_code}){extra}",
+                    style="bold",
+                )
+            )
         self._draw_indicators(site)
         self._draw_history()
 
@@ -77,11 +88,16 @@ class SiteDetailScreen(PupitreScreen):
         for flex in Flex:
             current = site.currentIndicator.indicator(flex)
             upcoming = site.nextIndicator.indicator(flex) if site.nextIndicator else None
-            row: list[object] = [flex.value, status_text(self.app, current.status),
-                                 since_or_from(now, current.applicationDateTime)]
+            row: list[object] = [
+                flex.value,
+                status_text(self.app, current.status),
+                since_or_from(now, current.applicationDateTime),
+            ]
             if upcoming is not None and upcoming.status != current.status:
-                row += [status_text(self.app, upcoming.status),
-                        f"{upcoming.applicationDateTime:%H:%M} (in {countdown(now, upcoming.applicationDateTime)})"]
+                row += [
+                    status_text(self.app, upcoming.status),
+                    f"{upcoming.applicationDateTime:%H:%M} (in {countdown(now, upcoming.applicationDateTime)})",
+                ]
             else:
                 row += ["—", ""]
             table.add_row(*row, key=flex.name)
@@ -93,8 +109,12 @@ class SiteDetailScreen(PupitreScreen):
         if not entries:
             table.add_row("no change recorded yet", "", "", "")
         for entry in entries:
-            table.add_row(f"{entry.at.astimezone(self.papp.runtime.clock.now().tzinfo):%d/%m %H:%M:%S}",
-                          Text(entry.detail), Text(entry.old or "—"), Text(entry.new))
+            table.add_row(
+                f"{entry.at.astimezone(self.papp.runtime.clock.now().tzinfo):%d/%m %H:%M:%S}",
+                Text(entry.detail),
+                Text(entry.old or "—"),
+                Text(entry.new),
+            )
 
     def tick(self) -> None:
         self._draw_indicators(self.site())

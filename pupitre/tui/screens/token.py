@@ -18,8 +18,10 @@ from pupitre.providers.edf_oa.feeds import PROVIDER, TOKEN_FEED
 
 
 class TokenScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape", "app.pop_screen", "Close", id="token.close"),
-                Binding("R", "rotate", "Rotate", id="token.rotate")]
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Close", id="token.close"),
+        Binding("R", "rotate", "Rotate", id="token.rotate"),
+    ]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="token-dialog"):
@@ -42,9 +44,11 @@ class TokenScreen(ModalScreen[None]):
         else:
             days = rules.token_days_left(status, now)
             text.append(f"Expires {status.expires_at:%d/%m/%Y %H:%M} ({days:.0f} days left).\n")
-        text.append("\nRotating creates a new token; the old one stops working at once "
-                    "(RG_TOK_NEW_0010). The new token is saved to the secret store before "
-                    "anything else.\n")
+        text.append(
+            "\nRotating creates a new token; the old one stops working at once "
+            "(RG_TOK_NEW_0010). The new token is saved to the secret store before "
+            "anything else.\n"
+        )
         if extra is not None:
             text.append("\n")
             text.append_text(extra)
@@ -67,8 +71,7 @@ class TokenScreen(ModalScreen[None]):
         try:
             result = await session.rotate_token()
         except ApiError as error:
-            self.show_status(Text(f"Rotation refused: {error}. The current token is unchanged.",
-                                  style="bold"))
+            self.show_status(Text(f"Rotation refused: {error}. The current token is unchanged.", style="bold"))
             self.query_one("#rotate", Button).disabled = False
             return
         self.app.feeds.refresh(TOKEN_FEED, forced=True)  # type: ignore[attr-defined]
@@ -77,8 +80,12 @@ class TokenScreen(ModalScreen[None]):
             self.show_status(Text("New token NOT SAVED — see the message.", style="bold reverse"))
             return
         confirmed = "confirmed by EDF OA" if result.confirmed else "not yet confirmed by a status call"
-        self.show_status(Text(f"New token saved to {result.saved_to}; expires "
-                              f"{result.expires_at:%d/%m/%Y %H:%M} ({confirmed}).", style="bold"))
+        self.show_status(
+            Text(
+                f"New token saved to {result.saved_to}; expires {result.expires_at:%d/%m/%Y %H:%M} ({confirmed}).",
+                style="bold",
+            )
+        )
         self.app.notify(escape(f"EDF OA token rotated; saved to {result.saved_to}."), timeout=10)
 
 
@@ -94,11 +101,15 @@ class UnsavedTokenScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         text = Text("The new EDF OA token could NOT be saved\n\n", style="bold reverse")
-        text.append(f"Reason: {self.error}\n\nThe old token no longer works (RG_TOK_NEW_0010). Copy this "
-                    "token now; it is not shown again and is not written anywhere:\n\n")
+        text.append(
+            f"Reason: {self.error}\n\nThe old token no longer works (RG_TOK_NEW_0010). Copy this "
+            "token now; it is not shown again and is not written anywhere:\n\n"
+        )
         text.append(self.token, style="bold")
-        text.append("\n\nThen store it with:  pupitre secrets set edf_oa api_token\n"
-                    "or in the environment: PUPITRE_EDF_OA_API_TOKEN")
+        text.append(
+            "\n\nThen store it with:  pupitre secrets set edf_oa api_token\n"
+            "or in the environment: PUPITRE_EDF_OA_API_TOKEN"
+        )
         with Vertical(id="token-dialog"):
             yield Static(text)
             yield Button("I have stored it (esc)", id="close")

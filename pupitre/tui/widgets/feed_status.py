@@ -15,8 +15,7 @@ def describe(state: FeedState, now_text: str, age_seconds: float | None, paused:
     if not state.has_data:
         text.append("no data yet" if state.error is None else "no data", style="bold")
     elif state.from_store:
-        text.append(f"STALE: from the store, fetched {now_text} ({format_age(age_seconds or 0)} ago)",
-                    style="bold")
+        text.append(f"STALE: from the store, fetched {now_text} ({format_age(age_seconds or 0)} ago)", style="bold")
     else:
         text.append(f"data {format_age(age_seconds or 0)} old (fetched {now_text})")
     if state.running:

@@ -31,4 +31,5 @@ class HeaderBar(Horizontal):
         now = self.app.runtime.clock.now()  # type: ignore[attr-defined]
         paused = "  ⏸ PAUSED" if self.app.feeds.paused else ""  # type: ignore[attr-defined]
         self.query_one("#header-clock", Static).update(
-            f"{now:%a %d/%m %H:%M:%S} Paris · gas day {gas_day_of(now):%d/%m}{paused}")
+            f"{now:%a %d/%m %H:%M:%S} Paris · gas day {gas_day_of(now):%d/%m}{paused}"
+        )

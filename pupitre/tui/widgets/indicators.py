@@ -11,8 +11,11 @@ from pupitre.providers.grtgaz.models import IndicatorStatus
 
 GLYPHS = {IndicatorStatus.GREEN: "✓", IndicatorStatus.RED: "✗", IndicatorStatus.GREY: "▒"}
 WORDS = {IndicatorStatus.GREEN: "green", IndicatorStatus.RED: "RED", IndicatorStatus.GREY: "GREY"}
-THEME_COLOURS = {IndicatorStatus.GREEN: "success", IndicatorStatus.RED: "error",
-                 IndicatorStatus.GREY: "foreground-muted"}
+THEME_COLOURS = {
+    IndicatorStatus.GREEN: "success",
+    IndicatorStatus.RED: "error",
+    IndicatorStatus.GREY: "foreground-muted",
+}
 
 
 def theme_colour(app: App[object], name: str) -> str:

@@ -32,8 +32,17 @@ class LoadCurvePlot(Widget):
     def state_key(self, width: int, height: int) -> tuple[object, ...]:
         view = self.view
         assert view is not None
-        return (width, height, self.app.no_color, view.zoom, view.anchor, view.cursor, view.overlay_mode,
-                view.other_index, id(view.primary))
+        return (
+            width,
+            height,
+            self.app.no_color,
+            view.zoom,
+            view.anchor,
+            view.cursor,
+            view.overlay_mode,
+            view.other_index,
+            id(view.primary),
+        )
 
     def render(self) -> Text:
         if self.view is None:

@@ -46,9 +46,11 @@ class FilterPicker(SelectionList[str]):
     """Space ticks; ``a`` applies; ``x`` unticks all; esc closes without applying.
     Nothing ticked in a group: no filter on it."""
 
-    BINDINGS = [Binding("a", "apply", "Apply", id="filter.apply"),
-                Binding("x", "none", "Untick all", id="filter.none"),
-                Binding("escape", "close", "Close", id="filter.close")]
+    BINDINGS = [
+        Binding("a", "apply", "Apply", id="filter.apply"),
+        Binding("x", "none", "Untick all", id="filter.none"),
+        Binding("escape", "close", "Close", id="filter.close"),
+    ]
 
     class Applied(Message):
         def __init__(self, filters: dict[str, set[str]]) -> None:
@@ -68,9 +70,17 @@ class FilterPicker(SelectionList[str]):
 
     def open(self, current: dict[str, set[str]]) -> None:
         self.clear_options()
-        self.add_options([(self._label_for(key, value, value in current.get(key, ())), f"{key}\x00{value}",
-                           value in current.get(key, ()))
-                          for key, _, values in self.groups for value in values])
+        self.add_options(
+            [
+                (
+                    self._label_for(key, value, value in current.get(key, ())),
+                    f"{key}\x00{value}",
+                    value in current.get(key, ()),
+                )
+                for key, _, values in self.groups
+                for value in values
+            ]
+        )
         self.border_title = "Filter (space ticks · a applies · x unticks all · esc)"
         self.display = True
         self.highlighted = 0

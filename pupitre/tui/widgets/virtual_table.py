@@ -83,8 +83,9 @@ class VirtualTable(ScrollView, can_focus=True):
 
     cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
 
-    def __init__(self, columns: Sequence[Column], source: CellSource, *, id: str | None = None,
-                 empty_text: str = "No rows.") -> None:
+    def __init__(
+        self, columns: Sequence[Column], source: CellSource, *, id: str | None = None, empty_text: str = "No rows."
+    ) -> None:
         super().__init__(id=id)
         self.columns = list(columns)
         self.source = source

@@ -35,7 +35,7 @@ async def run_checks(runtime: Runtime, timeout: float = FETCH_TIMEOUT) -> dict[s
 
     results = await asyncio.gather(*(one(feed) for feed in runtime.feeds))
     good: dict[str, dict[str, Any]] = {name: {} for name in runtime.connections}
-    for feed, (data, error) in zip(runtime.feeds, results):
+    for feed, (data, error) in zip(runtime.feeds, results, strict=True):
         sandbox = feed.provider in runtime.sandboxed
         if error is not None:
             last = load_snapshot(runtime.store, feed)

@@ -75,7 +75,7 @@ def test_injection_right_shows_its_injection_perimeter() -> None:
     )
     zoned = {**item, "date_revocation": "2026-11-17T23:30:00+00:00", "etat_droit_acces": "Révoquée"}
     for candidate in (item, zoned):  # the second takes the model's path
-        row = dict(zip(COLUMNS, row_of(candidate)))
+        row = dict(zip(COLUMNS, row_of(candidate), strict=True))
         assert (row["perim_start"], row["perim_end"]) == ("2024-01-01", "2027-01-01")
 
 
@@ -84,7 +84,7 @@ def test_refused_right_sample_keeps_its_date() -> None:
 
     item = json.loads((SAMPLES / "v1_droit_acces_refusee.real-2021-redacted.json").read_text())
     items = item if isinstance(item, list) else item.get("liste_acces", [item]) if isinstance(item, dict) else [item]
-    row = dict(zip(COLUMNS, row_of(items[0])))
+    row = dict(zip(COLUMNS, row_of(items[0]), strict=True))
     assert row["state"] == m.REFUSED and row["changed"]
 
 

@@ -100,7 +100,7 @@ async def test_curtailment_rows_one_per_period(curtailment_report: CurtailmentRe
     rows = curtailment_report_rows(curtailment_report)
     expected = leaves(curtailment_report, "periods")
     assert len(rows) == len(expected) >= 7 * 5
-    for row, (contract_id, order_id, period) in zip(rows, expected):
+    for row, (contract_id, order_id, period) in zip(rows, expected, strict=True):
         assert tuple(row) == CURTAILMENT_COLUMNS
         assert (row["contract_id"], row["order_id"]) == (contract_id, order_id)
         assert row["manager_id"] == MANAGER_OF[contract_id]

@@ -269,7 +269,7 @@ async def test_proofs_refused_locally_nothing_sent(
     world: World, tmp_path: Path, specs: tuple, status: str | None, field: str, text: str
 ) -> None:
     names = [f"{i}-{name}" for i, (name, _) in enumerate(specs)]
-    paths = _files(tmp_path, *[(n, size) for n, (_, size) in zip(names, specs)])
+    paths = _files(tmp_path, *[(n, size) for n, (_, size) in zip(names, specs, strict=True)])
     right = world.right(statut_controle_preuve=status)
     form = actions.proofs_form(right, paths, NOW)
     assert not form.ok and any(text in e for e in form.errors[field]), form.errors

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -510,7 +511,7 @@ async def test_ndjson_stream_of_chunks_splitting_lines_and_characters() -> None:
     ]
     data = ("\n".join(lines) + "\n" + json.dumps({"code_statut_traitement": "0000000000"}) + "\n").encode()
     cuts = list(range(0, len(data), 37)) + [len(data)]
-    chunks = [data[a:b] for a, b in zip(cuts, cuts[1:])]
+    chunks = [data[a:b] for a, b in pairwise(cuts)]
     arrived = 0
     seen: list[tuple[int, str]] = []
 
@@ -525,7 +526,7 @@ async def test_ndjson_stream_of_chunks_splitting_lines_and_characters() -> None:
         seen.append((arrived, item["id_droit_acces"]))
     assert [name for _, name in seen] == [f"r{i}" for i in range(50)]
     ends = [data.index(b"}", data.index(f'"r{i}"'.encode())) + 1 for i in range(50)]
-    assert all(got - end < 37 + 1 for (got, _), end in zip(seen, ends))  # no later than the next chunk
+    assert all(got - end < 37 + 1 for (got, _), end in zip(seen, ends, strict=False))  # no later than the next chunk
     assert stream.status is not None and stream.status.ok and stream.count == 50
 
 

@@ -185,7 +185,7 @@ async def test_proof_deadlines_view(make_app):
         assert screen.rows and deadlines == sorted(deadlines)
         assert {col["proof"][i] for i in screen.rows} == {m.PROOF_PENDING}
         cells = screen.cells.cells(screen.rows[0], COLUMNS)
-        due = dict(zip((c.key for c in COLUMNS), cells))["deadline"][0]
+        due = dict(zip((c.key for c in COLUMNS), cells, strict=True))["deadline"][0]
         assert due.startswith(("⚑", "‼"))  # the nearest deadline is within 5 working days here
 
 

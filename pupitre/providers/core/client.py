@@ -17,7 +17,7 @@ from pupitre.providers.core.auth import QuotaPacedAuth
 from pupitre.providers.core.errors import error_for_exception, error_for_response
 from pupitre.providers.core.http import decode_json, parse_model
 from pupitre.providers.core.quota import QuotaLimiter
-from pupitre.providers.core.retry import RetryPolicy, retry_read
+from pupitre.providers.core.retry import DEFAULT_RETRY, RetryPolicy, retry_read
 from pupitre.providers.core.urls import check_base_url
 
 
@@ -31,7 +31,7 @@ class ApiClient:
         auth: httpx.Auth | None,
         *,
         quota: QuotaLimiter | None = None,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = DEFAULT_RETRY,
     ) -> None:
         self.http = http
         self.base_url = check_base_url(base_url)

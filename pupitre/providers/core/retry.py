@@ -30,6 +30,7 @@ class RetryPolicy:
         return backoff
 
 
+DEFAULT_RETRY = RetryPolicy()
 NO_RETRY = RetryPolicy(attempts=1)
 
 

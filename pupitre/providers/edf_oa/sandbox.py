@@ -45,6 +45,7 @@ import random
 import re
 import secrets
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
 from pydantic import ValidationError
@@ -219,7 +220,7 @@ class SimOrder:
                 end_date=b.astimezone(PARIS),
                 value=rules.CURTAIL if any(s <= a < e for s, e in spells) else rules.NO_CURTAIL,
             )
-            for a, b in zip(bounds, bounds[1:])
+            for a, b in pairwise(bounds)
         ]
 
 

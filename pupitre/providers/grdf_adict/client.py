@@ -38,7 +38,7 @@ from pupitre.providers.core.errors import (
 )
 from pupitre.providers.core.http import decode_json, parse_model, safe_text
 from pupitre.providers.core.quota import QuotaLimiter
-from pupitre.providers.core.retry import RetryPolicy, retry_read
+from pupitre.providers.core.retry import DEFAULT_RETRY, RetryPolicy, retry_read
 from pupitre.providers.grdf_adict import rules
 from pupitre.providers.grdf_adict.models import (
     AccessRight,
@@ -97,7 +97,7 @@ class AdictClient(ApiClient):
         auth: httpx.Auth | None,
         *,
         quota: QuotaLimiter | None,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = DEFAULT_RETRY,
     ) -> None:
         super().__init__(http, base_url, auth, quota=quota, retry=retry)
 

@@ -289,7 +289,7 @@ class _Columns:
             refused,
             published,
             informative,
-        ) = zip(*map(_v2_values, items))
+        ) = zip(*map(_v2_values, items), strict=True)
         if not set(map(type, ids)) | set(map(type, pces)) <= {str}:
             raise TypeError("ids must be strings")
         date, code = self.dates.__getitem__, self.codes.__getitem__
@@ -297,25 +297,25 @@ class _Columns:
         states = list(map(self.states.__getitem__, states))
         changed = [
             date(r if s == m.REVOKED else o if s == m.OBSOLETE else f) if s in _CHANGED_AT else ""
-            for s, r, o, f in zip(states, revoked, obsolete, refused)
+            for s, r, o, f in zip(states, revoked, obsolete, refused, strict=True)
         ]
         return [
             ids,
             pces,
             list(map(self.roles.__getitem__, roles)),
-            [name or company for name, company in zip(names, companies)],
+            [name or company for name, company in zip(names, companies, strict=True)],
             states,
             list(map(code, proofs)),
             list(map(date, starts)),
             list(map(date, ends)),
-            [a or b for a, b in zip(map(date, conso_starts), map(date, inj_starts))],
-            [a or b for a, b in zip(map(date, conso_ends), map(date, inj_ends))],
+            [a or b for a, b in zip(map(date, conso_starts), map(date, inj_starts), strict=True)],
+            [a or b for a, b in zip(map(date, conso_ends), map(date, inj_ends), strict=True)],
             list(map(date, deadlines)),
             list(map(code, routes)),
             changed,
             list(map(code, postcodes)),
             _texts(emails),
-            ["1" if name and not company else "" for name, company in zip(names, companies)],
+            ["1" if name and not company else "" for name, company in zip(names, companies, strict=True)],
             list(map(self.flags.__getitem__, published)),
             list(map(self.flags.__getitem__, informative)),
         ]
@@ -360,7 +360,7 @@ class RightsTable:
         return len(self.col["id"])
 
     def add(self, row: Sequence[str]) -> None:
-        for append, value in zip(self._appends, row):
+        for append, value in zip(self._appends, row, strict=True):
             append(value)
 
     def add_raw(self, items: Iterable[Mapping[str, Any]]) -> int:
@@ -375,7 +375,7 @@ class RightsTable:
             for item in items:  # one by one: v1 names, missing fields, zoned dates, a bad right
                 self.add(row_of(item))
             return len(items)
-        for values, extend in zip(columns, self._extends):
+        for values, extend in zip(columns, self._extends, strict=True):
             extend(values)
         return len(items)
 
@@ -390,7 +390,7 @@ class RightsTable:
             return None
 
     def states(self) -> dict[str, str]:
-        return dict(zip(self.col["id"], self.col["state"]))
+        return dict(zip(self.col["id"], self.col["state"], strict=True))
 
     def dump(self) -> dict[str, Any]:
         """For the store: the columns as they are (the store encodes them with orjson: a
@@ -538,7 +538,7 @@ def status_changes(old: RightsTable | None, new: RightsTable) -> list[Change]:
     changes: list[Change] = []
     lost = 0
     col = new.col
-    for i, (ident, state) in enumerate(zip(col["id"], col["state"])):
+    for i, (ident, state) in enumerate(zip(col["id"], col["state"], strict=True)):
         was = before.get(ident)
         if was is None or was == state:
             continue
@@ -602,7 +602,7 @@ def summarise(table: RightsTable, today: dt.date, recent_ids: set[str] = frozens
     deadlines = DeadlineCache(today)
     awaiting = overdue = soon = 0
     nearest = ""
-    for proof, deadline in zip(col["proof"], col["deadline"]):
+    for proof, deadline in zip(col["proof"], col["deadline"], strict=True):
         if proof != m.PROOF_PENDING:
             continue
         awaiting += 1
@@ -615,7 +615,7 @@ def summarise(table: RightsTable, today: dt.date, recent_ids: set[str] = frozens
     since = (today - dt.timedelta(days=1)).isoformat()
     lost = [
         i
-        for i, (state, changed, ident) in enumerate(zip(col["state"], col["changed"], col["id"]))
+        for i, (state, changed, ident) in enumerate(zip(col["state"], col["changed"], col["id"], strict=True))
         if state in LOST_STATES and ((changed and changed >= since) or ident in recent_ids)
     ]
     return RightsSummary(len(table), by_state, awaiting, overdue, soon, nearest, lost)

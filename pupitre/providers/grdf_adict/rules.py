@@ -806,7 +806,10 @@ def revocation_problem(state: str | None, role: str | None) -> str | None:
     un droit d'accès en tant que tiers AUTORISE" (Swagger 1.6): only an ``AUTORISE_…`` right
     that is still alive (Active, A valider, A revérifier) can be revoked."""
     if state not in REVOCABLE_STATES:
-        return f"This right is « {state or 'unknown'} »: only an Active, « A valider » or « A revérifier » right can be revoked."
+        return (
+            f"This right is « {state or 'unknown'} »: only an Active, « A valider » or « A revérifier » "
+            "right can be revoked."
+        )
     if not (role or "").startswith("AUTORISE_"):
         return (
             f"GRDF lets a third party revoke only the rights it holds as AUTORISE (this one is "

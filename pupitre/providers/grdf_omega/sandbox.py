@@ -425,7 +425,7 @@ class OmegaSimulator(Simulator):
         start = start.replace(microsecond=rng.randrange(1_000_000))
         timeline: Timeline = [(start, *path[0])]
         moment = start
-        for step, status in zip(steps, path[1:]):
+        for step, status in zip(steps, path[1:], strict=True):
             moment = add(moment, step)
             timeline.append((moment, *status))
         return timeline
@@ -614,7 +614,7 @@ def _contractual(rng: random.Random, type_code: str, asked: dt.date) -> dict[str
     extra: dict[str, Any] = {
         "ARLV": {"index_auto_releve_m3": rng.randint(100, 50000), "date_auto_releve": asked.isoformat()},
         "CHADR": {"nouvelle_adresse": _address(rng)},
-        "CHF": {"fournisseur_sortant": dict(zip(("code", "libelle"), rng.choice(_OTHER_SUPPLIERS)))},
+        "CHF": {"fournisseur_sortant": dict(zip(("code", "libelle"), rng.choice(_OTHER_SUPPLIERS), strict=True))},
         "CHFR": {"frequence_demandee": rng.choice([f for f in _FREQUENCIES if f != frequency])},
         "CHT": {"tarif_demande": rng.choice([t for t in _TARIFFS if t != tariff])},
         "COUP": {"motif": "IMPAYE"},

@@ -37,6 +37,7 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Sequence, TextIO
 
@@ -186,7 +187,7 @@ def export_program(
         path = directory / file_name(program.gas_day, created)
         lines = rows(program, created)
         try:
-            write_atomic(path, lambda handle: write_rows(handle, lines), exclusive=True)
+            write_atomic(path, partial(write_rows, lines=lines), exclusive=True)
         except FileExistsError:
             created += dt.timedelta(seconds=1)
             continue

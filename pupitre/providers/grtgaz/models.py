@@ -469,6 +469,6 @@ def to_document(value: BaseModel | Sequence[BaseModel], *, timestamps_local: boo
     document = value.model_dump(mode="json", by_alias=True, exclude_none=True, context=context)
     for key in ("hmsHourlyProfile", "hourlyQuantities"):
         if key in document:
-            for slot, item in zip(document[key], getattr(value, key)):
+            for slot, item in zip(document[key], getattr(value, key), strict=False):
                 slot.setdefault("quantity", item.quantity)
     return document

@@ -13,9 +13,9 @@ Programs (further down): program ids and versions (§2.2), the technical checks
 program (chapter 2 §5-9), and :func:`precheck`, the one call an editor makes on
 every keystroke.
 
-Times are aware datetimes (naive ones are taken as Paris wall time); arithmetic on instants is done in UTC so that the DST
-changes (23- and 25-hour days) are handled (Paris offsets are whole hours, so a
-publication at minute 52 UTC is at minute 52 local too).
+Times are aware datetimes (naive ones are taken as Paris wall time); arithmetic on instants is
+done in UTC so that the DST changes (23- and 25-hour days) are handled (Paris offsets are
+whole hours, so a publication at minute 52 UTC is at minute 52 local too).
 """
 
 from __future__ import annotations
@@ -677,7 +677,7 @@ def declared_slots(real_values: Sequence[float], gas_day: dt.date) -> list[float
     if len(real_values) != len(slots.real_hours):
         raise ValueError(f"gas day {gas_day} has {len(slots.real_hours)} hours, got {len(real_values)} values")
     values: list[float | None] = [None] * SLOTS
-    for index, value in zip(slots.real_slot, real_values):
+    for index, value in zip(slots.real_slot, real_values, strict=True):
         current = values[index]
         values[index] = value if current is None else max(current, value)
     return [0.0 if v is None else v for v in values]
@@ -1534,6 +1534,7 @@ def input_profile(
         qMin=site.q_min if q_min is None else q_min,
         qMAx=site.q_max if q_max is None else q_max,
         hmsHourlyProfile=[
-            HourlyQuantity(hourlySlotStartDateTime=label, quantity=value) for label, value in zip(labels, quantities)
+            HourlyQuantity(hourlySlotStartDateTime=label, quantity=value)
+            for label, value in zip(labels, quantities, strict=True)
         ],
     )

@@ -469,7 +469,8 @@ class GrtgazSimulator(Simulator):
             connectionContractCode=site.contract,
             gasDay=gas_day,
             hourlyQuantities=[
-                HourlyQuantity(hourlySlotStartDateTime=label, quantity=value) for label, value in zip(labels, values)
+                HourlyQuantity(hourlySlotStartDateTime=label, quantity=value)
+                for label, value in zip(labels, values, strict=True)
             ],
             energyLowThresholds=low,
             energyHighThresholds=high,

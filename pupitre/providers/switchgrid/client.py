@@ -16,6 +16,7 @@ refusal is a :class:`BadRequestError` with an operator sentence and nothing is s
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any, Awaitable, Callable, Iterable, Literal
 from urllib.parse import quote
 
@@ -25,7 +26,7 @@ from pupitre.providers.core.auth import StaticBearer
 from pupitre.providers.core.client import ApiClient
 from pupitre.providers.core.errors import BadRequestError, PayloadError
 from pupitre.providers.core.http import decode_json, parse_model, safe_text
-from pupitre.providers.core.retry import RetryPolicy, retry_read
+from pupitre.providers.core.retry import DEFAULT_RETRY, RetryPolicy, retry_read
 from pupitre.providers.switchgrid import rules
 from pupitre.providers.switchgrid.models import Ask, AskCreate, AskPage, Contract, ContractSearch, Order, OrderCreate
 
@@ -50,7 +51,7 @@ class SwitchgridClient(ApiClient):
         auth: httpx.Auth | None,
         *,
         test_env: bool = False,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = DEFAULT_RETRY,
     ) -> None:
         super().__init__(http, base_url, auth, retry=retry)
         self.test_env = test_env
@@ -108,9 +109,9 @@ class SwitchgridClient(ApiClient):
         self._checked(lambda: rules.consent_duration(ask.consentDuration))
         for contract in ask.electricityContracts:
             if isinstance(contract, str):
-                self._checked(lambda: rules.validate_uuid(contract, "contract id"))
+                self._checked(partial(rules.validate_uuid, contract, "contract id"))
             else:
-                self._checked(lambda: rules.validate_prm(contract.prm))
+                self._checked(partial(rules.validate_prm, contract.prm))
         return await self._write("POST", "/ask", Ask, ask.body())
 
     async def list_asks(

@@ -293,7 +293,8 @@ class Order(BaseModel):
     model_config = _CONFIG
 
     id: str
-    status: str  # CREATED | PENDING_ADDRESS_CHECK | ADDRESS_CHECK_FAILED | PENDING_REQUESTS | SOME_REQUESTS_FAILED | SUCCESS
+    # CREATED | PENDING_ADDRESS_CHECK | ADDRESS_CHECK_FAILED | PENDING_REQUESTS | SOME_REQUESTS_FAILED | SUCCESS
+    status: str
     requests: list[OrderRequest] = []
 
     def failed(self) -> list[OrderRequest]:

@@ -17,6 +17,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any, Iterable, Iterator, NamedTuple, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -547,7 +548,7 @@ def parse_csv_curve(text: str, step: dt.timedelta | None = None) -> LoadCurve:
         raise RuleError(f"load curve in CSV not understood ({type(exc).__name__})") from None
     raw.sort(key=lambda p: p[0])
     if step is None:
-        diffs = [b[0] - a[0] for a, b in zip(raw, raw[1:]) if b[0] > a[0]]
+        diffs = [b[0] - a[0] for a, b in pairwise(raw) if b[0] > a[0]]
         step = min(diffs) if diffs else STEP_10_MIN
     return LoadCurve(step, fill_gaps([Point(t, w) for t, w in raw], step))
 

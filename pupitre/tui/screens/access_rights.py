@@ -100,7 +100,9 @@ class RightsView:
         n = len(self.table)
         if len(self._hay) < n:
             start = len(self._hay)
-            self._hay.extend(f"{p}\x00{h}".casefold() for p, h in zip(col["pce"][start:n], col["holder"][start:n]))
+            self._hay.extend(
+                f"{p}\x00{h}".casefold() for p, h in zip(col["pce"][start:n], col["holder"][start:n], strict=True)
+            )
         if self._counted < n:
             counts = self.counts
             for state in col["state"][self._counted : n]:

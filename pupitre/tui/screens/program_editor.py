@@ -344,7 +344,7 @@ class ProgramEditorScreen(PupitreScreen):
             return
         for slot, (signature, cells) in enumerate(self._rows()):
             if self._shown.get(slot) != signature:
-                for key, cell in zip(self.COLUMNS, cells()):
+                for key, cell in zip(self.COLUMNS, cells(), strict=False):
                     table.update_cell(str(slot), key, cell, update_width=True)
                 self._shown[slot] = signature
         self._draw_hour()

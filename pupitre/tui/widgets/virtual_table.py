@@ -188,7 +188,7 @@ class VirtualTable(ScrollView, can_focus=True):
         row = self.view[position]
         selected = position == self.cursor
         segments = [Segment("▶" if selected else " ", CURSOR if selected else None)]
-        for column, (text, style) in zip(self.columns, self.source.cells(row, self.columns)):
+        for column, (text, style) in zip(self.columns, self.source.cells(row, self.columns), strict=True):
             if selected:
                 style = (style or Style()) + CURSOR
             segments.append(Segment(fit(text, column.width), style))

@@ -161,7 +161,6 @@ def corpus_reading(name: str) -> Reading:
     return Reading.model_validate(json.loads(line))
 
 
-@pytest.mark.skipif(not SAMPLES.is_dir(), reason="corpus not present")
 def test_corpus_readings_become_csv_lines(tmp_path: Path) -> None:
     published = corpus_reading("v2_donnees_consos_publiees.lowatt-fixture.ndjson")
     informative = corpus_reading("v2_donnees_consos_informatives.lowatt-fixture.ndjson")

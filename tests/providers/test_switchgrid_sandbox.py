@@ -118,6 +118,20 @@ async def test_ask_lifecycle_on_the_clock(client: SwitchgridClient, clock: Manua
     assert later.status == "ACCEPTED" and later.acceptedAt == dt.datetime(2024, 12, 17, 8, 5, tzinfo=UTC)
 
 
+async def test_consent_proof_only_once_accepted(http: httpx.AsyncClient, clock: ManualClock) -> None:
+    """``GET /ask/{askId}/proof`` (OpenAPI ``getAskProof``): a PDF once the ask is accepted."""
+    client = make(http)
+    contract = (await client.search_contract("Dupont Marie", "70 allee du bois 84190"))[0]
+    ask = await client.post_ask(ask_body(contract.id))
+    headers = {"Authorization": f"Bearer {SANDBOX_TOKEN}", "switchgrid-test-env": "true"}
+    early = await http.get(f"{BASE_URL}/ask/{ask.id}/proof", headers=headers)
+    assert early.status_code == 409
+    clock.advance(minutes=6)
+    proof = await http.get(f"{BASE_URL}/ask/{ask.id}/proof", headers=headers)
+    assert proof.status_code == 200 and proof.headers["content-type"] == "application/pdf"
+    assert proof.content.startswith(b"%PDF-") and proof.content.rstrip().endswith(b"%%EOF")
+
+
 async def test_list_asks_filters_paging_and_delete(
     client: SwitchgridClient, sim: SwitchgridSimulator, clock: ManualClock
 ) -> None:

@@ -53,6 +53,12 @@ from pupitre.providers.switchgrid import rules
 from pupitre.providers.switchgrid.models import AskCreate, ElectricityContract, OrderCreate
 
 BASE_PATH = "/enedis/v2"
+# The smallest well-formed PDF: one empty page (the simulated consent proof).
+_PROOF_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
 SANDBOX_TOKEN = "sbx-switchgrid-sandbox-token-not-a-real-one"
 TEST_ENV_HEADER = "switchgrid-test-env"
 NO_LOADCURVE_MESSAGE = (
@@ -431,6 +437,18 @@ class SwitchgridSimulator(Simulator):
             return JSONResponse({"id": ask.id, "deleted": True})
         return JSONResponse(self.ask_json(ask))
 
+    async def _ask_proof(self, request: Request) -> Response:
+        """``GET /ask/{askId}/proof`` (OpenAPI ``getAskProof``): the consent proof as a PDF,
+        once the ask is accepted; a minimal one-page document here."""
+        if (refused := self._gate(request)) is not None:
+            return refused
+        ask = self.asks.get(request.path_params["ask_id"])
+        if ask is None:
+            return _error(404, "Ask not found")
+        if self._ask_status(ask)[0] != "ACCEPTED":
+            return _error(409, "Ask is not accepted: no proof yet")
+        return Response(_PROOF_PDF, media_type="application/pdf")
+
     def _consents(self) -> dict[str, str]:
         """consentId → PRM, for accepted asks."""
         out = {}
@@ -522,6 +540,7 @@ class SwitchgridSimulator(Simulator):
             Route(f"{BASE_PATH}/ask", self._post_ask, methods=["POST"]),
             Route(f"{BASE_PATH}/ask", self._list_asks, methods=["GET"]),
             Route(f"{BASE_PATH}/ask/{{ask_id}}", self._ask, methods=["GET", "DELETE"]),
+            Route(f"{BASE_PATH}/ask/{{ask_id}}/proof", self._ask_proof, methods=["GET"]),
             Route(f"{BASE_PATH}/order", self._post_order, methods=["POST"]),
             Route(f"{BASE_PATH}/order/{{order_id}}", self._order, methods=["GET"]),
             Route(f"{BASE_PATH}/request/{{request_id}}/data", self._data, methods=["GET"]),

@@ -82,16 +82,45 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox_serve(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn  # noqa: F401  (an optional extra: say how to get it)
+    except ImportError:
+        print(
+            "pupitre: `pupitre sandbox serve` needs uvicorn, an optional extra: pip install 'pupitre[serve]'",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     from pupitre.sandbox_server import serve
 
     return serve(host=args.host, port=args.port, faults=args.fault or [])
+
+
+def version_text() -> str:
+    """``pupitre --version``: pupitre's version with Python's and Textual's (read from the
+    installed metadata: Textual itself is not imported)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        textual = version("textual")
+    except PackageNotFoundError:
+        textual = "not installed"
+    return f"pupitre {__version__} (Python {sys.version.split()[0]}, Textual {textual})"
+
+
+class _VersionAction(argparse.Action):
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the versions and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        print(version_text())
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pupitre", description="Control-room dashboard for French energy APIs (GRTgaz, EDF OA, GRDF, Switchgrid)."
     )
-    parser.add_argument("--version", action="version", version=f"pupitre {__version__}")
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument("--sandbox", action="store_true", help="run every provider on its built-in simulator")
     parser.add_argument(
         "--clock",

@@ -1,0 +1,46 @@
+"""The ``pupitre`` command's own options, run as an operator runs them (a subprocess)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+from pupitre import __version__
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(
+        os.environ,
+        PUPITRE_DATA_DIR=str(tmp_path / "data"),
+        PUPITRE_CONFIG_DIR=str(tmp_path / "config"),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    )
+    return subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60, check=False
+    )
+
+
+def test_version_names_pupitre_python_and_textual_without_importing_textual(tmp_path: Path) -> None:
+    result = _run(tmp_path, "-X", "importtime", "-m", "pupitre", "--version")
+    assert result.returncode == 0
+    python = ".".join(map(str, sys.version_info[:3]))
+    assert result.stdout.strip() == f"pupitre {__version__} (Python {python}, Textual {version('textual')})"
+    assert "| textual\n" not in result.stderr  # the version is read from metadata only
+
+
+def test_the_version_is_declared_once() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'dynamic = ["version"]' in pyproject and 'attr = "pupitre.__version__"' in pyproject
+    assert version("pupitre") == __version__
+
+
+def test_sandbox_serve_without_uvicorn_says_how_to_install_it(tmp_path: Path) -> None:
+    code = "import sys; sys.modules['uvicorn'] = None; from pupitre.cli import main; sys.exit(main(['sandbox', 'serve']))"
+    result = _run(tmp_path, "-c", code)
+    assert result.returncode == 2
+    assert "pip install 'pupitre[serve]'" in result.stderr and "Traceback" not in result.stderr

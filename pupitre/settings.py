@@ -148,6 +148,12 @@ class GrdfOmegaSettings(Section):
     user_login: str = Field("", description="the operator's login sent as x-user-login (name or e-mail)")
     refresh_seconds: float = Field(900, gt=0, description="how often the whole watch-list is re-read")
     per_second: float = Field(1, gt=0, le=1, description="quota: calls per second per supplier (§1.3)")
+    quota_margin: float = Field(
+        0.1,
+        ge=0,
+        lt=0.5,
+        description="pace calls this fraction under the per-second quota (GRDF counts a call when it arrives)",
+    )
 
     _url = field_validator("base_url", "token_url")(https_url)
 
@@ -193,6 +199,12 @@ class GrdfAdictSettings(Section):
     )
     per_second: float = Field(0, ge=0, le=10, description="quota override: calls per second (0 = by park size)")
     per_day: int = Field(0, ge=0, description="quota override: calls per day (0 = by park size)")
+    quota_margin: float = Field(
+        0.1,
+        ge=0,
+        lt=0.5,
+        description="pace calls this fraction under the per-second quota (GRDF counts a call when it arrives)",
+    )
     refresh_seconds: float = Field(
         86400, gt=0, description="how often the whole rights list is re-read (GRDF recommends once a day)"
     )

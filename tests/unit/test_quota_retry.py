@@ -31,10 +31,22 @@ def clock() -> ManualClock:
     return ManualClock(dt.datetime(2026, 11, 22, 14, 0))
 
 
-async def test_rate_is_never_exceeded_and_fully_used():
+@pytest.fixture(params=["memory", "store"])
+def store(request, tmp_path) -> Store | None:
+    """The same limits held in process memory, and in the store (shared by every process)."""
+    return Store(tmp_path / "q.sqlite3") if request.param == "store" else None
+
+
+async def test_rate_is_never_exceeded_and_fully_used(store):
     fake = FakeTime()
     limiter = QuotaLimiter(
-        "omega:supplier", provider="GRDF OMEGA", clock=clock(), per_second=1, sleep=fake.sleep, monotonic=fake.monotonic
+        "omega:supplier",
+        provider="GRDF OMEGA",
+        clock=clock(),
+        per_second=1,
+        sleep=fake.sleep,
+        monotonic=fake.monotonic,
+        store=store,
     )
     stamps = []
     for _ in range(5):
@@ -44,10 +56,10 @@ async def test_rate_is_never_exceeded_and_fully_used():
     assert stamps == [0.0, 1.0, 2.0, 3.0, 4.0]
 
 
-async def test_rate_window_of_n_per_second():
+async def test_rate_window_of_n_per_second(store):
     fake = FakeTime()
     limiter = QuotaLimiter(
-        "adict", provider="ADICT", clock=clock(), per_second=3, sleep=fake.sleep, monotonic=fake.monotonic
+        "adict", provider="ADICT", clock=clock(), per_second=3, sleep=fake.sleep, monotonic=fake.monotonic, store=store
     )
     stamps = []
     for _ in range(7):
@@ -58,10 +70,16 @@ async def test_rate_window_of_n_per_second():
         assert sum(1 for s in stamps if stamps[i] <= s < stamps[i] + 1) <= 3
 
 
-async def test_concurrent_acquires_are_serialised_under_the_rate():
+async def test_concurrent_acquires_are_serialised_under_the_rate(store):
     fake = FakeTime()
     limiter = QuotaLimiter(
-        "omega", provider="GRDF OMEGA", clock=clock(), per_second=1, sleep=fake.sleep, monotonic=fake.monotonic
+        "omega",
+        provider="GRDF OMEGA",
+        clock=clock(),
+        per_second=1,
+        sleep=fake.sleep,
+        monotonic=fake.monotonic,
+        store=store,
     )
     stamps = []
 
@@ -71,6 +89,56 @@ async def test_concurrent_acquires_are_serialised_under_the_rate():
 
     await asyncio.gather(*(call() for _ in range(4)))
     assert sorted(stamps) == [0.0, 1.0, 2.0, 3.0]
+
+
+async def test_margin_paces_under_the_documented_rate(store):
+    """The default margin of the settings (10 %): 1 call/s is paced at one call every 1.11 s."""
+    fake = FakeTime()
+    limiter = QuotaLimiter(
+        "omega", provider="GRDF OMEGA", clock=clock(), per_second=1, margin=0.1, **_fake(fake), store=store
+    )
+    stamps = []
+    for _ in range(4):
+        await limiter.acquire()
+        stamps.append(fake.now)
+    assert stamps == pytest.approx([0.0, 10 / 9, 20 / 9, 30 / 9])
+    with pytest.raises(ValueError, match="margin"):
+        QuotaLimiter("omega", provider="GRDF OMEGA", clock=clock(), per_second=1, margin=1.0)
+
+
+def _fake(fake: FakeTime) -> dict:
+    return {"sleep": fake.sleep, "monotonic": fake.monotonic}
+
+
+async def test_two_limiters_on_one_store_share_the_window_and_the_day(tmp_path):
+    """Two processes on one store (here two limiters, as two processes build them): one
+    window, one day count. Cross-process with real processes: tests/test_quota_processes.py."""
+    fake = FakeTime()
+    path = tmp_path / "s.sqlite3"
+    a, b = (
+        QuotaLimiter(
+            "omega:A1", provider="GRDF OMEGA", clock=clock(), per_second=1, per_day=5, **_fake(fake), store=Store(path)
+        )
+        for _ in range(2)
+    )
+    stamps = []
+    for limiter in (a, b, a, b, b):
+        await limiter.acquire()
+        stamps.append(fake.now)
+    assert stamps == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert a.used_today() == b.used_today() == 5
+    with pytest.raises(QuotaError, match="daily quota of 5"):
+        await a.acquire()
+
+
+async def test_window_stamps_from_before_a_reboot_do_not_block(tmp_path):
+    """The window is on the host's monotonic clock, which restarts at a reboot: stamps from
+    "the future" are dropped, never waited for."""
+    store = Store(tmp_path / "s.sqlite3")
+    day = dt.date(2026, 11, 22)
+    assert store.quota_take("c", day=day, per_day=None, window=1, period=1.0, now=50_000.0) == 0.0
+    assert store.quota_take("c", day=day, per_day=None, window=1, period=1.0, now=50_000.5) == pytest.approx(0.5)
+    assert store.quota_take("c", day=day, per_day=None, window=1, period=1.0, now=12.0) == 0.0  # after a reboot
 
 
 async def test_day_cap_survives_restart(tmp_path):

@@ -96,8 +96,10 @@ def test_audit_and_quota(tmp_path):
     assert store.audit_log()[0][1:4] == ("grtgaz", "refresh", "ok")
     day = NOW.date()
     assert store.quota_count("adict", day) == 0
-    assert store.quota_increment("adict", day) == 1
-    assert store.quota_increment("adict", day, 4) == 5
+    for _ in range(5):
+        assert store.quota_take("adict", day=day, per_day=5, window=0, period=0.0, now=0.0) == 0.0
+    assert store.quota_count("adict", day) == 5
+    assert store.quota_take("adict", day=day, per_day=5, window=0, period=0.0, now=0.0) is None
 
 
 def test_watchlist_add_dedupe_remove_seen_and_persist(tmp_path):

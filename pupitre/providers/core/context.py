@@ -48,9 +48,16 @@ class ProviderContext:
     simulators: dict[str, Any] = field(default_factory=dict)  # filled with the HTTP client
 
     def quota(
-        self, credential: str, *, provider: str, per_second: float | None = None, per_day: int | None = None
+        self,
+        credential: str,
+        *,
+        provider: str,
+        per_second: float | None = None,
+        per_day: int | None = None,
+        margin: float = 0.0,
     ) -> QuotaLimiter:
-        """The one limiter of ``credential``, shared by every feed and action that uses it."""
+        """The one limiter of ``credential``, shared by every feed and action that uses it (and,
+        through the store, by every other process on the same store)."""
         if credential not in self.quotas:
             self.quotas[credential] = QuotaLimiter(
                 credential,
@@ -58,6 +65,7 @@ class ProviderContext:
                 clock=self.clock,
                 per_second=per_second,
                 per_day=per_day,
+                margin=margin,
                 store=self.store,
             )
         return self.quotas[credential]

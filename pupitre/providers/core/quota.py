@@ -1,10 +1,18 @@
 """Quota limiter: a per-second rate and a per-day cap per credential.
 
 One limiter per credential is shared by every feed and action of that credential
-(GRDF OMEGA: 1 call/s per supplier; ADICT: per second and per day by park size).
-The rate is a sliding one-second window, so queued work uses the quota fully
-without ever exceeding it. Day counters live in the store, keyed by the Paris
-calendar day, so a restart does not reset them.
+(GRDF OMEGA: 1 call/s per supplier, §1.3; ADICT: per second and per day by park size).
+The rate is a sliding window, so queued work uses the quota fully without ever
+exceeding it.
+
+With a store, the window and the day counters live **in the store**, taken in one
+transaction per call: every pupitre process on that store (dashboards, ``pupitre
+check``, an agent) shares one quota per credential, and a restart resets nothing.
+Without one (unit tests), they live in memory.
+
+``margin`` paces under the documented rate (0.1: 10 % under): the API counts a call
+when it arrives, so calls paced exactly at the rate get refused whenever one travels
+faster than the one before it.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ class QuotaLimiter:
         clock: Clock,
         per_second: float | None = None,
         per_day: int | None = None,
+        margin: float = 0.0,
         store: Store | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
@@ -35,7 +44,9 @@ class QuotaLimiter:
         self.credential = credential
         self.provider = provider
         self.clock = clock
-        self.per_second = per_second
+        if not 0.0 <= margin < 1.0:
+            raise ValueError(f"quota margin must be in [0, 1), not {margin}")
+        self.per_second = per_second * (1.0 - margin) if per_second else per_second
         self.per_day = per_day
         self.store = store
         self._sleep = sleep
@@ -54,30 +65,57 @@ class QuotaLimiter:
         return None if self.per_day is None else max(0, self.per_day - self.used_today())
 
     def _count_call(self) -> None:
-        day = self.clock.now().date()
-        if self.store is not None:
-            self.store.quota_increment(self.credential, day)
-        else:
-            key = day.isoformat()
-            self._memory_day_counts[key] = self._memory_day_counts.get(key, 0) + 1
+        key = self.clock.now().date().isoformat()
+        self._memory_day_counts[key] = self._memory_day_counts.get(key, 0) + 1
+
+    def _window(self) -> tuple[int, float]:
+        """``(calls, seconds)``: at most that many calls in any such span (0.5/s -> 1 per 2 s)."""
+        assert self.per_second
+        window = max(1, int(self.per_second))
+        return window, window / self.per_second
+
+    def _refused_today(self) -> QuotaError:
+        return QuotaError(
+            f"daily quota of {self.per_day} calls used up; it resets at midnight (Paris time)",
+            provider=self.provider,
+        )
 
     async def acquire(self) -> None:
         """Wait for a slot in the rate window; refuse locally once the day cap is reached."""
         async with self._lock:
-            if self.per_day is not None and self.used_today() >= self.per_day:
-                raise QuotaError(
-                    f"daily quota of {self.per_day} calls used up; it resets at midnight (Paris time)",
-                    provider=self.provider,
-                )
-            if self.per_second:
-                window = max(1, int(self.per_second))
-                period = window / self.per_second  # e.g. 0.5/s -> 1 call per 2 s
-                while True:
-                    now = self._monotonic()
-                    while self._recent and now - self._recent[0] >= period:
-                        self._recent.popleft()
-                    if len(self._recent) < window:
-                        break
-                    await self._sleep(period - (now - self._recent[0]))
-                self._recent.append(self._monotonic())
-            self._count_call()
+            if self.store is not None:
+                await self._acquire_shared(self.store)
+            else:
+                await self._acquire_local()
+
+    async def _acquire_shared(self, store: Store) -> None:
+        window, period = self._window() if self.per_second else (0, 0.0)
+        while True:
+            wait = store.quota_take(
+                self.credential,
+                day=self.clock.now().date(),
+                per_day=self.per_day,
+                window=window,
+                period=period,
+                now=self._monotonic(),
+            )
+            if wait is None:
+                raise self._refused_today()
+            if wait <= 0:
+                return
+            await self._sleep(wait)
+
+    async def _acquire_local(self) -> None:
+        if self.per_day is not None and self.used_today() >= self.per_day:
+            raise self._refused_today()
+        if self.per_second:
+            window, period = self._window()
+            while True:
+                now = self._monotonic()
+                while self._recent and now - self._recent[0] >= period:
+                    self._recent.popleft()
+                if len(self._recent) < window:
+                    break
+                await self._sleep(period - (now - self._recent[0]))
+            self._recent.append(self._monotonic())
+        self._count_call()

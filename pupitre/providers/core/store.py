@@ -74,6 +74,14 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (provider, key)
     );
     """,
+    # 3: the per-second quota window of each credential, shared by every process on this store.
+    """
+    CREATE TABLE quota_calls (
+        credential TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE INDEX quota_calls_by_credential ON quota_calls (credential, at);
+    """,
 ]
 
 OUTBOX_PENDING = "pending"
@@ -328,15 +336,46 @@ class Store:
         rows = self._query("SELECT count FROM quota WHERE credential=? AND day=?", (credential, day.isoformat()))
         return int(rows[0][0]) if rows else 0
 
-    def quota_increment(self, credential: str, day: dt.date, by: int = 1) -> int:
+    def quota_take(
+        self, credential: str, *, day: dt.date, per_day: int | None, window: int, period: float, now: float
+    ) -> float | None:
+        """Take one call of ``credential``'s quota for every process on this store, atomically.
+
+        The rate is a sliding window: at most ``window`` calls in any ``period`` seconds; ``now``
+        is on a clock every process of the host shares (``time.monotonic``). Returns ``None``
+        when today's ``per_day`` calls are used up (nothing taken), ``0.0`` when the call was
+        taken (and counted for ``day``), else the seconds to wait before asking again.
+        Timestamps later than ``now`` come from before a reboot and are dropped."""
         with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                wait = self._quota_take(credential, day.isoformat(), per_day, window, period, now)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return wait
+
+    def _quota_take(
+        self, credential: str, day: str, per_day: int | None, window: int, period: float, now: float
+    ) -> float | None:
+        if per_day is not None:
+            row = self._db.execute("SELECT count FROM quota WHERE credential=? AND day=?", (credential, day)).fetchone()
+            if row is not None and int(row[0]) >= per_day:
+                return None
+        if window > 0:
             self._db.execute(
-                "INSERT INTO quota (credential, day, count) VALUES (?, ?, ?) "
-                "ON CONFLICT(credential, day) DO UPDATE SET count=count+excluded.count",
-                (credential, day.isoformat(), by),
+                "DELETE FROM quota_calls WHERE credential=? AND (at <= ? OR at > ?)", (credential, now - period, now)
             )
-            return int(
-                self._db.execute(
-                    "SELECT count FROM quota WHERE credential=? AND day=?", (credential, day.isoformat())
-                ).fetchone()[0]
-            )
+            count, oldest = self._db.execute(
+                "SELECT count(*), min(at) FROM quota_calls WHERE credential=?", (credential,)
+            ).fetchone()
+            if count >= window:
+                return max(float(oldest) + period - now, 1e-3)
+            self._db.execute("INSERT INTO quota_calls (credential, at) VALUES (?, ?)", (credential, now))
+        self._db.execute(
+            "INSERT INTO quota (credential, day, count) VALUES (?, ?, 1) "
+            "ON CONFLICT(credential, day) DO UPDATE SET count=count+1",
+            (credential, day),
+        )
+        return 0.0

@@ -41,7 +41,6 @@ SANDBOX_HOST = "grdf-adict.sandbox.invalid"
 SANDBOX_BASE_URL = f"http://{SANDBOX_HOST}/adict/v2"
 SANDBOX_TOKEN_URL = f"http://{SANDBOX_HOST}/oauth2/token"
 SECRET = "client_secret"
-PACING_MARGIN = 0.9
 #: States a right leaves the operator's reach in (reported "since yesterday").
 LOST_STATES = (m.REFUSED, m.OBSOLETE, m.REVOKED)
 #: The fields of a right kept in the copy, one list each (all strings, "" when absent).
@@ -459,14 +458,18 @@ class AdictSession:
 
     @property
     def quota(self) -> "QuotaLimiter":
-        """The credential's one limiter (per second and per day; the day count is in the store).
+        """The credential's one limiter, shared through the store by every process using it.
 
-        Paced 10 % under GRDF's per-second rate: GRDF counts a call when it arrives, so a
-        client pacing exactly at the rate gets refused whenever one call travels faster
-        than the one before it ("2 calls in the same second: one is in error")."""
+        Paced ``quota_margin`` (10 %) under GRDF's per-second rate: GRDF counts a call when it
+        arrives, so a client pacing exactly at the rate gets refused whenever one call travels
+        faster than the one before it ("2 calls in the same second: one is in error")."""
         per_second, per_day = quota_of(self.settings)
         return self.ctx.quota(
-            f"{PROVIDER}:{self.client_id}", provider=TITLE, per_second=per_second * PACING_MARGIN, per_day=per_day
+            f"{PROVIDER}:{self.client_id}",
+            provider=TITLE,
+            per_second=per_second,
+            per_day=per_day,
+            margin=self.settings.quota_margin,
         )
 
     @property

@@ -108,7 +108,12 @@ class OmegaSession:
             auth = ClientCredentials(
                 http, token_url, client_id, secret, self.settings.scope, self.ctx.clock, provider=TITLE
             )
-            quota = self.ctx.quota(f"{PROVIDER}:{self.code_cdgf}", provider=TITLE, per_second=self.settings.per_second)
+            quota = self.ctx.quota(
+                f"{PROVIDER}:{self.code_cdgf}",
+                provider=TITLE,
+                per_second=self.settings.per_second,
+                margin=self.settings.quota_margin,
+            )
             self._client = OmegaClient(
                 http, base, auth, code_cdgf=self.code_cdgf, user_login=login, quota=quota, retry=self.ctx.retry
             )

@@ -40,7 +40,9 @@ def test_the_version_is_declared_once() -> None:
 
 
 def test_sandbox_serve_without_uvicorn_says_how_to_install_it(tmp_path: Path) -> None:
-    code = "import sys; sys.modules['uvicorn'] = None; from pupitre.cli import main; sys.exit(main(['sandbox', 'serve']))"
+    code = (
+        "import sys; sys.modules['uvicorn'] = None; from pupitre.cli import main; sys.exit(main(['sandbox', 'serve']))"
+    )
     result = _run(tmp_path, "-c", code)
     assert result.returncode == 2
     assert "pip install 'pupitre[serve]'" in result.stderr and "Traceback" not in result.stderr

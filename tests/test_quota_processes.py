@@ -1,0 +1,66 @@
+"""One GRDF OMEGA quota (1 call/s per supplier, §1.3) shared by every pupitre process on a
+store: real processes against the simulator served on loopback, which refuses a call that
+arrives less than a second after the previous one, like GRDF's gateway.
+
+The 0-refusal budget at the default 10 % margin with 3 × 20 requests is measured by
+``tests/bench/test_bench_quota.py``; here, a wider margin keeps the test robust on a loaded
+2-core CI machine, and a control shows that the same processes on separate stores collide."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pupitre.providers.core.clock import SystemClock
+from pupitre.providers.core.store import Store
+from pupitre.providers.grdf_omega import feeds as omega
+from pupitre.sandbox_server import SandboxServer, build_sandbox
+from tests.processes.omega import environment, omega_settings, run_together
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[SandboxServer]:
+    sandbox = build_sandbox("127.0.0.1", 0, [], data_dir=tmp_path / "served")
+    sandbox.start_in_thread(timeout=10)
+    sandbox["grdf_omega"].simulator.quota_leeway = 0.0  # strict: one call per second, no tolerance
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop(timeout=5)
+
+
+def _console(tmp_path: Path, name: str, served: SandboxServer, numbers: list[str], margin: float) -> dict[str, str]:
+    """One operator's settings and data dir, watching ``numbers``."""
+    config, data = tmp_path / name / "config", tmp_path / name / "data"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "settings.toml").write_text(omega_settings(served, margin=margin), encoding="utf-8")
+    store = Store(data / "pupitre.sqlite3")
+    store.watch_add(omega.PROVIDER, numbers, SystemClock().now())
+    store.close()
+    return environment(config, data)
+
+
+def test_three_processes_on_one_store_share_one_quota(served: SandboxServer, tmp_path: Path) -> None:
+    sim = served["grdf_omega"].simulator
+    numbers = sim.numbers()[:3]
+    env = _console(tmp_path, "shared", served, numbers, margin=0.3)
+    runs = run_together([env, env, env], timeout=90)
+    assert all(run.read == 3 and not run.errors for run in runs)
+    assert sim.quota_refusals == 0 and sim.calls == 9
+    # Interleaved, not one after another: all three were reading at the same time.
+    assert max(run.start for run in runs) < min(run.end for run in runs)
+    span = max(run.end for run in runs) - min(run.start for run in runs)
+    assert span >= 8 / 0.7  # 9 calls at 0.7/s: the shared window paced them all
+
+
+def test_control_processes_on_separate_stores_collide(served: SandboxServer, tmp_path: Path) -> None:
+    """Without a shared store each process paces itself alone (here exactly at 1 call/s):
+    two streams of calls one second apart always meet within a second, and GRDF refuses."""
+    sim = served["grdf_omega"].simulator
+    numbers = sim.numbers()[:3]
+    envs = [_console(tmp_path, name, served, numbers, margin=0.0) for name in ("a", "b")]
+    runs = run_together(envs, timeout=90)
+    assert all(run.read == 3 for run in runs)
+    assert sim.quota_refusals > 0

@@ -4,6 +4,7 @@ verified by read-back, audited, and delivered after a restart."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 import pytest
@@ -143,3 +144,85 @@ async def test_pending_action_survives_a_restart(tmp_path):
     restarted = Outbox(Store(path), ManualClock(NOW), {("edf_oa", "acknowledge"): handler})
     (delivery,) = await restarted.drain()
     assert delivery.outcome == "delivered" and handler.sent == [{"order_id": "O1", "value": True}]
+
+
+# -- claims: one process at a time ------------------------------------------------------------------
+
+
+def _other(tmp_path, handler: FakeHandler, owner: str, wall: float = 1000.0) -> Outbox:
+    """A second process on the same store file, named ``owner``, at wall time ``wall``."""
+    return Outbox(
+        Store(tmp_path / "s.sqlite3"),
+        ManualClock(NOW),
+        {("edf_oa", "acknowledge"): handler},
+        owner=owner,
+        wall=lambda: wall,
+    )
+
+
+def _dead_owner() -> str:
+    """A claim owner on this host whose process has ended."""
+    import socket
+    import subprocess
+    import sys
+
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return f"{socket.gethostname()}:{int(child.stdout)}::dead"
+
+
+async def test_an_action_claimed_by_a_live_process_is_left_to_it(setup, tmp_path):
+    outbox, handler, store = setup
+    outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O1", "value": True})
+    outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O2", "value": True})
+    first = outbox.pending()[0]
+    now = time.time()
+    assert store.outbox_claim(first.id, "elsewhere:1:1:x", now + 300, now, lambda owner: True)
+    assert await outbox.drain() == []  # O1 is another's; O2 must not overtake it
+    assert handler.sent == []
+    store.outbox_release(first.id, "elsewhere:1:1:x")
+    assert [d.outcome for d in await outbox.drain()] == ["delivered", "delivered"]
+    assert [p["order_id"] for p in handler.sent] == ["O1", "O2"]
+
+
+async def test_a_dead_process_loses_its_claim_at_once(setup):
+    outbox, handler, store = setup
+    item_id = outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O1", "value": True})
+    from pupitre.providers.core.outbox import owner_alive
+
+    dead = _dead_owner()
+    assert not owner_alive(dead) and owner_alive(outbox.owner)
+    assert store.outbox_claim(item_id, dead, 10**12, 0.0, lambda owner: True)  # a lease far in the future
+    assert [d.outcome for d in await outbox.drain()] == ["delivered"]
+    assert store.outbox()[0].claimed_by is None  # released after the attempt
+
+
+async def test_another_hosts_claim_holds_until_its_lease_runs_out(setup, tmp_path):
+    outbox, handler, store = setup
+    item_id = outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O1", "value": True})
+    assert store.outbox_claim(item_id, "other-host:42:7:ab", 1000.0 + 300, 1000.0, lambda owner: True)
+    early = _other(tmp_path, handler, "me:1:1:a", wall=1000.0 + 299)
+    assert await early.drain() == [] and handler.sent == []
+    late = _other(tmp_path, handler, "me:1:1:a", wall=1000.0 + 301)
+    assert [d.outcome for d in await late.drain()] == ["delivered"]
+
+
+async def test_an_attempt_without_answer_is_marked_and_told_at_the_next_attempt(setup):
+    outbox, handler, store = setup
+    handler.failures = [NetworkError("read timeout")]
+    outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O1", "value": True})
+    assert [d.outcome for d in await outbox.drain()] == ["retry"]
+    assert store.outbox()[0].sending_since is not None  # it may have reached EDF OA
+    assert [d.outcome for d in await outbox.drain()] == ["delivered"]
+    assert store.outbox()[0].sending_since is None
+    outcomes = [row[3] for row in reversed(store.audit_log())]
+    assert outcomes == ["queued", "retrying", "resumed", "delivered", "verified"]
+
+
+async def test_a_quota_refusal_is_an_answer_not_an_uncertain_attempt(setup):
+    from pupitre.providers.core.errors import QuotaError
+
+    outbox, handler, store = setup
+    handler.failures = [QuotaError("429", status=429)]
+    outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O1", "value": True})
+    assert [d.outcome for d in await outbox.drain()] == ["retry"]
+    assert store.outbox()[0].sending_since is None

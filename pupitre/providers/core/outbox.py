@@ -14,22 +14,71 @@ Outcomes of one attempt:
 * a network error, a timeout, a 5xx or a quota refusal → stays ``pending``, retried;
 * any other refusal (4xx) or a local rule that no longer holds (e.g. the order is no
   longer today's, RG_ACK_0010) → ``failed``, with the message, never retried.
+
+Several processes share one store (dashboards, ``pupitre check``, an agent): each attempt
+is made under a **claim** in the store, so one process at a time works on an action; a
+claim is lost when its process is dead (same host) or its lease has run out. An attempt
+that may have reached the API without an answer (a crash, a timeout, a network cut) stays
+marked in the store (``sending_since``); the next attempt, in whichever process, says so
+in the audit log.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import secrets
+import socket
+import time
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Callable, Literal, Protocol
 
 from pupitre.providers.core.clock import Clock
-from pupitre.providers.core.errors import ApiError
+from pupitre.providers.core.errors import ApiError, QuotaError
 from pupitre.providers.core.store import OUTBOX_DELIVERED, OUTBOX_FAILED, OUTBOX_PENDING, OutboxItem, Store
 
 log = logging.getLogger("pupitre.outbox")
 OUTBOX_SUPERSEDED = "superseded"
-Outcome = Literal["delivered", "retry", "failed", "superseded"]
+Outcome = Literal["delivered", "retry", "failed", "superseded", "claimed"]
+#: How long a claim holds without its process dying: longer than any one attempt (three
+#: requests of at most 10 s each, and the quota's waits).
+CLAIM_SECONDS = 300.0
+
+
+def _start_time(pid: int) -> str:
+    """The process's start time in clock ticks (Linux ``/proc``; "" elsewhere): with the pid,
+    it names a process even after its pid is reused."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def process_owner() -> str:
+    """This process as a claim owner: ``host:pid:start:nonce``."""
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{pid}:{_start_time(pid)}:{secrets.token_hex(3)}"
+
+
+def owner_alive(owner: str) -> bool:
+    """Whether a claim's process still runs. Another host's process is taken as alive (its
+    claim is lost when its lease runs out)."""
+    try:
+        host, pid_text, start, _ = owner.split(":")
+        pid = int(pid_text)
+    except ValueError:
+        return False
+    if host != socket.gethostname():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return start == _start_time(pid)
 
 
 class ActionRefused(Exception):
@@ -66,10 +115,20 @@ class Delivery:
 
 
 class Outbox:
-    def __init__(self, store: Store, clock: Clock, handlers: dict[tuple[str, str], ActionHandler]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        handlers: dict[tuple[str, str], ActionHandler],
+        *,
+        owner: str | None = None,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.handlers = handlers
+        self.owner = owner or process_owner()
+        self._wall = wall
 
     def _audit(self, item: OutboxItem | tuple[str, str], outcome: str, detail: str) -> None:
         provider, action = (item.provider, item.action) if isinstance(item, OutboxItem) else item
@@ -101,8 +160,24 @@ class Outbox:
     def item(self, item_id: int) -> OutboxItem | None:
         return next((i for i in self.store.outbox() if i.id == item_id), None)
 
+    def _claim(self, item: OutboxItem) -> bool:
+        now = self._wall()
+        return self.store.outbox_claim(item.id, self.owner, now + CLAIM_SECONDS, now, owner_alive)
+
     async def deliver(self, item: OutboxItem) -> Delivery:
-        """One attempt at one pending action."""
+        """One attempt at one pending action, under this process's claim (``claimed``: another
+        live process is working on it or has done it; nothing was done here)."""
+        if not self._claim(item):
+            return Delivery(item.id, "claimed", "another pupitre process is delivering it")
+        try:
+            current = self.item(item.id)
+            if current is None or current.status != OUTBOX_PENDING:  # done meanwhile by another process
+                return Delivery(item.id, "claimed", "another pupitre process has delivered it")
+            return await self._attempt(current)
+        finally:
+            self.store.outbox_release(item.id, self.owner)
+
+    async def _attempt(self, item: OutboxItem) -> Delivery:
         handler = self.handlers[(item.provider, item.action)]
         now = self.clock.now()
         try:
@@ -111,24 +186,41 @@ class Outbox:
             self.store.outbox_update(item.id, OUTBOX_FAILED, now, error=str(refusal), attempted=False)
             self._audit(item, "refused", f"#{item.id} {refusal}")
             return Delivery(item.id, "failed", str(refusal))
+        if item.sending_since is not None:
+            self._audit(
+                item,
+                "resumed",
+                f"#{item.id} an earlier attempt (from {item.sending_since:%d/%m %H:%M:%S}) got no answer "
+                "and may have reached the API",
+            )
+        self.store.outbox_sending(item.id, item.sending_since or self.clock.now())
         try:
             answer = await handler.send(item.payload)
         except ActionRefused as refusal:
-            self.store.outbox_update(item.id, OUTBOX_FAILED, self.clock.now(), error=str(refusal))
+            self._answered(item, OUTBOX_FAILED, error=str(refusal))
             self._audit(item, "refused", f"#{item.id} {refusal}")
             return Delivery(item.id, "failed", str(refusal))
         except ApiError as error:
-            now = self.clock.now()
             if error.retryable:
-                self.store.outbox_update(item.id, OUTBOX_PENDING, now, error=str(error))
+                # No answer (network, timeout) or a 5xx: it may have got through; a quota
+                # refusal is an answer (nothing was done).
+                uncertain = not isinstance(error, QuotaError)
+                self._answered(item, OUTBOX_PENDING, error=str(error), keep_mark=uncertain)
                 self._audit(item, "retrying", f"#{item.id} attempt {item.attempts + 1}: {error}")
                 return Delivery(item.id, "retry", str(error), error.retry_after)
-            self.store.outbox_update(item.id, OUTBOX_FAILED, now, error=str(error))
+            self._answered(item, OUTBOX_FAILED, error=str(error))
             self._audit(item, "failed", f"#{item.id} {error}")
             return Delivery(item.id, "failed", str(error))
-        self.store.outbox_update(item.id, OUTBOX_DELIVERED, self.clock.now(), response=answer)
+        self._answered(item, OUTBOX_DELIVERED, response=answer)
         self._audit(item, "delivered", f"#{item.id} {answer}")
         return await self._verify(item, handler)
+
+    def _answered(
+        self, item: OutboxItem, status: str, *, error: str = "", response: str = "", keep_mark: bool = False
+    ) -> None:
+        self.store.outbox_update(item.id, status, self.clock.now(), error=error, response=response)
+        if not keep_mark:
+            self.store.outbox_sending(item.id, None)
 
     async def _verify(self, item: OutboxItem, handler: ActionHandler) -> Delivery:
         try:
@@ -152,6 +244,9 @@ class Outbox:
             if current is None or current.status != OUTBOX_PENDING or current.provider in blocked:
                 continue
             delivery = await self.deliver(current)
+            if delivery.outcome == "claimed":  # another process has it: later ones wait behind it
+                blocked.add(current.provider)
+                continue
             deliveries.append(delivery)
             if delivery.outcome == "retry":
                 blocked.add(current.provider)

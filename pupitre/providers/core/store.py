@@ -14,7 +14,7 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import orjson
 
@@ -82,6 +82,13 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX quota_calls_by_credential ON quota_calls (credential, at);
     """,
+    # 4: outbox claims: one process at a time delivers an action (a lease a dead process
+    # loses), and the start of an attempt that may have reached the API before a crash.
+    """
+    ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+    ALTER TABLE outbox ADD COLUMN claim_until REAL;
+    ALTER TABLE outbox ADD COLUMN sending_since TEXT;
+    """,
 ]
 
 OUTBOX_PENDING = "pending"
@@ -122,6 +129,8 @@ class OutboxItem:
     attempts: int
     last_error: str
     response: str
+    claimed_by: str | None = None
+    sending_since: dt.datetime | None = None
 
 
 def _iso(value: dt.datetime) -> str:
@@ -258,7 +267,7 @@ class Store:
     def outbox(self, provider: str | None = None, status: str | None = None) -> list[OutboxItem]:
         sql = (
             "SELECT id, provider, action, payload, status, created_at, updated_at, attempts, "
-            "last_error, response FROM outbox WHERE 1=1"
+            "last_error, response, claimed_by, sending_since FROM outbox WHERE 1=1"
         )
         params: list[Any] = []
         if provider is not None:
@@ -269,8 +278,50 @@ class Store:
             params.append(status)
         rows = self._query(sql + " ORDER BY id", tuple(params))
         return [
-            OutboxItem(r[0], r[1], r[2], json.loads(r[3]), r[4], _dt(r[5]), _dt(r[6]), r[7], r[8], r[9]) for r in rows
+            OutboxItem(
+                r[0],
+                r[1],
+                r[2],
+                json.loads(r[3]),
+                r[4],
+                _dt(r[5]),
+                _dt(r[6]),
+                r[7],
+                r[8],
+                r[9],
+                r[10],
+                _dt(r[11]) if r[11] else None,
+            )
+            for r in rows
         ]
+
+    def outbox_claim(self, item_id: int, owner: str, until: float, now: float, alive: Callable[[str], bool]) -> bool:
+        """Claim a pending action for ``owner`` until ``until`` (seconds since the epoch), in one
+        transaction: refused while another owner's claim runs (not expired, owner ``alive``)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute("SELECT status, claimed_by, claim_until FROM outbox WHERE id=?", (item_id,))
+                status, holder, holder_until = row.fetchone() or (None, None, None)
+                free = holder is None or holder == owner or (holder_until or 0.0) < now or not alive(holder)
+                claimed = status == OUTBOX_PENDING and free
+                if claimed:
+                    self._db.execute(
+                        "UPDATE outbox SET claimed_by=?, claim_until=? WHERE id=?", (owner, until, item_id)
+                    )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return claimed
+
+    def outbox_release(self, item_id: int, owner: str) -> None:
+        """Give up ``owner``'s claim (after an attempt, whatever its outcome)."""
+        self._exec("UPDATE outbox SET claimed_by=NULL, claim_until=NULL WHERE id=? AND claimed_by=?", (item_id, owner))
+
+    def outbox_sending(self, item_id: int, since: dt.datetime | None) -> None:
+        """Mark the start of an attempt that may reach the API (``None``: it has been answered)."""
+        self._exec("UPDATE outbox SET sending_since=? WHERE id=?", (_iso(since) if since else None, item_id))
 
     # -- audit -------------------------------------------------------------------------
     def audit(self, provider: str, action: str, outcome: str, at: dt.datetime, detail: str = "") -> None:

@@ -57,6 +57,7 @@ async def run_checks(runtime: Runtime, timeout: float = FETCH_TIMEOUT) -> dict[s
         "exit_code": EXIT_CODES[status],
         "checked_at": now.isoformat(),
         "sandbox": sorted(runtime.sandboxed),
+        "simulated": [runtime.connections[name].title for name in runtime.providers if name in runtime.sandboxed],
         "feeds": feeds_report,
         "findings": [{"provider": f.provider, "level": f.level, "message": f.message} for f in findings],
     }
@@ -64,8 +65,8 @@ async def run_checks(runtime: Runtime, timeout: float = FETCH_TIMEOUT) -> dict[s
 
 def render_text(report: dict[str, Any]) -> str:
     lines = [f"pupitre check — {LABELS[report['status']]} ({report['checked_at'][:19]})"]
-    if report["sandbox"]:
-        lines.append(f"  SANDBOX data for: {', '.join(report['sandbox'])}")
+    if report["simulated"]:
+        lines.append(f"  SIMULATED (sandbox data, not the real APIs): {', '.join(report['simulated'])}")
     for finding in report["findings"]:
         lines.append(f"  [{LABELS[finding['level']]:>9}] {finding['provider']}: {finding['message']}")
     return "\n".join(lines)

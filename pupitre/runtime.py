@@ -1,7 +1,7 @@
 """Builds what the TUI and ``pupitre check`` share: store, clock, client, simulators, feeds.
 
-A provider with no credentials (or every provider with ``--sandbox``) runs on its
-simulator, mounted in-process on the shared ``httpx.AsyncClient`` so the real
+A provider with nothing real set for it (or every provider with ``--sandbox``) runs on its
+simulator (:func:`declared`), mounted in-process on the shared ``httpx.AsyncClient`` so the real
 client code runs unchanged. The network side (httpx, auth, simulators) is built on
 first use, so the dashboard paints from the store before paying for it.
 No Textual import here.
@@ -9,9 +9,11 @@ No Textual import here.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from pupitre.providers.core import config
 from pupitre.providers.core.clock import Clock, SystemClock
@@ -20,7 +22,7 @@ from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.feeds import Feed
 from pupitre.providers.core.outbox import Outbox
 from pupitre.providers.core.retry import RetryPolicy
-from pupitre.providers.core.secrets import SecretStore
+from pupitre.providers.core.secrets import SecretStore, env_var
 from pupitre.providers.core.store import Store
 from pupitre.providers.edf_oa import feeds as edf_oa
 from pupitre.providers.grdf_adict import feeds as grdf_adict
@@ -67,12 +69,34 @@ class Runtime:
             name: module.connect(getattr(settings, name), ctx, sandboxed=name in sandboxed)
             for name, module in PROVIDERS.items()
         }
-        self.feeds: list[Feed[Any]] = [f for c in self.connections.values() for f in c.feeds]
+        self.feeds: list[Feed[Any]] = [
+            f if f.provider in sandboxed else replace(f, fetch=self._connected(f.provider, f.fetch))
+            for c in self.connections.values()
+            for f in c.feeds
+        ]
         self.outbox = Outbox(
             self.store,
             self.clock,
             {key: handler for c in self.connections.values() for key, handler in c.handlers.items()},
         )
+
+    def _connected(self, provider: str, fetch: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
+        """A real provider's fetch, preceded by the check that it can connect at all (settings
+        and secrets): a provider that cannot is *not connected* on every feed, even one with
+        nothing to read, and never falls back to its simulator. The secret lookup may wait
+        for a slow keyring: it runs in a thread, off the event loop."""
+        section, title = getattr(self.settings, provider), self.connections[provider].title
+        secrets = PROVIDERS[provider].SECRETS or (None,)
+
+        def check() -> None:
+            for secret in secrets:
+                self.ctx.connect_real(provider, title, section, secret)
+
+        async def connected_fetch() -> Any:
+            await asyncio.to_thread(check)
+            return await fetch()
+
+        return connected_fetch
 
     def feed(self, name: str) -> Feed[Any]:
         return next(feed for feed in self.feeds if feed.name == name)
@@ -144,10 +168,20 @@ def build_runtime(
         sandbox_read_timeout=sandbox_read_timeout,
     )
     force = sandbox or settings.app.sandbox
-    # With --sandbox, credentials are not even looked up (that may wake a slow keyring).
-    sandboxed = (
-        set(PROVIDERS)
-        if force
-        else {name for name, module in PROVIDERS.items() if not module.configured(getattr(settings, name), ctx.secrets)}
-    )
+    sandboxed = set(PROVIDERS) if force else {name for name in PROVIDERS if not declared(name, settings, ctx.secrets)}
     return Runtime(settings, ctx, sandboxed, owns_store=owns_store)
+
+
+def declared(provider: str, settings: Settings, secrets: SecretStore) -> bool:
+    """Whether ``provider`` is meant to use its real API: its ``[section]`` is in the settings
+    file, or one of its secrets is in the environment or the credentials file. Only a provider
+    with none of these runs on its simulator; a declared one with a setting or a secret missing
+    (or a keyring too slow to answer) is *not connected* — said on its screen, the Overview and
+    in ``pupitre check``, never silently simulated. The keyring is not asked here: it may be slow
+    or locked, and the answer must not depend on it."""
+    if provider in settings.model_fields_set:
+        return True
+    return any(
+        secrets.env.get(env_var(provider, name)) or secrets.file.get(provider, name)
+        for name in PROVIDERS[provider].SECRETS
+    )

@@ -99,7 +99,7 @@ def test_all_green_is_ok(make: Make, capsys: pytest.CaptureFixture[str]) -> None
     assert code == 0
     first = out.splitlines()[0]
     assert first.startswith("pupitre check — OK (2025-01-15T10:30:00")
-    assert "SANDBOX data for: edf_oa, grdf_adict, grdf_omega, grtgaz" in out
+    assert "SIMULATED (sandbox data, not the real APIs): GRTgaz, EDF OA, GRDF OMEGA, GRDF ADICT" in out
     assert "all 13 sites green, no change announced" in out
 
 

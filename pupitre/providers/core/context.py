@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from pupitre.providers.core.checks import Finding
 from pupitre.providers.core.clock import Clock
+from pupitre.providers.core.errors import NotConnected
 from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.feeds import Feed
 from pupitre.providers.core.outbox import ActionHandler
@@ -69,6 +70,17 @@ class ProviderContext:
                 store=self.store,
             )
         return self.quotas[credential]
+
+    def connect_real(self, provider: str, title: str, section: Any, secret: str | None = None) -> str | None:
+        """Before a provider's real client is built: every required setting set, and its
+        secret (when it has one) read — else :class:`NotConnected`, with the fix."""
+        missing = section.missing()
+        if missing:
+            raise NotConnected(
+                f"{title} not connected: {', '.join(missing)} not set in the [{provider}] settings. "
+                "Fix: `pupitre config edit`"
+            )
+        return self.secrets.require(provider, secret, title) if secret else None
 
     def client(self) -> "httpx.AsyncClient":
         """The shared HTTP client, built on first use (after the first paint)."""

@@ -88,6 +88,11 @@ class ConfigError(Exception):
     """Settings or secrets are missing or unsafe; the message says how to fix it."""
 
 
+class NotConnected(ConfigError):
+    """A provider with real settings that cannot use its API (a setting or a secret is missing,
+    unreadable or too slow to read): shown as "not connected", never silently simulated."""
+
+
 _STATUS_MESSAGES: dict[int, tuple[type[ApiError], str]] = {
     400: (BadRequestError, "request refused as invalid"),
     401: (AuthError, "authentication refused — check the credentials"),

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, MutableMapping
 
 from pupitre.providers.core.config import credentials_path, display_path, toml_key, toml_value
-from pupitre.providers.core.errors import ConfigError
+from pupitre.providers.core.errors import ConfigError, NotConnected
 
 if TYPE_CHECKING:  # keyring is imported on first use: it costs start-up time
     from keyring.backend import KeyringBackend
@@ -251,12 +251,14 @@ class SecretStore:
         self._backend: KeyringBackend | None = None
         self._probed = False
         self._notice: str | None = None
+        self.keyring_reason: str | None = None  # why no keyring is used (absent, locked, too slow)
         self._notice_taken = False
         self._lock = threading.RLock()
 
     # -- keyring -----------------------------------------------------------------------
     def _turn_off(self, reason: str) -> None:
         self._backend = None
+        self.keyring_reason = reason
         if self._notice is None:
             self._notice = (
                 f"No keyring on this host: secrets come from PUPITRE_* environment "
@@ -330,6 +332,18 @@ class SecretStore:
         if self.env.get(env_var(provider, name)) or self.file.get(provider, name):
             return True
         return self._from_keyring(provider, name) is not None
+
+    def require(self, provider: str, name: str, title: str) -> str:
+        """The value, or :class:`NotConnected` saying where it was looked for and the fix."""
+        value = self.get(provider, name)
+        if value:
+            return value
+        keyring = f"no keyring ({self.keyring_reason})" if self.keyring_reason else "not in the keyring"
+        raise NotConnected(
+            f"{title} not connected: no {name} found (environment variable {env_var(provider, name)} unset, "
+            f"{keyring}, not in {display_path(self.file.path)}). "
+            f"Fix: `pupitre secrets set {provider} {name}`, or the environment variable"
+        )
 
     def get(self, provider: str, name: str) -> str | None:
         """The value, or None; :class:`ConfigError` when the credentials file is unsafe."""

@@ -46,9 +46,8 @@ TOKEN_SECRET = "api_token"
 SLOW_FEED_SECONDS = 3600.0
 
 
-def configured(settings: EdfOaSettings, secrets: Any) -> bool:
-    """The real API is used once an API token is available (env, keyring or credentials file)."""
-    return secrets.available(PROVIDER, TOKEN_SECRET)
+#: The secrets the real API needs (looked for in the environment, the keyring, the credentials file).
+SECRETS = (TOKEN_SECRET,)
 
 
 def sandbox_app(settings: EdfOaSettings, ctx: ProviderContext) -> Any:
@@ -110,7 +109,7 @@ class EdfOaSession:
                 token = self.ctx.simulators[PROVIDER].current_token
                 base_url = SANDBOX_BASE_URL
             else:
-                token = self.ctx.secrets.get(PROVIDER, TOKEN_SECRET) or ""
+                token = self.ctx.connect_real(PROVIDER, TITLE, self.settings, TOKEN_SECRET) or ""
                 base_url = self.settings.base_url
             self._auth = StaticBearer(
                 token, header=self.settings.token_header, scheme=self.settings.token_scheme or None

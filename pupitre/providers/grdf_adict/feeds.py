@@ -71,8 +71,8 @@ _SEP = "\x1f"  # the older stored form joined each column on it
 _FILTER_KEYS = {"state": "etat_droit_acces", "role": "role_tiers", "proof": "statut_controle_preuve"}
 
 
-def configured(settings: GrdfAdictSettings, secrets: Any) -> bool:
-    return settings.configured and secrets.available(PROVIDER, SECRET)
+#: The secrets the real API needs (looked for in the environment, the keyring, the credentials file).
+SECRETS = (SECRET,)
 
 
 def quota_of(settings: GrdfAdictSettings) -> tuple[float, int]:
@@ -484,7 +484,7 @@ class AdictSession:
                 base, token_url, secret = SANDBOX_BASE_URL, SANDBOX_TOKEN_URL, SANDBOX_CLIENT_SECRET
             else:
                 base, token_url = self.settings.base_url, self.settings.token_url
-                secret = self.ctx.secrets.get(PROVIDER, SECRET) or ""
+                secret = self.ctx.connect_real(PROVIDER, TITLE, self.settings, SECRET) or ""
             auth = adict_auth(
                 http, self.client_id, secret, self.ctx.clock, token_url=token_url, scope=self.settings.scope or None
             )

@@ -37,8 +37,8 @@ SANDBOX_LOGIN = "operateur@sandbox.invalid"
 SECRET = "client_secret"
 
 
-def configured(settings: GrdfOmegaSettings, secrets: Any) -> bool:
-    return settings.configured and secrets.available(PROVIDER, SECRET)
+#: The secrets the real API needs (looked for in the environment, the keyring, the credentials file).
+SECRETS = (SECRET,)
 
 
 def sandbox_app(settings: GrdfOmegaSettings, ctx: ProviderContext) -> Any:
@@ -103,7 +103,8 @@ class OmegaSession:
                 login = self.settings.user_login or SANDBOX_LOGIN
             else:
                 base, token_url = self.settings.base_url, self.settings.token_url
-                client_id, secret = self.settings.client_id, self.ctx.secrets.get(PROVIDER, SECRET) or ""
+                client_id = self.settings.client_id
+                secret = self.ctx.connect_real(PROVIDER, TITLE, self.settings, SECRET) or ""
                 login = self.settings.user_login
             auth = ClientCredentials(
                 http, token_url, client_id, secret, self.settings.scope, self.ctx.clock, provider=TITLE

@@ -51,9 +51,9 @@ def _sandbox_credentials(ctx: ProviderContext) -> tuple[bytes, bytes]:
     return sandbox_credentials(ctx.data_dir / "sandbox", PROVIDER)
 
 
-def configured(settings: GrtgazSettings, secrets: Any) -> bool:
-    """Real API once the §11.2 settings are there (the key passphrase is optional)."""
-    return settings.configured
+#: The secrets the real API needs: none (§11.2: a certificate and its key; the key's
+#: passphrase is optional).
+SECRETS: tuple[str, ...] = ()
 
 
 def sandbox_app(settings: GrtgazSettings, ctx: ProviderContext) -> Any:
@@ -98,6 +98,7 @@ def build_client(settings: GrtgazSettings, ctx: ProviderContext, *, sandboxed: b
             audience=SANDBOX_AUDIENCE,
         )
         return GrtgazClient(http, SANDBOX_BASE_URL, auth, timestamps_local=True, retry=ctx.retry)
+    ctx.connect_real(PROVIDER, TITLE, settings)
     passphrase = ctx.secrets.get(PROVIDER, "key_passphrase")
     auth = JwtAssertionCredentials(
         http,

@@ -43,9 +43,8 @@ SANDBOX_ACCEPT_DELAY = dt.timedelta(seconds=90)  # the sandbox's signer signs af
 SANDBOX_LATENCY_SCALE = 0.1  # the document's median latencies, ten times faster
 
 
-def configured(settings: SwitchgridSettings, secrets: Any) -> bool:
-    """The real API is used once its API token is available (env, keyring or credentials file)."""
-    return secrets.available(PROVIDER, TOKEN_SECRET)
+#: The secrets the real API needs (looked for in the environment, the keyring, the credentials file).
+SECRETS = (TOKEN_SECRET,)
 
 
 def sandbox_app(settings: SwitchgridSettings, ctx: ProviderContext) -> Any:
@@ -165,7 +164,8 @@ class SwitchgridSession:
 
                 base, token = SANDBOX_BASE_URL, SANDBOX_TOKEN
             else:
-                base, token = self.settings.base_url, self.ctx.secrets.get(PROVIDER, TOKEN_SECRET) or ""
+                base = self.settings.base_url
+                token = self.ctx.connect_real(PROVIDER, TITLE, self.settings, TOKEN_SECRET) or ""
             self._client = SwitchgridClient(
                 self.ctx.client(), base, switchgrid_auth(token), test_env=self.test_env, retry=self.ctx.retry
             )

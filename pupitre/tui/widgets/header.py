@@ -1,4 +1,5 @@
-"""The header bar: screen title, SANDBOX badge, Paris time and the current gas day."""
+"""The header bar: screen title, which providers are simulated (by name), Paris time and the
+current gas day."""
 
 from __future__ import annotations
 
@@ -18,9 +19,10 @@ class HeaderBar(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static(f"pupitre · {self.title_text}", id="header-title")
-        sandbox = sorted(self.app.runtime.sandboxed)  # type: ignore[attr-defined]
-        if sandbox:
-            label = "SANDBOX" if len(sandbox) == len(self.app.runtime.providers) else "SANDBOX: " + ", ".join(sandbox)  # type: ignore[attr-defined]
+        runtime = self.app.runtime  # type: ignore[attr-defined]
+        simulated = [runtime.connections[name].title for name in runtime.providers if name in runtime.sandboxed]
+        if simulated:
+            label = "SANDBOX" if len(simulated) == len(runtime.providers) else "SIMULATED: " + ", ".join(simulated)
             yield Static(label, id="sandbox-badge")
         yield Static("", id="header-clock")
 

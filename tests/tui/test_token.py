@@ -61,3 +61,22 @@ async def test_when_saving_fails_the_token_is_shown_once(make_app):
         assert "disk full" in shown and "pupitre secrets set edf_oa api_token" in shown
         audit = app.runtime.store.audit_log(PROVIDER)[0]
         assert audit[3] == "NOT SAVED" and app.runtime.simulators[PROVIDER].current_token not in repr(audit)
+
+
+async def test_an_environment_variable_that_shadows_the_token_is_said_before_and_after(make_app):
+    """The token in use comes from PUPITRE_EDF_OA_API_TOKEN (provider side:
+    tests/providers/test_token_rotation.py): the screen says so before rotating, and shows the
+    new token once, with exactly what to change, after."""
+    app = make_app(now=NOW, scripted=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        session = app.runtime.connections[PROVIDER].session
+        session.token_shadowed_by = lambda: "PUPITRE_EDF_OA_API_TOKEN"
+        await open_token_screen(pilot, app)
+        assert "comes from the environment variable PUPITRE_EDF_OA_API_TOKEN" in text_of(app.screen)
+        await pilot.press("R")
+        await wait_for(pilot, lambda: isinstance(app.screen, UnsavedTokenScreen))
+        shown = text_of(app.screen)
+        assert app.runtime.simulators[PROVIDER].current_token in shown
+        assert "Put the new EDF OA token in PUPITRE_EDF_OA_API_TOKEN" in shown and "is read first" in shown
+        audit = app.runtime.store.audit_log(PROVIDER)[0]
+        assert "PUPITRE_EDF_OA_API_TOKEN must be changed" in audit[4]

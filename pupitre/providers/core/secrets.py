@@ -333,6 +333,12 @@ class SecretStore:
             return True
         return self._from_keyring(provider, name) is not None
 
+    def shadowing(self, provider: str, name: str) -> str | None:
+        """The environment variable that holds this secret, if set: it is read before the
+        keyring and the credentials file, so a value saved there would not be used."""
+        variable = env_var(provider, name)
+        return variable if self.env.get(variable) else None
+
     def require(self, provider: str, name: str, title: str) -> str:
         """The value, or :class:`NotConnected` saying where it was looked for and the fix."""
         value = self.get(provider, name)

@@ -77,6 +77,9 @@ class RotationResult:
     confirmed: bool
     unsaved_token: str | None = None
     save_error: str = ""
+    #: The environment variable read before where the token was saved: the operator must put
+    #: the new token there (``unsaved_token`` then holds it, to be shown once).
+    shadowed_by: str | None = None
 
 
 @dataclass
@@ -96,6 +99,11 @@ class EdfOaSession:
 
     def _save_in_secret_store(self, token: str) -> str:
         return self.ctx.secrets.set(PROVIDER, TOKEN_SECRET, token)
+
+    def token_shadowed_by(self) -> str | None:
+        """The environment variable the token is read from, which pupitre cannot change: a
+        rotated token saved elsewhere would not be read next (``None`` in the sandbox)."""
+        return None if self.sandboxed else self.ctx.secrets.shadowing(PROVIDER, TOKEN_SECRET)
 
     @property
     def client(self) -> "EdfOaClient":
@@ -146,11 +154,13 @@ class EdfOaSession:
             if hasattr(new.client_token, "get_secret_value")
             else str(new.client_token)
         )
-        result = RotationResult("", new.expires_at, False)
+        result = RotationResult("", new.expires_at, False, shadowed_by=self.token_shadowed_by())
         try:
             result.saved_to = self.save_token(token)
         except Exception as error:  # keyring down, disk full…: never lose the token
             result.unsaved_token, result.save_error = token, f"{type(error).__name__}: {error}"
+        if result.shadowed_by:  # saved, but not where it is read next: show it once
+            result.unsaved_token = token
         assert self._auth is not None
         self._auth.replace(token)
         self.ctx.store.audit(
@@ -159,7 +169,8 @@ class EdfOaSession:
             "saved" if result.saved_to else "NOT SAVED",
             self.ctx.clock.now(),
             f"new token expires {new.expires_at:%Y-%m-%d %H:%M}; "
-            f"saved to {result.saved_to or 'nowhere: ' + result.save_error}",
+            f"saved to {result.saved_to or 'nowhere: ' + result.save_error}"
+            + (f"; {result.shadowed_by} must be changed: it is read first" if result.shadowed_by else ""),
         )
         try:
             status = await self.client.token_status()

@@ -49,6 +49,14 @@ class TokenScreen(ModalScreen[None]):
             "(RG_TOK_NEW_0010). The new token is saved to the secret store before "
             "anything else.\n"
         )
+        shadow = app.runtime.connections[PROVIDER].session.token_shadowed_by()  # type: ignore[attr-defined]
+        if shadow:
+            text.append(
+                f"\nThe token in use comes from the environment variable {shadow}, which is read "
+                "first and which pupitre cannot change: after rotating, the new token is shown "
+                f"once, and you must put it in {shadow} where it is set (or remove {shadow}).\n",
+                style="bold",
+            )
         if extra is not None:
             text.append("\n")
             text.append_text(extra)
@@ -76,8 +84,12 @@ class TokenScreen(ModalScreen[None]):
             return
         self.app.feeds.refresh(TOKEN_FEED, forced=True)  # type: ignore[attr-defined]
         if result.unsaved_token:
-            self.app.push_screen(UnsavedTokenScreen(result.unsaved_token, result.save_error))
-            self.show_status(Text("New token NOT SAVED — see the message.", style="bold reverse"))
+            self.app.push_screen(UnsavedTokenScreen(result.unsaved_token, result.save_error, result.shadowed_by))
+            self.show_status(
+                Text(f"New token NOT IN {result.shadowed_by} — see the message.", style="bold reverse")
+                if result.saved_to
+                else Text("New token NOT SAVED — see the message.", style="bold reverse")
+            )
             return
         confirmed = "confirmed by EDF OA" if result.confirmed else "not yet confirmed by a status call"
         self.show_status(
@@ -90,26 +102,41 @@ class TokenScreen(ModalScreen[None]):
 
 
 class UnsavedTokenScreen(ModalScreen[None]):
-    """Shown once when the new token could not be saved: the old one no longer works."""
+    """Shown once when the new token is not where it will be read next (it could not be saved,
+    or an environment variable shadows it): the old one no longer works."""
 
     BINDINGS = [Binding("escape", "app.pop_screen", "I have stored it", id="token.unsaved.close")]
 
-    def __init__(self, token: str, error: str) -> None:
+    def __init__(self, token: str, error: str, shadowed_by: str | None = None) -> None:
         super().__init__()
         self.token = token
         self.error = error
+        self.shadowed_by = shadowed_by
 
     def compose(self) -> ComposeResult:
-        text = Text("The new EDF OA token could NOT be saved\n\n", style="bold reverse")
-        text.append(
-            f"Reason: {self.error}\n\nThe old token no longer works (RG_TOK_NEW_0010). Copy this "
-            "token now; it is not shown again and is not written anywhere:\n\n"
-        )
-        text.append(self.token, style="bold")
-        text.append(
-            "\n\nThen store it with:  pupitre secrets set edf_oa api_token\n"
-            "or in the environment: PUPITRE_EDF_OA_API_TOKEN"
-        )
+        if self.shadowed_by and not self.error:
+            text = Text(f"Put the new EDF OA token in {self.shadowed_by}\n\n", style="bold reverse")
+            text.append(
+                f"It was saved, but {self.shadowed_by} is set in this environment and is read first: at "
+                "the next start pupitre would use the old token, which no longer works (RG_TOK_NEW_0010). "
+                "Copy this token now; it is not shown again:\n\n"
+            )
+            text.append(self.token, style="bold")
+            text.append(
+                f"\n\nThen set {self.shadowed_by} to it where it is defined (shell profile, systemd unit, "
+                f"cron line), or remove {self.shadowed_by} to use the saved token."
+            )
+        else:
+            text = Text("The new EDF OA token could NOT be saved\n\n", style="bold reverse")
+            text.append(
+                f"Reason: {self.error}\n\nThe old token no longer works (RG_TOK_NEW_0010). Copy this "
+                "token now; it is not shown again and is not written anywhere:\n\n"
+            )
+            text.append(self.token, style="bold")
+            text.append(
+                "\n\nThen store it with:  pupitre secrets set edf_oa api_token\n"
+                "or in the environment: PUPITRE_EDF_OA_API_TOKEN"
+            )
         with Vertical(id="token-dialog"):
             yield Static(text)
             yield Button("I have stored it (esc)", id="close")

@@ -174,7 +174,7 @@ def test_quota_by_park_size(park: int, expected: tuple[float, int]) -> None:
     assert quota_of(GrdfAdictSettings(park_size=park, per_second=2, per_day=10)) == (2, 10)
 
 
-def test_day_counter_survives_a_restart(tmp_path: Path) -> None:
+async def test_day_counter_survives_a_restart(tmp_path: Path) -> None:
     from pupitre.providers.core.clock import ManualClock
     from pupitre.providers.core.context import ProviderContext
     from pupitre.providers.core.faults import FaultPlan
@@ -194,8 +194,8 @@ def test_day_counter_survives_a_restart(tmp_path: Path) -> None:
 
     store = Store(tmp_path / "s.sqlite3")
     first = session(store).quota
-    first._count_call()
-    first._count_call()
+    await first.acquire()
+    await first.acquire()
     store.close()
     again = session(Store(tmp_path / "s.sqlite3")).quota
     assert again.used_today() == 2 and again.remaining_today() == 5998

@@ -456,11 +456,6 @@ def conflicts(remaps: Mapping[str, str]) -> list[tuple[KeyBinding, KeyBinding, s
     return found
 
 
-def keymap_for_textual(remaps: Mapping[str, str]) -> dict[str, str]:
-    """The remaps in the form ``App.set_keymap`` takes (long key names, comma-separated)."""
-    return {binding_id: ",".join(split_keys(keys)) for binding_id, keys in remaps.items()}
-
-
 def rows(remaps: Mapping[str, str]) -> Iterable[tuple[str, str, str, str, str]]:
     """(id, where, default, remapped or "", description) for every binding, catalogue order."""
     for binding in BINDINGS:

@@ -84,11 +84,18 @@ def cmd_config_show(args: argparse.Namespace) -> int:
 
 @handles_config_errors
 def cmd_config_check(args: argparse.Namespace) -> int:
-    """Check the settings file completely: every problem with its line; exit 2 if any."""
+    """Check the settings file completely (every problem with its line) and the TLS / proxy
+    environment variables; exit 2 if anything is wrong."""
+    from pupitre.providers.core.tls import environment_problems
+
     path = config.settings_path()
     _settings, problems = config.check_settings(path)
     if problems:
         print(config.format_problems(path, problems), file=sys.stderr)
+    network = environment_problems()
+    if network:
+        print("environment (TLS and proxies):\n" + "\n".join(f"  {problem}" for problem in network), file=sys.stderr)
+    if problems or network:
         return EXIT_CONFIG
     origin = "" if path.exists() else " (not present: the defaults apply)"
     print(f"settings OK: {path}{origin}")

@@ -25,7 +25,8 @@ EXPECTED = [
 
 
 def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PUPITRE_")}
+    # Neither the machine's PUPITRE_ settings nor its proxies (`config check` also checks those).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PUPITRE_") and not k.lower().endswith("_proxy")}
     env.update(
         PUPITRE_DATA_DIR=str(tmp_path / "data"),
         PUPITRE_CONFIG_DIR=str(tmp_path / "config"),

@@ -24,7 +24,7 @@ SECRET_VALUE = "hunter2-Zq9!"
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     for name in list(os.environ):
-        if name.startswith("PUPITRE_") or name in ("VISUAL", "EDITOR"):
+        if name.startswith("PUPITRE_") or name in ("VISUAL", "EDITOR") or name.lower().endswith("_proxy"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("PUPITRE_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("PUPITRE_DATA_DIR", str(tmp_path / "data"))

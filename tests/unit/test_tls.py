@@ -393,3 +393,19 @@ def test_an_unusable_proxy_variable_is_a_config_error(monkeypatch: pytest.Monkey
     monkeypatch.setenv("ALL_PROXY", "gopher://127.0.0.1:1")
     with pytest.raises(ConfigError, match="proxy variable"):
         make_http_client()
+
+
+def test_config_check_names_the_environment_problems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pupitre import cli_config
+
+    monkeypatch.setenv("PUPITRE_CONFIG_DIR", str(tmp_path))
+    assert cli_config.main(["config", "check"]) == 0
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "corp-ca.pem"))
+    monkeypatch.setenv("https_proxy", "proxy.corp:3128")
+    assert cli_config.main(["config", "check"]) == 2
+    err = capsys.readouterr().err
+    assert f"REQUESTS_CA_BUNDLE={tmp_path / 'corp-ca.pem'}: no such CA file" in err
+    assert "https_proxy: a proxy URL must start with http://" in err
+    assert tls.environment_problems({"https_proxy": "socks5://127.0.0.1:1080"}) == []

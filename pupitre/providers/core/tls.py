@@ -86,6 +86,31 @@ def _load(context: ssl.SSLContext, variable: str, path: Path, *, directory: bool
         raise ConfigError(f"{variable}={path}: not a readable PEM CA {kind} ({reason})") from None
 
 
+PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY")
+PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+
+
+def environment_problems(env: Mapping[str, str] | None = None) -> list[str]:
+    """What in the environment would stop the network side: CA variables naming nothing,
+    proxy variables with a scheme httpx cannot use (``pupitre config check`` prints them)."""
+    env = os.environ if env is None else env
+    found: list[str] = []
+    try:
+        ssl_context(env)
+    except ConfigError as exc:
+        found.append(str(exc))
+    for name in PROXY_VARIABLES:
+        for variable in (name, name.lower()):
+            value = env.get(variable, "")
+            scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+            if value and scheme not in PROXY_SCHEMES:
+                found.append(
+                    f"{variable}: a proxy URL must start with {', '.join(s + '://' for s in PROXY_SCHEMES)} "
+                    f"(found {scheme + '://' if scheme else 'no scheme'})"
+                )
+    return found
+
+
 def proxy_label(scheme: str = "https") -> str:
     """The proxy the environment sets for ``scheme`` as ``host:port`` (never its password)."""
     proxies = urllib.request.getproxies()

@@ -2,7 +2,8 @@
 
 pupitre [--sandbox]               open the dashboard
 pupitre check [--json] [--sandbox]   daily checks without the UI; exit 0 / 1 / 2
-pupitre config path|show|edit     settings
+pupitre config path|show|check|edit  settings (check: every problem with its line)
+pupitre keys                      every key binding id, its key and remapped key
 pupitre secrets set|delete|where  secrets (keyring or user-only credentials file)
 pupitre sandbox serve             serve the simulators on loopback
 """

@@ -83,6 +83,48 @@ def cmd_config_show(args: argparse.Namespace) -> int:
 
 
 @handles_config_errors
+def cmd_config_check(args: argparse.Namespace) -> int:
+    """Check the settings file completely (every problem with its line) and the TLS / proxy
+    environment variables; exit 2 if anything is wrong."""
+    from pupitre.providers.core.tls import environment_problems
+
+    path = config.settings_path()
+    _settings, problems = config.check_settings(path)
+    if problems:
+        print(config.format_problems(path, problems), file=sys.stderr)
+    network = environment_problems()
+    if network:
+        print("environment (TLS and proxies):\n" + "\n".join(f"  {problem}" for problem in network), file=sys.stderr)
+    if problems or network:
+        return EXIT_CONFIG
+    origin = "" if path.exists() else " (not present: the defaults apply)"
+    print(f"settings OK: {path}{origin}")
+    return EXIT_OK
+
+
+@handles_config_errors
+def cmd_keys(args: argparse.Namespace) -> int:
+    """Every key binding id with its default key, the remapped key and what it does."""
+    from pupitre import keymap
+
+    path = config.settings_path()
+    settings, problems = config.check_settings(path)
+    remaps = dict(settings.app.keys) if settings is not None else {}
+    if problems:
+        print(config.format_problems(path, problems), file=sys.stderr)
+        print("(showing the default keys)", file=sys.stderr)
+    rows = [("id", "where", "key", "remapped", "action")] + list(keymap.rows(remaps))
+    widths = [max(len(row[column]) for row in rows) for column in range(4)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)) + "  " + row[4])
+    print(
+        f'\nRemap in {config.display_path(path)}: [app] keys = {{ "feeds.refresh" = "f5" }} '
+        '(several keys: "f5,ctrl+r"). Textual\'s own keys: ctrl+q quits, ctrl+p opens the command palette.'
+    )
+    return EXIT_CONFIG if problems else EXIT_OK
+
+
+@handles_config_errors
 def cmd_config_edit(args: argparse.Namespace) -> int:
     path = config.settings_path()
     config.edit_settings(path)
@@ -151,18 +193,24 @@ def _secret_args(parser: argparse.ArgumentParser) -> None:
 
 
 def add_subcommands(subparsers: Any) -> None:
-    """Register ``config path|show|edit`` and ``secrets set|delete|where``."""
-    cfg = subparsers.add_parser("config", help="settings file: path, show, edit")
-    cfg_sub = cfg.add_subparsers(dest="config_command", metavar="{path,show,edit}", required=True)
+    """Register ``config path|show|check|edit``, ``keys`` and ``secrets set|delete|where``."""
+    cfg = subparsers.add_parser("config", help="settings file: path, show, check, edit")
+    cfg_sub = cfg.add_subparsers(dest="config_command", metavar="{path,show,check,edit}", required=True)
     path = cfg_sub.add_parser("path", help="print the settings file path")
     path.add_argument("--all", action="store_true", help="also the credentials file and store")
     path.set_defaults(handler=cmd_config_path)
     cfg_sub.add_parser("show", help="effective settings and where each secret comes from").set_defaults(
         handler=cmd_config_show
     )
+    cfg_sub.add_parser(
+        "check", help="check the settings completely: every problem with its line (exit 0 fine, 2 invalid)"
+    ).set_defaults(handler=cmd_config_check)
     cfg_sub.add_parser("edit", help="open the settings in $VISUAL/$EDITOR, then check them").set_defaults(
         handler=cmd_config_edit
     )
+    subparsers.add_parser(
+        "keys", help="every key binding id: default key, remapped key, action (for [app] keys)"
+    ).set_defaults(handler=cmd_keys)
 
     sec = subparsers.add_parser("secrets", help="store secrets outside the settings file")
     sec_sub = sec.add_subparsers(dest="secrets_command", metavar="{set,delete,where}", required=True)

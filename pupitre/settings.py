@@ -9,13 +9,19 @@ Field descriptions double as the comments of the template written by
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from pupitre import keymap
 from pupitre.providers.core.errors import ConfigError
 from pupitre.providers.core.urls import check_base_url
+from pupitre.providers.grtgaz.sites import SITES, site_by_id, site_by_label
+
+_TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
 def https_url(value: str) -> str:
@@ -37,6 +43,31 @@ def local_path(value: Path | None, info: ValidationInfo) -> Path | None:
     if not path.is_absolute() and base is not None:
         path = Path(base) / path
     return path
+
+
+def time_of_day(value: str) -> str:
+    """A real time of day ``HH:MM`` (00:00 to 23:59)."""
+    if not _TIME_OF_DAY.match(value):
+        raise ValueError(f'{value!r} is not a time of day: write HH:MM between 00:00 and 23:59, e.g. "16:00"')
+    return value
+
+
+def _minutes(value: str) -> int:
+    return int(value[:2]) * 60 + int(value[3:])
+
+
+def _problems(title: str, found: dict[Any, list[str]], values: dict[Any, Any]) -> ValidationError:
+    """Several problems of one field as one pydantic error each, located at ``found``'s keys."""
+    details = [
+        InitErrorDetails(
+            type=PydanticCustomError("settings", "{message}", {"message": message}),
+            loc=(key,),
+            input=values.get(key),
+        )
+        for key, messages in found.items()
+        for message in messages
+    ]
+    return ValidationError.from_exception_data(title, details)
 
 
 class Section(BaseModel):
@@ -66,8 +97,19 @@ class AppSettings(Section):
     )
     notifications: bool = Field(True, description="show pop-up notifications")
     keys: dict[str, str] = Field(
-        default_factory=dict, description='remap key bindings: binding id = key, e.g. { refresh = "f5" }'
+        default_factory=dict,
+        description='remap key bindings: binding id = key, e.g. { "feeds.refresh" = "f5" }; '
+        "`pupitre keys` lists every id and its key",
     )
+
+    @field_validator("keys")
+    @classmethod
+    def _known_and_reachable(cls, value: dict[str, str]) -> dict[str, str]:
+        """Ids that exist, key names Textual knows, no two actions on one key, Quit reachable."""
+        found = keymap.problems(value)
+        if found:
+            raise _problems("keys", found, dict(value))
+        return value
 
 
 class GrtgazSettings(Section):
@@ -92,7 +134,11 @@ class GrtgazSettings(Section):
         True, description="API timestamps are CET/CEST local time despite the trailing Z (§13.1)"
     )
     refresh_seconds: float = Field(60, gt=0, description="indicator refresh interval")
-    sites: list[str] = Field(default_factory=list, description="sites to show (empty = all)")
+    sites: list[str] = Field(
+        default_factory=list,
+        description="ids of the sites to show (empty = all): "
+        + ", ".join(f"{site.site_id} {site.label}" for site in SITES),
+    )
     tolerance: float = Field(
         0.0, ge=0, le=1, description="tolerance on the contract's Qmin/Qmax as a fraction (§2.4; 0.05 = 5 %)"
     )
@@ -104,6 +150,25 @@ class GrtgazSettings(Section):
 
     _url = field_validator("base_url", "token_url")(https_url)
     _path = field_validator("certificate", "private_key")(local_path)
+
+    @field_validator("sites")
+    @classmethod
+    def _sites_exist(cls, value: list[str]) -> list[str]:
+        """Site ids of the document's mesh table; a name is refused with its id."""
+        found: dict[int, list[str]] = {}
+        for index, site_id in enumerate(value):
+            if site_by_id(site_id) is not None:
+                continue
+            named = site_by_label(site_id)
+            if named is not None:
+                message = f"{site_id!r} is a site name: write its id {named.site_id!r}"
+            else:
+                listed = ", ".join(f"{site.site_id} ({site.label})" for site in SITES)
+                message = f"unknown site id {site_id!r}; the sites are {listed}"
+            found[index] = [message]
+        if found:
+            raise _problems("sites", found, dict(enumerate(value)))
+        return value
 
 
 class EdfOaSettings(Section):
@@ -119,18 +184,35 @@ class EdfOaSettings(Section):
     account_type: Literal["producer", "manager", "admin"] = Field(
         "producer", description="SMART OA account type: producer, manager or admin"
     )
-    window_start: str = Field(
-        "13:30", pattern=r"^\d\d:\d\d$", description="start of the call window (orders published ~13:00)"
-    )
-    window_end: str = Field("16:00", pattern=r"^\d\d:\d\d$", description="end of the call window")
+    window_start: str = Field("13:30", description="start of the call window, HH:MM (orders published ~13:00)")
+    window_end: str = Field("16:00", description="end of the call window, HH:MM (after window_start)")
     ack_deadline: str = Field(
-        "16:00", pattern=r"^\d\d:\d\d$", description="acknowledgement deadline (critical after it)"
+        "16:00", description="acknowledgement deadline, HH:MM inside the call window (critical after it)"
     )
     window_refresh_seconds: float = Field(60, gt=0, description="refresh interval inside the window")
     refresh_seconds: float = Field(900, gt=0, description="refresh interval outside the window")
     token_warning_days: int = Field(14, ge=0, description="warn this many days before the token expires")
 
     _url = field_validator("base_url")(https_url)
+    _time = field_validator("window_start", "window_end", "ack_deadline")(time_of_day)
+
+    @field_validator("window_end")
+    @classmethod
+    def _window_in_order(cls, value: str, info: ValidationInfo) -> str:
+        start = info.data.get("window_start")
+        if start is not None and _minutes(value) <= _minutes(start):
+            raise ValueError(f"the call window must end after it starts (window_start = {start!r})")
+        return value
+
+    @field_validator("ack_deadline")
+    @classmethod
+    def _deadline_in_window(cls, value: str, info: ValidationInfo) -> str:
+        start, end = info.data.get("window_start"), info.data.get("window_end")
+        if start is not None and _minutes(value) <= _minutes(start):
+            raise ValueError(f"the deadline must come after the call window opens (window_start = {start!r})")
+        if end is not None and _minutes(value) > _minutes(end):
+            raise ValueError(f"the deadline must fall inside the call window (window_end = {end!r})")
+        return value
 
 
 class GrdfOmegaSettings(Section):

@@ -24,7 +24,7 @@ SECRET_VALUE = "hunter2-Zq9!"
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     for name in list(os.environ):
-        if name.startswith("PUPITRE_") or name in ("VISUAL", "EDITOR"):
+        if name.startswith("PUPITRE_") or name in ("VISUAL", "EDITOR") or name.lower().endswith("_proxy"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("PUPITRE_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("PUPITRE_DATA_DIR", str(tmp_path / "data"))
@@ -70,14 +70,14 @@ def test_missing_file_gives_defaults() -> None:
 
 def test_values_are_read() -> None:
     write(
-        '[app]\nsandbox = true\nkeys = { refresh = "f5" }\n'
-        '[grtgaz]\nsites = ["A", "B"]\nthumbprint_header = "x5t#S256"\n'
+        '[app]\nsandbox = true\nkeys = { "feeds.refresh" = "f5" }\n'
+        '[grtgaz]\nsites = ["LI1001", "LI1006"]\nthumbprint_header = "x5t#S256"\n'
         'base_url = "http://127.0.0.1:8765/sfm/v1/"\n'
     )
     settings = config.load_settings()
     assert settings.app.sandbox is True
-    assert settings.app.keys == {"refresh": "f5"}
-    assert settings.grtgaz.sites == ["A", "B"]
+    assert settings.app.keys == {"feeds.refresh": "f5"}
+    assert settings.grtgaz.sites == ["LI1001", "LI1006"]
     assert settings.grtgaz.thumbprint_header == "x5t#S256"
     assert settings.grtgaz.base_url == "http://127.0.0.1:8765/sfm/v1"  # loopback http is fine
 
@@ -306,3 +306,92 @@ def test_cli_config_edit(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capture
     monkeypatch.setattr(config.subprocess, "call", lambda command: 0)
     assert cli_config.main(["config", "edit"]) == 0
     assert "settings OK" in capsys.readouterr().out
+
+
+# -- settings checked completely before anything runs (issue 14) ------------------------
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('ack_deadline = "25:00"', "line 2, edf_oa.ack_deadline: '25:00' is not a time of day"),
+        ('window_start = "13:60"', "line 2, edf_oa.window_start: '13:60' is not a time of day"),
+        ('window_start = "1:30"', "line 2, edf_oa.window_start: '1:30' is not a time of day"),
+        (
+            'window_start = "16:00"\nwindow_end = "13:30"',
+            "line 3, edf_oa.window_end: the call window must end after it starts (window_start = '16:00')",
+        ),
+        ('window_end = "13:30"', "line 2, edf_oa.window_end: the call window must end after it starts"),
+        ('ack_deadline = "17:00"', "line 2, edf_oa.ack_deadline: the deadline must fall inside the call window"),
+        ('ack_deadline = "13:00"', "line 2, edf_oa.ack_deadline: the deadline must come after the call window opens"),
+    ],
+)
+def test_times_of_day_and_windows(text: str, expected: str) -> None:
+    write(f"[edf_oa]\n{text}\n")
+    with pytest.raises(ConfigError) as info:
+        config.load_settings()
+    assert expected in str(info.value)
+
+
+def test_a_coherent_window_is_accepted() -> None:
+    write('[edf_oa]\nwindow_start = "13:00"\nwindow_end = "17:30"\nack_deadline = "17:30"\n')
+    settings = config.load_settings()
+    assert (settings.edf_oa.window_start, settings.edf_oa.window_end) == ("13:00", "17:30")
+
+
+def test_grtgaz_sites_must_exist_and_names_are_refused_with_the_ids() -> None:
+    write('[grtgaz]\nsites = [\n  "LI1001",\n  "LI9999",\n  "Montoir",\n]\n')
+    with pytest.raises(ConfigError) as info:
+        config.load_settings()
+    message = str(info.value)
+    assert "line 2, grtgaz.sites[1]: unknown site id 'LI9999'; the sites are LI1001 (DK6)" in message
+    assert "LI1013 (Bouchain)" in message  # all 13 ids listed
+    assert "line 2, grtgaz.sites[2]: 'Montoir' is a site name: write its id 'LI1006'" in message
+    assert "sites[0]" not in message
+
+
+def test_key_remaps_checked_with_their_line() -> None:
+    write('[app]\nsandbox = true\n\n[app.keys]\n"feeds.refresh" = "f5"\nrefresh = "f6"\n"flexibility.sort" = "q"\n')
+    with pytest.raises(ConfigError) as info:
+        config.load_settings()
+    message = str(info.value)
+    assert "line 6, app.keys.refresh: unknown key binding id 'refresh' (did you mean feeds.refresh" in message
+    assert 'line 7, app.keys."flexibility.sort": q is Quit\'s key: on Flexibility (2) it would hide Quit' in message
+    assert 'feeds.refresh":' not in message  # the good one is not blamed
+
+
+def test_every_problem_is_reported_not_only_the_first() -> None:
+    sites = ", ".join(f'"LI9{n:03d}"' for n in range(12))
+    path = write(
+        '[app]\nkeys = { refresh = "f5" }\napi_token = "x"\n'
+        f"[grtgaz]\nsites = [{sites}]\nrefresh_seconds = -1\n"
+        '[edf_oa]\nack_deadline = "25:00"\nwindow_end = "12:00"\n'
+    )
+    settings, problems = config.check_settings(path)
+    assert settings is None
+    assert len(problems) == 1 + 1 + 12 + 1 + 2
+    assert all(problem.line for problem in problems)
+    message = config.format_problems(path, problems)
+    assert "(17 problems)" in message and "… and" not in message
+    lines = [int(line.split(",")[0].removeprefix("  line ")) for line in message.splitlines()[1:]]
+    assert lines == sorted(lines)  # in file order
+    assert "app.api_token: looks like a secret" in message and "unknown setting" not in message
+
+
+def test_the_template_documents_key_ids_and_site_ids() -> None:
+    text = config.default_settings_text()
+    assert '{ "feeds.refresh" = "f5" }' in text and "`pupitre keys`" in text
+    assert "{ refresh =" not in text
+    assert "LI1006 Montoir" in text
+    # Uncommenting every setting of the template gives valid settings.
+    uncommented = "\n".join(line[2:] if re.match(r"# [a-z_]+ = ", line) else line for line in text.splitlines())
+    uncommented = uncommented.replace('"/path/to/file.pem"', '"cert.pem"')
+    write(uncommented)
+    config.load_settings()
+
+
+def test_config_check_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_config.main(["config", "check"]) == 0
+    assert "settings OK" in capsys.readouterr().out
+    write('[edf_oa]\nack_deadline = "25:00"\n[grtgaz]\nsites = ["LI9999"]\n')
+    assert cli_config.main(["config", "check"]) == 2
+    err = capsys.readouterr().err
+    assert "line 2, edf_oa.ack_deadline" in err and "line 4, grtgaz.sites[0]" in err

@@ -14,6 +14,7 @@ import re
 import shlex
 import subprocess
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence
 
@@ -95,7 +96,9 @@ _KEY = re.compile(r"^\s*([A-Za-z0-9_\-.\"' ]+?)\s*=")
 
 
 def _split_key(raw: str) -> list[str]:
-    return [part.strip().strip("\"'") for part in raw.split(".")]
+    """A TOML dotted key into its parts; quoted parts may hold dots (``"feeds.refresh"``)."""
+    parts = re.findall(r'\s*("(?:[^"\\]|\\.)*"|\'[^\']*\'|[^.]+)\s*(?:\.|$)', raw)
+    return [part.strip().strip("\"'") for part in parts]
 
 
 def _find_line(text: str, loc: Sequence[str | int]) -> int | None:
@@ -130,25 +133,46 @@ def _is_secret_key(key: str) -> bool:
     )
 
 
-def _check_no_secrets(data: Any, path: Path, text: str, loc: tuple[str, ...] = ()) -> None:
+@dataclass(frozen=True)
+class Problem:
+    """One problem of the settings file: its line (when known), the setting, what is wrong."""
+
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = [f"line {self.line}"] if self.line else []
+        where += [self.field] if self.field else []
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+def _secret_problems(data: Any, text: str, loc: tuple[str, ...] = ()) -> list[Problem]:
+    """Every key that looks like a secret; each is removed from ``data`` (so that it is
+    reported once, as a secret, not also as an unknown setting)."""
+    found: list[Problem] = []
     if isinstance(data, list):
         for item in data:
-            _check_no_secrets(item, path, text, loc)
-        return
+            found += _secret_problems(item, text, loc)
+        return found
     if not isinstance(data, dict):
-        return
-    for key, value in data.items():
+        return found
+    for key in list(data):
         here = (*loc, key)
         if _is_secret_key(key):
-            line = _find_line(text, here)
-            where = f"line {line}: " if line else ""
             provider = loc[0] if loc else "PROVIDER"
-            raise ConfigError(
-                f"{path}: {where}'{'.'.join(here)}' looks like a secret; secrets must not be in "
-                f"the settings file. Remove it and store it with "
-                f"`pupitre secrets set {provider} {key}`."
+            found.append(
+                Problem(
+                    _find_line(text, here),
+                    ".".join(here),
+                    "looks like a secret; secrets must not be in the settings file. Remove it and store it "
+                    f"with `pupitre secrets set {provider} {key}`.",
+                )
             )
-        _check_no_secrets(value, path, text, here)
+            del data[key]
+            continue
+        found += _secret_problems(data[key], text, here)
+    return found
 
 
 def _model_at(loc: Sequence[str | int]) -> type[BaseModel] | None:
@@ -173,41 +197,65 @@ def _describe(error: Any) -> str:
     return message.removeprefix("Value error, ")
 
 
-def _validation_message(path: Path, text: str, exc: ValidationError) -> str:
-    found: list[tuple[int, str]] = []
-    for error in exc.errors()[:10]:
+def _field_name(loc: Sequence[str | int]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part != "[key]":
+            out += ("." if out else "") + (part if re.fullmatch(r"[A-Za-z0-9_-]+", part) else json.dumps(part))
+    return out or "(file)"
+
+
+def _validation_problems(text: str, exc: ValidationError) -> list[Problem]:
+    found: list[Problem] = []
+    for error in exc.errors():
         loc = tuple(error.get("loc", ()))
-        line = _find_line(text, loc)
-        field = ".".join(str(p) for p in loc) or "(file)"
-        where = f"line {line}, " if line else ""
-        found.append((line or 0, f"  {where}{field}: {_describe(error)}"))
-    problems = [problem for _, problem in sorted(found, key=lambda item: item[0])]
-    more = exc.error_count() - len(problems)
-    tail = f"\n  … and {more} more" if more > 0 else ""
-    return f"{path}: invalid settings\n" + "\n".join(problems) + tail
+        found.append(Problem(_find_line(text, loc), _field_name(loc), _describe(error)))
+    return found
+
+
+def format_problems(path: Path, problems: Sequence[Problem]) -> str:
+    """The operator's message: the file, then every problem by line."""
+    ordered = sorted(problems, key=lambda problem: problem.line or 0)
+    count = f"{len(ordered)} problems" if len(ordered) > 1 else "1 problem"
+    return f"{path}: invalid settings ({count})\n" + "\n".join(f"  {problem}" for problem in ordered)
 
 
 # -- load ------------------------------------------------------------------------------
-def load_settings(path: Path | None = None) -> Settings:
-    """Read settings.toml (defaults when missing); :class:`ConfigError` on any problem."""
+def check_settings(path: Path | None = None) -> tuple[Settings | None, list[Problem]]:
+    """Read and check settings.toml completely: the settings (None when invalid) and
+    **every** problem found. A missing file is the defaults and no problem."""
     path = Path(path) if path is not None else settings_path()
     try:
         text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
-        return Settings()
+        return Settings(), []
     except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text") from None
+        return None, [Problem(None, "", "not UTF-8 text")]
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+        return None, [Problem(None, "", f"cannot read ({exc.strerror})")]
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: TOML syntax error: {exc}") from None
-    _check_no_secrets(data, path, text)
+        line = re.search(r"line (\d+)", str(exc))
+        return None, [Problem(int(line[1]) if line else None, "", f"TOML syntax error: {exc}")]
+    problems = _secret_problems(data, text)
     try:
-        return Settings.model_validate(data, context={"base_dir": path.parent})
+        settings: Settings | None = Settings.model_validate(data, context={"base_dir": path.parent})
     except ValidationError as exc:
-        raise ConfigError(_validation_message(path, text, exc)) from None
+        settings = None
+        problems += _validation_problems(text, exc)
+    return (settings if not problems else None), problems
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read settings.toml (defaults when missing); :class:`ConfigError` listing every problem."""
+    path = Path(path) if path is not None else settings_path()
+    settings, problems = check_settings(path)
+    if problems or settings is None:
+        raise ConfigError(format_problems(path, problems))
+    return settings
 
 
 # -- template --------------------------------------------------------------------------

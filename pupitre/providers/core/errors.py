@@ -8,10 +8,13 @@ ever see method, path and status).
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import httpx
+
+log = logging.getLogger("pupitre.http")
 
 
 class ApiError(Exception):
@@ -78,6 +81,21 @@ class NetworkError(ApiError):
     retryable = True
 
 
+class CertificateError(NetworkError):
+    """The server's certificate was refused (untrusted, expired, another host name).
+
+    Retryable like any network failure: nothing reached the API, and an action waiting in
+    the outbox must survive until the trust store is fixed."""
+
+    kind = "certificate"
+
+
+class ProxyError(NetworkError):
+    """The proxy asked for authentication (407), refused the tunnel (403) or failed."""
+
+    kind = "proxy"
+
+
 class PayloadError(ApiError):
     """The API answered 2xx but the body is not valid JSON or not the documented shape."""
 
@@ -134,5 +152,16 @@ def error_for_exception(exc: Exception, provider: str) -> ApiError:
     if isinstance(exc, httpx.TimeoutException):
         return NetworkError("timed out waiting for the API", provider=provider)
     if isinstance(exc, httpx.TransportError):
+        from pupitre.providers.core.tls import describe_transport_error
+
+        described = describe_transport_error(exc)
+        if described is not None:
+            kind, sentence = described
+            error: NetworkError = (CertificateError if kind == "certificate" else ProxyError)(
+                sentence, provider=provider
+            )
+            log.warning("%s", error)
+            return error
+        log.info("%s: network error (%s)", provider, type(exc).__name__)
         return NetworkError(f"network error ({type(exc).__name__})", provider=provider)
     return ApiError(f"unexpected error ({type(exc).__name__})", provider=provider)

@@ -97,19 +97,43 @@ def make_http_client(
     request_log: RequestLog | None = None,
     timeout: httpx.Timeout = DEFAULT_TIMEOUT,
 ) -> httpx.AsyncClient:
-    """The shared client. ``mounts`` route sandbox hosts to in-process ASGI apps."""
+    """The shared client. ``mounts`` route sandbox hosts to in-process ASGI apps.
+
+    Real hosts are verified with the OS trust store plus ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``
+    / ``REQUESTS_CA_BUNDLE`` (:mod:`pupitre.providers.core.tls`), through the proxies of the
+    environment, SOCKS included. With the :class:`NoNetworkTransport` nothing leaves the
+    process: no TLS context is built and no proxy is read.
+    """
+    from pupitre.providers.core.errors import ConfigError
+
     hooks: dict[str, list[Any]] = {"request": [], "response": []}
     if request_log is not None:
         hooks["request"].append(request_log.on_request)
         hooks["response"].append(request_log.on_response)
-    return httpx.AsyncClient(
-        transport=transport,
-        mounts=mounts,
-        timeout=timeout,
-        headers={"User-Agent": USER_AGENT},
-        event_hooks=hooks,
-        follow_redirects=False,
-    )
+    offline = isinstance(transport, NoNetworkTransport)
+    verify: Any = True
+    if not offline:
+        from pupitre.providers.core.tls import ssl_context
+
+        verify = ssl_context()
+    try:
+        return httpx.AsyncClient(
+            transport=transport,
+            mounts=mounts,
+            timeout=timeout,
+            headers={"User-Agent": USER_AGENT},
+            event_hooks=hooks,
+            follow_redirects=False,
+            verify=verify,
+            trust_env=not offline,
+        )
+    except ImportError as exc:  # a SOCKS proxy without httpx's socks extra
+        raise ConfigError(
+            f"a SOCKS proxy is set (ALL_PROXY / HTTPS_PROXY) but its support is missing ({exc.name}): "
+            "reinstall pupitre with its dependencies (httpx[socks])"
+        ) from None
+    except ValueError as exc:  # an unknown proxy scheme
+        raise ConfigError(f"a proxy variable (HTTPS_PROXY / HTTP_PROXY / ALL_PROXY) is not usable: {exc}") from None
 
 
 def decode_json(response: httpx.Response, provider: str) -> Any:

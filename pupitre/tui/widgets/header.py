@@ -20,7 +20,12 @@ class HeaderBar(Horizontal):
     def compose(self) -> ComposeResult:
         yield Static(f"pupitre · {self.title_text}", id="header-title")
         runtime = self.app.runtime  # type: ignore[attr-defined]
-        simulated = [runtime.connections[name].title for name in runtime.providers if name in runtime.sandboxed]
+        # Short names ("GRDF OMEGA" -> "OMEGA"): the line must leave room for the clock at 80 columns.
+        simulated = [
+            runtime.connections[name].title.removeprefix("GRDF ")
+            for name in runtime.providers
+            if name in runtime.sandboxed
+        ]
         if simulated:
             label = "SANDBOX" if len(simulated) == len(runtime.providers) else "SIMULATED: " + ", ".join(simulated)
             yield Static(label, id="sandbox-badge")

@@ -17,11 +17,13 @@ from pupitre.providers.core.checks import Finding
 from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.errors import ApiError
 from pupitre.providers.core.feeds import Change, Feed, fixed_interval
+from pupitre.providers.core.secrets import SecretStore
 from pupitre.providers.grdf_omega import rules
 from pupitre.providers.grdf_omega.models import Demande
 from pupitre.settings import GrdfOmegaSettings
 
 if TYPE_CHECKING:
+    from pupitre.providers.core.sandbox import SimulatorApp
     from pupitre.providers.grdf_omega.client import OmegaClient
 
 PROVIDER = "grdf_omega"
@@ -37,11 +39,11 @@ SANDBOX_LOGIN = "operateur@sandbox.invalid"
 SECRET = "client_secret"
 
 
-def configured(settings: GrdfOmegaSettings, secrets: Any) -> bool:
+def configured(settings: GrdfOmegaSettings, secrets: SecretStore) -> bool:
     return settings.configured and secrets.available(PROVIDER, SECRET)
 
 
-def sandbox_app(settings: GrdfOmegaSettings, ctx: ProviderContext) -> Any:
+def sandbox_app(settings: GrdfOmegaSettings, ctx: ProviderContext) -> SimulatorApp:
     from pupitre.providers.grdf_omega.sandbox import OmegaSimulator
 
     return OmegaSimulator(
@@ -230,15 +232,12 @@ def findings(ctx: ProviderContext, results: dict[str, Any], now: dt.datetime) ->
     out = []
     changed = unseen(tracked, seen)
     if changed:
+        codes = {n: t.demande.statut_externe_demande.code for n, t in tracked.items() if t.demande is not None}
         out.append(
             Finding(
                 TITLE,
                 "attention",
-                f"{len(changed)} request(s) changed status: "
-                + ", ".join(
-                    f"{n} → {tracked[n].demande.statut_externe_demande.code}"  # type: ignore[union-attr]
-                    for n in changed
-                ),
+                f"{len(changed)} request(s) changed status: " + ", ".join(f"{n} → {codes[n]}" for n in changed),
             )
         )
     failing = [n for n, t in tracked.items() if t.error]

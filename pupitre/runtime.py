@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from pupitre.providers.core import config
 from pupitre.providers.core.clock import Clock, SystemClock
@@ -99,7 +99,7 @@ class Runtime:
             self.request_log = RequestLog()
             self._http = make_http_client(
                 transport=offline,
-                mounts=mounts,  # type: ignore[arg-type]
+                mounts=mounts,
                 request_log=self.request_log,
             )
         return self._http
@@ -115,6 +115,10 @@ class Runtime:
             await self._http.aclose()
         if self.owns_store:
             self.store.close()
+
+
+def _client_not_ready() -> NoReturn:
+    raise RuntimeError("the HTTP client is built by the Runtime")
 
 
 def build_runtime(
@@ -139,7 +143,7 @@ def build_runtime(
         secrets=secrets or SecretStore(),
         data_dir=data_dir,
         faults=faults or FaultPlan(),
-        http_factory=lambda: None,  # type: ignore[arg-type,return-value]
+        http_factory=_client_not_ready,  # the Runtime sets its own, which builds the client on first use
         retry=retry or RetryPolicy(),
         sandbox_read_timeout=sandbox_read_timeout,
     )

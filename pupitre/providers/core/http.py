@@ -13,7 +13,7 @@ import re
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Mapping, TypeVar
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -95,7 +95,7 @@ class NoNetworkTransport(httpx.AsyncBaseTransport):
 def make_http_client(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
-    mounts: dict[str, httpx.AsyncBaseTransport] | None = None,
+    mounts: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     request_log: RequestLog | None = None,
     timeout: httpx.Timeout = DEFAULT_TIMEOUT,
 ) -> httpx.AsyncClient:

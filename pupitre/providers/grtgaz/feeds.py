@@ -32,6 +32,7 @@ from pupitre.settings import GrtgazSettings
 
 if TYPE_CHECKING:
     from pupitre.providers.core.sandbox import SimulatorApp
+    from pupitre.providers.core.store import OutboxItem, Store
     from pupitre.providers.grtgaz.client import GrtgazClient
     from pupitre.providers.grtgaz.models import HmsProfile, InputHmsProfile, RebuiltHmsProfile
 
@@ -369,8 +370,8 @@ def payload_profile(payload: dict[str, Any]) -> "InputHmsProfile":
 
 
 def outbox_declarations(
-    store: Any, site_id: str, gas_day: dt.date, statuses: tuple[str, ...] = ("pending",)
-) -> list[Any]:
+    store: Store, site_id: str, gas_day: dt.date, statuses: tuple[str, ...] = ("pending",)
+) -> list[OutboxItem]:
     """The outbox items declaring a program of this site and day, with these statuses
     (``pending``: not yet answered; ``failed``: refused, e.g. a 400, §13.6)."""
     result = []
@@ -386,7 +387,7 @@ def outbox_declarations(
     return result
 
 
-def pending_declarations(store: Any, site_id: str, gas_day: dt.date) -> list[dict[str, Any]]:
+def pending_declarations(store: Store, site_id: str, gas_day: dt.date) -> list[dict[str, Any]]:
     """Declarations of this site and day still in the outbox (not yet answered)."""
     return [item.payload for item in outbox_declarations(store, site_id, gas_day)]
 

@@ -7,6 +7,7 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from pupitre.providers.core.clock import gas_day_of
+from pupitre.tui.app import pupitre_app
 
 
 class HeaderBar(Horizontal):
@@ -18,9 +19,10 @@ class HeaderBar(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static(f"pupitre · {self.title_text}", id="header-title")
-        sandbox = sorted(self.app.runtime.sandboxed)  # type: ignore[attr-defined]
+        runtime = pupitre_app(self).runtime
+        sandbox = sorted(runtime.sandboxed)
         if sandbox:
-            label = "SANDBOX" if len(sandbox) == len(self.app.runtime.providers) else "SANDBOX: " + ", ".join(sandbox)  # type: ignore[attr-defined]
+            label = "SANDBOX" if len(sandbox) == len(runtime.providers) else "SANDBOX: " + ", ".join(sandbox)
             yield Static(label, id="sandbox-badge")
         yield Static("", id="header-clock")
 
@@ -28,8 +30,9 @@ class HeaderBar(Horizontal):
         self.tick()
 
     def tick(self) -> None:
-        now = self.app.runtime.clock.now()  # type: ignore[attr-defined]
-        paused = "  ⏸ PAUSED" if self.app.feeds.paused else ""  # type: ignore[attr-defined]
+        app = pupitre_app(self)
+        now = app.runtime.clock.now()
+        paused = "  ⏸ PAUSED" if app.feeds.paused else ""
         self.query_one("#header-clock", Static).update(
             f"{now:%a %d/%m %H:%M:%S} Paris · gas day {gas_day_of(now):%d/%m}{paused}"
         )

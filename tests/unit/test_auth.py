@@ -101,7 +101,7 @@ async def env(pair: tuple[bytes, bytes]) -> Any:
     clock = ManualClock(START)
     issuer = TokenIssuer(clock, dt.timedelta(hours=1))
     clients = {CLIENT_ID: ClientRegistration(CLIENT_ID, secret=SECRET, certificate_pem=pair[1], audience=AUDIENCE)}
-    env = Env(clock, issuer, clients, http=None)  # type: ignore[arg-type]
+    env = Env(clock, issuer, clients, http=None)  # type: ignore[arg-type]  # set just below, once the app exists
     env.http = make_http_client(transport=SandboxTransport(build_app(env)))
     yield env
     await env.http.aclose()
@@ -136,7 +136,7 @@ def decode(assertion: str, cert_pem: bytes, alg: str) -> dict[str, Any]:
         assertion,
         public,
         algorithms=[alg],
-        audience=AUDIENCE,  # type: ignore[arg-type]
+        audience=AUDIENCE,
         options={"verify_exp": False, "verify_nbf": False},
     )
 

@@ -47,7 +47,7 @@ import uuid
 import zlib
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Mapping, MutableMapping
+from typing import AbstractSet, Any, AsyncIterator, Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -734,7 +734,7 @@ class AdictSimulator(Simulator):
 
     _FILTER_PLACE = {"etat_droit_acces": 0, "role_tiers": 1, "statut_controle_preuve": 2}
 
-    def _park_lines(self, checks: list[tuple[str, set[str]]] = []) -> Iterator[str | dict[str, Any]]:  # noqa: B006
+    def _park_lines(self, checks: Sequence[tuple[str, AbstractSet[str | None]]] = ()) -> Iterator[str | dict[str, Any]]:
         """The park for a stream, filtered: generated rights as ready NDJSON lines (the fast
         path), touched ones and those with a due lifecycle event as dicts."""
         now = self.clock.now()

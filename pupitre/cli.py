@@ -15,6 +15,7 @@ import logging
 import logging.handlers
 import os
 import sys
+from io import TextIOWrapper
 from typing import Any
 
 from pupitre import __version__
@@ -27,7 +28,7 @@ log = logging.getLogger("pupitre")
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """A rotating log whose every file (rotations included) is created user-only (0600)."""
 
-    def _open(self):  # type: ignore[no-untyped-def]
+    def _open(self) -> TextIOWrapper:
         os.close(os.open(self.baseFilename, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600))
         os.chmod(self.baseFilename, 0o600)
         return super()._open()

@@ -13,7 +13,7 @@ import asyncio
 import logging
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, NoReturn
 
 from pupitre.providers.core import config
 from pupitre.providers.core.clock import Clock, SystemClock
@@ -123,7 +123,7 @@ class Runtime:
             self.request_log = RequestLog()
             self._http = make_http_client(
                 transport=offline,
-                mounts=mounts,  # type: ignore[arg-type]
+                mounts=mounts,
                 request_log=self.request_log,
             )
         return self._http
@@ -139,6 +139,10 @@ class Runtime:
             await self._http.aclose()
         if self.owns_store:
             self.store.close()
+
+
+def _client_not_ready() -> NoReturn:
+    raise RuntimeError("the HTTP client is built by the Runtime")
 
 
 def build_runtime(
@@ -163,7 +167,7 @@ def build_runtime(
         secrets=secrets or SecretStore(),
         data_dir=data_dir,
         faults=faults or FaultPlan(),
-        http_factory=lambda: None,  # type: ignore[arg-type,return-value]
+        http_factory=_client_not_ready,  # the Runtime sets its own, which builds the client on first use
         retry=retry or RetryPolicy(),
         sandbox_read_timeout=sandbox_read_timeout,
     )

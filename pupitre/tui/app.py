@@ -10,6 +10,7 @@ from typing import Iterable
 from rich.markup import escape
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.signal import Signal
 
@@ -48,7 +49,10 @@ def screen_commands(app: App[None], screen: Screen[object]) -> Iterable[SystemCo
 
 
 def _screen(module: str, name: str) -> Screen[None]:
-    return getattr(importlib.import_module(f"pupitre.tui.screens.{module}"), name)()
+    screen = getattr(importlib.import_module(f"pupitre.tui.screens.{module}"), name)()
+    if not isinstance(screen, Screen):
+        raise TypeError(f"pupitre.tui.screens.{module}.{name} is not a screen")
+    return screen
 
 
 class PupitreApp(App[None]):
@@ -164,3 +168,12 @@ class PupitreApp(App[None]):
         )
         yield from screen_commands(self, screen)
         yield from super().get_system_commands(screen)
+
+
+def pupitre_app(node: DOMNode) -> PupitreApp:
+    """``node.app``, the :class:`PupitreApp` every pupitre screen and widget runs in (its
+    runtime, feeds and outbox); :class:`TypeError` inside any other app."""
+    app = node.app
+    if not isinstance(app, PupitreApp):
+        raise TypeError(f"{type(node).__name__} runs inside PupitreApp, not {type(app).__name__}")
+    return app

@@ -23,6 +23,7 @@ from pupitre.providers.core.clock import PARIS, UTC
 from pupitre.providers.switchgrid import rules
 
 T = TypeVar("T")
+K = TypeVar("K")
 Y_LABEL_WIDTH = 8  # plotext's y tick labels and frame take about this many columns
 _PLOTEXT_LOCK = threading.Lock()  # plotext draws on one module-level figure
 
@@ -318,7 +319,7 @@ class CurveView:
 CACHED_WINDOWS = 12
 
 
-def remember(cache: dict, key: object, value: T) -> T:  # type: ignore[type-arg]
+def remember(cache: dict[K, T], key: K, value: T) -> T:
     """Keep ``value`` under ``key`` in a small cache (the oldest entry goes first)."""
     cache.pop(key, None)
     cache[key] = value

@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.markup import escape
 from textual.signal import Signal
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pupitre.feeds")
 MAX_BACKOFF_SECONDS = 300.0
+T = TypeVar("T")
 
 
 @dataclass
@@ -48,6 +49,12 @@ class FeedState:
     @property
     def has_data(self) -> bool:
         return self.fetched_at is not None
+
+    def data_as(self, kind: type[T]) -> T | None:
+        """:attr:`data`, checked to be the feed's result type ``kind`` (``None``: no data)."""
+        if self.data is None or isinstance(self.data, kind):
+            return self.data
+        raise TypeError(f"feed {self.feed.name}: {type(self.data).__name__}, not {kind.__name__}")
 
 
 class FeedRunner:
@@ -152,7 +159,7 @@ class FeedRunner:
         if state.failures == 0:
             return interval
         retry_after = state.error.retry_after if state.error else None
-        backoff = min(interval * 2 ** (state.failures - 1), max(interval, MAX_BACKOFF_SECONDS))
+        backoff = min(interval * 2.0 ** (state.failures - 1), max(interval, MAX_BACKOFF_SECONDS))
         return max(backoff, retry_after or 0.0)
 
     def _notify(self, changes: list[Change]) -> None:

@@ -12,9 +12,8 @@ from textual.signal import Signal
 from pupitre.providers.core.outbox import ActionRefused, Delivery
 
 if TYPE_CHECKING:
-    from textual.app import App
-
     from pupitre.runtime import Runtime
+    from pupitre.tui.app import PupitreApp
 
 log = logging.getLogger("pupitre.outbox")
 FIRST_RETRY_SECONDS = 2.0
@@ -22,7 +21,7 @@ MAX_RETRY_SECONDS = 30.0
 
 
 class OutboxRunner:
-    def __init__(self, app: "App[Any]", runtime: "Runtime") -> None:
+    def __init__(self, app: "PupitreApp", runtime: "Runtime") -> None:
         self.app = app
         self.runtime = runtime
         self.updated: Signal[int] = Signal(app, "outbox-updated")
@@ -77,7 +76,7 @@ class OutboxRunner:
         if delivery.outcome == "delivered":
             for feed in self.runtime.feeds:  # the read-back shows on screen at once
                 if feed.provider == provider:
-                    self.app.feeds.refresh(feed.name, forced=True, after_action=True)  # type: ignore[attr-defined]
+                    self.app.feeds.refresh(feed.name, forced=True, after_action=True)
             if delivery.verified is False:
                 self.app.notify(
                     escape(f"#{delivery.item_id} was accepted, but the read-back differs: {delivery.message}"),

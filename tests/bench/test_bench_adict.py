@@ -36,6 +36,7 @@ import statistics
 import subprocess
 import sys
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -144,12 +145,12 @@ class FrameClock:
         self.refreshed: list[float] = []
         display, refresh = app._display, table.refresh
 
-        def timed_display(screen, renderable):  # type: ignore[no-untyped-def]
+        def timed_display(screen: Any, renderable: Any) -> Any:
             if renderable is not None:
                 self.frames.append(time.perf_counter())
             return display(screen, renderable)
 
-        def timed_refresh(*args, **kwargs):  # type: ignore[no-untyped-def]
+        def timed_refresh(*args: Any, **kwargs: Any) -> Any:
             self.refreshed.append(time.perf_counter())
             return refresh(*args, **kwargs)
 
@@ -205,7 +206,7 @@ def served_simulator(park: int):
     """The ADICT simulator in its own process on a free loopback port; killed on exit."""
     proc = subprocess.Popen([sys.executable, "-c", SERVE, str(park)], stdout=subprocess.PIPE, text=True)
     try:
-        line = proc.stdout.readline()  # type: ignore[union-attr]
+        line = proc.stdout.readline()  # type: ignore[union-attr]  # stdout=PIPE: never None
         if not line:
             raise RuntimeError(f"the served simulator did not start (exit {proc.wait(5)})")
         yield proc, json.loads(line)

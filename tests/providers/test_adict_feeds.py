@@ -189,7 +189,7 @@ async def test_day_counter_survives_a_restart(tmp_path: Path) -> None:
             tmp_path,
             FaultPlan(),
             http_factory=lambda: None,
-        )  # type: ignore[arg-type,return-value]
+        )
         return AdictSession(GrdfAdictSettings(park_size=300), ctx, sandboxed=True)
 
     store = Store(tmp_path / "s.sqlite3")
@@ -208,7 +208,9 @@ def test_copy_keeps_odd_text_and_empty_tables(tmp_path: Path) -> None:
     table = RightsTable()
     table.add_raw([right(1, nom_titulaire='A\x1fB "é"'), right(2, nom_titulaire="")])
     store.save_snapshot("rights", table.dump(), dt.datetime(2026, 11, 18, tzinfo=PARIS))
-    again = RightsTable.load(store.load_snapshot("rights").payload)  # type: ignore[union-attr]
+    snapshot = store.load_snapshot("rights")
+    assert snapshot is not None
+    again = RightsTable.load(snapshot.payload)
     assert again.col == table.col and again.col["holder"][0] == 'A\x1fB "é"'
     assert len(RightsTable.load(RightsTable().dump())) == 0
     with pytest.raises(ValueError):

@@ -124,7 +124,7 @@ async def test_csv_parses_back_and_is_private(
         (ack_report_rows(ack_report), "ack"),
         (curtailment_report_rows(curtailment_report), "curtailment"),
     ):
-        path = tmp_path / "exports" / report_filename(kind, *WEEK)  # type: ignore[arg-type]
+        path = tmp_path / "exports" / report_filename(kind, *WEEK)  # type: ignore[arg-type]  # the loop's kinds are the two ReportKinds
         assert write_csv(rows, path) == path
         assert path.name == f"edf_oa-{kind}-report-2026-11-16_2026-11-22.csv"
         with path.open(encoding="utf-8-sig", newline="") as handle:

@@ -70,7 +70,7 @@ ORDER = make_order(curtailed("BOA0001"), quiet("BOA0002"), curtailed("BOA0003"))
 
 
 def entry(value: bool, when: dt.datetime, source: str = "API", user: str = "PROD-0042") -> AckEntry:
-    return AckEntry(user_id=user, ack_value=value, ack_date=when, ack_source=source)  # type: ignore[arg-type]
+    return AckEntry(user_id=user, ack_value=value, ack_date=when, ack_source=source)
 
 
 def state(
@@ -340,7 +340,7 @@ def test_build_request_refuses_empty_and_foreign_contracts() -> None:
     with pytest.raises(AckRuleError):
         rules.left_out(ORDER, {"BOA0009": True})
     with pytest.raises(AckRuleError):
-        rules.build_request(ORDER, {"BOA0001": 1})  # type: ignore[dict-item]
+        rules.build_request(ORDER, {"BOA0001": 1})  # type: ignore[dict-item]  # not a bool: refused
     assert isinstance(AckRuleError("x"), ValueError)
 
 

@@ -25,13 +25,20 @@ from pupitre.providers.core.errors import (
     QuotaError,
     ServerError,
 )
-from pupitre.providers.core.faults import FaultPlan
+from pupitre.providers.core.faults import FaultKind, FaultPlan
 from pupitre.providers.core.retry import RetryPolicy
 from pupitre.providers.core.sandbox import SandboxTransport
 from pupitre.providers.edf_oa import rules
 from pupitre.providers.edf_oa.client import PRODUCTION_BASE_URL, RECETTE_BASE_URL, EdfOaClient, join_ids
 from pupitre.providers.edf_oa.models import AckItem, AcknowledgementRequest
-from pupitre.providers.edf_oa.sandbox import CONTRACTS, INITIAL_TOKEN, EdfOaSimulator, build_app, eic_check_char
+from pupitre.providers.edf_oa.sandbox import (
+    CONTRACTS,
+    INITIAL_TOKEN,
+    AccountType,
+    EdfOaSimulator,
+    build_app,
+    eic_check_char,
+)
 from tests.providers.helpers import Counting
 
 HOST = "http://edf-oa.sandbox.invalid"
@@ -79,8 +86,8 @@ def client(http: httpx.AsyncClient, sim: EdfOaSimulator) -> EdfOaClient:
     return make_client(http, sim.current_token)
 
 
-def as_account(sim: EdfOaSimulator, account_type: str, manager_id: str = "MGR-0101") -> None:
-    sim.account_type = account_type  # type: ignore[assignment]
+def as_account(sim: EdfOaSimulator, account_type: AccountType, manager_id: str = "MGR-0101") -> None:
+    sim.account_type = account_type
     sim.manager_id = manager_id
 
 
@@ -607,8 +614,8 @@ async def test_timeout(client: EdfOaClient, plan: FaultPlan) -> None:
 
 
 @pytest.mark.parametrize("kind", ["malformed", "truncated"])
-async def test_bad_bodies(client: EdfOaClient, plan: FaultPlan, kind: str) -> None:
-    plan.add(ROUTE, kind)  # type: ignore[arg-type]
+async def test_bad_bodies(client: EdfOaClient, plan: FaultPlan, kind: FaultKind) -> None:
+    plan.add(ROUTE, kind)
     with pytest.raises(PayloadError):
         await client.curtailments()
 
@@ -638,13 +645,13 @@ async def test_reads_are_retried_with_a_policy(
 
 @pytest.mark.parametrize("kind", ["status", "timeout", "quota"])
 async def test_post_is_never_retried_by_the_client(
-    http: httpx.AsyncClient, transport: Counting, sim: EdfOaSimulator, plan: FaultPlan, kind: str
+    http: httpx.AsyncClient, transport: Counting, sim: EdfOaSimulator, plan: FaultPlan, kind: FaultKind
 ) -> None:
     client = make_client(http, sim.current_token, retry=RetryPolicy(attempts=5, base_delay=0.0))
     order = await client.curtailments()
     transport.calls.clear()
     plan.timeout_seconds = 5
-    plan.add(ACK_ROUTE, kind, status=503, count=4, method="POST")  # type: ignore[arg-type]
+    plan.add(ACK_ROUTE, kind, status=503, count=4, method="POST")
     with pytest.raises((ServerError, NetworkError, QuotaError)):
         await client.post_acknowledgements(rules.build_request(order, {"BOA0001": True}))
     assert transport.calls == [("POST", ACK_ROUTE)]
@@ -816,9 +823,9 @@ async def test_orders_on_dst_days_tile_the_real_day(plan: FaultPlan, day: dt.dat
 
 def test_build_app_exposes_its_simulator(clock: ManualClock, plan: FaultPlan) -> None:
     app = build_app(clock, plan, account_type="manager", scenario="calm")
-    assert isinstance(app.simulator, EdfOaSimulator)  # type: ignore[attr-defined]
-    assert app.simulator.user_id == "MGR-0101"  # type: ignore[attr-defined]
+    assert isinstance(app.simulator, EdfOaSimulator)
+    assert app.simulator.user_id == "MGR-0101"
     with pytest.raises(ValueError):
-        EdfOaSimulator(clock, account_type="viewer")  # type: ignore[arg-type]
+        EdfOaSimulator(clock, account_type="viewer")  # type: ignore[arg-type]  # not an AccountType: refused
     with pytest.raises(ValueError):
-        EdfOaSimulator(clock, scenario="stormy")  # type: ignore[arg-type]
+        EdfOaSimulator(clock, scenario="stormy")  # type: ignore[arg-type]  # not a scenario: refused

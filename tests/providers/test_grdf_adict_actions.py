@@ -92,14 +92,14 @@ def declaration(**changes: Any) -> dict[str, Any]:
 def test_payloads_are_json_storable(tmp_path: Path) -> None:
     form = actions.declaration_form(declaration(), NOW)
     assert form.ok and json.loads(json.dumps(form.payload)) == form.payload
-    assert form.payload["body"]["perim_donnees_techniques"] == "Vrai"  # type: ignore[index]
-    assert form.payload["body"]["numero_telephone_mobile_titulaire"] == "0612455211"  # type: ignore[index]
+    assert form.payload["body"]["perim_donnees_techniques"] == "Vrai"  # type: ignore[index]  # form.ok above: the payload is there
+    assert form.payload["body"]["numero_telephone_mobile_titulaire"] == "0612455211"  # type: ignore[index]  # form.ok above: the payload is there
     proof = tmp_path / "consent.pdf"
     proof.write_bytes(b"%PDF-1.4 consent")
     right = AccessRight(id_droit_acces="r1", id_pce="GI000001", statut_controle_preuve=m.PROOF_PENDING)
     built = actions.proofs_form(right, [proof], NOW)
     assert built.ok and json.loads(json.dumps(built.payload)) == built.payload
-    (entry,) = built.payload["files"]  # type: ignore[index]
+    (entry,) = built.payload["files"]  # type: ignore[index]  # built.ok above: the payload is there
     assert entry["size"] == 16 and len(entry["sha256"]) == 64 and entry["path"] == str(proof.resolve())
 
 
@@ -142,7 +142,7 @@ async def test_declare_delivered_and_read_back(world: World) -> None:
     assert delivery.outcome == "delivered" and delivery.verified, delivery.message
     assert "« A valider »" in delivery.message and "BabaTech" in delivery.message
     stored = world.outbox.item(item)
-    assert stored.status == OUTBOX_DELIVERED and "en attente de la validation" in stored.response  # type: ignore[union-attr]
+    assert stored.status == OUTBOX_DELIVERED and "en attente de la validation" in stored.response  # type: ignore[union-attr]  # the item was enqueued above
     outcomes = [row[3] for row in world.store.audit_log(PROVIDER_KEY)]
     assert {"queued", "delivered", "verified"} <= set(outcomes)
 
@@ -162,7 +162,7 @@ async def test_declare_5xx_retried_then_lost_answer_recognised(world: World) -> 
     payload = actions.declaration_form(declaration(), NOW).payload
     item = world.outbox.enqueue(PROVIDER_KEY, DECLARE, payload)
     (first,) = await world.outbox.drain()
-    assert first.outcome == "retry" and world.outbox.item(item).status == OUTBOX_PENDING  # type: ignore[union-attr]
+    assert first.outcome == "retry" and world.outbox.item(item).status == OUTBOX_PENDING  # type: ignore[union-attr]  # the item was enqueued above
     (second,) = await world.outbox.drain()
     assert second.outcome == "delivered" and second.verified
     # an attempt that reached GRDF but whose answer was lost: the retry meets a 409
@@ -294,7 +294,7 @@ async def test_proofs_changed_file_or_status_refused_before_sending(world: World
     path.write_bytes(b"y" * 100)  # same size, other content
     (delivery,) = await world.outbox.drain()
     assert delivery.outcome == "failed" and "changed since" in delivery.message
-    assert world.outbox.item(item).status == OUTBOX_FAILED and world.api_calls() == 0  # type: ignore[union-attr]
+    assert world.outbox.item(item).status == OUTBOX_FAILED and world.api_calls() == 0  # type: ignore[union-attr]  # the item was enqueued above
     # GRDF closed the campaign after queueing: checked just before sending, nothing uploaded
     path.write_bytes(b"z" * 100)
     world.outbox.enqueue(PROVIDER_KEY, SEND_PROOFS, actions.proofs_form(right, [path], NOW).payload)

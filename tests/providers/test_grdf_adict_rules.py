@@ -6,8 +6,10 @@ import datetime as dt
 import json
 from itertools import pairwise
 from pathlib import Path
+from typing import Any, AsyncIterator
 
 import pytest
+from pydantic import BaseModel
 
 from pupitre.providers.core.errors import PayloadError
 from pupitre.providers.grdf_adict import rules
@@ -17,7 +19,7 @@ from tests.corpus import samples
 SAMPLES = samples("grdf-adict")
 
 
-def _model(name: str):  # type: ignore[no-untyped-def]
+def _model(name: str) -> type[BaseModel]:
     if "droit" in name and "request-body" in name:
         return DeclareBody
     if "droit" in name:
@@ -70,7 +72,7 @@ def test_access_right_quirks() -> None:
     reading = Reading.model_validate(
         json.loads((SAMPLES / "v1_donnees_consos_informatives.real-2021-redacted.json").read_text())
     )
-    assert reading.releve_fin.index_brut_fin.horodate_index.hour == 6  # type: ignore[union-attr]
+    assert reading.releve_fin.index_brut_fin.horodate_index.hour == 6  # type: ignore[union-attr]  # the sample has them
     assert reading.energy_kwh == 48
 
 
@@ -154,7 +156,7 @@ def test_pretty_printed_objects_split_across_chunks_then_lines() -> None:
 
 
 async def test_stream_error_trailer_and_restitution() -> None:
-    async def chunks():  # type: ignore[no-untyped-def]
+    async def chunks() -> AsyncIterator[bytes]:
         yield b'{"id_droit_acces": "a"}\n{"code_statut_traitement": "1000000002", "message_retour_traitement": "Refus"}\n'
 
     got = []
@@ -175,7 +177,7 @@ def test_pce_format() -> None:
             rules.validate_pce(bad)
 
 
-def good_declaration() -> dict:  # type: ignore[type-arg]
+def good_declaration() -> dict[str, Any]:
     return {
         "role_tiers": "AUTORISE_CONTRAT_FOURNITURE",
         "nom_titulaire": "Dupont",
@@ -304,14 +306,14 @@ def test_document_contractual_example_with_stray_blocks() -> None:
     fixture = ContractualData.model_validate_json(
         (SAMPLES / "v2_donnees_contractuelles.lowatt-fixture.json").read_text()
     )
-    assert fixture.donnees_contractuelles.car == 9426 and fixture.donnees_contractuelles.cja == 0  # type: ignore[union-attr]
+    assert fixture.donnees_contractuelles.car == 9426 and fixture.donnees_contractuelles.cja == 0  # type: ignore[union-attr]  # the fixture has them
 
 
 def test_document_technical_example() -> None:
     data = TechnicalData.model_validate(DOC_TECHNICAL)
     assert data.frequency == "6M"
-    assert data.donnees_techniques.caracteristiques_compteur.code_calibre == "G6"  # type: ignore[union-attr]
-    assert data.donnees_techniques.regime_propriete.regime_propriete_compteur.startswith("Faisant")  # type: ignore[union-attr]
+    assert data.donnees_techniques.caracteristiques_compteur.code_calibre == "G6"  # type: ignore[union-attr]  # the document's example has them
+    assert data.donnees_techniques.regime_propriete.regime_propriete_compteur.startswith("Faisant")  # type: ignore[union-attr]  # the document's example has them
 
 
 def test_document_declare_answer_and_v1_v2_names() -> None:
@@ -332,8 +334,8 @@ def test_document_declare_answer_and_v1_v2_names() -> None:
             "parcours": "TIERS_DIRECT",
         }
     )
-    assert answer.date_creation == dt.datetime(2019, 7, 15, 17, 5, 55, tzinfo=answer.date_creation.tzinfo)  # type: ignore[union-attr]
-    assert answer.date_creation.utcoffset() == dt.timedelta(hours=2)  # type: ignore[union-attr] # Paris summer time
+    assert answer.date_creation == dt.datetime(2019, 7, 15, 17, 5, 55, tzinfo=answer.date_creation.tzinfo)  # type: ignore[union-attr]  # the answer has its date
+    assert answer.date_creation.utcoffset() == dt.timedelta(hours=2)  # Paris summer time
     assert answer.holder == "BabaTech" and not answer.is_person and answer.perim_donnees_publiees is True
     v1, _ = rules.parse_ndjson((SAMPLES / "v1_droits_acces.lowatt-fixture-2021.ndjson").read_bytes())
     right = AccessRight.model_validate(v1[0])
@@ -364,7 +366,7 @@ def test_document_declare_answer_and_v1_v2_names() -> None:
         ("Le client titulaire a révoqué son consentement", rules.FunctionalError),
     ],
 )
-def test_statut_restitution_forms(status, error) -> None:  # type: ignore[no-untyped-def]
+def test_statut_restitution_forms(status: object, error: type[Exception] | None) -> None:
     record = {"pce": {"id_pce": "GI000001"}, "statut_restitution": status}
     if error is None:
         rules.check_restitution(record)
@@ -445,8 +447,8 @@ def test_search_body_and_revocation_rules() -> None:
         rules.search_body({"colour": ["red"]})
     assert rules.revocation_problem("Active", "AUTORISE_CONTRAT_FOURNITURE") is None
     assert rules.revocation_problem("A valider", "AUTORISE_CONTRAT_INJECTION") is None
-    assert "Révoquée" in rules.revocation_problem("Révoquée", "AUTORISE_CONTRAT_FOURNITURE")  # type: ignore[operator]
-    assert "AUTORISE" in rules.revocation_problem("Active", "DETENTEUR_CONTRAT_FOURNITURE")  # type: ignore[operator]
+    assert "Révoquée" in rules.revocation_problem("Révoquée", "AUTORISE_CONTRAT_FOURNITURE")  # type: ignore[operator]  # a problem is expected: None fails the test
+    assert "AUTORISE" in rules.revocation_problem("Active", "DETENTEUR_CONTRAT_FOURNITURE")  # type: ignore[operator]  # a problem is expected: None fails the test
 
 
 def test_declaration_dates_follow_grdf_refusals() -> None:
@@ -491,7 +493,7 @@ def test_right_row_reads_every_sample_like_the_model() -> None:
     refused = RightRow.from_api(raws[0])
     assert refused.etat_droit_acces == "Refusée" and refused.state_changed_at == dt.datetime(
         2021, 7, 9, 2, 54, 14, tzinfo=refused.state_changed_at.tzinfo
-    )  # type: ignore[union-attr]
+    )
     assert RightRow.from_api(raws[-1]).role_tiers == "AUTORISE_CONTRAT_FOURNITURE"
     with pytest.raises(ValueError):
         RightRow.from_api({"id_pce": "GI000001"})
@@ -514,7 +516,7 @@ async def test_ndjson_stream_of_chunks_splitting_lines_and_characters() -> None:
     arrived = 0
     seen: list[tuple[int, str]] = []
 
-    async def source():  # type: ignore[no-untyped-def]
+    async def source() -> AsyncIterator[bytes]:
         nonlocal arrived
         for chunk in chunks:
             arrived += len(chunk)
@@ -531,7 +533,7 @@ async def test_ndjson_stream_of_chunks_splitting_lines_and_characters() -> None:
 
 def _row(
     pce: str, status: str | None = None, deadline: str | None = None, state: str = "Active", changed: str | None = None
-):  # type: ignore[no-untyped-def]
+):
     from pupitre.providers.grdf_adict.models import RightRow
 
     key = {"Révoquée": "date_revocation", "Obsolète": "date_passage_a_obsolete", "Refusée": "date_passage_a_refuse"}
@@ -623,6 +625,6 @@ def test_periods_at_the_edge_of_the_calendar() -> None:
 
 
 @pytest.mark.parametrize("status", [{"message": 5}, {"message": {"x": 1}}, 12, ["x"]])
-def test_unreadable_statut_restitution_is_a_payload_error(status) -> None:  # type: ignore[no-untyped-def]
+def test_unreadable_statut_restitution_is_a_payload_error(status: object) -> None:
     with pytest.raises(PayloadError, match="statut_restitution"):
         rules.check_restitution({"pce": {"id_pce": "GI000001"}, "statut_restitution": status})

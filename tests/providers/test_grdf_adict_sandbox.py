@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from typing import AsyncIterator
+from typing import AbstractSet, Any, AsyncIterator, Sequence
 
 import httpx
 import pytest
@@ -19,7 +19,7 @@ from pupitre.providers.core.errors import (
     QuotaError,
     ServerError,
 )
-from pupitre.providers.core.faults import FaultPlan
+from pupitre.providers.core.faults import FaultKind, FaultPlan
 from pupitre.providers.core.quota import QuotaLimiter
 from pupitre.providers.core.retry import RetryPolicy
 from pupitre.providers.core.sandbox import SandboxTransport
@@ -181,7 +181,7 @@ async def test_data_reads_and_functional_error(client: AdictClient, sim: AdictSi
     assert readings[0].start == dt.datetime(2026, 2, 1, 6, tzinfo=PARIS)
     assert readings[0].index_end == readings[1].index_start
     assert (await client.technical_data(pce)).frequency == "JJ"
-    assert (await client.contractual_data(pce)).donnees_contractuelles.tarif_acheminement  # type: ignore[union-attr]
+    assert (await client.contractual_data(pce)).donnees_contractuelles.tarif_acheminement  # type: ignore[union-attr]  # the simulator sends them
     with pytest.raises(rules.FunctionalError, match="Aucun droit"):
         await client.technical_data("GI888888")
     with pytest.raises(BadRequestError, match="3 years"):
@@ -200,9 +200,9 @@ async def test_data_reads_and_functional_error(client: AdictClient, sim: AdictSi
         ("timeout", NetworkError),
     ],
 )
-async def test_faults_are_typed(client: AdictClient, plan: FaultPlan, kind: str, error: type) -> None:
+async def test_faults_are_typed(client: AdictClient, plan: FaultPlan, kind: FaultKind, error: type) -> None:
     plan.timeout_seconds = 1.0
-    plan.add("/adict/v2/droits_acces", kind)  # type: ignore[arg-type]
+    plan.add("/adict/v2/droits_acces", kind)
     with pytest.raises(error):
         [r async for r in client.access_rights()]
 
@@ -296,8 +296,8 @@ async def test_holder_validation_windows(client: AdictClient, sim: AdictSimulato
     entity = await client.declare_access_right("GI999003", _declare_body(raison_sociale="BABATECH"))
     answered = await client.declare_access_right("GI999005", _declare_body(nom_titulaire="MARTIN"))
     refused = await client.declare_access_right("GI999007", _declare_body(nom_titulaire="FAURE"))
-    sim.holder_answers(answered.id_droit_acces, accept=True)  # type: ignore[arg-type]
-    sim.holder_answers(refused.id_droit_acces, accept=False)  # type: ignore[arg-type]
+    sim.holder_answers(answered.id_droit_acces, accept=True)  # type: ignore[arg-type]  # a declaration taken carries its id
+    sim.holder_answers(refused.id_droit_acces, accept=False)  # type: ignore[arg-type]  # a declaration taken carries its id
     sim.advance_lifecycle(days=1, hours=23)
     state = {
         r.id_pce: r.etat_droit_acces
@@ -399,19 +399,19 @@ async def test_series_per_frequency(
     pce = _active(sim, frequency, perim_donnees_informatives="Vrai")
     readings = await client.published_consumption(pce, periode="2025", today=START.date())
     assert len(readings) == published
-    assert sum(r.volume_m3 for r in readings) == readings[-1].index_end - readings[0].index_start  # type: ignore[operator]
-    coeff = readings[0].consommation.coeff_calcul  # type: ignore[union-attr]
-    assert (coeff.coeff_conversion is not None) == (frequency == "1M")  # type: ignore[union-attr]
-    assert (coeff.valeur_pcs is not None) == (frequency != "1M")  # type: ignore[union-attr]
-    assert all(r.consommation.type_conso == "Publiée" for r in readings)  # type: ignore[union-attr]
+    assert sum(r.volume_m3 for r in readings) == readings[-1].index_end - readings[0].index_start  # type: ignore[operator,misc]  # published readings carry volume and indexes
+    coeff = readings[0].consommation.coeff_calcul  # type: ignore[union-attr]  # published readings carry them
+    assert (coeff.coeff_conversion is not None) == (frequency == "1M")  # type: ignore[union-attr]  # published readings carry them
+    assert (coeff.valeur_pcs is not None) == (frequency != "1M")  # type: ignore[union-attr]  # published readings carry them
+    assert all(r.consommation.type_conso == "Publiée" for r in readings)  # type: ignore[union-attr]  # published readings carry them
     if informative:
         daily = await client.informative_consumption(pce, periode="2026-02", today=START.date())
-        assert len(daily) == informative and daily[0].consommation.journee_gaziere == dt.date(2026, 2, 1)  # type: ignore[union-attr]
+        assert len(daily) == informative and daily[0].consommation.journee_gaziere == dt.date(2026, 2, 1)  # type: ignore[union-attr]  # informative readings carry them
         delay = rules.INFORMATIVE_DELAY_DAYS[frequency]
         recent = await client.informative_consumption(
             pce, start=dt.date(2026, 3, 1), end=START.date(), today=START.date()
         )
-        assert recent[-1].end.date() == START.date() - dt.timedelta(days=delay - 1)  # type: ignore[union-attr]
+        assert recent[-1].end.date() == START.date() - dt.timedelta(days=delay - 1)  # type: ignore[union-attr]  # a reading has its end
     else:
         with pytest.raises(rules.FunctionalError, match="pas de données"):
             await client.informative_consumption(pce, periode="2026-02", today=START.date())
@@ -455,13 +455,13 @@ async def test_functional_errors_arrive_as_http_200(client: AdictClient, sim: Ad
         read = client.contractual_data if text == "ne couvre pas" else client.technical_data
         with pytest.raises(rules.FunctionalError, match=text):
             await read(pce)
-    raw = await client.http.get(HOST + "/adict/v2/pce/0999999992828/donnees_techniques", auth=client.auth)  # type: ignore[arg-type]
+    raw = await client.http.get(HOST + "/adict/v2/pce/0999999992828/donnees_techniques", auth=client.auth)
     assert raw.status_code == 400 and "GI+6 chiffres" in raw.text
     raw = await client.http.get(
         HOST + f"/adict/v2/pce/{_active(sim, 'MM')}/donnees_consos_informatives",
         params={"periode": "2023-09-01"},
         auth=client.auth,
-    )  # type: ignore[arg-type]
+    )
     assert raw.status_code == 400 and "format du paramètre 'periode'" in raw.json()["statut_restitution"]["message"]
 
 
@@ -531,7 +531,7 @@ async def test_technical_error_inside_a_stream_is_retried_and_keeps_what_arrived
     client = make(http, clock)
     with pytest.raises(ServerError, match="Veuillez retenter") as caught:
         await client.published_consumption(pce, periode="2026-02", today=START.date())
-    assert caught.value.retryable and len(caught.value.partial) == 10  # type: ignore[attr-defined]
+    assert caught.value.retryable and len(caught.value.partial) == 10
     sim.stream_failures[pce] = 5
     patient = AdictClient(
         http, HOST + "/adict/v2", client.auth, quota=None, retry=RetryPolicy(attempts=2, base_delay=0)
@@ -558,7 +558,7 @@ def test_fast_stream_lines_are_the_rights(clock: ManualClock, plan: FaultPlan, s
     the rights ``iter_rights`` gives (touched ones, due lifecycle events, filters included)."""
     sim = AdictSimulator(clock, plan, park_size=1200, seed=seed)
 
-    def streamed(checks=()):  # type: ignore[no-untyped-def]
+    def streamed(checks: Sequence[tuple[str, AbstractSet[str | None]]] = ()) -> list[Any]:
         return [json.loads(r) if isinstance(r, str) else r for r in sim._park_lines(list(checks))]
 
     assert streamed() == list(sim.iter_rights())
@@ -588,7 +588,7 @@ async def test_contractual_filters(client: AdictClient, sim: AdictSimulator) -> 
         await client.contractual_data(pce, filtre=["colour"])
     raw = await client.http.get(
         HOST + f"/adict/v2/pce/{pce}/donnees_contractuelles", params={"filtre": "x"}, auth=client.auth
-    )  # type: ignore[arg-type]
+    )
     assert raw.status_code == 400 and "filtre" in raw.text
 
 
@@ -620,5 +620,5 @@ async def test_bulk_read_says_before_starting_when_it_would_exceed_the_day(
 
 async def test_malformed_search_bodies_get_a_400(client: AdictClient) -> None:
     for body in ({"id_pce": [1]}, {"etat_droit_acces": {"a": 1}}, ["Active"], {"role_tiers": [None]}):
-        raw = await client.http.post(HOST + "/adict/v2/droits_acces", json=body, auth=client.auth)  # type: ignore[arg-type]
+        raw = await client.http.post(HOST + "/adict/v2/droits_acces", json=body, auth=client.auth)  # type: ignore[arg-type]  # client.auth is set; httpx types post(auth=) without None
         assert raw.status_code == 400, body

@@ -27,7 +27,7 @@ from pupitre.providers.core.errors import (
     QuotaError,
     ServerError,
 )
-from pupitre.providers.core.faults import FaultPlan
+from pupitre.providers.core.faults import FaultKind, FaultPlan
 from pupitre.providers.core.quota import QuotaLimiter
 from pupitre.providers.core.retry import RetryPolicy
 from pupitre.providers.core.sandbox import SandboxTransport
@@ -491,8 +491,8 @@ async def test_timeout_fault(client: OmegaClient, plan: FaultPlan) -> None:
 
 
 @pytest.mark.parametrize("kind", ["malformed", "truncated"])
-async def test_bad_body_faults(client: OmegaClient, plan: FaultPlan, kind: str) -> None:
-    plan.add(ROUTE, kind)  # type: ignore[arg-type]
+async def test_bad_body_faults(client: OmegaClient, plan: FaultPlan, kind: FaultKind) -> None:
+    plan.add(ROUTE, kind)
     with pytest.raises(PayloadError):
         await client.demande(EXAMPLE_NUMBER)
 
@@ -535,6 +535,6 @@ async def test_unexpected_shape_is_a_payload_error() -> None:
 
 def test_build_app_exposes_its_simulator(clock: ManualClock, plan: FaultPlan) -> None:
     app = build_app(clock, plan, code_cdgf="A04000099", seed=3)
-    assert isinstance(app.simulator, OmegaSimulator)  # type: ignore[attr-defined]
-    assert app.simulator.code_cdgf == "A04000099"  # type: ignore[attr-defined]
-    assert app.simulator.document(EXAMPLE_NUMBER)["cdgf"]["code"] == "A04000099"  # type: ignore[attr-defined]
+    assert isinstance(app.simulator, OmegaSimulator)
+    assert app.simulator.code_cdgf == "A04000099"
+    assert app.simulator.document(EXAMPLE_NUMBER)["cdgf"]["code"] == "A04000099"

@@ -589,6 +589,6 @@ def test_precheck_never_raises_on_half_typed_input() -> None:
     short = rules.precheck(ctx, [100.0] * 10, now=at(12, 5))
     assert [i.code for i in short.issues] == [rules.BAD_NUMBER_QUANTITIES] and len(short.hours) == 24
     odd = program(100)
-    odd[SLOT[15]] = "1O0"  # type: ignore[call-overload]
+    odd[SLOT[15]] = "1O0"  # type: ignore[call-overload]  # not a number: the pre-check refuses it
     check = rules.precheck(ctx, odd, now=at(12, 5))
     assert [i.code for i in check.issues] == [rules.BAD_QUANTITIES]

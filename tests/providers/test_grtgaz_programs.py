@@ -192,7 +192,7 @@ async def test_versions_must_increase(client: GrtgazClient, sim: GrtgazSimulator
 
 
 async def test_bad_format_and_past_gas_day(client: GrtgazClient, sim: GrtgazSimulator, clock: ManualClock) -> None:
-    response = await client.http.post(f"{BASE_URL}/hmsProfiles", json=[{"hmsProfileId": 1}], auth=client.auth)  # type: ignore[arg-type]
+    response = await client.http.post(f"{BASE_URL}/hmsProfiles", json=[{"hmsProfileId": 1}], auth=client.auth)  # type: ignore[arg-type]  # client.auth is set; httpx types post(auth=) without None
     assert response.status_code == 400 and response.json()["Code"] == 400
     assert response.json()["Message"].startswith("BAD_FORMAT: ")
     clock.set(at(6, 0, day=19))
@@ -320,7 +320,7 @@ async def test_25_hour_day_declares_24_slots(client: GrtgazClient, sim: GrtgazSi
     assert (await client.hms_profile(links[0].rel)).status is ACCEPTED
     response = await client.http.get(
         f"{BASE_URL}/sites/{SITE}/rebuiltHmsProfile", params={"gasDayDate": "2020-10-24"}, auth=client.auth
-    )  # type: ignore[arg-type]
+    )
     starts = [slot["hourlySlotStartDateTime"] for slot in response.json()["hourlyQuantities"]]
     assert starts[19:22] == ["2020-10-25T01:00:00.000Z", "2020-10-25T02:00:00.000Z", "2020-10-25T03:00:00.000Z"]
 
@@ -338,5 +338,5 @@ async def test_utc_timestamps_mode_round_trips(
         assert [s.hourlySlotStartDateTime for s in read.hmsHourlyProfile] == [
             s.hourlySlotStartDateTime for s in profile.hmsHourlyProfile
         ]
-        raw = await http.get(f"{BASE_URL}/hmsProfiles/{links[0].rel}", auth=client.auth)  # type: ignore[arg-type]
+        raw = await http.get(f"{BASE_URL}/hmsProfiles/{links[0].rel}", auth=client.auth)
         assert raw.json()["hmsHourlyProfile"][0]["hourlySlotStartDateTime"] == "2019-11-18T05:00:00.000Z"

@@ -21,7 +21,7 @@ from pupitre.providers.core.errors import (
     QuotaError,
     ServerError,
 )
-from pupitre.providers.core.faults import FaultPlan
+from pupitre.providers.core.faults import FaultKind, FaultPlan
 from pupitre.providers.core.sandbox import SandboxTransport
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.client import GrtgazClient, safe_detail
@@ -352,8 +352,8 @@ async def test_timeout(client: GrtgazClient, plan: FaultPlan) -> None:
 
 
 @pytest.mark.parametrize("kind", ["malformed", "truncated"])
-async def test_bad_bodies(client: GrtgazClient, plan: FaultPlan, kind: str) -> None:
-    plan.add(ROUTE, kind)  # type: ignore[arg-type]
+async def test_bad_bodies(client: GrtgazClient, plan: FaultPlan, kind: FaultKind) -> None:
+    plan.add(ROUTE, kind)
     with pytest.raises(PayloadError):
         await client.flexibility_indicators()
 
@@ -424,7 +424,7 @@ def test_default_scenario_is_deterministic_and_alive(clock: ManualClock) -> None
 
 def test_build_app_exposes_its_simulator(clock: ManualClock, plan: FaultPlan) -> None:
     app = build_app(clock, plan, scenario="calm")
-    assert isinstance(app.simulator, GrtgazSimulator)  # type: ignore[attr-defined]
+    assert isinstance(app.simulator, GrtgazSimulator)
     with pytest.raises(ValueError):
         build_app(clock, plan, scenario="stormy")
 

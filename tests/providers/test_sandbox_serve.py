@@ -78,7 +78,7 @@ async def test_real_client_over_a_real_socket(served: SandboxServer, tmp_path: P
         assert {s.site_id for s in sites} == {s.site_id for s in SITES}
         one = await client.site_flexibility_indicators("LI1001")
         assert one.site_id == "LI1001"
-        assert client.auth.fetches == 1  # type: ignore[union-attr]
+        assert client.auth.fetches == 1  # type: ignore[union-attr]  # the sandbox client's auth is its token strategy
         # a fault added while serving applies too (the plan is shared and thread-safe)
         sandbox_server.parse_faults(["/sfm/v1/sites/LI1002/*=status:502"], served.plan)
         with pytest.raises(ServerError) as failed:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Literal
 
 import httpx
 import pytest
@@ -174,7 +174,7 @@ async def test_inline_contract_unknown_prm_fails_address_check(client: Switchgri
 
 @pytest.mark.parametrize("fmt", ["csv", "json"])
 async def test_order_polling_to_success_and_data(
-    client: SwitchgridClient, sim: SwitchgridSimulator, clock: ManualClock, fmt: str
+    client: SwitchgridClient, sim: SwitchgridSimulator, clock: ManualClock, fmt: Literal["csv", "json"]
 ) -> None:
     contract, ask = await accepted_ask(client, sim, "ST DUPONT", "75002")
     order = await client.post_order(
@@ -201,7 +201,7 @@ async def test_order_polling_to_success_and_data(
     assert done.status == "SUCCESS" and seen[0] == "PENDING_REQUESTS"
     loadcurve = next(r for r in done.requests if r.type == "LOADCURVE")
     assert loadcurve.dataUrl and loadcurve.completedAt and loadcurve.loadCurve is not None
-    curve = await client.request_data(loadcurve.id, format=fmt)  # type: ignore[arg-type]
+    curve = await client.request_data(loadcurve.id, format=fmt)  # type: ignore[arg-type]  # a finished request has its id
     assert curve.step == rules.STEP_10_MIN and len(curve.points) == 7 * 144
     assert rules.to_paris(curve.points[0].start) == dt.datetime(2024, 12, 9, tzinfo=PARIS)
     assert curve.points == rules.parse_json_curve(loadcurve.loadCurve).points
@@ -332,7 +332,7 @@ async def test_other_faults(client: SwitchgridClient, plan: FaultPlan) -> None:
     with pytest.raises(NetworkError):
         await client.search_contract(**one)
     for kind in ("malformed", "truncated"):
-        plan.add(route, kind)  # type: ignore[arg-type]
+        plan.add(route, kind)
         with pytest.raises(PayloadError):
             await client.search_contract(**one)
     plan.add(route, "quota", count=3)
@@ -374,5 +374,5 @@ def test_curve_shape_and_gaps(clock: ManualClock) -> None:
 
 def test_build_app_exposes_its_simulator(clock: ManualClock, plan: FaultPlan) -> None:
     app = build_app(clock, plan)
-    assert isinstance(app.simulator, SwitchgridSimulator)  # type: ignore[attr-defined]
+    assert isinstance(app.simulator, SwitchgridSimulator)
     assert PROVIDER == "Switchgrid"

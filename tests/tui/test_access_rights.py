@@ -157,7 +157,7 @@ async def test_stream_cut_halfway_keeps_the_rows_and_shows_the_error(make_runtim
 @pytest.mark.parametrize("kind", FAULT_KINDS)
 async def test_every_fault_leaves_the_app_running_with_the_error_visible(make_runtime, make_app, kind):
     runtime = make_runtime()
-    runtime.faults.add(ROUTE, kind, status=503)  # type: ignore[arg-type]
+    runtime.faults.add(ROUTE, kind, status=503)
     app = make_app(runtime)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_rights(pilot, app)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input, Static
+from textual.widgets import Checkbox, Input, Static
 
 from pupitre.providers.grdf_adict import models as m
 from pupitre.providers.grdf_adict.feeds import PROVIDER
@@ -33,7 +33,7 @@ async def select(pilot, screen: AccessRightsScreen, **wanted: str) -> dict[str, 
     position = next(k for k, i in enumerate(screen.rows) if all(col[c][i] == v for c, v in wanted.items()))
     screen.query_one(VirtualTable).cursor = position
     await pilot.pause()
-    return screen.current()  # type: ignore[return-value]
+    return screen.current()  # type: ignore[return-value]  # a right is selected just above
 
 
 async def delivered(pilot, app) -> str:
@@ -76,7 +76,7 @@ async def test_declare_shows_field_errors_then_the_returned_state(make_app):
             ("courriel_titulaire", "r@example.com"),
         ):
             set_field(form, name, value)
-        form.query_one("#f-perim_donnees_techniques").value = True  # type: ignore[attr-defined]
+        form.query_one("#f-perim_donnees_techniques", Checkbox).value = True
         await pilot.press("ctrl+s")
         assert isinstance(app.screen, ConfirmScreen)
         assert "GI999001" in app.screen.question and "BABATECH" in app.screen.question

@@ -47,7 +47,9 @@ def text(app, selector: str) -> str:
 async def open_dialog(pilot, app) -> ExportDialog:
     await pilot.press("e")
     await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog))
-    return app.screen  # type: ignore[return-value]
+    dialog = app.screen
+    assert isinstance(dialog, ExportDialog)
+    return dialog
 
 
 async def export_all(pilot, app, screen: AccessRightsScreen) -> None:

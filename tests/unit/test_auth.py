@@ -16,7 +16,9 @@ import httpx
 import jwt
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -99,7 +101,7 @@ async def env(pair: tuple[bytes, bytes]) -> Any:
     clock = ManualClock(START)
     issuer = TokenIssuer(clock, dt.timedelta(hours=1))
     clients = {CLIENT_ID: ClientRegistration(CLIENT_ID, secret=SECRET, certificate_pem=pair[1], audience=AUDIENCE)}
-    env = Env(clock, issuer, clients, http=None)  # type: ignore[arg-type]
+    env = Env(clock, issuer, clients, http=None)  # type: ignore[arg-type]  # set just below, once the app exists
     env.http = make_http_client(transport=SandboxTransport(build_app(env)))
     yield env
     await env.http.aclose()
@@ -134,7 +136,7 @@ def decode(assertion: str, cert_pem: bytes, alg: str) -> dict[str, Any]:
         assertion,
         public,
         algorithms=[alg],
-        audience=AUDIENCE,  # type: ignore[arg-type]
+        audience=AUDIENCE,
         options={"verify_exp": False, "verify_nbf": False},
     )
 
@@ -565,3 +567,39 @@ async def test_sandbox_refuses_wrong_certificate_and_tampering(env: Env, pair: t
     )
     answer = await _post(env, dict(form, client_assertion=no_x5t))
     assert answer.status_code == 401 and "x5t" in answer.json()["error_description"]
+
+
+async def test_sandbox_refuses_a_registered_certificate_without_rsa_key(env: Env, pair: tuple[bytes, bytes]) -> None:
+    """An RS/PS assertion checked against an EC certificate is an ``invalid_client``, not a crash."""
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ec-client")])
+    now = dt.datetime.now(dt.timezone.utc)
+    ec_cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(ec_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(ec_key, hashes.SHA256())
+    )
+    ec_pem = ec_cert.public_bytes(serialization.Encoding.PEM)
+    env.clients[CLIENT_ID] = ClientRegistration(CLIENT_ID, certificate_pem=ec_pem, audience=AUDIENCE)
+    thumbprint = base64.b64encode(hashlib.sha1(der(ec_pem)).digest()).decode()
+    assertion = jwt.encode(
+        {
+            "aud": AUDIENCE,
+            "iss": CLIENT_ID,
+            "sub": CLIENT_ID,
+            "jti": "j-ec",
+            "nbf": int(START.timestamp()),
+            "exp": int(START.timestamp()) + 60,
+        },
+        serialization.load_pem_private_key(pair[0], None),
+        algorithm="RS256",
+        headers={"x5t": thumbprint, "typ": "JWT"},
+    )
+    answer = await _post(env, dict(_form(jwt_auth(env, pair)), client_assertion=assertion))
+    assert answer.status_code == 401 and answer.json()["error"] == "invalid_client"
+    assert "RSA" in answer.json()["error_description"]

@@ -66,7 +66,7 @@ def test_quota_limiter_is_shared_per_credential(tmp_path):
         data_dir=tmp_path,
         faults=FaultPlan(),
         http_factory=lambda: None,
-    )  # type: ignore[arg-type,return-value]
+    )
     first = ctx.quota("omega:supplier-1", provider="GRDF OMEGA", per_second=1)
     assert ctx.quota("omega:supplier-1", provider="GRDF OMEGA", per_second=1) is first
     assert ctx.quota("omega:supplier-2", provider="GRDF OMEGA", per_second=1) is not first

@@ -10,7 +10,7 @@ import pytest
 
 from pupitre.providers.core.clock import PARIS, ManualClock
 from pupitre.providers.core.errors import NetworkError, PayloadError
-from pupitre.providers.core.faults import FaultPlan
+from pupitre.providers.core.faults import FaultKind, FaultPlan
 from pupitre.providers.core.sandbox import SandboxTransport
 from pupitre.providers.grdf_adict.client import AdictClient, adict_auth
 from pupitre.providers.grdf_adict.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, TOKEN_PATH, AdictSimulator
@@ -89,10 +89,10 @@ async def test_an_app_failing_mid_body_is_a_protocol_error() -> None:
 
 
 @pytest.mark.parametrize("kind,error", [("truncated", PayloadError), ("timeout", NetworkError)])
-async def test_faults_still_apply_while_streaming(clock: ManualClock, kind: str, error: type) -> None:
+async def test_faults_still_apply_while_streaming(clock: ManualClock, kind: FaultKind, error: type) -> None:
     plan = FaultPlan(timeout_seconds=1.0)
     sim = AdictSimulator(clock, plan, park_size=400, monotonic=stepping())
-    plan.add("/adict/v2/droits_acces", kind)  # type: ignore[arg-type]
+    plan.add("/adict/v2/droits_acces", kind)
     got = []
     async with httpx.AsyncClient(transport=SandboxTransport(sim.app, read_timeout=0.2)) as http:
         with pytest.raises(error):

@@ -36,7 +36,7 @@ VALUE = "s3cr3t-Value-9f!"
 class MemoryKeyring(KeyringBackend):
     """A real-looking in-memory backend."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
         super().__init__()
@@ -316,12 +316,12 @@ def test_chainer_uses_its_best_real_member_only() -> None:
     real = MemoryKeyring()
 
     class Chain(ChainerBackend):
-        backends = [AltPlaintext(), real]  # type: ignore[assignment]
+        backends = [AltPlaintext(), real]
 
     assert pick_backend(Chain()) is real
 
     class AltOnly(ChainerBackend):
-        backends = [AltPlaintext(), fail.Keyring()]  # type: ignore[assignment]
+        backends = [AltPlaintext(), fail.Keyring()]
 
     assert pick_backend(AltOnly()) is None
     assert is_real_backend(MemoryKeyring())

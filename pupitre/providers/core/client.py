@@ -9,9 +9,10 @@ named after the API's resources and return pydantic models.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import TypeAdapter
 
 from pupitre.providers.core.auth import QuotaPacedAuth
 from pupitre.providers.core.errors import error_for_exception, error_for_response
@@ -19,6 +20,8 @@ from pupitre.providers.core.http import decode_json, parse_model
 from pupitre.providers.core.quota import QuotaLimiter
 from pupitre.providers.core.retry import DEFAULT_RETRY, RetryPolicy, retry_read
 from pupitre.providers.core.urls import check_base_url
+
+T = TypeVar("T")
 
 
 class ApiClient:
@@ -50,8 +53,9 @@ class ApiClient:
             return ""
         if isinstance(body, dict):
             for key in ("message", "Message", "error_description", "detail"):
-                if isinstance(body.get(key), str):
-                    return body[key][:300]
+                value = body.get(key)
+                if isinstance(value, str):
+                    return value[:300]
         return ""
 
     async def send(
@@ -67,7 +71,7 @@ class ApiClient:
         try:
             response = await self.http.request(
                 method, self.base_url + path, params=params, json=json, headers=headers, auth=self.auth
-            )  # type: ignore[arg-type]
+            )
         except httpx.HTTPError as exc:
             raise error_for_exception(exc, self.provider) from exc
         if response.is_error:
@@ -75,11 +79,16 @@ class ApiClient:
         return response
 
     async def get_json(
-        self, path: str, model: Any, *, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
-    ) -> Any:
+        self,
+        path: str,
+        model: type[T] | TypeAdapter[T],
+        *,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> T:
         """A retried GET whose JSON body is validated against ``model``."""
 
-        async def once() -> Any:
+        async def once() -> T:
             response = await self.send("GET", path, params=params, headers=headers)
             return parse_model(decode_json(response, self.provider), model, self.provider)
 

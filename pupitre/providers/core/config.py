@@ -16,7 +16,7 @@ import subprocess
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 
 import platformdirs
 from pydantic import BaseModel, ValidationError
@@ -310,6 +310,7 @@ def write_default_settings(path: Path | None = None) -> bool:
 
 
 # -- show ------------------------------------------------------------------------------
+@runtime_checkable
 class SecretSources(Protocol):
     def source(self, provider: str, name: str) -> str: ...
 
@@ -318,7 +319,7 @@ def show_settings(settings: Settings, secrets_resolver: SecretSources | Callable
     """Effective settings per section, and where each secret comes from (never its value)."""
     from pupitre.providers.core.secrets import REQUIRED_SECRETS
 
-    source = getattr(secrets_resolver, "source", secrets_resolver)
+    source = secrets_resolver.source if isinstance(secrets_resolver, SecretSources) else secrets_resolver
     out: list[str] = []
     for name in Settings.sections():
         section: Section = getattr(settings, name)

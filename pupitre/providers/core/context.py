@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from pupitre.providers.core.checks import Finding
 from pupitre.providers.core.clock import Clock
@@ -21,6 +21,8 @@ from pupitre.providers.core.store import Store
 if TYPE_CHECKING:
     import httpx
 
+S = TypeVar("S")
+
 
 @dataclass
 class Connection:
@@ -32,6 +34,12 @@ class Connection:
     findings: Callable[[dict[str, Any], dt.datetime], list[Finding]]
     handlers: dict[tuple[str, str], ActionHandler] = field(default_factory=dict)
     session: Any = None  # provider-specific operations (e.g. EDF OA token rotation)
+
+    def session_as(self, kind: type[S]) -> S:
+        """:attr:`session`, checked to be the provider's own session class ``kind``."""
+        if not isinstance(self.session, kind):
+            raise TypeError(f"{self.provider}: the session is a {type(self.session).__name__}, not a {kind.__name__}")
+        return self.session
 
 
 @dataclass

@@ -9,7 +9,7 @@ ever see method, path and status).
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import httpx
@@ -37,6 +37,8 @@ class ApiError(Exception):
         self.status = status
         self.detail = detail
         self.retry_after = retry_after
+        #: What a streamed read received before it failed (raw objects), else empty.
+        self.partial: list[Any] = []
         super().__init__(str(self))
 
     def __str__(self) -> str:

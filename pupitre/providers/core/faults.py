@@ -11,10 +11,17 @@ import fnmatch
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeGuard
 
 FaultKind = Literal["status", "timeout", "malformed", "truncated", "expired_token", "quota"]
 FAULT_KINDS: tuple[str, ...] = ("status", "timeout", "malformed", "truncated", "expired_token", "quota")
+
+
+def is_fault_kind(value: str) -> TypeGuard[FaultKind]:
+    """Whether ``value`` is one of :data:`FAULT_KINDS`."""
+    return value in FAULT_KINDS
+
+
 _FAULT_SPEC = re.compile(r"(?P<route>[^=]+)=(?P<kind>[a-z_]+)(?::(?P<status>\d{3}))?(?:x(?P<count>[1-9]\d*))?")
 
 
@@ -69,7 +76,8 @@ class FaultPlan:
         A status (400-599) goes only with the ``status`` kind; the count is at least 1.
         """
         match = _FAULT_SPEC.fullmatch(spec.strip())
-        if match is None or match["kind"] not in FAULT_KINDS or (match["status"] and match["kind"] != "status"):
+        kind = match["kind"] if match is not None else ""
+        if match is None or not is_fault_kind(kind) or (match["status"] and kind != "status"):
             raise ValueError(
                 f"bad fault {spec!r}: expected ROUTE=KIND[:STATUS][xCOUNT] with KIND "
                 f"one of {', '.join(FAULT_KINDS)} (STATUS only with 'status')"
@@ -77,4 +85,4 @@ class FaultPlan:
         status = int(match["status"] or 500)
         if not 400 <= status <= 599:
             raise ValueError(f"bad fault {spec!r}: the status must be between 400 and 599")
-        return Fault(match["route"], match["kind"], int(match["count"] or 1), status)  # type: ignore[arg-type]
+        return Fault(match["route"], kind, int(match["count"] or 1), status)

@@ -13,7 +13,7 @@ import re
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Mapping, TypeVar
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -22,6 +22,8 @@ from pupitre import __version__
 from pupitre.providers.core.errors import PayloadError
 
 log = logging.getLogger("pupitre.http")
+
+T = TypeVar("T")
 
 USER_AGENT = f"pupitre/{__version__} (+control-room dashboard)"
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -93,7 +95,7 @@ class NoNetworkTransport(httpx.AsyncBaseTransport):
 def make_http_client(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
-    mounts: dict[str, httpx.AsyncBaseTransport] | None = None,
+    mounts: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     request_log: RequestLog | None = None,
     timeout: httpx.Timeout = DEFAULT_TIMEOUT,
 ) -> httpx.AsyncClient:
@@ -149,9 +151,12 @@ def decode_json(response: httpx.Response, provider: str) -> Any:
         ) from exc
 
 
-def parse_model(data: Any, model: Any, provider: str) -> Any:
-    """Validate data against a pydantic model or type; :class:`PayloadError` on mismatch."""
+def parse_model(data: object, model: type[T] | TypeAdapter[T], provider: str) -> T:
+    """Validate data against a pydantic model, a type or a :class:`TypeAdapter` (for
+    ``Annotated`` types); :class:`PayloadError` on mismatch."""
     try:
+        if isinstance(model, TypeAdapter):
+            return model.validate_python(data)
         if isinstance(model, type) and issubclass(model, BaseModel):
             return model.model_validate(data)
         return TypeAdapter(model).validate_python(data)

@@ -24,7 +24,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int, error: ApiError, rng: Callable[[], float] = random.random) -> float:
         """Backoff before retry ``attempt`` (1-based): full jitter, never below ``Retry-After``."""
-        backoff = rng() * min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+        backoff = rng() * min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
         if error.retry_after is not None:
             return max(backoff, min(error.retry_after, self.max_delay * 6))
         return backoff

@@ -118,19 +118,28 @@ class Simulator:
         return app
 
     @functools.cached_property
-    def app(self) -> ASGIApp:
+    def app(self) -> SimulatorApp:
         """The app with this simulator's fault plan (built once)."""
         return self.asgi(self.plan)
 
-    def asgi(self, plan: FaultPlan | None = None) -> ASGIApp:
+    def asgi(self, plan: FaultPlan | None = None) -> SimulatorApp:
         """The app behind a :class:`FaultMiddleware` (``plan`` defaults to the simulator's
         own); it carries this simulator as its ``simulator`` attribute."""
         faults = FaultMiddleware(
             self.starlette(), plan if plan is not None else self.plan, error_body=type(self).error_body
         )
-        app = self.wrap(faults)
-        app.simulator = self  # type: ignore[attr-defined]
-        return app
+        return SimulatorApp(self.wrap(faults), self)
+
+
+class SimulatorApp:
+    """A simulator's ASGI app, carrying the simulator behind it as ``simulator``."""
+
+    def __init__(self, app: ASGIApp, simulator: Simulator) -> None:
+        self._app = app
+        self.simulator = simulator
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
 
 
 _END = object()
@@ -209,7 +218,9 @@ class SandboxTransport(httpx.AsyncBaseTransport):
             "client": ("127.0.0.1", 123),
             "root_path": "",
         }
-        body_chunks = request.stream.__aiter__()  # type: ignore[union-attr]
+        if not isinstance(request.stream, httpx.AsyncByteStream):
+            raise TypeError("SandboxTransport serves httpx.AsyncClient requests only")
+        body_chunks = request.stream.__aiter__()
         request_complete = False
         disconnected = asyncio.Event()
         started: asyncio.Future[tuple[int, list[tuple[bytes, bytes]]]] = asyncio.get_running_loop().create_future()

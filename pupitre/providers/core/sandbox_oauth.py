@@ -17,10 +17,12 @@ import base64
 import hashlib
 import hmac
 from dataclasses import dataclass
+from typing import Awaitable, Callable, TypedDict
 from urllib.parse import parse_qsl
 
 import jwt
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -41,6 +43,17 @@ class ClientRegistration:
     secret: str | None = None
     certificate_pem: bytes | None = None
     audience: str | None = None  # expected ``aud``; None: the token endpoint's own URL
+
+
+class AssertionClaims(TypedDict):
+    """The claims of a verified client assertion (RFC 7523 §3)."""
+
+    iss: str
+    sub: str
+    aud: str
+    jti: str
+    nbf: float
+    exp: float
 
 
 class OAuthFailure(Exception):
@@ -81,8 +94,8 @@ def _thumbprints(cert_pem: bytes) -> dict[str, set[str]]:
 
 def verify_assertion(
     assertion: str, registration: ClientRegistration, *, audience: str, now: float, leeway: float = 0
-) -> dict[str, object]:
-    """Verify a client assertion; its claims, or :class:`OAuthFailure`."""
+) -> AssertionClaims:
+    """Verify a client assertion; its verified claims, or :class:`OAuthFailure`."""
     if registration.certificate_pem is None:
         raise _fail(401, "invalid_client", "AADSTS700027: no certificate is registered for this client")
     try:
@@ -108,11 +121,14 @@ def verify_assertion(
         raise _fail(
             401, "invalid_client", "AADSTS700027: the certificate thumbprint does not match a registered certificate"
         )
+    public_key = cert.public_key()
+    if not isinstance(public_key, RSAPublicKey):
+        raise _fail(401, "invalid_client", "AADSTS700027: the registered certificate does not hold an RSA key")
     try:
         claims = jwt.decode(
             assertion,
-            cert.public_key(),
-            algorithms=[alg],  # type: ignore[arg-type]
+            public_key,
+            algorithms=[alg],
             options={
                 "verify_exp": False,
                 "verify_nbf": False,
@@ -132,7 +148,8 @@ def verify_assertion(
         raise _fail(
             401, "invalid_client", "AADSTS700212: the client assertion audience does not match the token endpoint"
         )
-    if not isinstance(claims["jti"], str) or not claims["jti"]:
+    jti = claims["jti"]
+    if not isinstance(jti, str) or not jti:
         raise _fail(401, "invalid_client", "AADSTS50027: the client assertion jti is empty")
     try:
         nbf, exp = float(claims["nbf"]), float(claims["exp"])
@@ -140,7 +157,7 @@ def verify_assertion(
         raise _fail(401, "invalid_client", "AADSTS50027: nbf and exp must be numeric timestamps") from None
     if now < nbf - leeway or now >= exp + leeway:
         raise _fail(400, "invalid_grant", "AADSTS700024: the client assertion is not within its valid time range")
-    return claims
+    return AssertionClaims(iss=client_id, sub=client_id, aud=audience, jti=jti, nbf=nbf, exp=exp)
 
 
 def _error(failure: OAuthFailure) -> JSONResponse:
@@ -152,7 +169,14 @@ def _error(failure: OAuthFailure) -> JSONResponse:
 
 
 def token_route(path: str, issuer: TokenIssuer, clients: dict[str, ClientRegistration], *, leeway: float = 0) -> Route:
-    """A POST route issuing ``issuer`` tokens to the registered ``clients``.
+    """A POST route at ``path`` serving :func:`token_endpoint`."""
+    return Route(path, token_endpoint(issuer, clients, leeway=leeway), methods=["POST"])
+
+
+def token_endpoint(
+    issuer: TokenIssuer, clients: dict[str, ClientRegistration], *, leeway: float = 0
+) -> Callable[[Request], Awaitable[JSONResponse]]:
+    """An endpoint issuing ``issuer`` tokens to the registered ``clients``.
 
     ``clients`` is read at each call, so registrations may be added later.
     """
@@ -180,10 +204,10 @@ def token_route(path: str, issuer: TokenIssuer, clients: dict[str, ClientRegistr
         )
         for key in [k for k, exp in seen_jti.items() if exp + leeway < now]:
             del seen_jti[key]
-        key = (registration.client_id, str(claims["jti"]))
+        key = (registration.client_id, claims["jti"])
         if key in seen_jti:
             raise _fail(400, "invalid_grant", "AADSTS7000274: the client assertion was already used (jti replayed)")
-        seen_jti[key] = float(claims["exp"])  # type: ignore[arg-type]
+        seen_jti[key] = claims["exp"]
 
     async def token(request: Request) -> JSONResponse:
         try:
@@ -210,4 +234,4 @@ def token_route(path: str, issuer: TokenIssuer, clients: dict[str, ClientRegistr
             headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
         )
 
-    return Route(path, token, methods=["POST"])
+    return token

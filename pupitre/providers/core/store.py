@@ -334,13 +334,13 @@ class Store:
         if provider is None:
             return [
                 tuple(r)
-                for r in self._query(  # type: ignore[misc]
+                for r in self._query(
                     "SELECT at, provider, action, outcome, detail FROM audit ORDER BY id DESC LIMIT ?", (limit,)
                 )
             ]
         return [
             tuple(r)
-            for r in self._query(  # type: ignore[misc]
+            for r in self._query(
                 "SELECT at, provider, action, outcome, detail FROM audit WHERE provider=? ORDER BY id DESC LIMIT ?",
                 (provider, limit),
             )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Iterable
+from typing import Any, Iterable, Literal, TypeVar, overload
 
 import httpx
 
@@ -47,6 +47,8 @@ API_VERSION = "v1"
 
 _VERSION = re.compile(r"v\d+")
 _ENVELOPE_KEYS = ("data", "meta", "errors")
+
+T = TypeVar("T")
 
 
 def join_ids(contract_ids: Iterable[str] | None) -> str | None:
@@ -110,7 +112,11 @@ class EdfOaClient(ApiClient):
             return safe_text("; ".join(messages))
         return safe_text(super().error_detail(response))
 
-    def unwrap(self, response: httpx.Response, model: Any, *, allow_null: bool = False) -> Any:
+    @overload
+    def unwrap(self, response: httpx.Response, model: type[T], *, allow_null: Literal[False] = False) -> T: ...
+    @overload
+    def unwrap(self, response: httpx.Response, model: type[T], *, allow_null: bool) -> T | None: ...
+    def unwrap(self, response: httpx.Response, model: type[T], *, allow_null: bool = False) -> T | None:
         """The §3.3 envelope's ``data`` validated against ``model``.
 
         A 2xx envelope with null ``data`` and ``errors`` is a :class:`PayloadError`
@@ -141,10 +147,10 @@ class EdfOaClient(ApiClient):
             raise PayloadError("the API answered with no data", provider=self.provider, status=response.status_code)
         return parse_model(envelope.data, model, self.provider)
 
-    async def _get(self, path: str, model: Any, params: dict[str, str | None] | None = None) -> Any:
+    async def _get(self, path: str, model: type[T], params: dict[str, str | None] | None = None) -> T:
         query = {key: value for key, value in (params or {}).items() if value is not None} or None
 
-        async def once() -> Any:
+        async def once() -> T:
             response = await self.send("GET", path, params=query, headers={"Accept": "application/json"})
             return self.unwrap(response, model)
 

@@ -38,8 +38,8 @@ HIERARCHY_COLUMNS = (
     "application_date",
     "order_id",
 )
-ACK_COLUMNS = HIERARCHY_COLUMNS + ("ack_source", "ack_type", "ack_value", "ack_date", "user_id")
-CURTAILMENT_COLUMNS = HIERARCHY_COLUMNS + ("start_date", "end_date", "value")
+ACK_COLUMNS: tuple[str, ...] = HIERARCHY_COLUMNS + ("ack_source", "ack_type", "ack_value", "ack_date", "user_id")
+CURTAILMENT_COLUMNS: tuple[str, ...] = HIERARCHY_COLUMNS + ("start_date", "end_date", "value")
 
 ReportKind = Literal["ack", "curtailment"]
 

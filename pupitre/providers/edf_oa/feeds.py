@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
-from pupitre.providers.core.checks import Finding
+from pupitre.providers.core.checks import Finding, Level
 from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.errors import ApiError, NotFoundError
 from pupitre.providers.core.feeds import Change, Feed, fixed_interval
@@ -29,6 +29,7 @@ from pupitre.settings import EdfOaSettings
 
 if TYPE_CHECKING:
     from pupitre.providers.core.auth import StaticBearer
+    from pupitre.providers.core.sandbox import SimulatorApp
     from pupitre.providers.edf_oa.client import EdfOaClient
 
 log = logging.getLogger("pupitre.edf_oa")
@@ -50,7 +51,7 @@ SLOW_FEED_SECONDS = 3600.0
 SECRETS = (TOKEN_SECRET,)
 
 
-def sandbox_app(settings: EdfOaSettings, ctx: ProviderContext) -> Any:
+def sandbox_app(settings: EdfOaSettings, ctx: ProviderContext) -> SimulatorApp:
     from pupitre.providers.edf_oa.sandbox import EdfOaSimulator
 
     return EdfOaSimulator(ctx.clock, ctx.faults, account_type=settings.account_type).app
@@ -394,12 +395,12 @@ def findings(settings: EdfOaSettings, results: dict[str, Any], now: dt.datetime)
     if CURTAILMENTS_FEED in results:
         order = results[CURTAILMENTS_FEED]
         if order is None:
-            level = "attention" if now.time() >= start else "ok"
+            level: Level = "attention" if now.time() >= start else "ok"
             out.append(
                 Finding(
                     TITLE,
                     level,
-                    f"no curtailment order for tomorrow yet "  # type: ignore[arg-type]
+                    f"no curtailment order for tomorrow yet "
                     f"(published around 13:00, call window from {settings.window_start})",
                 )
             )
@@ -418,7 +419,7 @@ def findings(settings: EdfOaSettings, results: dict[str, Any], now: dt.datetime)
                 Finding(
                     TITLE,
                     level,
-                    f"API token expires {status.expires_at:%d/%m/%Y %H:%M} "  # type: ignore[arg-type]
+                    f"API token expires {status.expires_at:%d/%m/%Y %H:%M} "
                     f"({days:.0f} day(s) left): rotate it (screen 3, key t)",
                 )
             )

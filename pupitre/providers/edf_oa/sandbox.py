@@ -55,7 +55,7 @@ from starlette.routing import Route
 
 from pupitre.providers.core.clock import PARIS, UTC, Clock, add, paris
 from pupitre.providers.core.faults import FaultPlan
-from pupitre.providers.core.sandbox import ASGIApp, IssuedToken, Simulator, TokenIssuer
+from pupitre.providers.core.sandbox import IssuedToken, Simulator, SimulatorApp, TokenIssuer
 from pupitre.providers.edf_oa import rules
 from pupitre.providers.edf_oa.models import (
     AckEntry,
@@ -788,7 +788,7 @@ def build_app(
     seed: int = 0,
     initial_token: str = INITIAL_TOKEN,
     scenario: Literal["default", "calm"] = "default",
-) -> ASGIApp:
+) -> SimulatorApp:
     """The EDF OA sandbox as an ASGI app (``app.simulator`` is its :class:`EdfOaSimulator`)."""
     return EdfOaSimulator(
         clock, plan, account_type=account_type, seed=seed, initial_token=initial_token, scenario=scenario

@@ -20,7 +20,7 @@ that would exceed what is left of today's quota.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Sequence, TypeVar
+from typing import Any, AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -127,13 +127,13 @@ class AdictClient(ApiClient):
 
     async def stream_batches(
         self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
-    ) -> AsyncIterator[list[Any]]:
+    ) -> AsyncGenerator[list[Any], None]:
         """:meth:`stream`, a list of objects per chunk received (for 100,000-right parks);
         the objects before a ``statut_restitution`` error are yielded before it is raised."""
         try:
             async with self.http.stream(
                 method, self.base_url + path, params=params, json=json, headers={"Accept": NDJSON}, auth=self.auth
-            ) as response:  # type: ignore[arg-type]
+            ) as response:
                 if response.is_error:
                     await response.aread()
                     raise error_for_response(response, self.provider, detail=self.error_detail(response))
@@ -226,7 +226,7 @@ class AdictClient(ApiClient):
         try:
             response = await self.http.request(
                 "PUT", self.base_url + path, files=parts, headers={"Accept": "application/json"}, auth=self.auth
-            )  # type: ignore[arg-type]
+            )
         except httpx.HTTPError as exc:
             raise error_for_exception(exc, self.provider) from exc
         return self._status_of(response)
@@ -235,7 +235,7 @@ class AdictClient(ApiClient):
         try:
             response = await self.http.request(
                 method, self.base_url + path, headers={"Accept": "application/json"}, auth=self.auth
-            )  # type: ignore[arg-type]
+            )
         except httpx.HTTPError as exc:
             raise error_for_exception(exc, self.provider) from exc
         return self._status_of(response)
@@ -262,7 +262,7 @@ class AdictClient(ApiClient):
                 async for item in self.stream("GET", path, params=params):
                     items.append(item)
             except ApiError as error:
-                error.partial = items  # type: ignore[attr-defined]
+                error.partial = items
                 raise
             return items
 
@@ -299,7 +299,7 @@ class AdictClient(ApiClient):
     async def published_injections(self, id_pce: str, **period: Any) -> list[Reading]:
         return await self.readings("donnees_injections_publiees", id_pce, **period)
 
-    async def _one(self, path: str, model: Any, params: Mapping[str, Any] | None = None) -> Any:
+    async def _one(self, path: str, model: type[T], params: Mapping[str, Any] | None = None) -> T:
         items = await self._collect(path, params)
         if not items:
             raise rules.FunctionalError("GRDF sent no data for this PCE")
@@ -334,7 +334,7 @@ class AdictClient(ApiClient):
 
     async def bulk(
         self, pces: Sequence[str], read: Callable[[str], Awaitable[T]], *, calls_per_pce: int = 1, reserve: int = 0
-    ) -> AsyncIterator[tuple[str, T | ApiError]]:
+    ) -> AsyncGenerator[tuple[str, T | ApiError], None]:
         """``read(pce)`` for each PCE, yielding ``(pce, result or error)``; a PCE's refusal
         does not stop the others. Before the first call, the whole operation is checked
         against today's remaining quota: if it does not fit, :class:`QuotaError` says so and

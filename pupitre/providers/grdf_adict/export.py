@@ -41,6 +41,7 @@ from pupitre.providers.core.errors import ApiError, AuthError, NetworkError, Quo
 from pupitre.providers.core.files import CsvJournal, write_csv
 from pupitre.providers.grdf_adict import models as m
 from pupitre.providers.grdf_adict import rules
+from pupitre.providers.grdf_adict.client import AdictClient
 from pupitre.providers.grdf_adict.models import Reading
 
 KINDS = {
@@ -289,7 +290,7 @@ class ExportRun:
 
 async def run_export(
     run: ExportRun,
-    client: Any,
+    client: AdictClient,
     today: dt.date,
     *,
     reserve: int = RESERVE,

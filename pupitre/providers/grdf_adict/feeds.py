@@ -20,18 +20,19 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Iterable, Mapping, Sequence
 
-from pupitre.providers.core.checks import Finding
+from pupitre.providers.core.checks import Finding, Level
 from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.errors import ApiError, PayloadError
-from pupitre.providers.core.feeds import Change, Feed, fixed_interval
+from pupitre.providers.core.feeds import Change, Feed, Severity, fixed_interval
 from pupitre.providers.grdf_adict import models as m
 from pupitre.providers.grdf_adict import rules
 from pupitre.settings import GrdfAdictSettings
 
 if TYPE_CHECKING:
     from pupitre.providers.core.quota import QuotaLimiter
+    from pupitre.providers.core.sandbox import SimulatorApp
     from pupitre.providers.grdf_adict.client import AdictClient
 
 PROVIDER = "grdf_adict"
@@ -82,7 +83,7 @@ def quota_of(settings: GrdfAdictSettings) -> tuple[float, int]:
     )
 
 
-def sandbox_app(settings: GrdfAdictSettings, ctx: ProviderContext) -> Any:
+def sandbox_app(settings: GrdfAdictSettings, ctx: ProviderContext) -> SimulatorApp:
     from pupitre.providers.grdf_adict.sandbox import AdictSimulator
 
     per_second, per_day = quota_of(settings)
@@ -166,6 +167,8 @@ def _date(value: Any) -> str:
     A date-time with an offset goes to ``RightRow`` (its Paris date may differ)."""
     if not value:
         return ""
+    if not isinstance(value, str):
+        raise TypeError("a date that is not text")
     text = value.strip()
     if len(text) > 10 and ("+" in text[10:] or text.endswith("Z") or "-" in text[10:]):
         raise ValueError("a zoned date-time")
@@ -205,15 +208,16 @@ def _direct_row(d: Mapping[str, Any]) -> tuple[str, ...]:
     )
 
 
-class _Memo(dict):  # type: ignore[type-arg]
+class _Memo(dict[Any, str]):
     """``memo[raw]``: ``fn(raw)``, computed once per distinct raw value."""
 
-    def __init__(self, fn: Any) -> None:
+    def __init__(self, fn: Callable[[Any], str]) -> None:
         super().__init__()
         self.fn = fn
 
     def __missing__(self, raw: Any) -> str:
-        value = self[raw] = self.fn(raw)
+        value = self.fn(raw)
+        self[raw] = value
         return value
 
 
@@ -292,18 +296,18 @@ class _Columns:
         if not set(map(type, ids)) | set(map(type, pces)) <= {str}:
             raise TypeError("ids must be strings")
         date, code = self.dates.__getitem__, self.codes.__getitem__
-        names, companies = _texts(names), _texts(companies)
-        states = list(map(self.states.__getitem__, states))
+        name_list, company_list = _texts(names), _texts(companies)
+        state_list = list(map(self.states.__getitem__, states))
         changed = [
             date(r if s == m.REVOKED else o if s == m.OBSOLETE else f) if s in _CHANGED_AT else ""
-            for s, r, o, f in zip(states, revoked, obsolete, refused, strict=True)
+            for s, r, o, f in zip(state_list, revoked, obsolete, refused, strict=True)
         ]
         return [
             ids,
             pces,
             list(map(self.roles.__getitem__, roles)),
-            [name or company for name, company in zip(names, companies, strict=True)],
-            states,
+            [name or company for name, company in zip(name_list, company_list, strict=True)],
+            state_list,
             list(map(code, proofs)),
             list(map(date, starts)),
             list(map(date, ends)),
@@ -314,7 +318,7 @@ class _Columns:
             changed,
             list(map(code, postcodes)),
             _texts(emails),
-            ["1" if name and not company else "" for name, company in zip(names, companies, strict=True)],
+            ["1" if name and not company else "" for name, company in zip(name_list, company_list, strict=True)],
             list(map(self.flags.__getitem__, published)),
             list(map(self.flags.__getitem__, informative)),
         ]
@@ -383,8 +387,10 @@ class RightsTable:
 
     def find(self, *, id: str | None = None, pce: str | None = None) -> int | None:
         key, value = ("id", id) if id is not None else ("pce", pce)
+        if value is None:
+            return None
         try:
-            return self.col[key].index(value)  # type: ignore[arg-type]
+            return self.col[key].index(value)
         except ValueError:
             return None
 
@@ -545,11 +551,11 @@ def status_changes(old: RightsTable | None, new: RightsTable) -> list[Change]:
         was = before.get(ident)
         if was is None or was == state:
             continue
-        severity = "attention" if state in LOST_STATES else "info"
+        severity: Severity = "attention" if state in LOST_STATES else "info"
         lost += severity == "attention"
         changes.append(
             Change(ident, was, state, f"PCE {col['pce'][i]} ({col['holder'][i] or '?'}): {was} → {state}", severity)
-        )  # type: ignore[arg-type]
+        )
     if lost:
         changes.append(
             Change(
@@ -597,7 +603,7 @@ class DeadlineCache:
         return self._cache[deadline]
 
 
-def summarise(table: RightsTable, today: dt.date, recent_ids: set[str] = frozenset()) -> RightsSummary:  # type: ignore[assignment]
+def summarise(table: RightsTable, today: dt.date, recent_ids: AbstractSet[str] = frozenset()) -> RightsSummary:
     col = table.col
     by_state: dict[str, int] = {}
     for state in col["state"]:
@@ -641,7 +647,7 @@ def findings(ctx: ProviderContext, results: dict[str, Any], now: dt.datetime) ->
 def summary_findings(summary: RightsSummary, table: RightsTable) -> list[Finding]:
     out: list[Finding] = []
     if summary.awaiting:
-        level = "critical" if summary.overdue else "attention"
+        level: Level = "critical" if summary.overdue else "attention"
         text = f"{summary.awaiting} right(s) awaiting proofs"
         if summary.overdue:
             text += f", {summary.overdue} past their deadline"
@@ -649,7 +655,7 @@ def summary_findings(summary: RightsSummary, table: RightsTable) -> list[Finding
             text += f", {summary.due_soon} due within 5 working days"
         if summary.next_deadline:
             text += f" (next deadline {summary.next_deadline})"
-        out.append(Finding(TITLE, level, text))  # type: ignore[arg-type]
+        out.append(Finding(TITLE, level, text))
     if summary.lost_recently:
         col = table.col
         sample = ", ".join(f"{col['pce'][i]} {col['state'][i]}" for i in summary.lost_recently[:5])

@@ -164,11 +164,12 @@ class Restitution(Base):
         return bool(self.message)
 
 
-class AccessRight(Base):
-    """One access right (``liste_acces_out``), v1 or v2 field names."""
+class RightFields(Base):
+    """The fields of an access right, v1 or v2 names: :class:`AccessRight` (ids required)
+    and :class:`DeclareResult` (ids absent when the declaration failed)."""
 
-    id_droit_acces: str
-    id_pce: str
+    id_droit_acces: str | None = None
+    id_pce: str | None = None
     role_tiers: Annotated[str | None, BeforeValidator(normalise_role)] = None
     raison_sociale_du_tiers: Text = None
     nom_titulaire: Text = None
@@ -255,6 +256,13 @@ class AccessRight(Base):
             OBSOLETE: self.date_passage_a_obsolete,
             REFUSED: self.date_passage_a_refuse,
         }.get(self.etat_droit_acces or "")
+
+
+class AccessRight(RightFields):
+    """One access right (``liste_acces_out``), v1 or v2 field names."""
+
+    id_droit_acces: str
+    id_pce: str
 
 
 _FLAG_WORDS = {
@@ -424,11 +432,9 @@ class DeclareBody(Base):
         return out
 
 
-class DeclareResult(AccessRight):
+class DeclareResult(RightFields):
     """Answer of the declaration (201 ``demander_acces_out``): a status line and the right."""
 
-    id_droit_acces: str | None = None  # type: ignore[assignment]
-    id_pce: str | None = None  # type: ignore[assignment]
     code_statut_traitement: str | None = None
     message_retour_traitement: str | None = None
 

@@ -47,7 +47,7 @@ import uuid
 import zlib
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Mapping, MutableMapping
+from typing import AbstractSet, Any, AsyncIterator, Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -504,7 +504,8 @@ class AdictSimulator(Simulator):
         dates, qdates, span = self._dates, self._qdates, _DAY_SPAN
         start_off = -30 - (h >> 12) % 900  # the right started (and was created) that day
         created = "%s %02d:%02d:%02d" % (dates[span + start_off], 8 + (h >> 22) % 10, (h >> 26) % 60, (h >> 32) % 60)
-        proof = qproof = qdeadline = "null"
+        proof: str | None = None  # the proof status, set by every state below
+        qproof = qdeadline = "null"
         changes = _NULLS6
         events: list[Event] = _NO_EVENTS
         soon = 1 + (h >> 24) % 5
@@ -733,7 +734,7 @@ class AdictSimulator(Simulator):
 
     _FILTER_PLACE = {"etat_droit_acces": 0, "role_tiers": 1, "statut_controle_preuve": 2}
 
-    def _park_lines(self, checks: list[tuple[str, set[str]]] = []) -> Iterator[str | dict[str, Any]]:  # noqa: B006
+    def _park_lines(self, checks: Sequence[tuple[str, AbstractSet[str | None]]] = ()) -> Iterator[str | dict[str, Any]]:
         """The park for a stream, filtered: generated rights as ready NDJSON lines (the fast
         path), touched ones and those with a due lifecycle event as dicts."""
         now = self.clock.now()
@@ -1070,7 +1071,7 @@ class AdictSimulator(Simulator):
         if end is not None and end < today:
             return EXPIRED
         flag = _KINDS[kind][0]
-        if kind == "donnees_injections_publiees":
+        if flag is None:  # injections (no perimeter flag): the right's role says it
             if "INJECTION" not in (right.get("role_tiers") or ""):
                 return OUT_OF_PERIMETER
         elif m.parse_bool(right.get(flag)) is not True:
@@ -1378,7 +1379,7 @@ def _multipart_files(content_type: str, body: bytes, field: str) -> list[tuple[s
     if not message.is_multipart():
         return []
     out = []
-    for part in message.iter_parts():  # type: ignore[attr-defined]
+    for part in message.iter_parts():
         if part.get_param("name", header="content-disposition") == field:
             out.append((part.get_filename() or "", len(part.get_payload(decode=True) or b"")))
     return out

@@ -22,6 +22,7 @@ from pupitre.providers.grdf_omega.models import Demande
 from pupitre.settings import GrdfOmegaSettings
 
 if TYPE_CHECKING:
+    from pupitre.providers.core.sandbox import SimulatorApp
     from pupitre.providers.grdf_omega.client import OmegaClient
 
 PROVIDER = "grdf_omega"
@@ -41,7 +42,7 @@ SECRET = "client_secret"
 SECRETS = (SECRET,)
 
 
-def sandbox_app(settings: GrdfOmegaSettings, ctx: ProviderContext) -> Any:
+def sandbox_app(settings: GrdfOmegaSettings, ctx: ProviderContext) -> SimulatorApp:
     from pupitre.providers.grdf_omega.sandbox import OmegaSimulator
 
     return OmegaSimulator(
@@ -236,15 +237,12 @@ def findings(ctx: ProviderContext, results: dict[str, Any], now: dt.datetime) ->
     out = []
     changed = unseen(tracked, seen)
     if changed:
+        codes = {n: t.demande.statut_externe_demande.code for n, t in tracked.items() if t.demande is not None}
         out.append(
             Finding(
                 TITLE,
                 "attention",
-                f"{len(changed)} request(s) changed status: "
-                + ", ".join(
-                    f"{n} → {tracked[n].demande.statut_externe_demande.code}"  # type: ignore[union-attr]
-                    for n in changed
-                ),
+                f"{len(changed)} request(s) changed status: " + ", ".join(f"{n} → {codes[n]}" for n in changed),
             )
         )
     failing = [n for n, t in tracked.items() if t.error]

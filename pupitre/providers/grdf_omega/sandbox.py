@@ -3,7 +3,7 @@
 Routes:
 
 - ``POST /oauth2/default/v1/token`` — OKTA (§1.4, Annex B): ``client_credentials``
-  with a client secret (``core.sandbox_oauth.token_route``), scope ``suivi_demande``
+  with a client secret (``core.sandbox_oauth.token_endpoint``), scope ``suivi_demande``
   required (400 ``invalid_scope`` otherwise, after client authentication, as OKTA
   does); the answer adds ``"scope": "suivi_demande"``; tokens live 1 hour on the
   shared clock.
@@ -51,7 +51,7 @@ import json
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
@@ -62,8 +62,8 @@ from starlette.routing import Route
 
 from pupitre.providers.core.clock import PARIS, Clock, add, paris
 from pupitre.providers.core.faults import FaultPlan
-from pupitre.providers.core.sandbox import ASGIApp, Receive, Scope, Send, Simulator, TokenIssuer
-from pupitre.providers.core.sandbox_oauth import ClientRegistration, token_route
+from pupitre.providers.core.sandbox import ASGIApp, Receive, Scope, Send, Simulator, SimulatorApp, TokenIssuer
+from pupitre.providers.core.sandbox_oauth import ClientRegistration, token_endpoint
 from pupitre.providers.grdf_omega import rules
 
 API_PREFIX = "/fournisseur"
@@ -507,7 +507,7 @@ class OmegaSimulator(Simulator):
     # -- HTTP -----------------------------------------------------------------------------------
     async def _token(self, request: Request) -> Response:
         """OKTA: the shared client-credentials route, plus the ``suivi_demande`` scope (§1.4)."""
-        response = await self._inner_token.endpoint(request)  # type: ignore[attr-defined]
+        response = await self._inner_token(request)
         if response.status_code != 200:
             return response
         data = json.loads(bytes(response.body))
@@ -546,8 +546,8 @@ class OmegaSimulator(Simulator):
         return JSONResponse(self.document(numero))
 
     @functools.cached_property
-    def _inner_token(self) -> Route:
-        return token_route(TOKEN_PATH, self.issuer, self.clients)
+    def _inner_token(self) -> Callable[[Request], Awaitable[JSONResponse]]:
+        return token_endpoint(self.issuer, self.clients)
 
     def routes(self) -> list[Route]:
         return [Route(DEMANDE_ROUTE, self._demande, methods=["GET"]), Route(TOKEN_PATH, self._token, methods=["POST"])]
@@ -611,7 +611,7 @@ def _contractual(rng: random.Random, type_code: str, asked: dt.date) -> dict[str
         "car_kwh": rng.randrange(3000, 400000, 500),
         "frequence_releve": frequency,
     }
-    extra: dict[str, Any] = {
+    extras: dict[str, dict[str, Any]] = {
         "ARLV": {"index_auto_releve_m3": rng.randint(100, 50000), "date_auto_releve": asked.isoformat()},
         "CHADR": {"nouvelle_adresse": _address(rng)},
         "CHF": {"fournisseur_sortant": dict(zip(("code", "libelle"), rng.choice(_OTHER_SUPPLIERS), strict=True))},
@@ -648,10 +648,10 @@ def _contractual(rng: random.Random, type_code: str, asked: dt.date) -> dict[str
             "periode_fin": asked.isoformat(),
             "format": "CSV",
         },
-    }[type_code]
-    return {**base, **extra}
+    }
+    return {**base, **extras[type_code]}
 
 
-def build_app(clock: Clock, plan: FaultPlan, *, code_cdgf: str = DEFAULT_CDGF, seed: int = 0) -> ASGIApp:
+def build_app(clock: Clock, plan: FaultPlan, *, code_cdgf: str = DEFAULT_CDGF, seed: int = 0) -> SimulatorApp:
     """The GRDF OMEGA sandbox as an ASGI app (``app.simulator`` is its :class:`OmegaSimulator`)."""
     return OmegaSimulator(clock, plan, code_cdgf=code_cdgf, seed=seed).app

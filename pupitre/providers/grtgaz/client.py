@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Sequence
+from typing import Sequence, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -37,7 +37,7 @@ from pupitre.providers.grtgaz.models import (
     HmsProfile,
     InputHmsProfile,
     Link,
-    LinksType,
+    LinksList,
     RebuiltHmsProfile,
     SiteIndicators,
     timestamps_reading,
@@ -55,6 +55,8 @@ _SITE_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 _PROFILE_ID = re.compile(r"[A-Za-z0-9._/-]{1,80}")
 #: Reasons kept on a :class:`ProgramRejectedError` (a declaration may hold many programs).
 MAX_REASONS = 100
+
+T = TypeVar("T")
 
 #: API text made safe for the screen (kept under its former name; see ``core.http.safe_text``).
 safe_detail = safe_text
@@ -122,8 +124,8 @@ class GrtgazClient(ApiClient):
                 return safe_detail(super().error_detail(response))
         return ""
 
-    async def _get(self, path: str, model: Any, params: dict[str, str] | None = None) -> Any:
-        async def once() -> Any:
+    async def _get(self, path: str, model: type[T], params: dict[str, str] | None = None) -> T:
+        async def once() -> T:
             response = await self.send("GET", path, params=params, headers={"Accept": "application/json"})
             data = decode_json(response, self.provider)
             with timestamps_reading(self.timestamps_local):
@@ -164,7 +166,7 @@ class GrtgazClient(ApiClient):
                 "POST",
                 self.base_url + "/hmsProfiles",
                 json=body,
-                auth=self.auth,  # type: ignore[arg-type]
+                auth=self.auth,
                 headers={"Accept": "application/json"},
             )
         except httpx.HTTPError as exc:
@@ -179,7 +181,7 @@ class GrtgazClient(ApiClient):
             )
         if not response.content.strip():
             return []
-        return parse_model(decode_json(response, self.provider), LinksType, self.provider)
+        return parse_model(decode_json(response, self.provider), LinksList, self.provider)
 
     def _rejected(self, response: httpx.Response) -> ProgramRejectedError:
         code: int | None = None

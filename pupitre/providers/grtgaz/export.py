@@ -43,6 +43,7 @@ from typing import Sequence, TextIO
 
 from pupitre.providers.core.clock import paris
 from pupitre.providers.core.files import write_atomic
+from pupitre.providers.grtgaz.models import HmsProfile, InputHmsProfile
 
 RECIPIENT = "contact-CCG@grtgaz.com"
 """§18's address (the document's link target reads ``grt-camg-contact-ccg@grtgaz.com``)."""
@@ -198,7 +199,9 @@ def export_program(
     )
 
 
-def email_program(profile: object, *, q_min: float | None = None, q_max: float | None = None) -> EmailProgram:
+def email_program(
+    profile: InputHmsProfile | HmsProfile, *, q_min: float | None = None, q_max: float | None = None
+) -> EmailProgram:
     """An ``inputHmsProfile`` (§13.2) or ``hmsProfile`` (§13.3) as :class:`EmailProgram`.
 
     A declared program may come back without ``qMin``/``qMAx``; ``q_min``/``q_max``
@@ -208,17 +211,16 @@ def email_program(profile: object, *, q_min: float | None = None, q_max: float |
     missing = [str(i) for i, q in enumerate(quantities) if q is None]
     if missing:
         raise ExportError(f"cannot export for e-mail: no quantity in slot(s) {', '.join(missing)}")
-    low = getattr(profile, "qMin", None)
-    high = getattr(profile, "qMAx", None)
-    low, high = (q_min if low is None else low), (q_max if high is None else high)
+    low = q_min if profile.qMin is None else profile.qMin
+    high = q_max if profile.qMAx is None else profile.qMAx
     if low is None or high is None:
         raise ExportError("cannot export for e-mail: qMin/qMax unknown for this program")
     return EmailProgram(
         profile.hmsProfileId,
         profile.gasDay,
-        profile.hmsSiteId,  # type: ignore[attr-defined]
+        profile.hmsSiteId,
         profile.hmsSiteLabel or profile.hmsSiteId,
         float(low),
-        float(high),  # type: ignore[attr-defined]
-        tuple(float(q) for q in quantities),
+        float(high),
+        tuple(float(q) for q in quantities if q is not None),  # none is missing: checked above
     )

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pupitre.providers.core.checks import Finding
+from pupitre.providers.core.checks import Finding, Level
 from pupitre.providers.core.clock import gas_day_bounds
 from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.errors import ConfigError, NetworkError, NotFoundError, PayloadError
-from pupitre.providers.core.feeds import Change, Feed
+from pupitre.providers.core.feeds import Change, Feed, Severity
 from pupitre.providers.core.outbox import ActionRefused
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.models import IndicatorStatus, SiteIndicators, SiteIndicatorsList, to_document
@@ -30,6 +30,8 @@ from pupitre.providers.grtgaz.sites import site_by_id
 from pupitre.settings import GrtgazSettings
 
 if TYPE_CHECKING:
+    from pupitre.providers.core.sandbox import SimulatorApp
+    from pupitre.providers.core.store import OutboxItem, Store
     from pupitre.providers.grtgaz.client import GrtgazClient
     from pupitre.providers.grtgaz.models import HmsProfile, InputHmsProfile, RebuiltHmsProfile
 
@@ -41,7 +43,11 @@ SANDBOX_BASE_URL = f"http://{SANDBOX_HOST}/sfm/v1"
 SANDBOX_TOKEN_URL = f"http://{SANDBOX_HOST}/oauth2/v2.0/token"
 SANDBOX_CLIENT_ID = "00000000-0000-4000-8000-00000000a11e"
 SANDBOX_AUDIENCE = f"http://{SANDBOX_HOST}/oauth2/v2.0/token"
-SEVERITY_OF = {IndicatorStatus.GREEN: "info", IndicatorStatus.RED: "attention", IndicatorStatus.GREY: "critical"}
+SEVERITY_OF: dict[IndicatorStatus, Severity] = {
+    IndicatorStatus.GREEN: "info",
+    IndicatorStatus.RED: "attention",
+    IndicatorStatus.GREY: "critical",
+}
 
 
 def _sandbox_credentials(ctx: ProviderContext) -> tuple[bytes, bytes]:
@@ -56,7 +62,7 @@ def _sandbox_credentials(ctx: ProviderContext) -> tuple[bytes, bytes]:
 SECRETS: tuple[str, ...] = ()
 
 
-def sandbox_app(settings: GrtgazSettings, ctx: ProviderContext) -> Any:
+def sandbox_app(settings: GrtgazSettings, ctx: ProviderContext) -> SimulatorApp:
     """The simulator app, registered with this installation's sandbox certificate."""
     from pupitre.providers.grtgaz.sandbox import GrtgazSimulator
 
@@ -71,7 +77,9 @@ def sandbox_app(settings: GrtgazSettings, ctx: ProviderContext) -> Any:
     ).app
 
 
-def _read(path: Any, what: str) -> bytes:
+def _read(path: Path | None, what: str) -> bytes:
+    if path is None:
+        raise ConfigError(f"GRTgaz: no {what} file is set (grtgaz settings)")
     try:
         return path.read_bytes()
     except OSError as exc:
@@ -130,7 +138,7 @@ def indicator_changes(old: list[SiteIndicators] | None, new: list[SiteIndicators
             message = f"{change.site_label}: {change.flex.value} is now {change.new_status.value}"
         result.append(
             Change(change.site_id, old_word, change.new_status.value, detail, SEVERITY_OF[change.new_status], message)
-        )  # type: ignore[arg-type]
+        )
     return result
 
 
@@ -167,7 +175,7 @@ def feeds(
 PUBLICATION_SETTLE_SECONDS = 5.0
 
 
-def refresh_delay(now: Any, refresh_seconds: float) -> float:
+def refresh_delay(now: dt.datetime, refresh_seconds: float) -> float:
     """Seconds to the next read: the configured interval, but never later than a few
     seconds after the next publication (HH:52, §3.2.2.1), so a change shows at once."""
     until_publication = (rules.next_publication(now) - now).total_seconds() + PUBLICATION_SETTLE_SECONDS
@@ -190,14 +198,13 @@ def findings(sites: list[SiteIndicators] | None, now: Any) -> list[Finding]:
         bad = [flex.value for flex, ind in site.currentIndicator.indicators() if ind.status is IndicatorStatus.RED]
         result.append(Finding(TITLE, "attention", f"{site.site_label} ({site.mesh_label}): RED on " + ", ".join(bad)))
     for change in rules.upcoming_changes(sites, now):
-        level = "critical" if change.next is IndicatorStatus.GREY else "attention"
+        level: Level = "critical" if change.next is IndicatorStatus.GREY else "attention"
         if change.next is not IndicatorStatus.GREEN:
             result.append(
                 Finding(
                     TITLE,
                     level,
-                    f"{change.site_label}: {change.flex.value} turns "  # type: ignore[arg-type]
-                    f"{change.next.value} at {change.applies_at:%H:%M}",
+                    f"{change.site_label}: {change.flex.value} turns {change.next.value} at {change.applies_at:%H:%M}",
                 )
             )
     if not result:
@@ -363,8 +370,8 @@ def payload_profile(payload: dict[str, Any]) -> "InputHmsProfile":
 
 
 def outbox_declarations(
-    store: Any, site_id: str, gas_day: dt.date, statuses: tuple[str, ...] = ("pending",)
-) -> list[Any]:
+    store: Store, site_id: str, gas_day: dt.date, statuses: tuple[str, ...] = ("pending",)
+) -> list[OutboxItem]:
     """The outbox items declaring a program of this site and day, with these statuses
     (``pending``: not yet answered; ``failed``: refused, e.g. a 400, §13.6)."""
     result = []
@@ -380,7 +387,7 @@ def outbox_declarations(
     return result
 
 
-def pending_declarations(store: Any, site_id: str, gas_day: dt.date) -> list[dict[str, Any]]:
+def pending_declarations(store: Store, site_id: str, gas_day: dt.date) -> list[dict[str, Any]]:
     """Declarations of this site and day still in the outbox (not yet answered)."""
     return [item.payload for item in outbox_declarations(store, site_id, gas_day)]
 

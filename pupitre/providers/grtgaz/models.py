@@ -185,7 +185,9 @@ class IndicatorSet(BaseModel):
     document's name.
     """
 
-    model_config = _MODEL_CONFIG
+    # _MODEL_CONFIG spelled out: the pydantic mypy plugin reads populate_by_name only from a literal
+    # ConfigDict, and the sandbox builds this model by field name (``qToQPlusFlexibilityIndicator=``).
+    model_config = ConfigDict(populate_by_name=True, frozen=True)
 
     siteId: str
     siteLabel: str
@@ -452,7 +454,7 @@ def _links_items(value: Any) -> Any:
 
 #: The 201 body of ``POST /hmsProfiles`` (§13.5, §14.6), as a type and its adapter.
 LinksType = Annotated[list[Link], BeforeValidator(_links_items)]
-LinksList = TypeAdapter(LinksType)
+LinksList: TypeAdapter[list[Link]] = TypeAdapter(LinksType)
 HmsProfileList = TypeAdapter(list[HmsProfile])
 InputHmsProfileList = TypeAdapter(list[InputHmsProfile])
 

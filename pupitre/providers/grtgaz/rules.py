@@ -26,7 +26,7 @@ import functools
 import math
 import re
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Collection, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Collection, Iterable, Mapping, Sequence, TypeGuard
 
 from pupitre.providers.core.clock import GAS_DAY_START_HOUR, PARIS, UTC, add, gas_day_bounds, paris
 from pupitre.providers.grtgaz.models import FeasibilityStatus, Flex, IndicatorStatus, SiteIndicators
@@ -747,6 +747,11 @@ def _bad(value: object) -> bool:
     return not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value)
 
 
+def _number(value: object) -> TypeGuard[float]:
+    """A usable quantity: the opposite of :func:`_bad`."""
+    return not _bad(value)
+
+
 def check_quantities(
     quantities: Sequence[float | None],
     gas_day: dt.date,
@@ -771,7 +776,7 @@ def check_quantities(
     missing = [i for i in range(first_adjustable, SLOTS) if _bad(quantities[i])]
     if missing:
         issues.append(reason(BAD_QUANTITIES, profile_id=profile_id, slots=missing, labels=[labels[i] for i in missing]))
-    outside = [i for i, v in enumerate(quantities) if not _bad(v) and not low <= v <= high]  # type: ignore[operator]
+    outside = [i for i, v in enumerate(quantities) if _number(v) and not low <= v <= high]
     if outside:
         issues.append(
             reason(EXEEDED_QMIN_QMAX, profile_id=profile_id, slots=outside, labels=[labels[i] for i in outside])
@@ -981,8 +986,8 @@ def rebuild(
         highest = program.version
         for index in range(first_adjustable_index(gas_day, program.received_at), SLOTS):
             value = program.quantities[index]
-            if not _bad(value):
-                values[index] = float(value)  # type: ignore[arg-type]
+            if _number(value):
+                values[index] = float(value)
     return tuple(values)
 
 
@@ -1155,7 +1160,7 @@ class Feasibility:
 
 def _value(quantities: Sequence[float | None], index: int) -> float | None:
     value = quantities[index] if index < len(quantities) else None
-    return None if _bad(value) else float(value)  # type: ignore[arg-type]
+    return float(value) if _number(value) else None
 
 
 def evaluate(
@@ -1201,7 +1206,7 @@ def evaluate(
 
     budget = None
     if not auto and q_plus.applicable is IndicatorStatus.RED and partial.applicable is IndicatorStatus.GREEN:
-        total = sum((_value(quantities, i) if _value(quantities, i) is not None else ref[i]) for i in window)
+        total = sum(ref[i] if (value := _value(quantities, i)) is None else value for i in window)
         budget = PartialBudget(total, sum(before[i] for i in window), PARTIAL_ALLOWANCE_PER_TRANCHE * tranches)
 
     hours: list[HourCheck] = []
@@ -1358,7 +1363,7 @@ class ProgramContext:
         versions = frozenset(_versions((p.hmsProfileId for p in profiles), site.site_id, gas_day))
         reference = None
         if rebuilt is not None and len(rebuilt.hourlyQuantities) == SLOTS:
-            reference = tuple(0.0 if _bad(q) else float(q) for q in rebuilt.quantities)  # type: ignore[arg-type]
+            reference = tuple(float(q) if _number(q) else 0.0 for q in rebuilt.quantities)
         return cls(
             site,
             gas_day,

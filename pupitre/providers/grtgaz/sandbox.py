@@ -63,7 +63,7 @@ from starlette.routing import Route
 
 from pupitre.providers.core.clock import PARIS, Clock, add, paris
 from pupitre.providers.core.faults import FaultPlan
-from pupitre.providers.core.sandbox import ASGIApp, Simulator, TokenIssuer
+from pupitre.providers.core.sandbox import Simulator, SimulatorApp, TokenIssuer
 from pupitre.providers.core.sandbox_oauth import ClientRegistration, token_route
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.models import (
@@ -693,7 +693,7 @@ def build_app(
     audience: str | None = None,
     client_id: str = SANDBOX_CLIENT_ID,
     timestamps_local: bool = True,
-) -> ASGIApp:
+) -> SimulatorApp:
     """The GRTgaz sandbox as an ASGI app (``app.simulator`` is its :class:`GrtgazSimulator`).
 
     ``certificate_pem`` registers ``client_id`` at the token endpoint; the demo uses

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from functools import partial
-from typing import Any, Awaitable, Callable, Iterable, Literal
+from typing import Any, Awaitable, Callable, Iterable, Literal, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -34,6 +34,8 @@ PROVIDER = "Switchgrid"
 PRODUCTION_BASE_URL = "https://app.switchgrid.tech/enedis/v2"
 TEST_ENV_HEADER = "switchgrid-test-env"
 MAX_PAGE = 100  # GET /ask: limit ≤ 100 (spec)
+
+T = TypeVar("T")
 
 
 def switchgrid_auth(token: str) -> StaticBearer:
@@ -75,19 +77,17 @@ class SwitchgridClient(ApiClient):
                 detail = body["error"]
         return safe_text(detail)
 
-    def _checked(self, check: Callable[[], Any]) -> Any:
+    def _checked(self, check: Callable[[], T]) -> T:
         try:
             return check()
         except rules.RuleError as exc:
             raise BadRequestError(str(exc), provider=self.provider) from exc
 
-    async def _get(self, path: str, model: Any, params: dict[str, Any] | None = None) -> Any:
+    async def _get(self, path: str, model: type[T], params: dict[str, Any] | None = None) -> T:
         return await self.get_json(path, model, params=params, headers=self.headers())
 
-    async def _write(self, method: str, path: str, model: Any, body: Any = None) -> Any:
+    async def _write(self, method: str, path: str, model: type[T], body: Any = None) -> T:
         response = await self.send(method, path, json=body, headers=self.headers())
-        if model is None:
-            return None
         return parse_model(decode_json(response, self.provider), model, self.provider)
 
     # -- contracts -----------------------------------------------------------------------------

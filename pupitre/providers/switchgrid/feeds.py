@@ -19,14 +19,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterator
 
 from pupitre.providers.core.checks import Finding
+from pupitre.providers.core.clock import PARIS
 from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.errors import ApiError, BadRequestError
-from pupitre.providers.core.feeds import Change, Feed, fixed_interval
+from pupitre.providers.core.feeds import Change, Feed, Severity, fixed_interval
 from pupitre.providers.switchgrid import rules
 from pupitre.providers.switchgrid.models import Ask, Contract, Order, OrderRequest
 from pupitre.settings import SwitchgridSettings
 
 if TYPE_CHECKING:
+    from pupitre.providers.core.sandbox import SimulatorApp
     from pupitre.providers.switchgrid.client import SwitchgridClient
 
 log = logging.getLogger("pupitre.switchgrid")
@@ -47,7 +49,7 @@ SANDBOX_LATENCY_SCALE = 0.1  # the document's median latencies, ten times faster
 SECRETS = (TOKEN_SECRET,)
 
 
-def sandbox_app(settings: SwitchgridSettings, ctx: ProviderContext) -> Any:
+def sandbox_app(settings: SwitchgridSettings, ctx: ProviderContext) -> SimulatorApp:
     from pupitre.providers.switchgrid.sandbox import SwitchgridSimulator
 
     return SwitchgridSimulator(
@@ -108,7 +110,7 @@ def changes(old: SwitchgridData | None, new: SwitchgridData) -> list[Change]:
     for ask in new.asks:
         was = before.get(ask.id)
         if was is not None and was != ask.status:
-            severity = "info" if ask.status == "ACCEPTED" else "attention"
+            severity: Severity = "info" if ask.status == "ACCEPTED" else "attention"
             out.append(
                 Change(
                     f"ask:{ask.id}",
@@ -385,7 +387,7 @@ def findings(settings: SwitchgridSettings, results: dict[str, Any], now: dt.date
         problems = "; ".join(request_problem(r) for r in order.failed()[:3]) or order.status
         out.append(Finding(TITLE, "attention", f"order {order.id[:8]} {order.status}: {problems}"))
     for ask, end in rules.expiring_soon(data.asks, now, settings.expiry_warning_days):
-        when = "expired" if end <= now else f"expires {end.astimezone(rules.PARIS):%d/%m/%Y}"
+        when = "expired" if end <= now else f"expires {end.astimezone(PARIS):%d/%m/%Y}"
         out.append(
             Finding(
                 TITLE,

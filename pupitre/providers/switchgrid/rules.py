@@ -18,7 +18,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any, Iterable, Iterator, NamedTuple, Sequence
+from typing import Any, Iterable, Iterator, NamedTuple, Sequence, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pupitre.providers.core.clock import PARIS, UTC
@@ -609,7 +609,7 @@ def downsample(points: Sequence[Point], buckets: int) -> list[Bucket]:
     width = span / buckets if span > 0 else 1.0
     out: list[Bucket] = []
     current = -1
-    lo = hi = None
+    lo = hi = 0.0  # the bucket's extremes, meaningful once first_value is set
     first_value: dt.datetime | None = None
     first_gap: dt.datetime | None = None
 
@@ -627,7 +627,7 @@ def downsample(points: Sequence[Point], buckets: int) -> list[Bucket]:
         if index != current:
             if current >= 0:
                 flush()
-            current, lo, hi, first_value, first_gap = index, None, None, None, None
+            current, lo, hi, first_value, first_gap = index, 0.0, 0.0, None, None
         if w is None:
             if first_gap is None:
                 first_gap = t
@@ -635,9 +635,9 @@ def downsample(points: Sequence[Point], buckets: int) -> list[Bucket]:
             if first_value is None:
                 first_value, lo, hi = t, w, w
             else:
-                if w < lo:  # type: ignore[operator]
+                if w < lo:
                     lo = w
-                if w > hi:  # type: ignore[operator]
+                if w > hi:
                     hi = w
     flush()
     return out
@@ -788,7 +788,7 @@ def ask_expires_at(ask: Any) -> dt.datetime | None:
     """When an accepted ask's consents end: ``acceptedAt`` + ``consentDuration`` (from the
     ask's ``createArgs``; months = 30 d, years = 365 d, so an approximation on the safe side
     only to within a few days). None when not accepted or the duration is unknown."""
-    accepted = getattr(ask, "acceptedAt", None)
+    accepted: dt.datetime | None = getattr(ask, "acceptedAt", None)
     duration = (getattr(ask, "createArgs", None) or {}).get("consentDuration")
     if getattr(ask, "status", "") != "ACCEPTED" or accepted is None or not isinstance(duration, str):
         return None
@@ -831,7 +831,8 @@ def downsample_values(
         b = lo + (k + 1) * n // buckets
         chunk = values[a:b]
         if None not in chunk:
-            out.append((ts[a], min(chunk), max(chunk)))  # type: ignore[type-var]
+            full = cast("Sequence[float]", chunk)  # no None in it: checked just above
+            out.append((ts[a], min(full), max(full)))
             continue
         present = [v for v in chunk if v is not None]
         first_gap = a + chunk.index(None)

@@ -37,7 +37,7 @@ import math
 import random
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import ValidationError
 from starlette.applications import Starlette
@@ -48,7 +48,7 @@ from starlette.routing import Route
 
 from pupitre.providers.core.clock import PARIS, UTC, Clock, add
 from pupitre.providers.core.faults import FaultPlan
-from pupitre.providers.core.sandbox import ASGIApp, Simulator
+from pupitre.providers.core.sandbox import Simulator, SimulatorApp
 from pupitre.providers.switchgrid import rules
 from pupitre.providers.switchgrid.models import AskCreate, ElectricityContract, OrderCreate
 
@@ -410,7 +410,11 @@ class SwitchgridSimulator(Simulator):
         if order_by not in ("createdAt:asc", "createdAt:desc"):
             return _error(400, f"orderBy {order_by!r} not supported")
         items = [self.ask_json(a) for a in self.asks.values()]
-        for key, get in (("status", lambda a: [a["status"]]), ("prm", lambda a: list(a["addressCheckResults"]))):
+        filters: tuple[tuple[str, Callable[[dict[str, Any]], list[str]]], ...] = (
+            ("status", lambda a: [a["status"]]),
+            ("prm", lambda a: list(a["addressCheckResults"])),
+        )
+        for key, get in filters:
             exclude, values = rules.parse_filter(q.get(key))
             if values:
                 items = [a for a in items if any(v in values for v in get(a)) != exclude]
@@ -563,6 +567,6 @@ def _fold(text: str) -> str:
     return rules._fold(text)
 
 
-def build_app(clock: Clock, plan: FaultPlan, *, seed: int = 0) -> ASGIApp:
+def build_app(clock: Clock, plan: FaultPlan, *, seed: int = 0) -> SimulatorApp:
     """The Switchgrid sandbox as an ASGI app (``app.simulator`` is its simulator)."""
     return SwitchgridSimulator(clock, plan, seed=seed).app

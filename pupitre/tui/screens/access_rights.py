@@ -24,7 +24,14 @@ from textual.binding import Binding
 from textual.widgets import Footer, Input, Static
 
 from pupitre.providers.grdf_adict import models as m
-from pupitre.providers.grdf_adict.feeds import PROVIDER, RIGHTS_FEED, DeadlineCache, RightsLoad, RightsTable
+from pupitre.providers.grdf_adict.feeds import (
+    PROVIDER,
+    RIGHTS_FEED,
+    AdictSession,
+    DeadlineCache,
+    RightsLoad,
+    RightsTable,
+)
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
@@ -287,11 +294,11 @@ class AccessRightsScreen(PupitreScreen):
 
     # -- data --------------------------------------------------------------------------
     @property
-    def session(self) -> Any:
-        return self.papp.runtime.connections[PROVIDER].session
+    def session(self) -> AdictSession:
+        return self.papp.runtime.connections[PROVIDER].session_as(AdictSession)
 
     def stored(self) -> RightsTable | None:
-        return self.papp.feeds.state(RIGHTS_FEED).data
+        return self.papp.feeds.state(RIGHTS_FEED).data_as(RightsTable)
 
     def load_shown(self) -> RightsLoad | None:
         """The streamed read on screen: a search, else the feed's read under way or cut."""
@@ -378,11 +385,11 @@ class AccessRightsScreen(PupitreScreen):
         self._update("#rights-counts", counts)
         message = load.error if load is not None else None
         if message and load is not None and load.kind == "all":
-            state = self.papp.feeds.state(RIGHTS_FEED)
+            feed = self.papp.feeds.state(RIGHTS_FEED)
             message += " · r retries"
-            if state.data is not None and state.fetched_at is not None:
+            if feed.data is not None and feed.fetched_at is not None:
                 message += (
-                    f" · the last complete list ({len(state.data):,} rights, {state.fetched_at:%d/%m %H:%M}) is kept"
+                    f" · the last complete list ({len(feed.data):,} rights, {feed.fetched_at:%d/%m %H:%M}) is kept"
                 ).replace(",", " ")
         self._update("#rights-error", Text(f"⚠ {message}", style="bold") if message else None)
 
@@ -598,13 +605,13 @@ class AccessRightsScreen(PupitreScreen):
         self._submit(actions.REVOKE, form.payload or {}, actions.revocation_confirmation(right))
 
     def action_proofs(self) -> None:
-        from pupitre.providers.grdf_adict import actions
+        from pupitre.providers.grdf_adict import actions, rules
         from pupitre.tui.screens.rights_actions import ProofsScreen
 
         right = self._right_model()
         if right is None:
             return
-        problem = actions.rules.proof_status_problem(right.statut_controle_preuve)
+        problem = rules.proof_status_problem(right.statut_controle_preuve)
         if problem:
             self.notify(escape(problem), title="Refused — nothing sent", severity="error", timeout=15)
             return

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from textual.screen import Screen
 
+from pupitre.tui.app import PupitreApp, pupitre_app
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
-
-if TYPE_CHECKING:
-    from pupitre.tui.app import PupitreApp
 
 
 class PupitreScreen(Screen[None]):
@@ -23,8 +19,8 @@ class PupitreScreen(Screen[None]):
     FEEDS: tuple[str, ...] = ()
 
     @property
-    def papp(self) -> "PupitreApp":
-        return self.app  # type: ignore[return-value]
+    def papp(self) -> PupitreApp:
+        return pupitre_app(self)
 
     def on_mount(self) -> None:
         self.papp.feeds.updated.subscribe(self, self._on_feed_updated)

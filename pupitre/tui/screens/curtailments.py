@@ -15,6 +15,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Footer, Static
 
 from pupitre.providers.core.clock import format_age
@@ -109,7 +110,7 @@ class CurtailmentsScreen(PupitreScreen):
     # -- state -------------------------------------------------------------------------
     @property
     def order(self) -> CurtailmentOrder | None:
-        return self.papp.feeds.state(CURTAILMENTS_FEED).data
+        return self.papp.feeds.state(CURTAILMENTS_FEED).data_as(CurtailmentOrder)
 
     @property
     def choices(self) -> dict[str, bool | None]:
@@ -138,7 +139,7 @@ class CurtailmentsScreen(PupitreScreen):
         table = self.query_one(DataTable)
         if not table.row_count:
             return None
-        return str(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
+        return str(table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value)
 
     # -- drawing -----------------------------------------------------------------------
     def redraw(self) -> None:

@@ -24,6 +24,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Footer, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
@@ -262,7 +263,9 @@ class EdfReportsScreen(PupitreScreen):
         contracts = self.contracts()
         show_manager = any(c.manager_id for c in contracts)  # RG_COR_0040
         show_producer = any(c.producer_id for c in contracts)  # RG_COR_0050
-        selected = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value if table.row_count else None
+        selected = (
+            table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value if table.row_count else None
+        )
         table.clear(columns=True)
         table.add_column("Contract", key="contract")
         table.add_column("Plant", key="plant")
@@ -295,6 +298,8 @@ class EdfReportsScreen(PupitreScreen):
 
     @work(exclusive=True, exit_on_error=False)
     async def fetch(self, request: int, kind: ReportKind, start: dt.date, end: dt.date) -> None:
+        shown: ShownReport | None
+        failure: str | None
         try:
             client = self.papp.runtime.connections[PROVIDER].session.client
             if kind == "ack":

@@ -10,6 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Footer, Input, Static
 
 from pupitre.providers.core.clock import format_age
@@ -132,7 +133,7 @@ class FlexibilityScreen(PupitreScreen):
         now = self.papp.runtime.clock.now()
         selected = None
         if table.row_count and table.cursor_row >= 0:
-            selected = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+            selected = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
         table.clear()
         last_mesh = None
         for site in self.visible_sites():
@@ -197,7 +198,7 @@ class FlexibilityScreen(PupitreScreen):
     def action_detail(self) -> None:
         table = self.query_one(DataTable)
         if table.row_count:
-            self.open_detail(str(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value))
+            self.open_detail(str(table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value))
 
     def action_programs(self) -> None:
         table = self.query_one(DataTable)
@@ -206,7 +207,9 @@ class FlexibilityScreen(PupitreScreen):
             return
         from pupitre.tui.screens.programs import ProgramsScreen
 
-        self.app.push_screen(ProgramsScreen(str(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)))
+        self.app.push_screen(
+            ProgramsScreen(str(table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value))
+        )
 
     def open_detail(self, site_id: str) -> None:
         from pupitre.tui.screens.site_detail import SiteDetailScreen

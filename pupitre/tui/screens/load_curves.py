@@ -20,6 +20,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Footer, Static
 
 from pupitre.providers.core.clock import PARIS
@@ -70,11 +71,11 @@ def paris(moment: dt.datetime | None, pattern: str = "%d/%m/%y %H:%M") -> str:
 
 
 def session_of(screen: PupitreScreen) -> SwitchgridSession:
-    return screen.papp.runtime.connections[PROVIDER].session  # type: ignore[no-any-return]
+    return screen.papp.runtime.connections[PROVIDER].session_as(SwitchgridSession)
 
 
 def run_api(
-    screen: Any, title: str, call: Callable[[], Awaitable[Any]], done: Callable[[Any], None] | None = None
+    screen: Any, title: str, call: Callable[[], Awaitable[Any]], done: Callable[[Any], object] | None = None
 ) -> None:
     """Run an API call in a worker; an :class:`ApiError` becomes a visible message."""
 
@@ -396,12 +397,12 @@ class LoadCurvesScreen(PupitreScreen):
             return
         if ask.id in simulator.asks:
             simulator.accept(ask.id)
-            run_api(
-                self,
-                "Refresh ask",
-                lambda: self.session.refresh_ask(ask.id),
-                lambda _: (self.papp.feeds.updated.publish(FEED), self.notify("Sandbox: the ask is signed.")),
-            )
+
+            def signed(_: object) -> None:
+                self.papp.feeds.updated.publish(FEED)
+                self.notify("Sandbox: the ask is signed.")
+
+            run_api(self, "Refresh ask", lambda: self.session.refresh_ask(ask.id), signed)
 
 
 def copy_link(app: Any, url: str) -> None:
@@ -410,12 +411,12 @@ def copy_link(app: Any, url: str) -> None:
     app.notify(escape(f"Consent link copied: {url}"), title="Clipboard", timeout=8)
 
 
-def selected_key(table: DataTable) -> str | None:  # type: ignore[type-arg]
+def selected_key(table: DataTable[Any]) -> str | None:
     if not table.row_count:
         return None
-    return str(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
+    return str(table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value)
 
 
-def restore(table: DataTable, key: str | None) -> None:  # type: ignore[type-arg]
+def restore(table: DataTable[Any], key: str | None) -> None:
     if key is not None and key in table.rows:
         table.move_cursor(row=table.get_row_index(key))

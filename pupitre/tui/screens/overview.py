@@ -30,8 +30,17 @@ class Tile(Vertical, can_focus=True):
 
     BINDINGS = [Binding("enter", "open", "Open", id="overview.open")]
 
-    def __init__(self, title: str, mode: str, feed: str, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        title: str,
+        mode: str,
+        feed: str,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
         self.border_title = title
         self.mode = mode
         self.feed = feed

@@ -10,7 +10,7 @@ informative, not after today) before any call is made.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Sequence
+from typing import Any, Awaitable, Callable, Sequence, TypeVar
 
 from rich.text import Text
 from textual import on, work
@@ -22,9 +22,12 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from pupitre.providers.core.errors import ApiError
 from pupitre.providers.grdf_adict import rules
-from pupitre.providers.grdf_adict.feeds import PROVIDER
+from pupitre.providers.grdf_adict.feeds import PROVIDER, AdictSession
 from pupitre.providers.grdf_adict.models import ContractualData, Reading, TechnicalData
+from pupitre.tui.app import pupitre_app
 from pupitre.tui.widgets.header import HeaderBar
+
+T = TypeVar("T")
 
 KINDS = (
     ("donnees_consos_publiees", "published consumption"),
@@ -123,8 +126,8 @@ class PceDetailScreen(Screen[None]):
         self.kind = 0
 
     @property
-    def session(self) -> Any:
-        return self.app.runtime.connections[PROVIDER].session  # type: ignore[attr-defined]
+    def session(self) -> AdictSession:
+        return pupitre_app(self).runtime.connections[PROVIDER].session_as(AdictSession)
 
     def compose(self) -> ComposeResult:
         yield HeaderBar(f"PCE {self.right['pce']}")
@@ -149,7 +152,7 @@ class PceDetailScreen(Screen[None]):
         table = self.query_one("#pce-readings", DataTable)
         for label in ("From", "To", "Index from", "Index to", "Volume m³", "Energy kWh", "Status", "Type"):
             table.add_column(label)
-        today = self.app.runtime.clock.now().date()  # type: ignore[attr-defined]
+        today = pupitre_app(self).runtime.clock.now().date()
         last_month = today.replace(day=1) - dt.timedelta(days=1)
         self.query_one("#pce-period", Input).value = f"{last_month:%Y-%m}"
         self.show_kind()
@@ -199,20 +202,21 @@ class PceDetailScreen(Screen[None]):
     @work(group="pce-static", exclusive=True, exit_on_error=False)
     async def load_static(self) -> None:
         pce = self.right["pce"]
-        for target, read, render in (
-            ("#pce-contract", self.session.client.contractual_data, contractual_text),
-            ("#pce-technical", self.session.client.technical_data, technical_text),
-        ):
-            widget = self.query_one(target, Static)
-            try:
-                widget.update(render(await read(pce)))
-            except ApiError as error:
-                widget.update(Text(f"  ⚠ {error}", style="bold"))
+        client = self.session.client
+        await self._show_static("#pce-contract", lambda: client.contractual_data(pce), contractual_text)
+        await self._show_static("#pce-technical", lambda: client.technical_data(pce), technical_text)
+
+    async def _show_static(self, target: str, read: Callable[[], Awaitable[T]], render: Callable[[T], str]) -> None:
+        widget = self.query_one(target, Static)
+        try:
+            widget.update(render(await read()))
+        except ApiError as error:
+            widget.update(Text(f"  ⚠ {error}", style="bold"))
 
     def load_readings(self, period_text: str) -> None:
         status = self.query_one("#pce-readings-status", Static)
         kind = self.kinds[self.kind][0]
-        today = self.app.runtime.clock.now().date()  # type: ignore[attr-defined]
+        today = pupitre_app(self).runtime.clock.now().date()
         try:
             period = parse_period(period_text)
             rules.period_params(**period, today=today, informative=kind == "donnees_consos_informatives")

@@ -31,6 +31,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.widgets import DataTable, Footer, Input, Static
 
 from pupitre.providers.core.clock import format_age
@@ -50,6 +51,7 @@ from pupitre.providers.grtgaz.feeds import (
     DECLARE_ACTION,
     INDICATORS_FEED,
     PROVIDER,
+    GrtgazSession,
     SitePrograms,
     adjustable_from,
     declaration_payload,
@@ -66,7 +68,6 @@ from pupitre.tui.widgets.header import HeaderBar
 from pupitre.tui.widgets.indicators import GLYPHS, WORDS
 
 if TYPE_CHECKING:
-    from pupitre.providers.grtgaz.feeds import GrtgazSession
     from pupitre.providers.grtgaz.models import HmsProfile, InputHmsProfile
 
 log = logging.getLogger("pupitre.grtgaz")
@@ -196,8 +197,8 @@ class ProgramEditorScreen(PupitreScreen):
 
     # -- data --------------------------------------------------------------------------
     @property
-    def session(self) -> "GrtgazSession":
-        return self.papp.runtime.connections[PROVIDER].session
+    def session(self) -> GrtgazSession:
+        return self.papp.runtime.connections[PROVIDER].session_as(GrtgazSession)
 
     def now(self) -> dt.datetime:
         return self.papp.runtime.clock.now()
@@ -678,7 +679,7 @@ class ProgramEditorScreen(PupitreScreen):
             self.papp.runtime.store.audit(
                 PROVIDER, "feasibility", found.status.value, self.now(), feasibility_sentence(found)
             )
-            severity = "information" if found.status is FeasibilityStatus.ACCEPTED else "error"
+            severity: SeverityLevel = "information" if found.status is FeasibilityStatus.ACCEPTED else "error"
             self.notify(
                 escape(feasibility_sentence(found)),
                 title=f"Program {found.status.value}",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from rich.text import Text
 from textual import on
@@ -23,6 +23,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Static
+from textual.widgets.data_table import ColumnKey
 
 from pupitre.providers.core.clock import format_age, gas_day_length_hours, gas_day_of, paris
 from pupitre.providers.core.errors import ApiError
@@ -45,6 +46,7 @@ from pupitre.tui.widgets.charts import hbar, sparkline
 from pupitre.tui.widgets.header import HeaderBar
 
 if TYPE_CHECKING:
+    from pupitre.providers.core.store import OutboxItem
     from pupitre.providers.grtgaz.feeds import GrtgazSession
     from pupitre.providers.grtgaz.models import HmsProfile
 
@@ -160,14 +162,32 @@ class ProgramsScreen(PupitreScreen):
 
     def __init__(self, site_id: str | None = None, gas_day: dt.date | None = None) -> None:
         super().__init__()
-        self.site_id = site_id
-        self.gas_day = gas_day
+        self._site_id = site_id
+        self._gas_day = gas_day
         self.data: SitePrograms | None = None
         self.error = ""
         self.loading = False
         self.selected_id: str | None = None
         self._hours_placed = False
         self._marks: tuple[int | None, int | None] = (None, None)
+
+    @property
+    def site_id(self) -> str:
+        """The site shown; opened without one, the screen chooses it when mounted."""
+        if self._site_id is None:
+            raise RuntimeError("ProgramsScreen: no site before the screen is mounted")
+        return self._site_id
+
+    @property
+    def gas_day(self) -> dt.date:
+        """The gas day shown; opened without one, today's (chosen when mounted)."""
+        if self._gas_day is None:
+            raise RuntimeError("ProgramsScreen: no gas day before the screen is mounted")
+        return self._gas_day
+
+    @gas_day.setter
+    def gas_day(self, day: dt.date) -> None:
+        self._gas_day = day
 
     # -- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -184,11 +204,11 @@ class ProgramsScreen(PupitreScreen):
 
     def on_mount(self) -> None:
         now = self.papp.runtime.clock.now()
-        if self.site_id is None:  # opened as a mode: the first site shown on Flexibility
+        if self._site_id is None:  # opened as a mode: the first site shown on Flexibility
             sites = self.papp.feeds.state(INDICATORS_FEED).data or []
             wanted = self.papp.runtime.settings.grtgaz.sites
-            self.site_id = sites[0].site_id if sites else (wanted[0] if wanted else "LI1001")
-        self.gas_day = self.gas_day or gas_day_of(now)
+            self._site_id = sites[0].site_id if sites else (wanted[0] if wanted else "LI1001")
+        self._gas_day = self._gas_day or gas_day_of(now)
         hours = self.query_one("#prog-hours", DataTable)
         hours.add_column("Slot", key="slot")
         hours.add_column("Rebuilt", key="rebuilt")
@@ -213,9 +233,10 @@ class ProgramsScreen(PupitreScreen):
 
     def _show_cached(self) -> None:
         session = self.session
-        cached = session.cached_programs(self.site_id, self.gas_day) if session else None  # type: ignore[arg-type]
+        cached = session.cached_programs(self.site_id, self.gas_day) if session else None
         self.data = cached
-        self.selected_id = cached.latest().hmsProfileId if cached and cached.latest() else None
+        latest = cached.latest() if cached else None
+        self.selected_id = latest.hmsProfileId if latest else None
 
     def action_reload(self) -> None:
         if self.session is None:
@@ -239,7 +260,8 @@ class ProgramsScreen(PupitreScreen):
             if (site_id, gas_day) != (self.site_id, self.gas_day):
                 return  # the operator moved to another day meanwhile
             self.error = ""
-            previous_latest = self.data.latest().hmsProfileId if self.data and self.data.latest() else None
+            previous = self.data.latest() if self.data else None
+            previous_latest = previous.hmsProfileId if previous else None
             self.data = result
             latest = result.latest()
             if self.selected_id is None or self.selected_id == previous_latest:
@@ -252,7 +274,7 @@ class ProgramsScreen(PupitreScreen):
 
     def on_screen_resume(self) -> None:
         """Back from the editor: read again (the base class repaints what is known)."""
-        if self.is_mounted and self.site_id is not None:
+        if self.is_mounted:  # mounted: the site and day are chosen
             self.action_reload()
 
     def _outbox_updated(self, _: object) -> None:
@@ -274,7 +296,7 @@ class ProgramsScreen(PupitreScreen):
 
     def tick(self) -> None:
         now = self.papp.runtime.clock.now()
-        marks = slot_marks(self.gas_day, now)  # type: ignore[arg-type]
+        marks = slot_marks(self.gas_day, now)
         if marks != self._marks:  # a new hour: the current and first adjustable slots move
             self._marks = marks
             self._draw_title()
@@ -283,15 +305,15 @@ class ProgramsScreen(PupitreScreen):
 
     def _draw_title(self) -> None:
         now = self.papp.runtime.clock.now()
-        site = site_by_id(self.site_id or "")
+        site = site_by_id(self.site_id)
         title = Text()
         label = site.label if site else (self.data.rebuilt.hmsSiteLabel if self.data and self.data.rebuilt else "")
         title.append(f"{label or self.site_id} ({self.site_id})", style="bold")
         if site is not None:
             title.append(f" · {site.mesh_label}")
         title.append(" · gas day ")
-        title.append(day_label(self.gas_day, now), style="bold")  # type: ignore[arg-type]
-        first, _ = slot_marks(self.gas_day, now)  # type: ignore[arg-type]
+        title.append(day_label(self.gas_day, now), style="bold")
+        first, _ = slot_marks(self.gas_day, now)
         if first is None:
             title.append(" · day over", style="dim")
         elif first > 0:
@@ -344,12 +366,14 @@ class ProgramsScreen(PupitreScreen):
     def _draw_hours(self) -> None:
         table = self.query_one("#prog-hours", DataTable)
         now = self.papp.runtime.clock.now()
-        first, current = slot_marks(self.gas_day, now)  # type: ignore[arg-type]
+        first, current = slot_marks(self.gas_day, now)
         rebuilt = list(self.data.rebuilt.quantities) if self.data and self.data.rebuilt else [None] * SLOTS
         selected = self.selected()
         chosen: Sequence[float | None] = list(selected.quantities) if selected else [None] * SLOTS
         high = max([v for v in list(rebuilt) + list(chosen) if v is not None] or [0.0])
-        table.columns["selected"].label = Text(f"v{version_of(selected.hmsProfileId)}" if selected else "Selected")
+        table.columns[ColumnKey("selected")].label = Text(
+            f"v{version_of(selected.hmsProfileId)}" if selected else "Selected"
+        )
         cursor = table.cursor_row if self._hours_placed else (current if current is not None else 0)
         self._hours_placed = True
         table.clear()
@@ -397,16 +421,11 @@ class ProgramsScreen(PupitreScreen):
                 )
             )
 
-    def outbox_items(self) -> list:
+    def outbox_items(self) -> list[OutboxItem]:
         """This site and day's declarations still waiting in the outbox, or refused there."""
-        return outbox_declarations(
-            self.papp.runtime.store,
-            self.site_id,
-            self.gas_day,  # type: ignore[arg-type]
-            ("pending", "failed"),
-        )
+        return outbox_declarations(self.papp.runtime.store, self.site_id, self.gas_day, ("pending", "failed"))
 
-    def outbox_item(self, program_id: str | None) -> Any:
+    def outbox_item(self, program_id: str | None) -> OutboxItem | None:
         return next(
             (i for i in reversed(self.outbox_items()) if i.payload["program"]["hmsProfileId"] == program_id), None
         )
@@ -439,7 +458,7 @@ class ProgramsScreen(PupitreScreen):
             self._draw_detail()
 
     def action_day(self, step: int) -> None:
-        self.gas_day = self.gas_day + dt.timedelta(days=step)  # type: ignore[operator]
+        self.gas_day = self.gas_day + dt.timedelta(days=step)
         self.error = ""
         self._show_cached()
         self.redraw()
@@ -461,7 +480,7 @@ class ProgramsScreen(PupitreScreen):
         if self.data is None:
             self.notify("The programs of this day are not read yet: wait, or reload (l).", severity="warning")
             return
-        self.app.push_screen(ProgramEditorScreen(self.site_id, self.gas_day, self.data, base, base_label))  # type: ignore[arg-type]
+        self.app.push_screen(ProgramEditorScreen(self.site_id, self.gas_day, self.data, base, base_label))
 
     def action_edit(self) -> None:
         rebuilt = self.data.rebuilt if self.data else None
@@ -477,12 +496,17 @@ class ProgramsScreen(PupitreScreen):
 
     def action_edit_selected(self) -> None:
         selected = self.selected()
-        item = self.outbox_item(self.selected_id) if selected is None else None
-        if selected is None and item is None:
-            self.notify("Select a declared program first (or e: start from the rebuilt program).", severity="warning")
-            return
-        program_id = selected.hmsProfileId if selected is not None else item.payload["program"]["hmsProfileId"]
-        values = selected.quantities if selected is not None else payload_profile(item.payload).quantities
+        if selected is not None:
+            program_id, values = selected.hmsProfileId, selected.quantities
+        else:
+            item = self.outbox_item(self.selected_id)
+            if item is None:
+                self.notify(
+                    "Select a declared program first (or e: start from the rebuilt program).", severity="warning"
+                )
+                return
+            program_id = item.payload["program"]["hmsProfileId"]
+            values = payload_profile(item.payload).quantities
         self._editor(values, f"v{version_of(program_id)}")
 
     def action_export(self) -> None:

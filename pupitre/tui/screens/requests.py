@@ -16,6 +16,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Footer, Input, Static
 
 from pupitre.providers.grdf_omega import rules
@@ -165,7 +166,7 @@ class RequestsScreen(PupitreScreen):
         table = self.query_one(DataTable)
         if not table.row_count:
             return None
-        return str(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
+        return str(table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value)
 
     # -- prompt (add / import / filter) --------------------------------------------------
     def open_prompt(self, mode: str, placeholder: str, value: str = "") -> None:

@@ -108,10 +108,12 @@ class DeclareScreen(ModalScreen["dict[str, Any] | None"]):
                 out[name] = widget.value
             elif isinstance(widget, Select):
                 out[name] = widget.value if isinstance(widget.value, str) else ""
-            else:
-                value = widget.value.strip()  # type: ignore[attr-defined]
+            elif isinstance(widget, Input):
+                value = widget.value.strip()
                 if value:
                     out[name] = value
+            else:
+                raise TypeError(f"field {name}: unexpected widget {type(widget).__name__}")
         return out
 
     def action_submit(self) -> None:

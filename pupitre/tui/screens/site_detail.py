@@ -58,7 +58,7 @@ class SiteDetailScreen(PupitreScreen):
 
     def site(self) -> SiteIndicators | None:
         for site in self.papp.feeds.state(FEED).data or []:
-            if site.site_id == self.site_id:
+            if isinstance(site, SiteIndicators) and site.site_id == self.site_id:
                 return site
         return None
 

@@ -14,7 +14,8 @@ from textual.widgets import Button, Static
 
 from pupitre.providers.core.errors import ApiError
 from pupitre.providers.edf_oa import rules
-from pupitre.providers.edf_oa.feeds import PROVIDER, TOKEN_FEED
+from pupitre.providers.edf_oa.feeds import PROVIDER, TOKEN_FEED, EdfOaSession
+from pupitre.tui.app import pupitre_app
 
 
 class TokenScreen(ModalScreen[None]):
@@ -35,9 +36,9 @@ class TokenScreen(ModalScreen[None]):
         self.show_status()
 
     def show_status(self, extra: Text | None = None) -> None:
-        app = self.app
-        now = app.runtime.clock.now()  # type: ignore[attr-defined]
-        status = app.feeds.state(TOKEN_FEED).data  # type: ignore[attr-defined]
+        app = pupitre_app(self)
+        now = app.runtime.clock.now()
+        status = app.feeds.state(TOKEN_FEED).data
         text = Text("EDF OA API token\n\n", style="bold")
         if status is None:
             text.append("Expiry unknown (the token status has not been read yet).\n")
@@ -49,7 +50,7 @@ class TokenScreen(ModalScreen[None]):
             "(RG_TOK_NEW_0010). The new token is saved to the secret store before "
             "anything else.\n"
         )
-        shadow = app.runtime.connections[PROVIDER].session.token_shadowed_by()  # type: ignore[attr-defined]
+        shadow = app.runtime.connections[PROVIDER].session_as(EdfOaSession).token_shadowed_by()
         if shadow:
             text.append(
                 f"\nThe token in use comes from the environment variable {shadow}, which is read "
@@ -75,14 +76,15 @@ class TokenScreen(ModalScreen[None]):
 
     @work(exclusive=True, group="token-rotation", exit_on_error=False)
     async def rotate(self) -> None:
-        session = self.app.runtime.connections[PROVIDER].session  # type: ignore[attr-defined]
+        app = pupitre_app(self)
+        session = app.runtime.connections[PROVIDER].session_as(EdfOaSession)
         try:
             result = await session.rotate_token()
         except ApiError as error:
             self.show_status(Text(f"Rotation refused: {error}. The current token is unchanged.", style="bold"))
             self.query_one("#rotate", Button).disabled = False
             return
-        self.app.feeds.refresh(TOKEN_FEED, forced=True)  # type: ignore[attr-defined]
+        app.feeds.refresh(TOKEN_FEED, forced=True)
         if result.unsaved_token:
             self.app.push_screen(UnsavedTokenScreen(result.unsaved_token, result.save_error, result.shadowed_by))
             self.show_status(

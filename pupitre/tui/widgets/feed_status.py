@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from pupitre.providers.core.clock import format_age
+from pupitre.tui.app import pupitre_app
 from pupitre.tui.feeds import FeedState
 
 
@@ -31,17 +32,20 @@ def describe(state: FeedState, now_text: str, age_seconds: float | None, paused:
 class FeedStatus(Static):
     """Shows the state of one feed; call :meth:`refresh_status` on feed updates and ticks."""
 
-    def __init__(self, feed_name: str, **kwargs: object) -> None:
-        super().__init__("", **kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self, feed_name: str, *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__("", name=name, id=id, classes=classes)
         self.feed_name = feed_name
 
     def on_mount(self) -> None:
         self.refresh_status()
 
     def refresh_status(self) -> None:
-        feeds = self.app.feeds  # type: ignore[attr-defined]
+        app = pupitre_app(self)
+        feeds = app.feeds
         state = feeds.state(self.feed_name)
-        now = self.app.runtime.clock.now()  # type: ignore[attr-defined]
+        now = app.runtime.clock.now()
         age = (now - state.fetched_at).total_seconds() if state.fetched_at else None
         fetched = state.fetched_at.astimezone(now.tzinfo).strftime("%H:%M:%S") if state.fetched_at else ""
         self.set_class(state.error is not None, "-error")

@@ -8,6 +8,7 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from pupitre.providers.core.clock import gas_day_of
+from pupitre.tui.app import pupitre_app
 
 
 class HeaderBar(Horizontal):
@@ -19,7 +20,7 @@ class HeaderBar(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static(f"pupitre · {self.title_text}", id="header-title")
-        runtime = self.app.runtime  # type: ignore[attr-defined]
+        runtime = pupitre_app(self).runtime
         # Short names ("GRDF OMEGA" -> "OMEGA"): the line must leave room for the clock at 80 columns.
         simulated = [
             runtime.connections[name].title.removeprefix("GRDF ")
@@ -35,8 +36,9 @@ class HeaderBar(Horizontal):
         self.tick()
 
     def tick(self) -> None:
-        now = self.app.runtime.clock.now()  # type: ignore[attr-defined]
-        paused = "  ⏸ PAUSED" if self.app.feeds.paused else ""  # type: ignore[attr-defined]
+        app = pupitre_app(self)
+        now = app.runtime.clock.now()
+        paused = "  ⏸ PAUSED" if app.feeds.paused else ""
         self.query_one("#header-clock", Static).update(
             f"{now:%a %d/%m %H:%M:%S} Paris · gas day {gas_day_of(now):%d/%m}{paused}"
         )

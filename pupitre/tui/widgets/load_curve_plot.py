@@ -13,8 +13,15 @@ from pupitre.tui.curve_view import CurveView
 
 
 class LoadCurvePlot(Widget):
-    def __init__(self, view: CurveView | None = None, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        view: CurveView | None = None,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
         self.view = view
         self._key: tuple[object, ...] | None = None
         self._text: Text = Text()

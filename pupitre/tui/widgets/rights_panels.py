@@ -24,8 +24,10 @@ class SortPicker(OptionList):
     class Closed(Message):
         pass
 
-    def __init__(self, columns: Sequence[Column], **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self, columns: Sequence[Column], *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
         self.columns = columns
 
     def open(self, current: str | None, reverse: bool) -> None:
@@ -60,8 +62,15 @@ class FilterPicker(SelectionList[str]):
     class Closed(Message):
         pass
 
-    def __init__(self, groups: Sequence[tuple[str, str, Sequence[str]]], **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        groups: Sequence[tuple[str, str, Sequence[str]]],
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
         self.groups = groups
 
     def _label_for(self, key: str, value: str, ticked: bool) -> str:
@@ -86,11 +95,11 @@ class FilterPicker(SelectionList[str]):
         self.highlighted = 0
         self.screen.set_focus(self)  # now: keys typed right behind `f` come here
 
-    def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged) -> None:
+    def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged[str]) -> None:
         selected = set(self.selected)
         for index in range(self.option_count):
             option = self.get_option_at_index(index)
-            key, _, value = str(option.value).partition("\x00")  # type: ignore[attr-defined]
+            key, _, value = str(option.value).partition("\x00")
             self.replace_option_prompt_at_index(index, self._label_for(key, value, option.value in selected))
 
     def chosen(self) -> dict[str, set[str]]:

@@ -102,7 +102,7 @@ class VirtualTable(ScrollView, can_focus=True):
         position = self.cursor
         if current is not None and (position >= len(view) or view[position] != current):
             try:
-                position = view.index(current)  # type: ignore[union-attr]
+                position = view.index(current)
             except ValueError:
                 pass
         self._resize()

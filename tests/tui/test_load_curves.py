@@ -85,7 +85,8 @@ async def test_search_ask_order_plot(make_app, make_runtime, tmp_path) -> None:
         assert body["consentDuration"] == "1 year"
         await pilot.press("enter")  # the focused "Copy consent link" button: OSC 52
         assert app.clipboard == f"https://app.switchgrid.tech/c/{ask_id[:8]}"
-        assert ("switchgrid", "ask create", "ok") == runtime.store.audit_log(PROVIDER)[0][1:4]
+        trail = [row[2:4] for row in reversed(runtime.store.audit_log(PROVIDER))]
+        assert trail == [("ask", "queued"), ("ask", "delivered"), ("ask", "verified")]  # through the outbox
 
         sim.accept(ask_id)  # the signer signs
         await pilot.press("escape", "escape")

@@ -64,7 +64,11 @@ def order_payload(body: dict[str, Any], now: dt.datetime, *, reorder_of: str | N
 
 def _signer(args: dict[str, Any]) -> tuple[str, str, str]:
     signer = args.get("signer") or {}
-    return tuple(str(signer.get(k) or "").strip().casefold() for k in ("lastName", "firstName", "email"))  # type: ignore[return-value]  # three fields
+
+    def field(name: str) -> str:
+        return str(signer.get(name) or "").strip().casefold()
+
+    return field("lastName"), field("firstName"), field("email")
 
 
 def order_lines(body: dict[str, Any]) -> str:

@@ -87,6 +87,11 @@ async def test_an_order_placed_but_unanswered_is_held_never_ordered_twice_then_i
     assert [d.outcome for d in await outbox.drain()] == ["held"]  # again and again: never re-ordered
     assert len(sim.orders) == 1 and sim.posts == 2  # the ask and the one order
 
+    def unanswered() -> list[str]:  # what `pupitre check` and the Overview say
+        return [f.message for f in runtime.connections[PROVIDER].findings({}, runtime.clock.now())]
+
+    (told,) = unanswered()
+    assert f"order #{item_id} sent" in told and "got no answer" in told and "key u" in told
     item = outbox.item(item_id)
     assert item is not None
     await operator_found(session, item, placed)  # the operator read its id on Switchgrid's dashboard
@@ -94,6 +99,7 @@ async def test_an_order_placed_but_unanswered_is_held_never_ordered_twice_then_i
     assert (delivery.outcome, delivery.verified) == ("delivered", True)
     assert len(sim.orders) == 1
     assert session.followed() == [placed] and session.body(placed) == BODY
+    assert unanswered() == []
     assert trail(runtime, item_id) == ["queued", "retrying", "held", "identified", "resumed", "found", "verified"]
     await runtime.aclose()
 

@@ -21,9 +21,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterator
 
 from pupitre.providers.core.checks import Finding
+from pupitre.providers.core.clock import paris
 from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.errors import ApiError, BadRequestError
 from pupitre.providers.core.feeds import Change, Feed, fixed_interval
+from pupitre.providers.core.store import OUTBOX_PENDING
 from pupitre.providers.switchgrid import rules
 from pupitre.providers.switchgrid.actions import ASK_ACTION, ORDER_ACTION, AskHandler, OrderHandler
 from pupitre.providers.switchgrid.models import Ask, Contract, Order, OrderRequest
@@ -392,10 +394,28 @@ def connect(settings: SwitchgridSettings, ctx: ProviderContext, *, sandboxed: bo
         PROVIDER,
         TITLE,
         [feed],
-        lambda results, now: findings(settings, results, now),
+        lambda results, now: findings(settings, results, now) + unanswered(session),
         {(PROVIDER, ASK_ACTION): AskHandler(session), (PROVIDER, ORDER_ACTION): OrderHandler(session)},
         session=session,
     )
+
+
+def unanswered(session: SwitchgridSession) -> list[Finding]:
+    """Orders sent without an answer that pupitre has no id for: they may exist at Switchgrid
+    (billed), which cannot be asked for them; the operator must look (``pupitre check``, the
+    Overview, screen 6)."""
+    return [
+        Finding(
+            TITLE,
+            "attention",
+            f"order #{item.id} sent {paris(item.sending_since):%d/%m %H:%M} got no answer: it may exist at "
+            "Switchgrid (billed) — look at its orders, then tell pupitre (screen 6, key u)",
+        )
+        for item in session.ctx.store.outbox(provider=PROVIDER, status=OUTBOX_PENDING)
+        if item.action == ORDER_ACTION
+        and item.sending_since is not None
+        and session.sent_order(item.payload["ref"]) is None
+    ]
 
 
 def request_problem(request: OrderRequest) -> str:

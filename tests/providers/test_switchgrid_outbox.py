@@ -189,3 +189,38 @@ async def test_an_ask_that_never_arrived_is_sent_after_looking_for_it(tmp_path: 
     assert len(sim.asks) == 1
     assert trail(runtime, item_id) == ["queued", "retrying", "resumed", "delivered", "verified"]
     await runtime.aclose()
+
+
+async def test_an_order_queued_then_the_process_died_is_placed_once_at_the_next_start(tmp_path: Path) -> None:
+    runtime = make(tmp_path)
+    sim = runtime.simulators[PROVIDER]
+    await signed(runtime)
+    item_id = runtime.outbox.enqueue(PROVIDER, ORDER_ACTION, order_payload(BODY, runtime.clock.now()))
+    outbox, session = restarted(runtime)  # confirmed and written; nothing sent before the crash
+    (delivery,) = await outbox.drain()
+    assert (delivery.outcome, delivery.verified) == ("delivered", True)
+    assert len(sim.orders) == 1 and session.followed() == list(sim.orders)
+    assert trail(runtime, item_id) == ["queued", "delivered", "verified"]
+    await runtime.aclose()
+
+
+async def test_an_ask_whose_answer_arrived_before_the_crash_is_found_by_its_kept_id(tmp_path: Path) -> None:
+    runtime = make(tmp_path)
+    sim = runtime.simulators[PROVIDER]
+    contract = sim.contracts[0]
+    body = {
+        "electricityContracts": [contract.id],
+        "signer": {"firstName": "J", "lastName": "D"},
+        "consentDuration": "1 year",
+    }
+    payload = ask_payload(body, [contract.prm], runtime.clock.now())
+    item_id = runtime.outbox.enqueue(PROVIDER, ASK_ACTION, payload)
+    runtime.store.outbox_sending(item_id, runtime.clock.now())
+    ask = await runtime.connections[PROVIDER].session.create_ask(body, ref=payload["ref"])  # then the crash
+    runtime.faults.add(ASK_ROUTE, "status", count=5, status=503)  # GET /ask is not even needed
+    outbox, session = restarted(runtime)
+    (delivery,) = await outbox.drain()
+    assert (delivery.outcome, delivery.verified) == ("delivered", True)
+    assert list(sim.asks) == [ask.id]
+    assert trail(runtime, item_id) == ["queued", "resumed", "found", "verified"]
+    await runtime.aclose()

@@ -61,7 +61,7 @@ async def test_failed_order_and_expiring_consent_need_attention(tmp_path) -> Non
     assert second["exit_code"] >= 1
 
     # a finished order is not read again; a re-order asks for the activation retry
-    again = await session.reorder_with_activation(order.id)
+    again = await session.place_order(session.reorder_body(order.id))
     assert session.body(again.id)["requests"][0]["enedisRetryAfterLoadcurveActivation"] is True
     data = await session.refresh()
     assert set(data.orders) == {order.id, again.id} and data.running() == [data.orders[again.id]]

@@ -14,6 +14,9 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.signal import Signal
 
+from pupitre.providers.core.store import OutboxItem
+from pupitre.providers.switchgrid import feeds as switchgrid
+from pupitre.providers.switchgrid.actions import ORDER_ACTION
 from pupitre.runtime import Runtime
 from pupitre.tui.feeds import FeedRunner
 from pupitre.tui.outbox import OutboxRunner
@@ -97,11 +100,17 @@ class PupitreApp(App[None]):
         self.start_screen = start_screen
         self.feeds = FeedRunner(self, runtime)
         self.outbox = OutboxRunner(self, runtime)
+        self.outbox.on_delivered[(switchgrid.PROVIDER, ORDER_ACTION)] = self._follow_order
         self.ack_choices: dict[str, dict[str, bool | None]] = {}  # order id -> contract -> choice
         self.ticked: Signal[None] = Signal(self, "tick")
         self.clock_tick = clock_tick
         if runtime.settings.app.keys:
             self.set_keymap(runtime.settings.app.keys)
+
+    def _follow_order(self, item: OutboxItem) -> None:
+        from pupitre.tui.screens.load_curves import follow_delivered_order
+
+        follow_delivered_order(self, item)
 
     def on_mount(self) -> None:
         self.feeds.load_from_store()

@@ -10,6 +10,7 @@ from rich.markup import escape
 from textual.signal import Signal
 
 from pupitre.providers.core.outbox import ActionRefused, Delivery
+from pupitre.providers.core.store import OutboxItem
 
 if TYPE_CHECKING:
     from pupitre.runtime import Runtime
@@ -26,10 +27,14 @@ class OutboxRunner:
         self.runtime = runtime
         self.updated: Signal[int] = Signal(app, "outbox-updated")
         self.last: dict[int, Delivery] = {}
+        self._held: dict[int, str] = {}
         self.running = False
         self._again = False
         self._delay = FIRST_RETRY_SECONDS
         self.next_retry_in: float | None = None
+        #: What follows a delivered action of a kind, e.g. following a Switchgrid order:
+        #: called with the delivered item, whether this process sent it or found it.
+        self.on_delivered: dict[tuple[str, str], Callable[[OutboxItem], None]] = {}
 
     def submit(self, provider: str, action: str, payload: Any) -> int:
         """Write the action to the outbox (raises ActionRefused, writing nothing), then send it."""
@@ -74,6 +79,9 @@ class OutboxRunner:
         item = self.runtime.outbox.item(delivery.item_id)
         provider = item.provider if item else ""
         if delivery.outcome == "delivered":
+            follow_up = self.on_delivered.get((item.provider, item.action)) if item else None
+            if item is not None and follow_up is not None:
+                follow_up(item)
             for feed in self.runtime.feeds:  # the read-back shows on screen at once
                 if feed.provider == provider:
                     self.app.feeds.refresh(feed.name, forced=True, after_action=True)
@@ -91,6 +99,14 @@ class OutboxRunner:
                 escape(f"#{delivery.item_id} was NOT accepted: {delivery.message}"),
                 title="Action failed",
                 severity="error",
+                timeout=30,
+            )
+        elif delivery.outcome == "held" and self._held.get(delivery.item_id) != delivery.message:
+            self._held[delivery.item_id] = delivery.message  # said once per process, not at every kick
+            self.app.notify(
+                escape(f"#{delivery.item_id} is held, not sent again: {delivery.message}"),
+                title="Needs you",
+                severity="warning",
                 timeout=30,
             )
         elif delivery.outcome == "retry" and item is not None and item.attempts <= 1:

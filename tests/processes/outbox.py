@@ -36,6 +36,11 @@ class FileApi:
     def describe(self, payload):
         return payload["id"]
 
+    async def find(self, payload, since):  # what reached the stand-in API is its trace
+        path = api / "received"
+        received = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+        return f"found {payload['id']}" if payload["id"] in received else None
+
     async def send(self, payload):
         note("started", f"{os.getpid()} {payload['id']}")
         await asyncio.sleep(delay)

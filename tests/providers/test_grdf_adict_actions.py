@@ -384,7 +384,8 @@ async def test_lost_answer_is_retried_without_doing_it_twice(tmp_path: Path, act
         }[action]()
         outbox.enqueue(PROVIDER_KEY, action, form.payload)
         assert [d.outcome for d in await outbox.drain()] == ["retry"]
-        (delivery,) = await outbox.drain()
+        restarted = Outbox(store, clock, actions.handlers(lambda: client))  # a new process: nothing in memory
+        (delivery,) = await restarted.drain()
         response = store.outbox()[-1].response
     store.close()
     assert delivery.outcome == "delivered" and delivery.verified, delivery.message

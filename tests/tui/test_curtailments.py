@@ -125,6 +125,51 @@ async def test_network_cut_during_post_keeps_it_until_delivered(make_app):
         assert app.runtime.faults.faults == []
 
 
+async def test_an_acknowledgement_accepted_without_an_answer_is_pupitres_own_not_someone_elses(make_app):
+    """EDF OA accepts the POST, its answer comes after the timeout: the next attempt finds this
+    acknowledgement (via API, since the attempt, exactly the values sent) — delivered, verified,
+    sent once — instead of 'NOT accepted: acknowledged meanwhile' (issue 13)."""
+    app = make_app(now=NOW, scripted=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot, app)
+        sim = app.runtime.simulators[PROVIDER]
+        app.runtime.faults.add(ACK_ROUTE, "late", count=1, method="POST")
+        await pilot.press("a", "s", "y")
+        await delivered(pilot, app)
+        item = last_item(app)
+        assert app.outbox.last[item.id].verified is True and item.attempts == 2
+        trail = [r[3] for r in reversed(app.runtime.store.audit_log(PROVIDER)) if r[4].startswith(f"#{item.id} ")]
+        assert trail == ["queued", "retrying", "resumed", "found", "verified"]
+        messages = " ".join(str(n.message) for n in app._notifications)
+        assert "NOT accepted" not in messages and "acknowledged meanwhile" not in messages
+        api_acks = [e for entries in sim.acks().values() for e in entries if e.ack_source == "API"]
+        assert len(api_acks) == len(order(app).curtailments)  # one POST: one entry per contract
+        assert set(retained(app).values()) == {True}
+
+
+async def test_someone_elses_acknowledgement_after_an_unanswered_attempt_is_still_theirs(make_runtime):
+    """An attempt without an answer, then the manager acknowledges differently on the PORTAL:
+    not this action's delivery, and it is not sent over the newer human decision."""
+    runtime = make_runtime(now=NOW, scripted=False)
+    sim = runtime.simulators[PROVIDER]
+    session = runtime.connections[PROVIDER].session
+    the_order = await session.fetch_order()
+    runtime.store.save_snapshot(CURTAILMENTS_FEED, the_order.model_dump(mode="json"), runtime.clock.now())
+    choices = {c.contract_id: True for c in the_order.curtailments}
+    item_id = runtime.outbox.enqueue(PROVIDER, ACK_ACTION, ack_payload(the_order, choices, runtime.clock.now()))
+    runtime.faults.add(ACK_ROUTE, "timeout", count=1, method="POST")  # never reached EDF OA
+    assert [d.outcome for d in await runtime.outbox.drain()] == ["retry"]
+    runtime.clock.advance(seconds=30)
+    first = the_order.curtailments[0].contract_id
+    sim.portal_acknowledge(first, False, at=runtime.clock.now())
+    (delivery,) = await runtime.outbox.drain()
+    assert delivery.outcome == "failed" and "acknowledged meanwhile" in delivery.message and first in delivery.message
+    assert [e.ack_source for e in sim.acks()[first]] == ["PORTAL"]  # nothing sent over it
+    trail = [r[3] for r in reversed(runtime.store.audit_log(PROVIDER)) if r[4].startswith(f"#{item_id} ")]
+    assert trail == ["queued", "retrying", "resumed", "refused"]
+    await runtime.aclose()
+
+
 async def test_crash_between_outbox_write_and_post_is_delivered_on_next_start(make_runtime, make_app):
     first = make_runtime(now=NOW, scripted=False)
     app = make_app(first)

@@ -7,7 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input, Static, Tree
+from textual.widgets import DataTable, Input, Select, Static, Tree
 
 from pupitre.providers.core.clock import PARIS, UTC
 from pupitre.providers.switchgrid import rules
@@ -85,7 +85,8 @@ async def test_search_ask_order_plot(make_app, make_runtime, tmp_path) -> None:
         assert body["consentDuration"] == "1 year"
         await pilot.press("enter")  # the focused "Copy consent link" button: OSC 52
         assert app.clipboard == f"https://app.switchgrid.tech/c/{ask_id[:8]}"
-        assert ("switchgrid", "ask create", "ok") == runtime.store.audit_log(PROVIDER)[0][1:4]
+        trail = [row[2:4] for row in reversed(runtime.store.audit_log(PROVIDER))]
+        assert trail == [("ask", "queued"), ("ask", "delivered"), ("ask", "verified")]  # through the outbox
 
         sim.accept(ask_id)  # the signer signs
         await pilot.press("escape", "escape")
@@ -123,6 +124,12 @@ async def test_search_ask_order_plot(make_app, make_runtime, tmp_path) -> None:
         assert "┤" in str(widget.render())  # plotext drew its axis
         # the order is kept: it is followed across restarts
         assert runtime.store.watch_list("switchgrid.orders")[0][0] == order_screen.order_id
+        # it went through the outbox: queued, delivered, read back; followed to its end
+        (item,) = [i for i in runtime.store.outbox(provider=PROVIDER) if i.action == "order"]
+        assert item.status == "delivered" and order_screen.order_id in item.response
+        trail = [row[3] for row in reversed(runtime.store.audit_log(PROVIDER)) if row[4].startswith(f"#{item.id} ")]
+        assert trail == ["queued", "delivered", "verified"]
+        assert list(sim.orders) == [order_screen.order_id]
 
 
 async def test_plot_keys_stats_and_export(make_app, make_runtime, tmp_path) -> None:
@@ -310,3 +317,62 @@ async def test_a_bad_load_curve_payload_is_a_message(make_app, make_runtime) -> 
         await pilot.press("enter")
         await wait_for(pilot, lambda: any("not valid JSON" in str(n.message) for n in app._notifications))
         assert app.screen is order_screen and app.is_running
+
+
+async def test_an_order_without_answer_is_held_on_screen_then_identified_by_the_operator(
+    make_app, make_runtime, monkeypatch
+) -> None:
+    """Switchgrid places the order, its answer comes too late: pupitre never orders again by
+    itself; the screen says HELD and why; ``u`` takes the id the operator read on Switchgrid's
+    dashboard; the order is then delivered once, verified and followed to its end."""
+    from pupitre.tui import outbox as outbox_module
+    from pupitre.tui.screens.load_curve_forms import HeldOrderScreen
+
+    monkeypatch.setattr(outbox_module, "FIRST_RETRY_SECONDS", 0.05)
+    runtime = make_runtime(fast_settings())
+    app = make_app(runtime)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_screen(pilot, app)
+        sim = runtime.simulators[PROVIDER]
+        session = runtime.connections[PROVIDER].session
+        ask = await session.create_ask(
+            {
+                "electricityContracts": [sim.contracts[0].id],
+                "signer": {"firstName": "A", "lastName": "B"},
+                "consentDuration": "1 year",
+            }
+        )
+        sim.accept(ask.id)
+        runtime.faults.add("/enedis/v2/order", "late", method="POST")
+        await app.push_screen(OrderFormScreen([sim.contracts[0].prm]))
+        form = app.screen
+        form.query_one("#o-type", Select).value = "C68"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "HELD" in static_text(form, "#o-error"), timeout=10)
+        assert "app.switchgrid.tech" in static_text(form, "#o-error")
+        assert any("held, not sent again" in str(n.message) for n in app._notifications)
+        (placed,) = sim.orders
+        posts = sim.posts
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
+        await wait_for(pilot, lambda: "HELD" in static_text(screen, "#lc-outbox"))
+        assert "u: tell pupitre" in static_text(screen, "#lc-outbox")
+        await pilot.press("u")
+        await wait_for(pilot, lambda: isinstance(app.screen, HeldOrderScreen))
+        held = app.screen
+        held.query_one("#held-id", Input).value = "not-an-id"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "✗" in static_text(held, "#held-result"))
+        held.query_one("#held-id", Input).value = placed
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is screen)
+        (item,) = [i for i in runtime.store.outbox(provider=PROVIDER) if i.action == "order"]
+        await wait_for(pilot, lambda: runtime.outbox.item(item.id).status == "delivered", timeout=10)
+        await wait_for(pilot, lambda: placed in screen.data().orders)
+        runtime.clock.advance(seconds=30)
+        await wait_for(pilot, lambda: screen.data().orders[placed].status == "SUCCESS", timeout=10)
+        assert sim.posts == posts and list(sim.orders) == [placed]  # ordered once
+        assert not static_text(screen, "#lc-outbox")
+        trail = [row[3] for row in reversed(runtime.store.audit_log(PROVIDER)) if row[4].startswith(f"#{item.id} ")]
+        assert trail == ["queued", "retrying", "held", "identified", "resumed", "found", "verified"]

@@ -23,6 +23,8 @@ class FakeHandler:
         self.sent: list[Any] = []
         self.refuse: str | None = None
         self.mismatch: str | None = None
+        self.trace: str | None | Exception = None  # what find() answers
+        self.looked: list[dt.datetime] = []
 
     def key(self, payload: Any) -> str:
         return payload["order_id"]
@@ -33,6 +35,12 @@ class FakeHandler:
 
     def describe(self, payload: Any) -> str:
         return f"ack {payload['order_id']} {payload['value']}"
+
+    async def find(self, payload: Any, since: dt.datetime) -> str | None:
+        self.looked.append(since)
+        if isinstance(self.trace, Exception):
+            raise self.trace
+        return self.trace
 
     async def send(self, payload: Any) -> str:
         if self.failures:
@@ -226,3 +234,46 @@ async def test_a_quota_refusal_is_an_answer_not_an_uncertain_attempt(setup):
     outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O1", "value": True})
     assert [d.outcome for d in await outbox.drain()] == ["retry"]
     assert store.outbox()[0].sending_since is None
+
+
+async def test_an_unanswered_attempt_found_at_the_api_is_delivered_once_without_sending_again(setup):
+    outbox, handler, store = setup
+    handler.failures = [NetworkError("read timeout")]
+    outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O1", "value": True})
+    assert [d.outcome for d in await outbox.drain()] == ["retry"]
+    since = store.outbox()[0].sending_since
+    handler.trace = "EDF OA shows it (by api at 14:00:00)"
+    (delivery,) = await outbox.drain()
+    assert (delivery.outcome, delivery.verified) == ("delivered", True)
+    assert handler.sent == [] and handler.looked == [since]
+    item = store.outbox()[0]
+    assert item.sending_since is None and item.response == "EDF OA shows it (by api at 14:00:00)"
+    outcomes = [row[3] for row in reversed(store.audit_log())]
+    assert outcomes == ["queued", "retrying", "resumed", "found", "verified"]
+
+
+async def test_find_is_asked_only_after_an_unanswered_attempt(setup):
+    outbox, handler, _ = setup
+    handler.trace = "would be wrong to believe"
+    outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O1", "value": True})
+    assert [d.outcome for d in await outbox.drain()] == ["delivered"]
+    assert handler.looked == [] and len(handler.sent) == 1
+
+
+async def test_an_action_the_api_cannot_find_is_held_never_sent_again_and_audited_once(setup):
+    from pupitre.providers.core.outbox import ActionHeld
+
+    outbox, handler, store = setup
+    handler.failures = [NetworkError("read timeout")]
+    first = outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O1", "value": True})
+    await outbox.drain()
+    handler.trace = ActionHeld("check at the API whether it exists")
+    second = outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O2", "value": True})
+    deliveries = await outbox.drain()
+    assert [(d.item_id, d.outcome) for d in deliveries] == [(first, "held"), (second, "delivered")]  # not blocked
+    assert [(d.item_id, d.outcome) for d in await outbox.drain()] == [(first, "held")]  # still waiting
+    assert [p["order_id"] for p in handler.sent] == ["O2"]
+    item = outbox.item(first)
+    assert item is not None and item.sending_since is not None and "check at the API" in item.last_error
+    held = [row for row in store.audit_log() if row[3] == "held"]
+    assert len(held) == 1

@@ -1,8 +1,10 @@
 """The sandbox fault plan: the next N calls of a route fail as real APIs fail.
 
-A status code, a timeout, a malformed or truncated body, a 401 as if the token
-expired, or a quota refusal. Usable from tests and from ``pupitre sandbox serve
---fault``. No httpx import: the runtime builds one before any simulator exists.
+A status code, a timeout (before the API acts), a late answer (the API acts, then its
+answer comes after ``timeout_seconds``: a crash or a timeout while the answer is in
+flight), a malformed or truncated body, a 401 as if the token expired, or a quota
+refusal. Usable from tests and from ``pupitre sandbox serve --fault``. No httpx import:
+the runtime builds one before any simulator exists.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Literal, TypeGuard
 
-FaultKind = Literal["status", "timeout", "malformed", "truncated", "expired_token", "quota"]
-FAULT_KINDS: tuple[str, ...] = ("status", "timeout", "malformed", "truncated", "expired_token", "quota")
+FaultKind = Literal["status", "timeout", "late", "malformed", "truncated", "expired_token", "quota"]
+FAULT_KINDS: tuple[str, ...] = ("status", "timeout", "late", "malformed", "truncated", "expired_token", "quota")
 
 
 def is_fault_kind(value: str) -> TypeGuard[FaultKind]:

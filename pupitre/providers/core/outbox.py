@@ -20,7 +20,12 @@ is made under a **claim** in the store, so one process at a time works on an act
 claim is lost when its process is dead (same host) or its lease has run out. An attempt
 that may have reached the API without an answer (a crash, a timeout, a network cut) stays
 marked in the store (``sending_since``); the next attempt, in whichever process, says so
-in the audit log.
+in the audit log and first asks the handler to **find** that attempt's trace at the API
+(:meth:`ActionHandler.find`): found → ``delivered`` (audited ``found``, then read back),
+never sent a second time; not found → sent. When the API offers no way to tell, the handler
+raises :class:`ActionHeld`: the action stays pending, is not sent again, and waits for the
+operator (``held``, audited once); a held action does not hold back the later ones, which
+do not depend on it.
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ from pupitre.providers.core.store import OUTBOX_DELIVERED, OUTBOX_FAILED, OUTBOX
 
 log = logging.getLogger("pupitre.outbox")
 OUTBOX_SUPERSEDED = "superseded"
-Outcome = Literal["delivered", "retry", "failed", "superseded", "claimed"]
+Outcome = Literal["delivered", "retry", "failed", "superseded", "claimed", "held"]
 #: How long a claim holds without its process dying: longer than any one attempt (three
 #: requests of at most 10 s each, and the quota's waits).
 CLAIM_SECONDS = 300.0
@@ -85,6 +90,11 @@ class ActionRefused(Exception):
     """A local rule refuses the action; the message is for the operator."""
 
 
+class ActionHeld(Exception):
+    """The API cannot tell whether an earlier, unanswered attempt got through, and sending
+    again could do the action twice: it waits for the operator. The message says what to check."""
+
+
 class ActionHandler(Protocol):
     """What the outbox needs to know about one kind of action."""
 
@@ -96,6 +106,11 @@ class ActionHandler(Protocol):
 
     def describe(self, payload: Any) -> str:
         """One line for the audit log and the screen (no secret in it)."""
+
+    async def find(self, payload: Any, since: dt.datetime) -> str | None:
+        """Before sending again after an attempt that got no answer (started at ``since``):
+        the API's trace of that attempt as a short summary (it got through: not sent again),
+        or ``None`` (it did not: send). Raise :class:`ActionHeld` when the API cannot tell."""
 
     async def send(self, payload: Any) -> str:
         """Send once (never retried inside); return a short summary of the answer.
@@ -164,6 +179,21 @@ class Outbox:
         now = self._wall()
         return self.store.outbox_claim(item.id, self.owner, now + CLAIM_SECONDS, now, owner_alive)
 
+    def send_again(self, item_id: int, why: str) -> bool:
+        """The operator has checked that a held action did not reach the API: its mark is
+        cleared, so the next attempt sends it (audited ``send again`` with ``why``). False
+        when it is not held any more (delivered meanwhile) or another process is on it."""
+        item = self.item(item_id)
+        if item is None or item.status != OUTBOX_PENDING or item.sending_since is None or not self._claim(item):
+            return False
+        try:
+            self.store.outbox_sending(item.id, None)
+            self.store.outbox_update(item.id, OUTBOX_PENDING, self.clock.now(), attempted=False)
+            self._audit(item, "send again", f"#{item.id} {why}")
+        finally:
+            self.store.outbox_release(item.id, self.owner)
+        return True
+
     async def deliver(self, item: OutboxItem) -> Delivery:
         """One attempt at one pending action, under this process's claim (``claimed``: another
         live process is working on it or has done it; nothing was done here)."""
@@ -186,15 +216,24 @@ class Outbox:
             self.store.outbox_update(item.id, OUTBOX_FAILED, now, error=str(refusal), attempted=False)
             self._audit(item, "refused", f"#{item.id} {refusal}")
             return Delivery(item.id, "failed", str(refusal))
-        if item.sending_since is not None:
-            self._audit(
-                item,
-                "resumed",
-                f"#{item.id} an earlier attempt (from {item.sending_since:%d/%m %H:%M:%S}) got no answer "
-                "and may have reached the API",
-            )
-        self.store.outbox_sending(item.id, item.sending_since or self.clock.now())
+        found: str | None = None
         try:
+            if item.sending_since is not None:
+                try:
+                    found = await handler.find(item.payload, item.sending_since)
+                except ActionHeld as held:
+                    return self._held(item, str(held))
+                self._audit(
+                    item,
+                    "resumed",
+                    f"#{item.id} an earlier attempt (from {item.sending_since:%d/%m %H:%M:%S}) got no answer "
+                    + ("and reached the API" if found is not None else "and did not reach the API: sending it"),
+                )
+            if found is not None:
+                self._answered(item, OUTBOX_DELIVERED, response=found)
+                self._audit(item, "found", f"#{item.id} {found}")
+                return await self._verify(item, handler)
+            self.store.outbox_sending(item.id, item.sending_since or self.clock.now())
             answer = await handler.send(item.payload)
         except ActionRefused as refusal:
             self._answered(item, OUTBOX_FAILED, error=str(refusal))
@@ -204,7 +243,7 @@ class Outbox:
             if error.retryable:
                 # No answer (network, timeout) or a 5xx: it may have got through; a quota
                 # refusal is an answer (nothing was done).
-                uncertain = not isinstance(error, QuotaError)
+                uncertain = not isinstance(error, QuotaError) or item.sending_since is not None
                 self._answered(item, OUTBOX_PENDING, error=str(error), keep_mark=uncertain)
                 self._audit(item, "retrying", f"#{item.id} attempt {item.attempts + 1}: {error}")
                 return Delivery(item.id, "retry", str(error), error.retry_after)
@@ -214,6 +253,14 @@ class Outbox:
         self._answered(item, OUTBOX_DELIVERED, response=answer)
         self._audit(item, "delivered", f"#{item.id} {answer}")
         return await self._verify(item, handler)
+
+    def _held(self, item: OutboxItem, reason: str) -> Delivery:
+        """Pending, not sent, marked as still unanswered; audited when first held (each later
+        attempt finds the same and says nothing new)."""
+        if item.last_error != reason:
+            self.store.outbox_update(item.id, OUTBOX_PENDING, self.clock.now(), error=reason, attempted=False)
+            self._audit(item, "held", f"#{item.id} {reason}")
+        return Delivery(item.id, "held", reason)
 
     def _answered(
         self, item: OutboxItem, status: str, *, error: str = "", response: str = "", keep_mark: bool = False

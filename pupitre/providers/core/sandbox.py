@@ -73,8 +73,22 @@ class FaultMiddleware:
         elif fault.kind == "quota":
             body = json.dumps(self.error_body(429, "quota exceeded")).encode()
             await _send_json(send, 429, body, [(b"retry-after", b"1")])
+        elif fault.kind == "late":
+            await self._late(scope, receive, send)
         else:  # truncated: the real answer, cut in the middle
             await self._truncated(scope, receive, send)
+
+    async def _late(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The simulator acts on the call; its answer leaves ``timeout_seconds`` later."""
+        messages: list[dict[str, Any]] = []
+
+        async def capture(message: dict[str, Any]) -> None:
+            messages.append(message)
+
+        await self.app(scope, receive, capture)
+        await asyncio.sleep(self.plan.timeout_seconds)
+        for message in messages:
+            await send(message)
 
     async def _truncated(self, scope: Scope, receive: Receive, send: Send) -> None:
         start: dict[str, Any] = {}

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from pupitre.providers.core.checks import Finding, Level
+from pupitre.providers.core.clock import paris
 from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.errors import ApiError, NotFoundError
 from pupitre.providers.core.feeds import Change, Feed, fixed_interval
@@ -45,6 +46,8 @@ SANDBOX_HOST = "edf-oa.sandbox.invalid"
 SANDBOX_BASE_URL = f"http://{SANDBOX_HOST}/api"
 TOKEN_SECRET = "api_token"
 SLOW_FEED_SECONDS = 3600.0
+#: How far EDF OA's clock may be behind ours when an earlier attempt's acknowledgement is looked for.
+CLOCK_SKEW = dt.timedelta(minutes=2)
 
 
 #: The secrets the real API needs (looked for in the environment, the keyring, the credentials file).
@@ -238,6 +241,29 @@ class AcknowledgeHandler:
         refused = f"; left out, counted as refused (RG_ACK_0030): {', '.join(left)}" if left else ""
         return f"order {payload['order_id']}: {sent}{refused}"
 
+    async def find(self, payload: dict[str, Any], since: dt.datetime) -> str | None:
+        """This action's own earlier delivery, after an attempt that got no answer: in
+        ``GET /acknowledgements``, one acknowledgement via API made since ``since`` (less
+        :data:`CLOCK_SKEW`) giving every contract sent exactly the value sent. Such an
+        acknowledgement is this action's (an identical one from elsewhere would be the same
+        decision: EDF OA keeps the last, §5.1.1); anything else is someone else's."""
+        state = await self.session.fetch_acks()
+        if state is None or state.order_id != payload["order_id"]:
+            return None
+        sent = {a["contract_id"]: a["ack_value"] for a in payload["request"]["acknowledgements"]}
+        from_ = _utc(since) - CLOCK_SKEW
+        dates: dict[dt.datetime, dict[str, bool]] = {}  # one POST: one ack_date for every contract
+        for contract in state.acknowledgements:
+            for entry in contract.ack_list:
+                if entry.ack_source == "API" and _utc(entry.ack_date) >= from_:
+                    dates.setdefault(_utc(entry.ack_date), {})[contract.contract_id] = entry.ack_value
+        for when, values in sorted(dates.items()):
+            if all(values.get(contract) == value for contract, value in sent.items()):
+                return (
+                    f"EDF OA shows this acknowledgement (via API at {paris(when):%H:%M:%S}): {self.describe(payload)}"
+                )
+        return None
+
     async def send(self, payload: dict[str, Any]) -> str:
         """Send once — unless someone acknowledged this order since it was queued (e.g. on
         the PORTAL): EDF OA keeps the last acknowledgement (§5.1.1), so a delayed send
@@ -279,6 +305,10 @@ class AcknowledgeHandler:
         if wrong:
             raise ActionRefused("; ".join(wrong))
         return "read back from EDF OA: " + ", ".join(f"{c} {_bool(v)}" for c, v in expected.items())
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return paris(moment).astimezone(dt.timezone.utc)
 
 
 def _bool(value: bool) -> str:

@@ -176,6 +176,17 @@ class DeclareHandler:
         mine = [r for r in rights if self._matches(r, payload)]
         return max(mine, key=lambda r: r.date_creation or dt.datetime.min.replace(tzinfo=dt.timezone.utc), default=None)
 
+    async def find(self, payload: Mapping[str, Any], since: dt.datetime) -> str | None:
+        """The right this declaration made: same PCE, role, holder and e-mail, created since it
+        was queued (GRDF's clock within :data:`_CREATED_MARGIN`)."""
+        found = await self._find(payload)
+        if found is None:
+            return None
+        return (
+            f"already declared (an earlier attempt reached GRDF): right {found.id_droit_acces} "
+            f"is « {found.etat_droit_acces} »"
+        )
+
     async def send(self, payload: Mapping[str, Any]) -> str:
         client = self.client_factory()
         try:
@@ -255,6 +266,13 @@ class RevokeHandler:
 
     async def _read(self, payload: Mapping[str, Any]) -> AccessRight | None:
         return await self.client_factory().access_right(payload["id_pce"], payload["id_droit_acces"])
+
+    async def find(self, payload: Mapping[str, Any], since: dt.datetime) -> str | None:
+        """The right's id is the identity: already ``Révoquée`` means an earlier attempt got through."""
+        right = await self._read(payload)
+        if right is not None and right.etat_droit_acces == m.REVOKED:
+            return "already revoked (an earlier attempt reached GRDF)"
+        return None
 
     async def send(self, payload: Mapping[str, Any]) -> str:
         client = self.client_factory()
@@ -358,9 +376,6 @@ class ProofsHandler:
 
     def __init__(self, client_factory: ClientFactory) -> None:
         self.client_factory = client_factory
-        #: Actions already attempted in this process: an answer lost after GRDF stored the
-        #: files must not upload them a second time on the retry.
-        self._attempted: set[str] = set()
 
     def key(self, payload: Mapping[str, Any]) -> str:
         digests = ",".join(sorted(f["sha256"] for f in payload["files"]))
@@ -385,6 +400,23 @@ class ProofsHandler:
             f"{payload['id_pce']} ({payload.get('holder') or '?'}): {names}"
         )
 
+    async def find(self, payload: Mapping[str, Any], since: dt.datetime) -> str | None:
+        """Proofs queued while GRDF waited for them (« Preuve en attente ») arrived when the
+        status has moved on; that status is the only trace GRDF gives. Proofs added while it
+        already read « Preuve à vérifier » leave no trace: they are uploaded again (a duplicate
+        file for GRDF to check, not a second decision)."""
+        right = await self.client_factory().access_right(payload["id_pce"], payload["id_droit_acces"])
+        if (
+            right is not None
+            and payload.get("proof_status") == m.PROOF_PENDING
+            and right.statut_controle_preuve != m.PROOF_PENDING
+        ):
+            return (
+                f"already received (an earlier attempt reached GRDF): the proof status is "
+                f"« {right.statut_controle_preuve} »; not uploaded again"
+            )
+        return None
+
     async def send(self, payload: Mapping[str, Any]) -> str:
         files = _load_files(payload)
         client = self.client_factory()
@@ -393,20 +425,9 @@ class ProofsHandler:
             raise ActionRefused(
                 f"not sent: GRDF no longer lists right {payload['id_droit_acces']} on PCE {payload['id_pce']}"
             )
-        key = self.key(payload)
-        if (
-            key in self._attempted
-            and payload.get("proof_status") == m.PROOF_PENDING
-            and right.statut_controle_preuve != m.PROOF_PENDING
-        ):
-            return (
-                f"already received (an earlier attempt reached GRDF): the proof status is "
-                f"« {right.statut_controle_preuve} »; not uploaded again"
-            )
         problem = rules.proof_status_problem(right.statut_controle_preuve)
         if problem:
             raise ActionRefused("not sent: " + problem)
-        self._attempted.add(key)
         status = await client.send_proofs(payload["id_droit_acces"], files)
         return f"GRDF: {status.message_retour_traitement or 'accepted'} ({len(files)} file(s))"
 

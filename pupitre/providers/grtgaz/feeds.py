@@ -449,6 +449,13 @@ class DeclareHandler:
             f"changed hours: {changed}"
         )
 
+    async def find(self, payload: dict[str, Any], since: dt.datetime) -> str | None:
+        """The program id is the identity: ``GET /hmsProfiles/{id}`` shows whether an earlier
+        attempt got through (with other quantities: refused, never overwritten)."""
+        profile = payload_profile(payload)
+        already = await self.session.program(profile.hmsProfileId)
+        return None if already is None else self._already_there(profile, already)
+
     async def send(self, payload: dict[str, Any]) -> str:
         profile = payload_profile(payload)
         already = await self.session.program(profile.hmsProfileId)

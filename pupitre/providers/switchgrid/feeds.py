@@ -7,8 +7,10 @@ order keeps its last read. An order just placed is also followed at once by
 :meth:`SwitchgridSession.follow` (polling with the settings' backoff), whose reads
 show through :meth:`SwitchgridSession.current` before the next feed run.
 
-Writes (``POST /ask``, ``DELETE /ask``, ``POST /order``) are sent once (never
-retried: a repeat would create a second ask or order) and audited.
+Asks and orders (``POST /ask``, ``POST /order``) go through the outbox
+(:mod:`pupitre.providers.switchgrid.actions`): written before they are sent, never sent
+twice, the id Switchgrid answers kept at once under pupitre's reference of the action.
+``DELETE /ask`` is sent once and audited.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterator
 
 from pupitre.providers.core.checks import Finding
-from pupitre.providers.core.clock import PARIS
+from pupitre.providers.core.clock import PARIS, paris
 from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.errors import ApiError, BadRequestError
 from pupitre.providers.core.feeds import Change, Feed, Severity, fixed_interval
+from pupitre.providers.core.store import OUTBOX_PENDING
 from pupitre.providers.switchgrid import rules
+from pupitre.providers.switchgrid.actions import ASK_ACTION, ORDER_ACTION, AskHandler, OrderHandler
 from pupitre.providers.switchgrid.models import Ask, Contract, Order, OrderRequest
 from pupitre.settings import SwitchgridSettings
 
@@ -38,6 +42,7 @@ TITLE = "Switchgrid"
 FEED = "switchgrid.asks_orders"
 ORDERS_LIST = "switchgrid.orders"  # watch-list of followed order ids
 BODIES = "switchgrid.order_bodies"  # snapshot: order id -> the POST /order body sent
+SENT = "switchgrid.sent."  # snapshot per outbox action (+ its ref): the ask or order Switchgrid answered
 SANDBOX_HOST = "switchgrid.sandbox.invalid"
 SANDBOX_BASE_URL = f"http://{SANDBOX_HOST}/enedis/v2"
 TOKEN_SECRET = "api_token"
@@ -231,21 +236,50 @@ class SwitchgridSession:
                 self.live.pop(order_id, None)
         return self.last
 
-    # -- operations (sent once, audited) ---------------------------------------------------
-    def _audit(self, action: str, outcome: str, detail: str) -> None:
+    # -- operations ---------------------------------------------------------------------
+    def audit(self, action: str, outcome: str, detail: str) -> None:
         self.ctx.store.audit(PROVIDER, action, outcome, self.ctx.clock.now(), detail)
 
     async def search(self, name: str, address: str = "", prm: str = "") -> list[Contract]:
         return await self.client.search_contract(name, address or None, prm or None)
 
-    async def create_ask(self, body: dict[str, Any]) -> Ask:
-        try:
-            ask = await self.client.post_ask(body)
-        except ApiError as error:
-            self._audit("ask create", "failed", str(error))
-            raise
-        self._audit("ask create", "ok", f"{ask.id} {', '.join(ask.prms)}")
-        if self.last is not None:
+    # What Switchgrid answered to an outbox action, kept under the action's reference the
+    # moment the answer arrives: after a crash, the outbox finds the action by it.
+    def _sent(self, ref: str) -> dict[str, Any]:
+        snapshot = self.ctx.store.load_snapshot(SENT + ref)
+        return dict(snapshot.payload) if snapshot is not None and isinstance(snapshot.payload, dict) else {}
+
+    def sent_ask(self, ref: str) -> Ask | None:
+        kept = self._sent(ref).get("ask")
+        return Ask.model_validate(kept) if kept else None
+
+    def sent_order(self, ref: str) -> str | None:
+        kept = self._sent(ref).get("order")
+        return str(kept) if kept else None
+
+    def remember_ask(self, ref: str, ask: Ask) -> None:
+        self.ctx.store.save_snapshot(SENT + ref, {"ask": ask.model_dump(mode="json")}, self.ctx.clock.now())
+        if self.last is not None and all(a.id != ask.id for a in self.last.asks):
+            self.last = SwitchgridData([*self.last.asks, ask], self.last.orders, self.last.errors)
+
+    def remember_order(self, ref: str | None, order: Order, body: dict[str, Any]) -> None:
+        """Keep the order's id under the action's reference, then follow it (watch-list, body)."""
+        now = self.ctx.clock.now()
+        if ref is not None:
+            self.ctx.store.save_snapshot(SENT + ref, {"order": order.id}, now)
+        self.ctx.store.watch_add(ORDERS_LIST, [order.id], now)
+        bodies = self.bodies()
+        bodies[order.id] = body
+        self.ctx.store.save_snapshot(BODIES, bodies, now)
+        self.live[order.id] = order
+
+    async def create_ask(self, body: dict[str, Any], *, ref: str | None = None) -> Ask:
+        """``POST /ask``, once (the outbox's :class:`~pupitre.providers.switchgrid.actions.AskHandler`
+        calls it; ``ref`` keeps the answer under the action's reference)."""
+        ask = await self.client.post_ask(body)
+        if ref is not None:
+            self.remember_ask(ref, ask)
+        elif self.last is not None:
             self.last = SwitchgridData([*self.last.asks, ask], self.last.orders, self.last.errors)
         return ask
 
@@ -262,32 +296,24 @@ class SwitchgridSession:
         try:
             await self.client.delete_ask(ask_id)
         except ApiError as error:
-            self._audit("ask cancel", "failed", f"{ask_id}: {error}")
+            self.audit("ask cancel", "failed", f"{ask_id}: {error}")
             raise
-        self._audit("ask cancel", "ok", ask_id)
+        self.audit("ask cancel", "ok", ask_id)
         if self.last is not None:
             self.last = SwitchgridData(
                 [a for a in self.last.asks if a.id != ask_id], self.last.orders, self.last.errors
             )
 
-    async def place_order(self, body: dict[str, Any]) -> Order:
-        """``POST /order`` (checked first); the order is then followed and its body kept."""
+    async def place_order(self, body: dict[str, Any], *, ref: str | None = None) -> Order:
+        """``POST /order`` (checked first), once (the outbox's
+        :class:`~pupitre.providers.switchgrid.actions.OrderHandler` calls it); the order's id
+        is kept under ``ref`` at once, then the order is followed and its body kept."""
         checked = rules.validate_order(body)
-        try:
-            order = await self.client.post_order(checked)
-        except ApiError as error:
-            self._audit("order", "failed", str(error))
-            raise
-        now = self.ctx.clock.now()
-        self.ctx.store.watch_add(ORDERS_LIST, [order.id], now)
-        bodies = self.bodies()
-        bodies[order.id] = checked
-        self.ctx.store.save_snapshot(BODIES, bodies, now)
-        self.live[order.id] = order
-        self._audit("order", "ok", f"{order.id} " + ", ".join(r["type"] for r in checked["requests"]))
+        order = await self.client.post_order(checked)
+        self.remember_order(ref, order, checked)
         return order
 
-    async def reorder_with_activation(self, order_id: str) -> Order:
+    def reorder_body(self, order_id: str) -> dict[str, Any]:
         """The failed LOADCURVE requests of an order again, with
         ``enedisRetryAfterLoadcurveActivation: true`` (the document's advice)."""
         body = self.body(order_id)
@@ -297,10 +323,9 @@ class SwitchgridSession:
                 provider=TITLE,
             )
         try:
-            again = rules.reorder_with_activation(body)
+            return rules.reorder_with_activation(body)
         except rules.RuleError as exc:
             raise BadRequestError(str(exc), provider=TITLE) from exc
-        return await self.place_order(again)
 
     async def follow(
         self,
@@ -366,7 +391,32 @@ def connect(settings: SwitchgridSettings, ctx: ProviderContext, *, sandboxed: bo
         fixed_interval(settings.refresh_seconds),
         changes,
     )
-    return Connection(PROVIDER, TITLE, [feed], lambda results, now: findings(settings, results, now), session=session)
+    return Connection(
+        PROVIDER,
+        TITLE,
+        [feed],
+        lambda results, now: findings(settings, results, now) + unanswered(session),
+        {(PROVIDER, ASK_ACTION): AskHandler(session), (PROVIDER, ORDER_ACTION): OrderHandler(session)},
+        session=session,
+    )
+
+
+def unanswered(session: SwitchgridSession) -> list[Finding]:
+    """Orders sent without an answer that pupitre has no id for: they may exist at Switchgrid
+    (billed), which cannot be asked for them; the operator must look (``pupitre check``, the
+    Overview, screen 6)."""
+    return [
+        Finding(
+            TITLE,
+            "attention",
+            f"order #{item.id} sent {paris(item.sending_since):%d/%m %H:%M} got no answer: it may exist at "
+            "Switchgrid (billed) — look at its orders, then tell pupitre (screen 6, key u)",
+        )
+        for item in session.ctx.store.outbox(provider=PROVIDER, status=OUTBOX_PENDING)
+        if item.action == ORDER_ACTION
+        and item.sending_since is not None
+        and session.sent_order(item.payload["ref"]) is None
+    ]
 
 
 def request_problem(request: OrderRequest) -> str:

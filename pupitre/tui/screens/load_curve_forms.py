@@ -1,8 +1,11 @@
 """Switchgrid forms: find a contract, ask its holder for consent, order data.
 
 Everything is checked by :mod:`pupitre.providers.switchgrid.rules` before any call;
-a refusal is shown under the form, nothing is sent. ``POST /ask`` and ``POST /order``
-are sent once (a second press while one is under way does nothing).
+a refusal is shown under the form, nothing is sent. An ask or an order goes through the
+outbox (written before it is sent, never sent twice, see
+:mod:`pupitre.providers.switchgrid.actions`); the form shows where it stands until
+Switchgrid has it. :class:`HeldOrderScreen` is where the operator tells pupitre whether an
+order that got no answer exists at Switchgrid.
 """
 
 from __future__ import annotations
@@ -16,11 +19,22 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Select, SelectionList, Static
 
+from pupitre.providers.core.errors import ApiError
+from pupitre.providers.core.outbox import ActionRefused
+from pupitre.providers.core.store import OutboxItem
 from pupitre.providers.switchgrid import rules
-from pupitre.providers.switchgrid.feeds import FEED
-from pupitre.providers.switchgrid.models import Ask, Contract, Order
+from pupitre.providers.switchgrid.actions import (
+    ASK_ACTION,
+    DASHBOARD,
+    ORDER_ACTION,
+    ask_payload,
+    operator_found,
+    order_payload,
+)
+from pupitre.providers.switchgrid.feeds import FEED, PROVIDER
+from pupitre.providers.switchgrid.models import Ask, Contract
 from pupitre.tui.screens.base import PupitreScreen
-from pupitre.tui.screens.load_curves import copy_link, follow_order, run_api, selected_key, session_of
+from pupitre.tui.screens.load_curves import copy_link, outbox_text, run_api, selected_key, session_of
 from pupitre.tui.widgets.header import HeaderBar
 
 PURPOSE_LABELS = {
@@ -169,7 +183,8 @@ class AskFormScreen(PupitreScreen):
     def __init__(self, contracts: list[Contract]) -> None:
         super().__init__()
         self.contracts = contracts
-        self.sending = False
+        self.sending = False  # an ask is in the outbox: a second press does nothing
+        self.item_id: int | None = None
         self.ask: Ask | None = None
 
     def compose(self) -> ComposeResult:
@@ -213,6 +228,7 @@ class AskFormScreen(PupitreScreen):
     def on_mount(self) -> None:
         self.query_one("#ask-first", Input).focus()
         self.show_chosen()
+        self.papp.outbox.updated.subscribe(self, lambda _: self.outbox_updated())
 
     @on(SelectionList.SelectedChanged)
     def show_chosen(self) -> None:
@@ -252,30 +268,42 @@ class AskFormScreen(PupitreScreen):
         except rules.RuleError as exc:
             result.update(Text(f"✗ {exc}", style="bold"))
             return
+        payload = ask_payload(body, [c.prm for c in self.contracts], self.papp.runtime.clock.now())
+        try:
+            self.item_id = self.papp.outbox.submit(PROVIDER, ASK_ACTION, payload)
+        except ActionRefused as refusal:
+            result.update(Text(f"✗ {refusal}", style="bold"))
+            return
         self.sending = True
-        result.update(Text("Sending the ask…"))
-        session = session_of(self)
+        self.outbox_updated()
 
-        def created(ask: Ask) -> None:
-            self.ask = ask
-            self.query_one("#ask-create", Button).disabled = True
-            text = Text(f"✓ Ask {ask.id} created: {ask.status}.\n", style="bold")
-            if ask.user_url:
-                text.append("Send this consent link to the signer:\n")
-                text.append(ask.user_url, style="bold")
-                copy = self.query_one("#ask-copy", Button)
-                copy.disabled = False
-                copy.focus()
-            result.update(text)
-            self.papp.feeds.refresh(FEED, forced=True)
+    def outbox_updated(self) -> None:
+        """Where the queued ask stands; once Switchgrid has it, its consent link."""
+        item = self.papp.runtime.outbox.item(self.item_id) if self.item_id is not None else None
+        if item is None or self.ask is not None:
+            return
+        result = self.query_one("#ask-result", Static)
+        if item.status == "delivered":
+            ask = session_of(self).sent_ask(item.payload["ref"])
+            if ask is not None:
+                self.created(ask)
+                return
+        if item.status in ("failed", "superseded"):
+            self.sending = False  # nothing was created: it may be corrected and sent again
+        result.update(outbox_text(self.papp, item))
 
-        async def call() -> Ask:
-            try:
-                return await session.create_ask(body)
-            finally:
-                self.sending = False
-
-        run_api(self, "Ask", call, created)
+    def created(self, ask: Ask) -> None:
+        self.ask = ask
+        self.query_one("#ask-create", Button).disabled = True
+        text = Text(f"✓ Ask {ask.id} created: {ask.status}.\n", style="bold")
+        if ask.user_url:
+            text.append("Send this consent link to the signer:\n")
+            text.append(ask.user_url, style="bold")
+            copy = self.query_one("#ask-copy", Button)
+            copy.disabled = False
+            copy.focus()
+        self.query_one("#ask-result", Static).update(text)
+        self.papp.feeds.refresh(FEED, forced=True)
 
     @on(Button.Pressed, "#ask-copy")
     def copy(self) -> None:
@@ -309,7 +337,8 @@ class OrderFormScreen(PupitreScreen):
         super().__init__()
         self.prms = prms
         self.requests: list[dict[str, Any]] = []
-        self.sending = False
+        self.sending = False  # an order is in the outbox: a second press does nothing
+        self.item_id: int | None = None
 
     def compose(self) -> ComposeResult:
         yield HeaderBar("Order data")
@@ -345,6 +374,7 @@ class OrderFormScreen(PupitreScreen):
     def on_mount(self) -> None:
         self.type_changed()
         self.query_one("#o-type", Select).focus()
+        self.papp.outbox.updated.subscribe(self, lambda _: self.outbox_updated())
 
     @on(Select.Changed, "#o-type")
     def type_changed(self) -> None:
@@ -411,29 +441,107 @@ class OrderFormScreen(PupitreScreen):
         error = self.query_one("#o-error", Static)
         try:
             requests = self.requests or [self.current()]
-            body = rules.validate_order({"requests": requests})
-        except rules.RuleError as exc:
+            payload = order_payload({"requests": requests}, self.papp.runtime.clock.now())
+            self.item_id = self.papp.outbox.submit(PROVIDER, ORDER_ACTION, payload)
+        except (rules.RuleError, ActionRefused) as exc:
             error.update(Text(f"✗ {exc}", style="bold"))
             return
         self.sending = True
-        error.update(Text("Placing the order…"))
+        self.outbox_updated()
+
+    def outbox_updated(self) -> None:
+        """Where the queued order stands; once Switchgrid has it, its screen (it is followed)."""
+        item = self.papp.runtime.outbox.item(self.item_id) if self.item_id is not None else None
+        if item is None or not self.is_current:
+            return
+        if item.status == "delivered":
+            order_id = session_of(self).sent_order(item.payload["ref"])
+            if order_id is not None:
+                from pupitre.tui.screens.load_curve_order import OrderScreen
+
+                self.dismiss()
+                self.app.push_screen(OrderScreen(order_id))
+                return
+        if item.status in ("failed", "superseded"):
+            self.sending = False
+        self.query_one("#o-error", Static).update(outbox_text(self.papp, item))
+
+    def action_close(self) -> None:
+        self.dismiss()
+
+
+class HeldOrderScreen(PupitreScreen):
+    """An order that got no answer (killed or timed out while in flight): Switchgrid cannot be
+    asked for it without its id, so the operator looks at the orders on Switchgrid's dashboard
+    and says which it is (read back and checked against what was sent), or that it is not
+    there (then it is sent again). Either answer is audited; nothing is ordered twice."""
+
+    BINDINGS = [Binding("escape", "close", "Back", id="held.back")]
+
+    def __init__(self, item: OutboxItem) -> None:
+        super().__init__()
+        self.item = item
+
+    def compose(self) -> ComposeResult:
+        describe = self.papp.runtime.connections[PROVIDER].handlers[(PROVIDER, ORDER_ACTION)].describe
+        since = self.item.sending_since
+        yield HeaderBar(f"Order #{self.item.id}: no answer")
+        with VerticalScroll(id="held-form"):
+            yield Static(
+                Text(
+                    describe(self.item.payload) + (f", sent {since:%d/%m %H:%M:%S}" if since else ""),
+                    style="bold",
+                )
+                + Text(
+                    "\nSwitchgrid did not answer: the order may exist (and be billed). Switchgrid offers no way "
+                    f"to look it up without its id. Open the orders on {DASHBOARD}, look for one placed since "
+                    "then for these PRMs and request types, and tell pupitre:"
+                )
+            )
+            yield Input(placeholder="the order's id (a UUID), as Switchgrid shows it", id="held-id", compact=True)
+            with Horizontal(classes="form-row"):
+                yield Button("It is this order", id="held-found", variant="primary")
+                yield Button("It is not there: send it again", id="held-absent", variant="warning")
+            yield Static("", id="held-result")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#held-id", Input).focus()
+
+    @on(Input.Submitted, "#held-id")
+    @on(Button.Pressed, "#held-found")
+    def found(self) -> None:
+        order_id = self.query_one("#held-id", Input).value.strip()
+        result = self.query_one("#held-result", Static)
+        try:
+            order_id = rules.validate_uuid(order_id, "order id")
+        except rules.RuleError as exc:
+            result.update(Text(f"✗ {exc}", style="bold"))
+            return
         session = session_of(self)
 
-        def placed(order: Order) -> None:
-            from pupitre.tui.screens.load_curve_order import OrderScreen
-
-            follow_order(self.app, session, order.id)
-            self.papp.feeds.updated.publish(FEED)
-            self.dismiss()
-            self.app.push_screen(OrderScreen(order.id))
-
-        async def call() -> Order:
+        async def work() -> None:
             try:
-                return await session.place_order(body)
-            finally:
-                self.sending = False
+                order = await operator_found(session, self.item, order_id)
+            except (ApiError, ActionRefused) as error:
+                result.update(Text(f"✗ {error}", style="bold"))
+                return
+            self.notify(f"#{self.item.id} is order {order.id[:8]}: it is followed.", title="Switchgrid")
+            self.papp.outbox.kick()  # the next attempt finds it: delivered, verified, followed
+            self.dismiss()
 
-        run_api(self, "Order", call, placed)
+        self.run_worker(work(), group="switchgrid:held", exit_on_error=False)
+
+    @on(Button.Pressed, "#held-absent")
+    def absent(self) -> None:
+        if self.papp.runtime.outbox.send_again(
+            self.item.id, "the operator found no such order at Switchgrid: it is sent again"
+        ):
+            self.papp.outbox.kick()
+            self.notify(f"#{self.item.id} is sent again.", title="Switchgrid")
+        else:
+            self.notify("Another pupitre process has it, or it was delivered meanwhile.", severity="warning")
+        self.dismiss()
 
     def action_close(self) -> None:
         self.dismiss()

@@ -13,14 +13,18 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static, Tree
 
+from pupitre.providers.core.errors import ApiError
+from pupitre.providers.core.outbox import ActionRefused
 from pupitre.providers.switchgrid import rules
-from pupitre.providers.switchgrid.feeds import FEED
+from pupitre.providers.switchgrid.actions import ORDER_ACTION, order_payload
+from pupitre.providers.switchgrid.feeds import FEED, PROVIDER
 from pupitre.providers.switchgrid.models import Order, OrderRequest
 from pupitre.tui.curve_view import Trace
 from pupitre.tui.screens.base import PupitreScreen
@@ -28,6 +32,7 @@ from pupitre.tui.screens.load_curves import (
     ORDER_WORDS,
     REQUEST_WORDS,
     follow_order,
+    outbox_text,
     paris,
     run_api,
     selected_key,
@@ -55,6 +60,7 @@ class OrderScreen(PupitreScreen):
     def __init__(self, order_id: str) -> None:
         super().__init__()
         self.order_id = order_id
+        self.reorder_item: int | None = None  # the re-order's outbox id
 
     def compose(self) -> ComposeResult:
         yield HeaderBar(f"Order {self.order_id[:8]}")
@@ -75,6 +81,7 @@ class OrderScreen(PupitreScreen):
         ):
             table.add_column(label, key=key)
         table.focus()
+        self.papp.outbox.updated.subscribe(self, lambda _: self.reordered())
         order = self.order()
         if order is None or not rules.order_done(order.status):
             follow_order(self.app, session_of(self), self.order_id)
@@ -216,20 +223,36 @@ class OrderScreen(PupitreScreen):
                 timeout=6,
             )
             return
-        session = session_of(self)
+        if self.reorder_item is not None:
+            return  # already in the outbox
+        try:
+            body = session_of(self).reorder_body(self.order_id)
+            payload = order_payload(body, self.papp.runtime.clock.now(), reorder_of=self.order_id)
+            self.reorder_item = self.papp.outbox.submit(PROVIDER, ORDER_ACTION, payload)
+        except (ApiError, ActionRefused, rules.RuleError) as error:
+            self.notify(escape(str(error)), title="Re-order", severity="error", timeout=12)
+            return
+        self.reordered()
 
-        def placed(order: Order) -> None:
-            follow_order(self.app, session, order.id)
-            self.notify(
-                f"Re-ordered as {order.id[:8]}: Enedis activates the load curve, the request "
-                "completes by itself afterwards (often a few hours).",
-                title="Switchgrid",
-                timeout=12,
-            )
-            self.dismiss()
-            self.app.push_screen(OrderScreen(order.id))
-
-        run_api(self, "Re-order", lambda: session.reorder_with_activation(self.order_id), placed)
+    def reordered(self) -> None:
+        """Once Switchgrid has the re-order: its screen instead of this one."""
+        item = self.papp.runtime.outbox.item(self.reorder_item) if self.reorder_item is not None else None
+        if item is None or not self.is_current:
+            return
+        order_id = session_of(self).sent_order(item.payload["ref"]) if item.status == "delivered" else None
+        if order_id is None:
+            if item.status != "pending":
+                self.reorder_item = None
+            self.notify(escape(outbox_text(self.papp, item).plain), title="Re-order", timeout=8)
+            return
+        self.notify(
+            f"Re-ordered as {order_id[:8]}: Enedis activates the load curve, the request "
+            "completes by itself afterwards (often a few hours).",
+            title="Switchgrid",
+            timeout=12,
+        )
+        self.dismiss()
+        self.app.push_screen(OrderScreen(order_id))
 
     def action_close(self) -> None:
         self.dismiss()

@@ -25,7 +25,9 @@ from textual.widgets import DataTable, Footer, Static
 
 from pupitre.providers.core.clock import PARIS
 from pupitre.providers.core.errors import ApiError
+from pupitre.providers.core.store import OutboxItem
 from pupitre.providers.switchgrid import rules
+from pupitre.providers.switchgrid.actions import ORDER_ACTION
 from pupitre.providers.switchgrid.feeds import FEED, PROVIDER, SwitchgridData, SwitchgridSession
 from pupitre.providers.switchgrid.models import Ask, Order
 from pupitre.tui.screens.base import PupitreScreen
@@ -145,6 +147,37 @@ def follow_order(app: Any, session: SwitchgridSession, order_id: str) -> None:
     app.run_worker(work(), group=f"switchgrid:follow:{order_id}", exit_on_error=False)
 
 
+def follow_delivered_order(app: Any, item: OutboxItem) -> None:
+    """The follow-up of an order the outbox delivered (sent, or found after a restart)."""
+    session = app.runtime.connections[PROVIDER].session
+    order_id = session.sent_order(item.payload["ref"])
+    if order_id is not None:
+        follow_order(app, session, order_id)
+
+
+def outbox_text(app: Any, item: OutboxItem) -> Text:
+    """Where one queued ask or order stands, in the words every Switchgrid screen uses."""
+    delivery = app.outbox.last.get(item.id)
+    text = Text(f"#{item.id} ")
+    if item.status == "pending" and delivery is not None and delivery.outcome == "held":
+        text.append("HELD", style="bold reverse")
+        text.append(f" — {item.last_error}")
+    elif item.status == "pending":
+        text.append("SENDING" if app.outbox.running else "PENDING", style="bold reverse")
+        if item.last_error:
+            text.append(f" — {item.last_error} (attempt {item.attempts}); kept, never sent twice")
+    elif item.status == "delivered":
+        text.append("delivered", style="bold")
+        if delivery is not None and delivery.verified is False:
+            text.append(f" · READ-BACK DIFFERS: {delivery.message}", style="bold reverse")
+        elif item.response:
+            text.append(f" · {item.response}")
+    else:
+        text.append(item.status.upper(), style="bold reverse")
+        text.append(f" — {item.last_error}")
+    return text
+
+
 def order_summary(order: Order) -> Text:
     """``2/3 done · ✗ 1 failed`` for a table cell."""
     total = len(order.requests)
@@ -167,6 +200,7 @@ class LoadCurvesScreen(PupitreScreen):
         Binding("o", "order", "Order data", id="loadcurves.order"),
         Binding("enter", "open", "Open", id="loadcurves.open"),
         Binding("d", "forget_order", "Stop following order", id="loadcurves.forget"),
+        Binding("u", "unanswered", "Unanswered order", id="loadcurves.unanswered"),
         Binding("S", "sandbox_sign", "Sign (sandbox)", show=False, id="loadcurves.sandbox_sign"),
     ]
 
@@ -175,6 +209,7 @@ class LoadCurvesScreen(PupitreScreen):
         yield Static("", id="lc-summary")
         yield DataTable(id="lc-asks", cursor_type="row", zebra_stripes=True)
         yield DataTable(id="lc-orders", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="lc-outbox")
         yield Static("", id="lc-detail")
         yield FeedStatus(FEED, classes="feed-status")
         yield Footer()
@@ -196,6 +231,7 @@ class LoadCurvesScreen(PupitreScreen):
         asks.border_title = "Consent asks"
         orders.border_title = "Data orders"
         asks.focus()
+        self.papp.outbox.updated.subscribe(self, lambda _: self.redraw())
         session = self.session
         for order_id, order in self.data().orders.items():  # resume following after a restart
             if not rules.order_done(order.status):
@@ -257,7 +293,32 @@ class LoadCurvesScreen(PupitreScreen):
         if self.session.test_env:
             summary.append(" · test env (not billed)", style="dim")
         self.query_one("#lc-summary", Static).update(summary)
+        self.draw_outbox()
         self.show_detail()
+
+    def outbox_items(self) -> list[OutboxItem]:
+        """Asks and orders still in the outbox (queued, waiting for the API, or held)."""
+        return self.papp.runtime.outbox.pending(PROVIDER)
+
+    def held_orders(self) -> list[OutboxItem]:
+        return [
+            item
+            for item in self.outbox_items()
+            if item.action == ORDER_ACTION
+            and (delivery := self.papp.outbox.last.get(item.id)) is not None
+            and delivery.outcome == "held"
+        ]
+
+    def draw_outbox(self) -> None:
+        handlers = self.papp.runtime.connections[PROVIDER].handlers
+        text = Text()
+        for item in self.outbox_items():
+            text.append(outbox_text(self.papp, item))
+            text.append(f"\n   {handlers[(item.provider, item.action)].describe(item.payload)}\n", style="dim")
+        if self.held_orders():
+            text.append("u: tell pupitre whether the held order exists at Switchgrid", style="bold")
+        self.query_one("#lc-outbox", Static).update(text)
+        self.query_one("#lc-outbox", Static).display = bool(text.plain)
 
     def show_detail(self) -> None:
         detail = self.query_one("#lc-detail", Static)
@@ -384,6 +445,15 @@ class LoadCurvesScreen(PupitreScreen):
             ),
             answer,
         )
+
+    def action_unanswered(self) -> None:
+        from pupitre.tui.screens.load_curve_forms import HeldOrderScreen
+
+        held = self.held_orders()
+        if not held:
+            self.notify("No order is waiting for you: every order sent got an answer.", timeout=4)
+            return
+        self.app.push_screen(HeldOrderScreen(held[0]))
 
     @on(DataTable.RowSelected, "#lc-orders")
     def _order_selected(self) -> None:

@@ -162,6 +162,7 @@ class OverviewScreen(PupitreScreen):
         problems = [
             f
             for f in switchgrid.findings(self.papp.runtime.settings.switchgrid, {switchgrid.FEED: data}, now)
+            + switchgrid.unanswered(session)
             if f.level != "ok"
         ]
         for finding in problems[:MAX_ATTENTION_LINES]:

@@ -10,6 +10,7 @@ import asyncio
 import json
 from typing import Any
 
+from pupitre.crash import crash_hook
 from pupitre.providers.core.checks import EXIT_CODES, Finding, overall
 from pupitre.providers.core.errors import ApiError, ConfigError
 from pupitre.providers.core.feeds import load_snapshot, record_result
@@ -74,6 +75,7 @@ def render_text(report: dict[str, Any]) -> str:
 def main(runtime: Runtime, *, as_json: bool) -> int:
     async def go() -> dict[str, Any]:
         try:
+            crash_hook("check")
             return await run_checks(runtime)
         finally:
             await runtime.aclose()

@@ -4,6 +4,7 @@ pupitre [--sandbox]               open the dashboard
 pupitre check [--json] [--sandbox]   daily checks without the UI; exit 0 / 1 / 2
 pupitre config path|show|edit     settings
 pupitre secrets set|delete|where  secrets (keyring or user-only credentials file)
+pupitre store check|backup [PATH]  the local store's integrity; a consistent copy
 pupitre sandbox serve             serve the simulators on loopback
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 
 from pupitre import __version__
 from pupitre.cli_config import add_subcommands
+from pupitre.cli_store import add_store_subcommands
 from pupitre.crash import EXIT_CHECK_UNKNOWN, EXIT_CRASH, crash_hook, crash_sentence, log_crash
 from pupitre.logs import PrivateRotatingFileHandler, setup_logging  # noqa: F401 (the CLI's logging)
 
@@ -91,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--clock", metavar="YYYY-MM-DDTHH:MM", help="with --sandbox: the simulated time")
     check.set_defaults(handler=cmd_check)
     add_subcommands(sub)
+    add_store_subcommands(sub)
     sandbox = sub.add_parser("sandbox", help="the built-in simulators")
     sandbox_sub = sandbox.add_subparsers(dest="sandbox_command", required=True, metavar="ACTION")
     serve = sandbox_sub.add_parser("serve", help="serve every simulator on loopback (real sockets)")

@@ -13,10 +13,35 @@ import pty
 import select
 import signal
 import struct
+import subprocess
 import sys
 import termios
 import time
 from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def subprocess_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a ``pupitre`` subprocess: its own data and config dirs, 80×24."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("PUPITRE_", "TEXTUAL", "NO_COLOR"))}
+    environ.update(
+        PUPITRE_DATA_DIR=str(tmp_path / "data"),
+        PUPITRE_CONFIG_DIR=str(tmp_path / "config"),
+        PYTHONPATH=str(REPO),
+        TERM="xterm-256color",
+        COLUMNS="80",
+        LINES="24",
+    )
+    return environ
+
+
+def pupitre(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``python -m pupitre …`` without a terminal (stdout and stderr captured)."""
+    return subprocess.run(
+        [sys.executable, "-m", "pupitre", *args], env=env, capture_output=True, text=True, timeout=120, cwd=REPO
+    )
 
 
 @dataclass
@@ -27,12 +52,18 @@ class Step:
 
 
 def run_in_pty(
-    args: list[str], env: dict[str, str], steps: list[Step] | None = None, timeout: float = 60.0
+    args: list[str],
+    env: dict[str, str],
+    steps: list[Step] | None = None,
+    timeout: float = 60.0,
+    prefix: list[str] | None = None,
 ) -> tuple[int, bytes]:
+    """``prefix``: a command that runs pupitre (e.g. in a mount namespace)."""
+    command = [*(prefix or []), sys.executable, "-m", "pupitre", *args]
     pid, fd = pty.fork()
     if pid == 0:  # the child: pupitre on the pty
         try:
-            os.execve(sys.executable, [sys.executable, "-m", "pupitre", *args], env)
+            os.execve(command[0], command, env)
         finally:
             os._exit(127)
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))

@@ -8,38 +8,19 @@ non-zero, and the log must hold the traceback without the local variables.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from pupitre.crash import EXIT_CHECK_UNKNOWN, EXIT_CRASH
-from tests.terminal import Step, after_terminal_restored, run_in_pty
+from tests.terminal import Step, after_terminal_restored, pupitre, run_in_pty, subprocess_env
 
 TOKEN = "pupitre-test-token-0123456789"
-REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("PUPITRE_", "TEXTUAL", "NO_COLOR"))}
-    environ.update(
-        PUPITRE_DATA_DIR=str(tmp_path / "data"),
-        PUPITRE_CONFIG_DIR=str(tmp_path / "config"),
-        PYTHONPATH=str(REPO),
-        TERM="xterm-256color",
-        COLUMNS="80",
-        LINES="24",
-    )
-    return environ
-
-
-def pupitre(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pupitre", *args], env=env, capture_output=True, text=True, timeout=120, cwd=REPO
-    )
+    return subprocess_env(tmp_path)
 
 
 def assert_logged_without_locals(log: Path, where: str) -> None:

@@ -39,7 +39,7 @@ class FailingConnection:
 def fail_writes(store: Store, match: str = "INSERT INTO outbox", error: BaseException = DISK_FULL) -> FailingConnection:
     """From now on, ``match`` statements of ``store`` raise ``error`` (``.armed = False`` heals)."""
     failing = FailingConnection(store._db, match, error)
-    store._db = failing  # type: ignore[assignment]
+    store._db = failing  # type: ignore[assignment]  # a stand-in with the same methods
     return failing
 
 

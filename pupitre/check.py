@@ -10,9 +10,11 @@ import asyncio
 import json
 from typing import Any
 
+from pupitre.crash import crash_hook
 from pupitre.providers.core.checks import EXIT_CODES, Finding, overall
 from pupitre.providers.core.errors import ApiError, ConfigError
 from pupitre.providers.core.feeds import load_snapshot, record_result
+from pupitre.providers.core.store import StoreError
 from pupitre.runtime import Runtime
 
 FETCH_TIMEOUT = 30.0
@@ -24,6 +26,9 @@ async def run_checks(runtime: Runtime, timeout: float = FETCH_TIMEOUT) -> dict[s
     now = runtime.clock.now()
     findings: list[Finding] = []
     feeds_report: dict[str, Any] = {}
+    notice = runtime.store_notice
+    if notice is not None:
+        findings.append(Finding("Store", notice.level, notice.message))
 
     async def one(feed: Any) -> tuple[Any, Any]:
         try:
@@ -46,7 +51,10 @@ async def run_checks(runtime: Runtime, timeout: float = FETCH_TIMEOUT) -> dict[s
             feeds_report[feed.name] = {"ok": False, "error": error, "sandbox": sandbox}
             continue
         previous = load_snapshot(runtime.store, feed)
-        record_result(runtime.store, feed, previous[0] if previous else None, data, now)
+        try:
+            record_result(runtime.store, feed, previous[0] if previous else None, data, now)
+        except StoreError as error:
+            findings.append(Finding("Store", "attention", f"{feed.title}: fresh data not saved: {error}"))
         good[feed.provider][feed.name] = data
         feeds_report[feed.name] = {"ok": True, "fetched_at": now.isoformat(), "sandbox": sandbox}
     for name, connection in runtime.connections.items():
@@ -75,6 +83,7 @@ def render_text(report: dict[str, Any]) -> str:
 def main(runtime: Runtime, *, as_json: bool) -> int:
     async def go() -> dict[str, Any]:
         try:
+            crash_hook("check")
             return await run_checks(runtime)
         finally:
             await runtime.aclose()

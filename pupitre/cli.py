@@ -5,6 +5,7 @@ pupitre check [--json] [--sandbox]   daily checks without the UI; exit 0 / 1 / 2
 pupitre config path|show|check|edit  settings (check: every problem with its line)
 pupitre keys                      every key binding id, its key and remapped key
 pupitre secrets set|delete|where  secrets (keyring or user-only credentials file)
+pupitre store check|backup [PATH]  the local store's integrity; a consistent copy
 pupitre sandbox serve             serve the simulators on loopback
 """
 
@@ -12,42 +13,17 @@ from __future__ import annotations
 
 import argparse
 import logging
-import logging.handlers
-import os
 import sys
-from io import TextIOWrapper
 from typing import Any
 
 from pupitre import __version__
 from pupitre.cli_config import add_subcommands
+from pupitre.cli_store import add_store_subcommands
+from pupitre.crash import EXIT_CHECK_UNKNOWN, EXIT_CRASH, crash_hook, crash_sentence, log_crash
+from pupitre.logs import PrivateRotatingFileHandler, setup_logging  # noqa: F401 (the CLI's logging)
 
 EXIT_ERROR = 2
 log = logging.getLogger("pupitre")
-
-
-class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """A rotating log whose every file (rotations included) is created user-only (0600)."""
-
-    def _open(self) -> TextIOWrapper:
-        os.close(os.open(self.baseFilename, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600))
-        os.chmod(self.baseFilename, 0o600)
-        return super()._open()
-
-
-def setup_logging(to_stderr: bool = False) -> None:
-    """Log to a user-only file in the data dir; never to the terminal under the dashboard."""
-    from pupitre.providers.core.config import log_path
-
-    path = log_path()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    handler = PrivateRotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    if to_stderr:
-        root.addHandler(logging.StreamHandler(sys.stderr))
-    root.setLevel(logging.INFO)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def _runtime(args: argparse.Namespace) -> Any:
@@ -73,8 +49,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     runtime = _runtime(args)
     from pupitre.tui.app import PupitreApp
 
-    PupitreApp(runtime, start_screen=args.screen).run()
-    return 0
+    app = PupitreApp(runtime, start_screen=args.screen)
+    app.run()
+    if app.crashed is not None:  # logged by the app; the terminal is restored by now
+        print(crash_sentence(app.crashed, "the dashboard"), file=sys.stderr)
+        return EXIT_CRASH
+    return app.return_code or 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -143,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--clock", metavar="YYYY-MM-DDTHH:MM", help="with --sandbox: the simulated time")
     check.set_defaults(handler=cmd_check)
     add_subcommands(sub)
+    add_store_subcommands(sub)
     sandbox = sub.add_parser("sandbox", help="the built-in simulators")
     sandbox_sub = sandbox.add_subparsers(dest="sandbox_command", required=True, metavar="ACTION")
     serve = sandbox_sub.add_parser("serve", help="serve every simulator on loopback (real sockets)")
@@ -165,20 +146,35 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         setup_logging()
+        crash_hook("cli")
         return int(args.handler(args))
     except (ConfigError, StoreError) as error:
         print(f"pupitre: {error}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
-    except Exception as error:  # never a traceback for the operator: it goes to the log
-        log.exception("unexpected error")
-        print(
-            f"pupitre: unexpected error ({type(error).__name__}); details in the log file "
-            "(`pupitre config path --all` shows where)",
-            file=sys.stderr,
-        )
-        return EXIT_ERROR
+    except Exception as error:  # never a traceback for the operator: it goes to the log, without locals
+        return crashed(args, error)
+
+
+def crashed(args: argparse.Namespace, error: Exception) -> int:
+    """Log ``error``, say so in one sentence, and return the command's crash code: ``check``
+    answers "unknown" (3) in its own format on stdout (monitoring reads it), the rest 70."""
+    if args.handler is cmd_check:
+        log_crash(error, "pupitre check")
+        sentence = crash_sentence(error, "pupitre check")
+        if args.json:
+            import json
+
+            report = {"status": "unknown", "exit_code": EXIT_CHECK_UNKNOWN, "error": sentence}
+            print(json.dumps(report, indent=2, ensure_ascii=False))
+        else:
+            print(f"pupitre check — UNKNOWN: {sentence.removeprefix('pupitre: ')}")
+        return EXIT_CHECK_UNKNOWN
+    where = f"pupitre {args.command}" if getattr(args, "command", None) else "pupitre"
+    log_crash(error, where)
+    print(crash_sentence(error, where), file=sys.stderr)
+    return EXIT_CRASH
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from pupitre.providers.core.feeds import Feed
 from pupitre.providers.core.outbox import Outbox
 from pupitre.providers.core.retry import RetryPolicy
 from pupitre.providers.core.secrets import SecretStore, env_var
-from pupitre.providers.core.store import Store
+from pupitre.providers.core.store import Store, StoreNotice, open_store
 from pupitre.providers.edf_oa import feeds as edf_oa
 from pupitre.providers.grdf_adict import feeds as grdf_adict
 from pupitre.providers.grdf_omega import feeds as grdf_omega
@@ -51,8 +51,18 @@ PROVIDERS: dict[str, Any] = {
 class Runtime:
     """Settings, store, clock, secrets and feeds; the HTTP client and simulators on demand."""
 
-    def __init__(self, settings: Settings, ctx: ProviderContext, sandboxed: set[str], *, owns_store: bool) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        ctx: ProviderContext,
+        sandboxed: set[str],
+        *,
+        owns_store: bool,
+        store_notice: StoreNotice | None = None,
+    ) -> None:
         self.settings = settings
+        #: why the store is not the usual one (damaged and replaced, or nothing can be saved)
+        self.store_notice = store_notice
         self.ctx = ctx
         self.store = ctx.store
         self.clock = ctx.clock
@@ -161,9 +171,13 @@ def build_runtime(
     settings = settings if settings is not None else config.load_settings()
     data_dir = data_dir if data_dir is not None else config.data_dir()
     owns_store = store is None
+    clock = clock or SystemClock()
+    notice = None
+    if store is None:
+        store, notice = open_store(data_dir / config.store_path().name, clock.now())
     ctx = ProviderContext(
-        clock=clock or SystemClock(),
-        store=store or Store(data_dir / config.store_path().name),
+        clock=clock,
+        store=store,
         secrets=secrets or SecretStore(),
         data_dir=data_dir,
         faults=faults or FaultPlan(),
@@ -173,7 +187,7 @@ def build_runtime(
     )
     force = sandbox or settings.app.sandbox
     sandboxed = set(PROVIDERS) if force else {name for name in PROVIDERS if not declared(name, settings, ctx.secrets)}
-    return Runtime(settings, ctx, sandboxed, owns_store=owns_store)
+    return Runtime(settings, ctx, sandboxed, owns_store=owns_store, store_notice=notice)
 
 
 def declared(provider: str, settings: Settings, secrets: SecretStore) -> bool:

@@ -14,6 +14,7 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.signal import Signal
 
+from pupitre.crash import EXIT_CRASH, crash_hook, log_crash
 from pupitre.providers.core.store import OutboxItem
 from pupitre.providers.switchgrid import feeds as switchgrid
 from pupitre.providers.switchgrid.actions import ORDER_ACTION
@@ -104,6 +105,7 @@ class PupitreApp(App[None]):
         self.ack_choices: dict[str, dict[str, bool | None]] = {}  # order id -> contract -> choice
         self.ticked: Signal[None] = Signal(self, "tick")
         self.clock_tick = clock_tick
+        self.crashed: BaseException | None = None
         if runtime.settings.app.keys:
             self.set_keymap(runtime.settings.app.keys)
 
@@ -117,9 +119,39 @@ class PupitreApp(App[None]):
         self.switch_mode(self.start_screen)
         self.feeds.start()
         self.outbox.kick()  # what a crash or a network cut left pending
-        self.set_interval(self.clock_tick, lambda: self.ticked.publish(None))
+        self.set_interval(self.clock_tick, self._tick)
         if self.runtime.sandboxed != set(self.runtime.providers):  # secrets matter
             self.run_worker(self._probe_keyring, thread=True, exit_on_error=False)
+
+    def _tick(self) -> None:
+        crash_hook("tui")
+        self.ticked.publish(None)
+
+    # -- unexpected errors ---------------------------------------------------------------
+    def _handle_exception(self, error: Exception) -> None:
+        """Every unhandled error of the app, its screens, timers and workers lands here.
+
+        Textual's own handler keeps a Rich traceback *with local variables* (tokens,
+        payloads) to print once the terminal is restored, and the app's return code is 1.
+        Here: the traceback goes to the log without locals, nothing is kept for the
+        terminal (``pupitre`` then prints one sentence), and the return code is
+        :data:`EXIT_CRASH`. The app still exits (and ``run_test`` still re-raises).
+        """
+        if self.crashed is None:
+            self.crashed = error
+            log_crash(error, "the dashboard")
+        self._return_code = EXIT_CRASH
+        if self._exception is None:  # pilot tests re-raise it, as with Textual's handler
+            self._exception = error
+            self._exception_event.set()
+        self._close_messages_no_wait()
+
+    def _print_error_renderables(self) -> None:
+        """Nothing of a crash is printed by Textual (see :meth:`_handle_exception`)."""
+        if self.crashed is not None:
+            self._exit_renderables.clear()
+            return
+        super()._print_error_renderables()
 
     def _probe_keyring(self) -> None:
         """Say once, after the first paint, when secrets cannot use a keyring (headless host)."""

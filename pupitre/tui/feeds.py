@@ -21,6 +21,7 @@ from textual.timer import Timer
 
 from pupitre.providers.core.errors import ApiError, ConfigError
 from pupitre.providers.core.feeds import Change, Feed, load_snapshot, record_result
+from pupitre.providers.core.store import StoreError
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -65,6 +66,7 @@ class FeedRunner:
         self.paused = False
         self.updated: Signal[str] = Signal(app, "feed-updated")
         self._timers: dict[str, Timer] = {}
+        self._unsaved = ""  # the last "not saved" problem told to the operator
 
     def state(self, name: str) -> FeedState:
         return self.states[name]
@@ -124,8 +126,12 @@ class FeedRunner:
         try:
             data = await feed.fetch()
             now = self.runtime.clock.now()
-            # Off the event loop: a 100,000-right copy is tens of MB to compare, encode and write.
-            changes = await asyncio.to_thread(record_result, self.runtime.store, feed, state.data, data, now)
+            try:
+                # Off the event loop: a 100,000-right copy is tens of MB to compare, encode and write.
+                changes = await asyncio.to_thread(record_result, self.runtime.store, feed, state.data, data, now)
+            except StoreError as error:  # the data is good: show it, and say it was not saved
+                changes = feed.changes(state.data, data)
+                self._not_saved(feed, error)
         except ApiError as error:
             self._failed(state, error)
         except ConfigError as error:  # e.g. an unreadable key file: say so, keep running
@@ -148,6 +154,16 @@ class FeedRunner:
             elif not self.paused:
                 self._schedule(feed.name, self._delay(state))
             self.updated.publish(feed.name)
+
+    def _not_saved(self, feed: Feed[Any], error: StoreError) -> None:
+        """Once per problem: the data shows, but the next start will not paint it from the store."""
+        log.warning("feed %s: not saved: %s", feed.name, error)
+        problem = str(error)
+        if problem != self._unsaved:
+            self._unsaved = problem
+            self.app.notify(
+                escape(f"Fresh data is shown but not saved: {problem}"), title="Not saved", severity="error", timeout=30
+            )
 
     def _failed(self, state: FeedState, error: ApiError) -> None:
         log.warning("feed %s: %s", state.feed.name, error)

@@ -10,7 +10,7 @@ from rich.markup import escape
 from textual.signal import Signal
 
 from pupitre.providers.core.outbox import ActionRefused, Delivery
-from pupitre.providers.core.store import OutboxItem
+from pupitre.providers.core.store import OutboxItem, StoreError
 
 if TYPE_CHECKING:
     from pupitre.runtime import Runtime
@@ -58,6 +58,15 @@ class OutboxRunner:
                 self._report(delivery)
                 if delivery.outcome == "retry":
                     retry = delivery
+        except StoreError as error:  # e.g. the disk filled up between sending and recording
+            log.warning("outbox drain: %s", error)
+            retry = Delivery(0, "retry", f"the store cannot be written: {error}")
+            self.app.notify(
+                escape(f"Actions could not be recorded: {error}. They stay pending and are retried."),
+                title="Not saved",
+                severity="error",
+                timeout=30,
+            )
         except Exception:  # never a traceback on screen; the action stays pending
             log.exception("outbox drain failed")
             retry = Delivery(0, "retry", "unexpected error; details in the log")
@@ -124,24 +133,42 @@ class OutboxRunner:
 def submit_after_confirmation(
     screen: Any, provider: str, action: str, payload: Any, dialog: Any, queued: Callable[[int], None]
 ) -> None:
-    """Check the action locally (its handler's ``check``), ask with ``dialog`` (a screen
-    dismissed with ``True`` to send), then write it to the outbox and send it; ``queued``
-    gets the outbox id. A local refusal is shown and nothing is written."""
+    """The one confirmation flow of every action: check it locally (its handler's ``check``),
+    ask with ``dialog`` (a screen dismissed with ``True`` to send), then write it to the outbox
+    and send it; ``queued`` gets the outbox id. A local refusal is shown and nothing is
+    written. When the disk refuses the write (full, read-only, damaged), nothing is sent and
+    the decision stays on screen, "not saved: why", until a retry saves it or the operator
+    drops it (:class:`NotSavedScreen`)."""
     app = screen.app
+    handler = app.runtime.connections[provider].handlers[(provider, action)]
     try:
-        app.runtime.connections[provider].handlers[(provider, action)].check(payload, app.runtime.clock.now())
+        handler.check(payload, app.runtime.clock.now())
     except ActionRefused as refusal:
         screen.notify(escape(str(refusal)), title="Not sent", severity="error", timeout=20)
         return
+
+    def save() -> int:
+        return int(app.outbox.submit(provider, action, payload))
+
+    def saved_later(item_id: int | None) -> None:
+        if item_id is not None:
+            queued(item_id)
 
     def confirmed(send: bool | None) -> None:
         if not send:
             screen.notify("Nothing was sent.", timeout=4)
             return
         try:
-            item_id = app.outbox.submit(provider, action, payload)
+            item_id = save()
         except ActionRefused as refusal:
             screen.notify(escape(str(refusal)), title="Not sent", severity="error", timeout=20)
+            return
+        except StoreError as error:
+            from pupitre.tui.screens.not_saved import NotSavedScreen
+
+            log.warning("action not saved: %s", error)
+            what = f"{app.runtime.connections[provider].title} · {action}: {handler.describe(payload)}"
+            app.push_screen(NotSavedScreen(what, str(error), save), saved_later)
             return
         queued(item_id)
 

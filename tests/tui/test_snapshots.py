@@ -102,3 +102,95 @@ def test_program_editor(snap_compare, make_app, size):
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
+
+
+# -- every screen under NO_COLOR: states must read without colour (a glyph or a word) ------------
+
+
+async def _no_color_overview(pilot) -> None:
+    await settle(pilot)
+
+
+async def _no_color_curtailments(pilot) -> None:
+    from tests.tui.test_curtailments import ready
+
+    await ready(pilot, pilot.app)
+    await pilot.press("y", "down", "n")
+    pilot.app.clear_notifications()
+    await pilot.pause()
+
+
+async def _no_color_requests(pilot) -> None:
+    from pupitre.providers.grdf_omega.feeds import PROVIDER
+    from tests.tui.test_requests import refreshed, watch
+
+    app = pilot.app
+    numbers = app.runtime.simulators[PROVIDER].numbers()[:4]
+    await refreshed(pilot, app, 1)
+    watch(app, numbers)
+    await pilot.press("4", "r")
+    await refreshed(pilot, app, 2)
+    app.runtime.simulators[PROVIDER].set_status(numbers[1], "ANNUL", "Annulée")  # ● changed
+    app.runtime.faults.add(f"/fournisseur/demande/v1/demandes/{numbers[3]}/*", "status", count=1, status=500)  # ⚠
+    await pilot.press("r")
+    await refreshed(pilot, app, 3)
+    app.clear_notifications()
+    await pilot.pause()
+
+
+async def _no_color_access_rights(pilot) -> None:
+    from tests.tui.test_access_rights import open_rights
+
+    await open_rights(pilot, pilot.app)
+    await pilot.press("down", "down")
+    pilot.app.clear_notifications()
+    await pilot.pause(0.15)
+
+
+async def _no_color_load_curves(pilot) -> None:
+    """Two asks: one signed (✓ accepted), one still to sign (✎)."""
+    from pupitre.providers.switchgrid.feeds import FEED
+    from tests.tui.conftest import wait_for
+    from tests.tui.test_load_curves import open_screen, sign_in
+
+    app = pilot.app
+    screen = await open_screen(pilot, app)
+    signed = await sign_in(pilot, app, "Dupont", "1 rue de la paix 75002 Paris")
+    await pilot.press("escape", "escape")
+    await sign_in(pilot, app, "Dupont", "1 rue de la paix 75002 Paris")
+    await pilot.press("escape", "escape")
+    await wait_for(pilot, lambda: app.screen is screen)
+    app.runtime.simulators["switchgrid"].accept(signed)
+    app.feeds.refresh(FEED, forced=True)
+    await wait_for(pilot, lambda: any(a.status == "ACCEPTED" for a in screen.data().asks))
+    app.clear_notifications()
+    await pilot.pause()
+
+
+NO_COLOR_SCREENS = {
+    # screen: (how to get there, the frozen time, the scripted GRTgaz day)
+    "overview": (_no_color_overview, None),
+    "curtailments": (_no_color_curtailments, "curtailments"),
+    "requests": (_no_color_requests, "requests"),
+    "access_rights": (_no_color_access_rights, None),
+    "load_curves": (_no_color_load_curves, None),
+}
+
+
+@pytest.mark.parametrize("screen", list(NO_COLOR_SCREENS))
+def test_no_color(snap_compare, make_app, monkeypatch, screen):
+    """Flexibility and the load-curve plot have their own NO_COLOR snapshots above and in
+    test_load_curves_snapshots.py."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    run_before, clock_of = NO_COLOR_SCREENS[screen]
+    if clock_of == "curtailments":
+        from tests.tui.test_curtailments import NOW as now
+
+        app = make_app(now=now, scripted=False)
+    elif clock_of == "requests":
+        from tests.tui.test_requests import NOW as now
+
+        app = make_app(now=now, scripted=False)
+    else:
+        app = make_app()
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import logging
 import os
 import re
 from pathlib import Path
@@ -22,6 +23,9 @@ from cryptography.x509.oid import NameOID
 from pupitre.providers.core.errors import ConfigError
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+log = logging.getLogger("pupitre.certs")
+#: sandbox pairs that could not be written, by (directory, name): one pair per process
+_UNSAVED: dict[tuple[str, str], tuple[bytes, bytes]] = {}
 
 
 def generate_self_signed(
@@ -164,18 +168,27 @@ def sandbox_credentials(directory: Path, name: str, *, key_size: int = 2048) -> 
 
     Files ``<name>.key.pem`` and ``<name>.cert.pem`` (mode 0600) live in ``directory``
     (created with mode 0700). A missing, unreadable or mismatched pair is regenerated.
+    When ``directory`` cannot be written (read-only data dir, full disk), the pair is kept
+    in memory for this process: the sandbox still runs.
     """
     if not _NAME.match(name):
         raise ConfigError(f"bad sandbox credential name {name!r}: letters, digits, '.', '_', '-'")
     directory = Path(directory)
-    if not directory.exists():
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(directory, 0o700)
     key_path, cert_path = directory / f"{name}.key.pem", directory / f"{name}.cert.pem"
+    unsaved = _UNSAVED.get((str(directory), name))
+    if unsaved is not None:
+        return unsaved
     existing = _read_pair(key_path, cert_path)
     if existing is not None:
         return existing
     key_pem, cert_pem = generate_self_signed(f"pupitre sandbox {name}", key_size=key_size)
-    _write_private(key_path, key_pem)
-    _write_private(cert_path, cert_pem)
+    try:
+        if not directory.exists():
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(directory, 0o700)
+        _write_private(key_path, key_pem)
+        _write_private(cert_path, cert_pem)
+    except OSError as error:
+        log.warning("sandbox credentials for %s kept in memory: %s cannot be written (%s)", name, directory, error)
+        _UNSAVED[(str(directory), name)] = (key_pem, cert_pem)
     return key_pem, cert_pem

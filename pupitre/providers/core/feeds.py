@@ -10,11 +10,13 @@ next start paints instantly from the store.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Generic, Literal, TypeVar
 
-from pupitre.providers.core.store import Store
+from pupitre.providers.core.store import Store, StoreError
 
+log = logging.getLogger("pupitre.feeds")
 T = TypeVar("T")
 Severity = Literal["info", "attention", "critical"]
 
@@ -49,7 +51,11 @@ def fixed_interval(seconds: float) -> Callable[[dt.datetime], float]:
 
 def load_snapshot(store: Store, feed: Feed[T]) -> tuple[T, dt.datetime] | None:
     """The last good result of a feed from the store, or ``None`` (also if unreadable)."""
-    snapshot = store.load_snapshot(feed.name)
+    try:
+        snapshot = store.load_snapshot(feed.name)
+    except StoreError as error:  # e.g. a damaged page: start without it, the next fetch replaces it
+        log.warning("feed %s: the stored copy cannot be read: %s", feed.name, error)
+        return None
     if snapshot is None:
         return None
     try:

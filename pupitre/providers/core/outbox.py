@@ -3,8 +3,11 @@ answers, verified by a read back, and audited at every step.
 
 Nothing the operator decided is lost to a crash, a network cut or a restart: an action
 is a row in the store's outbox *before* the first byte leaves, and stays ``pending``
-until the API has answered. Delivery is strictly sequential, in queue order. A newer
-action with the same key (e.g. a new acknowledgement of the same order) supersedes
+until the API has answered. Writing it is one transaction (the row, what it supersedes,
+its audit line); when the disk refuses it (full, read-only, damaged) or the store is
+only in memory, :meth:`Outbox.enqueue` raises :class:`StoreError` and nothing is sent:
+the caller keeps the decision on screen, "not saved", with a retry. Delivery is strictly
+sequential, in queue order. A newer action with the same key (e.g. a new acknowledgement of the same order) supersedes
 older pending ones, because the API keeps the last one (EDF OA §5.1.1).
 
 Outcomes of one attempt:
@@ -41,7 +44,14 @@ from typing import Any, Callable, Literal, Protocol
 
 from pupitre.providers.core.clock import Clock
 from pupitre.providers.core.errors import ApiError, QuotaError
-from pupitre.providers.core.store import OUTBOX_DELIVERED, OUTBOX_FAILED, OUTBOX_PENDING, OutboxItem, Store
+from pupitre.providers.core.store import (
+    OUTBOX_DELIVERED,
+    OUTBOX_FAILED,
+    OUTBOX_PENDING,
+    OutboxItem,
+    Store,
+    StoreWriteError,
+)
 
 log = logging.getLogger("pupitre.outbox")
 OUTBOX_SUPERSEDED = "superseded"
@@ -150,23 +160,27 @@ class Outbox:
         self.store.audit(provider, action, outcome, self.clock.now(), detail)
 
     def enqueue(self, provider: str, action: str, payload: Any) -> int:
-        """Validate, then write the action to the outbox (before any sending); return its id."""
+        """Validate, then write the action to the outbox (before any sending); return its id.
+        :class:`ActionRefused` (a local rule) or :class:`StoreError` (not written): nothing queued."""
         handler = self.handlers[(provider, action)]
         now = self.clock.now()
         handler.check(payload, now)
+        if not self.store.durable:
+            raise StoreWriteError(self.store.problem or "the store is in memory: nothing can be saved")
         key = handler.key(payload)
-        item_id = self.store.outbox_add(provider, action, payload, now)
-        for older in self.pending(provider):
-            if older.id != item_id and older.action == action and handler.key(older.payload) == key:
-                self.store.outbox_update(
-                    older.id,
-                    OUTBOX_SUPERSEDED,
-                    now,
-                    attempted=False,
-                    error=f"superseded by #{item_id} before it was sent",
-                )
-                self._audit(older, "superseded", f"#{older.id} replaced by #{item_id}")
-        self._audit((provider, action), "queued", f"#{item_id} {handler.describe(payload)}")
+        with self.store.batch():
+            item_id = self.store.outbox_add(provider, action, payload, now)
+            for older in self.pending(provider):
+                if older.id != item_id and older.action == action and handler.key(older.payload) == key:
+                    self.store.outbox_update(
+                        older.id,
+                        OUTBOX_SUPERSEDED,
+                        now,
+                        attempted=False,
+                        error=f"superseded by #{item_id} before it was sent",
+                    )
+                    self._audit(older, "superseded", f"#{older.id} replaced by #{item_id}")
+            self._audit((provider, action), "queued", f"#{item_id} {handler.describe(payload)}")
         return item_id
 
     def pending(self, provider: str | None = None) -> list[OutboxItem]:

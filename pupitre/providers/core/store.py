@@ -2,21 +2,34 @@
 
 One file in the platformdirs data dir, WAL journal, mode 0600. The schema is
 versioned with ``PRAGMA user_version`` and upgraded by the ordered migrations
-below; a store written by a newer pupitre is refused rather than damaged.
+below, after a backup of the file; a store written by a newer pupitre is refused
+rather than damaged.
+
+Disk failures become :class:`StoreError` subclasses with a sentence for the operator
+(:class:`StoreWriteError`: full, read-only, I/O; :class:`StoreDamaged`). The store is
+checked (``PRAGMA quick_check``) when it opens; :func:`open_store` then starts pupitre
+anyway where it can: a damaged file is moved aside (its pending actions carried over
+when they can be read), an unwritable one is replaced by a store in memory that says
+nothing can be saved (:attr:`Store.durable` is false, the outbox refuses actions).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
 import json
+import logging
 import os
 import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import orjson
+
+from pupitre.providers.core.checks import Level
 
 MIGRATIONS: list[str] = [
     # 1: the initial schema.
@@ -96,8 +109,47 @@ OUTBOX_DELIVERED = "delivered"
 OUTBOX_FAILED = "failed"
 
 
+log = logging.getLogger("pupitre.store")
+
+
 class StoreError(Exception):
     """The store cannot be opened or is of an unknown (newer) schema."""
+
+
+class StoreWriteError(StoreError):
+    """A write did not reach the disk (full, read-only, I/O error); the message says why."""
+
+
+class StoreDamaged(StoreError):
+    """The file is not a sound SQLite database (a corrupted page, not a database at all)."""
+
+
+_FULL = ("database or disk is full", "disk is full")
+_READ_ONLY = ("readonly database", "read-only", "unable to open database")
+_DAMAGED = ("malformed", "not a database", "corrupt")
+
+
+def disk_problem(error: BaseException) -> str:
+    """A few words for the operator about a failed store operation."""
+    number = getattr(error, "errno", None)
+    text = str(error).lower()
+    if number == errno.ENOSPC or any(word in text for word in _FULL):
+        return "the disk is full"
+    if number in (errno.EROFS, errno.EACCES, errno.EPERM) or any(word in text for word in _READ_ONLY):
+        return "the data directory is read-only or not writable"
+    if any(word in text for word in _DAMAGED):
+        return "the store file is damaged"
+    if number == errno.EIO or "disk i/o error" in text:
+        return "a disk I/O error"
+    return f"{type(error).__name__}: {error}"
+
+
+def store_error(error: BaseException, path: Path) -> StoreError:
+    """The :class:`StoreError` for a ``sqlite3`` or ``OSError`` failure on the store at ``path``."""
+    problem = disk_problem(error)
+    if problem == "the store file is damaged":
+        return StoreDamaged(f"the store {path} is damaged ({error}); `pupitre store check` tells more")
+    return StoreWriteError(f"{problem} ({error}) — store {path}")
 
 
 @dataclass(frozen=True)
@@ -150,22 +202,37 @@ def _json_bytes(payload: Any) -> bytes:
 class Store:
     """Thread-safe access to the SQLite file (one connection, one lock)."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, problem: str = "") -> None:
+        """Open (create, check, migrate) the store; :class:`StoreError` if it cannot be.
+        ``problem`` (an in-memory stand-in only): why nothing can be saved."""
         self.path = Path(path)
-        if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            if not self.path.exists():
-                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
-            os.chmod(self.path, 0o600)
-        self._lock = threading.Lock()
+        #: False for the in-memory stand-in: nothing written to it survives the process.
+        self.durable = str(self.path) != ":memory:"
+        self.problem = problem
+        self._lock = threading.RLock()
         try:
+            if self.durable:
+                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                if not self.path.exists():
+                    os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+                os.chmod(self.path, 0o600)
             self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise store_error(exc, self.path) from exc
+        try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")
+            found = self._db.execute("PRAGMA quick_check(1)").fetchone()[0]
+            if found != "ok":
+                raise StoreDamaged(f"the store {self.path} is damaged ({found})")
             self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot open the store {self.path}: {exc}") from exc
+        except StoreError:
+            self._db.close()
+            raise
+        except (OSError, sqlite3.Error) as exc:
+            self._db.close()
+            raise store_error(exc, self.path) from exc
 
     @property
     def schema_version(self) -> int:
@@ -178,6 +245,8 @@ class Store:
                 f"the store {self.path} has schema {version}, newer than this "
                 f"pupitre knows ({len(MIGRATIONS)}): upgrade pupitre"
             )
+        if 0 < version < len(MIGRATIONS) and self.durable:
+            self.backup_before_migration(version)
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             with self._lock:
                 self._db.execute("BEGIN IMMEDIATE")
@@ -191,17 +260,53 @@ class Store:
                     self._db.execute("ROLLBACK")
                     raise
 
+    def backup_before_migration(self, version: int) -> Path:
+        """A consistent copy next to the file before schema ``version`` is upgraded
+        (``pupitre.sqlite3.pre-v2-20261122T140000``); no copy, no upgrade."""
+        stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+        target = self.path.with_name(f"{self.path.name}.pre-v{version + 1}-{stamp}")
+        try:
+            backup(self._db, target)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(
+                f"the store {self.path} must be upgraded, and it could not be backed up first to {target}: "
+                f"{disk_problem(exc)}; nothing was changed"
+            ) from exc
+        log.info("store backed up before its upgrade to schema %d: %s", version + 1, target)
+        return target
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """One transaction for several writes: all of them reach the disk, or none."""
+        with self._lock:
+            self._do(self._db.execute, "BEGIN IMMEDIATE")
+            try:
+                yield
+                self._do(self._db.execute, "COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
+                raise
+
+    def _do(self, call: Any, *args: Any) -> Any:
+        try:
+            return call(*args)
+        except (OSError, sqlite3.Error) as exc:
+            if isinstance(exc, sqlite3.IntegrityError | sqlite3.ProgrammingError):
+                raise
+            raise store_error(exc, self.path) from exc
+
     def _exec(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
         with self._lock:
-            return self._db.execute(sql, params)
+            return self._do(self._db.execute, sql, params)  # type: ignore[no-any-return]  # sqlite3's own type
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
-            return self._db.execute(sql, params).fetchall()
+            return self._do(lambda: self._db.execute(sql, params).fetchall())  # type: ignore[no-any-return]  # idem
 
     # -- snapshots ---------------------------------------------------------------------
     def save_snapshot(self, feed: str, payload: Any, fetched_at: dt.datetime) -> None:
@@ -298,22 +403,14 @@ class Store:
     def outbox_claim(self, item_id: int, owner: str, until: float, now: float, alive: Callable[[str], bool]) -> bool:
         """Claim a pending action for ``owner`` until ``until`` (seconds since the epoch), in one
         transaction: refused while another owner's claim runs (not expired, owner ``alive``)."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._db.execute("SELECT status, claimed_by, claim_until FROM outbox WHERE id=?", (item_id,))
-                status, holder, holder_until = row.fetchone() or (None, None, None)
-                free = holder is None or holder == owner or (holder_until or 0.0) < now or not alive(holder)
-                claimed = status == OUTBOX_PENDING and free
-                if claimed:
-                    self._db.execute(
-                        "UPDATE outbox SET claimed_by=?, claim_until=? WHERE id=?", (owner, until, item_id)
-                    )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        return claimed
+        with self.batch():
+            rows = self._query("SELECT status, claimed_by, claim_until FROM outbox WHERE id=?", (item_id,))
+            status, holder, holder_until = rows[0] if rows else (None, None, None)
+            free = holder is None or holder == owner or (holder_until or 0.0) < now or not alive(holder)
+            claimed = status == OUTBOX_PENDING and free
+            if claimed:
+                self._exec("UPDATE outbox SET claimed_by=?, claim_until=? WHERE id=?", (owner, until, item_id))
+        return bool(claimed)
 
     def outbox_release(self, item_id: int, owner: str) -> None:
         """Give up ``owner``'s claim (after an attempt, whatever its outcome)."""
@@ -350,20 +447,14 @@ class Store:
     def watch_add(self, provider: str, keys: list[str], now: dt.datetime) -> list[str]:
         """Add keys (in one transaction); return those that were new (duplicates are skipped)."""
         added = []
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for key in keys:
-                    cursor = self._db.execute(
-                        "INSERT OR IGNORE INTO watchlist (provider, key, added_at) VALUES (?, ?, ?)",
-                        (provider, key, _iso(now)),
-                    )
-                    if cursor.rowcount:
-                        added.append(key)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self.batch():
+            for key in keys:
+                cursor = self._exec(
+                    "INSERT OR IGNORE INTO watchlist (provider, key, added_at) VALUES (?, ?, ?)",
+                    (provider, key, _iso(now)),
+                )
+                if cursor.rowcount:
+                    added.append(key)
         return added
 
     def watch_remove(self, provider: str, key: str) -> bool:
@@ -398,35 +489,168 @@ class Store:
         taken (and counted for ``day``), else the seconds to wait before asking again.
         Timestamps later than ``now`` come from before a reboot and are dropped."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                wait = self._quota_take(credential, day.isoformat(), per_day, window, period, now)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        return wait
+            with self.batch():
+                return self._quota_take(credential, day.isoformat(), per_day, window, period, now)
 
     def _quota_take(
         self, credential: str, day: str, per_day: int | None, window: int, period: float, now: float
     ) -> float | None:
         if per_day is not None:
-            row = self._db.execute("SELECT count FROM quota WHERE credential=? AND day=?", (credential, day)).fetchone()
-            if row is not None and int(row[0]) >= per_day:
+            rows = self._query("SELECT count FROM quota WHERE credential=? AND day=?", (credential, day))
+            if rows and int(rows[0][0]) >= per_day:
                 return None
         if window > 0:
-            self._db.execute(
+            self._exec(
                 "DELETE FROM quota_calls WHERE credential=? AND (at <= ? OR at > ?)", (credential, now - period, now)
             )
-            count, oldest = self._db.execute(
+            ((count, oldest),) = self._query(
                 "SELECT count(*), min(at) FROM quota_calls WHERE credential=?", (credential,)
-            ).fetchone()
+            )
             if count >= window:
                 return max(float(oldest) + period - now, 1e-3)
-            self._db.execute("INSERT INTO quota_calls (credential, at) VALUES (?, ?)", (credential, now))
-        self._db.execute(
+            self._exec("INSERT INTO quota_calls (credential, at) VALUES (?, ?)", (credential, now))
+        self._exec(
             "INSERT INTO quota (credential, day, count) VALUES (?, ?, 1) "
             "ON CONFLICT(credential, day) DO UPDATE SET count=count+1",
             (credential, day),
         )
         return 0.0
+
+
+# -- integrity, backups, and starting anyway ----------------------------------------------
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection (a dashboard may be writing: WAL readers do not block it)."""
+    if not path.is_file():
+        raise StoreError(f"no store at {path}")
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+
+
+def integrity_check(path: Path) -> list[str]:
+    """``PRAGMA integrity_check`` of the store at ``path``: ``[]`` when sound, else the findings.
+    :class:`StoreError` when it cannot be read at all."""
+    try:
+        db = _connect_read_only(path)
+        try:
+            rows = db.execute("PRAGMA integrity_check").fetchall()
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as exc:
+        return [str(exc)]
+    findings = [str(row[0]) for row in rows]
+    return [] if findings == ["ok"] else findings
+
+
+def backup(source: sqlite3.Connection | Path, target: Path) -> Path:
+    """A consistent copy of the store with SQLite's backup API (safe while pupitre runs),
+    written user-only (0600) and in full, or not at all (a ``.part`` file renamed at the end)."""
+    own = not isinstance(source, sqlite3.Connection)
+    db = _connect_read_only(source) if isinstance(source, Path) else source
+    part = target.with_name(target.name + ".part")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if part.exists():
+            part.unlink()
+        os.close(os.open(part, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600))
+        copy = sqlite3.connect(str(part))
+        try:
+            db.backup(copy)
+            copy.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            copy.close()
+        os.replace(part, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            part.unlink()
+        raise
+    finally:
+        if own:
+            db.close()
+    return target
+
+
+@dataclass(frozen=True)
+class StoreNotice:
+    """Why the store in use is not the usual one; shown as a banner and by ``pupitre check``."""
+
+    level: Level  # "attention" (damaged, replaced) or "critical" (nothing can be saved)
+    message: str
+
+
+_OUTBOX_COLUMNS = ("provider", "action", "payload", "status", "created_at", "updated_at", "attempts", "last_error")
+# Carried over too when the damaged store has them: the answer, and the mark of an attempt that
+# got no answer (the next attempt must look for its trace at the API before sending again).
+_OUTBOX_LATER_COLUMNS = ("response", "sending_since")
+
+
+def _carry_over_pending(damaged: Path, store: Store) -> int | None:
+    """Copy the damaged store's pending actions into the new one; ``None`` if unreadable."""
+    try:
+        db = _connect_read_only(damaged)
+        try:
+            present = {row[1] for row in db.execute("PRAGMA table_info(outbox)")}
+            columns = ", ".join(_OUTBOX_COLUMNS + tuple(c for c in _OUTBOX_LATER_COLUMNS if c in present))
+            rows = db.execute(f"SELECT {columns} FROM outbox WHERE status=? ORDER BY id", (OUTBOX_PENDING,))
+            pending = rows.fetchall()
+        finally:
+            db.close()
+    except (sqlite3.Error, StoreError):
+        return None
+    with store.batch():
+        for row in pending:
+            marks = ", ".join("?" * len(row))
+            store._exec(f"INSERT INTO outbox ({columns}) VALUES ({marks})", tuple(row))
+    return len(pending)
+
+
+def move_aside(path: Path, now: dt.datetime) -> Path:
+    """Rename the store (and its WAL files) to ``<name>.damaged-<timestamp>``; return the new path."""
+    target = path.with_name(f"{path.name}.damaged-{now:%Y%m%dT%H%M%S}")
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(f"{path}{suffix}")
+        if source.exists():
+            os.replace(source, Path(f"{target}{suffix}"))
+    return target
+
+
+def open_store(path: Path, now: dt.datetime | None = None) -> tuple[Store, StoreNotice | None]:
+    """The store at ``path``, or the best pupitre can start with, and a notice saying what happened:
+
+    * damaged: moved aside with a timestamp, a new store started, its pending actions carried
+      over when readable; the notice names the file and the command that recovers the rest;
+    * not writable (read-only directory, disk full, I/O): a store in memory; nothing can be saved.
+    A store of a newer pupitre, or one that could not be backed up before its upgrade, is refused.
+    """
+    now = now or dt.datetime.now()
+    try:
+        return Store(path), None
+    except StoreDamaged as damage:
+        log.error("%s", damage)
+        try:
+            aside = move_aside(path, now)
+            store = Store(path)
+        except (OSError, StoreError) as exc:
+            problem = f"the store {path} is damaged and could not be replaced ({disk_problem(exc)})"
+            return Store(":memory:", problem=problem), StoreNotice("critical", f"Nothing can be saved: {problem}.")
+        carried = _carry_over_pending(aside, store)
+        kept = (
+            f" {carried} pending action(s) were carried over."
+            if carried
+            else " Its pending actions could not be read."
+            if carried is None
+            else ""
+        )
+        recover = f"sqlite3 {aside} .recover | sqlite3 {path}.recovered"
+        message = (
+            f"The store was damaged: moved aside to {aside}, a new one was started "
+            f"(history and last data start again).{kept} To recover the rest: {recover}"
+        )
+        log.warning("%s", message)
+        return store, StoreNotice("attention", message)
+    except StoreWriteError as failure:
+        log.error("%s", failure)
+        problem = disk_problem(failure.__cause__ or failure)
+        message = (
+            f"Nothing can be saved: {problem} ({path.parent}). pupitre runs from memory; "
+            "actions cannot be sent from here until this is fixed and pupitre restarted."
+        )
+        return Store(":memory:", problem=message), StoreNotice("critical", message)

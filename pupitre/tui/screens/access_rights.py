@@ -542,22 +542,14 @@ class AccessRightsScreen(PupitreScreen):
         return right_row(row)
 
     def _submit(self, action: str, payload: dict[str, Any], question: str) -> None:
-        from pupitre.providers.core.outbox import ActionRefused
+        from pupitre.tui.outbox import submit_after_confirmation
         from pupitre.tui.screens.confirm import ConfirmScreen
 
-        def answer(yes: bool | None) -> None:
-            if not yes:
-                self.notify("Cancelled: nothing sent.", timeout=4)
-                return
-            try:
-                item = self.papp.outbox.submit(PROVIDER, action, payload)
-            except ActionRefused as refusal:
-                self.notify(escape(f"Not sent: {refusal}"), title="Refused", severity="error", timeout=20)
-                return
+        def queued(item: int) -> None:
             self.notify(f"#{item} written to the outbox; sending…", timeout=5)
             self._actions_line()
 
-        self.app.push_screen(ConfirmScreen(question), answer)
+        submit_after_confirmation(self, PROVIDER, action, payload, ConfirmScreen(question), queued)
 
     def action_declare(self) -> None:
         from pupitre.providers.grdf_adict import actions

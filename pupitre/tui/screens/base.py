@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.screen import Screen
+from textual.widgets import Static
 
 from pupitre.tui.app import PupitreApp, pupitre_app
 from pupitre.tui.widgets.feed_status import FeedStatus
@@ -23,9 +25,19 @@ class PupitreScreen(Screen[None]):
         return pupitre_app(self)
 
     def on_mount(self) -> None:
+        self._store_banner()
         self.papp.feeds.updated.subscribe(self, self._on_feed_updated)
         self.papp.ticked.subscribe(self, self._on_tick)
         self.redraw()
+
+    def _store_banner(self) -> None:
+        """Under the header, on every screen: the store was replaced, or nothing can be saved."""
+        notice = self.papp.runtime.store_notice
+        headers = self.query(HeaderBar)
+        if notice is None or not headers:
+            return
+        glyph = "⚠ NOTHING CAN BE SAVED —" if notice.level == "critical" else "⚠"
+        self.mount(Static(Text(f"{glyph} {notice.message}"), id="store-banner"), after=headers.first())
 
     def on_screen_resume(self) -> None:
         """Back from a detail or a dialog: what was seen or decided there shows at once."""

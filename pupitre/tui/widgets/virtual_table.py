@@ -29,6 +29,8 @@ from textual.strip import Strip
 
 HEADER = Style(bold=True, underline=True)
 CURSOR = Style(reverse=True, bold=True)
+#: Every segment carries a Style: Textual's filters (NO_COLOR's monochrome) read ``segment.style``.
+PLAIN = Style()
 SEPARATOR = " "
 
 
@@ -172,7 +174,7 @@ class VirtualTable(ScrollView, can_focus=True):
             segments = [Segment(" ", HEADER)]
             for column in self.columns:
                 segments.append(Segment(fit(column.label, column.width), HEADER))
-                segments.append(Segment(SEPARATOR))
+                segments.append(Segment(SEPARATOR, PLAIN))
             strip = Strip(segments, self._width)
         else:
             position = int(scroll_y) + y - 1
@@ -187,10 +189,11 @@ class VirtualTable(ScrollView, can_focus=True):
     def _row_strip(self, position: int) -> Strip:
         row = self.view[position]
         selected = position == self.cursor
-        segments = [Segment("▶" if selected else " ", CURSOR if selected else None)]
+        segments = [Segment("▶" if selected else " ", CURSOR if selected else PLAIN)]
         for column, (text, style) in zip(self.columns, self.source.cells(row, self.columns), strict=True):
+            style = style or PLAIN
             if selected:
-                style = (style or Style()) + CURSOR
+                style = style + CURSOR
             segments.append(Segment(fit(text, column.width), style))
-            segments.append(Segment(SEPARATOR, CURSOR if selected else None))
+            segments.append(Segment(SEPARATOR, CURSOR if selected else PLAIN))
         return Strip(segments, self._width)

@@ -35,15 +35,19 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
 def setup_logging(to_stderr: bool = False) -> None:
     """Log to a user-only file in the data dir; never to the terminal under the dashboard."""
     from pupitre.providers.core.config import log_path
+    from pupitre.providers.core.text import SafeLogFormatter
 
     path = log_path()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     handler = PrivateRotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    # control characters in any record (API text, paths, exceptions) are made visible
+    handler.setFormatter(SafeLogFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     if to_stderr:
-        root.addHandler(logging.StreamHandler(sys.stderr))
+        stderr = logging.StreamHandler(sys.stderr)
+        stderr.setFormatter(SafeLogFormatter())
+        root.addHandler(stderr)
     root.setLevel(logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)
 

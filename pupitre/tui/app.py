@@ -10,9 +10,11 @@ from typing import Iterable
 from rich.markup import escape
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.signal import Signal
 
+from pupitre.providers.core.text import clean_text
 from pupitre.runtime import Runtime
 from pupitre.tui.feeds import FeedRunner
 from pupitre.tui.outbox import OutboxRunner
@@ -117,6 +119,25 @@ class PupitreApp(App[None]):
 
     async def on_unmount(self) -> None:
         await self.runtime.aclose()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification (screens call this one) with control characters made visible:
+        API text is cleaned where it is parsed, this holds for any other text too."""
+        super().notify(
+            clean_text(message, multiline=True),
+            title=clean_text(title),
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
 
     # -- actions -------------------------------------------------------------------------
     def action_refresh(self) -> None:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from pupitre import __version__
 from pupitre.providers.core.errors import PayloadError
+from pupitre.providers.core.text import clean_data
 
 log = logging.getLogger("pupitre.http")
 
@@ -126,11 +127,15 @@ def decode_json(response: httpx.Response, provider: str) -> Any:
 
 
 def parse_model(data: Any, model: Any, provider: str) -> Any:
-    """Validate data against a pydantic model or type; :class:`PayloadError` on mismatch."""
+    """Validate data against a pydantic model or type; :class:`PayloadError` on mismatch.
+
+    Text is cleaned for the terminal (:mod:`pupitre.providers.core.text`): by the model
+    (:class:`~pupitre.providers.core.text.ApiModel`), and for a plain type (``Any``,
+    ``dict``: raw JSON shown as it is) every string of the result."""
     try:
         if isinstance(model, type) and issubclass(model, BaseModel):
             return model.model_validate(data)
-        return TypeAdapter(model).validate_python(data)
+        return clean_data(TypeAdapter(model).validate_python(data))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))

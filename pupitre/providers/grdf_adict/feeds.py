@@ -26,6 +26,7 @@ from pupitre.providers.core.checks import Finding
 from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.errors import ApiError, PayloadError
 from pupitre.providers.core.feeds import Change, Feed, fixed_interval
+from pupitre.providers.core.text import clean_column, clean_strings, clean_text
 from pupitre.providers.grdf_adict import models as m
 from pupitre.providers.grdf_adict import rules
 from pupitre.settings import GrdfAdictSettings
@@ -108,7 +109,7 @@ def row_of(item: Mapping[str, Any]) -> tuple[str, ...]:
     :class:`~models.RightRow`: 100k rights load a couple of seconds sooner); anything
     unusual goes through ``RightRow`` — and a test checks both give the same row."""
     try:
-        return _direct_row(item)
+        return clean_strings(_direct_row(item))
     except (KeyError, ValueError, TypeError, AttributeError):
         pass
     try:
@@ -118,25 +119,27 @@ def row_of(item: Mapping[str, Any]) -> tuple[str, ...]:
 
         parse_model(item, m.AccessRight, rules.PROVIDER)  # the typed error, with where
         raise PayloadError("the API sent an access right that cannot be read", provider=rules.PROVIDER) from None
-    return (
-        r.id_droit_acces,
-        r.id_pce,
-        r.role_tiers or "",
-        r.holder,
-        r.etat_droit_acces or "",
-        r.statut_controle_preuve or "",
-        _iso(r.date_debut_droit_acces),
-        _iso(r.date_fin_droit_acces),
-        _iso(r.perim_donnees_conso_debut) or _iso(m.parse_date(item.get("perim_donnees_inj_debut"))),
-        _iso(r.perim_donnees_conso_fin) or _iso(m.parse_date(item.get("perim_donnees_inj_fin"))),
-        _iso(r.date_limite_transmission_preuve),
-        r.parcours or "",
-        _iso(r.state_changed_at),
-        _text(item.get("code_postal")),
-        _text(item.get("courriel_titulaire")),
-        "1" if r.is_person else "",
-        _lenient_flag(item.get("perim_donnees_publiees")),
-        _lenient_flag(item.get("perim_donnees_informatives")),
+    return clean_strings(
+        (
+            r.id_droit_acces,
+            r.id_pce,
+            r.role_tiers or "",
+            r.holder,
+            r.etat_droit_acces or "",
+            r.statut_controle_preuve or "",
+            _iso(r.date_debut_droit_acces),
+            _iso(r.date_fin_droit_acces),
+            _iso(r.perim_donnees_conso_debut) or _iso(m.parse_date(item.get("perim_donnees_inj_debut"))),
+            _iso(r.perim_donnees_conso_fin) or _iso(m.parse_date(item.get("perim_donnees_inj_fin"))),
+            _iso(r.date_limite_transmission_preuve),
+            r.parcours or "",
+            _iso(r.state_changed_at),
+            _text(item.get("code_postal")),
+            _text(item.get("courriel_titulaire")),
+            "1" if r.is_person else "",
+            _lenient_flag(item.get("perim_donnees_publiees")),
+            _lenient_flag(item.get("perim_donnees_informatives")),
+        )
     )
 
 
@@ -260,9 +263,10 @@ class _Columns:
 
     def __init__(self) -> None:
         self.dates = _Memo(_date)
-        self.states = _Memo(lambda raw: m.normalise_state(raw) or "")
-        self.roles = _Memo(lambda raw: m.normalise_role(raw) or "")
-        self.codes = _Memo(_text)  # few distinct values (postcodes, routes, proof statuses): one string each
+        self.states = _Memo(lambda raw: clean_text(m.normalise_state(raw) or ""))
+        self.roles = _Memo(lambda raw: clean_text(m.normalise_role(raw) or ""))
+        # few distinct values (postcodes, routes, proof statuses): one string each
+        self.codes = _Memo(lambda raw: clean_text(_text(raw)))
         self.flags = _Memo(_flag)
 
     def of(self, items: Sequence[Mapping[str, Any]]) -> list[Sequence[str]]:
@@ -293,7 +297,10 @@ class _Columns:
         if not set(map(type, ids)) | set(map(type, pces)) <= {str}:
             raise TypeError("ids must be strings")
         date, code = self.dates.__getitem__, self.codes.__getitem__
-        names, companies = _texts(names), _texts(companies)
+        # text typed by third parties, cleaned for the terminal (core.text); dates are
+        # checked by ``_date``, flags are "1"/"0"/"", the others memoised cleaned
+        ids, pces = clean_column(ids), clean_column(pces)
+        names, companies = clean_column(_texts(names)), clean_column(_texts(companies))
         states = list(map(self.states.__getitem__, states))
         changed = [
             date(r if s == m.REVOKED else o if s == m.OBSOLETE else f) if s in _CHANGED_AT else ""
@@ -314,7 +321,7 @@ class _Columns:
             list(map(code, routes)),
             changed,
             list(map(code, postcodes)),
-            _texts(emails),
+            clean_column(_texts(emails)),
             ["1" if name and not company else "" for name, company in zip(names, companies, strict=True)],
             list(map(self.flags.__getitem__, published)),
             list(map(self.flags.__getitem__, informative)),
@@ -411,6 +418,14 @@ class RightsTable:
         }
         for name in COLUMNS[len(columns) :]:
             data[name] = [""] * n
+        for name, values in data.items():  # a copy written before text was cleaned at parse time
+            if isinstance(values, list):
+                try:
+                    cleaned = clean_column(values)
+                except TypeError:
+                    raise ValueError("a damaged copy") from None
+                if cleaned is not values:
+                    data[name] = list(cleaned)
         if set(data) != set(COLUMNS) or any(not isinstance(v, list) or len(v) != n for v in data.values()):
             raise ValueError("a damaged copy")
         return cls(data)

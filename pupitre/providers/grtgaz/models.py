@@ -42,6 +42,7 @@ from pydantic import (
 )
 
 from pupitre.providers.core.clock import PARIS, UTC
+from pupitre.providers.core.text import MULTILINE, ApiModel
 
 #: Module default for reading ``...Z`` timestamps as Paris wall time (see module docstring).
 TIMESTAMPS_LOCAL = True
@@ -167,7 +168,7 @@ _FLEX_FIELDS = {
 _MODEL_CONFIG = ConfigDict(populate_by_name=True, frozen=True)
 
 
-class Indicator(BaseModel):
+class Indicator(ApiModel):
     """One indicator of §13.1: ``status`` and its publication/application times."""
 
     model_config = _MODEL_CONFIG
@@ -177,7 +178,7 @@ class Indicator(BaseModel):
     applicationDateTime: Timestamp
 
 
-class IndicatorSet(BaseModel):
+class IndicatorSet(ApiModel):
     """A §13.1 ``currentIndicator`` / ``nextIndicator``: a site and its three indicators.
 
     The document names the Q→Q- indicator ``qTo0FlexibilityIndicator``;
@@ -211,7 +212,7 @@ class IndicatorSet(BaseModel):
         return [(flex, self.indicator(flex)) for flex in Flex]
 
 
-class SiteIndicators(BaseModel):
+class SiteIndicators(ApiModel):
     """§13.1 ``siteIndicators``: the current state and, when announced, the next one.
 
     ``nextIndicator`` is present between a publication (H-8 min) and its application
@@ -240,7 +241,7 @@ class SiteIndicators(BaseModel):
         return self.currentIndicator.meshLabel
 
 
-class Error(BaseModel):
+class Error(ApiModel):
     """§13.6 ``Error``: ``Code`` (integer) and ``Message``; lower-case names accepted too."""
 
     model_config = ConfigDict(populate_by_name=True, frozen=True)
@@ -284,7 +285,7 @@ class FeasibilityStatus(str, enum.Enum):
         return self is not FeasibilityStatus.PENDING
 
 
-class HourlyQuantity(BaseModel):
+class HourlyQuantity(ApiModel):
     """One slot of ``hmsHourlyProfile`` / ``hourlyQuantities`` (§13.2-13.4).
 
     ``hourlySlotStartDateTime`` is CET/CEST wall time; ``quantity`` in kWh 25°C.
@@ -298,7 +299,7 @@ class HourlyQuantity(BaseModel):
     quantity: float | None
 
 
-class InputHmsProfile(BaseModel):
+class InputHmsProfile(ApiModel):
     """§13.2 ``inputHmsProfile``: a program as a client sends it (``POST /hmsProfiles``).
 
     ``hmsProfileId`` is ``AAAAMMJJ-LIxxxx-<contract>-<version>`` (§2.2, see
@@ -326,7 +327,7 @@ class InputHmsProfile(BaseModel):
         return [slot.quantity for slot in self.hmsHourlyProfile]
 
 
-class FeasibilityIndicator(BaseModel):
+class FeasibilityIndicator(ApiModel):
     """§13.3 ``hmsProfileFeasibility.indicator``: the statuses used for the validation.
 
     Note the names differ from §13.1: ``qToQmaxFlexibilityIndicator`` for Q→Q+ and
@@ -354,7 +355,7 @@ class FeasibilityIndicator(BaseModel):
         return self.qToQmaxFlexibilityIndicator
 
 
-class HmsProfileFeasibility(BaseModel):
+class HmsProfileFeasibility(ApiModel):
     """§13.3 ``hmsProfileFeasibility``: indicators used, status, and ``comment``.
 
     ``comment`` explains the status ("Programme accepté", or the §13.3 reasons such as
@@ -365,10 +366,11 @@ class HmsProfileFeasibility(BaseModel):
 
     indicator: FeasibilityIndicator | None = None
     hmsProfileFeasibilityStatus: FeasibilityStatus = FeasibilityStatus.PENDING
-    comment: str = ""
+    #: Free text from GRTgaz: the one multi-line field (its line breaks are kept, cleaned).
+    comment: Annotated[str, MULTILINE] = ""
 
 
-class HmsProfile(BaseModel):
+class HmsProfile(ApiModel):
     """§13.3 ``hmsProfile``: a declared program as the API exposes it once recorded.
 
     ``hmsProfileFeasibility`` is ``None`` while the feasibility is not decided yet
@@ -406,7 +408,7 @@ class HmsProfile(BaseModel):
         return [slot.quantity for slot in self.hmsHourlyProfile]
 
 
-class RebuiltHmsProfile(BaseModel):
+class RebuiltHmsProfile(ApiModel):
     """§13.4 ``rebuiltHmsProfile``: the rebuilt (reference) program of a site and day.
 
     ``hmsProfileId`` is ``AAAAMMJJ-LIxxxx`` and stays the same all day; the content
@@ -433,7 +435,7 @@ class RebuiltHmsProfile(BaseModel):
         return [slot.quantity for slot in self.hourlyQuantities]
 
 
-class Link(BaseModel):
+class Link(ApiModel):
     """§13.5 ``link``: ``rel`` names the declared program, ``href`` is its URL."""
 
     model_config = _PROFILE_CONFIG

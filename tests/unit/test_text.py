@@ -175,3 +175,12 @@ def test_log_formatter_makes_controls_visible() -> None:
     out = formatter.format(record)
     assert unsafe(out, multiline=True) == set()
     assert "site ␛]0;t␇" in out and "Traceback" in out and "\n" in out
+
+
+def test_raw_blocks_typed_any_are_cleaned() -> None:
+    class Request(ApiModel):
+        informations_client: dict[str, Any] | None = None
+        data: Any = None
+
+    request = Request.model_validate({"informations_client": {"nom": "\x1b[2J"}, "data": ["\x9b"]})
+    assert request.informations_client == {"nom": "␛[2J"} and request.data == ["␛["]

@@ -20,8 +20,9 @@ common case costs one regular-expression search.
 
 Every provider's pydantic models derive from :class:`ApiModel`, which applies
 :func:`clean_text` to every ``str`` the model validates (fields, lists, dicts, nested
-models, unknown extra fields); :func:`clean_data` does the same for raw JSON shown as
-is, and :func:`clean_column` for the park-scale column paths that skip pydantic.
+models, ``Any`` values such as raw JSON blocks, unknown extra fields); :func:`clean_data`
+does the same for raw JSON shown as is, and :func:`clean_column` for the park-scale
+column paths that skip pydantic.
 Markup is still escaped where text is shown (``core.http.safe_text``, Rich ``escape``):
 this module deals with the terminal, not with markup.
 
@@ -139,6 +140,8 @@ def _clean_schema(schema: Any) -> Any:
     kind = schema["type"]
     if kind == "str":
         return _marked(cs.no_info_after_validator_function(clean_text, schema))
+    if kind == "any":  # raw JSON kept as it is (``dict[str, Any]`` blocks): every string in it
+        return _marked(cs.no_info_after_validator_function(clean_data, schema))
     for key in (
         "schema",
         "items_schema",

@@ -148,6 +148,23 @@ class SimOrder:
 
 
 class SwitchgridSimulator(Simulator):
+    #: Free text in this API's answers: where the ``hostile`` fault switch writes escape sequences.
+    TEXT_FIELDS = frozenset(
+        (
+            "nomClientFinalOuDenominationSociale",
+            *(f"ligne{n}" for n in range(1, 8)),
+            "street",
+            "city",
+            "firstName",
+            "lastName",
+            "name",
+            "otherNames",
+            "errorMessage",
+            "message",
+            "userUrl",
+            "meter_reading",  # the raw Enedis JSON of R6x/C68 requests, shown as a tree
+        )
+    )
     error_body = staticmethod(error_body)
 
     def __init__(

@@ -121,6 +121,12 @@ def clean_strings(values: Iterable[Any]) -> tuple[Any, ...]:
     return tuple(clean_text(v) if isinstance(v, str) else v for v in values)
 
 
+def unknown_word(value: str) -> str:
+    """How a value the API's document does not list is shown, on its one row:
+    ``? unknown (PURPLE)`` (the rest of the feed stays readable)."""
+    return f"? unknown ({clean_text(value)})"
+
+
 # -- pydantic: every str of a model ------------------------------------------------------------------
 
 _MARK = "pupitre_clean"

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Annotated, Any, Generic, Iterator, Literal, Sequence, TypeVar
+from typing import Annotated, Any, Generic, Iterator, Sequence, TypeVar
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, SecretStr, StrictBool
 
 from pupitre.providers.core.clock import PARIS, UTC
-from pupitre.providers.core.text import ApiModel
+from pupitre.providers.core.text import ApiModel, unknown_word
 
 T = TypeVar("T")
 OrderT = TypeVar("OrderT", bound=BaseModel)
@@ -92,11 +92,21 @@ def _upper(value: Any) -> Any:
 
 
 #: RG_REP_ACK_0060 / §5.2.4: where an acknowledgement was made (case-tolerant).
-AckSource = Annotated[Literal["API", "PORTAL"], BeforeValidator(_upper)]
+ACK_SOURCES = ("API", "PORTAL")
 #: RG_REP_ACK_0050: retrieval of the order, or sending of the acknowledgement.
-AckType = Annotated[Literal["GET_ORDER", "SET_ACK"], BeforeValidator(_upper)]
+ACK_TYPES = ("GET_ORDER", "SET_ACK")
 #: RG_CON_0020: contract status.
-ContractStatus = Annotated[Literal["ACTIVE", "EXPIRED"], BeforeValidator(_upper)]
+CONTRACT_STATUSES = ("ACTIVE", "EXPIRED")
+# Read as text: a value the document does not list is kept and shown ``? unknown (FAX)``
+# on its one row (:func:`shown`) rather than failing the whole answer.
+AckSource = Annotated[str, BeforeValidator(_upper)]
+AckType = Annotated[str, BeforeValidator(_upper)]
+ContractStatus = Annotated[str, BeforeValidator(_upper)]
+
+
+def shown(value: str, known: tuple[str, ...]) -> str:
+    """``value`` for the screen: as is when the document lists it, else ``? unknown (…)``."""
+    return value if value in known else unknown_word(value)
 
 
 # -- envelope (§3.3, §3.4.2) ----------------------------------------------------------------

@@ -26,7 +26,7 @@ from pupitre.providers.core.checks import Finding
 from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.errors import ApiError, PayloadError
 from pupitre.providers.core.feeds import Change, Feed, fixed_interval
-from pupitre.providers.core.text import clean_column, clean_strings, clean_text
+from pupitre.providers.core.text import clean_column, clean_strings, clean_text, unknown_word
 from pupitre.providers.grdf_adict import models as m
 from pupitre.providers.grdf_adict import rules
 from pupitre.settings import GrdfAdictSettings
@@ -589,6 +589,11 @@ class RightsSummary:
     next_deadline: str
     lost_recently: list[int]  # rows that became Refusée / Obsolète / Révoquée since yesterday
 
+    @property
+    def unknown_states(self) -> dict[str, int]:
+        """States the document does not list (``? unknown (…)`` on their rows), with counts."""
+        return {state: n for state, n in self.by_state.items() if state and state not in m.STATES}
+
 
 class DeadlineCache:
     """Working-day arithmetic per distinct deadline (a park has few distinct dates)."""
@@ -674,6 +679,10 @@ def summary_findings(summary: RightsSummary, table: RightsTable) -> list[Finding
                 f"Obsolète/Révoquée since yesterday: {sample}{more}",
             )
         )
+    unknown = summary.unknown_states
+    if unknown:
+        words = ", ".join(f"{n} {unknown_word(state)}" for state, n in sorted(unknown.items())[:3])
+        out.append(Finding(TITLE, "attention", f"right(s) in a state the document does not list: {words}"))
     if not out:
         out.append(
             Finding(

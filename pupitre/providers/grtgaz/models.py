@@ -125,7 +125,13 @@ Timestamp = Annotated[
 
 
 class IndicatorStatus(str, enum.Enum):
-    """§13.1 ``status``: GREEN, RED, or GREY (shortage of flexibility, §4)."""
+    """§13.1 ``status``: GREEN, RED, or GREY (shortage of flexibility, §4).
+
+    A value the document does not list (``PURPLE``) is read as an *unknown* status that
+    keeps the word GRTgaz sent (``IndicatorStatus("PURPLE").value == "PURPLE"``,
+    :attr:`known` false): that one indicator shows ``? unknown (PURPLE)`` and counts as
+    attention, the rest of the feed stays readable.
+    """
 
     GREEN = "GREEN"
     RED = "RED"
@@ -137,13 +143,41 @@ class IndicatorStatus(str, enum.Enum):
             text = value.strip().upper()
             if text == "GRAY":
                 return cls.GREY
-            return cls.__members__.get(text)
+            member = cls.__members__.get(text)
+            if member is not None:
+                return member
+            if text:
+                return _unknown_status(value.strip())
         return None
+
+    @property
+    def known(self) -> bool:
+        """One of the documented GREEN / RED / GREY."""
+        return self._name_ != UNKNOWN_NAME
 
     @property
     def word(self) -> str:
         """A word for the screen, so a status never relies on colour alone."""
+        if not self.known:
+            return f"unknown ({self.value})"
         return {"GREEN": "green", "RED": "red", "GREY": "grey"}[self.value]
+
+
+#: The ``name`` of a status GRTgaz sent that the document does not list.
+UNKNOWN_NAME = "UNKNOWN"
+_UNKNOWN_STATUSES: dict[str, IndicatorStatus] = {}
+
+
+def _unknown_status(raw: str) -> IndicatorStatus:
+    """The (cached) pseudo-member of :class:`IndicatorStatus` for an undocumented ``raw``."""
+    member = _UNKNOWN_STATUSES.get(raw)
+    if member is None:
+        member = str.__new__(IndicatorStatus, raw)
+        member._name_ = UNKNOWN_NAME
+        member._value_ = raw
+        if len(_UNKNOWN_STATUSES) < 100:  # an API inventing words does not grow memory
+            _UNKNOWN_STATUSES[raw] = member
+    return member
 
 
 class Flex(str, enum.Enum):

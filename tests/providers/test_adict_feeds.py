@@ -211,8 +211,8 @@ def test_copy_keeps_odd_text_and_empty_tables(tmp_path: Path) -> None:
     store.save_snapshot("rights", table.dump(), dt.datetime(2026, 11, 18, tzinfo=PARIS))
     again = RightsTable.load(store.load_snapshot("rights").payload)  # type: ignore[union-attr]
     assert again.col == table.col and again.col["holder"][0] == 'A␟B "é"'
-    raw = table.dump()
-    raw["data"] = {**raw["data"], "holder": ['A\x1b]0;x\x07B "é"', ""]}  # written by an older pupitre
+    raw = {k: v for k, v in table.dump().items() if k != "text"}  # written by an older pupitre
+    raw["data"] = {**raw["data"], "holder": ['A\x1b]0;x\x07B "é"', ""]}
     assert RightsTable.load(raw).col["holder"] == ['A␛]0;x␇B "é"', ""]
     assert len(RightsTable.load(RightsTable().dump())) == 0
     with pytest.raises(ValueError):

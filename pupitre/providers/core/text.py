@@ -16,7 +16,8 @@ makes every such character **visible** instead of acting:
   (free comments) keeps ``\\n`` (CRLF and lone CR become ``\\n``) and reads tabs as spaces.
 
 Everything else — accents, ``€``, ``«»``, any printable Unicode — is kept as is. The
-common case costs one regular-expression search.
+common case costs one ``str.isprintable()`` (then one regular-expression search when the
+text holds a non-printable character that is harmless, such as a no-break space).
 
 Every provider's pydantic models derive from :class:`ApiModel`, which applies
 :func:`clean_text` to every ``str`` the model validates (fields, lists, dicts, nested
@@ -74,7 +75,7 @@ def _visible_multi(match: re.Match[str]) -> str:
 
 def clean_text(text: str, *, multiline: bool = False) -> str:
     """``text`` with no character a terminal would act on (see the module docstring)."""
-    if not _UNSAFE.search(text):
+    if text.isprintable() or not _UNSAFE.search(text):  # isprintable: C speed, the common case
         return text
     if multiline:
         return _UNSAFE.sub(_visible_multi, _LINE_BREAK.sub("\n", text))
@@ -109,9 +110,10 @@ def clean_data(value: Any) -> Any:
 
 def clean_column(values: Sequence[str]) -> Sequence[str]:
     """A column of one-line strings, cleaned: the column itself when every value is
-    already clean (one search over the joined column: ~1 ms for 100,000 values), else a
+    already clean (one check over the joined column: a few ms for 100,000 values), else a
     new list."""
-    if not _UNSAFE.search("".join(values)):
+    joined = "".join(values)
+    if joined.isprintable() or not _UNSAFE.search(joined):
         return values
     return [clean_text(value) for value in values]
 

@@ -70,6 +70,8 @@ COLUMNS = (
 )
 _OLDER_COLUMNS = COLUMNS[:-2]  # copies stored before the perimeter flags were kept
 _SEP = "\x1f"  # the older stored form joined each column on it
+#: Marks a stored copy whose text was cleaned when parsed (core.text): read back as it is.
+_CLEANED = "clean"
 _FILTER_KEYS = {"state": "etat_droit_acces", "role": "role_tiers", "proof": "statut_controle_preuve"}
 
 
@@ -402,7 +404,7 @@ class RightsTable:
     def dump(self) -> dict[str, Any]:
         """For the store: the columns as they are (the store encodes them with orjson: a
         100,000-right copy is ~24 MB, encoded in ~40 ms and read back in ~0.2 s)."""
-        return {"columns": list(COLUMNS), "rows": len(self), "data": self.col}
+        return {"columns": list(COLUMNS), "rows": len(self), "data": self.col, "text": _CLEANED}
 
     @classmethod
     def load(cls, payload: Mapping[str, Any]) -> "RightsTable":
@@ -418,7 +420,8 @@ class RightsTable:
         }
         for name in COLUMNS[len(columns) :]:
             data[name] = [""] * n
-        for name, values in data.items():  # a copy written before text was cleaned at parse time
+        for name, values in data.items() if payload.get("text") != _CLEANED else ():
+            # a copy written before text was cleaned at parse time: cleaned once, here
             if isinstance(values, list):
                 try:
                     cleaned = clean_column(values)

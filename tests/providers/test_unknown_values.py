@@ -102,3 +102,20 @@ def test_switchgrid_unknown_statuses_need_attention() -> None:
 
 def test_unknown_word_is_cleaned() -> None:
     assert unknown_word("PUR\x1b]0;x\x07PLE") == "? unknown (PUR␛]0;x␇PLE)"
+
+
+def test_edf_oa_unknown_values_need_attention() -> None:
+    from pupitre.providers.edf_oa import feeds as edf_feeds
+    from pupitre.settings import EdfOaSettings
+
+    contract = edf.Contract.model_validate(
+        {
+            "id": "BOA0001",
+            "plant_id": "30001234567890",
+            "status": "SUSPENDED",
+            "created_at": "2026-01-01T00:00:00Z",
+            "updated_at": "2026-01-01T00:00:00Z",
+        }
+    )
+    findings = edf_feeds.findings(EdfOaSettings(), {edf_feeds.CONTRACTS_FEED: [contract]}, NOW)
+    assert [(f.level, f.message) for f in findings] == [("attention", "contract BOA0001 ? unknown (SUSPENDED)")]

@@ -89,10 +89,11 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         fault = self.plan.take(scope["method"], scope["path"])
-        if fault is None and self.plan.hostile(scope["method"], scope["path"]):
-            await self._rewritten(scope, receive, send)
-        elif fault is None:
-            await self.app(scope, receive, send)
+        if fault is None:
+            if self.plan.hostile(scope["method"], scope["path"]):
+                await self._rewritten(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
             return
         if fault.kind == "status":
             body = json.dumps(self.error_body(fault.status, "simulated failure")).encode()

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Sequence, cast
 
 from pydantic import BaseModel, GetCoreSchemaHandler
 from pydantic_core import CoreSchema
@@ -135,7 +135,8 @@ _MARK = "pupitre_clean"
 
 
 def _marked(schema: CoreSchema) -> CoreSchema:
-    schema.setdefault("metadata", {})[_MARK] = True  # type: ignore[index]  # metadata is a dict
+    writable = cast(dict[str, Any], schema)  # every core schema is a dict with a "metadata" key
+    writable["metadata"] = {**(writable.get("metadata") or {}), _MARK: True}
     return schema
 
 

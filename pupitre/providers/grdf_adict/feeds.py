@@ -301,18 +301,18 @@ class _Columns:
         date, code = self.dates.__getitem__, self.codes.__getitem__
         # text typed by third parties, cleaned for the terminal (core.text); dates are
         # checked by ``_date``, flags are "1"/"0"/"", the others memoised cleaned
-        ids, pces = clean_column(ids), clean_column(pces)
-        names, companies = clean_column(_texts(names)), clean_column(_texts(companies))
+        clean_ids, clean_pces = clean_column(ids), clean_column(pces)
+        holders, firms = clean_column(_texts(names)), clean_column(_texts(companies))
         states = list(map(self.states.__getitem__, states))
         changed = [
             date(r if s == m.REVOKED else o if s == m.OBSOLETE else f) if s in _CHANGED_AT else ""
             for s, r, o, f in zip(states, revoked, obsolete, refused, strict=True)
         ]
         return [
-            ids,
-            pces,
+            clean_ids,
+            clean_pces,
             list(map(self.roles.__getitem__, roles)),
-            [name or company for name, company in zip(names, companies, strict=True)],
+            [name or company for name, company in zip(holders, firms, strict=True)],
             states,
             list(map(code, proofs)),
             list(map(date, starts)),
@@ -324,7 +324,7 @@ class _Columns:
             changed,
             list(map(code, postcodes)),
             clean_column(_texts(emails)),
-            ["1" if name and not company else "" for name, company in zip(names, companies, strict=True)],
+            ["1" if name and not company else "" for name, company in zip(holders, firms, strict=True)],
             list(map(self.flags.__getitem__, published)),
             list(map(self.flags.__getitem__, informative)),
         ]

@@ -15,6 +15,7 @@ from pupitre.providers.core.checks import EXIT_CODES, Finding, overall
 from pupitre.providers.core.errors import ApiError, ConfigError
 from pupitre.providers.core.feeds import load_snapshot, record_result
 from pupitre.providers.core.store import StoreError
+from pupitre.providers.core.text import clean_data
 from pupitre.runtime import Runtime
 
 FETCH_TIMEOUT = 30.0
@@ -72,6 +73,7 @@ async def run_checks(runtime: Runtime, timeout: float = FETCH_TIMEOUT) -> dict[s
 
 
 def render_text(report: dict[str, Any]) -> str:
+    """The report as lines for a terminal or a cron mail (text cleaned: :func:`output`)."""
     lines = [f"pupitre check — {LABELS[report['status']]} ({report['checked_at'][:19]})"]
     if report["simulated"]:
         lines.append(f"  SIMULATED (sandbox data, not the real APIs): {', '.join(report['simulated'])}")
@@ -88,6 +90,13 @@ def main(runtime: Runtime, *, as_json: bool) -> int:
         finally:
             await runtime.aclose()
 
-    report = asyncio.run(go())
+    report = output(asyncio.run(go()))
     print(json.dumps(report, indent=2, ensure_ascii=False) if as_json else render_text(report))
     return int(report["exit_code"])
+
+
+def output(report: dict[str, Any]) -> dict[str, Any]:
+    """The report with every string cleaned for a terminal (:mod:`pupitre.providers.core.text`).
+    API text is cleaned where it is parsed; this also covers error messages and settings
+    values, and keeps ``--json`` valid JSON with no raw control or bidi character."""
+    return clean_data(report)  # type: ignore[no-any-return]  # a dict in, a dict out

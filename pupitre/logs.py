@@ -18,6 +18,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from pupitre.providers.core.text import SafeLogFormatter
+
 MAX_BYTES = 2_000_000
 BACKUPS = 3
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -75,7 +77,8 @@ def _private_dir(path: Path) -> None:
 def _handler(path: Path) -> logging.Handler:
     _private_dir(path.parent)
     handler = PrivateRotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
-    handler.setFormatter(logging.Formatter(FORMAT))
+    # control characters in any record (API text, paths, exceptions) are made visible
+    handler.setFormatter(SafeLogFormatter(FORMAT))
     return handler
 
 
@@ -102,7 +105,9 @@ def setup_logging(path: Path | None = None, *, to_stderr: bool = False) -> LogSt
     root = logging.getLogger()
     root.handlers[:] = [handler]
     if to_stderr:
-        root.addHandler(logging.StreamHandler(sys.stderr))
+        stderr = logging.StreamHandler(sys.stderr)
+        stderr.setFormatter(SafeLogFormatter())
+        root.addHandler(stderr)
     root.setLevel(logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     STATE.path, STATE.problem = state.path, state.problem

@@ -11,11 +11,13 @@ from rich.markup import escape
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.signal import Signal
 
 from pupitre.crash import EXIT_CRASH, crash_hook, log_crash
 from pupitre.providers.core.store import OutboxItem
+from pupitre.providers.core.text import clean_text
 from pupitre.providers.switchgrid import feeds as switchgrid
 from pupitre.providers.switchgrid.actions import ORDER_ACTION
 from pupitre.runtime import Runtime
@@ -162,6 +164,25 @@ class PupitreApp(App[None]):
 
     async def on_unmount(self) -> None:
         await self.runtime.aclose()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification (screens call this one) with control characters made visible:
+        API text is cleaned where it is parsed, this holds for any other text too."""
+        super().notify(
+            clean_text(message, multiline=True),
+            title=clean_text(title),
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
 
     # -- actions -------------------------------------------------------------------------
     def action_refresh(self) -> None:

@@ -202,8 +202,9 @@ async def test_day_counter_survives_a_restart(tmp_path: Path) -> None:
 
 
 def test_copy_keeps_odd_text_and_empty_tables(tmp_path: Path) -> None:
-    """Through the store and back: odd text kept, empty tables, damaged copies refused, and
-    the older stored form (each column joined on \x1f) still read."""
+    """Through the store and back: odd text kept (a control character made visible, the
+    rest as sent), empty tables, damaged copies refused, and the older stored form (each
+    column joined on \x1f) still read; a copy stored raw is cleaned when read."""
     store = Store(tmp_path / "s.sqlite3")
     table = RightsTable()
     table.add_raw([right(1, nom_titulaire='A\x1fB "é"'), right(2, nom_titulaire="")])
@@ -211,7 +212,10 @@ def test_copy_keeps_odd_text_and_empty_tables(tmp_path: Path) -> None:
     snapshot = store.load_snapshot("rights")
     assert snapshot is not None
     again = RightsTable.load(snapshot.payload)
-    assert again.col == table.col and again.col["holder"][0] == 'A\x1fB "é"'
+    assert again.col == table.col and again.col["holder"][0] == 'A␟B "é"'
+    raw = {k: v for k, v in table.dump().items() if k != "text"}  # written by an older pupitre
+    raw["data"] = {**raw["data"], "holder": ['A\x1b]0;x\x07B "é"', ""]}
+    assert RightsTable.load(raw).col["holder"] == ['A␛]0;x␇B "é"', ""]
     assert len(RightsTable.load(RightsTable().dump())) == 0
     with pytest.raises(ValueError):
         RightsTable.load({**table.dump(), "rows": 3})

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from pupitre.providers.core.clock import PARIS, UTC
 from pupitre.providers.edf_oa import rules
 from pupitre.providers.edf_oa.models import (
+    ACK_SOURCES,
     AckEntry,
     AcknowledgementRequest,
     AcknowledgementsState,
@@ -23,6 +24,7 @@ from pupitre.providers.edf_oa.models import (
     NewToken,
     Period,
     TokenStatus,
+    shown,
     to_document,
 )
 from pupitre.providers.edf_oa.rules import AckRuleError
@@ -143,14 +145,14 @@ def test_RG_CON_0020_contract_status_is_active_or_expired() -> None:
     assert Contract.model_validate({**base, "status": "ACTIVE"}).status == "ACTIVE"
     assert Contract.model_validate({**base, "status": "expired"}).status == "EXPIRED"
     assert Contract.model_validate({**base, "status": "ACTIVE"}).manager_id is None  # not visible
-    with pytest.raises(ValidationError):
-        Contract.model_validate({**base, "status": "SUSPENDED"})
+    # a status the document does not list is read and shown, not fatal (issue 14)
+    assert Contract.model_validate({**base, "status": "SUSPENDED"}).status == "SUSPENDED"
 
 
-def test_ack_source_and_type_are_strict_but_case_tolerant() -> None:
+def test_ack_source_and_type_are_case_tolerant_and_an_unknown_one_is_shown() -> None:
     assert entry(True, at(14), source="portal").ack_source == "PORTAL"
-    with pytest.raises(ValidationError):
-        entry(True, at(14), source="MAIL")
+    source = entry(True, at(14), source="MAIL").ack_source  # read, not fatal (issue 14)
+    assert source == "MAIL" and shown(source, ACK_SOURCES) == "? unknown (MAIL)"
 
 
 def test_acknowledgement_request_needs_real_booleans_and_one_contract() -> None:

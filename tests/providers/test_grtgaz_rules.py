@@ -175,8 +175,11 @@ def test_q_to_q_minus_alias_is_accepted_and_written_under_the_document_name() ->
 
 
 def test_bad_payloads_are_refused() -> None:
+    # an undocumented colour is read as unknown on its indicator, not refused (issue 14)
+    blue = IndicatorSet.model_validate(set_doc("BLUE")).qTo0FlexibilityIndicator.status
+    assert not blue.known and blue.word == "unknown (BLUE)"
     with pytest.raises(ValidationError):
-        IndicatorSet.model_validate(set_doc("BLUE"))
+        IndicatorSet.model_validate(set_doc(""))  # no status at all
     with pytest.raises(ValidationError):
         SiteIndicators.model_validate({"currentIndicator": set_doc(available="yesterday")})
     missing = set_doc()

@@ -154,7 +154,7 @@ async def test_stream_cut_halfway_keeps_the_rows_and_shows_the_error(make_runtim
         assert app.feeds.state(RIGHTS_FEED).error is not None
 
 
-@pytest.mark.parametrize("kind", FAULT_KINDS)
+@pytest.mark.parametrize("kind", [k for k in FAULT_KINDS if k != "hostile"])  # hostile: a switch, no error
 async def test_every_fault_leaves_the_app_running_with_the_error_visible(make_runtime, make_app, kind):
     runtime = make_runtime()
     runtime.faults.add(ROUTE, kind, status=503)

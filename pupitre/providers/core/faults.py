@@ -3,8 +3,12 @@
 A status code, a timeout (before the API acts), a late answer (the API acts, then its
 answer comes after ``timeout_seconds``: a crash or a timeout while the answer is in
 flight), a malformed or truncated body, a 401 as if the token expired, or a quota
-refusal. Usable from tests and from ``pupitre sandbox serve --fault``. No httpx import:
-the runtime builds one before any simulator exists.
+refusal. ``hostile`` is a switch rather than a fault: while it is in the plan (it is never
+consumed), every answer of a matching route carries terminal escape sequences and bidi
+controls in each of its text fields, as a third party could type them (see
+:data:`pupitre.providers.core.sandbox.HOSTILE_TEXT`); a demo and the tests of
+``providers/core/text.py`` use it. Usable from tests and from ``pupitre sandbox serve
+--fault``. No httpx import: the runtime builds one before any simulator exists.
 """
 
 from __future__ import annotations
@@ -15,8 +19,17 @@ import threading
 from dataclasses import dataclass, field
 from typing import Literal, TypeGuard
 
-FaultKind = Literal["status", "timeout", "late", "malformed", "truncated", "expired_token", "quota"]
-FAULT_KINDS: tuple[str, ...] = ("status", "timeout", "late", "malformed", "truncated", "expired_token", "quota")
+FaultKind = Literal["status", "timeout", "late", "malformed", "truncated", "expired_token", "quota", "hostile"]
+FAULT_KINDS: tuple[str, ...] = (
+    "status",
+    "timeout",
+    "late",
+    "malformed",
+    "truncated",
+    "expired_token",
+    "quota",
+    "hostile",
+)
 
 
 def is_fault_kind(value: str) -> TypeGuard[FaultKind]:
@@ -58,14 +71,20 @@ class FaultPlan:
         return fault
 
     def take(self, method: str, path: str) -> Fault | None:
+        """The next fault for this call (consumed); ``hostile`` switches are not faults here."""
         with self._lock:
             for fault in self.faults:
-                if fault.matches(method, path):
+                if fault.kind != "hostile" and fault.matches(method, path):
                     fault.count -= 1
                     if fault.count <= 0:
                         self.faults.remove(fault)
                     return fault
         return None
+
+    def hostile(self, method: str, path: str) -> bool:
+        """Whether this call's answer gets hostile text (a ``hostile`` switch matches it)."""
+        with self._lock:
+            return any(fault.kind == "hostile" and fault.matches(method, path) for fault in self.faults)
 
     def clear(self) -> None:
         with self._lock:

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence, TextIO
 
-_FORMULA_START = ("=", "+", "@", "\t", "\r")
+from pupitre.providers.core.text import csv_cell as _cell
 
 
 def ensure_private_dir(directory: Path) -> Path:
@@ -60,21 +60,6 @@ def export_dir(configured: str, data_dir: Path) -> Path:
     ``<data dir>/exports`` when it is empty."""
     configured = (configured or "").strip()
     return Path(configured).expanduser() if configured else data_dir / "exports"
-
-
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START) or (text.startswith("-") and not _is_number(text)):
-        return "'" + text
-    return text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def write_csv(rows: Iterable[Mapping[str, Any]], path: Path | str, columns: Sequence[str] | None = None) -> Path:

@@ -13,13 +13,14 @@ import re
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, Callable, Mapping, TypeVar, cast
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from pupitre import __version__
 from pupitre.providers.core.errors import PayloadError
+from pupitre.providers.core.text import clean_data
 
 log = logging.getLogger("pupitre.http")
 
@@ -153,13 +154,17 @@ def decode_json(response: httpx.Response, provider: str) -> Any:
 
 def parse_model(data: object, model: type[T] | TypeAdapter[T], provider: str) -> T:
     """Validate data against a pydantic model, a type or a :class:`TypeAdapter` (for
-    ``Annotated`` types); :class:`PayloadError` on mismatch."""
+    ``Annotated`` types); :class:`PayloadError` on mismatch.
+
+    Text is cleaned for the terminal (:mod:`pupitre.providers.core.text`): by the model
+    (:class:`~pupitre.providers.core.text.ApiModel`), and for a plain type (``Any``,
+    ``dict``: raw JSON shown as it is) every string of the result."""
     try:
         if isinstance(model, TypeAdapter):
-            return model.validate_python(data)
+            return cast(T, clean_data(model.validate_python(data)))  # clean_data keeps the shape
         if isinstance(model, type) and issubclass(model, BaseModel):
             return model.model_validate(data)
-        return TypeAdapter(model).validate_python(data)
+        return cast(T, clean_data(TypeAdapter(model).validate_python(data)))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))

@@ -5,7 +5,9 @@ it in-process, streaming its answers chunk by chunk, so the real client code run
 ``pupitre sandbox serve`` serves the same apps on loopback with uvicorn.
 
 The :class:`~pupitre.providers.core.faults.FaultPlan` is applied here, by
-:class:`FaultMiddleware`, before a simulator sees the call.
+:class:`FaultMiddleware`, before a simulator sees the call — and after it for the
+``hostile`` switch, which rewrites the answer's text fields (each simulator names them in
+:attr:`Simulator.TEXT_FIELDS`).
 """
 
 from __future__ import annotations
@@ -38,6 +40,30 @@ async def _send_json(send: Send, status: int, body: bytes, headers: list[tuple[b
 
 ErrorBody = Callable[[int, str], Any]
 
+#: What the ``hostile`` switch appends to every text field: the sequences a third party
+#: could type into a label or a name — window title (OSC 0), clipboard (OSC 52), clear
+#: screen (CSI 2J), a hyperlink (OSC 8), an 8-bit CSI, a bidi override and isolate, a CR.
+HOSTILE_TEXT = (
+    " \x1b]0;PWNED\x07"
+    "\x1b]52;c;cm0gLXJmIH4K\x07"
+    "\x1b[2J\x1b[H"
+    "\x1b]8;;https://evil.invalid/\x1b\\link\x1b]8;;\x1b\\"
+    "\x9b31m"
+    "\u202eLTR\u2066x\u2069\r"
+)
+
+
+def hostile(value: Any, fields: frozenset[str], hit: bool = False) -> Any:
+    """JSON data with :data:`HOSTILE_TEXT` appended to every string under a key of
+    ``fields`` (a text field, or a block of them: every string beneath it)."""
+    if isinstance(value, str):
+        return value + HOSTILE_TEXT if hit else value
+    if isinstance(value, dict):
+        return {k: hostile(v, fields, hit or k in fields) for k, v in value.items()}
+    if isinstance(value, list):
+        return [hostile(v, fields, hit) for v in value]
+    return value
+
 
 def default_error_body(status: int, message: str) -> Any:
     return {"code": status, "message": message}
@@ -46,10 +72,17 @@ def default_error_body(status: int, message: str) -> Any:
 class FaultMiddleware:
     """ASGI middleware applying a :class:`FaultPlan` before the simulator sees the call."""
 
-    def __init__(self, app: ASGIApp, plan: FaultPlan, error_body: ErrorBody = default_error_body) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        plan: FaultPlan,
+        error_body: ErrorBody = default_error_body,
+        text_fields: frozenset[str] = frozenset(),
+    ) -> None:
         self.app = app
         self.plan = plan
         self.error_body = error_body
+        self.text_fields = text_fields
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,7 +90,10 @@ class FaultMiddleware:
             return
         fault = self.plan.take(scope["method"], scope["path"])
         if fault is None:
-            await self.app(scope, receive, send)
+            if self.plan.hostile(scope["method"], scope["path"]):
+                await self._rewritten(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
             return
         if fault.kind == "status":
             body = json.dumps(self.error_body(fault.status, "simulated failure")).encode()
@@ -108,6 +144,30 @@ class FaultMiddleware:
         await send({"type": "http.response.start", "status": start.get("status", 200), "headers": headers})
         await send({"type": "http.response.body", "body": cut})
 
+    async def _rewritten(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The real answer with hostile text in its text fields (JSON or NDJSON)."""
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, capture)
+        body = b"".join(chunks)
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        kind = dict(headers).get(b"content-type", b"").split(b";")[0].strip()
+        if kind == b"application/json" and body:
+            body = json.dumps(hostile(json.loads(body), self.text_fields)).encode()
+        elif kind == b"application/x-ndjson":
+            lines = [json.dumps(hostile(json.loads(line), self.text_fields)) for line in body.splitlines() if line]
+            body = ("\n".join(lines) + "\n").encode()
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": start.get("status", 200), "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
 
 class Simulator:
     """Base of every provider's simulator: its routes, behind the fault plan, as one ASGI app.
@@ -119,6 +179,10 @@ class Simulator:
 
     plan: FaultPlan
     error_body: ErrorBody = staticmethod(default_error_body)
+    #: The JSON keys of free text in this API's answers (labels, names, comments, messages):
+    #: the ``hostile`` switch appends :data:`HOSTILE_TEXT` to each (to every string beneath
+    #: a key naming a block of text).
+    TEXT_FIELDS: frozenset[str] = frozenset()
 
     def routes(self) -> list[Any]:
         raise NotImplementedError
@@ -140,7 +204,10 @@ class Simulator:
         """The app behind a :class:`FaultMiddleware` (``plan`` defaults to the simulator's
         own); it carries this simulator as its ``simulator`` attribute."""
         faults = FaultMiddleware(
-            self.starlette(), plan if plan is not None else self.plan, error_body=type(self).error_body
+            self.starlette(),
+            plan if plan is not None else self.plan,
+            error_body=type(self).error_body,
+            text_fields=type(self).TEXT_FIELDS,
         )
         return SimulatorApp(self.wrap(faults), self)
 

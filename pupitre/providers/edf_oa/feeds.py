@@ -20,11 +20,14 @@ from pupitre.providers.core.feeds import Change, Feed, fixed_interval
 from pupitre.providers.core.outbox import ActionRefused
 from pupitre.providers.edf_oa import rules
 from pupitre.providers.edf_oa.models import (
+    ACK_SOURCES,
+    CONTRACT_STATUSES,
     AcknowledgementRequest,
     AcknowledgementsState,
     Contract,
     CurtailmentOrder,
     TokenStatus,
+    shown,
 )
 from pupitre.settings import EdfOaSettings
 
@@ -440,6 +443,9 @@ def findings(settings: EdfOaSettings, results: dict[str, Any], now: dt.datetime)
             if level == "ok" and any(c in summary.needing for c in summary.acked_before_update):
                 level = "attention"  # the periods changed after the acknowledgement
             out.append(Finding(TITLE, level, summary_sentence(order, summary)))
+    odd = unknown_values(results)
+    if odd:
+        out.append(Finding(TITLE, "attention", "; ".join(odd[:3]) + (" …" if len(odd) > 3 else "")))
     if results.get(TOKEN_FEED) is not None:
         status = results[TOKEN_FEED]
         level = rules.token_level(status, now, settings.token_warning_days)
@@ -453,6 +459,23 @@ def findings(settings: EdfOaSettings, results: dict[str, Any], now: dt.datetime)
                     f"({days:.0f} day(s) left): rotate it (screen 3, key t)",
                 )
             )
+    return out
+
+
+def unknown_values(results: dict[str, Any]) -> list[str]:
+    """Values the document does not list (contract status, acknowledgement source), one
+    line each (``contract BOA0001 ? unknown (SUSPENDED)``): shown and counted as attention."""
+    out = []
+    for contract in results.get(CONTRACTS_FEED) or []:
+        if contract.status not in CONTRACT_STATUSES:
+            out.append(f"contract {contract.id} {shown(contract.status, CONTRACT_STATUSES)}")
+    acks = results.get(ACKS_FEED)
+    for item in acks.acknowledgements if acks is not None else []:
+        out += [
+            f"acknowledgement of {item.contract_id} via {shown(entry.ack_source, ACK_SOURCES)}"
+            for entry in item.ack_list
+            if entry.ack_source not in ACK_SOURCES
+        ]
     return out
 
 

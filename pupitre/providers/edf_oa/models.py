@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Annotated, Any, Generic, Iterator, Literal, Sequence, TypeVar
+from typing import Annotated, Any, Generic, Iterator, Sequence, TypeVar
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, SecretStr, StrictBool
 
 from pupitre.providers.core.clock import PARIS, UTC
+from pupitre.providers.core.text import ApiModel, unknown_word
 
 T = TypeVar("T")
 OrderT = TypeVar("OrderT", bound=BaseModel)
@@ -91,17 +92,27 @@ def _upper(value: Any) -> Any:
 
 
 #: RG_REP_ACK_0060 / §5.2.4: where an acknowledgement was made (case-tolerant).
-AckSource = Annotated[Literal["API", "PORTAL"], BeforeValidator(_upper)]
+ACK_SOURCES = ("API", "PORTAL")
 #: RG_REP_ACK_0050: retrieval of the order, or sending of the acknowledgement.
-AckType = Annotated[Literal["GET_ORDER", "SET_ACK"], BeforeValidator(_upper)]
+ACK_TYPES = ("GET_ORDER", "SET_ACK")
 #: RG_CON_0020: contract status.
-ContractStatus = Annotated[Literal["ACTIVE", "EXPIRED"], BeforeValidator(_upper)]
+CONTRACT_STATUSES = ("ACTIVE", "EXPIRED")
+# Read as text: a value the document does not list is kept and shown ``? unknown (FAX)``
+# on its one row (:func:`shown`) rather than failing the whole answer.
+AckSource = Annotated[str, BeforeValidator(_upper)]
+AckType = Annotated[str, BeforeValidator(_upper)]
+ContractStatus = Annotated[str, BeforeValidator(_upper)]
+
+
+def shown(value: str, known: tuple[str, ...]) -> str:
+    """``value`` for the screen: as is when the document lists it, else ``? unknown (…)``."""
+    return value if value in known else unknown_word(value)
 
 
 # -- envelope (§3.3, §3.4.2) ----------------------------------------------------------------
 
 
-class ApiErrorItem(BaseModel):
+class ApiErrorItem(ApiModel):
     """One item of ``errors`` (§3.4.2; the example is missing): ``code``, ``message``, ``field``."""
 
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="allow", defer_build=True)
@@ -127,7 +138,7 @@ def _meta(value: Any) -> Any:
     return {} if value is None else value
 
 
-class Envelope(BaseModel, Generic[T]):
+class Envelope(ApiModel, Generic[T]):
     """§3.3: every answer is ``{data, meta, errors}``.
 
     ``data`` may be null (POST, errors); ``meta`` a dict (null read as empty);
@@ -150,7 +161,7 @@ class Envelope(BaseModel, Generic[T]):
 # -- curtailment order (§4.1.4) -------------------------------------------------------------
 
 
-class Period(BaseModel):
+class Period(ApiModel):
     """One period of a curtailment order (§4.1.4).
 
     RG_COR_0030: ``value`` 1.0 means curtailment needed on the period, 0.0 none.
@@ -163,7 +174,7 @@ class Period(BaseModel):
     value: float
 
 
-class ContractCurtailment(BaseModel):
+class ContractCurtailment(ApiModel):
     """A contract's curtailment instruction for the day (§4.1.4).
 
     ``producer_id`` is shown to admin accounts only (RG_COR_0050), ``manager_id`` to
@@ -179,7 +190,7 @@ class ContractCurtailment(BaseModel):
     data: list[Period]
 
 
-class CurtailmentOrder(BaseModel):
+class CurtailmentOrder(ApiModel):
     """``GET /curtailments`` (§4.1.4): tomorrow's order (RG_COR_0010)."""
 
     model_config = _CONFIG
@@ -202,7 +213,7 @@ class CurtailmentOrder(BaseModel):
 # -- acknowledgements (§5.1.3, §5.2.4) --------------------------------------------------------
 
 
-class AckItem(BaseModel):
+class AckItem(ApiModel):
     """One acknowledgement sent (§5.1.3). RG_ACK_0020: ``true`` = will respect the order."""
 
     model_config = _CONFIG
@@ -211,7 +222,7 @@ class AckItem(BaseModel):
     ack_value: StrictBool
 
 
-class AcknowledgementRequest(BaseModel):
+class AcknowledgementRequest(ApiModel):
     """``POST /acknowledgements`` body (§5.1.3): the order's id and 1..n acknowledgements."""
 
     model_config = _CONFIG
@@ -220,7 +231,7 @@ class AcknowledgementRequest(BaseModel):
     acknowledgements: list[AckItem] = Field(min_length=1)
 
 
-class AckEntry(BaseModel):
+class AckEntry(ApiModel):
     """One acknowledgement made (§5.2.4): by whom, value, when, from the API or the portal."""
 
     model_config = _CONFIG
@@ -231,7 +242,7 @@ class AckEntry(BaseModel):
     ack_source: AckSource
 
 
-class ContractAcks(BaseModel):
+class ContractAcks(ApiModel):
     """A contract's acknowledgements of the day (§5.2.4; ids visible per RG_ACK_5020/5030)."""
 
     model_config = _CONFIG
@@ -242,7 +253,7 @@ class ContractAcks(BaseModel):
     ack_list: list[AckEntry] = Field(default_factory=list)
 
 
-class AcknowledgementsState(BaseModel):
+class AcknowledgementsState(ApiModel):
     """``GET /acknowledgements`` (§5.2.4): the acknowledgements made for J+1."""
 
     model_config = _CONFIG
@@ -256,7 +267,7 @@ class AcknowledgementsState(BaseModel):
 # -- contracts (§6.1.4) ---------------------------------------------------------------------
 
 
-class Contract(BaseModel):
+class Contract(ApiModel):
     """``GET /contracts`` item (§6.1.4); ``status`` per RG_CON_0020.
 
     ``producer_id``/``manager_id`` are optional: their visibility depends on the account.
@@ -276,7 +287,7 @@ class Contract(BaseModel):
 # -- reports (§7.1.4, §8.1.4) ---------------------------------------------------------------
 
 
-class ReportAck(BaseModel):
+class ReportAck(ApiModel):
     """An ack-report event (§7.1.4): RG_REP_ACK_0050 type, RG_REP_ACK_0060 source.
 
     ``ack_value`` is null for a ``GET_ORDER`` event.
@@ -291,7 +302,7 @@ class ReportAck(BaseModel):
     user_id: str
 
 
-class AckReportOrder(BaseModel):
+class AckReportOrder(ApiModel):
     """An order in the ack report (§7.1.4)."""
 
     model_config = _CONFIG
@@ -301,7 +312,7 @@ class AckReportOrder(BaseModel):
     acknowledgements: list[ReportAck] = Field(default_factory=list)
 
 
-class CurtailmentData(BaseModel):
+class CurtailmentData(ApiModel):
     """§8.1.4 ``curtailment_data``: the order's periods for the contract."""
 
     model_config = _CONFIG
@@ -309,7 +320,7 @@ class CurtailmentData(BaseModel):
     periods: list[Period] = Field(default_factory=list)
 
 
-class CurtailmentReportOrder(BaseModel):
+class CurtailmentReportOrder(ApiModel):
     """An order in the curtailment report (§8.1.4)."""
 
     model_config = _CONFIG
@@ -319,7 +330,7 @@ class CurtailmentReportOrder(BaseModel):
     curtailment_data: CurtailmentData
 
 
-class ReportContract(BaseModel, Generic[OrderT]):
+class ReportContract(ApiModel, Generic[OrderT]):
     """A contract of a report with its orders (§7.1.4, §8.1.4)."""
 
     model_config = _CONFIG
@@ -330,7 +341,7 @@ class ReportContract(BaseModel, Generic[OrderT]):
     orders: list[OrderT] = Field(default_factory=list)
 
 
-class ReportManager(BaseModel, Generic[OrderT]):
+class ReportManager(ApiModel, Generic[OrderT]):
     """A manager of a report and the contracts it manages."""
 
     model_config = _CONFIG
@@ -340,7 +351,7 @@ class ReportManager(BaseModel, Generic[OrderT]):
     contracts: list[ReportContract[OrderT]] = Field(default_factory=list)
 
 
-class ReportProducer(BaseModel, Generic[OrderT]):
+class ReportProducer(ApiModel, Generic[OrderT]):
     """A producer of a report: its own contracts, then its managers'."""
 
     model_config = _CONFIG
@@ -363,7 +374,7 @@ class ReportRow(Generic[OrderT]):
     order: OrderT
 
 
-class Report(BaseModel, Generic[OrderT]):
+class Report(ApiModel, Generic[OrderT]):
     """A hierarchical report: producers → managers → contracts → orders (RG_REP_ACK_0010,
     RG_REP_CUR_0010)."""
 
@@ -402,7 +413,7 @@ class CurtailmentReport(Report[CurtailmentReportOrder]):
 # -- vault (§9.1.4, §9.2.4) -----------------------------------------------------------------
 
 
-class TokenStatus(BaseModel):
+class TokenStatus(ApiModel):
     """``GET /vault/approle/token/status`` (§9.1.4, RG_TOK_STA_0010)."""
 
     model_config = _CONFIG
@@ -410,7 +421,7 @@ class TokenStatus(BaseModel):
     expires_at: UtcTimestamp
 
 
-class NewToken(BaseModel):
+class NewToken(ApiModel):
     """``GET /vault/approle/token`` (§9.2.4). The previous token is now invalid (RG_TOK_NEW_0010).
 
     ``client_token`` is a :class:`SecretStr`: never shown by ``repr``/``str``; read it

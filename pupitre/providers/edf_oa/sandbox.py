@@ -236,6 +236,9 @@ class _DayLog:
 class EdfOaSimulator(Simulator):
     """Holds the simulated state; tests drive it, :attr:`app` serves it (with ``plan``)."""
 
+    #: Free text in this API's answers: where the ``hostile`` fault switch writes escape sequences.
+    TEXT_FIELDS = frozenset(("label", "message", "field", "user_id"))
+
     error_body = staticmethod(error_body)
 
     def __init__(

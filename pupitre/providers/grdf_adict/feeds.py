@@ -26,6 +26,7 @@ from pupitre.providers.core.checks import Finding, Level
 from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.errors import ApiError, PayloadError
 from pupitre.providers.core.feeds import Change, Feed, Severity, fixed_interval
+from pupitre.providers.core.text import clean_column, clean_strings, clean_text, unknown_word
 from pupitre.providers.grdf_adict import models as m
 from pupitre.providers.grdf_adict import rules
 from pupitre.settings import GrdfAdictSettings
@@ -69,6 +70,8 @@ COLUMNS = (
 )
 _OLDER_COLUMNS = COLUMNS[:-2]  # copies stored before the perimeter flags were kept
 _SEP = "\x1f"  # the older stored form joined each column on it
+#: Marks a stored copy whose text was cleaned when parsed (core.text): read back as it is.
+_CLEANED = "clean"
 _FILTER_KEYS = {"state": "etat_droit_acces", "role": "role_tiers", "proof": "statut_controle_preuve"}
 
 
@@ -108,7 +111,7 @@ def row_of(item: Mapping[str, Any]) -> tuple[str, ...]:
     :class:`~models.RightRow`: 100k rights load a couple of seconds sooner); anything
     unusual goes through ``RightRow`` — and a test checks both give the same row."""
     try:
-        return _direct_row(item)
+        return clean_strings(_direct_row(item))
     except (KeyError, ValueError, TypeError, AttributeError):
         pass
     try:
@@ -118,25 +121,27 @@ def row_of(item: Mapping[str, Any]) -> tuple[str, ...]:
 
         parse_model(item, m.AccessRight, rules.PROVIDER)  # the typed error, with where
         raise PayloadError("the API sent an access right that cannot be read", provider=rules.PROVIDER) from None
-    return (
-        r.id_droit_acces,
-        r.id_pce,
-        r.role_tiers or "",
-        r.holder,
-        r.etat_droit_acces or "",
-        r.statut_controle_preuve or "",
-        _iso(r.date_debut_droit_acces),
-        _iso(r.date_fin_droit_acces),
-        _iso(r.perim_donnees_conso_debut) or _iso(m.parse_date(item.get("perim_donnees_inj_debut"))),
-        _iso(r.perim_donnees_conso_fin) or _iso(m.parse_date(item.get("perim_donnees_inj_fin"))),
-        _iso(r.date_limite_transmission_preuve),
-        r.parcours or "",
-        _iso(r.state_changed_at),
-        _text(item.get("code_postal")),
-        _text(item.get("courriel_titulaire")),
-        "1" if r.is_person else "",
-        _lenient_flag(item.get("perim_donnees_publiees")),
-        _lenient_flag(item.get("perim_donnees_informatives")),
+    return clean_strings(
+        (
+            r.id_droit_acces,
+            r.id_pce,
+            r.role_tiers or "",
+            r.holder,
+            r.etat_droit_acces or "",
+            r.statut_controle_preuve or "",
+            _iso(r.date_debut_droit_acces),
+            _iso(r.date_fin_droit_acces),
+            _iso(r.perim_donnees_conso_debut) or _iso(m.parse_date(item.get("perim_donnees_inj_debut"))),
+            _iso(r.perim_donnees_conso_fin) or _iso(m.parse_date(item.get("perim_donnees_inj_fin"))),
+            _iso(r.date_limite_transmission_preuve),
+            r.parcours or "",
+            _iso(r.state_changed_at),
+            _text(item.get("code_postal")),
+            _text(item.get("courriel_titulaire")),
+            "1" if r.is_person else "",
+            _lenient_flag(item.get("perim_donnees_publiees")),
+            _lenient_flag(item.get("perim_donnees_informatives")),
+        )
     )
 
 
@@ -263,9 +268,10 @@ class _Columns:
 
     def __init__(self) -> None:
         self.dates = _Memo(_date)
-        self.states = _Memo(lambda raw: m.normalise_state(raw) or "")
-        self.roles = _Memo(lambda raw: m.normalise_role(raw) or "")
-        self.codes = _Memo(_text)  # few distinct values (postcodes, routes, proof statuses): one string each
+        self.states = _Memo(lambda raw: clean_text(m.normalise_state(raw) or ""))
+        self.roles = _Memo(lambda raw: clean_text(m.normalise_role(raw) or ""))
+        # few distinct values (postcodes, routes, proof statuses): one string each
+        self.codes = _Memo(lambda raw: clean_text(_text(raw)))
         self.flags = _Memo(_flag)
 
     def of(self, items: Sequence[Mapping[str, Any]]) -> list[Sequence[str]]:
@@ -296,17 +302,20 @@ class _Columns:
         if not set(map(type, ids)) | set(map(type, pces)) <= {str}:
             raise TypeError("ids must be strings")
         date, code = self.dates.__getitem__, self.codes.__getitem__
-        name_list, company_list = _texts(names), _texts(companies)
+        # text typed by third parties, cleaned for the terminal (core.text); dates are
+        # checked by ``_date``, flags are "1"/"0"/"", the others memoised cleaned
+        clean_ids, clean_pces = clean_column(ids), clean_column(pces)
+        holders, firms = clean_column(_texts(names)), clean_column(_texts(companies))
         state_list = list(map(self.states.__getitem__, states))
         changed = [
             date(r if s == m.REVOKED else o if s == m.OBSOLETE else f) if s in _CHANGED_AT else ""
             for s, r, o, f in zip(state_list, revoked, obsolete, refused, strict=True)
         ]
         return [
-            ids,
-            pces,
+            clean_ids,
+            clean_pces,
             list(map(self.roles.__getitem__, roles)),
-            [name or company for name, company in zip(name_list, company_list, strict=True)],
+            [name or company for name, company in zip(holders, firms, strict=True)],
             state_list,
             list(map(code, proofs)),
             list(map(date, starts)),
@@ -317,8 +326,8 @@ class _Columns:
             list(map(code, routes)),
             changed,
             list(map(code, postcodes)),
-            _texts(emails),
-            ["1" if name and not company else "" for name, company in zip(name_list, company_list, strict=True)],
+            clean_column(_texts(emails)),
+            ["1" if name and not company else "" for name, company in zip(holders, firms, strict=True)],
             list(map(self.flags.__getitem__, published)),
             list(map(self.flags.__getitem__, informative)),
         ]
@@ -400,7 +409,7 @@ class RightsTable:
     def dump(self) -> dict[str, Any]:
         """For the store: the columns as they are (the store encodes them with orjson: a
         100,000-right copy is ~24 MB, encoded in ~40 ms and read back in ~0.2 s)."""
-        return {"columns": list(COLUMNS), "rows": len(self), "data": self.col}
+        return {"columns": list(COLUMNS), "rows": len(self), "data": self.col, "text": _CLEANED}
 
     @classmethod
     def load(cls, payload: Mapping[str, Any]) -> "RightsTable":
@@ -416,6 +425,15 @@ class RightsTable:
         }
         for name in COLUMNS[len(columns) :]:
             data[name] = [""] * n
+        for name, values in data.items() if payload.get("text") != _CLEANED else ():
+            # a copy written before text was cleaned at parse time: cleaned once, here
+            if isinstance(values, list):
+                try:
+                    cleaned = clean_column(values)
+                except TypeError:
+                    raise ValueError("a damaged copy") from None
+                if cleaned is not values:
+                    data[name] = list(cleaned)
         if set(data) != set(COLUMNS) or any(not isinstance(v, list) or len(v) != n for v in data.values()):
             raise ValueError("a damaged copy")
         return cls(data)
@@ -583,6 +601,11 @@ class RightsSummary:
     next_deadline: str
     lost_recently: list[int]  # rows that became Refusée / Obsolète / Révoquée since yesterday
 
+    @property
+    def unknown_states(self) -> dict[str, int]:
+        """States the document does not list (``? unknown (…)`` on their rows), with counts."""
+        return {state: n for state, n in self.by_state.items() if state and state not in m.STATES}
+
 
 class DeadlineCache:
     """Working-day arithmetic per distinct deadline (a park has few distinct dates)."""
@@ -668,6 +691,10 @@ def summary_findings(summary: RightsSummary, table: RightsTable) -> list[Finding
                 f"Obsolète/Révoquée since yesterday: {sample}{more}",
             )
         )
+    unknown = summary.unknown_states
+    if unknown:
+        words = ", ".join(f"{n} {unknown_word(state)}" for state, n in sorted(unknown.items())[:3])
+        out.append(Finding(TITLE, "attention", f"right(s) in a state the document does not list: {words}"))
     if not out:
         out.append(
             Finding(

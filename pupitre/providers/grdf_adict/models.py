@@ -22,9 +22,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Mapping, NamedTuple
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, model_validator
 
 from pupitre.providers.core.clock import PARIS
+from pupitre.providers.core.text import ApiModel, clean_strings
 
 _CONFIG = ConfigDict(frozen=True, extra="allow", defer_build=True, populate_by_name=True)
 
@@ -124,7 +125,7 @@ LooseDate = Annotated[dt.date | None, BeforeValidator(parse_date)]
 Text = Annotated[str | None, BeforeValidator(_blank_none)]
 
 
-class Base(BaseModel):
+class Base(ApiModel):
     model_config = _CONFIG
 
 
@@ -338,7 +339,7 @@ class RightRow(NamedTuple):
     @classmethod
     def from_api(cls, raw: Mapping[str, Any]) -> "RightRow":
         try:
-            return cls._from_api(raw)
+            return cls._make(clean_strings(cls._from_api(raw)))  # text cleaned for the terminal
         except (TypeError, AttributeError):
             raise ValueError("an access right whose fields are not text") from None
 

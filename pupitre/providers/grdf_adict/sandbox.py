@@ -288,6 +288,26 @@ class _TableDefault:
 
 
 class AdictSimulator(Simulator):
+    #: Free text in this API's answers: where the ``hostile`` fault switch writes escape sequences.
+    TEXT_FIELDS = frozenset(
+        (
+            "nom_titulaire",
+            "raison_sociale_du_titulaire",
+            "raison_sociale_du_tiers",
+            "raison_sociale",
+            "courriel_titulaire",
+            "source_revocation",
+            "source_passage_a_obsolete",
+            "source_passage_a_refuse",
+            "message_retour_traitement",
+            "message",
+            "libelle_raison_releve",
+            "nom_rue",
+            "complement_adresse",
+            "commune",
+            "libelle_pitd",
+        )
+    )
     error_body = staticmethod(adict_error)
 
     def __init__(

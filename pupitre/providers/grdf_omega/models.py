@@ -22,9 +22,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, SecretStr
+from pydantic import AfterValidator, AwareDatetime, ConfigDict, SecretStr
 
 from pupitre.providers.core.clock import PARIS
+from pupitre.providers.core.text import ApiModel
 
 # defer_build: validators are built on first use, not at import (start-up time).
 _CONFIG = ConfigDict(frozen=True, extra="allow", defer_build=True)
@@ -47,7 +48,7 @@ def _to_paris(value: dt.datetime) -> dt.datetime:
 ParisDatetime = Annotated[AwareDatetime, AfterValidator(_to_paris)]
 
 
-class CodeLabel(BaseModel):
+class CodeLabel(ApiModel):
     """A ``{"code", "libelle"}`` pair (§2.2.2: type_demande, cdgf, statut_externe_demande…)."""
 
     model_config = _CONFIG
@@ -59,7 +60,7 @@ class CodeLabel(BaseModel):
         return f"{self.code} {self.libelle}" if self.libelle else self.code
 
 
-class Demande(BaseModel):
+class Demande(ApiModel):
     """One supplier request as ``GET …/demandes/{numero_demande}/externe`` returns it (§2.2.2).
 
     Only ``numero_demande``, ``type_demande``, ``cdgf``, ``statut_externe_demande`` and
@@ -110,7 +111,7 @@ class Demande(BaseModel):
         return {name: block for name in BLOCKS if (block := getattr(self, name)) is not None}
 
 
-class OktaToken(BaseModel):
+class OktaToken(ApiModel):
     """The OKTA token answer (Annex B): a Bearer token valid ``expires_in`` seconds (1 h, §1.4).
 
     ``access_token`` is a :class:`SecretStr`: never shown by ``repr``/``str``. The

@@ -300,6 +300,22 @@ class _ApiManagement:
 class OmegaSimulator(Simulator):
     """Holds the simulated state; tests drive it, :attr:`app` serves it (with ``plan``)."""
 
+    #: Free text in this API's answers: where the ``hostile`` fault switch writes escape sequences.
+    TEXT_FIELDS = frozenset(
+        (
+            "libelle",
+            "cree_par",
+            "commentaire_soumission_analyse",
+            "message",
+            # blocks shown as they are (every string beneath)
+            "informations_fournisseur",
+            "informations_contractuelles",
+            "informations_realisation",
+            "informations_intervention",
+            "informations_client",
+        )
+    )
+
     error_body = staticmethod(error_body)
 
     def __init__(

@@ -43,6 +43,7 @@ from typing import Sequence, TextIO
 
 from pupitre.providers.core.clock import paris
 from pupitre.providers.core.files import write_atomic
+from pupitre.providers.core.text import csv_cell
 from pupitre.providers.grtgaz.models import HmsProfile, InputHmsProfile
 
 RECIPIENT = "contact-CCG@grtgaz.com"
@@ -162,7 +163,7 @@ def rows(program: EmailProgram, created_at: dt.datetime) -> list[list[str]]:
 
 def write_rows(handle: TextIO, lines: Sequence[Sequence[str]]) -> None:
     writer = csv.writer(handle, delimiter=DELIMITER, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerows(lines)
+    writer.writerows([csv_cell(cell) for cell in line] for line in lines)  # formula injection, controls
 
 
 def csv_text(program: EmailProgram, created_at: dt.datetime) -> str:

@@ -137,7 +137,14 @@ def indicator_changes(old: list[SiteIndicators] | None, new: list[SiteIndicators
             detail = change.flex.value
             message = f"{change.site_label}: {change.flex.value} is now {change.new_status.value}"
         result.append(
-            Change(change.site_id, old_word, change.new_status.value, detail, SEVERITY_OF[change.new_status], message)
+            Change(
+                change.site_id,
+                old_word,
+                change.new_status.value,
+                detail,
+                SEVERITY_OF.get(change.new_status, "attention") if change.new_status.known else "attention",
+                message,
+            )
         )
     return result
 
@@ -184,7 +191,8 @@ def refresh_delay(now: dt.datetime, refresh_seconds: float) -> float:
 
 def findings(sites: list[SiteIndicators] | None, now: Any) -> list[Finding]:
     """The daily check (``pupitre check``): GREY is critical (shortage, §4); a RED
-    indicator now or announced (§3.2.2.1 ``nextIndicator``) needs attention."""
+    indicator now or announced (§3.2.2.1 ``nextIndicator``) needs attention, and so does a
+    colour the document does not list (``? unknown (PURPLE)``, on that site only)."""
     if sites is None:
         return []
     result: list[Finding] = []
@@ -197,6 +205,14 @@ def findings(sites: list[SiteIndicators] | None, now: Any) -> list[Finding]:
     for site in red:
         bad = [flex.value for flex, ind in site.currentIndicator.indicators() if ind.status is IndicatorStatus.RED]
         result.append(Finding(TITLE, "attention", f"{site.site_label} ({site.mesh_label}): RED on " + ", ".join(bad)))
+    for site in sites:
+        odd = [
+            f"{flex.value} {ind.status.word}"
+            for flex, ind in site.currentIndicator.indicators()
+            if not ind.status.known
+        ]
+        if odd:
+            result.append(Finding(TITLE, "attention", f"{site.site_label} ({site.mesh_label}): ? " + ", ".join(odd)))
     for change in rules.upcoming_changes(sites, now):
         level: Level = "critical" if change.next is IndicatorStatus.GREY else "attention"
         if change.next is not IndicatorStatus.GREEN:

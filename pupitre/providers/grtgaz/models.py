@@ -42,6 +42,7 @@ from pydantic import (
 )
 
 from pupitre.providers.core.clock import PARIS, UTC
+from pupitre.providers.core.text import MULTILINE, ApiModel
 
 #: Module default for reading ``...Z`` timestamps as Paris wall time (see module docstring).
 TIMESTAMPS_LOCAL = True
@@ -124,7 +125,13 @@ Timestamp = Annotated[
 
 
 class IndicatorStatus(str, enum.Enum):
-    """§13.1 ``status``: GREEN, RED, or GREY (shortage of flexibility, §4)."""
+    """§13.1 ``status``: GREEN, RED, or GREY (shortage of flexibility, §4).
+
+    A value the document does not list (``PURPLE``) is read as an *unknown* status that
+    keeps the word GRTgaz sent (``IndicatorStatus("PURPLE").value == "PURPLE"``,
+    :attr:`known` false): that one indicator shows ``? unknown (PURPLE)`` and counts as
+    attention, the rest of the feed stays readable.
+    """
 
     GREEN = "GREEN"
     RED = "RED"
@@ -136,13 +143,41 @@ class IndicatorStatus(str, enum.Enum):
             text = value.strip().upper()
             if text == "GRAY":
                 return cls.GREY
-            return cls.__members__.get(text)
+            member = cls.__members__.get(text)
+            if member is not None:
+                return member
+            if text:
+                return _unknown_status(value.strip())
         return None
+
+    @property
+    def known(self) -> bool:
+        """One of the documented GREEN / RED / GREY."""
+        return self._name_ != UNKNOWN_NAME
 
     @property
     def word(self) -> str:
         """A word for the screen, so a status never relies on colour alone."""
+        if not self.known:
+            return f"unknown ({self.value})"
         return {"GREEN": "green", "RED": "red", "GREY": "grey"}[self.value]
+
+
+#: The ``name`` of a status GRTgaz sent that the document does not list.
+UNKNOWN_NAME = "UNKNOWN"
+_UNKNOWN_STATUSES: dict[str, IndicatorStatus] = {}
+
+
+def _unknown_status(raw: str) -> IndicatorStatus:
+    """The (cached) pseudo-member of :class:`IndicatorStatus` for an undocumented ``raw``."""
+    member = _UNKNOWN_STATUSES.get(raw)
+    if member is None:
+        member = str.__new__(IndicatorStatus, raw)
+        member._name_ = UNKNOWN_NAME
+        member._value_ = raw
+        if len(_UNKNOWN_STATUSES) < 100:  # an API inventing words does not grow memory
+            _UNKNOWN_STATUSES[raw] = member
+    return member
 
 
 class Flex(str, enum.Enum):
@@ -167,7 +202,7 @@ _FLEX_FIELDS = {
 _MODEL_CONFIG = ConfigDict(populate_by_name=True, frozen=True)
 
 
-class Indicator(BaseModel):
+class Indicator(ApiModel):
     """One indicator of §13.1: ``status`` and its publication/application times."""
 
     model_config = _MODEL_CONFIG
@@ -177,7 +212,7 @@ class Indicator(BaseModel):
     applicationDateTime: Timestamp
 
 
-class IndicatorSet(BaseModel):
+class IndicatorSet(ApiModel):
     """A §13.1 ``currentIndicator`` / ``nextIndicator``: a site and its three indicators.
 
     The document names the Q→Q- indicator ``qTo0FlexibilityIndicator``;
@@ -213,7 +248,7 @@ class IndicatorSet(BaseModel):
         return [(flex, self.indicator(flex)) for flex in Flex]
 
 
-class SiteIndicators(BaseModel):
+class SiteIndicators(ApiModel):
     """§13.1 ``siteIndicators``: the current state and, when announced, the next one.
 
     ``nextIndicator`` is present between a publication (H-8 min) and its application
@@ -242,7 +277,7 @@ class SiteIndicators(BaseModel):
         return self.currentIndicator.meshLabel
 
 
-class Error(BaseModel):
+class Error(ApiModel):
     """§13.6 ``Error``: ``Code`` (integer) and ``Message``; lower-case names accepted too."""
 
     model_config = ConfigDict(populate_by_name=True, frozen=True)
@@ -286,7 +321,7 @@ class FeasibilityStatus(str, enum.Enum):
         return self is not FeasibilityStatus.PENDING
 
 
-class HourlyQuantity(BaseModel):
+class HourlyQuantity(ApiModel):
     """One slot of ``hmsHourlyProfile`` / ``hourlyQuantities`` (§13.2-13.4).
 
     ``hourlySlotStartDateTime`` is CET/CEST wall time; ``quantity`` in kWh 25°C.
@@ -300,7 +335,7 @@ class HourlyQuantity(BaseModel):
     quantity: float | None
 
 
-class InputHmsProfile(BaseModel):
+class InputHmsProfile(ApiModel):
     """§13.2 ``inputHmsProfile``: a program as a client sends it (``POST /hmsProfiles``).
 
     ``hmsProfileId`` is ``AAAAMMJJ-LIxxxx-<contract>-<version>`` (§2.2, see
@@ -328,7 +363,7 @@ class InputHmsProfile(BaseModel):
         return [slot.quantity for slot in self.hmsHourlyProfile]
 
 
-class FeasibilityIndicator(BaseModel):
+class FeasibilityIndicator(ApiModel):
     """§13.3 ``hmsProfileFeasibility.indicator``: the statuses used for the validation.
 
     Note the names differ from §13.1: ``qToQmaxFlexibilityIndicator`` for Q→Q+ and
@@ -356,7 +391,7 @@ class FeasibilityIndicator(BaseModel):
         return self.qToQmaxFlexibilityIndicator
 
 
-class HmsProfileFeasibility(BaseModel):
+class HmsProfileFeasibility(ApiModel):
     """§13.3 ``hmsProfileFeasibility``: indicators used, status, and ``comment``.
 
     ``comment`` explains the status ("Programme accepté", or the §13.3 reasons such as
@@ -367,10 +402,11 @@ class HmsProfileFeasibility(BaseModel):
 
     indicator: FeasibilityIndicator | None = None
     hmsProfileFeasibilityStatus: FeasibilityStatus = FeasibilityStatus.PENDING
-    comment: str = ""
+    #: Free text from GRTgaz: the one multi-line field (its line breaks are kept, cleaned).
+    comment: Annotated[str, MULTILINE] = ""
 
 
-class HmsProfile(BaseModel):
+class HmsProfile(ApiModel):
     """§13.3 ``hmsProfile``: a declared program as the API exposes it once recorded.
 
     ``hmsProfileFeasibility`` is ``None`` while the feasibility is not decided yet
@@ -408,7 +444,7 @@ class HmsProfile(BaseModel):
         return [slot.quantity for slot in self.hmsHourlyProfile]
 
 
-class RebuiltHmsProfile(BaseModel):
+class RebuiltHmsProfile(ApiModel):
     """§13.4 ``rebuiltHmsProfile``: the rebuilt (reference) program of a site and day.
 
     ``hmsProfileId`` is ``AAAAMMJJ-LIxxxx`` and stays the same all day; the content
@@ -435,7 +471,7 @@ class RebuiltHmsProfile(BaseModel):
         return [slot.quantity for slot in self.hourlyQuantities]
 
 
-class Link(BaseModel):
+class Link(ApiModel):
     """§13.5 ``link``: ``rel`` names the declared program, ``href`` is its URL."""
 
     model_config = _PROFILE_CONFIG

@@ -44,8 +44,15 @@ TEMPORISATION = PUBLICATION_LEAD + APPLICATION_DELAY
 PUBLICATION_MINUTE = 52
 HOUR = dt.timedelta(hours=1)
 
-#: Attention order: GREY (shortage, §4) > RED > GREEN.
-SEVERITY: dict[IndicatorStatus, int] = {IndicatorStatus.GREEN: 0, IndicatorStatus.RED: 1, IndicatorStatus.GREY: 2}
+#: Attention order: GREY (shortage, §4) > RED > an unknown colour (attention) > GREEN.
+SEVERITY: dict[IndicatorStatus, float] = {IndicatorStatus.GREEN: 0, IndicatorStatus.RED: 1, IndicatorStatus.GREY: 2}
+UNKNOWN_SEVERITY = 0.5
+
+
+def severity(status: IndicatorStatus) -> float:
+    """The rank of ``status`` in :data:`SEVERITY`; a colour the document does not list
+    (``? unknown (PURPLE)``) ranks above GREEN and below RED: it needs attention."""
+    return SEVERITY.get(status, UNKNOWN_SEVERITY) if status.known else UNKNOWN_SEVERITY
 
 
 # -- publication schedule (§3.2.2.1) --------------------------------------------------
@@ -111,8 +118,9 @@ def is_favourable(old: IndicatorStatus, new: IndicatorStatus) -> bool:
 
 
 def worst_status(statuses: Iterable[IndicatorStatus]) -> IndicatorStatus | None:
-    """The status needing most attention: GREY (shortage, §4) > RED > GREEN; ``None`` if empty."""
-    return max(statuses, key=SEVERITY.__getitem__, default=None)
+    """The status needing most attention: GREY (shortage, §4) > RED > unknown > GREEN;
+    ``None`` if empty."""
+    return max(statuses, key=severity, default=None)
 
 
 def site_statuses(site: SiteIndicators, *, include_next: bool = False) -> list[IndicatorStatus]:
@@ -1015,7 +1023,8 @@ def indicator_views(
     """The three :class:`IndicatorView` of a site at ``at``.
 
     Without indicators (not fetched yet) every indicator is taken as ``unknown``
-    (red by default: a pre-check must not promise what it cannot know).
+    (red by default: a pre-check must not promise what it cannot know); so is a colour
+    the document does not list (``PURPLE``), for the check only (``current`` keeps it).
     """
     if site is None:
         return {flex: IndicatorView(flex, unknown, unknown) for flex in Flex}
@@ -1023,6 +1032,8 @@ def indicator_views(
     views = {}
     for flex in Flex:
         applicable = applicable_status(site, flex, at)
+        if not applicable.known:
+            applicable = unknown
         current = site.currentIndicator.indicator(flex).status
         upcoming = site.nextIndicator.indicator(flex) if site.nextIndicator is not None else None
         if upcoming is not None and (upcoming.applicationDateTime <= at or upcoming.status is applicable):

@@ -229,6 +229,9 @@ class Shortage:
 class GrtgazSimulator(Simulator):
     """Holds the simulated state; tests drive it, :attr:`app` serves it (with ``plan``)."""
 
+    #: Free text in this API's answers: where the ``hostile`` fault switch writes escape sequences.
+    TEXT_FIELDS = frozenset(("siteLabel", "meshLabel", "hmsSiteLabel", "comment", "Message", "message"))
+
     error_body = staticmethod(error_body)
 
     def __init__(

@@ -26,6 +26,7 @@ from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.errors import ApiError, BadRequestError
 from pupitre.providers.core.feeds import Change, Feed, Severity, fixed_interval
 from pupitre.providers.core.store import OUTBOX_PENDING
+from pupitre.providers.core.text import unknown_word
 from pupitre.providers.switchgrid import rules
 from pupitre.providers.switchgrid.actions import ASK_ACTION, ORDER_ACTION, AskHandler, OrderHandler
 from pupitre.providers.switchgrid.models import Ask, Contract, Order, OrderRequest
@@ -88,6 +89,20 @@ class SwitchgridData:
 
     def failed(self) -> list[Order]:
         return [o for o in self.orders.values() if o.status in rules.ORDER_FAILED]
+
+    def unknown_statuses(self) -> list[str]:
+        """Asks, orders and requests in a status the document does not list, one line each
+        (``ask 1a2b3c4d ? unknown (PURPLE)``): shown and counted as attention."""
+        out = [f"ask {a.id[:8]} {unknown_word(a.status)}" for a in self.asks if a.status not in rules.ASK_STATUSES]
+        for order in self.orders.values():
+            if order.status not in rules.ORDER_STATUSES:
+                out.append(f"order {order.id[:8]} {unknown_word(order.status)}")
+            out += [
+                f"order {order.id[:8]} request {r.type} {unknown_word(r.status)}"
+                for r in order.requests
+                if r.status not in rules.REQUEST_STATUSES
+            ]
+        return out
 
 
 def dump(data: SwitchgridData) -> dict[str, Any]:
@@ -445,6 +460,9 @@ def findings(settings: SwitchgridSettings, results: dict[str, Any], now: dt.date
                 f"consent of ask {ask.id[:8]} ({', '.join(ask.prms)}) {when}: create a new ask before ordering again",
             )
         )
+    unknown = data.unknown_statuses()
+    if unknown:
+        out.append(Finding(TITLE, "attention", "; ".join(unknown[:3]) + (" …" if len(unknown) > 3 else "")))
     if data.errors:
         out.append(
             Finding(

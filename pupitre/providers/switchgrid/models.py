@@ -22,12 +22,14 @@ from __future__ import annotations
 
 from typing import Any, Union
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field
+
+from pupitre.providers.core.text import ApiModel
 
 _CONFIG = ConfigDict(frozen=True, extra="allow", defer_build=True, populate_by_name=True)
 
 
-class InstallationAddress(BaseModel):
+class InstallationAddress(ApiModel):
     """``adresseInstallationNormalisee``: the Enedis postal lines 1–7 (all optional)."""
 
     model_config = _CONFIG
@@ -49,7 +51,7 @@ class InstallationAddress(BaseModel):
         return ", ".join(self.lines())
 
 
-class Contract(BaseModel):
+class Contract(ApiModel):
     """One ``GET /search_contract`` result (also ``contracts[]`` of an ask)."""
 
     model_config = _CONFIG
@@ -61,13 +63,13 @@ class Contract(BaseModel):
     adresseInstallationNormalisee: InstallationAddress = InstallationAddress()
 
 
-class ContractSearch(BaseModel):
+class ContractSearch(ApiModel):
     model_config = _CONFIG
 
     results: list[Contract] = []
 
 
-class PostalAddress(BaseModel):
+class PostalAddress(ApiModel):
     model_config = _CONFIG
 
     street: str
@@ -76,7 +78,7 @@ class PostalAddress(BaseModel):
     country: str
 
 
-class PersonHolder(BaseModel):
+class PersonHolder(ApiModel):
     model_config = _CONFIG
 
     genre: str | None = None  # M | F
@@ -84,7 +86,7 @@ class PersonHolder(BaseModel):
     lastName: str
 
 
-class CompanyHolder(BaseModel):
+class CompanyHolder(ApiModel):
     model_config = _CONFIG
 
     name: str
@@ -92,7 +94,7 @@ class CompanyHolder(BaseModel):
     otherNames: list[str] | None = None
 
 
-class ElectricityContract(BaseModel):
+class ElectricityContract(ApiModel):
     """A contract given inline in ``POST /ask`` (instead of a search-result uuid)."""
 
     model_config = _CONFIG
@@ -102,7 +104,7 @@ class ElectricityContract(BaseModel):
     address: PostalAddress
 
 
-class Signer(BaseModel):
+class Signer(ApiModel):
     """The person filling in the consent form (the spec requires every field; the
     document's example has only the names)."""
 
@@ -115,26 +117,26 @@ class Signer(BaseModel):
     phone: str | None = None
 
 
-class ConsentCollectionMedium(BaseModel):
+class ConsentCollectionMedium(ApiModel):
     model_config = _CONFIG
 
     service: str = "WEB_HOSTED"  # WEB_HOSTED | DOCUSEAL
 
 
-class AskOptions(BaseModel):
+class AskOptions(ApiModel):
     model_config = _CONFIG
 
     skipAddressCheck: bool | None = None
 
 
-class ScopeArgs(BaseModel):
+class ScopeArgs(ApiModel):
     model_config = _CONFIG
 
     types: list[str] = []
     directions: list[str] = []
 
 
-class Scope(BaseModel):
+class Scope(ApiModel):
     """``ENEDIS_RAW_API`` / ``DETAILS_CONTRACTUELS`` | ``CONSUMPTION_DATA`` or
     ``ELECTRICITY_TIMESERIES`` (no service)."""
 
@@ -145,7 +147,7 @@ class Scope(BaseModel):
     args: ScopeArgs | None = None
 
 
-class PurposeRef(BaseModel):
+class PurposeRef(ApiModel):
     model_config = _CONFIG
 
     id: str
@@ -154,14 +156,14 @@ class PurposeRef(BaseModel):
 Purpose = Union[str, PurposeRef]
 
 
-class ScopesAndPurpose(BaseModel):
+class ScopesAndPurpose(ApiModel):
     model_config = _CONFIG
 
     scopes: list[Scope]
     purposes: list[Purpose]
 
 
-class AskCreate(BaseModel):
+class AskCreate(ApiModel):
     """The ``POST /ask`` body."""
 
     model_config = _CONFIG
@@ -177,20 +179,20 @@ class AskCreate(BaseModel):
         return self.model_dump(mode="json", exclude_none=True)
 
 
-class ConsentCollectionDetails(BaseModel):
+class ConsentCollectionDetails(ApiModel):
     model_config = _CONFIG
 
     service: str
     userUrl: str | None = None
 
 
-class AddressCheckResult(BaseModel):
+class AddressCheckResult(ApiModel):
     model_config = _CONFIG
 
     status: str  # SUCCESS | FAILURE
 
 
-class Ask(BaseModel):
+class Ask(ApiModel):
     """An ask as ``POST /ask``, ``GET /ask/{id}`` and ``GET /ask`` items return it."""
 
     model_config = _CONFIG
@@ -215,7 +217,7 @@ class Ask(BaseModel):
         return list(self.consentIds) or [c.prm for c in self.contracts]
 
 
-class AskPage(BaseModel):
+class AskPage(ApiModel):
     """One page of ``GET /ask`` (``skip``/``limit`` paging)."""
 
     model_config = _CONFIG
@@ -231,7 +233,7 @@ class AskPage(BaseModel):
         return self.skip + self.returnedItemsCount < self.totalItemsCount
 
 
-class OrderRequestCreate(BaseModel):
+class OrderRequestCreate(ApiModel):
     """One item of ``POST /order`` ``requests``.
 
     ``direction`` is ``CONSUMPTION``/``INJECTION`` for ``LOADCURVE`` and
@@ -248,7 +250,7 @@ class OrderRequestCreate(BaseModel):
     enedisRetryAfterLoadcurveActivation: bool | None = None
 
 
-class OrderCreate(BaseModel):
+class OrderCreate(ApiModel):
     """The ``POST /order`` body."""
 
     model_config = _CONFIG
@@ -260,7 +262,7 @@ class OrderCreate(BaseModel):
         return self.model_dump(mode="json", exclude_none=True)
 
 
-class InlineLoadCurve(BaseModel):
+class InlineLoadCurve(ApiModel):
     """``loadCurve`` of an order request, and the JSON form of ``GET /request/{id}/data``:
     ``values[i]`` is the mean power in W over ``[startsAt + i·period, … + period)``,
     ``null`` for a gap."""
@@ -273,7 +275,7 @@ class InlineLoadCurve(BaseModel):
     values: list[float | None]
 
 
-class OrderRequest(BaseModel):
+class OrderRequest(ApiModel):
     """One request of an order (``GET /order/{id}`` ``requests[]``)."""
 
     model_config = _CONFIG
@@ -289,7 +291,7 @@ class OrderRequest(BaseModel):
     prm: str | None = Field(default=None)  # not in the spec; the simulator adds it
 
 
-class Order(BaseModel):
+class Order(ApiModel):
     model_config = _CONFIG
 
     id: str

@@ -148,6 +148,23 @@ class SimOrder:
 
 
 class SwitchgridSimulator(Simulator):
+    #: Free text in this API's answers: where the ``hostile`` fault switch writes escape sequences.
+    TEXT_FIELDS = frozenset(
+        (
+            "nomClientFinalOuDenominationSociale",
+            *(f"ligne{n}" for n in range(1, 8)),
+            "street",
+            "city",
+            "firstName",
+            "lastName",
+            "name",
+            "otherNames",
+            "errorMessage",
+            "message",
+            "userUrl",
+            "meter_reading",  # the raw Enedis JSON of R6x/C68 requests, shown as a tree
+        )
+    )
     error_body = staticmethod(error_body)
 
     def __init__(
@@ -188,6 +205,8 @@ class SwitchgridSimulator(Simulator):
         self.orders: dict[str, SimOrder] = {}
         self.requests: dict[str, SimRequest] = {}
         self.posts = 0
+        #: A status the document does not list, served for an ask or order id (tests, demos).
+        self.odd_statuses: dict[str, str] = {}
 
     # -- helpers / driving --------------------------------------------------------------------------
     def _uuid(self) -> str:
@@ -215,6 +234,7 @@ class SwitchgridSimulator(Simulator):
 
     def ask_json(self, ask: SimAsk) -> dict[str, Any]:
         status, accepted = self._ask_status(ask)
+        status = self.odd_statuses.get(ask.id, status)
         return {
             "id": ask.id,
             "createdAt": _iso(ask.created),

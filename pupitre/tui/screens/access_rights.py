@@ -23,6 +23,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Input, Static
 
+from pupitre.providers.core.text import unknown_word
 from pupitre.providers.grdf_adict import models as m
 from pupitre.providers.grdf_adict.feeds import (
     PROVIDER,
@@ -214,8 +215,13 @@ class RightsCells:
             value = col[key][row]
             style: Style | None = None
             if key == "state":
-                style = LOST if value in (m.REVOKED, m.OBSOLETE, m.REFUSED) else None
-                value = f"{STATE_GLYPHS.get(value, ' ')} {value}" if value else "—"
+                style = LOST if value in (m.REVOKED, m.OBSOLETE, m.REFUSED) or value not in STATE_GLYPHS else None
+                if not value:
+                    value = "—"
+                elif value in STATE_GLYPHS:
+                    value = f"{STATE_GLYPHS[value]} {value}"
+                else:  # a state the document does not list: shown on its row, counted as attention
+                    value = unknown_word(value)
             elif key == "proof":
                 value = PROOF_SHORT.get(value, value) or "—"
             elif key == "role":
@@ -382,6 +388,10 @@ class AccessRightsScreen(PupitreScreen):
             if counts:
                 counts.append(" · ", style="dim")
             counts.append(f"{STATE_GLYPHS[state]} {state} {self.view.counts.get(state, 0)}")
+        for state, n in sorted(self.view.counts.items()):
+            if state and state not in STATE_GLYPHS:  # the row's narrow column may cut the word: told here whole
+                counts.append(" · ", style="dim")
+                counts.append(f"{unknown_word(state)} {n}", style="bold")
         self._update("#rights-counts", counts)
         message = load.error if load is not None else None
         if message and load is not None and load.kind == "all":

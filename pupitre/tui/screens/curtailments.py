@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Footer, Static
 from pupitre.providers.core.clock import format_age
 from pupitre.providers.edf_oa import rules
 from pupitre.providers.edf_oa.feeds import ACK_ACTION, ACKS_FEED, CURTAILMENTS_FEED, PROVIDER, TOKEN_FEED, ack_payload
-from pupitre.providers.edf_oa.models import ContractCurtailment, CurtailmentOrder
+from pupitre.providers.edf_oa.models import ACK_SOURCES, ContractCurtailment, CurtailmentOrder, shown
 from pupitre.tui.outbox import submit_after_confirmation
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.screens.flexibility import countdown
@@ -226,7 +226,7 @@ class CurtailmentsScreen(PupitreScreen):
                 stale = summary is not None and cid in summary.acked_before_update
                 retained = Text(
                     f"{'✓ true' if entry.ack_value else '✗ false'} "
-                    f"{entry.ack_date:%H:%M} {entry.ack_source}{' ⚠old' if stale else ''}"
+                    f"{entry.ack_date:%H:%M} {shown(entry.ack_source, ACK_SOURCES)}{' ⚠old' if stale else ''}"
                 )
             table.add_row(Text(cid), timeline_text(contract, order.application_date), choice_text, retained, key=cid)
         if selected is not None and selected in table.rows:
@@ -247,7 +247,9 @@ class CurtailmentsScreen(PupitreScreen):
         summary = self.summary()
         entry = summary.latest.get(contract.contract_id) if summary else None
         if entry is not None:
-            parts.append(f"last ack by {entry.user_id} via {entry.ack_source} {entry.ack_date:%H:%M:%S}")
+            parts.append(
+                f"last ack by {entry.user_id} via {shown(entry.ack_source, ACK_SOURCES)} {entry.ack_date:%H:%M:%S}"
+            )
         detail.update(Text(" · ".join(parts) + "\nCurtail: " + periods_text(contract)))
 
     def _draw_outbox(self) -> None:

@@ -42,6 +42,9 @@ from pupitre.providers.edf_oa.export import (
 )
 from pupitre.providers.edf_oa.feeds import CONTRACTS_FEED, PROVIDER
 from pupitre.providers.edf_oa.models import (
+    ACK_SOURCES,
+    ACK_TYPES,
+    CONTRACT_STATUSES,
     AckReportOrder,
     Contract,
     ContractCurtailment,
@@ -50,6 +53,7 @@ from pupitre.providers.edf_oa.models import (
     Report,
     ReportAck,
     ReportContract,
+    shown,
 )
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.feed_status import FeedStatus
@@ -143,7 +147,7 @@ def contract_label(contract: ReportContract[Any]) -> Text:
     text = Text()
     text.append(contract.id, style="bold")
     text.append(f" · plant {contract.plant_id} · ")
-    text.append(contract.status, style="dim" if contract.status == "EXPIRED" else "")
+    text.append(shown(contract.status, CONTRACT_STATUSES), style="dim" if contract.status == "EXPIRED" else "")
     count = len(contract.orders)
     text.append(f" · {plural(count, 'order')}" if count else " · no order", style="dim")
     return text
@@ -178,7 +182,7 @@ def curtailment_order_label(order: CurtailmentReportOrder, contract_id: str, pla
 
 def ack_label(ack: ReportAck) -> Text:
     """RG_REP_ACK_0060 source, RG_REP_ACK_0050 type, value, date, user."""
-    text = Text(f"{ack.ack_source:<6} {ack.ack_type:<9} ")
+    text = Text(f"{shown(ack.ack_source, ACK_SOURCES):<6} {shown(ack.ack_type, ACK_TYPES):<9} ")
     text.append_text(ack_value_text(ack.ack_value))
     text.append(f"  {ack.ack_date:%d/%m %H:%M:%S}  ")
     text.append(ack.user_id, style="dim")
@@ -278,7 +282,7 @@ class EdfReportsScreen(PupitreScreen):
             row: list[Any] = [
                 Text(contract.id),
                 Text(contract.plant_id),
-                Text("ACTIVE") if contract.status == "ACTIVE" else Text("EXPIRED", style="dim"),
+                Text(shown(contract.status, CONTRACT_STATUSES), style="dim" if contract.status == "EXPIRED" else ""),
             ]
             if show_manager:
                 row.append(Text(contract.manager_id) if contract.manager_id else Text("— (producer)", style="dim"))

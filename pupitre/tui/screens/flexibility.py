@@ -47,7 +47,8 @@ def status_counts(sites: list[SiteIndicators]) -> dict[IndicatorStatus, int]:
     """How many sites have each status as their worst current one."""
     counts = dict.fromkeys(IndicatorStatus, 0)
     for site in sites:
-        counts[rules.site_worst_status(site)] += 1
+        worst = rules.site_worst_status(site)
+        counts[worst] = counts.get(worst, 0) + 1  # an unknown colour (``PURPLE``) counted apart
     return counts
 
 
@@ -112,7 +113,7 @@ class FlexibilityScreen(PupitreScreen):
         if self.sort == "mesh":
             sites.sort(key=lambda s: (s.mesh_label.lower(), s.site_label.lower()))
         elif self.sort == "severity":
-            sites.sort(key=lambda s: (SEVERITY[rules.site_worst_status(s)], s.site_label.lower()))
+            sites.sort(key=lambda s: (SEVERITY.get(rules.site_worst_status(s), 1.5), s.site_label.lower()))
         else:
             sites.sort(key=lambda s: s.site_label.lower())
         return sites
@@ -156,6 +157,9 @@ class FlexibilityScreen(PupitreScreen):
         if visible != len(sites):
             summary.append(f" ({visible} shown, filter “{self.filter_text}”)")
         summary.append(f" · {counts[IndicatorStatus.RED]} red · {counts[IndicatorStatus.GREY]} grey")
+        unknown = sum(n for status, n in counts.items() if not status.known)
+        if unknown:
+            summary.append(f" · {unknown} ? unknown colour", style="bold")
         summary.append(f" · sort: {self.sort}")
         self.query_one("#flex-summary", Static).update(summary)
 

@@ -26,6 +26,7 @@ from textual.widgets import DataTable, Footer, Static
 from pupitre.providers.core.clock import PARIS
 from pupitre.providers.core.errors import ApiError
 from pupitre.providers.core.store import OutboxItem
+from pupitre.providers.core.text import unknown_word
 from pupitre.providers.switchgrid import rules
 from pupitre.providers.switchgrid.actions import ORDER_ACTION
 from pupitre.providers.switchgrid.feeds import FEED, PROVIDER, SwitchgridData, SwitchgridSession
@@ -63,8 +64,9 @@ REQUEST_WORDS = {
 
 
 def status_text(words: dict[str, tuple[str, str]], status: str) -> Text:
-    glyph, word = words.get(status, ("?", status.lower()))
-    bad = glyph == "✗"
+    # a status the document does not list: ``? unknown (PURPLE)`` on that row
+    glyph, word = words.get(status) or ("?", unknown_word(status)[2:])
+    bad = glyph in ("✗", "?")
     return Text(f"{glyph} {word}", style="bold" if bad or glyph == "✎" else "")
 
 

@@ -390,6 +390,28 @@ async def test_announced_indicator_shows_with_its_application_time(make_app):
         assert "Q→Q+ ✓green→✗RED 11:15" in str(editor.query_one("#ed-indicators", Static).render())
 
 
+async def test_declared_list_fits_what_it_shows_not_what_it_showed(make_app):
+    """The declared list of a day with none ("none declared"), then of one with a program:
+    its columns fit the program's row, as when it is opened on it (Textual's DataTable
+    keeps the widest cell it ever held; the screen's FittedTable does not)."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_programs(pilot, app, MARTIGUES)
+        declared = screen.query_one("#prog-declared", DataTable)
+        opened = {key.value: column.content_width for key, column in declared.columns.items()}
+        assert opened["declared"] == len("17/11 15:00")
+        app.runtime.simulators["grtgaz"].seed_programs = False  # tomorrow: nothing declared yet
+        await pilot.press("right")
+        await wait_for(pilot, lambda: screen.gas_day == DAY + dt.timedelta(days=1) and not screen.loading)
+        await pilot.pause()
+        assert str(declared.get_cell("", "declared")) == "none declared"
+        await pilot.press("left")
+        await wait_for(pilot, lambda: screen.gas_day == DAY and not screen.loading)
+        await pilot.pause()
+        assert declared.row_count == 1
+        assert {key.value: column.content_width for key, column in declared.columns.items()} == opened
+
+
 def test_indicators_shown_for_a_program_are_those_grtgaz_used():
     """§3.1: a program received before J-1 01:00 was judged against no indicator: its
     detail says so. A seeded program (J-1 15:00) shows the indicators of that time."""

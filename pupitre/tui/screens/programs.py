@@ -43,6 +43,7 @@ from pupitre.providers.grtgaz.models import FeasibilityStatus, Flex
 from pupitre.providers.grtgaz.sites import site_by_id
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.charts import hbar, sparkline
+from pupitre.tui.widgets.fitted_table import FittedTable
 from pupitre.tui.widgets.header import HeaderBar
 
 if TYPE_CHECKING:
@@ -195,9 +196,9 @@ class ProgramsScreen(PupitreScreen):
         yield Static("", id="prog-title")
         yield Static("", id="prog-rebuilt")
         with Horizontal(id="prog-body"):
-            yield DataTable(id="prog-hours", cursor_type="row", zebra_stripes=True)
+            yield FittedTable(id="prog-hours", cursor_type="row", zebra_stripes=True)
             with Vertical(id="prog-side"):
-                yield DataTable(id="prog-declared", cursor_type="row")
+                yield FittedTable(id="prog-declared", cursor_type="row")
                 yield Static("", id="prog-detail")
         yield Static("", id="prog-state", classes="feed-status")
         yield Footer()

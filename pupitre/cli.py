@@ -20,7 +20,7 @@ from pupitre import __version__
 from pupitre.cli_config import add_subcommands
 from pupitre.cli_store import add_store_subcommands
 from pupitre.crash import EXIT_CHECK_UNKNOWN, EXIT_CRASH, crash_hook, crash_sentence, log_crash
-from pupitre.logs import PrivateRotatingFileHandler, setup_logging  # noqa: F401 (the CLI's logging)
+from pupitre.logs import setup_logging
 
 EXIT_ERROR = 2
 log = logging.getLogger("pupitre")

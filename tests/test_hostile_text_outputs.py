@@ -15,7 +15,7 @@ from typing import Iterator
 import pytest
 
 from pupitre import check
-from pupitre.cli import setup_logging
+from pupitre.logs import setup_logging
 from pupitre.providers.core.certs import sandbox_credentials
 from pupitre.providers.core.clock import PARIS, ManualClock
 from pupitre.providers.core.faults import FaultPlan

@@ -12,19 +12,12 @@ from pupitre.settings import Settings
 from pupitre.tui.screens.flexibility import FlexibilityScreen
 from pupitre.tui.screens.overview import OverviewScreen
 from pupitre.tui.screens.site_detail import SiteDetailScreen
-from tests.tui.conftest import FEED, wait_runs
+from tests.tui.helpers import FEED, screen_text, wait_runs
 
 
 def table_sites(app) -> list[str]:
     table = app.screen.query_one("#flex-table", DataTable)
     return [str(key.value) for key in table.rows]
-
-
-def screen_text(app) -> str:
-    """Every Static's rendered text on the screen, for plain-word assertions."""
-    from textual.widgets import Static
-
-    return "\n".join(str(w.render()) for w in app.screen.query(Static))
 
 
 async def test_navigation_with_number_keys_and_tile(make_app):

@@ -6,6 +6,9 @@ import datetime as dt
 from typing import Callable
 
 import pytest
+import textual.app
+import textual.pilot
+from textual.widgets import Input
 
 from pupitre.providers.core.clock import ManualClock
 from pupitre.providers.core.retry import RetryPolicy
@@ -16,7 +19,28 @@ from pupitre.runtime import Runtime, build_runtime
 from pupitre.settings import Settings
 from pupitre.tui.app import PupitreApp
 from tests.helpers import MemoryKeyring
-from tests.tui.helpers import NOW
+from tests.tui.helpers import NOW, wait_until_processed
+
+
+@pytest.fixture(autouse=True)
+def processed_not_idle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``pilot.press`` and ``pilot.pause()`` return once the app has handled the keys and
+    messages, not once the process looks idle (which a loaded machine fakes)."""
+    monkeypatch.setattr(textual.app, "wait_for_idle", wait_until_processed)
+    monkeypatch.setattr(textual.pilot, "wait_for_idle", wait_until_processed)
+
+
+@pytest.fixture(autouse=True)
+def steady_cursors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Text cursors do not blink (the test configuration Posting uses): a snapshot taken
+    later than planned on a loaded machine must not catch a cursor mid-blink."""
+    original = Input.__init__
+
+    def init(self: Input, *args, **kwargs) -> None:
+        original(self, *args, **kwargs)
+        self.cursor_blink = False
+
+    monkeypatch.setattr(Input, "__init__", init)
 
 
 def script_day(runtime: Runtime) -> None:

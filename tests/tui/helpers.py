@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from typing import Callable
+import time
+from typing import Callable, TypeVar
 
+from textual._context import active_app
+from textual.app import App
+from textual.screen import Screen
 from textual.widgets import Static
 
 from pupitre.providers.core.clock import PARIS, UTC
@@ -18,8 +23,36 @@ FEED = "grtgaz.indicators"
 NOW = dt.datetime(2026, 11, 18, 10, 53)
 
 
+async def wait_until_processed(min_sleep: float = 0.0, max_sleep: float = 1.0) -> None:
+    """Textual's ``wait_for_idle`` made deaf to the machine's load (tests/tui/conftest.py puts
+    it in place): Textual's waits until the process *looks* idle, its CPU time stalling
+    against the wall clock, which a process starved of CPU fakes; this one waits until every
+    message pump of the running app has handled what it was sent (queue drained, mounted,
+    no pending ``call_later``) three polls in a row. Bounded like Textual's: it then goes on."""
+    await asyncio.sleep(min_sleep)
+    app = active_app.get(None)
+    if app is None:
+        return
+    deadline = time.monotonic() + max(max_sleep, 5.0)
+    quiet = 0
+    while quiet < 3 and time.monotonic() < deadline:
+        await asyncio.sleep(0.005)
+        quiet = 0 if _busy(app) else quiet + 1
+
+
+def _busy(app: App) -> bool:
+    """A message, a mount or a ``call_later`` still pending somewhere in ``app``."""
+    return any(
+        node.message_queue_size or node._next_callbacks or not node._is_mounted for node in [app, *app._registry]
+    )
+
+
 async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Let the app run until ``condition`` holds (feeds run in workers)."""
+    """Let the app run until ``condition`` holds (feeds run in workers).
+
+    ``pilot.press`` and ``pilot.pause()`` return once the process *looks* idle (its CPU time
+    stalls against the wall clock), which a loaded machine fakes: wait for what the test
+    reads instead. ``timeout`` counts the pauses, so a starved process gets longer."""
     waited = 0.0
     while not condition():
         if waited >= timeout:
@@ -34,6 +67,16 @@ async def wait_runs(pilot, app: PupitreApp, runs: int = 1, feed: str = FEED, tim
     await wait_for(pilot, lambda: state.runs >= runs and not state.running, timeout)
 
 
+ScreenT = TypeVar("ScreenT", bound=Screen)
+
+
+async def show(pilot, key: str, screen_type: type[ScreenT]) -> ScreenT:
+    """Press ``key`` and wait until the screen it opens is mounted (so drawn from the data)."""
+    await pilot.press(key)
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, screen_type) and pilot.app.screen.is_mounted)
+    return pilot.app.screen
+
+
 def screen_text(app) -> str:
     """Every Static's rendered text on the screen, for plain-word assertions."""
     return "\n".join(str(w.render()) for w in app.screen.query(Static))
@@ -42,10 +85,8 @@ def screen_text(app) -> str:
 async def open_rights(pilot, app) -> AccessRightsScreen:
     """The access-rights screen (key 5) once the rights feed has loaded."""
     await wait_runs(pilot, app, feed=RIGHTS_FEED)
-    await pilot.press("5")
-    screen = app.screen
-    assert isinstance(screen, AccessRightsScreen)
-    await pilot.pause(0.15)
+    screen = await show(pilot, "5", AccessRightsScreen)
+    await wait_for(pilot, lambda: len(screen.rows) == len(screen.source()))  # the rows drawn
     return screen
 
 

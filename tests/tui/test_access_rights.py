@@ -73,17 +73,15 @@ async def test_keys_typed_in_a_burst_after_slash_f_s_reach_the_panel(make_adict_
     app = make_adict_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_rights(pilot, app)
+        search = screen.query_one("#rights-search", Input)
         burst(app, "slash", *"gi00001x")
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: search.value == "gi00001x")  # every key reached the prompt
         assert app.screen is screen  # no revocation dialog
-        assert screen.query_one("#rights-search", Input).value == "gi00001x"
         await pilot.press("escape")
         burst(app, "s", "down", "enter")
-        await pilot.pause(0.3)
-        assert screen.view.sort == COLUMNS[1].key  # the picker's second column, not the table cursor
+        await wait_for(pilot, lambda: screen.view.sort == COLUMNS[1].key)  # the picker's 2nd column, not the table's
         burst(app, "f", "space", "a")
-        await pilot.pause(0.3)
-        assert screen.view.filters["state"] == {m.STATES[0]}
+        await wait_for(pilot, lambda: screen.view.filters["state"] == {m.STATES[0]})
 
 
 async def test_filters_are_sent_as_the_search_online(make_adict_app):

@@ -91,15 +91,15 @@ async def test_filters_are_sent_as_the_search_online(make_adict_app):
         posts = rights_calls(app, "POST")
         await pilot.press("f", "space", "a")  # the first choice: State · Active
         await wait_for(pilot, lambda: screen.search_load is not None and screen.search_load.done)
-        await pilot.pause(0.15)
+        await wait_for(pilot, lambda: len(screen.rows) == 50)  # the screen's poll took the rows in
         assert rights_calls(app, "POST") == posts + 1
         assert screen.search_load.kind == "search" and screen.search_load.filters == {"state": [m.ACTIVE]}
         col = table_of(screen).col
         assert len(screen.rows) == 50 and {col["state"][i] for i in screen.rows} == {m.ACTIVE}
         assert "Search on GRDF" in text_of(app, "#rights-summary")
         await pilot.press("c")
-        await pilot.pause(0.15)
-        assert len(screen.rows) == 300 and screen.search_load is None
+        await wait_for(pilot, lambda: len(screen.rows) == 300)
+        assert screen.search_load is None
 
 
 async def test_filters_apply_to_the_stored_copy_offline(make_adict_app):
@@ -109,7 +109,7 @@ async def test_filters_apply_to_the_stored_copy_offline(make_adict_app):
         app.runtime.faults.add(ROUTE, "timeout", method="POST")
         await pilot.press("f", "space", "a")
         await wait_for(pilot, lambda: screen.search_load is not None and screen.search_load.done)
-        await pilot.pause(0.15)
+        await wait_for(pilot, lambda: len(screen.rows) == 50)  # the screen's poll took the rows in
         assert screen.search_load.kind == "local"
         assert "offline" in text_of(app, "#rights-error")
         col = table_of(screen).col
@@ -145,8 +145,8 @@ async def test_every_fault_leaves_the_app_running_with_the_error_visible(make_ru
         assert "ERROR" in shown or "⚠" in shown
         await pilot.press("r")
         await wait_runs(pilot, app, 2, feed=RIGHTS_FEED)
-        await pilot.pause(0.15)
-        assert app.feeds.state(RIGHTS_FEED).error is None and len(screen.rows) == 300
+        await wait_for(pilot, lambda: len(screen.rows) == 300)  # the screen's poll took the rows in
+        assert app.feeds.state(RIGHTS_FEED).error is None
         assert not text_of(app, "#rights-error")
 
 

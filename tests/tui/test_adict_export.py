@@ -56,7 +56,7 @@ async def export_all(pilot, app, screen: AccessRightsScreen) -> None:
     await pilot.press("y")
     await wait_for(pilot, lambda: screen.exporter is not None and screen.exporter.run is not None)
     await wait_for(pilot, lambda: not screen.exporter.running, timeout=20)
-    await pilot.pause(0.1)
+    await pilot.pause()  # the end of the run drawn
 
 
 async def test_export_of_a_filtered_view_end_to_end(make_adict_app):
@@ -90,7 +90,7 @@ async def test_export_of_a_filtered_view_end_to_end(make_adict_app):
         await wait_for(pilot, lambda: screen.exporter.run is not None and screen.exporter.run.done >= 1)
         assert f"/{n} PCE" in text(app, "#rights-export") and "e: cancel" in text(app, "#rights-export")
         await wait_for(pilot, lambda: not screen.exporter.running, timeout=20)
-        await pilot.pause(0.1)
+        await pilot.pause()  # the end of the run drawn
         assert len(data_calls(app)) == n  # one call per PCE, each PCE once
         files = sorted(exports(app).iterdir())
         assert [f.name for f in files] == [f"adict_{KIND}_2026-10_20261118-105300.csv"]
@@ -145,7 +145,7 @@ async def test_quota_used_elsewhere_before_the_confirmation_is_still_checked(mak
         limiter.per_day = limiter.used_today() + 5
         await pilot.press("y")
         await wait_for(pilot, lambda: screen.exporter.run is not None and not screen.exporter.running)
-        await pilot.pause(0.1)
+        await pilot.pause()  # the end of the run drawn
         assert text(app, "#rights-export").startswith("⚠ Nothing exported") and "Not started" in text(
             app, "#rights-export"
         )
@@ -256,7 +256,7 @@ async def test_cancel_mid_run_writes_a_partial_file(make_adict_app):
         assert "Stop the export?" in str(app.screen.question)
         await pilot.press("y")
         await wait_for(pilot, lambda: not screen.exporter.running, timeout=10)
-        await pilot.pause(0.1)
+        await pilot.pause()  # the end of the run drawn
         assert run.partial and run.stopped == "cancelled by the operator" and run.done < run.total
         assert len(data_calls(app)) == run.done  # no call after the cancel
         files = {f.name: f for f in exports(app).iterdir()}

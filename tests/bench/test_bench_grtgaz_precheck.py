@@ -101,7 +101,7 @@ def test_bench_editor_keystroke(tmp_path) -> None:
     from pupitre.tui.app import PupitreApp
     from pupitre.tui.screens.program_editor import ProgramEditorScreen
     from pupitre.tui.screens.programs import ProgramsScreen
-    from tests.unit.test_secrets import MemoryKeyring
+    from tests.helpers import MemoryKeyring
 
     os.environ["PUPITRE_DATA_DIR"] = str(tmp_path / "data")
     os.environ["PUPITRE_CONFIG_DIR"] = str(tmp_path / "config")

@@ -7,6 +7,22 @@ from typing import Callable
 
 import httpx
 
+from pupitre.providers.core.auth import JwtAssertionCredentials
+from pupitre.providers.core.clock import ManualClock
+from pupitre.providers.core.quota import QuotaLimiter
+from pupitre.providers.core.retry import RetryPolicy
+from pupitre.providers.grdf_adict.client import AdictClient, adict_auth
+from pupitre.providers.grdf_adict.sandbox import SANDBOX_CLIENT_ID as ADICT_CLIENT_ID
+from pupitre.providers.grdf_adict.sandbox import SANDBOX_CLIENT_SECRET as ADICT_CLIENT_SECRET
+from pupitre.providers.grdf_adict.sandbox import TOKEN_PATH as ADICT_TOKEN_PATH
+from pupitre.providers.grtgaz.sandbox import SANDBOX_CLIENT_ID as GRTGAZ_CLIENT_ID
+from pupitre.providers.grtgaz.sandbox import SANDBOX_SCOPE as GRTGAZ_SCOPE
+
+GRTGAZ_HOST = "http://grtgaz.sandbox.invalid"
+GRTGAZ_BASE_URL = f"{GRTGAZ_HOST}/sfm/v1"
+GRTGAZ_TOKEN_URL = f"{GRTGAZ_HOST}/oauth2/v2.0/token"
+ADICT_HOST = "http://grdf-adict.sandbox.invalid"
+
 
 class Counting(httpx.AsyncBaseTransport):
     """Counts the requests that leave the client (to prove what is, or is not, retried)."""
@@ -26,3 +42,27 @@ class Counting(httpx.AsyncBaseTransport):
 def stepping() -> Callable[[], float]:
     """A monotonic clock 10 s further at each reading: a server-side quota never trips."""
     return itertools.count(0.0, 10.0).__next__
+
+
+def grtgaz_auth(
+    http: httpx.AsyncClient, clock: ManualClock, credentials: tuple[bytes, bytes]
+) -> JwtAssertionCredentials:
+    """GRTgaz's JWT-assertion auth against the simulator, with the test's key pair."""
+    key, certificate = credentials
+    return JwtAssertionCredentials(
+        http,
+        GRTGAZ_TOKEN_URL,
+        GRTGAZ_CLIENT_ID,
+        GRTGAZ_SCOPE,
+        clock,
+        provider="GRTgaz",
+        private_key_pem=key,
+        certificate_pem=certificate,
+        audience=GRTGAZ_TOKEN_URL,
+    )
+
+
+def adict_client(http: httpx.AsyncClient, clock: ManualClock, quota: QuotaLimiter | None = None) -> AdictClient:
+    """An ADICT client on the simulator's sandbox credentials, no retry."""
+    auth = adict_auth(http, ADICT_CLIENT_ID, ADICT_CLIENT_SECRET, clock, token_url=ADICT_HOST + ADICT_TOKEN_PATH)
+    return AdictClient(http, ADICT_HOST + "/adict/v2", auth, quota=quota, retry=RetryPolicy(attempts=1))

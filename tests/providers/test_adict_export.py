@@ -24,7 +24,7 @@ from pupitre.providers.grdf_adict.feeds import RightsTable
 from pupitre.providers.grdf_adict.models import Reading
 from pupitre.providers.grdf_adict.sandbox import AdictSimulator
 from tests.corpus import samples
-from tests.providers.test_grdf_adict_sandbox import http, make, sim  # noqa: F401 (http, sim: fixtures)
+from tests.providers.helpers import adict_client
 
 START = dt.datetime(2026, 3, 10, 9, 0, tzinfo=PARIS)
 TODAY = START.date()
@@ -35,7 +35,7 @@ INJECTIONS = "donnees_injections_publiees"
 
 
 def limited(http: httpx.AsyncClient, clock: ManualClock, per_day: int | None = 6000) -> AdictClient:
-    return make(http, clock, QuotaLimiter("grdf_adict:test", provider=PROVIDER, clock=clock, per_day=per_day))
+    return adict_client(http, clock, QuotaLimiter("grdf_adict:test", provider=PROVIDER, clock=clock, per_day=per_day))
 
 
 def period(kind: str = PUBLISHED, **fields: str) -> export.Period:
@@ -127,14 +127,14 @@ def test_selection_keeps_active_rights_giving_that_data_once_per_pce() -> None:
     assert export.select(col, [6, 0], PUBLISHED, TODAY).pces == ("GI000006", "GI000001")
 
 
-def test_selection_on_the_simulated_park_matches_what_grdf_serves(sim: AdictSimulator) -> None:
+def test_selection_on_the_simulated_park_matches_what_grdf_serves(adict_sim: AdictSimulator) -> None:
     table = RightsTable()
-    table.add_raw(list(sim.iter_rights()))
+    table.add_raw(list(adict_sim.iter_rights()))
     for kind, flag in ((PUBLISHED, "perim_donnees_publiees"), (INFORMATIVE, "perim_donnees_informatives")):
         chosen = export.select(table.col, range(len(table)), kind, TODAY, period(kind, periode="2026-02"))
         assert 0 < len(chosen.pces) < 50 and sum(chosen.left_out.values()) + len(chosen.pces) == 300
         for pce in chosen.pces:
-            right = sim.right_of_pce(pce, touch=False)
+            right = adict_sim.right_of_pce(pce, touch=False)
             assert right["etat_droit_acces"] == m.ACTIVE and "FOURNITURE" in right["role_tiers"]
             assert right[flag] == "Vrai"
     assert export.NO_PERIMETER in chosen.left_out  # the park has rights without informative data
@@ -244,11 +244,11 @@ def some_pces(sim: AdictSimulator, count: int) -> list[str]:
 
 
 async def test_run_exports_and_a_refusal_does_not_stop_the_others(
-    sim: AdictSimulator, http: httpx.AsyncClient, clock: ManualClock, tmp_path: Path
+    adict_sim: AdictSimulator, adict_http: httpx.AsyncClient, clock: ManualClock, tmp_path: Path
 ) -> None:
-    pces = some_pces(sim, 18)
+    pces = some_pces(adict_sim, 18)
     pces[3:3] = ["GI888888"]  # no right on this PCE: GRDF refuses it (HTTP 200, statut_restitution)
-    client = limited(http, clock)
+    client = limited(adict_http, clock)
     run = export.ExportRun(PUBLISHED, period(periode="2026-02"), pces)
     seen: list[int] = []
     await export.run_export(run, client, TODAY, on_progress=lambda: seen.append(run.done))
@@ -264,29 +264,31 @@ async def test_run_exports_and_a_refusal_does_not_stop_the_others(
 
 
 async def test_not_started_when_today_quota_is_short(
-    sim: AdictSimulator, http: httpx.AsyncClient, clock: ManualClock
+    adict_sim: AdictSimulator, adict_http: httpx.AsyncClient, clock: ManualClock
 ) -> None:
-    client = limited(http, clock, per_day=12)
-    run = export.ExportRun(PUBLISHED, period(periode="2026-02"), some_pces(sim, 10))
+    client = limited(adict_http, clock, per_day=12)
+    run = export.ExportRun(PUBLISHED, period(periode="2026-02"), some_pces(adict_sim, 10))
     await export.run_export(run, client, TODAY)
     assert run.done == 0 and run.partial and "Not started" in (run.stopped or "")
-    assert sim.calls == 0  # nothing sent
+    assert adict_sim.calls == 0  # nothing sent
 
 
 async def test_grdf_daily_quota_stops_the_run_and_keeps_what_was_fetched(
-    sim: AdictSimulator, http: httpx.AsyncClient, clock: ManualClock
+    adict_sim: AdictSimulator, adict_http: httpx.AsyncClient, clock: ManualClock
 ) -> None:
-    sim.per_day = 5  # GRDF's gate refuses the 6th call of the day (the local count did not know)
-    client = limited(http, clock, per_day=None)
-    run = export.ExportRun(PUBLISHED, period(periode="2026-02"), some_pces(sim, 10))
+    adict_sim.per_day = 5  # GRDF's gate refuses the 6th call of the day (the local count did not know)
+    client = limited(adict_http, clock, per_day=None)
+    run = export.ExportRun(PUBLISHED, period(periode="2026-02"), some_pces(adict_sim, 10))
     await export.run_export(run, client, TODAY)
     assert len(run.readings) == 5 and run.partial and "quota" in (run.stopped or "")
-    assert len(run.not_reached()) == 5 and sim.quota_refusals == 1
+    assert len(run.not_reached()) == 5 and adict_sim.quota_refusals == 1
 
 
-async def test_cancel_stops_further_calls(sim: AdictSimulator, http: httpx.AsyncClient, clock: ManualClock) -> None:
-    client = limited(http, clock)
-    run = export.ExportRun(PUBLISHED, period(periode="2026-02"), some_pces(sim, 10))
+async def test_cancel_stops_further_calls(
+    adict_sim: AdictSimulator, adict_http: httpx.AsyncClient, clock: ManualClock
+) -> None:
+    client = limited(adict_http, clock)
+    run = export.ExportRun(PUBLISHED, period(periode="2026-02"), some_pces(adict_sim, 10))
 
     def progress() -> None:
         if run.done == 3:
@@ -302,30 +304,32 @@ def test_export_dir_default_and_setting(tmp_path: Path) -> None:
     assert files.export_dir(" ~/x ", tmp_path) == Path("~/x").expanduser()
 
 
-async def test_injections_of_biomethane_sites(sim: AdictSimulator, http: httpx.AsyncClient, clock: ManualClock) -> None:
+async def test_injections_of_biomethane_sites(
+    adict_sim: AdictSimulator, adict_http: httpx.AsyncClient, clock: ManualClock
+) -> None:
     table = RightsTable()
-    table.add_raw(list(sim.iter_rights()))
+    table.add_raw(list(adict_sim.iter_rights()))
     feb = period(INJECTIONS, periode="2026-02")
     pces = export.select(table.col, range(len(table)), INJECTIONS, TODAY, feb).pces
-    assert pces and all("INJECTION" in sim.right_of_pce(p, touch=False)["role_tiers"] for p in pces)
-    run = await export.run_export(export.ExportRun(INJECTIONS, feb, pces), limited(http, clock), TODAY)
+    assert pces and all("INJECTION" in adict_sim.right_of_pce(p, touch=False)["role_tiers"] for p in pces)
+    run = await export.run_export(export.ExportRun(INJECTIONS, feb, pces), limited(adict_http, clock), TODAY)
     rows = export.data_rows(run)
     assert not run.refused and rows and all(r["flow"] and r["energy_kwh"] for r in rows)
 
 
 async def test_refused_credentials_or_no_network_stop_the_run(
-    sim: AdictSimulator, http: httpx.AsyncClient, clock: ManualClock, plan: FaultPlan
+    adict_sim: AdictSimulator, adict_http: httpx.AsyncClient, clock: ManualClock, plan: FaultPlan
 ) -> None:
-    pces = some_pces(sim, 10)
+    pces = some_pces(adict_sim, 10)
     plan.add("/adict/v2/pce/*", "status", count=100, status=401)
     run = await export.run_export(
-        export.ExportRun(PUBLISHED, period(periode="2026-02"), pces), limited(http, clock), TODAY
+        export.ExportRun(PUBLISHED, period(periode="2026-02"), pces), limited(adict_http, clock), TODAY
     )
     assert run.done == 1 and "credentials" in (run.stopped or "") and len(run.not_reached()) == 9
     plan.clear()
     plan.add("/adict/v2/pce/*", "timeout", count=3)
     run = await export.run_export(
-        export.ExportRun(PUBLISHED, period(periode="2026-02"), pces), limited(http, clock), TODAY
+        export.ExportRun(PUBLISHED, period(periode="2026-02"), pces), limited(adict_http, clock), TODAY
     )
     assert run.done == 3 and "unreachable" in (run.stopped or "") and len(run.refused) == 3
 

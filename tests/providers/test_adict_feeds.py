@@ -103,6 +103,7 @@ def test_quirks_and_bad_records() -> None:
                     date_passage_a_refuse="2026-11-17 02:54:14",
                 )
             ),
+            strict=True,
         )
     )
     assert (row["role"], row["state"], row["holder"], row["start"], row["changed"]) == (

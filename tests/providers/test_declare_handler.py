@@ -17,7 +17,7 @@ from pupitre.providers.grtgaz import feeds, rules
 from pupitre.providers.grtgaz.models import Flex, IndicatorStatus
 from pupitre.runtime import Runtime, build_runtime
 from pupitre.settings import Settings
-from tests.unit.test_secrets import MemoryKeyring
+from tests.helpers import MemoryKeyring, declarations_received
 
 DAY = dt.date(2026, 11, 18)
 NOW = dt.datetime(2026, 11, 18, 10, 53, tzinfo=PARIS)
@@ -68,23 +68,9 @@ async def payload_for(
     return feeds.declaration_payload(profile, edited=sorted(changes), base_label="rebuilt program", now=now)
 
 
-def counting(sim) -> list[str]:
-    """Program ids the simulator received through ``POST /hmsProfiles``, one per POST that
-    reached it (a faulted request never does)."""
-    calls: list[str] = []
-    original = sim.declare
-
-    def declare(profiles, now=None):
-        calls.extend(p.hmsProfileId for p in profiles)
-        return original(profiles, now)
-
-    sim.declare = declare
-    return calls
-
-
 async def test_declared_once_read_back_and_accepted(make):
     runtime = make()
-    calls = counting(runtime.simulators["grtgaz"])
+    calls = declarations_received(runtime.simulators["grtgaz"])
     payload = await payload_for(runtime, {12: 500_000.0})
     item_id = runtime.outbox.enqueue(feeds.PROVIDER, feeds.DECLARE_ACTION, payload)
     [delivery] = await runtime.outbox.drain()
@@ -131,7 +117,7 @@ async def test_already_received_program_is_not_posted_again(make):
     sim = runtime.simulators["grtgaz"]
     payload = await payload_for(runtime, {12: 500_000.0})
     await session(runtime).client.declare_programs([feeds.payload_profile(payload)])
-    calls = counting(sim)
+    calls = declarations_received(sim)
     runtime.outbox.enqueue(feeds.PROVIDER, feeds.DECLARE_ACTION, payload)
     [delivery] = await runtime.outbox.drain()
     assert delivery.outcome == "delivered" and calls == []
@@ -145,7 +131,7 @@ async def test_id_taken_by_another_program_fails_without_posting(make):
     other = await payload_for(runtime, {12: 400_000.0})
     await session(runtime).client.declare_programs([feeds.payload_profile(other)])
     mine = await payload_for(runtime, {12: 500_000.0}, version=2)
-    calls = counting(sim)
+    calls = declarations_received(sim)
     with pytest.raises(ActionRefused, match="DIFFERENT program"):
         await handler(runtime).send(mine)
     assert calls == []
@@ -180,7 +166,7 @@ async def test_crash_after_outbox_write_is_sent_at_next_start(make):
     first.outbox.enqueue(feeds.PROVIDER, feeds.DECLARE_ACTION, payload)  # then the process dies
     await first.aclose()
     second = make()
-    calls = counting(second.simulators["grtgaz"])
+    calls = declarations_received(second.simulators["grtgaz"])
     assert feeds.pending_declarations(second.store, MONTOIR, DAY) == [payload]
     [delivery] = await second.outbox.drain()
     assert delivery.outcome == "delivered" and calls == [payload["program"]["hmsProfileId"]]

@@ -61,10 +61,14 @@ def quiet(contract_id: str) -> ContractCurtailment:
 
 
 def make_order(
-    *contracts: ContractCurtailment, order_id: str = "OA-20261124-1A2B", updated_at: dt.datetime = at(13, 0)
+    *contracts: ContractCurtailment, order_id: str = "OA-20261124-1A2B", updated_at: dt.datetime | None = None
 ) -> CurtailmentOrder:
+    """An order for 24/11, updated at 13:00 the day before unless ``updated_at`` says otherwise."""
     return CurtailmentOrder(
-        order_id=order_id, updated_at=updated_at, application_date=dt.date(2026, 11, 24), curtailments=list(contracts)
+        order_id=order_id,
+        updated_at=updated_at or at(13, 0),
+        application_date=dt.date(2026, 11, 24),
+        curtailments=list(contracts),
     )
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import re
-from itertools import pairwise
 from typing import Any, AsyncIterator
 
 import httpx
@@ -103,7 +103,7 @@ async def test_curtailments_is_tomorrows_order_RG_COR_0010(client: EdfOaClient, 
     for item in order.curtailments:  # the periods tile the local day
         assert item.data[0].start_date == dt.datetime(2026, 11, 24, tzinfo=PARIS)
         assert item.data[-1].end_date == dt.datetime(2026, 11, 25, tzinfo=PARIS)
-        assert all(a.end_date == b.start_date for a, b in pairwise(item.data))
+        assert all(a.end_date == b.start_date for a, b in itertools.pairwise(item.data))
         assert {p.value for p in item.data} <= {0.0, 1.0}
 
 

@@ -84,7 +84,8 @@ def test_declare_body_round_trips_the_fixture() -> None:
 SMALL = (
     '{"id_droit_acces": "a", "id_pce": "GI000001", "nom_titulaire": "Élodie Prévôt"}\n'
     '{"id_droit_acces": "b", "id_pce": "GI000002", "source_revocation": "révoqué €"}\n'
-    '{"code_statut_traitement": "0000000000", "message_retour_traitement": "L\'opération s\'est déroulée avec succès."}\n'
+    '{"code_statut_traitement": "0000000000", '
+    '"message_retour_traitement": "L\'opération s\'est déroulée avec succès."}\n'
 ).encode()
 
 
@@ -157,7 +158,9 @@ def test_pretty_printed_objects_split_across_chunks_then_lines() -> None:
 
 async def test_stream_error_trailer_and_restitution() -> None:
     async def chunks() -> AsyncIterator[bytes]:
-        yield b'{"id_droit_acces": "a"}\n{"code_statut_traitement": "1000000002", "message_retour_traitement": "Refus"}\n'
+        yield (
+            b'{"id_droit_acces": "a"}\n{"code_statut_traitement": "1000000002", "message_retour_traitement": "Refus"}\n'
+        )
 
     got = []
     with pytest.raises(rules.FunctionalError, match="Refus"):

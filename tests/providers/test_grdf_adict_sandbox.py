@@ -25,7 +25,7 @@ from pupitre.providers.core.retry import RetryPolicy
 from pupitre.providers.core.sandbox import SandboxTransport
 from pupitre.providers.grdf_adict import models as m
 from pupitre.providers.grdf_adict import rules
-from pupitre.providers.grdf_adict.client import PROVIDER, AdictClient, adict_auth
+from pupitre.providers.grdf_adict.client import PROVIDER, AdictClient
 from pupitre.providers.grdf_adict.sandbox import (
     OK,
     SANDBOX_CLIENT_ID,
@@ -33,31 +33,15 @@ from pupitre.providers.grdf_adict.sandbox import (
     TOKEN_PATH,
     AdictSimulator,
 )
-from tests.providers.helpers import Counting, stepping
+from tests.providers.helpers import ADICT_HOST as HOST
+from tests.providers.helpers import Counting, adict_client, stepping
 
-HOST = "http://grdf-adict.sandbox.invalid"
 START = dt.datetime(2026, 3, 10, 9, 0, tzinfo=PARIS)
 
 
 @pytest.fixture
-def sim(clock: ManualClock, plan: FaultPlan) -> AdictSimulator:
-    return AdictSimulator(clock, plan, park_size=300, monotonic=stepping())
-
-
-@pytest.fixture
-async def http(sim: AdictSimulator) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=SandboxTransport(sim.app, read_timeout=0.3)) as client:
-        yield client
-
-
-def make(http: httpx.AsyncClient, clock: ManualClock, quota: QuotaLimiter | None = None) -> AdictClient:
-    auth = adict_auth(http, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, clock, token_url=HOST + TOKEN_PATH)
-    return AdictClient(http, HOST + "/adict/v2", auth, quota=quota, retry=RetryPolicy(attempts=1))
-
-
-@pytest.fixture
-def client(http: httpx.AsyncClient, clock: ManualClock) -> AdictClient:
-    return make(http, clock)
+def client(adict_http: httpx.AsyncClient, clock: ManualClock) -> AdictClient:
+    return adict_client(adict_http, clock)
 
 
 async def test_list_has_every_state_and_proof_status(client: AdictClient) -> None:
@@ -81,8 +65,8 @@ class _SlowStream(httpx.AsyncByteStream):
 
 
 async def test_rows_arrive_before_the_stream_ends(clock: ManualClock, plan: FaultPlan) -> None:
-    sim = AdictSimulator(clock, plan, park_size=5000, monotonic=stepping())
-    async with httpx.AsyncClient(transport=SandboxTransport(sim.app)) as raw:
+    adict_sim = AdictSimulator(clock, plan, park_size=5000, monotonic=stepping())
+    async with httpx.AsyncClient(transport=SandboxTransport(adict_sim.app)) as raw:
         token = (
             await raw.post(
                 HOST + TOKEN_PATH,
@@ -121,7 +105,7 @@ async def test_search_filters(client: AdictClient) -> None:
     )
 
 
-async def test_declare_revoke_and_refusals(client: AdictClient, sim: AdictSimulator) -> None:
+async def test_declare_revoke_and_refusals(client: AdictClient, adict_sim: AdictSimulator) -> None:
     body = rules.build_declaration(
         {
             "role_tiers": "AUTORISE_CONTRAT_FOURNITURE",
@@ -140,42 +124,42 @@ async def test_declare_revoke_and_refusals(client: AdictClient, sim: AdictSimula
         await client.declare_access_right("GI999001", body)
     with pytest.raises(BadRequestError):
         await client.declare_access_right("GI99900", body)
-    active = next(r for r in sim.rights.values() if r["etat_droit_acces"] == "Active")
+    active = next(r for r in adict_sim.rights.values() if r["etat_droit_acces"] == "Active")
     assert (await client.revoke_access_right(active["id_droit_acces"])).ok
-    assert sim.rights[active["id_droit_acces"]]["etat_droit_acces"] == "Révoquée"
+    assert adict_sim.rights[active["id_droit_acces"]]["etat_droit_acces"] == "Révoquée"
     with pytest.raises(ConflictError):
         await client.revoke_access_right(active["id_droit_acces"])
 
 
-async def test_proofs(client: AdictClient, sim: AdictSimulator) -> None:
-    pending = next(r for r in sim.rights.values() if r["statut_controle_preuve"] == "Preuve en attente")
+async def test_proofs(client: AdictClient, adict_sim: AdictSimulator) -> None:
+    pending = next(r for r in adict_sim.rights.values() if r["statut_controle_preuve"] == "Preuve en attente")
     files = [("consentement.pdf", b"%PDF-1.4 ...", "application/pdf"), ("log.txt", b"ok", "text/plain")]
     assert (await client.send_proofs(pending["id_droit_acces"], files)).ok
     assert pending["statut_controle_preuve"] == "Preuve à vérifier"
-    assert len(sim.proofs[pending["id_droit_acces"]]) == 2
-    done = next(r for r in sim.rights.values() if r["statut_controle_preuve"] == "Preuve Vérifiée OK")
+    assert len(adict_sim.proofs[pending["id_droit_acces"]]) == 2
+    done = next(r for r in adict_sim.rights.values() if r["statut_controle_preuve"] == "Preuve Vérifiée OK")
     with pytest.raises(ConflictError, match="ne demande pas"):
         await client.send_proofs(done["id_droit_acces"], files)
     with pytest.raises(BadRequestError, match="At most 3"):
         await client.send_proofs(pending["id_droit_acces"], files * 2)
 
 
-def _active(sim: AdictSimulator, frequency: str, **flags: str) -> str:
+def _active(adict_sim: AdictSimulator, frequency: str, **flags: str) -> str:
     """The PCE of an Active, unexpired right with that meter frequency (and perimeter flags)."""
-    for right in sim.iter_rights():
+    for right in adict_sim.iter_rights():
         if (
             right["etat_droit_acces"] == "Active"
             and right["date_fin_droit_acces"] > START.date().isoformat()
             and "INJECTION" not in right["role_tiers"]
-            and sim.frequency(right["id_pce"]) == frequency
+            and adict_sim.frequency(right["id_pce"]) == frequency
             and all(right.get(k) == v for k, v in flags.items())
         ):
             return right["id_pce"]
     raise AssertionError(f"no active {frequency} right")
 
 
-async def test_data_reads_and_functional_error(client: AdictClient, sim: AdictSimulator) -> None:
-    pce = _active(sim, "JJ")
+async def test_data_reads_and_functional_error(client: AdictClient, adict_sim: AdictSimulator) -> None:
+    pce = _active(adict_sim, "JJ")
     readings = await client.published_consumption(pce, periode="2026-02", today=START.date())
     assert len(readings) == 28 and all(r.energy_kwh for r in readings)  # one per gas day
     assert readings[0].start == dt.datetime(2026, 2, 1, 6, tzinfo=PARIS)
@@ -220,46 +204,46 @@ async def test_shared_quota_never_exceeded(clock: ManualClock, plan: FaultPlan) 
     # real time; the gateway counts arrivals and a call may reach it later than the next one
     # left (a loaded test machine): its windows are made 10 % shorter to absorb that transit
     # jitter, not the pacing itself
-    sim = AdictSimulator(clock, plan, park_size=10, per_second=3, monotonic=lambda: time.monotonic() * 1.1)
+    adict_sim = AdictSimulator(clock, plan, park_size=10, per_second=3, monotonic=lambda: time.monotonic() * 1.1)
     limiter = QuotaLimiter("grdf_adict:test", provider=PROVIDER, clock=clock, per_second=3, per_day=8)
-    async with httpx.AsyncClient(transport=SandboxTransport(sim.app)) as http:
-        client = make(http, clock, limiter)
-        pce = next(iter(sim.rights.values()))["id_pce"]
+    async with httpx.AsyncClient(transport=SandboxTransport(adict_sim.app)) as http:
+        client = adict_client(http, clock, limiter)
+        pce = next(iter(adict_sim.rights.values()))["id_pce"]
         for _ in range(7):
             await client.technical_data(pce)
-        assert sim.quota_refusals == 0 and limiter.used_today() == 7
+        assert adict_sim.quota_refusals == 0 and limiter.used_today() == 7
         await client.technical_data(pce)
         with pytest.raises(QuotaError, match="daily quota"):
             await client.technical_data(pce)
-    assert sim.calls == 8
+    assert adict_sim.calls == 8
 
 
 # -- the generated park -----------------------------------------------------------------------------
 
 
 async def test_big_park_is_lazy_and_streams_in_chunks_of_many_lines(clock: ManualClock, plan: FaultPlan) -> None:
-    sim = AdictSimulator(clock, plan, park_size=100_000, monotonic=stepping())
-    assert len(sim.rights) == 100_000 and not sim.touched  # nothing generated yet
-    last = sim.pce_of(99_999)
-    assert sim.right_of_pce(last, touch=False)["id_pce"] == last and not sim.touched
-    sim.set_park_size(12_000)
-    response = sim._stream(sim.iter_rights())
+    adict_sim = AdictSimulator(clock, plan, park_size=100_000, monotonic=stepping())
+    assert len(adict_sim.rights) == 100_000 and not adict_sim.touched  # nothing generated yet
+    last = adict_sim.pce_of(99_999)
+    assert adict_sim.right_of_pce(last, touch=False)["id_pce"] == last and not adict_sim.touched
+    adict_sim.set_park_size(12_000)
+    response = adict_sim._stream(adict_sim.iter_rights())
     chunks = response.body_iterator.__aiter__()
     first = await chunks.__anext__()
-    assert sim.rows_sent == sim.chunk_rows and first.count(b"\n") == sim.chunk_rows  # starts at once
+    assert adict_sim.rows_sent == adict_sim.chunk_rows and first.count(b"\n") == adict_sim.chunk_rows  # starts at once
     rest = [chunk async for chunk in chunks]
-    assert len(rest) == 12_000 // sim.chunk_rows  # the other blocks, then the trailer alone
-    assert all(chunk.count(b"\n") == sim.chunk_rows for chunk in rest[:-1])
-    assert json.loads(rest[-1]) == OK and not sim.touched
+    assert len(rest) == 12_000 // adict_sim.chunk_rows  # the other blocks, then the trailer alone
+    assert all(chunk.count(b"\n") == adict_sim.chunk_rows for chunk in rest[:-1])
+    assert json.loads(rest[-1]) == OK and not adict_sim.touched
 
 
-def test_default_park_covers_every_case(sim: AdictSimulator) -> None:
-    rights = list(sim.iter_rights())
+def test_default_park_covers_every_case(adict_sim: AdictSimulator) -> None:
+    rights = list(adict_sim.iter_rights())
     assert {r["etat_droit_acces"] for r in rights} == set(m.STATES)
     assert {r["statut_controle_preuve"] for r in rights} == set(m.PROOF_STATUSES) | {None}
     assert {r["role_tiers"] for r in rights} == set(m.ROLES)
     assert {r["parcours"] for r in rights} == set(m.ROUTES)
-    assert {sim.frequency(r["id_pce"]) for r in rights} == {"6M", "1M", "MM", "JJ"}
+    assert {adict_sim.frequency(r["id_pce"]) for r in rights} == {"6M", "1M", "MM", "JJ"}
     assert any(r["nom_titulaire"] for r in rights) and any(r["raison_sociale_du_titulaire"] for r in rights)
     today = START.date()
     deadlines = [
@@ -291,22 +275,22 @@ def _declare_body(**fields: object) -> m.DeclareBody:
     return rules.build_declaration(base | fields, START.date())
 
 
-async def test_holder_validation_windows(client: AdictClient, sim: AdictSimulator, clock: ManualClock) -> None:
+async def test_holder_validation_windows(client: AdictClient, adict_sim: AdictSimulator, clock: ManualClock) -> None:
     person = await client.declare_access_right("GI999001", _declare_body(nom_titulaire="DUPONT"))
     entity = await client.declare_access_right("GI999003", _declare_body(raison_sociale="BABATECH"))
     answered = await client.declare_access_right("GI999005", _declare_body(nom_titulaire="MARTIN"))
     refused = await client.declare_access_right("GI999007", _declare_body(nom_titulaire="FAURE"))
-    sim.holder_answers(answered.id_droit_acces, accept=True)  # type: ignore[arg-type]  # a declaration taken carries its id
-    sim.holder_answers(refused.id_droit_acces, accept=False)  # type: ignore[arg-type]  # a declaration taken carries its id
-    sim.advance_lifecycle(days=1, hours=23)
+    adict_sim.holder_answers(answered.id_droit_acces, accept=True)  # type: ignore[arg-type]  # a declaration taken carries its id
+    adict_sim.holder_answers(refused.id_droit_acces, accept=False)  # type: ignore[arg-type]  # a declaration taken carries its id
+    adict_sim.advance_lifecycle(days=1, hours=23)
     state = {
         r.id_pce: r.etat_droit_acces
         async for r in client.search_access_rights({"id_pce": ["GI999001", "GI999003", "GI999005", "GI999007"]})
     }
     assert state == {"GI999001": "A valider", "GI999003": "A valider", "GI999005": "Active", "GI999007": "Refusée"}
-    changes = sim.advance_lifecycle(hours=2)  # 2 days: the legal entity is deemed to agree
+    changes = adict_sim.advance_lifecycle(hours=2)  # 2 days: the legal entity is deemed to agree
     assert (entity.id_droit_acces, "GI999003", "A valider", "Active") in changes
-    changes = sim.advance_lifecycle(days=1)  # 3 days: the silent person refuses
+    changes = adict_sim.advance_lifecycle(days=1)  # 3 days: the silent person refuses
     assert (person.id_droit_acces, "GI999001", "A valider", "Refusée") in changes
     late = await client.access_right("GI999001")
     assert (
@@ -316,21 +300,21 @@ async def test_holder_validation_windows(client: AdictClient, sim: AdictSimulato
     assert late.date_passage_a_refuse == dt.datetime(2026, 3, 13, 9, tzinfo=PARIS)
 
 
-async def test_park_lifecycle_moves_with_the_clock(sim: AdictSimulator) -> None:
-    before = {r["etat_droit_acces"] for r in sim.iter_rights()}
-    changes = sim.advance_lifecycle(days=7)
+async def test_park_lifecycle_moves_with_the_clock(adict_sim: AdictSimulator) -> None:
+    before = {r["etat_droit_acces"] for r in adict_sim.iter_rights()}
+    changes = adict_sim.advance_lifecycle(days=7)
     kinds = {(old, new) for _, _, old, new in changes}
     assert {("A valider", "Active"), ("A valider", "Refusée")} <= kinds
     assert {("Active", "Obsolète"), ("Active", "Révoquée")} <= kinds
-    assert "A valider" in before and "A valider" not in {r["etat_droit_acces"] for r in sim.iter_rights()}
+    assert "A valider" in before and "A valider" not in {r["etat_droit_acces"] for r in adict_sim.iter_rights()}
     moved = next(key for key, _, old, new in changes if new == "Obsolète")
-    assert sim.rights[moved]["source_passage_a_obsolete"] == "Le client n'est plus titulaire de ce PCE"
+    assert adict_sim.rights[moved]["source_passage_a_obsolete"] == "Le client n'est plus titulaire de ce PCE"
 
 
-async def test_proof_campaign_and_checking(client: AdictClient, sim: AdictSimulator) -> None:
-    ids = sim.start_proof_campaign(count=2)
+async def test_proof_campaign_and_checking(client: AdictClient, adict_sim: AdictSimulator) -> None:
+    ids = adict_sim.start_proof_campaign(count=2)
     deadline = rules.add_working_days(START.date(), 20)
-    rights = [await client.access_right(sim.rights[i]["id_pce"], i) for i in ids]
+    rights = [await client.access_right(adict_sim.rights[i]["id_pce"], i) for i in ids]
     assert all(
         r is not None
         and r.statut_controle_preuve == "Preuve en attente"
@@ -338,21 +322,21 @@ async def test_proof_campaign_and_checking(client: AdictClient, sim: AdictSimula
         for r in rights
     )
     good, bad = ids
-    sim.proof_verdicts[bad] = False
+    adict_sim.proof_verdicts[bad] = False
     for key in ids:
         await client.send_proofs(key, [("consentement.pdf", b"%PDF", "application/pdf")])
-        assert sim.rights[key]["statut_controle_preuve"] == "Preuve à vérifier"
-    sim.advance_lifecycle(days=3)
-    assert {sim.rights[k]["statut_controle_preuve"] for k in ids} == {"Preuve en cours de vérification"}
-    sim.advance_lifecycle(days=5)
-    assert sim.rights[good]["statut_controle_preuve"] == "Preuve Vérifiée OK"
-    assert sim.rights[bad]["statut_controle_preuve"] == "Preuve Vérifiée KO"
-    assert sim.rights[bad]["etat_droit_acces"] == "A revérifier"
+        assert adict_sim.rights[key]["statut_controle_preuve"] == "Preuve à vérifier"
+    adict_sim.advance_lifecycle(days=3)
+    assert {adict_sim.rights[k]["statut_controle_preuve"] for k in ids} == {"Preuve en cours de vérification"}
+    adict_sim.advance_lifecycle(days=5)
+    assert adict_sim.rights[good]["statut_controle_preuve"] == "Preuve Vérifiée OK"
+    assert adict_sim.rights[bad]["statut_controle_preuve"] == "Preuve Vérifiée KO"
+    assert adict_sim.rights[bad]["etat_droit_acces"] == "A revérifier"
     with pytest.raises(rules.FunctionalError, match="preuve de consentement"):
-        await client.technical_data(sim.rights[bad]["id_pce"])
+        await client.technical_data(adict_sim.rights[bad]["id_pce"])
 
 
-async def test_server_side_search_filters(client: AdictClient, sim: AdictSimulator) -> None:
+async def test_server_side_search_filters(client: AdictClient, adict_sim: AdictSimulator) -> None:
     rows = [
         r
         async for r in client.access_right_rows(
@@ -361,30 +345,30 @@ async def test_server_side_search_filters(client: AdictClient, sim: AdictSimulat
     ]
     expected = [
         r
-        for r in sim.iter_rights()
+        for r in adict_sim.iter_rights()
         if r["etat_droit_acces"] == "A revérifier" and r["role_tiers"] == "AUTORISE_CONTRAT_FOURNITURE"
     ]
     assert rows and [r.id_droit_acces for r in rows] == [r["id_droit_acces"] for r in expected]
-    streams = sim.finished_streams
+    streams = adict_sim.finished_streams
     pces = [r["id_pce"] for r in expected[:2]]
     assert [r.id_pce async for r in client.access_right_rows({"id_pce": pces})] == pces
     assert [r async for r in client.search_access_rights({"id_pce": ["GI888889"]})] == []
-    assert sim.finished_streams == streams + 2
+    assert adict_sim.finished_streams == streams + 2
 
 
 async def test_daily_quota_enforced_by_the_server(clock: ManualClock, plan: FaultPlan) -> None:
-    sim = AdictSimulator(clock, plan, park_size=10, per_day=3, monotonic=stepping())
-    assert sim.per_second == 1.0
-    async with httpx.AsyncClient(transport=SandboxTransport(sim.app)) as http:
-        client = make(http, clock)
-        pce = next(r["id_pce"] for r in sim.iter_rights() if r["etat_droit_acces"] == "Active")
+    adict_sim = AdictSimulator(clock, plan, park_size=10, per_day=3, monotonic=stepping())
+    assert adict_sim.per_second == 1.0
+    async with httpx.AsyncClient(transport=SandboxTransport(adict_sim.app)) as http:
+        client = adict_client(http, clock)
+        pce = next(r["id_pce"] for r in adict_sim.iter_rights() if r["etat_droit_acces"] == "Active")
         for _ in range(3):
             await client.technical_data(pce)
         with pytest.raises(QuotaError, match="quota"):
             await client.technical_data(pce)
         clock.advance(days=1)
         await client.technical_data(pce)
-    assert sim.quota_refusals == 1 and sim.calls == 4
+    assert adict_sim.quota_refusals == 1 and adict_sim.calls == 4
 
 
 # -- data per meter frequency -----------------------------------------------------------------------
@@ -394,9 +378,9 @@ async def test_daily_quota_enforced_by_the_server(clock: ManualClock, plan: Faul
     "frequency,published,informative", [("6M", 2, 0), ("1M", 12, 28), ("MM", 12, 28), ("JJ", 365, 0)]
 )
 async def test_series_per_frequency(
-    client: AdictClient, sim: AdictSimulator, frequency: str, published: int, informative: int
+    client: AdictClient, adict_sim: AdictSimulator, frequency: str, published: int, informative: int
 ) -> None:
-    pce = _active(sim, frequency, perim_donnees_informatives="Vrai")
+    pce = _active(adict_sim, frequency, perim_donnees_informatives="Vrai")
     readings = await client.published_consumption(pce, periode="2025", today=START.date())
     assert len(readings) == published
     assert sum(r.volume_m3 for r in readings) == readings[-1].index_end - readings[0].index_start  # type: ignore[operator,misc]  # published readings carry volume and indexes
@@ -417,25 +401,25 @@ async def test_series_per_frequency(
             await client.informative_consumption(pce, periode="2026-02", today=START.date())
 
 
-async def test_injection_data_for_biomethane_sites(client: AdictClient, sim: AdictSimulator) -> None:
+async def test_injection_data_for_biomethane_sites(client: AdictClient, adict_sim: AdictSimulator) -> None:
     site = next(
         r
-        for r in sim.iter_rights()
+        for r in adict_sim.iter_rights()
         if "INJECTION" in r["role_tiers"]
         and r["etat_droit_acces"] == "Active"
         and r["date_fin_droit_acces"] > START.date().isoformat()
     )
     readings = await client.published_injections(site["id_pce"], periode="2026-02", today=START.date())
     assert readings and all(r.injection and r.flow == "Production" and r.energy_kwh for r in readings)
-    assert sim.frequency(site["id_pce"]) == "JJ" and len(readings) == 28
-    consumer = _active(sim, "MM")
+    assert adict_sim.frequency(site["id_pce"]) == "JJ" and len(readings) == 28
+    consumer = _active(adict_sim, "MM")
     with pytest.raises(rules.FunctionalError, match="injections publiées"):
         await client.published_injections(consumer, periode="2026-02", today=START.date())
 
 
-async def test_functional_errors_arrive_as_http_200(client: AdictClient, sim: AdictSimulator) -> None:
+async def test_functional_errors_arrive_as_http_200(client: AdictClient, adict_sim: AdictSimulator) -> None:
     def pce_where(**wanted: str) -> str:
-        return next(r["id_pce"] for r in sim.iter_rights() if all(r.get(k) == v for k, v in wanted.items()))
+        return next(r["id_pce"] for r in adict_sim.iter_rights() if all(r.get(k) == v for k, v in wanted.items()))
 
     cases = [
         (pce_where(etat_droit_acces="Révoquée", source_revocation="Tiers"), "Vous avez révoqué"),
@@ -447,7 +431,7 @@ async def test_functional_errors_arrive_as_http_200(client: AdictClient, sim: Ad
     ]
     expired = next(
         r["id_pce"]
-        for r in sim.iter_rights()
+        for r in adict_sim.iter_rights()
         if r["etat_droit_acces"] == "Active" and r["date_fin_droit_acces"] < START.date().isoformat()
     )
     cases.append((expired, "expiré"))
@@ -458,18 +442,18 @@ async def test_functional_errors_arrive_as_http_200(client: AdictClient, sim: Ad
     raw = await client.http.get(HOST + "/adict/v2/pce/0999999992828/donnees_techniques", auth=client.auth)
     assert raw.status_code == 400 and "GI+6 chiffres" in raw.text
     raw = await client.http.get(
-        HOST + f"/adict/v2/pce/{_active(sim, 'MM')}/donnees_consos_informatives",
+        HOST + f"/adict/v2/pce/{_active(adict_sim, 'MM')}/donnees_consos_informatives",
         params={"periode": "2023-09-01"},
         auth=client.auth,
     )
     assert raw.status_code == 400 and "format du paramètre 'periode'" in raw.json()["statut_restitution"]["message"]
 
 
-async def test_token_is_reused_for_four_hours(clock: ManualClock, sim: AdictSimulator) -> None:
-    counting = Counting(SandboxTransport(sim.app))
+async def test_token_is_reused_for_four_hours(clock: ManualClock, adict_sim: AdictSimulator) -> None:
+    counting = Counting(SandboxTransport(adict_sim.app))
     async with httpx.AsyncClient(transport=counting) as http:
-        client = make(http, clock)
-        pce = _active(sim, "MM")
+        client = adict_client(http, clock)
+        pce = _active(adict_sim, "MM")
         for _ in range(5):
             await client.technical_data(pce)
         assert counting.calls_under(TOKEN_PATH) == 1 and counting.calls_under("/adict/v2") == 5
@@ -482,13 +466,13 @@ async def test_token_is_reused_for_four_hours(clock: ManualClock, sim: AdictSimu
 
 
 async def test_day_counter_survives_a_restart_and_bulk_is_checked_first(
-    tmp_path, clock: ManualClock, sim: AdictSimulator
+    tmp_path, clock: ManualClock, adict_sim: AdictSimulator
 ) -> None:
     from pupitre.providers.core.store import Store
 
-    per_second, per_day = rules.quota_limits(sim.park_size, per_day=5)
+    per_second, per_day = rules.quota_limits(adict_sim.park_size, per_day=5)
     store = Store(tmp_path / "quota.sqlite3")
-    async with httpx.AsyncClient(transport=SandboxTransport(sim.app)) as http:
+    async with httpx.AsyncClient(transport=SandboxTransport(adict_sim.app)) as http:
         first = QuotaLimiter(
             "grdf_adict:test",
             provider=PROVIDER,
@@ -499,9 +483,9 @@ async def test_day_counter_survives_a_restart_and_bulk_is_checked_first(
             monotonic=stepping(),
             sleep=_no_sleep,
         )
-        pce = _active(sim, "MM")
+        pce = _active(adict_sim, "MM")
         for _ in range(3):
-            await make(http, clock, first).technical_data(pce)
+            await adict_client(http, clock, first).technical_data(pce)
         restarted = QuotaLimiter(
             "grdf_adict:test",
             provider=PROVIDER,
@@ -524,64 +508,64 @@ async def _no_sleep(seconds: float) -> None:
 
 
 async def test_technical_error_inside_a_stream_is_retried_and_keeps_what_arrived(
-    http: httpx.AsyncClient, clock: ManualClock, sim: AdictSimulator
+    adict_http: httpx.AsyncClient, clock: ManualClock, adict_sim: AdictSimulator
 ) -> None:
-    pce = _active(sim, "JJ")
-    sim.stream_failures[pce] = 10
-    client = make(http, clock)
+    pce = _active(adict_sim, "JJ")
+    adict_sim.stream_failures[pce] = 10
+    client = adict_client(adict_http, clock)
     with pytest.raises(ServerError, match="Veuillez retenter") as caught:
         await client.published_consumption(pce, periode="2026-02", today=START.date())
     assert caught.value.retryable and len(caught.value.partial) == 10
-    sim.stream_failures[pce] = 5
+    adict_sim.stream_failures[pce] = 5
     patient = AdictClient(
-        http, HOST + "/adict/v2", client.auth, quota=None, retry=RetryPolicy(attempts=2, base_delay=0)
+        adict_http, HOST + "/adict/v2", client.auth, quota=None, retry=RetryPolicy(attempts=2, base_delay=0)
     )
     assert len(await patient.published_consumption(pce, periode="2026-02", today=START.date())) == 28
 
 
-async def test_rights_behave_as_the_dict_they_replace(client: AdictClient, sim: AdictSimulator) -> None:
-    first, second = list(sim.rights)[:2]
-    copy = dict(sim.rights[first], id_pce="GI777777")
-    del sim.rights[first]
-    assert first not in sim.rights and len(sim.rights) == 299
-    sim.rights["manual-1"] = copy
-    assert sim.right_of_pce("GI777777")["id_droit_acces"] == "manual-1"
+async def test_rights_behave_as_the_dict_they_replace(client: AdictClient, adict_sim: AdictSimulator) -> None:
+    first, second = list(adict_sim.rights)[:2]
+    copy = dict(adict_sim.rights[first], id_pce="GI777777")
+    del adict_sim.rights[first]
+    assert first not in adict_sim.rights and len(adict_sim.rights) == 299
+    adict_sim.rights["manual-1"] = copy
+    assert adict_sim.right_of_pce("GI777777")["id_droit_acces"] == "manual-1"
     ids = [r.id_droit_acces async for r in client.access_rights()]
     assert len(ids) == 300 and first not in ids and ids[0] == second and ids[-1] == "manual-1"
-    sim.rights.clear()
-    assert len(sim.rights) == 0 and [r async for r in client.access_rights()] == []
+    adict_sim.rights.clear()
+    assert len(adict_sim.rights) == 0 and [r async for r in client.access_rights()] == []
 
 
 @pytest.mark.parametrize("seed", [0, 7])
 def test_fast_stream_lines_are_the_rights(clock: ManualClock, plan: FaultPlan, seed: int) -> None:
     """The stream writes generated rights straight as lines; they must read back as exactly
     the rights ``iter_rights`` gives (touched ones, due lifecycle events, filters included)."""
-    sim = AdictSimulator(clock, plan, park_size=1200, seed=seed)
+    adict_sim = AdictSimulator(clock, plan, park_size=1200, seed=seed)
 
     def streamed(checks: Sequence[tuple[str, AbstractSet[str | None]]] = ()) -> list[Any]:
-        return [json.loads(r) if isinstance(r, str) else r for r in sim._park_lines(list(checks))]
+        return [json.loads(r) if isinstance(r, str) else r for r in adict_sim._park_lines(list(checks))]
 
-    assert streamed() == list(sim.iter_rights())
-    assert any(isinstance(r, str) for r in sim._park_lines())
-    sim.rights[sim._id(6)]["statut_controle_preuve"] = m.PROOF_PENDING  # touched
-    sim.advance_lifecycle(days=2)  # A valider rights move: their due events apply on the way
-    assert streamed() == list(sim.iter_rights())
+    assert streamed() == list(adict_sim.iter_rights())
+    assert any(isinstance(r, str) for r in adict_sim._park_lines())
+    adict_sim.rights[adict_sim._id(6)]["statut_controle_preuve"] = m.PROOF_PENDING  # touched
+    adict_sim.advance_lifecycle(days=2)  # A valider rights move: their due events apply on the way
+    assert streamed() == list(adict_sim.iter_rights())
     checks = [("etat_droit_acces", {"Active", "Refusée"}), ("statut_controle_preuve", {None, "Preuve en attente"})]
-    assert streamed(checks) == [r for r in sim.iter_rights() if all(r[k] in v for k, v in checks)]
+    assert streamed(checks) == [r for r in adict_sim.iter_rights() if all(r[k] in v for k, v in checks)]
 
 
-def test_only_rights_with_events_can_move(sim: AdictSimulator) -> None:
-    assert all(sim._has_events(n) == bool(sim._generated(n)[1]) for n in range(3000))
-    whole = {r["id_droit_acces"]: r["etat_droit_acces"] for r in sim.iter_rights()}
-    changes = sim.advance_lifecycle(days=10)
-    after = {r["id_droit_acces"]: r["etat_droit_acces"] for r in sim.iter_rights()}
+def test_only_rights_with_events_can_move(adict_sim: AdictSimulator) -> None:
+    assert all(adict_sim._has_events(n) == bool(adict_sim._generated(n)[1]) for n in range(3000))
+    whole = {r["id_droit_acces"]: r["etat_droit_acces"] for r in adict_sim.iter_rights()}
+    changes = adict_sim.advance_lifecycle(days=10)
+    after = {r["id_droit_acces"]: r["etat_droit_acces"] for r in adict_sim.iter_rights()}
     assert sorted((k, whole[k], after[k]) for k in whole if whole[k] != after[k]) == sorted(
         (k, old, new) for k, _, old, new in changes
     )
 
 
-async def test_contractual_filters(client: AdictClient, sim: AdictSimulator) -> None:
-    pce = _active(sim, "6M", perim_donnees_contractuelles="Vrai")
+async def test_contractual_filters(client: AdictClient, adict_sim: AdictSimulator) -> None:
+    pce = _active(adict_sim, "6M", perim_donnees_contractuelles="Vrai")
     data = await client.contractual_data(pce, filtre=["cja", "car"])
     assert data.donnees_contractuelles is not None and data.donnees_contractuelles.car
     with pytest.raises(BadRequestError, match="unknown contractual-data filter"):
@@ -593,7 +577,7 @@ async def test_contractual_filters(client: AdictClient, sim: AdictSimulator) -> 
 
 
 async def test_bulk_read_says_before_starting_when_it_would_exceed_the_day(
-    http: httpx.AsyncClient, clock: ManualClock, sim: AdictSimulator
+    adict_http: httpx.AsyncClient, clock: ManualClock, adict_sim: AdictSimulator
 ) -> None:
     limiter = QuotaLimiter(
         "grdf_adict:bulk",
@@ -604,17 +588,17 @@ async def test_bulk_read_says_before_starting_when_it_would_exceed_the_day(
         monotonic=stepping(),
         sleep=_no_sleep,
     )
-    client = make(http, clock, limiter)
-    pces = [_active(sim, "MM"), _active(sim, "6M")]
-    refused = next(r["id_pce"] for r in sim.iter_rights() if r["etat_droit_acces"] == "Refusée")
+    client = adict_client(adict_http, clock, limiter)
+    pces = [_active(adict_sim, "MM"), _active(adict_sim, "6M")]
+    refused = next(r["id_pce"] for r in adict_sim.iter_rights() if r["etat_droit_acces"] == "Refusée")
     results = [(pce, result) async for pce, result in client.bulk(pces + [refused], client.technical_data)]
     assert [type(r).__name__ for _, r in results] == ["TechnicalData", "TechnicalData", "FunctionalError"]
     assert limiter.remaining_today() == 3
-    calls = sim.calls
+    calls = adict_sim.calls
     with pytest.raises(QuotaError, match="needs 4 calls but only 3 remain"):
         async for _ in client.bulk(pces * 2, client.technical_data):
             pass
-    assert sim.calls == calls  # nothing sent
+    assert adict_sim.calls == calls  # nothing sent
     assert "3 calls" in client.bulk_check(3).message and client.bulk_check(3).fits
 
 

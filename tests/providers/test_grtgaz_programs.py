@@ -17,7 +17,9 @@ from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.client import GrtgazClient, ProgramRejectedError
 from pupitre.providers.grtgaz.models import FeasibilityStatus, Flex, IndicatorStatus, to_document
 from pupitre.providers.grtgaz.sandbox import GrtgazSimulator
-from tests.providers.test_grtgaz_sandbox import BASE_URL, TOKEN_URL, make_auth
+from tests.providers.helpers import GRTGAZ_BASE_URL as BASE_URL
+from tests.providers.helpers import GRTGAZ_TOKEN_URL as TOKEN_URL
+from tests.providers.helpers import grtgaz_auth
 
 GREEN, RED, GREY = IndicatorStatus.GREEN, IndicatorStatus.RED, IndicatorStatus.GREY
 ACCEPTED, REFUSED, PENDING = FeasibilityStatus.ACCEPTED, FeasibilityStatus.REFUSED, FeasibilityStatus.PENDING
@@ -48,7 +50,7 @@ async def client(
     sim: GrtgazSimulator, clock: ManualClock, credentials: tuple[bytes, bytes]
 ) -> AsyncIterator[GrtgazClient]:
     async with httpx.AsyncClient(transport=SandboxTransport(sim.app, read_timeout=0.2)) as http:
-        yield GrtgazClient(http, BASE_URL, make_auth(http, clock, credentials))
+        yield GrtgazClient(http, BASE_URL, grtgaz_auth(http, clock, credentials))
 
 
 async def context(
@@ -331,7 +333,7 @@ async def test_utc_timestamps_mode_round_trips(
     """``timestamps_local=False`` (the day the API writes real UTC): same programs, same slots."""
     sim.timestamps_local = False
     async with httpx.AsyncClient(transport=SandboxTransport(sim.app, read_timeout=0.2)) as http:
-        client = GrtgazClient(http, BASE_URL, make_auth(http, clock, credentials), timestamps_local=False)
+        client = GrtgazClient(http, BASE_URL, grtgaz_auth(http, clock, credentials), timestamps_local=False)
         _, profile, links = await declare(client, sim, clock, flat())
         read = await client.hms_profile(links[0].rel)
         assert read.status is ACCEPTED

@@ -27,18 +27,16 @@ from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.client import GrtgazClient, safe_detail
 from pupitre.providers.grtgaz.models import Flex, IndicatorStatus, SiteIndicators
 from pupitre.providers.grtgaz.sandbox import (
-    SANDBOX_CLIENT_ID,
-    SANDBOX_SCOPE,
     GrtgazSimulator,
     LivelyScenario,
     build_app,
 )
 from pupitre.providers.grtgaz.sites import SITES
+from tests.providers.helpers import GRTGAZ_BASE_URL as BASE_URL
+from tests.providers.helpers import GRTGAZ_TOKEN_URL as TOKEN_URL
+from tests.providers.helpers import grtgaz_auth
 
 GREEN, RED, GREY = IndicatorStatus.GREEN, IndicatorStatus.RED, IndicatorStatus.GREY
-HOST = "http://grtgaz.sandbox.invalid"
-BASE_URL = f"{HOST}/sfm/v1"
-TOKEN_URL = f"{HOST}/oauth2/v2.0/token"
 ROUTE = "/sfm/v1/sites/flexibilityIndicators"
 SITE = SITES[0].site_id  # DK6
 
@@ -60,21 +58,6 @@ def sim(clock: ManualClock, plan: FaultPlan, credentials: tuple[bytes, bytes]) -
     return GrtgazSimulator(clock, plan, scenario="calm", certificate_pem=credentials[1], audience=TOKEN_URL)
 
 
-def make_auth(http: httpx.AsyncClient, clock: ManualClock, credentials: tuple[bytes, bytes]) -> JwtAssertionCredentials:
-    key, certificate = credentials
-    return JwtAssertionCredentials(
-        http,
-        TOKEN_URL,
-        SANDBOX_CLIENT_ID,
-        SANDBOX_SCOPE,
-        clock,
-        provider="GRTgaz",
-        private_key_pem=key,
-        certificate_pem=certificate,
-        audience=TOKEN_URL,
-    )
-
-
 @pytest.fixture
 async def http(sim: GrtgazSimulator) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(transport=SandboxTransport(sim.app, read_timeout=0.2)) as client:
@@ -83,7 +66,7 @@ async def http(sim: GrtgazSimulator) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 def auth(http: httpx.AsyncClient, clock: ManualClock, credentials: tuple[bytes, bytes]) -> JwtAssertionCredentials:
-    return make_auth(http, clock, credentials)
+    return grtgaz_auth(http, clock, credentials)
 
 
 @pytest.fixture
@@ -151,7 +134,7 @@ async def test_token_lives_one_hour_and_is_renewed(
 
 async def test_wrong_certificate_is_refused_at_the_token_endpoint(http: httpx.AsyncClient, clock: ManualClock) -> None:
     other = generate_self_signed("someone-else")
-    client = GrtgazClient(http, BASE_URL, make_auth(http, clock, other))
+    client = GrtgazClient(http, BASE_URL, grtgaz_auth(http, clock, other))
     with pytest.raises(AuthError):
         await client.flexibility_indicators()
 
@@ -177,7 +160,7 @@ async def test_utc_mode_end_to_end(clock: ManualClock, credentials: tuple[bytes,
         clock, scenario="calm", certificate_pem=credentials[1], audience=TOKEN_URL, timestamps_local=False
     )
     async with httpx.AsyncClient(transport=SandboxTransport(sim.app)) as http:
-        auth = make_auth(http, clock, credentials)
+        auth = grtgaz_auth(http, clock, credentials)
         utc = await GrtgazClient(http, BASE_URL, auth, timestamps_local=False).site_flexibility_indicators(SITE)
         misread = await GrtgazClient(http, BASE_URL, auth).site_flexibility_indicators(SITE)
     assert utc.currentIndicator.qTo0FlexibilityIndicator.availabilityDateTime == at(9, 52)

@@ -13,32 +13,9 @@ from pupitre.providers.grdf_adict import models as m
 from pupitre.providers.grdf_adict.feeds import RIGHTS_FEED
 from pupitre.tui.screens.access_rights import COLUMNS, AccessRightsScreen
 from pupitre.tui.widgets.virtual_table import VirtualTable
-from tests.tui.conftest import wait_for, wait_runs
+from tests.tui.helpers import open_rights, wait_for, wait_runs
 
 ROUTE = "/adict/v2/droits_acces"
-
-
-@pytest.fixture
-def make_app(make_app):
-    """The app, its ADICT simulator tolerant of transit jitter: the client paces at 0.9 call/s,
-    but on a loaded machine two calls may still reach GRDF's gate within one second
-    (the quota itself is tested in tests/providers)."""
-
-    def make(runtime=None, **kwargs):
-        app = make_app(runtime, **kwargs)
-        app.runtime.simulators["grdf_adict"].per_second = 50
-        return app
-
-    return make
-
-
-async def open_rights(pilot, app) -> AccessRightsScreen:
-    await wait_runs(pilot, app, feed=RIGHTS_FEED)
-    await pilot.press("5")
-    screen = app.screen
-    assert isinstance(screen, AccessRightsScreen)
-    await pilot.pause(0.15)
-    return screen
 
 
 def table_of(screen: AccessRightsScreen):
@@ -54,8 +31,8 @@ def rights_calls(app, method: str) -> int:
     return sum(1 for r in app.runtime.request_log.records if r.method == method and r.path == ROUTE)
 
 
-async def test_load_search_sort(make_app):
-    app = make_app()
+async def test_load_search_sort(make_adict_app):
+    app = make_adict_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_rights(pilot, app)
         assert len(screen.rows) == 300
@@ -90,61 +67,59 @@ def burst(app, *keys: str) -> None:
         app._driver.send_message(event)
 
 
-async def test_keys_typed_in_a_burst_after_slash_f_s_reach_the_panel(make_app):
+async def test_keys_typed_in_a_burst_after_slash_f_s_reach_the_panel(make_adict_app):
     """The search prompt and the pickers take focus at once: keys right behind `/`, `f` or
     `s` go to them, never to the table or the app (`1` would switch screens, `x` revoke)."""
-    app = make_app()
+    app = make_adict_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_rights(pilot, app)
+        search = screen.query_one("#rights-search", Input)
         burst(app, "slash", *"gi00001x")
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: search.value == "gi00001x")  # every key reached the prompt
         assert app.screen is screen  # no revocation dialog
-        assert screen.query_one("#rights-search", Input).value == "gi00001x"
         await pilot.press("escape")
         burst(app, "s", "down", "enter")
-        await pilot.pause(0.3)
-        assert screen.view.sort == COLUMNS[1].key  # the picker's second column, not the table cursor
+        await wait_for(pilot, lambda: screen.view.sort == COLUMNS[1].key)  # the picker's 2nd column, not the table's
         burst(app, "f", "space", "a")
-        await pilot.pause(0.3)
-        assert screen.view.filters["state"] == {m.STATES[0]}
+        await wait_for(pilot, lambda: screen.view.filters["state"] == {m.STATES[0]})
 
 
-async def test_filters_are_sent_as_the_search_online(make_app):
-    app = make_app()
+async def test_filters_are_sent_as_the_search_online(make_adict_app):
+    app = make_adict_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_rights(pilot, app)
         posts = rights_calls(app, "POST")
         await pilot.press("f", "space", "a")  # the first choice: State · Active
         await wait_for(pilot, lambda: screen.search_load is not None and screen.search_load.done)
-        await pilot.pause(0.15)
+        await wait_for(pilot, lambda: len(screen.rows) == 50)  # the screen's poll took the rows in
         assert rights_calls(app, "POST") == posts + 1
         assert screen.search_load.kind == "search" and screen.search_load.filters == {"state": [m.ACTIVE]}
         col = table_of(screen).col
         assert len(screen.rows) == 50 and {col["state"][i] for i in screen.rows} == {m.ACTIVE}
         assert "Search on GRDF" in text_of(app, "#rights-summary")
         await pilot.press("c")
-        await pilot.pause(0.15)
-        assert len(screen.rows) == 300 and screen.search_load is None
+        await wait_for(pilot, lambda: len(screen.rows) == 300)
+        assert screen.search_load is None
 
 
-async def test_filters_apply_to_the_stored_copy_offline(make_app):
-    app = make_app()
+async def test_filters_apply_to_the_stored_copy_offline(make_adict_app):
+    app = make_adict_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_rights(pilot, app)
         app.runtime.faults.add(ROUTE, "timeout", method="POST")
         await pilot.press("f", "space", "a")
         await wait_for(pilot, lambda: screen.search_load is not None and screen.search_load.done)
-        await pilot.pause(0.15)
+        await wait_for(pilot, lambda: len(screen.rows) == 50)  # the screen's poll took the rows in
         assert screen.search_load.kind == "local"
         assert "offline" in text_of(app, "#rights-error")
         col = table_of(screen).col
         assert len(screen.rows) == 50 and {col["state"][i] for i in screen.rows} == {m.ACTIVE}
 
 
-async def test_stream_cut_halfway_keeps_the_rows_and_shows_the_error(make_runtime, make_app):
+async def test_stream_cut_halfway_keeps_the_rows_and_shows_the_error(make_runtime, make_adict_app):
     runtime = make_runtime()
     runtime.faults.add(ROUTE, "truncated")
-    app = make_app(runtime)
+    app = make_adict_app(runtime)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_rights(pilot, app)
         await wait_for(pilot, lambda: "received before the error" in text_of(app, "#rights-error"))
@@ -155,10 +130,10 @@ async def test_stream_cut_halfway_keeps_the_rows_and_shows_the_error(make_runtim
 
 
 @pytest.mark.parametrize("kind", [k for k in FAULT_KINDS if k != "hostile"])  # hostile: a switch, no error
-async def test_every_fault_leaves_the_app_running_with_the_error_visible(make_runtime, make_app, kind):
+async def test_every_fault_leaves_the_app_running_with_the_error_visible(make_runtime, make_adict_app, kind):
     runtime = make_runtime()
     runtime.faults.add(ROUTE, kind, status=503)
-    app = make_app(runtime)
+    app = make_adict_app(runtime)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_rights(pilot, app)
         state = app.feeds.state(RIGHTS_FEED)
@@ -170,13 +145,13 @@ async def test_every_fault_leaves_the_app_running_with_the_error_visible(make_ru
         assert "ERROR" in shown or "⚠" in shown
         await pilot.press("r")
         await wait_runs(pilot, app, 2, feed=RIGHTS_FEED)
-        await pilot.pause(0.15)
-        assert app.feeds.state(RIGHTS_FEED).error is None and len(screen.rows) == 300
+        await wait_for(pilot, lambda: len(screen.rows) == 300)  # the screen's poll took the rows in
+        assert app.feeds.state(RIGHTS_FEED).error is None
         assert not text_of(app, "#rights-error")
 
 
-async def test_proof_deadlines_view(make_app):
-    app = make_app()
+async def test_proof_deadlines_view(make_adict_app):
+    app = make_adict_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_rights(pilot, app)
         await pilot.press("d")
@@ -189,8 +164,8 @@ async def test_proof_deadlines_view(make_app):
         assert due.startswith(("⚑", "‼"))  # the nearest deadline is within 5 working days here
 
 
-async def test_enter_opens_the_pce_detail(make_app):
-    app = make_app()
+async def test_enter_opens_the_pce_detail(make_adict_app):
+    app = make_adict_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_rights(pilot, app)
         pce = table_of(screen).col["pce"][screen.query_one(VirtualTable).current_row]
@@ -220,11 +195,11 @@ async def test_enter_opens_the_pce_detail(make_app):
 
 
 @pytest.mark.parametrize("size", [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")])
-def test_snapshot_access_rights(snap_compare, make_app, size):
+def test_snapshot_access_rights(snap_compare, make_adict_app, size):
     async def run_before(pilot) -> None:
         await open_rights(pilot, pilot.app)
         await pilot.press("down", "down")
         pilot.app.clear_notifications()
         await pilot.pause(0.15)
 
-    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
+    assert snap_compare(make_adict_app(), terminal_size=size, run_before=run_before)

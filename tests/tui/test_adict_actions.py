@@ -15,8 +15,7 @@ from pupitre.tui.screens.access_rights import AccessRightsScreen
 from pupitre.tui.screens.confirm import ConfirmScreen
 from pupitre.tui.screens.rights_actions import DeclareScreen, ProofsScreen
 from pupitre.tui.widgets.virtual_table import VirtualTable
-from tests.tui.conftest import wait_for
-from tests.tui.test_access_rights import make_app, open_rights  # noqa: F401 (a fixture)
+from tests.tui.helpers import open_rights, wait_for
 
 
 def outbox(app):
@@ -53,8 +52,8 @@ def set_field(screen: DeclareScreen, name: str, value: str) -> None:
     screen.query_one(f"#f-{name}", Input).value = value
 
 
-async def test_declare_shows_field_errors_then_the_returned_state(make_app):
-    app = make_app()
+async def test_declare_shows_field_errors_then_the_returned_state(make_adict_app):
+    app = make_adict_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await open_rights(pilot, app)
         await pilot.press("n")
@@ -90,8 +89,8 @@ async def test_declare_shows_field_errors_then_the_returned_state(make_app):
         assert "queued" in audit and "delivered" in audit
 
 
-async def test_revoke_names_pce_and_holder(make_app):
-    app = make_app()
+async def test_revoke_names_pce_and_holder(make_adict_app):
+    app = make_adict_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_rights(pilot, app)
         right = await select(pilot, screen, state=m.ACTIVE, role="AUTORISE_CONTRAT_FOURNITURE")
@@ -103,8 +102,8 @@ async def test_revoke_names_pce_and_holder(make_app):
         assert app.runtime.simulators["grdf_adict"].rights[right["id"]]["etat_droit_acces"] == m.REVOKED
 
 
-async def test_revoke_refused_for_a_lost_right(make_app):
-    app = make_app()
+async def test_revoke_refused_for_a_lost_right(make_adict_app):
+    app = make_adict_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_rights(pilot, app)
         await select(pilot, screen, state=m.REFUSED)
@@ -138,8 +137,8 @@ def files(tmp_path: Path) -> dict[str, Path]:
         (["tool.exe"], "type"),
     ],
 )
-async def test_proofs_refused_nothing_sent(make_app, files, chosen, reason):
-    app = make_app()
+async def test_proofs_refused_nothing_sent(make_adict_app, files, chosen, reason):
+    app = make_adict_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_rights(pilot, app)
         right = await select(pilot, screen, proof=m.PROOF_PENDING)
@@ -154,8 +153,8 @@ async def test_proofs_refused_nothing_sent(make_app, files, chosen, reason):
         assert outbox(app) == [] and right["id"] not in app.runtime.simulators["grdf_adict"].proofs
 
 
-async def test_proofs_refused_for_the_wrong_status(make_app):
-    app = make_app()
+async def test_proofs_refused_for_the_wrong_status(make_adict_app):
+    app = make_adict_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_rights(pilot, app)
         await select(pilot, screen, proof=m.PROOF_OK)
@@ -164,8 +163,8 @@ async def test_proofs_refused_for_the_wrong_status(make_app):
         assert "Preuve en attente" in notes(app) and outbox(app) == []
 
 
-async def test_proofs_sent(make_app, files):
-    app = make_app()
+async def test_proofs_sent(make_adict_app, files):
+    app = make_adict_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_rights(pilot, app)
         right = await select(pilot, screen, proof=m.PROOF_PENDING)

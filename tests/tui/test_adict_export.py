@@ -16,8 +16,7 @@ from pupitre.providers.grdf_adict.feeds import PROVIDER
 from pupitre.tui.screens.access_rights import AccessRightsScreen
 from pupitre.tui.screens.confirm import ConfirmScreen
 from pupitre.tui.screens.rights_export import ExportDialog
-from tests.tui.conftest import wait_for
-from tests.tui.test_access_rights import make_app, open_rights  # noqa: F401 (make_app: a fixture)
+from tests.tui.helpers import open_rights, wait_for
 
 KIND = "donnees_consos_publiees"
 
@@ -59,11 +58,11 @@ async def export_all(pilot, app, screen: AccessRightsScreen) -> None:
     await pilot.press("y")
     await wait_for(pilot, lambda: screen.exporter is not None and screen.exporter.run is not None)
     await wait_for(pilot, lambda: not screen.exporter.running, timeout=20)
-    await pilot.pause(0.1)
+    await pilot.pause()  # the end of the run drawn
 
 
-async def test_export_of_a_filtered_view_end_to_end(make_app):
-    app = make_app()
+async def test_export_of_a_filtered_view_end_to_end(make_adict_app):
+    app = make_adict_app()
     fast(app, per_second=8)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_rights(pilot, app)
@@ -93,7 +92,7 @@ async def test_export_of_a_filtered_view_end_to_end(make_app):
         await wait_for(pilot, lambda: screen.exporter.run is not None and screen.exporter.run.done >= 1)
         assert f"/{n} PCE" in text(app, "#rights-export") and "e: cancel" in text(app, "#rights-export")
         await wait_for(pilot, lambda: not screen.exporter.running, timeout=20)
-        await pilot.pause(0.1)
+        await pilot.pause()  # the end of the run drawn
         assert len(data_calls(app)) == n  # one call per PCE, each PCE once
         files = sorted(exports(app).iterdir())
         assert [f.name for f in files] == [f"adict_{KIND}_2026-10_20261118-105300.csv"]
@@ -108,8 +107,8 @@ async def test_export_of_a_filtered_view_end_to_end(make_app):
         assert app.runtime.store.outbox(provider=PROVIDER) == []  # reads are not outbox actions
 
 
-async def test_a_bulk_beyond_todays_quota_is_refused_and_nothing_is_sent(make_app):
-    app = make_app()
+async def test_a_bulk_beyond_todays_quota_is_refused_and_nothing_is_sent(make_adict_app):
+    app = make_adict_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_rights(pilot, app)
         limiter = app.runtime.connections[PROVIDER].session.client.limiter
@@ -135,10 +134,10 @@ async def test_a_bulk_beyond_todays_quota_is_refused_and_nothing_is_sent(make_ap
         assert screen.exporter is not None and screen.exporter.run is None
 
 
-async def test_quota_used_elsewhere_before_the_confirmation_is_still_checked(make_app):
+async def test_quota_used_elsewhere_before_the_confirmation_is_still_checked(make_adict_app):
     """The dialog's figure may be stale by the time the operator says yes: the run checks
     today's remaining quota again before its first call."""
-    app = make_app()
+    app = make_adict_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_rights(pilot, app)
         await open_dialog(pilot, app)
@@ -148,7 +147,7 @@ async def test_quota_used_elsewhere_before_the_confirmation_is_still_checked(mak
         limiter.per_day = limiter.used_today() + 5
         await pilot.press("y")
         await wait_for(pilot, lambda: screen.exporter.run is not None and not screen.exporter.running)
-        await pilot.pause(0.1)
+        await pilot.pause()  # the end of the run drawn
         assert text(app, "#rights-export").startswith("⚠ Nothing exported") and "Not started" in text(
             app, "#rights-export"
         )
@@ -156,8 +155,8 @@ async def test_quota_used_elsewhere_before_the_confirmation_is_still_checked(mak
         assert app.runtime.store.audit_log(PROVIDER)[0][3] == "not started"
 
 
-async def test_a_pce_refused_mid_run_does_not_stop_the_others(make_app):
-    app = make_app()
+async def test_a_pce_refused_mid_run_does_not_stop_the_others(make_adict_app):
+    app = make_adict_app()
     fast(app)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_rights(pilot, app)
@@ -187,8 +186,8 @@ async def test_a_pce_refused_mid_run_does_not_stop_the_others(make_app):
         assert "2 refused" in text(app, "#rights-export")
 
 
-async def test_a_bad_period_is_refused_by_field_and_nothing_is_sent(make_app):
-    app = make_app()
+async def test_a_bad_period_is_refused_by_field_and_nothing_is_sent(make_adict_app):
+    app = make_adict_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await open_rights(pilot, app)
         dialog = await open_dialog(pilot, app)
@@ -218,10 +217,10 @@ async def test_a_bad_period_is_refused_by_field_and_nothing_is_sent(make_app):
         assert isinstance(app.screen, AccessRightsScreen) and data_calls(app) == []
 
 
-async def test_an_export_cut_short_earlier_is_told(make_app):
+async def test_an_export_cut_short_earlier_is_told(make_adict_app):
     """A journal left by a run pupitre never finished (crash, SSH session dropped) is named
     when the operator next opens the export: what it fetched is there."""
-    app = make_app()
+    app = make_adict_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await open_rights(pilot, app)
         exports(app).mkdir(parents=True)
@@ -233,10 +232,10 @@ async def test_an_export_cut_short_earlier_is_told(make_app):
         assert left.exists()  # the operator's to keep or delete
 
 
-async def test_cancel_mid_run_writes_a_partial_file(make_app):
+async def test_cancel_mid_run_writes_a_partial_file(make_adict_app):
     """Cancel mid-run: no further call; the readings fetched are written, marked partial, and
     the PCEs not fetched listed. Until then they were in the journal, PCE by PCE."""
-    app = make_app()
+    app = make_adict_app()
     fast(app, per_second=4)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_rights(pilot, app)
@@ -259,7 +258,7 @@ async def test_cancel_mid_run_writes_a_partial_file(make_app):
         assert "Stop the export?" in str(app.screen.question)
         await pilot.press("y")
         await wait_for(pilot, lambda: not screen.exporter.running, timeout=10)
-        await pilot.pause(0.1)
+        await pilot.pause()  # the end of the run drawn
         assert run.partial and run.stopped == "cancelled by the operator" and run.done < run.total
         assert len(data_calls(app)) == run.done  # no call after the cancel
         files = {f.name: f for f in exports(app).iterdir()}
@@ -272,8 +271,8 @@ async def test_cancel_mid_run_writes_a_partial_file(make_app):
         assert app.runtime.store.audit_log(PROVIDER)[0][3] == "partial"
 
 
-async def test_grdf_daily_quota_mid_run_stops_it_and_keeps_what_was_fetched(make_app):
-    app = make_app()
+async def test_grdf_daily_quota_mid_run_stops_it_and_keeps_what_was_fetched(make_adict_app):
+    app = make_adict_app()
     fast(app)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_rights(pilot, app)
@@ -290,7 +289,7 @@ async def test_grdf_daily_quota_mid_run_stops_it_and_keeps_what_was_fetched(make
 
 
 @pytest.mark.parametrize("size", [pytest.param((80, 24), id="80x24")])
-def test_snapshot_export_dialog(snap_compare, make_app, size):
+def test_snapshot_export_dialog(snap_compare, make_adict_app, size):
     async def run_before(pilot) -> None:
         await open_rights(pilot, pilot.app)
         await pilot.press("e")
@@ -298,4 +297,4 @@ def test_snapshot_export_dialog(snap_compare, make_app, size):
         pilot.app.clear_notifications()
         await pilot.pause(0.15)
 
-    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
+    assert snap_compare(make_adict_app(), terminal_size=size, run_before=run_before)

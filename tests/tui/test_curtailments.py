@@ -14,7 +14,7 @@ from pupitre.providers.edf_oa.feeds import ACK_ACTION, ACKS_FEED, CURTAILMENTS_F
 from pupitre.tui import outbox as outbox_module
 from pupitre.tui.screens.ack_confirm import AckConfirmScreen
 from pupitre.tui.screens.curtailments import CurtailmentsScreen
-from tests.tui.conftest import wait_for, wait_runs
+from tests.tui.helpers import wait_for, wait_runs
 
 # Monday 23/11/2026 at 14:00: tomorrow's order was published at 13:00; the window is open.
 NOW = dt.datetime(2026, 11, 23, 14, 0)

@@ -19,7 +19,7 @@ from pupitre.providers.edf_oa.export import ack_report_rows
 from pupitre.providers.edf_oa.feeds import CONTRACTS_FEED, PROVIDER
 from pupitre.tui.screens.curtailments import CurtailmentsScreen
 from pupitre.tui.screens.edf_reports import EdfReportsScreen, RangeError, parse_range
-from tests.tui.conftest import wait_for, wait_runs
+from tests.tui.helpers import wait_for, wait_runs
 
 # Monday 23/11/2026 at 14:00: tomorrow (24/11)'s order is published; ~30 days of history.
 NOW = dt.datetime(2026, 11, 23, 14, 0)

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable
 
-from tests.tui.conftest import wait_runs
-from tests.tui.test_flows import screen_text
+from tests.tui.helpers import screen_text, wait_runs
 
 ROUTE = "/sfm/v1/sites/*"
 

@@ -12,7 +12,7 @@ from pupitre.settings import Settings
 from pupitre.tui.screens.flexibility import FlexibilityScreen
 from pupitre.tui.screens.overview import OverviewScreen
 from pupitre.tui.screens.site_detail import SiteDetailScreen
-from tests.tui.conftest import FEED, wait_runs
+from tests.tui.helpers import FEED, screen_text, show, wait_runs
 
 
 def table_sites(app) -> list[str]:
@@ -20,25 +20,15 @@ def table_sites(app) -> list[str]:
     return [str(key.value) for key in table.rows]
 
 
-def screen_text(app) -> str:
-    """Every Static's rendered text on the screen, for plain-word assertions."""
-    from textual.widgets import Static
-
-    return "\n".join(str(w.render()) for w in app.screen.query(Static))
-
-
 async def test_navigation_with_number_keys_and_tile(make_app):
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_runs(pilot, app)
         assert isinstance(app.screen, OverviewScreen)
-        await pilot.press("2")
-        assert isinstance(app.screen, FlexibilityScreen)
+        await show(pilot, "2", FlexibilityScreen)
         assert len(table_sites(app)) == 13
-        await pilot.press("1")
-        assert isinstance(app.screen, OverviewScreen)
-        await pilot.press("enter")  # the focused GRTgaz tile opens its screen
-        assert isinstance(app.screen, FlexibilityScreen)
+        await show(pilot, "1", OverviewScreen)
+        await show(pilot, "enter", FlexibilityScreen)  # the focused GRTgaz tile opens its screen
 
 
 async def test_overview_tile_summarises_worst_state_and_next_change(make_app):
@@ -137,8 +127,9 @@ async def test_first_paint_comes_from_the_store_marked_stale(make_runtime, make_
     runtime.faults.add("/sfm/v1/sites/*", "status", count=5, status=503)
     app = make_app(runtime)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("2")
-        assert len(table_sites(app)) == 13  # painted before any fetch finished
+        await show(pilot, "2", FlexibilityScreen)
+        assert app.feeds.state(FEED).from_store  # every fetch fails: what is shown came from the store
+        assert len(table_sites(app)) == 13
         assert "STALE: from the store" in screen_text(app)
         await wait_runs(pilot, app)
         assert len(table_sites(app)) == 13

@@ -25,8 +25,8 @@ from pupitre.tui.screens.flexibility import FlexibilityScreen
 from pupitre.tui.screens.program_confirm import ProgramConfirmScreen
 from pupitre.tui.screens.program_editor import ProgramEditorScreen
 from pupitre.tui.screens.programs import ProgramsScreen
-from tests.providers.test_declare_handler import counting
-from tests.tui.conftest import NOW, wait_for, wait_runs
+from tests.helpers import declarations_received
+from tests.tui.helpers import NOW, screen_text, wait_for, wait_runs
 
 MARTIGUES, MONTOIR = "LI1009", "LI1006"
 DAY = dt.date(2026, 11, 18)
@@ -37,10 +37,6 @@ SLOT_11H = 5
 @pytest.fixture(autouse=True)
 def fast_retries(monkeypatch):
     monkeypatch.setattr(outbox_module, "FIRST_RETRY_SECONDS", 0.05)
-
-
-def screen_text(app) -> str:
-    return "\n".join(str(w.render()) for w in app.screen.query(Static))
 
 
 async def open_programs(pilot, app, site_id: str) -> ProgramsScreen:
@@ -120,7 +116,7 @@ async def test_edit_precheck_fails_fix_send_accepted(make_app):
     app = make_app()
     sim = app.runtime.simulators["grtgaz"]
     async with app.run_test(size=(120, 40)) as pilot:
-        calls = counting(sim)
+        calls = declarations_received(sim)
         editor = await open_editor(pilot, app, MARTIGUES)
         assert editor.program_id == "20261118-LI1009-GFCCGE09-2"  # the next version (§2.2)
         reference = editor.reference[SLOT_11H]
@@ -215,7 +211,7 @@ async def test_5xx_then_timeout_keeps_it_in_the_outbox_and_sends_it_once(make_ap
     app = make_app()
     sim = app.runtime.simulators["grtgaz"]
     async with app.run_test(size=(120, 40)) as pilot:
-        calls = counting(sim)
+        calls = declarations_received(sim)
         editor = await edit_montoir(pilot, app)
         app.runtime.faults.add(POST_ROUTE, "status", count=1, status=503, method="POST")
         app.runtime.faults.add(POST_ROUTE, "timeout", count=1, method="POST")
@@ -240,7 +236,7 @@ async def test_lost_answer_is_not_sent_twice(make_app):
     app = make_app()
     sim = app.runtime.simulators["grtgaz"]
     async with app.run_test(size=(120, 40)) as pilot:
-        calls = counting(sim)
+        calls = declarations_received(sim)
         editor = await edit_montoir(pilot, app)
         app.runtime.faults.add(POST_ROUTE, "truncated", count=1, method="POST")
         await pilot.press("s", "y")

@@ -3,13 +3,11 @@ order screen's errors, re-order, JSON tree; the plot's keys, stats and export.""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable, Input, Select, Static, Tree
 
-from pupitre.providers.core.clock import PARIS, UTC
 from pupitre.providers.switchgrid import rules
 from pupitre.providers.switchgrid.feeds import FEED, PROVIDER
 from pupitre.settings import Settings
@@ -19,7 +17,7 @@ from pupitre.tui.screens.load_curve_order import OrderScreen, RawDataScreen
 from pupitre.tui.screens.load_curve_plot import LoadCurvePlotScreen
 from pupitre.tui.screens.load_curves import LoadCurvesScreen
 from pupitre.tui.widgets.load_curve_plot import LoadCurvePlot
-from tests.tui.conftest import wait_for, wait_runs
+from tests.tui.helpers import wait_for, wait_runs, week_curve
 
 
 def fast_settings() -> Settings:
@@ -256,21 +254,6 @@ async def test_other_types_as_json_tree_and_cancel(make_app, make_runtime) -> No
         await pilot.press("y")
         await wait_for(pilot, lambda: ask_id not in sim.asks)
         assert runtime.store.audit_log(PROVIDER)[0][2:4] == ("ask cancel", "ok")
-
-
-def week_curve() -> rules.LoadCurve:
-    """A fixed week (Mon 09/12 → Sun 15/12/2024, Paris) with one 20-minute gap and one peak."""
-    start = dt.datetime(2024, 12, 8, 23, 0, tzinfo=UTC)
-    points = []
-    for i in range(7 * 144):
-        moment = start + i * rules.STEP_10_MIN
-        hour = moment.astimezone(PARIS).hour
-        watts = 800.0 + (1500.0 if 7 <= hour < 9 or 18 <= hour < 22 else 0.0) + (i % 7) * 10
-        points.append(rules.Point(moment, watts))
-    points[500] = rules.Point(points[500].start, 9400.0)
-    points[300] = rules.Point(points[300].start, None)
-    points[301] = rules.Point(points[301].start, None)
-    return rules.LoadCurve(rules.STEP_10_MIN, points)
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ import pytest
 
 from pupitre.tui.curve_view import Trace
 from pupitre.tui.screens.load_curve_plot import LoadCurvePlotScreen
-from tests.tui.conftest import wait_runs
-from tests.tui.test_load_curves import week_curve
+from tests.tui.helpers import wait_runs, week_curve
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 

@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Static
 from pupitre.providers.grdf_omega.feeds import PROVIDER, REQUESTS_FEED
 from pupitre.tui.screens.request_detail import RequestDetailScreen
 from pupitre.tui.screens.requests import RequestsScreen
-from tests.tui.conftest import wait_runs
+from tests.tui.helpers import wait_runs
 
 NOW = dt.datetime(2026, 11, 23, 10, 0)
 

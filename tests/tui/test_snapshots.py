@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from pupitre.providers.grdf_adict.feeds import RIGHTS_FEED
-from tests.tui.conftest import wait_runs
+from tests.tui.helpers import wait_for, wait_runs
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
@@ -59,7 +59,6 @@ def test_site_detail(snap_compare, make_app):
 async def _programs(pilot, site_id: str = "LI1009") -> None:
     """The programs of Martigues (Q→Q- red) for the day, read from the simulator."""
     from pupitre.tui.screens.programs import ProgramsScreen
-    from tests.tui.conftest import wait_for
 
     await settle(pilot)
     await pilot.app.push_screen(ProgramsScreen(site_id))

@@ -16,7 +16,7 @@ from pupitre.providers.core import config
 from pupitre.providers.core.errors import ConfigError
 from pupitre.providers.core.secrets import SecretStore
 from pupitre.settings import GrtgazSettings, Settings
-from tests.unit.test_secrets import MemoryKeyring
+from tests.helpers import MemoryKeyring
 
 SECRET_VALUE = "hunter2-Zq9!"
 

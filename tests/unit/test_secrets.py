@@ -29,33 +29,9 @@ from pupitre.providers.core.secrets import (
     is_real_backend,
     pick_backend,
 )
+from tests.helpers import MemoryKeyring
 
 VALUE = "s3cr3t-Value-9f!"
-
-
-class MemoryKeyring(KeyringBackend):
-    """A real-looking in-memory backend."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-        self.calls = 0
-
-    def get_password(self, service: str, username: str) -> str | None:
-        self.calls += 1
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.calls += 1
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.calls += 1
-        if (service, username) not in self.items:
-            raise keyring.errors.PasswordDeleteError("not found")
-        del self.items[(service, username)]
 
 
 class HangingKeyring(MemoryKeyring):

@@ -1,0 +1,105 @@
+"""Helpers of the pilot tests (fixtures live in ``tests/tui/conftest.py``)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from typing import Callable, TypeVar
+
+from textual._context import active_app
+from textual.app import App
+from textual.screen import Screen
+from textual.widgets import Static
+
+from pupitre.providers.core.clock import PARIS, UTC
+from pupitre.providers.grdf_adict.feeds import RIGHTS_FEED
+from pupitre.providers.switchgrid import rules as switchgrid_rules
+from pupitre.tui.app import PupitreApp
+from pupitre.tui.screens.access_rights import AccessRightsScreen
+
+FEED = "grtgaz.indicators"
+# §3.2.2.1's example day: at 10:53, Q→Q+ of DK6 turned red at 10:52, applying at 11:15.
+NOW = dt.datetime(2026, 11, 18, 10, 53)
+
+
+async def wait_until_processed(min_sleep: float = 0.0, max_sleep: float = 1.0) -> None:
+    """Textual's ``wait_for_idle`` made deaf to the machine's load (tests/tui/conftest.py puts
+    it in place): Textual's waits until the process *looks* idle, its CPU time stalling
+    against the wall clock, which a process starved of CPU fakes; this one waits until every
+    message pump of the running app has handled what it was sent (queue drained, mounted,
+    no pending ``call_later``) three polls in a row. Bounded like Textual's: it then goes on."""
+    await asyncio.sleep(min_sleep)
+    app = active_app.get(None)
+    if app is None:
+        return
+    deadline = time.monotonic() + max(max_sleep, 5.0)
+    quiet = 0
+    while quiet < 3 and time.monotonic() < deadline:
+        await asyncio.sleep(0.005)
+        quiet = 0 if _busy(app) else quiet + 1
+
+
+def _busy(app: App) -> bool:
+    """A message, a mount or a ``call_later`` still pending somewhere in ``app``."""
+    return any(
+        node.message_queue_size or node._next_callbacks or not node._is_mounted for node in [app, *app._registry]
+    )
+
+
+async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Let the app run until ``condition`` holds (feeds run in workers).
+
+    ``pilot.press`` and ``pilot.pause()`` return once the process *looks* idle (its CPU time
+    stalls against the wall clock), which a loaded machine fakes: wait for what the test
+    reads instead. ``timeout`` counts the pauses, so a starved process gets longer."""
+    waited = 0.0
+    while not condition():
+        if waited >= timeout:
+            raise AssertionError("condition not reached in time")
+        await pilot.pause(0.05)
+        waited += 0.05
+
+
+async def wait_runs(pilot, app: PupitreApp, runs: int = 1, feed: str = FEED, timeout: float = 5.0) -> None:
+    """Wait until ``feed`` has finished ``runs`` runs since the app started."""
+    state = app.feeds.state(feed)
+    await wait_for(pilot, lambda: state.runs >= runs and not state.running, timeout)
+
+
+ScreenT = TypeVar("ScreenT", bound=Screen)
+
+
+async def show(pilot, key: str, screen_type: type[ScreenT]) -> ScreenT:
+    """Press ``key`` and wait until the screen it opens is mounted (so drawn from the data)."""
+    await pilot.press(key)
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, screen_type) and pilot.app.screen.is_mounted)
+    return pilot.app.screen
+
+
+def screen_text(app) -> str:
+    """Every Static's rendered text on the screen, for plain-word assertions."""
+    return "\n".join(str(w.render()) for w in app.screen.query(Static))
+
+
+async def open_rights(pilot, app) -> AccessRightsScreen:
+    """The access-rights screen (key 5) once the rights feed has loaded."""
+    await wait_runs(pilot, app, feed=RIGHTS_FEED)
+    screen = await show(pilot, "5", AccessRightsScreen)
+    await wait_for(pilot, lambda: len(screen.rows) == len(screen.source()))  # the rows drawn
+    return screen
+
+
+def week_curve() -> switchgrid_rules.LoadCurve:
+    """A fixed week (Mon 09/12 → Sun 15/12/2024, Paris) with one 20-minute gap and one peak."""
+    start = dt.datetime(2024, 12, 8, 23, 0, tzinfo=UTC)
+    points = []
+    for i in range(7 * 144):
+        moment = start + i * switchgrid_rules.STEP_10_MIN
+        hour = moment.astimezone(PARIS).hour
+        watts = 800.0 + (1500.0 if 7 <= hour < 9 or 18 <= hour < 22 else 0.0) + (i % 7) * 10
+        points.append(switchgrid_rules.Point(moment, watts))
+    points[500] = switchgrid_rules.Point(points[500].start, 9400.0)
+    points[300] = switchgrid_rules.Point(points[300].start, None)
+    points[301] = switchgrid_rules.Point(points[301].start, None)
+    return switchgrid_rules.LoadCurve(switchgrid_rules.STEP_10_MIN, points)

@@ -66,3 +66,16 @@ def adict_client(http: httpx.AsyncClient, clock: ManualClock, quota: QuotaLimite
     """An ADICT client on the simulator's sandbox credentials, no retry."""
     auth = adict_auth(http, ADICT_CLIENT_ID, ADICT_CLIENT_SECRET, clock, token_url=ADICT_HOST + ADICT_TOKEN_PATH)
     return AdictClient(http, ADICT_HOST + "/adict/v2", auth, quota=quota, retry=RetryPolicy(attempts=1))
+
+
+def right(n: int, **fields: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "id_droit_acces": f"id-{n}",
+        "id_pce": f"GI{n:06d}",
+        "role_tiers": "AUTORISE_CONTRAT_FOURNITURE",
+        "nom_titulaire": "MARTIN",
+        "etat_droit_acces": "Active",
+        "parcours": "TIERS_DIRECT",
+    }
+    base.update(fields)
+    return base

@@ -24,22 +24,10 @@ from pupitre.providers.grdf_adict.feeds import (
 )
 from pupitre.settings import GrdfAdictSettings
 from tests.corpus import samples
+from tests.providers.helpers import right
 
 SAMPLES = samples("grdf-adict")
 TODAY = dt.date(2026, 11, 18)  # a Wednesday
-
-
-def right(n: int, **fields: object) -> dict[str, object]:
-    base: dict[str, object] = {
-        "id_droit_acces": f"id-{n}",
-        "id_pce": f"GI{n:06d}",
-        "role_tiers": "AUTORISE_CONTRAT_FOURNITURE",
-        "nom_titulaire": "MARTIN",
-        "etat_droit_acces": "Active",
-        "parcours": "TIERS_DIRECT",
-    }
-    base.update(fields)
-    return base
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from pupitre.providers.grtgaz.models import IndicatorStatus, SiteIndicatorsList
 from pupitre.providers.switchgrid import feeds as switchgrid
 from pupitre.providers.switchgrid import models as sg
 from pupitre.settings import SwitchgridSettings
-from tests.providers.test_adict_feeds import right
+from tests.providers.helpers import right
 
 NOW = dt.datetime(2026, 11, 18, 10, 30)
 

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from pupitre.crash import EXIT_CRASH
-from tests.tui.conftest import wait_runs
+from tests.tui.helpers import wait_runs
 
 
 async def test_a_crash_in_a_screen_is_logged_without_locals_and_not_printed(make_app, caplog):

@@ -4,8 +4,6 @@ order refused (RG_ACK_0010). Plus snapshots before and after acknowledging."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from textual.widgets import DataTable, Static
 
@@ -14,47 +12,13 @@ from pupitre.providers.edf_oa.feeds import ACK_ACTION, ACKS_FEED, CURTAILMENTS_F
 from pupitre.tui import outbox as outbox_module
 from pupitre.tui.screens.ack_confirm import AckConfirmScreen
 from pupitre.tui.screens.curtailments import CurtailmentsScreen
+from tests.tui.curtailments import ACK_ROUTE, NOW, delivered, last_item, order, ready
 from tests.tui.helpers import wait_for, wait_runs
-
-# Monday 23/11/2026 at 14:00: tomorrow's order was published at 13:00; the window is open.
-NOW = dt.datetime(2026, 11, 23, 14, 0)
-ACK_ROUTE = "/api/v1/acknowledgements"
 
 
 @pytest.fixture(autouse=True)
 def fast_retries(monkeypatch):
     monkeypatch.setattr(outbox_module, "FIRST_RETRY_SECONDS", 0.05)
-
-
-async def ready(pilot, app) -> None:
-    await wait_runs(pilot, app, feed=CURTAILMENTS_FEED)
-    await wait_runs(pilot, app, feed=ACKS_FEED)
-    await pilot.press("3")
-    assert isinstance(app.screen, CurtailmentsScreen)
-
-
-def order(app):
-    return app.feeds.state(CURTAILMENTS_FEED).data
-
-
-def last_item(app):
-    return app.runtime.store.outbox(provider=PROVIDER)[-1]
-
-
-async def delivered(pilot, app) -> None:
-    """Wait until the last acknowledgement is delivered, verified, and read back on screen."""
-    await wait_for(
-        pilot,
-        lambda: (
-            app.runtime.store.outbox(provider=PROVIDER)
-            and last_item(app).status == "delivered"
-            and app.outbox.last.get(last_item(app).id) is not None
-        ),
-        timeout=10,
-    )
-    runs = app.feeds.state(ACKS_FEED).runs
-    await wait_for(pilot, lambda: app.feeds.state(ACKS_FEED).runs > runs - 1 and not app.feeds.state(ACKS_FEED).running)
-    await pilot.pause()
 
 
 def retained(app) -> dict[str, bool]:

@@ -16,8 +16,8 @@ from pupitre.providers.grdf_adict.feeds import RIGHTS_FEED
 from pupitre.tui import outbox as outbox_module
 from pupitre.tui.screens.curtailments import CurtailmentsScreen
 from pupitre.tui.screens.not_saved import NotSavedScreen
-from tests.tui.conftest import wait_for, wait_runs
-from tests.tui.test_curtailments import NOW, delivered, last_item, ready
+from tests.tui.curtailments import NOW, delivered, last_item, ready
+from tests.tui.helpers import wait_for, wait_runs
 from tests.unit.disk_faults import DISK_FULL, corrupt_middle_page, fail_writes, no_space
 
 
@@ -80,7 +80,7 @@ async def test_dropping_a_decision_the_disk_refused_is_said(make_app):
 
 async def test_adict_actions_use_the_same_flow(make_app):
     """Revoking a right while the disk is full: the same "not saved" dialog."""
-    from tests.tui.test_access_rights import open_rights
+    from tests.tui.helpers import open_rights
 
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -16,7 +16,8 @@ from pupitre.providers.grdf_adict.feeds import RIGHTS_FEED
 from pupitre.providers.grdf_omega.feeds import PROVIDER as OMEGA
 from pupitre.providers.switchgrid.feeds import FEED as SWITCHGRID_FEED
 from pupitre.tui.app import PupitreApp
-from tests.tui.conftest import wait_for, wait_runs
+from tests.tui.helpers import wait_for, wait_runs
+from tests.tui.hostile import terminal_bytes
 
 #: What API text would write to the terminal if it went through raw. Textual's own
 #: output uses CSI for colours and cursor moves, never these.
@@ -24,13 +25,6 @@ FORBIDDEN = ("\x1b]", "\x1b[2J", "\x1bP", "\x07", "\x9b", "\x9d", "\u202e", "\u2
 #: An escape sequence as the operator sees it once made visible.
 VISIBLE = "␛]"
 NOW = dt.datetime(2026, 11, 23, 14, 0)  # EDF OA's order for tomorrow is out
-
-
-def terminal_bytes(app: PupitreApp) -> str:
-    """The screen as a real driver would write it (a full repaint)."""
-    update = app.screen._compositor.render_update(full=True)
-    assert update is not None
-    return update.render_segments(app.console)
 
 
 def assert_harmless(app: PupitreApp, where: str) -> str:

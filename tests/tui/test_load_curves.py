@@ -12,12 +12,12 @@ from pupitre.providers.switchgrid import rules
 from pupitre.providers.switchgrid.feeds import FEED, PROVIDER
 from pupitre.settings import Settings
 from pupitre.tui.curve_view import Trace
-from pupitre.tui.screens.load_curve_forms import AskFormScreen, ContractSearchScreen, OrderFormScreen
+from pupitre.tui.screens.load_curve_forms import ContractSearchScreen, OrderFormScreen
 from pupitre.tui.screens.load_curve_order import OrderScreen, RawDataScreen
 from pupitre.tui.screens.load_curve_plot import LoadCurvePlotScreen
-from pupitre.tui.screens.load_curves import LoadCurvesScreen
 from pupitre.tui.widgets.load_curve_plot import LoadCurvePlot
-from tests.tui.helpers import wait_for, wait_runs, week_curve
+from tests.tui.helpers import wait_for, week_curve
+from tests.tui.load_curves import open_screen, sign_in
 
 
 def fast_settings() -> Settings:
@@ -29,33 +29,6 @@ def fast_settings() -> Settings:
 
 def static_text(screen, selector: str) -> str:
     return str(screen.query_one(selector, Static).render())
-
-
-async def open_screen(pilot, app):
-    await wait_runs(pilot, app, feed=FEED)
-    await pilot.press("6")
-    await wait_for(pilot, lambda: isinstance(app.screen, LoadCurvesScreen))
-    return app.screen
-
-
-async def sign_in(pilot, app, name: str, address: str) -> str:
-    """Search, tick the first result, create the ask; returns the ask id."""
-    await pilot.press("f")
-    await wait_for(pilot, lambda: isinstance(app.screen, ContractSearchScreen))
-    search = app.screen
-    search.query_one("#s-name", Input).value = name
-    search.query_one("#s-address", Input).value = address
-    search.query_one("#s-name", Input).focus()
-    await pilot.press("enter")
-    await wait_for(pilot, lambda: bool(search.results))
-    await pilot.press("space", "n")
-    await wait_for(pilot, lambda: isinstance(app.screen, AskFormScreen))
-    form = app.screen
-    form.query_one("#ask-first", Input).value = "Jean"
-    form.query_one("#ask-last", Input).value = "Dupont"
-    await pilot.press("ctrl+s")
-    await wait_for(pilot, lambda: form.ask is not None)
-    return form.ask.id
 
 
 async def test_search_ask_order_plot(make_app, make_runtime, tmp_path) -> None:

@@ -3,17 +3,13 @@ remove, detail (marks seen), status change notification, one failing row leaves 
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from textual.widgets import DataTable, Static
 
 from pupitre.providers.grdf_omega.feeds import PROVIDER, REQUESTS_FEED
 from pupitre.tui.screens.request_detail import RequestDetailScreen
 from pupitre.tui.screens.requests import RequestsScreen
-from tests.tui.helpers import wait_runs
-
-NOW = dt.datetime(2026, 11, 23, 10, 0)
+from tests.tui.requests import NOW, refreshed, watch
 
 
 def table_keys(app) -> list[str]:
@@ -22,15 +18,6 @@ def table_keys(app) -> list[str]:
 
 def text_of(app) -> str:
     return "\n".join(str(w.render()) for w in app.screen.query(Static))
-
-
-def watch(app, numbers) -> None:
-    app.runtime.store.watch_add(PROVIDER, list(numbers), app.runtime.clock.now())
-
-
-async def refreshed(pilot, app, runs: int) -> None:
-    await wait_runs(pilot, app, runs, feed=REQUESTS_FEED, timeout=20)
-    await pilot.pause()
 
 
 async def test_add_validates_and_refuses_duplicates(make_app):

@@ -111,7 +111,7 @@ async def _no_color_overview(pilot) -> None:
 
 
 async def _no_color_curtailments(pilot) -> None:
-    from tests.tui.test_curtailments import ready
+    from tests.tui.curtailments import ready
 
     await ready(pilot, pilot.app)
     await pilot.press("y", "down", "n")
@@ -121,7 +121,7 @@ async def _no_color_curtailments(pilot) -> None:
 
 async def _no_color_requests(pilot) -> None:
     from pupitre.providers.grdf_omega.feeds import PROVIDER
-    from tests.tui.test_requests import refreshed, watch
+    from tests.tui.requests import refreshed, watch
 
     app = pilot.app
     numbers = app.runtime.simulators[PROVIDER].numbers()[:4]
@@ -138,7 +138,7 @@ async def _no_color_requests(pilot) -> None:
 
 
 async def _no_color_access_rights(pilot) -> None:
-    from tests.tui.test_access_rights import open_rights
+    from tests.tui.helpers import open_rights
 
     await open_rights(pilot, pilot.app)
     await pilot.press("down", "down")
@@ -149,8 +149,8 @@ async def _no_color_access_rights(pilot) -> None:
 async def _no_color_load_curves(pilot) -> None:
     """Two asks: one signed (✓ accepted), one still to sign (✎)."""
     from pupitre.providers.switchgrid.feeds import FEED
-    from tests.tui.conftest import wait_for
-    from tests.tui.test_load_curves import open_screen, sign_in
+    from tests.tui.helpers import wait_for
+    from tests.tui.load_curves import open_screen, sign_in
 
     app = pilot.app
     screen = await open_screen(pilot, app)
@@ -183,11 +183,11 @@ def test_no_color(snap_compare, make_app, monkeypatch, screen):
     monkeypatch.setenv("NO_COLOR", "1")
     run_before, clock_of = NO_COLOR_SCREENS[screen]
     if clock_of == "curtailments":
-        from tests.tui.test_curtailments import NOW as now
+        from tests.tui.curtailments import NOW as now
 
         app = make_app(now=now, scripted=False)
     elif clock_of == "requests":
-        from tests.tui.test_requests import NOW as now
+        from tests.tui.requests import NOW as now
 
         app = make_app(now=now, scripted=False)
     else:

@@ -11,9 +11,8 @@ from textual.widgets import DataTable
 from pupitre.providers.grdf_adict.feeds import RIGHTS_FEED
 from pupitre.providers.grtgaz.models import Flex
 from pupitre.providers.switchgrid.feeds import FEED as SWITCHGRID_FEED
-from tests.tui.conftest import wait_for, wait_runs
-from tests.tui.test_flows import screen_text
-from tests.tui.test_hostile_text import terminal_bytes
+from tests.tui.helpers import screen_text, wait_for, wait_runs
+from tests.tui.hostile import terminal_bytes
 
 
 def plain(app) -> str:

@@ -28,7 +28,7 @@ from pupitre.providers.core.store import (
     open_store,
 )
 from tests.unit.disk_faults import DISK_FULL, corrupt_middle_page, fail_writes, no_space
-from tests.unit.test_outbox import FakeHandler
+from tests.unit.fakes import FakeHandler
 
 NOW = dt.datetime(2026, 11, 22, 14, 0)
 ACK = ("edf_oa", "acknowledge")

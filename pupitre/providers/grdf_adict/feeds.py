@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from pupitre.providers.core.checks import Finding
 from pupitre.providers.core.context import Connection, ProviderContext
+from pupitre.providers.core.environments import Environment, real
 from pupitre.providers.core.errors import ApiError, PayloadError
 from pupitre.providers.core.feeds import Change, Feed, fixed_interval
 from pupitre.providers.grdf_adict import models as m
@@ -675,6 +676,11 @@ def summary_findings(summary: RightsSummary, table: RightsTable) -> list[Finding
 
 def _load(payload: Any) -> RightsTable:
     return RightsTable.load(payload)
+
+
+def environment(settings: GrdfAdictSettings) -> Environment:
+    """The real endpoint's data world: the base URL and the ADICT client id."""
+    return real(settings.base_url, client=settings.client_id)
 
 
 def connect(settings: GrdfAdictSettings, ctx: ProviderContext, *, sandboxed: bool) -> Connection:

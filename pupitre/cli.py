@@ -5,6 +5,8 @@ pupitre check [--json] [--sandbox]   daily checks without the UI; exit 0 / 1 / 2
 pupitre config path|show|edit     settings
 pupitre secrets set|delete|where  secrets (keyring or user-only credentials file)
 pupitre sandbox serve             serve the simulators on loopback
+pupitre outbox [release|drop]     held and pending actions of every environment
+pupitre audit [--all]             the audit log, with each line's environment
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import os
 import sys
 from typing import Any
 
-from pupitre import __version__
+from pupitre import __version__, cli_outbox
 from pupitre.cli_config import add_subcommands
 
 EXIT_ERROR = 2
@@ -141,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--clock", metavar="YYYY-MM-DDTHH:MM", help="with --sandbox: the simulated time")
     check.set_defaults(handler=cmd_check)
     add_subcommands(sub)
+    cli_outbox.add_subcommands(sub)
     sandbox = sub.add_parser("sandbox", help="the built-in simulators")
     sandbox_sub = sandbox.add_subparsers(dest="sandbox_command", required=True, metavar="ACTION")
     serve = sandbox_sub.add_parser("serve", help="serve every simulator on loopback (real sockets)")

@@ -73,11 +73,11 @@ def test_an_unbound_store_is_the_sandbox(tmp_path: Path) -> None:
     assert len(store.outbox()) == 1
 
 
-def _version_4_store(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _version_4_store(path: Path) -> None:
     """A store as pupitre wrote it before environments, with a row in every table."""
-    monkeypatch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:4])
-    Store(path).close()
-    monkeypatch.undo()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:4])
+        Store(path).close()
     at = NOW.isoformat()
     with closing(sqlite3.connect(path)) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 4
@@ -100,11 +100,9 @@ def _version_4_store(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         db.commit()
 
 
-def test_a_version_4_store_migrates_its_rows_unattributed_and_holds_its_pending_actions(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_version_4_store_migrates_its_rows_unattributed_and_holds_its_pending_actions(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
-    _version_4_store(path, monkeypatch)
+    _version_4_store(path)
     store = Store(path)
     assert store.schema_version == len(store_module.MIGRATIONS)
     for table in ("snapshots", "history", "outbox", "audit", "watchlist", "quota", "quota_calls"):

@@ -112,9 +112,10 @@ class Runtime:
         notes = []
         for name in self.providers:
             env, title = self.environments[name], self.connections[name].title
-            stored = self.store.environments_of(name)
-            others = stored - {env.id}
-            if others and env.id not in stored:
+            if self.store.has_rows(name, env.id):
+                continue  # the usual case, answered from the indexes
+            others = self.store.environments_of(name) - {env.id}
+            if others:
                 what = "data from before environments" if others == {UNATTRIBUTED} else "data of other environments"
                 notes.append(f"{title}: first use of {env.label} — {what} kept apart, not shown")
         held = self.store.outbox(status="held", include_held=True)

@@ -63,6 +63,9 @@ def test_every_kind_of_row_stays_in_its_environment(tmp_path: Path) -> None:
     assert store.environments_of("grtgaz") == {SANDBOX, REAL}
     assert store.environments_of("grdf_omega") == {SANDBOX, REAL}
     assert store.environments_of("edf_oa") == set()
+    assert store.has_rows("grtgaz", SANDBOX) and store.has_rows("grtgaz", REAL)
+    assert store.has_rows("switchgrid", SANDBOX) and not store.has_rows("switchgrid", REAL)  # its followed orders
+    assert not store.has_rows("edf_oa", SANDBOX) and not store.has_rows("grtgaz", "elsewhere")
 
 
 def test_an_unbound_store_is_the_sandbox(tmp_path: Path) -> None:

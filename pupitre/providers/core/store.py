@@ -3,6 +3,11 @@
 One file in the platformdirs data dir, WAL journal, mode 0600. The schema is
 versioned with ``PRAGMA user_version`` and upgraded by the ordered migrations
 below; a store written by a newer pupitre is refused rather than damaged.
+
+Every row belongs to an environment (:mod:`pupitre.providers.core.environments`): the
+runtime binds each provider to its environment once (:meth:`Store.bind_environments`), and
+every query reads and writes only that environment's rows, so the call sites keep their
+signatures and a sandbox session never touches a real environment's rows.
 """
 
 from __future__ import annotations
@@ -285,6 +290,18 @@ class Store:
         cases = " ".join("WHEN ? THEN ?" for _ in self._envs)
         params: list[Any] = [value for pair in self._envs.items() for value in pair]
         return f"env = CASE provider {cases} ELSE ? END", [*params, SANDBOX]
+
+    def has_rows(self, provider: str, env: str) -> bool:
+        """Whether ``env`` holds any row of ``provider`` (index lookups only: cheap at start)."""
+        prefix, after = provider + ".", provider + "/"  # "/" sorts right after "."
+        row = self._query(
+            "SELECT EXISTS (SELECT 1 FROM audit WHERE provider = ? AND env = ?) "
+            "OR EXISTS (SELECT 1 FROM snapshots WHERE env = ? AND feed >= ? AND feed < ?) "
+            "OR EXISTS (SELECT 1 FROM outbox WHERE env = ? AND provider = ?) "
+            "OR EXISTS (SELECT 1 FROM watchlist WHERE env = ? AND (provider = ? OR (provider >= ? AND provider < ?)))",
+            (provider, env, env, prefix, after, env, provider, env, provider, prefix, after),
+        )
+        return bool(row[0][0])
 
     def environments_of(self, provider: str) -> set[str]:
         """The environments holding rows of ``provider`` (snapshots, outbox, audit, watch-lists)."""

@@ -77,7 +77,10 @@ def _target(provider: str, to: str) -> Environment:
 
     settings = config.load_settings()
     if not declared(provider, settings, SecretStore()):
-        raise ConfigError(f"{provider} has no real settings: nothing to release it to. Fix: `pupitre config edit`")
+        title = _titles().get(provider, provider)
+        raise ConfigError(
+            f"{title} has no real settings: nothing to release it to. Fix: `pupitre config edit` ([{provider}])"
+        )
     return environment_of(provider, settings, sandboxed=False)
 
 

@@ -24,7 +24,7 @@ from pupitre.providers.core.feeds import Feed
 from pupitre.providers.core.outbox import Outbox
 from pupitre.providers.core.retry import RetryPolicy
 from pupitre.providers.core.secrets import SecretStore, env_var
-from pupitre.providers.core.store import Store
+from pupitre.providers.core.store import OUTBOX_HELD, Store
 from pupitre.providers.edf_oa import feeds as edf_oa
 from pupitre.providers.grdf_adict import feeds as grdf_adict
 from pupitre.providers.grdf_omega import feeds as grdf_omega
@@ -118,7 +118,7 @@ class Runtime:
             if others:
                 what = "data from before environments" if others == {UNATTRIBUTED} else "data of other environments"
                 notes.append(f"{title}: first use of {env.label} — {what} kept apart, not shown")
-        held = self.store.outbox(status="held", include_held=True)
+        held = self.store.outbox(status=OUTBOX_HELD, include_held=True)
         if held:
             titles = sorted(
                 {self.connections[i.provider].title if i.provider in self.connections else i.provider for i in held}

@@ -25,6 +25,7 @@ LABELS = {"ok": "OK", "attention": "ATTENTION", "critical": "CRITICAL"}
 async def run_checks(runtime: Runtime, timeout: float = FETCH_TIMEOUT) -> dict[str, Any]:
     """Fetch every feed once, record good results, and evaluate each provider's findings."""
     now = runtime.clock.now()
+    notes = runtime.environment_notes()  # before this run writes the first rows of an environment
     findings: list[Finding] = []
     feeds_report: dict[str, Any] = {}
     notice = runtime.store_notice
@@ -67,6 +68,10 @@ async def run_checks(runtime: Runtime, timeout: float = FETCH_TIMEOUT) -> dict[s
         "checked_at": now.isoformat(),
         "sandbox": sorted(runtime.sandboxed),
         "simulated": [runtime.connections[name].title for name in runtime.providers if name in runtime.sandboxed],
+        "environments": {
+            runtime.connections[name].title: runtime.environments[name].label for name in runtime.providers
+        },
+        "notes": notes,
         "feeds": feeds_report,
         "findings": [{"provider": f.provider, "level": f.level, "message": f.message} for f in findings],
     }
@@ -77,6 +82,8 @@ def render_text(report: dict[str, Any]) -> str:
     lines = [f"pupitre check — {LABELS[report['status']]} ({report['checked_at'][:19]})"]
     if report["simulated"]:
         lines.append(f"  SIMULATED (sandbox data, not the real APIs): {', '.join(report['simulated'])}")
+    for note in report["notes"]:
+        lines.append(f"  NOTE: {note}")
     for finding in report["findings"]:
         lines.append(f"  [{LABELS[finding['level']]:>9}] {finding['provider']}: {finding['message']}")
     return "\n".join(lines)

@@ -7,6 +7,8 @@ pupitre keys                      every key binding id, its key and remapped key
 pupitre secrets set|delete|where  secrets (keyring or user-only credentials file)
 pupitre store check|backup [PATH]  the local store's integrity; a consistent copy
 pupitre sandbox serve             serve the simulators on loopback
+pupitre outbox [release|drop]     held and pending actions of every environment
+pupitre audit [--all]             the audit log, with each line's environment
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import logging
 import sys
 from typing import Any
 
-from pupitre import __version__
+from pupitre import __version__, cli_outbox
 from pupitre.cli_config import add_subcommands
 from pupitre.cli_store import add_store_subcommands
 from pupitre.crash import EXIT_CHECK_UNKNOWN, EXIT_CRASH, crash_hook, crash_sentence, log_crash
@@ -124,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(handler=cmd_check)
     add_subcommands(sub)
     add_store_subcommands(sub)
+    cli_outbox.add_subcommands(sub)
     sandbox = sub.add_parser("sandbox", help="the built-in simulators")
     sandbox_sub = sandbox.add_subparsers(dest="sandbox_command", required=True, metavar="ACTION")
     serve = sandbox_sub.add_parser("serve", help="serve every simulator on loopback (real sockets)")

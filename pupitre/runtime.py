@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, NoReturn
 from pupitre.providers.core import config
 from pupitre.providers.core.clock import Clock, SystemClock
 from pupitre.providers.core.context import Connection, ProviderContext
+from pupitre.providers.core.environments import SANDBOX_ENVIRONMENT, UNATTRIBUTED, Environment
 from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.feeds import Feed
 from pupitre.providers.core.outbox import Outbox
 from pupitre.providers.core.retry import RetryPolicy
 from pupitre.providers.core.secrets import SecretStore, env_var
-from pupitre.providers.core.store import Store, StoreNotice, open_store
+from pupitre.providers.core.store import OUTBOX_HELD, Store, StoreNotice, open_store
 from pupitre.providers.edf_oa import feeds as edf_oa
 from pupitre.providers.grdf_adict import feeds as grdf_adict
 from pupitre.providers.grdf_omega import feeds as grdf_omega
@@ -75,6 +76,11 @@ class Runtime:
         self._simulators: dict[str, Any] = {}
         self.request_log: RequestLog | None = None
         ctx.http_factory = lambda: self.http
+        #: provider -> the environment its rows belong to; the store reads and writes only these
+        self.environments: dict[str, Environment] = {
+            name: environment_of(name, settings, sandboxed=name in sandboxed) for name in PROVIDERS
+        }
+        self.store.bind_environments({name: env.id for name, env in self.environments.items()})
         self.connections: dict[str, Connection] = {
             name: module.connect(getattr(settings, name), ctx, sandboxed=name in sandboxed)
             for name, module in PROVIDERS.items()
@@ -107,6 +113,31 @@ class Runtime:
             return await fetch()
 
         return connected_fetch
+
+    def environment_notes(self) -> list[str]:
+        """What the operator must be told once about environments: a provider's first use of
+        its environment while the store holds its data of other environments (kept apart,
+        never shown here), and actions held since the store's upgrade (never sent
+        automatically). Empty once each provider has data of its own."""
+        notes = []
+        for name in self.providers:
+            env, title = self.environments[name], self.connections[name].title
+            if self.store.has_rows(name, env.id):
+                continue  # the usual case, answered from the indexes
+            others = self.store.environments_of(name) - {env.id}
+            if others:
+                what = "data from before environments" if others == {UNATTRIBUTED} else "data of other environments"
+                notes.append(f"{title}: first use of {env.label} — {what} kept apart, not shown")
+        held = self.store.outbox(status=OUTBOX_HELD, include_held=True)
+        if held:
+            titles = sorted(
+                {self.connections[i.provider].title if i.provider in self.connections else i.provider for i in held}
+            )
+            notes.append(
+                f"{len(held)} action(s) from before environments are HELD, never sent automatically "
+                f"({', '.join(titles)}): `pupitre outbox` to release or drop them"
+            )
+        return notes
 
     def feed(self, name: str) -> Feed[Any]:
         return next(feed for feed in self.feeds if feed.name == name)
@@ -188,6 +219,12 @@ def build_runtime(
     force = sandbox or settings.app.sandbox
     sandboxed = set(PROVIDERS) if force else {name for name in PROVIDERS if not declared(name, settings, ctx.secrets)}
     return Runtime(settings, ctx, sandboxed, owns_store=owns_store, store_notice=notice)
+
+
+def environment_of(provider: str, settings: Settings, *, sandboxed: bool) -> Environment:
+    """The environment of ``provider``'s rows: the simulator's, or its real endpoint's
+    (:func:`providers.<id>.feeds.environment`, from the settings alone: no secret)."""
+    return SANDBOX_ENVIRONMENT if sandboxed else PROVIDERS[provider].environment(getattr(settings, provider))
 
 
 def declared(provider: str, settings: Settings, secrets: SecretStore) -> bool:

@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 
 from pupitre.providers.core.clock import SystemClock
-from pupitre.providers.core.store import Store
 from pupitre.providers.grdf_omega import feeds as omega
 from pupitre.sandbox_server import SandboxServer, build_sandbox
-from tests.processes.omega import environment, omega_settings, run_together
+from tests.processes.omega import environment, omega_settings, real_store, run_together
 
 
 @pytest.fixture
@@ -35,8 +34,9 @@ def _console(tmp_path: Path, name: str, served: SandboxServer, numbers: list[str
     """One operator's settings and data dir, watching ``numbers``."""
     config, data = tmp_path / name / "config", tmp_path / name / "data"
     config.mkdir(parents=True, exist_ok=True)
-    (config / "settings.toml").write_text(omega_settings(served, margin=margin), encoding="utf-8")
-    store = Store(data / "pupitre.sqlite3")
+    text = omega_settings(served, margin=margin)
+    (config / "settings.toml").write_text(text, encoding="utf-8")
+    store = real_store(data / "pupitre.sqlite3", text)
     store.watch_add(omega.PROVIDER, numbers, SystemClock().now())
     store.close()
     return environment(config, data)

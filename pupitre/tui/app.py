@@ -119,6 +119,10 @@ class PupitreApp(App[None]):
     def on_mount(self) -> None:
         self.feeds.load_from_store()
         self.switch_mode(self.start_screen)
+        # before the first results are stored: "first use" means no row of that environment yet
+        notes = self.runtime.environment_notes()
+        if notes:
+            self.call_after_refresh(self._environment_notes, notes)
         self.feeds.start()
         self.outbox.kick()  # what a crash or a network cut left pending
         self.set_interval(self.clock_tick, self._tick)
@@ -154,6 +158,12 @@ class PupitreApp(App[None]):
             self._exit_renderables.clear()
             return
         super()._print_error_renderables()
+
+    def _environment_notes(self, notes: list[str]) -> None:
+        """Say once, after the first paint, which providers start on an empty environment
+        (other environments' data kept apart) and which actions are held."""
+        for note in notes:
+            self.notify(escape(note), title="Environments", timeout=20)
 
     def _probe_keyring(self) -> None:
         """Say once, after the first paint, when secrets cannot use a keyring (headless host)."""

@@ -17,10 +17,9 @@ from pathlib import Path
 import pytest
 
 from pupitre.providers.core.clock import SystemClock
-from pupitre.providers.core.store import Store
 from pupitre.providers.grdf_omega import feeds as omega
 from pupitre.sandbox_server import SandboxServer, build_sandbox
-from tests.processes.omega import environment, omega_settings, run_together
+from tests.processes.omega import environment, omega_settings, real_store, run_together
 
 pytestmark = pytest.mark.bench
 WATCHED = 20
@@ -42,8 +41,9 @@ def test_bench_three_processes_share_one_omega_quota(served: SandboxServer, tmp_
     sim = served["grdf_omega"].simulator
     config, data = tmp_path / "config", tmp_path / "data"
     config.mkdir()
-    (config / "settings.toml").write_text(omega_settings(served, margin=0.1), encoding="utf-8")
-    store = Store(data / "pupitre.sqlite3")
+    text = omega_settings(served, margin=0.1)
+    (config / "settings.toml").write_text(text, encoding="utf-8")
+    store = real_store(data / "pupitre.sqlite3", text)
     store.watch_add(omega.PROVIDER, sim.numbers()[:WATCHED], SystemClock().now())
     store.close()
 

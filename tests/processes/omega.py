@@ -8,13 +8,16 @@ import os
 import subprocess
 import sys
 import time
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pupitre.providers.core.config import toml_value
+from pupitre.providers.core.store import Store
 from pupitre.providers.grdf_omega import feeds as omega
 from pupitre.sandbox_server import SandboxServer
+from pupitre.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,6 +71,15 @@ def omega_settings(served: SandboxServer, *, margin: float) -> str:
         "quota_margin": margin,
     }
     return "[grdf_omega]\n" + "".join(f"{key} = {toml_value(value)}\n" for key, value in values.items())
+
+
+def real_store(path: Path, settings_text: str) -> Store:
+    """The store at ``path``, in the environment the processes will use for GRDF OMEGA (the
+    served simulator as a real endpoint), so that what a test writes there they read."""
+    settings = Settings.model_validate(tomllib.loads(settings_text))
+    store = Store(path)
+    store.bind_environments({omega.PROVIDER: omega.environment(settings.grdf_omega).id})
+    return store
 
 
 def environment(config: Path, data: Path) -> dict[str, str]:

@@ -255,3 +255,30 @@ async def test_quit_asks_while_an_acknowledgement_is_pending(make_app):
         assert "not yet accepted by the API" in screen_text(app)
         await pilot.press("escape")
         assert app.is_running and isinstance(app.screen, CurtailmentsScreen)
+
+
+async def test_an_acknowledgement_held_since_the_store_upgrade_is_shown_held_and_never_sent(make_runtime, make_app):
+    """An action from before environments is neither this sandbox's nor sent: the screen says
+    HELD with the way out, and a notification at start says so too; another environment's
+    GRTgaz data (here a real endpoint's audit line) makes the start say GRTgaz's is a first use."""
+    runtime = make_runtime(now=NOW, scripted=False)
+    with runtime.store._lock:  # as migration 5 leaves a pending action of an older store
+        runtime.store._db.execute(
+            "INSERT INTO outbox (env, provider, action, payload, status, created_at, updated_at) "
+            "VALUES ('unattributed', ?, ?, '{}', 'held', ?, ?)",
+            (PROVIDER, ACK_ACTION, runtime.clock.now().isoformat(), runtime.clock.now().isoformat()),
+        )
+    runtime.store.audit("grtgaz", "declare program", "queued", runtime.clock.now(), env="https://sfm.test#client=c")
+    app = make_app(runtime)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot, app)
+        messages = [n.message for n in app._notifications]
+        first_use = "GRTgaz: first use of sandbox — data of other environments kept apart, not shown"
+        assert first_use in messages
+        assert "EDF OA: first use of sandbox — data from before environments kept apart, not shown" in messages
+        line = str(app.screen.query_one("#outbox-line", Static).render())
+        assert "Acknowledgement #1" in line and "HELD" in line and "pupitre outbox" in line
+        await wait_for(pilot, lambda: any("HELD" in n.message for n in app._notifications))
+        assert app.runtime.outbox.pending() == []
+        [item] = runtime.store.outbox_any_environment()
+        assert (item.status, item.attempts) == ("held", 0)

@@ -3,6 +3,7 @@
 import datetime as dt
 import os
 import sqlite3
+from contextlib import closing
 
 import pytest
 
@@ -119,11 +120,13 @@ def test_watchlist_add_dedupe_remove_seen_and_persist(tmp_path):
 def test_a_version_1_store_is_upgraded_with_its_data(tmp_path, monkeypatch):
     path = tmp_path / "s.sqlite3"
     monkeypatch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:1])
-    old = Store(path)
-    old.save_snapshot("grtgaz.indicators", [1], NOW)
-    old.close()
+    Store(path).close()
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("INSERT INTO snapshots VALUES ('grtgaz.indicators', ?, '[1]')", (NOW.isoformat(),))
+        db.commit()
     monkeypatch.undo()
     upgraded = Store(path)
     assert upgraded.schema_version == len(store_module.MIGRATIONS)
-    assert upgraded.load_snapshot("grtgaz.indicators").payload == [1]
+    assert upgraded.load_snapshot("grtgaz.indicators") is None  # kept, but unattributed
+    assert upgraded._query("SELECT env, feed FROM snapshots") == [("unattributed", "grtgaz.indicators")]
     assert upgraded.watch_list("grdf_omega") == []

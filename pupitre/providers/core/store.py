@@ -11,6 +11,11 @@ checked (``PRAGMA quick_check``) when it opens; :func:`open_store` then starts p
 anyway where it can: a damaged file is moved aside (its pending actions carried over
 when they can be read), an unwritable one is replaced by a store in memory that says
 nothing can be saved (:attr:`Store.durable` is false, the outbox refuses actions).
+
+Every row belongs to an environment (:mod:`pupitre.providers.core.environments`): the
+runtime binds each provider to its environment once (:meth:`Store.bind_environments`), and
+every query reads and writes only that environment's rows, so the call sites keep their
+signatures and a sandbox session never touches a real environment's rows.
 """
 
 from __future__ import annotations
@@ -21,15 +26,17 @@ import errno
 import json
 import logging
 import os
+import re
 import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 import orjson
 
 from pupitre.providers.core.checks import Level
+from pupitre.providers.core.environments import SANDBOX
 
 MIGRATIONS: list[str] = [
     # 1: the initial schema.
@@ -102,11 +109,67 @@ MIGRATIONS: list[str] = [
     ALTER TABLE outbox ADD COLUMN claim_until REAL;
     ALTER TABLE outbox ADD COLUMN sending_since TEXT;
     """,
+    # 5: environments. Every row belongs to one environment (the simulator, or one real endpoint:
+    # see providers/core/environments.py). Nothing tells whether an older row was sandbox or
+    # real: they go to 'unattributed', read by nobody automatically, and the actions still
+    # pending are 'held' (never sent until the operator releases or drops them: `pupitre outbox`).
+    """
+    CREATE TABLE snapshots_by_env (
+        env TEXT NOT NULL,
+        feed TEXT NOT NULL,
+        fetched_at TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        PRIMARY KEY (env, feed)
+    );
+    INSERT INTO snapshots_by_env (env, feed, fetched_at, payload)
+        SELECT 'unattributed', feed, fetched_at, payload FROM snapshots;
+    DROP TABLE snapshots;
+    ALTER TABLE snapshots_by_env RENAME TO snapshots;
+    ALTER TABLE history ADD COLUMN env TEXT NOT NULL DEFAULT 'unattributed';
+    DROP INDEX history_by_key;
+    CREATE INDEX history_by_key ON history (env, feed, key, at);
+    ALTER TABLE outbox ADD COLUMN env TEXT NOT NULL DEFAULT 'unattributed';
+    UPDATE outbox SET status='held', claimed_by=NULL, claim_until=NULL WHERE status='pending';
+    DROP INDEX outbox_by_status;
+    CREATE INDEX outbox_by_status ON outbox (env, status, provider);
+    ALTER TABLE audit ADD COLUMN env TEXT NOT NULL DEFAULT 'unattributed';
+    CREATE INDEX audit_by_provider ON audit (provider, env);
+    CREATE TABLE watchlist_by_env (
+        env TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        key TEXT NOT NULL,
+        added_at TEXT NOT NULL,
+        seen TEXT,
+        PRIMARY KEY (env, provider, key)
+    );
+    INSERT INTO watchlist_by_env (env, provider, key, added_at, seen)
+        SELECT 'unattributed', provider, key, added_at, seen FROM watchlist ORDER BY rowid;
+    DROP TABLE watchlist;
+    ALTER TABLE watchlist_by_env RENAME TO watchlist;
+    CREATE TABLE quota_by_env (
+        env TEXT NOT NULL,
+        credential TEXT NOT NULL,
+        day TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (env, credential, day)
+    );
+    INSERT INTO quota_by_env (env, credential, day, count)
+        SELECT 'unattributed', credential, day, count FROM quota;
+    DROP TABLE quota;
+    ALTER TABLE quota_by_env RENAME TO quota;
+    ALTER TABLE quota_calls ADD COLUMN env TEXT NOT NULL DEFAULT 'unattributed';
+    DROP INDEX quota_calls_by_credential;
+    CREATE INDEX quota_calls_by_credential ON quota_calls (env, credential, at);
+    """,
 ]
 
 OUTBOX_PENDING = "pending"
 OUTBOX_DELIVERED = "delivered"
 OUTBOX_FAILED = "failed"
+#: An action from before environments (schema 5): never sent until the operator releases it.
+OUTBOX_HELD = "held"
+#: A held action the operator dropped (never sent).
+OUTBOX_DROPPED = "dropped"
 
 
 log = logging.getLogger("pupitre.store")
@@ -183,6 +246,17 @@ class OutboxItem:
     response: str
     claimed_by: str | None = None
     sending_since: dt.datetime | None = None
+    env: str = SANDBOX
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: str
+    env: str
+    provider: str
+    action: str
+    outcome: str
+    detail: str
 
 
 def _iso(value: dt.datetime) -> str:
@@ -210,6 +284,7 @@ class Store:
         self.durable = str(self.path) != ":memory:"
         self.problem = problem
         self._lock = threading.RLock()
+        self._envs: dict[str, str] = {}
         try:
             if self.durable:
                 self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -300,6 +375,50 @@ class Store:
                 raise
             raise store_error(exc, self.path) from exc
 
+    # -- environments --------------------------------------------------------------------
+    def bind_environments(self, envs: Mapping[str, str]) -> None:
+        """Bind each provider id to its environment id (done once by the runtime): every read
+        and write of a provider's rows is then scoped to that environment. Unbound (unit
+        tests, tools), every provider is in the sandbox environment."""
+        self._envs = dict(envs)
+
+    def env_of(self, name: str) -> str:
+        """The environment of a provider, feed (``grtgaz.indicators``), watch-list
+        (``switchgrid.orders``) or credential (``grdf_omega:X``): named by its provider prefix."""
+        return self._envs.get(re.split(r"[.:/]", name, maxsplit=1)[0], SANDBOX)
+
+    def _row_scope(self) -> tuple[str, list[Any]]:
+        """SQL (and parameters) true for a row whose ``env`` is its ``provider``'s environment."""
+        if not self._envs:
+            return "env = ?", [SANDBOX]
+        cases = " ".join("WHEN ? THEN ?" for _ in self._envs)
+        params: list[Any] = [value for pair in self._envs.items() for value in pair]
+        return f"env = CASE provider {cases} ELSE ? END", [*params, SANDBOX]
+
+    def has_rows(self, provider: str, env: str) -> bool:
+        """Whether ``env`` holds any row of ``provider`` (index lookups only: cheap at start)."""
+        prefix, after = provider + ".", provider + "/"  # "/" sorts right after "."
+        row = self._query(
+            "SELECT EXISTS (SELECT 1 FROM audit WHERE provider = ? AND env = ?) "
+            "OR EXISTS (SELECT 1 FROM snapshots WHERE env = ? AND feed >= ? AND feed < ?) "
+            "OR EXISTS (SELECT 1 FROM outbox WHERE env = ? AND provider = ?) "
+            "OR EXISTS (SELECT 1 FROM watchlist WHERE env = ? AND (provider = ? OR (provider >= ? AND provider < ?)))",
+            (provider, env, env, prefix, after, env, provider, env, provider, prefix, after),
+        )
+        return bool(row[0][0])
+
+    def environments_of(self, provider: str) -> set[str]:
+        """The environments holding rows of ``provider`` (snapshots, outbox, audit, watch-lists)."""
+        prefix = provider + "."
+        rows = self._query(
+            "SELECT env FROM snapshots WHERE substr(feed, 1, ?) = ? "
+            "UNION SELECT env FROM outbox WHERE provider = ? "
+            "UNION SELECT env FROM audit WHERE provider = ? "
+            "UNION SELECT env FROM watchlist WHERE provider = ? OR substr(provider, 1, ?) = ?",
+            (len(prefix), prefix, provider, provider, provider, len(prefix), prefix),
+        )
+        return {r[0] for r in rows}
+
     def _exec(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
         with self._lock:
             return self._do(self._db.execute, sql, params)  # type: ignore[no-any-return]  # sqlite3's own type
@@ -311,14 +430,16 @@ class Store:
     # -- snapshots ---------------------------------------------------------------------
     def save_snapshot(self, feed: str, payload: Any, fetched_at: dt.datetime) -> None:
         self._exec(
-            "INSERT INTO snapshots (feed, fetched_at, payload) VALUES (?, ?, ?) "
-            "ON CONFLICT(feed) DO UPDATE SET fetched_at=excluded.fetched_at, "
+            "INSERT INTO snapshots (env, feed, fetched_at, payload) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(env, feed) DO UPDATE SET fetched_at=excluded.fetched_at, "
             "payload=excluded.payload",
-            (feed, _iso(fetched_at), _json_bytes(payload)),
+            (self.env_of(feed), feed, _iso(fetched_at), _json_bytes(payload)),
         )
 
     def load_snapshot(self, feed: str) -> Snapshot | None:
-        rows = self._query("SELECT fetched_at, payload FROM snapshots WHERE feed=?", (feed,))
+        rows = self._query(
+            "SELECT fetched_at, payload FROM snapshots WHERE env=? AND feed=?", (self.env_of(feed), feed)
+        )
         if not rows:
             return None
         try:
@@ -329,28 +450,29 @@ class Store:
     # -- history -----------------------------------------------------------------------
     def add_history(self, feed: str, key: str, at: dt.datetime, old: str | None, new: str, detail: str = "") -> None:
         self._exec(
-            "INSERT INTO history (feed, key, at, old, new, detail) VALUES (?, ?, ?, ?, ?, ?)",
-            (feed, key, _iso(at), old, new, detail),
+            "INSERT INTO history (env, feed, key, at, old, new, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (self.env_of(feed), feed, key, _iso(at), old, new, detail),
         )
 
     def history(self, feed: str, key: str | None = None, limit: int = 50) -> list[HistoryEntry]:
         if key is None:
             rows = self._query(
-                "SELECT feed, key, at, old, new, detail FROM history WHERE feed=? ORDER BY id DESC LIMIT ?",
-                (feed, limit),
+                "SELECT feed, key, at, old, new, detail FROM history WHERE env=? AND feed=? ORDER BY id DESC LIMIT ?",
+                (self.env_of(feed), feed, limit),
             )
         else:
             rows = self._query(
-                "SELECT feed, key, at, old, new, detail FROM history WHERE feed=? AND key=? ORDER BY id DESC LIMIT ?",
-                (feed, key, limit),
+                "SELECT feed, key, at, old, new, detail FROM history "
+                "WHERE env=? AND feed=? AND key=? ORDER BY id DESC LIMIT ?",
+                (self.env_of(feed), feed, key, limit),
             )
         return [HistoryEntry(r[0], r[1], _dt(r[2]), r[3], r[4], r[5]) for r in rows]
 
     # -- outbox ------------------------------------------------------------------------
     def outbox_add(self, provider: str, action: str, payload: Any, now: dt.datetime) -> int:
         cursor = self._exec(
-            "INSERT INTO outbox (provider, action, payload, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-            (provider, action, json.dumps(payload), _iso(now), _iso(now)),
+            "INSERT INTO outbox (env, provider, action, payload, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (self.env_of(provider), provider, action, json.dumps(payload), _iso(now), _iso(now)),
         )
         return int(cursor.lastrowid or 0)
 
@@ -364,24 +486,45 @@ class Store:
         response: str = "",
         attempted: bool = True,
     ) -> None:
+        scope, params = self._row_scope()
         self._exec(
-            "UPDATE outbox SET status=?, updated_at=?, last_error=?, response=?, attempts=attempts+? WHERE id=?",
-            (status, _iso(now), error, response, 1 if attempted else 0, item_id),
+            "UPDATE outbox SET status=?, updated_at=?, last_error=?, response=?, attempts=attempts+? "
+            f"WHERE id=? AND {scope}",
+            (status, _iso(now), error, response, 1 if attempted else 0, item_id, *params),
         )
 
-    def outbox(self, provider: str | None = None, status: str | None = None) -> list[OutboxItem]:
+    def outbox(
+        self, provider: str | None = None, status: str | None = None, *, include_held: bool = False
+    ) -> list[OutboxItem]:
+        """This session's actions (of each provider's environment), oldest first; with
+        ``include_held``, the held actions from before environments too (to show them)."""
+        scope, params = self._row_scope()
+        if provider is not None:
+            scope, params = "env=?", [self.env_of(provider)]
+        if include_held:
+            scope = f"({scope} OR status='{OUTBOX_HELD}')"
         sql = (
             "SELECT id, provider, action, payload, status, created_at, updated_at, attempts, "
-            "last_error, response, claimed_by, sending_since FROM outbox WHERE 1=1"
+            f"last_error, response, claimed_by, sending_since, env FROM outbox WHERE {scope}"
         )
-        params: list[Any] = []
         if provider is not None:
             sql += " AND provider=?"
             params.append(provider)
         if status is not None:
             sql += " AND status=?"
             params.append(status)
-        rows = self._query(sql + " ORDER BY id", tuple(params))
+        return self._outbox_items(sql + " ORDER BY id", tuple(params))
+
+    def outbox_any_environment(self, status: str | None = None) -> list[OutboxItem]:
+        """Every environment's actions (``pupitre outbox``), oldest first."""
+        where, params = ("WHERE status=?", (status,)) if status is not None else ("", ())
+        return self._outbox_items(
+            "SELECT id, provider, action, payload, status, created_at, updated_at, attempts, "
+            f"last_error, response, claimed_by, sending_since, env FROM outbox {where} ORDER BY id",
+            params,
+        )
+
+    def _outbox_items(self, sql: str, params: tuple[Any, ...]) -> list[OutboxItem]:
         return [
             OutboxItem(
                 r[0],
@@ -396,15 +539,29 @@ class Store:
                 r[9],
                 r[10],
                 _dt(r[11]) if r[11] else None,
+                r[12],
             )
-            for r in rows
+            for r in self._query(sql, params)
         ]
 
+    def outbox_resolve_held(self, item_id: int, status: str, env: str, now: dt.datetime, note: str) -> bool:
+        """The operator's decision on a held action: ``pending`` in ``env`` (released: sent
+        there next) or ``dropped``. False when ``item_id`` is not held (any more)."""
+        cursor = self._exec(
+            "UPDATE outbox SET status=?, env=?, updated_at=?, last_error=? WHERE id=? AND status=?",
+            (status, env, _iso(now), note, item_id, OUTBOX_HELD),
+        )
+        return bool(cursor.rowcount)
+
     def outbox_claim(self, item_id: int, owner: str, until: float, now: float, alive: Callable[[str], bool]) -> bool:
-        """Claim a pending action for ``owner`` until ``until`` (seconds since the epoch), in one
-        transaction: refused while another owner's claim runs (not expired, owner ``alive``)."""
+        """Claim a pending action of this session's environments for ``owner`` until ``until``
+        (seconds since the epoch), in one transaction: refused while another owner's claim runs
+        (not expired, owner ``alive``), and for another environment's action."""
+        scope, params = self._row_scope()
         with self.batch():
-            rows = self._query("SELECT status, claimed_by, claim_until FROM outbox WHERE id=?", (item_id,))
+            rows = self._query(
+                f"SELECT status, claimed_by, claim_until FROM outbox WHERE id=? AND {scope}", (item_id, *params)
+            )
             status, holder, holder_until = rows[0] if rows else (None, None, None)
             free = holder is None or holder == owner or (holder_until or 0.0) < now or not alive(holder)
             claimed = status == OUTBOX_PENDING and free
@@ -418,64 +575,90 @@ class Store:
 
     def outbox_sending(self, item_id: int, since: dt.datetime | None) -> None:
         """Mark the start of an attempt that may reach the API (``None``: it has been answered)."""
-        self._exec("UPDATE outbox SET sending_since=? WHERE id=?", (_iso(since) if since else None, item_id))
+        scope, params = self._row_scope()
+        self._exec(
+            f"UPDATE outbox SET sending_since=? WHERE id=? AND {scope}",
+            (_iso(since) if since else None, item_id, *params),
+        )
 
     # -- audit -------------------------------------------------------------------------
-    def audit(self, provider: str, action: str, outcome: str, at: dt.datetime, detail: str = "") -> None:
+    def audit(
+        self, provider: str, action: str, outcome: str, at: dt.datetime, detail: str = "", *, env: str | None = None
+    ) -> None:
+        """One audit line, in ``provider``'s environment (or ``env``, for the operator's
+        decisions on held actions)."""
         self._exec(
-            "INSERT INTO audit (at, provider, action, outcome, detail) VALUES (?, ?, ?, ?, ?)",
-            (_iso(at), provider, action, outcome, detail),
+            "INSERT INTO audit (env, at, provider, action, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)",
+            (env or self.env_of(provider), _iso(at), provider, action, outcome, detail),
         )
 
     def audit_log(self, provider: str | None = None, limit: int = 100) -> list[tuple[str, str, str, str, str]]:
-        if provider is None:
-            return [
-                tuple(r)
-                for r in self._query(
-                    "SELECT at, provider, action, outcome, detail FROM audit ORDER BY id DESC LIMIT ?", (limit,)
-                )
-            ]
-        return [
-            tuple(r)
-            for r in self._query(
-                "SELECT at, provider, action, outcome, detail FROM audit WHERE provider=? ORDER BY id DESC LIMIT ?",
-                (provider, limit),
-            )
-        ]
+        """This session's audit lines (each provider's environment), newest first:
+        ``(at, provider, action, outcome, detail)``."""
+        return [(e.at, e.provider, e.action, e.outcome, e.detail) for e in self.audit_entries(provider, limit)]
+
+    def audit_entries(
+        self, provider: str | None = None, limit: int = 100, *, all_environments: bool = False
+    ) -> list[AuditEntry]:
+        """Audit lines with their environment, newest first: this session's environments, or
+        every environment's (``pupitre audit --all``)."""
+        scope, params = self._row_scope()
+        if all_environments:
+            scope, params = "1=1", []
+        if provider is not None:
+            scope += " AND provider=?"
+            params.append(provider)
+        rows = self._query(
+            f"SELECT at, env, provider, action, outcome, detail FROM audit WHERE {scope} ORDER BY id DESC LIMIT ?",
+            (*params, limit),
+        )
+        return [AuditEntry(*r) for r in rows]
 
     # -- watch-lists ----------------------------------------------------------------------
     def watch_add(self, provider: str, keys: list[str], now: dt.datetime) -> list[str]:
         """Add keys (in one transaction); return those that were new (duplicates are skipped)."""
         added = []
+        env = self.env_of(provider)
         with self.batch():
             for key in keys:
                 cursor = self._exec(
-                    "INSERT OR IGNORE INTO watchlist (provider, key, added_at) VALUES (?, ?, ?)",
-                    (provider, key, _iso(now)),
+                    "INSERT OR IGNORE INTO watchlist (env, provider, key, added_at) VALUES (?, ?, ?, ?)",
+                    (env, provider, key, _iso(now)),
                 )
                 if cursor.rowcount:
                     added.append(key)
         return added
 
     def watch_remove(self, provider: str, key: str) -> bool:
-        return bool(self._exec("DELETE FROM watchlist WHERE provider=? AND key=?", (provider, key)).rowcount)
+        return bool(
+            self._exec(
+                "DELETE FROM watchlist WHERE env=? AND provider=? AND key=?", (self.env_of(provider), provider, key)
+            ).rowcount
+        )
 
     def watch_list(self, provider: str) -> list[tuple[str, str | None]]:
         """``(key, seen)`` in the order they were added."""
         return [
             (r[0], r[1])
             for r in self._query(
-                "SELECT key, seen FROM watchlist WHERE provider=? ORDER BY added_at, rowid", (provider,)
+                "SELECT key, seen FROM watchlist WHERE env=? AND provider=? ORDER BY added_at, rowid",
+                (self.env_of(provider), provider),
             )
         ]
 
     def watch_seen(self, provider: str, key: str, seen: str) -> None:
         """Record what the operator has now seen of ``key`` (e.g. its status)."""
-        self._exec("UPDATE watchlist SET seen=? WHERE provider=? AND key=?", (seen, provider, key))
+        self._exec(
+            "UPDATE watchlist SET seen=? WHERE env=? AND provider=? AND key=?",
+            (seen, self.env_of(provider), provider, key),
+        )
 
     # -- quota counters ----------------------------------------------------------------
     def quota_count(self, credential: str, day: dt.date) -> int:
-        rows = self._query("SELECT count FROM quota WHERE credential=? AND day=?", (credential, day.isoformat()))
+        rows = self._query(
+            "SELECT count FROM quota WHERE env=? AND credential=? AND day=?",
+            (self.env_of(credential), credential, day.isoformat()),
+        )
         return int(rows[0][0]) if rows else 0
 
     def quota_take(
@@ -487,32 +670,34 @@ class Store:
         is on a clock every process of the host shares (``time.monotonic``). Returns ``None``
         when today's ``per_day`` calls are used up (nothing taken), ``0.0`` when the call was
         taken (and counted for ``day``), else the seconds to wait before asking again.
-        Timestamps later than ``now`` come from before a reboot and are dropped."""
-        with self._lock:
-            with self.batch():
-                return self._quota_take(credential, day.isoformat(), per_day, window, period, now)
+        Timestamps later than ``now`` come from before a reboot and are dropped.
+        Counted in the credential's environment (the simulator's calls spend no real quota)."""
+        env = self.env_of(credential)
+        with self.batch():
+            return self._quota_take(env, credential, day.isoformat(), per_day, window, period, now)
 
     def _quota_take(
-        self, credential: str, day: str, per_day: int | None, window: int, period: float, now: float
+        self, env: str, credential: str, day: str, per_day: int | None, window: int, period: float, now: float
     ) -> float | None:
         if per_day is not None:
-            rows = self._query("SELECT count FROM quota WHERE credential=? AND day=?", (credential, day))
+            rows = self._query("SELECT count FROM quota WHERE env=? AND credential=? AND day=?", (env, credential, day))
             if rows and int(rows[0][0]) >= per_day:
                 return None
         if window > 0:
             self._exec(
-                "DELETE FROM quota_calls WHERE credential=? AND (at <= ? OR at > ?)", (credential, now - period, now)
+                "DELETE FROM quota_calls WHERE env=? AND credential=? AND (at <= ? OR at > ?)",
+                (env, credential, now - period, now),
             )
             ((count, oldest),) = self._query(
-                "SELECT count(*), min(at) FROM quota_calls WHERE credential=?", (credential,)
+                "SELECT count(*), min(at) FROM quota_calls WHERE env=? AND credential=?", (env, credential)
             )
             if count >= window:
                 return max(float(oldest) + period - now, 1e-3)
-            self._exec("INSERT INTO quota_calls (credential, at) VALUES (?, ?)", (credential, now))
+            self._exec("INSERT INTO quota_calls (env, credential, at) VALUES (?, ?, ?)", (env, credential, now))
         self._exec(
-            "INSERT INTO quota (credential, day, count) VALUES (?, ?, 1) "
-            "ON CONFLICT(credential, day) DO UPDATE SET count=count+1",
-            (credential, day),
+            "INSERT INTO quota (env, credential, day, count) VALUES (?, ?, ?, 1) "
+            "ON CONFLICT(env, credential, day) DO UPDATE SET count=count+1",
+            (env, credential, day),
         )
         return 0.0
 
@@ -579,7 +764,7 @@ class StoreNotice:
 _OUTBOX_COLUMNS = ("provider", "action", "payload", "status", "created_at", "updated_at", "attempts", "last_error")
 # Carried over too when the damaged store has them: the answer, and the mark of an attempt that
 # got no answer (the next attempt must look for its trace at the API before sending again).
-_OUTBOX_LATER_COLUMNS = ("response", "sending_since")
+_OUTBOX_LATER_COLUMNS = ("response", "sending_since", "env")
 
 
 def _carry_over_pending(damaged: Path, store: Store) -> int | None:

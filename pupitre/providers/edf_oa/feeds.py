@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from pupitre.providers.core.checks import Finding, Level
 from pupitre.providers.core.clock import paris
 from pupitre.providers.core.context import Connection, ProviderContext
+from pupitre.providers.core.environments import Environment, real
 from pupitre.providers.core.errors import ApiError, NotFoundError
 from pupitre.providers.core.feeds import Change, Feed, fixed_interval
 from pupitre.providers.core.outbox import ActionRefused
@@ -363,6 +364,11 @@ def _dump(model: Any) -> Any:
 
 def _loader(model: Any) -> Callable[[Any], Any]:
     return lambda payload: None if payload is None else model.model_validate(payload)
+
+
+def environment(settings: EdfOaSettings) -> Environment:
+    """The real endpoint's data world: the base URL (token-only: the token is a secret)."""
+    return real(settings.base_url)
 
 
 def connect(settings: EdfOaSettings, ctx: ProviderContext, *, sandboxed: bool) -> Connection:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Iterable, Mapping,
 
 from pupitre.providers.core.checks import Finding, Level
 from pupitre.providers.core.context import Connection, ProviderContext
+from pupitre.providers.core.environments import Environment, real
 from pupitre.providers.core.errors import ApiError, PayloadError
 from pupitre.providers.core.feeds import Change, Feed, Severity, fixed_interval
 from pupitre.providers.core.text import clean_column, clean_strings, clean_text, unknown_word
@@ -708,6 +709,11 @@ def summary_findings(summary: RightsSummary, table: RightsTable) -> list[Finding
 
 def _load(payload: Any) -> RightsTable:
     return RightsTable.load(payload)
+
+
+def environment(settings: GrdfAdictSettings) -> Environment:
+    """The real endpoint's data world: the base URL and the ADICT client id."""
+    return real(settings.base_url, client=settings.client_id)
 
 
 def connect(settings: GrdfAdictSettings, ctx: ProviderContext, *, sandboxed: bool) -> Connection:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pupitre.providers.core.checks import Finding
 from pupitre.providers.core.context import Connection, ProviderContext
+from pupitre.providers.core.environments import Environment, real
 from pupitre.providers.core.errors import ApiError
 from pupitre.providers.core.feeds import Change, Feed, fixed_interval
 from pupitre.providers.grdf_omega import rules
@@ -212,6 +213,11 @@ def unseen(tracked: dict[str, Tracked], seen: dict[str, str | None]) -> list[str
         for n, t in tracked.items()
         if t.demande is not None and seen.get(n) is not None and seen[n] != t.demande.statut_externe_demande.code
     ]
+
+
+def environment(settings: GrdfOmegaSettings) -> Environment:
+    """The real endpoint's data world: the base URL, the OKTA client id and the supplier's CDG-F code."""
+    return real(settings.base_url, client=settings.client_id, cdgf=settings.code_cdgf)
 
 
 def connect(settings: GrdfOmegaSettings, ctx: ProviderContext, *, sandboxed: bool) -> Connection:

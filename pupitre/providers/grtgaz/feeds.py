@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from pupitre.providers.core.checks import Finding, Level
 from pupitre.providers.core.clock import gas_day_bounds
 from pupitre.providers.core.context import Connection, ProviderContext
+from pupitre.providers.core.environments import Environment, real
 from pupitre.providers.core.errors import ConfigError, NetworkError, NotFoundError, PayloadError
 from pupitre.providers.core.feeds import Change, Feed, Severity
 from pupitre.providers.core.outbox import ActionRefused
@@ -147,6 +148,11 @@ def indicator_changes(old: list[SiteIndicators] | None, new: list[SiteIndicators
             )
         )
     return result
+
+
+def environment(settings: GrtgazSettings) -> Environment:
+    """The real endpoint's data world: the base URL and the OAuth2 client id."""
+    return real(settings.base_url, client=settings.client_id)
 
 
 def connect(settings: GrtgazSettings, ctx: ProviderContext, *, sandboxed: bool) -> Connection:

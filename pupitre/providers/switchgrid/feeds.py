@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterator
 from pupitre.providers.core.checks import Finding
 from pupitre.providers.core.clock import PARIS, paris
 from pupitre.providers.core.context import Connection, ProviderContext
+from pupitre.providers.core.environments import Environment, real
 from pupitre.providers.core.errors import ApiError, BadRequestError
 from pupitre.providers.core.feeds import Change, Feed, Severity, fixed_interval
 from pupitre.providers.core.store import OUTBOX_PENDING
@@ -392,6 +393,12 @@ class SwitchgridSession:
         if not request.id:
             raise BadRequestError("this request has no id: its data cannot be downloaded", provider=TITLE)
         return await self.client.request_raw(request.id)
+
+
+def environment(settings: SwitchgridSettings) -> Environment:
+    """The real endpoint's data world: the base URL (token-only), and whether it is the test
+    environment (``test_env``: dummy data, another data world)."""
+    return real(settings.base_url, mode="test" if settings.test_env else "")
 
 
 def connect(settings: SwitchgridSettings, ctx: ProviderContext, *, sandboxed: bool) -> Connection:

@@ -526,7 +526,7 @@ class AccessRightsScreen(PupitreScreen):
     # -- actions (outbox) ----------------------------------------------------------------
     def _actions_line(self) -> None:
         """The last GRDF ADICT action: queued, sent, verified (the state read back), or why not."""
-        items = self.papp.runtime.store.outbox(provider=PROVIDER)
+        items = self.papp.runtime.store.outbox(provider=PROVIDER, include_held=True)
         if not items:
             self._update("#rights-actions", None)
             return
@@ -538,6 +538,12 @@ class AccessRightsScreen(PupitreScreen):
             text.append(f"waiting to be sent{' (' + item.last_error + ')' if item.last_error else ''}")
         elif item.status == "failed":
             text.append(f"NOT accepted — {item.last_error}", style="bold")
+        elif item.status == "held":
+            text.append("HELD", style="bold reverse")
+            text.append(
+                " — queued before pupitre kept environments apart; never sent automatically: "
+                "`pupitre outbox` to release or drop it"
+            )
         else:
             text.append(f"{item.status} — {delivery.message if delivery else item.response}")
         self._update("#rights-actions", text)

@@ -254,7 +254,8 @@ class CurtailmentsScreen(PupitreScreen):
 
     def _draw_outbox(self) -> None:
         line = self.query_one("#outbox-line", Static)
-        items = [i for i in self.papp.runtime.store.outbox(provider=PROVIDER) if i.action == ACK_ACTION]
+        outbox = self.papp.runtime.store.outbox(provider=PROVIDER, include_held=True)
+        items = [i for i in outbox if i.action == ACK_ACTION]
         if not items:
             line.update(Text("No acknowledgement sent from here today.", style="dim"))
             return
@@ -275,6 +276,12 @@ class CurtailmentsScreen(PupitreScreen):
         elif item.status == "failed":
             text.append("FAILED", style="bold reverse")
             text.append(f" — {item.last_error}")
+        elif item.status == "held":
+            text.append("HELD", style="bold reverse")
+            text.append(
+                " — queued before pupitre kept environments apart; never sent automatically: "
+                "`pupitre outbox` to release or drop it"
+            )
         else:
             text.append(item.status)
         age = format_age((now - item.updated_at).total_seconds())

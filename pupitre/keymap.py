@@ -116,7 +116,9 @@ SCOPES: dict[str, Scope] = {
         Scope("order", "Load curves, order follow-up", _S + "load_curve_order:OrderScreen"),
         Scope("raw_data", "Load curves, raw data", _S + "load_curve_order:RawDataScreen"),
         Scope("plot", "Load curves, plot", _S + "load_curve_plot:LoadCurvePlotScreen"),
+        Scope("held_order", "Load curves, unanswered order", _S + "load_curve_forms:HeldOrderScreen"),
         Scope("confirm", "confirmation dialogs", _S + "confirm:ConfirmScreen", None),
+        Scope("not_saved", "an action the disk refused", _S + "not_saved:NotSavedScreen", None),
     )
 }
 
@@ -253,6 +255,7 @@ BINDINGS: tuple[KeyBinding, ...] = tuple(
         ("loadcurves.order", "o", "Order data"),
         ("loadcurves.open", "enter", "Open"),
         ("loadcurves.forget", "d", "Stop following order"),
+        ("loadcurves.unanswered", "u", "Unanswered order"),
         ("loadcurves.sandbox_sign", "S", "Sign (sandbox)"),
     )
     + _b(
@@ -287,6 +290,8 @@ BINDINGS: tuple[KeyBinding, ...] = tuple(
         ("plot.back", "escape", "Back"),
     )
     + _b("confirm", ("confirm.yes", "y", "Yes"), ("confirm.no", "escape,n", "No"))
+    + _b("held_order", ("held.back", "escape", "Back"))
+    + _b("not_saved", ("not_saved.retry", "r", "Try again"), ("not_saved.drop", "escape", "Drop it"))
 )
 
 

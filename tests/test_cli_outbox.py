@@ -14,7 +14,7 @@ from pupitre.providers.core.store import OUTBOX_DROPPED, OUTBOX_HELD, OUTBOX_PEN
 from pupitre.providers.grtgaz import feeds as grtgaz
 from pupitre.runtime import build_runtime
 from pupitre.settings import Settings
-from tests.unit.test_store_environments import NOW, _version_4_store
+from tests.unit.stores import NOW, _version_4_store
 
 BASE = "https://sfm.example.test/sfm/v1"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
+import tomllib
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -17,9 +18,11 @@ import pytest
 from pupitre.providers.core.clock import SystemClock
 from pupitre.providers.core.outbox import Outbox
 from pupitre.providers.core.store import Store
+from pupitre.providers.switchgrid import feeds as switchgrid
 from pupitre.providers.switchgrid.actions import ASK_ACTION, ORDER_ACTION, ask_payload, order_payload
 from pupitre.providers.switchgrid.feeds import ORDERS_LIST, PROVIDER
 from pupitre.sandbox_server import SandboxServer, build_sandbox
+from pupitre.settings import Settings
 from tests.processes.switchgrid import run, settings, start
 
 ASK_ROUTE = "/enedis/v2/ask"
@@ -53,6 +56,10 @@ def _console(tmp_path: Path, served: SandboxServer) -> tuple[Path, Path, Store, 
     from pupitre.runtime import build_runtime
 
     runtime = build_runtime(sandbox=True, store=store, data_dir=data)  # its handlers only check and describe
+    # what this test queues must be in the environment the processes use: the served
+    # simulator as a real endpoint
+    real = Settings.model_validate(tomllib.loads(settings(served)))
+    store.bind_environments({PROVIDER: switchgrid.environment(real.switchgrid).id})
     return config, data, store, Outbox(store, SystemClock(), runtime.connections[PROVIDER].handlers)
 
 

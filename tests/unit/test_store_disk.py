@@ -148,7 +148,10 @@ def test_a_store_is_backed_up_before_each_migration(tmp_path, monkeypatch):
     path = tmp_path / "s.sqlite3"
     monkeypatch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:1])
     old = Store(path)
-    old.save_snapshot("grtgaz.indicators", [1], NOW)
+    old._exec(  # as schema 1 wrote it
+        "INSERT INTO snapshots (feed, fetched_at, payload) VALUES (?, ?, ?)",
+        ("grtgaz.indicators", NOW.isoformat(), "[1]"),
+    )
     old.close()
     monkeypatch.undo()
     assert list(tmp_path.glob("*.pre-v*")) == []  # a new store needs no backup

@@ -5,16 +5,13 @@ its pending actions held (never sent)."""
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
-from contextlib import closing
 from pathlib import Path
-
-import pytest
 
 from pupitre.providers.core import store as store_module
 from pupitre.providers.core.clock import PARIS
 from pupitre.providers.core.environments import SANDBOX, UNATTRIBUTED, label_of, real
 from pupitre.providers.core.store import OUTBOX_DELIVERED, OUTBOX_HELD, OUTBOX_PENDING, Store
+from tests.unit.stores import _version_4_store
 
 NOW = dt.datetime(2026, 11, 22, 14, 0, tzinfo=PARIS)
 REAL = "https://api.grdf.fr/fournisseur#client=okta-123,cdgf=X1"
@@ -74,33 +71,6 @@ def test_an_unbound_store_is_the_sandbox(tmp_path: Path) -> None:
     store.outbox_add("test", "act", {}, NOW)
     assert store._query("SELECT env FROM snapshots UNION ALL SELECT env FROM outbox") == [(SANDBOX,), (SANDBOX,)]
     assert len(store.outbox()) == 1
-
-
-def _version_4_store(path: Path) -> None:
-    """A store as pupitre wrote it before environments, with a row in every table."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:4])
-        Store(path).close()
-    at = NOW.isoformat()
-    with closing(sqlite3.connect(path)) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 4
-        db.execute("INSERT INTO snapshots VALUES ('edf_oa.curtailments', ?, ?)", (at, '["old"]'))
-        db.execute(
-            "INSERT INTO history (feed, key, at, old, new) VALUES ('grtgaz.indicators', 'LI1001', ?, 'G', 'R')", (at,)
-        )
-        for status in ("pending", "delivered"):
-            db.execute(
-                "INSERT INTO outbox (provider, action, payload, status, created_at, updated_at, claimed_by, "
-                "claim_until, sending_since) VALUES ('grtgaz', 'declare program', '{}', ?, ?, ?, 'h:1:2:3', 9e9, ?)",
-                (status, at, at, at),
-            )
-        db.execute(
-            "INSERT INTO audit (at, provider, action, outcome) VALUES (?, 'grtgaz', 'declare program', 'queued')", (at,)
-        )
-        db.execute("INSERT INTO watchlist VALUES ('grdf_omega', 'D1', ?, 'AN')", (at,))
-        db.execute("INSERT INTO quota VALUES ('grdf_adict:c', ?, 7)", (NOW.date().isoformat(),))
-        db.execute("INSERT INTO quota_calls VALUES ('grdf_adict:c', 1.0)")
-        db.commit()
 
 
 def test_a_version_4_store_migrates_its_rows_unattributed_and_holds_its_pending_actions(tmp_path: Path) -> None:

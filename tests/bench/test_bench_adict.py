@@ -434,6 +434,9 @@ async def test_bench_builtin_datatable(tmp_path):
                 "",
                 "75000",
                 "a@b.fr",
+                "",  # person
+                "1",  # published
+                "1",  # informative
             )
         )
 

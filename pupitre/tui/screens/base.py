@@ -29,6 +29,10 @@ class PupitreScreen(Screen[None]):
         self.papp.feeds.updated.subscribe(self, self._on_feed_updated)
         self.papp.ticked.subscribe(self, self._on_tick)
         self.redraw()
+        # A run that ended between the status lines' own mount and this subscription was
+        # not heard: without this they said "refreshing…" until the next tick.
+        for status in self.query(FeedStatus):
+            status.refresh_status()
 
     def _store_banner(self) -> None:
         """Under the header, on every screen: the store was replaced, or nothing can be saved."""

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 class MemoryKeyring(KeyringBackend):
     """A real-looking in-memory backend."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1  # type: ignore[assignment]  # keyring declares priority as a classproperty
 
     def __init__(self) -> None:
         super().__init__()

@@ -167,7 +167,7 @@ async def test_an_ask_created_but_unanswered_is_found_at_switchgrid_not_asked_tw
     assert (delivery.outcome, delivery.verified) == ("delivered", True)
     assert len(sim.asks) == 2  # not asked twice
     mine = next(a for a in sim.asks.values() if a.body["signer"]["lastName"] == "Dupont")
-    kept = session.sent_ask(outbox.item(item_id).payload["ref"])  # type: ignore[union-attr]
+    kept = session.sent_ask(outbox.item(item_id).payload["ref"])  # type: ignore[union-attr]  # the item was just queued
     assert kept is not None and kept.id == mine.id and kept.user_url
     assert trail(runtime, item_id) == ["queued", "retrying", "resumed", "found", "verified"]
     await runtime.aclose()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
@@ -157,7 +158,7 @@ def test_csv_cells(value: object, cell: str) -> None:
     assert csv_cell(value) == cell
 
 
-def test_write_csv_neutralises_text_not_numbers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_write_csv_neutralises_text_not_numbers(tmp_path: Path) -> None:
     path = write_csv([{"name": "=1+1", "kwh": -3.5, "text_number": "-3.5"}], tmp_path / "x.csv")
     rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
     assert rows == [{"name": "'=1+1", "kwh": "-3.5", "text_number": "-3.5"}]

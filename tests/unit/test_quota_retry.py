@@ -223,3 +223,18 @@ def test_jitter_stays_within_bounds():
     err = ServerError("x")
     for attempt in range(1, 8):
         assert 0 <= policy.delay(attempt, err) <= 4
+
+
+async def test_a_slot_counts_from_the_answer(store):
+    """The API counts a call when it arrives, before its answer: the next slot is a period
+    after the answer, so a slow trip (a new connection, a loaded machine) cannot bring two
+    arrivals closer than the period."""
+    fake = FakeTime()
+    limiter = QuotaLimiter("omega", provider="GRDF OMEGA", clock=clock(), per_second=1, **_fake(fake), store=store)
+    stamp = await limiter.acquire()
+    assert stamp == 0.0
+    fake.now = 0.7  # the answer comes 0.7 s later
+    limiter.answered(stamp)
+    await limiter.acquire()
+    assert fake.now == pytest.approx(1.7)
+    assert await QuotaLimiter("adict", provider="ADICT", clock=clock(), per_day=5, store=store).acquire() is None

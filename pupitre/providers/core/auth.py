@@ -376,15 +376,21 @@ class QuotaPacedAuth(httpx.Auth):
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         if self.inner is None:
-            await self.quota.acquire()
-            yield request
+            stamp = await self.quota.acquire()
+            try:
+                yield request
+            finally:
+                self.quota.answered(stamp)
             return
         flow = self.inner.async_auth_flow(request)
         try:
             outgoing = await flow.__anext__()
             while True:
-                await self.quota.acquire()
-                response = yield outgoing
+                stamp = await self.quota.acquire()
+                try:
+                    response = yield outgoing
+                finally:
+                    self.quota.answered(stamp)  # the slot counts from the answer (see QuotaLimiter)
                 try:
                     outgoing = await flow.asend(response)
                 except StopAsyncIteration:

@@ -80,16 +80,38 @@ class QuotaLimiter:
             provider=self.provider,
         )
 
-    async def acquire(self) -> None:
-        """Wait for a slot in the rate window; refuse locally once the day cap is reached."""
+    async def acquire(self) -> float | None:
+        """Wait for a slot in the rate window; refuse locally once the day cap is reached.
+        Returns the slot's stamp, for :meth:`answered` (``None`` without a per-second rate)."""
         async with self._lock:
             if self.store is not None:
-                await self._acquire_shared(self.store)
-            else:
-                await self._acquire_local()
+                return await self._acquire_shared(self.store)
+            return await self._acquire_local()
 
-    async def _acquire_shared(self, store: Store) -> None:
+    def answered(self, stamp: float | None) -> None:
+        """The call of slot ``stamp`` has had its answer (or failed): the slot counts from now.
+
+        The API counts a call when it arrives, which is before its answer; so the next call,
+        which waits a period from this moment, reaches the API at least a period after this
+        one, however long either spent on the way (a new connection, a loaded machine). The
+        rate used is then ``1 / (period + latency)`` — the margin keeps paying for nothing."""
+        if stamp is None:
+            return
+        if self.store is not None:
+            self.store.quota_answered(self.credential, stamp, self._monotonic)
+            return
+        now = self._monotonic()
+        if stamp in self._recent:
+            self._recent = deque(sorted(now if s == stamp else s for s in self._recent))
+
+    async def _acquire_shared(self, store: Store) -> float | None:
         window, period = self._window() if self.per_second else (0, 0.0)
+        stamps: list[float] = []
+
+        def now() -> float:  # read inside the store's transaction
+            stamps.append(self._monotonic())
+            return stamps[-1]
+
         while True:
             wait = store.quota_take(
                 self.credential,
@@ -97,15 +119,15 @@ class QuotaLimiter:
                 per_day=self.per_day,
                 window=window,
                 period=period,
-                now=self._monotonic(),
+                now=now,
             )
             if wait is None:
                 raise self._refused_today()
             if wait <= 0:
-                return
+                return stamps[-1] if window else None
             await self._sleep(wait)
 
-    async def _acquire_local(self) -> None:
+    async def _acquire_local(self) -> float | None:
         if self.per_day is not None and self.used_today() >= self.per_day:
             raise self._refused_today()
         if self.per_second:
@@ -117,5 +139,9 @@ class QuotaLimiter:
                 if len(self._recent) < window:
                     break
                 await self._sleep(period - (now - self._recent[0]))
-            self._recent.append(self._monotonic())
+            stamp = self._monotonic()
+            self._recent.append(stamp)
+            self._count_call()
+            return stamp
         self._count_call()
+        return None

@@ -662,19 +662,38 @@ class Store:
         return int(rows[0][0]) if rows else 0
 
     def quota_take(
-        self, credential: str, *, day: dt.date, per_day: int | None, window: int, period: float, now: float
+        self,
+        credential: str,
+        *,
+        day: dt.date,
+        per_day: int | None,
+        window: int,
+        period: float,
+        now: float | Callable[[], float],
     ) -> float | None:
         """Take one call of ``credential``'s quota for every process on this store, atomically.
 
         The rate is a sliding window: at most ``window`` calls in any ``period`` seconds; ``now``
-        is on a clock every process of the host shares (``time.monotonic``). Returns ``None``
+        is on a clock every process of the host shares (``time.monotonic``) — a clock is read
+        once the transaction holds the store, so no other process's stamp is later than it
+        (slots move to their answer's time: :meth:`quota_answered`). Returns ``None``
         when today's ``per_day`` calls are used up (nothing taken), ``0.0`` when the call was
         taken (and counted for ``day``), else the seconds to wait before asking again.
         Timestamps later than ``now`` come from before a reboot and are dropped.
         Counted in the credential's environment (the simulator's calls spend no real quota)."""
         env = self.env_of(credential)
         with self.batch():
-            return self._quota_take(env, credential, day.isoformat(), per_day, window, period, now)
+            at = now() if callable(now) else now
+            return self._quota_take(env, credential, day.isoformat(), per_day, window, period, at)
+
+    def quota_answered(self, credential: str, stamp: float, now: Callable[[], float]) -> None:
+        """The call taken at ``stamp`` has had its answer: its slot counts from ``now()``, read
+        once the transaction holds the store (as :meth:`quota_take` reads its clock)."""
+        with self.batch():
+            self._exec(
+                "UPDATE quota_calls SET at=? WHERE env=? AND credential=? AND at=?",
+                (now(), self.env_of(credential), credential, stamp),
+            )
 
     def _quota_take(
         self, env: str, credential: str, day: str, per_day: int | None, window: int, period: float, now: float

@@ -126,7 +126,8 @@ class FaultMiddleware:
         for message in messages:
             await send(message)
 
-    async def _truncated(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _answer(self, scope: Scope, receive: Receive) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """The simulator's whole answer, held back: status, headers (no content-length), body."""
         start: dict[str, Any] = {}
         chunks: list[bytes] = []
 
@@ -137,36 +138,29 @@ class FaultMiddleware:
                 chunks.append(message.get("body", b""))
 
         await self.app(scope, receive, capture)
-        body = b"".join(chunks)
-        cut = body[: max(1, len(body) // 2)]
         headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
-        headers.append((b"content-length", str(len(cut)).encode()))
-        await send({"type": "http.response.start", "status": start.get("status", 200), "headers": headers})
-        await send({"type": "http.response.body", "body": cut})
+        return start.get("status", 200), headers, b"".join(chunks)
+
+    @staticmethod
+    async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        headers = [*headers, (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _truncated(self, scope: Scope, receive: Receive, send: Send) -> None:
+        status, headers, body = await self._answer(scope, receive)
+        await self._send(send, status, headers, body[: max(1, len(body) // 2)])
 
     async def _rewritten(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The real answer with hostile text in its text fields (JSON or NDJSON)."""
-        start: dict[str, Any] = {}
-        chunks: list[bytes] = []
-
-        async def capture(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-
-        await self.app(scope, receive, capture)
-        body = b"".join(chunks)
-        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        status, headers, body = await self._answer(scope, receive)
         kind = dict(headers).get(b"content-type", b"").split(b";")[0].strip()
         if kind == b"application/json" and body:
             body = json.dumps(hostile(json.loads(body), self.text_fields)).encode()
         elif kind == b"application/x-ndjson":
             lines = [json.dumps(hostile(json.loads(line), self.text_fields)) for line in body.splitlines() if line]
             body = ("\n".join(lines) + "\n").encode()
-        headers.append((b"content-length", str(len(body)).encode()))
-        await send({"type": "http.response.start", "status": start.get("status", 200), "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await self._send(send, status, headers, body)
 
 
 class Simulator:

@@ -190,6 +190,8 @@ async def _no_color_programs(pilot) -> None:
 
 async def _no_color_program_editor(pilot) -> None:
     """11h lowered while Q→Q- is red: the hour fails (Q0_DELAY), 12h being typed."""
+    from textual.widgets import Input
+
     from pupitre.tui.screens.program_editor import ProgramEditorScreen
 
     await _no_color_programs(pilot)
@@ -197,6 +199,8 @@ async def _no_color_program_editor(pilot) -> None:
     editor.query_one("#ed-table").move_cursor(row=5, animate=False)
     await pilot.pause()
     await pilot.press(*"300000", "enter", *"600000")
+    box = editor.query_one("#ed-value", Input)
+    await wait_for(pilot, lambda: editor.draft.values[5] == 300000 and editor.editing == 6 and box.value == "600000")
     pilot.app.clear_notifications()
     await pilot.pause()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from pupitre.providers.grdf_adict.feeds import RIGHTS_FEED
-from tests.tui.helpers import wait_for, wait_runs
+from tests.tui.helpers import show, wait_for, wait_runs
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
@@ -166,6 +166,126 @@ async def _no_color_load_curves(pilot) -> None:
     await pilot.pause()
 
 
+async def _no_color_site_detail(pilot) -> None:
+    from pupitre.tui.screens.site_detail import SiteDetailScreen
+
+    await settle(pilot)
+    await pilot.press("2", "s")  # the cursor stays on Montoir through the re-sort
+    await show(pilot, "enter", SiteDetailScreen)
+    pilot.app.clear_notifications()
+    await pilot.pause()
+
+
+async def _no_color_programs(pilot) -> None:
+    """Martigues (Q→Q- red) picked in Flexibility, then g."""
+    from pupitre.tui.screens.programs import ProgramsScreen
+
+    await settle(pilot)
+    await pilot.press("2", "slash", *"Martigues", "enter")
+    screen = await show(pilot, "g", ProgramsScreen)
+    await wait_for(pilot, lambda: screen.data is not None and not screen.data.from_store and not screen.loading)
+    pilot.app.clear_notifications()
+    await pilot.pause()
+
+
+async def _no_color_program_editor(pilot) -> None:
+    """11h lowered while Q→Q- is red: the hour fails (Q0_DELAY), 12h being typed."""
+    from textual.widgets import Input
+
+    from pupitre.tui.screens.program_editor import ProgramEditorScreen
+
+    await _no_color_programs(pilot)
+    editor = await show(pilot, "e", ProgramEditorScreen)
+    editor.query_one("#ed-table").move_cursor(row=5, animate=False)
+    await pilot.pause()
+    await pilot.press(*"300000", "enter", *"600000")
+    box = editor.query_one("#ed-value", Input)
+    await wait_for(pilot, lambda: editor.draft.values[5] == 300000 and editor.editing == 6 and box.value == "600000")
+    pilot.app.clear_notifications()
+    await pilot.pause()
+
+
+async def _no_color_edf_reports(pilot) -> None:
+    """Contracts & reports over 21/11 … 23/11, the cursor on the first order of BOA0001."""
+    from pupitre.providers.edf_oa.feeds import CONTRACTS_FEED
+    from pupitre.tui.screens.edf_reports import EdfReportsScreen
+    from tests.tui.curtailments import ready
+
+    app = pilot.app
+    await wait_runs(pilot, app, feed=CONTRACTS_FEED)
+    await ready(pilot, app)  # the new order's notification is out before the snapshot clears it
+    screen = await show(pilot, "c", EdfReportsScreen)
+    await wait_for(pilot, lambda: not screen.fetching)
+    await pilot.press("left_square_bracket", *["left_curly_bracket"] * 2)
+    await wait_for(pilot, lambda: not screen.fetching)
+    await pilot.press("down", "down")
+    app.clear_notifications()
+    await pilot.pause()
+
+
+async def _no_color_token(pilot) -> None:
+    from pupitre.providers.edf_oa.feeds import TOKEN_FEED
+    from pupitre.tui.screens.token import TokenScreen
+    from tests.tui.curtailments import ready
+
+    await wait_runs(pilot, pilot.app, feed=TOKEN_FEED)
+    await ready(pilot, pilot.app)
+    pilot.app.clear_notifications()  # here: the screen under the dialog keeps the toasts it shows
+    await pilot.pause()
+    await show(pilot, "t", TokenScreen)
+    pilot.app.clear_notifications()
+    await pilot.pause()
+
+
+async def _no_color_request_detail(pilot) -> None:
+    """A watched request whose status changed (Annulée), opened with enter."""
+    from pupitre.providers.grdf_omega.feeds import PROVIDER
+    from pupitre.tui.screens.request_detail import RequestDetailScreen
+    from tests.tui.requests import refreshed, watch
+
+    app = pilot.app
+    sim = app.runtime.simulators[PROVIDER]
+    numero = sim.numbers()[0]
+    await refreshed(pilot, app, 1)
+    watch(app, [numero])
+    await pilot.press("4", "r")
+    await refreshed(pilot, app, 2)
+    sim.set_status(numero, "ANNUL", "Annulée")
+    await pilot.press("r")
+    await refreshed(pilot, app, 3)
+    screen = await show(pilot, "enter", RequestDetailScreen)
+    await wait_for(pilot, lambda: "Annulée" in str(screen.query_one("#request-root").render()))
+    app.clear_notifications()
+    await pilot.pause()
+
+
+async def _no_color_pce_detail(pilot) -> None:
+    """The first right's PCE, its contractual data and readings loaded."""
+    from textual.widgets import Static
+
+    from pupitre.tui.screens.pce_detail import PceDetailScreen
+    from tests.tui.helpers import open_rights
+
+    await open_rights(pilot, pilot.app)
+    screen = await show(pilot, "enter", PceDetailScreen)
+
+    def text(selector: str) -> str:
+        return str(screen.query_one(selector, Static).render())
+
+    await wait_for(pilot, lambda: "reading(s)" in text("#pce-readings-status"), timeout=15)
+    await wait_for(pilot, lambda: "loading" not in text("#pce-contract") + text("#pce-technical"), timeout=15)
+    pilot.app.clear_notifications()
+    await pilot.pause()
+
+
+async def _no_color_keys_help(pilot) -> None:
+    await settle(pilot)
+    await pilot.press("question_mark")
+    await wait_for(pilot, lambda: bool(pilot.app.screen.query("HelpPanel")))
+    pilot.app.clear_notifications()
+    await pilot.pause()
+
+
 NO_COLOR_SCREENS = {
     # screen: (how to get there, the frozen time, the scripted GRTgaz day)
     "overview": (_no_color_overview, None),
@@ -173,6 +293,14 @@ NO_COLOR_SCREENS = {
     "requests": (_no_color_requests, "requests"),
     "access_rights": (_no_color_access_rights, None),
     "load_curves": (_no_color_load_curves, None),
+    "site_detail": (_no_color_site_detail, None),
+    "programs": (_no_color_programs, None),
+    "program_editor": (_no_color_program_editor, None),
+    "edf_reports": (_no_color_edf_reports, "curtailments"),
+    "token": (_no_color_token, "curtailments"),
+    "request_detail": (_no_color_request_detail, "requests"),
+    "pce_detail": (_no_color_pce_detail, None),
+    "keys_help": (_no_color_keys_help, None),
 }
 
 

@@ -529,6 +529,7 @@ class ProgramEditorScreen(PupitreScreen):
         slot = self.editing
         self.draft.set(slot, self.tentative)
         self.editing, self.tentative = None, None
+        self._draw_timing()  # "n hour(s) changed" now, not at the next tick
         nxt = slot + step
         table = self.query_one("#ed-table", DataTable)
         if step and 0 <= nxt < SLOTS and self.writable(nxt):

@@ -27,10 +27,14 @@ async def test_flexibility_and_overview_show_an_unknown_colour_on_its_site(make_
         await wait_runs(pilot, app)
         state = app.feeds.state("grtgaz.indicators")
         assert state.error is None and len(state.data) == 13  # the feed stays readable
-        overview = terminal_bytes(app)
-        assert "? unknown (PURPLE)" in overview and "all 13" not in overview
+        # the tile redraws from the feed's message: wait for it, then read the terminal
+        await wait_for(pilot, lambda: "? unknown (PURPLE)" in terminal_bytes(app))
+        assert "all 13" not in terminal_bytes(app)
         await pilot.press("2")
-        await pilot.pause(0.2)
+        await wait_for(
+            pilot,
+            lambda: app.screen.query("#flex-table") and app.screen.query_one("#flex-table", DataTable).row_count == 13,
+        )
         table = app.screen.query_one("#flex-table", DataTable)
         rows = ["".join(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]
         assert len(rows) == 13

@@ -11,9 +11,7 @@ import sqlite3
 import tomllib
 from contextlib import closing
 from pathlib import Path
-from typing import Any, Iterator
-
-import pytest
+from typing import Any
 
 from pupitre import sandbox_server
 from pupitre.check import run_checks
@@ -24,21 +22,11 @@ from pupitre.providers.core.store import OUTBOX_DELIVERED, OUTBOX_PENDING, Store
 from pupitre.providers.grtgaz import feeds as grtgaz
 from pupitre.providers.grtgaz import rules
 from pupitre.runtime import build_runtime
-from pupitre.sandbox_server import SandboxServer, build_sandbox
+from pupitre.sandbox_server import SandboxServer
 from pupitre.settings import Settings
 from tests.processes.pupitre_outbox import run
 
 MONTOIR = "LI1006"
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[SandboxServer]:
-    sandbox = build_sandbox("127.0.0.1", 0, [], data_dir=tmp_path / "served")
-    sandbox.start_in_thread(timeout=5)
-    try:
-        yield sandbox
-    finally:
-        sandbox.stop(timeout=5)
 
 
 def _settings_file(served: SandboxServer, tmp_path: Path) -> Path:

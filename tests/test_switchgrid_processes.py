@@ -11,7 +11,7 @@ import subprocess
 import time
 import tomllib
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import pytest
 
@@ -21,7 +21,7 @@ from pupitre.providers.core.store import Store
 from pupitre.providers.switchgrid import feeds as switchgrid
 from pupitre.providers.switchgrid.actions import ASK_ACTION, ORDER_ACTION, ask_payload, order_payload
 from pupitre.providers.switchgrid.feeds import ORDERS_LIST, PROVIDER
-from pupitre.sandbox_server import SandboxServer, build_sandbox
+from pupitre.sandbox_server import SandboxServer
 from pupitre.settings import Settings
 from tests.processes.switchgrid import run, settings, start
 
@@ -30,15 +30,9 @@ ORDER_ROUTE = "/enedis/v2/order"
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[SandboxServer]:
-    sandbox = build_sandbox("127.0.0.1", 0, [], data_dir=tmp_path / "served")
-    sandbox.start_in_thread(timeout=10)
-    sandbox.plan.timeout_seconds = 8.0  # a late answer: long after the process is killed
-    try:
-        yield sandbox
-    finally:
-        sandbox.plan.clear()
-        sandbox.stop(timeout=10)
+def served(served: SandboxServer) -> SandboxServer:
+    served.plan.timeout_seconds = 8.0  # a late answer: long after the process is killed
+    return served
 
 
 def _wait_for(predicate: Callable[[], bool], timeout: float = 30.0) -> None:

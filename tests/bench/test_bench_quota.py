@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pupitre.providers.core.clock import SystemClock
 from pupitre.providers.grdf_omega import feeds as omega
-from pupitre.sandbox_server import SandboxServer, build_sandbox
+from pupitre.sandbox_server import SandboxServer
 from tests.processes.omega import environment, omega_settings, real_store, run_together
 
 pytestmark = pytest.mark.bench
@@ -27,14 +26,9 @@ PROCESSES = 3
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[SandboxServer]:
-    sandbox = build_sandbox("127.0.0.1", 0, [], data_dir=tmp_path / "served")
-    sandbox.start_in_thread(timeout=10)
-    sandbox["grdf_omega"].simulator.quota_leeway = 0.0
-    try:
-        yield sandbox
-    finally:
-        sandbox.stop(timeout=5)
+def served(served: SandboxServer) -> SandboxServer:
+    served["grdf_omega"].simulator.quota_leeway = 0.0  # strict: one call per second, no tolerance
+    return served
 
 
 def test_bench_three_processes_share_one_omega_quota(served: SandboxServer, tmp_path: Path) -> None:

@@ -4,29 +4,16 @@ would shadow it is named (issue 13)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from pupitre.providers.core.secrets import SecretStore
 from pupitre.providers.core.store import Store
 from pupitre.providers.edf_oa import feeds as edf_oa
 from pupitre.runtime import build_runtime
-from pupitre.sandbox_server import SandboxServer, build_sandbox
+from pupitre.sandbox_server import SandboxServer
 from pupitre.settings import Settings
 
 VARIABLE = "PUPITRE_EDF_OA_API_TOKEN"
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[SandboxServer]:
-    sandbox = build_sandbox("127.0.0.1", 0, [], data_dir=tmp_path / "served")
-    sandbox.start_in_thread(timeout=10)
-    try:
-        yield sandbox
-    finally:
-        sandbox.stop(timeout=5)
 
 
 async def _rotate(served: SandboxServer, tmp_path: Path, env: dict[str, str]) -> tuple[edf_oa.RotationResult, str]:

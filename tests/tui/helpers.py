@@ -67,6 +67,20 @@ async def wait_runs(pilot, app: PupitreApp, runs: int = 1, feed: str = FEED, tim
     await wait_for(pilot, lambda: state.runs >= runs and not state.running, timeout)
 
 
+async def refreshed(pilot, app: PupitreApp, feed: str = FEED, timeout: float = 10.0) -> None:
+    """Run ``feed`` again and wait until a run that *started after this call* has ended.
+
+    Pressing ``r`` while a run is under way (a retry after a slow first run on a loaded
+    machine) is dropped, and the run that then ends may have read the API before what the
+    test just changed: ``wait_runs(n)`` would pass on it."""
+    state = app.feeds.state(feed)
+    await wait_for(pilot, lambda: not state.running, timeout)
+    while not app.feeds.refresh(feed, forced=True):
+        await wait_for(pilot, lambda: not state.running, timeout)
+    before = state.runs
+    await wait_for(pilot, lambda: state.runs > before and not state.running, timeout)
+
+
 ScreenT = TypeVar("ScreenT", bound=Screen)
 
 

@@ -16,7 +16,7 @@ from pupitre.providers.grdf_adict.feeds import RIGHTS_FEED
 from pupitre.providers.grdf_omega.feeds import PROVIDER as OMEGA
 from pupitre.providers.switchgrid.feeds import FEED as SWITCHGRID_FEED
 from pupitre.tui.app import PupitreApp
-from tests.tui.helpers import wait_for, wait_runs
+from tests.tui.helpers import refreshed, wait_for, wait_runs
 from tests.tui.hostile import terminal_bytes
 
 #: What API text would write to the terminal if it went through raw. Textual's own
@@ -72,8 +72,8 @@ async def test_hostile_text_is_shown_not_obeyed_on_every_screen(make_app, make_r
         await pilot.press("enter")
         await pilot.pause(0.3)
         shown["request detail"] = assert_harmless(app, "request detail")
-        await pilot.press("escape", "6", "r")
-        await wait_runs(pilot, app, 2, feed=SWITCHGRID_FEED, timeout=10)
+        await pilot.press("escape", "6")
+        await refreshed(pilot, app, SWITCHGRID_FEED)
         await pilot.pause(0.3)
         shown["load curves"] = assert_harmless(app, "load curves")
         await pilot.press("2", "enter")

@@ -11,7 +11,7 @@ from textual.widgets import DataTable
 from pupitre.providers.grdf_adict.feeds import RIGHTS_FEED
 from pupitre.providers.grtgaz.models import Flex
 from pupitre.providers.switchgrid.feeds import FEED as SWITCHGRID_FEED
-from tests.tui.helpers import screen_text, wait_for, wait_runs
+from tests.tui.helpers import refreshed, screen_text, wait_for, wait_runs
 from tests.tui.hostile import terminal_bytes
 
 
@@ -53,17 +53,15 @@ async def test_access_rights_show_an_unknown_state_on_its_row(make_app):
     async with app.run_test(size=(160, 40)) as pilot:
         await wait_runs(pilot, app, feed=RIGHTS_FEED)
         await pilot.press("5")
-        await pilot.pause(0.3)
-        raw = terminal_bytes(app)
         # the count above the table names it whole; the other rights read as usual
-        assert "? unknown (Suspendue) 1" in raw and "✓ Active" in raw
+        await wait_for(pilot, lambda: "? unknown (Suspendue) 1" in terminal_bytes(app))
+        assert "✓ Active" in terminal_bytes(app)
         await pilot.press("slash", *pce)
         # its row says so (the 14-column State cell cuts the word: "? unknown (Su…")
         await wait_for(pilot, lambda: f"{pce} ? unknown (Su" in plain(app))
         await pilot.press("escape")
         await pilot.press("1")
-        await pilot.pause(0.2)
-        assert "? unknown (Suspendue)" in terminal_bytes(app)  # attention in the Overview
+        await wait_for(pilot, lambda: "? unknown (Suspendue)" in terminal_bytes(app))  # attention in the Overview
 
 
 async def test_load_curves_show_an_unknown_ask_status_on_its_row(make_app):
@@ -80,9 +78,8 @@ async def test_load_curves_show_an_unknown_ask_status_on_its_row(make_app):
             }
         )
         sim.odd_statuses[ask.id] = "PURPLE"
-        await pilot.press("6", "r")
-        await wait_runs(pilot, app, 2, feed=SWITCHGRID_FEED)
+        await pilot.press("6")
+        await refreshed(pilot, app, SWITCHGRID_FEED)
         await wait_for(pilot, lambda: "? unknown (PURPLE)" in terminal_bytes(app))
         await pilot.press("1")
-        await pilot.pause(0.2)
-        assert "? unknown (PURPLE)" in terminal_bytes(app)  # attention in the Overview
+        await wait_for(pilot, lambda: "? unknown (PURPLE)" in terminal_bytes(app))  # attention in the Overview

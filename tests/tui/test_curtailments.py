@@ -13,7 +13,7 @@ from pupitre.tui import outbox as outbox_module
 from pupitre.tui.screens.ack_confirm import AckConfirmScreen
 from pupitre.tui.screens.curtailments import CurtailmentsScreen
 from tests.tui.curtailments import ACK_ROUTE, NOW, delivered, last_item, order, ready
-from tests.tui.helpers import wait_for, wait_runs
+from tests.tui.helpers import refreshed, wait_for, wait_runs
 
 
 @pytest.fixture(autouse=True)
@@ -219,8 +219,7 @@ async def test_dialog_warns_when_a_left_out_contract_overwrites_a_portal_true(ma
         sim = app.runtime.simulators[PROVIDER]
         first = order(app).curtailments[0].contract_id
         sim.portal_acknowledge(first, True, "MGR-0101")
-        await pilot.press("r")
-        await wait_runs(pilot, app, 2, feed=ACKS_FEED)
+        await refreshed(pilot, app, ACKS_FEED)
         await pilot.press("down", "y", "s")  # the second contract only: the first is left out
         assert "⚠ overwrites true sent by MGR-0101 via PORTAL" in screen_text(app)
         await pilot.press("escape", "k", "s")  # keep EDF OA's values: no overwrite any more

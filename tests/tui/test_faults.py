@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable
 
-from tests.tui.helpers import screen_text, wait_runs
+from tests.tui.helpers import refreshed, screen_text, wait_runs
 
 ROUTE = "/sfm/v1/sites/*"
 
@@ -31,8 +31,7 @@ async def test_fault_keeps_app_running_and_last_good_data(make_app, kind, status
         await pilot.press("2")
         good_at = app.feeds.state("grtgaz.indicators").fetched_at
         app.runtime.faults.add(ROUTE, kind, count=count, status=status or 500)
-        await pilot.press("r")
-        await wait_runs(pilot, app, 2)
+        await refreshed(pilot, app)
 
         assert app.is_running
         state = app.feeds.state("grtgaz.indicators")
@@ -48,8 +47,7 @@ async def test_fault_keeps_app_running_and_last_good_data(make_app, kind, status
         assert "Traceback" not in text
 
         app.runtime.faults.clear()
-        await pilot.press("r")
-        await wait_runs(pilot, app, 3)
+        await refreshed(pilot, app)
         assert state.error is None
         assert "ERROR" not in screen_text(app)
 
@@ -59,8 +57,7 @@ async def test_error_text_never_carries_the_token(make_app):
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_runs(pilot, app)
         app.runtime.faults.add(ROUTE, "expired_token", count=2)
-        await pilot.press("r")
-        await wait_runs(pilot, app, 2)
+        await refreshed(pilot, app)
         text = screen_text(app)
         for token in app.runtime.simulators["grtgaz"].issuer.tokens:
             assert token not in text

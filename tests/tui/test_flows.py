@@ -12,7 +12,7 @@ from pupitre.settings import Settings
 from pupitre.tui.screens.flexibility import FlexibilityScreen
 from pupitre.tui.screens.overview import OverviewScreen
 from pupitre.tui.screens.site_detail import SiteDetailScreen
-from tests.tui.helpers import FEED, screen_text, show, wait_runs
+from tests.tui.helpers import FEED, refreshed, screen_text, show, wait_runs
 
 
 def table_sites(app) -> list[str]:
@@ -143,8 +143,7 @@ async def test_notification_when_a_site_turns_red(make_runtime, make_app):
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_runs(pilot, app)
         runtime.simulators["grtgaz"].schedule("LI1004", Flex.Q_TO_QMINUS, "GREY", dt.datetime(2026, 11, 18, 9, 52))
-        await pilot.press("r")
-        await wait_runs(pilot, app, 2)
+        await refreshed(pilot, app)
         messages = [n.message for n in app._notifications]
         assert any("Saint Avold: Q→Q- is now GREY" in m for m in messages)
         history = runtime.store.history(FEED, "LI1004")

@@ -37,7 +37,7 @@ def make(tmp_path, monkeypatch):
             clock=ManualClock(now),
             data_dir=tmp_path / "data",
             retry=RetryPolicy(attempts=1),
-            sandbox_read_timeout=0.3,
+            sandbox_read_timeout=5.0,  # a loaded CI machine is slow, not down
             secrets=SecretStore(credentials_file=tmp_path / "config" / "c.toml", env={}, backend=MemoryKeyring()),
         )
 

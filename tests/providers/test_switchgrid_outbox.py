@@ -41,9 +41,9 @@ def make(tmp_path: Path) -> Runtime:
         data_dir=tmp_path,
         retry=RetryPolicy(attempts=1),
         secrets=SecretStore(credentials_file=tmp_path / "c", env={}),
-        sandbox_read_timeout=0.3,
+        sandbox_read_timeout=1.5,  # above what a loaded CI machine takes for an answer
     )
-    runtime.faults.timeout_seconds = 0.6
+    runtime.faults.timeout_seconds = 2.0  # a late answer: after the read timeout
     return runtime
 
 

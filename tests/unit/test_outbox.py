@@ -367,3 +367,19 @@ async def test_a_connection_refused_after_an_unanswered_attempt_keeps_its_mark(s
     await outbox.drain()
     await outbox.drain()
     assert store.outbox()[0].sending_since is not None  # the first one may still have got through
+
+
+async def test_a_read_back_that_crashes_is_given_up_and_holds_nothing_back(setup):
+    outbox, handler, store = setup
+    first = outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O1", "value": True})
+
+    async def broken(payload):
+        raise KeyError("contracts")
+
+    handler.verify = broken  # type: ignore[method-assign]  # a fault in the read-back itself
+    (delivery,) = await outbox.drain()
+    assert (delivery.verified, delivery.owed) == (None, False) and "KeyError" in delivery.message
+    item = outbox.item(first)
+    assert item is not None and item.readback == "given up"
+    later = outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O2", "value": True})
+    assert [(d.item_id, d.outcome) for d in await outbox.drain()] == [(later, "delivered")]

@@ -61,6 +61,7 @@ from pupitre.providers.core.store import (
     READBACK_VERIFIED,
     OutboxItem,
     Store,
+    StoreError,
     StoreWriteError,
 )
 
@@ -385,6 +386,12 @@ class Outbox:
             self._read(item, READBACK_DIFFERS, str(mismatch), "read-back differs")
         except ApiError as error:
             self._read(item, READBACK_OWED, str(error), "read-back failed")
+        except StoreError:
+            raise
+        except Exception as error:  # a fault in the read-back itself: trying again would fail the same way
+            log.exception("read-back of #%d failed", item.id)
+            why = f"the read-back failed unexpectedly ({type(error).__name__}; details in the log): check it at the API"
+            self._read(item, READBACK_GIVEN_UP, why, "read-back failed")
         else:
             self._read(item, READBACK_VERIFIED, summary, "verified")
         return self._stored(item)

@@ -16,7 +16,14 @@ from typing import Any
 from pupitre.providers.core import config
 from pupitre.providers.core.environments import SANDBOX_ENVIRONMENT, UNATTRIBUTED, Environment, label_of
 from pupitre.providers.core.errors import ConfigError
-from pupitre.providers.core.store import OUTBOX_DROPPED, OUTBOX_HELD, OUTBOX_PENDING, OutboxItem, Store
+from pupitre.providers.core.store import (
+    OUTBOX_DROPPED,
+    OUTBOX_HELD,
+    OUTBOX_PENDING,
+    READBACK_OWED,
+    OutboxItem,
+    Store,
+)
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -39,21 +46,24 @@ def _titles() -> dict[str, str]:
 def _line(item: OutboxItem, titles: dict[str, str]) -> str:
     status = item.status.upper() if item.status in (OUTBOX_HELD, OUTBOX_PENDING) else item.status
     error = f" — last error: {item.last_error}" if item.last_error else ""
+    owed = " — READ-BACK OWED (resumed by the next pupitre that runs)" if item.readback == READBACK_OWED else ""
+    read = f" · read-back {item.readback}" if item.readback and not owed else ""
     return (
         f"#{item.id:<5} {status:<10} {titles.get(item.provider, item.provider)} · {item.action} · "
-        f"queued {item.created_at:%d/%m %H:%M} · {label_of(item.env)}{error}"
+        f"queued {item.created_at:%d/%m %H:%M} · {label_of(item.env)}{read}{error}{owed}"
     )
 
 
 def cmd_outbox_list(args: argparse.Namespace) -> int:
-    """Held and pending actions of every environment (``--all``: every action)."""
+    """Held and pending actions, and those whose read-back is owed, of every environment
+    (``--all``: every action)."""
     store, titles = _store(), _titles()
     try:
         items = store.outbox_any_environment()
     finally:
         store.close()
     if not args.all:
-        items = [i for i in items if i.status in (OUTBOX_HELD, OUTBOX_PENDING)]
+        items = [i for i in items if i.status in (OUTBOX_HELD, OUTBOX_PENDING) or i.readback == READBACK_OWED]
     if not items:
         print("No held or pending action." if not args.all else "The outbox is empty.")
         return EXIT_OK
@@ -155,7 +165,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 def add_subcommands(subparsers: Any) -> None:
     """Register ``outbox [list|release|drop]`` and ``audit``."""
-    outbox = subparsers.add_parser("outbox", help="held and pending actions of every environment; release or drop")
+    outbox = subparsers.add_parser(
+        "outbox", help="held and pending actions, owed read-backs, of every environment; release or drop"
+    )
     outbox.add_argument("--all", action="store_true", help="every action, delivered and failed ones too")
     outbox.set_defaults(handler=cmd_outbox_list)
     outbox_sub = outbox.add_subparsers(dest="outbox_command", metavar="{list,release,drop}")

@@ -83,3 +83,21 @@ def test_held_actions_are_listed_released_or_dropped_and_audited(
     assert "[before environments (unattributed)]  GRTgaz · declare program · queued" in out
     assert cli.main(["audit", "--sandbox"]) == 0
     assert capsys.readouterr().out == "No audit line.\n"
+
+
+def test_an_owed_read_back_is_listed_with_what_happens_next(dirs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = Store(dirs / "data" / "pupitre.sqlite3")
+    owed = store.outbox_add("edf_oa", "acknowledge", {}, NOW)
+    store.outbox_update(owed, "delivered", NOW, response="accepted", readback="owed")
+    done = store.outbox_add("edf_oa", "acknowledge", {}, NOW)
+    store.outbox_update(done, "delivered", NOW, response="accepted", readback="owed")
+    store.outbox_readback(done, "verified", "read back")
+    store.close()
+    assert cli.main(["outbox"]) == 0
+    out = capsys.readouterr().out
+    assert f"#{owed:<5} delivered  EDF OA · acknowledge" in out and "READ-BACK OWED" in out
+    assert f"#{done} " not in out
+    assert cli.main(["outbox", "--all"]) == 0
+    assert f"#{done:<5} delivered  EDF OA · acknowledge · queued 22/11 14:00 · sandbox · read-back verified" in (
+        capsys.readouterr().out
+    )

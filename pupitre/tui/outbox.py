@@ -4,6 +4,7 @@ action, and again with backoff while an action waits for the API."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator, MutableMapping
 from typing import TYPE_CHECKING, Any, Callable
 
 from rich.markup import escape
@@ -21,12 +22,46 @@ FIRST_RETRY_SECONDS = 2.0
 MAX_RETRY_SECONDS = 30.0
 
 
+class Deliveries(MutableMapping[int, Delivery]):
+    """The last delivery of each action, as the screens read it: what this process's attempts
+    returned, and otherwise (an action delivered or read back by another process, or before a
+    restart) what the store says — read once this process's drain is over, so a screen never
+    sees a delivery before this process has reported it."""
+
+    def __init__(self, runner: "OutboxRunner") -> None:
+        self._runner = runner
+        self._seen: dict[int, Delivery] = {}
+
+    def __getitem__(self, item_id: int) -> Delivery:
+        seen = self._seen.get(item_id)
+        if self._runner.running or (seen is not None and not seen.owed):
+            if seen is None:
+                raise KeyError(item_id)
+            return seen
+        found = self._runner.runtime.outbox.delivery(item_id) or seen
+        if found is None:
+            raise KeyError(item_id)
+        return found
+
+    def __setitem__(self, item_id: int, delivery: Delivery) -> None:
+        self._seen[item_id] = delivery
+
+    def __delitem__(self, item_id: int) -> None:
+        del self._seen[item_id]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._seen)
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+
 class OutboxRunner:
     def __init__(self, app: "PupitreApp", runtime: "Runtime") -> None:
         self.app = app
         self.runtime = runtime
         self.updated: Signal[int] = Signal(app, "outbox-updated")
-        self.last: dict[int, Delivery] = {}
+        self.last = Deliveries(self)
         self._held: dict[int, str] = {}
         self.running = False
         self._again = False
@@ -56,7 +91,7 @@ class OutboxRunner:
             for delivery in await self.runtime.outbox.drain():
                 self.last[delivery.item_id] = delivery
                 self._report(delivery)
-                if delivery.outcome == "retry":
+                if delivery.outcome == "retry" or delivery.owed:  # an owed read-back is retried too
                     retry = delivery
         except StoreError as error:  # e.g. the disk filled up between sending and recording
             log.warning("outbox drain: %s", error)

@@ -10,6 +10,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from pupitre.providers.core.clock import ManualClock
 from pupitre.providers.core.outbox import Outbox
 from pupitre.providers.core.retry import RetryPolicy
@@ -223,4 +225,41 @@ async def test_an_ask_whose_answer_arrived_before_the_crash_is_found_by_its_kept
     assert (delivery.outcome, delivery.verified) == ("delivered", True)
     assert list(sim.asks) == [ask.id]
     assert trail(runtime, item_id) == ["queued", "resumed", "found", "verified"]
+    await runtime.aclose()
+
+
+async def test_an_order_refused_at_connect_is_not_held_and_is_sent_at_the_next_attempt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection refused (or a name that does not resolve) means no byte left: nothing to
+    look for at Switchgrid, nothing for the operator to check; the next attempt orders it."""
+    import httpx
+
+    from pupitre.providers.core.sandbox import SandboxTransport
+
+    runtime = make(tmp_path)
+    sim = runtime.simulators[PROVIDER]
+    await signed(runtime)
+    item_id = runtime.outbox.enqueue(PROVIDER, ORDER_ACTION, order_payload(BODY, runtime.clock.now()))
+    handle = SandboxTransport.handle_async_request
+    refused: list[str] = []
+
+    async def down(self: SandboxTransport, request: httpx.Request) -> httpx.Response:
+        if request.url.path == ORDER_ROUTE and not refused:
+            refused.append(request.url.path)
+            raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+        return await handle(self, request)
+
+    monkeypatch.setattr(SandboxTransport, "handle_async_request", down)
+    (retry,) = await runtime.outbox.drain()
+    assert retry.outcome == "retry" and "ConnectError" in retry.message
+    item = runtime.outbox.item(item_id)
+    assert item is not None and item.sending_since is None  # not "may have reached Switchgrid"
+    assert runtime.connections[PROVIDER].findings({}, runtime.clock.now()) == []  # nothing to check by hand
+
+    outbox, _ = restarted(runtime)
+    (delivery,) = await outbox.drain()
+    assert (delivery.outcome, delivery.verified) == ("delivered", True)
+    assert refused == [ORDER_ROUTE] and len(sim.orders) == 1
+    assert trail(runtime, item_id) == ["queued", "retrying", "delivered", "verified"]
     await runtime.aclose()

@@ -153,6 +153,60 @@ async def test_crash_between_outbox_write_and_post_is_delivered_on_next_start(ma
         assert set(retained(second).values()) == {True}
 
 
+class _Killed(BaseException):
+    """Stands for the process dying between the answer and the read-back."""
+
+
+async def test_a_read_back_cut_short_by_a_crash_is_resumed_and_shown_verified_at_the_next_start(
+    make_runtime, make_app, monkeypatch
+):
+    runtime = make_runtime(now=NOW, scripted=False)
+    session = runtime.connections[PROVIDER].session
+    the_order = await session.fetch_order()
+    runtime.store.save_snapshot(CURTAILMENTS_FEED, the_order.model_dump(mode="json"), runtime.clock.now())
+    choices = {c.contract_id: True for c in the_order.curtailments}
+    item_id = runtime.outbox.enqueue(PROVIDER, ACK_ACTION, ack_payload(the_order, choices, runtime.clock.now()))
+    handler = runtime.outbox.handlers[(PROVIDER, ACK_ACTION)]
+
+    async def die(payload):
+        raise _Killed
+
+    monkeypatch.setattr(handler, "verify", die)
+    with pytest.raises(_Killed):
+        await runtime.outbox.drain()
+    monkeypatch.undo()
+    item = last_item_of(runtime)
+    assert (item.id, item.status, item.readback) == (item_id, "delivered", "owed")
+
+    app = make_app(runtime)  # a new dashboard (the same simulator: it keeps what it was sent)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot, app)
+        await wait_for(pilot, lambda: "verified by read-back ✓" in screen_text(app), timeout=10)
+        assert app.outbox.last[item_id].verified is True
+        trail = [r[3] for r in reversed(runtime.store.audit_log(PROVIDER)) if r[4].startswith(f"#{item_id} ")]
+        assert trail == ["queued", "delivered", "resumed", "verified"]
+
+
+async def test_a_read_back_done_by_another_process_is_shown_from_the_store(make_runtime, make_app):
+    other = make_runtime(now=NOW, scripted=False)  # e.g. `pupitre agent`, or this dashboard before a restart
+    the_order = await other.connections[PROVIDER].session.fetch_order()
+    other.store.save_snapshot(CURTAILMENTS_FEED, the_order.model_dump(mode="json"), other.clock.now())
+    choices = {c.contract_id: True for c in the_order.curtailments}
+    item_id = other.outbox.enqueue(PROVIDER, ACK_ACTION, ack_payload(the_order, choices, other.clock.now()))
+    assert [d.verified for d in await other.outbox.drain()] == [True]
+    await other.aclose()
+
+    app = make_app(now=NOW, scripted=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot, app)
+        await wait_for(pilot, lambda: "verified by read-back ✓" in screen_text(app), timeout=10)
+        assert app.outbox.last[item_id].verified is True
+
+
+def last_item_of(runtime):
+    return runtime.store.outbox(provider=PROVIDER)[-1]
+
+
 async def test_order_received_yesterday_is_refused(make_app):
     app = make_app(now=NOW, scripted=False)
     async with app.run_test(size=(100, 30)) as pilot:

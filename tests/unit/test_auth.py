@@ -367,6 +367,18 @@ async def test_token_endpoint_failures_are_typed(answer: httpx.Response, error: 
         with pytest.raises(error) as info:
             await client.get(RESOURCE, auth=auth)
     assert SECRET not in str(info.value)
+    assert not info.value.uncertain  # without a token, the request itself never left
+
+
+async def test_a_token_timeout_means_the_request_never_left() -> None:
+    def slow(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("token endpoint silent", request=request)
+
+    async with make_http_client(transport=httpx.MockTransport(slow)) as client:
+        auth = ClientCredentials(client, TOKEN_URL, CLIENT_ID, SECRET, SCOPE, ManualClock(START), provider="p")
+        with pytest.raises(NetworkError) as info:
+            await client.post(RESOURCE, auth=auth, json={"declare": 1})
+    assert not info.value.uncertain
 
 
 async def test_token_endpoint_network_error() -> None:

@@ -70,3 +70,53 @@ def test_quota_limiter_is_shared_per_credential(tmp_path):
     first = ctx.quota("omega:supplier-1", provider="GRDF OMEGA", per_second=1)
     assert ctx.quota("omega:supplier-1", provider="GRDF OMEGA", per_second=1) is first
     assert ctx.quota("omega:supplier-2", provider="GRDF OMEGA", per_second=1) is not first
+
+
+# -- whether a failed request may have reached the API --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("exception", "uncertain"),
+    [
+        pytest.param(httpx.ConnectError("[Errno 111] Connection refused"), False, id="refused"),
+        pytest.param(httpx.ConnectError("[Errno -2] Name or service not known"), False, id="dns"),
+        pytest.param(httpx.ConnectTimeout("connect"), False, id="connect-timeout"),
+        pytest.param(httpx.PoolTimeout("pool"), False, id="pool-timeout"),
+        pytest.param(httpx.ProxyError("403 Forbidden"), False, id="proxy-refused"),
+        pytest.param(httpx.ReadTimeout("read"), True, id="read-timeout"),
+        pytest.param(httpx.WriteTimeout("write"), True, id="write-timeout"),
+        pytest.param(httpx.ReadError("reset"), True, id="read-error"),
+        pytest.param(httpx.WriteError("broken pipe"), True, id="write-error"),
+        pytest.param(httpx.RemoteProtocolError("server disconnected"), True, id="remote-protocol"),
+    ],
+)
+def test_only_a_failure_before_the_request_left_is_certain(exception: Exception, uncertain: bool) -> None:
+    from pupitre.providers.core.errors import NetworkError, error_for_exception
+
+    error = error_for_exception(exception, "GRTgaz")
+    assert isinstance(error, NetworkError) and error.retryable
+    assert error.uncertain is uncertain
+
+
+@pytest.mark.parametrize(("status", "uncertain"), [(503, True), (500, True), (429, False), (409, False)])
+def test_answers_are_uncertain_only_when_the_server_failed(status: int, uncertain: bool) -> None:
+    from pupitre.providers.core.errors import error_for_response
+
+    response = httpx.Response(status, request=httpx.Request("POST", "https://api.invalid/x"))
+    assert error_for_response(response, "GRTgaz").uncertain is uncertain
+
+
+async def test_a_closed_loopback_port_is_a_connection_refused_nothing_sent() -> None:
+    import socket
+
+    from pupitre.providers.core.client import ApiClient
+    from pupitre.providers.core.errors import NetworkError
+
+    with socket.socket() as sock:  # a port nobody listens on once closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    async with httpx.AsyncClient() as http:
+        client = ApiClient(http, f"http://127.0.0.1:{port}", None)
+        with pytest.raises(NetworkError) as caught:
+            await client.send("POST", "/orders", json={})
+    assert caught.value.uncertain is False

@@ -240,3 +240,146 @@ async def test_an_action_the_api_cannot_find_is_held_never_sent_again_and_audite
     assert item is not None and item.sending_since is not None and "check at the API" in item.last_error
     held = [row for row in store.audit_log() if row[3] == "held"]
     assert len(held) == 1
+
+
+# -- read-backs: owed in the store until done, resumed after a crash ----------------------------
+
+
+class _Killed(BaseException):
+    """Stands for the process dying (nothing after it runs; the store keeps what was written)."""
+
+
+async def test_a_read_back_cut_short_by_a_crash_is_resumed_by_the_next_process(setup, tmp_path):
+    outbox, handler, store = setup
+    item_id = outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O1", "value": True})
+
+    async def die(payload):  # killed after the answer was recorded, before the read-back
+        raise _Killed
+
+    handler.verify = die  # type: ignore[method-assign]  # the crash stands in for the read-back
+    with pytest.raises(_Killed):
+        await outbox.drain()
+    item = outbox.item(item_id)
+    assert item is not None and (item.status, item.readback) == ("delivered", "owed")
+
+    restarted = FakeHandler()
+    other = _other(tmp_path, restarted, "me:2:2:b")
+    (delivery,) = await other.drain()
+    assert (delivery.outcome, delivery.verified, delivery.owed) == ("delivered", True, False)
+    assert restarted.sent == [] and len(handler.sent) == 1  # read back, never sent again
+    item = other.item(item_id)
+    assert item is not None and (item.readback, item.readback_note) == ("verified", "read back: ok")
+    assert other.delivery(item_id) == delivery
+    assert [row[3] for row in reversed(store.audit_log())] == ["queued", "delivered", "resumed", "verified"]
+    assert await other.drain() == []  # once
+
+
+async def test_a_read_back_that_failed_is_owed_and_holds_back_the_providers_later_actions(setup):
+    outbox, handler, store = setup
+    first = outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O1", "value": True})
+    calls: list[str] = []
+    verify = handler.verify
+
+    async def flaky(payload):
+        calls.append(payload["order_id"])
+        if len(calls) == 1:
+            raise ServerError("read failed", status=503)
+        return await verify(payload)
+
+    handler.verify = flaky  # type: ignore[method-assign]  # the read-back fails once
+    (delivery,) = await outbox.drain()
+    assert (delivery.verified, delivery.owed) == (None, True) and "503" in delivery.message
+    second = outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O2", "value": True})
+    deliveries = await outbox.drain()
+    assert [(d.item_id, d.verified) for d in deliveries] == [(first, True), (second, True)]
+    assert calls == ["O1", "O1", "O2"]  # O1 read back again before O2 was sent
+    trail = [row[3] for row in reversed(store.audit_log()) if row[4].startswith(f"#{first} ")]
+    assert trail == ["queued", "delivered", "read-back failed", "resumed", "verified"]
+
+
+async def test_an_owed_read_back_is_given_up_after_its_window(tmp_path):
+    from pupitre.providers.core.errors import NetworkError as Cut
+    from pupitre.providers.core.outbox import READBACK_WINDOW
+
+    clock = ManualClock(NOW)
+    handler = FakeHandler()
+    store = Store(tmp_path / "s.sqlite3")
+    outbox = Outbox(store, clock, {("edf_oa", "acknowledge"): handler})
+    item_id = outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O1", "value": True})
+
+    async def cut(payload):
+        raise Cut("read timeout")
+
+    handler.verify = cut  # type: ignore[method-assign]  # every read-back fails
+    assert [d.owed for d in await outbox.drain()] == [True]
+    clock.advance(seconds=READBACK_WINDOW.total_seconds() + 1)
+    (delivery,) = await outbox.drain()
+    assert (delivery.verified, delivery.owed) == (None, False) and "not read back within 2 h" in delivery.message
+    item = outbox.item(item_id)
+    assert item is not None and item.readback == "given up" and "read timeout" in item.readback_note
+    assert await outbox.drain() == []
+    assert store.audit_log()[0][3] == "read-back given up"
+
+
+async def test_an_owed_read_back_claimed_by_a_live_process_is_left_to_it(setup):
+    outbox, handler, store = setup
+    item_id = outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O1", "value": True})
+    store.outbox_update(item_id, "delivered", NOW, response="HTTP 200", readback="owed")
+    now = time.time()
+    assert not store.outbox_claim(item_id, "elsewhere:1:1:x", now + 300, now, lambda owner: True)  # not pending
+    assert store.outbox_claim(item_id, "elsewhere:1:1:x", now + 300, now, lambda owner: True, readback=True)
+    later = outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O2", "value": True})
+    assert await outbox.drain() == []  # its read-back is another's; O2 waits behind it
+    store.outbox_release(item_id, "elsewhere:1:1:x")
+    assert [(d.item_id, d.verified) for d in await outbox.drain()] == [(item_id, True), (later, True)]
+
+
+# -- a connection refused is an answer that nothing was sent ------------------------------------
+
+
+async def test_a_connection_refused_leaves_no_mark_and_the_next_attempt_just_sends(setup):
+    import httpx
+
+    from pupitre.providers.core.errors import error_for_exception
+
+    outbox, handler, store = setup
+    handler.failures = [error_for_exception(httpx.ConnectError("[Errno 111] Connection refused"), "EDF OA")]
+    handler.trace = "must not be asked"
+    outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O1", "value": True})
+    assert [d.outcome for d in await outbox.drain()] == ["retry"]
+    assert store.outbox()[0].sending_since is None
+    assert [d.outcome for d in await outbox.drain()] == ["delivered"]
+    assert handler.looked == [] and len(handler.sent) == 1
+    assert [row[3] for row in reversed(store.audit_log())] == ["queued", "retrying", "delivered", "verified"]
+
+
+async def test_a_connection_refused_after_an_unanswered_attempt_keeps_its_mark(setup):
+    import httpx
+
+    from pupitre.providers.core.errors import error_for_exception
+
+    outbox, handler, store = setup
+    handler.failures = [
+        NetworkError("read timeout"),
+        error_for_exception(httpx.ConnectError("[Errno 111] Connection refused"), "EDF OA"),
+    ]
+    outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O1", "value": True})
+    await outbox.drain()
+    await outbox.drain()
+    assert store.outbox()[0].sending_since is not None  # the first one may still have got through
+
+
+async def test_a_read_back_that_crashes_is_given_up_and_holds_nothing_back(setup):
+    outbox, handler, store = setup
+    first = outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O1", "value": True})
+
+    async def broken(payload):
+        raise KeyError("contracts")
+
+    handler.verify = broken  # type: ignore[method-assign]  # a fault in the read-back itself
+    (delivery,) = await outbox.drain()
+    assert (delivery.verified, delivery.owed) == (None, False) and "KeyError" in delivery.message
+    item = outbox.item(first)
+    assert item is not None and item.readback == "given up"
+    later = outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O2", "value": True})
+    assert [(d.item_id, d.outcome) for d in await outbox.drain()] == [(later, "delivered")]

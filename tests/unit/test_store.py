@@ -130,3 +130,29 @@ def test_a_version_1_store_is_upgraded_with_its_data(tmp_path, monkeypatch):
     assert upgraded.load_snapshot("grtgaz.indicators") is None  # kept, but unattributed
     assert upgraded._query("SELECT env, feed FROM snapshots") == [("unattributed", "grtgaz.indicators")]
     assert upgraded.watch_list("grdf_omega") == []
+
+
+def test_a_version_5_store_gains_read_back_states_after_a_backup(tmp_path, monkeypatch):
+    path = tmp_path / "s.sqlite3"
+    with monkeypatch.context() as patch:
+        patch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:5])
+        Store(path).close()
+    with closing(sqlite3.connect(path)) as db:  # a delivered action, as schema 5 wrote it
+        db.execute(
+            "INSERT INTO outbox (env, provider, action, payload, status, created_at, updated_at, response) "
+            "VALUES ('sandbox', 'grtgaz', 'declare program', '{}', 'delivered', ?, ?, '201')",
+            (NOW.isoformat(), NOW.isoformat()),
+        )
+        db.commit()
+    upgraded = Store(path)
+    assert upgraded.schema_version == 6
+    (backup,) = tmp_path.glob("s.sqlite3.pre-v6-*")
+    assert sqlite3.connect(backup).execute("PRAGMA user_version").fetchone()[0] == 5
+    (item,) = upgraded.outbox()
+    assert (item.status, item.readback, item.readback_note) == ("delivered", None, "")  # not known: never resumed
+    assert upgraded.outbox(readback="owed") == []
+    later = upgraded.outbox_add("grtgaz", "declare program", {"id": "B"}, NOW)
+    upgraded.outbox_update(later, "delivered", NOW, response="201", readback="owed")
+    assert [i.id for i in upgraded.outbox(status="delivered", readback="owed")] == [later]
+    upgraded.outbox_readback(later, "verified", "read back")
+    assert upgraded.outbox(item_id=later)[0].readback == "verified" and upgraded.outbox(readback="owed") == []

@@ -155,15 +155,24 @@ class OAuthStrategy(httpx.Auth):
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         await request.aread()
-        token = await self.access_token()
+        token = await self._token_before_sending()
         request.headers["Authorization"] = f"Bearer {token}"
         response = yield request
         if response.status_code != 401:
             return
         self.invalidate(token)
-        token = await self.access_token()
+        token = await self._token_before_sending()
         request.headers["Authorization"] = f"Bearer {token}"
         yield request  # a second 401 goes back to the caller as is
+
+    async def _token_before_sending(self) -> str:
+        """The token for a request about to leave; when it cannot be had, that request never
+        left (nor did the one answered 401): the error is not :attr:`~ApiError.uncertain`."""
+        try:
+            return await self.access_token()
+        except ApiError as error:
+            error.uncertain = False
+            raise
 
     # -- token request -----------------------------------------------------------------
     async def _fetch(self) -> CachedToken:

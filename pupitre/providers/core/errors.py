@@ -18,10 +18,18 @@ log = logging.getLogger("pupitre.http")
 
 
 class ApiError(Exception):
-    """Base class: ``provider`` and an operator-readable ``message``."""
+    """Base class: ``provider`` and an operator-readable ``message``.
+
+    ``uncertain``: whether the API may have acted on the request although pupitre has no
+    answer it can trust (a timeout or a cut after the request left, a 5xx). False when an
+    answer says nothing was done (a 4xx, a quota refusal) or when it is known that no byte of
+    the request left (the connection was refused, the host name did not resolve, the token
+    could not be fetched): the outbox marks an action "may have reached the API" only when
+    it is true."""
 
     kind = "error"
     retryable = False
+    uncertain = False
 
     def __init__(
         self,
@@ -76,11 +84,13 @@ class QuotaError(ApiError):
 class ServerError(ApiError):
     kind = "server"
     retryable = True
+    uncertain = True
 
 
 class NetworkError(ApiError):
     kind = "network"
     retryable = True
+    uncertain = True
 
 
 class CertificateError(NetworkError):
@@ -145,25 +155,42 @@ def error_for_response(response: httpx.Response, provider: str, detail: str = ""
     return cls(message, provider=provider, status=status, detail=detail[:300], retry_after=_retry_after(response))
 
 
+def nothing_sent(exc: Exception) -> bool:
+    """Whether an httpx exception means that no byte of the request left: the connection
+    could not be made (refused, unreachable, a host name that does not resolve, a TLS
+    handshake refused), it timed out while connecting or waiting for a pooled connection,
+    or the proxy refused the tunnel. A timeout or a cut after connecting, a read error or a
+    protocol error may come after the API received the request: uncertain."""
+    import httpx
+
+    return isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout | httpx.ProxyError)
+
+
 def error_for_exception(exc: Exception, provider: str) -> ApiError:
-    """Map an httpx transport exception to a :class:`NetworkError`, without the URL's query."""
+    """Map an httpx transport exception to a :class:`NetworkError`, without the URL's query;
+    :attr:`ApiError.uncertain` is false when :func:`nothing_sent`."""
     import httpx
 
     if isinstance(exc, ApiError):
         return exc
-    if isinstance(exc, httpx.TimeoutException):
-        return NetworkError("timed out waiting for the API", provider=provider)
-    if isinstance(exc, httpx.TransportError):
+    error: ApiError
+    if isinstance(exc, httpx.TimeoutException) and not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+        error = NetworkError("timed out waiting for the API", provider=provider)
+    elif isinstance(exc, httpx.TimeoutException):
+        error = NetworkError("timed out connecting to the API", provider=provider)
+    elif isinstance(exc, httpx.TransportError):
         from pupitre.providers.core.tls import describe_transport_error
 
         described = describe_transport_error(exc)
         if described is not None:
             kind, sentence = described
-            error: NetworkError = (CertificateError if kind == "certificate" else ProxyError)(
-                sentence, provider=provider
-            )
+            error = (CertificateError if kind == "certificate" else ProxyError)(sentence, provider=provider)
             log.warning("%s", error)
-            return error
-        log.info("%s: network error (%s)", provider, type(exc).__name__)
-        return NetworkError(f"network error ({type(exc).__name__})", provider=provider)
-    return ApiError(f"unexpected error ({type(exc).__name__})", provider=provider)
+        else:
+            log.info("%s: network error (%s)", provider, type(exc).__name__)
+            error = NetworkError(f"network error ({type(exc).__name__})", provider=provider)
+    else:
+        return ApiError(f"unexpected error ({type(exc).__name__})", provider=provider)
+    if nothing_sent(exc):
+        error.uncertain = False
+    return error

@@ -29,6 +29,13 @@ never sent a second time; not found → sent. When the API offers no way to tell
 raises :class:`ActionHeld`: the action stays pending, is not sent again, and waits for the
 operator (``held``, audited once); a held action does not hold back the later ones, which
 do not depend on it.
+
+The read-back is owed in the store from the moment the answer is recorded (one write with
+``delivered``) until it is done (``verified`` / ``differs``). A process killed in between, or
+a read-back that failed on an API error, leaves it owed: the next drain, in whichever process,
+resumes it under a claim, once, before that provider's later actions (audited ``resumed``).
+It is owed for :data:`READBACK_WINDOW` after the delivery; past that it is given up (audited
+``read-back given up``): a state read much later says little about what the action did.
 """
 
 from __future__ import annotations
@@ -42,14 +49,19 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Literal, Protocol
 
-from pupitre.providers.core.clock import Clock
-from pupitre.providers.core.errors import ApiError, QuotaError
+from pupitre.providers.core.clock import Clock, paris
+from pupitre.providers.core.errors import ApiError
 from pupitre.providers.core.store import (
     OUTBOX_DELIVERED,
     OUTBOX_FAILED,
     OUTBOX_PENDING,
+    READBACK_DIFFERS,
+    READBACK_GIVEN_UP,
+    READBACK_OWED,
+    READBACK_VERIFIED,
     OutboxItem,
     Store,
+    StoreError,
     StoreWriteError,
 )
 
@@ -59,6 +71,9 @@ Outcome = Literal["delivered", "retry", "failed", "superseded", "claimed", "held
 #: How long a claim holds without its process dying: longer than any one attempt (three
 #: requests of at most 10 s each, and the quota's waits).
 CLAIM_SECONDS = 300.0
+#: How long after its delivery an action's read-back is still owed (resumed after a crash,
+#: retried after an API error); then it is given up.
+READBACK_WINDOW = dt.timedelta(hours=2)
 
 
 def _start_time(pid: int) -> str:
@@ -69,6 +84,11 @@ def _start_time(pid: int) -> str:
             return stat.read().rsplit(")", 1)[1].split()[19]
     except (OSError, IndexError):
         return ""
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """For elapsed time (an aware subtraction in one zone is wall-clock: wrong across DST)."""
+    return paris(moment).astimezone(dt.timezone.utc)
 
 
 def process_owner() -> str:
@@ -132,11 +152,38 @@ class ActionHandler(Protocol):
 
 @dataclass(frozen=True)
 class Delivery:
+    """Where one action stands after an attempt (or as the store tells it: :func:`stored_delivery`).
+
+    ``verified``: the read-back matched (True), differs (False), or is not done (None); then
+    ``owed`` says whether it is still to be done (resumed by a later drain)."""
+
     item_id: int
     outcome: Outcome
     message: str
     retry_after: float | None = None
     verified: bool | None = None
+    owed: bool = False
+
+
+def stored_delivery(item: OutboxItem) -> Delivery | None:
+    """What the store says of a delivered or failed action, as a :class:`Delivery` (the same
+    one the attempt returned); ``None`` for an action not answered yet."""
+    if item.status == OUTBOX_FAILED:
+        return Delivery(item.id, "failed", item.last_error)
+    if item.status != OUTBOX_DELIVERED:
+        return None
+    note = item.readback_note
+    if item.readback == READBACK_VERIFIED:
+        return Delivery(item.id, "delivered", note, verified=True)
+    if item.readback == READBACK_DIFFERS:
+        return Delivery(item.id, "delivered", f"sent, but the read-back differs: {note}", verified=False)
+    if item.readback == READBACK_OWED and note:
+        return Delivery(item.id, "delivered", f"sent; the read-back failed ({note})", owed=True)
+    if item.readback == READBACK_OWED:
+        return Delivery(item.id, "delivered", item.response, owed=True)
+    if item.readback == READBACK_GIVEN_UP:
+        return Delivery(item.id, "delivered", f"sent; not read back ({note})")
+    return Delivery(item.id, "delivered", item.response)
 
 
 class Outbox:
@@ -186,12 +233,22 @@ class Outbox:
     def pending(self, provider: str | None = None) -> list[OutboxItem]:
         return self.store.outbox(provider=provider, status=OUTBOX_PENDING)
 
-    def item(self, item_id: int) -> OutboxItem | None:
-        return next((i for i in self.store.outbox() if i.id == item_id), None)
+    def owed(self, provider: str | None = None) -> list[OutboxItem]:
+        """Delivered actions whose read-back is still owed, oldest first."""
+        return self.store.outbox(provider=provider, status=OUTBOX_DELIVERED, readback=READBACK_OWED)
 
-    def _claim(self, item: OutboxItem) -> bool:
+    def item(self, item_id: int) -> OutboxItem | None:
+        return next(iter(self.store.outbox(item_id=item_id)), None)
+
+    def delivery(self, item_id: int) -> Delivery | None:
+        """Where a delivered or failed action stands, as the store tells it (whichever process
+        delivered it, read it back, or before a restart); ``None`` when not answered yet."""
+        item = self.item(item_id)
+        return stored_delivery(item) if item is not None else None
+
+    def _claim(self, item: OutboxItem, *, readback: bool = False) -> bool:
         now = self._wall()
-        return self.store.outbox_claim(item.id, self.owner, now + CLAIM_SECONDS, now, owner_alive)
+        return self.store.outbox_claim(item.id, self.owner, now + CLAIM_SECONDS, now, owner_alive, readback=readback)
 
     def send_again(self, item_id: int, why: str) -> bool:
         """The operator has checked that a held action did not reach the API: its mark is
@@ -221,6 +278,33 @@ class Outbox:
         finally:
             self.store.outbox_release(item.id, self.owner)
 
+    async def read_back(self, item: OutboxItem) -> Delivery:
+        """Resume the read-back owed by a delivered action, under this process's claim
+        (``claimed``: another live process is on it, or it is done); given up past
+        :data:`READBACK_WINDOW` after the delivery."""
+        if not self._claim(item, readback=True):
+            return Delivery(item.id, "claimed", "another pupitre process is reading it back")
+        try:
+            current = self.item(item.id)
+            if current is None or (current.status, current.readback) != (OUTBOX_DELIVERED, READBACK_OWED):
+                return Delivery(item.id, "claimed", "another pupitre process has read it back")
+            handler = self.handlers[(current.provider, current.action)]
+            if _utc(self.clock.now()) - _utc(current.updated_at) > READBACK_WINDOW:
+                hours = READBACK_WINDOW.total_seconds() / 3600
+                why = f"not read back within {hours:g} h of its delivery at {current.updated_at:%d/%m %H:%M:%S}"
+                if current.readback_note:
+                    why += f"; last attempt: {current.readback_note}"
+                self._read(current, READBACK_GIVEN_UP, why + ": check it at the API", "read-back given up")
+                return self._stored(current)
+            self._audit(
+                current,
+                "resumed",
+                f"#{current.id} the read-back owed since its delivery at {current.updated_at:%d/%m %H:%M:%S}",
+            )
+            return await self._verify(current, handler)
+        finally:
+            self.store.outbox_release(item.id, self.owner)
+
     async def _attempt(self, item: OutboxItem) -> Delivery:
         handler = self.handlers[(item.provider, item.action)]
         now = self.clock.now()
@@ -244,28 +328,25 @@ class Outbox:
                     + ("and reached the API" if found is not None else "and did not reach the API: sending it"),
                 )
             if found is not None:
-                self._answered(item, OUTBOX_DELIVERED, response=found)
-                self._audit(item, "found", f"#{item.id} {found}")
+                self._answered(item, OUTBOX_DELIVERED, ("found", found), response=found)
                 return await self._verify(item, handler)
             self.store.outbox_sending(item.id, item.sending_since or self.clock.now())
             answer = await handler.send(item.payload)
         except ActionRefused as refusal:
-            self._answered(item, OUTBOX_FAILED, error=str(refusal))
-            self._audit(item, "refused", f"#{item.id} {refusal}")
+            self._answered(item, OUTBOX_FAILED, ("refused", str(refusal)), error=str(refusal))
             return Delivery(item.id, "failed", str(refusal))
         except ApiError as error:
             if error.retryable:
-                # No answer (network, timeout) or a 5xx: it may have got through; a quota
-                # refusal is an answer (nothing was done).
-                uncertain = not isinstance(error, QuotaError) or item.sending_since is not None
-                self._answered(item, OUTBOX_PENDING, error=str(error), keep_mark=uncertain)
-                self._audit(item, "retrying", f"#{item.id} attempt {item.attempts + 1}: {error}")
+                # No answer after the request left (timeout, cut) or a 5xx: it may have got
+                # through. A quota refusal is an answer (nothing was done); a connection refused
+                # means nothing left. An earlier unanswered attempt keeps its mark either way.
+                uncertain = error.uncertain or item.sending_since is not None
+                retrying = ("retrying", f"attempt {item.attempts + 1}: {error}")
+                self._answered(item, OUTBOX_PENDING, retrying, error=str(error), keep_mark=uncertain)
                 return Delivery(item.id, "retry", str(error), error.retry_after)
-            self._answered(item, OUTBOX_FAILED, error=str(error))
-            self._audit(item, "failed", f"#{item.id} {error}")
+            self._answered(item, OUTBOX_FAILED, ("failed", str(error)), error=str(error))
             return Delivery(item.id, "failed", str(error))
-        self._answered(item, OUTBOX_DELIVERED, response=answer)
-        self._audit(item, "delivered", f"#{item.id} {answer}")
+        self._answered(item, OUTBOX_DELIVERED, ("delivered", answer), response=answer)
         return await self._verify(item, handler)
 
     def _held(self, item: OutboxItem, reason: str) -> Delivery:
@@ -277,38 +358,73 @@ class Outbox:
         return Delivery(item.id, "held", reason)
 
     def _answered(
-        self, item: OutboxItem, status: str, *, error: str = "", response: str = "", keep_mark: bool = False
+        self,
+        item: OutboxItem,
+        status: str,
+        audit: tuple[str, str],
+        *,
+        error: str = "",
+        response: str = "",
+        keep_mark: bool = False,
     ) -> None:
-        self.store.outbox_update(item.id, status, self.clock.now(), error=error, response=response)
-        if not keep_mark:
-            self.store.outbox_sending(item.id, None)
+        """Record the answer and its audit line in one write (a crash keeps both or neither);
+        a delivered action owes its read-back from this same write."""
+        readback = READBACK_OWED if status == OUTBOX_DELIVERED else None
+        with self.store.batch():
+            self.store.outbox_update(
+                item.id, status, self.clock.now(), error=error, response=response, readback=readback
+            )
+            if not keep_mark:
+                self.store.outbox_sending(item.id, None)
+            self._audit(item, audit[0], f"#{item.id} {audit[1]}")
 
     async def _verify(self, item: OutboxItem, handler: ActionHandler) -> Delivery:
+        """Read back; the outcome is kept in the store (owed again after an API error)."""
         try:
             summary = await handler.verify(item.payload)
         except ActionRefused as mismatch:
-            self._audit(item, "read-back differs", f"#{item.id} {mismatch}")
-            return Delivery(item.id, "delivered", f"sent, but the read-back differs: {mismatch}", verified=False)
+            self._read(item, READBACK_DIFFERS, str(mismatch), "read-back differs")
         except ApiError as error:
-            self._audit(item, "read-back failed", f"#{item.id} {error}")
-            return Delivery(item.id, "delivered", f"sent; the read-back failed ({error})", verified=None)
-        self._audit(item, "verified", f"#{item.id} {summary}")
-        return Delivery(item.id, "delivered", summary, verified=True)
+            self._read(item, READBACK_OWED, str(error), "read-back failed")
+        except StoreError:
+            raise
+        except Exception as error:  # a fault in the read-back itself: trying again would fail the same way
+            log.exception("read-back of #%d failed", item.id)
+            why = f"the read-back failed unexpectedly ({type(error).__name__}; details in the log): check it at the API"
+            self._read(item, READBACK_GIVEN_UP, why, "read-back failed")
+        else:
+            self._read(item, READBACK_VERIFIED, summary, "verified")
+        return self._stored(item)
+
+    def _stored(self, item: OutboxItem) -> Delivery:
+        return self.delivery(item.id) or Delivery(item.id, "delivered", item.response)
+
+    def _read(self, item: OutboxItem, state: str, note: str, outcome: str) -> None:
+        with self.store.batch():
+            self.store.outbox_readback(item.id, state, note)
+            self._audit(item, outcome, f"#{item.id} {note}")
 
     async def drain(self, provider: str | None = None) -> list[Delivery]:
-        """Deliver pending actions in queue order. Once one of a provider's actions must
-        be retried, that provider's later actions wait: none may overtake an earlier one."""
+        """Deliver pending actions, and resume owed read-backs, in queue order. Once one of a
+        provider's actions must be retried (or its read-back is still owed), that provider's
+        later actions wait: none may overtake an earlier one, nor change what it reads back."""
         deliveries = []
         blocked: set[str] = set()
-        for item in self.pending(provider):
+        due = sorted(self.pending(provider) + self.owed(provider), key=lambda i: i.id)
+        for item in due:
             current = self.item(item.id)
-            if current is None or current.status != OUTBOX_PENDING or current.provider in blocked:
+            if current is None or current.provider in blocked:
                 continue
-            delivery = await self.deliver(current)
+            if current.status == OUTBOX_PENDING:
+                delivery = await self.deliver(current)
+            elif (current.status, current.readback) == (OUTBOX_DELIVERED, READBACK_OWED):
+                delivery = await self.read_back(current)
+            else:
+                continue
             if delivery.outcome == "claimed":  # another process has it: later ones wait behind it
                 blocked.add(current.provider)
                 continue
             deliveries.append(delivery)
-            if delivery.outcome == "retry":
+            if delivery.outcome == "retry" or delivery.owed:
                 blocked.add(current.provider)
         return deliveries

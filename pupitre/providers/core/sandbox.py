@@ -163,6 +163,36 @@ class FaultMiddleware:
         await self._send(send, status, headers, body)
 
 
+@dataclass(frozen=True)
+class Handled:
+    """One request a simulator's routes answered: the simulator has acted on it."""
+
+    method: str
+    path: str
+    status: int
+
+
+class _Recorder:
+    """Records each request the routes answer, the moment they answer it (a late answer's
+    request is recorded when the simulator has acted, not when the answer leaves)."""
+
+    def __init__(self, app: ASGIApp, handled: list[Handled]) -> None:
+        self.app = app
+        self.handled = handled
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def recording(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                self.handled.append(Handled(scope["method"], scope["path"], message["status"]))
+            await send(message)
+
+        await self.app(scope, receive, recording)
+
+
 class Simulator:
     """Base of every provider's simulator: its routes, behind the fault plan, as one ASGI app.
 
@@ -194,11 +224,16 @@ class Simulator:
         """The app with this simulator's fault plan (built once)."""
         return self.asgi(self.plan)
 
+    @functools.cached_property
+    def handled(self) -> list[Handled]:
+        """Every request its routes answered, in order (tests count what reached the API)."""
+        return []
+
     def asgi(self, plan: FaultPlan | None = None) -> SimulatorApp:
         """The app behind a :class:`FaultMiddleware` (``plan`` defaults to the simulator's
         own); it carries this simulator as its ``simulator`` attribute."""
         faults = FaultMiddleware(
-            self.starlette(),
+            _Recorder(self.starlette(), self.handled),
             plan if plan is not None else self.plan,
             error_body=type(self).error_body,
             text_fields=type(self).TEXT_FIELDS,

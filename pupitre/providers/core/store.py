@@ -161,6 +161,15 @@ MIGRATIONS: list[str] = [
     DROP INDEX quota_calls_by_credential;
     CREATE INDEX quota_calls_by_credential ON quota_calls (env, credential, at);
     """,
+    # 6: read-backs. A delivered action's read-back is 'owed' from the moment its answer is
+    # recorded until it is done ('verified', 'differs', or 'given up' when it could not be done
+    # in time): a process killed in between leaves it owed, and the next drain resumes it.
+    # Older delivered rows: not known (NULL), never resumed.
+    """
+    ALTER TABLE outbox ADD COLUMN readback TEXT;
+    ALTER TABLE outbox ADD COLUMN readback_note TEXT NOT NULL DEFAULT '';
+    CREATE INDEX outbox_readbacks_owed ON outbox (env, provider) WHERE readback = 'owed';
+    """,
 ]
 
 OUTBOX_PENDING = "pending"
@@ -170,9 +179,20 @@ OUTBOX_FAILED = "failed"
 OUTBOX_HELD = "held"
 #: A held action the operator dropped (never sent).
 OUTBOX_DROPPED = "dropped"
+#: A delivered action's read-back (:attr:`OutboxItem.readback`): still to be done (resumed by the
+#: next drain, in whichever process), done and matching, done and differing, or given up.
+READBACK_OWED = "owed"
+READBACK_VERIFIED = "verified"
+READBACK_DIFFERS = "differs"
+READBACK_GIVEN_UP = "given up"
 
 
 log = logging.getLogger("pupitre.store")
+
+_OUTBOX_SELECT = (
+    "id, provider, action, payload, status, created_at, updated_at, attempts, last_error, response, "
+    "claimed_by, sending_since, env, readback, readback_note"
+)
 
 
 class StoreError(Exception):
@@ -247,6 +267,10 @@ class OutboxItem:
     claimed_by: str | None = None
     sending_since: dt.datetime | None = None
     env: str = SANDBOX
+    #: a delivered action's read-back (``READBACK_*``; ``None``: not delivered, or before schema 6)
+    readback: str | None = None
+    #: what the read-back found, or why it is still owed or was given up
+    readback_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -485,44 +509,51 @@ class Store:
         error: str = "",
         response: str = "",
         attempted: bool = True,
+        readback: str | None = None,
     ) -> None:
+        """``readback``: set in the same write (``READBACK_OWED`` as the answer is recorded)."""
         scope, params = self._row_scope()
         self._exec(
-            "UPDATE outbox SET status=?, updated_at=?, last_error=?, response=?, attempts=attempts+? "
-            f"WHERE id=? AND {scope}",
-            (status, _iso(now), error, response, 1 if attempted else 0, item_id, *params),
+            "UPDATE outbox SET status=?, updated_at=?, last_error=?, response=?, attempts=attempts+?, "
+            f"readback=COALESCE(?, readback) WHERE id=? AND {scope}",
+            (status, _iso(now), error, response, 1 if attempted else 0, readback, item_id, *params),
+        )
+
+    def outbox_readback(self, item_id: int, state: str, note: str) -> None:
+        """Record where a delivered action's read-back stands (``READBACK_*``) and what it found."""
+        scope, params = self._row_scope()
+        self._exec(
+            f"UPDATE outbox SET readback=?, readback_note=? WHERE id=? AND {scope}", (state, note, item_id, *params)
         )
 
     def outbox(
-        self, provider: str | None = None, status: str | None = None, *, include_held: bool = False
+        self,
+        provider: str | None = None,
+        status: str | None = None,
+        *,
+        include_held: bool = False,
+        readback: str | None = None,
+        item_id: int | None = None,
     ) -> list[OutboxItem]:
         """This session's actions (of each provider's environment), oldest first; with
-        ``include_held``, the held actions from before environments too (to show them)."""
+        ``include_held``, the held actions from before environments too (to show them);
+        only those whose read-back is ``readback``, or only ``item_id``."""
         scope, params = self._row_scope()
         if provider is not None:
             scope, params = "env=?", [self.env_of(provider)]
         if include_held:
             scope = f"({scope} OR status='{OUTBOX_HELD}')"
-        sql = (
-            "SELECT id, provider, action, payload, status, created_at, updated_at, attempts, "
-            f"last_error, response, claimed_by, sending_since, env FROM outbox WHERE {scope}"
-        )
-        if provider is not None:
-            sql += " AND provider=?"
-            params.append(provider)
-        if status is not None:
-            sql += " AND status=?"
-            params.append(status)
+        sql = f"SELECT {_OUTBOX_SELECT} FROM outbox WHERE {scope}"
+        for column, value in (("provider", provider), ("status", status), ("readback", readback), ("id", item_id)):
+            if value is not None:
+                sql += f" AND {column}=?"
+                params.append(value)
         return self._outbox_items(sql + " ORDER BY id", tuple(params))
 
     def outbox_any_environment(self, status: str | None = None) -> list[OutboxItem]:
         """Every environment's actions (``pupitre outbox``), oldest first."""
         where, params = ("WHERE status=?", (status,)) if status is not None else ("", ())
-        return self._outbox_items(
-            "SELECT id, provider, action, payload, status, created_at, updated_at, attempts, "
-            f"last_error, response, claimed_by, sending_since, env FROM outbox {where} ORDER BY id",
-            params,
-        )
+        return self._outbox_items(f"SELECT {_OUTBOX_SELECT} FROM outbox {where} ORDER BY id", params)
 
     def _outbox_items(self, sql: str, params: tuple[Any, ...]) -> list[OutboxItem]:
         return [
@@ -540,6 +571,8 @@ class Store:
                 r[10],
                 _dt(r[11]) if r[11] else None,
                 r[12],
+                r[13],
+                r[14],
             )
             for r in self._query(sql, params)
         ]
@@ -553,18 +586,30 @@ class Store:
         )
         return bool(cursor.rowcount)
 
-    def outbox_claim(self, item_id: int, owner: str, until: float, now: float, alive: Callable[[str], bool]) -> bool:
+    def outbox_claim(
+        self,
+        item_id: int,
+        owner: str,
+        until: float,
+        now: float,
+        alive: Callable[[str], bool],
+        *,
+        readback: bool = False,
+    ) -> bool:
         """Claim a pending action of this session's environments for ``owner`` until ``until``
         (seconds since the epoch), in one transaction: refused while another owner's claim runs
-        (not expired, owner ``alive``), and for another environment's action."""
+        (not expired, owner ``alive``), and for another environment's action. With ``readback``:
+        a delivered action whose read-back is owed, instead."""
         scope, params = self._row_scope()
         with self.batch():
             rows = self._query(
-                f"SELECT status, claimed_by, claim_until FROM outbox WHERE id=? AND {scope}", (item_id, *params)
+                f"SELECT status, claimed_by, claim_until, readback FROM outbox WHERE id=? AND {scope}",
+                (item_id, *params),
             )
-            status, holder, holder_until = rows[0] if rows else (None, None, None)
+            status, holder, holder_until, state = rows[0] if rows else (None, None, None, None)
             free = holder is None or holder == owner or (holder_until or 0.0) < now or not alive(holder)
-            claimed = status == OUTBOX_PENDING and free
+            due = (status, state) == (OUTBOX_DELIVERED, READBACK_OWED) if readback else status == OUTBOX_PENDING
+            claimed = due and free
             if claimed:
                 self._exec("UPDATE outbox SET claimed_by=?, claim_until=? WHERE id=?", (owner, until, item_id))
         return bool(claimed)

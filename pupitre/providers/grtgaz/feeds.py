@@ -22,7 +22,7 @@ from pupitre.providers.core.checks import Finding, Level
 from pupitre.providers.core.clock import gas_day_bounds
 from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.environments import Environment, real
-from pupitre.providers.core.errors import ConfigError, NetworkError, NotFoundError, PayloadError
+from pupitre.providers.core.errors import ApiError, ConfigError, NetworkError, NotFoundError, PayloadError
 from pupitre.providers.core.feeds import Change, Feed, Severity
 from pupitre.providers.core.outbox import ActionRefused
 from pupitre.providers.grtgaz import rules
@@ -486,7 +486,11 @@ class DeclareHandler:
         try:
             links = await self.session.client.declare_programs([profile])
         except PayloadError as error:  # a 2xx whose body was cut: did the program get there?
-            already = await self.session.program(profile.hmsProfileId)
+            try:
+                already = await self.session.program(profile.hmsProfileId)
+            except ApiError as lookup:  # the declaration left, whatever became of this read
+                lookup.uncertain = True
+                raise
             if already is None:
                 raise NetworkError(
                     f"the answer to the declaration was unreadable ({error.message}); "

@@ -388,6 +388,8 @@ class ProgramEditorScreen(PupitreScreen):
             text.append(timing_words(self.gas_day, now))
         if self.draft.dirty:
             text.append(f" · {len(self.draft.changed_slots())} hour(s) changed")
+        if assumption := rules.dst_assumption(self.gas_day):
+            text.append(f"\nAssumed: {assumption}", style="italic")
         self.query_one("#ed-timing", Static).update(text)
         indicators = Text("Indicators: ")
         if self.check is not None:
@@ -752,7 +754,6 @@ SHORT_CODES = {
     rules.HMS_PROFILE_NOT_RESPECT_GRAY_INDICATOR: "GREY",
     rules.EXEEDED_QMIN_QMAX: "Qmin/Qmax",
     rules.BAD_QUANTITIES: "missing",
-    rules.MISSING_HOUR_NOT_ZERO: "must be 0",
 }
 
 
@@ -823,7 +824,7 @@ def verdict_text(hour: Any) -> Text:
     if not hour.ok:
         return Text(f"✗ {SHORT_CODES.get(hour.code, hour.code or 'fails')}", style="bold reverse")
     if not hour.exists:
-        return Text("· 23h day", style="dim")
+        return Text("· added §13.2", style="dim")
     if not hour.adjustable:
         return Text("· past", style="dim")
     if not hour.in_window and hour.rule != rules.RULE_AUTO:

@@ -442,3 +442,39 @@ def test_shortage_covers_the_whole_gas_day_whatever_the_colour() -> None:
         tranches=1,
     )
     assert free.status is FeasibilityStatus.ACCEPTED
+
+
+def test_announced_change_applies_at_its_time_without_a_new_read() -> None:
+    """§3.2.2.1: red published 10:52 applies at 11:15; with nothing read since (paused, stale,
+    API down) the site shows it from 11:15, marked as applied on the announcement alone."""
+    site = SiteIndicators(
+        currentIndicator=make_set("LI0001", at(9, 52)),
+        nextIndicator=make_set("LI0001", at(10, 52), qplus=RED),
+    )
+    before = rules.as_applied(site, at(11, 14))
+    assert before.site is site and before.announced == frozenset()
+    assert before.worst() is RED and before.worst(include_next=False) is GREEN  # severity counts it
+    after = rules.as_applied(site, at(11, 15))
+    assert after.announced == {Flex.Q_TO_QPLUS} and after.site.nextIndicator is None
+    applied = after.site.currentIndicator.qToQPlusFlexibilityIndicator
+    assert applied.status is RED and applied.applicationDateTime == at(11, 15)
+    assert rules.site_worst_status(after.site) is RED
+    assert rules.upcoming_changes([after.site], at(11, 15)) == []
+    calm = SiteIndicators(currentIndicator=make_set("LI0002", at(10, 52)))
+    assert [a.site for a in rules.applied_sites([calm], at(11, 15))] == [calm]
+
+
+def test_day_strip_follows_real_hours_on_dst_days() -> None:
+    """The site-detail strip has one cell per real hour: 23 on the spring day, 25 in autumn
+    (the two 02:00 apart), from the store's timeline compared as instants."""
+    spring, autumn = dt.date(2025, 3, 29), dt.date(2025, 10, 25)
+    rows = [rules.StateRow(dt.datetime(2025, 3, 29, 5, 52, tzinfo=PARIS), GREEN)]
+    rows.append(rules.StateRow(dt.datetime(2025, 3, 30, 3, 15, tzinfo=PARIS), RED))
+    strip = rules.day_strip(rows, spring, dt.datetime(2025, 3, 30, 6, 0, tzinfo=PARIS))
+    assert len(strip) == 23 and strip[19] is GREEN and strip[20:] == [RED, RED, RED]  # 01h; 03h 04h 05h
+    second_0215 = dt.datetime(2025, 10, 26, 2, 15, tzinfo=PARIS, fold=1)
+    rows = [rules.StateRow(dt.datetime(2025, 10, 25, 5, 52, tzinfo=PARIS), GREEN), rules.StateRow(second_0215, RED)]
+    strip = rules.day_strip(rows, autumn, dt.datetime(2025, 10, 26, 2, 40, tzinfo=PARIS, fold=1))
+    assert len(strip) == 25 and strip[20] is GREEN and strip[21] is RED and strip[22] is None
+    assert rules.run_start(rows, RED) == (second_0215, True)
+    assert rules.run_start(rows[:1], GREEN) == (rows[0].since, False)

@@ -19,14 +19,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pupitre.providers.core.checks import Finding, Level
-from pupitre.providers.core.clock import gas_day_bounds
+from pupitre.providers.core.clock import gas_day_bounds, gas_day_of
 from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.environments import Environment, real
 from pupitre.providers.core.errors import ConfigError, NetworkError, NotFoundError, PayloadError
-from pupitre.providers.core.feeds import Change, Feed, Severity
+from pupitre.providers.core.feeds import Change, Feed, Severity, states_feed
 from pupitre.providers.core.outbox import ActionRefused
 from pupitre.providers.grtgaz import rules
-from pupitre.providers.grtgaz.models import IndicatorStatus, SiteIndicators, SiteIndicatorsList, to_document
+from pupitre.providers.grtgaz.models import Flex, IndicatorStatus, SiteIndicators, SiteIndicatorsList, to_document
 from pupitre.providers.grtgaz.sites import site_by_id
 from pupitre.settings import GrtgazSettings
 
@@ -150,6 +150,45 @@ def indicator_changes(old: list[SiteIndicators] | None, new: list[SiteIndicators
     return result
 
 
+STATES = states_feed(INDICATORS_FEED)
+"""Where the store keeps every site's indicator timeline (one row per change of status)."""
+
+
+def state_key(site_id: str, flex: Flex) -> str:
+    return f"{site_id}/{flex.name}"
+
+
+def indicator_states(sites: list[SiteIndicators], seen_at: dt.datetime) -> list[tuple[str, dt.datetime, str, str]]:
+    """Every site's three current statuses with the time they hold from, for the timeline
+    the store keeps (whichever process reads the feed writes it for all)."""
+    return [
+        (
+            state_key(site.site_id, flex),
+            rules.state_since(indicator, seen_at),
+            indicator.status.value,
+            f"published {indicator.availabilityDateTime.isoformat()}",
+        )
+        for site in sites
+        for flex, indicator in site.currentIndicator.indicators()
+    ]
+
+
+def stored_timeline(store: Store, site_id: str, flex: Flex, limit: int = 200) -> list[rules.StateRow]:
+    """The store's timeline of one indicator, oldest first (an undocumented word kept as such)."""
+    entries = store.history(STATES, state_key(site_id, flex), limit=limit)
+    return [rules.StateRow(entry.at, IndicatorStatus(entry.new)) for entry in reversed(entries)]
+
+
+def stored_shortage(store: Store, site_id: str, gas_day: dt.date) -> bool:
+    """Whether a GREY (shortage, §4) was recorded for ``gas_day`` at this site, by any
+    process: the shortage holds for the whole gas day after the pastille turns back."""
+    for flex in Flex:
+        for row in stored_timeline(store, site_id, flex, limit=60):
+            if row.status is IndicatorStatus.GREY and gas_day_of(row.since - rules.APPLICATION_DELAY) == gas_day:
+                return True
+    return False
+
+
 def environment(settings: GrtgazSettings) -> Environment:
     """The real endpoint's data world: the base URL and the OAuth2 client id."""
     return real(settings.base_url, client=settings.client_id)
@@ -181,6 +220,7 @@ def feeds(
             load=lambda payload: SiteIndicatorsList.validate_python(payload, context={"timestamps_local": False}),
             interval=lambda now: refresh_delay(now, settings.refresh_seconds),
             changes=indicator_changes,
+            states=indicator_states,
         )
     ]
 
@@ -201,6 +241,8 @@ def findings(sites: list[SiteIndicators] | None, now: Any) -> list[Finding]:
     colour the document does not list (``? unknown (PURPLE)``, on that site only)."""
     if sites is None:
         return []
+    # a stored copy read after an announced change's time: the change applies (§3.2.2.1)
+    sites = [applied.site for applied in rules.applied_sites(sites, now)]
     result: list[Finding] = []
     grey = [s for s in sites if rules.site_worst_status(s) is IndicatorStatus.GREY]
     red = [s for s in sites if rules.site_worst_status(s) is IndicatorStatus.RED]

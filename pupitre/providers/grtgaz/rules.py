@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Collection, Iterable, Mapping, Sequence, TypeGuard
 
 from pupitre.providers.core.clock import GAS_DAY_START_HOUR, PARIS, UTC, add, gas_day_bounds, gas_day_of, instant, paris
-from pupitre.providers.grtgaz.models import FeasibilityStatus, Flex, IndicatorStatus, SiteIndicators
+from pupitre.providers.grtgaz.models import FeasibilityStatus, Flex, Indicator, IndicatorStatus, SiteIndicators
 from pupitre.providers.grtgaz.sites import Site
 
 if TYPE_CHECKING:
@@ -168,6 +168,66 @@ def applicable_statuses(site: SiteIndicators, received_at: dt.datetime) -> dict[
     return {flex: applicable_status(site, flex, received_at) for flex in Flex}
 
 
+@dataclass(frozen=True)
+class AppliedSite:
+    """A site's indicators as they apply at a given instant (§3.2.2.1).
+
+    ``site`` has every announced change (``nextIndicator``) whose application time has
+    come moved into ``currentIndicator``; ``announced`` names those indicators: applied on
+    the announcement alone, not re-read from GRTgaz since (the feed is paused, stale or
+    down). Announcements still ahead stay in ``nextIndicator``.
+    """
+
+    site: SiteIndicators
+    announced: frozenset[Flex] = frozenset()
+
+    @property
+    def site_id(self) -> str:
+        return self.site.site_id
+
+    def worst(self, *, include_next: bool = True) -> IndicatorStatus:
+        """The worst status now, and by default of what is announced too (severity sort, filters)."""
+        return site_worst_status(self.site, include_next=include_next)
+
+
+def as_applied(site: SiteIndicators, now: dt.datetime) -> AppliedSite:
+    """``site`` as it applies at ``now``: an announced change is on screen from its
+    application time (H+15) even when nothing was read since (issue 16)."""
+    upcoming = site.nextIndicator
+    if upcoming is None:
+        return AppliedSite(site)
+    moment = instant(now)
+    current = {flex: site.currentIndicator.indicator(flex) for flex in Flex}
+    pending = {}
+    announced = set()
+    for flex, indicator in upcoming.indicators():
+        if moment >= indicator.applicationDateTime:
+            if indicator.status is not current[flex].status:
+                announced.add(flex)
+            current[flex] = indicator
+        else:
+            pending[flex] = indicator
+    if not announced and len(pending) == len(Flex):
+        return AppliedSite(site)
+    fields = {
+        "qTo0FlexibilityIndicator": current[Flex.Q_TO_QMINUS],
+        "partialFlexibilityIndicator": current[Flex.PARTIAL],
+        "qToQPlusFlexibilityIndicator": current[Flex.Q_TO_QPLUS],
+    }
+    applied = site.currentIndicator.model_copy(update=fields)
+    still = None
+    if any(pending[flex].status is not current[flex].status for flex in pending):
+        still = upcoming.model_copy(
+            update={name: pending.get(flex, current[flex]) for name, flex in zip(fields, Flex, strict=True)}
+        )
+    return AppliedSite(SiteIndicators(currentIndicator=applied, nextIndicator=still), frozenset(announced))
+
+
+def applied_sites(sites: Iterable[SiteIndicators], now: dt.datetime) -> list[AppliedSite]:
+    """:func:`as_applied` for every site, in order."""
+    return [as_applied(site, now) for site in sites]
+
+
 # -- changes --------------------------------------------------------------------------
 
 
@@ -288,6 +348,67 @@ def diff_states(
                     )
                 )
     return changes
+
+
+# -- the indicator timeline (kept by the store) -------------------------------------------
+
+
+def state_since(indicator: Indicator, seen_at: dt.datetime) -> dt.datetime:
+    """From when a current indicator's status, read at ``seen_at``, is known to hold (§3.2.2.1):
+    a green (a favourable change) from its publication; another status from its application
+    (H+15), or from its publication when that application is still ahead (between HH:52 and
+    H+15 the current status is the one already in force)."""
+    application = indicator.applicationDateTime
+    if indicator.status is IndicatorStatus.GREEN or instant(application) > instant(seen_at):
+        return min(indicator.availabilityDateTime, application, key=instant)
+    return application
+
+
+@dataclass(frozen=True)
+class StateRow:
+    """One stored change of an indicator: ``status`` holds from ``since``."""
+
+    since: dt.datetime
+    status: IndicatorStatus
+
+
+def _ordered(rows: Iterable[StateRow]) -> list[StateRow]:
+    return sorted(rows, key=lambda row: instant(row.since))
+
+
+def status_at(rows: Iterable[StateRow], moment: dt.datetime) -> IndicatorStatus | None:
+    """The stored status at ``moment``; ``None`` before the first row."""
+    found = None
+    for row in _ordered(rows):
+        if instant(row.since) > instant(moment):
+            break
+        found = row.status
+    return found
+
+
+def run_start(rows: Iterable[StateRow], status: IndicatorStatus) -> tuple[dt.datetime, bool] | None:
+    """When the latest run of ``status`` began, and whether that start is known (a row of
+    another status comes before it) or only the earliest time on record."""
+    ordered = _ordered(rows)
+    if not ordered or ordered[-1].status is not status:
+        return None
+    index = len(ordered) - 1
+    while index > 0 and ordered[index - 1].status is status:
+        index -= 1
+    return ordered[index].since, index > 0
+
+
+def day_strip(rows: Iterable[StateRow], gas_day: dt.date, now: dt.datetime) -> list[IndicatorStatus | None]:
+    """One status per real hour of ``gas_day`` (23, 24 or 25), as held at the middle of the
+    hour (the current hour: now); ``None`` for hours to come or before anything was recorded."""
+    ordered = _ordered(rows)
+    moment = instant(now)
+    strip: list[IndicatorStatus | None] = []
+    for hour in day_slots(gas_day).real_hours:
+        start = instant(hour)
+        sample = moment if start + HOUR > moment else start + HOUR / 2  # the current hour: now
+        strip.append(status_at(ordered, sample) if start <= moment else None)
+    return strip
 
 
 # -- shortage (§4) --------------------------------------------------------------------

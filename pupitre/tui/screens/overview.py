@@ -210,6 +210,8 @@ class OverviewScreen(PupitreScreen):
             text.append("No indicator data yet." if state.error is None else "No indicator data.", style="bold")
             return text
         now = self.papp.runtime.clock.now()
+        applied = rules.applied_sites(sites, now)  # announced changes count from their time (§3.2.2.1)
+        sites = [a.site for a in applied]
         worst = rules.worst_status_across(sites)
         counts = status_counts(sites)
         text.append("Worst now: ")
@@ -229,12 +231,18 @@ class OverviewScreen(PupitreScreen):
             )
         else:
             text.append("Next: no change announced\n", style="dim")
-        attention = [s for s in sites if rules.site_worst_status(s) is not IndicatorStatus.GREEN]
-        for site in attention[:MAX_ATTENTION_LINES]:
+        attention = [a for a in applied if a.worst() is not IndicatorStatus.GREEN]
+        attention.sort(key=lambda a: -rules.severity(a.worst()))
+        for entry in attention[:MAX_ATTENTION_LINES]:
+            site = entry.site
             bad = [flex for flex, ind in site.currentIndicator.indicators() if ind.status is not IndicatorStatus.GREEN]
-            status = rules.site_worst_status(site)
+            status = entry.worst()
             text.append(f"  {GLYPHS[status]} {WORDS[status]} ", style=status_style(self.app, status))
-            text.append(f"{site.site_label} ({site.mesh_label}): {', '.join(FLEX_SHORT[f] for f in bad)}\n")
+            words = [FLEX_SHORT[f] + ("*" if f in entry.announced else "") for f in bad]
+            words += [f"{FLEX_SHORT[c.flex]} at {c.applies_at:%H:%M}" for c in rules.upcoming_changes([site], now)]
+            text.append(f"{site.site_label} ({site.mesh_label}): {', '.join(words)}\n")
+        if any(a.announced for a in applied):
+            text.append("  * applied as announced, not re-read from GRTgaz since\n", style="dim")
         if len(attention) > MAX_ATTENTION_LINES:
             text.append(f"  … and {len(attention) - MAX_ATTENTION_LINES} more (press 2)\n", style="dim")
         text.rstrip()

@@ -57,6 +57,7 @@ from pupitre.providers.grtgaz.feeds import (
     declaration_payload,
     feasibility_sentence,
     pending_declarations,
+    stored_shortage,
     version_of,
 )
 from pupitre.providers.grtgaz.models import FeasibilityStatus, Flex, IndicatorStatus
@@ -271,7 +272,16 @@ class ProgramEditorScreen(PupitreScreen):
             rebuilt=self.programs.rebuilt,
             tolerance=self.papp.runtime.settings.grtgaz.tolerance,
             contract=self.contract(),
+            shortage=self.shortage(),
         )
+
+    def shortage(self) -> bool:
+        """A shortage was shown for this gas day (§4): by the indicators now, or recorded in
+        the store's timeline by any process — it holds for the whole gas day, grey or not."""
+        indicators = self.indicators()
+        if indicators is not None and self.gas_day in rules.shortage_days([indicators]).get(self.site_id, ()):
+            return True
+        return stored_shortage(self.papp.runtime.store, self.site_id, self.gas_day)
 
     def profile(self) -> "InputHmsProfile":
         """The §13.2 program that would be sent now."""
@@ -388,9 +398,12 @@ class ProgramEditorScreen(PupitreScreen):
             text.append(timing_words(self.gas_day, now))
         if self.draft.dirty:
             text.append(f" · {len(self.draft.changed_slots())} hour(s) changed")
-        if assumption := rules.dst_assumption(self.gas_day):
+        assumption = rules.dst_assumption(self.gas_day)
+        if assumption:
             text.append(f"\nAssumed: {assumption}", style="italic")
-        self.query_one("#ed-timing", Static).update(text)
+        timing = self.query_one("#ed-timing", Static)
+        timing.set_class(bool(assumption), "-assumed")
+        timing.update(text)
         indicators = Text("Indicators: ")
         if self.check is not None:
             indicators.append_text(indicators_line(self.check))

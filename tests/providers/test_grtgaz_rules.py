@@ -478,3 +478,16 @@ def test_day_strip_follows_real_hours_on_dst_days() -> None:
     assert len(strip) == 25 and strip[20] is GREEN and strip[21] is RED and strip[22] is None
     assert rules.run_start(rows, RED) == (second_0215, True)
     assert rules.run_start(rows[:1], GREEN) == (rows[0].since, False)
+
+
+def test_stored_shortage_reads_the_timeline_of_any_process(tmp_path) -> None:
+    """§4: a GREY recorded for gas day J (grey 05:52 J … 00:51 J+1) keeps J in shortage."""
+    from pupitre.providers.core.store import Store
+    from pupitre.providers.grtgaz.feeds import STATES, state_key, stored_shortage
+
+    store = Store(tmp_path / "s.sqlite3")
+    grey_from = rules.application_of(dt.datetime(2025, 3, 29, 5, 52, tzinfo=PARIS))  # 06:15 on J
+    store.record_states(STATES, [(state_key("LI1006", Flex.Q_TO_QMINUS), grey_from, "GREY", "")])
+    assert stored_shortage(store, "LI1006", dt.date(2025, 3, 29))
+    assert not stored_shortage(store, "LI1006", dt.date(2025, 3, 28))
+    assert not stored_shortage(store, "LI1009", dt.date(2025, 3, 29))

@@ -462,3 +462,23 @@ async def test_23_hour_day_program_is_sent_and_says_what_it_assumed(make_runtime
         assert stored is not None
         sent = [slot.hourlySlotStartDateTime.astimezone(dt.timezone.utc) for slot in stored.profile.hmsHourlyProfile]
         assert sent == [label.astimezone(dt.timezone.utc) for label in rules.day_slots(day).labels]
+
+
+async def test_editor_refuses_on_a_shortage_day_recorded_by_another_process(make_runtime, make_app):
+    """§4 « quelle que soit la couleur de la pastille, la pénurie de flexibilité s'applique pour
+    toute la journée gazière »: GREY recorded today in the store's timeline (by any process),
+    the indicators green again, the editor still predicts the shortage refusal."""
+    from pupitre.providers.grtgaz.feeds import STATES, state_key
+    from pupitre.providers.grtgaz.models import Flex
+
+    runtime = make_runtime()
+    grey = dt.datetime(2026, 11, 18, 6, 15, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    runtime.store.record_states(STATES, [(state_key(MONTOIR, Flex.Q_TO_QPLUS), grey, "GREY", "")])
+    app = make_app(runtime)
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await open_editor(pilot, app, MONTOIR)
+        await type_value(pilot, editor, 12, 500_000)
+        await pilot.press("enter", "escape")
+        assert editor.check.outcome is rules.Outcome.REFUSED
+        assert [c.code for c in editor.check.comments] == [rules.HMS_PROFILE_NOT_RESPECT_GRAY_INDICATOR]
+        assert "HMS_PROFILE_NOT_RESPECT_GRAY_INDICATOR" in screen_text(app)

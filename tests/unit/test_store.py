@@ -130,3 +130,18 @@ def test_a_version_1_store_is_upgraded_with_its_data(tmp_path, monkeypatch):
     assert upgraded.load_snapshot("grtgaz.indicators") is None  # kept, but unattributed
     assert upgraded._query("SELECT env, feed FROM snapshots") == [("unattributed", "grtgaz.indicators")]
     assert upgraded.watch_list("grdf_omega") == []
+
+
+def test_state_timeline_keeps_changes_only_and_is_shared_by_processes(tmp_path):
+    """``record_states``: one row per change of a key's state, whichever store handle (process)
+    writes it; every handle reads the same timeline (issue 16: not only what one process saw)."""
+    path = tmp_path / "s.sqlite3"
+    first, second = Store(path), Store(path)
+    t0 = dt.datetime(2026, 11, 18, 6, 15, tzinfo=PARIS)
+    assert first.record_states("grtgaz.indicators#states", [("LI1006/PARTIAL", t0, "GREEN", "")]) == 1
+    assert second.record_states("grtgaz.indicators#states", [("LI1006/PARTIAL", t0, "GREEN", "")]) == 0
+    later = t0 + dt.timedelta(hours=2)
+    assert second.record_states("grtgaz.indicators#states", [("LI1006/PARTIAL", later, "RED", "x")]) == 1
+    rows = first.history("grtgaz.indicators#states", "LI1006/PARTIAL")
+    assert [(r.at, r.old, r.new) for r in rows] == [(later, "GREEN", "RED"), (t0, None, "GREEN")]
+    assert first.record_states("grtgaz.indicators#states", []) == 0

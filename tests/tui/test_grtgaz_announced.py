@@ -61,3 +61,19 @@ async def test_announced_red_applies_on_a_stale_screen_at_its_time(make_app):
         await wait_for(pilot, lambda: str(table.get_cell(DK6, "Q_TO_QPLUS")) == "✗ RED*")
         assert str(table.get_cell(DK6, "next")) == "—"
         await show(pilot, "1", OverviewScreen)
+
+
+async def test_overview_warns_a_month_before_the_certificate_expires(make_app, dirs):
+    """§12.2: the new certificate is due a month before the old one ends: the GRTgaz tile says
+    so from ``certificate_warn_days`` (30) before, as ``pupitre check`` does."""
+    from pupitre.providers.core.certs import generate_self_signed
+
+    key, certificate = generate_self_signed("pupitre sandbox grtgaz", days=40)
+    (dirs / "data" / "sandbox").mkdir(parents=True, exist_ok=True, mode=0o700)
+    (dirs / "data" / "sandbox" / "grtgaz.key.pem").write_bytes(key)
+    (dirs / "data" / "sandbox" / "grtgaz.cert.pem").write_bytes(certificate)
+    app = make_app(now=(dt.datetime.now(PARIS) + dt.timedelta(days=20)).replace(tzinfo=None), scripted=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_runs(pilot, app)
+        await wait_for(pilot, lambda: "client certificate expires on" in screen_text(app))
+        assert "§12.2 asks for the new one a month before" in screen_text(app)

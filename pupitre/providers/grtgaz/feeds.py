@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pupitre.providers.core.checks import Finding, Level
-from pupitre.providers.core.clock import gas_day_bounds, gas_day_of
+from pupitre.providers.core.clock import PARIS, gas_day_bounds, gas_day_of
 from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.environments import Environment, real
 from pupitre.providers.core.errors import ConfigError, NetworkError, NotFoundError, PayloadError
@@ -194,13 +194,41 @@ def environment(settings: GrtgazSettings) -> Environment:
     return real(settings.base_url, client=settings.client_id)
 
 
+def certificate_findings(certificate: bytes | None, now: dt.datetime, warn_days: int) -> list[Finding]:
+    """§12.2 « Une nouvelle version du certificat devra être transmise par les Clients un (1)
+    mois avant son expiration »: attention from ``warn_days`` before the client certificate's
+    end, critical once it has ended (GRTgaz then refuses the token, §11.2)."""
+    if certificate is None:
+        return []
+    from pupitre.providers.core.certs import load_certificate
+
+    try:
+        ends = load_certificate(certificate).not_valid_after_utc
+    except (ValueError, ConfigError):
+        return []  # an unreadable certificate is the connection's error, said there
+    left = ends - now.astimezone(ends.tzinfo)
+    when = f"{ends.astimezone(PARIS):%d/%m/%Y %H:%M}"
+    if left <= dt.timedelta(0):
+        return [Finding(TITLE, "critical", f"client certificate expired on {when}: send GRTgaz a new one (§12.2)")]
+    if left <= dt.timedelta(days=warn_days):
+        return [
+            Finding(
+                TITLE,
+                "attention",
+                f"client certificate expires on {when} (in {left.days} day(s)): "
+                "§12.2 asks for the new one a month before — send it to GRTgaz",
+            )
+        ]
+    return []
+
+
 def connect(settings: GrtgazSettings, ctx: ProviderContext, *, sandboxed: bool) -> Connection:
     session = GrtgazSession(settings, ctx, sandboxed=sandboxed)
     return Connection(
         PROVIDER,
         TITLE,
         feeds(settings, ctx, sandboxed=sandboxed, session=session),
-        lambda results, now: findings(results.get(INDICATORS_FEED), now),
+        lambda results, now: findings(results.get(INDICATORS_FEED), now) + session.certificate_findings(now),
         {(PROVIDER, DECLARE_ACTION): DeclareHandler(session)},
         session,
     )
@@ -356,12 +384,37 @@ class GrtgazSession:
         self.ctx = ctx
         self.sandboxed = sandboxed
         self._client: GrtgazClient | None = None
+        self._certificate: tuple[tuple[Path, int], bytes] | None = None
 
     @property
     def client(self) -> "GrtgazClient":
         if self._client is None:
             self._client = build_client(self.settings, self.ctx, sandboxed=self.sandboxed)
         return self._client
+
+    def certificate(self) -> bytes | None:
+        """The client certificate this connection signs with (the sandbox's own in the sandbox);
+        ``None`` when none is configured or readable (the connection says why). Read again
+        only when the file changed (the Overview asks every second)."""
+        path = self.settings.certificate
+        if self.sandboxed:  # made with the client (after the first paint): never generated here
+            path = self.ctx.data_dir / "sandbox" / f"{PROVIDER}.cert.pem"
+        if path is None:
+            return None
+        try:
+            stamp = path.stat().st_mtime_ns
+        except OSError:
+            return None
+        if self._certificate is None or self._certificate[0] != (path, stamp):
+            try:
+                self._certificate = ((path, stamp), path.read_bytes())
+            except OSError:
+                return None
+        return self._certificate[1]
+
+    def certificate_findings(self, now: dt.datetime) -> list[Finding]:
+        """The certificate-expiry warning (§12.2), for the Overview and ``pupitre check``."""
+        return certificate_findings(self.certificate(), now, self.settings.certificate_warn_days)
 
     @property
     def export_dir(self) -> Path:

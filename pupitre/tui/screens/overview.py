@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Static
 
+from pupitre.providers.core.checks import Finding
 from pupitre.providers.edf_oa import feeds as edf_oa
 from pupitre.providers.edf_oa import rules as edf_oa_rules
 from pupitre.providers.grdf_adict import feeds as adict
 from pupitre.providers.grdf_omega import feeds as omega
 from pupitre.providers.grtgaz import rules
+from pupitre.providers.grtgaz.feeds import GrtgazSession
 from pupitre.providers.grtgaz.models import IndicatorStatus
 from pupitre.providers.switchgrid import feeds as switchgrid
 from pupitre.tui.screens.base import PupitreScreen
@@ -202,7 +206,21 @@ class OverviewScreen(PupitreScreen):
     def tick(self) -> None:
         self.redraw()
 
+    def certificate_findings(self, now: dt.datetime) -> list[Finding]:
+        """GRTgaz's client-certificate expiry warning (§12.2), as ``pupitre check`` gives it."""
+        connection = self.papp.runtime.connections.get("grtgaz")
+        session = connection.session if connection is not None else None
+        return session.certificate_findings(now) if isinstance(session, GrtgazSession) else []
+
     def grtgaz_body(self) -> Text:
+        """Indicators, then the certificate-expiry warning (shown with or without data)."""
+        text = self._grtgaz_indicators()
+        for finding in self.certificate_findings(self.papp.runtime.clock.now()):
+            mark = "‼" if finding.level == "critical" else "!"
+            text.append(f"\n{mark} {finding.message}", style="bold reverse" if finding.level == "critical" else "bold")
+        return text
+
+    def _grtgaz_indicators(self) -> Text:
         state = self.papp.feeds.state(GRTGAZ_FEED)
         sites = list(state.data or [])
         text = Text()

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pupitre.providers.core.checks import Finding, Level
-from pupitre.providers.core.clock import PARIS, gas_day_bounds, gas_day_of
+from pupitre.providers.core.clock import PARIS, gas_day_bounds, gas_day_of, instant
 from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.environments import Environment, real
 from pupitre.providers.core.errors import ConfigError, NetworkError, NotFoundError, PayloadError
@@ -373,7 +373,7 @@ def adjustable_from(gas_day: dt.date, now: dt.datetime) -> int | None:
 def current_slot(gas_day: dt.date, now: dt.datetime) -> int | None:
     """The slot of ``gas_day`` holding ``now``, or ``None`` outside the day."""
     start, end = gas_day_bounds(gas_day)
-    return rules.slot_of(now) if start <= now < end else None
+    return rules.slot_of(now) if instant(start) <= instant(now) < instant(end) else None
 
 
 class GrtgazSession:

@@ -410,3 +410,36 @@ async def test_utc_timestamps_mode_round_trips(
         ]
         raw = await http.get(f"{BASE_URL}/hmsProfiles/{links[0].rel}", auth=client.auth)
         assert raw.json()["hmsHourlyProfile"][0]["hourlySlotStartDateTime"] == "2019-11-18T05:00:00.000Z"
+
+
+async def test_25_hour_day_changed_in_the_repeated_hour_goes_through_the_outbox(
+    client: GrtgazClient, sim: GrtgazSimulator, clock: ManualClock
+) -> None:
+    """Saturday 25/10/2025 (the night of the 26th has 02:00 twice). Sent at the second 02:20
+    (CET, after H+15): the current hour is that second 02:00 (chapter 2 §6-7), slot 20 — at
+    the first 02:20 it would have been the same slot, an hour earlier; §13.2 keeps one 02:00
+    slot. The payload keeps the instants; the rebuilt program changes from 02:00 on only."""
+    day = dt.date(2025, 10, 25)
+    clock.set(at(15, 0, day=24, month=10, year=2025))
+    await declare(client, sim, clock, rules.declared_slots([BASE] * 25, day), day=day)
+    second_0220 = dt.datetime(2025, 10, 26, 2, 20, tzinfo=PARIS, fold=1)
+    clock.set(second_0220)
+    assert rules.first_adjustable_index(day, second_0220) == 20
+    assert rules.control_window(day, second_0220) == (20, 21, 22, 23)
+    changed = rules.declared_slots([BASE] * 22 + [BASE - 10_000] * 3, day)  # 03:00, 04:00, 05:00
+    ctx = await context(client, sim, day)
+    check = rules.precheck(ctx, changed, now=clock.now())
+    assert check.outcome is rules.Outcome.ACCEPTED, check.summary
+    profile = rules.input_profile(ctx, changed, declared_at=clock.now())
+    queued = through_the_outbox(profile)
+    assert instants(queued.hmsHourlyProfile) == instants(profile.hmsHourlyProfile)
+    assert queued.declarationDateTime.astimezone(dt.timezone.utc) == second_0220.astimezone(dt.timezone.utc)
+    links = await client.declare_programs([queued])
+    read = await client.hms_profile(links[0].rel)
+    assert read.status is ACCEPTED and read.quantities == changed
+    # The document's wire form (Paris wall time + a literal Z, §13.1) cannot tell the two 02:20
+    # apart: read back, it is the first (models.parse_timestamp); the outbox's own copy is exact.
+    assert read.processingDateTime is not None and read.processingDateTime.hour == 2
+    clock.set(dt.datetime(2025, 10, 26, 2, 50, tzinfo=PARIS, fold=1))
+    rebuilt = (await client.rebuilt_hms_profile(SITE, day)).quantities
+    assert rebuilt[19:] == [BASE, BASE, BASE - 10_000, BASE - 10_000, BASE - 10_000]

@@ -491,3 +491,17 @@ def test_stored_shortage_reads_the_timeline_of_any_process(tmp_path) -> None:
     assert stored_shortage(store, "LI1006", dt.date(2025, 3, 29))
     assert not stored_shortage(store, "LI1006", dt.date(2025, 3, 28))
     assert not stored_shortage(store, "LI1009", dt.date(2025, 3, 29))
+
+
+def test_check_findings_apply_an_announced_change_due_on_a_stored_copy() -> None:
+    """``pupitre check`` on a copy read before 11:15 (the API down since): at 11:20 the
+    announced RED is RED now, not "turns RED at 11:15"."""
+    from pupitre.providers.grtgaz.feeds import findings
+
+    site = SiteIndicators(
+        currentIndicator=make_set("LI0001", at(9, 52)), nextIndicator=make_set("LI0001", at(10, 52), qplus=RED)
+    )
+    before = [f.message for f in findings([site], at(11, 0))]
+    assert before == ["Site LI0001: Q→Q+ turns RED at 11:15"]
+    after = findings([site], at(11, 20))
+    assert [(f.level, f.message) for f in after] == [("attention", "Site LI0001 (Nord): RED on Q→Q+")]

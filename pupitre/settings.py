@@ -134,6 +134,12 @@ class GrtgazSettings(Section):
         True, description="API timestamps are CET/CEST local time despite the trailing Z (§13.1)"
     )
     refresh_seconds: float = Field(60, gt=0, description="indicator refresh interval")
+    certificate_warn_days: int = Field(
+        30,
+        ge=0,
+        description="warn this many days before the client certificate expires "
+        "(§12.2: GRTgaz needs the new one a month before)",
+    )
     sites: list[str] = Field(
         default_factory=list,
         description="ids of the sites to show (empty = all): "

@@ -245,3 +245,35 @@ def test_cli_check_json_returns_the_reported_code(dirs: Path, capsys: pytest.Cap
     assert report["feeds"]["grtgaz.indicators"]["ok"] is True
     assert (dirs / "data" / "pupitre.sqlite3").exists()
     assert (dirs / "data" / "sandbox" / "grtgaz.cert.pem").exists()
+
+
+# -- the client certificate (§12.2) ----------------------------------------------------------
+
+
+def test_certificate_expiry_warned_a_month_before(make: Make, capsys: pytest.CaptureFixture[str], dirs: Path) -> None:
+    """§12.2 « Une nouvelle version du certificat devra être transmise par les Clients un (1)
+    mois avant son expiration »: from 30 days before (``certificate_warn_days``) the check says so."""
+    from pupitre.providers.core.certs import generate_self_signed
+
+    key, certificate = generate_self_signed("pupitre sandbox grtgaz", days=40)
+    (dirs / "data" / "sandbox" / "grtgaz.key.pem").write_bytes(key)
+    (dirs / "data" / "sandbox" / "grtgaz.cert.pem").write_bytes(certificate)
+    soon = dt.datetime.now(PARIS) + dt.timedelta(days=20)
+    code, out = run(make(soon), capsys, as_json=False)
+    assert code == 1
+    assert "[ATTENTION] GRTgaz: client certificate expires on" in out
+    assert "§12.2 asks for the new one a month before" in out
+
+
+def test_certificate_findings_levels() -> None:
+    from pupitre.providers.core.certs import generate_self_signed
+    from pupitre.providers.grtgaz.feeds import certificate_findings
+
+    _, certificate = generate_self_signed("test", days=40)
+    now = dt.datetime.now(PARIS)
+    assert certificate_findings(certificate, now, 30) == []
+    assert [f.level for f in certificate_findings(certificate, now + dt.timedelta(days=11), 30)] == ["attention"]
+    assert certificate_findings(certificate, now + dt.timedelta(days=11), 5) == []
+    expired = certificate_findings(certificate, now + dt.timedelta(days=41), 30)
+    assert [f.level for f in expired] == ["critical"] and "expired" in expired[0].message
+    assert certificate_findings(None, now, 30) == [] and certificate_findings(b"not a pem", now, 30) == []

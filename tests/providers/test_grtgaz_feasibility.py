@@ -262,35 +262,43 @@ def test_check_quantities_count_and_missing_values() -> None:
 
 
 def test_23_and_25_hour_days() -> None:
-    """§13.2: always 24 slots; on the 23-hour day the 02:00 slot exists not and must be 0;
-    on the 25-hour day the 02:00 slot holds the larger of the two 02:00 hours."""
-    spring, autumn = dt.date(2020, 3, 28), dt.date(2020, 10, 24)
+    """§13.2: always 24 slots. 23-hour day: « ajouter une tranche (celle de 3h) avec un
+    Programme horaire à 0 », read literally — the added slot starts at 03:00 like the real
+    03:00 after it, 0 by default, never refused on pupitre's own reading; 25-hour day: the
+    02:00 slot holds the larger of the two 02:00 hours."""
+    spring, autumn = dt.date(2025, 3, 29), dt.date(2025, 10, 25)
     assert rules.day_slots(spring).length_hours == 23 and not rules.day_slots(spring).exists[20]
+    assert rules.day_slots(spring).added == 20
     assert rules.day_slots(autumn).length_hours == 25 and all(rules.day_slots(autumn).exists)
-    assert rules.day_slots(DAY).length_hours == 24
-    values = [1.0] * 24
-    assert [i.code for i in rules.check_quantities(values, spring, q_min=0, q_max=10)] == [rules.MISSING_HOUR_NOT_ZERO]
-    values[20] = 0.0
+    assert rules.day_slots(autumn).added is None and rules.day_slots(DAY).length_hours == 24
+    values = [1.0] * 24  # the added slot not at 0: the document's wording is GRTgaz's to judge
     assert rules.check_quantities(values, spring, q_min=0, q_max=10) == []
     assert rules.declared_slots([float(i) for i in range(23)], spring)[19:22] == [19.0, 0.0, 20.0]
     assert rules.declared_slots([float(i) for i in range(25)], autumn)[19:22] == [19.0, 21.0, 22.0]
     with pytest.raises(ValueError):
         rules.declared_slots([1.0] * 24, spring)
     labels = rules.day_slots(spring).labels
+    assert [(label.day, label.hour) for label in labels[19:22]] == [(30, 1), (30, 3), (30, 3)]
+    assert all(label.astimezone(dt.timezone.utc).astimezone(PARIS) == label for label in labels)  # real instants
     assert rules.check_slot_times(labels, spring) == []
-    assert rules.check_slot_times(rules.day_slots(autumn).labels, autumn) == []
+    autumn_labels = rules.day_slots(autumn).labels
+    assert autumn_labels[20].utcoffset() == dt.timedelta(hours=2)  # the first 02:00 (CEST)
+    assert rules.check_slot_times(autumn_labels, autumn) == []
+    assert "celle de 3h" in rules.dst_assumption(spring) and "GRTgaz decides" in rules.dst_assumption(spring)
+    assert "02:00" in rules.dst_assumption(autumn) and rules.dst_assumption(DAY) == ""
 
 
 def test_check_slot_times() -> None:
-    """§2.5: slots J 06:00 … J+1 05:00, else HOURS_NOT_BETWEEN_START_END."""
+    """§2.5 « comprises entre J 06h00 et J+1 05h00 », compared as instants, else
+    HOURS_NOT_BETWEEN_START_END."""
     labels = list(rules.day_slots(DAY).labels)
     assert rules.check_slot_times(labels, DAY) == []
     shifted = [label + dt.timedelta(days=1) for label in labels]
     issues = rules.check_slot_times(shifted, DAY)
     assert issues[0].code == rules.HOURS_NOT_BETWEEN_START_END and len(issues[0].slots) == 24
-    swapped = labels[:]
-    swapped[3], swapped[4] = swapped[4], swapped[3]
-    assert rules.check_slot_times(swapped, DAY)[0].slots == (3, 4)
+    late = labels[:]
+    late[23] = labels[23] + dt.timedelta(hours=1)  # J+1 06:00: the next gas day
+    assert rules.check_slot_times(late, DAY)[0].slots == (23,)
     utc = [label.astimezone(dt.timezone.utc) for label in labels]  # same instants, other offset
     assert rules.check_slot_times(utc, DAY) == []
 
@@ -570,17 +578,19 @@ def test_context_cache_is_not_shared_by_copies() -> None:
     assert other.reference_at(at(12)) == (5.0,) * 24
 
 
-def test_missing_hour_of_the_23_hour_day_is_explained() -> None:
-    spring = dt.date(2020, 3, 28)
+def test_added_slot_of_the_23_hour_day_is_explained_not_refused() -> None:
+    """§13.2 is ambiguous on « celle de 3h »: the added slot is said, never refused."""
+    spring = dt.date(2025, 3, 29)
     ctx = rules.ProgramContext(QUIMPER, spring, None, (), reference=(100.0,) * 20 + (0.0,) + (100.0,) * 3)
     values = [100.0] * 24
     values[20] = 0.0
-    check = rules.precheck(ctx, values, now=dt.datetime(2020, 3, 28, 12, 5, tzinfo=PARIS))
-    missing = check.hours[20]
-    assert not missing.exists and missing.ok and missing.rule == "§13.2" and missing.start.hour == 2
+    check = rules.precheck(ctx, values, now=dt.datetime(2025, 3, 29, 12, 5, tzinfo=PARIS))
+    added = check.hours[20]
+    assert not added.exists and added.ok and added.rule == "§13.2" and added.start.hour == 3
+    assert "celle de 3h" in added.reason
     values[20] = 5.0
-    check = rules.precheck(ctx, values, now=dt.datetime(2020, 3, 28, 12, 5, tzinfo=PARIS))
-    assert (check.hours[20].ok, check.hours[20].code) == (False, rules.MISSING_HOUR_NOT_ZERO)
+    check = rules.precheck(ctx, values, now=dt.datetime(2025, 3, 29, 12, 5, tzinfo=PARIS))
+    assert check.hours[20].ok and check.issues == () and check.outcome is not rules.Outcome.REJECTED
 
 
 def test_precheck_never_raises_on_half_typed_input() -> None:

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import AsyncIterator
 
 import httpx
+import orjson
 import pytest
 
 from pupitre.providers.core.certs import generate_self_signed
@@ -15,7 +16,15 @@ from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.sandbox import SandboxTransport
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.client import GrtgazClient, ProgramRejectedError
-from pupitre.providers.grtgaz.models import FeasibilityStatus, Flex, IndicatorStatus, to_document
+from pupitre.providers.grtgaz.feeds import declaration_payload, payload_profile
+from pupitre.providers.grtgaz.models import (
+    FeasibilityStatus,
+    Flex,
+    HourlyQuantity,
+    IndicatorStatus,
+    InputHmsProfile,
+    to_document,
+)
 from pupitre.providers.grtgaz.sandbox import GrtgazSimulator
 from tests.providers.helpers import GRTGAZ_BASE_URL as BASE_URL
 from tests.providers.helpers import GRTGAZ_TOKEN_URL as TOKEN_URL
@@ -292,23 +301,82 @@ async def test_highest_accepted_version_of_one_declaration_wins(
 # -- 23- and 25-hour days (§13.2) ------------------------------------------------------
 
 
-async def test_23_hour_day_declares_24_slots_with_02h_at_zero(
+def through_the_outbox(profile: InputHmsProfile) -> InputHmsProfile:
+    """The program as the outbox stores it (JSON in the store) and reads it back to send it."""
+    payload = declaration_payload(profile, edited=[], base_label="test", now=profile.declarationDateTime)
+    return payload_profile(orjson.loads(orjson.dumps(payload)))
+
+
+def instants(slots: list[HourlyQuantity]) -> list[dt.datetime]:
+    return [slot.hourlySlotStartDateTime.astimezone(dt.timezone.utc) for slot in slots]
+
+
+@pytest.mark.parametrize("added", [0.0, 5.0], ids=["literal-0", "other-value"])
+async def test_23_hour_day_program_goes_editor_outbox_send_read_back(
+    client: GrtgazClient, sim: GrtgazSimulator, clock: ManualClock, added: float
+) -> None:
+    """Saturday 29/03/2025 (the night of the 30th loses 02:00). §13.2 « ajouter une tranche
+    (celle de 3h) avec un Programme horaire à 0 » read literally: the added slot starts at
+    03:00 like the real 03:00; nothing the document does not state is refused (issue 16)."""
+    day = dt.date(2025, 3, 29)
+    clock.set(at(15, 0, day=28, month=3, year=2025))
+    values = rules.declared_slots([BASE] * 23, day)
+    values[20] = added
+    ctx = await context(client, sim, day)
+    check = rules.precheck(ctx, values, now=clock.now())
+    assert check.outcome is rules.Outcome.ACCEPTED, check.summary
+    profile = rules.input_profile(ctx, values, declared_at=clock.now())
+    queued = through_the_outbox(profile)
+    assert instants(queued.hmsHourlyProfile) == instants(profile.hmsHourlyProfile)  # no hour lost
+    assert queued.quantities == profile.quantities
+    body = to_document(queued, timestamps_local=True)["hmsHourlyProfile"]
+    assert [slot["hourlySlotStartDateTime"][11:16] for slot in body[19:22]] == ["01:00", "03:00", "03:00"]
+    links = await client.declare_programs([queued])
+    read = await client.hms_profile(links[0].rel)
+    assert read.status is ACCEPTED and read.quantities == values
+    assert instants(read.hmsHourlyProfile) == instants(profile.hmsHourlyProfile)
+    rebuilt = await client.rebuilt_hms_profile(SITE, day)
+    assert rebuilt.quantities == values and len(rebuilt.hourlyQuantities) == 24
+    assert instants(rebuilt.hourlyQuantities) == instants(profile.hmsHourlyProfile)
+
+
+async def test_23_hour_day_changed_at_night_keeps_its_instants(
     client: GrtgazClient, sim: GrtgazSimulator, clock: ManualClock
 ) -> None:
-    day = dt.date(2020, 3, 28)  # the night of the 29th loses 02:00
-    clock.set(at(15, 0, day=27, month=3, year=2020))
+    """A changed program sent at 03:20 CEST on the 30th: from H+15 the current hour is H,
+    03:00 (chapter 2 §6-7); the rebuilt program keeps every hour before it, as instants."""
+    day = dt.date(2025, 3, 29)
+    clock.set(at(15, 0, day=28, month=3, year=2025))
+    await declare(client, sim, clock, rules.declared_slots([BASE] * 23, day), day=day)
+    clock.set(at(3, 20, day=30, month=3, year=2025))
+    changed = rules.declared_slots([BASE] * 21 + [BASE - 10_000] * 2, day)
+    ctx = await context(client, sim, day)
+    assert rules.precheck(ctx, changed, now=clock.now()).outcome is rules.Outcome.ACCEPTED
+    profile = through_the_outbox(rules.input_profile(ctx, changed, declared_at=clock.now()))
+    links = await client.declare_programs([profile])
+    assert (await client.hms_profile(links[0].rel)).status is ACCEPTED
+    clock.set(at(3, 40, day=30, month=3, year=2025))
+    rebuilt = (await client.rebuilt_hms_profile(SITE, day)).quantities
+    assert rebuilt[19:] == [BASE, 0.0, BASE, BASE - 10_000, BASE - 10_000]
+
+
+async def test_shortage_day_refuses_a_changed_program_at_01_20_whatever_the_colour(
+    client: GrtgazClient, sim: GrtgazSimulator, clock: ManualClock
+) -> None:
+    """§4: the shortage applies « pour toute la journée gazière pour laquelle elle a été
+    déclenchée », « quelle que soit la couleur de la pastille » — also after 00:52, when the
+    pastille shows the next day again."""
+    sim.declare_shortage(DAY)
+    await declare(client, sim, clock, flat())  # J-1 15:00: before the 20:30 declaration
+    clock.set(at(1, 20, day=19))
+    indicators = await client.site_flexibility_indicators(SITE)
+    assert rules.site_worst_status(indicators) is GREEN  # the pastille is not grey any more
     values = flat()
-    with pytest.raises(ProgramRejectedError) as caught:
-        await declare(client, sim, clock, values, day=day)
-    assert caught.value.codes == [rules.MISSING_HOUR_NOT_ZERO]
-    values[20] = 0.0
-    _, profile, links = await declare(client, sim, clock, values, day=day)
+    values[23] = BASE - 1000  # 05:00, still in gas day J
+    _, _, links = await declare(client, sim, clock, values)
     read = await client.hms_profile(links[0].rel)
-    assert read.status is ACCEPTED and len(read.hmsHourlyProfile) == 24
-    starts = [slot.hourlySlotStartDateTime for slot in read.hmsHourlyProfile]
-    assert [(s.day, s.hour) for s in starts[19:22]] == [(29, 1), (29, 2), (29, 3)]
-    rebuilt = await client.rebuilt_hms_profile(SITE, day)
-    assert rebuilt.quantities[20] == 0.0 and len(rebuilt.hourlyQuantities) == 24
+    assert read.status is REFUSED
+    assert rules.comment_codes(read.comment) == [rules.HMS_PROFILE_NOT_RESPECT_GRAY_INDICATOR]
 
 
 async def test_25_hour_day_declares_24_slots(client: GrtgazClient, sim: GrtgazSimulator, clock: ManualClock) -> None:
@@ -342,3 +410,36 @@ async def test_utc_timestamps_mode_round_trips(
         ]
         raw = await http.get(f"{BASE_URL}/hmsProfiles/{links[0].rel}", auth=client.auth)
         assert raw.json()["hmsHourlyProfile"][0]["hourlySlotStartDateTime"] == "2019-11-18T05:00:00.000Z"
+
+
+async def test_25_hour_day_changed_in_the_repeated_hour_goes_through_the_outbox(
+    client: GrtgazClient, sim: GrtgazSimulator, clock: ManualClock
+) -> None:
+    """Saturday 25/10/2025 (the night of the 26th has 02:00 twice). Sent at the second 02:20
+    (CET, after H+15): the current hour is that second 02:00 (chapter 2 §6-7), slot 20 — at
+    the first 02:20 it would have been the same slot, an hour earlier; §13.2 keeps one 02:00
+    slot. The payload keeps the instants; the rebuilt program changes from 02:00 on only."""
+    day = dt.date(2025, 10, 25)
+    clock.set(at(15, 0, day=24, month=10, year=2025))
+    await declare(client, sim, clock, rules.declared_slots([BASE] * 25, day), day=day)
+    second_0220 = dt.datetime(2025, 10, 26, 2, 20, tzinfo=PARIS, fold=1)
+    clock.set(second_0220)
+    assert rules.first_adjustable_index(day, second_0220) == 20
+    assert rules.control_window(day, second_0220) == (20, 21, 22, 23)
+    changed = rules.declared_slots([BASE] * 22 + [BASE - 10_000] * 3, day)  # 03:00, 04:00, 05:00
+    ctx = await context(client, sim, day)
+    check = rules.precheck(ctx, changed, now=clock.now())
+    assert check.outcome is rules.Outcome.ACCEPTED, check.summary
+    profile = rules.input_profile(ctx, changed, declared_at=clock.now())
+    queued = through_the_outbox(profile)
+    assert instants(queued.hmsHourlyProfile) == instants(profile.hmsHourlyProfile)
+    assert queued.declarationDateTime.astimezone(dt.timezone.utc) == second_0220.astimezone(dt.timezone.utc)
+    links = await client.declare_programs([queued])
+    read = await client.hms_profile(links[0].rel)
+    assert read.status is ACCEPTED and read.quantities == changed
+    # The document's wire form (Paris wall time + a literal Z, §13.1) cannot tell the two 02:20
+    # apart: read back, it is the first (models.parse_timestamp); the outbox's own copy is exact.
+    assert read.processingDateTime is not None and read.processingDateTime.hour == 2
+    clock.set(dt.datetime(2025, 10, 26, 2, 50, tzinfo=PARIS, fold=1))
+    rebuilt = (await client.rebuilt_hms_profile(SITE, day)).quantities
+    assert rebuilt[19:] == [BASE, BASE, BASE - 10_000, BASE - 10_000, BASE - 10_000]

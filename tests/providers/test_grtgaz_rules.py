@@ -7,10 +7,11 @@ import datetime as dt
 import pytest
 from pydantic import ValidationError
 
-from pupitre.providers.core.clock import PARIS, UTC
+from pupitre.providers.core.clock import PARIS, UTC, add
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.models import (
     Error,
+    FeasibilityStatus,
     Flex,
     Indicator,
     IndicatorSet,
@@ -369,3 +370,138 @@ def test_shortage_grey_window() -> None:
     assert rules.shortage_grey_window(day, previous_day_in_shortage=True) == (at(0, 52, 19), at(0, 52, 20))
     start, end = rules.shortage_grey_window(day, declared_at=at(3, 0, 20))
     assert start == end  # declared too late to show
+
+
+def test_applicable_status_compares_instants_in_the_repeated_hour() -> None:
+    """§3.2.2.1 on the autumn 25-hour day: red announced for the second 02:00 (CET) applies
+    at 02:15 CET; a program at the first 02:20 (CEST) comes an hour before that."""
+    utc = dt.timezone.utc
+    published = dt.datetime(2025, 10, 26, 0, 52, tzinfo=utc).astimezone(PARIS)  # 02:52 CEST
+    site = SiteIndicators(
+        currentIndicator=make_set("LI0001", add(published, -rules.HOUR)),
+        nextIndicator=make_set("LI0001", published, qplus=RED),
+    )
+    applies = site.nextIndicator.qToQPlusFlexibilityIndicator.applicationDateTime  # type: ignore[union-attr]  # set above
+    assert (applies.hour, applies.minute, applies.utcoffset()) == (2, 15, dt.timedelta(hours=1))
+    first_0220 = dt.datetime(2025, 10, 26, 2, 20, tzinfo=PARIS, fold=0)
+    second_0220 = dt.datetime(2025, 10, 26, 2, 20, tzinfo=PARIS, fold=1)
+    assert rules.applicable_status(site, Flex.Q_TO_QPLUS, first_0220) is GREEN
+    assert rules.applicable_status(site, Flex.Q_TO_QPLUS, second_0220) is RED
+    assert [c.flex for c in rules.upcoming_changes([site], first_0220)] == [Flex.Q_TO_QPLUS]
+    assert rules.upcoming_changes([site], second_0220) == []
+    views = rules.indicator_views(site, first_0220)
+    assert (views[Flex.Q_TO_QPLUS].applicable, views[Flex.Q_TO_QPLUS].next) == (GREEN, RED)
+
+
+def test_rebuilt_program_as_of_the_repeated_hour_orders_instants() -> None:
+    """Chapter 2 §5-9 ``as of`` on the 25-hour day: a program received at the second 02:05
+    is not in the rebuilt program as of the first 02:30, and is after it."""
+    day = dt.date(2025, 10, 25)
+    v1 = rules.AcceptedProgram(1, dt.datetime(2025, 10, 24, 15, tzinfo=PARIS), (100.0,) * 24)
+    v2 = rules.AcceptedProgram(2, dt.datetime(2025, 10, 26, 2, 5, tzinfo=PARIS, fold=1), (200.0,) * 24)
+    first_0230 = dt.datetime(2025, 10, 26, 2, 30, tzinfo=PARIS, fold=0)
+    assert rules.rebuild(day, (v1, v2), as_of=first_0230) == (100.0,) * 24
+    second_0230 = dt.datetime(2025, 10, 26, 2, 30, tzinfo=PARIS, fold=1)
+    rebuilt = rules.rebuild(day, (v1, v2), as_of=second_0230)
+    # received at the second 02:05, before H+15: from H-1, the first 02:00 — slot 20 (§6-7)
+    assert rebuilt is not None and rebuilt[19] == 100.0 and rebuilt[20] == 200.0
+    assert rules.first_adjustable_index(day, v2.received_at) == 20
+    assert rules.first_adjustable_index(day, dt.datetime(2025, 10, 26, 2, 5, tzinfo=PARIS, fold=0)) == 19
+    # the window of a program at the second 02:20 (after H+15): H … H+5, six real hours
+    assert rules.control_window(day, second_0230) == (20, 21, 22, 23)
+
+
+def test_shortage_covers_the_whole_gas_day_whatever_the_colour() -> None:
+    """§4 « quelle que soit la couleur de la pastille, la pénurie de flexibilité s'applique
+    pour toute la journée gazière pour laquelle elle a été déclenchée »."""
+    day = dt.date(2025, 3, 29)  # the 23-hour day, on purpose
+    grey_at_2352 = dt.datetime(2025, 3, 29, 23, 52, tzinfo=PARIS)
+    grey = SiteIndicators(currentIndicator=make_set("LI0001", grey_at_2352, q0=GREY, partial=GREY, qplus=GREY))
+    assert rules.shortage_days([grey]) == {"LI0001": {day}}
+    assert rules.shortage_day(dt.datetime(2025, 3, 29, 5, 52, tzinfo=PARIS)) == day
+    night = dt.datetime(2025, 3, 30, 1, 20, tzinfo=PARIS)  # green again since 00:52
+    green = rules.indicator_views(SiteIndicators(currentIndicator=make_set("LI0001", add(night, -rules.HOUR))), night)
+    values = [100.0] * 20 + [0.0] + [150.0] * 3
+    judged = rules.evaluate(
+        values,
+        gas_day=day,
+        received_at=night,
+        reference=[100.0] * 20 + [0.0] + [100.0] * 3,
+        indicators=green,
+        tranches=1,
+        shortage=True,
+    )
+    assert judged.status is FeasibilityStatus.REFUSED and judged.rule == "§4"
+    assert [c.code for c in judged.comments] == [rules.HMS_PROFILE_NOT_RESPECT_GRAY_INDICATOR]
+    free = rules.evaluate(
+        values,
+        gas_day=day,
+        received_at=night,
+        reference=[100.0] * 20 + [0.0] + [100.0] * 3,
+        indicators=green,
+        tranches=1,
+    )
+    assert free.status is FeasibilityStatus.ACCEPTED
+
+
+def test_announced_change_applies_at_its_time_without_a_new_read() -> None:
+    """§3.2.2.1: red published 10:52 applies at 11:15; with nothing read since (paused, stale,
+    API down) the site shows it from 11:15, marked as applied on the announcement alone."""
+    site = SiteIndicators(
+        currentIndicator=make_set("LI0001", at(9, 52)),
+        nextIndicator=make_set("LI0001", at(10, 52), qplus=RED),
+    )
+    before = rules.as_applied(site, at(11, 14))
+    assert before.site is site and before.announced == frozenset()
+    assert before.worst() is RED and before.worst(include_next=False) is GREEN  # severity counts it
+    after = rules.as_applied(site, at(11, 15))
+    assert after.announced == {Flex.Q_TO_QPLUS} and after.site.nextIndicator is None
+    applied = after.site.currentIndicator.qToQPlusFlexibilityIndicator
+    assert applied.status is RED and applied.applicationDateTime == at(11, 15)
+    assert rules.site_worst_status(after.site) is RED
+    assert rules.upcoming_changes([after.site], at(11, 15)) == []
+    calm = SiteIndicators(currentIndicator=make_set("LI0002", at(10, 52)))
+    assert [a.site for a in rules.applied_sites([calm], at(11, 15))] == [calm]
+
+
+def test_day_strip_follows_real_hours_on_dst_days() -> None:
+    """The site-detail strip has one cell per real hour: 23 on the spring day, 25 in autumn
+    (the two 02:00 apart), from the store's timeline compared as instants."""
+    spring, autumn = dt.date(2025, 3, 29), dt.date(2025, 10, 25)
+    rows = [rules.StateRow(dt.datetime(2025, 3, 29, 5, 52, tzinfo=PARIS), GREEN)]
+    rows.append(rules.StateRow(dt.datetime(2025, 3, 30, 3, 15, tzinfo=PARIS), RED))
+    strip = rules.day_strip(rows, spring, dt.datetime(2025, 3, 30, 6, 0, tzinfo=PARIS))
+    assert len(strip) == 23 and strip[19] is GREEN and strip[20:] == [RED, RED, RED]  # 01h; 03h 04h 05h
+    second_0215 = dt.datetime(2025, 10, 26, 2, 15, tzinfo=PARIS, fold=1)
+    rows = [rules.StateRow(dt.datetime(2025, 10, 25, 5, 52, tzinfo=PARIS), GREEN), rules.StateRow(second_0215, RED)]
+    strip = rules.day_strip(rows, autumn, dt.datetime(2025, 10, 26, 2, 40, tzinfo=PARIS, fold=1))
+    assert len(strip) == 25 and strip[20] is GREEN and strip[21] is RED and strip[22] is None
+    assert rules.run_start(rows, RED) == (second_0215, True)
+    assert rules.run_start(rows[:1], GREEN) == (rows[0].since, False)
+
+
+def test_stored_shortage_reads_the_timeline_of_any_process(tmp_path) -> None:
+    """§4: a GREY recorded for gas day J (grey 05:52 J … 00:51 J+1) keeps J in shortage."""
+    from pupitre.providers.core.store import Store
+    from pupitre.providers.grtgaz.feeds import STATES, state_key, stored_shortage
+
+    store = Store(tmp_path / "s.sqlite3")
+    grey_from = rules.application_of(dt.datetime(2025, 3, 29, 5, 52, tzinfo=PARIS))  # 06:15 on J
+    store.record_states(STATES, [(state_key("LI1006", Flex.Q_TO_QMINUS), grey_from, "GREY", "")])
+    assert stored_shortage(store, "LI1006", dt.date(2025, 3, 29))
+    assert not stored_shortage(store, "LI1006", dt.date(2025, 3, 28))
+    assert not stored_shortage(store, "LI1009", dt.date(2025, 3, 29))
+
+
+def test_check_findings_apply_an_announced_change_due_on_a_stored_copy() -> None:
+    """``pupitre check`` on a copy read before 11:15 (the API down since): at 11:20 the
+    announced RED is RED now, not "turns RED at 11:15"."""
+    from pupitre.providers.grtgaz.feeds import findings
+
+    site = SiteIndicators(
+        currentIndicator=make_set("LI0001", at(9, 52)), nextIndicator=make_set("LI0001", at(10, 52), qplus=RED)
+    )
+    before = [f.message for f in findings([site], at(11, 0))]
+    assert before == ["Site LI0001: Q→Q+ turns RED at 11:15"]
+    after = findings([site], at(11, 20))
+    assert [(f.level, f.message) for f in after] == [("attention", "Site LI0001 (Nord): RED on Q→Q+")]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from textual.widgets import DataTable
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable, Static
 
 from pupitre.providers.core.feeds import load_snapshot
+from pupitre.providers.grtgaz.feeds import STATES, state_key
 from pupitre.providers.grtgaz.models import Flex
 from pupitre.settings import Settings
 from pupitre.tui.screens.flexibility import FlexibilityScreen
@@ -52,7 +54,8 @@ async def test_filter_and_clear(make_app):
         await pilot.press("escape")
         assert len(table_sites(app)) == 13
         await pilot.press("slash", *"red")
-        assert sorted(table_sites(app)) == ["LI1006", "LI1009"]  # current RED only: Montoir, Martigues
+        # RED now (Montoir, Martigues) and announced (DK6's Q→Q+ at 11:15): issue 16
+        assert sorted(table_sites(app)) == ["LI1001", "LI1006", "LI1009"]
 
 
 async def test_sort_cycles_mesh_severity_site(make_app):
@@ -64,25 +67,48 @@ async def test_sort_cycles_mesh_severity_site(make_app):
         assert screen.sort == "mesh"
         await pilot.press("s")
         assert screen.sort == "severity"
-        assert table_sites(app)[:2] == ["LI1009", "LI1006"]  # Martigues, Montoir: the RED ones first
+        # the RED ones first, the announced RED of DK6 with them (issue 16): DK6, Martigues, Montoir
+        assert table_sites(app)[:3] == ["LI1001", "LI1009", "LI1006"]
         await pilot.press("s")
         assert screen.sort == "site"
         assert table_sites(app)[0] == "LI1007"  # Bayet, alphabetically first
 
 
 async def test_site_detail_shows_indicators_and_history(make_runtime, make_app):
+    """Issue 16: "RED since" is the real start kept by the store (here written by another
+    process before this one started), the current value never says "from", and the gas day
+    is drawn hour by hour per indicator."""
     runtime = make_runtime()
-    runtime.store.add_history(
-        FEED, "LI1006", dt.datetime(2026, 11, 18, 10, 15, tzinfo=dt.timezone.utc), "GREEN", "RED", "partial"
+    paris = dt.timezone(dt.timedelta(hours=1))  # 18/11: CET
+    runtime.store.record_states(
+        STATES,
+        [
+            (state_key("LI1006", Flex.PARTIAL), dt.datetime(2026, 11, 18, 5, 52, tzinfo=paris), "GREEN", ""),
+            (state_key("LI1006", Flex.Q_TO_QMINUS), dt.datetime(2026, 11, 18, 5, 52, tzinfo=paris), "GREEN", ""),
+        ],
+    )
+    runtime.store.record_states(
+        STATES, [(state_key("LI1006", Flex.PARTIAL), dt.datetime(2026, 11, 18, 8, 15, tzinfo=paris), "RED", "")]
     )
     app = make_app(runtime)
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(100, 40)) as pilot:
         await wait_runs(pilot, app)
         await pilot.press("2", "slash", *"montoir", "enter", "enter")
         assert isinstance(app.screen, SiteDetailScreen)
         assert "Montoir (LI1006)" in screen_text(app)
+        indicators = app.screen.query_one("#detail-indicators", DataTable)
+        assert str(indicators.get_cell("PARTIAL", "Now")) == "✗ RED"
+        assert str(indicators.get_cell("PARTIAL", "Since")) == "since 18/11 08:15"  # the real start
+        assert str(indicators.get_cell("Q_TO_QMINUS", "Since")) == "since at least 18/11 05:52"  # first on record
+        assert str(indicators.get_cell("Q_TO_QPLUS", "Since")).startswith("since at least 18/11 ")
+        assert not any(str(indicators.get_cell(f.name, "Since")).startswith("from") for f in Flex)
+        strips = str(app.screen.query_one("#detail-strips", Static).render())
+        # 06h … 10h so far: partial green 06-07, red from 08:15 (08h's middle on)
+        assert "part. ✓✓✗✗✗·" in strips
         history = app.screen.query_one("#detail-history", DataTable)
-        assert history.row_count == 1
+        assert history.row_count == 4  # partial ×2, Q→Q- and the first Q→Q+ read by this process
+        rows = [[str(history.get_cell_at(Coordinate(r, c))) for c in range(4)] for r in range(history.row_count)]
+        assert ["18/11 08:15", "partial", "green", "red"] in rows
         await pilot.press("escape")
         assert isinstance(app.screen, FlexibilityScreen)
 

@@ -431,3 +431,54 @@ def test_indicators_shown_for_a_program_are_those_grtgaz_used():
     assert sim.declare([profile], early) == []
     used = indicators_used(sim.hms_profile(sim.stored(profile.hmsProfileId)))
     assert "accepted without control" in used and "§3.1" in used
+
+
+async def test_23_hour_day_program_is_sent_and_says_what_it_assumed(make_runtime, make_app):
+    """Saturday 28/03/2026 (the night of the 29th loses 02:00), issue 16: the editor says how
+    it reads §13.2 « celle de 3h », predicts ACCEPTED, and the program goes through the
+    outbox to GRTgaz and back with the same slots (no HOURS_NOT_BETWEEN_START_END)."""
+    day = dt.date(2026, 3, 28)
+    app = make_app(make_runtime(now=dt.datetime(2026, 3, 28, 10, 53)))
+    sim = app.runtime.simulators["grtgaz"]
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await open_editor(pilot, app, MONTOIR)
+        assert editor.gas_day == day
+        timing = str(editor.query_one("#ed-timing", Static).render())
+        assert "Assumed: 23-hour day" in timing and "celle de 3h" in timing and "GRTgaz decides" in timing
+        assert cell(editor, 20, "check") == "· added §13.2"
+        await type_value(pilot, editor, 12, 500_000)  # 18h, beyond H+5
+        await pilot.press("enter", "escape")
+        assert "would be ACCEPTED" in screen_text(app)
+        await pilot.press("s")
+        assert isinstance(app.screen, ProgramConfirmScreen)
+        await pilot.press("y")
+        await wait_for(
+            pilot,
+            lambda: editor.sent is not None and editor.sent.profile is not None and editor.sent.profile.status.decided,
+            timeout=10,
+        )
+        assert editor.sent.profile.status is FeasibilityStatus.ACCEPTED
+        stored = sim.stored(editor.sent.profile.hmsProfileId)
+        assert stored is not None
+        sent = [slot.hourlySlotStartDateTime.astimezone(dt.timezone.utc) for slot in stored.profile.hmsHourlyProfile]
+        assert sent == [label.astimezone(dt.timezone.utc) for label in rules.day_slots(day).labels]
+
+
+async def test_editor_refuses_on_a_shortage_day_recorded_by_another_process(make_runtime, make_app):
+    """§4 « quelle que soit la couleur de la pastille, la pénurie de flexibilité s'applique pour
+    toute la journée gazière »: GREY recorded today in the store's timeline (by any process),
+    the indicators green again, the editor still predicts the shortage refusal."""
+    from pupitre.providers.grtgaz.feeds import STATES, state_key
+    from pupitre.providers.grtgaz.models import Flex
+
+    runtime = make_runtime()
+    grey = dt.datetime(2026, 11, 18, 6, 15, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    runtime.store.record_states(STATES, [(state_key(MONTOIR, Flex.Q_TO_QPLUS), grey, "GREY", "")])
+    app = make_app(runtime)
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await open_editor(pilot, app, MONTOIR)
+        await type_value(pilot, editor, 12, 500_000)
+        await pilot.press("enter", "escape")
+        assert editor.check.outcome is rules.Outcome.REFUSED
+        assert [c.code for c in editor.check.comments] == [rules.HMS_PROFILE_NOT_RESPECT_GRAY_INDICATOR]
+        assert "HMS_PROFILE_NOT_RESPECT_GRAY_INDICATOR" in screen_text(app)

@@ -70,3 +70,31 @@ def test_paris_of_naive_is_wall_time():
 
 def test_format_age():
     assert [format_age(s) for s in (5, 90, 3 * 3600 + 5 * 60, 3 * 86400)] == ["5s", "1m", "3h05", "3d"]
+
+
+def test_instant_orders_the_two_repeated_hours():
+    """Python compares two Europe/Paris datetimes on their wall clock (fold ignored);
+    ``instant`` compares the real instants (issue 16)."""
+    from pupitre.providers.core.clock import instant
+
+    first = dt.datetime(2025, 10, 26, 2, 40, tzinfo=PARIS, fold=0)  # CEST
+    second = dt.datetime(2025, 10, 26, 2, 30, tzinfo=PARIS, fold=1)  # CET, 50 minutes later
+    assert second < first  # the trap: wall clock
+    assert instant(first) < instant(second)
+    assert instant(second) - instant(first) == dt.timedelta(minutes=50)
+    assert instant(dt.datetime(2025, 10, 26, 2, 30)) == instant(dt.datetime(2025, 10, 26, 2, 30, tzinfo=PARIS))
+
+
+def test_sandbox_token_lives_to_its_instant_across_the_repeated_hour():
+    """The simulators' token check (EDF OA RG_TOK_STA_0010, every sandbox issuer): a token
+    ending at the second 02:30 is still good at the first 02:40, fifty minutes before."""
+    from pupitre.providers.core.sandbox import TokenIssuer
+
+    clock = ManualClock(dt.datetime(2025, 10, 26, 1, 30, tzinfo=PARIS))
+    issuer = TokenIssuer(clock, dt.timedelta(hours=2))  # 01:30 CEST + 2 h = 02:30 CET
+    token = issuer.issue("test")
+    assert (token.expires_at.hour, token.expires_at.utcoffset()) == (2, dt.timedelta(hours=1))
+    clock.set(dt.datetime(2025, 10, 26, 2, 40, tzinfo=PARIS, fold=0))
+    assert issuer.check(f"Bearer {token.value}") is token
+    clock.set(dt.datetime(2025, 10, 26, 2, 30, tzinfo=PARIS, fold=1))
+    assert issuer.check(f"Bearer {token.value}") is None

@@ -148,3 +148,14 @@ def test_write_failure_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         export.export_program(program(), tmp_path, CREATED)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_23_hour_day_export_says_what_was_assumed(tmp_path):
+    """§13.2 « celle de 3h » is ambiguous: the export is written (not blocked) and says how it
+    was read, for the operator to put in the e-mail (issue 16)."""
+    spring = dt.date(2025, 3, 29)
+    spring_program = program(gas_day=spring, program_id="20250329-LI1788-GFCCGE04-3")
+    result = export.export_program(spring_program, tmp_path, CREATED)
+    assert "celle de 3h" in result.assumption and "GRTgaz decides" in result.assumption
+    assert result.assumption in result.instructions()
+    assert export.export_program(program(), tmp_path, CREATED).assumption == ""

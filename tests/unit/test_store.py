@@ -156,3 +156,18 @@ def test_a_version_5_store_gains_read_back_states_after_a_backup(tmp_path, monke
     assert [i.id for i in upgraded.outbox(status="delivered", readback="owed")] == [later]
     upgraded.outbox_readback(later, "verified", "read back")
     assert upgraded.outbox(item_id=later)[0].readback == "verified" and upgraded.outbox(readback="owed") == []
+
+
+def test_state_timeline_keeps_changes_only_and_is_shared_by_processes(tmp_path):
+    """``record_states``: one row per change of a key's state, whichever store handle (process)
+    writes it; every handle reads the same timeline (issue 16: not only what one process saw)."""
+    path = tmp_path / "s.sqlite3"
+    first, second = Store(path), Store(path)
+    t0 = dt.datetime(2026, 11, 18, 6, 15, tzinfo=PARIS)
+    assert first.record_states("grtgaz.indicators#states", [("LI1006/PARTIAL", t0, "GREEN", "")]) == 1
+    assert second.record_states("grtgaz.indicators#states", [("LI1006/PARTIAL", t0, "GREEN", "")]) == 0
+    later = t0 + dt.timedelta(hours=2)
+    assert second.record_states("grtgaz.indicators#states", [("LI1006/PARTIAL", later, "RED", "x")]) == 1
+    rows = first.history("grtgaz.indicators#states", "LI1006/PARTIAL")
+    assert [(r.at, r.old, r.new) for r in rows] == [(later, "GREEN", "RED"), (t0, None, "GREEN")]
+    assert first.record_states("grtgaz.indicators#states", []) == 0

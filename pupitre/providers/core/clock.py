@@ -75,6 +75,16 @@ def paris(value: dt.datetime) -> dt.datetime:
     return value.astimezone(PARIS)
 
 
+def instant(value: dt.datetime) -> dt.datetime:
+    """The same instant in UTC, for comparing and ordering (naive values are Paris wall time).
+
+    Python compares two aware datetimes that share a tzinfo (every ``PARIS`` value) on their
+    wall clock, ignoring ``fold``: the two 02:30 of the autumn repeated hour compare equal.
+    Comparing ``instant(a) < instant(b)`` (or one side in UTC) compares the real instants.
+    """
+    return paris(value).astimezone(UTC)
+
+
 def gas_day_of(moment: dt.datetime) -> dt.date:
     """The gas day a moment belongs to (before 06:00 local it is the previous day's)."""
     local = paris(moment)

@@ -43,6 +43,14 @@ class Feed(Generic[T]):
     load: Callable[[Any], T]
     interval: Callable[[dt.datetime], float]
     changes: Callable[[T | None, T], list[Change]] = field(default=lambda old, new: [])
+    #: The state of each key in a result read at a time, ``(key, since, state, detail)``, kept as
+    #: a timeline (:meth:`Store.record_states`, under :func:`states_feed` of the feed's name).
+    states: Callable[[T, dt.datetime], list[tuple[str, dt.datetime, str, str]]] | None = None
+
+
+def states_feed(name: str) -> str:
+    """The history name under which a feed's state timeline is kept."""
+    return f"{name}#states"
 
 
 def fixed_interval(seconds: float) -> Callable[[dt.datetime], float]:
@@ -70,4 +78,6 @@ def record_result(store: Store, feed: Feed[T], previous: T | None, data: T, fetc
     store.save_snapshot(feed.name, feed.dump(data), fetched_at)
     for change in changes:
         store.add_history(feed.name, change.key, fetched_at, change.old, change.new, change.detail)
+    if feed.states is not None:
+        store.record_states(states_feed(feed.name), feed.states(data, fetched_at))
     return changes

@@ -23,7 +23,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 
 import httpx
 
-from pupitre.providers.core.clock import Clock, add
+from pupitre.providers.core.clock import Clock, add, instant
 from pupitre.providers.core.faults import FaultPlan
 
 Scope = dict[str, Any]
@@ -416,6 +416,6 @@ class TokenIssuer:
         if not authorization or not authorization.lower().startswith("bearer "):
             return None
         token = self.tokens.get(authorization[7:].strip())
-        if token is None or token.expires_at <= self.clock.now():
+        if token is None or instant(token.expires_at) <= instant(self.clock.now()):  # instants: DST-safe
             return None
         return token

@@ -31,7 +31,7 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import orjson
 
@@ -491,6 +491,34 @@ class Store:
                 (self.env_of(feed), feed, key, limit),
             )
         return [HistoryEntry(r[0], r[1], _dt(r[2]), r[3], r[4], r[5]) for r in rows]
+
+    def record_states(self, feed: str, states: Sequence[tuple[str, dt.datetime, str, str]]) -> int:
+        """Keep a timeline of each key's state: ``(key, since, state, detail)`` rows are added
+        only when ``state`` differs from the key's last stored one (history rows of ``feed``,
+        ``old`` = the state before). Any process recording a result writes for every key, so
+        every process reads the same timeline. Returns how many rows were added."""
+        if not states:
+            return 0
+        env = self.env_of(feed)
+        added = 0
+        with self.batch():  # read and write under one write lock: two processes never both add a row
+            last = dict(
+                self._query(
+                    "SELECT key, new FROM history WHERE id IN "
+                    "(SELECT MAX(id) FROM history WHERE env=? AND feed=? GROUP BY key)",
+                    (env, feed),
+                )
+            )
+            for key, since, state, detail in states:
+                if last.get(key) == state:
+                    continue
+                self._exec(
+                    "INSERT INTO history (env, feed, key, at, old, new, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (env, feed, key, _iso(since), last.get(key), state, detail),
+                )
+                last[key] = state
+                added += 1
+        return added
 
     # -- outbox ------------------------------------------------------------------------
     def outbox_add(self, provider: str, action: str, payload: Any, now: dt.datetime) -> int:

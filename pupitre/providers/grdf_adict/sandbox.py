@@ -53,7 +53,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from pupitre.providers.core.clock import PARIS, Clock
+from pupitre.providers.core.clock import PARIS, Clock, instant
 from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.sandbox import ASGIApp, Receive, Scope, Send, Simulator, TokenIssuer
 from pupitre.providers.core.sandbox_oauth import ClientRegistration, token_route
@@ -691,8 +691,8 @@ class AdictSimulator(Simulator):
     def _apply(self, right: dict[str, Any], events: list[Event], now: dt.datetime) -> list[Event]:
         """Apply the due events in time order (those whose state guard fails are dropped);
         return the events still to come. ``None`` dates in ``changes`` take the event time."""
-        pending = sorted(events, key=lambda e: e.when)
-        while pending and pending[0].when <= now:
+        pending = sorted(events, key=lambda e: instant(e.when))
+        while pending and instant(pending[0].when) <= instant(now):  # instants: DST-safe
             event = pending.pop(0)
             if right["etat_droit_acces"] in event.states or (not event.states):
                 right.update(
@@ -769,7 +769,7 @@ class AdictSimulator(Simulator):
                     yield row
                 continue
             line, events, summary = self._generated(n)
-            if events and min(event.when for event in events) <= now:
+            if events and min(instant(event.when) for event in events) <= instant(now):
                 row = json.loads(line)
                 self._apply(row, events, now)
                 if all(row.get(key) in wanted for key, wanted in checks):

@@ -24,7 +24,9 @@ Where the document is silent or inconsistent, this module decides, in one place:
   followed (:data:`TIME_FORMAT`);
 - §19 numbers the hourly fields "11 à 35" (25 fields) but says "Liste de 24 valeurs",
   as §13.2 does (23- and 25-hour days are sent as 24 values): 24 values are written;
-- the file is the declaration, so every date/time field is the file's creation time.
+- the file is the declaration, so every date/time field is the file's creation time;
+- on a 23- or 25-hour day the 24 values follow §13.2 as pupitre reads it, and
+  :attr:`EmailExport.assumption` says how, for the operator to write in the e-mail.
 
 Pure: no Textual, no network. :func:`export_program` writes atomically (see
 ``core.files``) and never replaces an existing file.
@@ -45,6 +47,7 @@ from pupitre.providers.core.clock import paris
 from pupitre.providers.core.files import write_atomic
 from pupitre.providers.core.text import csv_cell
 from pupitre.providers.grtgaz.models import HmsProfile, InputHmsProfile
+from pupitre.providers.grtgaz.rules import dst_assumption
 
 RECIPIENT = "contact-CCG@grtgaz.com"
 """§18's address (the document's link target reads ``grt-camg-contact-ccg@grtgaz.com``)."""
@@ -104,6 +107,8 @@ class EmailExport:
     subject: str
     recipient: str
     created_at: dt.datetime
+    #: What pupitre assumed on a 23- or 25-hour day (§13.2), to say in the e-mail; "" otherwise.
+    assumption: str = ""
 
     @property
     def file_name(self) -> str:
@@ -114,6 +119,7 @@ class EmailExport:
         return (
             f"Mail {self.path} to {self.recipient} with the subject “{self.subject}”, then "
             "phone GRTgaz to confirm the program's feasibility (chapter 6)."
+            + (f" Say in the e-mail: {self.assumption}" if self.assumption else "")
         )
 
 
@@ -193,7 +199,9 @@ def export_program(
         except FileExistsError:
             created += dt.timedelta(seconds=1)
             continue
-        return EmailExport(path, subject(program.site_label, program.gas_day), recipient, created)
+        return EmailExport(
+            path, subject(program.site_label, program.gas_day), recipient, created, dst_assumption(program.gas_day)
+        )
     raise ExportError(
         f"cannot export for e-mail: {directory} already holds an export for every "
         f"second from {paris(created_at):%H:%M:%S}"

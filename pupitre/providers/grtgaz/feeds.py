@@ -19,14 +19,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pupitre.providers.core.checks import Finding, Level
-from pupitre.providers.core.clock import gas_day_bounds
+from pupitre.providers.core.clock import PARIS, gas_day_bounds, gas_day_of, instant
 from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.environments import Environment, real
 from pupitre.providers.core.errors import ApiError, ConfigError, NetworkError, NotFoundError, PayloadError
-from pupitre.providers.core.feeds import Change, Feed, Severity
+from pupitre.providers.core.feeds import Change, Feed, Severity, states_feed
 from pupitre.providers.core.outbox import ActionRefused
 from pupitre.providers.grtgaz import rules
-from pupitre.providers.grtgaz.models import IndicatorStatus, SiteIndicators, SiteIndicatorsList, to_document
+from pupitre.providers.grtgaz.models import Flex, IndicatorStatus, SiteIndicators, SiteIndicatorsList, to_document
 from pupitre.providers.grtgaz.sites import site_by_id
 from pupitre.settings import GrtgazSettings
 
@@ -150,9 +150,76 @@ def indicator_changes(old: list[SiteIndicators] | None, new: list[SiteIndicators
     return result
 
 
+STATES = states_feed(INDICATORS_FEED)
+"""Where the store keeps every site's indicator timeline (one row per change of status)."""
+
+
+def state_key(site_id: str, flex: Flex) -> str:
+    return f"{site_id}/{flex.name}"
+
+
+def indicator_states(sites: list[SiteIndicators], seen_at: dt.datetime) -> list[tuple[str, dt.datetime, str, str]]:
+    """Every site's three current statuses with the time they hold from, for the timeline
+    the store keeps (whichever process reads the feed writes it for all)."""
+    return [
+        (
+            state_key(site.site_id, flex),
+            rules.state_since(indicator, seen_at),
+            indicator.status.value,
+            f"published {indicator.availabilityDateTime.isoformat()}",
+        )
+        for site in sites
+        for flex, indicator in site.currentIndicator.indicators()
+    ]
+
+
+def stored_timeline(store: Store, site_id: str, flex: Flex, limit: int = 200) -> list[rules.StateRow]:
+    """The store's timeline of one indicator, oldest first (an undocumented word kept as such)."""
+    entries = store.history(STATES, state_key(site_id, flex), limit=limit)
+    return [rules.StateRow(entry.at, IndicatorStatus(entry.new)) for entry in reversed(entries)]
+
+
+def stored_shortage(store: Store, site_id: str, gas_day: dt.date) -> bool:
+    """Whether a GREY (shortage, §4) was recorded for ``gas_day`` at this site, by any
+    process: the shortage holds for the whole gas day after the pastille turns back."""
+    for flex in Flex:
+        for row in stored_timeline(store, site_id, flex, limit=60):
+            if row.status is IndicatorStatus.GREY and gas_day_of(row.since - rules.APPLICATION_DELAY) == gas_day:
+                return True
+    return False
+
+
 def environment(settings: GrtgazSettings) -> Environment:
     """The real endpoint's data world: the base URL and the OAuth2 client id."""
     return real(settings.base_url, client=settings.client_id)
+
+
+def certificate_findings(certificate: bytes | None, now: dt.datetime, warn_days: int) -> list[Finding]:
+    """§12.2 « Une nouvelle version du certificat devra être transmise par les Clients un (1)
+    mois avant son expiration »: attention from ``warn_days`` before the client certificate's
+    end, critical once it has ended (GRTgaz then refuses the token, §11.2)."""
+    if certificate is None:
+        return []
+    from pupitre.providers.core.certs import load_certificate
+
+    try:
+        ends = load_certificate(certificate).not_valid_after_utc
+    except (ValueError, ConfigError):
+        return []  # an unreadable certificate is the connection's error, said there
+    left = ends - now.astimezone(ends.tzinfo)
+    when = f"{ends.astimezone(PARIS):%d/%m/%Y %H:%M}"
+    if left <= dt.timedelta(0):
+        return [Finding(TITLE, "critical", f"client certificate expired on {when}: send GRTgaz a new one (§12.2)")]
+    if left <= dt.timedelta(days=warn_days):
+        return [
+            Finding(
+                TITLE,
+                "attention",
+                f"client certificate expires on {when} (in {left.days} day(s)): "
+                "§12.2 asks for the new one a month before — send it to GRTgaz",
+            )
+        ]
+    return []
 
 
 def connect(settings: GrtgazSettings, ctx: ProviderContext, *, sandboxed: bool) -> Connection:
@@ -161,7 +228,7 @@ def connect(settings: GrtgazSettings, ctx: ProviderContext, *, sandboxed: bool) 
         PROVIDER,
         TITLE,
         feeds(settings, ctx, sandboxed=sandboxed, session=session),
-        lambda results, now: findings(results.get(INDICATORS_FEED), now),
+        lambda results, now: findings(results.get(INDICATORS_FEED), now) + session.certificate_findings(now),
         {(PROVIDER, DECLARE_ACTION): DeclareHandler(session)},
         session,
     )
@@ -181,6 +248,7 @@ def feeds(
             load=lambda payload: SiteIndicatorsList.validate_python(payload, context={"timestamps_local": False}),
             interval=lambda now: refresh_delay(now, settings.refresh_seconds),
             changes=indicator_changes,
+            states=indicator_states,
         )
     ]
 
@@ -201,6 +269,8 @@ def findings(sites: list[SiteIndicators] | None, now: Any) -> list[Finding]:
     colour the document does not list (``? unknown (PURPLE)``, on that site only)."""
     if sites is None:
         return []
+    # a stored copy read after an announced change's time: the change applies (§3.2.2.1)
+    sites = [applied.site for applied in rules.applied_sites(sites, now)]
     result: list[Finding] = []
     grey = [s for s in sites if rules.site_worst_status(s) is IndicatorStatus.GREY]
     red = [s for s in sites if rules.site_worst_status(s) is IndicatorStatus.RED]
@@ -303,7 +373,7 @@ def adjustable_from(gas_day: dt.date, now: dt.datetime) -> int | None:
 def current_slot(gas_day: dt.date, now: dt.datetime) -> int | None:
     """The slot of ``gas_day`` holding ``now``, or ``None`` outside the day."""
     start, end = gas_day_bounds(gas_day)
-    return rules.slot_of(now) if start <= now < end else None
+    return rules.slot_of(now) if instant(start) <= instant(now) < instant(end) else None
 
 
 class GrtgazSession:
@@ -314,12 +384,37 @@ class GrtgazSession:
         self.ctx = ctx
         self.sandboxed = sandboxed
         self._client: GrtgazClient | None = None
+        self._certificate: tuple[tuple[Path, int], bytes] | None = None
 
     @property
     def client(self) -> "GrtgazClient":
         if self._client is None:
             self._client = build_client(self.settings, self.ctx, sandboxed=self.sandboxed)
         return self._client
+
+    def certificate(self) -> bytes | None:
+        """The client certificate this connection signs with (the sandbox's own in the sandbox);
+        ``None`` when none is configured or readable (the connection says why). Read again
+        only when the file changed (the Overview asks every second)."""
+        path = self.settings.certificate
+        if self.sandboxed:  # made with the client (after the first paint): never generated here
+            path = self.ctx.data_dir / "sandbox" / f"{PROVIDER}.cert.pem"
+        if path is None:
+            return None
+        try:
+            stamp = path.stat().st_mtime_ns
+        except OSError:
+            return None
+        if self._certificate is None or self._certificate[0] != (path, stamp):
+            try:
+                self._certificate = ((path, stamp), path.read_bytes())
+            except OSError:
+                return None
+        return self._certificate[1]
+
+    def certificate_findings(self, now: dt.datetime) -> list[Finding]:
+        """The certificate-expiry warning (§12.2), for the Overview and ``pupitre check``."""
+        return certificate_findings(self.certificate(), now, self.settings.certificate_warn_days)
 
     @property
     def export_dir(self) -> Path:

@@ -95,18 +95,16 @@ def format_timestamp(value: dt.datetime, *, local: bool | None = None) -> str:
     """Write a timestamp in the §13.1 format ``YYYY-MM-DDTHH:mm:ss.sssZ``.
 
     ``local`` writes Paris wall time followed by the document's literal ``Z``;
-    otherwise real UTC.
+    otherwise real UTC (which keeps the instant even in the autumn repeated hour, so the
+    store and the outbox write this form).
     """
     if local is None:
         local = _flag(None)
     if value.tzinfo is None:
         value = value.replace(tzinfo=PARIS)
-    if local and value.tzinfo is PARIS:
-        # Keep the wall clock as is: the 02:00 slot of the 23-hour day does not exist
-        # and converting would turn it into 03:00 (§13.2 declares it anyway, at 0).
-        moment = value
-    else:
-        moment = value.astimezone(PARIS if local else UTC)
+    # Always through the instant: a Paris wall time that does not exist (02:30 in spring)
+    # is written as the real instant it stands for, never as a time no clock shows.
+    moment = value.astimezone(UTC).astimezone(PARIS if local else UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 

@@ -28,8 +28,8 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Collection, Iterable, Mapping, Sequence, TypeGuard
 
-from pupitre.providers.core.clock import GAS_DAY_START_HOUR, PARIS, UTC, add, gas_day_bounds, paris
-from pupitre.providers.grtgaz.models import FeasibilityStatus, Flex, IndicatorStatus, SiteIndicators
+from pupitre.providers.core.clock import GAS_DAY_START_HOUR, PARIS, UTC, add, gas_day_bounds, gas_day_of, instant, paris
+from pupitre.providers.grtgaz.models import FeasibilityStatus, Flex, Indicator, IndicatorStatus, SiteIndicators
 from pupitre.providers.grtgaz.sites import Site
 
 if TYPE_CHECKING:
@@ -99,9 +99,8 @@ def previous_publication(publication: dt.datetime) -> dt.datetime:
 
 def publication_at_or_after(moment: dt.datetime) -> dt.datetime:
     """``moment`` if it is a publication instant, else the next one."""
-    moment = paris(moment)
     last = last_publication(moment)
-    return last if last == moment else add(last, HOUR)
+    return last if instant(last) == instant(moment) else add(last, HOUR)
 
 
 # -- statuses -------------------------------------------------------------------------
@@ -152,7 +151,7 @@ def applicable_status(site: SiteIndicators, flex: Flex, received_at: dt.datetime
     (red → green). Otherwise — notably an unfavourable change between H-8 and H+15
     (Exemple 1) — the ``currentIndicator`` status is used.
     """
-    received_at = paris(received_at)
+    received_at = instant(received_at)  # compared as instants: the repeated hour has two 02:30
     current = site.currentIndicator.indicator(flex)
     if site.nextIndicator is None:
         return current.status
@@ -167,6 +166,66 @@ def applicable_status(site: SiteIndicators, flex: Flex, received_at: dt.datetime
 def applicable_statuses(site: SiteIndicators, received_at: dt.datetime) -> dict[Flex, IndicatorStatus]:
     """:func:`applicable_status` for the three indicators."""
     return {flex: applicable_status(site, flex, received_at) for flex in Flex}
+
+
+@dataclass(frozen=True)
+class AppliedSite:
+    """A site's indicators as they apply at a given instant (§3.2.2.1).
+
+    ``site`` has every announced change (``nextIndicator``) whose application time has
+    come moved into ``currentIndicator``; ``announced`` names those indicators: applied on
+    the announcement alone, not re-read from GRTgaz since (the feed is paused, stale or
+    down). Announcements still ahead stay in ``nextIndicator``.
+    """
+
+    site: SiteIndicators
+    announced: frozenset[Flex] = frozenset()
+
+    @property
+    def site_id(self) -> str:
+        return self.site.site_id
+
+    def worst(self, *, include_next: bool = True) -> IndicatorStatus:
+        """The worst status now, and by default of what is announced too (severity sort, filters)."""
+        return site_worst_status(self.site, include_next=include_next)
+
+
+def as_applied(site: SiteIndicators, now: dt.datetime) -> AppliedSite:
+    """``site`` as it applies at ``now``: an announced change is on screen from its
+    application time (H+15) even when nothing was read since (issue 16)."""
+    upcoming = site.nextIndicator
+    if upcoming is None:
+        return AppliedSite(site)
+    moment = instant(now)
+    current = {flex: site.currentIndicator.indicator(flex) for flex in Flex}
+    pending = {}
+    announced = set()
+    for flex, indicator in upcoming.indicators():
+        if moment >= indicator.applicationDateTime:
+            if indicator.status is not current[flex].status:
+                announced.add(flex)
+            current[flex] = indicator
+        else:
+            pending[flex] = indicator
+    if not announced and len(pending) == len(Flex):
+        return AppliedSite(site)
+    fields = {
+        "qTo0FlexibilityIndicator": current[Flex.Q_TO_QMINUS],
+        "partialFlexibilityIndicator": current[Flex.PARTIAL],
+        "qToQPlusFlexibilityIndicator": current[Flex.Q_TO_QPLUS],
+    }
+    applied = site.currentIndicator.model_copy(update=fields)
+    still = None
+    if any(pending[flex].status is not current[flex].status for flex in pending):
+        still = upcoming.model_copy(
+            update={name: pending.get(flex, current[flex]) for name, flex in zip(fields, Flex, strict=True)}
+        )
+    return AppliedSite(SiteIndicators(currentIndicator=applied, nextIndicator=still), frozenset(announced))
+
+
+def applied_sites(sites: Iterable[SiteIndicators], now: dt.datetime) -> list[AppliedSite]:
+    """:func:`as_applied` for every site, in order."""
+    return [as_applied(site, now) for site in sites]
 
 
 # -- changes --------------------------------------------------------------------------
@@ -191,7 +250,7 @@ def upcoming_changes(sites: Iterable[SiteIndicators], now: dt.datetime) -> list[
 
     Only indicators whose announced status differs from the current one are listed.
     """
-    now = paris(now)
+    now = instant(now)
     changes = []
     for site in sites:
         if site.nextIndicator is None:
@@ -212,7 +271,7 @@ def upcoming_changes(sites: Iterable[SiteIndicators], now: dt.datetime) -> list[
                     upcoming.applicationDateTime,
                 )
             )
-    changes.sort(key=lambda c: (c.applies_at, c.site_label, list(Flex).index(c.flex)))
+    changes.sort(key=lambda c: (instant(c.applies_at), c.site_label, list(Flex).index(c.flex)))
     return changes
 
 
@@ -291,6 +350,67 @@ def diff_states(
     return changes
 
 
+# -- the indicator timeline (kept by the store) -------------------------------------------
+
+
+def state_since(indicator: Indicator, seen_at: dt.datetime) -> dt.datetime:
+    """From when a current indicator's status, read at ``seen_at``, is known to hold (§3.2.2.1):
+    a green (a favourable change) from its publication; another status from its application
+    (H+15), or from its publication when that application is still ahead (between HH:52 and
+    H+15 the current status is the one already in force)."""
+    application = indicator.applicationDateTime
+    if indicator.status is IndicatorStatus.GREEN or instant(application) > instant(seen_at):
+        return min(indicator.availabilityDateTime, application, key=instant)
+    return application
+
+
+@dataclass(frozen=True)
+class StateRow:
+    """One stored change of an indicator: ``status`` holds from ``since``."""
+
+    since: dt.datetime
+    status: IndicatorStatus
+
+
+def _ordered(rows: Iterable[StateRow]) -> list[StateRow]:
+    return sorted(rows, key=lambda row: instant(row.since))
+
+
+def status_at(rows: Iterable[StateRow], moment: dt.datetime) -> IndicatorStatus | None:
+    """The stored status at ``moment``; ``None`` before the first row."""
+    found = None
+    for row in _ordered(rows):
+        if instant(row.since) > instant(moment):
+            break
+        found = row.status
+    return found
+
+
+def run_start(rows: Iterable[StateRow], status: IndicatorStatus) -> tuple[dt.datetime, bool] | None:
+    """When the latest run of ``status`` began, and whether that start is known (a row of
+    another status comes before it) or only the earliest time on record."""
+    ordered = _ordered(rows)
+    if not ordered or ordered[-1].status is not status:
+        return None
+    index = len(ordered) - 1
+    while index > 0 and ordered[index - 1].status is status:
+        index -= 1
+    return ordered[index].since, index > 0
+
+
+def day_strip(rows: Iterable[StateRow], gas_day: dt.date, now: dt.datetime) -> list[IndicatorStatus | None]:
+    """One status per real hour of ``gas_day`` (23, 24 or 25), as held at the middle of the
+    hour (the current hour: now); ``None`` for hours to come or before anything was recorded."""
+    ordered = _ordered(rows)
+    moment = instant(now)
+    strip: list[IndicatorStatus | None] = []
+    for hour in day_slots(gas_day).real_hours:
+        start = instant(hour)
+        sample = moment if start + HOUR > moment else start + HOUR / 2  # the current hour: now
+        strip.append(status_at(ordered, sample) if start <= moment else None)
+    return strip
+
+
 # -- shortage (§4) --------------------------------------------------------------------
 
 SHORTAGE_DECLARATION_TIME = dt.time(20, 30)
@@ -322,15 +442,39 @@ def shortage_grey_window(
     - when gas day J-1 is also in shortage there is no J-1 visibility to keep, so the
       grey is continuous from J-1's window (``previous_day_in_shortage``).
 
-    Whatever the colour, the shortage itself covers the whole gas day J (§4).
+    Whatever the colour, the shortage itself covers the whole gas day J (§4): see
+    :func:`shortage_days` and the ``shortage`` of :func:`evaluate`.
     """
     start = dt.datetime.combine(gas_day, SHORTAGE_GREY_FROM, tzinfo=PARIS)
     end = dt.datetime.combine(gas_day + dt.timedelta(days=1), SHORTAGE_GREY_UNTIL, tzinfo=PARIS)
     if previous_day_in_shortage:
         start = dt.datetime.combine(gas_day, SHORTAGE_GREY_UNTIL, tzinfo=PARIS)
     if declared_at is not None:
-        start = max(start, publication_at_or_after(paris(declared_at)))
-    return start, max(start, end)
+        start = max(start, publication_at_or_after(declared_at), key=instant)
+    return start, max(start, end, key=instant)
+
+
+def shortage_day(indicator_publication: dt.datetime) -> dt.date:
+    """The gas day a GREY publication at ``indicator_publication`` stands for (§4): the
+    day of the hour it is published for (05:52 on J → 06:00, gas day J; 23:52 → 00:00, still J)."""
+    return gas_day_of(hour_of_publication(indicator_publication))
+
+
+def shortage_days(sites: Iterable[SiteIndicators]) -> dict[str, set[dt.date]]:
+    """Per site, the gas days a GREY indicator (current or announced) shows a shortage for.
+
+    §4: « quelle que soit la couleur de la pastille, la pénurie de flexibilité s'applique pour
+    toute la journée gazière pour laquelle elle a été déclenchée » — once seen, a day stays in
+    shortage after the pastille turns back (00:52) until the day ends: callers keep what they saw.
+    """
+    found: dict[str, set[dt.date]] = {}
+    for site in sites:
+        sets = [site.currentIndicator] + ([site.nextIndicator] if site.nextIndicator is not None else [])
+        for indicators in sets:
+            for _, indicator in indicators.indicators():
+                if indicator.status is IndicatorStatus.GREY:
+                    found.setdefault(site.site_id, set()).add(shortage_day(indicator.availabilityDateTime))
+    return found
 
 
 # == programs =========================================================================
@@ -438,7 +582,6 @@ BAD_HMS_PROFILE_ID = "BAD_HMS_PROFILE_ID"
 HMS_PROFILE_VERSION_NOT_INCREASING = "HMS_PROFILE_VERSION_NOT_INCREASING"
 CONTRACT_NOT_MATCHING_SITE = "CONTRACT_NOT_MATCHING_SITE"
 BAD_UNIT = "BAD_UNIT"
-MISSING_HOUR_NOT_ZERO = "MISSING_HOUR_NOT_ZERO"
 # §13.3, documented.
 HMS_PROFILE_NOT_RESPECT_Q0_DELAY = "HMS_PROFILE_NOT_RESPECT_Q0_DELAY"
 HMS_PROFILE_NOT_RESPECT_QMAX_DELAY = "HMS_PROFILE_NOT_RESPECT_QMAX_DELAY"
@@ -461,7 +604,6 @@ MESSAGES: dict[str, str] = {
     "programme reçu (%s)",
     CONTRACT_NOT_MATCHING_SITE: "Le contrat de raccordement ne correspond pas au site",
     BAD_UNIT: "L'unité des quantités doit être kWh25",
-    MISSING_HOUR_NOT_ZERO: "Journée de 23 heures : la tranche de %s doit valoir 0",
     HMS_PROFILE_NOT_RESPECT_Q0_DELAY: "Le programme ne respecte pas le délai de prévenance sur les "
     "heures %s. Indicateur de Flexibilité Qà Q- rouge",
     HMS_PROFILE_NOT_RESPECT_QMAX_DELAY: "Le programme ne respecte pas le délai de prévenance sur les "
@@ -496,14 +638,13 @@ EXPLANATIONS: dict[str, str] = {
     EXEEDED_QMIN_QMAX: "outside the contract's Qmin/Qmax (with tolerance)",
     BAD_NUMBER_QUANTITIES: "a program needs exactly 24 hourly values",
     BAD_QUANTITIES: "missing value for an hour still to come",
-    HOURS_NOT_BETWEEN_START_END: "slot times must be J 06:00 … J+1 05:00",
+    HOURS_NOT_BETWEEN_START_END: "slot times must lie between J 06:00 and J+1 05:00",
     HMS_PROFILE_ID_ALREADY_EXISTS: "this program id was already sent",
     BAD_FORMAT: "the message does not follow the interface format",
     BAD_HMS_PROFILE_ID: "the id must be YYYYMMDD-LIxxxx-<contract>-<version> for this site and day",
     HMS_PROFILE_VERSION_NOT_INCREASING: "the version must be higher than the last one received",
     CONTRACT_NOT_MATCHING_SITE: "the connection contract is not this site's",
     BAD_UNIT: "the unit must be kWh25",
-    MISSING_HOUR_NOT_ZERO: "23-hour day: the 02:00 slot does not exist and must be 0",
     HMS_PROFILE_NOT_RESPECT_Q0_DELAY: "decrease while Q→Q- is red",
     HMS_PROFILE_NOT_RESPECT_QMAX_DELAY: "increase while Q→Q+ and partial are red",
     HMS_PROFILE_NOT_RESPECT_GRAY_INDICATOR: "flexibility shortage (GREY): every new program is refused",
@@ -525,7 +666,6 @@ SECTIONS: dict[str, str] = {
     HMS_PROFILE_VERSION_NOT_INCREASING: "§2.2",
     CONTRACT_NOT_MATCHING_SITE: "§2.3",
     BAD_UNIT: "§13.2",
-    MISSING_HOUR_NOT_ZERO: "§13.2",
     HMS_PROFILE_NOT_RESPECT_Q0_DELAY: "§3.2.3.2 1",
     HMS_PROFILE_NOT_RESPECT_QMAX_DELAY: "§3.2.3.2 2.ii",
     HMS_PROFILE_NOT_RESPECT_GRAY_INDICATOR: "§4",
@@ -627,15 +767,22 @@ def join_reasons(reasons: Iterable[Reason]) -> str:
 
 # -- the slots of a gas day (§2.5, §13.2) ----------------------------------------------
 
+ADDED_SLOT_HOUR = 3
+"""§13.2, 23-hour day: « ajouter une tranche (celle de 3h) avec un Programme horaire à 0 »."""
+
 
 @dataclass(frozen=True)
 class DaySlots:
     """The 24 declared slots of gas day J and how the real hours map onto them (§13.2).
 
-    ``labels`` are the wall-clock slot starts J 06:00 … J+1 05:00 (aware, Paris).
-    On the 23-hour day (spring) the 02:00 slot does not exist (``exists`` false) and
-    must be 0; on the 25-hour day the two real 02:00 hours share the 02:00 slot,
-    valued at the larger of the two. ``real_hours`` are the real hour starts
+    ``labels`` are the slot starts as real instants (aware, Paris), J 06:00 … J+1 05:00;
+    ``wall`` their nominal wall-clock names (naive ``06:00`` … ``05:00``).
+    The 23-hour day (spring) has no 02:00: the document says to add a slot « celle de 3h »
+    at 0. Read literally, the added slot (``added``, ``exists`` false) starts at 03:00 —
+    the same instant as the real 03:00 slot after it — and is 0 by default; pupitre does
+    not enforce the 0 (the text is ambiguous: see :func:`dst_assumption`), GRTgaz decides.
+    On the 25-hour day the two real 02:00 hours share the 02:00 slot (its instant is the
+    first 02:00), valued at the larger of the two. ``real_hours`` are the real hour starts
     (23, 24 or 25) and ``real_slot`` the slot index of each.
     """
 
@@ -647,6 +794,7 @@ class DaySlots:
     real_slot: tuple[int, ...]
     start: dt.datetime
     end: dt.datetime
+    added: int | None = None
 
     @property
     def length_hours(self) -> int:
@@ -654,7 +802,11 @@ class DaySlots:
 
 
 def slot_of(moment: dt.datetime) -> int:
-    """The slot index (0 = 06:00 … 23 = 05:00) of the hour containing ``moment`` (wall clock)."""
+    """The slot index (0 = 06:00 … 23 = 05:00) of the real hour containing ``moment``.
+
+    Named by the hour's Paris wall clock on purpose: §13.2 maps both real 02:00 hours of
+    the 25-hour day to the one 02:00 slot; the real 03:00 of the 23-hour day is slot 21.
+    """
     return (paris(moment).hour - GAS_DAY_START_HOUR) % SLOTS
 
 
@@ -664,21 +816,44 @@ def day_slots(gas_day: dt.date) -> DaySlots:
     start, end = gas_day_bounds(gas_day)
     first = dt.datetime.combine(gas_day, dt.time(GAS_DAY_START_HOUR))
     wall = tuple(first + dt.timedelta(hours=i) for i in range(SLOTS))
-    labels = tuple(w.replace(tzinfo=PARIS) for w in wall)
+    # A wall time that does not exist (02:00 in spring) becomes the instant after the gap,
+    # 03:00 — the « celle de 3h » of §13.2; the repeated 02:00 in autumn is its first instant.
+    labels = tuple(paris(instant(w.replace(tzinfo=PARIS, fold=0))) for w in wall)
     real = []
-    moment, stop = start.astimezone(UTC), end.astimezone(UTC)
+    moment, stop = instant(start), instant(end)
     while moment < stop:
         real.append(moment.astimezone(PARIS))
         moment += HOUR
     real_slot = tuple(slot_of(h) for h in real)
     exists = tuple(i in set(real_slot) for i in range(SLOTS))
-    return DaySlots(gas_day, labels, wall, exists, tuple(real), real_slot, start, end)
+    added = next((i for i, e in enumerate(exists) if not e), None)
+    return DaySlots(gas_day, labels, wall, exists, tuple(real), real_slot, start, end, added)
+
+
+def dst_assumption(gas_day: dt.date) -> str:
+    """What pupitre assumed for a 23- or 25-hour gas day (§13.2), for the editor and the
+    e-mail export; "" on a 24-hour day. The document says « les journées de 23 et 25
+    Heures ne seront pas gérées » and how to fill the 24 slots; where its wording can be
+    read two ways pupitre follows the letter, says so, and blocks nothing: GRTgaz decides.
+    """
+    slots = day_slots(gas_day)
+    if slots.length_hours == 23:
+        return (
+            "23-hour day, §13.2 « ajouter une tranche (celle de 3h) … à 0 » read literally: the slot "
+            "added after 01:00 is sent at 03:00, 0 unless changed; not refused here, GRTgaz decides."
+        )
+    if slots.length_hours == 25:
+        return (
+            "25-hour day, §13.2: the one 02:00 slot stands for both 02:00 hours (« le maximum » of "
+            "the two); not refused here, GRTgaz decides."
+        )
+    return ""
 
 
 def declared_slots(real_values: Sequence[float], gas_day: dt.date) -> list[float]:
     """Real-hour values (23, 24 or 25) as the 24 declared values of §13.2.
 
-    23-hour day: the missing 02:00 slot is added at 0. 25-hour day: the 02:00 slot
+    23-hour day: the added slot « celle de 3h » is 0. 25-hour day: the 02:00 slot
     takes the larger of the two real 02:00 hours.
     """
     slots = day_slots(gas_day)
@@ -714,7 +889,7 @@ def first_adjustable_index(gas_day: dt.date, received_at: dt.datetime) -> int:
     0 when received before the day (whole program, §5), 24 when the day is over.
     """
     slots = day_slots(gas_day)
-    first = first_adjustable_slot(received_at)
+    first = instant(first_adjustable_slot(received_at))
     if first < slots.start:
         return 0
     if first >= slots.end:
@@ -729,16 +904,15 @@ def control_window(gas_day: dt.date, received_at: dt.datetime) -> tuple[int, ...
     hours outside the gas day are not part of this day's program.
     """
     slots = day_slots(gas_day)
-    first = first_adjustable_slot(received_at)
-    last = add(floor_hour(received_at), WINDOW_AHEAD_HOURS * HOUR)
+    last = instant(add(floor_hour(received_at), WINDOW_AHEAD_HOURS * HOUR))
     found: list[int] = []
-    moment = first
-    while moment <= last:
+    moment = instant(first_adjustable_slot(received_at))
+    while moment <= last:  # instants: the autumn repeated hour is two hours here
         if slots.start <= moment < slots.end:
             index = slot_of(moment)
             if index not in found:
                 found.append(index)
-        moment = add(moment, HOUR)
+        moment += HOUR
     return tuple(found)
 
 
@@ -772,13 +946,12 @@ def check_quantities(
 ) -> list[Reason]:
     """The hourly values: 24 of them (§13.2), none missing for hours still to come
     (BAD_QUANTITIES, §13.6), each within the contract's Qmin/Qmax widened by
-    ``tolerance`` (a fraction: ``[qMin·(1-t), qMax·(1+t)]``, §2.4), and 0 in the
-    slot that does not exist on the 23-hour day (§13.2).
+    ``tolerance`` (a fraction: ``[qMin·(1-t), qMax·(1+t)]``, §2.4). The slot added on
+    the 23-hour day is not checked for 0: the document's wording is ambiguous (§13.2).
     """
     if len(quantities) != SLOTS:
         return [reason(BAD_NUMBER_QUANTITIES, profile_id=profile_id)]
     labels = day_slots(gas_day).labels
-    exists = day_slots(gas_day).exists
     low, high = q_min * (1 - tolerance) - _EPSILON, q_max * (1 + tolerance) + _EPSILON
     issues = []
     missing = [i for i in range(first_adjustable, SLOTS) if _bad(quantities[i])]
@@ -789,31 +962,21 @@ def check_quantities(
         issues.append(
             reason(EXEEDED_QMIN_QMAX, profile_id=profile_id, slots=outside, labels=[labels[i] for i in outside])
         )
-    not_zero = [i for i in range(SLOTS) if not exists[i] and not _bad(quantities[i]) and quantities[i] != 0]
-    if not_zero:
-        issues.append(
-            reason(MISSING_HOUR_NOT_ZERO, profile_id=profile_id, slots=not_zero, labels=[labels[i] for i in not_zero])
-        )
     return issues
 
 
-def wall_clock(moment: dt.datetime) -> dt.datetime:
-    """The naive Paris wall-clock time of ``moment``; a Paris-zoned value is taken as
-    written (the non-existent 02:00 of the 23-hour day stays 02:00)."""
-    if moment.tzinfo is None or moment.tzinfo is PARIS:
-        return moment.replace(tzinfo=None, fold=0)
-    return moment.astimezone(PARIS).replace(tzinfo=None, fold=0)
-
-
 def check_slot_times(starts: Sequence[dt.datetime], gas_day: dt.date, *, profile_id: str = "") -> list[Reason]:
-    """Slot start times must be J 06:00 … J+1 05:00, each hour once, in order (§2.5).
+    """§2.5: « les horodates du Programme correspondant devront donc être comprises entre
+    J 06h00 et J+1 05h00 » — compared as instants, whatever form the times came in.
 
-    Compared on the wall clock, as §13.2 declares 24 slots even on 23- and 25-hour days.
+    That is all the document asks; on the 23-hour day the added slot and the real
+    03:00 share 03:00 (§13.2, read literally), on the 25-hour day 02:00 is the first one.
     """
     if len(starts) != SLOTS:
         return [reason(BAD_NUMBER_QUANTITIES, profile_id=profile_id)]
-    expected = day_slots(gas_day).wall
-    wrong = [i for i, start in enumerate(starts) if wall_clock(start) != expected[i]]
+    labels = day_slots(gas_day).labels
+    first, last = instant(labels[0]), instant(labels[-1])
+    wrong = [i for i, start in enumerate(starts) if not first <= instant(start) <= last]
     if wrong:
         return [reason(HOURS_NOT_BETWEEN_START_END, profile_id=profile_id, slots=wrong)]
     return []
@@ -854,7 +1017,7 @@ def check_contract(
 
 def check_gas_day(gas_day: dt.date, now: dt.datetime, *, profile_id: str = "") -> list[Reason]:
     """A program for a gas day already over is refused (PAST_GAS_DAY, §13.6)."""
-    if day_slots(gas_day).end <= paris(now):
+    if day_slots(gas_day).end <= instant(now):
         return [reason(PAST_GAS_DAY, profile_id=profile_id)]
     return []
 
@@ -980,9 +1143,10 @@ def rebuild(
 
     ``None`` when no accepted program counts.
     """
-    limit = paris(as_of) if as_of is not None else None
+    limit = instant(as_of) if as_of is not None else None
     ordered = sorted(
-        (p for p in accepted if limit is None or p.received_at < limit), key=lambda p: (p.received_at, p.version)
+        (p for p in accepted if limit is None or p.received_at < limit),
+        key=lambda p: (instant(p.received_at), p.version),
     )
     if not ordered:
         return None
@@ -1028,7 +1192,7 @@ def indicator_views(
     """
     if site is None:
         return {flex: IndicatorView(flex, unknown, unknown) for flex in Flex}
-    at = paris(at)
+    at = instant(at)
     views = {}
     for flex in Flex:
         applicable = applicable_status(site, flex, at)
@@ -1184,11 +1348,14 @@ def evaluate(
     tranches: int,
     reference_before: Sequence[float] | None = None,
     profile_id: str = "",
+    shortage: bool = False,
 ) -> Feasibility:
     """Feasibility of a program of ``gas_day`` received at ``received_at`` (§3, §4).
 
     - before J-1 01:00: accepted without control (§3.1);
-    - an applicable indicator GREY: refused for shortage (§4, GRAY_INDICATOR);
+    - an applicable indicator GREY, or ``shortage`` (a shortage declared for this gas day,
+      which §4 applies « pour toute la journée gazière » whatever the colour): refused
+      for shortage (§4, GRAY_INDICATOR);
     - per hour of the controlled window (:func:`control_window`: H-1…H+5 before H+15,
       H…H+5 after), compared with ``reference`` (the rebuilt program, §3.2.2):
       unchanged → conform; lower → Q→Q- applies, red refuses (§3.2.3.2 1, Q0_DELAY);
@@ -1212,8 +1379,8 @@ def evaluate(
     in_window = set(window)
     early = received_at - floor_hour(received_at) < ADJUSTMENT_MARGIN
     q_minus, partial, q_plus = (indicators[Flex.Q_TO_QMINUS], indicators[Flex.PARTIAL], indicators[Flex.Q_TO_QPLUS])
-    auto = received_at < auto_accept_before(gas_day)
-    grey = not auto and any(view.applicable is IndicatorStatus.GREY for view in indicators.values())
+    auto = instant(received_at) < auto_accept_before(gas_day)
+    grey = not auto and (shortage or any(view.applicable is IndicatorStatus.GREY for view in indicators.values()))
 
     budget = None
     if not auto and q_plus.applicable is IndicatorStatus.RED and partial.applicable is IndicatorStatus.GREEN:
@@ -1235,7 +1402,8 @@ def evaluate(
         inside = index in in_window
         ok, code = True, ""
         if not slots.exists[index]:
-            rule, text = RULE_MISSING_HOUR, "02:00 does not exist on this 23-hour day: declared at 0"
+            rule = RULE_MISSING_HOUR
+            text = "slot added for the missing 02:00 (« celle de 3h », §13.2): not a real hour, sent as written"
         elif auto:
             rule, text = RULE_AUTO, "received before J-1 01:00: accepted without control"
         elif not adjustable:
@@ -1247,7 +1415,11 @@ def evaluate(
             )
         elif grey:
             ok, code, rule = False, HMS_PROFILE_NOT_RESPECT_GRAY_INDICATOR, RULE_SHORTAGE
-            text = "flexibility shortage (GREY): every new program is refused"
+            text = (
+                "flexibility shortage (GREY): every new program is refused"
+                if not shortage or any(v.applicable is IndicatorStatus.GREY for v in indicators.values())
+                else "flexibility shortage declared for this whole gas day (§4), whatever the colour now"
+            )
         elif not inside:
             rule, text = RULE_OUTSIDE, "beyond H+5: not controlled yet"
         elif delta == 0:
@@ -1343,7 +1515,8 @@ class ProgramContext:
     ``accepted``: the day's accepted programs (for the reference "before hour H-1",
     §3.2.3.2); ``reference``: the rebuilt program as the API gave it (default:
     rebuilt from ``accepted``); ``versions``: versions already used (§2.2);
-    ``tolerance``: the §2.4 fraction; ``contract``: default the site's.
+    ``tolerance``: the §2.4 fraction; ``contract``: default the site's; ``shortage``: a
+    shortage of flexibility was declared for this gas day (§4, see :func:`shortage_days`).
     """
 
     site: Site
@@ -1354,6 +1527,7 @@ class ProgramContext:
     versions: frozenset[int] = frozenset()
     contract: str = ""
     tolerance: float = DEFAULT_TOLERANCE
+    shortage: bool = False
     _cache: dict[object, tuple[float, ...] | None] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @classmethod
@@ -1367,6 +1541,7 @@ class ProgramContext:
         rebuilt: RebuiltHmsProfile | None = None,
         tolerance: float = DEFAULT_TOLERANCE,
         contract: str | None = None,
+        shortage: bool = False,
     ) -> ProgramContext:
         """From what the API returned: ``GET …/hmsProfiles``, ``GET …/rebuiltHmsProfile``
         and the site's indicators (pydantic objects are read here, once)."""
@@ -1384,6 +1559,7 @@ class ProgramContext:
             versions,
             contract if contract is not None else site.contract,
             tolerance,
+            shortage,
         )
 
     @property
@@ -1399,7 +1575,7 @@ class ProgramContext:
 
     def reference_at(self, as_of: dt.datetime | None = None) -> tuple[float, ...] | None:
         """The rebuilt program from ``accepted`` as of ``as_of`` (cached)."""
-        key = None if as_of is None else paris(as_of)
+        key = None if as_of is None else instant(as_of)
         if key not in self._cache:
             self._cache[key] = rebuild(self.gas_day, self.accepted, as_of=key)
         return self._cache[key]
@@ -1427,6 +1603,7 @@ def assess(
         tranches=context.site.tranches,
         reference_before=before,
         profile_id=profile_id,
+        shortage=context.shortage,
     )
 
 

@@ -61,7 +61,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from pupitre.providers.core.clock import PARIS, Clock, add, paris
+from pupitre.providers.core.clock import PARIS, Clock, add, instant
 from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.sandbox import Simulator, SimulatorApp, TokenIssuer
 from pupitre.providers.core.sandbox_oauth import ClientRegistration, token_route
@@ -301,8 +301,8 @@ class GrtgazSimulator(Simulator):
         self.site(site_id)
         publication = rules.publication_at_or_after(publish_at)
         entries = self._scripted.setdefault((site_id, Flex(flex)), [])
-        entries[:] = [entry for entry in entries if entry[0] != publication]
-        bisect.insort(entries, (publication, IndicatorStatus(status)), key=lambda e: e[0])
+        entries[:] = [entry for entry in entries if instant(entry[0]) != instant(publication)]
+        bisect.insort(entries, (publication, IndicatorStatus(status)), key=lambda e: instant(e[0]))
         return publication
 
     def schedule_hour(self, site_id: str, flex: Flex, status: IndicatorStatus | str, hour: dt.datetime) -> dt.datetime:
@@ -342,8 +342,9 @@ class GrtgazSimulator(Simulator):
         rng = random.Random(f"grtgaz-programs:{self.seed}:{site.site_id}:{gas_day.isoformat()}")
         level = rng.uniform(0.85, 1.0)
         values = [round(site.q_max * share * level, -3) for share in SEED_SHAPE]
-        if not rules.day_slots(gas_day).exists[20]:
-            values[20] = 0.0
+        added = rules.day_slots(gas_day).added
+        if added is not None:  # §13.2, 23-hour day: the added slot « celle de 3h » at 0
+            values[added] = 0.0
         declared = dt.datetime.combine(gas_day - dt.timedelta(days=1), SEED_DECLARED_AT, tzinfo=PARIS)
         # judged with the indicators published at that time, as GRTgaz would report them (§13.3)
         context = rules.ProgramContext(
@@ -363,7 +364,7 @@ class GrtgazSimulator(Simulator):
     ) -> rules.ProgramContext:
         """The ``rules.ProgramContext`` of a site and day at ``now``: indicators, accepted
         programs received before, versions used."""
-        now = paris(now) if now is not None else self.clock.now()
+        now = instant(now if now is not None else self.clock.now())
         site = self.site(site_id)
         stored = self._touch(site_id, gas_day)
         accepted = tuple(
@@ -379,17 +380,29 @@ class GrtgazSimulator(Simulator):
             versions=frozenset(p.version for p in stored),
             contract=site.contract,
             tolerance=self.tolerance,
+            shortage=self.in_shortage(site_id, gas_day, now),
         )
+
+    def in_shortage(self, site_id: str, gas_day: dt.date, now: dt.datetime) -> bool:
+        """A shortage was declared by ``now`` for ``gas_day`` at this site: §4 applies it « pour
+        toute la journée gazière », whatever the colour shown (grey only until 00:51 on the night)."""
+        shortage = self._shortages.get(gas_day)
+        if shortage is None or (shortage.site_ids is not None and site_id not in shortage.site_ids):
+            return False
+        declared = shortage.declared_at or dt.datetime.combine(
+            gas_day - dt.timedelta(days=1), rules.SHORTAGE_DECLARATION_TIME, tzinfo=PARIS
+        )
+        return instant(declared) <= instant(now)
 
     def rebuilt(self, site_id: str, gas_day: dt.date, now: dt.datetime | None = None) -> tuple[float, ...] | None:
         """The rebuilt program at ``now`` from the accepted programs shown by then (chapter 2)."""
-        now = paris(now) if now is not None else self.clock.now()
+        now = instant(now if now is not None else self.clock.now())
         return self.program_context(site_id, gas_day, now, shown_only=True).reference_at(add(now, _TICK))
 
     def declare(self, profiles: Sequence[InputHmsProfile], now: dt.datetime | None = None) -> list[rules.Reason]:
         """Receive a declaration (§2.6): the technical issues (nothing kept), or ``[]``
         once every program is stored and judged (§3)."""
-        now = paris(now) if now is not None else self.clock.now()
+        now = instant(now if now is not None else self.clock.now())
         for profile in profiles:
             if profile.hmsSiteId in self._by_id:
                 self._touch(profile.hmsSiteId, profile.gasDay)
@@ -413,7 +426,7 @@ class GrtgazSimulator(Simulator):
 
     def hms_profile(self, stored: StoredProgram, now: dt.datetime | None = None) -> HmsProfile:
         """The §13.3 ``hmsProfile`` of a stored program (no feasibility before it is shown)."""
-        now = paris(now) if now is not None else self.clock.now()
+        now = instant(now if now is not None else self.clock.now())
         profile = stored.profile
         feasibility = None
         if stored.shown_at <= now:
@@ -455,7 +468,7 @@ class GrtgazSimulator(Simulator):
         self, site_id: str, gas_day: dt.date, now: dt.datetime | None = None
     ) -> RebuiltHmsProfile | None:
         """The §13.4 ``rebuiltHmsProfile``; ``None`` before any accepted program."""
-        now = paris(now) if now is not None else self.clock.now()
+        now = instant(now if now is not None else self.clock.now())
         values = self.rebuilt(site_id, gas_day, now)
         if values is None:
             return None
@@ -466,7 +479,7 @@ class GrtgazSimulator(Simulator):
         labels = rules.day_slots(gas_day).labels
         return RebuiltHmsProfile(
             hmsProfileId=rules.rebuilt_program_id(gas_day, site_id),
-            processingDateTime=max(p.received_at for p in shown),
+            processingDateTime=max((p.received_at for p in shown), key=instant),
             hmsSiteId=site_id,
             hmsSiteLabel=site.label,
             connectionContractCode=site.contract,
@@ -494,7 +507,7 @@ class GrtgazSimulator(Simulator):
             if shortage.site_ids is not None and site_id not in shortage.site_ids:
                 continue
             start, end = self._grey_window(shortage, site_id)
-            if start <= publication < end:
+            if instant(start) <= instant(publication) < instant(end):
                 return True
         return False
 
@@ -503,7 +516,7 @@ class GrtgazSimulator(Simulator):
         if self._grey(site_id, publication):
             return GREY
         entries = self._scripted.get((site_id, flex), [])
-        index = bisect.bisect_right(entries, publication, key=lambda e: e[0])
+        index = bisect.bisect_right(entries, instant(publication), key=lambda e: instant(e[0]))
         if index:
             return entries[index - 1][1]
         return self.scenario(self.site(site_id), flex, rules.hour_of_publication(publication))
@@ -534,7 +547,7 @@ class GrtgazSimulator(Simulator):
     def site_indicators(self, site_id: str, now: dt.datetime | None = None) -> SiteIndicators:
         """The §13.1 ``siteIndicators`` of a site at ``now`` (default: the clock)."""
         site = self.site(site_id)
-        now = paris(now) if now is not None else self.clock.now()
+        now = instant(now if now is not None else self.clock.now())
         last = rules.last_publication(now)
         latest = self._publication(site, last)
         if now >= rules.application_of(last):

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterator
 
 from pupitre.providers.core.checks import Finding
-from pupitre.providers.core.clock import PARIS, paris
+from pupitre.providers.core.clock import PARIS, instant, paris
 from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.environments import Environment, real
 from pupitre.providers.core.errors import ApiError, BadRequestError
@@ -459,7 +459,7 @@ def findings(settings: SwitchgridSettings, results: dict[str, Any], now: dt.date
         problems = "; ".join(request_problem(r) for r in order.failed()[:3]) or order.status
         out.append(Finding(TITLE, "attention", f"order {order.id[:8]} {order.status}: {problems}"))
     for ask, end in rules.expiring_soon(data.asks, now, settings.expiry_warning_days):
-        when = "expired" if end <= now else f"expires {end.astimezone(PARIS):%d/%m/%Y}"
+        when = "expired" if instant(end) <= instant(now) else f"expires {end.astimezone(PARIS):%d/%m/%Y}"
         out.append(
             Finding(
                 TITLE,

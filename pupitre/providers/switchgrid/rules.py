@@ -21,7 +21,7 @@ from itertools import pairwise
 from typing import Any, Iterable, Iterator, NamedTuple, Sequence, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pupitre.providers.core.clock import PARIS, UTC
+from pupitre.providers.core.clock import PARIS, UTC, instant
 
 STEP_10_MIN = dt.timedelta(minutes=10)
 
@@ -803,7 +803,7 @@ def expiring_soon(asks: Iterable[Any], now: dt.datetime, days: int) -> list[tupl
     out = []
     for ask in asks:
         end = ask_expires_at(ask)
-        if end is not None and end - now <= dt.timedelta(days=days):
+        if end is not None and instant(end) - instant(now) <= dt.timedelta(days=days):
             out.append((ask, end))
     return sorted(out, key=lambda pair: pair[1])
 

@@ -46,7 +46,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from pupitre.providers.core.clock import PARIS, UTC, Clock, add
+from pupitre.providers.core.clock import PARIS, UTC, Clock, add, instant
 from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.sandbox import Simulator, SimulatorApp
 from pupitre.providers.switchgrid import rules
@@ -226,9 +226,13 @@ class SwitchgridSimulator(Simulator):
         if ask.failed_check:
             return "ADDRESS_CHECK_FAILED", None
         now = self.clock.now()
-        if ask.accepted_at is None and self.accept_delay is not None and add(ask.created, self.accept_delay) <= now:
+        if (
+            ask.accepted_at is None
+            and self.accept_delay is not None
+            and instant(add(ask.created, self.accept_delay)) <= instant(now)
+        ):
             ask.accepted_at = add(ask.created, self.accept_delay)
-        if ask.accepted_at is not None and ask.accepted_at <= now:
+        if ask.accepted_at is not None and instant(ask.accepted_at) <= instant(now):
             return "ACCEPTED", ask.accepted_at
         return "PENDING_USER_ACTION", None
 
@@ -255,7 +259,7 @@ class SwitchgridSimulator(Simulator):
         }
 
     def _request_status(self, req: SimRequest) -> str:
-        if self.clock.now() < req.done:
+        if instant(self.clock.now()) < instant(req.done):  # instants: the repeated hour is two hours
             return "PENDING"
         return "FAILED" if req.fails else "SUCCESS"
 

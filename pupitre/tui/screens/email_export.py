@@ -38,6 +38,9 @@ def export_text(result: export.EmailExport, reason: str = "") -> Text:
     text.append(f"{result.recipient}\n")
     text.append("Subject  ", style="dim")
     text.append(f"{result.subject}\n\n", style="bold")
+    if result.assumption:
+        text.append("Say in the e-mail ", style="dim")
+        text.append(f"{result.assumption}\n\n", style="bold")
     text.append(
         "Attach the file, send it, then PHONE GRTgaz to confirm the program's feasibility: "
         "by e-mail nothing comes back by itself.\n\n"

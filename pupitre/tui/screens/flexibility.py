@@ -52,11 +52,25 @@ def status_counts(sites: list[SiteIndicators]) -> dict[IndicatorStatus, int]:
     return counts
 
 
+ANNOUNCED_MARK = "*"
+"""After a status applied on its announcement alone (not re-read from GRTgaz since)."""
+
+
 def site_search_text(site: SiteIndicators) -> str:
+    """What ``/`` matches: names, codes, client, and every status now or announced
+    (an announced RED matches ``red``, issue 16)."""
     known = site_by_id(site.site_id)
     words = [site.site_id, site.site_label, site.mesh_label, site.mesh_code, known.client if known else ""]
-    words += [indicator.status.value for _, indicator in site.currentIndicator.indicators()]
+    words += [status.value for status in rules.site_statuses(site, include_next=True)]
     return " ".join(words).lower()
+
+
+def indicator_cell(app: Any, applied: rules.AppliedSite, flex: Flex) -> Text:
+    """One indicator's status; ``*`` when it applies on its announcement alone (not re-read)."""
+    text = status_text(app, applied.site.currentIndicator.indicator(flex).status)
+    if flex in applied.announced:
+        text.append(ANNOUNCED_MARK)
+    return text
 
 
 class FlexibilityScreen(PupitreScreen):
@@ -79,6 +93,7 @@ class FlexibilityScreen(PupitreScreen):
         super().__init__()
         self.sort = "mesh"
         self.filter_text = ""
+        self._applied_key: tuple[tuple[str, frozenset[Flex]], ...] = ()
 
     def compose(self) -> ComposeResult:
         yield HeaderBar("Flexibility")
@@ -105,17 +120,22 @@ class FlexibilityScreen(PupitreScreen):
         data = self.papp.feeds.state(FEED).data
         return list(data or [])
 
-    def visible_sites(self) -> list[SiteIndicators]:
-        sites = self.sites()
+    def applied(self) -> list[rules.AppliedSite]:
+        """The sites as they apply now: announced changes on screen from their application
+        time even when the feed is paused or stale (§3.2.2.1, issue 16)."""
+        return rules.applied_sites(self.sites(), self.papp.runtime.clock.now())
+
+    def visible_sites(self) -> list[rules.AppliedSite]:
+        sites = self.applied()
         if self.filter_text:
             needle = self.filter_text.lower()
-            sites = [s for s in sites if needle in site_search_text(s)]
+            sites = [a for a in sites if needle in site_search_text(a.site)]
         if self.sort == "mesh":
-            sites.sort(key=lambda s: (s.mesh_label.lower(), s.site_label.lower()))
-        elif self.sort == "severity":
-            sites.sort(key=lambda s: (SEVERITY.get(rules.site_worst_status(s), 1.5), s.site_label.lower()))
+            sites.sort(key=lambda a: (a.site.mesh_label.lower(), a.site.site_label.lower()))
+        elif self.sort == "severity":  # an announced RED ranks with the reds
+            sites.sort(key=lambda a: (SEVERITY.get(a.worst(), 1.5), a.site.site_label.lower()))
         else:
-            sites.sort(key=lambda s: s.site_label.lower())
+            sites.sort(key=lambda a: a.site.site_label.lower())
         return sites
 
     def next_cell(self, site: SiteIndicators, now: dt.datetime) -> Text:
@@ -137,19 +157,28 @@ class FlexibilityScreen(PupitreScreen):
             selected = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
         table.clear()
         last_mesh = None
-        for site in self.visible_sites():
+        visible = self.visible_sites()
+        self._applied_key = self.applied_key(visible)
+        for applied in visible:
+            site = applied.site
             mesh = site.mesh_label if self.sort == "mesh" and site.mesh_label != last_mesh else ""
             last_mesh = site.mesh_label
             row: list[Any] = [Text(site.site_label), Text(mesh or ("" if self.sort == "mesh" else site.mesh_label))]
-            row += [status_text(self.app, site.currentIndicator.indicator(flex).status) for flex in Flex]
+            row += [indicator_cell(self.app, applied, flex) for flex in Flex]
             row.append(self.next_cell(site, now))
             table.add_row(*row, key=site.site_id)
         if selected is not None and selected in table.rows:
             table.move_cursor(row=table.get_row_index(selected))
         self.update_summary()
 
+    @staticmethod
+    def applied_key(sites: list[rules.AppliedSite]) -> tuple[tuple[str, frozenset[Flex]], ...]:
+        """What changes the table when an announced change's time comes."""
+        return tuple((a.site_id, a.announced) for a in sites)
+
     def update_summary(self) -> None:
-        sites = self.sites()
+        applied = self.applied()
+        sites = [a.site for a in applied]
         visible = len(self.visible_sites())
         counts = status_counts(sites)
         summary = Text()
@@ -160,15 +189,21 @@ class FlexibilityScreen(PupitreScreen):
         unknown = sum(n for status, n in counts.items() if not status.known)
         if unknown:
             summary.append(f" · {unknown} ? unknown colour", style="bold")
+        if any(a.announced for a in applied):
+            summary.append(f" · {ANNOUNCED_MARK} announced, not re-read", style="bold")
         summary.append(f" · sort: {self.sort}")
         self.query_one("#flex-summary", Static).update(summary)
 
     def tick(self) -> None:
         table = self.query_one(DataTable)
         now = self.papp.runtime.clock.now()
-        for site in self.visible_sites():
-            if site.site_id in table.rows:
-                table.update_cell(site.site_id, "next", self.next_cell(site, now))
+        visible = self.visible_sites()
+        if self.applied_key(visible) != self._applied_key:  # an announced change's time came
+            self.redraw()
+            return
+        for applied in visible:
+            if applied.site_id in table.rows:
+                table.update_cell(applied.site_id, "next", self.next_cell(applied.site, now))
 
     # -- actions -------------------------------------------------------------------------
     def action_filter(self) -> None:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Static
 
+from pupitre.providers.core.checks import Finding
 from pupitre.providers.edf_oa import feeds as edf_oa
 from pupitre.providers.edf_oa import rules as edf_oa_rules
 from pupitre.providers.grdf_adict import feeds as adict
 from pupitre.providers.grdf_omega import feeds as omega
 from pupitre.providers.grtgaz import rules
+from pupitre.providers.grtgaz.feeds import GrtgazSession
 from pupitre.providers.grtgaz.models import IndicatorStatus
 from pupitre.providers.switchgrid import feeds as switchgrid
 from pupitre.tui.screens.base import PupitreScreen
@@ -202,7 +206,21 @@ class OverviewScreen(PupitreScreen):
     def tick(self) -> None:
         self.redraw()
 
+    def certificate_findings(self, now: dt.datetime) -> list[Finding]:
+        """GRTgaz's client-certificate expiry warning (§12.2), as ``pupitre check`` gives it."""
+        connection = self.papp.runtime.connections.get("grtgaz")
+        session = connection.session if connection is not None else None
+        return session.certificate_findings(now) if isinstance(session, GrtgazSession) else []
+
     def grtgaz_body(self) -> Text:
+        """Indicators, then the certificate-expiry warning (shown with or without data)."""
+        text = self._grtgaz_indicators()
+        for finding in self.certificate_findings(self.papp.runtime.clock.now()):
+            mark = "‼" if finding.level == "critical" else "!"
+            text.append(f"\n{mark} {finding.message}", style="bold reverse" if finding.level == "critical" else "bold")
+        return text
+
+    def _grtgaz_indicators(self) -> Text:
         state = self.papp.feeds.state(GRTGAZ_FEED)
         sites = list(state.data or [])
         text = Text()
@@ -210,6 +228,8 @@ class OverviewScreen(PupitreScreen):
             text.append("No indicator data yet." if state.error is None else "No indicator data.", style="bold")
             return text
         now = self.papp.runtime.clock.now()
+        applied = rules.applied_sites(sites, now)  # announced changes count from their time (§3.2.2.1)
+        sites = [a.site for a in applied]
         worst = rules.worst_status_across(sites)
         counts = status_counts(sites)
         text.append("Worst now: ")
@@ -229,12 +249,18 @@ class OverviewScreen(PupitreScreen):
             )
         else:
             text.append("Next: no change announced\n", style="dim")
-        attention = [s for s in sites if rules.site_worst_status(s) is not IndicatorStatus.GREEN]
-        for site in attention[:MAX_ATTENTION_LINES]:
+        attention = [a for a in applied if a.worst() is not IndicatorStatus.GREEN]
+        attention.sort(key=lambda a: -rules.severity(a.worst()))
+        for entry in attention[:MAX_ATTENTION_LINES]:
+            site = entry.site
             bad = [flex for flex, ind in site.currentIndicator.indicators() if ind.status is not IndicatorStatus.GREEN]
-            status = rules.site_worst_status(site)
+            status = entry.worst()
             text.append(f"  {GLYPHS[status]} {WORDS[status]} ", style=status_style(self.app, status))
-            text.append(f"{site.site_label} ({site.mesh_label}): {', '.join(FLEX_SHORT[f] for f in bad)}\n")
+            words = [FLEX_SHORT[f] + ("*" if f in entry.announced else "") for f in bad]
+            words += [f"{FLEX_SHORT[c.flex]} at {c.applies_at:%H:%M}" for c in rules.upcoming_changes([site], now)]
+            text.append(f"{site.site_label} ({site.mesh_label}): {', '.join(words)}\n")
+        if any(a.announced for a in applied):
+            text.append("  * applied as announced, not re-read from GRTgaz since\n", style="dim")
         if len(attention) > MAX_ATTENTION_LINES:
             text.append(f"  … and {len(attention) - MAX_ATTENTION_LINES} more (press 2)\n", style="dim")
         text.rstrip()

@@ -57,6 +57,7 @@ from pupitre.providers.grtgaz.feeds import (
     declaration_payload,
     feasibility_sentence,
     pending_declarations,
+    stored_shortage,
     version_of,
 )
 from pupitre.providers.grtgaz.models import FeasibilityStatus, Flex, IndicatorStatus
@@ -271,7 +272,16 @@ class ProgramEditorScreen(PupitreScreen):
             rebuilt=self.programs.rebuilt,
             tolerance=self.papp.runtime.settings.grtgaz.tolerance,
             contract=self.contract(),
+            shortage=self.shortage(),
         )
+
+    def shortage(self) -> bool:
+        """A shortage was shown for this gas day (§4): by the indicators now, or recorded in
+        the store's timeline by any process — it holds for the whole gas day, grey or not."""
+        indicators = self.indicators()
+        if indicators is not None and self.gas_day in rules.shortage_days([indicators]).get(self.site_id, ()):
+            return True
+        return stored_shortage(self.papp.runtime.store, self.site_id, self.gas_day)
 
     def profile(self) -> "InputHmsProfile":
         """The §13.2 program that would be sent now."""
@@ -388,7 +398,12 @@ class ProgramEditorScreen(PupitreScreen):
             text.append(timing_words(self.gas_day, now))
         if self.draft.dirty:
             text.append(f" · {len(self.draft.changed_slots())} hour(s) changed")
-        self.query_one("#ed-timing", Static).update(text)
+        assumption = rules.dst_assumption(self.gas_day)
+        if assumption:
+            text.append(f"\nAssumed: {assumption}", style="italic")
+        timing = self.query_one("#ed-timing", Static)
+        timing.set_class(bool(assumption), "-assumed")
+        timing.update(text)
         indicators = Text("Indicators: ")
         if self.check is not None:
             indicators.append_text(indicators_line(self.check))
@@ -752,7 +767,6 @@ SHORT_CODES = {
     rules.HMS_PROFILE_NOT_RESPECT_GRAY_INDICATOR: "GREY",
     rules.EXEEDED_QMIN_QMAX: "Qmin/Qmax",
     rules.BAD_QUANTITIES: "missing",
-    rules.MISSING_HOUR_NOT_ZERO: "must be 0",
 }
 
 
@@ -823,7 +837,7 @@ def verdict_text(hour: Any) -> Text:
     if not hour.ok:
         return Text(f"✗ {SHORT_CODES.get(hour.code, hour.code or 'fails')}", style="bold reverse")
     if not hour.exists:
-        return Text("· 23h day", style="dim")
+        return Text("· added §13.2", style="dim")
     if not hour.adjustable:
         return Text("· past", style="dim")
     if not hour.in_window and hour.rule != rules.RULE_AUTO:

@@ -86,7 +86,7 @@ class Runtime:
             for name, module in PROVIDERS.items()
         }
         self.feeds: list[Feed[Any]] = [
-            f if f.provider in sandboxed else replace(f, fetch=self._connected(f.provider, f.fetch))
+            f if f.provider in sandboxed else self._connected_feed(f)
             for c in self.connections.values()
             for f in c.feeds
         ]
@@ -94,6 +94,20 @@ class Runtime:
             self.store,
             self.clock,
             {key: handler for c in self.connections.values() for key, handler in c.handlers.items()},
+        )
+
+    def _connected_feed(self, feed: Feed[Any]) -> Feed[Any]:
+        """``feed`` with its reads (:meth:`_connected`) preceded by the connection check."""
+        older = feed.fetch_older
+
+        async def fetch_older(max_age: float) -> Any:
+            assert older is not None
+            return await self._connected(feed.provider, lambda: older(max_age))()
+
+        return replace(
+            feed,
+            fetch=self._connected(feed.provider, feed.fetch),
+            fetch_older=None if older is None else fetch_older,
         )
 
     def _connected(self, provider: str, fetch: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:

@@ -9,6 +9,7 @@ ever see method, path and status).
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -145,25 +146,51 @@ def error_for_response(response: httpx.Response, provider: str, detail: str = ""
     return cls(message, provider=provider, status=status, detail=detail[:300], retry_after=_retry_after(response))
 
 
+_QUERY = re.compile(r"\?\S*")
+_USERINFO = re.compile(r"//[^/@\s]*@")
+
+
+def _reason(exc: Exception) -> str:
+    """The transport's own words for a failure (``[Errno 111] Connection refused``), one line,
+    without any URL query string, short; the exception's type when it has none."""
+    text = " ".join(_USERINFO.sub("//…@", _QUERY.sub("", str(exc))).split())[:160]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _call_of(exc: Exception) -> str:
+    """``GET host/path`` of the request that failed (no query: it may hold identifiers), or ""."""
+    try:
+        request = getattr(exc, "request", None)
+    except RuntimeError:  # an httpx error raised without its request
+        return ""
+    if request is None:
+        return ""
+    return f"{request.method} {request.url.host}{request.url.path} "
+
+
 def error_for_exception(exc: Exception, provider: str) -> ApiError:
-    """Map an httpx transport exception to a :class:`NetworkError`, without the URL's query."""
+    """Map an httpx transport exception to a :class:`NetworkError`, without the URL's query.
+    Each call that got no answer is logged here, once, with its cause (TLS, proxy, network,
+    timeout); a call that got an error answer is logged by the request log with its status."""
     import httpx
 
     if isinstance(exc, ApiError):
         return exc
     if isinstance(exc, httpx.TimeoutException):
-        return NetworkError("timed out waiting for the API", provider=provider)
+        error: ApiError = NetworkError("timed out waiting for the API", provider=provider)
+        log.warning("%sfailed: %s (%s)", _call_of(exc), error, _reason(exc))
+        return error
     if isinstance(exc, httpx.TransportError):
         from pupitre.providers.core.tls import describe_transport_error
 
         described = describe_transport_error(exc)
         if described is not None:
             kind, sentence = described
-            error: NetworkError = (CertificateError if kind == "certificate" else ProxyError)(
-                sentence, provider=provider
-            )
-            log.warning("%s", error)
-            return error
-        log.info("%s: network error (%s)", provider, type(exc).__name__)
-        return NetworkError(f"network error ({type(exc).__name__})", provider=provider)
-    return ApiError(f"unexpected error ({type(exc).__name__})", provider=provider)
+            error = (CertificateError if kind == "certificate" else ProxyError)(sentence, provider=provider)
+        else:
+            error = NetworkError(f"network error ({type(exc).__name__})", provider=provider)
+        log.warning("%sfailed: %s (%s)", _call_of(exc), error, _reason(exc))
+        return error
+    error = ApiError(f"unexpected error ({type(exc).__name__})", provider=provider)
+    log.warning("%sfailed: %s", _call_of(exc), error)
+    return error

@@ -164,7 +164,34 @@ def connect(settings: GrtgazSettings, ctx: ProviderContext, *, sandboxed: bool) 
         lambda results, now: findings(results.get(INDICATORS_FEED), now),
         {(PROVIDER, DECLARE_ACTION): DeclareHandler(session)},
         session,
+        items=lambda results, now: items(results.get(INDICATORS_FEED)),
     )
+
+
+def items(sites: list[SiteIndicators] | None) -> list[dict[str, Any]]:
+    """Each site behind the findings (``pupitre check --json``): its worst colour now and its
+    three indicators now and next (§13.1 ``currentIndicator`` / ``nextIndicator``, with the
+    time each applies)."""
+
+    def indicators(found: Any) -> dict[str, Any] | None:
+        if found is None:
+            return None
+        return {
+            flex.value: {"status": ind.status.value, "applies_at": ind.applicationDateTime.isoformat()}
+            for flex, ind in found.indicators()
+        }
+
+    return [
+        {
+            "key": site.site_id,
+            "state": rules.site_worst_status(site).value,
+            "site": site.site_label,
+            "mesh": site.mesh_label,
+            "now": indicators(site.currentIndicator),
+            "next": indicators(site.nextIndicator),
+        }
+        for site in sites or []
+    ]
 
 
 def feeds(

@@ -32,7 +32,7 @@ from pupitre.providers.core.checks import Finding
 from pupitre.providers.core.errors import ApiError, ConfigError
 from pupitre.providers.core.feeds import Feed, load_snapshot, record_result
 from pupitre.providers.core.store import StoreError
-from pupitre.providers.core.text import clean_data
+from pupitre.providers.core.text import clean_data, clean_text
 from pupitre.runtime import Runtime
 
 Status = Literal["ok", "attention", "critical", "unknown"]
@@ -288,8 +288,13 @@ def unknown_report(error: str, now: dt.datetime | None = None) -> dict[str, Any]
 
 
 def render(report: dict[str, Any], fmt: str) -> str:
-    """The report in ``fmt`` (one of :data:`FORMATS`), text cleaned (:func:`output`)."""
+    """The report in ``fmt`` (one of :data:`FORMATS`), text cleaned (:func:`output`); the
+    error of a check that could not run keeps its lines (a settings file's problems) in text
+    and in Nagios' long output."""
+    error = report.get("error")
     report = output(report)
+    if isinstance(error, str) and fmt in ("text", "nagios"):
+        report["error"] = clean_text(error, multiline=True)
     if fmt == "json":
         return json.dumps(report, indent=2, ensure_ascii=False)
     if fmt == "nagios":
@@ -317,14 +322,19 @@ def render_text(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _plain(value: float) -> str:
+    """A number without an exponent (perfdata values are ``[-0-9.]``): ``12``, ``0.25``."""
+    return f"{value:.3f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+
+
 def _perf_label(name: str) -> str:
     return "'" + name.replace("'", "").replace("=", "_") + "'"
 
 
 def _perf(name: str, value: float | int | None, unit: str = "", maximum: float | int | None = None) -> str:
     """One performance datum: ``'label'=value[unit];warn;crit;min;max`` (``U``: undetermined)."""
-    shown = "U" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
-    top = "" if maximum is None else f"{maximum:g}"
+    shown = "U" if value is None else _plain(value)
+    top = "" if maximum is None else _plain(maximum)
     return f"{_perf_label(name)}={shown}{unit if value is not None else ''};;;0;{top}"
 
 
@@ -380,7 +390,7 @@ class _Exposition:
             if value is None:
                 continue
             text = ",".join(f'{key}="{_escape_label(v)}"' for key, v in labels.items())
-            number = "NaN" if isinstance(value, float) and math.isnan(value) else f"{value:g}"
+            number = "NaN" if isinstance(value, float) and math.isnan(value) else repr(float(value))
             self.lines.append(f"{name}{{{text}}} {number}" if text else f"{name} {number}")
 
     def text(self) -> str:
@@ -404,8 +414,9 @@ def render_prometheus(report: dict[str, Any]) -> str:
         [({"state": s}, float(s == status)) for s in RANK],
     )
     out.metric("pupitre_check_timestamp_seconds", "When the check ran (Unix time).", [({}, checked)])
-    if "error" in report:
-        return out.text()
+    if "error" in report:  # a comment line: read by people, ignored by the collector
+        error = " ".join(str(report["error"]).split())
+        return f"# pupitre check UNKNOWN: {error}\n" + out.text()
     out.metric("pupitre_check_duration_seconds", "How long the check took.", [({}, report["duration_seconds"])])
     providers = report["providers"]
     out.metric(

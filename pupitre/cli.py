@@ -45,7 +45,7 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-def _runtime(args: argparse.Namespace) -> Any:
+def _runtime(args: argparse.Namespace, settings: Any = None) -> Any:
     from pupitre.runtime import build_runtime
 
     clock = None
@@ -61,7 +61,7 @@ def _runtime(args: argparse.Namespace) -> Any:
             clock = ManualClock(dt.datetime.fromisoformat(args.clock), running=True)
         except ValueError:
             raise ConfigError(f"--clock wants a Paris time like 2026-11-18T15:50, not {args.clock!r}") from None
-    return build_runtime(sandbox=args.sandbox, clock=clock)
+    return build_runtime(settings, sandbox=args.sandbox, clock=clock)
 
 
 def has_terminal() -> bool:
@@ -70,6 +70,9 @@ def has_terminal() -> bool:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from pupitre.providers.core import config
+
+    settings = config.load_settings()  # invalid settings are said first, with or without a terminal
     if not has_terminal():  # cron, a pipe, a redirected file: never paint escape codes there
         print(
             "pupitre: the dashboard needs a terminal (stdin and stdout are not both terminals, e.g. under cron); "
@@ -77,7 +80,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_NO_TERMINAL
-    runtime = _runtime(args)
+    runtime = _runtime(args, settings)
     from pupitre.tui.app import PupitreApp
 
     app = PupitreApp(runtime, start_screen=args.screen)

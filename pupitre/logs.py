@@ -124,8 +124,9 @@ def setup_logging(path: Path | None = None, *, to_stderr: bool = False, level: s
         stderr.setFormatter(SafeLogFormatter())
         root.addHandler(stderr)
     root.setLevel(LEVELS[level])
-    # httpx's own lines repeat pupitre's request log (pupitre.http); kept at debug only
-    logging.getLogger("httpx").setLevel(logging.DEBUG if level == "debug" else logging.WARNING)
+    # httpx's own lines repeat pupitre's request log (pupitre.http) with the query strings, which
+    # may hold identifiers: never below warning, debug included
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     STATE.path, STATE.problem = state.path, state.problem
     if state.problem:
         logging.getLogger("pupitre").warning("logging to %s: %s", state.path or "nowhere", state.problem)

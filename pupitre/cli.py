@@ -81,6 +81,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         return EXIT_NO_TERMINAL
     runtime = _runtime(args, settings)
+    runtime.start_pruning()
     from pupitre.tui.app import PupitreApp
 
     app = PupitreApp(runtime, start_screen=args.screen)
@@ -100,7 +101,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     from pupitre import check
 
     options = check.Options(max_age=args.max_age, force=args.force, timeout=args.timeout)
-    return check.main(_runtime(args), fmt=check_format(args), options=options)
+    runtime = _runtime(args)
+    runtime.start_pruning()
+    return check.main(runtime, fmt=check_format(args), options=options)
 
 
 def check_unknown(fmt: str, sentence: str) -> int:

@@ -446,3 +446,17 @@ async def test_adict_rights_are_read_once_a_day_unless_forced(make: Make) -> Non
     tomorrow = await check.run_checks(runtime)
     assert tomorrow["feeds"]["grdf_adict.rights"]["source"] == "fetched" and downloads() == 3
     await runtime.aclose()
+
+
+def test_red_at_several_sites_is_one_finding_naming_each(make: Make, capsys: pytest.CaptureFixture[str]) -> None:
+    runtime = make(at(10, 30))
+    simulator = runtime.simulators["grtgaz"]
+    simulator.schedule("LI1003", Flex.Q_TO_QPLUS, IndicatorStatus.RED, at(9, 52))
+    simulator.schedule("LI1001", Flex.PARTIAL, IndicatorStatus.RED, at(9, 52))
+    code, out = run(runtime, capsys, "json")
+    report = json.loads(out)
+    (red,) = [f for f in report["findings"] if f["provider"] == "GRTgaz"]
+    assert red["level"] == "attention" and code == 1
+    assert "Cycofos (Provence): RED on Q→Q+" in red["message"] and "DK6" in red["message"]
+    states = {s["key"]: s["state"] for s in report["providers"]["grtgaz"]["items"]}
+    assert states["LI1003"] == states["LI1001"] == "RED" and list(states.values()).count("RED") == 2

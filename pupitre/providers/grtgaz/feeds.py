@@ -235,9 +235,14 @@ def findings(sites: list[SiteIndicators] | None, now: Any) -> list[Finding]:
         result.append(
             Finding(TITLE, "critical", "GREY (flexibility shortage) at " + ", ".join(s.site_label for s in grey))
         )
+    # one finding per cause, naming every site it concerns (the JSON lists each site: items())
+    reds = []
     for site in red:
         bad = [flex.value for flex, ind in site.currentIndicator.indicators() if ind.status is IndicatorStatus.RED]
-        result.append(Finding(TITLE, "attention", f"{site.site_label} ({site.mesh_label}): RED on " + ", ".join(bad)))
+        reds.append(f"{site.site_label} ({site.mesh_label}): RED on " + ", ".join(bad))
+    if reds:
+        result.append(Finding(TITLE, "attention", "; ".join(reds)))
+    odds = []
     for site in sites:
         odd = [
             f"{flex.value} {ind.status.word}"
@@ -245,17 +250,18 @@ def findings(sites: list[SiteIndicators] | None, now: Any) -> list[Finding]:
             if not ind.status.known
         ]
         if odd:
-            result.append(Finding(TITLE, "attention", f"{site.site_label} ({site.mesh_label}): ? " + ", ".join(odd)))
+            odds.append(f"{site.site_label} ({site.mesh_label}): ? " + ", ".join(odd))
+    if odds:
+        result.append(Finding(TITLE, "attention", "; ".join(odds)))
+    announced: dict[Level, list[str]] = {}
     for change in rules.upcoming_changes(sites, now):
         level: Level = "critical" if change.next is IndicatorStatus.GREY else "attention"
         if change.next is not IndicatorStatus.GREEN:
-            result.append(
-                Finding(
-                    TITLE,
-                    level,
-                    f"{change.site_label}: {change.flex.value} turns {change.next.value} at {change.applies_at:%H:%M}",
-                )
+            announced.setdefault(level, []).append(
+                f"{change.site_label}: {change.flex.value} turns {change.next.value} at {change.applies_at:%H:%M}"
             )
+    for level, texts in announced.items():
+        result.append(Finding(TITLE, level, "; ".join(texts)))
     if not result:
         result.append(Finding(TITLE, "ok", f"all {len(sites)} sites green, no change announced"))
     return result

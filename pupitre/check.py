@@ -97,7 +97,7 @@ async def read_feed(
     if stored is not None and not options.force:
         data, at = stored
         if feed.reuse is not None and feed.reuse(at, now):
-            return Outcome(feed, "store", data, at, reason="read once a day, the document's recommended frequency")
+            return Outcome(feed, "store", data, at, reason="read within the document's recommended frequency")
         age = (now - at).total_seconds()
         if options.max_age is not None and feed.fetch_older is None and 0 <= age <= options.max_age:
             return Outcome(feed, "store", data, at, reason=f"fresher than --max-age {options.max_age:g} s")

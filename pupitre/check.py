@@ -1,104 +1,505 @@
-"""``pupitre check``: the daily checks without the UI (no Textual import).
+"""``pupitre check``: the daily checks as a monitoring probe (no Textual import).
 
-Exit codes: 0 all fine, 1 attention (e.g. a RED or announced RED indicator),
-2 critical (GREY shortage, or data unavailable).
+Exit codes follow the Nagios / Icinga plugin convention:
+
+* 0 OK, 1 WARNING (a finding needs attention), 2 CRITICAL (a critical finding);
+* 3 UNKNOWN: the check could not say — its own failure (settings, store, usage, an unexpected
+  error) or a provider not read within its time budget.
+
+A critical finding outranks unknown (a GREY shortage seen is never hidden by another provider
+being down); unknown outranks attention. The check never becomes CRITICAL by its own
+slowness: each feed has a time budget — one answer's time plus what its quota makes the read
+last (:attr:`Feed.pace`) — and a read cut short is reported *partial*, with what it got.
+``--max-age`` answers from the store what is fresher (what a dashboard or ``pupitre agent``
+keeps fresh) and reads only what is older; a feed with a recommended call frequency
+(:attr:`Feed.reuse`: the ADICT rights list once a day) is read again only at it, unless
+``--force``. Every output format (text, ``--json``, ``--format nagios|prometheus``) is printed
+on every path, errors included.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
-from typing import Any
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from pupitre.crash import crash_hook
-from pupitre.providers.core.checks import EXIT_CODES, Finding, overall
+from pupitre.providers.core.checks import Finding
 from pupitre.providers.core.errors import ApiError, ConfigError
-from pupitre.providers.core.feeds import load_snapshot, record_result
+from pupitre.providers.core.feeds import Feed, load_snapshot, record_result
 from pupitre.providers.core.store import StoreError
-from pupitre.providers.core.text import clean_data
+from pupitre.providers.core.text import clean_data, clean_text
 from pupitre.runtime import Runtime
 
-FETCH_TIMEOUT = 30.0
-LABELS = {"ok": "OK", "attention": "ATTENTION", "critical": "CRITICAL"}
+Status = Literal["ok", "attention", "critical", "unknown"]
+STATUSES: tuple[Status, ...] = ("ok", "attention", "critical", "unknown")
+#: How bad each status is, for the overall one (critical > unknown > attention > ok).
+RANK: dict[str, int] = {"ok": 0, "attention": 1, "unknown": 2, "critical": 3}
+EXIT_CODES: dict[str, int] = {"ok": 0, "attention": 1, "critical": 2, "unknown": 3}
+LABELS = {"ok": "OK", "attention": "ATTENTION", "critical": "CRITICAL", "unknown": "UNKNOWN"}
+#: The plugin words of ``--format nagios`` (WARNING is pupitre's "attention").
+NAGIOS_WORDS = {"ok": "OK", "attention": "WARNING", "critical": "CRITICAL", "unknown": "UNKNOWN"}
+FORMATS = ("text", "json", "nagios", "prometheus")
+#: One answer's time: the HTTP client's timeouts with a retry (a feed's budget adds its pace).
+ANSWER_SECONDS = 30.0
+#: Kept back from ``--timeout`` to print the answer before the caller's own timeout.
+PRINT_SECONDS = 1.0
 
 
-async def run_checks(runtime: Runtime, timeout: float = FETCH_TIMEOUT) -> dict[str, Any]:
-    """Fetch every feed once, record good results, and evaluate each provider's findings."""
+@dataclass(frozen=True)
+class Options:
+    """How the check reads: ``max_age`` (seconds: answer from the store what is fresher),
+    ``force`` (read everything, the recommended frequencies aside), ``timeout`` (seconds the
+    whole check may take: each feed's budget is cut to fit)."""
+
+    max_age: float | None = None
+    force: bool = False
+    timeout: float | None = None
+    answer_seconds: float = ANSWER_SECONDS
+
+
+@dataclass
+class Outcome:
+    """One feed's part of the check: ``source`` is ``fetched``, ``partial`` (read cut short
+    by its time budget), ``store`` (answered from the store) or ``failed``."""
+
+    feed: Feed[Any]
+    source: str
+    data: Any = None
+    fetched_at: dt.datetime | None = None
+    error: str = ""
+    reason: str = ""
+    read: int | None = None
+    total: int | None = None
+    budget: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.source != "failed"
+
+
+def worst(levels: list[str]) -> Status:
+    """The worst status among ``levels`` (``ok`` when empty)."""
+    found = max(levels, key=RANK.__getitem__, default="ok")
+    return next(status for status in STATUSES if status == found)
+
+
+async def read_feed(
+    runtime: Runtime, feed: Feed[Any], options: Options, now: dt.datetime, deadline: float | None
+) -> Outcome:
+    """One feed: from the store when it may be (``--max-age``, the recommended frequency),
+    else read within its time budget."""
+    stored = load_snapshot(runtime.store, feed)
+    if stored is not None and not options.force:
+        data, at = stored
+        if feed.reuse is not None and feed.reuse(at, now):
+            return Outcome(feed, "store", data, at, reason="read within the document's recommended frequency")
+        age = (now - at).total_seconds()
+        if options.max_age is not None and feed.fetch_older is None and 0 <= age <= options.max_age:
+            return Outcome(feed, "store", data, at, reason=f"fresher than --max-age {options.max_age:g} s")
+    older = feed.fetch_older if options.max_age is not None and not options.force else None
+    max_age = options.max_age if older is not None else None
+    try:
+        budget = options.answer_seconds + feed.pace(max_age)
+    except (StoreError, ConfigError):  # the pace is an estimate: a store that cannot say leaves one answer's time
+        budget = options.answer_seconds
+    if deadline is not None:
+        budget = max(0.0, min(budget, deadline - time.monotonic()))
+    try:
+        if older is not None and max_age is not None:
+            data = await asyncio.wait_for(older(max_age), budget)
+        else:
+            data = await asyncio.wait_for(feed.fetch(), budget)
+    except asyncio.TimeoutError:
+        part = feed.partial() if feed.partial is not None else None
+        if part is not None and part.read > 0:
+            return Outcome(feed, "partial", part.data, now, read=part.read, total=part.total, budget=budget)
+        return Outcome(feed, "failed", error=f"{feed.title}: no answer within {budget:.0f} s", budget=budget)
+    except (ApiError, ConfigError, StoreError) as error:
+        return Outcome(feed, "failed", error=str(error), budget=budget)
+    return Outcome(feed, "fetched", data, now, budget=budget)
+
+
+async def run_checks(runtime: Runtime, options: Options | None = None) -> dict[str, Any]:
+    """Read every feed once (or answer from the store), record good results, and evaluate
+    each provider's findings; the report every output format is rendered from."""
+    options = options or Options()
+    started = time.monotonic()
+    deadline = started + max(0.0, options.timeout - PRINT_SECONDS) if options.timeout is not None else None
     now = runtime.clock.now()
     notes = runtime.environment_notes()  # before this run writes the first rows of an environment
-    findings: list[Finding] = []
-    feeds_report: dict[str, Any] = {}
+    findings: list[dict[str, Any]] = []
     notice = runtime.store_notice
     if notice is not None:
-        findings.append(Finding("Store", notice.level, notice.message))
+        findings.append(_finding(Finding("Store", notice.level, notice.message)))
 
-    async def one(feed: Any) -> tuple[Any, Any]:
-        try:
-            return await asyncio.wait_for(feed.fetch(), timeout), None
-        except asyncio.TimeoutError:
-            return None, f"{feed.title}: no answer within {timeout:.0f} s"
-        except (ApiError, ConfigError) as error:
-            return None, str(error)
-
-    results = await asyncio.gather(*(one(feed) for feed in runtime.feeds))
+    outcomes: list[Outcome] = await asyncio.gather(
+        *(read_feed(runtime, feed, options, now, deadline) for feed in runtime.feeds)
+    )
     good: dict[str, dict[str, Any]] = {name: {} for name in runtime.connections}
-    for feed, (data, error) in zip(runtime.feeds, results, strict=True):
-        sandbox = feed.provider in runtime.sandboxed
-        if error is not None:
-            last = load_snapshot(runtime.store, feed)
-            age = f"; last good data from {last[1]:%d/%m %H:%M}" if last else ""
+    for outcome in outcomes:
+        feed = outcome.feed
+        if outcome.source in ("fetched", "partial"):
+            previous = load_snapshot(runtime.store, feed)
+            try:
+                record_result(runtime.store, feed, previous[0] if previous else None, outcome.data, now)
+            except StoreError as error:
+                findings.append(_finding(Finding("Store", "attention", f"{feed.title}: fresh data not saved: {error}")))
+        if outcome.ok:
+            good[feed.provider][feed.name] = outcome.data
+
+    findings += _failures(runtime, outcomes)
+    for outcome in outcomes:
+        if outcome.source == "partial":
+            title = runtime.connections[outcome.feed.provider].title
             findings.append(
-                Finding(runtime.connections[feed.provider].title, "critical", f"data unavailable: {error}{age}")
+                {
+                    "provider": title,
+                    "level": "attention",
+                    "message": f"{outcome.feed.title}: partial — {outcome.read} of {outcome.total} read within "
+                    f"the time budget ({outcome.budget:.0f} s at the quota's pace); the others keep their last "
+                    "good data",
+                    "feeds": [outcome.feed.name],
+                }
             )
-            feeds_report[feed.name] = {"ok": False, "error": error, "sandbox": sandbox}
-            continue
-        previous = load_snapshot(runtime.store, feed)
-        try:
-            record_result(runtime.store, feed, previous[0] if previous else None, data, now)
-        except StoreError as error:
-            findings.append(Finding("Store", "attention", f"{feed.title}: fresh data not saved: {error}"))
-        good[feed.provider][feed.name] = data
-        feeds_report[feed.name] = {"ok": True, "fetched_at": now.isoformat(), "sandbox": sandbox}
+    providers: dict[str, Any] = {}
     for name, connection in runtime.connections.items():
-        findings += connection.findings(good[name], now)
-    status = overall(findings)
+        own = [_finding(f) for f in connection.findings(good[name], now)]
+        findings += own
+        levels = [f["level"] for f in findings if f["provider"] == connection.title]
+        providers[name] = {
+            "title": connection.title,
+            "status": worst(levels),
+            "environment": runtime.environments[name].label,
+            "sandbox": name in runtime.sandboxed,
+            "items": connection.items(good[name], now),
+        }
+    status = worst([f["level"] for f in findings])
     return {
         "status": status,
         "exit_code": EXIT_CODES[status],
         "checked_at": now.isoformat(),
+        "duration_seconds": round(time.monotonic() - started, 3),
+        "options": {"max_age": options.max_age, "force": options.force, "timeout": options.timeout},
         "sandbox": sorted(runtime.sandboxed),
         "simulated": [runtime.connections[name].title for name in runtime.providers if name in runtime.sandboxed],
         "environments": {
             runtime.connections[name].title: runtime.environments[name].label for name in runtime.providers
         },
         "notes": notes,
-        "feeds": feeds_report,
-        "findings": [{"provider": f.provider, "level": f.level, "message": f.message} for f in findings],
+        "feeds": {o.feed.name: _feed_report(runtime, o, now) for o in outcomes},
+        "findings": findings,
+        "providers": providers,
+        "quotas": _quotas(runtime),
     }
 
 
+def _finding(finding: Finding) -> dict[str, Any]:
+    return {"provider": finding.provider, "level": finding.level, "message": finding.message}
+
+
+def _failures(runtime: Runtime, outcomes: list[Outcome]) -> list[dict[str, Any]]:
+    """One ``unknown`` finding per provider and cause: a provider down is one line, not one per feed."""
+    groups: dict[tuple[str, str], list[Outcome]] = {}
+    for outcome in outcomes:
+        if not outcome.ok:
+            groups.setdefault((outcome.feed.provider, outcome.error), []).append(outcome)
+    out = []
+    for (provider, error), failed in groups.items():
+        lasts = [s[1] for s in (load_snapshot(runtime.store, o.feed) for o in failed) if s is not None]
+        age = f"; last good data from {min(lasts):%d/%m %H:%M}" if lasts else ""
+        feeds = f" ({len(failed)} feeds: {', '.join(o.feed.title for o in failed)})" if len(failed) > 1 else ""
+        out.append(
+            {
+                "provider": runtime.connections[provider].title,
+                "level": "unknown",
+                "message": f"data unavailable: {error}{age}{feeds}",
+                "feeds": [o.feed.name for o in failed],
+            }
+        )
+    return out
+
+
+def _feed_report(runtime: Runtime, outcome: Outcome, now: dt.datetime) -> dict[str, Any]:
+    """A feed's line of the report: where its data came from, its age, its last success."""
+    feed = outcome.feed
+    report: dict[str, Any] = {
+        "ok": outcome.ok,
+        "provider": feed.provider,
+        "source": outcome.source,
+        "sandbox": feed.provider in runtime.sandboxed,
+    }
+    last = outcome.fetched_at
+    if outcome.ok:
+        report["fetched_at"] = last.isoformat() if last else None
+    else:
+        report["error"] = outcome.error
+        stored = load_snapshot(runtime.store, feed)
+        last = stored[1] if stored is not None else None
+    report["last_success"] = last.isoformat() if last else None
+    report["age_seconds"] = round((now - last).total_seconds(), 3) if last else None
+    if outcome.reason:
+        report["reason"] = outcome.reason
+    if outcome.source == "partial":
+        report["read"], report["total"] = outcome.read, outcome.total
+    if outcome.budget is not None:
+        report["budget_seconds"] = round(outcome.budget, 1)
+    return report
+
+
+def _quotas(runtime: Runtime) -> list[dict[str, Any]]:
+    """Each quota-paced credential's use today (shared by every process on the store)."""
+    out = []
+    for name, connection in runtime.connections.items():
+        if connection.quota is None:
+            continue
+        try:
+            limiter = connection.quota()
+            used = limiter.used_today()
+        except (StoreError, ConfigError):
+            continue
+        out.append(
+            {
+                "provider": name,
+                "title": connection.title,
+                "credential": limiter.credential,
+                "used_today": used,
+                "per_day": limiter.per_day,
+                "per_second": limiter.per_second,
+            }
+        )
+    return out
+
+
+# -- the answer when the check itself failed --------------------------------------------------
+
+
+def unknown_report(error: str, now: dt.datetime | None = None) -> dict[str, Any]:
+    """The report of a check that could not run (settings, store, usage, crash): UNKNOWN (3)."""
+    at = now or dt.datetime.now(dt.timezone.utc).astimezone()
+    return {"status": "unknown", "exit_code": EXIT_CODES["unknown"], "checked_at": at.isoformat(), "error": error}
+
+
+# -- output formats ---------------------------------------------------------------------------
+
+
+def render(report: dict[str, Any], fmt: str) -> str:
+    """The report in ``fmt`` (one of :data:`FORMATS`), text cleaned (:func:`output`); the
+    error of a check that could not run keeps its lines (a settings file's problems) in text
+    and in Nagios' long output."""
+    error = report.get("error")
+    report = output(report)
+    if isinstance(error, str) and fmt in ("text", "nagios"):
+        report["error"] = clean_text(error, multiline=True)
+    if fmt == "json":
+        return json.dumps(report, indent=2, ensure_ascii=False)
+    if fmt == "nagios":
+        return render_nagios(report)
+    if fmt == "prometheus":
+        return render_prometheus(report)
+    return render_text(report)
+
+
 def render_text(report: dict[str, Any]) -> str:
-    """The report as lines for a terminal or a cron mail (text cleaned: :func:`output`)."""
-    lines = [f"pupitre check — {LABELS[report['status']]} ({report['checked_at'][:19]})"]
+    """The report as lines for a terminal or a cron mail."""
+    status = report["status"]
+    if "error" in report:
+        return f"pupitre check — UNKNOWN: {str(report['error']).removeprefix('pupitre: ')}"
+    lines = [f"pupitre check — {LABELS[status]} ({report['checked_at'][:19]})"]
     if report["simulated"]:
         lines.append(f"  SIMULATED (sandbox data, not the real APIs): {', '.join(report['simulated'])}")
     for note in report["notes"]:
         lines.append(f"  NOTE: {note}")
+    for name, feed in report["feeds"].items():
+        if feed["source"] == "store":
+            lines.append(f"  FROM STORE: {name}, read {feed['fetched_at'][:16]} ({feed['reason']})")
     for finding in report["findings"]:
         lines.append(f"  [{LABELS[finding['level']]:>9}] {finding['provider']}: {finding['message']}")
     return "\n".join(lines)
 
 
-def main(runtime: Runtime, *, as_json: bool) -> int:
+def _plain(value: float) -> str:
+    """A number without an exponent (perfdata values are ``[-0-9.]``): ``12``, ``0.25``."""
+    return f"{value:.3f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+
+
+def _perf_label(name: str) -> str:
+    return "'" + name.replace("'", "").replace("=", "_") + "'"
+
+
+def _perf(name: str, value: float | int | None, unit: str = "", maximum: float | int | None = None) -> str:
+    """One performance datum: ``'label'=value[unit];warn;crit;min;max`` (``U``: undetermined)."""
+    shown = "U" if value is None else _plain(value)
+    top = "" if maximum is None else _plain(maximum)
+    return f"{_perf_label(name)}={shown}{unit if value is not None else ''};;;0;{top}"
+
+
+def render_nagios(report: dict[str, Any]) -> str:
+    """One status line with performance data (counts, data ages, quota use), then one line
+    per finding (the plugin's long output)."""
+    word = NAGIOS_WORDS[report["status"]]
+    if "error" in report:
+        return f"PUPITRE {word} - {str(report['error']).removeprefix('pupitre: ')}"
+    findings = report["findings"]
+    bad = sorted((f for f in findings if f["level"] != "ok"), key=lambda f: -RANK[f["level"]])
+    if bad:
+        summary = "; ".join(f"{f['provider']}: {f['message']}" for f in bad)
+        if len(summary) > 200:
+            summary = summary[:199].rstrip() + "…"
+        counts = ", ".join(
+            f"{sum(1 for f in bad if f['level'] == level)} {NAGIOS_WORDS[level].lower()}"
+            for level in ("critical", "unknown", "attention")
+            if any(f["level"] == level for f in bad)
+        )
+        summary = f"{counts}: {summary}"
+    else:
+        summary = f"all fine ({len(report['providers'])} providers)"
+    perf = [_perf(NAGIOS_WORDS[level].lower(), sum(1 for f in findings if f["level"] == level)) for level in RANK]
+    feeds = report["feeds"].values()
+    perf.append(_perf("feeds_failed", sum(1 for f in feeds if not f["ok"]), maximum=len(feeds)))
+    perf.append(_perf("feeds_partial", sum(1 for f in feeds if f["source"] == "partial"), maximum=len(feeds)))
+    for name, provider in report["providers"].items():
+        perf.append(_perf(f"items_{name}", len(provider["items"])))
+    for name, feed in report["feeds"].items():
+        perf.append(_perf(f"age_{name}", feed["age_seconds"], "s"))
+    for quota in report["quotas"]:
+        perf.append(_perf(f"quota_{quota['provider']}", quota["used_today"], maximum=quota["per_day"]))
+    perf.append(_perf("duration", report["duration_seconds"], "s"))
+    lines = [f"PUPITRE {word} - {summary} | {' '.join(perf)}"]
+    lines += [f"[{NAGIOS_WORDS[f['level']]}] {f['provider']}: {f['message']}" for f in findings]
+    return "\n".join(lines)
+
+
+def _escape_label(value: object) -> str:
+    return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+class _Exposition:
+    """Prometheus text exposition (format 0.0.4): each metric's HELP and TYPE, then its samples."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def metric(self, name: str, help_text: str, samples: list[tuple[dict[str, object], float | None]]) -> None:
+        self.lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
+        for labels, value in samples:
+            if value is None:
+                continue
+            text = ",".join(f'{key}="{_escape_label(v)}"' for key, v in labels.items())
+            number = "NaN" if isinstance(value, float) and math.isnan(value) else repr(float(value))
+            self.lines.append(f"{name}{{{text}}} {number}" if text else f"{name} {number}")
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
+def render_prometheus(report: dict[str, Any]) -> str:
+    """The report for node_exporter's textfile collector: states, data ages, quota use and the
+    last success of each feed (write it to a temporary file, then rename it into the directory)."""
+    out = _Exposition()
+    status = report["status"]
+    checked = dt.datetime.fromisoformat(report["checked_at"]).timestamp()
+    out.metric(
+        "pupitre_check_exit_code",
+        "Exit code of pupitre check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
+        [({}, EXIT_CODES[status])],
+    )
+    out.metric(
+        "pupitre_check_state",
+        "The check's state (1 for the current one).",
+        [({"state": s}, float(s == status)) for s in RANK],
+    )
+    out.metric("pupitre_check_timestamp_seconds", "When the check ran (Unix time).", [({}, checked)])
+    if "error" in report:  # a comment line: read by people, ignored by the collector
+        error = " ".join(str(report["error"]).split())
+        return f"# pupitre check UNKNOWN: {error}\n" + out.text()
+    out.metric("pupitre_check_duration_seconds", "How long the check took.", [({}, report["duration_seconds"])])
+    providers = report["providers"]
+    out.metric(
+        "pupitre_provider_state",
+        "Each provider's state (1 for the current one).",
+        [({"provider": name, "state": s}, float(p["status"] == s)) for name, p in providers.items() for s in RANK],
+    )
+    out.metric(
+        "pupitre_findings",
+        "Findings by level.",
+        [({"level": level}, float(sum(1 for f in report["findings"] if f["level"] == level))) for level in RANK],
+    )
+    counts: dict[tuple[str, str], int] = {}
+    for name, provider in providers.items():
+        for item in provider["items"]:
+            key = (name, str(item.get("state", "")))
+            counts[key] = counts.get(key, 0) + 1
+    out.metric(
+        "pupitre_items",
+        "Items behind the findings (sites, contracts, requests, rights, orders) by state.",
+        [({"provider": p, "state": s}, float(n)) for (p, s), n in sorted(counts.items())],
+    )
+    feeds = report["feeds"]
+    out.metric(
+        "pupitre_feed_up",
+        "1 when the feed has data this run (read, partial or from the store).",
+        [({"feed": n, "provider": f["provider"]}, float(f["ok"])) for n, f in feeds.items()],
+    )
+    out.metric(
+        "pupitre_feed_partial",
+        "1 when the feed's read was cut short by its time budget.",
+        [({"feed": n, "provider": f["provider"]}, float(f["source"] == "partial")) for n, f in feeds.items()],
+    )
+    out.metric(
+        "pupitre_feed_from_store",
+        "1 when the feed was answered from the store (--max-age, frequency).",
+        [({"feed": n, "provider": f["provider"]}, float(f["source"] == "store")) for n, f in feeds.items()],
+    )
+    out.metric(
+        "pupitre_feed_data_age_seconds",
+        "Age of the feed's last good data.",
+        [({"feed": n, "provider": f["provider"]}, f["age_seconds"]) for n, f in feeds.items()],
+    )
+    out.metric(
+        "pupitre_feed_last_success_timestamp_seconds",
+        "When the feed last read its data well (Unix time).",
+        [
+            ({"feed": n, "provider": f["provider"]}, dt.datetime.fromisoformat(f["last_success"]).timestamp())
+            for n, f in feeds.items()
+            if f["last_success"]
+        ],
+    )
+    quotas = report["quotas"]
+    out.metric(
+        "pupitre_quota_used_today_calls",
+        "Calls of the credential's quota used today (every process).",
+        [({"provider": q["provider"], "credential": q["credential"]}, float(q["used_today"])) for q in quotas],
+    )
+    out.metric(
+        "pupitre_quota_per_day_calls",
+        "The credential's daily quota.",
+        [({"provider": q["provider"], "credential": q["credential"]}, q["per_day"]) for q in quotas],
+    )
+    out.metric(
+        "pupitre_quota_per_second_calls",
+        "The rate the credential's calls are paced at.",
+        [({"provider": q["provider"], "credential": q["credential"]}, q["per_second"]) for q in quotas],
+    )
+    return out.text()
+
+
+def main(runtime: Runtime, *, fmt: str = "text", options: Options | None = None) -> int:
+    """Run the check, print it in ``fmt``, return its exit code."""
+
     async def go() -> dict[str, Any]:
         try:
             crash_hook("check")
-            return await run_checks(runtime)
+            return await run_checks(runtime, options)
         finally:
             await runtime.aclose()
 
-    report = output(asyncio.run(go()))
-    print(json.dumps(report, indent=2, ensure_ascii=False) if as_json else render_text(report))
+    report = asyncio.run(go())
+    print(render(report, fmt), end="" if fmt == "prometheus" else "\n")
     return int(report["exit_code"])
 
 

@@ -1,14 +1,16 @@
 """The ``pupitre`` command. Heavy imports (Textual, the simulators) happen only where needed.
 
-pupitre [--sandbox]               open the dashboard
-pupitre check [--json] [--sandbox]   daily checks without the UI; exit 0 / 1 / 2
+pupitre [--sandbox] [--log-level LEVEL]   open the dashboard (needs a terminal)
+pupitre check [--json|--format F] [--max-age S] [--force] [--timeout S]
+                                  the daily checks as a monitoring probe; exit 0 / 1 / 2 / 3
 pupitre config path|show|check|edit  settings (check: every problem with its line)
 pupitre keys                      every key binding id, its key and remapped key
 pupitre secrets set|delete|where  secrets (keyring or user-only credentials file)
 pupitre store check|backup [PATH]  the local store's integrity; a consistent copy
 pupitre sandbox serve             serve the simulators on loopback
 pupitre outbox [release|drop]     held and pending actions of every environment
-pupitre audit [--all]             the audit log, with each line's environment
+pupitre audit [--since] [--provider] [--outcome] [--json|--csv]
+                                  the audit log, with each line's environment and who
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 from pupitre import __version__, cli_outbox
 from pupitre.cli_config import add_subcommands
@@ -25,10 +27,25 @@ from pupitre.crash import EXIT_CHECK_UNKNOWN, EXIT_CRASH, crash_hook, crash_sent
 from pupitre.logs import setup_logging
 
 EXIT_ERROR = 2
+#: The dashboard started without a terminal (e.g. from cron): refused at start, like bad settings.
+EXIT_NO_TERMINAL = 2
+LOG_LEVELS = ("debug", "info", "warning", "error")
 log = logging.getLogger("pupitre")
 
 
-def _runtime(args: argparse.Namespace) -> Any:
+class UsageError(Exception):
+    """The command line cannot be parsed (argparse's message)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser that raises :class:`UsageError` instead of exiting 2, so that
+    ``pupitre check`` can answer UNKNOWN (3) in its own format, as a monitoring probe must."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _runtime(args: argparse.Namespace, settings: Any = None) -> Any:
     from pupitre.runtime import build_runtime
 
     clock = None
@@ -44,11 +61,27 @@ def _runtime(args: argparse.Namespace) -> Any:
             clock = ManualClock(dt.datetime.fromisoformat(args.clock), running=True)
         except ValueError:
             raise ConfigError(f"--clock wants a Paris time like 2026-11-18T15:50, not {args.clock!r}") from None
-    return build_runtime(sandbox=args.sandbox, clock=clock)
+    return build_runtime(settings, sandbox=args.sandbox, clock=clock)
+
+
+def has_terminal() -> bool:
+    """Whether the dashboard can paint: stdin and stdout are both terminals."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    runtime = _runtime(args)
+    from pupitre.providers.core import config
+
+    settings = config.load_settings()  # invalid settings are said first, with or without a terminal
+    if not has_terminal():  # cron, a pipe, a redirected file: never paint escape codes there
+        print(
+            "pupitre: the dashboard needs a terminal (stdin and stdout are not both terminals, e.g. under cron); "
+            "without the UI use `pupitre check` (see `pupitre check --help`)",
+            file=sys.stderr,
+        )
+        return EXIT_NO_TERMINAL
+    runtime = _runtime(args, settings)
+    runtime.start_pruning()
     from pupitre.tui.app import PupitreApp
 
     app = PupitreApp(runtime, start_screen=args.screen)
@@ -59,10 +92,39 @@ def cmd_run(args: argparse.Namespace) -> int:
     return app.return_code or 0
 
 
+def check_format(args: argparse.Namespace) -> str:
+    """``pupitre check``'s output format (``--json`` is ``--format json``)."""
+    return "json" if getattr(args, "json", False) else getattr(args, "format", None) or "text"
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from pupitre import check
 
-    return check.main(_runtime(args), as_json=args.json)
+    options = check.Options(max_age=args.max_age, force=args.force, timeout=args.timeout)
+    runtime = _runtime(args)
+    runtime.start_pruning()
+    return check.main(runtime, fmt=check_format(args), options=options)
+
+
+def check_unknown(fmt: str, sentence: str) -> int:
+    """``pupitre check`` could not run (settings, store, usage, crash): UNKNOWN (3), printed on
+    stdout in the asked format (monitoring reads it there)."""
+    from pupitre import check
+
+    report = check.unknown_report(sentence)
+    print(check.render(report, fmt), end="" if fmt == "prometheus" else "\n")
+    return EXIT_CHECK_UNKNOWN
+
+
+def _seconds(text: str) -> float:
+    """A positive number of seconds (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}")
+    return value
 
 
 def cmd_sandbox_serve(args: argparse.Namespace) -> int:
@@ -101,11 +163,17 @@ class _VersionAction(argparse.Action):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pupitre", description="Control-room dashboard for French energy APIs (GRTgaz, EDF OA, GRDF, Switchgrid)."
     )
     parser.add_argument("--version", action=_VersionAction)
     parser.add_argument("--sandbox", action="store_true", help="run every provider on its built-in simulator")
+    parser.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        default=None,
+        help="what the log keeps (default: info, or PUPITRE_LOG_LEVEL); debug adds every call's details",
+    )
     parser.add_argument(
         "--clock",
         metavar="YYYY-MM-DDTHH:MM",
@@ -119,10 +187,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.set_defaults(handler=cmd_run)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    check = sub.add_parser("check", help="run the daily checks without the UI (exit 0 fine, 1 attention, 2 critical)")
-    check.add_argument("--json", action="store_true", help="machine-readable output")
-    check.add_argument("--sandbox", action="store_true", help="check against the simulators")
-    check.add_argument("--clock", metavar="YYYY-MM-DDTHH:MM", help="with --sandbox: the simulated time")
+    check = sub.add_parser(
+        "check",
+        help="the daily checks as a monitoring probe (exit 0 OK, 1 warning, 2 critical, 3 unknown)",
+        description="The daily checks without the UI, as a Nagios/Icinga plugin: exit 0 OK, 1 WARNING "
+        "(attention), 2 CRITICAL, 3 UNKNOWN (settings, store, usage, an unexpected error, a provider not "
+        "read within its time).",
+    )
+    check.add_argument("--json", action="store_true", help="machine-readable output (= --format json)")
+    check.add_argument("--format", choices=("text", "json", "nagios", "prometheus"), default=None, help="output format")
+    # SUPPRESS: `pupitre --sandbox check` and `pupitre check --sandbox` mean the same (the
+    # subcommand's own default must not override the top-level flag)
+    check.add_argument("--sandbox", action="store_true", default=argparse.SUPPRESS, help="check against the simulators")
+    check.add_argument(
+        "--clock", metavar="YYYY-MM-DDTHH:MM", default=argparse.SUPPRESS, help="with --sandbox: the simulated time"
+    )
+    check.add_argument(
+        "--max-age",
+        type=_seconds,
+        metavar="SECONDS",
+        help="answer from the store what was read less than SECONDS ago; read only what is older",
+    )
+    check.add_argument(
+        "--force", action="store_true", help="read everything, the documents' recommended frequencies aside"
+    )
+    check.add_argument(
+        "--timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="answer within SECONDS (each feed's time budget is cut to fit; a read cut short is partial)",
+    )
     check.set_defaults(handler=cmd_check)
     add_subcommands(sub)
     add_store_subcommands(sub)
@@ -142,16 +236,66 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Top-level options that take a value (to find the command in a command line that does not parse).
+_VALUED = {"--clock", "--screen", "--log-level"}
+
+
+def _command_of(argv: list[str]) -> str | None:
+    """The subcommand named in ``argv`` (``None``: the dashboard), read without parsing it."""
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token in _VALUED:
+            skip = True
+        elif not token.startswith("-"):
+            return token
+    return None
+
+
+def _format_of(argv: list[str]) -> str:
+    """``pupitre check``'s output format, read from a command line that does not parse."""
+    if "--json" in argv:
+        return "json"
+    for i, token in enumerate(argv):
+        value = argv[i + 1] if token == "--format" and i + 1 < len(argv) else token.removeprefix("--format=")
+        if (token == "--format" or token.startswith("--format=")) and value in ("text", "json", "nagios", "prometheus"):
+            return value
+    return "text"
+
+
+def log_level(args: argparse.Namespace) -> str:
+    """``--log-level``, else ``PUPITRE_LOG_LEVEL``, else info (an unknown value is refused)."""
+    import os
+
+    from pupitre.providers.core.errors import ConfigError
+
+    level = getattr(args, "log_level", None) or os.environ.get("PUPITRE_LOG_LEVEL", "").strip().lower() or "info"
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"PUPITRE_LOG_LEVEL={level!r} is not a log level: use one of {', '.join(LOG_LEVELS)}")
+    return level
+
+
 def main(argv: list[str] | None = None) -> int:
     from pupitre.providers.core.errors import ConfigError
     from pupitre.providers.core.store import StoreError
 
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        setup_logging()
+        args = build_parser().parse_args(argv)
+    except UsageError as error:
+        if _command_of(argv) == "check":
+            return check_unknown(_format_of(argv), f"pupitre: {error}")
+        build_parser().print_usage(sys.stderr)
+        print(error, file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        setup_logging(level=log_level(args))
         crash_hook("cli")
         return int(args.handler(args))
     except (ConfigError, StoreError) as error:
+        if args.handler is cmd_check:
+            return check_unknown(check_format(args), f"pupitre: {error}")
         print(f"pupitre: {error}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
@@ -165,15 +309,7 @@ def crashed(args: argparse.Namespace, error: Exception) -> int:
     answers "unknown" (3) in its own format on stdout (monitoring reads it), the rest 70."""
     if args.handler is cmd_check:
         log_crash(error, "pupitre check")
-        sentence = crash_sentence(error, "pupitre check")
-        if args.json:
-            import json
-
-            report = {"status": "unknown", "exit_code": EXIT_CHECK_UNKNOWN, "error": sentence}
-            print(json.dumps(report, indent=2, ensure_ascii=False))
-        else:
-            print(f"pupitre check — UNKNOWN: {sentence.removeprefix('pupitre: ')}")
-        return EXIT_CHECK_UNKNOWN
+        return check_unknown(check_format(args), crash_sentence(error, "pupitre check"))
     where = f"pupitre {args.command}" if getattr(args, "command", None) else "pupitre"
     log_crash(error, where)
     print(crash_sentence(error, where), file=sys.stderr)

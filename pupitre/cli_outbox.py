@@ -10,7 +10,10 @@ pupitre in that mode) or drops it (``drop ID``: never sent). Both decisions are 
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
+import json
+import sys
 from typing import Any
 
 from pupitre.providers.core import config
@@ -24,13 +27,23 @@ from pupitre.providers.core.store import (
     OutboxItem,
     Store,
 )
+from pupitre.providers.core.text import clean_data, csv_cell
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 
 
 def _store() -> Store:
-    return Store(config.store_path())
+    """The store, naming the OS user (or ``[app] operator``) in the audit lines it writes."""
+    from pupitre.runtime import operator_name
+    from pupitre.settings import Settings
+
+    store = Store(config.store_path())
+    try:
+        store.operator = operator_name(config.load_settings())
+    except ConfigError:  # invalid settings: the OS user (the decision is still the operator's)
+        store.operator = operator_name(Settings())
+    return store
 
 
 def _now() -> dt.datetime:
@@ -132,34 +145,81 @@ def cmd_outbox_drop(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def parse_since(text: str, now: dt.datetime | None = None) -> dt.datetime:
+    """``--since``: a span back from now (``90m``, ``24h``, ``7d``), a day (``2026-12-01``: from
+    its midnight) or a moment (``2026-12-01T06:00``), Paris time unless an offset is given."""
+    from pupitre.providers.core.clock import PARIS
+
+    now = now or _now()
+    text = text.strip()
+    units = {"m": 60, "h": 3600, "d": 86400}
+    if text[-1:] in units and text[:-1].isdigit():
+        return now - dt.timedelta(seconds=int(text[:-1]) * units[text[-1]])
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--since wants 90m, 24h, 7d, a day (2026-12-01) or a time (2026-12-01T06:00), not {text!r}"
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=PARIS)
+
+
+AUDIT_COLUMNS = ("at", "who", "environment", "provider", "action", "outcome", "detail")
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
-    """The audit log with the environment of every line: this mode's environments, or all."""
+    """The audit log with the environment and who of every line: this mode's environments, or
+    all; filtered by provider, time and outcome; as text, JSON or CSV."""
     from pupitre.providers.core.secrets import SecretStore
     from pupitre.runtime import PROVIDERS, declared, environment_of
 
+    if args.provider is not None and args.provider not in PROVIDERS:
+        raise ConfigError(f"--provider {args.provider!r} is not a provider: one of {', '.join(PROVIDERS)}")
     store = _store()
     try:
         if not args.all:
             settings = config.load_settings()
             secrets = SecretStore()
-            force = args.sandbox or settings.app.sandbox
+            force = getattr(args, "sandbox", False) or settings.app.sandbox
             store.bind_environments(
                 {
                     name: environment_of(name, settings, sandboxed=force or not declared(name, settings, secrets)).id
                     for name in PROVIDERS
                 }
             )
-        entries = store.audit_entries(limit=args.limit, all_environments=args.all)
+        limit = args.limit if args.limit is not None else None if args.since is not None else 50
+        entries = store.audit_entries(
+            args.provider, limit, all_environments=args.all, since=args.since, outcome=args.outcome
+        )
     finally:
         store.close()
     titles = _titles()
-    for entry in reversed(entries):
-        print(
-            f"{entry.at[:19]}  [{label_of(entry.env)}]  {titles.get(entry.provider, entry.provider)} · "
-            f"{entry.action} · {entry.outcome}  {entry.detail}"
-        )
-    if not entries:
+    rows = [
+        {
+            "at": entry.at,
+            "who": entry.who,
+            "environment": label_of(entry.env),
+            "provider": titles.get(entry.provider, entry.provider),
+            "action": entry.action,
+            "outcome": entry.outcome,
+            "detail": entry.detail,
+        }
+        for entry in reversed(entries)
+    ]
+    if args.format == "json":
+        print(json.dumps(clean_data(rows), indent=2, ensure_ascii=False))
+    elif args.format == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(AUDIT_COLUMNS)
+        writer.writerows([csv_cell(row[column]) for column in AUDIT_COLUMNS] for row in rows)
+    elif not rows:
         print("No audit line.")
+    else:
+        for row in clean_data(rows):
+            print(
+                f"{row['at'][:19]}  {row['who'] or '-'}  [{row['environment']}]  {row['provider']} · "
+                f"{row['action']} · {row['outcome']}  {row['detail']}"
+            )
     return EXIT_OK
 
 
@@ -182,8 +242,23 @@ def add_subcommands(subparsers: Any) -> None:
     drop.add_argument("id", type=int, help="the action's number (#ID)")
     drop.set_defaults(handler=cmd_outbox_drop)
 
-    audit = subparsers.add_parser("audit", help="the audit log, with the environment of every line")
+    audit = subparsers.add_parser(
+        "audit", help="the audit log: every action and operation, with its environment, who and outcome"
+    )
     audit.add_argument("--all", action="store_true", help="every environment's lines (default: this mode's)")
-    audit.add_argument("--sandbox", action="store_true", help="the sandbox's lines (as `pupitre --sandbox`)")
-    audit.add_argument("-n", "--limit", type=int, default=50, help="how many lines (newest; default 50)")
-    audit.set_defaults(handler=cmd_audit)
+    audit.add_argument(
+        "--sandbox",
+        action="store_true",
+        default=argparse.SUPPRESS,  # `pupitre --sandbox audit` means the same
+        help="the sandbox's lines (as `pupitre --sandbox`)",
+    )
+    audit.add_argument("--since", type=parse_since, help="from then on: 90m, 24h, 7d, 2026-12-01, 2026-12-01T06:00")
+    audit.add_argument("--provider", help="one provider's lines: grtgaz, edf_oa, grdf_omega, grdf_adict, switchgrid")
+    audit.add_argument("--outcome", help="one outcome's lines (e.g. delivered, failed, refused)")
+    audit.add_argument(
+        "-n", "--limit", type=int, default=None, help="how many lines (newest; default 50, all with --since)"
+    )
+    shape = audit.add_mutually_exclusive_group()
+    shape.add_argument("--json", dest="format", action="store_const", const="json", help="as JSON")
+    shape.add_argument("--csv", dest="format", action="store_const", const="csv", help="as CSV")
+    audit.set_defaults(handler=cmd_audit, format="text")

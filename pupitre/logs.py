@@ -9,6 +9,7 @@ that fails later (disk full) is dropped silently: it must never print on the ter
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import logging.handlers
 import os
@@ -23,6 +24,19 @@ from pupitre.providers.core.text import SafeLogFormatter
 MAX_BYTES = 2_000_000
 BACKUPS = 3
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+
+
+class IsoFormatter(SafeLogFormatter):
+    """:class:`SafeLogFormatter` with each record's time in ISO 8601, Paris time with its UTC
+    offset (``2026-12-06T09:32:11.123+01:00``): the screen's time zone, unambiguous in any
+    host's zone and across the DST change."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 (logging's name)
+        from pupitre.providers.core.clock import PARIS
+
+        moment = dt.datetime.fromtimestamp(record.created, PARIS)
+        return moment.isoformat(timespec="milliseconds")
 
 
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
@@ -78,7 +92,7 @@ def _handler(path: Path) -> logging.Handler:
     _private_dir(path.parent)
     handler = PrivateRotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
     # control characters in any record (API text, paths, exceptions) are made visible
-    handler.setFormatter(SafeLogFormatter(FORMAT))
+    handler.setFormatter(IsoFormatter(FORMAT))
     return handler
 
 
@@ -86,8 +100,9 @@ def _reason(error: OSError) -> str:
     return error.strerror or type(error).__name__
 
 
-def setup_logging(path: Path | None = None, *, to_stderr: bool = False) -> LogState:
-    """Log to ``path`` (default: the data dir's log), else the fallback, else nowhere."""
+def setup_logging(path: Path | None = None, *, to_stderr: bool = False, level: str = "info") -> LogState:
+    """Log to ``path`` (default: the data dir's log), else the fallback, else nowhere, what is
+    at ``level`` or above (:data:`LEVELS`; ``--log-level`` / ``PUPITRE_LOG_LEVEL``)."""
     from pupitre.providers.core.config import log_path
 
     logging.raiseExceptions = False  # a failed log write must never print a traceback
@@ -108,7 +123,9 @@ def setup_logging(path: Path | None = None, *, to_stderr: bool = False) -> LogSt
         stderr = logging.StreamHandler(sys.stderr)
         stderr.setFormatter(SafeLogFormatter())
         root.addHandler(stderr)
-    root.setLevel(logging.INFO)
+    root.setLevel(LEVELS[level])
+    # httpx's own lines repeat pupitre's request log (pupitre.http) with the query strings, which
+    # may hold identifiers: never below warning, debug included
     logging.getLogger("httpx").setLevel(logging.WARNING)
     STATE.path, STATE.problem = state.path, state.problem
     if state.problem:

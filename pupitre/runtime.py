@@ -10,7 +10,10 @@ No Textual import here.
 from __future__ import annotations
 
 import asyncio
+import getpass
 import logging
+import sqlite3
+import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, NoReturn
@@ -24,7 +27,7 @@ from pupitre.providers.core.feeds import Feed
 from pupitre.providers.core.outbox import Outbox
 from pupitre.providers.core.retry import RetryPolicy
 from pupitre.providers.core.secrets import SecretStore, env_var
-from pupitre.providers.core.store import OUTBOX_HELD, Store, StoreNotice, open_store
+from pupitre.providers.core.store import OUTBOX_HELD, Retention, Store, StoreError, StoreNotice, open_store
 from pupitre.providers.edf_oa import feeds as edf_oa
 from pupitre.providers.grdf_adict import feeds as grdf_adict
 from pupitre.providers.grdf_omega import feeds as grdf_omega
@@ -81,12 +84,15 @@ class Runtime:
             name: environment_of(name, settings, sandboxed=name in sandboxed) for name in PROVIDERS
         }
         self.store.bind_environments({name: env.id for name, env in self.environments.items()})
+        self.store.operator = operator_name(settings)
+        self._pruning: threading.Thread | None = None
+        self._stop_pruning = threading.Event()
         self.connections: dict[str, Connection] = {
             name: module.connect(getattr(settings, name), ctx, sandboxed=name in sandboxed)
             for name, module in PROVIDERS.items()
         }
         self.feeds: list[Feed[Any]] = [
-            f if f.provider in sandboxed else replace(f, fetch=self._connected(f.provider, f.fetch))
+            f if f.provider in sandboxed else self._connected_feed(f)
             for c in self.connections.values()
             for f in c.feeds
         ]
@@ -94,6 +100,20 @@ class Runtime:
             self.store,
             self.clock,
             {key: handler for c in self.connections.values() for key, handler in c.handlers.items()},
+        )
+
+    def _connected_feed(self, feed: Feed[Any]) -> Feed[Any]:
+        """``feed`` with its reads (:meth:`_connected`) preceded by the connection check."""
+        older = feed.fetch_older
+
+        async def fetch_older(max_age: float) -> Any:
+            assert older is not None
+            return await self._connected(feed.provider, lambda: older(max_age))()
+
+        return replace(
+            feed,
+            fetch=self._connected(feed.provider, feed.fetch),
+            fetch_older=None if older is None else fetch_older,
         )
 
     def _connected(self, provider: str, fetch: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
@@ -175,7 +195,30 @@ class Runtime:
         self.http  # noqa: B018 — builds them
         return self._simulators
 
+    def start_pruning(self) -> threading.Thread:
+        """Delete what the retention settings no longer keep (audit, history, snapshots of every
+        environment) in a background thread, in short transactions: the UI never waits for it."""
+        app = self.settings.app
+        retention = Retention(app.keep_audit_days, app.keep_history_days, app.keep_snapshots_days)
+        now = self.clock.now()
+
+        def prune() -> None:
+            try:
+                deleted = self.store.prune(now, retention, stop=self._stop_pruning)
+            except (StoreError, sqlite3.Error) as error:  # a closed or failing store: try again next start
+                log.warning("pruning the store stopped: %s", error)
+                return
+            if any(deleted.values()):
+                log.info("store pruned: %s", ", ".join(f"{n} {table} row(s)" for table, n in deleted.items()))
+
+        self._pruning = threading.Thread(target=prune, name="pupitre-prune", daemon=True)
+        self._pruning.start()
+        return self._pruning
+
     async def aclose(self) -> None:
+        self._stop_pruning.set()
+        if self._pruning is not None:
+            await asyncio.to_thread(self._pruning.join)  # one short transaction at most
         if self._http is not None:
             await self._http.aclose()
         if self.owns_store:
@@ -219,6 +262,16 @@ def build_runtime(
     force = sandbox or settings.app.sandbox
     sandboxed = set(PROVIDERS) if force else {name for name in PROVIDERS if not declared(name, settings, ctx.secrets)}
     return Runtime(settings, ctx, sandboxed, owns_store=owns_store, store_notice=notice)
+
+
+def operator_name(settings: Settings) -> str:
+    """Who the audit log names: ``[app] operator``, else the OS user (``"unknown"`` if none)."""
+    if settings.app.operator:
+        return settings.app.operator
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no user name in the environment nor in the password database
+        return "unknown"
 
 
 def environment_of(provider: str, settings: Settings, *, sandboxed: bool) -> Environment:

@@ -96,6 +96,18 @@ class AppSettings(Section):
         60, gt=0, description="refresh interval of feeds that have no setting of their own"
     )
     notifications: bool = Field(True, description="show pop-up notifications")
+    operator: str = Field(
+        "", description="who the audit log names for this session's actions (empty: the OS user name)"
+    )
+    keep_audit_days: int = Field(
+        365, ge=1, description="days the audit log is kept (pruned at start, in the background)"
+    )
+    keep_history_days: int = Field(
+        90, ge=1, description="days the history of changes (indicators, request statuses, rights) is kept"
+    )
+    keep_snapshots_days: int = Field(
+        30, ge=1, description="days a stored result that was not read again is kept (e.g. programs of past gas days)"
+    )
     keys: dict[str, str] = Field(
         default_factory=dict,
         description='remap key bindings: binding id = key, e.g. { "feeds.refresh" = "f5" }; '

@@ -83,7 +83,7 @@ def make(tmp_path: Path) -> Iterator[Make]:
 
 
 def run(runtime: Runtime, capsys: pytest.CaptureFixture[str], *, as_json: bool) -> tuple[int, str]:
-    code = check.main(runtime, as_json=as_json)
+    code = check.main(runtime, fmt="json" if as_json else "text")
     return code, capsys.readouterr().out
 
 
@@ -151,15 +151,28 @@ def test_grey_on_some_sites_outranks_red(make: Make, capsys: pytest.CaptureFixtu
     assert levels == ["attention", "critical"]
 
 
-def test_data_unavailable_is_critical(make: Make, capsys: pytest.CaptureFixture[str]) -> None:
+def test_data_unavailable_is_unknown(make: Make, capsys: pytest.CaptureFixture[str]) -> None:
+    """A provider that cannot be read leaves the check unable to say: UNKNOWN (3), as Nagios
+    plugins do, never CRITICAL by itself."""
     plan = FaultPlan()
     plan.add("/sfm/v1/sites/*", "status", count=10, status=503)
     runtime = make(at(10, 30), faults=plan, retry=RetryPolicy(attempts=1))
     code, out = run(runtime, capsys, as_json=False)
-    assert code == 2
-    assert out.splitlines()[0].startswith("pupitre check — CRITICAL")
+    assert code == 3
+    assert out.splitlines()[0].startswith("pupitre check — UNKNOWN")
     assert "data unavailable" in out and "HTTP 503" in out
     assert plan.faults[0].count == 9  # one attempt only
+
+
+def test_a_critical_finding_outranks_a_provider_not_read(make: Make, capsys: pytest.CaptureFixture[str]) -> None:
+    plan = FaultPlan()
+    plan.add("/api/v1/*", "status", count=10, status=503)  # EDF OA down
+    runtime = make(at(10, 30), faults=plan)
+    runtime.simulators["grtgaz"].declare_shortage(DAY)
+    code, out = run(runtime, capsys, as_json=True)
+    report = json.loads(out)
+    assert code == 2 and report["status"] == "critical"
+    assert {f["level"] for f in report["findings"] if f["provider"] == "EDF OA"} == {"unknown"}
 
 
 def test_data_unavailable_names_the_last_good_data(make: Make, capsys: pytest.CaptureFixture[str]) -> None:
@@ -168,9 +181,9 @@ def test_data_unavailable_names_the_last_good_data(make: Make, capsys: pytest.Ca
     plan.add("/sfm/v1/sites/*", "status", count=10, status=503)
     code, out = run(make(at(10, 30), faults=plan), capsys, as_json=True)
     report = json.loads(out)
-    assert code == 2
+    assert code == 3
     (finding,) = grtgaz_findings(report)
-    assert finding["level"] == "critical"
+    assert finding["level"] == "unknown"
     assert finding["message"].startswith("data unavailable: GRTgaz:")
     assert finding["message"].endswith("last good data from 15/01 09:00")
     assert report["feeds"]["grtgaz.indicators"]["ok"] is False
@@ -200,13 +213,16 @@ def test_json_structure(make: Make, capsys: pytest.CaptureFixture[str]) -> None:
     assert report["status"] == "attention" and report["exit_code"] == code == 1
     assert dt.datetime.fromisoformat(report["checked_at"]) == at(10, 30)
     assert report["sandbox"] == sorted(PROVIDERS)
-    assert report["feeds"]["grtgaz.indicators"] == {"ok": True, "fetched_at": at(10, 30).isoformat(), "sandbox": True}
+    feed = report["feeds"]["grtgaz.indicators"]
+    assert feed["ok"] is True and feed["source"] == "fetched" and feed["sandbox"] is True
+    assert feed["fetched_at"] == feed["last_success"] == at(10, 30).isoformat() and feed["age_seconds"] == 0
     assert set(report["feeds"]) >= {"edf_oa.curtailments", "edf_oa.acknowledgements"}
     assert isinstance(report["findings"], list) and report["findings"]
     for finding in report["findings"]:
         assert set(finding) == {"provider", "level", "message"}
         assert finding["provider"] in {m.TITLE for m in PROVIDERS.values()}
-        assert finding["level"] in ("ok", "attention", "critical")
+        assert finding["level"] in ("ok", "attention", "critical", "unknown")
+    assert set(report["providers"]) == set(PROVIDERS)
 
 
 def test_json_ok(make: Make, capsys: pytest.CaptureFixture[str]) -> None:

@@ -56,10 +56,12 @@ def test_config_check_lists_every_problem_and_fails(tmp_path: Path) -> None:
         assert sentence in result.stderr
     assert "Traceback" not in result.stderr
 
-    # The same sentences stop `pupitre check` and the dashboard before anything runs.
+    # The same sentences stop `pupitre check` (UNKNOWN, 3, on stdout: monitoring reads it there)
+    # and the dashboard (2, on stderr) before anything runs.
     problems = [line for line in result.stderr.splitlines() if line.startswith("  line ")]
-    for command in (["check", "--sandbox"], ["--sandbox"]):
+    for command, code, stream in ((["check", "--sandbox"], 3, "stdout"), (["--sandbox"], 2, "stderr")):
         refused = _run(tmp_path, *command)
-        assert refused.returncode == 2, command
-        assert [line for line in refused.stderr.splitlines() if line.startswith("  line ")] == problems
+        assert refused.returncode == code, command
+        said = getattr(refused, stream)
+        assert [line for line in said.splitlines() if line.startswith("  line ")] == problems
         assert not (tmp_path / "data" / "pupitre.sqlite3").exists()  # nothing ran

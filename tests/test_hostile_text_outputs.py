@@ -71,15 +71,16 @@ def log_file(tmp_path: Path) -> Iterator[Path]:
     root.handlers[:], root.level = handlers, level
 
 
-@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
-def test_check_output(runtime: Runtime, capsys: pytest.CaptureFixture[str], as_json: bool) -> None:
-    check.main(runtime, as_json=as_json)
+@pytest.mark.parametrize("fmt", check.FORMATS)
+def test_check_output(runtime: Runtime, capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    check.main(runtime, fmt=fmt)
     out = capsys.readouterr().out
     assert_no_control(out, "check")
-    if as_json:
+    if fmt == "json":
         report = json.loads(out)  # still valid JSON
         assert_no_control(json.dumps(report, ensure_ascii=False), "check --json, decoded")
-    assert "␛]0;PWNED␇" in out  # the API text is there, made visible
+    if fmt != "prometheus":  # metrics carry ids and states, not the sites' names
+        assert "␛]0;PWNED␇" in out  # the API text is there, made visible
 
 
 async def test_export_file(runtime: Runtime, tmp_path: Path) -> None:
@@ -104,7 +105,7 @@ async def test_export_file(runtime: Runtime, tmp_path: Path) -> None:
 
 
 def test_log(runtime: Runtime, log_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    check.main(runtime, as_json=False)
+    check.main(runtime)
     logging.getLogger("pupitre.test").warning("site label %s", HOSTILE_TEXT)
     try:
         raise ValueError(HOSTILE_TEXT)

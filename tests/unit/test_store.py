@@ -145,7 +145,7 @@ def test_a_version_5_store_gains_read_back_states_after_a_backup(tmp_path, monke
         )
         db.commit()
     upgraded = Store(path)
-    assert upgraded.schema_version == 6
+    assert upgraded.schema_version == len(store_module.MIGRATIONS)
     (backup,) = tmp_path.glob("s.sqlite3.pre-v6-*")
     assert sqlite3.connect(backup).execute("PRAGMA user_version").fetchone()[0] == 5
     (item,) = upgraded.outbox()

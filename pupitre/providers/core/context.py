@@ -34,6 +34,11 @@ class Connection:
     findings: Callable[[dict[str, Any], dt.datetime], list[Finding]]
     handlers: dict[tuple[str, str], ActionHandler] = field(default_factory=dict)
     session: Any = None  # provider-specific operations (e.g. EDF OA token rotation)
+    #: Every item behind the findings (``pupitre check --json``), each a dict with at least
+    #: ``key`` and ``state``: each site's indicators, contract's acknowledgement, request's status…
+    items: Callable[[dict[str, Any], dt.datetime], list[dict[str, Any]]] = field(default=lambda results, now: [])
+    #: The credential's quota limiter, for a provider that has one (its use is reported by ``check``).
+    quota: Callable[[], QuotaLimiter] | None = None
 
     def session_as(self, kind: type[S]) -> S:
         """:attr:`session`, checked to be the provider's own session class ``kind``."""

@@ -9,6 +9,7 @@ ever see method, path and status).
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -166,9 +167,33 @@ def nothing_sent(exc: Exception) -> bool:
     return isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout | httpx.ProxyError)
 
 
+_QUERY = re.compile(r"\?\S*")
+_USERINFO = re.compile(r"//[^/@\s]*@")
+
+
+def _reason(exc: Exception) -> str:
+    """The transport's own words for a failure (``[Errno 111] Connection refused``), one line,
+    without any URL query string, short; the exception's type when it has none."""
+    text = " ".join(_USERINFO.sub("//…@", _QUERY.sub("", str(exc))).split())[:160]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _call_of(exc: Exception) -> str:
+    """``GET host/path`` of the request that failed (no query: it may hold identifiers), or ""."""
+    try:
+        request = getattr(exc, "request", None)
+    except RuntimeError:  # an httpx error raised without its request
+        return ""
+    if request is None:
+        return ""
+    return f"{request.method} {request.url.host}{request.url.path} "
+
+
 def error_for_exception(exc: Exception, provider: str) -> ApiError:
     """Map an httpx transport exception to a :class:`NetworkError`, without the URL's query;
-    :attr:`ApiError.uncertain` is false when :func:`nothing_sent`."""
+    :attr:`ApiError.uncertain` is false when :func:`nothing_sent`. Each call that got no answer
+    is logged here, once, with its cause (TLS, proxy, network, timeout); a call that got an
+    error answer is logged by the request log with its status."""
     import httpx
 
     if isinstance(exc, ApiError):
@@ -185,12 +210,13 @@ def error_for_exception(exc: Exception, provider: str) -> ApiError:
         if described is not None:
             kind, sentence = described
             error = (CertificateError if kind == "certificate" else ProxyError)(sentence, provider=provider)
-            log.warning("%s", error)
         else:
-            log.info("%s: network error (%s)", provider, type(exc).__name__)
             error = NetworkError(f"network error ({type(exc).__name__})", provider=provider)
     else:
-        return ApiError(f"unexpected error ({type(exc).__name__})", provider=provider)
+        error = ApiError(f"unexpected error ({type(exc).__name__})", provider=provider)
+        log.warning("%sfailed: %s", _call_of(exc), error)
+        return error
     if nothing_sent(exc):
         error.uncertain = False
+    log.warning("%sfailed: %s (%s)", _call_of(exc), error, _reason(exc))
     return error

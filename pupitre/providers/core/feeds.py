@@ -33,8 +33,25 @@ class Change:
     message: str = ""
 
 
+@dataclass(frozen=True)
+class Partial(Generic[T]):
+    """What a read cut short had got: ``data`` (the items not read keep their last good data),
+    ``read`` items of ``total``."""
+
+    data: T
+    read: int
+    total: int
+
+
+def _no_pace(max_age: float | None) -> float:
+    return 0.0
+
+
 @dataclass
 class Feed(Generic[T]):
+    """A named periodic read. The last four fields serve ``pupitre check`` (a probe that must
+    answer in time and spare the quotas); their defaults suit a feed of one or a few calls."""
+
     name: str
     provider: str
     title: str
@@ -46,6 +63,17 @@ class Feed(Generic[T]):
     #: The state of each key in a result read at a time, ``(key, since, state, detail)``, kept as
     #: a timeline (:meth:`Store.record_states`, under :func:`states_feed` of the feed's name).
     states: Callable[[T, dt.datetime], list[tuple[str, dt.datetime, str, str]]] | None = None
+    #: Seconds a read spends waiting for its quota (the items to read over the paced rate),
+    #: given ``max_age`` (:attr:`fetch_older`); a probe's time budget adds it to an answer's time.
+    pace: Callable[[float | None], float] = _no_pace
+    #: Reads only the items last read more than ``max_age`` seconds ago and keeps the others
+    #: (``pupitre check --max-age``); ``None``: the feed is read whole or answered from the store.
+    fetch_older: Callable[[float], Awaitable[T]] | None = None
+    #: After a read was cancelled (its time budget ran out): what it had got, else ``None``.
+    partial: Callable[[], Partial[T] | None] | None = None
+    #: ``reuse(fetched_at, now)``: whether a stored result is still to be used instead of a new
+    #: read, by the document's recommended call frequency (ADICT: the rights list once a day).
+    reuse: Callable[[dt.datetime, dt.datetime], bool] | None = None
 
 
 def states_feed(name: str) -> str:

@@ -44,7 +44,10 @@ class RequestRecord:
 
 
 class RequestLog:
-    """A bounded in-memory log of requests, also written to the ``pupitre.http`` logger."""
+    """A bounded in-memory log of requests, also written to the ``pupitre.http`` logger: one
+    line per answer, a warning for a failed one (its status). A call that got no answer (network,
+    TLS, proxy, timeout) is logged where it is mapped, with its reason
+    (:func:`~pupitre.providers.core.errors.error_for_exception`): each failed call once."""
 
     def __init__(self, size: int = 500) -> None:
         self.records: deque[RequestRecord] = deque(maxlen=size)
@@ -52,14 +55,17 @@ class RequestLog:
 
     def add(self, record: RequestRecord) -> None:
         self.records.append(record)
-        log.info(
-            "%s %s%s -> %s in %.0f ms %s",
+        failed = record.status is not None and record.status >= 400
+        log.log(
+            logging.WARNING if failed else logging.INFO,
+            "%s %s%s -> %s in %.0f ms%s%s",
             record.method,
             record.host,
             record.path,
             record.status,
             record.latency_ms,
-            record.error,
+            f": failed (HTTP {record.status})" if failed else "",
+            f" {record.error}" if record.error else "",
         )
         for listener in self.listeners:
             listener(record)
@@ -110,9 +116,9 @@ def make_http_client(
     from pupitre.providers.core.errors import ConfigError
 
     hooks: dict[str, list[Any]] = {"request": [], "response": []}
-    if request_log is not None:
-        hooks["request"].append(request_log.on_request)
-        hooks["response"].append(request_log.on_response)
+    request_log = request_log if request_log is not None else RequestLog()  # every answer logged, failures too
+    hooks["request"].append(request_log.on_request)
+    hooks["response"].append(request_log.on_response)
     offline = isinstance(transport, NoNetworkTransport)
     verify: Any = True
     if not offline:

@@ -170,6 +170,10 @@ MIGRATIONS: list[str] = [
     ALTER TABLE outbox ADD COLUMN readback_note TEXT NOT NULL DEFAULT '';
     CREATE INDEX outbox_readbacks_owed ON outbox (env, provider) WHERE readback = 'owed';
     """,
+    # 7: who did each audited thing (the OS user, or the `[app] operator` setting); older lines: ''.
+    """
+    ALTER TABLE audit ADD COLUMN who TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 OUTBOX_PENDING = "pending"
@@ -281,6 +285,16 @@ class AuditEntry:
     action: str
     outcome: str
     detail: str
+    who: str = ""
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How many days each kind of row is kept (``[app] keep_*_days``)."""
+
+    audit_days: int = 365
+    history_days: int = 90
+    snapshots_days: int = 30
 
 
 def _iso(value: dt.datetime) -> str:
@@ -309,6 +323,8 @@ class Store:
         self.problem = problem
         self._lock = threading.RLock()
         self._envs: dict[str, str] = {}
+        #: Who this session's audit lines name (the runtime sets it: the OS user or ``[app] operator``).
+        self.operator = ""
         try:
             if self.durable:
                 self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -659,10 +675,10 @@ class Store:
         self, provider: str, action: str, outcome: str, at: dt.datetime, detail: str = "", *, env: str | None = None
     ) -> None:
         """One audit line, in ``provider``'s environment (or ``env``, for the operator's
-        decisions on held actions)."""
+        decisions on held actions), naming :attr:`operator`."""
         self._exec(
-            "INSERT INTO audit (env, at, provider, action, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)",
-            (env or self.env_of(provider), _iso(at), provider, action, outcome, detail),
+            "INSERT INTO audit (env, at, provider, action, outcome, detail, who) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (env or self.env_of(provider), _iso(at), provider, action, outcome, detail, self.operator),
         )
 
     def audit_log(self, provider: str | None = None, limit: int = 100) -> list[tuple[str, str, str, str, str]]:
@@ -671,21 +687,67 @@ class Store:
         return [(e.at, e.provider, e.action, e.outcome, e.detail) for e in self.audit_entries(provider, limit)]
 
     def audit_entries(
-        self, provider: str | None = None, limit: int = 100, *, all_environments: bool = False
+        self,
+        provider: str | None = None,
+        limit: int | None = 100,
+        *,
+        all_environments: bool = False,
+        since: dt.datetime | None = None,
+        outcome: str | None = None,
     ) -> list[AuditEntry]:
-        """Audit lines with their environment, newest first: this session's environments, or
-        every environment's (``pupitre audit --all``)."""
+        """Audit lines with their environment and who, newest first: this session's
+        environments, or every environment's (``pupitre audit --all``); only ``provider``'s,
+        those at or after ``since``, those of ``outcome``; at most ``limit`` (``None``: all)."""
         scope, params = self._row_scope()
         if all_environments:
             scope, params = "1=1", []
         if provider is not None:
             scope += " AND provider=?"
             params.append(provider)
+        if since is not None:
+            scope += " AND julianday(at) >= julianday(?)"  # offsets differ (summer, winter, UTC)
+            params.append(_iso(since))
+        if outcome is not None:
+            scope += " AND outcome=?"
+            params.append(outcome)
         rows = self._query(
-            f"SELECT at, env, provider, action, outcome, detail FROM audit WHERE {scope} ORDER BY id DESC LIMIT ?",
-            (*params, limit),
+            f"SELECT at, env, provider, action, outcome, detail, who FROM audit WHERE {scope} ORDER BY id DESC LIMIT ?",
+            (*params, -1 if limit is None else limit),
         )
         return [AuditEntry(*r) for r in rows]
+
+    # -- retention -------------------------------------------------------------------------
+    def prune(
+        self,
+        now: dt.datetime,
+        retention: Retention,
+        *,
+        batch: int = 2000,
+        stop: threading.Event | None = None,
+    ) -> dict[str, int]:
+        """Delete audit lines, history rows and snapshots older than ``retention`` keeps them,
+        every environment's, ``batch`` rows per transaction (the lock is free between two: a
+        dashboard's reads and writes go on). Returns the rows deleted per table; stops early
+        when ``stop`` is set."""
+        deleted: dict[str, int] = {}
+        plan = (
+            ("audit", "id", "at", retention.audit_days),
+            ("history", "id", "at", retention.history_days),
+            ("snapshots", "rowid", "fetched_at", retention.snapshots_days),
+        )
+        for table, key, column, days in plan:
+            cutoff = _iso(now - dt.timedelta(days=days))
+            deleted[table] = 0
+            while stop is None or not stop.is_set():
+                cursor = self._exec(
+                    f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} "
+                    f"WHERE julianday({column}) < julianday(?) LIMIT ?)",
+                    (cutoff, batch),
+                )
+                deleted[table] += max(cursor.rowcount, 0)
+                if cursor.rowcount < batch:
+                    break
+        return deleted
 
     # -- watch-lists ----------------------------------------------------------------------
     def watch_add(self, provider: str, keys: list[str], now: dt.datetime) -> list[str]:

@@ -424,7 +424,34 @@ def connect(settings: EdfOaSettings, ctx: ProviderContext, *, sandboxed: bool) -
         lambda results, now: findings(settings, results, now),
         {(PROVIDER, ACK_ACTION): AcknowledgeHandler(session)},
         session,
+        items=lambda results, now: items(settings, results, now),
     )
+
+
+def items(settings: EdfOaSettings, results: dict[str, Any], now: dt.datetime) -> list[dict[str, Any]]:
+    """Each contract of tomorrow's order behind the findings (``pupitre check --json``): whether
+    it is curtailed (RG_COR_0030) and its retained acknowledgement (§5.1.1: the last of the day;
+    a contract left out counts as refused, RG_ACK_0030)."""
+    order = results.get(CURTAILMENTS_FEED)
+    if order is None:
+        return []
+    summary = rules.ack_summary(order, results.get(ACKS_FEED), now, rules.parse_hhmm(settings.ack_deadline))
+    out = []
+    for cid in order.contract_ids:
+        entry = summary.latest.get(cid)
+        state = "not acknowledged" if entry is None else "acknowledged" if entry.ack_value else "refused"
+        out.append(
+            {
+                "key": cid,
+                "state": state,
+                "order_id": order.order_id,
+                "curtailed": cid in summary.needing,
+                "acknowledged_at": entry.ack_date.isoformat() if entry is not None else None,
+                "by": entry.user_id if entry is not None else None,
+                "before_update": cid in summary.acked_before_update,
+            }
+        )
+    return out
 
 
 def findings(settings: EdfOaSettings, results: dict[str, Any], now: dt.datetime) -> list[Finding]:

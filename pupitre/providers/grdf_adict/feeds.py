@@ -23,6 +23,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Iterable, Mapping, Sequence
 
 from pupitre.providers.core.checks import Finding, Level
+from pupitre.providers.core.clock import paris
 from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.environments import Environment, real
 from pupitre.providers.core.errors import ApiError, PayloadError
@@ -716,6 +717,14 @@ def environment(settings: GrdfAdictSettings) -> Environment:
     return real(settings.base_url, client=settings.client_id)
 
 
+def read_today(fetched_at: dt.datetime, now: dt.datetime) -> bool:
+    """Whether the rights list was read on ``now``'s day (Paris): the document recommends
+    reading it once a day — « Préconisations d'appels », *Consulter mes Droits d'accès*:
+    « 1 fois par jour (1 appel pour tous les PCE) ». ``pupitre check`` answers from the stored
+    copy until the next day (``--force`` reads it again)."""
+    return paris(fetched_at).date() == paris(now).date() and paris(fetched_at) <= paris(now)
+
+
 def connect(settings: GrdfAdictSettings, ctx: ProviderContext, *, sandboxed: bool) -> Connection:
     session = AdictSession(settings, ctx, sandboxed)
     feed: Feed[Any] = Feed(
@@ -727,6 +736,7 @@ def connect(settings: GrdfAdictSettings, ctx: ProviderContext, *, sandboxed: boo
         _load,
         fixed_interval(settings.refresh_seconds),
         status_changes,
+        reuse=read_today,
     )
     return Connection(
         PROVIDER,
@@ -735,7 +745,39 @@ def connect(settings: GrdfAdictSettings, ctx: ProviderContext, *, sandboxed: boo
         lambda results, now: findings(ctx, results, now),
         handlers=_handlers(session),
         session=session,
+        items=lambda results, now: items(ctx, results, now),
+        quota=lambda: session.quota,
     )
+
+
+def items(ctx: ProviderContext, results: dict[str, Any], now: dt.datetime) -> list[dict[str, Any]]:
+    """The rights behind the findings (``pupitre check --json``): every right awaiting proofs
+    (deadline, past or due within 5 working days) and every right lost since yesterday."""
+    table: RightsTable | None = results.get(RIGHTS_FEED)
+    if table is None:
+        return []
+    col, deadlines = table.col, DeadlineCache(now.date())
+    out: list[dict[str, Any]] = []
+    for i, proof in enumerate(col["proof"]):
+        if proof != m.PROOF_PENDING:
+            continue
+        late, soon, _ = deadlines(col["deadline"][i]) if col["deadline"][i] else (False, False, 0)
+        out.append(
+            {
+                "key": col["id"][i],
+                "state": proof,
+                "pce": col["pce"][i],
+                "right_state": col["state"][i],
+                "deadline": col["deadline"][i] or None,
+                "overdue": late,
+                "due_soon": soon,
+            }
+        )
+    for i in summarise(table, now.date(), recent_lost_ids(ctx, now)).lost_recently:
+        out.append(
+            {"key": col["id"][i], "state": col["state"][i], "pce": col["pce"][i], "changed": col["changed"][i] or None}
+        )
+    return out
 
 
 def _handlers(session: AdictSession) -> dict[tuple[str, str], Any]:

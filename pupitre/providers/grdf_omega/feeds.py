@@ -17,12 +17,13 @@ from pupitre.providers.core.checks import Finding
 from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.environments import Environment, real
 from pupitre.providers.core.errors import ApiError
-from pupitre.providers.core.feeds import Change, Feed, fixed_interval
+from pupitre.providers.core.feeds import Change, Feed, Partial, fixed_interval
 from pupitre.providers.grdf_omega import rules
 from pupitre.providers.grdf_omega.models import Demande
 from pupitre.settings import GrdfOmegaSettings
 
 if TYPE_CHECKING:
+    from pupitre.providers.core.quota import QuotaLimiter
     from pupitre.providers.core.sandbox import SimulatorApp
     from pupitre.providers.grdf_omega.client import OmegaClient
 
@@ -86,6 +87,8 @@ class OmegaSession:
     sandboxed: bool
     progress: Progress = field(default_factory=Progress)
     _client: "OmegaClient | None" = field(default=None, init=False)
+    #: the last read: (previous data, the requests it reads, what it has read so far)
+    _last: tuple[dict[str, "Tracked"], list[str], dict[str, "Tracked"]] | None = field(default=None, init=False)
 
     @property
     def code_cdgf(self) -> str:
@@ -111,16 +114,20 @@ class OmegaSession:
             auth = ClientCredentials(
                 http, token_url, client_id, secret, self.settings.scope, self.ctx.clock, provider=TITLE
             )
-            quota = self.ctx.quota(
-                f"{PROVIDER}:{self.code_cdgf}",
-                provider=TITLE,
-                per_second=self.settings.per_second,
-                margin=self.settings.quota_margin,
-            )
             self._client = OmegaClient(
-                http, base, auth, code_cdgf=self.code_cdgf, user_login=login, quota=quota, retry=self.ctx.retry
+                http, base, auth, code_cdgf=self.code_cdgf, user_login=login, quota=self.quota, retry=self.ctx.retry
             )
         return self._client
+
+    @property
+    def quota(self) -> "QuotaLimiter":
+        """The supplier's one limiter (1 call/s per supplier, §1.3), shared through the store."""
+        return self.ctx.quota(
+            f"{PROVIDER}:{self.code_cdgf}",
+            provider=TITLE,
+            per_second=self.settings.per_second,
+            margin=self.settings.quota_margin,
+        )
 
     def watched(self) -> list[str]:
         return [key for key, _ in self.ctx.store.watch_list(PROVIDER)]
@@ -132,13 +139,40 @@ class OmegaSession:
         except Exception:
             return {}
 
-    async def refresh(self) -> dict[str, Tracked]:
-        """Read every watched request, never-read ones first, at the quota's pace."""
-        previous = self.previous()
+    def to_read(self, previous: dict[str, Tracked], max_age: float | None) -> list[str]:
+        """The watched requests to read: all (``max_age`` ``None``), else those not read within
+        ``max_age`` seconds; never-read ones first, then the oldest reads."""
         numbers = self.watched()
-        numbers.sort(key=lambda n: previous.get(n) is not None and previous[n].demande is not None)
+        if max_age is not None:
+            oldest = self.ctx.clock.now() - dt.timedelta(seconds=max_age)
+            numbers = [n for n in numbers if n not in previous or _read_at(previous[n]) < oldest]
+        numbers.sort(key=lambda n: (n in previous and previous[n].demande is not None, _read_at(previous.get(n))))
+        return numbers
+
+    def pace(self, max_age: float | None) -> float:
+        """Seconds the quota makes a read of ``to_read(…, max_age)`` last (``pupitre check``)."""
+        count = len(self.to_read(self.previous(), max_age))
+        return count / self.quota.per_second if self.quota.per_second else 0.0
+
+    def partial(self) -> Partial[dict[str, Tracked]] | None:
+        """What the last read had got when it was cut short: the requests read, the others with
+        their last good data (``None`` before any read)."""
+        if self._last is None:
+            return None
+        previous, numbers, result = self._last
+        merged = {n: result[n] if n in result else previous.get(n, Tracked(n)) for n in self.watched()}
+        return Partial(merged, sum(1 for n in numbers if n in result), len(numbers))
+
+    async def refresh(self, max_age: float | None = None) -> dict[str, Tracked]:
+        """Read every watched request (with ``max_age``: those not read within it; the others
+        keep their last good data), never-read ones first, at the quota's pace."""
+        previous = self.previous()
+        numbers = self.to_read(previous, max_age)
         self.progress = Progress(0, len(numbers), time.monotonic())
         result = self.progress.results
+        self._last = (previous, numbers, result)
+        if max_age is not None:
+            result.update({n: t for n, t in previous.items() if n not in numbers})
         try:
             for numero in numbers:
                 old = previous.get(numero, Tracked(numero))
@@ -156,6 +190,13 @@ class OmegaSession:
             if seen.get(numero) is None and tracked.demande is not None:
                 self.ctx.store.watch_seen(PROVIDER, numero, tracked.demande.statut_externe_demande.code)
         return {n: result[n] for n in self.watched() if n in result}
+
+
+def _read_at(tracked: Tracked | None) -> dt.datetime:
+    """When ``tracked`` was last read well (the oldest possible time if never)."""
+    if tracked is None or tracked.read_at is None:
+        return dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+    return tracked.read_at
 
 
 def dump(tracked: dict[str, Tracked]) -> dict[str, Any]:
@@ -231,8 +272,19 @@ def connect(settings: GrdfOmegaSettings, ctx: ProviderContext, *, sandboxed: boo
         load,
         fixed_interval(settings.refresh_seconds),
         status_changes,
+        pace=session.pace,
+        fetch_older=session.refresh,
+        partial=session.partial,
     )
-    return Connection(PROVIDER, TITLE, [feed], lambda results, now: findings(ctx, results, now), session=session)
+    return Connection(
+        PROVIDER,
+        TITLE,
+        [feed],
+        lambda results, now: findings(ctx, results, now),
+        session=session,
+        items=lambda results, now: items(ctx, results),
+        quota=lambda: session.quota,
+    )
 
 
 def findings(ctx: ProviderContext, results: dict[str, Any], now: dt.datetime) -> list[Finding]:
@@ -263,4 +315,29 @@ def findings(ctx: ProviderContext, results: dict[str, Any], now: dt.datetime) ->
         )
     if not out:
         out.append(Finding(TITLE, "ok", f"{len(tracked)} request(s) watched, no status change"))
+    return out
+
+
+def items(ctx: ProviderContext, results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every watched request behind the findings (``pupitre check --json``): its status, when it
+    was read, whether the operator has seen that status, and its read error."""
+    tracked: dict[str, Tracked] | None = results.get(REQUESTS_FEED)
+    if tracked is None:
+        return []
+    seen = dict(ctx.store.watch_list(PROVIDER))
+    changed = set(unseen(tracked, seen))
+    out = []
+    for numero, t in tracked.items():
+        status = t.demande.statut_externe_demande if t.demande is not None else None
+        out.append(
+            {
+                "key": numero,
+                "state": status.code if status is not None else "unknown",
+                "label": (status.libelle or status.code) if status is not None else "",
+                "type": t.demande.type_demande.code if t.demande is not None else "",
+                "changed": numero in changed,
+                "read_at": t.read_at.isoformat() if t.read_at else None,
+                "error": t.error,
+            }
+        )
     return out

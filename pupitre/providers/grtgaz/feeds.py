@@ -231,7 +231,34 @@ def connect(settings: GrtgazSettings, ctx: ProviderContext, *, sandboxed: bool) 
         lambda results, now: findings(results.get(INDICATORS_FEED), now) + session.certificate_findings(now),
         {(PROVIDER, DECLARE_ACTION): DeclareHandler(session)},
         session,
+        items=lambda results, now: items(results.get(INDICATORS_FEED)),
     )
+
+
+def items(sites: list[SiteIndicators] | None) -> list[dict[str, Any]]:
+    """Each site behind the findings (``pupitre check --json``): its worst colour now and its
+    three indicators now and next (§13.1 ``currentIndicator`` / ``nextIndicator``, with the
+    time each applies)."""
+
+    def indicators(found: Any) -> dict[str, Any] | None:
+        if found is None:
+            return None
+        return {
+            flex.value: {"status": ind.status.value, "applies_at": ind.applicationDateTime.isoformat()}
+            for flex, ind in found.indicators()
+        }
+
+    return [
+        {
+            "key": site.site_id,
+            "state": rules.site_worst_status(site).value,
+            "site": site.site_label,
+            "mesh": site.mesh_label,
+            "now": indicators(site.currentIndicator),
+            "next": indicators(site.nextIndicator),
+        }
+        for site in sites or []
+    ]
 
 
 def feeds(
@@ -278,9 +305,14 @@ def findings(sites: list[SiteIndicators] | None, now: Any) -> list[Finding]:
         result.append(
             Finding(TITLE, "critical", "GREY (flexibility shortage) at " + ", ".join(s.site_label for s in grey))
         )
+    # one finding per cause, naming every site it concerns (the JSON lists each site: items())
+    reds = []
     for site in red:
         bad = [flex.value for flex, ind in site.currentIndicator.indicators() if ind.status is IndicatorStatus.RED]
-        result.append(Finding(TITLE, "attention", f"{site.site_label} ({site.mesh_label}): RED on " + ", ".join(bad)))
+        reds.append(f"{site.site_label} ({site.mesh_label}): RED on " + ", ".join(bad))
+    if reds:
+        result.append(Finding(TITLE, "attention", "; ".join(reds)))
+    odds = []
     for site in sites:
         odd = [
             f"{flex.value} {ind.status.word}"
@@ -288,17 +320,18 @@ def findings(sites: list[SiteIndicators] | None, now: Any) -> list[Finding]:
             if not ind.status.known
         ]
         if odd:
-            result.append(Finding(TITLE, "attention", f"{site.site_label} ({site.mesh_label}): ? " + ", ".join(odd)))
+            odds.append(f"{site.site_label} ({site.mesh_label}): ? " + ", ".join(odd))
+    if odds:
+        result.append(Finding(TITLE, "attention", "; ".join(odds)))
+    announced: dict[Level, list[str]] = {}
     for change in rules.upcoming_changes(sites, now):
         level: Level = "critical" if change.next is IndicatorStatus.GREY else "attention"
         if change.next is not IndicatorStatus.GREEN:
-            result.append(
-                Finding(
-                    TITLE,
-                    level,
-                    f"{change.site_label}: {change.flex.value} turns {change.next.value} at {change.applies_at:%H:%M}",
-                )
+            announced.setdefault(level, []).append(
+                f"{change.site_label}: {change.flex.value} turns {change.next.value} at {change.applies_at:%H:%M}"
             )
+    for level, texts in announced.items():
+        result.append(Finding(TITLE, level, "; ".join(texts)))
     if not result:
         result.append(Finding(TITLE, "ok", f"all {len(sites)} sites green, no change announced"))
     return result

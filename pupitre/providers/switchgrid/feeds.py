@@ -420,7 +420,20 @@ def connect(settings: SwitchgridSettings, ctx: ProviderContext, *, sandboxed: bo
         lambda results, now: findings(settings, results, now) + unanswered(session),
         {(PROVIDER, ASK_ACTION): AskHandler(session), (PROVIDER, ORDER_ACTION): OrderHandler(session)},
         session=session,
+        items=lambda results, now: items(results),
     )
+
+
+def items(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each ask and followed order behind the findings (``pupitre check --json``), with its status."""
+    data: SwitchgridData | None = results.get(FEED)
+    if data is None:
+        return []
+    asks = [{"key": a.id, "kind": "ask", "state": a.status, "prms": list(a.prms)} for a in data.asks]
+    orders = [
+        {"key": o.id, "kind": "order", "state": o.status, "error": data.errors.get(k)} for k, o in data.orders.items()
+    ]
+    return asks + orders
 
 
 def unanswered(session: SwitchgridSession) -> list[Finding]:

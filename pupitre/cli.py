@@ -172,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-level",
         choices=LOG_LEVELS,
         default=None,
-        help="what the log keeps (default: info, or PUPITRE_LOG_LEVEL); debug adds every call's details",
+        help="what the log keeps (default: info, or PUPITRE_LOG_LEVEL)",
     )
     parser.add_argument(
         "--clock",

@@ -38,7 +38,11 @@ class Deliveries(MutableMapping[int, Delivery]):
             if seen is None:
                 raise KeyError(item_id)
             return seen
-        found = self._runner.runtime.outbox.delivery(item_id) or seen
+        try:
+            found = self._runner.runtime.outbox.delivery(item_id) or seen
+        except StoreError as error:  # a screen redraws with what it has; the drain reports the store
+            log.warning("outbox: the stored state of #%d cannot be read: %s", item_id, error)
+            found = seen
         if found is None:
             raise KeyError(item_id)
         return found

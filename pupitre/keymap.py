@@ -186,13 +186,14 @@ BINDINGS: tuple[KeyBinding, ...] = tuple(
         ("curtailments.refuse", "n", "Will not"),
         ("curtailments.unset", "x", "Unset"),
         ("curtailments.all", "a", "All respect"),
-        ("curtailments.keep", "k", "Keep EDF OA's"),
+        ("curtailments.keep", "k", "Adopt EDF OA's"),
+        ("curtailments.resend", "o", "Re-send ours…"),
         ("curtailments.send", "s", "Send…"),
         ("curtailments.token", "t", "Token…"),
         ("curtailments.reports", "c", "Contracts & reports"),
     )
     + _b("ack_confirm", ("ack.send", "y", "Send"), ("ack.cancel", "escape,n", "Cancel"))
-    + _b("token", ("token.close", "escape", "Close"), ("token.rotate", "R", "Rotate"))
+    + _b("token", ("token.close", "escape", "Close"), ("token.rotate", "R", "Rotate…"))
     + _b("token_unsaved", ("token.unsaved.close", "escape", "I have stored it"))
     + _b(
         "edf_reports",

@@ -186,7 +186,7 @@ class OverviewScreen(PupitreScreen):
             return text
         now = self.papp.runtime.clock.now()
         settings = self.papp.runtime.settings.edf_oa
-        for finding in edf_oa.findings(settings, results, now):
+        for finding in edf_oa.findings(settings, results, now, self.papp.runtime.store):
             style = {"ok": "", "attention": "bold", "critical": "bold reverse"}[finding.level]
             text.append(f"{LEVEL_MARK[finding.level]} {finding.message}\n", style=style)
         order = results.get(edf_oa.CURTAILMENTS_FEED)

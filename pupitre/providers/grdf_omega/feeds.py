@@ -9,6 +9,7 @@ data and shows its error; the others go on.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,8 @@ from pupitre.settings import GrdfOmegaSettings
 if TYPE_CHECKING:
     from pupitre.providers.core.sandbox import SimulatorApp
     from pupitre.providers.grdf_omega.client import OmegaClient
+
+log = logging.getLogger("pupitre.grdf_omega")
 
 PROVIDER = "grdf_omega"
 TITLE = "GRDF OMEGA"
@@ -85,6 +88,9 @@ class OmegaSession:
     ctx: ProviderContext
     sandboxed: bool
     progress: Progress = field(default_factory=Progress)
+    #: The last refresh's rows when every read failed (the feed then failed and keeps its
+    #: data): each with its error and its last good data and read time, for the screen.
+    failed_run: dict[str, Tracked] = field(default_factory=dict)
     _client: "OmegaClient | None" = field(default=None, init=False)
 
     @property
@@ -133,12 +139,16 @@ class OmegaSession:
             return {}
 
     async def refresh(self) -> dict[str, Tracked]:
-        """Read every watched request, never-read ones first, at the quota's pace."""
+        """Read every watched request, never-read ones first, at the quota's pace. A request
+        that fails keeps its last good data and read time, and its failure is logged with its
+        cause. When every read failed, the refresh failed: :class:`ApiError` (the feed keeps
+        its data and its age), the rows with their errors in :attr:`failed_run`."""
         previous = self.previous()
         numbers = self.watched()
         numbers.sort(key=lambda n: previous.get(n) is not None and previous[n].demande is not None)
         self.progress = Progress(0, len(numbers), time.monotonic())
         result = self.progress.results
+        failures: list[ApiError] = []
         try:
             for numero in numbers:
                 old = previous.get(numero, Tracked(numero))
@@ -146,11 +156,23 @@ class OmegaSession:
                     demande = await self.client.demande(numero)
                     result[numero] = Tracked(numero, demande, None, self.ctx.clock.now())
                 except ApiError as error:
+                    log.warning("GRDF request %s could not be read: %s", numero, error)
+                    failures.append(error)
                     short = f"HTTP {error.status}" if error.status else error.kind
                     result[numero] = Tracked(numero, old.demande, str(error), old.read_at, short)
                 self.progress.done += 1
         finally:
             self.progress = Progress()
+        if numbers and len(failures) == len(numbers):
+            self.failed_run = {n: result[n] for n in self.watched() if n in result}
+            first = failures[0]
+            raise ApiError(
+                f"none of the {len(numbers)} request(s) could be read (first: {first.message})",
+                provider=TITLE,
+                status=first.status,
+                retry_after=first.retry_after,
+            )
+        self.failed_run = {}
         seen = dict(self.ctx.store.watch_list(PROVIDER))
         for numero, tracked in result.items():  # the first status read is the baseline
             if seen.get(numero) is None and tracked.demande is not None:

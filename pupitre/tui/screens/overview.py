@@ -114,7 +114,8 @@ class OverviewScreen(PupitreScreen):
         """Counts by status, changes today, changed-and-not-yet-seen, unreadable requests."""
         store = self.papp.runtime.store
         watched = store.watch_list(omega.PROVIDER)
-        tracked = self.papp.feeds.state(omega.REQUESTS_FEED).data or {}
+        session = self.papp.runtime.connections[omega.PROVIDER].session
+        tracked = {**(self.papp.feeds.state(omega.REQUESTS_FEED).data or {}), **session.failed_run}
         text = Text()
         if not watched:
             text.append("No request watched yet: press 4, then a to add one.", style="dim")

@@ -3,6 +3,7 @@ order screen's errors, re-order, JSON tree; the plot's keys, stats and export.""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -332,3 +333,26 @@ async def test_an_order_without_answer_is_held_on_screen_then_identified_by_the_
         assert not static_text(screen, "#lc-outbox")
         trail = [row[3] for row in reversed(runtime.store.audit_log(PROVIDER)) if row[4].startswith(f"#{item.id} ")]
         assert trail == ["queued", "retrying", "held", "identified", "resumed", "found", "verified"]
+
+
+async def test_order_form_dates_are_paris_dates_and_a_future_until_is_refused(make_app, make_runtime) -> None:
+    """Issue 16: bare dates were read as UTC ("since 2026-10-20" started at 02:00 Paris) and a
+    future ``until`` was accepted. The form says dates are Paris dates and sends them so."""
+    app = make_app(make_runtime())
+    async with app.run_test(size=(120, 40)) as pilot:
+        sim = app.runtime.simulators[PROVIDER]
+        await app.push_screen(OrderFormScreen([sim.contracts[0].prm]))
+        form = app.screen
+        assert "are Paris dates" in static_text(form, "#o-hint")
+        form.query_one("#o-since", Input).value = "2026-10-20"
+        form.query_one("#o-until", Input).value = "2026-12-01"  # NOW is 18/11/2026
+        form.query_one("#o-add").focus()
+        await pilot.press("enter")
+        assert "in the future" in static_text(form, "#o-error") and form.requests == []
+        form.query_one("#o-until", Input).value = "2026-11-01T06:30"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(form.requests) == 1)
+        request = form.requests[0]
+        assert request["since"] == "2026-10-20T00:00:00[Europe/Paris]"
+        assert request["until"] == "2026-11-01T06:30:00[Europe/Paris]"
+        assert rules.parse_instant(request["since"]) == dt.datetime(2026, 10, 19, 22, 0, tzinfo=dt.timezone.utc)

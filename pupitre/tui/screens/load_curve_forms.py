@@ -353,11 +353,15 @@ class OrderFormScreen(PupitreScreen):
                 yield Select([], prompt="direction (default)", id="o-direction")
             with Horizontal(classes="form-row"):
                 yield Input(
-                    placeholder="since, e.g. 2024-12-10 (UTC) or 2024-12-10T00:00:00[Europe/Paris]",
+                    placeholder="since, e.g. 2024-12-10 (Paris) or 2024-12-10T12:00:00Z",
                     id="o-since",
                     compact=True,
                 )
-                yield Input(placeholder="until (same forms; empty = the API's default)", id="o-until", compact=True)
+                yield Input(
+                    placeholder="until (same forms, not in the future; empty = the API's default)",
+                    id="o-until",
+                    compact=True,
+                )
             yield Checkbox(
                 "auto-retry after load-curve activation",
                 id="o-retry",
@@ -394,7 +398,11 @@ class OrderFormScreen(PupitreScreen):
         )
         if kind.legacy_for:
             hint.append(f" · legacy: prefer {kind.legacy_for}", style="bold")
-        hint.append("\nDates are UTC unless they carry Z, an offset or a [zone].", style="dim")
+        hint.append(
+            "\nDates without Z, an offset or a [zone] are Paris dates (sent as …[Europe/Paris]); "
+            "until may not be in the future.",
+            style="dim",
+        )
         self.query_one("#o-hint", Static).update(hint)
 
     def current(self) -> dict[str, Any]:
@@ -408,11 +416,11 @@ class OrderFormScreen(PupitreScreen):
         for name in ("since", "until"):
             field = self.query_one(f"#o-{name}", Input)
             if field.value.strip() and not field.disabled:
-                request[name] = field.value.strip()
+                request[name] = rules.paris_argument(field.value)
         retry = self.query_one("#o-retry", Checkbox)
         if retry.value and not retry.disabled:
             request["enedisRetryAfterLoadcurveActivation"] = True
-        return rules.validate_request(request)
+        return rules.validate_request(request, now=self.papp.runtime.clock.now())
 
     def show_list(self) -> None:
         text = Text()

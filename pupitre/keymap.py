@@ -265,12 +265,17 @@ BINDINGS: tuple[KeyBinding, ...] = tuple(
         ("search.ask", "n", "Ask consent"),
         ("search.back", "escape", "Back"),
     )
-    + _b("ask_form", ("ask.create", "ctrl+s", "Create ask"), ("ask.back", "escape", "Back"))
+    + _b(
+        "ask_form",
+        ("ask.create", "ctrl+s", "Create ask"),
+        ("ask.copy", "ctrl+y", "Copy link"),
+        ("ask.back", "escape", "Back"),
+    )
     + _b("order_form", ("order.place", "ctrl+s", "Place order"), ("order.back", "escape", "Back"))
     + _b(
         "order",
         ("order.data", "enter", "Data"),
-        ("order.reorder", "R", "Re-order with retry"),
+        ("order.reorder", "R", "Re-order with retry…"),
         ("order.back", "escape", "Back"),
     )
     + _b("raw_data", ("raw.expand", "E", "Expand all"), ("raw.back", "escape", "Back"))

@@ -18,7 +18,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any, Iterable, Iterator, NamedTuple, Sequence, cast
+from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pupitre.providers.core.clock import PARIS, UTC
@@ -474,6 +474,32 @@ def explain_error(type_code: str, message: str | None) -> Explanation | None:
             loadcurve,
         )
     return Explanation("Enedis refused the request", message, False)
+
+
+def ordered_span(body: Mapping[str, Any] | None) -> tuple[dt.datetime | None, dt.datetime | None] | None:
+    """The period an order was placed for, from the body sent: the earliest ``since`` and the
+    latest ``until`` of its requests (UTC; ``None`` where a request left it to the API's
+    default). ``None`` when the body is unknown (an order placed elsewhere)."""
+    if not body:
+        return None
+    since: list[dt.datetime | None] = []
+    until: list[dt.datetime | None] = []
+    for request in body.get("requests", []):
+        try:
+            since.append(parse_instant(request["since"]) if request.get("since") else None)
+            until.append(parse_instant(request["until"]) if request.get("until") else None)
+        except RuleError:
+            since.append(None)
+            until.append(None)
+    first = None if not since or None in since else min(s for s in since if s is not None)
+    last = None if not until or None in until else max(u for u in until if u is not None)
+    return first, last
+
+
+def placed_at(order: Any) -> dt.datetime | None:
+    """When an order was placed: the earliest ``orderedAt`` of its requests (``None`` if none says)."""
+    times = [r.orderedAt for r in getattr(order, "requests", []) if getattr(r, "orderedAt", None) is not None]
+    return min(times) if times else None
 
 
 def reorder_with_activation(order: Any, failed_types: Iterable[str] = ("LOADCURVE",)) -> dict[str, Any]:

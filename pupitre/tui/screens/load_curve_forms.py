@@ -177,6 +177,13 @@ class AskFormScreen(PupitreScreen):
 
     BINDINGS = [
         Binding("ctrl+s", "create", "Create ask", id="ask.create"),
+        Binding(
+            "ctrl+y",
+            "copy",
+            "Copy link",
+            id="ask.copy",
+            tooltip="Copy the consent link to the clipboard (OSC 52), from any field",
+        ),
         Binding("escape", "close", "Back", id="ask.back"),
     ]
 
@@ -221,8 +228,9 @@ class AskFormScreen(PupitreScreen):
             yield Static("", id="ask-chosen")
             with Horizontal(classes="form-row"):
                 yield Button("Create ask", id="ask-create", variant="primary")
-                yield Button("Copy consent link", id="ask-copy", disabled=True)
-            yield Static("", id="ask-result")
+                yield Button("Copy consent link (ctrl+y)", id="ask-copy", disabled=True)
+        # Below the scrolled form, not in it: the consent link stays in view at any size.
+        yield Static("", id="ask-result")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -297,7 +305,7 @@ class AskFormScreen(PupitreScreen):
         self.query_one("#ask-create", Button).disabled = True
         text = Text(f"✓ Ask {ask.id} created: {ask.status}.\n", style="bold")
         if ask.user_url:
-            text.append("Send this consent link to the signer:\n")
+            text.append("Send this consent link to the signer (ctrl+y copies it):\n")
             text.append(ask.user_url, style="bold")
             copy = self.query_one("#ask-copy", Button)
             copy.disabled = False
@@ -306,9 +314,11 @@ class AskFormScreen(PupitreScreen):
         self.papp.feeds.refresh(FEED, forced=True)
 
     @on(Button.Pressed, "#ask-copy")
-    def copy(self) -> None:
+    def action_copy(self) -> None:
         if self.ask is not None and self.ask.user_url:
             copy_link(self.app, self.ask.user_url)
+        else:
+            self.notify("No consent link yet: create the ask first (ctrl+s).", timeout=4)
 
     def action_close(self) -> None:
         self.dismiss()

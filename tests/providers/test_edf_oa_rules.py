@@ -436,6 +436,13 @@ def test_refused_by_omission_is_counted_apart_from_will_not() -> None:
     assert summary.will_respect == ["BOA0001"] and summary.will_not == [] and summary.by_omission == ["BOA0003"]
     assert summary.missing == [] and summary.level == "attention"
     assert summary.counts() == "1 will respect · 0 will not · 1 refused by omission · 0 not acknowledged"
+    decided = state(  # a PORTAL false after ours is a decision, not an omission
+        {
+            "BOA0001": [entry(True, at(14))],
+            "BOA0003": [entry(False, at(14)), entry(False, at(14, 30), "PORTAL", "MGR-0101")],
+        }
+    )
+    assert rules.refused_by_omission(decided, sent) == []
     on_purpose = rules.ack_summary(
         ORDER, acks, at(14, 5), DEADLINE, ours({"BOA0001": True, "BOA0003": False}, [], at(14))
     )

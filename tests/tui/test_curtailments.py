@@ -286,6 +286,12 @@ async def test_an_acknowledgement_held_since_the_store_upgrade_is_shown_held_and
         assert (item.status, item.attempts) == ("held", 0)
 
 
+def edf_tile(app) -> str:
+    """The EDF OA tile of the Overview ("" until the Overview is on screen)."""
+    tiles = app.screen.query("#tile-edf-oa .tile-body")
+    return str(tiles.first(Static).render()) if tiles else ""
+
+
 async def _acknowledged_with_one_left_out(pilot, app) -> str:
     """Our acknowledgement, the first contract to curtail left out (refused by omission),
     delivered and verified; returns that contract."""
@@ -314,8 +320,9 @@ async def test_counts_apart_will_respect_will_not_and_refused_by_omission(make_a
         table = app.screen.query_one("#ack-table", DataTable)
         assert "(omitted)" in str(table.get_cell(omitted, "retained"))
         await pilot.press("1")
-        tile = str(app.screen.query_one("#tile-edf-oa .tile-body", Static).render())
-        assert f"1 refused by omission ({omitted}, RG_ACK_0030)" in tile and "acknowledged" not in tile.split("·")[0]
+        await wait_for(pilot, lambda: "refused by omission" in edf_tile(app))
+        tile = edf_tile(app)
+        assert f"1 refused by omission ({omitted}, RG_ACK_0030)" in tile and "contract(s) acknowledged" not in tile
         assert "! order" in tile  # attention, not a ✓
 
 
@@ -340,16 +347,16 @@ async def test_a_portal_change_after_our_verified_acknowledgement_is_an_event(ma
         assert "⚠ 1 changed on EDF OA" in text
         assert [h.key for h in app.runtime.store.history(ACKS_FEED)] == [omitted]
         await pilot.press("1")
-        tile = str(app.screen.query_one("#tile-edf-oa .tile-body", Static).render())
-        assert f"⚠ EDF OA's values changed after our acknowledgement: {omitted} now true" in tile
+        await wait_for(pilot, lambda: "⚠" in edf_tile(app))
+        assert f"⚠ EDF OA's values changed after our acknowledgement: {omitted} now true" in edf_tile(app)
         await pilot.press("3", "k")
-        assert app.screen.choices[omitted] is True
+        await wait_for(pilot, lambda: isinstance(app.screen, CurtailmentsScreen) and app.screen.choices.get(omitted))
         await wait_for(pilot, lambda: not str(table.get_cell(omitted, "retained")).startswith("⚠"))
         assert "CHANGED ON EDF OA" not in screen_text(app)
         assert [r[2] for r in app.runtime.store.audit_log(PROVIDER)][0] == "adopt EDF OA's values"
         await pilot.press("1")
-        tile = str(app.screen.query_one("#tile-edf-oa .tile-body", Static).render())
-        assert "⚠" not in tile
+        await wait_for(pilot, lambda: "will respect" in edf_tile(app))
+        assert "⚠" not in edf_tile(app)
 
 
 async def test_resend_ours_after_a_portal_change(make_app):

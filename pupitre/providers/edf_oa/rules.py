@@ -298,7 +298,12 @@ def refused_by_omission(state: AcknowledgementsState | None, ours: SentAck | Non
     if state is None or ours is None or state.order_id != ours.order_id or ours.origin == "adopted":
         return []
     latest = latest_acks(state)
-    return [cid for cid in ours.left_out if cid in latest and latest[cid].ack_value is False]
+    until = _utc(ours.at) + CLOCK_SKEW  # a later false is someone's decision, not our omission
+    return [
+        cid
+        for cid in ours.left_out
+        if cid in latest and latest[cid].ack_value is False and _utc(latest[cid].ack_date) <= until
+    ]
 
 
 @dataclass(frozen=True)

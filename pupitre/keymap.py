@@ -186,13 +186,14 @@ BINDINGS: tuple[KeyBinding, ...] = tuple(
         ("curtailments.refuse", "n", "Will not"),
         ("curtailments.unset", "x", "Unset"),
         ("curtailments.all", "a", "All respect"),
-        ("curtailments.keep", "k", "Keep EDF OA's"),
+        ("curtailments.keep", "k", "Adopt EDF OA's"),
+        ("curtailments.resend", "o", "Re-send ours…"),
         ("curtailments.send", "s", "Send…"),
         ("curtailments.token", "t", "Token…"),
         ("curtailments.reports", "c", "Contracts & reports"),
     )
     + _b("ack_confirm", ("ack.send", "y", "Send"), ("ack.cancel", "escape,n", "Cancel"))
-    + _b("token", ("token.close", "escape", "Close"), ("token.rotate", "R", "Rotate"))
+    + _b("token", ("token.close", "escape", "Close"), ("token.rotate", "R", "Rotate…"))
     + _b("token_unsaved", ("token.unsaved.close", "escape", "I have stored it"))
     + _b(
         "edf_reports",
@@ -264,12 +265,17 @@ BINDINGS: tuple[KeyBinding, ...] = tuple(
         ("search.ask", "n", "Ask consent"),
         ("search.back", "escape", "Back"),
     )
-    + _b("ask_form", ("ask.create", "ctrl+s", "Create ask"), ("ask.back", "escape", "Back"))
+    + _b(
+        "ask_form",
+        ("ask.create", "ctrl+s", "Create ask"),
+        ("ask.copy", "ctrl+y", "Copy link"),
+        ("ask.back", "escape", "Back"),
+    )
     + _b("order_form", ("order.place", "ctrl+s", "Place order"), ("order.back", "escape", "Back"))
     + _b(
         "order",
         ("order.data", "enter", "Data"),
-        ("order.reorder", "R", "Re-order with retry"),
+        ("order.reorder", "R", "Re-order with retry…"),
         ("order.back", "escape", "Back"),
     )
     + _b("raw_data", ("raw.expand", "E", "Expand all"), ("raw.back", "escape", "Back"))

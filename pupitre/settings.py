@@ -207,12 +207,17 @@ class EdfOaSettings(Section):
     ack_deadline: str = Field(
         "16:00", description="acknowledgement deadline, HH:MM inside the call window (critical after it)"
     )
-    window_refresh_seconds: float = Field(60, gt=0, description="refresh interval inside the window")
-    refresh_seconds: float = Field(900, gt=0, description="refresh interval outside the window")
+    publication_time: str = Field(
+        "13:00",
+        description="when the order is published, HH:MM (SPOT results, §4.1.2): read every "
+        "window_refresh_seconds from then to window_end",
+    )
+    window_refresh_seconds: float = Field(60, gt=0, description="refresh interval from publication_time to window_end")
+    refresh_seconds: float = Field(900, gt=0, description="refresh interval outside publication_time–window_end")
     token_warning_days: int = Field(14, ge=0, description="warn this many days before the token expires")
 
     _url = field_validator("base_url")(https_url)
-    _time = field_validator("window_start", "window_end", "ack_deadline")(time_of_day)
+    _time = field_validator("publication_time", "window_start", "window_end", "ack_deadline")(time_of_day)
 
     @field_validator("window_end")
     @classmethod
@@ -220,6 +225,14 @@ class EdfOaSettings(Section):
         start = info.data.get("window_start")
         if start is not None and _minutes(value) <= _minutes(start):
             raise ValueError(f"the call window must end after it starts (window_start = {start!r})")
+        return value
+
+    @field_validator("publication_time")
+    @classmethod
+    def _published_before_the_end(cls, value: str, info: ValidationInfo) -> str:
+        end = info.data.get("window_end")
+        if end is not None and _minutes(value) >= _minutes(end):
+            raise ValueError(f"the order must be published before the window ends (window_end = {end!r})")
         return value
 
     @field_validator("ack_deadline")

@@ -16,6 +16,7 @@ from pupitre.providers.grdf_adict import rules
 from pupitre.providers.grdf_adict.feeds import (
     COLUMNS,
     RightsTable,
+    is_ended,
     quota_of,
     row_of,
     status_changes,
@@ -140,6 +141,29 @@ def test_summary_proofs_awaited_overdue_and_lost_since_yesterday() -> None:
     calm = RightsTable()
     calm.add_raw([right(1)])
     assert [f.level for f in summary_findings(summarise(calm, TODAY), calm)] == ["ok"]
+
+
+def test_active_rights_past_their_end_date_are_counted_as_ended() -> None:
+    """Issue 16: a right GRDF still calls « Active » whose ``date_fin_droit_acces`` is past."""
+    table = RightsTable()
+    table.add_raw(
+        [
+            right(1, date_fin_droit_acces="2026-11-17"),  # ended yesterday
+            right(2, date_fin_droit_acces="2026-11-18"),  # its last day: still active
+            right(3),  # no end date
+            right(4, etat_droit_acces="Révoquée", date_fin_droit_acces="2026-01-01"),  # not Active: its own state
+        ]
+    )
+    assert [is_ended(s, e, TODAY) for s, e in zip(table.col["state"], table.col["end"], strict=True)] == [
+        True,
+        False,
+        False,
+        False,
+    ]
+    summary = summarise(table, TODAY)
+    assert summary.ended == 1
+    (finding,) = summary_findings(summary, table)
+    assert finding.message == "4 access right(s), 2 active, 1 ended (past their end date), no proof awaited"
 
 
 def test_state_changes_become_history_rows() -> None:

@@ -417,6 +417,74 @@ def test_ack_summary_ok_when_every_curtailed_contract_is_acknowledged() -> None:
     assert summary.not_acknowledged == ["BOA0002"]  # no curtailment: not needed
 
 
+def ours(values: dict[str, bool], left_out: list[str], when: dt.datetime, origin: str = "#7") -> rules.SentAck:
+    return rules.SentAck(ORDER.order_id, {**values, **{c: False for c in left_out}}, left_out, when, origin)
+
+
+def test_refused_by_omission_is_counted_apart_from_will_not() -> None:
+    """RG_ACK_0030: BOA0003 left out of our POST reads false, like a refusal on purpose; the
+    summary (and the Overview) count it apart, and a refusal by omission needs attention."""
+    sent = ours({"BOA0001": True}, ["BOA0002", "BOA0003"], at(14))
+    acks = state(
+        {
+            "BOA0001": [entry(True, at(14))],
+            "BOA0002": [entry(False, at(14))],
+            "BOA0003": [entry(False, at(14))],
+        }
+    )
+    summary = rules.ack_summary(ORDER, acks, at(14, 5), DEADLINE, sent)
+    assert summary.will_respect == ["BOA0001"] and summary.will_not == [] and summary.by_omission == ["BOA0003"]
+    assert summary.missing == [] and summary.level == "attention"
+    assert summary.counts() == "1 will respect · 0 will not · 1 refused by omission · 0 not acknowledged"
+    decided = state(  # a PORTAL false after ours is a decision, not an omission
+        {
+            "BOA0001": [entry(True, at(14))],
+            "BOA0003": [entry(False, at(14)), entry(False, at(14, 30), "PORTAL", "MGR-0101")],
+        }
+    )
+    assert rules.refused_by_omission(decided, sent) == []
+    on_purpose = rules.ack_summary(
+        ORDER, acks, at(14, 5), DEADLINE, ours({"BOA0001": True, "BOA0003": False}, [], at(14))
+    )
+    assert on_purpose.will_not == ["BOA0003"] and on_purpose.by_omission == [] and on_purpose.level == "ok"
+
+
+def test_a_portal_acknowledgement_after_ours_is_an_override() -> None:
+    """Issue 16: a manager acknowledged BOA0003=true on the PORTAL after our verified false."""
+    sent = ours({"BOA0001": True}, ["BOA0002", "BOA0003"], at(14))
+    acks = state(
+        {
+            "BOA0001": [entry(True, at(14))],
+            "BOA0002": [entry(False, at(14))],
+            "BOA0003": [entry(False, at(14)), entry(True, at(14, 40), "PORTAL", "MGR-0101")],
+        }
+    )
+    summary = rules.ack_summary(ORDER, acks, at(14, 45), DEADLINE, sent)
+    assert [(o.contract_id, o.ours, o.entry.ack_source) for o in summary.overridden] == [("BOA0003", False, "PORTAL")]
+    assert summary.overridden[0].sentence() == "BOA0003 now true (by MGR-0101 via PORTAL at 14:40; we sent false)"
+    assert summary.level == "attention" and summary.by_omission == []  # no longer false by omission
+    # another API user (same value as ours: no override; a different one: an override)
+    other = state({"BOA0001": [entry(True, at(14)), entry(False, at(15), "API", "PROD-0099")]})
+    assert [o.contract_id for o in rules.overrides(other, sent)] == ["BOA0001"]
+
+
+def test_what_was_retained_before_ours_is_no_override() -> None:
+    """A state read before our acknowledgement landed (the PORTAL's 13:40 true, then ours at
+    14:00 not yet visible) shows no override: only what came after ours counts."""
+    sent = ours({"BOA0003": False}, [], at(14))
+    before = state({"BOA0003": [entry(True, at(13, 40), "PORTAL", "MGR-0101")]})
+    assert rules.overrides(before, sent) == []
+
+
+def test_adopted_values_are_the_new_reference() -> None:
+    acks = state({"BOA0003": [entry(False, at(14)), entry(True, at(14, 40), "PORTAL", "MGR-0101")]})
+    adopted = ours({"BOA0003": True}, [], at(14, 50), origin="adopted")
+    assert rules.overrides(acks, adopted) == []
+    assert rules.refused_by_omission(acks, adopted) == []
+    later = state({"BOA0003": [entry(True, at(14, 40), "PORTAL"), entry(False, at(15), "PORTAL", "MGR-0101")]})
+    assert [o.contract_id for o in rules.overrides(later, adopted)] == ["BOA0003"]
+
+
 def test_ack_summary_no_curtailment_is_ok() -> None:
     order = make_order(quiet("BOA0001"), quiet("BOA0002"))
     summary = rules.ack_summary(order, None, at(17), DEADLINE)
@@ -447,24 +515,29 @@ def test_call_window_bounds() -> None:
     assert not rules.in_call_window(at(16), START, END)
 
 
+PUBLICATION = dt.time(13, 0)
+
+
 @pytest.mark.parametrize(
     "now, expected",
     [
-        (at(13), 900.0),  # slow: the window opens after 15 min
-        (at(13, 20), 600.0),  # never sleep past 13:30
-        (at(13, 29, second=30), 30.0),
-        (at(13, 30), 60.0),  # fast inside the window
+        (at(12, 30), 900.0),  # slow: the order is published in 30 min
+        (at(12, 50), 605.0),  # never sleep past 13:00 (+5 s for the publication to land)
+        (at(12, 59, second=30), 35.0),
+        (at(13), 60.0),  # fast from the publication: the order is seen within a minute
+        (at(13, 20), 60.0),  # before the call window (13:30) too
         (at(15, 59, second=59), 60.0),
         (at(16), 900.0),  # closed: slow again
-        (at(13, 25, day=24), 300.0),  # the next day's opening
+        (at(12, 55, day=24), 305.0),  # the next day's publication
     ],
 )
-def test_poll_interval_around_the_window(now: dt.datetime, expected: float) -> None:
-    assert rules.poll_interval(now, START, END, 60.0, 900.0) == expected
+def test_poll_interval_from_the_publication_to_the_end_of_the_window(now: dt.datetime, expected: float) -> None:
+    """Issue 16: the order published at 13:00 was not seen until 13:15 (900 s outside 13:30-16:00)."""
+    assert rules.poll_interval(now, PUBLICATION, END, 60.0, 900.0) == expected
 
 
 def test_poll_interval_after_the_window_waits_for_tomorrow_when_slow_is_long() -> None:
-    assert rules.poll_interval(at(16), START, END, 60, 86400) == 21.5 * 3600
+    assert rules.poll_interval(at(16), PUBLICATION, END, 60, 86400) == 21 * 3600 + 5
 
 
 # -- token (§9) -------------------------------------------------------------------------------------

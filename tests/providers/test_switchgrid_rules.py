@@ -284,6 +284,63 @@ def test_csv_and_json_forms() -> None:
         rules.parse_json_curve({"period": "ten minutes", "startsAt": "x", "values": []})
 
 
+def test_a_json_curve_shorter_than_its_ends_at_shows_the_missing_tail_as_gaps() -> None:
+    """Issue 16: a JSON curve shorter than its ``endsAt`` ended early. 3 values for one day of
+    10-minute steps: 144 points, the last 141 gaps; a curve longer than its span is cut there."""
+    js = rules.parse_json_curve(
+        {
+            "period": "PT600S",
+            "startsAt": "2024-12-15T23:00:00.000Z",
+            "endsAt": "2024-12-16T23:00:00.000Z",
+            "values": [321, 294, None],
+        }
+    )
+    assert len(js.points) == 144 and js.end == dt.datetime(2024, 12, 16, 23, 0, tzinfo=UTC)
+    assert [p.watts for p in js.points[:3]] == [321, 294, None]
+    assert all(p.watts is None for p in js.points[3:])
+    assert js.points[-1].start == dt.datetime(2024, 12, 16, 22, 50, tzinfo=UTC)
+    longer = rules.parse_json_curve(
+        {
+            "period": "PT600S",
+            "startsAt": "2024-12-15T23:00:00.000Z",
+            "endsAt": "2024-12-15T23:20:00.000Z",
+            "values": [1, 2, 3, 4],
+        }
+    )
+    assert [p.watts for p in longer.points] == [1, 2]
+
+
+@pytest.mark.parametrize(
+    "typed, sent",
+    [
+        ("2026-10-20", "2026-10-20T00:00:00[Europe/Paris]"),
+        (" 2026-10-20T08:15 ", "2026-10-20T08:15:00[Europe/Paris]"),
+        ("2026-10-20T08:15:30", "2026-10-20T08:15:30[Europe/Paris]"),
+        ("2026-10-20T00:00:00Z", "2026-10-20T00:00:00Z"),
+        ("2026-10-20T00:00:00+01:00", "2026-10-20T00:00:00+01:00"),
+        ("2026-10-20T00:00:00[CET]", "2026-10-20T00:00:00[CET]"),
+    ],
+)
+def test_an_operators_date_without_a_zone_is_a_paris_date(typed: str, sent: str) -> None:
+    assert rules.paris_argument(typed) == sent
+
+
+def test_paris_argument_refuses_what_is_not_a_date() -> None:
+    with pytest.raises(RuleError, match="not understood"):
+        rules.paris_argument("20/10/2026")
+
+
+def test_an_until_in_the_future_is_refused() -> None:
+    now = dt.datetime(2026, 11, 18, 10, 53, tzinfo=PARIS)
+    request = {"type": "LOADCURVE", "prms": ["00000000000022"], "since": "2026-11-01"}
+    with pytest.raises(RuleError, match="in the future"):
+        rules.validate_request({**request, "until": "2026-11-18T11:00:00[Europe/Paris]"}, now=now)
+    assert rules.validate_request({**request, "until": "2026-11-18T10:00:00[Europe/Paris]"}, now=now)
+    with pytest.raises(RuleError, match="not in the past"):
+        rules.validate_request({**request, "since": "2026-11-19"}, now=now)
+    assert rules.validate_request({**request, "until": "2030-01-01"})  # no ``now``: the document's rules only
+
+
 def _series(n: int, base: float = 1000.0) -> list[Point]:
     start = dt.datetime(2024, 1, 1, tzinfo=UTC)
     return [Point(start + i * STEP, base + (i % 7)) for i in range(n)]

@@ -129,6 +129,64 @@ async def test_stream_cut_halfway_keeps_the_rows_and_shows_the_error(make_runtim
         assert app.feeds.state(RIGHTS_FEED).error is not None
 
 
+def counts_of(app) -> str:
+    return text_of(app, "#rights-counts")
+
+
+@pytest.mark.parametrize("kind", ["truncated", "status"])
+async def test_a_failed_or_cut_refresh_keeps_the_last_complete_list_on_screen(make_adict_app, kind):
+    """Issue 16: when a refresh failed the table emptied, or showed half the list with wrong
+    counts after a cut stream, while the line said the last complete list "is kept"."""
+    app = make_adict_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_rights(pilot, app)
+        complete, counts = len(screen.rows), counts_of(app)
+        assert complete == 300
+        app.runtime.clock.advance(seconds=3 * 3600)
+        app.runtime.faults.add(ROUTE, kind, count=1, status=503)
+        await pilot.press("r")
+        await wait_runs(pilot, app, 2, feed=RIGHTS_FEED)
+        await wait_for(pilot, lambda: "showing the last complete list" in text_of(app, "#rights-error"))
+        assert len(screen.rows) == complete and len(screen.source()) == complete
+        assert counts_of(app) == counts  # the counts are the whole list's
+        error = text_of(app, "#rights-error")
+        assert "showing the last complete list (300 rights, fetched 18/11 10:53, 3h00 old)" in error
+        assert "PARTIAL" not in text_of(app, "#rights-summary")
+
+
+async def test_after_a_restart_with_grdf_down_the_stored_list_is_shown_with_its_age(make_runtime, make_adict_app):
+    first = make_adict_app(make_runtime())
+    async with first.run_test(size=(120, 40)) as pilot:
+        await open_rights(pilot, first)
+    runtime = make_runtime()  # the same data dir: the store of the first run
+    runtime.clock.advance(seconds=2 * 3600)
+    runtime.faults.add(ROUTE, "status", count=5, status=503)
+    app = make_adict_app(runtime)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_runs(pilot, app, feed=RIGHTS_FEED)
+        await pilot.press("5")
+        screen = app.screen
+        assert isinstance(screen, AccessRightsScreen)
+        await wait_for(pilot, lambda: len(screen.rows) == 300)
+        assert app.feeds.state(RIGHTS_FEED).error is not None
+        await wait_for(pilot, lambda: "showing the last complete list" in text_of(app, "#rights-error"))
+        assert "2h00 old" in text_of(app, "#rights-error")
+        assert "STALE: from the store" in str(screen.query_one(".feed-status", Static).render())
+
+
+async def test_a_partial_list_without_a_stored_one_is_shown_as_partial(make_runtime, make_adict_app):
+    runtime = make_runtime()
+    runtime.faults.add(ROUTE, "truncated")
+    app = make_adict_app(runtime)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_rights(pilot, app)
+        await wait_for(pilot, lambda: "received before the error" in text_of(app, "#rights-error"))
+        assert 0 < len(screen.rows) < 300
+        assert "received — PARTIAL, not the whole list" in text_of(app, "#rights-summary")
+        assert counts_of(app).startswith("partial: ")
+        assert "no complete list yet" in text_of(app, "#rights-error")
+
+
 @pytest.mark.parametrize("kind", [k for k in FAULT_KINDS if k != "hostile"])  # hostile: a switch, no error
 async def test_every_fault_leaves_the_app_running_with_the_error_visible(make_runtime, make_adict_app, kind):
     runtime = make_runtime()
@@ -192,6 +250,49 @@ async def test_enter_opens_the_pce_detail(make_adict_app):
         assert readings_calls() == gets
         await pilot.press("escape")
         assert isinstance(app.screen, AccessRightsScreen)
+
+
+async def test_switching_to_a_kind_grdf_refuses_never_leaves_the_other_kinds_readings(make_adict_app):
+    """Issue 16: `t` to a kind GRDF refuses left the previous kind's readings under the new heading."""
+    app = make_adict_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_rights(pilot, app)
+        await pilot.press("enter")
+        status = "#pce-readings-status"
+        await wait_for(pilot, lambda: "reading(s)" in text_of(app, status), timeout=15)
+        readings = app.screen.query_one("#pce-readings", DataTable)
+        assert readings.row_count > 0 and "of published consumption" in text_of(app, status)
+        app.runtime.faults.add("/adict/v2/*donnees_consos_informatives*", "status", count=1, status=403)
+        await pilot.press("t")
+        assert "informative consumption" in text_of(app, "#pce-kind")
+        await wait_for(pilot, lambda: "⚠" in text_of(app, status), timeout=15)
+        assert "no informative consumption" in text_of(app, status)
+        assert readings.row_count == 0 and text_of(app, "#pce-chart") == ""
+
+
+async def test_a_right_past_its_end_date_is_shown_as_ended(make_adict_app):
+    """Issue 16: rights whose end date is past still showed `✓ Active` (the sandbox's park has
+    some; one more is made to end yesterday)."""
+    app = make_adict_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_rights(pilot, app)
+        col = table_of(screen).col
+        row = next(i for i, state in enumerate(col["state"]) if state == m.ACTIVE and col["end"][i] > "2026-11-18")
+        ident = col["id"][row]
+        sim = app.runtime.simulators["grdf_adict"]
+        right = sim.rights[ident]
+        right["date_fin_droit_acces"] = "2026-11-17"  # the day before (NOW is 18/11/2026)
+        sim.rights[ident] = right
+        await pilot.press("r")
+        await wait_runs(pilot, app, 2, feed=RIGHTS_FEED)
+        await wait_for(pilot, lambda: ident in table_of(screen).col["id"] and table_of(screen) is screen.source())
+        col = table_of(screen).col
+        active = [i for i, state in enumerate(col["state"]) if state == m.ACTIVE]
+        ended = [i for i in active if col["end"][i] and col["end"][i] < "2026-11-18"]
+        assert col["id"].index(ident) in ended and len(ended) < len(active)
+        states = {i: screen.cells.cells(i, COLUMNS)[1][0] for i in active}
+        assert all(states[i] == ("⊣ Ended" if i in ended else "✓ Active") for i in active)
+        await wait_for(pilot, lambda: f"of which ⊣ ended {len(ended)})" in counts_of(app))
 
 
 @pytest.mark.parametrize("size", [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")])

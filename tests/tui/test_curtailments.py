@@ -4,6 +4,8 @@ order refused (RG_ACK_0010). Plus snapshots before and after acknowledging."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from textual.widgets import DataTable, Static
 
@@ -335,3 +337,124 @@ async def test_an_acknowledgement_held_since_the_store_upgrade_is_shown_held_and
         assert app.runtime.outbox.pending() == []
         [item] = runtime.store.outbox_any_environment()
         assert (item.status, item.attempts) == ("held", 0)
+
+
+def edf_tile(app) -> str:
+    """The EDF OA tile of the Overview ("" until the Overview is on screen)."""
+    tiles = app.screen.query("#tile-edf-oa .tile-body")
+    return str(tiles.first(Static).render()) if tiles else ""
+
+
+async def _acknowledged_with_one_left_out(pilot, app) -> str:
+    """Our acknowledgement, the first contract to curtail left out (refused by omission),
+    delivered and verified; returns that contract."""
+    await ready(pilot, app)
+    summary = app.screen.summary()
+    needing = summary.needing
+    for cid in [c.contract_id for c in order(app).curtailments]:
+        table = app.screen.query_one("#ack-table", DataTable)
+        table.move_cursor(row=table.get_row_index(cid))
+        await pilot.press("x" if cid == needing[0] else "y")
+    await pilot.press("s", "y")
+    await delivered(pilot, app)
+    assert app.outbox.last[last_item(app).id].verified is True
+    return needing[0]
+
+
+async def test_counts_apart_will_respect_will_not_and_refused_by_omission(make_app):
+    """Issue 16: "all 3 contract(s) acknowledged" with a ✓ counted contracts refused, even
+    those refused only because they were left unset (RG_ACK_0030)."""
+    app = make_app(now=NOW, scripted=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        omitted = await _acknowledged_with_one_left_out(pilot, app)
+        summary = app.screen.summary()
+        assert summary.by_omission == [omitted] and summary.level == "attention"
+        assert "1 refused by omission" in screen_text(app)
+        table = app.screen.query_one("#ack-table", DataTable)
+        assert "(omitted)" in str(table.get_cell(omitted, "retained"))
+        await pilot.press("1")
+        await wait_for(pilot, lambda: "refused by omission" in edf_tile(app))
+        tile = edf_tile(app)
+        assert f"1 refused by omission ({omitted}, RG_ACK_0030)" in tile and "contract(s) acknowledged" not in tile
+        assert "! order" in tile  # attention, not a ✓
+
+
+async def test_a_portal_change_after_our_verified_acknowledgement_is_an_event(make_app):
+    """Issue 16: after our verified acknowledgement a manager sets the left-out contract true on
+    the PORTAL: a notification, ⚠ on the row and the Overview, "verified" withdrawn; `k`
+    adopts EDF OA's values (the ⚠ goes, for good), and the choices are EDF OA's."""
+    app = make_app(now=NOW, scripted=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        omitted = await _acknowledged_with_one_left_out(pilot, app)
+        assert "verified by read-back ✓" in screen_text(app)
+        app.runtime.clock.advance(seconds=600)
+        app.runtime.simulators[PROVIDER].portal_acknowledge(omitted, True, "MGR-0101")
+        runs = app.feeds.state(ACKS_FEED).runs
+        await pilot.press("r")
+        await wait_runs(pilot, app, runs + 1, feed=ACKS_FEED)
+        await wait_for(pilot, lambda: any("changed after ours" in str(n.message) for n in app._notifications))
+        table = app.screen.query_one("#ack-table", DataTable)
+        await wait_for(pilot, lambda: str(table.get_cell(omitted, "retained")).startswith("⚠ ✓ true"))
+        text = screen_text(app)
+        assert "verified by read-back" not in text and "CHANGED ON EDF OA SINCE" in text
+        assert "⚠ 1 changed on EDF OA" in text
+        assert [h.key for h in app.runtime.store.history(ACKS_FEED)] == [omitted]
+        await pilot.press("1")
+        await wait_for(pilot, lambda: "⚠" in edf_tile(app))
+        assert f"⚠ EDF OA's values changed after our acknowledgement: {omitted} now true" in edf_tile(app)
+        await pilot.press("3", "k")
+        await wait_for(pilot, lambda: isinstance(app.screen, CurtailmentsScreen) and app.screen.choices.get(omitted))
+        await wait_for(pilot, lambda: not str(table.get_cell(omitted, "retained")).startswith("⚠"))
+        assert "CHANGED ON EDF OA" not in screen_text(app)
+        assert [r[2] for r in app.runtime.store.audit_log(PROVIDER)][0] == "adopt EDF OA's values"
+        await pilot.press("1")
+        await wait_for(pilot, lambda: "will respect" in edf_tile(app))
+        assert "⚠" not in edf_tile(app)
+
+
+async def test_resend_ours_after_a_portal_change(make_app):
+    """`o` puts our last values back and opens the usual review; sending makes ours retained."""
+    app = make_app(now=NOW, scripted=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        omitted = await _acknowledged_with_one_left_out(pilot, app)
+        app.runtime.clock.advance(seconds=600)
+        app.runtime.simulators[PROVIDER].portal_acknowledge(omitted, True, "MGR-0101")
+        runs = app.feeds.state(ACKS_FEED).runs
+        await pilot.press("r")
+        await wait_runs(pilot, app, runs + 1, feed=ACKS_FEED)
+        await pilot.press("o")
+        await wait_for(pilot, lambda: isinstance(app.screen, AckConfirmScreen))
+        assert "⚠ overwrites true sent by MGR-0101 via PORTAL" in screen_text(app)
+        first = last_item(app).id
+        await pilot.press("y")
+        await wait_for(pilot, lambda: last_item(app).id != first)
+        await delivered(pilot, app)
+        assert retained(app)[omitted] is False
+        await wait_for(pilot, lambda: "verified by read-back ✓" in screen_text(app))
+        assert app.screen.summary().overridden == []
+
+
+async def test_k_without_an_override_only_sets_the_choices(make_app):
+    """`k` says what it does: every contract takes what EDF OA retains, unset where nothing is."""
+    app = make_app(now=NOW, scripted=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("a", "k")
+        latest = app.screen.summary().latest
+        assert app.screen.choices == {
+            c.contract_id: (latest[c.contract_id].ack_value if c.contract_id in latest else None)
+            for c in order(app).curtailments
+        }
+        assert app.runtime.store.load_snapshot("edf_oa.adopted") is None  # nothing of ours to replace
+
+
+async def test_the_order_is_read_within_a_minute_of_its_publication(make_runtime):
+    """Issue 16: published at 13:00, it was not seen until 13:15 (900 s outside 13:30-16:00).
+    The feed now reads a few seconds after 13:00, then every minute until the window ends."""
+    runtime = make_runtime(now=dt.datetime(2026, 11, 23, 12, 50), scripted=False)
+    feed = runtime.feed(CURTAILMENTS_FEED)
+    assert feed.interval(runtime.clock.now()) == 605.0
+    runtime.clock.advance(seconds=605)
+    assert await runtime.feed(CURTAILMENTS_FEED).fetch() is not None  # 13:00:05: already published
+    assert feed.interval(runtime.clock.now()) == 60.0
+    await runtime.aclose()

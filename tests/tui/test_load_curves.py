@@ -3,15 +3,17 @@ order screen's errors, re-order, JSON tree; the plot's keys, stats and export.""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable, Input, Select, Static, Tree
 
 from pupitre.providers.switchgrid import rules
-from pupitre.providers.switchgrid.feeds import FEED, PROVIDER
+from pupitre.providers.switchgrid.feeds import FEED, PROVIDER, SwitchgridSession
 from pupitre.settings import Settings
 from pupitre.tui.curve_view import Trace
+from pupitre.tui.screens.confirm import ConfirmScreen
 from pupitre.tui.screens.load_curve_forms import ContractSearchScreen, OrderFormScreen
 from pupitre.tui.screens.load_curve_order import OrderScreen, RawDataScreen
 from pupitre.tui.screens.load_curve_plot import LoadCurvePlotScreen
@@ -136,7 +138,7 @@ async def test_plot_keys_stats_and_export(make_app, make_runtime, tmp_path) -> N
         assert any(str(files[0]) in str(n.message) for n in app._notifications)
 
 
-async def test_failed_loadcurve_explained_and_reordered(make_app, make_runtime) -> None:
+async def test_failed_loadcurve_explained_and_reordered(make_app, make_runtime, monkeypatch) -> None:
     runtime = make_runtime(fast_settings())
     app = make_app(runtime)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -168,7 +170,20 @@ async def test_failed_loadcurve_explained_and_reordered(make_app, make_runtime) 
         detail = static_text(order_screen, "#ord-detail")
         assert "No load-curve service" in detail and "aucun service souscrit" in detail
         assert "retry in a few hours" in detail and "enedisRetryAfterLoadcurveActivation" in detail
+        status = static_text(order_screen, "#ord-status")
+        assert "placed 18/11/2026 10:53" in status and "period 09/12/24→12/12/24" in status
+        orders_before = len(sim.orders)
+        await pilot.press("R")  # asks first: a re-order is a new order, billed in production
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "not billed" in static_text(app.screen, "Static")  # the sandbox is Switchgrid's test env
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is order_screen)
+        assert len(sim.orders) == orders_before
+        monkeypatch.setattr(SwitchgridSession, "test_env", property(lambda self: False))
         await pilot.press("R")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "Switchgrid BILLS it" in static_text(app.screen, "Static")
+        await pilot.press("y")
         await wait_for(pilot, lambda: isinstance(app.screen, OrderScreen) and app.screen is not order_screen)
         again = session.body(app.screen.order_id)
         assert again["requests"][0]["enedisRetryAfterLoadcurveActivation"] is True
@@ -188,6 +203,9 @@ async def test_failed_loadcurve_explained_and_reordered(make_app, make_runtime) 
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen)
         orders = screen.query_one("#lc-orders", DataTable)
+        await wait_for(pilot, lambda: order.id in orders.rows)
+        assert str(orders.get_cell(order.id, "period")) == "09/12/24→12/12/24"  # Paris dates, as sent
+        assert str(orders.get_cell(order.id, "ordered")) == "18/11 10:53"
         orders.focus()
         orders.move_cursor(row=orders.get_row_index(order.id))
         await pilot.press("d")
@@ -332,3 +350,43 @@ async def test_an_order_without_answer_is_held_on_screen_then_identified_by_the_
         assert not static_text(screen, "#lc-outbox")
         trail = [row[3] for row in reversed(runtime.store.audit_log(PROVIDER)) if row[4].startswith(f"#{item.id} ")]
         assert trail == ["queued", "retrying", "held", "identified", "resumed", "found", "verified"]
+
+
+async def test_order_form_dates_are_paris_dates_and_a_future_until_is_refused(make_app, make_runtime) -> None:
+    """Issue 16: bare dates were read as UTC ("since 2026-10-20" started at 02:00 Paris) and a
+    future ``until`` was accepted. The form says dates are Paris dates and sends them so."""
+    app = make_app(make_runtime())
+    async with app.run_test(size=(120, 40)) as pilot:
+        sim = app.runtime.simulators[PROVIDER]
+        await app.push_screen(OrderFormScreen([sim.contracts[0].prm]))
+        form = app.screen
+        assert "are Paris dates" in static_text(form, "#o-hint")
+        form.query_one("#o-since", Input).value = "2026-10-20"
+        form.query_one("#o-until", Input).value = "2026-12-01"  # NOW is 18/11/2026
+        form.query_one("#o-add").focus()
+        await pilot.press("enter")
+        assert "in the future" in static_text(form, "#o-error") and form.requests == []
+        form.query_one("#o-until", Input).value = "2026-11-01T06:30"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(form.requests) == 1)
+        request = form.requests[0]
+        assert request["since"] == "2026-10-20T00:00:00[Europe/Paris]"
+        assert request["until"] == "2026-11-01T06:30:00[Europe/Paris]"
+        assert rules.parse_instant(request["since"]) == dt.datetime(2026, 10, 19, 22, 0, tzinfo=dt.timezone.utc)
+
+
+async def test_the_consent_link_stays_in_view_and_one_key_copies_it(make_app, make_runtime) -> None:
+    """Issue 16: at 80×24 the consent link was printed below the visible area."""
+    app = make_app(make_runtime())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_screen(pilot, app)
+        ask_id = await sign_in(pilot, app, "Dupont", "1 rue de la paix 75002 Paris")
+        form = app.screen
+        url = f"https://app.switchgrid.tech/c/{ask_id[:8]}"
+        result = form.query_one("#ask-result", Static)
+        await wait_for(pilot, lambda: url in static_text(form, "#ask-result"))
+        assert result.region.height >= 2 and result.region.bottom <= 23  # above the footer, on screen
+        assert url in "".join(str(form.query_one("#ask-result").render_line(y).text) for y in range(result.size.height))
+        form.query_one("#ask-first", Input).focus()  # even from a field
+        await pilot.press("ctrl+y")
+        assert app.clipboard == url

@@ -156,3 +156,55 @@ def test_snapshot_requests(snap_compare, make_app, size):
         await pilot.pause()
 
     assert snap_compare(make_app(now=NOW, scripted=False), terminal_size=size, run_before=run_before)
+
+
+async def test_when_every_read_fails_the_age_is_the_last_successful_reads_and_the_causes_are_logged(make_app, caplog):
+    """Issue 16: after a refresh in which every call failed the panel said "data 0s old", and
+    the failures were not in pupitre.log. Now the refresh failed: the panel keeps the age of
+    the last good read and says why; each row keeps its data and says when it was last read;
+    every failed call is logged with its cause."""
+    app = make_app(now=NOW, scripted=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        sim = app.runtime.simulators[PROVIDER]
+        numbers = sim.numbers()[:3]
+        await refreshed(pilot, app, 1)
+        watch(app, numbers)
+        await pilot.press("4", "r")
+        await refreshed(pilot, app, 2)
+        app.runtime.clock.advance(seconds=900)
+        app.runtime.faults.add("/fournisseur/demande/v1/demandes/*", "status", count=3, status=500)
+        with caplog.at_level("WARNING", logger="pupitre.grdf_omega"):
+            await pilot.press("r")
+            await refreshed(pilot, app, 3)
+        state = app.feeds.state(REQUESTS_FEED)
+        assert state.error is not None and "none of the 3 request(s) could be read" in str(state.error)
+        status = str(app.screen.query_one(".feed-status", Static).render())
+        assert "data 15m old (fetched 10:00:00)" in status and "ERROR" in status
+        table = app.screen.query_one("#req-table", DataTable)
+        for numero in numbers:
+            assert "⚠ HTTP 500" in str(table.get_cell(numero, "status"))
+            assert str(table.get_cell(numero, "read")) == "10:00"  # the last good read, not this failure
+        logged = [r.getMessage() for r in caplog.records if r.name == "pupitre.grdf_omega"]
+        assert len(logged) == 3 and all("could not be read" in m and "500" in m for m in logged)
+        assert {n for n in numbers if any(n in m for m in logged)} == set(numbers)
+
+
+async def test_narrow_a_failed_row_says_when_it_was_last_read(make_app):
+    app = make_app(now=NOW, scripted=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        sim = app.runtime.simulators[PROVIDER]
+        numbers = sim.numbers()[:2]
+        await refreshed(pilot, app, 1)
+        watch(app, numbers)
+        await pilot.press("4", "r")
+        await refreshed(pilot, app, 2)
+        app.runtime.clock.advance(seconds=3600)
+        app.runtime.faults.add(f"/fournisseur/demande/v1/demandes/{numbers[0]}/*", "status", count=1, status=500)
+        await pilot.press("r")
+        await refreshed(pilot, app, 3)
+        table = app.screen.query_one("#req-table", DataTable)
+        assert str(table.get_cell(numbers[0], "status")).endswith("⚠ 10:00")  # its last good read
+        assert "⚠" not in str(table.get_cell(numbers[1], "status"))
+        assert "read" not in table.columns
+        text = text_of(app)
+        assert "last read 23/11 10:00:00 (1h00 ago)" in text

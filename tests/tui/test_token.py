@@ -8,6 +8,7 @@ import datetime as dt
 from textual.widgets import Static
 
 from pupitre.providers.edf_oa.feeds import PROVIDER, TOKEN_FEED
+from pupitre.tui.screens.confirm import ConfirmScreen
 from pupitre.tui.screens.token import TokenScreen, UnsavedTokenScreen
 from tests.tui.helpers import wait_for, wait_runs
 
@@ -25,13 +26,36 @@ async def open_token_screen(pilot, app) -> None:
     assert "days left" in text_of(app.screen)
 
 
-async def test_rotation_saves_the_new_token_and_the_old_one_stops_working(make_app):
+async def confirm_rotation(pilot, app) -> None:
+    """``R`` asks first (the old token dies at once, RG_TOK_NEW_0010); ``y`` rotates."""
+    await pilot.press("R")
+    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+    assert "stops working AT ONCE" in text_of(app.screen)
+    await pilot.press("y")
+
+
+async def test_rotation_asks_first_and_declining_keeps_the_token(make_app):
     app = make_app(now=NOW, scripted=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await open_token_screen(pilot, app)
         sim = app.runtime.simulators[PROVIDER]
         old = sim.current_token
         await pilot.press("R")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: "Not rotated" in text_of(app.screen))
+        assert isinstance(app.screen, TokenScreen)
+        assert sim.current_token == old
+        assert not [row for row in app.runtime.store.audit_log(PROVIDER) if row[2] == "rotate token"]
+
+
+async def test_rotation_saves_the_new_token_and_the_old_one_stops_working(make_app):
+    app = make_app(now=NOW, scripted=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_token_screen(pilot, app)
+        sim = app.runtime.simulators[PROVIDER]
+        old = sim.current_token
+        await confirm_rotation(pilot, app)
         await wait_for(pilot, lambda: "New token saved to" in text_of(app.screen))
         assert sim.current_token != old
         assert "confirmed by EDF OA" in text_of(app.screen)
@@ -54,7 +78,7 @@ async def test_when_saving_fails_the_token_is_shown_once(make_app):
             raise OSError("disk full")
 
         session.save_token = broken
-        await pilot.press("R")
+        await confirm_rotation(pilot, app)
         await wait_for(pilot, lambda: isinstance(app.screen, UnsavedTokenScreen))
         shown = text_of(app.screen)
         assert app.runtime.simulators[PROVIDER].current_token in shown
@@ -73,7 +97,7 @@ async def test_an_environment_variable_that_shadows_the_token_is_said_before_and
         session.token_shadowed_by = lambda: "PUPITRE_EDF_OA_API_TOKEN"
         await open_token_screen(pilot, app)
         assert "comes from the environment variable PUPITRE_EDF_OA_API_TOKEN" in text_of(app.screen)
-        await pilot.press("R")
+        await confirm_rotation(pilot, app)
         await wait_for(pilot, lambda: isinstance(app.screen, UnsavedTokenScreen))
         shown = text_of(app.screen)
         assert app.runtime.simulators[PROVIDER].current_token in shown

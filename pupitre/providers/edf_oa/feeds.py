@@ -19,6 +19,7 @@ from pupitre.providers.core.environments import Environment, real
 from pupitre.providers.core.errors import ApiError, NotFoundError
 from pupitre.providers.core.feeds import Change, Feed, fixed_interval
 from pupitre.providers.core.outbox import ActionRefused
+from pupitre.providers.core.store import OUTBOX_DELIVERED, Store
 from pupitre.providers.edf_oa import rules
 from pupitre.providers.edf_oa.models import (
     ACK_SOURCES,
@@ -49,6 +50,8 @@ TOKEN_FEED = "edf_oa.token"
 SANDBOX_HOST = "edf-oa.sandbox.invalid"
 SANDBOX_BASE_URL = f"http://{SANDBOX_HOST}/api"
 TOKEN_SECRET = "api_token"
+#: The store's record of EDF OA's values adopted by the operator (a snapshot row, not a feed).
+ADOPTED_RECORD = "edf_oa.adopted"
 SLOW_FEED_SECONDS = 3600.0
 #: How far EDF OA's clock may be behind ours when an earlier attempt's acknowledgement is looked for.
 CLOCK_SKEW = dt.timedelta(minutes=2)
@@ -323,6 +326,69 @@ def _word(entry: Any) -> str:
     return "nothing" if entry is None else _bool(entry.ack_value)
 
 
+# -- what we made EDF OA retain, and what changed since ---------------------------------------
+
+
+def sent_ack(store: Store, order_id: str) -> rules.SentAck | None:
+    """Our reference for ``order_id``: the latest of our delivered acknowledgements of it
+    (from the outbox, whichever process sent it) and EDF OA's values adopted since
+    (:func:`adopt`). ``None`` when we never acknowledged this order."""
+    delivered = [
+        item
+        for item in store.outbox(provider=PROVIDER)
+        if item.action == ACK_ACTION and item.status == OUTBOX_DELIVERED and item.payload.get("order_id") == order_id
+    ]
+    ours: rules.SentAck | None = None
+    if delivered:
+        item = max(delivered, key=lambda i: (_utc(i.updated_at), i.id))
+        values = {a["contract_id"]: bool(a["ack_value"]) for a in item.payload["request"]["acknowledgements"]}
+        values.update({cid: False for cid in item.payload["left_out"]})
+        ours = rules.SentAck(order_id, values, list(item.payload["left_out"]), item.updated_at, f"#{item.id}", item.id)
+    record = store.load_snapshot(ADOPTED_RECORD)
+    if record is not None and record.payload.get("order_id") == order_id:
+        if ours is None or _utc(record.fetched_at) >= _utc(ours.at):
+            values = {cid: bool(v) for cid, v in record.payload["values"].items()}
+            ours = rules.SentAck(order_id, values, [], record.fetched_at, "adopted")
+    return ours
+
+
+def adopt(store: Store, state: AcknowledgementsState, now: dt.datetime) -> dict[str, bool]:
+    """The operator takes what EDF OA retains now as ours: recorded (so the changes stop
+    being shown as overrides, in every process) and audited. Returns the values adopted."""
+    values = {cid: entry.ack_value for cid, entry in rules.latest_acks(state).items()}
+    with store.batch():
+        store.save_snapshot(ADOPTED_RECORD, {"order_id": state.order_id, "values": values}, now)
+        store.audit(
+            PROVIDER,
+            "adopt EDF OA's values",
+            "adopted",
+            now,
+            f"order {state.order_id}: " + ", ".join(f"{cid}={_bool(v)}" for cid, v in values.items()),
+        )
+    return values
+
+
+def override_changes(
+    old: AcknowledgementsState | None, new: AcknowledgementsState, ours: rules.SentAck | None
+) -> list[Change]:
+    """One :class:`Change` per contract whose retained value became someone else's since
+    the last read (after our acknowledgement ``ours``): a history row and a notification."""
+    before = {(o.contract_id, o.entry.ack_date, o.entry.ack_value) for o in rules.overrides(old, ours)}
+    return [
+        Change(
+            override.contract_id,
+            _bool(override.ours),
+            _bool(override.entry.ack_value),
+            f"overridden after {ours.origin}" if ours else "overridden",
+            "attention",
+            f"EDF OA's acknowledgement changed after ours: {override.sentence()}. "
+            "Screen 3: k adopts EDF OA's values, o re-sends ours",
+        )
+        for override in rules.overrides(new, ours)
+        if (override.contract_id, override.entry.ack_date, override.entry.ack_value) not in before
+    ]
+
+
 # -- feeds and findings ----------------------------------------------------------------------
 
 
@@ -373,7 +439,7 @@ def environment(settings: EdfOaSettings) -> Environment:
 
 def connect(settings: EdfOaSettings, ctx: ProviderContext, *, sandboxed: bool) -> Connection:
     session = EdfOaSession(settings, ctx, sandboxed)
-    start, end = rules.parse_hhmm(settings.window_start), rules.parse_hhmm(settings.window_end)
+    start, end = rules.parse_hhmm(settings.publication_time), rules.parse_hhmm(settings.window_end)
 
     def window_interval(now: dt.datetime) -> float:
         return rules.poll_interval(now, start, end, settings.window_refresh_seconds, settings.refresh_seconds)
@@ -403,6 +469,7 @@ def connect(settings: EdfOaSettings, ctx: ProviderContext, *, sandboxed: bool) -
             _dump,
             _loader(AcknowledgementsState),
             window_interval,
+            lambda old, new: [] if new is None else override_changes(old, new, sent_ack(ctx.store, new.order_id)),
         ),
         Feed(
             CONTRACTS_FEED,
@@ -421,7 +488,7 @@ def connect(settings: EdfOaSettings, ctx: ProviderContext, *, sandboxed: bool) -
         PROVIDER,
         TITLE,
         feeds,
-        lambda results, now: findings(settings, results, now),
+        lambda results, now: findings(settings, results, now, ctx.store),
         {(PROVIDER, ACK_ACTION): AcknowledgeHandler(session)},
         session,
         items=lambda results, now: items(settings, results, now),
@@ -454,8 +521,12 @@ def items(settings: EdfOaSettings, results: dict[str, Any], now: dt.datetime) ->
     return out
 
 
-def findings(settings: EdfOaSettings, results: dict[str, Any], now: dt.datetime) -> list[Finding]:
-    """The daily check: tomorrow's order acknowledged before the deadline, token not expiring."""
+def findings(
+    settings: EdfOaSettings, results: dict[str, Any], now: dt.datetime, store: Store | None = None
+) -> list[Finding]:
+    """The daily check: tomorrow's order acknowledged before the deadline (will respect, will
+    not, refused by omission counted apart), no value changed behind our back since our
+    acknowledgement (``store`` holds it), token not expiring."""
     out: list[Finding] = []
     start = rules.parse_hhmm(settings.window_start)
     if CURTAILMENTS_FEED in results:
@@ -471,11 +542,16 @@ def findings(settings: EdfOaSettings, results: dict[str, Any], now: dt.datetime)
                 )
             )
         else:
-            summary = rules.ack_summary(order, results.get(ACKS_FEED), now, rules.parse_hhmm(settings.ack_deadline))
+            ours = sent_ack(store, order.order_id) if store is not None else None
+            summary = rules.ack_summary(
+                order, results.get(ACKS_FEED), now, rules.parse_hhmm(settings.ack_deadline), ours
+            )
             level = summary.level
             if level == "ok" and any(c in summary.needing for c in summary.acked_before_update):
                 level = "attention"  # the periods changed after the acknowledgement
             out.append(Finding(TITLE, level, summary_sentence(order, summary)))
+            if summary.overridden:
+                out.append(Finding(TITLE, "attention", override_sentence(summary.overridden)))
     odd = unknown_values(results)
     if odd:
         out.append(Finding(TITLE, "attention", "; ".join(odd[:3]) + (" …" if len(odd) > 3 else "")))
@@ -512,24 +588,32 @@ def unknown_values(results: dict[str, Any]) -> list[str]:
     return out
 
 
-def summary_sentence(order: CurtailmentOrder, summary: Any) -> str:
+def override_sentence(overridden: list[rules.Override]) -> str:
+    """The overrides as one line of the Overview and ``pupitre check``."""
+    return (
+        "⚠ EDF OA's values changed after our acknowledgement: "
+        + "; ".join(o.sentence() for o in overridden)
+        + " — screen 3: k adopts EDF OA's, o re-sends ours"
+    )
+
+
+def summary_sentence(order: CurtailmentOrder, summary: rules.AckSummary) -> str:
+    """Tomorrow's order in one line: the contracts to curtail counted apart — will respect,
+    will not, refused by omission (RG_ACK_0030), not acknowledged — never lumped as "acknowledged"."""
+    head = f"order {order.order_id} for {order.application_date:%d/%m}"
     if not summary.needing:
-        return f"order {order.order_id} for {order.application_date:%d/%m}: no curtailment"
-    missing = summary.missing
+        return f"{head}: no curtailment"
     stale = [c for c in summary.acked_before_update if c in summary.needing]
     before_update = (
         (f"; acknowledged BEFORE the order was updated at {order.updated_at:%H:%M}: {', '.join(stale)}")
         if stale
         else ""
     )
-    if not missing:
-        return (
-            f"order {order.order_id} for {order.application_date:%d/%m}: all {len(summary.needing)} "
-            f"contract(s) acknowledged{before_update}"
-        )
+    parts = [f"{len(summary.will_respect)} will respect", f"{len(summary.will_not)} will not"]
+    if summary.by_omission:
+        parts.append(f"{len(summary.by_omission)} refused by omission ({', '.join(summary.by_omission)}, RG_ACK_0030)")
+    missing = summary.missing
+    if missing:
+        parts.append(f"{len(missing)} not acknowledged ({', '.join(missing)}); deadline {summary.deadline:%H:%M}")
     late = "PAST THE DEADLINE — " if summary.level == "critical" else ""
-    return (
-        f"{late}order {order.order_id} for {order.application_date:%d/%m}: {len(missing)} of "
-        f"{len(summary.needing)} contract(s) not acknowledged ({', '.join(missing)}); deadline "
-        f"{summary.deadline:%H:%M}{before_update}"
-    )
+    return f"{late}{head}, {len(summary.needing)} to curtail: {', '.join(parts)}{before_update}"

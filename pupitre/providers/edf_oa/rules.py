@@ -240,17 +240,88 @@ def latest_acks(state: AcknowledgementsState) -> dict[str, AckEntry]:
 
 
 @dataclass(frozen=True)
+class SentAck:
+    """What we last made EDF OA retain for an order: the values of our latest delivered
+    acknowledgement (``False`` for the contracts it left out, RG_ACK_0030), or EDF OA's
+    values once the operator adopted them. Any later difference is an :class:`Override`."""
+
+    order_id: str
+    values: dict[str, bool]
+    left_out: list[str]
+    at: dt.datetime
+    #: ``"#12"`` for an outbox item, ``"adopted"`` for EDF OA's values taken as ours
+    origin: str
+    item_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Override:
+    """A contract whose retained value (§5.1.1: the last of the day) is no longer ours:
+    someone acknowledged it since (on the PORTAL, or another API user)."""
+
+    contract_id: str
+    ours: bool
+    entry: AckEntry
+
+    def sentence(self) -> str:
+        entry = self.entry
+        return (
+            f"{self.contract_id} now {'true' if entry.ack_value else 'false'} "
+            f"(by {entry.user_id} via {entry.ack_source} at {paris(entry.ack_date):%H:%M}; "
+            f"we sent {'true' if self.ours else 'false'})"
+        )
+
+
+#: How far EDF OA's clock may be behind ours when its dates are compared with our delivery.
+CLOCK_SKEW = dt.timedelta(minutes=2)
+
+
+def overrides(state: AcknowledgementsState | None, ours: SentAck | None) -> list[Override]:
+    """The contracts of ``ours``' order whose retained value was set after ours (less
+    :data:`CLOCK_SKEW`) to something else, in the order of ``ours``. Empty when ``state``
+    is another order's or there is nothing of ours; an older state (read before our
+    acknowledgement landed) shows no override, only what came after."""
+    if state is None or ours is None or state.order_id != ours.order_id:
+        return []
+    latest = latest_acks(state)
+    since = _utc(ours.at) - CLOCK_SKEW
+    return [
+        Override(cid, value, latest[cid])
+        for cid, value in ours.values.items()
+        if cid in latest and latest[cid].ack_value != value and _utc(latest[cid].ack_date) >= since
+    ]
+
+
+def refused_by_omission(state: AcknowledgementsState | None, ours: SentAck | None) -> list[str]:
+    """Contracts EDF OA retains as ``false`` only because our acknowledgement left them out
+    (RG_ACK_0030), and that nobody acknowledged since."""
+    if state is None or ours is None or state.order_id != ours.order_id or ours.origin == "adopted":
+        return []
+    latest = latest_acks(state)
+    until = _utc(ours.at) + CLOCK_SKEW  # a later false is someone's decision, not our omission
+    return [
+        cid
+        for cid in ours.left_out
+        if cid in latest and latest[cid].ack_value is False and _utc(latest[cid].ack_date) <= until
+    ]
+
+
+@dataclass(frozen=True)
 class AckSummary:
     """Where tomorrow's acknowledgement stands.
 
     ``needing``: contracts with a curtailment (RG_COR_0030). ``acknowledged_true`` /
     ``acknowledged_false`` / ``not_acknowledged``: every contract of the order by the
-    retained value (§5.1.1). ``refused``: needing contracts retained as ``false``.
+    retained value (§5.1.1). ``refused``: needing contracts retained as ``false``;
+    ``by_omission``: those of them refused only because our acknowledgement left them
+    out (RG_ACK_0030); ``will_not``: the others, refused on purpose. ``overridden``: the
+    contracts whose retained value changed after our acknowledgement (:func:`overrides`).
     ``acked_before_update``: contracts whose retained acknowledgement predates the
     order's ``updated_at`` (the periods changed since). ``level``: ``ok``;
-    ``attention`` when a needing contract is not acknowledged before the deadline;
-    ``critical`` when it still is not at or after the deadline. ``is_current``: the
-    order is for tomorrow (RG_COR_0010); for another order ``level`` means little.
+    ``attention`` when a needing contract is not acknowledged before the deadline, is
+    refused by omission, or was overridden; ``critical`` when one is still not
+    acknowledged at or after the deadline. ``is_current``: the order is for tomorrow
+    (RG_COR_0010); for another order ``level`` means little.
     """
 
     order_id: str
@@ -265,21 +336,46 @@ class AckSummary:
     acked_before_update: list[str]
     latest: dict[str, AckEntry] = field(default_factory=dict)
     is_current: bool = True
+    by_omission: list[str] = field(default_factory=list)
+    overridden: list[Override] = field(default_factory=list)
 
     @property
     def missing(self) -> list[str]:
         """Contracts with a curtailment and no acknowledgement."""
         return [cid for cid in self.needing if cid in self.not_acknowledged]
 
+    @property
+    def will_respect(self) -> list[str]:
+        """Contracts with a curtailment that EDF OA retains as ``true`` (RG_ACK_0020)."""
+        return [cid for cid in self.needing if cid in self.acknowledged_true]
+
+    @property
+    def will_not(self) -> list[str]:
+        """Contracts with a curtailment retained as ``false`` by a decision (not by omission)."""
+        return [cid for cid in self.refused if cid not in self.by_omission]
+
+    def counts(self) -> str:
+        """``"1 will respect · 1 will not · 1 refused by omission · 0 not acknowledged"``."""
+        return (
+            f"{len(self.will_respect)} will respect · {len(self.will_not)} will not · "
+            f"{len(self.by_omission)} refused by omission · {len(self.missing)} not acknowledged"
+        )
+
 
 def ack_summary(
-    order: CurtailmentOrder, state: AcknowledgementsState | None, now: dt.datetime, deadline: dt.time
+    order: CurtailmentOrder,
+    state: AcknowledgementsState | None,
+    now: dt.datetime,
+    deadline: dt.time,
+    ours: SentAck | None = None,
 ) -> AckSummary:
     """The acknowledgement status of ``order`` at ``now``.
 
     An acknowledgement counts only if ``state`` is for the same ``order_id`` and
     ``application_date``. The retained value per contract is the latest (§5.1.1).
     The deadline is ``deadline`` today (Paris). No curtailment at all → ``ok``.
+    ``ours`` (our last delivered acknowledgement, or adopted values) tells the contracts
+    refused by omission and those overridden since.
     """
     deadline_at = dt.datetime.combine(paris(now).date(), deadline, tzinfo=PARIS)
     same = state is not None and state.order_id == order.order_id and state.application_date == order.application_date
@@ -293,7 +389,12 @@ def ack_summary(
     updated = _utc(order.updated_at)
     stale = [cid for cid in ids if cid in latest and _utc(latest[cid].ack_date) < updated]
     missing = [cid for cid in needing if cid in none]
+    mine = ours if same and ours is not None and ours.order_id == order.order_id else None
+    omitted = [cid for cid in refused_by_omission(state, mine) if cid in needing]
+    changed = [o for o in overrides(state, mine) if o.contract_id in ids]
     level: Level = "ok"
+    if omitted or changed:
+        level = "attention"
     if missing:
         level = "critical" if _utc(now) >= _utc(deadline_at) else "attention"
     return AckSummary(
@@ -309,6 +410,8 @@ def ack_summary(
         stale,
         latest,
         order_is_for_tomorrow(order, now),
+        omitted,
+        changed,
     )
 
 
@@ -327,15 +430,21 @@ def in_call_window(now: dt.datetime, start: dt.time, end: dt.time) -> bool:
     return _utc(opens) <= _utc(now) < _utc(closes)
 
 
+#: Read a few seconds after the publication time, not on it: the order lands at once.
+PUBLICATION_SETTLE_SECONDS = 5.0
+
+
 def poll_interval(now: dt.datetime, start: dt.time, end: dt.time, fast: float, slow: float) -> float:
-    """Seconds to the next poll: ``fast`` inside the call window, ``slow`` outside,
-    but never past the window's opening (today's, or tomorrow's once it has closed)."""
+    """Seconds to the next poll: ``fast`` from ``start`` to ``end``, ``slow`` outside, but
+    never later than a few seconds after the next ``start`` (today's, or tomorrow's once
+    ``end`` has passed). ``start`` is the order's publication time (~13:00, the SPOT
+    results, §4.1.2), so the order is seen within ``fast`` seconds of its publication."""
     if in_call_window(now, start, end):
         return fast
     opens, _ = window_bounds(now, start, end)
     if _utc(opens) <= _utc(now):
         opens, _ = window_bounds(paris(now) + dt.timedelta(days=1), start, end)
-    to_open = (_utc(opens) - _utc(now)).total_seconds()
+    to_open = (_utc(opens) - _utc(now)).total_seconds() + PUBLICATION_SETTLE_SECONDS
     return max(0.0, min(slow, to_open))
 
 

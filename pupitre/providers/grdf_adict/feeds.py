@@ -602,11 +602,19 @@ class RightsSummary:
     due_soon: int  # of which the deadline falls within 5 working days
     next_deadline: str
     lost_recently: list[int]  # rows that became Refusée / Obsolète / Révoquée since yesterday
+    ended: int = 0  # « Active » rights whose end date is past (:func:`is_ended`)
 
     @property
     def unknown_states(self) -> dict[str, int]:
         """States the document does not list (``? unknown (…)`` on their rows), with counts."""
         return {state: n for state, n in self.by_state.items() if state and state not in m.STATES}
+
+
+def is_ended(state: str, end: str, today: dt.date | str) -> bool:
+    """An « Active » right whose end date (``date_fin_droit_acces``, the last day it covers)
+    is before ``today``: GRDF may still say Active, but it no longer gives access."""
+    day = today if isinstance(today, str) else today.isoformat()
+    return state == m.ACTIVE and bool(end) and end < day
 
 
 class DeadlineCache:
@@ -652,7 +660,9 @@ def summarise(table: RightsTable, today: dt.date, recent_ids: AbstractSet[str] =
         for i, (state, changed, ident) in enumerate(zip(col["state"], col["changed"], col["id"], strict=True))
         if state in LOST_STATES and ((changed and changed >= since) or ident in recent_ids)
     ]
-    return RightsSummary(len(table), by_state, awaiting, overdue, soon, nearest, lost)
+    day = today.isoformat()
+    ended = sum(1 for state, end in zip(col["state"], col["end"], strict=True) if is_ended(state, end, day))
+    return RightsSummary(len(table), by_state, awaiting, overdue, soon, nearest, lost, ended)
 
 
 def recent_lost_ids(ctx: ProviderContext, now: dt.datetime) -> set[str]:
@@ -702,7 +712,9 @@ def summary_findings(summary: RightsSummary, table: RightsTable) -> list[Finding
             Finding(
                 TITLE,
                 "ok",
-                f"{summary.total} access right(s), {summary.by_state.get(m.ACTIVE, 0)} active, no proof awaited",
+                f"{summary.total} access right(s), {summary.by_state.get(m.ACTIVE, 0) - summary.ended} active"
+                + (f", {summary.ended} ended (past their end date)" if summary.ended else "")
+                + ", no proof awaited",
             )
         )
     return out

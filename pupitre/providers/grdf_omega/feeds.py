@@ -9,6 +9,7 @@ data and shows its error; the others go on.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from pupitre.providers.core.quota import QuotaLimiter
     from pupitre.providers.core.sandbox import SimulatorApp
     from pupitre.providers.grdf_omega.client import OmegaClient
+
+log = logging.getLogger("pupitre.grdf_omega")
 
 PROVIDER = "grdf_omega"
 TITLE = "GRDF OMEGA"
@@ -86,6 +89,9 @@ class OmegaSession:
     ctx: ProviderContext
     sandboxed: bool
     progress: Progress = field(default_factory=Progress)
+    #: The last refresh's rows when every read failed (the feed then failed and keeps its
+    #: data): each with its error and its last good data and read time, for the screen.
+    failed_run: dict[str, Tracked] = field(default_factory=dict)
     _client: "OmegaClient | None" = field(default=None, init=False)
     #: the last read: (previous data, the requests it reads, what it has read so far)
     _last: tuple[dict[str, "Tracked"], list[str], dict[str, "Tracked"]] | None = field(default=None, init=False)
@@ -165,7 +171,10 @@ class OmegaSession:
 
     async def refresh(self, max_age: float | None = None) -> dict[str, Tracked]:
         """Read every watched request (with ``max_age``: those not read within it; the others
-        keep their last good data), never-read ones first, at the quota's pace."""
+        keep their last good data), never-read ones first, at the quota's pace. A request that
+        fails keeps its last good data and read time, and its failure is logged with its cause.
+        When every read failed, the refresh failed: :class:`ApiError` (the feed keeps its data
+        and its age), the rows with their errors in :attr:`failed_run`."""
         previous = self.previous()
         numbers = self.to_read(previous, max_age)
         self.progress = Progress(0, len(numbers), time.monotonic())
@@ -173,6 +182,7 @@ class OmegaSession:
         self._last = (previous, numbers, result)
         if max_age is not None:
             result.update({n: t for n, t in previous.items() if n not in numbers})
+        failures: list[ApiError] = []
         try:
             for numero in numbers:
                 old = previous.get(numero, Tracked(numero))
@@ -180,11 +190,23 @@ class OmegaSession:
                     demande = await self.client.demande(numero)
                     result[numero] = Tracked(numero, demande, None, self.ctx.clock.now())
                 except ApiError as error:
+                    log.warning("GRDF request %s could not be read: %s", numero, error)
+                    failures.append(error)
                     short = f"HTTP {error.status}" if error.status else error.kind
                     result[numero] = Tracked(numero, old.demande, str(error), old.read_at, short)
                 self.progress.done += 1
         finally:
             self.progress = Progress()
+        if numbers and len(failures) == len(numbers):
+            self.failed_run = {n: result[n] for n in self.watched() if n in result}
+            first = failures[0]
+            raise ApiError(
+                f"none of the {len(numbers)} request(s) could be read (first: {first.message})",
+                provider=TITLE,
+                status=first.status,
+                retry_after=first.retry_after,
+            )
+        self.failed_run = {}
         seen = dict(self.ctx.store.watch_list(PROVIDER))
         for numero, tracked in result.items():  # the first status read is the baseline
             if seen.get(numero) is None and tracked.demande is not None:

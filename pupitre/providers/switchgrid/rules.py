@@ -18,7 +18,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any, Iterable, Iterator, NamedTuple, Sequence, cast
+from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pupitre.providers.core.clock import PARIS, UTC, instant
@@ -312,6 +312,21 @@ def parse_instant(text: str) -> dt.datetime:
     return naive.replace(tzinfo=tz).astimezone(UTC)
 
 
+def paris_argument(text: str) -> str:
+    """An operator's ``since``/``until``: without ``Z``, an offset or a ``[zone]`` it is a
+    Paris date (or date and time), made explicit for the API, whose default is UTC:
+    ``2026-10-20`` → ``2026-10-20T00:00:00[Europe/Paris]`` (so "since 20/10" starts at
+    midnight in Paris, not 02:00). A value with a zone is kept; :class:`RuleError` if unreadable."""
+    value = (text or "").strip()
+    parse_instant(value)  # the sentence when it is not one of the document's forms
+    match = _INSTANT.fullmatch(value)
+    assert match is not None  # parse_instant accepted it
+    if match["z"] or match["offset"] or match["zone"]:
+        return value
+    clock = match["time"] or "00:00:00"
+    return f"{match['date']}T{clock if len(clock) > 5 else clock + ':00'}[Europe/Paris]"
+
+
 def paris_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """UTC bounds of a Paris civil day (23 h / 25 h on DST change days)."""
     start = dt.datetime.combine(day, dt.time(0), tzinfo=PARIS).astimezone(UTC)
@@ -327,10 +342,12 @@ def paris_day_argument(day: dt.date) -> str:
 # -- orders ------------------------------------------------------------------------------------
 
 
-def validate_request(request: Any, *, has_consent: bool = False) -> dict[str, Any]:
+def validate_request(request: Any, *, has_consent: bool = False, now: dt.datetime | None = None) -> dict[str, Any]:
     """One ``requests[]`` item (dict or model) checked against the document's table;
     returns the JSON body (``prms`` normalised). ``has_consent``: the order names a
-    ``consentId`` (which fixes the PRM), so ``prms`` may be omitted."""
+    ``consentId`` (which fixes the PRM), so ``prms`` may be omitted. ``now``: an ``until``
+    after it, or a ``since`` not before it, is refused (there is no data of the future:
+    an order for it is billed for nothing)."""
     data = (
         request.model_dump(mode="json", exclude_none=True)
         if hasattr(request, "model_dump")
@@ -369,6 +386,13 @@ def validate_request(request: Any, *, has_consent: bool = False) -> dict[str, An
     until = parse_instant(data["until"]) if "until" in data else None
     if since is not None and until is not None and since >= until:
         raise RuleError(f"{code}: the start ({data['since']}) must be before the end ({data['until']})")
+    if now is not None and until is not None and until > now.astimezone(UTC):
+        raise RuleError(
+            f"{code}: the end ({data['until']}) is in the future: there is no data after now — "
+            "give a past date, or leave it empty for the API's default"
+        )
+    if now is not None and since is not None and since >= now.astimezone(UTC):
+        raise RuleError(f"{code}: the start ({data['since']}) is not in the past: there is no data yet")
     return data
 
 
@@ -452,6 +476,32 @@ def explain_error(type_code: str, message: str | None) -> Explanation | None:
     return Explanation("Enedis refused the request", message, False)
 
 
+def ordered_span(body: Mapping[str, Any] | None) -> tuple[dt.datetime | None, dt.datetime | None] | None:
+    """The period an order was placed for, from the body sent: the earliest ``since`` and the
+    latest ``until`` of its requests (UTC; ``None`` where a request left it to the API's
+    default). ``None`` when the body is unknown (an order placed elsewhere)."""
+    if not body:
+        return None
+    since: list[dt.datetime | None] = []
+    until: list[dt.datetime | None] = []
+    for request in body.get("requests", []):
+        try:
+            since.append(parse_instant(request["since"]) if request.get("since") else None)
+            until.append(parse_instant(request["until"]) if request.get("until") else None)
+        except RuleError:
+            since.append(None)
+            until.append(None)
+    first = None if not since or None in since else min(s for s in since if s is not None)
+    last = None if not until or None in until else max(u for u in until if u is not None)
+    return first, last
+
+
+def placed_at(order: Any) -> dt.datetime | None:
+    """When an order was placed: the earliest ``orderedAt`` of its requests (``None`` if none says)."""
+    times = [r.orderedAt for r in getattr(order, "requests", []) if getattr(r, "orderedAt", None) is not None]
+    return min(times) if times else None
+
+
 def reorder_with_activation(order: Any, failed_types: Iterable[str] = ("LOADCURVE",)) -> dict[str, Any]:
     """The order body again, its LOADCURVE requests with
     ``enedisRetryAfterLoadcurveActivation: true`` (the others left out)."""
@@ -528,10 +578,20 @@ def parse_json_curve(data: Any) -> LoadCurve:
     try:
         step = parse_period(data["period"])
         start = _utc(str(data["startsAt"]))
+        end = _utc(str(data["endsAt"])) if data.get("endsAt") else None
         values = data["values"]
-    except (KeyError, TypeError, ValueError) as exc:
+        points = [Point(start + i * step, _number(v)) for i, v in enumerate(values)]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise RuleError(f"load curve in JSON not understood ({type(exc).__name__})") from None
-    return LoadCurve(step, [Point(start + i * step, _number(v)) for i, v in enumerate(values)])
+    if end is not None:
+        # ``endsAt`` bounds the curve: fewer values than the span is a missing tail, a gap
+        # (never a curve that ends early); more values than the span are outside it.
+        points = [p for p in points if p.start < end]
+        moment = start + len(points) * step
+        while moment < end:
+            points.append(Point(moment, None))
+            moment += step
+    return LoadCurve(step, points)
 
 
 def parse_csv_curve(text: str, step: dt.timedelta | None = None) -> LoadCurve:

@@ -23,6 +23,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Input, Static
 
+from pupitre.providers.core.clock import format_age
 from pupitre.providers.core.text import unknown_word
 from pupitre.providers.grdf_adict import models as m
 from pupitre.providers.grdf_adict.feeds import (
@@ -32,6 +33,7 @@ from pupitre.providers.grdf_adict.feeds import (
     DeadlineCache,
     RightsLoad,
     RightsTable,
+    is_ended,
 )
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.feed_status import FeedStatus
@@ -52,6 +54,7 @@ COLUMNS = (
     Column("perim_end", "Data to", 10),
     Column("route", "Route", 14),
 )
+ENDED = "⊣ Ended"  # an Active right past its end date (feeds.is_ended)
 STATE_GLYPHS = {m.ACTIVE: "✓", m.TO_VALIDATE: "…", m.REVOKED: "✗", m.TO_RECHECK: "?", m.OBSOLETE: "∅", m.REFUSED: "⊘"}
 PROOF_SHORT = {
     m.PROOF_PENDING: "en attente",
@@ -96,11 +99,18 @@ class RightsView:
         self._narrow: tuple[str, list[int]] = ("", [])
         self.counts: dict[str, int] = {}
         self._counted = 0
+        self.today = ""  # ISO: « Active » rights that ended before it are counted in ``ended``
+        self.ended = 0
 
     def set_table(self, table: RightsTable) -> None:
         if table is not self.table:
             self.table = table
             self._hay, self._orders, self._base, self.counts, self._counted = [], {}, None, {}, 0
+            self.ended = 0
+
+    def set_today(self, today: dt.date) -> None:
+        if today.isoformat() != self.today:
+            self.today, self.counts, self._counted, self.ended = today.isoformat(), {}, 0, 0
 
     def _sync(self) -> None:
         """Extend the search text and the state counts to the rows arrived since."""
@@ -115,6 +125,12 @@ class RightsView:
             counts = self.counts
             for state in col["state"][self._counted : n]:
                 counts[state] = counts.get(state, 0) + 1
+            today = self.today
+            self.ended += sum(
+                1
+                for state, end in zip(col["state"][self._counted : n], col["end"][self._counted : n], strict=True)
+                if is_ended(state, end, today)
+            )
             self._counted = n
 
     def _order(self, n: int) -> Sequence[int]:
@@ -216,7 +232,9 @@ class RightsCells:
             style: Style | None = None
             if key == "state":
                 style = LOST if value in (m.REVOKED, m.OBSOLETE, m.REFUSED) or value not in STATE_GLYPHS else None
-                if not value:
+                if is_ended(value, col["end"][row], self.deadlines.today):
+                    value, style = ENDED, LOST
+                elif not value:
                     value = "—"
                 elif value in STATE_GLYPHS:
                     value = f"{STATE_GLYPHS[value]} {value}"
@@ -307,13 +325,21 @@ class AccessRightsScreen(PupitreScreen):
         return self.papp.feeds.state(RIGHTS_FEED).data_as(RightsTable)
 
     def load_shown(self) -> RightsLoad | None:
-        """The streamed read on screen: a search, else the feed's read under way or cut."""
+        """The streamed read on screen: a search; else the feed's read under way or cut, but
+        only while no complete list is stored. With one, a refresh under way, failed or cut
+        never replaces it: a partial list never stands for the whole (the line says what
+        happened, and the list's age)."""
         if self.search_load is not None:
             return self.search_load
         live = self.session.live
-        if live is not None and (live.streaming or live.error):
+        if live is not None and (live.streaming or live.error) and self.stored() is None:
             return live
         return None
+
+    def feed_load(self) -> RightsLoad | None:
+        """The rights feed's read under way or cut, whether or not it is what is shown."""
+        live = self.session.live
+        return live if self.search_load is None and live is not None and (live.streaming or live.error) else None
 
     def source(self) -> RightsTable:
         load = self.load_shown()
@@ -323,7 +349,9 @@ class AccessRightsScreen(PupitreScreen):
 
     # -- drawing -----------------------------------------------------------------------
     def redraw(self) -> None:
-        self.cells.deadlines = DeadlineCache(self.papp.runtime.clock.now().date())
+        today = self.papp.runtime.clock.now().date()
+        self.cells.deadlines = DeadlineCache(today)
+        self.view.set_today(today)
         self._poll(force=True)
 
     def _poll(self, force: bool = False) -> None:
@@ -376,9 +404,15 @@ class AccessRightsScreen(PupitreScreen):
             text.append("Search on GRDF: ", style="bold")
         elif load is not None and load.kind == "local":
             text.append("Offline search on the stored copy: ", style="bold")
+        partial = load is not None and load.kind == "all" and load.error is not None
         text.append(f"{len(self.rows):,} shown of {len(table):,} right(s)".replace(",", " "))
+        if partial:
+            text.append(" received — PARTIAL, not the whole list", style="bold reverse")
         if load is not None and load.streaming:
             text.append(f" · streaming… {len(table):,} loaded".replace(",", " "), style="bold")
+        feed_load = self.feed_load()
+        if feed_load is not None and feed_load is not load and feed_load.streaming:
+            text.append(f" · refreshing… {len(feed_load.table):,} received".replace(",", " "), style="bold")
         described = self.view.describe()
         if described:
             text.append(f" · {described}")
@@ -388,19 +422,29 @@ class AccessRightsScreen(PupitreScreen):
             if counts:
                 counts.append(" · ", style="dim")
             counts.append(f"{STATE_GLYPHS[state]} {state} {self.view.counts.get(state, 0)}")
+            if state == m.ACTIVE and self.view.ended:
+                counts.append(f" (of which {ENDED.lower()} {self.view.ended})")
         for state, n in sorted(self.view.counts.items()):
             if state and state not in STATE_GLYPHS:  # the row's narrow column may cut the word: told here whole
                 counts.append(" · ", style="dim")
                 counts.append(f"{unknown_word(state)} {n}", style="bold")
+        if partial:
+            counts = Text("partial: ", style="bold").append_text(counts)
         self._update("#rights-counts", counts)
         message = load.error if load is not None else None
-        if message and load is not None and load.kind == "all":
+        if feed_load is not None and feed_load.error and not feed_load.streaming:
             feed = self.papp.feeds.state(RIGHTS_FEED)
-            message += " · r retries"
+            message = f"{feed_load.error} · r retries"
             if feed.data is not None and feed.fetched_at is not None:
+                now = self.papp.runtime.clock.now()
+                age = format_age((now - feed.fetched_at).total_seconds())
+                rights = f"{len(feed.data):,}".replace(",", " ")
                 message += (
-                    f" · the last complete list ({len(feed.data):,} rights, {feed.fetched_at:%d/%m %H:%M}) is kept"
-                ).replace(",", " ")
+                    f" · showing the last complete list ({rights} rights, "
+                    f"fetched {feed.fetched_at.astimezone(now.tzinfo):%d/%m %H:%M}, {age} old)"
+                )
+            else:
+                message += " · no complete list yet: the rows above are only those received"
         self._update("#rights-error", Text(f"⚠ {message}", style="bold") if message else None)
 
     def _update(self, selector: str, text: Text | None) -> None:

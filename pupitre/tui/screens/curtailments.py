@@ -20,8 +20,23 @@ from textual.widgets import DataTable, Footer, Static
 
 from pupitre.providers.core.clock import format_age
 from pupitre.providers.edf_oa import rules
-from pupitre.providers.edf_oa.feeds import ACK_ACTION, ACKS_FEED, CURTAILMENTS_FEED, PROVIDER, TOKEN_FEED, ack_payload
-from pupitre.providers.edf_oa.models import ACK_SOURCES, ContractCurtailment, CurtailmentOrder, shown
+from pupitre.providers.edf_oa.feeds import (
+    ACK_ACTION,
+    ACKS_FEED,
+    CURTAILMENTS_FEED,
+    PROVIDER,
+    TOKEN_FEED,
+    ack_payload,
+    adopt,
+    sent_ack,
+)
+from pupitre.providers.edf_oa.models import (
+    ACK_SOURCES,
+    AcknowledgementsState,
+    ContractCurtailment,
+    CurtailmentOrder,
+    shown,
+)
 from pupitre.tui.outbox import submit_after_confirmation
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.screens.flexibility import countdown
@@ -76,7 +91,21 @@ class CurtailmentsScreen(PupitreScreen):
             tooltip="Leave the selected contract out: EDF OA counts it as refused (RG_ACK_0030)",
         ),
         Binding("a", "choose_all", "All respect", id="curtailments.all", tooltip="Every contract of the order: true"),
-        Binding("k", "keep_retained", "Keep EDF OA's", id="curtailments.keep"),
+        Binding(
+            "k",
+            "keep_retained",
+            "Adopt EDF OA's",
+            id="curtailments.keep",
+            tooltip="Every contract takes the value EDF OA retains now (none retained: unset); "
+            "a change made after our acknowledgement is accepted",
+        ),
+        Binding(
+            "o",
+            "resend_ours",
+            "Re-send ours…",
+            id="curtailments.resend",
+            tooltip="After EDF OA's values changed behind our back: review and send our last acknowledgement again",
+        ),
         Binding(
             "s",
             "send",
@@ -124,6 +153,11 @@ class CurtailmentsScreen(PupitreScreen):
     def settings(self) -> Any:
         return self.papp.runtime.settings.edf_oa
 
+    def ours(self) -> rules.SentAck | None:
+        """Our last delivered acknowledgement of the order (or EDF OA's values we adopted)."""
+        order = self.order
+        return None if order is None else sent_ack(self.papp.runtime.store, order.order_id)
+
     def summary(self) -> rules.AckSummary | None:
         order = self.order
         if order is None:
@@ -133,6 +167,7 @@ class CurtailmentsScreen(PupitreScreen):
             self.papp.feeds.state(ACKS_FEED).data,
             self.papp.runtime.clock.now(),
             rules.parse_hhmm(self.settings.ack_deadline),
+            self.ours(),
         )
 
     def selected_contract(self) -> str | None:
@@ -189,8 +224,6 @@ class CurtailmentsScreen(PupitreScreen):
                 late = "PASSED" if summary.level == "critical" else f"({countdown(now, summary.deadline)})"
                 window.append(f" · ack deadline {summary.deadline:%H:%M} {late}", style=style)
                 window.append(f" · {len(missing)}/{len(summary.needing)} to ack", style=style)
-            else:
-                window.append(f" · all {len(summary.needing)} acknowledged")
         elif summary is not None:
             window.append(" · no curtailment tomorrow")
         token = self.papp.feeds.state(TOKEN_FEED).data
@@ -198,6 +231,12 @@ class CurtailmentsScreen(PupitreScreen):
             level = rules.token_level(token, now, self.settings.token_warning_days)
             days = rules.token_days_left(token, now)
             window.append(f" · token {days:.0f}d", style="bold reverse" if level != "ok" else "")
+        if summary is not None and summary.needing:  # after the token: the table shows them too
+            if summary.overridden:
+                window.append(f" · ⚠ {len(summary.overridden)} changed on EDF OA", style="bold reverse")
+            if summary.by_omission:
+                window.append(f" · {len(summary.by_omission)} refused by omission", style="bold")
+            window.append(f" · {len(summary.will_respect)} will respect · {len(summary.will_not)} will not")
         self.query_one("#window-line", Static).update(window)
 
     def _draw_table(self) -> None:
@@ -220,13 +259,17 @@ class CurtailmentsScreen(PupitreScreen):
                     CHOICE_TEXT[choice], style=f"bold reverse {warn}".strip() if choice is None else "bold"
                 )
             entry = latest.get(cid)
+            changed = summary is not None and any(o.contract_id == cid for o in summary.overridden)
             if entry is None:
                 retained = Text("— none", style="dim")
             else:
                 stale = summary is not None and cid in summary.acked_before_update
+                omitted = summary is not None and cid in summary.by_omission
                 retained = Text(
-                    f"{'✓ true' if entry.ack_value else '✗ false'} "
-                    f"{entry.ack_date:%H:%M} {shown(entry.ack_source, ACK_SOURCES)}{' ⚠old' if stale else ''}"
+                    f"{'⚠ ' if changed else ''}{'✓ true' if entry.ack_value else '✗ false'} "
+                    f"{entry.ack_date:%H:%M} {shown(entry.ack_source, ACK_SOURCES)}"
+                    f"{' ⚠old' if stale else ''}{' (omitted)' if omitted else ''}",
+                    style=f"bold reverse {warn}".strip() if changed else "",
                 )
             table.add_row(Text(cid), timeline_text(contract, order.application_date), choice_text, retained, key=cid)
         if selected is not None and selected in table.rows:
@@ -250,7 +293,17 @@ class CurtailmentsScreen(PupitreScreen):
             parts.append(
                 f"last ack by {entry.user_id} via {shown(entry.ack_source, ACK_SOURCES)} {entry.ack_date:%H:%M:%S}"
             )
-        detail.update(Text(" · ".join(parts) + "\nCurtail: " + periods_text(contract)))
+        text = Text(" · ".join(parts) + "\nCurtail: " + periods_text(contract))
+        override = next((o for o in summary.overridden if o.contract_id == cid), None) if summary else None
+        if override is not None:
+            text.append(
+                f"\n⚠ Changed on EDF OA after our acknowledgement: {override.sentence()} — "
+                "k adopts EDF OA's values, o re-sends ours",
+                style="bold",
+            )
+        elif summary is not None and contract.contract_id in summary.by_omission:
+            text.append("\nRefused by omission: our acknowledgement left it out (RG_ACK_0030)", style="bold")
+        detail.update(text)
 
     def _draw_outbox(self) -> None:
         line = self.query_one("#outbox-line", Static)
@@ -269,7 +322,16 @@ class CurtailmentsScreen(PupitreScreen):
                 text.append(f" — {item.last_error} (attempt {item.attempts}); kept and retried")
         elif item.status == "delivered":
             text.append(f"delivered {item.updated_at:%H:%M:%S}", style="bold")
-            if delivery is not None and delivery.verified:
+            summary = self.summary()
+            changed = [] if summary is None else summary.overridden
+            ours = self.ours()
+            if changed and ours is not None and ours.item_id == item.id:  # "verified" no longer holds
+                text.append(
+                    f" · ⚠ CHANGED ON EDF OA SINCE: {'; '.join(o.sentence() for o in changed)} "
+                    "— k adopts EDF OA's, o re-sends ours",
+                    style="bold reverse",
+                )
+            elif delivery is not None and delivery.verified:
                 text.append(" · verified by read-back ✓")
             elif delivery is not None and delivery.verified is False:
                 text.append(f" · READ-BACK DIFFERS: {delivery.message}", style="bold reverse")
@@ -312,18 +374,41 @@ class CurtailmentsScreen(PupitreScreen):
         self._draw_table()
 
     def action_keep_retained(self) -> None:
-        """Copy what EDF OA currently retains (API or PORTAL) into the unset choices."""
+        """Adopt what EDF OA retains now (API or PORTAL) for every contract: its value, or
+        unset where nothing is retained. After our acknowledgement, this accepts the
+        changes made since (recorded: they stop being shown as overrides)."""
         summary = self.summary()
-        if summary is None:
+        order = self.order
+        if summary is None or order is None:
             self.notify("No curtailment order to acknowledge yet.", severity="warning")
             return
-        kept = 0
-        for cid, entry in summary.latest.items():
-            if self.choices.get(cid) is None:
-                self.choices[cid] = entry.ack_value
-                kept += 1
-        self.notify(f"Kept EDF OA's current value for {kept} contract(s).", timeout=4)
+        for contract in order.curtailments:
+            entry = summary.latest.get(contract.contract_id)
+            self.choices[contract.contract_id] = None if entry is None else entry.ack_value
+        state = self.papp.feeds.state(ACKS_FEED).data_as(AcknowledgementsState)
+        accepted = ""
+        if state is not None and state.order_id == order.order_id and self.ours() is not None:
+            adopt(self.papp.runtime.store, state, self.papp.runtime.clock.now())
+            if summary.overridden:
+                accepted = f"; the change(s) on {', '.join(o.contract_id for o in summary.overridden)} accepted"
+        self.notify(
+            f"Adopted EDF OA's values for {len(summary.latest)} contract(s), "
+            f"{len(order.curtailments) - len(summary.latest)} unset{accepted}.",
+            timeout=6,
+        )
+        self.redraw()
+
+    def action_resend_ours(self) -> None:
+        """Our last acknowledgement's values back as the choices, then the usual review and send."""
+        ours = self.ours()
+        summary = self.summary()
+        if ours is None or ours.origin == "adopted" or summary is None or not summary.overridden:
+            self.notify("Nothing to re-send: EDF OA retains what we sent.", timeout=5)
+            return
+        for cid, value in ours.values.items():
+            self.choices[cid] = None if cid in ours.left_out else value
         self._draw_table()
+        self.action_send()
 
     def action_send(self) -> None:
         order = self.order

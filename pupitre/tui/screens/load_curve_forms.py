@@ -177,6 +177,13 @@ class AskFormScreen(PupitreScreen):
 
     BINDINGS = [
         Binding("ctrl+s", "create", "Create ask", id="ask.create"),
+        Binding(
+            "ctrl+y",
+            "copy",
+            "Copy link",
+            id="ask.copy",
+            tooltip="Copy the consent link to the clipboard (OSC 52), from any field",
+        ),
         Binding("escape", "close", "Back", id="ask.back"),
     ]
 
@@ -221,8 +228,9 @@ class AskFormScreen(PupitreScreen):
             yield Static("", id="ask-chosen")
             with Horizontal(classes="form-row"):
                 yield Button("Create ask", id="ask-create", variant="primary")
-                yield Button("Copy consent link", id="ask-copy", disabled=True)
-            yield Static("", id="ask-result")
+                yield Button("Copy consent link (ctrl+y)", id="ask-copy", disabled=True)
+        # Below the scrolled form, not in it: the consent link stays in view at any size.
+        yield Static("", id="ask-result")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -297,7 +305,7 @@ class AskFormScreen(PupitreScreen):
         self.query_one("#ask-create", Button).disabled = True
         text = Text(f"✓ Ask {ask.id} created: {ask.status}.\n", style="bold")
         if ask.user_url:
-            text.append("Send this consent link to the signer:\n")
+            text.append("Send this consent link to the signer (ctrl+y copies it):\n")
             text.append(ask.user_url, style="bold")
             copy = self.query_one("#ask-copy", Button)
             copy.disabled = False
@@ -306,9 +314,11 @@ class AskFormScreen(PupitreScreen):
         self.papp.feeds.refresh(FEED, forced=True)
 
     @on(Button.Pressed, "#ask-copy")
-    def copy(self) -> None:
+    def action_copy(self) -> None:
         if self.ask is not None and self.ask.user_url:
             copy_link(self.app, self.ask.user_url)
+        else:
+            self.notify("No consent link yet: create the ask first (ctrl+s).", timeout=4)
 
     def action_close(self) -> None:
         self.dismiss()
@@ -353,11 +363,15 @@ class OrderFormScreen(PupitreScreen):
                 yield Select([], prompt="direction (default)", id="o-direction")
             with Horizontal(classes="form-row"):
                 yield Input(
-                    placeholder="since, e.g. 2024-12-10 (UTC) or 2024-12-10T00:00:00[Europe/Paris]",
+                    placeholder="since, e.g. 2024-12-10 (Paris) or 2024-12-10T12:00:00Z",
                     id="o-since",
                     compact=True,
                 )
-                yield Input(placeholder="until (same forms; empty = the API's default)", id="o-until", compact=True)
+                yield Input(
+                    placeholder="until (same forms, not in the future; empty = the API's default)",
+                    id="o-until",
+                    compact=True,
+                )
             yield Checkbox(
                 "auto-retry after load-curve activation",
                 id="o-retry",
@@ -394,7 +408,11 @@ class OrderFormScreen(PupitreScreen):
         )
         if kind.legacy_for:
             hint.append(f" · legacy: prefer {kind.legacy_for}", style="bold")
-        hint.append("\nDates are UTC unless they carry Z, an offset or a [zone].", style="dim")
+        hint.append(
+            "\nDates without Z, an offset or a [zone] are Paris dates (sent as …[Europe/Paris]); "
+            "until may not be in the future.",
+            style="dim",
+        )
         self.query_one("#o-hint", Static).update(hint)
 
     def current(self) -> dict[str, Any]:
@@ -408,11 +426,11 @@ class OrderFormScreen(PupitreScreen):
         for name in ("since", "until"):
             field = self.query_one(f"#o-{name}", Input)
             if field.value.strip() and not field.disabled:
-                request[name] = field.value.strip()
+                request[name] = rules.paris_argument(field.value)
         retry = self.query_one("#o-retry", Checkbox)
         if retry.value and not retry.disabled:
             request["enedisRetryAfterLoadcurveActivation"] = True
-        return rules.validate_request(request)
+        return rules.validate_request(request, now=self.papp.runtime.clock.now())
 
     def show_list(self) -> None:
         text = Text()

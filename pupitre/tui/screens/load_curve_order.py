@@ -15,7 +15,7 @@ from typing import Any
 
 from rich.markup import escape
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static, Tree
@@ -28,12 +28,14 @@ from pupitre.providers.switchgrid.feeds import FEED, PROVIDER
 from pupitre.providers.switchgrid.models import Order, OrderRequest
 from pupitre.tui.curve_view import Trace
 from pupitre.tui.screens.base import PupitreScreen
+from pupitre.tui.screens.confirm import ConfirmScreen
 from pupitre.tui.screens.load_curves import (
     ORDER_WORDS,
     REQUEST_WORDS,
     follow_order,
     outbox_text,
     paris,
+    period_text,
     run_api,
     selected_key,
     session_of,
@@ -53,7 +55,13 @@ class OrderScreen(PupitreScreen):
     FEEDS = (FEED,)
     BINDINGS = [
         Binding("enter", "open_data", "Data", id="order.data"),
-        Binding("R", "reorder", "Re-order with retry", id="order.reorder"),
+        Binding(
+            "R",
+            "reorder",
+            "Re-order with retry…",
+            id="order.reorder",
+            tooltip="A new order (billed), after a confirmation, with enedisRetryAfterLoadcurveActivation: true",
+        ),
         Binding("escape", "close", "Back", id="order.back"),
     ]
 
@@ -106,6 +114,11 @@ class OrderScreen(PupitreScreen):
         total = len(order.requests)
         text = Text(f"Order {order.id} · ")
         text.append_text(status_text(ORDER_WORDS, order.status))
+        placed = rules.placed_at(order)
+        text.append(
+            f" · placed {paris(placed, '%d/%m/%Y %H:%M') if placed else '—'}"
+            f" · period {period_text(session_of(self).body(self.order_id))}"
+        )
         text.append(f"\n{progress_bar(done, total)} {done}/{total} request(s) done")
         if not rules.order_done(order.status):
             following = self.order_id in session_of(self).following
@@ -213,7 +226,9 @@ class OrderScreen(PupitreScreen):
                 lambda data: self.app.push_screen(RawDataScreen(f"{request.type} {request.prm or ''}", data)),
             )
 
-    def action_reorder(self) -> None:
+    @work(exclusive=True, group="reorder", exit_on_error=False)
+    async def action_reorder(self) -> None:
+        """Ask first: a re-order is a new order, billed by Switchgrid (not in its test environment)."""
         request = self.selected()
         explanation = rules.explain_error(request.type, request.errorMessage) if request else None
         if explanation is None or not explanation.reorder_with_activation:
@@ -225,8 +240,21 @@ class OrderScreen(PupitreScreen):
             return
         if self.reorder_item is not None:
             return  # already in the outbox
+        session = session_of(self)
+        billed = (
+            "In Switchgrid's test environment it is not billed."
+            if session.test_env
+            else "It is a NEW order: Switchgrid BILLS it, like the first one."
+        )
+        question = (
+            f"Re-order {request.type if request else ''} {request.prm if request else ''} with automatic retry "
+            f"after the load curve's activation (enedisRetryAfterLoadcurveActivation: true)?\n\n{billed}"
+        )
+        if not await self.app.push_screen_wait(ConfirmScreen(question)):
+            self.notify("Nothing was ordered.", timeout=4)
+            return
         try:
-            body = session_of(self).reorder_body(self.order_id)
+            body = session.reorder_body(self.order_id)
             payload = order_payload(body, self.papp.runtime.clock.now(), reorder_of=self.order_id)
             self.reorder_item = self.papp.outbox.submit(PROVIDER, ORDER_ACTION, payload)
         except (ApiError, ActionRefused, rules.RuleError) as error:

@@ -180,6 +180,18 @@ def outbox_text(app: Any, item: OutboxItem) -> Text:
     return text
 
 
+def period_text(body: dict[str, Any] | None) -> str:
+    """The period an order was placed for, in Paris dates: ``09/12/24→16/12/24`` (the end is
+    exclusive, as sent), ``API default`` where ``since``/``until`` were left out, ``?`` unknown."""
+    span = rules.ordered_span(body)
+    if span is None:
+        return "?"
+    since, until = span
+    if since is None and until is None:
+        return "API default"
+    return f"{paris(since, '%d/%m/%y') or '…'}→{paris(until, '%d/%m/%y') or '…'}"
+
+
 def order_summary(order: Order) -> Text:
     """``2/3 done · ✗ 1 failed`` for a table cell."""
     total = len(order.requests)
@@ -228,7 +240,14 @@ class LoadCurvesScreen(PupitreScreen):
         ):
             asks.add_column(label, key=key)
         orders = self.query_one("#lc-orders", DataTable)
-        for label, key in (("Order", "status"), ("Requests", "requests"), ("PRM", "prm"), ("Id", "id")):
+        for label, key in (
+            ("Order", "status"),
+            ("Requests", "requests"),
+            ("Period", "period"),
+            ("Ordered", "ordered"),
+            ("PRM", "prm"),
+            ("Id", "id"),
+        ):
             orders.add_column(label, key=key)
         asks.border_title = "Consent asks"
         orders.border_title = "Data orders"
@@ -281,6 +300,8 @@ class LoadCurvesScreen(PupitreScreen):
             orders.add_row(
                 status_text(ORDER_WORDS, order.status),
                 order_summary(order),
+                period_text(self.session.body(order_id)),
+                paris(rules.placed_at(order), "%d/%m %H:%M") or "—",
                 ", ".join(prms)[:30],
                 order_id[:8],
                 key=order_id,

@@ -118,7 +118,8 @@ class OverviewScreen(PupitreScreen):
         """Counts by status, changes today, changed-and-not-yet-seen, unreadable requests."""
         store = self.papp.runtime.store
         watched = store.watch_list(omega.PROVIDER)
-        tracked = self.papp.feeds.state(omega.REQUESTS_FEED).data or {}
+        session = self.papp.runtime.connections[omega.PROVIDER].session
+        tracked = {**(self.papp.feeds.state(omega.REQUESTS_FEED).data or {}), **session.failed_run}
         text = Text()
         if not watched:
             text.append("No request watched yet: press 4, then a to add one.", style="dim")
@@ -190,7 +191,7 @@ class OverviewScreen(PupitreScreen):
             return text
         now = self.papp.runtime.clock.now()
         settings = self.papp.runtime.settings.edf_oa
-        for finding in edf_oa.findings(settings, results, now):
+        for finding in edf_oa.findings(settings, results, now, self.papp.runtime.store):
             style = {"ok": "", "attention": "bold", "critical": "bold reverse"}[finding.level]
             text.append(f"{LEVEL_MARK[finding.level]} {finding.message}\n", style=style)
         order = results.get(edf_oa.CURTAILMENTS_FEED)

@@ -22,7 +22,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from pupitre.providers.core.errors import ApiError
 from pupitre.providers.grdf_adict import rules
-from pupitre.providers.grdf_adict.feeds import PROVIDER, AdictSession
+from pupitre.providers.grdf_adict.feeds import PROVIDER, AdictSession, is_ended
 from pupitre.providers.grdf_adict.models import ContractualData, Reading, TechnicalData
 from pupitre.tui.app import pupitre_app
 from pupitre.tui.widgets.header import HeaderBar
@@ -165,9 +165,11 @@ class PceDetailScreen(Screen[None]):
         text = Text()
         text.append(f"PCE {r['pce']}", style="bold")
         text.append(f" · {r['holder'] or 'holder unknown'} · {r['role']}\n")
-        text.append(
-            f"Right: {r['state'] or '—'} · from {r['start'] or '—'} to {r['end'] or '—'} · route {r['route'] or '—'}\n"
-        )
+        today = pupitre_app(self).runtime.clock.now().date()
+        state = r["state"] or "—"
+        if is_ended(r["state"], r["end"], today):
+            state = f"ENDED ({r['state']} at GRDF, but its end date is past)"
+        text.append(f"Right: {state} · from {r['start'] or '—'} to {r['end'] or '—'} · route {r['route'] or '—'}\n")
         text.append(
             f"Data perimeter: {r['perim_start'] or '—'} → {r['perim_end'] or '—'} · proof: "
             f"{r['proof'] or '—'}" + (f" (due {r['deadline']})" if r["deadline"] else "")
@@ -213,7 +215,14 @@ class PceDetailScreen(Screen[None]):
         except ApiError as error:
             widget.update(Text(f"  ⚠ {error}", style="bold"))
 
+    def clear_readings(self) -> None:
+        """Nothing under the heading until the readings of its kind and period arrive: never
+        one kind's (or period's) readings under another's heading."""
+        self.query_one("#pce-readings", DataTable).clear()
+        self.query_one("#pce-chart", Static).update("")
+
     def load_readings(self, period_text: str) -> None:
+        self.clear_readings()
         status = self.query_one("#pce-readings-status", Static)
         kind = self.kinds[self.kind][0]
         today = pupitre_app(self).runtime.clock.now().date()
@@ -229,10 +238,12 @@ class PceDetailScreen(Screen[None]):
     @work(group="pce-readings", exclusive=True, exit_on_error=False)
     async def _fetch(self, kind: str, period: dict[str, Any], today: dt.date) -> None:
         status = self.query_one("#pce-readings-status", Static)
+        label = dict(KINDS)[kind]
         try:
             readings = await self.session.client.readings(kind, self.right["pce"], today=today, **period)
         except ApiError as error:
-            status.update(Text(f"⚠ {error}", style="bold"))
+            self.clear_readings()
+            status.update(Text(f"⚠ no {label}: {error}", style="bold"))
             return
         table = self.query_one("#pce-readings", DataTable)
         table.clear()
@@ -240,7 +251,7 @@ class PceDetailScreen(Screen[None]):
         for reading in readings:
             table.add_row(*reading_cells(reading))
             total += reading.energy_kwh or 0
-        status.update(f"{len(readings)} reading(s), {total:,.0f} kWh in all".replace(",", " "))
+        status.update(f"{len(readings)} reading(s) of {label}, {total:,.0f} kWh in all".replace(",", " "))
         self.query_one("#pce-chart", Static).update(energy_bars(readings))
 
 

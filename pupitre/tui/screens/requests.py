@@ -7,6 +7,7 @@ its detail is opened. One request that fails shows its error in its row.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from textual.containers import Horizontal
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Footer, Input, Static
 
+from pupitre.providers.core.clock import format_age
 from pupitre.providers.grdf_omega import rules
 from pupitre.providers.grdf_omega.feeds import PROVIDER, REQUESTS_FEED, Tracked, unseen
 from pupitre.tui.screens.base import PupitreScreen
@@ -96,8 +98,11 @@ class RequestsScreen(PupitreScreen):
         return self.papp.runtime.connections[PROVIDER].session
 
     def tracked(self) -> dict[str, Tracked]:
-        """The last refresh, overlaid with what the refresh under way has read so far."""
+        """The last refresh, overlaid with the last one's errors when every read failed (each
+        row keeps its last good data and read time) and with what the refresh under way has
+        read so far."""
         tracked = dict(self.papp.feeds.state(REQUESTS_FEED).data or {})
+        tracked.update(self.session.failed_run)
         tracked.update(self.session.progress.results)
         return tracked
 
@@ -124,8 +129,13 @@ class RequestsScreen(PupitreScreen):
         seen = dict(self.papp.runtime.store.watch_list(PROVIDER))
         marked = set(unseen(self.tracked(), seen))
         wide = self.size.width >= WIDE
+        if wide and "read" not in table.columns:
+            table.add_column("Read", key="read")
+        elif not wide and "read" in table.columns:
+            table.remove_column("read")
+        now = self.papp.runtime.clock.now()
         for numero, tracked in self.rows():
-            table.add_row(*row_cells(numero, tracked, numero in marked, wide=wide), key=numero)
+            table.add_row(*row_cells(numero, tracked, numero in marked, wide=wide, now=now), key=numero)
         if selected is not None and selected in table.rows:
             table.move_cursor(row=table.get_row_index(selected))
         total = len(self.session.watched())
@@ -154,7 +164,14 @@ class RequestsScreen(PupitreScreen):
         else:
             selected = self.tracked().get(self.selected() or "")
             if selected is not None and selected.error:
-                line.update(Text(f"{selected.numero}: {selected.error}", style="bold"))
+                now = self.papp.runtime.clock.now()
+                read = (
+                    f"last read {selected.read_at.astimezone(now.tzinfo):%d/%m %H:%M:%S} "
+                    f"({format_age((now - selected.read_at).total_seconds())} ago)"
+                    if selected.read_at
+                    else "never read"
+                )
+                line.update(Text(f"{selected.numero}: {selected.error} — {read}", style="bold"))
             else:
                 line.update(Text("a: add · i: import a file · d: remove · enter: detail", style="dim"))
 
@@ -307,18 +324,34 @@ def search_text(numero: str, tracked: Tracked | None) -> str:
     return " ".join(words).lower()
 
 
-def row_cells(numero: str, tracked: Tracked | None, changed: bool, *, wide: bool = False) -> list[Any]:
+def read_when(tracked: Tracked | None, now: dt.datetime | None) -> str:
+    """When the row was last read successfully: ``10:02`` today, ``22/11 10:02`` before,
+    ``never`` (a time, not an age: it stays true between two redraws)."""
+    if tracked is None or tracked.read_at is None or now is None:
+        return "never" if tracked is not None else ""
+    read = tracked.read_at.astimezone(now.tzinfo)
+    return f"{read:%H:%M}" if read.date() == now.date() else f"{read:%d/%m %H:%M}"
+
+
+def row_cells(
+    numero: str, tracked: Tracked | None, changed: bool, *, wide: bool = False, now: dt.datetime | None = None
+) -> list[Any]:
+    """One row; ``wide`` adds the type's label and the "Read" column (when the row was last read
+    successfully). Narrow, a row whose read failed shows that time in its status (``⚠ 10:00``)
+    instead of the error's kind (the cause is in the line below the table for the selected row)."""
     mark = Text("●", style="bold") if changed else Text(" ")
+    read = [read_when(tracked, now)] if wide else []
     if tracked is None or tracked.demande is None:
         status = Text(
             f"⚠ {tracked.error_short or 'error'}" if tracked and tracked.error else "not read yet",
             style="bold" if tracked and tracked.error else "dim",
         )
-        return [mark, Text(numero), "", status, "", "", "", ""]
+        return [mark, Text(numero), "", status, "", "", "", "", *read]
     d = tracked.demande
     status = Text(d.statut_externe_demande.libelle or d.statut_externe_demande.code, style="bold" if changed else "")
     if tracked.error:
-        status.append(f" ⚠ {tracked.error_short or 'error'}", style="bold")
+        failed = tracked.error_short or "error"
+        status.append(f" ⚠ {failed if wide else read_when(tracked, now)}", style="bold")
     changed_day = d.date_dernier_changement_statut_externe
     kind = Text(d.type_demande.code)
     if wide:
@@ -335,4 +368,5 @@ def row_cells(numero: str, tracked: Tracked | None, changed: bool, *, wide: bool
         f"{d.cree_le:%d/%m/%y}",
         Text(d.mode_traitement.libelle or d.mode_traitement.code) if d.mode_traitement else "",
         "yes" if d.fournisseur_peut_prendre_rdv else "no" if d.fournisseur_peut_prendre_rdv is False else "",
+        *read,
     ]

@@ -21,14 +21,20 @@ from pupitre.tui.app import pupitre_app
 class TokenScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Close", id="token.close"),
-        Binding("R", "rotate", "Rotate", id="token.rotate"),
+        Binding(
+            "R",
+            "rotate",
+            "Rotate…",
+            id="token.rotate",
+            tooltip="Make a new token, after a confirmation: the old one stops working at once (RG_TOK_NEW_0010)",
+        ),
     ]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="token-dialog"):
             yield Static("", id="token-text")
             with Horizontal(id="token-buttons"):
-                yield Button("Rotate token (R)", id="rotate", variant="warning")
+                yield Button("Rotate token… (R)", id="rotate", variant="warning")
                 yield Button("Close (esc)", id="close")
 
     def on_mount(self) -> None:
@@ -70,6 +76,21 @@ class TokenScreen(ModalScreen[None]):
             self.app.pop_screen()
 
     def action_rotate(self) -> None:
+        """Ask first: the old token dies the moment the new one is made (RG_TOK_NEW_0010)."""
+        self.confirm_then_rotate()
+
+    @work(exclusive=True, group="token-confirm", exit_on_error=False)
+    async def confirm_then_rotate(self) -> None:
+        from pupitre.tui.screens.confirm import ConfirmScreen
+
+        question = (
+            "Rotate the EDF OA API token now?\n\nThe current token stops working AT ONCE (RG_TOK_NEW_0010): "
+            "every other program or host using it (another pupitre, a script, cron) loses access "
+            "until it gets the new token."
+        )
+        if not await self.app.push_screen_wait(ConfirmScreen(question)):
+            self.show_status(Text("Not rotated: the current token is unchanged.", style="bold"))
+            return
         self.query_one("#rotate", Button).disabled = True
         self.show_status(Text("Rotating…", style="bold"))
         self.rotate()

@@ -12,6 +12,7 @@ from pupitre.providers.switchgrid import rules
 from pupitre.providers.switchgrid.feeds import FEED, PROVIDER
 from pupitre.settings import Settings
 from pupitre.tui.curve_view import Trace
+from pupitre.tui.screens.confirm import ConfirmScreen
 from pupitre.tui.screens.load_curve_forms import ContractSearchScreen, OrderFormScreen
 from pupitre.tui.screens.load_curve_order import OrderScreen, RawDataScreen
 from pupitre.tui.screens.load_curve_plot import LoadCurvePlotScreen
@@ -168,7 +169,9 @@ async def test_failed_loadcurve_explained_and_reordered(make_app, make_runtime) 
         detail = static_text(order_screen, "#ord-detail")
         assert "No load-curve service" in detail and "aucun service souscrit" in detail
         assert "retry in a few hours" in detail and "enedisRetryAfterLoadcurveActivation" in detail
-        await pilot.press("R")
+        await pilot.press("R")  # a new order, billed: asked first
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen) and "bills" in app.screen.question)
+        await pilot.press("y")
         await wait_for(pilot, lambda: isinstance(app.screen, OrderScreen) and app.screen is not order_screen)
         again = session.body(app.screen.order_id)
         assert again["requests"][0]["enedisRetryAfterLoadcurveActivation"] is True

@@ -8,6 +8,7 @@ import datetime as dt
 from textual.widgets import Static
 
 from pupitre.providers.edf_oa.feeds import PROVIDER, TOKEN_FEED
+from pupitre.tui.screens.confirm import ConfirmScreen
 from pupitre.tui.screens.token import TokenScreen, UnsavedTokenScreen
 from tests.tui.helpers import wait_for, wait_runs
 
@@ -31,7 +32,13 @@ async def test_rotation_saves_the_new_token_and_the_old_one_stops_working(make_a
         await open_token_screen(pilot, app)
         sim = app.runtime.simulators[PROVIDER]
         old = sim.current_token
-        await pilot.press("R")
+        await pilot.press("R")  # asks first: the old token stops working at once
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "stops working at once" in str(app.screen.question)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, TokenScreen))
+        assert sim.current_token == old
+        await pilot.press("R", "y")
         await wait_for(pilot, lambda: "New token saved to" in text_of(app.screen))
         assert sim.current_token != old
         assert "confirmed by EDF OA" in text_of(app.screen)
@@ -54,7 +61,7 @@ async def test_when_saving_fails_the_token_is_shown_once(make_app):
             raise OSError("disk full")
 
         session.save_token = broken
-        await pilot.press("R")
+        await pilot.press("R", "y")
         await wait_for(pilot, lambda: isinstance(app.screen, UnsavedTokenScreen))
         shown = text_of(app.screen)
         assert app.runtime.simulators[PROVIDER].current_token in shown
@@ -73,7 +80,7 @@ async def test_an_environment_variable_that_shadows_the_token_is_said_before_and
         session.token_shadowed_by = lambda: "PUPITRE_EDF_OA_API_TOKEN"
         await open_token_screen(pilot, app)
         assert "comes from the environment variable PUPITRE_EDF_OA_API_TOKEN" in text_of(app.screen)
-        await pilot.press("R")
+        await pilot.press("R", "y")
         await wait_for(pilot, lambda: isinstance(app.screen, UnsavedTokenScreen))
         shown = text_of(app.screen)
         assert app.runtime.simulators[PROVIDER].current_token in shown

@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.screen import Screen
 from textual.widgets import Static
 
+from pupitre.tui import keyboard
 from pupitre.tui.app import PupitreApp, pupitre_app
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
@@ -19,10 +20,17 @@ class PupitreScreen(Screen[None]):
     """
 
     FEEDS: tuple[str, ...] = ()
+    FORM = False
+    """A form (the Switchgrid forms): the app's one-key actions do not act on it (pupitre.tui.keyboard)."""
 
     @property
     def papp(self) -> PupitreApp:
         return pupitre_app(self)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """With the focus on a form control, the screen's one-key actions do not act."""
+        app = self.papp
+        return keyboard.allows(app, self, app.key_in_hand, keyboard.action_keys(self, action))
 
     def on_mount(self) -> None:
         self._store_banner()

@@ -57,6 +57,7 @@ DIRECTION_LABELS = {"SOUTIRAGE": "Consumption (soutirage)", "INJECTION": "Inject
 class ContractSearchScreen(PupitreScreen):
     """``GET /search_contract``: the holder's name plus the address or the PRM."""
 
+    FORM = True
     BINDINGS = [
         Binding("space", "tick", "Tick", id="search.tick"),
         Binding("n", "new_ask", "Ask consent", id="search.ask"),
@@ -175,6 +176,7 @@ class ContractSearchScreen(PupitreScreen):
 class AskFormScreen(PupitreScreen):
     """``POST /ask``: contracts, signer, purposes, data scopes, consent duration."""
 
+    FORM = True
     BINDINGS = [
         Binding("ctrl+s", "create", "Create ask", id="ask.create"),
         Binding("escape", "close", "Back", id="ask.back"),
@@ -328,6 +330,7 @@ def type_label(code: str) -> str:
 class OrderFormScreen(PupitreScreen):
     """``POST /order``: one or more requests (type, PRMs, direction, since/until)."""
 
+    FORM = True
     BINDINGS = [
         Binding("ctrl+s", "place", "Place order", id="order.place"),
         Binding("escape", "close", "Back", id="order.back"),
@@ -476,6 +479,7 @@ class HeldOrderScreen(PupitreScreen):
     and says which it is (read back and checked against what was sent), or that it is not
     there (then it is sent again). Either answer is audited; nothing is ordered twice."""
 
+    FORM = True
     BINDINGS = [Binding("escape", "close", "Back", id="held.back")]
 
     def __init__(self, item: OutboxItem) -> None:

@@ -225,6 +225,21 @@ class OrderScreen(PupitreScreen):
             return
         if self.reorder_item is not None:
             return  # already in the outbox
+        from pupitre.tui.screens.confirm import ConfirmScreen
+
+        def answer(yes: bool | None) -> None:
+            if yes and self.reorder_item is None:
+                self._reorder()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Re-order the {request.type if request else ''} data of order {self.order_id[:8]} with automatic "
+                "retry after load-curve activation? This places a NEW order: Switchgrid bills it like any order."
+            ),
+            answer,
+        )
+
+    def _reorder(self) -> None:
         try:
             body = session_of(self).reorder_body(self.order_id)
             payload = order_payload(body, self.papp.runtime.clock.now(), reorder_of=self.order_id)

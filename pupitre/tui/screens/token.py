@@ -70,9 +70,25 @@ class TokenScreen(ModalScreen[None]):
             self.app.pop_screen()
 
     def action_rotate(self) -> None:
-        self.query_one("#rotate", Button).disabled = True
-        self.show_status(Text("Rotating…", style="bold"))
-        self.rotate()
+        """Asks first: the old token stops working at once, for every pupitre using it."""
+        from pupitre.tui.screens.confirm import ConfirmScreen
+
+        if self.query_one("#rotate", Button).disabled:
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.query_one("#rotate", Button).disabled = True
+                self.show_status(Text("Rotating…", style="bold"))
+                self.rotate()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Rotate the EDF OA API token? The current token stops working at once (RG_TOK_NEW_0010), "
+                "for every program and colleague using it; the new one is saved to the secret store."
+            ),
+            answer,
+        )
 
     @work(exclusive=True, group="token-rotation", exit_on_error=False)
     async def rotate(self) -> None:

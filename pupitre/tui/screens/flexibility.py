@@ -14,6 +14,7 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Footer, Input, Static
 
 from pupitre.providers.core.clock import format_age
+from pupitre.providers.core.search import search_key
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.models import Flex, IndicatorStatus, SiteIndicators
 from pupitre.providers.grtgaz.sites import site_by_id
@@ -56,7 +57,7 @@ def site_search_text(site: SiteIndicators) -> str:
     known = site_by_id(site.site_id)
     words = [site.site_id, site.site_label, site.mesh_label, site.mesh_code, known.client if known else ""]
     words += [indicator.status.value for _, indicator in site.currentIndicator.indicators()]
-    return " ".join(words).lower()
+    return search_key("\x00".join(words))
 
 
 class FlexibilityScreen(PupitreScreen):
@@ -108,7 +109,7 @@ class FlexibilityScreen(PupitreScreen):
     def visible_sites(self) -> list[SiteIndicators]:
         sites = self.sites()
         if self.filter_text:
-            needle = self.filter_text.lower()
+            needle = search_key(self.filter_text)
             sites = [s for s in sites if needle in site_search_text(s)]
         if self.sort == "mesh":
             sites.sort(key=lambda s: (s.mesh_label.lower(), s.site_label.lower()))

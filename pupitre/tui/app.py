@@ -97,9 +97,6 @@ class PupitreApp(App[None]):
         Binding("p", "toggle_pause", "Pause", id="feeds.pause"),
         Binding("question_mark,f1", "toggle_help", "Keys", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
-        # Run as Textual reads them, before the next key is forwarded (pupitre.tui.keyboard).
-        Binding("tab", "focus_next", show=False, priority=True),
-        Binding("shift+tab", "focus_previous", show=False, priority=True),
     ]
 
     def __init__(self, runtime: Runtime, *, clock_tick: float = 1.0, start_screen: str = "overview") -> None:
@@ -153,6 +150,8 @@ class PupitreApp(App[None]):
 
     async def _check_bindings(self, key: str, priority: bool = False) -> bool:
         """Textual's binding lookup, with the key at hand recorded for ``check_action``."""
+        if not self.screen_stack:  # a key that was still on its way when the app closed
+            return False
         outer, self.key_in_hand = self.key_in_hand, key
         try:
             return await super()._check_bindings(key, priority)

@@ -23,7 +23,6 @@ bindings only when it has bubbled back to the app, and meanwhile forwarded the n
 the widget that had the focus — a Tab between two fields, a backspace, a key that opens a
 field were applied after the text typed behind them. The gate forwards the next key once
 the previous one has been handled (bindings run, focus moved, the screen it opened mounted).
-Tab and shift+tab are also bound with priority on the app (run as soon as read).
 """
 
 from __future__ import annotations
@@ -152,7 +151,15 @@ class KeyGate:
             return
         await self._send(event)
 
+    @property
+    def idle(self) -> bool:
+        """No key waits and none is being handled."""
+        return self.in_flight is None and not self.waiting
+
     async def _send(self, event: events.Event) -> None:
+        if self.app._closing or not self.app.screen_stack:
+            self.waiting.clear()  # the app is closing: nothing left to type into
+            return
         target = self.app.focused or self.app.screen
         self.in_flight = event
         await self.dispatch(event)

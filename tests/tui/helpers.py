@@ -164,6 +164,7 @@ async def burst(pilot, *parts: str) -> None:
         event.set_sender(pilot.app)
         driver.send_message(event)
     await pilot.pause()
+    await wait_for(pilot, lambda: pilot.app.key_gate.idle)
 
 
 async def paste(pilot, text: str) -> None:

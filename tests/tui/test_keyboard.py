@@ -16,6 +16,7 @@ from pupitre.tui.screens.overview import OverviewScreen
 from pupitre.tui.screens.paste_values import PasteValuesScreen
 from pupitre.tui.screens.rights_actions import DeclareScreen, ProofsScreen
 from pupitre.tui.screens.rights_export import ExportDialog
+from pupitre.tui.widgets.tickbox import TickBox
 from tests.tui.curtailments import NOW as CURTAILMENT_NOW
 from tests.tui.curtailments import ready as curtailments_ready
 from tests.tui.helpers import burst, open_rights, paste, wait_for, wait_runs
@@ -226,3 +227,33 @@ async def test_quit_with_unsent_curtailment_choices_asks(make_app) -> None:
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, CurtailmentsScreen))
         assert app.is_running
+
+
+async def test_esc_on_a_filled_form_asks_before_dropping_it(make_adict_app) -> None:
+    """The ADICT declare form: Esc with nothing typed closes; with something typed it asks,
+    and esc again goes back to the form as it was. Its checkboxes say their state in glyphs."""
+    app = make_adict_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        rights = await open_rights(pilot, app)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, DeclareScreen))
+        await pilot.press("escape")  # nothing typed: closes at once
+        await wait_for(pilot, lambda: app.screen is rights)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, DeclareScreen))
+        declare = app.screen
+        box = declare.query_one(TickBox)
+        assert box.BUTTON_INNER == " " and not box.value
+        box.value = True
+        await pilot.pause()
+        assert box.BUTTON_INNER == "✓" and "✓" in str(box.render())
+        box.value = False
+        await burst(pilot, "GI123456")
+        await burst(pilot, "escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "drop what you typed" in app.screen.question
+        await burst(pilot, "escape")
+        await wait_for(pilot, lambda: app.screen is declare)
+        assert value(declare, "#f-id_pce") == "GI123456"
+        await burst(pilot, "escape", "y")
+        await wait_for(pilot, lambda: app.screen is rights)

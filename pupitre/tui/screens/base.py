@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual.binding import ActiveBinding
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -31,6 +32,24 @@ class PupitreScreen(Screen[None]):
         """With the focus on a form control, the screen's one-key actions do not act."""
         app = self.papp
         return keyboard.allows(app, self, app.key_in_hand, keyboard.action_keys(self, action))
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """Textual's, in the order the footer and ``?`` show them: this screen's own keys,
+        its panels' (pupitre's bindings have ids), the app's global keys, then Textual's
+        generic ones (cursor keys, focus, copy)."""
+        bindings = super().active_bindings
+        app = self.app
+
+        def rank(item: tuple[str, ActiveBinding]) -> int:
+            active = item[1]
+            if active.node is app:
+                return 2
+            if not active.binding.id:
+                return 3
+            return 0 if active.node is self else 1
+
+        return dict(sorted(bindings.items(), key=rank))
 
     def on_mount(self) -> None:
         self._store_banner()

@@ -9,15 +9,29 @@ from __future__ import annotations
 import unicodedata
 
 #: Letters NFKD does not split, and typographic quotes/dashes that read as their plain forms.
-_PLAIN = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "’": "'", "‘": "'", "–": "-", "—": "-"})
+_PLAIN = {"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "’": "'", "‘": "'", "–": "-", "—": "-"}
+
+
+class _Folding(dict[int, str]):
+    """``str.translate`` table, filled on first sight of each character: its folded form."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        decomposed = unicodedata.normalize("NFKD", _PLAIN.get(char, char))
+        folded = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+        folded = "".join(folded.split())  # every kind of space goes
+        self[code] = folded
+        return folded
+
+
+_FOLDING = _Folding()
 
 
 def search_key(text: str) -> str:
     """``text`` folded for searching: no case, no accents, no spaces (of any kind)."""
-    if not text.isascii():
-        decomposed = unicodedata.normalize("NFKD", text.translate(_PLAIN))
-        text = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return "".join(text.casefold().split())
+    if text.isascii():
+        return "".join(text.casefold().split())
+    return text.translate(_FOLDING)
 
 
 def matches(query: str, *fields: str) -> bool:

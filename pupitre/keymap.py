@@ -79,7 +79,7 @@ _S = "pupitre.tui.screens."
 SCOPES: dict[str, Scope] = {
     scope.name: scope
     for scope in (
-        Scope("app", "everywhere (except in dialogs)", "pupitre.tui.app:PupitreApp", parent=None),
+        Scope("app", "everywhere (one-key keys: not in dialogs and forms)", "pupitre.tui.app:PupitreApp", parent=None),
         Scope("overview", "Overview (1), a tile", _S + "overview:Tile"),
         Scope("flexibility", "Flexibility (2)", _S + "flexibility:FlexibilityScreen"),
         Scope("site_detail", "Flexibility, site detail", _S + "site_detail:SiteDetailScreen"),
@@ -119,6 +119,7 @@ SCOPES: dict[str, Scope] = {
         Scope("held_order", "Load curves, unanswered order", _S + "load_curve_forms:HeldOrderScreen"),
         Scope("confirm", "confirmation dialogs", _S + "confirm:ConfirmScreen", None),
         Scope("not_saved", "an action the disk refused", _S + "not_saved:NotSavedScreen", None),
+        Scope("refused_lines", "the refused lines of an import", _S + "refused_lines:RefusedLinesScreen", None),
     )
 }
 
@@ -298,6 +299,7 @@ BINDINGS: tuple[KeyBinding, ...] = tuple(
     + _b("confirm", ("confirm.yes", "y", "Yes"), ("confirm.no", "escape,n", "No"))
     + _b("held_order", ("held.back", "escape", "Back"))
     + _b("not_saved", ("not_saved.retry", "r", "Try again"), ("not_saved.drop", "escape", "Drop it"))
+    + _b("refused_lines", ("refused.close", "escape,enter", "Close"))
 )
 
 

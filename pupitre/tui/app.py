@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Iterable
 
 from rich.markup import escape
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
@@ -21,6 +22,7 @@ from pupitre.providers.core.text import clean_text
 from pupitre.providers.switchgrid import feeds as switchgrid
 from pupitre.providers.switchgrid.actions import ORDER_ACTION
 from pupitre.runtime import Runtime
+from pupitre.tui import keyboard
 from pupitre.tui.feeds import FeedRunner
 from pupitre.tui.outbox import OutboxRunner
 
@@ -108,6 +110,8 @@ class PupitreApp(App[None]):
         self.ticked: Signal[None] = Signal(self, "tick")
         self.clock_tick = clock_tick
         self.crashed: BaseException | None = None
+        self.key_in_hand: str | None = None  # the key whose bindings are being looked up
+        self.key_gate = keyboard.KeyGate(self, super().on_event)
         if runtime.settings.app.keys:
             self.set_keymap(runtime.settings.app.keys)
 
@@ -132,6 +136,31 @@ class PupitreApp(App[None]):
     def _tick(self) -> None:
         crash_hook("tui")
         self.ticked.publish(None)
+
+    # -- the keyboard rule (pupitre.tui.keyboard) -----------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        """Keys and pastes the terminal sends go through the gate, one at a time."""
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            await self.key_gate.receive(event)
+            return
+        await super().on_event(event)
+
+    async def on_key_handled(self, message: keyboard.KeyHandled) -> None:
+        await self.key_gate.handled(message)
+
+    async def _check_bindings(self, key: str, priority: bool = False) -> bool:
+        """Textual's binding lookup, with the key at hand recorded for ``check_action``."""
+        if not self.screen_stack:  # a key that was still on its way when the app closed
+            return False
+        outer, self.key_in_hand = self.key_in_hand, key
+        try:
+            return await super()._check_bindings(key, priority)
+        finally:
+            self.key_in_hand = outer
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While a form is open, the app's one-key actions do not act (nor show in the footer)."""
+        return keyboard.allows(self, self, self.key_in_hand, keyboard.action_keys(self, action))
 
     # -- unexpected errors ---------------------------------------------------------------
     def _handle_exception(self, error: Exception) -> None:
@@ -200,27 +229,39 @@ class PupitreApp(App[None]):
         self.notify("Refreshing…" if started else "Already refreshing.", timeout=2)
 
     async def action_quit(self) -> None:
-        """Quit; if actions still wait to be sent, say so first (they are kept for the next start)."""
+        """Quit; if something the operator decided is not yet with the API, say so first:
+        actions in the outbox (kept, sent at the next start) and EDF OA choices never sent
+        (lost: they live in this dashboard only)."""
+        from pupitre.tui.screens.curtailments import unsent_choices
+
         pending = self.runtime.outbox.pending()
-        if not pending:
+        unsent = unsent_choices(self) if "edf_oa" in self.runtime.providers else 0
+        if not pending and not unsent:
             self.exit()
             return
         from pupitre.tui.screens.confirm import ConfirmScreen
+
+        lines = []
+        if unsent:
+            lines.append(
+                f"{unsent} curtailment choice(s) not sent to EDF OA (Curtailments, s sends them): "
+                "quitting loses them, and a contract left out counts as refused."
+            )
+        if pending:
+            lines.append(
+                f"{len(pending)} action(s) not yet accepted by the API (kept in the outbox, sent at the next start)."
+            )
 
         def answer(quit_anyway: bool | None) -> None:
             if quit_anyway:
                 self.exit()
 
-        self.push_screen(
-            ConfirmScreen(
-                f"{len(pending)} action(s) not yet accepted by the API "
-                "(kept in the outbox, sent at the next start). Quit anyway?"
-            ),
-            answer,
-        )
+        self.push_screen(ConfirmScreen("\n".join([*lines, "Quit anyway?"])), answer)
 
     def action_toggle_pause(self) -> None:
+        """Pause or resume every feed; the header of every screen says so (``⏸ PAUSED — p resumes``)."""
         self.feeds.set_paused(not self.feeds.paused)
+        self.ticked.publish(None)  # the headers show it now, not at the next tick
         self.notify(
             "Feeds paused: data will age until you press p again." if self.feeds.paused else "Feeds resumed.", timeout=4
         )

@@ -66,7 +66,11 @@ def test_period_forms_and_their_limits() -> None:
 
     assert "not valid" in " ".join(errors(periode="2026-13-01")["periode"])
     assert "both" in " ".join(errors(periode="2026", date_debut="2026-01-01")["periode"])
-    assert "not a date" in " ".join(errors(date_debut="01/01/2026", date_fin="2026-02-01")["date_debut"])
+    assert "not a date" in " ".join(errors(date_debut="32/01/2026", date_fin="2026-02-01")["date_debut"])
+    # typed as French dates (issue 17): the same period as ISO
+    assert period(PUBLISHED, date_debut="01/01/2025", date_fin="30/06/2025") == period(
+        PUBLISHED, date_debut="2025-01-01", date_fin="2025-06-30"
+    )
     assert "after today" in " ".join(errors(date_debut="2026-01-01", date_fin="2026-04-01")["date_fin"])
     # 5 years of published data, 3 of informative (document, "Entre deux dates")
     assert "5 years" in " ".join(errors(date_debut="2020-01-01", date_fin="2026-01-01")["date_debut"])

@@ -609,8 +609,10 @@ def test_period_form_for_the_pce_detail() -> None:
     assert params is None and "does not exist" in errors["periode"][0]
     _, errors = rules.period_query("donnees_consos_informatives", today, date_debut="2022-01-01", date_fin="2027-01-01")
     assert "after today" in errors["date_fin"][0] and "3 years" in " ".join(errors["date_debut"])
-    _, errors = rules.period_query("donnees_injections_publiees", today, date_debut="01/01/2025")
+    _, errors = rules.period_query("donnees_injections_publiees", today, date_debut="01/13/2025")
     assert "not a date" in errors["date_debut"][0] and "Give the end" in errors["date_fin"][0]
+    _, errors = rules.period_query("donnees_injections_publiees", today, date_debut="01/01/2025")
+    assert "date_debut" not in errors and "Give the end" in errors["date_fin"][0]  # 01/01/2025 is a date
     assert (
         rules.period_query("donnees_injections_publiees", today, date_debut="2021-03-10", date_fin="2021-12-31")[0]
         is not None

@@ -117,3 +117,61 @@ def week_curve() -> switchgrid_rules.LoadCurve:
     points[300] = switchgrid_rules.Point(points[300].start, None)
     points[301] = switchgrid_rules.Point(points[301].start, None)
     return switchgrid_rules.LoadCurve(switchgrid_rules.STEP_10_MIN, points)
+
+
+def _key_event(key: str):
+    """The key event a terminal sends for ``key`` (a character or a key name)."""
+    import unicodedata
+
+    from textual import events
+    from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
+
+    if len(key) == 1 and not key.isalnum():
+        key = _character_to_key(key)
+    try:
+        char: str | None = unicodedata.lookup(_get_unicode_name_from_key(REPLACED_KEYS.get(key, key)))
+    except KeyError:
+        char = key if len(key) == 1 else None
+    return events.Key(key, char)
+
+
+NAMED = {
+    "tab",
+    "shift+tab",
+    "enter",
+    "escape",
+    "space",
+    "backspace",
+    "up",
+    "down",
+    "left",
+    "right",
+    "home",
+    "end",
+    "ctrl+s",
+    "ctrl+u",
+}
+
+
+async def burst(pilot, *parts: str) -> None:
+    """Type ``parts`` as one burst (a paste into the terminal, a laggy SSH link): every key
+    reaches the app before it handles the first, unlike ``pilot.press`` which waits after
+    each. A part that is a key name (``tab``, ``enter``…) is that key; any other is text."""
+    keys = [key for part in parts for key in ([part] if part in NAMED else list(part))]
+    driver = pilot.app._driver
+    for key in keys:
+        event = _key_event(key)
+        event.set_sender(pilot.app)
+        driver.send_message(event)
+    await pilot.pause()
+    await wait_for(pilot, lambda: pilot.app.key_gate.idle)
+
+
+async def paste(pilot, text: str) -> None:
+    """A bracketed paste of ``text`` (what a terminal sends for ctrl+shift+v)."""
+    from textual import events
+
+    event = events.Paste(text)
+    event.set_sender(pilot.app)
+    pilot.app._driver.send_message(event)
+    await pilot.pause()

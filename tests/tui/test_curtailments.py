@@ -283,16 +283,18 @@ async def test_dialog_warns_when_a_left_out_contract_overwrites_a_portal_true(ma
 
 
 async def test_a_delayed_send_never_overwrites_a_newer_portal_acknowledgement(make_app, monkeypatch):
-    monkeypatch.setattr(outbox_module, "FIRST_RETRY_SECONDS", 0.5)
+    # the retry waits for the test (not for a timer a loaded machine may beat the PORTAL with)
+    monkeypatch.setattr(outbox_module, "FIRST_RETRY_SECONDS", 600)
     app = make_app(now=NOW, scripted=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot, app)
         app.runtime.faults.add(ACK_ROUTE, "status", count=1, status=503, method="POST")
         await pilot.press("a", "s", "y")
-        await wait_for(pilot, lambda: last_item(app).attempts >= 1)
+        await wait_for(pilot, lambda: last_item(app).attempts >= 1 and not app.outbox.running)
         first = order(app).curtailments[0].contract_id
         app.runtime.clock.advance(seconds=30)
         app.runtime.simulators[PROVIDER].portal_acknowledge(first, False, "MGR-0101")
+        app.outbox.kick()  # the retry, after the PORTAL acknowledgement
         await wait_for(pilot, lambda: last_item(app).status != "pending", timeout=10)
         item = last_item(app)
         assert item.status == "failed" and "acknowledged meanwhile" in item.last_error

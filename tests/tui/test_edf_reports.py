@@ -70,9 +70,10 @@ def report_requests(app) -> int:
 def test_parse_range() -> None:
     assert parse_range(" 2026-11-16..2026-11-22 ") == (dt.date(2026, 11, 16), dt.date(2026, 11, 22))
     assert parse_range("2026-11-16") == (dt.date(2026, 11, 16), dt.date(2026, 11, 16))
+    assert parse_range("16/11/2026..22/11/2026") == (dt.date(2026, 11, 16), dt.date(2026, 11, 22))  # as typed
     for text, words in [
         ("2026-11-22..2026-11-20", "is before the start"),
-        ("22/11/2026", "is not a date"),
+        ("31/11/2026", "is not a date"),
         ("2026-11-31..2026-12-01", "is not a date"),
         ("", "YYYY-MM-DD..YYYY-MM-DD"),
         ("2020-01-01..2026-01-01", "at most 366 days"),

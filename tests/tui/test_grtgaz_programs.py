@@ -13,7 +13,7 @@ import csv
 import datetime as dt
 
 import pytest
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.feeds import DECLARE_ACTION, PROVIDER, pending_declarations
@@ -26,7 +26,7 @@ from pupitre.tui.screens.program_confirm import ProgramConfirmScreen
 from pupitre.tui.screens.program_editor import ProgramEditorScreen
 from pupitre.tui.screens.programs import ProgramsScreen
 from tests.helpers import declarations_received
-from tests.tui.helpers import NOW, screen_text, wait_for, wait_runs
+from tests.tui.helpers import NOW, burst, screen_text, wait_for, wait_runs
 
 MARTIGUES, MONTOIR = "LI1009", "LI1006"
 DAY = dt.date(2026, 11, 18)
@@ -482,3 +482,24 @@ async def test_editor_refuses_on_a_shortage_day_recorded_by_another_process(make
         assert editor.check.outcome is rules.Outcome.REFUSED
         assert [c.code for c in editor.check.comments] == [rules.HMS_PROFILE_NOT_RESPECT_GRAY_INDICATOR]
         assert "HMS_PROFILE_NOT_RESPECT_GRAY_INDICATOR" in screen_text(app)
+
+
+async def test_a_value_typed_is_kept_whole_and_refused_in_words(make_app):
+    """``-5000`` and ``1e6x`` typed in one burst: every character stays in the cell, and what
+    cannot be taken is refused in words (before, ``-5000`` became 5000 and ``1e6`` 16)."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await open_editor(pilot, app, MONTOIR)
+        editor.query_one("#ed-table", DataTable).move_cursor(row=12, animate=False)
+        await pilot.pause()
+        await burst(pilot, "-5000")
+        box = editor.query_one("#ed-value", Input)
+        assert box.value == "-5000"
+        assert "negative" in str(editor.query_one("#ed-summary", Static).render())
+        await burst(pilot, "enter")
+        assert editor.editing == 12 and editor.draft.values[12] != 5000  # not kept
+        await burst(pilot, "ctrl+u", "1e6x")
+        assert box.value == "1e6x"
+        assert "not a number" in str(editor.query_one("#ed-summary", Static).render())
+        await burst(pilot, "backspace", "enter")
+        assert editor.draft.values[12] == 1_000_000

@@ -3,12 +3,16 @@ remove, detail (marks seen), status change notification, one failing row leaves 
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from textual.widgets import DataTable, Static
 
 from pupitre.providers.grdf_omega.feeds import PROVIDER, REQUESTS_FEED
+from pupitre.tui.screens.refused_lines import RefusedLinesScreen
 from pupitre.tui.screens.request_detail import RequestDetailScreen
 from pupitre.tui.screens.requests import RequestsScreen
+from tests.tui.helpers import wait_for
 from tests.tui.requests import NOW, refreshed, watch
 
 
@@ -53,11 +57,18 @@ async def test_import_a_file_with_bad_lines(make_app, tmp_path):
             + f"{numbers[0]};dup\n"
         )
         await pilot.press("4", "i", *str(path), "enter")
-        assert table_keys(app) == numbers
+        assert table_keys_of(app, RequestsScreen) == numbers
         message = " ".join(n.message for n in app._notifications)
-        assert "Added 3 request(s)" in message and "line 5" in message
+        assert "Added 3 request(s)" in message and "1 refused" in message
+        await wait_for(pilot, lambda: isinstance(app.screen, RefusedLinesScreen))
+        assert "line 5" in text_of(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, RequestsScreen))
         await pilot.press("i", *str(tmp_path / "missing.csv"), "enter")
-        assert "no file" in " ".join(n.message for n in app._notifications)
+        assert "there is no file" in " ".join(n.message for n in app._notifications)
+        await pilot.press("ctrl+u", *str(tmp_path), "enter")  # a folder: one sentence
+        assert "is a folder" in " ".join(n.message for n in app._notifications)
+        assert "Error" not in " ".join(n.message for n in app._notifications)
 
 
 async def test_remove_asks_first(make_app):
@@ -208,3 +219,69 @@ async def test_narrow_a_failed_row_says_when_it_was_last_read(make_app):
         assert "read" not in table.columns
         text = text_of(app)
         assert "last read 23/11 10:00:00 (1h00 ago)" in text
+
+
+def strings(value):
+    """Every string in nested dicts and lists."""
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings(item)
+    elif isinstance(value, str):
+        yield value
+
+
+def table_keys_of(app, screen_type) -> list[str]:
+    screen = next(s for s in app.screen_stack if isinstance(s, screen_type))
+    return [str(k.value) for k in screen.query_one("#req-table", DataTable).rows]
+
+
+async def test_import_french_excel_lists_every_refused_line(make_app, tmp_path):
+    """A watch-list saved by French Excel (Windows-1252, ``;``): imported with a note; all
+    40 refused lines listed, none cut off."""
+    app = make_app(now=NOW, scripted=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        number = app.runtime.simulators[PROVIDER].numbers()[0]
+        path = tmp_path / "suivi.csv"
+        bad = [f"réf-{i};à vérifier" for i in range(40)]
+        path.write_bytes(
+            ("numero_demande;commentaire\r\n" + f"{number};réalisée\r\n" + "\r\n".join(bad)).encode("cp1252")
+        )
+        await pilot.press("4", "i", *str(path), "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RefusedLinesScreen))
+        assert table_keys_of(app, RequestsScreen) == [number]
+        messages = " ".join(n.message for n in app._notifications)
+        assert "Windows-1252" in messages and "40 refused" in messages
+        listed = text_of(app)
+        assert all(f"line {i + 3}" in listed for i in range(40)) and "…" not in listed
+        assert "réf-39" in listed or "line 42" in listed
+
+
+async def test_filter_finds_the_pce_and_the_client_as_typed(make_app):
+    """The filter reads the stored detail's blocks: a PCE typed with spaces, a client's name
+    in lower case without accents, a status label without accents."""
+    app = make_app(now=NOW, scripted=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        numbers = app.runtime.simulators[PROVIDER].numbers()[2:4]  # the first: the document's, no blocks
+        await refreshed(pilot, app, 1)
+        watch(app, numbers)
+        await pilot.press("4", "r")
+        await refreshed(pilot, app, 2)
+        screen = app.screen
+        tracked = screen.tracked()
+        first = tracked[numbers[0]].demande
+        texts = list(strings(first.blocks()))
+        pce = next(t for t in texts if t.isdigit() and len(t) == 14)
+        client = next(str(v) for v in first.informations_client.values() if isinstance(v, str) and len(v) > 3)
+        spaced = " ".join(pce[i : i + 4] for i in range(0, len(pce), 4))
+        for typed in (spaced, client.upper()):
+            await pilot.press("slash", *typed)
+            await wait_for(pilot, lambda: numbers[0] in table_keys(app))
+            assert all(n == numbers[0] or typed == client.upper() for n in table_keys(app))
+            await pilot.press("escape")
+        label = first.statut_externe_demande.libelle or ""
+        plain = "".join(c for c in unicodedata.normalize("NFKD", label) if not unicodedata.combining(c)).lower()
+        await pilot.press("slash", *plain)
+        await wait_for(pilot, lambda: numbers[0] in table_keys(app))

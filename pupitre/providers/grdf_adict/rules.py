@@ -28,6 +28,7 @@ from typing import Any, AsyncIterable, AsyncIterator, Iterable, Mapping
 import orjson
 
 from pupitre.providers.core.errors import ApiError, PayloadError, ServerError
+from pupitre.providers.core.typed_dates import typed_date
 from pupitre.providers.grdf_adict.models import (
     ACTIVE,
     OBSOLETE,
@@ -444,7 +445,7 @@ def _as_date(value: Any) -> dt.date | None:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    return dt.date.fromisoformat(str(value).strip())
+    return typed_date(str(value))  # ISO or dd/mm/yyyy, as typed
 
 
 # -- proofs ----------------------------------------------------------------------------------------
@@ -630,12 +631,12 @@ def period_query(
     dates: dict[str, dt.date] = {}
     for key, text, label in (("date_debut", date_debut, "start"), ("date_fin", date_fin, "end")):
         if not text:
-            errors[key] = [f"Give the {label} date (YYYY-MM-DD), or a period."]
+            errors[key] = [f"Give the {label} date (YYYY-MM-DD or DD/MM/YYYY), or a period."]
             continue
         try:
-            dates[key] = dt.date.fromisoformat(text)
+            dates[key] = typed_date(text)
         except ValueError:
-            errors[key] = [f"« {text} » is not a date (YYYY-MM-DD)."]
+            errors[key] = [f"« {text} » is not a date (YYYY-MM-DD or DD/MM/YYYY)."]
     if errors:
         return None, errors
     try:

@@ -22,6 +22,7 @@ from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pupitre.providers.core.clock import PARIS, UTC, instant
+from pupitre.providers.core.typed_dates import iso_date_text
 
 STEP_10_MIN = dt.timedelta(minutes=10)
 
@@ -285,7 +286,7 @@ def parse_instant(text: str) -> dt.datetime:
     """A ``since``/``until`` value in one of the document's forms, as an aware UTC
     instant. Without ``Z``, an offset or a ``[zone]``, the value is UTC (the document:
     "by default in UTC"); a bare date is its 00:00 UTC."""
-    value = (text or "").strip()
+    value = iso_date_text(text or "")  # 01/11/2026 reads as 2026-11-01
     match = _INSTANT.fullmatch(value)
     if match is None:
         raise RuleError(

@@ -24,6 +24,7 @@ from textual.binding import Binding
 from textual.widgets import Footer, Input, Static
 
 from pupitre.providers.core.clock import format_age
+from pupitre.providers.core.search import search_key
 from pupitre.providers.core.text import unknown_word
 from pupitre.providers.grdf_adict import models as m
 from pupitre.providers.grdf_adict.feeds import (
@@ -119,7 +120,7 @@ class RightsView:
         if len(self._hay) < n:
             start = len(self._hay)
             self._hay.extend(
-                f"{p}\x00{h}".casefold() for p, h in zip(col["pce"][start:n], col["holder"][start:n], strict=True)
+                search_key(f"{p}\x00{h}") for p, h in zip(col["pce"][start:n], col["holder"][start:n], strict=True)
             )
         if self._counted < n:
             counts = self.counts
@@ -164,7 +165,7 @@ class RightsView:
             self._base = (signature, self._filtered(self._order(n), self.table.col))
             self._narrow = ("", self._base[1])
         rows = self._base[1]
-        needle = self.search.strip().casefold()
+        needle = search_key(self.search)
         if not needle:
             return list(rows)
         previous, narrowed = self._narrow
@@ -193,7 +194,7 @@ class RightsView:
         self._sync()
         n = len(self.table)
         rows = self._filtered(range(start, n), self.table.col)
-        needle = self.search.strip().casefold()
+        needle = search_key(self.search)
         if needle:
             rows = [i for i in rows if needle in self._hay[i]]
         view.extend(rows)

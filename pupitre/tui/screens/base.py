@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual.binding import ActiveBinding
 from textual.screen import Screen
 from textual.widgets import Static
 
+from pupitre.tui import keyboard
 from pupitre.tui.app import PupitreApp, pupitre_app
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
@@ -19,10 +21,35 @@ class PupitreScreen(Screen[None]):
     """
 
     FEEDS: tuple[str, ...] = ()
+    FORM = False
+    """A form (the Switchgrid forms): the app's one-key actions do not act on it (pupitre.tui.keyboard)."""
 
     @property
     def papp(self) -> PupitreApp:
         return pupitre_app(self)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """With the focus on a form control, the screen's one-key actions do not act."""
+        app = self.papp
+        return keyboard.allows(app, self, app.key_in_hand, keyboard.action_keys(self, action))
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """Textual's, in the order the footer and ``?`` show them: this screen's own keys,
+        its panels' (pupitre's bindings have ids), the app's global keys, then Textual's
+        generic ones (cursor keys, focus, copy)."""
+        bindings = super().active_bindings
+        app = self.app
+
+        def rank(item: tuple[str, ActiveBinding]) -> int:
+            active = item[1]
+            if active.node is app:
+                return 2
+            if not active.binding.id:
+                return 3
+            return 0 if active.node is self else 1
+
+        return dict(sorted(bindings.items(), key=rank))
 
     def on_mount(self) -> None:
         self._store_banner()

@@ -37,6 +37,7 @@ from pupitre.providers.edf_oa.models import (
     CurtailmentOrder,
     shown,
 )
+from pupitre.tui.app import PupitreApp
 from pupitre.tui.outbox import submit_after_confirmation
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.screens.flexibility import countdown
@@ -445,3 +446,24 @@ class CurtailmentsScreen(PupitreScreen):
         from pupitre.tui.screens.edf_reports import EdfReportsScreen
 
         self.app.push_screen(EdfReportsScreen())
+
+
+def unsent_choices(app: PupitreApp) -> int:
+    """How many of the operator's choices for today's order EDF OA does not have yet
+    (a choice made, never sent or different from what EDF OA retained): quitting loses them."""
+    order = app.feeds.state(CURTAILMENTS_FEED).data_as(CurtailmentOrder)
+    if order is None:
+        return 0
+    choices = app.ack_choices.get(order.order_id, {})
+    summary = rules.ack_summary(
+        order,
+        app.feeds.state(ACKS_FEED).data,
+        app.runtime.clock.now(),
+        rules.parse_hhmm(app.runtime.settings.edf_oa.ack_deadline),
+    )
+    latest = summary.latest
+    return sum(
+        1
+        for cid, choice in choices.items()
+        if choice is not None and (cid not in latest or latest[cid].ack_value != choice)
+    )

@@ -32,6 +32,7 @@ from pupitre.providers.core import config
 from pupitre.providers.core.clock import UTC, paris
 from pupitre.providers.core.errors import ApiError, ConfigError
 from pupitre.providers.core.files import write_csv
+from pupitre.providers.core.typed_dates import typed_date
 from pupitre.providers.edf_oa import rules
 from pupitre.providers.edf_oa.export import (
     ACK_COLUMNS,
@@ -81,9 +82,9 @@ def parse_range(text: str) -> tuple[dt.date, dt.date]:
     days = []
     for part in (match[1], match[2] or match[1]):
         try:
-            days.append(dt.date.fromisoformat(part))
+            days.append(typed_date(part))
         except ValueError:
-            raise RangeError(f"“{part[:20]}” is not a date: use YYYY-MM-DD") from None
+            raise RangeError(f"“{part[:20]}” is not a date: use YYYY-MM-DD or DD/MM/YYYY") from None
     start, end = days
     if end < start:
         raise RangeError(f"the end {end.isoformat()} is before the start {start.isoformat()}")

@@ -14,6 +14,7 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Footer, Input, Static
 
 from pupitre.providers.core.clock import format_age
+from pupitre.providers.core.search import search_key
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.models import Flex, IndicatorStatus, SiteIndicators
 from pupitre.providers.grtgaz.sites import site_by_id
@@ -62,7 +63,7 @@ def site_search_text(site: SiteIndicators) -> str:
     known = site_by_id(site.site_id)
     words = [site.site_id, site.site_label, site.mesh_label, site.mesh_code, known.client if known else ""]
     words += [status.value for status in rules.site_statuses(site, include_next=True)]
-    return " ".join(words).lower()
+    return search_key("\x00".join(words))
 
 
 def indicator_cell(app: Any, applied: rules.AppliedSite, flex: Flex) -> Text:
@@ -128,7 +129,7 @@ class FlexibilityScreen(PupitreScreen):
     def visible_sites(self) -> list[rules.AppliedSite]:
         sites = self.applied()
         if self.filter_text:
-            needle = self.filter_text.lower()
+            needle = search_key(self.filter_text)
             sites = [a for a in sites if needle in site_search_text(a.site)]
         if self.sort == "mesh":
             sites.sort(key=lambda a: (a.site.mesh_label.lower(), a.site.site_label.lower()))

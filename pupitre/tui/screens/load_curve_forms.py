@@ -33,9 +33,11 @@ from pupitre.providers.switchgrid.actions import (
 )
 from pupitre.providers.switchgrid.feeds import FEED, PROVIDER
 from pupitre.providers.switchgrid.models import Ask, Contract
+from pupitre.tui.forms import KeepsTyping
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.screens.load_curves import copy_link, outbox_text, run_api, selected_key, session_of
 from pupitre.tui.widgets.header import HeaderBar
+from pupitre.tui.widgets.tickbox import TickBox
 
 PURPOSE_LABELS = {
     "ENERGY_PERFORMANCE_STUDY": "Energy performance study",
@@ -57,6 +59,7 @@ DIRECTION_LABELS = {"SOUTIRAGE": "Consumption (soutirage)", "INJECTION": "Inject
 class ContractSearchScreen(PupitreScreen):
     """``GET /search_contract``: the holder's name plus the address or the PRM."""
 
+    FORM = True
     BINDINGS = [
         Binding("space", "tick", "Tick", id="search.tick"),
         Binding("n", "new_ask", "Ask consent", id="search.ask"),
@@ -172,9 +175,11 @@ class ContractSearchScreen(PupitreScreen):
         self.dismiss()
 
 
-class AskFormScreen(PupitreScreen):
+class AskFormScreen(KeepsTyping, PupitreScreen):
     """``POST /ask``: contracts, signer, purposes, data scopes, consent duration."""
 
+    FORM = True
+    FORM_TITLE = "the consent ask"
     BINDINGS = [
         Binding("ctrl+s", "create", "Create ask", id="ask.create"),
         Binding(
@@ -320,8 +325,12 @@ class AskFormScreen(PupitreScreen):
         else:
             self.notify("No consent link yet: create the ask first (ctrl+s).", timeout=4)
 
+    @property
+    def form_done(self) -> bool:
+        return self.sending or self.ask is not None
+
     def action_close(self) -> None:
-        self.dismiss()
+        self.leave(self.dismiss)
 
 
 TYPE_CHOICES = [code for code, kind in rules.REQUEST_TYPES.items() if kind.legacy_for is None] + [
@@ -335,9 +344,11 @@ def type_label(code: str) -> str:
     return f"{code} · {words}" + (" (legacy)" if kind.legacy_for else "")
 
 
-class OrderFormScreen(PupitreScreen):
+class OrderFormScreen(KeepsTyping, PupitreScreen):
     """``POST /order``: one or more requests (type, PRMs, direction, since/until)."""
 
+    FORM = True
+    FORM_TITLE = "the order"
     BINDINGS = [
         Binding("ctrl+s", "place", "Place order", id="order.place"),
         Binding("escape", "close", "Back", id="order.back"),
@@ -372,7 +383,7 @@ class OrderFormScreen(PupitreScreen):
                     id="o-until",
                     compact=True,
                 )
-            yield Checkbox(
+            yield TickBox(
                 "auto-retry after load-curve activation",
                 id="o-retry",
                 tooltip="enedisRetryAfterLoadcurveActivation: true",
@@ -484,8 +495,12 @@ class OrderFormScreen(PupitreScreen):
             self.sending = False
         self.query_one("#o-error", Static).update(outbox_text(self.papp, item))
 
+    @property
+    def form_done(self) -> bool:
+        return self.sending
+
     def action_close(self) -> None:
-        self.dismiss()
+        self.leave(self.dismiss)
 
 
 class HeldOrderScreen(PupitreScreen):
@@ -494,6 +509,7 @@ class HeldOrderScreen(PupitreScreen):
     and says which it is (read back and checked against what was sent), or that it is not
     there (then it is sent again). Either answer is audited; nothing is ordered twice."""
 
+    FORM = True
     BINDINGS = [Binding("escape", "close", "Back", id="held.back")]
 
     def __init__(self, item: OutboxItem) -> None:

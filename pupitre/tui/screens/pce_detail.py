@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from pupitre.providers.core.errors import ApiError
+from pupitre.providers.core.typed_dates import typed_date
 from pupitre.providers.grdf_adict import rules
 from pupitre.providers.grdf_adict.feeds import PROVIDER, AdictSession, is_ended
 from pupitre.providers.grdf_adict.models import ContractualData, Reading, TechnicalData
@@ -44,9 +45,11 @@ def parse_period(text: str) -> dict[str, Any]:
     if ".." in text:
         first, _, last = text.partition("..")
         try:
-            return {"start": dt.date.fromisoformat(first.strip()), "end": dt.date.fromisoformat(last.strip())}
+            return {"start": typed_date(first), "end": typed_date(last)}
         except ValueError:
-            raise rules.RuleError([f"« {text} » is not a date range: write YYYY-MM-DD..YYYY-MM-DD."]) from None
+            raise rules.RuleError(
+                [f"« {text} » is not a date range: write YYYY-MM-DD..YYYY-MM-DD or DD/MM/YYYY..DD/MM/YYYY."]
+            ) from None
     return {"periode": text}
 
 

@@ -103,6 +103,7 @@ class Sent:
 
 class ProgramEditorScreen(PupitreScreen):
     FEEDS = (INDICATORS_FEED,)
+    FORM = True
     BINDINGS = [
         Binding("enter", "edit_value", "Edit hour", id="editor.edit", show=False),
         Binding(
@@ -170,8 +171,7 @@ class ProgramEditorScreen(PupitreScreen):
                 placeholder="kWh 25°C — Enter keeps, Esc drops",
                 id="ed-value",
                 compact=True,
-                restrict=r"[0-9 .,\u00a0\u202f']*",
-                select_on_focus=False,
+                select_on_focus=False,  # every character typed is kept: parse_number refuses it in words
             )
         yield Static("", id="ed-summary")
         yield Static("", id="ed-status")
@@ -502,7 +502,7 @@ class ProgramEditorScreen(PupitreScreen):
 
     def on_key(self, event: events.Key) -> None:
         table = self.query_one("#ed-table", DataTable)
-        if table.has_focus and event.character and event.character.isdigit():
+        if table.has_focus and event.character and (event.character.isdigit() or event.character in "-+.,"):
             event.stop()
             if self.editing is not None:  # typed before the focus reached the input
                 box = self.query_one("#ed-value", ValueInput)

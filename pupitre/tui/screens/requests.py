@@ -8,7 +8,6 @@ its detail is opened. One request that fails shows its error in its row.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 from rich.markup import escape
@@ -21,6 +20,8 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Footer, Input, Static
 
 from pupitre.providers.core.clock import format_age
+from pupitre.providers.core.imports import MAX_IMPORT_BYTES, read_import
+from pupitre.providers.core.search import search_key
 from pupitre.providers.grdf_omega import rules
 from pupitre.providers.grdf_omega.feeds import PROVIDER, REQUESTS_FEED, Tracked, unseen
 from pupitre.tui.screens.base import PupitreScreen
@@ -31,21 +32,13 @@ from pupitre.tui.widgets.header import HeaderBar
 SORTS = ("added", "status", "changed", "type")
 WIDE = 110  # from this width the type's label shows beside its code
 TYPE_LABEL_WIDTH = 28
-MAX_IMPORT_BYTES = 1_000_000
 
 
-def read_watch_file(path_text: str) -> tuple[list[str], list[Any]]:
-    """Numbers and per-line errors from a text/CSV file; ``ValueError`` with a sentence if unreadable."""
-    path = Path(path_text.strip()).expanduser()
-    try:
-        if path.stat().st_size > MAX_IMPORT_BYTES:
-            raise ValueError(f"{path} is larger than 1 MB: is it the right file?")
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ValueError(f"no file {path}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ValueError(f"cannot read {path}: {type(error).__name__}") from None
-    return rules.parse_watch_file(text)
+def read_watch_file(path_text: str) -> tuple[list[str], list[Any], str | None]:
+    """Numbers, per-line errors and a note on the encoding from a text/CSV file
+    (:mod:`pupitre.providers.core.imports`); ``ValueError`` with a sentence if unreadable."""
+    imported = read_import(path_text, MAX_IMPORT_BYTES)
+    return (*rules.parse_watch_file(imported.text), imported.note)
 
 
 class RequestsScreen(PupitreScreen):
@@ -111,7 +104,7 @@ class RequestsScreen(PupitreScreen):
         tracked = self.tracked()
         rows = [(numero, tracked.get(numero)) for numero in self.session.watched()]
         if self.filter_text:
-            needle = self.filter_text.lower()
+            needle = search_key(self.filter_text)
             rows = [(n, t) for n, t in rows if needle in search_text(n, t)]
         if self.sort == "status":
             rows.sort(key=lambda r: status_code(r[1]))
@@ -222,10 +215,12 @@ class RequestsScreen(PupitreScreen):
             self.action_close_prompt()
         elif mode == "import":
             try:
-                numbers, errors = read_watch_file(value)
+                numbers, errors, note = read_watch_file(value)
             except ValueError as error:
                 self.notify(escape(str(error)), title="Import", severity="error", timeout=10)
                 return
+            if note:
+                self.notify(escape(note[:1].upper() + note[1:] + "."), title="Import", severity="warning", timeout=15)
             self.add_numbers(numbers, errors=errors)
             self.action_close_prompt()
         elif mode == "filter":
@@ -253,8 +248,11 @@ class RequestsScreen(PupitreScreen):
         message = f"Added {len(added)} request(s)"
         if duplicates:
             message += f", {duplicates} already watched"
-        if bad:
-            message += f", {len(bad)} refused: " + "; ".join(bad[:3]) + (" …" if len(bad) > 3 else "")
+        if bad:  # every refused line, in a list that scrolls
+            from pupitre.tui.screens.refused_lines import RefusedLinesScreen
+
+            message += f", {len(bad)} refused"
+            self.app.push_screen(RefusedLinesScreen("Import into the watch-list", message + ".", bad))
         self.notify(escape(message), title="Watch-list", severity="warning" if bad else "information", timeout=10)
         if added:
             store.audit(PROVIDER, "watch add", "ok", now, ", ".join(added[:20]))
@@ -318,10 +316,20 @@ def search_text(numero: str, tracked: Tracked | None) -> str:
             rules.type_label(d.type_demande.code, d.type_demande.libelle),
             d.statut_externe_demande.code,
             d.statut_externe_demande.libelle or "",
+            *_block_words(d.blocks()),  # the PCE, the client's name and address…
         ]
     if tracked and tracked.error:
         words.append(tracked.error)
-    return " ".join(words).lower()
+    return search_key("\x00".join(words))
+
+
+def _block_words(value: Any) -> list[str]:
+    """Every text and number of the detail's blocks (their fields vary with the request type)."""
+    if isinstance(value, dict):
+        return [word for item in value.values() for word in _block_words(item)]
+    if isinstance(value, (list, tuple)):
+        return [word for item in value for word in _block_words(item)]
+    return [str(value)] if isinstance(value, (str, int)) and not isinstance(value, bool) else []
 
 
 def read_when(tracked: Tracked | None, now: dt.datetime | None) -> str:

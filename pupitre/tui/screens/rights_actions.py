@@ -19,6 +19,8 @@ from textual.widgets import Checkbox, Input, Select, Static
 
 from pupitre.providers.grdf_adict import actions, rules
 from pupitre.providers.grdf_adict import models as m
+from pupitre.tui.forms import KeepsTyping
+from pupitre.tui.widgets.tickbox import TickBox
 
 LABELS = {
     "id_pce": "PCE (GI + 6 digits, or 14 digits)",
@@ -45,8 +47,11 @@ def _field_id(name: str) -> str:
     return f"f-{name}"
 
 
-class DeclareScreen(ModalScreen["dict[str, Any] | None"]):
-    """``ctrl+s`` checks the form (errors beside each field); a clean form is returned."""
+class DeclareScreen(KeepsTyping, ModalScreen["dict[str, Any] | None"]):
+    """``ctrl+s`` checks the form (errors beside each field); a clean form is returned.
+    Esc asks before dropping what was typed."""
+
+    FORM_TITLE = "the declaration"
 
     BINDINGS = [
         Binding("ctrl+s", "submit", "Check and send", id="declare.submit"),
@@ -74,7 +79,7 @@ class DeclareScreen(ModalScreen["dict[str, Any] | None"]):
             with VerticalScroll(id="declare-fields"):
                 for name in rules.DECLARATION_FIELDS:
                     if name in rules.PERIMETER_FLAGS:
-                        yield Checkbox(
+                        yield TickBox(
                             f"Data perimeter: {LABELS[name]}",
                             bool(defaults.get(name)),
                             id=_field_id(name),
@@ -141,14 +146,15 @@ class DeclareScreen(ModalScreen["dict[str, Any] | None"]):
             self.query_one(f"#{_field_id(first)}").focus()
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.leave(lambda: self.dismiss(None))
 
 
-class ProofsScreen(ModalScreen["dict[str, Any] | None"]):
+class ProofsScreen(KeepsTyping, ModalScreen["dict[str, Any] | None"]):
     """File paths separated by ``;``; Enter checks them (count, size, type, the right's proof
     status) and returns the payload, or shows why nothing can be sent."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="proofs.cancel")]
+    FORM_TITLE = "the proofs form"
 
     def __init__(self, right: Any, now: dt.datetime) -> None:
         super().__init__()
@@ -185,4 +191,4 @@ class ProofsScreen(ModalScreen["dict[str, Any] | None"]):
         errors.update(Text("Refused — nothing sent:\n" + "\n".join(f"⚠ {t}" for t in form.messages), style="bold"))
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.leave(lambda: self.dismiss(None))

@@ -24,6 +24,7 @@ from textual.widgets import Button, Input, Select, Static
 from pupitre.providers.core.files import CsvJournal, export_dir
 from pupitre.providers.grdf_adict import export
 from pupitre.providers.grdf_adict.feeds import PROVIDER
+from pupitre.tui.forms import KeepsTyping
 
 FIELDS = ("periode", "date_debut", "date_fin")
 LABELS = {"periode": "Period", "date_debut": "From", "date_fin": "To"}
@@ -36,7 +37,7 @@ class ExportRequest:
     plan: str
 
 
-class ExportDialog(ModalScreen["ExportRequest | None"]):
+class ExportDialog(KeepsTyping, ModalScreen["ExportRequest | None"]):
     """Data kind, period (``periode`` or two dates), and the cost against today's quota,
     live. ``ctrl+s`` (or Enter in a field, or the button) returns the request only when
     the form is valid, some PCE qualifies and it fits today's quota; otherwise it says why."""
@@ -45,6 +46,7 @@ class ExportDialog(ModalScreen["ExportRequest | None"]):
         Binding("ctrl+s", "submit", "Export", id="export.submit"),
         Binding("escape", "cancel", "Cancel", id="export.cancel"),
     ]
+    FORM_TITLE = "the export"
 
     def __init__(self, col: Mapping[str, Sequence[str]], rows: Sequence[int], client: Any, today: dt.date) -> None:
         super().__init__()
@@ -155,7 +157,7 @@ class ExportDialog(ModalScreen["ExportRequest | None"]):
         self.dismiss(self.request)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.leave(lambda: self.dismiss(None))
 
 
 class ExportController:

@@ -77,7 +77,8 @@ class TokenScreen(ModalScreen[None]):
 
     def action_rotate(self) -> None:
         """Ask first: the old token dies the moment the new one is made (RG_TOK_NEW_0010)."""
-        self.confirm_then_rotate()
+        if not self.query_one("#rotate", Button).disabled:
+            self.confirm_then_rotate()
 
     @work(exclusive=True, group="token-confirm", exit_on_error=False)
     async def confirm_then_rotate(self) -> None:

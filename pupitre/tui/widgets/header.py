@@ -4,10 +4,12 @@ current gas day."""
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Static
 
 from pupitre.providers.core.clock import gas_day_of
+from pupitre.tui import keyboard
 from pupitre.tui.app import pupitre_app
 
 
@@ -30,6 +32,7 @@ class HeaderBar(Horizontal):
         if simulated:
             label = "SANDBOX" if len(simulated) == len(runtime.providers) else "SIMULATED: " + ", ".join(simulated)
             yield Static(label, id="sandbox-badge")
+        yield Static("", id="header-paused")
         yield Static("", id="header-clock")
 
     def on_mount(self) -> None:
@@ -38,7 +41,12 @@ class HeaderBar(Horizontal):
     def tick(self) -> None:
         app = pupitre_app(self)
         now = app.runtime.clock.now()
-        paused = "  ⏸ PAUSED" if app.feeds.paused else ""
-        self.query_one("#header-clock", Static).update(
-            f"{now:%a %d/%m %H:%M:%S} Paris · gas day {gas_day_of(now):%d/%m}{paused}"
-        )
+        paused = self.query_one("#header-paused", Static)
+        paused.display = app.feeds.paused
+        clock = f"{now:%a %d/%m %H:%M:%S} Paris · gas day {gas_day_of(now):%d/%m}"
+        if app.feeds.paused:
+            key = app.get_key_display(Binding((keyboard.action_keys(app, "toggle_pause") or ["p"])[0], ""))
+            paused.update(f"⏸ PAUSED — {key} resumes")
+            if self.size.width and self.size.width < 110:  # 80 columns: the pause before the date
+                clock = f"{now:%H:%M:%S} Paris"
+        self.query_one("#header-clock", Static).update(clock)

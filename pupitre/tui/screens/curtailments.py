@@ -22,9 +22,9 @@ from pupitre.providers.core.clock import format_age
 from pupitre.providers.edf_oa import rules
 from pupitre.providers.edf_oa.feeds import ACK_ACTION, ACKS_FEED, CURTAILMENTS_FEED, PROVIDER, TOKEN_FEED, ack_payload
 from pupitre.providers.edf_oa.models import ACK_SOURCES, ContractCurtailment, CurtailmentOrder, shown
+from pupitre.tui.formats import countdown
 from pupitre.tui.outbox import submit_after_confirmation
 from pupitre.tui.screens.base import PupitreScreen
-from pupitre.tui.screens.flexibility import countdown
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
 from pupitre.tui.widgets.indicators import theme_colour

@@ -15,9 +15,10 @@ from pupitre.providers.grdf_omega import feeds as omega
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.models import IndicatorStatus
 from pupitre.providers.switchgrid import feeds as switchgrid
+from pupitre.tui.formats import FLEX_SHORT, countdown
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.screens.flexibility import FEED as GRTGAZ_FEED
-from pupitre.tui.screens.flexibility import FLEX_SHORT, countdown, status_counts
+from pupitre.tui.screens.flexibility import status_counts
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
 from pupitre.tui.widgets.indicators import GLYPHS, WORDS, status_style, status_text

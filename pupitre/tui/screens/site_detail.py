@@ -11,8 +11,9 @@ from textual.widgets import DataTable, Footer, Static
 
 from pupitre.providers.grtgaz.models import Flex, SiteIndicators
 from pupitre.providers.grtgaz.sites import site_by_id
+from pupitre.tui.formats import countdown, since_or_from
 from pupitre.tui.screens.base import PupitreScreen
-from pupitre.tui.screens.flexibility import FEED, countdown, since_or_from
+from pupitre.tui.screens.flexibility import FEED
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
 from pupitre.tui.widgets.indicators import status_text

@@ -6,6 +6,8 @@ signal and notifications.
   program followed to its feasibility verdict): resumed at start from the store, kicked when
   the outbox delivers one of the provider's actions;
 - Switchgrid orders followed until done (resumed at start for every order not done);
+- the GRDF ADICT bulk export (:class:`~pupitre.providers.grdf_adict.export.ExportJob`):
+  its journal, calls, files and audit line, whatever screen the operator is on.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING
 from rich.markup import escape
 
 from pupitre.providers.core.errors import ApiError
-from pupitre.providers.core.followups import FollowUp, Report, run_follow_up
+from pupitre.providers.core.followups import FollowUp, Report, ReportLevel, run_follow_up
 from pupitre.providers.core.store import OutboxItem
 from pupitre.providers.switchgrid import rules as switchgrid_rules
 from pupitre.providers.switchgrid.feeds import FEED as SWITCHGRID_FEED
@@ -26,10 +28,13 @@ from pupitre.providers.switchgrid.models import Order
 from pupitre.tui.formats import order_word
 
 if TYPE_CHECKING:
+    from pupitre.providers.grdf_adict.export import ExportJob
     from pupitre.runtime import Runtime
     from pupitre.tui.app import PupitreApp
 
 log = logging.getLogger("pupitre.runners")
+#: what the access-rights screen redraws its export line on (published like a feed's name)
+EXPORT_TOPIC = "grdf_adict.export"
 
 
 class Runners:
@@ -40,6 +45,8 @@ class Runners:
         self.runtime = runtime
         self._running: set[str] = set()
         self._again: set[str] = set()
+        #: the GRDF ADICT export under way, or the last one
+        self.export: ExportJob | None = None
 
     def start(self) -> None:
         """What a restart left to follow: every provider's follow-ups, running orders."""
@@ -140,3 +147,17 @@ class Runners:
             severity="warning" if order.status in switchgrid_rules.ORDER_FAILED else "information",
             timeout=10,
         )
+
+    # -- GRDF ADICT bulk export --------------------------------------------------------------
+    def start_export(self, job: ExportJob) -> None:
+        """Run ``job`` (its journal open); refused while another export runs."""
+        if self.export is not None and self.export.running:
+            raise RuntimeError("an export is already running")
+        self.export = job
+        self.app.run_worker(self._export(job), group="adict-export", exit_on_error=False)
+
+    async def _export(self, job: ExportJob) -> None:
+        outcome = await job.execute(on_progress=lambda: self.app.feeds.updated.publish(EXPORT_TOPIC))
+        self.app.feeds.updated.publish(EXPORT_TOPIC)
+        level: ReportLevel = "error" if outcome.failed else "warning" if outcome.outcome == "partial" else "information"
+        self.app.notify(escape(outcome.line), title="GRDF ADICT export", severity=level, timeout=20)

@@ -366,10 +366,14 @@ class SwitchgridSession:
             self.following.discard(order_id)
 
     def forget_order(self, order_id: str) -> bool:
+        """Stop following an order (it stays at Switchgrid), audited (``order forget``);
+        ``False`` when it was not followed."""
         self.live.pop(order_id, None)
         removed = self.ctx.store.watch_remove(ORDERS_LIST, order_id)
         if self.last is not None:
             self.last.orders.pop(order_id, None)
+        if removed:
+            self.audit("order forget", "ok", order_id)
         return removed
 
     # -- data ------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from pupitre.providers.grdf_adict.feeds import (
     RightsLoad,
     RightsTable,
 )
+from pupitre.tui.runners import EXPORT_TOPIC
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
@@ -296,7 +297,10 @@ class AccessRightsScreen(PupitreScreen):
         self.set_focus(self.query_one(VirtualTable))
         self.set_interval(POLL_SECONDS, self._poll)
         self.papp.outbox.updated.subscribe(self, lambda _: self._actions_line())
+        self.papp.feeds.updated.subscribe(self, self._export_updated)
         self._actions_line()
+        if self.papp.runners.export is not None:  # an export started earlier goes on, or has ended
+            self._export_updated(EXPORT_TOPIC)
 
     # -- data --------------------------------------------------------------------------
     @property
@@ -639,8 +643,16 @@ class AccessRightsScreen(PupitreScreen):
     # -- export (reads, not outbox actions) ------------------------------------------------
     def action_export(self) -> None:
         """``e``: export the data of the PCEs shown (or cancel the export under way)."""
+        self._exporter().start()
+
+    def _exporter(self) -> Any:
         from pupitre.tui.screens.rights_export import ExportController
 
         if self.exporter is None:
             self.exporter = ExportController(self)
-        self.exporter.start()
+        return self.exporter
+
+    def _export_updated(self, topic: str) -> None:
+        """The app's export moved on (or ended): its line."""
+        if topic == EXPORT_TOPIC:
+            self._exporter().draw()

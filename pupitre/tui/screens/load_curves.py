@@ -346,7 +346,6 @@ class LoadCurvesScreen(PupitreScreen):
 
         def answer(yes: bool | None) -> None:
             if yes and self.session.forget_order(order_id):
-                self.papp.runtime.store.audit(PROVIDER, "order forget", "ok", self.papp.runtime.clock.now(), order_id)
                 self.notify(f"Order {order_id[:8]} no longer followed.", timeout=4)
                 self.redraw()
 

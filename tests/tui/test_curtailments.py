@@ -44,7 +44,7 @@ async def test_acknowledge_all_true(make_app):
         assert retained(app) == {cid: True for cid in contracts}
         table = app.screen.query_one("#ack-table", DataTable)
         assert all(str(table.get_cell(cid, "retained")).startswith("✓ true") for cid in contracts)
-        assert "verified by read-back ✓" in screen_text(app)
+        assert "DELIVERED — ✓ read back" in screen_text(app)
         audit = [row[3] for row in app.runtime.store.audit_log(PROVIDER)]
         assert {"queued", "delivered", "verified"} <= set(audit)
 

@@ -37,6 +37,7 @@ from pupitre.tui.runners import EXPORT_TOPIC
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
+from pupitre.tui.widgets.outbox_status import outbox_status
 from pupitre.tui.widgets.rights_panels import FilterPicker, SortPicker
 from pupitre.tui.widgets.virtual_table import Column, VirtualTable
 
@@ -535,21 +536,9 @@ class AccessRightsScreen(PupitreScreen):
             self._update("#rights-actions", None)
             return
         item = items[-1]
-        delivery = self.papp.outbox.last.get(item.id)
         text = Text()
         text.append(f"Last action #{item.id} {item.action}: ", style="bold")
-        if item.status == "pending":
-            text.append(f"waiting to be sent{' (' + item.last_error + ')' if item.last_error else ''}")
-        elif item.status == "failed":
-            text.append(f"NOT accepted — {item.last_error}", style="bold")
-        elif item.status == "held":
-            text.append("HELD", style="bold reverse")
-            text.append(
-                " — queued before pupitre kept environments apart; never sent automatically: "
-                "`pupitre outbox` to release or drop it"
-            )
-        else:
-            text.append(f"{item.status} — {delivery.message if delivery else item.response}")
+        text.append_text(outbox_status(self.papp, item))
         self._update("#rights-actions", text)
 
     def _right_model(self) -> Any:

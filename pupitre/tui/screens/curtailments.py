@@ -18,16 +18,16 @@ from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Footer, Static
 
-from pupitre.providers.core.clock import format_age
 from pupitre.providers.edf_oa import rules
 from pupitre.providers.edf_oa.feeds import ACK_ACTION, ACKS_FEED, CURTAILMENTS_FEED, PROVIDER, TOKEN_FEED, ack_payload
 from pupitre.providers.edf_oa.models import ACK_SOURCES, ContractCurtailment, CurtailmentOrder, shown
-from pupitre.tui.formats import countdown
+from pupitre.tui.formats import age_text, countdown
 from pupitre.tui.outbox import submit_after_confirmation
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
 from pupitre.tui.widgets.indicators import theme_colour
+from pupitre.tui.widgets.outbox_status import outbox_status
 
 CHOICE_TEXT = {True: "✓ will respect", False: "✗ will NOT", None: "· unset=REFUSED"}
 
@@ -262,30 +262,8 @@ class CurtailmentsScreen(PupitreScreen):
         item = items[-1]
         now = self.papp.runtime.clock.now()
         text = Text(f"Acknowledgement #{item.id} queued {item.created_at:%H:%M:%S}: ")
-        delivery = self.papp.outbox.last.get(item.id)
-        if item.status == "pending":
-            text.append("SENDING" if self.papp.outbox.running else "PENDING", style="bold reverse")
-            if item.last_error:
-                text.append(f" — {item.last_error} (attempt {item.attempts}); kept and retried")
-        elif item.status == "delivered":
-            text.append(f"delivered {item.updated_at:%H:%M:%S}", style="bold")
-            if delivery is not None and delivery.verified:
-                text.append(" · verified by read-back ✓")
-            elif delivery is not None and delivery.verified is False:
-                text.append(f" · READ-BACK DIFFERS: {delivery.message}", style="bold reverse")
-        elif item.status == "failed":
-            text.append("FAILED", style="bold reverse")
-            text.append(f" — {item.last_error}")
-        elif item.status == "held":
-            text.append("HELD", style="bold reverse")
-            text.append(
-                " — queued before pupitre kept environments apart; never sent automatically: "
-                "`pupitre outbox` to release or drop it"
-            )
-        else:
-            text.append(item.status)
-        age = format_age((now - item.updated_at).total_seconds())
-        text.append(f" ({age} ago)", style="dim")
+        text.append_text(outbox_status(self.papp, item, answer=False))  # the table shows what EDF OA retained
+        text.append(f" {age_text(now, item.updated_at)}", style="dim")
         line.update(text)
 
     @on(DataTable.RowHighlighted, "#ack-table")

@@ -33,6 +33,7 @@ from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.screens.confirm import ConfirmScreen
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
+from pupitre.tui.widgets.outbox_status import outbox_status
 
 log = logging.getLogger("pupitre.switchgrid.ui")
 
@@ -71,26 +72,8 @@ def run_api(
 
 
 def outbox_text(app: Any, item: OutboxItem) -> Text:
-    """Where one queued ask or order stands, in the words every Switchgrid screen uses."""
-    delivery = app.outbox.last.get(item.id)
-    text = Text(f"#{item.id} ")
-    if item.status == "pending" and delivery is not None and delivery.outcome == "held":
-        text.append("HELD", style="bold reverse")
-        text.append(f" — {item.last_error}")
-    elif item.status == "pending":
-        text.append("SENDING" if app.outbox.running else "PENDING", style="bold reverse")
-        if item.last_error:
-            text.append(f" — {item.last_error} (attempt {item.attempts}); kept, never sent twice")
-    elif item.status == "delivered":
-        text.append("delivered", style="bold")
-        if delivery is not None and delivery.verified is False:
-            text.append(f" · READ-BACK DIFFERS: {delivery.message}", style="bold reverse")
-        elif item.response:
-            text.append(f" · {item.response}")
-    else:
-        text.append(item.status.upper(), style="bold reverse")
-        text.append(f" — {item.last_error}")
-    return text
+    """Where one queued ask or order stands, in the words every screen that sends uses."""
+    return Text(f"#{item.id} ").append_text(outbox_status(app, item))
 
 
 def order_summary(order: Order) -> Text:

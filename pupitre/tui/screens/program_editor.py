@@ -34,8 +34,8 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Static
 
-from pupitre.providers.core.clock import format_age
 from pupitre.providers.core.errors import ApiError
+from pupitre.providers.core.outbox_words import OutboxState
 from pupitre.providers.grtgaz import feasibility, rules
 from pupitre.providers.grtgaz.drafts import (
     SLOTS,
@@ -60,16 +60,23 @@ from pupitre.providers.grtgaz.feeds import (
 )
 from pupitre.providers.grtgaz.models import FeasibilityStatus, Flex, IndicatorStatus
 from pupitre.providers.grtgaz.sites import site_by_id
-from pupitre.tui.formats import FLEX_SHORT, feasibility_text
+from pupitre.tui.formats import FLEX_SHORT, age_text, feasibility_text
 from pupitre.tui.outbox import submit_after_confirmation
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.header import HeaderBar
 from pupitre.tui.widgets.indicators import GLYPHS, WORDS
+from pupitre.tui.widgets.outbox_status import outbox_status
 
 if TYPE_CHECKING:
     from pupitre.providers.grtgaz.models import HmsProfile, InputHmsProfile
 
 log = logging.getLogger("pupitre.grtgaz")
+#: what the operator can do while a sent program waits or once it was refused
+SENT_HINTS = {
+    OutboxState.RETRYING: "x: export for e-mail",
+    OutboxState.HELD: "x: export for e-mail",
+    OutboxState.NOT_ACCEPTED: "n: correct it under the next version",
+}
 
 
 class ValueInput(Input):
@@ -421,17 +428,9 @@ class ProgramEditorScreen(PupitreScreen):
         if item is None:
             return text.append("not in the outbox any more", style="bold")
         profile = self.sent.profile
-        if item.status == "pending":
-            text.append("SENDING" if self.papp.outbox.running else "WAITING FOR THE API", style="bold reverse")
-            if item.last_error:
-                text.append(
-                    f" — {item.last_error} (attempt {item.attempts}); kept in the outbox and "
-                    "retried · x: export for e-mail"
-                )
-        elif item.status == "failed":
-            text.append("NOT ACCEPTED", style="bold reverse")
-            text.append(f" — {item.last_error} · n: correct it under the next version")
-        elif item.status == "delivered":
+        if item.status != "delivered":
+            text.append_text(outbox_status(self.papp, item, SENT_HINTS))
+        else:
             if profile is None or not profile.status.decided:
                 text.append("received by GRTgaz, feasibility being checked…", style="bold")
             else:
@@ -447,10 +446,7 @@ class ProgramEditorScreen(PupitreScreen):
                         text.append("\n" + "; ".join(codes), style="dim")
                 if profile.status is FeasibilityStatus.REFUSED:
                     text.append("\nn: edit the next version from this one", style="dim")
-        else:
-            text.append(item.status)
-        age = format_age((self.now() - item.updated_at).total_seconds())
-        text.append(f" ({age} ago)", style="dim")
+        text.append(f" {age_text(self.now(), item.updated_at)}", style="dim")
         return text
 
     # -- editing -----------------------------------------------------------------------

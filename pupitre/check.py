@@ -7,6 +7,7 @@ Exit codes: 0 all fine, 1 attention (e.g. a RED or announced RED indicator),
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 from typing import Any
 
@@ -46,10 +47,7 @@ async def run_checks(runtime: Runtime, timeout: float = FETCH_TIMEOUT) -> dict[s
         sandbox = feed.provider in runtime.sandboxed
         if error is not None:
             last = load_snapshot(runtime.store, feed)
-            age = f"; last good data from {last[1]:%d/%m %H:%M}" if last else ""
-            findings.append(
-                Finding(runtime.connections[feed.provider].title, "critical", f"data unavailable: {error}{age}")
-            )
+            findings.append(unavailable(runtime.connections[feed.provider].title, error, last[1] if last else None))
             feeds_report[feed.name] = {"ok": False, "error": error, "sandbox": sandbox}
             continue
         previous = load_snapshot(runtime.store, feed)
@@ -75,6 +73,13 @@ async def run_checks(runtime: Runtime, timeout: float = FETCH_TIMEOUT) -> dict[s
         "feeds": feeds_report,
         "findings": [{"provider": f.provider, "level": f.level, "message": f.message} for f in findings],
     }
+
+
+def unavailable(title: str, error: str, last_good: dt.datetime | None) -> Finding:
+    """A feed that failed: critical, with the time of the last good data (the Overview
+    says the same)."""
+    age = f"; last good data from {last_good:%d/%m %H:%M}" if last_good else ""
+    return Finding(title, "critical", f"data unavailable: {error}{age}")
 
 
 def render_text(report: dict[str, Any]) -> str:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from rich.markup import escape
 
-from pupitre.providers.core.errors import ApiError
+from pupitre.providers.core.errors import ApiError, ConfigError
 from pupitre.providers.core.followups import FollowUp, Report, ReportLevel, run_follow_up
 from pupitre.providers.core.store import OutboxItem
 from pupitre.providers.switchgrid import rules as switchgrid_rules
@@ -71,6 +71,8 @@ class Runners:
     async def _follow(self, name: str, follow_up: FollowUp) -> None:
         try:
             await run_follow_up(follow_up, self._report)
+        except ConfigError as error:  # not connected: said on its screen; followed again at the next start
+            log.warning("%s stopped: %s", name, error)
         except Exception as error:  # never a traceback on screen; what is followed stays in the store
             log.exception("%s failed", name)
             self.app.notify(

@@ -46,7 +46,8 @@ class FollowUp(Protocol):
 
     async def step(self) -> list[Report]:
         """One round over what is followed; the verdicts this process settled (audited here,
-        reported by the caller). An API error leaves the item followed, for the next round."""
+        reported by the caller). An API error leaves the item followed, for the next round;
+        a provider that cannot connect raises :class:`~pupitre.providers.core.errors.ConfigError`."""
 
 
 async def run_follow_up(

@@ -211,16 +211,9 @@ def _failures(runtime: Runtime, outcomes: list[Outcome]) -> list[dict[str, Any]]
     out = []
     for (provider, error), failed in groups.items():
         lasts = [s[1] for s in (load_snapshot(runtime.store, o.feed) for o in failed) if s is not None]
-        age = f"; last good data from {min(lasts):%d/%m %H:%M}" if lasts else ""
         feeds = f" ({len(failed)} feeds: {', '.join(o.feed.title for o in failed)})" if len(failed) > 1 else ""
-        out.append(
-            {
-                "provider": runtime.connections[provider].title,
-                "level": "unknown",
-                "message": f"data unavailable: {error}{age}{feeds}",
-                "feeds": [o.feed.name for o in failed],
-            }
-        )
+        finding = unavailable(runtime.connections[provider].title, error, min(lasts) if lasts else None)
+        out.append({**_finding(finding), "message": finding.message + feeds, "feeds": [o.feed.name for o in failed]})
     return out
 
 
@@ -302,6 +295,13 @@ def render(report: dict[str, Any], fmt: str) -> str:
     if fmt == "prometheus":
         return render_prometheus(report)
     return render_text(report)
+
+
+def unavailable(title: str, error: str, last_good: dt.datetime | None) -> Finding:
+    """A provider whose data could not be read: ``unknown`` (the check cannot say), with the
+    time of the last good data (the Overview says the same, with this function)."""
+    age = f"; last good data from {last_good:%d/%m %H:%M}" if last_good else ""
+    return Finding(title, "unknown", f"data unavailable: {error}{age}")
 
 
 def render_text(report: dict[str, Any]) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 from pupitre.providers.core import config
 from pupitre.providers.core.environments import SANDBOX_ENVIRONMENT, UNATTRIBUTED, Environment, label_of
 from pupitre.providers.core.errors import ConfigError
+from pupitre.providers.core.outbox_words import OutboxState, state_of
 from pupitre.providers.core.store import (
     OUTBOX_DROPPED,
     OUTBOX_HELD,
@@ -57,12 +58,14 @@ def _titles() -> dict[str, str]:
 
 
 def _line(item: OutboxItem, titles: dict[str, str]) -> str:
-    status = item.status.upper() if item.status in (OUTBOX_HELD, OUTBOX_PENDING) else item.status
+    """``#3     RETRYING     EDF OA · acknowledge · queued 22/11 14:00 · sandbox — last error: …``:
+    the state in the words every screen uses (:mod:`pupitre.providers.core.outbox_words`)."""
+    state = state_of(item)
     error = f" — last error: {item.last_error}" if item.last_error else ""
     owed = " — READ-BACK OWED (resumed by the next pupitre that runs)" if item.readback == READBACK_OWED else ""
     read = f" · read-back {item.readback}" if item.readback and not owed else ""
     return (
-        f"#{item.id:<5} {status:<10} {titles.get(item.provider, item.provider)} · {item.action} · "
+        f"#{item.id:<5} {state.word:<12} {titles.get(item.provider, item.provider)} · {item.action} · "
         f"queued {item.created_at:%d/%m %H:%M} · {label_of(item.env)}{read}{error}{owed}"
     )
 
@@ -82,6 +85,10 @@ def cmd_outbox_list(args: argparse.Namespace) -> int:
         return EXIT_OK
     for item in items:
         print(_line(item, titles))
+    shown = {state_of(i) for i in items} - {OutboxState.HELD}
+    for state in OutboxState:  # each word shown, once, in the order of the states
+        if state in shown:
+            print(f"{state.word}: {state.meaning}.")
     if any(i.status == OUTBOX_HELD for i in items):
         print(
             "HELD: queued before pupitre kept environments apart; never sent automatically. "

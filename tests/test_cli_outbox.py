@@ -50,8 +50,9 @@ def test_held_actions_are_listed_released_or_dropped_and_audited(
     store = _store(dirs)
     assert cli.main(["outbox"]) == 0
     out = capsys.readouterr().out
-    assert "#1     HELD       GRTgaz · declare program" in out and "#4     HELD" in out
-    assert "#3     PENDING    EDF OA · acknowledge" in out and "#2 " not in out
+    assert "#1     HELD         GRTgaz · declare program" in out and "#4     HELD" in out
+    assert "#3     QUEUED       EDF OA · acknowledge" in out and "#2 " not in out
+    assert "QUEUED: saved in the outbox, not sent yet." in out  # each word shown is explained
     assert "release ID --to sandbox|real" in out
 
     # GRTgaz has no real settings: nothing to release it to

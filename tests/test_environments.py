@@ -15,57 +15,15 @@ from typing import Any
 
 from pupitre import sandbox_server
 from pupitre.check import run_checks
-from pupitre.providers.core.clock import SystemClock, gas_day_hours, gas_day_of
 from pupitre.providers.core.environments import SANDBOX
 from pupitre.providers.core.secrets import SecretStore
 from pupitre.providers.core.store import OUTBOX_DELIVERED, OUTBOX_PENDING, Store
 from pupitre.providers.grtgaz import feeds as grtgaz
-from pupitre.providers.grtgaz import rules
 from pupitre.runtime import build_runtime
 from pupitre.sandbox_server import SandboxServer
 from pupitre.settings import Settings
+from tests.processes.grtgaz import declaration, settings_dir
 from tests.processes.pupitre_outbox import run
-
-MONTOIR = "LI1006"
-
-
-def _settings_file(served: SandboxServer, tmp_path: Path) -> Path:
-    """A config dir whose settings point GRTgaz at the served endpoint (a "real" API)."""
-    config = tmp_path / "config"
-    config.mkdir()
-    snippet = sandbox_server.settings_snippet(served["grtgaz"], tmp_path / "served")
-    (config / "settings.toml").write_text("\n".join(snippet) + "\n", encoding="utf-8")
-    return config
-
-
-async def _declaration(tmp_path: Path) -> dict[str, Any]:
-    """A valid declaration of tomorrow's Montoir program (built on a throw-away simulator)."""
-    runtime = build_runtime(
-        Settings(),
-        sandbox=True,
-        clock=SystemClock(),
-        store=Store(":memory:"),
-        data_dir=tmp_path / "scratch",
-        secrets=SecretStore(credentials_file=tmp_path / "none.toml", env={}),
-    )
-    try:
-        now = runtime.clock.now()
-        session = runtime.connections[grtgaz.PROVIDER].session
-        # tomorrow's program once GRTgaz has it (from 15:00), else the last hour of today's
-        # gas day: either way far beyond the H+5 window, whatever the time the test runs at
-        day, slot = gas_day_of(now) + dt.timedelta(days=1), 12
-        programs = await session.programs(MONTOIR, day)
-        if programs.rebuilt is None:
-            day, slot = gas_day_of(now), len(gas_day_hours(gas_day_of(now))) - 1
-            programs = await session.programs(MONTOIR, day)
-        site = runtime.simulators["grtgaz"].site(MONTOIR)
-        context = rules.ProgramContext.from_api(site, day, profiles=programs.declared, rebuilt=programs.rebuilt)
-        values = list(programs.rebuilt.quantities)
-        values[slot] = 500_000.0
-        profile = rules.input_profile(context, values, declared_at=now)
-        return grtgaz.declaration_payload(profile, edited=[slot], base_label="rebuilt program", now=now)
-    finally:
-        await runtime.aclose()
 
 
 def _outbox_rows(data: Path) -> list[tuple[int, str, int]]:
@@ -89,10 +47,10 @@ def _received(served: SandboxServer) -> list[str]:
 
 
 async def test_a_sandbox_session_never_sends_a_real_pending_action(served: SandboxServer, tmp_path: Path) -> None:
-    config, data = _settings_file(served, tmp_path), tmp_path / "data"
+    config, data = settings_dir(served, tmp_path), tmp_path / "data"
     received = _received(served)
     payload = tmp_path / "payload.json"
-    payload.write_text(json.dumps(await _declaration(tmp_path)), encoding="utf-8")
+    payload.write_text(json.dumps(await declaration(tmp_path)), encoding="utf-8")
     served.plan.add("/sfm/v1/hmsProfiles", "status", count=1000, status=503, method="POST")
 
     # real mode: the declaration is queued, the real endpoint answers 503, it waits

@@ -17,7 +17,6 @@ from textual.screen import Screen
 from textual.signal import Signal
 
 from pupitre.crash import EXIT_CRASH, crash_hook, log_crash
-from pupitre.providers.core.store import OutboxItem
 from pupitre.providers.core.text import clean_text
 from pupitre.providers.switchgrid import feeds as switchgrid
 from pupitre.providers.switchgrid.actions import ORDER_ACTION
@@ -25,6 +24,7 @@ from pupitre.runtime import Runtime
 from pupitre.tui import keyboard
 from pupitre.tui.feeds import FeedRunner
 from pupitre.tui.outbox import OutboxRunner
+from pupitre.tui.runners import Runners
 
 STYLES = Path(__file__).resolve().parent.parent / "styles"
 log = logging.getLogger("pupitre.app")
@@ -105,7 +105,12 @@ class PupitreApp(App[None]):
         self.start_screen = start_screen
         self.feeds = FeedRunner(self, runtime)
         self.outbox = OutboxRunner(self, runtime)
-        self.outbox.on_delivered[(switchgrid.PROVIDER, ORDER_ACTION)] = self._follow_order
+        self.runners = Runners(self, runtime)
+        for connection in runtime.connections.values():  # a delivered action starts its follow-ups
+            if connection.follow_ups:
+                for key in connection.handlers:
+                    self.outbox.on_delivered[key] = lambda item: self.runners.kick_provider(item.provider)
+        self.outbox.on_delivered[(switchgrid.PROVIDER, ORDER_ACTION)] = self.runners.follow_delivered_order
         self.ack_choices: dict[str, dict[str, bool | None]] = {}  # order id -> contract -> choice
         self.ticked: Signal[None] = Signal(self, "tick")
         self.clock_tick = clock_tick
@@ -114,11 +119,6 @@ class PupitreApp(App[None]):
         self.key_gate = keyboard.KeyGate(self, super().on_event)
         if runtime.settings.app.keys:
             self.set_keymap(runtime.settings.app.keys)
-
-    def _follow_order(self, item: OutboxItem) -> None:
-        from pupitre.tui.screens.load_curves import follow_delivered_order
-
-        follow_delivered_order(self, item)
 
     def on_mount(self) -> None:
         self.feeds.load_from_store()
@@ -129,6 +129,7 @@ class PupitreApp(App[None]):
             self.call_after_refresh(self._environment_notes, notes)
         self.feeds.start()
         self.outbox.kick()  # what a crash or a network cut left pending
+        self.runners.start()  # what a restart left to follow
         self.set_interval(self.clock_tick, self._tick)
         if self.runtime.sandboxed != set(self.runtime.providers):  # secrets matter
             self.run_worker(self._probe_keyring, thread=True, exit_on_error=False)

@@ -11,6 +11,7 @@ from rich.markup import escape
 from textual.signal import Signal
 
 from pupitre.providers.core.outbox import ActionRefused, Delivery
+from pupitre.providers.core.outbox_words import READ_BACK_DIFFERS, OutboxState
 from pupitre.providers.core.store import OutboxItem, StoreError
 
 if TYPE_CHECKING:
@@ -18,6 +19,12 @@ if TYPE_CHECKING:
     from pupitre.tui.app import PupitreApp
 
 log = logging.getLogger("pupitre.outbox")
+DELIVERED, HELD, NOT_ACCEPTED, RETRYING = (
+    OutboxState.DELIVERED,
+    OutboxState.HELD,
+    OutboxState.NOT_ACCEPTED,
+    OutboxState.RETRYING,
+)
 FIRST_RETRY_SECONDS = 2.0
 MAX_RETRY_SECONDS = 30.0
 
@@ -135,16 +142,18 @@ class OutboxRunner:
                     self.app.feeds.refresh(feed.name, forced=True, after_action=True)
             if delivery.verified is False:
                 self.app.notify(
-                    escape(f"#{delivery.item_id} was accepted, but the read-back differs: {delivery.message}"),
+                    escape(f"#{delivery.item_id} {DELIVERED.word}, but {READ_BACK_DIFFERS}: {delivery.message}"),
                     title="Check the acknowledgement",
                     severity="error",
                     timeout=30,
                 )
             else:
-                self.app.notify(escape(f"#{delivery.item_id} delivered. {delivery.message}"), title="Sent", timeout=10)
+                self.app.notify(
+                    escape(f"#{delivery.item_id} {DELIVERED.word}: {delivery.message}"), title="Sent", timeout=10
+                )
         elif delivery.outcome == "failed":
             self.app.notify(
-                escape(f"#{delivery.item_id} was NOT accepted: {delivery.message}"),
+                escape(f"#{delivery.item_id} {NOT_ACCEPTED.word}: {delivery.message} ({NOT_ACCEPTED.meaning})"),
                 title="Action failed",
                 severity="error",
                 timeout=30,
@@ -152,17 +161,14 @@ class OutboxRunner:
         elif delivery.outcome == "held" and self._held.get(delivery.item_id) != delivery.message:
             self._held[delivery.item_id] = delivery.message  # said once per process, not at every kick
             self.app.notify(
-                escape(f"#{delivery.item_id} is held, not sent again: {delivery.message}"),
+                escape(f"#{delivery.item_id} {HELD.word} ({HELD.meaning}): {delivery.message}"),
                 title="Needs you",
                 severity="warning",
                 timeout=30,
             )
         elif delivery.outcome == "retry" and item is not None and item.attempts <= 1:
             self.app.notify(
-                escape(
-                    f"#{delivery.item_id} could not be sent yet ({delivery.message}); "
-                    "it is kept and retried until the API answers."
-                ),
+                escape(f"#{delivery.item_id} {RETRYING.word}: {delivery.message}; {RETRYING.meaning}."),
                 title="Retrying",
                 severity="warning",
                 timeout=15,

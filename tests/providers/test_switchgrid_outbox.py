@@ -93,7 +93,7 @@ async def test_an_order_placed_but_unanswered_is_held_never_ordered_twice_then_i
         return [f.message for f in runtime.connections[PROVIDER].findings({}, runtime.clock.now())]
 
     (told,) = unanswered()
-    assert f"order #{item_id} sent" in told and "got no answer" in told and "key u" in told
+    assert f"order #{item_id} HELD — sent" in told and "got no answer" in told and "key u" in told
     item = outbox.item(item_id)
     assert item is not None
     await operator_found(session, item, placed)  # the operator read its id on Switchgrid's dashboard

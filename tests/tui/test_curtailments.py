@@ -46,7 +46,7 @@ async def test_acknowledge_all_true(make_app):
         assert retained(app) == {cid: True for cid in contracts}
         table = app.screen.query_one("#ack-table", DataTable)
         assert all(str(table.get_cell(cid, "retained")).startswith("✓ true") for cid in contracts)
-        assert "verified by read-back ✓" in screen_text(app)
+        assert "DELIVERED — ✓ read back" in screen_text(app)
         audit = [row[3] for row in app.runtime.store.audit_log(PROVIDER)]
         assert {"queued", "delivered", "verified"} <= set(audit)
 
@@ -183,7 +183,7 @@ async def test_a_read_back_cut_short_by_a_crash_is_resumed_and_shown_verified_at
     app = make_app(runtime)  # a new dashboard (the same simulator: it keeps what it was sent)
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot, app)
-        await wait_for(pilot, lambda: "verified by read-back ✓" in screen_text(app), timeout=10)
+        await wait_for(pilot, lambda: "DELIVERED — ✓ read back" in screen_text(app), timeout=10)
         assert app.outbox.last[item_id].verified is True
         trail = [r[3] for r in reversed(runtime.store.audit_log(PROVIDER)) if r[4].startswith(f"#{item_id} ")]
         assert trail == ["queued", "delivered", "resumed", "verified"]
@@ -201,7 +201,7 @@ async def test_a_read_back_done_by_another_process_is_shown_from_the_store(make_
     app = make_app(now=NOW, scripted=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot, app)
-        await wait_for(pilot, lambda: "verified by read-back ✓" in screen_text(app), timeout=10)
+        await wait_for(pilot, lambda: "DELIVERED — ✓ read back" in screen_text(app), timeout=10)
         assert app.outbox.last[item_id].verified is True
 
 
@@ -388,7 +388,7 @@ async def test_a_portal_change_after_our_verified_acknowledgement_is_an_event(ma
     app = make_app(now=NOW, scripted=False)
     async with app.run_test(size=(120, 40)) as pilot:
         omitted = await _acknowledged_with_one_left_out(pilot, app)
-        assert "verified by read-back ✓" in screen_text(app)
+        assert "DELIVERED — ✓ read back" in screen_text(app)
         app.runtime.clock.advance(seconds=600)
         app.runtime.simulators[PROVIDER].portal_acknowledge(omitted, True, "MGR-0101")
         runs = app.feeds.state(ACKS_FEED).runs
@@ -398,7 +398,7 @@ async def test_a_portal_change_after_our_verified_acknowledgement_is_an_event(ma
         table = app.screen.query_one("#ack-table", DataTable)
         await wait_for(pilot, lambda: str(table.get_cell(omitted, "retained")).startswith("⚠ ✓ true"))
         text = screen_text(app)
-        assert "verified by read-back" not in text and "CHANGED ON EDF OA SINCE" in text
+        assert "✓ read back" not in text and "CHANGED ON EDF OA SINCE" in text
         assert "⚠ 1 changed on EDF OA" in text
         assert [h.key for h in app.runtime.store.history(ACKS_FEED)] == [omitted]
         await pilot.press("1")
@@ -432,7 +432,7 @@ async def test_resend_ours_after_a_portal_change(make_app):
         await wait_for(pilot, lambda: last_item(app).id != first)
         await delivered(pilot, app)
         assert retained(app)[omitted] is False
-        await wait_for(pilot, lambda: "verified by read-back ✓" in screen_text(app))
+        await wait_for(pilot, lambda: "DELIVERED — ✓ read back" in screen_text(app))
         assert app.screen.summary().overridden == []
 
 

@@ -12,9 +12,9 @@ from pupitre.providers.grtgaz.feeds import STATES, state_key
 from pupitre.providers.grtgaz.models import Flex
 from pupitre.settings import Settings
 from pupitre.tui.screens.flexibility import FlexibilityScreen
-from pupitre.tui.screens.overview import OverviewScreen
+from pupitre.tui.screens.overview import MAX_ATTENTION_LINES, OverviewScreen
 from pupitre.tui.screens.site_detail import SiteDetailScreen
-from tests.tui.helpers import FEED, refreshed, screen_text, show, wait_runs
+from tests.tui.helpers import FEED, NOW, refreshed, screen_text, show, wait_for, wait_runs
 
 
 def table_sites(app) -> list[str]:
@@ -42,7 +42,47 @@ async def test_overview_tile_summarises_worst_state_and_next_change(make_app):
         assert "Worst now: ✗ RED" in text
         assert "2 red · 0 grey of 13 sites" in text
         assert "Next: ✗ RED Q→Q+ DK6 at 11:15 (in 22m)" in text
-        assert "Montoir (Bretagne): part." in text
+        tile = str(app.screen.query_one("#tile-grtgaz .tile-body", Static).render())
+        # every finding of `pupitre check` (the same function), with its level's mark
+        connection = app.runtime.connections["grtgaz"]
+        findings = connection.findings({"grtgaz.indicators": app.feeds.state("grtgaz.indicators").data}, NOW)
+        assert [f.level for f in findings] == ["attention"] * len(findings) and len(findings) >= 2
+        for finding in findings[:MAX_ATTENTION_LINES]:
+            assert f"! {finding.message}" in tile
+        assert "! Montoir (Bretagne): RED on partial" in tile  # a RED site: ATTENTION in `check`, marked here
+
+
+async def test_the_overview_never_reads_the_store_on_a_tick(make_app):
+    """The one-second tick repaints the Overview from memory: findings and store reads are
+    done when a feed, the outbox or a follow-up reports."""
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_runs(pilot, app)
+        for name in app.feeds.states:
+            await wait_runs(pilot, app, feed=name)
+        app.feeds.set_paused(True)
+        await wait_for(pilot, lambda: not any(s.running for s in app.feeds.states.values()) and not app.outbox.running)
+        await pilot.pause()
+        store, reads = app.runtime.store, []
+        for method in ("_query", "_exec"):
+            original = getattr(store, method)
+
+            def counted(*args, original=original):
+                reads.append(args[0])
+                return original(*args)
+
+            setattr(store, method, counted)
+        tile = app.screen.query_one("#tile-grtgaz .tile-body", Static)
+        before = str(tile.render())
+        app.runtime.clock.advance(seconds=61)
+        for _ in range(3):
+            app._tick()
+            await pilot.pause()
+        assert str(tile.render()) != before  # the countdown moved
+        assert reads == []
+        app.feeds.updated.publish("grdf_omega.requests")  # a report: the store may be read
+        await pilot.pause()
+        assert reads
 
 
 async def test_filter_and_clear(make_app):

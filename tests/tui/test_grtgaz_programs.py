@@ -15,7 +15,7 @@ import datetime as dt
 import pytest
 from textual.widgets import DataTable, Input, Static
 
-from pupitre.providers.grtgaz import rules
+from pupitre.providers.grtgaz import feasibility, rules
 from pupitre.providers.grtgaz.feeds import DECLARE_ACTION, PROVIDER, pending_declarations
 from pupitre.providers.grtgaz.models import FeasibilityStatus
 from pupitre.settings import Settings
@@ -168,6 +168,37 @@ async def test_edit_precheck_fails_fix_send_accepted(make_app):
         await pilot.pause()
         declared = programs.query_one("#prog-declared", DataTable)
         assert str(declared.get_cell("20261118-LI1009-GFCCGE09-2", "status")) == "✓ ACCEPTED"
+
+
+async def test_the_verdict_arrives_after_the_editor_is_left(make_app, monkeypatch):
+    """GRTgaz decides feasibility minutes after taking the program: the operator sends, then
+    leaves the editor (Esc) and the programs screen. The app's follow-up goes on: the verdict
+    is audited once and notified, and the follow-up is settled in the store."""
+    monkeypatch.setattr(feasibility.FeasibilityFollowUp, "interval", 0.05)
+    app = make_app()
+    sim = app.runtime.simulators["grtgaz"]
+    sim.feasibility_delay = dt.timedelta(minutes=5)
+    follow_up = app.runtime.connections[PROVIDER].session.feasibility
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await edit_montoir(pilot, app)
+        await pilot.press("s", "y")
+        program_id = editor.program_id
+        await wait_for(pilot, lambda: follow_up.awaited() == [program_id], timeout=10)
+        await wait_for(pilot, lambda: "feasibility being checked" in str(editor.query_one("#ed-status").render()))
+        await pilot.press("escape", "escape")  # out of the editor, out of the programs
+        assert not isinstance(app.screen, ProgramEditorScreen | ProgramsScreen)
+        assert not editor.is_attached
+        assert not [row for row in app.runtime.store.audit_log(PROVIDER) if row[2] == "feasibility"]
+
+        app.runtime.clock.advance(minutes=6)  # GRTgaz decides
+        await wait_for(pilot, lambda: follow_up.settled(program_id) == "ACCEPTED", timeout=10)
+        await wait_for(pilot, lambda: any(n.title == "Program ACCEPTED" for n in app._notifications))
+        verdicts = [row for row in app.runtime.store.audit_log(PROVIDER) if row[2] == "feasibility"]
+        assert [(row[3], row[4].split()[0]) for row in verdicts] == [("ACCEPTED", program_id)]
+        [note] = [n for n in app._notifications if n.title == "Program ACCEPTED"]
+        assert program_id in note.message and "by GRTgaz" in note.message
+        assert follow_up.awaited() == [] and not follow_up.active()
+        assert feasibility.verdict_of(app.runtime.store, program_id) is not None
 
 
 async def test_refused_by_grtgaz_shows_the_comment(make_app):

@@ -325,7 +325,7 @@ async def test_an_order_without_answer_is_held_on_screen_then_identified_by_the_
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: "HELD" in static_text(form, "#o-error"), timeout=10)
         assert "app.switchgrid.tech" in static_text(form, "#o-error")
-        assert any("held, not sent again" in str(n.message) for n in app._notifications)
+        assert any("HELD (waits for you; never sent again by itself)" in str(n.message) for n in app._notifications)
         (placed,) = sim.orders
         posts = sim.posts
         await pilot.press("escape")

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Level = Literal["ok", "attention", "critical"]
-LEVELS: tuple[Level, ...] = ("ok", "attention", "critical")
-EXIT_CODES = {"ok": 0, "attention": 1, "critical": 2}
+#: ``unknown``: the data could not be read (the check cannot say); worse than attention, never
+#: hiding a critical finding seen elsewhere.
+Level = Literal["ok", "attention", "unknown", "critical"]
+LEVELS: tuple[Level, ...] = ("ok", "attention", "unknown", "critical")  # from best to worst
+EXIT_CODES = {"ok": 0, "attention": 1, "critical": 2, "unknown": 3}
 
 
 @dataclass(frozen=True)

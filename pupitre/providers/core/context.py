@@ -12,6 +12,7 @@ from pupitre.providers.core.clock import Clock
 from pupitre.providers.core.errors import NotConnected
 from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.feeds import Feed
+from pupitre.providers.core.followups import FollowUp
 from pupitre.providers.core.outbox import ActionHandler
 from pupitre.providers.core.quota import QuotaLimiter
 from pupitre.providers.core.retry import RetryPolicy
@@ -39,6 +40,8 @@ class Connection:
     items: Callable[[dict[str, Any], dt.datetime], list[dict[str, Any]]] = field(default=lambda results, now: [])
     #: The credential's quota limiter, for a provider that has one (its use is reported by ``check``).
     quota: Callable[[], QuotaLimiter] | None = None
+    #: what follows this provider's delivered actions until the API decided (run by the app)
+    follow_ups: list[FollowUp] = field(default_factory=list)
 
     def session_as(self, kind: type[S]) -> S:
         """:attr:`session`, checked to be the provider's own session class ``kind``."""

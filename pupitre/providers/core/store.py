@@ -788,6 +788,16 @@ class Store:
             (seen, self.env_of(provider), provider, key),
         )
 
+    def watch_settle(self, provider: str, key: str, seen: str) -> bool:
+        """Record ``seen`` for ``key`` only if nothing is recorded for it yet, in one statement:
+        of several processes settling the same key, exactly one gets ``True`` (the one that
+        then audits and tells the operator, e.g. a program's feasibility verdict)."""
+        cursor = self._exec(
+            "UPDATE watchlist SET seen=? WHERE env=? AND provider=? AND key=? AND seen IS NULL",
+            (seen, self.env_of(provider), provider, key),
+        )
+        return bool(cursor.rowcount)
+
     # -- quota counters ----------------------------------------------------------------
     def quota_count(self, credential: str, day: dt.date) -> int:
         rows = self._query(

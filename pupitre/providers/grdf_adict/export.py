@@ -34,7 +34,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from pupitre.providers.core.clock import paris
 from pupitre.providers.core.errors import ApiError, AuthError, NetworkError, QuotaError
@@ -43,6 +43,10 @@ from pupitre.providers.grdf_adict import models as m
 from pupitre.providers.grdf_adict import rules
 from pupitre.providers.grdf_adict.client import AdictClient
 from pupitre.providers.grdf_adict.models import Reading
+
+if TYPE_CHECKING:
+    from pupitre.providers.core.clock import Clock
+    from pupitre.providers.core.store import Store
 
 KINDS = {
     "donnees_consos_publiees": "published consumption",
@@ -53,6 +57,7 @@ INJECTION_KIND = "donnees_injections_publiees"
 #: Calls kept out of a bulk read for the daily rights listing (and a retry of it).
 RESERVE = 3
 AUDIT_ACTION = "export data"
+STORE_PROVIDER = "grdf_adict"  # the provider id its audit lines are kept under
 #: Network failures in a row (each already retried) after which the run stops: GRDF is unreachable.
 NETWORK_FAILURES_STOP = 3
 
@@ -431,3 +436,100 @@ def write_export(run: ExportRun, directory: Path, started: dt.datetime) -> Expor
     problems = refused_rows(run)
     refused = write_csv(problems, directory / f"{stem}_refused.csv", REFUSED_COLUMNS) if problems else None
     return ExportFiles(data, refused)
+
+
+# -- the whole job ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportOutcome:
+    """How an export ended: ``complete``, ``partial``, ``not started`` or ``not written``
+    (the audit outcome), and one line for the operator."""
+
+    outcome: str
+    line: str
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome in ("not started", "not written")
+
+
+class ExportJob:
+    """One bulk export from the first call to its audit line (no Textual): the journal is
+    opened before anything is sent (:meth:`open`), :meth:`execute` reads every PCE, writes
+    the files and audits the outcome — whatever screen the operator is on meanwhile.
+    ``run.cancel_requested`` stops it before the next call; what was fetched is kept."""
+
+    def __init__(
+        self,
+        run: ExportRun,
+        client: AdictClient,
+        today: dt.date,
+        directory: Path,
+        started: dt.datetime,
+        journal: CsvJournal,
+        store: Store,
+        clock: Clock,
+    ) -> None:
+        self.run, self.client, self.today = run, client, today
+        self.directory, self.started, self.journal = directory, started, journal
+        self.store, self.clock = store, clock
+        self.outcome: ExportOutcome | None = None
+
+    @classmethod
+    def open(cls, run: ExportRun, client: AdictClient, directory: Path, store: Store, clock: Clock) -> "ExportJob":
+        """The job with its journal open, started now; :class:`OSError` when ``directory``
+        cannot be written (nothing sent)."""
+        started = clock.now()
+        journal = open_journal(run, directory, started)
+        return cls(run, client, started.date(), directory, started, journal, store, clock)
+
+    @property
+    def running(self) -> bool:
+        return self.outcome is None
+
+    async def execute(self, on_progress: Callable[[], None] = lambda: None) -> ExportOutcome:
+        run, journal = self.run, self.journal
+
+        def keep(pce: str, readings: list[Reading]) -> None:
+            try:
+                journal.add(journal_rows(run, pce, readings))
+            except OSError as error:  # a full disk: stop calling, what was fetched is still in memory
+                run.stopped = f"cannot write {journal.path.name}: {error.strerror or error}"
+                run.cancel_requested = True
+
+        try:
+            await run_export(run, self.client, self.today, on_progress=on_progress, on_data=keep)
+        except Exception as error:  # never a traceback: keep what was fetched, say why
+            run.stopped = f"unexpected error: {type(error).__name__}: {error}"
+        finally:
+            journal.close()
+        self.outcome = self._finish(self.clock.now())
+        return self.outcome
+
+    def _finish(self, now: dt.datetime) -> ExportOutcome:
+        """The files, then the audit line (every outcome has one)."""
+        run, journal, directory = self.run, self.journal, self.directory
+        if run.done == 0:
+            journal.discard()
+            self.store.audit(STORE_PROVIDER, AUDIT_ACTION, "not started", now, run.summary())
+            return ExportOutcome("not started", f"⚠ Nothing exported — {run.stopped or 'no PCE was read'}")
+        try:
+            files = write_export(run, directory, self.started)
+        except OSError as error:
+            detail = (
+                f"{run.summary()}; could not write in {directory}: {error.strerror or error}; "
+                f"what was fetched is in {journal.path}"
+            )
+            self.store.audit(STORE_PROVIDER, AUDIT_ACTION, "not written", now, detail)
+            return ExportOutcome("not written", f"⚠ Export NOT written — {detail}")
+        journal.discard()
+        where = (
+            f" → {files.data.name}"
+            + (f" and {files.refused.name} (refused, not fetched)" if files.refused else "")
+            + f" in {files.data.parent}"
+        )
+        outcome = "partial" if run.partial else "complete"
+        self.store.audit(STORE_PROVIDER, AUDIT_ACTION, outcome, now, run.summary() + where)
+        glyph = "⚠ Partial export" if run.partial else "✓ Exported"
+        return ExportOutcome(outcome, f"{glyph} {run.summary()}{where}")

@@ -138,6 +138,23 @@ class OmegaSession:
     def watched(self) -> list[str]:
         return [key for key, _ in self.ctx.store.watch_list(PROVIDER)]
 
+    def watch(self, numbers: list[str]) -> list[str]:
+        """Add request numbers to the watch-list (one transaction); the new ones, audited
+        (``watch add``). Numbers already watched are skipped."""
+        now = self.ctx.clock.now()
+        added = self.ctx.store.watch_add(PROVIDER, numbers, now) if numbers else []
+        if added:
+            self.ctx.store.audit(PROVIDER, "watch add", "ok", now, ", ".join(added[:20]))
+        return added
+
+    def unwatch(self, numero: str) -> bool:
+        """Remove a request number from the watch-list, audited (``watch remove``); ``False``
+        when it was not watched."""
+        removed = self.ctx.store.watch_remove(PROVIDER, numero)
+        if removed:
+            self.ctx.store.audit(PROVIDER, "watch remove", "ok", self.ctx.clock.now(), numero)
+        return removed
+
     def previous(self) -> dict[str, Tracked]:
         snapshot = self.ctx.store.load_snapshot(REQUESTS_FEED)
         try:

@@ -41,13 +41,16 @@ import re
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Sequence, TextIO
+from typing import TYPE_CHECKING, Sequence, TextIO
 
 from pupitre.providers.core.clock import paris
 from pupitre.providers.core.files import write_atomic
 from pupitre.providers.core.text import csv_cell
 from pupitre.providers.grtgaz.models import HmsProfile, InputHmsProfile
 from pupitre.providers.grtgaz.rules import dst_assumption
+
+if TYPE_CHECKING:
+    from pupitre.providers.core.store import Store
 
 RECIPIENT = "contact-CCG@grtgaz.com"
 """§18's address (the document's link target reads ``grt-camg-contact-ccg@grtgaz.com``)."""
@@ -233,3 +236,27 @@ def email_program(
         float(high),
         tuple(float(q) for q in quantities if q is not None),  # none is missing: checked above
     )
+
+
+#: The audit action of an e-mail export (one line per file written).
+AUDIT_ACTION = "export for e-mail"
+
+
+def export_for_email(
+    profile: InputHmsProfile | HmsProfile,
+    directory: Path | str,
+    store: Store,
+    now: dt.datetime,
+    *,
+    q_min: float | None = None,
+    q_max: float | None = None,
+) -> EmailExport:
+    """Write ``profile`` as the chapter 6 file under ``directory`` and audit it (every file
+    written has its audit line). :class:`ExportError` (the program cannot be mailed) or
+    :class:`OSError` (the file cannot be written): nothing written, nothing audited."""
+    program = email_program(profile, q_min=q_min, q_max=q_max)
+    result = export_program(program, directory, now)
+    store.audit(
+        "grtgaz", AUDIT_ACTION, "written", now, f"{program.program_id} → {result.path} (subject “{result.subject}”)"
+    )
+    return result

@@ -6,8 +6,9 @@ is sent, retried on network errors and 5xx until the API answers, never on a 4xx
 program id is the client's own (§2.2) and GRTgaz refuses an id twice
 (HMS_PROFILE_ID_ALREADY_EXISTS, §13.6), so every attempt first reads
 ``GET /hmsProfiles/{id}``: a POST that reached GRTgaz but whose answer was lost (timeout,
-cut connection, crash) is never sent again. The read-back then follows the program's
-feasibility (§13.3) until ACCEPTED or REFUSED.
+cut connection, crash) is never sent again. The moment GRTgaz has the program, it is
+followed to its feasibility verdict (§13.3, ACCEPTED or REFUSED) in the store
+(:mod:`pupitre.providers.grtgaz.feasibility`), even after a restart.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pupitre.providers.core.errors import ApiError, ConfigError, NetworkError, N
 from pupitre.providers.core.feeds import Change, Feed, Severity, states_feed
 from pupitre.providers.core.outbox import ActionRefused
 from pupitre.providers.grtgaz import rules
+from pupitre.providers.grtgaz.feasibility import FeasibilityFollowUp, feasibility_sentence
 from pupitre.providers.grtgaz.models import Flex, IndicatorStatus, SiteIndicators, SiteIndicatorsList, to_document
 from pupitre.providers.grtgaz.sites import site_by_id
 from pupitre.settings import GrtgazSettings
@@ -232,6 +234,7 @@ def connect(settings: GrtgazSettings, ctx: ProviderContext, *, sandboxed: bool) 
         {(PROVIDER, DECLARE_ACTION): DeclareHandler(session)},
         session,
         items=lambda results, now: items(results.get(INDICATORS_FEED)),
+        follow_ups=[session.feasibility],
     )
 
 
@@ -418,6 +421,8 @@ class GrtgazSession:
         self.sandboxed = sandboxed
         self._client: GrtgazClient | None = None
         self._certificate: tuple[tuple[Path, int], bytes] | None = None
+        #: declared programs followed to their feasibility verdict (in the store)
+        self.feasibility = FeasibilityFollowUp(self)
 
     @property
     def client(self) -> "GrtgazClient":
@@ -604,13 +609,13 @@ class DeclareHandler:
         attempt got through (with other quantities: refused, never overwritten)."""
         profile = payload_profile(payload)
         already = await self.session.program(profile.hmsProfileId)
-        return None if already is None else self._already_there(profile, already)
+        return None if already is None else self._got_there(profile, already)
 
     async def send(self, payload: dict[str, Any]) -> str:
         profile = payload_profile(payload)
         already = await self.session.program(profile.hmsProfileId)
         if already is not None:
-            return self._already_there(profile, already)
+            return self._got_there(profile, already)
         try:
             links = await self.session.client.declare_programs([profile])
         except PayloadError as error:  # a 2xx whose body was cut: did the program get there?
@@ -625,9 +630,16 @@ class DeclareHandler:
                     "GRTgaz does not show the program: it will be sent again",
                     provider=TITLE,
                 ) from None
-            return self._already_there(profile, already)
+            return self._got_there(profile, already)
+        self.session.feasibility.follow(profile.hmsProfileId)  # before anything else: GRTgaz has it
         where = next((link.href for link in links if link.rel == profile.hmsProfileId), links[0].href if links else "")
         return f"received by GRTgaz (201){': ' + where if where else ''}"
+
+    def _got_there(self, profile: "InputHmsProfile", found: "HmsProfile") -> str:
+        """An earlier attempt got through: followed to its verdict (when it is this program)."""
+        summary = self._already_there(profile, found)
+        self.session.feasibility.follow(profile.hmsProfileId)
+        return summary
 
     @staticmethod
     def _already_there(profile: "InputHmsProfile", found: "HmsProfile") -> str:
@@ -654,14 +666,3 @@ class DeclareHandler:
                 await asyncio.sleep(FEASIBILITY_POLL_SECONDS)
         assert found is not None
         return feasibility_sentence(found)
-
-
-def feasibility_sentence(profile: "HmsProfile") -> str:
-    """``ACCEPTED``/``REFUSED`` with GRTgaz's comment (§13.3), or still pending."""
-    status = profile.status
-    if not status.decided:
-        return f"{profile.hmsProfileId}: read back, feasibility not decided yet"
-    from pupitre.providers.core.http import safe_text  # httpx stays off the start-up path
-
-    comment = f": {safe_text(profile.comment)}" if profile.comment else ""
-    return f"{profile.hmsProfileId} {status.value} by GRTgaz{comment}"

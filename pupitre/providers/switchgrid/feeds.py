@@ -26,6 +26,7 @@ from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.environments import Environment, real
 from pupitre.providers.core.errors import ApiError, BadRequestError
 from pupitre.providers.core.feeds import Change, Feed, Severity, fixed_interval
+from pupitre.providers.core.outbox_words import OutboxState
 from pupitre.providers.core.store import OUTBOX_PENDING
 from pupitre.providers.core.text import unknown_word
 from pupitre.providers.switchgrid import rules
@@ -366,10 +367,14 @@ class SwitchgridSession:
             self.following.discard(order_id)
 
     def forget_order(self, order_id: str) -> bool:
+        """Stop following an order (it stays at Switchgrid), audited (``order forget``);
+        ``False`` when it was not followed."""
         self.live.pop(order_id, None)
         removed = self.ctx.store.watch_remove(ORDERS_LIST, order_id)
         if self.last is not None:
             self.last.orders.pop(order_id, None)
+        if removed:
+            self.audit("order forget", "ok", order_id)
         return removed
 
     # -- data ------------------------------------------------------------------------------
@@ -444,8 +449,8 @@ def unanswered(session: SwitchgridSession) -> list[Finding]:
         Finding(
             TITLE,
             "attention",
-            f"order #{item.id} sent {paris(item.sending_since):%d/%m %H:%M} got no answer: it may exist at "
-            "Switchgrid (billed) — look at its orders, then tell pupitre (screen 6, key u)",
+            f"order #{item.id} {OutboxState.HELD.word} — sent {paris(item.sending_since):%d/%m %H:%M}, got no "
+            "answer: it may exist at Switchgrid (billed) — look at its orders, then tell pupitre (screen 6, key u)",
         )
         for item in session.ctx.store.outbox(provider=PROVIDER, status=OUTBOX_PENDING)
         if item.action == ORDER_ACTION

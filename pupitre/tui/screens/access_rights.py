@@ -36,9 +36,11 @@ from pupitre.providers.grdf_adict.feeds import (
     RightsTable,
     is_ended,
 )
+from pupitre.tui.runners import EXPORT_TOPIC
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
+from pupitre.tui.widgets.outbox_status import outbox_status
 from pupitre.tui.widgets.rights_panels import FilterPicker, SortPicker
 from pupitre.tui.widgets.virtual_table import Column, VirtualTable
 
@@ -315,7 +317,10 @@ class AccessRightsScreen(PupitreScreen):
         self.set_focus(self.query_one(VirtualTable))
         self.set_interval(POLL_SECONDS, self._poll)
         self.papp.outbox.updated.subscribe(self, lambda _: self._actions_line())
+        self.papp.feeds.updated.subscribe(self, self._export_updated)
         self._actions_line()
+        if self.papp.runners.export is not None:  # an export started earlier goes on, or has ended
+            self._export_updated(EXPORT_TOPIC)
 
     # -- data --------------------------------------------------------------------------
     @property
@@ -576,21 +581,9 @@ class AccessRightsScreen(PupitreScreen):
             self._update("#rights-actions", None)
             return
         item = items[-1]
-        delivery = self.papp.outbox.last.get(item.id)
         text = Text()
         text.append(f"Last action #{item.id} {item.action}: ", style="bold")
-        if item.status == "pending":
-            text.append(f"waiting to be sent{' (' + item.last_error + ')' if item.last_error else ''}")
-        elif item.status == "failed":
-            text.append(f"NOT accepted — {item.last_error}", style="bold")
-        elif item.status == "held":
-            text.append("HELD", style="bold reverse")
-            text.append(
-                " — queued before pupitre kept environments apart; never sent automatically: "
-                "`pupitre outbox` to release or drop it"
-            )
-        else:
-            text.append(f"{item.status} — {delivery.message if delivery else item.response}")
+        text.append_text(outbox_status(self.papp, item))
         self._update("#rights-actions", text)
 
     def _right_model(self) -> Any:
@@ -684,8 +677,16 @@ class AccessRightsScreen(PupitreScreen):
     # -- export (reads, not outbox actions) ------------------------------------------------
     def action_export(self) -> None:
         """``e``: export the data of the PCEs shown (or cancel the export under way)."""
+        self._exporter().start()
+
+    def _exporter(self) -> Any:
         from pupitre.tui.screens.rights_export import ExportController
 
         if self.exporter is None:
             self.exporter = ExportController(self)
-        self.exporter.start()
+        return self.exporter
+
+    def _export_updated(self, topic: str) -> None:
+        """The app's export moved on (or ended): its line."""
+        if topic == EXPORT_TOPIC:
+            self._exporter().draw()

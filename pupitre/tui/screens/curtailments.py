@@ -18,7 +18,6 @@ from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Footer, Static
 
-from pupitre.providers.core.clock import format_age
 from pupitre.providers.edf_oa import rules
 from pupitre.providers.edf_oa.feeds import (
     ACK_ACTION,
@@ -38,12 +37,13 @@ from pupitre.providers.edf_oa.models import (
     shown,
 )
 from pupitre.tui.app import PupitreApp
+from pupitre.tui.formats import age_text, countdown
 from pupitre.tui.outbox import submit_after_confirmation
 from pupitre.tui.screens.base import PupitreScreen
-from pupitre.tui.screens.flexibility import countdown
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
 from pupitre.tui.widgets.indicators import theme_colour
+from pupitre.tui.widgets.outbox_status import outbox_status, outbox_status_text
 
 CHOICE_TEXT = {True: "✓ will respect", False: "✗ will NOT", None: "· unset=REFUSED"}
 
@@ -316,39 +316,20 @@ class CurtailmentsScreen(PupitreScreen):
         item = items[-1]
         now = self.papp.runtime.clock.now()
         text = Text(f"Acknowledgement #{item.id} queued {item.created_at:%H:%M:%S}: ")
-        delivery = self.papp.outbox.last.get(item.id)
-        if item.status == "pending":
-            text.append("SENDING" if self.papp.outbox.running else "PENDING", style="bold reverse")
-            if item.last_error:
-                text.append(f" — {item.last_error} (attempt {item.attempts}); kept and retried")
-        elif item.status == "delivered":
-            text.append(f"delivered {item.updated_at:%H:%M:%S}", style="bold")
-            summary = self.summary()
-            changed = [] if summary is None else summary.overridden
-            ours = self.ours()
-            if changed and ours is not None and ours.item_id == item.id:  # "verified" no longer holds
-                text.append(
-                    f" · ⚠ CHANGED ON EDF OA SINCE: {'; '.join(o.sentence() for o in changed)} "
-                    "— k adopts EDF OA's, o re-sends ours",
-                    style="bold reverse",
-                )
-            elif delivery is not None and delivery.verified:
-                text.append(" · verified by read-back ✓")
-            elif delivery is not None and delivery.verified is False:
-                text.append(f" · READ-BACK DIFFERS: {delivery.message}", style="bold reverse")
-        elif item.status == "failed":
-            text.append("FAILED", style="bold reverse")
-            text.append(f" — {item.last_error}")
-        elif item.status == "held":
-            text.append("HELD", style="bold reverse")
+        summary = self.summary()
+        changed = [] if summary is None else summary.overridden
+        ours = self.ours()
+        if item.status == "delivered" and changed and ours is not None and ours.item_id == item.id:
+            # "verified" no longer holds: EDF OA's values changed after our acknowledgement
+            text.append_text(outbox_status_text(item, None, answer=False))
             text.append(
-                " — queued before pupitre kept environments apart; never sent automatically: "
-                "`pupitre outbox` to release or drop it"
+                f" · ⚠ CHANGED ON EDF OA SINCE: {'; '.join(o.sentence() for o in changed)} "
+                "— k adopts EDF OA's, o re-sends ours",
+                style="bold reverse",
             )
         else:
-            text.append(item.status)
-        age = format_age((now - item.updated_at).total_seconds())
-        text.append(f" ({age} ago)", style="dim")
+            text.append_text(outbox_status(self.papp, item, answer=False))  # the table shows what EDF OA retained
+        text.append(f" {age_text(now, item.updated_at)}", style="dim")
         line.update(text)
 
     @on(DataTable.RowHighlighted, "#ack-table")
@@ -390,6 +371,7 @@ class CurtailmentsScreen(PupitreScreen):
         accepted = ""
         if state is not None and state.order_id == order.order_id and self.ours() is not None:
             adopt(self.papp.runtime.store, state, self.papp.runtime.clock.now())
+            self.papp.feeds.updated.publish(ACKS_FEED)  # what we stand by changed: findings again
             if summary.overridden:
                 accepted = f"; the change(s) on {', '.join(o.contract_id for o in summary.overridden)} accepted"
         self.notify(

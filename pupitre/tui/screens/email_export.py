@@ -2,7 +2,7 @@
 
 The dialog stays until the operator closes it: the path, the recipient and the subject
 line must be read (and can be copied, ``s``/``f``, through the terminal's clipboard).
-Every export is written to the audit log.
+Every export is written to the audit log (by :func:`pupitre.providers.grtgaz.export.export_for_email`).
 """
 
 from __future__ import annotations
@@ -23,8 +23,6 @@ from pupitre.providers.grtgaz.sites import site_by_id
 
 if TYPE_CHECKING:
     from textual.screen import Screen
-
-EXPORT_ACTION = "export for e-mail"
 
 
 def export_text(result: export.EmailExport, reason: str = "") -> Text:
@@ -80,7 +78,7 @@ class EmailExportScreen(ModalScreen[None]):
 def export_for_email(
     screen: "Screen[Any]", *, profile: Any = None, payload: dict[str, Any] | None = None, reason: str = ""
 ) -> export.EmailExport | None:
-    """Write ``profile`` (or the outbox ``payload``'s program) as the chapter 6 CSV, audit it,
+    """Write ``profile`` (or the outbox ``payload``'s program) as the chapter 6 CSV (audited),
     and show where it went. Returns ``None`` (with a visible message) when it cannot."""
     app: Any = screen.app
     runtime = app.runtime
@@ -91,10 +89,15 @@ def export_for_email(
         return None
     site = site_by_id(profile.hmsSiteId)
     session = runtime.connections[PROVIDER].session
-    now = runtime.clock.now()
     try:
-        program = export.email_program(profile, q_min=site.q_min if site else None, q_max=site.q_max if site else None)
-        result = export.export_program(program, session.export_dir, now)
+        result = export.export_for_email(
+            profile,
+            session.export_dir,
+            runtime.store,
+            runtime.clock.now(),
+            q_min=site.q_min if site else None,
+            q_max=site.q_max if site else None,
+        )
     except export.ExportError as error:
         screen.notify(escape(str(error)), title="Not exported", severity="error", timeout=20)
         return None
@@ -106,8 +109,5 @@ def export_for_email(
             timeout=20,
         )
         return None
-    runtime.store.audit(
-        PROVIDER, EXPORT_ACTION, "written", now, f"{program.program_id} → {result.path} (subject “{result.subject}”)"
-    )
     app.push_screen(EmailExportScreen(result, reason))
     return result

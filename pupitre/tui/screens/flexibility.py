@@ -13,11 +13,11 @@ from textual.containers import Horizontal
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Footer, Input, Static
 
-from pupitre.providers.core.clock import format_age
 from pupitre.providers.core.search import search_key
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.models import Flex, IndicatorStatus, SiteIndicators
 from pupitre.providers.grtgaz.sites import site_by_id
+from pupitre.tui.formats import FLEX_SHORT, countdown
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
@@ -26,22 +26,6 @@ from pupitre.tui.widgets.indicators import GLYPHS, WORDS, status_style, status_t
 FEED = "grtgaz.indicators"
 SORTS = ("mesh", "severity", "site")
 SEVERITY = {IndicatorStatus.GREY: 0, IndicatorStatus.RED: 1, IndicatorStatus.GREEN: 2}
-FLEX_SHORT = {Flex.Q_TO_QMINUS: "Q→Q-", Flex.PARTIAL: "part.", Flex.Q_TO_QPLUS: "Q→Q+"}
-
-
-def countdown(now: dt.datetime, at: dt.datetime) -> str:
-    """Time left, to the second in the last two minutes: ``now``, ``1m30s``, ``22m``, ``3h05``."""
-    seconds = (at - now).total_seconds()
-    if seconds <= 0:
-        return "now"
-    if seconds < 120:
-        return f"{int(seconds // 60)}m{int(seconds % 60):02d}s" if seconds >= 60 else f"{int(seconds)}s"
-    return format_age(seconds)
-
-
-def since_or_from(now: dt.datetime, at: dt.datetime) -> str:
-    """An application time (§13.1 ``applicationDateTime``), which may still be ahead."""
-    return f"{'since' if at <= now else 'from'} {at:%d/%m %H:%M}"
 
 
 def status_counts(sites: list[SiteIndicators]) -> dict[IndicatorStatus, int]:

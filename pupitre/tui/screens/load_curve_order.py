@@ -27,20 +27,10 @@ from pupitre.providers.switchgrid.actions import ORDER_ACTION, order_payload
 from pupitre.providers.switchgrid.feeds import FEED, PROVIDER
 from pupitre.providers.switchgrid.models import Order, OrderRequest
 from pupitre.tui.curve_view import Trace
+from pupitre.tui.formats import ORDER_WORDS, REQUEST_WORDS, paris, word_text
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.screens.confirm import ConfirmScreen
-from pupitre.tui.screens.load_curves import (
-    ORDER_WORDS,
-    REQUEST_WORDS,
-    follow_order,
-    outbox_text,
-    paris,
-    period_text,
-    run_api,
-    selected_key,
-    session_of,
-    status_text,
-)
+from pupitre.tui.screens.load_curves import outbox_text, period_text, run_api, selected_key, session_of
 from pupitre.tui.widgets.header import HeaderBar
 
 BAR = 20
@@ -92,7 +82,7 @@ class OrderScreen(PupitreScreen):
         self.papp.outbox.updated.subscribe(self, lambda _: self.reordered())
         order = self.order()
         if order is None or not rules.order_done(order.status):
-            follow_order(self.app, session_of(self), self.order_id)
+            self.papp.runners.follow_order(self.order_id)
 
     def order(self) -> Order | None:
         session = session_of(self)
@@ -113,7 +103,7 @@ class OrderScreen(PupitreScreen):
         done = sum(r.status in rules.REQUEST_TERMINAL for r in order.requests)
         total = len(order.requests)
         text = Text(f"Order {order.id} · ")
-        text.append_text(status_text(ORDER_WORDS, order.status))
+        text.append_text(word_text(ORDER_WORDS, order.status))
         placed = rules.placed_at(order)
         text.append(
             f" · placed {paris(placed, '%d/%m/%Y %H:%M') if placed else '—'}"
@@ -131,7 +121,7 @@ class OrderScreen(PupitreScreen):
             table.add_row(
                 request.type,
                 request.prm or "",
-                status_text(REQUEST_WORDS, request.status),
+                word_text(REQUEST_WORDS, request.status),
                 paris(request.orderedAt, "%d/%m %H:%M:%S"),
                 paris(request.completedAt, "%d/%m %H:%M:%S"),
                 Text(explanation.title[:40] if explanation else "", style="bold"),

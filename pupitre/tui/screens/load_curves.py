@@ -11,7 +11,6 @@ signs the highlighted ask as its signer would.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import Any, Awaitable, Callable
 
@@ -23,55 +22,20 @@ from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Footer, Static
 
-from pupitre.providers.core.clock import PARIS
 from pupitre.providers.core.errors import ApiError
 from pupitre.providers.core.store import OutboxItem
-from pupitre.providers.core.text import unknown_word
 from pupitre.providers.switchgrid import rules
 from pupitre.providers.switchgrid.actions import ORDER_ACTION
 from pupitre.providers.switchgrid.feeds import FEED, PROVIDER, SwitchgridData, SwitchgridSession
 from pupitre.providers.switchgrid.models import Ask, Order
+from pupitre.tui.formats import ASK_WORDS, ORDER_WORDS, paris, word_text
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.screens.confirm import ConfirmScreen
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
+from pupitre.tui.widgets.outbox_status import outbox_status
 
 log = logging.getLogger("pupitre.switchgrid.ui")
-ASK_WORDS = {
-    "PENDING_USER_ACTION": ("✎", "to sign"),
-    "ACCEPTED": ("✓", "accepted"),
-    "ADDRESS_CHECK_FAILED": ("✗", "address refused"),
-    "CREATED": ("…", "created"),
-    "PENDING_ADDRESS_CHECK": ("…", "checking address"),
-    "PREPARING_CONSENT_COLLECTION": ("…", "preparing"),
-}
-ORDER_WORDS = {
-    "SUCCESS": ("✓", "done"),
-    "SOME_REQUESTS_FAILED": ("✗", "some failed"),
-    "ADDRESS_CHECK_FAILED": ("✗", "address refused"),
-    "FAILED": ("✗", "failed"),
-    "PENDING_REQUESTS": ("⏳", "running"),
-    "CREATED": ("⏳", "created"),
-    "PENDING_ADDRESS_CHECK": ("⏳", "checking address"),
-}
-REQUEST_WORDS = {
-    "SUCCESS": ("✓", "done"),
-    "FAILED": ("✗", "failed"),
-    "PENDING": ("⏳", "pending"),
-    "NOT_STARTED": ("…", "not started"),
-    "PENDING_ADDRESS_CHECK": ("…", "checking address"),
-}
-
-
-def status_text(words: dict[str, tuple[str, str]], status: str) -> Text:
-    # a status the document does not list: ``? unknown (PURPLE)`` on that row
-    glyph, word = words.get(status) or ("?", unknown_word(status)[2:])
-    bad = glyph in ("✗", "?")
-    return Text(f"{glyph} {word}", style="bold" if bad or glyph == "✎" else "")
-
-
-def paris(moment: dt.datetime | None, pattern: str = "%d/%m/%y %H:%M") -> str:
-    return moment.astimezone(PARIS).strftime(pattern) if moment is not None else ""
 
 
 def session_of(screen: PupitreScreen) -> SwitchgridSession:
@@ -107,77 +71,9 @@ def run_api(
     screen.run_worker(work(), group=f"switchgrid:{title}", exit_on_error=False)
 
 
-def follow_order(app: Any, session: SwitchgridSession, order_id: str) -> None:
-    """Poll an order with the settings' backoff until done, in an app-level worker (it goes
-    on when the operator leaves the screen); each read repaints the screens showing it."""
-    if order_id in session.following:
-        return
-
-    def updated(_: Order) -> None:
-        app.feeds.updated.publish(FEED)
-
-    async def work() -> None:
-        try:
-            order = await session.follow(order_id, updated)
-        except ApiError as error:
-            app.notify(
-                escape(f"Order {order_id[:8]}: {error} — the order is read again at the next refresh (r)."),
-                title="Switchgrid",
-                severity="error",
-                timeout=12,
-            )
-            return
-        except Exception as error:
-            log.exception("following order %s failed", order_id)
-            app.notify(
-                f"Order {order_id[:8]}: unexpected error ({type(error).__name__}); details in the log.",
-                title="Switchgrid",
-                severity="error",
-                timeout=12,
-            )
-            return
-        finally:
-            app.feeds.updated.publish(FEED)
-        word = ORDER_WORDS.get(order.status, ("", order.status.lower()))[1]
-        app.notify(
-            f"Order {order_id[:8]}: {word}.",
-            title="Switchgrid",
-            severity="warning" if order.status in rules.ORDER_FAILED else "information",
-            timeout=10,
-        )
-
-    app.run_worker(work(), group=f"switchgrid:follow:{order_id}", exit_on_error=False)
-
-
-def follow_delivered_order(app: Any, item: OutboxItem) -> None:
-    """The follow-up of an order the outbox delivered (sent, or found after a restart)."""
-    session = app.runtime.connections[PROVIDER].session
-    order_id = session.sent_order(item.payload["ref"])
-    if order_id is not None:
-        follow_order(app, session, order_id)
-
-
 def outbox_text(app: Any, item: OutboxItem) -> Text:
-    """Where one queued ask or order stands, in the words every Switchgrid screen uses."""
-    delivery = app.outbox.last.get(item.id)
-    text = Text(f"#{item.id} ")
-    if item.status == "pending" and delivery is not None and delivery.outcome == "held":
-        text.append("HELD", style="bold reverse")
-        text.append(f" — {item.last_error}")
-    elif item.status == "pending":
-        text.append("SENDING" if app.outbox.running else "PENDING", style="bold reverse")
-        if item.last_error:
-            text.append(f" — {item.last_error} (attempt {item.attempts}); kept, never sent twice")
-    elif item.status == "delivered":
-        text.append("delivered", style="bold")
-        if delivery is not None and delivery.verified is False:
-            text.append(f" · READ-BACK DIFFERS: {delivery.message}", style="bold reverse")
-        elif item.response:
-            text.append(f" · {item.response}")
-    else:
-        text.append(item.status.upper(), style="bold reverse")
-        text.append(f" — {item.last_error}")
-    return text
+    """Where one queued ask or order stands, in the words every screen that sends uses."""
+    return Text(f"#{item.id} ").append_text(outbox_status(app, item))
 
 
 def period_text(body: dict[str, Any] | None) -> str:
@@ -253,10 +149,6 @@ class LoadCurvesScreen(PupitreScreen):
         orders.border_title = "Data orders"
         asks.focus()
         self.papp.outbox.updated.subscribe(self, lambda _: self.redraw())
-        session = self.session
-        for order_id, order in self.data().orders.items():  # resume following after a restart
-            if not rules.order_done(order.status):
-                follow_order(self.app, session, order_id)
 
     @property
     def session(self) -> SwitchgridSession:
@@ -283,7 +175,7 @@ class LoadCurvesScreen(PupitreScreen):
                 until_text = Text(f"⚠ {paris(until, '%d/%m/%Y')}", style="bold")
             holders = ", ".join(c.nomClientFinalOuDenominationSociale for c in ask.contracts)
             asks.add_row(
-                status_text(ASK_WORDS, ask.status),
+                word_text(ASK_WORDS, ask.status),
                 ", ".join(ask.prms),
                 holders[:28],
                 paris(ask.createdAt),
@@ -298,7 +190,7 @@ class LoadCurvesScreen(PupitreScreen):
         for order_id, order in reversed(list(data.orders.items())):
             prms = sorted({r.prm for r in order.requests if r.prm})
             orders.add_row(
-                status_text(ORDER_WORDS, order.status),
+                word_text(ORDER_WORDS, order.status),
                 order_summary(order),
                 period_text(self.session.body(order_id)),
                 paris(rules.placed_at(order), "%d/%m %H:%M") or "—",
@@ -458,7 +350,6 @@ class LoadCurvesScreen(PupitreScreen):
 
         def answer(yes: bool | None) -> None:
             if yes and self.session.forget_order(order_id):
-                self.papp.runtime.store.audit(PROVIDER, "order forget", "ok", self.papp.runtime.clock.now(), order_id)
                 self.notify(f"Order {order_id[:8]} no longer followed.", timeout=4)
                 self.redraw()
 

@@ -10,18 +10,19 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Static
 
+from pupitre.check import unavailable
 from pupitre.providers.core.checks import Finding
 from pupitre.providers.edf_oa import feeds as edf_oa
 from pupitre.providers.edf_oa import rules as edf_oa_rules
 from pupitre.providers.grdf_adict import feeds as adict
 from pupitre.providers.grdf_omega import feeds as omega
 from pupitre.providers.grtgaz import rules
-from pupitre.providers.grtgaz.feeds import GrtgazSession
 from pupitre.providers.grtgaz.models import IndicatorStatus
 from pupitre.providers.switchgrid import feeds as switchgrid
+from pupitre.tui.formats import FLEX_SHORT, countdown
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.screens.flexibility import FEED as GRTGAZ_FEED
-from pupitre.tui.screens.flexibility import FLEX_SHORT, countdown, status_counts
+from pupitre.tui.screens.flexibility import status_counts
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
 from pupitre.tui.widgets.indicators import GLYPHS, WORDS, status_style, status_text
@@ -57,10 +58,38 @@ class Tile(Vertical, can_focus=True):
         self.app.switch_mode(self.mode)
 
 
-LEVEL_MARK = {"ok": "✓", "attention": "!", "critical": "‼"}
+LEVEL_MARK = {"ok": "✓", "attention": "!", "unknown": "?", "critical": "‼"}
+
+
+#: tile id -> the provider whose findings it shows
+TILES = {
+    "tile-grtgaz": "grtgaz",
+    "tile-edf-oa": "edf_oa",
+    "tile-omega": "grdf_omega",
+    "tile-adict": "grdf_adict",
+    "tile-switchgrid": "switchgrid",
+}
+FINDING_STYLE = {"ok": "", "attention": "bold", "unknown": "bold reverse", "critical": "bold reverse"}
+
+
+def findings_text(findings: list[Finding], limit: int = MAX_ATTENTION_LINES, key: str = "") -> Text:
+    """Findings as ``pupitre check`` words them, one line each with its level's mark (never
+    colour alone); beyond ``limit``, how many more and the key of their screen."""
+    text = Text()
+    for finding in findings[:limit]:
+        text.append(f"{LEVEL_MARK[finding.level]} {finding.message}\n", style=FINDING_STYLE[finding.level])
+    if len(findings) > limit:
+        text.append(f"  … and {len(findings) - limit} more (press {key})\n", style="dim")
+    text.rstrip()
+    return text
 
 
 class OverviewScreen(PupitreScreen):
+    """One tile per provider: its findings computed by the same function as ``pupitre check``
+    (:meth:`provider_findings`), with what moves with time (countdowns) on top. Findings
+    and everything read from the store are computed when a feed, the outbox or a follow-up
+    reports (:meth:`redraw`), never on the one-second tick (:meth:`tick` repaints from memory)."""
+
     FEEDS = (
         GRTGAZ_FEED,
         edf_oa.CURTAILMENTS_FEED,
@@ -70,6 +99,14 @@ class OverviewScreen(PupitreScreen):
         adict.RIGHTS_FEED,
         switchgrid.FEED,
     )
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: per provider: what its findings were computed from, and the lines drawn from them
+        self._computed: dict[str, tuple[tuple[object, ...], Text]] = {}
+        self._edf_deadline: dt.datetime | None = None
+        #: per tile: its lines computed at the last report (the tick repaints from these)
+        self._tiles: dict[str, Text] = {}
 
     def compose(self) -> ComposeResult:
         yield HeaderBar("Overview")
@@ -85,152 +122,111 @@ class OverviewScreen(PupitreScreen):
 
     def on_mount(self) -> None:
         self.query_one("#tile-grtgaz").focus()
+        self.papp.outbox.updated.subscribe(self, lambda _: self._outbox_changed())
 
-    def redraw(self) -> None:
-        self.query_one("#tile-grtgaz .tile-body", Static).update(self.grtgaz_body())
-        self.query_one("#tile-edf-oa .tile-body", Static).update(self.edf_oa_body())
-        self.query_one("#tile-omega .tile-body", Static).update(self.omega_body())
-        self.query_one("#tile-adict .tile-body", Static).update(self.adict_body())
-        self.query_one("#tile-switchgrid .tile-body", Static).update(self.switchgrid_body())
+    def _on_feed_updated(self, name: str) -> None:
+        """A feed reported, maybe with the same data (e.g. EDF OA's values adopted): its
+        provider's findings are computed again (not when a run starts: nothing changed yet)."""
+        if not self.papp.feeds.state(name).running:
+            for provider, connection in self.papp.runtime.connections.items():
+                if any(feed.name == name for feed in connection.feeds):
+                    self._computed.pop(provider, None)
+        super()._on_feed_updated(name)
 
-    _adict_cache: tuple[tuple[object, ...], Text] | None = None
-
-    def adict_body(self) -> Text:
-        """Proofs awaited (critical past a deadline) and rights lost since yesterday: the
-        words of ``pupitre check``; computed once per copy and day (a park may be 100k rights)."""
-        state = self.papp.feeds.state(adict.RIGHTS_FEED)
-        table = state.data
-        if table is None:
-            return Text("No access-rights data yet." if state.error is None else "No access-rights data.", style="bold")
-        now = self.papp.runtime.clock.now()
-        key = (id(table), len(table), now.date(), state.fetched_at)
-        if self._adict_cache is None or self._adict_cache[0] != key:
-            summary = adict.summarise(table, now.date(), adict.recent_lost_ids(self.papp.runtime.ctx, now))
-            text = Text()
-            for finding in adict.summary_findings(summary, table):
-                style = {"ok": "", "attention": "bold", "critical": "bold reverse"}[finding.level]
-                text.append(f"{LEVEL_MARK[finding.level]} {finding.message}\n", style=style)
-            text.rstrip()
-            self._adict_cache = (key, text)
-        return self._adict_cache[1]
-
-    def omega_body(self) -> Text:
-        """Counts by status, changes today, changed-and-not-yet-seen, unreadable requests."""
-        store = self.papp.runtime.store
-        watched = store.watch_list(omega.PROVIDER)
-        session = self.papp.runtime.connections[omega.PROVIDER].session
-        tracked = {**(self.papp.feeds.state(omega.REQUESTS_FEED).data or {}), **session.failed_run}
-        text = Text()
-        if not watched:
-            text.append("No request watched yet: press 4, then a to add one.", style="dim")
-            return text
-        counts: dict[str, int] = {}
-        for item in tracked.values():
-            if item.demande is not None:
-                label = item.demande.statut_externe_demande.libelle or item.demande.statut_externe_demande.code
-                counts[label] = counts.get(label, 0) + 1
-        text.append(
-            f"{len(watched)} watched: "
-            + ", ".join(f"{n} {label}" for label, n in sorted(counts.items(), key=lambda kv: -kv[1])[:4])
-            + "\n"
-        )
-        today = self.papp.runtime.clock.now().date()
-        changes_today = [
-            h
-            for h in store.history(omega.REQUESTS_FEED, limit=500)
-            if h.at.astimezone(self.papp.runtime.clock.now().tzinfo).date() == today
-        ]
-        changed = omega.unseen(tracked, dict(watched))
-        failing = [n for n, t in tracked.items() if t.error]
-        text.append(f"{len(changes_today)} status change(s) today", style="bold" if changes_today else "")
-        if changed:
-            text.append(f" · ● {len(changed)} not yet looked at", style="bold")
-        if failing:
-            text.append(f" · ⚠ {len(failing)} unreadable", style="bold")
-        return text
-
-    def switchgrid_body(self) -> Text:
-        """Asks waiting for their signature, orders running or failed, consents ending soon."""
-        session = self.papp.runtime.connections[switchgrid.PROVIDER].session
-        state = self.papp.feeds.state(switchgrid.FEED)
-        text = Text()
-        if not state.has_data and not session.followed():
-            text.append("No Switchgrid data yet." if state.error is None else "No Switchgrid data.", style="bold")
-            return text
-        data = session.current(state.data)
-        pending, running, failed = data.pending_signature(), data.running(), data.failed()
-        text.append(f"{len(pending)} ask(s) awaiting signature", style="bold" if pending else "")
-        text.append(f" · {len(running)} order(s) running")
-        if failed:
-            text.append(f" · ✗ {len(failed)} failed", style="bold")
-        now = self.papp.runtime.clock.now()
-        problems = [
-            f
-            for f in switchgrid.findings(self.papp.runtime.settings.switchgrid, {switchgrid.FEED: data}, now)
-            + switchgrid.unanswered(session)
-            if f.level != "ok"
-        ]
-        for finding in problems[:MAX_ATTENTION_LINES]:
-            text.append(f"\n{LEVEL_MARK[finding.level]} {finding.message}", style="bold")
-        if len(problems) > MAX_ATTENTION_LINES:
-            text.append(f"\n  … and {len(problems) - MAX_ATTENTION_LINES} more (press 6)", style="dim")
-        return text
-
-    def edf_oa_body(self) -> Text:
-        """The provider's daily-check findings (the words of ``pupitre check``), with the
-        deadline countdown while acknowledgements are missing."""
-        feeds = self.papp.feeds
-        results = {
-            name: feeds.state(name).data
-            for name in (edf_oa.CURTAILMENTS_FEED, edf_oa.ACKS_FEED, edf_oa.TOKEN_FEED)
-            if feeds.state(name).has_data
-        }
-        text = Text()
-        if edf_oa.CURTAILMENTS_FEED not in results:
-            text.append("No curtailment data yet.", style="bold")
-            return text
-        now = self.papp.runtime.clock.now()
-        settings = self.papp.runtime.settings.edf_oa
-        for finding in edf_oa.findings(settings, results, now, self.papp.runtime.store):
-            style = {"ok": "", "attention": "bold", "critical": "bold reverse"}[finding.level]
-            text.append(f"{LEVEL_MARK[finding.level]} {finding.message}\n", style=style)
-        order = results.get(edf_oa.CURTAILMENTS_FEED)
-        if order is not None:
-            summary = edf_oa_rules.ack_summary(
-                order, results.get(edf_oa.ACKS_FEED), now, edf_oa_rules.parse_hhmm(settings.ack_deadline)
-            )
-            if summary.missing and summary.level != "critical":
-                text.append(f"  deadline {summary.deadline:%H:%M} in {countdown(now, summary.deadline)}\n")
-        text.rstrip()
-        return text
-
-    def tick(self) -> None:
+    def _outbox_changed(self) -> None:
+        """An action moved on (e.g. a Switchgrid order held or identified): findings again."""
+        self._computed.clear()
         self.redraw()
 
-    def certificate_findings(self, now: dt.datetime) -> list[Finding]:
-        """GRTgaz's client-certificate expiry warning (§12.2), as ``pupitre check`` gives it."""
-        connection = self.papp.runtime.connections.get("grtgaz")
-        session = connection.session if connection is not None else None
-        return session.certificate_findings(now) if isinstance(session, GrtgazSession) else []
+    # -- the findings, as `pupitre check` computes them ------------------------------------------
+    def provider_findings(self, provider: str) -> list[Finding]:
+        """``provider``'s findings: each failed feed as ``data unavailable`` (unknown), then
+        the provider's own findings on the data of the feeds that did not fail — what
+        :func:`pupitre.check.run_checks` computes, with the same functions."""
+        runtime, feeds = self.papp.runtime, self.papp.feeds
+        connection = runtime.connections[provider]
+        out: list[Finding] = []
+        results: dict[str, object] = {}
+        for feed in connection.feeds:
+            state = feeds.state(feed.name)
+            if state.error is not None:
+                out.append(unavailable(connection.title, str(state.error), state.fetched_at))
+            elif state.has_data:
+                results[feed.name] = state.data
+        return out + connection.findings(results, runtime.clock.now())
 
-    def grtgaz_body(self) -> Text:
-        """Indicators, then the certificate-expiry warning (shown with or without data)."""
-        text = self._grtgaz_indicators()
-        for finding in self.certificate_findings(self.papp.runtime.clock.now()):
-            mark = "‼" if finding.level == "critical" else "!"
-            text.append(f"\n{mark} {finding.message}", style="bold reverse" if finding.level == "critical" else "bold")
-        return text
+    def _findings_lines(self, provider: str, key: str, *, problems_only: bool = False) -> Text:
+        """The provider's findings as lines, computed again only when its feeds' data, their
+        errors or the day changed (a GRDF ADICT park may hold 100,000 rights);
+        ``problems_only`` leaves out the "ok" lines (the tile says the same otherwise)."""
+        feeds = self.papp.feeds
+        states = [feeds.state(f.name) for f in self.papp.runtime.connections[provider].feeds]
+        signature: tuple[object, ...] = (
+            *[(id(s.data), s.fetched_at, str(s.error)) for s in states],
+            self.papp.runtime.clock.now().date(),
+            problems_only,
+        )
+        cached = self._computed.get(provider)
+        if cached is None or cached[0] != signature:
+            findings = self.provider_findings(provider)
+            if problems_only:
+                findings = [f for f in findings if f.level != "ok"]
+            cached = (signature, findings_text(findings, key=key))
+            self._computed[provider] = cached
+        return cached[1]
 
-    def _grtgaz_indicators(self) -> Text:
+    # -- drawing ---------------------------------------------------------------------------------
+    def redraw(self) -> None:
+        """A feed, the outbox or a follow-up reported: findings and store reads again."""
+        omega_counts = self.omega_counts()
+        switchgrid_problems = self._findings_lines("switchgrid", "6", problems_only=True)
+        self._tiles = {
+            "tile-grtgaz": self._findings_lines("grtgaz", "2"),
+            "tile-edf-oa": self._findings_lines("edf_oa", "3"),
+            # nothing watched: the way to add one says it all
+            "tile-omega": omega_counts.append_text(
+                self._findings_lines(
+                    "grdf_omega", "4", problems_only=not self.papp.runtime.store.watch_list(omega.PROVIDER)
+                )
+            ),
+            "tile-adict": self._findings_lines("grdf_adict", "5"),
+            # all fine: the "ok" finding has the counts
+            "tile-switchgrid": self.switchgrid_counts().append_text(switchgrid_problems)
+            if switchgrid_problems.plain
+            else self._findings_lines("switchgrid", "6"),
+        }
+        for body in self._tiles.values():
+            body.rstrip()
+        self._edf_deadline = self.edf_oa_deadline()
+        self.tick()
+
+    def tick(self) -> None:
+        """Repaint what moves with time, from memory only (no store read here)."""
+        tiles = self._tiles
+        if not tiles:
+            return
+        now = self.papp.runtime.clock.now()
+        bodies = dict(tiles)
+        bodies["tile-grtgaz"] = self.grtgaz_header(now).append_text(tiles["tile-grtgaz"])
+        if self._edf_deadline is not None:
+            bodies["tile-edf-oa"] = (
+                tiles["tile-edf-oa"]
+                .copy()
+                .append(f"\n  deadline {self._edf_deadline:%H:%M} in {countdown(now, self._edf_deadline)}")
+            )
+        for tile, body in bodies.items():
+            self.query_one(f"#{tile} .tile-body", Static).update(body)
+
+    def grtgaz_header(self, now: dt.datetime) -> Text:
+        """The worst colour now and the next announced change, counted down (§3.2.2.1)."""
         state = self.papp.feeds.state(GRTGAZ_FEED)
         sites = list(state.data or [])
         text = Text()
         if not sites:
-            text.append("No indicator data yet." if state.error is None else "No indicator data.", style="bold")
+            text.append("No indicator data yet.\n" if state.error is None else "No indicator data.\n", style="bold")
             return text
-        now = self.papp.runtime.clock.now()
-        applied = rules.applied_sites(sites, now)  # announced changes count from their time (§3.2.2.1)
-        sites = [a.site for a in applied]
+        # announced changes count from their application time, even paused or stale (§3.2.2.1)
+        sites = [applied.site for applied in rules.applied_sites(sites, now)]
         worst = rules.worst_status_across(sites)
         counts = status_counts(sites)
         text.append("Worst now: ")
@@ -250,19 +246,54 @@ class OverviewScreen(PupitreScreen):
             )
         else:
             text.append("Next: no change announced\n", style="dim")
-        attention = [a for a in applied if a.worst() is not IndicatorStatus.GREEN]
-        attention.sort(key=lambda a: -rules.severity(a.worst()))
-        for entry in attention[:MAX_ATTENTION_LINES]:
-            site = entry.site
-            bad = [flex for flex, ind in site.currentIndicator.indicators() if ind.status is not IndicatorStatus.GREEN]
-            status = entry.worst()
-            text.append(f"  {GLYPHS[status]} {WORDS[status]} ", style=status_style(self.app, status))
-            words = [FLEX_SHORT[f] + ("*" if f in entry.announced else "") for f in bad]
-            words += [f"{FLEX_SHORT[c.flex]} at {c.applies_at:%H:%M}" for c in rules.upcoming_changes([site], now)]
-            text.append(f"{site.site_label} ({site.mesh_label}): {', '.join(words)}\n")
-        if any(a.announced for a in applied):
-            text.append("  * applied as announced, not re-read from GRTgaz since\n", style="dim")
-        if len(attention) > MAX_ATTENTION_LINES:
-            text.append(f"  … and {len(attention) - MAX_ATTENTION_LINES} more (press 2)\n", style="dim")
-        text.rstrip()
         return text
+
+    def edf_oa_deadline(self) -> dt.datetime | None:
+        """The acknowledgement deadline, while acknowledgements are missing and it has not passed."""
+        feeds = self.papp.feeds
+        order = feeds.state(edf_oa.CURTAILMENTS_FEED).data
+        if order is None:
+            return None
+        settings = self.papp.runtime.settings.edf_oa
+        summary = edf_oa_rules.ack_summary(
+            order,
+            feeds.state(edf_oa.ACKS_FEED).data,
+            self.papp.runtime.clock.now(),
+            edf_oa_rules.parse_hhmm(settings.ack_deadline),
+        )
+        return summary.deadline if summary.missing and summary.level != "critical" else None
+
+    def omega_counts(self) -> Text:
+        """Counts by status (the watch-list is read from the store here, on events)."""
+        store = self.papp.runtime.store
+        watched = store.watch_list(omega.PROVIDER)
+        tracked = self.papp.feeds.state(omega.REQUESTS_FEED).data or {}
+        text = Text()
+        if not watched:
+            return text.append("No request watched yet: press 4, then a to add one.\n", style="dim")
+        counts: dict[str, int] = {}
+        for item in tracked.values():
+            if item.demande is not None:
+                label = item.demande.statut_externe_demande.libelle or item.demande.statut_externe_demande.code
+                counts[label] = counts.get(label, 0) + 1
+        text.append(
+            f"{len(watched)} watched: "
+            + ", ".join(f"{n} {label}" for label, n in sorted(counts.items(), key=lambda kv: -kv[1])[:4])
+            + "\n"
+        )
+        return text
+
+    def switchgrid_counts(self) -> Text:
+        """Asks waiting for their signature, orders running or failed."""
+        session = self.papp.runtime.connections[switchgrid.PROVIDER].session
+        state = self.papp.feeds.state(switchgrid.FEED)
+        text = Text()
+        if not state.has_data and not session.followed():
+            return text.append("No Switchgrid data yet.\n" if state.error is None else "", style="bold")
+        data = session.current(state.data)
+        pending, running, failed = data.pending_signature(), data.running(), data.failed()
+        text.append(f"{len(pending)} ask(s) awaiting signature", style="bold" if pending else "")
+        text.append(f" · {len(running)} order(s) running")
+        if failed:
+            text.append(f" · ✗ {len(failed)} failed", style="bold")
+        return text.append("\n")

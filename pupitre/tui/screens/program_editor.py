@@ -12,9 +12,10 @@ to the next hour, ``Esc`` drops it. A row of 24 values pasted (tab, ``;``, CSV, 
 line) fills the whole program, or ``v`` opens a box to paste into.
 
 Sending (``s``) lists what will be sent and asks for confirmation; the program is then
-written to the outbox (kept until GRTgaz answered) and its status followed until
-ACCEPTED or REFUSED, with GRTgaz's comment (§13.3). ``x`` writes it as the e-mail
-fallback CSV (chapter 6), which the screen offers when sending fails.
+written to the outbox (kept until GRTgaz answered), and the app follows its feasibility
+until ACCEPTED or REFUSED, with GRTgaz's comment (§13.3) — also once the operator has left
+the editor, and after a restart. ``x`` writes it as the e-mail fallback CSV (chapter 6),
+which the screen offers when sending fails.
 """
 
 from __future__ import annotations
@@ -31,12 +32,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.notifications import SeverityLevel
 from textual.widgets import DataTable, Footer, Input, Static
 
-from pupitre.providers.core.clock import format_age
 from pupitre.providers.core.errors import ApiError
-from pupitre.providers.grtgaz import rules
+from pupitre.providers.core.outbox_words import OutboxState
+from pupitre.providers.grtgaz import feasibility, rules
 from pupitre.providers.grtgaz.drafts import (
     SLOTS,
     Draft,
@@ -55,24 +55,29 @@ from pupitre.providers.grtgaz.feeds import (
     SitePrograms,
     adjustable_from,
     declaration_payload,
-    feasibility_sentence,
     pending_declarations,
     stored_shortage,
     version_of,
 )
 from pupitre.providers.grtgaz.models import FeasibilityStatus, Flex, IndicatorStatus
 from pupitre.providers.grtgaz.sites import site_by_id
+from pupitre.tui.formats import FLEX_SHORT, age_text, feasibility_text
 from pupitre.tui.outbox import submit_after_confirmation
 from pupitre.tui.screens.base import PupitreScreen
-from pupitre.tui.screens.programs import FLEX_SHORT, status_text
 from pupitre.tui.widgets.header import HeaderBar
 from pupitre.tui.widgets.indicators import GLYPHS, WORDS
+from pupitre.tui.widgets.outbox_status import outbox_status
 
 if TYPE_CHECKING:
     from pupitre.providers.grtgaz.models import HmsProfile, InputHmsProfile
 
 log = logging.getLogger("pupitre.grtgaz")
-FOLLOW_SECONDS = 2.0
+#: what the operator can do while a sent program waits or once it was refused
+SENT_HINTS = {
+    OutboxState.RETRYING: "x: export for e-mail",
+    OutboxState.HELD: "x: export for e-mail",
+    OutboxState.NOT_ACCEPTED: "n: correct it under the next version",
+}
 
 
 class ValueInput(Input):
@@ -93,16 +98,16 @@ class ValueInput(Input):
 
 @dataclass
 class Sent:
-    """The declaration sent from this editor: its outbox item and what GRTgaz says."""
+    """The declaration sent from this editor: its outbox item and GRTgaz's verdict, once
+    the app's follow-up has settled it (:mod:`pupitre.providers.grtgaz.feasibility`)."""
 
     item_id: int
     program_id: str
     profile: "HmsProfile | None" = None
-    audited: bool = False
 
 
 class ProgramEditorScreen(PupitreScreen):
-    FEEDS = (INDICATORS_FEED,)
+    FEEDS = (INDICATORS_FEED, feasibility.TOPIC)
     FORM = True
     BINDINGS = [
         Binding("enter", "edit_value", "Edit hour", id="editor.edit", show=False),
@@ -294,10 +299,13 @@ class ProgramEditorScreen(PupitreScreen):
 
     # -- drawing -----------------------------------------------------------------------
     def redraw(self) -> None:
-        """Indicators changed (or the screen came back): check again, repaint all."""
+        """Indicators changed, a verdict was read (or the screen came back): check again,
+        repaint all."""
         if self.sent is None:
             self._build_context()
             self._run_check()
+        elif self.sent.profile is None:  # settled by the app's follow-up, in this process or another
+            self.sent.profile = feasibility.verdict_of(self.papp.runtime.store, self.sent.program_id)
         self._draw_rows()
         self._draw_lines()
 
@@ -435,21 +443,13 @@ class ProgramEditorScreen(PupitreScreen):
         if item is None:
             return text.append("not in the outbox any more", style="bold")
         profile = self.sent.profile
-        if item.status == "pending":
-            text.append("SENDING" if self.papp.outbox.running else "WAITING FOR THE API", style="bold reverse")
-            if item.last_error:
-                text.append(
-                    f" — {item.last_error} (attempt {item.attempts}); kept in the outbox and "
-                    "retried · x: export for e-mail"
-                )
-        elif item.status == "failed":
-            text.append("NOT ACCEPTED", style="bold reverse")
-            text.append(f" — {item.last_error} · n: correct it under the next version")
-        elif item.status == "delivered":
+        if item.status != "delivered":
+            text.append_text(outbox_status(self.papp, item, SENT_HINTS))
+        else:
             if profile is None or not profile.status.decided:
                 text.append("received by GRTgaz, feasibility being checked…", style="bold")
             else:
-                text.append_text(status_text(profile.status))
+                text.append_text(feasibility_text(profile.status))
                 if profile.comment:
                     text.append(f" — {profile.comment}")
                     codes = [
@@ -461,10 +461,7 @@ class ProgramEditorScreen(PupitreScreen):
                         text.append("\n" + "; ".join(codes), style="dim")
                 if profile.status is FeasibilityStatus.REFUSED:
                     text.append("\nn: edit the next version from this one", style="dim")
-        else:
-            text.append(item.status)
-        age = format_age((self.now() - item.updated_at).total_seconds())
-        text.append(f" ({age} ago)", style="dim")
+        text.append(f" {age_text(self.now(), item.updated_at)}", style="dim")
         return text
 
     # -- editing -----------------------------------------------------------------------
@@ -661,7 +658,6 @@ class ProgramEditorScreen(PupitreScreen):
         def queued(item_id: int) -> None:
             self.sent = Sent(item_id, profile.hmsProfileId)
             self.notify(f"{profile.hmsProfileId} saved in the outbox (#{item_id}) and being sent.", timeout=5)
-            self.set_interval(FOLLOW_SECONDS, self._follow)
             self._close_input()
 
         submit_after_confirmation(
@@ -672,37 +668,6 @@ class ProgramEditorScreen(PupitreScreen):
             ProgramConfirmScreen(profile, self.draft, summary_text(self.check)),
             queued,
         )
-
-    async def _follow(self) -> None:
-        """After delivery, read the program back until GRTgaz decided (§13.3)."""
-        sent = self.sent
-        if sent is None or (sent.profile is not None and sent.profile.status.decided):
-            return
-        item = self.papp.runtime.outbox.item(sent.item_id)
-        if item is None or item.status != "delivered":
-            self._draw_status()
-            return
-        try:
-            found = await self.session.program(sent.program_id)
-        except ApiError as error:
-            log.warning("following %s: %s", sent.program_id, error)
-            return
-        if found is None:
-            return
-        sent.profile = found
-        if found.status.decided and not sent.audited:
-            sent.audited = True
-            self.papp.runtime.store.audit(
-                PROVIDER, "feasibility", found.status.value, self.now(), feasibility_sentence(found)
-            )
-            severity: SeverityLevel = "information" if found.status is FeasibilityStatus.ACCEPTED else "error"
-            self.notify(
-                escape(feasibility_sentence(found)),
-                title=f"Program {found.status.value}",
-                severity=severity,
-                timeout=20,
-            )
-        self._draw_status()
 
     def action_new_version(self) -> None:
         """After sending: the next version, starting from what was sent. GRTgaz's programs

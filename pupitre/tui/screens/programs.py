@@ -39,8 +39,9 @@ from pupitre.providers.grtgaz.feeds import (
     payload_profile,
     version_of,
 )
-from pupitre.providers.grtgaz.models import FeasibilityStatus, Flex
+from pupitre.providers.grtgaz.models import Flex
 from pupitre.providers.grtgaz.sites import site_by_id
+from pupitre.tui.formats import FLEX_SHORT, feasibility_text
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.charts import hbar, sparkline
 from pupitre.tui.widgets.fitted_table import FittedTable
@@ -53,19 +54,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pupitre.grtgaz")
 BAR_WIDTH = 10
-STATUS_GLYPH = {FeasibilityStatus.ACCEPTED: "✓", FeasibilityStatus.REFUSED: "✗", FeasibilityStatus.PENDING: "…"}
-STATUS_WORD = {
-    FeasibilityStatus.ACCEPTED: "ACCEPTED",
-    FeasibilityStatus.REFUSED: "REFUSED",
-    FeasibilityStatus.PENDING: "pending",
-}
-FLEX_SHORT = {Flex.Q_TO_QMINUS: "Q→Q-", Flex.PARTIAL: "part.", Flex.Q_TO_QPLUS: "Q→Q+"}
-
-
-def status_text(status: FeasibilityStatus) -> Text:
-    """A feasibility status as glyph + word (never colour alone); REFUSED in reverse video."""
-    style = {"ACCEPTED": "bold", "REFUSED": "bold reverse", "PENDING": "italic"}[status.value]
-    return Text(f"{STATUS_GLYPH[status]} {STATUS_WORD[status]}", style=style)
 
 
 def day_label(day: dt.date, now: dt.datetime) -> str:
@@ -101,7 +89,7 @@ def program_detail(profile: "HmsProfile") -> Text:
     text = Text()
     text.append(f"{profile.hmsProfileId}\n", style="bold")
     text.append("status ")
-    text.append_text(status_text(profile.status))
+    text.append_text(feasibility_text(profile.status))
     text.append("\n")
     if profile.comment:
         text.append(f"“{profile.comment}”\n")
@@ -346,7 +334,7 @@ class ProgramsScreen(PupitreScreen):
             table.add_row(
                 Text(str(version_of(profile.hmsProfileId))),
                 Text(f"{profile.declarationDateTime:%d/%m %H:%M}"),
-                status_text(profile.status),
+                feasibility_text(profile.status),
                 key=profile.hmsProfileId,
             )
         for item in self.outbox_items():

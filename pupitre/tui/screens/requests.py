@@ -23,7 +23,7 @@ from pupitre.providers.core.clock import format_age
 from pupitre.providers.core.imports import MAX_IMPORT_BYTES, read_import
 from pupitre.providers.core.search import search_key
 from pupitre.providers.grdf_omega import rules
-from pupitre.providers.grdf_omega.feeds import PROVIDER, REQUESTS_FEED, Tracked, unseen
+from pupitre.providers.grdf_omega.feeds import PROVIDER, REQUESTS_FEED, OmegaSession, Tracked, unseen
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.screens.confirm import ConfirmScreen
 from pupitre.tui.widgets.feed_status import FeedStatus
@@ -87,8 +87,8 @@ class RequestsScreen(PupitreScreen):
 
     # -- data --------------------------------------------------------------------------
     @property
-    def session(self) -> Any:
-        return self.papp.runtime.connections[PROVIDER].session
+    def session(self) -> OmegaSession:
+        return self.papp.runtime.connections[PROVIDER].session_as(OmegaSession)
 
     def tracked(self) -> dict[str, Tracked]:
         """The last refresh, overlaid with the last one's errors when every read failed (each
@@ -236,8 +236,7 @@ class RequestsScreen(PupitreScreen):
                 numbers.append(rules.validate_numero(text))
             except rules.NumeroError as error:
                 bad.append(str(error))
-        store, now = self.papp.runtime.store, self.papp.runtime.clock.now()
-        added = store.watch_add(PROVIDER, numbers, now) if numbers else []
+        added = self.session.watch(numbers)
         duplicates = len(numbers) - len(added)
         if single and bad:
             self.notify(escape(bad[0]), title="Not added", severity="error", timeout=8)
@@ -255,7 +254,6 @@ class RequestsScreen(PupitreScreen):
             self.app.push_screen(RefusedLinesScreen("Import into the watch-list", message + ".", bad))
         self.notify(escape(message), title="Watch-list", severity="warning" if bad else "information", timeout=10)
         if added:
-            store.audit(PROVIDER, "watch add", "ok", now, ", ".join(added[:20]))
             self.papp.feeds.refresh(REQUESTS_FEED, forced=True)
         self.redraw()
         return True
@@ -266,8 +264,7 @@ class RequestsScreen(PupitreScreen):
             return
 
         def done(yes: bool | None) -> None:
-            if yes and self.papp.runtime.store.watch_remove(PROVIDER, numero):
-                self.papp.runtime.store.audit(PROVIDER, "watch remove", "ok", self.papp.runtime.clock.now(), numero)
+            if yes and self.session.unwatch(numero):
                 self.notify(f"{numero} removed from the watch-list.", timeout=4)
                 self.redraw()
 

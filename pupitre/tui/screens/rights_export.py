@@ -2,7 +2,8 @@
 (data kind and period, checked by field; what it costs against today's GRDF quota,
 recomputed as the form changes; refused when it does not fit) and the run (a worker, a
 progress line on the screen, ``e`` again to cancel; the files are written at the end,
-marked partial when the run stopped early). The rules live in
+marked partial when the run stopped early). The run is the app's, not the screen's: it
+goes on whatever screen the operator is on, and its end is notified. The rules live in
 :mod:`pupitre.providers.grdf_adict.export`.
 """
 
@@ -21,7 +22,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static
 
-from pupitre.providers.core.files import CsvJournal, export_dir
+from pupitre.providers.core.files import export_dir
 from pupitre.providers.grdf_adict import export
 from pupitre.providers.grdf_adict.feeds import PROVIDER
 from pupitre.tui.forms import KeepsTyping
@@ -161,17 +162,32 @@ class ExportDialog(KeepsTyping, ModalScreen["ExportRequest | None"]):
 
 
 class ExportController:
-    """The export of one access-rights screen: at most one run at a time; its progress
-    line (``#rights-export``) says done/total, refused, time left and how to cancel."""
+    """The export dialogs of one access-rights screen. The run itself is the app's
+    (:meth:`pupitre.tui.runners.Runners.start_export`): at most one at a time, going on
+    whatever screen the operator is on; its progress line (``#rights-export``) says
+    done/total, refused, time left and how to cancel (:meth:`draw`)."""
 
     def __init__(self, screen: Any) -> None:
         self.screen = screen
-        self.run: export.ExportRun | None = None
-        self.running = False
 
     @property
     def papp(self) -> Any:
         return self.screen.papp
+
+    @property
+    def job(self) -> export.ExportJob | None:
+        """The app's export under way, or the last one."""
+        job: export.ExportJob | None = self.papp.runners.export
+        return job
+
+    @property
+    def run(self) -> export.ExportRun | None:
+        """What the app's export under way (or the last one) has read."""
+        return self.job.run if self.job is not None else None
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None and self.job.running
 
     def line(self, text: Text | None) -> None:
         widget = self.screen.query_one("#rights-export", Static)
@@ -179,26 +195,39 @@ class ExportController:
         if text is not None:
             widget.update(text)
 
+    def draw(self) -> None:
+        """The progress line of the export under way, or how the last one ended."""
+        job = self.job
+        if job is None:
+            self.line(None)
+        elif job.outcome is not None:
+            self.line(Text(job.outcome.line, style="" if job.outcome.outcome == "complete" else "bold"))
+        elif job.run.cancel_requested:
+            self.line(Text(job.run.progress(self._rate()) + " · stopping after the call under way…", style="bold"))
+        else:
+            self.line(Text(job.run.progress(self._rate()) + " · e: cancel (what was fetched is kept)", style="bold"))
+
     def start(self) -> None:
         """``e``: the dialog, a confirmation, then the run — or, while one runs, cancel it."""
         from pupitre.tui.screens.confirm import ConfirmScreen
 
-        if self.running and self.run is not None:
-            run = self.run
+        job = self.job
+        if job is not None and job.running:
 
             def stop(yes: bool | None) -> None:
-                if yes and self.running:
-                    run.cancel_requested = True
-                    self.line(Text(run.progress(self._rate()) + " · stopping after the call under way…", style="bold"))
+                if yes and job.running:
+                    job.run.cancel_requested = True
+                    self.draw()
 
             self.screen.app.push_screen(
                 ConfirmScreen("Stop the export? No further call is made; what was fetched is written, marked partial."),
                 stop,
             )
             return
-        session = self.papp.runtime.connections[PROVIDER].session
+        runtime = self.papp.runtime
+        session = runtime.connections[PROVIDER].session
         client = session.client
-        today = self.papp.runtime.clock.now().date()
+        today = runtime.clock.now().date()
         directory = export_dir(session.settings.export_dir, session.ctx.data_dir)
         left = export.cut_short(directory)
         if left:
@@ -224,9 +253,8 @@ class ExportController:
                     self.screen.notify("Cancelled: nothing sent.", timeout=4)
                     return
                 run = export.ExportRun(request.selection.kind, request.period, request.selection.pces)
-                started = self.papp.runtime.clock.now()
                 try:
-                    journal = export.open_journal(run, directory, started)
+                    job = export.ExportJob.open(run, client, directory, runtime.store, runtime.clock)
                 except OSError as error:
                     self.screen.notify(
                         escape(f"Cannot write in {directory}: {error.strerror or error}. Nothing sent."),
@@ -235,13 +263,8 @@ class ExportController:
                         timeout=20,
                     )
                     return
-                self.run, self.running = run, True
-                self.line(Text(run.progress(self._rate()) + " · e: cancel", style="bold"))
-                self.screen.run_worker(
-                    self._work(run, client, today, directory, started, journal),
-                    group="adict-export",
-                    exit_on_error=False,
-                )
+                self.papp.runners.start_export(job)
+                self.draw()
 
             self.screen.app.push_screen(
                 ConfirmScreen(
@@ -258,62 +281,3 @@ class ExportController:
     def _rate(self) -> float | None:
         limiter = self.papp.runtime.connections[PROVIDER].session.client.limiter
         return limiter.per_second if limiter else None
-
-    def _progress(self) -> None:
-        if self.run is not None and self.running:
-            self.line(Text(self.run.progress(self._rate()) + " · e: cancel (what was fetched is kept)"))
-
-    async def _work(
-        self,
-        run: export.ExportRun,
-        client: Any,
-        today: dt.date,
-        directory: Any,
-        started: dt.datetime,
-        journal: CsvJournal,
-    ) -> None:
-        def keep(pce: str, readings: list[Any]) -> None:
-            try:
-                journal.add(export.journal_rows(run, pce, readings))
-            except OSError as error:  # a full disk: stop calling, what was fetched is still in memory
-                run.stopped = f"cannot write {journal.path.name}: {error.strerror or error}"
-                run.cancel_requested = True
-
-        try:
-            await export.run_export(run, client, today, on_progress=self._progress, on_data=keep)
-        except Exception as error:  # never a traceback: keep what was fetched, say why
-            run.stopped = f"unexpected error: {type(error).__name__}: {error}"
-        finally:
-            self.running = False
-            journal.close()
-        self._finish(run, directory, started, journal)
-
-    def _finish(self, run: export.ExportRun, directory: Any, started: dt.datetime, journal: CsvJournal) -> None:
-        runtime = self.papp.runtime
-        now = runtime.clock.now()
-        outcome = "partial" if run.partial else "complete"
-        if run.done == 0:
-            journal.discard()
-            runtime.store.audit(PROVIDER, export.AUDIT_ACTION, "not started", now, run.summary())
-            self.line(Text(f"⚠ Nothing exported — {run.stopped or 'no PCE was read'}", style="bold"))
-            return
-        try:
-            files = export.write_export(run, directory, started)
-        except OSError as error:
-            detail = (
-                f"{run.summary()}; could not write in {directory}: {error.strerror or error}; "
-                f"what was fetched is in {journal.path}"
-            )
-            runtime.store.audit(PROVIDER, export.AUDIT_ACTION, "not written", now, detail)
-            self.line(Text(f"⚠ Export NOT written — {detail}", style="bold"))
-            self.screen.notify(escape(detail), severity="error", timeout=20)
-            return
-        journal.discard()
-        where = (
-            f" → {files.data.name}"
-            + (f" and {files.refused.name} (refused, not fetched)" if files.refused else "")
-            + f" in {files.data.parent}"
-        )
-        runtime.store.audit(PROVIDER, export.AUDIT_ACTION, outcome, now, run.summary() + where)
-        glyph = "⚠ Partial export" if run.partial else "✓ Exported"
-        self.line(Text(f"{glyph} {run.summary()}{where}", style="bold" if run.partial else ""))

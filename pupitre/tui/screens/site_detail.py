@@ -17,8 +17,9 @@ from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.feeds import stored_timeline
 from pupitre.providers.grtgaz.models import Flex, Indicator, IndicatorStatus, SiteIndicators
 from pupitre.providers.grtgaz.sites import site_by_id
+from pupitre.tui.formats import FLEX_SHORT, countdown
 from pupitre.tui.screens.base import PupitreScreen
-from pupitre.tui.screens.flexibility import ANNOUNCED_MARK, FEED, FLEX_SHORT, countdown
+from pupitre.tui.screens.flexibility import ANNOUNCED_MARK, FEED
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
 from pupitre.tui.widgets.indicators import GLYPHS, status_style, status_text

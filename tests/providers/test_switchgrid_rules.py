@@ -169,7 +169,14 @@ def test_since_until_forms(form: str, expected: dt.datetime) -> None:
     assert form in rules.INSTANT_FORMS or "2024-07" in form
 
 
-@pytest.mark.parametrize("bad", ["10/12/2024", "2024-13-01", "2024-12-10T00:00:00[Mars/Olympus]", ""])
+def test_since_until_typed_as_french_dates() -> None:
+    """``10/12/2024`` is the 10th of December, as typed in France (issue 17), with or without a time."""
+    assert rules.parse_instant("10/12/2024") == rules.parse_instant("2024-12-10")
+    assert rules.parse_instant("10/12/2024 9:30") == rules.parse_instant("2024-12-10T09:30")
+    assert rules.parse_instant("10/12/2024T00:00:00[Europe/Paris]") == dt.datetime(2024, 12, 9, 23, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("bad", ["32/12/2024", "2024-13-01", "2024-12-10T00:00:00[Mars/Olympus]", ""])
 def test_since_until_refused(bad: str) -> None:
     with pytest.raises(RuleError):
         rules.parse_instant(bad)

@@ -6,6 +6,7 @@ pupitre config path|show|check|edit  settings (check: every problem with its lin
 pupitre keys                      every key binding id, its key and remapped key
 pupitre secrets set|delete|where  secrets (keyring or user-only credentials file)
 pupitre store check|backup [PATH]  the local store's integrity; a consistent copy
+pupitre store migrate             upgrade the store's schema (the team's PostgreSQL database)
 pupitre sandbox serve             serve the simulators on loopback
 pupitre outbox [release|drop]     held and pending actions of every environment
 pupitre audit [--all]             the audit log, with each line's environment

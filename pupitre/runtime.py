@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, NoReturn
@@ -205,7 +206,13 @@ def build_runtime(
     clock = clock or SystemClock()
     notice = None
     if store is None:
-        store, notice = open_store(data_dir / config.store_path().name, clock.now())
+        url = store_url(settings)
+        if url:
+            from pupitre.providers.core.store_pg import PostgresStore
+
+            store = PostgresStore(url)
+        else:
+            store, notice = open_store(data_dir / config.store_path().name, clock.now())
     ctx = ProviderContext(
         clock=clock,
         store=store,
@@ -219,6 +226,16 @@ def build_runtime(
     force = sandbox or settings.app.sandbox
     sandboxed = set(PROVIDERS) if force else {name for name in PROVIDERS if not declared(name, settings, ctx.secrets)}
     return Runtime(settings, ctx, sandboxed, owns_store=owns_store, store_notice=notice)
+
+
+def store_url(settings: Settings) -> str:
+    """The team's PostgreSQL store: ``PUPITRE_STORE_URL``, else ``[store] url``; "" = the local file."""
+    from pupitre.providers.core.store_pg import check_url
+
+    url = os.environ.get("PUPITRE_STORE_URL", "")
+    if url:
+        return check_url(url, where="PUPITRE_STORE_URL")
+    return settings.store.url
 
 
 def environment_of(provider: str, settings: Settings, *, sandboxed: bool) -> Environment:

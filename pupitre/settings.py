@@ -112,6 +112,29 @@ class AppSettings(Section):
         return value
 
 
+class StoreSettings(Section):
+    """Where pupitre keeps its data: the local SQLite file (default), or a PostgreSQL database
+    shared by a team (team mode; ``PUPITRE_STORE_URL`` overrides it)."""
+
+    url: str = Field(
+        "",
+        description='PostgreSQL database shared by the team, e.g. "postgresql://pupitre@db.example/pupitre" '
+        '(no password here: ~/.pgpass); "" = the local file',
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_without_password(cls, value: str) -> str:
+        from pupitre.providers.core.store_pg import check_url
+
+        if not value:
+            return value
+        try:
+            return check_url(value, where="[store] url")
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+
+
 class GrtgazSettings(Section):
     """GRTgaz SFM (flexibility): indicators, programs, declarations."""
 
@@ -311,6 +334,7 @@ class Settings(BaseModel):
     grdf_omega: GrdfOmegaSettings = Field(default_factory=GrdfOmegaSettings)
     grdf_adict: GrdfAdictSettings = Field(default_factory=GrdfAdictSettings)
     switchgrid: SwitchgridSettings = Field(default_factory=SwitchgridSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
 
     @classmethod
     def sections(cls) -> dict[str, type[Section]]:

@@ -29,15 +29,23 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, Protocol
 
 import orjson
 
 from pupitre.providers.core.checks import Level
 from pupitre.providers.core.environments import SANDBOX
 
+#: The schema's history, one entry per version, for both backends: written in SQLite's spelling,
+#: which :func:`pupitre.providers.core.store_pg.postgres_sql` translates for PostgreSQL
+#: (``INTEGER PRIMARY KEY AUTOINCREMENT`` → an identity column, ``REAL`` → ``DOUBLE PRECISION``,
+#: ``TEXT`` → ``TEXT COLLATE "C"``: SQLite's byte order). A new migration is one more entry;
+#: it stays in the portable subset (``ALTER TABLE … ADD COLUMN``, ``CREATE TABLE|INDEX``,
+#: ``INSERT … SELECT``, ``ON CONFLICT``) and uses no ``rowid`` (PostgreSQL has none; the old ones
+#: below run on PostgreSQL on empty tables only, where it is translated to ``ctid``).
 MIGRATIONS: list[str] = [
     # 1: the initial schema.
     """
@@ -161,6 +169,24 @@ MIGRATIONS: list[str] = [
     DROP INDEX quota_calls_by_credential;
     CREATE INDEX quota_calls_by_credential ON quota_calls (env, credential, at);
     """,
+    # 6: watch-lists keep their order in a column of their own (SQLite's rowid, which gave it,
+    # does not exist in PostgreSQL). A PostgreSQL store starts at this schema with empty tables:
+    # its "rowid" (ctid) below orders no row.
+    """
+    CREATE TABLE watchlist_ordered (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        env TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        key TEXT NOT NULL,
+        added_at TEXT NOT NULL,
+        seen TEXT,
+        UNIQUE (env, provider, key)
+    );
+    INSERT INTO watchlist_ordered (env, provider, key, added_at, seen)
+        SELECT env, provider, key, added_at, seen FROM watchlist ORDER BY added_at, rowid;
+    DROP TABLE watchlist;
+    ALTER TABLE watchlist_ordered RENAME TO watchlist;
+    """,
 ]
 
 OUTBOX_PENDING = "pending"
@@ -185,6 +211,17 @@ class StoreWriteError(StoreError):
 
 class StoreDamaged(StoreError):
     """The file is not a sound SQLite database (a corrupted page, not a database at all)."""
+
+
+class StoreUnreachable(StoreWriteError):
+    """The store's server (PostgreSQL) does not answer; the message says since when."""
+
+
+class Cursor(Protocol):
+    """What the store's methods read from a statement's cursor (sqlite3's and psycopg's)."""
+
+    @property
+    def rowcount(self) -> int: ...
 
 
 _FULL = ("database or disk is full", "disk is full")
@@ -274,12 +311,22 @@ def _json_bytes(payload: Any) -> bytes:
 
 
 class Store:
-    """Thread-safe access to the SQLite file (one connection, one lock)."""
+    """Thread-safe access to the SQLite file (one connection, one lock).
+
+    :class:`pupitre.providers.core.store_pg.PostgresStore` is the same store on PostgreSQL: it
+    overrides the connection, transactions, migrations and the few hooks below that differ
+    (:meth:`clock`, :meth:`_lock_credential`, :attr:`_skip_locked`); every query is shared."""
+
+    #: Appended to the ``SELECT`` of a claim: PostgreSQL's row lock (SQLite locks the whole file).
+    _skip_locked = ""
+    #: Where the store is, for messages (a file, or a PostgreSQL URL without its password).
+    location = ""
 
     def __init__(self, path: Path | str, *, problem: str = "") -> None:
         """Open (create, check, migrate) the store; :class:`StoreError` if it cannot be.
         ``problem`` (an in-memory stand-in only): why nothing can be saved."""
         self.path = Path(path)
+        self.location = str(self.path)
         #: False for the in-memory stand-in: nothing written to it survives the process.
         self.durable = str(self.path) != ":memory:"
         self.problem = problem
@@ -354,6 +401,15 @@ class Store:
         with self._lock:
             self._db.close()
 
+    def clock(self) -> float:
+        """The clock the quota windows of this store are kept on, shared by every process that
+        uses the store: the host's monotonic clock (a SQLite file is on one host)."""
+        return time.monotonic()
+
+    def _lock_credential(self, env: str, credential: str) -> None:
+        """Inside a transaction: make the other processes' quota takes of ``credential`` wait
+        (SQLite: ``BEGIN IMMEDIATE`` has already locked the whole file)."""
+
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
         """One transaction for several writes: all of them reach the disk, or none."""
@@ -419,7 +475,7 @@ class Store:
         )
         return {r[0] for r in rows}
 
-    def _exec(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+    def _exec(self, sql: str, params: tuple[Any, ...] = ()) -> Cursor:
         with self._lock:
             return self._do(self._db.execute, sql, params)  # type: ignore[no-any-return]  # sqlite3's own type
 
@@ -470,11 +526,12 @@ class Store:
 
     # -- outbox ------------------------------------------------------------------------
     def outbox_add(self, provider: str, action: str, payload: Any, now: dt.datetime) -> int:
-        cursor = self._exec(
-            "INSERT INTO outbox (env, provider, action, payload, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+        rows = self._query(
+            "INSERT INTO outbox (env, provider, action, payload, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             (self.env_of(provider), provider, action, json.dumps(payload), _iso(now), _iso(now)),
         )
-        return int(cursor.lastrowid or 0)
+        return int(rows[0][0])
 
     def outbox_update(
         self,
@@ -560,7 +617,8 @@ class Store:
         scope, params = self._row_scope()
         with self.batch():
             rows = self._query(
-                f"SELECT status, claimed_by, claim_until FROM outbox WHERE id=? AND {scope}", (item_id, *params)
+                f"SELECT status, claimed_by, claim_until FROM outbox WHERE id=? AND {scope}{self._skip_locked}",
+                (item_id, *params),
             )
             status, holder, holder_until = rows[0] if rows else (None, None, None)
             free = holder is None or holder == owner or (holder_until or 0.0) < now or not alive(holder)
@@ -622,7 +680,7 @@ class Store:
         with self.batch():
             for key in keys:
                 cursor = self._exec(
-                    "INSERT OR IGNORE INTO watchlist (env, provider, key, added_at) VALUES (?, ?, ?, ?)",
+                    "INSERT INTO watchlist (env, provider, key, added_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     (env, provider, key, _iso(now)),
                 )
                 if cursor.rowcount:
@@ -641,7 +699,7 @@ class Store:
         return [
             (r[0], r[1])
             for r in self._query(
-                "SELECT key, seen FROM watchlist WHERE env=? AND provider=? ORDER BY added_at, rowid",
+                "SELECT key, seen FROM watchlist WHERE env=? AND provider=? ORDER BY added_at, id",
                 (self.env_of(provider), provider),
             )
         ]
@@ -674,8 +732,8 @@ class Store:
         """Take one call of ``credential``'s quota for every process on this store, atomically.
 
         The rate is a sliding window: at most ``window`` calls in any ``period`` seconds; ``now``
-        is on a clock every process of the host shares (``time.monotonic``) — a clock is read
-        once the transaction holds the store, so no other process's stamp is later than it
+        is on a clock every process on this store shares (:meth:`clock`) — a clock is read
+        once the transaction holds the credential's lock, so no other process's stamp is later than it
         (slots move to their answer's time: :meth:`quota_answered`). Returns ``None``
         when today's ``per_day`` calls are used up (nothing taken), ``0.0`` when the call was
         taken (and counted for ``day``), else the seconds to wait before asking again.
@@ -683,13 +741,16 @@ class Store:
         Counted in the credential's environment (the simulator's calls spend no real quota)."""
         env = self.env_of(credential)
         with self.batch():
+            self._lock_credential(env, credential)
             at = now() if callable(now) else now
             return self._quota_take(env, credential, day.isoformat(), per_day, window, period, at)
 
     def quota_answered(self, credential: str, stamp: float, now: Callable[[], float]) -> None:
         """The call taken at ``stamp`` has had its answer: its slot counts from ``now()``, read
         once the transaction holds the store (as :meth:`quota_take` reads its clock)."""
+        env = self.env_of(credential)
         with self.batch():
+            self._lock_credential(env, credential)
             self._exec(
                 "UPDATE quota_calls SET at=? WHERE env=? AND credential=? AND at=?",
                 (now(), self.env_of(credential), credential, stamp),
@@ -715,7 +776,7 @@ class Store:
             self._exec("INSERT INTO quota_calls (env, credential, at) VALUES (?, ?, ?)", (env, credential, now))
         self._exec(
             "INSERT INTO quota (env, credential, day, count) VALUES (?, ?, ?, 1) "
-            "ON CONFLICT(env, credential, day) DO UPDATE SET count=count+1",
+            "ON CONFLICT(env, credential, day) DO UPDATE SET count=quota.count+1",
             (env, credential, day),
         )
         return 0.0

@@ -2,6 +2,7 @@
 
 pupitre [--sandbox]               open the dashboard
 pupitre check [--json] [--sandbox]   daily checks without the UI; exit 0 / 1 / 2
+pupitre agent [--sandbox]         headless: every feed on its schedule, the outbox, until SIGTERM
 pupitre config path|show|check|edit  settings (check: every problem with its line)
 pupitre keys                      every key binding id, its key and remapped key
 pupitre secrets set|delete|where  secrets (keyring or user-only credentials file)
@@ -66,6 +67,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     return check.main(_runtime(args), as_json=args.json)
 
 
+def cmd_agent(args: argparse.Namespace) -> int:
+    from pupitre import agent
+
+    return agent.main(_runtime(args))
+
+
 def cmd_sandbox_serve(args: argparse.Namespace) -> int:
     try:
         import uvicorn  # noqa: F401  (an optional extra: say how to get it)
@@ -125,6 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--sandbox", action="store_true", help="check against the simulators")
     check.add_argument("--clock", metavar="YYYY-MM-DDTHH:MM", help="with --sandbox: the simulated time")
     check.set_defaults(handler=cmd_check)
+    agent = sub.add_parser(
+        "agent", help="headless: poll every feed on its schedule and deliver the outbox, until SIGTERM (team mode)"
+    )
+    agent.add_argument("--sandbox", action="store_true", help="run every provider on its simulator")
+    agent.set_defaults(handler=cmd_agent)
     add_subcommands(sub)
     add_store_subcommands(sub)
     cli_outbox.add_subcommands(sub)

@@ -23,6 +23,14 @@ EXIT_FAILED = 1
 
 
 def _store() -> Store:
+    """The store the dashboards use: the team's PostgreSQL database, or the local file."""
+    from pupitre.runtime import store_url
+
+    url = store_url(config.load_settings())
+    if url:
+        from pupitre.providers.core.store_pg import PostgresStore
+
+        return PostgresStore(url)
     return Store(config.store_path())
 
 
@@ -144,9 +152,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
         store.close()
     titles = _titles()
     for entry in reversed(entries):
+        who = f"  by {entry.operator}" if entry.operator else ""
         print(
             f"{entry.at[:19]}  [{label_of(entry.env)}]  {titles.get(entry.provider, entry.provider)} · "
-            f"{entry.action} · {entry.outcome}  {entry.detail}"
+            f"{entry.action} · {entry.outcome}  {entry.detail}{who}"
         )
     if not entries:
         print("No audit line.")

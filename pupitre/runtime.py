@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, NoReturn
@@ -22,6 +23,7 @@ from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.environments import SANDBOX_ENVIRONMENT, UNATTRIBUTED, Environment
 from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.feeds import Feed
+from pupitre.providers.core.leases import operator_name
 from pupitre.providers.core.outbox import Outbox
 from pupitre.providers.core.retry import RetryPolicy
 from pupitre.providers.core.secrets import SecretStore, env_var
@@ -73,6 +75,9 @@ class Runtime:
         self.providers = tuple(PROVIDERS)
         self.sandboxed = sandboxed
         self.owns_store = owns_store
+        #: who works at this console (``[app] operator``, else the OS user): audit lines, leases
+        self.operator = operator_name(settings.app.operator)
+        self.store.bind_operator(f"{self.operator}@{socket.gethostname()}")
         self._http: httpx.AsyncClient | None = None
         self._simulators: dict[str, Any] = {}
         self.request_log: RequestLog | None = None

@@ -96,6 +96,9 @@ class AppSettings(Section):
         60, gt=0, description="refresh interval of feeds that have no setting of their own"
     )
     notifications: bool = Field(True, description="show pop-up notifications")
+    operator: str = Field(
+        "", description='who works at this console, in the audit log and on other consoles ("" = the OS user)'
+    )
     keys: dict[str, str] = Field(
         default_factory=dict,
         description='remap key bindings: binding id = key, e.g. { "feeds.refresh" = "f5" }; '

@@ -39,12 +39,12 @@ def test_migrations_upgrade_an_older_store(tmp_path, monkeypatch):
     monkeypatch.setattr(
         store_module,
         "MIGRATIONS",
-        store_module.MIGRATIONS + ["ALTER TABLE audit ADD COLUMN operator TEXT NOT NULL DEFAULT ''"],
+        store_module.MIGRATIONS + ["ALTER TABLE audit ADD COLUMN reviewer TEXT NOT NULL DEFAULT ''"],
     )
     upgraded = Store(path)
     assert upgraded.schema_version == known + 1
     columns = [row[1] for row in upgraded._query("PRAGMA table_info(audit)")]
-    assert "operator" in columns
+    assert "reviewer" in columns
 
 
 def test_newer_store_is_refused(tmp_path):
@@ -128,3 +128,32 @@ def test_a_version_1_store_is_upgraded_with_its_data(tmp_path, monkeypatch):
     assert upgraded.load_snapshot("grtgaz.indicators") is None  # kept, but unattributed
     assert upgraded._query("SELECT env, feed FROM snapshots") == [("unattributed", "grtgaz.indicators")]
     assert upgraded.watch_list("grdf_omega") == []
+
+
+def test_processes_starting_together_on_a_new_store_create_it_once(tmp_path):
+    import threading
+
+    path, errors = tmp_path / "s.sqlite3", []
+
+    def start():
+        try:
+            Store(path).close()
+        except StoreError as error:  # e.g. "table snapshots already exists"
+            errors.append(error)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and Store(path).schema_version == len(store_module.MIGRATIONS)
+
+
+def test_every_audit_line_and_action_carries_the_operator(new_store):
+    console, tool = new_store(), new_store()
+    console.bind_operator("ana@jump-2")
+    item_id = console.outbox_add("edf_oa", "acknowledge", {"order_id": "X"}, NOW)
+    console.audit("edf_oa", "acknowledge", "queued", NOW, f"#{item_id}")
+    tool.audit("edf_oa", "acknowledge", "released", NOW)  # a tool that names nobody
+    assert [(e.outcome, e.operator) for e in tool.audit_entries()] == [("released", ""), ("queued", "ana@jump-2")]
+    assert tool.outbox()[0].operator == "ana@jump-2"

@@ -187,6 +187,20 @@ MIGRATIONS: list[str] = [
     DROP TABLE watchlist;
     ALTER TABLE watchlist_ordered RENAME TO watchlist;
     """,
+    # 7: team mode. Feed leases: one process polls a feed of an environment, the others follow
+    # from the store. Who did what: the operator (and host) of every audit line and action.
+    """
+    CREATE TABLE feed_leases (
+        env TEXT NOT NULL,
+        feed TEXT NOT NULL,
+        holder TEXT NOT NULL,
+        label TEXT NOT NULL DEFAULT '',
+        lease_until REAL NOT NULL,
+        PRIMARY KEY (env, feed)
+    );
+    ALTER TABLE audit ADD COLUMN operator TEXT NOT NULL DEFAULT '';
+    ALTER TABLE outbox ADD COLUMN operator TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 OUTBOX_PENDING = "pending"
@@ -284,6 +298,7 @@ class OutboxItem:
     claimed_by: str | None = None
     sending_since: dt.datetime | None = None
     env: str = SANDBOX
+    operator: str = ""  # who decided it: "ana@jump-2"
 
 
 @dataclass(frozen=True)
@@ -294,6 +309,7 @@ class AuditEntry:
     action: str
     outcome: str
     detail: str
+    operator: str = ""  # who: "ana@jump-2" ("" before team mode, or a tool)
 
 
 def _iso(value: dt.datetime) -> str:
@@ -319,8 +335,12 @@ class Store:
 
     #: Appended to the ``SELECT`` of a claim: PostgreSQL's row lock (SQLite locks the whole file).
     _skip_locked = ""
+    #: Appended to a ``SELECT`` whose row is updated next in the same transaction (idem).
+    _for_update = ""
     #: Where the store is, for messages (a file, or a PostgreSQL URL without its password).
     location = ""
+    #: A team's store (PostgreSQL: many hosts), rather than one user's file.
+    shared = False
 
     def __init__(self, path: Path | str, *, problem: str = "") -> None:
         """Open (create, check, migrate) the store; :class:`StoreError` if it cannot be.
@@ -332,6 +352,7 @@ class Store:
         self.problem = problem
         self._lock = threading.RLock()
         self._envs: dict[str, str] = {}
+        self.operator = ""
         try:
             if self.durable:
                 self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -369,18 +390,21 @@ class Store:
             )
         if 0 < version < len(MIGRATIONS) and self.durable:
             self.backup_before_migration(version)
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            with self._lock:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
+        if version == len(MIGRATIONS):
+            return
+        with self._lock:  # every step in one transaction: another process never sees half of them
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                current = self.schema_version  # under the lock: a process starting at once may have done it
+                for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
                     for statement in script.split(";"):
                         if statement.strip():
                             self._db.execute(statement)
                     self._db.execute(f"PRAGMA user_version={number}")
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def backup_before_migration(self, version: int) -> Path:
         """A consistent copy next to the file before schema ``version`` is upgraded
@@ -437,6 +461,11 @@ class Store:
         and write of a provider's rows is then scoped to that environment. Unbound (unit
         tests, tools), every provider is in the sandbox environment."""
         self._envs = dict(envs)
+
+    def bind_operator(self, operator: str) -> None:
+        """Who works through this store handle (``ana@jump-2``): written on every audit line
+        and action from now on."""
+        self.operator = operator
 
     def env_of(self, name: str) -> str:
         """The environment of a provider, feed (``grtgaz.indicators``), watch-list
@@ -503,6 +532,53 @@ class Store:
         except ValueError:
             return None
 
+    def snapshot_times(self, feeds: list[str]) -> dict[str, dt.datetime]:
+        """When each of ``feeds`` was last fetched, by any process (cheap: no payload read)."""
+        times: dict[str, dt.datetime] = {}
+        for feed in feeds:
+            rows = self._query("SELECT fetched_at FROM snapshots WHERE env=? AND feed=?", (self.env_of(feed), feed))
+            if rows:
+                times[feed] = _dt(rows[0][0])
+        return times
+
+    def change_watch(self) -> "ChangeWatch":
+        """A way to wait for another process's writes (:class:`ChangeWatch`)."""
+        return _DataVersionWatch(self)
+
+    # -- feed leases ---------------------------------------------------------------------
+    def lease_take(
+        self, feed: str, owner: str, label: str, until: float, now: float, alive: Callable[[str], bool]
+    ) -> tuple[bool, str]:
+        """Take or renew the lease of ``feed`` (in its environment) for ``owner`` until ``until``,
+        in one transaction: refused while another owner's lease runs (not expired, owner
+        ``alive``). Returns ``(taken, the label of the process that polls it)``."""
+        env = self.env_of(feed)
+        with self.batch():
+            inserted = self._exec(
+                "INSERT INTO feed_leases (env, feed, holder, label, lease_until) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                (env, feed, owner, label, until),
+            )
+            if inserted.rowcount:
+                return True, label
+            rows = self._query(
+                f"SELECT holder, label, lease_until FROM feed_leases WHERE env=? AND feed=?{self._for_update}",
+                (env, feed),
+            )
+            if rows:
+                holder, holder_label, holder_until = rows[0]
+                if holder != owner and float(holder_until) >= now and alive(holder):
+                    return False, str(holder_label)
+            self._exec(
+                "UPDATE feed_leases SET holder=?, label=?, lease_until=? WHERE env=? AND feed=?",
+                (owner, label, until, env, feed),
+            )
+        return True, label
+
+    def lease_release(self, owner: str) -> None:
+        """Give up every lease of ``owner`` (a clean exit: the followers take over at once)."""
+        self._exec("DELETE FROM feed_leases WHERE holder=?", (owner,))
+
     # -- history -----------------------------------------------------------------------
     def add_history(self, feed: str, key: str, at: dt.datetime, old: str | None, new: str, detail: str = "") -> None:
         self._exec(
@@ -527,9 +603,9 @@ class Store:
     # -- outbox ------------------------------------------------------------------------
     def outbox_add(self, provider: str, action: str, payload: Any, now: dt.datetime) -> int:
         rows = self._query(
-            "INSERT INTO outbox (env, provider, action, payload, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-            (self.env_of(provider), provider, action, json.dumps(payload), _iso(now), _iso(now)),
+            "INSERT INTO outbox (env, provider, action, payload, created_at, updated_at, operator) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (self.env_of(provider), provider, action, json.dumps(payload), _iso(now), _iso(now), self.operator),
         )
         return int(rows[0][0])
 
@@ -562,7 +638,7 @@ class Store:
             scope = f"({scope} OR status='{OUTBOX_HELD}')"
         sql = (
             "SELECT id, provider, action, payload, status, created_at, updated_at, attempts, "
-            f"last_error, response, claimed_by, sending_since, env FROM outbox WHERE {scope}"
+            f"last_error, response, claimed_by, sending_since, env, operator FROM outbox WHERE {scope}"
         )
         if provider is not None:
             sql += " AND provider=?"
@@ -577,7 +653,7 @@ class Store:
         where, params = ("WHERE status=?", (status,)) if status is not None else ("", ())
         return self._outbox_items(
             "SELECT id, provider, action, payload, status, created_at, updated_at, attempts, "
-            f"last_error, response, claimed_by, sending_since, env FROM outbox {where} ORDER BY id",
+            f"last_error, response, claimed_by, sending_since, env, operator FROM outbox {where} ORDER BY id",
             params,
         )
 
@@ -597,6 +673,7 @@ class Store:
                 r[10],
                 _dt(r[11]) if r[11] else None,
                 r[12],
+                r[13],
             )
             for r in self._query(sql, params)
         ]
@@ -646,8 +723,8 @@ class Store:
         """One audit line, in ``provider``'s environment (or ``env``, for the operator's
         decisions on held actions)."""
         self._exec(
-            "INSERT INTO audit (env, at, provider, action, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)",
-            (env or self.env_of(provider), _iso(at), provider, action, outcome, detail),
+            "INSERT INTO audit (env, at, provider, action, outcome, detail, operator) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (env or self.env_of(provider), _iso(at), provider, action, outcome, detail, self.operator),
         )
 
     def audit_log(self, provider: str | None = None, limit: int = 100) -> list[tuple[str, str, str, str, str]]:
@@ -667,7 +744,8 @@ class Store:
             scope += " AND provider=?"
             params.append(provider)
         rows = self._query(
-            f"SELECT at, env, provider, action, outcome, detail FROM audit WHERE {scope} ORDER BY id DESC LIMIT ?",
+            f"SELECT at, env, provider, action, outcome, detail, operator FROM audit WHERE {scope} "
+            "ORDER BY id DESC LIMIT ?",
             (*params, limit),
         )
         return [AuditEntry(*r) for r in rows]
@@ -782,6 +860,44 @@ class Store:
         return 0.0
 
 
+class ChangeWatch(Protocol):
+    """Waits for other processes' writes to the store (new feed results)."""
+
+    def wait(self, timeout: float) -> bool:
+        """Block up to ``timeout`` seconds; true when another process wrote meanwhile."""
+
+    def close(self) -> None: ...
+
+
+class _DataVersionWatch:
+    """SQLite: ``PRAGMA data_version`` changes when another connection commits to the file; it
+    is read every :data:`POLL` seconds (a read of the file's header, no table)."""
+
+    POLL = 0.1
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.seen = self._version()
+
+    def _version(self) -> int:
+        return int(self.store._query("PRAGMA data_version")[0][0])
+
+    def wait(self, timeout: float) -> bool:
+        end = time.monotonic() + timeout
+        while True:
+            version = self._version()
+            if version != self.seen:
+                self.seen = version
+                return True
+            left = end - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(self.POLL, left))
+
+    def close(self) -> None:
+        """Nothing of its own to close (it reads through the store's connection)."""
+
+
 # -- integrity, backups, and starting anyway ----------------------------------------------
 def _connect_read_only(path: Path) -> sqlite3.Connection:
     """A read-only connection (a dashboard may be writing: WAL readers do not block it)."""
@@ -810,7 +926,7 @@ def backup(source: sqlite3.Connection | Path, target: Path) -> Path:
     written user-only (0600) and in full, or not at all (a ``.part`` file renamed at the end)."""
     own = not isinstance(source, sqlite3.Connection)
     db = _connect_read_only(source) if isinstance(source, Path) else source
-    part = target.with_name(target.name + ".part")
+    part = target.with_name(f"{target.name}.{os.getpid()}.part")  # two processes may copy at once
     try:
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if part.exists():
@@ -844,7 +960,7 @@ class StoreNotice:
 _OUTBOX_COLUMNS = ("provider", "action", "payload", "status", "created_at", "updated_at", "attempts", "last_error")
 # Carried over too when the damaged store has them: the answer, and the mark of an attempt that
 # got no answer (the next attempt must look for its trace at the API before sending again).
-_OUTBOX_LATER_COLUMNS = ("response", "sending_since", "env")
+_OUTBOX_LATER_COLUMNS = ("response", "sending_since", "env", "operator")
 
 
 def _carry_over_pending(damaged: Path, store: Store) -> int | None:

@@ -44,6 +44,8 @@ log = logging.getLogger("pupitre.store")
 
 #: The advisory lock key of migrations (any constant; "pupitre" in ASCII).
 MIGRATION_LOCK = 0x70757069747265
+#: The channel of ``NOTIFY`` when a feed's result is saved (payload: "<env> <feed>").
+CHANNEL = "pupitre_snapshots"
 CONNECT_TIMEOUT = 5
 _SCHEMES = ("postgresql", "postgres")
 
@@ -100,6 +102,8 @@ class PostgresStore(Store):
     """:class:`Store` on a PostgreSQL database (see the module's docstring)."""
 
     _skip_locked = " FOR UPDATE SKIP LOCKED"
+    _for_update = " FOR UPDATE"
+    shared = True
 
     def __init__(self, url: str, *, migrate: bool = False) -> None:
         """Connect, create the schema of an empty database (``migrate``: upgrade an older one);
@@ -110,6 +114,7 @@ class PostgresStore(Store):
         self.problem = ""
         self._lock = threading.RLock()
         self._envs: dict[str, str] = {}
+        self.operator = ""
         #: since when the server has not answered (``None``: it answers)
         self.unreachable_since: dt.datetime | None = None
         self._conn: psycopg.Connection[tuple[Any, ...]] | None = None
@@ -209,6 +214,15 @@ class PostgresStore(Store):
     def _lock_credential(self, env: str, credential: str) -> None:
         self._query("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (f"quota {env} {credential}",))
 
+    def save_snapshot(self, feed: str, payload: Any, fetched_at: dt.datetime) -> None:
+        """Saved, and said to every listening process (``NOTIFY``, delivered at commit)."""
+        with self.batch():
+            super().save_snapshot(feed, payload, fetched_at)
+            self._query("SELECT pg_notify(?, ?)", (CHANNEL, f"{self.env_of(feed)} {feed}"))
+
+    def change_watch(self) -> "NotifyWatch":
+        return NotifyWatch(self.url)
+
     # -- schema ---------------------------------------------------------------------------
     @property
     def schema_version(self) -> int:
@@ -248,6 +262,40 @@ class PostgresStore(Store):
         before = self.schema_version
         self._migrate(upgrade=True)
         return before, self.schema_version
+
+
+class NotifyWatch:
+    """PostgreSQL: a connection of its own that ``LISTEN``s to new results (the store's
+    connection stays free for queries meanwhile). A lost connection is retried at the next wait."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._conn: psycopg.Connection[tuple[Any, ...]] | None = None
+
+    def _listening(self) -> "psycopg.Connection[tuple[Any, ...]]":
+        import psycopg
+
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            self._conn = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+            self._conn.execute(f"LISTEN {CHANNEL}")
+        return self._conn
+
+    def wait(self, timeout: float) -> bool:
+        import time
+
+        import psycopg
+
+        try:
+            for _ in self._listening().notifies(timeout=timeout, stop_after=1):
+                return True
+        except psycopg.Error as exc:
+            log.warning("store: not listening to changes (%s)", _first_line(exc))
+            time.sleep(timeout)
+        return False
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
 
 
 def _first_line(exc: BaseException) -> str:

@@ -1,5 +1,5 @@
-"""The header bar: screen title, which providers are simulated (by name), Paris time and the
-current gas day."""
+"""The header bar: screen title, which providers are simulated (by name), Paris time, the
+current gas day, and whether this console polls the APIs or follows another process."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from pupitre.providers.core.clock import gas_day_of
-from pupitre.tui.app import pupitre_app
+from pupitre.tui.app import PupitreApp, pupitre_app
 
 
 class HeaderBar(Horizontal):
@@ -40,5 +40,15 @@ class HeaderBar(Horizontal):
         now = app.runtime.clock.now()
         paused = "  ⏸ PAUSED" if app.feeds.paused else ""
         self.query_one("#header-clock", Static).update(
-            f"{now:%a %d/%m %H:%M:%S} Paris · gas day {gas_day_of(now):%d/%m}{paused}"
+            f"{now:%a %d/%m %H:%M:%S} Paris · gas day {gas_day_of(now):%d/%m}{paused}{polling(app)}"
         )
+
+
+def polling(app: PupitreApp) -> str:
+    """Who polls the APIs: "follows <who>" when another process does for this console; "polls"
+    on a team store when this console does; nothing on a console alone with its file."""
+    following = app.feeds.following()
+    if following:
+        others = f" +{len(following) - 1}" if len(following) > 1 else ""
+        return f" · follows {following[0]}{others}"
+    return " · polls" if app.runtime.store.shared else ""

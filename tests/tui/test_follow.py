@@ -81,3 +81,57 @@ async def test_a_console_takes_over_when_the_agent_is_killed(make_runtime, make_
         if agent.poll() is None:
             agent.kill()
             agent.wait(timeout=10)
+
+
+async def test_a_lost_team_store_is_said_with_its_time_the_data_stays_and_it_reconnects(
+    dirs, postgres_url: str, postgres_server
+) -> None:
+    import psycopg
+
+    from pupitre.providers.core.clock import ManualClock
+    from pupitre.providers.core.retry import RetryPolicy
+    from pupitre.providers.core.secrets import SecretStore
+    from pupitre.providers.core.store_pg import PostgresStore
+    from pupitre.runtime import build_runtime
+    from pupitre.settings import Settings
+    from pupitre.tui.app import PupitreApp
+    from tests.helpers import MemoryKeyring
+    from tests.tui.helpers import NOW
+
+    store = PostgresStore(postgres_url)
+    runtime = build_runtime(
+        Settings(),
+        sandbox=True,
+        clock=ManualClock(NOW),
+        store=store,
+        data_dir=dirs / "data",
+        retry=RetryPolicy(attempts=1),
+        secrets=SecretStore(credentials_file=dirs / "config" / "credentials.toml", env={}, backend=MemoryKeyring()),
+    )
+    database = postgres_url.split("/")[3].split("?")[0]
+    app = PupitreApp(runtime)
+
+    def header() -> str:
+        return str(app.screen.query_one(HeaderBar).query_one("#header-clock").render())
+
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_runs(pilot, app)
+        await wait_for(pilot, lambda: header().endswith("· polls"))
+        state = app.feeds.state(FEED)
+        with psycopg.connect(postgres_server.url(), autocommit=True) as admin:  # the server goes away
+            admin.execute(f'ALTER DATABASE "{database}" WITH ALLOW_CONNECTIONS false')
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (database,))
+        runs = state.runs
+        app.feeds.refresh(FEED, forced=True)
+        await wait_runs(pilot, app, runs + 1)
+        await wait_for(pilot, lambda: "STORE UNREACHABLE since" in header())
+        assert state.data is not None and state.error is None  # fetched, shown, not saved (said)
+        assert any("not saved" in n.message and "store unreachable since" in n.message for n in app._notifications)
+
+        with psycopg.connect(postgres_server.url(), autocommit=True) as admin:  # back
+            admin.execute(f'ALTER DATABASE "{database}" WITH ALLOW_CONNECTIONS true')
+        app.feeds.refresh(FEED, forced=True)
+        await wait_runs(pilot, app, runs + 2)
+        await wait_for(pilot, lambda: header().endswith("· polls"))
+        assert store.load_snapshot(FEED) is not None
+    store.close()

@@ -145,3 +145,29 @@ def test_a_server_that_does_not_answer_is_unreachable_since_and_reconnects(postg
     assert store.unreachable_since is None
     with pytest.raises(StoreUnreachable, match="store unreachable since"):
         PostgresStore(postgres_url.replace("host=", "host=/nonexistent"))
+
+
+def test_while_unreachable_reads_answered_before_are_kept_and_writes_refused(
+    postgres_url: str, postgres_server
+) -> None:
+    import psycopg
+
+    store = PostgresStore(postgres_url)
+    store.watch_add("grdf_omega", ["D1"], NOW)
+    assert store.watch_list("grdf_omega") == [("D1", None)]
+    database = postgres_url.split("/")[3].split("?")[0]
+    with psycopg.connect(postgres_server.url(), autocommit=True) as admin:
+        admin.execute(f'ALTER DATABASE "{database}" WITH ALLOW_CONNECTIONS false')
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (database,))
+    try:
+        assert store.watch_list("grdf_omega") == [("D1", None)]  # the last answer, kept on screen
+        assert store.unreachable_since is not None
+        with pytest.raises(StoreUnreachable):
+            store.watch_add("grdf_omega", ["D2"], NOW)
+        with pytest.raises(StoreUnreachable):
+            store.history("grtgaz.indicators")  # never read before: nothing to show again
+    finally:
+        with psycopg.connect(postgres_server.url(), autocommit=True) as admin:
+            admin.execute(f'ALTER DATABASE "{database}" WITH ALLOW_CONNECTIONS true')
+    assert store.watch_add("grdf_omega", ["D2"], NOW) == ["D2"]
+    assert store.unreachable_since is None

@@ -341,6 +341,8 @@ class Store:
     location = ""
     #: A team's store (PostgreSQL: many hosts), rather than one user's file.
     shared = False
+    #: Since when the store's server has not answered (PostgreSQL); ``None``: it answers.
+    unreachable_since: dt.datetime | None = None
 
     def __init__(self, path: Path | str, *, problem: str = "") -> None:
         """Open (create, check, migrate) the store; :class:`StoreError` if it cannot be.

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 from rich.text import Text
 from textual.screen import Screen
 from textual.widgets import Static
 
+from pupitre.providers.core.store import StoreUnreachable
 from pupitre.tui.app import PupitreApp, pupitre_app
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
+
+log = logging.getLogger("pupitre.screens")
 
 
 class PupitreScreen(Screen[None]):
@@ -46,11 +51,19 @@ class PupitreScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         """Back from a detail or a dialog: what was seen or decided there shows at once."""
         if self.is_mounted:
+            self._redraw_kept()
+
+    def _redraw_kept(self) -> None:
+        """Repaint; when the team's store does not answer for something not read before, what
+        is on screen stays (the header says since when the store is unreachable)."""
+        try:
             self.redraw()
+        except StoreUnreachable as error:
+            log.warning("%s: not repainted: %s", type(self).__name__, error)
 
     def _on_feed_updated(self, name: str) -> None:
         if name in self.FEEDS:
-            self.redraw()
+            self._redraw_kept()
         for status in self.query(FeedStatus):
             if status.feed_name == name:
                 status.refresh_status()

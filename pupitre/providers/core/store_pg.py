@@ -247,13 +247,21 @@ class PostgresStore(Store):
     # -- schema ---------------------------------------------------------------------------
     @property
     def schema_version(self) -> int:
-        rows = self._query("SELECT to_regclass('pupitre_schema') IS NOT NULL")
-        if not rows[0][0]:
+        import psycopg
+
+        if self._depth == 0:  # one query (a connection's start); an error would end a transaction
+            try:
+                return int(self._query("SELECT version FROM pupitre_schema")[0][0])
+            except psycopg.errors.UndefinedTable:
+                return 0
+        if not self._query("SELECT to_regclass('pupitre_schema') IS NOT NULL")[0][0]:
             return 0
         return int(self._query("SELECT version FROM pupitre_schema")[0][0])
 
     def _migrate(self, *, upgrade: bool = False) -> None:
         """Create the schema of an empty database; upgrade an older one only when asked."""
+        if self.schema_version == len(MIGRATIONS):  # the usual start: one query, no lock
+            return
         with self.batch():
             self._query("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
             version = self.schema_version

@@ -34,8 +34,10 @@ async def test_a_console_follows_the_process_that_polls_and_takes_over_when_it_l
         fetched = runtime.clock.now()
         saved = time.monotonic()
         other_store.save_snapshot(FEED, state.feed.dump(await _fetch_elsewhere(make_runtime)), fetched)
-        await wait_for(pilot, lambda: state.fetched_at == fetched, timeout=5.0)
-        assert time.monotonic() - saved < 1.5
+        await wait_for(pilot, lambda: state.fetched_at == fetched, timeout=10.0)
+        # within a second on a calm machine (tests/bench/test_bench_team.py measures it); a loaded
+        # CI machine gets some slack here
+        assert time.monotonic() - saved < 3.0
         assert state.data is not None and runtime.simulators["grtgaz"].requests == 0
 
         agent.release()  # the agent stops: this console polls at its next run
@@ -67,7 +69,7 @@ async def test_a_console_takes_over_when_the_agent_is_killed(make_runtime, make_
             await wait_runs(pilot, app)
             state = app.feeds.state(FEED)
             assert state.follows is not None and state.follows.endswith("(agent)")
-            await wait_for(pilot, lambda: state.fetched_at is not None, timeout=10.0)  # the agent's result
+            await wait_for(pilot, lambda: state.fetched_at is not None, timeout=30.0)  # the agent's result
             assert runtime.simulators["grtgaz"].requests == 0
 
             agent.send_signal(signal.SIGKILL)
@@ -115,23 +117,23 @@ async def test_a_lost_team_store_is_said_with_its_time_the_data_stays_and_it_rec
         return str(app.screen.query_one(HeaderBar).query_one("#header-clock").render())
 
     async with app.run_test(size=(120, 30)) as pilot:
-        await wait_runs(pilot, app)
-        await wait_for(pilot, lambda: header().endswith("· polls"))
+        await wait_runs(pilot, app, timeout=20.0)
+        await wait_for(pilot, lambda: header().endswith("· polls"), timeout=20.0)
         state = app.feeds.state(FEED)
         with psycopg.connect(postgres_server.url(), autocommit=True) as admin:  # the server goes away
             admin.execute(f'ALTER DATABASE "{database}" WITH ALLOW_CONNECTIONS false')
             admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (database,))
         runs = state.runs
         app.feeds.refresh(FEED, forced=True)
-        await wait_runs(pilot, app, runs + 1)
-        await wait_for(pilot, lambda: "STORE UNREACHABLE since" in header())
+        await wait_runs(pilot, app, runs + 1, timeout=20.0)
+        await wait_for(pilot, lambda: "STORE UNREACHABLE since" in header(), timeout=20.0)
         assert state.data is not None and state.error is None  # fetched, shown, not saved (said)
         assert any("not saved" in n.message and "store unreachable since" in n.message for n in app._notifications)
 
         with psycopg.connect(postgres_server.url(), autocommit=True) as admin:  # back
             admin.execute(f'ALTER DATABASE "{database}" WITH ALLOW_CONNECTIONS true')
         app.feeds.refresh(FEED, forced=True)
-        await wait_runs(pilot, app, runs + 2)
-        await wait_for(pilot, lambda: header().endswith("· polls"))
+        await wait_runs(pilot, app, runs + 2, timeout=20.0)
+        await wait_for(pilot, lambda: header().endswith("· polls"), timeout=20.0)
         assert store.load_snapshot(FEED) is not None
     store.close()

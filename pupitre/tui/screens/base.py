@@ -53,11 +53,11 @@ class PupitreScreen(Screen[None]):
         if self.is_mounted:
             self._redraw_kept()
 
-    def _redraw_kept(self) -> None:
-        """Repaint; when the team's store does not answer for something not read before, what
-        is on screen stays (the header says since when the store is unreachable)."""
+    def _redraw_kept(self, step: str = "redraw") -> None:
+        """Repaint (or ``tick``); when the team's store does not answer for something not read
+        before, what is on screen stays (the header says since when the store is unreachable)."""
         try:
-            self.redraw()
+            getattr(self, step)()
         except StoreUnreachable as error:
             log.warning("%s: not repainted: %s", type(self).__name__, error)
 
@@ -73,7 +73,7 @@ class PupitreScreen(Screen[None]):
             header.tick()
         for status in self.query(FeedStatus):
             status.refresh_status()
-        self.tick()
+        self._redraw_kept("tick")
 
     def redraw(self) -> None:
         """Repaint from the feeds' current data."""

@@ -3,10 +3,12 @@
 pupitre [--sandbox] [--log-level LEVEL]   open the dashboard (needs a terminal)
 pupitre check [--json|--format F] [--max-age S] [--force] [--timeout S]
                                   the daily checks as a monitoring probe; exit 0 / 1 / 2 / 3
+pupitre agent [--sandbox]         headless: every feed on its schedule, the outbox, until SIGTERM
 pupitre config path|show|check|edit  settings (check: every problem with its line)
 pupitre keys                      every key binding id, its key and remapped key
 pupitre secrets set|delete|where  secrets (keyring or user-only credentials file)
 pupitre store check|backup [PATH]  the local store's integrity; a consistent copy
+pupitre store migrate             upgrade the store's schema (the team's PostgreSQL database)
 pupitre sandbox serve             serve the simulators on loopback
 pupitre outbox [release|drop]     held and pending actions of every environment
 pupitre audit [--since] [--provider] [--outcome] [--json|--csv]
@@ -127,6 +129,12 @@ def _seconds(text: str) -> float:
     return value
 
 
+def cmd_agent(args: argparse.Namespace) -> int:
+    from pupitre import agent
+
+    return agent.main(_runtime(args))
+
+
 def cmd_sandbox_serve(args: argparse.Namespace) -> int:
     try:
         import uvicorn  # noqa: F401  (an optional extra: say how to get it)
@@ -218,6 +226,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="answer within SECONDS (each feed's time budget is cut to fit; a read cut short is partial)",
     )
     check.set_defaults(handler=cmd_check)
+    agent = sub.add_parser(
+        "agent", help="headless: poll every feed on its schedule and deliver the outbox, until SIGTERM (team mode)"
+    )
+    agent.add_argument("--sandbox", action="store_true", help="run every provider on its simulator")
+    agent.set_defaults(handler=cmd_agent)
     add_subcommands(sub)
     add_store_subcommands(sub)
     cli_outbox.add_subcommands(sub)

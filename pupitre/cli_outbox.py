@@ -13,6 +13,7 @@ import argparse
 import csv
 import datetime as dt
 import json
+import socket
 import sys
 from typing import Any
 
@@ -35,15 +36,25 @@ EXIT_FAILED = 1
 
 
 def _store() -> Store:
-    """The store, naming the OS user (or ``[app] operator``) in the audit lines it writes."""
-    from pupitre.runtime import operator_name
+    """The store the dashboards use (the team's PostgreSQL database, or the local file), naming
+    the operator (``[app] operator``, else the OS user) and this host in the audit lines it writes."""
+    from pupitre.providers.core.leases import operator_name
+    from pupitre.runtime import store_url
     from pupitre.settings import Settings
 
-    store = Store(config.store_path())
     try:
-        store.operator = operator_name(config.load_settings())
-    except ConfigError:  # invalid settings: the OS user (the decision is still the operator's)
-        store.operator = operator_name(Settings())
+        settings = config.load_settings()
+    except ConfigError:  # invalid settings: the local store, the OS user (the decision is still the operator's)
+        settings = Settings()
+    url = store_url(settings)
+    store: Store
+    if url:
+        from pupitre.providers.core.store_pg import PostgresStore
+
+        store = PostgresStore(url)
+    else:
+        store = Store(config.store_path())
+    store.bind_operator(f"{operator_name(settings.app.operator)}@{socket.gethostname()}")
     return store
 
 
@@ -204,7 +215,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     rows = [
         {
             "at": entry.at,
-            "who": entry.who,
+            "who": entry.operator,
             "environment": label_of(entry.env),
             "provider": titles.get(entry.provider, entry.provider),
             "action": entry.action,

@@ -10,8 +10,9 @@ No Textual import here.
 from __future__ import annotations
 
 import asyncio
-import getpass
 import logging
+import os
+import socket
 import sqlite3
 import threading
 from dataclasses import replace
@@ -24,6 +25,7 @@ from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.environments import SANDBOX_ENVIRONMENT, UNATTRIBUTED, Environment
 from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.feeds import Feed
+from pupitre.providers.core.leases import operator_name
 from pupitre.providers.core.outbox import Outbox
 from pupitre.providers.core.retry import RetryPolicy
 from pupitre.providers.core.secrets import SecretStore, env_var
@@ -75,6 +77,9 @@ class Runtime:
         self.providers = tuple(PROVIDERS)
         self.sandboxed = sandboxed
         self.owns_store = owns_store
+        #: who works at this console (``[app] operator``, else the OS user): audit lines, leases
+        self.operator = operator_name(settings.app.operator)
+        self.store.bind_operator(f"{self.operator}@{socket.gethostname()}")
         self._http: httpx.AsyncClient | None = None
         self._simulators: dict[str, Any] = {}
         self.request_log: RequestLog | None = None
@@ -84,7 +89,6 @@ class Runtime:
             name: environment_of(name, settings, sandboxed=name in sandboxed) for name in PROVIDERS
         }
         self.store.bind_environments({name: env.id for name, env in self.environments.items()})
-        self.store.operator = operator_name(settings)
         self._pruning: threading.Thread | None = None
         self._stop_pruning = threading.Event()
         self.connections: dict[str, Connection] = {
@@ -248,7 +252,13 @@ def build_runtime(
     clock = clock or SystemClock()
     notice = None
     if store is None:
-        store, notice = open_store(data_dir / config.store_path().name, clock.now())
+        url = store_url(settings)
+        if url:
+            from pupitre.providers.core.store_pg import PostgresStore
+
+            store = PostgresStore(url)
+        else:
+            store, notice = open_store(data_dir / config.store_path().name, clock.now())
     ctx = ProviderContext(
         clock=clock,
         store=store,
@@ -264,14 +274,14 @@ def build_runtime(
     return Runtime(settings, ctx, sandboxed, owns_store=owns_store, store_notice=notice)
 
 
-def operator_name(settings: Settings) -> str:
-    """Who the audit log names: ``[app] operator``, else the OS user (``"unknown"`` if none)."""
-    if settings.app.operator:
-        return settings.app.operator
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no user name in the environment nor in the password database
-        return "unknown"
+def store_url(settings: Settings) -> str:
+    """The team's PostgreSQL store: ``PUPITRE_STORE_URL``, else ``[store] url``; "" = the local file."""
+    from pupitre.providers.core.store_pg import check_url
+
+    url = os.environ.get("PUPITRE_STORE_URL", "")
+    if url:
+        return check_url(url, where="PUPITRE_STORE_URL")
+    return settings.store.url
 
 
 def environment_of(provider: str, settings: Settings, *, sandboxed: bool) -> Environment:

@@ -97,7 +97,7 @@ class AppSettings(Section):
     )
     notifications: bool = Field(True, description="show pop-up notifications")
     operator: str = Field(
-        "", description="who the audit log names for this session's actions (empty: the OS user name)"
+        "", description='who works at this console, in the audit log and on other consoles ("" = the OS user)'
     )
     keep_audit_days: int = Field(
         365, ge=1, description="days the audit log is kept (pruned at start, in the background)"
@@ -122,6 +122,29 @@ class AppSettings(Section):
         if found:
             raise _problems("keys", found, dict(value))
         return value
+
+
+class StoreSettings(Section):
+    """Where pupitre keeps its data: the local SQLite file (default), or a PostgreSQL database
+    shared by a team (team mode; ``PUPITRE_STORE_URL`` overrides it)."""
+
+    url: str = Field(
+        "",
+        description='PostgreSQL database shared by the team, e.g. "postgresql://pupitre@db.example/pupitre" '
+        '(no password here: ~/.pgpass); "" = the local file',
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_without_password(cls, value: str) -> str:
+        from pupitre.providers.core.store_pg import check_url
+
+        if not value:
+            return value
+        try:
+            return check_url(value, where="[store] url")
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
 
 
 class GrtgazSettings(Section):
@@ -342,6 +365,7 @@ class Settings(BaseModel):
     grdf_omega: GrdfOmegaSettings = Field(default_factory=GrdfOmegaSettings)
     grdf_adict: GrdfAdictSettings = Field(default_factory=GrdfAdictSettings)
     switchgrid: SwitchgridSettings = Field(default_factory=SwitchgridSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
 
     @classmethod
     def sections(cls) -> dict[str, type[Section]]:

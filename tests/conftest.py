@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pupitre.sandbox_server import SandboxServer, build_sandbox
+from tests.helpers import PostgresServer
 
 
 @pytest.fixture
@@ -22,3 +23,23 @@ def served(tmp_path: Path) -> Iterator[SandboxServer]:
     finally:
         sandbox.plan.clear()
         sandbox.stop(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server, started once per test process (never a mock)."""
+    server = PostgresServer()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """A fresh database of the test run's server, dropped after the test."""
+    url = postgres_server.new_database()
+    try:
+        yield url
+    finally:
+        postgres_server.drop_database(url)

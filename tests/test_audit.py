@@ -9,6 +9,7 @@ import datetime as dt
 import io
 import json
 import logging
+import socket
 import threading
 from pathlib import Path
 from typing import Iterator
@@ -21,7 +22,8 @@ from pupitre.providers.core.clock import PARIS, ManualClock
 from pupitre.providers.core.environments import SANDBOX
 from pupitre.providers.core.secrets import SecretStore
 from pupitre.providers.core.store import Retention, Store
-from pupitre.runtime import build_runtime, operator_name
+from pupitre.providers.core.leases import operator_name
+from pupitre.runtime import build_runtime
 from pupitre.settings import Settings
 
 NOW = dt.datetime(2026, 12, 6, 9, 0, tzinfo=PARIS)
@@ -47,10 +49,13 @@ def dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def test_the_operator_is_the_setting_or_the_os_user(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert operator_name(Settings.model_validate({"app": {"operator": "Alice (shift B)"}})) == "Alice (shift B)"
+    assert (
+        operator_name(Settings.model_validate({"app": {"operator": "Alice (shift B)"}}).app.operator)
+        == "Alice (shift B)"
+    )
     monkeypatch.setenv("LOGNAME", "bob")
     monkeypatch.setenv("USER", "bob")
-    assert operator_name(Settings()) == "bob"
+    assert operator_name(Settings().app.operator) == "bob"
 
 
 def test_audit_lines_name_who_and_filter(tmp_path: Path) -> None:
@@ -61,7 +66,7 @@ def test_audit_lines_name_who_and_filter(tmp_path: Path) -> None:
     store.operator = "bob"
     store.audit("edf_oa", "acknowledge", "delivered", NOW.astimezone(dt.timezone.utc), "#2")  # another offset
     entries = store.audit_entries(limit=None)
-    assert [(e.who, e.provider, e.outcome) for e in entries] == [
+    assert [(e.operator, e.provider, e.outcome) for e in entries] == [
         ("bob", "edf_oa", "delivered"),
         ("alice", "edf_oa", "failed"),
         ("alice", "grtgaz", "delivered"),
@@ -127,7 +132,7 @@ async def test_the_runtime_prunes_in_the_background(tmp_path: Path) -> None:
     assert not thread.is_alive()
     assert [e.detail for e in store.audit_entries(all_environments=True)] == ["recent"]
     runtime.store.audit("grtgaz", "x", "ok", NOW)
-    assert store.audit_entries(limit=1)[0].who == "carol"
+    assert store.audit_entries(limit=1)[0].operator == f"carol@{socket.gethostname()}"  # who, and from where
     store.close()
 
 
@@ -186,7 +191,7 @@ def test_audit_lines_written_by_the_outbox_commands_name_who(dirs: Path) -> None
 
     (dirs / "config" / "settings.toml").write_text('[app]\noperator = "Eve"\n')
     store = _store()
-    assert store.operator == "Eve"
+    assert store.operator == f"Eve@{socket.gethostname()}"
     store.audit("grtgaz", "declare program", "dropped", NOW, env=SANDBOX)
-    assert store.audit_entries(all_environments=True)[0].who == "Eve"
+    assert store.audit_entries(all_environments=True)[0].operator == f"Eve@{socket.gethostname()}"
     store.close()

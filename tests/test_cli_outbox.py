@@ -96,9 +96,9 @@ def test_an_owed_read_back_is_listed_with_what_happens_next(dirs: Path, capsys: 
     store.close()
     assert cli.main(["outbox"]) == 0
     out = capsys.readouterr().out
-    assert f"#{owed:<5} delivered  EDF OA · acknowledge" in out and "READ-BACK OWED" in out
+    assert f"#{owed:<5} DELIVERED    EDF OA · acknowledge" in out and "READ-BACK OWED" in out
     assert f"#{done} " not in out
     assert cli.main(["outbox", "--all"]) == 0
-    assert f"#{done:<5} delivered  EDF OA · acknowledge · queued 22/11 14:00 · sandbox · read-back verified" in (
+    assert f"#{done:<5} DELIVERED    EDF OA · acknowledge · queued 22/11 14:00 · sandbox · read-back verified" in (
         capsys.readouterr().out
     )

@@ -59,3 +59,32 @@ def test_control_processes_on_separate_stores_collide(served: SandboxServer, tmp
     runs = run_together(envs, timeout=90)
     assert all(run.read == 3 for run in runs)
     assert sim.quota_refusals > 0
+
+
+def test_two_hosts_on_one_postgresql_store_share_one_quota(
+    served: SandboxServer, tmp_path: Path, postgres_url: str
+) -> None:
+    """Team mode: two processes with their own data dirs (two "hosts") on one PostgreSQL store
+    share one OMEGA credential: the server's advisory lock and clock pace them both."""
+    from pupitre.providers.core.store_pg import PostgresStore
+
+    sim = served["grdf_omega"].simulator
+    numbers = sim.numbers()[:3]
+    text = omega_settings(served, margin=0.1)
+    envs = []
+    for host in ("host-a", "host-b"):
+        config, data = tmp_path / host / "config", tmp_path / host / "data"
+        config.mkdir(parents=True)
+        (config / "settings.toml").write_text(text, encoding="utf-8")
+        envs.append(dict(environment(config, data), PUPITRE_STORE_URL=postgres_url))
+    shared = PostgresStore(postgres_url)
+    settings = real_store(tmp_path / "env.sqlite3", text)  # only to name the environment
+    shared.bind_environments({omega.PROVIDER: settings.env_of(omega.PROVIDER)})
+    settings.close()
+    shared.watch_add(omega.PROVIDER, numbers, SystemClock().now())  # the team's watch-list
+    shared.close()
+    runs = run_together(envs, timeout=90)
+    assert all(run.read == 3 and not run.errors for run in runs)
+    assert sim.quota_refusals == 0 and sim.calls == 6
+    assert max(run.start for run in runs) < min(run.end for run in runs)
+    assert not any((tmp_path / host / "data" / "pupitre.sqlite3").exists() for host in ("host-a", "host-b"))

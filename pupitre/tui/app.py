@@ -203,6 +203,7 @@ class PupitreApp(App[None]):
             self.call_from_thread(self.notify, escape(notice), title="Secrets", timeout=20)
 
     async def on_unmount(self) -> None:
+        self.feeds.release()
         await self.runtime.aclose()
 
     def notify(

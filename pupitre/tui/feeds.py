@@ -4,6 +4,12 @@ A feed's timer is re-armed only after its run finished, so a feed never overlaps
 itself; a tick that arrives while the last run still goes is dropped. Failures
 back off (doubling, capped). Each run ends in one of three outcomes — data, no
 data, failed — and the screens add "stale since" from the fetch time.
+
+Before each run the feed's lease is asked for (:mod:`pupitre.providers.core.leases`): when
+another process (an agent, another dashboard) polls the feed, this one **follows**: it polls no
+API, and paints that process's results from the store within a second of their saving (a
+change watch on the store). The lease is asked again at every interval, so a follower takes
+over the polling when its holder dies.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from textual.timer import Timer
 
 from pupitre.providers.core.errors import ApiError, ConfigError
 from pupitre.providers.core.feeds import Change, Feed, load_snapshot, record_result
+from pupitre.providers.core.leases import FeedLeases, console_label
 from pupitre.providers.core.store import StoreError
 
 if TYPE_CHECKING:
@@ -46,6 +53,7 @@ class FeedState:
     next_at: dt.datetime | None = None
     runs: int = 0  # finished runs since start
     rerun: bool = False  # a forced refresh arrived while running: run again right after
+    follows: str | None = None  # who polls this feed when another process does (this one follows)
 
     @property
     def has_data(self) -> bool:
@@ -67,6 +75,8 @@ class FeedRunner:
         self.updated: Signal[str] = Signal(app, "feed-updated")
         self._timers: dict[str, Timer] = {}
         self._unsaved = ""  # the last "not saved" problem told to the operator
+        self.leases = FeedLeases(runtime.store, console_label(runtime.operator, "dashboard"))
+        self._watching = False
 
     def state(self, name: str) -> FeedState:
         return self.states[name]
@@ -121,7 +131,78 @@ class FeedRunner:
     def refresh_all(self) -> int:
         return sum(self.refresh(name, forced=True) for name in self.states)
 
+    def following(self) -> list[str]:
+        """Who polls the feeds this console follows (empty: it polls every feed itself)."""
+        return sorted({state.follows for state in self.states.values() if state.follows})
+
+    def release(self) -> None:
+        """At exit: give up this console's leases (its followers take over at once)."""
+        self.leases.release()
+
     async def _run(self, state: FeedState) -> None:
+        feed = state.feed
+        try:
+            interval = feed.interval(self.runtime.clock.now())
+            lease = await asyncio.to_thread(self.leases.take, feed.name, interval)
+            state.follows = None if lease.mine else lease.holder
+            if lease.mine:
+                await self._poll(state)
+            else:
+                await self._catch_up(state)
+                self._watch()
+        finally:
+            state.running = False
+            state.runs += 1
+            if state.rerun:
+                state.rerun = False
+                self._schedule(feed.name, 0)
+            elif not self.paused:
+                self._schedule(feed.name, self._delay(state))
+            self.updated.publish(feed.name)
+
+    async def _catch_up(self, state: FeedState) -> bool:
+        """A followed feed: the store's result when it is newer than the one shown (another
+        process fetched it); true when there was one."""
+        store, feed = self.runtime.store, state.feed
+
+        def newer() -> tuple[Any, dt.datetime] | None:
+            stamp = store.snapshot_times([feed.name]).get(feed.name)
+            if stamp is None or (state.fetched_at is not None and stamp <= state.fetched_at):
+                return None
+            return load_snapshot(store, feed)
+
+        try:
+            loaded = await asyncio.to_thread(newer)
+        except StoreError as error:
+            self._failed(state, ApiError(f"cannot read what {state.follows} fetched: {error}", provider=feed.title))
+            return False
+        if loaded is None:
+            return False
+        changes = feed.changes(state.data, loaded[0]) if state.data is not None else []
+        state.data, state.fetched_at, state.from_store = loaded[0], loaded[1], False
+        state.error, state.error_at, state.failures = None, None, 0
+        self._notify(changes)
+        return True
+
+    def _watch(self) -> None:
+        """Once this console follows a feed: repaint followed feeds when the store changes."""
+        if not self._watching:
+            self._watching = True
+            self.app.run_worker(self._watch_changes(), group="feeds:follow", exit_on_error=False)
+
+    async def _watch_changes(self) -> None:
+        watch = await asyncio.to_thread(self.runtime.store.change_watch)
+        try:
+            while True:
+                if not await asyncio.to_thread(watch.wait, 0.5):
+                    continue
+                for state in self.states.values():
+                    if state.follows is not None and not state.running and await self._catch_up(state):
+                        self.updated.publish(state.feed.name)
+        finally:
+            watch.close()
+
+    async def _poll(self, state: FeedState) -> None:
         feed = state.feed
         try:
             data = await feed.fetch()
@@ -145,15 +226,6 @@ class FeedRunner:
             state.data, state.fetched_at, state.from_store = data, now, False
             state.error, state.error_at, state.failures = None, None, 0
             self._notify(changes)
-        finally:
-            state.running = False
-            state.runs += 1
-            if state.rerun:
-                state.rerun = False
-                self._schedule(feed.name, 0)
-            elif not self.paused:
-                self._schedule(feed.name, self._delay(state))
-            self.updated.publish(feed.name)
 
     def _not_saved(self, feed: Feed[Any], error: StoreError) -> None:
         """Once per problem: the data shows, but the next start will not paint it from the store."""

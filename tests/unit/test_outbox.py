@@ -11,16 +11,16 @@ import pytest
 from pupitre.providers.core.clock import ManualClock
 from pupitre.providers.core.errors import BadRequestError, NetworkError, ServerError
 from pupitre.providers.core.outbox import ActionRefused, Outbox
-from pupitre.providers.core.store import Store
 from tests.unit.fakes import FakeHandler
 
 NOW = dt.datetime(2026, 11, 22, 14, 0)
 
 
 @pytest.fixture
-def setup(tmp_path):
+def setup(new_store):
+    """An outbox on a store of each backend (SQLite, PostgreSQL)."""
     handler = FakeHandler()
-    store = Store(tmp_path / "s.sqlite3")
+    store = new_store()
     outbox = Outbox(store, ManualClock(NOW), {("edf_oa", "acknowledge"): handler})
     return outbox, handler, store
 
@@ -105,14 +105,13 @@ async def test_read_back_mismatch_is_reported_and_audited(setup):
     assert store.audit_log()[0][3] == "read-back differs"
 
 
-async def test_pending_action_survives_a_restart(tmp_path):
-    path = tmp_path / "s.sqlite3"
+async def test_pending_action_survives_a_restart(new_store):
     handler = FakeHandler()
-    Outbox(Store(path), ManualClock(NOW), {("edf_oa", "acknowledge"): handler}).enqueue(
+    Outbox(new_store(), ManualClock(NOW), {("edf_oa", "acknowledge"): handler}).enqueue(
         "edf_oa", "acknowledge", {"order_id": "O1", "value": True}
     )
     # crash: nothing was sent; a new process opens the same store
-    restarted = Outbox(Store(path), ManualClock(NOW), {("edf_oa", "acknowledge"): handler})
+    restarted = Outbox(new_store(), ManualClock(NOW), {("edf_oa", "acknowledge"): handler})
     (delivery,) = await restarted.drain()
     assert delivery.outcome == "delivered" and handler.sent == [{"order_id": "O1", "value": True}]
 
@@ -120,10 +119,10 @@ async def test_pending_action_survives_a_restart(tmp_path):
 # -- claims: one process at a time ------------------------------------------------------------------
 
 
-def _other(tmp_path, handler: FakeHandler, owner: str, wall: float = 1000.0) -> Outbox:
-    """A second process on the same store file, named ``owner``, at wall time ``wall``."""
+def _other(new_store, handler: FakeHandler, owner: str, wall: float = 1000.0) -> Outbox:
+    """A second process on the same store, named ``owner``, at wall time ``wall``."""
     return Outbox(
-        Store(tmp_path / "s.sqlite3"),
+        new_store(),
         ManualClock(NOW),
         {("edf_oa", "acknowledge"): handler},
         owner=owner,
@@ -141,7 +140,7 @@ def _dead_owner() -> str:
     return f"{socket.gethostname()}:{int(child.stdout)}::dead"
 
 
-async def test_an_action_claimed_by_a_live_process_is_left_to_it(setup, tmp_path):
+async def test_an_action_claimed_by_a_live_process_is_left_to_it(setup):
     outbox, handler, store = setup
     outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O1", "value": True})
     outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O2", "value": True})
@@ -167,13 +166,13 @@ async def test_a_dead_process_loses_its_claim_at_once(setup):
     assert store.outbox()[0].claimed_by is None  # released after the attempt
 
 
-async def test_another_hosts_claim_holds_until_its_lease_runs_out(setup, tmp_path):
+async def test_another_hosts_claim_holds_until_its_lease_runs_out(setup, new_store):
     outbox, handler, store = setup
     item_id = outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O1", "value": True})
     assert store.outbox_claim(item_id, "other-host:42:7:ab", 1000.0 + 300, 1000.0, lambda owner: True)
-    early = _other(tmp_path, handler, "me:1:1:a", wall=1000.0 + 299)
+    early = _other(new_store, handler, "me:1:1:a", wall=1000.0 + 299)
     assert await early.drain() == [] and handler.sent == []
-    late = _other(tmp_path, handler, "me:1:1:a", wall=1000.0 + 301)
+    late = _other(new_store, handler, "me:1:1:a", wall=1000.0 + 301)
     assert [d.outcome for d in await late.drain()] == ["delivered"]
 
 
@@ -249,7 +248,7 @@ class _Killed(BaseException):
     """Stands for the process dying (nothing after it runs; the store keeps what was written)."""
 
 
-async def test_a_read_back_cut_short_by_a_crash_is_resumed_by_the_next_process(setup, tmp_path):
+async def test_a_read_back_cut_short_by_a_crash_is_resumed_by_the_next_process(setup, new_store):
     outbox, handler, store = setup
     item_id = outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O1", "value": True})
 
@@ -263,7 +262,7 @@ async def test_a_read_back_cut_short_by_a_crash_is_resumed_by_the_next_process(s
     assert item is not None and (item.status, item.readback) == ("delivered", "owed")
 
     restarted = FakeHandler()
-    other = _other(tmp_path, restarted, "me:2:2:b")
+    other = _other(new_store, restarted, "me:2:2:b")
     (delivery,) = await other.drain()
     assert (delivery.outcome, delivery.verified, delivery.owed) == ("delivered", True, False)
     assert restarted.sent == [] and len(handler.sent) == 1  # read back, never sent again
@@ -297,13 +296,13 @@ async def test_a_read_back_that_failed_is_owed_and_holds_back_the_providers_late
     assert trail == ["queued", "delivered", "read-back failed", "resumed", "verified"]
 
 
-async def test_an_owed_read_back_is_given_up_after_its_window(tmp_path):
+async def test_an_owed_read_back_is_given_up_after_its_window(new_store):
     from pupitre.providers.core.errors import NetworkError as Cut
     from pupitre.providers.core.outbox import READBACK_WINDOW
 
     clock = ManualClock(NOW)
     handler = FakeHandler()
-    store = Store(tmp_path / "s.sqlite3")
+    store = new_store()
     outbox = Outbox(store, clock, {("edf_oa", "acknowledge"): handler})
     item_id = outbox.enqueue("edf_oa", "acknowledge", {"order_id": "O1", "value": True})
 

@@ -31,10 +31,17 @@ def clock() -> ManualClock:
     return ManualClock(dt.datetime(2026, 11, 22, 14, 0))
 
 
-@pytest.fixture(params=["memory", "store"])
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
 def store(request, tmp_path) -> Store | None:
-    """The same limits held in process memory, and in the store (shared by every process)."""
-    return Store(tmp_path / "q.sqlite3") if request.param == "store" else None
+    """The same limits held in process memory, and in the store (shared by every process):
+    a SQLite file, or a PostgreSQL database of the test run's server."""
+    if request.param == "sqlite":
+        return Store(tmp_path / "q.sqlite3")
+    if request.param == "postgresql":
+        from pupitre.providers.core.store_pg import PostgresStore
+
+        return PostgresStore(request.getfixturevalue("postgres_url"))
+    return None
 
 
 async def test_rate_is_never_exceeded_and_fully_used(store):
@@ -110,14 +117,13 @@ def _fake(fake: FakeTime) -> dict:
     return {"sleep": fake.sleep, "monotonic": fake.monotonic}
 
 
-async def test_two_limiters_on_one_store_share_the_window_and_the_day(tmp_path):
+async def test_two_limiters_on_one_store_share_the_window_and_the_day(new_store):
     """Two processes on one store (here two limiters, as two processes build them): one
     window, one day count. Cross-process with real processes: tests/test_quota_processes.py."""
     fake = FakeTime()
-    path = tmp_path / "s.sqlite3"
     a, b = (
         QuotaLimiter(
-            "omega:A1", provider="GRDF OMEGA", clock=clock(), per_second=1, per_day=5, **_fake(fake), store=Store(path)
+            "omega:A1", provider="GRDF OMEGA", clock=clock(), per_second=1, per_day=5, **_fake(fake), store=new_store()
         )
         for _ in range(2)
     )
@@ -131,32 +137,31 @@ async def test_two_limiters_on_one_store_share_the_window_and_the_day(tmp_path):
         await a.acquire()
 
 
-async def test_window_stamps_from_before_a_reboot_do_not_block(tmp_path):
+async def test_window_stamps_from_before_a_reboot_do_not_block(any_store):
     """The window is on the host's monotonic clock, which restarts at a reboot: stamps from
     "the future" are dropped, never waited for."""
-    store = Store(tmp_path / "s.sqlite3")
+    store = any_store
     day = dt.date(2026, 11, 22)
     assert store.quota_take("c", day=day, per_day=None, window=1, period=1.0, now=50_000.0) == 0.0
     assert store.quota_take("c", day=day, per_day=None, window=1, period=1.0, now=50_000.5) == pytest.approx(0.5)
     assert store.quota_take("c", day=day, per_day=None, window=1, period=1.0, now=12.0) == 0.0  # after a reboot
 
 
-async def test_day_cap_survives_restart(tmp_path):
-    path = tmp_path / "s.sqlite3"
-    limiter = QuotaLimiter("adict:c1", provider="ADICT", clock=clock(), per_day=3, store=Store(path))
+async def test_day_cap_survives_restart(new_store):
+    limiter = QuotaLimiter("adict:c1", provider="ADICT", clock=clock(), per_day=3, store=new_store())
     for _ in range(3):
         await limiter.acquire()
     with pytest.raises(QuotaError, match="daily quota of 3"):
         await limiter.acquire()
-    restarted = QuotaLimiter("adict:c1", provider="ADICT", clock=clock(), per_day=3, store=Store(path))
+    restarted = QuotaLimiter("adict:c1", provider="ADICT", clock=clock(), per_day=3, store=new_store())
     assert restarted.remaining_today() == 0
     with pytest.raises(QuotaError):
         await restarted.acquire()
 
 
-async def test_day_cap_resets_the_next_day(tmp_path):
+async def test_day_cap_resets_the_next_day(any_store):
     c = clock()
-    limiter = QuotaLimiter("adict:c1", provider="ADICT", clock=c, per_day=1, store=Store(tmp_path / "s"))
+    limiter = QuotaLimiter("adict:c1", provider="ADICT", clock=c, per_day=1, store=any_store)
     await limiter.acquire()
     c.advance(days=1)
     await limiter.acquire()

@@ -39,12 +39,12 @@ def test_migrations_upgrade_an_older_store(tmp_path, monkeypatch):
     monkeypatch.setattr(
         store_module,
         "MIGRATIONS",
-        store_module.MIGRATIONS + ["ALTER TABLE audit ADD COLUMN operator TEXT NOT NULL DEFAULT ''"],
+        store_module.MIGRATIONS + ["ALTER TABLE audit ADD COLUMN reviewer TEXT NOT NULL DEFAULT ''"],
     )
     upgraded = Store(path)
     assert upgraded.schema_version == known + 1
     columns = [row[1] for row in upgraded._query("PRAGMA table_info(audit)")]
-    assert "operator" in columns
+    assert "reviewer" in columns
 
 
 def test_newer_store_is_refused(tmp_path):
@@ -58,8 +58,8 @@ def test_newer_store_is_refused(tmp_path):
         Store(path)
 
 
-def test_snapshot_roundtrip_and_replace(tmp_path):
-    store = Store(tmp_path / "s.sqlite3")
+def test_snapshot_roundtrip_and_replace(any_store):
+    store = any_store
     assert store.load_snapshot("grtgaz.indicators") is None
     store.save_snapshot("grtgaz.indicators", [{"a": 1}], NOW)
     store.save_snapshot("grtgaz.indicators", [{"a": 2}], NOW + dt.timedelta(minutes=1))
@@ -68,8 +68,8 @@ def test_snapshot_roundtrip_and_replace(tmp_path):
     assert snap.fetched_at == NOW + dt.timedelta(minutes=1)
 
 
-def test_history_newest_first(tmp_path):
-    store = Store(tmp_path / "s.sqlite3")
+def test_history_newest_first(any_store):
+    store = any_store
     store.add_history("grtgaz.indicators", "LI0001", NOW, "GREEN", "RED", "Q→Q+")
     store.add_history("grtgaz.indicators", "LI0001", NOW + dt.timedelta(hours=1), "RED", "GREEN", "Q→Q+")
     store.add_history("grtgaz.indicators", "LI0002", NOW, None, "GREY", "partial")
@@ -78,12 +78,11 @@ def test_history_newest_first(tmp_path):
     assert len(store.history("grtgaz.indicators")) == 3
 
 
-def test_outbox_survives_reopen(tmp_path):
-    path = tmp_path / "s.sqlite3"
-    store = Store(path)
+def test_outbox_survives_reopen(new_store):
+    store = new_store()
     item_id = store.outbox_add("edf_oa", "acknowledge", {"order_id": "X"}, NOW)
     store.close()
-    reopened = Store(path)
+    reopened = new_store()
     pending = reopened.outbox(status=OUTBOX_PENDING)
     assert [(i.id, i.payload) for i in pending] == [(item_id, {"order_id": "X"})]
     reopened.outbox_update(item_id, OUTBOX_DELIVERED, NOW, response="201")
@@ -91,8 +90,8 @@ def test_outbox_survives_reopen(tmp_path):
     assert reopened.outbox()[0].attempts == 1
 
 
-def test_audit_and_quota(tmp_path):
-    store = Store(tmp_path / "s.sqlite3")
+def test_audit_and_quota(any_store):
+    store = any_store
     store.audit("grtgaz", "refresh", "ok", NOW, "13 sites")
     assert store.audit_log()[0][1:4] == ("grtgaz", "refresh", "ok")
     day = NOW.date()
@@ -103,14 +102,13 @@ def test_audit_and_quota(tmp_path):
     assert store.quota_take("adict", day=day, per_day=5, window=0, period=0.0, now=0.0) is None
 
 
-def test_watchlist_add_dedupe_remove_seen_and_persist(tmp_path):
-    path = tmp_path / "s.sqlite3"
-    store = Store(path)
+def test_watchlist_add_dedupe_remove_seen_and_persist(new_store):
+    store = new_store()
     assert store.watch_add("grdf_omega", ["WD0004MX", "WD00053H", "WD0004MX"], NOW) == ["WD0004MX", "WD00053H"]
     assert store.watch_add("grdf_omega", ["WD00053H"], NOW) == []
     store.watch_seen("grdf_omega", "WD0004MX", "ATTRDV")
     store.close()
-    reopened = Store(path)
+    reopened = new_store()
     assert reopened.watch_list("grdf_omega") == [("WD0004MX", "ATTRDV"), ("WD00053H", None)]
     assert reopened.watch_remove("grdf_omega", "WD0004MX") is True
     assert reopened.watch_remove("grdf_omega", "WD0004MX") is False
@@ -171,3 +169,32 @@ def test_state_timeline_keeps_changes_only_and_is_shared_by_processes(tmp_path):
     rows = first.history("grtgaz.indicators#states", "LI1006/PARTIAL")
     assert [(r.at, r.old, r.new) for r in rows] == [(later, "GREEN", "RED"), (t0, None, "GREEN")]
     assert first.record_states("grtgaz.indicators#states", []) == 0
+
+
+def test_processes_starting_together_on_a_new_store_create_it_once(tmp_path):
+    import threading
+
+    path, errors = tmp_path / "s.sqlite3", []
+
+    def start():
+        try:
+            Store(path).close()
+        except StoreError as error:  # e.g. "table snapshots already exists"
+            errors.append(error)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and Store(path).schema_version == len(store_module.MIGRATIONS)
+
+
+def test_every_audit_line_and_action_carries_the_operator(new_store):
+    console, tool = new_store(), new_store()
+    console.bind_operator("ana@jump-2")
+    item_id = console.outbox_add("edf_oa", "acknowledge", {"order_id": "X"}, NOW)
+    console.audit("edf_oa", "acknowledge", "queued", NOW, f"#{item_id}")
+    tool.audit("edf_oa", "acknowledge", "released", NOW)  # a tool that names nobody
+    assert [(e.outcome, e.operator) for e in tool.audit_entries()] == [("released", ""), ("queued", "ana@jump-2")]
+    assert tool.outbox()[0].operator == "ana@jump-2"

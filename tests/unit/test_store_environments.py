@@ -22,8 +22,8 @@ def _in(store: Store, env: str) -> Store:
     return store
 
 
-def test_every_kind_of_row_stays_in_its_environment(tmp_path: Path) -> None:
-    store = _in(Store(tmp_path / "s.sqlite3"), SANDBOX)
+def test_every_kind_of_row_stays_in_its_environment(any_store: Store) -> None:
+    store = _in(any_store, SANDBOX)
     store.save_snapshot("grtgaz.indicators", ["sandbox"], NOW)
     store.add_history("grtgaz.indicators", "LI1001", NOW, "GREEN", "RED")
     store.outbox_add("grtgaz", "declare program", {"id": "sim"}, NOW)
@@ -65,8 +65,8 @@ def test_every_kind_of_row_stays_in_its_environment(tmp_path: Path) -> None:
     assert not store.has_rows("edf_oa", SANDBOX) and not store.has_rows("grtgaz", "elsewhere")
 
 
-def test_an_unbound_store_is_the_sandbox(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.sqlite3")
+def test_an_unbound_store_is_the_sandbox(any_store: Store) -> None:
+    store = any_store
     store.save_snapshot("grtgaz.indicators", [1], NOW)
     store.outbox_add("test", "act", {}, NOW)
     assert store._query("SELECT env FROM snapshots UNION ALL SELECT env FROM outbox") == [(SANDBOX,), (SANDBOX,)]

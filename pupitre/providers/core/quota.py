@@ -39,8 +39,10 @@ class QuotaLimiter:
         margin: float = 0.0,
         store: Store | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        monotonic: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] | None = None,
     ) -> None:
+        """``monotonic``: the clock of the rate window; by default the store's (shared by every
+        process on it: the host's monotonic clock, or PostgreSQL's), else the host's."""
         self.credential = credential
         self.provider = provider
         self.clock = clock
@@ -50,7 +52,7 @@ class QuotaLimiter:
         self.per_day = per_day
         self.store = store
         self._sleep = sleep
-        self._monotonic = monotonic
+        self._monotonic = monotonic or (store.clock if store is not None else time.monotonic)
         self._lock = asyncio.Lock()
         self._recent: deque[float] = deque()
         self._memory_day_counts: dict[str, int] = {}

@@ -29,15 +29,23 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 
 import orjson
 
 from pupitre.providers.core.checks import Level
 from pupitre.providers.core.environments import SANDBOX
 
+#: The schema's history, one entry per version, for both backends: written in SQLite's spelling,
+#: which :func:`pupitre.providers.core.store_pg.postgres_sql` translates for PostgreSQL
+#: (``INTEGER PRIMARY KEY AUTOINCREMENT`` → an identity column, ``REAL`` → ``DOUBLE PRECISION``,
+#: ``TEXT`` → ``TEXT COLLATE "C"``: SQLite's byte order). A new migration is one more entry;
+#: it stays in the portable subset (``ALTER TABLE … ADD COLUMN``, ``CREATE TABLE|INDEX``,
+#: ``INSERT … SELECT``, ``ON CONFLICT``) and uses no ``rowid`` (PostgreSQL has none; the old ones
+#: below run on PostgreSQL on empty tables only, where it is translated to ``ctid``).
 MIGRATIONS: list[str] = [
     # 1: the initial schema.
     """
@@ -170,9 +178,37 @@ MIGRATIONS: list[str] = [
     ALTER TABLE outbox ADD COLUMN readback_note TEXT NOT NULL DEFAULT '';
     CREATE INDEX outbox_readbacks_owed ON outbox (env, provider) WHERE readback = 'owed';
     """,
-    # 7: who did each audited thing (the OS user, or the `[app] operator` setting); older lines: ''.
+    # 7: watch-lists keep their order in a column of their own (SQLite's rowid, which gave it,
+    # does not exist in PostgreSQL). A PostgreSQL store starts at this schema with empty tables:
+    # its "rowid" (ctid) below orders no row.
     """
-    ALTER TABLE audit ADD COLUMN who TEXT NOT NULL DEFAULT '';
+    CREATE TABLE watchlist_ordered (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        env TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        key TEXT NOT NULL,
+        added_at TEXT NOT NULL,
+        seen TEXT,
+        UNIQUE (env, provider, key)
+    );
+    INSERT INTO watchlist_ordered (env, provider, key, added_at, seen)
+        SELECT env, provider, key, added_at, seen FROM watchlist ORDER BY added_at, rowid;
+    DROP TABLE watchlist;
+    ALTER TABLE watchlist_ordered RENAME TO watchlist;
+    """,
+    # 8: team mode. Feed leases: one process polls a feed of an environment, the others follow
+    # from the store. Who did what: the operator (and host) of every audit line and action.
+    """
+    CREATE TABLE feed_leases (
+        env TEXT NOT NULL,
+        feed TEXT NOT NULL,
+        holder TEXT NOT NULL,
+        label TEXT NOT NULL DEFAULT '',
+        lease_until REAL NOT NULL,
+        PRIMARY KEY (env, feed)
+    );
+    ALTER TABLE audit ADD COLUMN operator TEXT NOT NULL DEFAULT '';
+    ALTER TABLE outbox ADD COLUMN operator TEXT NOT NULL DEFAULT '';
     """,
 ]
 
@@ -195,7 +231,7 @@ log = logging.getLogger("pupitre.store")
 
 _OUTBOX_SELECT = (
     "id, provider, action, payload, status, created_at, updated_at, attempts, last_error, response, "
-    "claimed_by, sending_since, env, readback, readback_note"
+    "claimed_by, sending_since, env, readback, readback_note, operator"
 )
 
 
@@ -209,6 +245,17 @@ class StoreWriteError(StoreError):
 
 class StoreDamaged(StoreError):
     """The file is not a sound SQLite database (a corrupted page, not a database at all)."""
+
+
+class StoreUnreachable(StoreWriteError):
+    """The store's server (PostgreSQL) does not answer; the message says since when."""
+
+
+class Cursor(Protocol):
+    """What the store's methods read from a statement's cursor (sqlite3's and psycopg's)."""
+
+    @property
+    def rowcount(self) -> int: ...
 
 
 _FULL = ("database or disk is full", "disk is full")
@@ -275,6 +322,7 @@ class OutboxItem:
     readback: str | None = None
     #: what the read-back found, or why it is still owed or was given up
     readback_note: str = ""
+    operator: str = ""  # who decided it: "ana@jump-2"
 
 
 @dataclass(frozen=True)
@@ -285,7 +333,7 @@ class AuditEntry:
     action: str
     outcome: str
     detail: str
-    who: str = ""
+    operator: str = ""  # who: "ana@jump-2" ("" before team mode, or a tool)
 
 
 @dataclass(frozen=True)
@@ -312,18 +360,38 @@ def _json_bytes(payload: Any) -> bytes:
 
 
 class Store:
-    """Thread-safe access to the SQLite file (one connection, one lock)."""
+    """Thread-safe access to the SQLite file (one connection, one lock).
+
+    :class:`pupitre.providers.core.store_pg.PostgresStore` is the same store on PostgreSQL: it
+    overrides the connection, transactions, migrations and the few hooks below that differ
+    (:meth:`clock`, :meth:`_lock_credential`, :attr:`_skip_locked`); every query is shared."""
+
+    #: Appended to the ``SELECT`` of a claim: PostgreSQL's row lock (SQLite locks the whole file).
+    _skip_locked = ""
+    #: Appended to a ``SELECT`` whose row is updated next in the same transaction (idem).
+    _for_update = ""
+    #: A stored ISO time (with its offset) as a comparable instant, ``{}`` for the column.
+    _instant = "julianday({})"
+    #: The hidden row id of a table without a key of its own (snapshots).
+    _row_id = "rowid"
+    #: Where the store is, for messages (a file, or a PostgreSQL URL without its password).
+    location = ""
+    #: A team's store (PostgreSQL: many hosts), rather than one user's file.
+    shared = False
+    #: Since when the store's server has not answered (PostgreSQL); ``None``: it answers.
+    unreachable_since: dt.datetime | None = None
 
     def __init__(self, path: Path | str, *, problem: str = "") -> None:
         """Open (create, check, migrate) the store; :class:`StoreError` if it cannot be.
         ``problem`` (an in-memory stand-in only): why nothing can be saved."""
         self.path = Path(path)
+        self.location = str(self.path)
         #: False for the in-memory stand-in: nothing written to it survives the process.
         self.durable = str(self.path) != ":memory:"
         self.problem = problem
         self._lock = threading.RLock()
         self._envs: dict[str, str] = {}
-        #: Who this session's audit lines name (the runtime sets it: the OS user or ``[app] operator``).
+        #: Who this session's audit lines and actions name: ``ana@jump-2`` (:meth:`bind_operator`).
         self.operator = ""
         try:
             if self.durable:
@@ -362,18 +430,21 @@ class Store:
             )
         if 0 < version < len(MIGRATIONS) and self.durable:
             self.backup_before_migration(version)
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            with self._lock:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
+        if version == len(MIGRATIONS):
+            return
+        with self._lock:  # every step in one transaction: another process never sees half of them
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                current = self.schema_version  # under the lock: a process starting at once may have done it
+                for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
                     for statement in script.split(";"):
                         if statement.strip():
                             self._db.execute(statement)
                     self._db.execute(f"PRAGMA user_version={number}")
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def backup_before_migration(self, version: int) -> Path:
         """A consistent copy next to the file before schema ``version`` is upgraded
@@ -393,6 +464,15 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def clock(self) -> float:
+        """The clock the quota windows of this store are kept on, shared by every process that
+        uses the store: the host's monotonic clock (a SQLite file is on one host)."""
+        return time.monotonic()
+
+    def _lock_credential(self, env: str, credential: str) -> None:
+        """Inside a transaction: make the other processes' quota takes of ``credential`` wait
+        (SQLite: ``BEGIN IMMEDIATE`` has already locked the whole file)."""
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
@@ -421,6 +501,11 @@ class Store:
         and write of a provider's rows is then scoped to that environment. Unbound (unit
         tests, tools), every provider is in the sandbox environment."""
         self._envs = dict(envs)
+
+    def bind_operator(self, operator: str) -> None:
+        """Who works through this store handle (``ana@jump-2``): written on every audit line
+        and action from now on."""
+        self.operator = operator
 
     def env_of(self, name: str) -> str:
         """The environment of a provider, feed (``grtgaz.indicators``), watch-list
@@ -459,7 +544,7 @@ class Store:
         )
         return {r[0] for r in rows}
 
-    def _exec(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+    def _exec(self, sql: str, params: tuple[Any, ...] = ()) -> Cursor:
         with self._lock:
             return self._do(self._db.execute, sql, params)  # type: ignore[no-any-return]  # sqlite3's own type
 
@@ -486,6 +571,53 @@ class Store:
             return Snapshot(feed, _dt(rows[0][0]), orjson.loads(rows[0][1]))
         except ValueError:
             return None
+
+    def snapshot_times(self, feeds: list[str]) -> dict[str, dt.datetime]:
+        """When each of ``feeds`` was last fetched, by any process (cheap: no payload read)."""
+        times: dict[str, dt.datetime] = {}
+        for feed in feeds:
+            rows = self._query("SELECT fetched_at FROM snapshots WHERE env=? AND feed=?", (self.env_of(feed), feed))
+            if rows:
+                times[feed] = _dt(rows[0][0])
+        return times
+
+    def change_watch(self) -> "ChangeWatch":
+        """A way to wait for another process's writes (:class:`ChangeWatch`)."""
+        return _DataVersionWatch(self)
+
+    # -- feed leases ---------------------------------------------------------------------
+    def lease_take(
+        self, feed: str, owner: str, label: str, until: float, now: float, alive: Callable[[str], bool]
+    ) -> tuple[bool, str]:
+        """Take or renew the lease of ``feed`` (in its environment) for ``owner`` until ``until``,
+        in one transaction: refused while another owner's lease runs (not expired, owner
+        ``alive``). Returns ``(taken, the label of the process that polls it)``."""
+        env = self.env_of(feed)
+        with self.batch():
+            inserted = self._exec(
+                "INSERT INTO feed_leases (env, feed, holder, label, lease_until) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                (env, feed, owner, label, until),
+            )
+            if inserted.rowcount:
+                return True, label
+            rows = self._query(
+                f"SELECT holder, label, lease_until FROM feed_leases WHERE env=? AND feed=?{self._for_update}",
+                (env, feed),
+            )
+            if rows:
+                holder, holder_label, holder_until = rows[0]
+                if holder != owner and float(holder_until) >= now and alive(holder):
+                    return False, str(holder_label)
+            self._exec(
+                "UPDATE feed_leases SET holder=?, label=?, lease_until=? WHERE env=? AND feed=?",
+                (owner, label, until, env, feed),
+            )
+        return True, label
+
+    def lease_release(self, owner: str) -> None:
+        """Give up every lease of ``owner`` (a clean exit: the followers take over at once)."""
+        self._exec("DELETE FROM feed_leases WHERE holder=?", (owner,))
 
     # -- history -----------------------------------------------------------------------
     def add_history(self, feed: str, key: str, at: dt.datetime, old: str | None, new: str, detail: str = "") -> None:
@@ -538,11 +670,12 @@ class Store:
 
     # -- outbox ------------------------------------------------------------------------
     def outbox_add(self, provider: str, action: str, payload: Any, now: dt.datetime) -> int:
-        cursor = self._exec(
-            "INSERT INTO outbox (env, provider, action, payload, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (self.env_of(provider), provider, action, json.dumps(payload), _iso(now), _iso(now)),
+        rows = self._query(
+            "INSERT INTO outbox (env, provider, action, payload, created_at, updated_at, operator) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (self.env_of(provider), provider, action, json.dumps(payload), _iso(now), _iso(now), self.operator),
         )
-        return int(cursor.lastrowid or 0)
+        return int(rows[0][0])
 
     def outbox_update(
         self,
@@ -617,6 +750,7 @@ class Store:
                 r[12],
                 r[13],
                 r[14],
+                r[15],
             )
             for r in self._query(sql, params)
         ]
@@ -647,7 +781,8 @@ class Store:
         scope, params = self._row_scope()
         with self.batch():
             rows = self._query(
-                f"SELECT status, claimed_by, claim_until, readback FROM outbox WHERE id=? AND {scope}",
+                f"SELECT status, claimed_by, claim_until, readback FROM outbox "
+                f"WHERE id=? AND {scope}{self._skip_locked}",
                 (item_id, *params),
             )
             status, holder, holder_until, state = rows[0] if rows else (None, None, None, None)
@@ -677,7 +812,7 @@ class Store:
         """One audit line, in ``provider``'s environment (or ``env``, for the operator's
         decisions on held actions), naming :attr:`operator`."""
         self._exec(
-            "INSERT INTO audit (env, at, provider, action, outcome, detail, who) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO audit (env, at, provider, action, outcome, detail, operator) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (env or self.env_of(provider), _iso(at), provider, action, outcome, detail, self.operator),
         )
 
@@ -705,14 +840,15 @@ class Store:
             scope += " AND provider=?"
             params.append(provider)
         if since is not None:
-            scope += " AND julianday(at) >= julianday(?)"  # offsets differ (summer, winter, UTC)
+            scope += f" AND {self._instant.format('at')} >= {self._instant.format('?')}"  # offsets differ
             params.append(_iso(since))
         if outcome is not None:
             scope += " AND outcome=?"
             params.append(outcome)
         rows = self._query(
-            f"SELECT at, env, provider, action, outcome, detail, who FROM audit WHERE {scope} ORDER BY id DESC LIMIT ?",
-            (*params, -1 if limit is None else limit),
+            f"SELECT at, env, provider, action, outcome, detail, operator FROM audit WHERE {scope} ORDER BY id DESC"
+            + ("" if limit is None else " LIMIT ?"),
+            (*params,) if limit is None else (*params, limit),
         )
         return [AuditEntry(*r) for r in rows]
 
@@ -733,7 +869,7 @@ class Store:
         plan = (
             ("audit", "id", "at", retention.audit_days),
             ("history", "id", "at", retention.history_days),
-            ("snapshots", "rowid", "fetched_at", retention.snapshots_days),
+            ("snapshots", self._row_id, "fetched_at", retention.snapshots_days),
         )
         for table, key, column, days in plan:
             cutoff = _iso(now - dt.timedelta(days=days))
@@ -741,7 +877,7 @@ class Store:
             while stop is None or not stop.is_set():
                 cursor = self._exec(
                     f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} "
-                    f"WHERE julianday({column}) < julianday(?) LIMIT ?)",
+                    f"WHERE {self._instant.format(column)} < {self._instant.format('?')} LIMIT ?)",
                     (cutoff, batch),
                 )
                 deleted[table] += max(cursor.rowcount, 0)
@@ -757,7 +893,7 @@ class Store:
         with self.batch():
             for key in keys:
                 cursor = self._exec(
-                    "INSERT OR IGNORE INTO watchlist (env, provider, key, added_at) VALUES (?, ?, ?, ?)",
+                    "INSERT INTO watchlist (env, provider, key, added_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     (env, provider, key, _iso(now)),
                 )
                 if cursor.rowcount:
@@ -776,7 +912,7 @@ class Store:
         return [
             (r[0], r[1])
             for r in self._query(
-                "SELECT key, seen FROM watchlist WHERE env=? AND provider=? ORDER BY added_at, rowid",
+                "SELECT key, seen FROM watchlist WHERE env=? AND provider=? ORDER BY added_at, id",
                 (self.env_of(provider), provider),
             )
         ]
@@ -819,8 +955,8 @@ class Store:
         """Take one call of ``credential``'s quota for every process on this store, atomically.
 
         The rate is a sliding window: at most ``window`` calls in any ``period`` seconds; ``now``
-        is on a clock every process of the host shares (``time.monotonic``) — a clock is read
-        once the transaction holds the store, so no other process's stamp is later than it
+        is on a clock every process on this store shares (:meth:`clock`) — a clock is read
+        once the transaction holds the credential's lock, so no other process's stamp is later than it
         (slots move to their answer's time: :meth:`quota_answered`). Returns ``None``
         when today's ``per_day`` calls are used up (nothing taken), ``0.0`` when the call was
         taken (and counted for ``day``), else the seconds to wait before asking again.
@@ -828,13 +964,16 @@ class Store:
         Counted in the credential's environment (the simulator's calls spend no real quota)."""
         env = self.env_of(credential)
         with self.batch():
+            self._lock_credential(env, credential)
             at = now() if callable(now) else now
             return self._quota_take(env, credential, day.isoformat(), per_day, window, period, at)
 
     def quota_answered(self, credential: str, stamp: float, now: Callable[[], float]) -> None:
         """The call taken at ``stamp`` has had its answer: its slot counts from ``now()``, read
         once the transaction holds the store (as :meth:`quota_take` reads its clock)."""
+        env = self.env_of(credential)
         with self.batch():
+            self._lock_credential(env, credential)
             self._exec(
                 "UPDATE quota_calls SET at=? WHERE env=? AND credential=? AND at=?",
                 (now(), self.env_of(credential), credential, stamp),
@@ -860,10 +999,48 @@ class Store:
             self._exec("INSERT INTO quota_calls (env, credential, at) VALUES (?, ?, ?)", (env, credential, now))
         self._exec(
             "INSERT INTO quota (env, credential, day, count) VALUES (?, ?, ?, 1) "
-            "ON CONFLICT(env, credential, day) DO UPDATE SET count=count+1",
+            "ON CONFLICT(env, credential, day) DO UPDATE SET count=quota.count+1",
             (env, credential, day),
         )
         return 0.0
+
+
+class ChangeWatch(Protocol):
+    """Waits for other processes' writes to the store (new feed results)."""
+
+    def wait(self, timeout: float) -> bool:
+        """Block up to ``timeout`` seconds; true when another process wrote meanwhile."""
+
+    def close(self) -> None: ...
+
+
+class _DataVersionWatch:
+    """SQLite: ``PRAGMA data_version`` changes when another connection commits to the file; it
+    is read every :data:`POLL` seconds (a read of the file's header, no table)."""
+
+    POLL = 0.1
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.seen = self._version()
+
+    def _version(self) -> int:
+        return int(self.store._query("PRAGMA data_version")[0][0])
+
+    def wait(self, timeout: float) -> bool:
+        end = time.monotonic() + timeout
+        while True:
+            version = self._version()
+            if version != self.seen:
+                self.seen = version
+                return True
+            left = end - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(self.POLL, left))
+
+    def close(self) -> None:
+        """Nothing of its own to close (it reads through the store's connection)."""
 
 
 # -- integrity, backups, and starting anyway ----------------------------------------------
@@ -894,7 +1071,7 @@ def backup(source: sqlite3.Connection | Path, target: Path) -> Path:
     written user-only (0600) and in full, or not at all (a ``.part`` file renamed at the end)."""
     own = not isinstance(source, sqlite3.Connection)
     db = _connect_read_only(source) if isinstance(source, Path) else source
-    part = target.with_name(target.name + ".part")
+    part = target.with_name(f"{target.name}.{os.getpid()}.part")  # two processes may copy at once
     try:
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if part.exists():
@@ -928,7 +1105,7 @@ class StoreNotice:
 _OUTBOX_COLUMNS = ("provider", "action", "payload", "status", "created_at", "updated_at", "attempts", "last_error")
 # Carried over too when the damaged store has them: the answer, and the mark of an attempt that
 # got no answer (the next attempt must look for its trace at the API before sending again).
-_OUTBOX_LATER_COLUMNS = ("response", "sending_since", "env")
+_OUTBOX_LATER_COLUMNS = ("response", "sending_since", "env", "operator")
 
 
 def _carry_over_pending(damaged: Path, store: Store) -> int | None:

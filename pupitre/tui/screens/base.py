@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+
 from rich.text import Text
 from textual.binding import ActiveBinding
 from textual.screen import Screen
 from textual.widgets import Static
 
+from pupitre.providers.core.store import StoreUnreachable
 from pupitre.tui import keyboard
 from pupitre.tui.app import PupitreApp, pupitre_app
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
+
+log = logging.getLogger("pupitre.screens")
 
 
 class PupitreScreen(Screen[None]):
@@ -73,11 +78,19 @@ class PupitreScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         """Back from a detail or a dialog: what was seen or decided there shows at once."""
         if self.is_mounted:
-            self.redraw()
+            self._redraw_kept()
+
+    def _redraw_kept(self, step: str = "redraw") -> None:
+        """Repaint (or ``tick``); when the team's store does not answer for something not read
+        before, what is on screen stays (the header says since when the store is unreachable)."""
+        try:
+            getattr(self, step)()
+        except StoreUnreachable as error:
+            log.warning("%s: not repainted: %s", type(self).__name__, error)
 
     def _on_feed_updated(self, name: str) -> None:
         if name in self.FEEDS:
-            self.redraw()
+            self._redraw_kept()
         for status in self.query(FeedStatus):
             if status.feed_name == name:
                 status.refresh_status()
@@ -87,7 +100,7 @@ class PupitreScreen(Screen[None]):
             header.tick()
         for status in self.query(FeedStatus):
             status.refresh_status()
-        self.tick()
+        self._redraw_kept("tick")
 
     def redraw(self) -> None:
         """Repaint from the feeds' current data."""

@@ -1,5 +1,5 @@
-"""The header bar: screen title, which providers are simulated (by name), Paris time and the
-current gas day."""
+"""The header bar: screen title, which providers are simulated (by name), Paris time, the
+current gas day, and whether this console polls the APIs or follows another process."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 from pupitre.providers.core.clock import gas_day_of
 from pupitre.tui import keyboard
-from pupitre.tui.app import pupitre_app
+from pupitre.tui.app import PupitreApp, pupitre_app
 
 
 class HeaderBar(Horizontal):
@@ -49,4 +49,18 @@ class HeaderBar(Horizontal):
             paused.update(f"⏸ PAUSED — {key} resumes")
             if self.size.width and self.size.width < 110:  # 80 columns: the pause before the date
                 clock = f"{now:%H:%M:%S} Paris"
-        self.query_one("#header-clock", Static).update(clock)
+        self.query_one("#header-clock", Static).update(clock + polling(app))
+
+
+def polling(app: PupitreApp) -> str:
+    """Who polls the APIs: "follows <who>" when another process does for this console; "polls"
+    on a team store when this console does; nothing on a console alone with its file. A team
+    store that does not answer says since when (the last data stays on screen)."""
+    lost = app.runtime.store.unreachable_since
+    if lost is not None:
+        return f" · STORE UNREACHABLE since {lost:%H:%M:%S}"
+    following = app.feeds.following()
+    if following:
+        others = f" +{len(following) - 1}" if len(following) > 1 else ""
+        return f" · follows {following[0]}{others}"
+    return " · polls" if app.runtime.store.shared else ""

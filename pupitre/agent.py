@@ -1,0 +1,143 @@
+"""``pupitre agent``: the headless process of team mode (no Textual import).
+
+It runs every feed on its schedule (under the feed's lease: where another process polls a
+feed, the agent follows it and polls nothing), records the results in the store (snapshots,
+history) for the dashboards and ``pupitre check --max-age``, delivers the outbox (the actions
+confirmed on any console, under the outbox's claims) and logs what changed and what was
+delivered, to the log file and to stdout.
+
+SIGTERM or SIGINT stops it cleanly: no new run starts, the outbox attempt under way finishes
+(its answer recorded; at most :data:`STOP_GRACE` seconds, after which it stays marked as
+unanswered and the next process looks for its trace before sending again), every store write
+is a transaction (nothing half-written), and the leases are given up so that a dashboard
+takes over the polling at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from typing import Any
+
+from pupitre.providers.core.errors import ApiError, ConfigError
+from pupitre.providers.core.feeds import Feed, load_snapshot, record_result
+from pupitre.providers.core.leases import FeedLeases, console_label
+from pupitre.providers.core.store import StoreError
+from pupitre.runtime import Runtime
+
+log = logging.getLogger("pupitre.agent")
+#: How often the outbox is looked at for actions confirmed on a console.
+OUTBOX_SECONDS = 2.0
+#: How long an outbox attempt under way may take to finish at a stop.
+STOP_GRACE = 30.0
+MAX_BACKOFF_SECONDS = 300.0
+
+
+class Agent:
+    """Every feed in a task of its own, and the outbox, until :meth:`stop`."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.leases = FeedLeases(runtime.store, console_label(runtime.operator, "agent"))
+        self.stopping = asyncio.Event()
+        self.runs: dict[str, int] = {}
+
+    def stop(self) -> None:
+        if not self.stopping.is_set():
+            log.info("agent stopping")
+            self.stopping.set()
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, or return early when the agent is asked to stop."""
+        try:
+            await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
+        except asyncio.TimeoutError:
+            pass
+
+    async def run(self) -> None:
+        feeds = [asyncio.create_task(self._feed_loop(feed), name=feed.name) for feed in self.runtime.feeds]
+        outbox = asyncio.create_task(self._outbox_loop(), name="outbox")
+        log.info(
+            "agent started: %d feeds, operator %s, store %s",
+            len(feeds),
+            self.runtime.operator,
+            self.runtime.store.location,
+        )
+        await self.stopping.wait()
+        for task in feeds:
+            task.cancel()  # a fetch under way is dropped: nothing of it was written yet
+        await asyncio.gather(*feeds, return_exceptions=True)
+        try:
+            await asyncio.wait_for(outbox, timeout=STOP_GRACE)
+        except asyncio.TimeoutError:
+            log.warning("the outbox attempt under way did not finish in %.0f s: it stays marked", STOP_GRACE)
+        await asyncio.to_thread(self.leases.release)
+        log.info("agent stopped")
+
+    async def _feed_loop(self, feed: Feed[Any]) -> None:
+        failures = 0
+        previous = await asyncio.to_thread(load_snapshot, self.runtime.store, feed)
+        data = previous[0] if previous else None
+        while not self.stopping.is_set():
+            interval = feed.interval(self.runtime.clock.now())
+            lease = await asyncio.to_thread(self.leases.take, feed.name, interval)
+            if lease.mine:
+                try:
+                    fresh = await feed.fetch()
+                    changes = await asyncio.to_thread(
+                        record_result, self.runtime.store, feed, data, fresh, self.runtime.clock.now()
+                    )
+                except (ApiError, ConfigError, StoreError) as error:
+                    failures += 1
+                    log.warning("feed %s: %s", feed.name, error)
+                except Exception:  # logged, never the end of the agent
+                    failures += 1
+                    log.exception("feed %s failed", feed.name)
+                else:
+                    failures, data = 0, fresh
+                    log.info("feed %s: fetched", feed.name)
+                    for change in changes:
+                        if change.severity != "info" and change.message:
+                            log.warning("%s: %s", feed.title, change.message)
+            else:
+                failures = 0
+                log.debug("feed %s: followed (polled by %s)", feed.name, lease.holder)
+            self.runs[feed.name] = self.runs.get(feed.name, 0) + 1
+            delay = interval if failures == 0 else min(interval * 2.0 ** (failures - 1), MAX_BACKOFF_SECONDS)
+            await self._pause(delay)
+
+    async def _outbox_loop(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                for delivery in await self.runtime.outbox.drain():
+                    log.info("outbox #%d %s: %s", delivery.item_id, delivery.outcome, delivery.message)
+            except StoreError as error:
+                log.warning("outbox: %s", error)
+            except Exception:
+                log.exception("outbox drain failed")
+            await self._pause(OUTBOX_SECONDS)
+
+
+def main(runtime: Runtime) -> int:
+    """Run until SIGTERM or SIGINT; 0 after a clean stop."""
+    stdout = logging.StreamHandler(sys.stdout)
+    from pupitre.logs import FORMAT
+    from pupitre.providers.core.text import SafeLogFormatter
+
+    stdout.setFormatter(SafeLogFormatter(FORMAT))
+    logging.getLogger().addHandler(stdout)
+
+    async def go() -> None:
+        agent = Agent(runtime)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, agent.stop)
+        try:
+            await agent.run()
+        finally:
+            await runtime.aclose()
+
+    asyncio.run(go())
+    return 0

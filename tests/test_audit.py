@@ -20,9 +20,9 @@ from pupitre import cli
 from pupitre.cli_outbox import parse_since
 from pupitre.providers.core.clock import PARIS, ManualClock
 from pupitre.providers.core.environments import SANDBOX
+from pupitre.providers.core.leases import operator_name
 from pupitre.providers.core.secrets import SecretStore
 from pupitre.providers.core.store import Retention, Store
-from pupitre.providers.core.leases import operator_name
 from pupitre.runtime import build_runtime
 from pupitre.settings import Settings
 

@@ -642,31 +642,41 @@ class Store:
 
     def record_states(self, feed: str, states: Sequence[tuple[str, dt.datetime, str, str]]) -> int:
         """Keep a timeline of each key's state: ``(key, since, state, detail)`` rows are added
-        only when ``state`` differs from the key's last stored one (history rows of ``feed``,
-        ``old`` = the state before). Any process recording a result writes for every key, so
+        only when ``state`` differs from the key's latest stored one (history rows of ``feed``,
+        ``at`` in UTC, ``old`` = the state before). Any process recording a result writes for every key, so
         every process reads the same timeline. Returns how many rows were added."""
         if not states:
             return 0
         env = self.env_of(feed)
         added = 0
         with self.batch():  # read and write under one write lock: two processes never both add a row
-            last = dict(
-                self._query(
-                    "SELECT key, new FROM history WHERE id IN "
-                    "(SELECT MAX(id) FROM history WHERE env=? AND feed=? GROUP BY key)",
-                    (env, feed),
-                )
-            )
+            last: dict[str, str] = {}
             for key, since, state, detail in states:
-                if last.get(key) == state:
+                if key not in last:
+                    # ``at`` is written in UTC, so its text orders as the instants do: one index seek
+                    found = self._query(
+                        "SELECT new FROM history WHERE env=? AND feed=? AND key=? ORDER BY at DESC, id DESC LIMIT 1",
+                        (env, feed, key),
+                    )
+                    last[key] = found[0][0] if found else ""
+                if last[key] == state:
                     continue
                 self._exec(
                     "INSERT INTO history (env, feed, key, at, old, new, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (env, feed, key, _iso(since), last.get(key), state, detail),
+                    (env, feed, key, _iso(since.astimezone(dt.timezone.utc)), last[key] or None, state, detail),
                 )
                 last[key] = state
                 added += 1
         return added
+
+    def states(self, feed: str, key: str, limit: int = 200) -> list[HistoryEntry]:
+        """The latest ``limit`` rows of one key's timeline (:meth:`record_states`), newest first."""
+        rows = self._query(
+            "SELECT feed, key, at, old, new, detail FROM history "
+            "WHERE env=? AND feed=? AND key=? ORDER BY at DESC, id DESC LIMIT ?",
+            (self.env_of(feed), feed, key, limit),
+        )
+        return [HistoryEntry(r[0], r[1], _dt(r[2]), r[3], r[4], r[5]) for r in rows]
 
     # -- outbox ------------------------------------------------------------------------
     def outbox_add(self, provider: str, action: str, payload: Any, now: dt.datetime) -> int:

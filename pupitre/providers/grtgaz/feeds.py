@@ -177,7 +177,7 @@ def indicator_states(sites: list[SiteIndicators], seen_at: dt.datetime) -> list[
 
 def stored_timeline(store: Store, site_id: str, flex: Flex, limit: int = 200) -> list[rules.StateRow]:
     """The store's timeline of one indicator, oldest first (an undocumented word kept as such)."""
-    entries = store.history(STATES, state_key(site_id, flex), limit=limit)
+    entries = store.states(STATES, state_key(site_id, flex), limit=limit)
     return [rules.StateRow(entry.at, IndicatorStatus(entry.new)) for entry in reversed(entries)]
 
 

@@ -76,6 +76,7 @@ class SiteDetailScreen(PupitreScreen):
     def __init__(self, site_id: str) -> None:
         super().__init__()
         self.site_id = site_id
+        self._timelines: dict[Flex, list[rules.StateRow]] | None = None
 
     def compose(self) -> ComposeResult:
         yield HeaderBar("Site detail")
@@ -104,6 +105,7 @@ class SiteDetailScreen(PupitreScreen):
         return None
 
     def redraw(self) -> None:
+        self._timelines = None  # new data: the store's timeline may have grown
         site = self.site()
         known = site_by_id(self.site_id)
         title = self.query_one("#detail-title", Static)
@@ -121,9 +123,12 @@ class SiteDetailScreen(PupitreScreen):
         self._draw_history()
 
     def timelines(self) -> dict[Flex, list[rules.StateRow]]:
-        """Each indicator's timeline as the store keeps it (every process's reads)."""
-        store = self.papp.runtime.store
-        return {flex: stored_timeline(store, self.site_id, flex) for flex in Flex}
+        """Each indicator's timeline as the store keeps it (every process's reads), read again
+        when the feed brings data (:meth:`redraw`), not on every tick."""
+        if self._timelines is None:
+            store = self.papp.runtime.store
+            self._timelines = {flex: stored_timeline(store, self.site_id, flex) for flex in Flex}
+        return self._timelines
 
     def _draw_indicators(self, site: SiteIndicators | None) -> None:
         table = self.query_one("#detail-indicators", DataTable)

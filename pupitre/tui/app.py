@@ -205,7 +205,7 @@ class PupitreApp(App[None]):
         if not pending:
             self.exit()
             return
-        from pupitre.tui.screens.confirm import ConfirmScreen
+        from pupitre.tui.dialogs.confirm import ConfirmScreen
 
         def answer(quit_anyway: bool | None) -> None:
             if quit_anyway:

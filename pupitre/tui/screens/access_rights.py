@@ -558,8 +558,8 @@ class AccessRightsScreen(PupitreScreen):
         return right_row(row)
 
     def _submit(self, action: str, payload: dict[str, Any], question: str) -> None:
+        from pupitre.tui.dialogs.confirm import ConfirmScreen
         from pupitre.tui.outbox import submit_after_confirmation
-        from pupitre.tui.screens.confirm import ConfirmScreen
 
         def queued(item: int) -> None:
             self.notify(f"#{item} written to the outbox; sending…", timeout=5)
@@ -569,7 +569,7 @@ class AccessRightsScreen(PupitreScreen):
 
     def action_declare(self) -> None:
         from pupitre.providers.grdf_adict import actions
-        from pupitre.tui.screens.rights_actions import DeclareScreen
+        from pupitre.tui.dialogs.rights_actions import DeclareScreen
 
         row = self.current()
         prefill: dict[str, Any] = {}
@@ -614,7 +614,7 @@ class AccessRightsScreen(PupitreScreen):
 
     def action_proofs(self) -> None:
         from pupitre.providers.grdf_adict import actions, rules
-        from pupitre.tui.screens.rights_actions import ProofsScreen
+        from pupitre.tui.dialogs.rights_actions import ProofsScreen
 
         right = self._right_model()
         if right is None:
@@ -639,7 +639,7 @@ class AccessRightsScreen(PupitreScreen):
     # -- export (reads, not outbox actions) ------------------------------------------------
     def action_export(self) -> None:
         """``e``: export the data of the PCEs shown (or cancel the export under way)."""
-        from pupitre.tui.screens.rights_export import ExportController
+        from pupitre.tui.dialogs.rights_export import ExportController
 
         if self.exporter is None:
             self.exporter = ExportController(self)

@@ -335,7 +335,7 @@ class CurtailmentsScreen(PupitreScreen):
         except rules.AckRuleError as refusal:
             self.notify(escape(str(refusal)), title="Not sent", severity="error", timeout=20)
             return
-        from pupitre.tui.screens.ack_confirm import AckConfirmScreen
+        from pupitre.tui.dialogs.ack_confirm import AckConfirmScreen
 
         def queued(item_id: int) -> None:
             self.notify(f"Acknowledgement #{item_id} saved and being sent.", timeout=5)
@@ -352,7 +352,7 @@ class CurtailmentsScreen(PupitreScreen):
         )
 
     def action_token(self) -> None:
-        from pupitre.tui.screens.token import TokenScreen
+        from pupitre.tui.dialogs.token import TokenScreen
 
         self.app.push_screen(TokenScreen())
 

@@ -31,8 +31,8 @@ from pupitre.providers.switchgrid import rules
 from pupitre.providers.switchgrid.actions import ORDER_ACTION
 from pupitre.providers.switchgrid.feeds import FEED, PROVIDER, SwitchgridData, SwitchgridSession
 from pupitre.providers.switchgrid.models import Ask, Order
+from pupitre.tui.dialogs.confirm import ConfirmScreen
 from pupitre.tui.screens.base import PupitreScreen
-from pupitre.tui.screens.confirm import ConfirmScreen
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
 

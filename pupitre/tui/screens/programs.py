@@ -511,7 +511,7 @@ class ProgramsScreen(PupitreScreen):
         self._editor(values, f"v{version_of(program_id)}")
 
     def action_export(self) -> None:
-        from pupitre.tui.screens.email_export import export_for_email
+        from pupitre.tui.dialogs.email_export import export_for_email
 
         selected = self.selected()
         payload = None

@@ -21,8 +21,8 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from pupitre.providers.grdf_omega import rules
 from pupitre.providers.grdf_omega.feeds import PROVIDER, REQUESTS_FEED, Tracked, unseen
+from pupitre.tui.dialogs.confirm import ConfirmScreen
 from pupitre.tui.screens.base import PupitreScreen
-from pupitre.tui.screens.confirm import ConfirmScreen
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
 

@@ -179,7 +179,7 @@ class ExportController:
 
     def start(self) -> None:
         """``e``: the dialog, a confirmation, then the run — or, while one runs, cancel it."""
-        from pupitre.tui.screens.confirm import ConfirmScreen
+        from pupitre.tui.dialogs.confirm import ConfirmScreen
 
         if self.running and self.run is not None:
             run = self.run

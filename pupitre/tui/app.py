@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
-from pathlib import Path
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 from rich.markup import escape
 from textual.app import App, SystemCommand
@@ -21,20 +19,11 @@ from pupitre.providers.core.text import clean_text
 from pupitre.providers.switchgrid import feeds as switchgrid
 from pupitre.providers.switchgrid.actions import ORDER_ACTION
 from pupitre.runtime import Runtime
+from pupitre.tui import registry
 from pupitre.tui.feeds import FeedRunner
 from pupitre.tui.outbox import OutboxRunner
 
-STYLES = Path(__file__).resolve().parent.parent / "styles"
 log = logging.getLogger("pupitre.app")
-
-SCREENS = {
-    "overview": ("1", "Overview", "What needs action across providers"),
-    "flexibility": ("2", "Flexibility", "GRTgaz indicator colours per site"),
-    "curtailments": ("3", "Curtailments", "EDF OA: tomorrow's curtailments and their acknowledgement"),
-    "requests": ("4", "Requests", "GRDF OMEGA: the watch-list of supplier requests"),
-    "access_rights": ("5", "Access rights", "GRDF ADICT: access rights, proofs and PCE data"),
-    "load_curves": ("6", "Load curves", "Switchgrid: consent asks, data orders and load-curve plots"),
-}
 
 
 def screen_commands(app: App[None], screen: Screen[object]) -> Iterable[SystemCommand]:
@@ -54,43 +43,27 @@ def screen_commands(app: App[None], screen: Screen[object]) -> Iterable[SystemCo
         )
 
 
-def _screen(module: str, name: str) -> Screen[None]:
-    screen = getattr(importlib.import_module(f"pupitre.tui.screens.{module}"), name)()
+def _screen(entry: registry.ScreenEntry, *args: object) -> Screen[Any]:
+    screen = entry.load()(*args)
     if not isinstance(screen, Screen):
-        raise TypeError(f"pupitre.tui.screens.{module}.{name} is not a screen")
+        raise TypeError(f"{entry.where} is not a screen")
     return screen
+
+
+def _mode(entry: registry.ScreenEntry) -> Callable[[], Screen[Any]]:
+    return lambda: _screen(entry)
 
 
 class PupitreApp(App[None]):
     TITLE = "pupitre"
-    CSS_PATH = [
-        STYLES / "app.tcss",
-        STYLES / "overview.tcss",
-        STYLES / "flexibility.tcss",
-        STYLES / "curtailments.tcss",
-        STYLES / "edf_reports.tcss",
-        STYLES / "requests.tcss",
-        STYLES / "programs.tcss",
-        STYLES / "access_rights.tcss",
-        STYLES / "load_curves.tcss",
-    ]
+    CSS_PATH = registry.css_paths()
     # Screens are imported when first shown: start-up pays only for the first one.
-    MODES = {
-        "overview": lambda: _screen("overview", "OverviewScreen"),
-        "flexibility": lambda: _screen("flexibility", "FlexibilityScreen"),
-        "curtailments": lambda: _screen("curtailments", "CurtailmentsScreen"),
-        "requests": lambda: _screen("requests", "RequestsScreen"),
-        "programs": lambda: _screen("programs", "ProgramsScreen"),
-        "access_rights": lambda: _screen("access_rights", "AccessRightsScreen"),
-        "load_curves": lambda: _screen("load_curves", "LoadCurvesScreen"),
-    }
+    MODES = {entry.name: _mode(entry) for entry in registry.modes()}
     BINDINGS = [
-        Binding("1", "switch_mode('overview')", "Overview", id="screen.overview", show=False),
-        Binding("2", "switch_mode('flexibility')", "Flexibility", id="screen.flexibility", show=False),
-        Binding("3", "switch_mode('curtailments')", "Curtailments", id="screen.curtailments", show=False),
-        Binding("4", "switch_mode('requests')", "Requests", id="screen.requests", show=False),
-        Binding("5", "switch_mode('access_rights')", "Access rights", id="screen.access_rights", show=False),
-        Binding("6", "switch_mode('load_curves')", "Load curves", id="screen.load_curves", show=False),
+        *(
+            Binding(entry.key or "", f"switch_mode('{entry.name}')", entry.title, id=entry.binding_id, show=False)
+            for entry in registry.keyed()
+        ),
         Binding("r", "refresh", "Refresh", id="feeds.refresh"),
         Binding("p", "toggle_pause", "Pause", id="feeds.pause"),
         Binding("question_mark,f1", "toggle_help", "Keys", id="app.help"),
@@ -225,6 +198,11 @@ class PupitreApp(App[None]):
             "Feeds paused: data will age until you press p again." if self.feeds.paused else "Feeds resumed.", timeout=4
         )
 
+    def open_screen(self, name: str, *args: object) -> None:
+        """Push the registry's screen ``name``, built with ``args``: a screen opens another by
+        name, so it never imports the screen that opened it back."""
+        self.push_screen(_screen(registry.screen(name), *args))
+
     def action_toggle_help(self) -> None:
         if self.screen.query("HelpPanel"):
             self.action_hide_help_panel()
@@ -232,8 +210,10 @@ class PupitreApp(App[None]):
             self.action_show_help_panel()
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        for mode, (key, title, help_text) in SCREENS.items():
-            yield SystemCommand(f"Go to {title} ({key})", help_text, lambda mode=mode: self.switch_mode(mode))
+        for entry in registry.keyed():
+            yield SystemCommand(
+                f"Go to {entry.title} ({entry.key})", entry.help, lambda mode=entry.name: self.switch_mode(mode)
+            )
         yield SystemCommand("Refresh now (r)", "Fetch every feed now", self.action_refresh)
         yield SystemCommand(
             "Pause / resume feeds (p)", "Stop or restart the periodic refreshes", self.action_toggle_pause

@@ -15,6 +15,7 @@ from pupitre.providers.grdf_omega import feeds as omega
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.models import IndicatorStatus
 from pupitre.providers.switchgrid import feeds as switchgrid
+from pupitre.tui import registry
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.screens.flexibility import FEED as GRTGAZ_FEED
 from pupitre.tui.screens.flexibility import FLEX_SHORT, countdown, status_counts
@@ -70,13 +71,8 @@ class OverviewScreen(PupitreScreen):
     def compose(self) -> ComposeResult:
         yield HeaderBar("Overview")
         with VerticalScroll(id="tiles"):
-            yield Tile("GRTgaz · flexibility indicators  [2]", "flexibility", GRTGAZ_FEED, id="tile-grtgaz")
-            yield Tile(
-                "EDF OA · tomorrow's curtailments  [3]", "curtailments", edf_oa.CURTAILMENTS_FEED, id="tile-edf-oa"
-            )
-            yield Tile("GRDF · requests  [4]", "requests", omega.REQUESTS_FEED, id="tile-omega")
-            yield Tile("GRDF ADICT · access rights  [5]", "access_rights", adict.RIGHTS_FEED, id="tile-adict")
-            yield Tile("Switchgrid · load curves  [6]", "load_curves", switchgrid.FEED, id="tile-switchgrid")
+            for entry, tile in registry.tiles():
+                yield Tile(f"{tile.title}  [{entry.key}]", entry.name, tile.feed, id=tile.id)
         yield Footer()
 
     def on_mount(self) -> None:

@@ -22,6 +22,7 @@ from pupitre.runtime import Runtime
 from pupitre.tui import registry
 from pupitre.tui.feeds import FeedRunner
 from pupitre.tui.outbox import OutboxRunner
+from pupitre.tui.runners import follow_delivered_order
 
 log = logging.getLogger("pupitre.app")
 
@@ -43,8 +44,8 @@ def screen_commands(app: App[None], screen: Screen[object]) -> Iterable[SystemCo
         )
 
 
-def _screen(entry: registry.ScreenEntry, *args: object) -> Screen[Any]:
-    screen = entry.load()(*args)
+def _screen(entry: registry.ScreenEntry, *args: object, **kwargs: object) -> Screen[Any]:
+    screen = entry.load()(*args, **kwargs)
     if not isinstance(screen, Screen):
         raise TypeError(f"{entry.where} is not a screen")
     return screen
@@ -85,8 +86,6 @@ class PupitreApp(App[None]):
             self.set_keymap(runtime.settings.app.keys)
 
     def _follow_order(self, item: OutboxItem) -> None:
-        from pupitre.tui.screens.load_curves import follow_delivered_order
-
         follow_delivered_order(self, item)
 
     def on_mount(self) -> None:
@@ -198,10 +197,10 @@ class PupitreApp(App[None]):
             "Feeds paused: data will age until you press p again." if self.feeds.paused else "Feeds resumed.", timeout=4
         )
 
-    def open_screen(self, name: str, *args: object) -> None:
-        """Push the registry's screen ``name``, built with ``args``: a screen opens another by
-        name, so it never imports the screen that opened it back."""
-        self.push_screen(_screen(registry.screen(name), *args))
+    def open_screen(self, name: str, *args: object, **kwargs: object) -> None:
+        """Push the registry's screen ``name``, built with ``args`` and ``kwargs``: a screen opens
+        another by name, so it never imports the screen that opened it back."""
+        self.push_screen(_screen(registry.screen(name), *args, **kwargs))
 
     def action_toggle_help(self) -> None:
         if self.screen.query("HelpPanel"):

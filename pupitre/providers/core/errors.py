@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from pupitre.providers.core.tls_errors import describe_transport_error
+
 if TYPE_CHECKING:
     import httpx
 
@@ -154,8 +156,6 @@ def error_for_exception(exc: Exception, provider: str) -> ApiError:
     if isinstance(exc, httpx.TimeoutException):
         return NetworkError("timed out waiting for the API", provider=provider)
     if isinstance(exc, httpx.TransportError):
-        from pupitre.providers.core.tls import describe_transport_error
-
         described = describe_transport_error(exc)
         if described is not None:
             kind, sentence = described

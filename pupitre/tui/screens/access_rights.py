@@ -519,9 +519,7 @@ class AccessRightsScreen(PupitreScreen):
             self.open_detail(right)
 
     def open_detail(self, right: dict[str, str]) -> None:
-        from pupitre.tui.screens.pce_detail import PceDetailScreen
-
-        self.app.push_screen(PceDetailScreen(right))
+        self.papp.open_screen("pce_detail", right)
 
     # -- actions (outbox) ----------------------------------------------------------------
     def _actions_line(self) -> None:

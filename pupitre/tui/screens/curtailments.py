@@ -357,6 +357,4 @@ class CurtailmentsScreen(PupitreScreen):
         self.app.push_screen(TokenScreen())
 
     def action_reports(self) -> None:
-        from pupitre.tui.screens.edf_reports import EdfReportsScreen
-
-        self.app.push_screen(EdfReportsScreen())
+        self.papp.open_screen("edf_reports")

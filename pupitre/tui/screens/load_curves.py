@@ -32,6 +32,7 @@ from pupitre.providers.switchgrid.actions import ORDER_ACTION
 from pupitre.providers.switchgrid.feeds import FEED, PROVIDER, SwitchgridData, SwitchgridSession
 from pupitre.providers.switchgrid.models import Ask, Order
 from pupitre.tui.dialogs.confirm import ConfirmScreen
+from pupitre.tui.runners import ORDER_WORDS, follow_order
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
@@ -44,15 +45,6 @@ ASK_WORDS = {
     "CREATED": ("…", "created"),
     "PENDING_ADDRESS_CHECK": ("…", "checking address"),
     "PREPARING_CONSENT_COLLECTION": ("…", "preparing"),
-}
-ORDER_WORDS = {
-    "SUCCESS": ("✓", "done"),
-    "SOME_REQUESTS_FAILED": ("✗", "some failed"),
-    "ADDRESS_CHECK_FAILED": ("✗", "address refused"),
-    "FAILED": ("✗", "failed"),
-    "PENDING_REQUESTS": ("⏳", "running"),
-    "CREATED": ("⏳", "created"),
-    "PENDING_ADDRESS_CHECK": ("⏳", "checking address"),
 }
 REQUEST_WORDS = {
     "SUCCESS": ("✓", "done"),
@@ -105,56 +97,6 @@ def run_api(
             done(result)
 
     screen.run_worker(work(), group=f"switchgrid:{title}", exit_on_error=False)
-
-
-def follow_order(app: Any, session: SwitchgridSession, order_id: str) -> None:
-    """Poll an order with the settings' backoff until done, in an app-level worker (it goes
-    on when the operator leaves the screen); each read repaints the screens showing it."""
-    if order_id in session.following:
-        return
-
-    def updated(_: Order) -> None:
-        app.feeds.updated.publish(FEED)
-
-    async def work() -> None:
-        try:
-            order = await session.follow(order_id, updated)
-        except ApiError as error:
-            app.notify(
-                escape(f"Order {order_id[:8]}: {error} — the order is read again at the next refresh (r)."),
-                title="Switchgrid",
-                severity="error",
-                timeout=12,
-            )
-            return
-        except Exception as error:
-            log.exception("following order %s failed", order_id)
-            app.notify(
-                f"Order {order_id[:8]}: unexpected error ({type(error).__name__}); details in the log.",
-                title="Switchgrid",
-                severity="error",
-                timeout=12,
-            )
-            return
-        finally:
-            app.feeds.updated.publish(FEED)
-        word = ORDER_WORDS.get(order.status, ("", order.status.lower()))[1]
-        app.notify(
-            f"Order {order_id[:8]}: {word}.",
-            title="Switchgrid",
-            severity="warning" if order.status in rules.ORDER_FAILED else "information",
-            timeout=10,
-        )
-
-    app.run_worker(work(), group=f"switchgrid:follow:{order_id}", exit_on_error=False)
-
-
-def follow_delivered_order(app: Any, item: OutboxItem) -> None:
-    """The follow-up of an order the outbox delivered (sent, or found after a restart)."""
-    session = app.runtime.connections[PROVIDER].session
-    order_id = session.sent_order(item.payload["ref"])
-    if order_id is not None:
-        follow_order(app, session, order_id)
 
 
 def outbox_text(app: Any, item: OutboxItem) -> Text:
@@ -366,9 +308,7 @@ class LoadCurvesScreen(PupitreScreen):
 
     # -- actions ---------------------------------------------------------------------------
     def action_find(self) -> None:
-        from pupitre.tui.screens.load_curve_forms import ContractSearchScreen
-
-        self.app.push_screen(ContractSearchScreen())
+        self.papp.open_screen("contract_search")
 
     def action_copy_link(self) -> None:
         ask = self.selected_ask()
@@ -403,8 +343,6 @@ class LoadCurvesScreen(PupitreScreen):
         )
 
     def action_order(self) -> None:
-        from pupitre.tui.screens.load_curve_forms import OrderFormScreen
-
         ask = self.selected_ask()
         prms = ask.prms if ask is not None and ask.status == "ACCEPTED" else []
         if ask is not None and ask.status != "ACCEPTED":
@@ -413,16 +351,14 @@ class LoadCurvesScreen(PupitreScreen):
                 severity="warning",
                 timeout=6,
             )
-        self.app.push_screen(OrderFormScreen(prms))
+        self.papp.open_screen("order_form", prms)
 
     def action_open(self) -> None:
         focused = self.focused
         if isinstance(focused, DataTable) and focused.id == "lc-orders":
             order_id = selected_key(focused)
             if order_id:
-                from pupitre.tui.screens.load_curve_order import OrderScreen
-
-                self.app.push_screen(OrderScreen(order_id))
+                self.papp.open_screen("order", order_id)
         else:
             self.show_detail()
 
@@ -449,13 +385,11 @@ class LoadCurvesScreen(PupitreScreen):
         )
 
     def action_unanswered(self) -> None:
-        from pupitre.tui.screens.load_curve_forms import HeldOrderScreen
-
         held = self.held_orders()
         if not held:
             self.notify("No order is waiting for you: every order sent got an answer.", timeout=4)
             return
-        self.app.push_screen(HeldOrderScreen(held[0]))
+        self.papp.open_screen("held_order", held[0])
 
     @on(DataTable.RowSelected, "#lc-orders")
     def _order_selected(self) -> None:

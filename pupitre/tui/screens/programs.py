@@ -476,12 +476,10 @@ class ProgramsScreen(PupitreScreen):
             self.app.switch_mode("flexibility")
 
     def _editor(self, base: Sequence[float | None], base_label: str) -> None:
-        from pupitre.tui.screens.program_editor import ProgramEditorScreen
-
         if self.data is None:
             self.notify("The programs of this day are not read yet: wait, or reload (l).", severity="warning")
             return
-        self.app.push_screen(ProgramEditorScreen(self.site_id, self.gas_day, self.data, base, base_label))
+        self.papp.open_screen("program_editor", self.site_id, self.gas_day, self.data, base, base_label)
 
     def action_edit(self) -> None:
         rebuilt = self.data.rebuilt if self.data else None

@@ -270,9 +270,7 @@ class RequestsScreen(PupitreScreen):
         numero = self.selected()
         if numero is None:
             return
-        from pupitre.tui.screens.request_detail import RequestDetailScreen
-
-        self.app.push_screen(RequestDetailScreen(numero))
+        self.papp.open_screen("request_detail", numero)
 
 
 # -- row helpers ------------------------------------------------------------------------------

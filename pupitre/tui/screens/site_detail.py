@@ -120,6 +120,4 @@ class SiteDetailScreen(PupitreScreen):
         self._draw_indicators(self.site())
 
     def action_programs(self) -> None:
-        from pupitre.tui.screens.programs import ProgramsScreen
-
-        self.app.push_screen(ProgramsScreen(self.site_id))
+        self.papp.open_screen("programs", self.site_id)

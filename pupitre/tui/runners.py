@@ -76,7 +76,7 @@ def follow_order(app: Any, session: SwitchgridSession, order_id: str) -> None:
 
 def follow_delivered_order(app: Any, item: OutboxItem) -> None:
     """The follow-up of an order the outbox delivered (sent, or found after a restart)."""
-    session = app.runtime.connections[PROVIDER].session
+    session = app.runtime.connections[PROVIDER].session_as(SwitchgridSession)
     order_id = session.sent_order(item.payload["ref"])
     if order_id is not None:
         follow_order(app, session, order_id)

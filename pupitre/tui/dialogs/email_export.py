@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from pupitre.providers.grtgaz import export
-from pupitre.providers.grtgaz.feeds import PROVIDER, payload_profile
+from pupitre.providers.grtgaz.feeds import PROVIDER, GrtgazSession, payload_profile
 from pupitre.providers.grtgaz.sites import site_by_id
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def export_for_email(
         screen.notify("Nothing to export.", severity="warning")
         return None
     site = site_by_id(profile.hmsSiteId)
-    session = runtime.connections[PROVIDER].session
+    session = runtime.connections[PROVIDER].session_as(GrtgazSession)
     now = runtime.clock.now()
     try:
         program = export.email_program(profile, q_min=site.q_min if site else None, q_max=site.q_max if site else None)

@@ -23,7 +23,7 @@ from textual.widgets import Button, Input, Select, Static
 
 from pupitre.providers.core.files import CsvJournal, export_dir
 from pupitre.providers.grdf_adict import export
-from pupitre.providers.grdf_adict.feeds import PROVIDER
+from pupitre.providers.grdf_adict.feeds import PROVIDER, AdictSession
 
 FIELDS = ("periode", "date_debut", "date_fin")
 LABELS = {"periode": "Period", "date_debut": "From", "date_fin": "To"}
@@ -194,7 +194,7 @@ class ExportController:
                 stop,
             )
             return
-        session = self.papp.runtime.connections[PROVIDER].session
+        session = self.papp.runtime.connections[PROVIDER].session_as(AdictSession)
         client = session.client
         today = self.papp.runtime.clock.now().date()
         directory = export_dir(session.settings.export_dir, session.ctx.data_dir)
@@ -254,7 +254,7 @@ class ExportController:
         )
 
     def _rate(self) -> float | None:
-        limiter = self.papp.runtime.connections[PROVIDER].session.client.limiter
+        limiter = self.papp.runtime.connections[PROVIDER].session_as(AdictSession).client.limiter
         return limiter.per_second if limiter else None
 
     def _progress(self) -> None:

@@ -142,7 +142,7 @@ class OverviewScreen(PupitreScreen):
 
     def switchgrid_body(self) -> Text:
         """Asks waiting for their signature, orders running or failed, consents ending soon."""
-        session = self.papp.runtime.connections[switchgrid.PROVIDER].session
+        session = self.papp.runtime.connections[switchgrid.PROVIDER].session_as(switchgrid.SwitchgridSession)
         state = self.papp.feeds.state(switchgrid.FEED)
         text = Text()
         if not state.has_data and not session.followed():

@@ -32,6 +32,7 @@ from pupitre.providers.grtgaz.drafts import SLOTS, format_quantity, slot_label
 from pupitre.providers.grtgaz.feeds import (
     INDICATORS_FEED,
     PROVIDER,
+    GrtgazSession,
     SitePrograms,
     adjustable_from,
     current_slot,
@@ -48,7 +49,6 @@ from pupitre.tui.widgets.header import HeaderBar
 
 if TYPE_CHECKING:
     from pupitre.providers.core.store import OutboxItem
-    from pupitre.providers.grtgaz.feeds import GrtgazSession
     from pupitre.providers.grtgaz.models import HmsProfile
 
 log = logging.getLogger("pupitre.grtgaz")
@@ -228,9 +228,9 @@ class ProgramsScreen(PupitreScreen):
 
     # -- data --------------------------------------------------------------------------
     @property
-    def session(self) -> "GrtgazSession | None":
+    def session(self) -> GrtgazSession | None:
         connection = self.papp.runtime.connections.get(PROVIDER)
-        return connection.session if connection is not None else None
+        return connection.session_as(GrtgazSession) if connection is not None else None
 
     def _show_cached(self) -> None:
         session = self.session

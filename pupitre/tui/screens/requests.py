@@ -20,7 +20,7 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Footer, Input, Static
 
 from pupitre.providers.grdf_omega import rules
-from pupitre.providers.grdf_omega.feeds import PROVIDER, REQUESTS_FEED, Tracked, unseen
+from pupitre.providers.grdf_omega.feeds import PROVIDER, REQUESTS_FEED, OmegaSession, Tracked, unseen
 from pupitre.tui.dialogs.confirm import ConfirmScreen
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.feed_status import FeedStatus
@@ -92,8 +92,8 @@ class RequestsScreen(PupitreScreen):
 
     # -- data --------------------------------------------------------------------------
     @property
-    def session(self) -> Any:
-        return self.papp.runtime.connections[PROVIDER].session
+    def session(self) -> OmegaSession:
+        return self.papp.runtime.connections[PROVIDER].session_as(OmegaSession)
 
     def tracked(self) -> dict[str, Tracked]:
         """The last refresh, overlaid with what the refresh under way has read so far."""

@@ -59,7 +59,7 @@ class EmailExportScreen(ModalScreen[None]):
         self.reason = reason
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="email-dialog"):
+        with Vertical(id="email-dialog", classes="dialog"):
             yield Static(export_text(self.result, self.reason), id="email-text")
 
     def on_mount(self) -> None:

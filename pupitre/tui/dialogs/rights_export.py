@@ -54,7 +54,7 @@ class ExportDialog(ModalScreen["ExportRequest | None"]):
 
     def compose(self) -> ComposeResult:
         last_month = self.today.replace(day=1) - dt.timedelta(days=1)
-        with Vertical(id="export-dialog", classes="rights-dialog"):
+        with Vertical(id="export-dialog", classes="dialog"):
             yield Static(Text("Export the data of the PCEs shown", style="bold"))
             yield Static("tab: next field · ctrl+s or enter: export · esc: cancel", classes="export-hint")
             with Horizontal(classes="export-row"):

@@ -25,9 +25,9 @@ class TokenScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="token-dialog"):
+        with Vertical(id="token-dialog", classes="dialog"):
             yield Static("", id="token-text")
-            with Horizontal(id="token-buttons"):
+            with Horizontal(id="token-buttons", classes="dialog-buttons"):
                 yield Button("Rotate token (R)", id="rotate", variant="warning")
                 yield Button("Close (esc)", id="close")
 
@@ -139,7 +139,7 @@ class UnsavedTokenScreen(ModalScreen[None]):
                 "\n\nThen store it with:  pupitre secrets set edf_oa api_token\n"
                 "or in the environment: PUPITRE_EDF_OA_API_TOKEN"
             )
-        with Vertical(id="token-dialog"):
+        with Vertical(id="token-dialog", classes="dialog"):
             yield Static(text)
             yield Button("I have stored it (esc)", id="close")
 

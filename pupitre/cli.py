@@ -27,6 +27,7 @@ from pupitre.cli_config import add_subcommands
 from pupitre.cli_store import add_store_subcommands
 from pupitre.crash import EXIT_CHECK_UNKNOWN, EXIT_CRASH, crash_hook, crash_sentence, log_crash
 from pupitre.logs import setup_logging
+from pupitre.tui import registry
 
 EXIT_ERROR = 2
 #: The dashboard started without a terminal (e.g. from cron): refused at start, like bad settings.
@@ -190,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--screen",
         default="overview",
-        choices=["overview", "flexibility", "curtailments", "requests", "programs", "access_rights", "load_curves"],
+        choices=[entry.name for entry in registry.modes()],
         help="the screen to open first (default: overview)",
     )
     parser.set_defaults(handler=cmd_run)

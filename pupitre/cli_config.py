@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from pupitre.providers.core import config
 from pupitre.providers.core.errors import ConfigError
-from pupitre.providers.core.secrets import REQUIRED_SECRETS, SecretStore, check_secret_name, env_var
+from pupitre.providers.core.secrets import SecretStore, check_secret_name, env_var
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -178,8 +178,8 @@ def cmd_secrets_delete(args: argparse.Namespace) -> int:
 @handles_config_errors
 def cmd_secrets_where(args: argparse.Namespace) -> int:
     store = SecretStore()
-    width = max(len(f"{p}.{n}") for p, names in REQUIRED_SECRETS.items() for n in names)
-    for provider, names in REQUIRED_SECRETS.items():
+    width = max(len(f"{p}.{n}") for p, names in config.REQUIRED_SECRETS.items() for n in names)
+    for provider, names in config.REQUIRED_SECRETS.items():
         for name in names:
             print(f"{provider + '.' + name:<{width}}  {store.source(provider, name)}")
     _print_notice(store)
@@ -188,7 +188,7 @@ def cmd_secrets_where(args: argparse.Namespace) -> int:
 
 # -- wiring ----------------------------------------------------------------------------
 def _secret_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("provider", help=f"one of: {', '.join(REQUIRED_SECRETS)}")
+    parser.add_argument("provider", help=f"one of: {', '.join(config.REQUIRED_SECRETS)}")
     parser.add_argument("name", help="secret name, e.g. key_passphrase (see `secrets where`)")
 
 

@@ -65,7 +65,7 @@ def _now() -> dt.datetime:
 def _titles() -> dict[str, str]:
     from pupitre.runtime import PROVIDERS
 
-    return {name: getattr(module, "TITLE", name) for name, module in PROVIDERS.items()}
+    return {name: module.TITLE for name, module in PROVIDERS.items()}
 
 
 def _line(item: OutboxItem, titles: dict[str, str]) -> str:

@@ -76,6 +76,7 @@ class KeyBinding:
 
 
 _S = "pupitre.tui.screens."
+_D = "pupitre.tui.dialogs."
 SCOPES: dict[str, Scope] = {
     scope.name: scope
     for scope in (
@@ -85,13 +86,13 @@ SCOPES: dict[str, Scope] = {
         Scope("site_detail", "Flexibility, site detail", _S + "site_detail:SiteDetailScreen"),
         Scope("programs", "GRTgaz programs", _S + "programs:ProgramsScreen"),
         Scope("program_editor", "GRTgaz program editor", _S + "program_editor:ProgramEditorScreen"),
-        Scope("program_confirm", "GRTgaz program, send dialog", _S + "program_confirm:ProgramConfirmScreen", None),
-        Scope("paste_values", "GRTgaz program, paste dialog", _S + "paste_values:PasteValuesScreen", None),
-        Scope("email_export", "GRTgaz e-mail fallback dialog", _S + "email_export:EmailExportScreen", None),
+        Scope("program_confirm", "GRTgaz program, send dialog", _D + "program_confirm:ProgramConfirmScreen", None),
+        Scope("paste_values", "GRTgaz program, paste dialog", _D + "paste_values:PasteValuesScreen", None),
+        Scope("email_export", "GRTgaz e-mail fallback dialog", _D + "email_export:EmailExportScreen", None),
         Scope("curtailments", "Curtailments (3)", _S + "curtailments:CurtailmentsScreen"),
-        Scope("ack_confirm", "Curtailments, send dialog", _S + "ack_confirm:AckConfirmScreen", None),
-        Scope("token", "Curtailments, token dialog", _S + "token:TokenScreen", None),
-        Scope("token_unsaved", "Curtailments, unsaved token dialog", _S + "token:UnsavedTokenScreen", None),
+        Scope("ack_confirm", "Curtailments, send dialog", _D + "ack_confirm:AckConfirmScreen", None),
+        Scope("token", "Curtailments, token dialog", _D + "token:TokenScreen", None),
+        Scope("token_unsaved", "Curtailments, unsaved token dialog", _D + "token:UnsavedTokenScreen", None),
         Scope("edf_reports", "Curtailments, contracts & reports", _S + "edf_reports:EdfReportsScreen"),
         Scope("requests", "Requests (4)", _S + "requests:RequestsScreen"),
         Scope("request_detail", "Requests, detail", _S + "request_detail:RequestDetailScreen"),
@@ -105,9 +106,9 @@ SCOPES: dict[str, Scope] = {
             "pupitre.tui.widgets.rights_panels:FilterPicker",
             "access_rights",
         ),
-        Scope("declare", "Access rights, declare dialog", _S + "rights_actions:DeclareScreen", None),
-        Scope("proofs", "Access rights, proofs dialog", _S + "rights_actions:ProofsScreen", None),
-        Scope("rights_export", "Access rights, export dialog", _S + "rights_export:ExportDialog", None),
+        Scope("declare", "Access rights, declare dialog", _D + "rights_actions:DeclareScreen", None),
+        Scope("proofs", "Access rights, proofs dialog", _D + "rights_actions:ProofsScreen", None),
+        Scope("rights_export", "Access rights, export dialog", _D + "rights_export:ExportDialog", None),
         Scope("pce_detail", "Access rights, PCE detail", _S + "pce_detail:PceDetailScreen"),
         Scope("load_curves", "Load curves (6)", _S + "load_curves:LoadCurvesScreen"),
         Scope("contract_search", "Load curves, contract search", _S + "load_curve_forms:ContractSearchScreen"),
@@ -117,9 +118,9 @@ SCOPES: dict[str, Scope] = {
         Scope("raw_data", "Load curves, raw data", _S + "load_curve_order:RawDataScreen"),
         Scope("plot", "Load curves, plot", _S + "load_curve_plot:LoadCurvePlotScreen"),
         Scope("held_order", "Load curves, unanswered order", _S + "load_curve_forms:HeldOrderScreen"),
-        Scope("confirm", "confirmation dialogs", _S + "confirm:ConfirmScreen", None),
-        Scope("not_saved", "an action the disk refused", _S + "not_saved:NotSavedScreen", None),
-        Scope("refused_lines", "the refused lines of an import", _S + "refused_lines:RefusedLinesScreen", None),
+        Scope("confirm", "confirmation dialogs", _D + "confirm:ConfirmScreen", None),
+        Scope("not_saved", "an action the disk refused", _D + "not_saved:NotSavedScreen", None),
+        Scope("refused_lines", "the refused lines of an import", _D + "refused_lines:RefusedLinesScreen", None),
     )
 }
 

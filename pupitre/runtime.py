@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, NoReturn
 
 from pupitre.providers.core import config
 from pupitre.providers.core.clock import Clock, SystemClock
-from pupitre.providers.core.context import Connection, ProviderContext
+from pupitre.providers.core.context import Connection, ProviderContext, ProviderModule
 from pupitre.providers.core.environments import SANDBOX_ENVIRONMENT, UNATTRIBUTED, Environment
 from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.feeds import Feed
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("pupitre.runtime")
 
 #: provider id -> its wiring module (``providers/<id>/feeds.py``)
-PROVIDERS: dict[str, Any] = {
+PROVIDERS: dict[str, ProviderModule[Any]] = {
     "grtgaz": grtgaz,
     "edf_oa": edf_oa,
     "grdf_omega": grdf_omega,

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
-from pathlib import Path
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 from rich.markup import escape
 from textual import events
@@ -18,25 +16,18 @@ from textual.signal import Signal
 
 from pupitre.crash import EXIT_CRASH, crash_hook, log_crash
 from pupitre.providers.core.text import clean_text
+from pupitre.providers.edf_oa import feeds as edf_oa
+from pupitre.providers.edf_oa import rules as edf_oa_rules
+from pupitre.providers.edf_oa.models import CurtailmentOrder
 from pupitre.providers.switchgrid import feeds as switchgrid
 from pupitre.providers.switchgrid.actions import ORDER_ACTION
 from pupitre.runtime import Runtime
-from pupitre.tui import keyboard
+from pupitre.tui import keyboard, registry
 from pupitre.tui.feeds import FeedRunner
 from pupitre.tui.outbox import OutboxRunner
 from pupitre.tui.runners import Runners
 
-STYLES = Path(__file__).resolve().parent.parent / "styles"
 log = logging.getLogger("pupitre.app")
-
-SCREENS = {
-    "overview": ("1", "Overview", "What needs action across providers"),
-    "flexibility": ("2", "Flexibility", "GRTgaz indicator colours per site"),
-    "curtailments": ("3", "Curtailments", "EDF OA: tomorrow's curtailments and their acknowledgement"),
-    "requests": ("4", "Requests", "GRDF OMEGA: the watch-list of supplier requests"),
-    "access_rights": ("5", "Access rights", "GRDF ADICT: access rights, proofs and PCE data"),
-    "load_curves": ("6", "Load curves", "Switchgrid: consent asks, data orders and load-curve plots"),
-}
 
 
 def screen_commands(app: App[None], screen: Screen[object]) -> Iterable[SystemCommand]:
@@ -56,43 +47,27 @@ def screen_commands(app: App[None], screen: Screen[object]) -> Iterable[SystemCo
         )
 
 
-def _screen(module: str, name: str) -> Screen[None]:
-    screen = getattr(importlib.import_module(f"pupitre.tui.screens.{module}"), name)()
+def _screen(entry: registry.ScreenEntry, *args: object, **kwargs: object) -> Screen[Any]:
+    screen = entry.load()(*args, **kwargs)
     if not isinstance(screen, Screen):
-        raise TypeError(f"pupitre.tui.screens.{module}.{name} is not a screen")
+        raise TypeError(f"{entry.where} is not a screen")
     return screen
+
+
+def _mode(entry: registry.ScreenEntry) -> Callable[[], Screen[Any]]:
+    return lambda: _screen(entry)
 
 
 class PupitreApp(App[None]):
     TITLE = "pupitre"
-    CSS_PATH = [
-        STYLES / "app.tcss",
-        STYLES / "overview.tcss",
-        STYLES / "flexibility.tcss",
-        STYLES / "curtailments.tcss",
-        STYLES / "edf_reports.tcss",
-        STYLES / "requests.tcss",
-        STYLES / "programs.tcss",
-        STYLES / "access_rights.tcss",
-        STYLES / "load_curves.tcss",
-    ]
+    CSS_PATH = registry.css_paths()
     # Screens are imported when first shown: start-up pays only for the first one.
-    MODES = {
-        "overview": lambda: _screen("overview", "OverviewScreen"),
-        "flexibility": lambda: _screen("flexibility", "FlexibilityScreen"),
-        "curtailments": lambda: _screen("curtailments", "CurtailmentsScreen"),
-        "requests": lambda: _screen("requests", "RequestsScreen"),
-        "programs": lambda: _screen("programs", "ProgramsScreen"),
-        "access_rights": lambda: _screen("access_rights", "AccessRightsScreen"),
-        "load_curves": lambda: _screen("load_curves", "LoadCurvesScreen"),
-    }
+    MODES = {entry.name: _mode(entry) for entry in registry.modes()}
     BINDINGS = [
-        Binding("1", "switch_mode('overview')", "Overview", id="screen.overview", show=False),
-        Binding("2", "switch_mode('flexibility')", "Flexibility", id="screen.flexibility", show=False),
-        Binding("3", "switch_mode('curtailments')", "Curtailments", id="screen.curtailments", show=False),
-        Binding("4", "switch_mode('requests')", "Requests", id="screen.requests", show=False),
-        Binding("5", "switch_mode('access_rights')", "Access rights", id="screen.access_rights", show=False),
-        Binding("6", "switch_mode('load_curves')", "Load curves", id="screen.load_curves", show=False),
+        *(
+            Binding(entry.key or "", f"switch_mode('{entry.name}')", entry.title, id=entry.binding_id, show=False)
+            for entry in registry.keyed()
+        ),
         Binding("r", "refresh", "Refresh", id="feeds.refresh"),
         Binding("p", "toggle_pause", "Pause", id="feeds.pause"),
         Binding("question_mark,f1", "toggle_help", "Keys", id="app.help"),
@@ -230,18 +205,30 @@ class PupitreApp(App[None]):
         started = self.feeds.refresh_all()
         self.notify("Refreshing…" if started else "Already refreshing.", timeout=2)
 
+    def unsent_choices(self) -> int:
+        """How many curtailment choices for today's order EDF OA does not have yet."""
+        order = self.feeds.state(edf_oa.CURTAILMENTS_FEED).data_as(CurtailmentOrder)
+        if order is None:
+            return 0
+        settings = self.runtime.settings.edf_oa
+        summary = edf_oa_rules.ack_summary(
+            order,
+            self.feeds.state(edf_oa.ACKS_FEED).data,
+            self.runtime.clock.now(),
+            edf_oa_rules.parse_hhmm(settings.ack_deadline),
+        )
+        return edf_oa_rules.unsent_count(summary, self.ack_choices.get(order.order_id, {}))
+
     async def action_quit(self) -> None:
         """Quit; if something the operator decided is not yet with the API, say so first:
         actions in the outbox (kept, sent at the next start) and EDF OA choices never sent
         (lost: they live in this dashboard only)."""
-        from pupitre.tui.screens.curtailments import unsent_choices
-
         pending = self.runtime.outbox.pending()
-        unsent = unsent_choices(self) if "edf_oa" in self.runtime.providers else 0
+        unsent = self.unsent_choices() if "edf_oa" in self.runtime.providers else 0
         if not pending and not unsent:
             self.exit()
             return
-        from pupitre.tui.screens.confirm import ConfirmScreen
+        from pupitre.tui.dialogs.confirm import ConfirmScreen
 
         lines = []
         if unsent:
@@ -268,6 +255,11 @@ class PupitreApp(App[None]):
             "Feeds paused: data will age until you press p again." if self.feeds.paused else "Feeds resumed.", timeout=4
         )
 
+    def open_screen(self, name: str, *args: object, **kwargs: object) -> None:
+        """Push the registry's screen ``name``, built with ``args`` and ``kwargs``: a screen opens
+        another by name, so it never imports the screen that opened it back."""
+        self.push_screen(_screen(registry.screen(name), *args, **kwargs))
+
     def action_toggle_help(self) -> None:
         if self.screen.query("HelpPanel"):
             self.action_hide_help_panel()
@@ -275,8 +267,10 @@ class PupitreApp(App[None]):
             self.action_show_help_panel()
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        for mode, (key, title, help_text) in SCREENS.items():
-            yield SystemCommand(f"Go to {title} ({key})", help_text, lambda mode=mode: self.switch_mode(mode))
+        for entry in registry.keyed():
+            yield SystemCommand(
+                f"Go to {entry.title} ({entry.key})", entry.help, lambda mode=entry.name: self.switch_mode(mode)
+            )
         yield SystemCommand("Refresh now (r)", "Fetch every feed now", self.action_refresh)
         yield SystemCommand(
             "Pause / resume feeds (p)", "Stop or restart the periodic refreshes", self.action_toggle_pause

@@ -72,7 +72,7 @@ class KeepsTyping:
         if not self.typed():
             close()
             return
-        from pupitre.tui.screens.confirm import ConfirmScreen
+        from pupitre.tui.dialogs.confirm import ConfirmScreen
 
         def answer(drop: bool | None) -> None:
             if drop:

@@ -209,7 +209,7 @@ def submit_after_confirmation(
             screen.notify(escape(str(refusal)), title="Not sent", severity="error", timeout=20)
             return
         except StoreError as error:
-            from pupitre.tui.screens.not_saved import NotSavedScreen
+            from pupitre.tui.dialogs.not_saved import NotSavedScreen
 
             log.warning("action not saved: %s", error)
             what = f"{app.runtime.connections[provider].title} · {action}: {handler.describe(payload)}"

@@ -11,9 +11,9 @@ from textual.widgets import Checkbox, Input, Static
 
 from pupitre.providers.grdf_adict import models as m
 from pupitre.providers.grdf_adict.feeds import PROVIDER
+from pupitre.tui.dialogs.confirm import ConfirmScreen
+from pupitre.tui.dialogs.rights_actions import DeclareScreen, ProofsScreen
 from pupitre.tui.screens.access_rights import AccessRightsScreen
-from pupitre.tui.screens.confirm import ConfirmScreen
-from pupitre.tui.screens.rights_actions import DeclareScreen, ProofsScreen
 from pupitre.tui.widgets.virtual_table import VirtualTable
 from tests.tui.helpers import open_rights, wait_for
 

@@ -13,9 +13,9 @@ from textual.widgets import Button, Input, Static
 
 from pupitre.providers.grdf_adict import export
 from pupitre.providers.grdf_adict.feeds import PROVIDER
+from pupitre.tui.dialogs.confirm import ConfirmScreen
+from pupitre.tui.dialogs.rights_export import ExportDialog
 from pupitre.tui.screens.access_rights import AccessRightsScreen
-from pupitre.tui.screens.confirm import ConfirmScreen
-from pupitre.tui.screens.rights_export import ExportDialog
 from tests.tui.helpers import open_rights, wait_for
 
 KIND = "donnees_consos_publiees"

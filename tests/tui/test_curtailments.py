@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Static
 from pupitre.providers.edf_oa import rules
 from pupitre.providers.edf_oa.feeds import ACK_ACTION, ACKS_FEED, CURTAILMENTS_FEED, PROVIDER, ack_payload
 from pupitre.tui import outbox as outbox_module
-from pupitre.tui.screens.ack_confirm import AckConfirmScreen
+from pupitre.tui.dialogs.ack_confirm import AckConfirmScreen
 from pupitre.tui.screens.curtailments import CurtailmentsScreen
 from tests.tui.curtailments import ACK_ROUTE, NOW, delivered, last_item, order, ready
 from tests.tui.helpers import refreshed, wait_for, wait_runs

@@ -14,8 +14,8 @@ from pupitre.providers.core import store as store_module
 from pupitre.providers.edf_oa.feeds import CURTAILMENTS_FEED, PROVIDER
 from pupitre.providers.grdf_adict.feeds import RIGHTS_FEED
 from pupitre.tui import outbox as outbox_module
+from pupitre.tui.dialogs.not_saved import NotSavedScreen
 from pupitre.tui.screens.curtailments import CurtailmentsScreen
-from pupitre.tui.screens.not_saved import NotSavedScreen
 from tests.tui.curtailments import NOW, delivered, last_item, ready
 from tests.tui.helpers import wait_for, wait_runs
 from tests.unit.disk_faults import DISK_FULL, corrupt_middle_page, fail_writes, no_space

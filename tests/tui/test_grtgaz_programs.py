@@ -20,9 +20,9 @@ from pupitre.providers.grtgaz.feeds import DECLARE_ACTION, PROVIDER, pending_dec
 from pupitre.providers.grtgaz.models import FeasibilityStatus
 from pupitre.settings import Settings
 from pupitre.tui import outbox as outbox_module
-from pupitre.tui.screens.email_export import EmailExportScreen
+from pupitre.tui.dialogs.email_export import EmailExportScreen
+from pupitre.tui.dialogs.program_confirm import ProgramConfirmScreen
 from pupitre.tui.screens.flexibility import FlexibilityScreen
-from pupitre.tui.screens.program_confirm import ProgramConfirmScreen
 from pupitre.tui.screens.program_editor import ProgramEditorScreen
 from pupitre.tui.screens.programs import ProgramsScreen
 from tests.helpers import declarations_received

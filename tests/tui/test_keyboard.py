@@ -8,14 +8,14 @@ from textual.widgets import Checkbox, Footer, Input, Select, Static, TextArea
 
 from pupitre.providers.switchgrid.feeds import FEED as SWITCHGRID_FEED
 from pupitre.tui import keyboard
+from pupitre.tui.dialogs.confirm import ConfirmScreen
+from pupitre.tui.dialogs.paste_values import PasteValuesScreen
+from pupitre.tui.dialogs.rights_actions import DeclareScreen, ProofsScreen
+from pupitre.tui.dialogs.rights_export import ExportDialog
 from pupitre.tui.screens.access_rights import AccessRightsScreen
-from pupitre.tui.screens.confirm import ConfirmScreen
 from pupitre.tui.screens.curtailments import CurtailmentsScreen
 from pupitre.tui.screens.load_curve_forms import AskFormScreen, ContractSearchScreen, OrderFormScreen
 from pupitre.tui.screens.overview import OverviewScreen
-from pupitre.tui.screens.paste_values import PasteValuesScreen
-from pupitre.tui.screens.rights_actions import DeclareScreen, ProofsScreen
-from pupitre.tui.screens.rights_export import ExportDialog
 from pupitre.tui.widgets.tickbox import TickBox
 from tests.tui.curtailments import NOW as CURTAILMENT_NOW
 from tests.tui.curtailments import ready as curtailments_ready

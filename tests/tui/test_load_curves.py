@@ -13,7 +13,7 @@ from pupitre.providers.switchgrid import rules
 from pupitre.providers.switchgrid.feeds import FEED, PROVIDER, SwitchgridSession
 from pupitre.settings import Settings
 from pupitre.tui.curve_view import Trace
-from pupitre.tui.screens.confirm import ConfirmScreen
+from pupitre.tui.dialogs.confirm import ConfirmScreen
 from pupitre.tui.screens.load_curve_forms import ContractSearchScreen, OrderFormScreen
 from pupitre.tui.screens.load_curve_order import OrderScreen, RawDataScreen
 from pupitre.tui.screens.load_curve_plot import LoadCurvePlotScreen

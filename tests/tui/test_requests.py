@@ -9,7 +9,7 @@ import pytest
 from textual.widgets import DataTable, Static
 
 from pupitre.providers.grdf_omega.feeds import PROVIDER, REQUESTS_FEED
-from pupitre.tui.screens.refused_lines import RefusedLinesScreen
+from pupitre.tui.dialogs.refused_lines import RefusedLinesScreen
 from pupitre.tui.screens.request_detail import RequestDetailScreen
 from pupitre.tui.screens.requests import RequestsScreen
 from tests.tui.helpers import wait_for

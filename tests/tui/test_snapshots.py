@@ -225,7 +225,7 @@ async def _no_color_edf_reports(pilot) -> None:
 
 async def _no_color_token(pilot) -> None:
     from pupitre.providers.edf_oa.feeds import TOKEN_FEED
-    from pupitre.tui.screens.token import TokenScreen
+    from pupitre.tui.dialogs.token import TokenScreen
     from tests.tui.curtailments import ready
 
     await wait_runs(pilot, pilot.app, feed=TOKEN_FEED)

@@ -8,8 +8,8 @@ import datetime as dt
 from textual.widgets import Static
 
 from pupitre.providers.edf_oa.feeds import PROVIDER, TOKEN_FEED
-from pupitre.tui.screens.confirm import ConfirmScreen
-from pupitre.tui.screens.token import TokenScreen, UnsavedTokenScreen
+from pupitre.tui.dialogs.confirm import ConfirmScreen
+from pupitre.tui.dialogs.token import TokenScreen, UnsavedTokenScreen
 from tests.tui.helpers import wait_for, wait_runs
 
 NOW = dt.datetime(2026, 11, 23, 14, 0)

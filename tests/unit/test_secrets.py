@@ -18,11 +18,10 @@ from keyring.backends.chainer import ChainerBackend
 
 from pupitre import cli_config
 from pupitre.providers.core import secrets as secrets_mod
-from pupitre.providers.core.config import credentials_path
+from pupitre.providers.core.config import REQUIRED_SECRETS, credentials_path
 from pupitre.providers.core.errors import ConfigError
 from pupitre.providers.core.secrets import (
     NOT_SET,
-    REQUIRED_SECRETS,
     Secret,
     SecretStore,
     env_var,

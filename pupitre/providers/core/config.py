@@ -309,6 +309,16 @@ def write_default_settings(path: Path | None = None) -> bool:
     return True
 
 
+#: the secrets each provider's real API needs (their values: :mod:`pupitre.providers.core.secrets`)
+REQUIRED_SECRETS: dict[str, list[str]] = {
+    "grtgaz": ["key_passphrase"],
+    "edf_oa": ["api_token"],
+    "grdf_omega": ["client_secret"],
+    "grdf_adict": ["client_secret"],
+    "switchgrid": ["api_token"],
+}
+
+
 # -- show ------------------------------------------------------------------------------
 @runtime_checkable
 class SecretSources(Protocol):
@@ -317,8 +327,6 @@ class SecretSources(Protocol):
 
 def show_settings(settings: Settings, secrets_resolver: SecretSources | Callable[[str, str], str]) -> str:
     """Effective settings per section, and where each secret comes from (never its value)."""
-    from pupitre.providers.core.secrets import REQUIRED_SECRETS
-
     source = secrets_resolver.source if isinstance(secrets_resolver, SecretSources) else secrets_resolver
     out: list[str] = []
     for name in Settings.sections():

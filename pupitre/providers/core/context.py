@@ -1,14 +1,16 @@
-"""What a provider needs (:class:`ProviderContext`) and what it gives back (:class:`Connection`)."""
+"""What a provider needs (:class:`ProviderContext`), what it gives back (:class:`Connection`),
+and what its wiring module offers the runtime (:class:`ProviderModule`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar
 
 from pupitre.providers.core.checks import Finding
 from pupitre.providers.core.clock import Clock
+from pupitre.providers.core.environments import Environment
 from pupitre.providers.core.errors import NotConnected
 from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.feeds import Feed
@@ -22,7 +24,10 @@ from pupitre.providers.core.store import Store
 if TYPE_CHECKING:
     import httpx
 
+    from pupitre.providers.core.sandbox import SimulatorApp
+
 S = TypeVar("S")
+SettingsT = TypeVar("SettingsT", contravariant=True)
 
 
 @dataclass
@@ -34,7 +39,8 @@ class Connection:
     feeds: list[Feed[Any]]
     findings: Callable[[dict[str, Any], dt.datetime], list[Finding]]
     handlers: dict[tuple[str, str], ActionHandler] = field(default_factory=dict)
-    session: Any = None  # provider-specific operations (e.g. EDF OA token rotation)
+    session: object = None
+    """The provider's own operations (e.g. EDF OA token rotation): read it with :meth:`session_as`."""
     #: Every item behind the findings (``pupitre check --json``), each a dict with at least
     #: ``key`` and ``state``: each site's indicators, contract's acknowledgement, request's status…
     items: Callable[[dict[str, Any], dt.datetime], list[dict[str, Any]]] = field(default=lambda results, now: [])
@@ -48,6 +54,36 @@ class Connection:
         if not isinstance(self.session, kind):
             raise TypeError(f"{self.provider}: the session is a {type(self.session).__name__}, not a {kind.__name__}")
         return self.session
+
+
+class ProviderModule(Protocol[SettingsT]):
+    """A provider's wiring module (``providers/<id>/feeds.py``) as the runtime, ``pupitre
+    check`` and the sandbox server use it; ``SettingsT`` is its settings section."""
+
+    @property
+    def PROVIDER(self) -> str:
+        """Its id: the settings section, the store's provider column."""
+
+    @property
+    def TITLE(self) -> str:
+        """Its name for operators."""
+
+    @property
+    def SANDBOX_HOST(self) -> str:
+        """The host its simulator answers on (mounted in-process, or served on loopback)."""
+
+    @property
+    def SECRETS(self) -> tuple[str, ...]:
+        """The names of the secrets its real API needs (none: it needs none)."""
+
+    def connect(self, settings: SettingsT, ctx: ProviderContext, *, sandboxed: bool) -> Connection:
+        """Its feeds, actions, findings and session."""
+
+    def sandbox_app(self, settings: SettingsT, ctx: ProviderContext) -> SimulatorApp:
+        """Its simulator as an ASGI app."""
+
+    def environment(self, settings: SettingsT) -> Environment:
+        """The environment of its real endpoint, from the settings alone."""
 
 
 @dataclass

@@ -12,6 +12,8 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
+from pupitre.providers.core.tls_errors import describe_transport_error
+
 if TYPE_CHECKING:
     import httpx
 
@@ -204,8 +206,6 @@ def error_for_exception(exc: Exception, provider: str) -> ApiError:
     elif isinstance(exc, httpx.TimeoutException):
         error = NetworkError("timed out connecting to the API", provider=provider)
     elif isinstance(exc, httpx.TransportError):
-        from pupitre.providers.core.tls import describe_transport_error
-
         described = describe_transport_error(exc)
         if described is not None:
             kind, sentence = described

@@ -25,7 +25,7 @@ import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, MutableMapping
 
-from pupitre.providers.core.config import credentials_path, display_path, toml_key, toml_value
+from pupitre.providers.core.config import REQUIRED_SECRETS, credentials_path, display_path, toml_key, toml_value
 from pupitre.providers.core.errors import ConfigError, NotConnected
 
 if TYPE_CHECKING:  # keyring is imported on first use: it costs start-up time
@@ -36,14 +36,6 @@ log = logging.getLogger("pupitre.secrets")
 SERVICE = "pupitre"
 DEFAULT_TIMEOUT = 3.0
 NOT_SET = "not set — the provider runs on the sandbox"
-
-REQUIRED_SECRETS: dict[str, list[str]] = {
-    "grtgaz": ["key_passphrase"],
-    "edf_oa": ["api_token"],
-    "grdf_omega": ["client_secret"],
-    "grdf_adict": ["client_secret"],
-    "switchgrid": ["api_token"],
-}
 
 _FAKE_BACKEND_MODULES = ("keyring.backends.fail", "keyring.backends.null", "keyrings.alt")
 

@@ -465,3 +465,14 @@ def token_level(status: TokenStatus, now: dt.datetime, warning_days: float) -> L
     if left < warning_days:
         return "attention"
     return "ok"
+
+
+def unsent_count(summary: AckSummary, choices: Mapping[str, bool | None]) -> int:
+    """How many of the operator's choices EDF OA does not have (made, and never sent or
+    different from what EDF OA retains, §5.1.1): quitting the dashboard loses them."""
+    latest = summary.latest
+    return sum(
+        1
+        for cid, choice in choices.items()
+        if choice is not None and (cid not in latest or latest[cid].ack_value != choice)
+    )

@@ -569,9 +569,7 @@ class AccessRightsScreen(PupitreScreen):
             self.open_detail(right)
 
     def open_detail(self, right: dict[str, str]) -> None:
-        from pupitre.tui.screens.pce_detail import PceDetailScreen
-
-        self.app.push_screen(PceDetailScreen(right))
+        self.papp.open_screen("pce_detail", right)
 
     # -- actions (outbox) ----------------------------------------------------------------
     def _actions_line(self) -> None:
@@ -596,8 +594,8 @@ class AccessRightsScreen(PupitreScreen):
         return right_row(row)
 
     def _submit(self, action: str, payload: dict[str, Any], question: str) -> None:
+        from pupitre.tui.dialogs.confirm import ConfirmScreen
         from pupitre.tui.outbox import submit_after_confirmation
-        from pupitre.tui.screens.confirm import ConfirmScreen
 
         def queued(item: int) -> None:
             self.notify(f"#{item} written to the outbox; sending…", timeout=5)
@@ -607,7 +605,7 @@ class AccessRightsScreen(PupitreScreen):
 
     def action_declare(self) -> None:
         from pupitre.providers.grdf_adict import actions
-        from pupitre.tui.screens.rights_actions import DeclareScreen
+        from pupitre.tui.dialogs.rights_actions import DeclareScreen
 
         row = self.current()
         prefill: dict[str, Any] = {}
@@ -652,7 +650,7 @@ class AccessRightsScreen(PupitreScreen):
 
     def action_proofs(self) -> None:
         from pupitre.providers.grdf_adict import actions, rules
-        from pupitre.tui.screens.rights_actions import ProofsScreen
+        from pupitre.tui.dialogs.rights_actions import ProofsScreen
 
         right = self._right_model()
         if right is None:
@@ -680,7 +678,7 @@ class AccessRightsScreen(PupitreScreen):
         self._exporter().start()
 
     def _exporter(self) -> Any:
-        from pupitre.tui.screens.rights_export import ExportController
+        from pupitre.tui.dialogs.rights_export import ExportController
 
         if self.exporter is None:
             self.exporter = ExportController(self)

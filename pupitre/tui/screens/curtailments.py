@@ -36,7 +36,6 @@ from pupitre.providers.edf_oa.models import (
     CurtailmentOrder,
     shown,
 )
-from pupitre.tui.app import PupitreApp
 from pupitre.tui.formats import age_text, countdown
 from pupitre.tui.outbox import submit_after_confirmation
 from pupitre.tui.screens.base import PupitreScreen
@@ -403,7 +402,7 @@ class CurtailmentsScreen(PupitreScreen):
         except rules.AckRuleError as refusal:
             self.notify(escape(str(refusal)), title="Not sent", severity="error", timeout=20)
             return
-        from pupitre.tui.screens.ack_confirm import AckConfirmScreen
+        from pupitre.tui.dialogs.ack_confirm import AckConfirmScreen
 
         def queued(item_id: int) -> None:
             self.notify(f"Acknowledgement #{item_id} saved and being sent.", timeout=5)
@@ -420,32 +419,9 @@ class CurtailmentsScreen(PupitreScreen):
         )
 
     def action_token(self) -> None:
-        from pupitre.tui.screens.token import TokenScreen
+        from pupitre.tui.dialogs.token import TokenScreen
 
         self.app.push_screen(TokenScreen())
 
     def action_reports(self) -> None:
-        from pupitre.tui.screens.edf_reports import EdfReportsScreen
-
-        self.app.push_screen(EdfReportsScreen())
-
-
-def unsent_choices(app: PupitreApp) -> int:
-    """How many of the operator's choices for today's order EDF OA does not have yet
-    (a choice made, never sent or different from what EDF OA retained): quitting loses them."""
-    order = app.feeds.state(CURTAILMENTS_FEED).data_as(CurtailmentOrder)
-    if order is None:
-        return 0
-    choices = app.ack_choices.get(order.order_id, {})
-    summary = rules.ack_summary(
-        order,
-        app.feeds.state(ACKS_FEED).data,
-        app.runtime.clock.now(),
-        rules.parse_hhmm(app.runtime.settings.edf_oa.ack_deadline),
-    )
-    latest = summary.latest
-    return sum(
-        1
-        for cid, choice in choices.items()
-        if choice is not None and (cid not in latest or latest[cid].ack_value != choice)
-    )
+        self.papp.open_screen("edf_reports")

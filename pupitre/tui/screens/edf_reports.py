@@ -41,7 +41,7 @@ from pupitre.providers.edf_oa.export import (
     curtailment_report_rows,
     report_filename,
 )
-from pupitre.providers.edf_oa.feeds import CONTRACTS_FEED, PROVIDER
+from pupitre.providers.edf_oa.feeds import CONTRACTS_FEED, PROVIDER, EdfOaSession
 from pupitre.providers.edf_oa.models import (
     ACK_SOURCES,
     ACK_TYPES,
@@ -306,7 +306,7 @@ class EdfReportsScreen(PupitreScreen):
         shown: ShownReport | None
         failure: str | None
         try:
-            client = self.papp.runtime.connections[PROVIDER].session.client
+            client = self.papp.runtime.connections[PROVIDER].session_as(EdfOaSession).client
             if kind == "ack":
                 report: Report[Any] = await client.acknowledgements_report(start_date=start, end_date=end)
             else:

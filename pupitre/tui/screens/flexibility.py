@@ -229,13 +229,9 @@ class FlexibilityScreen(PupitreScreen):
         if not table.row_count:
             self.notify("No site to show yet.", severity="warning", timeout=4)
             return
-        from pupitre.tui.screens.programs import ProgramsScreen
-
-        self.app.push_screen(
-            ProgramsScreen(str(table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value))
+        self.papp.open_screen(
+            "programs", str(table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value)
         )
 
     def open_detail(self, site_id: str) -> None:
-        from pupitre.tui.screens.site_detail import SiteDetailScreen
-
-        self.app.push_screen(SiteDetailScreen(site_id))
+        self.papp.open_screen("site_detail", site_id)

@@ -486,10 +486,8 @@ class OrderFormScreen(KeepsTyping, PupitreScreen):
         if item.status == "delivered":
             order_id = session_of(self).sent_order(item.payload["ref"])
             if order_id is not None:
-                from pupitre.tui.screens.load_curve_order import OrderScreen
-
                 self.dismiss()
-                self.app.push_screen(OrderScreen(order_id))
+                self.papp.open_screen("order", order_id)
                 return
         if item.status in ("failed", "superseded"):
             self.sending = False

@@ -27,9 +27,9 @@ from pupitre.providers.switchgrid.actions import ORDER_ACTION, order_payload
 from pupitre.providers.switchgrid.feeds import FEED, PROVIDER
 from pupitre.providers.switchgrid.models import Order, OrderRequest
 from pupitre.tui.curve_view import Trace
+from pupitre.tui.dialogs.confirm import ConfirmScreen
 from pupitre.tui.formats import ORDER_WORDS, REQUEST_WORDS, paris, word_text
 from pupitre.tui.screens.base import PupitreScreen
-from pupitre.tui.screens.confirm import ConfirmScreen
 from pupitre.tui.screens.load_curves import outbox_text, period_text, run_api, selected_key, session_of
 from pupitre.tui.widgets.header import HeaderBar
 
@@ -196,15 +196,12 @@ class OrderScreen(PupitreScreen):
                 if not primary.ts:
                     self.notify("The load curve is empty for this period.", severity="warning")
                     return
-                from pupitre.tui.screens.load_curve_plot import LoadCurvePlotScreen
-
-                self.app.push_screen(
-                    LoadCurvePlotScreen(
-                        primary,
-                        others=extra,
-                        subtitle=direction_of(session.body(self.order_id), request),
-                        export_dir=export_dir(self),
-                    )
+                self.papp.open_screen(
+                    "plot",
+                    primary,
+                    others=extra,
+                    subtitle=direction_of(session.body(self.order_id), request),
+                    export_dir=export_dir(self),
                 )
 
             run_api(self, "Load curve", load, show)

@@ -28,9 +28,9 @@ from pupitre.providers.switchgrid import rules
 from pupitre.providers.switchgrid.actions import ORDER_ACTION
 from pupitre.providers.switchgrid.feeds import FEED, PROVIDER, SwitchgridData, SwitchgridSession
 from pupitre.providers.switchgrid.models import Ask, Order
+from pupitre.tui.dialogs.confirm import ConfirmScreen
 from pupitre.tui.formats import ASK_WORDS, ORDER_WORDS, paris, word_text
 from pupitre.tui.screens.base import PupitreScreen
-from pupitre.tui.screens.confirm import ConfirmScreen
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
 from pupitre.tui.widgets.outbox_status import outbox_status
@@ -279,9 +279,7 @@ class LoadCurvesScreen(PupitreScreen):
 
     # -- actions ---------------------------------------------------------------------------
     def action_find(self) -> None:
-        from pupitre.tui.screens.load_curve_forms import ContractSearchScreen
-
-        self.app.push_screen(ContractSearchScreen())
+        self.papp.open_screen("contract_search")
 
     def action_copy_link(self) -> None:
         ask = self.selected_ask()
@@ -316,8 +314,6 @@ class LoadCurvesScreen(PupitreScreen):
         )
 
     def action_order(self) -> None:
-        from pupitre.tui.screens.load_curve_forms import OrderFormScreen
-
         ask = self.selected_ask()
         prms = ask.prms if ask is not None and ask.status == "ACCEPTED" else []
         if ask is not None and ask.status != "ACCEPTED":
@@ -326,16 +322,14 @@ class LoadCurvesScreen(PupitreScreen):
                 severity="warning",
                 timeout=6,
             )
-        self.app.push_screen(OrderFormScreen(prms))
+        self.papp.open_screen("order_form", prms)
 
     def action_open(self) -> None:
         focused = self.focused
         if isinstance(focused, DataTable) and focused.id == "lc-orders":
             order_id = selected_key(focused)
             if order_id:
-                from pupitre.tui.screens.load_curve_order import OrderScreen
-
-                self.app.push_screen(OrderScreen(order_id))
+                self.papp.open_screen("order", order_id)
         else:
             self.show_detail()
 
@@ -361,13 +355,11 @@ class LoadCurvesScreen(PupitreScreen):
         )
 
     def action_unanswered(self) -> None:
-        from pupitre.tui.screens.load_curve_forms import HeldOrderScreen
-
         held = self.held_orders()
         if not held:
             self.notify("No order is waiting for you: every order sent got an answer.", timeout=4)
             return
-        self.app.push_screen(HeldOrderScreen(held[0]))
+        self.papp.open_screen("held_order", held[0])
 
     @on(DataTable.RowSelected, "#lc-orders")
     def _order_selected(self) -> None:

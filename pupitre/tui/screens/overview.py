@@ -19,6 +19,7 @@ from pupitre.providers.grdf_omega import feeds as omega
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.models import IndicatorStatus
 from pupitre.providers.switchgrid import feeds as switchgrid
+from pupitre.tui import registry
 from pupitre.tui.formats import FLEX_SHORT, countdown
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.screens.flexibility import FEED as GRTGAZ_FEED
@@ -107,17 +108,14 @@ class OverviewScreen(PupitreScreen):
         self._edf_deadline: dt.datetime | None = None
         #: per tile: its lines computed at the last report (the tick repaints from these)
         self._tiles: dict[str, Text] = {}
+        #: the GRTgaz announced changes already applied when the findings were last computed
+        self._due: tuple[tuple[str, str], ...] = ()
 
     def compose(self) -> ComposeResult:
         yield HeaderBar("Overview")
         with VerticalScroll(id="tiles"):
-            yield Tile("GRTgaz · flexibility indicators  [2]", "flexibility", GRTGAZ_FEED, id="tile-grtgaz")
-            yield Tile(
-                "EDF OA · tomorrow's curtailments  [3]", "curtailments", edf_oa.CURTAILMENTS_FEED, id="tile-edf-oa"
-            )
-            yield Tile("GRDF · requests  [4]", "requests", omega.REQUESTS_FEED, id="tile-omega")
-            yield Tile("GRDF ADICT · access rights  [5]", "access_rights", adict.RIGHTS_FEED, id="tile-adict")
-            yield Tile("Switchgrid · load curves  [6]", "load_curves", switchgrid.FEED, id="tile-switchgrid")
+            for entry, tile in registry.tiles():
+                yield Tile(f"{tile.title}  [{entry.key}]", entry.name, tile.feed, id=tile.id)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -127,7 +125,7 @@ class OverviewScreen(PupitreScreen):
     def _on_feed_updated(self, name: str) -> None:
         """A feed reported, maybe with the same data (e.g. EDF OA's values adopted): its
         provider's findings are computed again (not when a run starts: nothing changed yet)."""
-        if not self.papp.feeds.state(name).running:
+        if name in self.papp.feeds.states and not self.papp.feeds.state(name).running:
             for provider, connection in self.papp.runtime.connections.items():
                 if any(feed.name == name for feed in connection.feeds):
                     self._computed.pop(provider, None)
@@ -201,11 +199,18 @@ class OverviewScreen(PupitreScreen):
         self.tick()
 
     def tick(self) -> None:
-        """Repaint what moves with time, from memory only (no store read here)."""
+        """Repaint what moves with time, from memory only (no store read here). An announced
+        GRTgaz change whose time has come is applied at once, paused or not (§3.2.2.1)."""
         tiles = self._tiles
         if not tiles:
             return
         now = self.papp.runtime.clock.now()
+        due = self.announced_due(now)
+        if due != self._due:
+            self._due = due
+            self._computed.pop("grtgaz", None)
+            self.redraw()  # draws the tiles and ticks again
+            return
         bodies = dict(tiles)
         bodies["tile-grtgaz"] = self.grtgaz_header(now).append_text(tiles["tile-grtgaz"])
         if self._edf_deadline is not None:
@@ -216,6 +221,13 @@ class OverviewScreen(PupitreScreen):
             )
         for tile, body in bodies.items():
             self.query_one(f"#{tile} .tile-body", Static).update(body)
+
+    def announced_due(self, now: dt.datetime) -> tuple[tuple[str, str], ...]:
+        """GRTgaz's announced changes already applied at ``now`` (pure and cheap: 13 sites)."""
+        sites = list(self.papp.feeds.state(GRTGAZ_FEED).data or [])
+        return tuple(
+            sorted((a.site.site_id, str(flex)) for a in rules.applied_sites(sites, now) for flex in a.announced)
+        )
 
     def grtgaz_header(self, now: dt.datetime) -> Text:
         """The worst colour now and the next announced change, counted down (§3.2.2.1)."""
@@ -285,7 +297,7 @@ class OverviewScreen(PupitreScreen):
 
     def switchgrid_counts(self) -> Text:
         """Asks waiting for their signature, orders running or failed."""
-        session = self.papp.runtime.connections[switchgrid.PROVIDER].session
+        session = self.papp.runtime.connections[switchgrid.PROVIDER].session_as(switchgrid.SwitchgridSession)
         state = self.papp.feeds.state(switchgrid.FEED)
         text = Text()
         if not state.has_data and not session.followed():

@@ -595,7 +595,7 @@ class ProgramEditorScreen(PupitreScreen):
         return True
 
     def action_paste(self) -> None:
-        from pupitre.tui.screens.paste_values import PasteValuesScreen
+        from pupitre.tui.dialogs.paste_values import PasteValuesScreen
 
         if self.sent is not None:
             self.notify("This program was sent: n edits the next version.", severity="warning")
@@ -622,7 +622,7 @@ class ProgramEditorScreen(PupitreScreen):
             self._close_input()
             return
         if self.sent is None and self.draft.dirty:
-            from pupitre.tui.screens.confirm import ConfirmScreen
+            from pupitre.tui.dialogs.confirm import ConfirmScreen
 
             def answer(leave: bool | None) -> None:
                 if leave:
@@ -653,7 +653,7 @@ class ProgramEditorScreen(PupitreScreen):
         payload = declaration_payload(
             profile, edited=self.changes_that_count(), base_label=self.draft.base_label, now=now
         )
-        from pupitre.tui.screens.program_confirm import ProgramConfirmScreen
+        from pupitre.tui.dialogs.program_confirm import ProgramConfirmScreen
 
         def queued(item_id: int) -> None:
             self.sent = Sent(item_id, profile.hmsProfileId)
@@ -698,7 +698,7 @@ class ProgramEditorScreen(PupitreScreen):
             self.redraw()
 
     def action_export(self) -> None:
-        from pupitre.tui.screens.email_export import export_for_email
+        from pupitre.tui.dialogs.email_export import export_for_email
 
         reason = ""
         if self.sent is None and self.check is not None and self.check.outcome is rules.Outcome.REJECTED:

@@ -32,6 +32,7 @@ from pupitre.providers.grtgaz.drafts import SLOTS, format_quantity, slot_label
 from pupitre.providers.grtgaz.feeds import (
     INDICATORS_FEED,
     PROVIDER,
+    GrtgazSession,
     SitePrograms,
     adjustable_from,
     current_slot,
@@ -49,7 +50,6 @@ from pupitre.tui.widgets.header import HeaderBar
 
 if TYPE_CHECKING:
     from pupitre.providers.core.store import OutboxItem
-    from pupitre.providers.grtgaz.feeds import GrtgazSession
     from pupitre.providers.grtgaz.models import HmsProfile
 
 log = logging.getLogger("pupitre.grtgaz")
@@ -216,9 +216,9 @@ class ProgramsScreen(PupitreScreen):
 
     # -- data --------------------------------------------------------------------------
     @property
-    def session(self) -> "GrtgazSession | None":
+    def session(self) -> GrtgazSession | None:
         connection = self.papp.runtime.connections.get(PROVIDER)
-        return connection.session if connection is not None else None
+        return connection.session_as(GrtgazSession) if connection is not None else None
 
     def _show_cached(self) -> None:
         session = self.session
@@ -464,12 +464,10 @@ class ProgramsScreen(PupitreScreen):
             self.app.switch_mode("flexibility")
 
     def _editor(self, base: Sequence[float | None], base_label: str) -> None:
-        from pupitre.tui.screens.program_editor import ProgramEditorScreen
-
         if self.data is None:
             self.notify("The programs of this day are not read yet: wait, or reload (l).", severity="warning")
             return
-        self.app.push_screen(ProgramEditorScreen(self.site_id, self.gas_day, self.data, base, base_label))
+        self.papp.open_screen("program_editor", self.site_id, self.gas_day, self.data, base, base_label)
 
     def action_edit(self) -> None:
         rebuilt = self.data.rebuilt if self.data else None
@@ -499,7 +497,7 @@ class ProgramsScreen(PupitreScreen):
         self._editor(values, f"v{version_of(program_id)}")
 
     def action_export(self) -> None:
-        from pupitre.tui.screens.email_export import export_for_email
+        from pupitre.tui.dialogs.email_export import export_for_email
 
         selected = self.selected()
         payload = None

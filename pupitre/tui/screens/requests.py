@@ -24,8 +24,8 @@ from pupitre.providers.core.imports import MAX_IMPORT_BYTES, read_import
 from pupitre.providers.core.search import search_key
 from pupitre.providers.grdf_omega import rules
 from pupitre.providers.grdf_omega.feeds import PROVIDER, REQUESTS_FEED, OmegaSession, Tracked, unseen
+from pupitre.tui.dialogs.confirm import ConfirmScreen
 from pupitre.tui.screens.base import PupitreScreen
-from pupitre.tui.screens.confirm import ConfirmScreen
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
 
@@ -248,7 +248,7 @@ class RequestsScreen(PupitreScreen):
         if duplicates:
             message += f", {duplicates} already watched"
         if bad:  # every refused line, in a list that scrolls
-            from pupitre.tui.screens.refused_lines import RefusedLinesScreen
+            from pupitre.tui.dialogs.refused_lines import RefusedLinesScreen
 
             message += f", {len(bad)} refused"
             self.app.push_screen(RefusedLinesScreen("Import into the watch-list", message + ".", bad))
@@ -282,9 +282,7 @@ class RequestsScreen(PupitreScreen):
         numero = self.selected()
         if numero is None:
             return
-        from pupitre.tui.screens.request_detail import RequestDetailScreen
-
-        self.app.push_screen(RequestDetailScreen(numero))
+        self.papp.open_screen("request_detail", numero)
 
 
 # -- row helpers ------------------------------------------------------------------------------

@@ -189,9 +189,7 @@ class SiteDetailScreen(PupitreScreen):
         self._draw_indicators(self.site())
 
     def action_programs(self) -> None:
-        from pupitre.tui.screens.programs import ProgramsScreen
-
-        self.app.push_screen(ProgramsScreen(self.site_id))
+        self.papp.open_screen("programs", self.site_id)
 
 
 def _pairs(timeline: list[rules.StateRow]) -> list[tuple[rules.StateRow | None, rules.StateRow]]:

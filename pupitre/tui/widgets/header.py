@@ -16,6 +16,36 @@ from pupitre.tui.app import PupitreApp, pupitre_app
 class HeaderBar(Horizontal):
     """One line; the clock text is refreshed by the app's one-second tick."""
 
+    DEFAULT_CSS = """
+    HeaderBar {
+        height: 1;
+        background: $panel;
+        color: $foreground;
+    }
+    HeaderBar #header-title {
+        width: auto;
+        text-style: bold;
+        padding: 0 1;
+    }
+    HeaderBar #sandbox-badge {
+        width: auto;
+        background: $warning;
+        color: $background;
+        text-style: bold;
+        padding: 0 1;
+    }
+    HeaderBar #header-paused {
+        width: auto;
+        text-style: bold reverse;
+        padding: 0 1;
+    }
+    HeaderBar #header-clock {
+        width: 1fr;
+        content-align: right middle;
+        padding: 0 1;
+    }
+    """
+
     def __init__(self, title: str) -> None:
         super().__init__(id="header")
         self.title_text = title

@@ -24,14 +24,14 @@ class SendConfirmScreen(ModalScreen[bool]):
         raise NotImplementedError
 
     def compose(self) -> ComposeResult:
-        with Vertical(id=self.DIALOG_ID):
+        with Vertical(id=self.DIALOG_ID, classes="dialog"):
             text = Static(self.body(), id=self.TEXT_ID)
             if self.SCROLL_ID:
                 with VerticalScroll(id=self.SCROLL_ID):
                     yield text
             else:
                 yield text
-            with Horizontal(id=self.BUTTONS_ID):
+            with Horizontal(id=self.BUTTONS_ID, classes="dialog-buttons"):
                 yield Button("Send (y)", id="send", variant="warning", compact=True)
                 yield Button("Cancel (esc)", id="cancel", compact=True)
 

@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from pupitre.providers.grtgaz import export
-from pupitre.providers.grtgaz.feeds import PROVIDER, payload_profile
+from pupitre.providers.grtgaz.feeds import PROVIDER, GrtgazSession, payload_profile
 from pupitre.providers.grtgaz.sites import site_by_id
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ class EmailExportScreen(ModalScreen[None]):
         self.reason = reason
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="email-dialog"):
+        with Vertical(id="email-dialog", classes="dialog"):
             yield Static(export_text(self.result, self.reason), id="email-text")
 
     def on_mount(self) -> None:
@@ -88,7 +88,7 @@ def export_for_email(
         screen.notify("Nothing to export.", severity="warning")
         return None
     site = site_by_id(profile.hmsSiteId)
-    session = runtime.connections[PROVIDER].session
+    session = runtime.connections[PROVIDER].session_as(GrtgazSession)
     try:
         result = export.export_for_email(
             profile,

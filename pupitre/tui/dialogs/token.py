@@ -31,9 +31,9 @@ class TokenScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="token-dialog"):
+        with Vertical(id="token-dialog", classes="dialog"):
             yield Static("", id="token-text")
-            with Horizontal(id="token-buttons"):
+            with Horizontal(id="token-buttons", classes="dialog-buttons"):
                 yield Button("Rotate token… (R)", id="rotate", variant="warning")
                 yield Button("Close (esc)", id="close")
 
@@ -82,7 +82,7 @@ class TokenScreen(ModalScreen[None]):
 
     @work(exclusive=True, group="token-confirm", exit_on_error=False)
     async def confirm_then_rotate(self) -> None:
-        from pupitre.tui.screens.confirm import ConfirmScreen
+        from pupitre.tui.dialogs.confirm import ConfirmScreen
 
         question = (
             "Rotate the EDF OA API token now?\n\nThe current token stops working AT ONCE (RG_TOK_NEW_0010): "
@@ -161,7 +161,7 @@ class UnsavedTokenScreen(ModalScreen[None]):
                 "\n\nThen store it with:  pupitre secrets set edf_oa api_token\n"
                 "or in the environment: PUPITRE_EDF_OA_API_TOKEN"
             )
-        with Vertical(id="token-dialog"):
+        with Vertical(id="token-dialog", classes="dialog"):
             yield Static(text)
             yield Button("I have stored it (esc)", id="close")
 

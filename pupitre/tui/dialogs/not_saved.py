@@ -49,7 +49,7 @@ class NotSavedScreen(ModalScreen[int | None]):
         return text
 
     def compose(self) -> ComposeResult:
-        yield Static(self.body(), id="not-saved-dialog")
+        yield Static(self.body(), id="not-saved-dialog", classes="dialog")
 
     def action_retry(self) -> None:
         try:

@@ -20,7 +20,7 @@ class RefusedLinesScreen(ModalScreen[None]):
         self.title_text, self.summary, self.lines = title, summary, lines
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="refused-dialog"):
+        with Vertical(id="refused-dialog", classes="dialog"):
             yield Static(Text(self.title_text, style="bold"))
             yield Static(Text(f"{self.summary}\n{len(self.lines)} line(s) refused (↑ ↓ scroll · esc closes):"))
             with VerticalScroll(id="refused-lines"):

@@ -8,7 +8,7 @@ from textual.binding import Binding
 
 from pupitre.providers.edf_oa import rules
 from pupitre.providers.edf_oa.models import AckEntry, CurtailmentOrder
-from pupitre.tui.screens.send_confirm import SendConfirmScreen
+from pupitre.tui.dialogs.send_confirm import SendConfirmScreen
 
 
 def confirmation_text(

@@ -73,7 +73,7 @@ class DeclareScreen(KeepsTyping, ModalScreen["dict[str, Any] | None"]):
             else "",
             **self.prefill,
         }
-        with Vertical(id="declare-dialog", classes="rights-dialog"):
+        with Vertical(id="declare-dialog", classes="dialog"):
             yield Static(Text("Declare an access right (tab: next field · ctrl+s: check and send · esc)", style="bold"))
             yield Static("", id="declare-summary")
             with VerticalScroll(id="declare-fields"):
@@ -163,7 +163,7 @@ class ProofsScreen(KeepsTyping, ModalScreen["dict[str, Any] | None"]):
 
     def compose(self) -> ComposeResult:
         r = self.right
-        with Vertical(id="proofs-dialog", classes="rights-dialog"):
+        with Vertical(id="proofs-dialog", classes="dialog"):
             yield Static(Text(f"Send proofs for the right on PCE {r.id_pce} ({r.holder or '?'})", style="bold"))
             deadline = f" · due {r.date_limite_transmission_preuve}" if r.date_limite_transmission_preuve else ""
             yield Static(f"Proof status: {r.statut_controle_preuve or 'none'}{deadline}")

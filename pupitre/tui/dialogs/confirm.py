@@ -17,7 +17,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.question = question
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(f"{self.question}\n\ny: yes · esc: no"), id="confirm-dialog")
+        yield Static(Text(f"{self.question}\n\ny: yes · esc: no"), id="confirm-dialog", classes="dialog")
 
     def action_yes(self) -> None:
         self.dismiss(True)

@@ -24,7 +24,7 @@ from textual.widgets import Button, Input, Select, Static
 
 from pupitre.providers.core.files import export_dir
 from pupitre.providers.grdf_adict import export
-from pupitre.providers.grdf_adict.feeds import PROVIDER
+from pupitre.providers.grdf_adict.feeds import PROVIDER, AdictSession
 from pupitre.tui.forms import KeepsTyping
 
 FIELDS = ("periode", "date_debut", "date_fin")
@@ -57,7 +57,7 @@ class ExportDialog(KeepsTyping, ModalScreen["ExportRequest | None"]):
 
     def compose(self) -> ComposeResult:
         last_month = self.today.replace(day=1) - dt.timedelta(days=1)
-        with Vertical(id="export-dialog", classes="rights-dialog"):
+        with Vertical(id="export-dialog", classes="dialog"):
             yield Static(Text("Export the data of the PCEs shown", style="bold"))
             yield Static("tab: next field · ctrl+s or enter: export · esc: cancel", classes="export-hint")
             with Horizontal(classes="export-row"):
@@ -209,7 +209,7 @@ class ExportController:
 
     def start(self) -> None:
         """``e``: the dialog, a confirmation, then the run — or, while one runs, cancel it."""
-        from pupitre.tui.screens.confirm import ConfirmScreen
+        from pupitre.tui.dialogs.confirm import ConfirmScreen
 
         job = self.job
         if job is not None and job.running:
@@ -225,7 +225,7 @@ class ExportController:
             )
             return
         runtime = self.papp.runtime
-        session = runtime.connections[PROVIDER].session
+        session = runtime.connections[PROVIDER].session_as(AdictSession)
         client = session.client
         today = runtime.clock.now().date()
         directory = export_dir(session.settings.export_dir, session.ctx.data_dir)
@@ -279,5 +279,5 @@ class ExportController:
         )
 
     def _rate(self) -> float | None:
-        limiter = self.papp.runtime.connections[PROVIDER].session.client.limiter
+        limiter = self.papp.runtime.connections[PROVIDER].session_as(AdictSession).client.limiter
         return limiter.per_second if limiter else None

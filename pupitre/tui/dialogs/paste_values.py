@@ -28,11 +28,11 @@ class PasteValuesScreen(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="paste.cancel")]
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="paste-dialog"):
+        with Vertical(id="paste-dialog", classes="dialog"):
             yield Static(Text("Paste the program (06h → 05h)", style="bold"))
             yield TextArea(id="paste-text", soft_wrap=True, show_line_numbers=False)
             yield Static(paste_feedback(""), id="paste-feedback")
-            with Horizontal(id="paste-buttons"):
+            with Horizontal(id="paste-buttons", classes="dialog-buttons"):
                 yield Button("Use them", id="use", variant="primary", compact=True, disabled=True)
                 yield Button("Cancel (esc)", id="cancel", compact=True)
 

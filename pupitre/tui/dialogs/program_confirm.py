@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.binding import Binding
 
 from pupitre.providers.grtgaz.drafts import SLOTS, Draft, format_quantity, slot_label
-from pupitre.tui.screens.send_confirm import SendConfirmScreen
+from pupitre.tui.dialogs.send_confirm import SendConfirmScreen
 
 COLUMNS = 3
 

@@ -334,7 +334,8 @@ def test_an_operators_date_without_a_zone_is_a_paris_date(typed: str, sent: str)
 
 def test_paris_argument_refuses_what_is_not_a_date() -> None:
     with pytest.raises(RuleError, match="not understood"):
-        rules.paris_argument("20/10/2026")
+        rules.paris_argument("20 octobre")
+    assert rules.paris_argument("20/10/2026") == "2026-10-20T00:00:00[Europe/Paris]"  # as operators type it
 
 
 def test_an_until_in_the_future_is_refused() -> None:

@@ -367,6 +367,8 @@ async def test_order_form_dates_are_paris_dates_and_a_future_until_is_refused(ma
         await pilot.press("enter")
         assert "in the future" in static_text(form, "#o-error") and form.requests == []
         form.query_one("#o-until", Input).value = "2026-11-01T06:30"
+        # Textual's button takes no second press during its 0.2 s press effect
+        await wait_for(pilot, lambda: not form.query_one("#o-add").has_class("-active"))
         await pilot.press("enter")
         await wait_for(pilot, lambda: len(form.requests) == 1)
         request = form.requests[0]

@@ -318,7 +318,7 @@ def paris_argument(text: str) -> str:
     Paris date (or date and time), made explicit for the API, whose default is UTC:
     ``2026-10-20`` → ``2026-10-20T00:00:00[Europe/Paris]`` (so "since 20/10" starts at
     midnight in Paris, not 02:00). A value with a zone is kept; :class:`RuleError` if unreadable."""
-    value = (text or "").strip()
+    value = iso_date_text(text or "")  # 20/10/2026 reads as 2026-10-20
     parse_instant(value)  # the sentence when it is not one of the document's forms
     match = _INSTANT.fullmatch(value)
     assert match is not None  # parse_instant accepted it

@@ -504,4 +504,6 @@ def test_check_findings_apply_an_announced_change_due_on_a_stored_copy() -> None
     before = [f.message for f in findings([site], at(11, 0))]
     assert before == ["Site LI0001: Q→Q+ turns RED at 11:15"]
     after = findings([site], at(11, 20))
-    assert [(f.level, f.message) for f in after] == [("attention", "Site LI0001 (Nord): RED on Q→Q+")]
+    assert [(f.level, f.message) for f in after] == [
+        ("attention", "Site LI0001 (Nord): RED on Q→Q+* (* applied as announced, not re-read from GRTgaz since)")
+    ]

@@ -31,8 +31,9 @@ async def test_announced_red_applies_at_11_15_while_paused(make_app):
         assert "! DK6: Q→Q+ turns RED at 11:15" in text  # announced: already a finding, as in `check`
 
         app.runtime.clock.set(dt.datetime(2026, 11, 18, 11, 16, tzinfo=PARIS))
-        await wait_for(pilot, lambda: "! DK6 (Nord): RED on Q→Q+" in screen_text(app))  # applied, not re-read
+        await wait_for(pilot, lambda: "! DK6 (Nord): RED on Q→Q+*" in screen_text(app))
         text = screen_text(app)
+        assert "* applied as announced, not re-read from GRTgaz since" in text
         assert "Worst now: ✗ RED" in text and "3 red · 0 grey of 13 sites" in text
         assert "no change announced" in text  # nothing else ahead
 

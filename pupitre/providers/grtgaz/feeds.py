@@ -293,28 +293,42 @@ def refresh_delay(now: dt.datetime, refresh_seconds: float) -> float:
     return max(1.0, min(refresh_seconds, until_publication))
 
 
+#: what ``*`` after a site or an indicator means in the findings
+ANNOUNCED_NOTE = "* applied as announced, not re-read from GRTgaz since"
+
+
 def findings(sites: list[SiteIndicators] | None, now: Any) -> list[Finding]:
     """The daily check (``pupitre check``): GREY is critical (shortage, §4); a RED
     indicator now or announced (§3.2.2.1 ``nextIndicator``) needs attention, and so does a
     colour the document does not list (``? unknown (PURPLE)``, on that site only)."""
     if sites is None:
         return []
-    # a stored copy read after an announced change's time: the change applies (§3.2.2.1)
-    sites = [applied.site for applied in rules.applied_sites(sites, now)]
+    # a stored copy read after an announced change's time: the change applies (§3.2.2.1),
+    # marked ``*`` (applied as announced, not re-read from GRTgaz since)
+    applied = rules.applied_sites(sites, now)
+    sites = [a.site for a in applied]
+    marked = {a.site.site_id: a.announced for a in applied}
+    note = f" ({ANNOUNCED_NOTE})" if any(marked.values()) else ""
     result: list[Finding] = []
     grey = [s for s in sites if rules.site_worst_status(s) is IndicatorStatus.GREY]
     red = [s for s in sites if rules.site_worst_status(s) is IndicatorStatus.RED]
     if grey:
+        names = ", ".join(s.site_label + ("*" if marked[s.site_id] else "") for s in grey)
         result.append(
-            Finding(TITLE, "critical", "GREY (flexibility shortage) at " + ", ".join(s.site_label for s in grey))
+            Finding(TITLE, "critical", f"GREY (flexibility shortage) at {names}{note if '*' in names else ''}")
         )
     # one finding per cause, naming every site it concerns (the JSON lists each site: items())
     reds = []
     for site in red:
-        bad = [flex.value for flex, ind in site.currentIndicator.indicators() if ind.status is IndicatorStatus.RED]
+        bad = [
+            flex.value + ("*" if flex in marked[site.site_id] else "")
+            for flex, ind in site.currentIndicator.indicators()
+            if ind.status is IndicatorStatus.RED
+        ]
         reds.append(f"{site.site_label} ({site.mesh_label}): RED on " + ", ".join(bad))
     if reds:
-        result.append(Finding(TITLE, "attention", "; ".join(reds)))
+        text = "; ".join(reds)
+        result.append(Finding(TITLE, "attention", text + (note if "*" in text else "")))
     odds = []
     for site in sites:
         odd = [

@@ -18,7 +18,9 @@ from pupitre.providers.core import store as store_module
 from pupitre.providers.core.clock import ManualClock
 from pupitre.providers.core.outbox import Outbox
 from pupitre.providers.core.store import (
+    OUTBOX_DELIVERED,
     OUTBOX_PENDING,
+    READBACK_OWED,
     Store,
     StoreDamaged,
     StoreError,
@@ -121,6 +123,9 @@ def test_a_damaged_store_is_moved_aside_and_its_pending_actions_carried_over(tmp
     store = filled(path)
     outbox, _ = outbox_of(store)
     outbox.enqueue(*ACK, {"order_id": "O1", "value": True})
+    # delivered, its read-back owed (the process died before reading back): resumed after the move
+    owed = outbox.enqueue(*ACK, {"order_id": "O2", "value": False})
+    store.outbox_update(owed, OUTBOX_DELIVERED, NOW, response="accepted", readback=READBACK_OWED)
     store.close()
     corrupt_middle_page(path)
 
@@ -130,9 +135,10 @@ def test_a_damaged_store_is_moved_aside_and_its_pending_actions_carried_over(tmp
     assert notice is not None and notice.level == "attention"
     assert str(aside) in notice.message
     assert f"sqlite3 {aside} .recover | sqlite3 {path}.recovered" in notice.message
-    assert "1 pending action(s) were carried over" in notice.message
-    assert [(i.action, i.payload, i.status) for i in fresh.outbox()] == [
-        ("acknowledge", {"order_id": "O1", "value": True}, OUTBOX_PENDING)
+    assert "2 unfinished action(s) (pending, or delivered and not yet read back) were carried over" in notice.message
+    assert [(i.action, i.payload, i.status, i.readback) for i in fresh.outbox()] == [
+        ("acknowledge", {"order_id": "O1", "value": True}, OUTBOX_PENDING, None),
+        ("acknowledge", {"order_id": "O2", "value": False}, OUTBOX_DELIVERED, READBACK_OWED),
     ]
 
 

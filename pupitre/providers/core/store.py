@@ -1113,19 +1113,23 @@ class StoreNotice:
 
 
 _OUTBOX_COLUMNS = ("provider", "action", "payload", "status", "created_at", "updated_at", "attempts", "last_error")
-# Carried over too when the damaged store has them: the answer, and the mark of an attempt that
-# got no answer (the next attempt must look for its trace at the API before sending again).
-_OUTBOX_LATER_COLUMNS = ("response", "sending_since", "env", "operator")
+# Carried over too when the damaged store has them: the answer, the mark of an attempt that
+# got no answer (the next attempt must look for its trace at the API before sending again), and
+# a delivered action's read-back state (an owed read-back is resumed in the new store).
+_OUTBOX_LATER_COLUMNS = ("response", "sending_since", "env", "operator", "readback", "readback_note")
 
 
 def _carry_over_pending(damaged: Path, store: Store) -> int | None:
-    """Copy the damaged store's pending actions into the new one; ``None`` if unreadable."""
+    """Copy the damaged store's unfinished actions into the new one — pending ones, and
+    delivered ones whose read-back is owed; ``None`` if unreadable."""
     try:
         db = _connect_read_only(damaged)
         try:
             present = {row[1] for row in db.execute("PRAGMA table_info(outbox)")}
             columns = ", ".join(_OUTBOX_COLUMNS + tuple(c for c in _OUTBOX_LATER_COLUMNS if c in present))
-            rows = db.execute(f"SELECT {columns} FROM outbox WHERE status=? ORDER BY id", (OUTBOX_PENDING,))
+            owed = " OR (status=? AND readback=?)" if "readback" in present else ""
+            params = (OUTBOX_PENDING, OUTBOX_DELIVERED, READBACK_OWED) if owed else (OUTBOX_PENDING,)
+            rows = db.execute(f"SELECT {columns} FROM outbox WHERE status=?{owed} ORDER BY id", params)
             pending = rows.fetchall()
         finally:
             db.close()
@@ -1169,7 +1173,7 @@ def open_store(path: Path, now: dt.datetime | None = None) -> tuple[Store, Store
             return Store(":memory:", problem=problem), StoreNotice("critical", f"Nothing can be saved: {problem}.")
         carried = _carry_over_pending(aside, store)
         kept = (
-            f" {carried} pending action(s) were carried over."
+            f" {carried} unfinished action(s) (pending, or delivered and not yet read back) were carried over."
             if carried
             else " Its pending actions could not be read."
             if carried is None

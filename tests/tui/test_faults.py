@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable
 
-from tests.tui.helpers import refreshed, screen_text, wait_runs
+from tests.tui.helpers import refreshed, screen_text, wait_for, wait_runs
 
 ROUTE = "/sfm/v1/sites/*"
 
@@ -37,6 +37,8 @@ async def test_fault_keeps_app_running_and_last_good_data(make_app, kind, status
         state = app.feeds.state("grtgaz.indicators")
         table = app.screen.query_one("#flex-table", DataTable)
         assert table.row_count == 13  # the last good data stays on screen
+        # the status line redraws from the feed's message, after the run: wait for it
+        await wait_for(pilot, lambda: ("ERROR" in screen_text(app)) == (message is not None))
         text = screen_text(app)
         if message is None:
             assert state.error is None and "ERROR" not in text
@@ -49,7 +51,7 @@ async def test_fault_keeps_app_running_and_last_good_data(make_app, kind, status
         app.runtime.faults.clear()
         await refreshed(pilot, app)
         assert state.error is None
-        assert "ERROR" not in screen_text(app)
+        await wait_for(pilot, lambda: "ERROR" not in screen_text(app))
 
 
 async def test_error_text_never_carries_the_token(make_app):

@@ -25,21 +25,18 @@ import json
 import math
 import time
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from pupitre.crash import crash_hook
-from pupitre.providers.core.checks import Finding
+from pupitre.providers.core.checks import EXIT_CODES, LEVELS, Finding, Level
 from pupitre.providers.core.errors import ApiError, ConfigError
 from pupitre.providers.core.feeds import Feed, load_snapshot, record_result
 from pupitre.providers.core.store import StoreError
 from pupitre.providers.core.text import clean_data, clean_text
 from pupitre.runtime import Runtime
 
-Status = Literal["ok", "attention", "critical", "unknown"]
-STATUSES: tuple[Status, ...] = ("ok", "attention", "critical", "unknown")
 #: How bad each status is, for the overall one (critical > unknown > attention > ok).
-RANK: dict[str, int] = {"ok": 0, "attention": 1, "unknown": 2, "critical": 3}
-EXIT_CODES: dict[str, int] = {"ok": 0, "attention": 1, "critical": 2, "unknown": 3}
+RANK: dict[str, int] = {level: rank for rank, level in enumerate(LEVELS)}
 LABELS = {"ok": "OK", "attention": "ATTENTION", "critical": "CRITICAL", "unknown": "UNKNOWN"}
 #: The plugin words of ``--format nagios`` (WARNING is pupitre's "attention").
 NAGIOS_WORDS = {"ok": "OK", "attention": "WARNING", "critical": "CRITICAL", "unknown": "UNKNOWN"}
@@ -82,10 +79,10 @@ class Outcome:
         return self.source != "failed"
 
 
-def worst(levels: list[str]) -> Status:
+def worst(levels: list[str]) -> Level:
     """The worst status among ``levels`` (``ok`` when empty)."""
     found = max(levels, key=RANK.__getitem__, default="ok")
-    return next(status for status in STATUSES if status == found)
+    return next(level for level in LEVELS if level == found)
 
 
 async def read_feed(

@@ -51,6 +51,12 @@ def confirmation_text(
 
 
 class AckConfirmScreen(SendConfirmScreen):
+    DEFAULT_CSS = """
+    AckConfirmScreen > .dialog {
+        width: 76;
+    }
+    """
+
     BINDINGS = [Binding("y", "send", "Send", id="ack.send"), Binding("escape,n", "cancel", "Cancel", id="ack.cancel")]
     DIALOG_ID, TEXT_ID, BUTTONS_ID = "ack-dialog", "ack-text", "ack-buttons"
 

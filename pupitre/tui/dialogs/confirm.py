@@ -10,6 +10,12 @@ from textual.widgets import Static
 
 
 class ConfirmScreen(ModalScreen[bool]):
+    DEFAULT_CSS = """
+    ConfirmScreen > .dialog {
+        width: 60;
+    }
+    """
+
     BINDINGS = [Binding("y", "yes", "Yes", id="confirm.yes"), Binding("escape,n", "no", "No", id="confirm.no")]
 
     def __init__(self, question: str) -> None:
@@ -17,7 +23,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.question = question
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(f"{self.question}\n\ny: yes · esc: no"), id="confirm-dialog", classes="dialog")
+        yield Static(Text(f"{self.question}\n\ny: yes · esc: no"), id="confirm-dialog", classes="dialog -roomy")
 
     def action_yes(self) -> None:
         self.dismiss(True)

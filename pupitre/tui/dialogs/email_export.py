@@ -48,6 +48,12 @@ def export_text(result: export.EmailExport, reason: str = "") -> Text:
 
 
 class EmailExportScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    EmailExportScreen > .dialog {
+        width: 80;
+    }
+    """
+
     BINDINGS = [
         Binding("s", "copy('subject')", "Copy subject", id="email.subject"),
         Binding("f", "copy('path')", "Copy path", id="email.path"),

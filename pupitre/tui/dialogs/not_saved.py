@@ -22,6 +22,12 @@ log = logging.getLogger("pupitre.outbox")
 class NotSavedScreen(ModalScreen[int | None]):
     """Dismissed with the outbox id once saved, or ``None`` when dropped or refused."""
 
+    DEFAULT_CSS = """
+    NotSavedScreen > .dialog {
+        width: 70;
+    }
+    """
+
     BINDINGS = [
         Binding("r", "retry", "Try again", id="not_saved.retry"),
         Binding("escape", "drop", "Drop it", id="not_saved.drop"),
@@ -49,7 +55,7 @@ class NotSavedScreen(ModalScreen[int | None]):
         return text
 
     def compose(self) -> ComposeResult:
-        yield Static(self.body(), id="not-saved-dialog", classes="dialog")
+        yield Static(self.body(), id="not-saved-dialog", classes="dialog -roomy -alarm")
 
     def action_retry(self) -> None:
         try:

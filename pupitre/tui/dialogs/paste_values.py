@@ -25,6 +25,15 @@ def paste_feedback(text: str) -> Text:
 
 
 class PasteValuesScreen(ModalScreen[str | None]):
+    DEFAULT_CSS = """
+    PasteValuesScreen > .dialog {
+        width: 80;
+    }
+    PasteValuesScreen TextArea {
+        height: 8;
+    }
+    """
+
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="paste.cancel")]
 
     def compose(self) -> ComposeResult:

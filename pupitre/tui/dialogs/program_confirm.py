@@ -59,6 +59,16 @@ def confirmation_text(profile: Any, draft: Draft, verdict: Text) -> Text:
 
 
 class ProgramConfirmScreen(SendConfirmScreen):
+    DEFAULT_CSS = """
+    ProgramConfirmScreen > .dialog {
+        width: 80;
+    }
+    ProgramConfirmScreen #program-scroll {
+        height: auto;
+        max-height: 100%;
+    }
+    """
+
     BINDINGS = [
         Binding("y", "send", "Send", id="program.send"),
         Binding("escape,n", "cancel", "Cancel", id="program.cancel"),

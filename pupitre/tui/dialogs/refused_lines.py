@@ -20,10 +20,10 @@ class RefusedLinesScreen(ModalScreen[None]):
         self.title_text, self.summary, self.lines = title, summary, lines
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="refused-dialog", classes="dialog"):
+        with Vertical(id="refused-dialog", classes="dialog -large"):
             yield Static(Text(self.title_text, style="bold"))
             yield Static(Text(f"{self.summary}\n{len(self.lines)} line(s) refused (↑ ↓ scroll · esc closes):"))
-            with VerticalScroll(id="refused-lines"):
+            with VerticalScroll(id="refused-lines", classes="fill"):
                 yield Static(Text("\n".join(f"• {line}" for line in self.lines)))
 
     def on_mount(self) -> None:

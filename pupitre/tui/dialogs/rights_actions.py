@@ -51,6 +51,12 @@ class DeclareScreen(KeepsTyping, ModalScreen["dict[str, Any] | None"]):
     """``ctrl+s`` checks the form (errors beside each field); a clean form is returned.
     Esc asks before dropping what was typed."""
 
+    DEFAULT_CSS = """
+    DeclareScreen > .dialog {
+        width: 80;
+    }
+    """
+
     FORM_TITLE = "the declaration"
 
     BINDINGS = [
@@ -153,6 +159,12 @@ class ProofsScreen(KeepsTyping, ModalScreen["dict[str, Any] | None"]):
     """File paths separated by ``;``; Enter checks them (count, size, type, the right's proof
     status) and returns the payload, or shows why nothing can be sent."""
 
+    DEFAULT_CSS = """
+    ProofsScreen > .dialog {
+        width: 80;
+    }
+    """
+
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="proofs.cancel")]
     FORM_TITLE = "the proofs form"
 
@@ -173,7 +185,7 @@ class ProofsScreen(KeepsTyping, ModalScreen["dict[str, Any] | None"]):
                 + ". Paths separated by ; (enter checks, esc cancels)"
             )
             yield Input(id="proofs-paths", placeholder="~/proofs/consent.pdf; ~/proofs/mail.txt", compact=True)
-            yield Static("", id="proofs-errors")
+            yield Static("", id="proofs-errors", classes="field-error")
 
     def on_mount(self) -> None:
         self.app.clear_notifications()

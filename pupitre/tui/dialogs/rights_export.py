@@ -43,6 +43,12 @@ class ExportDialog(KeepsTyping, ModalScreen["ExportRequest | None"]):
     live. ``ctrl+s`` (or Enter in a field, or the button) returns the request only when
     the form is valid, some PCE qualifies and it fits today's quota; otherwise it says why."""
 
+    DEFAULT_CSS = """
+    ExportDialog > .dialog {
+        width: 72;
+    }
+    """
+
     BINDINGS = [
         Binding("ctrl+s", "submit", "Export", id="export.submit"),
         Binding("escape", "cancel", "Cancel", id="export.cancel"),
@@ -79,14 +85,14 @@ class ExportDialog(KeepsTyping, ModalScreen["ExportRequest | None"]):
                 )
             with Horizontal(classes="export-row"):
                 yield Static("or from", classes="export-label")
-                yield Input("", id="export-date_debut", compact=True, placeholder="YYYY-MM-DD")
+                yield Input("", id="export-date_debut", classes="export-date", compact=True, placeholder="YYYY-MM-DD")
                 yield Static(" to ", classes="export-to")
-                yield Input("", id="export-date_fin", compact=True, placeholder="YYYY-MM-DD")
+                yield Input("", id="export-date_fin", classes="export-date", compact=True, placeholder="YYYY-MM-DD")
             for name in FIELDS:
                 yield Static("", id=f"export-e-{name}", classes="field-error")
-            yield Static("", id="export-selection")
-            yield Static("", id="export-plan")
-            yield Static("", id="export-refusal")
+            yield Static("", id="export-selection", classes="export-text")
+            yield Static("", id="export-plan", classes="export-text")
+            yield Static("", id="export-refusal", classes="export-text -error")
             yield Button("Export", id="export-go", variant="primary", compact=True)
 
     def on_mount(self) -> None:

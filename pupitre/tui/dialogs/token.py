@@ -19,6 +19,12 @@ from pupitre.tui.app import pupitre_app
 
 
 class TokenScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    TokenScreen > .dialog {
+        width: 76;
+    }
+    """
+
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Close", id="token.close"),
         Binding(
@@ -128,6 +134,12 @@ class TokenScreen(ModalScreen[None]):
 class UnsavedTokenScreen(ModalScreen[None]):
     """Shown once when the new token is not where it will be read next (it could not be saved,
     or an environment variable shadows it): the old one no longer works."""
+
+    DEFAULT_CSS = """
+    UnsavedTokenScreen > .dialog {
+        width: 76;
+    }
+    """
 
     BINDINGS = [Binding("escape", "app.pop_screen", "I have stored it", id="token.unsaved.close")]
 

@@ -297,15 +297,15 @@ class AccessRightsScreen(PupitreScreen):
 
     def compose(self) -> ComposeResult:
         yield HeaderBar("Access rights")
-        yield Static("", id="rights-summary")
-        yield Static("", id="rights-counts")
-        yield Static("", id="rights-error")
-        yield Static("", id="rights-actions")
-        yield Static("", id="rights-export")
+        yield Static("", id="rights-summary", classes="note")
+        yield Static("", id="rights-counts", classes="note")
+        yield Static("", id="rights-error", classes="message -error")
+        yield Static("", id="rights-actions", classes="note")
+        yield Static("", id="rights-export", classes="block")
         yield VirtualTable(COLUMNS, self.cells, id="rights-table", empty_text="No access right to show.")
         yield SortPicker(COLUMNS, id="rights-sort", classes="rights-panel")
         yield FilterPicker(FILTERS, id="rights-filter", classes="rights-panel")
-        yield Input(id="rights-search", placeholder="PCE or holder…", compact=True)
+        yield Input(id="rights-search", classes="prompt", placeholder="PCE or holder…", compact=True)
         yield FeedStatus(RIGHTS_FEED, classes="feed-status")
         yield Footer()
 

@@ -119,11 +119,11 @@ class CurtailmentsScreen(PupitreScreen):
 
     def compose(self) -> ComposeResult:
         yield HeaderBar("Curtailments")
-        yield Static("", id="order-line")
-        yield Static("", id="window-line")
-        yield DataTable(id="ack-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="order-line", classes="line")
+        yield Static("", id="window-line", classes="line")
+        yield DataTable(id="ack-table", classes="fill", cursor_type="row", zebra_stripes=True)
         yield Static("", id="contract-detail")
-        yield Static("", id="outbox-line")
+        yield Static("", id="outbox-line", classes="note")
         yield FeedStatus(CURTAILMENTS_FEED, classes="feed-status")
         yield Footer()
 

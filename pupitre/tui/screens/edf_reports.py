@@ -236,10 +236,10 @@ class EdfReportsScreen(PupitreScreen):
     def compose(self) -> ComposeResult:
         yield HeaderBar("Contracts & reports")
         yield DataTable(id="contracts-table", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="report-line")
-        yield Static("", id="report-state")
-        yield Input(placeholder="YYYY-MM-DD..YYYY-MM-DD", id="range-input", compact=True)
-        yield Tree(Text("report"), id="report-tree")
+        yield Static("", id="report-line", classes="line")
+        yield Static("", id="report-state", classes="note")
+        yield Input(placeholder="YYYY-MM-DD..YYYY-MM-DD", id="range-input", classes="prompt", compact=True)
+        yield Tree(Text("report"), id="report-tree", classes="fill")
         yield FeedStatus(CONTRACTS_FEED, classes="feed-status")
         yield Footer()
 

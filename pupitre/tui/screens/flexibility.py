@@ -82,10 +82,10 @@ class FlexibilityScreen(PupitreScreen):
 
     def compose(self) -> ComposeResult:
         yield HeaderBar("Flexibility")
-        with Horizontal(id="flex-toolbar"):
-            yield Static("", id="flex-summary")
+        with Horizontal(id="flex-toolbar", classes="toolbar"):
+            yield Static("", id="flex-summary", classes="summary")
             yield Input(placeholder="filter: site, mesh, client, red…", id="flex-filter", compact=True)
-        yield DataTable(id="flex-table", cursor_type="row", zebra_stripes=True)
+        yield DataTable(id="flex-table", classes="fill", cursor_type="row", zebra_stripes=True)
         yield FeedStatus(FEED, id="flex-status", classes="feed-status")
         yield Footer()
 

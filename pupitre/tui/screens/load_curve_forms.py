@@ -74,18 +74,24 @@ class ContractSearchScreen(PupitreScreen):
     def compose(self) -> ComposeResult:
         yield HeaderBar("Find a contract")
         yield Input(
-            placeholder="holder's name (at least 3 characters), e.g. SARL Les Tanneurs", id="s-name", compact=True
+            placeholder="holder's name (at least 3 characters), e.g. SARL Les Tanneurs",
+            id="s-name",
+            classes="search-field",
+            compact=True,
         )
         yield Input(
             placeholder="meter address: street and postal code, e.g. 1 rue de la paix 75002 Paris",
             id="s-address",
+            classes="search-field",
             compact=True,
         )
-        yield Input(placeholder="or the PRM (14 digits)", id="s-prm", compact=True)
+        yield Input(placeholder="or the PRM (14 digits)", id="s-prm", classes="search-field", compact=True)
         yield Static(
-            Text("enter searches · in the results: space ticks, n asks for consent", style="dim"), id="s-error"
+            Text("enter searches · in the results: space ticks, n asks for consent", style="dim"),
+            id="s-error",
+            classes="block",
         )
-        yield DataTable(id="s-results", cursor_type="row", zebra_stripes=True)
+        yield DataTable(id="s-results", classes="fill", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -201,7 +207,7 @@ class AskFormScreen(KeepsTyping, PupitreScreen):
 
     def compose(self) -> ComposeResult:
         yield HeaderBar("Ask for consent")
-        with VerticalScroll(id="ask-form"):
+        with VerticalScroll(id="ask-form", classes="form"):
             yield Static(
                 Text(
                     "For: " + "; ".join(f"{c.nomClientFinalOuDenominationSociale} ({c.prm})" for c in self.contracts),
@@ -230,12 +236,12 @@ class AskFormScreen(KeepsTyping, PupitreScreen):
             yield Select(
                 [(d, d) for d in rules.CONSENT_DURATIONS], value="1 year", allow_blank=False, id="ask-duration"
             )
-            yield Static("", id="ask-chosen")
+            yield Static("", id="ask-chosen", classes="block")
             with Horizontal(classes="form-row"):
                 yield Button("Create ask", id="ask-create", variant="primary")
                 yield Button("Copy consent link (ctrl+y)", id="ask-copy", disabled=True)
         # Below the scrolled form, not in it: the consent link stays in view at any size.
-        yield Static("", id="ask-result")
+        yield Static("", id="ask-result", classes="block")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -363,7 +369,7 @@ class OrderFormScreen(KeepsTyping, PupitreScreen):
 
     def compose(self) -> ComposeResult:
         yield HeaderBar("Order data")
-        with VerticalScroll(id="order-form"):
+        with VerticalScroll(id="order-form", classes="form"):
             yield Input(
                 ", ".join(self.prms), placeholder="PRM(s), 14 digits, comma-separated", id="o-prms", compact=True
             )
@@ -388,12 +394,12 @@ class OrderFormScreen(KeepsTyping, PupitreScreen):
                 id="o-retry",
                 tooltip="enedisRetryAfterLoadcurveActivation: true",
             )
-            yield Static("", id="o-hint")
+            yield Static("", id="o-hint", classes="block")
             with Horizontal(classes="form-row"):
                 yield Button("Add request", id="o-add")
                 yield Button("Place order", id="o-place", variant="primary")
-            yield Static("", id="o-list")
-            yield Static("", id="o-error")
+            yield Static("", id="o-list", classes="block")
+            yield Static("", id="o-error", classes="block")
         yield Footer()
 
     def on_mount(self) -> None:

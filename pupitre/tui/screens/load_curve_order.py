@@ -62,9 +62,9 @@ class OrderScreen(PupitreScreen):
 
     def compose(self) -> ComposeResult:
         yield HeaderBar(f"Order {self.order_id[:8]}")
-        yield Static("", id="ord-status")
-        yield DataTable(id="ord-requests", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="ord-detail")
+        yield Static("", id="ord-status", classes="block")
+        yield DataTable(id="ord-requests", classes="fill", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="ord-detail", classes="block detail")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -318,7 +318,7 @@ class RawDataScreen(PupitreScreen):
 
     def compose(self) -> ComposeResult:
         yield HeaderBar(f"Data · {self.title_text}")
-        yield Tree(self.title_text, id="raw-tree")
+        yield Tree(self.title_text, id="raw-tree", classes="fill")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -62,10 +62,10 @@ class LoadCurvePlotScreen(PupitreScreen):
 
     def compose(self) -> ComposeResult:
         yield HeaderBar("Load curve")
-        yield Static("", id="plot-title")
+        yield Static("", id="plot-title", classes="block")
         yield LoadCurvePlot(self.view, id="plot")
-        yield Static("", id="plot-reading")
-        yield Static("", id="plot-stats")
+        yield Static("", id="plot-reading", classes="block")
+        yield Static("", id="plot-stats", classes="block")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -116,11 +116,11 @@ class LoadCurvesScreen(PupitreScreen):
 
     def compose(self) -> ComposeResult:
         yield HeaderBar("Load curves")
-        yield Static("", id="lc-summary")
-        yield DataTable(id="lc-asks", cursor_type="row", zebra_stripes=True)
-        yield DataTable(id="lc-orders", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="lc-summary", classes="block")
+        yield DataTable(id="lc-asks", classes="framed", cursor_type="row", zebra_stripes=True)
+        yield DataTable(id="lc-orders", classes="framed fill", cursor_type="row", zebra_stripes=True)
         yield Static("", id="lc-outbox")
-        yield Static("", id="lc-detail")
+        yield Static("", id="lc-detail", classes="block detail")
         yield FeedStatus(FEED, classes="feed-status")
         yield Footer()
 

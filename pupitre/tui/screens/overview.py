@@ -34,6 +34,20 @@ MAX_ATTENTION_LINES = 4
 class Tile(Vertical, can_focus=True):
     """A focusable tile; Enter opens the screen it summarises."""
 
+    DEFAULT_CSS = """
+    Tile {
+        height: auto;
+        padding: 0 1;
+        border: round $foreground 30%;
+    }
+    Tile:focus {
+        border: round $border;
+    }
+    Tile > .tile-body {
+        height: auto;
+    }
+    """
+
     BINDINGS = [Binding("enter", "open", "Open", id="overview.open")]
 
     def __init__(
@@ -113,7 +127,7 @@ class OverviewScreen(PupitreScreen):
 
     def compose(self) -> ComposeResult:
         yield HeaderBar("Overview")
-        with VerticalScroll(id="tiles"):
+        with VerticalScroll(id="tiles", classes="fill"):
             for entry, tile in registry.tiles():
                 yield Tile(f"{tile.title}  [{entry.key}]", entry.name, tile.feed, id=tile.id)
         yield Footer()

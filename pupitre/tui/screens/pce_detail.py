@@ -134,21 +134,22 @@ class PceDetailScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield HeaderBar(f"PCE {self.right['pce']}")
-        with VerticalScroll(id="pce-body"):
-            yield Static(self.right_text(), id="pce-right")
+        with VerticalScroll(id="pce-body", classes="fill"):
+            yield Static(self.right_text(), id="pce-right", classes="block")
             yield Static("Contractual data", classes="section-title")
-            yield Static("  loading…", id="pce-contract")
+            yield Static("  loading…", id="pce-contract", classes="block")
             yield Static("Technical data", classes="section-title")
-            yield Static("  loading…", id="pce-technical")
+            yield Static("  loading…", id="pce-technical", classes="block")
             yield Static("", id="pce-kind", classes="section-title")
             yield Input(
                 id="pce-period",
+                classes="prompt",
                 compact=True,
                 placeholder="period: YYYY, YYYY-MM, YYYY-Www, YYYY-DDD or YYYY-MM-DD..YYYY-MM-DD",
             )
-            yield Static("", id="pce-readings-status")
+            yield Static("", id="pce-readings-status", classes="block")
             yield DataTable(id="pce-readings", cursor_type="row", zebra_stripes=True)
-            yield Static("", id="pce-chart")
+            yield Static("", id="pce-chart", classes="block")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -165,12 +165,12 @@ class ProgramEditorScreen(PupitreScreen):
     # -- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield HeaderBar("Program editor")
-        yield Static("", id="ed-title")
-        yield Static("", id="ed-timing")
-        yield Static("", id="ed-indicators")
-        yield DataTable(id="ed-table", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="ed-hour")
-        with Horizontal(id="ed-input-row"):
+        yield Static("", id="ed-title", classes="line")
+        yield Static("", id="ed-timing", classes="line")
+        yield Static("", id="ed-indicators", classes="line")
+        yield DataTable(id="ed-table", classes="fill", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="ed-hour", classes="line")
+        with Horizontal(id="ed-input-row", classes="line"):
             yield Static("", id="ed-input-label")
             yield ValueInput(
                 placeholder="kWh 25°C — Enter keeps, Esc drops",
@@ -178,8 +178,8 @@ class ProgramEditorScreen(PupitreScreen):
                 compact=True,
                 select_on_focus=False,  # every character typed is kept: parse_number refuses it in words
             )
-        yield Static("", id="ed-summary")
-        yield Static("", id="ed-status")
+        yield Static("", id="ed-summary", classes="message")
+        yield Static("", id="ed-status", classes="message")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -181,9 +181,9 @@ class ProgramsScreen(PupitreScreen):
     # -- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield HeaderBar("Programs")
-        yield Static("", id="prog-title")
-        yield Static("", id="prog-rebuilt")
-        with Horizontal(id="prog-body"):
+        yield Static("", id="prog-title", classes="line")
+        yield Static("", id="prog-rebuilt", classes="line")
+        with Horizontal(id="prog-body", classes="fill"):
             yield FittedTable(id="prog-hours", cursor_type="row", zebra_stripes=True)
             with Vertical(id="prog-side"):
                 yield FittedTable(id="prog-declared", cursor_type="row")

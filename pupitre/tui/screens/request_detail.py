@@ -67,7 +67,7 @@ class RequestDetailScreen(PupitreScreen):
 
     def compose(self) -> ComposeResult:
         yield HeaderBar("Request detail")
-        with Horizontal(id="request-body"):
+        with Horizontal(id="request-body", classes="fill"):
             with VerticalScroll(id="request-left"):
                 yield Static("", id="request-root")
                 yield Static("", id="request-history")

@@ -61,11 +61,11 @@ class RequestsScreen(PupitreScreen):
 
     def compose(self) -> ComposeResult:
         yield HeaderBar("Requests")
-        with Horizontal(id="req-toolbar"):
-            yield Static("", id="req-summary")
+        with Horizontal(id="req-toolbar", classes="toolbar"):
+            yield Static("", id="req-summary", classes="summary")
             yield Input(id="req-prompt", compact=True)
-        yield DataTable(id="req-table", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="req-progress")
+        yield DataTable(id="req-table", classes="fill", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="req-progress", classes="note")
         yield FeedStatus(REQUESTS_FEED, classes="feed-status")
         yield Footer()
 

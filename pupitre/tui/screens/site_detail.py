@@ -80,8 +80,8 @@ class SiteDetailScreen(PupitreScreen):
 
     def compose(self) -> ComposeResult:
         yield HeaderBar("Site detail")
-        with VerticalScroll(id="detail-body"):
-            yield Static("", id="detail-title")
+        with VerticalScroll(id="detail-body", classes="fill"):
+            yield Static("", id="detail-title", classes="block")
             yield DataTable(id="detail-indicators", cursor_type="none", show_cursor=False)
             yield Static("", id="detail-strips")
             yield Static("State changes kept by the store (newest first)", classes="section-title")

@@ -13,6 +13,13 @@ from pupitre.tui.curve_view import CurveView
 
 
 class LoadCurvePlot(Widget):
+    DEFAULT_CSS = """
+    LoadCurvePlot {
+        height: 1fr;
+        min-height: 5;
+    }
+    """
+
     def __init__(
         self,
         view: CurveView | None = None,

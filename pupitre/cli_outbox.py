@@ -20,11 +20,15 @@ from typing import Any
 from pupitre.providers.core import config
 from pupitre.providers.core.environments import SANDBOX_ENVIRONMENT, UNATTRIBUTED, Environment, label_of
 from pupitre.providers.core.errors import ConfigError
-from pupitre.providers.core.outbox_words import OutboxState, state_of
+from pupitre.providers.core.outbox_words import OutboxState, state_of, todo_of
 from pupitre.providers.core.store import (
+    OUTBOX_DELIVERED,
     OUTBOX_DROPPED,
+    OUTBOX_FAILED,
     OUTBOX_HELD,
     OUTBOX_PENDING,
+    READBACK_DIFFERS,
+    READBACK_GIVEN_UP,
     READBACK_OWED,
     OutboxItem,
     Store,
@@ -33,6 +37,8 @@ from pupitre.providers.core.text import clean_data, csv_cell
 
 EXIT_OK = 0
 EXIT_FAILED = 1
+#: how far back ``pupitre outbox`` lists actions refused or read back wrong (a shift handover's span)
+RECENT_DAYS = 7
 
 
 def _store() -> Store:
@@ -81,21 +87,39 @@ def _line(item: OutboxItem, titles: dict[str, str]) -> str:
     )
 
 
+def needs_operator(item: OutboxItem, now: dt.datetime, days: int = RECENT_DAYS) -> bool:
+    """An action an operator taking over must know of: held or pending, its read-back owed,
+    or — in the last ``days`` — refused, or delivered but read back different or given up."""
+    if item.status in (OUTBOX_HELD, OUTBOX_PENDING) or item.readback == READBACK_OWED:
+        return True
+    recent = item.updated_at >= now - dt.timedelta(days=days)
+    wrong = item.status == OUTBOX_DELIVERED and item.readback in (READBACK_DIFFERS, READBACK_GIVEN_UP)
+    return recent and (item.status == OUTBOX_FAILED or wrong)
+
+
 def cmd_outbox_list(args: argparse.Namespace) -> int:
-    """Held and pending actions, and those whose read-back is owed, of every environment
-    (``--all``: every action)."""
+    """Held and pending actions, those whose read-back is owed, and those refused (or read back
+    different) in the last days, of every environment, each with what to do (``--all``: every
+    action)."""
     store, titles = _store(), _titles()
     try:
         items = store.outbox_any_environment()
     finally:
         store.close()
+    now = _now()
     if not args.all:
-        items = [i for i in items if i.status in (OUTBOX_HELD, OUTBOX_PENDING) or i.readback == READBACK_OWED]
+        items = [i for i in items if needs_operator(i, now)]
     if not items:
-        print("No held or pending action." if not args.all else "The outbox is empty.")
+        print(
+            f"No held, pending or failed action (failed: the last {RECENT_DAYS} days)."
+            if not args.all
+            else "The outbox is empty."
+        )
         return EXIT_OK
     for item in items:
         print(_line(item, titles))
+        if needs_operator(item, now):  # with --all, the settled ones have nothing to do
+            print(f"       → {todo_of(item)}")
     shown = {state_of(i) for i in items} - {OutboxState.HELD}
     for state in OutboxState:  # each word shown, once, in the order of the states
         if state in shown:

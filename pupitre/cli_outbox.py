@@ -20,15 +20,11 @@ from typing import Any
 from pupitre.providers.core import config
 from pupitre.providers.core.environments import SANDBOX_ENVIRONMENT, UNATTRIBUTED, Environment, label_of
 from pupitre.providers.core.errors import ConfigError
-from pupitre.providers.core.outbox_words import OutboxState, state_of, todo_of
+from pupitre.providers.core.outbox_words import RECENT_DAYS, OutboxState, needs_operator, state_of, todo_of
 from pupitre.providers.core.store import (
-    OUTBOX_DELIVERED,
     OUTBOX_DROPPED,
-    OUTBOX_FAILED,
     OUTBOX_HELD,
     OUTBOX_PENDING,
-    READBACK_DIFFERS,
-    READBACK_GIVEN_UP,
     READBACK_OWED,
     OutboxItem,
     Store,
@@ -37,8 +33,6 @@ from pupitre.providers.core.text import clean_data, csv_cell
 
 EXIT_OK = 0
 EXIT_FAILED = 1
-#: how far back ``pupitre outbox`` lists actions refused or read back wrong (a shift handover's span)
-RECENT_DAYS = 7
 
 
 def _store() -> Store:
@@ -85,16 +79,6 @@ def _line(item: OutboxItem, titles: dict[str, str]) -> str:
         f"#{item.id:<5} {state.word:<12} {titles.get(item.provider, item.provider)} · {item.action} · "
         f"queued {item.created_at:%d/%m %H:%M} · {label_of(item.env)}{read}{error}{owed}"
     )
-
-
-def needs_operator(item: OutboxItem, now: dt.datetime, days: int = RECENT_DAYS) -> bool:
-    """An action an operator taking over must know of: held or pending, its read-back owed,
-    or — in the last ``days`` — refused, or delivered but read back different or given up."""
-    if item.status in (OUTBOX_HELD, OUTBOX_PENDING) or item.readback == READBACK_OWED:
-        return True
-    recent = item.updated_at >= now - dt.timedelta(days=days)
-    wrong = item.status == OUTBOX_DELIVERED and item.readback in (READBACK_DIFFERS, READBACK_GIVEN_UP)
-    return recent and (item.status == OUTBOX_FAILED or wrong)
 
 
 def cmd_outbox_list(args: argparse.Namespace) -> int:

@@ -108,8 +108,7 @@ def test_an_owed_read_back_is_listed_with_what_happens_next(dirs: Path, capsys: 
 def test_failed_and_waiting_actions_are_listed_with_what_to_do(dirs: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Shift handover: each pending, refused or read-back-different action says what to do, in
     the words of outbox_words; a refusal older than RECENT_DAYS is no longer news."""
-    from pupitre.cli_outbox import RECENT_DAYS
-    from pupitre.providers.core.outbox_words import ACTION_TODO, TODO, OutboxState
+    from pupitre.providers.core.outbox_words import ACTION_TODO, RECENT_DAYS, TODO, OutboxState
 
     now = dt.datetime.now(dt.timezone.utc)
     store = Store(dirs / "data" / "pupitre.sqlite3")

@@ -23,6 +23,7 @@ refused: check on the PORTAL, then send again from Curtailments).
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from typing import TYPE_CHECKING
 
@@ -132,6 +133,8 @@ HELD_SINCE_ENVIRONMENTS = (
     "queued before pupitre kept environments apart; never sent automatically: `pupitre outbox` to release or drop it"
 )
 READ_BACK_DIFFERS = "READ-BACK DIFFERS"
+#: how far back a shift handover lists actions refused or read back wrong (``pupitre outbox``, Audit)
+RECENT_DAYS = 7
 
 
 def state_of(item: OutboxItem, delivery: Delivery | None = None, *, sending: bool = False) -> OutboxState:
@@ -182,6 +185,16 @@ def todo_of(item: OutboxItem, state: OutboxState | None = None) -> str:
         release = f"pupitre outbox release {item.id} --to sandbox|real"
         return f"release or drop it: `{release}` or `pupitre outbox drop {item.id}`"
     return ACTION_TODO.get((item.provider, item.action), {}).get(state, TODO[state])
+
+
+def needs_operator(item: OutboxItem, now: dt.datetime, days: int = RECENT_DAYS) -> bool:
+    """An action an operator taking over must know of: held or pending, its read-back owed,
+    or — in the last ``days`` — refused, or delivered but read back different or given up."""
+    if item.status in (OUTBOX_HELD, OUTBOX_PENDING) or item.readback == READBACK_OWED:
+        return True
+    recent = item.updated_at >= now - dt.timedelta(days=days)
+    wrong = item.status == OUTBOX_DELIVERED and item.readback in (READBACK_DIFFERS, READBACK_GIVEN_UP)
+    return recent and (item.status == OUTBOX_FAILED or wrong)
 
 
 def status_line(item: OutboxItem, delivery: Delivery | None = None, *, sending: bool = False) -> str:

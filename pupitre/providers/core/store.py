@@ -839,10 +839,12 @@ class Store:
         all_environments: bool = False,
         since: dt.datetime | None = None,
         outcome: str | None = None,
+        until: dt.datetime | None = None,
     ) -> list[AuditEntry]:
         """Audit lines with their environment and who, newest first: this session's
         environments, or every environment's (``pupitre audit --all``); only ``provider``'s,
-        those at or after ``since``, those of ``outcome``; at most ``limit`` (``None``: all)."""
+        those at or after ``since`` and before ``until``, those of ``outcome``; at most
+        ``limit`` (``None``: all)."""
         scope, params = self._row_scope()
         if all_environments:
             scope, params = "1=1", []
@@ -852,6 +854,9 @@ class Store:
         if since is not None:
             scope += f" AND {self._instant.format('at')} >= {self._instant.format('?')}"  # offsets differ
             params.append(_iso(since))
+        if until is not None:
+            scope += f" AND {self._instant.format('at')} < {self._instant.format('?')}"
+            params.append(_iso(until))
         if outcome is not None:
             scope += " AND outcome=?"
             params.append(outcome)

@@ -119,3 +119,25 @@ async def test_the_audit_screen_is_in_the_palette(make_app) -> None:
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert "Go to Audit (7)" in titles
         await pilot.pause()
+
+
+async def test_hostile_text_in_an_audit_line_is_shown_not_obeyed(make_runtime) -> None:
+    """A detail quoting an API (an error message, a holder's name) reaches the terminal as
+    visible text, never as an escape sequence (window title, clear screen, 8-bit CSI)."""
+    from tests.tui.hostile import terminal_bytes
+
+    runtime = make_runtime()
+    hostile = "refused: \x1b]0;PWNED\x07 \x1b[2J \x9b31m \u202eevil"
+    runtime.store.audit("grdf_adict", "declare", "refused", runtime.clock.now(), hostile)
+    item = runtime.store.outbox_add("grdf_adict", "declare", {}, runtime.clock.now())
+    runtime.store.outbox_update(item, "failed", runtime.clock.now(), error=hostile)
+    app = PupitreApp(runtime)
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await show(pilot, "7", AuditScreen)
+        await wait_for(pilot, lambda: screen.reads >= 1 and bool(details(screen)))
+        for step in ("log", "actions"):
+            raw = terminal_bytes(app)
+            for sequence in ("\x1b]", "\x1b[2J", "\x07", "\x9b", "\u202e"):
+                assert sequence not in raw, f"{step}: {sequence!r} reached the terminal"
+            assert "␛]0;PWNED" in raw, step
+            await pilot.press("a")

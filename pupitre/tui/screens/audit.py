@@ -14,6 +14,7 @@ This screen only reads the audit log: lines are written outside ``tui/`` (a test
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
@@ -31,6 +32,7 @@ from pupitre.providers.core.environments import label_of
 from pupitre.providers.core.outbox_words import needs_operator, state_of, todo_of
 from pupitre.providers.core.search import search_key
 from pupitre.providers.core.store import AuditEntry, OutboxItem
+from pupitre.providers.core.text import clean_text
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.header import HeaderBar
 from pupitre.tui.widgets.outbox_status import LOUD
@@ -78,7 +80,15 @@ class AuditLine:
 
 
 def audit_line(entry: AuditEntry, titles: dict[str, str]) -> AuditLine:
-    """``entry`` read for the screen (its time in Paris; an unreadable time shown as stored)."""
+    """``entry`` read for the screen: its text cleaned of what a terminal would act on (a
+    detail may quote an API), its time in Paris (an unreadable time shown as stored)."""
+    entry = dataclasses.replace(
+        entry,
+        action=clean_text(entry.action),
+        outcome=clean_text(entry.outcome),
+        detail=clean_text(entry.detail),
+        operator=clean_text(entry.operator),
+    )
     try:
         at: dt.datetime | None = dt.datetime.fromisoformat(entry.at).astimezone(PARIS)
     except ValueError:
@@ -147,7 +157,7 @@ class ActionCells:
             "provider": (self.titles.get(item.provider, item.provider), None),
             "action": (item.action, None),
             "todo": (todo_of(item, state), None),
-            "why": (item.last_error or item.readback_note, None),
+            "why": (clean_text(item.last_error or item.readback_note), None),
             "queued": (f"{item.created_at.astimezone(PARIS):%d/%m %H:%M}", None),
         }
         return [values[column.key] for column in columns]
@@ -293,7 +303,7 @@ class AuditScreen(PupitreScreen):
                 detail.update("")
                 return
             item = self.action_cells.items[row]
-            why = item.last_error or item.readback_note
+            why = clean_text(item.last_error or item.readback_note)
             text = Text(f"#{item.id} {state_of(item).word}", style="bold")
             text.append(f" — {why}" if why else "")
             text.append(f"\n→ {todo_of(item)}")

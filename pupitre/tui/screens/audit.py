@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
@@ -31,7 +32,7 @@ from pupitre.providers.core.clock import PARIS
 from pupitre.providers.core.environments import label_of
 from pupitre.providers.core.outbox_words import needs_operator, state_of, todo_of
 from pupitre.providers.core.search import search_key
-from pupitre.providers.core.store import AuditEntry, OutboxItem
+from pupitre.providers.core.store import AuditEntry, OutboxItem, StoreError
 from pupitre.providers.core.text import clean_text
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.header import HeaderBar
@@ -41,6 +42,7 @@ from pupitre.tui.widgets.virtual_table import Column, VirtualTable
 if TYPE_CHECKING:
     from pupitre.providers.core.store import Store
 
+log = logging.getLogger("pupitre.audit")
 #: how many of the newest lines are read when no day is chosen
 NEWEST = 5000
 #: how often the lists are read again while the screen is shown (seconds)
@@ -79,22 +81,23 @@ class AuditLine:
     search: str
 
 
-def audit_line(entry: AuditEntry, titles: dict[str, str]) -> AuditLine:
+def audit_line(entry: AuditEntry, titles: dict[str, str], labels: dict[str, str]) -> AuditLine:
     """``entry`` read for the screen: its text cleaned of what a terminal would act on (a
-    detail may quote an API), its time in Paris (an unreadable time shown as stored)."""
-    entry = dataclasses.replace(
-        entry,
-        action=clean_text(entry.action),
-        outcome=clean_text(entry.outcome),
-        detail=clean_text(entry.detail),
-        operator=clean_text(entry.operator),
-    )
+    detail may quote an API), its time in Paris (an unreadable time shown as stored).
+    ``labels``: environment labels already made (one per environment, not per line)."""
+    texts = (entry.action, entry.outcome, entry.detail, entry.operator)
+    cleaned = tuple(clean_text(text) for text in texts)
+    if cleaned != texts:
+        action, outcome, detail, operator = cleaned
+        entry = dataclasses.replace(entry, action=action, outcome=outcome, detail=detail, operator=operator)
     try:
         at: dt.datetime | None = dt.datetime.fromisoformat(entry.at).astimezone(PARIS)
     except ValueError:
         at = None
+    if entry.env not in labels:
+        labels[entry.env] = label_of(entry.env)
     words = (entry.at, titles.get(entry.provider, entry.provider), entry.action, entry.outcome, entry.detail)
-    return AuditLine(entry, at, search_key("\x00".join((*words, entry.operator, label_of(entry.env)))))
+    return AuditLine(entry, at, search_key("\x00".join((*words, entry.operator, labels[entry.env]))))
 
 
 def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -103,14 +106,16 @@ def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start, dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=PARIS)
 
 
-def read_audit(store: Store, day: dt.date | None, titles: dict[str, str]) -> list[AuditLine]:
-    """This mode's audit lines, newest first: the whole ``day`` (Paris), else the newest :data:`NEWEST`."""
+def read_audit(store: Store, day: dt.date | None, titles: dict[str, str], after: int | None = None) -> list[AuditLine]:
+    """This mode's audit lines, newest first: the whole ``day`` (Paris), else the newest
+    :data:`NEWEST` — only those after the line numbered ``after`` when given (what is new)."""
     if day is None:
-        entries = store.audit_entries(limit=NEWEST)
+        entries = store.audit_entries(limit=NEWEST, after=after)
     else:
         since, until = day_bounds(day)
-        entries = store.audit_entries(limit=None, since=since, until=until)
-    return [audit_line(entry, titles) for entry in entries]
+        entries = store.audit_entries(limit=None, since=since, until=until, after=after)
+    labels: dict[str, str] = {}
+    return [audit_line(entry, titles, labels) for entry in entries]
 
 
 def read_actions(store: Store, now: dt.datetime) -> list[OutboxItem]:
@@ -215,21 +220,35 @@ class AuditScreen(PupitreScreen):
         return {name: connection.title for name, connection in self.papp.runtime.connections.items()}
 
     # -- reading (a thread worker) -----------------------------------------------------
-    def read(self) -> None:
-        """Read both lists again from the store, off the UI thread."""
-        self._read(self.day)
+    def read(self, *, whole: bool = False) -> None:
+        """Read both lists from the store, off the UI thread: the audit lines written since
+        the newest shown (all of them when ``whole`` or nothing is shown yet)."""
+        after = None if whole or not self.lines else self.lines[0].entry.id
+        self._read(self.day, after)
 
     @work(thread=True, exclusive=True, group="audit-read", exit_on_error=False)
-    def _read(self, day: dt.date | None) -> None:
+    def _read(self, day: dt.date | None, after: int | None) -> None:
         runtime = self.papp.runtime
-        lines = read_audit(runtime.store, day, self.audit_cells.titles)
-        actions = read_actions(runtime.store, runtime.clock.now())
-        self.app.call_from_thread(self._loaded, day, lines, actions)
+        try:
+            lines = read_audit(runtime.store, day, self.audit_cells.titles, after)
+            actions = read_actions(runtime.store, runtime.clock.now())
+        except StoreError as error:  # the team's store does not answer: what is shown stays
+            log.warning("Audit: not read again: %s", error)
+            return
+        self.app.call_from_thread(self._loaded, day, after, lines, actions)
 
-    def _loaded(self, day: dt.date | None, lines: list[AuditLine], actions: list[OutboxItem]) -> None:
+    def _loaded(
+        self, day: dt.date | None, after: int | None, lines: list[AuditLine], actions: list[OutboxItem]
+    ) -> None:
         if day != self.day:  # the day changed while reading: that read is under way
             return
-        self.lines, self.actions = lines, actions
+        if after is None:
+            self.lines = lines
+        else:  # new lines on top (a read that overlapped another adds nothing twice)
+            newest = self.lines[0].entry.id if self.lines else 0
+            fresh = [line for line in lines if line.entry.id > newest]
+            self.lines = (fresh + self.lines)[:NEWEST] if day is None else fresh + self.lines
+        self.actions = actions
         self.reads += 1
         self._since_read = 0
         self.redraw()
@@ -368,8 +387,9 @@ class AuditScreen(PupitreScreen):
 
     def _set_day(self, day: dt.date | None) -> None:
         self.day = day
+        self.lines = []  # another day's lines: none until they are read
         self.redraw()  # the summary says which day at once; its lines follow
-        self.read()
+        self.read(whole=True)
 
     def action_day(self, step: int) -> None:
         self._from_a_table()

@@ -99,3 +99,30 @@ def test_every_state_says_what_to_do_and_every_action_advice_names_a_real_action
     assert todo_of(other) == TODO[OutboxState.NOT_ACCEPTED]
     held = item("held")
     assert "pupitre outbox release 7 --to sandbox|real" in todo_of(held) and "pupitre outbox drop 7" in todo_of(held)
+
+
+def test_the_keys_named_in_what_to_do_are_the_screens_keys() -> None:
+    """A sentence saying "`s` on Curtailments" names the key the catalogue gives that screen
+    (a renamed or moved key would send the operator to the wrong action)."""
+    import re
+
+    from pupitre.keymap import BINDINGS
+    from pupitre.providers.core.outbox_words import ACTION_TODO
+
+    scopes = {
+        "Curtailments": "curtailments",
+        "program editor": "program_editor",
+        "Access rights": "access_rights",
+        "Load curves": "load_curves",
+    }
+    named = [
+        (key, scopes[where])
+        for sentences in ACTION_TODO.values()
+        for sentence in sentences.values()
+        for key, where in re.findall(
+            r"`(\w)` (?:on|in the) (Curtailments|program editor|Access rights|Load curves)", sentence
+        )
+    ]
+    assert len(named) >= 8
+    for key, scope in named:
+        assert any(b.scope == scope and key in b.keys.split(",") for b in BINDINGS), (key, scope)

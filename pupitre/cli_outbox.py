@@ -20,7 +20,7 @@ from typing import Any
 from pupitre.providers.core import config
 from pupitre.providers.core.environments import SANDBOX_ENVIRONMENT, UNATTRIBUTED, Environment, label_of
 from pupitre.providers.core.errors import ConfigError
-from pupitre.providers.core.outbox_words import OutboxState, state_of
+from pupitre.providers.core.outbox_words import RECENT_DAYS, OutboxState, needs_operator, state_of, todo_of
 from pupitre.providers.core.store import (
     OUTBOX_DROPPED,
     OUTBOX_HELD,
@@ -82,20 +82,28 @@ def _line(item: OutboxItem, titles: dict[str, str]) -> str:
 
 
 def cmd_outbox_list(args: argparse.Namespace) -> int:
-    """Held and pending actions, and those whose read-back is owed, of every environment
-    (``--all``: every action)."""
+    """Held and pending actions, those whose read-back is owed, and those refused (or read back
+    different) in the last days, of every environment, each with what to do (``--all``: every
+    action)."""
     store, titles = _store(), _titles()
     try:
         items = store.outbox_any_environment()
     finally:
         store.close()
+    now = _now()
     if not args.all:
-        items = [i for i in items if i.status in (OUTBOX_HELD, OUTBOX_PENDING) or i.readback == READBACK_OWED]
+        items = [i for i in items if needs_operator(i, now)]
     if not items:
-        print("No held or pending action." if not args.all else "The outbox is empty.")
+        print(
+            f"No held, pending or failed action (failed: the last {RECENT_DAYS} days)."
+            if not args.all
+            else "The outbox is empty."
+        )
         return EXIT_OK
     for item in items:
         print(_line(item, titles))
+        if needs_operator(item, now):  # with --all, the settled ones have nothing to do
+            print(f"       → {todo_of(item)}")
     shown = {state_of(i) for i in items} - {OutboxState.HELD}
     for state in OutboxState:  # each word shown, once, in the order of the states
         if state in shown:

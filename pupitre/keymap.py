@@ -118,6 +118,7 @@ SCOPES: dict[str, Scope] = {
         Scope("raw_data", "Load curves, raw data", _S + "load_curve_order:RawDataScreen"),
         Scope("plot", "Load curves, plot", _S + "load_curve_plot:LoadCurvePlotScreen"),
         Scope("held_order", "Load curves, unanswered order", _S + "load_curve_forms:HeldOrderScreen"),
+        Scope("audit", "Audit (7)", _S + "audit:AuditScreen"),
         Scope("confirm", "confirmation dialogs", _D + "confirm:ConfirmScreen", None),
         Scope("not_saved", "an action the disk refused", _D + "not_saved:NotSavedScreen", None),
         Scope("refused_lines", "the refused lines of an import", _D + "refused_lines:RefusedLinesScreen", None),
@@ -138,6 +139,7 @@ BINDINGS: tuple[KeyBinding, ...] = tuple(
         ("screen.requests", "4", "Requests"),
         ("screen.access_rights", "5", "Access rights"),
         ("screen.load_curves", "6", "Load curves"),
+        ("screen.audit", "7", "Audit"),
         ("feeds.refresh", "r", "Refresh"),
         ("feeds.pause", "p", "Pause"),
         ("app.help", "question_mark,f1", "Keys"),
@@ -296,6 +298,18 @@ BINDINGS: tuple[KeyBinding, ...] = tuple(
         ("plot.overlay", "v", "Overlay"),
         ("plot.export", "e", "Export CSV"),
         ("plot.back", "escape", "Back"),
+    )
+    + _b(
+        "audit",
+        ("audit.actions", "a", "Actions / log"),
+        ("audit.search", "slash", "Search"),
+        ("audit.provider", "v", "Provider"),
+        ("audit.outcome", "o", "Outcome"),
+        ("audit.today", "d", "Today / all"),
+        ("audit.earlier", "left_square_bracket", "Day before"),
+        ("audit.later", "right_square_bracket", "Day after"),
+        ("audit.clear", "c", "Clear filters"),
+        ("audit.close", "escape", "Close"),
     )
     + _b("confirm", ("confirm.yes", "y", "Yes"), ("confirm.no", "escape,n", "No"))
     + _b("held_order", ("held.back", "escape", "Back"))

@@ -75,6 +75,13 @@ def test_audit_lines_name_who_and_filter(tmp_path: Path) -> None:
     # the UTC line is 08:00Z = 09:00 Paris: compared as instants, not as text
     assert [e.detail for e in store.audit_entries(since=NOW - dt.timedelta(minutes=1))] == ["#2"]
     assert [e.detail for e in store.audit_entries("edf_oa", outcome="failed")] == ["#2 HTTP 503"]
+    # one day's lines (the Audit screen's day filter): since its start, until the next one's
+    assert [e.detail for e in store.audit_entries(until=days_ago(2), limit=None)] == ["#1"]
+    assert [e.detail for e in store.audit_entries(since=days_ago(2), until=NOW, limit=None)] == ["#2 HTTP 503"]
+    # what was written since a line (the Audit screen reads only what is new)
+    first = entries[-1].id
+    assert [e.detail for e in store.audit_entries(after=first, limit=None)] == ["#2", "#2 HTTP 503"]
+    assert store.audit_entries(after=entries[0].id) == []
     store.close()
 
 

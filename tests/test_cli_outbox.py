@@ -4,6 +4,7 @@ and the audit log shows every line's environment."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,51 @@ def test_an_owed_read_back_is_listed_with_what_happens_next(dirs: Path, capsys: 
     assert f"#{done:<5} DELIVERED    EDF OA · acknowledge · queued 22/11 14:00 · sandbox · read-back verified" in (
         capsys.readouterr().out
     )
+
+
+def test_failed_and_waiting_actions_are_listed_with_what_to_do(dirs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Shift handover: each pending, refused or read-back-different action says what to do, in
+    the words of outbox_words; a refusal older than RECENT_DAYS is no longer news."""
+    from pupitre.providers.core.outbox_words import ACTION_TODO, RECENT_DAYS, TODO, OutboxState
+
+    now = dt.datetime.now(dt.timezone.utc)
+    store = Store(dirs / "data" / "pupitre.sqlite3")
+    refused = store.outbox_add("edf_oa", "acknowledge", {}, now)
+    store.outbox_update(refused, "failed", now, error="HTTP 422: RG_ACK_0010")
+    old = store.outbox_add("edf_oa", "acknowledge", {}, now)
+    store.outbox_update(old, "failed", now - dt.timedelta(days=RECENT_DAYS, hours=1), error="HTTP 422")
+    retrying = store.outbox_add("grtgaz", "declare program", {}, now)
+    store.outbox_update(retrying, "pending", now, error="HTTP 503")
+    differs = store.outbox_add("switchgrid", "order", {}, now)
+    store.outbox_update(differs, "delivered", now, response="accepted", readback="owed")
+    store.outbox_readback(differs, "differs", "not in the orders list")
+    queued = store.outbox_add("grdf_adict", "declare", {}, now)
+    store.close()
+
+    assert cli.main(["outbox"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+
+    def todo(item_id: int) -> str:
+        index = next(i for i, line in enumerate(lines) if line.startswith(f"#{item_id} "))
+        assert lines[index + 1].startswith("       → ")
+        return lines[index + 1].removeprefix("       → ")
+
+    assert f"#{refused:<5} NOT ACCEPTED EDF OA · acknowledge" in out and "RG_ACK_0010" in out
+    assert todo(refused) == ACTION_TODO[("edf_oa", "acknowledge")][OutboxState.NOT_ACCEPTED]
+    assert "PORTAL" in todo(refused) and "Curtailments" in todo(refused)
+    assert f"#{old} " not in out  # refused more than RECENT_DAYS ago
+    assert f"#{retrying:<5} RETRYING" in out and "`x` in the program editor" in todo(retrying)
+    assert "compare on the provider's side" in todo(differs)
+    assert todo(queued) == TODO[OutboxState.QUEUED]
+    assert "NOT ACCEPTED: refused; never retried." in out  # each word shown is explained
+
+    assert cli.main(["outbox", "--all"]) == 0
+    out = capsys.readouterr().out
+    assert f"#{old:<5} NOT ACCEPTED" in out and out.count("→") == 4  # the old refusal: no advice
+
+
+def test_no_action_to_hand_over(dirs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    Store(dirs / "data" / "pupitre.sqlite3").close()
+    assert cli.main(["outbox"]) == 0
+    assert capsys.readouterr().out.startswith("No held, pending or failed action")

@@ -319,3 +319,22 @@ def test_the_data_perimeter_flags_are_kept() -> None:
     older = {"columns": list(COLUMNS[:-2]), "rows": 3, "data": {name: table.col[name] for name in COLUMNS[:-2]}}
     again = RightsTable.load(older)
     assert again.col["published"] == ["", "", ""] and again.col["id"] == table.col["id"]
+
+
+def test_the_ended_count_takes_the_paris_day_whatever_the_offset_of_now(tmp_path: Path) -> None:
+    """Issue 16 (time compared as Paris days): at 00:30 in Paris on 18/11, a right whose last
+    day was 17/11 has ended, even when ``now`` reaches the findings in UTC (23:30 on 17/11)."""
+    from pupitre.providers.grdf_adict.feeds import RIGHTS_FEED
+    from pupitre.runtime import build_runtime
+    from pupitre.settings import Settings
+
+    table = RightsTable()
+    table.add_raw([right(1, date_fin_droit_acces="2026-11-17"), right(2, date_fin_droit_acces="2026-11-18")])
+    store = Store(tmp_path / "s.sqlite3")
+    runtime = build_runtime(Settings(), sandbox=True, store=store)
+    findings = runtime.connections["grdf_adict"].findings
+    paris_now = dt.datetime(2026, 11, 18, 0, 30, tzinfo=PARIS)
+    for now in (paris_now, paris_now.astimezone(dt.timezone.utc)):
+        (finding,) = findings({RIGHTS_FEED: table}, now)
+        assert "1 ended (past their end date)" in finding.message, now
+    store.close()

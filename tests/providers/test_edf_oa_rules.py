@@ -564,3 +564,44 @@ def test_parse_hhmm() -> None:
     for bad in ("25:00", "1330", "13:60", ""):
         with pytest.raises(ValueError):
             rules.parse_hhmm(bad)
+
+
+def test_refused_by_omission_stays_apart_when_the_last_acknowledgement_is_not_ours(tmp_path: Any) -> None:
+    """Issue 16, RG_ACK_0030: BOA0003 left out of an acknowledgement sent by another operator's
+    pupitre (the team's store) is refused by omission; it stays counted apart after a manager's
+    PORTAL acknowledgement of another contract and after the operator adopts EDF OA's values
+    (``k``: the reference is then EDF OA's, not ours); only someone's later false on BOA0003
+    itself is a decision."""
+    from pupitre.providers.core.store import Store
+    from pupitre.providers.edf_oa.feeds import ACK_ACTION, PROVIDER, adopt, sent_ack
+
+    store = Store(tmp_path / "team.sqlite3")
+    store.operator = "bob@jump-3"  # not this console's operator: another process sent it
+    payload = {
+        "order_id": ORDER.order_id,
+        "request": {"order_id": ORDER.order_id, "acknowledgements": [{"contract_id": "BOA0001", "ack_value": True}]},
+        "left_out": ["BOA0002", "BOA0003"],
+    }
+    item = store.outbox_add(PROVIDER, ACK_ACTION, payload, at(14))
+    store.outbox_update(item, "delivered", at(14), response="accepted")
+    store.operator = "ana@jump-2"
+    posted = {"BOA0001": [entry(True, at(14))], "BOA0002": [entry(False, at(14))], "BOA0003": [entry(False, at(14))]}
+
+    def summary(acks: dict[str, list[AckEntry]], now: dt.datetime) -> rules.AckSummary:
+        return rules.ack_summary(ORDER, state(acks), now, DEADLINE, sent_ack(store, ORDER.order_id))
+
+    assert summary(posted, at(14, 5)).by_omission == ["BOA0003"]
+    portal = {**posted, "BOA0002": [*posted["BOA0002"], entry(True, at(14, 30), "PORTAL", "MGR-0101")]}
+    after_portal = summary(portal, at(14, 35))
+    assert after_portal.by_omission == ["BOA0003"] and after_portal.will_not == []
+    assert [o.contract_id for o in after_portal.overridden] == ["BOA0002"]
+
+    adopt(store, state(portal), at(14, 40))  # the operator takes EDF OA's values as the reference
+    adopted = summary(portal, at(14, 45))
+    assert adopted.overridden == []
+    assert adopted.by_omission == ["BOA0003"] and adopted.will_not == []  # still nobody's decision
+    assert adopted.counts() == "1 will respect · 0 will not · 1 refused by omission · 0 not acknowledged"
+
+    decided = {**portal, "BOA0003": [*portal["BOA0003"], entry(False, at(15), "PORTAL", "MGR-0101")]}
+    assert summary(decided, at(15, 5)).will_not == ["BOA0003"] and summary(decided, at(15, 5)).by_omission == []
+    store.close()

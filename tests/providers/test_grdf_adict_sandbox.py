@@ -606,3 +606,34 @@ async def test_malformed_search_bodies_get_a_400(client: AdictClient) -> None:
     for body in ({"id_pce": [1]}, {"etat_droit_acces": {"a": 1}}, ["Active"], {"role_tiers": [None]}):
         raw = await client.http.post(HOST + "/adict/v2/droits_acces", json=body, auth=client.auth)  # type: ignore[arg-type]  # client.auth is set; httpx types post(auth=) without None
         assert raw.status_code == 400, body
+
+
+async def test_end_dated_rights_end_on_paris_days(
+    client: AdictClient, adict_sim: AdictSimulator, clock: ManualClock
+) -> None:
+    """Issue 16: a right's ``date_fin_droit_acces`` is the last Paris day it covers. At 00:30
+    in Paris (still the day before in UTC), a right that ended yesterday is ended — the
+    simulator refuses its data (« expiré ») and the feed's rule shows it ended — and a right
+    whose last day is today still gives access, in both."""
+    from pupitre.providers.grdf_adict.feeds import is_ended
+
+    clock.set(dt.datetime(2026, 3, 11, 0, 30, tzinfo=PARIS))  # 10/03 23:30 UTC
+    now = clock.now()
+    assert now.astimezone(dt.timezone.utc).date() == dt.date(2026, 3, 10)
+    ended_pce, last_day_pce = _active(adict_sim, "JJ"), _active(adict_sim, "MM")
+    for pce, end in ((ended_pce, "2026-03-10"), (last_day_pce, "2026-03-11")):
+        ident, right = next((i, r) for i, r in adict_sim.rights.items() if r["id_pce"] == pce)
+        adict_sim.rights[ident] = {**right, "date_fin_droit_acces": end}
+    rights = {r["id_pce"]: r for r in adict_sim.iter_rights()}
+    today = now.date()
+    assert is_ended("Active", rights[ended_pce]["date_fin_droit_acces"], today)
+    assert not is_ended("Active", rights[last_day_pce]["date_fin_droit_acces"], today)
+    with pytest.raises(rules.FunctionalError, match="expiré"):
+        await client.technical_data(ended_pce)
+    assert (await client.technical_data(last_day_pce)).frequency == "MM"
+    # every Active right of the simulated park past its end is refused its data, as the screen says
+    past = [r for r in adict_sim.iter_rights() if is_ended(r["etat_droit_acces"], r["date_fin_droit_acces"], today)]
+    assert len(past) >= 2
+    for right in past[:3]:
+        with pytest.raises(rules.FunctionalError, match="expiré"):
+            await client.technical_data(right["id_pce"])

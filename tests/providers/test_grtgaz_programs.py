@@ -443,3 +443,47 @@ async def test_25_hour_day_changed_in_the_repeated_hour_goes_through_the_outbox(
     clock.set(dt.datetime(2025, 10, 26, 2, 50, tzinfo=PARIS, fold=1))
     rebuilt = (await client.rebuilt_hms_profile(SITE, day)).quantities
     assert rebuilt[19:] == [BASE, BASE, BASE - 10_000, BASE - 10_000, BASE - 10_000]
+
+
+async def test_the_h_plus_15_limit_in_the_repeated_hour_compares_instants(
+    client: GrtgazClient, sim: GrtgazSimulator, clock: ManualClock
+) -> None:
+    """Chapter 2 §6-7 (received before H+15 min, the hour H-1 can still change) on the autumn
+    25-hour day, Saturday 25/10/2025: the first and the second 02:10 have the same wall clock
+    and are an hour apart. At the first (CEST), 01:00 (slot 19) can still change, so a program
+    without its value is refused (BAD_QUANTITIES, §13.6); at the second (CET) 01:00 is past,
+    the first hour that can change is the first 02:00, and the same program is received —
+    in the rules, the pre-check and the simulator alike."""
+    day = dt.date(2025, 10, 25)
+    clock.set(at(15, 0, day=24, month=10, year=2025))
+    await declare(client, sim, clock, rules.declared_slots([BASE] * 25, day), day=day)
+    first_0210 = dt.datetime(2025, 10, 26, 2, 10, tzinfo=PARIS, fold=0)
+    second_0210 = dt.datetime(2025, 10, 26, 2, 10, tzinfo=PARIS, fold=1)
+    utc = dt.timezone.utc
+    assert second_0210.astimezone(utc) - first_0210.astimezone(utc) == dt.timedelta(hours=1)
+    assert rules.first_adjustable_slot(first_0210).astimezone(utc) == dt.datetime(2025, 10, 25, 23, tzinfo=utc)
+    assert rules.first_adjustable_slot(second_0210).astimezone(utc) == dt.datetime(2025, 10, 26, 0, tzinfo=utc)
+    assert (rules.first_adjustable_index(day, first_0210), rules.first_adjustable_index(day, second_0210)) == (19, 20)
+    assert rules.control_window(day, first_0210) == (19, 20, 21, 22, 23)  # 01:00, both 02:00, 03:00 … 05:00
+    assert rules.control_window(day, second_0210) == (20, 21, 22, 23)
+    # the H+15 limit itself, in each 02:00: 02:14 is before it, 02:15 is not
+    for fold in (0, 1):
+        before = dt.datetime(2025, 10, 26, 2, 14, 59, tzinfo=PARIS, fold=fold)
+        after = dt.datetime(2025, 10, 26, 2, 15, tzinfo=PARIS, fold=fold)
+        assert rules.first_adjustable_index(day, before) == (19 if fold == 0 else 20)
+        assert rules.first_adjustable_index(day, after) == 20
+
+    without_0100 = rules.declared_slots([BASE] * 25, day)
+    without_0100[19] = None
+    clock.set(first_0210)
+    ctx = await context(client, sim, day)
+    profile = rules.input_profile(ctx, without_0100, declared_at=clock.now())
+    refused = sim.declare([profile], now=first_0210)
+    assert [r.code for r in refused] == ["BAD_QUANTITIES"]
+    assert rules.precheck(ctx, without_0100, now=first_0210).outcome is rules.Outcome.REJECTED
+
+    clock.set(second_0210)
+    ctx = await context(client, sim, day)
+    assert rules.precheck(ctx, without_0100, now=second_0210).outcome is not rules.Outcome.REJECTED
+    profile = rules.input_profile(ctx, without_0100, declared_at=clock.now())
+    assert sim.declare([profile], now=second_0210) == []

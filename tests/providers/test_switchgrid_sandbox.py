@@ -376,3 +376,45 @@ def test_build_app_exposes_its_simulator(clock: ManualClock, plan: FaultPlan) ->
     app = build_app(clock, plan)
     assert isinstance(app.simulator, SwitchgridSimulator)
     assert PROVIDER == "Switchgrid"
+
+
+async def test_paris_dates_over_the_autumn_weekend_reach_the_simulator_as_paris_midnights(
+    client: SwitchgridClient, sim: SwitchgridSimulator, clock: ManualClock
+) -> None:
+    """Issue 16: dates typed without a zone are Paris dates (``rules.paris_argument``); the API's
+    default is UTC, which the simulator follows. « since 26/10/2024 until 2024-10-28 » covers the
+    two Paris days of the autumn change: 24 h + 25 h = 294 ten-minute points from the Paris
+    midnight of the 26th (22:00 UTC the day before); the same dates sent bare start at 02:00."""
+    contract, _ = await accepted_ask(client, sim, "ST DUPONT", "75002")
+    since, until = rules.paris_argument("26/10/2024"), rules.paris_argument("2024-10-28")
+    assert (since, until) == ("2024-10-26T00:00:00[Europe/Paris]", "2024-10-28T00:00:00[Europe/Paris]")
+    request = {"prms": [contract.prm], "type": "LOADCURVE", "direction": "CONSUMPTION"}
+    paris_order = await client.post_order({"requests": [{**request, "since": since, "until": until}]})
+    bare_order = await client.post_order({"requests": [{**request, "since": "2024-10-26", "until": "2024-10-28"}]})
+
+    async def sleep(seconds: float) -> None:
+        clock.advance(seconds=seconds)
+
+    curves = []
+    for order in (paris_order, bare_order):
+        done = await client.wait_order(order.id, sleep=sleep)
+        (loadcurve,) = done.requests
+        assert loadcurve.loadCurve is not None
+        curves.append(rules.parse_json_curve(loadcurve.loadCurve))
+    paris_curve, bare_curve = curves
+    assert len(paris_curve.points) == (24 + 25) * 6
+    assert rules.to_paris(paris_curve.points[0].start) == dt.datetime(2024, 10, 26, tzinfo=PARIS)
+    assert paris_curve.points[0].start.astimezone(dt.timezone.utc).hour == 22
+    last_end = paris_curve.points[-1].start + rules.STEP_10_MIN
+    assert rules.to_paris(last_end) == dt.datetime(2024, 10, 28, tzinfo=PARIS)
+    per_day: dict[dt.date, int] = {}
+    for point in paris_curve.points:
+        day = rules.to_paris(point.start).date()
+        per_day[day] = per_day.get(day, 0) + 1
+    assert per_day == {dt.date(2024, 10, 26): 144, dt.date(2024, 10, 27): 150}  # the 25-hour Sunday
+    assert rules.paris_day_bounds(dt.date(2024, 10, 27)) == (
+        paris_curve.points[144].start.astimezone(dt.timezone.utc),
+        last_end.astimezone(dt.timezone.utc),
+    )
+    # sent bare, the API reads UTC: the curve starts at 02:00 in Paris
+    assert rules.to_paris(bare_curve.points[0].start) == dt.datetime(2024, 10, 26, 2, tzinfo=PARIS)

@@ -15,6 +15,7 @@ from textual.widgets import Static
 from pupitre.providers.core.clock import PARIS, UTC
 from pupitre.providers.grdf_adict.feeds import RIGHTS_FEED
 from pupitre.providers.switchgrid import rules as switchgrid_rules
+from pupitre.runtime import Runtime
 from pupitre.tui.app import PupitreApp
 from pupitre.tui.screens.access_rights import AccessRightsScreen
 
@@ -175,3 +176,20 @@ async def paste(pilot, text: str) -> None:
     event.set_sender(pilot.app)
     pilot.app._driver.send_message(event)
     await pilot.pause()
+
+
+def write_shift(runtime: Runtime) -> dict[str, int]:
+    """Three audit lines over two days by two operators (one stored in UTC), and one refused
+    EDF OA acknowledgement and one GRTgaz program still retrying in the outbox."""
+    now = runtime.clock.now()
+    store = runtime.store
+    store.operator = "ana@jump-2"
+    store.audit("grtgaz", "declare program", "delivered", now - dt.timedelta(days=1), "#1 LI1001 v2")
+    store.audit("edf_oa", "acknowledge", "refused", now - dt.timedelta(hours=2), "#2 HTTP 422 RG_ACK_0010")
+    store.operator = "bob@jump-3"
+    store.audit("edf_oa", "acknowledge", "delivered", (now - dt.timedelta(hours=1)).astimezone(UTC), "#3 BOA0001")
+    refused = store.outbox_add("edf_oa", "acknowledge", {"order_id": "x"}, now - dt.timedelta(hours=2))
+    store.outbox_update(refused, "failed", now - dt.timedelta(hours=2), error="HTTP 422: RG_ACK_0010")
+    retrying = store.outbox_add("grtgaz", "declare program", {}, now - dt.timedelta(minutes=5))
+    store.outbox_update(retrying, "held", now - dt.timedelta(minutes=5))  # kept off the sender
+    return {"refused": refused, "retrying": retrying}

@@ -321,3 +321,43 @@ def test_no_color(snap_compare, make_app, monkeypatch, screen):
     else:
         app = make_app()
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_audit(snap_compare, make_runtime, size):
+    """The shift handover: the audit log (who, when in Paris time, outcome), a refusal standing out."""
+    from pupitre.tui.app import PupitreApp
+    from pupitre.tui.screens.audit import AuditScreen
+    from tests.tui.helpers import write_shift
+
+    runtime = make_runtime()
+    write_shift(runtime)
+
+    async def run_before(pilot) -> None:
+        await wait_runs(pilot, pilot.app)
+        screen = await show(pilot, "7", AuditScreen)
+        await wait_for(pilot, lambda: screen.reads >= 1)
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(PupitreApp(runtime), terminal_size=size, run_before=run_before)
+
+
+def test_audit_actions(snap_compare, make_runtime):
+    """The actions to hand over at 80×24, the selected one's what-to-do in full under the list."""
+    from pupitre.tui.app import PupitreApp
+    from pupitre.tui.screens.audit import AuditScreen
+    from tests.tui.helpers import write_shift
+
+    runtime = make_runtime()
+    write_shift(runtime)
+
+    async def run_before(pilot) -> None:
+        await wait_runs(pilot, pilot.app)
+        screen = await show(pilot, "7", AuditScreen)
+        await wait_for(pilot, lambda: screen.reads >= 1)
+        await pilot.press("a", "down")
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(PupitreApp(runtime), terminal_size=(80, 24), run_before=run_before)

@@ -78,3 +78,51 @@ def test_no_module_under_tui_has_outbox_words_of_its_own() -> None:
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 found += [f"{path.name}: {word}" for word in OLD_WORDS if word in node.value]
     assert found == []
+
+
+def test_every_state_says_what_to_do_and_every_action_advice_names_a_real_action(tmp_path: Path) -> None:
+    """Shift handover (issue 18): one sentence per state; the actions' own sentences name
+    actions the outbox really sends (a renamed action would silently lose its advice)."""
+    from pupitre.providers.core.outbox_words import ACTION_TODO, TODO, todo_of
+    from pupitre.providers.core.store import Store
+    from pupitre.runtime import build_runtime
+    from pupitre.settings import Settings
+
+    assert set(TODO) == set(OutboxState)
+    store = Store(tmp_path / "store.sqlite3")
+    runtime = build_runtime(Settings(), sandbox=True, store=store)
+    assert set(ACTION_TODO) <= set(runtime.outbox.handlers)
+    store.close()
+    refused = item("failed", error="400")
+    assert todo_of(refused) == ACTION_TODO[("grtgaz", "declare program")][OutboxState.NOT_ACCEPTED]
+    other = OutboxItem(8, "grdf_omega", "watch add", {}, "failed", NOW, NOW, 1, "400", "")
+    assert todo_of(other) == TODO[OutboxState.NOT_ACCEPTED]
+    held = item("held")
+    assert "pupitre outbox release 7 --to sandbox|real" in todo_of(held) and "pupitre outbox drop 7" in todo_of(held)
+
+
+def test_the_keys_named_in_what_to_do_are_the_screens_keys() -> None:
+    """A sentence saying "`s` on Curtailments" names the key the catalogue gives that screen
+    (a renamed or moved key would send the operator to the wrong action)."""
+    import re
+
+    from pupitre.keymap import BINDINGS
+    from pupitre.providers.core.outbox_words import ACTION_TODO
+
+    scopes = {
+        "Curtailments": "curtailments",
+        "program editor": "program_editor",
+        "Access rights": "access_rights",
+        "Load curves": "load_curves",
+    }
+    named = [
+        (key, scopes[where])
+        for sentences in ACTION_TODO.values()
+        for sentence in sentences.values()
+        for key, where in re.findall(
+            r"`(\w)` (?:on|in the) (Curtailments|program editor|Access rights|Load curves)", sentence
+        )
+    ]
+    assert len(named) >= 8
+    for key, scope in named:
+        assert any(b.scope == scope and key in b.keys.split(",") for b in BINDINGS), (key, scope)

@@ -31,7 +31,7 @@ def test_the_app_derives_its_modes_keys_and_css_from_the_registry() -> None:
 
 
 def test_a_keyed_screen_is_a_mode_and_a_tile_opens_a_keyed_screen() -> None:
-    assert [entry.key for entry in registry.keyed()] == ["1", "2", "3", "4", "5", "6"]
+    assert [entry.key for entry in registry.keyed()] == ["1", "2", "3", "4", "5", "6", "7"]
     assert all(entry.mode for entry in registry.keyed())
     assert [tile.provider for _, tile in registry.tiles()] == [
         "grtgaz",

@@ -334,6 +334,7 @@ class AuditEntry:
     outcome: str
     detail: str
     operator: str = ""  # who: "ana@jump-2" ("" before team mode, or a tool)
+    id: int = 0  # the line's number: later lines have higher ones (``audit_entries(after=…)``)
 
 
 @dataclass(frozen=True)
@@ -839,10 +840,13 @@ class Store:
         all_environments: bool = False,
         since: dt.datetime | None = None,
         outcome: str | None = None,
+        until: dt.datetime | None = None,
+        after: int | None = None,
     ) -> list[AuditEntry]:
         """Audit lines with their environment and who, newest first: this session's
         environments, or every environment's (``pupitre audit --all``); only ``provider``'s,
-        those at or after ``since``, those of ``outcome``; at most ``limit`` (``None``: all)."""
+        those at or after ``since`` and before ``until``, those of ``outcome``, those written
+        after the line numbered ``after``; at most ``limit`` (``None``: all)."""
         scope, params = self._row_scope()
         if all_environments:
             scope, params = "1=1", []
@@ -852,11 +856,17 @@ class Store:
         if since is not None:
             scope += f" AND {self._instant.format('at')} >= {self._instant.format('?')}"  # offsets differ
             params.append(_iso(since))
+        if until is not None:
+            scope += f" AND {self._instant.format('at')} < {self._instant.format('?')}"
+            params.append(_iso(until))
         if outcome is not None:
             scope += " AND outcome=?"
             params.append(outcome)
+        if after is not None:
+            scope += " AND id > ?"
+            params.append(after)
         rows = self._query(
-            f"SELECT at, env, provider, action, outcome, detail, operator FROM audit WHERE {scope} ORDER BY id DESC"
+            f"SELECT at, env, provider, action, outcome, detail, operator, id FROM audit WHERE {scope} ORDER BY id DESC"
             + ("" if limit is None else " LIMIT ?"),
             (*params,) if limit is None else (*params, limit),
         )

@@ -348,7 +348,9 @@ def sent_ack(store: Store, order_id: str) -> rules.SentAck | None:
     if record is not None and record.payload.get("order_id") == order_id:
         if ours is None or _utc(record.fetched_at) >= _utc(ours.at):
             values = {cid: bool(v) for cid, v in record.payload["values"].items()}
-            ours = rules.SentAck(order_id, values, [], record.fetched_at, "adopted")
+            # what our last acknowledgement left out stays an omission (RG_ACK_0030) until changed
+            left_out, sent_at = (ours.left_out, ours.at) if ours is not None else ([], None)
+            ours = rules.SentAck(order_id, values, left_out, record.fetched_at, "adopted", sent_at=sent_at)
     return ours
 
 

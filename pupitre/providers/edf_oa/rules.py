@@ -252,6 +252,9 @@ class SentAck:
     #: ``"#12"`` for an outbox item, ``"adopted"`` for EDF OA's values taken as ours
     origin: str
     item_id: int | None = None
+    #: when the acknowledgement that left out ``left_out`` was delivered, for adopted values
+    #: (adopting EDF OA's values does not make an omission anyone's decision); else :attr:`at`
+    sent_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -294,11 +297,13 @@ def overrides(state: AcknowledgementsState | None, ours: SentAck | None) -> list
 
 def refused_by_omission(state: AcknowledgementsState | None, ours: SentAck | None) -> list[str]:
     """Contracts EDF OA retains as ``false`` only because our acknowledgement left them out
-    (RG_ACK_0030), and that nobody acknowledged since."""
-    if state is None or ours is None or state.order_id != ours.order_id or ours.origin == "adopted":
+    (RG_ACK_0030), and that nobody acknowledged since — also once EDF OA's values were adopted
+    as the reference (the false is still nobody's decision)."""
+    if state is None or ours is None or state.order_id != ours.order_id or not ours.left_out:
         return []
     latest = latest_acks(state)
-    until = _utc(ours.at) + CLOCK_SKEW  # a later false is someone's decision, not our omission
+    # a later false is someone's decision, not our omission
+    until = _utc(ours.sent_at if ours.sent_at is not None else ours.at) + CLOCK_SKEW
     return [
         cid
         for cid in ours.left_out

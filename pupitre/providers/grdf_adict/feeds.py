@@ -667,7 +667,8 @@ def summarise(table: RightsTable, today: dt.date, recent_ids: AbstractSet[str] =
 
 def recent_lost_ids(ctx: ProviderContext, now: dt.datetime) -> set[str]:
     """Ids of rights the stored history saw become Refusée / Obsolète / Révoquée since yesterday."""
-    since = dt.datetime.combine(now.date() - dt.timedelta(days=1), dt.time(), tzinfo=now.tzinfo)
+    today = paris(now).date()  # Paris days, whatever the offset ``now`` comes with
+    since = dt.datetime.combine(today - dt.timedelta(days=1), dt.time(), tzinfo=paris(now).tzinfo)
     return {h.key for h in ctx.store.history(RIGHTS_FEED, limit=5000) if h.new in LOST_STATES and h.at >= since}
 
 
@@ -675,7 +676,7 @@ def findings(ctx: ProviderContext, results: dict[str, Any], now: dt.datetime) ->
     table: RightsTable | None = results.get(RIGHTS_FEED)
     if table is None:
         return []
-    summary = summarise(table, now.date(), recent_lost_ids(ctx, now))
+    summary = summarise(table, paris(now).date(), recent_lost_ids(ctx, now))  # a right ends on a Paris day
     return summary_findings(summary, table)
 
 
@@ -768,7 +769,7 @@ def items(ctx: ProviderContext, results: dict[str, Any], now: dt.datetime) -> li
     table: RightsTable | None = results.get(RIGHTS_FEED)
     if table is None:
         return []
-    col, deadlines = table.col, DeadlineCache(now.date())
+    col, deadlines = table.col, DeadlineCache(paris(now).date())
     out: list[dict[str, Any]] = []
     for i, proof in enumerate(col["proof"]):
         if proof != m.PROOF_PENDING:
@@ -785,7 +786,7 @@ def items(ctx: ProviderContext, results: dict[str, Any], now: dt.datetime) -> li
                 "due_soon": soon,
             }
         )
-    for i in summarise(table, now.date(), recent_lost_ids(ctx, now)).lost_recently:
+    for i in summarise(table, paris(now).date(), recent_lost_ids(ctx, now)).lost_recently:
         out.append(
             {"key": col["id"][i], "state": col["state"][i], "pce": col["pce"][i], "changed": col["changed"][i] or None}
         )

@@ -23,7 +23,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Input, Static
 
-from pupitre.providers.core.clock import format_age
+from pupitre.providers.core.clock import format_age, paris
 from pupitre.providers.core.search import search_key
 from pupitre.providers.core.text import unknown_word
 from pupitre.providers.grdf_adict import models as m
@@ -355,7 +355,7 @@ class AccessRightsScreen(PupitreScreen):
 
     # -- drawing -----------------------------------------------------------------------
     def redraw(self) -> None:
-        today = self.papp.runtime.clock.now().date()
+        today = paris(self.papp.runtime.clock.now()).date()  # rights end on Paris days
         self.cells.deadlines = DeadlineCache(today)
         self.view.set_today(today)
         self._poll(force=True)

@@ -198,3 +198,23 @@ def test_every_audit_line_and_action_carries_the_operator(new_store):
     tool.audit("edf_oa", "acknowledge", "released", NOW)  # a tool that names nobody
     assert [(e.outcome, e.operator) for e in tool.audit_entries()] == [("released", ""), ("queued", "ana@jump-2")]
     assert tool.outbox()[0].operator == "ana@jump-2"
+
+
+def test_audit_entries_between_instants_and_after_a_line(new_store):
+    """The audit screen's reads: a Paris day (``since``/``until`` compared as instants, whatever
+    the offsets written) and only what was written after the newest line shown."""
+    store = new_store()
+    paris = dt.timezone(dt.timedelta(hours=1))
+    store.audit("edf_oa", "acknowledge", "queued", dt.datetime(2026, 11, 17, 23, 30, tzinfo=paris))
+    store.audit("edf_oa", "acknowledge", "delivered", dt.datetime(2026, 11, 17, 23, 10, tzinfo=dt.timezone.utc))
+    store.audit("grtgaz", "declare program", "delivered", dt.datetime(2026, 11, 18, 23, 30, tzinfo=dt.timezone.utc))
+    day = store.audit_entries(
+        since=dt.datetime(2026, 11, 18, tzinfo=paris), until=dt.datetime(2026, 11, 19, tzinfo=paris)
+    )
+    assert [e.outcome for e in day] == ["delivered"] and day[
+        0
+    ].provider == "edf_oa"  # 00:10 Paris on the 18th; 00:30 on the 19th is not
+    newest = store.audit_entries(limit=1)[0]
+    assert store.audit_entries(after=newest.id) == []
+    store.audit("grtgaz", "declare program", "refused", dt.datetime(2026, 11, 19, 9, 0, tzinfo=paris))
+    assert [e.outcome for e in store.audit_entries(after=newest.id)] == ["refused"]

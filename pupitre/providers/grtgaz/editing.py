@@ -212,7 +212,7 @@ def paste(state: EditorState, text: str, first: int | None) -> tuple[EditorState
     kept = [slot for slot in range(SLOTS) if slot not in writable and values[slot] != state.draft.values[slot]]
     draft = state.draft.copy()
     changed = draft.paste(values, writable)
-    return replace(state, draft=draft, typing=None), Pasted(changed, kept)
+    return replace(state, draft=draft), Pasted(changed, kept)
 
 
 def reset(state: EditorState, first: int | None) -> EditorState:

@@ -102,3 +102,21 @@ def test_start_up_path_loads_no_network_stack(tmp_path) -> None:
         env=dict(os.environ, PUPITRE_DATA_DIR=str(tmp_path / "data"), PUPITRE_CONFIG_DIR=str(tmp_path / "config")),
     )
     assert out.stdout.strip() == "[]"
+
+
+PURE_RENDERERS = ("pupitre.tui.formats", "pupitre.tui.program_render", "pupitre.providers.grtgaz.editing")
+
+
+def test_pure_renderers_import_without_textual(tmp_path: Path) -> None:
+    """The screens' words and state machines are tested without the pilot: no Textual in them."""
+    code = (
+        "import importlib, json, sys\n"
+        f"for name in {PURE_RENDERERS!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=_env(tmp_path), timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []

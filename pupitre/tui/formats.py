@@ -9,12 +9,13 @@ shared with ``pupitre outbox`` and ``pupitre check``) and widget
 from __future__ import annotations
 
 import datetime as dt
+from typing import Callable
 
 from rich.text import Text
 
 from pupitre.providers.core.clock import PARIS, format_age, instant
 from pupitre.providers.core.text import unknown_word
-from pupitre.providers.grtgaz.models import FeasibilityStatus, Flex
+from pupitre.providers.grtgaz.models import FeasibilityStatus, Flex, IndicatorStatus
 
 __all__ = [
     "ASK_WORDS",
@@ -57,6 +58,24 @@ def paris(moment: dt.datetime | None, pattern: str = "%d/%m/%y %H:%M") -> str:
 
 # -- GRTgaz --------------------------------------------------------------------------------------
 
+
+class ByStatus(dict[IndicatorStatus, str]):
+    """A per-status table whose colour the document does not list (``PURPLE``) reads
+    ``unknown(status)``: ``? unknown (PURPLE)`` on that one row."""
+
+    def __init__(self, known: dict[IndicatorStatus, str], unknown: Callable[[IndicatorStatus], str]) -> None:
+        super().__init__(known)
+        self.unknown = unknown
+
+    def __missing__(self, status: IndicatorStatus) -> str:
+        return self.unknown(status)
+
+
+#: An indicator's state as glyph and word (never colour alone).
+GLYPHS = ByStatus({IndicatorStatus.GREEN: "✓", IndicatorStatus.RED: "✗", IndicatorStatus.GREY: "▒"}, lambda s: "?")
+WORDS = ByStatus(
+    {IndicatorStatus.GREEN: "green", IndicatorStatus.RED: "RED", IndicatorStatus.GREY: "GREY"}, lambda s: s.word
+)
 #: The three flexibility indicators, short (§3.2.2).
 FLEX_SHORT = {Flex.Q_TO_QMINUS: "Q→Q-", Flex.PARTIAL: "part.", Flex.Q_TO_QPLUS: "Q→Q+"}
 FEASIBILITY_GLYPH = {FeasibilityStatus.ACCEPTED: "✓", FeasibilityStatus.REFUSED: "✗", FeasibilityStatus.PENDING: "…"}

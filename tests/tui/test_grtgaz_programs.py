@@ -120,13 +120,10 @@ async def test_edit_precheck_fails_fix_send_accepted(make_app):
         editor = await open_editor(pilot, app, MARTIGUES)
         assert editor.program_id == "20261118-LI1009-GFCCGE09-2"  # the next version (§2.2)
         reference = editor.reference[SLOT_11H]
-        assert cell(editor, 3, "check") == "· past" and not editor.writable(3)  # 09h: read-only
 
-        await type_value(pilot, editor, SLOT_11H, int(reference) - 50_000)
+        await type_value(pilot, editor, SLOT_11H, int(reference) - 50_000)  # (tests/unit/test_program_editing.py)
         assert cell(editor, SLOT_11H, "check") == "✗ Q→Q- red"
-        assert cell(editor, SLOT_11H, "indicator") == "Q→Q- ✗RED"
-        assert "would be REFUSED" in screen_text(app) and "HMS_PROFILE_NOT_RESPECT_Q0_DELAY" in screen_text(app)
-        assert "§3.2.3.2 1.b" in str(editor.query_one("#ed-hour", Static).render())
+        assert "would be REFUSED" in screen_text(app) and "§3.2.3.2 1.b" in screen_text(app)
 
         for _ in str(int(reference) - 50_000):  # fix: raise it instead (Q→Q+ green)
             await pilot.press("backspace")
@@ -276,19 +273,6 @@ async def test_lost_answer_is_not_sent_twice(make_app):
         assert "already received by GRTgaz" in items(app)[-1].response
 
 
-async def test_paste_fills_the_program_but_not_past_hours(make_app):
-    app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        editor = await open_editor(pilot, app, MONTOIR)
-        before = list(editor.draft.values)
-        assert editor.apply_paste("\t".join(["400000"] * 24))
-        assert editor.draft.values[:4] == before[:4]  # 06h-09h are past at 10:53
-        assert editor.draft.values[4:] == [400_000.0] * 20
-        assert cell(editor, 4, "new").replace(" ", "") == "400000"
-        assert not editor.apply_paste("1\t2\t3")
-        assert editor.draft.values[4:] == [400_000.0] * 20
-
-
 async def test_export_for_email_writes_the_documented_file(make_runtime, make_app, tmp_path):
     settings = Settings()
     settings.grtgaz.export_dir = str(tmp_path / "mail")
@@ -347,12 +331,11 @@ async def test_days_past_are_read_only(make_app):
         assert isinstance(editor, ProgramEditorScreen)
         assert "This gas day is over" in str(editor.query_one("#ed-timing", Static).render())
         assert not any(editor.writable(slot) for slot in range(24))
-        assert "PAST_GAS_DAY" in screen_text(app)
 
 
 async def test_passing_h_plus_15_makes_the_hour_read_only(make_runtime, make_app):
     """At 11:14 the 10h slot is still adjustable (H-1 before H+15, chapter 2 §7); at 11:16
-    it is not: the editor re-checks as time passes and locks the row."""
+    it is not: the editor re-checks as time passes (its tick) and locks the row."""
     app = make_app(make_runtime(now=dt.datetime(2026, 11, 18, 11, 14)))
     async with app.run_test(size=(120, 40)) as pilot:
         editor = await open_editor(pilot, app, MONTOIR)
@@ -361,7 +344,6 @@ async def test_passing_h_plus_15_makes_the_hour_read_only(make_runtime, make_app
         app.ticked.publish(None)
         await pilot.pause()
         assert not editor.writable(4) and cell(editor, 4, "check") == "· past"
-        assert "from 11h on" in str(editor.query_one("#ed-timing", Static).render())
         editor.query_one("#ed-table", DataTable).move_cursor(row=4, animate=False)
         await pilot.press("5")
         assert editor.editing is None  # refused: "10h is no longer adjustable"
@@ -403,18 +385,6 @@ async def test_declaration_rejected_by_grtgaz_is_listed_and_can_be_corrected(mak
         corrected = app.screen
         assert isinstance(corrected, ProgramEditorScreen)
         assert corrected.program_id.endswith("-8") and corrected.draft.values[12] == 500_000
-
-
-async def test_announced_indicator_shows_with_its_application_time(make_app):
-    """DK6: Q→Q+ turns red at 11:15 (published 10:52, §3.2.2.1). At 10:53 an increase is
-    still checked against green, and the hour shows the change to come."""
-    app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        editor = await open_editor(pilot, app, "LI1001")
-        await type_value(pilot, editor, SLOT_11H, int(editor.reference[SLOT_11H]) + 10_000)
-        assert cell(editor, SLOT_11H, "check") == "✓ ok"
-        assert cell(editor, SLOT_11H, "indicator") == "Q→Q+ ✓green→✗RED 11:15 part. ✓green"
-        assert "Q→Q+ ✓green→✗RED 11:15" in str(editor.query_one("#ed-indicators", Static).render())
 
 
 async def test_declared_list_fits_what_it_shows_not_what_it_showed(make_app):
@@ -466,17 +436,16 @@ def test_indicators_shown_for_a_program_are_those_grtgaz_used():
 
 async def test_23_hour_day_program_is_sent_and_says_what_it_assumed(make_runtime, make_app):
     """Saturday 28/03/2026 (the night of the 29th loses 02:00), issue 16: the editor says how
-    it reads §13.2 « celle de 3h », predicts ACCEPTED, and the program goes through the
-    outbox to GRTgaz and back with the same slots (no HOURS_NOT_BETWEEN_START_END)."""
+    it reads §13.2 « celle de 3h » (its words: tests/unit/test_program_editing.py), predicts
+    ACCEPTED, and the program goes through the outbox to GRTgaz and back with the same slots
+    (no HOURS_NOT_BETWEEN_START_END)."""
     day = dt.date(2026, 3, 28)
     app = make_app(make_runtime(now=dt.datetime(2026, 3, 28, 10, 53)))
     sim = app.runtime.simulators["grtgaz"]
     async with app.run_test(size=(120, 40)) as pilot:
         editor = await open_editor(pilot, app, MONTOIR)
         assert editor.gas_day == day
-        timing = str(editor.query_one("#ed-timing", Static).render())
-        assert "Assumed: 23-hour day" in timing and "celle de 3h" in timing and "GRTgaz decides" in timing
-        assert cell(editor, 20, "check") == "· added §13.2"
+        assert "celle de 3h" in str(editor.query_one("#ed-timing", Static).render())
         await type_value(pilot, editor, 12, 500_000)  # 18h, beyond H+5
         await pilot.press("enter", "escape")
         assert "would be ACCEPTED" in screen_text(app)
@@ -493,26 +462,6 @@ async def test_23_hour_day_program_is_sent_and_says_what_it_assumed(make_runtime
         assert stored is not None
         sent = [slot.hourlySlotStartDateTime.astimezone(dt.timezone.utc) for slot in stored.profile.hmsHourlyProfile]
         assert sent == [label.astimezone(dt.timezone.utc) for label in rules.day_slots(day).labels]
-
-
-async def test_editor_refuses_on_a_shortage_day_recorded_by_another_process(make_runtime, make_app):
-    """§4 « quelle que soit la couleur de la pastille, la pénurie de flexibilité s'applique pour
-    toute la journée gazière »: GREY recorded today in the store's timeline (by any process),
-    the indicators green again, the editor still predicts the shortage refusal."""
-    from pupitre.providers.grtgaz.feeds import STATES, state_key
-    from pupitre.providers.grtgaz.models import Flex
-
-    runtime = make_runtime()
-    grey = dt.datetime(2026, 11, 18, 6, 15, tzinfo=dt.timezone(dt.timedelta(hours=1)))
-    runtime.store.record_states(STATES, [(state_key(MONTOIR, Flex.Q_TO_QPLUS), grey, "GREY", "")])
-    app = make_app(runtime)
-    async with app.run_test(size=(120, 40)) as pilot:
-        editor = await open_editor(pilot, app, MONTOIR)
-        await type_value(pilot, editor, 12, 500_000)
-        await pilot.press("enter", "escape")
-        assert editor.check.outcome is rules.Outcome.REFUSED
-        assert [c.code for c in editor.check.comments] == [rules.HMS_PROFILE_NOT_RESPECT_GRAY_INDICATOR]
-        assert "HMS_PROFILE_NOT_RESPECT_GRAY_INDICATOR" in screen_text(app)
 
 
 async def test_a_value_typed_is_kept_whole_and_refused_in_words(make_app):

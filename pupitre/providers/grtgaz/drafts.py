@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 SLOTS = 24
@@ -133,6 +133,10 @@ class Draft:
                 self.edited.add(slot)
                 changed.append(slot)
         return changed
+
+    def copy(self) -> Draft:
+        """Another draft with the same values, to change without changing this one."""
+        return replace(self, values=list(self.values), edited=set(self.edited))
 
     def reset(self) -> None:
         self.values = list(self.base)

@@ -16,17 +16,18 @@ written to the outbox (kept until GRTgaz answered), and the app follows its feas
 until ACCEPTED or REFUSED, with GRTgaz's comment (§13.3) — also once the operator has left
 the editor, and after a restart. ``x`` writes it as the e-mail fallback CSV (chapter 6),
 which the screen offers when sending fails.
+
+The screen only shows and asks: its state and transitions are
+:mod:`pupitre.providers.grtgaz.editing`, its words :mod:`pupitre.tui.program_render`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Sequence
 
 from rich.markup import escape
-from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -35,18 +36,9 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Static
 
 from pupitre.providers.core.errors import ApiError
-from pupitre.providers.core.outbox_words import OutboxState
-from pupitre.providers.grtgaz import feasibility, rules
-from pupitre.providers.grtgaz.drafts import (
-    SLOTS,
-    Draft,
-    DraftError,
-    format_quantity,
-    parse_number,
-    parse_values,
-    slot_label,
-    split_values,
-)
+from pupitre.providers.grtgaz import editing, feasibility, rules
+from pupitre.providers.grtgaz.drafts import SLOTS, Draft, slot_label, split_values
+from pupitre.providers.grtgaz.editing import EditorState, Leave, Refused, Sent
 from pupitre.providers.grtgaz.feeds import (
     DECLARE_ACTION,
     INDICATORS_FEED,
@@ -56,28 +48,15 @@ from pupitre.providers.grtgaz.feeds import (
     adjustable_from,
     declaration_payload,
     pending_declarations,
-    stored_shortage,
-    version_of,
 )
-from pupitre.providers.grtgaz.models import FeasibilityStatus, Flex, IndicatorStatus
-from pupitre.providers.grtgaz.sites import site_by_id
-from pupitre.tui.formats import FLEX_SHORT, age_text, feasibility_text
+from pupitre.providers.grtgaz.models import InputHmsProfile, SiteIndicators
+from pupitre.providers.grtgaz.sites import Site, site_by_id
+from pupitre.tui import program_render as render
 from pupitre.tui.outbox import submit_after_confirmation
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.header import HeaderBar
-from pupitre.tui.widgets.indicators import GLYPHS, WORDS
-from pupitre.tui.widgets.outbox_status import outbox_status
-
-if TYPE_CHECKING:
-    from pupitre.providers.grtgaz.models import HmsProfile, InputHmsProfile
 
 log = logging.getLogger("pupitre.grtgaz")
-#: what the operator can do while a sent program waits or once it was refused
-SENT_HINTS = {
-    OutboxState.RETRYING: "x: export for e-mail",
-    OutboxState.HELD: "x: export for e-mail",
-    OutboxState.NOT_ACCEPTED: "n: correct it under the next version",
-}
 
 
 class ValueInput(Input):
@@ -94,16 +73,6 @@ class ValueInput(Input):
             self.post_message(self.Pasted(event.text))
             return
         super()._on_paste(event)
-
-
-@dataclass
-class Sent:
-    """The declaration sent from this editor: its outbox item and GRTgaz's verdict, once
-    the app's follow-up has settled it (:mod:`pupitre.providers.grtgaz.feasibility`)."""
-
-    item_id: int
-    program_id: str
-    profile: "HmsProfile | None" = None
 
 
 class ProgramEditorScreen(PupitreScreen):
@@ -151,16 +120,28 @@ class ProgramEditorScreen(PupitreScreen):
         self.site_id = site_id
         self.gas_day = gas_day
         self.programs = programs
-        self.draft = Draft(site_id, gas_day, tuple(0.0 if v is None else float(v) for v in base), base_label)
-        self.editing: int | None = None  # the slot whose value is in the input
-        self.tentative: float | None = None
-        self.input_error = ""
-        self.sent: Sent | None = None
-        self.sent_ids: set[str] = set()  # sent from here, perhaps not listed by GRTgaz yet
-        self.check: Any = None
-        self.context: Any = None
-        self.program_id = ""
-        self._shown: dict[int, tuple[Any, ...]] = {}
+        self.state: EditorState = editing.start(site_id, gas_day, base, base_label)
+        self.check: rules.ProgramCheck | None = None
+        self.context: rules.ProgramContext | None = None
+        self._shown: dict[int, render.Row] = {}
+
+    # -- the state, read ---------------------------------------------------------------
+    @property
+    def draft(self) -> Draft:
+        return self.state.draft
+
+    @property
+    def program_id(self) -> str:
+        return self.state.program_id
+
+    @property
+    def sent(self) -> Sent | None:
+        return self.state.sent
+
+    @property
+    def editing(self) -> int | None:
+        """The slot whose value is being typed."""
+        return self.state.typing.slot if self.state.typing is not None else None
 
     # -- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -194,7 +175,7 @@ class ProgramEditorScreen(PupitreScreen):
         self.papp.outbox.updated.subscribe(self, lambda _: self._draw_status())
         first = self.first_adjustable()
         table.focus()
-        self.program_id = self.next_program_id()
+        self._renumber()
         self._build_context()
         self._run_check()
         self._build_rows()
@@ -213,99 +194,62 @@ class ProgramEditorScreen(PupitreScreen):
         return adjustable_from(self.gas_day, self.now())
 
     def writable(self, slot: int) -> bool:
-        first = self.first_adjustable()
-        return self.sent is None and first is not None and slot >= first
+        return self.state.writable(slot, self.first_adjustable())
 
-    def site(self) -> Any:
+    def site(self) -> Site | None:
         return site_by_id(self.site_id)
 
-    def contract(self) -> str:
-        """The connection contract of the programs GRTgaz shows, else the site's (§2.3)."""
-        for source in (self.programs.latest(), self.programs.rebuilt):
-            if source is not None and source.connectionContractCode:
-                return source.connectionContractCode
-        site = self.site()
-        return site.contract if site is not None else ""
-
-    def next_program_id(self) -> str:
-        """§2.2: one more than every version GRTgaz has and every one still in the outbox."""
-        known = [p.hmsProfileId for p in self.programs.declared]
-        known += [
-            p["program"]["hmsProfileId"]
-            for p in pending_declarations(self.papp.runtime.store, self.site_id, self.gas_day)
-        ]
-        known += sorted(self.sent_ids)
-        return rules.next_program_id(self.gas_day, self.site_id, self.contract(), known)
-
-    def changes_that_count(self) -> list[int]:
-        """Adjustable hours that differ from the rebuilt program: what this declaration
-        changes at GRTgaz (chapter 2 §6-8). They must still be adjustable when it is sent."""
-        first = self.first_adjustable()
-        if first is None:
-            return []
-        values, reference = self.values(), self.reference
-        return [slot for slot in range(first, SLOTS) if values[slot] != reference[slot]]
-
     def values(self) -> list[float]:
-        """The draft with the value being typed, so the pre-check sees every keystroke."""
-        values = list(self.draft.values)
-        if self.editing is not None and self.tentative is not None:
-            values[self.editing] = self.tentative
-        return values
-
-    def indicators(self) -> Any:
-        for site in self.papp.feeds.state(INDICATORS_FEED).data or []:
-            if site.site_id == self.site_id:
-                return site
-        return None
+        return self.state.values()
 
     @property
     def reference(self) -> list[float]:
-        """The rebuilt program (§13.4), the pre-check's reference; 0 where unknown."""
-        rebuilt = self.programs.rebuilt
-        if rebuilt is None:
-            return [0.0] * SLOTS
-        return [0.0 if q is None else float(q) for q in rebuilt.quantities]
+        return editing.reference_of(self.programs)
+
+    def _renumber(self) -> None:
+        """The id it would be sent under now (§2.2): a declaration may have been made meanwhile."""
+        pending = pending_declarations(self.papp.runtime.store, self.site_id, self.gas_day)
+        contract = editing.contract_of(self.programs, self.site())
+        self.state = editing.renumber(self.state, contract, self.programs, pending)
+
+    def indicators(self) -> SiteIndicators | None:
+        for site in self.papp.feeds.state(INDICATORS_FEED).data or []:
+            if site.site_id == self.site_id:
+                return site  # type: ignore[no-any-return]  # the feed's data is typed Any
+        return None
 
     def _build_context(self) -> None:
-        """What the pre-check needs of this site and day, read once (not per keystroke)."""
-        self.context = rules.ProgramContext.from_api(
-            self.site(),
+        site = self.site()
+        assert site is not None, self.site_id  # the programs screen opens the editor on a known site
+        self.context = editing.program_context(
+            site,
             self.gas_day,
-            indicators=self.indicators(),
-            profiles=self.programs.declared,
-            rebuilt=self.programs.rebuilt,
+            self.programs,
+            self.indicators(),
+            store=self.papp.runtime.store,
             tolerance=self.papp.runtime.settings.grtgaz.tolerance,
-            contract=self.contract(),
-            shortage=self.shortage(),
         )
 
-    def shortage(self) -> bool:
-        """A shortage was shown for this gas day (§4): by the indicators now, or recorded in
-        the store's timeline by any process — it holds for the whole gas day, grey or not."""
-        indicators = self.indicators()
-        if indicators is not None and self.gas_day in rules.shortage_days([indicators]).get(self.site_id, ()):
-            return True
-        return stored_shortage(self.papp.runtime.store, self.site_id, self.gas_day)
-
-    def profile(self) -> "InputHmsProfile":
+    def profile(self) -> InputHmsProfile:
         """The §13.2 program that would be sent now."""
+        assert self.context is not None
         return rules.input_profile(self.context, self.values(), declared_at=self.now(), profile_id=self.program_id)
 
-    # -- the pre-check -----------------------------------------------------------------
     def _run_check(self) -> None:
         """``rules.precheck`` on the current values: what GRTgaz would say, per hour."""
+        assert self.context is not None
         self.check = rules.precheck(self.context, self.values(), now=self.now(), profile_id=self.program_id)
 
     # -- drawing -----------------------------------------------------------------------
     def redraw(self) -> None:
         """Indicators changed, a verdict was read (or the screen came back): check again,
         repaint all."""
-        if self.sent is None:
+        sent = self.sent
+        if sent is None:
             self._build_context()
             self._run_check()
-        elif self.sent.profile is None:  # settled by the app's follow-up, in this process or another
-            self.sent.profile = feasibility.verdict_of(self.papp.runtime.store, self.sent.program_id)
+        elif sent.profile is None:  # settled by the app's follow-up, in this process or another
+            sent.profile = feasibility.verdict_of(self.papp.runtime.store, sent.program_id)
         self._draw_rows()
         self._draw_lines()
 
@@ -319,41 +263,17 @@ class ProgramEditorScreen(PupitreScreen):
         self._draw_timing()
         self._draw_status()
 
+    def _rows(self) -> list[render.Row]:
+        return render.rows(self.state, self.reference, self.first_adjustable(), self.check)
+
     def _build_rows(self) -> None:
         table = self.query_one("#ed-table", DataTable)
         table.clear()
         self._shown = {}
-        for slot, (signature, cells) in enumerate(self._rows()):
-            self._shown[slot] = signature
-            table.add_row(*cells(), key=str(slot))
+        for row in self._rows():
+            self._shown[row.slot] = row
+            table.add_row(*render.row_cells(row), key=str(row.slot))
         self._draw_lines()
-
-    def _rows(self) -> list[tuple[tuple[Any, ...], Any]]:
-        """Per slot: what its row depends on (cheap to compare) and how to draw it.
-
-        Columns: slot, rebuilt (the reference the pre-check compares with, §3.2.2), the
-        new value (bold when changed from the starting program), the difference to the
-        reference, the verdict and the indicators applying to the hour."""
-        values = self.values()
-        reference = self.reference
-        first = self.first_adjustable()
-        writable_from = SLOTS if self.sent is not None or first is None else first
-        hours = self.check.hours if self.check is not None else (None,) * SLOTS
-        rows = []
-        for slot in range(SLOTS):
-            hour = hours[slot]
-            signature = (
-                values[slot],
-                reference[slot],
-                slot >= writable_from,
-                slot == self.editing,
-                values[slot] != self.draft.base[slot],
-                hour,
-            )
-            rows.append((signature, lambda signature=signature, slot=slot: row_cells(slot, *signature)))
-        return rows
-
-    COLUMNS = ("slot", "base", "new", "delta", "check", "indicator")
 
     def _draw_rows(self) -> None:
         """Repaint only the rows whose content changed (this runs on every keystroke)."""
@@ -361,11 +281,11 @@ class ProgramEditorScreen(PupitreScreen):
         if table.row_count != SLOTS:
             self._build_rows()
             return
-        for slot, (signature, cells) in enumerate(self._rows()):
-            if self._shown.get(slot) != signature:
-                for key, cell in zip(self.COLUMNS, cells(), strict=False):
-                    table.update_cell(str(slot), key, cell, update_width=True)
-                self._shown[slot] = signature
+        for row in self._rows():
+            if self._shown.get(row.slot) != row:
+                for key, cell in zip(render.COLUMNS, render.row_cells(row), strict=True):
+                    table.update_cell(str(row.slot), key, cell, update_width=True)
+                self._shown[row.slot] = row
         self._draw_hour()
 
     def _draw_hour(self) -> None:
@@ -375,94 +295,35 @@ class ProgramEditorScreen(PupitreScreen):
         if slot is None or self.check is None:
             line.update("")
             return
-        line.update(hour_text(self.check.hours[slot], slot))
+        line.update(render.hour_text(self.check.hours[slot], slot))
 
     def _draw_lines(self) -> None:
-        self._draw_title()
+        site = self.site()
+        self.query_one("#ed-title", Static).update(render.title_text(self.state, site.label if site else self.site_id))
         self._draw_timing()
         self._draw_summary()
         self._draw_status()
 
-    def _draw_title(self) -> None:
-        site = self.site()
-        text = Text()
-        text.append("Sent " if self.sent else "New ")
-        text.append(self.program_id, style="bold")
-        if self.sent is None:
-            text.append(" (next version)")
-        text.append(
-            f" · {site.label if site else self.site_id} · gas day {self.gas_day:%d/%m} · from {self.draft.base_label}"
-        )
-        self.query_one("#ed-title", Static).update(text)
-
     def _draw_timing(self) -> None:
-        now = self.now()
-        first = self.first_adjustable()
-        text = Text()
-        if first is None:
-            text.append("This gas day is over: nothing can be declared for it (PAST_GAS_DAY).", style="bold")
-        else:
-            text.append(f"Sent at {now:%H:%M}: from {slot_label(first)} on (· read-only) · ")
-            text.append(timing_words(self.gas_day, now))
-        if self.draft.dirty:
-            text.append(f" · {len(self.draft.changed_slots())} hour(s) changed")
-        assumption = rules.dst_assumption(self.gas_day)
-        if assumption:
-            text.append(f"\nAssumed: {assumption}", style="italic")
+        text, assumed = render.timing_text(self.state, self.now(), self.first_adjustable())
         timing = self.query_one("#ed-timing", Static)
-        timing.set_class(bool(assumption), "-assumed")
+        timing.set_class(assumed, "-assumed")
         timing.update(text)
-        indicators = Text("Indicators: ")
-        if self.check is not None:
-            indicators.append_text(indicators_line(self.check))
-        self.query_one("#ed-indicators", Static).update(indicators)
+        self.query_one("#ed-indicators", Static).update(render.indicators_text(self.check))
 
     def _draw_summary(self) -> None:
-        text = summary_text(self.check) if self.sent is None else Text("")
-        if self.input_error:
-            text = Text(f"{self.input_error}\n", style="bold").append_text(text)
-        self.query_one("#ed-summary", Static).update(text)
+        self.query_one("#ed-summary", Static).update(render.prediction_text(self.state, self.check))
 
     def _draw_status(self) -> None:
         status = self.query_one("#ed-status", Static)
-        if self.sent is None:
+        sent = self.sent
+        if sent is None:
             pending = pending_declarations(self.papp.runtime.store, self.site_id, self.gas_day)
-            status.update(
-                Text(
-                    f"{len(pending)} earlier declaration(s) of this day still in the outbox." if pending else "",
-                    style="bold",
-                )
-            )
+            status.update(render.pending_text(len(pending)))
             return
-        status.update(self.sent_text())
-
-    def sent_text(self) -> Text:
-        assert self.sent is not None
-        item = self.papp.runtime.outbox.item(self.sent.item_id)
-        text = Text(f"#{self.sent.item_id} ")
-        if item is None:
-            return text.append("not in the outbox any more", style="bold")
-        profile = self.sent.profile
-        if item.status != "delivered":
-            text.append_text(outbox_status(self.papp, item, SENT_HINTS))
-        else:
-            if profile is None or not profile.status.decided:
-                text.append("received by GRTgaz, feasibility being checked…", style="bold")
-            else:
-                text.append_text(feasibility_text(profile.status))
-                if profile.comment:
-                    text.append(f" — {profile.comment}")
-                    codes = [
-                        f"{code}: {rules.EXPLANATIONS.get(code, '')}"
-                        for code in rules.comment_codes(profile.comment)
-                        if code != "HMS_PROFILE_ACCEPTED"
-                    ]
-                    if codes:
-                        text.append("\n" + "; ".join(codes), style="dim")
-                if profile.status is FeasibilityStatus.REFUSED:
-                    text.append("\nn: edit the next version from this one", style="dim")
-        text.append(f" {age_text(self.now(), item.updated_at)}", style="dim")
-        return text
+        outbox = self.papp.outbox
+        item = self.papp.runtime.outbox.item(sent.item_id)
+        status.update(render.sent_text(sent, item, self.now(), outbox.last.get(sent.item_id), sending=outbox.running))
 
     # -- editing -----------------------------------------------------------------------
     def _slot_under_cursor(self) -> int | None:
@@ -473,16 +334,11 @@ class ProgramEditorScreen(PupitreScreen):
         slot = self._slot_under_cursor()
         if slot is None:
             return
-        if not self.writable(slot):
-            self.notify(
-                f"{slot_label(slot)} is no longer adjustable (chapter 2 §6-8)"
-                if self.sent is None
-                else "This program was sent: n edits the next version.",
-                severity="warning",
-                timeout=4,
-            )
+        try:
+            self.state = editing.start_typing(self.state, slot, self.first_adjustable())
+        except Refused as refusal:
+            self.notify(refusal.message, severity="warning", timeout=4)
             return
-        self.editing, self.tentative, self.input_error = slot, None, ""
         row = self.query_one("#ed-input-row")
         row.display = True
         self.query_one("#ed-input-label", Static).update(f" {slot_label(slot)} → ")
@@ -516,10 +372,7 @@ class ProgramEditorScreen(PupitreScreen):
         """Every keystroke: the value as typed goes through the pre-check."""
         if self.editing is None:
             return
-        try:
-            self.tentative, self.input_error = parse_number(text), ""
-        except DraftError as error:
-            self.tentative, self.input_error = None, f"{slot_label(self.editing)}: {error}"
+        self.state = editing.type_text(self.state, text)
         self._run_check()
         self._draw_rows()
         self._draw_summary()
@@ -533,25 +386,28 @@ class ProgramEditorScreen(PupitreScreen):
         self._commit(step=1)
 
     def _commit(self, step: int) -> None:
-        if self.editing is None:
-            return
-        if self.tentative is None:
-            self.notify(escape(self.input_error or "type a value"), severity="error", timeout=4)
-            return
         slot = self.editing
-        self.draft.set(slot, self.tentative)
-        self.editing, self.tentative = None, None
+        if slot is None:
+            return
+        try:
+            self.state = editing.commit(self.state)
+        except Refused as refusal:
+            self.notify(escape(refusal.message), severity="error", timeout=4)
+            return
         self._draw_timing()  # "n hour(s) changed" now, not at the next tick
-        nxt = slot + step
-        table = self.query_one("#ed-table", DataTable)
-        if step and 0 <= nxt < SLOTS and self.writable(nxt):
-            table.move_cursor(row=nxt, animate=False)
+        following = editing.next_slot(self.state, slot, step, self.first_adjustable())
+        if following is not None:
+            self.query_one("#ed-table", DataTable).move_cursor(row=following, animate=False)
             self.action_edit_value()
             return
         self._close_input()
 
     def _close_input(self) -> None:
-        self.editing, self.tentative, self.input_error = None, None, ""
+        self.state = editing.drop(self.state)
+        self._show_table()
+
+    def _show_table(self) -> None:
+        """The input closed: the table has the focus, checked and drawn again."""
         self.query_one("#ed-input-row").display = False
         self.query_one("#ed-table", DataTable).focus()
         self._run_check()
@@ -570,35 +426,22 @@ class ProgramEditorScreen(PupitreScreen):
 
     def apply_paste(self, text: str) -> bool:
         """Fill the program from 24 pasted values; read-only hours keep their value."""
-        if self.sent is not None:
-            self.notify("This program was sent: n edits the next version.", severity="warning")
-            return False
         try:
-            values = parse_values(text)
-        except DraftError as error:
-            self.notify(escape(f"Paste not used: {error}"), severity="error", timeout=8)
+            self.state, pasted = editing.paste(self.state, text, self.first_adjustable())
+        except Refused as refusal:
+            self.notify(escape(refusal.message), severity=refusal.severity, timeout=8)
             return False
-        first = self.first_adjustable()
-        writable = range(first, SLOTS) if first is not None else range(0)
-        kept = [slot for slot in range(SLOTS) if slot not in writable and values[slot] != self.draft.values[slot]]
-        changed = self.draft.paste(values, writable)
         self._run_check()
         self._draw_rows()
         self._draw_lines()
-        message = f"Pasted 24 values: {len(changed)} hour(s) changed."
-        if kept:
-            message += (
-                f" {len(kept)} past hour(s) kept their value ({slot_label(kept[0])}…"
-                f"{slot_label(kept[-1])}): not adjustable any more."
-            )
-        self.notify(message, timeout=6)
+        self.notify(pasted.message, timeout=6)
         return True
 
     def action_paste(self) -> None:
         from pupitre.tui.dialogs.paste_values import PasteValuesScreen
 
         if self.sent is not None:
-            self.notify("This program was sent: n edits the next version.", severity="warning")
+            self.notify(editing.SENT_WORDS, severity="warning")
             return
 
         def pasted(text: str | None) -> None:
@@ -610,32 +453,23 @@ class ProgramEditorScreen(PupitreScreen):
     def action_reset(self) -> None:
         if self.sent is not None:
             return
-        first = self.first_adjustable()
-        for slot in self.draft.changed_slots():
-            if first is not None and slot >= first:
-                self.draft.values[slot] = self.draft.base[slot]
-        self.draft.edited = {s for s in self.draft.edited if s in self.draft.changed_slots()}
-        self._close_input()
+        self.state = editing.reset(self.state, self.first_adjustable())
+        self._show_table()
 
     def action_back(self) -> None:
-        if self.editing is not None:
+        leave = editing.leaving(self.state)
+        if leave is Leave.CLOSE_INPUT:
             self._close_input()
-            return
-        if self.sent is None and self.draft.dirty:
+        elif leave is Leave.ASK:
             from pupitre.tui.dialogs.confirm import ConfirmScreen
 
             def answer(leave: bool | None) -> None:
                 if leave:
                     self.app.pop_screen()
 
-            self.app.push_screen(
-                ConfirmScreen(
-                    f"Drop the {len(self.draft.changed_slots())} change(s) of {self.program_id}? Nothing was sent."
-                ),
-                answer,
-            )
-            return
-        self.app.pop_screen()
+            self.app.push_screen(ConfirmScreen(editing.leave_question(self.state)), answer)
+        else:
+            self.app.pop_screen()
 
     # -- sending -----------------------------------------------------------------------
     def action_send(self) -> None:
@@ -647,40 +481,41 @@ class ProgramEditorScreen(PupitreScreen):
             if self.editing is not None:
                 return
         now = self.now()
-        self.program_id = self.next_program_id()  # a declaration may have been made meanwhile
+        self._renumber()  # a declaration may have been made meanwhile
         self._run_check()
         profile = self.profile()
         payload = declaration_payload(
-            profile, edited=self.changes_that_count(), base_label=self.draft.base_label, now=now
+            profile,
+            edited=self.state.changes_that_count(self.first_adjustable(), self.reference),
+            base_label=self.draft.base_label,
+            now=now,
         )
         from pupitre.tui.dialogs.program_confirm import ProgramConfirmScreen
 
         def queued(item_id: int) -> None:
-            self.sent = Sent(item_id, profile.hmsProfileId)
+            self.state = editing.mark_sent(self.state, item_id, profile.hmsProfileId)
             self.notify(f"{profile.hmsProfileId} saved in the outbox (#{item_id}) and being sent.", timeout=5)
-            self._close_input()
+            self._show_table()
 
         submit_after_confirmation(
             self,
             PROVIDER,
             DECLARE_ACTION,
             payload,
-            ProgramConfirmScreen(profile, self.draft, summary_text(self.check)),
+            ProgramConfirmScreen(profile, self.draft, render.summary_text(self.check)),
             queued,
         )
 
     def action_new_version(self) -> None:
         """After sending: the next version, starting from what was sent. GRTgaz's programs
         are read again first (the sent one may have changed the rebuilt program)."""
-        if self.sent is None:
-            self.notify("Send this program first (s), or Esc to leave it.", severity="warning")
+        try:
+            self.state = editing.new_version(self.state)
+        except Refused as refusal:
+            self.notify(refusal.message, severity="warning")
             return
-        self.sent_ids.add(self.sent.program_id)
-        label = f"v{version_of(self.sent.program_id)}"
-        self.draft = Draft(self.site_id, self.gas_day, tuple(self.values()), label)
-        self.sent = None
-        self.program_id = self.next_program_id()
-        self._close_input()
+        self._renumber()
+        self._show_table()
         self.run_worker(self._reload_programs(), group="editor-programs", exclusive=True, exit_on_error=False)
 
     async def _reload_programs(self) -> None:
@@ -694,168 +529,17 @@ class ProgramEditorScreen(PupitreScreen):
             )
             return
         if self.sent is None and self.is_mounted:
-            self.program_id = self.next_program_id()
+            self._renumber()
             self.redraw()
 
     def action_export(self) -> None:
         from pupitre.tui.dialogs.email_export import export_for_email
 
-        reason = ""
-        if self.sent is None and self.check is not None and self.check.outcome is rules.Outcome.REJECTED:
-            self.notify(
-                escape(
-                    "Not exported: GRTgaz would reject this program too — "
-                    + "; ".join(f"{i.code} {i.explanation}" for i in self.check.issues)
-                ),
-                title="Not exported",
-                severity="error",
-                timeout=15,
-            )
+        check = self.check
+        if self.sent is None and check is not None and check.outcome is rules.Outcome.REJECTED:
+            self.notify(escape(render.rejected_words(check)), title="Not exported", severity="error", timeout=15)
             return
+        reason = ""
         if self.sent is not None:
-            item = self.papp.runtime.outbox.item(self.sent.item_id)
-            if item is not None and item.status in ("pending", "failed"):
-                reason = (
-                    f"#{item.id} is {'still waiting for' if item.status == 'pending' else 'refused by'} "
-                    "the API. It stays in the outbox: if GRTgaz records the mailed program first, "
-                    "it is not sent again (same id, same values)."
-                )
+            reason = render.export_reason(self.papp.runtime.outbox.item(self.sent.item_id))
         export_for_email(self, profile=self.profile(), reason=reason)
-
-
-# -- rendering of the pre-check (pure helpers) --------------------------------------------
-
-SHORT_CODES = {
-    rules.HMS_PROFILE_NOT_RESPECT_Q0_DELAY: "Q→Q- red",
-    rules.HMS_PROFILE_NOT_RESPECT_QMAX_DELAY: "Q→Q+ red",
-    rules.HMS_PROFILE_NOT_RESPECT_FLEXIBILITY_TOLERANCE: "allowance",
-    rules.HMS_PROFILE_NOT_RESPECT_GRAY_INDICATOR: "GREY",
-    rules.EXEEDED_QMIN_QMAX: "Qmin/Qmax",
-    rules.BAD_QUANTITIES: "missing",
-}
-
-
-def timing_words(gas_day: dt.date, now: dt.datetime) -> str:
-    """Which §3 regime a program sent now falls under."""
-    limit = rules.auto_accept_before(gas_day)
-    if now < limit:
-        return f"no feasibility control before {limit:%d/%m %H:%M} (§3.1)"
-    return "feasibility checked (§3.2)"
-
-
-def status_word(status: IndicatorStatus) -> str:
-    return f"{GLYPHS[status]}{WORDS[status]}"
-
-
-def view_text(view: Any) -> str:
-    """``Q→Q+ ✗RED`` and, when a change is announced, ``→✓green 11:15`` (§3.2.2.1)."""
-    text = f"{FLEX_SHORT[view.flex]} {status_word(view.applicable)}"
-    if view.next is not None and view.next_at is not None:
-        text += f"→{status_word(view.next)} {view.next_at:%H:%M}"
-    return text
-
-
-def indicators_line(check: Any) -> Text:
-    """The three indicators as a program sent now would be checked against them."""
-    text = Text()
-    if not check.indicators_known:
-        return text.append("indicators not read yet: taken as RED", style="bold")
-    for index, flex in enumerate(Flex):
-        view = check.indicators[flex]
-        if index:
-            text.append(" · ")
-        style = "" if view.applicable is IndicatorStatus.GREEN else "bold reverse"
-        text.append(view_text(view), style=style)
-    return text
-
-
-def row_cells(
-    slot: int, value: float, reference: float, writable: bool, editing: bool, changed: bool, hour: Any
-) -> list[Text]:
-    """The six cells of one editor row (see ``ProgramEditorScreen._rows``)."""
-    style = "" if writable else "dim"
-    new = Text(
-        format_quantity(value) + ("✎" if editing else ""),
-        justify="right",
-        style="bold reverse" if editing else ("bold" if changed else style),
-    )
-    diff = value - reference
-    delta = Text(
-        "" if diff == 0 else ("+" if diff > 0 else "−") + format_quantity(abs(diff)),
-        style="bold" if diff else "",
-        justify="right",
-    )
-    return [
-        Text(f"{' ' if writable else '·'}{slot_label(slot)}", style=style),
-        Text(format_quantity(reference), style=style, justify="right"),
-        new,
-        delta,
-        verdict_text(hour),
-        indicator_text(hour),
-    ]
-
-
-def verdict_text(hour: Any) -> Text:
-    """One hour's pre-check verdict: ``✓ ok``, ``✗ Q→Q- red``, ``· past``."""
-    if hour is None:
-        return Text("")
-    if not hour.ok:
-        return Text(f"✗ {SHORT_CODES.get(hour.code, hour.code or 'fails')}", style="bold reverse")
-    if not hour.exists:
-        return Text("· added §13.2", style="dim")
-    if not hour.adjustable:
-        return Text("· past", style="dim")
-    if not hour.in_window and hour.rule != rules.RULE_AUTO:
-        return Text("✓ >H+5", style="dim")
-    return Text("✓ ok")
-
-
-def indicator_text(hour: Any) -> Text:
-    """The indicator(s) applying to one hour (§3.2.2: Q→Q- down, Q→Q+ and partial up)."""
-    if hour is None or not hour.indicators:
-        return Text("—" if hour is not None and hour.adjustable else "", style="dim")
-    text = Text()
-    for index, view in enumerate(hour.indicators):
-        if index:
-            text.append(" ")
-        text.append(view_text(view), style="" if view.applicable is IndicatorStatus.GREEN else "bold")
-    return text
-
-
-def hour_text(hour: Any, slot: int) -> Text:
-    """The highlighted hour: verdict, reason, code and the document's section."""
-    text = Text(f"{slot_label(slot)} ", style="bold")
-    text.append("✓ " if hour.ok else "✗ ", style="" if hour.ok else "bold reverse")
-    text.append(hour.reason)
-    if hour.code:
-        text.append(f" — {hour.code}", style="bold")
-    if hour.rule:
-        text.append(f" ({hour.rule})", style="dim")
-    return text
-
-
-def summary_text(check: Any) -> Text:
-    """The pre-check's prediction, with the codes GRTgaz would answer (§13.6 / §13.3)."""
-    text = Text()
-    if check is None:
-        return text
-    outcome = check.outcome
-    if outcome is rules.Outcome.ACCEPTED:
-        text.append("Pre-check ✓ would be ACCEPTED", style="bold")
-        if not check.indicators_known:
-            text.append(" — indicators unknown, taken as red", style="bold")
-        partial = check.feasibility.partial
-        if partial is not None:
-            text.append(f" · partial allowance left {format_quantity(partial.remaining)} kWh")
-        return text
-    if outcome is rules.Outcome.REJECTED:
-        text.append("Pre-check ✗ would be REJECTED (400, nothing taken):", style="bold reverse")
-        reasons = check.issues
-    else:
-        text.append("Pre-check ✗ would be REFUSED:", style="bold reverse")
-        reasons = check.comments
-    for index, item in enumerate(reasons):
-        text.append(";" if index else "")
-        text.append(f" {item.code}", style="bold")
-        text.append(f" {item.explanation}" + (f" ({item.section})" if item.section else ""))
-    return text

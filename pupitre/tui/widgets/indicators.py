@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Callable
-
 from rich.style import Style
 from rich.text import Text
 from textual.app import App
 from textual.color import Color, ColorParseError
 
 from pupitre.providers.grtgaz.models import IndicatorStatus
+from pupitre.tui.formats import GLYPHS, WORDS, ByStatus
+
+__all__ = ["GLYPHS", "WORDS", "status_label", "status_style", "status_text"]
 
 
-class _ByStatus(dict[IndicatorStatus, str]):
-    """A per-status table whose colour the document does not list (``PURPLE``) reads
-    ``unknown(status)``: ``? unknown (PURPLE)`` on that one row."""
-
-    def __init__(self, known: dict[IndicatorStatus, str], unknown: Callable[[IndicatorStatus], str]) -> None:
-        super().__init__(known)
-        self.unknown = unknown
-
-    def __missing__(self, status: IndicatorStatus) -> str:
-        return self.unknown(status)
-
-
-GLYPHS = _ByStatus({IndicatorStatus.GREEN: "✓", IndicatorStatus.RED: "✗", IndicatorStatus.GREY: "▒"}, lambda s: "?")
-WORDS = _ByStatus(
-    {IndicatorStatus.GREEN: "green", IndicatorStatus.RED: "RED", IndicatorStatus.GREY: "GREY"}, lambda s: s.word
-)
-THEME_COLOURS = _ByStatus(
+THEME_COLOURS = ByStatus(
     {IndicatorStatus.GREEN: "success", IndicatorStatus.RED: "error", IndicatorStatus.GREY: "foreground-muted"},
     lambda s: "warning",
 )

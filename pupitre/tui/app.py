@@ -102,18 +102,12 @@ class PupitreApp(App[None]):
         notes = self.runtime.environment_notes()
         if notes:
             self.call_after_refresh(self._environment_notes, notes)
-        # after the first paint from the store: the first reads build the HTTP client and the
-        # simulators (imports of httpx and every simulator), which must not hold that paint back
-        self.call_after_refresh(self._start_work)
-        self.set_interval(self.clock_tick, self._tick)
-        if self.runtime.sandboxed != set(self.runtime.providers):  # secrets matter
-            self.run_worker(self._probe_keyring, thread=True, exit_on_error=False)
-
-    def _start_work(self) -> None:
-        """The feeds' first reads, the outbox and the runners' follow-ups."""
         self.feeds.start()
         self.outbox.kick()  # what a crash or a network cut left pending
         self.runners.start()  # what a restart left to follow
+        self.set_interval(self.clock_tick, self._tick)
+        if self.runtime.sandboxed != set(self.runtime.providers):  # secrets matter
+            self.run_worker(self._probe_keyring, thread=True, exit_on_error=False)
 
     def _tick(self) -> None:
         crash_hook("tui")

@@ -18,6 +18,7 @@ import math
 import statistics
 import time
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -60,13 +61,17 @@ def trace(points: int, label: str, *, seed: int = 0, start: dt.datetime = START)
     return Trace.of(rules.LoadCurve(step, out), label)
 
 
-def cpu_ms(fn: object) -> float:
+def cpu_ms(fn: Callable[[], object]) -> float:
+    """CPU milliseconds of ``fn()`` (the machine's load weighs less on it than on wall time)."""
     started = time.process_time()
-    fn()  # type: ignore[operator]  # a callable, typed loosely for the lambdas below
+    fn()
     return (time.process_time() - started) * 1000
 
 
-async def _screen_figures(tmp_path: Path, primary: Trace, others: list[Trace], name: str, keys: list[tuple[str, ...]]):
+async def _screen_figures(
+    tmp_path: Path, primary: Trace, others: list[Trace], name: str, keys: list[tuple[str, ...]]
+) -> None:
+    """The first draw on the screen, then each key sequence's last key, timed to the plot redrawn."""
     runtime = build_runtime(
         Settings(),
         sandbox=True,
@@ -76,7 +81,7 @@ async def _screen_figures(tmp_path: Path, primary: Trace, others: list[Trace], n
         secrets=SecretStore(credentials_file=tmp_path / "c", env={}),
     )
     app = PupitreApp(runtime)
-    app.feeds.start = lambda: None  # type: ignore[method-assign]  # no fetch: measure the plot only
+    app.feeds.start = lambda: None  # no fetch: measure the plot only
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         started = time.perf_counter()

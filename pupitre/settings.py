@@ -282,7 +282,15 @@ class GrdfOmegaSettings(Section):
     scope: str = Field("suivi_demande", description="OAuth2 scope (§1.4)")
     code_cdgf: str = Field("", description="the supplier's CDG-F code (query parameter code_cdgf)")
     user_login: str = Field("", description="the operator's login sent as x-user-login (name or e-mail)")
-    refresh_seconds: float = Field(900, gt=0, description="how often the whole watch-list is re-read")
+    refresh_seconds: float = Field(
+        60,
+        gt=0,
+        description="how often each request not in a final status is re-read (a round longer than that, "
+        "at the quota's pace, is followed by the next one at once)",
+    )
+    final_reread_hours: float = Field(
+        24, gt=0, description="how often a request in a final status (réalisée, annulée…) is re-read"
+    )
     per_second: float = Field(1, gt=0, le=1, description="quota: calls per second per supplier (§1.3)")
     quota_margin: float = Field(
         0.1,

@@ -30,6 +30,8 @@ async def test_changed_and_unreadable_requests_need_attention(tmp_path):
     )
     sim = runtime.simulators["grdf_omega"]
     numbers = sim.numbers()[:2]
+    for numero in numbers:  # active: re-read at every check (a final one is re-read rarely)
+        sim.set_status(numero, "ENCOURS", at=runtime.clock.now() - dt.timedelta(days=30))
     store.watch_add("grdf_omega", numbers, runtime.clock.now())
 
     first = await run_checks(runtime)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import math
 import threading
 from dataclasses import dataclass
@@ -40,6 +41,11 @@ class Trace:
     @classmethod
     def of(cls, curve: rules.LoadCurve, label: str) -> "Trace":
         return cls(label, curve, [p.start.timestamp() for p in curve.points], [p.watts for p in curve.points])
+
+    @functools.cached_property
+    def blocks(self) -> rules.Blocks:
+        """Min/max per block of the values (built on the first wide draw, then kept)."""
+        return rules.Blocks.of(self.values)
 
     @property
     def step_seconds(self) -> float:
@@ -259,7 +265,9 @@ class CurveView:
         drawn: list[tuple[list[list[tuple[float, float]]], list[float], str, str]] = []
         for trace, shift, marker, colour in series:
             lo, hi = self.visible(trace, shift)
-            buckets = rules.downsample_values(trace.ts, trace.values, lo, hi, self.columns)
+            wide = hi - lo > 4 * rules.BLOCK * self.columns  # blocks pay off past a few per column
+            blocks = trace.blocks if wide else None
+            buckets = rules.downsample_values(trace.ts, trace.values, lo, hi, self.columns, blocks)
             segments: list[list[tuple[float, float]]] = [[]]
             gaps: list[float] = []
             for t, low, high in buckets:

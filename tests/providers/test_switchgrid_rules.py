@@ -369,6 +369,23 @@ def test_downsample_keeps_a_single_point_peak_and_gap(buckets: int, where: int) 
     assert min(lo for _, lo, _ in out if lo is not None) == 1000
 
 
+@pytest.mark.parametrize("buckets", [1, 3, 50, 112])
+@pytest.mark.parametrize(("lo", "hi"), [(0, 100_000), (77, 99_991), (1_000, 40_000), (143, 289)])
+def test_downsample_by_blocks_is_the_same_as_point_by_point(buckets: int, lo: int, hi: int) -> None:
+    """A wide column read from its whole blocks (ten years at "all") gives exactly what reading
+    every point gives: each min, max, gap and its time."""
+    values: list[float | None] = [float((i * 7919) % 10_007) for i in range(100_000)]
+    for i in range(0, 100_000, 997):  # single-point gaps, and whole blocks of gaps
+        values[i] = None
+    values[144 * 200 : 144 * 203] = [None] * 432
+    values[54_321] = 1e9  # a single-point peak
+    ts = [float(i * 600) for i in range(100_000)]
+    blocks = rules.Blocks.of(values)
+    assert rules.downsample_values(ts, values, lo, hi, buckets, blocks) == rules.downsample_values(
+        ts, values, lo, hi, buckets
+    )
+
+
 def test_downsample_small_and_empty() -> None:
     points = _series(5)
     assert rules.downsample(points, 10) == [(p.start, p.watts, p.watts) for p in points]

@@ -130,7 +130,8 @@ async def _no_color_requests(pilot) -> None:
     await pilot.press("4", "r")
     await refreshed(pilot, app, 2)
     app.runtime.simulators[PROVIDER].set_status(numbers[1], "ANNUL", "Annulée")  # ● changed
-    app.runtime.faults.add(f"/fournisseur/demande/v1/demandes/{numbers[3]}/*", "status", count=1, status=500)  # ⚠
+    # ⚠ on a request re-read by the round (numbers[3] is Réalisée for weeks: re-read only daily)
+    app.runtime.faults.add(f"/fournisseur/demande/v1/demandes/{numbers[2]}/*", "status", count=1, status=500)
     await pilot.press("r")
     await refreshed(pilot, app, 3)
     app.clear_notifications()

@@ -478,9 +478,7 @@ class AdictSession:
 
     @property
     def client_id(self) -> str:
-        from pupitre.providers.grdf_adict.sandbox import SANDBOX_CLIENT_ID
-
-        return SANDBOX_CLIENT_ID if self.sandboxed else self.settings.client_id
+        return rules.SANDBOX_CLIENT_ID if self.sandboxed else self.settings.client_id
 
     @property
     def quota(self) -> "QuotaLimiter":
@@ -503,11 +501,10 @@ class AdictSession:
         """Built on first use; the token (4 h) is reused until it nears expiry."""
         if self._client is None:
             from pupitre.providers.grdf_adict.client import AdictClient, adict_auth
-            from pupitre.providers.grdf_adict.sandbox import SANDBOX_CLIENT_SECRET
 
             http = self.ctx.client()
             if self.sandboxed:
-                base, token_url, secret = SANDBOX_BASE_URL, SANDBOX_TOKEN_URL, SANDBOX_CLIENT_SECRET
+                base, token_url, secret = SANDBOX_BASE_URL, SANDBOX_TOKEN_URL, rules.SANDBOX_CLIENT_SECRET
             else:
                 base, token_url = self.settings.base_url, self.settings.token_url
                 secret = self.ctx.connect_real(PROVIDER, TITLE, self.settings, SECRET) or ""

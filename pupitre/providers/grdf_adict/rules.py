@@ -48,6 +48,11 @@ PROVIDER = "GRDF ADICT"
 
 # -- errors ----------------------------------------------------------------------------------------
 
+#: The simulator's client, shared by the simulator and the wiring (``feeds.py`` names the
+#: quota's credential with it without importing the simulator: ``pupitre check --max-age``).
+SANDBOX_CLIENT_ID = "adict-sandbox-pupitre"
+SANDBOX_CLIENT_SECRET = "sbx-adict-sandbox-secret-not-a-real-one"  # a sandbox value, not a real credential
+
 
 class FunctionalError(ApiError):
     """GRDF refused the call functionally (``statut_restitution`` or a status line with a

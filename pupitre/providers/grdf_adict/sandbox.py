@@ -59,12 +59,12 @@ from pupitre.providers.core.sandbox import ASGIApp, Receive, Scope, Send, Simula
 from pupitre.providers.core.sandbox_oauth import ClientRegistration, token_route
 from pupitre.providers.grdf_adict import models as m
 from pupitre.providers.grdf_adict import rules
+from pupitre.providers.grdf_adict.rules import SANDBOX_CLIENT_ID as SANDBOX_CLIENT_ID
+from pupitre.providers.grdf_adict.rules import SANDBOX_CLIENT_SECRET as SANDBOX_CLIENT_SECRET
 
 API_PREFIX = "/adict/v2"
 TOKEN_PATH = "/oauth2/token"
 TOKEN_LIFETIME = dt.timedelta(hours=4)
-SANDBOX_CLIENT_ID = "adict-sandbox-pupitre"
-SANDBOX_CLIENT_SECRET = "sbx-adict-sandbox-secret-not-a-real-one"
 OK = {"code_statut_traitement": m.OK_CODE, "message_retour_traitement": "L'opération s'est déroulée avec succès."}
 NONE_FOUND = {"code_statut_traitement": m.OK_CODE, "message_retour_traitement": "Aucun droit d’accès trouvé."}
 THIRD_PARTY = "PUPITRE ENERGIE"

@@ -1,9 +1,13 @@
 """GRDF OMEGA wiring: settings → OKTA auth, the quota-shared client, the watch-list feed.
 
-The whole watch-list is re-read at the pace of the supplier's quota (1 call/s, §1.3):
-every call of this supplier's credential goes through one shared limiter, so no
-refresh, however triggered, can exceed it. A request that fails keeps its last good
-data and shows its error; the others go on.
+The watch-list is read in rounds at the pace of the supplier's quota (1 call/s, §1.3): every
+call of this supplier's credential goes through one shared limiter, so no refresh, however
+triggered, can exceed it. A round (:meth:`OmegaSession.plan`) reads every request not in a
+final status (or that reached it recently), never-read ones first, then those awaiting an appointment or whose status
+changed recently, then the others, and last the requests in a final status whose rare re-read
+(``final_reread_hours``) is due. When each request was last read is in the store (the feed's
+snapshot), so a restart or another process keeps the schedule. A request that fails keeps
+its last good data and shows its error; the others go on.
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pupitre.providers.core.checks import Finding
+from pupitre.providers.core.clock import PARIS
 from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.environments import Environment, real
 from pupitre.providers.core.errors import ApiError
-from pupitre.providers.core.feeds import Change, Feed, Partial, fixed_interval
+from pupitre.providers.core.feeds import Change, Feed, Partial
 from pupitre.providers.grdf_omega import rules
 from pupitre.providers.grdf_omega.models import Demande
 from pupitre.settings import GrdfOmegaSettings
@@ -66,6 +71,33 @@ class Tracked:
     error_short: str | None = None  # "HTTP 500", "network", "bad payload"… for a table cell
 
 
+#: The shortest wait between two rounds (a round longer than ``refresh_seconds`` is followed at once).
+MIN_ROUND_GAP = 1.0
+#: The finals due take at most this share of a round with active requests (the oldest read
+#: first; the others in the next rounds): 100 active + 2 finals last 113 s at 0.9 call/s (a
+#: change seen within 2 minutes), and 900 finals are still all re-read within 14 hours.
+FINAL_SHARE = 0.02
+#: … and at least this many (the finals due of a short watch-list are read soon).
+FINAL_MIN = 2
+#: Reading order of a round: never read, then awaiting an appointment or changed recently,
+#: then the other active requests, then the final ones due for their rare re-read.
+NEVER_READ, FIRST, ACTIVE, FINAL_DUE = range(4)
+
+
+@dataclass(frozen=True)
+class Round:
+    """What one read of the watch-list covers: ``numbers`` in reading order."""
+
+    numbers: list[str]
+    active: int
+    final_due: int
+    watched: int
+
+    def describe(self) -> str:
+        """``round: 100 active + 12 final due, 1,000 watched`` (the progress line's words)."""
+        return f"round: {self.active:,} active + {self.final_due:,} final due, {self.watched:,} watched"
+
+
 @dataclass
 class Progress:
     """A refresh under way; ``results`` fills in as each request is read (shown at once)."""
@@ -74,6 +106,8 @@ class Progress:
     total: int = 0
     started: float = 0.0
     results: dict[str, "Tracked"] = field(default_factory=dict)
+    #: what the round covers (:meth:`Round.describe`)
+    covers: str = ""
 
     @property
     def running(self) -> bool:
@@ -95,6 +129,8 @@ class OmegaSession:
     _client: "OmegaClient | None" = field(default=None, init=False)
     #: the last read: (previous data, the requests it reads, what it has read so far)
     _last: tuple[dict[str, "Tracked"], list[str], dict[str, "Tracked"]] | None = field(default=None, init=False)
+    #: when this process's last round started (clock time): the next one is due from it
+    _round_started: dt.datetime | None = field(default=None, init=False)
 
     @property
     def code_cdgf(self) -> str:
@@ -162,15 +198,58 @@ class OmegaSession:
         except Exception:
             return {}
 
+    def plan(self, previous: dict[str, Tracked], max_age: float | None = None) -> Round:
+        """The next round: every request not in a final status (with ``max_age``: those not
+        read within ``max_age`` seconds) and the final ones not read within
+        ``final_reread_hours`` (a final status reached within :data:`rules.RECENT_CHANGE_DAYS` is
+        read as an active one; at most :data:`FINAL_SHARE` of the active ones, or
+        :data:`FINAL_MIN`), in the order
+        :data:`NEVER_READ` < :data:`FIRST` (awaiting an appointment, or status changed within
+        :data:`rules.RECENT_CHANGE_DAYS`) < :data:`ACTIVE` < :data:`FINAL_DUE`, the oldest read
+        first within each."""
+        now = self.ctx.clock.now()
+        today = now.astimezone(PARIS).date()
+        final_age = dt.timedelta(hours=self.settings.final_reread_hours)
+        fresh_age = dt.timedelta(seconds=max_age) if max_age is not None else None
+        watched = self.watched()
+        ranked: list[tuple[int, dt.datetime, str]] = []
+        for numero in watched:
+            tracked = previous.get(numero)
+            read_at, demande = _read_at(tracked), tracked.demande if tracked is not None else None
+            recent = demande is not None and rules.changed_recently(demande, today)
+            if demande is not None and rules.is_final(demande) and not recent:
+                if now - read_at < final_age or (fresh_age is not None and now - read_at < fresh_age):
+                    continue
+                rank = FINAL_DUE
+            elif fresh_age is not None and now - read_at < fresh_age:
+                continue
+            elif demande is None:
+                rank = NEVER_READ
+            elif recent or rules.awaiting_appointment(demande):
+                rank = FIRST
+            else:
+                rank = ACTIVE
+            ranked.append((rank, read_at, numero))
+        ranked.sort(key=lambda r: (r[0], r[1]))
+        active = sum(1 for rank, _, _ in ranked if rank != FINAL_DUE)
+        # the finals due wait their turn behind the active ones: at most FINAL_SHARE of a round
+        cap = max(FINAL_MIN, int(active * FINAL_SHARE)) if active else len(ranked)
+        numbers = [numero for _, _, numero in ranked[: active + cap]]
+        return Round(numbers, active, len(numbers) - active, len(watched))
+
     def to_read(self, previous: dict[str, Tracked], max_age: float | None) -> list[str]:
-        """The watched requests to read: all (``max_age`` ``None``), else those not read within
-        ``max_age`` seconds; never-read ones first, then the oldest reads."""
-        numbers = self.watched()
-        if max_age is not None:
-            oldest = self.ctx.clock.now() - dt.timedelta(seconds=max_age)
-            numbers = [n for n in numbers if n not in previous or _read_at(previous[n]) < oldest]
-        numbers.sort(key=lambda n: (n in previous and previous[n].demande is not None, _read_at(previous.get(n))))
-        return numbers
+        """The watched requests the next round reads, in order (:meth:`plan`)."""
+        return self.plan(previous, max_age).numbers
+
+    def interval(self, now: dt.datetime) -> float:
+        """Seconds to the next round: ``refresh_seconds`` from the last round's start, at least
+        :data:`MIN_ROUND_GAP` (a round longer than ``refresh_seconds`` is followed at once: the
+        quota is used fully while there is work)."""
+        every = self.settings.refresh_seconds
+        if self._round_started is None:
+            return every
+        elapsed = (now - self._round_started).total_seconds()
+        return min(every, max(MIN_ROUND_GAP, every - elapsed))
 
     def pace(self, max_age: float | None) -> float:
         """Seconds the quota makes a read of ``to_read(…, max_age)`` last (``pupitre check``)."""
@@ -187,18 +266,20 @@ class OmegaSession:
         return Partial(merged, sum(1 for n in numbers if n in result), len(numbers))
 
     async def refresh(self, max_age: float | None = None) -> dict[str, Tracked]:
-        """Read every watched request (with ``max_age``: those not read within it; the others
-        keep their last good data), never-read ones first, at the quota's pace. A request that
+        """Read one round (:meth:`plan`; with ``max_age``: only what was not read within it) at
+        the quota's pace; the requests not due keep their last good data and read time. A request that
         fails keeps its last good data and read time, and its failure is logged with its cause.
         When every read failed, the refresh failed: :class:`ApiError` (the feed keeps its data
         and its age), the rows with their errors in :attr:`failed_run`."""
         previous = self.previous()
-        numbers = self.to_read(previous, max_age)
-        self.progress = Progress(0, len(numbers), time.monotonic())
+        plan = self.plan(previous, max_age)
+        numbers = plan.numbers
+        self._round_started = self.ctx.clock.now()
+        self.progress = Progress(0, len(numbers), time.monotonic(), covers=plan.describe())
         result = self.progress.results
         self._last = (previous, numbers, result)
-        if max_age is not None:
-            result.update({n: t for n, t in previous.items() if n not in numbers})
+        reading = set(numbers)
+        result.update({n: t for n, t in previous.items() if n not in reading})  # not due: kept as read
         failures: list[ApiError] = []
         try:
             for numero in numbers:
@@ -309,7 +390,7 @@ def connect(settings: GrdfOmegaSettings, ctx: ProviderContext, *, sandboxed: boo
         session.refresh,
         dump,
         load,
-        fixed_interval(settings.refresh_seconds),
+        session.interval,
         status_changes,
         pace=session.pace,
         fetch_older=session.refresh,

@@ -312,3 +312,43 @@ def status_change(old: Demande | None, new: Demande) -> StatusChange | None:
         new.statut_externe_demande.libelle,
         new.date_dernier_changement_statut_externe,
     )
+
+
+# -- how often a watched request is re-read ----------------------------------------------------
+# The document lists no external statuses: its example shows « En attente RDV » (ATTRDV) only.
+# A final status is recognised by its code (the sandbox's) or by its label's word, accents and
+# case aside: a request réalisée, traitée, annulée, rejetée, refusée, clôturée or abandonnée
+# does not move any more, and is re-read rarely (``[grdf_omega] final_reread_hours``).
+FINAL_CODES = frozenset({"REAL", "TRAITEE", "ANNUL", "REJET", "REFUS", "CLOS", "ABAND"})
+FINAL_WORDS = ("realisee", "traitee", "annulee", "rejetee", "refusee", "cloturee", "abandonnee", "terminee")
+#: Statuses awaiting an appointment: read first (an appointment is what the supplier acts on).
+APPOINTMENT_CODES = frozenset({"ATTRDV"})
+APPOINTMENT_WORDS = ("attente rdv", "attente de rdv", "attente rendez-vous", "attente de rendez-vous")
+#: A status changed within this many days is "recent": read first (a final one too: a request
+#: just réalisée or annulée may still be corrected, and the operator follows it).
+RECENT_CHANGE_DAYS = 14
+
+
+def _plain(text: str | None) -> str:
+    """``text`` without accents, case-folded, spaces collapsed."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return _normalise("".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
+def is_final(demande: Demande) -> bool:
+    """Whether ``demande``'s external status is final (:data:`FINAL_CODES`, :data:`FINAL_WORDS`)."""
+    status = demande.statut_externe_demande
+    label = _plain(status.libelle)
+    return _status_key(demande) in FINAL_CODES or any(label.startswith(word) for word in FINAL_WORDS)
+
+
+def awaiting_appointment(demande: Demande) -> bool:
+    """Whether ``demande`` waits for an appointment (``ATTRDV``, « En attente RDV »)."""
+    label = _plain(demande.statut_externe_demande.libelle)
+    return _status_key(demande) in APPOINTMENT_CODES or any(word in label for word in APPOINTMENT_WORDS)
+
+
+def changed_recently(demande: Demande, today: dt.date) -> bool:
+    """Whether the external status changed within :data:`RECENT_CHANGE_DAYS` of ``today``."""
+    changed = demande.date_dernier_changement_statut_externe
+    return changed is not None and (today - changed).days <= RECENT_CHANGE_DAYS

@@ -150,7 +150,8 @@ class RequestsScreen(PupitreScreen):
             line.update(
                 Text(
                     f"Reading {progress.done}/{progress.total} · ETA {eta:.0f} s "
-                    f"(quota {self.papp.runtime.settings.grdf_omega.per_second:g} call/s)",
+                    f"(quota {self.papp.runtime.settings.grdf_omega.per_second:g} call/s)"
+                    + (f" · {progress.covers}" if progress.covers else ""),
                     style="bold",
                 )
             )

@@ -64,7 +64,7 @@ def _runtime(args: argparse.Namespace, settings: Any = None) -> Any:
             clock = ManualClock(dt.datetime.fromisoformat(args.clock), running=True)
         except ValueError:
             raise ConfigError(f"--clock wants a Paris time like 2026-11-18T15:50, not {args.clock!r}") from None
-    return build_runtime(settings, sandbox=args.sandbox, clock=clock)
+    return build_runtime(settings, sandbox=args.sandbox, clock=clock, training_day=True)
 
 
 def has_terminal() -> bool:

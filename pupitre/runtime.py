@@ -180,6 +180,8 @@ class Runtime:
             }
             self._simulators = {name: app.simulator for name, app in apps.items()}
             self.ctx.simulators.update(self._simulators)
+            if self.ctx.training_day:
+                self._seed_sandbox()
             mounts = {
                 f"all://{PROVIDERS[name].SANDBOX_HOST}": SandboxTransport(app, self.ctx.sandbox_read_timeout)
                 for name, app in apps.items()
@@ -192,6 +194,14 @@ class Runtime:
                 request_log=self.request_log,
             )
         return self._http
+
+    def _seed_sandbox(self) -> None:
+        """A store's first use of the sandbox (no row of a provider there yet): each simulated
+        provider's ``sandbox_seed`` fills what the operator follows (watch-lists, orders)."""
+        for name, simulator in self._simulators.items():
+            seed = getattr(PROVIDERS[name], "sandbox_seed", None)
+            if seed is not None and not self.store.has_rows(name, SANDBOX_ENVIRONMENT.id):
+                seed(simulator, self.ctx)
 
     @property
     def simulators(self) -> dict[str, Any]:
@@ -244,8 +254,10 @@ def build_runtime(
     data_dir: Path | None = None,
     retry: RetryPolicy | None = None,
     sandbox_read_timeout: float = 10.0,
+    training_day: bool = False,
 ) -> Runtime:
-    """Everything wired from the settings; ``sandbox`` forces every provider onto its simulator."""
+    """Everything wired from the settings; ``sandbox`` forces every provider onto its simulator;
+    ``training_day``: the sandbox as a user starts it (:attr:`ProviderContext.training_day`)."""
     settings = settings if settings is not None else config.load_settings()
     data_dir = data_dir if data_dir is not None else config.data_dir()
     owns_store = store is None
@@ -268,6 +280,7 @@ def build_runtime(
         http_factory=_client_not_ready,  # the Runtime sets its own, which builds the client on first use
         retry=retry or RetryPolicy(),
         sandbox_read_timeout=sandbox_read_timeout,
+        training_day=training_day,
     )
     force = sandbox or settings.app.sandbox
     sandboxed = set(PROVIDERS) if force else {name for name in PROVIDERS if not declared(name, settings, ctx.secrets)}

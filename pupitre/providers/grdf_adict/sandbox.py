@@ -25,6 +25,8 @@ injected clock and applied whenever a right is read:
   refuse (→ ``Refusée``) before; :meth:`AdictSimulator.holder_answers` makes them answer;
 - some active rights become ``Obsolète`` (the holder moved out) or ``Révoquée`` (by the
   holder) on a planned day;
+- awaited proofs of the park are due in the future (within 5 working days for some),
+  unless ``overdue_proofs`` puts some past their deadline;
 - proof campaigns (:meth:`AdictSimulator.start_proof_campaign`): ``Preuve en attente`` with
   ``date_limite_transmission_preuve`` 20 working days ahead; proofs sent → ``Preuve à
   vérifier``, 2 days later ``Preuve en cours de vérification``, 5 days later ``Preuve
@@ -321,8 +323,12 @@ class AdictSimulator(Simulator):
         per_day: int | None = None,
         chunk_rows: int = 100,
         monotonic: Callable[[], float] = time.monotonic,
+        overdue_proofs: bool = False,
     ) -> None:
         self.clock = clock
+        #: Whether some rights' proofs are already past their deadline at the epoch (a
+        #: scenario, tests); by default every awaited proof is due in the future.
+        self.overdue_proofs = overdue_proofs
         self.plan = plan
         self.seed = seed
         self.chunk_rows = chunk_rows
@@ -554,8 +560,10 @@ class AdictSimulator(Simulator):
             elif k >= 5:
                 if k in (5, 11):  # due within 5 working days
                     proof, qdeadline = m.PROOF_PENDING, _q(self._working(soon))
-                elif k == 6:  # overdue
+                elif k == 6 and self.overdue_proofs:  # overdue
                     proof, qdeadline = m.PROOF_PENDING, qdates[span - soon - (h >> 27) % 6]
+                elif k == 6:  # due next week or the one after
+                    proof, qdeadline = m.PROOF_PENDING, _q(self._working(6 + soon + (h >> 27) % 6))
                 elif k == 7:
                     proof, qdeadline = m.PROOF_PENDING, _q(self._working(6 + (h >> 27) % 14))
                 elif k == 8:

@@ -55,6 +55,14 @@ def sandbox_app(settings: GrdfOmegaSettings, ctx: ProviderContext) -> SimulatorA
     ).app
 
 
+def sandbox_seed(simulator: Any, ctx: ProviderContext) -> None:
+    """A store's first use of the sandbox on a training day: watch requests that move."""
+    now = ctx.clock.now()
+    added = ctx.store.watch_add(PROVIDER, simulator.training_watch_list(), now)
+    if added:
+        ctx.store.audit(PROVIDER, "watch add", "ok", now, "sandbox training day: " + ", ".join(added))
+
+
 @dataclass
 class Tracked:
     """One watched request: its last good data, and the error of its last read, if any."""

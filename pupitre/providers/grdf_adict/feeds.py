@@ -28,6 +28,7 @@ from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.environments import Environment, real
 from pupitre.providers.core.errors import ApiError, PayloadError
 from pupitre.providers.core.feeds import Change, Feed, Severity, fixed_interval
+from pupitre.providers.core.secrets import env_var
 from pupitre.providers.core.text import clean_column, clean_strings, clean_text, unknown_word
 from pupitre.providers.grdf_adict import models as m
 from pupitre.providers.grdf_adict import rules
@@ -95,6 +96,17 @@ def sandbox_app(settings: GrdfAdictSettings, ctx: ProviderContext) -> SimulatorA
     return AdictSimulator(
         ctx.clock, ctx.faults, park_size=settings.sandbox_park_size, per_second=per_second, per_day=per_day
     ).app
+
+
+def serve_settings(simulator: Any) -> dict[str, Any]:
+    """For ``pupitre sandbox serve``: the client id the served simulator registers."""
+    return {"client_id": next(iter(simulator.clients))}
+
+
+def serve_notes(simulator: Any) -> list[str]:
+    """For ``pupitre sandbox serve``: the client secret of this sandbox (not a real one)."""
+    registration = next(iter(simulator.clients.values()))
+    return ["client secret of this sandbox:", f"  export {env_var(PROVIDER, SECRET)}={registration.secret}"]
 
 
 # -- the copy of the rights, as columns -------------------------------------------------------------

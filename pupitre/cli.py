@@ -10,6 +10,7 @@ pupitre secrets set|delete|where  secrets (keyring or user-only credentials file
 pupitre store check|backup [PATH]  the local store's integrity; a consistent copy
 pupitre store migrate             upgrade the store's schema (the team's PostgreSQL database)
 pupitre sandbox serve             serve the simulators on loopback
+pupitre sandbox reset             start the simulated world of this data dir afresh
 pupitre outbox [release|drop]     held and pending actions of every environment
 pupitre audit [--since] [--provider] [--outcome] [--json|--csv]
                                   the audit log, with each line's environment and who
@@ -150,6 +151,19 @@ def cmd_sandbox_serve(args: argparse.Namespace) -> int:
     return serve(host=args.host, port=args.port, faults=args.fault or [])
 
 
+def cmd_sandbox_reset(args: argparse.Namespace) -> int:
+    """``pupitre sandbox reset``: the simulated world of this data dir starts afresh."""
+    from pupitre.providers.core import config
+    from pupitre.providers.core.sandbox_world import reset, world_path
+
+    data_dir = config.data_dir()
+    if reset(data_dir):
+        print(f"pupitre: the sandbox world in {world_path(data_dir)} starts afresh")
+    else:
+        print(f"pupitre: no sandbox world yet in {data_dir} (nothing to reset)")
+    return 0
+
+
 def version_text() -> str:
     """``pupitre --version``: pupitre's version with Python's and Textual's (read from the
     installed metadata: Textual itself is not imported)."""
@@ -247,6 +261,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="inject a fault, e.g. '/sfm/v1/sites/*=status:503x3' (repeatable)",
     )
     serve.set_defaults(handler=cmd_sandbox_serve)
+    reset = sandbox_sub.add_parser(
+        "reset", help="start the simulated world of this data dir afresh (what every sandbox process shares)"
+    )
+    reset.set_defaults(handler=cmd_sandbox_reset)
     return parser
 
 

@@ -82,6 +82,7 @@ class Runtime:
         self.store.bind_operator(f"{self.operator}@{socket.gethostname()}")
         self._http: httpx.AsyncClient | None = None
         self._simulators: dict[str, Any] = {}
+        self._world: Any = None  # the shared simulated world (a training day's sandbox)
         self.request_log: RequestLog | None = None
         ctx.http_factory = lambda: self.http
         #: provider -> the environment its rows belong to; the store reads and writes only these
@@ -178,6 +179,11 @@ class Runtime:
                 for name in PROVIDERS
                 if name in self.sandboxed
             }
+            if self.ctx.training_day and apps:  # one simulated world per data dir, for every process
+                from pupitre.providers.core.sandbox_world import World, shared, world_path
+
+                self._world = World(world_path(self.ctx.data_dir))
+                apps = {name: shared(app, name, self._world) for name, app in apps.items()}
             self._simulators = {name: app.simulator for name, app in apps.items()}
             self.ctx.simulators.update(self._simulators)
             if self.ctx.training_day:
@@ -235,6 +241,8 @@ class Runtime:
             await asyncio.to_thread(self._pruning.join)  # one short transaction at most
         if self._http is not None:
             await self._http.aclose()
+        if self._world is not None:
+            self._world.close()
         if self.owns_store:
             self.store.close()
 

@@ -240,6 +240,7 @@ class EdfOaSimulator(Simulator):
 
     #: Free text in this API's answers: where the ``hostile`` fault switch writes escape sequences.
     TEXT_FIELDS = frozenset(("label", "message", "field", "user_id"))
+    WORLD_FIELDS = ("_orders", "_logs", "first_day", "issuer.tokens")
 
     error_body = staticmethod(error_body)
 

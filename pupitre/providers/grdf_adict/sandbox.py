@@ -311,6 +311,19 @@ class AdictSimulator(Simulator):
         )
     )
     error_body = staticmethod(adict_error)
+    WORLD_FIELDS = (
+        "park_size",
+        "epoch",
+        "touched",
+        "removed",
+        "declared",
+        "events",
+        "proofs",
+        "proof_verdicts",
+        "stream_failures",
+        "unknown_pces",
+        "issuer.tokens",
+    )
 
     def __init__(
         self,
@@ -366,6 +379,11 @@ class AdictSimulator(Simulator):
         self.removed: set[int] = set()
         self.declared: dict[str, dict[str, Any]] = {}
         self.events: dict[str, list[Event]] = {}
+        self.world_loaded()
+
+    def world_loaded(self) -> None:
+        """The caches derived from the seed and the epoch (after :meth:`set_park_size`, or
+        once another process's park was loaded: :mod:`~pupitre.providers.core.sandbox_world`)."""
         self._id_prefix = f"{_mix(-1, self.seed) & 0xFFFFFFFF:08x}"
         self._fixed_cache: dict[tuple[str, int], str] = {}
         self._holder_cache: dict[tuple[int, bool, int], tuple[str, int, list[Event]]] = {}

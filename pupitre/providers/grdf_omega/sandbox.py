@@ -317,6 +317,7 @@ class OmegaSimulator(Simulator):
     )
 
     error_body = staticmethod(error_body)
+    WORLD_FIELDS = ("_demandes", "fresh", "issuer.tokens")
 
     def __init__(
         self,

@@ -261,6 +261,7 @@ class GrtgazSimulator(Simulator):
     TEXT_FIELDS = frozenset(("siteLabel", "meshLabel", "hmsSiteLabel", "comment", "Message", "message"))
 
     error_body = staticmethod(error_body)
+    WORLD_FIELDS = ("programs", "_profiles", "_seeded", "_scripted", "_shortages", "issuer.tokens")
 
     def __init__(
         self,

@@ -166,6 +166,7 @@ class SwitchgridSimulator(Simulator):
         )
     )
     error_body = staticmethod(error_body)
+    WORLD_FIELDS = ("contracts", "asks", "orders", "requests", "odd_statuses", "training_order", "_rng")
 
     def __init__(
         self,

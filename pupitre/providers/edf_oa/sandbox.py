@@ -30,7 +30,9 @@ Routes, base path ``/api/v1`` (§4-§9), all answering the §3.3 envelope
 Account visibility (one account per simulator, ``account_type``): a producer sees
 all its contracts and ``manager_id``; a manager only its contracts and neither id;
 an admin everything and both ids (RG_COR_0020/0040/0050, RG_ACK_5010/5020/5030,
-RG_CON_0010, RG_REP_ACK_0040, RG_REP_CUR_0040).
+RG_CON_0010, RG_REP_ACK_0040, RG_REP_CUR_0040) — except on ``GET /contracts``, where
+§6.1.4 makes both ids mandatory for every account (``manager_id`` is left out only for
+a contract its producer manages itself).
 
 With ``training_day`` every order curtails (BOA0001 at least).
 
@@ -637,7 +639,10 @@ class EdfOaSimulator(Simulator):
                 id=c.id,
                 created_at=c.created_at,
                 updated_at=c.updated_at,
-                **self._ids(c),
+                # §6.1.4: both ids are mandatory (card. 1) for every account type, with no visibility
+                # rule (§6.1.5); a contract its producer manages itself has no manager to name.
+                producer_id=c.producer_id,
+                manager_id=c.manager_id,
                 plant_id=c.plant_id,
                 status=c.status,
             )

@@ -38,9 +38,12 @@ from pupitre.providers.switchgrid import feeds as switchgrid
 from pupitre.settings import Settings
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     import httpx
 
     from pupitre.providers.core.http import RequestLog
+    from pupitre.providers.core.scenarios import Scenario, ScenarioPlayer
 
 log = logging.getLogger("pupitre.runtime")
 
@@ -83,6 +86,8 @@ class Runtime:
         self._http: httpx.AsyncClient | None = None
         self._simulators: dict[str, Any] = {}
         self._world: Any = None  # the shared simulated world (a training day's sandbox)
+        #: the training scenario played on the simulators (:meth:`play`), if any
+        self.player: ScenarioPlayer | None = None
         self.request_log: RequestLog | None = None
         ctx.http_factory = lambda: self.http
         #: provider -> the environment its rows belong to; the store reads and writes only these
@@ -179,6 +184,9 @@ class Runtime:
                 for name in PROVIDERS
                 if name in self.sandboxed
             }
+            if self.player is not None:  # its events are applied before the simulators answer
+                self.player.simulators.update({name: app.simulator for name, app in apps.items()})
+                apps = {name: self.player.mount(app) for name, app in apps.items()}
             if self.ctx.training_day and apps:  # one simulated world per data dir, for every process
                 from pupitre.providers.core.sandbox_world import World, shared, world_path
 
@@ -200,6 +208,15 @@ class Runtime:
                 request_log=self.request_log,
             )
         return self._http
+
+    def play(self, scenario: "Scenario", start: "dt.datetime") -> "ScenarioPlayer":
+        """Play ``scenario`` from ``start`` on this runtime's simulators (before they are built)."""
+        from pupitre.providers.core.scenarios import ScenarioPlayer
+
+        if self._http is not None:
+            raise RuntimeError("a scenario is set before the simulators are built")
+        self.player = ScenarioPlayer(scenario, self.clock, start, self.faults)
+        return self.player
 
     def _seed_sandbox(self) -> None:
         """A store's first use of the sandbox (no row of a provider there yet): each simulated

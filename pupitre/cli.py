@@ -193,7 +193,10 @@ def cmd_sandbox_reset(args: argparse.Namespace) -> int:
 
     data_dir = config.data_dir()
     if reset(data_dir):
-        print(f"pupitre: the sandbox world in {world_path(data_dir)} starts afresh")
+        print(
+            f"pupitre: the sandbox world in {world_path(data_dir)} starts afresh "
+            "(for the sandbox processes started from now: restart the running ones)"
+        )
     else:
         print(f"pupitre: no sandbox world yet in {data_dir} (nothing to reset)")
     return 0

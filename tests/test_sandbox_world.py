@@ -61,3 +61,46 @@ def test_a_simulator_state_round_trips_and_the_file_is_private(tmp_path: Path) -
     World(path).close()
     assert path.stat().st_mode & 0o077 == 0 and path.parent.stat().st_mode & 0o077 == 0
     assert reset(tmp_path)
+
+
+async def test_two_processes_worlds_see_and_keep_each_others_writes(tmp_path: Path) -> None:
+    """Two runtimes' simulators (as two processes hold them) on one world file: asks made on
+    either, interleaved, are all there for both, with distinct ids (the id stream is shared)."""
+    import httpx
+
+    from pupitre.providers.core.sandbox import SandboxTransport
+    from pupitre.providers.core.sandbox_world import shared
+    from pupitre.providers.switchgrid.sandbox import SANDBOX_TOKEN, TEST_ENV_HEADER
+
+    clock = ManualClock(dt.datetime(2026, 12, 7, 9, 0, tzinfo=PARIS))
+    worlds = [World(world_path(tmp_path)), World(world_path(tmp_path))]
+    sims = [SwitchgridSimulator(clock, training_day=True) for _ in worlds]
+    headers = {"authorization": f"Bearer {SANDBOX_TOKEN}", TEST_ENV_HEADER: "true"}
+    clients = [
+        httpx.AsyncClient(
+            transport=SandboxTransport(shared(sim.app, "switchgrid", world)), base_url="http://sg", headers=headers
+        )
+        for sim, world in zip(sims, worlds, strict=True)
+    ]
+    try:
+        contract = sims[0].contracts[2].id
+        made = []
+        for i in range(4):
+            body = {
+                "electricityContracts": [contract],
+                "signer": {"firstName": "Jean", "lastName": "Dupont"},
+                "consentDuration": "1 year",
+            }
+            answer = await clients[i % 2].post("/enedis/v2/ask", json=body)
+            assert answer.status_code == 200, answer.text
+            made.append(answer.json()["id"])
+        assert len(set(made)) == 4
+        for client in clients:
+            listed = (await client.get("/enedis/v2/ask", params={"limit": 100})).json()["items"]
+            assert set(made) <= {a["id"] for a in listed}
+            assert len(listed) == 5  # and the training day's signed ask, once
+    finally:
+        for client in clients:
+            await client.aclose()
+        for world in worlds:
+            world.close()

@@ -8,7 +8,8 @@ but ``GET``/``HEAD``) runs inside the world's write transaction (``BEGIN IMMEDIA
 in a thread so the event loop keeps running), so two processes never lose each other's
 actions; a read that materialised something (a seeded program, a report event) writes it
 back only when nobody wrote in between. The state survives restarts;
-``pupitre sandbox reset`` (:func:`reset`) starts the world afresh.
+``pupitre sandbox reset`` (:func:`reset`) starts the world afresh (for the processes started
+after it: a running one carries its own state into the new world).
 
 The state is what each simulator names in :attr:`Simulator.WORLD_FIELDS`, pickled: the file
 lives in the user's own data dir (``sandbox/``, mode 0700), as the sandbox keys do, and
@@ -44,23 +45,33 @@ class World:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not path.exists():
             path.touch(mode=0o600)
-        self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS world (provider TEXT PRIMARY KEY, version INTEGER, state BLOB)")
-        self._thread_lock = threading.Lock()  # one statement at a time on the shared connection
+        # Two connections: reads (WAL: never wait for a writer, see what is committed) on the
+        # event loop; the write transaction, which may wait for another process, in threads.
+        self._writer = self._connect()
+        self._writer.execute("PRAGMA journal_mode=WAL")
+        self._writer.execute(
+            "CREATE TABLE IF NOT EXISTS world (provider TEXT PRIMARY KEY, version INTEGER, state BLOB)"
+        )
+        self._reader = self._connect()
+        self._thread_lock = threading.Lock()  # one statement at a time on the writing connection
         #: one write transaction at a time in this process (others wait here, not in SQLite)
         self.writing = asyncio.Lock()
 
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
+
     def _run(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._thread_lock:
-            return self._db.execute(sql, params).fetchall()
+            return self._writer.execute(sql, params).fetchall()
 
     def version(self, provider: str) -> int:
+        """The provider's version as the write transaction sees it."""
         rows = self._run("SELECT version FROM world WHERE provider = ?", (provider,))
         return int(rows[0][0]) if rows else 0
 
     def load(self, provider: str) -> tuple[int, bytes | None]:
-        rows = self._run("SELECT version, state FROM world WHERE provider = ?", (provider,))
+        """The provider's committed state and version (``(0, None)``: none yet)."""
+        rows = self._reader.execute("SELECT version, state FROM world WHERE provider = ?", (provider,)).fetchall()
         return (int(rows[0][0]), bytes(rows[0][1])) if rows else (0, None)
 
     def begin(self) -> None:
@@ -93,7 +104,8 @@ class World:
             self.commit()
 
     def close(self) -> None:
-        self._db.close()
+        self._reader.close()
+        self._writer.close()
 
 
 def reset(data_dir: Path) -> bool:
@@ -154,10 +166,13 @@ class WorldMiddleware:
         """Load the world's state when newer than the one held; ``False`` when it has none."""
         version, state = self.world.load(self.provider)
         if state is None:
+            self.seen = 0  # a world not written yet, or reset: this process's state may start it
             return False
         if version != self.seen:
             load_state(self.simulator, state)
-            self.seen, self.state = version, state
+            # as this process writes it (a set's order may differ between processes): only a
+            # real change after a request is written back
+            self.seen, self.state = version, dump_state(self.simulator)
         return True
 
     def _put(self, state: bytes) -> bool:

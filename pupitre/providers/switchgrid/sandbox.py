@@ -231,7 +231,12 @@ class SwitchgridSimulator(Simulator):
         now = self.clock.now()
         yesterday = dt.datetime.combine(now.date() - dt.timedelta(days=1), dt.time(9, 40), tzinfo=PARIS)
         signed = [self.contracts[1], self.contracts[4]]  # both have the load-curve service
-        body = {"electricityContracts": [c.id for c in signed], "consentDuration": "P1Y"}
+        body = {
+            "electricityContracts": [c.id for c in signed],
+            "signer": {"firstName": "Marie", "lastName": "DUPONT"},
+            "consentCollectionMedium": {"service": "WEB_HOSTED"},
+            "consentDuration": "1 year",
+        }
         ask = SimAsk(ident(), yesterday, body, signed, {c.prm: ident() for c in signed})
         ask.accepted_at = add(yesterday, dt.timedelta(minutes=25))
         self.asks[ask.id] = ask

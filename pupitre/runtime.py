@@ -190,8 +190,14 @@ class Runtime:
             if self.ctx.training_day and apps:  # one simulated world per data dir, for every process
                 from pupitre.providers.core.sandbox_world import World, shared, world_path
 
-                self._world = World(world_path(self.ctx.data_dir))
-                apps = {name: shared(app, name, self._world) for name, app in apps.items()}
+                try:
+                    self._world = World(world_path(self.ctx.data_dir))
+                except (OSError, sqlite3.Error) as error:  # a read-only data dir: this process's own world
+                    log.warning(
+                        "the shared sandbox world cannot be opened (%s): simulators of this process only", error
+                    )
+                else:
+                    apps = {name: shared(app, name, self._world) for name, app in apps.items()}
             self._simulators = {name: app.simulator for name, app in apps.items()}
             self.ctx.simulators.update(self._simulators)
             if self.ctx.training_day:

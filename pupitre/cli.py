@@ -10,6 +10,8 @@ pupitre secrets set|delete|where  secrets (keyring or user-only credentials file
 pupitre store check|backup [PATH]  the local store's integrity; a consistent copy
 pupitre store migrate             upgrade the store's schema (the team's PostgreSQL database)
 pupitre sandbox serve             serve the simulators on loopback
+pupitre sandbox reset             start the simulated world of this data dir afresh
+pupitre sandbox scenarios         the training scenarios (pupitre --sandbox --scenario NAME [--speed N])
 pupitre outbox [release|drop]     held and pending actions of every environment
 pupitre audit [--since] [--provider] [--outcome] [--json|--csv]
                                   the audit log, with each line's environment and who
@@ -51,20 +53,32 @@ class _Parser(argparse.ArgumentParser):
 def _runtime(args: argparse.Namespace, settings: Any = None) -> Any:
     from pupitre.runtime import build_runtime
 
-    clock = None
-    if getattr(args, "clock", None):
+    clock = scenario = start = None
+    chosen, speed = getattr(args, "scenario", None), getattr(args, "speed", None)
+    if getattr(args, "clock", None) or chosen or speed:
         import datetime as dt
 
-        from pupitre.providers.core.clock import ManualClock
+        from pupitre.providers.core.clock import PARIS, ManualClock
         from pupitre.providers.core.errors import ConfigError
 
         if not args.sandbox:
-            raise ConfigError("--clock only works with --sandbox: real APIs live in real time")
-        try:
-            clock = ManualClock(dt.datetime.fromisoformat(args.clock), running=True)
-        except ValueError:
-            raise ConfigError(f"--clock wants a Paris time like 2026-11-18T15:50, not {args.clock!r}") from None
-    return build_runtime(settings, sandbox=args.sandbox, clock=clock)
+            raise ConfigError("--clock, --scenario and --speed only work with --sandbox: real APIs live in real time")
+        start = dt.datetime.now(PARIS)
+        if getattr(args, "clock", None):
+            try:
+                start = dt.datetime.fromisoformat(args.clock)
+            except ValueError:
+                raise ConfigError(f"--clock wants a Paris time like 2026-11-18T15:50, not {args.clock!r}") from None
+        if chosen:
+            from pupitre.providers.core.scenarios import load
+
+            scenario = load(chosen)
+            start = scenario.start_at(start)
+        clock = ManualClock(start, running=True, speed=speed or 1.0)
+    runtime = build_runtime(settings, sandbox=args.sandbox, clock=clock, training_day=True)
+    if scenario is not None and start is not None:
+        runtime.play(scenario, start)
+    return runtime
 
 
 def has_terminal() -> bool:
@@ -130,6 +144,17 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _speed(text: str) -> float:
+    """A clock speed > 0 (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a speed: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"the speed must be > 0, not {text!r}")
+    return value
+
+
 def cmd_agent(args: argparse.Namespace) -> int:
     from pupitre import agent
 
@@ -148,6 +173,33 @@ def cmd_sandbox_serve(args: argparse.Namespace) -> int:
     from pupitre.sandbox_server import serve
 
     return serve(host=args.host, port=args.port, faults=args.fault or [])
+
+
+def cmd_sandbox_scenarios(args: argparse.Namespace) -> int:
+    """``pupitre sandbox scenarios``: the shipped training scenarios, one line each."""
+    from pupitre.providers.core.scenarios import shipped
+
+    known = shipped()
+    width = max(len(name) for name in known)
+    for name, scenario in known.items():
+        print(f"{name:<{width}}  {scenario.title}: {scenario.summary}")
+    return 0
+
+
+def cmd_sandbox_reset(args: argparse.Namespace) -> int:
+    """``pupitre sandbox reset``: the simulated world of this data dir starts afresh."""
+    from pupitre.providers.core import config
+    from pupitre.providers.core.sandbox_world import reset, world_path
+
+    data_dir = config.data_dir()
+    if reset(data_dir):
+        print(
+            f"pupitre: the sandbox world in {world_path(data_dir)} starts afresh "
+            "(for the sandbox processes started from now: restart the running ones)"
+        )
+    else:
+        print(f"pupitre: no sandbox world yet in {data_dir} (nothing to reset)")
+    return 0
 
 
 def version_text() -> str:
@@ -187,6 +239,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--clock",
         metavar="YYYY-MM-DDTHH:MM",
         help="with --sandbox: start the simulated day at this Paris time (demos, training)",
+    )
+    parser.add_argument(
+        "--scenario",
+        metavar="NAME",
+        help="with --sandbox: play a training scenario (`pupitre sandbox scenarios`; or a .toml file)",
+    )
+    parser.add_argument(
+        "--speed",
+        type=_speed,
+        metavar="N",
+        help="with --sandbox: run the simulated clock N times faster",
     )
     parser.add_argument(
         "--screen",
@@ -247,6 +310,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="inject a fault, e.g. '/sfm/v1/sites/*=status:503x3' (repeatable)",
     )
     serve.set_defaults(handler=cmd_sandbox_serve)
+    reset = sandbox_sub.add_parser(
+        "reset", help="start the simulated world of this data dir afresh (what every sandbox process shares)"
+    )
+    reset.set_defaults(handler=cmd_sandbox_reset)
+    scenarios = sandbox_sub.add_parser(
+        "scenarios", help="list the training scenarios (pupitre --sandbox --scenario NAME)"
+    )
+    scenarios.set_defaults(handler=cmd_sandbox_scenarios)
     return parser
 
 

@@ -38,9 +38,12 @@ from pupitre.providers.switchgrid import feeds as switchgrid
 from pupitre.settings import Settings
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     import httpx
 
     from pupitre.providers.core.http import RequestLog
+    from pupitre.providers.core.scenarios import Scenario, ScenarioPlayer
 
 log = logging.getLogger("pupitre.runtime")
 
@@ -82,6 +85,9 @@ class Runtime:
         self.store.bind_operator(f"{self.operator}@{socket.gethostname()}")
         self._http: httpx.AsyncClient | None = None
         self._simulators: dict[str, Any] = {}
+        self._world: Any = None  # the shared simulated world (a training day's sandbox)
+        #: the training scenario played on the simulators (:meth:`play`), if any
+        self.player: ScenarioPlayer | None = None
         self.request_log: RequestLog | None = None
         ctx.http_factory = lambda: self.http
         #: provider -> the environment its rows belong to; the store reads and writes only these
@@ -178,8 +184,24 @@ class Runtime:
                 for name in PROVIDERS
                 if name in self.sandboxed
             }
+            if self.player is not None:  # its events are applied before the simulators answer
+                self.player.simulators.update({name: app.simulator for name, app in apps.items()})
+                apps = {name: self.player.mount(app) for name, app in apps.items()}
+            if self.ctx.training_day and apps:  # one simulated world per data dir, for every process
+                from pupitre.providers.core.sandbox_world import World, shared, world_path
+
+                try:
+                    self._world = World(world_path(self.ctx.data_dir))
+                except (OSError, sqlite3.Error) as error:  # a read-only data dir: this process's own world
+                    log.warning(
+                        "the shared sandbox world cannot be opened (%s): simulators of this process only", error
+                    )
+                else:
+                    apps = {name: shared(app, name, self._world) for name, app in apps.items()}
             self._simulators = {name: app.simulator for name, app in apps.items()}
             self.ctx.simulators.update(self._simulators)
+            if self.ctx.training_day:
+                self._seed_sandbox()
             mounts = {
                 f"all://{PROVIDERS[name].SANDBOX_HOST}": SandboxTransport(app, self.ctx.sandbox_read_timeout)
                 for name, app in apps.items()
@@ -192,6 +214,23 @@ class Runtime:
                 request_log=self.request_log,
             )
         return self._http
+
+    def play(self, scenario: "Scenario", start: "dt.datetime") -> "ScenarioPlayer":
+        """Play ``scenario`` from ``start`` on this runtime's simulators (before they are built)."""
+        from pupitre.providers.core.scenarios import ScenarioPlayer
+
+        if self._http is not None:
+            raise RuntimeError("a scenario is set before the simulators are built")
+        self.player = ScenarioPlayer(scenario, self.clock, start, self.faults)
+        return self.player
+
+    def _seed_sandbox(self) -> None:
+        """A store's first use of the sandbox (no row of a provider there yet): each simulated
+        provider's ``sandbox_seed`` fills what the operator follows (watch-lists, orders)."""
+        for name, simulator in self._simulators.items():
+            seed = getattr(PROVIDERS[name], "sandbox_seed", None)
+            if seed is not None and not self.store.has_rows(name, SANDBOX_ENVIRONMENT.id):
+                seed(simulator, self.ctx)
 
     @property
     def simulators(self) -> dict[str, Any]:
@@ -225,6 +264,8 @@ class Runtime:
             await asyncio.to_thread(self._pruning.join)  # one short transaction at most
         if self._http is not None:
             await self._http.aclose()
+        if self._world is not None:
+            self._world.close()
         if self.owns_store:
             self.store.close()
 
@@ -244,8 +285,10 @@ def build_runtime(
     data_dir: Path | None = None,
     retry: RetryPolicy | None = None,
     sandbox_read_timeout: float = 10.0,
+    training_day: bool = False,
 ) -> Runtime:
-    """Everything wired from the settings; ``sandbox`` forces every provider onto its simulator."""
+    """Everything wired from the settings; ``sandbox`` forces every provider onto its simulator;
+    ``training_day``: the sandbox as a user starts it (:attr:`ProviderContext.training_day`)."""
     settings = settings if settings is not None else config.load_settings()
     data_dir = data_dir if data_dir is not None else config.data_dir()
     owns_store = store is None
@@ -268,6 +311,7 @@ def build_runtime(
         http_factory=_client_not_ready,  # the Runtime sets its own, which builds the client on first use
         retry=retry or RetryPolicy(),
         sandbox_read_timeout=sandbox_read_timeout,
+        training_day=training_day,
     )
     force = sandbox or settings.app.sandbox
     sandboxed = set(PROVIDERS) if force else {name for name in PROVIDERS if not declared(name, settings, ctx.secrets)}

@@ -186,6 +186,9 @@ def settings_snippet(served: Served, data_dir: Path) -> list[str]:
         "private_key": sandbox_dir / f"{served.provider}.key.pem",
         **getattr(served.module, "SERVE_SETTINGS", {}),  # what the simulator expects (e.g. a test header)
     }
+    serve_settings = getattr(served.module, "serve_settings", None)
+    if serve_settings is not None:  # what this simulator was built with (supplier code, login, client id)
+        values.update(serve_settings(served.simulator))
     lines = [f"[{served.provider}]"]
     for key, value in values.items():
         if value is None or (known and key not in known):
@@ -228,11 +231,13 @@ def build_sandbox(
     data_dir: Path | None = None,
     clock: Clock | None = None,
     log: bool = False,
+    training_day: bool = False,
 ) -> SandboxServer:
     """Bind one loopback socket per provider and build its uvicorn server.
 
     ``port`` 0 gives every provider a free port. ``log`` turns on uvicorn's console
-    logging (the access log of ``pupitre sandbox serve``). Raises :class:`ServeError`
+    logging (the access log of ``pupitre sandbox serve``); ``training_day``: the simulators'
+    data of a training day (:attr:`ProviderContext.training_day`). Raises :class:`ServeError`
     for a non-loopback host, a bad fault spec or a port that cannot be bound.
     """
     from pupitre.runtime import PROVIDERS
@@ -252,6 +257,7 @@ def build_sandbox(
         data_dir=data_dir,
         faults=plan,
         http_factory=_no_client,
+        training_day=training_day,
     )
     from pupitre.settings import Settings
 
@@ -294,7 +300,7 @@ def serve(host: str, port: int, faults: list[str], *, out: TextIO | None = None)
     try:
         if not 0 < port < 65536:
             raise ServeError(f"bad --port {port}: use 1-65535")
-        sandbox = build_sandbox(host, port, faults, log=True)
+        sandbox = build_sandbox(host, port, faults, log=True, training_day=True)
     except ServeError as exc:
         print(f"pupitre sandbox serve: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -26,7 +26,6 @@ import pytest
 
 from pupitre import sandbox_server
 from pupitre.providers.core.clock import gas_day_hours, gas_day_of
-from pupitre.providers.core.config import toml_value
 from pupitre.providers.core.feeds import record_result
 from pupitre.providers.core.secrets import SecretStore, env_var
 from pupitre.providers.core.store import Store
@@ -34,7 +33,7 @@ from pupitre.providers.edf_oa import feeds as edf_oa
 from pupitre.providers.grdf_adict import actions as adict
 from pupitre.providers.grdf_adict import feeds as adict_feeds
 from pupitre.providers.grdf_adict import models as adict_models
-from pupitre.providers.grdf_adict.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
+from pupitre.providers.grdf_adict.sandbox import SANDBOX_CLIENT_SECRET
 from pupitre.providers.grtgaz import feeds as grtgaz
 from pupitre.providers.grtgaz import rules as grtgaz_rules
 from pupitre.providers.switchgrid import actions as switchgrid
@@ -219,8 +218,8 @@ def _settings(served: SandboxServer) -> str:
     lines = []
     for provider in ("edf_oa", "grtgaz", "grdf_adict", "switchgrid"):
         lines += sandbox_server.settings_snippet(served[provider], served.data_dir)
-        if provider == "grdf_adict":  # its sandbox client, and a quota that keeps the test short
-            lines += [f"client_id = {toml_value(SANDBOX_CLIENT_ID)}", "per_second = 10"]
+        if provider == "grdf_adict":  # a quota that keeps the test short (the snippet has its client)
+            lines += ["per_second = 10"]
     return "\n".join(lines) + "\n"
 
 

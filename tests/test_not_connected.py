@@ -87,10 +87,11 @@ def test_check_reports_a_declared_provider_without_its_secret_as_not_connected(t
     for as_json in (True, False):
         args = [sys.executable, "-m", "pupitre", "check", *(["--json"] if as_json else [])]
         result = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120, check=False)
-        assert result.returncode == 2, result.stderr
+        # UNKNOWN: its data are unavailable (the simulated others, on a training day, need attention only)
+        assert result.returncode == 3, result.stderr
         if as_json:
             report = json.loads(result.stdout)
-            assert report["status"] == "critical" and "grdf_omega" not in report["sandbox"]
+            assert report["status"] == "unknown" and "grdf_omega" not in report["sandbox"]
             omega = [f for f in report["findings"] if f["provider"] == "GRDF OMEGA"]
             assert omega and "GRDF OMEGA not connected: no client_secret found" in omega[0]["message"]
             assert report["feeds"]["grdf_omega.requests"]["ok"] is False

@@ -228,13 +228,19 @@ async def test_RG_CON_0010_contracts_per_account(client: EdfOaClient, sim: EdfOa
     plants = [c.plant_id for c in contracts]
     assert all(re.fullmatch(r"\d{14}", p) or re.fullmatch(r"\d\dW[0-9A-Z-]{12}[0-9A-Z]", p) for p in plants)
     assert any(len(p) == 16 for p in plants) and any(len(p) == 14 for p in plants)
+    # §6.1.4: producer_id and manager_id are mandatory on /contracts, whatever the account.
+    assert {c.producer_id for c in contracts} == {"PROD-0042"}
     as_account(sim, "manager")
     assert [(c.id, c.producer_id, c.manager_id) for c in await client.contracts()] == [
-        ("BOA0003", None, None),
-        ("BOA0004", None, None),
+        ("BOA0003", "PROD-0042", "MGR-0101"),
+        ("BOA0004", "PROD-0042", "MGR-0101"),
     ]
     as_account(sim, "admin")
-    assert {c.producer_id for c in await client.contracts()} == {"PROD-0042"}
+    assert {(c.producer_id, c.manager_id) for c in await client.contracts()} == {
+        ("PROD-0042", None),
+        ("PROD-0042", "MGR-0101"),
+        ("PROD-0042", "MGR-0102"),
+    }
 
 
 def test_plant_eic_codes_have_a_valid_check_character() -> None:

@@ -237,7 +237,19 @@ async def test_big_park_is_lazy_and_streams_in_chunks_of_many_lines(clock: Manua
     assert json.loads(rest[-1]) == OK and not adict_sim.touched
 
 
-def test_default_park_covers_every_case(adict_sim: AdictSimulator) -> None:
+def test_default_park_awaits_proofs_due_in_the_future_only(adict_sim: AdictSimulator) -> None:
+    today = START.date()
+    deadlines = [
+        dt.date.fromisoformat(r["date_limite_transmission_preuve"])
+        for r in adict_sim.iter_rights()
+        if r["statut_controle_preuve"] == m.PROOF_PENDING
+    ]
+    assert len(deadlines) > 10 and not any(rules.overdue(d, today) for d in deadlines)
+    assert any(rules.due_soon(d, today) for d in deadlines)
+
+
+def test_default_park_covers_every_case(clock: ManualClock, plan: FaultPlan) -> None:
+    adict_sim = AdictSimulator(clock, plan, park_size=300, overdue_proofs=True)
     rights = list(adict_sim.iter_rights())
     assert {r["etat_droit_acces"] for r in rights} == set(m.STATES)
     assert {r["statut_controle_preuve"] for r in rights} == set(m.PROOF_STATUSES) | {None}

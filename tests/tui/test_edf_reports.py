@@ -95,7 +95,7 @@ async def test_contracts_and_tomorrows_report(make_app):
         status = {str(k.value): str(table.get_cell(k, "status")) for k in table.rows}
         assert status["BOA0006"] == "EXPIRED"  # RG_CON_0020
         assert {status[f"BOA000{i}"] for i in range(1, 6)} == {"ACTIVE"}
-        # A producer account sees the manager ids (RG_COR_0040), not the producer id (RG_COR_0050).
+        # A producer account sees the manager ids; its own producer id (§6.1.4) is not a column.
         assert [c.label.plain for c in table.columns.values()] == ["Contract", "Plant", "Status", "Manager"]
         assert str(table.get_cell("BOA0003", "manager")) == "MGR-0101"
 

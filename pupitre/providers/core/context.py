@@ -96,6 +96,10 @@ class ProviderContext:
     http_factory: Callable[[], "httpx.AsyncClient"]
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     sandbox_read_timeout: float = 10.0
+    #: The sandbox as a user starts it (``pupitre --sandbox``, ``check``, ``agent``): the
+    #: simulators' training-day data (a signed ask, an order) and, on a store's first use of
+    #: the sandbox, watch-lists to follow. Off for tests that script their own world.
+    training_day: bool = False
 
     quotas: dict[str, QuotaLimiter] = field(default_factory=dict)
     simulators: dict[str, Any] = field(default_factory=dict)  # filled with the HTTP client

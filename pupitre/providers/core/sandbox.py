@@ -207,6 +207,10 @@ class Simulator:
     #: the ``hostile`` switch appends :data:`HOSTILE_TEXT` to each (to every string beneath
     #: a key naming a block of text).
     TEXT_FIELDS: frozenset[str] = frozenset()
+    #: The attributes (dotted paths allowed) holding what this simulator's users changed or
+    #: were given — shared by every sandbox process of a data dir
+    #: (:mod:`~pupitre.providers.core.sandbox_world`); the rest is rebuilt from the seed.
+    WORLD_FIELDS: tuple[str, ...] = ()
 
     def routes(self) -> list[Any]:
         raise NotImplementedError

@@ -210,6 +210,11 @@ MIGRATIONS: list[str] = [
     ALTER TABLE audit ADD COLUMN operator TEXT NOT NULL DEFAULT '';
     ALTER TABLE outbox ADD COLUMN operator TEXT NOT NULL DEFAULT '';
     """,
+    # 9: when this store first read each feed (of each environment): a finding "since yesterday"
+    # needs a yesterday in this store. NULL: read before this column existed (long enough).
+    """
+    ALTER TABLE snapshots ADD COLUMN first_fetched_at TEXT;
+    """,
 ]
 
 OUTBOX_PENDING = "pending"
@@ -556,11 +561,20 @@ class Store:
     # -- snapshots ---------------------------------------------------------------------
     def save_snapshot(self, feed: str, payload: Any, fetched_at: dt.datetime) -> None:
         self._exec(
-            "INSERT INTO snapshots (env, feed, fetched_at, payload) VALUES (?, ?, ?, ?) "
+            "INSERT INTO snapshots (env, feed, fetched_at, first_fetched_at, payload) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(env, feed) DO UPDATE SET fetched_at=excluded.fetched_at, "
             "payload=excluded.payload",
-            (self.env_of(feed), feed, _iso(fetched_at), _json_bytes(payload)),
+            (self.env_of(feed), feed, _iso(fetched_at), _iso(fetched_at), _json_bytes(payload)),
         )
+
+    def read_before(self, feed: str, moment: dt.datetime) -> bool:
+        """Whether this store (in ``feed``'s environment) first read ``feed`` before ``moment``:
+        what it can say happened "since yesterday" needs a yesterday here. A feed read before
+        the store recorded first reads counts as read long ago."""
+        rows = self._query("SELECT first_fetched_at FROM snapshots WHERE env=? AND feed=?", (self.env_of(feed), feed))
+        if not rows:
+            return False
+        return rows[0][0] is None or _dt(rows[0][0]) < moment
 
     def load_snapshot(self, feed: str) -> Snapshot | None:
         rows = self._query(

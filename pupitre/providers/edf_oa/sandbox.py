@@ -30,7 +30,11 @@ Routes, base path ``/api/v1`` (§4-§9), all answering the §3.3 envelope
 Account visibility (one account per simulator, ``account_type``): a producer sees
 all its contracts and ``manager_id``; a manager only its contracts and neither id;
 an admin everything and both ids (RG_COR_0020/0040/0050, RG_ACK_5010/5020/5030,
-RG_CON_0010, RG_REP_ACK_0040, RG_REP_CUR_0040).
+RG_CON_0010, RG_REP_ACK_0040, RG_REP_CUR_0040) — except on ``GET /contracts``, where
+§6.1.4 makes both ids mandatory for every account (``manager_id`` is left out only for
+a contract its producer manages itself).
+
+With ``training_day`` every order curtails (BOA0001 at least).
 
 Scenarios: ``"default"`` — ~30 past days of acknowledgements (deterministic from
 the seed) and, for tomorrow's order, a manager's PORTAL acknowledgement at 13:40;
@@ -238,6 +242,7 @@ class EdfOaSimulator(Simulator):
 
     #: Free text in this API's answers: where the ``hostile`` fault switch writes escape sequences.
     TEXT_FIELDS = frozenset(("label", "message", "field", "user_id"))
+    WORLD_FIELDS = ("_orders", "_logs", "first_day", "issuer.tokens")
 
     error_body = staticmethod(error_body)
 
@@ -252,6 +257,7 @@ class EdfOaSimulator(Simulator):
         manager_id: str = MANAGERS[0].id,
         scenario: Literal["default", "calm"] = "default",
         history_days: int = 30,
+        training_day: bool = False,
     ) -> None:
         if account_type not in ("producer", "manager", "admin"):
             raise ValueError(f"unknown account type {account_type!r}: producer, manager or admin")
@@ -261,6 +267,8 @@ class EdfOaSimulator(Simulator):
             raise ValueError(f"unknown sandbox manager {manager_id!r}")
         self.clock = clock
         self.plan = plan if plan is not None else FaultPlan()
+        #: Every order curtails (a training day always has something to acknowledge).
+        self.training_day = training_day
         self.account_type: AccountType = account_type
         self.manager_id = manager_id
         self.seed = seed
@@ -336,7 +344,8 @@ class EdfOaSimulator(Simulator):
         order_id = f"OA-{day:%Y%m%d}-{rng.getrandbits(16):04X}"
         step = rng.choice((30, 60))
         spells: list[tuple[int, int]] = []  # minutes after local midnight
-        if rng.random() < 0.75:  # a sunny day with negative midday prices
+        sunny = rng.random() < 0.75  # drawn in every case: the same orders from the same seed
+        if sunny or self.training_day:  # a sunny day with negative midday prices
             start = rng.randrange(10 * 60, 13 * 60 + 1, step)
             end = min(start + rng.choice((120, 180, 240)), 17 * 60)
             spells.append((start, end))
@@ -347,7 +356,7 @@ class EdfOaSimulator(Simulator):
         for contract in self.contracts:
             if contract.status != "ACTIVE":
                 continue  # an expired contract is never in an order
-            curtailed = bool(spells) and rng.random() < 0.75
+            curtailed = bool(spells) and (rng.random() < 0.75 or (self.training_day and contract.id == "BOA0001"))
             shift = rng.choice((0, 0, step))
             per_contract[contract.id] = (
                 [
@@ -630,7 +639,10 @@ class EdfOaSimulator(Simulator):
                 id=c.id,
                 created_at=c.created_at,
                 updated_at=c.updated_at,
-                **self._ids(c),
+                # §6.1.4: both ids are mandatory (card. 1) for every account type, with no visibility
+                # rule (§6.1.5); a contract its producer manages itself has no manager to name.
+                producer_id=c.producer_id,
+                manager_id=c.manager_id,
                 plant_id=c.plant_id,
                 status=c.status,
             )

@@ -23,11 +23,12 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Iterable, Mapping, Sequence
 
 from pupitre.providers.core.checks import Finding, Level
-from pupitre.providers.core.clock import paris
+from pupitre.providers.core.clock import PARIS, paris
 from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.environments import Environment, real
 from pupitre.providers.core.errors import ApiError, PayloadError
 from pupitre.providers.core.feeds import Change, Feed, Severity, fixed_interval
+from pupitre.providers.core.secrets import env_var
 from pupitre.providers.core.text import clean_column, clean_strings, clean_text, unknown_word
 from pupitre.providers.grdf_adict import models as m
 from pupitre.providers.grdf_adict import rules
@@ -95,6 +96,17 @@ def sandbox_app(settings: GrdfAdictSettings, ctx: ProviderContext) -> SimulatorA
     return AdictSimulator(
         ctx.clock, ctx.faults, park_size=settings.sandbox_park_size, per_second=per_second, per_day=per_day
     ).app
+
+
+def serve_settings(simulator: Any) -> dict[str, Any]:
+    """For ``pupitre sandbox serve``: the client id the served simulator registers."""
+    return {"client_id": next(iter(simulator.clients))}
+
+
+def serve_notes(simulator: Any) -> list[str]:
+    """For ``pupitre sandbox serve``: the client secret of this sandbox (not a real one)."""
+    registration = next(iter(simulator.clients.values()))
+    return ["client secret of this sandbox:", f"  export {env_var(PROVIDER, SECRET)}={registration.secret}"]
 
 
 # -- the copy of the rights, as columns -------------------------------------------------------------
@@ -633,7 +645,12 @@ class DeadlineCache:
         return self._cache[deadline]
 
 
-def summarise(table: RightsTable, today: dt.date, recent_ids: AbstractSet[str] = frozenset()) -> RightsSummary:
+def summarise(
+    table: RightsTable, today: dt.date, recent_ids: AbstractSet[str] = frozenset(), *, dated: bool = True
+) -> RightsSummary:
+    """The rights' counts for the findings. Rights lost since yesterday are those ``recent_ids``
+    (seen changing by this store) and, when ``dated`` (the store read the rights before today),
+    those whose change date is yesterday or today."""
     col = table.col
     by_state: dict[str, int] = {}
     for state in col["state"]:
@@ -655,11 +672,19 @@ def summarise(table: RightsTable, today: dt.date, recent_ids: AbstractSet[str] =
     lost = [
         i
         for i, (state, changed, ident) in enumerate(zip(col["state"], col["changed"], col["id"], strict=True))
-        if state in LOST_STATES and ((changed and changed >= since) or ident in recent_ids)
+        if state in LOST_STATES and ((dated and changed and changed >= since) or ident in recent_ids)
     ]
     day = today.isoformat()
     ended = sum(1 for state, end in zip(col["state"], col["end"], strict=True) if is_ended(state, end, day))
     return RightsSummary(len(table), by_state, awaiting, overdue, soon, nearest, lost, ended)
+
+
+def summary_of(ctx: ProviderContext, table: RightsTable, now: dt.datetime) -> RightsSummary:
+    """:func:`summarise` for ``now``: rights lost since yesterday as far as this store can tell
+    (the API's change dates count once the store has a yesterday: it read the rights before today)."""
+    midnight = dt.datetime.combine(paris(now).date(), dt.time(), tzinfo=PARIS)
+    dated = ctx.store.read_before(RIGHTS_FEED, midnight)
+    return summarise(table, paris(now).date(), recent_lost_ids(ctx, now), dated=dated)
 
 
 def recent_lost_ids(ctx: ProviderContext, now: dt.datetime) -> set[str]:
@@ -673,8 +698,7 @@ def findings(ctx: ProviderContext, results: dict[str, Any], now: dt.datetime) ->
     table: RightsTable | None = results.get(RIGHTS_FEED)
     if table is None:
         return []
-    summary = summarise(table, paris(now).date(), recent_lost_ids(ctx, now))  # a right ends on a Paris day
-    return summary_findings(summary, table)
+    return summary_findings(summary_of(ctx, table, now), table)
 
 
 def summary_findings(summary: RightsSummary, table: RightsTable) -> list[Finding]:
@@ -783,7 +807,7 @@ def items(ctx: ProviderContext, results: dict[str, Any], now: dt.datetime) -> li
                 "due_soon": soon,
             }
         )
-    for i in summarise(table, paris(now).date(), recent_lost_ids(ctx, now)).lost_recently:
+    for i in summary_of(ctx, table, now).lost_recently:
         out.append(
             {"key": col["id"][i], "state": col["state"][i], "pce": col["pce"][i], "changed": col["changed"][i] or None}
         )

@@ -25,6 +25,8 @@ injected clock and applied whenever a right is read:
   refuse (→ ``Refusée``) before; :meth:`AdictSimulator.holder_answers` makes them answer;
 - some active rights become ``Obsolète`` (the holder moved out) or ``Révoquée`` (by the
   holder) on a planned day;
+- awaited proofs of the park are due in the future (within 5 working days for some),
+  unless ``overdue_proofs`` puts some past their deadline;
 - proof campaigns (:meth:`AdictSimulator.start_proof_campaign`): ``Preuve en attente`` with
   ``date_limite_transmission_preuve`` 20 working days ahead; proofs sent → ``Preuve à
   vérifier``, 2 days later ``Preuve en cours de vérification``, 5 days later ``Preuve
@@ -309,6 +311,19 @@ class AdictSimulator(Simulator):
         )
     )
     error_body = staticmethod(adict_error)
+    WORLD_FIELDS = (
+        "park_size",
+        "epoch",
+        "touched",
+        "removed",
+        "declared",
+        "events",
+        "proofs",
+        "proof_verdicts",
+        "stream_failures",
+        "unknown_pces",
+        "issuer.tokens",
+    )
 
     def __init__(
         self,
@@ -321,8 +336,12 @@ class AdictSimulator(Simulator):
         per_day: int | None = None,
         chunk_rows: int = 100,
         monotonic: Callable[[], float] = time.monotonic,
+        overdue_proofs: bool = False,
     ) -> None:
         self.clock = clock
+        #: Whether some rights' proofs are already past their deadline at the epoch (a
+        #: scenario, tests); by default every awaited proof is due in the future.
+        self.overdue_proofs = overdue_proofs
         self.plan = plan
         self.seed = seed
         self.chunk_rows = chunk_rows
@@ -360,6 +379,11 @@ class AdictSimulator(Simulator):
         self.removed: set[int] = set()
         self.declared: dict[str, dict[str, Any]] = {}
         self.events: dict[str, list[Event]] = {}
+        self.world_loaded()
+
+    def world_loaded(self) -> None:
+        """The caches derived from the seed and the epoch (after :meth:`set_park_size`, or
+        once another process's park was loaded: :mod:`~pupitre.providers.core.sandbox_world`)."""
         self._id_prefix = f"{_mix(-1, self.seed) & 0xFFFFFFFF:08x}"
         self._fixed_cache: dict[tuple[str, int], str] = {}
         self._holder_cache: dict[tuple[int, bool, int], tuple[str, int, list[Event]]] = {}
@@ -554,8 +578,10 @@ class AdictSimulator(Simulator):
             elif k >= 5:
                 if k in (5, 11):  # due within 5 working days
                     proof, qdeadline = m.PROOF_PENDING, _q(self._working(soon))
-                elif k == 6:  # overdue
+                elif k == 6 and self.overdue_proofs:  # overdue
                     proof, qdeadline = m.PROOF_PENDING, qdates[span - soon - (h >> 27) % 6]
+                elif k == 6:  # due next week or the one after
+                    proof, qdeadline = m.PROOF_PENDING, _q(self._working(6 + soon + (h >> 27) % 6))
                 elif k == 7:
                     proof, qdeadline = m.PROOF_PENDING, _q(self._working(6 + (h >> 27) % 14))
                 elif k == 8:

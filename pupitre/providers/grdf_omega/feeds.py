@@ -24,6 +24,7 @@ from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.environments import Environment, real
 from pupitre.providers.core.errors import ApiError
 from pupitre.providers.core.feeds import Change, Feed, Partial
+from pupitre.providers.core.secrets import env_var
 from pupitre.providers.grdf_omega import rules
 from pupitre.providers.grdf_omega.models import Demande
 from pupitre.settings import GrdfOmegaSettings
@@ -58,6 +59,24 @@ def sandbox_app(settings: GrdfOmegaSettings, ctx: ProviderContext) -> SimulatorA
     return OmegaSimulator(
         ctx.clock, ctx.faults, code_cdgf=SANDBOX_CDGF, client_id=SANDBOX_CLIENT_ID, client_secret=SANDBOX_CLIENT_SECRET
     ).app
+
+
+def serve_settings(simulator: Any) -> dict[str, Any]:
+    """For ``pupitre sandbox serve``: the supplier and login the served simulator expects."""
+    return {"client_id": SANDBOX_CLIENT_ID, "code_cdgf": simulator.code_cdgf, "user_login": SANDBOX_LOGIN}
+
+
+def serve_notes(simulator: Any) -> list[str]:
+    """For ``pupitre sandbox serve``: the OKTA client secret of this sandbox (not a real one)."""
+    return ["client secret of this sandbox:", f"  export {env_var(PROVIDER, SECRET)}={SANDBOX_CLIENT_SECRET}"]
+
+
+def sandbox_seed(simulator: Any, ctx: ProviderContext) -> None:
+    """A store's first use of the sandbox on a training day: watch requests that move."""
+    now = ctx.clock.now()
+    added = ctx.store.watch_add(PROVIDER, simulator.training_watch_list(), now)
+    if added:
+        ctx.store.audit(PROVIDER, "watch add", "ok", now, "sandbox training day: " + ", ".join(added))
 
 
 @dataclass

@@ -317,6 +317,7 @@ class OmegaSimulator(Simulator):
     )
 
     error_body = staticmethod(error_body)
+    WORLD_FIELDS = ("_demandes", "fresh", "issuer.tokens")
 
     def __init__(
         self,
@@ -349,6 +350,8 @@ class OmegaSimulator(Simulator):
         self.seen: list[dict[str, str | None]] = []
         self._last_call: dict[str, float] = {}
         self._demandes: dict[str, SimDemande] = {}
+        #: The requests whose status changes within the first hour after start (a demo sees it).
+        self.fresh: list[str] = []
         self._generate(count)
 
     # -- driving --------------------------------------------------------------------------------
@@ -361,6 +364,11 @@ class OmegaSimulator(Simulator):
     def numbers(self, *, foreign: bool = False) -> list[str]:
         """This supplier's request numbers (``foreign=True``: the other suppliers')."""
         return [n for n, d in self._demandes.items() if (d.cdgf != self.code_cdgf) == foreign]
+
+    def training_watch_list(self) -> list[str]:
+        """A watch-list for a training day: the document's example and two requests whose
+        status moves within the hour (kept short: each costs a second of quota, §1.3)."""
+        return [EXAMPLE_NUMBER, *self.fresh[:2]]
 
     def _get(self, numero: str) -> SimDemande:
         try:
@@ -408,6 +416,8 @@ class OmegaSimulator(Simulator):
             numero = self._number(rng, taken)
             fresh = index % 10 == 3  # about one in ten changes within the first hour
             self._add(rng, numero, type_code, self.code_cdgf, self.cdgf_label, now, fresh)
+            if fresh:
+                self.fresh.append(numero)
         self._add(rng, OTHER_EXAMPLE_NUMBER, "MES", *OTHER_CDGF, now, False)
         for type_code in ("CHF", "COUP", "DAN"):
             self._add(rng, self._number(rng, taken), type_code, *OTHER_CDGF, now, False)

@@ -22,8 +22,9 @@ default); until then ``hmsProfileFeasibility`` is absent. The rebuilt program
 (``rules.rebuild``) counts accepted programs once shown.
 
 Unless ``seed_programs`` is false (the default with the ``calm`` scenario), each
-site has, for any gas day first asked about, an accepted version 1 declared at
-J-1 15:00 with a plausible daily shape, so the rebuilt program is never empty.
+site has, for any gas day first asked about once J-1 15:00 has passed, an accepted
+version 1 declared at J-1 15:00 with a plausible daily shape, so the rebuilt program is
+never empty — and no declaration is ever dated after the clock's now.
 
 A bearer token is required on the resources (401 + ``Error`` otherwise).
 
@@ -41,8 +42,8 @@ H+15. With ``P1`` the last publication and ``P0`` the one before:
 The decided status is, first found: GREY inside a declared shortage's window (§4,
 see :func:`~pupitre.providers.grtgaz.rules.shortage_grey_window`), the latest
 status scripted with :meth:`GrtgazSimulator.schedule` for a publication at or before
-``P``, then the scenario (``"default"``: lively and deterministic from the seed and
-the date; ``"calm"``: all green; or any callable).
+``P``, then the scenario (``"default"``: lively at any hour and deterministic from the
+seed and the gas day; ``"calm"``: all green; or any callable).
 """
 
 from __future__ import annotations
@@ -61,7 +62,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from pupitre.providers.core.clock import PARIS, Clock, add, instant
+from pupitre.providers.core.clock import (
+    GAS_DAY_START_HOUR,
+    PARIS,
+    Clock,
+    add,
+    gas_day_bounds,
+    gas_day_length_hours,
+    gas_day_of,
+    instant,
+)
 from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.sandbox import Simulator, SimulatorApp, TokenIssuer
 from pupitre.providers.core.sandbox_oauth import ClientRegistration, token_route
@@ -107,11 +117,15 @@ def calm_scenario(site: Site, flex: Flex, hour: dt.datetime) -> IndicatorStatus:
 
 
 class LivelyScenario:
-    """A plausible day, the same for the same seed and date.
+    """A plausible day at any hour, the same for the same seed and gas day.
 
-    Per day: 3-5 sites turn red on Q→Q+ in the afternoon for a few hours; one mesh
-    (of several sites) turns red on partial flexibility in the late afternoon; one or two sites are red
-    on Q→Q- in the morning; a handful of one- or two-hour red spells anywhere.
+    Planned per gas day (06:00 → 06:00) on its real hourly slots — 23 or 25 on the DST
+    days — so an hour is an instant, never a wall-clock reading. Per day: 3-5 sites turn
+    red on Q→Q+ in the afternoon for a few hours; one mesh (of several sites) turns red on
+    partial flexibility in the late afternoon; one or two sites are red on Q→Q- in the
+    morning; a handful of one- or two-hour red spells anywhere; and a *relay* through the
+    whole day: a site is red for two hours from every slot, each on its own, so at any
+    hour some sites are red and the next publication (within the hour) announces a change.
     """
 
     def __init__(self, seed: int = 0, sites: tuple[Site, ...] = SITES) -> None:
@@ -119,39 +133,53 @@ class LivelyScenario:
         self.sites = sites
         self._plans: dict[dt.date, dict[tuple[str, Flex], list[range]]] = {}
 
-    def plan(self, day: dt.date) -> dict[tuple[str, Flex], list[range]]:
-        """Red spells of calendar ``day``: (site id, indicator) → ranges of local hours."""
-        if day not in self._plans:
+    def plan(self, gas_day: dt.date) -> dict[tuple[str, Flex], list[range]]:
+        """Red spells of ``gas_day``: (site id, indicator) → ranges of slot indices
+        (0 = 06:00, as in :func:`~pupitre.providers.core.clock.gas_day_hours`)."""
+        if gas_day not in self._plans:
             if len(self._plans) > 64:
                 self._plans.clear()
-            self._plans[day] = self._make_plan(day)
-        return self._plans[day]
+            self._plans[gas_day] = self._make_plan(gas_day)
+        return self._plans[gas_day]
 
-    def _make_plan(self, day: dt.date) -> dict[tuple[str, Flex], list[range]]:
-        rng = random.Random(f"grtgaz:{self.seed}:{day.isoformat()}")
+    def _make_plan(self, gas_day: dt.date) -> dict[tuple[str, Flex], list[range]]:
+        rng = random.Random(f"grtgaz:{self.seed}:{gas_day.isoformat()}")
+        slots = gas_day_length_hours(gas_day)
         plan: dict[tuple[str, Flex], list[range]] = {}
 
         def red(site: Site, flex: Flex, start: int, hours: int) -> None:
-            plan.setdefault((site.site_id, flex), []).append(range(start, min(24, start + hours)))
+            plan.setdefault((site.site_id, flex), []).append(range(start, min(slots, start + hours)))
+
+        def at_local(hour: int) -> int:
+            """The slot of a local hour from 06:00 to 23:00 (the same on every day)."""
+            return hour - GAS_DAY_START_HOUR
 
         for site in rng.sample(self.sites, k=min(len(self.sites), rng.randint(3, 5))):
-            red(site, Flex.Q_TO_QPLUS, rng.randint(12, 15), rng.randint(3, 7))
+            red(site, Flex.Q_TO_QPLUS, at_local(rng.randint(12, 15)), rng.randint(3, 7))
         codes = [site.mesh.code for site in self.sites]
         meshes = sorted({code for code in codes if codes.count(code) > 1} or set(codes))
         mesh = rng.choice(meshes)
-        start, hours = rng.randint(14, 17), rng.randint(2, 4)
+        start, hours = at_local(rng.randint(14, 17)), rng.randint(2, 4)
         for site in self.sites:
             if site.mesh.code == mesh:
                 red(site, Flex.PARTIAL, start, hours)
         for site in rng.sample(self.sites, k=min(len(self.sites), rng.randint(1, 2))):
-            red(site, Flex.Q_TO_QMINUS, rng.randint(6, 9), rng.randint(1, 3))
+            red(site, Flex.Q_TO_QMINUS, at_local(rng.randint(6, 9)), rng.randint(1, 3))
         for _ in range(5):
-            red(rng.choice(self.sites), rng.choice(list(Flex)), rng.randint(0, 23), rng.randint(1, 2))
+            red(rng.choice(self.sites), rng.choice(list(Flex)), rng.randrange(slots), rng.randint(1, 2))
+        relay = list(self.sites)
+        rng.shuffle(relay)
+        for index in range(-1, slots):  # from the one that started at the previous day's last hour
+            flex = Flex.Q_TO_QPLUS if rng.random() < 0.7 else Flex.Q_TO_QMINUS
+            red(relay[index % len(relay)], flex, max(0, index), index + 2 - max(0, index))
         return plan
 
     def __call__(self, site: Site, flex: Flex, hour: dt.datetime) -> IndicatorStatus:
-        spells = self.plan(hour.date()).get((site.site_id, flex), [])
-        return RED if any(hour.hour in spell for spell in spells) else GREEN
+        gas_day = gas_day_of(hour)
+        start, _ = gas_day_bounds(gas_day)
+        index = int((instant(hour) - instant(start)).total_seconds() // 3600)
+        spells = self.plan(gas_day).get((site.site_id, flex), [])
+        return RED if any(index in spell for spell in spells) else GREEN
 
 
 def make_scenario(scenario: str | Scenario, seed: int = 0, sites: tuple[Site, ...] = SITES) -> Scenario:
@@ -233,6 +261,7 @@ class GrtgazSimulator(Simulator):
     TEXT_FIELDS = frozenset(("siteLabel", "meshLabel", "hmsSiteLabel", "comment", "Message", "message"))
 
     error_body = staticmethod(error_body)
+    WORLD_FIELDS = ("programs", "_profiles", "_seeded", "_scripted", "_shortages", "issuer.tokens")
 
     def __init__(
         self,
@@ -332,10 +361,17 @@ class GrtgazSimulator(Simulator):
 
     # -- programs (§2, §3, chapter 2) -----------------------------------------------------
     def _touch(self, site_id: str, gas_day: dt.date) -> list[StoredProgram]:
+        """The programs of a site and day, the seeded one included once its declaration time
+        (J-1 15:00) has passed on the clock — never dated in the future — and only on a day
+        nobody declared for before it."""
         key = (site_id, gas_day)
         if self.seed_programs and key not in self._seeded:
-            self._seeded.add(key)
-            self._seed(self.site(site_id), gas_day)
+            declared = dt.datetime.combine(gas_day - dt.timedelta(days=1), SEED_DECLARED_AT, tzinfo=PARIS)
+            if self.programs.get(key):
+                self._seeded.add(key)  # the operator declared first: no invented version 1
+            elif instant(declared) <= instant(self.clock.now()):
+                self._seeded.add(key)
+                self._seed(self.site(site_id), gas_day)
         return self.programs.setdefault(key, [])
 
     def _seed(self, site: Site, gas_day: dt.date) -> None:

@@ -61,8 +61,18 @@ def sandbox_app(settings: SwitchgridSettings, ctx: ProviderContext) -> Simulator
     from pupitre.providers.switchgrid.sandbox import SwitchgridSimulator
 
     return SwitchgridSimulator(
-        ctx.clock, ctx.faults, accept_delay=SANDBOX_ACCEPT_DELAY, latency_scale=SANDBOX_LATENCY_SCALE
+        ctx.clock,
+        ctx.faults,
+        accept_delay=SANDBOX_ACCEPT_DELAY,
+        latency_scale=SANDBOX_LATENCY_SCALE,
+        training_day=ctx.training_day,
     ).app
+
+
+def sandbox_seed(simulator: Any, ctx: ProviderContext) -> None:
+    """A store's first use of the sandbox on a training day: follow the simulator's order."""
+    if simulator.training_order is not None:
+        ctx.store.watch_add(ORDERS_LIST, [simulator.training_order], ctx.clock.now())
 
 
 #: Settings ``pupitre sandbox serve`` prints for this simulator: it is a test environment.

@@ -166,6 +166,7 @@ class SwitchgridSimulator(Simulator):
         )
     )
     error_body = staticmethod(error_body)
+    WORLD_FIELDS = ("contracts", "asks", "orders", "requests", "odd_statuses", "training_order", "_rng")
 
     def __init__(
         self,
@@ -178,6 +179,7 @@ class SwitchgridSimulator(Simulator):
         latency_scale: float = 1.0,
         activation_delay: dt.timedelta = dt.timedelta(hours=4),
         require_test_env: bool = True,
+        training_day: bool = False,
     ) -> None:
         self.clock = clock
         self.plan = plan if plan is not None else FaultPlan()
@@ -207,6 +209,8 @@ class SwitchgridSimulator(Simulator):
         self.posts = 0
         #: A status the document does not list, served for an ask or order id (tests, demos).
         self.odd_statuses: dict[str, str] = {}
+        #: The order of the training day (:meth:`seed_training_day`), if any.
+        self.training_order: str | None = self.seed_training_day() if training_day else None
 
     # -- helpers / driving --------------------------------------------------------------------------
     def _uuid(self) -> str:
@@ -214,6 +218,40 @@ class SwitchgridSimulator(Simulator):
 
     def _prm(self) -> str:
         return "".join(str(self._rng.randint(0, 9)) for _ in range(14))
+
+    def seed_training_day(self) -> str:
+        """What an operator finds on a training day: an ask signed yesterday (two PRMs) and
+        yesterday's order of their last 7 days of load curves, done. The ids are the same in every process of the
+        same seed (their own random stream); returns the order's id."""
+        rng = random.Random(f"switchgrid-training:{self.seed}")
+
+        def ident() -> str:
+            return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+        now = self.clock.now()
+        yesterday = dt.datetime.combine(now.date() - dt.timedelta(days=1), dt.time(9, 40), tzinfo=PARIS)
+        signed = [self.contracts[1], self.contracts[4]]  # both have the load-curve service
+        body = {
+            "electricityContracts": [c.id for c in signed],
+            "signer": {"firstName": "Marie", "lastName": "DUPONT"},
+            "consentCollectionMedium": {"service": "WEB_HOSTED"},
+            "consentDuration": "1 year",
+        }
+        ask = SimAsk(ident(), yesterday, body, signed, {c.prm: ident() for c in signed})
+        ask.accepted_at = add(yesterday, dt.timedelta(minutes=25))
+        self.asks[ask.id] = ask
+        ordered = add(ask.accepted_at, dt.timedelta(minutes=10))
+        until = dt.datetime.combine(ordered.astimezone(UTC).date(), dt.time(0), tzinfo=UTC)
+        since = until - dt.timedelta(days=7)
+        order = SimOrder(ident())
+        for contract in signed:
+            args = {"type": "LOADCURVE", "prms": [contract.prm]}
+            done = add(ordered, dt.timedelta(minutes=20))
+            req = SimRequest(ident(), "LOADCURVE", contract.prm, args, ordered, done, False, since, until)
+            order.requests.append(req)
+            self.requests[req.id] = req
+        self.orders[order.id] = order
+        return order.id
 
     def contract(self, prm: str) -> SimContract | None:
         return next((c for c in self.contracts if c.prm == prm), None)

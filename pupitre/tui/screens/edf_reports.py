@@ -267,7 +267,8 @@ class EdfReportsScreen(PupitreScreen):
         table = self.query_one("#contracts-table", DataTable)
         contracts = self.contracts()
         show_manager = any(c.manager_id for c in contracts)  # RG_COR_0040
-        show_producer = any(c.producer_id for c in contracts)  # RG_COR_0050
+        # §6.1.4 names the producer on every contract: a column only when there are several
+        show_producer = len({c.producer_id for c in contracts if c.producer_id}) > 1
         selected = (
             table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value if table.row_count else None
         )

@@ -1,0 +1,1 @@
+"""Training scenarios of the sandbox: TOML data files (see docs/scenarios.md)."""

@@ -1,0 +1,106 @@
+"""One simulated world per data dir: what one sandbox process did, another (running at the same
+time, or started after the first was killed) finds; ``pupitre sandbox reset`` starts it afresh."""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+from pathlib import Path
+
+import pytest
+
+from pupitre.providers.core.clock import PARIS, ManualClock
+from pupitre.providers.core.sandbox_world import World, dump_state, load_state, reset, world_path
+from pupitre.providers.switchgrid.sandbox import SwitchgridSimulator
+from tests.processes import world
+
+
+@pytest.fixture
+def dirs(tmp_path: Path) -> tuple[Path, Path]:
+    (tmp_path / "config").mkdir(mode=0o700)
+    return tmp_path / "config", tmp_path / "data"
+
+
+def get(dirs: tuple[Path, Path], order_id: str) -> str:
+    reader = world.start(*dirs, "get", order_id)
+    out, _ = reader.communicate(timeout=120)
+    assert reader.returncode == 0
+    return out.strip()
+
+
+def test_an_order_placed_by_one_process_is_found_by_others_until_reset(dirs: tuple[Path, Path]) -> None:
+    placer = world.start(*dirs, "order")
+    try:
+        assert placer.stdout is not None
+        order_id = placer.stdout.readline().strip()
+        assert order_id, "the first process placed no order"
+        assert get(dirs, order_id) in ("PENDING_REQUESTS", "SUCCESS")  # while the first one lives
+    finally:
+        placer.send_signal(signal.SIGKILL)
+        placer.wait(30)
+    assert get(dirs, order_id) in ("PENDING_REQUESTS", "SUCCESS")  # after it was killed
+    done = world.pupitre(*dirs, "sandbox", "reset")
+    assert done.returncode == 0 and "afresh" in done.stdout
+    assert get(dirs, order_id) == "404"
+
+
+def test_reset_without_a_world_says_so(dirs: tuple[Path, Path]) -> None:
+    done = world.pupitre(*dirs, "sandbox", "reset")
+    assert done.returncode == 0 and "nothing to reset" in done.stdout
+
+
+def test_a_simulator_state_round_trips_and_the_file_is_private(tmp_path: Path) -> None:
+    clock = ManualClock(dt.datetime(2026, 12, 7, 9, 0, tzinfo=PARIS))
+    one = SwitchgridSimulator(clock, training_day=True)
+    two = SwitchgridSimulator(clock)
+    assert not two.orders
+    load_state(two, dump_state(one))
+    assert list(two.orders) == list(one.orders) and two.training_order == one.training_order
+    assert two._uuid() == one._uuid()  # the ids to come are the world's too
+    path = world_path(tmp_path)
+    World(path).close()
+    assert path.stat().st_mode & 0o077 == 0 and path.parent.stat().st_mode & 0o077 == 0
+    assert reset(tmp_path)
+
+
+async def test_two_processes_worlds_see_and_keep_each_others_writes(tmp_path: Path) -> None:
+    """Two runtimes' simulators (as two processes hold them) on one world file: asks made on
+    either, interleaved, are all there for both, with distinct ids (the id stream is shared)."""
+    import httpx
+
+    from pupitre.providers.core.sandbox import SandboxTransport
+    from pupitre.providers.core.sandbox_world import shared
+    from pupitre.providers.switchgrid.sandbox import SANDBOX_TOKEN, TEST_ENV_HEADER
+
+    clock = ManualClock(dt.datetime(2026, 12, 7, 9, 0, tzinfo=PARIS))
+    worlds = [World(world_path(tmp_path)), World(world_path(tmp_path))]
+    sims = [SwitchgridSimulator(clock, training_day=True) for _ in worlds]
+    headers = {"authorization": f"Bearer {SANDBOX_TOKEN}", TEST_ENV_HEADER: "true"}
+    clients = [
+        httpx.AsyncClient(
+            transport=SandboxTransport(shared(sim.app, "switchgrid", world)), base_url="http://sg", headers=headers
+        )
+        for sim, world in zip(sims, worlds, strict=True)
+    ]
+    try:
+        contract = sims[0].contracts[2].id
+        made = []
+        for i in range(4):
+            body = {
+                "electricityContracts": [contract],
+                "signer": {"firstName": "Jean", "lastName": "Dupont"},
+                "consentDuration": "1 year",
+            }
+            answer = await clients[i % 2].post("/enedis/v2/ask", json=body)
+            assert answer.status_code == 200, answer.text
+            made.append(answer.json()["id"])
+        assert len(set(made)) == 4
+        for client in clients:
+            listed = (await client.get("/enedis/v2/ask", params={"limit": 100})).json()["items"]
+            assert set(made) <= {a["id"] for a in listed}
+            assert len(listed) == 5  # and the training day's signed ask, once
+    finally:
+        for client in clients:
+            await client.aclose()
+        for world in worlds:
+            world.close()

@@ -475,7 +475,7 @@ def findings(settings: SwitchgridSettings, results: dict[str, Any], now: dt.date
     out = []
     for order in data.failed():
         problems = "; ".join(request_problem(r) for r in order.failed()[:3]) or order.status
-        out.append(Finding(TITLE, "attention", f"order {order.id[:8]} {order.status}: {problems}"))
+        out.append(Finding(TITLE, "attention", f"order {order.id[:8]} {order.status}: {problems}", "order", order.id))
     for ask, end in rules.expiring_soon(data.asks, now, settings.expiry_warning_days):
         when = "expired" if instant(end) <= instant(now) else f"expires {end.astimezone(PARIS):%d/%m/%Y}"
         out.append(
@@ -483,11 +483,15 @@ def findings(settings: SwitchgridSettings, results: dict[str, Any], now: dt.date
                 TITLE,
                 "attention",
                 f"consent of ask {ask.id[:8]} ({', '.join(ask.prms)}) {when}: create a new ask before ordering again",
+                "consent",
+                ask.id,
             )
         )
     unknown = data.unknown_statuses()
     if unknown:
-        out.append(Finding(TITLE, "attention", "; ".join(unknown[:3]) + (" …" if len(unknown) > 3 else "")))
+        out.append(
+            Finding(TITLE, "attention", "; ".join(unknown[:3]) + (" …" if len(unknown) > 3 else ""), "unknown-values")
+        )
     if data.errors:
         out.append(
             Finding(
@@ -495,6 +499,7 @@ def findings(settings: SwitchgridSettings, results: dict[str, Any], now: dt.date
                 "attention",
                 f"{len(data.errors)} order(s) could not be read: "
                 + "; ".join(f"{k[:8]}: {v}" for k, v in list(data.errors.items())[:3]),
+                "unreadable",
             )
         )
     if not out:

@@ -53,6 +53,8 @@ class Agent:
         self.alert_seconds = 10.0
         self.evaluations = 0
         self._announcing: set[asyncio.Task[Any]] = set()
+        #: set when a feed reported here: the alerts are evaluated at once
+        self._alerts_wake = asyncio.Event()
 
     def stop(self) -> None:
         if not self.stopping.is_set():
@@ -106,6 +108,7 @@ class Agent:
                 except (ApiError, ConfigError, StoreError) as error:
                     failures += 1
                     self.errors[feed.name] = (feed.provider, str(error))
+                    self._alerts_wake.set()
                     log.warning("feed %s: %s", feed.name, error)
                 except Exception as error:  # logged, never the end of the agent
                     failures += 1
@@ -114,6 +117,7 @@ class Agent:
                 else:
                     failures, data = 0, fresh
                     self.errors.pop(feed.name, None)
+                    self._alerts_wake.set()
                     log.info("feed %s: fetched", feed.name)
                     for change in changes:
                         if change.severity != "info" and change.message:
@@ -149,7 +153,12 @@ class Agent:
                     self._announcing.add(task)
                     task.add_done_callback(self._announcing.discard)
             self.evaluations += 1
-            await self._pause(next_delay(evaluation, self.runtime.clock.now(), self.alert_seconds))
+            delay = next_delay(evaluation, self.runtime.clock.now(), self.alert_seconds)
+            try:  # until a feed reports here, a timed alert is due, or a while has passed
+                await asyncio.wait_for(self._alerts_wake.wait(), timeout=delay)
+            except asyncio.TimeoutError:
+                pass
+            self._alerts_wake.clear()
 
     def _evaluate(self, cache: dict[str, tuple[Any, Any]]) -> Evaluation:
         failures: dict[str, list[str]] = {}

@@ -19,6 +19,7 @@ announcement is claimed in the store first (a claim whose process died is taken 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -277,6 +278,8 @@ async def run_command(command: str, payload: bytes, timeout: float) -> HookResul
         return HookResult(False, f"{argv[0]} did not finish within {timeout:g} s: stopped")
     except BaseException:  # cancelled (the process stops): the command does not outlive it
         _kill_group(process.pid)
+        with contextlib.suppress(BaseException):  # reaped, its pipes closed while the loop runs
+            await asyncio.wait_for(process.wait(), 2.0)
         raise
     if process.returncode != 0:
         text = clean_text(output.decode(errors="replace").strip())[:OUTPUT_CHARS]

@@ -21,9 +21,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import logging
 import os
+import re
 import shlex
 import signal
 import time
@@ -49,6 +51,8 @@ CLAIM_SLACK = 15.0
 #: At most this much of the command's output is kept for its failure message.
 OUTPUT_CHARS = 300
 UNAVAILABLE = "unavailable"
+#: Findings that take this long are computed again on new data or a new day only, not each minute.
+SLOW_FINDINGS_SECONDS = 0.05
 
 
 @dataclass
@@ -88,6 +92,8 @@ class AlertEngine:
         self.runtime = runtime
         #: per provider: the identity of the data its findings were computed from, and them
         self._findings: dict[str, tuple[tuple[object, ...], list[Finding]]] = {}
+        #: per provider: how long its findings took to compute last time (seconds)
+        self._cost: dict[str, float] = {}
 
     def title(self, provider: str) -> str:
         """A provider's name for operators (the id itself for what is not a provider)."""
@@ -95,12 +101,17 @@ class AlertEngine:
         return connection.title if connection is not None else provider
 
     def _provider_findings(self, provider: str, results: dict[str, Any], now: dt.datetime) -> list[Finding]:
-        """The provider's findings, computed again when its data or the minute changed (a GRDF
-        ADICT park may hold 100,000 rights: not every few seconds)."""
-        signature = (*(id(results[name]) for name in sorted(results)), now.replace(second=0, microsecond=0))
+        """The provider's findings, computed again when its data changed, else at most once a
+        minute (what moves with time: an announced colour that applies at 11:15) — once a day
+        for a provider whose findings take long (a GRDF ADICT park of 100,000 rights)."""
+        slow = self._cost.get(provider, 0.0) >= SLOW_FINDINGS_SECONDS
+        moment: object = now.date() if slow else now.replace(second=0, microsecond=0)
+        signature = (*(id(results[name]) for name in sorted(results)), moment)
         cached = self._findings.get(provider)
         if cached is None or cached[0] != signature:
+            started = time.perf_counter()
             found = self.runtime.connections[provider].findings(results, now)
+            self._cost[provider] = time.perf_counter() - started
             cached = (signature, found)
             self._findings[provider] = cached
         return cached[1]
@@ -133,10 +144,8 @@ class AlertEngine:
                 log.warning("alerts of %s not evaluated: %s", provider, error)
                 covered.discard(provider)
                 continue
-            for number, finding in enumerate(found):
-                add(provider, finding, f"{finding.level}-{number}")
-            for number, finding in enumerate(timed):
-                add(provider, finding, f"timed-{number}")
+            for finding in [*found, *timed]:
+                add(provider, finding, unnamed_cause(finding))
             if next_at is not None:
                 due.append(next_at)
         for provider, errors in observed.failures.items():
@@ -205,6 +214,13 @@ class AlertEngine:
     def seen(self, alert_id: int, now: dt.datetime) -> bool:
         """The operator of this console has seen the alert (the store records who and when)."""
         return self.runtime.store.alert_seen(alert_id, self.runtime.store.operator or self.runtime.operator, now)
+
+
+def unnamed_cause(finding: Finding) -> str:
+    """A cause for a finding that names none: its level and its words without the numbers
+    (``attention-3f2a9c1e``), so that a count changing keeps the alert."""
+    words = re.sub(r"[\d\W_]+", " ", finding.message).strip().lower()
+    return f"{finding.level}-{hashlib.sha1(words.encode()).hexdigest()[:8]}"
 
 
 def observe_store(runtime: Runtime, cache: dict[str, tuple[Any, dt.datetime]]) -> dict[str, dict[str, Any]]:

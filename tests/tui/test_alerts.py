@@ -187,3 +187,16 @@ async def test_a_command_that_hangs_is_stopped_at_its_timeout(make_runtime, make
         await wait_for(pilot, lambda: any(n.title == "Alert command" for n in app._notifications), timeout=15)
         note = next(n for n in app._notifications if n.title == "Alert command")
         assert "did not finish within 0.5 s" in note.message
+
+
+def test_snapshot_alerts_screen(snap_compare, make_app) -> None:
+    """The scripted day's alerts at 80×24: the worst on top, each with its glyph and word."""
+
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        screen = await show(pilot, "exclamation_mark", AlertsScreen)
+        table = screen.query_one("#alerts-table")
+        await wait_for(pilot, lambda: table.row_count == len(app.alerts.open))
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)

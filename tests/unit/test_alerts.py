@@ -262,3 +262,29 @@ def test_the_agent_reads_what_other_processes_stored(runtime: Runtime) -> None:
     assert observe_store(runtime, cache) == {"grtgaz": {"grtgaz.indicators": []}}
     held = cache[feed.name]
     assert observe_store(runtime, cache) == {"grtgaz": {"grtgaz.indicators": []}} and cache[feed.name] is held
+
+
+def test_a_finding_without_a_cause_keeps_its_key_while_its_counts_change() -> None:
+    from pupitre.alerts import unnamed_cause
+    from pupitre.providers.core.checks import Finding
+
+    three = Finding("X", "attention", "3 order(s) held since 14:02")
+    four = Finding("X", "attention", "4 order(s) held since 14:05")
+    other = Finding("X", "attention", "3 consent(s) expired")
+    assert unnamed_cause(three) == unnamed_cause(four) != unnamed_cause(other)
+    assert unnamed_cause(Finding("X", "critical", three.message)) != unnamed_cause(three)
+
+
+def test_the_alerts_settings_refuse_a_command_line_that_does_not_parse() -> None:
+    from pydantic import ValidationError
+
+    from pupitre.providers.core.config import default_settings_text
+    from pupitre.settings import AlertsSettings
+
+    with pytest.raises(ValidationError, match="not a command line"):
+        AlertsSettings(command="page --text 'unclosed")
+    with pytest.raises(ValidationError):
+        AlertsSettings(command_timeout_seconds=0)
+    assert AlertsSettings(command="   ").command == ""
+    template = default_settings_text()
+    assert "[alerts]" in template and "command_timeout_seconds" in template

@@ -985,8 +985,8 @@ class Store:
         batch: int = 2000,
         stop: threading.Event | None = None,
     ) -> dict[str, int]:
-        """Delete audit lines, history rows and snapshots older than ``retention`` keeps them,
-        every environment's, ``batch`` rows per transaction (the lock is free between two: a
+        """Delete audit lines, history rows, snapshots and cleared alerts older than ``retention``
+        keeps them, every environment's, ``batch`` rows per transaction (the lock is free between two: a
         dashboard's reads and writes go on). Returns the rows deleted per table; stops early
         when ``stop`` is set."""
         deleted: dict[str, int] = {}
@@ -994,6 +994,7 @@ class Store:
             ("audit", "id", "at", retention.audit_days),
             ("history", "id", "at", retention.history_days),
             ("snapshots", self._row_id, "fetched_at", retention.snapshots_days),
+            ("alerts", "id", "cleared_at", retention.history_days),  # an open alert has none: kept
         )
         for table, key, column, days in plan:
             cutoff = _iso(now - dt.timedelta(days=days))

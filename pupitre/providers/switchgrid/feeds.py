@@ -451,6 +451,8 @@ def unanswered(session: SwitchgridSession) -> list[Finding]:
             "attention",
             f"order #{item.id} {OutboxState.HELD.word} — sent {paris(item.sending_since):%d/%m %H:%M}, got no "
             "answer: it may exist at Switchgrid (billed) — look at its orders, then tell pupitre (screen 6, key u)",
+            "order-unanswered",
+            str(item.id),
         )
         for item in session.ctx.store.outbox(provider=PROVIDER, status=OUTBOX_PENDING)
         if item.action == ORDER_ACTION

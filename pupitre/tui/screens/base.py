@@ -12,7 +12,6 @@ from textual.widgets import Static
 from pupitre.providers.core.store import StoreUnreachable
 from pupitre.tui import keyboard
 from pupitre.tui.app import PupitreApp, pupitre_app
-from pupitre.tui.widgets.attention import AttentionLine
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar
 
@@ -68,14 +67,10 @@ class PupitreScreen(Screen[None]):
             status.refresh_status()
 
     def _store_banner(self) -> None:
-        """Under the header, on every screen: the attention line (the worst open alert, hidden
-        while none is), and when the store was replaced or nothing can be saved, a banner."""
+        """Under the header, on every screen: the store was replaced, or nothing can be saved."""
         notice = self.papp.runtime.store_notice
         headers = self.query(HeaderBar)
-        if not headers:
-            return
-        self.mount(AttentionLine(), after=headers.first())
-        if notice is None:
+        if notice is None or not headers:
             return
         glyph = "⚠ NOTHING CAN BE SAVED —" if notice.level == "critical" else "⚠"
         self.mount(Static(Text(f"{glyph} {notice.message}"), id="store-banner"), after=headers.first())

@@ -136,7 +136,8 @@ class Agent:
         while not self.stopping.is_set():
             evaluation: Evaluation | None = None
             try:
-                evaluation = await asyncio.to_thread(self._evaluate, cache)
+                errors = list(self.errors.values())  # read here: the feed loops change it on this loop
+                evaluation = await asyncio.to_thread(self._evaluate, cache, errors)
             except StoreError as error:
                 log.warning("alerts: %s", error)
             except Exception:
@@ -160,9 +161,9 @@ class Agent:
                 pass
             self._alerts_wake.clear()
 
-    def _evaluate(self, cache: dict[str, tuple[Any, Any]]) -> Evaluation:
+    def _evaluate(self, cache: dict[str, tuple[Any, Any]], errors: list[tuple[str, str]]) -> Evaluation:
         failures: dict[str, list[str]] = {}
-        for provider, error in self.errors.values():
+        for provider, error in errors:
             failures.setdefault(provider, []).append(error)
         observed = Observed(observe_store(self.runtime, cache), failures)
         return self.alerts.evaluate(observed, self.runtime.clock.now())

@@ -4,7 +4,9 @@ It runs every feed on its schedule (under the feed's lease: where another proces
 feed, the agent follows it and polls nothing), records the results in the store (snapshots,
 history) for the dashboards and ``pupitre check --max-age``, delivers the outbox (the actions
 confirmed on any console, under the outbox's claims) and logs what changed and what was
-delivered, to the log file and to stdout.
+delivered, to the log file and to stdout. It runs the alert engine (:mod:`pupitre.alerts`):
+alerts raised and cleared in the store for the dashboards, logged, and ``[alerts] command``
+run for each (once across every process on the store).
 
 SIGTERM or SIGINT stops it cleanly: no new run starts, the outbox attempt under way finishes
 (its answer recorded; at most :data:`STOP_GRACE` seconds, after which it stays marked as
@@ -21,6 +23,7 @@ import signal
 import sys
 from typing import Any
 
+from pupitre.alerts import AlertEngine, CommandHook, Evaluation, Observed, next_delay, observe_store
 from pupitre.providers.core.errors import ApiError, ConfigError
 from pupitre.providers.core.feeds import Feed, load_snapshot, record_result
 from pupitre.providers.core.leases import FeedLeases, console_label
@@ -43,6 +46,15 @@ class Agent:
         self.leases = FeedLeases(runtime.store, console_label(runtime.operator, "agent"))
         self.stopping = asyncio.Event()
         self.runs: dict[str, int] = {}
+        #: feed -> why its last read here failed (a good read removes it): the alerts' input
+        self.errors: dict[str, tuple[str, str]] = {}
+        self.alerts = AlertEngine(runtime)
+        self.hook = CommandHook(runtime)
+        self.alert_seconds = 10.0
+        self.evaluations = 0
+        self._announcing: set[asyncio.Task[Any]] = set()
+        #: set when a feed reported here: the alerts are evaluated at once
+        self._alerts_wake = asyncio.Event()
 
     def stop(self) -> None:
         if not self.stopping.is_set():
@@ -59,6 +71,7 @@ class Agent:
     async def run(self) -> None:
         feeds = [asyncio.create_task(self._feed_loop(feed), name=feed.name) for feed in self.runtime.feeds]
         outbox = asyncio.create_task(self._outbox_loop(), name="outbox")
+        alerts = asyncio.create_task(self._alerts_loop(), name="alerts")
         log.info(
             "agent started: %d feeds, operator %s, store %s",
             len(feeds),
@@ -68,7 +81,10 @@ class Agent:
         await self.stopping.wait()
         for task in feeds:
             task.cancel()  # a fetch under way is dropped: nothing of it was written yet
-        await asyncio.gather(*feeds, return_exceptions=True)
+        alerts.cancel()
+        await asyncio.gather(*feeds, alerts, return_exceptions=True)
+        if self._announcing:  # a command under way ends (or is stopped at its timeout)
+            await asyncio.wait(self._announcing, timeout=self.hook.settings.command_timeout_seconds + 1)
         try:
             await asyncio.wait_for(outbox, timeout=STOP_GRACE)
         except asyncio.TimeoutError:
@@ -91,12 +107,17 @@ class Agent:
                     )
                 except (ApiError, ConfigError, StoreError) as error:
                     failures += 1
+                    self.errors[feed.name] = (feed.provider, str(error))
+                    self._alerts_wake.set()
                     log.warning("feed %s: %s", feed.name, error)
-                except Exception:  # logged, never the end of the agent
+                except Exception as error:  # logged, never the end of the agent
                     failures += 1
+                    self.errors[feed.name] = (feed.provider, f"unexpected error ({type(error).__name__})")
                     log.exception("feed %s failed", feed.name)
                 else:
                     failures, data = 0, fresh
+                    self.errors.pop(feed.name, None)
+                    self._alerts_wake.set()
                     log.info("feed %s: fetched", feed.name)
                     for change in changes:
                         if change.severity != "info" and change.message:
@@ -107,6 +128,45 @@ class Agent:
             self.runs[feed.name] = self.runs.get(feed.name, 0) + 1
             delay = interval if failures == 0 else min(interval * 2.0 ** (failures - 1), MAX_BACKOFF_SECONDS)
             await self._pause(delay)
+
+    async def _alerts_loop(self) -> None:
+        """Evaluate the alerts every :attr:`alert_seconds`, sooner when a timed one is due
+        (the EDF OA deadline, on the runtime's clock), from what the store holds."""
+        cache: dict[str, tuple[Any, Any]] = {}
+        while not self.stopping.is_set():
+            evaluation: Evaluation | None = None
+            try:
+                errors = list(self.errors.values())  # read here: the feed loops change it on this loop
+                evaluation = await asyncio.to_thread(self._evaluate, cache, errors)
+            except StoreError as error:
+                log.warning("alerts: %s", error)
+            except Exception:
+                log.exception("alerts: evaluation failed")
+            if evaluation is not None:
+                for alert in evaluation.raised:
+                    log.warning(
+                        "ALERT %s %s: %s", alert.severity.upper(), self.alerts.title(alert.provider), alert.message
+                    )
+                for alert in evaluation.cleared:
+                    log.info("alert cleared: %s", alert.key)
+                for alert in self.hook.due(evaluation.open):
+                    task = asyncio.create_task(self.hook.announce(alert, self.alerts.title(alert.provider)))
+                    self._announcing.add(task)
+                    task.add_done_callback(self._announcing.discard)
+            self.evaluations += 1
+            delay = next_delay(evaluation, self.runtime.clock.now(), self.alert_seconds)
+            try:  # until a feed reports here, a timed alert is due, or a while has passed
+                await asyncio.wait_for(self._alerts_wake.wait(), timeout=delay)
+            except asyncio.TimeoutError:
+                pass
+            self._alerts_wake.clear()
+
+    def _evaluate(self, cache: dict[str, tuple[Any, Any]], errors: list[tuple[str, str]]) -> Evaluation:
+        failures: dict[str, list[str]] = {}
+        for provider, error in errors:
+            failures.setdefault(provider, []).append(error)
+        observed = Observed(observe_store(self.runtime, cache), failures)
+        return self.alerts.evaluate(observed, self.runtime.clock.now())
 
     async def _outbox_loop(self) -> None:
         while not self.stopping.is_set():

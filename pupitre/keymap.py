@@ -119,6 +119,7 @@ SCOPES: dict[str, Scope] = {
         Scope("plot", "Load curves, plot", _S + "load_curve_plot:LoadCurvePlotScreen"),
         Scope("held_order", "Load curves, unanswered order", _S + "load_curve_forms:HeldOrderScreen"),
         Scope("audit", "Audit (7)", _S + "audit:AuditScreen"),
+        Scope("alerts", "Alerts (!)", _S + "alerts:AlertsScreen"),
         Scope("confirm", "confirmation dialogs", _D + "confirm:ConfirmScreen", None),
         Scope("not_saved", "an action the disk refused", _D + "not_saved:NotSavedScreen", None),
         Scope("refused_lines", "the refused lines of an import", _D + "refused_lines:RefusedLinesScreen", None),
@@ -140,12 +141,14 @@ BINDINGS: tuple[KeyBinding, ...] = tuple(
         ("screen.access_rights", "5", "Access rights"),
         ("screen.load_curves", "6", "Load curves"),
         ("screen.audit", "7", "Audit"),
+        ("screen.alerts", "exclamation_mark", "Alerts"),
         ("feeds.refresh", "r", "Refresh"),
         ("feeds.pause", "p", "Pause"),
         ("app.help", "question_mark,f1", "Keys"),
         (QUIT_ID, "q", "Quit"),
     )
     + _b("overview", ("overview.open", "enter", "Open"))
+    + _b("alerts", ("alerts.seen", "enter,s", "Seen"))
     + _b(
         "flexibility",
         ("flexibility.filter", "slash", "Filter"),

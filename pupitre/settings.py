@@ -124,6 +124,41 @@ class AppSettings(Section):
         return value
 
 
+class AlertsSettings(Section):
+    """Where alerts reach the operator besides the attention line and the alerts screen (!):
+    each channel can be turned off."""
+
+    bell: bool = Field(True, description="ring the terminal bell when an alert is raised")
+    desktop: bool = Field(
+        True, description="desktop notification through the terminal (OSC 9 and OSC 777) when an alert is raised"
+    )
+    title: bool = Field(
+        True, description='the terminal / tmux window title carries the worst open alert ("pupitre — CRITICAL 2")'
+    )
+    command: str = Field(
+        "",
+        description="run this command once per alert (across every console and agent on the store), the "
+        'alert as JSON on its stdin, e.g. "/usr/local/bin/page-oncall --team gas"; "" = none',
+    )
+    command_timeout_seconds: float = Field(
+        10, gt=0, le=600, description="the command is stopped after this many seconds (its failure is shown)"
+    )
+
+    @field_validator("command")
+    @classmethod
+    def _one_command_line(cls, value: str) -> str:
+        """A command line split as a shell would (no shell runs it): quotes must close."""
+        import shlex
+
+        if not value.strip():
+            return ""
+        try:
+            shlex.split(value)
+        except ValueError as exc:
+            raise ValueError(f"not a command line ({exc}): quote it as a shell would") from None
+        return value
+
+
 class StoreSettings(Section):
     """Where pupitre keeps its data: the local SQLite file (default), or a PostgreSQL database
     shared by a team (team mode; ``PUPITRE_STORE_URL`` overrides it)."""
@@ -374,6 +409,7 @@ class Settings(BaseModel):
     grdf_adict: GrdfAdictSettings = Field(default_factory=GrdfAdictSettings)
     switchgrid: SwitchgridSettings = Field(default_factory=SwitchgridSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
+    alerts: AlertsSettings = Field(default_factory=AlertsSettings)
 
     @classmethod
     def sections(cls) -> dict[str, type[Section]]:

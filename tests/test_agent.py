@@ -45,3 +45,36 @@ async def test_the_agent_polls_every_feed_without_textual_and_stops_cleanly_on_s
     assert 0 < output.index("agent stopping") < output.index("agent stopped")
     log = (Path(env["PUPITRE_DATA_DIR"]) / "pupitre.log").read_text()
     assert "agent stopped" in log
+
+
+async def test_the_agent_raises_alerts_and_runs_the_alert_command(tmp_path: Path) -> None:
+    import json
+
+    from tests.processes.alert_hook import recorder
+
+    env = subprocess_env(tmp_path)
+    config = Path(env["PUPITRE_CONFIG_DIR"])
+    config.mkdir(parents=True, exist_ok=True)
+    command = recorder(tmp_path)
+    (config / "settings.toml").write_text(f"[alerts]\ncommand = {json.dumps(command)}\n")
+    agent = start_agent(tmp_path, env=env)
+    received = tmp_path / "received"
+    try:
+        for _ in range(1200):  # the ADICT simulator's park has rights awaiting proofs
+            if received.exists() and "grdf_adict:proofs:" in received.read_text():
+                break
+            await asyncio.sleep(0.1)
+        agent.send_signal(signal.SIGTERM)
+        assert agent.wait(timeout=60) == 0
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+            agent.wait(timeout=10)
+    got = [json.loads(line) for line in received.read_text().splitlines()]
+    keys = [g["key"] for g in got]
+    assert "grdf_adict:proofs:" in keys and len(keys) == len(set(keys))  # each alert once
+    store = Store(Path(env["PUPITRE_DATA_DIR"]) / "pupitre.sqlite3")
+    proofs = next(a for a in store.alerts_open() if a.key == "grdf_adict:proofs:")
+    assert proofs.announced_at is not None
+    output = (tmp_path / "agent.out").read_text()
+    assert "ALERT " in output and "GRDF ADICT" in output

@@ -92,6 +92,11 @@ def test_prune_keeps_what_the_retention_keeps_in_short_transactions(tmp_path: Pa
         store.add_history("grtgaz.indicators", "LI1001", days_ago(day), "GREEN", "RED", f"{day} days")
     store.save_snapshot("grtgaz.programs/LI1001/2026-10-01", {"old": True}, days_ago(60))
     store.save_snapshot("grtgaz.indicators", {"new": True}, days_ago(0.01))
+    for key, cleared in (("grtgaz:red:", 100), ("grtgaz:grey:", 10), ("grtgaz:token:", None)):
+        alert = store.alert_raise(key, "grtgaz", "attention", key, days_ago(400))
+        assert alert is not None
+        if cleared is not None:
+            store.alert_clear(alert.id, days_ago(cleared))
     store.bind_environments({"grtgaz": "https://elsewhere#client=x"})  # another environment's rows too
     store.audit("grtgaz", "declare program", "delivered", days_ago(500), "real, 500 days")
 
@@ -107,12 +112,13 @@ def test_prune_keeps_what_the_retention_keeps_in_short_transactions(tmp_path: Pa
 
     store._exec = exec_and_stop  # type: ignore[method-assign]  # counts the transactions
     partly = store.prune(NOW, Retention(365, 90, 30), batch=1, stop=stop)
-    assert partly == {"audit": 1, "history": 0, "snapshots": 0} and len(calls) == 1
+    assert partly == {"audit": 1, "history": 0, "snapshots": 0, "alerts": 0} and len(calls) == 1
     store._exec = original  # type: ignore[method-assign]  # back to the store's own
 
     rest = store.prune(NOW, Retention(365, 90, 30), batch=1)
-    assert rest == {"audit": 2, "history": 3, "snapshots": 1}
+    assert rest == {"audit": 2, "history": 3, "snapshots": 1, "alerts": 1}
     store.bind_environments({})
+    assert sorted(a.key for a in store.alert_history()) == ["grtgaz:grey:", "grtgaz:token:"]  # open: kept
     assert [e.detail for e in store.audit_entries(all_environments=True)] == ["10 days", "100 days"]  # newest first
     assert [h.detail for h in store.history("grtgaz.indicators")] == ["10 days"]
     assert store.load_snapshot("grtgaz.indicators") is not None

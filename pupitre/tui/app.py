@@ -23,6 +23,7 @@ from pupitre.providers.switchgrid import feeds as switchgrid
 from pupitre.providers.switchgrid.actions import ORDER_ACTION
 from pupitre.runtime import Runtime
 from pupitre.tui import keyboard, registry
+from pupitre.tui.alerts import AlertRunner
 from pupitre.tui.feeds import FeedRunner
 from pupitre.tui.outbox import OutboxRunner
 from pupitre.tui.runners import Runners
@@ -81,6 +82,7 @@ class PupitreApp(App[None]):
         self.feeds = FeedRunner(self, runtime)
         self.outbox = OutboxRunner(self, runtime)
         self.runners = Runners(self, runtime)
+        self.alerts = AlertRunner(self, runtime)
         for connection in runtime.connections.values():  # a delivered action starts its follow-ups
             if connection.follow_ups:
                 for key in connection.handlers:
@@ -105,12 +107,14 @@ class PupitreApp(App[None]):
         self.feeds.start()
         self.outbox.kick()  # what a crash or a network cut left pending
         self.runners.start()  # what a restart left to follow
+        self.alerts.start()
         self.set_interval(self.clock_tick, self._tick)
         if self.runtime.sandboxed != set(self.runtime.providers):  # secrets matter
             self.run_worker(self._probe_keyring, thread=True, exit_on_error=False)
 
     def _tick(self) -> None:
         crash_hook("tui")
+        self.alerts.tick()
         self.ticked.publish(None)
 
     # -- the keyboard rule (pupitre.tui.keyboard) -----------------------------------------
@@ -178,6 +182,7 @@ class PupitreApp(App[None]):
             self.call_from_thread(self.notify, escape(notice), title="Secrets", timeout=20)
 
     async def on_unmount(self) -> None:
+        self.alerts.stop()
         self.feeds.release()
         await self.runtime.aclose()
 
@@ -268,8 +273,9 @@ class PupitreApp(App[None]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         for entry in registry.keyed():
+            key = self.get_key_display(Binding(entry.key or "", ""))
             yield SystemCommand(
-                f"Go to {entry.title} ({entry.key})", entry.help, lambda mode=entry.name: self.switch_mode(mode)
+                f"Go to {entry.title} ({key})", entry.help, lambda mode=entry.name: self.switch_mode(mode)
             )
         yield SystemCommand("Refresh now (r)", "Fetch every feed now", self.action_refresh)
         yield SystemCommand(

@@ -40,7 +40,8 @@ class ScreenEntry:
     where: str
     help: str = ""
     key: str | None = None
-    """The number key that switches to it (a mode with a key is in the palette too)."""
+    """The key that switches to it: a number, or ``exclamation_mark`` (``!``) for the alerts
+    (a mode with a key is in the palette too)."""
     mode: bool = False
     """Whether it is one of the app's modes (a screen stack of its own), else it is pushed."""
     css: str | None = None
@@ -138,6 +139,14 @@ SCREENS: tuple[ScreenEntry, ...] = (
         mode=True,
         css="audit.tcss",
     ),
+    _entry(
+        "alerts",
+        "Alerts",
+        "alerts:AlertsScreen",
+        help="Every alert, open and past; Enter or s: seen",
+        key="exclamation_mark",
+        mode=True,
+    ),
     _entry("contract_search", "Contract search", "load_curve_forms:ContractSearchScreen"),
     _entry("ask_form", "Consent ask", "load_curve_forms:AskFormScreen"),
     _entry("order_form", "Data order", "load_curve_forms:OrderFormScreen"),
@@ -168,9 +177,14 @@ def keyed() -> list[ScreenEntry]:
     return sorted((entry for entry in SCREENS if entry.key), key=lambda entry: entry.key or "")
 
 
+def numbered() -> list[ScreenEntry]:
+    """The screens with a number key, by number (the Overview's tiles and its key hints)."""
+    return [entry for entry in keyed() if (entry.key or "").isdigit()]
+
+
 def tiles() -> list[tuple[ScreenEntry, Tile]]:
     """The Overview's tiles, in number-key order, with the screen each opens."""
-    return [(entry, entry.tile) for entry in keyed() if entry.tile is not None]
+    return [(entry, entry.tile) for entry in numbered() if entry.tile is not None]
 
 
 def css_paths() -> list[str | PurePath]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
+import inspect
+from typing import Any, Callable
 
 import pytest
 import textual.app
@@ -19,7 +20,7 @@ from pupitre.runtime import Runtime, build_runtime
 from pupitre.settings import Settings
 from pupitre.tui.app import PupitreApp
 from tests.helpers import MemoryKeyring
-from tests.tui.helpers import NOW, wait_until_processed
+from tests.tui.helpers import NOW, feeds_reported, wait_until_processed
 
 
 @pytest.fixture(autouse=True)
@@ -41,6 +42,25 @@ def steady_cursors(monkeypatch: pytest.MonkeyPatch) -> None:
         self.cursor_blink = False
 
     monkeypatch.setattr(Input, "__init__", init)
+
+
+@pytest.fixture
+def snap_compare(snap_compare: Callable[..., bool]) -> Callable[..., bool]:
+    """pytest-textual-snapshot's, taken once every feed has reported once (before the test's own
+    steps): the attention line under every header shows the alerts of every provider, whichever
+    feed answers first on a loaded machine."""
+
+    def compare(app: PupitreApp, *args: object, run_before: Callable[..., Any] | None = None, **kwargs: object) -> bool:
+        async def settled(pilot: textual.pilot.Pilot[None]) -> None:
+            await feeds_reported(pilot, pilot.app)
+            if run_before is not None:
+                result = run_before(pilot)
+                if inspect.isawaitable(result):
+                    await result
+
+        return snap_compare(app, *args, run_before=settled, **kwargs)
+
+    return compare
 
 
 def script_day(runtime: Runtime) -> None:

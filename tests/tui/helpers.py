@@ -68,6 +68,14 @@ async def wait_runs(pilot, app: PupitreApp, runs: int = 1, feed: str = FEED, tim
     await wait_for(pilot, lambda: state.runs >= runs and not state.running, timeout)
 
 
+async def feeds_reported(pilot, app: PupitreApp, timeout: float = 15.0) -> None:
+    """Until every feed has finished its first run (data or failure) and the alerts were
+    evaluated on it: what the attention line of every screen shows is then settled."""
+    states = list(app.feeds.states.values())
+    await wait_for(pilot, lambda: all(s.runs >= 1 and not s.running for s in states), timeout)
+    await pilot.pause()
+
+
 async def refreshed(pilot, app: PupitreApp, feed: str = FEED, timeout: float = 10.0) -> None:
     """Run ``feed`` again and wait until a run that *started after this call* has ended.
 

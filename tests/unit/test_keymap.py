@@ -89,7 +89,7 @@ def test_quit_stays_reachable() -> None:
     assert found == {"flexibility.sort": ["q is Quit's key: on Flexibility (2) it would hide Quit"]}
     hidden = keymap.problems({"app.quit": "s"})["app.quit"]
     assert "Quit on s would be hidden on Flexibility (2) by flexibility.sort (Sort)" in hidden
-    assert len(hidden) == 5  # every screen where s is taken, each named
+    assert len(hidden) == 6  # every screen where s is taken, each named (the alerts screen too)
     assert keymap.problems({"app.quit": "ctrl+q"}) == {"app.quit": ["ctrl+q is reserved for Textual's own quit key"]}
     assert "app.quit" in keymap.problems({"app.quit": "down"})
     # In a dialog the app's keys do not apply: q there hides nothing.

@@ -21,9 +21,8 @@ def test_the_app_derives_its_modes_keys_and_css_from_the_registry() -> None:
 
     assert list(PupitreApp.MODES) == [entry.name for entry in registry.SCREENS if entry.mode]
     switches = {b.key: (b.action, b.id) for b in PupitreApp.BINDINGS if b.action.startswith("switch_mode")}
-    assert switches == {
-        str(n): (f"switch_mode('{e.name}')", f"screen.{e.name}") for n, e in enumerate(registry.keyed(), 1)
-    }
+    assert switches == {e.key: (f"switch_mode('{e.name}')", f"screen.{e.name}") for e in registry.keyed()}
+    assert [e.key for e in registry.numbered()] == [str(n) for n in range(1, len(registry.numbered()) + 1)]
     assert [p.name for p in PupitreApp.CSS_PATH] == ["app.tcss"] + [e.css for e in registry.SCREENS if e.css]
     assert all(path.exists() for path in PupitreApp.CSS_PATH)
     styles = {p.name for p in registry.STYLES.glob("*.tcss")}
@@ -31,7 +30,7 @@ def test_the_app_derives_its_modes_keys_and_css_from_the_registry() -> None:
 
 
 def test_a_keyed_screen_is_a_mode_and_a_tile_opens_a_keyed_screen() -> None:
-    assert [entry.key for entry in registry.keyed()] == ["1", "2", "3", "4", "5", "6", "7"]
+    assert [entry.key for entry in registry.keyed()] == ["1", "2", "3", "4", "5", "6", "7", "exclamation_mark"]
     assert all(entry.mode for entry in registry.keyed())
     assert [tile.provider for _, tile in registry.tiles()] == [
         "grtgaz",

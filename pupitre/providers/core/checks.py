@@ -14,9 +14,15 @@ EXIT_CODES = {"ok": 0, "attention": 1, "critical": 2, "unknown": 3}
 
 @dataclass(frozen=True)
 class Finding:
+    """One line of the daily check. ``cause`` and ``subject`` name it stably while its words
+    change (``deadline-10`` of ``2026-12-07``): the key of the alert it raises
+    (:mod:`pupitre.providers.core.alerts`); not printed by ``pupitre check``."""
+
     provider: str
     level: Level
     message: str
+    cause: str = ""
+    subject: str = ""
 
 
 def overall(findings: list[Finding]) -> Level:

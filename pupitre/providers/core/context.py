@@ -48,6 +48,12 @@ class Connection:
     quota: Callable[[], QuotaLimiter] | None = None
     #: what follows this provider's delivered actions until the API decided (run by the app)
     follow_ups: list[FollowUp] = field(default_factory=list)
+    #: Alerts that time raises, not a feed's answer (``pupitre.alerts``): on the same results as
+    #: :attr:`findings`, the findings due at ``now`` and the next time one may change (``None``:
+    #: nothing is due later), so the alert engine wakes then even if no feed reports.
+    timed: Callable[[dict[str, Any], dt.datetime], tuple[list[Finding], dt.datetime | None]] = field(
+        default=lambda results, now: ([], None)
+    )
 
     def session_as(self, kind: type[S]) -> S:
         """:attr:`session`, checked to be the provider's own session class ``kind``."""

@@ -36,6 +36,7 @@ from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 
 import orjson
 
+from pupitre.providers.core.alerts import Alert
 from pupitre.providers.core.checks import Level
 from pupitre.providers.core.environments import SANDBOX
 
@@ -215,6 +216,27 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE snapshots ADD COLUMN first_fetched_at TEXT;
     """,
+    # 10: alerts (providers.core.alerts): at most one open alert per key and environment (the
+    # partial unique index), seen by whom, and the command hook's claim (run once across processes).
+    """
+    CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        env TEXT NOT NULL,
+        key TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        message TEXT NOT NULL,
+        raised_at TEXT NOT NULL,
+        cleared_at TEXT,
+        seen_at TEXT,
+        seen_by TEXT NOT NULL DEFAULT '',
+        announce_by TEXT,
+        announce_until REAL,
+        announced_at TEXT
+    );
+    CREATE UNIQUE INDEX alerts_open_key ON alerts (env, key) WHERE cleared_at IS NULL;
+    CREATE INDEX alerts_by_env ON alerts (env, id);
+    """,
 ]
 
 OUTBOX_PENDING = "pending"
@@ -233,6 +255,8 @@ READBACK_GIVEN_UP = "given up"
 
 
 log = logging.getLogger("pupitre.store")
+
+_ALERT_SELECT = "id, env, key, provider, severity, message, raised_at, cleared_at, seen_at, seen_by, announced_at"
 
 _OUTBOX_SELECT = (
     "id, provider, action, payload, status, created_at, updated_at, attempts, last_error, response, "
@@ -886,6 +910,96 @@ class Store:
         )
         return [AuditEntry(*r) for r in rows]
 
+    # -- alerts ----------------------------------------------------------------------------
+    def _alerts(self, where: str, params: tuple[Any, ...], limit: int | None = None) -> list[Alert]:
+        rows = self._query(
+            f"SELECT {_ALERT_SELECT} FROM alerts WHERE {where} ORDER BY id DESC"
+            + ("" if limit is None else " LIMIT ?"),
+            params if limit is None else (*params, limit),
+        )
+        return [
+            Alert(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                _dt(r[6]),
+                _dt(r[7]) if r[7] else None,
+                _dt(r[8]) if r[8] else None,
+                r[9],
+                _dt(r[10]) if r[10] else None,
+            )
+            for r in rows
+        ]
+
+    def alerts_open(self) -> list[Alert]:
+        """The open alerts of this session's environments, newest first."""
+        scope, params = self._row_scope()
+        return self._alerts(f"{scope} AND cleared_at IS NULL", tuple(params))
+
+    def alert_history(self, limit: int = 500) -> list[Alert]:
+        """This session's alerts, open and cleared, newest first."""
+        scope, params = self._row_scope()
+        return self._alerts(scope, tuple(params), limit)
+
+    def alert(self, alert_id: int) -> Alert | None:
+        found = self._alerts("id=?", (alert_id,))
+        return found[0] if found else None
+
+    def alert_raise(self, key: str, provider: str, severity: str, message: str, now: dt.datetime) -> Alert | None:
+        """Open the alert ``key`` in ``provider``'s environment; ``None`` when it is open already
+        (another process raised it: the partial unique index keeps one open row per key)."""
+        rows = self._query(
+            "INSERT INTO alerts (env, key, provider, severity, message, raised_at) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING RETURNING id",
+            (self.env_of(provider), key, provider, severity, message, _iso(now)),
+        )
+        return self.alert(int(rows[0][0])) if rows else None
+
+    def alert_update(self, alert_id: int, severity: str, message: str) -> None:
+        """An open alert's cause is still there, worded or graded otherwise."""
+        self._exec(
+            "UPDATE alerts SET severity=?, message=? WHERE id=? AND cleared_at IS NULL", (severity, message, alert_id)
+        )
+
+    def alert_clear(self, alert_id: int, now: dt.datetime) -> bool:
+        """Its cause went away; False when it was cleared already."""
+        cursor = self._exec("UPDATE alerts SET cleared_at=? WHERE id=? AND cleared_at IS NULL", (_iso(now), alert_id))
+        return bool(cursor.rowcount)
+
+    def alert_seen(self, alert_id: int, by: str, now: dt.datetime) -> bool:
+        """The operator ``by`` has seen it (acknowledged on a console); False when seen already."""
+        cursor = self._exec(
+            "UPDATE alerts SET seen_at=?, seen_by=? WHERE id=? AND seen_at IS NULL", (_iso(now), by, alert_id)
+        )
+        return bool(cursor.rowcount)
+
+    def alert_claim(self, alert_id: int, owner: str, until: float, now: float, alive: Callable[[str], bool]) -> bool:
+        """Claim the announcement of an alert (the ``[alerts] command``) for ``owner`` until
+        ``until`` (seconds since the epoch), in one transaction: refused once it was announced,
+        and while another owner's claim runs (not expired, owner ``alive``)."""
+        with self.batch():
+            rows = self._query(
+                f"SELECT announce_by, announce_until, announced_at FROM alerts WHERE id=?{self._skip_locked}",
+                (alert_id,),
+            )
+            if not rows or rows[0][2] is not None:
+                return False
+            holder, holder_until = rows[0][0], rows[0][1]
+            if holder is not None and holder != owner and (holder_until or 0.0) >= now and alive(holder):
+                return False
+            self._exec("UPDATE alerts SET announce_by=?, announce_until=? WHERE id=?", (owner, until, alert_id))
+        return True
+
+    def alert_announced(self, alert_id: int, owner: str, now: dt.datetime) -> None:
+        """The claimed announcement was made (the command ran, whatever its outcome)."""
+        self._exec(
+            "UPDATE alerts SET announced_at=?, announce_until=NULL WHERE id=? AND announce_by=?",
+            (_iso(now), alert_id, owner),
+        )
+
     # -- retention -------------------------------------------------------------------------
     def prune(
         self,
@@ -895,8 +1009,8 @@ class Store:
         batch: int = 2000,
         stop: threading.Event | None = None,
     ) -> dict[str, int]:
-        """Delete audit lines, history rows and snapshots older than ``retention`` keeps them,
-        every environment's, ``batch`` rows per transaction (the lock is free between two: a
+        """Delete audit lines, history rows, snapshots and cleared alerts older than ``retention``
+        keeps them, every environment's, ``batch`` rows per transaction (the lock is free between two: a
         dashboard's reads and writes go on). Returns the rows deleted per table; stops early
         when ``stop`` is set."""
         deleted: dict[str, int] = {}
@@ -904,6 +1018,7 @@ class Store:
             ("audit", "id", "at", retention.audit_days),
             ("history", "id", "at", retention.history_days),
             ("snapshots", self._row_id, "fetched_at", retention.snapshots_days),
+            ("alerts", "id", "cleared_at", retention.history_days),  # an open alert has none: kept
         )
         for table, key, column, days in plan:
             cutoff = _iso(now - dt.timedelta(days=days))

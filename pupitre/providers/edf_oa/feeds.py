@@ -494,7 +494,49 @@ def connect(settings: EdfOaSettings, ctx: ProviderContext, *, sandboxed: bool) -
         {(PROVIDER, ACK_ACTION): AcknowledgeHandler(session)},
         session,
         items=lambda results, now: items(settings, results, now),
+        timed=lambda results, now: deadline_findings(settings, results, now, ctx.store),
     )
+
+
+#: The EDF OA deadline's alerts: (minutes before it, cause, level), latest stage first.
+DEADLINE_STAGES: tuple[tuple[int, str, Level], ...] = (
+    (0, "deadline-passed", "critical"),
+    (10, "deadline-10", "critical"),
+    (30, "deadline-30", "attention"),
+)
+
+
+def deadline_findings(
+    settings: EdfOaSettings, results: dict[str, Any], now: dt.datetime, store: Store | None = None
+) -> tuple[list[Finding], dt.datetime | None]:
+    """Tomorrow's order with contracts to curtail still unacknowledged: one finding from
+    30 minutes before the deadline (attention), then 10 minutes before (critical), then once it
+    has passed (critical, RG_ACK_0030: a contract left out counts as refused) — the stage now,
+    keyed by the order's application date — and the next stage's instant. Counted in real
+    time (UTC), so a 23- or 25-hour day moves nothing."""
+    order = results.get(CURTAILMENTS_FEED)
+    if order is None:
+        return [], None
+    ours = sent_ack(store, order.order_id) if store is not None else None
+    summary = rules.ack_summary(order, results.get(ACKS_FEED), now, rules.parse_hhmm(settings.ack_deadline), ours)
+    missing = summary.missing
+    if not summary.is_current or not missing:
+        return [], None
+    deadline = summary.deadline.astimezone(dt.timezone.utc)
+    at = now.astimezone(dt.timezone.utc)
+    later = [deadline - dt.timedelta(minutes=m) for m, _, _ in DEADLINE_STAGES]
+    upcoming = min((t for t in later if t > at), default=None)
+    for minutes, cause, level in DEADLINE_STAGES:
+        if at >= deadline - dt.timedelta(minutes=minutes):
+            when = "PASSED" if minutes == 0 else f"in {minutes} min"
+            refused = ": a contract left out counts as refused (RG_ACK_0030)" if minutes == 0 else ""
+            text = (
+                f"acknowledgement deadline {summary.deadline:%H:%M} {when}{refused} — {len(missing)} contract(s) "
+                f"of order {order.order_id} for {order.application_date:%d/%m} not acknowledged "
+                f"({', '.join(missing)}): screen 3"
+            )
+            return [Finding(TITLE, level, text, cause, order.application_date.isoformat())], upcoming
+    return [], upcoming
 
 
 def items(settings: EdfOaSettings, results: dict[str, Any], now: dt.datetime) -> list[dict[str, Any]]:
@@ -541,6 +583,7 @@ def findings(
                     level,
                     f"no curtailment order for tomorrow yet "
                     f"(published around 13:00, call window from {settings.window_start})",
+                    "no-order",
                 )
             )
         else:
@@ -551,12 +594,14 @@ def findings(
             level = summary.level
             if level == "ok" and any(c in summary.needing for c in summary.acked_before_update):
                 level = "attention"  # the periods changed after the acknowledgement
-            out.append(Finding(TITLE, level, summary_sentence(order, summary)))
+            out.append(Finding(TITLE, level, summary_sentence(order, summary), "ack", order.order_id))
             if summary.overridden:
-                out.append(Finding(TITLE, "attention", override_sentence(summary.overridden)))
+                out.append(
+                    Finding(TITLE, "attention", override_sentence(summary.overridden), "overridden", order.order_id)
+                )
     odd = unknown_values(results)
     if odd:
-        out.append(Finding(TITLE, "attention", "; ".join(odd[:3]) + (" …" if len(odd) > 3 else "")))
+        out.append(Finding(TITLE, "attention", "; ".join(odd[:3]) + (" …" if len(odd) > 3 else ""), "unknown-values"))
     if results.get(TOKEN_FEED) is not None:
         status = results[TOKEN_FEED]
         level = rules.token_level(status, now, settings.token_warning_days)
@@ -568,6 +613,7 @@ def findings(
                     level,
                     f"API token expires {status.expires_at:%d/%m/%Y %H:%M} "
                     f"({days:.0f} day(s) left): rotate it (screen 3, key t)",
+                    "token",
                 )
             )
     return out

@@ -712,7 +712,7 @@ def summary_findings(summary: RightsSummary, table: RightsTable) -> list[Finding
             text += f", {summary.due_soon} due within 5 working days"
         if summary.next_deadline:
             text += f" (next deadline {summary.next_deadline})"
-        out.append(Finding(TITLE, level, text))
+        out.append(Finding(TITLE, level, text, "proofs"))
     if summary.lost_recently:
         col = table.col
         sample = ", ".join(f"{col['pce'][i]} {col['state'][i]}" for i in summary.lost_recently[:5])
@@ -723,12 +723,15 @@ def summary_findings(summary: RightsSummary, table: RightsTable) -> list[Finding
                 "attention",
                 f"{len(summary.lost_recently)} right(s) became Refusée/"
                 f"Obsolète/Révoquée since yesterday: {sample}{more}",
+                "lost",
             )
         )
     unknown = summary.unknown_states
     if unknown:
         words = ", ".join(f"{n} {unknown_word(state)}" for state, n in sorted(unknown.items())[:3])
-        out.append(Finding(TITLE, "attention", f"right(s) in a state the document does not list: {words}"))
+        out.append(
+            Finding(TITLE, "attention", f"right(s) in a state the document does not list: {words}", "unknown-states")
+        )
     if not out:
         out.append(
             Finding(

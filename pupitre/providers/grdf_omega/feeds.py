@@ -440,6 +440,7 @@ def findings(ctx: ProviderContext, results: dict[str, Any], now: dt.datetime) ->
                 TITLE,
                 "attention",
                 f"{len(changed)} request(s) changed status: " + ", ".join(f"{n} → {codes[n]}" for n in changed),
+                "status-changed",
             )
         )
     failing = [n for n, t in tracked.items() if t.error]
@@ -450,6 +451,7 @@ def findings(ctx: ProviderContext, results: dict[str, Any], now: dt.datetime) ->
                 "attention",
                 f"{len(failing)} request(s) could not be read: "
                 + "; ".join(f"{n}: {tracked[n].error}" for n in failing[:5]),
+                "unreadable",
             )
         )
     if not out:

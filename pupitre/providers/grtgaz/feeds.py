@@ -211,7 +211,11 @@ def certificate_findings(certificate: bytes | None, now: dt.datetime, warn_days:
     left = ends - now.astimezone(ends.tzinfo)
     when = f"{ends.astimezone(PARIS):%d/%m/%Y %H:%M}"
     if left <= dt.timedelta(0):
-        return [Finding(TITLE, "critical", f"client certificate expired on {when}: send GRTgaz a new one (§12.2)")]
+        return [
+            Finding(
+                TITLE, "critical", f"client certificate expired on {when}: send GRTgaz a new one (§12.2)", "certificate"
+            )
+        ]
     if left <= dt.timedelta(days=warn_days):
         return [
             Finding(
@@ -219,6 +223,7 @@ def certificate_findings(certificate: bytes | None, now: dt.datetime, warn_days:
                 "attention",
                 f"client certificate expires on {when} (in {left.days} day(s)): "
                 "§12.2 asks for the new one a month before — send it to GRTgaz",
+                "certificate",
             )
         ]
     return []
@@ -315,7 +320,7 @@ def findings(sites: list[SiteIndicators] | None, now: Any) -> list[Finding]:
     if grey:
         names = ", ".join(s.site_label + ("*" if marked[s.site_id] else "") for s in grey)
         result.append(
-            Finding(TITLE, "critical", f"GREY (flexibility shortage) at {names}{note if '*' in names else ''}")
+            Finding(TITLE, "critical", f"GREY (flexibility shortage) at {names}{note if '*' in names else ''}", "grey")
         )
     # one finding per cause, naming every site it concerns (the JSON lists each site: items())
     reds = []
@@ -328,7 +333,7 @@ def findings(sites: list[SiteIndicators] | None, now: Any) -> list[Finding]:
         reds.append(f"{site.site_label} ({site.mesh_label}): RED on " + ", ".join(bad))
     if reds:
         text = "; ".join(reds)
-        result.append(Finding(TITLE, "attention", text + (note if "*" in text else "")))
+        result.append(Finding(TITLE, "attention", text + (note if "*" in text else ""), "red"))
     odds = []
     for site in sites:
         odd = [
@@ -339,7 +344,7 @@ def findings(sites: list[SiteIndicators] | None, now: Any) -> list[Finding]:
         if odd:
             odds.append(f"{site.site_label} ({site.mesh_label}): ? " + ", ".join(odd))
     if odds:
-        result.append(Finding(TITLE, "attention", "; ".join(odds)))
+        result.append(Finding(TITLE, "attention", "; ".join(odds), "unknown-colour"))
     announced: dict[Level, list[str]] = {}
     for change in rules.upcoming_changes(sites, now):
         level: Level = "critical" if change.next is IndicatorStatus.GREY else "attention"
@@ -348,7 +353,7 @@ def findings(sites: list[SiteIndicators] | None, now: Any) -> list[Finding]:
                 f"{change.site_label}: {change.flex.value} turns {change.next.value} at {change.applies_at:%H:%M}"
             )
     for level, texts in announced.items():
-        result.append(Finding(TITLE, level, "; ".join(texts)))
+        result.append(Finding(TITLE, level, "; ".join(texts), f"announced-{'grey' if level == 'critical' else 'red'}"))
     if not result:
         result.append(Finding(TITLE, "ok", f"all {len(sites)} sites green, no change announced"))
     return result

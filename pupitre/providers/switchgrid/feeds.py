@@ -461,6 +461,8 @@ def unanswered(session: SwitchgridSession) -> list[Finding]:
             "attention",
             f"order #{item.id} {OutboxState.HELD.word} — sent {paris(item.sending_since):%d/%m %H:%M}, got no "
             "answer: it may exist at Switchgrid (billed) — look at its orders, then tell pupitre (screen 6, key u)",
+            "order-unanswered",
+            str(item.id),
         )
         for item in session.ctx.store.outbox(provider=PROVIDER, status=OUTBOX_PENDING)
         if item.action == ORDER_ACTION
@@ -485,7 +487,7 @@ def findings(settings: SwitchgridSettings, results: dict[str, Any], now: dt.date
     out = []
     for order in data.failed():
         problems = "; ".join(request_problem(r) for r in order.failed()[:3]) or order.status
-        out.append(Finding(TITLE, "attention", f"order {order.id[:8]} {order.status}: {problems}"))
+        out.append(Finding(TITLE, "attention", f"order {order.id[:8]} {order.status}: {problems}", "order", order.id))
     for ask, end in rules.expiring_soon(data.asks, now, settings.expiry_warning_days):
         when = "expired" if instant(end) <= instant(now) else f"expires {end.astimezone(PARIS):%d/%m/%Y}"
         out.append(
@@ -493,11 +495,15 @@ def findings(settings: SwitchgridSettings, results: dict[str, Any], now: dt.date
                 TITLE,
                 "attention",
                 f"consent of ask {ask.id[:8]} ({', '.join(ask.prms)}) {when}: create a new ask before ordering again",
+                "consent",
+                ask.id,
             )
         )
     unknown = data.unknown_statuses()
     if unknown:
-        out.append(Finding(TITLE, "attention", "; ".join(unknown[:3]) + (" …" if len(unknown) > 3 else "")))
+        out.append(
+            Finding(TITLE, "attention", "; ".join(unknown[:3]) + (" …" if len(unknown) > 3 else ""), "unknown-values")
+        )
     if data.errors:
         out.append(
             Finding(
@@ -505,6 +511,7 @@ def findings(settings: SwitchgridSettings, results: dict[str, Any], now: dt.date
                 "attention",
                 f"{len(data.errors)} order(s) could not be read: "
                 + "; ".join(f"{k[:8]}: {v}" for k, v in list(data.errors.items())[:3]),
+                "unreadable",
             )
         )
     if not out:

@@ -1,16 +1,19 @@
 """The header bar: screen title, which providers are simulated (by name), Paris time, the
-current gas day, and whether this console polls the APIs or follows another process."""
+current gas day, and whether this console polls the APIs or follows another process; under
+it, the attention line (:mod:`pupitre.tui.widgets.attention`)."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.widget import Widget
 from textual.widgets import Static
 
 from pupitre.providers.core.clock import gas_day_of
 from pupitre.tui import keyboard
 from pupitre.tui.app import PupitreApp, pupitre_app
+from pupitre.tui.widgets.attention import AttentionLine
 
 
 class HeaderBar(Horizontal):
@@ -66,6 +69,9 @@ class HeaderBar(Horizontal):
         yield Static("", id="header-clock")
 
     def on_mount(self) -> None:
+        # under the header of every screen (a pushed detail too): the worst open alert
+        if isinstance(self.parent, Widget):
+            self.parent.mount(AttentionLine(), after=self)
         self.tick()
 
     def tick(self) -> None:

@@ -43,9 +43,10 @@ def opened(app, key: str) -> bool:
 
 async def test_an_alert_rings_notifies_titles_and_shows_on_every_screen(make_app, written: list[str]) -> None:
     app = make_app()
+    app.runtime.simulators["grdf_adict"].overdue_proofs = True  # some proofs past their deadline: critical
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_runs(pilot, app)
-        await wait_runs(pilot, app, feed=RIGHTS_FEED)  # ADICT: proofs past their deadline, critical
+        await wait_runs(pilot, app, feed=RIGHTS_FEED)
         await wait_for(pilot, lambda: opened(app, RED_KEY) and opened(app, "grdf_adict:proofs:"))
         line = app.screen.query_one(AttentionLine)
         count = len(app.alerts.open)

@@ -6,7 +6,10 @@
   the outbox delivers one of the provider's actions (:meth:`Runners.delivered`);
 - Switchgrid orders followed until done (resumed at start for every order not done);
 - the GRDF ADICT bulk export (:class:`~pupitre.providers.grdf_adict.export.ExportJob`):
-  its journal, calls, files and audit line.
+  its journal, calls, files and audit line;
+- the one-off operations a screen asks for (:meth:`Runners.operate`: a Switchgrid ask
+  cancelled or read again, a load curve, a held order identified): the screen asks and shows
+  the answer, the runner calls the session (which writes the audit) and reports failures.
 
 What they find is told through a :class:`Reports` (the dashboard: notifications and its
 feeds' ``updated`` signal; the agent: its log). With several processes on one store, each
@@ -22,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any, Callable, Coroutine, Protocol
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Coroutine, Protocol, TypeVar
 
 from pupitre.providers.core.errors import ApiError, ConfigError
 from pupitre.providers.core.followups import FollowUp, Report, ReportLevel, run_follow_up
@@ -44,6 +47,7 @@ log = logging.getLogger("pupitre.runners")
 EXPORT_TOPIC = "grdf_adict.export"
 #: how often a process that waits for another's lease looks again (seconds)
 WAIT_SECONDS = 2.0
+T = TypeVar("T")
 
 
 class Reports(Protocol):
@@ -81,6 +85,7 @@ class Runners:
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
         self._stopping = False
+        self._operations = 0
         #: the GRDF ADICT export under way, or the last one
         self.export: ExportJob | None = None
 
@@ -296,3 +301,58 @@ class Runners:
         self.reports.updated(EXPORT_TOPIC)
         level: ReportLevel = "error" if outcome.failed else "warning" if outcome.outcome == "partial" else "information"
         self.reports.report(Report("grdf_adict", "GRDF ADICT export", outcome.line, level))
+
+    # -- one-off operations ------------------------------------------------------------------
+    def operate(
+        self,
+        provider: str,
+        title: str,
+        call: Callable[[], Awaitable[T]],
+        done: Callable[[T], object] | None = None,
+        *,
+        expected: tuple[type[Exception], ...] = (ApiError,),
+        refused: Callable[[Exception], object] | None = None,
+    ) -> None:
+        """Run ``call`` (a session's operation: it audits what it does) whatever screen is
+        shown; ``done`` gets its result. An ``expected`` error (the API's answer, a rule's
+        refusal) goes to ``refused``, else is reported under ``title``; any other error is
+        logged and reported in one sentence (never a traceback)."""
+        self._operations += 1
+        self._run(
+            f"operation:{title}:{self._operations}",
+            lambda: self._operate(provider, title, call, done, expected, refused),
+        )
+
+    async def _operate(
+        self,
+        provider: str,
+        title: str,
+        call: Callable[[], Awaitable[T]],
+        done: Callable[[T], object] | None,
+        expected: tuple[type[Exception], ...],
+        refused: Callable[[Exception], object] | None,
+    ) -> None:
+        try:
+            result = await call()
+        except asyncio.CancelledError:
+            raise
+        except expected as error:
+            if refused is not None:
+                refused(error)
+            else:
+                self.reports.report(Report(provider, title, str(error), "error", timeout=12))
+            return
+        except Exception as error:
+            log.exception("%s %s failed", provider, title)
+            self.reports.report(
+                Report(
+                    provider,
+                    title,
+                    f"Unexpected error ({type(error).__name__}); details in the log.",
+                    "error",
+                    timeout=12,
+                )
+            )
+            return
+        if done is not None:
+            done(result)

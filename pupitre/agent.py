@@ -3,14 +3,18 @@
 It runs every feed on its schedule (under the feed's lease: where another process polls a
 feed, the agent follows it and polls nothing), records the results in the store (snapshots,
 history) for the dashboards and ``pupitre check --max-age``, delivers the outbox (the actions
-confirmed on any console, under the outbox's claims) and logs what changed and what was
-delivered, to the log file and to stdout. It runs the alert engine (:mod:`pupitre.alerts`):
+confirmed on any console, under the outbox's claims), follows actions to their verdict with
+the dashboard's runners (:mod:`pupitre.runners`: a GRTgaz program's feasibility, Switchgrid
+orders until done; resumed at start, kicked when the outbox delivers an action, one process
+at a time per followed thing) and logs what changed, what was delivered and every verdict,
+to the log file and to stdout. It runs the alert engine (:mod:`pupitre.alerts`):
 alerts raised and cleared in the store for the dashboards, logged, and ``[alerts] command``
 run for each (once across every process on the store).
 
 SIGTERM or SIGINT stops it cleanly: no new run starts, the outbox attempt under way finishes
 (its answer recorded; at most :data:`STOP_GRACE` seconds, after which it stays marked as
-unanswered and the next process looks for its trace before sending again), every store write
+unanswered and the next process looks for its trace before sending again), the follow-ups
+stop between two reads (what is followed stays in the store), every store write
 is a transaction (nothing half-written), and the leases are given up so that a dashboard
 takes over the polling at once.
 """
@@ -28,6 +32,7 @@ from pupitre.providers.core.errors import ApiError, ConfigError
 from pupitre.providers.core.feeds import Feed, load_snapshot, record_result
 from pupitre.providers.core.leases import FeedLeases, console_label
 from pupitre.providers.core.store import StoreError
+from pupitre.runners import LogReports, Runners
 from pupitre.runtime import Runtime
 
 log = logging.getLogger("pupitre.agent")
@@ -55,6 +60,7 @@ class Agent:
         self._announcing: set[asyncio.Task[Any]] = set()
         #: set when a feed reported here: the alerts are evaluated at once
         self._alerts_wake = asyncio.Event()
+        self.runners = Runners(runtime, LogReports(log), self.leases)
 
     def stop(self) -> None:
         if not self.stopping.is_set():
@@ -72,6 +78,7 @@ class Agent:
         feeds = [asyncio.create_task(self._feed_loop(feed), name=feed.name) for feed in self.runtime.feeds]
         outbox = asyncio.create_task(self._outbox_loop(), name="outbox")
         alerts = asyncio.create_task(self._alerts_loop(), name="alerts")
+        self.runners.start()  # what a restart left to follow
         log.info(
             "agent started: %d feeds, operator %s, store %s",
             len(feeds),
@@ -83,6 +90,7 @@ class Agent:
             task.cancel()  # a fetch under way is dropped: nothing of it was written yet
         alerts.cancel()
         await asyncio.gather(*feeds, alerts, return_exceptions=True)
+        await self.runners.stop()
         if self._announcing:  # a command under way ends (or is stopped at its timeout)
             await asyncio.wait(self._announcing, timeout=self.hook.settings.command_timeout_seconds + 1)
         try:
@@ -173,6 +181,10 @@ class Agent:
             try:
                 for delivery in await self.runtime.outbox.drain():
                     log.info("outbox #%d %s: %s", delivery.item_id, delivery.outcome, delivery.message)
+                    if delivery.outcome == "delivered" and not self.stopping.is_set():
+                        item = await asyncio.to_thread(self.runtime.outbox.item, delivery.item_id)
+                        if item is not None:
+                            self.runners.delivered(item)  # its follow-up
             except StoreError as error:
                 log.warning("outbox: %s", error)
             except Exception:

@@ -19,7 +19,8 @@ import importlib, json, pkgutil, sys
 import pupitre.providers
 
 names = [info.name for info in pkgutil.walk_packages(pupitre.providers.__path__, "pupitre.providers.")]
-names += ["pupitre.check", "pupitre.runtime", "pupitre.cli", "pupitre.settings", "pupitre.sandbox_server"]
+names += ["pupitre.check", "pupitre.runtime", "pupitre.runners", "pupitre.agent", "pupitre.cli", "pupitre.settings",
+          "pupitre.sandbox_server"]
 culprit = None
 for name in names:
     importlib.import_module(name)

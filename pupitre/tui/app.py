@@ -20,13 +20,13 @@ from pupitre.providers.edf_oa import feeds as edf_oa
 from pupitre.providers.edf_oa import rules as edf_oa_rules
 from pupitre.providers.edf_oa.models import CurtailmentOrder
 from pupitre.providers.switchgrid import feeds as switchgrid
-from pupitre.providers.switchgrid.actions import ORDER_ACTION
+from pupitre.runners import Runners
 from pupitre.runtime import Runtime
 from pupitre.tui import keyboard, registry
 from pupitre.tui.alerts import AlertRunner
 from pupitre.tui.feeds import FeedRunner
 from pupitre.tui.outbox import OutboxRunner
-from pupitre.tui.runners import Runners
+from pupitre.tui.runners import AppReports
 
 log = logging.getLogger("pupitre.app")
 
@@ -81,13 +81,11 @@ class PupitreApp(App[None]):
         self.start_screen = start_screen
         self.feeds = FeedRunner(self, runtime)
         self.outbox = OutboxRunner(self, runtime)
-        self.runners = Runners(self, runtime)
+        self.runners = Runners(runtime, AppReports(self), self.feeds.leases)
         self.alerts = AlertRunner(self, runtime)
         for connection in runtime.connections.values():  # a delivered action starts its follow-ups
-            if connection.follow_ups:
-                for key in connection.handlers:
-                    self.outbox.on_delivered[key] = lambda item: self.runners.kick_provider(item.provider)
-        self.outbox.on_delivered[(switchgrid.PROVIDER, ORDER_ACTION)] = self.runners.follow_delivered_order
+            for key in connection.handlers:
+                self.outbox.on_delivered[key] = self.runners.delivered
         self.ack_choices: dict[str, dict[str, bool | None]] = {}  # order id -> contract -> choice
         self.ticked: Signal[None] = Signal(self, "tick")
         self.clock_tick = clock_tick
@@ -106,7 +104,7 @@ class PupitreApp(App[None]):
             self.call_after_refresh(self._environment_notes, notes)
         self.feeds.start()
         self.outbox.kick()  # what a crash or a network cut left pending
-        self.runners.start()  # what a restart left to follow
+        self.runners.start(self.feeds.state(switchgrid.FEED).data)  # what a restart left to follow
         self.alerts.start()
         self.set_interval(self.clock_tick, self._tick)
         if self.runtime.sandboxed != set(self.runtime.providers):  # secrets matter
@@ -182,6 +180,7 @@ class PupitreApp(App[None]):
             self.call_from_thread(self.notify, escape(notice), title="Secrets", timeout=20)
 
     async def on_unmount(self) -> None:
+        await self.runners.stop()
         self.alerts.stop()
         self.feeds.release()
         await self.runtime.aclose()

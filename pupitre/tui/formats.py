@@ -16,6 +16,7 @@ from rich.text import Text
 from pupitre.providers.core.clock import PARIS, format_age, instant
 from pupitre.providers.core.text import unknown_word
 from pupitre.providers.grtgaz.models import FeasibilityStatus, Flex, IndicatorStatus
+from pupitre.providers.switchgrid.rules import ORDER_WORDS, order_word
 
 __all__ = [
     "ASK_WORDS",
@@ -102,15 +103,6 @@ ASK_WORDS = {
     "PENDING_ADDRESS_CHECK": ("…", "checking address"),
     "PREPARING_CONSENT_COLLECTION": ("…", "preparing"),
 }
-ORDER_WORDS = {
-    "SUCCESS": ("✓", "done"),
-    "SOME_REQUESTS_FAILED": ("✗", "some failed"),
-    "ADDRESS_CHECK_FAILED": ("✗", "address refused"),
-    "FAILED": ("✗", "failed"),
-    "PENDING_REQUESTS": ("⏳", "running"),
-    "CREATED": ("⏳", "created"),
-    "PENDING_ADDRESS_CHECK": ("⏳", "checking address"),
-}
 REQUEST_WORDS = {
     "SUCCESS": ("✓", "done"),
     "FAILED": ("✗", "failed"),
@@ -126,8 +118,3 @@ def word_text(words: dict[str, tuple[str, str]], status: str) -> Text:
     glyph, word = words.get(status) or ("?", unknown_word(status)[2:])
     bad = glyph in ("✗", "?")
     return Text(f"{glyph} {word}", style="bold" if bad or glyph == "✎" else "")
-
-
-def order_word(status: str) -> str:
-    """A Switchgrid order's status in a word (``done``, ``some failed``…)."""
-    return ORDER_WORDS.get(status, ("", status.lower()))[1]

@@ -11,12 +11,14 @@ from pupitre.providers.core.store import Store
 from tests.terminal import REPO, subprocess_env
 
 
-def start_agent(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+def start_agent(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None, sandbox: bool = True
+) -> subprocess.Popen[str]:
     """``pupitre agent --sandbox`` on ``tmp_path``'s data dir (as the dashboards of the test use
-    it); its output goes to ``tmp_path/agent.out``."""
+    it; ``sandbox=False``: the providers its settings say); its output goes to ``tmp_path/agent.out``."""
     out = open(tmp_path / "agent.out", "w")  # noqa: SIM115 — the child writes to it until it ends
     return subprocess.Popen(
-        [sys.executable, "-m", "pupitre", "agent", "--sandbox", *args],
+        [sys.executable, "-m", "pupitre", "agent", *(["--sandbox"] if sandbox else []), *args],
         stdout=out,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,

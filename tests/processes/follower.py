@@ -3,7 +3,10 @@ asks for every feed's lease at each interval (polling a feed itself only if it g
 each change the store reports, reads the new results (the repaint's read) and records how long
 after the poller's fetch that was. Prints one JSON line at the end.
 
-    python -m tests.processes.follower SECONDS
+    python -m tests.processes.follower SECONDS [--served]
+
+``--served``: the providers as the settings file says (e.g. the simulators of ``pupitre sandbox
+serve``, as real endpoints), not all on the in-process simulators.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from pupitre.providers.core.leases import FeedLeases, console_label
 from pupitre.runtime import build_runtime
 
 
-def main(seconds: float) -> None:
+def main(seconds: float, served: bool = False) -> None:
     started = time.monotonic()
-    runtime = build_runtime(sandbox=True)
+    runtime = build_runtime(sandbox=not served)
     store = runtime.store
     feeds = {feed.name: feed for feed in runtime.feeds}
     for feed in feeds.values():  # the first paint, from the store
@@ -48,4 +51,4 @@ def main(seconds: float) -> None:
 
 
 if __name__ == "__main__":
-    main(float(sys.argv[1]))
+    main(float(sys.argv[1]), "--served" in sys.argv[2:])

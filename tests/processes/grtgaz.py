@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 MONTOIR = "LI1006"
 
 #: argv: "send PAYLOAD_FILE" (queue the declaration, deliver it, say so, then follow its
-#: feasibility) or "follow" (follow what the store says is followed, until it is settled).
+#: feasibility), "enqueue PAYLOAD_FILE" (only queue it, for another process to deliver) or
+#: "follow" (follow what the store says is followed, until it is settled).
 #: Prints one JSON line per event: ["delivered", outcome] and ["verdict", title, message].
 WORKER = r"""
 import asyncio, json, sys
@@ -44,6 +45,10 @@ def say(*what):
 
 async def go():
     try:
+        if sys.argv[1] == "enqueue":
+            payload = json.loads(Path(sys.argv[2]).read_text())
+            say("queued", runtime.outbox.enqueue("grtgaz", "declare program", payload))
+            return
         if sys.argv[1] == "send":
             runtime.outbox.enqueue("grtgaz", "declare program", json.loads(Path(sys.argv[2]).read_text()))
             for delivery in await runtime.outbox.drain():
@@ -96,7 +101,8 @@ async def declaration(tmp_path: Path) -> dict[str, Any]:
         await runtime.aclose()
 
 
-def start(config: Path, data: Path, *args: str) -> subprocess.Popen[str]:
+def env_for(config: Path, data: Path) -> dict[str, str]:
+    """This run's environment, with ``config`` and ``data`` as pupitre's directories."""
     env = dict(
         os.environ,
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
@@ -106,6 +112,29 @@ def start(config: Path, data: Path, *args: str) -> subprocess.Popen[str]:
     for name in list(env):
         if name.startswith("PUPITRE_") and name not in ("PUPITRE_CONFIG_DIR", "PUPITRE_DATA_DIR"):
             del env[name]
+    return env
+
+
+def start(config: Path, data: Path, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-c", WORKER, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        [sys.executable, "-c", WORKER, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env_for(config, data),
     )
+
+
+def start_agent(config: Path, data: Path, out: Path) -> subprocess.Popen[str]:
+    """``pupitre agent`` on these directories (GRTgaz on the served simulator, the other
+    providers on their in-process simulators), its output to ``out``."""
+    with open(out, "w") as output:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "pupitre", "agent"],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=env_for(config, data),
+            cwd=ROOT,
+        )

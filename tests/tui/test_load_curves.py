@@ -229,7 +229,7 @@ async def test_other_types_as_json_tree_and_cancel(make_app, make_runtime) -> No
         await pilot.press("escape", "escape")
         await app.push_screen(OrderScreen(order.id))
         order_screen = app.screen
-        await wait_for(pilot, lambda: "done" in static_text(order_screen, "#ord-status"))
+        await wait_for(pilot, lambda: "✓ done" in static_text(order_screen, "#ord-status"))
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RawDataScreen))
         tree = app.screen.query_one(Tree)
@@ -287,7 +287,7 @@ async def test_a_bad_load_curve_payload_is_a_message(make_app, make_runtime) -> 
         runtime.faults.add("/enedis/v2/request/*", "malformed", count=5)
         await app.push_screen(OrderScreen(order.id))
         order_screen = app.screen
-        await wait_for(pilot, lambda: "done" in static_text(order_screen, "#ord-status"))
+        await wait_for(pilot, lambda: "✓ done" in static_text(order_screen, "#ord-status"))
         await pilot.press("enter")
         await wait_for(pilot, lambda: any("not valid JSON" in str(n.message) for n in app._notifications))
         assert app.screen is order_screen and app.is_running

@@ -6,8 +6,8 @@ screen or in process memory: the follow-up goes on when the operator leaves the 
 resumes after a restart. Each verdict is settled in the store by one conditional update
 (:meth:`Store.watch_settle`) together with its audit line, so with several processes on one
 store (dashboards, an agent) it is audited and reported exactly once: by the process whose
-update took. No Textual import here; the TUI drives follow-ups with an app-level runner
-(``tui/runners.py``), a headless process with :func:`run_follow_up`.
+update took. No Textual import here; the dashboard and ``pupitre agent`` drive follow-ups with
+the same runners (:mod:`pupitre.runners`), one process at a time per follow-up (a lease).
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ class Report:
     level: ReportLevel = "information"
     #: the name screens redraw on (published like a feed's)
     topic: str = ""
+    #: seconds a notification of it stays on screen
+    timeout: float = 20.0
 
 
 class FollowUp(Protocol):

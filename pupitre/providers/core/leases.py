@@ -73,9 +73,10 @@ class FeedLeases:
             return Lease(True, self.label)
         return Lease(mine, holder)
 
-    def release(self) -> None:
-        """Give up every lease of this process (its followers take over at their next run)."""
+    def release(self, feed: str | None = None) -> None:
+        """Give up every lease of this process (its followers take over at their next run),
+        or only the one of ``feed``."""
         try:
-            self.store.lease_release(self.owner)
+            self.store.lease_release(self.owner, feed)
         except StoreError as error:
             log.warning("leases not released (%s): they expire by themselves", error)

@@ -654,9 +654,13 @@ class Store:
             )
         return True, label
 
-    def lease_release(self, owner: str) -> None:
-        """Give up every lease of ``owner`` (a clean exit: the followers take over at once)."""
-        self._exec("DELETE FROM feed_leases WHERE holder=?", (owner,))
+    def lease_release(self, owner: str, feed: str | None = None) -> None:
+        """Give up every lease of ``owner`` (a clean exit: the followers take over at once),
+        or only its lease of ``feed``."""
+        if feed is None:
+            self._exec("DELETE FROM feed_leases WHERE holder=?", (owner,))
+        else:
+            self._exec("DELETE FROM feed_leases WHERE env=? AND feed=? AND holder=?", (self.env_of(feed), feed, owner))
 
     # -- history -----------------------------------------------------------------------
     def add_history(self, feed: str, key: str, at: dt.datetime, old: str | None, new: str, detail: str = "") -> None:

@@ -17,22 +17,30 @@ server does differently lives here.
   ``pupitre store migrate`` does it (by a role allowed to change the schema).
 * **Secrets**: the URL carries no password (refused in the settings file); libpq reads it from its
   passfile (``~/.pgpass``, ``PGPASSFILE``) or ``PGPASSWORD``. Messages show the URL without it.
-* **Connection loss**: :class:`StoreUnreachable` ("store unreachable since …"); the next use of the
-  store reconnects by itself. Meanwhile a read that was answered before gets that answer again
+* **Connection loss**: :class:`StoreUnreachable` ("store unreachable since …"); the store
+  reconnects by itself. Meanwhile a read that was answered before gets that answer again
   (the last data stays on screen; :attr:`unreachable_since` says since when), and every write
   is refused (an action is never taken for saved when it was not).
+* **The event loop never waits for the server to come back**: a call from a running event loop
+  (the dashboard's UI, the agent's loop) that finds the connection lost does not reconnect
+  (up to :data:`CONNECT_TIMEOUT` seconds): it starts a reconnection in a background thread and
+  fails at once as above. A call from another thread (the feeds' workers) reconnects itself,
+  before taking the store's lock, so the loop is never stuck behind it. On TCP, keepalives and
+  ``tcp_user_timeout`` bound how long a cut network goes unnoticed.
 
 psycopg is imported here only, when a PostgreSQL URL is configured (the ``postgresql`` extra).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import functools
 import logging
 import re
 import threading
+import time
 from typing import TYPE_CHECKING, Any, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
@@ -49,6 +57,17 @@ MIGRATION_LOCK = 0x70757069747265
 #: The channel of ``NOTIFY`` when a feed's result is saved (payload: "<env> <feed>").
 CHANNEL = "pupitre_snapshots"
 CONNECT_TIMEOUT = 5
+#: Seconds between two attempts of the background reconnection.
+RECONNECT_SECONDS = 2.0
+#: libpq settings of every connection: a cut TCP link is noticed within seconds (ignored on a
+#: Unix socket).
+_LINK = {
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 10000,
+}
 _SCHEMES = ("postgresql", "postgres")
 #: Reads whose last answer is kept for a loss of the server: what screens show (watch-lists,
 #: history, outbox, audit, quota counts); not snapshots (the feeds keep their data; a payload
@@ -129,27 +148,95 @@ class PostgresStore(Store):
         #: the last answer of each read outside a transaction, given again while unreachable
         self._answers: dict[tuple[str, tuple[Any, ...]], list[tuple[Any, ...]]] = {}
         self._depth = 0  # transactions open (batch)
+        self._connecting = threading.Lock()  # one reconnection at a time
+        self._reconnecting: threading.Thread | None = None
+        self._closed = False
+        self._batch_thread: int | None = None  # the thread whose transaction is open
+        import psycopg
+
         with self._lock:
-            self._connection()
+            try:
+                self._conn = self._connect()
+            except psycopg.Error as exc:
+                raise self._unreachable(exc) from None
             self._migrate(upgrade=migrate)
 
     # -- the connection --------------------------------------------------------------------
-    def _connection(self) -> "psycopg.Connection[tuple[Any, ...]]":
-        """The open connection, reconnecting after a loss (:class:`StoreUnreachable` if it fails)."""
+    def _connect(self) -> "psycopg.Connection[tuple[Any, ...]]":
         import psycopg
 
-        if self._conn is not None and not self._conn.closed and not self._conn.broken:
-            return self._conn
-        try:
-            self._conn = psycopg.connect(
-                self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT, application_name="pupitre"
-            )
-        except psycopg.Error as exc:
-            raise self._unreachable(exc) from None
-        if self.unreachable_since is not None:
-            log.warning("store %s reachable again", self.location)
-            self.unreachable_since = None
-        return self._conn
+        return psycopg.connect(
+            _with_link(self.url), autocommit=True, connect_timeout=CONNECT_TIMEOUT, application_name="pupitre"
+        )
+
+    def _healthy(self) -> bool:
+        conn = self._conn
+        return conn is not None and not conn.closed and not conn.broken
+
+    def _install(self, conn: "psycopg.Connection[tuple[Any, ...]]") -> None:
+        """Use ``conn`` from now on (unless another thread reconnected first)."""
+        with self._lock:
+            if self._healthy() or self._closed:
+                conn.close()
+                return
+            if self._conn is not None:
+                with contextlib.suppress(Exception):
+                    self._conn.close()
+            self._conn = conn
+            if self.unreachable_since is not None:
+                log.warning("store %s reachable again", self.location)
+                self.unreachable_since = None
+
+    def _reconnect(self) -> None:
+        """Connect again (at most :data:`CONNECT_TIMEOUT` seconds), one thread at a time, without
+        holding the store's lock; :class:`StoreUnreachable` when the server does not answer."""
+        with self._connecting:
+            if self._healthy() or self._closed:
+                return
+            import psycopg
+
+            try:
+                conn = self._connect()
+            except psycopg.Error as exc:
+                raise self._unreachable(exc) from None
+            self._install(conn)
+
+    def _reconnect_in_background(self) -> None:
+        """Try again every :data:`RECONNECT_SECONDS` in a thread of its own until the server answers."""
+        if self._reconnecting is not None and self._reconnecting.is_alive():
+            return
+
+        def again() -> None:
+            while not self._closed and not self._healthy():
+                try:
+                    self._reconnect()
+                except StoreUnreachable:
+                    time.sleep(RECONNECT_SECONDS)
+
+        self._reconnecting = threading.Thread(target=again, name="pupitre-store-reconnect", daemon=True)
+        self._reconnecting.start()
+
+    def _ready(self) -> None:
+        """Before taking the lock: off the event loop, reconnect a lost connection here (never
+        in the middle of this thread's transaction: it fails as a whole)."""
+        if self._healthy() or (self._depth and self._batch_thread == threading.get_ident()):
+            return
+        if not _in_event_loop():
+            self._reconnect()
+
+    def _connection(self) -> "psycopg.Connection[tuple[Any, ...]]":
+        """The open connection (:class:`StoreUnreachable` when it is lost: reconnected off the
+        event loop by :meth:`_ready`, in the background for a call from the loop)."""
+        conn = self._conn
+        if conn is not None and not conn.closed and not conn.broken:
+            return conn
+        self._reconnect_in_background()
+        if self.unreachable_since is None:
+            self.unreachable_since = dt.datetime.now().astimezone()
+            log.error("store %s unreachable: connection lost", self.location)
+        raise StoreUnreachable(
+            f"store unreachable since {self.unreachable_since:%H:%M:%S} ({self.location}: reconnecting)"
+        )
 
     def _unreachable(self, exc: BaseException) -> StoreUnreachable:
         if self.unreachable_since is None:
@@ -185,10 +272,14 @@ class PostgresStore(Store):
             raise error from None
 
     def _exec(self, sql: str, params: tuple[Any, ...] = ()) -> Cursor:
+        self._ready()
         with self._lock:
             return self._run(sql, params)
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        if self._depth == 0:
+            with contextlib.suppress(StoreUnreachable):  # a read answered before is answered again
+                self._ready()
         with self._lock:
             key = (sql, params) if self._depth == 0 and _KEPT_READ.match(sql) else None
             try:
@@ -210,9 +301,11 @@ class PostgresStore(Store):
         """One transaction: all of its writes, or none."""
         import psycopg
 
+        self._ready()
         with self._lock:
             connection = self._connection()
             self._depth += 1
+            self._batch_thread = threading.get_ident()
             try:
                 with connection.transaction():
                     yield
@@ -223,8 +316,11 @@ class PostgresStore(Store):
                 raise error from None
             finally:
                 self._depth -= 1
+                if not self._depth:
+                    self._batch_thread = None
 
     def close(self) -> None:
+        self._closed = True
         with self._lock:
             if self._conn is not None:
                 self._conn.close()
@@ -307,7 +403,7 @@ class NotifyWatch:
         import psycopg
 
         if self._conn is None or self._conn.closed or self._conn.broken:
-            self._conn = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+            self._conn = psycopg.connect(_with_link(self.url), autocommit=True, connect_timeout=CONNECT_TIMEOUT)
             self._conn.execute(f"LISTEN {CHANNEL}")
         return self._conn
 
@@ -327,6 +423,22 @@ class NotifyWatch:
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
+
+
+def _with_link(url: str) -> str:
+    """``url`` with the :data:`_LINK` settings."""
+    from psycopg.conninfo import make_conninfo
+
+    return make_conninfo(url, **_LINK)
+
+
+def _in_event_loop() -> bool:
+    """Whether this thread runs an asyncio event loop (the dashboard's UI, the agent's loop)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _first_line(exc: BaseException) -> str:

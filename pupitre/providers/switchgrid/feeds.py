@@ -376,6 +376,15 @@ class SwitchgridSession:
         finally:
             self.following.discard(order_id)
 
+    def awaits_order(self, order_id: str) -> bool:
+        """Whether ``order_id`` is followed and its end not settled yet (:meth:`settle_order`)."""
+        return dict(self.ctx.store.watch_list(ORDERS_LIST)).get(order_id, "") is None
+
+    def settle_order(self, order_id: str, status: str) -> bool:
+        """Record a followed order's end, once: of several processes following it, only the
+        one that gets ``True`` tells the operator."""
+        return self.ctx.store.watch_settle(ORDERS_LIST, order_id, status)
+
     def forget_order(self, order_id: str) -> bool:
         """Stop following an order (it stays at Switchgrid), audited (``order forget``);
         ``False`` when it was not followed."""

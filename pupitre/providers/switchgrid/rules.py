@@ -428,8 +428,25 @@ REQUEST_STATUSES = ("NOT_STARTED", "PENDING", "PENDING_ADDRESS_CHECK", "SUCCESS"
 REQUEST_TERMINAL = frozenset({"SUCCESS", "FAILED"})
 
 
+#: an order's status as glyph and word (screens, and the end of a followed order)
+ORDER_WORDS = {
+    "SUCCESS": ("✓", "done"),
+    "SOME_REQUESTS_FAILED": ("✗", "some failed"),
+    "ADDRESS_CHECK_FAILED": ("✗", "address refused"),
+    "FAILED": ("✗", "failed"),
+    "PENDING_REQUESTS": ("⏳", "running"),
+    "CREATED": ("⏳", "created"),
+    "PENDING_ADDRESS_CHECK": ("⏳", "checking address"),
+}
+
+
 def order_done(status: str) -> bool:
     return status in ORDER_TERMINAL
+
+
+def order_word(status: str) -> str:
+    """A Switchgrid order's status in a word (``done``, ``some failed``…)."""
+    return ORDER_WORDS.get(status, ("", status.lower()))[1]
 
 
 def poll_delays(first: float = 2.0, factor: float = 1.6, cap: float = 60.0) -> Iterator[float]:

@@ -169,7 +169,7 @@ class ExportDialog(KeepsTyping, ModalScreen["ExportRequest | None"]):
 
 class ExportController:
     """The export dialogs of one access-rights screen. The run itself is the app's
-    (:meth:`pupitre.tui.runners.Runners.start_export`): at most one at a time, going on
+    (:meth:`pupitre.runners.Runners.start_export`): at most one at a time, going on
     whatever screen the operator is on; its progress line (``#rights-export``) says
     done/total, refused, time left and how to cancel (:meth:`draw`)."""
 

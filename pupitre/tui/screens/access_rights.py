@@ -36,7 +36,7 @@ from pupitre.providers.grdf_adict.feeds import (
     RightsTable,
     is_ended,
 )
-from pupitre.tui.runners import EXPORT_TOPIC
+from pupitre.runners import EXPORT_TOPIC
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.header import HeaderBar

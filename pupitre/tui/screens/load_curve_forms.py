@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.markup import escape
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -32,7 +33,7 @@ from pupitre.providers.switchgrid.actions import (
     order_payload,
 )
 from pupitre.providers.switchgrid.feeds import FEED, PROVIDER
-from pupitre.providers.switchgrid.models import Ask, Contract
+from pupitre.providers.switchgrid.models import Ask, Contract, Order
 from pupitre.tui.forms import KeepsTyping
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.screens.load_curves import copy_link, outbox_text, run_api, selected_key, session_of
@@ -556,19 +557,29 @@ class HeldOrderScreen(PupitreScreen):
         except rules.RuleError as exc:
             result.update(Text(f"✗ {exc}", style="bold"))
             return
-        session = session_of(self)
+        session, item, papp = session_of(self), self.item, self.papp
 
-        async def work() -> None:
-            try:
-                order = await operator_found(session, self.item, order_id)
-            except (ApiError, ActionRefused) as error:
+        def refused(error: Exception) -> None:
+            if self.is_attached:
                 result.update(Text(f"✗ {error}", style="bold"))
-                return
-            self.notify(f"#{self.item.id} is order {order.id[:8]}: it is followed.", title="Switchgrid")
-            self.papp.outbox.kick()  # the next attempt finds it: delivered, verified, followed
-            self.dismiss()
+            else:
+                papp.notify(escape(f"#{item.id}: {error}"), title="Switchgrid", severity="error", timeout=12)
 
-        self.run_worker(work(), group="switchgrid:held", exit_on_error=False)
+        def identified(order: Order) -> None:
+            papp.notify(f"#{item.id} is order {order.id[:8]}: it is followed.", title="Switchgrid")
+            papp.outbox.kick()  # the next attempt finds it: delivered, verified, followed
+            if self.is_attached:
+                self.dismiss()
+
+        # the runner reads the order and keeps it (audited by the session), even if this closes
+        papp.runners.operate(
+            PROVIDER,
+            "Switchgrid",
+            lambda: operator_found(session, item, order_id),
+            identified,
+            expected=(ApiError, ActionRefused),
+            refused=refused,
+        )
 
     @on(Button.Pressed, "#held-absent")
     def absent(self) -> None:

@@ -45,30 +45,15 @@ def session_of(screen: PupitreScreen) -> SwitchgridSession:
 def run_api(
     screen: Any, title: str, call: Callable[[], Awaitable[Any]], done: Callable[[Any], object] | None = None
 ) -> None:
-    """Run an API call in a worker; an :class:`ApiError` becomes a visible message."""
+    """Ask the app's runners for a Switchgrid operation (:meth:`pupitre.runners.Runners.operate`:
+    it goes on when the operator leaves the screen); an :class:`ApiError` or a rule's refusal
+    becomes a visible message; ``done`` gets the result while ``screen`` is still there."""
 
-    async def work() -> None:
-        try:
-            result = await call()
-        except ApiError as error:
-            screen.notify(escape(str(error)), title=title, severity="error", timeout=12)
-            return
-        except rules.RuleError as error:  # e.g. a load curve not in the documented form
-            screen.notify(escape(str(error)), title=title, severity="error", timeout=12)
-            return
-        except Exception as error:  # never a traceback on screen: log it, say it
-            log.exception("switchgrid %s failed", title)
-            screen.notify(
-                f"Unexpected error ({type(error).__name__}); details in the log.",
-                title=title,
-                severity="error",
-                timeout=12,
-            )
-            return
-        if done is not None:
+    def answered(result: Any) -> None:
+        if done is not None and screen.is_attached:
             done(result)
 
-    screen.run_worker(work(), group=f"switchgrid:{title}", exit_on_error=False)
+    screen.papp.runners.operate(PROVIDER, title, call, answered, expected=(ApiError, rules.RuleError))
 
 
 def outbox_text(app: Any, item: OutboxItem) -> Text:

@@ -109,7 +109,8 @@ class Agent:
             lease = await asyncio.to_thread(self.leases.take, feed.name, interval)
             if lease.mine:
                 try:
-                    fresh = await feed.fetch()
+                    async with self.leases.kept(feed.name, interval):
+                        fresh = await feed.fetch()
                     changes = await asyncio.to_thread(
                         record_result, self.runtime.store, feed, data, fresh, self.runtime.clock.now()
                     )

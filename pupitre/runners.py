@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, Coroutine, Protocol,
 
 from pupitre.providers.core.errors import ApiError, ConfigError
 from pupitre.providers.core.followups import FollowUp, Report, ReportLevel, run_follow_up
-from pupitre.providers.core.leases import LEASE_SLACK, FeedLeases, Lease
+from pupitre.providers.core.leases import FeedLeases, Lease
 from pupitre.providers.core.store import OutboxItem, StoreError
 from pupitre.providers.switchgrid import rules as switchgrid_rules
 from pupitre.providers.switchgrid.actions import ORDER_ACTION
@@ -151,19 +151,10 @@ class Runners:
     @contextlib.asynccontextmanager
     async def _renewing(self, name: str, seconds: float) -> Any:
         """Keep lease ``name`` while the body runs, then give it up (its waiters take over at once)."""
-
-        async def renew() -> None:
-            while True:
-                await asyncio.sleep(max(seconds + LEASE_SLACK, 1.0) / 3)
-                await asyncio.to_thread(self.leases.take, name, seconds)
-
-        renewal = asyncio.get_running_loop().create_task(renew(), name=f"lease:{name}")
         try:
-            yield
+            async with self.leases.kept(name, seconds):
+                yield
         finally:
-            renewal.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewal
             await asyncio.shield(asyncio.to_thread(self.leases.release, name))
 
     # -- follow-ups ----------------------------------------------------------------------

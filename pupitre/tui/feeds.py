@@ -146,7 +146,8 @@ class FeedRunner:
             lease = await asyncio.to_thread(self.leases.take, feed.name, interval)
             state.follows = None if lease.mine else lease.holder
             if lease.mine:
-                await self._poll(state)
+                async with self.leases.kept(feed.name, interval):
+                    await self._poll(state)
             else:
                 await self._catch_up(state)
                 self._watch()

@@ -70,3 +70,31 @@ def test_the_operator_is_the_setting_or_the_os_user() -> None:
     assert operator_name("ana") == "ana"
     assert operator_name("") == getpass.getuser()
     assert console_label("ana", "agent") == f"ana@{socket.gethostname()} (agent)"
+
+
+def test_a_run_longer_than_its_interval_keeps_its_lease(
+    new_store: Callable[[], Store], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A GRDF OMEGA round of a thousand requests lasts far beyond its interval: the holder keeps
+    renewing while it runs, so another host's console never polls the same feed half-way."""
+    import asyncio
+
+    clock = [1000.0]
+    monkeypatch.setattr("pupitre.providers.core.leases.LEASE_SLACK", 0.0)
+    monkeypatch.setattr("pupitre.providers.core.leases.owner_alive", lambda owner: True)  # another host
+    poller = FeedLeases(new_store(), "ana@jump-2 (agent)", owner="h:1:1:agent", wall=lambda: clock[0])
+    console = FeedLeases(new_store(), "bob@ws-1 (dashboard)", owner="h:2:1:console", wall=lambda: clock[0])
+
+    async def a_long_round() -> list[bool]:
+        taken = []
+        assert poller.take(FEED, 3.0).mine
+        async with poller.kept(FEED, 3.0):  # renewed every second
+            for _ in range(10):  # the lease's clock runs 2.5× faster: 5 s of it, past a 3 s lease
+                await asyncio.sleep(0.2)
+                clock[0] += 0.5
+                taken.append(console.take(FEED, 3.0).mine)
+        return taken
+
+    assert asyncio.run(a_long_round()) == [False] * 10
+    clock[0] += 3.5  # no run under way: the lease runs out, another host takes over
+    assert console.take(FEED, 3.0).mine

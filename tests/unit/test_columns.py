@@ -63,7 +63,8 @@ def test_a_damaged_column_is_refused() -> None:
     text = dump_column(TextColumn(["ab", "cd"]))
     coded = dump_column(CodedColumn(["ab", "cd", "ab"]))
     for bad in (
-        {**text, "blob": "YWJj"},  # the blob is longer than its offsets say
+        {**text, "text": "abc"},  # the blob is longer than its lengths say
+        {**text, "type": "Q"},
         {**text, "kind": "other"},
         {**coded, "values": ["ab"]},  # a code without its value
         {**coded, "values": ["ab", "ab"]},

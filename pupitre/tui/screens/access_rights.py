@@ -137,8 +137,10 @@ class RightsView:
         if today.isoformat() != self.today:
             self.today, self.counts, self._counted, self.ended = today.isoformat(), {}, 0, 0
 
-    def _sync(self) -> None:
-        """Extend the search text and the state counts to the rows arrived since."""
+    def _sync_hay(self) -> None:
+        """Extend the search text to the rows arrived since: built at the first search, not
+        before (a million rights take ~1 s to fold; a restart or a load without a search
+        never pays it)."""
         col = self.table.col
         n = len(self.table)
         if len(self._hay) < n:
@@ -151,6 +153,11 @@ class RightsView:
             else:
                 folded = map(search_key, holders[start:n])
             self._hay.extend(f"{search_key(p)}\x00{h}" for p, h in zip(col["pce"][start:n], folded, strict=True))
+
+    def _sync(self) -> None:
+        """Extend the state counts to the rows arrived since."""
+        col = self.table.col
+        n = len(self.table)
         if self._counted < n:
             start, counts = self._counted, self.counts
             states, ends = col["state"], col["end"]
@@ -207,6 +214,7 @@ class RightsView:
         needle = search_key(self.search)
         if not needle:
             return list(rows)
+        self._sync_hay()
         found = self._found
         if needle not in found:
             # narrow the longest search typed before that this one extends (typing on);
@@ -242,6 +250,7 @@ class RightsView:
         rows = self._filtered(range(start, n), self.table.col)
         needle = search_key(self.search)
         if needle:
+            self._sync_hay()
             rows = [i for i in rows if needle in self._hay[i]]
         view.extend(rows)
         self._base = None

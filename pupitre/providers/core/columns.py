@@ -92,7 +92,14 @@ class CodedColumn(Sequence[str]):
         self.extend((value,))
 
     def extend(self, values: Iterable[str]) -> None:
-        codes = list(map(self._index.__getitem__, values))
+        self.extend_codes(list(map(self._index.__getitem__, values)))
+
+    def code(self, value: str) -> int:
+        """The code of ``value``, a new one if no row holds it yet (for :meth:`extend_codes`)."""
+        return self._index[value]
+
+    def extend_codes(self, codes: list[int]) -> None:
+        """Append rows given by their codes (from :meth:`code`)."""
         if len(self.values) > _LIMITS[self.codes.typecode]:
             self.codes = _code_array(len(self.values), self.codes)
         self.codes.fromlist(codes)  # 3× faster than extend

@@ -83,9 +83,9 @@ SOON = Style(bold=True)
 LOST = Style(dim=True)
 POLL_SECONDS = 0.1
 RESORT_SECONDS = 1.0  # while streaming with a sort: re-sort at most this often
-_SPACE = re.compile(r"\s")
-FOUND_KEPT = 8  # searches whose rows are kept (typing on narrows them; a backspace finds them)
 RESIZE_SECONDS = 0.5  # while streaming below a full page: resize the table at most this often
+FOUND_KEPT = 8  # searches whose rows are kept (typing on narrows them; a backspace finds them)
+_SPACE = re.compile(r"\s")
 
 
 def _rows_in(column: Sequence[str], wanted: AbstractSet[str], rows: Sequence[int]) -> list[int]:
@@ -120,7 +120,7 @@ class RightsView:
         self.reverse = False
         self.deadlines = False
         self._hay: list[str] = []
-        self._holder_keys: list[str] = []  # search_key of each distinct holder, by code
+        self._holder_keys: list[str] = []  # "\x00" + search_key of each distinct holder, by code
         self._orders: dict[tuple[str, bool], tuple[int, list[int]]] = {}
         self._base: tuple[Any, list[int]] | None = None
         self._found: dict[str, list[int]] = {}  # the rows of recent searches, by folded needle

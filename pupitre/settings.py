@@ -388,7 +388,7 @@ class GrdfAdictSettings(Section):
         86400, gt=0, description="how often the whole rights list is re-read (GRDF recommends once a day)"
     )
     sandbox_park_size: int = Field(
-        300, ge=1, le=500_000, description="number of rights the simulator generates (--sandbox)"
+        300, ge=1, le=1_000_000, description="number of rights the simulator generates (--sandbox)"
     )
     export_dir: str = Field(
         "", description='where consumption exports (access-rights screen, e) go ("" = the data directory\'s exports/)'

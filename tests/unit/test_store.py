@@ -68,6 +68,17 @@ def test_snapshot_roundtrip_and_replace(any_store):
     assert snap.fetched_at == NOW + dt.timedelta(minutes=1)
 
 
+def test_a_large_snapshot_reads_back_the_same(any_store, monkeypatch):
+    """From LARGE_SNAPSHOT bytes a snapshot is decoded by the standard library (orjson would
+    reserve ~12× its size): the same value either way, odd text included."""
+    payload = {"text": 'é\x1f"' + "x" * 3000, "n": [1, 2.5, None, True], "nested": {"k": ["a"] * 50}}
+    any_store.save_snapshot("grdf_adict.rights", payload, NOW)
+    small = any_store.load_snapshot("grdf_adict.rights")
+    monkeypatch.setattr(store_module, "LARGE_SNAPSHOT", 1000)
+    large = any_store.load_snapshot("grdf_adict.rights")
+    assert small is not None and large is not None and small.payload == large.payload == payload
+
+
 def test_history_newest_first(any_store):
     store = any_store
     store.add_history("grtgaz.indicators", "LI0001", NOW, "GREEN", "RED", "Q→Q+")

@@ -371,8 +371,8 @@ class AdictSimulator(Simulator):
     def set_park_size(self, park_size: int) -> None:
         """A new park of ``park_size`` rights generated from now (actions and touched rights
         are forgotten). Instant at any size: rights are generated when read."""
-        if not 0 <= park_size <= 999_999:
-            raise ValueError("the simulated park holds 0 to 999 999 rights")
+        if not 0 <= park_size <= 1_000_000:
+            raise ValueError("the simulated park holds 0 to 1 000 000 rights")
         self.park_size = park_size
         self.epoch = self.clock.now()
         self.touched: dict[int, dict[str, Any]] = {}

@@ -11,8 +11,12 @@ working days, ``‼`` past). A stream cut halfway keeps the rows received and sh
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
-from typing import Any, Sequence
+from collections import Counter
+from itertools import compress
+from operator import add
+from typing import AbstractSet, Any, Mapping, Sequence
 
 from rich.markup import escape
 from rich.style import Style
@@ -24,6 +28,7 @@ from textual.binding import Binding
 from textual.widgets import Footer, Input, Static
 
 from pupitre.providers.core.clock import format_age, paris
+from pupitre.providers.core.columns import CodedColumn
 from pupitre.providers.core.search import search_key
 from pupitre.providers.core.text import unknown_word
 from pupitre.providers.grdf_adict import models as m
@@ -79,14 +84,32 @@ LOST = Style(dim=True)
 POLL_SECONDS = 0.1
 RESORT_SECONDS = 1.0  # while streaming with a sort: re-sort at most this often
 RESIZE_SECONDS = 0.5  # while streaming below a full page: resize the table at most this often
+FOUND_KEPT = 8  # searches whose rows are kept (typing on narrows them; a backspace finds them)
+_SPACE = re.compile(r"\s")
+
+
+def _rows_in(column: Sequence[str], wanted: AbstractSet[str], rows: Sequence[int]) -> list[int]:
+    """The rows of ``rows`` whose value in ``column`` is one of ``wanted`` (on the codes when
+    the column is coded)."""
+    if isinstance(column, CodedColumn):
+        return column.rows_in(wanted, rows)
+    return [i for i in rows if column[i] in wanted]
+
+
+def _counts(column: Sequence[str], start: int, stop: int) -> dict[str, int]:
+    """How many rows of ``start:stop`` hold each value."""
+    if isinstance(column, CodedColumn):
+        return column.counts(start, stop)
+    return dict(Counter(column[start:stop]))
 
 
 class RightsView:
     """Which rows of a :class:`RightsTable` show, in which order (no Textual here).
 
-    Filters return index arrays; sorts use the column strings as keys (dates are ISO,
-    so they sort right) and are cached per column; typing a longer search narrows the
-    previous result instead of scanning the whole park again.
+    Filters, state counts and sorts run on the coded columns' codes (dates are ISO, so
+    their values sort right); sorts are cached per column; typing a longer search
+    narrows the previous result instead of scanning the whole park again, and a
+    backspace finds the shorter search's rows still there.
     """
 
     def __init__(self) -> None:
@@ -97,9 +120,10 @@ class RightsView:
         self.reverse = False
         self.deadlines = False
         self._hay: list[str] = []
+        self._holder_keys: list[str] = []  # "\x00" + search_key of each distinct holder, by code
         self._orders: dict[tuple[str, bool], tuple[int, list[int]]] = {}
         self._base: tuple[Any, list[int]] | None = None
-        self._narrow: tuple[str, list[int]] = ("", [])
+        self._found: dict[str, list[int]] = {}  # the rows of recent searches, by folded needle
         self.counts: dict[str, int] = {}
         self._counted = 0
         self.today = ""  # ISO: « Active » rights that ended before it are counted in ``ended``
@@ -109,31 +133,54 @@ class RightsView:
         if table is not self.table:
             self.table = table
             self._hay, self._orders, self._base, self.counts, self._counted = [], {}, None, {}, 0
+            self._holder_keys = []
             self.ended = 0
 
     def set_today(self, today: dt.date) -> None:
         if today.isoformat() != self.today:
             self.today, self.counts, self._counted, self.ended = today.isoformat(), {}, 0, 0
 
-    def _sync(self) -> None:
-        """Extend the search text and the state counts to the rows arrived since."""
+    def _sync_hay(self) -> None:
+        """Extend the search text to the rows arrived since: built at the first search, not
+        before (a million rights take ~1 s to fold; a restart or a load without a search
+        never pays it)."""
         col = self.table.col
         n = len(self.table)
         if len(self._hay) < n:
             start = len(self._hay)
-            self._hay.extend(
-                search_key(f"{p}\x00{h}") for p, h in zip(col["pce"][start:n], col["holder"][start:n], strict=True)
-            )
+            holders = col["holder"]
+            if isinstance(holders, CodedColumn):  # each distinct holder folded once
+                keys = self._holder_keys
+                keys.extend("\x00" + search_key(holder) for holder in holders.values[len(keys) :])
+                folded: Any = map(keys.__getitem__, holders.codes[start:n])
+            else:
+                folded = ("\x00" + search_key(holder) for holder in holders[start:n])
+            pces = col["pce"][start:n]
+            joined = "".join(pces)
+            # PCEs are ASCII without spaces: folded by str.lower, a C loop (~1 s less a million)
+            plain = joined.isascii() and not _SPACE.search(joined)
+            self._hay.extend(map(add, map(str.lower if plain else search_key, pces), folded))
+
+    def _sync(self) -> None:
+        """Extend the state counts to the rows arrived since."""
+        col = self.table.col
+        n = len(self.table)
         if self._counted < n:
-            counts = self.counts
-            for state in col["state"][self._counted : n]:
-                counts[state] = counts.get(state, 0) + 1
-            today = self.today
-            self.ended += sum(
-                1
-                for state, end in zip(col["state"][self._counted : n], col["end"][self._counted : n], strict=True)
-                if is_ended(state, end, today)
-            )
+            start, counts = self._counted, self.counts
+            states, ends = col["state"], col["end"]
+            for state, count in _counts(states, start, n).items():
+                counts[state] = counts.get(state, 0) + count
+            if isinstance(states, CodedColumn) and isinstance(ends, CodedColumn):
+                # « Active » rows whose end is past, counted on the codes (a C loop)
+                active, today = states.code_of(m.ACTIVE), self.today
+                past = ends.codes_where(lambda end: bool(end) and end < today)
+                if active is not None and past:
+                    flags = map(active.__eq__, states.codes[start:n])
+                    self.ended += sum(map(past.__contains__, compress(ends.codes[start:n], flags)))
+            else:
+                self.ended += sum(
+                    1 for s, e in zip(states[start:n], ends[start:n], strict=True) if is_ended(s, e, self.today)
+                )
             self._counted = n
 
     def _order(self, n: int) -> Sequence[int]:
@@ -146,7 +193,11 @@ class RightsView:
         cached = self._orders.get((key, reverse))
         if cached is None or cached[0] != n:
             column = self.table.col[key]
-            order = sorted(range(n), key=column.__getitem__, reverse=reverse)
+            if isinstance(column, CodedColumn):  # distinct values sorted, rows dealt by code
+                order = column.order(n, reverse)
+            else:
+                keys = column[:n]
+                order = sorted(range(n), key=keys.__getitem__, reverse=reverse)
             self._orders[(key, reverse)] = (n, order)
             return order
         return cached[1]
@@ -165,27 +216,35 @@ class RightsView:
         )
         if self._base is None or self._base[0] != signature:
             self._base = (signature, self._filtered(self._order(n), self.table.col))
-            self._narrow = ("", self._base[1])
+            self._found = {}
         rows = self._base[1]
         needle = search_key(self.search)
         if not needle:
             return list(rows)
-        previous, narrowed = self._narrow
-        source = narrowed if previous and needle.startswith(previous) else rows
-        hay = self._hay
-        out = [i for i in source if needle in hay[i]]
-        self._narrow = (needle, out)
-        return list(out)
+        self._sync_hay()
+        found = self._found
+        if needle not in found:
+            # narrow the longest search typed before that this one extends (typing on);
+            # a backspace finds its shorter search still there
+            previous = max((k for k in found if needle.startswith(k)), key=len, default="")
+            hay = self._hay
+            found[needle] = [i for i in found.get(previous, rows) if needle in hay[i]]
+            while len(found) > FOUND_KEPT:
+                del found[next(iter(found))]
+        return list(found[needle])
 
-    def _filtered(self, rows: Sequence[int], col: dict[str, list[str]]) -> list[int]:
+    def _filtered(self, rows: Sequence[int], col: Mapping[str, Sequence[str]]) -> list[int]:
         out: Sequence[int] = rows
         for name, wanted in self.filters.items():
             if wanted:
-                values = col[name]
-                out = [i for i in out if values[i] in wanted]
+                out = _rows_in(col[name], wanted, out)
         if self.deadlines:
-            proof, deadline = col["proof"], col["deadline"]
-            out = [i for i in out if proof[i] == m.PROOF_PENDING and deadline[i]]
+            out = _rows_in(col["proof"], {m.PROOF_PENDING}, out)
+            deadline = col["deadline"]
+            if isinstance(deadline, CodedColumn):
+                out = _rows_in(deadline, {day for day in deadline.values if day}, out)
+            else:
+                out = [i for i in out if deadline[i]]
         return list(out)
 
     def append(self, view: list[int], start: int) -> list[int] | None:
@@ -198,6 +257,7 @@ class RightsView:
         rows = self._filtered(range(start, n), self.table.col)
         needle = search_key(self.search)
         if needle:
+            self._sync_hay()
             rows = [i for i in rows if needle in self._hay[i]]
         view.extend(rows)
         self._base = None

@@ -36,6 +36,7 @@ from pupitre.providers.core.alerts import Alert, alert_key
 from pupitre.providers.core.checks import Finding
 from pupitre.providers.core.errors import ConfigError
 from pupitre.providers.core.feeds import load_snapshot
+from pupitre.providers.core.followups import VERDICT_CAUSE
 from pupitre.providers.core.outbox import owner_alive, process_owner
 from pupitre.providers.core.store import OUTBOX_FAILED, READBACK_DIFFERS, StoreError
 from pupitre.providers.core.text import clean_text
@@ -163,6 +164,10 @@ class AlertEngine:
                 "critical",
                 f"{item.action} #{item.id} FAILED: {why} — not done; `pupitre outbox` shows it",
             )
+        for provider, connection in self.runtime.connections.items():
+            for follow_up in connection.follow_ups:  # verdicts settled in the store, by any process
+                for finding in follow_up.findings(now):
+                    add(provider, finding, finding.cause)
         for item in self.runtime.store.outbox(readback=READBACK_DIFFERS):
             key = alert_key(item.provider, "action-differs", str(item.id))
             note = clean_text(item.readback_note or "the API's values differ from what was sent")
@@ -174,8 +179,8 @@ class AlertEngine:
     def _judged(self, alert: Alert, covered: set[str], observed: Observed, stored: dict[str, dt.datetime]) -> bool:
         """Whether this process can say ``alert``'s cause went away (it is not a candidate)."""
         cause = alert.cause
-        if cause.startswith("action-"):
-            return True  # the outbox is the store's: every process sees the same
+        if cause.startswith(("action-", VERDICT_CAUSE)):
+            return True  # the outbox and the verdicts are the store's: every process sees the same
         if cause == UNAVAILABLE:
             if observed.failures.get(alert.provider):
                 return False

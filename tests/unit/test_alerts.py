@@ -253,6 +253,27 @@ def test_a_failed_action_is_an_alert_until_it_is_dealt_with(runtime: Runtime) ->
     assert keys(engine.evaluate(Observed(), now).cleared) == [alert_key("edf_oa", "action-failed", str(item))]
 
 
+def test_a_refused_program_is_an_alert_on_every_console_until_its_gas_day_ends(runtime: Runtime) -> None:
+    """Whichever process read GRTgaz's verdict (an agent, another console), a REFUSED program
+    (§13.3) is an alert for every process of the store, until its gas day is over."""
+    from pupitre.providers.grtgaz import feasibility, rules
+
+    engine = AlertEngine(runtime)
+    store, clock = runtime.store, runtime.clock
+    assert isinstance(clock, ManualClock)
+    refused = rules.program_id(dt.date(2026, 11, 23), "LI1001", "C1", 2)
+    pending = rules.program_id(dt.date(2026, 11, 23), "LI1001", "C1", 3)
+    store.watch_add(feasibility.FOLLOWED, [refused, pending], clock.now())
+    assert store.watch_settle(feasibility.FOLLOWED, refused, "REFUSED")  # settled by another process
+    raised = engine.evaluate(Observed(), clock.now()).raised
+    assert keys(raised) == [alert_key("grtgaz", "verdict-refused", refused)]
+    assert raised[0].severity == "critical" and "REFUSED" in raised[0].message
+    clock.set(dt.datetime(2026, 11, 24, 5, 59))  # still the gas day of the 23rd
+    assert engine.evaluate(Observed(), clock.now()).cleared == []
+    clock.set(dt.datetime(2026, 11, 24, 6, 0))  # its gas day is over
+    assert keys(engine.evaluate(Observed(), clock.now()).cleared) == [alert_key("grtgaz", "verdict-refused", refused)]
+
+
 def test_the_agent_reads_what_other_processes_stored(runtime: Runtime) -> None:
     feed = runtime.feed("grtgaz.indicators")
     now = runtime.clock.now()

@@ -13,12 +13,17 @@ the same runners (:mod:`pupitre.runners`), one process at a time per follow-up (
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Awaitable, Callable, Literal, Protocol
 
+from pupitre.providers.core.checks import Finding
+
 log = logging.getLogger("pupitre.followups")
 ReportLevel = Literal["information", "warning", "error"]
+#: the cause of every follow-up finding starts with it (the store's: every process judges it)
+VERDICT_CAUSE = "verdict-"
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,11 @@ class FollowUp(Protocol):
         """One round over what is followed; the verdicts this process settled (audited here,
         reported by the caller). An API error leaves the item followed, for the next round;
         a provider that cannot connect raises :class:`~pupitre.providers.core.errors.ConfigError`."""
+
+    def findings(self, now: dt.datetime) -> list[Finding]:
+        """What settled verdicts still ask of the operator, read from the store (e.g. a program
+        REFUSED for a gas day not over): alerts on every console, whichever process read the
+        verdict. Their cause starts with :data:`VERDICT_CAUSE`."""
 
 
 async def run_follow_up(

@@ -16,9 +16,10 @@ import datetime as dt
 import logging
 from typing import TYPE_CHECKING
 
+from pupitre.providers.core.checks import Finding
 from pupitre.providers.core.clock import gas_day_of
 from pupitre.providers.core.errors import ApiError
-from pupitre.providers.core.followups import Report
+from pupitre.providers.core.followups import VERDICT_CAUSE, Report
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.models import FeasibilityStatus, HmsProfile, to_document
 
@@ -90,6 +91,24 @@ class FeasibilityFollowUp:
         """The settled verdict of ``program_id`` (``ACCEPTED``, ``REFUSED``, :data:`GIVEN_UP`),
         ``None`` while it is awaited or not followed."""
         return dict(self.store.watch_list(FOLLOWED)).get(program_id)
+
+    def findings(self, now: dt.datetime) -> list[Finding]:
+        """A program REFUSED (§13.3) or left undecided, for a gas day not over yet: the operator
+        must declare again or ask GRTgaz, whichever console sent it and whoever read the verdict."""
+        out = []
+        for program_id, seen in self.store.watch_list(FOLLOWED):
+            if seen not in (FeasibilityStatus.REFUSED.value, GIVEN_UP):
+                continue
+            parsed = rules.parse_program_id(program_id)
+            if parsed is None or parsed.gas_day < gas_day_of(now):
+                continue
+            if seen == GIVEN_UP:
+                message = f"program {program_id}: no feasibility verdict read; ask GRTgaz"
+                out.append(Finding("grtgaz", "attention", message, VERDICT_CAUSE + "undecided", program_id))
+            else:
+                message = f"program {program_id} REFUSED by GRTgaz: declare it again"
+                out.append(Finding("grtgaz", "critical", message, VERDICT_CAUSE + "refused", program_id))
+        return out
 
     async def step(self) -> list[Report]:
         reports = []

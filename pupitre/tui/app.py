@@ -29,6 +29,9 @@ from pupitre.tui.runners import Runners
 
 log = logging.getLogger("pupitre.app")
 
+#: The longest an information (not a warning or an error) stays on screen, in seconds.
+INFO_TIMEOUT = 8.0
+
 
 def screen_commands(app: App[None], screen: Screen[object]) -> Iterable[SystemCommand]:
     """Every action a screen binds, as palette commands (derived, so none is forgotten)."""
@@ -191,7 +194,11 @@ class PupitreApp(App[None]):
         markup: bool = True,
     ) -> None:
         """Every notification (screens call this one) with control characters made visible:
-        API text is cleaned where it is parsed, this holds for any other text too."""
+        API text is cleaned where it is parsed, this holds for any other text too. An
+        information goes after :data:`INFO_TIMEOUT` at most; where and how high the toasts
+        are is app.tcss's (the newest, bottom right, three rows at most)."""
+        if severity == "information":
+            timeout = min(self.NOTIFICATION_TIMEOUT if timeout is None else timeout, INFO_TIMEOUT)
         super().notify(
             clean_text(message, multiline=True),
             title=clean_text(title),

@@ -17,7 +17,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Select, SelectionList, Static
+from textual.widgets import Button, Checkbox, DataTable, Input, Select, SelectionList, Static
 
 from pupitre.providers.core.errors import ApiError
 from pupitre.providers.core.outbox import ActionRefused
@@ -36,6 +36,7 @@ from pupitre.providers.switchgrid.models import Ask, Contract
 from pupitre.tui.forms import KeepsTyping
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.screens.load_curves import copy_link, outbox_text, run_api, selected_key, session_of
+from pupitre.tui.widgets.footer import PupitreFooter
 from pupitre.tui.widgets.header import HeaderBar
 from pupitre.tui.widgets.tickbox import TickBox
 
@@ -86,7 +87,7 @@ class ContractSearchScreen(PupitreScreen):
             Text("enter searches · in the results: space ticks, n asks for consent", style="dim"), id="s-error"
         )
         yield DataTable(id="s-results", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield PupitreFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#s-results", DataTable)
@@ -236,7 +237,7 @@ class AskFormScreen(KeepsTyping, PupitreScreen):
                 yield Button("Copy consent link (ctrl+y)", id="ask-copy", disabled=True)
         # Below the scrolled form, not in it: the consent link stays in view at any size.
         yield Static("", id="ask-result")
-        yield Footer()
+        yield PupitreFooter()
 
     def on_mount(self) -> None:
         self.query_one("#ask-first", Input).focus()
@@ -394,7 +395,7 @@ class OrderFormScreen(KeepsTyping, PupitreScreen):
                 yield Button("Place order", id="o-place", variant="primary")
             yield Static("", id="o-list")
             yield Static("", id="o-error")
-        yield Footer()
+        yield PupitreFooter()
 
     def on_mount(self) -> None:
         self.type_changed()
@@ -535,7 +536,7 @@ class HeldOrderScreen(PupitreScreen):
                 yield Button("It is this order", id="held-found", variant="primary")
                 yield Button("It is not there: send it again", id="held-absent", variant="warning")
             yield Static("", id="held-result")
-        yield Footer()
+        yield PupitreFooter()
 
     def on_mount(self) -> None:
         self.query_one("#held-id", Input).focus()

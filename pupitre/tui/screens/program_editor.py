@@ -32,7 +32,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from pupitre.providers.core.errors import ApiError
 from pupitre.providers.core.outbox_words import OutboxState
@@ -64,6 +64,7 @@ from pupitre.providers.grtgaz.sites import site_by_id
 from pupitre.tui.formats import FLEX_SHORT, age_text, feasibility_text
 from pupitre.tui.outbox import submit_after_confirmation
 from pupitre.tui.screens.base import PupitreScreen
+from pupitre.tui.widgets.footer import PupitreFooter
 from pupitre.tui.widgets.header import HeaderBar
 from pupitre.tui.widgets.indicators import GLYPHS, WORDS
 from pupitre.tui.widgets.outbox_status import outbox_status
@@ -110,6 +111,13 @@ class ProgramEditorScreen(PupitreScreen):
     FEEDS = (INDICATORS_FEED, feasibility.TOPIC)
     FORM = True
     BINDINGS = [
+        Binding(
+            "s",
+            "send",
+            "Send…",
+            id="editor.send",
+            tooltip="Review the program, then declare it (POST /hmsProfiles) through the outbox",
+        ),
         Binding("enter", "edit_value", "Edit hour", id="editor.edit", show=False),
         Binding(
             "v",
@@ -119,13 +127,6 @@ class ProgramEditorScreen(PupitreScreen):
             tooltip="Paste the 24 hourly values (tab, ; or CSV, or one per line)",
         ),
         Binding("b", "reset", "Reset", id="editor.reset", tooltip="Back to the starting program"),
-        Binding(
-            "s",
-            "send",
-            "Send…",
-            id="editor.send",
-            tooltip="Review the program, then declare it (POST /hmsProfiles) through the outbox",
-        ),
         Binding(
             "x",
             "export",
@@ -180,7 +181,7 @@ class ProgramEditorScreen(PupitreScreen):
             )
         yield Static("", id="ed-summary")
         yield Static("", id="ed-status")
-        yield Footer()
+        yield PupitreFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#ed-table", DataTable)

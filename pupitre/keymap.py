@@ -121,6 +121,7 @@ SCOPES: dict[str, Scope] = {
         Scope("confirm", "confirmation dialogs", _D + "confirm:ConfirmScreen", None),
         Scope("not_saved", "an action the disk refused", _D + "not_saved:NotSavedScreen", None),
         Scope("refused_lines", "the refused lines of an import", _D + "refused_lines:RefusedLinesScreen", None),
+        Scope("keys", "the keys help", _D + "keys:KeysScreen", None),
     )
 }
 
@@ -301,6 +302,7 @@ BINDINGS: tuple[KeyBinding, ...] = tuple(
     + _b("held_order", ("held.back", "escape", "Back"))
     + _b("not_saved", ("not_saved.retry", "r", "Try again"), ("not_saved.drop", "escape", "Drop it"))
     + _b("refused_lines", ("refused.close", "escape,enter", "Close"))
+    + _b("keys", ("keys.close", "escape,question_mark,f1", "Close"))
 )
 
 

@@ -268,10 +268,17 @@ class PupitreApp(App[None]):
         self.push_screen(_screen(registry.screen(name), *args, **kwargs))
 
     def action_toggle_help(self) -> None:
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
-        else:
-            self.action_show_help_panel()
+        """The key help of the current screen, a dialog of its own (``?``, ``f1`` or esc closes it):
+        Textual's side panel is a third of an 80-column terminal, where each key took four lines."""
+        from pupitre.tui.dialogs.keys import KeysScreen, key_rows
+
+        screen = self.screen
+        if isinstance(screen, KeysScreen):
+            screen.dismiss()
+            return
+        headers = screen.query("#header")
+        title = str(getattr(headers.first(), "title_text", "")) if headers else ""
+        self.push_screen(KeysScreen(title or type(screen).__name__, key_rows(screen)))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         for entry in registry.keyed():

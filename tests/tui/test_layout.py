@@ -171,3 +171,24 @@ async def test_notifications_leave_the_value_being_typed_in_sight(make_app):
         await wait_for(pilot, lambda: box.value == "300000")
         await _notify_three(pilot, app)
         _clear_of(app, editor.query_one("#ed-table").region, box.region)
+
+
+async def test_the_keys_help_lists_the_screens_own_keys_first(make_app):
+    """Curtailments: its keys (Send first), then every screen's (1…6, r, p, ?, q), then Textual's
+    moving and editing keys; one line per action."""
+    from pupitre.tui.dialogs.keys import SECTIONS, KeysScreen
+    from tests.tui.curtailments import NOW, ready
+
+    app = make_app(now=NOW, scripted=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        keys = await show(pilot, "question_mark", KeysScreen)
+        assert keys.title_text == "Curtailments"
+        sections = [row.section for row in keys.rows]
+        assert sections == sorted(sections, key=SECTIONS.index) and set(sections) == set(SECTIONS)
+        own = [row.keys for row in keys.rows if row.section == "this screen"]
+        assert own[:5] == ["s", "y", "n", "t", "c"]
+        everywhere = {row.keys: row.description for row in keys.rows if row.section == "everywhere"}
+        assert everywhere["? f1"] == "Keys" and everywhere["3"] == "Curtailments" and everywhere["p"] == "Pause"
+        assert len({(row.section, row.description) for row in keys.rows}) == len(keys.rows)
+        assert keys.query_one("#keys-dialog").region.height == SIZE[1]  # the whole terminal

@@ -42,6 +42,7 @@ ELSEWHERE = {
     "pce_detail": "test_snapshots/test_no_color[pce_detail].svg",
     "load_curves": "test_snapshots/test_no_color[load_curves].svg",
     "plot": "test_load_curves_snapshots/test_plot_week[80x24].svg",
+    "KeysScreen": "test_snapshots/test_no_color[keys_help].svg",
 }
 
 

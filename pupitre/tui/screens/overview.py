@@ -160,7 +160,10 @@ class ProviderLine(Widget, can_focus=True):
     """True once the operator moved between the lines (else the worst line takes the focus)."""
 
     def on_focus(self) -> None:
-        """Its tile (every finding) comes into view below the lines."""
+        self.call_after_refresh(self.show_tile)
+
+    def show_tile(self) -> None:
+        """Its tile (every finding) comes into view below the lines, at the top."""
         tiles = self.screen.query(f"#tiles #{self.tile_id}")
         if tiles:
             self.screen.query_one("#tiles", VerticalScroll).scroll_to_widget(tiles.first(), top=True, animate=False)
@@ -338,6 +341,8 @@ class OverviewScreen(PupitreScreen):
             for line in ordered:
                 box.move_child(line, after=len(box.children) - 1)
                 tiles.move_child(tiles.query_one(f"#{line.tile_id}"), after=len(tiles.children) - 1)
+            if isinstance(self.focused, ProviderLine):
+                self.call_after_refresh(self.focused.show_tile)  # its tile moved
 
     def announced_due(self, now: dt.datetime) -> tuple[tuple[str, str], ...]:
         """GRTgaz's announced changes already applied at ``now`` (pure and cheap: 13 sites)."""

@@ -46,8 +46,12 @@ async def test_the_overview_gives_every_provider_one_line_worst_first_at_80x24(m
         text = str(lines[0].render())
         assert text.startswith("‼ CRITICAL  GRDF ADICT") and text.rstrip().endswith("[5]")
         assert screen.focused is lines[0]  # the worst line has the focus: enter opens it
+        tiles = screen.query_one("#tiles")
+        assert tiles.scroll_y == 0  # the worst line's tile first, in view
         await pilot.press("down")
         assert screen.focused is lines[1]
+        tile = screen.query_one(f"#{lines[1].tile_id}")
+        await wait_for(pilot, lambda: tile.region.y == tiles.region.y)  # its tile comes into view
         await pilot.press("up", "up")
         assert screen.focused is lines[-1]  # wraps
         await pilot.press("up", "up", "up", "up")

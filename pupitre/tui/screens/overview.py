@@ -119,14 +119,15 @@ class ProviderLine(Widget, can_focus=True):
         Binding("down", "move(1)", "Next", show=False),
         Binding("up", "move(-1)", "Previous", show=False),
     ]
+    moved = False
+    """True once the operator moved between the lines (until then the worst line has the focus)."""
 
     def __init__(self, provider: str, title: str, mode: str, key: str, tile: str, feed: str, order: int) -> None:
         super().__init__(id=f"line-{provider}")
         self.provider = provider
         self.tile_id = tile
         self.feed = feed
-        self.order = order
-        """Its place in the registry: the order within a level."""
+        self.order = order  # its place in the registry: the order within a level
         self.title = title
         self.mode = mode
         self.key = key
@@ -156,11 +157,11 @@ class ProviderLine(Widget, can_focus=True):
         lines[(lines.index(self) + step) % len(lines)].focus()
         self.moved = True
 
-    moved = False
-    """True once the operator moved between the lines (else the worst line takes the focus)."""
-
     def on_focus(self) -> None:
-        self.call_after_refresh(self.show_tile)
+        """Once the operator moves between the lines, the focused line's tile comes into view
+        (until then the worst line has the focus and its tile is the first: nothing scrolls)."""
+        if any(line.moved for line in self.screen.query(ProviderLine)):
+            self.call_after_refresh(self.show_tile)
 
     def show_tile(self) -> None:
         """Its tile (every finding) comes into view below the lines, at the top."""
@@ -341,8 +342,10 @@ class OverviewScreen(PupitreScreen):
             for line in ordered:
                 box.move_child(line, after=len(box.children) - 1)
                 tiles.move_child(tiles.query_one(f"#{line.tile_id}"), after=len(tiles.children) - 1)
-            if isinstance(self.focused, ProviderLine):
+            if any(line.moved for line in lines) and isinstance(self.focused, ProviderLine):
                 self.call_after_refresh(self.focused.show_tile)  # its tile moved
+            else:
+                tiles.scroll_home(animate=False)  # the worst line's tile, now the first
 
     def announced_due(self, now: dt.datetime) -> tuple[tuple[str, str], ...]:
         """GRTgaz's announced changes already applied at ``now`` (pure and cheap: 13 sites)."""

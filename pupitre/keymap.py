@@ -81,7 +81,7 @@ SCOPES: dict[str, Scope] = {
     scope.name: scope
     for scope in (
         Scope("app", "everywhere (one-key keys: not in dialogs and forms)", "pupitre.tui.app:PupitreApp", parent=None),
-        Scope("overview", "Overview (1), a tile", _S + "overview:Tile"),
+        Scope("overview", "Overview (1), a provider line", _S + "overview:ProviderLine"),
         Scope("flexibility", "Flexibility (2)", _S + "flexibility:FlexibilityScreen"),
         Scope("site_detail", "Flexibility, site detail", _S + "site_detail:SiteDetailScreen"),
         Scope("programs", "GRTgaz programs", _S + "programs:ProgramsScreen"),
@@ -123,6 +123,7 @@ SCOPES: dict[str, Scope] = {
         Scope("confirm", "confirmation dialogs", _D + "confirm:ConfirmScreen", None),
         Scope("not_saved", "an action the disk refused", _D + "not_saved:NotSavedScreen", None),
         Scope("refused_lines", "the refused lines of an import", _D + "refused_lines:RefusedLinesScreen", None),
+        Scope("keys", "the keys help", _D + "keys:KeysScreen", None),
     )
 }
 
@@ -160,21 +161,21 @@ BINDINGS: tuple[KeyBinding, ...] = tuple(
     + _b("site_detail", ("detail.back", "escape,backspace", "Back"), ("detail.programs", "g", "Programs"))
     + _b(
         "programs",
+        ("programs.edit", "e", "New program…"),
+        ("programs.edit_selected", "c", "Edit selected…"),
         ("programs.previous_day", "left", "◀ Day"),
         ("programs.next_day", "right", "Day ▶"),
         ("programs.today", "t", "Today"),
-        ("programs.edit", "e", "New program…"),
-        ("programs.edit_selected", "c", "Edit selected…"),
         ("programs.export", "x", "E-mail CSV"),
         ("programs.reload", "l", "Reload"),
         ("programs.back", "escape,backspace", "Back"),
     )
     + _b(
         "program_editor",
+        ("editor.send", "s", "Send…"),
         ("editor.edit", "enter", "Edit hour"),
         ("editor.paste", "v", "Paste 24…"),
         ("editor.reset", "b", "Reset"),
-        ("editor.send", "s", "Send…"),
         ("editor.export", "x", "E-mail CSV"),
         ("editor.new_version", "n", "New version"),
         ("editor.back", "escape", "Back"),
@@ -189,15 +190,15 @@ BINDINGS: tuple[KeyBinding, ...] = tuple(
     )
     + _b(
         "curtailments",
+        ("curtailments.send", "s", "Send…"),
         ("curtailments.respect", "y", "Will respect"),
         ("curtailments.refuse", "n", "Will not"),
+        ("curtailments.token", "t", "Token…"),
+        ("curtailments.reports", "c", "Reports"),
         ("curtailments.unset", "x", "Unset"),
         ("curtailments.all", "a", "All respect"),
         ("curtailments.keep", "k", "Adopt EDF OA's"),
         ("curtailments.resend", "o", "Re-send ours…"),
-        ("curtailments.send", "s", "Send…"),
-        ("curtailments.token", "t", "Token…"),
-        ("curtailments.reports", "c", "Contracts & reports"),
     )
     + _b("ack_confirm", ("ack.send", "y", "Send"), ("ack.cancel", "escape,n", "Cancel"))
     + _b("token", ("token.close", "escape", "Close"), ("token.rotate", "R", "Rotate…"))
@@ -228,13 +229,13 @@ BINDINGS: tuple[KeyBinding, ...] = tuple(
     + _b(
         "access_rights",
         ("rights.search", "slash", "Search"),
+        ("rights.declare", "n", "Declare"),
+        ("rights.revoke", "x", "Revoke"),
+        ("rights.proofs", "u", "Send proofs"),
         ("rights.filter", "f", "Filter"),
         ("rights.sort", "s", "Sort"),
         ("rights.deadlines", "d", "Deadlines"),
         ("rights.clear", "c", "Clear"),
-        ("rights.declare", "n", "Declare"),
-        ("rights.revoke", "x", "Revoke"),
-        ("rights.proofs", "u", "Send proofs"),
         ("rights.export", "e", "Export data"),
         ("rights.detail", "enter", "Detail"),
         ("rights.close", "escape", "Close"),
@@ -258,10 +259,10 @@ BINDINGS: tuple[KeyBinding, ...] = tuple(
     + _b(
         "load_curves",
         ("loadcurves.find", "f", "Find contract / ask"),
-        ("loadcurves.copy", "c", "Copy consent link"),
-        ("loadcurves.cancel", "x", "Cancel ask"),
         ("loadcurves.order", "o", "Order data"),
         ("loadcurves.open", "enter", "Open"),
+        ("loadcurves.copy", "c", "Copy consent link"),
+        ("loadcurves.cancel", "x", "Cancel ask"),
         ("loadcurves.forget", "d", "Stop following order"),
         ("loadcurves.unanswered", "u", "Unanswered order"),
         ("loadcurves.sandbox_sign", "S", "Sign (sandbox)"),
@@ -318,6 +319,7 @@ BINDINGS: tuple[KeyBinding, ...] = tuple(
     + _b("held_order", ("held.back", "escape", "Back"))
     + _b("not_saved", ("not_saved.retry", "r", "Try again"), ("not_saved.drop", "escape", "Drop it"))
     + _b("refused_lines", ("refused.close", "escape,enter", "Close"))
+    + _b("keys", ("keys.close", "escape,question_mark,f1", "Close"))
 )
 
 

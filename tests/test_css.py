@@ -25,12 +25,14 @@ def _rules() -> list[tuple[str, str, str]]:
 
 
 def _widget_types() -> set[str]:
-    """The class names a type selector can match: pupitre's widgets and screens, Textual's."""
+    """The class names a type selector can match: pupitre's widgets and screens, Textual's
+    (with the toasts it mounts on every screen)."""
     import textual.containers
     import textual.widgets
+    import textual.widgets._toast
 
     names: set[str] = set()
-    for module in (textual.widgets, textual.containers):
+    for module in (textual.widgets, textual.containers, textual.widgets._toast):
         names.update(name for name in dir(module) if name[:1].isupper())
     for info in pkgutil.walk_packages(pupitre.tui.__path__, "pupitre.tui."):
         if not info.name.endswith("__main__"):

@@ -30,6 +30,9 @@ from pupitre.tui.runners import AppReports
 
 log = logging.getLogger("pupitre.app")
 
+#: The longest an information (not a warning or an error) stays on screen, in seconds.
+INFO_TIMEOUT = 8.0
+
 
 def screen_commands(app: App[None], screen: Screen[object]) -> Iterable[SystemCommand]:
     """Every action a screen binds, as palette commands (derived, so none is forgotten)."""
@@ -195,7 +198,11 @@ class PupitreApp(App[None]):
         markup: bool = True,
     ) -> None:
         """Every notification (screens call this one) with control characters made visible:
-        API text is cleaned where it is parsed, this holds for any other text too."""
+        API text is cleaned where it is parsed, this holds for any other text too. An
+        information goes after :data:`INFO_TIMEOUT` at most; where and how high the toasts
+        are is app.tcss's (the newest, bottom right, three rows at most)."""
+        if severity == "information":
+            timeout = min(self.NOTIFICATION_TIMEOUT if timeout is None else timeout, INFO_TIMEOUT)
         super().notify(
             clean_text(message, multiline=True),
             title=clean_text(title),
@@ -265,10 +272,17 @@ class PupitreApp(App[None]):
         self.push_screen(_screen(registry.screen(name), *args, **kwargs))
 
     def action_toggle_help(self) -> None:
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
-        else:
-            self.action_show_help_panel()
+        """The key help of the current screen, a dialog of its own (``?``, ``f1`` or esc closes it):
+        Textual's side panel is a third of an 80-column terminal, where each key took four lines."""
+        from pupitre.tui.dialogs.keys import KeysScreen, key_rows
+
+        screen = self.screen
+        if isinstance(screen, KeysScreen):
+            screen.dismiss()
+            return
+        headers = screen.query("#header")
+        title = str(getattr(headers.first(), "title_text", "")) if headers else ""
+        self.push_screen(KeysScreen(title or type(screen).__name__, key_rows(screen)))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         for entry in registry.keyed():

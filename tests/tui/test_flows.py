@@ -30,7 +30,8 @@ async def test_navigation_with_number_keys_and_tile(make_app):
         await show(pilot, "2", FlexibilityScreen)
         assert len(table_sites(app)) == 13
         await show(pilot, "1", OverviewScreen)
-        await show(pilot, "enter", FlexibilityScreen)  # the focused GRTgaz tile opens its screen
+        app.screen.query_one("#line-grtgaz").focus()
+        await show(pilot, "enter", FlexibilityScreen)  # the focused GRTgaz line opens its screen
 
 
 async def test_overview_tile_summarises_worst_state_and_next_change(make_app):
@@ -235,13 +236,15 @@ async def test_command_palette_lists_every_action(make_app):
             assert expected in titles
 
 
-async def test_help_panel_toggles(make_app):
+async def test_the_keys_help_toggles(make_app):
+    from pupitre.tui.dialogs.keys import KeysScreen
+
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("question_mark")
-        assert app.screen.query("HelpPanel")
-        await pilot.press("question_mark")
-        assert not app.screen.query("HelpPanel")
+        await show(pilot, "question_mark", KeysScreen)
+        await show(pilot, "question_mark", OverviewScreen)
+        await show(pilot, "f1", KeysScreen)
+        await show(pilot, "escape", OverviewScreen)
 
 
 async def test_bindings_are_remappable_from_settings(make_app):

@@ -76,7 +76,6 @@ async def test_stray_keys_on_the_order_form_do_nothing_but_type(make_app) -> Non
             await burst(pilot, "01/11/2026 10:00", STRAY)
             assert app.screen is form and app.is_running
             assert not app.feeds.paused
-            assert not app.screen.query("HelpPanel")
         assert app.feeds.state(SWITCHGRID_FEED).runs == runs  # no refresh either
         # a burst through the whole form: each value in its field
         form.query_one("#o-prms", Input).focus()

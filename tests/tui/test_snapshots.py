@@ -280,9 +280,14 @@ async def _no_color_pce_detail(pilot) -> None:
 
 
 async def _no_color_keys_help(pilot) -> None:
-    await settle(pilot)
-    await pilot.press("question_mark")
-    await wait_for(pilot, lambda: bool(pilot.app.screen.query("HelpPanel")))
+    """The keys of Curtailments: its own first, then every screen's, then Textual's."""
+    from pupitre.tui.dialogs.keys import KeysScreen
+    from tests.tui.curtailments import ready
+
+    await ready(pilot, pilot.app)
+    pilot.app.clear_notifications()  # the screen under the dialog keeps the toasts it shows
+    await pilot.pause()
+    await show(pilot, "question_mark", KeysScreen)
     pilot.app.clear_notifications()
     await pilot.pause()
 
@@ -301,7 +306,7 @@ NO_COLOR_SCREENS = {
     "token": (_no_color_token, "curtailments"),
     "request_detail": (_no_color_request_detail, "requests"),
     "pce_detail": (_no_color_pce_detail, None),
-    "keys_help": (_no_color_keys_help, None),
+    "keys_help": (_no_color_keys_help, "curtailments"),
 }
 
 

@@ -25,7 +25,7 @@ from textual import on, work
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from pupitre.providers.core.clock import format_age, paris
 from pupitre.providers.core.columns import CodedColumn
@@ -44,6 +44,7 @@ from pupitre.providers.grdf_adict.feeds import (
 from pupitre.runners import EXPORT_TOPIC
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.feed_status import FeedStatus
+from pupitre.tui.widgets.footer import PupitreFooter
 from pupitre.tui.widgets.header import HeaderBar
 from pupitre.tui.widgets.outbox_status import outbox_status
 from pupitre.tui.widgets.rights_panels import FilterPicker, SortPicker
@@ -329,13 +330,13 @@ class AccessRightsScreen(PupitreScreen):
         # Priority: handled as the key arrives, so the keys typed right behind it (a fast
         # typist, a paste over SSH) already go to the prompt or panel it opens.
         Binding("slash", "search", "Search", id="rights.search", priority=True),
+        Binding("n", "declare", "Declare", id="rights.declare"),
+        Binding("x", "revoke", "Revoke", id="rights.revoke"),
+        Binding("u", "proofs", "Send proofs", id="rights.proofs"),
         Binding("f", "filter", "Filter", id="rights.filter", priority=True),
         Binding("s", "sort", "Sort", id="rights.sort", priority=True),
         Binding("d", "deadlines", "Deadlines", id="rights.deadlines"),
         Binding("c", "clear", "Clear", id="rights.clear"),
-        Binding("n", "declare", "Declare", id="rights.declare"),
-        Binding("x", "revoke", "Revoke", id="rights.revoke"),
-        Binding("u", "proofs", "Send proofs", id="rights.proofs"),
         Binding("e", "export", "Export data", id="rights.export"),
         Binding("enter", "detail", "Detail", show=False, id="rights.detail"),
         Binding("escape", "close_search", "Close", show=False, id="rights.close"),
@@ -367,7 +368,7 @@ class AccessRightsScreen(PupitreScreen):
         yield FilterPicker(FILTERS, id="rights-filter", classes="rights-panel")
         yield Input(id="rights-search", classes="prompt", placeholder="PCE or holder…", compact=True)
         yield FeedStatus(RIGHTS_FEED, classes="feed-status")
-        yield Footer()
+        yield PupitreFooter()
 
     def on_mount(self) -> None:
         self.query_one("#rights-search", Input).display = False

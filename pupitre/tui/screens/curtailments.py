@@ -16,7 +16,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.coordinate import Coordinate
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from pupitre.providers.edf_oa import rules
 from pupitre.providers.edf_oa.feeds import (
@@ -40,6 +40,7 @@ from pupitre.tui.formats import age_text, countdown
 from pupitre.tui.outbox import submit_after_confirmation
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.feed_status import FeedStatus
+from pupitre.tui.widgets.footer import PupitreFooter
 from pupitre.tui.widgets.header import HeaderBar
 from pupitre.tui.widgets.indicators import theme_colour
 from pupitre.tui.widgets.outbox_status import outbox_status, outbox_status_text
@@ -70,6 +71,13 @@ class CurtailmentsScreen(PupitreScreen):
     FEEDS = (CURTAILMENTS_FEED, ACKS_FEED, TOKEN_FEED)
     BINDINGS = [
         Binding(
+            "s",
+            "send",
+            "Send…",
+            id="curtailments.send",
+            tooltip="Review every contract's value, then send tomorrow's acknowledgement",
+        ),
+        Binding(
             "y",
             "choose(True)",
             "Will respect",
@@ -82,6 +90,14 @@ class CurtailmentsScreen(PupitreScreen):
             "Will not",
             id="curtailments.refuse",
             tooltip="The selected contract: false, will not respect the curtailment",
+        ),
+        Binding("t", "token", "Token…", id="curtailments.token"),
+        Binding(
+            "c",
+            "reports",
+            "Reports",
+            id="curtailments.reports",
+            tooltip="Contracts & reports: the contracts, past orders and acknowledgements",
         ),
         Binding(
             "x",
@@ -106,15 +122,6 @@ class CurtailmentsScreen(PupitreScreen):
             id="curtailments.resend",
             tooltip="After EDF OA's values changed behind our back: review and send our last acknowledgement again",
         ),
-        Binding(
-            "s",
-            "send",
-            "Send…",
-            id="curtailments.send",
-            tooltip="Review every contract's value, then send tomorrow's acknowledgement",
-        ),
-        Binding("t", "token", "Token…", id="curtailments.token"),
-        Binding("c", "reports", "Contracts & reports", id="curtailments.reports", show=False),
     ]
 
     def compose(self) -> ComposeResult:
@@ -125,7 +132,7 @@ class CurtailmentsScreen(PupitreScreen):
         yield Static("", id="contract-detail")
         yield Static("", id="outbox-line", classes="note")
         yield FeedStatus(CURTAILMENTS_FEED, classes="feed-status")
-        yield Footer()
+        yield PupitreFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

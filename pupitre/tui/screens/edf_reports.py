@@ -25,7 +25,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.coordinate import Coordinate
-from textual.widgets import DataTable, Footer, Input, Static, Tree
+from textual.widgets import DataTable, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from pupitre.providers.core import config
@@ -58,6 +58,7 @@ from pupitre.providers.edf_oa.models import (
 )
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.feed_status import FeedStatus
+from pupitre.tui.widgets.footer import PupitreFooter
 from pupitre.tui.widgets.header import HeaderBar
 
 log = logging.getLogger("pupitre.edf_oa.reports")
@@ -241,7 +242,7 @@ class EdfReportsScreen(PupitreScreen):
         yield Input(placeholder="YYYY-MM-DD..YYYY-MM-DD", id="range-input", classes="prompt", compact=True)
         yield Tree(Text("report"), id="report-tree", classes="fill")
         yield FeedStatus(CONTRACTS_FEED, classes="feed-status")
-        yield Footer()
+        yield PupitreFooter()
 
     def on_mount(self) -> None:
         self.start = self.end = self.tomorrow

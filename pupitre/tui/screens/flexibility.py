@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.coordinate import Coordinate
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from pupitre.providers.core.search import search_key
 from pupitre.providers.grtgaz import rules
@@ -20,6 +20,7 @@ from pupitre.providers.grtgaz.sites import site_by_id
 from pupitre.tui.formats import FLEX_SHORT, countdown
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.feed_status import FeedStatus
+from pupitre.tui.widgets.footer import PupitreFooter
 from pupitre.tui.widgets.header import HeaderBar
 from pupitre.tui.widgets.indicators import GLYPHS, WORDS, status_style, status_text
 
@@ -87,7 +88,7 @@ class FlexibilityScreen(PupitreScreen):
             yield Input(placeholder="filter: site, mesh, client, red…", id="flex-filter", compact=True)
         yield DataTable(id="flex-table", classes="fill", cursor_type="row", zebra_stripes=True)
         yield FeedStatus(FEED, id="flex-status", classes="feed-status")
-        yield Footer()
+        yield PupitreFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -18,7 +18,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Select, SelectionList, Static
+from textual.widgets import Button, Checkbox, DataTable, Input, Select, SelectionList, Static
 
 from pupitre.providers.core.errors import ApiError
 from pupitre.providers.core.outbox import ActionRefused
@@ -37,6 +37,7 @@ from pupitre.providers.switchgrid.models import Ask, Contract, Order
 from pupitre.tui.forms import KeepsTyping
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.screens.load_curves import copy_link, outbox_text, run_api, selected_key, session_of
+from pupitre.tui.widgets.footer import PupitreFooter
 from pupitre.tui.widgets.header import HeaderBar
 from pupitre.tui.widgets.tickbox import TickBox
 
@@ -93,7 +94,7 @@ class ContractSearchScreen(PupitreScreen):
             classes="block",
         )
         yield DataTable(id="s-results", classes="fill", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield PupitreFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#s-results", DataTable)
@@ -243,7 +244,7 @@ class AskFormScreen(KeepsTyping, PupitreScreen):
                 yield Button("Copy consent link (ctrl+y)", id="ask-copy", disabled=True)
         # Below the scrolled form, not in it: the consent link stays in view at any size.
         yield Static("", id="ask-result", classes="block")
-        yield Footer()
+        yield PupitreFooter()
 
     def on_mount(self) -> None:
         self.query_one("#ask-first", Input).focus()
@@ -401,7 +402,7 @@ class OrderFormScreen(KeepsTyping, PupitreScreen):
                 yield Button("Place order", id="o-place", variant="primary")
             yield Static("", id="o-list", classes="block")
             yield Static("", id="o-error", classes="block")
-        yield Footer()
+        yield PupitreFooter()
 
     def on_mount(self) -> None:
         self.type_changed()
@@ -525,7 +526,7 @@ class HeldOrderScreen(PupitreScreen):
         describe = self.papp.runtime.connections[PROVIDER].handlers[(PROVIDER, ORDER_ACTION)].describe
         since = self.item.sending_since
         yield HeaderBar(f"Order #{self.item.id}: no answer")
-        with VerticalScroll(id="held-form"):
+        with VerticalScroll(id="held-form", classes="form"):
             yield Static(
                 Text(
                     describe(self.item.payload) + (f", sent {since:%d/%m %H:%M:%S}" if since else ""),
@@ -542,7 +543,7 @@ class HeldOrderScreen(PupitreScreen):
                 yield Button("It is this order", id="held-found", variant="primary")
                 yield Button("It is not there: send it again", id="held-absent", variant="warning")
             yield Static("", id="held-result")
-        yield Footer()
+        yield PupitreFooter()
 
     def on_mount(self) -> None:
         self.query_one("#held-id", Input).focus()

@@ -18,7 +18,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Static, Tree
+from textual.widgets import DataTable, Static, Tree
 
 from pupitre.providers.core.errors import ApiError
 from pupitre.providers.core.outbox import ActionRefused
@@ -31,6 +31,7 @@ from pupitre.tui.dialogs.confirm import ConfirmScreen
 from pupitre.tui.formats import ORDER_WORDS, REQUEST_WORDS, paris, word_text
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.screens.load_curves import outbox_text, period_text, run_api, selected_key, session_of
+from pupitre.tui.widgets.footer import PupitreFooter
 from pupitre.tui.widgets.header import HeaderBar
 
 BAR = 20
@@ -65,7 +66,7 @@ class OrderScreen(PupitreScreen):
         yield Static("", id="ord-status", classes="block")
         yield DataTable(id="ord-requests", classes="fill", cursor_type="row", zebra_stripes=True)
         yield Static("", id="ord-detail", classes="block detail")
-        yield Footer()
+        yield PupitreFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#ord-requests", DataTable)
@@ -319,7 +320,7 @@ class RawDataScreen(PupitreScreen):
     def compose(self) -> ComposeResult:
         yield HeaderBar(f"Data · {self.title_text}")
         yield Tree(self.title_text, id="raw-tree", classes="fill")
-        yield Footer()
+        yield PupitreFooter()
 
     def on_mount(self) -> None:
         tree = self.query_one("#raw-tree", Tree)

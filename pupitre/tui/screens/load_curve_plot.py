@@ -17,11 +17,12 @@ from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from pupitre.providers.core.clock import PARIS
 from pupitre.tui.curve_view import CurveView, Trace, format_duration, format_power, window_label
 from pupitre.tui.screens.base import PupitreScreen
+from pupitre.tui.widgets.footer import PupitreFooter
 from pupitre.tui.widgets.header import HeaderBar
 from pupitre.tui.widgets.load_curve_plot import LoadCurvePlot
 
@@ -66,7 +67,7 @@ class LoadCurvePlotScreen(PupitreScreen):
         yield LoadCurvePlot(self.view, id="plot")
         yield Static("", id="plot-reading", classes="block")
         yield Static("", id="plot-stats", classes="block")
-        yield Footer()
+        yield PupitreFooter()
 
     def on_mount(self) -> None:
         self.query_one(LoadCurvePlot).focus()

@@ -20,7 +20,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.coordinate import Coordinate
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from pupitre.providers.core.errors import ApiError
 from pupitre.providers.core.store import OutboxItem
@@ -32,6 +32,7 @@ from pupitre.tui.dialogs.confirm import ConfirmScreen
 from pupitre.tui.formats import ASK_WORDS, ORDER_WORDS, paris, word_text
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.feed_status import FeedStatus
+from pupitre.tui.widgets.footer import PupitreFooter
 from pupitre.tui.widgets.header import HeaderBar
 from pupitre.tui.widgets.outbox_status import outbox_status
 
@@ -90,10 +91,10 @@ class LoadCurvesScreen(PupitreScreen):
     FEEDS = (FEED,)
     BINDINGS = [
         Binding("f", "find", "Find contract / ask", id="loadcurves.find"),
-        Binding("c", "copy_link", "Copy consent link", id="loadcurves.copy"),
-        Binding("x", "cancel_ask", "Cancel ask", id="loadcurves.cancel"),
         Binding("o", "order", "Order data", id="loadcurves.order"),
         Binding("enter", "open", "Open", id="loadcurves.open"),
+        Binding("c", "copy_link", "Copy consent link", id="loadcurves.copy"),
+        Binding("x", "cancel_ask", "Cancel ask", id="loadcurves.cancel"),
         Binding("d", "forget_order", "Stop following order", id="loadcurves.forget"),
         Binding("u", "unanswered", "Unanswered order", id="loadcurves.unanswered"),
         Binding("S", "sandbox_sign", "Sign (sandbox)", show=False, id="loadcurves.sandbox_sign"),
@@ -107,7 +108,7 @@ class LoadCurvesScreen(PupitreScreen):
         yield Static("", id="lc-outbox")
         yield Static("", id="lc-detail", classes="block detail")
         yield FeedStatus(FEED, classes="feed-status")
-        yield Footer()
+        yield PupitreFooter()
 
     def on_mount(self) -> None:
         asks = self.query_one("#lc-asks", DataTable)

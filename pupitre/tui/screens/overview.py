@@ -1,4 +1,5 @@
-"""Overview (key 1): what needs action, one tile per provider, each with age and errors."""
+"""Overview (key 1): what needs action. One line per provider, worst first (its level, worst
+finding and data age: all five fit at 80×24), then one tile per provider with every finding."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widget import Widget
+from textual.widgets import Static
 
-from pupitre.check import unavailable
-from pupitre.providers.core.checks import Finding
+from pupitre.check import LABELS, unavailable
+from pupitre.providers.core.checks import LEVELS, Finding, overall
+from pupitre.providers.core.clock import format_age
 from pupitre.providers.edf_oa import feeds as edf_oa
 from pupitre.providers.edf_oa import rules as edf_oa_rules
 from pupitre.providers.grdf_adict import feeds as adict
@@ -20,19 +23,21 @@ from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.models import IndicatorStatus
 from pupitre.providers.switchgrid import feeds as switchgrid
 from pupitre.tui import registry
+from pupitre.tui.feeds import FeedState
 from pupitre.tui.formats import FLEX_SHORT, countdown
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.screens.flexibility import FEED as GRTGAZ_FEED
 from pupitre.tui.screens.flexibility import status_counts
 from pupitre.tui.widgets.feed_status import FeedStatus
+from pupitre.tui.widgets.footer import PupitreFooter
 from pupitre.tui.widgets.header import HeaderBar
 from pupitre.tui.widgets.indicators import GLYPHS, WORDS, status_style, status_text
 
 MAX_ATTENTION_LINES = 4
 
 
-class Tile(Vertical, can_focus=True):
-    """A focusable tile; Enter opens the screen it summarises."""
+class Tile(Vertical):
+    """One provider's findings in full, with its feed's status (below the provider lines)."""
 
     DEFAULT_CSS = """
     Tile {
@@ -40,20 +45,14 @@ class Tile(Vertical, can_focus=True):
         padding: 0 1;
         border: round $foreground 30%;
     }
-    Tile:focus {
-        border: round $border;
-    }
     Tile > .tile-body {
         height: auto;
     }
     """
 
-    BINDINGS = [Binding("enter", "open", "Open", id="overview.open")]
-
     def __init__(
         self,
         title: str,
-        mode: str,
         feed: str,
         *,
         name: str | None = None,
@@ -62,15 +61,11 @@ class Tile(Vertical, can_focus=True):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.border_title = title
-        self.mode = mode
         self.feed = feed
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="tile-body")
         yield FeedStatus(self.feed, classes="feed-status")
-
-    def action_open(self) -> None:
-        self.app.switch_mode(self.mode)
 
 
 LEVEL_MARK = {"ok": "✓", "attention": "!", "unknown": "?", "critical": "‼"}
@@ -87,6 +82,105 @@ TILES = {
 FINDING_STYLE = {"ok": "", "attention": "bold", "unknown": "bold reverse", "critical": "bold reverse"}
 
 
+def worst_first(findings: list[Finding]) -> list[Finding]:
+    """``findings`` from the worst level to the best, in their order within a level."""
+    return sorted(findings, key=lambda finding: -LEVELS.index(finding.level))
+
+
+def data_age(state: FeedState, now: dt.datetime) -> str:
+    """A feed's data age in a few characters: ``12s``, ``stale 3h05`` (from the store), ``no data``."""
+    if state.fetched_at is None:
+        return "no data"
+    age = format_age((now - state.fetched_at).total_seconds())
+    return f"stale {age}" if state.from_store else age
+
+
+def provider_line(title: str, key: str, findings: list[Finding], age: str, width: int) -> Text:
+    """One provider in one line of ``width`` cells: its level's mark and word, its name, its
+    worst finding (cut with "…" to fit; how many more), the data age and its screen's key."""
+    level = overall(findings)
+    ordered = worst_first(findings)
+    message = ordered[0].message if ordered else "no finding yet"
+    more = f" +{len(ordered) - 1}" if len(ordered) > 1 else ""
+    head = Text(f"{LEVEL_MARK[level]} {LABELS[level]:<9}", style=FINDING_STYLE[level] or "bold")
+    head.append(f" {title:<10} ")
+    tail = Text(f"{more} {age:>6} {key}")
+    room = max(width - head.cell_len - tail.cell_len, 1)
+    body = Text(" ".join(message.split()), style=FINDING_STYLE[level])
+    body.truncate(room, overflow="ellipsis", pad=True)
+    return head.append_text(body).append_text(tail)
+
+
+class ProviderLine(Widget, can_focus=True):
+    """A provider in one line (:func:`provider_line`, drawn at the widget's width); Enter opens
+    its screen, up and down move between the lines."""
+
+    DEFAULT_CSS = """
+    ProviderLine {
+        height: 1;
+        padding: 0 1;
+    }
+    ProviderLine:focus {
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
+    }
+    """
+    BINDINGS = [
+        Binding("enter", "open", "Open", id="overview.open"),
+        Binding("down", "move(1)", "Next", show=False),
+        Binding("up", "move(-1)", "Previous", show=False),
+    ]
+    moved = False
+    """True once the operator moved between the lines (until then the worst line has the focus)."""
+
+    def __init__(self, provider: str, title: str, mode: str, key: str, tile: str, feed: str, order: int) -> None:
+        super().__init__(id=f"line-{provider}")
+        self.provider = provider
+        self.tile_id = tile
+        self.feed = feed
+        self.order = order  # its place in the registry: the order within a level
+        self.title = title
+        self.mode = mode
+        self.key = key
+        self.findings: list[Finding] = []
+        self.age = ""
+
+    @property
+    def level_rank(self) -> int:
+        """How bad its worst finding is (0: all fine)."""
+        return LEVELS.index(overall(self.findings))
+
+    def show(self, findings: list[Finding], age: str) -> None:
+        if (findings, age) != (self.findings, self.age):
+            self.findings, self.age = findings, age
+            self.refresh()
+
+    def render(self) -> Text:
+        return provider_line(self.title, f"[{self.key}]", self.findings, self.age, self.content_size.width)
+
+    def action_open(self) -> None:
+        self.app.switch_mode(self.mode)
+
+    def action_move(self, step: int) -> None:
+        """The next line (``step`` 1) or the previous one (-1), wrapping; the operator's choice
+        then stays where it is when the lines are ordered again."""
+        lines = list(self.screen.query(ProviderLine))
+        lines[(lines.index(self) + step) % len(lines)].focus()
+        self.moved = True
+
+    def on_focus(self) -> None:
+        """Once the operator moves between the lines, the focused line's tile comes into view
+        (until then the worst line has the focus and its tile is the first: nothing scrolls)."""
+        if any(line.moved for line in self.screen.query(ProviderLine)):
+            self.call_after_refresh(self.show_tile)
+
+    def show_tile(self) -> None:
+        """Its tile (every finding) comes into view below the lines, at the top."""
+        tiles = self.screen.query(f"#tiles #{self.tile_id}")
+        if tiles:
+            self.screen.query_one("#tiles", VerticalScroll).scroll_to_widget(tiles.first(), top=True, animate=False)
+
+
 def findings_text(findings: list[Finding], limit: int = MAX_ATTENTION_LINES, key: str = "") -> Text:
     """Findings as ``pupitre check`` words them, one line each with its level's mark (never
     colour alone); beyond ``limit``, how many more and the key of their screen."""
@@ -100,8 +194,9 @@ def findings_text(findings: list[Finding], limit: int = MAX_ATTENTION_LINES, key
 
 
 class OverviewScreen(PupitreScreen):
-    """One tile per provider: its findings computed by the same function as ``pupitre check``
-    (:meth:`provider_findings`), with what moves with time (countdowns) on top. Findings
+    """One line per provider, worst first, then one tile per provider in the same order: its
+    findings computed by the same function as ``pupitre check`` (:meth:`provider_findings`),
+    with what moves with time (countdowns) on top. Findings
     and everything read from the store are computed when a feed, the outbox or a follow-up
     reports (:meth:`redraw`), never on the one-second tick (:meth:`tick` repaints from memory)."""
 
@@ -117,8 +212,8 @@ class OverviewScreen(PupitreScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        #: per provider: what its findings were computed from, and the lines drawn from them
-        self._computed: dict[str, tuple[tuple[object, ...], Text]] = {}
+        #: per provider: what its findings were computed from, and the findings
+        self._computed: dict[str, tuple[tuple[object, ...], list[Finding]]] = {}
         self._edf_deadline: dt.datetime | None = None
         #: per tile: its lines computed at the last report (the tick repaints from these)
         self._tiles: dict[str, Text] = {}
@@ -127,13 +222,17 @@ class OverviewScreen(PupitreScreen):
 
     def compose(self) -> ComposeResult:
         yield HeaderBar("Overview")
-        with VerticalScroll(id="tiles", classes="fill"):
+        with Vertical(id="provider-lines"):
+            for order, (entry, tile) in enumerate(registry.tiles()):
+                title = self.papp.runtime.connections[tile.provider].title
+                yield ProviderLine(tile.provider, title, entry.name, entry.key or "", tile.id, tile.feed, order)
+        with VerticalScroll(id="tiles", classes="fill", can_focus=False):
             for entry, tile in registry.tiles():
-                yield Tile(f"{tile.title}  [{entry.key}]", entry.name, tile.feed, id=tile.id)
-        yield Footer()
+                yield Tile(f"{tile.title}  [{entry.key}]", tile.feed, id=tile.id)
+        yield PupitreFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#tile-grtgaz").focus()
+        self.query(ProviderLine).first().focus()
         self.papp.outbox.updated.subscribe(self, lambda _: self._outbox_changed())
 
     def _on_feed_updated(self, name: str) -> None:
@@ -167,25 +266,28 @@ class OverviewScreen(PupitreScreen):
                 results[feed.name] = state.data
         return out + connection.findings(results, runtime.clock.now())
 
-    def _findings_lines(self, provider: str, key: str, *, problems_only: bool = False) -> Text:
-        """The provider's findings as lines, computed again only when its feeds' data, their
-        errors or the day changed (a GRDF ADICT park may hold 100,000 rights);
-        ``problems_only`` leaves out the "ok" lines (the tile says the same otherwise)."""
+    def _findings(self, provider: str) -> list[Finding]:
+        """The provider's findings, computed again only when its feeds' data, their errors or
+        the day changed (a GRDF ADICT park may hold 100,000 rights)."""
         feeds = self.papp.feeds
         states = [feeds.state(f.name) for f in self.papp.runtime.connections[provider].feeds]
         signature: tuple[object, ...] = (
             *[(id(s.data), s.fetched_at, str(s.error)) for s in states],
             self.papp.runtime.clock.now().date(),
-            problems_only,
         )
         cached = self._computed.get(provider)
         if cached is None or cached[0] != signature:
-            findings = self.provider_findings(provider)
-            if problems_only:
-                findings = [f for f in findings if f.level != "ok"]
-            cached = (signature, findings_text(findings, key=key))
+            cached = (signature, self.provider_findings(provider))
             self._computed[provider] = cached
         return cached[1]
+
+    def _findings_lines(self, provider: str, key: str, *, problems_only: bool = False) -> Text:
+        """The provider's findings as lines, worst first; ``problems_only`` leaves out the "ok"
+        lines (the tile says the same otherwise)."""
+        findings = worst_first(self._findings(provider))
+        if problems_only:
+            findings = [f for f in findings if f.level != "ok"]
+        return findings_text(findings, key=key)
 
     # -- drawing ---------------------------------------------------------------------------------
     def redraw(self) -> None:
@@ -235,6 +337,26 @@ class OverviewScreen(PupitreScreen):
             )
         for tile, body in bodies.items():
             self.query_one(f"#{tile} .tile-body", Static).update(body)
+        self._draw_lines(now)
+
+    def _draw_lines(self, now: dt.datetime) -> None:
+        """The provider lines (and the tiles below them) worst first, the registry's order
+        within a level; each line's age from its tile's feed."""
+        lines = list(self.query(ProviderLine))
+        for line in lines:
+            line.show(self._findings(line.provider), data_age(self.papp.feeds.state(line.feed), now))
+        ordered = sorted(lines, key=lambda line: (-line.level_rank, line.order))
+        if not any(line.moved for line in lines) and self.focused in lines:
+            ordered[0].focus()  # the worst first, until the operator moves
+        if ordered != lines:
+            box, tiles = self.query_one("#provider-lines"), self.query_one("#tiles")
+            for line in ordered:
+                box.move_child(line, after=len(box.children) - 1)
+                tiles.move_child(tiles.query_one(f"#{line.tile_id}"), after=len(tiles.children) - 1)
+            if any(line.moved for line in lines) and isinstance(self.focused, ProviderLine):
+                self.call_after_refresh(self.focused.show_tile)  # its tile moved
+            else:
+                tiles.scroll_home(animate=False)  # the worst line's tile, now the first
 
     def announced_due(self, now: dt.datetime) -> tuple[tuple[str, str], ...]:
         """GRTgaz's announced changes already applied at ``now`` (pure and cheap: 13 sites)."""

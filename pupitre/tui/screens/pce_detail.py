@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from pupitre.providers.core.errors import ApiError
 from pupitre.providers.core.typed_dates import typed_date
@@ -26,6 +26,7 @@ from pupitre.providers.grdf_adict import rules
 from pupitre.providers.grdf_adict.feeds import PROVIDER, AdictSession, is_ended
 from pupitre.providers.grdf_adict.models import ContractualData, Reading, TechnicalData
 from pupitre.tui.app import pupitre_app
+from pupitre.tui.widgets.footer import PupitreFooter
 from pupitre.tui.widgets.header import HeaderBar
 
 T = TypeVar("T")
@@ -150,7 +151,7 @@ class PceDetailScreen(Screen[None]):
             yield Static("", id="pce-readings-status", classes="block")
             yield DataTable(id="pce-readings", cursor_type="row", zebra_stripes=True)
             yield Static("", id="pce-chart", classes="block")
-        yield Footer()
+        yield PupitreFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#pce-readings", DataTable)

@@ -33,7 +33,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from pupitre.providers.core.errors import ApiError
 from pupitre.providers.grtgaz import editing, feasibility, rules
@@ -54,6 +54,7 @@ from pupitre.providers.grtgaz.sites import Site, site_by_id
 from pupitre.tui import program_render as render
 from pupitre.tui.outbox import submit_after_confirmation
 from pupitre.tui.screens.base import PupitreScreen
+from pupitre.tui.widgets.footer import PupitreFooter
 from pupitre.tui.widgets.header import HeaderBar
 
 log = logging.getLogger("pupitre.grtgaz")
@@ -79,6 +80,13 @@ class ProgramEditorScreen(PupitreScreen):
     FEEDS = (INDICATORS_FEED, feasibility.TOPIC)
     FORM = True
     BINDINGS = [
+        Binding(
+            "s",
+            "send",
+            "Send…",
+            id="editor.send",
+            tooltip="Review the program, then declare it (POST /hmsProfiles) through the outbox",
+        ),
         Binding("enter", "edit_value", "Edit hour", id="editor.edit", show=False),
         Binding(
             "v",
@@ -88,13 +96,6 @@ class ProgramEditorScreen(PupitreScreen):
             tooltip="Paste the 24 hourly values (tab, ; or CSV, or one per line)",
         ),
         Binding("b", "reset", "Reset", id="editor.reset", tooltip="Back to the starting program"),
-        Binding(
-            "s",
-            "send",
-            "Send…",
-            id="editor.send",
-            tooltip="Review the program, then declare it (POST /hmsProfiles) through the outbox",
-        ),
         Binding(
             "x",
             "export",
@@ -161,7 +162,7 @@ class ProgramEditorScreen(PupitreScreen):
             )
         yield Static("", id="ed-summary", classes="message")
         yield Static("", id="ed-status", classes="message")
-        yield Footer()
+        yield PupitreFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#ed-table", DataTable)

@@ -22,7 +22,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.widgets.data_table import ColumnKey
 
 from pupitre.providers.core.clock import format_age, gas_day_length_hours, gas_day_of, paris
@@ -46,6 +46,7 @@ from pupitre.tui.formats import FLEX_SHORT, feasibility_text
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.charts import hbar, sparkline
 from pupitre.tui.widgets.fitted_table import FittedTable
+from pupitre.tui.widgets.footer import PupitreFooter
 from pupitre.tui.widgets.header import HeaderBar
 
 if TYPE_CHECKING:
@@ -121,9 +122,6 @@ def slot_marks(day: dt.date, now: dt.datetime) -> tuple[int | None, int | None]:
 class ProgramsScreen(PupitreScreen):
     FEEDS = (INDICATORS_FEED,)
     BINDINGS = [
-        Binding("left", "day(-1)", "◀ Day", id="programs.previous_day", priority=True, tooltip="The previous gas day"),
-        Binding("right", "day(1)", "Day ▶", id="programs.next_day", priority=True, tooltip="The next gas day"),
-        Binding("t", "today", "Today", id="programs.today", tooltip="The current gas day", show=False),
         Binding(
             "e",
             "edit",
@@ -138,6 +136,9 @@ class ProgramsScreen(PupitreScreen):
             id="programs.edit_selected",
             tooltip="Edit a new program starting from the selected declaration",
         ),
+        Binding("left", "day(-1)", "◀ Day", id="programs.previous_day", priority=True, tooltip="The previous gas day"),
+        Binding("right", "day(1)", "Day ▶", id="programs.next_day", priority=True, tooltip="The next gas day"),
+        Binding("t", "today", "Today", id="programs.today", tooltip="The current gas day", show=False),
         Binding(
             "x",
             "export",
@@ -189,7 +190,7 @@ class ProgramsScreen(PupitreScreen):
                 yield FittedTable(id="prog-declared", cursor_type="row")
                 yield Static("", id="prog-detail")
         yield Static("", id="prog-state", classes="feed-status")
-        yield Footer()
+        yield PupitreFooter()
 
     def on_mount(self) -> None:
         now = self.papp.runtime.clock.now()

@@ -10,12 +10,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Footer, Static, Tree
+from textual.widgets import Static, Tree
 
 from pupitre.providers.grdf_omega import rules
 from pupitre.providers.grdf_omega.feeds import PROVIDER, REQUESTS_FEED
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.feed_status import FeedStatus
+from pupitre.tui.widgets.footer import PupitreFooter
 from pupitre.tui.widgets.header import HeaderBar
 
 BLOCKS = (
@@ -73,7 +74,7 @@ class RequestDetailScreen(PupitreScreen):
                 yield Static("", id="request-history")
             yield Tree(Text("blocks"), id="request-blocks")
         yield FeedStatus(REQUESTS_FEED, classes="feed-status")
-        yield Footer()
+        yield PupitreFooter()
 
     def on_mount(self) -> None:
         self.query_one(Tree).focus()

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.coordinate import Coordinate
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from pupitre.providers.core.clock import format_age
 from pupitre.providers.core.imports import MAX_IMPORT_BYTES, read_import
@@ -27,6 +27,7 @@ from pupitre.providers.grdf_omega.feeds import PROVIDER, REQUESTS_FEED, OmegaSes
 from pupitre.tui.dialogs.confirm import ConfirmScreen
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.feed_status import FeedStatus
+from pupitre.tui.widgets.footer import PupitreFooter
 from pupitre.tui.widgets.header import HeaderBar
 
 SORTS = ("added", "status", "changed", "type")
@@ -67,7 +68,7 @@ class RequestsScreen(PupitreScreen):
         yield DataTable(id="req-table", classes="fill", cursor_type="row", zebra_stripes=True)
         yield Static("", id="req-progress", classes="note")
         yield FeedStatus(REQUESTS_FEED, classes="feed-status")
-        yield Footer()
+        yield PupitreFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from pupitre.providers.core.clock import gas_day_of, instant, paris
 from pupitre.providers.grtgaz import rules
@@ -21,6 +21,7 @@ from pupitre.tui.formats import FLEX_SHORT, countdown
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.screens.flexibility import ANNOUNCED_MARK, FEED
 from pupitre.tui.widgets.feed_status import FeedStatus
+from pupitre.tui.widgets.footer import PupitreFooter
 from pupitre.tui.widgets.header import HeaderBar
 from pupitre.tui.widgets.indicators import GLYPHS, status_style, status_text
 
@@ -87,7 +88,7 @@ class SiteDetailScreen(PupitreScreen):
             yield Static("State changes kept by the store (newest first)", classes="section-title")
             yield DataTable(id="detail-history", cursor_type="row")
         yield FeedStatus(FEED, classes="feed-status")
-        yield Footer()
+        yield PupitreFooter()
 
     def on_mount(self) -> None:
         indicators = self.query_one("#detail-indicators", DataTable)

@@ -4,6 +4,8 @@ it, the attention line (:mod:`pupitre.tui.widgets.attention`)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -79,13 +81,32 @@ class HeaderBar(Horizontal):
         now = app.runtime.clock.now()
         paused = self.query_one("#header-paused", Static)
         paused.display = app.feeds.paused
-        clock = f"{now:%a %d/%m %H:%M:%S} Paris · gas day {gas_day_of(now):%d/%m}"
         if app.feeds.paused:
             key = app.get_key_display(Binding((keyboard.action_keys(app, "toggle_pause") or ["p"])[0], ""))
             paused.update(f"⏸ PAUSED — {key} resumes")
-            if self.size.width and self.size.width < 110:  # 80 columns: the pause before the date
-                clock = f"{now:%H:%M:%S} Paris"
-        self.query_one("#header-clock", Static).update(clock + polling(app))
+        clock = self.query_one("#header-clock", Static)
+        texts = clock_texts(now, polling(app))
+        if self.size.width:  # laid out: what is left of the line after the title, the badge and the pause
+            room = clock.content_size.width
+            clock.update(next((text for text in texts if len(text) <= room), texts[-1]))
+        else:
+            clock.update(texts[0])
+
+    def on_resize(self) -> None:
+        """Another width: the clock says as much as fits."""
+        self.call_after_refresh(self.tick)
+
+
+def clock_texts(now: dt.datetime, suffix: str) -> list[str]:
+    """The clock, from the longest to the shortest: the header shows the first that fits (at
+    80 columns a long title or the pause leaves room for the time only)."""
+    day = f"gas day {gas_day_of(now):%d/%m}"
+    return [
+        f"{now:%a %d/%m %H:%M:%S} Paris · {day}{suffix}",
+        f"{now:%H:%M:%S} Paris · {day}{suffix}",
+        f"{now:%H:%M:%S} Paris{suffix}",
+        f"{now:%H:%M:%S}{suffix}",
+    ]
 
 
 def polling(app: PupitreApp) -> str:

@@ -26,6 +26,7 @@ def footer_keys(app) -> list[str]:
 
 async def test_the_overview_gives_every_provider_one_line_worst_first_at_80x24(make_app):
     app = make_app()
+    app.runtime.simulators["grdf_adict"].overdue_proofs = True  # some proofs past their deadline: critical
     async with app.run_test(size=SIZE) as pilot:
         await wait_runs(pilot, app)
         await wait_runs(pilot, app, feed=RIGHTS_FEED)
@@ -36,9 +37,9 @@ async def test_the_overview_gives_every_provider_one_line_worst_first_at_80x24(m
         await pilot.pause()
         lines = sorted(screen.query(ProviderLine), key=lambda line: line.region.y)
         assert len(lines) == 5
-        # each a row of its own, all in sight, with a row left under the header for the attention line
+        # each a row of its own, all in sight, under the header and its attention line
         assert [line.region.height for line in lines] == [1] * 5
-        assert lines[0].region.y == 1 and lines[-1].region.bottom <= SIZE[1] - 2
+        assert lines[0].region.y == 2 and lines[-1].region.bottom <= SIZE[1] - 2
         # worst first, and each line's level is the one of `pupitre check`'s findings
         ranks = [LEVELS.index(overall(screen.provider_findings(line.provider))) for line in lines]
         assert ranks == sorted(ranks, reverse=True) and ranks[0] > ranks[-1]

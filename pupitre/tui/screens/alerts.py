@@ -11,12 +11,13 @@ from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from pupitre.providers.core.alerts import WORDS, Alert, rank
 from pupitre.providers.core.clock import paris
 from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.attention import MARKS
+from pupitre.tui.widgets.footer import PupitreFooter
 from pupitre.tui.widgets.header import HeaderBar
 
 HISTORY = 500
@@ -45,7 +46,7 @@ class AlertsScreen(PupitreScreen):
         yield Static("", id="alerts-summary")
         yield DataTable(id="alerts-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="alerts-detail")
-        yield Footer()
+        yield PupitreFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -26,7 +26,7 @@ from textual import on, work
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from pupitre.providers.core.clock import PARIS
 from pupitre.providers.core.environments import label_of
@@ -35,6 +35,7 @@ from pupitre.providers.core.search import search_key
 from pupitre.providers.core.store import AuditEntry, OutboxItem, StoreError
 from pupitre.providers.core.text import clean_text
 from pupitre.tui.screens.base import PupitreScreen
+from pupitre.tui.widgets.footer import PupitreFooter
 from pupitre.tui.widgets.header import HeaderBar
 from pupitre.tui.widgets.outbox_status import LOUD
 from pupitre.tui.widgets.virtual_table import Column, VirtualTable
@@ -198,14 +199,17 @@ class AuditScreen(PupitreScreen):
         self.audit_cells = AuditCells(titles)
         self.action_cells = ActionCells(titles)
         yield HeaderBar("Audit")
-        yield Static("", id="audit-summary")
+        yield Static("", id="audit-summary", classes="line")
         yield VirtualTable(AUDIT_COLUMNS, self.audit_cells, id="audit-table", empty_text="No audit line to show.")
         yield VirtualTable(
-            ACTION_COLUMNS, self.action_cells, id="audit-actions", empty_text="No held, pending or failed action."
+            ACTION_COLUMNS,
+            self.action_cells,
+            id="audit-actions",
+            empty_text="No held, pending or failed action.",
         )
-        yield Static("", id="audit-detail")
-        yield Input(id="audit-search", placeholder="search: what, outcome, who, detail…", compact=True)
-        yield Footer()
+        yield Static("", id="audit-detail", classes="block")
+        yield Input(id="audit-search", classes="line", placeholder="search: what, outcome, who, detail…", compact=True)
+        yield PupitreFooter()
 
     def on_mount(self) -> None:
         self.query_one("#audit-search", Input).display = False

@@ -43,6 +43,8 @@ ELSEWHERE = {
     "load_curves": "test_snapshots/test_no_color[load_curves].svg",
     "plot": "test_load_curves_snapshots/test_plot_week[80x24].svg",
     "KeysScreen": "test_snapshots/test_no_color[keys_help].svg",
+    "audit": "test_snapshots/test_audit[80x24].svg",
+    "alerts": "test_alerts/test_snapshot_alerts_screen.svg",
 }
 
 

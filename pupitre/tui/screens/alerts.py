@@ -43,9 +43,9 @@ class AlertsScreen(PupitreScreen):
 
     def compose(self) -> ComposeResult:
         yield HeaderBar("Alerts")
-        yield Static("", id="alerts-summary")
-        yield DataTable(id="alerts-table", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="alerts-detail")
+        yield Static("", id="alerts-summary", classes="line")
+        yield DataTable(id="alerts-table", classes="fill", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="alerts-detail", classes="message")
         yield PupitreFooter()
 
     def on_mount(self) -> None:
@@ -126,7 +126,8 @@ class AlertsScreen(PupitreScreen):
             return
         now = self.papp.runtime.clock.now()
         seen = f"seen by {alert.seen_by} at {when(alert.seen_at, now)}" if alert.seen_at else "not seen yet"
-        line.update(Text(f"{alert.key} · raised {when(alert.raised_at, now)} · {seen}\n{alert.message}"))
+        title = self.papp.alerts.engine.title(alert.provider)
+        line.update(Text(f"{title} · raised {when(alert.raised_at, now)} · {seen}\n{alert.message}"))
 
     def action_seen(self) -> None:
         alert = self.selected()

@@ -9,8 +9,6 @@ authentication (407) or refusing the tunnel (403). Never a proxy password or a q
 from __future__ import annotations
 
 import re
-import ssl
-import urllib.request
 
 # OpenSSL X509_V_ERR_* codes carried by ssl.SSLCertVerificationError.verify_code.
 _NOT_YET_VALID, _EXPIRED = 9, 10
@@ -20,6 +18,8 @@ _NAME_MISMATCH = {62, 64}
 
 def proxy_label(scheme: str = "https") -> str:
     """The proxy the environment sets for ``scheme`` as ``host:port`` (never its password)."""
+    import urllib.request  # only when a call failed: keeps http.client and email out of start-up
+
     proxies = urllib.request.getproxies()
     raw = proxies.get(scheme) or proxies.get("all") or ""
     match = re.match(r"^(?:[a-z0-9+.-]+://)?(?:[^@/]*@)?([^/?#]+)", raw, re.IGNORECASE)
@@ -40,6 +40,8 @@ def describe_transport_error(exc: Exception) -> tuple[str, str] | None:
 
     ``kind`` is ``"certificate"`` or ``"proxy"``; the sentence names the host.
     """
+    import ssl
+
     import httpx
 
     try:

@@ -201,3 +201,29 @@ def write_shift(runtime: Runtime) -> dict[str, int]:
     retrying = store.outbox_add("grtgaz", "declare program", {}, now - dt.timedelta(minutes=5))
     store.outbox_update(retrying, "held", now - dt.timedelta(minutes=5))  # kept off the sender
     return {"refused": refused, "retrying": retrying}
+
+
+def team_runtime(dirs, postgres_url: str) -> tuple[Runtime, str]:
+    """A sandbox runtime on the team store at ``postgres_url`` (as the TUI tests build theirs),
+    and the name of its database (to end its connections)."""
+    from pathlib import Path
+
+    from pupitre.providers.core.clock import ManualClock
+    from pupitre.providers.core.retry import RetryPolicy
+    from pupitre.providers.core.secrets import SecretStore
+    from pupitre.providers.core.store_pg import PostgresStore
+    from pupitre.runtime import build_runtime
+    from pupitre.settings import Settings
+    from tests.helpers import MemoryKeyring
+
+    base = Path(dirs)
+    runtime = build_runtime(
+        Settings(),
+        sandbox=True,
+        clock=ManualClock(NOW),
+        store=PostgresStore(postgres_url),
+        data_dir=base / "data",
+        retry=RetryPolicy(attempts=1),
+        secrets=SecretStore(credentials_file=base / "config" / "credentials.toml", env={}, backend=MemoryKeyring()),
+    )
+    return runtime, postgres_url.split("/")[3].split("?")[0]

@@ -90,27 +90,11 @@ async def test_a_lost_team_store_is_said_with_its_time_the_data_stays_and_it_rec
 ) -> None:
     import psycopg
 
-    from pupitre.providers.core.clock import ManualClock
-    from pupitre.providers.core.retry import RetryPolicy
-    from pupitre.providers.core.secrets import SecretStore
-    from pupitre.providers.core.store_pg import PostgresStore
-    from pupitre.runtime import build_runtime
-    from pupitre.settings import Settings
     from pupitre.tui.app import PupitreApp
-    from tests.helpers import MemoryKeyring
-    from tests.tui.helpers import NOW
+    from tests.tui.helpers import team_runtime
 
-    store = PostgresStore(postgres_url)
-    runtime = build_runtime(
-        Settings(),
-        sandbox=True,
-        clock=ManualClock(NOW),
-        store=store,
-        data_dir=dirs / "data",
-        retry=RetryPolicy(attempts=1),
-        secrets=SecretStore(credentials_file=dirs / "config" / "credentials.toml", env={}, backend=MemoryKeyring()),
-    )
-    database = postgres_url.split("/")[3].split("?")[0]
+    runtime, database = team_runtime(dirs, postgres_url)
+    store = runtime.store
     app = PupitreApp(runtime)
 
     def header() -> str:

@@ -25,28 +25,13 @@ async def test_a_frozen_team_store_never_blocks_the_ui_and_the_last_data_stays(
 ) -> None:
     import psycopg
 
-    from pupitre.providers.core.clock import ManualClock
-    from pupitre.providers.core.retry import RetryPolicy
-    from pupitre.providers.core.secrets import SecretStore
-    from pupitre.providers.core.store_pg import CONNECT_TIMEOUT, PostgresStore
+    from pupitre.providers.core.store_pg import CONNECT_TIMEOUT
     from pupitre.providers.grdf_omega.feeds import REQUESTS_FEED as FEED
-    from pupitre.runtime import build_runtime
-    from pupitre.settings import Settings
     from pupitre.tui.app import PupitreApp
-    from tests.helpers import MemoryKeyring
-    from tests.tui.helpers import NOW
+    from tests.tui.helpers import team_runtime
 
-    store = PostgresStore(postgres_url)
-    runtime = build_runtime(
-        Settings(),
-        sandbox=True,
-        clock=ManualClock(NOW),
-        store=store,
-        data_dir=dirs / "data",
-        retry=RetryPolicy(attempts=1),
-        secrets=SecretStore(credentials_file=dirs / "config" / "credentials.toml", env={}, backend=MemoryKeyring()),
-    )
-    database = postgres_url.split("/")[3].split("?")[0]
+    runtime, database = team_runtime(dirs, postgres_url)
+    store = runtime.store
     postmaster = postgres_server.server.get_postmaster_info().pid
     app = PupitreApp(runtime, start_screen="requests")
 

@@ -440,7 +440,6 @@ class AccessRightsScreen(PupitreScreen):
         """At most every 100 ms: take the rows arrived since into the view, redraw the lines."""
         table = self.source()
         self.view.set_table(table)
-        self._fold_when_idle()
         n = len(table)
         widget = self.query_one(VirtualTable)
         if force or self._shown[0] != id(table):
@@ -463,6 +462,7 @@ class AccessRightsScreen(PupitreScreen):
         else:
             if not force:
                 self._status()
+                self._fold_when_idle()  # rows on screen first: the fold would slow them
             return
         self._shown = (id(table), n)
         if force or not self._loading() or time.monotonic() - self._status_at >= RESIZE_SECONDS:

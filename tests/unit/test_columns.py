@@ -59,6 +59,18 @@ def test_sorts_filters_and_counts_on_codes() -> None:
     assert changed_rows(moved, CodedColumn(changed)) == [i for i in range(5000) if values[::-1][i] != changed[i]]
 
 
+@pytest.mark.parametrize("distinct", [3, 50, 300])  # one-byte codes counted by bytes.count; many; two-byte codes
+def test_counts_and_flags_of_few_or_many_values(distinct: int) -> None:
+    values = _values(6000, distinct, seed=3)
+    column = CodedColumn(values)
+    column.extend(["only at the end"])  # a value no row of the stretch holds: not counted
+    assert column.codes.typecode == ("B" if distinct < 200 else "H")
+    assert column.counts(5, 6000) == {v: values[5:6000].count(v) for v in set(values[5:6000])}
+    wanted = {code for code, value in enumerate(column.values) if value in ("Active", "v00001", "only at the end")}
+    flags = list(map(bool, column.flags(wanted, 7, None)))
+    assert flags == [value in ("Active", "v00001", "only at the end") for value in [*values, "only at the end"][7:]]
+
+
 def test_a_damaged_column_is_refused() -> None:
     text = dump_column(TextColumn(["ab", "cd"]))
     coded = dump_column(CodedColumn(["ab", "cd", "ab"]))

@@ -25,11 +25,13 @@ from bisect import bisect_right
 from collections import Counter
 from itertools import accumulate, chain, compress, islice
 from operator import ne, sub
-from typing import Any, Iterable, Iterator, Mapping, Sequence, overload
+from typing import AbstractSet, Any, Iterable, Iterator, Mapping, Sequence, overload
 
 #: Code widths, narrowest first, and how many distinct values each can number.
 _WIDTHS = (("B", 1 << 8), ("H", 1 << 16), ("I", 1 << 32))
 _LIMITS = dict(_WIDTHS)
+#: Up to this many distinct one-byte codes, counts are one ``bytes.count`` per value.
+_COUNTED_BYTES = 32
 _ERRORS = "surrogatepass"  # a lone surrogate (``"\ud800"`` in JSON) survives the round trip
 
 
@@ -115,18 +117,32 @@ class CodedColumn(Sequence[str]):
         """The codes of the distinct values ``keep(value)`` is true for."""
         return {code for code, value in enumerate(self.values) if keep(value)}
 
+    def flags(self, codes: AbstractSet[int], start: int = 0, stop: int | None = None) -> Iterable[int]:
+        """For each row of ``start:stop``, whether its code is one of ``codes`` (1/0 or
+        ``True``/``False``, for ``compress``). One-byte codes: a ``bytes.translate`` of
+        the codes (~1 ms a million rows, against ~40 ms for a ``map``)."""
+        stretch = self.codes[start:stop]
+        if stretch.typecode == "B":
+            return stretch.tobytes().translate(bytes(code in codes for code in range(256)))
+        return map(codes.__contains__, stretch)
+
     def rows_in(self, values: Iterable[str], rows: Sequence[int]) -> list[int]:
         """The rows of ``rows`` (in their order) holding one of ``values``."""
         wanted = self.codes_of(values)
         codes = self.codes
         if isinstance(rows, range) and rows.step == 1:  # a C loop over a stretch of codes
-            return list(compress(rows, map(wanted.__contains__, codes[rows.start : rows.stop])))
+            return list(compress(rows, self.flags(wanted, rows.start, rows.stop)))
         return [i for i in rows if codes[i] in wanted]
 
     def counts(self, start: int = 0, stop: int | None = None) -> dict[str, int]:
-        """How many rows in ``start:stop`` hold each value."""
+        """How many rows in ``start:stop`` hold each value (a few one-byte codes: one
+        ``bytes.count`` each, ~8× faster than a ``Counter`` of a million codes)."""
         values = self.values
-        return {values[code]: n for code, n in Counter(self.codes[start:stop]).items()}
+        stretch = self.codes[start:stop]
+        if stretch.typecode == "B" and len(values) <= _COUNTED_BYTES:
+            data = stretch.tobytes()
+            return {values[code]: n for code in range(len(values)) if (n := data.count(code))}
+        return {values[code]: n for code, n in Counter(stretch).items()}
 
     def order(self, stop: int, reverse: bool = False) -> list[int]:
         """Rows ``0…stop-1`` sorted by value (stable, as ``sorted(..., reverse=reverse)``):

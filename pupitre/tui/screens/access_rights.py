@@ -190,7 +190,7 @@ class RightsView:
                 active, today = states.code_of(m.ACTIVE), self.today
                 past = ends.codes_where(lambda end: bool(end) and end < today)
                 if active is not None and past:
-                    flags = map(active.__eq__, states.codes[start:n])
+                    flags = states.flags({active}, start, n)
                     self.ended += sum(map(past.__contains__, compress(ends.codes[start:n], flags)))
             else:
                 self.ended += sum(

@@ -10,8 +10,9 @@ from textual.widgets import DataTable, Input, Static
 
 from pupitre.providers.core.faults import FAULT_KINDS
 from pupitre.providers.grdf_adict import models as m
-from pupitre.providers.grdf_adict.feeds import RIGHTS_FEED
-from pupitre.tui.screens.access_rights import COLUMNS, AccessRightsScreen
+from pupitre.providers.grdf_adict.feeds import COLUMNS as FIELDS
+from pupitre.providers.grdf_adict.feeds import RIGHTS_FEED, RightsTable
+from pupitre.tui.screens.access_rights import COLUMNS, AccessRightsScreen, RightsView
 from pupitre.tui.widgets.virtual_table import VirtualTable
 from tests.tui.helpers import open_rights, wait_for, wait_runs
 
@@ -56,6 +57,31 @@ async def test_load_search_sort(make_adict_app):
         await pilot.press("s", "enter")
         names = [col["holder"][i] for i in screen.rows]
         assert names == sorted(names, reverse=True)
+
+
+async def test_the_rows_are_folded_for_searching_in_the_background_once_loaded(make_adict_app):
+    app = make_adict_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_rights(pilot, app)
+        # no search typed: the worker thread folds the complete list, so no keystroke pays it
+        await wait_for(pilot, lambda: screen.view.search_ready)
+        whole = RightsView()
+        whole.set_table(table_of(screen))
+        assert whole.fold_search() and screen.view._hay == whole._hay  # chunked = in one go
+        await pilot.press("slash", *"gi00001")
+        assert len(screen.rows) == 5
+
+
+def test_a_chunked_fold_ends_where_the_table_does_and_restarts_on_a_new_table():
+    table = RightsTable()
+    for i in range(7):
+        table.add([f"R{i}" if c == "id" else f"GI{i:06d}" if c == "pce" else "Élise Dupré" for c in FIELDS])
+    view = RightsView()
+    view.set_table(table)
+    assert [view.fold_search(3) for _ in range(3)] == [False, False, True] and view.search_ready
+    assert view._hay[6] == "gi000006\x00elisedupre"
+    view.set_table(RightsTable())
+    assert view._hay == [] and view.search_ready and view.fold_search(3)
 
 
 def burst(app, *keys: str) -> None:

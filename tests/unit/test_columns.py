@@ -34,6 +34,13 @@ def test_a_column_reads_as_its_list(kind: type) -> None:
     assert "absent" not in column and values[1234] in column
     again = load_column(orjson.loads(orjson.dumps(dump_column(column))))
     assert type(again) is kind and again == column and list(again) == values
+    parts: dict[str, object] = {}  # the store's binary parts: the arrays as they are, read back as bytes
+    stored = orjson.loads(orjson.dumps(dump_column(column, parts, "c")))
+    again = load_column(stored, {name: memoryview(part).cast("B") for name, part in parts.items()})
+    assert type(again) is kind and again == column and list(again) == values
+    if kind is TextColumn:
+        with pytest.raises(ValueError):  # offsets that do not end with the blob
+            load_column(stored, {**parts, "c.blob": b"short"})
 
 
 def test_codes_widen_as_values_arrive() -> None:
@@ -57,6 +64,18 @@ def test_sorts_filters_and_counts_on_codes() -> None:
     moved = CodedColumn(reversed(values))  # other codes for the same values
     changed = values[::-1][:4000] + ["new"] * 1000
     assert changed_rows(moved, CodedColumn(changed)) == [i for i in range(5000) if values[::-1][i] != changed[i]]
+
+
+@pytest.mark.parametrize("distinct", [3, 50, 300])  # one-byte codes counted by bytes.count; many; two-byte codes
+def test_counts_and_flags_of_few_or_many_values(distinct: int) -> None:
+    values = _values(6000, distinct, seed=3)
+    column = CodedColumn(values)
+    column.extend(["only at the end"])  # a value no row of the stretch holds: not counted
+    assert column.codes.typecode == ("B" if distinct < 200 else "H")
+    assert column.counts(5, 6000) == {v: values[5:6000].count(v) for v in set(values[5:6000])}
+    wanted = {code for code, value in enumerate(column.values) if value in ("Active", "v00001", "only at the end")}
+    flags = list(map(bool, column.flags(wanted, 7, None)))
+    assert flags == [value in ("Active", "v00001", "only at the end") for value in [*values, "only at the end"][7:]]
 
 
 def test_a_damaged_column_is_refused() -> None:

@@ -3,6 +3,7 @@
 import datetime as dt
 import os
 import sqlite3
+from array import array
 from contextlib import closing
 
 import pytest
@@ -77,6 +78,40 @@ def test_a_large_snapshot_reads_back_the_same(any_store, monkeypatch):
     monkeypatch.setattr(store_module, "LARGE_SNAPSHOT", 1000)
     large = any_store.load_snapshot("grdf_adict.rights")
     assert small is not None and large is not None and small.payload == large.payload == payload
+
+
+def test_binary_parts_are_stored_raw_and_read_back(new_store):
+    """A payload's ``BINARY`` parts (bytes, a bytearray, an array) go to the ``data`` column
+    as they are, read back by another connection as byte views; without parts, no data."""
+    codes = array("H", [0, 1, 65535])
+    parts = {"a": b"\x00\xff raw", "empty": b"", "codes": codes, "blob": bytearray("é".encode())}
+    new_store().save_snapshot("grdf_adict.rights", {"rows": 3, store_module.BINARY: parts}, NOW)
+    store = new_store()
+    snap = store.load_snapshot("grdf_adict.rights")
+    assert snap is not None and snap.payload["rows"] == 3
+    again = snap.payload[store_module.BINARY]
+    assert {name: bytes(part) for name, part in again.items()} == {
+        "a": b"\x00\xff raw",
+        "empty": b"",
+        "codes": codes.tobytes(),
+        "blob": "é".encode(),
+    }
+    store.save_snapshot("grdf_adict.rights", {"rows": 0}, NOW)  # a replacement without parts drops them
+    snap = store.load_snapshot("grdf_adict.rights")
+    assert snap is not None and snap.payload == {"rows": 0}
+    assert store._query("SELECT data FROM snapshots WHERE feed = ?", ("grdf_adict.rights",)) == [(None,)]
+
+
+@pytest.mark.parametrize(
+    "index",
+    [{"a": [0, 99]}, {"a": [-1, 2]}, {"a": "0,2"}, None],  # beyond the data, negative, not a place, missing
+)
+def test_a_damaged_index_of_binary_parts_is_no_snapshot(tmp_path, index):
+    store = Store(tmp_path / "s.sqlite3")
+    store.save_snapshot("grdf_adict.rights", {store_module.BINARY: {"a": b"ab"}}, NOW)
+    payload = {} if index is None else {store_module.BINARY: index}
+    store._exec("UPDATE snapshots SET payload = ?", (store_module._json_bytes(payload),))
+    assert store.load_snapshot("grdf_adict.rights") is None
 
 
 def test_history_newest_first(any_store):

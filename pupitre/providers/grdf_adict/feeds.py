@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections import Counter
 from dataclasses import dataclass, field
+from itertools import compress
 from operator import itemgetter
 from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Iterable, Mapping, Sequence
 
@@ -30,6 +32,7 @@ from pupitre.providers.core.environments import Environment, real
 from pupitre.providers.core.errors import ApiError, PayloadError
 from pupitre.providers.core.feeds import Change, Feed, Severity, fixed_interval
 from pupitre.providers.core.secrets import env_var
+from pupitre.providers.core.store import BINARY
 from pupitre.providers.core.text import clean_column, clean_strings, clean_text, unknown_word
 from pupitre.providers.grdf_adict import models as m
 from pupitre.providers.grdf_adict import rules
@@ -493,14 +496,17 @@ class RightsTable:
         return [(i, old_state[i]) for i in changed_rows(old_state, new_state)]
 
     def dump(self) -> dict[str, Any]:
-        """For the store: each column's arrays as they are in memory (base64), read back
-        without parsing a row (100,000 rights: a few MB, written and read in tens of ms)."""
+        """For the store: each column's arrays as they are in memory, as the store's binary
+        parts (:data:`BINARY`), read back by a copy, without parsing a row or decoding text
+        (a million rights: ~100 MB, written and read in a fraction of a second)."""
+        parts: dict[str, Any] = {}
         return {
             "columns": list(COLUMNS),
             "rows": len(self),
             "form": _COLUMNAR,
-            "data": {name: dump_column(column) for name, column in self.col.items()},
+            "data": {name: dump_column(column, parts, name) for name, column in self.col.items()},
             "text": _CLEANED,
+            BINARY: parts,
         }
 
     @classmethod
@@ -515,7 +521,10 @@ class RightsTable:
             stored = payload["data"]
             if not isinstance(stored, Mapping) or set(stored) != set(COLUMNS):
                 raise ValueError("a damaged copy")
-            table = cls({name: load_column(stored[name]) for name in COLUMNS})
+            parts = payload.get(BINARY)
+            if parts is not None and not isinstance(parts, Mapping):
+                raise ValueError("a damaged copy")
+            table = cls({name: load_column(stored[name], parts) for name in COLUMNS})
             if any(len(column) != n for column in table.col.values()):
                 raise ValueError("a damaged copy")
             return table
@@ -738,39 +747,52 @@ class DeadlineCache:
         return self._cache[deadline]
 
 
+def _coded(column: Column) -> CodedColumn:
+    return column if isinstance(column, CodedColumn) else CodedColumn(column)
+
+
 def summarise(
     table: RightsTable, today: dt.date, recent_ids: AbstractSet[str] = frozenset(), *, dated: bool = True
 ) -> RightsSummary:
     """The rights' counts for the findings. Rights lost since yesterday are those ``recent_ids``
     (seen changing by this store) and, when ``dated`` (the store read the rights before today),
-    those whose change date is yesterday or today."""
+    those whose change date is yesterday or today.
+
+    Counted on the coded columns (C loops over codes, each distinct deadline or date judged
+    once): a million rights in tens of ms, not the ~1.5 s of a loop over rows that every
+    start-up paid before the stored copy was on screen (the alerts read the findings)."""
     col = table.col
-    by_state: dict[str, int] = {}
-    for state in col["state"]:
-        by_state[state] = by_state.get(state, 0) + 1
+    n = len(table)
+    state, proof, deadline = _coded(col["state"]), _coded(col["proof"]), _coded(col["deadline"])
+    by_state = state.counts(0, n)
     deadlines = DeadlineCache(today)
     awaiting = overdue = soon = 0
     nearest = ""
-    for proof, deadline in zip(col["proof"], col["deadline"], strict=True):
-        if proof != m.PROOF_PENDING:
-            continue
-        awaiting += 1
-        if deadline:
-            late, close, _ = deadlines(deadline)
-            overdue += late
-            soon += close
-            if not late and (not nearest or deadline < nearest):
-                nearest = deadline
+    pending = proof.code_of(m.PROOF_PENDING)
+    if pending is not None:
+        for code, count in Counter(compress(deadline.codes[:n], proof.flags({pending}, 0, n))).items():
+            awaiting += count
+            day = deadline.values[code]
+            if day:
+                late, close, _ = deadlines(day)
+                overdue += late * count
+                soon += close * count
+                if not late and (not nearest or day < nearest):
+                    nearest = day
     since = (today - dt.timedelta(days=1)).isoformat()
-    ids = col["id"]
-    lost = [
-        i
-        for i, (state, changed) in enumerate(zip(col["state"], col["changed"], strict=True))
-        if state in LOST_STATES and ((dated and changed and changed >= since) or (recent_ids and ids[i] in recent_ids))
-    ]
-    day = today.isoformat()
-    ended = sum(1 for state, end in zip(col["state"], col["end"], strict=True) if is_ended(state, end, day))
-    return RightsSummary(len(table), by_state, awaiting, overdue, soon, nearest, lost, ended)
+    changed, ids = _coded(col["changed"]), col["id"]
+    recent = changed.codes_where(lambda day: bool(day) and day >= since) if dated else set()
+    lost: list[int] = []
+    if recent or recent_ids:
+        codes = changed.codes
+        candidates = compress(range(n), state.flags(state.codes_of(LOST_STATES), 0, n))
+        lost = [i for i in candidates if codes[i] in recent or (recent_ids and ids[i] in recent_ids)]
+    ended = 0
+    end, active, day = _coded(col["end"]), state.code_of(m.ACTIVE), today.isoformat()
+    past = end.codes_where(lambda value: bool(value) and value < day)
+    if active is not None and past:
+        ended = sum(map(past.__contains__, compress(end.codes[:n], state.flags({active}, 0, n))))
+    return RightsSummary(n, by_state, awaiting, overdue, soon, nearest, lost, ended)
 
 
 def summary_of(ctx: ProviderContext, table: RightsTable, now: dt.datetime) -> RightsSummary:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 import time
 from collections import Counter
 from itertools import compress
@@ -26,6 +27,7 @@ from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input, Static
+from textual.worker import Worker, get_current_worker
 
 from pupitre.providers.core.clock import format_age, paris
 from pupitre.providers.core.columns import CodedColumn
@@ -86,6 +88,7 @@ POLL_SECONDS = 0.1
 RESORT_SECONDS = 1.0  # while streaming with a sort: re-sort at most this often
 RESIZE_SECONDS = 0.5  # while streaming below a full page: resize the table at most this often
 FOUND_KEPT = 8  # searches whose rows are kept (typing on narrows them; a backspace finds them)
+HAY_CHUNK = 50_000  # rows folded at a time by the background fold (~20 ms: the UI thread gets the GIL between)
 _SPACE = re.compile(r"\s")
 
 
@@ -122,6 +125,7 @@ class RightsView:
         self.deadlines = False
         self._hay: list[str] = []
         self._holder_keys: list[str] = []  # "\x00" + search_key of each distinct holder, by code
+        self._hay_lock = threading.Lock()  # the search text is also folded in a worker thread
         self._orders: dict[tuple[str, bool], tuple[int, list[int]]] = {}
         self._base: tuple[Any, list[int]] | None = None
         self._found: dict[str, list[int]] = {}  # the rows of recent searches, by folded needle
@@ -132,35 +136,45 @@ class RightsView:
 
     def set_table(self, table: RightsTable) -> None:
         if table is not self.table:
-            self.table = table
-            self._hay, self._orders, self._base, self.counts, self._counted = [], {}, None, {}, 0
-            self._holder_keys = []
+            with self._hay_lock:  # a fold under way in the worker ends its chunk on the old table first
+                self.table = table
+                self._hay, self._holder_keys = [], []
+            self._orders, self._base, self.counts, self._counted = {}, None, {}, 0
             self.ended = 0
 
     def set_today(self, today: dt.date) -> None:
         if today.isoformat() != self.today:
             self.today, self.counts, self._counted, self.ended = today.isoformat(), {}, 0, 0
 
-    def _sync_hay(self) -> None:
-        """Extend the search text to the rows arrived since: built at the first search, not
-        before (a million rights take ~1 s to fold; a restart or a load without a search
-        never pays it)."""
-        col = self.table.col
-        n = len(self.table)
-        if len(self._hay) < n:
+    @property
+    def search_ready(self) -> bool:
+        """Whether every row of the table is folded for searching (no keystroke pays a fold)."""
+        return len(self._hay) >= len(self.table)
+
+    def fold_search(self, limit: int | None = None) -> bool:
+        """Fold for searching the rows arrived since, at most ``limit`` of them; whether all
+        are. Safe from a worker thread: the screen folds a complete table in the background
+        (:data:`HAY_CHUNK` rows at a time) so the first keystroke does not fold a million rows
+        (~1 s); a keystroke before it ends folds the rest itself."""
+        with self._hay_lock:
+            col = self.table.col
+            n = len(self.table)
             start = len(self._hay)
-            holders = col["holder"]
-            if isinstance(holders, CodedColumn):  # each distinct holder folded once
-                keys = self._holder_keys
-                keys.extend("\x00" + search_key(holder) for holder in holders.values[len(keys) :])
-                folded: Any = map(keys.__getitem__, holders.codes[start:n])
-            else:
-                folded = ("\x00" + search_key(holder) for holder in holders[start:n])
-            pces = col["pce"][start:n]
-            joined = "".join(pces)
-            # PCEs are ASCII without spaces: folded by str.lower, a C loop (~1 s less a million)
-            plain = joined.isascii() and not _SPACE.search(joined)
-            self._hay.extend(map(add, map(str.lower if plain else search_key, pces), folded))
+            stop = n if limit is None else min(n, start + limit)
+            if start < stop:
+                holders = col["holder"]
+                if isinstance(holders, CodedColumn):  # each distinct holder folded once
+                    keys = self._holder_keys
+                    keys.extend("\x00" + search_key(holder) for holder in holders.values[len(keys) :])
+                    folded: Any = map(keys.__getitem__, holders.codes[start:stop])
+                else:
+                    folded = ("\x00" + search_key(holder) for holder in holders[start:stop])
+                pces = col["pce"][start:stop]
+                joined = "".join(pces)
+                # PCEs are ASCII without spaces: folded by str.lower, a C loop (~1 s less a million)
+                plain = joined.isascii() and not _SPACE.search(joined)
+                self._hay.extend(map(add, map(str.lower if plain else search_key, pces), folded))
+            return stop >= n
 
     def _sync(self) -> None:
         """Extend the state counts to the rows arrived since."""
@@ -176,7 +190,7 @@ class RightsView:
                 active, today = states.code_of(m.ACTIVE), self.today
                 past = ends.codes_where(lambda end: bool(end) and end < today)
                 if active is not None and past:
-                    flags = map(active.__eq__, states.codes[start:n])
+                    flags = states.flags({active}, start, n)
                     self.ended += sum(map(past.__contains__, compress(ends.codes[start:n], flags)))
             else:
                 self.ended += sum(
@@ -222,7 +236,7 @@ class RightsView:
         needle = search_key(self.search)
         if not needle:
             return list(rows)
-        self._sync_hay()
+        self.fold_search()
         found = self._found
         if needle not in found:
             # narrow the longest search typed before that this one extends (typing on);
@@ -258,7 +272,7 @@ class RightsView:
         rows = self._filtered(range(start, n), self.table.col)
         needle = search_key(self.search)
         if needle:
-            self._sync_hay()
+            self.fold_search()
             rows = [i for i in rows if needle in self._hay[i]]
         view.extend(rows)
         self._base = None
@@ -355,6 +369,7 @@ class AccessRightsScreen(PupitreScreen):
         self.cells = RightsCells(self.view, dt.date.today())
         self._texts: dict[str, str | None] = {}
         self.exporter: Any = None
+        self._folding: Worker[None] | None = None
 
     def compose(self) -> ComposeResult:
         yield HeaderBar("Access rights")
@@ -447,10 +462,25 @@ class AccessRightsScreen(PupitreScreen):
         else:
             if not force:
                 self._status()
+                self._fold_when_idle()  # rows on screen first: the fold would slow them
             return
         self._shown = (id(table), n)
         if force or not self._loading() or time.monotonic() - self._status_at >= RESIZE_SECONDS:
             self._status()  # while streaming, the counts move at most every RESIZE_SECONDS
+
+    def _fold_when_idle(self) -> None:
+        """Once the rows shown are complete and no read runs (its store write is the memory
+        peak), fold them for searching in a worker thread, so no keystroke pays it."""
+        if self.view.search_ready or self._loading() or self.papp.feeds.state(RIGHTS_FEED).running:
+            return
+        if self._folding is None or self._folding.is_finished:
+            self._folding = self._fold_search()
+
+    @work(thread=True, group="adict-fold", exit_on_error=False)
+    def _fold_search(self) -> None:
+        worker = get_current_worker()
+        while not worker.is_cancelled and not self.view.fold_search(HAY_CHUNK):
+            pass
 
     def _recompute(self, widget: VirtualTable) -> None:
         self.rows = self.view.compute()

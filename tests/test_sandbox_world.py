@@ -104,3 +104,45 @@ async def test_two_processes_worlds_see_and_keep_each_others_writes(tmp_path: Pa
             await client.aclose()
         for world in worlds:
             world.close()
+
+
+async def test_a_request_cancelled_while_it_waits_for_the_world_leaves_no_transaction_open(tmp_path: Path) -> None:
+    """``pupitre check`` cancels a feed past its time budget: a write request cancelled while
+    its ``BEGIN`` waits for another process's transaction must not leave that transaction open
+    under the next request (``cannot start a transaction within a transaction``)."""
+    import asyncio
+    import sqlite3
+    import threading
+
+    import httpx
+
+    from pupitre.providers.core.sandbox import SandboxTransport
+    from pupitre.providers.core.sandbox_world import shared
+    from pupitre.providers.switchgrid.sandbox import SANDBOX_TOKEN, TEST_ENV_HEADER
+
+    clock = ManualClock(dt.datetime(2026, 12, 7, 9, 0, tzinfo=PARIS))
+    world = World(world_path(tmp_path))
+    sim = SwitchgridSimulator(clock, training_day=True)
+    headers = {"authorization": f"Bearer {SANDBOX_TOKEN}", TEST_ENV_HEADER: "true"}
+    client = httpx.AsyncClient(
+        transport=SandboxTransport(shared(sim.app, "switchgrid", world)), base_url="http://sg", headers=headers
+    )
+    body = {
+        "electricityContracts": [sim.contracts[2].id],
+        "signer": {"firstName": "Jean", "lastName": "Dupont"},
+        "consentDuration": "1 year",
+    }
+    other = sqlite3.connect(world_path(tmp_path), isolation_level=None, check_same_thread=False)
+    try:
+        assert (await client.get("/enedis/v2/ask", params={"limit": 1})).status_code == 200  # the world exists
+        other.execute("BEGIN IMMEDIATE")  # another process writes for a while
+        threading.Timer(0.5, lambda: other.execute("COMMIT")).start()
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(client.post("/enedis/v2/ask", json=body), 0.1)
+        await asyncio.sleep(0.8)  # the other process is done
+        answer = await client.post("/enedis/v2/ask", json=body)
+        assert answer.status_code == 200, answer.text
+    finally:
+        await client.aclose()
+        world.close()
+        other.close()

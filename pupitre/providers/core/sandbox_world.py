@@ -105,7 +105,21 @@ class World:
 
     def close(self) -> None:
         self._reader.close()
-        self._writer.close()
+        with self._thread_lock:  # never under a statement another thread is running
+            self._writer.close()
+
+
+async def _to_the_end(function: Any, *args: Any) -> Any:
+    """``function(*args)`` in a thread, awaited to its end even when the caller is cancelled
+    (``pupitre check`` cancels a feed past its time budget): a transaction the thread began
+    is then ended by its caller, never left open under the next request's ``BEGIN``."""
+    future = asyncio.ensure_future(asyncio.to_thread(function, *args))
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        with contextlib.suppress(BaseException):
+            await future
+        raise
 
 
 def reset(data_dir: Path) -> bool:
@@ -194,18 +208,18 @@ class WorldMiddleware:
     async def _read(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._take():  # the world's first process: its simulator becomes the world
             async with self.world.writing:
-                if not await asyncio.to_thread(self._put, dump_state(self.simulator)):
+                if not await _to_the_end(self._put, dump_state(self.simulator)):
                     self._take()
         await self.app(scope, receive, send)
         after = dump_state(self.simulator)
         if after != self.state:  # the read materialised something: kept unless someone wrote since
             async with self.world.writing:
-                await asyncio.to_thread(self._put, after)
+                await _to_the_end(self._put, after)
 
     async def _write(self, scope: Scope, receive: Receive, send: Send) -> None:
         async with self.world.writing:
-            await asyncio.to_thread(self.world.begin)
             try:
+                await _to_the_end(self.world.begin)
                 if not self._take():
                     self.state = b""
                 await self.app(scope, receive, send)

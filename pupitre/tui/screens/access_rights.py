@@ -50,6 +50,7 @@ from pupitre.tui.widgets.footer import PupitreFooter
 from pupitre.tui.widgets.header import HeaderBar
 from pupitre.tui.widgets.outbox_status import outbox_status
 from pupitre.tui.widgets.rights_panels import FilterPicker, SortPicker
+from pupitre.tui.widgets.search_prompt import SearchPrompt
 from pupitre.tui.widgets.virtual_table import Column, VirtualTable
 
 COLUMNS = (
@@ -381,12 +382,13 @@ class AccessRightsScreen(PupitreScreen):
         yield VirtualTable(COLUMNS, self.cells, id="rights-table", empty_text="No access right to show.")
         yield SortPicker(COLUMNS, id="rights-sort", classes="rights-panel")
         yield FilterPicker(FILTERS, id="rights-filter", classes="rights-panel")
-        yield Input(id="rights-search", classes="prompt", placeholder="PCE or holder…", compact=True)
+        yield SearchPrompt(
+            lambda: self.query_one(VirtualTable), id="rights-search", classes="prompt", placeholder="PCE or holder…"
+        )
         yield FeedStatus(RIGHTS_FEED, classes="feed-status")
         yield PupitreFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#rights-search", Input).display = False
         self.query_one(SortPicker).display = False
         self.query_one(FilterPicker).display = False
         self.query_one("#rights-export").display = False
@@ -564,27 +566,15 @@ class AccessRightsScreen(PupitreScreen):
 
     def action_search(self) -> None:
         self._from_the_table()
-        prompt = self.query_one("#rights-search", Input)
-        prompt.display = True
-        self.set_focus(prompt)  # now, not later: the keys typed right behind `/` come here
+        self.query_one(SearchPrompt).open()
 
     @on(Input.Changed, "#rights-search")
     def _search_changed(self, event: Input.Changed) -> None:
         self.view.search = event.value
         self._poll(force=True)
 
-    @on(Input.Submitted, "#rights-search")
-    def _search_done(self, event: Input.Submitted) -> None:
-        self.set_focus(self.query_one(VirtualTable))
-        if not event.value.strip():
-            event.input.display = False
-
     def action_close_search(self) -> None:
-        prompt = self.query_one("#rights-search", Input)
-        if prompt.display:
-            prompt.value = ""
-            prompt.display = False
-            self.set_focus(self.query_one(VirtualTable))
+        self.query_one(SearchPrompt).clear()
 
     def action_sort(self) -> None:
         self._from_the_table()
@@ -641,8 +631,7 @@ class AccessRightsScreen(PupitreScreen):
 
     def action_clear(self) -> None:
         self.view.search, self.view.sort, self.view.reverse, self.view.deadlines = "", None, False, False
-        prompt = self.query_one("#rights-search", Input)
-        prompt.value, prompt.display = "", False
+        self.query_one(SearchPrompt).clear()
         self.apply_filters({})
         self.set_focus(self.query_one(VirtualTable))
 

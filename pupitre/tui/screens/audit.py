@@ -38,6 +38,7 @@ from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.widgets.footer import PupitreFooter
 from pupitre.tui.widgets.header import HeaderBar
 from pupitre.tui.widgets.outbox_status import LOUD
+from pupitre.tui.widgets.search_prompt import SearchPrompt
 from pupitre.tui.widgets.virtual_table import Column, VirtualTable
 
 if TYPE_CHECKING:
@@ -208,11 +209,15 @@ class AuditScreen(PupitreScreen):
             empty_text="No held, pending or failed action.",
         )
         yield Static("", id="audit-detail", classes="block")
-        yield Input(id="audit-search", classes="line", placeholder="search: what, outcome, who, detail…", compact=True)
+        yield SearchPrompt(
+            lambda: self.query_one("#audit-table", VirtualTable),
+            id="audit-search",
+            classes="line",
+            placeholder="search: what, outcome, who, detail…",
+        )
         yield PupitreFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#audit-search", Input).display = False
         self.query_one("#audit-actions", VirtualTable).display = False
         for table in self.query(VirtualTable):
             self.watch(table, "cursor", lambda _: self._draw_detail(), init=False)
@@ -353,27 +358,15 @@ class AuditScreen(PupitreScreen):
         self._from_a_table()
         if self.showing_actions:
             self.action_switch_list()
-        prompt = self.query_one("#audit-search", Input)
-        prompt.display = True
-        self.set_focus(prompt)
+        self.query_one(SearchPrompt).open()
 
     @on(Input.Changed, "#audit-search")
     def _search_changed(self, event: Input.Changed) -> None:
         self.search = event.value
         self.redraw()
 
-    @on(Input.Submitted, "#audit-search")
-    def _search_done(self, event: Input.Submitted) -> None:
-        self.set_focus(self.query_one("#audit-table", VirtualTable))
-        if not event.value.strip():
-            event.input.display = False
-
     def action_close_search(self) -> None:
-        prompt = self.query_one("#audit-search", Input)
-        if prompt.display:
-            prompt.value = ""
-            prompt.display = False
-            self.set_focus(self.query_one("#audit-table", VirtualTable))
+        self.query_one(SearchPrompt).clear()
 
     def action_cycle_provider(self) -> None:
         self._from_a_table()
@@ -421,6 +414,5 @@ class AuditScreen(PupitreScreen):
         self._from_a_table()
         self.provider = self.outcome = None
         self.search = ""
-        prompt = self.query_one("#audit-search", Input)
-        prompt.value, prompt.display = "", False
+        self.query_one(SearchPrompt).clear()
         self._set_day(None)

@@ -20,7 +20,7 @@ from pupitre.providers.grtgaz import feasibility
 from pupitre.providers.grtgaz import feeds as grtgaz
 from pupitre.sandbox_server import SandboxServer
 from pupitre.settings import Settings
-from tests.processes.grtgaz import declaration, settings_dir, start, start_agent
+from tests.processes.grtgaz import declaration_file, settings_dir, start, start_agent
 
 
 def _holder(store: Store, lease: str) -> str | None:
@@ -47,9 +47,7 @@ async def test_an_agent_delivers_and_follows_one_at_a_time_and_another_takes_ove
     served: SandboxServer, tmp_path: Path
 ) -> None:
     config, data = settings_dir(served, tmp_path), tmp_path / "data"
-    payload = tmp_path / "payload.json"
-    payload.write_text(json.dumps(await declaration(tmp_path)), encoding="utf-8")
-    program_id = json.loads(payload.read_text())["program"]["hmsProfileId"]
+    payload, program_id = await declaration_file(tmp_path)
     served["grtgaz"].simulator.feasibility_delay = dt.timedelta(seconds=25)  # long after the kill
 
     console = start(config, data, "enqueue", str(payload))  # confirmed on a console, not sent by it

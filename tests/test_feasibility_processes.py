@@ -15,16 +15,14 @@ from pupitre.providers.grtgaz import feasibility
 from pupitre.providers.grtgaz import feeds as grtgaz
 from pupitre.sandbox_server import SandboxServer
 from pupitre.settings import Settings
-from tests.processes.grtgaz import declaration, settings_dir, start
+from tests.processes.grtgaz import declaration_file, settings_dir, start
 
 
 async def test_the_verdict_is_reached_once_after_a_kill_and_a_restart_on_two_processes(
     served: SandboxServer, tmp_path: Path
 ) -> None:
     config, data = settings_dir(served, tmp_path), tmp_path / "data"
-    payload = tmp_path / "payload.json"
-    payload.write_text(json.dumps(await declaration(tmp_path)), encoding="utf-8")
-    program_id = json.loads(payload.read_text())["program"]["hmsProfileId"]
+    payload, program_id = await declaration_file(tmp_path)
     served["grtgaz"].simulator.feasibility_delay = dt.timedelta(seconds=12)  # long after the kill
 
     sender = start(config, data, "send", str(payload))

@@ -71,6 +71,16 @@ def settings_dir(served: SandboxServer, tmp_path: Path) -> Path:
     return config
 
 
+async def declaration_file(tmp_path: Path) -> tuple[Path, str]:
+    """:func:`declaration` written to ``payload.json`` for a subprocess, and its program id."""
+    import json
+
+    payload = await declaration(tmp_path)
+    path = tmp_path / "payload.json"
+    path.write_text(json.dumps(payload), encoding="utf-8")
+    return path, payload["program"]["hmsProfileId"]
+
+
 async def declaration(tmp_path: Path) -> dict[str, Any]:
     """A valid declaration of tomorrow's Montoir program (built on a throw-away simulator)."""
     runtime = build_runtime(

@@ -1021,9 +1021,17 @@ class Store:
         return self.alert(int(rows[0][0])) if rows else None
 
     def alert_update(self, alert_id: int, severity: str, message: str) -> None:
-        """An open alert's cause is still there, worded or graded otherwise."""
+        """An open alert's cause is still there, worded or graded otherwise. Graded worse
+        (attention → critical), it is new news: unseen and unannounced again (the bell, the
+        desktop and ``[alerts] command`` say it once more, across processes)."""
         self._exec(
-            "UPDATE alerts SET severity=?, message=? WHERE id=? AND cleared_at IS NULL", (severity, message, alert_id)
+            "UPDATE alerts SET severity=?, message=?, "
+            "seen_at=CASE WHEN severity='attention' AND ?='critical' THEN NULL ELSE seen_at END, "
+            "seen_by=CASE WHEN severity='attention' AND ?='critical' THEN '' ELSE seen_by END, "
+            "announced_at=CASE WHEN severity='attention' AND ?='critical' THEN NULL ELSE announced_at END, "
+            "announce_by=CASE WHEN severity='attention' AND ?='critical' THEN NULL ELSE announce_by END "
+            "WHERE id=? AND cleared_at IS NULL",
+            (severity, message, severity, severity, severity, severity, alert_id),
         )
 
     def alert_clear(self, alert_id: int, now: dt.datetime) -> bool:

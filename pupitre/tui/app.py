@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, Callable, Iterable
 
@@ -15,6 +16,7 @@ from textual.screen import Screen
 from textual.signal import Signal
 
 from pupitre.crash import EXIT_CRASH, crash_hook, log_crash
+from pupitre.providers.core.store import StoreError, StoreUnreachable
 from pupitre.providers.core.text import clean_text
 from pupitre.providers.edf_oa import feeds as edf_oa
 from pupitre.providers.edf_oa import rules as edf_oa_rules
@@ -29,6 +31,8 @@ from pupitre.tui.outbox import OutboxRunner
 from pupitre.tui.runners import AppReports
 
 log = logging.getLogger("pupitre.app")
+#: ``pupitre``'s exit code when the team's store refuses this pupitre (as a store error at start).
+EXIT_STORE_REFUSED = 2
 
 #: The longest an information (not a warning or an error) stays on screen, in seconds.
 INFO_TIMEOUT = 8.0
@@ -93,6 +97,8 @@ class PupitreApp(App[None]):
         self.ticked: Signal[None] = Signal(self, "tick")
         self.clock_tick = clock_tick
         self.crashed: BaseException | None = None
+        #: the team's store refused this pupitre (another schema): said by ``pupitre`` at exit
+        self.store_refused: StoreError | None = None
         self.key_in_hand: str | None = None  # the key whose bindings are being looked up
         self.key_gate = keyboard.KeyGate(self, super().on_event)
         if runtime.settings.app.keys:
@@ -101,15 +107,40 @@ class PupitreApp(App[None]):
     def on_mount(self) -> None:
         self.feeds.load_from_store()
         self.switch_mode(self.start_screen)
+        self.set_interval(self.clock_tick, self._tick)
+        if self.runtime.store.connecting:  # a team store: asked after the first frame, painted from the copy
+            self.call_after_refresh(lambda: self.run_worker(self._connect_store(), exit_on_error=False))
+        else:
+            self._start()
+
+    async def _connect_store(self) -> None:
+        """The team's store, connected off the UI (psycopg's import and the server's answer):
+        unreachable, the copy stays on screen and the store reconnects by itself; another
+        schema than this pupitre's ends the dashboard with the store's sentence."""
+        try:
+            await asyncio.to_thread(self.runtime.store.connect)
+        except StoreUnreachable as error:
+            log.warning("%s", error)
+        except StoreError as error:
+            self.store_refused = error
+            self.exit(return_code=EXIT_STORE_REFUSED)
+            return
+        self.ticked.publish(None)  # the header says at once who polls, or since when it is unreachable
+        self._start()
+
+    def _start(self) -> None:
+        """What works once the store answers: feeds, outbox, runners, alerts."""
         # before the first results are stored: "first use" means no row of that environment yet
-        notes = self.runtime.environment_notes()
+        try:
+            notes = self.runtime.environment_notes()
+        except StoreUnreachable:
+            notes = []  # the team's store does not answer yet: nothing to say of its environments
         if notes:
             self.call_after_refresh(self._environment_notes, notes)
         self.feeds.start()
         self.outbox.kick()  # what a crash or a network cut left pending
         self.runners.start(self.feeds.state(switchgrid.FEED).data)  # what a restart left to follow
         self.alerts.start()
-        self.set_interval(self.clock_tick, self._tick)
         if self.runtime.sandboxed != set(self.runtime.providers):  # secrets matter
             self.run_worker(self._probe_keyring, thread=True, exit_on_error=False)
 

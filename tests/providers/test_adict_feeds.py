@@ -345,7 +345,17 @@ def test_a_batch_reads_as_row_of_does(tmp_path: Path) -> None:
     v2 = rules.parse_ndjson((SAMPLES / "v2_droits_acces.lowatt-fixture.ndjson").read_bytes())[0]
     v1 = rules.parse_ndjson((SAMPLES / "v1_droits_acces.lowatt-fixture-2021.ndjson").read_bytes())[0]
     zoned = right(9, date_revocation="2026-11-17T23:30:00+00:00", etat_droit_acces="Révoquée")
-    for batch in (simulated, v2, v1, simulated[:5] + [zoned] + v2):
+    # holders and data perimeters read as pairs of fields: a name or a company, blanks,
+    # a control character, an injection perimeter; a name that is a number goes one by one
+    odd = [
+        dict(simulated[0], nom_titulaire=" Zoé\x07 ", raison_sociale_du_titulaire=None),
+        dict(simulated[1], nom_titulaire="", raison_sociale_du_titulaire=" ACME "),
+        dict(simulated[2], nom_titulaire=None, raison_sociale_du_titulaire=None),
+        dict(simulated[5], nom_titulaire="DUPONT", raison_sociale_du_titulaire="SCI DUPONT"),
+        dict(simulated[3], perim_donnees_conso_debut=None, perim_donnees_inj_debut="2024-01-02 "),
+    ]
+    _Columns().of(odd)
+    for batch in (simulated, v2, v1, simulated[:5] + [zoned] + v2, odd, odd + [dict(simulated[4], nom_titulaire=7)]):
         table = RightsTable()
         assert table.add_raw(batch) == len(batch)
         assert [tuple(table.row(i).values()) for i in range(len(table))] == [row_of(item) for item in batch]

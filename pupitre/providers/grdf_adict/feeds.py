@@ -296,6 +296,23 @@ def _texts(values: Sequence[Any]) -> list[str]:
     return [value.strip() if value else "" for value in values]
 
 
+def _stripped(value: Any) -> str:
+    """A text field as :func:`_texts` reads it, for one value."""
+    if type(value) not in _TEXT_TYPES:
+        raise TypeError("a text field that is not a string")
+    return value.strip() if value else ""
+
+
+def _holder(names: tuple[Any, Any]) -> str:
+    """The holder of (``nom_titulaire``, ``raison_sociale_du_titulaire``): the name, else the company."""
+    return clean_text(_stripped(names[0])) or clean_text(_stripped(names[1]))
+
+
+def _person(names: tuple[Any, Any]) -> str:
+    """ "1" when the holder is a person: a name and no company."""
+    return "1" if _stripped(names[0]) and not _stripped(names[1]) else ""
+
+
 class _Columns:
     """Rows of many rights at once, column by column, with each distinct date, state and
     role read once: :meth:`of` gives the same values as :func:`row_of` for rights carrying
@@ -308,11 +325,16 @@ class _Columns:
         # few distinct values (postcodes, routes, proof statuses): one string each
         self.codes = _Memo(lambda raw: clean_text(_text(raw)))
         self.flags = _Memo(_flag)
+        # of two raw fields at once (a pair of a few distinct values: one lookup a row, no
+        # column of strings built, cleaned and coded for each field)
+        self.holders, self.persons = _Memo(_holder), _Memo(_person)
+        self.perims = _Memo(lambda pair: self.dates[pair[0]] or self.dates[pair[1]])
         # with the table's coded columns: raw value → the column's code, at once (no list of
         # strings to look up again: a third of the columns' CPU at a million rights)
         memos = {"role": self.roles, "proof": self.codes, "start": self.dates, "end": self.dates}
         memos |= {"deadline": self.dates, "route": self.codes, "postcode": self.codes}
         memos |= {"published": self.flags, "informative": self.flags}
+        memos |= {"holder": self.holders, "person": self.persons, "perim_start": self.perims, "perim_end": self.perims}
         self.coders: dict[str, Callable[[Any], int]] = {}
         self.coded: dict[str, CodedColumn] = {}
         for name, memo in memos.items():
@@ -321,7 +343,7 @@ class _Columns:
                 self.coders[name] = _CodeMemo(column, memo).__getitem__
                 self.coded[name] = column
 
-    def _coded(self, name: str, fallback: Callable[[Any], str], raw: Sequence[Any]) -> Sequence[str] | _Codes:
+    def _coded(self, name: str, fallback: Callable[[Any], str], raw: Iterable[Any]) -> Sequence[str] | _Codes:
         coder = self.coders.get(name)
         return _Codes(map(coder, raw)) if coder is not None else list(map(fallback, raw))
 
@@ -356,7 +378,7 @@ class _Columns:
         # text typed by third parties, cleaned for the terminal (core.text); dates are
         # checked by ``_date``, flags are "1"/"0"/"", the others memoised cleaned
         clean_ids, clean_pces = clean_column(ids), clean_column(pces)
-        holders, firms = clean_column(_texts(names)), clean_column(_texts(companies))
+        names_pairs = list(zip(names, companies, strict=True))
         state_list = list(map(self.states.__getitem__, states))
         changed = [
             date(r if s == m.REVOKED else o if s == m.OBSOLETE else f) if s in _CHANGED_AT else ""
@@ -367,19 +389,19 @@ class _Columns:
             clean_ids,
             clean_pces,
             coded("role", self.roles.__getitem__, roles),
-            [name or company for name, company in zip(holders, firms, strict=True)],
+            coded("holder", self.holders.__getitem__, names_pairs),
             state_list,
             coded("proof", code, proofs),
             coded("start", date, starts),
             coded("end", date, ends),
-            [a or b for a, b in zip(map(date, conso_starts), map(date, inj_starts), strict=True)],
-            [a or b for a, b in zip(map(date, conso_ends), map(date, inj_ends), strict=True)],
+            coded("perim_start", self.perims.__getitem__, zip(conso_starts, inj_starts, strict=True)),
+            coded("perim_end", self.perims.__getitem__, zip(conso_ends, inj_ends, strict=True)),
             coded("deadline", date, deadlines),
             coded("route", code, routes),
             changed,
             coded("postcode", code, postcodes),
             clean_column(_texts(emails)),
-            ["1" if name and not company else "" for name, company in zip(holders, firms, strict=True)],
+            coded("person", self.persons.__getitem__, names_pairs),
             coded("published", self.flags.__getitem__, published),
             coded("informative", self.flags.__getitem__, informative),
         ]

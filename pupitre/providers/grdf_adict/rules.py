@@ -23,6 +23,7 @@ import datetime as dt
 import json
 import re
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, AsyncIterable, AsyncIterator, Iterable, Mapping
 
 import orjson
@@ -102,6 +103,7 @@ def check_restitution(item: Mapping[str, Any]) -> None:
 # -- NDJSON streams --------------------------------------------------------------------------------
 
 _WS = " \t\r\n"
+_RESTITUTION = attrgetter("statut_restitution")
 _MAX_PENDING = 8 * 1024 * 1024  # one object never weighs 8 MB: the stream is garbage
 
 
@@ -135,13 +137,27 @@ class NdjsonDecoder:
     The usual NDJSON (one object per line) is read line by line with orjson, on bytes
     (a 100,000-right park: ~0.8 s here, where the standard library took ~2 s). A block
     whose lines are not whole objects (pretty-printed JSON) goes to the general reader.
+
+    With ``record`` (a ``msgspec.Struct`` type whose fields are all required), each block
+    is first read as records of that type, in one call: only the fields it names are
+    kept (no dict of every field a right carries), ~40 % less CPU than orjson's dicts. A
+    block where a line is not such a record (a missing field, another type, the trailer,
+    a wrapper, a ``statut_restitution`` — the record must have that field, defaulting to
+    ``msgspec.UNSET``) is read the usual way, as dicts.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, record: type[Any] | None = None) -> None:
         self._pending = b""  # bytes not read yet (always starts at an object's boundary)
         self._json = json.JSONDecoder()
         self.count = 0
         self.status: StatusLine | None = None
+        self._records: Any = None
+        if record is not None:
+            import msgspec  # only for the streams that read typed records
+
+            self._records = msgspec.json.Decoder(record)
+            self._record_errors: tuple[type[Exception], ...] = (msgspec.ValidationError, msgspec.DecodeError)
+            self._unset = msgspec.UNSET
 
     def feed(self, chunk: bytes) -> list[Any]:
         pending = self._pending + chunk if self._pending else chunk
@@ -175,6 +191,15 @@ class NdjsonDecoder:
     def _read(self, block: bytes) -> list[Any]:
         """The objects of ``block`` (whole lines); what is left unread goes back in front
         of :attr:`_pending`."""
+        if self._records is not None:
+            try:
+                records: list[Any] = self._records.decode_lines(block)
+            except self._record_errors:
+                pass  # not all records of the type: read as dicts below
+            else:
+                if list(map(_RESTITUTION, records)).count(self._unset) == len(records):
+                    self.count += len(records)
+                    return records
         try:
             objs = [orjson.loads(line) for line in block.split(b"\n") if line and not line.isspace()]
         except orjson.JSONDecodeError:
@@ -240,7 +265,7 @@ class NdjsonStream:
     """
 
     chunks: AsyncIterable[bytes]
-    decoder: NdjsonDecoder = field(default_factory=NdjsonDecoder)
+    decoder: NdjsonDecoder = field(default_factory=lambda: NdjsonDecoder())
 
     @property
     def status(self) -> StatusLine | None:

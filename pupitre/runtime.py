@@ -320,10 +320,10 @@ def build_runtime(
 
 def store_url(settings: Settings) -> str:
     """The team's PostgreSQL store: ``PUPITRE_STORE_URL``, else ``[store] url``; "" = the local file."""
-    from pupitre.providers.core.store_pg import check_url
-
     url = os.environ.get("PUPITRE_STORE_URL", "")
     if url:
+        from pupitre.providers.core.store_pg import check_url  # its module loads asyncio and more
+
         return check_url(url, where="PUPITRE_STORE_URL")
     return settings.store.url
 

@@ -83,6 +83,7 @@ def test_check_command_runs_without_textual(tmp_path: Path) -> None:
     imported = _imported(result.stderr)
     assert {"pupitre.check", "pupitre.runtime", "httpx"} <= imported  # the probe works
     assert not {name for name in imported if name == "textual" or name.startswith("textual.")}
+    assert not {"click", "rich", "pygments"} & imported  # httpx's command line: never run (pupitre.providers)
     assert (tmp_path / "data" / "pupitre.sqlite3").exists()  # used the tmp dirs, not the user's
 
 
@@ -132,7 +133,8 @@ try:
     runpy.run_module("pupitre", run_name="__main__")
 except SystemExit as exit:
     code = exit.code
-print(json.dumps({"exit": code, "heavy": sorted(m for m in sys.modules if m.split(".")[0] in %r)}))
+loaded = [name for name, module in sys.modules.items() if module is not None]  # None: marked absent
+print(json.dumps({"exit": code, "heavy": sorted(m for m in loaded if m.split(".")[0] in %r)}))
 """ % (HEAVY,)
 
 

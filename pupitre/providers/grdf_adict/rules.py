@@ -23,13 +23,13 @@ import datetime as dt
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterable, AsyncIterator, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, AsyncIterable, AsyncIterator, Iterable, Mapping
 
 import orjson
 
 from pupitre.providers.core.errors import ApiError, PayloadError, ServerError
 from pupitre.providers.core.typed_dates import typed_date
-from pupitre.providers.grdf_adict.models import (
+from pupitre.providers.grdf_adict.rights import (
     ACTIVE,
     OBSOLETE,
     PROOF_PENDING,
@@ -39,10 +39,10 @@ from pupitre.providers.grdf_adict.models import (
     ROLES,
     TO_RECHECK,
     TO_VALIDATE,
-    DeclareBody,
-    Restitution,
-    StatusLine,
 )
+
+if TYPE_CHECKING:  # the API models build on first use: the rights feed and the check need none
+    from pupitre.providers.grdf_adict.models import DeclareBody, StatusLine
 
 PROVIDER = "GRDF ADICT"
 
@@ -91,6 +91,8 @@ def check_restitution(item: Mapping[str, Any]) -> None:
     status = item.get("statut_restitution")
     if status is None or status in ("", "null", {}):
         return
+    from pupitre.providers.grdf_adict.models import Restitution
+
     try:
         restitution = Restitution.model_validate(status)
     except ValueError:  # pydantic's ValidationError is a ValueError
@@ -221,10 +223,10 @@ class NdjsonDecoder:
             items = self._expand(obj["liste_acces"])
             rest = {k: v for k, v in obj.items() if k != "liste_acces"}
             if _is_status_line(rest):
-                self.status = StatusLine.model_validate(rest)
+                self.status = _status_line(rest)
             return items
         if _is_status_line(obj):
-            self.status = StatusLine.model_validate(obj)
+            self.status = _status_line(obj)
             return []
         self.count += 1
         return [obj]
@@ -271,6 +273,13 @@ class NdjsonStream:
         status = self.decoder.status
         if status is not None and not status.ok:
             raise functional_error(status.code_statut_traitement, status.message_retour_traitement)
+
+
+def _status_line(data: Any) -> StatusLine:
+    """The list's closing status line (its API model is built on the first one)."""
+    from pupitre.providers.grdf_adict.models import StatusLine
+
+    return StatusLine.model_validate(data)
 
 
 def parse_ndjson(data: bytes) -> tuple[list[Any], StatusLine | None]:
@@ -437,6 +446,8 @@ def build_declaration(fields: Mapping[str, Any], today: dt.date) -> DeclareBody:
     problems = declaration_problems(fields, today)
     if problems:
         raise RuleError(problems)
+    from pupitre.providers.grdf_adict.models import DeclareBody
+
     data = {k: v for k, v in fields.items() if v not in (None, "") and k != "id_pce"}
     if "numero_telephone_mobile_titulaire" in data:
         data["numero_telephone_mobile_titulaire"] = re.sub(r"[\s.]", "", str(data["numero_telephone_mobile_titulaire"]))

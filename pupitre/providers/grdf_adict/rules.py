@@ -20,6 +20,7 @@ document (seed 003, "Atelier Fonctionnel & Technique", Feb. 2025) and the Swagge
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -852,15 +853,21 @@ def _easter(year: int) -> dt.date:
 
 
 def french_holidays(year: int) -> set[dt.date]:
+    return set(_holidays(year))
+
+
+@functools.cache
+def _holidays(year: int) -> frozenset[dt.date]:
+    """The public holidays of ``year``, computed once per year (every deadline asks)."""
     easter = _easter(year)
     fixed = {(1, 1), (5, 1), (5, 8), (7, 14), (8, 15), (11, 1), (11, 11), (12, 25)}
     days = {dt.date(year, m, d) for m, d in fixed}
     days |= {easter + dt.timedelta(days=n) for n in (1, 39, 50)}
-    return days
+    return frozenset(days)
 
 
 def is_working_day(day: dt.date) -> bool:
-    return day.weekday() < 5 and day not in french_holidays(day.year)
+    return day.weekday() < 5 and day not in _holidays(day.year)
 
 
 def working_days_until(today: dt.date, deadline: dt.date) -> int:

@@ -46,3 +46,20 @@ def test_sandbox_serve_without_uvicorn_says_how_to_install_it(tmp_path: Path) ->
     result = _run(tmp_path, "-c", code)
     assert result.returncode == 2
     assert "pip install 'pupitre[serve]'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_command_line_builds_only_its_subcommand() -> None:
+    """``pupitre check`` pays argparse's set-up for its own subcommand only, and parses alike."""
+    import argparse
+
+    from pupitre import cli
+
+    def commands(parser: argparse.ArgumentParser) -> list[str]:
+        action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        return list(action.choices)
+
+    argv = ["--sandbox", "check", "--json", "--max-age", "60"]
+    only, full = cli.build_parser("check"), cli.build_parser()
+    assert vars(only.parse_args(argv)) == vars(full.parse_args(argv))
+    assert commands(only) == ["check"] and {"check", "outbox", "store", "sandbox"} <= set(commands(full))
+    assert commands(cli.build_parser("nosuch")) == commands(full)  # argparse's own message lists them all

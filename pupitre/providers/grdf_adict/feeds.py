@@ -35,7 +35,7 @@ from pupitre.providers.core.feeds import Change, Feed, Severity, fixed_interval
 from pupitre.providers.core.secrets import env_var
 from pupitre.providers.core.store import BINARY
 from pupitre.providers.core.text import clean_column, clean_strings, clean_text, unknown_word
-from pupitre.providers.grdf_adict import models as m
+from pupitre.providers.grdf_adict import rights as m
 from pupitre.providers.grdf_adict import rules
 from pupitre.settings import GrdfAdictSettings
 
@@ -137,8 +137,9 @@ def row_of(item: Mapping[str, Any]) -> tuple[str, ...]:
         r = m.RightRow.from_api(item)
     except (ValueError, TypeError, AttributeError):
         from pupitre.providers.core.http import parse_model
+        from pupitre.providers.grdf_adict.models import AccessRight
 
-        parse_model(item, m.AccessRight, rules.PROVIDER)  # the typed error, with where
+        parse_model(item, AccessRight, rules.PROVIDER)  # the typed error, with where
         raise PayloadError("the API sent an access right that cannot be read", provider=rules.PROVIDER) from None
     return clean_strings(
         (

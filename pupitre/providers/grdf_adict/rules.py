@@ -20,17 +20,18 @@ document (seed 003, "Atelier Fonctionnel & Technique", Feb. 2025) and the Swagge
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any, AsyncIterable, AsyncIterator, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, AsyncIterable, AsyncIterator, Iterable, Mapping
 
 import orjson
 
 from pupitre.providers.core.errors import ApiError, PayloadError, ServerError
 from pupitre.providers.core.typed_dates import typed_date
-from pupitre.providers.grdf_adict.models import (
+from pupitre.providers.grdf_adict.rights import (
     ACTIVE,
     OBSOLETE,
     PROOF_PENDING,
@@ -40,10 +41,10 @@ from pupitre.providers.grdf_adict.models import (
     ROLES,
     TO_RECHECK,
     TO_VALIDATE,
-    DeclareBody,
-    Restitution,
-    StatusLine,
 )
+
+if TYPE_CHECKING:  # the API models build on first use: the rights feed and the check need none
+    from pupitre.providers.grdf_adict.models import DeclareBody, StatusLine
 
 PROVIDER = "GRDF ADICT"
 
@@ -92,6 +93,8 @@ def check_restitution(item: Mapping[str, Any]) -> None:
     status = item.get("statut_restitution")
     if status is None or status in ("", "null", {}):
         return
+    from pupitre.providers.grdf_adict.models import Restitution
+
     try:
         restitution = Restitution.model_validate(status)
     except ValueError:  # pydantic's ValidationError is a ValueError
@@ -246,10 +249,10 @@ class NdjsonDecoder:
             items = self._expand(obj["liste_acces"])
             rest = {k: v for k, v in obj.items() if k != "liste_acces"}
             if _is_status_line(rest):
-                self.status = StatusLine.model_validate(rest)
+                self.status = _status_line(rest)
             return items
         if _is_status_line(obj):
-            self.status = StatusLine.model_validate(obj)
+            self.status = _status_line(obj)
             return []
         self.count += 1
         return [obj]
@@ -296,6 +299,13 @@ class NdjsonStream:
         status = self.decoder.status
         if status is not None and not status.ok:
             raise functional_error(status.code_statut_traitement, status.message_retour_traitement)
+
+
+def _status_line(data: Any) -> StatusLine:
+    """The list's closing status line (its API model is built on the first one)."""
+    from pupitre.providers.grdf_adict.models import StatusLine
+
+    return StatusLine.model_validate(data)
 
 
 def parse_ndjson(data: bytes) -> tuple[list[Any], StatusLine | None]:
@@ -462,6 +472,8 @@ def build_declaration(fields: Mapping[str, Any], today: dt.date) -> DeclareBody:
     problems = declaration_problems(fields, today)
     if problems:
         raise RuleError(problems)
+    from pupitre.providers.grdf_adict.models import DeclareBody
+
     data = {k: v for k, v in fields.items() if v not in (None, "") and k != "id_pce"}
     if "numero_telephone_mobile_titulaire" in data:
         data["numero_telephone_mobile_titulaire"] = re.sub(r"[\s.]", "", str(data["numero_telephone_mobile_titulaire"]))
@@ -866,15 +878,21 @@ def _easter(year: int) -> dt.date:
 
 
 def french_holidays(year: int) -> set[dt.date]:
+    return set(_holidays(year))
+
+
+@functools.cache
+def _holidays(year: int) -> frozenset[dt.date]:
+    """The public holidays of ``year``, computed once per year (every deadline asks)."""
     easter = _easter(year)
     fixed = {(1, 1), (5, 1), (5, 8), (7, 14), (8, 15), (11, 1), (11, 11), (12, 25)}
     days = {dt.date(year, m, d) for m, d in fixed}
     days |= {easter + dt.timedelta(days=n) for n in (1, 39, 50)}
-    return days
+    return frozenset(days)
 
 
 def is_working_day(day: dt.date) -> bool:
-    return day.weekday() < 5 and day not in french_holidays(day.year)
+    return day.weekday() < 5 and day not in _holidays(day.year)
 
 
 def working_days_until(today: dt.date, deadline: dt.date) -> int:

@@ -10,6 +10,7 @@ No Textual import here.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import socket
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     import httpx
 
     from pupitre.providers.core.http import RequestLog
+    from pupitre.providers.core.sandbox import SimulatorApp
     from pupitre.providers.core.scenarios import Scenario, ScenarioPlayer
 
 log = logging.getLogger("pupitre.runtime")
@@ -86,8 +88,12 @@ class Runtime:
         self.operator = operator_name(settings.app.operator)
         self.store.bind_operator(f"{self.operator}@{socket.gethostname()}")
         self._http: httpx.AsyncClient | None = None
+        self._apps: dict[str, SimulatorApp] = {}
         self._simulators: dict[str, Any] = {}
         self._world: Any = None  # the shared simulated world (a training day's sandbox)
+        self._world_failed = False
+        #: a simulator asked for (``ctx.simulators[name]``) is built then
+        ctx.simulators = _Simulators(self)
         #: the training scenario played on the simulators (:meth:`play`), if any
         self.player: ScenarioPlayer | None = None
         self.request_log: RequestLog | None = None
@@ -176,37 +182,24 @@ class Runtime:
 
     @property
     def http(self) -> "httpx.AsyncClient":
-        """The shared client, with every sandboxed provider's simulator mounted."""
+        """The shared client, with every sandboxed provider's simulator mounted: each is built
+        on its first request (:meth:`simulator_app`), but when something needs it from the
+        start (a scenario's events, a store's first use of the sandbox to seed)."""
         if self._http is None:
             from pupitre.providers.core.http import NoNetworkTransport, RequestLog, make_http_client
-            from pupitre.providers.core.sandbox import SandboxTransport
+            from pupitre.providers.core.sandbox import LazyApp, SandboxTransport
 
-            apps = {
-                name: PROVIDERS[name].sandbox_app(getattr(self.settings, name), self.ctx)
-                for name in PROVIDERS
-                if name in self.sandboxed
-            }
-            if self.player is not None:  # its events are applied before the simulators answer
-                self.player.simulators.update({name: app.simulator for name, app in apps.items()})
-                apps = {name: self.player.mount(app) for name, app in apps.items()}
-            if self.ctx.training_day and apps:  # one simulated world per data dir, for every process
-                from pupitre.providers.core.sandbox_world import World, shared, world_path
-
-                try:
-                    self._world = World(world_path(self.ctx.data_dir))
-                except (OSError, sqlite3.Error) as error:  # a read-only data dir: this process's own world
-                    log.warning(
-                        "the shared sandbox world cannot be opened (%s): simulators of this process only", error
-                    )
-                else:
-                    apps = {name: shared(app, name, self._world) for name, app in apps.items()}
-            self._simulators = {name: app.simulator for name, app in apps.items()}
-            self.ctx.simulators.update(self._simulators)
+            eager = set(self.sandboxed) if self.player is not None else self._to_seed()
+            for name in sorted(eager):
+                self.simulator_app(name)
             if self.ctx.training_day:
                 self._seed_sandbox()
             mounts = {
-                f"all://{PROVIDERS[name].SANDBOX_HOST}": SandboxTransport(app, self.ctx.sandbox_read_timeout)
-                for name, app in apps.items()
+                f"all://{PROVIDERS[name].SANDBOX_HOST}": SandboxTransport(
+                    LazyApp(functools.partial(self.simulator_app, name)), self.ctx.sandbox_read_timeout
+                )
+                for name in PROVIDERS
+                if name in self.sandboxed
             }
             offline = NoNetworkTransport() if self.sandboxed == set(PROVIDERS) else None
             self.request_log = RequestLog()
@@ -217,27 +210,75 @@ class Runtime:
             )
         return self._http
 
+    def simulator_app(self, name: str) -> "SimulatorApp":
+        """``name``'s simulator app, built once: played by the scenario, if any, and kept in
+        step with the data dir's shared world on a training day."""
+        app = self._apps.get(name)
+        if app is None:
+            if name not in self.sandboxed:
+                raise KeyError(f"{name} does not run on its simulator")
+            app = PROVIDERS[name].sandbox_app(getattr(self.settings, name), self.ctx)
+            simulator = app.simulator
+            if self.player is not None:  # its events are applied before the simulator answers
+                self.player.simulators[name] = simulator
+                app = self.player.mount(app)
+            world = self._shared_world()
+            if world is not None:
+                from pupitre.providers.core.sandbox_world import shared
+
+                app = shared(app, name, world)
+            self._apps[name] = app
+            self._simulators[name] = simulator
+            dict.__setitem__(self.ctx.simulators, name, simulator)
+        return app
+
+    def _shared_world(self) -> Any:
+        """One simulated world per data dir, for every process of a training day (opened with
+        the first simulator); ``None`` outside a training day or when it cannot be opened."""
+        if self._world is None and self.ctx.training_day and not self._world_failed:
+            from pupitre.providers.core.sandbox_world import World, world_path
+
+            try:
+                self._world = World(world_path(self.ctx.data_dir))
+            except (OSError, sqlite3.Error) as error:  # a read-only data dir: this process's own world
+                self._world_failed = True
+                log.warning("the shared sandbox world cannot be opened (%s): simulators of this process only", error)
+        return self._world
+
     def play(self, scenario: "Scenario", start: "dt.datetime") -> "ScenarioPlayer":
         """Play ``scenario`` from ``start`` on this runtime's simulators (before they are built)."""
         from pupitre.providers.core.scenarios import ScenarioPlayer
 
-        if self._http is not None:
+        if self._http is not None or self._apps:
             raise RuntimeError("a scenario is set before the simulators are built")
         self.player = ScenarioPlayer(scenario, self.clock, start, self.faults)
         return self.player
 
+    def _to_seed(self) -> set[str]:
+        """The simulated providers a training day seeds now: a store's first use of their sandbox."""
+        if not self.ctx.training_day:
+            return set()
+        return {
+            name
+            for name in self.sandboxed
+            if getattr(PROVIDERS[name], "sandbox_seed", None) is not None
+            and not self.store.has_rows(name, SANDBOX_ENVIRONMENT.id)
+        }
+
     def _seed_sandbox(self) -> None:
         """A store's first use of the sandbox (no row of a provider there yet): each simulated
         provider's ``sandbox_seed`` fills what the operator follows (watch-lists, orders)."""
-        for name, simulator in self._simulators.items():
+        for name in sorted(self._to_seed()):
             seed = getattr(PROVIDERS[name], "sandbox_seed", None)
-            if seed is not None and not self.store.has_rows(name, SANDBOX_ENVIRONMENT.id):
-                seed(simulator, self.ctx)
+            if seed is not None:
+                seed(self._simulators[name], self.ctx)
 
     @property
     def simulators(self) -> dict[str, Any]:
-        """The running simulators by provider (tests and demos drive them)."""
-        self.http  # noqa: B018 — builds them
+        """Every simulator by provider, built now if need be (tests and demos drive them)."""
+        self.http  # noqa: B018 — mounts them
+        for name in sorted(self.sandboxed):
+            self.simulator_app(name)
         return self._simulators
 
     def start_pruning(self, *, after: float = 0.0) -> threading.Thread:
@@ -273,6 +314,21 @@ class Runtime:
             self._world.close()
         if self.owns_store:
             self.store.close()
+
+
+class _Simulators(dict[str, Any]):
+    """The runtime's simulators by provider: one not built yet is built when asked for."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__()
+        self._runtime = runtime
+
+    def __missing__(self, name: str) -> Any:
+        self._runtime.simulator_app(name)  # KeyError for a provider on its real API
+        return dict.__getitem__(self, name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self[name] if name in self._runtime.sandboxed else dict.get(self, name, default)
 
 
 def _client_not_ready() -> NoReturn:
@@ -335,10 +391,10 @@ def build_runtime(
 
 def store_url(settings: Settings) -> str:
     """The team's PostgreSQL store: ``PUPITRE_STORE_URL``, else ``[store] url``; "" = the local file."""
-    from pupitre.providers.core.store_pg import check_url
-
     url = os.environ.get("PUPITRE_STORE_URL", "")
     if url:
+        from pupitre.providers.core.store_pg import check_url  # its module loads asyncio and more
+
         return check_url(url, where="PUPITRE_STORE_URL")
     return settings.store.url
 

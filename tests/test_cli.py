@@ -8,6 +8,8 @@ import sys
 from importlib.metadata import version
 from pathlib import Path
 
+import pytest
+
 from pupitre import __version__
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,3 +48,36 @@ def test_sandbox_serve_without_uvicorn_says_how_to_install_it(tmp_path: Path) ->
     result = _run(tmp_path, "-c", code)
     assert result.returncode == 2
     assert "pip install 'pupitre[serve]'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_command_line_builds_only_its_subcommand() -> None:
+    """``pupitre check`` pays argparse's set-up for its own subcommand only, and parses alike."""
+    import argparse
+
+    from pupitre import cli
+
+    def commands(parser: argparse.ArgumentParser) -> list[str]:
+        action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        return list(action.choices)
+
+    argv = ["--sandbox", "check", "--json", "--max-age", "60"]
+    only, full = cli.build_parser("check"), cli.build_parser()
+    assert vars(only.parse_args(argv)) == vars(full.parse_args(argv))
+    assert commands(only) == ["check"] and {"check", "outbox", "store", "sandbox"} <= set(commands(full))
+    assert commands(cli.build_parser("nosuch")) == commands(full)  # argparse's own message lists them all
+
+
+def test_the_collector_is_relaxed_while_a_command_runs_then_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start-up collects rarely (issue 20: ~20 ms of a check); the process's pace comes back after."""
+    import gc
+
+    from pupitre import cli
+
+    before = gc.get_threshold()
+    seen: list[tuple[int, ...]] = []
+    monkeypatch.setattr(cli, "cmd_check", lambda args: seen.append(gc.get_threshold()) or 0)
+    assert cli.main(["check"]) == 0
+    assert seen == [cli.START_UP_GC] and gc.get_threshold() == before
+    gc.set_threshold(*cli.START_UP_GC)
+    cli.steady_gc()  # what the dashboard, the agent and the server do once started
+    assert gc.get_threshold() == cli.STEADY_GC == before

@@ -83,6 +83,7 @@ def test_check_command_runs_without_textual(tmp_path: Path) -> None:
     imported = _imported(result.stderr)
     assert {"pupitre.check", "pupitre.runtime", "httpx"} <= imported  # the probe works
     assert not {name for name in imported if name == "textual" or name.startswith("textual.")}
+    assert not {"click", "rich", "pygments"} & imported  # httpx's command line: never run (pupitre.providers)
     assert (tmp_path / "data" / "pupitre.sqlite3").exists()  # used the tmp dirs, not the user's
 
 
@@ -121,3 +122,36 @@ def test_pure_renderers_import_without_textual(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == []
+
+
+HEAVY = ("httpx", "cryptography", "starlette", "anyio", "jwt", "keyring", "truststore", "textual")
+
+CHECK_AND_LIST_MODULES = r"""
+import json, runpy, sys
+sys.argv = ["pupitre", *sys.argv[1:]]
+try:
+    runpy.run_module("pupitre", run_name="__main__")
+except SystemExit as exit:
+    code = exit.code
+loaded = [name for name, module in sys.modules.items() if module is not None]  # None: marked absent
+print(json.dumps({"exit": code, "heavy": sorted(m for m in loaded if m.split(".")[0] in %r)}))
+""" % (HEAVY,)
+
+
+def test_check_answering_from_a_fresh_store_loads_no_network_stack(tmp_path: Path) -> None:
+    """``pupitre check --max-age`` answered from a fresh store (issue 20's 0.25 s budget) pays for
+    no HTTP client, TLS, crypto, simulator or Textual: they load only when a call is made."""
+    env = _env(tmp_path)
+    first = [sys.executable, "-m", "pupitre", "check", "--sandbox", "--json"]
+    report = json.loads(subprocess.run(first, capture_output=True, text=True, env=env, timeout=120).stdout)
+    assert report["feeds"]["grtgaz.indicators"]["source"] == "fetched"
+    fresh = ["check", "--sandbox", "--json", "--max-age", "3600"]
+    result = subprocess.run(
+        [sys.executable, "-c", CHECK_AND_LIST_MODULES, *fresh], capture_output=True, text=True, env=env, timeout=120
+    )
+    *answer, modules = result.stdout.rstrip("\n").split("\n")  # the report, then the probe's line
+    report, loaded = json.loads("\n".join(answer)), json.loads(modules)
+    assert {name for name, feed in report["feeds"].items() if feed["source"] != "store"} == {"grdf_omega.requests"}
+    assert report["feeds"]["grdf_omega.requests"]["ok"] is True  # nothing older than --max-age: nothing read
+    assert loaded["exit"] == report["exit_code"]
+    assert loaded["heavy"] == []

@@ -174,3 +174,23 @@ def test_lost_rights_since_yesterday_need_a_yesterday_in_this_store(
         store.close()
     _, report = run_check(data_dir, today + dt.timedelta(days=1), capsys)
     assert any("since yesterday" in text for _, text in messages(report, "GRDF ADICT"))
+
+
+async def test_a_simulator_is_built_on_its_first_request(data_dir: Path) -> None:
+    """A check or a dashboard pays only for the simulators its calls reach (issue 20)."""
+    now = dt.datetime(2026, 12, 7, 10, 0, tzinfo=PARIS)
+    first = training(data_dir, now)
+    first.http  # noqa: B018 — a store's first use of the sandbox: what is seeded is built now
+    seeded = set(first.ctx.simulators)
+    assert "grdf_omega" in seeded and first.store.watch_list("grdf_omega")
+    await first.aclose()
+    runtime = training(data_dir, now)
+    try:
+        runtime.http  # noqa: B018
+        assert dict(runtime.ctx.simulators) == {}  # seeded already: nothing built before a call
+        await runtime.feed("grtgaz.indicators").fetch()
+        assert set(runtime.ctx.simulators) == {"grtgaz"}
+        assert runtime.ctx.simulators.get("edf_oa") is runtime.simulator_app("edf_oa").simulator  # asked: built
+        assert set(runtime.simulators) == set(runtime.sandboxed)
+    finally:
+        await runtime.aclose()

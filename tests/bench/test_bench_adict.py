@@ -18,6 +18,10 @@ separate process behind uvicorn on loopback HTTP, and the dashboard on its real
 from the environment): what a real GRDF server costs the dashboard. ``client only``
 replays the same bytes without the simulator.
 
+After a restart, the stored copy is on screen at the first frame after the table was
+given the whole copy (as a key's time ends), beside the time to an idle app (the search
+fold starts in a thread once the rows are painted).
+
 Key timings (search keystroke, scroll page, sort) run from the moment the key is sent
 to the first frame showing the table it changed (:class:`FrameClock`), summarised by
 their median and 90th percentile.
@@ -52,7 +56,7 @@ from pupitre.providers.core.secrets import SecretStore, env_var
 from pupitre.providers.core.store import Store
 from pupitre.providers.grdf_adict import rules
 from pupitre.providers.grdf_adict.feeds import COLUMNS as RIGHT_FIELDS
-from pupitre.providers.grdf_adict.feeds import PROVIDER, RIGHTS_FEED, SECRET, RightsTable
+from pupitre.providers.grdf_adict.feeds import PROVIDER, RIGHTS_FEED, SECRET, RightsTable, right_record
 from pupitre.providers.grdf_adict.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from pupitre.runtime import build_runtime
 from pupitre.settings import GrdfAdictSettings, Settings
@@ -405,15 +409,36 @@ async def _restart_bench(runtime) -> None:
     started = time.perf_counter()
     app = PupitreApp(runtime, start_screen="access_rights")
     app.feeds.start = lambda: None  # nothing fetched: what the store holds, on screen
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = app.screen
-        while len(getattr(screen, "rows", ())) < PARK:
-            await asyncio.sleep(0.005)
-        await pilot.pause()
-        shown = time.perf_counter() - started
-    report("after a restart: the stored copy on screen (app start → rows)", shown * 1000, "ms", 1000)
+    viewed: list[float] = []  # when the table was given the whole copy
+    painted: list[float] = []  # the first frame after it: the copy on screen
+    display, set_view = app._display, VirtualTable.set_view
+
+    def timed_set_view(table: VirtualTable, view: Any, **kwargs: Any) -> None:
+        set_view(table, view, **kwargs)
+        if len(view) >= PARK and not viewed:
+            viewed.append(time.perf_counter())
+
+    def timed_display(screen: Any, renderable: Any) -> Any:
+        if renderable is not None and viewed and not painted:
+            painted.append(time.perf_counter())
+        return display(screen, renderable)
+
+    app._display = timed_display
+    VirtualTable.set_view = timed_set_view  # type: ignore[method-assign]  # timed, restored below
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = app.screen
+            while not painted:
+                await asyncio.sleep(0.005)
+            await pilot.pause()
+            idle = time.perf_counter() - started
+            assert len(screen.rows) == PARK
+    finally:
+        VirtualTable.set_view = set_view  # type: ignore[method-assign]  # the original back
+    report("after a restart: the stored copy on screen (app start → frame)", (painted[0] - started) * 1000, "ms", 1000)
     report("  of which the store read", read * 1000, "ms")
     report("  of which the columns rebuilt from it (no row parsed)", decoded * 1000, "ms")
+    report("  app start → the app idle (the search fold may run beside)", idle * 1000, "ms")
 
 
 @pytest.mark.skipif(LARGE, reason="in-process at a million: the simulator's encoding swamps the dashboard's figures")
@@ -460,7 +485,8 @@ async def test_bench_client_only_100k(tmp_path, monkeypatch):
         t0 = time.perf_counter()
         first = None
         async with http.stream("GET", "http://x.invalid/") as response:
-            async for batch in rules.NdjsonStream(response.aiter_bytes()).batches():
+            decoder = rules.NdjsonDecoder(right_record())  # as the rights feed reads it
+            async for batch in rules.NdjsonStream(response.aiter_bytes(), decoder).batches():
                 table.add_raw(batch)
                 if first is None:
                     first = time.perf_counter() - t0

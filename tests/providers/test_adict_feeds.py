@@ -345,7 +345,17 @@ def test_a_batch_reads_as_row_of_does(tmp_path: Path) -> None:
     v2 = rules.parse_ndjson((SAMPLES / "v2_droits_acces.lowatt-fixture.ndjson").read_bytes())[0]
     v1 = rules.parse_ndjson((SAMPLES / "v1_droits_acces.lowatt-fixture-2021.ndjson").read_bytes())[0]
     zoned = right(9, date_revocation="2026-11-17T23:30:00+00:00", etat_droit_acces="Révoquée")
-    for batch in (simulated, v2, v1, simulated[:5] + [zoned] + v2):
+    # holders and data perimeters read as pairs of fields: a name or a company, blanks,
+    # a control character, an injection perimeter; a name that is a number goes one by one
+    odd = [
+        dict(simulated[0], nom_titulaire=" Zoé\x07 ", raison_sociale_du_titulaire=None),
+        dict(simulated[1], nom_titulaire="", raison_sociale_du_titulaire=" ACME "),
+        dict(simulated[2], nom_titulaire=None, raison_sociale_du_titulaire=None),
+        dict(simulated[5], nom_titulaire="DUPONT", raison_sociale_du_titulaire="SCI DUPONT"),
+        dict(simulated[3], perim_donnees_conso_debut=None, perim_donnees_inj_debut="2024-01-02 "),
+    ]
+    _Columns().of(odd)
+    for batch in (simulated, v2, v1, simulated[:5] + [zoned] + v2, odd, odd + [dict(simulated[4], nom_titulaire=7)]):
         table = RightsTable()
         assert table.add_raw(batch) == len(batch)
         assert [tuple(table.row(i).values()) for i in range(len(table))] == [row_of(item) for item in batch]
@@ -389,3 +399,49 @@ def test_the_ended_count_takes_the_paris_day_whatever_the_offset_of_now(tmp_path
         (finding,) = findings({RIGHTS_FEED: table}, now)
         assert "1 ended (past their end date)" in finding.message, now
     store.close()
+
+
+def test_the_rights_stream_reads_typed_records_as_dicts_would() -> None:
+    """The rights stream's decoder reads plain blocks as typed records (only the fields kept)
+    and any other block as dicts: the same table either way, the trailer read, and an
+    in-stream ``statut_restitution`` left a dict for the client's check."""
+    from pupitre.providers.core.clock import ManualClock
+    from pupitre.providers.core.faults import FaultPlan
+    from pupitre.providers.grdf_adict.feeds import right_record
+    from pupitre.providers.grdf_adict.sandbox import AdictSimulator
+
+    sim = AdictSimulator(ManualClock(dt.datetime(2026, 11, 18, 9, tzinfo=PARIS)), FaultPlan(), park_size=400)
+    lines = [line if isinstance(line, str) else orjson.dumps(line).decode() for line in sim._park_lines()]
+    odd = orjson.loads(lines[5]) | {"nom_titulaire": 7}  # not text: its block goes as dicts
+    failed = orjson.loads(lines[6]) | {"statut_restitution": {"code": "2000000", "message": "Veuillez retenter"}}
+    trailer = '{"code_statut_traitement": "0000000000", "message_retour_traitement": "OK"}'
+    body = "\n".join([*lines[:300], orjson.dumps(odd).decode(), *lines[300:], trailer]).encode() + b"\n"
+    for size in (700, 4096, 65536):
+        tables, kinds = [], []
+        for record in (None, right_record()):
+            decoder = rules.NdjsonDecoder(record)
+            table, seen = RightsTable(), set()
+            for i in range(0, len(body), size):
+                batch = decoder.feed(body[i : i + size])
+                seen |= {type(item) for item in batch}
+                table.add_raw(batch)
+            table.add_raw(decoder.close())
+            assert (
+                decoder.count == 401 and decoder.status is not None and decoder.status.message_retour_traitement == "OK"
+            )
+            tables.append(table)
+            kinds.append(seen)
+        assert kinds[0] == {dict} and kinds[1] == {dict, right_record()}, size
+        assert tables[0].col == tables[1].col and len(tables[1]) == 401
+        assert tables[1].row(300)["holder"] == "7"
+    decoder = rules.NdjsonDecoder(right_record())
+    items = decoder.feed(("\n".join([lines[0], orjson.dumps(failed).decode(), lines[1]]) + "\n").encode())
+    assert all(type(item) is dict for item in items) and "statut_restitution" in items[1]
+    table = RightsTable()  # a bad date in a typed block: the rights before it stay, the error is typed
+    decoder = rules.NdjsonDecoder(right_record())
+    bad = orjson.loads(lines[2]) | {"date_debut_droit_acces": "not a date"}
+    records = decoder.feed(("\n".join([lines[0], lines[1], orjson.dumps(bad).decode(), lines[3]]) + "\n").encode())
+    assert {type(item) for item in records} == {right_record()}
+    with pytest.raises(PayloadError):
+        table.add_raw(records)
+    assert len(table) == 2

@@ -24,7 +24,7 @@ from pupitre.providers.edf_oa.export import (
     curtailment_report_rows,
     report_filename,
 )
-from pupitre.providers.edf_oa.models import AckReport, CurtailmentReport
+from pupitre.providers.edf_oa.reports import AckReport, CurtailmentReport
 from pupitre.providers.edf_oa.sandbox import EdfOaSimulator
 
 BASE_URL = "http://edf-oa.sandbox.invalid/api"

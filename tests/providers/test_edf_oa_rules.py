@@ -15,11 +15,9 @@ from pupitre.providers.edf_oa.models import (
     AckEntry,
     AcknowledgementRequest,
     AcknowledgementsState,
-    AckReport,
     Contract,
     ContractCurtailment,
     CurtailmentOrder,
-    CurtailmentReport,
     Envelope,
     NewToken,
     Period,
@@ -27,6 +25,7 @@ from pupitre.providers.edf_oa.models import (
     shown,
     to_document,
 )
+from pupitre.providers.edf_oa.reports import AckReport, CurtailmentReport
 from pupitre.providers.edf_oa.rules import AckRuleError
 
 DEADLINE = dt.time(16, 0)

@@ -9,7 +9,7 @@ import pytest
 from pydantic import TypeAdapter
 
 from pupitre.providers.core.clock import PARIS, UTC
-from pupitre.providers.switchgrid import models, rules
+from pupitre.providers.switchgrid import bodies, models, rules
 from pupitre.providers.switchgrid.rules import Point, RuleError
 from tests.corpus import samples
 
@@ -35,11 +35,11 @@ def _target(pointer: str):
         return TypeAdapter(list[models.OrderRequest]).validate_python
     adapters = {
         "prm": lambda v: rules.validate_prm(v),
-        "electricityContracts": TypeAdapter(list[models.ElectricityContract | str]).validate_python,
+        "electricityContracts": TypeAdapter(list[bodies.ElectricityContract | str]).validate_python,
         "email": TypeAdapter(str).validate_python,
-        "signer": models.Signer.model_validate,
-        "options": models.AskOptions.model_validate,
-        "scopesAndPurpose": TypeAdapter(list[models.ScopesAndPurpose]).validate_python,
+        "signer": bodies.Signer.model_validate,
+        "options": bodies.AskOptions.model_validate,
+        "scopesAndPurpose": TypeAdapter(list[bodies.ScopesAndPurpose]).validate_python,
         "consentIds": TypeAdapter(dict[str, str]).validate_python,
         "adresseInstallationNormalisee": models.InstallationAddress.model_validate,
     }
@@ -58,11 +58,11 @@ def test_every_spec_example_parses() -> None:
 
 
 def test_request_body_samples_parse_and_validate() -> None:
-    ask = models.AskCreate.model_validate_json((CORPUS / "post_ask.request-body.switchgrid-starter.json").read_text())
+    ask = bodies.AskCreate.model_validate_json((CORPUS / "post_ask.request-body.switchgrid-starter.json").read_text())
     assert ask.consentCollectionMedium.service == "WEB_HOSTED"
     assert rules.consent_duration(ask.consentDuration) == dt.timedelta(days=7)
     order = json.loads((CORPUS / "post_order.request-body.switchgrid-starter.json").read_text())
-    models.OrderCreate.model_validate(order)
+    bodies.OrderCreate.model_validate(order)
     order["consentId"] = "47608cf7-1396-47fa-ada0-087de727b291"
     assert rules.validate_order(order)["requests"] == [{"type": "LOADCURVE", "direction": "CONSUMPTION"}]
 

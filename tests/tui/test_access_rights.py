@@ -4,6 +4,8 @@ proof-deadline view, a stream cut halfway, every fault kind, the PCE detail, sna
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from textual import events
 from textual.widgets import DataTable, Input, Static
@@ -82,6 +84,31 @@ def test_a_chunked_fold_ends_where_the_table_does_and_restarts_on_a_new_table():
     assert view._hay[6] == "gi000006\x00elisedupre"
     view.set_table(RightsTable())
     assert view._hay == [] and view.search_ready and view.fold_search(3)
+
+
+def test_the_ended_count_follows_rows_arriving_and_the_day():
+    """Active rights past their end date, counted as rows arrive (each distinct end date
+    judged once) and counted again when the day changes."""
+
+    def right(i: int, state: str, end: str) -> list[str]:
+        values = {"id": f"R{i}", "pce": f"GI{i:06d}", "state": state, "end": end}
+        return [values.get(c, "") for c in FIELDS]
+
+    table = RightsTable()
+    view = RightsView()
+    view.set_today(dt.date(2026, 11, 18))
+    view.set_table(table)
+    for i, (state, end) in enumerate([("Active", "2026-11-17"), ("Active", "2026-11-18"), ("Révoquée", "2026-01-01")]):
+        table.add(right(i, state, end))
+    view._sync()
+    assert view.ended == 1
+    for i, (state, end) in enumerate([("Active", "2026-11-10"), ("Active", ""), ("Active", "2026-11-17")], 3):
+        table.add(right(i, state, end))  # a new end date, a blank one, one already judged
+    view._sync()
+    assert view.ended == 3
+    view.set_today(dt.date(2026, 11, 19))  # the 18th has ended too
+    view._sync()
+    assert view.ended == 4
 
 
 def burst(app, *keys: str) -> None:

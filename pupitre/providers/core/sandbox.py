@@ -256,6 +256,17 @@ class SimulatorApp:
         await self._app(scope, receive, send)
 
 
+class LazyApp:
+    """An ASGI app built on its first request (``build``): a simulator that no call reaches
+    (a feed answered from the store, an empty watch-list) is never built."""
+
+    def __init__(self, build: Callable[[], ASGIApp]) -> None:
+        self._build = build
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._build()(scope, receive, send)
+
+
 _END = object()
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Iterable, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Iterable, Literal, TypeVar, overload
 
 import httpx
 
@@ -31,14 +31,15 @@ from pupitre.providers.core.urls import check_base_url
 from pupitre.providers.edf_oa.models import (
     AcknowledgementRequest,
     AcknowledgementsState,
-    AckReport,
     Contract,
     CurtailmentOrder,
-    CurtailmentReport,
     Envelope,
     NewToken,
     TokenStatus,
 )
+
+if TYPE_CHECKING:  # the reports build on the first one asked
+    from pupitre.providers.edf_oa.reports import AckReport, CurtailmentReport
 
 PROVIDER = "EDF OA"
 PRODUCTION_BASE_URL = "https://services-smart-oa.edf.fr/api"
@@ -219,6 +220,8 @@ class EdfOaClient(ApiClient):
     ) -> AckReport:
         """``GET /acknowledgements/report`` (§7.1): producers → managers → contracts →
         orders → events (RG_REP_ACK_0010); J+1 when no date is given (RG_REP_ACK_0030)."""
+        from pupitre.providers.edf_oa.reports import AckReport
+
         return await self._get(
             "/acknowledgements/report", AckReport, self._report_params(user_id, contract_ids, start_date, end_date)
         )
@@ -232,6 +235,8 @@ class EdfOaClient(ApiClient):
     ) -> CurtailmentReport:
         """``GET /curtailments/report`` (§8.1): producers → managers → contracts → orders
         (RG_REP_CUR_0010); J+1 when no date is given (RG_REP_CUR_0030)."""
+        from pupitre.providers.edf_oa.reports import CurtailmentReport
+
         return await self._get(
             "/curtailments/report", CurtailmentReport, self._report_params(user_id, contract_ids, start_date, end_date)
         )

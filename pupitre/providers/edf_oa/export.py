@@ -25,7 +25,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pupitre.providers.edf_oa.models import AckReport, CurtailmentReport, Report, ReportRow, format_timestamp
+from pupitre.providers.edf_oa.models import Report, ReportRow, format_timestamp
+from pupitre.providers.edf_oa.reports import AckReport, CurtailmentReport
 
 HIERARCHY_COLUMNS = (
     "producer_id",

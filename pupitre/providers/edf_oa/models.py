@@ -402,14 +402,6 @@ class Report(ApiModel, Generic[OrderT]):
         ]
 
 
-class AckReport(Report[AckReportOrder]):
-    """``GET /acknowledgements/report`` (§7.1.4)."""
-
-
-class CurtailmentReport(Report[CurtailmentReportOrder]):
-    """``GET /curtailments/report`` (§8.1.4)."""
-
-
 # -- vault (§9.1.4, §9.2.4) -----------------------------------------------------------------
 
 

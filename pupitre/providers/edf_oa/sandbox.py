@@ -65,14 +65,12 @@ from pupitre.providers.edf_oa.models import (
     AckEntry,
     AcknowledgementRequest,
     AcknowledgementsState,
-    AckReport,
     AckReportOrder,
     Contract,
     ContractAcks,
     ContractCurtailment,
     CurtailmentData,
     CurtailmentOrder,
-    CurtailmentReport,
     CurtailmentReportOrder,
     Period,
     ReportAck,
@@ -732,6 +730,8 @@ class EdfOaSimulator(Simulator):
                 for day in days
                 if c.id in self.order_state(day).spells
             ]
+
+        from pupitre.providers.edf_oa.reports import AckReport, CurtailmentReport
 
         contracts = self._report_contracts(request)
         if kind == "ack":

@@ -33,12 +33,13 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from pupitre.providers.core.errors import ConflictError
 from pupitre.providers.core.outbox import ActionHandler, ActionRefused
-from pupitre.providers.grdf_adict import models as m
+from pupitre.providers.grdf_adict import rights as m
 from pupitre.providers.grdf_adict import rules
-from pupitre.providers.grdf_adict.models import AccessRight, DeclareBody, RightRow, parse_bool
+from pupitre.providers.grdf_adict.rights import RightRow, parse_bool
 
-if TYPE_CHECKING:  # the client (and httpx) load with the first action, not at start-up
+if TYPE_CHECKING:  # the client (and httpx) load with the first action, the API models with its payload
     from pupitre.providers.grdf_adict.client import AdictClient
+    from pupitre.providers.grdf_adict.models import AccessRight
 
 #: The provider key of these actions in the outbox (the ``runtime.PROVIDERS`` name).
 PROVIDER_KEY = "grdf_adict"
@@ -188,6 +189,8 @@ class DeclareHandler:
         )
 
     async def send(self, payload: Mapping[str, Any]) -> str:
+        from pupitre.providers.grdf_adict.models import DeclareBody
+
         client = self.client_factory()
         try:
             result = await client.declare_access_right(payload["id_pce"], DeclareBody.model_validate(payload["body"]))

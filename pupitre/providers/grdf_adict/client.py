@@ -126,10 +126,18 @@ class AdictClient(ApiClient):
                 yield item
 
     async def stream_batches(
-        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        record: type[Any] | None = None,
     ) -> AsyncGenerator[list[Any], None]:
         """:meth:`stream`, a list of objects per chunk received (for 100,000-right parks);
-        the objects before a ``statut_restitution`` error are yielded before it is raised."""
+        the objects before a ``statut_restitution`` error are yielded before it is raised.
+        With ``record``, the objects are records of that type where they can be
+        (:class:`rules.NdjsonDecoder`), dicts elsewhere."""
         try:
             async with self.http.stream(
                 method, self.base_url + path, params=params, json=json, headers={"Accept": NDJSON}, auth=self.auth
@@ -137,8 +145,9 @@ class AdictClient(ApiClient):
                 if response.is_error:
                     await response.aread()
                     raise error_for_response(response, self.provider, detail=self.error_detail(response))
-                async for batch in rules.NdjsonStream(response.aiter_bytes()).batches():
-                    for i, item in enumerate(batch):
+                decoder = rules.NdjsonDecoder(record)
+                async for batch in rules.NdjsonStream(response.aiter_bytes(), decoder).batches():
+                    for i, item in enumerate(batch if record is None or type(batch[0]) is not record else ()):
                         if isinstance(item, dict) and "statut_restitution" in item:
                             try:
                                 rules.check_restitution(item)

@@ -20,16 +20,18 @@ document (seed 003, "Atelier Fonctionnel & Technique", Feb. 2025) and the Swagge
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterable, AsyncIterator, Iterable, Mapping
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, AsyncIterable, AsyncIterator, Iterable, Mapping
 
 import orjson
 
 from pupitre.providers.core.errors import ApiError, PayloadError, ServerError
 from pupitre.providers.core.typed_dates import typed_date
-from pupitre.providers.grdf_adict.models import (
+from pupitre.providers.grdf_adict.rights import (
     ACTIVE,
     OBSOLETE,
     PROOF_PENDING,
@@ -39,10 +41,10 @@ from pupitre.providers.grdf_adict.models import (
     ROLES,
     TO_RECHECK,
     TO_VALIDATE,
-    DeclareBody,
-    Restitution,
-    StatusLine,
 )
+
+if TYPE_CHECKING:  # the API models build on first use: the rights feed and the check need none
+    from pupitre.providers.grdf_adict.models import DeclareBody, StatusLine
 
 PROVIDER = "GRDF ADICT"
 
@@ -91,6 +93,8 @@ def check_restitution(item: Mapping[str, Any]) -> None:
     status = item.get("statut_restitution")
     if status is None or status in ("", "null", {}):
         return
+    from pupitre.providers.grdf_adict.models import Restitution
+
     try:
         restitution = Restitution.model_validate(status)
     except ValueError:  # pydantic's ValidationError is a ValueError
@@ -102,6 +106,7 @@ def check_restitution(item: Mapping[str, Any]) -> None:
 # -- NDJSON streams --------------------------------------------------------------------------------
 
 _WS = " \t\r\n"
+_RESTITUTION = attrgetter("statut_restitution")
 _MAX_PENDING = 8 * 1024 * 1024  # one object never weighs 8 MB: the stream is garbage
 
 
@@ -135,13 +140,27 @@ class NdjsonDecoder:
     The usual NDJSON (one object per line) is read line by line with orjson, on bytes
     (a 100,000-right park: ~0.8 s here, where the standard library took ~2 s). A block
     whose lines are not whole objects (pretty-printed JSON) goes to the general reader.
+
+    With ``record`` (a ``msgspec.Struct`` type whose fields are all required), each block
+    is first read as records of that type, in one call: only the fields it names are
+    kept (no dict of every field a right carries), ~40 % less CPU than orjson's dicts. A
+    block where a line is not such a record (a missing field, another type, the trailer,
+    a wrapper, a ``statut_restitution`` — the record must have that field, defaulting to
+    ``msgspec.UNSET``) is read the usual way, as dicts.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, record: type[Any] | None = None) -> None:
         self._pending = b""  # bytes not read yet (always starts at an object's boundary)
         self._json = json.JSONDecoder()
         self.count = 0
         self.status: StatusLine | None = None
+        self._records: Any = None
+        if record is not None:
+            import msgspec  # only for the streams that read typed records
+
+            self._records = msgspec.json.Decoder(record)
+            self._record_errors: tuple[type[Exception], ...] = (msgspec.ValidationError, msgspec.DecodeError)
+            self._unset = msgspec.UNSET
 
     def feed(self, chunk: bytes) -> list[Any]:
         pending = self._pending + chunk if self._pending else chunk
@@ -175,6 +194,15 @@ class NdjsonDecoder:
     def _read(self, block: bytes) -> list[Any]:
         """The objects of ``block`` (whole lines); what is left unread goes back in front
         of :attr:`_pending`."""
+        if self._records is not None:
+            try:
+                records: list[Any] = self._records.decode_lines(block)
+            except self._record_errors:
+                pass  # not all records of the type: read as dicts below
+            else:
+                if list(map(_RESTITUTION, records)).count(self._unset) == len(records):
+                    self.count += len(records)
+                    return records
         try:
             objs = [orjson.loads(line) for line in block.split(b"\n") if line and not line.isspace()]
         except orjson.JSONDecodeError:
@@ -221,10 +249,10 @@ class NdjsonDecoder:
             items = self._expand(obj["liste_acces"])
             rest = {k: v for k, v in obj.items() if k != "liste_acces"}
             if _is_status_line(rest):
-                self.status = StatusLine.model_validate(rest)
+                self.status = _status_line(rest)
             return items
         if _is_status_line(obj):
-            self.status = StatusLine.model_validate(obj)
+            self.status = _status_line(obj)
             return []
         self.count += 1
         return [obj]
@@ -240,7 +268,7 @@ class NdjsonStream:
     """
 
     chunks: AsyncIterable[bytes]
-    decoder: NdjsonDecoder = field(default_factory=NdjsonDecoder)
+    decoder: NdjsonDecoder = field(default_factory=lambda: NdjsonDecoder())
 
     @property
     def status(self) -> StatusLine | None:
@@ -271,6 +299,13 @@ class NdjsonStream:
         status = self.decoder.status
         if status is not None and not status.ok:
             raise functional_error(status.code_statut_traitement, status.message_retour_traitement)
+
+
+def _status_line(data: Any) -> StatusLine:
+    """The list's closing status line (its API model is built on the first one)."""
+    from pupitre.providers.grdf_adict.models import StatusLine
+
+    return StatusLine.model_validate(data)
 
 
 def parse_ndjson(data: bytes) -> tuple[list[Any], StatusLine | None]:
@@ -437,6 +472,8 @@ def build_declaration(fields: Mapping[str, Any], today: dt.date) -> DeclareBody:
     problems = declaration_problems(fields, today)
     if problems:
         raise RuleError(problems)
+    from pupitre.providers.grdf_adict.models import DeclareBody
+
     data = {k: v for k, v in fields.items() if v not in (None, "") and k != "id_pce"}
     if "numero_telephone_mobile_titulaire" in data:
         data["numero_telephone_mobile_titulaire"] = re.sub(r"[\s.]", "", str(data["numero_telephone_mobile_titulaire"]))
@@ -841,15 +878,21 @@ def _easter(year: int) -> dt.date:
 
 
 def french_holidays(year: int) -> set[dt.date]:
+    return set(_holidays(year))
+
+
+@functools.cache
+def _holidays(year: int) -> frozenset[dt.date]:
+    """The public holidays of ``year``, computed once per year (every deadline asks)."""
     easter = _easter(year)
     fixed = {(1, 1), (5, 1), (5, 8), (7, 14), (8, 15), (11, 1), (11, 11), (12, 25)}
     days = {dt.date(year, m, d) for m, d in fixed}
     days |= {easter + dt.timedelta(days=n) for n in (1, 39, 50)}
-    return days
+    return frozenset(days)
 
 
 def is_working_day(day: dt.date) -> bool:
-    return day.weekday() < 5 and day not in french_holidays(day.year)
+    return day.weekday() < 5 and day not in _holidays(day.year)
 
 
 def working_days_until(today: dt.date, deadline: dt.date) -> int:

@@ -171,21 +171,14 @@ _SUPPLY_ROLES = ("AUTORISE_CONTRAT_FOURNITURE", "DETENTEUR_CONTRAT_FOURNITURE") 
 _QPROOF = {status: _q(status) for status in m.PROOF_STATUSES}
 _QREFUSED_TIMEOUT, _QREFUSED_BY_HOLDER, _QMOVED = _q(REFUSED_TIMEOUT), _q(REFUSED_BY_HOLDER), _q(MOVED_SOURCE)
 _POSTCODES = tuple(town[0] for town in _TOWNS)
-#: One generated right as an NDJSON line (the order of the fields of the Swagger's ``liste_acces_out``).
-_LINE = (
-    '{"id_droit_acces": "%s-%04x-4%03x-a%03x-%012x", "id_pce": "%s", "role_tiers": %s, "raison_sociale_du_tiers": '
-    + _q(THIRD_PARTY).replace("%", "%%")
-    + ', "nom_titulaire": %s, "raison_sociale_du_titulaire": %s, '
-    '"courriel_titulaire": "titulaire%d@example.com", "code_postal": "%s", '
-    '"numero_telephone_mobile_titulaire": %s, "date_debut_droit_acces": "%s", "date_fin_droit_acces": "%s", '
-    '"perim_donnees_conso_debut": %s, "perim_donnees_conso_fin": %s, "perim_donnees_inj_debut": %s, '
-    '"perim_donnees_inj_fin": %s, "perim_donnees_techniques": "Vrai", "perim_donnees_contractuelles": %s, '
-    '"perim_donnees_informatives": %s, "perim_donnees_publiees": %s, "date_creation": "%s", '
-    '"etat_droit_acces": %s, "date_revocation": %s, "source_revocation": %s, "date_passage_a_obsolete": %s, '
-    '"source_passage_a_obsolete": %s, "date_fin_autorisation": "%s 00:00:00", "date_passage_a_refuse": %s, '
-    '"source_passage_a_refuse": %s, "parcours": %s, "statut_controle_preuve": %s, '
-    '"date_limite_transmission_preuve": %s}'
-)
+_QTHIRD_PARTY = _q(THIRD_PARTY)
+#: Zero-padded decimal and hexadecimal pieces for the generated lines: a table lookup is
+#: ~4× cheaper than a ``%02d`` / ``%03x`` conversion, on the hot path of a million rights.
+_DEC2 = tuple("%02d" % i for i in range(100))
+_HEX2 = tuple("%02x" % i for i in range(1 << 8))
+_HEX3 = tuple("%03x" % i for i in range(1 << 12))
+_MASK64 = 0xFFFFFFFFFFFFFFFF
+_QTRUE, _QFALSE, _QDIRECT, _QCONNECT = '"Vrai"', '"Faux"', '"TIERS_DIRECT"', '"CLIENT_CONNECT"'
 
 
 def adict_error(status: int, message: str) -> dict[str, str]:
@@ -385,6 +378,7 @@ class AdictSimulator(Simulator):
         """The caches derived from the seed and the epoch (after :meth:`set_park_size`, or
         once another process's park was loaded: :mod:`~pupitre.providers.core.sandbox_world`)."""
         self._id_prefix = f"{_mix(-1, self.seed) & 0xFFFFFFFF:08x}"
+        self._mix_base = self.seed * 0xBF58476D1CE4E5B9 + 0x632BE59BD9B4E019  # _mix's seed part
         self._fixed_cache: dict[tuple[str, int], str] = {}
         self._holder_cache: dict[tuple[int, bool, int], tuple[str, int, list[Event]]] = {}
         first = self.epoch.date() - dt.timedelta(days=_DAY_SPAN)
@@ -529,10 +523,15 @@ class AdictSimulator(Simulator):
 
     def _generated(self, n: int) -> tuple[str, list[Event], tuple[str, str, str | None]]:
         """Right ``n`` as generated at the epoch: its NDJSON line, its planned events, and
-        (state, role, proof status) for the search filters. The hot path of a park of
-        100 000 rights: the line is written straight from precomputed, already-quoted
-        pieces (dates as offsets from the epoch), without a dict or the JSON encoder."""
-        h = _mix(n, self.seed)
+        (state, role, proof status) for the search filters. The hot path of a park of a
+        million rights: the line is one f-string of precomputed, already-quoted pieces
+        (dates as offsets from the epoch, zero-padded numbers from tables), without a dict,
+        the JSON encoder or a ``%`` conversion (~3× faster than a ``%`` template)."""
+        # _mix(n, seed), inlined: the seed's part is added once per park
+        z = (n * 0x9E3779B97F4A7C15 + self._mix_base) & _MASK64
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+        h = z ^ (z >> 31)
         # Every state has the same share (rights 2k and 2k+1 share one), so a small park shows
         # them all and a filter on one state keeps a sixth; ``k`` varies the case inside a state.
         state = _STATES[(n >> 1) % 6]
@@ -547,7 +546,8 @@ class AdictSimulator(Simulator):
         person = (h >> 7) % 3 != 0 and not injection
         dates, qdates, span = self._dates, self._qdates, _DAY_SPAN
         start_off = -30 - (h >> 12) % 900  # the right started (and was created) that day
-        created = "%s %02d:%02d:%02d" % (dates[span + start_off], 8 + (h >> 22) % 10, (h >> 26) % 60, (h >> 32) % 60)
+        dec2 = _DEC2
+        created = f"{dates[span + start_off]} {dec2[8 + (h >> 22) % 10]}:{dec2[(h >> 26) % 60]}:{dec2[(h >> 32) % 60]}"
         proof: str | None = None  # the proof status, set by every state below
         qproof = qdeadline = "null"
         changes = _NULLS6
@@ -597,7 +597,7 @@ class AdictSimulator(Simulator):
         elif state is _REVOKED:
             proof = None
             changes = (
-                '"%s 07:%02d:00"' % (dates[span - k % 4], k),
+                f'"{dates[span - k % 4]} 07:{dec2[k]}:00"',
                 '"Titulaire"' if k % 2 else '"Tiers"',
                 "null",
                 "null",
@@ -607,18 +607,18 @@ class AdictSimulator(Simulator):
         elif state is _REFUSED:
             proof = None
             start_off = -4 - k
-            created = "%s 10:%02d:00" % (dates[span + start_off], k)
+            created = f"{dates[span + start_off]} 10:{dec2[k]}:00"
             changes = (
                 "null",
                 "null",
                 "null",
                 "null",
-                '"%s 02:54:14"' % dates[span + start_off + 3],
+                f'"{dates[span + start_off + 3]} 02:54:14"',
                 _QREFUSED_TIMEOUT if person else _QREFUSED_BY_HOLDER,
             )
         elif state is _OBSOLETE:
             proof = None
-            changes = ("null", "null", '"%s 05:%02d:00"' % (dates[span - k % 3], k), _QMOVED, "null", "null")
+            changes = ("null", "null", f'"{dates[span - k % 3]} 05:{dec2[k]}:00"', _QMOVED, "null", "null")
         else:  # A revérifier: the proofs checked were not valid
             proof, qproof = m.PROOF_KO, _QPROOF[m.PROOF_KO]
         end_off = start_off + 365 * (1 + (h >> 30) % 5)
@@ -626,40 +626,34 @@ class AdictSimulator(Simulator):
             end_off = -1 - (h >> 24) % 20
         end = dates[span + end_off]
         qend = qdates[span + end_off]
-        line = _LINE % (
-            self._id_prefix,
-            h >> 48,
-            (h >> 52) & 0xFFF,
-            (h >> 40) & 0xFFF,
-            n,
-            "GI%06d" % n if odd else "%014d" % (_PCE_BASE + n),
-            _Q[role],
-            _QNAMES[(h >> 36) % len(_NAMES)] if person else "null",
-            "null" if person else _QCOMPANIES[(h >> 36) % len(_COMPANIES)],
-            n,
-            _POSTCODES[(h >> 9) % len(_POSTCODES)],
-            '"06%08d"' % ((h >> 40) % 100_000_000) if (h >> 2) & 1 else "null",
-            dates[span + start_off],
-            end,
-            "null" if injection else qdates[span + start_off - 1095],
-            "null" if injection else qend,
-            qdates[span + start_off - 365] if injection else "null",
-            qend if injection else "null",
-            '"Vrai"' if (h >> 45) % 11 else '"Faux"',
-            '"Faux"' if injection or not (h >> 33) % 9 else '"Vrai"',
-            '"Faux"' if injection else '"Vrai"',
-            created,
-            _Q[state],
-            changes[0],
-            changes[1],
-            changes[2],
-            changes[3],
-            end,
-            changes[4],
-            changes[5],
-            '"TIERS_DIRECT"' if (h >> 50) % 4 or state is _TO_VALIDATE else '"CLIENT_CONNECT"',
-            qproof,
-            qdeadline,
+        hex2, hex3 = _HEX2, _HEX3
+        # the id's last group is n in 12 hex digits (tables up to 2**24 rights, a park's maximum)
+        tail = f"000000{hex3[n >> 12]}{hex3[n & 0xFFF]}" if n < 1 << 24 else "%012x" % n
+        pce = ("GI" + str(n).rjust(6, "0")) if odd else str(_PCE_BASE + n).rjust(14, "0")
+        phone = f'"06{str((h >> 40) % 100_000_000).rjust(8, "0")}"' if (h >> 2) & 1 else "null"
+        line = (
+            f'{{"id_droit_acces": "{self._id_prefix}-{hex2[h >> 56]}{hex2[(h >> 48) & 0xFF]}-4{hex3[(h >> 52) & 0xFFF]}'
+            f'-a{hex3[(h >> 40) & 0xFFF]}-{tail}", "id_pce": "{pce}", "role_tiers": {_Q[role]}, '
+            f'"raison_sociale_du_tiers": {_QTHIRD_PARTY}, '
+            f'"nom_titulaire": {_QNAMES[(h >> 36) % len(_NAMES)] if person else "null"}, '
+            f'"raison_sociale_du_titulaire": {"null" if person else _QCOMPANIES[(h >> 36) % len(_COMPANIES)]}, '
+            f'"courriel_titulaire": "titulaire{n}@example.com", '
+            f'"code_postal": "{_POSTCODES[(h >> 9) % len(_POSTCODES)]}", '
+            f'"numero_telephone_mobile_titulaire": {phone}, "date_debut_droit_acces": "{dates[span + start_off]}", '
+            f'"date_fin_droit_acces": "{end}", '
+            f'"perim_donnees_conso_debut": {"null" if injection else qdates[span + start_off - 1095]}, '
+            f'"perim_donnees_conso_fin": {"null" if injection else qend}, '
+            f'"perim_donnees_inj_debut": {qdates[span + start_off - 365] if injection else "null"}, '
+            f'"perim_donnees_inj_fin": {qend if injection else "null"}, "perim_donnees_techniques": "Vrai", '
+            f'"perim_donnees_contractuelles": {_QTRUE if (h >> 45) % 11 else _QFALSE}, '
+            f'"perim_donnees_informatives": {_QFALSE if injection or not (h >> 33) % 9 else _QTRUE}, '
+            f'"perim_donnees_publiees": {_QFALSE if injection else _QTRUE}, "date_creation": "{created}", '
+            f'"etat_droit_acces": {_Q[state]}, "date_revocation": {changes[0]}, "source_revocation": {changes[1]}, '
+            f'"date_passage_a_obsolete": {changes[2]}, "source_passage_a_obsolete": {changes[3]}, '
+            f'"date_fin_autorisation": "{end} 00:00:00", "date_passage_a_refuse": {changes[4]}, '
+            f'"source_passage_a_refuse": {changes[5]}, '
+            f'"parcours": {_QDIRECT if (h >> 50) % 4 or state is _TO_VALIDATE else _QCONNECT}, '
+            f'"statut_controle_preuve": {qproof}, "date_limite_transmission_preuve": {qdeadline}}}'
         )
         return line, events, (state, role, proof)
 
@@ -784,8 +778,23 @@ class AdictSimulator(Simulator):
         """The park for a stream, filtered: generated rights as ready NDJSON lines (the fast
         path), touched ones and those with a due lifecycle event as dicts."""
         now = self.clock.now()
-        removed, touched = self.removed, self.touched
+        moment = instant(now)
+        removed, touched, generated = self.removed, self.touched, self._generated
         places = [(self._FILTER_PLACE[key], wanted) for key, wanted in checks]
+        # each planned time turned into an instant once (a sixth of a park has events, at a
+        # few dozen distinct times); keyed with ``fold``, which equality ignores
+        instants: dict[tuple[dt.datetime, int], dt.datetime] = {}
+
+        def due(events: list[Event]) -> bool:
+            for event in events:
+                key = (event.when, event.when.fold)
+                at = instants.get(key)
+                if at is None:
+                    at = instants[key] = instant(event.when)
+                if at <= moment:
+                    return True
+            return False
+
         for n in range(self.park_size):
             if n in removed:
                 continue
@@ -794,13 +803,13 @@ class AdictSimulator(Simulator):
                 if all(row.get(key) in wanted for key, wanted in checks):
                     yield row
                 continue
-            line, events, summary = self._generated(n)
-            if events and min(instant(event.when) for event in events) <= instant(now):
+            line, events, summary = generated(n)
+            if events and due(events):
                 row = json.loads(line)
                 self._apply(row, events, now)
                 if all(row.get(key) in wanted for key, wanted in checks):
                     yield row
-            elif all(summary[place] in wanted for place, wanted in places):
+            elif not places or all(summary[place] in wanted for place, wanted in places):
                 yield line
         for key in list(self.declared):
             row = self._current(key, self.declared[key])

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pupitre.providers.core.cert_dates import CertificateDates
 from pupitre.providers.core.checks import Finding, Level
 from pupitre.providers.core.clock import PARIS, gas_day_bounds, gas_day_of, instant
 from pupitre.providers.core.context import Connection, ProviderContext
@@ -197,17 +198,21 @@ def environment(settings: GrtgazSettings) -> Environment:
 
 
 def certificate_findings(certificate: bytes | None, now: dt.datetime, warn_days: int) -> list[Finding]:
-    """§12.2 « Une nouvelle version du certificat devra être transmise par les Clients un (1)
-    mois avant son expiration »: attention from ``warn_days`` before the client certificate's
-    end, critical once it has ended (GRTgaz then refuses the token, §11.2)."""
+    """The certificate-expiry findings (:func:`expiry_findings`) of a PEM certificate."""
     if certificate is None:
         return []
-    from pupitre.providers.core.certs import load_certificate
+    from pupitre.providers.core.cert_dates import parse_end
 
-    try:
-        ends = load_certificate(certificate).not_valid_after_utc
-    except (ValueError, ConfigError):
-        return []  # an unreadable certificate is the connection's error, said there
+    return expiry_findings(parse_end(certificate), now, warn_days)
+
+
+def expiry_findings(ends: dt.datetime | None, now: dt.datetime, warn_days: int) -> list[Finding]:
+    """§12.2 « Une nouvelle version du certificat devra être transmise par les Clients un (1)
+    mois avant son expiration »: attention from ``warn_days`` before the client certificate's
+    end, critical once it has ended (GRTgaz then refuses the token, §11.2). ``None`` (no
+    certificate, or an unreadable one: the connection's error, said there): nothing."""
+    if ends is None:
+        return []
     left = ends - now.astimezone(ends.tzinfo)
     when = f"{ends.astimezone(PARIS):%d/%m/%Y %H:%M}"
     if left <= dt.timedelta(0):
@@ -439,7 +444,7 @@ class GrtgazSession:
         self.ctx = ctx
         self.sandboxed = sandboxed
         self._client: GrtgazClient | None = None
-        self._certificate: tuple[tuple[Path, int], bytes] | None = None
+        self._certificate_dates = CertificateDates(ctx.data_dir)
         #: declared programs followed to their feasibility verdict (in the store)
         self.feasibility = FeasibilityFollowUp(self)
 
@@ -449,29 +454,23 @@ class GrtgazSession:
             self._client = build_client(self.settings, self.ctx, sandboxed=self.sandboxed)
         return self._client
 
-    def certificate(self) -> bytes | None:
-        """The client certificate this connection signs with (the sandbox's own in the sandbox);
-        ``None`` when none is configured or readable (the connection says why). Read again
-        only when the file changed (the Overview asks every second)."""
-        path = self.settings.certificate
-        if self.sandboxed:  # made with the client (after the first paint): never generated here
-            path = self.ctx.data_dir / "sandbox" / f"{PROVIDER}.cert.pem"
-        if path is None:
-            return None
-        try:
-            stamp = path.stat().st_mtime_ns
-        except OSError:
-            return None
-        if self._certificate is None or self._certificate[0] != (path, stamp):
-            try:
-                self._certificate = ((path, stamp), path.read_bytes())
-            except OSError:
-                return None
-        return self._certificate[1]
+    def certificate_path(self) -> Path | None:
+        """The client certificate file this connection signs with (the sandbox's own in the
+        sandbox, made with the client: never generated here); ``None`` when none is set."""
+        if self.sandboxed:
+            return self.ctx.data_dir / "sandbox" / f"{PROVIDER}.cert.pem"
+        return self.settings.certificate
+
+    def certificate_end(self) -> dt.datetime | None:
+        """The client certificate's end of validity; ``None`` when there is none or it cannot
+        be read (the connection says why). Parsed once per version of the file, also across
+        processes (:class:`CertificateDates`): the Overview asks every second, ``check`` each run."""
+        path = self.certificate_path()
+        return None if path is None else self._certificate_dates.end_of(path)
 
     def certificate_findings(self, now: dt.datetime) -> list[Finding]:
         """The certificate-expiry warning (§12.2), for the Overview and ``pupitre check``."""
-        return certificate_findings(self.certificate(), now, self.settings.certificate_warn_days)
+        return expiry_findings(self.certificate_end(), now, self.settings.certificate_warn_days)
 
     @property
     def export_dir(self) -> Path:

@@ -488,9 +488,11 @@ def _links_items(value: Any) -> Any:
 
 #: The 201 body of ``POST /hmsProfiles`` (§13.5, §14.6), as a type and its adapter.
 LinksType = Annotated[list[Link], BeforeValidator(_links_items)]
-LinksList: TypeAdapter[list[Link]] = TypeAdapter(LinksType)
-HmsProfileList = TypeAdapter(list[HmsProfile])
-InputHmsProfileList = TypeAdapter(list[InputHmsProfile])
+#: The programs' adapters build their validators on first use (the indicators' feed needs none).
+_DEFERRED = ConfigDict(defer_build=True)
+LinksList: TypeAdapter[list[Link]] = TypeAdapter(LinksType, config=_DEFERRED)
+HmsProfileList = TypeAdapter(list[HmsProfile], config=_DEFERRED)
+InputHmsProfileList = TypeAdapter(list[InputHmsProfile], config=_DEFERRED)
 
 
 def to_document(value: BaseModel | Sequence[BaseModel], *, timestamps_local: bool | None = None) -> Any:

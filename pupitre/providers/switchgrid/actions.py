@@ -31,7 +31,7 @@ from pupitre.providers.core.clock import paris
 from pupitre.providers.core.outbox import ActionHeld, ActionRefused
 from pupitre.providers.core.store import OutboxItem
 from pupitre.providers.switchgrid import rules
-from pupitre.providers.switchgrid.models import Ask, AskCreate, Order
+from pupitre.providers.switchgrid.models import Ask, Order
 
 if TYPE_CHECKING:
     from pupitre.providers.switchgrid.feeds import SwitchgridSession
@@ -91,6 +91,8 @@ class AskHandler:
         return str(payload["ref"])  # every ask is its own decision: none supersedes another
 
     def check(self, payload: dict[str, Any], now: dt.datetime) -> None:
+        from pupitre.providers.switchgrid.bodies import AskCreate
+
         try:
             ask = AskCreate.model_validate(payload["body"])
             rules.consent_duration(ask.consentDuration)

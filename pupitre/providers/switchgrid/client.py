@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from functools import partial
-from typing import Any, Awaitable, Callable, Iterable, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Literal, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -28,7 +28,10 @@ from pupitre.providers.core.errors import BadRequestError, PayloadError
 from pupitre.providers.core.http import decode_json, parse_model, safe_text
 from pupitre.providers.core.retry import DEFAULT_RETRY, RetryPolicy, retry_read
 from pupitre.providers.switchgrid import rules
-from pupitre.providers.switchgrid.models import Ask, AskCreate, AskPage, Contract, ContractSearch, Order, OrderCreate
+from pupitre.providers.switchgrid.models import Ask, AskPage, Contract, ContractSearch, Order
+
+if TYPE_CHECKING:  # the request bodies load with the first ask sent
+    from pupitre.providers.switchgrid.bodies import AskCreate, OrderCreate
 
 PROVIDER = "Switchgrid"
 PRODUCTION_BASE_URL = "https://app.switchgrid.tech/enedis/v2"
@@ -99,6 +102,8 @@ class SwitchgridClient(ApiClient):
     # -- asks ----------------------------------------------------------------------------------
     async def post_ask(self, body: AskCreate | dict[str, Any]) -> Ask:
         """``POST /ask`` — sent once. Returns the ask with its consent ``userUrl``."""
+        from pupitre.providers.switchgrid.bodies import AskCreate
+
         if isinstance(body, AskCreate):
             ask = body
         else:

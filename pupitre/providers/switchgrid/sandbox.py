@@ -50,7 +50,7 @@ from pupitre.providers.core.clock import PARIS, UTC, Clock, add, instant
 from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.sandbox import Simulator, SimulatorApp
 from pupitre.providers.switchgrid import rules
-from pupitre.providers.switchgrid.models import AskCreate, ElectricityContract, OrderCreate
+from pupitre.providers.switchgrid.bodies import AskCreate, ElectricityContract, OrderCreate
 
 BASE_PATH = "/enedis/v2"
 # The smallest well-formed PDF: one empty page (the simulated consent proof).

@@ -134,6 +134,8 @@ class RightsView:
         self._counted = 0
         self.today = ""  # ISO: « Active » rights that ended before it are counted in ``ended``
         self.ended = 0
+        self._past: set[int] = set()  # codes of the end dates before ``today``
+        self._past_judged = 0  # how many of the end column's distinct values were judged so
 
     def set_table(self, table: RightsTable) -> None:
         if table is not self.table:
@@ -141,11 +143,12 @@ class RightsView:
                 self.table = table
                 self._hay, self._holder_keys = [], []
             self._orders, self._base, self.counts, self._counted = {}, None, {}, 0
-            self.ended = 0
+            self.ended, self._past, self._past_judged = 0, set(), 0
 
     def set_today(self, today: dt.date) -> None:
         if today.isoformat() != self.today:
             self.today, self.counts, self._counted, self.ended = today.isoformat(), {}, 0, 0
+            self._past, self._past_judged = set(), 0
 
     @property
     def search_ready(self) -> bool:
@@ -188,8 +191,11 @@ class RightsView:
                 counts[state] = counts.get(state, 0) + count
             if isinstance(states, CodedColumn) and isinstance(ends, CodedColumn):
                 # « Active » rows whose end is past, counted on the codes (a C loop)
-                active, today = states.code_of(m.ACTIVE), self.today
-                past = ends.codes_where(lambda end: bool(end) and end < today)
+                active, today, values = states.code_of(m.ACTIVE), self.today, ends.values
+                # each distinct end date judged once (not again at every poll while rows arrive)
+                self._past.update(code for code in range(self._past_judged, len(values)) if "" < values[code] < today)
+                self._past_judged = len(values)
+                past = self._past
                 if active is not None and past:
                     flags = states.flags({active}, start, n)
                     self.ended += sum(map(past.__contains__, compress(ends.codes[start:n], flags)))

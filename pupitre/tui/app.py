@@ -27,6 +27,7 @@ from pupitre.tui.alerts import AlertRunner
 from pupitre.tui.feeds import FeedRunner
 from pupitre.tui.outbox import OutboxRunner
 from pupitre.tui.runners import AppReports
+from pupitre.tui.stylesheet import Stylesheet
 
 log = logging.getLogger("pupitre.app")
 
@@ -80,6 +81,7 @@ class PupitreApp(App[None]):
 
     def __init__(self, runtime: Runtime, *, clock_tick: float = 1.0, start_screen: str = "overview") -> None:
         super().__init__()
+        self.stylesheet = Stylesheet(variables=self.get_css_variables())  # parses each source once
         self.runtime = runtime
         self.start_screen = start_screen
         self.feeds = FeedRunner(self, runtime)

@@ -1,5 +1,5 @@
 """Start-up (issue 20): the asked screen paints from the store first, everything else after it;
-the alerts are evaluated off the event loop."""
+the alerts are evaluated off the event loop; the footer is composed again only when its keys change."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ import threading
 from typing import Any
 
 from textual.widgets import DataTable
+from textual.widgets._footer import FooterKey
 
 from pupitre.providers.grdf_adict.feeds import RIGHTS_FEED
 from pupitre.tui.app import PupitreApp
 from pupitre.tui.screens.flexibility import FlexibilityScreen
+from pupitre.tui.screens.overview import OverviewScreen
 from pupitre.tui.widgets.attention import AttentionLine
-from tests.tui.helpers import FEED, alerts_settled, feeds_reported, wait_for
+from pupitre.tui.widgets.footer import PupitreFooter
+from tests.tui.helpers import FEED, alerts_settled, feeds_reported, show, wait_for
 
 
 async def test_the_asked_screen_paints_from_the_store_before_any_feed_runs(make_runtime) -> None:
@@ -72,3 +75,19 @@ async def test_the_alerts_are_evaluated_off_the_event_loop(make_app) -> None:
         before = app.alerts.evaluations
         await alerts_settled(pilot, app)
         assert 1 <= app.alerts.evaluations - before <= 2
+
+
+async def test_the_footer_is_composed_again_only_when_its_keys_change(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await feeds_reported(pilot, app)
+        assert isinstance(app.screen, OverviewScreen)
+        footer = app.screen.query_one(PupitreFooter)
+        keys = list(footer.query(FooterKey))
+        assert keys
+        await pilot.press("down")  # the focus moves to another provider line: the same keys
+        await pilot.press("down")
+        await pilot.pause()
+        assert list(footer.query(FooterKey)) == keys  # the same widgets, not composed again
+        await show(pilot, "2", FlexibilityScreen)  # other keys: composed for them
+        await wait_for(pilot, lambda: "/" in [key.key_display for key in app.screen.query(FooterKey)])

@@ -137,6 +137,12 @@ class PupitreApp(App[None]):
         if self.runtime.sandboxed != set(self.runtime.providers):  # secrets matter
             self.run_worker(self._probe_keyring, thread=True, exit_on_error=False)
 
+    def _end_batch(self) -> None:
+        """Textual's; then the frame a pupitre screen held during the batch is drawn (in full)."""
+        super()._end_batch()
+        if not self._batch_count and self._screen_stack and getattr(self.screen, "frame_held", False):
+            self.screen.refresh()
+
     def _tick(self) -> None:
         crash_hook("tui")
         self.alerts.tick()

@@ -18,9 +18,11 @@ failures notified and logged. Each channel is a setting of ``[alerts]``.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import os
 import time
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
@@ -40,6 +42,8 @@ log = logging.getLogger("pupitre.alerts")
 #: xterm's title stack: save the title at start, put it back at exit (tmux and most terminals).
 TITLE_PUSH = "\x1b[22;0t"
 TITLE_POP = "\x1b[23;0t"
+#: At start, the first evaluation waits for every feed's first run (data or failure), this long at most.
+FIRST_EVALUATION_SECONDS = 5.0
 #: At most this many desktop notifications for one evaluation (then one that counts the rest).
 DESKTOP_AT_ONCE = 3
 OSC_CHARS = 200
@@ -96,8 +100,11 @@ class AlertRunner:
         self.updated: Signal[None] = Signal(app, "alerts-updated")
         self.evaluations = 0
         self._shown: set[int] = set()
-        self._wanted = False  # an evaluation was asked for since the last one started
+        self._queued = False  # what the feeds hold is to be taken at the next message
+        self._pending: deque[tuple[Observed, dt.datetime]] = deque()  # taken, to evaluate in order
         self._running = False  # the evaluations' worker runs
+        self._started = 0.0  # when the feeds started (time.monotonic)
+        self._first_done = False  # the first evaluation was made
         self._seen_asked: list[int] = []  # alerts this console's operator has seen, to record
         self._thread: asyncio.Future[Evaluation] | None = None  # the engine at work
         self._last = 0.0
@@ -113,7 +120,9 @@ class AlertRunner:
             log.warning("open alerts not read: %s", error)
 
     def start(self) -> None:
-        """Listen to the feeds and the outbox, save the window title, evaluate now."""
+        """Listen to the feeds and the outbox, save the window title, evaluate (once the feeds'
+        first runs have ended, :meth:`_ready`)."""
+        self._started = time.monotonic()
         self.app.feeds.updated.subscribe(self.app, lambda _: self.request())
         self.app.outbox.updated.subscribe(self.app, lambda _: self.request())
         if self.settings.title:
@@ -135,16 +144,39 @@ class AlertRunner:
             driver.flush()
 
     def request(self) -> None:
-        """Evaluate soon (several reports in a row: one evaluation after the one under way)."""
-        self._wanted = True
+        """Evaluate soon: what the feeds hold is taken at the next message (several reports in a
+        row: once) and evaluated in a thread, after the evaluations taken before it."""
+        if not self._queued:
+            self._queued = True
+            self.app.call_later(self._take)
+
+    def _take(self) -> None:
+        """What the feeds hold now, queued for evaluation: each evaluation sees the data as it was
+        when it was asked for, in that order (alerts are raised in the order their data came)."""
+        self._queued = False
+        if not self._ready():
+            return
+        self._last = time.monotonic()
+        self._pending.append((self.observed(), self.runtime.clock.now()))
         if not self._running:
             self._running = True
             self.app.run_worker(self._evaluations(), group="alerts:evaluate")
 
+    def _ready(self) -> bool:
+        """Whether to evaluate yet: at start, once every feed's first run has ended (one
+        evaluation judges every provider, in the registry's order, whichever answered first; the
+        store's open alerts show meanwhile), at the latest :data:`FIRST_EVALUATION_SECONDS` after
+        the feeds started, or at once when the operator has seen an alert."""
+        if not self._first_done:
+            first_runs = all(state.runs >= 1 for state in self.app.feeds.states.values())
+            waited = time.monotonic() - self._started >= FIRST_EVALUATION_SECONDS
+            self._first_done = first_runs or waited or bool(self._seen_asked)
+        return self._first_done
+
     @property
     def settled(self) -> bool:
         """Every evaluation asked for so far has ended (and what it found is applied)."""
-        return not self._running
+        return not self._queued and not self._running
 
     def tick(self) -> None:
         """The one-second tick: evaluate when a timed alert is due or it has been a while."""
@@ -164,14 +196,11 @@ class AlertRunner:
         return observed
 
     async def _evaluations(self) -> None:
-        """Evaluate until no report came in meanwhile: what the feeds hold is taken here, the
-        engine runs in a thread, what it found is applied here."""
+        """Evaluate what was taken, in order: the engine in a thread, what it found applied here."""
         try:
-            while self._wanted:
-                self._wanted = False
-                self._last = time.monotonic()
+            while self._pending:
+                observed, now = self._pending.popleft()
                 seen, self._seen_asked = self._seen_asked, []
-                observed, now = self.observed(), self.runtime.clock.now()
                 self._thread = asyncio.ensure_future(asyncio.to_thread(self._evaluate, observed, now, seen))
                 try:
                     evaluation = await asyncio.shield(self._thread)
@@ -185,7 +214,7 @@ class AlertRunner:
         finally:
             self._running = False
 
-    def _evaluate(self, observed: Observed, now: Any, seen: list[int]) -> Evaluation:
+    def _evaluate(self, observed: Observed, now: dt.datetime, seen: list[int]) -> Evaluation:
         """In a thread: record what the operator has seen, raise and clear the store's alerts."""
         for alert_id in seen:
             self.engine.seen(alert_id, now)

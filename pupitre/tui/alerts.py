@@ -43,7 +43,7 @@ log = logging.getLogger("pupitre.alerts")
 TITLE_PUSH = "\x1b[22;0t"
 TITLE_POP = "\x1b[23;0t"
 #: At start, the first evaluation waits for every feed's first run (data or failure), this long at most.
-FIRST_EVALUATION_SECONDS = 5.0
+FIRST_EVALUATION_SECONDS = 10.0
 #: At most this many desktop notifications for one evaluation (then one that counts the rest).
 DESKTOP_AT_ONCE = 3
 OSC_CHARS = 200

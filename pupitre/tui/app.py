@@ -29,6 +29,7 @@ from pupitre.tui.alerts import AlertRunner
 from pupitre.tui.feeds import FeedRunner
 from pupitre.tui.outbox import OutboxRunner
 from pupitre.tui.runners import AppReports
+from pupitre.tui.stylesheet import Stylesheet
 
 log = logging.getLogger("pupitre.app")
 #: ``pupitre``'s exit code when the team's store refuses this pupitre (as a store error at start).
@@ -83,7 +84,14 @@ class PupitreApp(App[None]):
     ]
 
     def __init__(self, runtime: Runtime, *, clock_tick: float = 1.0, start_screen: str = "overview") -> None:
+        if start_screen not in self.MODES:
+            raise ValueError(f"no screen named {start_screen!r} to start on; known: {', '.join(self.MODES)}")
+        # The asked screen is the first mode (Textual reads DEFAULT_MODE in App.__init__): no
+        # blank default screen, and no switch_mode before the first frame (a switch holds the
+        # display for 50 ms and throws away the frame drawn meanwhile).
+        self.DEFAULT_MODE = start_screen  # type: ignore[misc]  # a class variable in Textual, per instance here
         super().__init__()
+        self.stylesheet = Stylesheet(variables=self.get_css_variables())  # parses each source once
         self.runtime = runtime
         self.start_screen = start_screen
         self.feeds = FeedRunner(self, runtime)
@@ -104,12 +112,22 @@ class PupitreApp(App[None]):
         if runtime.settings.app.keys:
             self.set_keymap(runtime.settings.app.keys)
 
+    def on_load(self) -> None:
+        """Before the first screen is composed: the store's last results of its feeds and the
+        open alerts, which it paints (the other feeds' are read after the first frame)."""
+        screen = registry.screen(self.start_screen).load()
+        self.feeds.load_from_store(getattr(screen, "FEEDS", ()))
+        self.alerts.load_from_store()
+
     def on_mount(self) -> None:
-        self.feeds.load_from_store()
-        self.switch_mode(self.start_screen)
-        self.set_interval(self.clock_tick, self._tick)
-        if self.runtime.store.connecting:  # a team store: asked after the first frame, painted from the copy
-            self.call_after_refresh(lambda: self.run_worker(self._connect_store(), exit_on_error=False))
+        """The asked screen paints from the store's last results first; everything else (the
+        team store's connection, feeds, outbox, follow-ups, alerts, the clock) starts once that
+        frame is on the terminal."""
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        if self.runtime.store.connecting:  # a team store, painted from the copy until it answers
+            self.run_worker(self._connect_store(), exit_on_error=False)
         else:
             self._start()
 
@@ -129,20 +147,32 @@ class PupitreApp(App[None]):
         self._start()
 
     def _start(self) -> None:
-        """What works once the store answers: feeds, outbox, runners, alerts."""
+        """Once the store answers (or was asked): the other feeds' stored results, then the
+        feeds, what a crash or a restart left, the alerts, the tick."""
         # before the first results are stored: "first use" means no row of that environment yet
         try:
             notes = self.runtime.environment_notes()
         except StoreUnreachable:
             notes = []  # the team's store does not answer yet: nothing to say of its environments
         if notes:
-            self.call_after_refresh(self._environment_notes, notes)
+            self._environment_notes(notes)
+        self.run_worker(self._start_work(), group="app:start")
+
+    async def _start_work(self) -> None:
+        await self.feeds.load_rest()  # before any run: a stored result never replaces a fresh one
         self.feeds.start()
         self.outbox.kick()  # what a crash or a network cut left pending
         self.runners.start(self.feeds.state(switchgrid.FEED).data)  # what a restart left to follow
         self.alerts.start()
+        self.set_interval(self.clock_tick, self._tick)
         if self.runtime.sandboxed != set(self.runtime.providers):  # secrets matter
             self.run_worker(self._probe_keyring, thread=True, exit_on_error=False)
+
+    def _end_batch(self) -> None:
+        """Textual's; then the frame a pupitre screen held during the batch is drawn (in full)."""
+        super()._end_batch()
+        if not self._batch_count and self._screen_stack and getattr(self.screen, "frame_held", False):
+            self.screen.refresh()
 
     def _tick(self) -> None:
         crash_hook("tui")
@@ -215,7 +245,7 @@ class PupitreApp(App[None]):
 
     async def on_unmount(self) -> None:
         await self.runners.stop()
-        self.alerts.stop()
+        await self.alerts.stop()
         self.feeds.release()
         await self.runtime.aclose()
 

@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Iterable, TypeVar
 
 from rich.markup import escape
 from textual.signal import Signal
@@ -77,17 +77,48 @@ class FeedRunner:
         self._unsaved = ""  # the last "not saved" problem told to the operator
         self.leases = FeedLeases(runtime.store, console_label(runtime.operator, "dashboard"))
         self._watching = False
+        self._read: set[str] = set()  # the feeds whose stored result was read
 
     def state(self, name: str) -> FeedState:
         return self.states[name]
 
-    def load_from_store(self) -> None:
-        """Paint instantly from the last good results, marked as coming from the store."""
-        for state in self.states.values():
-            loaded = load_snapshot(self.runtime.store, state.feed)
+    def load_from_store(self, names: Iterable[str] | None = None) -> list[str]:
+        """Paint instantly from the last good results of ``names`` (default: every feed not read
+        yet), marked as coming from the store; the feeds that got data."""
+        return self._adopt(self._stored(self._unread(names)))
+
+    async def load_rest(self) -> None:
+        """The feeds not read from the store yet (the first screen's were), read in a thread;
+        each that got data is published, as a fresh result is."""
+        found = await asyncio.to_thread(self._stored, self._unread(None))
+        for name in self._adopt(found):
+            self.updated.publish(name)
+
+    def _unread(self, names: Iterable[str] | None) -> list[str]:
+        """Of ``names`` (default: every feed), those not read from the store yet, now marked read."""
+        unread = [name for name in (self.states if names is None else names) if name not in self._read]
+        self._read.update(unread)
+        return unread
+
+    def _stored(self, names: list[str]) -> dict[str, tuple[Any, dt.datetime]]:
+        """The store's last good result of each feed of ``names`` that has one (blocking)."""
+        found = {}
+        for name in names:
+            loaded = load_snapshot(self.runtime.store, self.states[name].feed)
             if loaded is not None:
-                state.data, state.fetched_at = loaded
-                state.from_store = True
+                found[name] = loaded
+        return found
+
+    def _adopt(self, found: dict[str, tuple[Any, dt.datetime]]) -> list[str]:
+        """Stored results shown, marked as coming from the store; a feed that has data already
+        (a refresh that ended first) keeps its own."""
+        adopted = []
+        for name, (data, fetched_at) in found.items():
+            state = self.states[name]
+            if not state.has_data:
+                state.data, state.fetched_at, state.from_store = data, fetched_at, True
+                adopted.append(name)
+        return adopted
 
     def start(self) -> None:
         for name in self.states:

@@ -27,6 +27,7 @@ the previous one has been handled (bindings run, focus moved, the screen it open
 
 from __future__ import annotations
 
+import sys
 from collections import deque
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
@@ -34,7 +35,6 @@ from textual import events
 from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Checkbox, Input, RadioButton, RadioSet, Select, SelectionList, Switch, TextArea
 
 from pupitre.keymap import NAMED_KEYS
 
@@ -56,17 +56,31 @@ def action_keys(namespace: DOMNode, action: str) -> list[str]:
     return shown or [key for key, _ in bound]
 
 
-#: Widgets that take what the operator types or ticks: with the focus on one, the screen is a form.
-FORM_CONTROLS: tuple[type[Widget], ...] = (
-    Input,
-    TextArea,
-    Select,
-    SelectionList,
-    Checkbox,
-    RadioButton,
-    RadioSet,
-    Switch,
+#: Widgets that take what the operator types or ticks (module, class): with the focus on one, the
+#: screen is a form. Named, not imported: :func:`form_controls`.
+FORM_CONTROLS: tuple[tuple[str, str], ...] = (
+    ("textual.widgets._input", "Input"),
+    ("textual.widgets._text_area", "TextArea"),
+    ("textual.widgets._select", "Select"),
+    ("textual.widgets._selection_list", "SelectionList"),
+    ("textual.widgets._checkbox", "Checkbox"),
+    ("textual.widgets._radio_button", "RadioButton"),
+    ("textual.widgets._radio_set", "RadioSet"),
+    ("textual.widgets._switch", "Switch"),
 )
+
+
+def form_controls() -> tuple[type[Widget], ...]:
+    """The classes of :data:`FORM_CONTROLS` imported so far: a widget of a class never imported is
+    none of them. Their modules load with the first screen that shows one, not with the app
+    (the text area's, the selects': ~10 ms of every start)."""
+    found = []
+    for module, name in FORM_CONTROLS:
+        loaded = sys.modules.get(module)
+        cls = getattr(loaded, name, None) if loaded is not None else None
+        if isinstance(cls, type):
+            found.append(cls)
+    return tuple(found)
 
 
 def is_one_key(key: str) -> bool:
@@ -84,7 +98,10 @@ def is_form_screen(node: DOMNode) -> bool:
 def in_form_control(app: App[Any]) -> bool:
     """The focus is on a form control, or inside one (a select's open list)."""
     focused = app.focused
-    return focused is not None and any(isinstance(node, FORM_CONTROLS) for node in focused.ancestors_with_self)
+    if focused is None:
+        return False
+    controls = form_controls()
+    return any(isinstance(node, controls) for node in focused.ancestors_with_self)
 
 
 def form_open(app: App[Any]) -> bool:

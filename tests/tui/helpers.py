@@ -68,12 +68,20 @@ async def wait_runs(pilot, app: PupitreApp, runs: int = 1, feed: str = FEED, tim
     await wait_for(pilot, lambda: state.runs >= runs and not state.running, timeout)
 
 
+async def alerts_settled(pilot, app: PupitreApp, timeout: float = 10.0) -> None:
+    """Until every alert evaluation asked for so far (they run in a thread) has ended and what it
+    found is shown."""
+    await pilot.pause()  # a report's request for an evaluation is made
+    await wait_for(pilot, lambda: app.alerts.settled, timeout)
+    await pilot.pause()
+
+
 async def feeds_reported(pilot, app: PupitreApp, timeout: float = 15.0) -> None:
     """Until every feed has finished its first run (data or failure) and the alerts were
     evaluated on it: what the attention line of every screen shows is then settled."""
     states = list(app.feeds.states.values())
     await wait_for(pilot, lambda: all(s.runs >= 1 and not s.running for s in states), timeout)
-    await pilot.pause()
+    await alerts_settled(pilot, app)
 
 
 async def refreshed(pilot, app: PupitreApp, feed: str = FEED, timeout: float = 10.0) -> None:

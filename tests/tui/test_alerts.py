@@ -18,7 +18,7 @@ from pupitre.settings import AlertsSettings, Settings
 from pupitre.tui.alerts import TITLE_POP, TITLE_PUSH, desktop_sequences, osc_text
 from pupitre.tui.screens.alerts import AlertsScreen
 from pupitre.tui.widgets.attention import AttentionLine
-from tests.tui.helpers import show, wait_for, wait_runs
+from tests.tui.helpers import alerts_settled, show, wait_for, wait_runs
 
 RED_KEY = "grtgaz:red:"  # the scripted day: Montoir and Martigues red
 
@@ -65,9 +65,10 @@ async def test_an_alert_rings_notifies_titles_and_shows_on_every_screen(make_app
         await pilot.press("2")
         await wait_for(pilot, lambda: app.screen.query(AttentionLine) and app.screen.query_one(AttentionLine).display)
         # evaluated again, nothing new: no bell, no notification again
-        before, bells = "".join(written), written.count("\x07")
-        app.alerts.evaluate()
-        await pilot.pause()
+        before, bells, evaluations = "".join(written), written.count("\x07"), app.alerts.evaluations
+        app.alerts.request()
+        await alerts_settled(pilot, app)
+        assert app.alerts.evaluations > evaluations
         again = "".join(written)[len(before) :]
         assert written.count("\x07") == bells and "\x1b]9;" not in again
     out = "".join(written)
@@ -184,8 +185,8 @@ async def test_the_command_gets_each_alert_once_as_json(make_runtime, make_app, 
         red = next(a for a in app.alerts.open if a.key == RED_KEY)
         await wait_for(pilot, lambda: (app.runtime.store.alert(red.id) or red).announced_at is not None, timeout=15)
         for _ in range(3):
-            app.alerts.evaluate()
-            await pilot.pause()
+            app.alerts.request()
+            await alerts_settled(pilot, app)
         await app.workers.wait_for_complete()
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     by_key = {line["key"]: line for line in lines}

@@ -30,6 +30,21 @@ def value(screen, selector: str) -> str:
     return screen.query_one(selector, Input).value
 
 
+def test_the_form_controls_are_named_not_imported() -> None:
+    """The app does not load the form controls' modules (a text area's: ~10 ms of every start);
+    once loaded, each is a form control."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pupitre.tui.app, pupitre.tui.screens.flexibility, pupitre.tui.screens.overview\n"
+        "print(sorted(m for m, _ in pupitre.tui.keyboard.FORM_CONTROLS if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "_text_area" not in loaded and "_selection_list" not in loaded and "_switch" not in loaded
+    assert {Checkbox, Input, Select, TextArea} <= set(keyboard.form_controls())
+
+
 def test_one_key_keys() -> None:
     assert all(keyboard.is_one_key(k) for k in ("1", "p", "R", "slash", "question_mark", "plus"))
     assert not any(

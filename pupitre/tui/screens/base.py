@@ -28,6 +28,8 @@ class PupitreScreen(Screen[None]):
     FEEDS: tuple[str, ...] = ()
     FORM = False
     """A form (the Switchgrid forms): the app's one-key actions do not act on it (pupitre.tui.keyboard)."""
+    frame_held = False
+    """A frame was due while the app held its display (:meth:`_compositor_refresh`)."""
 
     @property
     def papp(self) -> PupitreApp:
@@ -55,6 +57,17 @@ class PupitreScreen(Screen[None]):
             return 0 if active.node is self else 1
 
         return dict(sorted(bindings.items(), key=rank))
+
+    def _compositor_refresh(self) -> None:
+        """Textual's, except while the app holds its display (a batch: the first screen mounts
+        in the app's start-up batch, a footer recomposes): Textual draws the frame then throws
+        it away (a whole screen at the first frame, ~30 ms). Here it is not drawn; the app
+        repaints the screen when the batch ends (:meth:`PupitreApp._end_batch`)."""
+        if self.app._batch_count and self.is_current:
+            self.frame_held = True
+            return
+        self.frame_held = False
+        super()._compositor_refresh()
 
     def on_mount(self) -> None:
         self._store_banner()

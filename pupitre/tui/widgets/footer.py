@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -47,17 +49,35 @@ def fitting(entries: list[tuple[ActiveBinding, str]], app_node: object, width: i
     return [entry for entry, _ in entries if id(entry) in kept]
 
 
+@dataclass(frozen=True)
+class ShownKey:
+    """One key of the footer, as :class:`FooterKey` is built from it."""
+
+    key: str
+    key_display: str
+    description: str
+    action: str
+    disabled: bool
+    tooltip: str
+    palette: bool = False
+
+
 class PupitreFooter(Footer):
     """Textual's :class:`Footer`, showing only what fits in one line at the screen's width
     (:func:`fitting`): at 80×24 a screen's primary actions are not pushed out of sight by the
     keys every screen shares, and ``?`` lists every key. One key per action, as Textual's:
-    the first of its keys that acts there (:func:`pupitre.tui.keyboard.allows`)."""
+    the first of its keys that acts there (:func:`pupitre.tui.keyboard.allows`).
+
+    Textual composes its footer again at every change of the bindings (each move of the focus,
+    several at a screen's mount): here only when the keys it shows change (:meth:`recompose`)."""
 
     _composed_width = 0
+    _composed: list[ShownKey] | None = None
 
-    def compose(self) -> ComposeResult:
+    def shown_keys(self) -> list[ShownKey]:
+        """The keys to show now, in their order (none before the bindings are ready)."""
         if not self._bindings_ready:
-            return
+            return []
         active = self.screen.active_bindings
         by_action: dict[str, ActiveBinding] = {}
         for entry in active.values():
@@ -68,30 +88,58 @@ class PupitreFooter(Footer):
         palette = active.get(self.app.COMMAND_PALETTE_BINDING) if self.show_command_palette else None
         if not self.app.ENABLE_COMMAND_PALETTE:
             palette = None
-        width = self._composed_width = self.screen.size.width or self.app.size.width
+        width = self.screen.size.width or self.app.size.width
         if palette is not None:
             # its own padding and the border that separates it
             width -= key_width(self.app.get_key_display(palette.binding), palette.binding.description) + 2
         entries = [(entry, self.app.get_key_display(entry.binding)) for entry in by_action.values()]
-        for entry in fitting(entries, self.app, width):
-            yield FooterKey(
+        keys = [
+            ShownKey(
                 entry.binding.key,
                 self.app.get_key_display(entry.binding),
                 entry.binding.description,
                 entry.binding.action,
-                disabled=not entry.enabled,
-                tooltip=entry.tooltip,
-            ).data_bind(compact=Footer.compact)
-        if palette is not None:
-            yield FooterKey(
-                palette.binding.key,
-                self.app.get_key_display(palette.binding),
-                palette.binding.description,
-                palette.binding.action,
-                classes="-command-palette",
-                disabled=not palette.enabled,
-                tooltip=palette.binding.tooltip or palette.binding.description,
+                not entry.enabled,
+                entry.tooltip,
             )
+            for entry in fitting(entries, self.app, width)
+        ]
+        if palette is not None:
+            binding = palette.binding
+            keys.append(
+                ShownKey(
+                    binding.key,
+                    self.app.get_key_display(binding),
+                    binding.description,
+                    binding.action,
+                    not palette.enabled,
+                    binding.tooltip or binding.description,
+                    palette=True,
+                )
+            )
+        return keys
+
+    def compose(self) -> ComposeResult:
+        self._composed_width = self.screen.size.width or self.app.size.width
+        self._composed = keys = self.shown_keys()
+        for shown in keys:
+            key = FooterKey(
+                shown.key,
+                shown.key_display,
+                shown.description,
+                shown.action,
+                classes="-command-palette" if shown.palette else "",
+                disabled=shown.disabled,
+                tooltip=shown.tooltip,
+            )
+            yield key if shown.palette else key.data_bind(compact=Footer.compact)
+
+    async def recompose(self) -> None:
+        """Textual's, when the keys to show changed since the last compose."""
+        if not self.is_attached or self._pruning:  # as Textual's: a footer leaving its screen
+            return
+        if self._composed is None or self.shown_keys() != self._composed:
+            await super().recompose()
 
     def _acts(self, entry: ActiveBinding) -> bool:
         """Whether the entry's key acts now (the keyboard rule: no one-key action in a form)."""

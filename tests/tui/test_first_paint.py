@@ -1,0 +1,93 @@
+"""Start-up (issue 20): the asked screen paints from the store first, everything else after it;
+the alerts are evaluated off the event loop; the footer is composed again only when its keys change."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from textual.widgets import DataTable
+from textual.widgets._footer import FooterKey
+
+from pupitre.providers.grdf_adict.feeds import RIGHTS_FEED
+from pupitre.tui.app import PupitreApp
+from pupitre.tui.screens.flexibility import FlexibilityScreen
+from pupitre.tui.screens.overview import OverviewScreen
+from pupitre.tui.widgets.attention import AttentionLine
+from pupitre.tui.widgets.footer import PupitreFooter
+from tests.tui.helpers import FEED, alerts_settled, feeds_reported, show, wait_for
+
+
+async def test_the_asked_screen_paints_from_the_store_before_any_feed_runs(make_runtime) -> None:
+    first = PupitreApp(make_runtime())
+    async with first.run_test(size=(100, 30)) as pilot:  # fills the store: results and open alerts
+        await feeds_reported(pilot, first)
+        assert first.alerts.open
+    runtime = make_runtime()
+    app = PupitreApp(runtime, start_screen="flexibility")
+    seen: dict[str, Any] = {}
+    request = app.alerts.request
+
+    def first_request() -> None:
+        if not seen:  # what is on screen when the alerts are first asked for (the feeds start then too)
+            table = app.screen.query_one("#flex-table", DataTable)
+            seen.update(
+                screen=type(app.screen),
+                rows=table.row_count,
+                stale=app.feeds.state(FEED).from_store,
+                attention=app.screen.query_one(AttentionLine).display,  # the store's open alerts
+                runs=sum(state.runs + state.running for state in app.feeds.states.values()),
+                rights=app.feeds.state(RIGHTS_FEED).has_data,  # another screen's feed, read after the frame
+            )
+        request()
+
+    app.alerts.request = first_request  # type: ignore[method-assign]  # a probe on the first evaluation
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: bool(seen))
+        assert seen == {
+            "screen": FlexibilityScreen,
+            "rows": 13,
+            "stale": True,
+            "attention": True,
+            "runs": 0,
+            "rights": True,
+        }
+        assert app.screen_stack == [app.screen]  # no blank default screen under it
+
+
+async def test_the_alerts_are_evaluated_off_the_event_loop(make_app) -> None:
+    app = make_app()
+    threads: list[bool] = []
+    evaluate = app.alerts.engine.evaluate
+
+    def recorded(*args: Any) -> Any:
+        threads.append(threading.current_thread() is threading.main_thread())
+        return evaluate(*args)
+
+    app.alerts.engine.evaluate = recorded  # type: ignore[method-assign]  # a probe on the engine
+    async with app.run_test(size=(100, 30)) as pilot:
+        await feeds_reported(pilot, app)
+        assert threads and not any(threads)
+        line = app.screen.query_one(AttentionLine)
+        await wait_for(pilot, lambda: line.display and "open" in str(line.render()))
+        app.alerts.request()
+        app.alerts.request()  # two reports in a row: one more evaluation after the one under way
+        before = app.alerts.evaluations
+        await alerts_settled(pilot, app)
+        assert 1 <= app.alerts.evaluations - before <= 2
+
+
+async def test_the_footer_is_composed_again_only_when_its_keys_change(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await feeds_reported(pilot, app)
+        assert isinstance(app.screen, OverviewScreen)
+        footer = app.screen.query_one(PupitreFooter)
+        keys = list(footer.query(FooterKey))
+        assert keys
+        await pilot.press("down")  # the focus moves to another provider line: the same keys
+        await pilot.press("down")
+        await pilot.pause()
+        assert list(footer.query(FooterKey)) == keys  # the same widgets, not composed again
+        await show(pilot, "2", FlexibilityScreen)  # other keys: composed for them
+        await wait_for(pilot, lambda: "/" in [key.key_display for key in app.screen.query(FooterKey)])

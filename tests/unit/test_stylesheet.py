@@ -1,0 +1,84 @@
+"""The app's stylesheet (pupitre.tui.stylesheet): Textual's rules, each source parsed once."""
+
+from __future__ import annotations
+
+import pytest
+from textual.css.stylesheet import Stylesheet as TextualStylesheet
+from textual.css.stylesheet import StylesheetParseError
+
+from pupitre.tui import registry
+from pupitre.tui.stylesheet import Stylesheet
+
+
+@pytest.fixture(scope="module")
+def variables() -> dict[str, str]:
+    """The default theme's variables, as an app gives them."""
+    from textual.app import App
+
+    return App().get_css_variables()
+
+
+def _filled(sheet: TextualStylesheet) -> TextualStylesheet:
+    for path in registry.css_paths():
+        sheet.read(path)
+    sheet.add_source("Tile { border: round $warning; }", read_from=("tile.py", "Tile.DEFAULT_CSS"), is_default_css=True)
+    return sheet
+
+
+def _css(sheet: TextualStylesheet) -> list[str]:
+    return [rule.css for rule in sheet.rules]
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The sources Textual's parser is asked for (whatever the stylesheet class)."""
+    asked: list[str] = []
+    original = TextualStylesheet._parse_rules
+
+    def parse_rules(self, css, read_from, *args, **kwargs):  # type: ignore[no-untyped-def]  # Textual's signature
+        asked.append(read_from[1] or read_from[0])
+        return original(self, css, read_from, *args, **kwargs)
+
+    monkeypatch.setattr(TextualStylesheet, "_parse_rules", parse_rules)
+    return asked
+
+
+def test_the_rules_are_textuals_after_parse_and_reparse(variables: dict[str, str]) -> None:
+    ours, textuals = _filled(Stylesheet(variables=variables)), _filled(TextualStylesheet(variables=variables))
+    assert _css(ours) == _css(textuals) and _css(ours)
+    ours.reparse()
+    textuals.reparse()
+    assert _css(ours) == _css(textuals)
+    assert _css(ours.copy()) == _css(textuals.copy())
+
+
+def test_a_reparse_parses_only_what_it_has_not_seen(monkeypatch: pytest.MonkeyPatch, variables: dict[str, str]) -> None:
+    sheet = _filled(Stylesheet(variables=variables))
+    sheet.parse()
+    asked = _counting(monkeypatch)
+    sheet.reparse()
+    sheet.copy().parse()
+    assert asked == []
+    sheet.add_source("Static { color: $primary; }", read_from=("static.py", "Static.DEFAULT_CSS"), is_default_css=True)
+    sheet.reparse()
+    assert asked == ["Static.DEFAULT_CSS"]
+
+
+def test_other_variables_parse_again(monkeypatch: pytest.MonkeyPatch, variables: dict[str, str]) -> None:
+    """Variables are substituted when parsing: another theme is another parse (and other rules)."""
+    sheet = _filled(Stylesheet(variables=variables))
+    before = _css(sheet)
+    asked = _counting(monkeypatch)
+    sheet.set_variables({**variables, "warning": "#00ff00"})
+    sheet.reparse()
+    assert "Tile.DEFAULT_CSS" in asked
+    assert _css(sheet) != before
+    assert any("#00FF00" in css for css in _css(sheet))
+
+
+def test_invalid_css_is_refused_as_textual_does_and_the_sheet_stays_as_it_was(variables: dict[str, str]) -> None:
+    sheet = _filled(Stylesheet(variables=variables))
+    before = _css(sheet)
+    sheet.add_source("Tile { colour: red; }", read_from=("bad.py", "Bad.CSS"))
+    with pytest.raises(StylesheetParseError):
+        sheet.reparse()
+    assert [rule.css for rule in sheet._rules] == before

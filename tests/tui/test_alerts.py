@@ -83,7 +83,10 @@ async def test_an_alert_graded_worse_rings_again(make_app, written: list[str]) -
         await wait_for(pilot, lambda: any(a.key == "grdf_adict:proofs:" for a in app.alerts.open))
         proofs = next(a for a in app.alerts.open if a.key == "grdf_adict:proofs:")
         assert proofs.severity == "attention"
-        assert app.alerts.acknowledge(proofs)  # seen on this console
+        app.alerts.acknowledge(proofs)  # seen on this console
+        await wait_for(
+            pilot, lambda: any(a.id == proofs.id and a.seen_at is not None for a in app.alerts.open), timeout=10.0
+        )
         bells = written.count("\x07")
         simulator.overdue_proofs = True  # the same proofs, now past their deadline: the same alert, worse
         runs = app.feeds.state(RIGHTS_FEED).runs

@@ -35,6 +35,8 @@ from pupitre.tui import registry
 EXIT_ERROR = 2
 #: The dashboard started without a terminal (e.g. from cron): refused at start, like bad settings.
 EXIT_NO_TERMINAL = 2
+#: The dashboard's housekeeping waits for its start (first frame, the team store's connection).
+PRUNE_AFTER_SECONDS = 5.0
 LOG_LEVELS = ("debug", "info", "warning", "error")
 log = logging.getLogger("pupitre")
 #: The collector's thresholds while a command starts: start-up allocates hundreds of thousands of
@@ -63,7 +65,7 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-def _runtime(args: argparse.Namespace, settings: Any = None) -> Any:
+def _runtime(args: argparse.Namespace, settings: Any = None, *, dashboard: bool = False) -> Any:
     from pupitre.runtime import build_runtime
 
     clock = scenario = start = None
@@ -88,7 +90,7 @@ def _runtime(args: argparse.Namespace, settings: Any = None) -> Any:
             scenario = load(chosen)
             start = scenario.start_at(start)
         clock = ManualClock(start, running=True, speed=speed or 1.0)
-    runtime = build_runtime(settings, sandbox=args.sandbox, clock=clock, training_day=True)
+    runtime = build_runtime(settings, sandbox=args.sandbox, clock=clock, training_day=True, dashboard=dashboard)
     if scenario is not None and start is not None:
         runtime.play(scenario, start)
     return runtime
@@ -110,8 +112,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_NO_TERMINAL
-    runtime = _runtime(args, settings)
-    runtime.start_pruning()
+    runtime = _runtime(args, settings, dashboard=True)
+    runtime.start_pruning(after=PRUNE_AFTER_SECONDS)  # once the dashboard has painted and connected
     from pupitre.tui.app import PupitreApp
 
     app = PupitreApp(runtime, start_screen=args.screen)
@@ -120,6 +122,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if app.crashed is not None:  # logged by the app; the terminal is restored by now
         print(crash_sentence(app.crashed, "the dashboard"), file=sys.stderr)
         return EXIT_CRASH
+    if app.store_refused is not None:  # said as a store error at start would be
+        raise app.store_refused
     return app.return_code or 0
 
 

@@ -48,6 +48,8 @@ if TYPE_CHECKING:
     from pupitre.providers.core.scenarios import Scenario, ScenarioPlayer
 
 log = logging.getLogger("pupitre.runtime")
+#: A team console's copy of the results it read from the team's store, in its data dir.
+COPY_FILE = "team-copy.sqlite"
 
 #: provider id -> its wiring module (``providers/<id>/feeds.py``)
 PROVIDERS: dict[str, ProviderModule[Any]] = {
@@ -279,14 +281,17 @@ class Runtime:
             self.simulator_app(name)
         return self._simulators
 
-    def start_pruning(self) -> threading.Thread:
+    def start_pruning(self, *, after: float = 0.0) -> threading.Thread:
         """Delete what the retention settings no longer keep (audit, history, snapshots of every
-        environment) in a background thread, in short transactions: the UI never waits for it."""
+        environment) in a background thread, in short transactions: the UI never waits for it.
+        ``after`` seconds first (a dashboard's start goes first)."""
         app = self.settings.app
         retention = Retention(app.keep_audit_days, app.keep_history_days, app.keep_snapshots_days)
-        now = self.clock.now()
 
         def prune() -> None:
+            if self._stop_pruning.wait(after):
+                return
+            now = self.clock.now()
             try:
                 deleted = self.store.prune(now, retention, stop=self._stop_pruning)
             except (StoreError, sqlite3.Error) as error:  # a closed or failing store: try again next start
@@ -342,9 +347,12 @@ def build_runtime(
     retry: RetryPolicy | None = None,
     sandbox_read_timeout: float = 10.0,
     training_day: bool = False,
+    dashboard: bool = False,
 ) -> Runtime:
     """Everything wired from the settings; ``sandbox`` forces every provider onto its simulator;
-    ``training_day``: the sandbox as a user starts it (:attr:`ProviderContext.training_day`)."""
+    ``training_day``: the sandbox as a user starts it (:attr:`ProviderContext.training_day`);
+    ``dashboard``: a team store is connected after the first frame (:meth:`PostgresStore.connect`),
+    which paints from the copy of the results this console last read (:mod:`store_copy`)."""
     settings = settings if settings is not None else config.load_settings()
     data_dir = data_dir if data_dir is not None else config.data_dir()
     owns_store = store is None
@@ -355,7 +363,7 @@ def build_runtime(
         if url:
             from pupitre.providers.core.store_pg import PostgresStore
 
-            store = PostgresStore(url)
+            store = PostgresStore(url, deferred=dashboard)
         else:
             store, notice = open_store(data_dir / config.store_path().name, clock.now())
     ctx = ProviderContext(
@@ -371,7 +379,14 @@ def build_runtime(
     )
     force = sandbox or settings.app.sandbox
     sandboxed = set(PROVIDERS) if force else {name for name in PROVIDERS if not declared(name, settings, ctx.secrets)}
-    return Runtime(settings, ctx, sandboxed, owns_store=owns_store, store_notice=notice)
+    runtime = Runtime(settings, ctx, sandboxed, owns_store=owns_store, store_notice=notice)
+    if dashboard and owns_store and store.shared:
+        from pupitre.providers.core.store_copy import SnapshotCopy
+        from pupitre.providers.core.store_pg import PostgresStore
+
+        if isinstance(store, PostgresStore):
+            store.keep_copy(SnapshotCopy(data_dir / COPY_FILE), [feed.name for feed in runtime.feeds])
+    return runtime
 
 
 def store_url(settings: Settings) -> str:

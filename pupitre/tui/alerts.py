@@ -99,7 +99,7 @@ class AlertRunner:
         #: published after each evaluation that changed what is open, and after an acknowledgement
         self.updated: Signal[None] = Signal(app, "alerts-updated")
         self.evaluations = 0
-        self._shown: set[int] = set()
+        self._shown: set[tuple[int, str]] = set()  # (alert, severity) announced here
         self._queued = False  # what the feeds hold is to be taken at the next message
         self._pending: deque[tuple[Observed, dt.datetime]] = deque()  # taken, to evaluate in order
         self._running = False  # the evaluations' worker runs
@@ -230,8 +230,9 @@ class AlertRunner:
             (a.id, a.severity, a.message, a.seen_at) for a in self.open
         ]
         self.open = evaluation.open
-        fresh = [a for a in self.open if a.id not in self._shown and a.seen_at is None]
-        self._shown.update(a.id for a in self.open)
+        # an alert graded worse is news again (the store made it unseen)
+        fresh = [a for a in self.open if (a.id, a.severity) not in self._shown and a.seen_at is None]
+        self._shown.update((a.id, a.severity) for a in self.open)
         if fresh:
             self._announce(fresh)
         for alert in self.hook.due(self.open):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, Callable, Iterable
 
@@ -15,6 +16,7 @@ from textual.screen import Screen
 from textual.signal import Signal
 
 from pupitre.crash import EXIT_CRASH, crash_hook, log_crash
+from pupitre.providers.core.store import StoreError, StoreUnreachable
 from pupitre.providers.core.text import clean_text
 from pupitre.providers.edf_oa import feeds as edf_oa
 from pupitre.providers.edf_oa import rules as edf_oa_rules
@@ -30,6 +32,8 @@ from pupitre.tui.runners import AppReports
 from pupitre.tui.stylesheet import Stylesheet
 
 log = logging.getLogger("pupitre.app")
+#: ``pupitre``'s exit code when the team's store refuses this pupitre (as a store error at start).
+EXIT_STORE_REFUSED = 2
 
 #: The longest an information (not a warning or an error) stays on screen, in seconds.
 INFO_TIMEOUT = 8.0
@@ -101,6 +105,8 @@ class PupitreApp(App[None]):
         self.ticked: Signal[None] = Signal(self, "tick")
         self.clock_tick = clock_tick
         self.crashed: BaseException | None = None
+        #: the team's store refused this pupitre (another schema): said by ``pupitre`` at exit
+        self.store_refused: StoreError | None = None
         self.key_in_hand: str | None = None  # the key whose bindings are being looked up
         self.key_gate = keyboard.KeyGate(self, super().on_event)
         if runtime.settings.app.keys:
@@ -114,15 +120,40 @@ class PupitreApp(App[None]):
         self.alerts.load_from_store()
 
     def on_mount(self) -> None:
-        """The asked screen paints from the store's last results first; everything else (feeds,
-        outbox, follow-ups, alerts, the clock) starts once that frame is on the terminal."""
-        # before the first results are stored: "first use" means no row of that environment yet
-        notes = self.runtime.environment_notes()
-        self.call_after_refresh(self._start, notes)
+        """The asked screen paints from the store's last results first; everything else (the
+        team store's connection, feeds, outbox, follow-ups, alerts, the clock) starts once that
+        frame is on the terminal."""
+        self.call_after_refresh(self._after_first_frame)
 
-    def _start(self, notes: list[str]) -> None:
-        """After the first frame: the other feeds' stored results, then the feeds, what a crash
-        or a restart left, the alerts, the tick."""
+    def _after_first_frame(self) -> None:
+        if self.runtime.store.connecting:  # a team store, painted from the copy until it answers
+            self.run_worker(self._connect_store(), exit_on_error=False)
+        else:
+            self._start()
+
+    async def _connect_store(self) -> None:
+        """The team's store, connected off the UI (psycopg's import and the server's answer):
+        unreachable, the copy stays on screen and the store reconnects by itself; another
+        schema than this pupitre's ends the dashboard with the store's sentence."""
+        try:
+            await asyncio.to_thread(self.runtime.store.connect)
+        except StoreUnreachable as error:
+            log.warning("%s", error)
+        except StoreError as error:
+            self.store_refused = error
+            self.exit(return_code=EXIT_STORE_REFUSED)
+            return
+        self.ticked.publish(None)  # the header says at once who polls, or since when it is unreachable
+        self._start()
+
+    def _start(self) -> None:
+        """Once the store answers (or was asked): the other feeds' stored results, then the
+        feeds, what a crash or a restart left, the alerts, the tick."""
+        # before the first results are stored: "first use" means no row of that environment yet
+        try:
+            notes = self.runtime.environment_notes()
+        except StoreUnreachable:
+            notes = []  # the team's store does not answer yet: nothing to say of its environments
         if notes:
             self._environment_notes(notes)
         self.run_worker(self._start_work(), group="app:start")

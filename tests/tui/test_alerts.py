@@ -75,6 +75,36 @@ async def test_an_alert_rings_notifies_titles_and_shows_on_every_screen(make_app
     assert out.rfind(TITLE_POP) > out.rfind("\x1b]2;")  # the title given back at exit
 
 
+async def test_an_alert_graded_worse_rings_again(make_app, written: list[str]) -> None:
+    app = make_app()
+    simulator = app.runtime.simulators["grdf_adict"]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_runs(pilot, app, feed=RIGHTS_FEED)
+        await wait_for(pilot, lambda: any(a.key == "grdf_adict:proofs:" for a in app.alerts.open))
+        proofs = next(a for a in app.alerts.open if a.key == "grdf_adict:proofs:")
+        assert proofs.severity == "attention"
+        app.alerts.acknowledge(proofs)  # seen on this console
+        await wait_for(
+            pilot, lambda: any(a.id == proofs.id and a.seen_at is not None for a in app.alerts.open), timeout=10.0
+        )
+        bells = written.count("\x07")
+        simulator.overdue_proofs = True  # the same proofs, now past their deadline: the same alert, worse
+        runs = app.feeds.state(RIGHTS_FEED).runs
+        app.feeds.refresh(RIGHTS_FEED, forced=True)
+        await wait_runs(pilot, app, runs + 1, feed=RIGHTS_FEED)
+        app.alerts.request()
+
+        def worse() -> bool:
+            found = [a for a in app.alerts.open if a.key == "grdf_adict:proofs:"]
+            return bool(found) and found[0].severity == "critical"
+
+        await wait_for(pilot, worse)
+        graded = next(a for a in app.alerts.open if a.key == "grdf_adict:proofs:")
+        assert graded.id == proofs.id and graded.seen_at is None  # news again: unseen
+        await wait_for(pilot, lambda: written.count("\x07") > bells)
+        assert "\x1b]9;pupitre CRITICAL: GRDF ADICT:" in "".join(written)
+
+
 async def test_each_channel_can_be_turned_off(make_runtime, make_app, written: list[str]) -> None:
     settings = Settings(alerts=AlertsSettings(bell=False, desktop=False, title=False))
     app = make_app(make_runtime(settings))

@@ -57,6 +57,25 @@ def test_an_announcement_is_claimed_once_and_a_dead_claim_is_taken_over(new_stor
     assert found is not None and found.announced_at == T0
 
 
+def test_an_alert_graded_worse_is_unseen_and_announced_again(new_store: Callable[[], Store]) -> None:
+    one, two = new_store(), new_store()
+    alert = one.alert_raise("grtgaz:red:", "grtgaz", "attention", "RED at Fos", T0)
+    assert alert is not None
+    assert one.alert_claim(alert.id, "p1", 1000.0, 10.0, lambda owner: True)
+    one.alert_announced(alert.id, "p1", T0)
+    assert two.alert_seen(alert.id, "ana@jump-2", T0)
+    two.alert_update(alert.id, "attention", "RED at Fos, Cycofos")  # reworded: still seen, announced
+    kept = one.alert(alert.id)
+    assert kept is not None and kept.seen_by == "ana@jump-2" and kept.announced_at == T0
+    two.alert_update(alert.id, "critical", "GREY at Fos")  # worse: news again, on every process
+    worse = one.alert(alert.id)
+    assert worse is not None and worse.severity == "critical" and worse.seen_at is None and worse.seen_by == ""
+    assert worse.announced_at is None
+    assert two.alert_claim(alert.id, "p2", 1000.0, 10.0, lambda owner: True)  # announced once more
+    one.alert_update(alert.id, "attention", "RED at Fos")  # better: nothing to announce
+    assert not one.alert_claim(alert.id, "p1", 1000.0, 10.0, lambda owner: True)  # p2's claim stands
+
+
 def test_alerts_are_kept_apart_by_environment(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.sqlite3")
     store.bind_environments({"grtgaz": "real:https://api.example"})

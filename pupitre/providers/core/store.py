@@ -468,6 +468,8 @@ class Store:
     shared = False
     #: Since when the store's server has not answered (PostgreSQL); ``None``: it answers.
     unreachable_since: dt.datetime | None = None
+    #: The store's server not asked yet (PostgreSQL: a dashboard connects after its first frame).
+    connecting = False
 
     def __init__(self, path: Path | str, *, problem: str = "") -> None:
         """Open (create, check, migrate) the store; :class:`StoreError` if it cannot be.
@@ -584,6 +586,10 @@ class Store:
             raise store_error(exc, self.path) from exc
 
     # -- environments --------------------------------------------------------------------
+    def connect(self) -> None:
+        """Connect to the store's server, off the event loop (PostgreSQL: a dashboard after its
+        first frame); a file is open already."""
+
     def bind_environments(self, envs: Mapping[str, str]) -> None:
         """Bind each provider id to its environment id (done once by the runtime): every read
         and write of a provider's rows is then scoped to that environment. Unbound (unit
@@ -642,11 +648,16 @@ class Store:
 
     # -- snapshots ---------------------------------------------------------------------
     def save_snapshot(self, feed: str, payload: Any, fetched_at: dt.datetime) -> None:
+        self._save_snapshot_row(feed, (_iso(fetched_at), *_packed(payload)))
+
+    def _save_snapshot_row(self, feed: str, row: tuple[str, bytes, bytearray | None]) -> None:
+        """Save ``feed``'s result as stored: (fetched_at, payload JSON, binary parts)."""
+        fetched_at, payload, data = row
         self._exec(
             "INSERT INTO snapshots (env, feed, fetched_at, first_fetched_at, payload, data) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(env, feed) DO UPDATE SET fetched_at=excluded.fetched_at, "
             "payload=excluded.payload, data=excluded.data",
-            (self.env_of(feed), feed, _iso(fetched_at), _iso(fetched_at), *_packed(payload)),
+            (self.env_of(feed), feed, fetched_at, fetched_at, payload, data),
         )
 
     def read_before(self, feed: str, moment: dt.datetime) -> bool:
@@ -659,24 +670,34 @@ class Store:
         return rows[0][0] is None or _dt(rows[0][0]) < moment
 
     def load_snapshot(self, feed: str) -> Snapshot | None:
+        row = self._snapshot_row(feed)
+        if row is None:
+            return None
+        try:
+            return Snapshot(feed, _dt(row[0]), _unpacked(_json_value(row[1]), row[2]))
+        except ValueError:
+            return None
+
+    def _snapshot_row(self, feed: str) -> tuple[str, Any, Any] | None:
+        """``feed``'s result as stored: (fetched_at, payload JSON, binary parts or ``None``)."""
         rows = self._query(
             "SELECT fetched_at, payload, data FROM snapshots WHERE env=? AND feed=?", (self.env_of(feed), feed)
         )
-        if not rows:
-            return None
-        try:
-            return Snapshot(feed, _dt(rows[0][0]), _unpacked(_json_value(rows[0][1]), rows[0][2]))
-        except ValueError:
-            return None
+        return (rows[0][0], rows[0][1], rows[0][2]) if rows else None
 
     def snapshot_times(self, feeds: list[str]) -> dict[str, dt.datetime]:
         """When each of ``feeds`` was last fetched, by any process (cheap: no payload read)."""
         times: dict[str, dt.datetime] = {}
         for feed in feeds:
-            rows = self._query("SELECT fetched_at FROM snapshots WHERE env=? AND feed=?", (self.env_of(feed), feed))
-            if rows:
-                times[feed] = _dt(rows[0][0])
+            stamp = self._snapshot_stamp(feed)
+            if stamp is not None:
+                times[feed] = _dt(stamp)
         return times
+
+    def _snapshot_stamp(self, feed: str) -> str | None:
+        """When ``feed`` was last fetched, as stored."""
+        rows = self._query("SELECT fetched_at FROM snapshots WHERE env=? AND feed=?", (self.env_of(feed), feed))
+        return str(rows[0][0]) if rows else None
 
     def change_watch(self) -> "ChangeWatch":
         """A way to wait for another process's writes (:class:`ChangeWatch`)."""
@@ -1021,9 +1042,17 @@ class Store:
         return self.alert(int(rows[0][0])) if rows else None
 
     def alert_update(self, alert_id: int, severity: str, message: str) -> None:
-        """An open alert's cause is still there, worded or graded otherwise."""
+        """An open alert's cause is still there, worded or graded otherwise. Graded worse
+        (attention → critical), it is new news: unseen and unannounced again (the bell, the
+        desktop and ``[alerts] command`` say it once more, across processes)."""
         self._exec(
-            "UPDATE alerts SET severity=?, message=? WHERE id=? AND cleared_at IS NULL", (severity, message, alert_id)
+            "UPDATE alerts SET severity=?, message=?, "
+            "seen_at=CASE WHEN severity='attention' AND ?='critical' THEN NULL ELSE seen_at END, "
+            "seen_by=CASE WHEN severity='attention' AND ?='critical' THEN '' ELSE seen_by END, "
+            "announced_at=CASE WHEN severity='attention' AND ?='critical' THEN NULL ELSE announced_at END, "
+            "announce_by=CASE WHEN severity='attention' AND ?='critical' THEN NULL ELSE announce_by END "
+            "WHERE id=? AND cleared_at IS NULL",
+            (severity, message, severity, severity, severity, severity, alert_id),
         )
 
     def alert_clear(self, alert_id: int, now: dt.datetime) -> bool:

@@ -41,11 +41,12 @@ import logging
 import re
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 from pupitre.providers.core.errors import ConfigError
 from pupitre.providers.core.store import MIGRATIONS, Cursor, Store, StoreError, StoreUnreachable, StoreWriteError
+from pupitre.providers.core.store_copy import SnapshotCopy
 
 if TYPE_CHECKING:
     import psycopg
@@ -133,9 +134,12 @@ class PostgresStore(Store):
     _row_id = "ctid"
     shared = True
 
-    def __init__(self, url: str, *, migrate: bool = False) -> None:
+    def __init__(self, url: str, *, migrate: bool = False, deferred: bool = False) -> None:
         """Connect, create the schema of an empty database (``migrate``: upgrade an older one);
-        :class:`StoreError` when the server cannot be reached or the schema is not this pupitre's."""
+        :class:`StoreError` when the server cannot be reached or the schema is not this pupitre's.
+        ``deferred`` (a dashboard): not yet — :meth:`connect` does it, after the first frame;
+        until then every call is refused as unreachable, and reads are answered from the copy
+        (:meth:`keep_copy`)."""
         self.url = url
         self.location = redact(url)
         self.durable = True
@@ -153,14 +157,26 @@ class PostgresStore(Store):
         self._reconnecting: threading.Thread | None = None
         self._closed = False
         self._batch_thread: int | None = None  # the thread whose transaction is open
-        import psycopg
+        self._upgrade = migrate
+        #: the schema is checked on the first connection; what made it unusable, if it is not
+        self._checked = False
+        self._refused: StoreError | None = None
+        #: the dashboard's copy of the feed results it read (:meth:`keep_copy`)
+        self._copy: SnapshotCopy | None = None
+        self._copied: frozenset[str] = frozenset()
+        self.connecting = deferred
+        if not deferred:
+            self.connect()
 
-        with self._lock:
-            try:
-                self._conn = self._connect()
-            except psycopg.Error as exc:
-                raise self._unreachable(exc) from None
-            self._migrate(upgrade=migrate)
+    def connect(self) -> None:
+        """Connect now, off the event loop (a deferred store's first connection, or a lost one's):
+        the first connection checks the schema (:class:`StoreError` when it is not this
+        pupitre's: the store refuses every call from then on); :class:`StoreUnreachable` when
+        the server does not answer (a deferred store then reconnects by itself, as after a loss)."""
+        try:
+            self._reconnect()
+        finally:
+            self.connecting = False
 
     # -- the connection --------------------------------------------------------------------
     def _connect(self) -> "psycopg.Connection[tuple[Any, ...]]":
@@ -175,7 +191,8 @@ class PostgresStore(Store):
         return conn is not None and not conn.closed and not conn.broken
 
     def _install(self, conn: "psycopg.Connection[tuple[Any, ...]]") -> None:
-        """Use ``conn`` from now on (unless another thread reconnected first)."""
+        """Use ``conn`` from now on (unless another thread reconnected first); the first
+        connection checks the schema."""
         with self._lock:
             if self._healthy() or self._closed:
                 conn.close()
@@ -184,6 +201,18 @@ class PostgresStore(Store):
                 with contextlib.suppress(Exception):
                     self._conn.close()
             self._conn = conn
+            if not self._checked:
+                try:
+                    self._migrate(upgrade=self._upgrade)
+                except StoreUnreachable:
+                    raise
+                except StoreError as error:
+                    self._refused = error
+                    self.problem = str(error)
+                    self._conn = None
+                    conn.close()
+                    raise
+                self._checked = True
             if self.unreachable_since is not None:
                 log.warning("store %s reachable again", self.location)
                 self.unreachable_since = None
@@ -192,6 +221,8 @@ class PostgresStore(Store):
         """Connect again (at most :data:`CONNECT_TIMEOUT` seconds), one thread at a time, without
         holding the store's lock; :class:`StoreUnreachable` when the server does not answer."""
         with self._connecting:
+            if self._refused is not None:
+                raise self._refused
             if self._healthy() or self._closed:
                 return
             import psycopg
@@ -213,16 +244,19 @@ class PostgresStore(Store):
                     self._reconnect()
                 except StoreUnreachable:
                     time.sleep(RECONNECT_SECONDS)
+                except StoreError:  # not this pupitre's schema: said on every call from now on
+                    return
 
         self._reconnecting = threading.Thread(target=again, name="pupitre-store-reconnect", daemon=True)
         self._reconnecting.start()
 
     def _ready(self) -> None:
         """Before taking the lock: off the event loop, reconnect a lost connection here (never
-        in the middle of this thread's transaction: it fails as a whole)."""
+        in the middle of this thread's transaction: it fails as a whole, nor before a deferred
+        store's :meth:`connect`)."""
         if self._healthy() or (self._depth and self._batch_thread == threading.get_ident()):
             return
-        if not _in_event_loop():
+        if not _in_event_loop() and not self.connecting:
             self._reconnect()
 
     def _connection(self) -> "psycopg.Connection[tuple[Any, ...]]":
@@ -231,6 +265,10 @@ class PostgresStore(Store):
         conn = self._conn
         if conn is not None and not conn.closed and not conn.broken:
             return conn
+        if self._refused is not None:
+            raise self._refused
+        if self.connecting:
+            raise StoreUnreachable(f"store {self.location}: connecting")
         self._reconnect_in_background()
         if self.unreachable_since is None:
             self.unreachable_since = dt.datetime.now().astimezone()
@@ -325,6 +363,8 @@ class PostgresStore(Store):
         with self._lock:
             if self._conn is not None:
                 self._conn.close()
+        if self._copy is not None:
+            self._copy.close()
 
     # -- what differs from SQLite ----------------------------------------------------------
     def clock(self) -> float:
@@ -334,11 +374,44 @@ class PostgresStore(Store):
     def _lock_credential(self, env: str, credential: str) -> None:
         self._query("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (f"quota {env} {credential}",))
 
-    def save_snapshot(self, feed: str, payload: Any, fetched_at: dt.datetime) -> None:
-        """Saved, and said to every listening process (``NOTIFY``, delivered at commit)."""
+    def _save_snapshot_row(self, feed: str, row: tuple[str, bytes, bytearray | None]) -> None:
+        """Saved, and said to every listening process (``NOTIFY``, delivered at commit); copied."""
         with self.batch():
-            super().save_snapshot(feed, payload, fetched_at)
+            super()._save_snapshot_row(feed, row)
             self._query("SELECT pg_notify(?, ?)", (CHANNEL, f"{self.env_of(feed)} {feed}"))
+        if self._copy is not None and feed in self._copied:
+            self._copy.keep(self.env_of(feed), feed, row)
+
+    # -- the dashboard's copy of the results it read --------------------------------------
+    def keep_copy(self, copy: SnapshotCopy, feeds: Iterable[str]) -> None:
+        """Copy the results of ``feeds`` this process reads or saves into ``copy``, and answer
+        their reads from it while the server does not (:mod:`store_copy`). Only feed results:
+        what decides an action (outbox, "already sent" records) is never answered from a copy."""
+        self._copy, self._copied = copy, frozenset(feeds)
+
+    def _snapshot_row(self, feed: str) -> tuple[str, Any, Any] | None:
+        copy = self._copy if feed in self._copied else None
+        try:
+            row = super()._snapshot_row(feed)
+        except StoreUnreachable:
+            if copy is None:
+                raise
+            copied = copy.row(self.env_of(feed), feed)
+            if copied is None and not self.connecting:
+                raise
+            return copied  # before the first connection, nothing copied: nothing known yet
+        if row is not None and copy is not None:
+            copy.keep(self.env_of(feed), feed, row)
+        return row
+
+    def _snapshot_stamp(self, feed: str) -> str | None:
+        try:
+            return super()._snapshot_stamp(feed)
+        except StoreUnreachable:
+            copied = self._copy.stamp(self.env_of(feed), feed) if self._copy is not None else None
+            if copied is None or feed not in self._copied:
+                raise
+            return copied
 
     def change_watch(self) -> "NotifyWatch":
         return NotifyWatch(self.url)

@@ -73,7 +73,7 @@ class PupitreScreen(Screen[None]):
         self._store_banner()
         self.papp.feeds.updated.subscribe(self, self._on_feed_updated)
         self.papp.ticked.subscribe(self, self._on_tick)
-        self.redraw()
+        self._redraw_kept()
         # A run that ended between the status lines' own mount and this subscription was
         # not heard: without this they said "refreshing…" until the next tick.
         for status in self.query(FeedStatus):

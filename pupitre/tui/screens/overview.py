@@ -15,6 +15,7 @@ from textual.widgets import Static
 from pupitre.check import LABELS, unavailable
 from pupitre.providers.core.checks import LEVELS, Finding, overall
 from pupitre.providers.core.clock import format_age
+from pupitre.providers.core.store import StoreUnreachable
 from pupitre.providers.edf_oa import feeds as edf_oa
 from pupitre.providers.edf_oa import rules as edf_oa_rules
 from pupitre.providers.grdf_adict import feeds as adict
@@ -292,17 +293,14 @@ class OverviewScreen(PupitreScreen):
     # -- drawing ---------------------------------------------------------------------------------
     def redraw(self) -> None:
         """A feed, the outbox or a follow-up reported: findings and store reads again."""
-        omega_counts = self.omega_counts()
+        watched = self.watched()
+        omega_counts = self.omega_counts(watched)
         switchgrid_problems = self._findings_lines("switchgrid", "6", problems_only=True)
         self._tiles = {
             "tile-grtgaz": self._findings_lines("grtgaz", "2"),
             "tile-edf-oa": self._findings_lines("edf_oa", "3"),
             # nothing watched: the way to add one says it all
-            "tile-omega": omega_counts.append_text(
-                self._findings_lines(
-                    "grdf_omega", "4", problems_only=not self.papp.runtime.store.watch_list(omega.PROVIDER)
-                )
-            ),
+            "tile-omega": omega_counts.append_text(self._findings_lines("grdf_omega", "4", problems_only=not watched)),
             "tile-adict": self._findings_lines("grdf_adict", "5"),
             # all fine: the "ok" finding has the counts
             "tile-switchgrid": self.switchgrid_counts().append_text(switchgrid_problems)
@@ -411,10 +409,16 @@ class OverviewScreen(PupitreScreen):
         )
         return summary.deadline if summary.missing and summary.level != "critical" else None
 
-    def omega_counts(self) -> Text:
-        """Counts by status (the watch-list is read from the store here, on events)."""
-        store = self.papp.runtime.store
-        watched = store.watch_list(omega.PROVIDER)
+    def watched(self) -> list[str]:
+        """The watch-list, read from the store here, on events; while the team's store does not
+        answer (a console's start, a loss), the requests of the last result shown."""
+        try:
+            return [key for key, _ in self.papp.runtime.store.watch_list(omega.PROVIDER)]
+        except StoreUnreachable:
+            return list(self.papp.feeds.state(omega.REQUESTS_FEED).data or {})
+
+    def omega_counts(self, watched: list[str]) -> Text:
+        """Counts by status of the ``watched`` requests."""
         tracked = self.papp.feeds.state(omega.REQUESTS_FEED).data or {}
         text = Text()
         if not watched:

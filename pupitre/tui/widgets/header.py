@@ -113,9 +113,12 @@ def polling(app: PupitreApp) -> str:
     """Who polls the APIs: "follows <who>" when another process does for this console; "polls"
     on a team store when this console does; nothing on a console alone with its file. A team
     store that does not answer says since when (the last data stays on screen)."""
-    lost = app.runtime.store.unreachable_since
+    store = app.runtime.store
+    lost = store.unreachable_since
     if lost is not None:
         return f" · STORE UNREACHABLE since {lost:%H:%M:%S}"
+    if store.connecting:
+        return " · store: connecting…"
     following = app.feeds.following()
     if following:
         others = f" +{len(following) - 1}" if len(following) > 1 else ""

@@ -116,8 +116,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     runtime.start_pruning(after=PRUNE_AFTER_SECONDS)  # once the dashboard has painted and connected
     from pupitre.tui.app import PupitreApp
 
-    app = PupitreApp(runtime, start_screen=args.screen)
-    steady_gc()
+    app = PupitreApp(runtime, start_screen=args.screen, started=steady_gc)  # the start's pace to its first frame
     app.run()
     if app.crashed is not None:  # logged by the app; the terminal is restored by now
         print(crash_sentence(app.crashed, "the dashboard"), file=sys.stderr)

@@ -83,7 +83,15 @@ class PupitreApp(App[None]):
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
-    def __init__(self, runtime: Runtime, *, clock_tick: float = 1.0, start_screen: str = "overview") -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        clock_tick: float = 1.0,
+        start_screen: str = "overview",
+        started: Callable[[], None] | None = None,
+    ) -> None:
+        """``started``: called once the first frame is drawn (``pupitre``: the collector's usual pace)."""
         if start_screen not in self.MODES:
             raise ValueError(f"no screen named {start_screen!r} to start on; known: {', '.join(self.MODES)}")
         # The asked screen is the first mode (Textual reads DEFAULT_MODE in App.__init__): no
@@ -92,6 +100,7 @@ class PupitreApp(App[None]):
         self.DEFAULT_MODE = start_screen  # type: ignore[misc]  # a class variable in Textual, per instance here
         super().__init__()
         self.stylesheet = Stylesheet(variables=self.get_css_variables())  # parses each source once
+        self._started = started
         self.runtime = runtime
         self.start_screen = start_screen
         self.feeds = FeedRunner(self, runtime)
@@ -126,6 +135,8 @@ class PupitreApp(App[None]):
         self.call_after_refresh(self._after_first_frame)
 
     def _after_first_frame(self) -> None:
+        if self._started is not None:
+            self._started()
         if self.runtime.store.connecting:  # a team store, painted from the copy until it answers
             self.run_worker(self._connect_store(), exit_on_error=False)
         else:

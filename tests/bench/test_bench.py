@@ -5,8 +5,8 @@
   ``pupitre check --max-age`` answering from a fresh store (budget 0.25 s), beside the anchor
   ``python -c "import textual.app"`` in the same run. The sandbox's training day watches 3 GRDF
   requests, and GRDF allows 1 call/s per supplier (document 001, §1.3): reading all three takes
-  2 s whatever pupitre does, so the check is measured on the training day (budget 0.5 s + that
-  floor) and with the watch-list emptied (the issue's anchor conditions: budget 0.5 s).
+  2 s whatever pupitre does (2.2 s with its 10 % quota margin), so the check is measured on the
+  training day (budget 0.5 s + that floor) and with the watch-list emptied (the issue's anchor conditions: budget 0.5 s).
 """
 
 from __future__ import annotations
@@ -128,9 +128,9 @@ def test_check_sandbox_wall_time(tmp_path):
     _report("pupitre check --sandbox wall time, the watch-list emptied (the issue's anchor)", samples["empty"], 0.5)
     _report(
         "pupitre check --sandbox wall time, the training day's 3 watched GRDF requests at 1 call/s "
-        "(GRDF's quota alone: 2.0 s)",
+        "(GRDF's quota alone, with pupitre's 10 % margin: 2.2 s)",
         samples["full"],
-        2.5,
+        2.7,
     )
     _report("pupitre check --sandbox --max-age 3600 (a fresh store) wall time", samples["fresh"], 0.25)
     _report("anchor: python -c 'import textual.app'", samples["anchor"], float("nan"))

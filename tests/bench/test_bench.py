@@ -6,7 +6,8 @@
   ``python -c "import textual.app"`` in the same run. The sandbox's training day watches 3 GRDF
   requests, and GRDF allows 1 call/s per supplier (document 001, §1.3): reading all three takes
   2 s whatever pupitre does (2.2 s with its 10 % quota margin), so the check is measured on the
-  training day (budget 0.5 s + that floor) and with the watch-list emptied (the issue's anchor conditions: budget 0.5 s).
+  training day (budget 0.5 s + that floor) and with the watch-list emptied (the issue's anchor
+  conditions: budget 0.5 s).
 """
 
 from __future__ import annotations

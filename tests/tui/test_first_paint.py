@@ -91,3 +91,13 @@ async def test_the_footer_is_composed_again_only_when_its_keys_change(make_app) 
         assert list(footer.query(FooterKey)) == keys  # the same widgets, not composed again
         await show(pilot, "2", FlexibilityScreen)  # other keys: composed for them
         await wait_for(pilot, lambda: "/" in [key.key_display for key in app.screen.query(FooterKey)])
+
+
+async def test_started_is_called_once_the_first_frame_is_drawn(make_runtime) -> None:
+    """``pupitre`` gives the collector its usual pace back there (the start runs at a slower one)."""
+    calls: list[int] = []
+    app = PupitreApp(make_runtime(), start_screen="flexibility", started=lambda: calls.append(len(calls)))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: bool(calls))
+        await feeds_reported(pilot, app)
+    assert calls == [0]

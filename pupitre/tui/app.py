@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterable
 
 from rich.markup import escape
 from textual import events
-from textual.app import App, SystemCommand
+from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
@@ -178,6 +178,15 @@ class PupitreApp(App[None]):
         self.set_interval(self.clock_tick, self._tick)
         if self.runtime.sandboxed != set(self.runtime.providers):  # secrets matter
             self.run_worker(self._probe_keyring, thread=True, exit_on_error=False)
+
+    def clear_selection(self) -> None:
+        """Textual's; nothing to clear before the first screen is on its stack. On Python 3.12+
+        Textual runs tasks eagerly, so the first mode's screen composes while it is installed,
+        and an ``Input`` mounted then asks the app's (not yet stacked) screen to clear its selection."""
+        try:
+            super().clear_selection()
+        except ScreenStackError:
+            pass
 
     def _end_batch(self) -> None:
         """Textual's; then the frame a pupitre screen held during the batch is drawn (in full)."""

@@ -22,16 +22,12 @@ from typing import Callable
 
 import pytest
 
-from pupitre.providers.core.clock import UTC, ManualClock
-from pupitre.providers.core.retry import RetryPolicy
-from pupitre.providers.core.secrets import SecretStore
+from pupitre.providers.core.clock import UTC
 from pupitre.providers.switchgrid import rules
-from pupitre.runtime import build_runtime
-from pupitre.settings import Settings
-from pupitre.tui.app import PupitreApp
 from pupitre.tui.curve_view import CurveView, Trace
 from pupitre.tui.screens.load_curve_plot import LoadCurvePlotScreen
 from pupitre.tui.widgets.load_curve_plot import LoadCurvePlot
+from tests.tui.load_curves import plot_app
 
 pytestmark = pytest.mark.bench
 TEN_YEARS = 525_600
@@ -72,16 +68,7 @@ async def _screen_figures(
     tmp_path: Path, primary: Trace, others: list[Trace], name: str, keys: list[tuple[str, ...]]
 ) -> None:
     """The first draw on the screen, then each key sequence's last key, timed to the plot redrawn."""
-    runtime = build_runtime(
-        Settings(),
-        sandbox=True,
-        clock=ManualClock(dt.datetime(2026, 1, 2, 10)),
-        data_dir=tmp_path,
-        retry=RetryPolicy(attempts=1),
-        secrets=SecretStore(credentials_file=tmp_path / "c", env={}),
-    )
-    app = PupitreApp(runtime)
-    app.feeds.start = lambda: None  # no fetch: measure the plot only
+    app = plot_app(tmp_path, dt.datetime(2026, 1, 2, 10))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         started = time.perf_counter()
@@ -111,7 +98,7 @@ async def _screen_figures(
                 timings.append((widget.rendered_at - started) * 1000)
             label = "key " + " then ".join(sequence)
             print(f"  {label:<44} median {statistics.median(timings):8.1f} ms   (budget 100 ms)")
-    await runtime.aclose()
+    await app.runtime.aclose()
 
 
 async def test_ten_years_of_one_prm(tmp_path: Path) -> None:

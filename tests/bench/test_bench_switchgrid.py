@@ -16,16 +16,12 @@ import time
 
 import pytest
 
-from pupitre.providers.core.clock import UTC, ManualClock
-from pupitre.providers.core.retry import RetryPolicy
-from pupitre.providers.core.secrets import SecretStore
+from pupitre.providers.core.clock import UTC
 from pupitre.providers.switchgrid import rules
-from pupitre.runtime import build_runtime
-from pupitre.settings import Settings
-from pupitre.tui.app import PupitreApp
 from pupitre.tui.curve_view import CurveView, Trace
 from pupitre.tui.screens.load_curve_plot import LoadCurvePlotScreen
 from pupitre.tui.widgets.load_curve_plot import LoadCurvePlot
+from tests.tui.load_curves import plot_app
 
 pytestmark = pytest.mark.bench
 POINTS = 105_120
@@ -108,16 +104,7 @@ def test_bench_parse_downsample_draw() -> None:
 async def test_bench_screen(tmp_path) -> None:
     data = values()
     trace = Trace.of(rules.parse_json_curve(json.loads(json_text(data))), "00000000000022")
-    runtime = build_runtime(
-        Settings(),
-        sandbox=True,
-        clock=ManualClock(dt.datetime(2025, 1, 2, 10)),
-        data_dir=tmp_path,
-        retry=RetryPolicy(attempts=1),
-        secrets=SecretStore(credentials_file=tmp_path / "c", env={}),
-    )
-    app = PupitreApp(runtime)
-    app.feeds.start = lambda: None  # no fetch: measure the plot only
+    app = plot_app(tmp_path, dt.datetime(2025, 1, 2, 10))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         started = time.perf_counter()
@@ -162,4 +149,4 @@ async def test_bench_screen(tmp_path) -> None:
                 f"  {label:<44} median {statistics.median(timings):8.1f} ms   (budget 100 ms; "
                 f"build {statistics.median(builds):.1f} ms)"
             )
-    await runtime.aclose()
+    await app.runtime.aclose()

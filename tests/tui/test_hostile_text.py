@@ -18,6 +18,7 @@ from pupitre.providers.switchgrid.feeds import FEED as SWITCHGRID_FEED
 from pupitre.tui.app import PupitreApp
 from tests.tui.helpers import refreshed, wait_for, wait_runs
 from tests.tui.hostile import terminal_bytes
+from tests.tui.load_curves import create_ask
 
 #: What API text would write to the terminal if it went through raw. Textual's own
 #: output uses CSI for colours and cursor moves, never these.
@@ -51,14 +52,7 @@ async def test_hostile_text_is_shown_not_obeyed_on_every_screen(make_app, make_r
         for feed in ("grtgaz.indicators", CURTAILMENTS_FEED, ACKS_FEED, RIGHTS_FEED, SWITCHGRID_FEED):
             await wait_runs(pilot, app, feed=feed, timeout=10)
         switchgrid = runtime.simulators["switchgrid"]
-        session = runtime.connections["switchgrid"].session
-        ask = await session.create_ask(
-            {
-                "electricityContracts": [switchgrid.contracts[0].id],
-                "signer": {"firstName": "Jean", "lastName": "Dupont"},
-                "consentDuration": "1 year",
-            }
-        )
+        ask = await create_ask(app)
         switchgrid.accept(ask.id)
         shown = {}
         for key, screen in (("1", "overview"), ("2", "flexibility"), ("3", "curtailments"), ("5", "access rights")):

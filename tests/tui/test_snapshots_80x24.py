@@ -88,19 +88,12 @@ async def _ask_form(pilot) -> None:
 
 async def _accepted_ask(pilot) -> str:
     """The Load curves screen, with an ask its signer accepted; the PRM of its contract."""
-    from tests.tui.load_curves import open_screen
+    from tests.tui.load_curves import create_ask, open_screen
 
     app = pilot.app
     await open_screen(pilot, app)
     sim = app.runtime.simulators["switchgrid"]
-    session = app.runtime.connections["switchgrid"].session
-    ask = await session.create_ask(
-        {
-            "electricityContracts": [sim.contracts[0].id],
-            "signer": {"firstName": "Jean", "lastName": "Dupont"},
-            "consentDuration": "1 year",
-        }
-    )
+    ask = await create_ask(app)
     sim.accept(ask.id)
     return str(sim.contracts[0].prm)
 

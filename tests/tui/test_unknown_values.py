@@ -13,6 +13,7 @@ from pupitre.providers.grtgaz.models import Flex
 from pupitre.providers.switchgrid.feeds import FEED as SWITCHGRID_FEED
 from tests.tui.helpers import refreshed, screen_text, wait_for, wait_runs
 from tests.tui.hostile import terminal_bytes
+from tests.tui.load_curves import create_ask
 
 
 def plain(app) -> str:
@@ -69,14 +70,7 @@ async def test_load_curves_show_an_unknown_ask_status_on_its_row(make_app):
     async with app.run_test(size=(160, 40)) as pilot:
         await wait_runs(pilot, app, feed=SWITCHGRID_FEED)
         sim = app.runtime.simulators["switchgrid"]
-        session = app.runtime.connections["switchgrid"].session
-        ask = await session.create_ask(
-            {
-                "electricityContracts": [sim.contracts[0].id],
-                "signer": {"firstName": "Jean", "lastName": "Dupont"},
-                "consentDuration": "1 year",
-            }
-        )
+        ask = await create_ask(app)
         sim.odd_statuses[ask.id] = "PURPLE"
         await pilot.press("6")
         await refreshed(pilot, app, SWITCHGRID_FEED)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from typing import Any, Callable, Iterable
 
 from rich.markup import escape
@@ -29,7 +30,7 @@ from pupitre.tui.alerts import AlertRunner
 from pupitre.tui.feeds import FeedRunner
 from pupitre.tui.outbox import OutboxRunner
 from pupitre.tui.runners import AppReports
-from pupitre.tui.stylesheet import Stylesheet
+from pupitre.tui.stylesheet import ParsedSources, Stylesheet
 
 log = logging.getLogger("pupitre.app")
 #: ``pupitre``'s exit code when the team's store refuses this pupitre (as a store error at start).
@@ -99,7 +100,10 @@ class PupitreApp(App[None]):
         # display for 50 ms and throws away the frame drawn meanwhile).
         self.DEFAULT_MODE = start_screen  # type: ignore[misc]  # a class variable in Textual, per instance here
         super().__init__()
-        self.stylesheet = Stylesheet(variables=self.get_css_variables())  # parses each source once
+        self._parsed_sources = ParsedSources(runtime.ctx.data_dir)
+        self._parsed = self._parsed_sources.load()
+        # parses each source once, and not at all when an earlier start did
+        self.stylesheet = Stylesheet(variables=self.get_css_variables(), parsed=self._parsed)
         self._started = started
         self.runtime = runtime
         self.start_screen = start_screen
@@ -137,6 +141,7 @@ class PupitreApp(App[None]):
     def _after_first_frame(self) -> None:
         if self._started is not None:
             self._started()
+        self.run_worker(partial(self._parsed_sources.save, self._parsed), thread=True, exit_on_error=False)
         if self.runtime.store.connecting:  # a team store, painted from the copy until it answers
             self.run_worker(self._connect_store(), exit_on_error=False)
         else:

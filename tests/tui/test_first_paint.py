@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from textual.css.stylesheet import Stylesheet as TextualStylesheet
 from textual.widgets import DataTable
 from textual.widgets._footer import FooterKey
 
@@ -13,6 +14,7 @@ from pupitre.providers.grdf_adict.feeds import RIGHTS_FEED
 from pupitre.tui.app import PupitreApp
 from pupitre.tui.screens.flexibility import FlexibilityScreen
 from pupitre.tui.screens.overview import OverviewScreen
+from pupitre.tui.stylesheet import PARSED_FILE
 from pupitre.tui.widgets.attention import AttentionLine
 from pupitre.tui.widgets.footer import PupitreFooter
 from tests.tui.helpers import FEED, alerts_settled, feeds_reported, show, wait_for
@@ -101,3 +103,26 @@ async def test_started_is_called_once_the_first_frame_is_drawn(make_runtime) -> 
         await wait_for(pilot, lambda: bool(calls))
         await feeds_reported(pilot, app)
     assert calls == [0]
+
+
+async def test_a_start_keeps_its_parsed_stylesheet_and_the_next_start_parses_nothing(make_runtime, monkeypatch) -> None:
+    """Parsing every stylesheet source is ~20 ms of the way to the first frame: the next start
+    of the dashboard (on the same data dir) reads them back instead."""
+    runtime = make_runtime()
+    kept = runtime.ctx.data_dir / PARSED_FILE
+    app = PupitreApp(runtime, start_screen="flexibility")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, kept.exists)
+    asked: list[str] = []
+    parse_rules = TextualStylesheet._parse_rules
+
+    def counted(self, css, read_from, *args, **kwargs):  # type: ignore[no-untyped-def]  # Textual's signature
+        asked.append(read_from[1] or read_from[0])
+        return parse_rules(self, css, read_from, *args, **kwargs)
+
+    monkeypatch.setattr(TextualStylesheet, "_parse_rules", counted)
+    again = PupitreApp(make_runtime(), start_screen="flexibility")
+    assert again.runtime.ctx.data_dir == runtime.ctx.data_dir
+    async with again.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: again.screen.query_one("#flex-table", DataTable).row_count > 0)
+    assert asked == []

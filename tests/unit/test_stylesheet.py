@@ -1,13 +1,19 @@
-"""The app's stylesheet (pupitre.tui.stylesheet): Textual's rules, each source parsed once."""
+"""The app's stylesheet (pupitre.tui.stylesheet): Textual's rules, each source parsed once,
+and not at all when an earlier start kept it (``stylesheet.cache``)."""
 
 from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+from typing import Callable, TypeVar
 
 import pytest
 from textual.css.stylesheet import Stylesheet as TextualStylesheet
 from textual.css.stylesheet import StylesheetParseError
 
 from pupitre.tui import registry
-from pupitre.tui.stylesheet import Stylesheet
+from pupitre.tui.stylesheet import PARSED_FILE, ParsedSources, Stylesheet
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +24,10 @@ def variables() -> dict[str, str]:
     return App().get_css_variables()
 
 
-def _filled(sheet: TextualStylesheet) -> TextualStylesheet:
+Sheet = TypeVar("Sheet", bound=TextualStylesheet)
+
+
+def _filled(sheet: Sheet) -> Sheet:
     for path in registry.css_paths():
         sheet.read(path)
     sheet.add_source("Tile { border: round $warning; }", read_from=("tile.py", "Tile.DEFAULT_CSS"), is_default_css=True)
@@ -82,3 +91,67 @@ def test_invalid_css_is_refused_as_textual_does_and_the_sheet_stays_as_it_was(va
     with pytest.raises(StylesheetParseError):
         sheet.reparse()
     assert [rule.css for rule in sheet._rules] == before
+
+
+def _kept(tmp_path: Path, variables: dict[str, str]) -> Stylesheet:
+    """A stylesheet parsed by an earlier start, whose sources it kept in ``tmp_path``."""
+    earlier = ParsedSources(tmp_path)
+    sheet = _filled(Stylesheet(variables=variables, parsed=earlier.load()))
+    sheet.parse()
+    earlier.save(sheet.parsed)
+    return sheet
+
+
+def test_a_later_start_reads_the_rules_back_and_parses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variables: dict[str, str]
+) -> None:
+    _kept(tmp_path, variables)
+    assert os.stat(tmp_path / PARSED_FILE).st_mode & 0o777 == 0o600
+    textuals = _css(_filled(TextualStylesheet(variables=variables)))
+    asked = _counting(monkeypatch)
+    later = _filled(Stylesheet(variables=variables, parsed=ParsedSources(tmp_path).load()))
+    assert _css(later) == textuals and textuals
+    assert asked == []
+    # another theme's variables are another parse, kept beside the first
+    later.set_variables({**variables, "warning": "#00ff00"})
+    later.reparse()
+    assert "Tile.DEFAULT_CSS" in asked
+
+
+def test_nothing_new_writes_nothing(tmp_path: Path, variables: dict[str, str]) -> None:
+    _kept(tmp_path, variables)
+    written = os.stat(tmp_path / PARSED_FILE).st_mtime_ns
+    sources = ParsedSources(tmp_path)
+    sheet = _filled(Stylesheet(variables=variables, parsed=sources.load()))
+    sheet.parse()
+    sources.save(sheet.parsed)
+    assert os.stat(tmp_path / PARSED_FILE).st_mtime_ns == written
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        pytest.param(lambda path: path.write_bytes(b"not a pickle"), id="damaged"),
+        pytest.param(lambda path: path.write_bytes(path.read_bytes()[:100]), id="cut short"),
+        pytest.param(
+            lambda path: path.write_bytes(pickle.dumps((("0.0.1", "0.0.1"), pickle.loads(path.read_bytes())[1]))),
+            id="other versions",
+        ),
+        pytest.param(lambda path: path.chmod(0o644), id="readable by others"),
+        pytest.param(lambda path: path.chmod(0o620), id="writable by the group"),
+    ],
+)
+def test_a_file_not_to_trust_is_parsed_again_then_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], spoil: Callable[[Path], object]
+) -> None:
+    _kept(tmp_path, variables)
+    spoil(tmp_path / PARSED_FILE)
+    textuals = _css(_filled(TextualStylesheet(variables=variables)))
+    asked = _counting(monkeypatch)
+    sources = ParsedSources(tmp_path)
+    sheet = _filled(Stylesheet(variables=variables, parsed=sources.load()))
+    assert _css(sheet) == textuals
+    assert "Tile.DEFAULT_CSS" in asked
+    sources.save(sheet.parsed)
+    assert os.stat(tmp_path / PARSED_FILE).st_mode & 0o777 == 0o600
+    assert len(ParsedSources(tmp_path).load()) == len(sheet.parsed)

@@ -142,6 +142,16 @@ def worst_status_across(sites: Iterable[SiteIndicators], *, include_next: bool =
     return worst_status(s for site in sites for s in site_statuses(site, include_next=include_next))
 
 
+def status_counts(sites: Iterable[SiteIndicators]) -> dict[IndicatorStatus, int]:
+    """How many sites have each status as their worst current one (an unknown colour such as
+    ``PURPLE`` is counted apart)."""
+    counts = dict.fromkeys(IndicatorStatus, 0)
+    for site in sites:
+        worst = site_worst_status(site)
+        counts[worst] = counts.get(worst, 0) + 1
+    return counts
+
+
 def applicable_status(site: SiteIndicators, flex: Flex, received_at: dt.datetime) -> IndicatorStatus:
     """The status used to check a program received at ``received_at`` (§3.2.2.1).
 

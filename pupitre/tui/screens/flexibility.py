@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Input, Static
 
 from pupitre.providers.core.search import search_key
 from pupitre.providers.grtgaz import rules
+from pupitre.providers.grtgaz.feeds import INDICATORS_FEED as FEED
 from pupitre.providers.grtgaz.models import Flex, IndicatorStatus, SiteIndicators
 from pupitre.providers.grtgaz.sites import site_by_id
 from pupitre.tui.formats import FLEX_SHORT, countdown
@@ -24,18 +25,8 @@ from pupitre.tui.widgets.footer import PupitreFooter
 from pupitre.tui.widgets.header import HeaderBar
 from pupitre.tui.widgets.indicators import GLYPHS, WORDS, status_style, status_text
 
-FEED = "grtgaz.indicators"
 SORTS = ("mesh", "severity", "site")
 SEVERITY = {IndicatorStatus.GREY: 0, IndicatorStatus.RED: 1, IndicatorStatus.GREEN: 2}
-
-
-def status_counts(sites: list[SiteIndicators]) -> dict[IndicatorStatus, int]:
-    """How many sites have each status as their worst current one."""
-    counts = dict.fromkeys(IndicatorStatus, 0)
-    for site in sites:
-        worst = rules.site_worst_status(site)
-        counts[worst] = counts.get(worst, 0) + 1  # an unknown colour (``PURPLE``) counted apart
-    return counts
 
 
 ANNOUNCED_MARK = "*"
@@ -166,7 +157,7 @@ class FlexibilityScreen(PupitreScreen):
         applied = self.applied()
         sites = [a.site for a in applied]
         visible = len(self.visible_sites())
-        counts = status_counts(sites)
+        counts = rules.status_counts(sites)
         summary = Text()
         summary.append(f"{len(sites)} sites")
         if visible != len(sites):

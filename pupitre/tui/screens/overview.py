@@ -21,14 +21,13 @@ from pupitre.providers.edf_oa import rules as edf_oa_rules
 from pupitre.providers.grdf_adict import feeds as adict
 from pupitre.providers.grdf_omega import feeds as omega
 from pupitre.providers.grtgaz import rules
+from pupitre.providers.grtgaz.feeds import INDICATORS_FEED as GRTGAZ_FEED
 from pupitre.providers.grtgaz.models import IndicatorStatus
 from pupitre.providers.switchgrid import feeds as switchgrid
 from pupitre.tui import registry
 from pupitre.tui.feeds import FeedState
 from pupitre.tui.formats import FLEX_SHORT, countdown
 from pupitre.tui.screens.base import PupitreScreen
-from pupitre.tui.screens.flexibility import FEED as GRTGAZ_FEED
-from pupitre.tui.screens.flexibility import status_counts
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.footer import PupitreFooter
 from pupitre.tui.widgets.header import HeaderBar
@@ -374,7 +373,7 @@ class OverviewScreen(PupitreScreen):
         # announced changes count from their application time, even paused or stale (§3.2.2.1)
         sites = [applied.site for applied in rules.applied_sites(sites, now)]
         worst = rules.worst_status_across(sites)
-        counts = status_counts(sites)
+        counts = rules.status_counts(sites)
         text.append("Worst now: ")
         text.append_text(status_text(self.app, worst or IndicatorStatus.GREEN))
         text.append(

@@ -14,12 +14,13 @@ from textual.widgets import DataTable, Static
 
 from pupitre.providers.core.clock import gas_day_of, instant, paris
 from pupitre.providers.grtgaz import rules
+from pupitre.providers.grtgaz.feeds import INDICATORS_FEED as FEED
 from pupitre.providers.grtgaz.feeds import stored_timeline
 from pupitre.providers.grtgaz.models import Flex, Indicator, IndicatorStatus, SiteIndicators
 from pupitre.providers.grtgaz.sites import site_by_id
 from pupitre.tui.formats import FLEX_SHORT, countdown
 from pupitre.tui.screens.base import PupitreScreen
-from pupitre.tui.screens.flexibility import ANNOUNCED_MARK, FEED
+from pupitre.tui.screens.flexibility import ANNOUNCED_MARK
 from pupitre.tui.widgets.feed_status import FeedStatus
 from pupitre.tui.widgets.footer import PupitreFooter
 from pupitre.tui.widgets.header import HeaderBar

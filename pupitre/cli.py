@@ -251,9 +251,14 @@ class _Unused:
         return lambda *args, **kwargs: self
 
 
+#: :func:`build_parser`'s command for the dashboard's own command line: no subcommand's parser.
+DASHBOARD = ""
+
+
 class _Subcommands:
-    """The subcommands action, building only the parser of ``command`` (``None``: all of them):
-    each parser costs argparse's set-up (~0.3 ms), paid by every start for every command."""
+    """The subcommands action, building only the parser of ``command`` (``None``: all of them;
+    :data:`DASHBOARD`: none): each parser costs argparse's set-up (~0.3 ms), paid by every
+    start for every command."""
 
     def __init__(self, action: Any, command: str | None) -> None:
         self.action = action
@@ -269,7 +274,8 @@ class _Subcommands:
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The command line's parser; with ``command`` (a subcommand's name), that subcommand's
-    only (the whole parser when no subcommand has that name, for argparse's own message)."""
+    only (the whole parser when no subcommand has that name, for argparse's own message);
+    :data:`DASHBOARD`: the top-level options only."""
     parser = _Parser(
         prog="pupitre", description="Control-room dashboard for French energy APIs (GRTgaz, EDF OA, GRDF, Switchgrid)."
     )
@@ -364,7 +370,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "scenarios", help="list the training scenarios (pupitre --sandbox --scenario NAME)"
     )
     scenarios.set_defaults(handler=cmd_sandbox_scenarios)
-    if not sub.built:  # not a subcommand: the whole parser says so
+    if not sub.built and command != DASHBOARD:  # not a subcommand: the whole parser says so
         return build_parser()
     return parser
 
@@ -384,6 +390,15 @@ def _command_of(argv: list[str]) -> str | None:
         elif not token.startswith("-"):
             return token
     return None
+
+
+def _parser_for(argv: list[str]) -> str | None:
+    """What :func:`build_parser` needs for ``argv``: its subcommand, or the dashboard's options
+    alone (the whole parser for ``--help``, which lists the subcommands)."""
+    command = _command_of(argv)
+    if command is None and not {"-h", "--help"} & set(argv):
+        return DASHBOARD
+    return command
 
 
 def _format_of(argv: list[str]) -> str:
@@ -423,7 +438,7 @@ def _main(argv: list[str]) -> int:
     from pupitre.providers.core.store import StoreError
 
     try:
-        args = build_parser(_command_of(argv)).parse_args(argv)
+        args = build_parser(_parser_for(argv)).parse_args(argv)
     except UsageError as error:
         if _command_of(argv) == "check":
             return check_unknown(_format_of(argv), f"pupitre: {error}")

@@ -65,6 +65,11 @@ def test_a_command_line_builds_only_its_subcommand() -> None:
     assert vars(only.parse_args(argv)) == vars(full.parse_args(argv))
     assert commands(only) == ["check"] and {"check", "outbox", "store", "sandbox"} <= set(commands(full))
     assert commands(cli.build_parser("nosuch")) == commands(full)  # argparse's own message lists them all
+    # the dashboard (no subcommand) builds none, and parses alike; --help lists them all
+    dashboard = ["--sandbox", "--screen", "flexibility", "--clock", "2026-10-25T02:30"]
+    assert cli._parser_for(dashboard) == cli.DASHBOARD and commands(cli.build_parser(cli.DASHBOARD)) == []
+    assert vars(cli.build_parser(cli.DASHBOARD).parse_args(dashboard)) == vars(full.parse_args(dashboard))
+    assert cli._parser_for(["--sandbox", "--help"]) is None
 
 
 def test_the_collector_is_relaxed_while_a_command_runs_then_restored(monkeypatch: pytest.MonkeyPatch) -> None:

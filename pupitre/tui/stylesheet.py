@@ -22,6 +22,7 @@ import logging
 import os
 import pickle
 import stat
+from importlib import metadata
 from pathlib import Path
 from typing import TextIO
 
@@ -48,12 +49,13 @@ Parsed = LRUCache[ParsedKey, list[RuleSet]]
 class ParsedSources:
     """The parsed sources of earlier starts, in ``<data dir>/stylesheet.cache``: a pickle of
     Textual's rule sets, written by this user only (mode 0600, checked before it is read),
-    valid for one pair of Textual and pupitre versions. A file that cannot be read, is not
-    this user's, or was written by other versions is parsed again and replaced."""
+    valid for one set of Textual, Rich and pupitre versions. A file that cannot be read, is not
+    this user's, or was written by other versions (of Textual, Rich — its styles are in the
+    rules — or pupitre) is parsed again and replaced."""
 
     def __init__(self, data_dir: Path) -> None:
         self.path = Path(data_dir) / PARSED_FILE
-        self._versions = (textual.__version__, __version__)
+        self._versions = (textual.__version__, metadata.version("rich"), __version__)
         self._read: set[ParsedKey] = set()
 
     def load(self) -> Parsed:

@@ -134,7 +134,9 @@ def test_nothing_new_writes_nothing(tmp_path: Path, variables: dict[str, str]) -
         pytest.param(lambda path: path.write_bytes(b"not a pickle"), id="damaged"),
         pytest.param(lambda path: path.write_bytes(path.read_bytes()[:100]), id="cut short"),
         pytest.param(
-            lambda path: path.write_bytes(pickle.dumps((("0.0.1", "0.0.1"), pickle.loads(path.read_bytes())[1]))),
+            lambda path: path.write_bytes(
+                pickle.dumps((("0.0.1", "0.0.1", "0.0.1"), pickle.loads(path.read_bytes())[1]))
+            ),
             id="other versions",
         ),
         pytest.param(lambda path: path.chmod(0o644), id="readable by others"),

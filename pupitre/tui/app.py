@@ -102,8 +102,9 @@ class PupitreApp(App[None]):
         super().__init__()
         self._parsed_sources = ParsedSources(runtime.ctx.data_dir)
         self._parsed = self._parsed_sources.load()
-        # parses each source once, and not at all when an earlier start did
-        self.stylesheet = Stylesheet(variables=self.get_css_variables(), parsed=self._parsed)
+        # parses each source once, and not at all when an earlier start did; the theme's
+        # variables are those Textual just computed for its own stylesheet (get_css_variables)
+        self.stylesheet = Stylesheet(variables=dict(self.theme_variables), parsed=self._parsed)
         self._started = started
         self.runtime = runtime
         self.start_screen = start_screen

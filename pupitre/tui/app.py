@@ -160,6 +160,8 @@ class PupitreApp(App[None]):
             self.store_refused = error
             self.exit(return_code=EXIT_STORE_REFUSED)
             return
+        if not self.is_running:  # quit while the store was being connected: nothing to start
+            return
         self.ticked.publish(None)  # the header says at once who polls, or since when it is unreachable
         self._start()
 
@@ -177,6 +179,8 @@ class PupitreApp(App[None]):
 
     async def _start_work(self) -> None:
         await self.feeds.load_rest()  # before any run: a stored result never replaces a fresh one
+        if not self.is_running:  # quit meanwhile (a key, a hang-up): nothing to start
+            return
         self.feeds.start()
         self.outbox.kick()  # what a crash or a network cut left pending
         self.runners.start(self.feeds.state(switchgrid.FEED).data)  # what a restart left to follow

@@ -3,15 +3,19 @@ the alerts are evaluated off the event loop; the footer is composed again only w
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from typing import Any
 
+import pytest
 from textual.css.stylesheet import Stylesheet as TextualStylesheet
+from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.widgets._footer import FooterKey
 
 from pupitre.providers.grdf_adict.feeds import RIGHTS_FEED
 from pupitre.tui.app import PupitreApp
+from pupitre.tui.screens.base import PupitreScreen
 from pupitre.tui.screens.flexibility import FlexibilityScreen
 from pupitre.tui.screens.overview import OverviewScreen
 from pupitre.tui.stylesheet import PARSED_FILE
@@ -126,3 +130,50 @@ async def test_a_start_keeps_its_parsed_stylesheet_and_the_next_start_parses_not
     async with again.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: again.screen.query_one("#flex-table", DataTable).row_count > 0)
     assert asked == []
+
+
+@pytest.mark.parametrize(
+    ("screen", "focused"),
+    [
+        ("overview", "ProviderLine"),
+        ("flexibility", "#flex-table"),
+        ("curtailments", "#ack-table"),
+        ("requests", "#req-table"),
+        ("alerts", "#alerts-table"),
+    ],
+)
+async def test_the_first_frame_is_drawn_with_the_screens_focus(make_runtime, monkeypatch, screen, focused) -> None:
+    """Focused as the screen is shown (``AUTO_FOCUS``), not just after its first frame: a focus
+    given then restyles the widget and draws its whole table a second time (~40 ms)."""
+    drawn: list[Widget | None] = []
+    draw = PupitreScreen._compositor_refresh
+
+    def first_drawn(self: PupitreScreen) -> None:
+        draw(self)
+        if not drawn and not self.frame_held:
+            drawn.append(self.focused)
+
+    monkeypatch.setattr(PupitreScreen, "_compositor_refresh", first_drawn)
+    app = PupitreApp(make_runtime(), start_screen=screen)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: bool(drawn))
+        assert drawn[0] is not None and drawn[0] is app.screen.query(focused).first()
+
+
+async def test_quitting_as_the_first_frame_is_drawn_is_no_crash(make_runtime) -> None:
+    """A key or a hang-up just after the start: what was still to start is not started (it once
+    subscribed to a closing app's signals and ended the dashboard as a crash, exit 70)."""
+    app = PupitreApp(make_runtime(), start_screen="flexibility")
+    load_rest = app.feeds.load_rest
+    read = asyncio.Event()
+
+    async def until_closing() -> None:  # the other feeds' results are read as the app closes
+        await load_rest()
+        read.set()
+        while app.is_running:
+            await asyncio.sleep(0.001)
+
+    app.feeds.load_rest = until_closing  # type: ignore[method-assign]  # the race, made certain
+    async with app.run_test(size=(100, 30)):
+        await read.wait()
+    assert app.crashed is None and not app.return_code

@@ -37,6 +37,7 @@ def ordered(alerts: list[Alert]) -> list[Alert]:
 
 
 class AlertsScreen(PupitreScreen):
+    AUTO_FOCUS = "#alerts-table"  # focused as the screen is shown, so the first frame is drawn focused
     BINDINGS = [
         Binding("enter,s", "seen", "Seen", id="alerts.seen", tooltip="Acknowledge the alert: seen, with your name"),
     ]
@@ -61,7 +62,6 @@ class AlertsScreen(PupitreScreen):
         ):
             table.add_column(label, key=key)
         self.papp.alerts.updated.subscribe(self, lambda _: self._redraw_kept())
-        table.focus()
 
     def alerts(self) -> list[Alert]:
         return ordered(self.papp.runtime.store.alert_history(HISTORY))

@@ -68,6 +68,7 @@ def periods_text(contract: ContractCurtailment) -> str:
 
 
 class CurtailmentsScreen(PupitreScreen):
+    AUTO_FOCUS = "#ack-table"  # focused as the screen is shown, so the first frame is drawn focused
     FEEDS = (CURTAILMENTS_FEED, ACKS_FEED, TOKEN_FEED)
     BINDINGS = [
         Binding(
@@ -141,7 +142,6 @@ class CurtailmentsScreen(PupitreScreen):
         table.add_column("Your choice", key="choice")
         table.add_column("EDF OA has", key="retained")
         self.papp.outbox.updated.subscribe(self, lambda _: self.redraw())
-        table.focus()
 
     # -- state -------------------------------------------------------------------------
     @property

@@ -52,6 +52,7 @@ def indicator_cell(app: Any, applied: rules.AppliedSite, flex: Flex) -> Text:
 
 class FlexibilityScreen(PupitreScreen):
     FEEDS = (FEED,)
+    AUTO_FOCUS = "#flex-table"  # focused as the screen is shown, so the first frame is drawn focused
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="flexibility.filter"),
         Binding("s", "cycle_sort", "Sort", id="flexibility.sort"),
@@ -90,7 +91,6 @@ class FlexibilityScreen(PupitreScreen):
         table.add_column("Q→Q+", key=Flex.Q_TO_QPLUS.name)
         table.add_column("Next change", key="next")
         self.query_one("#flex-filter", Input).display = False
-        table.focus()
 
     # -- data ----------------------------------------------------------------------------
     def sites(self) -> list[SiteIndicators]:

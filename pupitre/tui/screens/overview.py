@@ -200,6 +200,8 @@ class OverviewScreen(PupitreScreen):
     and everything read from the store are computed when a feed, the outbox or a follow-up
     reports (:meth:`redraw`), never on the one-second tick (:meth:`tick` repaints from memory)."""
 
+    AUTO_FOCUS = "ProviderLine"  # focused as the screen is shown, so the first frame is drawn focused
+
     FEEDS = (
         GRTGAZ_FEED,
         edf_oa.CURTAILMENTS_FEED,
@@ -232,7 +234,6 @@ class OverviewScreen(PupitreScreen):
         yield PupitreFooter()
 
     def on_mount(self) -> None:
-        self.query(ProviderLine).first().focus()
         self.papp.outbox.updated.subscribe(self, lambda _: self._outbox_changed())
 
     def _on_feed_updated(self, name: str) -> None:

@@ -43,6 +43,7 @@ def read_watch_file(path_text: str) -> tuple[list[str], list[Any], str | None]:
 
 
 class RequestsScreen(PupitreScreen):
+    AUTO_FOCUS = "#req-table"  # focused as the screen is shown, so the first frame is drawn focused
     FEEDS = (REQUESTS_FEED,)
     BINDINGS = [
         Binding("plus,a", "add", "Add", id="requests.add"),
@@ -84,7 +85,6 @@ class RequestsScreen(PupitreScreen):
         ):
             table.add_column(label, key=key)
         self.query_one("#req-prompt", Input).display = False
-        table.focus()
 
     # -- data --------------------------------------------------------------------------
     @property

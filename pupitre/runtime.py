@@ -412,7 +412,7 @@ def declared(provider: str, settings: Settings, secrets: SecretStore) -> bool:
     (or a keyring too slow to answer) is *not connected* — said on its screen, the Overview and
     in ``pupitre check``, never silently simulated. The keyring is not asked here: it may be slow
     or locked, and the answer must not depend on it."""
-    if provider in settings.model_fields_set:
+    if provider in settings.declared:
         return True
     return any(
         secrets.env.get(env_var(provider, name)) or secrets.file.get(provider, name)

@@ -174,8 +174,8 @@ def settings_snippet(served: Served, data_dir: Path) -> list[str]:
     """The ``[provider]`` TOML section pointing pupitre at this served simulator."""
     from pupitre.settings import Settings
 
-    section = Settings.model_fields.get(served.provider)
-    known = getattr(section.annotation, "model_fields", {}) if section else {}
+    section = Settings.sections().get(served.provider)
+    known = section.__struct_fields__ if section else ()
     sandbox_dir = data_dir / "sandbox"
     values: dict[str, Any] = {
         "base_url": served.base_url,

@@ -54,7 +54,7 @@ async def test_an_agent_delivers_and_follows_one_at_a_time_and_another_takes_ove
     out, err = console.communicate(timeout=60)
     assert console.returncode == 0 and json.loads(out)[0] == "queued", err
     store = Store(data / "pupitre.sqlite3")
-    real = Settings.model_validate(tomllib.loads((config / "settings.toml").read_text(encoding="utf-8")))
+    real = Settings.from_dict(tomllib.loads((config / "settings.toml").read_text(encoding="utf-8")))
     store.bind_environments({grtgaz.PROVIDER: grtgaz.environment(real.grtgaz).id})
 
     first = start_agent(config, data, tmp_path / "first.out")

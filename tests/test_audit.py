@@ -50,7 +50,7 @@ def dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 def test_the_operator_is_the_setting_or_the_os_user(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (
-        operator_name(Settings.model_validate({"app": {"operator": "Alice (shift B)"}}).app.operator)
+        operator_name(Settings.from_dict({"app": {"operator": "Alice (shift B)"}}).app.operator)
         == "Alice (shift B)"
     )
     monkeypatch.setenv("LOGNAME", "bob")
@@ -130,7 +130,7 @@ async def test_the_runtime_prunes_in_the_background(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.sqlite3")
     store.audit("grtgaz", "declare program", "delivered", days_ago(40), "old")
     store.audit("grtgaz", "declare program", "delivered", days_ago(2), "recent")
-    settings = Settings.model_validate({"app": {"keep_audit_days": 30, "operator": "carol"}})
+    settings = Settings.from_dict({"app": {"keep_audit_days": 30, "operator": "carol"}})
     runtime = build_runtime(
         settings,
         sandbox=True,

@@ -38,7 +38,7 @@ def served(served: SandboxServer) -> SandboxServer:
 def runtime_on(served: SandboxServer, tmp_path: Path) -> Runtime:
     """GRDF OMEGA real, on the served simulator, watching 37 requests; the other providers on
     their in-process simulators, calm (so the only thing that could go wrong is the time)."""
-    settings = Settings.model_validate(tomllib.loads(omega_settings(served, margin=0.1)))
+    settings = Settings.from_dict(tomllib.loads(omega_settings(served, margin=0.1)))
     secrets = SecretStore(
         credentials_file=tmp_path / "c.toml", env={"PUPITRE_GRDF_OMEGA_CLIENT_SECRET": omega.SANDBOX_CLIENT_SECRET}
     )

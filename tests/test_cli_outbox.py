@@ -67,7 +67,7 @@ def test_held_actions_are_listed_released_or_dropped_and_audited(
     assert cli.main(["outbox", "drop", "4"]) == 2  # not held any more
     assert "dropped, not held" in capsys.readouterr().err
 
-    real = build_runtime(Settings.model_validate({"grtgaz": {"base_url": BASE, "client_id": "c-1"}}), store=store)
+    real = build_runtime(Settings.from_dict({"grtgaz": {"base_url": BASE, "client_id": "c-1"}}), store=store)
     [released] = real.outbox.pending(grtgaz.PROVIDER)
     assert released.id == 1 and released.env == f"{BASE}#client=c-1"
     assert [e.outcome for e in store.audit_entries(grtgaz.PROVIDER)] == ["released"]

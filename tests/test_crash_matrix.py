@@ -244,7 +244,7 @@ async def world(served: SandboxServer, tmp_path: Path, zygote: Zygote) -> AsyncI
         env_var("switchgrid", switchgrid_feeds.TOKEN_SECRET): served["switchgrid"].simulator.token,
     }
     runtime = build_runtime(
-        Settings.model_validate(tomllib.loads(text)),
+        Settings.from_dict(tomllib.loads(text)),
         store=Store(data / "pupitre.sqlite3"),
         data_dir=data,
         secrets=SecretStore(credentials_file=tmp_path / "none.toml", env=secrets),

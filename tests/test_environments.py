@@ -92,7 +92,7 @@ async def test_a_real_check_never_reports_sandbox_data_as_its_last_good_data(
     assert report["feeds"][grtgaz.INDICATORS_FEED]["ok"]
 
     snippet = sandbox_server.settings_snippet(served["grtgaz"], tmp_path / "served")
-    settings = Settings.model_validate(tomllib.loads("\n".join(snippet)))
+    settings = Settings.from_dict(tomllib.loads("\n".join(snippet)))
     served.plan.add("/sfm/v1/*", "status", count=1000, status=503)
     real = build_runtime(settings, store=store, data_dir=tmp_path, secrets=secrets)
     report = await run_checks(real)

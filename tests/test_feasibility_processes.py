@@ -33,7 +33,7 @@ async def test_the_verdict_is_reached_once_after_a_kill_and_a_restart_on_two_pro
     assert first and json.loads(first) == ["delivered", "delivered"], err
 
     store = Store(data / "pupitre.sqlite3")
-    real = Settings.model_validate(tomllib.loads((config / "settings.toml").read_text(encoding="utf-8")))
+    real = Settings.from_dict(tomllib.loads((config / "settings.toml").read_text(encoding="utf-8")))
     store.bind_environments({grtgaz.PROVIDER: grtgaz.environment(real.grtgaz).id})
     assert store.watch_list(feasibility.FOLLOWED) == [(program_id, None)]  # followed, not settled
     assert not [e for e in store.audit_entries(grtgaz.PROVIDER) if e.action == feasibility.AUDIT_ACTION]

@@ -51,7 +51,7 @@ def _store(tmp_path: Path, env: dict[str, str] | None = None, backend: KeyringBa
 def test_declared_by_its_section_or_a_secret_outside_the_keyring(tmp_path: Path) -> None:
     nothing = Settings()
     assert not declared("grdf_omega", nothing, _store(tmp_path))
-    assert declared("grdf_omega", Settings.model_validate({"grdf_omega": {}}), _store(tmp_path))
+    assert declared("grdf_omega", Settings.from_dict({"grdf_omega": {}}), _store(tmp_path))
     assert declared("edf_oa", nothing, _store(tmp_path, env={"PUPITRE_EDF_OA_API_TOKEN": "t"}))
     file_store = _store(tmp_path)
     file_store.file.set("switchgrid", "api_token", "t")
@@ -112,7 +112,7 @@ def test_check_reports_a_declared_provider_without_its_secret_as_not_connected(t
 def test_a_declared_provider_with_settings_missing_is_not_connected(tmp_path: Path) -> None:
     from pupitre.runtime import build_runtime
 
-    settings = Settings.model_validate({"grdf_omega": {"client_id": "okta-client"}})
+    settings = Settings.from_dict({"grdf_omega": {"client_id": "okta-client"}})
     runtime = build_runtime(settings, data_dir=tmp_path, secrets=_store(tmp_path, env={}))
     assert "grdf_omega" not in runtime.sandboxed
     with pytest.raises(NotConnected, match=r"GRDF OMEGA not connected: code_cdgf, user_login not set"):

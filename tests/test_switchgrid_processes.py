@@ -52,7 +52,7 @@ def _console(tmp_path: Path, served: SandboxServer) -> tuple[Path, Path, Store, 
     runtime = build_runtime(sandbox=True, store=store, data_dir=data)  # its handlers only check and describe
     # what this test queues must be in the environment the processes use: the served
     # simulator as a real endpoint
-    real = Settings.model_validate(tomllib.loads(settings(served)))
+    real = Settings.from_dict(tomllib.loads(settings(served)))
     store.bind_environments({PROVIDER: switchgrid.environment(real.switchgrid).id})
     return config, data, store, Outbox(store, SystemClock(), runtime.connections[PROVIDER].handlers)
 

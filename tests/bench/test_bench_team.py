@@ -62,7 +62,7 @@ def _configured(env: dict[str, str], sandbox: ServedSandbox) -> dict[str, str]:
 
 def _environments(sandbox: ServedSandbox) -> dict[str, str]:
     """Each provider's environment id, as the processes configured by ``sandbox`` use it."""
-    settings = Settings.model_validate(tomllib.loads(sandbox.settings))
+    settings = Settings.from_dict(tomllib.loads(sandbox.settings))
     return {
         name: environment_of(name, settings, sandboxed=f"[{name}]" not in sandbox.settings).id for name in PROVIDERS
     }
@@ -72,7 +72,7 @@ def _connected_feeds(tmp_path: Path, sandbox: ServedSandbox) -> dict[str, str]:
     """Feed -> provider, once every provider is checked *connected* with the settings and secrets
     ``sandbox`` printed (none left on its simulator, every required setting and secret there);
     fails naming the providers that are not."""
-    settings = Settings.model_validate(tomllib.loads(sandbox.settings))
+    settings = Settings.from_dict(tomllib.loads(sandbox.settings))
     secrets = SecretStore(credentials_file=tmp_path / "no-credentials.toml", env=dict(sandbox.secrets))
     store = Store(tmp_path / "connected" / "pupitre.sqlite3")
     runtime = build_runtime(settings, store=store, secrets=secrets, data_dir=tmp_path / "connected")

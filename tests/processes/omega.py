@@ -76,7 +76,7 @@ def omega_settings(served: SandboxServer, *, margin: float) -> str:
 def real_store(path: Path, settings_text: str) -> Store:
     """The store at ``path``, in the environment the processes will use for GRDF OMEGA (the
     served simulator as a real endpoint), so that what a test writes there they read."""
-    settings = Settings.model_validate(tomllib.loads(settings_text))
+    settings = Settings.from_dict(tomllib.loads(settings_text))
     store = Store(path)
     store.bind_environments({omega.PROVIDER: omega.environment(settings.grdf_omega).id})
     return store

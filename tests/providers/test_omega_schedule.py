@@ -140,7 +140,7 @@ def test_finals_due_wait_behind_the_active_ones(tmp_path: Path) -> None:
 
 def test_the_next_round_follows_at_once_when_a_round_outlasts_the_refresh(tmp_path: Path) -> None:
     clock = ManualClock(NOW)
-    settings = Settings.model_validate({"grdf_omega": {"refresh_seconds": 60}})
+    settings = Settings.from_dict({"grdf_omega": {"refresh_seconds": 60}})
     runtime = runtime_at(tmp_path, clock, settings)
     session = session_of(runtime)
     assert session.interval(clock.now()) == 60

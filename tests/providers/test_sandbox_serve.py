@@ -125,7 +125,7 @@ async def test_printed_settings_point_pupitre_at_the_served_sandbox(served: Sand
     data = tomllib.loads(snippet)
     assert Path(data["grtgaz"]["certificate"]) == tmp_path / "sandbox" / "grtgaz.cert.pem"
     assert Path(data["grtgaz"]["private_key"]) == tmp_path / "sandbox" / "grtgaz.key.pem"
-    settings = Settings.model_validate(data)
+    settings = Settings.from_dict(data)
     assert settings.grtgaz.configured  # so pupitre uses it as a "real" API, over the socket
     served.plan.clear()
     runtime = build_runtime(
@@ -186,4 +186,4 @@ def test_printed_switchgrid_settings_send_the_test_header(served: SandboxServer,
     """The simulator is a test environment: its snippet sets ``test_env = true``."""
     data = tomllib.loads("\n".join(sandbox_server.settings_snippet(served["switchgrid"], tmp_path)))
     assert data["switchgrid"]["test_env"] is True
-    assert Settings.model_validate(data).switchgrid.test_env
+    assert Settings.from_dict(data).switchgrid.test_env

@@ -18,7 +18,7 @@ VARIABLE = "PUPITRE_EDF_OA_API_TOKEN"
 
 async def _rotate(served: SandboxServer, tmp_path: Path, env: dict[str, str]) -> tuple[edf_oa.RotationResult, str]:
     secrets = SecretStore(credentials_file=tmp_path / "credentials.toml", env=env)
-    settings = Settings.model_validate({"edf_oa": {"base_url": served["edf_oa"].base_url}})
+    settings = Settings.from_dict({"edf_oa": {"base_url": served["edf_oa"].base_url}})
     runtime = build_runtime(settings, store=Store(":memory:"), data_dir=tmp_path, secrets=secrets)
     assert "edf_oa" not in runtime.sandboxed
     try:

@@ -248,7 +248,7 @@ async def test_the_keys_help_toggles(make_app):
 
 
 async def test_bindings_are_remappable_from_settings(make_app):
-    settings = Settings.model_validate({"app": {"keys": {"feeds.refresh": "f5"}}})
+    settings = Settings.from_dict({"app": {"keys": {"feeds.refresh": "f5"}}})
     app = make_app(settings=settings)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_runs(pilot, app)

@@ -15,7 +15,7 @@ from pupitre.providers.core.secrets import SecretStore
 from pupitre.providers.core.store_pg import PostgresStore
 from pupitre.providers.grtgaz.feeds import INDICATORS_FEED as FEED
 from pupitre.runtime import COPY_FILE, Runtime, build_runtime
-from pupitre.settings import Settings
+from pupitre.settings import Settings, StoreSettings
 from pupitre.tui.widgets.header import HeaderBar
 from tests.helpers import MemoryKeyring
 from tests.tui.helpers import NOW, wait_for
@@ -23,7 +23,7 @@ from tests.tui.helpers import NOW, wait_for
 
 def _console(base: Path, url: str) -> Runtime:
     return build_runtime(
-        Settings(store={"url": url}),  # type: ignore[arg-type]  # pydantic validates the section
+        Settings(store=StoreSettings(url=url)),
         sandbox=True,
         clock=ManualClock(NOW),
         data_dir=base / "data",

@@ -316,15 +316,13 @@ def test_a_finding_without_a_cause_keeps_its_key_while_its_counts_change() -> No
 
 
 def test_the_alerts_settings_refuse_a_command_line_that_does_not_parse() -> None:
-    from pydantic import ValidationError
-
     from pupitre.providers.core.config import default_settings_text
-    from pupitre.settings import AlertsSettings
+    from pupitre.settings import AlertsSettings, Settings, SettingsError
 
-    with pytest.raises(ValidationError, match="not a command line"):
+    with pytest.raises(SettingsError, match="not a command line"):
         AlertsSettings(command="page --text 'unclosed")
-    with pytest.raises(ValidationError):
-        AlertsSettings(command_timeout_seconds=0)
+    with pytest.raises(SettingsError, match="command_timeout_seconds: should be greater than 0"):
+        Settings.from_dict({"alerts": {"command_timeout_seconds": 0}})
     assert AlertsSettings(command="   ").command == ""
     template = default_settings_text()
     assert "[alerts]" in template and "command_timeout_seconds" in template

@@ -15,7 +15,7 @@ from pupitre import cli_config
 from pupitre.providers.core import config
 from pupitre.providers.core.errors import ConfigError
 from pupitre.providers.core.secrets import SecretStore
-from pupitre.settings import GrtgazSettings, Settings
+from pupitre.settings import AppSettings, EdfOaSettings, GrtgazSettings, Settings, SettingsError
 from tests.helpers import MemoryKeyring
 
 SECRET_VALUE = "hunter2-Zq9!"
@@ -158,6 +158,47 @@ def test_wrong_type_and_range() -> None:
     assert "line 3, grtgaz.refresh_seconds" in message
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[app]\nsandbox = "maybe"', "line 2, app.sandbox: should be true or false, not text in quotes"),
+        ("[app]\nkeep_audit_days = 1.5", "line 2, app.keep_audit_days: should be a whole number, not a decimal number"),
+        ("[app]\nkeep_audit_days = 0", "line 2, app.keep_audit_days: should be at least 1 (not 0)"),
+        ("[grdf_omega]\nquota_margin = 0.5", "line 2, grdf_omega.quota_margin: should be less than 0.5 (not 0.5)"),
+        ('[grtgaz]\nsites = "LI1001"', "line 2, grtgaz.sites: should be a list, not text in quotes"),
+        ('[grtgaz]\nsites = ["LI1001", 3]', "line 2, grtgaz.sites[1]: should be text in quotes, not a whole number"),
+        ("[grtgaz]\ncertificate = 3", "line 2, grtgaz.certificate: should be a path in quotes, not a whole number"),
+        ('[edf_oa]\napi_version = "2"', "line 2, edf_oa.api_version: '2' does not match the pattern ^v\\d+$"),
+        ('[switchgrid]\ndata_format = "xml"', "line 2, switchgrid.data_format: 'xml' is not one of: json, csv"),
+        ("[app]\nkeys = 3", "line 2, app.keys: should be a table, not a whole number"),
+        ("app = 3", "line 1, app: must be a table of settings ([section] then key = value lines)"),
+    ],
+)
+def test_a_wrong_type_or_bound_is_one_sentence_naming_the_key(text: str, expected: str) -> None:
+    path = write(text + "\n")
+    with pytest.raises(ConfigError) as info:
+        config.load_settings()
+    assert str(info.value) == f"{path}: invalid settings (1 problem)\n  {expected}"
+
+
+def test_values_written_as_text_are_read_as_before() -> None:
+    write('[app]\nsandbox = "true"\nkeep_audit_days = 30.0\n[grtgaz]\nrefresh_seconds = "30"\n')
+    settings = config.load_settings()
+    assert settings.app.sandbox is True and settings.app.keep_audit_days == 30
+    assert settings.grtgaz.refresh_seconds == 30.0
+
+
+def test_the_file_s_sections_are_declared_and_rules_hold_for_sections_built_in_code() -> None:
+    write("[grdf_omega]\n[app]\nsandbox = true\n")
+    assert config.load_settings().declared == {"grdf_omega", "app"}
+    assert Settings().declared == frozenset()
+    with pytest.raises(SettingsError, match="window_end: the call window must end after it starts"):
+        EdfOaSettings(window_start="16:00", window_end="13:30")
+    with pytest.raises(SettingsError, match="base_url: refusing http://api.example.com"):
+        GrtgazSettings(base_url="http://api.example.com")
+    assert GrtgazSettings(base_url="http://127.0.0.1:8000/sfm/").base_url == "http://127.0.0.1:8000/sfm"
+
+
 def test_unreadable_encoding_is_a_config_error() -> None:
     path = config.settings_path()
     path.parent.mkdir(parents=True)
@@ -188,7 +229,7 @@ def test_template_written_0600_once(tmp_path: Path) -> None:
     text = path.read_text()
     for section, model in Settings.sections().items():
         assert f"[{section}]" in text
-        for key in model.model_fields:
+        for key in model.__struct_fields__:
             assert f"# {key} = " in text
     path.write_text("[app]\nsandbox = true\n")
     assert config.write_default_settings(path) is False
@@ -198,11 +239,11 @@ def test_template_written_0600_once(tmp_path: Path) -> None:
 def test_template_loads_as_defaults_and_uncommented_too(tmp_path: Path) -> None:
     path = tmp_path / "settings.toml"
     config.write_default_settings(path)
-    assert config.load_settings(path) == Settings()
+    assert config.load_settings(path) == Settings(declared=frozenset(Settings.sections()))  # every [section] written
     uncommented = re.sub(r"^# (\w+ = )", r"\1", path.read_text(), flags=re.M)
     uncommented = re.sub(r"^(certificate|private_key) = .*$", "", uncommented, flags=re.M)
     path.write_text(uncommented)
-    assert config.load_settings(path) == Settings()
+    assert config.load_settings(path) == Settings(declared=frozenset(Settings.sections()))
 
 
 # -- show ------------------------------------------------------------------------------
@@ -230,7 +271,7 @@ def test_show_with_keyring_source() -> None:
 
 
 def test_show_accepts_a_plain_callable() -> None:
-    text = config.show_settings(Settings(app={"sandbox": True}), lambda p, n: f"src-{p}-{n}")
+    text = config.show_settings(Settings(app=AppSettings(sandbox=True)), lambda p, n: f"src-{p}-{n}")
     assert "key_passphrase: src-grtgaz-key_passphrase" in text
     assert "runs on the sandbox (app.sandbox = true)" in text
 

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 
+import msgspec
 import platformdirs
-from pydantic import BaseModel, ValidationError
 
 from pupitre.providers.core.errors import ConfigError
-from pupitre.settings import Section, Settings
+from pupitre.settings import Section, Settings, SettingsError
 
 APP_NAME = "pupitre"
 SECRET_WORDS = ("secret", "token", "password", "passwd", "passphrase")
@@ -175,44 +175,14 @@ def _secret_problems(data: Any, text: str, loc: tuple[str, ...] = ()) -> list[Pr
     return found
 
 
-def _model_at(loc: Sequence[str | int]) -> type[BaseModel] | None:
-    model: type[BaseModel] = Settings
-    for part in loc:
-        field = model.model_fields.get(str(part))
-        annotation = field.annotation if field else None
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-            return None
-        model = annotation
-    return model
-
-
-def _describe(error: Any) -> str:
-    loc = tuple(error.get("loc", ()))
-    if error.get("type") == "extra_forbidden":
-        parent = _model_at(loc[:-1])
-        allowed = ", ".join(parent.model_fields) if parent else ""
-        what = "unknown section" if len(loc) == 1 else "unknown setting"
-        return f"{what} (allowed: {allowed})" if allowed else what
-    message = str(error.get("msg", "invalid value"))
-    return message.removeprefix("Value error, ")
-
-
 def _field_name(loc: Sequence[str | int]) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part != "[key]":
+        else:
             out += ("." if out else "") + (part if re.fullmatch(r"[A-Za-z0-9_-]+", part) else json.dumps(part))
     return out or "(file)"
-
-
-def _validation_problems(text: str, exc: ValidationError) -> list[Problem]:
-    found: list[Problem] = []
-    for error in exc.errors():
-        loc = tuple(error.get("loc", ()))
-        found.append(Problem(_find_line(text, loc), _field_name(loc), _describe(error)))
-    return found
 
 
 def format_problems(path: Path, problems: Sequence[Problem]) -> str:
@@ -242,10 +212,10 @@ def check_settings(path: Path | None = None) -> tuple[Settings | None, list[Prob
         return None, [Problem(int(line[1]) if line else None, "", f"TOML syntax error: {exc}")]
     problems = _secret_problems(data, text)
     try:
-        settings: Settings | None = Settings.model_validate(data, context={"base_dir": path.parent})
-    except ValidationError as exc:
+        settings: Settings | None = Settings.from_dict(data, base_dir=path.parent)
+    except SettingsError as exc:
         settings = None
-        problems += _validation_problems(text, exc)
+        problems += [Problem(_find_line(text, loc), _field_name(loc), message) for loc, message in exc.problems]
     return (settings if not problems else None), problems
 
 
@@ -263,9 +233,10 @@ def _section_doc(model: type[Section]) -> str:
     return (model.__doc__ or "").strip().splitlines()[0] if model.__doc__ else ""
 
 
-def _field_comment(field: Any) -> str:
-    comment = field.description or ""
-    choices = getattr(field.annotation, "__args__", None)
+def _field_comment(kind: Any) -> str:
+    """A setting's description (its ``msgspec.Meta``), and its choices when it has some."""
+    comment = next((meta.description or "" for meta in getattr(kind, "__metadata__", ())), "")
+    choices = getattr(getattr(kind, "__origin__", None), "__args__", None)
     if choices and all(isinstance(c, str) for c in choices):
         comment += f" (one of: {', '.join(choices)})"
     return comment
@@ -284,9 +255,10 @@ def default_settings_text() -> str:
         doc = _section_doc(model)
         if doc:
             out.insert(len(out) - 1, f"# {doc}")
-        for key, field in model.model_fields.items():
-            default = field.get_default(call_default_factory=True)
-            comment = _field_comment(field)
+        for field in msgspec.structs.fields(model):
+            key = field.name
+            default = field.default if field.default_factory is msgspec.NODEFAULT else field.default_factory()
+            comment = _field_comment(field.type)
             if comment:
                 out.append(f"# {comment}")
             value = '"/path/to/file.pem"' if default is None else toml_value(default)
@@ -341,7 +313,7 @@ def show_settings(settings: Settings, secrets_resolver: SecretSources | Callable
             else:
                 state = "  # real API"
         out.append(f"[{name}]{state}")
-        for key in type(section).model_fields:
+        for key in section.__struct_fields__:
             value = getattr(section, key)
             out.append(f"{key} = {'(not set)' if value is None else toml_value(value)}")
         for secret in REQUIRED_SECRETS.get(name, []):

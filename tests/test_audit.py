@@ -49,10 +49,7 @@ def dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def test_the_operator_is_the_setting_or_the_os_user(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert (
-        operator_name(Settings.from_dict({"app": {"operator": "Alice (shift B)"}}).app.operator)
-        == "Alice (shift B)"
-    )
+    assert operator_name(Settings.from_dict({"app": {"operator": "Alice (shift B)"}}).app.operator) == "Alice (shift B)"
     monkeypatch.setenv("LOGNAME", "bob")
     monkeypatch.setenv("USER", "bob")
     assert operator_name(Settings().app.operator) == "bob"

@@ -29,8 +29,9 @@ import re
 import shlex
 import signal
 import time
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from pupitre.providers.core.alerts import Alert, alert_key
 from pupitre.providers.core.checks import Finding
@@ -56,17 +57,15 @@ UNAVAILABLE = "unavailable"
 SLOW_FINDINGS_SECONDS = 0.05
 
 
-@dataclass
-class Observed:
+class Observed(msgspec.Struct):
     """What a process knows: per provider, each feed's last good data (feeds with none are
     left out), and per provider the errors of its feeds that failed here."""
 
-    results: dict[str, dict[str, Any]] = field(default_factory=dict)
-    failures: dict[str, list[str]] = field(default_factory=dict)
+    results: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)
+    failures: dict[str, list[str]] = msgspec.field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(msgspec.Struct, frozen=True):
     """An alert that should be open now."""
 
     key: str
@@ -75,8 +74,7 @@ class Candidate:
     message: str
 
 
-@dataclass
-class Evaluation:
+class Evaluation(msgspec.Struct):
     """One evaluation: the alerts this process opened and cleared, every open alert after it,
     and when a timed alert may change next (``None``: nothing timed is due)."""
 
@@ -259,8 +257,7 @@ def next_delay(evaluation: Evaluation | None, now: dt.datetime, longest: float =
 # -- the command hook ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class HookResult:
+class HookResult(msgspec.Struct, frozen=True):
     """How the command ended: ``ok``; else what went wrong, in one sentence."""
 
     ok: bool

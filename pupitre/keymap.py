@@ -17,8 +17,9 @@ the reports screen's own ``r``, for instance); a remap that does it is refused.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
 from typing import Iterable, Mapping
+
+import msgspec
 
 MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")
 NAMED_KEYS = frozenset(
@@ -52,8 +53,7 @@ NAVIGATION_KEYS = frozenset({"up", "down", "left", "right", "pageup", "pagedown"
 QUIT_ID = "app.quit"
 
 
-@dataclass(frozen=True)
-class Scope:
+class Scope(msgspec.Struct, frozen=True):
     """Where bindings live. ``parent``: the scope whose keys also apply (None: a dialog)."""
 
     name: str
@@ -63,8 +63,7 @@ class Scope:
     parent: str | None = "app"
 
 
-@dataclass(frozen=True)
-class KeyBinding:
+class KeyBinding(msgspec.Struct, frozen=True):
     """One remappable binding: its id, scope, default key(s) in Textual's syntax, description."""
 
     id: str

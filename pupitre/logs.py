@@ -16,8 +16,9 @@ import os
 import stat
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
+
+import msgspec
 
 from pupitre.providers.core.text import SafeLogFormatter
 
@@ -48,8 +49,7 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
         return super()._open()
 
 
-@dataclass
-class LogState:
+class LogState(msgspec.Struct):
     """Where the log goes: ``path`` (``None``: disabled) and, when it is not the data dir's
     log, ``problem``: why (one sentence for the operator)."""
 

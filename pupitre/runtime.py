@@ -16,9 +16,10 @@ import os
 import socket
 import sqlite3
 import threading
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, NoReturn
+
+from msgspec.structs import replace
 
 from pupitre.providers.core import config
 from pupitre.providers.core.clock import Clock, SystemClock

@@ -20,12 +20,12 @@ import socket
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any, Iterable, Iterator, TextIO
 
 import httpx
+import msgspec
 import uvicorn
 
 from pupitre.providers.core import config
@@ -52,8 +52,7 @@ class _Server(uvicorn.Server):
         yield
 
 
-@dataclass
-class Served:
+class Served(msgspec.Struct):
     """One provider's simulator bound to a loopback socket."""
 
     provider: str
@@ -84,15 +83,17 @@ class Served:
         return self.url(token) if token else None
 
 
-@dataclass
-class SandboxServer:
+class SandboxServer(msgspec.Struct, dict=True):
     """Every simulator, bound and ready to serve; :meth:`run` blocks, threads for tests."""
 
     served: list[Served]
     plan: FaultPlan
     data_dir: Path
-    _thread: threading.Thread | None = field(default=None, repr=False)
-    _error: BaseException | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        # runtime state, not fields (out of the constructor and the repr)
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
 
     def __getitem__(self, provider: str) -> Served:
         return next(s for s in self.served if s.provider == provider)

@@ -146,3 +146,54 @@ async def test_a_request_cancelled_while_it_waits_for_the_world_leaves_no_transa
         await client.aclose()
         world.close()
         other.close()
+
+
+async def test_a_world_an_older_pupitre_pickled_is_rebuilt_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The simulators' value classes became msgspec Structs: a world file an older pupitre wrote
+    holds pickled dataclasses that no longer load. The first request is answered, and this
+    process's simulator becomes the world (readable again by the next process)."""
+    import dataclasses
+    import logging
+    import pickle
+
+    import httpx
+    import msgspec
+
+    from pupitre.providers.core.sandbox import SandboxTransport
+    from pupitre.providers.core.sandbox_world import UnreadableState, shared
+    from pupitre.providers.switchgrid import sandbox
+    from pupitre.providers.switchgrid.sandbox import SANDBOX_TOKEN, TEST_ENV_HEADER, SimContract
+
+    clock = ManualClock(dt.datetime(2026, 12, 7, 9, 0, tzinfo=PARIS))
+    # the contracts as an older pupitre pickled them: instances of a dataclass of the same name
+    Old = dataclasses.make_dataclass("SimContract", [f.name for f in msgspec.structs.fields(SimContract)])
+    Old.__module__ = sandbox.__name__
+    contracts = [Old(*msgspec.structs.astuple(c)) for c in SwitchgridSimulator(clock).contracts]
+    with monkeypatch.context() as patched:
+        patched.setattr(sandbox, "SimContract", Old)
+        old_state = pickle.dumps({"contracts": contracts}, protocol=5)
+    with pytest.raises(UnreadableState):
+        load_state(SwitchgridSimulator(clock), old_state)
+
+    world = World(world_path(tmp_path))
+    world.store("switchgrid", old_state, 3)
+    sim = SwitchgridSimulator(clock)
+    headers = {"authorization": f"Bearer {SANDBOX_TOKEN}", TEST_ENV_HEADER: "true"}
+    client = httpx.AsyncClient(
+        transport=SandboxTransport(shared(sim.app, "switchgrid", world)), base_url="http://sg", headers=headers
+    )
+    try:
+        with caplog.at_level(logging.WARNING, logger="pupitre.sandbox"):
+            answer = await client.get("/enedis/v2/ask", params={"limit": 1})
+        assert answer.status_code == 200, answer.text
+        assert "unreadable" in caplog.text
+        version, state = world.load("switchgrid")
+        assert version == 4 and state is not None
+        fresh = SwitchgridSimulator(clock)
+        load_state(fresh, state)
+        assert [c.id for c in fresh.contracts] == [c.id for c in sim.contracts]
+    finally:
+        await client.aclose()
+        world.close()

@@ -16,9 +16,10 @@ import datetime as dt
 import functools
 import math
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence, TypeVar
+
+import msgspec
 
 from pupitre.providers.core.clock import PARIS, UTC
 from pupitre.providers.switchgrid import rules
@@ -29,8 +30,7 @@ Y_LABEL_WIDTH = 8  # plotext's y tick labels and frame take about this many colu
 _PLOTEXT_LOCK = threading.Lock()  # plotext draws on one module-level figure
 
 
-@dataclass
-class Trace:
+class Trace(msgspec.Struct, dict=True):  # dict: for the cached blocks
     """A curve as arrays for fast range work: UTC epoch seconds and watts (None = gap)."""
 
     label: str
@@ -61,15 +61,13 @@ class Trace:
         return bisect.bisect_left(self.ts, start.timestamp()), bisect.bisect_left(self.ts, end.timestamp())
 
 
-@dataclass(frozen=True)
-class RangeStats:
+class RangeStats(msgspec.Struct, frozen=True):
     stats: rules.Stats
     gap_runs: int
     gap_duration: dt.timedelta
 
 
-@dataclass(frozen=True)
-class Reading:
+class Reading(msgspec.Struct, frozen=True):
     """What the cursor reads: the values of the points under its column."""
 
     start: dt.datetime

@@ -17,10 +17,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, Iterable, TypeVar
 
+import msgspec
 from rich.markup import escape
 from textual.signal import Signal
 from textual.timer import Timer
@@ -40,8 +40,7 @@ MAX_BACKOFF_SECONDS = 300.0
 T = TypeVar("T")
 
 
-@dataclass
-class FeedState:
+class FeedState(msgspec.Struct):
     feed: Feed[Any]
     data: Any = None
     fetched_at: dt.datetime | None = None

@@ -13,15 +13,15 @@ awaits their answer. No Textual import, nothing heavy: the command line reads it
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any, Callable
+
+import msgspec
 
 STYLES = Path(__file__).resolve().parent.parent / "styles"
 
 
-@dataclass(frozen=True)
-class Tile:
+class Tile(msgspec.Struct, frozen=True):
     """A screen's tile on the Overview: its words, the feed whose age and error it shows."""
 
     title: str
@@ -30,8 +30,7 @@ class Tile:
     id: str
 
 
-@dataclass(frozen=True)
-class ScreenEntry:
+class ScreenEntry(msgspec.Struct, frozen=True):
     """One screen: its name (the app's mode, or what :meth:`open_screen` is given), where it
     lives (``module:Class`` under ``pupitre.tui.screens``), and what is derived from it."""
 

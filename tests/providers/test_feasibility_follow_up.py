@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from dataclasses import replace
 from pathlib import Path
+
+from msgspec.structs import replace
 
 from pupitre.providers.core.clock import ManualClock, gas_day_hours, gas_day_of
 from pupitre.providers.core.secrets import SecretStore

@@ -570,11 +570,11 @@ def test_precheck_matches_the_simulators_decision() -> None:
 
 
 def test_context_cache_is_not_shared_by_copies() -> None:
-    import dataclasses
+    import msgspec
 
     ctx = context(None)
     assert ctx.reference_at(at(12)) == (100.0,) * 24
-    other = dataclasses.replace(ctx, accepted=(rules.AcceptedProgram(1, at(15, day=17), (5.0,) * 24),))
+    other = msgspec.structs.replace(ctx, accepted=(rules.AcceptedProgram(1, at(15, day=17), (5.0,) * 24),))
     assert other.reference_at(at(12)) == (5.0,) * 24
 
 

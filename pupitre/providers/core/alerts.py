@@ -15,8 +15,9 @@ Textual import here.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from pupitre.providers.core.checks import LEVELS, Level
 
@@ -36,8 +37,7 @@ def rank(severity: str) -> int:
     return next((number for number, level in enumerate(LEVELS) if level == severity), 0)
 
 
-@dataclass(frozen=True)
-class Alert:
+class Alert(msgspec.Struct, frozen=True):
     """One alert as the store keeps it. ``seen_at``/``seen_by``: acknowledged on a console
     (the alert stays open until its cause goes away); ``cleared_at``: its cause went away."""
 

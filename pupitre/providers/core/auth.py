@@ -16,11 +16,11 @@ import asyncio
 import datetime as dt
 import math
 import uuid
-from dataclasses import dataclass
 from typing import Any, AsyncGenerator, Generator, Literal
 
 import httpx
 import jwt
+import msgspec
 
 from pupitre.providers.core import certs
 from pupitre.providers.core.clock import PARIS, Clock
@@ -72,8 +72,7 @@ class StaticBearer(httpx.Auth):
         yield request
 
 
-@dataclass(frozen=True)
-class CachedToken:
+class CachedToken(msgspec.Struct, frozen=True):
     """A token and its expiry / refresh instants as POSIX timestamps (DST-proof)."""
 
     value: str

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
+
+import msgspec
 
 #: ``unknown``: the data could not be read (the check cannot say); worse than attention, never
 #: hiding a critical finding seen elsewhere.
@@ -12,8 +13,7 @@ LEVELS: tuple[Level, ...] = ("ok", "attention", "unknown", "critical")  # from b
 EXIT_CODES = {"ok": 0, "attention": 1, "critical": 2, "unknown": 3}
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(msgspec.Struct, frozen=True):
     """One line of the daily check. ``cause`` and ``subject`` name it stably while its words
     change (``deadline-10`` of ``2026-12-07``): the key of the alert it raises
     (:mod:`pupitre.providers.core.alerts`); not printed by ``pupitre check``."""

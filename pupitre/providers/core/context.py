@@ -4,9 +4,10 @@ and what its wiring module offers the runtime (:class:`ProviderModule`)."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar
+
+import msgspec
 
 from pupitre.providers.core.checks import Finding
 from pupitre.providers.core.clock import Clock
@@ -30,28 +31,27 @@ S = TypeVar("S")
 SettingsT = TypeVar("SettingsT", contravariant=True)
 
 
-@dataclass
-class Connection:
+class Connection(msgspec.Struct):
     """A provider as the runtime sees it: its feeds, its actions, its daily-check findings."""
 
     provider: str
     title: str
     feeds: list[Feed[Any]]
     findings: Callable[[dict[str, Any], dt.datetime], list[Finding]]
-    handlers: dict[tuple[str, str], ActionHandler] = field(default_factory=dict)
+    handlers: dict[tuple[str, str], ActionHandler] = msgspec.field(default_factory=dict)
     session: object = None
     """The provider's own operations (e.g. EDF OA token rotation): read it with :meth:`session_as`."""
     #: Every item behind the findings (``pupitre check --json``), each a dict with at least
     #: ``key`` and ``state``: each site's indicators, contract's acknowledgement, request's status…
-    items: Callable[[dict[str, Any], dt.datetime], list[dict[str, Any]]] = field(default=lambda results, now: [])
+    items: Callable[[dict[str, Any], dt.datetime], list[dict[str, Any]]] = lambda results, now: []
     #: The credential's quota limiter, for a provider that has one (its use is reported by ``check``).
     quota: Callable[[], QuotaLimiter] | None = None
     #: what follows this provider's delivered actions until the API decided (run by the app)
-    follow_ups: list[FollowUp] = field(default_factory=list)
+    follow_ups: list[FollowUp] = msgspec.field(default_factory=list)
     #: Alerts that time raises, not a feed's answer (``pupitre.alerts``): on the same results as
     #: :attr:`findings`, the findings due at ``now`` and the next time one may change (``None``:
     #: nothing is due later), so the alert engine wakes then even if no feed reports.
-    timed: Callable[[dict[str, Any], dt.datetime], tuple[list[Finding], dt.datetime | None]] = field(
+    timed: Callable[[dict[str, Any], dt.datetime], tuple[list[Finding], dt.datetime | None]] = msgspec.field(
         default=lambda results, now: ([], None)
     )
 
@@ -92,23 +92,22 @@ class ProviderModule(Protocol[SettingsT]):
         """The environment of its real endpoint, from the settings alone."""
 
 
-@dataclass
-class ProviderContext:
+class ProviderContext(msgspec.Struct):
     clock: Clock
     store: Store
     secrets: SecretStore
     data_dir: Path
     faults: FaultPlan
     http_factory: Callable[[], "httpx.AsyncClient"]
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    retry: RetryPolicy = msgspec.field(default_factory=RetryPolicy)
     sandbox_read_timeout: float = 10.0
     #: The sandbox as a user starts it (``pupitre --sandbox``, ``check``, ``agent``): the
     #: simulators' training-day data (a signed ask, an order) and, on a store's first use of
     #: the sandbox, watch-lists to follow. Off for tests that script their own world.
     training_day: bool = False
 
-    quotas: dict[str, QuotaLimiter] = field(default_factory=dict)
-    simulators: dict[str, Any] = field(default_factory=dict)  # filled with the HTTP client
+    quotas: dict[str, QuotaLimiter] = msgspec.field(default_factory=dict)
+    simulators: dict[str, Any] = msgspec.field(default_factory=dict)  # filled with the HTTP client
 
     def quota(
         self,

@@ -13,15 +13,15 @@ automatically, and their pending actions are *held* until the operator releases 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+import msgspec
 
 SANDBOX = "sandbox"
 UNATTRIBUTED = "unattributed"
 
 
-@dataclass(frozen=True)
-class Environment:
+class Environment(msgspec.Struct, frozen=True):
     """``id`` is what the store keeps in its ``env`` columns; ``label`` is for people."""
 
     id: str

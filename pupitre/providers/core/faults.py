@@ -16,8 +16,9 @@ from __future__ import annotations
 import fnmatch
 import re
 import threading
-from dataclasses import dataclass, field
 from typing import Literal, TypeGuard
+
+import msgspec
 
 FaultKind = Literal["status", "timeout", "late", "malformed", "truncated", "expired_token", "quota", "hostile"]
 FAULT_KINDS: tuple[str, ...] = (
@@ -40,8 +41,7 @@ def is_fault_kind(value: str) -> TypeGuard[FaultKind]:
 _FAULT_SPEC = re.compile(r"(?P<route>[^=]+)=(?P<kind>[a-z_]+)(?::(?P<status>\d{3}))?(?:x(?P<count>[1-9]\d*))?")
 
 
-@dataclass
-class Fault:
+class Fault(msgspec.Struct):
     """``count`` next calls matching ``method`` and ``route`` (a glob on the path) fail."""
 
     route: str
@@ -54,13 +54,14 @@ class Fault:
         return (self.method in ("*", method.upper())) and fnmatch.fnmatchcase(path, self.route)
 
 
-@dataclass
-class FaultPlan:
+class FaultPlan(msgspec.Struct, dict=True):
     """Thread-safe list of pending faults, consumed in order."""
 
-    faults: list[Fault] = field(default_factory=list)
+    faults: list[Fault] = msgspec.field(default_factory=list)
     timeout_seconds: float = 30.0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()  # not a field: out of the constructor, the repr and equality
 
     def add(self, route: str, kind: FaultKind, count: int = 1, status: int = 500, method: str = "*") -> Fault:
         if kind not in FAULT_KINDS:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Generic, Literal, TypeVar
+
+import msgspec
 
 from pupitre.providers.core.store import Store, StoreError
 
@@ -21,8 +22,7 @@ T = TypeVar("T")
 Severity = Literal["info", "attention", "critical"]
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(msgspec.Struct, frozen=True):
     """One observed change between two results of a feed (a history row)."""
 
     key: str
@@ -33,8 +33,7 @@ class Change:
     message: str = ""
 
 
-@dataclass(frozen=True)
-class Partial(Generic[T]):
+class Partial(msgspec.Struct, Generic[T], frozen=True):
     """What a read cut short had got: ``data`` (the items not read keep their last good data),
     ``read`` items of ``total``."""
 
@@ -47,8 +46,7 @@ def _no_pace(max_age: float | None) -> float:
     return 0.0
 
 
-@dataclass
-class Feed(Generic[T]):
+class Feed(msgspec.Struct, Generic[T]):
     """A named periodic read. The last four fields serve ``pupitre check`` (a probe that must
     answer in time and spare the quotas); their defaults suit a feed of one or a few calls."""
 
@@ -59,7 +57,7 @@ class Feed(Generic[T]):
     dump: Callable[[T], Any]
     load: Callable[[Any], T]
     interval: Callable[[dt.datetime], float]
-    changes: Callable[[T | None, T], list[Change]] = field(default=lambda old, new: [])
+    changes: Callable[[T | None, T], list[Change]] = lambda old, new: []
     #: The state of each key in a result read at a time, ``(key, since, state, detail)``, kept as
     #: a timeline (:meth:`Store.record_states`, under :func:`states_feed` of the feed's name).
     states: Callable[[T, dt.datetime], list[tuple[str, dt.datetime, str, str]]] | None = None

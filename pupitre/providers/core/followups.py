@@ -15,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from dataclasses import dataclass
 from typing import Awaitable, Callable, Literal, Protocol
+
+import msgspec
 
 from pupitre.providers.core.checks import Finding
 
@@ -26,8 +27,7 @@ ReportLevel = Literal["information", "warning", "error"]
 VERDICT_CAUSE = "verdict-"
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(msgspec.Struct, frozen=True):
     """What a follow-up tells the operator once: a verdict reached (or given up)."""
 
     provider: str

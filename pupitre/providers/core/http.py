@@ -12,10 +12,10 @@ import logging
 import re
 import time
 from collections import deque
-from dataclasses import dataclass
 from typing import Any, Callable, Mapping, TypeVar, cast
 
 import httpx
+import msgspec
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from pupitre import __version__
@@ -33,8 +33,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _MARKUP_TAG = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")
 
 
-@dataclass(frozen=True)
-class RequestRecord:
+class RequestRecord(msgspec.Struct, frozen=True):
     method: str
     host: str
     path: str

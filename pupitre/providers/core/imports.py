@@ -10,8 +10,9 @@ read or is too large: :class:`ImportRefused` with one sentence, never a Python e
 from __future__ import annotations
 
 import errno
-from dataclasses import dataclass
 from pathlib import Path
+
+import msgspec
 
 MAX_IMPORT_BYTES = 1_000_000
 
@@ -20,8 +21,7 @@ class ImportRefused(ValueError):
     """The file cannot be imported; the message is one sentence for the operator."""
 
 
-@dataclass(frozen=True)
-class ImportedText:
+class ImportedText(msgspec.Struct, frozen=True):
     path: Path
     text: str
     note: str | None = None

@@ -17,8 +17,9 @@ import getpass
 import logging
 import socket
 import time
-from dataclasses import dataclass
 from typing import AsyncIterator, Callable
+
+import msgspec
 
 from pupitre.providers.core.outbox import owner_alive, process_owner
 from pupitre.providers.core.store import Store, StoreError
@@ -43,8 +44,7 @@ def console_label(operator: str, kind: str) -> str:
     return f"{operator}@{socket.gethostname()} ({kind})"
 
 
-@dataclass(frozen=True)
-class Lease:
+class Lease(msgspec.Struct, frozen=True):
     """The outcome of asking for a feed's lease: ``mine`` (poll it), else who polls it."""
 
     mine: bool

@@ -46,8 +46,9 @@ import os
 import secrets
 import socket
 import time
-from dataclasses import dataclass
 from typing import Any, Callable, Literal, Protocol
+
+import msgspec
 
 from pupitre.providers.core.clock import Clock, paris
 from pupitre.providers.core.errors import ApiError
@@ -150,8 +151,7 @@ class ActionHandler(Protocol):
         """Read back; return a summary, or raise :class:`ActionRefused` when it differs."""
 
 
-@dataclass(frozen=True)
-class Delivery:
+class Delivery(msgspec.Struct, frozen=True):
     """Where one action stands after an attempt (or as the store tells it: :func:`stored_delivery`).
 
     ``verified``: the read-back matched (True), differs (False), or is not done (None); then

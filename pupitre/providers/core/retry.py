@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import random
-from dataclasses import dataclass
 from typing import Awaitable, Callable, TypeVar
+
+import msgspec
 
 from pupitre.providers.core.errors import ApiError
 
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
+class RetryPolicy(msgspec.Struct, frozen=True):
     attempts: int = 3
     base_delay: float = 0.5
     max_delay: float = 10.0

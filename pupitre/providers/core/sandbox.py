@@ -18,10 +18,10 @@ import datetime as dt
 import functools
 import json
 import secrets
-from dataclasses import dataclass
 from typing import Any, AsyncIterator, Awaitable, Callable
 
 import httpx
+import msgspec
 
 from pupitre.providers.core.clock import Clock, add, instant
 from pupitre.providers.core.faults import FaultPlan
@@ -163,8 +163,7 @@ class FaultMiddleware:
         await self._send(send, status, headers, body)
 
 
-@dataclass(frozen=True)
-class Handled:
+class Handled(msgspec.Struct, frozen=True):
     """One request a simulator's routes answered: the simulator has acted on it."""
 
     method: str
@@ -403,8 +402,7 @@ class SandboxTransport(httpx.AsyncBaseTransport):
         return httpx.Response(status, headers=headers, stream=stream)
 
 
-@dataclass
-class IssuedToken:
+class IssuedToken(msgspec.Struct):
     value: str
     expires_at: dt.datetime
     subject: str

@@ -16,11 +16,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from dataclasses import dataclass
 from typing import Awaitable, Callable, TypedDict
 from urllib.parse import parse_qsl
 
 import jwt
+import msgspec
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from starlette.requests import Request
@@ -35,8 +35,7 @@ from pupitre.providers.core.sandbox import TokenIssuer
 _REQUIRED_CLAIMS = ["aud", "iss", "sub", "nbf", "exp", "jti"]
 
 
-@dataclass
-class ClientRegistration:
+class ClientRegistration(msgspec.Struct):
     """A client known to the simulated endpoint: a secret and/or a certificate."""
 
     client_id: str

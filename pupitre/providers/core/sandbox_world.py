@@ -7,7 +7,9 @@ it back after the request when it changed. A request that may change the world (
 but ``GET``/``HEAD``) runs inside the world's write transaction (``BEGIN IMMEDIATE``, taken
 in a thread so the event loop keeps running), so two processes never lose each other's
 actions; a read that materialised something (a seeded program, a report event) writes it
-back only when nobody wrote in between. The state survives restarts;
+back only when nobody wrote in between. The state survives restarts; a state this pupitre
+cannot read (pickled by another version, whose value classes differ) is rebuilt from this
+process's simulator, never a crash;
 ``pupitre sandbox reset`` (:func:`reset`) starts the world afresh (for the processes started
 after it: a running one carries its own state into the new world).
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import pickle
 import sqlite3
 import threading
@@ -31,6 +34,12 @@ from pupitre.providers.core.sandbox import ASGIApp, Receive, Scope, Send
 WORLD_FILE = "world.sqlite"
 READ_METHODS = frozenset(("GET", "HEAD"))
 BUSY_TIMEOUT_SECONDS = 30.0
+
+log = logging.getLogger("pupitre.sandbox")
+
+
+class UnreadableState(Exception):
+    """A world state this pupitre cannot unpickle (written by another version of it)."""
 
 
 def world_path(data_dir: Path) -> Path:
@@ -143,8 +152,12 @@ def dump_state(simulator: Any) -> bytes:
 
 
 def load_state(simulator: Any, state: bytes) -> None:
-    """Set the simulator's :attr:`WORLD_FIELDS` from :func:`dump_state`'s bytes."""
-    values = pickle.loads(state)  # noqa: S301 — the user's own 0600 file in a 0700 dir, sandbox data
+    """Set the simulator's :attr:`WORLD_FIELDS` from :func:`dump_state`'s bytes
+    (:class:`UnreadableState`, the simulator untouched, when they cannot be read)."""
+    try:
+        values = pickle.loads(state)  # noqa: S301 — the user's own 0600 file in a 0700 dir, sandbox data
+    except Exception as error:  # noqa: BLE001 — any unpickling failure: a class moved, changed kind or is gone
+        raise UnreadableState(f"{type(error).__name__}: {error}") from error
     for name, value in values.items():
         _set(simulator, name, value)
     loaded = getattr(simulator, "world_loaded", None)
@@ -183,7 +196,16 @@ class WorldMiddleware:
             self.seen = 0  # a world not written yet, or reset: this process's state may start it
             return False
         if version != self.seen:
-            load_state(self.simulator, state)
+            try:
+                load_state(self.simulator, state)
+            except UnreadableState as error:
+                # another pupitre version's world: this process's simulator replaces it at its
+                # next write (as a world written since ``version`` would not be replaced)
+                log.warning(
+                    "the sandbox world of %s is unreadable (%s): rebuilt from this process", self.provider, error
+                )
+                self.seen = version
+                return False
             # as this process writes it (a set's order may differ between processes): only a
             # real change after a request is written back
             self.seen, self.state = version, dump_state(self.simulator)

@@ -14,10 +14,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Mapping
+
+import msgspec
 
 from pupitre.providers.core.clock import PARIS, Clock, add, instant, paris
 from pupitre.providers.core.errors import ConfigError
@@ -43,15 +44,13 @@ def last_sunday(year: int, month: int) -> dt.date:
     return day - dt.timedelta(days=(day.weekday() + 1) % 7)
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(msgspec.Struct, frozen=True):
     at: dt.timedelta
     action: str
     params: Mapping[str, Any]
 
 
-@dataclass(frozen=True)
-class Scenario:
+class Scenario(msgspec.Struct, frozen=True):
     name: str
     title: str
     summary: str
@@ -183,15 +182,14 @@ ACTIONS: dict[str, Action] = {
 }
 
 
-@dataclass
-class ScenarioPlayer:
+class ScenarioPlayer(msgspec.Struct):
     """Plays a scenario from ``start`` on ``clock``: :meth:`tick` applies the events due."""
 
     scenario: Scenario
     clock: Clock
     start: dt.datetime
     faults: FaultPlan
-    simulators: dict[str, Any] = field(default_factory=dict)
+    simulators: dict[str, Any] = msgspec.field(default_factory=dict)
     played: int = 0  # events applied so far (they are sorted by ``at``)
 
     def simulator(self, provider: str) -> Any:

@@ -30,10 +30,10 @@ import re
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 
+import msgspec
 import orjson
 
 from pupitre.providers.core.alerts import Alert
@@ -320,15 +320,13 @@ def store_error(error: BaseException, path: Path) -> StoreError:
     return StoreWriteError(f"{problem} ({error}) — store {path}")
 
 
-@dataclass(frozen=True)
-class Snapshot:
+class Snapshot(msgspec.Struct, frozen=True):
     feed: str
     fetched_at: dt.datetime
     payload: Any
 
 
-@dataclass(frozen=True)
-class HistoryEntry:
+class HistoryEntry(msgspec.Struct, frozen=True):
     feed: str
     key: str
     at: dt.datetime
@@ -337,8 +335,7 @@ class HistoryEntry:
     detail: str
 
 
-@dataclass(frozen=True)
-class OutboxItem:
+class OutboxItem(msgspec.Struct, frozen=True):
     id: int
     provider: str
     action: str
@@ -359,8 +356,7 @@ class OutboxItem:
     operator: str = ""  # who decided it: "ana@jump-2"
 
 
-@dataclass(frozen=True)
-class AuditEntry:
+class AuditEntry(msgspec.Struct, frozen=True):
     at: str
     env: str
     provider: str
@@ -371,8 +367,7 @@ class AuditEntry:
     id: int = 0  # the line's number: later lines have higher ones (``audit_entries(after=…)``)
 
 
-@dataclass(frozen=True)
-class Retention:
+class Retention(msgspec.Struct, frozen=True):
     """How many days each kind of row is kept (``[app] keep_*_days``)."""
 
     audit_days: int = 365
@@ -1334,8 +1329,7 @@ def backup(source: sqlite3.Connection | Path, target: Path) -> Path:
     return target
 
 
-@dataclass(frozen=True)
-class StoreNotice:
+class StoreNotice(msgspec.Struct, frozen=True):
     """Why the store in use is not the usual one; shown as a banner and by ``pupitre check``."""
 
     level: Level  # "attention" (damaged, replaced) or "critical" (nothing can be saved)

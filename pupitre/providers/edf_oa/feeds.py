@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
+
+import msgspec
 
 from pupitre.providers.core.checks import Finding, Level
 from pupitre.providers.core.clock import paris
@@ -78,8 +79,7 @@ def serve_notes(simulator: Any) -> list[str]:
 # -- the session: one client, one token ----------------------------------------------------
 
 
-@dataclass
-class RotationResult:
+class RotationResult(msgspec.Struct):
     """What a token rotation did. ``unsaved_token`` is set only when saving failed: the
     operator must see it once, since the old token no longer works (RG_TOK_NEW_0010)."""
 
@@ -93,17 +93,16 @@ class RotationResult:
     shadowed_by: str | None = None
 
 
-@dataclass
-class EdfOaSession:
+class EdfOaSession(msgspec.Struct, dict=True):
     settings: EdfOaSettings
     ctx: ProviderContext
     sandboxed: bool
-    save_token: Callable[[str], str] = field(init=False)
-    _client: "EdfOaClient | None" = field(default=None, init=False)
-    _auth: "StaticBearer | None" = field(default=None, init=False)
 
     def __post_init__(self) -> None:
-        self.save_token = self._save_in_memory if self.sandboxed else self._save_in_secret_store
+        # runtime state, not fields (out of the constructor, the repr and equality)
+        self.save_token: Callable[[str], str] = self._save_in_memory if self.sandboxed else self._save_in_secret_store
+        self._client: EdfOaClient | None = None
+        self._auth: StaticBearer | None = None
 
     def _save_in_memory(self, token: str) -> str:
         return "memory (sandbox)"

@@ -18,9 +18,9 @@ does not break the dashboard.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Annotated, Any, Generic, Iterator, Sequence, TypeVar
 
+import msgspec
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, SecretStr, StrictBool
 
 from pupitre.providers.core.clock import PARIS, UTC
@@ -362,8 +362,7 @@ class ReportProducer(ApiModel, Generic[OrderT]):
     managers: list[ReportManager[OrderT]] = Field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class ReportRow(Generic[OrderT]):
+class ReportRow(msgspec.Struct, Generic[OrderT], frozen=True):
     """A flattened report line: who holds the contract, the contract, one order."""
 
     producer_id: str

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
 from typing import Literal, Mapping
+
+import msgspec
 
 from pupitre.providers.core.clock import PARIS, UTC, paris
 from pupitre.providers.edf_oa.models import (
@@ -239,8 +240,7 @@ def latest_acks(state: AcknowledgementsState) -> dict[str, AckEntry]:
     return latest
 
 
-@dataclass(frozen=True)
-class SentAck:
+class SentAck(msgspec.Struct, frozen=True):
     """What we last made EDF OA retain for an order: the values of our latest delivered
     acknowledgement (``False`` for the contracts it left out, RG_ACK_0030), or EDF OA's
     values once the operator adopted them. Any later difference is an :class:`Override`."""
@@ -257,8 +257,7 @@ class SentAck:
     sent_at: dt.datetime | None = None
 
 
-@dataclass(frozen=True)
-class Override:
+class Override(msgspec.Struct, frozen=True):
     """A contract whose retained value (§5.1.1: the last of the day) is no longer ours:
     someone acknowledged it since (on the PORTAL, or another API user)."""
 
@@ -311,8 +310,7 @@ def refused_by_omission(state: AcknowledgementsState | None, ours: SentAck | Non
     ]
 
 
-@dataclass(frozen=True)
-class AckSummary:
+class AckSummary(msgspec.Struct, frozen=True):
     """Where tomorrow's acknowledgement stands.
 
     ``needing``: contracts with a curtailment (RG_COR_0030). ``acknowledged_true`` /
@@ -339,10 +337,10 @@ class AckSummary:
     not_acknowledged: list[str]
     refused: list[str]
     acked_before_update: list[str]
-    latest: dict[str, AckEntry] = field(default_factory=dict)
+    latest: dict[str, AckEntry] = msgspec.field(default_factory=dict)
     is_current: bool = True
-    by_omission: list[str] = field(default_factory=list)
-    overridden: list[Override] = field(default_factory=list)
+    by_omission: list[str] = msgspec.field(default_factory=list)
+    overridden: list[Override] = msgspec.field(default_factory=list)
 
     @property
     def missing(self) -> list[str]:

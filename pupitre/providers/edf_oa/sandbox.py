@@ -48,10 +48,10 @@ import json
 import random
 import re
 import secrets
-from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
+import msgspec
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -91,8 +91,7 @@ AccountType = Literal["producer", "manager", "admin"]
 Spell = tuple[dt.datetime, dt.datetime]
 
 
-@dataclass(frozen=True)
-class Party:
+class Party(msgspec.Struct, frozen=True):
     id: str
     label: str
 
@@ -113,8 +112,7 @@ def _ts(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).astimezone(PARIS)
 
 
-@dataclass(frozen=True)
-class SandboxContract:
+class SandboxContract(msgspec.Struct, frozen=True):
     """A contract of the sandbox: PRM (14 digits, Enedis) or RTE EIC (16 characters) plant."""
 
     id: str
@@ -190,8 +188,7 @@ def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=PARIS)
 
 
-@dataclass
-class SimOrder:
+class SimOrder(msgspec.Struct):
     """The simulator's order of one application day: curtailment spells per contract."""
 
     order_id: str
@@ -226,13 +223,12 @@ class SimOrder:
         ]
 
 
-@dataclass
-class _DayLog:
+class _DayLog(msgspec.Struct):
     """Acknowledgements and report events of one application day, per contract."""
 
-    acks: dict[str, list[AckEntry]] = field(default_factory=dict)
-    events: dict[str, list[ReportAck]] = field(default_factory=dict)
-    fetched: set[tuple[str, str, dt.datetime]] = field(default_factory=set)
+    acks: dict[str, list[AckEntry]] = msgspec.field(default_factory=dict)
+    events: dict[str, list[ReportAck]] = msgspec.field(default_factory=dict)
+    fetched: set[tuple[str, str, dt.datetime]] = msgspec.field(default_factory=set)
 
 
 class EdfOaSimulator(Simulator):

@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+
+import msgspec
 
 from pupitre.providers.core.errors import ConflictError
 from pupitre.providers.core.outbox import ActionHandler, ActionRefused
@@ -53,13 +54,12 @@ _CREATED_MARGIN = dt.timedelta(minutes=10)
 ClientFactory = Callable[[], "AdictClient"]
 
 
-@dataclass(frozen=True)
-class ActionForm:
+class ActionForm(msgspec.Struct, frozen=True):
     """What a ``*_form`` builder returns: a payload ready for ``Outbox.enqueue`` (``ok``),
     or the problems, by form field, to show next to the fields."""
 
     payload: dict[str, Any] | None
-    errors: dict[str, list[str]] = field(default_factory=dict)
+    errors: dict[str, list[str]] = msgspec.field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

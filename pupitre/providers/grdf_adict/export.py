@@ -32,9 +32,10 @@ access-rights screen (``e``). Pure: no Textual.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+
+import msgspec
 
 from pupitre.providers.core.clock import paris
 from pupitre.providers.core.errors import ApiError, AuthError, NetworkError, QuotaError
@@ -96,8 +97,7 @@ PERIMETER_FLAG = {"donnees_consos_publiees": "published", "donnees_consos_inform
 # -- the period -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Period:
+class Period(msgspec.Struct, frozen=True):
     """A checked period: the query (``periode=…`` or ``date_debut``/``date_fin``) and its days."""
 
     params: Mapping[str, str]
@@ -137,8 +137,7 @@ def period_form(
 # -- which PCEs -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Selection:
+class Selection(msgspec.Struct, frozen=True):
     kind: str
     pces: tuple[str, ...]
     shown: int
@@ -242,15 +241,14 @@ def plan_sentence(pces: int, check: rules.BulkCheck, *, per_day: int | None, per
 # -- the run --------------------------------------------------------------------------------------
 
 
-@dataclass
-class ExportRun:
+class ExportRun(msgspec.Struct):
     """A bulk read under way or done: what was fetched, refused, and why it stopped early."""
 
     kind: str
     period: Period
     pces: Sequence[str]
-    readings: dict[str, list[Reading]] = field(default_factory=dict)
-    refused: dict[str, str] = field(default_factory=dict)
+    readings: dict[str, list[Reading]] = msgspec.field(default_factory=dict)
+    refused: dict[str, str] = msgspec.field(default_factory=dict)
     done: int = 0
     stopped: str | None = None  # why the run ended before the last PCE
     cancel_requested: bool = False
@@ -398,8 +396,7 @@ def refused_rows(run: ExportRun) -> list[dict[str, str]]:
     return rows
 
 
-@dataclass(frozen=True)
-class ExportFiles:
+class ExportFiles(msgspec.Struct, frozen=True):
     data: Path
     refused: Path | None
 
@@ -441,8 +438,7 @@ def write_export(run: ExportRun, directory: Path, started: dt.datetime) -> Expor
 # -- the whole job ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ExportOutcome:
+class ExportOutcome(msgspec.Struct, frozen=True):
     """How an export ended: ``complete``, ``partial``, ``not started`` or ``not written``
     (the audit outcome), and one line for the operator."""
 

@@ -20,10 +20,11 @@ import datetime as dt
 import functools
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 from itertools import compress
 from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Iterable, Mapping, Sequence
+
+import msgspec
 
 from pupitre.providers.core.checks import Finding, Level
 from pupitre.providers.core.clock import PARIS, paris
@@ -598,15 +599,14 @@ class RightsTable:
         return cls(data)
 
 
-@dataclass
-class RightsLoad:
+class RightsLoad(msgspec.Struct):
     """One streamed read (the whole park, or a search): rows appear in :attr:`table` as they
     arrive; :attr:`error` tells why it stopped early (the rows received stay)."""
 
     kind: str = "all"  # "all" | "search" | "local" (the offline search on the stored copy)
-    filters: dict[str, list[str]] = field(default_factory=dict)
-    table: RightsTable = field(default_factory=RightsTable)
-    started: float = field(default_factory=time.monotonic)
+    filters: dict[str, list[str]] = msgspec.field(default_factory=dict)
+    table: RightsTable = msgspec.field(default_factory=RightsTable)
+    started: float = msgspec.field(default_factory=time.monotonic)
     first_row_after: float | None = None
     done: bool = False
     error: str | None = None
@@ -625,13 +625,15 @@ def search_body(filters: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
 # -- the session ------------------------------------------------------------------------------------
 
 
-@dataclass
-class AdictSession:
+class AdictSession(msgspec.Struct, dict=True):
     settings: GrdfAdictSettings
     ctx: ProviderContext
     sandboxed: bool
     live: RightsLoad | None = None  # the rights feed's load under way (or its last one)
-    _client: "AdictClient | None" = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        # runtime state, not fields (out of the constructor, the repr and equality)
+        self._client: AdictClient | None = None
 
     @property
     def client_id(self) -> str:
@@ -752,8 +754,7 @@ def status_changes(old: RightsTable | None, new: RightsTable) -> list[Change]:
 # -- what needs action ------------------------------------------------------------------------------
 
 
-@dataclass
-class RightsSummary:
+class RightsSummary(msgspec.Struct):
     total: int
     by_state: dict[str, int]
     awaiting: int  # proofs awaited (« Preuve en attente »)

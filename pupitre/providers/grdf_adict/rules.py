@@ -23,10 +23,10 @@ import datetime as dt
 import functools
 import json
 import re
-from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, AsyncIterable, AsyncIterator, Iterable, Mapping
 
+import msgspec
 import orjson
 
 from pupitre.providers.core.errors import ApiError, PayloadError, ServerError
@@ -258,8 +258,7 @@ class NdjsonDecoder:
         return [obj]
 
 
-@dataclass
-class NdjsonStream:
+class NdjsonStream(msgspec.Struct):
     """``async for obj in NdjsonStream(response.aiter_bytes())``: objects as soon as complete.
 
     After the loop, :attr:`status` holds the trailer (``None`` if the server sent
@@ -268,7 +267,7 @@ class NdjsonStream:
     """
 
     chunks: AsyncIterable[bytes]
-    decoder: NdjsonDecoder = field(default_factory=lambda: NdjsonDecoder())
+    decoder: NdjsonDecoder = msgspec.field(default_factory=lambda: NdjsonDecoder())
 
     @property
     def status(self) -> StatusLine | None:
@@ -764,8 +763,7 @@ def bulk_problem(calls: int, remaining_today: int | None) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class BulkCheck:
+class BulkCheck(msgspec.Struct, frozen=True):
     """The answer of :func:`bulk_fits_today`: ``fits`` and one sentence for the operator."""
 
     calls: int
@@ -943,8 +941,7 @@ def frequencies_for(id_pce: str) -> tuple[str, ...]:
 # -- proof deadlines and lost rights (Overview tile, ``pupitre check``) -------------------------
 
 
-@dataclass(frozen=True)
-class ProofWatch:
+class ProofWatch(msgspec.Struct, frozen=True):
     """Rights whose proofs GRDF waits for (``Preuve en attente``): ``level`` is ``ok`` when
     none, ``attention`` when some, ``critical`` when a deadline is past."""
 

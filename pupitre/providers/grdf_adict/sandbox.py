@@ -48,9 +48,9 @@ import time
 import uuid
 import zlib
 from collections import deque
-from dataclasses import dataclass
 from typing import AbstractSet, Any, AsyncIterator, Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -207,8 +207,7 @@ def _stamp(moment: dt.datetime) -> str:
     return moment.astimezone(PARIS).strftime("%Y-%m-%d %H:%M:%S")
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(msgspec.Struct, frozen=True):
     """A planned change of a right: at ``when``, if its state is one of ``states``."""
 
     when: dt.datetime

@@ -15,8 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from pupitre.providers.core.checks import Finding
 from pupitre.providers.core.clock import PARIS
@@ -79,8 +80,7 @@ def sandbox_seed(simulator: Any, ctx: ProviderContext) -> None:
         ctx.store.audit(PROVIDER, "watch add", "ok", now, "sandbox training day: " + ", ".join(added))
 
 
-@dataclass
-class Tracked:
+class Tracked(msgspec.Struct):
     """One watched request: its last good data, and the error of its last read, if any."""
 
     numero: str
@@ -103,8 +103,7 @@ FINAL_MIN = 2
 NEVER_READ, FIRST, ACTIVE, FINAL_DUE = range(4)
 
 
-@dataclass(frozen=True)
-class Round:
+class Round(msgspec.Struct, frozen=True):
     """What one read of the watch-list covers: ``numbers`` in reading order."""
 
     numbers: list[str]
@@ -117,14 +116,13 @@ class Round:
         return f"round: {self.active:,} active + {self.final_due:,} final due, {self.watched:,} watched"
 
 
-@dataclass
-class Progress:
+class Progress(msgspec.Struct):
     """A refresh under way; ``results`` fills in as each request is read (shown at once)."""
 
     done: int = 0
     total: int = 0
     started: float = 0.0
-    results: dict[str, "Tracked"] = field(default_factory=dict)
+    results: dict[str, "Tracked"] = msgspec.field(default_factory=dict)
     #: what the round covers (:meth:`Round.describe`)
     covers: str = ""
 
@@ -136,20 +134,22 @@ class Progress:
         return max(0.0, (self.total - self.done) / per_second)
 
 
-@dataclass
-class OmegaSession:
+class OmegaSession(msgspec.Struct, dict=True):
     settings: GrdfOmegaSettings
     ctx: ProviderContext
     sandboxed: bool
-    progress: Progress = field(default_factory=Progress)
+    progress: Progress = msgspec.field(default_factory=Progress)
     #: The last refresh's rows when every read failed (the feed then failed and keeps its
     #: data): each with its error and its last good data and read time, for the screen.
-    failed_run: dict[str, Tracked] = field(default_factory=dict)
-    _client: "OmegaClient | None" = field(default=None, init=False)
-    #: the last read: (previous data, the requests it reads, what it has read so far)
-    _last: tuple[dict[str, "Tracked"], list[str], dict[str, "Tracked"]] | None = field(default=None, init=False)
-    #: when this process's last round started (clock time): the next one is due from it
-    _round_started: dt.datetime | None = field(default=None, init=False)
+    failed_run: dict[str, Tracked] = msgspec.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # runtime state, not fields (out of the constructor, the repr and equality)
+        self._client: OmegaClient | None = None
+        #: the last read: (previous data, the requests it reads, what it has read so far)
+        self._last: tuple[dict[str, Tracked], list[str], dict[str, Tracked]] | None = None
+        #: when this process's last round started (clock time): the next one is due from it
+        self._round_started: dt.datetime | None = None
 
     @property
     def code_cdgf(self) -> str:

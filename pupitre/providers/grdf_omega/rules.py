@@ -20,7 +20,8 @@ import datetime as dt
 import io
 import re
 import unicodedata
-from dataclasses import dataclass
+
+import msgspec
 
 from pupitre.providers.grdf_omega.models import Demande
 
@@ -100,8 +101,7 @@ def validate_numero(text: str) -> str:
 HEADER_COLUMN = "numero_demande"
 
 
-@dataclass(frozen=True)
-class LineError:
+class LineError(msgspec.Struct, frozen=True):
     """A line of a watch file that holds no valid request number."""
 
     line: int
@@ -174,8 +174,7 @@ def parse_watch_file(text: str) -> tuple[list[str], list[LineError]]:
 # -- return codes (Annex A, §1.3) ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ReturnCode:
+class ReturnCode(msgspec.Struct, frozen=True):
     """An Annex A line: HTTP status, GRDF's label, what it means for the operator."""
 
     status: int
@@ -269,8 +268,7 @@ def message_for(status: int, api_message: str | None) -> str:
 # -- status changes ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class StatusChange:
+class StatusChange(msgspec.Struct, frozen=True):
     """A request's external status moved from ``old`` to ``new``; ``date`` is GRDF's
     ``date_dernier_changement_statut_externe`` (``None`` when it did not send it)."""
 

@@ -50,10 +50,10 @@ import functools
 import json
 import random
 import time
-from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 from urllib.parse import parse_qsl
 
+import msgspec
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -220,15 +220,14 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
     return JSONResponse(error_body(status, message), status_code=status, headers=headers)
 
 
-@dataclass
-class SimDemande:
+class SimDemande(msgspec.Struct):
     """A request of the sandbox: its fixed JSON (without status) and its status timeline."""
 
     numero: str
     cdgf: str
     document: dict[str, Any]
     timeline: Timeline
-    realisation: dict[str, Any] = field(default_factory=dict)  # merged in once REAL
+    realisation: dict[str, Any] = msgspec.field(default_factory=dict)  # merged in once REAL
 
     def status_at(self, now: dt.datetime) -> tuple[dt.datetime, str, str]:
         """The last status reached at ``now`` (the first one before it)."""

@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from dataclasses import dataclass, field, replace
 from typing import Sequence
+
+import msgspec
+from msgspec.structs import replace
 
 SLOTS = 24
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
@@ -97,16 +99,15 @@ def slot_label(index: int) -> str:
     return f"{(6 + index) % 24:02d}h"
 
 
-@dataclass
-class Draft:
+class Draft(msgspec.Struct):
     """The program being edited; ``base`` is what it started from."""
 
     site_id: str
     gas_day: dt.date
     base: tuple[float, ...]
     base_label: str
-    values: list[float] = field(default_factory=list)
-    edited: set[int] = field(default_factory=set)
+    values: list[float] = msgspec.field(default_factory=list)
+    edited: set[int] = msgspec.field(default_factory=set)
 
     def __post_init__(self) -> None:
         if len(self.base) != SLOTS:

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Iterable, Literal
+
+import msgspec
+from msgspec.structs import replace
 
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.drafts import SLOTS, Draft, DraftError, parse_number, parse_values, slot_label
@@ -62,8 +64,7 @@ class Leave(enum.Enum):
     LEAVE = "leave"
 
 
-@dataclass(frozen=True)
-class Typing:
+class Typing(msgspec.Struct, frozen=True):
     """The value being typed into one slot: ``value`` when the text is a quantity, else
     ``error`` says why (``None`` and ``""`` before the first keystroke)."""
 
@@ -72,8 +73,7 @@ class Typing:
     error: str = ""
 
 
-@dataclass
-class Sent:
+class Sent(msgspec.Struct):
     """The declaration sent from this editor: its outbox item and GRTgaz's verdict, once
     the app's follow-up has settled it (:mod:`pupitre.providers.grtgaz.feasibility`)."""
 
@@ -82,8 +82,7 @@ class Sent:
     profile: HmsProfile | None = None
 
 
-@dataclass(frozen=True)
-class EditorState:
+class EditorState(msgspec.Struct, frozen=True):
     """The editor's whole state. ``program_id`` is the id it would be sent under (§2.2);
     ``sent_ids`` the versions sent from here, perhaps not listed by GRTgaz yet."""
 
@@ -91,7 +90,7 @@ class EditorState:
     program_id: str = ""
     typing: Typing | None = None
     sent: Sent | None = None
-    sent_ids: frozenset[str] = field(default_factory=frozenset)
+    sent_ids: frozenset[str] = msgspec.field(default_factory=frozenset)
 
     @property
     def phase(self) -> Phase:
@@ -182,8 +181,7 @@ def drop(state: EditorState) -> EditorState:
     return replace(state, typing=None)
 
 
-@dataclass(frozen=True)
-class Pasted:
+class Pasted(msgspec.Struct, frozen=True):
     """What a paste did: the slots it changed, the past ones that kept their value."""
 
     changed: list[int]

@@ -38,10 +38,11 @@ import csv
 import datetime as dt
 import math
 import re
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence, TextIO
+
+import msgspec
 
 from pupitre.providers.core.clock import paris
 from pupitre.providers.core.files import write_atomic
@@ -73,8 +74,7 @@ class ExportError(ValueError):
     """The program cannot be written in the §19 format; the message says why."""
 
 
-@dataclass(frozen=True)
-class EmailProgram:
+class EmailProgram(msgspec.Struct, frozen=True):
     """What §19's line 2 needs of a program (an ``inputHmsProfile``, §13.2)."""
 
     program_id: str
@@ -102,8 +102,7 @@ class EmailProgram:
             raise ExportError("cannot export for e-mail: " + "; ".join(problems))
 
 
-@dataclass(frozen=True)
-class EmailExport:
+class EmailExport(msgspec.Struct, frozen=True):
     """A written file and what the operator needs to mail it."""
 
     path: Path

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from pupitre.providers.core.cert_dates import CertificateDates
 from pupitre.providers.core.checks import Finding, Level
@@ -377,8 +378,7 @@ def programs_cache_key(site_id: str, gas_day: dt.date) -> str:
     return f"{PROGRAMS_CACHE}/{site_id}/{gas_day.isoformat()}"
 
 
-@dataclass
-class SitePrograms:
+class SitePrograms(msgspec.Struct):
     """What GRTgaz shows for one site and gas day: the rebuilt program (§14.4, ``None``
     when there is none yet) and the declared programs (§14.5), oldest version first."""
 

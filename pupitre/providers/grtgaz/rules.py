@@ -25,8 +25,10 @@ import enum
 import functools
 import math
 import re
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Collection, Iterable, Mapping, Sequence, TypeGuard
+
+import msgspec
+from msgspec.structs import replace
 
 from pupitre.providers.core.clock import GAS_DAY_START_HOUR, PARIS, UTC, add, gas_day_bounds, gas_day_of, instant, paris
 from pupitre.providers.grtgaz.models import FeasibilityStatus, Flex, Indicator, IndicatorStatus, SiteIndicators
@@ -178,8 +180,7 @@ def applicable_statuses(site: SiteIndicators, received_at: dt.datetime) -> dict[
     return {flex: applicable_status(site, flex, received_at) for flex in Flex}
 
 
-@dataclass(frozen=True)
-class AppliedSite:
+class AppliedSite(msgspec.Struct, frozen=True):
     """A site's indicators as they apply at a given instant (§3.2.2.1).
 
     ``site`` has every announced change (``nextIndicator``) whose application time has
@@ -241,8 +242,7 @@ def applied_sites(sites: Iterable[SiteIndicators], now: dt.datetime) -> list[App
 # -- changes --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class UpcomingChange:
+class UpcomingChange(msgspec.Struct, frozen=True):
     """An announced change (§3.2.2.1 ``nextIndicator``) not yet applied."""
 
     site_id: str
@@ -285,8 +285,7 @@ def upcoming_changes(sites: Iterable[SiteIndicators], now: dt.datetime) -> list[
     return changes
 
 
-@dataclass(frozen=True)
-class IndicatorChange:
+class IndicatorChange(msgspec.Struct, frozen=True):
     """One indicator change between two fetches, for history rows and notifications.
 
     ``announced`` false: the current status changed (``at`` = its application time).
@@ -374,8 +373,7 @@ def state_since(indicator: Indicator, seen_at: dt.datetime) -> dt.datetime:
     return application
 
 
-@dataclass(frozen=True)
-class StateRow:
+class StateRow(msgspec.Struct, frozen=True):
     """One stored change of an indicator: ``status`` holds from ``since``."""
 
     since: dt.datetime
@@ -512,8 +510,7 @@ PROGRAM_ID_PATTERN = re.compile(r"^(\d{8})-(LI\d{4})-([A-Za-z0-9._/-]+?)-([1-9]\
 """``AAAAMMJJ-LIxxxx-<contract>-<version>`` (§2.2, §13.2; e.g. ``20200525-LI1234-RNE.GSTF.HKL.01-10``)."""
 
 
-@dataclass(frozen=True)
-class ProgramId:
+class ProgramId(msgspec.Struct, frozen=True):
     """A parsed program id (§2.2): gas day, site, connection contract, version."""
 
     gas_day: dt.date
@@ -689,8 +686,7 @@ def hours_text(labels: Iterable[dt.datetime]) -> str:
     return ", ".join(f"{label.hour:02d}h" for label in labels)
 
 
-@dataclass(frozen=True)
-class Reason:
+class Reason(msgspec.Struct, frozen=True):
     """A technical issue (§13.6 code) or a feasibility comment (§13.3 code).
 
     ``message`` is the document's French text (what GRTgaz answers), ``explanation``
@@ -781,8 +777,7 @@ ADDED_SLOT_HOUR = 3
 """§13.2, 23-hour day: « ajouter une tranche (celle de 3h) avec un Programme horaire à 0 »."""
 
 
-@dataclass(frozen=True)
-class DaySlots:
+class DaySlots(msgspec.Struct, frozen=True):
     """The 24 declared slots of gas day J and how the real hours map onto them (§13.2).
 
     ``labels`` are the slot starts as real instants (aware, Paris), J 06:00 … J+1 05:00;
@@ -1111,8 +1106,7 @@ def validate_declaration(
 # -- the rebuilt program (chapter 2 §5-9) -----------------------------------------------
 
 
-@dataclass(frozen=True)
-class AcceptedProgram:
+class AcceptedProgram(msgspec.Struct, frozen=True):
     """A program confirmed feasible: its version, reception time and 24 values."""
 
     version: int
@@ -1176,8 +1170,7 @@ def rebuild(
 # -- feasibility (§3, §4) ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class IndicatorView:
+class IndicatorView(msgspec.Struct, frozen=True):
     """One indicator as it bears on a program received at a given time (§3.2.2.1).
 
     ``applicable`` is the status used for the check; ``current`` the published
@@ -1248,8 +1241,7 @@ _RULE_RED = {  # (flex rule, received before H+15) → section
 }
 
 
-@dataclass(frozen=True)
-class HourCheck:
+class HourCheck(msgspec.Struct, frozen=True):
     """The verdict for one slot of a program.
 
     ``start`` is the slot's wall-clock start (Paris); ``value``/``reference`` the new
@@ -1298,8 +1290,7 @@ class HourCheck:
         return self.indicators[0].next_at if self.indicators else None
 
 
-@dataclass(frozen=True)
-class PartialBudget:
+class PartialBudget(msgspec.Struct, frozen=True):
     """The partial-flexibility allowance of §3.2.3.2 2.a.i / 2.b.i over the window."""
 
     window_total: float
@@ -1316,8 +1307,7 @@ class PartialBudget:
         return self.remaining >= -_EPSILON
 
 
-@dataclass(frozen=True)
-class Feasibility:
+class Feasibility(msgspec.Struct, frozen=True):
     """The feasibility decision of §3 for one program, as GRTgaz would give it."""
 
     status: FeasibilityStatus
@@ -1518,8 +1508,7 @@ def evaluate(
 # -- the editor's pre-check --------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ProgramContext:
+class ProgramContext(msgspec.Struct, frozen=True, dict=True):
     """Everything known about one site and gas day, prepared once for :func:`precheck`.
 
     ``accepted``: the day's accepted programs (for the reference "before hour H-1",
@@ -1538,7 +1527,6 @@ class ProgramContext:
     contract: str = ""
     tolerance: float = DEFAULT_TOLERANCE
     shortage: bool = False
-    _cache: dict[object, tuple[float, ...] | None] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @classmethod
     def from_api(
@@ -1586,9 +1574,11 @@ class ProgramContext:
     def reference_at(self, as_of: dt.datetime | None = None) -> tuple[float, ...] | None:
         """The rebuilt program from ``accepted`` as of ``as_of`` (cached)."""
         key = None if as_of is None else instant(as_of)
-        if key not in self._cache:
-            self._cache[key] = rebuild(self.gas_day, self.accepted, as_of=key)
-        return self._cache[key]
+        # kept in the instance's __dict__, not a field: out of the repr and equality
+        cache: dict[object, tuple[float, ...] | None] = self.__dict__.setdefault("_references", {})
+        if key not in cache:
+            cache[key] = rebuild(self.gas_day, self.accepted, as_of=key)
+        return cache[key]
 
     def references(self, received_at: dt.datetime) -> tuple[tuple[float, ...] | None, tuple[float, ...] | None]:
         """(reference, reference before the window's first hour) for a program received then."""
@@ -1617,8 +1607,7 @@ def assess(
     )
 
 
-@dataclass(frozen=True)
-class ProgramCheck:
+class ProgramCheck(msgspec.Struct, frozen=True):
     """What :func:`precheck` predicts for a program being edited.
 
     ``issues``: technical problems (§2, §13.6 codes) that would get a 400;

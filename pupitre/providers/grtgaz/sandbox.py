@@ -53,10 +53,10 @@ import datetime as dt
 import json
 import random
 import re
-from dataclasses import dataclass
 from typing import Any, Callable, Collection, Mapping, Sequence
 from urllib.parse import quote
 
+import msgspec
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -193,8 +193,7 @@ def make_scenario(scenario: str | Scenario, seed: int = 0, sites: tuple[Site, ..
     raise ValueError(f"unknown GRTgaz sandbox scenario {scenario!r}: use 'default' or 'calm'")
 
 
-@dataclass
-class StoredProgram:
+class StoredProgram(msgspec.Struct):
     """A program as received: the input, reception time, and the decision (§3)."""
 
     profile: InputHmsProfile
@@ -245,8 +244,7 @@ SEED_SHAPE = (
 SEED_DECLARED_AT = dt.time(15, 0)
 
 
-@dataclass(frozen=True)
-class Shortage:
+class Shortage(msgspec.Struct, frozen=True):
     """A shortage of flexibility declared for gas day ``gas_day`` (§4)."""
 
     gas_day: dt.date

@@ -15,22 +15,21 @@ order of a combined-cycle unit). A real installation's values belong in settings
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+import msgspec
 
 SITE_ID_PATTERN = re.compile(r"^LI\d{4}$")
 MESH_CODE_PATTERN = re.compile(r"^ME\d{4}$")
 
 
-@dataclass(frozen=True)
-class Mesh:
+class Mesh(msgspec.Struct, frozen=True):
     """A mesh (Maille) of §3.2.1, with its ``ME0000`` code (§13.1 ``meshCode``)."""
 
     code: str
     label: str
 
 
-@dataclass(frozen=True)
-class Site:
+class Site(msgspec.Struct, frozen=True):
     """A site of §3.2.1: ``site_id`` (§13.1 ``siteId``), label, mesh, client, tranches."""
 
     site_id: str

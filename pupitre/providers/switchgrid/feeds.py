@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterator
+
+import msgspec
 
 from pupitre.providers.core.checks import Finding
 from pupitre.providers.core.clock import PARIS, instant, paris
@@ -87,11 +88,10 @@ def serve_notes(simulator: Any) -> list[str]:
 # -- the feed's data -----------------------------------------------------------------------------
 
 
-@dataclass
-class SwitchgridData:
-    asks: list[Ask] = field(default_factory=list)
-    orders: dict[str, Order] = field(default_factory=dict)  # followed orders, oldest first
-    errors: dict[str, str] = field(default_factory=dict)  # order id -> why its last read failed
+class SwitchgridData(msgspec.Struct):
+    asks: list[Ask] = msgspec.field(default_factory=list)
+    orders: dict[str, Order] = msgspec.field(default_factory=dict)  # followed orders, oldest first
+    errors: dict[str, str] = msgspec.field(default_factory=dict)  # order id -> why its last read failed
 
     def pending_signature(self) -> list[Ask]:
         return [a for a in self.asks if a.status == "PENDING_USER_ACTION"]
@@ -173,16 +173,18 @@ def changes(old: SwitchgridData | None, new: SwitchgridData) -> list[Change]:
 # -- the session ---------------------------------------------------------------------------------
 
 
-@dataclass
-class SwitchgridSession:
+class SwitchgridSession(msgspec.Struct, dict=True):
     settings: SwitchgridSettings
     ctx: ProviderContext
     sandboxed: bool
-    live: dict[str, Order] = field(default_factory=dict)  # orders read by follow() since the feed ran
-    following: set[str] = field(default_factory=set)
-    curves: dict[str, rules.LoadCurve] = field(default_factory=dict)  # request id -> curve
+    live: dict[str, Order] = msgspec.field(default_factory=dict)  # orders read by follow() since the feed ran
+    following: set[str] = msgspec.field(default_factory=set)
+    curves: dict[str, rules.LoadCurve] = msgspec.field(default_factory=dict)  # request id -> curve
     last: SwitchgridData | None = None
-    _client: "SwitchgridClient | None" = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        # runtime state, not fields (out of the constructor, the repr and equality)
+        self._client: SwitchgridClient | None = None
 
     @property
     def test_env(self) -> bool:

@@ -16,10 +16,11 @@ import io
 import math
 import re
 import unicodedata
-from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
 
 from pupitre.providers.core.clock import PARIS, UTC, instant
 from pupitre.providers.core.typed_dates import iso_date_text
@@ -143,8 +144,7 @@ LOADCURVE_DIRECTIONS = ("CONSUMPTION", "INJECTION")
 ENEDIS_DIRECTIONS = ("SOUTIRAGE", "INJECTION")
 
 
-@dataclass(frozen=True)
-class RequestType:
+class RequestType(msgspec.Struct, frozen=True):
     code: str
     description: str
     required: tuple[str, ...]
@@ -463,8 +463,7 @@ def poll_delays(first: float = 2.0, factor: float = 1.6, cap: float = 60.0) -> I
 NO_LOADCURVE_SERVICE = "aucun service souscrit de courbe de charge"
 
 
-@dataclass(frozen=True)
-class Explanation:
+class Explanation(msgspec.Struct, frozen=True):
     title: str
     advice: str
     reorder_with_activation: bool  # re-order with enedisRetryAfterLoadcurveActivation: true
@@ -545,10 +544,9 @@ class Point(NamedTuple):
     watts: float | None
 
 
-@dataclass
-class LoadCurve:
+class LoadCurve(msgspec.Struct):
     step: dt.timedelta
-    points: list[Point] = field(default_factory=list)
+    points: list[Point] = msgspec.field(default_factory=list)
 
     @property
     def start(self) -> dt.datetime | None:
@@ -721,8 +719,7 @@ def downsample(points: Sequence[Point], buckets: int) -> list[Bucket]:
     return out
 
 
-@dataclass(frozen=True)
-class Stats:
+class Stats(msgspec.Struct, frozen=True):
     """Statistics of a range; energy counts each value over its step (starting step)."""
 
     start: dt.datetime | None
@@ -893,8 +890,7 @@ def expiring_soon(asks: Iterable[Any], now: dt.datetime, days: int) -> list[tupl
 BLOCK = 144
 
 
-@dataclass(frozen=True)
-class Blocks:
+class Blocks(msgspec.Struct, frozen=True):
     """Per block of :data:`BLOCK` consecutive values: the min and max of its values (``None``
     when it holds none), the index of its first gap and of its first value (-1: none). Built
     once per curve; a column spanning many blocks then costs its blocks, not its points

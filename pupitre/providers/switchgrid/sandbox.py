@@ -36,9 +36,9 @@ import hashlib
 import math
 import random
 import uuid
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import msgspec
 from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -81,8 +81,7 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-@dataclass
-class SimContract:
+class SimContract(msgspec.Struct):
     id: str
     prm: str
     name: str
@@ -117,8 +116,7 @@ _CONTRACTS = (
 )
 
 
-@dataclass
-class SimAsk:
+class SimAsk(msgspec.Struct):
     id: str
     created: dt.datetime
     body: dict[str, Any]
@@ -128,8 +126,7 @@ class SimAsk:
     failed_check: bool = False
 
 
-@dataclass
-class SimRequest:
+class SimRequest(msgspec.Struct):
     id: str
     type: str
     prm: str
@@ -141,10 +138,9 @@ class SimRequest:
     until: dt.datetime
 
 
-@dataclass
-class SimOrder:
+class SimOrder(msgspec.Struct):
     id: str
-    requests: list[SimRequest] = field(default_factory=list)
+    requests: list[SimRequest] = msgspec.field(default_factory=list)
 
 
 class SwitchgridSimulator(Simulator):

@@ -3,8 +3,7 @@ screen's own first, then the keys of every screen, then Textual's moving and edi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import msgspec
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -17,8 +16,7 @@ from textual.widgets import Static
 SECTIONS = ("this screen", "everywhere", "moving and editing")
 
 
-@dataclass(frozen=True)
-class KeyRow:
+class KeyRow(msgspec.Struct, frozen=True):
     """One action: its keys as displayed, what it does, and why (the binding's tooltip)."""
 
     section: str

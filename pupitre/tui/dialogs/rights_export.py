@@ -10,9 +10,9 @@ goes on whatever screen the operator is on, and its end is notified. The rules l
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
+import msgspec
 from rich.markup import escape
 from rich.text import Text
 from textual import on
@@ -31,8 +31,7 @@ FIELDS = ("periode", "date_debut", "date_fin")
 LABELS = {"periode": "Period", "date_debut": "From", "date_fin": "To"}
 
 
-@dataclass(frozen=True)
-class ExportRequest:
+class ExportRequest(msgspec.Struct, frozen=True):
     selection: export.Selection
     period: export.Period
     plan: str

@@ -14,12 +14,11 @@ This screen only reads the audit log: lines are written outside ``tui/`` (a test
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
+import msgspec
 from rich.style import Style
 from rich.text import Text
 from textual import on, work
@@ -74,8 +73,7 @@ ACTION_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class AuditLine:
+class AuditLine(msgspec.Struct, frozen=True):
     """One audit line as shown: its instant in Paris time and its folded search text."""
 
     entry: AuditEntry
@@ -91,7 +89,7 @@ def audit_line(entry: AuditEntry, titles: dict[str, str], labels: dict[str, str]
     cleaned = tuple(clean_text(text) for text in texts)
     if cleaned != texts:
         action, outcome, detail, operator = cleaned
-        entry = dataclasses.replace(entry, action=action, outcome=outcome, detail=detail, operator=operator)
+        entry = msgspec.structs.replace(entry, action=action, outcome=outcome, detail=detail, operator=operator)
     try:
         at: dt.datetime | None = dt.datetime.fromisoformat(entry.at).astimezone(PARIS)
     except ValueError:

@@ -16,9 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from dataclasses import dataclass
 from typing import Any, Literal
 
+import msgspec
 from rich.markup import escape
 from rich.text import Text
 from textual import on, work
@@ -200,8 +200,7 @@ def period_label(period: Period) -> Text:
     return text
 
 
-@dataclass(frozen=True)
-class ShownReport:
+class ShownReport(msgspec.Struct, frozen=True):
     kind: ReportKind
     start: dt.date
     end: dt.date

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import msgspec
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -49,8 +48,7 @@ def fitting(entries: list[tuple[ActiveBinding, str]], app_node: object, width: i
     return [entry for entry, _ in entries if id(entry) in kept]
 
 
-@dataclass(frozen=True)
-class ShownKey:
+class ShownKey(msgspec.Struct, frozen=True):
     """One key of the footer, as :class:`FooterKey` is built from it."""
 
     key: str

@@ -14,9 +14,9 @@ Line 0 is the header and stays in place; the cursor row is drawn reversed with a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol, Sequence
 
+import msgspec
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
@@ -34,8 +34,7 @@ PLAIN = Style()
 SEPARATOR = " "
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(msgspec.Struct, frozen=True):
     key: str
     label: str
     width: int

@@ -14,7 +14,6 @@ import re
 import shlex
 import subprocess
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 
@@ -133,8 +132,7 @@ def _is_secret_key(key: str) -> bool:
     )
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(msgspec.Struct, frozen=True):
     """One problem of the settings file: its line (when known), the setting, what is wrong."""
 
     line: int | None

@@ -23,7 +23,7 @@ import argparse
 import gc
 import logging
 import sys
-from typing import Any, Callable, NoReturn
+from typing import Any, Callable, Iterator, NoReturn
 
 from pupitre import __version__
 from pupitre.crash import EXIT_CHECK_UNKNOWN, EXIT_CRASH, crash_hook, crash_sentence, log_crash
@@ -240,6 +240,22 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
+class _ScreenNames:
+    """``--screen``'s choices, read from the screen registry when a ``--screen`` is checked or
+    the usage is printed: a command that is not the dashboard does not import it."""
+
+    def _names(self) -> list[str]:
+        from pupitre.tui import registry
+
+        return [entry.name for entry in registry.modes()]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+
 class _Unused:
     """Stands for a subcommand's parser that this command line does not need: takes every
     call (arguments, nested subcommands, defaults) and builds nothing."""
@@ -272,7 +288,6 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     from pupitre import cli_outbox
     from pupitre.cli_config import add_subcommands
     from pupitre.cli_store import add_store_subcommands
-    from pupitre.tui import registry
 
     parser = _Parser(
         prog="pupitre", description="Control-room dashboard for French energy APIs (GRTgaz, EDF OA, GRDF, Switchgrid)."
@@ -304,7 +319,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument(
         "--screen",
         default="overview",
-        choices=[entry.name for entry in registry.modes()],
+        choices=_ScreenNames(),
         help="the screen to open first (default: overview)",
     )
     parser.set_defaults(handler=cmd_run)

@@ -49,6 +49,9 @@ class World:
         # event loop; the write transaction, which may wait for another process, in threads.
         self._writer = self._connect()
         self._writer.execute("PRAGMA journal_mode=WAL")
+        # sandbox data: a commit is not synced to the disk (WAL keeps the file consistent; an OS
+        # crash may lose the last changes), as the store does: an fsync per token a check asks
+        self._writer.execute("PRAGMA synchronous=NORMAL")
         self._writer.execute(
             "CREATE TABLE IF NOT EXISTS world (provider TEXT PRIMARY KEY, version INTEGER, state BLOB)"
         )

@@ -99,7 +99,10 @@ def from_store(
         return None
     if feed.fetch_older is None:
         return Outcome(feed, "store", data, at, reason=f"fresher than --max-age {options.max_age:g} s")
-    kept = feed.unread_older(options.max_age) if feed.unread_older is not None else None
+    try:
+        kept = feed.unread_older(options.max_age) if feed.unread_older is not None else None
+    except (StoreError, ConfigError):  # read then: the read says what fails, for this feed only
+        kept = None
     if kept is None:
         return None
     return Outcome(feed, "store", kept, at, reason=f"every item read within --max-age {options.max_age:g} s")

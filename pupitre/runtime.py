@@ -220,16 +220,22 @@ class Runtime:
         if app is None:
             if name not in self.sandboxed:
                 raise KeyError(f"{name} does not run on its simulator")
+            world = self._shared_world()
+            if world is not None and world.load(name)[1] is not None:
+                self.ctx.world_held.add(name)  # built without what the world's state replaces
             app = PROVIDERS[name].sandbox_app(getattr(self.settings, name), self.ctx)
             simulator = app.simulator
             if self.player is not None:  # its events are applied before the simulator answers
                 self.player.simulators[name] = simulator
                 app = self.player.mount(app)
-            world = self._shared_world()
             if world is not None:
                 from pupitre.providers.core.sandbox_world import shared
 
-                app = shared(app, name, world)
+                try:
+                    app = shared(app, name, world, load=name in self.ctx.world_held)
+                except LookupError:  # the world was reset since: this simulator starts it, seeded
+                    self.ctx.world_held.discard(name)
+                    return self.simulator_app(name)
             self._apps[name] = app
             self._simulators[name] = simulator
             dict.__setitem__(self.ctx.simulators, name, simulator)

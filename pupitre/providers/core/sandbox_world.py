@@ -237,8 +237,13 @@ class WorldMiddleware:
                 raise
 
 
-def shared(app: Any, provider: str, world: World) -> Any:
-    """``app`` (a :class:`~pupitre.providers.core.sandbox.SimulatorApp`) kept in step with ``world``."""
+def shared(app: Any, provider: str, world: World, *, load: bool = False) -> Any:
+    """``app`` (a :class:`~pupitre.providers.core.sandbox.SimulatorApp`) kept in step with ``world``;
+    ``load``: with the world's state loaded now (:class:`LookupError` when it has none), for a
+    simulator built without its seeded start (:attr:`ProviderContext.world_held`)."""
     from pupitre.providers.core.sandbox import SimulatorApp
 
-    return SimulatorApp(WorldMiddleware(app, app.simulator, world, provider), app.simulator)
+    middleware = WorldMiddleware(app, app.simulator, world, provider)
+    if load and not middleware._take():
+        raise LookupError(f"the sandbox world holds no state of {provider}")
+    return SimulatorApp(middleware, app.simulator)

@@ -57,7 +57,12 @@ def sandbox_app(settings: GrdfOmegaSettings, ctx: ProviderContext) -> SimulatorA
     from pupitre.providers.grdf_omega.sandbox import OmegaSimulator
 
     return OmegaSimulator(
-        ctx.clock, ctx.faults, code_cdgf=SANDBOX_CDGF, client_id=SANDBOX_CLIENT_ID, client_secret=SANDBOX_CLIENT_SECRET
+        ctx.clock,
+        ctx.faults,
+        code_cdgf=SANDBOX_CDGF,
+        client_id=SANDBOX_CLIENT_ID,
+        client_secret=SANDBOX_CLIENT_SECRET,
+        seeded=PROVIDER not in ctx.world_held,
     ).app
 
 

@@ -108,21 +108,26 @@ def from_store(
     return Outcome(feed, "store", kept, at, reason=f"every item read within --max-age {options.max_age:g} s")
 
 
-async def read_feed(
-    runtime: Runtime, feed: Feed[Any], options: Options, now: dt.datetime, deadline: float | None
-) -> Outcome:
-    """One feed read within its time budget (the items older than ``--max-age`` of a feed read
-    item by item)."""
-    import asyncio
-
-    older = feed.fetch_older if options.max_age is not None and not options.force else None
-    max_age = options.max_age if older is not None else None
+def feed_budget(feed: Feed[Any], options: Options, deadline: float | None) -> float:
+    """Seconds ``feed``'s read may take: one answer's time plus what its quota makes it last
+    (:attr:`Feed.pace`), cut to the check's ``--timeout``."""
+    max_age = options.max_age if feed.fetch_older is not None and not options.force else None
     try:
         budget = options.answer_seconds + feed.pace(max_age)
     except (StoreError, ConfigError):  # the pace is an estimate: a store that cannot say leaves one answer's time
         budget = options.answer_seconds
     if deadline is not None:
         budget = max(0.0, min(budget, deadline - time.monotonic()))
+    return budget
+
+
+async def read_feed(runtime: Runtime, feed: Feed[Any], options: Options, now: dt.datetime, budget: float) -> Outcome:
+    """One feed read within ``budget`` seconds (:func:`feed_budget`; the items older than
+    ``--max-age`` of a feed read item by item)."""
+    import asyncio
+
+    older = feed.fetch_older if options.max_age is not None and not options.force else None
+    max_age = options.max_age if older is not None else None
     try:
         if older is not None and max_age is not None:
             data = await asyncio.wait_for(older(max_age), budget)
@@ -165,9 +170,13 @@ class Checks:
         import asyncio
 
         unread = self.unread
-        results = iter(
-            await asyncio.gather(*(read_feed(self.runtime, f, self.options, self.now, self.deadline) for f in unread))
-        )
+        budgets = [feed_budget(feed, self.options, self.deadline) for feed in unread]
+        # the longest first: a read paced by its quota sends its first call before the others'
+        # work (imports, simulators), which then runs while it waits for its next slot
+        order = sorted(range(len(unread)), key=lambda i: -budgets[i])
+        reads = [read_feed(self.runtime, unread[i], self.options, self.now, budgets[i]) for i in order]
+        read = dict(zip(order, await asyncio.gather(*reads), strict=True))
+        results = iter(read[i] for i in range(len(unread)))
         self.outcomes = [outcome if outcome is not None else next(results) for outcome in self.outcomes]
 
     def report(self) -> dict[str, Any]:

@@ -2,6 +2,6 @@
 
 import sys
 
-from pupitre.cli import main
+from pupitre.cli import run
 
-sys.exit(main())
+sys.exit(run())

@@ -19,13 +19,13 @@ on every path, errors included.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import math
 import time
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from pupitre.crash import crash_hook
 from pupitre.providers.core.checks import EXIT_CODES, LEVELS, Finding, Level
@@ -47,8 +47,7 @@ ANSWER_SECONDS = 30.0
 PRINT_SECONDS = 1.0
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(msgspec.Struct, frozen=True):
     """How the check reads: ``max_age`` (seconds: answer from the store what is fresher),
     ``force`` (read everything, the recommended frequencies aside), ``timeout`` (seconds the
     whole check may take: each feed's budget is cut to fit)."""
@@ -59,8 +58,7 @@ class Options:
     answer_seconds: float = ANSWER_SECONDS
 
 
-@dataclass
-class Outcome:
+class Outcome(msgspec.Struct):
     """One feed's part of the check: ``source`` is ``fetched``, ``partial`` (read cut short
     by its time budget), ``store`` (answered from the store) or ``failed``."""
 
@@ -85,27 +83,50 @@ def worst(levels: list[str]) -> Level:
     return next(level for level in LEVELS if level == found)
 
 
-async def read_feed(
-    runtime: Runtime, feed: Feed[Any], options: Options, now: dt.datetime, deadline: float | None
-) -> Outcome:
-    """One feed: from the store when it may be (``--max-age``, the recommended frequency),
-    else read within its time budget."""
-    stored = load_snapshot(runtime.store, feed)
-    if stored is not None and not options.force:
-        data, at = stored
-        if feed.reuse is not None and feed.reuse(at, now):
-            return Outcome(feed, "store", data, at, reason="read within the document's recommended frequency")
-        age = (now - at).total_seconds()
-        if options.max_age is not None and feed.fetch_older is None and 0 <= age <= options.max_age:
-            return Outcome(feed, "store", data, at, reason=f"fresher than --max-age {options.max_age:g} s")
-    older = feed.fetch_older if options.max_age is not None and not options.force else None
-    max_age = options.max_age if older is not None else None
+def from_store(
+    feed: Feed[Any], options: Options, now: dt.datetime, stored: tuple[Any, dt.datetime] | None
+) -> Outcome | None:
+    """``feed``'s answer from the store when it may be (the recommended frequency, ``--max-age``;
+    a feed read item by item when it has none older), else ``None``: it is read."""
+    if stored is None or options.force:
+        return None
+    data, at = stored
+    if feed.reuse is not None and feed.reuse(at, now):
+        return Outcome(feed, "store", data, at, reason="read within the document's recommended frequency")
+    age = (now - at).total_seconds()
+    if options.max_age is None or not 0 <= age <= options.max_age:
+        return None
+    if feed.fetch_older is None:
+        return Outcome(feed, "store", data, at, reason=f"fresher than --max-age {options.max_age:g} s")
+    try:
+        kept = feed.unread_older(options.max_age) if feed.unread_older is not None else None
+    except (StoreError, ConfigError):  # read then: the read says what fails, for this feed only
+        kept = None
+    if kept is None:
+        return None
+    return Outcome(feed, "store", kept, at, reason=f"every item read within --max-age {options.max_age:g} s")
+
+
+def feed_budget(feed: Feed[Any], options: Options, deadline: float | None) -> float:
+    """Seconds ``feed``'s read may take: one answer's time plus what its quota makes it last
+    (:attr:`Feed.pace`), cut to the check's ``--timeout``."""
+    max_age = options.max_age if feed.fetch_older is not None and not options.force else None
     try:
         budget = options.answer_seconds + feed.pace(max_age)
     except (StoreError, ConfigError):  # the pace is an estimate: a store that cannot say leaves one answer's time
         budget = options.answer_seconds
     if deadline is not None:
         budget = max(0.0, min(budget, deadline - time.monotonic()))
+    return budget
+
+
+async def read_feed(runtime: Runtime, feed: Feed[Any], options: Options, now: dt.datetime, budget: float) -> Outcome:
+    """One feed read within ``budget`` seconds (:func:`feed_budget`; the items older than
+    ``--max-age`` of a feed read item by item)."""
+    import asyncio
+
+    older = feed.fetch_older if options.max_age is not None and not options.force else None
+    max_age = options.max_age if older is not None else None
     try:
         if older is not None and max_age is not None:
             data = await asyncio.wait_for(older(max_age), budget)
@@ -121,78 +142,119 @@ async def read_feed(
     return Outcome(feed, "fetched", data, now, budget=budget)
 
 
+class Checks:
+    """One run of the checks: each feed answered from the store when it may be (at once, with
+    no event loop), the others read (:meth:`read`), then :meth:`report`."""
+
+    def __init__(self, runtime: Runtime, options: Options | None = None) -> None:
+        self.runtime = runtime
+        self.options = options = options or Options()
+        self.started = time.monotonic()
+        self.deadline = (
+            self.started + max(0.0, options.timeout - PRINT_SECONDS) if options.timeout is not None else None
+        )
+        self.now = runtime.clock.now()
+        self.notes = runtime.environment_notes()  # before this run writes the first rows of an environment
+        self.outcomes: list[Outcome | None] = [
+            from_store(feed, options, self.now, load_snapshot(runtime.store, feed)) for feed in runtime.feeds
+        ]
+
+    @property
+    def unread(self) -> list[Feed[Any]]:
+        """The feeds to read (not answered from the store)."""
+        return [feed for feed, outcome in zip(self.runtime.feeds, self.outcomes, strict=True) if outcome is None]
+
+    async def read(self) -> None:
+        """Read every feed not answered from the store, at once, each within its time budget."""
+        import asyncio
+
+        unread = self.unread
+        budgets = [feed_budget(feed, self.options, self.deadline) for feed in unread]
+        # the longest first: a read paced by its quota sends its first call before the others'
+        # work (imports, simulators), which then runs while it waits for its next slot
+        order = sorted(range(len(unread)), key=lambda i: -budgets[i])
+        reads = [read_feed(self.runtime, unread[i], self.options, self.now, budgets[i]) for i in order]
+        read = dict(zip(order, await asyncio.gather(*reads), strict=True))
+        results = iter(read[i] for i in range(len(unread)))
+        self.outcomes = [outcome if outcome is not None else next(results) for outcome in self.outcomes]
+
+    def report(self) -> dict[str, Any]:
+        """Record the good results read, evaluate each provider's findings: the report every
+        output format is rendered from."""
+        runtime, options, now = self.runtime, self.options, self.now
+        outcomes = [outcome for outcome in self.outcomes if outcome is not None]
+        if len(outcomes) < len(self.outcomes):
+            raise RuntimeError("the feeds not answered from the store are read first (Checks.read)")
+        findings: list[dict[str, Any]] = []
+        notice = runtime.store_notice
+        if notice is not None:
+            findings.append(_finding(Finding("Store", notice.level, notice.message)))
+        good: dict[str, dict[str, Any]] = {name: {} for name in runtime.connections}
+        for outcome in outcomes:
+            feed = outcome.feed
+            if outcome.source in ("fetched", "partial"):
+                previous = load_snapshot(runtime.store, feed)  # again: another process may have saved one since
+                try:
+                    record_result(runtime.store, feed, previous[0] if previous else None, outcome.data, now)
+                except StoreError as error:
+                    findings.append(
+                        _finding(Finding("Store", "attention", f"{feed.title}: fresh data not saved: {error}"))
+                    )
+            if outcome.ok:
+                good[feed.provider][feed.name] = outcome.data
+
+        findings += _failures(runtime, outcomes)
+        for outcome in outcomes:
+            if outcome.source == "partial":
+                title = runtime.connections[outcome.feed.provider].title
+                findings.append(
+                    {
+                        "provider": title,
+                        "level": "attention",
+                        "message": f"{outcome.feed.title}: partial — {outcome.read} of {outcome.total} read within "
+                        f"the time budget ({outcome.budget:.0f} s at the quota's pace); the others keep their last "
+                        "good data",
+                        "feeds": [outcome.feed.name],
+                    }
+                )
+        providers: dict[str, Any] = {}
+        for name, connection in runtime.connections.items():
+            own = [_finding(f) for f in connection.findings(good[name], now)]
+            findings += own
+            levels = [f["level"] for f in findings if f["provider"] == connection.title]
+            providers[name] = {
+                "title": connection.title,
+                "status": worst(levels),
+                "environment": runtime.environments[name].label,
+                "sandbox": name in runtime.sandboxed,
+                "items": connection.items(good[name], now),
+            }
+        status = worst([f["level"] for f in findings])
+        return {
+            "status": status,
+            "exit_code": EXIT_CODES[status],
+            "checked_at": now.isoformat(),
+            "duration_seconds": round(time.monotonic() - self.started, 3),
+            "options": {"max_age": options.max_age, "force": options.force, "timeout": options.timeout},
+            "sandbox": sorted(runtime.sandboxed),
+            "simulated": [runtime.connections[name].title for name in runtime.providers if name in runtime.sandboxed],
+            "environments": {
+                runtime.connections[name].title: runtime.environments[name].label for name in runtime.providers
+            },
+            "notes": self.notes,
+            "feeds": {o.feed.name: _feed_report(runtime, o, now) for o in outcomes},
+            "findings": findings,
+            "providers": providers,
+            "quotas": _quotas(runtime),
+        }
+
+
 async def run_checks(runtime: Runtime, options: Options | None = None) -> dict[str, Any]:
     """Read every feed once (or answer from the store), record good results, and evaluate
     each provider's findings; the report every output format is rendered from."""
-    options = options or Options()
-    started = time.monotonic()
-    deadline = started + max(0.0, options.timeout - PRINT_SECONDS) if options.timeout is not None else None
-    now = runtime.clock.now()
-    notes = runtime.environment_notes()  # before this run writes the first rows of an environment
-    findings: list[dict[str, Any]] = []
-    notice = runtime.store_notice
-    if notice is not None:
-        findings.append(_finding(Finding("Store", notice.level, notice.message)))
-
-    outcomes: list[Outcome] = await asyncio.gather(
-        *(read_feed(runtime, feed, options, now, deadline) for feed in runtime.feeds)
-    )
-    good: dict[str, dict[str, Any]] = {name: {} for name in runtime.connections}
-    for outcome in outcomes:
-        feed = outcome.feed
-        if outcome.source in ("fetched", "partial"):
-            previous = load_snapshot(runtime.store, feed)
-            try:
-                record_result(runtime.store, feed, previous[0] if previous else None, outcome.data, now)
-            except StoreError as error:
-                findings.append(_finding(Finding("Store", "attention", f"{feed.title}: fresh data not saved: {error}")))
-        if outcome.ok:
-            good[feed.provider][feed.name] = outcome.data
-
-    findings += _failures(runtime, outcomes)
-    for outcome in outcomes:
-        if outcome.source == "partial":
-            title = runtime.connections[outcome.feed.provider].title
-            findings.append(
-                {
-                    "provider": title,
-                    "level": "attention",
-                    "message": f"{outcome.feed.title}: partial — {outcome.read} of {outcome.total} read within "
-                    f"the time budget ({outcome.budget:.0f} s at the quota's pace); the others keep their last "
-                    "good data",
-                    "feeds": [outcome.feed.name],
-                }
-            )
-    providers: dict[str, Any] = {}
-    for name, connection in runtime.connections.items():
-        own = [_finding(f) for f in connection.findings(good[name], now)]
-        findings += own
-        levels = [f["level"] for f in findings if f["provider"] == connection.title]
-        providers[name] = {
-            "title": connection.title,
-            "status": worst(levels),
-            "environment": runtime.environments[name].label,
-            "sandbox": name in runtime.sandboxed,
-            "items": connection.items(good[name], now),
-        }
-    status = worst([f["level"] for f in findings])
-    return {
-        "status": status,
-        "exit_code": EXIT_CODES[status],
-        "checked_at": now.isoformat(),
-        "duration_seconds": round(time.monotonic() - started, 3),
-        "options": {"max_age": options.max_age, "force": options.force, "timeout": options.timeout},
-        "sandbox": sorted(runtime.sandboxed),
-        "simulated": [runtime.connections[name].title for name in runtime.providers if name in runtime.sandboxed],
-        "environments": {
-            runtime.connections[name].title: runtime.environments[name].label for name in runtime.providers
-        },
-        "notes": notes,
-        "feeds": {o.feed.name: _feed_report(runtime, o, now) for o in outcomes},
-        "findings": findings,
-        "providers": providers,
-        "quotas": _quotas(runtime),
-    }
+    checks = Checks(runtime, options)
+    await checks.read()
+    return checks.report()
 
 
 def _finding(finding: Finding) -> dict[str, Any]:
@@ -486,18 +548,39 @@ def render_prometheus(report: dict[str, Any]) -> str:
 
 
 def main(runtime: Runtime, *, fmt: str = "text", options: Options | None = None) -> int:
-    """Run the check, print it in ``fmt``, return its exit code."""
+    """Run the check, print it in ``fmt``, return its exit code. An event loop runs only when a
+    feed is read: a check answered from the store imports neither asyncio nor the HTTP stack."""
+    report = _run(runtime, options)
+    print(render(report, fmt), end="" if fmt == "prometheus" else "\n")
+    return int(report["exit_code"])
+
+
+def _run(runtime: Runtime, options: Options | None) -> dict[str, Any]:
+    """The report, the runtime closed after it (in the event loop when one ran)."""
+    looped = False
+    try:
+        crash_hook("check")
+        checks = Checks(runtime, options)
+        if not checks.unread:
+            return checks.report()
+        looped = True
+        return _read_and_report(runtime, checks)
+    finally:
+        if not looped:
+            runtime.close()
+
+
+def _read_and_report(runtime: Runtime, checks: Checks) -> dict[str, Any]:
+    import asyncio
 
     async def go() -> dict[str, Any]:
         try:
-            crash_hook("check")
-            return await run_checks(runtime, options)
+            await checks.read()
+            return checks.report()
         finally:
             await runtime.aclose()
 
-    report = asyncio.run(go())
-    print(render(report, fmt), end="" if fmt == "prometheus" else "\n")
-    return int(report["exit_code"])
+    return asyncio.run(go())
 
 
 def output(report: dict[str, Any]) -> dict[str, Any]:

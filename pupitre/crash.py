@@ -14,8 +14,6 @@ from __future__ import annotations
 import logging
 import os
 
-from pupitre.logs import STATE
-
 EXIT_CRASH = 70
 EXIT_CHECK_UNKNOWN = 3
 TEST_CRASH_VARIABLE = "PUPITRE_TEST_CRASH"
@@ -31,6 +29,8 @@ def log_crash(error: BaseException, where: str) -> None:
 def crash_sentence(error: BaseException, where: str) -> str:
     """One sentence for the operator: what stopped and where the details are (no message text:
     an exception's message may quote a secret or a server's body)."""
+    from pupitre.logs import STATE  # not at import: ``pupitre.cli`` imports this module before its pace is set
+
     return f"pupitre: unexpected error in {where} ({type(error).__name__}), it stopped; {STATE.where()}."
 
 

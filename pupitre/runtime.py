@@ -9,7 +9,6 @@ No Textual import here.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 import os
@@ -122,7 +121,8 @@ class Runtime:
         )
 
     def _connected_feed(self, feed: Feed[Any]) -> Feed[Any]:
-        """``feed`` with its reads (:meth:`_connected`) preceded by the connection check."""
+        """``feed`` with its reads (:meth:`_connected`) preceded by the connection check (its
+        ``unread_older`` dropped: a real provider's items are kept only after that check)."""
         older = feed.fetch_older
 
         async def fetch_older(max_age: float) -> Any:
@@ -133,6 +133,7 @@ class Runtime:
             feed,
             fetch=self._connected(feed.provider, feed.fetch),
             fetch_older=None if older is None else fetch_older,
+            unread_older=None,
         )
 
     def _connected(self, provider: str, fetch: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
@@ -148,6 +149,8 @@ class Runtime:
                 self.ctx.connect_real(provider, title, section, secret)
 
         async def connected_fetch() -> Any:
+            import asyncio  # not at import: a check answered from the store runs no event loop
+
             await asyncio.to_thread(check)
             return await fetch()
 
@@ -218,16 +221,22 @@ class Runtime:
         if app is None:
             if name not in self.sandboxed:
                 raise KeyError(f"{name} does not run on its simulator")
+            world = self._shared_world()
+            if world is not None and world.load(name)[1] is not None:
+                self.ctx.world_held.add(name)  # built without what the world's state replaces
             app = PROVIDERS[name].sandbox_app(getattr(self.settings, name), self.ctx)
             simulator = app.simulator
             if self.player is not None:  # its events are applied before the simulator answers
                 self.player.simulators[name] = simulator
                 app = self.player.mount(app)
-            world = self._shared_world()
             if world is not None:
                 from pupitre.providers.core.sandbox_world import shared
 
-                app = shared(app, name, world)
+                try:
+                    app = shared(app, name, world, load=name in self.ctx.world_held)
+                except LookupError:  # the world was reset since: this simulator starts it, seeded
+                    self.ctx.world_held.discard(name)
+                    return self.simulator_app(name)
             self._apps[name] = app
             self._simulators[name] = simulator
             dict.__setitem__(self.ctx.simulators, name, simulator)
@@ -306,11 +315,23 @@ class Runtime:
         return self._pruning
 
     async def aclose(self) -> None:
+        import asyncio
+
         self._stop_pruning.set()
         if self._pruning is not None:
             await asyncio.to_thread(self._pruning.join)  # one short transaction at most
         if self._http is not None:
             await self._http.aclose()
+        self.close()
+
+    def close(self) -> None:
+        """:meth:`aclose` without an event loop, once the HTTP client is closed or was never
+        built (a ``pupitre check`` answered from the store)."""
+        if self._http is not None and not self._http.is_closed:
+            raise RuntimeError("the HTTP client is closed by aclose(), in its event loop")
+        self._stop_pruning.set()
+        if self._pruning is not None:
+            self._pruning.join()  # one short transaction at most
         if self._world is not None:
             self._world.close()
         if self.owns_store:

@@ -421,6 +421,13 @@ async def test_max_age_answers_from_the_store_and_reads_only_what_is_older(make:
     third = await check.run_checks(runtime, check.Options(max_age=600))
     assert third["feeds"]["grtgaz.indicators"]["source"] == "fetched"
     assert omega.calls == 8  # the first three again (read 700 s ago); the two others 400 s ago
+
+    runtime.store.watch_remove("grdf_omega", numbers[4])
+    runtime.clock.advance(seconds=60)  # every request read within 600 s: GRDF OMEGA from the store too
+    fourth = await check.run_checks(runtime, check.Options(max_age=600))
+    assert {f["source"] for f in fourth["feeds"].values()} == {"store"} and omega.calls == 8
+    assert fourth["feeds"]["grdf_omega.requests"]["reason"] == "every item read within --max-age 600 s"
+    assert [r["key"] for r in fourth["providers"]["grdf_omega"]["items"]] == numbers[:4]  # as watched now
     await runtime.aclose()
 
 

@@ -72,6 +72,27 @@ def test_a_command_line_builds_only_its_subcommand() -> None:
     assert cli._parser_for(["--sandbox", "--help"]) is None
 
 
+def test_the_command_module_imports_nothing_before_the_collector_is_relaxed(tmp_path: Path) -> None:
+    """``pupitre.cli`` is the entry point: what it imports runs at Python's collection pace (one
+    every 700 objects), so everything else (settings, models, store) is imported by ``main``, at
+    ``START_UP_GC``'s; and the command ends without the interpreter's last collection."""
+    code = (
+        "import gc, sys\n"
+        "import pupitre.cli as cli\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pupitre'))\n"
+        "sys.argv = ['pupitre', 'keys']\n"
+        "import contextlib, io\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    code = cli.run()\n"
+        "print(code, gc.get_freeze_count() > 10_000, gc.get_threshold() == cli.STEADY_GC)\n"
+    )
+    result = _run(tmp_path, "-c", code)
+    assert result.returncode == 0, result.stderr
+    modules, after = result.stdout.splitlines()
+    assert modules == "['pupitre', 'pupitre.cli', 'pupitre.crash']"
+    assert after == "0 True True"
+
+
 def test_the_collector_is_relaxed_while_a_command_runs_then_restored(monkeypatch: pytest.MonkeyPatch) -> None:
     """Start-up collects rarely (issue 20: ~20 ms of a check); the process's pace comes back after."""
     import gc

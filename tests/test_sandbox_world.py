@@ -4,6 +4,7 @@ time, or started after the first was killed) finds; ``pupitre sandbox reset`` st
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 import signal
 from pathlib import Path
 
@@ -197,3 +198,54 @@ async def test_a_world_an_older_pupitre_pickled_is_rebuilt_not_a_crash(
     finally:
         await client.aclose()
         world.close()
+
+
+async def test_a_simulator_joining_a_world_skips_the_seeded_start_the_world_replaces(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 20: the second process's EDF OA and GRDF OMEGA simulators do not build the past
+    days and the generated requests (the world's state replaces them); they hold that state from
+    their build on (a store's first-use seeding reads it), and answer as the first one does."""
+    from typing import Any, Callable
+
+    from pupitre.providers.core.secrets import SecretStore
+    from pupitre.providers.edf_oa.sandbox import EdfOaSimulator
+    from pupitre.providers.grdf_omega.sandbox import OmegaSimulator
+    from pupitre.runtime import Runtime, build_runtime
+    from pupitre.settings import Settings
+
+    clock = ManualClock(dt.datetime(2026, 12, 7, 9, 0, tzinfo=PARIS))
+
+    def runtime(name: str) -> Runtime:
+        secrets = SecretStore(credentials_file=tmp_path / f"{name}.credentials", env={})
+        return build_runtime(
+            Settings(), sandbox=True, clock=clock, data_dir=tmp_path, secrets=secrets, training_day=True
+        )
+
+    first = runtime("first")
+    first_sims = {name: first.simulators[name] for name in ("edf_oa", "grdf_omega")}
+    assert first.ctx.world_held == set()
+    first.store.watch_add("grdf_omega", first_sims["grdf_omega"].numbers()[:1], clock.now())
+    for feed in ("edf_oa.curtailments", "grdf_omega.requests"):  # each simulator's state is written
+        await first.feed(feed).fetch()
+    built: list[str] = []
+
+    def counted(method: Callable[..., Any]) -> Callable[..., Any]:
+        def call(self: Any, *args: Any) -> Any:
+            built.append(method.__name__)
+            return method(self, *args)
+
+        return call
+
+    monkeypatch.setattr(EdfOaSimulator, "_history", counted(EdfOaSimulator._history))
+    monkeypatch.setattr(OmegaSimulator, "_generate", counted(OmegaSimulator._generate))
+    second = runtime("second")
+    second_sims = {name: second.simulators[name] for name in ("edf_oa", "grdf_omega")}
+    assert built == [] and {"edf_oa", "grdf_omega"} <= second.ctx.world_held
+    assert second_sims["grdf_omega"].numbers() == first_sims["grdf_omega"].numbers()
+    assert second_sims["grdf_omega"].fresh == first_sims["grdf_omega"].fresh
+    held = [pickle.loads(dump_state(sims["edf_oa"])) for sims in (first_sims, second_sims)]  # noqa: S301 — our own
+    assert held[0] == held[1] and held[1]["_logs"]  # the past days, as the world holds them
+    assert await second.feed("edf_oa.curtailments").fetch() == await first.feed("edf_oa.curtailments").fetch()
+    await first.aclose()
+    await second.aclose()

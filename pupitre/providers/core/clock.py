@@ -130,3 +130,11 @@ def format_age(seconds: float) -> str:
     if seconds < 86400:
         return f"{seconds // 3600}h{seconds % 3600 // 60:02d}"
     return f"{seconds // 86400}d"
+
+
+async def loop_sleep(seconds: float) -> None:
+    """:func:`asyncio.sleep`, with asyncio imported on first use: a default argument of the
+    modules a ``pupitre check`` answered from the store imports, which runs no event loop."""
+    import asyncio
+
+    await asyncio.sleep(seconds)

@@ -105,6 +105,10 @@ class ProviderContext(msgspec.Struct):
     #: simulators' training-day data (a signed ask, an order) and, on a store's first use of
     #: the sandbox, watch-lists to follow. Off for tests that script their own world.
     training_day: bool = False
+    #: The providers whose simulator is built while the data dir's shared world holds its state
+    #: (:mod:`~pupitre.providers.core.sandbox_world`): it skips building the seeded start of its
+    #: :attr:`Simulator.WORLD_FIELDS` (past days, generated requests), which that state replaces.
+    world_held: set[str] = msgspec.field(default_factory=set)
 
     quotas: dict[str, QuotaLimiter] = msgspec.field(default_factory=dict)
     simulators: dict[str, Any] = msgspec.field(default_factory=dict)  # filled with the HTTP client

@@ -67,6 +67,9 @@ class Feed(msgspec.Struct, Generic[T]):
     #: Reads only the items last read more than ``max_age`` seconds ago and keeps the others
     #: (``pupitre check --max-age``); ``None``: the feed is read whole or answered from the store.
     fetch_older: Callable[[float], Awaitable[T]] | None = None
+    #: What :attr:`fetch_older` would answer when every item was read within ``max_age`` seconds,
+    #: read from the store (no call, no event loop); ``None`` when it has something to read.
+    unread_older: Callable[[float], T | None] | None = None
     #: After a read was cancelled (its time budget ran out): what it had got, else ``None``.
     partial: Callable[[], Partial[T] | None] | None = None
     #: ``reuse(fetched_at, now)``: whether a stored result is still to be used instead of a new

@@ -12,7 +12,6 @@ the same runners (:mod:`pupitre.runners`), one process at a time per follow-up (
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from typing import Awaitable, Callable, Literal, Protocol
@@ -20,6 +19,7 @@ from typing import Awaitable, Callable, Literal, Protocol
 import msgspec
 
 from pupitre.providers.core.checks import Finding
+from pupitre.providers.core.clock import loop_sleep
 
 log = logging.getLogger("pupitre.followups")
 ReportLevel = Literal["information", "warning", "error"]
@@ -67,7 +67,7 @@ async def run_follow_up(
     on_report: Callable[[Report], None],
     *,
     on_round: Callable[[], None] | None = None,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    sleep: Callable[[float], Awaitable[None]] = loop_sleep,
 ) -> None:
     """Round after round until nothing is followed any more (its verdicts settled here or by
     another process); ``on_round`` after each round (e.g. to repaint)."""

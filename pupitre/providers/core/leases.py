@@ -11,7 +11,6 @@ poll interval. A clean exit gives the leases up at once.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import getpass
 import logging
@@ -80,6 +79,7 @@ class FeedLeases:
         """Keep ``feed``'s lease (taken) while the body runs, however long it takes: renewed
         every third of its span, so a run longer than its interval (a GRDF OMEGA round of a
         thousand requests at 1 call/s) is never taken over by another host half-way."""
+        import asyncio  # not at import: this module serves processes that run no event loop
 
         async def renew() -> None:
             while True:

@@ -17,14 +17,16 @@ faster than the one before it.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import deque
-from typing import Awaitable, Callable
+from typing import TYPE_CHECKING, Awaitable, Callable
 
-from pupitre.providers.core.clock import Clock
+from pupitre.providers.core.clock import Clock, loop_sleep
 from pupitre.providers.core.errors import QuotaError
 from pupitre.providers.core.store import Store
+
+if TYPE_CHECKING:
+    import asyncio
 
 
 class QuotaLimiter:
@@ -38,7 +40,7 @@ class QuotaLimiter:
         per_day: int | None = None,
         margin: float = 0.0,
         store: Store | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] = loop_sleep,
         monotonic: Callable[[], float] | None = None,
     ) -> None:
         """``monotonic``: the clock of the rate window; by default the store's (shared by every
@@ -53,7 +55,7 @@ class QuotaLimiter:
         self.store = store
         self._sleep = sleep
         self._monotonic = monotonic or (store.clock if store is not None else time.monotonic)
-        self._lock = asyncio.Lock()
+        self._lock: asyncio.Lock | None = None  # made on first use (see :func:`loop_sleep`)
         self._recent: deque[float] = deque()
         self._memory_day_counts: dict[str, int] = {}
 
@@ -85,6 +87,10 @@ class QuotaLimiter:
     async def acquire(self) -> float | None:
         """Wait for a slot in the rate window; refuse locally once the day cap is reached.
         Returns the slot's stamp, for :meth:`answered` (``None`` without a per-second rate)."""
+        if self._lock is None:
+            import asyncio
+
+            self._lock = asyncio.Lock()
         async with self._lock:
             if self.store is not None:
                 return await self._acquire_shared(self.store)

@@ -6,12 +6,12 @@ which retries them only where the API documents that a repeat is safe.
 
 from __future__ import annotations
 
-import asyncio
 import random
 from typing import Awaitable, Callable, TypeVar
 
 import msgspec
 
+from pupitre.providers.core.clock import loop_sleep
 from pupitre.providers.core.errors import ApiError
 
 T = TypeVar("T")
@@ -38,7 +38,7 @@ async def retry_read(
     call: Callable[[], Awaitable[T]],
     policy: RetryPolicy,
     *,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    sleep: Callable[[float], Awaitable[None]] = loop_sleep,
     rng: Callable[[], float] = random.random,
 ) -> T:
     """Run an idempotent read, retrying network, 5xx and 429 errors per ``policy``."""

@@ -58,6 +58,9 @@ class World:
         # event loop; the write transaction, which may wait for another process, in threads.
         self._writer = self._connect()
         self._writer.execute("PRAGMA journal_mode=WAL")
+        # sandbox data: a commit is not synced to the disk (WAL keeps the file consistent; an OS
+        # crash may lose the last changes), as the store does: an fsync per token a check asks
+        self._writer.execute("PRAGMA synchronous=NORMAL")
         self._writer.execute(
             "CREATE TABLE IF NOT EXISTS world (provider TEXT PRIMARY KEY, version INTEGER, state BLOB)"
         )
@@ -256,8 +259,13 @@ class WorldMiddleware:
                 raise
 
 
-def shared(app: Any, provider: str, world: World) -> Any:
-    """``app`` (a :class:`~pupitre.providers.core.sandbox.SimulatorApp`) kept in step with ``world``."""
+def shared(app: Any, provider: str, world: World, *, load: bool = False) -> Any:
+    """``app`` (a :class:`~pupitre.providers.core.sandbox.SimulatorApp`) kept in step with ``world``;
+    ``load``: with the world's state loaded now (:class:`LookupError` when it has none), for a
+    simulator built without its seeded start (:attr:`ProviderContext.world_held`)."""
     from pupitre.providers.core.sandbox import SimulatorApp
 
-    return SimulatorApp(WorldMiddleware(app, app.simulator, world, provider), app.simulator)
+    middleware = WorldMiddleware(app, app.simulator, world, provider)
+    if load and not middleware._take():
+        raise LookupError(f"the sandbox world holds no state of {provider}")
+    return SimulatorApp(middleware, app.simulator)

@@ -65,7 +65,13 @@ SECRETS = (TOKEN_SECRET,)
 def sandbox_app(settings: EdfOaSettings, ctx: ProviderContext) -> SimulatorApp:
     from pupitre.providers.edf_oa.sandbox import EdfOaSimulator
 
-    return EdfOaSimulator(ctx.clock, ctx.faults, account_type=settings.account_type, training_day=ctx.training_day).app
+    return EdfOaSimulator(
+        ctx.clock,
+        ctx.faults,
+        account_type=settings.account_type,
+        training_day=ctx.training_day,
+        seeded=PROVIDER not in ctx.world_held,
+    ).app
 
 
 def serve_notes(simulator: Any) -> list[str]:

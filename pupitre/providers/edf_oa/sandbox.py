@@ -252,7 +252,10 @@ class EdfOaSimulator(Simulator):
         scenario: Literal["default", "calm"] = "default",
         history_days: int = 30,
         training_day: bool = False,
+        seeded: bool = True,
     ) -> None:
+        """``seeded=False``: the past days' fetches and acknowledgements are not built (a shared
+        world's state replaces them: :attr:`ProviderContext.world_held`)."""
         if account_type not in ("producer", "manager", "admin"):
             raise ValueError(f"unknown account type {account_type!r}: producer, manager or admin")
         if scenario not in ("default", "calm"):
@@ -275,7 +278,7 @@ class EdfOaSimulator(Simulator):
         today = paris(clock.now()).date()
         self.first_day = today - dt.timedelta(days=max(0, history_days))
         self.issuer.tokens[initial_token] = IssuedToken(initial_token, add(clock.now(), TOKEN_LIFETIME), self.user_id)
-        if scenario == "default":
+        if scenario == "default" and seeded:
             self._history(today)
             self._portal_demo(today + dt.timedelta(days=1))
 

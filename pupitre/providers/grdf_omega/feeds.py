@@ -58,7 +58,12 @@ def sandbox_app(settings: GrdfOmegaSettings, ctx: ProviderContext) -> SimulatorA
     from pupitre.providers.grdf_omega.sandbox import OmegaSimulator
 
     return OmegaSimulator(
-        ctx.clock, ctx.faults, code_cdgf=SANDBOX_CDGF, client_id=SANDBOX_CLIENT_ID, client_secret=SANDBOX_CLIENT_SECRET
+        ctx.clock,
+        ctx.faults,
+        code_cdgf=SANDBOX_CDGF,
+        client_id=SANDBOX_CLIENT_ID,
+        client_secret=SANDBOX_CLIENT_SECRET,
+        seeded=PROVIDER not in ctx.world_held,
     ).app
 
 
@@ -275,6 +280,18 @@ class OmegaSession(msgspec.Struct, dict=True):
         count = len(self.to_read(self.previous(), max_age))
         return count / self.quota.per_second if self.quota.per_second else 0.0
 
+    def unread_older(self, max_age: float) -> dict[str, Tracked] | None:
+        """What :meth:`refresh` with ``max_age`` answers when it has no request to read (every
+        watched one read within ``max_age``), from the store; ``None`` when it has one."""
+        previous = self.previous()
+        if self.to_read(previous, max_age):
+            return None
+        seen = dict(self.ctx.store.watch_list(PROVIDER))
+        kept = {n: previous[n] for n in seen if n in previous}
+        if any(seen[n] is None and t.demande is not None for n, t in kept.items()):
+            return None  # a first status to keep as the baseline: :meth:`refresh` writes it
+        return kept
+
     def partial(self) -> Partial[dict[str, Tracked]] | None:
         """What the last read had got when it was cut short: the requests read, the others with
         their last good data (``None`` before any read)."""
@@ -413,6 +430,7 @@ def connect(settings: GrdfOmegaSettings, ctx: ProviderContext, *, sandboxed: boo
         status_changes,
         pace=session.pace,
         fetch_older=session.refresh,
+        unread_older=session.unread_older,
         partial=session.partial,
     )
     return Connection(

@@ -332,7 +332,10 @@ class OmegaSimulator(Simulator):
         quota_per_second: float | None = 1.0,
         quota_leeway: float = 0.05,
         monotonic: Callable[[], float] = time.monotonic,
+        seeded: bool = True,
     ) -> None:
+        """``seeded=False``: the ``count`` requests are not generated (a shared world's state
+        replaces them: :attr:`ProviderContext.world_held`)."""
         self.clock = clock
         self.plan = plan if plan is not None else FaultPlan()
         self.code_cdgf = code_cdgf
@@ -351,7 +354,8 @@ class OmegaSimulator(Simulator):
         self._demandes: dict[str, SimDemande] = {}
         #: The requests whose status changes within the first hour after start (a demo sees it).
         self.fresh: list[str] = []
-        self._generate(count)
+        if seeded:
+            self._generate(count)
 
     # -- driving --------------------------------------------------------------------------------
     def register_client(self, client_id: str, client_secret: str) -> ClientRegistration:

@@ -13,7 +13,6 @@ followed to its feasibility verdict (§13.3, ACCEPTED or REFUSED) in the store
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +21,7 @@ import msgspec
 
 from pupitre.providers.core.cert_dates import CertificateDates
 from pupitre.providers.core.checks import Finding, Level
-from pupitre.providers.core.clock import PARIS, gas_day_bounds, gas_day_of, instant
+from pupitre.providers.core.clock import PARIS, gas_day_bounds, gas_day_of, instant, loop_sleep
 from pupitre.providers.core.context import Connection, ProviderContext
 from pupitre.providers.core.environments import Environment, real
 from pupitre.providers.core.errors import ApiError, ConfigError, NetworkError, NotFoundError, PayloadError
@@ -681,6 +680,6 @@ class DeclareHandler:
             if found.status.decided:
                 break
             if attempt + 1 < FEASIBILITY_POLLS:
-                await asyncio.sleep(FEASIBILITY_POLL_SECONDS)
+                await loop_sleep(FEASIBILITY_POLL_SECONDS)
         assert found is not None
         return feasibility_sentence(found)

@@ -7,8 +7,10 @@ import datetime as dt
 import time
 from typing import Callable, TypeVar
 
+import pytest
 from textual._context import active_app
 from textual.app import App
+from textual.css.stylesheet import Stylesheet as TextualStylesheet
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -235,3 +237,17 @@ def team_runtime(dirs, postgres_url: str) -> tuple[Runtime, str]:
         secrets=SecretStore(credentials_file=base / "config" / "credentials.toml", env={}, backend=MemoryKeyring()),
     )
     return runtime, postgres_url.split("/")[3].split("?")[0]
+
+
+def counted_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The stylesheet sources Textual's parser is asked for from now on (whatever the stylesheet
+    class), by their widget's name or file."""
+    asked: list[str] = []
+    original = TextualStylesheet._parse_rules
+
+    def parse_rules(self, css, read_from, *args, **kwargs):  # type: ignore[no-untyped-def]  # Textual's signature
+        asked.append(read_from[1] or read_from[0])
+        return original(self, css, read_from, *args, **kwargs)
+
+    monkeypatch.setattr(TextualStylesheet, "_parse_rules", parse_rules)
+    return asked

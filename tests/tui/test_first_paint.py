@@ -8,7 +8,6 @@ import threading
 from typing import Any
 
 import pytest
-from textual.css.stylesheet import Stylesheet as TextualStylesheet
 from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.widgets._footer import FooterKey
@@ -21,7 +20,7 @@ from pupitre.tui.screens.overview import OverviewScreen
 from pupitre.tui.stylesheet import PARSED_FILE
 from pupitre.tui.widgets.attention import AttentionLine
 from pupitre.tui.widgets.footer import PupitreFooter
-from tests.tui.helpers import FEED, alerts_settled, feeds_reported, show, wait_for
+from tests.tui.helpers import FEED, alerts_settled, counted_parses, feeds_reported, show, wait_for
 
 
 async def test_the_asked_screen_paints_from_the_store_before_any_feed_runs(make_runtime) -> None:
@@ -117,14 +116,7 @@ async def test_a_start_keeps_its_parsed_stylesheet_and_the_next_start_parses_not
     app = PupitreApp(runtime, start_screen="flexibility")
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, kept.exists)
-    asked: list[str] = []
-    parse_rules = TextualStylesheet._parse_rules
-
-    def counted(self, css, read_from, *args, **kwargs):  # type: ignore[no-untyped-def]  # Textual's signature
-        asked.append(read_from[1] or read_from[0])
-        return parse_rules(self, css, read_from, *args, **kwargs)
-
-    monkeypatch.setattr(TextualStylesheet, "_parse_rules", counted)
+    asked = counted_parses(monkeypatch)
     again = PupitreApp(make_runtime(), start_screen="flexibility")
     assert again.runtime.ctx.data_dir == runtime.ctx.data_dir
     async with again.run_test(size=(100, 30)) as pilot:

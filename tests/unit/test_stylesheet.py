@@ -14,6 +14,7 @@ from textual.css.stylesheet import StylesheetParseError
 
 from pupitre.tui import registry
 from pupitre.tui.stylesheet import PARSED_FILE, ParsedSources, Stylesheet
+from tests.tui.helpers import counted_parses
 
 
 @pytest.fixture(scope="module")
@@ -38,19 +39,6 @@ def _css(sheet: TextualStylesheet) -> list[str]:
     return [rule.css for rule in sheet.rules]
 
 
-def _counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The sources Textual's parser is asked for (whatever the stylesheet class)."""
-    asked: list[str] = []
-    original = TextualStylesheet._parse_rules
-
-    def parse_rules(self, css, read_from, *args, **kwargs):  # type: ignore[no-untyped-def]  # Textual's signature
-        asked.append(read_from[1] or read_from[0])
-        return original(self, css, read_from, *args, **kwargs)
-
-    monkeypatch.setattr(TextualStylesheet, "_parse_rules", parse_rules)
-    return asked
-
-
 def test_the_rules_are_textuals_after_parse_and_reparse(variables: dict[str, str]) -> None:
     ours, textuals = _filled(Stylesheet(variables=variables)), _filled(TextualStylesheet(variables=variables))
     assert _css(ours) == _css(textuals) and _css(ours)
@@ -63,7 +51,7 @@ def test_the_rules_are_textuals_after_parse_and_reparse(variables: dict[str, str
 def test_a_reparse_parses_only_what_it_has_not_seen(monkeypatch: pytest.MonkeyPatch, variables: dict[str, str]) -> None:
     sheet = _filled(Stylesheet(variables=variables))
     sheet.parse()
-    asked = _counting(monkeypatch)
+    asked = counted_parses(monkeypatch)
     sheet.reparse()
     sheet.copy().parse()
     assert asked == []
@@ -76,7 +64,7 @@ def test_other_variables_parse_again(monkeypatch: pytest.MonkeyPatch, variables:
     """Variables are substituted when parsing: another theme is another parse (and other rules)."""
     sheet = _filled(Stylesheet(variables=variables))
     before = _css(sheet)
-    asked = _counting(monkeypatch)
+    asked = counted_parses(monkeypatch)
     sheet.set_variables({**variables, "warning": "#00ff00"})
     sheet.reparse()
     assert "Tile.DEFAULT_CSS" in asked
@@ -108,7 +96,7 @@ def test_a_later_start_reads_the_rules_back_and_parses_nothing(
     _kept(tmp_path, variables)
     assert os.stat(tmp_path / PARSED_FILE).st_mode & 0o777 == 0o600
     textuals = _css(_filled(TextualStylesheet(variables=variables)))
-    asked = _counting(monkeypatch)
+    asked = counted_parses(monkeypatch)
     later = _filled(Stylesheet(variables=variables, parsed=ParsedSources(tmp_path).load()))
     assert _css(later) == textuals and textuals
     assert asked == []
@@ -149,7 +137,7 @@ def test_a_file_not_to_trust_is_parsed_again_then_replaced(
     _kept(tmp_path, variables)
     spoil(tmp_path / PARSED_FILE)
     textuals = _css(_filled(TextualStylesheet(variables=variables)))
-    asked = _counting(monkeypatch)
+    asked = counted_parses(monkeypatch)
     sources = ParsedSources(tmp_path)
     sheet = _filled(Stylesheet(variables=variables, parsed=sources.load()))
     assert _css(sheet) == textuals

@@ -38,10 +38,12 @@ log = logging.getLogger("pupitre")
 #: The collector's thresholds while a command starts: start-up allocates hundreds of thousands of
 #: objects that live as long as the process (modules, classes, schemas, simulators), and Python's
 #: default (a collection every 700) runs about a hundred collections in a check that fetches
-#: (~20 ms). Short commands keep them to the end; long-running ones go back to
-#: :data:`STEADY_GC` once started (:func:`steady_gc`). Importing this module imports nothing else
-#: of pupitre's but :mod:`pupitre.crash`: the commands' imports run in :func:`main`, at this pace.
-START_UP_GC = (20_000, 20, 20)
+#: (~20 ms); one every 20,000 still ran a dozen before the dashboard's first frame (~15 ms, the
+#: same peak memory as one every million). Short commands keep them to the end; long-running ones
+#: go back to :data:`STEADY_GC` once started (:func:`steady_gc`). Importing this module imports
+#: nothing else of pupitre's but :mod:`pupitre.crash`: the commands' imports run in :func:`main`,
+#: at this pace.
+START_UP_GC = (1_000_000, 100, 100)
 STEADY_GC = gc.get_threshold()
 
 

@@ -222,7 +222,7 @@ class Runtime:
             if name not in self.sandboxed:
                 raise KeyError(f"{name} does not run on its simulator")
             world = self._shared_world()
-            if world is not None and world.load(name)[1] is not None:
+            if world is not None and world.holds(name):
                 self.ctx.world_held.add(name)  # built without what the world's state replaces
             app = PROVIDERS[name].sandbox_app(getattr(self.settings, name), self.ctx)
             simulator = app.simulator

@@ -81,6 +81,11 @@ class World:
         rows = self._run("SELECT version FROM world WHERE provider = ?", (provider,))
         return int(rows[0][0]) if rows else 0
 
+    def holds(self, provider: str) -> bool:
+        """Whether a state of the provider is committed (its bytes are not read)."""
+        sql = "SELECT 1 FROM world WHERE provider = ? AND state IS NOT NULL"
+        return bool(self._reader.execute(sql, (provider,)).fetchall())
+
     def load(self, provider: str) -> tuple[int, bytes | None]:
         """The provider's committed state and version (``(0, None)``: none yet)."""
         rows = self._reader.execute("SELECT version, state FROM world WHERE provider = ?", (provider,)).fetchall()

@@ -326,6 +326,17 @@ class EdfOaSettings(Section):
         return found
 
 
+#: GRDF's quotas (OMEGA, ADICT): how far under the per-second quota calls are paced.
+QuotaMargin = Annotated[
+    float,
+    Meta(
+        ge=0,
+        lt=0.5,
+        description="pace calls this fraction under the per-second quota (GRDF counts a call when it arrives)",
+    ),
+]
+
+
 class GrdfOmegaSettings(Section):
     """GRDF OMEGA « Suivi demande »: the watch-list of supplier requests."""
 
@@ -352,14 +363,7 @@ class GrdfOmegaSettings(Section):
         float, Meta(gt=0, description="how often a request in a final status (réalisée, annulée…) is re-read")
     ] = 24
     per_second: Annotated[float, Meta(gt=0, le=1, description="quota: calls per second per supplier (§1.3)")] = 1
-    quota_margin: Annotated[
-        float,
-        Meta(
-            ge=0,
-            lt=0.5,
-            description="pace calls this fraction under the per-second quota (GRDF counts a call when it arrives)",
-        ),
-    ] = 0.1
+    quota_margin: QuotaMargin = 0.1
 
 
 class SwitchgridSettings(Section):
@@ -411,14 +415,7 @@ class GrdfAdictSettings(Section):
         float, Meta(ge=0, le=10, description="quota override: calls per second (0 = by park size)")
     ] = 0
     per_day: Annotated[int, Meta(ge=0, description="quota override: calls per day (0 = by park size)")] = 0
-    quota_margin: Annotated[
-        float,
-        Meta(
-            ge=0,
-            lt=0.5,
-            description="pace calls this fraction under the per-second quota (GRDF counts a call when it arrives)",
-        ),
-    ] = 0.1
+    quota_margin: QuotaMargin = 0.1
     refresh_seconds: Annotated[
         float, Meta(gt=0, description="how often the whole rights list is re-read (GRDF recommends once a day)")
     ] = 86400

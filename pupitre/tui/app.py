@@ -142,7 +142,9 @@ class PupitreApp(App[None]):
     def _after_first_frame(self) -> None:
         if self._started is not None:
             self._started()
-        self.run_worker(partial(self._parsed_sources.save, self._parsed), thread=True, exit_on_error=False)
+        parsed = self._parsed_sources.unsaved(self._parsed)  # taken here: Textual's cache is not thread-safe
+        if parsed is not None:
+            self.run_worker(partial(self._parsed_sources.save, parsed), thread=True, exit_on_error=False)
         if self.runtime.store.connecting:  # a team store, painted from the copy until it answers
             self.run_worker(self._connect_store(), exit_on_error=False)
         else:

@@ -80,11 +80,16 @@ class ParsedSources:
             self._read.add(key)
         return parsed
 
-    def save(self, parsed: Parsed) -> None:
-        """Keep ``parsed`` for the next start, when it holds a source the file did not."""
-        entries = [(key, parsed[key]) for key in list(parsed.keys())]
-        if all(key in self._read for key, _ in entries):
-            return
+    def unsaved(self, parsed: Parsed) -> list[tuple[ParsedKey, list[RuleSet]]] | None:
+        """``parsed``'s sources when one of them is not in the file yet, else ``None``; taken on
+        the thread that parses (Textual's cache is not thread-safe), for :meth:`save` in another."""
+        keys = list(parsed.keys())
+        if all(key in self._read for key in keys):
+            return None
+        return [(key, parsed[key]) for key in keys]
+
+    def save(self, entries: list[tuple[ParsedKey, list[RuleSet]]]) -> None:
+        """Keep ``entries`` (:meth:`unsaved`) for the next start."""
         from pupitre.providers.core.files import write_atomic
 
         data = pickle.dumps((self._versions, entries), protocol=pickle.HIGHEST_PROTOCOL)

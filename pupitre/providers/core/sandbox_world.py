@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from pupitre.providers.core.sandbox import ASGIApp, Receive, Scope, Send
+from pupitre.providers.core.store import write_ahead_log
 
 WORLD_FILE = "world.sqlite"
 READ_METHODS = frozenset(("GET", "HEAD"))
@@ -57,7 +58,7 @@ class World:
         # Two connections: reads (WAL: never wait for a writer, see what is committed) on the
         # event loop; the write transaction, which may wait for another process, in threads.
         self._writer = self._connect()
-        self._writer.execute("PRAGMA journal_mode=WAL")
+        write_ahead_log(self._writer)
         # sandbox data: a commit is not synced to the disk (WAL keeps the file consistent; an OS
         # crash may lose the last changes), as the store does: an fsync per token a check asks
         self._writer.execute("PRAGMA synchronous=NORMAL")

@@ -312,6 +312,25 @@ def disk_problem(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+#: How long a statement waits for another process's lock on the file.
+BUSY_SECONDS = 5.0
+
+
+def write_ahead_log(db: sqlite3.Connection) -> None:
+    """The file in WAL mode (it stays so). Processes opening a new file at the same moment may
+    find it locked there: SQLite does not wait for that lock, whatever the busy timeout, so the
+    switch is tried again, for :data:`BUSY_SECONDS` at most."""
+    deadline = time.monotonic() + BUSY_SECONDS
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def store_error(error: BaseException, path: Path) -> StoreError:
     """The :class:`StoreError` for a ``sqlite3`` or ``OSError`` failure on the store at ``path``."""
     problem = disk_problem(error)
@@ -488,9 +507,9 @@ class Store:
         except (OSError, sqlite3.Error) as exc:
             raise store_error(exc, self.path) from exc
         try:
-            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000:.0f}")
+            write_ahead_log(self._db)
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA busy_timeout=5000")
             found = self._db.execute("PRAGMA quick_check(1)").fetchone()[0]
             if found != "ok":
                 raise StoreDamaged(f"the store {self.path} is damaged ({found})")

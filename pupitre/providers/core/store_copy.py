@@ -21,6 +21,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from pupitre.providers.core.store import write_ahead_log
+
 log = logging.getLogger("pupitre.store")
 
 #: One row of the copy: (fetched_at as stored, payload JSON, binary parts or ``None``).
@@ -52,7 +54,7 @@ class SnapshotCopy:
             if not path.exists():
                 os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
             db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
+            write_ahead_log(db)
             db.execute(_SCHEMA)
             self._stamps = {(env, feed): at for env, feed, at in db.execute("SELECT env, feed, fetched_at FROM copied")}
             self._db = db

@@ -18,13 +18,14 @@ from pathlib import Path
 
 import pytest
 
+from pupitre.providers.core.api import from_data
 from pupitre.providers.core.clock import PARIS, ManualClock
 from pupitre.providers.core.context import ProviderContext
 from pupitre.providers.core.feeds import record_result
 from pupitre.providers.core.sandbox import SimulatorApp
 from pupitre.providers.core.secrets import SecretStore
 from pupitre.providers.grdf_omega import feeds as omega
-from pupitre.providers.grdf_omega.feeds import OmegaSession, Tracked, dump
+from pupitre.providers.grdf_omega.feeds import PROVIDER, OmegaSession, Tracked, dump
 from pupitre.providers.grdf_omega.models import Demande
 from pupitre.providers.grdf_omega.sandbox import OmegaSimulator
 from pupitre.runtime import build_runtime
@@ -77,7 +78,9 @@ def test_an_active_request_change_is_seen_within_two_minutes(tmp_path: Path, mon
         read_at.update(
             {n: clock.now() - day - dt.timedelta(hours=1) + i * day / len(finals) for i, n in enumerate(finals)}
         )
-        read = {n: Tracked(n, Demande.model_validate(sim.document(n)), read_at=read_at[n]) for n in numbers}
+        read = {
+            n: Tracked(n, from_data(sim.document(n), Demande, provider=PROVIDER), read_at=read_at[n]) for n in numbers
+        }
         runtime.store.save_snapshot(feed.name, dump(read), clock.now())
         calls_before = sim.calls
         target = numbers[ACTIVE // 2]

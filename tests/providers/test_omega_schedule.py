@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 
+from pupitre.providers.core.api import from_data
 from pupitre.providers.core.clock import PARIS, ManualClock
 from pupitre.providers.core.retry import RetryPolicy
 from pupitre.providers.core.secrets import SecretStore
 from pupitre.providers.core.store import Store
 from pupitre.providers.grdf_omega import rules
-from pupitre.providers.grdf_omega.feeds import REQUESTS_FEED, OmegaSession, Tracked, dump
+from pupitre.providers.grdf_omega.feeds import PROVIDER, REQUESTS_FEED, OmegaSession, Tracked, dump
 from pupitre.providers.grdf_omega.models import Demande
 from pupitre.providers.grdf_omega.sandbox import DOCUMENT_EXAMPLE
 from pupitre.runtime import Runtime, build_runtime
@@ -28,7 +29,7 @@ def demande(numero: str, code: str, label: str, changed: dt.date) -> Demande:
     doc["numero_demande"] = numero
     doc["statut_externe_demande"] = {"code": code, "libelle": label}
     doc["date_dernier_changement_statut_externe"] = changed.isoformat()
-    return Demande.model_validate(doc)
+    return from_data(doc, Demande, provider=PROVIDER)
 
 
 def runtime_at(tmp_path: Path, clock: ManualClock, settings: Settings | None = None) -> Runtime:

@@ -110,21 +110,27 @@ def test_models_clean_every_string_field() -> None:
 
 
 def test_every_provider_model_derives_from_api_model() -> None:
-    """One mechanism for every provider: no pydantic model of API data escapes it."""
+    """One mechanism for every provider: no type of API data escapes it."""
     import importlib
     import inspect
 
+    import msgspec
     from pydantic import BaseModel
+
+    from pupitre.providers.core.api import ApiStruct
 
     for api in ("grtgaz", "edf_oa", "grdf_omega", "grdf_adict", "switchgrid"):
         module = importlib.import_module(f"pupitre.providers.{api}.models")
         models = [
             obj
             for obj in vars(module).values()
-            if inspect.isclass(obj) and issubclass(obj, BaseModel) and obj.__module__ == module.__name__
+            if inspect.isclass(obj)
+            and issubclass(obj, (BaseModel, msgspec.Struct))
+            and obj.__module__ == module.__name__
         ]
         assert models, api
-        assert all(issubclass(model, ApiModel) for model in models), api
+        assert all(issubclass(model, ApiModel) for model in models if issubclass(model, BaseModel)), api
+        assert any(issubclass(model, (ApiModel, ApiStruct)) for model in models), api
 
 
 def test_clean_data_and_columns() -> None:

@@ -11,6 +11,7 @@ import json
 import logging
 import re
 import time
+import typing
 from collections import deque
 from typing import Any, Callable, Mapping, TypeVar, cast
 
@@ -19,6 +20,7 @@ import msgspec
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from pupitre import __version__
+from pupitre.providers.core.api import from_data
 from pupitre.providers.core.errors import PayloadError
 from pupitre.providers.core.text import clean_data
 
@@ -158,12 +160,11 @@ def decode_json(response: httpx.Response, provider: str) -> Any:
 
 
 def parse_model(data: object, model: type[T] | TypeAdapter[T], provider: str) -> T:
-    """Validate data against a pydantic model, a type or a :class:`TypeAdapter` (for
-    ``Annotated`` types); :class:`PayloadError` on mismatch.
-
-    Text is cleaned for the terminal (:mod:`pupitre.providers.core.text`): by the model
-    (:class:`~pupitre.providers.core.text.ApiModel`), and for a plain type (``Any``,
-    ``dict``: raw JSON shown as it is) every string of the result."""
+    """``data`` as ``model`` — a provider's type (:func:`~pupitre.providers.core.api.from_data`:
+    text cleaned, :class:`PayloadError` on mismatch), or a pydantic model or
+    :class:`TypeAdapter` for the providers not yet moved to msgspec."""
+    if not _pydantic(model):
+        return from_data(data, cast("type[T]", model), provider=provider)
     try:
         if isinstance(model, TypeAdapter):
             return cast(T, clean_data(model.validate_python(data)))  # clean_data keeps the shape
@@ -178,6 +179,12 @@ def parse_model(data: object, model: type[T] | TypeAdapter[T], provider: str) ->
             provider=provider,
             detail=f"{exc.error_count()} problem(s), first at {where or 'root'}: {first.get('msg', '')}",
         ) from exc
+
+
+def _pydantic(model: Any) -> bool:
+    if isinstance(model, TypeAdapter) or (isinstance(model, type) and issubclass(model, BaseModel)):
+        return True
+    return any(_pydantic(arg) for arg in typing.get_args(model))
 
 
 def safe_text(text: str, size: int = DETAIL_MAX) -> str:

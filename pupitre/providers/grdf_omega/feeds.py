@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from pupitre.providers.core.api import from_data, to_data
 from pupitre.providers.core.checks import Finding
 from pupitre.providers.core.clock import PARIS
 from pupitre.providers.core.context import Connection, ProviderContext
@@ -358,7 +359,7 @@ def _read_at(tracked: Tracked | None) -> dt.datetime:
 def dump(tracked: dict[str, Tracked]) -> dict[str, Any]:
     return {
         n: {
-            "demande": t.demande.model_dump(mode="json") if t.demande else None,
+            "demande": to_data(t.demande) if t.demande else None,
             "error": t.error,
             "error_short": t.error_short,
             "read_at": t.read_at.isoformat() if t.read_at else None,
@@ -371,7 +372,7 @@ def load(payload: dict[str, Any]) -> dict[str, Tracked]:
     return {
         n: Tracked(
             n,
-            Demande.model_validate(v["demande"]) if v.get("demande") else None,
+            from_data(v["demande"], Demande, provider=PROVIDER) if v.get("demande") else None,
             v.get("error"),
             dt.datetime.fromisoformat(v["read_at"]) if v.get("read_at") else None,
             v.get("error_short"),

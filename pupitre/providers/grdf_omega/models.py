@@ -1,4 +1,4 @@
-"""Pydantic models of the GRDF OMEGA « Suivi demande » API (§2.2.2, Annex B).
+"""The types of the GRDF OMEGA « Suivi demande » API (§2.2.2, Annex B).
 
 §2.2.2: every answer of ``GET /demande/v1/demandes/{numero_demande}/externe`` is one
 JSON object, "structured around a root and 5 main blocks": the root carries the
@@ -13,22 +13,20 @@ absent.
 ``cree_le`` is an offset timestamp (``2025-03-05T15:25:35.932464+01:00``): it must
 carry its offset and is exposed in Europe/Paris. The other dates are calendar dates.
 
-Models are frozen and keep unknown fields (``extra="allow"``), so an additive change
-of the API never breaks the dashboard.
+They are :class:`~pupitre.providers.core.api.ApiStruct`: read from outside with
+:func:`~pupitre.providers.core.api.from_data` (text cleaned, unknown fields ignored, so an
+additive change of the API never breaks the dashboard).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AfterValidator, AwareDatetime, ConfigDict, SecretStr
+import msgspec
 
+from pupitre.providers.core.api import ApiStruct, AwareDatetime, Secret
 from pupitre.providers.core.clock import PARIS
-from pupitre.providers.core.text import ApiModel
-
-# defer_build: validators are built on first use, not at import (start-up time).
-_CONFIG = ConfigDict(frozen=True, extra="allow", defer_build=True)
 
 #: The five §2.2.2 blocks, in the document's order.
 BLOCKS = (
@@ -40,18 +38,8 @@ BLOCKS = (
 )
 
 
-def _to_paris(value: dt.datetime) -> dt.datetime:
-    return value.astimezone(PARIS)
-
-
-#: An offset timestamp (a naive value is refused), exposed in Europe/Paris.
-ParisDatetime = Annotated[AwareDatetime, AfterValidator(_to_paris)]
-
-
-class CodeLabel(ApiModel):
+class CodeLabel(ApiStruct, frozen=True, kw_only=True):
     """A ``{"code", "libelle"}`` pair (§2.2.2: type_demande, cdgf, statut_externe_demande…)."""
-
-    model_config = _CONFIG
 
     code: str
     libelle: str | None = None
@@ -60,22 +48,21 @@ class CodeLabel(ApiModel):
         return f"{self.code} {self.libelle}" if self.libelle else self.code
 
 
-class Demande(ApiModel):
+class Demande(ApiStruct, frozen=True, kw_only=True):
     """One supplier request as ``GET …/demandes/{numero_demande}/externe`` returns it (§2.2.2).
 
     Only ``numero_demande``, ``type_demande``, ``cdgf``, ``statut_externe_demande`` and
     ``cree_le`` are required: the document's example has them all, and a request
     without a number, type, supplier, status or creation instant is unusable.
+    ``cree_le`` must carry its offset, and is exposed in Europe/Paris.
     """
-
-    model_config = _CONFIG
 
     # -- root: general information ----------------------------------------------------------
     numero_demande: str
     type_demande: CodeLabel
     cdgf: CodeLabel
     statut_externe_demande: CodeLabel
-    cree_le: ParisDatetime
+    cree_le: AwareDatetime
     mode_traitement: CodeLabel | None = None
     est_demande_fournisseur: bool | None = None
     cree_par: str | None = None
@@ -96,6 +83,9 @@ class Demande(ApiModel):
     informations_intervention: dict[str, Any] | None = None
     informations_client: dict[str, Any] | None = None
 
+    def __post_init__(self) -> None:
+        msgspec.structs.force_setattr(self, "cree_le", self.cree_le.astimezone(PARIS))
+
     @property
     def type_code(self) -> str:
         """The request type's code (§1.2), e.g. ``CHF``."""
@@ -111,16 +101,14 @@ class Demande(ApiModel):
         return {name: block for name in BLOCKS if (block := getattr(self, name)) is not None}
 
 
-class OktaToken(ApiModel):
+class OktaToken(ApiStruct, frozen=True, kw_only=True):
     """The OKTA token answer (Annex B): a Bearer token valid ``expires_in`` seconds (1 h, §1.4).
 
-    ``access_token`` is a :class:`SecretStr`: never shown by ``repr``/``str``. The
-    scope is ``suivi_demande`` in §1.4 and ``SUIVI_DEMANDE`` in Annex B.
+    ``access_token`` is a :class:`~pupitre.providers.core.api.Secret`: never shown by
+    ``repr``/``str``. The scope is ``suivi_demande`` in §1.4 and ``SUIVI_DEMANDE`` in Annex B.
     """
-
-    model_config = _CONFIG
 
     token_type: str
     expires_in: int
-    access_token: SecretStr
+    access_token: Secret
     scope: str | None = None

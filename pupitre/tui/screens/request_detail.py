@@ -98,9 +98,8 @@ class RequestDetailScreen(PupitreScreen):
             root.append(f"CDG-F: {demande.cdgf.code} {demande.cdgf.libelle or ''}\n")
             if demande.mode_traitement is not None:
                 root.append(f"mode: {demande.mode_traitement.libelle or demande.mode_traitement.code}\n")
-            values = demande.model_dump()
             for name in ROOT_FIELDS[1:]:
-                value = values.get(name)
+                value = getattr(demande, name, None)
                 if value in (None, ""):
                     continue
                 if isinstance(value, dt.datetime):
@@ -131,9 +130,8 @@ class RequestDetailScreen(PupitreScreen):
         tree.root.expand()
         if demande is None:
             return
-        values = demande.model_dump()
         for block in BLOCKS:
-            content = values.get(block)
+            content = getattr(demande, block)
             if content is None:
                 continue
             node = tree.root.add(Text(block), expand=block == "informations_contractuelles")

@@ -1,0 +1,253 @@
+"""The providers' API types, and how raw JSON-like data becomes them, cleaned.
+
+Every provider's types derive from :class:`ApiStruct`, a frozen, keyword-only
+``msgspec.Struct``: building one in code checks nothing and costs almost nothing; data from
+outside — an API answer, a stored result, a body the sandbox receives — goes through
+:func:`from_data`, which
+
+1. makes every string harmless for the terminal (:func:`~pupitre.providers.core.text.clean_text`:
+   one-line, or multi-line for a :data:`MultiLine` field), keys and unknown fields included.
+   The common case — nothing to clean — costs one C-speed encoding and one regular-expression
+   search over it; only data holding a control character, a line break or a bidi override is
+   walked in Python;
+2. converts the data to the type (``msgspec.convert``, lax as the APIs' documents are read:
+   ``"3"`` reads as 3 for an ``int`` field; an unknown field is ignored, so an additive
+   change of an API never breaks the dashboard);
+3. reports a mismatch as one :class:`~pupitre.providers.core.errors.PayloadError` sentence
+   naming where it is.
+
+:func:`to_data` is the way back (JSON-ready builtins, the fields' wire names, ISO dates), as
+the store and the request bodies need it. A token is a :class:`Secret`: never in a ``repr``,
+a log or :func:`to_data`'s output. A body the operator fills in derives from :class:`ApiBody`,
+whose text is cleaned when it is built in code too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+import typing
+from typing import Annotated, Any, Callable, TypeVar
+
+import msgspec
+
+from pupitre.providers.core.errors import PayloadError
+from pupitre.providers.core.text import clean_data, clean_text
+
+T = TypeVar("T")
+
+
+class ApiStruct(msgspec.Struct, frozen=True, kw_only=True):
+    """The base of every provider's API type: frozen, keyword-only, compared by value."""
+
+
+class ApiBody(ApiStruct, frozen=True, kw_only=True):
+    """A body the operator fills in: its text — ``str`` fields and lists of them — is cleaned
+    when it is built in code too (a control character typed or pasted is made visible before
+    it is sent). A subclass with its own ``__post_init__`` calls this one first."""
+
+    def __post_init__(self) -> None:
+        multiline = _multiline_fields(type(self))
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            if isinstance(value, str):
+                cleaned: Any = clean_text(value, multiline=name in multiline)
+            elif isinstance(value, (list, tuple)) and any(isinstance(v, str) for v in value):
+                cleaned = type(value)(clean_text(v) if isinstance(v, str) else v for v in value)
+            else:
+                continue
+            if cleaned != value:
+                msgspec.structs.force_setattr(self, name, cleaned)
+
+
+class _MultiLineMark:
+    """The mark of a free-text field whose line breaks are kept (:data:`MultiLine`)."""
+
+    def __repr__(self) -> str:
+        return "MULTILINE"
+
+
+MULTILINE = _MultiLineMark()
+
+#: A free-text field (comments): its line breaks are kept as ``\\n``, every other control
+#: character is made visible as in a one-line field.
+MultiLine = Annotated[str, MULTILINE]
+
+
+class Secret:
+    """A token: its value is read with :meth:`get_secret_value` and shown nowhere else
+    (``repr``, ``str``, :func:`to_data` and logs give ``**********``)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get_secret_value(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    def __str__(self) -> str:
+        return "**********"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+#: An instant that must carry its offset (a naive one is refused).
+AwareDatetime = Annotated[dt.datetime, msgspec.Meta(tz=True)]
+
+# -- from outside: cleaned, then converted -------------------------------------------------------
+
+#: What :func:`clean_text` would change, as it appears in msgspec's JSON: an escaped control
+#: character (``\\n``, ``\\u001b``…), a raw DEL, a C1 control, a line or paragraph separator,
+#: a bidi embedding, override or isolate. A lone surrogate cannot be encoded at all.
+_UNCLEAN_JSON = re.compile(
+    rb"\\[bfnrt]|\\u00[01]|\\u007f|\\u00[89]|\\u20(?:2[89a-e]|6[6-9])|\\ud[89a-f]"
+    rb"|\x7f|\xc2[\x80-\x9f]|\xe2\x80[\xa8-\xae]|\xe2\x81[\xa6-\xa9]",
+    re.IGNORECASE,
+)
+_ENCODER = msgspec.json.Encoder()
+
+
+def _is_clean(data: object) -> bool:
+    """No string in ``data`` (keys included) that :func:`clean_text` would change."""
+    try:
+        encoded = _ENCODER.encode(data)
+    except (TypeError, UnicodeEncodeError, OverflowError):  # a lone surrogate, or not JSON-like
+        return False
+    return _UNCLEAN_JSON.search(encoded) is None
+
+
+def _hints(kind: Any) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(kind, include_extras=True)
+    except (NameError, TypeError):  # a forward reference that does not resolve: no mark found
+        return {}
+
+
+@functools.cache
+def _multiline_fields(kind: type) -> frozenset[str]:
+    """The attribute names of ``kind``'s :data:`MultiLine` fields."""
+    return frozenset(name for name, hint in _hints(kind).items() if _holds_mark(hint))
+
+
+def _holds_mark(hint: Any) -> bool:
+    if typing.get_origin(hint) is Annotated:
+        return any(extra is MULTILINE for extra in hint.__metadata__) or _holds_mark(typing.get_args(hint)[0])
+    return any(_holds_mark(arg) for arg in typing.get_args(hint))
+
+
+@functools.cache
+def multiline_keys(kind: Any) -> frozenset[str]:
+    """The wire names of every :data:`MultiLine` field in ``kind`` and the types it holds."""
+    keys: set[str] = set()
+    seen: set[Any] = set()
+
+    def walk(hint: Any) -> None:
+        if hint in seen:
+            return
+        seen.add(hint)
+        if isinstance(hint, type) and issubclass(hint, msgspec.Struct):
+            wire = dict(zip(hint.__struct_fields__, hint.__struct_encode_fields__, strict=True))
+            keys.update(wire[name] for name in _multiline_fields(hint))
+            for field_hint in _hints(hint).values():
+                walk(field_hint)
+            return
+        for arg in typing.get_args(hint):
+            walk(arg)
+
+    walk(kind)
+    return frozenset(keys)
+
+
+def clean_for(data: object, kind: Any) -> Any:
+    """``data`` with every string cleaned as ``kind`` reads it: the values of its
+    :data:`MultiLine` fields' keys keep their line breaks (wherever such a key appears),
+    every other string is one line. Unchanged data is returned as it is."""
+    if _is_clean(data):
+        return data
+    keys = multiline_keys(kind)
+    return _clean(data, keys) if keys else clean_data(data)
+
+
+def _clean(value: Any, keys: frozenset[str]) -> Any:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {
+            (clean_text(k) if isinstance(k, str) else k): (
+                clean_text(v, multiline=True) if isinstance(v, str) and k in keys else _clean(v, keys)
+            )
+            for k, v in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [_clean(v, keys) for v in value]
+    return value
+
+
+def _decode_hook(extra: Callable[[type, Any], Any] | None) -> Callable[[type, Any], Any]:
+    """msgspec's hook for the types it does not know: :class:`Secret`, then ``extra``'s."""
+
+    def hook(kind: type, value: Any) -> Any:
+        if kind is Secret and isinstance(value, str):
+            return Secret(value)
+        if extra is not None:
+            return extra(kind, value)
+        raise NotImplementedError
+
+    return hook
+
+
+_WHERE = re.compile(r" - at `\$(?P<where>[^`]*)`$")
+
+
+def from_data(
+    data: object,
+    kind: type[T],
+    *,
+    provider: str,
+    dec_hook: Callable[[type, Any], Any] | None = None,
+) -> T:
+    """``data`` (JSON-like, as parsed or stored) as ``kind`` — an :class:`ApiStruct`, a list
+    or dict of them, any type msgspec converts — with its text cleaned (module docstring).
+
+    ``dec_hook`` reads a provider's own field types (it is asked for a type it does not know
+    with ``NotImplementedError``; :class:`Secret` is read here). A mismatch raises one
+    :class:`PayloadError`: ``the API sent data of an unexpected shape``, with where and why.
+    """
+    try:
+        return msgspec.convert(clean_for(data, kind), kind, strict=False, dec_hook=_decode_hook(dec_hook))
+    except msgspec.ValidationError as exc:
+        raise PayloadError(
+            "the API sent data of an unexpected shape", provider=provider, detail=shape_problem(exc)
+        ) from exc
+
+
+def shape_problem(exc: msgspec.ValidationError) -> str:
+    """A validation error as one line: ``at sites[2].siteId: Expected `str`, got `int```."""
+    text = str(exc)
+    match = _WHERE.search(text)
+    if match is None:
+        return f"at root: {text}"
+    where = match.group("where").lstrip(".") or "root"
+    return f"at {where}: {text[: match.start()]}"
+
+
+def _encode_hook(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return str(value)
+    raise NotImplementedError(f"{type(value).__name__} has no JSON form")
+
+
+def to_data(value: Any, *, enc_hook: Callable[[Any], Any] | None = None) -> Any:
+    """``value`` as JSON-ready builtins: structs as dicts under their wire names, instants
+    and dates in ISO 8601, a :class:`Secret` as ``**********`` (what :func:`from_data` reads
+    back, the secret aside)."""
+    return msgspec.to_builtins(value, enc_hook=enc_hook or _encode_hook)

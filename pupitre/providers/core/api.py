@@ -106,10 +106,11 @@ AwareDatetime = Annotated[dt.datetime, msgspec.Meta(tz=True)]
 # -- from outside: cleaned, then converted -------------------------------------------------------
 
 #: What :func:`clean_text` would change, as it appears in msgspec's JSON: an escaped control
-#: character (``\\n``, ``\\u001b``…), a raw DEL, a C1 control, a line or paragraph separator,
-#: a bidi embedding, override or isolate. A lone surrogate cannot be encoded at all.
+#: character (``\\n``, ``\\u001b``…, not an escaped backslash followed by ``n``), a raw DEL, a C1
+#: control, a line or paragraph separator, a bidi embedding, override or isolate. A lone
+#: surrogate cannot be encoded at all.
 _UNCLEAN_JSON = re.compile(
-    rb"\\[bfnrt]|\\u00[01]|\\u007f|\\u00[89]|\\u20(?:2[89a-e]|6[6-9])|\\ud[89a-f]"
+    rb"(?<!\\)(?:\\\\)*\\(?:[bfnrt]|u00[01]|u007f|u00[89]|u20(?:2[89a-e]|6[6-9])|ud[89a-f])"
     rb"|\x7f|\xc2[\x80-\x9f]|\xe2\x80[\xa8-\xae]|\xe2\x81[\xa6-\xa9]",
     re.IGNORECASE,
 )

@@ -114,6 +114,8 @@ _UNCLEAN_JSON = re.compile(
     rb"|\x7f|\xc2[\x80-\x9f]|\xe2\x80[\xa8-\xae]|\xe2\x81[\xa6-\xa9]",
     re.IGNORECASE,
 )
+#: The bytes every match of :data:`_UNCLEAN_JSON` starts with.
+_FIRST_BYTES = (b"\\", b"\x7f", b"\xc2", b"\xe2")
 _ENCODER = msgspec.json.Encoder()
 
 
@@ -123,6 +125,8 @@ def _is_clean(data: object) -> bool:
         encoded = _ENCODER.encode(data)
     except (TypeError, UnicodeEncodeError, OverflowError):  # a lone surrogate, or not JSON-like
         return False
+    if not any(byte in encoded for byte in _FIRST_BYTES):  # numbers only, or plain text: no regex to run
+        return True
     return _UNCLEAN_JSON.search(encoded) is None
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from pupitre.providers.core.api import from_data
 from pupitre.providers.core.clock import PARIS, UTC
+from pupitre.providers.core.errors import PayloadError
 from pupitre.providers.switchgrid import bodies, models, rules
 from pupitre.providers.switchgrid.rules import Point, RuleError
 from tests.corpus import samples
@@ -125,6 +126,101 @@ def test_document_examples_parse() -> None:
         }
     )
     assert str(contract.results[0].adresseInstallationNormalisee) == "DP TJ TB, 10 RUE DE LA PAIX, 75002 PARIS"
+
+
+def test_hostile_text_is_cleaned_in_answers_and_in_bodies_built_in_code() -> None:
+    ask = reader(models.Ask)(
+        {
+            "id": "a\x1b[2J",
+            "status": "PENDING_USER_ACTION",
+            "consentCollectionDetails": {"service": "WEB_HOSTED", "userUrl": "https://x/\x1b]8;;evil\x07c"},
+            "createArgs": {"signer": {"lastName": "Dupont\u202e"}, "k\x9b": ["\r\nx"]},  # kept whole, cleaned
+            "contracts": [{"nomClientFinalOuDenominationSociale": "ST\nDUPONT", "prm": "00000000000022"}],
+        }
+    )
+    assert ask.id == "a␛[2J" and ask.user_url == "https://x/␛]8;;evil␇c"
+    assert ask.createArgs == {"signer": {"lastName": "Dupont\ufffd"}, "k␛[": [" x"]}  # as the pydantic version
+    assert ask.contracts[0].nomClientFinalOuDenominationSociale == "ST DUPONT"  # one line: a break is a space
+    order = reader(models.Order)(
+        {
+            "id": "o",
+            "status": "SUCCESS",
+            "requests": [{"type": "R63", "status": "FAILED", "errorMessage": "no\x1b[31m"}],
+        }
+    )
+    assert order.requests[0].errorMessage == "no␛[31m"
+    holder = bodies.Holder(name="ACME\x1b[2J", otherNames=["A\nB"])
+    assert (holder.name, holder.otherNames, holder.is_company) == ("ACME␛[2J", ["A B"], True)
+    signer = bodies.Signer(firstName="Jean\x07", lastName="Dupont")
+    assert bodies.AskCreate(electricityContracts=["x"], signer=signer, consentDuration="1 year").body() == {
+        "electricityContracts": ["x"],
+        "signer": {"firstName": "Jean␇", "lastName": "Dupont"},
+        "consentDuration": "1 year",
+    }
+
+
+def test_refusals_name_where_the_answer_or_body_is_wrong() -> None:
+    def refused(kind: Any, data: Any) -> str:
+        with pytest.raises(PayloadError) as caught:
+            reader(kind)(data)
+        return caught.value.detail
+
+    assert refused(models.Ask, {"status": "ACCEPTED"}) == "at root: Object missing required field `id`"
+    naive = refused(models.Ask, {"id": "a", "status": "ACCEPTED", "createdAt": "2024-06-17T13:40:21"})
+    assert naive.startswith("at createdAt:")  # an instant without its offset is refused
+    assert refused(models.Order, {"id": "o", "status": "S", "requests": [{"type": "R63"}]}).startswith(
+        "at requests[0]: Object missing required field `status`"
+    )
+    curve = {"period": "PT600S", "startsAt": "2024-12-15T23:00:00Z", "endsAt": "2024-12-16T23:00:00Z", "values": ["x"]}
+    assert refused(models.InlineLoadCurve, curve).startswith("at values[0]:")
+    contract = {"prm": "00000000000022", "address": {"street": "1", "postalCode": "75001", "city": "P", "country": "F"}}
+    for holder in ({"firstName": "Jeanne"}, {"genre": "F", "siret": "1"}, {}):
+        assert "heldBy is a person (firstName and lastName) or a company (name)" in refused(
+            bodies.ElectricityContract, {**contract, "heldBy": holder}
+        )
+    person = reader(bodies.ElectricityContract)({**contract, "heldBy": {"firstName": "J", "lastName": "D"}})
+    assert not person.heldBy.is_company
+    with pytest.raises(ValueError, match="heldBy is a person"):
+        bodies.Holder(firstName="Jeanne")
+    assert refused(bodies.AskCreate, {"signer": {"firstName": "J", "lastName": "D"}, "consentDuration": "1 year"}) == (
+        "at root: Object missing required field `electricityContracts`"
+    )
+
+
+def test_the_document_form_of_an_ask_is_sent_whole() -> None:
+    """``purposes`` at the top level (the document's example) and a company's ``siren``
+    (the document's prose) are fields: sent as given, not dropped."""
+    raw = {
+        "electricityContracts": [
+            {
+                "prm": "00000000000022",
+                "heldBy": {"name": "ACME", "siren": "123456789"},
+                "address": {"street": "1 rue de la paix", "postalCode": "75001", "city": "Paris", "country": "France"},
+            }
+        ],
+        "signer": {"firstName": "Jean", "lastName": "lastName"},
+        "purposes": ["SOLAR_INSTALLATION_SIZING"],
+        "consentDuration": "3 years",
+    }
+    assert reader(bodies.AskCreate)(raw).body() == raw
+
+
+def test_bodies_built_in_code_are_checked_as_dicts_are() -> None:
+    order = bodies.OrderCreate(
+        requests=[bodies.OrderRequestCreate(type="loadcurve", prms=["0000 0000 0000 22"], direction="consumption")]
+    )
+    assert rules.validate_order(order) == {
+        "requests": [{"type": "LOADCURVE", "prms": ["00000000000022"], "direction": "CONSUMPTION"}]
+    }
+    assert rules.validate_request(order.requests[0]) == rules.validate_order(order)["requests"][0]
+    curve = reader(models.InlineLoadCurve)(
+        {"period": "PT600S", "startsAt": "2024-12-15T23:00:00Z", "endsAt": "2024-12-15T23:30:00Z", "values": [1, None]}
+    )
+    assert rules.parse_json_curve(curve).points == [
+        Point(dt.datetime(2024, 12, 15, 23, 0, tzinfo=UTC), 1),
+        Point(dt.datetime(2024, 12, 15, 23, 10, tzinfo=UTC), None),
+        Point(dt.datetime(2024, 12, 15, 23, 20, tzinfo=UTC), None),  # up to endsAt: a missing tail
+    ]
 
 
 # -- validation -----------------------------------------------------------------------------------

@@ -139,7 +139,7 @@ def test_hostile_text_is_cleaned_in_answers_and_in_bodies_built_in_code() -> Non
         }
     )
     assert ask.id == "a␛[2J" and ask.user_url == "https://x/␛]8;;evil␇c"
-    assert ask.createArgs == {"signer": {"lastName": "Dupont\ufffd"}, "k␛[": [" x"]}  # as the pydantic version
+    assert ask.createArgs == {"signer": {"lastName": "Dupont\ufffd"}, "k␛[": [" x"]}  # as the previous version
     assert ask.contracts[0].nomClientFinalOuDenominationSociale == "ST DUPONT"  # one line: a break is a space
     order = reader(models.Order)(
         {

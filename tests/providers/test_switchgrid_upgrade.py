@@ -1,4 +1,4 @@
-"""What the previous version (pydantic models, before msgspec) wrote to the store still reads
+"""What the previous version (before the msgspec Structs) wrote to the store still reads
 after the upgrade: the feed's snapshot, the ask Switchgrid answered (kept under the outbox
 action's reference) and, above all, an ask or an order still queued in the outbox, which must
 be sent as it would have been. Every payload below was written by that version (its code run

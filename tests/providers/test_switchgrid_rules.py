@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any, Callable
 
 import pytest
-from pydantic import TypeAdapter
 
+from pupitre.providers.core.api import from_data
 from pupitre.providers.core.clock import PARIS, UTC
+from pupitre.providers.core.errors import PayloadError
 from pupitre.providers.switchgrid import bodies, models, rules
 from pupitre.providers.switchgrid.rules import Point, RuleError
 from tests.corpus import samples
@@ -18,6 +20,11 @@ STEP = rules.STEP_10_MIN
 
 
 # -- corpus ---------------------------------------------------------------------------------------
+
+
+def reader(kind: Any) -> Callable[[Any], Any]:
+    """``from_data`` for one type, as the client reads it."""
+    return lambda value: from_data(value, kind, provider=models.PROVIDER)
 
 
 def _target(pointer: str):
@@ -32,20 +39,20 @@ def _target(pointer: str):
     if pointer.startswith("#/paths/~1ask/get/parameters"):
         return lambda v: rules.parse_filter(v["value"])
     if last == "requests":
-        return TypeAdapter(list[models.OrderRequest]).validate_python
+        return reader(list[models.OrderRequest])
     adapters = {
         "prm": lambda v: rules.validate_prm(v),
-        "electricityContracts": TypeAdapter(list[bodies.ElectricityContract | str]).validate_python,
-        "email": TypeAdapter(str).validate_python,
-        "signer": bodies.Signer.model_validate,
-        "options": bodies.AskOptions.model_validate,
-        "scopesAndPurpose": TypeAdapter(list[bodies.ScopesAndPurpose]).validate_python,
-        "consentIds": TypeAdapter(dict[str, str]).validate_python,
-        "adresseInstallationNormalisee": models.InstallationAddress.model_validate,
+        "electricityContracts": reader(list[bodies.ElectricityContract | str]),
+        "email": reader(str),
+        "signer": reader(bodies.Signer),
+        "options": reader(bodies.AskOptions),
+        "scopesAndPurpose": reader(list[bodies.ScopesAndPurpose]),
+        "consentIds": reader(dict[str, str]),
+        "adresseInstallationNormalisee": reader(models.InstallationAddress),
     }
     if last in adapters:
         return adapters[last]
-    return TypeAdapter(str).validate_python  # userUrl, names, address lines
+    return reader(str)  # userUrl, names, address lines
 
 
 def test_every_spec_example_parses() -> None:
@@ -58,17 +65,17 @@ def test_every_spec_example_parses() -> None:
 
 
 def test_request_body_samples_parse_and_validate() -> None:
-    ask = bodies.AskCreate.model_validate_json((CORPUS / "post_ask.request-body.switchgrid-starter.json").read_text())
+    ask = reader(bodies.AskCreate)(json.loads((CORPUS / "post_ask.request-body.switchgrid-starter.json").read_text()))
     assert ask.consentCollectionMedium.service == "WEB_HOSTED"
     assert rules.consent_duration(ask.consentDuration) == dt.timedelta(days=7)
     order = json.loads((CORPUS / "post_order.request-body.switchgrid-starter.json").read_text())
-    bodies.OrderCreate.model_validate(order)
+    reader(bodies.OrderCreate)(order)
     order["consentId"] = "47608cf7-1396-47fa-ada0-087de727b291"
     assert rules.validate_order(order)["requests"] == [{"type": "LOADCURVE", "direction": "CONSUMPTION"}]
 
 
 def test_document_examples_parse() -> None:
-    ask = models.Ask.model_validate(
+    ask = reader(models.Ask)(
         {
             "id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
             "status": "PENDING_USER_ACTION",
@@ -78,7 +85,7 @@ def test_document_examples_parse() -> None:
         }
     )
     assert ask.user_url.startswith("https://")
-    order = models.Order.model_validate(
+    order = reader(models.Order)(
         {
             "id": "x",
             "status": "SOME_REQUESTS_FAILED",
@@ -102,7 +109,7 @@ def test_document_examples_parse() -> None:
         }
     )
     assert order.failed()[0].loadCurve.values == [1, None, 3]
-    contract = models.ContractSearch.model_validate(
+    contract = reader(models.ContractSearch)(
         {
             "results": [
                 {
@@ -119,6 +126,101 @@ def test_document_examples_parse() -> None:
         }
     )
     assert str(contract.results[0].adresseInstallationNormalisee) == "DP TJ TB, 10 RUE DE LA PAIX, 75002 PARIS"
+
+
+def test_hostile_text_is_cleaned_in_answers_and_in_bodies_built_in_code() -> None:
+    ask = reader(models.Ask)(
+        {
+            "id": "a\x1b[2J",
+            "status": "PENDING_USER_ACTION",
+            "consentCollectionDetails": {"service": "WEB_HOSTED", "userUrl": "https://x/\x1b]8;;evil\x07c"},
+            "createArgs": {"signer": {"lastName": "Dupont\u202e"}, "k\x9b": ["\r\nx"]},  # kept whole, cleaned
+            "contracts": [{"nomClientFinalOuDenominationSociale": "ST\nDUPONT", "prm": "00000000000022"}],
+        }
+    )
+    assert ask.id == "a␛[2J" and ask.user_url == "https://x/␛]8;;evil␇c"
+    assert ask.createArgs == {"signer": {"lastName": "Dupont\ufffd"}, "k␛[": [" x"]}  # as the previous version
+    assert ask.contracts[0].nomClientFinalOuDenominationSociale == "ST DUPONT"  # one line: a break is a space
+    order = reader(models.Order)(
+        {
+            "id": "o",
+            "status": "SUCCESS",
+            "requests": [{"type": "R63", "status": "FAILED", "errorMessage": "no\x1b[31m"}],
+        }
+    )
+    assert order.requests[0].errorMessage == "no␛[31m"
+    holder = bodies.Holder(name="ACME\x1b[2J", otherNames=["A\nB"])
+    assert (holder.name, holder.otherNames, holder.is_company) == ("ACME␛[2J", ["A B"], True)
+    signer = bodies.Signer(firstName="Jean\x07", lastName="Dupont")
+    assert bodies.AskCreate(electricityContracts=["x"], signer=signer, consentDuration="1 year").body() == {
+        "electricityContracts": ["x"],
+        "signer": {"firstName": "Jean␇", "lastName": "Dupont"},
+        "consentDuration": "1 year",
+    }
+
+
+def test_refusals_name_where_the_answer_or_body_is_wrong() -> None:
+    def refused(kind: Any, data: Any) -> str:
+        with pytest.raises(PayloadError) as caught:
+            reader(kind)(data)
+        return caught.value.detail
+
+    assert refused(models.Ask, {"status": "ACCEPTED"}) == "at root: Object missing required field `id`"
+    naive = refused(models.Ask, {"id": "a", "status": "ACCEPTED", "createdAt": "2024-06-17T13:40:21"})
+    assert naive.startswith("at createdAt:")  # an instant without its offset is refused
+    assert refused(models.Order, {"id": "o", "status": "S", "requests": [{"type": "R63"}]}).startswith(
+        "at requests[0]: Object missing required field `status`"
+    )
+    curve = {"period": "PT600S", "startsAt": "2024-12-15T23:00:00Z", "endsAt": "2024-12-16T23:00:00Z", "values": ["x"]}
+    assert refused(models.InlineLoadCurve, curve).startswith("at values[0]:")
+    contract = {"prm": "00000000000022", "address": {"street": "1", "postalCode": "75001", "city": "P", "country": "F"}}
+    for holder in ({"firstName": "Jeanne"}, {"genre": "F", "siret": "1"}, {}):
+        assert "heldBy is a person (firstName and lastName) or a company (name)" in refused(
+            bodies.ElectricityContract, {**contract, "heldBy": holder}
+        )
+    person = reader(bodies.ElectricityContract)({**contract, "heldBy": {"firstName": "J", "lastName": "D"}})
+    assert not person.heldBy.is_company
+    with pytest.raises(ValueError, match="heldBy is a person"):
+        bodies.Holder(firstName="Jeanne")
+    assert refused(bodies.AskCreate, {"signer": {"firstName": "J", "lastName": "D"}, "consentDuration": "1 year"}) == (
+        "at root: Object missing required field `electricityContracts`"
+    )
+
+
+def test_the_document_form_of_an_ask_is_sent_whole() -> None:
+    """``purposes`` at the top level (the document's example) and a company's ``siren``
+    (the document's prose) are fields: sent as given, not dropped."""
+    raw = {
+        "electricityContracts": [
+            {
+                "prm": "00000000000022",
+                "heldBy": {"name": "ACME", "siren": "123456789"},
+                "address": {"street": "1 rue de la paix", "postalCode": "75001", "city": "Paris", "country": "France"},
+            }
+        ],
+        "signer": {"firstName": "Jean", "lastName": "lastName"},
+        "purposes": ["SOLAR_INSTALLATION_SIZING"],
+        "consentDuration": "3 years",
+    }
+    assert reader(bodies.AskCreate)(raw).body() == raw
+
+
+def test_bodies_built_in_code_are_checked_as_dicts_are() -> None:
+    order = bodies.OrderCreate(
+        requests=[bodies.OrderRequestCreate(type="loadcurve", prms=["0000 0000 0000 22"], direction="consumption")]
+    )
+    assert rules.validate_order(order) == {
+        "requests": [{"type": "LOADCURVE", "prms": ["00000000000022"], "direction": "CONSUMPTION"}]
+    }
+    assert rules.validate_request(order.requests[0]) == rules.validate_order(order)["requests"][0]
+    curve = reader(models.InlineLoadCurve)(
+        {"period": "PT600S", "startsAt": "2024-12-15T23:00:00Z", "endsAt": "2024-12-15T23:30:00Z", "values": [1, None]}
+    )
+    assert rules.parse_json_curve(curve).points == [
+        Point(dt.datetime(2024, 12, 15, 23, 0, tzinfo=UTC), 1),
+        Point(dt.datetime(2024, 12, 15, 23, 10, tzinfo=UTC), None),
+        Point(dt.datetime(2024, 12, 15, 23, 20, tzinfo=UTC), None),  # up to endsAt: a missing tail
+    ]
 
 
 # -- validation -----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from pupitre.providers.core.api import from_data
 from pupitre.providers.core.text import unknown_word
 from pupitre.providers.edf_oa import models as edf
 from pupitre.providers.grdf_adict import feeds as adict
@@ -94,7 +95,9 @@ def test_edf_oa_unknown_contract_status_and_source_are_read() -> None:
 
 
 def test_switchgrid_unknown_statuses_need_attention() -> None:
-    ask = sg.Ask.model_validate({"id": "a" * 36, "status": "PURPLE", "createdAt": "2026-11-18T09:00:00Z"})
+    ask = from_data(
+        {"id": "a" * 36, "status": "PURPLE", "createdAt": "2026-11-18T09:00:00Z"}, sg.Ask, provider=sg.PROVIDER
+    )
     data = switchgrid.SwitchgridData(asks=[ask])
     findings = switchgrid.findings(SwitchgridSettings(), {switchgrid.FEED: data}, NOW.replace(tzinfo=rules.PARIS))
     assert [(f.level, f.message) for f in findings] == [("attention", f"ask {'a' * 8} ? unknown (PURPLE)")]

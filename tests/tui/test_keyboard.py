@@ -128,9 +128,10 @@ async def test_a_burst_through_the_ask_form(make_app) -> None:
         await open_screen(pilot, app)
         await wait_runs(pilot, app, feed=SWITCHGRID_FEED)
         contract = app.runtime.simulators["switchgrid"].contracts[0]
-        from pupitre.providers.switchgrid.models import Contract
+        from pupitre.providers.core.api import from_data
+        from pupitre.providers.switchgrid.models import PROVIDER, Contract
 
-        form = AskFormScreen([Contract.model_validate(contract.result())])
+        form = AskFormScreen([from_data(contract.result(), Contract, provider=PROVIDER)])
         await app.push_screen(form)
         await wait_for(pilot, lambda: app.screen is form and form.is_mounted)
         await burst(pilot, "Jean-Noël", "tab", "Dupont", "tab", "jn@example.fr", "tab", STRAY)

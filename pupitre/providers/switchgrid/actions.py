@@ -27,11 +27,13 @@ import datetime as dt
 import secrets
 from typing import TYPE_CHECKING, Any
 
+from pupitre.providers.core.api import from_data
 from pupitre.providers.core.clock import paris
+from pupitre.providers.core.errors import PayloadError
 from pupitre.providers.core.outbox import ActionHeld, ActionRefused
 from pupitre.providers.core.store import OutboxItem
 from pupitre.providers.switchgrid import rules
-from pupitre.providers.switchgrid.models import Ask, Order
+from pupitre.providers.switchgrid.models import PROVIDER, Ask, Order
 
 if TYPE_CHECKING:
     from pupitre.providers.switchgrid.feeds import SwitchgridSession
@@ -94,9 +96,11 @@ class AskHandler:
         from pupitre.providers.switchgrid.bodies import AskCreate
 
         try:
-            ask = AskCreate.model_validate(payload["body"])
+            ask = from_data(payload["body"], AskCreate, provider=PROVIDER)
             rules.consent_duration(ask.consentDuration)
-        except (KeyError, ValueError, rules.RuleError) as error:
+        except PayloadError as error:
+            raise ActionRefused(f"not sent: the ask is incomplete ({error.detail})") from None
+        except (KeyError, rules.RuleError) as error:
             raise ActionRefused(f"not sent: the ask is incomplete ({str(error).splitlines()[0]})") from None
 
     def describe(self, payload: dict[str, Any]) -> str:

@@ -28,12 +28,11 @@ from pupitre.providers.core.errors import BadRequestError, PayloadError
 from pupitre.providers.core.http import decode_json, parse_model, safe_text
 from pupitre.providers.core.retry import DEFAULT_RETRY, RetryPolicy, retry_read
 from pupitre.providers.switchgrid import rules
-from pupitre.providers.switchgrid.models import Ask, AskPage, Contract, ContractSearch, Order
+from pupitre.providers.switchgrid.models import PROVIDER, Ask, AskPage, Contract, ContractSearch, Order
 
 if TYPE_CHECKING:  # the request bodies load with the first ask sent
     from pupitre.providers.switchgrid.bodies import AskCreate, OrderCreate
 
-PROVIDER = "Switchgrid"
 PRODUCTION_BASE_URL = "https://app.switchgrid.tech/enedis/v2"
 TEST_ENV_HEADER = "switchgrid-test-env"
 MAX_PAGE = 100  # GET /ask: limit ≤ 100 (spec)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterator
 
 import msgspec
 
+from pupitre.providers.core.api import from_data, to_data
 from pupitre.providers.core.checks import Finding
 from pupitre.providers.core.clock import PARIS, instant, paris
 from pupitre.providers.core.context import Connection, ProviderContext
@@ -32,6 +33,7 @@ from pupitre.providers.core.store import OUTBOX_PENDING
 from pupitre.providers.core.text import unknown_word
 from pupitre.providers.switchgrid import rules
 from pupitre.providers.switchgrid.actions import ASK_ACTION, ORDER_ACTION, AskHandler, OrderHandler
+from pupitre.providers.switchgrid.models import PROVIDER as API
 from pupitre.providers.switchgrid.models import Ask, Contract, Order, OrderRequest
 from pupitre.settings import SwitchgridSettings
 
@@ -119,16 +121,16 @@ class SwitchgridData(msgspec.Struct):
 
 def dump(data: SwitchgridData) -> dict[str, Any]:
     return {
-        "asks": [a.model_dump(mode="json") for a in data.asks],
-        "orders": {k: o.model_dump(mode="json") for k, o in data.orders.items()},
+        "asks": to_data(data.asks),
+        "orders": to_data(data.orders),
         "errors": dict(data.errors),
     }
 
 
 def load(payload: dict[str, Any]) -> SwitchgridData:
     return SwitchgridData(
-        [Ask.model_validate(a) for a in payload.get("asks", [])],
-        {k: Order.model_validate(o) for k, o in payload.get("orders", {}).items()},
+        from_data(payload.get("asks", []), list[Ask], provider=API),
+        from_data(payload.get("orders", {}), dict[str, Order], provider=API),
         dict(payload.get("errors", {})),
     )
 
@@ -280,14 +282,14 @@ class SwitchgridSession(msgspec.Struct, dict=True):
 
     def sent_ask(self, ref: str) -> Ask | None:
         kept = self._sent(ref).get("ask")
-        return Ask.model_validate(kept) if kept else None
+        return from_data(kept, Ask, provider=API) if kept else None
 
     def sent_order(self, ref: str) -> str | None:
         kept = self._sent(ref).get("order")
         return str(kept) if kept else None
 
     def remember_ask(self, ref: str, ask: Ask) -> None:
-        self.ctx.store.save_snapshot(SENT + ref, {"ask": ask.model_dump(mode="json")}, self.ctx.clock.now())
+        self.ctx.store.save_snapshot(SENT + ref, {"ask": to_data(ask)}, self.ctx.clock.now())
         if self.last is not None and all(a.id != ask.id for a in self.last.asks):
             self.last = SwitchgridData([*self.last.asks, ask], self.last.orders, self.last.errors)
 

@@ -1,12 +1,14 @@
-"""Pydantic models of the Switchgrid Enedis API v2 (OpenAPI file of 2024-11-13).
+"""The types of the Switchgrid Enedis API v2 (OpenAPI file of 2024-11-13).
 
 Shapes follow ``switchgrid-enedis-v2-openapi.2024-11-13.json``; where the prose
 document and the OpenAPI file differ, both are accepted:
 
 - ``POST /ask``: ``purposes`` are strings (document, starter) or ``{"id": …}`` (spec);
   scopes are the ``ENEDIS_RAW_API`` ones (document, spec) or ``ELECTRICITY_TIMESERIES``
-  (spec, starter); the document's example has ``purposes`` at the top level and no
-  ``consentCollectionMedium``/``scopesAndPurpose``: kept as extra fields, not refused.
+  (spec, starter); the document's example has ``purposes`` (and its prose ``scopes``) at
+  the top level and no ``consentCollectionMedium``/``scopesAndPurpose``: both forms are
+  fields of the body; a legal entity holder has a ``siret`` (spec) or a ``siren``
+  (document); the starter's person holder has an ``email``.
 - ``POST /order``: the spec's body is ``consentId`` + ``requests`` without ``prms``;
   the document's requests carry ``prms`` and no ``consentId``. Both parse;
   :func:`pupitre.providers.switchgrid.rules.validate_order` checks the combination.
@@ -15,25 +17,23 @@ document and the OpenAPI file differ, both are accepted:
 
 The request bodies (``POST /ask``, ``POST /order``) are in :mod:`pupitre.providers.switchgrid.bodies`.
 Statuses and request types are plain strings (an unknown value is tolerated; the
-known ones are in :mod:`rules`). Every model keeps unknown fields (``extra="allow"``)
-and is built on first use (``defer_build``: start-up time).
+known ones are in :mod:`rules`). The types are :class:`~pupitre.providers.core.api.ApiStruct`:
+read from outside with :func:`~pupitre.providers.core.api.from_data` (text cleaned, unknown
+fields ignored, so an additive change of the API never breaks the dashboard).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import AwareDatetime, ConfigDict, Field
+from pupitre.providers.core.api import ApiStruct, AwareDatetime
 
-from pupitre.providers.core.text import ApiModel
+#: The API's name in the sentences of its errors (:class:`~pupitre.providers.core.errors.ApiError`).
+PROVIDER = "Switchgrid"
 
-_CONFIG = ConfigDict(frozen=True, extra="allow", defer_build=True, populate_by_name=True)
 
-
-class InstallationAddress(ApiModel):
+class InstallationAddress(ApiStruct, frozen=True, kw_only=True):
     """``adresseInstallationNormalisee``: the Enedis postal lines 1–7 (all optional)."""
-
-    model_config = _CONFIG
 
     ligne1: str | None = None
     ligne2: str | None = None
@@ -52,10 +52,8 @@ class InstallationAddress(ApiModel):
         return ", ".join(self.lines())
 
 
-class Contract(ApiModel):
+class Contract(ApiStruct, frozen=True, kw_only=True):
     """One ``GET /search_contract`` result (also ``contracts[]`` of an ask)."""
-
-    model_config = _CONFIG
 
     nomClientFinalOuDenominationSociale: str
     prm: str
@@ -64,29 +62,21 @@ class Contract(ApiModel):
     adresseInstallationNormalisee: InstallationAddress = InstallationAddress()
 
 
-class ContractSearch(ApiModel):
-    model_config = _CONFIG
-
+class ContractSearch(ApiStruct, frozen=True, kw_only=True):
     results: list[Contract] = []
 
 
-class ConsentCollectionDetails(ApiModel):
-    model_config = _CONFIG
-
+class ConsentCollectionDetails(ApiStruct, frozen=True, kw_only=True):
     service: str
     userUrl: str | None = None
 
 
-class AddressCheckResult(ApiModel):
-    model_config = _CONFIG
-
+class AddressCheckResult(ApiStruct, frozen=True, kw_only=True):
     status: str  # SUCCESS | FAILURE
 
 
-class Ask(ApiModel):
+class Ask(ApiStruct, frozen=True, kw_only=True):
     """An ask as ``POST /ask``, ``GET /ask/{id}`` and ``GET /ask`` items return it."""
-
-    model_config = _CONFIG
 
     id: str
     status: str
@@ -108,10 +98,8 @@ class Ask(ApiModel):
         return list(self.consentIds) or [c.prm for c in self.contracts]
 
 
-class AskPage(ApiModel):
+class AskPage(ApiStruct, frozen=True, kw_only=True):
     """One page of ``GET /ask`` (``skip``/``limit`` paging)."""
-
-    model_config = _CONFIG
 
     skip: int
     limit: int
@@ -124,12 +112,10 @@ class AskPage(ApiModel):
         return self.skip + self.returnedItemsCount < self.totalItemsCount
 
 
-class InlineLoadCurve(ApiModel):
+class InlineLoadCurve(ApiStruct, frozen=True, kw_only=True):
     """``loadCurve`` of an order request, and the JSON form of ``GET /request/{id}/data``:
     ``values[i]`` is the mean power in W over ``[startsAt + i·period, … + period)``,
     ``null`` for a gap."""
-
-    model_config = _CONFIG
 
     period: str
     startsAt: AwareDatetime
@@ -137,10 +123,8 @@ class InlineLoadCurve(ApiModel):
     values: list[float | None]
 
 
-class OrderRequest(ApiModel):
+class OrderRequest(ApiStruct, frozen=True, kw_only=True):
     """One request of an order (``GET /order/{id}`` ``requests[]``)."""
-
-    model_config = _CONFIG
 
     type: str
     status: str  # NOT_STARTED | PENDING | SUCCESS | FAILED | PENDING_ADDRESS_CHECK
@@ -150,12 +134,10 @@ class OrderRequest(ApiModel):
     dataUrl: str | None = None
     errorMessage: str | None = None
     loadCurve: InlineLoadCurve | None = None
-    prm: str | None = Field(default=None)  # not in the spec; the simulator adds it
+    prm: str | None = None  # not in the spec; the simulator adds it
 
 
-class Order(ApiModel):
-    model_config = _CONFIG
-
+class Order(ApiStruct, frozen=True, kw_only=True):
     id: str
     # CREATED | PENDING_ADDRESS_CHECK | ADDRESS_CHECK_FAILED | PENDING_REQUESTS | SOME_REQUESTS_FAILED | SUCCESS
     status: str
@@ -166,6 +148,7 @@ class Order(ApiModel):
 
 
 __all__ = [
+    "PROVIDER",
     "AddressCheckResult",
     "Ask",
     "AskPage",

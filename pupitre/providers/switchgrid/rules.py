@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
+from pupitre.providers.core.api import to_data
 from pupitre.providers.core.clock import PARIS, UTC, instant
 from pupitre.providers.core.typed_dates import iso_date_text
 
@@ -343,15 +344,29 @@ def paris_day_argument(day: dt.date) -> str:
 # -- orders ------------------------------------------------------------------------------------
 
 
+def json_body(value: msgspec.Struct) -> dict[str, Any]:
+    """A request body (:mod:`~pupitre.providers.switchgrid.bodies`) as it is sent: JSON-ready,
+    the fields left empty (``None``) left out, at every depth."""
+    return cast("dict[str, Any]", _without_none(to_data(value)))
+
+
+def _without_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_none(v) for v in value]
+    return value
+
+
 def validate_request(request: Any, *, has_consent: bool = False, now: dt.datetime | None = None) -> dict[str, Any]:
-    """One ``requests[]`` item (dict or model) checked against the document's table;
+    """One ``requests[]`` item (dict or body struct) checked against the document's table;
     returns the JSON body (``prms`` normalised). ``has_consent``: the order names a
     ``consentId`` (which fixes the PRM), so ``prms`` may be omitted. ``now``: an ``until``
     after it, or a ``since`` not before it, is refused (there is no data of the future:
     an order for it is billed for nothing)."""
     data = (
-        request.model_dump(mode="json", exclude_none=True)
-        if hasattr(request, "model_dump")
+        json_body(request)
+        if isinstance(request, msgspec.Struct)
         else {k: v for k, v in dict(request).items() if v is not None}
     )
     code = str(data.get("type", "")).strip().upper()
@@ -398,10 +413,10 @@ def validate_request(request: Any, *, has_consent: bool = False, now: dt.datetim
 
 
 def validate_order(order: Any) -> dict[str, Any]:
-    """A ``POST /order`` body (dict or model) checked locally; returns the JSON body."""
+    """A ``POST /order`` body (dict or body struct) checked locally; returns the JSON body."""
     data = (
-        order.model_dump(mode="json", exclude_none=True)
-        if hasattr(order, "model_dump")
+        json_body(order)
+        if isinstance(order, msgspec.Struct)
         else {k: v for k, v in dict(order).items() if v is not None}
     )
     consent = data.get("consentId")
@@ -588,9 +603,9 @@ def _number(value: Any) -> float | None:
 
 def parse_json_curve(data: Any) -> LoadCurve:
     """The JSON form (``period``, ``startsAt``, ``endsAt``, ``values`` with nulls) — also
-    an order request's inline ``loadCurve`` (a model or a dict)."""
-    if hasattr(data, "model_dump"):
-        data = data.model_dump(mode="json")
+    an order request's inline ``loadCurve`` (a struct or a dict)."""
+    if isinstance(data, msgspec.Struct):
+        data = to_data(data)
     try:
         step = parse_period(data["period"])
         start = _utc(str(data["startsAt"]))

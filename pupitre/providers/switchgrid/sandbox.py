@@ -39,18 +39,20 @@ import uuid
 from typing import Any, Callable
 
 import msgspec
-from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from pupitre.providers.core.api import clean_for, from_data
 from pupitre.providers.core.clock import PARIS, UTC, Clock, add, instant
+from pupitre.providers.core.errors import PayloadError
 from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.sandbox import Simulator, SimulatorApp
 from pupitre.providers.switchgrid import rules
 from pupitre.providers.switchgrid.bodies import AskCreate, ElectricityContract, OrderCreate
+from pupitre.providers.switchgrid.models import PROVIDER
 
 BASE_PATH = "/enedis/v2"
 # The smallest well-formed PDF: one empty page (the simulated consent proof).
@@ -424,9 +426,11 @@ class SwitchgridSimulator(Simulator):
         self.posts += 1
         try:
             body = await request.json()
-            ask = AskCreate.model_validate(body)
+            ask = from_data(body, AskCreate, provider=PROVIDER)
             rules.consent_duration(ask.consentDuration)
-        except (ValueError, ValidationError, rules.RuleError) as exc:
+        except PayloadError as exc:
+            return _error(400, f"invalid ask: {exc.detail[:200]}")
+        except (ValueError, rules.RuleError) as exc:
             return _error(400, f"invalid ask: {str(exc).splitlines()[0][:200]}")
         contracts: list[SimContract] = []
         failed = False
@@ -524,8 +528,12 @@ class SwitchgridSimulator(Simulator):
             return refused
         self.posts += 1
         try:
-            data = rules.validate_order(OrderCreate.model_validate(await request.json()))
-        except (ValueError, ValidationError, rules.RuleError) as exc:
+            body = await request.json()
+            from_data(body, OrderCreate, provider=PROVIDER)  # the shape; the content below
+            data = rules.validate_order(clean_for(body, OrderCreate))  # a field Switchgrid does not take is refused
+        except PayloadError as exc:
+            return _error(400, f"invalid order: {exc.detail[:200]}")
+        except (ValueError, rules.RuleError) as exc:
             return _error(400, f"invalid order: {str(exc).splitlines()[0][:200]}")
         consents = self._consents()
         now = self.clock.now()

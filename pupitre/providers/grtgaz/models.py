@@ -124,10 +124,23 @@ else:
         written back by :func:`to_document`. Built in code, it takes any aware datetime."""
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed(text: str, local: bool) -> dt.datetime:
+    """:func:`parse_timestamp` of a string, remembered: an answer repeats the same few
+    publication and application times for every site (a datetime is immutable)."""
+    return parse_timestamp(text, local=local)
+
+
+@functools.lru_cache(maxsize=4096)
+def _formatted(value: dt.datetime, local: bool) -> str:
+    """:func:`format_timestamp`, remembered (it depends on the instant alone, as equality)."""
+    return format_timestamp(value, local=local)
+
+
 def _timestamp_hook(local: bool) -> Callable[[type, Any], Any]:
     def hook(kind: type, value: Any) -> Any:
         if kind is Timestamp:
-            return parse_timestamp(value, local=local)
+            return _parsed(value, local) if type(value) is str else parse_timestamp(value, local=local)
         raise NotImplementedError
 
     return hook
@@ -553,12 +566,18 @@ def to_document(value: ApiStruct | Sequence[ApiStruct], *, timestamps_local: boo
     return _document(value, _flag(timestamps_local))
 
 
+#: Values written as they are.
+_PLAIN = frozenset((str, int, float, bool))
+
+
 def _document(value: Any, local: bool) -> Any:
     if isinstance(value, msgspec.Struct):
         document = {}
         for name, key in zip(value.__struct_fields__, value.__struct_encode_fields__, strict=True):
             item = getattr(value, name)
-            if item is not None:
+            if type(item) in _PLAIN:
+                document[key] = item
+            elif item is not None:
                 document[key] = _document(item, local)
             elif name in _KEEP_NULL:
                 document[key] = None
@@ -566,7 +585,7 @@ def _document(value: Any, local: bool) -> Any:
     if isinstance(value, (list, tuple)):
         return [_document(item, local) for item in value]
     if isinstance(value, dt.datetime):
-        return format_timestamp(value, local=local)
+        return _formatted(value, local)
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, enum.Enum):

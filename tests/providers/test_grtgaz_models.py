@@ -216,3 +216,18 @@ def test_a_null_quantity_is_written_other_nulls_are_left_out() -> None:
     assert written["hmsHourlyProfile"] == [{"hourlySlotStartDateTime": "2019-11-18T06:00:00.000Z", "quantity": None}]
     assert "hmsProfileFeasibility" not in written and "processingDateTime" not in written
     assert profile.status is FeasibilityStatus.PENDING
+
+
+def test_the_autumn_repeated_hour_is_written_as_two_instants() -> None:
+    """02:52 Paris twice on 2026-10-25: equal datetimes (same zone, fold aside), two instants."""
+    first = dt.datetime(2026, 10, 25, 2, 52, tzinfo=PARIS)
+    second = first.replace(fold=1)
+    slots = [HourlyQuantity(hourlySlotStartDateTime=moment, quantity=1.0) for moment in (first, second, first)]
+    written = [slot["hourlySlotStartDateTime"] for slot in to_document(slots, timestamps_local=False)]
+    assert written == ["2026-10-25T00:52:00.000Z", "2026-10-25T01:52:00.000Z", "2026-10-25T00:52:00.000Z"]
+    again = read(to_document(slots, timestamps_local=False), list[HourlyQuantity], timestamps_local=False)
+    assert [slot.hourlySlotStartDateTime.utcoffset() for slot in again] == [
+        dt.timedelta(hours=2),
+        dt.timedelta(hours=1),
+        dt.timedelta(hours=2),
+    ]

@@ -27,6 +27,7 @@ default :data:`TIMESTAMPS_LOCAL`.
 
 from __future__ import annotations
 
+import collections.abc
 import contextlib
 import datetime as dt
 import enum
@@ -132,8 +133,10 @@ def _parsed(text: str, local: bool) -> dt.datetime:
 
 
 @functools.lru_cache(maxsize=4096)
-def _formatted(value: dt.datetime, local: bool) -> str:
-    """:func:`format_timestamp`, remembered (it depends on the instant alone, as equality)."""
+def _formatted(value: dt.datetime, fold: int, local: bool) -> str:
+    """:func:`format_timestamp`, remembered. It depends on the instant alone; ``fold`` is in
+    the key because two Paris times of the autumn repeated hour that differ by it alone are
+    *equal* datetimes (same zone: wall times compared) but two instants."""
     return format_timestamp(value, local=local)
 
 
@@ -192,7 +195,7 @@ def _renamer(hint: Any) -> Callable[[Any], Any] | None:
 
         return rename
     args = typing.get_args(hint)
-    if typing.get_origin(hint) in (list, tuple, Sequence):
+    if typing.get_origin(hint) in (list, tuple, collections.abc.Sequence):
         item_rename = _renamer(args[0]) if args else None
         if item_rename is None:
             return None
@@ -585,7 +588,7 @@ def _document(value: Any, local: bool) -> Any:
     if isinstance(value, (list, tuple)):
         return [_document(item, local) for item in value]
     if isinstance(value, dt.datetime):
-        return _formatted(value, local)
+        return _formatted(value, value.fold, local)
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, enum.Enum):

@@ -69,7 +69,7 @@ async def payload_for(
     return feeds.declaration_payload(profile, edited=sorted(changes), base_label="rebuilt program", now=now)
 
 
-#: A declaration the previous version (pydantic models) queued: ``feeds.declaration_payload`` of
+#: A declaration the previous version (before the msgspec types) queued: ``feeds.declaration_payload`` of
 #: Montoir's rebuilt program with slot 12 at 500,000 kWh, declared at NOW. Taken by running it.
 OLD_OUTBOX = (
     '{"program": {"hmsProfileId": "20261118-LI1006-GFCCGE06-2", '

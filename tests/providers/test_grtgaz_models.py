@@ -26,7 +26,7 @@ from pupitre.providers.grtgaz.models import (
     to_document,
 )
 
-# What the previous version (pydantic models, ``model_dump(mode="json", by_alias=True)``) wrote:
+# What the previous version (before these msgspec types; its models dumped by alias, as JSON) wrote:
 # the indicators feed's snapshot, a decided program kept with its verdict, and a rebuilt program
 # in the programs' snapshot (``timestamps_local=False``: real UTC). Taken by running it.
 OLD_INDICATORS = (

@@ -6,6 +6,7 @@ the outbox write and the POST."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -66,6 +67,54 @@ async def payload_for(
     pid = None if version is None else rules.program_id(DAY, MONTOIR, site.contract, version)
     profile = rules.input_profile(context, values, declared_at=now, profile_id=pid)
     return feeds.declaration_payload(profile, edited=sorted(changes), base_label="rebuilt program", now=now)
+
+
+#: A declaration the previous version (before the msgspec types) queued: ``feeds.declaration_payload`` of
+#: Montoir's rebuilt program with slot 12 at 500,000 kWh, declared at NOW. Taken by running it.
+OLD_OUTBOX = (
+    '{"program": {"hmsProfileId": "20261118-LI1006-GFCCGE06-2", '
+    '"declarationDateTime": "2026-11-18T09:53:00.000Z", "hmsSiteId": "LI1006", "hmsSiteLabel": "Montoir", '
+    '"connectionContractCode": "GFCCGE06", "gasDay": "2026-11-18", "unit": "kWh25", "qMin": 0.0, '
+    '"qMAx": 800000.0, "hmsHourlyProfile": [{"hourlySlotStartDateTime": "2026-11-18T05:00:00.000Z", '
+    '"quantity": 375000.0}, {"hourlySlotStartDateTime": "2026-11-18T06:00:00.000Z", "quantity": 477000.0}, '
+    '{"hourlySlotStartDateTime": "2026-11-18T07:00:00.000Z", "quantity": 545000.0}, '
+    '{"hourlySlotStartDateTime": "2026-11-18T08:00:00.000Z", "quantity": 545000.0}, '
+    '{"hourlySlotStartDateTime": "2026-11-18T09:00:00.000Z", "quantity": 511000.0}, '
+    '{"hourlySlotStartDateTime": "2026-11-18T10:00:00.000Z", "quantity": 477000.0}, '
+    '{"hourlySlotStartDateTime": "2026-11-18T11:00:00.000Z", "quantity": 477000.0}, '
+    '{"hourlySlotStartDateTime": "2026-11-18T12:00:00.000Z", "quantity": 477000.0}, '
+    '{"hourlySlotStartDateTime": "2026-11-18T13:00:00.000Z", "quantity": 443000.0}, '
+    '{"hourlySlotStartDateTime": "2026-11-18T14:00:00.000Z", "quantity": 409000.0}, '
+    '{"hourlySlotStartDateTime": "2026-11-18T15:00:00.000Z", "quantity": 443000.0}, '
+    '{"hourlySlotStartDateTime": "2026-11-18T16:00:00.000Z", "quantity": 511000.0}, '
+    '{"hourlySlotStartDateTime": "2026-11-18T17:00:00.000Z", "quantity": 500000.0}, '
+    '{"hourlySlotStartDateTime": "2026-11-18T18:00:00.000Z", "quantity": 579000.0}, '
+    '{"hourlySlotStartDateTime": "2026-11-18T19:00:00.000Z", "quantity": 545000.0}, '
+    '{"hourlySlotStartDateTime": "2026-11-18T20:00:00.000Z", "quantity": 477000.0}, '
+    '{"hourlySlotStartDateTime": "2026-11-18T21:00:00.000Z", "quantity": 409000.0}, '
+    '{"hourlySlotStartDateTime": "2026-11-18T22:00:00.000Z", "quantity": 341000.0}, '
+    '{"hourlySlotStartDateTime": "2026-11-18T23:00:00.000Z", "quantity": 307000.0}, '
+    '{"hourlySlotStartDateTime": "2026-11-19T00:00:00.000Z", "quantity": 273000.0}, '
+    '{"hourlySlotStartDateTime": "2026-11-19T01:00:00.000Z", "quantity": 273000.0}, '
+    '{"hourlySlotStartDateTime": "2026-11-19T02:00:00.000Z", "quantity": 273000.0}, '
+    '{"hourlySlotStartDateTime": "2026-11-19T03:00:00.000Z", "quantity": 273000.0}, '
+    '{"hourlySlotStartDateTime": "2026-11-19T04:00:00.000Z", "quantity": 307000.0}]}, "edited": [12], '
+    '"base": "rebuilt program", "queued_at": "2026-11-18T10:53:00+01:00"}'
+)
+
+
+async def test_a_declaration_queued_by_the_previous_version_is_still_sent(make):
+    runtime = make()
+    calls = declarations_received(runtime.simulators["grtgaz"])
+    item_id = runtime.outbox.enqueue(feeds.PROVIDER, feeds.DECLARE_ACTION, json.loads(OLD_OUTBOX))
+    [delivery] = await runtime.outbox.drain()
+    assert delivery.outcome == "delivered" and delivery.verified is True
+    assert delivery.message == "20261118-LI1006-GFCCGE06-2 ACCEPTED by GRTgaz: Programme accepté"
+    assert calls == ["20261118-LI1006-GFCCGE06-2"]
+    assert runtime.outbox.item(item_id).response.startswith("received by GRTgaz (201)")
+    sent = runtime.simulators["grtgaz"].stored("20261118-LI1006-GFCCGE06-2").profile
+    assert sent.quantities[12] == 500_000.0 and sent.qMAx == 800_000.0
+    assert sent.declarationDateTime == NOW
 
 
 async def test_declared_once_read_back_and_accepted(make):

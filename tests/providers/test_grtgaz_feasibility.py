@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import msgspec
 import pytest
 
 from pupitre.providers.core.clock import PARIS, ManualClock
@@ -312,8 +313,8 @@ def test_validate_declaration_is_by_batch() -> None:
     """§2.6: every issue of every program is reported; a duplicate id in the batch too."""
     ctx = rules.ProgramContext(DK6, DAY)
     good = rules.input_profile(ctx, [1000.0] * 24, declared_at=at(15, day=17))
-    bad_unit = good.model_copy(update={"unit": "MWh", "hmsProfileId": "20191118-LI1001-GFCCGE01-2"})
-    unknown = good.model_copy(update={"hmsSiteId": "LI9999", "hmsProfileId": "20191118-LI9999-X-1"})
+    bad_unit = msgspec.structs.replace(good, unit="MWh", hmsProfileId="20191118-LI1001-GFCCGE01-2")
+    unknown = msgspec.structs.replace(good, hmsSiteId="LI9999", hmsProfileId="20191118-LI9999-X-1")
     sites = {DK6.site_id: DK6}
     now = at(15, day=17)
     assert rules.validate_declaration([good], now=now, sites=sites) == []
@@ -328,7 +329,7 @@ def test_validate_declaration_is_by_batch() -> None:
     assert [i.code for i in rules.validate_declaration([good], now=now, sites=sites, versions=stored)] == [
         rules.HMS_PROFILE_ID_ALREADY_EXISTS
     ]
-    short = good.model_copy(update={"hmsHourlyProfile": good.hmsHourlyProfile[:23]})
+    short = msgspec.structs.replace(good, hmsHourlyProfile=good.hmsHourlyProfile[:23])
     assert [i.code for i in rules.validate_declaration([short], now=now, sites=sites)] == [rules.BAD_NUMBER_QUANTITIES]
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import AsyncIterator
 
 import httpx
+import msgspec
 import orjson
 import pytest
 
@@ -180,7 +181,7 @@ async def test_batch_is_rejected_as_a_whole(client: GrtgazClient, sim: GrtgazSim
     good = rules.input_profile(ctx, flat(), declared_at=clock.now())
     other = rules.ProgramContext(sim.site("LI1001"), DAY)
     bad = rules.input_profile(other, flat(), declared_at=clock.now(), profile_id="20191118-LI1001-WRONG-1")
-    bad = bad.model_copy(update={"connectionContractCode": "WRONG"})
+    bad = msgspec.structs.replace(bad, connectionContractCode="WRONG")
     with pytest.raises(ProgramRejectedError) as caught:
         await client.declare_programs([good, bad])
     assert caught.value.codes == [rules.CONTRACT_NOT_MATCHING_SITE]

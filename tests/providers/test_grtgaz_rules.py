@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from pydantic import ValidationError
 
 from pupitre.providers.core.clock import PARIS, UTC, add
+from pupitre.providers.core.errors import PayloadError
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.models import (
     Error,
@@ -17,9 +17,9 @@ from pupitre.providers.grtgaz.models import (
     IndicatorSet,
     IndicatorStatus,
     SiteIndicators,
-    SiteIndicatorsList,
     format_timestamp,
     parse_timestamp,
+    read,
     timestamps_reading,
     to_document,
 )
@@ -108,7 +108,7 @@ def set_doc(
 
 
 def test_document_example_parses_with_z_as_paris_wall_time() -> None:
-    site = SiteIndicators.model_validate({"currentIndicator": set_doc()})
+    site = read({"currentIndicator": set_doc()}, SiteIndicators)
     current = site.currentIndicator
     assert (site.site_id, site.site_label, site.mesh_code, site.mesh_label) == (
         "LI1234",
@@ -128,14 +128,12 @@ def test_document_example_parses_with_z_as_paris_wall_time() -> None:
 
 def test_z_as_utc_when_the_flag_is_off() -> None:
     doc = {"currentIndicator": set_doc()}
-    site = SiteIndicators.model_validate(doc, context={"timestamps_local": False})
+    site = read(doc, SiteIndicators, timestamps_local=False)
     assert site.currentIndicator.qTo0FlexibilityIndicator.availabilityDateTime == at(10, 52)
     with timestamps_reading(False):
-        again = SiteIndicators.model_validate(doc)
+        again = read(doc, SiteIndicators)
     assert again == site
-    assert SiteIndicators.model_validate(doc).currentIndicator.qTo0FlexibilityIndicator.availabilityDateTime == at(
-        9, 52
-    )
+    assert read(doc, SiteIndicators).currentIndicator.qTo0FlexibilityIndicator.availabilityDateTime == at(9, 52)
 
 
 def test_summer_time_and_explicit_offsets() -> None:
@@ -155,19 +153,17 @@ def test_serialising_gives_the_document_back() -> None:
         "currentIndicator": set_doc("GREEN", "RED", "GREY"),
         "nextIndicator": set_doc(available="2019-11-18T10:52:00.000Z", applies="2019-11-18T11:15:00.000Z"),
     }
-    site = SiteIndicators.model_validate(doc)
+    site = read(doc, SiteIndicators)
     assert to_document(site) == doc
     utc = to_document(site, timestamps_local=False)
     assert utc["currentIndicator"]["partialFlexibilityIndicator"]["availabilityDateTime"] == "2019-11-18T08:52:00.000Z"
     # Without a nextIndicator the key is left out, not null.
-    assert "nextIndicator" not in to_document(
-        SiteIndicators.model_validate({"currentIndicator": doc["currentIndicator"]})
-    )
-    assert SiteIndicatorsList.validate_python([doc, doc])[1] == site
+    assert "nextIndicator" not in to_document(read({"currentIndicator": doc["currentIndicator"]}, SiteIndicators))
+    assert read([doc, doc], list[SiteIndicators])[1] == site
 
 
 def test_q_to_q_minus_alias_is_accepted_and_written_under_the_document_name() -> None:
-    current = IndicatorSet.model_validate(set_doc("GREEN", minus_name="qToQ-FlexibilityIndicator"))
+    current = read(set_doc("GREEN", minus_name="qToQ-FlexibilityIndicator"), IndicatorSet)
     assert current.indicator(Flex.Q_TO_QMINUS).status is GREEN
     dumped = to_document(current)
     assert "qTo0FlexibilityIndicator" in dumped and "qToQ-FlexibilityIndicator" not in dumped
@@ -177,24 +173,24 @@ def test_q_to_q_minus_alias_is_accepted_and_written_under_the_document_name() ->
 
 def test_bad_payloads_are_refused() -> None:
     # an undocumented colour is read as unknown on its indicator, not refused (issue 14)
-    blue = IndicatorSet.model_validate(set_doc("BLUE")).qTo0FlexibilityIndicator.status
+    blue = read(set_doc("BLUE"), IndicatorSet).qTo0FlexibilityIndicator.status
     assert not blue.known and blue.word == "unknown (BLUE)"
-    with pytest.raises(ValidationError):
-        IndicatorSet.model_validate(set_doc(""))  # no status at all
-    with pytest.raises(ValidationError):
-        SiteIndicators.model_validate({"currentIndicator": set_doc(available="yesterday")})
+    with pytest.raises(PayloadError):
+        read(set_doc(""), IndicatorSet)  # no status at all
+    with pytest.raises(PayloadError):
+        read({"currentIndicator": set_doc(available="yesterday")}, SiteIndicators)
     missing = set_doc()
     del missing["partialFlexibilityIndicator"]
-    with pytest.raises(ValidationError):
-        IndicatorSet.model_validate(missing)
+    with pytest.raises(PayloadError):
+        read(missing, IndicatorSet)
     assert IndicatorStatus("grey") is GREY and IndicatorStatus("GRAY") is GREY
 
 
 def test_error_object() -> None:
-    assert Error.model_validate({"Code": 404, "Message": "Le site de ce programme est inconnu"}) == Error(
+    assert read({"Code": 404, "Message": "Le site de ce programme est inconnu"}, Error) == Error(
         code=404, message="Le site de ce programme est inconnu"
     )
-    assert Error.model_validate({"code": 400, "message": "x"}).code == 400
+    assert read({"code": 400, "message": "x"}, Error).code == 400
     assert to_document(Error(code=400, message="x")) == {"Code": 400, "Message": "x"}
 
 

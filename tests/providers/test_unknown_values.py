@@ -12,7 +12,7 @@ from pupitre.providers.edf_oa import models as edf
 from pupitre.providers.grdf_adict import feeds as adict
 from pupitre.providers.grtgaz import feeds as grtgaz
 from pupitre.providers.grtgaz import rules
-from pupitre.providers.grtgaz.models import IndicatorStatus, SiteIndicatorsList
+from pupitre.providers.grtgaz.models import IndicatorStatus, SiteIndicators, read, to_document
 from pupitre.providers.switchgrid import feeds as switchgrid
 from pupitre.providers.switchgrid import models as sg
 from pupitre.settings import SwitchgridSettings
@@ -44,7 +44,7 @@ def site(n: int, q_plus: str = "GREEN") -> dict[str, Any]:
 
 
 def test_grtgaz_unknown_colour_is_one_row_not_the_feed() -> None:
-    sites = SiteIndicatorsList.validate_python([site(n, "PURPLE" if n == 3 else "GREEN") for n in range(1, 14)])
+    sites = read([site(n, "PURPLE" if n == 3 else "GREEN") for n in range(1, 14)], list[SiteIndicators])
     assert len(sites) == 13
     odd = sites[2].currentIndicator.qToQPlusFlexibilityIndicator.status
     assert not odd.known and odd.value == "PURPLE" and odd.word == "unknown (PURPLE)"
@@ -57,12 +57,12 @@ def test_grtgaz_unknown_colour_is_one_row_not_the_feed() -> None:
     assert views[rules.Flex.Q_TO_QPLUS].applicable is IndicatorStatus.RED
     assert views[rules.Flex.Q_TO_QPLUS].current is odd
     # stored and read back the same
-    again = SiteIndicatorsList.validate_python(SiteIndicatorsList.dump_python(sites, mode="json", by_alias=True))
+    again = read(to_document(sites), list[SiteIndicators])
     assert again[2].currentIndicator.qToQPlusFlexibilityIndicator.status.value == "PURPLE"
 
 
 def test_grtgaz_unknown_colour_needs_attention_in_the_findings() -> None:
-    sites = SiteIndicatorsList.validate_python([site(n, "PURPLE" if n == 3 else "GREEN") for n in range(1, 14)])
+    sites = read([site(n, "PURPLE" if n == 3 else "GREEN") for n in range(1, 14)], list[SiteIndicators])
     findings = grtgaz.findings(sites, NOW)
     assert [(f.level, f.message) for f in findings] == [("attention", "Site 3 (Mesh): ? Q→Q+ unknown (PURPLE)")]
 

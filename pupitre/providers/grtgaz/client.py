@@ -29,22 +29,22 @@ import httpx
 
 from pupitre.providers.core.client import ApiClient
 from pupitre.providers.core.errors import BadRequestError, PayloadError, error_for_exception, error_for_response
-from pupitre.providers.core.http import decode_json, parse_model, safe_text
+from pupitre.providers.core.http import decode_json, safe_text
 from pupitre.providers.core.retry import NO_RETRY, RetryPolicy, retry_read
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.models import (
+    PROVIDER,
     Error,
     HmsProfile,
     InputHmsProfile,
     Link,
-    LinksList,
     RebuiltHmsProfile,
     SiteIndicators,
-    timestamps_reading,
+    read,
+    read_links,
     to_document,
 )
 
-PROVIDER = "GRTgaz"
 PRODUCTION_BASE_URL = "https://api.offre.grtgaz.com/sfm/v1"
 TEST_BASE_URL = "https://api.offre-stg.grtgaz.com/sfm/v1"
 PRODUCTION_TOKEN_URL = "https://login.microsoftonline.com/offre.grtgaz.com/oauth2/v2.0/token"
@@ -119,17 +119,15 @@ class GrtgazClient(ApiClient):
             return ""
         if isinstance(body, dict):
             try:
-                return safe_detail(Error.model_validate(body).message)
-            except ValueError:
+                return safe_detail(read(body, Error).message)
+            except PayloadError:
                 return safe_detail(super().error_detail(response))
         return ""
 
     async def _get(self, path: str, model: type[T], params: dict[str, str] | None = None) -> T:
         async def once() -> T:
             response = await self.send("GET", path, params=params, headers={"Accept": "application/json"})
-            data = decode_json(response, self.provider)
-            with timestamps_reading(self.timestamps_local):
-                return parse_model(data, model, self.provider)
+            return read(decode_json(response, self.provider), model, timestamps_local=self.timestamps_local)
 
         return await retry_read(once, self.retry)
 
@@ -181,15 +179,15 @@ class GrtgazClient(ApiClient):
             )
         if not response.content.strip():
             return []
-        return parse_model(decode_json(response, self.provider), LinksList, self.provider)
+        return read_links(decode_json(response, self.provider))
 
     def _rejected(self, response: httpx.Response) -> ProgramRejectedError:
         code: int | None = None
         text = ""
         try:
-            error = Error.model_validate(response.json())
+            error = read(response.json(), Error)
             code, text = error.code, error.message
-        except ValueError:
+        except (ValueError, PayloadError):
             text = ""
         reasons = tuple(
             (code_, safe_detail(message, 500)) for code_, message in rules.parse_reasons(text)[:MAX_REASONS]

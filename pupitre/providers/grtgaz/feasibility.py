@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING
 
 from pupitre.providers.core.checks import Finding
 from pupitre.providers.core.clock import gas_day_of
-from pupitre.providers.core.errors import ApiError
+from pupitre.providers.core.errors import ApiError, PayloadError
 from pupitre.providers.core.followups import VERDICT_CAUSE, Report
 from pupitre.providers.grtgaz import rules
-from pupitre.providers.grtgaz.models import FeasibilityStatus, HmsProfile, to_document
+from pupitre.providers.grtgaz.models import FeasibilityStatus, HmsProfile, read, to_document
 
 if TYPE_CHECKING:
     from pupitre.providers.core.store import Store
@@ -47,8 +47,8 @@ def verdict_of(store: Store, program_id: str) -> HmsProfile | None:
     if snapshot is None:
         return None
     try:
-        return HmsProfile.model_validate(snapshot.payload, context={"timestamps_local": False})
-    except ValueError:
+        return read(snapshot.payload, HmsProfile, timestamps_local=False)
+    except PayloadError:
         return None
 
 

@@ -29,7 +29,7 @@ from pupitre.providers.core.feeds import Change, Feed, Severity, states_feed
 from pupitre.providers.core.outbox import ActionRefused
 from pupitre.providers.grtgaz import rules
 from pupitre.providers.grtgaz.feasibility import FeasibilityFollowUp, feasibility_sentence
-from pupitre.providers.grtgaz.models import Flex, IndicatorStatus, SiteIndicators, SiteIndicatorsList, to_document
+from pupitre.providers.grtgaz.models import Flex, IndicatorStatus, SiteIndicators, read, to_document
 from pupitre.providers.grtgaz.sites import site_by_id
 from pupitre.settings import GrtgazSettings
 
@@ -285,7 +285,7 @@ def feeds(
             title="GRTgaz indicators",
             fetch=session.indicators,
             dump=lambda sites: to_document(sites, timestamps_local=False),
-            load=lambda payload: SiteIndicatorsList.validate_python(payload, context={"timestamps_local": False}),
+            load=lambda payload: read(payload, list[SiteIndicators], timestamps_local=False),
             interval=lambda now: refresh_delay(now, settings.refresh_seconds),
             changes=indicator_changes,
             states=indicator_states,
@@ -398,15 +398,14 @@ class SitePrograms(msgspec.Struct):
 
     @classmethod
     def from_document(cls, payload: dict[str, Any], fetched_at: dt.datetime) -> "SitePrograms":
-        from pupitre.providers.grtgaz.models import HmsProfileList, RebuiltHmsProfile
+        from pupitre.providers.grtgaz.models import HmsProfile, RebuiltHmsProfile
 
-        context = {"timestamps_local": False}
         rebuilt = payload.get("rebuilt")
         return cls(
             payload["site_id"],
             dt.date.fromisoformat(payload["gas_day"]),
-            RebuiltHmsProfile.model_validate(rebuilt, context=context) if rebuilt else None,
-            HmsProfileList.validate_python(payload.get("declared") or [], context=context),
+            read(rebuilt, RebuiltHmsProfile, timestamps_local=False) if rebuilt else None,
+            read(payload.get("declared") or [], list[HmsProfile], timestamps_local=False),
             fetched_at,
             from_store=True,
         )
@@ -507,7 +506,7 @@ class GrtgazSession:
             return None
         try:
             return SitePrograms.from_document(snapshot.payload, snapshot.fetched_at)
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, PayloadError):
             return None
 
     async def program(self, program_id: str) -> "HmsProfile | None":
@@ -538,7 +537,7 @@ def declaration_payload(
 def payload_profile(payload: dict[str, Any]) -> "InputHmsProfile":
     from pupitre.providers.grtgaz.models import InputHmsProfile
 
-    return InputHmsProfile.model_validate(payload["program"], context={"timestamps_local": False})
+    return read(payload["program"], InputHmsProfile, timestamps_local=False)
 
 
 def outbox_declarations(
@@ -579,7 +578,7 @@ class DeclareHandler:
         """The §13.6 technical validation again, and the edited slots still adjustable."""
         try:
             profile = payload_profile(payload)
-        except ValueError as error:
+        except (ValueError, PayloadError) as error:
             raise ActionRefused(f"the queued program cannot be read: {error}") from None
         own = profile.hmsProfileId
         cached = self.session.cached_programs(profile.hmsSiteId, profile.gasDay)

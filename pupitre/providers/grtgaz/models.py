@@ -1,11 +1,15 @@
-"""Pydantic models of the GRTgaz SFM API objects (chapter 4 §13.1 to §13.6).
+"""The GRTgaz SFM API objects (chapter 4 §13.1 to §13.6), as msgspec Structs.
 
 Indicators (§13.1), programs: ``inputHmsProfile`` (§13.2), ``hmsProfile`` with its
 ``hmsProfileFeasibility`` (§13.3), ``rebuiltHmsProfile`` (§13.4), ``links``
 (§13.5), and ``Error`` (§13.6).
 
 Field names are the document's own (``siteId``, ``qTo0FlexibilityIndicator``…);
-``qToQ+FlexibilityIndicator`` is not a Python name and lives behind an alias.
+``qToQ+FlexibilityIndicator`` is not a Python name and lives behind its wire name.
+They are :class:`~pupitre.providers.core.api.ApiStruct`: data from outside (an answer,
+a stored result, a body the simulator receives) is read with :func:`read` (text cleaned,
+unknown fields ignored, the other names a field goes by renamed — its ``ALIASES`` —,
+timestamps read as below); :func:`to_document` is the way back.
 
 Timestamps. §13.1 types ``availabilityDateTime``/``applicationDateTime`` as
 "CET/CEST : YYYY-MM-DDTHH:mm:ss.sssZ" and its example ``2019-11-18T09:52:00.000Z``
@@ -13,41 +17,38 @@ is the 09h52 publication of §3.2.2.1, i.e. Paris wall time: the trailing ``Z`` 
 a literal, not UTC. With ``timestamps_local`` true (the default, exposed in the
 settings) a ``Z`` timestamp is read as Paris wall time; false reads it as real UTC,
 for the day the API is fixed. An explicit offset (``+01:00``) is always honoured.
-Parsed values are aware datetimes in Europe/Paris; serialising (the simulator)
+Parsed values are aware datetimes in Europe/Paris; :func:`to_document` (the simulator)
 writes the same document format back.
 
-The flag is resolved, first found wins: the pydantic validation/serialisation
-context ``{"timestamps_local": bool}``, the :func:`timestamps_reading` context
-manager, then the module default :data:`TIMESTAMPS_LOCAL`.
+The flag is resolved, first found wins: the ``timestamps_local`` argument of :func:`read`
+and :func:`to_document`, the :func:`timestamps_reading` context manager, then the module
+default :data:`TIMESTAMPS_LOCAL`.
 """
 
 from __future__ import annotations
 
+import collections.abc
 import contextlib
 import datetime as dt
 import enum
+import functools
+import typing
 from contextvars import ContextVar
-from typing import Annotated, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Mapping, Sequence, TypeVar, cast
 
-from pydantic import (
-    AliasChoices,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PlainSerializer,
-    SerializationInfo,
-    TypeAdapter,
-    ValidationInfo,
-)
+import msgspec
 
+from pupitre.providers.core.api import ApiStruct, MultiLine, from_data
 from pupitre.providers.core.clock import PARIS, UTC
-from pupitre.providers.core.text import MULTILINE, ApiModel
+
+PROVIDER = "GRTgaz"
 
 #: Module default for reading ``...Z`` timestamps as Paris wall time (see module docstring).
 TIMESTAMPS_LOCAL = True
 
 _timestamps_local: ContextVar[bool | None] = ContextVar("grtgaz_timestamps_local", default=None)
+
+T = TypeVar("T")
 
 
 @contextlib.contextmanager
@@ -60,9 +61,9 @@ def timestamps_reading(local: bool) -> Iterator[None]:
         _timestamps_local.reset(token)
 
 
-def _flag(context: Any) -> bool:
-    if isinstance(context, dict) and "timestamps_local" in context:
-        return bool(context["timestamps_local"])
+def _flag(local: bool | None) -> bool:
+    if local is not None:
+        return local
     value = _timestamps_local.get()
     return TIMESTAMPS_LOCAL if value is None else value
 
@@ -75,8 +76,7 @@ def parse_timestamp(value: Any, *, local: bool | None = None) -> dt.datetime:
     hour of the autumn DST change a ``Z``-local value is ambiguous; the first
     occurrence (CEST) is taken.
     """
-    if local is None:
-        local = _flag(None)
+    local = _flag(local)
     if isinstance(value, dt.datetime):
         moment = value
     elif isinstance(value, str):
@@ -98,8 +98,7 @@ def format_timestamp(value: dt.datetime, *, local: bool | None = None) -> str:
     otherwise real UTC (which keeps the instant even in the autumn repeated hour, so the
     store and the outbox write this form).
     """
-    if local is None:
-        local = _flag(None)
+    local = _flag(local)
     if value.tzinfo is None:
         value = value.replace(tzinfo=PARIS)
     # Always through the instant: a Paris wall time that does not exist (02:30 in spring)
@@ -108,18 +107,116 @@ def format_timestamp(value: dt.datetime, *, local: bool | None = None) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def _validate_ts(value: Any, info: ValidationInfo) -> dt.datetime:
-    return parse_timestamp(value, local=_flag(info.context))
+class _AnyDatetime(type):
+    """The metaclass of :class:`Timestamp`: msgspec checks what a ``dec_hook`` returns with
+    ``isinstance``, and a plain ``datetime`` is what the hook returns."""
+
+    def __instancecheck__(cls, value: object) -> bool:
+        return isinstance(value, dt.datetime)
 
 
-def _serialise_ts(value: dt.datetime, info: SerializationInfo) -> str:
-    return format_timestamp(value, local=_flag(info.context))
+if TYPE_CHECKING:
+    Timestamp = dt.datetime
+else:
+
+    class Timestamp(metaclass=_AnyDatetime):
+        """A §13.1 timestamp field: aware Europe/Paris ``datetime`` values, read from the
+        document's format by :func:`read` (its ``dec_hook``, which knows the flag) and
+        written back by :func:`to_document`. Built in code, it takes any aware datetime."""
 
 
-#: A §13.1 timestamp: aware Europe/Paris in Python, the document's format in JSON.
-Timestamp = Annotated[
-    dt.datetime, BeforeValidator(_validate_ts), PlainSerializer(_serialise_ts, return_type=str, when_used="json")
-]
+@functools.lru_cache(maxsize=4096)
+def _parsed(text: str, local: bool) -> dt.datetime:
+    """:func:`parse_timestamp` of a string, remembered: an answer repeats the same few
+    publication and application times for every site (a datetime is immutable)."""
+    return parse_timestamp(text, local=local)
+
+
+@functools.lru_cache(maxsize=4096)
+def _formatted(value: dt.datetime, fold: int, local: bool) -> str:
+    """:func:`format_timestamp`, remembered. It depends on the instant alone; ``fold`` is in
+    the key because two Paris times of the autumn repeated hour that differ by it alone are
+    *equal* datetimes (same zone: wall times compared) but two instants."""
+    return format_timestamp(value, local=local)
+
+
+def _timestamp_hook(local: bool) -> Callable[[type, Any], Any]:
+    def hook(kind: type, value: Any) -> Any:
+        if kind is Timestamp:
+            return _parsed(value, local) if type(value) is str else parse_timestamp(value, local=local)
+        raise NotImplementedError
+
+    return hook
+
+
+_HOOKS = {True: _timestamp_hook(True), False: _timestamp_hook(False)}
+
+
+def read(data: object, kind: type[T], *, timestamps_local: bool | None = None) -> T:
+    """``data`` (JSON-like: an answer, a stored result, a received body) as ``kind`` — one of
+    the types below or a list of them: the other names of a field renamed (``ALIASES``),
+    text cleaned, timestamps read with the flag (module docstring). A mismatch raises
+    :class:`~pupitre.providers.core.errors.PayloadError`."""
+    rename = _renamer(cast(Any, kind))  # a type: hashable
+    if rename is not None:
+        data = rename(data)
+    return from_data(data, kind, provider=PROVIDER, dec_hook=_HOOKS[_flag(timestamps_local)])
+
+
+@functools.cache
+def _renamer(hint: Any) -> Callable[[Any], Any] | None:
+    """A function giving data read as ``hint`` its fields' document names where the data
+    uses one of their ``ALIASES`` (the first one present wins, as the document name does);
+    ``None`` when no type reached from ``hint`` has aliases. It copies only what it changes."""
+    if isinstance(hint, type) and issubclass(hint, msgspec.Struct):
+        aliases: Mapping[str, str] = getattr(hint, "ALIASES", {})
+        hints = typing.get_type_hints(hint)
+        wire = dict(zip(hint.__struct_fields__, hint.__struct_encode_fields__, strict=True))
+        inner = {wire[name]: found for name in hint.__struct_fields__ if (found := _renamer(hints[name])) is not None}
+        if not aliases and not inner:
+            return None
+
+        def rename(value: Any) -> Any:
+            if not isinstance(value, dict):
+                return value
+            changed: dict[str, Any] | None = None
+            for alias, name in aliases.items():
+                if alias in value and name not in value:
+                    changed = changed if changed is not None else dict(value)
+                    changed[name] = changed.pop(alias)
+            for key, inner_rename in inner.items():
+                item = value.get(key)
+                if item is not None:
+                    renamed = inner_rename(item)
+                    if renamed is not item:
+                        changed = changed if changed is not None else dict(value)
+                        changed[key] = renamed
+            return value if changed is None else changed
+
+        return rename
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) in (list, tuple, collections.abc.Sequence):
+        item_rename = _renamer(args[0]) if args else None
+        if item_rename is None:
+            return None
+
+        def rename_items(value: Any) -> Any:
+            if not isinstance(value, list):
+                return value
+            renamed = [item_rename(item) for item in value]
+            return value if all(a is b for a, b in zip(renamed, value, strict=True)) else renamed
+
+        return rename_items
+    union = [rename_arg for arg in args if (rename_arg := _renamer(arg)) is not None]  # X | None
+    if len(union) <= 1:
+        return union[0] if union else None
+
+    def rename_union(value: Any) -> Any:
+        for rename_arg in union:
+            value = rename_arg(value)
+        return value
+
+    return rename_union
 
 
 class IndicatorStatus(str, enum.Enum):
@@ -197,20 +294,16 @@ _FLEX_FIELDS = {
     Flex.Q_TO_QPLUS: "qToQ+FlexibilityIndicator",
 }
 
-_MODEL_CONFIG = ConfigDict(populate_by_name=True, frozen=True)
 
-
-class Indicator(ApiModel):
+class Indicator(ApiStruct, frozen=True, kw_only=True):
     """One indicator of §13.1: ``status`` and its publication/application times."""
-
-    model_config = _MODEL_CONFIG
 
     status: IndicatorStatus
     availabilityDateTime: Timestamp
     applicationDateTime: Timestamp
 
 
-class IndicatorSet(ApiModel):
+class IndicatorSet(ApiStruct, frozen=True, kw_only=True):
     """A §13.1 ``currentIndicator`` / ``nextIndicator``: a site and its three indicators.
 
     The document names the Q→Q- indicator ``qTo0FlexibilityIndicator``;
@@ -218,20 +311,15 @@ class IndicatorSet(ApiModel):
     document's name.
     """
 
-    # _MODEL_CONFIG spelled out: the pydantic mypy plugin reads populate_by_name only from a literal
-    # ConfigDict, and the sandbox builds this model by field name (``qToQPlusFlexibilityIndicator=``).
-    model_config = ConfigDict(populate_by_name=True, frozen=True)
+    ALIASES: ClassVar[Mapping[str, str]] = {"qToQ-FlexibilityIndicator": "qTo0FlexibilityIndicator"}
 
     siteId: str
     siteLabel: str
     meshCode: str
     meshLabel: str
-    qTo0FlexibilityIndicator: Indicator = Field(
-        validation_alias=AliasChoices("qTo0FlexibilityIndicator", "qToQ-FlexibilityIndicator"),
-        serialization_alias="qTo0FlexibilityIndicator",
-    )
+    qTo0FlexibilityIndicator: Indicator
     partialFlexibilityIndicator: Indicator
-    qToQPlusFlexibilityIndicator: Indicator = Field(alias="qToQ+FlexibilityIndicator")
+    qToQPlusFlexibilityIndicator: Indicator = msgspec.field(name="qToQ+FlexibilityIndicator")
 
     def indicator(self, flex: Flex) -> Indicator:
         """The indicator for ``flex``."""
@@ -246,14 +334,12 @@ class IndicatorSet(ApiModel):
         return [(flex, self.indicator(flex)) for flex in Flex]
 
 
-class SiteIndicators(ApiModel):
+class SiteIndicators(ApiStruct, frozen=True, kw_only=True):
     """§13.1 ``siteIndicators``: the current state and, when announced, the next one.
 
     ``nextIndicator`` is present between a publication (H-8 min) and its application
     (H+15) when an indicator turns from green to red (§3.2.2.1).
     """
-
-    model_config = _MODEL_CONFIG
 
     currentIndicator: IndicatorSet
     nextIndicator: IndicatorSet | None = None
@@ -275,25 +361,19 @@ class SiteIndicators(ApiModel):
         return self.currentIndicator.meshLabel
 
 
-class Error(ApiModel):
+class Error(ApiStruct, frozen=True, kw_only=True):
     """§13.6 ``Error``: ``Code`` (integer) and ``Message``; lower-case names accepted too."""
 
-    model_config = ConfigDict(populate_by_name=True, frozen=True)
+    ALIASES: ClassVar[Mapping[str, str]] = {"code": "Code", "message": "Message"}
 
-    code: int = Field(validation_alias=AliasChoices("Code", "code"), serialization_alias="Code")
-    message: str = Field(default="", validation_alias=AliasChoices("Message", "message"), serialization_alias="Message")
-
-
-SiteIndicatorsList = TypeAdapter(list[SiteIndicators])
+    code: int = msgspec.field(name="Code")
+    message: str = msgspec.field(default="", name="Message")
 
 
 # -- programs (§13.2 - §13.5) -----------------------------------------------------------
 
 #: §13.2 ``unit``: the only documented value.
 UNIT = "kWh25"
-
-# defer_build: validators are built on first use, not at import (start-up time).
-_PROFILE_CONFIG = ConfigDict(populate_by_name=True, frozen=True, defer_build=True)
 
 
 class FeasibilityStatus(str, enum.Enum):
@@ -319,21 +399,20 @@ class FeasibilityStatus(str, enum.Enum):
         return self is not FeasibilityStatus.PENDING
 
 
-class HourlyQuantity(ApiModel):
+class HourlyQuantity(ApiStruct, frozen=True, kw_only=True):
     """One slot of ``hmsHourlyProfile`` / ``hourlyQuantities`` (§13.2-13.4).
 
     ``hourlySlotStartDateTime`` is CET/CEST wall time; ``quantity`` in kWh 25°C.
     ``quantity`` may be null in what a client sends (rejected as BAD_QUANTITIES for
-    adjustable hours, §13.6), so the model keeps it rather than failing the parse.
+    adjustable hours, §13.6), so the type keeps it rather than failing the parse, and
+    :func:`to_document` writes it even when null.
     """
-
-    model_config = _PROFILE_CONFIG
 
     hourlySlotStartDateTime: Timestamp
     quantity: float | None
 
 
-class InputHmsProfile(ApiModel):
+class InputHmsProfile(ApiStruct, frozen=True, kw_only=True):
     """§13.2 ``inputHmsProfile``: a program as a client sends it (``POST /hmsProfiles``).
 
     ``hmsProfileId`` is ``AAAAMMJJ-LIxxxx-<contract>-<version>`` (§2.2, see
@@ -342,7 +421,7 @@ class InputHmsProfile(ApiModel):
     The document spells the maximum ``qMAx``; ``qMax`` is accepted when reading.
     """
 
-    model_config = _PROFILE_CONFIG
+    ALIASES: ClassVar[Mapping[str, str]] = {"qMax": "qMAx"}
 
     hmsProfileId: str
     declarationDateTime: Timestamp
@@ -352,7 +431,7 @@ class InputHmsProfile(ApiModel):
     gasDay: dt.date
     unit: str = UNIT
     qMin: float
-    qMAx: float = Field(validation_alias=AliasChoices("qMAx", "qMax"), serialization_alias="qMAx")
+    qMAx: float
     hmsHourlyProfile: list[HourlyQuantity]
 
     @property
@@ -361,24 +440,21 @@ class InputHmsProfile(ApiModel):
         return [slot.quantity for slot in self.hmsHourlyProfile]
 
 
-class FeasibilityIndicator(ApiModel):
+class FeasibilityIndicator(ApiStruct, frozen=True, kw_only=True):
     """§13.3 ``hmsProfileFeasibility.indicator``: the statuses used for the validation.
 
-    Note the names differ from §13.1: ``qToQmaxFlexibilityIndicator`` for Q→Q+ and
-    plain status strings rather than objects.
+    Note the names differ from §13.1: ``qToQmaxFlexibilityIndicator`` for Q→Q+ (the §13.1
+    name is accepted too) and plain status strings rather than objects.
     """
 
-    model_config = _PROFILE_CONFIG
+    ALIASES: ClassVar[Mapping[str, str]] = {"qToQ+FlexibilityIndicator": "qToQmaxFlexibilityIndicator"}
 
     siteId: str
     siteLabel: str = ""
     meshCode: str = ""
     meshLabel: str = ""
     qTo0FlexibilityIndicator: IndicatorStatus
-    qToQmaxFlexibilityIndicator: IndicatorStatus = Field(
-        validation_alias=AliasChoices("qToQmaxFlexibilityIndicator", "qToQ+FlexibilityIndicator"),
-        serialization_alias="qToQmaxFlexibilityIndicator",
-    )
+    qToQmaxFlexibilityIndicator: IndicatorStatus
     partialFlexibilityIndicator: IndicatorStatus
 
     def status(self, flex: Flex) -> IndicatorStatus:
@@ -389,29 +465,27 @@ class FeasibilityIndicator(ApiModel):
         return self.qToQmaxFlexibilityIndicator
 
 
-class HmsProfileFeasibility(ApiModel):
+class HmsProfileFeasibility(ApiStruct, frozen=True, kw_only=True):
     """§13.3 ``hmsProfileFeasibility``: indicators used, status, and ``comment``.
 
     ``comment`` explains the status ("Programme accepté", or the §13.3 reasons such as
     HMS_PROFILE_NOT_RESPECT_Q0_DELAY; see ``rules.comment_codes``).
     """
 
-    model_config = _PROFILE_CONFIG
-
     indicator: FeasibilityIndicator | None = None
     hmsProfileFeasibilityStatus: FeasibilityStatus = FeasibilityStatus.PENDING
     #: Free text from GRTgaz: the one multi-line field (its line breaks are kept, cleaned).
-    comment: Annotated[str, MULTILINE] = ""
+    comment: MultiLine = ""
 
 
-class HmsProfile(ApiModel):
+class HmsProfile(ApiStruct, frozen=True, kw_only=True):
     """§13.3 ``hmsProfile``: a declared program as the API exposes it once recorded.
 
     ``hmsProfileFeasibility`` is ``None`` while the feasibility is not decided yet
     (the 201 of §14.6 says the programs "vont être soumis à validation").
     """
 
-    model_config = _PROFILE_CONFIG
+    ALIASES: ClassVar[Mapping[str, str]] = {"qMax": "qMAx"}
 
     hmsProfileId: str
     declarationDateTime: Timestamp
@@ -422,7 +496,7 @@ class HmsProfile(ApiModel):
     gasDay: dt.date
     unit: str = UNIT
     qMin: float | None = None
-    qMAx: float | None = Field(None, validation_alias=AliasChoices("qMAx", "qMax"), serialization_alias="qMAx")
+    qMAx: float | None = None
     hmsHourlyProfile: list[HourlyQuantity]
     hmsProfileFeasibility: HmsProfileFeasibility | None = None
 
@@ -442,15 +516,13 @@ class HmsProfile(ApiModel):
         return [slot.quantity for slot in self.hmsHourlyProfile]
 
 
-class RebuiltHmsProfile(ApiModel):
+class RebuiltHmsProfile(ApiStruct, frozen=True, kw_only=True):
     """§13.4 ``rebuiltHmsProfile``: the rebuilt (reference) program of a site and day.
 
     ``hmsProfileId`` is ``AAAAMMJJ-LIxxxx`` and stays the same all day; the content
     changes with every accepted program (chapter 5 §16). The four thresholds are
     documented as doubles without more detail; they are optional when reading.
     """
-
-    model_config = _PROFILE_CONFIG
 
     hmsProfileId: str
     processingDateTime: Timestamp | None = None
@@ -469,44 +541,56 @@ class RebuiltHmsProfile(ApiModel):
         return [slot.quantity for slot in self.hourlyQuantities]
 
 
-class Link(ApiModel):
+class Link(ApiStruct, frozen=True, kw_only=True):
     """§13.5 ``link``: ``rel`` names the declared program, ``href`` is its URL."""
-
-    model_config = _PROFILE_CONFIG
 
     rel: str
     href: str
 
 
-def _links_items(value: Any) -> Any:
-    """§14.6 answers "une liste « links » d'objets « link »": a bare list; an object
-    ``{"links": [...]}`` (the §13.5 table's reading) is accepted too."""
-    if isinstance(value, dict) and "links" in value:
-        return value["links"]
+def read_links(data: object) -> list[Link]:
+    """The 201 body of ``POST /hmsProfiles`` (§13.5, §14.6). §14.6 answers "une liste
+    « links » d'objets « link »": a bare list; an object ``{"links": [...]}`` (the §13.5
+    table's reading) is accepted too."""
+    if isinstance(data, dict) and "links" in data:
+        data = data["links"]
+    return read(data, list[Link])
+
+
+#: The one field whose null is written (the slot is there, its value is missing).
+_KEEP_NULL = frozenset({"quantity"})
+
+
+def to_document(value: ApiStruct | Sequence[ApiStruct], *, timestamps_local: bool | None = None) -> Any:
+    """A value (or list) as the API's JSON document: the document's names, timestamps in
+    its format (with the flag), no null fields (``nextIndicator``, an undecided
+    ``hmsProfileFeasibility``) but a null ``quantity`` (the slot is there, its value is
+    missing). :func:`read` reads it back."""
+    return _document(value, _flag(timestamps_local))
+
+
+#: Values written as they are.
+_PLAIN = frozenset((str, int, float, bool))
+
+
+def _document(value: Any, local: bool) -> Any:
+    if isinstance(value, msgspec.Struct):
+        document = {}
+        for name, key in zip(value.__struct_fields__, value.__struct_encode_fields__, strict=True):
+            item = getattr(value, name)
+            if type(item) in _PLAIN:
+                document[key] = item
+            elif item is not None:
+                document[key] = _document(item, local)
+            elif name in _KEEP_NULL:
+                document[key] = None
+        return document
+    if isinstance(value, (list, tuple)):
+        return [_document(item, local) for item in value]
+    if isinstance(value, dt.datetime):
+        return _formatted(value, value.fold, local)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
     return value
-
-
-#: The 201 body of ``POST /hmsProfiles`` (§13.5, §14.6), as a type and its adapter.
-LinksType = Annotated[list[Link], BeforeValidator(_links_items)]
-#: The programs' adapters build their validators on first use (the indicators' feed needs none).
-_DEFERRED = ConfigDict(defer_build=True)
-LinksList: TypeAdapter[list[Link]] = TypeAdapter(LinksType, config=_DEFERRED)
-HmsProfileList = TypeAdapter(list[HmsProfile], config=_DEFERRED)
-InputHmsProfileList = TypeAdapter(list[InputHmsProfile], config=_DEFERRED)
-
-
-def to_document(value: BaseModel | Sequence[BaseModel], *, timestamps_local: bool | None = None) -> Any:
-    """A model (or list) as the API's JSON document: aliases, no null fields
-    (``nextIndicator``, an undecided ``hmsProfileFeasibility``).
-
-    A null ``quantity`` is kept: the slot is there, its value is missing.
-    """
-    if not isinstance(value, BaseModel):
-        return [to_document(item, timestamps_local=timestamps_local) for item in value]
-    context = None if timestamps_local is None else {"timestamps_local": timestamps_local}
-    document = value.model_dump(mode="json", by_alias=True, exclude_none=True, context=context)
-    for key in ("hmsHourlyProfile", "hourlyQuantities"):
-        if key in document:
-            for slot, item in zip(document[key], getattr(value, key), strict=False):
-                slot.setdefault("quantity", item.quantity)
-    return document

@@ -225,11 +225,11 @@ def as_applied(site: SiteIndicators, now: dt.datetime) -> AppliedSite:
         "partialFlexibilityIndicator": current[Flex.PARTIAL],
         "qToQPlusFlexibilityIndicator": current[Flex.Q_TO_QPLUS],
     }
-    applied = site.currentIndicator.model_copy(update=fields)
+    applied = msgspec.structs.replace(site.currentIndicator, **fields)
     still = None
     if any(pending[flex].status is not current[flex].status for flex in pending):
-        still = upcoming.model_copy(
-            update={name: pending.get(flex, current[flex]) for name, flex in zip(fields, Flex, strict=True)}
+        still = msgspec.structs.replace(
+            upcoming, **{name: pending.get(flex, current[flex]) for name, flex in zip(fields, Flex, strict=True)}
         )
     return AppliedSite(SiteIndicators(currentIndicator=applied, nextIndicator=still), frozenset(announced))
 
@@ -1542,7 +1542,7 @@ class ProgramContext(msgspec.Struct, frozen=True, dict=True):
         shortage: bool = False,
     ) -> ProgramContext:
         """From what the API returned: ``GET …/hmsProfiles``, ``GET …/rebuiltHmsProfile``
-        and the site's indicators (pydantic objects are read here, once)."""
+        and the site's indicators (the API types are read here, once)."""
         profiles = list(profiles)
         versions = frozenset(_versions((p.hmsProfileId for p in profiles), site.site_id, gas_day))
         reference = None
@@ -1654,7 +1654,7 @@ class ProgramCheck(msgspec.Struct, frozen=True):
 def precheck(
     context: ProgramContext, quantities: Sequence[float | None], *, now: dt.datetime, profile_id: str | None = None
 ) -> ProgramCheck:
-    """The pre-check an editor runs on every keystroke (pure, cheap: no pydantic).
+    """The pre-check an editor runs on every keystroke (pure, cheap: no API object built).
 
     Technical checks of §2 (id and version, contract, Qmin/Qmax with tolerance, 24
     values, past gas day) and the feasibility of §3-§4 as if GRTgaz received the

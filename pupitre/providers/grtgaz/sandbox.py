@@ -57,7 +57,6 @@ from typing import Any, Callable, Collection, Mapping, Sequence
 from urllib.parse import quote
 
 import msgspec
-from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -71,7 +70,9 @@ from pupitre.providers.core.clock import (
     gas_day_length_hours,
     gas_day_of,
     instant,
+    paris,
 )
+from pupitre.providers.core.errors import PayloadError
 from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.sandbox import Simulator, SimulatorApp, TokenIssuer
 from pupitre.providers.core.sandbox_oauth import ClientRegistration, token_route
@@ -87,9 +88,9 @@ from pupitre.providers.grtgaz.models import (
     IndicatorSet,
     IndicatorStatus,
     InputHmsProfile,
-    InputHmsProfileList,
     RebuiltHmsProfile,
     SiteIndicators,
+    read,
     to_document,
 )
 from pupitre.providers.grtgaz.sites import SITE_ID_PATTERN, SITES, Site
@@ -482,7 +483,7 @@ class GrtgazSimulator(Simulator):
         return HmsProfile(
             hmsProfileId=profile.hmsProfileId,
             declarationDateTime=profile.declarationDateTime,
-            processingDateTime=stored.received_at,
+            processingDateTime=paris(stored.received_at),
             hmsSiteId=profile.hmsSiteId,
             hmsSiteLabel=profile.hmsSiteLabel,
             connectionContractCode=profile.connectionContractCode,
@@ -513,7 +514,7 @@ class GrtgazSimulator(Simulator):
         labels = rules.day_slots(gas_day).labels
         return RebuiltHmsProfile(
             hmsProfileId=rules.rebuilt_program_id(gas_day, site_id),
-            processingDateTime=max((p.received_at for p in shown), key=instant),
+            processingDateTime=paris(max((p.received_at for p in shown), key=instant)),
             hmsSiteId=site_id,
             hmsSiteLabel=site.label,
             connectionContractCode=site.contract,
@@ -665,11 +666,9 @@ class GrtgazSimulator(Simulator):
         if not isinstance(payload, list):
             return self._bad_format("expected a list of inputHmsProfile")
         try:
-            profiles = InputHmsProfileList.validate_python(payload, context={"timestamps_local": self.timestamps_local})
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first.get("loc", ()))
-            return self._bad_format(f"{where}: {first.get('msg', '')}")
+            profiles = read(payload, list[InputHmsProfile], timestamps_local=self.timestamps_local)
+        except PayloadError as exc:
+            return self._bad_format(exc.detail)
         issues = self.declare(profiles)
         if issues:
             message = rules.REASON_SEPARATOR.join(

@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from textual.widgets import DataTable, Static
 
+from pupitre.providers.core.api import to_data
 from pupitre.providers.edf_oa import rules
 from pupitre.providers.edf_oa.feeds import ACK_ACTION, ACKS_FEED, CURTAILMENTS_FEED, PROVIDER, ack_payload
 from pupitre.tui import outbox as outbox_module
@@ -120,7 +121,7 @@ async def test_someone_elses_acknowledgement_after_an_unanswered_attempt_is_stil
     sim = runtime.simulators[PROVIDER]
     session = runtime.connections[PROVIDER].session
     the_order = await session.fetch_order()
-    runtime.store.save_snapshot(CURTAILMENTS_FEED, the_order.model_dump(mode="json"), runtime.clock.now())
+    runtime.store.save_snapshot(CURTAILMENTS_FEED, to_data(the_order), runtime.clock.now())
     choices = {c.contract_id: True for c in the_order.curtailments}
     item_id = runtime.outbox.enqueue(PROVIDER, ACK_ACTION, ack_payload(the_order, choices, runtime.clock.now()))
     runtime.faults.add(ACK_ROUTE, "timeout", count=1, method="POST")  # never reached EDF OA
@@ -166,7 +167,7 @@ async def test_a_read_back_cut_short_by_a_crash_is_resumed_and_shown_verified_at
     runtime = make_runtime(now=NOW, scripted=False)
     session = runtime.connections[PROVIDER].session
     the_order = await session.fetch_order()
-    runtime.store.save_snapshot(CURTAILMENTS_FEED, the_order.model_dump(mode="json"), runtime.clock.now())
+    runtime.store.save_snapshot(CURTAILMENTS_FEED, to_data(the_order), runtime.clock.now())
     choices = {c.contract_id: True for c in the_order.curtailments}
     item_id = runtime.outbox.enqueue(PROVIDER, ACK_ACTION, ack_payload(the_order, choices, runtime.clock.now()))
     handler = runtime.outbox.handlers[(PROVIDER, ACK_ACTION)]
@@ -193,7 +194,7 @@ async def test_a_read_back_cut_short_by_a_crash_is_resumed_and_shown_verified_at
 async def test_a_read_back_done_by_another_process_is_shown_from_the_store(make_runtime, make_app):
     other = make_runtime(now=NOW, scripted=False)  # e.g. `pupitre agent`, or this dashboard before a restart
     the_order = await other.connections[PROVIDER].session.fetch_order()
-    other.store.save_snapshot(CURTAILMENTS_FEED, the_order.model_dump(mode="json"), other.clock.now())
+    other.store.save_snapshot(CURTAILMENTS_FEED, to_data(the_order), other.clock.now())
     choices = {c.contract_id: True for c in the_order.curtailments}
     item_id = other.outbox.enqueue(PROVIDER, ACK_ACTION, ack_payload(the_order, choices, other.clock.now()))
     assert [d.verified for d in await other.outbox.drain()] == [True]

@@ -14,6 +14,7 @@ from pupitre.providers.edf_oa import rules
 from pupitre.providers.edf_oa.models import (
     ACK_SOURCES,
     AckEntry,
+    AckItem,
     AcknowledgementRequest,
     AcknowledgementsState,
     Contract,
@@ -166,12 +167,144 @@ def test_ack_source_and_type_are_case_tolerant_and_an_unknown_one_is_shown() -> 
     assert source == "MAIL" and shown(source, ACK_SOURCES) == "? unknown (MAIL)"
 
 
-def test_acknowledgement_request_needs_real_booleans_and_one_contract() -> None:
-    body = {"order_id": "OA-1", "acknowledgements": [{"contract_id": "BOA0001", "ack_value": "true"}]}
-    with pytest.raises(PayloadError):
+@pytest.mark.parametrize("value", ["true", 1, 0, "false", 1.0, None, [True]])
+def test_acknowledgement_request_needs_real_booleans(value: Any) -> None:
+    body = {"order_id": "OA-1", "acknowledgements": [{"contract_id": "BOA0001", "ack_value": value}]}
+    with pytest.raises(PayloadError, match=r"acknowledgements\[0\]"):
         read(AcknowledgementRequest, body)
+    with pytest.raises((TypeError, ValueError)):  # built in code too
+        AckItem(contract_id="BOA0001", ack_value=value)
+
+
+def test_acknowledgement_request_needs_an_order_and_one_contract() -> None:
+    good = {"order_id": "OA-1", "acknowledgements": [{"contract_id": "BOA0001", "ack_value": False}]}
+    assert read(AcknowledgementRequest, good).acknowledgements == [AckItem(contract_id="BOA0001", ack_value=False)]
+    for bad in (
+        {"order_id": "OA-1", "acknowledgements": []},
+        {"order_id": "", "acknowledgements": good["acknowledgements"]},
+        {"order_id": "OA-1", "acknowledgements": [{"contract_id": "", "ack_value": True}]},
+        {"acknowledgements": good["acknowledgements"]},
+    ):
+        with pytest.raises(PayloadError):
+            read(AcknowledgementRequest, bad)
+    with pytest.raises(ValueError, match="at least one"):
+        AcknowledgementRequest(order_id="OA-1", acknowledgements=[])
+
+
+def test_envelope_error_message_is_read_from_its_other_names() -> None:
+    errors = [{"Message": "capitalised"}, {"detail": "as detail", "code": 409}, {"code": "E1"}]
+    envelope = read_envelope({"data": {"x": 1}, "errors": errors})
+    assert envelope.error_messages() == ["capitalised", "as detail"] and envelope.data == {"x": 1}
+    assert envelope.errors[1].code == 409 and envelope.meta == {}
+    both = read_envelope({"errors": [{"detail": "second", "message": "first"}]})
+    assert both.error_messages() == ["first"]
     with pytest.raises(PayloadError):
-        read(AcknowledgementRequest, {"order_id": "OA-1", "acknowledgements": []})
+        read_envelope({"errors": 42})
+
+
+def test_hostile_text_is_cleaned_through_from_data() -> None:
+    """As the previous version cleaned it (EDF OA has no free-text field: every string is one line)."""
+    hostile = "PROD\x1b]0;PWNED\x07\u202e\r\nX"
+    entry_ = read(
+        AckEntry,
+        {"user_id": hostile, "ack_value": True, "ack_date": "2026-11-23T14:05:00+01:00", "ack_source": "portal\x9b"},
+    )
+    assert entry_.user_id == "PROD␛]0;PWNED␇\ufffd X"
+    assert entry_.ack_source == "PORTAL␛["
+    envelope = read_envelope({"errors": [{"message": hostile}]})
+    assert envelope.error_messages() == ["PROD␛]0;PWNED␇\ufffd X"]
+
+
+def test_timestamps_and_words_are_normalised_when_built_in_code_too() -> None:
+    utc = dt.datetime(2026, 11, 23, 13, 5, tzinfo=UTC)
+    built = AckEntry(user_id="U", ack_value=True, ack_date=utc, ack_source=" portal ")
+    assert built.ack_date.tzinfo is PARIS and built.ack_date == utc and built.ack_source == "PORTAL"
+    naive = Period(start_date=dt.datetime(2026, 11, 24, 12), end_date=dt.datetime(2026, 11, 24, 13), value=1.0)
+    assert naive.start_date == at(12, day=24)  # Paris wall time
+    assert TokenStatus(expires_at=dt.datetime(2026, 12, 31, 23, 30)).expires_at == at(0, 30, day=1, month=1, year=2027)
+    assert to_document(TokenStatus(expires_at=at(0, 30, day=1, month=1, year=2027))) == {
+        "expires_at": "2026-12-31T23:30:00Z"
+    }
+    assert to_document(naive.__class__(start_date=utc.replace(microsecond=5), end_date=utc, value=0.0)) == {
+        "start_date": "2026-11-23T14:05:00+01:00",
+        "end_date": "2026-11-23T14:05:00+01:00",
+        "value": 0.0,
+    }
+
+
+#: Snapshots as the previous version (pydantic, ``model_dump(mode="json")``) stored them:
+#: taken by running that version's feeds' dumps.
+OLD_SNAPSHOTS: dict[str, Any] = {
+    "order": {
+        "order_id": "OA-20261124-1A2B",
+        "updated_at": "2026-11-23T13:00:00+01:00",
+        "application_date": "2026-11-24",
+        "curtailments": [
+            {
+                "producer_id": None,
+                "manager_id": "MGR-1",
+                "contract_id": "BOA0001",
+                "plant_id": "30001234567890",
+                "data": [
+                    {"start_date": "2026-11-24T00:00:00+01:00", "end_date": "2026-11-24T12:00:00+01:00", "value": 0.0},
+                    {"start_date": "2026-11-24T12:00:00+01:00", "end_date": "2026-11-24T14:00:00+01:00", "value": 1.0},
+                ],
+            },
+            {"producer_id": None, "manager_id": None, "contract_id": "BOA0003", "plant_id": "3000", "data": []},
+        ],
+    },
+    "acks": {
+        "order_id": "OA-20261124-1A2B",
+        "updated_at": "2026-11-23T14:06:00+01:00",
+        "application_date": "2026-11-24",
+        "acknowledgements": [
+            {
+                "producer_id": "PROD-0042",
+                "manager_id": None,
+                "contract_id": "BOA0001",
+                "ack_list": [
+                    {
+                        "user_id": "PROD-0042",
+                        "ack_value": True,
+                        "ack_date": "2026-11-23T14:05:09+01:00",
+                        "ack_source": "API",
+                    }
+                ],
+            },
+            {"producer_id": None, "manager_id": None, "contract_id": "BOA0002", "ack_list": []},
+        ],
+    },
+    "contracts": [
+        {
+            "id": "BOA0001",
+            "created_at": "2023-04-03T10:12:00+02:00",
+            "updated_at": "2024-11-18T09:30:00+01:00",
+            "producer_id": None,
+            "manager_id": "MGR-1",
+            "plant_id": "17W100P100P0345B",
+            "status": "ACTIVE",
+        }
+    ],
+    "token": {"expires_at": "2026-12-31T23:30:00Z"},
+}
+
+
+def test_snapshots_stored_by_the_previous_version_still_read() -> None:
+    from pupitre.providers.edf_oa.feeds import _dump, _loader
+
+    order = _loader(CurtailmentOrder)(OLD_SNAPSHOTS["order"])
+    assert order.curtailments[0].manager_id == "MGR-1" and order.curtailments[0].data[1].start_date == at(12, day=24)
+    assert order.updated_at == at(13) and order.application_date == dt.date(2026, 11, 24)
+    acks = _loader(AcknowledgementsState)(OLD_SNAPSHOTS["acks"])
+    assert acks.acknowledgements[0].producer_id == "PROD-0042" and acks.acknowledgements[1].ack_list == []
+    assert acks.acknowledgements[0].ack_list[0].ack_date == at(14, 5, second=9)
+    (contract_,) = _loader(list[Contract])(OLD_SNAPSHOTS["contracts"])
+    assert contract_.manager_id == "MGR-1" and contract_.created_at.tzinfo is PARIS
+    token = _loader(TokenStatus)(OLD_SNAPSHOTS["token"])
+    assert token.expires_at == at(0, 30, day=1, month=1, year=2027) and token.expires_at.tzinfo is PARIS
+    for kind, value in ((CurtailmentOrder, order), (AcknowledgementsState, acks), (list[Contract], [contract_])):
+        assert _loader(kind)(_dump(value)) == value  # and what this version stores reads back the same
+    assert _dump(order) == OLD_SNAPSHOTS["order"]  # written as before, too
 
 
 def test_reports_share_one_hierarchy() -> None:

@@ -57,18 +57,12 @@ class _Instant:
     def __repr__(self) -> str:
         return self.name
 
-    def normalise(self, value: Any) -> Any:
-        return _in_paris(value, self.naive) if isinstance(value, dt.datetime) else value
-
 
 class _Upper:
     """The mark of a case-tolerant word (``api`` reads as ``API``)."""
 
     def __repr__(self) -> str:
         return "UPPER"
-
-    def normalise(self, value: Any) -> Any:
-        return value.strip().upper() if isinstance(value, str) else value
 
 
 _PARIS_INSTANT = _Instant(PARIS, "PARIS_INSTANT")
@@ -138,17 +132,37 @@ def _metadata(hint: Any) -> list[Any]:
     return [m for arg in typing.get_args(hint) for m in _metadata(arg)]
 
 
+#: Per type: its timestamp fields with the zone of a naive value, and its case-tolerant words
+#: (filled on a type's first value; read once per value built, so kept flat for speed).
+_NORMALISED: dict[type, tuple[tuple[tuple[str, dt.tzinfo], ...], tuple[str, ...]]] = {}
+
+
+def _normalised(kind: type) -> tuple[tuple[tuple[str, dt.tzinfo], ...], tuple[str, ...]]:
+    marked = _marked_fields(kind)
+    fields = (
+        tuple((name, mark.naive) for name, mark in marked if isinstance(mark, _Instant)),
+        tuple(name for name, mark in marked if isinstance(mark, _Upper)),
+    )
+    _NORMALISED[kind] = fields
+    return fields
+
+
 class EdfStruct(ApiStruct, frozen=True, kw_only=True):
     """An EDF OA type: its timestamps are aware Paris datetimes and its case-tolerant words
     upper case whether it is read (:func:`~pupitre.providers.core.api.from_data`) or built
     in code. A subclass with its own ``__post_init__`` calls this one first."""
 
     def __post_init__(self) -> None:
-        for name, mark in _marked_fields(type(self)):
+        kind = type(self)
+        instants, words = _NORMALISED.get(kind) or _normalised(kind)
+        for name, naive in instants:
             value = getattr(self, name)
-            normalised = mark.normalise(value)
-            if normalised is not value:
-                msgspec.structs.force_setattr(self, name, normalised)
+            if value is not None and value.tzinfo is not PARIS:
+                msgspec.structs.force_setattr(self, name, _in_paris(value, naive))
+        for name in words:
+            value = getattr(self, name)
+            if isinstance(value, str):
+                msgspec.structs.force_setattr(self, name, value.strip().upper())
 
 
 # -- envelope (§3.3, §3.4.2) ----------------------------------------------------------------

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import types
 import typing
 from typing import TYPE_CHECKING, Annotated, Any, Generic, Iterator, Sequence, TypeVar
 
@@ -126,10 +127,13 @@ def _marked_fields(kind: type) -> tuple[tuple[str, _Mark], ...]:
 
 
 def _metadata(hint: Any) -> list[Any]:
-    """The ``Annotated`` metadata of ``hint``, ``X | None`` looked into."""
-    if typing.get_origin(hint) is Annotated:
+    """The ``Annotated`` metadata of ``hint``, ``X | None`` looked into (not a list's items)."""
+    origin = typing.get_origin(hint)
+    if origin is Annotated:
         return list(hint.__metadata__)
-    return [m for arg in typing.get_args(hint) for m in _metadata(arg)]
+    if origin in (typing.Union, types.UnionType):
+        return [m for arg in typing.get_args(hint) for m in _metadata(arg)]
+    return []
 
 
 #: Per type: its timestamp fields with the zone of a naive value, and its case-tolerant words

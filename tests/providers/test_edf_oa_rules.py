@@ -3,31 +3,34 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
-from pydantic import ValidationError
 
+from pupitre.providers.core.api import from_data, to_data
 from pupitre.providers.core.clock import PARIS, UTC
+from pupitre.providers.core.errors import PayloadError
 from pupitre.providers.edf_oa import rules
 from pupitre.providers.edf_oa.models import (
     ACK_SOURCES,
     AckEntry,
+    AckItem,
     AcknowledgementRequest,
     AcknowledgementsState,
     Contract,
     ContractCurtailment,
     CurtailmentOrder,
-    Envelope,
     NewToken,
     Period,
     TokenStatus,
+    read_envelope,
     shown,
     to_document,
 )
 from pupitre.providers.edf_oa.reports import AckReport, CurtailmentReport
 from pupitre.providers.edf_oa.rules import AckRuleError
 
+T = TypeVar("T")
 DEADLINE = dt.time(16, 0)
 START, END = dt.time(13, 30), dt.time(16, 0)
 
@@ -36,8 +39,12 @@ def at(hour: int, minute: int = 0, day: int = 23, month: int = 11, year: int = 2
     return dt.datetime(year, month, day, hour, minute, second, tzinfo=PARIS)
 
 
+def read(kind: type[T], data: Any) -> T:
+    return from_data(data, kind, provider="EDF OA")
+
+
 def period(start: str, end: str, value: float = 1.0) -> Period:
-    return Period.model_validate({"start_date": start, "end_date": end, "value": value})
+    return read(Period, {"start_date": start, "end_date": end, "value": value})
 
 
 def contract(contract_id: str, *periods: Period, manager_id: str | None = None) -> ContractCurtailment:
@@ -81,15 +88,16 @@ def entry(value: bool, when: dt.datetime, source: str = "API", user: str = "PROD
 def state(
     acks: dict[str, list[AckEntry]], order: CurtailmentOrder = ORDER, order_id: str | None = None
 ) -> AcknowledgementsState:
-    return AcknowledgementsState.model_validate(
+    return read(
+        AcknowledgementsState,
         {
             "order_id": order_id or order.order_id,
             "updated_at": order.updated_at,
             "application_date": order.application_date,
             "acknowledgements": [
-                {"contract_id": cid, "ack_list": [e.model_dump() for e in entries]} for cid, entries in acks.items()
+                {"contract_id": cid, "ack_list": [to_data(e) for e in entries]} for cid, entries in acks.items()
             ],
-        }
+        },
     )
 
 
@@ -106,7 +114,7 @@ def state(
     ],
 )
 def test_envelope_accepts_errors_as_list_object_or_null(errors: Any, messages: list[str]) -> None:
-    envelope = Envelope[Any].model_validate({"data": None, "meta": None, "errors": errors})
+    envelope = read_envelope({"data": None, "meta": None, "errors": errors})
     assert envelope.data is None and envelope.meta == {}
     assert envelope.error_messages() == messages
 
@@ -117,25 +125,26 @@ def test_timestamps_are_aware_and_exposed_in_paris() -> None:
     assert p.start_date.fold == 1  # the second 02:00 of the autumn change
     assert period("2026-11-24T11:00:00Z", "2026-11-24T13:00:00+0100").start_date == at(12, day=24)
     assert period("2026-11-24T12:00:00", "2026-11-24T13:00:00").start_date == at(12, day=24)  # naive: Paris
-    with pytest.raises(ValidationError):
+    with pytest.raises(PayloadError):
         period("24/11/2026 12:00", "2026-11-24T13:00:00+01:00")
     assert to_document(p)["start_date"] == "2026-10-25T02:00:00+01:00"
 
 
 def test_token_expiry_is_real_utc_and_the_new_token_is_never_shown() -> None:
-    status = TokenStatus.model_validate({"expires_at": "2026-12-31T23:30:00Z"})
+    status = read(TokenStatus, {"expires_at": "2026-12-31T23:30:00Z"})
     assert status.expires_at == dt.datetime(2027, 1, 1, 0, 30, tzinfo=PARIS)
-    token = NewToken.model_validate(
+    token = read(
+        NewToken,
         {
             "client_token": "s3cr3t-t0ken",
             "expires_at": "2027-02-21T12:00:00Z",
             "lease_duration": 7776000,
             "renewable": True,
-        }
+        },
     )
     assert token.client_token.get_secret_value() == "s3cr3t-t0ken"
     assert "s3cr3t" not in repr(token) and "s3cr3t" not in str(token)
-    assert "s3cr3t" not in str(token.model_dump())
+    assert "s3cr3t" not in str(to_data(token))
 
 
 def test_RG_CON_0020_contract_status_is_active_or_expired() -> None:
@@ -145,11 +154,11 @@ def test_RG_CON_0020_contract_status_is_active_or_expired() -> None:
         "updated_at": "2024-11-18T09:30:00+01:00",
         "plant_id": "17W100P100P0345B",
     }
-    assert Contract.model_validate({**base, "status": "ACTIVE"}).status == "ACTIVE"
-    assert Contract.model_validate({**base, "status": "expired"}).status == "EXPIRED"
-    assert Contract.model_validate({**base, "status": "ACTIVE"}).manager_id is None  # not visible
+    assert read(Contract, {**base, "status": "ACTIVE"}).status == "ACTIVE"
+    assert read(Contract, {**base, "status": "expired"}).status == "EXPIRED"
+    assert read(Contract, {**base, "status": "ACTIVE"}).manager_id is None  # not visible
     # a status the document does not list is read and shown, not fatal (issue 14)
-    assert Contract.model_validate({**base, "status": "SUSPENDED"}).status == "SUSPENDED"
+    assert read(Contract, {**base, "status": "SUSPENDED"}).status == "SUSPENDED"
 
 
 def test_ack_source_and_type_are_case_tolerant_and_an_unknown_one_is_shown() -> None:
@@ -158,18 +167,151 @@ def test_ack_source_and_type_are_case_tolerant_and_an_unknown_one_is_shown() -> 
     assert source == "MAIL" and shown(source, ACK_SOURCES) == "? unknown (MAIL)"
 
 
-def test_acknowledgement_request_needs_real_booleans_and_one_contract() -> None:
-    body = {"order_id": "OA-1", "acknowledgements": [{"contract_id": "BOA0001", "ack_value": "true"}]}
-    with pytest.raises(ValidationError):
-        AcknowledgementRequest.model_validate(body)
-    with pytest.raises(ValidationError):
-        AcknowledgementRequest.model_validate({"order_id": "OA-1", "acknowledgements": []})
+@pytest.mark.parametrize("value", ["true", 1, 0, "false", 1.0, None, [True]])
+def test_acknowledgement_request_needs_real_booleans(value: Any) -> None:
+    body = {"order_id": "OA-1", "acknowledgements": [{"contract_id": "BOA0001", "ack_value": value}]}
+    with pytest.raises(PayloadError, match=r"acknowledgements\[0\]"):
+        read(AcknowledgementRequest, body)
+    with pytest.raises((TypeError, ValueError)):  # built in code too
+        AckItem(contract_id="BOA0001", ack_value=value)
+
+
+def test_acknowledgement_request_needs_an_order_and_one_contract() -> None:
+    good = {"order_id": "OA-1", "acknowledgements": [{"contract_id": "BOA0001", "ack_value": False}]}
+    assert read(AcknowledgementRequest, good).acknowledgements == [AckItem(contract_id="BOA0001", ack_value=False)]
+    for bad in (
+        {"order_id": "OA-1", "acknowledgements": []},
+        {"order_id": "", "acknowledgements": good["acknowledgements"]},
+        {"order_id": "OA-1", "acknowledgements": [{"contract_id": "", "ack_value": True}]},
+        {"acknowledgements": good["acknowledgements"]},
+    ):
+        with pytest.raises(PayloadError):
+            read(AcknowledgementRequest, bad)
+    with pytest.raises(ValueError, match="at least one"):
+        AcknowledgementRequest(order_id="OA-1", acknowledgements=[])
+
+
+def test_envelope_error_message_is_read_from_its_other_names() -> None:
+    errors = [{"Message": "capitalised"}, {"detail": "as detail", "code": 409}, {"code": "E1"}]
+    envelope = read_envelope({"data": {"x": 1}, "errors": errors})
+    assert envelope.error_messages() == ["capitalised", "as detail"] and envelope.data == {"x": 1}
+    assert envelope.errors[1].code == 409 and envelope.meta == {}
+    both = read_envelope({"errors": [{"detail": "second", "message": "first"}]})
+    assert both.error_messages() == ["first"]
+    with pytest.raises(PayloadError):
+        read_envelope({"errors": 42})
+
+
+def test_hostile_text_is_cleaned_through_from_data() -> None:
+    """As the previous version cleaned it (EDF OA has no free-text field: every string is one line)."""
+    hostile = "PROD\x1b]0;PWNED\x07\u202e\r\nX"
+    entry_ = read(
+        AckEntry,
+        {"user_id": hostile, "ack_value": True, "ack_date": "2026-11-23T14:05:00+01:00", "ack_source": "portal\x9b"},
+    )
+    assert entry_.user_id == "PROD␛]0;PWNED␇\ufffd X"
+    assert entry_.ack_source == "PORTAL␛["
+    envelope = read_envelope({"errors": [{"message": hostile}]})
+    assert envelope.error_messages() == ["PROD␛]0;PWNED␇\ufffd X"]
+
+
+def test_timestamps_and_words_are_normalised_when_built_in_code_too() -> None:
+    utc = dt.datetime(2026, 11, 23, 13, 5, tzinfo=UTC)
+    built = AckEntry(user_id="U", ack_value=True, ack_date=utc, ack_source=" portal ")
+    assert built.ack_date.tzinfo is PARIS and built.ack_date == utc and built.ack_source == "PORTAL"
+    naive = Period(start_date=dt.datetime(2026, 11, 24, 12), end_date=dt.datetime(2026, 11, 24, 13), value=1.0)
+    assert naive.start_date == at(12, day=24)  # Paris wall time
+    assert TokenStatus(expires_at=dt.datetime(2026, 12, 31, 23, 30)).expires_at == at(0, 30, day=1, month=1, year=2027)
+    assert to_document(TokenStatus(expires_at=at(0, 30, day=1, month=1, year=2027))) == {
+        "expires_at": "2026-12-31T23:30:00Z"
+    }
+    assert to_document(naive.__class__(start_date=utc.replace(microsecond=5), end_date=utc, value=0.0)) == {
+        "start_date": "2026-11-23T14:05:00+01:00",
+        "end_date": "2026-11-23T14:05:00+01:00",
+        "value": 0.0,
+    }
+
+
+#: Snapshots as the previous version (pydantic, ``model_dump(mode="json")``) stored them:
+#: taken by running that version's feeds' dumps.
+OLD_SNAPSHOTS: dict[str, Any] = {
+    "order": {
+        "order_id": "OA-20261124-1A2B",
+        "updated_at": "2026-11-23T13:00:00+01:00",
+        "application_date": "2026-11-24",
+        "curtailments": [
+            {
+                "producer_id": None,
+                "manager_id": "MGR-1",
+                "contract_id": "BOA0001",
+                "plant_id": "30001234567890",
+                "data": [
+                    {"start_date": "2026-11-24T00:00:00+01:00", "end_date": "2026-11-24T12:00:00+01:00", "value": 0.0},
+                    {"start_date": "2026-11-24T12:00:00+01:00", "end_date": "2026-11-24T14:00:00+01:00", "value": 1.0},
+                ],
+            },
+            {"producer_id": None, "manager_id": None, "contract_id": "BOA0003", "plant_id": "3000", "data": []},
+        ],
+    },
+    "acks": {
+        "order_id": "OA-20261124-1A2B",
+        "updated_at": "2026-11-23T14:06:00+01:00",
+        "application_date": "2026-11-24",
+        "acknowledgements": [
+            {
+                "producer_id": "PROD-0042",
+                "manager_id": None,
+                "contract_id": "BOA0001",
+                "ack_list": [
+                    {
+                        "user_id": "PROD-0042",
+                        "ack_value": True,
+                        "ack_date": "2026-11-23T14:05:09+01:00",
+                        "ack_source": "API",
+                    }
+                ],
+            },
+            {"producer_id": None, "manager_id": None, "contract_id": "BOA0002", "ack_list": []},
+        ],
+    },
+    "contracts": [
+        {
+            "id": "BOA0001",
+            "created_at": "2023-04-03T10:12:00+02:00",
+            "updated_at": "2024-11-18T09:30:00+01:00",
+            "producer_id": None,
+            "manager_id": "MGR-1",
+            "plant_id": "17W100P100P0345B",
+            "status": "ACTIVE",
+        }
+    ],
+    "token": {"expires_at": "2026-12-31T23:30:00Z"},
+}
+
+
+def test_snapshots_stored_by_the_previous_version_still_read() -> None:
+    from pupitre.providers.edf_oa.feeds import _dump, _loader
+
+    order = _loader(CurtailmentOrder)(OLD_SNAPSHOTS["order"])
+    assert order.curtailments[0].manager_id == "MGR-1" and order.curtailments[0].data[1].start_date == at(12, day=24)
+    assert order.updated_at == at(13) and order.application_date == dt.date(2026, 11, 24)
+    acks = _loader(AcknowledgementsState)(OLD_SNAPSHOTS["acks"])
+    assert acks.acknowledgements[0].producer_id == "PROD-0042" and acks.acknowledgements[1].ack_list == []
+    assert acks.acknowledgements[0].ack_list[0].ack_date == at(14, 5, second=9)
+    (contract_,) = _loader(list[Contract])(OLD_SNAPSHOTS["contracts"])
+    assert contract_.manager_id == "MGR-1" and contract_.created_at.tzinfo is PARIS
+    token = _loader(TokenStatus)(OLD_SNAPSHOTS["token"])
+    assert token.expires_at == at(0, 30, day=1, month=1, year=2027) and token.expires_at.tzinfo is PARIS
+    for kind, value in ((CurtailmentOrder, order), (AcknowledgementsState, acks), (list[Contract], [contract_])):
+        assert _loader(kind)(_dump(value)) == value  # and what this version stores reads back the same
+    assert _dump(order) == OLD_SNAPSHOTS["order"]  # written as before, too
 
 
 def test_reports_share_one_hierarchy() -> None:
     order = {"application_date": "2026-11-24", "order_id": "OA-1"}
     leaf = {"id": "BOA0003", "plant_id": "30002345678901", "status": "ACTIVE"}
-    ack = AckReport.model_validate(
+    ack = read(
+        AckReport,
         {
             "producers": [
                 {
@@ -203,13 +345,14 @@ def test_reports_share_one_hierarchy() -> None:
                     ],
                 }
             ]
-        }
+        },
     )
     rows = ack.rows()
     assert [(r.producer_id, r.manager_id, r.contract.id, r.order.acknowledgements[0].ack_type) for r in rows] == [
         ("PROD-0042", "MGR-0101", "BOA0003", "GET_ORDER")
     ]
-    cur = CurtailmentReport.model_validate(
+    cur = read(
+        CurtailmentReport,
         {
             "producers": [
                 {
@@ -237,7 +380,7 @@ def test_reports_share_one_hierarchy() -> None:
                     ],
                 }
             ]
-        }
+        },
     )
     assert [(p.id, m, c.id) for p, m, c in cur.contracts()] == [("PROD-0042", None, "BOA0003")]
     assert cur.rows()[0].order.curtailment_data.periods[0].value == 1.0
@@ -319,7 +462,7 @@ def test_RG_ACK_0020_true_will_respect_false_will_not() -> None:
         ("BOA0001", True),
         ("BOA0003", False),
     ]  # the order's contract order, unset ones left out
-    assert request.model_dump(mode="json") == {
+    assert to_data(request) == {
         "order_id": "OA-20261124-1A2B",
         "acknowledgements": [
             {"contract_id": "BOA0001", "ack_value": True},
@@ -553,7 +696,7 @@ def test_token_days_left_and_level() -> None:
 
 
 def test_RG_TOK_STA_0010_days_left_across_dst_are_elapsed_days() -> None:
-    status = TokenStatus.model_validate({"expires_at": "2026-10-26T11:00:00Z"})  # 12:00 CET
+    status = read(TokenStatus, {"expires_at": "2026-10-26T11:00:00Z"})  # 12:00 CET
     assert rules.token_days_left(status, at(12, day=24, month=10)) == pytest.approx(2 + 1 / 24)
 
 

@@ -11,6 +11,7 @@ from typing import Any, AsyncIterator
 import httpx
 import pytest
 
+from pupitre.providers.core.api import to_data
 from pupitre.providers.core.auth import StaticBearer
 from pupitre.providers.core.clock import PARIS, ManualClock
 from pupitre.providers.core.errors import (
@@ -423,7 +424,7 @@ async def test_post_answer_is_the_empty_envelope(
     order = await client.curtailments()
     response = await http.post(
         f"{BASE_URL}/v1/acknowledgements",
-        json=rules.build_request(order, {"BOA0001": True}).model_dump(mode="json"),
+        json=to_data(rules.build_request(order, {"BOA0001": True})),
         headers={"Authorization": f"Bearer {sim.current_token}"},
     )
     assert response.status_code == 200

@@ -80,14 +80,16 @@ def test_adict_unknown_state_is_shown_and_needs_attention() -> None:
 
 
 def test_edf_oa_unknown_contract_status_and_source_are_read() -> None:
-    contract = edf.Contract.model_validate(
+    contract = from_data(
         {
             "id": "BOA0001",
             "plant_id": "30001234567890",
             "status": "suspended",
             "created_at": "2026-01-01T00:00:00Z",
             "updated_at": "2026-01-01T00:00:00Z",
-        }
+        },
+        edf.Contract,
+        provider="EDF OA",
     )
     assert contract.status == "SUSPENDED"
     assert edf.shown(contract.status, edf.CONTRACT_STATUSES) == "? unknown (SUSPENDED)"
@@ -111,14 +113,16 @@ def test_edf_oa_unknown_values_need_attention() -> None:
     from pupitre.providers.edf_oa import feeds as edf_feeds
     from pupitre.settings import EdfOaSettings
 
-    contract = edf.Contract.model_validate(
+    contract = from_data(
         {
             "id": "BOA0001",
             "plant_id": "30001234567890",
             "status": "SUSPENDED",
             "created_at": "2026-01-01T00:00:00Z",
             "updated_at": "2026-01-01T00:00:00Z",
-        }
+        },
+        edf.Contract,
+        provider="EDF OA",
     )
     findings = edf_feeds.findings(EdfOaSettings(), {edf_feeds.CONTRACTS_FEED: [contract]}, NOW)
     assert [(f.level, f.message) for f in findings] == [("attention", "contract BOA0001 ? unknown (SUSPENDED)")]

@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from textual.widgets import DataTable, Static
 
+from pupitre.providers.core.api import to_data
 from pupitre.providers.edf_oa import rules
 from pupitre.providers.edf_oa.feeds import ACK_ACTION, ACKS_FEED, CURTAILMENTS_FEED, PROVIDER, ack_payload
 from pupitre.tui import outbox as outbox_module
@@ -120,7 +121,7 @@ async def test_someone_elses_acknowledgement_after_an_unanswered_attempt_is_stil
     sim = runtime.simulators[PROVIDER]
     session = runtime.connections[PROVIDER].session
     the_order = await session.fetch_order()
-    runtime.store.save_snapshot(CURTAILMENTS_FEED, the_order.model_dump(mode="json"), runtime.clock.now())
+    runtime.store.save_snapshot(CURTAILMENTS_FEED, to_data(the_order), runtime.clock.now())
     choices = {c.contract_id: True for c in the_order.curtailments}
     item_id = runtime.outbox.enqueue(PROVIDER, ACK_ACTION, ack_payload(the_order, choices, runtime.clock.now()))
     runtime.faults.add(ACK_ROUTE, "timeout", count=1, method="POST")  # never reached EDF OA
@@ -166,7 +167,7 @@ async def test_a_read_back_cut_short_by_a_crash_is_resumed_and_shown_verified_at
     runtime = make_runtime(now=NOW, scripted=False)
     session = runtime.connections[PROVIDER].session
     the_order = await session.fetch_order()
-    runtime.store.save_snapshot(CURTAILMENTS_FEED, the_order.model_dump(mode="json"), runtime.clock.now())
+    runtime.store.save_snapshot(CURTAILMENTS_FEED, to_data(the_order), runtime.clock.now())
     choices = {c.contract_id: True for c in the_order.curtailments}
     item_id = runtime.outbox.enqueue(PROVIDER, ACK_ACTION, ack_payload(the_order, choices, runtime.clock.now()))
     handler = runtime.outbox.handlers[(PROVIDER, ACK_ACTION)]
@@ -193,7 +194,7 @@ async def test_a_read_back_cut_short_by_a_crash_is_resumed_and_shown_verified_at
 async def test_a_read_back_done_by_another_process_is_shown_from_the_store(make_runtime, make_app):
     other = make_runtime(now=NOW, scripted=False)  # e.g. `pupitre agent`, or this dashboard before a restart
     the_order = await other.connections[PROVIDER].session.fetch_order()
-    other.store.save_snapshot(CURTAILMENTS_FEED, the_order.model_dump(mode="json"), other.clock.now())
+    other.store.save_snapshot(CURTAILMENTS_FEED, to_data(the_order), other.clock.now())
     choices = {c.contract_id: True for c in the_order.curtailments}
     item_id = other.outbox.enqueue(PROVIDER, ACK_ACTION, ack_payload(the_order, choices, other.clock.now()))
     assert [d.verified for d in await other.outbox.drain()] == [True]
@@ -460,4 +461,42 @@ async def test_the_order_is_read_within_a_minute_of_its_publication(make_runtime
     runtime.clock.advance(seconds=605)
     assert await runtime.feed(CURTAILMENTS_FEED).fetch() is not None  # 13:00:05: already published
     assert feed.interval(runtime.clock.now()) == 60.0
+    await runtime.aclose()
+
+
+#: An acknowledgement as the previous version (pydantic models, ``model_dump(mode="json")``)
+#: queued it for the sandbox's order at NOW: taken by running that version's ``ack_payload``.
+QUEUED_BY_THE_PREVIOUS_VERSION = {
+    "order_id": "OA-20261124-13F9",
+    "application_date": "2026-11-24",
+    "request": {
+        "order_id": "OA-20261124-13F9",
+        "acknowledgements": [
+            {"contract_id": "BOA0001", "ack_value": True},
+            {"contract_id": "BOA0002", "ack_value": False},
+        ],
+    },
+    "left_out": ["BOA0003", "BOA0004", "BOA0005"],
+    "queued_at": "2026-11-23T14:00:00+01:00",
+}
+
+
+async def test_an_acknowledgement_queued_by_the_previous_version_is_sent_once_after_the_upgrade(make_runtime):
+    runtime = make_runtime(now=NOW, scripted=False)
+    sim = runtime.simulators[PROVIDER]
+    the_order = await runtime.connections[PROVIDER].session.fetch_order()
+    assert the_order.order_id == QUEUED_BY_THE_PREVIOUS_VERSION["order_id"]  # the same sandbox day
+    assert ack_payload(the_order, {"BOA0001": True, "BOA0002": False}, runtime.clock.now()) == (
+        QUEUED_BY_THE_PREVIOUS_VERSION
+    )  # and this version would queue it the same
+    runtime.store.save_snapshot(CURTAILMENTS_FEED, to_data(the_order), runtime.clock.now())
+    item = runtime.store.outbox_add(PROVIDER, ACK_ACTION, QUEUED_BY_THE_PREVIOUS_VERSION, runtime.clock.now())
+    runtime.clock.advance(seconds=20)
+
+    (delivery,) = await runtime.outbox.drain()
+    assert delivery.outcome == "delivered" and delivery.verified is True
+    assert await runtime.outbox.drain() == []  # nothing left: not sent again
+    api = {cid: [e.ack_value for e in entries if e.ack_source == "API"] for cid, entries in sim.acks().items()}
+    assert api == {"BOA0001": [True], "BOA0002": [False], "BOA0003": [False], "BOA0004": [False], "BOA0005": [False]}
+    assert last_item_of(runtime).id == item and last_item_of(runtime).status == "delivered"
     await runtime.aclose()

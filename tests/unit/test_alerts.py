@@ -12,6 +12,7 @@ import pytest
 
 from pupitre.alerts import AlertEngine, Observed, observe_store
 from pupitre.providers.core.alerts import alert_key, worst
+from pupitre.providers.core.api import from_data
 from pupitre.providers.core.clock import PARIS, ManualClock
 from pupitre.providers.core.store import OUTBOX_FAILED, OUTBOX_PENDING, Store
 from pupitre.providers.edf_oa import feeds as edf_oa
@@ -100,7 +101,7 @@ def order_for(day: dt.date, *contracts: str, quiet: tuple[str, ...] = ()) -> Cur
             {"start_date": two.isoformat(), "end_date": end.isoformat(), "value": 0.0},
         ]
 
-    return CurtailmentOrder.model_validate(
+    return from_data(
         {
             "order_id": f"OA-{day:%Y%m%d}-1A2B",
             "updated_at": dt.datetime.combine(day - dt.timedelta(days=1), dt.time(13), tzinfo=PARIS).isoformat(),
@@ -109,12 +110,14 @@ def order_for(day: dt.date, *contracts: str, quiet: tuple[str, ...] = ()) -> Cur
                 {"contract_id": cid, "plant_id": "30001234567890", "data": periods(cid in contracts)}
                 for cid in (*contracts, *quiet)
             ],
-        }
+        },
+        CurtailmentOrder,
+        provider="EDF OA",
     )
 
 
 def acks_of(order: CurtailmentOrder, values: dict[str, bool], at: dt.datetime) -> AcknowledgementsState:
-    return AcknowledgementsState.model_validate(
+    return from_data(
         {
             "order_id": order.order_id,
             "updated_at": order.updated_at,
@@ -128,7 +131,9 @@ def acks_of(order: CurtailmentOrder, values: dict[str, bool], at: dt.datetime) -
                 }
                 for cid, v in values.items()
             ],
-        }
+        },
+        AcknowledgementsState,
+        provider="EDF OA",
     )
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Literal, TypeVar, overload
 
 import httpx
 
+from pupitre.providers.core.api import to_data
 from pupitre.providers.core.client import ApiClient
 from pupitre.providers.core.clock import paris
 from pupitre.providers.core.errors import BadRequestError, ConfigError, PayloadError
@@ -29,19 +30,20 @@ from pupitre.providers.core.http import decode_json, parse_model, safe_text
 from pupitre.providers.core.retry import NO_RETRY, RetryPolicy, retry_read
 from pupitre.providers.core.urls import check_base_url
 from pupitre.providers.edf_oa.models import (
+    API_NAME,
     AcknowledgementRequest,
     AcknowledgementsState,
     Contract,
     CurtailmentOrder,
-    Envelope,
     NewToken,
     TokenStatus,
+    read_envelope,
 )
 
 if TYPE_CHECKING:  # the reports build on the first one asked
     from pupitre.providers.edf_oa.reports import AckReport, CurtailmentReport
 
-PROVIDER = "EDF OA"
+PROVIDER = API_NAME
 PRODUCTION_BASE_URL = "https://services-smart-oa.edf.fr/api"
 RECETTE_BASE_URL = "https://services-smart-oa-rec-user.edf.fr/api"
 API_VERSION = "v1"
@@ -106,8 +108,8 @@ class EdfOaClient(ApiClient):
         if not isinstance(body, dict):
             return ""
         try:
-            messages = Envelope[Any].model_validate(body).error_messages()
-        except ValueError:
+            messages = read_envelope(body).error_messages()
+        except PayloadError:
             messages = []
         if messages:
             return safe_text("; ".join(messages))
@@ -134,7 +136,7 @@ class EdfOaClient(ApiClient):
                 status=response.status_code,
                 detail="not the {data, meta, errors} envelope",
             )
-        envelope = parse_model(body, Envelope[Any], self.provider)
+        envelope = read_envelope(body)
         if envelope.data is None:
             if envelope.errors:
                 raise PayloadError(
@@ -176,7 +178,7 @@ class EdfOaClient(ApiClient):
         :meth:`acknowledgements`.
         """
         response = await self.send(
-            "POST", "/acknowledgements", json=request.model_dump(mode="json"), headers={"Accept": "application/json"}
+            "POST", "/acknowledgements", json=to_data(request), headers={"Accept": "application/json"}
         )
         if response.content.strip():
             body = decode_json(response, self.provider)

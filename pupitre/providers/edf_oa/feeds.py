@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import msgspec
 
+from pupitre.providers.core.api import from_data, to_data
 from pupitre.providers.core.checks import Finding, Level
 from pupitre.providers.core.clock import paris
 from pupitre.providers.core.context import Connection, ProviderContext
@@ -24,6 +25,7 @@ from pupitre.providers.core.store import OUTBOX_DELIVERED, Store
 from pupitre.providers.edf_oa import rules
 from pupitre.providers.edf_oa.models import (
     ACK_SOURCES,
+    API_NAME,
     CONTRACT_STATUSES,
     AcknowledgementRequest,
     AcknowledgementsState,
@@ -206,7 +208,7 @@ def ack_payload(order: CurtailmentOrder, choices: rules.AckChoices, now: dt.date
     return {
         "order_id": order.order_id,
         "application_date": order.application_date.isoformat(),
-        "request": request.model_dump(mode="json"),
+        "request": to_data(request),
         "left_out": rules.left_out(order, choices),
         "queued_at": now.isoformat(),
     }
@@ -281,7 +283,7 @@ class AcknowledgeHandler:
         the PORTAL): EDF OA keeps the last acknowledgement (§5.1.1), so a delayed send
         would overwrite a newer human decision; the operator must review it instead."""
         await self._refuse_if_overtaken(payload)
-        request = AcknowledgementRequest.model_validate(payload["request"])
+        request = from_data(payload["request"], AcknowledgementRequest, provider=API_NAME)
         await self.session.client.post_acknowledgements(request)
         return f"accepted by EDF OA: {self.describe(payload)}"
 
@@ -431,12 +433,12 @@ def order_changes(old: CurtailmentOrder | None, new: CurtailmentOrder | None) ->
     return []
 
 
-def _dump(model: Any) -> Any:
-    return None if model is None else model.model_dump(mode="json")
+def _dump(value: Any) -> Any:
+    return None if value is None else to_data(value)
 
 
-def _loader(model: Any) -> Callable[[Any], Any]:
-    return lambda payload: None if payload is None else model.model_validate(payload)
+def _loader(kind: Any) -> Callable[[Any], Any]:
+    return lambda payload: None if payload is None else from_data(payload, kind, provider=API_NAME)
 
 
 def environment(settings: EdfOaSettings) -> Environment:
@@ -483,8 +485,8 @@ def connect(settings: EdfOaSettings, ctx: ProviderContext, *, sandboxed: bool) -
             PROVIDER,
             "EDF OA contracts",
             contracts,
-            lambda items: [c.model_dump(mode="json") for c in items],
-            lambda payload: [Contract.model_validate(c) for c in payload],
+            _dump,
+            _loader(list[Contract]),
             fixed_interval(SLOW_FEED_SECONDS),
         ),
         Feed(

@@ -1,94 +1,90 @@
-"""Pydantic models of the EDF OA « SMART OA » API (§3.3 to §9.2.4).
+"""The types of the EDF OA « SMART OA » API (§3.3 to §9.2.4).
 
 Field names are the document's own (snake_case already). Every answer is wrapped
-in the §3.3 envelope ``{data, meta, errors}`` (:class:`Envelope`); the client
-unwraps ``data``.
+in the §3.3 envelope ``{data, meta, errors}`` (:class:`Envelope`, read with
+:func:`read_envelope`); the client unwraps ``data``.
 
 Timestamps. §4 to §8 type dates as ``YYYY-MM-DDThh:mm:ss+TIMEZONE`` (an explicit
-offset): :data:`Timestamp` parses them as aware datetimes and exposes them in
-Europe/Paris; a value without offset (not documented) is taken as Paris wall time.
-§9 (vault) types ``expires_at`` as ``YYYY-MM-DDThh:mm:ssZ``: :data:`UtcTimestamp`
-reads it as real UTC (a naive value too) and exposes it in Paris. Serialising (the
-simulator) writes the document's formats back.
+offset): a :data:`Timestamp` field is an aware datetime exposed in Europe/Paris; a
+value without offset (not documented) is taken as Paris wall time. §9 (vault) types
+``expires_at`` as ``YYYY-MM-DDThh:mm:ssZ``: a :data:`UtcTimestamp` field reads it as
+real UTC (a naive value too) and exposes it in Paris. Both are normalised when a value
+is built, in code or read (:class:`EdfStruct`); :func:`to_document` (the simulator)
+writes the document's formats back.
 
-Models are frozen and ignore unknown fields, so an additive change of the API
-does not break the dashboard.
+They are :class:`~pupitre.providers.core.api.ApiStruct`: read from outside with
+:func:`~pupitre.providers.core.api.from_data` (text cleaned, unknown fields ignored, so
+an additive change of the API never breaks the dashboard).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Generic, Iterator, Sequence, TypeVar
+import functools
+import types
+import typing
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Iterator, Sequence, TypeVar
 
 import msgspec
-from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, SecretStr, StrictBool
 
+from pupitre.providers.core.api import ApiBody, ApiStruct, Secret, from_data, to_data
 from pupitre.providers.core.clock import PARIS, UTC
-from pupitre.providers.core.text import ApiModel, unknown_word
+from pupitre.providers.core.text import unknown_word
+
+#: The name a refusal of EDF OA data is reported under (as the client reports it).
+API_NAME = "EDF OA"
 
 T = TypeVar("T")
-OrderT = TypeVar("OrderT", bound=BaseModel)
-
-# defer_build: validators are built on first use, not at import (start-up time).
-_CONFIG = ConfigDict(frozen=True, populate_by_name=True, defer_build=True)
+OrderT = TypeVar("OrderT", bound=ApiStruct)
 
 
-# -- timestamps ---------------------------------------------------------------------------
+# -- field marks: timestamps, case-tolerant words ------------------------------------------
 
 
-def _parse(value: Any, naive: dt.tzinfo, example: str) -> dt.datetime:
-    """An ISO 8601 timestamp as an aware Paris datetime; a naive one is taken in ``naive``."""
-    if isinstance(value, dt.datetime):
-        moment = value
-    elif isinstance(value, str):
-        try:
-            moment = dt.datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError(f"expected a timestamp like {example}") from None
-    else:
-        raise ValueError(f"expected a timestamp like {example}")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=naive)
-    return moment.astimezone(PARIS)
+def _in_paris(value: dt.datetime, naive: dt.tzinfo) -> dt.datetime:
+    """``value`` as an aware Paris datetime; a naive one is taken in ``naive``."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=naive)
+    return value.astimezone(PARIS)
 
 
-def parse_timestamp(value: Any) -> dt.datetime:
-    """A §4-§8 ``YYYY-MM-DDThh:mm:ss+TIMEZONE`` timestamp as an aware Paris datetime.
+class _Instant:
+    """The mark of a timestamp field: a naive value is read in ``naive``; exposed in Paris."""
 
-    ``Z`` and ``+HHMM`` offsets are accepted; a naive value is Paris wall time.
-    """
-    return _parse(value, PARIS, "2025-09-22T13:05:00+02:00")
+    def __init__(self, naive: dt.tzinfo, name: str) -> None:
+        self.naive = naive
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class _Upper:
+    """The mark of a case-tolerant word (``api`` reads as ``API``)."""
+
+    def __repr__(self) -> str:
+        return "UPPER"
+
+
+_PARIS_INSTANT = _Instant(PARIS, "PARIS_INSTANT")
+_UTC_INSTANT = _Instant(UTC, "UTC_INSTANT")
+_UPPER = _Upper()
+
+#: §4-§8 timestamp: aware Europe/Paris in Python (a naive value is Paris wall time),
+#: ``+hh:mm`` offset in the document.
+Timestamp = Annotated[dt.datetime, _PARIS_INSTANT]
+#: §9 timestamp: real UTC (a naive value too), ``Z`` in the document; aware Europe/Paris in Python.
+UtcTimestamp = Annotated[dt.datetime, _UTC_INSTANT]
 
 
 def format_timestamp(value: dt.datetime) -> str:
     """Write ``YYYY-MM-DDThh:mm:ss+hh:mm`` with the Paris offset of that instant."""
-    return parse_timestamp(value).isoformat(timespec="seconds")
-
-
-def parse_utc_timestamp(value: Any) -> dt.datetime:
-    """A §9 ``YYYY-MM-DDThh:mm:ssZ`` timestamp (real UTC) as an aware Paris datetime."""
-    return _parse(value, UTC, "2026-02-20T12:00:00Z")
+    return _in_paris(value, PARIS).isoformat(timespec="seconds")
 
 
 def format_utc_timestamp(value: dt.datetime) -> str:
     """Write ``YYYY-MM-DDThh:mm:ssZ`` in UTC (§9.1.4)."""
-    return parse_utc_timestamp(value).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-#: §4-§8 timestamp: aware Europe/Paris in Python, ``+hh:mm`` offset in JSON.
-Timestamp = Annotated[
-    dt.datetime, BeforeValidator(parse_timestamp), PlainSerializer(format_timestamp, return_type=str, when_used="json")
-]
-#: §9 timestamp: real UTC ``Z`` in JSON, aware Europe/Paris in Python.
-UtcTimestamp = Annotated[
-    dt.datetime,
-    BeforeValidator(parse_utc_timestamp),
-    PlainSerializer(format_utc_timestamp, return_type=str, when_used="json"),
-]
-
-
-def _upper(value: Any) -> Any:
-    return value.strip().upper() if isinstance(value, str) else value
+    return _in_paris(value, UTC).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 #: RG_REP_ACK_0060 / §5.2.4: where an acknowledgement was made (case-tolerant).
@@ -99,9 +95,16 @@ ACK_TYPES = ("GET_ORDER", "SET_ACK")
 CONTRACT_STATUSES = ("ACTIVE", "EXPIRED")
 # Read as text: a value the document does not list is kept and shown ``? unknown (FAX)``
 # on its one row (:func:`shown`) rather than failing the whole answer.
-AckSource = Annotated[str, BeforeValidator(_upper)]
-AckType = Annotated[str, BeforeValidator(_upper)]
-ContractStatus = Annotated[str, BeforeValidator(_upper)]
+AckSource = Annotated[str, _UPPER]
+AckType = Annotated[str, _UPPER]
+ContractStatus = Annotated[str, _UPPER]
+
+if TYPE_CHECKING:
+    StrictBool = bool
+else:
+    # Read as sent: a lax reading would turn "true" or 1 into True before the struct's
+    # ``__post_init__`` could refuse it (only a JSON true or false is an acknowledgement).
+    StrictBool = Any
 
 
 def shown(value: str, known: tuple[str, ...]) -> str:
@@ -109,79 +112,147 @@ def shown(value: str, known: tuple[str, ...]) -> str:
     return value if value in known else unknown_word(value)
 
 
+_Mark = _Instant | _Upper
+
+
+@functools.cache
+def _marked_fields(kind: type) -> tuple[tuple[str, _Mark], ...]:
+    """``kind``'s fields carrying a timestamp or case mark, with their mark."""
+    found: list[tuple[str, _Mark]] = []
+    for name, hint in typing.get_type_hints(kind, include_extras=True).items():
+        marks = [m for m in _metadata(hint) if isinstance(m, (_Instant, _Upper))]
+        if marks:
+            found.append((name, marks[0]))
+    return tuple(found)
+
+
+def _metadata(hint: Any) -> list[Any]:
+    """The ``Annotated`` metadata of ``hint``, ``X | None`` looked into (not a list's items)."""
+    origin = typing.get_origin(hint)
+    if origin is Annotated:
+        return list(hint.__metadata__)
+    if origin in (typing.Union, types.UnionType):
+        return [m for arg in typing.get_args(hint) for m in _metadata(arg)]
+    return []
+
+
+#: Per type: its timestamp fields with the zone of a naive value, and its case-tolerant words
+#: (filled on a type's first value; read once per value built, so kept flat for speed).
+_NORMALISED: dict[type, tuple[tuple[tuple[str, dt.tzinfo], ...], tuple[str, ...]]] = {}
+
+
+def _normalised(kind: type) -> tuple[tuple[tuple[str, dt.tzinfo], ...], tuple[str, ...]]:
+    marked = _marked_fields(kind)
+    fields = (
+        tuple((name, mark.naive) for name, mark in marked if isinstance(mark, _Instant)),
+        tuple(name for name, mark in marked if isinstance(mark, _Upper)),
+    )
+    _NORMALISED[kind] = fields
+    return fields
+
+
+class EdfStruct(ApiStruct, frozen=True, kw_only=True):
+    """An EDF OA type: its timestamps are aware Paris datetimes and its case-tolerant words
+    upper case whether it is read (:func:`~pupitre.providers.core.api.from_data`) or built
+    in code. A subclass with its own ``__post_init__`` calls this one first."""
+
+    def __post_init__(self) -> None:
+        kind = type(self)
+        instants, words = _NORMALISED.get(kind) or _normalised(kind)
+        for name, naive in instants:
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is not PARIS:
+                msgspec.structs.force_setattr(self, name, _in_paris(value, naive))
+        for name in words:
+            value = getattr(self, name)
+            if isinstance(value, str):
+                msgspec.structs.force_setattr(self, name, value.strip().upper())
+
+
 # -- envelope (§3.3, §3.4.2) ----------------------------------------------------------------
 
 
-class ApiErrorItem(ApiModel):
-    """One item of ``errors`` (§3.4.2; the example is missing): ``code``, ``message``, ``field``."""
+class ApiErrorItem(ApiStruct, frozen=True, kw_only=True):
+    """One item of ``errors`` (§3.4.2; the example is missing): ``code``, ``message``, ``field``.
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="allow", defer_build=True)
+    ``message`` is also read from ``Message`` or ``detail`` (:func:`read_envelope`)."""
 
     code: str | int | None = None
-    message: str = Field("", validation_alias=AliasChoices("message", "Message", "detail"))
+    message: str = ""
     field: str | None = None
 
 
-def _error_list(value: Any) -> Any:
-    if value is None:
-        return []
-    if isinstance(value, (dict, str)):
-        return [value]
-    return value
+#: The names ``errors[].message`` is read from, the first present winning.
+_MESSAGE_KEYS = ("message", "Message", "detail")
 
 
-def _error_item(value: Any) -> Any:
-    return {"message": value} if isinstance(value, str) else value
-
-
-def _meta(value: Any) -> Any:
-    return {} if value is None else value
-
-
-class Envelope(ApiModel, Generic[T]):
+class Envelope(ApiStruct, Generic[T], frozen=True, kw_only=True):
     """§3.3: every answer is ``{data, meta, errors}``.
 
     ``data`` may be null (POST, errors); ``meta`` a dict (null read as empty);
-    ``errors`` a list, a single object or null (the document's example is missing).
+    ``errors`` a list, a single object or null (the document's example is missing):
+    :func:`read_envelope` reads all of them.
     """
 
-    model_config = ConfigDict(frozen=True, defer_build=True)
-
     data: T | None = None
-    meta: Annotated[dict[str, Any], BeforeValidator(_meta)] = Field(default_factory=dict)
-    errors: Annotated[list[Annotated[ApiErrorItem, BeforeValidator(_error_item)]], BeforeValidator(_error_list)] = (
-        Field(default_factory=list)
-    )
+    meta: dict[str, Any] = {}
+    errors: list[ApiErrorItem] = []
 
     def error_messages(self) -> list[str]:
         """The non-empty ``errors[].message`` values, in order."""
         return [item.message for item in self.errors if item.message]
 
 
+def _error_item(value: Any) -> Any:
+    if isinstance(value, str):
+        return {"message": value}
+    if isinstance(value, dict) and "message" not in value:
+        message = next((value[key] for key in _MESSAGE_KEYS if key in value), None)
+        if message is not None:
+            return {**value, "message": message}
+    return value
+
+
+def envelope_body(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` in the envelope's one shape: ``meta`` null as ``{}``; ``errors`` null, one
+    object or one string as a list; a string item as ``{"message": …}``; ``Message`` or
+    ``detail`` as ``message``."""
+    errors = body.get("errors")
+    if errors is None:
+        errors = []
+    elif isinstance(errors, (dict, str)):
+        errors = [errors]
+    if isinstance(errors, list):
+        errors = [_error_item(item) for item in errors]
+    return {**body, "meta": {} if body.get("meta") is None else body["meta"], "errors": errors}
+
+
+def read_envelope(body: dict[str, Any]) -> Envelope[Any]:
+    """``body`` (a decoded answer) as the §3.3 envelope, ``data`` left as decoded
+    (:class:`~pupitre.providers.core.errors.PayloadError` on a mismatch)."""
+    return from_data(envelope_body(body), Envelope[Any], provider=API_NAME)
+
+
 # -- curtailment order (§4.1.4) -------------------------------------------------------------
 
 
-class Period(ApiModel):
+class Period(EdfStruct, frozen=True, kw_only=True):
     """One period of a curtailment order (§4.1.4).
 
     RG_COR_0030: ``value`` 1.0 means curtailment needed on the period, 0.0 none.
     """
-
-    model_config = _CONFIG
 
     start_date: Timestamp
     end_date: Timestamp
     value: float
 
 
-class ContractCurtailment(ApiModel):
+class ContractCurtailment(ApiStruct, frozen=True, kw_only=True):
     """A contract's curtailment instruction for the day (§4.1.4).
 
     ``producer_id`` is shown to admin accounts only (RG_COR_0050), ``manager_id`` to
     producer and admin accounts (RG_COR_0040).
     """
-
-    model_config = _CONFIG
 
     producer_id: str | None = None
     manager_id: str | None = None
@@ -190,10 +261,8 @@ class ContractCurtailment(ApiModel):
     data: list[Period]
 
 
-class CurtailmentOrder(ApiModel):
+class CurtailmentOrder(EdfStruct, frozen=True, kw_only=True):
     """``GET /curtailments`` (§4.1.4): tomorrow's order (RG_COR_0010)."""
-
-    model_config = _CONFIG
 
     order_id: str
     updated_at: Timestamp
@@ -213,28 +282,38 @@ class CurtailmentOrder(ApiModel):
 # -- acknowledgements (§5.1.3, §5.2.4) --------------------------------------------------------
 
 
-class AckItem(ApiModel):
-    """One acknowledgement sent (§5.1.3). RG_ACK_0020: ``true`` = will respect the order."""
+class AckItem(ApiBody, frozen=True, kw_only=True):
+    """One acknowledgement sent (§5.1.3). RG_ACK_0020: ``true`` = will respect the order.
 
-    model_config = _CONFIG
+    ``ack_value`` must be a real boolean: ``"true"`` or ``1`` is refused, read or built."""
 
-    contract_id: str = Field(min_length=1)
+    contract_id: str
     ack_value: StrictBool
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.contract_id:
+            raise ValueError("contract_id must not be empty")
+        if type(self.ack_value) is not bool:
+            raise TypeError(f"ack_value must be true or false, not a {type(self.ack_value).__name__}")
 
-class AcknowledgementRequest(ApiModel):
+
+class AcknowledgementRequest(ApiBody, frozen=True, kw_only=True):
     """``POST /acknowledgements`` body (§5.1.3): the order's id and 1..n acknowledgements."""
 
-    model_config = _CONFIG
+    order_id: str
+    acknowledgements: list[AckItem]
 
-    order_id: str = Field(min_length=1)
-    acknowledgements: list[AckItem] = Field(min_length=1)
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.order_id:
+            raise ValueError("order_id must not be empty")
+        if not self.acknowledgements:
+            raise ValueError("acknowledgements must hold at least one acknowledgement")
 
 
-class AckEntry(ApiModel):
+class AckEntry(EdfStruct, frozen=True, kw_only=True):
     """One acknowledgement made (§5.2.4): by whom, value, when, from the API or the portal."""
-
-    model_config = _CONFIG
 
     user_id: str
     ack_value: bool
@@ -242,38 +321,32 @@ class AckEntry(ApiModel):
     ack_source: AckSource
 
 
-class ContractAcks(ApiModel):
+class ContractAcks(ApiStruct, frozen=True, kw_only=True):
     """A contract's acknowledgements of the day (§5.2.4; ids visible per RG_ACK_5020/5030)."""
-
-    model_config = _CONFIG
 
     producer_id: str | None = None
     manager_id: str | None = None
     contract_id: str
-    ack_list: list[AckEntry] = Field(default_factory=list)
+    ack_list: list[AckEntry] = []
 
 
-class AcknowledgementsState(ApiModel):
+class AcknowledgementsState(EdfStruct, frozen=True, kw_only=True):
     """``GET /acknowledgements`` (§5.2.4): the acknowledgements made for J+1."""
-
-    model_config = _CONFIG
 
     order_id: str
     updated_at: Timestamp
     application_date: dt.date
-    acknowledgements: list[ContractAcks] = Field(default_factory=list)
+    acknowledgements: list[ContractAcks] = []
 
 
 # -- contracts (§6.1.4) ---------------------------------------------------------------------
 
 
-class Contract(ApiModel):
+class Contract(EdfStruct, frozen=True, kw_only=True):
     """``GET /contracts`` item (§6.1.4); ``status`` per RG_CON_0020.
 
     ``producer_id``/``manager_id`` are optional: their visibility depends on the account.
     """
-
-    model_config = _CONFIG
 
     id: str
     created_at: Timestamp
@@ -287,13 +360,11 @@ class Contract(ApiModel):
 # -- reports (§7.1.4, §8.1.4) ---------------------------------------------------------------
 
 
-class ReportAck(ApiModel):
+class ReportAck(EdfStruct, frozen=True, kw_only=True):
     """An ack-report event (§7.1.4): RG_REP_ACK_0050 type, RG_REP_ACK_0060 source.
 
     ``ack_value`` is null for a ``GET_ORDER`` event.
     """
-
-    model_config = _CONFIG
 
     ack_source: AckSource
     ack_type: AckType
@@ -302,68 +373,57 @@ class ReportAck(ApiModel):
     user_id: str
 
 
-class AckReportOrder(ApiModel):
+class AckReportOrder(ApiStruct, frozen=True, kw_only=True):
     """An order in the ack report (§7.1.4)."""
-
-    model_config = _CONFIG
 
     application_date: dt.date
     order_id: str
-    acknowledgements: list[ReportAck] = Field(default_factory=list)
+    acknowledgements: list[ReportAck] = []
 
 
-class CurtailmentData(ApiModel):
+class CurtailmentData(ApiStruct, frozen=True, kw_only=True):
     """§8.1.4 ``curtailment_data``: the order's periods for the contract."""
 
-    model_config = _CONFIG
-
-    periods: list[Period] = Field(default_factory=list)
+    periods: list[Period] = []
 
 
-class CurtailmentReportOrder(ApiModel):
+class CurtailmentReportOrder(ApiStruct, frozen=True, kw_only=True):
     """An order in the curtailment report (§8.1.4)."""
-
-    model_config = _CONFIG
 
     application_date: dt.date
     order_id: str
     curtailment_data: CurtailmentData
 
 
-class ReportContract(ApiModel, Generic[OrderT]):
+class ReportContract(EdfStruct, Generic[OrderT], frozen=True, kw_only=True):
     """A contract of a report with its orders (§7.1.4, §8.1.4)."""
-
-    model_config = _CONFIG
 
     id: str
     plant_id: str
     status: ContractStatus
-    orders: list[OrderT] = Field(default_factory=list)
+    orders: list[OrderT] = []
 
 
-class ReportManager(ApiModel, Generic[OrderT]):
+class ReportManager(ApiStruct, Generic[OrderT], frozen=True, kw_only=True):
     """A manager of a report and the contracts it manages."""
 
-    model_config = _CONFIG
-
     id: str
     label: str
-    contracts: list[ReportContract[OrderT]] = Field(default_factory=list)
+    contracts: list[ReportContract[OrderT]] = []
 
 
-class ReportProducer(ApiModel, Generic[OrderT]):
+class ReportProducer(ApiStruct, Generic[OrderT], frozen=True, kw_only=True):
     """A producer of a report: its own contracts, then its managers'."""
 
-    model_config = _CONFIG
-
     id: str
     label: str
-    contracts: list[ReportContract[OrderT]] = Field(default_factory=list)
-    managers: list[ReportManager[OrderT]] = Field(default_factory=list)
+    contracts: list[ReportContract[OrderT]] = []
+    managers: list[ReportManager[OrderT]] = []
 
 
 class ReportRow(msgspec.Struct, Generic[OrderT], frozen=True):
-    """A flattened report line: who holds the contract, the contract, one order."""
+    """A flattened report line (a value of the dashboard's, not of the API): who holds the
+    contract, the contract, one order."""
 
     producer_id: str
     producer_label: str
@@ -373,13 +433,11 @@ class ReportRow(msgspec.Struct, Generic[OrderT], frozen=True):
     order: OrderT
 
 
-class Report(ApiModel, Generic[OrderT]):
+class Report(ApiStruct, Generic[OrderT], frozen=True, kw_only=True):
     """A hierarchical report: producers → managers → contracts → orders (RG_REP_ACK_0010,
     RG_REP_CUR_0010)."""
 
-    model_config = _CONFIG
-
-    producers: list[ReportProducer[OrderT]] = Field(default_factory=list)
+    producers: list[ReportProducer[OrderT]] = []
 
     def contracts(
         self,
@@ -404,25 +462,21 @@ class Report(ApiModel, Generic[OrderT]):
 # -- vault (§9.1.4, §9.2.4) -----------------------------------------------------------------
 
 
-class TokenStatus(ApiModel):
+class TokenStatus(EdfStruct, frozen=True, kw_only=True):
     """``GET /vault/approle/token/status`` (§9.1.4, RG_TOK_STA_0010)."""
-
-    model_config = _CONFIG
 
     expires_at: UtcTimestamp
 
 
-class NewToken(ApiModel):
+class NewToken(EdfStruct, frozen=True, kw_only=True):
     """``GET /vault/approle/token`` (§9.2.4). The previous token is now invalid (RG_TOK_NEW_0010).
 
-    ``client_token`` is a :class:`SecretStr`: never shown by ``repr``/``str``; read it
-    with ``client_token.get_secret_value()``. ``lease_duration`` is in seconds (the
-    document gives no unit; the Vault convention).
+    ``client_token`` is a :class:`~pupitre.providers.core.api.Secret`: never shown by
+    ``repr``/``str``; read it with ``client_token.get_secret_value()``. ``lease_duration``
+    is in seconds (the document gives no unit; the Vault convention).
     """
 
-    model_config = _CONFIG
-
-    client_token: SecretStr
+    client_token: Secret
     expires_at: UtcTimestamp
     lease_duration: int
     renewable: bool
@@ -433,19 +487,39 @@ class NewToken(ApiModel):
 _VISIBILITY_FIELDS = ("producer_id", "manager_id")
 
 
-def to_document(value: BaseModel | Sequence[BaseModel] | None) -> Any:
-    """A model (or list) as the API's JSON: document timestamp formats; a null
-    ``producer_id``/``manager_id`` is left out (the field is not visible, RG_COR_0040/0050)."""
+def to_document(value: ApiStruct | Sequence[ApiStruct] | None) -> Any:
+    """A value (or list) as the API's JSON: document timestamp formats (``+hh:mm`` seconds,
+    ``Z`` for §9); a null ``producer_id``/``manager_id`` is left out (the field is not
+    visible, RG_COR_0040/0050)."""
     if value is None:
         return None
-    if not isinstance(value, BaseModel):
-        return [to_document(item) for item in value]
-    return _strip(value.model_dump(mode="json"))
+    if isinstance(value, msgspec.Struct):
+        return _document(value)
+    return [_document(item) for item in value]
 
 
-def _strip(data: Any) -> Any:
-    if isinstance(data, dict):
-        return {key: _strip(item) for key, item in data.items() if not (key in _VISIBILITY_FIELDS and item is None)}
-    if isinstance(data, list):
-        return [_strip(item) for item in data]
-    return data
+@functools.cache
+def _layout(kind: type[msgspec.Struct]) -> tuple[tuple[str, str, Any], ...]:
+    """``kind``'s fields: attribute name, wire name, timestamp mark or ``None``."""
+    marks = {name: mark for name, mark in _marked_fields(kind) if isinstance(mark, _Instant)}
+    return tuple(
+        (name, wire, marks.get(name))
+        for name, wire in zip(kind.__struct_fields__, kind.__struct_encode_fields__, strict=True)
+    )
+
+
+def _document(value: Any) -> Any:
+    if isinstance(value, msgspec.Struct):
+        out: dict[str, Any] = {}
+        for name, wire, mark in _layout(type(value)):
+            item = getattr(value, name)
+            if item is None and name in _VISIBILITY_FIELDS:
+                continue
+            if mark is not None and isinstance(item, dt.datetime):
+                out[wire] = format_utc_timestamp(item) if mark is _UTC_INSTANT else format_timestamp(item)
+            else:
+                out[wire] = _document(item)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_document(item) for item in value]
+    return to_data(value)

@@ -170,7 +170,9 @@ def build_request(order: CurtailmentOrder, choices: Mapping[str, bool | None]) -
     """
     _check_choices(order, choices)
     items = [
-        AckItem(contract_id=cid, ack_value=choices[cid]) for cid in order.contract_ids if choices.get(cid) is not None
+        AckItem(contract_id=cid, ack_value=value)
+        for cid in order.contract_ids
+        if (value := choices.get(cid)) is not None
     ]
     if not items:
         raise AckRuleError(

@@ -52,16 +52,18 @@ from itertools import pairwise
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
 import msgspec
-from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from pupitre.providers.core.api import from_data
 from pupitre.providers.core.clock import PARIS, UTC, Clock, add, paris
+from pupitre.providers.core.errors import PayloadError
 from pupitre.providers.core.faults import FaultPlan
 from pupitre.providers.core.sandbox import IssuedToken, Simulator, SimulatorApp, TokenIssuer
 from pupitre.providers.edf_oa import rules
 from pupitre.providers.edf_oa.models import (
+    API_NAME,
     AckEntry,
     AcknowledgementRequest,
     AcknowledgementsState,
@@ -579,8 +581,8 @@ class EdfOaSimulator(Simulator):
             return self._error(403, f"acknowledgements are not allowed for {self.account_type} accounts")
         try:
             body = json.loads(await request.body())
-            ack = AcknowledgementRequest.model_validate(body)
-        except ValueError as exc:
+            ack = from_data(body, AcknowledgementRequest, provider=API_NAME)
+        except (ValueError, PayloadError) as exc:
             return self._error(400, _invalid(exc))
         ids = [item.contract_id for item in ack.acknowledgements]
         twice = sorted({cid for cid in ids if ids.count(cid) > 1})
@@ -786,11 +788,9 @@ def _query_date(request: Request, name: str) -> dt.date | None:
         raise ValueError(f"{name} must be a date YYYY-MM-DD, not {_clip(raw, 20)!r}") from None
 
 
-def _invalid(exc: ValueError) -> str:
-    if isinstance(exc, ValidationError):
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "body"
-        return f"invalid acknowledgement request: {where}: {first.get('msg', '')}"
+def _invalid(exc: ValueError | PayloadError) -> str:
+    if isinstance(exc, PayloadError):
+        return f"invalid acknowledgement request: {exc.detail}"
     return "invalid acknowledgement request: the body is not valid JSON"
 
 

@@ -641,3 +641,49 @@ def test_periods_at_the_edge_of_the_calendar() -> None:
 def test_unreadable_statut_restitution_is_a_payload_error(status: object) -> None:
     with pytest.raises(PayloadError, match="statut_restitution"):
         rules.check_restitution({"pce": {"id_pce": "GI000001"}, "statut_restitution": status})
+
+
+def test_hostile_text_is_cleaned_through_read() -> None:
+    """Every text of an answer — one-line fields, a key, a quirk-read field, a nested block,
+    the status line — reaches the screen with its control characters made visible, exactly
+    as the previous (pydantic) version cleaned them (values checked against it)."""
+    hostile = "\x1b]52;c;eA==\x07\u202e"
+    right = read(
+        {
+            "id_droit_acces": "r\x1b[2J",
+            "id_pce": "GI000001",
+            "nom_titulaire": f"  DUPONT {hostile} ",
+            "role_tiers": f"AUTORISE CONTRAT {hostile}",
+            "etat_droit_acces": f"Active{hostile}",
+            f"unknown{hostile}": hostile,
+        },
+        AccessRight,
+    )
+    assert right.id_droit_acces == "r␛[2J"
+    assert right.nom_titulaire == "DUPONT ␛]52;c;eA==␇\ufffd"
+    assert right.role_tiers == "AUTORISE_CONTRAT_␛]52;C;EA==␇\ufffd"
+    assert right.etat_droit_acces == "Active␛]52;c;eA==␇\ufffd"
+    reading = read(
+        [{"consommation": {"type_qualif_conso": f"Mesuré\n{hostile}"}, "statut_restitution": {"message": hostile}}],
+        list[Reading],
+    )[0]
+    assert reading.qualification == "Mesuré ␛]52;c;eA==␇\ufffd"  # one line: no line break kept
+    assert reading.statut_restitution is not None and reading.statut_restitution.message == "␛]52;c;eA==␇\ufffd"
+    from pupitre.providers.grdf_adict.models import StatusLine
+
+    status = read({"code_statut_traitement": "0", "message_retour_traitement": f"ok\r\n{hostile}"}, StatusLine)
+    assert status.message_retour_traitement == "ok ␛]52;c;eA==␇\ufffd"  # as the previous version cleaned it
+
+
+def test_index_reads_both_spellings_of_its_instant() -> None:
+    """``horodate_Index`` (Swagger, the wire name written back) or ``horodate_index``."""
+    from pupitre.providers.core.api import to_data
+    from pupitre.providers.grdf_adict.models import Index
+
+    paris = dt.datetime(2021, 7, 1, 6, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    for key in ("horodate_Index", "horodate_index"):
+        index = read({"valeur_index": "2154", key: "2021-07-01T06:00:00+02:00"}, Index)
+        assert index.horodate_index == paris and index.horodate_index.hour == 6  # type: ignore[union-attr]  # read above
+        assert index.valeur_index == 2154
+    assert to_data(index) == {"valeur_index": 2154.0, "horodate_Index": "2021-07-01T06:00:00+02:00"}
+    assert read(to_data(index), Index) == index

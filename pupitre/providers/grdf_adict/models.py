@@ -109,23 +109,40 @@ Reader = Callable[[Any], Any]
 _UnionType = type(int | None)
 
 
-def _prepare_struct(kind: type[Base], data: Any) -> Any:
-    data = kind._before(data)
-    if type(data) is not dict:
-        return data
-    out = None
-    for key, step in _steps(kind):
-        if key in data:
-            if out is None:
-                out = dict(data)
+@functools.cache
+def _struct_reader(kind: type[Base]) -> Reader:
+    """How a raw object of ``kind`` is read: its ``_before``, then its fields' readers.
+    Readers are not asked about ``None`` (absent stays absent); ``data`` is not changed in
+    place (a copy is made for the first value that changes)."""
+    before = kind._before if kind._before.__func__ is not Base._before.__func__ else None  # type: ignore[attr-defined]  # a classmethod is bound: __func__ is the function
+    steps = _steps(kind)
+
+    def prepare(data: Any) -> Any:
+        if data is None:
+            return None
+        if before is not None:
+            data = before(data)
+        if type(data) is not dict:
+            return data
+        out = None
+        for key, step in steps:
+            value = data.get(key)
+            if value is None:
+                continue
             try:
-                out[key] = step(out[key])
+                new = step(value)
             except _Unreadable as exc:
                 exc.where.insert(0, key)
                 raise
             except (ValueError, TypeError, AttributeError) as exc:
                 raise _Unreadable([key], str(exc) or type(exc).__name__) from None
-    return data if out is None else out
+            if new is not value:
+                if out is None:
+                    out = dict(data)
+                out[key] = new
+        return data if out is None else out
+
+    return prepare
 
 
 def _each(read: Reader) -> Reader:
@@ -160,7 +177,7 @@ def _reader(hint: Any) -> Reader | None:
             return read or inner
         return _then(read, inner)
     if isinstance(hint, type) and issubclass(hint, Base):
-        return functools.partial(_prepare_struct, hint)
+        return _struct_reader(hint)
     if origin is list:
         inner = _reader(args[0])
         return None if inner is None else _each(inner)

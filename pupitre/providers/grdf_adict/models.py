@@ -33,8 +33,7 @@ import msgspec
 from pupitre.providers.core.api import ApiBody, ApiStruct, from_data
 from pupitre.providers.core.errors import PayloadError
 from pupitre.providers.grdf_adict import rights
-from pupitre.providers.grdf_adict.rights import _blank_none
-from pupitre.providers.grdf_adict.rules import PROVIDER
+from pupitre.providers.grdf_adict.rights import PROVIDER, _blank_none
 
 T = TypeVar("T")
 

@@ -18,6 +18,9 @@ from pupitre.providers.core.text import clean_strings
 if TYPE_CHECKING:
     from pupitre.providers.grdf_adict.models import AccessRight
 
+#: The provider's name in errors and messages.
+PROVIDER = "GRDF ADICT"
+
 # -- vocabularies (document, "Différentes possibilités de filtrage") ------------------------------
 ROLES = (
     "AUTORISE_CONTRAT_FOURNITURE",

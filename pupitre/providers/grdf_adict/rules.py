@@ -42,11 +42,13 @@ from pupitre.providers.grdf_adict.rights import (
     TO_RECHECK,
     TO_VALIDATE,
 )
+from pupitre.providers.grdf_adict.rights import (
+    PROVIDER as PROVIDER,  # the name the other modules read here
+)
 
 if TYPE_CHECKING:  # the API models build on first use: the rights feed and the check need none
     from pupitre.providers.grdf_adict.models import DeclareBody, StatusLine
 
-PROVIDER = "GRDF ADICT"
 
 # -- errors ----------------------------------------------------------------------------------------
 

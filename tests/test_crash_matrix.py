@@ -91,7 +91,7 @@ async def _declaration(runtime: Runtime, served: SandboxServer, tmp: Path) -> di
 def _adict_right(served: SandboxServer, **wanted: Any) -> adict_models.AccessRight:
     sim = served["grdf_adict"].simulator
     raw = next(r for r in sim.rights.values() if all(r.get(k) == v for k, v in wanted.items()))
-    return adict_models.AccessRight.model_validate(raw)
+    return adict_models.read(raw, adict_models.AccessRight)
 
 
 async def _right_declaration(runtime: Runtime, served: SandboxServer, tmp: Path) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from pupitre.providers.grdf_adict import export, rules
 from pupitre.providers.grdf_adict import models as m
 from pupitre.providers.grdf_adict.client import PROVIDER, AdictClient
 from pupitre.providers.grdf_adict.feeds import RightsTable
-from pupitre.providers.grdf_adict.models import Reading
+from pupitre.providers.grdf_adict.models import Reading, read
 from pupitre.providers.grdf_adict.sandbox import AdictSimulator
 from tests.corpus import samples
 from tests.providers.helpers import adict_client
@@ -162,7 +162,7 @@ def test_plan_sentence_says_calls_time_and_what_is_left() -> None:
 
 def corpus_reading(name: str) -> Reading:
     line = (SAMPLES / name).read_text(encoding="utf-8").splitlines()[0]
-    return Reading.model_validate(json.loads(line))
+    return read(json.loads(line), Reading)
 
 
 def test_corpus_readings_become_csv_lines(tmp_path: Path) -> None:
@@ -222,7 +222,7 @@ def test_corpus_readings_become_csv_lines(tmp_path: Path) -> None:
 
 def test_a_failed_write_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     run = export.ExportRun(PUBLISHED, period(periode="2026-02"), ["GI000001"])
-    run.readings["GI000001"] = [Reading.model_validate({"consommation": {"energie": 10}})] * 3
+    run.readings["GI000001"] = [read({"consommation": {"energie": 10}}, Reading)] * 3
     run.done = 1
     calls = []
 

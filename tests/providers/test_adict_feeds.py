@@ -46,7 +46,7 @@ def test_corpus_rights_read_into_columns(name: str) -> None:
     table.add_raw(items)
     assert len(table) == len(items) > 0
     for i, item in enumerate(items):
-        model = m.AccessRight.model_validate(item)  # the row says what the model says
+        model = m.read(item, m.AccessRight)  # the row says what the model says
         row = table.row(i)
         assert (row["pce"], row["state"], row["role"], row["holder"]) == (
             model.id_pce,

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator
 
 import httpx
+import msgspec
 import pytest
 
 from pupitre.providers.core.clock import PARIS, ManualClock
@@ -22,7 +23,7 @@ from pupitre.providers.grdf_adict import actions
 from pupitre.providers.grdf_adict import models as m
 from pupitre.providers.grdf_adict.actions import DECLARE, PROVIDER_KEY, REVOKE, SEND_PROOFS
 from pupitre.providers.grdf_adict.client import AdictClient, adict_auth
-from pupitre.providers.grdf_adict.models import AccessRight
+from pupitre.providers.grdf_adict.models import AccessRight, read
 from pupitre.providers.grdf_adict.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, TOKEN_PATH, AdictSimulator
 from tests.providers.helpers import Counting, stepping
 
@@ -50,7 +51,7 @@ class World:
 
     def right(self, **wanted: Any) -> AccessRight:
         raw = next(r for r in self.sim.rights.values() if all(r.get(k) == v for k, v in wanted.items()))
-        return AccessRight.model_validate(raw)
+        return read(raw, AccessRight)
 
 
 @pytest.fixture
@@ -147,6 +148,44 @@ async def test_declare_delivered_and_read_back(world: World) -> None:
     assert {"queued", "delivered", "verified"} <= set(outcomes)
 
 
+#: A declaration as the previous version (pydantic models, before msgspec) queued it in the
+#: outbox: ``actions.declaration_form(…, NOW).payload`` run on main at 3e80863.
+QUEUED_BY_THE_PREVIOUS_VERSION = (
+    '{"id_pce": "GI999003", "body": {"role_tiers": "AUTORISE_CONTRAT_FOURNITURE", "nom_titulaire": "Robert Dupont", '
+    '"code_postal": "77900", "courriel_titulaire": "robert.dupont@example.com", "numero_telephone_mobile_titulaire": '
+    '"0612455211", "date_debut_droit_acces": "2026-03-01", "date_fin_droit_acces": "2027-03-01", '
+    '"perim_donnees_conso_debut": "2024-03-01", "perim_donnees_conso_fin": "2027-03-01", '
+    '"perim_donnees_contractuelles": "Vrai", "perim_donnees_techniques": "Vrai", '
+    '"perim_donnees_informatives": "Faux", "perim_donnees_publiees": "Vrai"}, '
+    '"queued_at": "2026-03-10T09:00:00+01:00"}'
+)
+
+
+async def test_declaration_queued_by_the_previous_version_is_sent(world: World) -> None:
+    """An outbox payload written before the move to msgspec is still sent as it was asked."""
+    payload = json.loads(QUEUED_BY_THE_PREVIOUS_VERSION)
+    assert (
+        actions.declaration_form(
+            {
+                "id_pce": "GI999003",
+                **{k: v for k, v in payload["body"].items() if not k.startswith("perim_donnees_") or "conso" in k},
+                **{
+                    k: v == "Vrai"
+                    for k, v in payload["body"].items()
+                    if k.startswith("perim_donnees_") and "conso" not in k
+                },
+            },
+            NOW,
+        ).payload
+        == payload
+    )  # this version writes the same payload
+    world.outbox.enqueue(PROVIDER_KEY, DECLARE, payload)
+    (delivery,) = await world.outbox.drain()
+    assert delivery.outcome == "delivered" and delivery.verified, delivery.message
+    (sent,) = [r for r in world.sim.declared.values() if r["id_pce"] == "GI999003"]
+    assert {k: sent[k] for k in payload["body"]} == payload["body"]  # every field reached GRDF as queued
+
+
 async def test_declare_conflict_is_failed_not_retried(world: World) -> None:
     existing = world.right(etat_droit_acces=m.ACTIVE)
     form = actions.declaration_form(declaration(id_pce=existing.id_pce), NOW)
@@ -170,7 +209,7 @@ async def test_declare_5xx_retried_then_lost_answer_recognised(world: World) -> 
     assert payload2 is not None
     from pupitre.providers.grdf_adict.models import DeclareBody
 
-    await world.client.declare_access_right("GI999002", DeclareBody.model_validate(payload2["body"]))
+    await world.client.declare_access_right("GI999002", read(payload2["body"], DeclareBody))
     world.outbox.enqueue(PROVIDER_KEY, DECLARE, payload2)
     (third,) = await world.outbox.drain()
     assert third.outcome == "delivered" and third.verified
@@ -202,8 +241,8 @@ async def test_revoke_refusals(world: World) -> None:
     refused = world.right(etat_droit_acces=m.REFUSED)
     form = actions.revocation_form(refused, NOW)
     assert not form.ok and "Refusée" in form.errors["right"][0]
-    holder_role = world.right(etat_droit_acces=m.ACTIVE).model_copy(
-        update={"role_tiers": "DETENTEUR_CONTRAT_FOURNITURE"}
+    holder_role = msgspec.structs.replace(
+        world.right(etat_droit_acces=m.ACTIVE), role_tiers="DETENTEUR_CONTRAT_FOURNITURE"
     )
     assert "AUTORISE" in actions.revocation_form(holder_role, NOW).errors["right"][0]
     # revoked elsewhere after queueing: GRDF answers 409, read back shows Révoquée → done
@@ -219,11 +258,11 @@ async def test_revoke_refusals(world: World) -> None:
         if r["etat_droit_acces"] == m.ACTIVE and r["role_tiers"].startswith("AUTORISE")
     ][1]
     world.plan.add(f"{API}/droit_acces/*", "status", status=500, method="PATCH")
-    world.outbox.enqueue(PROVIDER_KEY, REVOKE, actions.revocation_form(AccessRight.model_validate(other), NOW).payload)
+    world.outbox.enqueue(PROVIDER_KEY, REVOKE, actions.revocation_form(read(other, AccessRight), NOW).payload)
     assert [d.outcome for d in await world.outbox.drain()] == ["retry"]
     assert [d.outcome for d in await world.outbox.drain()] == ["delivered"]
-    ghost = right.model_copy(
-        update={"id_droit_acces": "00000000-0000-4000-8000-000000000000", "etat_droit_acces": m.ACTIVE}
+    ghost = msgspec.structs.replace(
+        right, id_droit_acces="00000000-0000-4000-8000-000000000000", etat_droit_acces=m.ACTIVE
     )
     world.outbox.enqueue(PROVIDER_KEY, REVOKE, actions.revocation_form(ghost, NOW).payload)
     (gone,) = await world.outbox.drain()
@@ -361,14 +400,15 @@ class LoseAnswers(httpx.AsyncBaseTransport):
 async def test_lost_answer_is_retried_without_doing_it_twice(tmp_path: Path, action: str) -> None:
     clock = ManualClock(NOW)
     sim = AdictSimulator(clock, FaultPlan(), park_size=300, monotonic=stepping())
-    right = AccessRight.model_validate(
+    right = read(
         next(
             r
             for r in sim.iter_rights()
             if r["etat_droit_acces"] == m.ACTIVE
             and r["role_tiers"].startswith("AUTORISE")
             and r["statut_controle_preuve"] == m.PROOF_PENDING
-        )
+        ),
+        AccessRight,
     )
     suffix = {DECLARE: "/droit_acces", REVOKE: right.id_droit_acces, SEND_PROOFS: "/preuves"}[action]
     store = Store(tmp_path / "store.sqlite3")

@@ -9,17 +9,24 @@ from pathlib import Path
 from typing import Any, AsyncIterator
 
 import pytest
-from pydantic import BaseModel
 
 from pupitre.providers.core.errors import PayloadError
 from pupitre.providers.grdf_adict import rules
-from pupitre.providers.grdf_adict.models import AccessRight, ContractualData, DeclareBody, Reading, TechnicalData
+from pupitre.providers.grdf_adict.models import (
+    AccessRight,
+    Base,
+    ContractualData,
+    DeclareBody,
+    Reading,
+    TechnicalData,
+    read,
+)
 from tests.corpus import samples
 
 SAMPLES = samples("grdf-adict")
 
 
-def _model(name: str) -> type[BaseModel]:
+def _model(name: str) -> type[Base]:
     if "droit" in name and "request-body" in name:
         return DeclareBody
     if "droit" in name:
@@ -43,34 +50,33 @@ def test_every_corpus_sample_parses(path: Path) -> None:
     items, status = rules.parse_ndjson(path.read_bytes())
     assert items
     for item in items:
-        _model(path.name).model_validate(item)
+        read(item, _model(path.name))
     if path.suffix == ".ndjson" and "droits" in path.name:
         assert status is not None and status.ok
 
 
 def test_access_right_quirks() -> None:
     v2, _ = rules.parse_ndjson((SAMPLES / "v2_droits_acces.lowatt-fixture.ndjson").read_bytes())
-    right = AccessRight.model_validate(v2[0])
+    right = read(v2[0], AccessRight)
     assert right.perim_donnees_techniques is True  # the "perim_donnees_techniques:" typo
     assert right.date_creation and right.date_creation.tzinfo is not None
     assert right.holder == "John Doe Inc."
-    v1 = AccessRight.model_validate(
-        json.loads((SAMPLES / "v1_droit_acces_refusee.real-2021-redacted.json").read_text())
-    )
+    v1 = read(json.loads((SAMPLES / "v1_droit_acces_refusee.real-2021-redacted.json").read_text()), AccessRight)
     assert v1.etat_droit_acces == "Refusée" and v1.perim_donnees_contractuelles is True
-    doc = AccessRight.model_validate(
+    doc = read(
         {
             "id_droit_acces": "x",
             "id_pce": "09739073753501",
             "role_tiers": "AUTORISE CONTRAT FOURNITURE",
             "date_revocation": "",
             "perim_donnees_conso_debut": " 2018-07-05 ",
-        }
+        },
+        AccessRight,
     )
     assert doc.role_tiers == "AUTORISE_CONTRAT_FOURNITURE" and doc.date_revocation is None
     assert doc.perim_donnees_conso_debut == dt.date(2018, 7, 5)
-    reading = Reading.model_validate(
-        json.loads((SAMPLES / "v1_donnees_consos_informatives.real-2021-redacted.json").read_text())
+    reading = read(
+        json.loads((SAMPLES / "v1_donnees_consos_informatives.real-2021-redacted.json").read_text()), Reading
     )
     assert reading.releve_fin.index_brut_fin.horodate_index.hour == 6  # type: ignore[union-attr]  # the sample has them
     assert reading.energy_kwh == 48
@@ -78,7 +84,7 @@ def test_access_right_quirks() -> None:
 
 def test_declare_body_round_trips_the_fixture() -> None:
     raw = json.loads((SAMPLES / "v2_put_droit_acces.request-body.lowatt-fixture.json").read_text())
-    assert DeclareBody.model_validate(raw).to_api() == raw
+    assert read(raw, DeclareBody).to_api() == raw
 
 
 SMALL = (
@@ -301,19 +307,17 @@ DOC_TECHNICAL = {
 
 def test_document_contractual_example_with_stray_blocks() -> None:
     (item,), _ = rules.parse_ndjson(DOC_CONTRACTUAL.encode())
-    data = ContractualData.model_validate(item).donnees_contractuelles
+    data = read(item, ContractualData).donnees_contractuelles
     assert data is not None and data.car == 2667 and data.car_future == 2008
     assert data.profil is not None and data.profil.profil_type_actuel == "P011"
     assert data.profil.date_fin_profil_type_actuel == dt.date(9999, 12, 31)
     assert data.date_publication == dt.date(2022, 6, 14) and data.modulation is not None
-    fixture = ContractualData.model_validate_json(
-        (SAMPLES / "v2_donnees_contractuelles.lowatt-fixture.json").read_text()
-    )
+    fixture = read(json.loads((SAMPLES / "v2_donnees_contractuelles.lowatt-fixture.json").read_text()), ContractualData)
     assert fixture.donnees_contractuelles.car == 9426 and fixture.donnees_contractuelles.cja == 0  # type: ignore[union-attr]  # the fixture has them
 
 
 def test_document_technical_example() -> None:
-    data = TechnicalData.model_validate(DOC_TECHNICAL)
+    data = read(DOC_TECHNICAL, TechnicalData)
     assert data.frequency == "6M"
     assert data.donnees_techniques.caracteristiques_compteur.code_calibre == "G6"  # type: ignore[union-attr]  # the document's example has them
     assert data.donnees_techniques.regime_propriete.regime_propriete_compteur.startswith("Faisant")  # type: ignore[union-attr]  # the document's example has them
@@ -322,7 +326,7 @@ def test_document_technical_example() -> None:
 def test_document_declare_answer_and_v1_v2_names() -> None:
     from pupitre.providers.grdf_adict.models import DeclareResult
 
-    answer = DeclareResult.model_validate(
+    answer = read(
         {
             "code_statut_traitement": "0000000002",
             "message_retour_traitement": "La demande d'accès est en attente de la validation du titulaire du PCE.",
@@ -335,22 +339,25 @@ def test_document_declare_answer_and_v1_v2_names() -> None:
             "raison_sociale_du_titulaire": "BabaTech",
             "perim_donnees_publiees": "Vrai",
             "parcours": "TIERS_DIRECT",
-        }
+        },
+        DeclareResult,
     )
     assert answer.date_creation == dt.datetime(2019, 7, 15, 17, 5, 55, tzinfo=answer.date_creation.tzinfo)  # type: ignore[union-attr]  # the answer has its date
     assert answer.date_creation.utcoffset() == dt.timedelta(hours=2)  # Paris summer time
     assert answer.holder == "BabaTech" and not answer.is_person and answer.perim_donnees_publiees is True
     v1, _ = rules.parse_ndjson((SAMPLES / "v1_droits_acces.lowatt-fixture-2021.ndjson").read_bytes())
-    right = AccessRight.model_validate(v1[0])
+    right = read(v1[0], AccessRight)
     assert right.perim_historique_de_donnees is True and right.perim_flux_de_donnees is True
     assert right.perim_donnees_techniques is True and right.perim_donnees_contractuelles is True
     for word, value in (("Vrai", True), ("Faux", False), ("vrai", True), ("", None), (None, None)):
         assert (
-            AccessRight(id_droit_acces="x", id_pce="GI000001", perim_donnees_publiees=word).perim_donnees_publiees
+            read(
+                {"id_droit_acces": "x", "id_pce": "GI000001", "perim_donnees_publiees": word}, AccessRight
+            ).perim_donnees_publiees
             is value
         )
-    with pytest.raises(ValueError):
-        AccessRight(id_droit_acces="x", id_pce="GI000001", perim_donnees_publiees="Peut-être")
+    with pytest.raises(PayloadError, match="at perim_donnees_publiees: not a Vrai/Faux boolean"):
+        read({"id_droit_acces": "x", "id_pce": "GI000001", "perim_donnees_publiees": "Peut-être"}, AccessRight)
 
 
 @pytest.mark.parametrize(
@@ -373,7 +380,7 @@ def test_statut_restitution_forms(status: object, error: type[Exception] | None)
     record = {"pce": {"id_pce": "GI000001"}, "statut_restitution": status}
     if error is None:
         rules.check_restitution(record)
-        Reading.model_validate(record)
+        read(record, Reading)
     else:
         with pytest.raises(error) as caught:
             rules.check_restitution(record)
@@ -491,7 +498,7 @@ def test_right_row_reads_every_sample_like_the_model() -> None:
         }
     )
     for raw in raws:
-        row, right = RightRow.from_api(raw), AccessRight.model_validate(raw)
+        row, right = RightRow.from_api(raw), read(raw, AccessRight)
         assert row == RightRow.of(right)
     refused = RightRow.from_api(raws[0])
     assert refused.etat_droit_acces == "Refusée" and refused.state_changed_at == dt.datetime(
@@ -581,13 +588,14 @@ def test_rights_lost_since_yesterday() -> None:
     lost = rules.lost_since(rows, since)
     assert [r.id_pce for r in lost] == ["GI000005", "GI000001"]
     assert rules.lost_message(lost) == "1 Refusée, 1 Révoquée since yesterday"
-    right = AccessRight.model_validate(
+    right = read(
         {
             "id_droit_acces": "x",
             "id_pce": "GI000001",
             "etat_droit_acces": "Refusée",
             "date_passage_a_refuse": "2026-03-13 02:54:14",
-        }
+        },
+        AccessRight,
     )
     assert rules.lost_since([right], since) == [right]
 
@@ -633,3 +641,49 @@ def test_periods_at_the_edge_of_the_calendar() -> None:
 def test_unreadable_statut_restitution_is_a_payload_error(status: object) -> None:
     with pytest.raises(PayloadError, match="statut_restitution"):
         rules.check_restitution({"pce": {"id_pce": "GI000001"}, "statut_restitution": status})
+
+
+def test_hostile_text_is_cleaned_through_read() -> None:
+    """Every text of an answer — one-line fields, a key, a quirk-read field, a nested block,
+    the status line — reaches the screen with its control characters made visible, exactly
+    as the previous (pydantic) version cleaned them (values checked against it)."""
+    hostile = "\x1b]52;c;eA==\x07\u202e"
+    right = read(
+        {
+            "id_droit_acces": "r\x1b[2J",
+            "id_pce": "GI000001",
+            "nom_titulaire": f"  DUPONT {hostile} ",
+            "role_tiers": f"AUTORISE CONTRAT {hostile}",
+            "etat_droit_acces": f"Active{hostile}",
+            f"unknown{hostile}": hostile,
+        },
+        AccessRight,
+    )
+    assert right.id_droit_acces == "r␛[2J"
+    assert right.nom_titulaire == "DUPONT ␛]52;c;eA==␇\ufffd"
+    assert right.role_tiers == "AUTORISE_CONTRAT_␛]52;C;EA==␇\ufffd"
+    assert right.etat_droit_acces == "Active␛]52;c;eA==␇\ufffd"
+    reading = read(
+        [{"consommation": {"type_qualif_conso": f"Mesuré\n{hostile}"}, "statut_restitution": {"message": hostile}}],
+        list[Reading],
+    )[0]
+    assert reading.qualification == "Mesuré ␛]52;c;eA==␇\ufffd"  # one line: no line break kept
+    assert reading.statut_restitution is not None and reading.statut_restitution.message == "␛]52;c;eA==␇\ufffd"
+    from pupitre.providers.grdf_adict.models import StatusLine
+
+    status = read({"code_statut_traitement": "0", "message_retour_traitement": f"ok\r\n{hostile}"}, StatusLine)
+    assert status.message_retour_traitement == "ok ␛]52;c;eA==␇\ufffd"  # as the previous version cleaned it
+
+
+def test_index_reads_both_spellings_of_its_instant() -> None:
+    """``horodate_Index`` (Swagger, the wire name written back) or ``horodate_index``."""
+    from pupitre.providers.core.api import to_data
+    from pupitre.providers.grdf_adict.models import Index
+
+    paris = dt.datetime(2021, 7, 1, 6, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    for key in ("horodate_Index", "horodate_index"):
+        index = read({"valeur_index": "2154", key: "2021-07-01T06:00:00+02:00"}, Index)
+        assert index.horodate_index == paris and index.horodate_index.hour == 6  # type: ignore[union-attr]  # read above
+        assert index.valeur_index == 2154
+    assert to_data(index) == {"valeur_index": 2154.0, "horodate_Index": "2021-07-01T06:00:00+02:00"}
+    assert read(to_data(index), Index) == index

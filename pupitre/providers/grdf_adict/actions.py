@@ -189,11 +189,11 @@ class DeclareHandler:
         )
 
     async def send(self, payload: Mapping[str, Any]) -> str:
-        from pupitre.providers.grdf_adict.models import DeclareBody
+        from pupitre.providers.grdf_adict.models import DeclareBody, read
 
         client = self.client_factory()
         try:
-            result = await client.declare_access_right(payload["id_pce"], DeclareBody.model_validate(payload["body"]))
+            result = await client.declare_access_right(payload["id_pce"], read(payload["body"], DeclareBody))
         except ConflictError:
             found = await self._find(payload)
             if found is None:

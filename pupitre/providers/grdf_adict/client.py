@@ -36,7 +36,7 @@ from pupitre.providers.core.errors import (
     error_for_exception,
     error_for_response,
 )
-from pupitre.providers.core.http import decode_json, parse_model, safe_text
+from pupitre.providers.core.http import decode_json, safe_text
 from pupitre.providers.core.quota import QuotaLimiter
 from pupitre.providers.core.retry import DEFAULT_RETRY, RetryPolicy, retry_read
 from pupitre.providers.grdf_adict import rules
@@ -49,6 +49,7 @@ from pupitre.providers.grdf_adict.models import (
     RightRow,
     StatusLine,
     TechnicalData,
+    read,
 )
 
 T = TypeVar("T")
@@ -163,7 +164,7 @@ class AdictClient(ApiClient):
 
     async def _rights(self, method: str, json: Any = None) -> AsyncIterator[AccessRight]:
         async for item in self.stream(method, "/droits_acces", json=json):
-            yield parse_model(item, AccessRight, self.provider)
+            yield read(item, AccessRight)
 
     async def access_right_rows(
         self, filters: Mapping[str, Sequence[str] | str] | None = None
@@ -213,7 +214,7 @@ class AdictClient(ApiClient):
         response = await self.send(
             "PUT", f"/pce/{_pce_path(id_pce)}/droit_acces", json=body.to_api(), headers={"Accept": "application/json"}
         )
-        result = parse_model(decode_json(response, self.provider), DeclareResult, self.provider)
+        result = read(decode_json(response, self.provider), DeclareResult)
         if result.code_statut_traitement and not result.code_statut_traitement.startswith("0"):
             raise rules.functional_error(
                 result.code_statut_traitement, result.message_retour_traitement, response.status_code
@@ -253,7 +254,7 @@ class AdictClient(ApiClient):
         if response.is_error:
             error = error_for_response(response, self.provider, detail=self.error_detail(response))
             raise error
-        status = parse_model(decode_json(response, self.provider), StatusLine, self.provider)
+        status = read(decode_json(response, self.provider), StatusLine)
         if not status.ok:
             raise rules.functional_error(
                 status.code_statut_traitement, status.message_retour_traitement, response.status_code
@@ -297,7 +298,7 @@ class AdictClient(ApiClient):
         except rules.RuleError as exc:
             raise BadRequestError(str(exc), provider=self.provider) from None
         items = await self._collect(f"/pce/{_pce_path(id_pce)}/{kind}", params)
-        return [parse_model(item, Reading, self.provider) for item in items]
+        return read(items, list[Reading])
 
     async def published_consumption(self, id_pce: str, **period: Any) -> list[Reading]:
         return await self.readings("donnees_consos_publiees", id_pce, **period)
@@ -312,7 +313,7 @@ class AdictClient(ApiClient):
         items = await self._collect(path, params)
         if not items:
             raise rules.FunctionalError("GRDF sent no data for this PCE")
-        return parse_model(items[0], model, self.provider)
+        return read(items[0], model)
 
     async def contractual_data(self, id_pce: str, filtre: Sequence[str] = ()) -> ContractualData:
         """``GET /pce/{id_pce}/donnees_contractuelles``; ``filtre`` adds GRDF's cumulative

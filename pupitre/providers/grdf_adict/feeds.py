@@ -3,7 +3,7 @@ rights feed (a streamed copy of every access right, kept in the store) and the f
 
 Park scale: a third party may hold up to a million rights. The list is kept as compact
 columns (:class:`RightsTable`: a text blob or dictionary codes per field) rather than one
-pydantic model per right, so a million rights load in seconds, take a couple of hundred MB,
+API struct per right, so a million rights load in seconds, take a couple of hundred MB,
 and a screen can filter, count or sort them on the codes. Each arriving record is checked
 by :func:`row_of` (the same quirks as :class:`~pupitre.providers.grdf_adict.models.AccessRight`:
 v1/v2 names, blank strings, roles with spaces, dates with stray spaces); a record
@@ -137,10 +137,9 @@ def row_of(item: Mapping[str, Any]) -> tuple[str, ...]:
     try:
         r = m.RightRow.from_api(item)
     except (ValueError, TypeError, AttributeError):
-        from pupitre.providers.core.http import parse_model
-        from pupitre.providers.grdf_adict.models import AccessRight
+        from pupitre.providers.grdf_adict.models import AccessRight, read
 
-        parse_model(item, AccessRight, rules.PROVIDER)  # the typed error, with where
+        read(item, AccessRight)  # the typed error, with where
         raise PayloadError("the API sent an access right that cannot be read", provider=rules.PROVIDER) from None
     return clean_strings(
         (

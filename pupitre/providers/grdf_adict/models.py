@@ -1,4 +1,4 @@
-"""Pydantic models of GRDF ADICT v2 (Swagger ``adict-b2b-v2`` 1.6 and the ADICT document).
+"""The types of GRDF ADICT v2 (Swagger ``adict-b2b-v2`` 1.6 and the ADICT document).
 
 Quirks tolerated, all seen in real or fixture payloads:
 
@@ -14,22 +14,31 @@ Quirks tolerated, all seen in real or fixture payloads:
   ``perim_donnees_techniques``;
 - roles written with spaces (``"AUTORISE CONTRAT FOURNITURE"``) are normalised.
 
-Models are frozen, keep unknown fields and build their validators on first use.
+They are :class:`~pupitre.providers.core.api.ApiStruct` s (frozen; unknown fields ignored, so
+an additive change of the API never breaks the dashboard). Data from outside is read with
+:func:`read`: each type's quirks first (:class:`Before` on a field, :meth:`Base._before` on a
+whole object), then :func:`~pupitre.providers.core.api.from_data` (text cleaned, converted, a
+mismatch as one :class:`PayloadError`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+import functools
+import typing
+from typing import Annotated, Any, Callable, TypeVar
 
-from pydantic import BeforeValidator, ConfigDict, Field, model_validator
+import msgspec
 
-from pupitre.providers.core.text import ApiModel
+from pupitre.providers.core.api import ApiBody, ApiStruct, from_data
+from pupitre.providers.core.errors import PayloadError
 from pupitre.providers.grdf_adict import rights
-from pupitre.providers.grdf_adict.rights import _blank_none
+from pupitre.providers.grdf_adict.rights import PROVIDER, _blank_none
 
-# The vocabulary and the row live in :mod:`rights` (no pydantic: the rights feed and ``pupitre
-# check`` import them alone); here as well for the readers of the API models.
+T = TypeVar("T")
+
+# The vocabulary and the row live in :mod:`rights` (no API types: the rights feed and ``pupitre
+# check`` import them alone); here as well for the readers of the API types.
 ROLES, STATES, PROOF_STATUSES, ROUTES, OK_CODE = (
     rights.ROLES,
     rights.STATES,
@@ -56,19 +65,151 @@ RightRow = rights.RightRow
 normalise_role, normalise_state = rights.normalise_role, rights.normalise_state
 parse_bool, parse_date, parse_datetime = rights.parse_bool, rights.parse_date, rights.parse_datetime
 
-_CONFIG = ConfigDict(frozen=True, extra="allow", defer_build=True, populate_by_name=True)
 
-Flag = Annotated[bool | None, BeforeValidator(parse_bool)]
-LooseDatetime = Annotated[dt.datetime | None, BeforeValidator(parse_datetime)]
-LooseDate = Annotated[dt.date | None, BeforeValidator(parse_date)]
-Text = Annotated[str | None, BeforeValidator(_blank_none)]
+class Before:
+    """``Annotated`` mark of a field whose raw value is first read by ``read`` (``"Vrai"`` →
+    ``True``, ``" 2018-07-05 "`` → a date, ``""`` → ``None``), before the type converts it;
+    ``read`` raises ``ValueError`` on what it refuses. msgspec ignores the mark."""
+
+    __slots__ = ("read",)
+
+    def __init__(self, read: Callable[[Any], Any]) -> None:
+        self.read = read
+
+    def __repr__(self) -> str:
+        return f"Before({self.read.__name__})"
 
 
-class Base(ApiModel):
-    model_config = _CONFIG
+Flag = Annotated[bool | None, Before(parse_bool)]
+LooseDatetime = Annotated[dt.datetime | None, Before(parse_datetime)]
+LooseDate = Annotated[dt.date | None, Before(parse_date)]
+Text = Annotated[str | None, Before(_blank_none)]
 
 
-class StatusLine(Base):
+class Base(ApiStruct, frozen=True, kw_only=True):
+    """An ADICT type: :func:`read` applies its quirks before converting."""
+
+    @classmethod
+    def _before(cls, data: Any) -> Any:
+        """The raw object as the fields read it (a whole-object quirk); ``data`` is not
+        changed in place."""
+        return data
+
+
+class _Unreadable(Exception):
+    """A quirk reader refused a value: where (wire names, outermost first) and why."""
+
+    def __init__(self, where: list[str], why: str) -> None:
+        super().__init__(why)
+        self.where, self.why = where, why
+
+
+Reader = Callable[[Any], Any]
+_UnionType = type(int | None)
+
+
+@functools.cache
+def _struct_reader(kind: type[Base]) -> Reader:
+    """How a raw object of ``kind`` is read: its ``_before``, then its fields' readers.
+    Readers are not asked about ``None`` (absent stays absent); ``data`` is not changed in
+    place (a copy is made for the first value that changes)."""
+    before = kind._before if kind._before.__func__ is not Base._before.__func__ else None  # type: ignore[attr-defined]  # a classmethod is bound: __func__ is the function
+    steps = _steps(kind)
+
+    def prepare(data: Any) -> Any:
+        if data is None:
+            return None
+        if before is not None:
+            data = before(data)
+        if type(data) is not dict:
+            return data
+        out = None
+        for key, step in steps:
+            value = data.get(key)
+            if value is None:
+                continue
+            try:
+                new = step(value)
+            except _Unreadable as exc:
+                exc.where.insert(0, key)
+                raise
+            except (ValueError, TypeError, AttributeError) as exc:
+                raise _Unreadable([key], str(exc) or type(exc).__name__) from None
+            if new is not value:
+                if out is None:
+                    out = dict(data)
+                out[key] = new
+        return data if out is None else out
+
+    return prepare
+
+
+def _each(read: Reader) -> Reader:
+    def each(value: Any) -> Any:
+        if type(value) is not list:
+            return value  # not a list: the conversion says so
+        out = []
+        for i, item in enumerate(value):
+            try:
+                out.append(read(item))
+            except _Unreadable as exc:
+                exc.where.insert(0, f"[{i}]")
+                raise
+        return out
+
+    return each
+
+
+def _then(first: Reader, second: Reader) -> Reader:
+    return lambda value: second(first(value))
+
+
+@functools.cache
+def _reader(hint: Any) -> Reader | None:
+    """How a raw value of ``hint`` is read before conversion (``None``: as it is)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is Annotated:
+        inner = _reader(args[0])
+        marks = [mark.read for mark in hint.__metadata__ if isinstance(mark, Before)]
+        read = functools.reduce(_then, marks) if marks else None
+        if read is None or inner is None:
+            return read or inner
+        return _then(read, inner)
+    if isinstance(hint, type) and issubclass(hint, Base):
+        return _struct_reader(hint)
+    if origin is list:
+        inner = _reader(args[0])
+        return None if inner is None else _each(inner)
+    readers = [r for r in map(_reader, args) if r is not None] if origin in (typing.Union, _UnionType) else []
+    return readers[0] if len(readers) == 1 else None  # ``X | None``: X's reader
+
+
+@functools.cache
+def _steps(kind: type[Base]) -> tuple[tuple[str, Reader], ...]:
+    """The fields of ``kind`` read before conversion, by wire name."""
+    hints = typing.get_type_hints(kind, include_extras=True)
+    wire = dict(zip(kind.__struct_fields__, kind.__struct_encode_fields__, strict=True))
+    return tuple((wire[name], step) for name in kind.__struct_fields__ if (step := _reader(hints[name])) is not None)
+
+
+def read(data: object, kind: type[T]) -> T:
+    """Raw ADICT data (an answer, a stored payload, a body the sandbox receives) as ``kind``
+    — a type of this module or a list of them —, quirks applied, text cleaned; a mismatch
+    or a refused value raises :class:`PayloadError` saying where."""
+    hint: Any = kind  # a type or an alias such as ``list[Reading]``
+    step = _reader(hint)
+    if step is not None:
+        try:
+            data = step(data)
+        except _Unreadable as exc:
+            where = "".join(p if p.startswith("[") else f".{p}" for p in exc.where).lstrip(".") or "root"
+            raise PayloadError(
+                "the API sent data of an unexpected shape", provider=PROVIDER, detail=f"at {where}: {exc.why}"
+            ) from None
+    return from_data(data, kind, provider=PROVIDER)
+
+
+class StatusLine(Base, frozen=True, kw_only=True):
     """``{"code_statut_traitement", "message_retour_traitement"}``: the NDJSON trailer and
     the body of the action answers and error answers."""
 
@@ -80,16 +221,15 @@ class StatusLine(Base):
         return self.code_statut_traitement.startswith("0")
 
 
-class Restitution(Base):
+class Restitution(Base, frozen=True, kw_only=True):
     """``statut_restitution`` of data answers: ``null`` (or ``"null"``, ``{}``) when fine,
     else ``{code, message}``; a bare string is read as the message."""
 
     code: Text = None
     message: Text = None
 
-    @model_validator(mode="before")
     @classmethod
-    def _bare_text(cls, data: Any) -> Any:
+    def _before(cls, data: Any) -> Any:
         if isinstance(data, str):
             return {"message": data}
         if isinstance(data, dict) and not isinstance(data.get("code"), (str, type(None))):
@@ -104,13 +244,13 @@ class Restitution(Base):
         return bool(self.message)
 
 
-class RightFields(Base):
+class RightFields(Base, frozen=True, kw_only=True):
     """The fields of an access right, v1 or v2 names: :class:`AccessRight` (ids required)
     and :class:`DeclareResult` (ids absent when the declaration failed)."""
 
     id_droit_acces: str | None = None
     id_pce: str | None = None
-    role_tiers: Annotated[str | None, BeforeValidator(normalise_role)] = None
+    role_tiers: Annotated[str | None, Before(normalise_role)] = None
     raison_sociale_du_tiers: Text = None
     nom_titulaire: Text = None
     raison_sociale_du_titulaire: Text = None
@@ -132,7 +272,7 @@ class RightFields(Base):
     perim_historique_de_donnees: Flag = None
     perim_flux_de_donnees: Flag = None
     date_creation: LooseDatetime = None
-    etat_droit_acces: Annotated[str | None, BeforeValidator(normalise_state)] = None
+    etat_droit_acces: Annotated[str | None, Before(normalise_state)] = None
     date_revocation: LooseDatetime = None
     source_revocation: Text = None
     date_passage_a_obsolete: LooseDatetime = None
@@ -144,9 +284,8 @@ class RightFields(Base):
     statut_controle_preuve: Text = None
     date_limite_transmission_preuve: LooseDate = None
 
-    @model_validator(mode="before")
     @classmethod
-    def _quirks(cls, data: Any) -> Any:
+    def _before(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
         data = dict(data)
@@ -198,14 +337,14 @@ class RightFields(Base):
         }.get(self.etat_droit_acces or "")
 
 
-class AccessRight(RightFields):
+class AccessRight(RightFields, frozen=True, kw_only=True):
     """One access right (``liste_acces_out``), v1 or v2 field names."""
 
     id_droit_acces: str
     id_pce: str
 
 
-class DeclareBody(Base):
+class DeclareBody(ApiBody, Base, frozen=True, kw_only=True):
     """Body of ``PUT /pce/{id_pce}/droit_acces`` (``demander_acces_in``)."""
 
     role_tiers: str
@@ -228,7 +367,7 @@ class DeclareBody(Base):
     def to_api(self) -> dict[str, Any]:
         """The JSON the API expects: dates ISO, booleans ``"Vrai"``/``"Faux"``, blanks dropped."""
         out: dict[str, Any] = {}
-        for name in type(self).model_fields:
+        for name in self.__struct_fields__:
             value = getattr(self, name)
             if value is None or value == "":
                 continue
@@ -240,29 +379,37 @@ class DeclareBody(Base):
         return out
 
 
-class DeclareResult(RightFields):
+class DeclareResult(RightFields, frozen=True, kw_only=True):
     """Answer of the declaration (201 ``demander_acces_out``): a status line and the right."""
 
     code_statut_traitement: str | None = None
     message_retour_traitement: str | None = None
 
 
-class Pce(Base):
+class Pce(Base, frozen=True, kw_only=True):
     id_pce: str | None = None
 
 
-class Periode(Base):
+class Periode(Base, frozen=True, kw_only=True):
     valeur: Text = None
     date_debut: LooseDate = None
     date_fin: LooseDate = None
 
 
-class Index(Base):
+class Index(Base, frozen=True, kw_only=True):
     valeur_index: float | None = None
-    horodate_index: LooseDatetime = Field(None, alias="horodate_Index")
+    horodate_index: LooseDatetime = msgspec.field(default=None, name="horodate_Index")
+
+    @classmethod
+    def _before(cls, data: Any) -> Any:
+        """``horodate_Index`` (Swagger) or ``horodate_index``."""
+        if isinstance(data, dict) and "horodate_index" in data and "horodate_Index" not in data:
+            data = dict(data)
+            data["horodate_Index"] = data.pop("horodate_index")
+        return data
 
 
-class Releve(Base):
+class Releve(Base, frozen=True, kw_only=True):
     date_releve: LooseDatetime = None
     raison_releve: Text = None
     libelle_raison_releve: Text = None
@@ -274,13 +421,13 @@ class Releve(Base):
     index_converti_fin: Index | None = None
 
 
-class CoeffCalcul(Base):
+class CoeffCalcul(Base, frozen=True, kw_only=True):
     coeff_pta: float | None = None
     valeur_pcs: float | None = None
     coeff_conversion: float | None = None
 
 
-class Consommation(Base):
+class Consommation(Base, frozen=True, kw_only=True):
     date_debut_consommation: LooseDatetime = None
     date_fin_consommation: LooseDatetime = None
     flag_retour_zero: Flag = None
@@ -295,7 +442,7 @@ class Consommation(Base):
     type_conso: Text = None
 
 
-class Injection(Base):
+class Injection(Base, frozen=True, kw_only=True):
     date_debut_injection: LooseDatetime = None
     date_fin_injection: LooseDatetime = None
     flag_retour_zero: Flag = None
@@ -310,7 +457,7 @@ class Injection(Base):
     type_injection: Text = None
 
 
-class Bordereau(Base):
+class Bordereau(Base, frozen=True, kw_only=True):
     date_debut_bordereau: LooseDatetime = None
     date_fin_bordereau: LooseDatetime = None
     nb_jour_gazier: float | None = None
@@ -322,17 +469,17 @@ def _null_block(value: Any) -> Any:
     return None if value in ("null", "", {}) else value
 
 
-class Reading(Base):
+class Reading(Base, frozen=True, kw_only=True):
     """One line of ``donnees_consos_publiees`` / ``_informatives`` / ``donnees_injections_publiees``."""
 
     pce: Pce | None = None
     periode: Periode | None = None
-    releve_debut: Annotated[Releve | None, BeforeValidator(_null_block)] = None
-    releve_fin: Annotated[Releve | None, BeforeValidator(_null_block)] = None
-    consommation: Annotated[Consommation | None, BeforeValidator(_null_block)] = None
-    injection: Annotated[Injection | None, BeforeValidator(_null_block)] = None
-    bordereau_publication: Annotated[Bordereau | None, BeforeValidator(_null_block)] = None
-    statut_restitution: Annotated[Restitution | None, BeforeValidator(_null_block)] = None
+    releve_debut: Annotated[Releve | None, Before(_null_block)] = None
+    releve_fin: Annotated[Releve | None, Before(_null_block)] = None
+    consommation: Annotated[Consommation | None, Before(_null_block)] = None
+    injection: Annotated[Injection | None, Before(_null_block)] = None
+    bordereau_publication: Annotated[Bordereau | None, Before(_null_block)] = None
+    statut_restitution: Annotated[Restitution | None, Before(_null_block)] = None
 
     @property
     def energy_kwh(self) -> float | None:
@@ -400,10 +547,10 @@ def _number(value: Any) -> Any:
     return value
 
 
-Number = Annotated[float | None, BeforeValidator(_number)]
+Number = Annotated[float | None, Before(_number)]
 
 
-class Profil(Base):
+class Profil(Base, frozen=True, kw_only=True):
     profil_type_actuel: Text = None
     profil_type_futur: Text = None
     date_debut_profil_type_actuel: LooseDate = None
@@ -411,14 +558,14 @@ class Profil(Base):
     date_fin_profil_type_actuel: LooseDate = None
 
 
-class Modulation(Base):
+class Modulation(Base, frozen=True, kw_only=True):
     modulation_n_1: Number = None
     modulation_n_2: Number = None
     modulation_n_3: Number = None
     assiette: Number = None
 
 
-class DonneesContractuelles(Base):
+class DonneesContractuelles(Base, frozen=True, kw_only=True):
     """Swagger 1.6 gives ``car`` and ``cja`` as numbers; the document (v1.7+) as blocks
     ``car: {car_actuelle, car_future}`` and ``cja: {cja, cja_journaliere, cja_mensuelle}``.
     Both read the same way: :attr:`car` is the current CAR, :attr:`cja` the CJA, and the
@@ -436,9 +583,8 @@ class DonneesContractuelles(Base):
     date_publication: LooseDate = None
     consommation_journaliere_plafond: Number = None
 
-    @model_validator(mode="before")
     @classmethod
-    def _blocks(cls, data: Any) -> Any:
+    def _before(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
         data = dict(data)
@@ -454,17 +600,16 @@ class DonneesContractuelles(Base):
         return data
 
 
-class ContractualData(Base):
+class ContractualData(Base, frozen=True, kw_only=True):
     """The document's example closes ``donnees_contractuelles`` after ``car`` and leaves
     ``cja``, ``profil`` and ``modulation`` at the top level: they are moved back inside."""
 
     pce: Pce | None = None
-    donnees_contractuelles: Annotated[DonneesContractuelles | None, BeforeValidator(_null_block)] = None
-    statut_restitution: Annotated[Restitution | None, BeforeValidator(_null_block)] = None
+    donnees_contractuelles: Annotated[DonneesContractuelles | None, Before(_null_block)] = None
+    statut_restitution: Annotated[Restitution | None, Before(_null_block)] = None
 
-    @model_validator(mode="before")
     @classmethod
-    def _stray_blocks(cls, data: Any) -> Any:
+    def _before(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
         stray = [k for k in ("cja", "profil", "modulation") if k in data]
@@ -479,7 +624,7 @@ class ContractualData(Base):
         return data
 
 
-class SituationCompteur(Base):
+class SituationCompteur(Base, frozen=True, kw_only=True):
     numero_rue: Text = None
     nom_rue: Text = None
     complement_adresse: Text = None
@@ -487,7 +632,7 @@ class SituationCompteur(Base):
     commune: Text = None
 
 
-class CaracteristiquesCompteur(Base):
+class CaracteristiquesCompteur(Base, frozen=True, kw_only=True):
     #: ``6M``, ``1M`` (14-digit PCE), ``MM``, ``JJ`` (``GI`` PCE) — document's frequency table.
     frequence: Text = None
     client_sensible_mig: Text = None
@@ -498,29 +643,29 @@ class CaracteristiquesCompteur(Base):
     matricule_compteur: Text = None
 
 
-class Pitd(Base):
+class Pitd(Base, frozen=True, kw_only=True):
     identifiant_pitd: Text = None
     libelle_pitd: Text = None
 
 
-class RegimePropriete(Base):
+class RegimePropriete(Base, frozen=True, kw_only=True):
     regime_propriete_compteur: Text = None
     regime_propriete_convertisseur: Text = None
     regime_propriete_poste: Text = None
     regime_propriete_enregistreur: Text = None
 
 
-class DonneesTechniques(Base):
+class DonneesTechniques(Base, frozen=True, kw_only=True):
     situation_compteur: SituationCompteur | None = None
     caracteristiques_compteur: CaracteristiquesCompteur | None = None
     pitd: Pitd | None = None
     regime_propriete: RegimePropriete | None = None
 
 
-class TechnicalData(Base):
+class TechnicalData(Base, frozen=True, kw_only=True):
     pce: Pce | None = None
-    donnees_techniques: Annotated[DonneesTechniques | None, BeforeValidator(_null_block)] = None
-    statut_restitution: Annotated[Restitution | None, BeforeValidator(_null_block)] = None
+    donnees_techniques: Annotated[DonneesTechniques | None, Before(_null_block)] = None
+    statut_restitution: Annotated[Restitution | None, Before(_null_block)] = None
 
     @property
     def frequency(self) -> str | None:

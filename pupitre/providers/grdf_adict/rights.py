@@ -1,4 +1,4 @@
-"""GRDF ADICT's vocabulary and an access right as a table row, without pydantic.
+"""GRDF ADICT's vocabulary and an access right as a table row, without the API types.
 
 The words of the document (roles, states, proof statuses, routes), the lenient parsers its
 payloads need (``"Vrai"``/``"Faux"``, local date-times, stray spaces) and :class:`RightRow`,
@@ -17,6 +17,9 @@ from pupitre.providers.core.text import clean_strings
 
 if TYPE_CHECKING:
     from pupitre.providers.grdf_adict.models import AccessRight
+
+#: The provider's name in errors and messages.
+PROVIDER = "GRDF ADICT"
 
 # -- vocabularies (document, "Différentes possibilités de filtrage") ------------------------------
 ROLES = (
@@ -227,7 +230,9 @@ class RightRow(NamedTuple):
     @classmethod
     def of(cls, right: "AccessRight") -> "RightRow":
         """The row of an already parsed right."""
-        return cls.from_api(right.model_dump(by_alias=True))
+        from pupitre.providers.core.api import to_data
+
+        return cls.from_api(to_data(right))
 
     @property
     def awaiting_proofs(self) -> bool:

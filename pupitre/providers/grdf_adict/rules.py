@@ -42,11 +42,13 @@ from pupitre.providers.grdf_adict.rights import (
     TO_RECHECK,
     TO_VALIDATE,
 )
+from pupitre.providers.grdf_adict.rights import (
+    PROVIDER as PROVIDER,  # the name the other modules read here
+)
 
 if TYPE_CHECKING:  # the API models build on first use: the rights feed and the check need none
     from pupitre.providers.grdf_adict.models import DeclareBody, StatusLine
 
-PROVIDER = "GRDF ADICT"
 
 # -- errors ----------------------------------------------------------------------------------------
 
@@ -93,11 +95,11 @@ def check_restitution(item: Mapping[str, Any]) -> None:
     status = item.get("statut_restitution")
     if status is None or status in ("", "null", {}):
         return
-    from pupitre.providers.grdf_adict.models import Restitution
+    from pupitre.providers.grdf_adict.models import Restitution, read
 
     try:
-        restitution = Restitution.model_validate(status)
-    except ValueError:  # pydantic's ValidationError is a ValueError
+        restitution = read(status, Restitution)
+    except PayloadError:
         raise PayloadError(f"unreadable statut_restitution {str(status)[:80]!r}", provider=PROVIDER) from None
     if restitution.is_error:
         raise functional_error(restitution.code, restitution.message)
@@ -301,10 +303,10 @@ class NdjsonStream(msgspec.Struct):
 
 
 def _status_line(data: Any) -> StatusLine:
-    """The list's closing status line (its API model is built on the first one)."""
-    from pupitre.providers.grdf_adict.models import StatusLine
+    """The list's closing status line (the API types are imported with the first one)."""
+    from pupitre.providers.grdf_adict.models import StatusLine, read
 
-    return StatusLine.model_validate(data)
+    return read(data, StatusLine)
 
 
 def parse_ndjson(data: bytes) -> tuple[list[Any], StatusLine | None]:
@@ -471,12 +473,12 @@ def build_declaration(fields: Mapping[str, Any], today: dt.date) -> DeclareBody:
     problems = declaration_problems(fields, today)
     if problems:
         raise RuleError(problems)
-    from pupitre.providers.grdf_adict.models import DeclareBody
+    from pupitre.providers.grdf_adict.models import DeclareBody, read
 
     data = {k: v for k, v in fields.items() if v not in (None, "") and k != "id_pce"}
     if "numero_telephone_mobile_titulaire" in data:
         data["numero_telephone_mobile_titulaire"] = re.sub(r"[\s.]", "", str(data["numero_telephone_mobile_titulaire"]))
-    return DeclareBody.model_validate(data)
+    return read(data, DeclareBody)
 
 
 def _as_date(value: Any) -> dt.date | None:

@@ -98,7 +98,7 @@ asyncio.run(main())
 #: a worker ends, ``exit PID CODE`` (minus the signal number when killed).
 ZYGOTE = r"""
 import json, os, selectors, sys, traceback
-import httpx, pydantic, jwt  # noqa: F401  what every worker needs, imported once
+import httpx, msgspec, jwt  # noqa: F401  what every worker needs, imported once
 import pupitre.runtime  # noqa: F401
 from pupitre.providers.edf_oa import client as _edf  # noqa: F401
 from pupitre.providers.grtgaz import client as _grtgaz  # noqa: F401

@@ -4,7 +4,8 @@ Given a quota limiter, every request that goes on the wire takes a slot of it
 (:class:`~pupitre.providers.core.auth.QuotaPacedAuth`). A provider client subclasses
 :class:`ApiClient`, sets ``provider`` and, if its
 error bodies carry a message, overrides :meth:`error_detail`. Its methods are
-named after the API's resources and return pydantic models.
+named after the API's resources and return the provider's types
+(:class:`~pupitre.providers.core.api.ApiStruct`).
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 import httpx
-from pydantic import TypeAdapter
 
+from pupitre.providers.core.api import from_data
 from pupitre.providers.core.auth import QuotaPacedAuth
 from pupitre.providers.core.errors import error_for_exception, error_for_response
-from pupitre.providers.core.http import decode_json, parse_model
+from pupitre.providers.core.http import decode_json
 from pupitre.providers.core.quota import QuotaLimiter
 from pupitre.providers.core.retry import DEFAULT_RETRY, RetryPolicy, retry_read
 from pupitre.providers.core.urls import check_base_url
@@ -81,15 +82,15 @@ class ApiClient:
     async def get_json(
         self,
         path: str,
-        model: type[T] | TypeAdapter[T],
+        model: type[T],
         *,
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> T:
-        """A retried GET whose JSON body is validated against ``model``."""
+        """A retried GET whose JSON body is read as ``model`` (:func:`~pupitre.providers.core.api.from_data`)."""
 
         async def once() -> T:
             response = await self.send("GET", path, params=params, headers=headers)
-            return parse_model(decode_json(response, self.provider), model, self.provider)
+            return from_data(decode_json(response, self.provider), model, provider=self.provider)
 
         return await retry_read(once, self.retry)

@@ -11,22 +11,16 @@ import json
 import logging
 import re
 import time
-import typing
 from collections import deque
-from typing import Any, Callable, Mapping, TypeVar, cast
+from typing import Any, Callable, Mapping
 
 import httpx
 import msgspec
-from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from pupitre import __version__
-from pupitre.providers.core.api import from_data
 from pupitre.providers.core.errors import PayloadError
-from pupitre.providers.core.text import clean_data
 
 log = logging.getLogger("pupitre.http")
-
-T = TypeVar("T")
 
 USER_AGENT = f"pupitre/{__version__} (+control-room dashboard)"
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -157,34 +151,6 @@ def decode_json(response: httpx.Response, provider: str) -> Any:
             status=response.status_code,
             detail=f"{type(exc).__name__} at byte {getattr(exc, 'pos', '?')}",
         ) from exc
-
-
-def parse_model(data: object, model: type[T] | TypeAdapter[T], provider: str) -> T:
-    """``data`` as ``model`` — a provider's type (:func:`~pupitre.providers.core.api.from_data`:
-    text cleaned, :class:`PayloadError` on mismatch), or a pydantic model or
-    :class:`TypeAdapter` for the providers not yet moved to msgspec."""
-    if not _pydantic(model):
-        return from_data(data, cast("type[T]", model), provider=provider)
-    try:
-        if isinstance(model, TypeAdapter):
-            return cast(T, clean_data(model.validate_python(data)))  # clean_data keeps the shape
-        if isinstance(model, type) and issubclass(model, BaseModel):
-            return model.model_validate(data)
-        return cast(T, clean_data(TypeAdapter(model).validate_python(data)))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        raise PayloadError(
-            "the API sent data of an unexpected shape",
-            provider=provider,
-            detail=f"{exc.error_count()} problem(s), first at {where or 'root'}: {first.get('msg', '')}",
-        ) from exc
-
-
-def _pydantic(model: Any) -> bool:
-    if isinstance(model, TypeAdapter) or (isinstance(model, type) and issubclass(model, BaseModel)):
-        return True
-    return any(_pydantic(arg) for arg in typing.get_args(model))
 
 
 def safe_text(text: str, size: int = DETAIL_MAX) -> str:

@@ -19,11 +19,10 @@ Everything else — accents, ``€``, ``«»``, any printable Unicode — is kep
 common case costs one ``str.isprintable()`` (then one regular-expression search when the
 text holds a non-printable character that is harmless, such as a no-break space).
 
-Every provider's pydantic models derive from :class:`ApiModel`, which applies
-:func:`clean_text` to every ``str`` the model validates (fields, lists, dicts, nested
-models, ``Any`` values such as raw JSON blocks, unknown extra fields); :func:`clean_data`
-does the same for raw JSON shown as is, and :func:`clean_column` for the park-scale
-column paths that skip pydantic.
+Every provider's types are read with :func:`pupitre.providers.core.api.from_data`, which
+applies :func:`clean_text` to every string of the data (fields, lists, dicts, nested types,
+raw JSON blocks, keys); :func:`clean_data` does the same for raw JSON shown as is, and
+:func:`clean_column` for the park-scale column paths that read no type.
 Markup is still escaped where text is shown (``core.http.safe_text``, Rich ``escape``):
 this module deals with the terminal, not with markup.
 
@@ -35,11 +34,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Iterable, Sequence, cast
-
-from pydantic import BaseModel, GetCoreSchemaHandler
-from pydantic_core import CoreSchema
-from pydantic_core import core_schema as cs
+from typing import Any, Iterable, Sequence
 
 #: Characters that must not reach a terminal as they are.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
@@ -127,90 +122,6 @@ def unknown_word(value: str) -> str:
     """How a value the API's document does not list is shown, on its one row:
     ``? unknown (PURPLE)`` (the rest of the feed stays readable)."""
     return f"? unknown ({clean_text(value)})"
-
-
-# -- pydantic: every str of a model ------------------------------------------------------------------
-
-_MARK = "pupitre_clean"
-
-
-def _marked(schema: CoreSchema) -> CoreSchema:
-    writable = cast(dict[str, Any], schema)  # every core schema is a dict with a "metadata" key
-    writable["metadata"] = {**(writable.get("metadata") or {}), _MARK: True}
-    return schema
-
-
-def _clean_schema(schema: Any) -> Any:
-    """``schema`` with every ``str`` validator followed by :func:`clean_text` (in place)."""
-    if not isinstance(schema, dict) or "type" not in schema:
-        return schema
-    if (schema.get("metadata") or {}).get(_MARK):
-        return schema
-    kind = schema["type"]
-    if kind == "str":
-        return _marked(cs.no_info_after_validator_function(clean_text, schema))
-    if kind == "any":  # raw JSON kept as it is (``dict[str, Any]`` blocks): every string in it
-        return _marked(cs.no_info_after_validator_function(clean_data, schema))
-    for key in (
-        "schema",
-        "items_schema",
-        "keys_schema",
-        "values_schema",
-        "lax_schema",
-        "strict_schema",
-        "json_schema",
-        "python_schema",
-    ):
-        inner = schema.get(key)
-        if isinstance(inner, dict):
-            schema[key] = _clean_schema(inner)
-        elif isinstance(inner, list):  # tuple items
-            schema[key] = [_clean_schema(item) for item in inner]
-    if kind == "model" and (schema.get("config") or {}).get("extra_fields_behavior") == "allow":
-        fields = schema["schema"]
-        if fields.get("type") == "model-fields" and not fields.get("extras_schema"):
-            # unknown fields kept by the model (``extra="allow"``) are cleaned too
-            fields["extras_schema"] = _marked(cs.no_info_after_validator_function(clean_data, cs.any_schema()))
-    if kind in ("model-fields", "typed-dict"):
-        for item in schema["fields"].values():
-            item["schema"] = _clean_schema(item["schema"])
-        if schema.get("extras_schema"):
-            schema["extras_schema"] = _clean_schema(schema["extras_schema"])
-    elif kind == "dataclass-args":
-        for item in schema["fields"]:
-            item["schema"] = _clean_schema(item["schema"])
-    elif kind == "union":
-        schema["choices"] = [
-            (_clean_schema(c[0]), c[1]) if isinstance(c, tuple) else _clean_schema(c) for c in schema["choices"]
-        ]
-    elif kind == "tagged-union":
-        schema["choices"] = {tag: _clean_schema(c) for tag, c in schema["choices"].items()}
-    elif kind == "definitions":
-        schema["definitions"] = [_clean_schema(d) for d in schema["definitions"]]
-    elif kind == "chain":
-        schema["steps"] = [_clean_schema(s) for s in schema["steps"]]
-    return schema
-
-
-class ApiModel(BaseModel):
-    """Base of every model of API data: each ``str`` it validates is cleaned with
-    :func:`clean_text` (one-line), or kept multi-line where the field is :data:`MultiLine`.
-    Serialising is unchanged. Models the operator fills in (request bodies) derive from it
-    too: a control character typed or pasted there is made visible before it is sent."""
-
-    @classmethod
-    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
-        return _clean_schema(handler(source))  # type: ignore[no-any-return]  # a CoreSchema dict
-
-
-class _MultiLineMarker:
-    """``Annotated[str, MULTILINE]``: a free-text field whose line breaks are kept."""
-
-    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
-        return _marked(cs.no_info_after_validator_function(clean_multiline, handler(source)))
-
-
-MULTILINE = _MultiLineMarker()
 
 
 # -- outputs: CSV cells and the log ---------------------------------------------------------------------

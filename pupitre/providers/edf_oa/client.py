@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any, Iterable, Literal, TypeVar, overload
 
 import httpx
 
-from pupitre.providers.core.api import to_data
+from pupitre.providers.core.api import from_data, to_data
 from pupitre.providers.core.client import ApiClient
 from pupitre.providers.core.clock import paris
 from pupitre.providers.core.errors import BadRequestError, ConfigError, PayloadError
-from pupitre.providers.core.http import decode_json, parse_model, safe_text
+from pupitre.providers.core.http import decode_json, safe_text
 from pupitre.providers.core.retry import NO_RETRY, RetryPolicy, retry_read
 from pupitre.providers.core.urls import check_base_url
 from pupitre.providers.edf_oa.models import (
@@ -128,7 +128,7 @@ class EdfOaClient(ApiClient):
         """
         body = decode_json(response, self.provider)
         if isinstance(body, dict) and not any(key in body for key in _ENVELOPE_KEYS):
-            return parse_model(body, model, self.provider)
+            return from_data(body, model, provider=self.provider)
         if not isinstance(body, dict):
             raise PayloadError(
                 "the API sent data of an unexpected shape",
@@ -148,7 +148,7 @@ class EdfOaClient(ApiClient):
             if allow_null:
                 return None
             raise PayloadError("the API answered with no data", provider=self.provider, status=response.status_code)
-        return parse_model(envelope.data, model, self.provider)
+        return from_data(envelope.data, model, provider=self.provider)
 
     async def _get(self, path: str, model: type[T], params: dict[str, str | None] | None = None) -> T:
         query = {key: value for key, value in (params or {}).items() if value is not None} or None

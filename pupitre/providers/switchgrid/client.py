@@ -22,10 +22,11 @@ from urllib.parse import quote
 
 import httpx
 
+from pupitre.providers.core.api import from_data
 from pupitre.providers.core.auth import StaticBearer
 from pupitre.providers.core.client import ApiClient
 from pupitre.providers.core.errors import BadRequestError, PayloadError
-from pupitre.providers.core.http import decode_json, parse_model, safe_text
+from pupitre.providers.core.http import decode_json, safe_text
 from pupitre.providers.core.retry import DEFAULT_RETRY, RetryPolicy, retry_read
 from pupitre.providers.switchgrid import rules
 from pupitre.providers.switchgrid.models import PROVIDER, Ask, AskPage, Contract, ContractSearch, Order
@@ -90,7 +91,7 @@ class SwitchgridClient(ApiClient):
 
     async def _write(self, method: str, path: str, model: type[T], body: Any = None) -> T:
         response = await self.send(method, path, json=body, headers=self.headers())
-        return parse_model(decode_json(response, self.provider), model, self.provider)
+        return from_data(decode_json(response, self.provider), model, provider=self.provider)
 
     # -- contracts -----------------------------------------------------------------------------
     async def search_contract(self, name: str, address: str | None = None, prm: str | None = None) -> list[Contract]:
@@ -107,7 +108,7 @@ class SwitchgridClient(ApiClient):
             ask = body
         else:
             try:
-                ask = parse_model(body, AskCreate, self.provider)
+                ask = from_data(body, AskCreate, provider=self.provider)
             except PayloadError as exc:
                 raise BadRequestError("the ask is incomplete", provider=self.provider, detail=exc.detail) from exc
         self._checked(lambda: rules.consent_duration(ask.consentDuration))

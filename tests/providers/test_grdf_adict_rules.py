@@ -10,11 +10,11 @@ from typing import Any, AsyncIterator
 
 import pytest
 
+from pupitre.providers.core.api import ApiStruct
 from pupitre.providers.core.errors import PayloadError
 from pupitre.providers.grdf_adict import rules
 from pupitre.providers.grdf_adict.models import (
     AccessRight,
-    Base,
     ContractualData,
     DeclareBody,
     Reading,
@@ -26,7 +26,7 @@ from tests.corpus import samples
 SAMPLES = samples("grdf-adict")
 
 
-def _model(name: str) -> type[Base]:
+def _model(name: str) -> type[ApiStruct]:
     if "droit" in name and "request-body" in name:
         return DeclareBody
     if "droit" in name:

@@ -5,7 +5,7 @@ are cleaned too."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import pytest
@@ -14,11 +14,13 @@ from pupitre.providers.core.api import (
     ApiBody,
     ApiStruct,
     AwareDatetime,
+    Before,
     MultiLine,
     Secret,
     clean_for,
     from_data,
     multiline_keys,
+    quirk_reader,
     to_data,
 )
 from pupitre.providers.core.errors import PayloadError
@@ -140,3 +142,57 @@ def test_a_body_built_in_code_is_cleaned() -> None:
     assert note == Note(title="T␛]52;c;eA==␇ x", comment="a\nb␛]52;c;eA==␇", tags=["ok", "␛]52;c;eA==␇"])
     clean = Note(title="T", comment="a\nb")
     assert clean.comment == "a\nb"
+
+
+# -- quirks read before converting ---------------------------------------------------------------
+
+
+def _flag(value: Any) -> bool | None:
+    if value == "":
+        return None
+    if value in ("Vrai", "Faux"):
+        return value == "Vrai"
+    raise ValueError(f"not a Vrai/Faux boolean: {value!r}")
+
+
+class Reading(ApiStruct, frozen=True, kw_only=True):
+    ALIASES = {"qMax": "qMAx", "q_max": "qMAx"}
+
+    qMAx: float | None = None
+    ok: Annotated[bool | None, Before(_flag)] = None
+
+    @classmethod
+    def before(cls, data: Any) -> Any:
+        if isinstance(data, str):  # a bare number for the whole object
+            return {"qMAx": data}
+        return {("ok" if key == "ok:" else key): value for key, value in data.items()}
+
+
+class Park(ApiStruct, frozen=True, kw_only=True):
+    readings: list[Reading] = []
+    by_site: dict[str, Reading] = {}
+    last: Reading | None = None
+
+
+def test_other_names_whole_object_quirks_and_raw_values_are_read_first() -> None:
+    data = {
+        "readings": [{"qMax": 3, "ok:": "Vrai"}, "4.5", {"qMAx": 1, "qMax": 9, "ok": ""}],
+        "by_site": {"LI1001": {"q_max": 2, "ok": "Faux"}},
+        "last": None,
+    }
+    before = repr(data)
+    park = from_data(data, Park, provider="test")
+    assert park.readings == [Reading(qMAx=3, ok=True), Reading(qMAx=4.5), Reading(qMAx=1)]  # the wire name wins
+    assert park.by_site == {"LI1001": Reading(qMAx=2, ok=False)}
+    assert repr(data) == before  # read, never changed in place
+
+
+def test_a_refused_raw_value_says_where() -> None:
+    with pytest.raises(PayloadError) as caught:
+        from_data({"readings": [{}, {"ok": "Peut-être"}]}, Park, provider="GRDF ADICT")
+    assert caught.value.detail == "at readings[1].ok: not a Vrai/Faux boolean: 'Peut-être'"
+
+
+def test_a_type_without_quirks_reads_with_no_extra_step() -> None:
+    assert quirk_reader(Order) is None and quirk_reader(list[Line]) is None
+    assert quirk_reader(Park) is not None

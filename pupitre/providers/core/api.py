@@ -5,6 +5,8 @@ Every provider's types derive from :class:`ApiStruct`, a frozen, keyword-only
 outside — an API answer, a stored result, a body the sandbox receives — goes through
 :func:`from_data`, which
 
+0. reads the quirks the types declare (other names of a field, a whole-object quirk, a raw
+   value's reading: :class:`ApiStruct`, :class:`Before`), worked out once per type;
 1. makes every string harmless for the terminal (:func:`~pupitre.providers.core.text.clean_text`:
    one-line, or multi-line for a :data:`MultiLine` field), keys and unknown fields included.
    The common case — nothing to clean — costs one C-speed encoding and one regular-expression
@@ -24,11 +26,12 @@ whose text is cleaned when it is built in code too.
 
 from __future__ import annotations
 
+import collections.abc
 import datetime as dt
 import functools
 import re
 import typing
-from typing import Annotated, Any, Callable, TypeVar
+from typing import Annotated, Any, Callable, ClassVar, Mapping, TypeVar
 
 import msgspec
 
@@ -39,7 +42,38 @@ T = TypeVar("T")
 
 
 class ApiStruct(msgspec.Struct, frozen=True, kw_only=True):
-    """The base of every provider's API type: frozen, keyword-only, compared by value."""
+    """The base of every provider's API type: frozen, keyword-only, compared by value.
+
+    A type whose payloads have quirks says so, and :func:`from_data` reads them before it
+    converts (data is never changed in place):
+
+    - ``ALIASES``: the other names a field goes by in the documents → its wire name (used
+      only when the wire name is absent);
+    - :meth:`before`: a whole-object quirk (a typo'd key, a bare string for an object);
+    - :class:`Before` on a field's type: a raw value's reading (``"Vrai"`` → ``True``).
+    """
+
+    ALIASES: ClassVar[Mapping[str, str]] = {}
+
+    @classmethod
+    def before(cls, data: Any) -> Any:
+        """The raw object (after ``ALIASES``) as the fields read it; ``data`` as it is here."""
+        return data
+
+
+class Before:
+    """``Annotated`` mark of a field whose raw value :func:`from_data` first reads with
+    ``read`` (``"Vrai"`` → ``True``, ``" 2018-07-05 "`` → a date, ``""`` → ``None``) before
+    converting it; ``read`` raises ``ValueError`` on what it refuses, and is never asked about
+    ``None`` (absent stays absent). msgspec ignores the mark."""
+
+    __slots__ = ("read",)
+
+    def __init__(self, read: Callable[[Any], Any]) -> None:
+        self.read = read
+
+    def __repr__(self) -> str:
+        return f"Before({self.read.__name__})"
 
 
 class ApiBody(ApiStruct, frozen=True, kw_only=True):
@@ -210,6 +244,141 @@ def _decode_hook(extra: Callable[[type, Any], Any] | None) -> Callable[[type, An
     return hook
 
 
+# -- quirks: read before converting ----------------------------------------------------------------
+
+Reader = Callable[[Any], Any]
+_UnionType = type(int | None)
+
+
+class _Unreadable(Exception):
+    """A quirk reader refused a value: where (wire names, outermost first) and why."""
+
+    def __init__(self, where: list[str], why: str) -> None:
+        super().__init__(why)
+        self.where, self.why = where, why
+
+
+@functools.cache
+def quirk_reader(hint: Any) -> Reader | None:
+    """How a raw value of ``hint`` is read before conversion (:class:`ApiStruct`'s quirks),
+    worked out once per type; ``None`` when nothing reached from ``hint`` has a quirk."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is Annotated:
+        inner = quirk_reader(args[0])
+        marks = [mark.read for mark in hint.__metadata__ if isinstance(mark, Before)]
+        read = functools.reduce(_then, marks) if marks else None
+        if read is None or inner is None:
+            return read or inner
+        return _then(read, inner)
+    if isinstance(hint, type) and issubclass(hint, ApiStruct):
+        return _struct_reader(hint)
+    if origin in (list, tuple, collections.abc.Sequence):
+        inner = quirk_reader(args[0]) if args else None
+        return None if inner is None else _each(inner)
+    if origin is dict and len(args) == 2:
+        inner = quirk_reader(args[1])
+        return None if inner is None else _values(inner)
+    readers = [r for r in map(quirk_reader, args) if r is not None] if origin in (typing.Union, _UnionType) else []
+    if len(readers) > 1:
+        return functools.reduce(_then, readers)
+    return readers[0] if readers else None  # ``X | None``: X's reader
+
+
+def _struct_reader(kind: type[ApiStruct]) -> Reader | None:
+    aliases = tuple(kind.ALIASES.items())
+    before = kind.before if kind.before.__func__ is not ApiStruct.before.__func__ else None  # type: ignore[attr-defined]  # a bound classmethod has __func__
+    hints = _hints(kind)
+    wire = dict(zip(kind.__struct_fields__, kind.__struct_encode_fields__, strict=True))
+    steps = tuple((wire[name], step) for name in kind.__struct_fields__ if (step := quirk_reader(hints[name])))
+    if not aliases and before is None and not steps:
+        return None
+
+    def prepare(data: Any) -> Any:
+        if type(data) is not dict:
+            return before(data) if before is not None and data is not None else data
+        for alias, name in aliases:
+            if alias in data and name not in data:
+                data = {(name if key == alias else key): value for key, value in data.items()}
+        if before is not None:
+            data = before(data)
+            if type(data) is not dict:
+                return data
+        out = None
+        for key, step in steps:
+            value = data.get(key)
+            if value is None:
+                continue
+            try:
+                new = step(value)
+            except _Unreadable as exc:
+                exc.where.insert(0, key)
+                raise
+            except (ValueError, TypeError, AttributeError) as exc:
+                raise _Unreadable([key], str(exc) or type(exc).__name__) from None
+            if new is not value:
+                if out is None:
+                    out = dict(data)
+                out[key] = new
+        return data if out is None else out
+
+    return prepare
+
+
+def _each(read: Reader) -> Reader:
+    def each(value: Any) -> Any:
+        if type(value) is not list:
+            return value  # not a list: the conversion says so
+        out = []
+        changed = False
+        for i, item in enumerate(value):
+            try:
+                new = read(item)
+            except _Unreadable as exc:
+                exc.where.insert(0, f"[{i}]")
+                raise
+            changed = changed or new is not item
+            out.append(new)
+        return out if changed else value
+
+    return each
+
+
+def _values(read: Reader) -> Reader:
+    def values(value: Any) -> Any:
+        if type(value) is not dict:
+            return value
+        out = {}
+        changed = False
+        for key, item in value.items():
+            try:
+                new = read(item)
+            except _Unreadable as exc:
+                exc.where.insert(0, str(key))
+                raise
+            changed = changed or new is not item
+            out[key] = new
+        return out if changed else value
+
+    return values
+
+
+def _then(first: Reader, second: Reader) -> Reader:
+    return lambda value: second(first(value))
+
+
+def _read_quirks(data: object, kind: Any, provider: str) -> Any:
+    prepare = quirk_reader(kind)
+    if prepare is None or data is None:
+        return data
+    try:
+        return prepare(data)
+    except _Unreadable as exc:
+        where = "".join(p if p.startswith("[") else f".{p}" for p in exc.where).lstrip(".") or "root"
+        raise PayloadError(
+            "the API sent data of an unexpected shape", provider=provider, detail=f"at {where}: {exc.why}"
+        ) from None
+
+
 _WHERE = re.compile(r" - at `\$(?P<where>[^`]*)`$")
 
 
@@ -223,10 +392,12 @@ def from_data(
     """``data`` (JSON-like, as parsed or stored) as ``kind`` — an :class:`ApiStruct`, a list
     or dict of them, any type msgspec converts — with its text cleaned (module docstring).
 
-    ``dec_hook`` reads a provider's own field types (it is asked for a type it does not know
-    with ``NotImplementedError``; :class:`Secret` is read here). A mismatch raises one
-    :class:`PayloadError`: ``the API sent data of an unexpected shape``, with where and why.
+    The types' quirks are read first (:class:`ApiStruct`). ``dec_hook`` reads a provider's
+    own field types (it is asked for a type it does not know with ``NotImplementedError``;
+    :class:`Secret` is read here). A mismatch raises one :class:`PayloadError`: ``the API
+    sent data of an unexpected shape``, with where and why.
     """
+    data = _read_quirks(data, kind, provider)
     try:
         return msgspec.convert(clean_for(data, kind), kind, strict=False, dec_hook=_decode_hook(dec_hook))
     except msgspec.ValidationError as exc:

@@ -16,22 +16,19 @@ Quirks tolerated, all seen in real or fixture payloads:
 
 They are :class:`~pupitre.providers.core.api.ApiStruct` s (frozen; unknown fields ignored, so
 an additive change of the API never breaks the dashboard). Data from outside is read with
-:func:`read`: each type's quirks first (:class:`Before` on a field, :meth:`Base._before` on a
-whole object), then :func:`~pupitre.providers.core.api.from_data` (text cleaned, converted, a
-mismatch as one :class:`PayloadError`).
+:func:`read` (:func:`~pupitre.providers.core.api.from_data`): each type's quirks first
+(:class:`~pupitre.providers.core.api.Before` on a field, ``before`` on a whole object), then
+text cleaned, converted, a mismatch as one :class:`~pupitre.providers.core.errors.PayloadError`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import typing
-from typing import Annotated, Any, Callable, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 
-from pupitre.providers.core.api import ApiBody, ApiStruct, from_data
-from pupitre.providers.core.errors import PayloadError
+from pupitre.providers.core.api import ApiBody, ApiStruct, Before, from_data
 from pupitre.providers.grdf_adict import rights
 from pupitre.providers.grdf_adict.rights import PROVIDER, _blank_none
 
@@ -66,150 +63,20 @@ normalise_role, normalise_state = rights.normalise_role, rights.normalise_state
 parse_bool, parse_date, parse_datetime = rights.parse_bool, rights.parse_date, rights.parse_datetime
 
 
-class Before:
-    """``Annotated`` mark of a field whose raw value is first read by ``read`` (``"Vrai"`` →
-    ``True``, ``" 2018-07-05 "`` → a date, ``""`` → ``None``), before the type converts it;
-    ``read`` raises ``ValueError`` on what it refuses. msgspec ignores the mark."""
-
-    __slots__ = ("read",)
-
-    def __init__(self, read: Callable[[Any], Any]) -> None:
-        self.read = read
-
-    def __repr__(self) -> str:
-        return f"Before({self.read.__name__})"
-
-
 Flag = Annotated[bool | None, Before(parse_bool)]
 LooseDatetime = Annotated[dt.datetime | None, Before(parse_datetime)]
 LooseDate = Annotated[dt.date | None, Before(parse_date)]
 Text = Annotated[str | None, Before(_blank_none)]
 
 
-class Base(ApiStruct, frozen=True, kw_only=True):
-    """An ADICT type: :func:`read` applies its quirks before converting."""
-
-    @classmethod
-    def _before(cls, data: Any) -> Any:
-        """The raw object as the fields read it (a whole-object quirk); ``data`` is not
-        changed in place."""
-        return data
-
-
-class _Unreadable(Exception):
-    """A quirk reader refused a value: where (wire names, outermost first) and why."""
-
-    def __init__(self, where: list[str], why: str) -> None:
-        super().__init__(why)
-        self.where, self.why = where, why
-
-
-Reader = Callable[[Any], Any]
-_UnionType = type(int | None)
-
-
-@functools.cache
-def _struct_reader(kind: type[Base]) -> Reader:
-    """How a raw object of ``kind`` is read: its ``_before``, then its fields' readers.
-    Readers are not asked about ``None`` (absent stays absent); ``data`` is not changed in
-    place (a copy is made for the first value that changes)."""
-    before = kind._before if kind._before.__func__ is not Base._before.__func__ else None  # type: ignore[attr-defined]  # a classmethod is bound: __func__ is the function
-    steps = _steps(kind)
-
-    def prepare(data: Any) -> Any:
-        if data is None:
-            return None
-        if before is not None:
-            data = before(data)
-        if type(data) is not dict:
-            return data
-        out = None
-        for key, step in steps:
-            value = data.get(key)
-            if value is None:
-                continue
-            try:
-                new = step(value)
-            except _Unreadable as exc:
-                exc.where.insert(0, key)
-                raise
-            except (ValueError, TypeError, AttributeError) as exc:
-                raise _Unreadable([key], str(exc) or type(exc).__name__) from None
-            if new is not value:
-                if out is None:
-                    out = dict(data)
-                out[key] = new
-        return data if out is None else out
-
-    return prepare
-
-
-def _each(read: Reader) -> Reader:
-    def each(value: Any) -> Any:
-        if type(value) is not list:
-            return value  # not a list: the conversion says so
-        out = []
-        for i, item in enumerate(value):
-            try:
-                out.append(read(item))
-            except _Unreadable as exc:
-                exc.where.insert(0, f"[{i}]")
-                raise
-        return out
-
-    return each
-
-
-def _then(first: Reader, second: Reader) -> Reader:
-    return lambda value: second(first(value))
-
-
-@functools.cache
-def _reader(hint: Any) -> Reader | None:
-    """How a raw value of ``hint`` is read before conversion (``None``: as it is)."""
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin is Annotated:
-        inner = _reader(args[0])
-        marks = [mark.read for mark in hint.__metadata__ if isinstance(mark, Before)]
-        read = functools.reduce(_then, marks) if marks else None
-        if read is None or inner is None:
-            return read or inner
-        return _then(read, inner)
-    if isinstance(hint, type) and issubclass(hint, Base):
-        return _struct_reader(hint)
-    if origin is list:
-        inner = _reader(args[0])
-        return None if inner is None else _each(inner)
-    readers = [r for r in map(_reader, args) if r is not None] if origin in (typing.Union, _UnionType) else []
-    return readers[0] if len(readers) == 1 else None  # ``X | None``: X's reader
-
-
-@functools.cache
-def _steps(kind: type[Base]) -> tuple[tuple[str, Reader], ...]:
-    """The fields of ``kind`` read before conversion, by wire name."""
-    hints = typing.get_type_hints(kind, include_extras=True)
-    wire = dict(zip(kind.__struct_fields__, kind.__struct_encode_fields__, strict=True))
-    return tuple((wire[name], step) for name in kind.__struct_fields__ if (step := _reader(hints[name])) is not None)
-
-
 def read(data: object, kind: type[T]) -> T:
     """Raw ADICT data (an answer, a stored payload, a body the sandbox receives) as ``kind``
     — a type of this module or a list of them —, quirks applied, text cleaned; a mismatch
-    or a refused value raises :class:`PayloadError` saying where."""
-    hint: Any = kind  # a type or an alias such as ``list[Reading]``
-    step = _reader(hint)
-    if step is not None:
-        try:
-            data = step(data)
-        except _Unreadable as exc:
-            where = "".join(p if p.startswith("[") else f".{p}" for p in exc.where).lstrip(".") or "root"
-            raise PayloadError(
-                "the API sent data of an unexpected shape", provider=PROVIDER, detail=f"at {where}: {exc.why}"
-            ) from None
+    or a refused value raises :class:`~pupitre.providers.core.errors.PayloadError` saying where."""
     return from_data(data, kind, provider=PROVIDER)
 
 
-class StatusLine(Base, frozen=True, kw_only=True):
+class StatusLine(ApiStruct, frozen=True, kw_only=True):
     """``{"code_statut_traitement", "message_retour_traitement"}``: the NDJSON trailer and
     the body of the action answers and error answers."""
 
@@ -221,7 +88,7 @@ class StatusLine(Base, frozen=True, kw_only=True):
         return self.code_statut_traitement.startswith("0")
 
 
-class Restitution(Base, frozen=True, kw_only=True):
+class Restitution(ApiStruct, frozen=True, kw_only=True):
     """``statut_restitution`` of data answers: ``null`` (or ``"null"``, ``{}``) when fine,
     else ``{code, message}``; a bare string is read as the message."""
 
@@ -229,7 +96,7 @@ class Restitution(Base, frozen=True, kw_only=True):
     message: Text = None
 
     @classmethod
-    def _before(cls, data: Any) -> Any:
+    def before(cls, data: Any) -> Any:
         if isinstance(data, str):
             return {"message": data}
         if isinstance(data, dict) and not isinstance(data.get("code"), (str, type(None))):
@@ -244,7 +111,7 @@ class Restitution(Base, frozen=True, kw_only=True):
         return bool(self.message)
 
 
-class RightFields(Base, frozen=True, kw_only=True):
+class RightFields(ApiStruct, frozen=True, kw_only=True):
     """The fields of an access right, v1 or v2 names: :class:`AccessRight` (ids required)
     and :class:`DeclareResult` (ids absent when the declaration failed)."""
 
@@ -285,7 +152,7 @@ class RightFields(Base, frozen=True, kw_only=True):
     date_limite_transmission_preuve: LooseDate = None
 
     @classmethod
-    def _before(cls, data: Any) -> Any:
+    def before(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
         data = dict(data)
@@ -344,7 +211,7 @@ class AccessRight(RightFields, frozen=True, kw_only=True):
     id_pce: str
 
 
-class DeclareBody(ApiBody, Base, frozen=True, kw_only=True):
+class DeclareBody(ApiBody, frozen=True, kw_only=True):
     """Body of ``PUT /pce/{id_pce}/droit_acces`` (``demander_acces_in``)."""
 
     role_tiers: str
@@ -386,22 +253,22 @@ class DeclareResult(RightFields, frozen=True, kw_only=True):
     message_retour_traitement: str | None = None
 
 
-class Pce(Base, frozen=True, kw_only=True):
+class Pce(ApiStruct, frozen=True, kw_only=True):
     id_pce: str | None = None
 
 
-class Periode(Base, frozen=True, kw_only=True):
+class Periode(ApiStruct, frozen=True, kw_only=True):
     valeur: Text = None
     date_debut: LooseDate = None
     date_fin: LooseDate = None
 
 
-class Index(Base, frozen=True, kw_only=True):
+class Index(ApiStruct, frozen=True, kw_only=True):
     valeur_index: float | None = None
     horodate_index: LooseDatetime = msgspec.field(default=None, name="horodate_Index")
 
     @classmethod
-    def _before(cls, data: Any) -> Any:
+    def before(cls, data: Any) -> Any:
         """``horodate_Index`` (Swagger) or ``horodate_index``."""
         if isinstance(data, dict) and "horodate_index" in data and "horodate_Index" not in data:
             data = dict(data)
@@ -409,7 +276,7 @@ class Index(Base, frozen=True, kw_only=True):
         return data
 
 
-class Releve(Base, frozen=True, kw_only=True):
+class Releve(ApiStruct, frozen=True, kw_only=True):
     date_releve: LooseDatetime = None
     raison_releve: Text = None
     libelle_raison_releve: Text = None
@@ -421,13 +288,13 @@ class Releve(Base, frozen=True, kw_only=True):
     index_converti_fin: Index | None = None
 
 
-class CoeffCalcul(Base, frozen=True, kw_only=True):
+class CoeffCalcul(ApiStruct, frozen=True, kw_only=True):
     coeff_pta: float | None = None
     valeur_pcs: float | None = None
     coeff_conversion: float | None = None
 
 
-class Consommation(Base, frozen=True, kw_only=True):
+class Consommation(ApiStruct, frozen=True, kw_only=True):
     date_debut_consommation: LooseDatetime = None
     date_fin_consommation: LooseDatetime = None
     flag_retour_zero: Flag = None
@@ -442,7 +309,7 @@ class Consommation(Base, frozen=True, kw_only=True):
     type_conso: Text = None
 
 
-class Injection(Base, frozen=True, kw_only=True):
+class Injection(ApiStruct, frozen=True, kw_only=True):
     date_debut_injection: LooseDatetime = None
     date_fin_injection: LooseDatetime = None
     flag_retour_zero: Flag = None
@@ -457,7 +324,7 @@ class Injection(Base, frozen=True, kw_only=True):
     type_injection: Text = None
 
 
-class Bordereau(Base, frozen=True, kw_only=True):
+class Bordereau(ApiStruct, frozen=True, kw_only=True):
     date_debut_bordereau: LooseDatetime = None
     date_fin_bordereau: LooseDatetime = None
     nb_jour_gazier: float | None = None
@@ -469,7 +336,7 @@ def _null_block(value: Any) -> Any:
     return None if value in ("null", "", {}) else value
 
 
-class Reading(Base, frozen=True, kw_only=True):
+class Reading(ApiStruct, frozen=True, kw_only=True):
     """One line of ``donnees_consos_publiees`` / ``_informatives`` / ``donnees_injections_publiees``."""
 
     pce: Pce | None = None
@@ -550,7 +417,7 @@ def _number(value: Any) -> Any:
 Number = Annotated[float | None, Before(_number)]
 
 
-class Profil(Base, frozen=True, kw_only=True):
+class Profil(ApiStruct, frozen=True, kw_only=True):
     profil_type_actuel: Text = None
     profil_type_futur: Text = None
     date_debut_profil_type_actuel: LooseDate = None
@@ -558,14 +425,14 @@ class Profil(Base, frozen=True, kw_only=True):
     date_fin_profil_type_actuel: LooseDate = None
 
 
-class Modulation(Base, frozen=True, kw_only=True):
+class Modulation(ApiStruct, frozen=True, kw_only=True):
     modulation_n_1: Number = None
     modulation_n_2: Number = None
     modulation_n_3: Number = None
     assiette: Number = None
 
 
-class DonneesContractuelles(Base, frozen=True, kw_only=True):
+class DonneesContractuelles(ApiStruct, frozen=True, kw_only=True):
     """Swagger 1.6 gives ``car`` and ``cja`` as numbers; the document (v1.7+) as blocks
     ``car: {car_actuelle, car_future}`` and ``cja: {cja, cja_journaliere, cja_mensuelle}``.
     Both read the same way: :attr:`car` is the current CAR, :attr:`cja` the CJA, and the
@@ -584,7 +451,7 @@ class DonneesContractuelles(Base, frozen=True, kw_only=True):
     consommation_journaliere_plafond: Number = None
 
     @classmethod
-    def _before(cls, data: Any) -> Any:
+    def before(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
         data = dict(data)
@@ -600,7 +467,7 @@ class DonneesContractuelles(Base, frozen=True, kw_only=True):
         return data
 
 
-class ContractualData(Base, frozen=True, kw_only=True):
+class ContractualData(ApiStruct, frozen=True, kw_only=True):
     """The document's example closes ``donnees_contractuelles`` after ``car`` and leaves
     ``cja``, ``profil`` and ``modulation`` at the top level: they are moved back inside."""
 
@@ -609,7 +476,7 @@ class ContractualData(Base, frozen=True, kw_only=True):
     statut_restitution: Annotated[Restitution | None, Before(_null_block)] = None
 
     @classmethod
-    def _before(cls, data: Any) -> Any:
+    def before(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
         stray = [k for k in ("cja", "profil", "modulation") if k in data]
@@ -624,7 +491,7 @@ class ContractualData(Base, frozen=True, kw_only=True):
         return data
 
 
-class SituationCompteur(Base, frozen=True, kw_only=True):
+class SituationCompteur(ApiStruct, frozen=True, kw_only=True):
     numero_rue: Text = None
     nom_rue: Text = None
     complement_adresse: Text = None
@@ -632,7 +499,7 @@ class SituationCompteur(Base, frozen=True, kw_only=True):
     commune: Text = None
 
 
-class CaracteristiquesCompteur(Base, frozen=True, kw_only=True):
+class CaracteristiquesCompteur(ApiStruct, frozen=True, kw_only=True):
     #: ``6M``, ``1M`` (14-digit PCE), ``MM``, ``JJ`` (``GI`` PCE) — document's frequency table.
     frequence: Text = None
     client_sensible_mig: Text = None
@@ -643,26 +510,26 @@ class CaracteristiquesCompteur(Base, frozen=True, kw_only=True):
     matricule_compteur: Text = None
 
 
-class Pitd(Base, frozen=True, kw_only=True):
+class Pitd(ApiStruct, frozen=True, kw_only=True):
     identifiant_pitd: Text = None
     libelle_pitd: Text = None
 
 
-class RegimePropriete(Base, frozen=True, kw_only=True):
+class RegimePropriete(ApiStruct, frozen=True, kw_only=True):
     regime_propriete_compteur: Text = None
     regime_propriete_convertisseur: Text = None
     regime_propriete_poste: Text = None
     regime_propriete_enregistreur: Text = None
 
 
-class DonneesTechniques(Base, frozen=True, kw_only=True):
+class DonneesTechniques(ApiStruct, frozen=True, kw_only=True):
     situation_compteur: SituationCompteur | None = None
     caracteristiques_compteur: CaracteristiquesCompteur | None = None
     pitd: Pitd | None = None
     regime_propriete: RegimePropriete | None = None
 
 
-class TechnicalData(Base, frozen=True, kw_only=True):
+class TechnicalData(ApiStruct, frozen=True, kw_only=True):
     pce: Pce | None = None
     donnees_techniques: Annotated[DonneesTechniques | None, Before(_null_block)] = None
     statut_restitution: Annotated[Restitution | None, Before(_null_block)] = None

@@ -27,14 +27,12 @@ default :data:`TIMESTAMPS_LOCAL`.
 
 from __future__ import annotations
 
-import collections.abc
 import contextlib
 import datetime as dt
 import enum
 import functools
-import typing
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Mapping, Sequence, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Mapping, Sequence, TypeVar
 
 import msgspec
 
@@ -157,66 +155,7 @@ def read(data: object, kind: type[T], *, timestamps_local: bool | None = None) -
     the types below or a list of them: the other names of a field renamed (``ALIASES``),
     text cleaned, timestamps read with the flag (module docstring). A mismatch raises
     :class:`~pupitre.providers.core.errors.PayloadError`."""
-    rename = _renamer(cast(Any, kind))  # a type: hashable
-    if rename is not None:
-        data = rename(data)
     return from_data(data, kind, provider=PROVIDER, dec_hook=_HOOKS[_flag(timestamps_local)])
-
-
-@functools.cache
-def _renamer(hint: Any) -> Callable[[Any], Any] | None:
-    """A function giving data read as ``hint`` its fields' document names where the data
-    uses one of their ``ALIASES`` (the first one present wins, as the document name does);
-    ``None`` when no type reached from ``hint`` has aliases. It copies only what it changes."""
-    if isinstance(hint, type) and issubclass(hint, msgspec.Struct):
-        aliases: Mapping[str, str] = getattr(hint, "ALIASES", {})
-        hints = typing.get_type_hints(hint)
-        wire = dict(zip(hint.__struct_fields__, hint.__struct_encode_fields__, strict=True))
-        inner = {wire[name]: found for name in hint.__struct_fields__ if (found := _renamer(hints[name])) is not None}
-        if not aliases and not inner:
-            return None
-
-        def rename(value: Any) -> Any:
-            if not isinstance(value, dict):
-                return value
-            changed: dict[str, Any] | None = None
-            for alias, name in aliases.items():
-                if alias in value and name not in value:
-                    changed = changed if changed is not None else dict(value)
-                    changed[name] = changed.pop(alias)
-            for key, inner_rename in inner.items():
-                item = value.get(key)
-                if item is not None:
-                    renamed = inner_rename(item)
-                    if renamed is not item:
-                        changed = changed if changed is not None else dict(value)
-                        changed[key] = renamed
-            return value if changed is None else changed
-
-        return rename
-    args = typing.get_args(hint)
-    if typing.get_origin(hint) in (list, tuple, collections.abc.Sequence):
-        item_rename = _renamer(args[0]) if args else None
-        if item_rename is None:
-            return None
-
-        def rename_items(value: Any) -> Any:
-            if not isinstance(value, list):
-                return value
-            renamed = [item_rename(item) for item in value]
-            return value if all(a is b for a, b in zip(renamed, value, strict=True)) else renamed
-
-        return rename_items
-    union = [rename_arg for arg in args if (rename_arg := _renamer(arg)) is not None]  # X | None
-    if len(union) <= 1:
-        return union[0] if union else None
-
-    def rename_union(value: Any) -> Any:
-        for rename_arg in union:
-            value = rename_arg(value)
-        return value
-
-    return rename_union
 
 
 class IndicatorStatus(str, enum.Enum):

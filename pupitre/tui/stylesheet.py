@@ -22,10 +22,11 @@ import logging
 import os
 import pickle
 import stat
-from importlib import metadata
 from pathlib import Path
+from types import ModuleType
 from typing import TextIO
 
+import rich
 import textual
 from textual.cache import LRUCache
 from textual.css.model import RuleSet
@@ -46,16 +47,26 @@ ParsedKey = tuple[str, str, CSSLocation, bool, int, str]
 Parsed = LRUCache[ParsedKey, list[RuleSet]]
 
 
+def installed(package: ModuleType) -> tuple[str, int, int, int]:
+    """Which installation of ``package`` this is: its ``__init__.py``'s path, inode, size and
+    modification time, which an install of another version (or a patch) changes. Two ``stat``
+    calls where asking the installed metadata for versions would import ``importlib.metadata``
+    and read the distributions (~15 ms before the first frame, issue #20)."""
+    path = str(package.__file__)
+    info = os.stat(path)
+    return (path, info.st_ino, info.st_size, info.st_mtime_ns)
+
+
 class ParsedSources:
     """The parsed sources of earlier starts, in ``<data dir>/stylesheet.cache``: a pickle of
     Textual's rule sets, written by this user only (mode 0600, checked before it is read),
-    valid for one set of Textual, Rich and pupitre versions. A file that cannot be read, is not
-    this user's, or was written by other versions (of Textual, Rich — its styles are in the
-    rules — or pupitre) is parsed again and replaced."""
+    valid for one installation of Textual and Rich (:func:`installed`) and one pupitre version.
+    A file that cannot be read, is not this user's, or was written with another installation
+    (of Textual, Rich — its styles are in the rules — or pupitre) is parsed again and replaced."""
 
     def __init__(self, data_dir: Path) -> None:
         self.path = Path(data_dir) / PARSED_FILE
-        self._versions = (textual.__version__, metadata.version("rich"), __version__)
+        self._versions = (installed(textual), installed(rich), __version__)
         self._read: set[ParsedKey] = set()
 
     def load(self) -> Parsed:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import types
 from pathlib import Path
 from typing import Callable, TypeVar
 
@@ -13,7 +14,7 @@ from textual.css.stylesheet import Stylesheet as TextualStylesheet
 from textual.css.stylesheet import StylesheetParseError
 
 from pupitre.tui import registry
-from pupitre.tui.stylesheet import PARSED_FILE, ParsedSources, Stylesheet
+from pupitre.tui.stylesheet import PARSED_FILE, ParsedSources, Stylesheet, installed
 from tests.tui.helpers import counted_parses
 
 
@@ -121,6 +122,17 @@ def test_nothing_new_writes_nothing(tmp_path: Path, variables: dict[str, str]) -
     sheet.parse()
     _save(sources, sheet)
     assert os.stat(tmp_path / PARSED_FILE).st_mtime_ns == written
+
+
+def test_another_installation_is_told_apart(tmp_path: Path) -> None:
+    package = types.ModuleType("textual")
+    package.__file__ = str(tmp_path / "__init__.py")
+    (tmp_path / "__init__.py").write_text("__all__ = []\n")
+    first = installed(package)
+    assert installed(package) == first
+    (tmp_path / "__init__.py").unlink()
+    (tmp_path / "__init__.py").write_text("__all__ = ['x']\n")  # another version installed over it
+    assert installed(package) != first
 
 
 @pytest.mark.parametrize(

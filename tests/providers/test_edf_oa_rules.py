@@ -142,7 +142,7 @@ def test_token_expiry_is_real_utc_and_the_new_token_is_never_shown() -> None:
             "renewable": True,
         },
     )
-    assert token.client_token.get_secret_value() == "s3cr3t-t0ken"
+    assert token.client_token.reveal() == "s3cr3t-t0ken"
     assert "s3cr3t" not in repr(token) and "s3cr3t" not in str(token)
     assert "s3cr3t" not in str(to_data(token))
 

@@ -564,7 +564,7 @@ async def test_RG_TOK_NEW_0010_new_token_invalidates_the_previous_one(
     assert sim.current_token == INITIAL_TOKEN
     clock.set(at(14, 0))
     new = await client.new_token()
-    secret = new.client_token.get_secret_value()
+    secret = new.client_token.reveal()
     assert secret == sim.current_token != INITIAL_TOKEN
     assert secret not in repr(new)
     assert (new.lease_duration, new.renewable) == (90 * 86400, True)

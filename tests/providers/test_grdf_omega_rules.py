@@ -162,7 +162,7 @@ def test_minimal_answer_and_required_fields() -> None:
 def test_annex_b_token_answer() -> None:
     token = from_data(json.loads(ANNEX_B, strict=False), OktaToken, provider=PROVIDER)
     assert (token.token_type, token.expires_in, token.scope) == ("Bearer", 3600, "SUIVI_DEMANDE")
-    assert token.access_token.get_secret_value().strip().startswith("eyJraWQiOiJpd0ht")
+    assert token.access_token.reveal().strip().startswith("eyJraWQiOiJpd0ht")
     assert "eyJ" not in repr(token) and "eyJ" not in str(token)
 
 

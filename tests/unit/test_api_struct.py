@@ -16,7 +16,6 @@ from pupitre.providers.core.api import (
     AwareDatetime,
     Before,
     MultiLine,
-    Secret,
     clean_for,
     from_data,
     multiline_keys,
@@ -24,6 +23,7 @@ from pupitre.providers.core.api import (
     to_data,
 )
 from pupitre.providers.core.errors import PayloadError
+from pupitre.providers.core.secrets import Secret
 from pupitre.providers.core.text import clean_text
 
 BAD = "\x1b]52;c;eA==\x07"
@@ -132,7 +132,7 @@ def test_a_mismatch_is_one_sentence_naming_where(data: Any, where: str) -> None:
 
 def test_a_token_is_read_and_shown_nowhere() -> None:
     order = from_data({"name": "A", "at": "2025-01-01T00:00:00Z", "token": "s3cr3t"}, Order, provider="test")
-    assert order.token is not None and order.token.get_secret_value() == "s3cr3t"
+    assert order.token is not None and order.token.reveal() == "s3cr3t"
     assert "s3cr3t" not in repr(order) and "s3cr3t" not in str(order.token)
     assert "s3cr3t" not in repr(to_data(order))
 

@@ -19,8 +19,9 @@ outside — an API answer, a stored result, a body the sandbox receives — goes
    naming where it is.
 
 :func:`to_data` is the way back (JSON-ready builtins, the fields' wire names, ISO dates), as
-the store and the request bodies need it. A token is a :class:`Secret`: never in a ``repr``,
-a log or :func:`to_data`'s output. A body the operator fills in derives from :class:`ApiBody`,
+the store and the request bodies need it. A token is a
+:class:`~pupitre.providers.core.secrets.Secret`: never in a ``repr``, a log or :func:`to_data`'s
+output. A body the operator fills in derives from :class:`ApiBody`,
 whose text is cleaned when it is built in code too.
 """
 
@@ -36,6 +37,7 @@ from typing import Annotated, Any, Callable, ClassVar, Mapping, TypeVar
 import msgspec
 
 from pupitre.providers.core.errors import PayloadError
+from pupitre.providers.core.secrets import Secret
 from pupitre.providers.core.text import clean_data, clean_text
 
 T = TypeVar("T")
@@ -107,31 +109,6 @@ MULTILINE = _MultiLineMark()
 #: A free-text field (comments): its line breaks are kept as ``\\n``, every other control
 #: character is made visible as in a one-line field.
 MultiLine = Annotated[str, MULTILINE]
-
-
-class Secret:
-    """A token: its value is read with :meth:`get_secret_value` and shown nowhere else
-    (``repr``, ``str``, :func:`to_data` and logs give ``**********``)."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def get_secret_value(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('**********')"
-
-    def __str__(self) -> str:
-        return "**********"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
 
 
 #: An instant that must carry its offset (a naive one is refused).
@@ -424,6 +401,6 @@ def _encode_hook(value: Any) -> Any:
 
 def to_data(value: Any, *, enc_hook: Callable[[Any], Any] | None = None) -> Any:
     """``value`` as JSON-ready builtins: structs as dicts under their wire names, instants
-    and dates in ISO 8601, a :class:`Secret` as ``**********`` (what :func:`from_data` reads
-    back, the secret aside)."""
+    and dates in ISO 8601, a :class:`~pupitre.providers.core.secrets.Secret` as ``***`` (what
+    :func:`from_data` reads back, the secret aside)."""
     return msgspec.to_builtins(value, enc_hook=enc_hook or _encode_hook)

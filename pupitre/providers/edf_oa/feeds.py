@@ -167,11 +167,7 @@ class EdfOaSession(msgspec.Struct, dict=True):
         moment it arrives, before anything else; if saving fails it is returned for the
         operator to copy, rather than lost. Then a status call confirms it."""
         new = await self.client.new_token()
-        token = (
-            new.client_token.get_secret_value()
-            if hasattr(new.client_token, "get_secret_value")
-            else str(new.client_token)
-        )
+        token = new.client_token.reveal()
         result = RotationResult("", new.expires_at, False, shadowed_by=self.token_shadowed_by())
         try:
             result.saved_to = self.save_token(token)

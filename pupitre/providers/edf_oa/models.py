@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, Iterator, Sequence, T
 
 import msgspec
 
-from pupitre.providers.core.api import ApiBody, ApiStruct, Secret, from_data, to_data
+from pupitre.providers.core.api import ApiBody, ApiStruct, from_data, to_data
 from pupitre.providers.core.clock import PARIS, UTC
+from pupitre.providers.core.secrets import Secret
 from pupitre.providers.core.text import unknown_word
 
 #: The name a refusal of EDF OA data is reported under (as the client reports it).
@@ -471,8 +472,8 @@ class TokenStatus(EdfStruct, frozen=True, kw_only=True):
 class NewToken(EdfStruct, frozen=True, kw_only=True):
     """``GET /vault/approle/token`` (§9.2.4). The previous token is now invalid (RG_TOK_NEW_0010).
 
-    ``client_token`` is a :class:`~pupitre.providers.core.api.Secret`: never shown by
-    ``repr``/``str``; read it with ``client_token.get_secret_value()``. ``lease_duration``
+    ``client_token`` is a :class:`~pupitre.providers.core.secrets.Secret`: never shown by
+    ``repr``/``str``; read it with ``client_token.reveal()``. ``lease_duration``
     is in seconds (the document gives no unit; the Vault convention).
     """
 

@@ -25,8 +25,9 @@ from typing import Any
 
 import msgspec
 
-from pupitre.providers.core.api import ApiStruct, AwareDatetime, Secret
+from pupitre.providers.core.api import ApiStruct, AwareDatetime
 from pupitre.providers.core.clock import PARIS
+from pupitre.providers.core.secrets import Secret
 
 #: The five §2.2.2 blocks, in the document's order.
 BLOCKS = (
@@ -104,7 +105,7 @@ class Demande(ApiStruct, frozen=True, kw_only=True):
 class OktaToken(ApiStruct, frozen=True, kw_only=True):
     """The OKTA token answer (Annex B): a Bearer token valid ``expires_in`` seconds (1 h, §1.4).
 
-    ``access_token`` is a :class:`~pupitre.providers.core.api.Secret`: never shown by
+    ``access_token`` is a :class:`~pupitre.providers.core.secrets.Secret`: never shown by
     ``repr``/``str``. The scope is ``suivi_demande`` in §1.4 and ``SUIVI_DEMANDE`` in Annex B.
     """
 

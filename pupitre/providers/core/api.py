@@ -249,6 +249,8 @@ def quirk_reader(hint: Any) -> Reader | None:
         return _then(read, inner)
     if isinstance(hint, type) and issubclass(hint, ApiStruct):
         return _struct_reader(hint)
+    if isinstance(origin, type) and issubclass(origin, ApiStruct):  # a generic one: Envelope[Order]
+        return _struct_reader(origin)
     if origin in (list, tuple, collections.abc.Sequence):
         inner = quirk_reader(args[0]) if args else None
         return None if inner is None else _each(inner)

@@ -2,7 +2,8 @@
 
 Field names are the document's own (snake_case already). Every answer is wrapped
 in the §3.3 envelope ``{data, meta, errors}`` (:class:`Envelope`, read with
-:func:`read_envelope`); the client unwraps ``data``.
+:func:`read_envelope`, its shapes as :class:`~pupitre.providers.core.api.ApiStruct`
+quirks); the client unwraps ``data``.
 
 Timestamps. §4 to §8 type dates as ``YYYY-MM-DDThh:mm:ss+TIMEZONE`` (an explicit
 offset): a :data:`Timestamp` field is an aware datetime exposed in Europe/Paris; a
@@ -176,62 +177,51 @@ class EdfStruct(ApiStruct, frozen=True, kw_only=True):
 class ApiErrorItem(ApiStruct, frozen=True, kw_only=True):
     """One item of ``errors`` (§3.4.2; the example is missing): ``code``, ``message``, ``field``.
 
-    ``message`` is also read from ``Message`` or ``detail`` (:func:`read_envelope`)."""
+    ``message`` is also read from ``Message`` or ``detail`` (the first present winning), and a
+    bare string as the message."""
+
+    ALIASES = {"Message": "message", "detail": "message"}
 
     code: str | int | None = None
     message: str = ""
     field: str | None = None
 
-
-#: The names ``errors[].message`` is read from, the first present winning.
-_MESSAGE_KEYS = ("message", "Message", "detail")
+    @classmethod
+    def before(cls, data: Any) -> Any:
+        return {"message": data} if isinstance(data, str) else data
 
 
 class Envelope(ApiStruct, Generic[T], frozen=True, kw_only=True):
     """§3.3: every answer is ``{data, meta, errors}``.
 
     ``data`` may be null (POST, errors); ``meta`` a dict (null read as empty);
-    ``errors`` a list, a single object or null (the document's example is missing):
-    :func:`read_envelope` reads all of them.
+    ``errors`` a list, a single object, a string or null (the document's example is missing).
     """
 
     data: T | None = None
     meta: dict[str, Any] = {}
     errors: list[ApiErrorItem] = []
 
+    @classmethod
+    def before(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        errors = data.get("errors")
+        return {
+            **data,
+            "meta": {} if data.get("meta") is None else data["meta"],
+            "errors": [] if errors is None else [errors] if isinstance(errors, (dict, str)) else errors,
+        }
+
     def error_messages(self) -> list[str]:
         """The non-empty ``errors[].message`` values, in order."""
         return [item.message for item in self.errors if item.message]
 
 
-def _error_item(value: Any) -> Any:
-    if isinstance(value, str):
-        return {"message": value}
-    if isinstance(value, dict) and "message" not in value:
-        message = next((value[key] for key in _MESSAGE_KEYS if key in value), None)
-        if message is not None:
-            return {**value, "message": message}
-    return value
-
-
-def envelope_body(body: dict[str, Any]) -> dict[str, Any]:
-    """``body`` in the envelope's one shape: ``meta`` null as ``{}``; ``errors`` null, one
-    object or one string as a list; a string item as ``{"message": …}``; ``Message`` or
-    ``detail`` as ``message``."""
-    errors = body.get("errors")
-    if errors is None:
-        errors = []
-    elif isinstance(errors, (dict, str)):
-        errors = [errors]
-    if isinstance(errors, list):
-        errors = [_error_item(item) for item in errors]
-    return {**body, "meta": {} if body.get("meta") is None else body["meta"], "errors": errors}
-
-
 def read_envelope(body: dict[str, Any]) -> Envelope[Any]:
     """``body`` (a decoded answer) as the §3.3 envelope, ``data`` left as decoded
     (:class:`~pupitre.providers.core.errors.PayloadError` on a mismatch)."""
-    return from_data(envelope_body(body), Envelope[Any], provider=API_NAME)
+    return from_data(body, Envelope[Any], provider=API_NAME)
 
 
 # -- curtailment order (§4.1.4) -------------------------------------------------------------

@@ -12,7 +12,7 @@ makes every such character **visible** instead of acting:
 - Bidi embeddings, overrides and isolates (U+202A–202E, U+2066–2069) and lone surrogates
   become ``�`` (U+FFFD); the implicit marks (LRM, RLM) stay, they reorder nothing.
 - Line breaks (LF, CR, CRLF, U+2028/2029) and tabs: a one-line field (names, labels,
-  codes, statuses: the default) reads them as one space each; a :data:`MultiLine` field
+  codes, statuses: the default) reads them as one space each; a :data:`~pupitre.providers.core.api.MultiLine` field
   (free comments) keeps ``\\n`` (CRLF and lone CR become ``\\n``) and reads tabs as spaces.
 
 Everything else — accents, ``€``, ``«»``, any printable Unicode — is kept as is. The

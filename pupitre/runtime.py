@@ -214,15 +214,16 @@ class Runtime:
             )
         return self._http
 
-    def simulator_app(self, name: str) -> "SimulatorApp":
+    def simulator_app(self, name: str, *, seeded: bool = False) -> "SimulatorApp":
         """``name``'s simulator app, built once: played by the scenario, if any, and kept in
-        step with the data dir's shared world on a training day."""
+        step with the data dir's shared world on a training day. ``seeded``: built with its
+        seeded start whatever the world holds (its state is gone, or unreadable)."""
         app = self._apps.get(name)
         if app is None:
             if name not in self.sandboxed:
                 raise KeyError(f"{name} does not run on its simulator")
             world = self._shared_world()
-            if world is not None and world.holds(name):
+            if world is not None and not seeded and world.holds(name):
                 self.ctx.world_held.add(name)  # built without what the world's state replaces
             app = PROVIDERS[name].sandbox_app(getattr(self.settings, name), self.ctx)
             simulator = app.simulator
@@ -234,9 +235,9 @@ class Runtime:
 
                 try:
                     app = shared(app, name, world, load=name in self.ctx.world_held)
-                except LookupError:  # the world was reset since: this simulator starts it, seeded
+                except LookupError:  # reset since, or another version's: this simulator starts it, seeded
                     self.ctx.world_held.discard(name)
-                    return self.simulator_app(name)
+                    return self.simulator_app(name, seeded=True)
             self._apps[name] = app
             self._simulators[name] = simulator
             dict.__setitem__(self.ctx.simulators, name, simulator)

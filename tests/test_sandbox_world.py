@@ -200,6 +200,36 @@ async def test_a_world_an_older_pupitre_pickled_is_rebuilt_not_a_crash(
         world.close()
 
 
+async def test_a_process_joining_a_world_another_version_wrote_starts_seeded(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A world holding a state this version cannot read (another pupitre's pickle) is not joined:
+    the simulator is built with its seeded start and answers; its state replaces the world's
+    (it once went round the build forever: RecursionError on every sandbox command)."""
+    import logging
+
+    from pupitre.providers.core.secrets import SecretStore
+    from pupitre.runtime import build_runtime
+    from pupitre.settings import Settings
+
+    clock = ManualClock(dt.datetime(2026, 12, 7, 14, 0, tzinfo=PARIS))
+    world = World(world_path(tmp_path))
+    world.store("edf_oa", b"\x80\x05not a pickle this version reads", 7)
+    world.close()
+    secrets = SecretStore(credentials_file=tmp_path / "credentials", env={})
+    runtime = build_runtime(
+        Settings(), sandbox=True, clock=clock, data_dir=tmp_path, secrets=secrets, training_day=True
+    )
+    with caplog.at_level(logging.WARNING, logger="pupitre.sandbox"):
+        order = await runtime.feed("edf_oa.curtailments").fetch()
+    assert order is not None  # the seeded training day's order (published at 13:00)
+    assert "edf_oa" not in runtime.ctx.world_held
+    assert "unreadable" in caplog.text
+    version, state = World(world_path(tmp_path)).load("edf_oa")
+    assert version > 7 and state is not None  # this process's simulator replaced it
+    load_state(runtime.simulators["edf_oa"], state)  # readable now
+
+
 async def test_a_simulator_joining_a_world_skips_the_seeded_start_the_world_replaces(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,28 @@ def test_a_deferred_console_paints_from_its_copy_then_reads_the_team_store(postg
     console.close()
     again = SnapshotCopy(tmp_path / "copy.sqlite")
     assert again.stamp(console.env_of(FEED), FEED) == (NOW + dt.timedelta(minutes=5)).isoformat()
+
+
+def test_the_first_frame_from_the_copy_imports_no_driver(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 20: before its first connection a console's reads are answered from the copy without
+    importing psycopg (its import is the connection's work, off the UI thread, after the frame)."""
+    team = PostgresStore(postgres_url)
+    team.save_snapshot(FEED, {"sites": ["Martigues"]}, NOW)
+    first = _console(postgres_url, tmp_path / "copy.sqlite")
+    first.connect()
+    assert first.load_snapshot(FEED) is not None  # copied
+    first.close()
+    team.close()
+    console = _console(postgres_url, tmp_path / "copy.sqlite")
+    with monkeypatch.context() as patched:
+        patched.setitem(sys.modules, "psycopg", None)  # importing it now fails
+        painted = console.load_snapshot(FEED)
+        assert painted is not None and painted.payload["sites"] == ["Martigues"]
+        assert console.snapshot_times([FEED]) == {FEED: NOW}
+    console.connect()
+    console.close()
 
 
 def test_what_the_console_saves_is_copied_and_not_what_decides_an_action(postgres_url: str, tmp_path: Path) -> None:

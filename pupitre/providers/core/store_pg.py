@@ -297,13 +297,16 @@ class PostgresStore(Store):
         return StoreWriteError(f"{_first_line(exc)} — store {self.location}")
 
     def _run(self, sql: str, params: tuple[Any, ...]) -> "psycopg.Cursor[tuple[Any, ...]]":
+        # the connection first: a deferred store's reads before its first connection (the first
+        # frame, from the copy) are refused without importing psycopg (~50 ms on the UI thread)
+        connection = self._connection()
         import psycopg
 
         try:
             if not params:  # sent as written: no placeholder to fill, no "%" to escape
-                return self._connection().execute(sql)
+                return connection.execute(sql)
             values = tuple(p.decode() if isinstance(p, bytes) else p for p in params)  # JSON text, not bytea
-            return self._connection().execute(_placeholders(sql), values)
+            return connection.execute(_placeholders(sql), values)
         except psycopg.Error as exc:
             error = self._translate(exc)
             if error is exc:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
+from pathlib import Path
 from typing import Callable
 
 import httpx
@@ -11,17 +13,38 @@ from pupitre.providers.core.auth import JwtAssertionCredentials
 from pupitre.providers.core.clock import ManualClock
 from pupitre.providers.core.quota import QuotaLimiter
 from pupitre.providers.core.retry import RetryPolicy
+from pupitre.providers.core.secrets import SecretStore
+from pupitre.providers.core.store import Store
 from pupitre.providers.grdf_adict.client import AdictClient, adict_auth
 from pupitre.providers.grdf_adict.sandbox import SANDBOX_CLIENT_ID as ADICT_CLIENT_ID
 from pupitre.providers.grdf_adict.sandbox import SANDBOX_CLIENT_SECRET as ADICT_CLIENT_SECRET
 from pupitre.providers.grdf_adict.sandbox import TOKEN_PATH as ADICT_TOKEN_PATH
 from pupitre.providers.grtgaz.sandbox import SANDBOX_CLIENT_ID as GRTGAZ_CLIENT_ID
 from pupitre.providers.grtgaz.sandbox import SANDBOX_SCOPE as GRTGAZ_SCOPE
+from pupitre.runtime import Runtime, build_runtime
+from pupitre.settings import Settings
 
 GRTGAZ_HOST = "http://grtgaz.sandbox.invalid"
 GRTGAZ_BASE_URL = f"{GRTGAZ_HOST}/sfm/v1"
 GRTGAZ_TOKEN_URL = f"{GRTGAZ_HOST}/oauth2/v2.0/token"
 ADICT_HOST = "http://grdf-adict.sandbox.invalid"
+
+
+def switchgrid_runtime(tmp_path: Path) -> Runtime:
+    """Every provider on its simulator, on 17/12/2024 10:00, one attempt per call, a store and
+    secrets of its own: the Switchgrid outbox's and upgrade's tests."""
+    runtime = build_runtime(
+        Settings(),
+        sandbox=True,
+        clock=ManualClock(dt.datetime(2024, 12, 17, 10)),
+        store=Store(tmp_path / "s.sqlite3"),
+        data_dir=tmp_path,
+        retry=RetryPolicy(attempts=1),
+        secrets=SecretStore(credentials_file=tmp_path / "c", env={}),
+        sandbox_read_timeout=1.5,  # above what a loaded CI machine takes for an answer
+    )
+    runtime.faults.timeout_seconds = 2.0  # a late answer: after the read timeout
+    return runtime
 
 
 class Counting(httpx.AsyncBaseTransport):

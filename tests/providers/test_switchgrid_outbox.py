@@ -6,17 +6,12 @@ followed, and the whole audit trail."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pupitre.providers.core.clock import ManualClock
 from pupitre.providers.core.outbox import Outbox
-from pupitre.providers.core.retry import RetryPolicy
-from pupitre.providers.core.secrets import SecretStore
-from pupitre.providers.core.store import Store
 from pupitre.providers.switchgrid import feeds
 from pupitre.providers.switchgrid.actions import (
     ASK_ACTION,
@@ -25,28 +20,13 @@ from pupitre.providers.switchgrid.actions import (
     operator_found,
     order_payload,
 )
-from pupitre.runtime import Runtime, build_runtime
-from pupitre.settings import Settings
+from pupitre.runtime import Runtime
+from tests.providers.helpers import switchgrid_runtime
 
 PROVIDER = feeds.PROVIDER
 ORDER_ROUTE = "/enedis/v2/order"
 ASK_ROUTE = "/enedis/v2/ask"
 BODY = {"requests": [{"type": "LOADCURVE", "prms": ["00000000000022"], "since": "2024-12-09", "until": "2024-12-10"}]}
-
-
-def make(tmp_path: Path) -> Runtime:
-    runtime = build_runtime(
-        Settings(),
-        sandbox=True,
-        clock=ManualClock(dt.datetime(2024, 12, 17, 10)),
-        store=Store(tmp_path / "s.sqlite3"),
-        data_dir=tmp_path,
-        retry=RetryPolicy(attempts=1),
-        secrets=SecretStore(credentials_file=tmp_path / "c", env={}),
-        sandbox_read_timeout=1.5,  # above what a loaded CI machine takes for an answer
-    )
-    runtime.faults.timeout_seconds = 2.0  # a late answer: after the read timeout
-    return runtime
 
 
 def restarted(runtime: Runtime) -> tuple[Outbox, Any]:
@@ -74,7 +54,7 @@ def trail(runtime: Runtime, item_id: int) -> list[str]:
 
 
 async def test_an_order_placed_but_unanswered_is_held_never_ordered_twice_then_identified(tmp_path: Path) -> None:
-    runtime = make(tmp_path)
+    runtime = switchgrid_runtime(tmp_path)
     sim = runtime.simulators[PROVIDER]
     await signed(runtime)
     item_id = runtime.outbox.enqueue(PROVIDER, ORDER_ACTION, order_payload(BODY, runtime.clock.now()))
@@ -107,7 +87,7 @@ async def test_an_order_placed_but_unanswered_is_held_never_ordered_twice_then_i
 
 
 async def test_an_order_whose_answer_arrived_before_the_crash_is_found_by_its_kept_id(tmp_path: Path) -> None:
-    runtime = make(tmp_path)
+    runtime = switchgrid_runtime(tmp_path)
     sim = runtime.simulators[PROVIDER]
     await signed(runtime)
     payload = order_payload(BODY, runtime.clock.now())
@@ -126,7 +106,7 @@ async def test_an_order_whose_answer_arrived_before_the_crash_is_found_by_its_ke
 
 
 async def test_an_order_that_never_arrived_is_sent_again_once_the_operator_says_so(tmp_path: Path) -> None:
-    runtime = make(tmp_path)
+    runtime = switchgrid_runtime(tmp_path)
     sim = runtime.simulators[PROVIDER]
     await signed(runtime)
     item_id = runtime.outbox.enqueue(PROVIDER, ORDER_ACTION, order_payload(BODY, runtime.clock.now()))
@@ -144,7 +124,7 @@ async def test_an_order_that_never_arrived_is_sent_again_once_the_operator_says_
 
 
 async def test_an_ask_created_but_unanswered_is_found_at_switchgrid_not_asked_twice(tmp_path: Path) -> None:
-    runtime = make(tmp_path)
+    runtime = switchgrid_runtime(tmp_path)
     sim = runtime.simulators[PROVIDER]
     contract = sim.contracts[0]
     body = {
@@ -176,7 +156,7 @@ async def test_an_ask_created_but_unanswered_is_found_at_switchgrid_not_asked_tw
 
 
 async def test_an_ask_that_never_arrived_is_sent_after_looking_for_it(tmp_path: Path) -> None:
-    runtime = make(tmp_path)
+    runtime = switchgrid_runtime(tmp_path)
     sim = runtime.simulators[PROVIDER]
     contract = sim.contracts[0]
     body = {
@@ -194,7 +174,7 @@ async def test_an_ask_that_never_arrived_is_sent_after_looking_for_it(tmp_path: 
 
 
 async def test_an_order_queued_then_the_process_died_is_placed_once_at_the_next_start(tmp_path: Path) -> None:
-    runtime = make(tmp_path)
+    runtime = switchgrid_runtime(tmp_path)
     sim = runtime.simulators[PROVIDER]
     await signed(runtime)
     item_id = runtime.outbox.enqueue(PROVIDER, ORDER_ACTION, order_payload(BODY, runtime.clock.now()))
@@ -207,7 +187,7 @@ async def test_an_order_queued_then_the_process_died_is_placed_once_at_the_next_
 
 
 async def test_an_ask_whose_answer_arrived_before_the_crash_is_found_by_its_kept_id(tmp_path: Path) -> None:
-    runtime = make(tmp_path)
+    runtime = switchgrid_runtime(tmp_path)
     sim = runtime.simulators[PROVIDER]
     contract = sim.contracts[0]
     body = {
@@ -237,7 +217,7 @@ async def test_an_order_refused_at_connect_is_not_held_and_is_sent_at_the_next_a
 
     from pupitre.providers.core.sandbox import SandboxTransport
 
-    runtime = make(tmp_path)
+    runtime = switchgrid_runtime(tmp_path)
     sim = runtime.simulators[PROVIDER]
     await signed(runtime)
     item_id = runtime.outbox.enqueue(PROVIDER, ORDER_ACTION, order_payload(BODY, runtime.clock.now()))

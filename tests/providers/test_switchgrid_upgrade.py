@@ -11,17 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from pupitre.providers.core.api import from_data, to_data
-from pupitre.providers.core.clock import ManualClock
 from pupitre.providers.core.outbox import Outbox
-from pupitre.providers.core.retry import RetryPolicy
-from pupitre.providers.core.secrets import SecretStore
-from pupitre.providers.core.store import Store
 from pupitre.providers.switchgrid import feeds
 from pupitre.providers.switchgrid.actions import ASK_ACTION, ORDER_ACTION
 from pupitre.providers.switchgrid.bodies import AskCreate
 from pupitre.providers.switchgrid.models import Ask
-from pupitre.runtime import Runtime, build_runtime
-from pupitre.settings import Settings
+from tests.providers.helpers import switchgrid_runtime
 
 PROVIDER = feeds.PROVIDER
 ASK_ID = "f6062541-31d0-4664-8589-f8779b025244"
@@ -147,19 +142,6 @@ SNAPSHOT: dict[str, Any] = {  # the feed's snapshot (``feeds.dump``)
 }
 
 
-def make(tmp_path: Path) -> Runtime:
-    return build_runtime(
-        Settings(),
-        sandbox=True,
-        clock=ManualClock(dt.datetime(2024, 12, 17, 10)),
-        store=Store(tmp_path / "s.sqlite3"),
-        data_dir=tmp_path,
-        retry=RetryPolicy(attempts=1),
-        secrets=SecretStore(credentials_file=tmp_path / "c", env={}),
-        sandbox_read_timeout=1.5,
-    )
-
-
 def test_the_feed_snapshot_reads_whole_and_is_written_back_the_same() -> None:
     data = feeds.load(SNAPSHOT)
     (ask,) = data.asks
@@ -188,7 +170,7 @@ def test_a_queued_ask_is_sent_as_the_previous_version_sent_it() -> None:
 
 
 async def test_an_ask_and_an_order_queued_by_the_previous_version_are_sent_after_the_upgrade(tmp_path: Path) -> None:
-    runtime = make(tmp_path)
+    runtime = switchgrid_runtime(tmp_path)
     sim = runtime.simulators[PROVIDER]
     ask_item = runtime.store.outbox_add(PROVIDER, ASK_ACTION, ASK_PAYLOAD, runtime.clock.now())
     (ask_delivery,) = await runtime.outbox.drain()
@@ -209,7 +191,7 @@ async def test_an_ask_and_an_order_queued_by_the_previous_version_are_sent_after
 async def test_an_ask_answered_before_the_upgrade_is_found_by_what_was_kept(tmp_path: Path) -> None:
     """The previous version sent the ask, kept Switchgrid's answer, and stopped before the
     outbox row said so: after the upgrade, the kept answer is read and the ask not sent again."""
-    runtime = make(tmp_path)
+    runtime = switchgrid_runtime(tmp_path)
     sim = runtime.simulators[PROVIDER]
     item_id = runtime.store.outbox_add(PROVIDER, ASK_ACTION, ASK_PAYLOAD, runtime.clock.now())
     runtime.store.outbox_sending(item_id, runtime.clock.now())

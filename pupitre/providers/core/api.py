@@ -189,25 +189,10 @@ def clean_for(data: object, kind: Any) -> Any:
     every other string is one line. Unchanged data is returned as it is."""
     if _is_clean(data):
         return data
-    keys = multiline_keys(kind)
-    return _clean(data, keys) if keys else clean_data(data)
+    return clean_data(data, multiline_keys(kind))
 
 
-def _clean(value: Any, keys: frozenset[str]) -> Any:
-    if isinstance(value, str):
-        return clean_text(value)
-    if isinstance(value, dict):
-        return {
-            (clean_text(k) if isinstance(k, str) else k): (
-                clean_text(v, multiline=True) if isinstance(v, str) and k in keys else _clean(v, keys)
-            )
-            for k, v in value.items()
-        }
-    if isinstance(value, (list, tuple)):
-        return [_clean(v, keys) for v in value]
-    return value
-
-
+@functools.cache  # one per provider hook, not one per read
 def _decode_hook(extra: Callable[[type, Any], Any] | None) -> Callable[[type, Any], Any]:
     """msgspec's hook for the types it does not know: :class:`Secret`, then ``extra``'s."""
 

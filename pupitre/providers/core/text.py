@@ -89,17 +89,25 @@ def clean_multiline(text: str) -> str:
     return clean_text(text, multiline=True)
 
 
-def clean_data(value: Any) -> Any:
+def clean_data(value: Any, multiline_keys: frozenset[str] = frozenset()) -> Any:
     """Raw JSON-like data (dicts, lists, strings, numbers) with every string — keys
-    included — passed through :func:`clean_text`. Unchanged parts are returned as they are."""
+    included — passed through :func:`clean_text`: one-line, or multi-line for the string
+    value of a key in ``multiline_keys``. Other values are returned as they are."""
     if isinstance(value, str):
         return clean_text(value)
     if isinstance(value, dict):
-        return {clean_text(k) if isinstance(k, str) else k: clean_data(v) for k, v in value.items()}
+        return {
+            (clean_text(k) if isinstance(k, str) else k): (
+                clean_text(v, multiline=True)
+                if k in multiline_keys and isinstance(v, str)
+                else clean_data(v, multiline_keys)
+            )
+            for k, v in value.items()
+        }
     if isinstance(value, list):
-        return [clean_data(v) for v in value]
+        return [clean_data(v, multiline_keys) for v in value]
     if isinstance(value, tuple):
-        return tuple(clean_data(v) for v in value)
+        return tuple(clean_data(v, multiline_keys) for v in value)
     return value
 
 

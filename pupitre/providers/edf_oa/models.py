@@ -114,18 +114,18 @@ def shown(value: str, known: tuple[str, ...]) -> str:
     return value if value in known else unknown_word(value)
 
 
-_Mark = _Instant | _Upper
-
-
 @functools.cache
-def _marked_fields(kind: type) -> tuple[tuple[str, _Mark], ...]:
-    """``kind``'s fields carrying a timestamp or case mark, with their mark."""
-    found: list[tuple[str, _Mark]] = []
-    for name, hint in typing.get_type_hints(kind, include_extras=True).items():
-        marks = [m for m in _metadata(hint) if isinstance(m, (_Instant, _Upper))]
-        if marks:
-            found.append((name, marks[0]))
-    return tuple(found)
+def _normalised(kind: type) -> tuple[tuple[tuple[str, dt.tzinfo], ...], tuple[str, ...]]:
+    """``kind``'s timestamp fields with the zone of a naive value, and its case-tolerant words."""
+    marked = [
+        (name, marks[0])
+        for name, hint in typing.get_type_hints(kind, include_extras=True).items()
+        if (marks := [m for m in _metadata(hint) if isinstance(m, (_Instant, _Upper))])
+    ]
+    return (
+        tuple((name, mark.naive) for name, mark in marked if isinstance(mark, _Instant)),
+        tuple(name for name, mark in marked if isinstance(mark, _Upper)),
+    )
 
 
 def _metadata(hint: Any) -> list[Any]:
@@ -138,29 +138,13 @@ def _metadata(hint: Any) -> list[Any]:
     return []
 
 
-#: Per type: its timestamp fields with the zone of a naive value, and its case-tolerant words
-#: (filled on a type's first value; read once per value built, so kept flat for speed).
-_NORMALISED: dict[type, tuple[tuple[tuple[str, dt.tzinfo], ...], tuple[str, ...]]] = {}
-
-
-def _normalised(kind: type) -> tuple[tuple[tuple[str, dt.tzinfo], ...], tuple[str, ...]]:
-    marked = _marked_fields(kind)
-    fields = (
-        tuple((name, mark.naive) for name, mark in marked if isinstance(mark, _Instant)),
-        tuple(name for name, mark in marked if isinstance(mark, _Upper)),
-    )
-    _NORMALISED[kind] = fields
-    return fields
-
-
 class EdfStruct(ApiStruct, frozen=True, kw_only=True):
     """An EDF OA type: its timestamps are aware Paris datetimes and its case-tolerant words
     upper case whether it is read (:func:`~pupitre.providers.core.api.from_data`) or built
     in code. A subclass with its own ``__post_init__`` calls this one first."""
 
     def __post_init__(self) -> None:
-        kind = type(self)
-        instants, words = _NORMALISED.get(kind) or _normalised(kind)
+        instants, words = _normalised(type(self))
         for name, naive in instants:
             value = getattr(self, name)
             if value is not None and value.tzinfo is not PARIS:
@@ -491,10 +475,11 @@ def to_document(value: ApiStruct | Sequence[ApiStruct] | None) -> Any:
 
 @functools.cache
 def _layout(kind: type[msgspec.Struct]) -> tuple[tuple[str, str, Any], ...]:
-    """``kind``'s fields: attribute name, wire name, timestamp mark or ``None``."""
-    marks = {name: mark for name, mark in _marked_fields(kind) if isinstance(mark, _Instant)}
+    """``kind``'s fields: attribute name, wire name, and for a timestamp the zone of a naive
+    value (UTC: a §9 timestamp, written with ``Z``), else ``None``."""
+    zones = dict(_normalised(kind)[0])
     return tuple(
-        (name, wire, marks.get(name))
+        (name, wire, zones.get(name))
         for name, wire in zip(kind.__struct_fields__, kind.__struct_encode_fields__, strict=True)
     )
 
@@ -502,12 +487,12 @@ def _layout(kind: type[msgspec.Struct]) -> tuple[tuple[str, str, Any], ...]:
 def _document(value: Any) -> Any:
     if isinstance(value, msgspec.Struct):
         out: dict[str, Any] = {}
-        for name, wire, mark in _layout(type(value)):
+        for name, wire, zone in _layout(type(value)):
             item = getattr(value, name)
             if item is None and name in _VISIBILITY_FIELDS:
                 continue
-            if mark is not None and isinstance(item, dt.datetime):
-                out[wire] = format_utc_timestamp(item) if mark is _UTC_INSTANT else format_timestamp(item)
+            if zone is not None and isinstance(item, dt.datetime):
+                out[wire] = format_utc_timestamp(item) if zone is UTC else format_timestamp(item)
             else:
                 out[wire] = _document(item)
         return out
